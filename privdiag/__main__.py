@@ -1,0 +1,3 @@
+from privdiag.cli import main
+
+main()

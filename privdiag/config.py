@@ -1,0 +1,214 @@
+"""Load and validate ``privdiag.toml``.
+
+Every command works without a config; :func:`load_config` then returns defaults.
+Unknown top-level tables are kept in ``raw`` so that newer sections stay readable.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privdiag.errors import ConfigError
+from privdiag.findings import SEVERITIES
+from privdiag.purposes import PURPOSES, alias_table
+
+DEFAULT_PATH = Path("privdiag.toml")
+
+
+@dataclass
+class FeatureConfig:
+    purposes: list[str]
+    owner: str | None = None
+
+
+@dataclass
+class SourceConfig:
+    owner: str | None = None
+    format: str | None = None
+    paths: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ModelConfig:
+    path: str
+    owner: str | None = None
+    blind_set: str | None = None
+    label: str | None = None
+    reference: str | None = None
+
+
+@dataclass
+class Thresholds:
+    fail_on: str = "high"
+    grace_seconds: float = 2.0
+    min_group_size: int = 5
+    alpha: float = 0.01
+    min_gap: float = 0.1
+    degradation: float = 0.02
+    calibration: float = 0.02
+
+
+@dataclass
+class EngineConfig:
+    threads: int | None = None
+    memory_limit: str | None = None
+    temp_dir: str | None = None
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    steps: list[str] | None = None
+    aliases: dict[str, str] = field(default_factory=dict)
+    features: dict[str, FeatureConfig] = field(default_factory=dict)
+    sources: dict[str, SourceConfig] = field(default_factory=dict)
+    models: dict[str, ModelConfig] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    consent_files: list[str] = field(default_factory=list)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    hash_key: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def alias_map(self) -> dict[str, str]:
+        """Return the folded vocabulary -> canonical purpose table for this config."""
+        return alias_table(self.aliases)
+
+    def resolve(self, relative: str) -> Path:
+        """Resolve a path written in the config against the config file's folder."""
+        base = self.path.parent if self.path else Path.cwd()
+        p = Path(relative)
+        return p if p.is_absolute() else base / p
+
+
+def _table(raw: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError("must be a table", path=path, key=key)
+    return value
+
+
+def _purpose_list(value: Any, path: Path, key: str) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise ConfigError("purposes must be a list of purpose names", path=path, key=key)
+    aliases = alias_table()
+    out = []
+    for item in items:
+        canonical = aliases.get(item.strip().lower())
+        if canonical is None:
+            raise ConfigError(
+                f"unknown purpose {item!r}",
+                path=path,
+                key=key,
+                hint=f"use one of {', '.join(PURPOSES)} or add it under [purposes.aliases]",
+            )
+        out.append(canonical)
+    return out
+
+
+def _thresholds(raw: dict[str, Any], path: Path) -> Thresholds:
+    th = Thresholds()
+    for key, value in _table(raw, "thresholds", path).items():
+        if not hasattr(th, key):
+            raise ConfigError(f"unknown key {key!r}", path=path, key="thresholds")
+        expected = type(getattr(th, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(
+                f"{key} must be a {expected.__name__}", path=path, key=f"thresholds.{key}"
+            )
+        setattr(th, key, value)
+    if th.fail_on not in SEVERITIES:
+        raise ConfigError(
+            f"fail_on must be one of {', '.join(SEVERITIES)}", path=path, key="thresholds.fail_on"
+        )
+    return th
+
+
+def parse_config(raw: dict[str, Any], path: Path) -> Config:
+    """Validate a parsed TOML document and return the typed config."""
+    cfg = Config(path=path, raw=raw)
+
+    journey = _table(raw, "journey", path)
+    if "steps" in journey:
+        steps = journey["steps"]
+        if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
+            raise ConfigError("steps must be a list of event names", path=path, key="journey")
+        cfg.steps = steps
+
+    purposes = _table(raw, "purposes", path)
+    for word, target in _table(purposes, "aliases", path).items():
+        if target not in PURPOSES:
+            raise ConfigError(
+                f"alias {word!r} maps to unknown purpose {target!r}",
+                path=path,
+                key="purposes.aliases",
+                hint=f"map it to one of {', '.join(PURPOSES)}",
+            )
+        cfg.aliases[word] = target
+
+    for name, spec in _table(raw, "features", path).items():
+        if not isinstance(spec, dict):
+            raise ConfigError("must be a table", path=path, key=f"features.{name}")
+        purposes_of = _purpose_list(spec.get("purposes", []), path, f"features.{name}")
+        cfg.features[name] = FeatureConfig(purposes=purposes_of, owner=spec.get("owner"))
+
+    for name, spec in _table(raw, "sources", path).items():
+        if not isinstance(spec, dict):
+            raise ConfigError("must be a table", path=path, key=f"sources.{name}")
+        paths = spec.get("paths", spec.get("path", []))
+        cfg.sources[name] = SourceConfig(
+            owner=spec.get("owner"),
+            format=spec.get("format"),
+            paths=[paths] if isinstance(paths, str) else list(paths),
+            columns=dict(spec.get("columns", {})),
+        )
+
+    for name, spec in _table(raw, "models", path).items():
+        if not isinstance(spec, dict) or "path" not in spec:
+            raise ConfigError("needs a path", path=path, key=f"models.{name}")
+        cfg.models[name] = ModelConfig(
+            path=spec["path"],
+            owner=spec.get("owner"),
+            blind_set=spec.get("blind_set"),
+            label=spec.get("label"),
+            reference=spec.get("reference"),
+        )
+
+    cfg.owners = {str(k): str(v) for k, v in _table(raw, "owners", path).items()}
+    consent = _table(raw, "consent", path)
+    files = consent.get("paths", [])
+    cfg.consent_files = [files] if isinstance(files, str) else list(files)
+    cfg.thresholds = _thresholds(raw, path)
+
+    engine = _table(raw, "engine", path)
+    cfg.engine = EngineConfig(
+        threads=engine.get("threads"),
+        memory_limit=engine.get("memory_limit"),
+        temp_dir=engine.get("temp_dir"),
+    )
+    cfg.hash_key = _table(raw, "privacy", path).get("hash_key")
+    return cfg
+
+
+def load_config(path: Path | None) -> Config:
+    """Load ``path``, or ``./privdiag.toml`` when present, or return the defaults."""
+    if path is None:
+        if not DEFAULT_PATH.exists():
+            return Config()
+        path = DEFAULT_PATH
+    if not path.exists():
+        raise ConfigError("file not found", path=path, hint="check the --config path")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError("is not UTF-8 text", path=path) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=path) from exc
+    return parse_config(raw, path)

@@ -1,0 +1,140 @@
+"""The Finding type: one diagnosed problem with its evidence, id, severity and owner."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+AREAS: tuple[str, ...] = ("data", "model", "people")
+LOCATION_KEYS: tuple[str, ...] = ("source", "step", "feature", "purpose", "model", "scenario")
+
+KINDS: dict[str, str] = {
+    "consent.violation": "data",
+    "consent.pre_consent": "data",
+    "consent.after_withdrawal": "data",
+    "consent.conflict": "data",
+    "consent.missing_record": "data",
+    "sparsity.consent_gap": "data",
+    "sparsity.shift": "data",
+    "identity.loss": "data",
+    "funnel.consent_drop": "data",
+    "model.degradation": "model",
+    "model.calibration": "model",
+    "model.fragile_feature": "model",
+    "model.missing_unsupported": "model",
+    "drift.feature": "model",
+    "drift.prediction": "model",
+    "people.unowned": "people",
+    "people.unclassified_feature": "people",
+    "people.optin_drop": "people",
+    "people.trust_gap": "people",
+}
+
+
+def severity_rank(severity: str) -> int:
+    """Return 0 for critical up to 4 for info; lower ranks are more severe."""
+    return SEVERITIES.index(severity)
+
+
+def at_or_above(severity: str, threshold: str) -> bool:
+    """True when ``severity`` is as severe as ``threshold`` or more."""
+    return severity_rank(severity) <= severity_rank(threshold)
+
+
+def finding_id(kind: str, location: dict[str, str]) -> str:
+    """Return the stable id of a finding: a hash of its kind and location only.
+
+    Metrics are left out on purpose so that the same problem keeps its id across runs.
+    """
+    key = json.dumps({"kind": kind, "location": location}, sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Finding:
+    """One diagnosed problem. ``location`` holds only the keys that apply."""
+
+    kind: str
+    severity: str
+    title: str
+    location: dict[str, str]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    recommendation: str = ""
+    owner: str | None = None
+    caused_by: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown finding kind {self.kind!r}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+        unknown = set(self.location) - set(LOCATION_KEYS)
+        if unknown:
+            raise ValueError(f"unknown location keys {sorted(unknown)}")
+        self.location = {k: str(v) for k, v in self.location.items() if v is not None}
+
+    @property
+    def area(self) -> str:
+        return KINDS[self.kind]
+
+    @property
+    def id(self) -> str:
+        return finding_id(self.kind, self.location)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form of DESIGN.md (plus ``evidence`` for charts)."""
+        data = asdict(self)
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "area": self.area,
+            "severity": self.severity,
+            "title": self.title,
+            "location": data["location"],
+            "metrics": data["metrics"],
+            "owner": self.owner,
+            "caused_by": list(self.caused_by),
+            "recommendation": self.recommendation,
+            "evidence": data["evidence"],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """Rebuild a finding from its JSON form (ids are recomputed, not trusted)."""
+        return cls(
+            kind=data["kind"],
+            severity=data["severity"],
+            title=data.get("title", ""),
+            location=dict(data.get("location") or {}),
+            metrics=dict(data.get("metrics") or {}),
+            recommendation=data.get("recommendation") or "",
+            owner=data.get("owner"),
+            caused_by=list(data.get("caused_by") or []),
+            evidence=dict(data.get("evidence") or {}),
+        )
+
+
+def rank(findings: list[Finding]) -> list[Finding]:
+    """Order findings: root causes before their symptoms, then by severity and size."""
+    causes = {cid for f in findings for cid in f.caused_by}
+
+    def key(f: Finding) -> tuple[int, int, float, str]:
+        impact = float(f.metrics.get("events") or f.metrics.get("users") or 0)
+        return (severity_rank(f.severity), 0 if f.id in causes else 1, -impact, f.id)
+
+    return sorted(findings, key=key)
+
+
+def summarize(findings: list[Finding]) -> dict[str, Any]:
+    """Return the JSON ``summary`` block: counts in total, by severity and by kind."""
+    by_severity: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    for f in findings:
+        by_severity[f.severity] = by_severity.get(f.severity, 0) + 1
+        by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
+    ordered = {s: by_severity[s] for s in SEVERITIES if s in by_severity}
+    return {"findings": len(findings), "by_severity": ordered, "by_kind": dict(sorted(by_kind.items()))}

@@ -1,0 +1,30 @@
+from privdiag.findings import Finding, at_or_above, finding_id, rank, summarize
+from privdiag.purposes import canonical
+
+
+def test_finding_id_is_stable_and_ignores_metrics():
+    a = Finding("consent.violation", "high", "t", {"source": "s", "feature": "gclid"}, {"events": 3})
+    b = Finding("consent.violation", "low", "u", {"feature": "gclid", "source": "s"}, {"events": 9})
+    assert a.id == b.id == finding_id("consent.violation", {"source": "s", "feature": "gclid"})
+
+
+def test_severity_order():
+    assert at_or_above("critical", "high")
+    assert at_or_above("high", "high")
+    assert not at_or_above("medium", "high")
+
+
+def test_rank_puts_causes_first_within_a_severity():
+    cause = Finding("identity.loss", "high", "cause", {"step": "add_to_cart"})
+    symptom = Finding("funnel.consent_drop", "high", "s", {"step": "add_to_cart"},
+                      {"events": 1000}, caused_by=[cause.id])
+    assert [f.title for f in rank([symptom, cause])] == ["cause", "s"]
+    assert summarize([symptom, cause])["by_severity"] == {"high": 2}
+
+
+def test_aliases_fold_case_and_separators():
+    assert canonical("Marketing") == "ads"
+    assert canonical("analytics_storage") == "analytics"
+    assert canonical("C0004") == "ads"
+    assert canonical("Marketing Cookies", {"marketing cookies": "ads"}) == "ads"
+    assert canonical("DataSharing") is None
