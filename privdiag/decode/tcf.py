@@ -1,0 +1,272 @@
+"""Decode IAB TCF v2 TC strings (the ``euconsent-v2`` value) into purposes and vendors.
+
+A TC string is one or more base64url segments joined by ``.``. The first is the core
+segment, read here field by field in the order of the IAB "Consent string and vendor list
+formats v2" specification. Optional segments (disclosed vendors, allowed vendors,
+publisher TC) are recognised by their 3-bit type and otherwise skipped.
+
+Canonical purposes (``tcf_purposes``): a canonical purpose is granted iff *every* TCF purpose
+that maps to it (``privdiag.purposes.TCF_PURPOSES``) and that the string's policy version
+covers is in ``purposes_consent``; otherwise it is denied. Legitimate interest is not
+consent and is not counted. Purpose 11 exists from policy version 4 (TCF 2.2) on, so it
+is only required then. When ``purpose_one_treatment`` is set, purpose 1 was never asked
+(the publisher's country does not require it), so ``functional`` is unknown (``None``).
+Canonical purposes no TCF purpose maps to are not in the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+
+from privdiag.errors import InputError
+from privdiag.purposes import PURPOSES, TCF_PURPOSES
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_SIXBITS = {ch: format(i, "06b") for i, ch in enumerate(ALPHABET)}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Restriction types of a publisher restriction entry.
+NOT_ALLOWED, REQUIRE_CONSENT, REQUIRE_LEGITIMATE_INTEREST = 0, 1, 2
+
+# Purpose 11 was added by TCF 2.2, whose policy version is 4.
+_PURPOSE_11_FROM_POLICY = 4
+
+
+@dataclass(frozen=True)
+class PublisherRestriction:
+    """One publisher restriction: for ``purpose``, ``restriction_type`` applies to ``vendors``."""
+
+    purpose: int
+    restriction_type: int
+    vendors: frozenset[int]
+
+
+@dataclass(frozen=True)
+class TCString:
+    """The decoded core segment of a TC string; id sets hold the numbers whose bit is 1."""
+
+    version: int
+    created: datetime
+    last_updated: datetime
+    cmp_id: int
+    cmp_version: int
+    consent_screen: int
+    consent_language: str
+    vendor_list_version: int
+    tcf_policy_version: int
+    is_service_specific: bool
+    use_non_standard_texts: bool
+    special_feature_opt_ins: frozenset[int]
+    purposes_consent: frozenset[int]
+    purposes_legitimate_interests: frozenset[int]
+    purpose_one_treatment: bool
+    publisher_cc: str
+    max_vendor_id: int
+    vendor_consents: frozenset[int]
+    max_vendor_li_id: int
+    vendor_legitimate_interests: frozenset[int]
+    publisher_restrictions: tuple[PublisherRestriction, ...] = ()
+    segment_types: tuple[int, ...] = ()
+
+
+class _Bits:
+    """A cursor over a string of '0'/'1' characters; reading past the end is an InputError."""
+
+    def __init__(self, bits: str, segment: int) -> None:
+        self.bits = bits
+        self.pos = 0
+        self.segment = segment
+
+    def take(self, n: int, name: str) -> str:
+        end = self.pos + n
+        if end > len(self.bits):
+            raise InputError(
+                f"TC string is truncated: segment {self.segment} ends before field {name} "
+                f"(needs bit {end}, has {len(self.bits)})",
+                hint="the value was probably cut off; check the column width or export",
+            )
+        chunk = self.bits[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def int(self, n: int, name: str) -> int:
+        return int(self.take(n, name), 2)
+
+    def bool(self, name: str) -> bool:
+        return self.take(1, name) == "1"
+
+    def idset(self, n: int, name: str) -> frozenset[int]:
+        """Read an n-bit field where bit i (0-based) set means id i + 1."""
+        chunk = self.take(n, name)
+        return frozenset(i + 1 for i, bit in enumerate(chunk) if bit == "1")
+
+    def letters(self, name: str) -> str:
+        codes = (self.int(6, name), self.int(6, name))
+        if max(codes) > 25:
+            raise InputError(f"TC string has an invalid {name}: letter codes {codes} (0-25 = A-Z)")
+        return "".join(chr(ord("A") + c) for c in codes)
+
+    def deciseconds(self, name: str) -> datetime:
+        return _EPOCH + timedelta(milliseconds=100 * self.int(36, name))
+
+
+def _segment_bits(segment: str, index: int) -> str:
+    """Return the bits of one base64url segment (unpadded), raising InputError on bad chars."""
+    if not segment:
+        raise InputError(f"TC string segment {index} is empty")
+    try:
+        return "".join(_SIXBITS[ch] for ch in segment)
+    except KeyError as exc:
+        raise InputError(
+            f"TC string segment {index} is not base64url: bad character {exc.args[0]!r}",
+            hint="TC strings use A-Z a-z 0-9 - _ only; URL-decode the value first",
+        ) from None
+
+
+def _ranges(bits: _Bits, name: str) -> frozenset[int]:
+    """Read NumEntries(12) then that many (IsARange, Start[, End]) vendor id entries."""
+    ids: set[int] = set()
+    for _ in range(bits.int(12, f"{name} NumEntries")):
+        is_range = bits.bool(f"{name} IsARange")
+        start = bits.int(16, f"{name} StartVendorId")
+        end = bits.int(16, f"{name} EndVendorId") if is_range else start
+        if end < start:
+            raise InputError(f"TC string has an invalid {name} range: {start}-{end}")
+        ids.update(range(start, end + 1))
+    return frozenset(ids)
+
+
+def _vendor_section(bits: _Bits, name: str) -> tuple[int, frozenset[int]]:
+    """Read MaxVendorId, IsRangeEncoding and the bitfield or range vendor list."""
+    max_id = bits.int(16, f"{name} MaxVendorId")
+    if bits.bool(f"{name} IsRangeEncoding"):
+        return max_id, _ranges(bits, name)
+    return max_id, bits.idset(max_id, f"{name} BitField")
+
+
+def _publisher_restrictions(bits: _Bits) -> tuple[PublisherRestriction, ...]:
+    out = []
+    for _ in range(bits.int(12, "NumPubRestrictions")):
+        purpose = bits.int(6, "PubRestriction PurposeId")
+        kind = bits.int(2, "PubRestriction RestrictionType")
+        out.append(PublisherRestriction(purpose, kind, _ranges(bits, "PubRestriction")))
+    return tuple(out)
+
+
+def _header(bits: _Bits) -> dict:
+    """Read the fixed-width fields before the vendor sections."""
+    version = bits.int(6, "Version")
+    if version != 2:
+        what = "a TCF v1 consent string" if version == 1 else f"version {version}"
+        raise InputError(
+            f"TC string is {what}; only TCF v2 strings (starting with 'C') are supported"
+        )
+    return dict(
+        version=version,
+        created=bits.deciseconds("Created"),
+        last_updated=bits.deciseconds("LastUpdated"),
+        cmp_id=bits.int(12, "CmpId"),
+        cmp_version=bits.int(12, "CmpVersion"),
+        consent_screen=bits.int(6, "ConsentScreen"),
+        consent_language=bits.letters("ConsentLanguage"),
+        vendor_list_version=bits.int(12, "VendorListVersion"),
+        tcf_policy_version=bits.int(6, "TcfPolicyVersion"),
+        is_service_specific=bits.bool("IsServiceSpecific"),
+        use_non_standard_texts=bits.bool("UseNonStandardTexts"),
+        special_feature_opt_ins=bits.idset(12, "SpecialFeatureOptIns"),
+        purposes_consent=bits.idset(24, "PurposesConsent"),
+        purposes_legitimate_interests=bits.idset(24, "PurposesLITransparency"),
+        purpose_one_treatment=bits.bool("PurposeOneTreatment"),
+        publisher_cc=bits.letters("PublisherCC"),
+    )
+
+
+def decode(tc: str) -> TCString:
+    """Decode a TCF v2 TC string; return its core fields and the types of its other segments.
+
+    Assumes the value is already URL-decoded. Raises InputError (without file or row; the
+    caller adds them) for an empty value, non-base64url characters, a v1 or unknown version,
+    or a core segment shorter than its fields say.
+    """
+    if not isinstance(tc, str) or not tc.strip():
+        raise InputError("TC string is empty")
+    segments = tc.strip().split(".")
+    bits = _Bits(_segment_bits(segments[0], 0), 0)
+    fields = _header(bits)
+    fields["max_vendor_id"], fields["vendor_consents"] = _vendor_section(bits, "VendorConsents")
+    fields["max_vendor_li_id"], fields["vendor_legitimate_interests"] = _vendor_section(
+        bits, "VendorLegitimateInterests"
+    )
+    fields["publisher_restrictions"] = _publisher_restrictions(bits)
+    fields["segment_types"] = tuple(
+        _Bits(_segment_bits(seg, i), i).int(3, "SegmentType")
+        for i, seg in enumerate(segments[1:], start=1)
+    )
+    return TCString(**fields)
+
+
+def purposes_of(decoded: TCString) -> dict[str, bool | None]:
+    """Return canonical purpose -> granted for a decoded string (rule in the module docstring)."""
+    needed: dict[str, set[int]] = {}
+    for number, purpose in TCF_PURPOSES.items():
+        if number == 11 and decoded.tcf_policy_version < _PURPOSE_11_FROM_POLICY:
+            continue
+        needed.setdefault(purpose, set()).add(number)
+    out: dict[str, bool | None] = {
+        purpose: numbers <= decoded.purposes_consent for purpose, numbers in needed.items()
+    }
+    if decoded.purpose_one_treatment and TCF_PURPOSES.get(1) in out:
+        out[TCF_PURPOSES[1]] = None
+    return out
+
+
+def tcf_purposes(tc: str) -> dict[str, bool | None]:
+    """Decode ``tc`` and return canonical purpose -> granted (None = not asked).
+
+    Only the canonical purposes some TCF purpose maps to are keys. Raises InputError for a
+    malformed string.
+    """
+    return purposes_of(decode(tc))
+
+
+def _row(value: str) -> dict:
+    try:
+        decoded = decode(value)
+    except InputError as exc:
+        return {"tc_string": value, "error": exc.message}
+    granted = purposes_of(decoded)
+    row: dict = {
+        "tc_string": value,
+        "error": None,
+        "last_updated": decoded.last_updated,
+        "tcf_policy_version": decoded.tcf_policy_version,
+    }
+    row.update({f"consent_{p}": granted.get(p) for p in PURPOSES})
+    return row
+
+
+def table_schema() -> pa.Schema:
+    """Return the schema of ``decode_many``'s table."""
+    fields = [
+        pa.field("tc_string", pa.string()),
+        pa.field("error", pa.string()),
+        pa.field("last_updated", pa.timestamp("us", tz="UTC")),
+        pa.field("tcf_policy_version", pa.int32()),
+    ]
+    fields += [pa.field(f"consent_{p}", pa.bool_()) for p in PURPOSES]
+    return pa.schema(fields)
+
+
+def decode_many(values: list[str | None]) -> pa.Table:
+    """Decode each distinct non-NULL value once; return one row per distinct value.
+
+    Columns: tc_string, error (NULL, or why the value is malformed; the other columns are
+    then NULL), last_updated (UTC), tcf_policy_version, and consent_<purpose> BOOLEAN for
+    every canonical purpose (NULL when no TCF purpose covers it or it was not asked).
+    Meant for the DISTINCT values of a column, joined back on tc_string.
+    """
+    distinct = list(dict.fromkeys(v for v in values if v is not None))
+    return pa.Table.from_pylist([_row(v) for v in distinct], schema=table_schema())
