@@ -55,7 +55,8 @@ def test_both_reference_gcd_examples(realdata):
 def test_effective_state_prefers_update():
     got = decode_gcd("11p1t1m1l5")
     assert [s.effective for s in got.values()] == ["denied", "granted", "denied", None]
-    assert decode_gcd("13r3u3r3r5")["analytics_storage"].effective == "denied"  # u = granted, denied
+    # u = default granted, update denied
+    assert decode_gcd("13r3u3r3r5")["analytics_storage"].effective == "denied"
 
 
 def test_purpose_mapping():
@@ -65,9 +66,7 @@ def test_purpose_mapping():
     assert cm.gcs_purposes("G110") == {"ads": True, "analytics": False}
 
 
-@pytest.mark.parametrize(
-    "value", ["", "G1", "G102", "G1100", "g111", "G211", "G1--", None, 111]
-)
+@pytest.mark.parametrize("value", ["", "G1", "G102", "G1100", "g111", "G211", "G1--", None, 111])
 def test_malformed_gcs(value):
     with pytest.raises(InputError, match="gcs"):
         decode_gcs(value)

@@ -28,7 +28,12 @@ from privdiag.purposes import PURPOSES
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
 
 # Order of the (digit, letter) pairs in gcd.
-GCD_TYPES: tuple[str, ...] = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
+GCD_TYPES: tuple[str, ...] = (
+    "ad_storage",
+    "analytics_storage",
+    "ad_user_data",
+    "ad_personalization",
+)
 GCS_TYPES: tuple[str, ...] = ("ad_storage", "analytics_storage")
 
 # Consent Mode type -> canonical purpose.
@@ -94,7 +99,10 @@ def decode_gcs(gcs: str) -> dict[str, str]:
         raise InputError(
             f"gcs value {gcs!r} is malformed", hint="expected G1 and two 0/1 digits, e.g. 'G110'"
         )
-    return {name: "granted" if bit == "1" else "denied" for name, bit in zip(GCS_TYPES, match.groups())}
+    return {
+        name: "granted" if bit == "1" else "denied"
+        for name, bit in zip(GCS_TYPES, match.groups(), strict=True)
+    }
 
 
 def _consent_columns(effective: dict[str, str | None]) -> dict[str, bool | None]:
@@ -142,7 +150,9 @@ def gcd_schema() -> pa.Schema:
     """Return the schema of ``decode_many_gcd``'s table."""
     fields = [pa.field("gcd", pa.string()), pa.field("error", pa.string())]
     for name in GCD_TYPES:
-        fields += [pa.field(f"{name}_{part}", pa.string()) for part in ("default", "update", "effective")]
+        fields += [
+            pa.field(f"{name}_{part}", pa.string()) for part in ("default", "update", "effective")
+        ]
     return pa.schema(fields + [pa.field(f"consent_{p}", pa.bool_()) for p in PURPOSES])
 
 

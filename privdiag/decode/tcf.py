@@ -92,10 +92,10 @@ class _Bits:
         self.pos = end
         return chunk
 
-    def int(self, n: int, name: str) -> int:
+    def uint(self, n: int, name: str) -> int:
         return int(self.take(n, name), 2)
 
-    def bool(self, name: str) -> bool:
+    def flag(self, name: str) -> bool:
         return self.take(1, name) == "1"
 
     def idset(self, n: int, name: str) -> frozenset[int]:
@@ -104,13 +104,13 @@ class _Bits:
         return frozenset(i + 1 for i, bit in enumerate(chunk) if bit == "1")
 
     def letters(self, name: str) -> str:
-        codes = (self.int(6, name), self.int(6, name))
+        codes = (self.uint(6, name), self.uint(6, name))
         if max(codes) > 25:
             raise InputError(f"TC string has an invalid {name}: letter codes {codes} (0-25 = A-Z)")
         return "".join(chr(ord("A") + c) for c in codes)
 
     def deciseconds(self, name: str) -> datetime:
-        return _EPOCH + timedelta(milliseconds=100 * self.int(36, name))
+        return _EPOCH + timedelta(milliseconds=100 * self.uint(36, name))
 
 
 def _segment_bits(segment: str, index: int) -> str:
@@ -129,10 +129,10 @@ def _segment_bits(segment: str, index: int) -> str:
 def _ranges(bits: _Bits, name: str) -> frozenset[int]:
     """Read NumEntries(12) then that many (IsARange, Start[, End]) vendor id entries."""
     ids: set[int] = set()
-    for _ in range(bits.int(12, f"{name} NumEntries")):
-        is_range = bits.bool(f"{name} IsARange")
-        start = bits.int(16, f"{name} StartVendorId")
-        end = bits.int(16, f"{name} EndVendorId") if is_range else start
+    for _ in range(bits.uint(12, f"{name} NumEntries")):
+        is_range = bits.flag(f"{name} IsARange")
+        start = bits.uint(16, f"{name} StartVendorId")
+        end = bits.uint(16, f"{name} EndVendorId") if is_range else start
         if end < start:
             raise InputError(f"TC string has an invalid {name} range: {start}-{end}")
         ids.update(range(start, end + 1))
@@ -141,24 +141,24 @@ def _ranges(bits: _Bits, name: str) -> frozenset[int]:
 
 def _vendor_section(bits: _Bits, name: str) -> tuple[int, frozenset[int]]:
     """Read MaxVendorId, IsRangeEncoding and the bitfield or range vendor list."""
-    max_id = bits.int(16, f"{name} MaxVendorId")
-    if bits.bool(f"{name} IsRangeEncoding"):
+    max_id = bits.uint(16, f"{name} MaxVendorId")
+    if bits.flag(f"{name} IsRangeEncoding"):
         return max_id, _ranges(bits, name)
     return max_id, bits.idset(max_id, f"{name} BitField")
 
 
 def _publisher_restrictions(bits: _Bits) -> tuple[PublisherRestriction, ...]:
     out = []
-    for _ in range(bits.int(12, "NumPubRestrictions")):
-        purpose = bits.int(6, "PubRestriction PurposeId")
-        kind = bits.int(2, "PubRestriction RestrictionType")
+    for _ in range(bits.uint(12, "NumPubRestrictions")):
+        purpose = bits.uint(6, "PubRestriction PurposeId")
+        kind = bits.uint(2, "PubRestriction RestrictionType")
         out.append(PublisherRestriction(purpose, kind, _ranges(bits, "PubRestriction")))
     return tuple(out)
 
 
 def _header(bits: _Bits) -> dict:
     """Read the fixed-width fields before the vendor sections."""
-    version = bits.int(6, "Version")
+    version = bits.uint(6, "Version")
     if version != 2:
         what = "a TCF v1 consent string" if version == 1 else f"version {version}"
         raise InputError(
@@ -168,18 +168,18 @@ def _header(bits: _Bits) -> dict:
         version=version,
         created=bits.deciseconds("Created"),
         last_updated=bits.deciseconds("LastUpdated"),
-        cmp_id=bits.int(12, "CmpId"),
-        cmp_version=bits.int(12, "CmpVersion"),
-        consent_screen=bits.int(6, "ConsentScreen"),
+        cmp_id=bits.uint(12, "CmpId"),
+        cmp_version=bits.uint(12, "CmpVersion"),
+        consent_screen=bits.uint(6, "ConsentScreen"),
         consent_language=bits.letters("ConsentLanguage"),
-        vendor_list_version=bits.int(12, "VendorListVersion"),
-        tcf_policy_version=bits.int(6, "TcfPolicyVersion"),
-        is_service_specific=bits.bool("IsServiceSpecific"),
-        use_non_standard_texts=bits.bool("UseNonStandardTexts"),
+        vendor_list_version=bits.uint(12, "VendorListVersion"),
+        tcf_policy_version=bits.uint(6, "TcfPolicyVersion"),
+        is_service_specific=bits.flag("IsServiceSpecific"),
+        use_non_standard_texts=bits.flag("UseNonStandardTexts"),
         special_feature_opt_ins=bits.idset(12, "SpecialFeatureOptIns"),
         purposes_consent=bits.idset(24, "PurposesConsent"),
         purposes_legitimate_interests=bits.idset(24, "PurposesLITransparency"),
-        purpose_one_treatment=bits.bool("PurposeOneTreatment"),
+        purpose_one_treatment=bits.flag("PurposeOneTreatment"),
         publisher_cc=bits.letters("PublisherCC"),
     )
 
@@ -202,7 +202,7 @@ def decode(tc: str) -> TCString:
     )
     fields["publisher_restrictions"] = _publisher_restrictions(bits)
     fields["segment_types"] = tuple(
-        _Bits(_segment_bits(seg, i), i).int(3, "SegmentType")
+        _Bits(_segment_bits(seg, i), i).uint(3, "SegmentType")
         for i, seg in enumerate(segments[1:], start=1)
     )
     return TCString(**fields)
