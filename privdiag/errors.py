@@ -34,8 +34,14 @@ class ConfigError(PrivdiagError):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: Path | str | None = None, key: str | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         where = f"{path}" if path else "config"
         if key:
             where += f": [{key}]"
@@ -47,8 +53,15 @@ class InputError(PrivdiagError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, path: Path | str | None = None, row: int | None = None,
-                 field: str | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         where = []
         if path is not None:
             where.append(str(path))

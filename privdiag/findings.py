@@ -17,6 +17,7 @@ KINDS: dict[str, str] = {
     "consent.after_withdrawal": "data",
     "consent.conflict": "data",
     "consent.missing_record": "data",
+    "consent.unmapped_category": "data",
     "sparsity.consent_gap": "data",
     "sparsity.shift": "data",
     "identity.loss": "data",
@@ -137,4 +138,8 @@ def summarize(findings: list[Finding]) -> dict[str, Any]:
         by_severity[f.severity] = by_severity.get(f.severity, 0) + 1
         by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
     ordered = {s: by_severity[s] for s in SEVERITIES if s in by_severity}
-    return {"findings": len(findings), "by_severity": ordered, "by_kind": dict(sorted(by_kind.items()))}
+    return {
+        "findings": len(findings),
+        "by_severity": ordered,
+        "by_kind": dict(sorted(by_kind.items())),
+    }

@@ -38,8 +38,13 @@ class InputInfo:
     role: str = "events"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "format": self.format, "rows": self.rows,
-                "sha256": self.sha256, "role": self.role}
+        return {
+            "path": self.path,
+            "format": self.format,
+            "rows": self.rows,
+            "sha256": self.sha256,
+            "role": self.role,
+        }
 
 
 @dataclass

@@ -3,7 +3,9 @@ from privdiag.purposes import canonical
 
 
 def test_finding_id_is_stable_and_ignores_metrics():
-    a = Finding("consent.violation", "high", "t", {"source": "s", "feature": "gclid"}, {"events": 3})
+    a = Finding(
+        "consent.violation", "high", "t", {"source": "s", "feature": "gclid"}, {"events": 3}
+    )
     b = Finding("consent.violation", "low", "u", {"feature": "gclid", "source": "s"}, {"events": 9})
     assert a.id == b.id == finding_id("consent.violation", {"source": "s", "feature": "gclid"})
 
@@ -16,8 +18,14 @@ def test_severity_order():
 
 def test_rank_puts_causes_first_within_a_severity():
     cause = Finding("identity.loss", "high", "cause", {"step": "add_to_cart"})
-    symptom = Finding("funnel.consent_drop", "high", "s", {"step": "add_to_cart"},
-                      {"events": 1000}, caused_by=[cause.id])
+    symptom = Finding(
+        "funnel.consent_drop",
+        "high",
+        "s",
+        {"step": "add_to_cart"},
+        {"events": 1000},
+        caused_by=[cause.id],
+    )
     assert [f.title for f in rank([symptom, cause])] == ["cause", "s"]
     assert summarize([symptom, cause])["by_severity"] == {"high": 2}
 

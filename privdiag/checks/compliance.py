@@ -1,0 +1,332 @@
+"""Compliance: features collected without consent.
+
+One grouped query per scan computes, for every (source, step) and every classified feature
+and purpose, how often the feature is present while the purpose is denied (violation),
+denied after an earlier grant (after withdrawal), or not yet decided although the user
+decides later (pre-consent, split by the grace window into clock skew and tags firing
+before the banner).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from privdiag.checks.context import ScanContext, present_sql, suppress
+from privdiag.findings import Finding
+from privdiag.mapping import owner_for
+
+LEAD_EDGES = (10.0, 60.0, 600.0, 3600.0, 86400.0)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A classified feature and one purpose it needs, with its column index in the query."""
+
+    index: int
+    feature: str
+    purpose: str
+
+
+def pairs(ctx: ScanContext) -> list[Pair]:
+    """Return every (feature, purpose) to check: classified features, purposes with a signal."""
+    out = []
+    for feature, purposes in sorted(ctx.mapping.items()):
+        for purpose in purposes:
+            if purpose in ctx.purposes:
+                out.append(Pair(len(out), feature, purpose))
+    return out
+
+
+def _aggregates(pair: Pair, sql_type: str, grace: float) -> list[str]:
+    i, p = pair.index, pair.purpose
+    has = present_sql(pair.feature, sql_type)
+    lead = f"epoch(c.first_{p}) - epoch(e.ts)"
+    since = f"epoch(e.ts) - epoch(c.last_decision_{p})"
+    viol = f"{has} AND c.state_{p} = 'denied' AND NOT c.withdrawn_{p}"
+    withdrawn = f"{has} AND c.state_{p} = 'denied' AND c.withdrawn_{p}"
+    pre = f"{has} AND c.state_{p} = 'unknown' AND c.first_{p} > e.ts"
+    edges = (grace,) + tuple(x for x in LEAD_EDGES if x > grace)
+    bins = [f"count(*) FILTER (WHERE {pre} AND {lead} < {edges[0]}) AS h{i}_0"]
+    for b, (lo, hi) in enumerate(zip(edges, edges[1:] + (None,), strict=True), start=1):
+        upper = f" AND {lead} < {hi}" if hi is not None else ""
+        bins.append(f"count(*) FILTER (WHERE {pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
+    return [
+        f"count(*) FILTER (WHERE {viol}) AS v{i}",
+        f"count(DISTINCT e.user_key) FILTER (WHERE {viol}) AS vu{i}",
+        f"count(*) FILTER (WHERE {withdrawn} AND {since} > {grace}) AS w{i}",
+        f"count(*) FILTER (WHERE {withdrawn} AND {since} <= {grace}) AS wg{i}",
+        f"count(DISTINCT e.user_key) FILTER (WHERE {withdrawn} AND {since} > {grace}) AS wu{i}",
+        f"count(*) FILTER (WHERE {pre} AND {lead} > {grace}) AS pb{i}",
+        f"count(*) FILTER (WHERE {pre} AND {lead} <= {grace}) AS pg{i}",
+        f"count(DISTINCT e.user_key) FILTER (WHERE {pre}) AS pu{i}",
+        f"median({lead}) FILTER (WHERE {pre}) AS pm{i}",
+        *bins,
+    ]
+
+
+def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
+    grace = float(ctx.config.thresholds.grace_seconds)
+    parts = [a for pair in todo for a in _aggregates(pair, ctx.features[pair.feature], grace)]
+    states = [
+        f"count(*) FILTER (WHERE c.state_{p} = '{s}') AS n_{s}_{p}"
+        for p in ctx.purposes
+        for s in ("denied", "unknown")
+    ]
+    sql = f"""
+        SELECT e.source, e.event_name, count(*) AS n, {", ".join(states + parts)}
+        FROM events e JOIN event_consent c ON c._row = e.rowid
+        GROUP BY ALL
+    """
+    cursor = ctx.con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _lead_histogram(row: dict[str, Any], pair: Pair, grace: float) -> dict[str, Any]:
+    edges = [0.0, grace] + [x for x in LEAD_EDGES if x > grace]
+    counts = [int(row[f"h{pair.index}_{b}"]) for b in range(len(edges))]
+    return {
+        "title": "Lead time from event to the user's first decision",
+        "edges": edges,
+        "counts": counts,
+        "unit": "seconds",
+    }
+
+
+def _finding(
+    ctx: ScanContext,
+    kind: str,
+    severity: str,
+    row: dict[str, Any],
+    pair: Pair,
+    title: str,
+    metrics: dict[str, Any],
+    recommendation: str,
+    evidence: dict[str, Any] | None = None,
+) -> Finding:
+    location = {
+        "source": row["source"],
+        "step": row["event_name"],
+        "feature": pair.feature,
+        "purpose": pair.purpose,
+    }
+    owner = owner_for(
+        ctx.config,
+        source=row["source"],
+        feature=pair.feature,
+        step=row["event_name"],
+        prefer="source",
+    )
+    return Finding(
+        kind,
+        severity,
+        title,
+        location,
+        suppress(metrics, ctx.min_group),
+        recommendation,
+        owner,
+        evidence=evidence or {},
+    )
+
+
+def _violation(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding | None:
+    events = int(row[f"v{pair.index}"])
+    if not events:
+        return None
+    denied = int(row[f"n_denied_{pair.purpose}"])
+    return _finding(
+        ctx,
+        "consent.violation",
+        "high",
+        row,
+        pair,
+        f"{pair.feature} is collected on {row['event_name']} events where {pair.purpose} "
+        "consent was denied",
+        {
+            "events": events,
+            "users": int(row[f"vu{pair.index}"]),
+            "share": round(events / denied, 6) if denied else None,
+            "denied_events": denied,
+        },
+        f"Stop sending {pair.feature} when {pair.purpose} is denied: gate the tag or the "
+        f"pipeline step of source {row['source']} on the {pair.purpose} consent state.",
+    )
+
+
+def _withdrawal(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding | None:
+    events, skew = int(row[f"w{pair.index}"]), int(row[f"wg{pair.index}"])
+    if not events:
+        return None
+    return _finding(
+        ctx,
+        "consent.after_withdrawal",
+        "high",
+        row,
+        pair,
+        f"{pair.feature} is still collected on {row['event_name']} events after users "
+        f"withdrew {pair.purpose} consent",
+        {
+            "events": events,
+            "users": int(row[f"wu{pair.index}"]),
+            "share": round(events / (events + skew), 6),
+            "events_within_grace": skew,
+        },
+        f"Make withdrawals of {pair.purpose} take effect at once in source {row['source']}: "
+        "listen to the CMP's update event and stop the tag for the rest of the session.",
+    )
+
+
+def _pre_consent(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding | None:
+    i = pair.index
+    beyond, within = int(row[f"pb{i}"]), int(row[f"pg{i}"])
+    if not beyond and not within:
+        return None
+    grace = float(ctx.config.thresholds.grace_seconds)
+    unknown = int(row[f"n_unknown_{pair.purpose}"])
+    skew = beyond == 0
+    verdict = "clock skew between CMP and collector" if skew else "tags fire before the banner"
+    metrics = {
+        "events": beyond + within,
+        "users": int(row[f"pu{i}"]),
+        "share": round((beyond + within) / unknown, 6) if unknown else None,
+        "events_beyond_grace": beyond,
+        "events_within_grace": within,
+        "grace_seconds": grace,
+        "median_lead_seconds": round(float(row[f"pm{i}"]), 3)
+        if row[f"pm{i}"] is not None
+        else None,
+        "verdict": "clock_skew" if skew else "before_banner",
+    }
+    rec = (
+        f"All lead times are within the {grace:g} s grace window: align the clocks of the "
+        "CMP and the collector, or widen the window."
+        if skew
+        else f"Hold {pair.feature} until the user decides on {pair.purpose}: load the tag from the "
+        "CMP's consent callback (or use Consent Mode defaults set to denied)."
+    )
+    return _finding(
+        ctx,
+        "consent.pre_consent",
+        "low" if skew else "high",
+        row,
+        pair,
+        f"{pair.feature} is collected on {row['event_name']} before the user decides on "
+        f"{pair.purpose} ({verdict})",
+        metrics,
+        rec,
+        {"histogram": _lead_histogram(row, pair, grace)},
+    )
+
+
+def check_compliance(ctx: ScanContext) -> list[Finding]:
+    """Return violation, after-withdrawal and pre-consent findings for every classified feature."""
+    todo = pairs(ctx)
+    if not todo:
+        return []
+    findings: list[Finding] = []
+    for row in _query(ctx, todo):
+        for pair in todo:
+            for build in (_violation, _withdrawal, _pre_consent):
+                finding = build(ctx, row, pair)
+                if finding is not None:
+                    findings.append(finding)
+    return findings
+
+
+def check_conflicts(ctx: ScanContext) -> list[Finding]:
+    """Return a finding per (source, purpose) where an event's own flag disagrees with the log."""
+    if not ctx.purposes:
+        return []
+    parts = ", ".join(
+        f"count(*) FILTER (WHERE e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL "
+        f"AND e.consent_{p} <> c.log_{p}) AS x_{p}, "
+        f"count(DISTINCT e.user_key) FILTER (WHERE e.consent_{p} IS NOT NULL "
+        f"AND c.log_{p} IS NOT NULL AND e.consent_{p} <> c.log_{p}) AS xu_{p}, "
+        f"count(*) FILTER (WHERE e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL) AS xb_{p}"
+        for p in ctx.purposes
+    )
+    cursor = ctx.con.execute(f"""
+        SELECT e.source, {parts} FROM events e JOIN event_consent c ON c._row = e.rowid
+        GROUP BY 1 ORDER BY 1""")
+    names = [d[0] for d in cursor.description]
+    findings = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        for p in ctx.purposes:
+            events = int(row[f"x_{p}"])
+            if not events:
+                continue
+            both = int(row[f"xb_{p}"])
+            metrics = {
+                "events": events,
+                "users": int(row[f"xu_{p}"]),
+                "share": round(events / both, 6) if both else None,
+            }
+            findings.append(
+                Finding(
+                    "consent.conflict",
+                    "medium",
+                    f"Events of {row['source']} carry a {p} flag that contradicts the consent log",
+                    {"source": row["source"], "purpose": p},
+                    suppress(metrics, ctx.min_group),
+                    f"Find which system is stale: the tag's consent flag for {p} or the CMP log. "
+                    "Both should come from the same decision.",
+                    owner_for(ctx.config, source=row["source"]),
+                )
+            )
+    return findings
+
+
+def check_missing_records(ctx: ScanContext) -> list[Finding]:
+    """Return one finding per source whose users have events but no consent decision at all.
+
+    Without any consent signal in the whole scan, it says so once per source instead.
+    """
+    flags = " OR ".join(f"consent_{p} IS NOT NULL" for p in ctx.purposes) or "FALSE"
+    rows = ctx.con.execute(f"""
+        WITH per_user AS (
+            SELECT source, user_key, bool_or({flags}) AS flagged
+            FROM events WHERE user_key IS NOT NULL GROUP BY ALL
+        )
+        SELECT source, count(*) AS users,
+               count(*) FILTER (WHERE NOT flagged AND user_key NOT IN
+                                (SELECT user_key FROM consent WHERE user_key IS NOT NULL))
+        FROM per_user GROUP BY 1 ORDER BY 1
+    """).fetchall()
+    findings = []
+    for source, users, missing in rows:
+        if not missing:
+            continue
+        no_signal = not ctx.purposes
+        share = missing / users
+        title = (
+            f"Source {source} carries no consent signal at all: every purpose is unknown"
+            if no_signal
+            else f"{missing} users of {source} have events but no consent decision"
+        )
+        rec = (
+            "Give privdiag the CMP's consent log with --consent, or enable Consent Mode so "
+            "events carry their consent state; until then no check can tell compliant "
+            "collection from violations."
+            if no_signal
+            else "Check that the CMP records a decision for every visitor of this source, and that "
+            "the consent log and the events use the same user identifier."
+        )
+        metrics = suppress(
+            {"users": int(missing), "share": round(share, 6), "users_total": int(users)},
+            ctx.min_group,
+        )
+        severity = "medium" if no_signal or share >= 0.05 else "low"
+        findings.append(
+            Finding(
+                "consent.missing_record",
+                severity,
+                title,
+                {"source": source},
+                metrics,
+                rec,
+                owner_for(ctx.config, source=source),
+            )
+        )
+    return findings

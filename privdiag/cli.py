@@ -1,0 +1,257 @@
+"""The typer app: parse arguments, call the core once, write the outputs; nothing else."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from privdiag import __version__
+from privdiag.errors import PrivdiagError, UsageError
+
+
+def _log_path() -> Path:
+    return Path(tempfile.gettempdir()) / "privdiag-error.log"
+
+
+class _Group(TyperGroup):
+    """Turns privdiag's errors into one line and the exit code of DESIGN.md.
+
+    Usage errors are reported by typer itself (exit 2); anything unexpected is a bug
+    (exit 5) whose traceback goes to a log file, never to the terminal.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PrivdiagError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if type(exc).__module__.startswith(("click", "typer")):
+                raise
+            path = _log_path()
+            path.write_text(traceback.format_exc(), encoding="utf-8")
+            typer.echo(
+                f"Internal error: {type(exc).__name__}: {str(exc)[:200]}. This is a bug; "
+                f"the details are in {path}.",
+                err=True,
+            )
+            raise typer.Exit(5) from None
+
+
+app = typer.Typer(
+    name="privdiag",
+    cls=_Group,
+    help="Find out why personalization breaks when privacy rules tighten.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+log = logging.getLogger("privdiag")
+
+# Shared option groups, defined once and reused by every command.
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="privdiag.toml to use (default: ./privdiag.toml when present)."),
+]
+JsonOpt = Annotated[
+    str | None, typer.Option("--json", help="Write the findings as JSON ('-' for stdout).")
+]
+HtmlOpt = Annotated[str | None, typer.Option("--html", help="Write the single-file HTML report.")]
+MarkdownOpt = Annotated[
+    str | None, typer.Option("--markdown", help="Write a Markdown summary for a ticket.")
+]
+JunitOpt = Annotated[str | None, typer.Option("--junit", help="Write JUnit XML for CI.")]
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Lowest severity that makes "
+        "the exit code 1: critical, high, medium, low or info (default: the "
+        "config's thresholds.fail_on, else high).",
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+
+
+@dataclass
+class Outputs:
+    """The shared output options of every command."""
+
+    json: str | None = None
+    html: str | None = None
+    markdown: str | None = None
+    junit: str | None = None
+    fail_on: str | None = None
+    quiet: bool = False
+
+    def to_stdout(self) -> bool:
+        return "-" in (self.json, self.html, self.markdown, self.junit)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"privdiag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Find out why personalization breaks when privacy rules tighten."""
+
+
+def _fail_on(outputs: Outputs, config: Any) -> str:
+    from privdiag.findings import SEVERITIES
+
+    level = outputs.fail_on or config.thresholds.fail_on
+    if level not in SEVERITIES:
+        raise UsageError(
+            f"--fail-on {level!r} is not a severity", hint=f"use one of {', '.join(SEVERITIES)}"
+        )
+    return level
+
+
+def _progress(outputs: Outputs) -> Any:
+    """Return a callback that shows the current phase on stderr when it is a terminal."""
+    if outputs.quiet or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+
+    def say(message: str) -> None:
+        console.print(f"[dim]… {message}[/dim]")
+
+    return say
+
+
+def emit(docs: list[dict[str, Any]], outputs: Outputs, config: Any) -> int:
+    """Write every requested output, print the summary, and return the exit code."""
+    from privdiag.findings import at_or_above
+    from privdiag.output import print_summary, write_json
+
+    fail_on = _fail_on(outputs, config)
+    doc = docs[0] if len(docs) == 1 else _merge(docs)
+    min_group = config.thresholds.min_group_size
+    if outputs.json:
+        write_json(doc, outputs.json)
+    if outputs.html:
+        from privdiag.report import write_html
+
+        write_html(docs, Path(outputs.html), min_group_size=min_group)
+    if outputs.markdown:
+        from privdiag.report import write_markdown
+
+        write_markdown(docs, Path(outputs.markdown))
+    if outputs.junit:
+        from privdiag.report import write_junit
+
+        write_junit(docs, Path(outputs.junit), fail_on=fail_on)
+    _github(docs, fail_on)
+    if not outputs.quiet:
+        print_summary(doc, stream=sys.stderr if outputs.to_stdout() else sys.stdout)
+    failing = [f for f in doc["findings"] if at_or_above(f["severity"], fail_on)]
+    return 1 if failing else 0
+
+
+def _merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    from privdiag.report import merge
+
+    return merge(docs)
+
+
+def _github(docs: list[dict[str, Any]], fail_on: str) -> None:
+    import os
+
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    try:
+        from privdiag.report import github_annotations
+    except ImportError:
+        return
+    github_annotations(docs, fail_on=fail_on, env=os.environ)
+
+
+def _load_config(path: Path | None) -> Any:
+    from privdiag.config import load_config
+
+    return load_config(path)
+
+
+@app.command(epilog="Example: privdiag scan exports/ga4/ --consent cmp_log.csv --html report.html")
+def scan(
+    data: Annotated[
+        list[str],
+        typer.Argument(
+            help="Event exports: files, globs or folders (CSV, NDJSON, JSON, Parquet; gzip or not)."
+        ),
+    ],
+    consent: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--consent",
+            help="Consent records file (user, purpose, status, time, version); repeatable.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, ga4, segment, snowplow or generic.")
+    ] = "auto",
+    config: ConfigOpt = None,
+    json_out: JsonOpt = None,
+    html: HtmlOpt = None,
+    markdown: MarkdownOpt = None,
+    junit: JunitOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Ingest event exports, resolve each event's consent, and find data collected without it."""
+    from privdiag.scan import run_scan
+
+    outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    cfg = _load_config(config)
+    _fail_on(outputs, cfg)
+    result = run_scan(data, consent=consent, config=cfg, fmt=fmt, progress=_progress(outputs))
+    raise typer.Exit(emit([result.to_dict()], outputs, cfg))
+
+
+@app.command(epilog="Example: privdiag report monday.json tuesday.json --html week.html")
+def report(
+    results: Annotated[list[Path], typer.Argument(help="JSON results written with --json.")],
+    config: ConfigOpt = None,
+    json_out: JsonOpt = None,
+    html: HtmlOpt = None,
+    markdown: MarkdownOpt = None,
+    junit: JunitOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Merge earlier JSON results into one report."""
+    from privdiag.output import read_json
+
+    outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    cfg = _load_config(config)
+    docs = [read_json(p) for p in results]
+    raise typer.Exit(emit(docs, outputs, cfg))
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

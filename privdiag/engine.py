@@ -1,0 +1,39 @@
+"""The one place that knows how a DuckDB connection is opened and tuned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from privdiag.config import EngineConfig
+
+
+def connect(engine: EngineConfig | None = None, database: str = ":memory:") -> Any:
+    """Return a DuckDB connection set up with the threads, memory limit and temp dir asked for."""
+    import duckdb
+
+    engine = engine or EngineConfig()
+    con = duckdb.connect(database)
+    con.execute("SET TimeZone = 'UTC'")
+    if engine.threads:
+        con.execute(f"SET threads = {int(engine.threads)}")
+    if engine.memory_limit:
+        con.execute("SET memory_limit = ?", [engine.memory_limit])
+    if engine.temp_dir:
+        con.execute("SET temp_directory = ?", [engine.temp_dir])
+    return con
+
+
+def quote(name: str) -> str:
+    """Quote an identifier for DuckDB SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    """Quote a string literal for DuckDB SQL."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def one(con: Any, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+    """Run a query and return its first row (or None), leaving no unfinished result behind."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None

@@ -1,0 +1,267 @@
+"""Ingestion: detect each input's format, stage it, and build the canonical tables.
+
+``load`` is the one entry point. Each format lives in its own module with ``NAME``,
+``detect(columns)`` and ``stage(ctx)``; adding a format is adding a module to ``FORMATS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privdiag.config import Config
+from privdiag.engine import literal, one
+from privdiag.errors import InputError, UsageError
+from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.files import FileKind, expand, sniff, source_name
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
+from privdiag.result import InputInfo, sha256_file
+
+# Detection order: the most specific formats first; generic always matches.
+FORMATS: tuple[str, ...] = ("ga4", "snowplow", "segment", "generic")
+CONSENT_COLUMNS = ("user_key", "purpose", "granted", "ts", "source", "version", "region", "device")
+
+
+@dataclass
+class Loaded:
+    """What ingestion produced besides the tables: inputs, notes, unmapped vocabulary."""
+
+    inputs: list[InputInfo] = field(default_factory=list)
+    staged: list[tuple[str, Staged]] = field(default_factory=list)
+    unmapped: dict[str, list[str]] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)  # source -> format
+
+
+def format_module(name: str) -> Any:
+    """Return the module that reads format ``name``."""
+    module_name = "consent_file" if name == "consent" else name
+    try:
+        return importlib.import_module(f"privdiag.ingest.{module_name}")
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"format {name!r} is not available in this build") from exc
+
+
+def reader_sql(files: list[Path], kind: FileKind) -> str:
+    """Return a DuckDB table-function call that reads all ``files`` of one container."""
+    names = "[" + ", ".join(literal(str(f)) for f in files) + "]"
+    compression = ", compression='gzip'" if kind.compressed else ""
+    if kind.container == "parquet":
+        return f"read_parquet({names}, union_by_name=true, hive_partitioning=true)"
+    if kind.container == "csv":
+        return (
+            f"read_csv({names}, header=true, union_by_name=true, sample_size=-1, "
+            f"strict_mode=false{compression})"
+        )
+    fmt = "array" if kind.container == "json" else "auto"
+    fmt_sql = "format='auto'" if fmt == "auto" else "format='auto', records=true"
+    return (
+        f"read_json({names}, {fmt_sql}, union_by_name=true, sample_size=-1, "
+        f"maximum_object_size=67108864{compression})"
+    )
+
+
+def duck_message(exc: Exception) -> str:
+    """Return the first line of a DuckDB error, without its class prefix, kept short."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for prefix in (
+        "Invalid Input Error: ",
+        "Conversion Error: ",
+        "IO Error: ",
+        "Binder Error: ",
+        "Parser Error: ",
+        "Catalog Error: ",
+    ):
+        text = text.removeprefix(prefix)
+    return text[:300]
+
+
+def _describe(con: Any, read_sql: str, where: str) -> dict[str, str]:
+    import duckdb
+
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {read_sql}").fetchall()
+    except duckdb.Error as exc:
+        raise InputError(
+            f"cannot be read: {duck_message(exc)}",
+            path=where,
+            hint="check that the file is complete CSV, JSON or Parquet",
+        ) from exc
+    return {r[0]: r[1] for r in rows}
+
+
+def _container(files: list[Path], argument: str) -> FileKind:
+    kinds = {sniff(f) for f in files}
+    containers = {k.container for k in kinds}
+    if len(containers) > 1:
+        raise InputError(
+            f"mixes file types ({', '.join(sorted(containers))})",
+            path=argument,
+            hint="give each kind of file as its own argument",
+        )
+    compressed = any(k.compressed for k in kinds)
+    return FileKind(containers.pop(), compressed)
+
+
+def _stage_one(
+    con: Any,
+    argument: str,
+    index: int,
+    *,
+    role: str,
+    fmt: str,
+    config: Config,
+    source: str | None = None,
+) -> tuple[Staged, InputInfo, list[Path]]:
+    import duckdb
+
+    files = expand(argument)
+    kind = _container(files, argument)
+    read_sql = reader_sql(files, kind)
+    columns = _describe(con, read_sql, argument)
+    name = source or source_name(argument)
+    if role == "consent":
+        chosen = "consent"
+    elif fmt == "auto":
+        chosen = next(f for f in FORMATS if _detect(f, columns))
+    else:
+        chosen = fmt
+    ctx = StageContext(
+        con=con,
+        read_sql=read_sql,
+        columns=columns,
+        files=files,
+        source=name,
+        prefix=f"in{index}",
+        index=index,
+        config=config,
+        container=kind.container,
+    )
+    try:
+        staged = format_module(chosen).stage(ctx)
+    except duckdb.Error as exc:
+        raise InputError(
+            f"cannot be read as {chosen}: {duck_message(exc)}",
+            path=argument,
+            hint="check the file, or choose the format with --format",
+        ) from exc
+    info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
+    return staged, info, files
+
+
+def _detect(fmt: str, columns: dict[str, str]) -> bool:
+    try:
+        return bool(format_module(fmt).detect(columns))
+    except UsageError:
+        return False
+
+
+def _fingerprint(files: list[Path]) -> str:
+    if len(files) == 1:
+        return sha256_file(files[0])
+    from hashlib import sha256
+
+    combined = sha256()
+    for f in files:
+        combined.update(sha256_file(f).encode())
+    return combined.hexdigest()
+
+
+def _build_events(con: Any, views: list[str]) -> None:
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {v}" for v in views)
+    con.execute(f"CREATE TABLE events AS {union}")
+    have = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
+    for column in CANONICAL_COLUMNS:
+        if column not in have:
+            sql_type = (
+                "BOOLEAN"
+                if column.startswith("consent_") or column == "cookieless"
+                else ("TIMESTAMPTZ" if column == "ts" else "VARCHAR")
+            )
+            con.execute(f"ALTER TABLE events ADD COLUMN {column} {sql_type}")
+
+
+def _build_consent(con: Any, views: list[str]) -> None:
+    con.execute("""CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN,
+                   ts TIMESTAMPTZ, source VARCHAR, version VARCHAR, region VARCHAR,
+                   device VARCHAR)""")
+    cols = ", ".join(CONSENT_COLUMNS)
+    for view in views:
+        con.execute(f"INSERT INTO consent SELECT {cols} FROM {view}")
+
+
+def load(
+    con: Any,
+    data: list[str],
+    consent: list[str],
+    config: Config,
+    *,
+    fmt: str = "auto",
+    progress: Callable[[str], None] | None = None,
+) -> Loaded:
+    """Read every input into the ``events`` and ``consent`` tables of ``con``.
+
+    Raises InputError naming the file (and row or field) for anything unreadable; nothing is
+    written anywhere but the connection.
+    """
+    import duckdb
+
+    if fmt != "auto" and fmt not in FORMATS:
+        raise UsageError(
+            f"unknown --format {fmt!r}", hint=f"use auto or one of {', '.join(FORMATS)}"
+        )
+    loaded = Loaded()
+    event_views: list[str] = []
+    consent_views: list[str] = []
+    jobs = [(a, "events") for a in data] + [(a, "consent") for a in consent]
+    for index, (argument, role) in enumerate(jobs):
+        if progress:
+            progress(f"reading {argument}")
+        staged, info, files = _stage_one(con, argument, index, role=role, fmt=fmt, config=config)
+        info.sha256 = _fingerprint(files)
+        loaded.inputs.append(info)
+        loaded.staged.append((argument, staged))
+        if staged.events_view:
+            event_views.append(staged.events_view)
+        if staged.consent_view:
+            consent_views.append(staged.consent_view)
+        if staged.unmapped_categories:
+            loaded.unmapped[argument] = staged.unmapped_categories
+
+    if not event_views:
+        raise UsageError("no event data given", hint="pass at least one events file or folder")
+    try:
+        _build_events(con, event_views)
+        _build_consent(con, consent_views)
+    except duckdb.Error as exc:
+        raise InputError(
+            f"inputs cannot be combined: {duck_message(exc)}",
+            hint="check that the same feature has the same type in every input",
+        ) from exc
+
+    _count_rows(con, loaded, jobs)
+    return loaded
+
+
+def _count_rows(con: Any, loaded: Loaded, jobs: list[tuple[str, str]]) -> None:
+    counts = dict(con.execute("SELECT _input, count(*) FROM events GROUP BY 1").fetchall())
+    for index, info in enumerate(loaded.inputs):
+        if info.role == "events":
+            info.rows = int(counts.get(index, 0))
+            if info.rows == 0:
+                raise InputError(
+                    "holds no events (only a header, or an empty list)",
+                    path=info.path,
+                    hint="export the data again or leave it out",
+                )
+            loaded.formats.setdefault(_source_of(con, index), info.format)
+        else:
+            view = loaded.staged[index][1].consent_view
+            info.rows = int(one(con, f"SELECT count(*) FROM {view}")[0]) if view else 0
+
+
+def _source_of(con: Any, index: int) -> str:
+    row = one(con, "SELECT any_value(source) FROM events WHERE _input = ?", [index])
+    return str(row[0])

@@ -1,0 +1,40 @@
+"""What every format module receives and returns.
+
+A format module has ``NAME``, ``detect(columns) -> bool`` and
+``stage(ctx: StageContext) -> Staged``. ``stage`` creates DuckDB views (or temp tables) that
+select canonical columns; the loader unions them into the ``events`` and ``consent`` tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privdiag.config import Config
+
+
+@dataclass
+class StageContext:
+    """One input argument ready to be staged: its files, how to read them, its source name."""
+
+    con: Any
+    read_sql: str  # a table function call that reads every file of the input
+    columns: dict[str, str]  # column name -> DuckDB type, as the reader infers them
+    files: list[Path]
+    source: str
+    prefix: str  # unique name prefix for the views this input creates
+    index: int  # the input's position, stored in events._input
+    config: Config
+    container: str = "csv"
+
+
+@dataclass
+class Staged:
+    """What one input produced: view names and notes for the terminal and the report."""
+
+    format: str
+    events_view: str | None = None
+    consent_view: str | None = None
+    notes: list[str] = field(default_factory=list)
+    unmapped_categories: list[str] = field(default_factory=list)

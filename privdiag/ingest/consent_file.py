@@ -1,0 +1,111 @@
+"""Consent records from separate files: one row per decision (user, purpose, status, time).
+
+CMP vocabularies are mapped onto canonical purposes by the aliases; a category that maps to
+nothing is reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from privdiag.engine import literal, one, quote
+from privdiag.errors import InputError
+from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.roles import CONSENT_ROLES, find_roles
+from privdiag.ingest.sqlparts import any_ts, flag
+
+NAME = "consent"
+
+
+def fold_sql(expr: str) -> str:
+    """SQL form of :func:`privdiag.purposes.fold`."""
+    return f"regexp_replace(lower(trim(CAST({expr} AS VARCHAR))), '[ ./-]', '_', 'g')"
+
+
+def alias_values(aliases: dict[str, str]) -> str:
+    """SQL VALUES list of (word, purpose) for joining source vocabularies."""
+    rows = ", ".join(f"({literal(w)}, {literal(p)})" for w, p in sorted(aliases.items()))
+    return f"(VALUES {rows}) AS aliases(alias_word, alias_purpose)"
+
+
+def _where(ctx: StageContext) -> str:
+    return str(ctx.files[0]) if len(ctx.files) == 1 else f"{ctx.files[0].parent}/"
+
+
+def _first_bad(ctx: StageContext, expr: str, bad_when: str) -> tuple[int, object] | None:
+    return one(
+        ctx.con,
+        f"""
+        SELECT n, v FROM (SELECT row_number() OVER () AS n, {expr} AS v FROM {ctx.read_sql})
+        WHERE {bad_when} LIMIT 1
+    """,
+    )
+
+
+def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
+    status = quote(roles["status"])
+    bad = _first_bad(ctx, status, f"v IS NOT NULL AND {flag('v')} IS NULL")
+    if bad:
+        raise InputError(
+            f"consent status {bad[1]!r} is neither granted nor denied",
+            path=_where(ctx),
+            row=int(bad[0]),
+            field=roles["status"],
+            hint="use granted/denied, true/false, yes/no or 1/0",
+        )
+    bad = _first_bad(ctx, quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
+    if bad:
+        raise InputError(
+            f"decision time {bad[1]!r} cannot be read",
+            path=_where(ctx),
+            row=int(bad[0]),
+            field=roles["ts"],
+            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+        )
+
+
+def stage(ctx: StageContext) -> Staged:
+    """Stage a consent file as canonical consent records."""
+    roles = find_roles(list(ctx.columns), CONSENT_ROLES, path=_where(ctx))
+    missing = [r for r in ("user_id", "purpose", "status", "ts") if r not in roles]
+    if missing:
+        raise InputError(
+            f"consent file lacks columns for {', '.join(missing)}",
+            path=_where(ctx),
+            hint="a consent file needs user_id, purpose, status and ts columns "
+            f"(it has: {', '.join(list(ctx.columns)[:12])})",
+        )
+    _validate(ctx, roles)
+
+    def opt(role: str) -> str:
+        return f"CAST({quote(roles[role])} AS VARCHAR)" if role in roles else "NULL"
+
+    aliases = alias_values(ctx.config.alias_map())
+    base = f"{ctx.prefix}_consent_base"
+    ctx.con.execute(f"""
+        CREATE TEMP VIEW {base} AS
+        SELECT CAST({quote(roles["user_id"])} AS VARCHAR) AS user_key,
+               CAST({quote(roles["purpose"])} AS VARCHAR) AS category,
+               aliases.alias_purpose AS purpose,
+               {flag(quote(roles["status"]))} AS granted,
+               {any_ts(quote(roles["ts"]))} AS ts,
+               coalesce({opt("source")}, {literal(ctx.source)}) AS source,
+               {opt("version")} AS version,
+               {opt("region")} AS region,
+               {opt("device")} AS device
+        FROM {ctx.read_sql}
+        LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql(quote(roles["purpose"]))}
+    """)
+    unmapped = [
+        r[0]
+        for r in ctx.con.execute(
+            f"SELECT DISTINCT category FROM {base} WHERE purpose IS NULL AND category IS NOT NULL "
+            "ORDER BY 1"
+        ).fetchall()
+    ]
+
+    view = f"{ctx.prefix}_consent"
+    ctx.con.execute(f"""
+        CREATE TEMP VIEW {view} AS
+        SELECT user_key, purpose, granted, ts, source, version, region, device
+        FROM {base} WHERE purpose IS NOT NULL AND user_key IS NOT NULL AND granted IS NOT NULL
+    """)
+    return Staged(format=NAME, consent_view=view, unmapped_categories=unmapped)

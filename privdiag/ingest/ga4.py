@@ -1,0 +1,176 @@
+"""GA4 / Firebase BigQuery export: nested event_params flattened into typed feature columns.
+
+Accepts NDJSON or JSON arrays (as exported or dumped) and Parquet with the nested columns.
+``privacy_info`` flags may be Yes/No, true/false, 1/0 or NULL; ``event_timestamp`` is
+microseconds as a number or a string. Cookieless rows (no ``user_pseudo_id``) are kept and
+marked.
+"""
+
+from __future__ import annotations
+
+from privdiag.engine import literal, one, quote
+from privdiag.errors import InputError
+from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.sqlparts import epoch_to_ts, feature_name, flag, stable_id
+
+NAME = "ga4"
+
+REQUIRED = ("event_timestamp", "event_name", "event_params")
+PARAMS_TYPE = (
+    '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"BIGINT",'
+    '"float_value":"DOUBLE","double_value":"DOUBLE"}}]'
+)
+JSON_COLUMNS = {
+    "event_timestamp": "VARCHAR",
+    "event_name": "VARCHAR",
+    "event_params": "JSON",
+    "event_bundle_sequence_id": "VARCHAR",
+    "user_id": "VARCHAR",
+    "user_pseudo_id": "VARCHAR",
+    "privacy_info": "JSON",
+    "device": "JSON",
+    "geo": "JSON",
+    "platform": "VARCHAR",
+    "stream_id": "VARCHAR",
+}
+
+
+def detect(columns: dict[str, str]) -> bool:
+    """A GA4 export has event_timestamp, event_name and event_params."""
+    return all(c in columns for c in REQUIRED)
+
+
+def _json_read(ctx: StageContext) -> str:
+    """Re-read JSON input with fixed types, so real exports' type differences do not matter."""
+    present = {k: v for k, v in JSON_COLUMNS.items() if k in ctx.columns}
+    spec = "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in present.items()) + "}"
+    return ctx.read_sql.replace("format='auto'", f"format='auto', columns={spec}", 1)
+
+
+def _col(ctx: StageContext, name: str, expr: str | None = None) -> str:
+    return (expr or quote(name)) if name in ctx.columns else "NULL"
+
+
+def _stage_raw(ctx: StageContext) -> str:
+    """Materialise the columns the checks need, reading the files once."""
+    raw = f"{ctx.prefix}_raw"
+    is_json = ctx.container != "parquet"
+    source_sql = _json_read(ctx) if is_json else ctx.read_sql
+
+    def js(name: str, path: str) -> str:
+        if name not in ctx.columns:
+            return "NULL"
+        if is_json:
+            return f"({quote(name)} ->> {literal(path)})"
+        return f"CAST(to_json({quote(name)}) ->> {literal(path)} AS VARCHAR)"
+
+    params = f"from_json({'event_params' if is_json else 'to_json(event_params)'}, '{PARAMS_TYPE}')"
+    ctx.con.execute(f"""
+        CREATE TEMP TABLE {raw} AS
+        SELECT CAST(event_timestamp AS VARCHAR) AS event_timestamp,
+               CAST(event_name AS VARCHAR) AS event_name,
+               {params} AS params,
+               CAST({_col(ctx, "user_id")} AS VARCHAR) AS user_id,
+               CAST({_col(ctx, "user_pseudo_id")} AS VARCHAR) AS user_pseudo_id,
+               CAST({_col(ctx, "event_bundle_sequence_id")} AS VARCHAR) AS bundle,
+               {js("privacy_info", "$.analytics_storage")} AS pi_analytics,
+               {js("privacy_info", "$.ads_storage")} AS pi_ads,
+               {js("device", "$.category")} AS device,
+               {js("geo", "$.country")} AS country,
+               CAST({_col(ctx, "platform")} AS VARCHAR) AS channel
+        FROM {source_sql}
+    """)
+    return raw
+
+
+def _check_timestamps(ctx: StageContext, raw: str) -> None:
+    bad = one(
+        ctx.con,
+        f"""
+        SELECT n, event_timestamp FROM (
+            SELECT row_number() OVER () AS n, event_timestamp FROM {raw})
+        WHERE event_timestamp IS NULL OR TRY_CAST(event_timestamp AS BIGINT) IS NULL
+        LIMIT 1
+    """,
+    )
+    if bad:
+        raise InputError(
+            f"event_timestamp {bad[1]!r} is not microseconds since the epoch",
+            path=ctx.files[0] if len(ctx.files) == 1 else f"{ctx.files[0].parent}/…",
+            row=int(bad[0]),
+            field="event_timestamp",
+            hint="GA4 exports give microseconds as a number; fix or drop that row",
+        )
+
+
+def _param_types(ctx: StageContext, raw: str) -> list[tuple[str, str]]:
+    """Return each event_params key with the SQL type its values take."""
+    rows = ctx.con.execute(f"""
+        SELECT p.key,
+               count(p.value.string_value) AS s,
+               count(p.value.int_value) AS i,
+               count(coalesce(p.value.double_value, p.value.float_value)) AS d
+        FROM (SELECT unnest(params) AS p FROM {raw})
+        WHERE p.key IS NOT NULL
+        GROUP BY 1 ORDER BY 1
+    """).fetchall()
+    out = []
+    for key, s, _ints, d in rows:
+        if s == 0 and d == 0:
+            out.append((key, "BIGINT"))
+        elif s == 0:
+            out.append((key, "DOUBLE"))
+        else:
+            out.append((key, "VARCHAR"))
+    return out
+
+
+def _param_expr(key: str, sql_type: str) -> str:
+    value = f"list_filter(params, lambda x: x.key = {literal(key)})[1].value"
+    if sql_type == "BIGINT":
+        return f"{value}.int_value"
+    if sql_type == "DOUBLE":
+        return f"coalesce({value}.double_value, {value}.float_value, {value}.int_value)"
+    return (
+        f"coalesce({value}.string_value, CAST({value}.int_value AS VARCHAR), "
+        f"CAST(coalesce({value}.double_value, {value}.float_value) AS VARCHAR))"
+    )
+
+
+def stage(ctx: StageContext) -> Staged:
+    """Stage a GA4 export as canonical events; GA4 carries no consent log of its own."""
+    raw = _stage_raw(ctx)
+    _check_timestamps(ctx, raw)
+
+    features = []
+    taken: set[str] = set()
+    for key, sql_type in _param_types(ctx, raw):
+        name = feature_name(key, taken)
+        taken.add(name)
+        features.append(f"{_param_expr(key, sql_type)} AS {quote(name)}")
+    session = _param_expr("ga_session_id", "VARCHAR")
+    feature_sql = ",\n".join(features) or "NULL AS _no_feature"
+
+    view = f"{ctx.prefix}_events"
+    ctx.con.execute(f"""
+        CREATE TEMP VIEW {view} AS
+        SELECT {stable_id("user_pseudo_id", "event_timestamp", "event_name", "bundle")} AS event_id,
+               {literal(ctx.source)} AS source,
+               {epoch_to_ts("event_timestamp")} AS ts,
+               event_name,
+               coalesce(user_id, user_pseudo_id) AS user_key,
+               user_pseudo_id AS anon_key,
+               CASE WHEN {session} IS NOT NULL
+                    THEN coalesce(user_pseudo_id, '') || ':' || {session} END AS session_key,
+               user_pseudo_id IS NULL AND user_id IS NULL AS cookieless,
+               device, country, channel,
+               {flag("pi_analytics")} AS consent_analytics,
+               {flag("pi_ads")} AS consent_ads,
+               {ctx.index} AS _input,
+               {feature_sql}
+        FROM {raw}
+    """)
+    staged = Staged(format=NAME, events_view=view)
+    if not features:
+        staged.notes.append("no event_params found: no features to check")
+    return staged

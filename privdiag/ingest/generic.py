@@ -1,0 +1,119 @@
+"""Generic flat tables (CSV, NDJSON, Parquet): one row per event, one column per feature.
+
+Roles (time, event name, user, anonymous id, session) are found by common column names or
+mapped in the config under ``[sources.NAME.columns]``. Columns named ``consent_<word>`` are
+the event's own consent flags, ``<word>`` being a purpose or an alias of one.
+"""
+
+from __future__ import annotations
+
+from privdiag.engine import literal, one, quote
+from privdiag.errors import InputError
+from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.roles import EVENT_ROLES, find_roles
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, any_ts, feature_name, flag, stable_id
+
+NAME = "generic"
+
+
+def detect(columns: dict[str, str]) -> bool:
+    """Any table can be read as generic; it is the fallback."""
+    return True
+
+
+def _where(ctx: StageContext) -> str:
+    return (
+        str(ctx.files[0])
+        if len(ctx.files) == 1
+        else f"{ctx.files[0].parent}/ ({len(ctx.files)} files)"
+    )
+
+
+def _check_ts(ctx: StageContext, column: str) -> None:
+    bad = one(
+        ctx.con,
+        f"""
+        SELECT n, v FROM (SELECT row_number() OVER () AS n, {quote(column)} AS v
+                          FROM {ctx.read_sql})
+        WHERE v IS NULL OR {any_ts("v")} IS NULL
+        LIMIT 1
+    """,
+    )
+    if bad:
+        raise InputError(
+            f"timestamp {bad[1]!r} cannot be read" if bad[1] is not None else "timestamp is empty",
+            path=_where(ctx),
+            row=int(bad[0]),
+            field=column,
+            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+        )
+
+
+def _consent_columns(ctx: StageContext, used: set[str]) -> dict[str, str]:
+    """Return purpose -> column for columns named consent_<purpose or alias>."""
+    aliases = ctx.config.alias_map()
+    out: dict[str, str] = {}
+    for column in ctx.columns:
+        low = column.lower()
+        if column in used or not low.startswith("consent_"):
+            continue
+        purpose = aliases.get(low.removeprefix("consent_"))
+        if purpose and purpose not in out:
+            out[purpose] = column
+    return out
+
+
+def stage(ctx: StageContext) -> Staged:
+    """Stage a flat table as canonical events with every other column a feature."""
+    source_cfg = ctx.config.sources.get(ctx.source)
+    roles = find_roles(
+        list(ctx.columns), EVENT_ROLES, source_cfg.columns if source_cfg else None, path=_where(ctx)
+    )
+    for needed in ("ts", "event_name"):
+        if needed not in roles:
+            raise InputError(
+                f"no column for the event {'time' if needed == 'ts' else 'name'}",
+                path=_where(ctx),
+                hint=f"name it {EVENT_ROLES[needed][0]!r} or map it under "
+                f'[sources.{ctx.source}.columns] {needed} = "<column>"',
+            )
+    _check_ts(ctx, roles["ts"])
+
+    used = set(roles.values())
+    consent_cols = _consent_columns(ctx, used)
+    used |= set(consent_cols.values())
+
+    def role(name: str) -> str:
+        return f"CAST({quote(roles[name])} AS VARCHAR)" if name in roles else "NULL"
+
+    user = role("user_id")
+    anon = role("anonymous_id")
+    event_id = (
+        role("event_id") if "event_id" in roles else stable_id(*(quote(c) for c in ctx.columns))
+    )
+    selects = [
+        f"{event_id} AS event_id",
+        f"{literal(ctx.source)} AS source",
+        f"{any_ts(quote(roles['ts']))} AS ts",
+        f"CAST({quote(roles['event_name'])} AS VARCHAR) AS event_name",
+        f"coalesce({user}, {anon}) AS user_key",
+        f"{anon} AS anon_key",
+        f"{role('session_id')} AS session_key",
+        f"{user} IS NULL AND {anon} IS NULL AS cookieless",
+        f"{role('device')} AS device",
+        f"{role('country')} AS country",
+        f"{role('channel')} AS channel",
+        f"{ctx.index} AS _input",
+    ]
+    selects += [f"{flag(quote(col))} AS consent_{p}" for p, col in consent_cols.items()]
+    taken: set[str] = set(CANONICAL_COLUMNS)
+    for column in ctx.columns:
+        if column in used or column.startswith("_"):
+            continue
+        name = feature_name(column, taken)
+        taken.add(name)
+        selects.append(f"{quote(column)} AS {quote(name)}")
+
+    view = f"{ctx.prefix}_events"
+    ctx.con.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(selects)} FROM {ctx.read_sql}")
+    return Staged(format=NAME, events_view=view)

@@ -1,0 +1,106 @@
+"""Find the columns that play each canonical role in a flat table, by name or by config."""
+
+from __future__ import annotations
+
+from privdiag.errors import InputError
+
+EVENT_ROLES: dict[str, tuple[str, ...]] = {
+    "ts": (
+        "ts",
+        "timestamp",
+        "event_time",
+        "event_timestamp",
+        "time",
+        "datetime",
+        "original_timestamp",
+        "originaltimestamp",
+        "received_at",
+        "created_at",
+    ),
+    "event_name": ("event_name", "event", "event_type", "action", "step", "type"),
+    "user_id": ("user_id", "userid", "customer_id", "member_id", "user_key"),
+    "anonymous_id": (
+        "anonymous_id",
+        "anonymousid",
+        "device_id",
+        "cookie_id",
+        "client_id",
+        "user_pseudo_id",
+        "domain_userid",
+        "anon_key",
+    ),
+    "session_id": ("session_id", "sessionid", "session_key", "ga_session_id", "domain_sessionid"),
+    "event_id": ("event_id", "message_id", "messageid", "uuid", "insert_id", "id"),
+    "device": ("device", "device_category", "device_type"),
+    "country": ("country", "geo_country", "country_code"),
+    "channel": ("channel", "platform"),
+}
+
+CONSENT_ROLES: dict[str, tuple[str, ...]] = {
+    "user_id": (
+        "user_id",
+        "userid",
+        "user",
+        "user_key",
+        "anonymous_id",
+        "subject",
+        "customer_id",
+        "visitor_id",
+        "domain_userid",
+    ),
+    "purpose": ("purpose", "category", "scope", "consent_type", "purpose_id"),
+    "status": ("status", "granted", "consent", "decision", "value", "state", "choice"),
+    "ts": ("ts", "timestamp", "time", "decided_at", "created_at", "event_time", "date"),
+    "version": ("version", "notice_version", "consent_version", "banner_version", "policy_version"),
+    "source": ("source", "cmp", "channel"),
+    "tc_string": (
+        "tc_string",
+        "tcstring",
+        "euconsent",
+        "euconsent_v2",
+        "tcf_string",
+        "gdpr_consent",
+    ),
+    "region": ("region", "country", "geo"),
+    "device": ("device", "device_category"),
+}
+
+
+def find_roles(
+    columns: list[str],
+    roles: dict[str, tuple[str, ...]],
+    overrides: dict[str, str] | None = None,
+    *,
+    path: object = None,
+) -> dict[str, str]:
+    """Return role -> column name: the config's mapping first, then the first known name.
+
+    A mapped column that does not exist is an error naming the file and the column.
+    """
+    lower = {c.lower(): c for c in columns}
+    found: dict[str, str] = {}
+    for role, column in (overrides or {}).items():
+        if role not in roles:
+            raise InputError(
+                f"unknown column role {role!r} in the config",
+                path=path,
+                hint=f"roles are {', '.join(roles)}",
+            )
+        if column not in columns and column.lower() not in lower:
+            raise InputError(
+                f"column {column!r} (mapped to {role}) is not in the file",
+                path=path,
+                field=column,
+                hint=f"the file has: {', '.join(columns[:20])}",
+            )
+        found[role] = column if column in columns else lower[column.lower()]
+    used = set(found.values())
+    for role, names in roles.items():
+        if role in found:
+            continue
+        for name in names:
+            if name in lower and lower[name] not in used:
+                found[role] = lower[name]
+                used.add(lower[name])
+                break
+    return found

@@ -1,0 +1,117 @@
+"""SQL fragments shared by the format modules: flags, timestamps, identifiers."""
+
+from __future__ import annotations
+
+from privdiag.engine import literal, quote
+from privdiag.purposes import PURPOSES
+
+GRANTED_WORDS = (
+    "yes",
+    "true",
+    "1",
+    "granted",
+    "grant",
+    "accept",
+    "accepted",
+    "allow",
+    "allowed",
+    "opt_in",
+    "opt-in",
+    "optin",
+    "y",
+    "t",
+    "on",
+)
+DENIED_WORDS = (
+    "no",
+    "false",
+    "0",
+    "denied",
+    "deny",
+    "reject",
+    "rejected",
+    "disallow",
+    "disallowed",
+    "opt_out",
+    "opt-out",
+    "optout",
+    "n",
+    "f",
+    "off",
+    "withdrawn",
+    "revoked",
+)
+
+# Columns of the canonical events table that are not features.
+CANONICAL_COLUMNS = (
+    "event_id",
+    "source",
+    "ts",
+    "event_name",
+    "user_key",
+    "anon_key",
+    "session_key",
+    "cookieless",
+    "device",
+    "country",
+    "channel",
+) + tuple(f"consent_{p}" for p in PURPOSES)
+
+
+def flag(expr: str) -> str:
+    """SQL that turns a consent value (Yes/No, true/false, 1/0, granted/denied) into BOOLEAN.
+
+    Anything else, 'Unset' and NULL included, becomes NULL (no flag on the event).
+    """
+    text = f"lower(trim(CAST({expr} AS VARCHAR)))"
+    granted = ", ".join(literal(w) for w in GRANTED_WORDS)
+    denied = ", ".join(literal(w) for w in DENIED_WORDS)
+    return f"(CASE WHEN {text} IN ({granted}) THEN TRUE WHEN {text} IN ({denied}) THEN FALSE END)"
+
+
+def epoch_to_ts(expr: str) -> str:
+    """SQL turning an epoch number in seconds, milliseconds or microseconds into TIMESTAMPTZ.
+
+    The unit is told by magnitude: microseconds above 1e14, milliseconds above 1e11.
+    """
+    num = f"TRY_CAST({expr} AS DOUBLE)"
+    return (
+        f"(CASE WHEN {num} IS NULL THEN NULL "
+        f"WHEN abs({num}) >= 1e14 THEN make_timestamp(CAST({num} AS BIGINT)) "
+        f"WHEN abs({num}) >= 1e11 THEN make_timestamp(CAST({num} * 1000 AS BIGINT)) "
+        f"ELSE make_timestamp(CAST({num} * 1000000 AS BIGINT)) END)::TIMESTAMPTZ"
+    )
+
+
+def any_ts(expr: str) -> str:
+    """SQL turning a timestamp given as epoch number or ISO-8601 text into TIMESTAMPTZ (or NULL)."""
+    text = f"trim(CAST({expr} AS VARCHAR))"
+    return (
+        f"(CASE WHEN regexp_full_match({text}, '-?[0-9]+(\\.[0-9]+)?') THEN {epoch_to_ts(text)} "
+        f"ELSE TRY_CAST({text} AS TIMESTAMPTZ) END)"
+    )
+
+
+def stable_id(*exprs: str) -> str:
+    """SQL for a stable event id: the md5 of the given expressions joined with '|'."""
+    parts = ", ".join(f"coalesce(CAST({e} AS VARCHAR), '')" for e in exprs)
+    return f"md5(concat_ws('|', {parts}))"
+
+
+def feature_name(key: str, taken: set[str]) -> str:
+    """Return a column name for a feature key that clashes with no canonical or taken name."""
+    name = key if key not in CANONICAL_COLUMNS else f"param_{key}"
+    while name in taken:
+        name = f"{name}_"
+    return name
+
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "any_ts",
+    "epoch_to_ts",
+    "feature_name",
+    "flag",
+    "quote",
+    "stable_id",
+]

@@ -1,0 +1,127 @@
+"""Writing results: atomic files, JSON, and the terminal summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from privdiag.errors import UsageError
+from privdiag.findings import SEVERITIES
+
+
+def write_atomic(path: Path | str, write: Callable[[IO[str]], None]) -> None:
+    """Write a text file through a temp file in the same folder, then rename it into place.
+
+    ``-`` writes to stdout. A failure leaves no partial file behind.
+    """
+    if str(path) == "-":
+        write(sys.stdout)
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {target}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            write(fh)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(doc: dict[str, Any], path: Path | str) -> None:
+    """Write a result document as indented JSON (NaN is written as null)."""
+    text = json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False)
+    write_atomic(path, lambda fh: fh.write(text + "\n"))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a result document written by privdiag, with a clear error for anything else."""
+    from privdiag.errors import InputError
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError("file not found", path=path) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"is not JSON ({exc})", path=path) from exc
+    if not isinstance(doc, dict) or doc.get("tool") != "privdiag" or "findings" not in doc:
+        raise InputError(
+            "is not a privdiag result (no tool/findings keys)",
+            path=path,
+            hint="give JSON files written with --json",
+        )
+    return doc
+
+
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+
+
+def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> None:
+    """Print findings by severity and kind, then the top findings, with rich."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(file=stream, highlight=False, soft_wrap=False)
+    summary = doc["summary"]
+    inputs = ", ".join(
+        f"{escape(Path(i['path']).name)} ({i['format']}, {i['rows']:,} rows)"
+        for i in doc.get("inputs", [])
+    )
+    console.print(f"[bold]privdiag {doc['command']}[/bold]: {inputs}")
+    counts = "  ".join(
+        f"[{SEVERITY_STYLE[s]}]{summary['by_severity'].get(s, 0)} {s}[/]"
+        for s in SEVERITIES
+        if summary["by_severity"].get(s)
+    )
+    console.print(f"{summary['findings']} findings  {counts or '(none)'}")
+    if not doc["findings"]:
+        return
+    by_kind = Table(title=None, show_edge=False, box=None, pad_edge=False)
+    by_kind.add_column("kind")
+    by_kind.add_column("findings", justify="right")
+    for kind, n in summary.get("by_kind", {}).items():
+        by_kind.add_row(kind, str(n))
+    console.print(by_kind)
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for col in ("severity", "kind", "where", "owner", "events"):
+        table.add_column(col)
+    for f in doc["findings"][:top]:
+        where = " ".join(f"{k}={v}" for k, v in f["location"].items())
+        events = f["metrics"].get("events")
+        table.add_row(
+            f"[{SEVERITY_STYLE[f['severity']]}]{f['severity']}[/]",
+            f["kind"],
+            escape(where),
+            escape(f.get("owner") or "-"),
+            "" if events is None else f"{events:,}",
+        )
+    console.print(table)
+    skipped = [c for c in doc.get("checks", []) if c["status"] == "skipped"]
+    for check in skipped:
+        console.print(f"[dim]skipped {check['name']}: {escape(check['reason'])}[/dim]")

@@ -1,0 +1,114 @@
+"""``privdiag scan``: ingest, resolve consent state, run the data and people checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
+from privdiag.checks.context import ScanContext
+from privdiag.checks.people import check_unclassified, check_unowned
+from privdiag.config import Config
+from privdiag.engine import connect
+from privdiag.findings import Finding
+from privdiag.ingest import Loaded, load
+from privdiag.mapping import feature_columns, feature_map, owner_for
+from privdiag.result import Result
+from privdiag.state import active_purposes, consent_rates, resolve
+
+Progress = Callable[[str], None]
+
+
+def _unmapped_findings(loaded: Loaded, config: Config) -> list[Finding]:
+    findings = []
+    for argument, categories in loaded.unmapped.items():
+        for category in categories:
+            findings.append(
+                Finding(
+                    "consent.unmapped_category",
+                    "medium",
+                    f"Consent category {category!r} maps to no purpose; its decisions were unused",
+                    {"source": argument, "purpose": category},
+                    {},
+                    f'Map it in privdiag.toml: [purposes.aliases] "{category}" = "<purpose>".',
+                    owner_for(config, source=argument),
+                )
+            )
+    return findings
+
+
+def run_scan(
+    data: list[str],
+    *,
+    consent: list[str] | None = None,
+    config: Config | None = None,
+    fmt: str = "auto",
+    progress: Progress | None = None,
+) -> Result:
+    """Scan event exports (and consent files) and return the findings with their evidence.
+
+    Raises InputError for unreadable inputs before anything is written.
+    """
+    config = config or Config()
+    say = progress or (lambda _msg: None)
+    result = Result(command="scan")
+    con = connect(config.engine)
+
+    loaded = load(
+        con, data, list(consent or []) + config.consent_files, config, fmt=fmt, progress=say
+    )
+    result.inputs = loaded.inputs
+
+    say("resolving consent state")
+    purposes = active_purposes(con)
+    resolve(con, purposes)
+    features = feature_columns(con)
+    ctx = ScanContext(
+        con=con,
+        config=config,
+        features=features,
+        mapping=feature_map(list(features), config),
+        purposes=purposes,
+        formats=loaded.formats,
+    )
+    result.evidence["consent_rates"] = consent_rates(con, purposes)
+    result.evidence["purposes_with_signal"] = purposes
+
+    say("checking consent compliance")
+    findings = _unmapped_findings(loaded, config)
+    findings += check_missing_records(ctx)
+    result.ran("consent.missing_record")
+    if not purposes:
+        reason = "no consent signal: no consent log given and no event carries a consent flag"
+        for name in (
+            "consent.violation",
+            "consent.pre_consent",
+            "consent.after_withdrawal",
+            "consent.conflict",
+        ):
+            result.skipped(name, reason)
+    elif not ctx.mapping:
+        for name in ("consent.violation", "consent.pre_consent", "consent.after_withdrawal"):
+            result.skipped(name, "no feature is classified: map features to purposes")
+        findings += check_conflicts(ctx)
+        result.ran("consent.conflict")
+    else:
+        findings += check_compliance(ctx)
+        findings += check_conflicts(ctx)
+        for name in (
+            "consent.violation",
+            "consent.pre_consent",
+            "consent.after_withdrawal",
+            "consent.conflict",
+        ):
+            result.ran(name)
+
+    say("checking owners and classification")
+    sources = sorted(loaded.formats)
+    findings += check_unclassified(ctx)
+    findings += check_unowned(ctx, sources)
+    result.ran("people.unclassified_feature")
+    result.ran("people.unowned")
+
+    result.findings = findings
+    con.close()
+    return result

@@ -1,0 +1,29 @@
+"""Small builders shared by tests: write CSV text, run a scan, index findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+from typing import Any
+
+from privdiag.config import Config, Thresholds
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(dedent(text).lstrip(), encoding="utf-8")
+    return str(path)
+
+
+def config(**thresholds: Any) -> Config:
+    th = Thresholds(min_group_size=1)
+    for key, value in thresholds.items():
+        setattr(th, key, value)
+    return Config(thresholds=th)
+
+
+def by_kind(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [f for f in doc["findings"] if f["kind"] == kind]
+
+
+def locations(doc: dict[str, Any], kind: str) -> set[tuple[tuple[str, str], ...]]:
+    return {tuple(sorted(f["location"].items())) for f in by_kind(doc, kind)}

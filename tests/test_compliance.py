@@ -1,0 +1,128 @@
+"""Compliance checks on a small hand-built log where every answer is worked out by hand.
+
+u1 denied ads at 09:00, then gclid on page_view 10:00            -> violation (1 event)
+u2 granted ads 09:00, withdrew 11:00; gclid at 10:00 and 12:00    -> after withdrawal (12:00 only)
+u3 decides ads at 10:00:01; gclid and fbclid at 10:00:00          -> pre-consent, 1 s lead (grace)
+u4 decides ads at 10:10:00; gclid at 10:00:00                     -> pre-consent, 600 s lead
+u5 never decides                                                   -> missing record (1 of 6 users)
+u6 log says granted, but the add_to_cart event's own flag denied   -> conflict and violation
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config, write
+
+EVENTS = """
+event_id,ts,event_name,user_id,session_id,consent_ads,gclid,fbclid,coupon
+e1,2026-10-01T10:00:00Z,page_view,u1,s1,,G1,,
+e2,2026-10-01T10:05:00Z,purchase,u1,s1,,,,C10
+e3,2026-10-01T10:00:00Z,page_view,u2,s2,,G2,,
+e4,2026-10-01T12:00:00Z,page_view,u2,s2,,G3,,
+e5,2026-10-01T10:00:00Z,page_view,u3,s3,,G4,F1,
+e6,2026-10-01T10:00:00Z,page_view,u4,s4,,G5,,
+e7,2026-10-01T10:00:00Z,page_view,u5,s5,,G6,,
+e8,2026-10-01T10:00:00Z,add_to_cart,u6,s6,denied,G7,,
+"""
+
+CONSENT = """
+user_id,purpose,status,ts,version
+u1,Marketing,denied,2026-10-01T09:00:00Z,v1
+u2,ads,granted,2026-10-01T09:00:00Z,v1
+u2,ads,denied,2026-10-01T11:00:00Z,v1
+u3,C0004,granted,2026-10-01T10:00:01Z,v1
+u4,advertising,yes,2026-10-01T10:10:00Z,v2
+u6,ads,granted,2026-10-01T09:00:00Z,v2
+u7,DataSharing,granted,2026-10-01T09:00:00Z,v2
+"""
+
+
+@pytest.fixture(scope="module")
+def doc(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("compliance")
+    events = write(folder / "shop.csv", EVENTS)
+    consent = write(folder / "cmp.csv", CONSENT)
+    return run_scan([events], consent=[consent], config=config()).to_dict()
+
+
+def one(doc, kind, **location):
+    hits = [
+        f for f in by_kind(doc, kind) if all(f["location"].get(k) == v for k, v in location.items())
+    ]
+    assert len(hits) == 1, (kind, location, [f["location"] for f in by_kind(doc, kind)])
+    return hits[0]
+
+
+def test_violations_at_each_step(doc):
+    page = one(doc, "consent.violation", step="page_view", feature="gclid", purpose="ads")
+    assert page["metrics"]["events"] == 1
+    assert page["location"]["source"] == "shop"
+    cart = one(doc, "consent.violation", step="add_to_cart", feature="gclid")
+    assert cart["metrics"]["events"] == 1
+    assert cart["metrics"]["share"] == 1.0
+    assert len(by_kind(doc, "consent.violation")) == 2
+
+
+def test_after_withdrawal_counts_only_events_after_the_withdrawal(doc):
+    f = one(doc, "consent.after_withdrawal", step="page_view", feature="gclid")
+    assert f["metrics"]["events"] == 1
+    assert f["severity"] == "high"
+
+
+def test_pre_consent_splits_grace_window_and_lead_times(doc):
+    gclid = one(doc, "consent.pre_consent", feature="gclid")
+    m = gclid["metrics"]
+    assert (m["events_beyond_grace"], m["events_within_grace"]) == (1, 1)
+    assert m["median_lead_seconds"] == pytest.approx(300.5)
+    assert m["verdict"] == "before_banner" and gclid["severity"] == "high"
+    hist = gclid["evidence"]["histogram"]
+    assert sum(hist["counts"]) == 2
+    assert hist["counts"][0] == 1  # the 1 s lead is inside the 2 s grace bin
+
+    fbclid = one(doc, "consent.pre_consent", feature="fbclid")
+    assert fbclid["metrics"]["verdict"] == "clock_skew"
+    assert fbclid["severity"] == "low"
+
+
+def test_conflict_between_event_flag_and_log(doc):
+    f = one(doc, "consent.conflict", purpose="ads")
+    assert f["metrics"]["events"] == 1
+    assert f["metrics"]["share"] == 1.0
+
+
+def test_missing_record_counts_users_without_any_decision(doc):
+    f = one(doc, "consent.missing_record", source="shop")
+    assert f["metrics"]["users"] == 1
+    assert f["metrics"]["users_total"] == 6
+
+
+def test_unmapped_category_is_reported_not_dropped(doc):
+    f = one(doc, "consent.unmapped_category")
+    assert f["location"]["purpose"] == "DataSharing"
+
+
+def test_unclassified_feature_and_no_finding_on_it(doc):
+    assert {f["location"]["feature"] for f in by_kind(doc, "people.unclassified_feature")} == {
+        "coupon"
+    }
+    compliance = [f for f in doc["findings"] if f["kind"].startswith("consent.")]
+    assert all(f["location"].get("feature") != "coupon" for f in compliance)
+
+
+def test_consent_rates_in_evidence(doc):
+    rates = doc["evidence"]["consent_rates"]
+    # decided events: e1 denied, e2 denied, e3 granted, e4 denied, e5 granted (flag-less,
+    # log: u3 decides 10:00:01 > 10:00:00 so unknown) ... computed by hand below.
+    # states: e1 d, e2 d, e3 g, e4 d, e5 unknown, e6 unknown, e7 unknown, e8 d(flag)
+    assert rates["ads"] == pytest.approx(1 / 5)
+
+
+def test_small_groups_are_suppressed(tmp_path):
+    events = write(tmp_path / "shop.csv", EVENTS)
+    consent = write(tmp_path / "cmp.csv", CONSENT)
+    doc = run_scan([events], consent=[consent], config=config(min_group_size=5)).to_dict()
+    f = [x for x in by_kind(doc, "consent.violation") if x["location"]["step"] == "page_view"][0]
+    assert f["metrics"]["users"] is None
+    assert f["metrics"]["suppressed"] == ["users"]

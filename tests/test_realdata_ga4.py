@@ -1,0 +1,58 @@
+"""End to end on the real GA4 sample: no consent signal anywhere, said once, plainly."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from privdiag.config import Config
+from privdiag.engine import connect
+from privdiag.ingest import load
+
+
+def test_ga4_sample_loads_with_typed_params_and_identity(realdata):
+    con = connect()
+    path = str(realdata / "ga4" / "ga4_sample_rows_92days.ndjson")
+    loaded = load(con, [path], [], Config())
+    assert loaded.inputs[0].format == "ga4"
+    assert loaded.inputs[0].rows == 460
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'events'"
+        ).fetchall()
+    )
+    assert types["ga_session_id"] == "BIGINT"
+    assert types["page_location"] == "VARCHAR"
+    users, cookieless, first_ts = con.execute(
+        "SELECT count(DISTINCT user_key), count(*) FILTER (WHERE cookieless), "
+        "strftime(min(ts), '%Y-%m-%d') FROM events"
+    ).fetchall()[0]
+    assert (users, cookieless) == (114, 0)
+    assert first_ts == "2020-11-01"
+    # privacy_info is null on every row: no event carries a consent flag
+    assert (
+        con.execute("SELECT count(consent_analytics) + count(consent_ads) FROM events").fetchall()[
+            0
+        ][0]
+        == 0
+    )
+
+
+def test_ga4_sample_scan_reports_missing_signal_once(realdata, tmp_path):
+    out = tmp_path / "f.json"
+    path = str(realdata / "ga4" / "ga4_sample_rows_92days.ndjson")
+    result = CliRunner().invoke(app, ["scan", path, "--json", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    missing = [f for f in doc["findings"] if f["kind"] == "consent.missing_record"]
+    assert len(missing) == 1
+    assert missing[0]["metrics"]["share"] == 1.0
+    assert "no consent signal" in missing[0]["title"]
+    assert not [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    skipped = {c["name"] for c in doc["checks"] if c["status"] == "skipped"}
+    assert "consent.violation" in skipped
+    # no raw identifier reaches the output
+    assert "1005694.5834348403" not in out.read_text()
