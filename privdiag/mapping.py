@@ -12,6 +12,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from privdiag.config import Config
+from privdiag.ingest.consent_strings import STRING_COLUMNS
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
 
 # Well-known fields and the purposes they need when the config says nothing.
@@ -36,7 +37,13 @@ BUILTIN_FEATURES: dict[str, list[str]] = {
 def feature_columns(con: Any) -> dict[str, str]:
     """Return feature column -> DuckDB type for the ``events`` table."""
     rows = con.execute("DESCRIBE events").fetchall()
-    return {r[0]: r[1] for r in rows if r[0] not in CANONICAL_COLUMNS and not r[0].startswith("_")}
+    return {
+        r[0]: r[1]
+        for r in rows
+        if r[0] not in CANONICAL_COLUMNS
+        and not r[0].startswith("_")
+        and r[0].lower() not in STRING_COLUMNS
+    }
 
 
 def purposes_for(feature: str, config: Config) -> list[str] | None:

@@ -122,6 +122,8 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
             "" if events is None else f"{events:,}",
         )
     console.print(table)
+    for note in doc.get("evidence", {}).get("notes", []):
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
     skipped = [c for c in doc.get("checks", []) if c["status"] == "skipped"]
     for check in skipped:
         console.print(f"[dim]skipped {check['name']}: {escape(check['reason'])}[/dim]")

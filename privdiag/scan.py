@@ -57,6 +57,13 @@ def run_scan(
         con, data, list(consent or []) + config.consent_files, config, fmt=fmt, progress=say
     )
     result.inputs = loaded.inputs
+    notes = [f"{arg}: {note}" for arg, staged in loaded.staged for note in staged.notes]
+    notes += [
+        f"{n} events carry a {col} value that could not be decoded; their flags stay unknown"
+        for col, n in loaded.undecodable.items()
+    ]
+    if notes:
+        result.evidence["notes"] = notes
 
     say("resolving consent state")
     purposes = active_purposes(con)

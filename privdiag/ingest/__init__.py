@@ -16,6 +16,7 @@ from privdiag.config import Config
 from privdiag.engine import literal, one
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.consent_strings import apply_to_events
 from privdiag.ingest.files import FileKind, expand, sniff, source_name
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
 from privdiag.result import InputInfo, sha256_file
@@ -33,6 +34,7 @@ class Loaded:
     staged: list[tuple[str, Staged]] = field(default_factory=list)
     unmapped: dict[str, list[str]] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)  # source -> format
+    undecodable: dict[str, int] = field(default_factory=dict)  # column -> events
 
 
 def format_module(name: str) -> Any:
@@ -121,7 +123,10 @@ def _stage_one(
     kind = _container(files, argument)
     read_sql = reader_sql(files, kind)
     columns = _describe(con, read_sql, argument)
-    name = source or source_name(argument)
+    configured, configured_fmt = _configured_source(argument, config)
+    name = source or configured or source_name(argument)
+    if fmt == "auto" and configured_fmt:
+        fmt = configured_fmt
     if role == "consent":
         chosen = "consent"
     elif fmt == "auto":
@@ -149,6 +154,16 @@ def _stage_one(
         ) from exc
     info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
     return staged, info, files
+
+
+def _configured_source(argument: str, config: Config) -> tuple[str | None, str | None]:
+    """Return the config's name and format for an argument listed under [sources.X] paths."""
+    wanted = Path(argument).resolve()
+    for name, spec in config.sources.items():
+        for path in spec.paths:
+            if path == argument or config.resolve(path).resolve() == wanted:
+                return name, spec.format
+    return None, None
 
 
 def _detect(fmt: str, columns: dict[str, str]) -> bool:
@@ -235,6 +250,7 @@ def load(
     try:
         _build_events(con, event_views)
         _build_consent(con, consent_views)
+        loaded.undecodable = apply_to_events(con)
     except duckdb.Error as exc:
         raise InputError(
             f"inputs cannot be combined: {duck_message(exc)}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.consent_strings import STRING_COLUMNS, consent_rows_sql, decoded_table
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles
 from privdiag.ingest.sqlparts import any_ts, flag
 
@@ -65,6 +66,8 @@ def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
 def stage(ctx: StageContext) -> Staged:
     """Stage a consent file as canonical consent records."""
     roles = find_roles(list(ctx.columns), CONSENT_ROLES, path=_where(ctx))
+    if "tc_string" in roles and ("purpose" not in roles or "status" not in roles):
+        return _stage_strings(ctx, roles)
     missing = [r for r in ("user_id", "purpose", "status", "ts") if r not in roles]
     if missing:
         raise InputError(
@@ -109,3 +112,41 @@ def stage(ctx: StageContext) -> Staged:
         FROM {base} WHERE purpose IS NOT NULL AND user_key IS NOT NULL AND granted IS NOT NULL
     """)
     return Staged(format=NAME, consent_view=view, unmapped_categories=unmapped)
+
+
+def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
+    """Stage a consent file whose rows carry a TC string (or gcd / gcs) instead of a purpose."""
+    missing = [r for r in ("user_id", "ts") if r not in roles]
+    if missing:
+        raise InputError(
+            f"consent file lacks columns for {', '.join(missing)}",
+            path=_where(ctx),
+            hint="a file of consent strings needs user_id and ts columns",
+        )
+    bad = _first_bad(ctx, quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
+    if bad:
+        raise InputError(
+            f"decision time {bad[1]!r} cannot be read",
+            path=_where(ctx),
+            row=int(bad[0]),
+            field=roles["ts"],
+        )
+    column = roles["tc_string"]
+    kind = STRING_COLUMNS.get(column.lower(), "tcf")
+    decoded = f"{ctx.prefix}_decoded"
+    value = decoded_table(ctx.con, ctx.read_sql, column, kind, decoded)
+    errors = one(ctx.con, f"SELECT count(*) FROM {decoded} WHERE error IS NOT NULL")
+    version = f"CAST(src.{quote(roles['version'])} AS VARCHAR)" if "version" in roles else "NULL"
+    extra = f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
+    user = f"CAST(src.{quote(roles['user_id'])} AS VARCHAR)"
+    ts = any_ts(f"src.{quote(roles['ts'])}")
+    sql = consent_rows_sql(decoded, value, ctx.read_sql, column, user, ts, extra)
+    view = f"{ctx.prefix}_consent"
+    ctx.con.execute(f"CREATE TEMP TABLE {view} AS {sql}")
+    staged = Staged(format=NAME, consent_view=view)
+    if errors and errors[0]:
+        staged.notes.append(
+            f"{errors[0]} distinct consent strings in {column} could not be "
+            "decoded and were left out"
+        )
+    return staged

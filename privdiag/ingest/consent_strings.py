@@ -1,0 +1,109 @@
+"""Consent strings carried by events or consent files: IAB TCF TC strings, Consent Mode gcs/gcd.
+
+Only the distinct strings are decoded (in Python, once each); the decoded table is then
+joined back in DuckDB, so the cost does not grow with the number of events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from privdiag.engine import quote
+from privdiag.purposes import PURPOSES
+
+# Column names that hold a consent string, and the kind of string.
+STRING_COLUMNS: dict[str, str] = {
+    "tc_string": "tcf",
+    "tcstring": "tcf",
+    "gdpr_consent": "tcf",
+    "euconsent": "tcf",
+    "euconsent_v2": "tcf",
+    "tcf_string": "tcf",
+    "gcd": "gcd",
+    "gcs": "gcs",
+}
+# Later kinds fill only what earlier ones left NULL.
+PRECEDENCE = ("gcd", "gcs", "tcf")
+
+
+def _decoder(kind: str) -> tuple[Callable[[list[str | None]], Any], str]:
+    """Return the decode-many function of a kind and the name of its value column."""
+    if kind == "tcf":
+        from privdiag.decode.tcf import decode_many
+
+        return decode_many, "tc_string"
+    from privdiag.decode import consent_mode
+
+    if kind == "gcd":
+        return consent_mode.decode_many_gcd, "gcd"
+    return consent_mode.decode_many_gcs, "gcs"
+
+
+def string_columns(columns: list[str]) -> list[tuple[str, str]]:
+    """Return (column, kind) for the consent-string columns among ``columns``, by precedence."""
+    found = [(c, STRING_COLUMNS[c.lower()]) for c in columns if c.lower() in STRING_COLUMNS]
+    return sorted(found, key=lambda ck: PRECEDENCE.index(ck[1]))
+
+
+def decoded_table(con: Any, sql: str, column: str, kind: str, name: str) -> str:
+    """Decode the distinct values of ``column`` in ``sql`` and register them as ``name``.
+
+    Returns the value column of the registered table (joined against ``column``).
+    """
+    values = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT CAST({quote(column)} AS VARCHAR) FROM {sql} "
+            f"WHERE {quote(column)} IS NOT NULL"
+        ).fetchall()
+    ]
+    decode, value_column = _decoder(kind)
+    con.register(name, decode(values))
+    return value_column
+
+
+def apply_to_events(con: Any) -> dict[str, int]:
+    """Fill events' consent flags from consent-string columns; return undecodable counts."""
+    columns = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
+    problems: dict[str, int] = {}
+    for i, (column, kind) in enumerate(string_columns(columns)):
+        name = f"decoded_{i}"
+        value = decoded_table(con, "events", column, kind, name)
+        sets = ", ".join(
+            f"consent_{p} = coalesce(events.consent_{p}, d.consent_{p})" for p in PURPOSES
+        )
+        con.execute(
+            f"UPDATE events SET {sets} FROM {name} d "
+            f"WHERE CAST(events.{quote(column)} AS VARCHAR) = d.{value} "
+            "AND d.error IS NULL"
+        )
+        bad = con.execute(
+            f"SELECT count(*) FROM events JOIN {name} d "
+            f"ON CAST(events.{quote(column)} AS VARCHAR) = d.{value} "
+            "WHERE d.error IS NOT NULL"
+        ).fetchall()[0][0]
+        if bad:
+            problems[column] = int(bad)
+        con.unregister(name)
+    return problems
+
+
+def consent_rows_sql(
+    decoded: str,
+    value_column: str,
+    source_sql: str,
+    string_col: str,
+    user: str,
+    ts: str,
+    extra: str,
+) -> str:
+    """SQL turning rows that carry a consent string into one consent record per purpose."""
+    unions = " UNION ALL ".join(
+        f"SELECT {user} AS user_key, '{p}' AS purpose, d.consent_{p} AS granted, {ts} AS ts, "
+        f"{extra} FROM {source_sql} AS src JOIN {decoded} d "
+        f"ON CAST(src.{quote(string_col)} AS VARCHAR) = d.{value_column} "
+        f"WHERE d.error IS NULL AND d.consent_{p} IS NOT NULL"
+        for p in PURPOSES
+    )
+    return unions

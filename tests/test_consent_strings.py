@@ -1,0 +1,47 @@
+"""TC strings in a consent file and Consent Mode gcd on events, decoded and joined back.
+
+consent_a grants TCF purposes 2,4,5,7,8,9,10: analytics (8,9,10) granted; ads (2,3,4,7),
+personalization (5,6) and functional (1) denied. consent_b grants 1-10: all granted.
+gcd '11p1p1p1p5' = every type denied by default, no update.
+"""
+
+from __future__ import annotations
+
+import json
+
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config, write
+
+
+def test_tc_strings_and_gcd_resolve_to_states(realdata, tmp_path):
+    a = json.loads((realdata / "tcf" / "v2" / "consent_a.json").read_text())["consent"]
+    b = json.loads((realdata / "tcf" / "v2" / "consent_b.json").read_text())["consent"]
+    consent = write(
+        tmp_path / "tc.csv",
+        f"""
+        user_id,tc_string,ts
+        u1,{a},2026-10-01T09:00:00Z
+        u2,{b},2026-10-01T09:00:00Z
+        u3,not-a-tc-string,2026-10-01T09:00:00Z
+    """,
+    )
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,gcd,gclid
+        2026-10-01T10:00:00Z,page_view,u1,11p1p1p1p5,G1
+        2026-10-01T10:00:00Z,page_view,u2,,G2
+    """,
+    )
+    doc = run_scan([events], consent=[consent], config=config()).to_dict()
+
+    violations = by_kind(doc, "consent.violation")
+    assert [(f["location"]["feature"], f["metrics"]["events"]) for f in violations] == [
+        ("gclid", 1)
+    ]
+    conflict = by_kind(doc, "consent.conflict")
+    assert [f["location"]["purpose"] for f in conflict] == ["analytics"]
+    rates = doc["evidence"]["consent_rates"]
+    assert rates["analytics"] == 0.5 and rates["ads"] == 0.5
+    assert not by_kind(doc, "people.unclassified_feature")  # gcd is a consent string, not a feature
+    assert any("could not be decoded" in n for n in doc["evidence"]["notes"])
