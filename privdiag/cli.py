@@ -252,6 +252,29 @@ def report(
     raise typer.Exit(emit(docs, outputs, cfg))
 
 
+@app.command(epilog="Example: privdiag init exports/ga4/ --output privdiag.toml")
+def init(
+    data: Annotated[list[str], typer.Argument(help="Event exports to infer the config from.")],
+    consent: Annotated[
+        list[str] | None, typer.Option("--consent", help="Consent records file; repeatable.")
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Where to write the config ('-' for stdout).")
+    ] = "privdiag.toml",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter privdiag.toml inferred from the data."""
+    from privdiag.init import starter_config
+    from privdiag.output import write_atomic
+
+    if output != "-" and Path(output).exists() and not force:
+        raise UsageError(f"{output} exists", hint="pass --force to overwrite it")
+    text = starter_config(data, consent)
+    write_atomic(output, lambda fh: fh.write(text))
+    if output != "-":
+        typer.echo(f"Wrote {output}: review the purposes and owners before the next scan.")
+
+
 def main() -> None:
     """Console entry point."""
     app()

@@ -20,7 +20,7 @@ DEFAULT_PATH = Path("privdiag.toml")
 
 @dataclass
 class FeatureConfig:
-    purposes: list[str]
+    purposes: list[str] | None  # None: nobody decided yet (no purposes key)
     owner: str | None = None
 
 
@@ -156,15 +156,19 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     for name, spec in _table(raw, "features", path).items():
         if not isinstance(spec, dict):
             raise ConfigError("must be a table", path=path, key=f"features.{name}")
-        purposes_of = _purpose_list(spec.get("purposes", []), path, f"features.{name}")
-        cfg.features[name] = FeatureConfig(purposes=purposes_of, owner=spec.get("owner"))
+        purposes_of = (
+            _purpose_list(spec["purposes"], path, f"features.{name}")
+            if "purposes" in spec
+            else None
+        )
+        cfg.features[name] = FeatureConfig(purposes=purposes_of, owner=spec.get("owner") or None)
 
     for name, spec in _table(raw, "sources", path).items():
         if not isinstance(spec, dict):
             raise ConfigError("must be a table", path=path, key=f"sources.{name}")
         paths = spec.get("paths", spec.get("path", []))
         cfg.sources[name] = SourceConfig(
-            owner=spec.get("owner"),
+            owner=spec.get("owner") or None,
             format=spec.get("format"),
             paths=[paths] if isinstance(paths, str) else list(paths),
             columns=dict(spec.get("columns", {})),
@@ -175,7 +179,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             raise ConfigError("needs a path", path=path, key=f"models.{name}")
         cfg.models[name] = ModelConfig(
             path=spec["path"],
-            owner=spec.get("owner"),
+            owner=spec.get("owner") or None,
             blind_set=spec.get("blind_set"),
             label=spec.get("label"),
             reference=spec.get("reference"),

@@ -48,10 +48,12 @@ def feature_columns(con: Any) -> dict[str, str]:
 
 def purposes_for(feature: str, config: Config) -> list[str] | None:
     """Return the purposes a feature needs, or None when nobody classified it."""
-    if feature in config.features:
-        return config.features[feature].purposes
+    spec = config.features.get(feature)
+    if spec is not None and spec.purposes is not None:
+        return spec.purposes
     for pattern, spec in config.features.items():
-        if any(ch in pattern for ch in "*?[") and fnmatchcase(feature, pattern):
+        wildcard = any(ch in pattern for ch in "*?[")
+        if wildcard and spec.purposes is not None and fnmatchcase(feature, pattern):
             return spec.purposes
     return BUILTIN_FEATURES.get(feature.lower())
 
