@@ -11,7 +11,7 @@ import pyarrow as pa
 from privdiag.generate.events import EVENT_NAMES, Events
 from privdiag.generate.timeline import NEVER, Population
 
-ISO = "strftime(make_timestamp({}::BIGINT * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')"
+ISO = "strftime(make_timestamp(({})::BIGINT * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')"
 
 # Words the two CMPs write for a purpose; 'Ad Tracking' needs the config alias.
 VOCAB = {

@@ -11,7 +11,6 @@ from privdiag.generate.timeline import (
     DAY_MS,
     DENIED_AFTER,
     DENIED_NEVER,
-    GRANTED,
     NEVER,
     UNKNOWN_BEFORE,
     Population,
