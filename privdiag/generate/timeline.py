@@ -1,0 +1,142 @@
+"""Users, sessions and consent decisions of a synthetic scenario, as numpy arrays.
+
+Times are integer milliseconds since the scenario start (midnight UTC of ``start``), so
+that every comparison made here gives the same answer as one made on the written files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NEVER = np.int64(2**62)
+DAY_MS = 86_400_000
+
+# Event state of one purpose, as the project's checks see it.
+UNKNOWN_NEVER, UNKNOWN_BEFORE, GRANTED, DENIED_NEVER, DENIED_AFTER = range(5)
+
+# Opt-in rates by notice version (v1, v2): v2 asks less clearly and lowers opt-in.
+ANALYTICS_OPTIN = (0.72, 0.56)
+ADS_OPTIN = (0.58, 0.42)
+APP_SHARE = 0.4
+WEB_DECIDE = 0.9  # the rest never answer the web banner
+APP_DECIDE = 0.85  # the rest never get the app prompt: consent.missing_record
+# Probability of a second record for a purpose, by first decision (granted, denied).
+ANALYTICS_CHANGE = (0.08, 0.10)
+ADS_CHANGE = (0.22, 0.08)
+
+
+@dataclass
+class Purpose:
+    """Consent records of one purpose per user: first decision, optional second record."""
+
+    t1: np.ndarray  # first decision time (NEVER when the user never decides)
+    g1: np.ndarray  # first decision granted
+    t2: np.ndarray  # second record time (NEVER when none)
+    g2: np.ndarray  # second record granted (the opposite of g1)
+    logged_t1: np.ndarray  # t1 as written in the consent log (app ads: server clock ahead)
+
+    def state(self, user: np.ndarray, ts: np.ndarray, logged: bool = True) -> np.ndarray:
+        """Return the state code of each event (user index, ts) against these records."""
+        t1 = (self.logged_t1 if logged else self.t1)[user]
+        second = ts >= self.t2[user]
+        granted = np.where(second, self.g2[user], self.g1[user])
+        out = np.where(t1 < NEVER, UNKNOWN_BEFORE, UNKNOWN_NEVER).astype(np.int8)
+        decided = ts >= t1
+        out[decided & granted] = GRANTED
+        out[decided & ~granted] = DENIED_NEVER
+        out[decided & ~granted & second & self.g1[user]] = DENIED_AFTER
+        return out
+
+
+@dataclass
+class Population:
+    """Users, their sessions and consent records."""
+
+    n: int
+    is_app: np.ndarray
+    decides: np.ndarray
+    sess_user: np.ndarray
+    sess_start: np.ndarray
+    sess_number: np.ndarray  # 0-based within the user
+    sess_paid: np.ndarray  # session arrived from a paid click
+    first_sess: np.ndarray  # index of each user's first session
+    analytics: Purpose
+    ads: Purpose
+    change_ms: int  # the notice v2 goes live here
+
+
+def grouped_cumsum(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Return the cumulative sum of ``values`` restarting at each group (groups contiguous)."""
+    total = np.cumsum(values)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    base = total[starts] - values[starts]
+    return total - np.repeat(base, lengths)
+
+
+def _sessions(rng: np.random.Generator, n: int, days: int) -> tuple[np.ndarray, ...]:
+    count = np.minimum(1 + rng.poisson(2.0, n), 8)
+    user = np.repeat(np.arange(n, dtype=np.int64), count)
+    first_ms = rng.integers(0, days, n) * DAY_MS + (
+        np.clip(rng.normal(14.0, 4.0, n), 0.0, 23.5) * 3_600_000
+    ).astype(np.int64)
+
+    # Return visits come after exponential gaps (mean 3 days); drop those past the window.
+    gaps = (rng.exponential(3.0, len(user)) * DAY_MS).astype(np.int64)
+    starts = np.concatenate(([0], np.cumsum(count)[:-1]))
+    gaps[starts] = 0
+    start = first_ms[user] + grouped_cumsum(gaps, count)
+    keep = start < days * DAY_MS
+    user, start = user[keep], start[keep]
+
+    count = np.bincount(user, minlength=n)
+    first = np.concatenate(([0], np.cumsum(count)[:-1]))
+    number = np.arange(len(user)) - first[user]
+    return user, start, number, first, count
+
+
+def _second_record(rng, n, first, count, start, g1, t1, change) -> tuple[np.ndarray, ...]:
+    """Pick a later session for a withdrawal (granted first) or a change of mind (denied)."""
+    p = np.where(g1, change[0], change[1])
+    has = (count >= 2) & (t1 < NEVER) & (rng.random(n) < p)
+    later = 1 + (rng.random(n) * np.maximum(count - 1, 1)).astype(np.int64)
+    at = start[np.minimum(first + later, len(start) - 1)] + rng.integers(2_000, 20_000, n)
+    t2 = np.where(has, at, NEVER)
+    return t2, ~g1
+
+
+def build_population(rng: np.random.Generator, n: int, days: int) -> Population:
+    """Draw ``n`` users with sessions over ``days`` days and their consent records."""
+    user, start, number, first, count = _sessions(rng, n, days)
+    is_app = rng.random(n) < APP_SHARE
+    decides = rng.random(n) < np.where(is_app, APP_DECIDE, WEB_DECIDE)
+    change_ms = (days // 2) * DAY_MS
+
+    # The banner answer comes 4-30 s into the first session.
+    t1 = np.where(decides, start[first] + rng.integers(4_000, 30_000, n), NEVER)
+    v2 = t1 >= change_ms
+    u_a = rng.random(n)
+    g1a = u_a < np.where(v2, ANALYTICS_OPTIN[1], ANALYTICS_OPTIN[0])
+    u_d = np.where(rng.random(n) < 0.8, u_a, rng.random(n))
+    g1d = u_d < np.where(v2, ADS_OPTIN[1], ADS_OPTIN[0])
+
+    t2a, g2a = _second_record(rng, n, first, count, start, g1a, t1, ANALYTICS_CHANGE)
+    t2d, g2d = _second_record(rng, n, first, count, start, g1d, t1, ADS_CHANGE)
+
+    # The app's ads record is written by a server call whose clock runs 0.3-1.6 s ahead.
+    skew = np.where(is_app & decides, rng.integers(300, 1_600, n), 0)
+    paid = rng.random(len(user)) < 0.3
+    return Population(
+        n=n,
+        is_app=is_app,
+        decides=decides,
+        sess_user=user,
+        sess_start=start,
+        sess_number=number,
+        sess_paid=paid,
+        first_sess=first,
+        analytics=Purpose(t1, g1a, t2a, g2a, t1),
+        ads=Purpose(t1, g1d, t2d, g2d, np.where(t1 < NEVER, t1 + skew, NEVER)),
+        change_ms=change_ms,
+    )
