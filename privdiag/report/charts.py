@@ -101,8 +101,11 @@ def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
     raw = (hi - lo) / count
     step = 10 ** math.floor(math.log10(raw))
     step *= next(m for m in (1, 2, 2.5, 5, 10) if m * step >= raw)
-    start = math.floor(lo / step) * step
-    return [start + i * step for i in range(count + 2) if start + i * step <= hi + step * 1e-9]
+    start = math.floor(lo / step + 1e-9) * step
+    ticks = [start]
+    while ticks[-1] < hi - step * 1e-9:  # the last tick is at or above ``hi``
+        ticks.append(start + len(ticks) * step)
+    return ticks
 
 
 def _y_axis(frame: Frame, unit: str = "") -> list[Shape]:
@@ -239,7 +242,7 @@ def series(ev: dict[str, Any]) -> Chart:
         x = frame.x(xs.index(str(m["x"])))
         chart.shapes.append(_line(x, frame.top - 6, x, frame.top + frame.height, "mark"))
         chart.shapes.append(
-            _text(x + 3, frame.top - 10 + 12, _short(m.get("label", ""), 24), "mark-lbl")
+            _text(x + 3, frame.top - 10, _short(m.get("label", ""), 24), "mark-lbl")
         )
     if stride > 1:
         chart.note = f"Every {stride}th of {len(xs)} points drawn."
@@ -325,8 +328,8 @@ def heatmap(ev: dict[str, Any]) -> Chart:
         "heatmap",
         str(ev.get("title") or "Heat map"),
         "",
-        int(frame.left + frame.width + 16),
-        int(frame.top + frame.height + 24),
+        int(frame.left + frame.width + 90),  # room for the last slanted column label
+        int(frame.top + frame.height + 12),
     )
     for c, name in enumerate(cols):
         x, y = frame.left + c * cw + cw / 2, frame.top - 6

@@ -234,20 +234,32 @@ def _owners(findings: list[dict[str, Any]]) -> list[OwnerView]:
     return sorted(views, key=lambda v: (severity_rank(v.worst), -v.count, v.name))
 
 
-def _headline(findings: list[dict[str, Any]], k: int) -> str:
+def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], k: int) -> str:
+    """Return one sentence: the most severe finding, its size and the root cause it traces to."""
     if not findings:
         return "No problem found in the checks that ran."
-    top = findings[0]
-    figure = key_figure(top.get("metrics") or {}, k)
-    where = location_text(top.get("location") or {})
-    return (
-        f"Most pressing: {fmt_value(top.get('title') or top['kind'])} "
-        f"({top['severity']}, {where}{'; ' + figure if figure else ''})."
+    worst = min(findings, key=lambda f: severity_rank(f["severity"]))
+    figure = key_figure(worst.get("metrics") or {}, k)
+    where = location_text(worst.get("location") or {})
+    text = (
+        f"Worst: {fmt_value(worst.get('title') or worst['kind'])} "
+        f"({worst['severity']}; {where}{'; ' + figure if figure else ''})."
     )
+    roots = [
+        c for c in cause_chain(worst, by_id) if c in by_id and not (by_id[c].get("caused_by") or [])
+    ]
+    if roots:
+        root = by_id[roots[0]]
+        owner = fmt_value(root["owner"]) if root.get("owner") else "no owner"
+        text += f" Root cause: {fmt_value(root.get('title') or root['kind'])} ({owner})."
+    return text
 
 
 def summary_view(
-    findings: list[dict[str, Any]], views: dict[str, FindingView], k: int
+    findings: list[dict[str, Any]],
+    views: dict[str, FindingView],
+    k: int,
+    by_id: dict[str, dict[str, Any]],
 ) -> SummaryView:
     """Return the one-minute summary: counts, the top root causes and the owners."""
     counts = [(s, sum(1 for f in findings if f["severity"] == s)) for s in SEVERITIES]
@@ -256,7 +268,7 @@ def summary_view(
     return SummaryView(
         len(findings),
         [c for c in counts if c[1]],
-        _headline(findings, k),
+        _headline(findings, by_id, k),
         top,
         _owners(findings),
         sum(1 for f in findings if not f.get("owner")),
@@ -325,7 +337,7 @@ def build_context(
         version=fmt_value(doc.get("version")),
         commands=commands,
         min_group_size=min_group_size,
-        summary=summary_view(findings, views, min_group_size),
+        summary=summary_view(findings, views, min_group_size, by_id),
         areas=[a for a in areas if a.findings],
         inputs=_input_views(doc),
         checks=_check_views(doc),
