@@ -10,6 +10,7 @@ import jinja2
 from privdiag.report.context import build_context
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
+from privdiag.report.text import fmt_number
 
 #: The policy in the page itself: nothing may load from anywhere, only inline styles and
 #: ``data:`` images are allowed.
@@ -18,13 +19,15 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 def environment() -> jinja2.Environment:
     """Return the template environment: autoescape on, undefined names are errors."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("privdiag", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["num"] = fmt_number
+    return env
 
 
 def render_html(doc: dict[str, Any], *, title: str | None = None, min_group_size: int = 5) -> str:
