@@ -90,6 +90,16 @@ def _short(label: Any, limit: int = 22) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _seq(value: Any) -> list[Any]:
+    """``value`` when it is a list, else an empty list: evidence comes from outside."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _map(value: Any) -> dict[Any, Any]:
+    """``value`` when it is a dict, else an empty dict."""
+    return value if isinstance(value, dict) else {}
+
+
 def _finite(values: list[Any]) -> list[float]:
     return [float(v) for v in values if isinstance(v, int | float) and math.isfinite(v)]
 
@@ -131,8 +141,8 @@ def _value_range(values: list[float], include_zero: bool = True) -> tuple[float,
 
 def histogram(ev: dict[str, Any]) -> Chart:
     """A histogram from ``edges`` (one more than ``counts``) and ``counts``."""
-    counts = _finite(ev.get("counts") or [])[:MAX_BINS]
-    edges = _finite(ev.get("edges") or [])[: len(counts) + 1]
+    counts = _finite(_seq(ev.get("counts")))[:MAX_BINS]
+    edges = _finite(_seq(ev.get("edges")))[: len(counts) + 1]
     if len(edges) != len(counts) + 1:
         edges = [float(i) for i in range(len(counts) + 1)]
     unit = str(ev.get("unit") or "")
@@ -171,8 +181,8 @@ def histogram(ev: dict[str, Any]) -> Chart:
 
 def bars(ev: dict[str, Any]) -> Chart:
     """Horizontal bars, one per label, in the given order (first ``MAX_BARS``)."""
-    labels = list(ev.get("labels") or [])
-    values = [v if isinstance(v, int | float) else 0.0 for v in ev.get("values") or []]
+    labels = list(_seq(ev.get("labels")))
+    values = [(_finite([v]) or [0.0])[0] for v in _seq(ev.get("values"))]
     pairs = list(zip(labels, values, strict=False))
     shown = pairs[:MAX_BARS]
     unit = str(ev.get("unit") or "")
@@ -218,8 +228,8 @@ def _polyline_runs(frame: Frame, xs: list[float], ys: list[Any]) -> list[str]:
 
 def series(ev: dict[str, Any]) -> Chart:
     """Lines over ordered ``x`` labels, with vertical marks at change points."""
-    xs = [str(x) for x in ev.get("x") or []]
-    named = list((ev.get("series") or {}).items())[:MAX_SERIES]
+    xs = [str(x) for x in _seq(ev.get("x"))]
+    named = [(n, _seq(v)) for n, v in _map(ev.get("series")).items()][:MAX_SERIES]
     stride = max(1, math.ceil(len(xs) / MAX_POINTS))
     idx = list(range(0, len(xs), stride))
     frame = Frame(56, 24, WIDTH - 80, 170, 0, max(len(xs) - 1, 1))
@@ -237,7 +247,7 @@ def series(ev: dict[str, Any]) -> Chart:
         chart.shapes.append(
             _text(frame.x(i), frame.top + frame.height + 16, _short(xs[i], 12), "tick", "middle")
         )
-    marks = [m for m in ev.get("marks") or [] if isinstance(m, dict) and str(m.get("x")) in xs]
+    marks = [m for m in _seq(ev.get("marks")) if isinstance(m, dict) and str(m.get("x")) in xs]
     for m in marks[:10]:
         x = frame.x(xs.index(str(m["x"])))
         chart.shapes.append(_line(x, frame.top - 6, x, frame.top + frame.height, "mark"))
@@ -255,21 +265,16 @@ def series(ev: dict[str, Any]) -> Chart:
     return chart
 
 
+def _points(value: Any) -> list[tuple[float, float]]:
+    """The finite ``[x, y]`` pairs of ``value``, at most ``MAX_POINTS``."""
+    pairs = [p for p in _seq(value) if isinstance(p, list | tuple) and len(p) == 2]
+    good = [(float(x), float(y)) for x, y in pairs if len(_finite([x, y])) == 2]
+    return good[:MAX_POINTS]
+
+
 def curve(ev: dict[str, Any]) -> Chart:
     """Curves of (x, y) points, e.g. reliability, with the diagonal when asked."""
-    named = [
-        (
-            n,
-            [
-                p
-                for p in pts
-                if isinstance(p, list | tuple)
-                and len(p) == 2
-                and all(isinstance(c, int | float) for c in p)
-            ][:MAX_POINTS],
-        )
-        for n, pts in list((ev.get("points") or {}).items())[:MAX_SERIES]
-    ]
+    named = [(n, _points(pts)) for n, pts in list(_map(ev.get("points")).items())[:MAX_SERIES]]
     diagonal = bool(ev.get("diagonal"))
     xs = [float(p[0]) for _, pts in named for p in pts] + ([0.0, 1.0] if diagonal else [])
     ys = [float(p[1]) for _, pts in named for p in pts] + ([0.0, 1.0] if diagonal else [])
@@ -317,9 +322,9 @@ def _heat_cell(
 
 def heatmap(ev: dict[str, Any]) -> Chart:
     """A grid of values, rows by columns, shaded by value; missing values shown as n/a."""
-    rows = [str(r) for r in ev.get("rows") or []][:MAX_HEAT]
-    cols = [str(c) for c in ev.get("cols") or []][:MAX_HEAT]
-    values = [list(v or [])[: len(cols)] for v in (ev.get("values") or [])[: len(rows)]]
+    rows = [str(r) for r in _seq(ev.get("rows"))][:MAX_HEAT]
+    cols = [str(c) for c in _seq(ev.get("cols"))][:MAX_HEAT]
+    values = [_seq(v)[: len(cols)] for v in _seq(ev.get("values"))[: len(rows)]]
     flat = _finite([v for row in values for v in row])
     lo, hi = (min(flat), max(flat)) if flat else (0.0, 1.0)
     cw = max(16.0, min(64.0, (WIDTH - 170) / max(len(cols), 1)))
@@ -353,7 +358,7 @@ def heatmap(ev: dict[str, Any]) -> Chart:
             chart.shapes += _heat_cell(frame, r, c, v, lo, hi, (name, cols[c]), cw)
     unit = str(ev.get("unit") or "")
     chart.note = f"Darker is higher ({unit or 'value'}: {fmt_number(lo)} to {fmt_number(hi)})."
-    if len(ev.get("rows") or []) > MAX_HEAT or len(ev.get("cols") or []) > MAX_HEAT:
+    if len(_seq(ev.get("rows"))) > MAX_HEAT or len(_seq(ev.get("cols"))) > MAX_HEAT:
         chart.note += f" First {MAX_HEAT} rows and columns shown."
     chart.desc = (
         f"Heat map of {len(rows)} rows ({', '.join(rows[:6])}) by {len(cols)} columns "
