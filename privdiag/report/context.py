@@ -1,0 +1,346 @@
+"""The typed context the HTML templates render from, built from a merged result document."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from privdiag.findings import AREAS, SEVERITIES, severity_rank
+from privdiag.report import charts
+from privdiag.report.text import (
+    fmt_metric,
+    fmt_number,
+    fmt_value,
+    is_root_cause,
+    is_users,
+    key_figure,
+    location_items,
+    location_text,
+    suppressed,
+)
+
+MAX_TABLE_ROWS = 50
+MAX_CHARTED = 60  # findings beyond this rank are listed without charts, to bound the size
+AREA_TITLES = {"data": "Data", "model": "Model", "people": "People"}
+AREA_BLURBS = {
+    "data": "What the event exports and consent records show.",
+    "model": "How the models behave when consent removes inputs.",
+    "people": "Who decides and owns consent, and how users respond.",
+}
+_ANCHOR_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def anchor(finding_id: str) -> str:
+    """Return the HTML id of a finding's section: ``f-`` plus the id's safe characters."""
+    return "f-" + _ANCHOR_SAFE.sub("_", str(finding_id))
+
+
+@dataclass
+class TableView:
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    hidden: int = 0
+    suppressed: int = 0
+
+
+@dataclass
+class LinkView:
+    anchor: str | None
+    label: str
+    severity: str
+
+
+@dataclass
+class FindingView:
+    id: str
+    anchor: str
+    kind: str
+    area: str
+    severity: str
+    title: str
+    location: list[tuple[str, str]]
+    metrics: list[tuple[str, str]]
+    owner: str | None
+    recommendation: str
+    is_root_cause: bool
+    causes: list[LinkView] = field(default_factory=list)
+    effects: list[LinkView] = field(default_factory=list)
+    charts: list[charts.Chart] = field(default_factory=list)
+    tables: list[TableView] = field(default_factory=list)
+    charts_omitted: bool = False
+
+
+@dataclass
+class AreaView:
+    key: str
+    title: str
+    blurb: str
+    findings: list[FindingView]
+
+
+@dataclass
+class OwnerView:
+    name: str
+    count: int
+    worst: str
+
+
+@dataclass
+class SummaryView:
+    total: int
+    by_severity: list[tuple[str, int]]
+    headline: str
+    top_causes: list[FindingView]
+    owners: list[OwnerView]
+    unowned: int
+
+
+@dataclass
+class InputView:
+    path: str
+    role: str
+    format: str
+    rows: str
+    sha256: str
+
+
+@dataclass
+class CheckView:
+    name: str
+    status: str
+    reason: str
+    findings: int
+
+
+@dataclass
+class ReportContext:
+    title: str
+    generated_at: str
+    started_at: str
+    version: str
+    commands: list[str]
+    min_group_size: int
+    summary: SummaryView
+    areas: list[AreaView]
+    inputs: list[InputView]
+    checks: list[CheckView]
+    overview_charts: list[charts.Chart]
+    overview_tables: list[TableView]
+
+
+def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
+    """Return a table capped at ``MAX_TABLE_ROWS``; rows of fewer than ``min_group_size`` users
+    show ``<k`` for the users and ``–`` for their other counts."""
+    columns = [str(c) for c in ev.get("columns") or []]
+    users_cols = [i for i, c in enumerate(columns) if is_users(c)]
+    rows = [r for r in ev.get("rows") or [] if isinstance(r, list | tuple)]
+    shown, n_suppressed = [], 0
+    for row in rows[:MAX_TABLE_ROWS]:
+        small = any(i < len(row) and suppressed(row[i], min_group_size) for i in users_cols)
+        n_suppressed += small
+        shown.append([_cell(v, i in users_cols, small, min_group_size) for i, v in enumerate(row)])
+    return TableView(
+        str(ev.get("title") or "Table"),
+        columns,
+        shown,
+        max(0, len(rows) - MAX_TABLE_ROWS),
+        n_suppressed,
+    )
+
+
+def _cell(value: Any, users_col: bool, small_row: bool, k: int) -> str:
+    if small_row and users_col:
+        return f"<{k}"
+    if small_row and isinstance(value, int | float) and not isinstance(value, bool):
+        return "–"
+    return fmt_value(value)
+
+
+def evidence_views(evidence: Any, k: int) -> tuple[list[charts.Chart], list[TableView]]:
+    """Return the charts and tables of an evidence dict; a key may hold one block or a list."""
+    chart_list: list[charts.Chart] = []
+    tables: list[TableView] = []
+    for key, value in (evidence or {}).items() if isinstance(evidence, dict) else []:
+        for block in value if isinstance(value, list) else [value]:
+            if not isinstance(block, dict):
+                continue
+            if key == "table":
+                tables.append(table_view(block, k))
+            elif key in charts.BUILDERS:
+                chart_list.append(charts.BUILDERS[key](block))
+    return chart_list, tables
+
+
+def _link(fid: str, by_id: dict[str, dict[str, Any]]) -> LinkView:
+    f = by_id.get(fid)
+    if f is None:
+        return LinkView(None, f"{fid} (not in this report)", "info")
+    return LinkView(anchor(fid), f"{f.get('title') or f['kind']}", f["severity"])
+
+
+def cause_chain(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[str]:
+    """Return the ids of every cause of ``f``, nearest first, each once (cycles are cut)."""
+    order: list[str] = []
+    queue = list(f.get("caused_by") or [])
+    while queue:
+        cid = queue.pop(0)
+        if cid in order or cid == f["id"]:
+            continue
+        order.append(cid)
+        queue.extend((by_id.get(cid) or {}).get("caused_by") or [])
+    return order
+
+
+def finding_view(
+    f: dict[str, Any],
+    findings: list[dict[str, Any]],
+    by_id: dict[str, dict[str, Any]],
+    k: int,
+    charted: bool,
+) -> FindingView:
+    """Return the view of one finding: formatted fields, links to causes and effects, charts."""
+    metrics = f.get("metrics") or {}
+    view = FindingView(
+        id=str(f["id"]),
+        anchor=anchor(f["id"]),
+        kind=str(f["kind"]),
+        area=str(f.get("area") or "data"),
+        severity=f["severity"],
+        title=fmt_value(f.get("title") or f["kind"]),
+        location=location_items(f.get("location") or {}),
+        metrics=[(str(n), fmt_metric(str(n), v, k)) for n, v in metrics.items()],
+        owner=fmt_value(f["owner"]) if f.get("owner") else None,
+        recommendation=fmt_value(f.get("recommendation") or ""),
+        is_root_cause=is_root_cause(f, findings),
+        causes=[_link(c, by_id) for c in cause_chain(f, by_id)],
+        effects=[_link(g["id"], by_id) for g in findings if f["id"] in (g.get("caused_by") or [])],
+    )
+    if charted:
+        view.charts, view.tables = evidence_views(f.get("evidence"), k)
+    else:
+        view.charts_omitted = bool(f.get("evidence"))
+    return view
+
+
+def _owners(findings: list[dict[str, Any]]) -> list[OwnerView]:
+    grouped: dict[str, list[int]] = {}
+    for f in findings:
+        if f.get("owner"):
+            grouped.setdefault(fmt_value(f["owner"]), []).append(severity_rank(f["severity"]))
+    views = [OwnerView(o, len(r), SEVERITIES[min(r)]) for o, r in grouped.items()]
+    return sorted(views, key=lambda v: (severity_rank(v.worst), -v.count, v.name))
+
+
+def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], k: int) -> str:
+    """Return one sentence: the most severe finding, its size and the root cause it traces to."""
+    if not findings:
+        return "No problem found in the checks that ran."
+    worst = min(findings, key=lambda f: severity_rank(f["severity"]))
+    figure = key_figure(worst.get("metrics") or {}, k)
+    where = location_text(worst.get("location") or {})
+    text = (
+        f"Worst: {fmt_value(worst.get('title') or worst['kind'])} "
+        f"({worst['severity']}; {where}{'; ' + figure if figure else ''})."
+    )
+    roots = [
+        c for c in cause_chain(worst, by_id) if c in by_id and not (by_id[c].get("caused_by") or [])
+    ]
+    if roots:
+        root = by_id[roots[0]]
+        owner = fmt_value(root["owner"]) if root.get("owner") else "no owner"
+        text += f" Root cause: {fmt_value(root.get('title') or root['kind'])} ({owner})."
+    return text
+
+
+def summary_view(
+    findings: list[dict[str, Any]],
+    views: dict[str, FindingView],
+    k: int,
+    by_id: dict[str, dict[str, Any]],
+) -> SummaryView:
+    """Return the one-minute summary: counts, the top root causes and the owners."""
+    counts = [(s, sum(1 for f in findings if f["severity"] == s)) for s in SEVERITIES]
+    causes = [views[f["id"]] for f in findings if views[f["id"]].is_root_cause]
+    top = (causes or [views[f["id"]] for f in findings])[:5]
+    return SummaryView(
+        len(findings),
+        [c for c in counts if c[1]],
+        _headline(findings, by_id, k),
+        top,
+        _owners(findings),
+        sum(1 for f in findings if not f.get("owner")),
+    )
+
+
+def _check_views(doc: dict[str, Any]) -> list[CheckView]:
+    names = [c["name"] for c in doc.get("checks") or []]
+    counts = dict.fromkeys(names, 0)
+    for f in doc["findings"]:
+        covering = [n for n in names if f["kind"] == n or f["kind"].startswith(n + ".")]
+        if covering:
+            counts[max(covering, key=len)] += 1
+    return [
+        CheckView(
+            fmt_value(c["name"]),
+            c.get("status", "ran"),
+            fmt_value(c.get("reason", "")),
+            counts[c["name"]],
+        )
+        for c in doc.get("checks") or []
+    ]
+
+
+def _input_views(doc: dict[str, Any]) -> list[InputView]:
+    return [
+        InputView(
+            fmt_value(i.get("path", "")),
+            fmt_value(i.get("role", "events")),
+            fmt_value(i.get("format", "")),
+            fmt_number(i["rows"]) if isinstance(i.get("rows"), int) else "–",
+            str(i.get("sha256") or "")[:12],
+        )
+        for i in doc.get("inputs") or []
+    ]
+
+
+def build_context(
+    doc: dict[str, Any], *, title: str | None = None, min_group_size: int = 5
+) -> ReportContext:
+    """Return the context of the HTML report for one merged document (findings ranked)."""
+    findings = doc["findings"]
+    by_id = {f["id"]: f for f in findings}
+    views = {
+        f["id"]: finding_view(f, findings, by_id, min_group_size, n < MAX_CHARTED)
+        for n, f in enumerate(findings)
+    }
+    areas = [
+        AreaView(
+            a,
+            AREA_TITLES[a],
+            AREA_BLURBS[a],
+            [views[f["id"]] for f in findings if views[f["id"]].area == a],
+        )
+        for a in AREAS
+    ]
+    others = [views[f["id"]] for f in findings if views[f["id"]].area not in AREAS]
+    if others:
+        areas.append(AreaView("other", "Other", "Findings of other kinds.", others))
+    overview_charts, overview_tables = evidence_views(doc.get("evidence"), min_group_size)
+    commands = [str(c) for c in doc.get("commands") or [doc.get("command", "")]]
+    return ReportContext(
+        title=title or f"privdiag report: {', '.join(commands)}",
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        started_at=fmt_value(doc.get("started_at") or ""),
+        version=fmt_value(doc.get("version")),
+        commands=commands,
+        min_group_size=min_group_size,
+        summary=summary_view(findings, views, min_group_size, by_id),
+        areas=[a for a in areas if a.findings],
+        inputs=_input_views(doc),
+        checks=_check_views(doc),
+        overview_charts=overview_charts,
+        overview_tables=overview_tables,
+    )

@@ -1,0 +1,81 @@
+"""GitHub Actions output: annotations and a step summary, with no data values in them."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from privdiag.findings import at_or_above
+from privdiag.report.markdown import findings_table, owners_lines
+from privdiag.report.merge import merge
+
+#: How many annotations to print; GitHub shows only the first few of each type per step.
+MAX_ANNOTATIONS = 50
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(finding: dict[str, Any], fail_on: str) -> str | None:
+    """Return the workflow command line for a finding, or None for an ``info`` below the bar.
+
+    Only the kind, the severity, the location's names and the id are used: never a title,
+    a metric or another value drawn from the data.
+    """
+    severity = finding["severity"]
+    if at_or_above(severity, fail_on):
+        level = "error"
+    elif severity != "info":
+        level = "warning"
+    else:
+        return None
+    where = ", ".join(f"{k}={v}" for k, v in sorted((finding.get("location") or {}).items()))
+    title = _escape_property(f"privdiag {finding['kind']} ({severity})")
+    message = _escape_data(f"{finding['kind']} at {where or 'whole input'} [{finding['id']}]")
+    return f"::{level} title={title}::{message}"
+
+
+def step_summary(doc: dict[str, Any], fail_on: str) -> str:
+    """Return the Markdown step summary: counts, findings at or above the bar, owners."""
+    counts = ", ".join(f"{n} {s}" for s, n in doc["summary"]["by_severity"].items()) or "none"
+    failing = [f for f in doc["findings"] if at_or_above(f["severity"], fail_on)]
+    parts = [
+        "## privdiag",
+        f"Findings: {doc['summary']['findings']} ({counts}); {len(failing)} at or above {fail_on}.",
+    ]
+    if failing:
+        parts.append(findings_table(failing[:20], with_title=False, min_group_size=0))
+    if doc["findings"]:
+        parts += ["### Owners", "\n".join(owners_lines(doc["findings"]))]
+    return "\n\n".join(parts) + "\n"
+
+
+def github_annotations(
+    docs: list[dict[str, Any]],
+    *,
+    fail_on: str,
+    env: Mapping[str, str],
+    stream: TextIO | None = None,
+) -> None:
+    """Under GitHub Actions (``env['GITHUB_ACTIONS'] == 'true'``), print annotations to
+    ``stream`` (stdout by default) and append a summary to ``env['GITHUB_STEP_SUMMARY']``.
+
+    Does nothing elsewhere.
+    """
+    if env.get("GITHUB_ACTIONS") != "true":
+        return
+    doc = merge(docs)
+    out = stream or sys.stdout
+    lines = [a for f in doc["findings"] if (a := annotation(f, fail_on))]
+    for line in lines[:MAX_ANNOTATIONS]:
+        out.write(line + "\n")
+    summary_path = env.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        with open(summary_path, "a", encoding="utf-8") as fh:
+            fh.write(step_summary(doc, fail_on))

@@ -1,0 +1,98 @@
+"""The JUnit XML writer: one test case per check, failing on findings at or above a severity."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privdiag.findings import SEVERITIES, at_or_above, severity_rank
+from privdiag.report.merge import merge
+from privdiag.report.output import write_text
+from privdiag.report.text import location_text
+
+
+@dataclass
+class Case:
+    """One test case: a check (or a finding kind no check claims) and its findings."""
+
+    name: str
+    classname: str
+    skipped: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def owning_check(kind: str, checks: list[str]) -> str | None:
+    """Return the ran check that covers ``kind``: equal to it, or its longest dotted prefix."""
+    covering = [c for c in checks if kind == c or kind.startswith(c + ".")]
+    return max(covering, key=len) if covering else None
+
+
+def build_cases(doc: dict[str, Any]) -> list[Case]:
+    """Return the test cases of a document: its checks in order, then uncovered finding kinds."""
+    cases: dict[str, Case] = {}
+    for c in doc.get("checks") or []:
+        skipped = None if c.get("status") == "ran" else (c.get("reason") or "skipped")
+        cases[c["name"]] = Case(c["name"], "privdiag.check", skipped)
+    ran = [name for name, case in cases.items() if case.skipped is None]
+    for f in doc["findings"]:
+        owner = owning_check(f["kind"], ran)
+        if owner is None:
+            owner = f"finding:{f['kind']}"
+            cases.setdefault(owner, Case(f["kind"], f"privdiag.{f.get('area', 'finding')}"))
+        cases[owner].findings.append(f)
+    return list(cases.values())
+
+
+def _failure_text(failing: list[dict[str, Any]]) -> str:
+    lines = [
+        f"[{f['severity']}] {f['kind']} at {location_text(f.get('location') or {})}: "
+        f"{f.get('title', '')} (id {f['id']})"
+        for f in failing
+    ]
+    return "\n".join(lines)
+
+
+def case_element(case: Case, fail_on: str) -> ET.Element:
+    """Return the ``<testcase>`` element of ``case``."""
+    el = ET.Element("testcase", {"classname": case.classname, "name": case.name})
+    if case.skipped is not None:
+        ET.SubElement(el, "skipped", {"message": case.skipped})
+        return el
+    failing = [f for f in case.findings if at_or_above(f["severity"], fail_on)]
+    if failing:
+        worst = SEVERITIES[min(severity_rank(f["severity"]) for f in failing)]
+        message = f"{len(failing)} finding(s) at or above {fail_on}"
+        failure = ET.SubElement(el, "failure", {"message": message, "type": worst})
+        failure.text = _failure_text(failing)
+    return el
+
+
+def render_junit(doc: dict[str, Any], *, fail_on: str) -> str:
+    """Return the JUnit XML text of one (merged) result document."""
+    if fail_on not in SEVERITIES:
+        raise ValueError(f"unknown severity {fail_on!r}")
+    elements = [case_element(c, fail_on) for c in build_cases(doc)]
+    failures = sum(1 for e in elements if e.find("failure") is not None)
+    skipped = sum(1 for e in elements if e.find("skipped") is not None)
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": f"privdiag {doc.get('command', '')}".strip(),
+            "tests": str(len(elements)),
+            "failures": str(failures),
+            "errors": "0",
+            "skipped": str(skipped),
+        },
+    )
+    suite.extend(elements)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit(docs: list[dict[str, Any]], path: Path, *, fail_on: str) -> None:
+    """Merge ``docs`` and write JUnit XML to ``path`` atomically (``-``: stdout)."""
+    write_text(path, render_junit(merge(docs), fail_on=fail_on))

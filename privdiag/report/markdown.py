@@ -1,0 +1,93 @@
+"""The Markdown writer: a short comment to paste into a ticket."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from privdiag.findings import SEVERITIES, severity_rank
+from privdiag.report.merge import merge
+from privdiag.report.output import write_text
+from privdiag.report.text import is_root_cause, key_figure, location_text
+
+#: Characters that would start Markdown markup inside a table cell; ``_`` only at word edges.
+_SPECIAL = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+
+
+def md_escape(text: str) -> str:
+    """Return ``text`` safe inside a Markdown table cell: no markup, no HTML, one line."""
+    text = " ".join(str(text).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def headline(doc: dict[str, Any]) -> str:
+    """Return the one-line count of findings by severity, and of root causes."""
+    findings = doc["findings"]
+    if not findings:
+        return "**privdiag**: no findings."
+    counts = ", ".join(f"{n} {s}" for s, n in doc["summary"]["by_severity"].items())
+    roots = sum(1 for f in findings if is_root_cause(f, findings))
+    noun = "finding" if len(findings) == 1 else "findings"
+    tail = f"; {roots} root cause{'s' if roots != 1 else ''} linked" if roots else ""
+    return f"**privdiag**: {len(findings)} {noun} ({counts}){tail}."
+
+
+def findings_table(findings: list[dict[str, Any]], *, with_title: bool, min_group_size: int) -> str:
+    """Return a Markdown table of ``findings``; titles and figures only when ``with_title``."""
+    head = ["Severity", "Kind", "Location", "Owner"]
+    if with_title:
+        head = ["Severity", "Finding", "Kind", "Location", "Owner", "Key figure"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for f in findings:
+        cells = [
+            f["severity"],
+            f["kind"],
+            location_text(f.get("location") or {}),
+            f.get("owner") or "no owner",
+        ]
+        if with_title:
+            figure = key_figure(f.get("metrics") or {}, min_group_size) or "–"
+            cells = cells[:1] + [f.get("title") or ""] + cells[1:] + [figure]
+        lines.append("| " + " | ".join(md_escape(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def owners_lines(findings: list[dict[str, Any]]) -> list[str]:
+    """Return one bullet per owner with their count of findings and the worst severity."""
+    by_owner: dict[str, list[str]] = {}
+    for f in findings:
+        by_owner.setdefault(f.get("owner") or "", []).append(f["severity"])
+    order = sorted(by_owner, key=lambda o: (min(map(severity_rank, by_owner[o])), o == "", o))
+    lines = []
+    for owner in order:
+        sevs = by_owner[owner]
+        worst = SEVERITIES[min(map(severity_rank, sevs))]
+        name = md_escape(owner) if owner else "_no owner_"
+        lines.append(f"- {name}: {len(sevs)} (worst: {worst})")
+    return lines
+
+
+def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int = 5) -> str:
+    """Return the ticket comment for one (merged) result document."""
+    findings = doc["findings"]
+    parts = [headline(doc)]
+    if findings:
+        shown = findings[:top]
+        title = f"### Top {len(shown)} findings" if len(findings) > top else "### Findings"
+        parts += [title, findings_table(shown, with_title=True, min_group_size=min_group_size)]
+        if len(findings) > top:
+            parts.append(f"_{len(findings) - top} more in the full report._")
+        parts += ["### Owners", "\n".join(owners_lines(findings))]
+    skipped = [c for c in doc.get("checks") or [] if c.get("status") == "skipped"]
+    if skipped:
+        parts.append(f"_{len(skipped)} check(s) skipped; see the full report for the reasons._")
+    return "\n\n".join(parts) + "\n"
+
+
+def write_markdown(
+    docs: list[dict[str, Any]], path: Path, *, top: int = 10, min_group_size: int = 5
+) -> None:
+    """Merge ``docs`` and write the ticket comment to ``path`` atomically (``-``: stdout)."""
+    write_text(path, render_markdown(merge(docs), top=top, min_group_size=min_group_size))

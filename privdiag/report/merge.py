@@ -1,0 +1,163 @@
+"""Merge several result documents (the JSON of ``Result.to_dict()``) into one."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from privdiag.errors import InputError
+from privdiag.findings import SEVERITIES, severity_rank
+from privdiag.result import SCHEMA_VERSION
+
+
+def check_document(doc: Any, index: int = 0) -> None:
+    """Raise ``InputError`` unless ``doc`` looks like a privdiag result document."""
+    where = f"result #{index + 1}"
+    if not isinstance(doc, dict) or doc.get("tool") != "privdiag":
+        raise InputError(
+            f"{where} is not a privdiag result",
+            hint="pass files written by 'privdiag … --json FILE'",
+        )
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        raise InputError(
+            f"{where} has schema_version {doc.get('schema_version')!r}, "
+            f"this privdiag reads {SCHEMA_VERSION}",
+            hint="re-run the command with this version of privdiag",
+        )
+    for f in doc.get("findings") or []:
+        if f.get("severity") not in SEVERITIES or not f.get("id") or not f.get("kind"):
+            raise InputError(
+                f"{where} has a finding without a valid id, kind or severity", field="findings"
+            )
+
+
+def _merge_findings(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Dedupe by id: a later document's finding replaces an earlier one; causes are united."""
+    merged: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        for f in doc.get("findings") or []:
+            new = copy.deepcopy(f)
+            old = merged.get(new["id"])
+            if old is not None:
+                causes = list(old.get("caused_by") or []) + list(new.get("caused_by") or [])
+                new["caused_by"] = list(dict.fromkeys(causes))
+            merged[new["id"]] = new
+    return rank_dicts(list(merged.values()))
+
+
+def _merge_inputs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Union of inputs, one per (path, sha256)."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for doc in docs:
+        for i in doc.get("inputs") or []:
+            seen.setdefault((str(i.get("path")), str(i.get("sha256"))), dict(i))
+    return list(seen.values())
+
+
+def _merge_checks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Union of checks by name; a check that ran in any document counts as ran."""
+    seen: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        for c in doc.get("checks") or []:
+            old = seen.get(c["name"])
+            if old is None or (old["status"] != "ran" and c.get("status") == "ran"):
+                seen[c["name"]] = {
+                    "name": c["name"],
+                    "status": c.get("status", "ran"),
+                    "reason": c.get("reason") or "",
+                }
+    return list(seen.values())
+
+
+def _merge_evidence(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Document-level evidence; a key present in several documents becomes a list."""
+    out: dict[str, Any] = {}
+    for doc in docs:
+        for key, value in (doc.get("evidence") or {}).items():
+            if key not in out:
+                out[key] = copy.deepcopy(value)
+                continue
+            have = out[key] if isinstance(out[key], list) else [out[key]]
+            out[key] = have + (value if isinstance(value, list) else [value])
+    return out
+
+
+def impact(f: dict[str, Any]) -> float:
+    """The size of a finding for ranking: its events, else its users, else 0."""
+    metrics = f.get("metrics") or {}
+    value = metrics.get("events") or metrics.get("users") or 0
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def effective_severity(findings: list[dict[str, Any]]) -> dict[str, int]:
+    """Severity rank of each finding raised to that of the worst symptom it causes.
+
+    A root cause then sorts next to the worst problem it explains, not below it.
+    Assumes ``caused_by`` may form cycles; each finding is visited once per symptom.
+    """
+    by_id = {f["id"]: f for f in findings}
+    eff = {f["id"]: severity_rank(f["severity"]) for f in findings}
+    for f in findings:
+        stack, seen = list(f.get("caused_by") or []), set()
+        while stack:
+            cid = stack.pop()
+            if cid in seen or cid not in by_id:
+                continue
+            seen.add(cid)
+            eff[cid] = min(eff[cid], eff[f["id"]], severity_rank(f["severity"]))
+            stack.extend(by_id[cid].get("caused_by") or [])
+    return eff
+
+
+def rank_dicts(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Order findings: by the worst problem they explain, causes before symptoms, then size."""
+    causes = {cid for f in findings for cid in f.get("caused_by") or []}
+    eff = effective_severity(findings)
+
+    def key(f: dict[str, Any]) -> tuple[int, int, int, float, str]:
+        is_cause = 0 if f["id"] in causes else 1
+        return (eff[f["id"]], is_cause, severity_rank(f["severity"]), -impact(f), f["id"])
+
+    return sorted(findings, key=key)
+
+
+def summary_of(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``summary`` block: counts in total, by severity and by kind."""
+    by_sev: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    for f in findings:
+        by_sev[f["severity"]] = by_sev.get(f["severity"], 0) + 1
+        by_kind[f["kind"]] = by_kind.get(f["kind"], 0) + 1
+    return {
+        "findings": len(findings),
+        "by_severity": {s: by_sev[s] for s in SEVERITIES if s in by_sev},
+        "by_kind": dict(sorted(by_kind.items())),
+    }
+
+
+def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return one result document made of ``docs``: findings deduped by id and re-ranked,
+    inputs and checks united, the summary recomputed.
+
+    Raises ``InputError`` when a document is not a privdiag result of this schema version.
+    A single document comes back as a normalised copy.
+    """
+    if not docs:
+        raise InputError("no result to report on", hint="pass at least one FINDINGS.json")
+    for n, doc in enumerate(docs):
+        check_document(doc, n)
+    findings = _merge_findings(docs)
+    commands = list(dict.fromkeys(str(d.get("command", "")) for d in docs))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "privdiag",
+        "version": docs[-1].get("version", ""),
+        "command": commands[0] if len(commands) == 1 else "report",
+        "commands": commands,
+        "started_at": min(str(d.get("started_at") or "") for d in docs),
+        "inputs": _merge_inputs(docs),
+        "summary": summary_of(findings),
+        "checks": _merge_checks(docs),
+        "findings": findings,
+        "evidence": _merge_evidence(docs),
+    }

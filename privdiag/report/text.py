@@ -1,0 +1,100 @@
+"""Plain-text helpers shared by the writers: numbers, metrics, locations, suppression."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from privdiag.findings import LOCATION_KEYS
+
+#: Metric names whose values are fractions, shown as percentages.
+_SHARE = re.compile(r"(share|rate|ratio|pct|fraction)$")
+#: Metric names that count people, suppressed below the minimum group size.
+_USERS = re.compile(r"(^|_)users$")
+#: What an e-mail address or an IPv4 address looks like; scrubbed from any shown value.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+#: The metrics that best sum up a finding, in order of preference.
+KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
+
+
+def scrub(text: str) -> str:
+    """Return ``text`` with anything shaped like an e-mail or IPv4 address redacted.
+
+    The data reaching a report never holds raw identifiers; this is a second line of defence.
+    """
+    return _IPV4.sub("[redacted]", _EMAIL.sub("[redacted]", text))
+
+
+def is_users(name: str) -> bool:
+    """True when a metric or column named ``name`` counts users."""
+    return bool(_USERS.search(name.lower()))
+
+
+def suppressed(value: Any, min_group_size: int) -> bool:
+    """True when ``value`` is a count of users above 0 and below ``min_group_size``."""
+    return isinstance(value, int | float) and 0 < value < min_group_size
+
+
+def fmt_number(value: float | int) -> str:
+    """Return a short human form: thousands separators, three significant digits."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) or (
+        isinstance(value, float) and value.is_integer() and abs(value) >= 1000
+    ):
+        return f"{int(value):,}"
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def fmt_value(value: Any) -> str:
+    """Return any JSON value as short text (scrubbed); long structures are cut."""
+    if value is None:
+        return "–"
+    if isinstance(value, int | float):
+        return fmt_number(value)
+    if isinstance(value, str):
+        return scrub(value)
+    text = json.dumps(value, sort_keys=True, default=str)
+    return scrub(text if len(text) <= 80 else text[:77] + "…")
+
+
+def fmt_metric(name: str, value: Any, min_group_size: int = 5) -> str:
+    """Return a metric's value as text: shares as percentages, small user counts as ``<k``."""
+    if is_users(name) and suppressed(value, min_group_size):
+        return f"<{min_group_size}"
+    if _SHARE.search(name.lower()) and isinstance(value, float) and -1.5 <= value <= 1.5:
+        return f"{value * 100:.1f}%"
+    return fmt_value(value)
+
+
+def key_figure(metrics: dict[str, Any], min_group_size: int = 5) -> str:
+    """Return the one metric that best sums up a finding, as ``name value``, or ``''``."""
+    for name in KEY_METRICS:
+        if name in metrics and metrics[name] is not None:
+            return f"{fmt_metric(name, metrics[name], min_group_size)} {name}"
+    for name, value in metrics.items():
+        if isinstance(value, int | float):
+            return f"{fmt_metric(name, value, min_group_size)} {name}"
+    return ""
+
+
+def location_items(location: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return a location's (key, value) pairs in the canonical key order, scrubbed."""
+    keys = [k for k in LOCATION_KEYS if k in location] + sorted(set(location) - set(LOCATION_KEYS))
+    return [(k, fmt_value(location[k])) for k in keys]
+
+
+def location_text(location: dict[str, Any]) -> str:
+    """Return a location as ``key=value, …`` (``–`` when empty)."""
+    items = location_items(location)
+    return ", ".join(f"{k}={v}" for k, v in items) if items else "–"
+
+
+def is_root_cause(finding: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
+    """True when another finding names ``finding`` among its causes."""
+    return any(finding["id"] in (f.get("caused_by") or []) for f in findings)

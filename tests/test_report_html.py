@@ -1,0 +1,209 @@
+"""The HTML report, parsed with the standard library's html.parser."""
+
+from __future__ import annotations
+
+import copy
+import os
+from html.parser import HTMLParser
+
+import jinja2
+import pytest
+from browser.samples import XSS, big_doc, sample_doc
+from browser.small import small_doc
+
+from privdiag.report import write_html
+from privdiag.report.context import anchor
+from privdiag.report.html import CSP, environment, render_html
+from privdiag.report.merge import merge
+
+
+class Page(HTMLParser):
+    """Collects tags, attributes, ids, headings and text of a page."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.stack: list[str] = []
+        self.headings: list[tuple[str, str]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self.stack and self.stack[-1] in ("h1", "h2", "h3") and data.strip():
+            self.headings.append((self.stack[-1], data.strip()))
+
+    def ids(self) -> set[str]:
+        return {a["id"] for _, a in self.tags if a.get("id")}
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag]
+
+
+@pytest.fixture(scope="module")
+def html() -> str:
+    return render_html(merge([sample_doc()]))
+
+
+@pytest.fixture(scope="module")
+def page(html) -> Page:
+    return Page(html)
+
+
+def test_csp_forbids_outside_requests(page):
+    metas = [a for a in page.all("meta") if a.get("http-equiv") == "Content-Security-Policy"]
+    assert [m["content"] for m in metas] == [CSP]
+    assert CSP == "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def test_no_script_and_no_outside_url(page):
+    assert not page.all("script")
+    for tag, attrs in page.tags:
+        for name in ("src", "href", "action", "xlink:href", "srcset", "poster", "data"):
+            value = attrs.get(name)
+            if value is not None:
+                assert value.startswith(("#", "data:")), (tag, name, value)
+    assert not page.all("iframe") and not page.all("object") and not page.all("form")
+
+
+def test_every_finding_has_its_anchor_and_every_link_resolves(page):
+    ids = page.ids()
+    for f in sample_doc()["findings"]:
+        assert anchor(f["id"]) in ids
+    links = [a["href"] for a in page.all("a")]
+    assert links and all(h[1:] in ids for h in links if h.startswith("#"))
+
+
+def test_script_payload_is_escaped(html, page):
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert any(XSS in t for t in page.text)  # shown to the reader as plain text
+
+
+def test_structure_headings_and_sections(page):
+    assert [h for h in page.headings if h[0] == "h1"] == [("h1", "privdiag report: scan")]
+    h2 = [t for lvl, t in page.headings if lvl == "h2"]
+    assert h2 == ["Summary", "Data", "Model", "People", "Overview", "Inputs", "Checks"]
+    assert page.all("html")[0]["lang"] == "en"
+    assert any(a.get("name") == "color-scheme" for a in page.all("meta"))
+
+
+def test_findings_grouped_by_area_with_causes_before_symptoms(html):
+    doc = merge([sample_doc()])
+    by_title = {f["kind"]: f for f in doc["findings"]}
+    pos = {k: html.index(f'id="{anchor(f["id"])}"') for k, f in by_title.items()}
+    assert pos["identity.loss"] < pos["sparsity.consent_gap"]  # cause before symptom
+    assert pos["sparsity.consent_gap"] < pos["model.degradation"]  # data before model
+    assert pos["model.degradation"] < pos["people.unowned"]  # model before people
+    assert html.index('id="summary"') < min(pos.values())
+
+
+def test_chain_links_point_to_the_causes(html):
+    doc = merge([sample_doc()])
+    f = next(f for f in doc["findings"] if f["kind"] == "model.degradation")
+    section = html[html.index(f'id="{anchor(f["id"])}"') :]
+    section = section[: section.index("</article>")]
+    gap = next(g for g in doc["findings"] if g["kind"] == "sparsity.consent_gap")
+    loss = next(g for g in doc["findings"] if g["kind"] == "identity.loss")
+    assert f'href="#{anchor(gap["id"])}"' in section  # direct cause
+    assert f'href="#{anchor(loss["id"])}"' in section  # its cause, further down the chain
+
+
+def test_every_chart_is_labelled(page, html):
+    svgs = page.all("svg")
+    assert len(svgs) == 8  # 2 heatmaps, histogram, 2 bars, curve, series, overview series
+    assert all(s.get("role") == "img" and s.get("aria-label") for s in svgs)
+    assert html.count("<title>") >= len(svgs) + 1 and html.count("<desc>") == len(svgs)
+    for kind in ("histogram", "series", "bars", "curve", "heatmap"):
+        assert f"chart-{kind}" in html
+
+
+def test_small_groups_are_suppressed(page, html):
+    cells = [t.strip() for t in page.text]
+    assert "<5" in cells  # users cell of the add_to_cart row (3 users)
+    assert ">3<" not in html.replace(">3</", "")  # the raw count never shows
+    assert "row(s) of fewer than 5 users suppressed" in html
+
+
+def test_min_group_size_is_configurable():
+    html = render_html(merge([sample_doc()]), min_group_size=1000)
+    assert "&lt;1000" in html and "840" not in html
+
+
+def test_raw_identifiers_in_values_are_redacted():
+    doc = small_doc()
+    doc["findings"][0]["evidence"] = {
+        "table": {
+            "title": "t",
+            "columns": ["who", "users"],
+            "rows": [["jane@example.com 10.1.2.3", 50]],
+        }
+    }
+    html = render_html(merge([doc]))
+    assert "jane@example.com" not in html and "10.1.2.3" not in html
+    assert "[redacted]" in html
+
+
+def test_size_is_bounded_and_independent_of_the_data_size():
+    small = render_html(merge([big_doc(1_000)]))
+    large = render_html(merge([big_doc(100_000)]))
+    assert len(large.encode()) < 500_000
+    assert abs(len(large) - len(small)) < 2_000  # only the labels' digit counts differ
+    assert "99,950 more rows not shown" in large
+    assert "Every 250th of 100000 points drawn" in large
+
+
+def test_many_findings_keep_charts_only_for_the_first():
+    doc = sample_doc()
+    base = doc["findings"][1]
+    for n in range(200):
+        f = copy.deepcopy(base)
+        f["id"] = f"extra{n}"
+        doc["findings"].append(f)
+    html = render_html(merge([doc]))
+    assert len(html.encode()) < 2_000_000
+    assert "Evidence left out of this report to keep it small" in html
+
+
+def test_write_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
+    out = tmp_path / "report.html"
+    write_html([small_doc()], out, title="Weekly consent check")
+    first = out.read_text()
+    assert "<title>Weekly consent check</title>" in first
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(RuntimeError):
+        write_html([sample_doc()], out)
+    assert out.read_text() == first
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temp file left
+
+
+def test_dash_writes_to_stdout(capsys):
+    write_html([small_doc()], "-")
+    assert capsys.readouterr().out.startswith("<!doctype html>")
+
+
+def test_templates_fail_on_undefined_names():
+    env = environment()
+    assert env.autoescape is True
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ missing }}").render()
+
+
+def test_empty_document_renders():
+    doc = small_doc()
+    doc["findings"], doc["checks"], doc["inputs"] = [], [], []
+    html = render_html(merge([doc]))
+    assert "No problem found in the checks that ran." in html
+    assert "No input recorded." in html

@@ -1,0 +1,63 @@
+"""The Markdown ticket comment, checked against the exact expected text."""
+
+from __future__ import annotations
+
+from browser.samples import XSS, sample_doc
+from browser.small import small_doc
+
+from privdiag.report import write_markdown
+from privdiag.report.markdown import md_escape, render_markdown
+from privdiag.report.merge import merge
+
+EXPECTED = """\
+**privdiag**: 2 findings (1 high, 1 medium); 1 root cause linked.
+
+### Findings
+
+| Severity | Finding | Kind | Location | Owner | Key figure |
+|---|---|---|---|---|---|
+| medium | gclid has no owner | people.unowned | feature=gclid | no owner | 1 features |
+| high | gclid sent \\| without ads consent | consent.violation | source=web, feature=gclid \
+| paid-media | 1,500 events |
+
+### Owners
+
+- paid-media: 1 (worst: high)
+- _no owner_: 1 (worst: medium)
+
+_1 check(s) skipped; see the full report for the reasons._
+"""
+
+
+def test_small_document_gives_the_exact_comment(tmp_path):
+    out = tmp_path / "summary.md"
+    write_markdown([small_doc()], out)
+    assert out.read_text() == EXPECTED
+
+
+def test_top_limits_the_table_and_says_how_many_more():
+    text = render_markdown(merge([sample_doc()]), top=3)
+    assert "### Top 3 findings" in text
+    assert "_7 more in the full report._" in text
+    assert text.count("\n| ") == 4  # header + 3 rows
+
+
+def test_titles_cannot_inject_markup():
+    text = render_markdown(merge([sample_doc()]))
+    assert "<script>" not in text
+    assert md_escape(XSS).startswith("&lt;script&gt;alert(1)&lt;/script&gt;")
+    assert md_escape("a|b\nc *d* [x](y) snake_case _em_") == (
+        "a\\|b c \\*d\\* \\[x\\](y) snake_case \\_em\\_"
+    )
+
+
+def test_small_user_counts_are_suppressed():
+    doc = small_doc()
+    doc["findings"][0]["metrics"] = {"users": 3}
+    assert "| <5 users |".replace("<", "&lt;") in render_markdown(merge([doc]))
+
+
+def test_no_findings():
+    doc = small_doc()
+    doc["findings"], doc["checks"] = [], []
+    assert render_markdown(merge([doc])) == "**privdiag**: no findings.\n"

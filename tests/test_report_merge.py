@@ -1,0 +1,87 @@
+"""Merging result documents: dedupe, union, ranking, validation."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from browser.samples import sample_doc
+from browser.small import small_doc
+
+from privdiag.errors import InputError
+from privdiag.report.merge import merge, rank_dicts
+
+
+def test_findings_are_deduped_by_id_and_causes_united():
+    a, b = small_doc(), small_doc()
+    b["command"] = "model-check"
+    b["findings"][0]["caused_by"] = ["zz"]
+    b["findings"][0]["title"] = "newer title"
+    b["inputs"][0]["path"] = "other.csv"
+    b["checks"] = [{"name": "model", "status": "ran", "reason": ""}]
+    out = merge([a, b])
+    assert [f["id"] for f in out["findings"]] == ["a1", "b2"]
+    b2 = out["findings"][1]
+    assert b2["title"] == "newer title" and b2["caused_by"] == ["a1", "zz"]
+    assert [i["path"] for i in out["inputs"]] == ["events.csv", "other.csv"]
+    assert out["checks"] == [
+        {"name": "consent", "status": "ran", "reason": ""},
+        {"name": "model", "status": "ran", "reason": ""},
+    ]
+    assert out["command"] == "report" and out["commands"] == ["scan", "model-check"]
+    assert out["summary"] == {
+        "findings": 2,
+        "by_severity": {"high": 1, "medium": 1},
+        "by_kind": {"consent.violation": 1, "people.unowned": 1},
+    }
+
+
+def test_same_input_twice_is_listed_once():
+    assert len(merge([small_doc(), small_doc()])["inputs"]) == 1
+
+
+def test_a_cause_ranks_with_the_worst_symptom_it_explains():
+    doc = small_doc()
+    other = copy.deepcopy(doc["findings"][0])
+    other.update(id="c3", severity="high", caused_by=[], metrics={"events": 99999})
+    ranked = rank_dicts(doc["findings"] + [other])
+    # a1 (medium) explains b2 (high): it ranks among the highs, before its symptom
+    assert [f["id"] for f in ranked] == ["a1", "c3", "b2"]
+
+
+def test_rank_survives_a_cycle_of_causes():
+    doc = small_doc()
+    doc["findings"][1]["caused_by"] = ["b2"]
+    assert {f["id"] for f in rank_dicts(doc["findings"])} == {"a1", "b2"}
+
+
+def test_merging_does_not_change_the_inputs():
+    doc = sample_doc()
+    before = copy.deepcopy(doc)
+    merge([doc, doc])
+    assert doc == before
+
+
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ({"tool": "other"}, "not a privdiag result"),
+        ({"tool": "privdiag", "schema_version": 99}, "schema_version 99"),
+        ([], "not a privdiag result"),
+    ],
+)
+def test_foreign_documents_are_refused(bad, words):
+    with pytest.raises(InputError, match=words):
+        merge([small_doc(), bad])
+
+
+def test_nothing_to_merge():
+    with pytest.raises(InputError, match="no result"):
+        merge([])
+
+
+def test_finding_without_severity_is_refused():
+    doc = small_doc()
+    doc["findings"][0]["severity"] = "urgent"
+    with pytest.raises(InputError, match="valid id, kind or severity"):
+        merge([doc])
