@@ -41,8 +41,13 @@ def main() -> None:
     # (a) imputing classifier, one tensor input, names in metadata, probabilities as a tensor
     imputed = make_pipeline(SimpleImputer(strategy="mean"), LogisticRegression(max_iter=1000))
     imputed.fit(x, y)
-    _save_onnx(imputed, one_tensor, OUT / "propensity_imputed.onnx",
-               options={id(imputed): {"zipmap": False}}, feature_names=FEATURES)
+    _save_onnx(
+        imputed,
+        one_tensor,
+        OUT / "propensity_imputed.onnx",
+        options={id(imputed): {"zipmap": False}},
+        feature_names=FEATURES,
+    )
 
     # (b) no imputation: NaN in, NaN out; probabilities as a ZipMap (list of dicts)
     bare = LogisticRegression(max_iter=1000).fit(x, y)

@@ -1,8 +1,7 @@
-"""Model checks: how a saved model degrades, drifts and mis-calibrates on consent-filtered blind sets.
+"""Model checks: how a saved model degrades, drifts and mis-calibrates without consent.
 
 Modules: ``loading`` (ONNX, skops, pickle in a subprocess, predictions files), ``blindset``
 (consent scenarios and masking), ``metrics`` (quality, calibration, bootstrap intervals),
 ``importance`` (masking importance), ``drift`` (reference vs consent-filtered data) and
 ``api`` (``run_model_check``, the entry point the CLI calls).
 """
-
