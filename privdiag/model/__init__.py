@@ -5,3 +5,7 @@ Modules: ``loading`` (ONNX, skops, pickle in a subprocess, predictions files), `
 ``importance`` (masking importance), ``drift`` (reference vs consent-filtered data) and
 ``api`` (``run_model_check``, the entry point the CLI calls).
 """
+
+from privdiag.model.api import parse_consent_rates, run_model_check
+
+__all__ = ["parse_consent_rates", "run_model_check"]

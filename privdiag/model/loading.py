@@ -49,6 +49,7 @@ class Scorer:
     feature_names: list[str] | None = None
     format: str = "model"
     notes: list[str] = field(default_factory=list)
+    width: int | None = None  # number of inputs the model expects, when it says
 
     def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
         """Return scores per variant; failures are returned, not raised."""
@@ -188,6 +189,7 @@ class SkopsScorer(Scorer):
         self.kind = _sklearn_kind(self.model)
         names = getattr(self.model, "feature_names_in_", None)
         self.feature_names = [str(n) for n in names] if names is not None else config_features
+        self.width = getattr(self.model, "n_features_in_", None)
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
         return sklearn_scores(self.model, _matrix(frame, self.feature_names or [], np.float64))
