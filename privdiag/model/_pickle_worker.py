@@ -1,0 +1,43 @@
+"""Child process that unpickles a model and scores the variants of an ``.npz`` archive.
+
+Run as ``python -m privdiag.model._pickle_worker MODEL IN.npz OUT.npz``; only ever started
+by :class:`privdiag.model.pickled.PickleScorer`, never imported by the privdiag process.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _load(path: Path):
+    if path.suffix.lower() == ".joblib":
+        import joblib
+
+        return joblib.load(path)
+    with path.open("rb") as fh:
+        return pickle.load(fh)  # noqa: S301 - the user passed --allow-pickle
+
+
+def main(model_path: str, inputs: str, outputs: str) -> None:
+    """Score every array of ``inputs`` and write scores plus a ``__meta__`` JSON record."""
+    from privdiag.model.loading import _sklearn_kind, sklearn_scores
+
+    model = _load(Path(model_path))
+    scores, errors = {}, {}
+    with np.load(inputs, allow_pickle=False) as data:
+        for name in data.files:
+            try:
+                scores[name] = sklearn_scores(model, data[name])
+            except Exception as exc:  # noqa: BLE001 - report any model error per variant
+                errors[name] = f"{type(exc).__name__}: {exc}"[:300]
+    meta = json.dumps({"kind": _sklearn_kind(model), "errors": errors})
+    np.savez(outputs, __meta__=np.array(meta), **scores)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,500 @@
+"""``run_model_check``: score consent-filtered blind sets with a saved model and report.
+
+Steps: read the blind set, load the model (or read predictions), build the consent
+scenarios, score every variant in one batch, then measure quality, calibration, masking
+importance and drift, and turn what crosses the thresholds into findings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from privdiag.config import Config
+from privdiag.errors import InputError, UsageError
+from privdiag.model import blindset, importance, verdicts
+from privdiag.model.drift import frame_drift, series_drift
+from privdiag.model.loading import ModelFailure, Scorer, load_scorer
+from privdiag.model.metrics import CLASSIFIER_PRIMARY, REGRESSOR_PRIMARY, compare, reliability_curve
+from privdiag.model.predictions import PredictionsScorer
+from privdiag.purposes import canonical
+from privdiag.result import InputInfo, Result, sha256_file
+
+log = logging.getLogger(__name__)
+RESAMPLES = 200
+
+
+def parse_consent_rates(text: str) -> dict[str, float]:
+    """Return ``{purpose: share granted}`` from ``analytics=0.62,ads=41%``.
+
+    Purposes go through the built-in aliases; shares are in [0, 1] or percentages.
+    Raises UsageError naming the bad item.
+    """
+    rates: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        purpose = canonical(name) if sep else None
+        if purpose is None:
+            raise UsageError(
+                f"--consent-rates: cannot read {item!r}",
+                hint="write purpose=share pairs, e.g. analytics=0.62,ads=0.41",
+            )
+        try:
+            share = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+        except ValueError:
+            share = -1.0
+        if not 0.0 <= share <= 1.0:
+            raise UsageError(
+                f"--consent-rates: {item!r} is not a share between 0 and 1",
+                hint="e.g. analytics=0.62 or analytics=62%",
+            )
+        rates[purpose] = share
+    if not rates:
+        raise UsageError("--consent-rates is empty", hint="e.g. analytics=0.62,ads=0.41")
+    return rates
+
+
+def rates_from_scan(path: Path) -> dict[str, float]:
+    """Return the consent rates a scan result carries at ``evidence.consent_rates``."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        rates = doc["evidence"]["consent_rates"]
+        return {str(k): float(v) for k, v in rates.items() if v is not None}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(
+            "is not a scan result with evidence.consent_rates",
+            path=path,
+            hint="pass the JSON written by privdiag scan --json",
+        ) from exc
+
+
+@dataclass
+class Context:
+    """What every step of one model check needs."""
+
+    config: Config
+    model: str
+    owner: str | None
+    features: list[str]
+    mapping: dict[str, list[str]]
+    threshold: float
+    seed: int
+    result: Result
+    y: np.ndarray | None = None
+    kind: str = "classifier"
+    scores: dict[str, Any] = field(default_factory=dict)
+    scenarios: dict[str, blindset.Scenario] = field(default_factory=dict)
+
+    def feature_owner(self, feature: str) -> str | None:
+        spec = self.config.features.get(feature)
+        return (spec.owner if spec and spec.owner else None) or self.owner
+
+
+def _model_entry(config: Config, model: Path) -> tuple[str, dict[str, Any]]:
+    """Return the config name of the model (else the file stem) and its raw table."""
+    for name, spec in config.models.items():
+        if config.resolve(spec.path).resolve() == model.resolve():
+            return name, dict(config.raw.get("models", {}).get(name, {}))
+    return model.stem, {}
+
+
+def _info(path: Path, role: str, fmt: str, rows: int) -> InputInfo:
+    return InputInfo(str(path), fmt, rows, sha256_file(path), role)
+
+
+def _fmt(path: Path) -> str:
+    return "parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv"
+
+
+def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | None:
+    if label is None:
+        return None
+    if label not in frame.columns:
+        raise InputError(
+            f"has no label column {label!r}",
+            path=path,
+            field=label,
+            hint="pass --label with the column holding the outcome",
+        )
+    values = frame[label]
+    if values.null_count():
+        raise InputError(f"{values.null_count()} rows have no label", path=path, field=label)
+    return values.cast(pl.Float64).to_numpy()
+
+
+def _scorer(
+    model: Path, predictions: list[Path] | None, allow_pickle: bool, entry: dict[str, Any]
+) -> Scorer:
+    if predictions:
+        return PredictionsScorer(predictions)
+    return load_scorer(
+        model,
+        allow_pickle=allow_pickle,
+        trusted=entry.get("trusted_types"),
+        config_features=entry.get("features"),
+    )
+
+
+def _variants(
+    ctx: Context, frame: pl.DataFrame, rates: dict[str, float] | None, n: int
+) -> dict[str, pl.DataFrame]:
+    """Build the scenarios and return every variant frame to score, ``unmasked`` first."""
+    scen = blindset.deny_scenarios(n, ctx.mapping)
+    if rates is not None and ctx.mapping:
+        scen.append(blindset.observed_scenario(n, ctx.mapping, rates, ctx.seed))
+    scen += blindset.feature_scenarios(n, ctx.features)
+    ctx.scenarios = {s.name: s for s in scen}
+    raw = ctx.config.raw.get("features", {})
+    defaults = {
+        f: raw[f].get("default")
+        for f in ctx.features
+        if isinstance(raw.get(f), dict) and "default" in raw[f]
+    }
+    out = {"unmasked": frame}
+    out.update({s.name: blindset.apply(frame, s, defaults) for s in scen})
+    return out
+
+
+def _failure_findings(ctx: Context) -> None:
+    """Add model.missing_unsupported for every consent scenario the model cannot score."""
+    for name, sc in ctx.scenarios.items():
+        value = ctx.scores.get(name)
+        nan = isinstance(value, np.ndarray) and bool(np.isnan(value).any())
+        if not (isinstance(value, ModelFailure) or nan) or name.startswith("mask_"):
+            continue
+        bad = [f for f in sc.features if _fails(ctx.scores.get(f"mask_{f}"))] or sc.features
+        message = value.message if isinstance(value, ModelFailure) else "scores are NaN"
+        ctx.result.findings.append(
+            verdicts.missing_unsupported(ctx.model, name, bad, message, ctx.owner)
+        )
+
+
+def _fails(value: Any) -> bool:
+    return isinstance(value, ModelFailure) or (
+        isinstance(value, np.ndarray) and bool(np.isnan(value).any())
+    )
+
+
+def _usable(ctx: Context, name: str) -> np.ndarray | None:
+    value = ctx.scores.get(name)
+    return None if value is None or _fails(value) else value
+
+
+def _quality(ctx: Context) -> None:
+    """Measures per consent scenario, with model.degradation and model.calibration."""
+    base = _usable(ctx, "unmasked")
+    if ctx.y is None or base is None:
+        ctx.result.skipped(
+            "quality",
+            "no label column" if ctx.y is None else "the unmasked blind set could not be scored",
+        )
+        return
+    th = ctx.config.thresholds
+    primary = CLASSIFIER_PRIMARY if ctx.kind == "classifier" else REGRESSOR_PRIMARY
+    tables, curves = (
+        {},
+        {"unmasked": reliability_curve(ctx.y, base)} if ctx.kind == "classifier" else {},
+    )
+    for name, sc in ctx.scenarios.items():
+        scen = _usable(ctx, name)
+        if name.startswith("mask_") or scen is None:
+            continue
+        cmp = compare(
+            ctx.y,
+            base,
+            scen,
+            kind=ctx.kind,
+            threshold=ctx.threshold,
+            resamples=RESAMPLES,
+            seed=ctx.seed,
+        )
+        tables[name] = verdicts.measure_table(f"{ctx.model} under {name}", cmp)
+        main = cmp[primary]
+        if primary == REGRESSOR_PRIMARY and main.baseline > 0:
+            main = type(main)(
+                main.measure,
+                main.baseline,
+                main.scenario,
+                main.drop / main.baseline,
+                main.low / main.baseline,
+                main.high / main.baseline,
+            )
+        if main.low > th.degradation:
+            ctx.result.findings.append(
+                verdicts.degradation(
+                    ctx.model,
+                    name,
+                    sc.purpose,
+                    main,
+                    tables[name],
+                    th.degradation,
+                    ctx.owner,
+                    sc.features,
+                )
+            )
+        if ctx.kind == "classifier":
+            curves[name] = reliability_curve(ctx.y, scen)
+            if cmp["ece"].low > th.calibration:
+                curve = {
+                    "title": f"Reliability under {name}",
+                    "diagonal": True,
+                    "points": {"unmasked": curves["unmasked"], name: curves[name]},
+                }
+                ctx.result.findings.append(
+                    verdicts.calibration(
+                        ctx.model, name, sc.purpose, cmp["ece"], curve, th.calibration, ctx.owner
+                    )
+                )
+    ctx.result.evidence["scenario_metrics"] = tables
+    if curves:
+        ctx.result.evidence["reliability"] = {
+            "title": "Reliability per scenario",
+            "points": curves,
+            "diagonal": True,
+        }
+    ctx.result.ran("quality")
+    ctx.result.ran("calibration") if ctx.kind == "classifier" else ctx.result.skipped(
+        "calibration", "the model is a regressor"
+    )
+
+
+def _importance(ctx: Context) -> None:
+    """Masking importance per feature and per purpose, with model.fragile_feature."""
+    base = _usable(ctx, "unmasked")
+    if ctx.y is None or base is None:
+        ctx.result.skipped("importance", "no label column or no unmasked scores")
+        return
+    unit = "ROC AUC" if ctx.kind == "classifier" else "relative RMSE"
+    drops = {}
+    for f in ctx.features:
+        masked = _usable(ctx, f"mask_{f}")
+        if masked is not None:
+            drops[f] = importance.quality_drop(
+                ctx.y, base, masked, kind=ctx.kind, threshold=ctx.threshold
+            )
+    by_purpose = {}
+    for name, sc in ctx.scenarios.items():
+        masked = _usable(ctx, name)
+        if sc.purpose and masked is not None:
+            by_purpose[sc.purpose] = importance.quality_drop(
+                ctx.y, base, masked, kind=ctx.kind, threshold=ctx.threshold
+            )
+    feature_bars = importance.bars("Masking importance per feature", drops, unit)
+    ctx.result.evidence["importance"] = {
+        "features": feature_bars,
+        "purposes": importance.bars("Masking importance per purpose", by_purpose, unit),
+    }
+    floor = ctx.config.thresholds.degradation
+    for rank, (f, drop) in enumerate(importance.fragile(drops, floor), start=1):
+        ctx.result.findings.append(
+            verdicts.fragile(
+                ctx.model,
+                f,
+                drop,
+                rank,
+                unit,
+                feature_bars,
+                ctx.mapping.get(f, []),
+                ctx.feature_owner(f),
+            )
+        )
+    ctx.result.ran("importance")
+
+
+def _drift(ctx: Context, reference: pl.DataFrame, variants: dict[str, pl.DataFrame]) -> None:
+    """Feature drift reference vs consent-filtered set; score drift per scenario."""
+    th = ctx.config.thresholds
+    target = "observed" if "observed" in variants else "all_denied"
+    if target not in variants:
+        ctx.result.skipped("drift", "no feature -> purpose mapping, so nothing is filtered")
+        return
+    rows = frame_drift(
+        reference,
+        variants[target],
+        ctx.features,
+        alpha=th.alpha,
+        min_gap=th.min_gap,
+        min_n=th.min_group_size,
+    )
+    ctx.result.evidence["drift"] = verdicts.drift_table(
+        rows, f"Feature drift: reference vs {target}"
+    )
+    for row in (r for r in rows if r.drifted):
+        ctx.result.findings.append(
+            verdicts.drift_feature(
+                ctx.model,
+                target,
+                row,
+                ctx.mapping.get(row.feature, []),
+                ctx.feature_owner(row.feature),
+            )
+        )
+    ctx.result.ran("drift.feature")
+    _score_drift(ctx)
+
+
+def _score_drift(ctx: Context) -> None:
+    ref = _usable(ctx, "reference")
+    ref = _usable(ctx, "unmasked") if ref is None else ref
+    names = [n for n in ctx.scenarios if not n.startswith("mask_") and _usable(ctx, n) is not None]
+    if ref is None or not names:
+        ctx.result.skipped("drift.prediction", "no scores to compare")
+        return
+    th = ctx.config.thresholds
+    for name in names:
+        row = series_drift(
+            pl.Series("score", ref),
+            pl.Series("score", _usable(ctx, name)),
+            alpha=th.alpha / len(names),
+            min_gap=th.min_gap,
+            min_n=th.min_group_size,
+        )
+        if row.drifted:
+            ctx.result.findings.append(
+                verdicts.drift_prediction(
+                    ctx.model, name, ctx.scenarios[name].purpose, row, ctx.owner
+                )
+            )
+    ctx.result.ran("drift.prediction")
+
+
+def _resolve_features(
+    scorer: Scorer, frame: pl.DataFrame, label: str | None, path: Path
+) -> list[str]:
+    names = scorer.feature_names or blindset.feature_columns(frame, label)
+    absent = [f for f in names if f not in frame.columns]
+    if absent:
+        raise InputError(
+            f"lacks the model's feature(s) {', '.join(absent)}",
+            path=path,
+            hint="the blind set needs one column per model feature",
+        )
+    if scorer.width is not None and len(names) != scorer.width:
+        raise InputError(
+            f"the model expects {scorer.width} features but their names are unknown",
+            path=scorer.path,
+            hint="list them in order in [models.NAME] features = [...] in the config",
+        )
+    scorer.feature_names = names
+    return names
+
+
+def run_model_check(
+    model: Path,
+    blind_set: Path,
+    *,
+    config: Config,
+    label: str | None = None,
+    reference: Path | None = None,
+    scan_result: Path | None = None,
+    consent_rates: dict[str, float] | None = None,
+    seed: int = 0,
+    allow_pickle: bool = False,
+    export_blind_sets: Path | None = None,
+    predictions: list[Path] | None = None,
+    threshold: float = 0.5,
+) -> Result:
+    """Return the ``model-check`` result of ``model`` on consent-filtered ``blind_set``.
+
+    Consent rates for the observed scenario come from ``consent_rates``, else from the scan
+    result JSON. Without ``label`` (or the config's, or a ``label`` column) only drift runs.
+    Raises InputError / UsageError for unreadable inputs; a model that fails on missing
+    features gives a finding, not an error.
+    """
+    result = Result(command="model-check")
+    name, entry = _model_entry(config, model)
+    spec = config.models.get(name)
+    label = label or (spec.label if spec else None)
+    frame = blindset.read_table(blind_set)
+    if label is None and "label" in frame.columns:
+        label = "label"
+    result.inputs.append(_info(blind_set, "blind_set", _fmt(blind_set), frame.height))
+
+    if scan_result is not None:
+        result.inputs.append(_info(scan_result, "scan_result", "json", 0))
+    rates = consent_rates or (rates_from_scan(scan_result) if scan_result else None)
+
+    scorer = _scorer(model, predictions, allow_pickle and not predictions, entry)
+    features = _resolve_features(scorer, frame, label, blind_set)
+    mapping = {f: config.features[f].purposes for f in features if f in config.features}
+    ctx = Context(
+        config,
+        name,
+        spec.owner if spec else None,
+        features,
+        mapping,
+        threshold,
+        seed,
+        result,
+        y=_labels(frame, label, blind_set),
+    )
+    if model.exists() and not predictions:
+        result.inputs.insert(0, _info(model, "model", scorer.format, 0))
+    for path in predictions or []:
+        result.inputs.append(_info(path, "predictions", _fmt(path), 0))
+
+    frame = frame.with_row_index(blindset.ROW_ID).with_columns(
+        pl.col(blindset.ROW_ID).cast(pl.Int64)
+    )
+    variants = _variants(ctx, frame, rates, frame.height)
+    _note_scenarios(ctx, rates, features)
+    if export_blind_sets is not None:
+        for vname, vframe in variants.items():
+            blindset.export(vframe, features, vname, export_blind_sets)
+        result.ran("export_blind_sets")
+
+    ref_frame = frame
+    if reference is not None:
+        ref_frame = blindset.read_table(reference)
+        result.inputs.append(_info(reference, "reference", _fmt(reference), ref_frame.height))
+        if set(features) <= set(ref_frame.columns):
+            variants["reference"] = ref_frame.with_row_index(blindset.ROW_ID)
+
+    ctx.scores = scorer.score_many(variants)
+    ctx.kind = scorer.kind or "classifier"
+    if ctx.kind == "classifier" and ctx.y is not None and not np.isin(ctx.y, (0.0, 1.0)).all():
+        raise InputError(
+            "the label of a classifier must be 0/1 or true/false", path=blind_set, field=label
+        )
+    result.evidence["model"] = {
+        "name": name,
+        "kind": ctx.kind,
+        "features": features,
+        "purposes": mapping,
+    }
+
+    _failure_findings(ctx)
+    result.ran("missing_inputs")
+    _quality(ctx)
+    _importance(ctx)
+    _drift(ctx, ref_frame, variants)
+    return result
+
+
+def _note_scenarios(ctx: Context, rates: dict[str, float] | None, features: list[str]) -> None:
+    """Record which scenarios ran and why others did not."""
+    unmapped = [f for f in features if not ctx.mapping.get(f)]
+    if not ctx.mapping:
+        ctx.result.skipped(
+            "scenarios",
+            "no feature has a purpose in the config "
+            "([features.NAME] purposes = [...]); only masking importance runs",
+        )
+    else:
+        ctx.result.ran("scenarios")
+    if rates is None:
+        ctx.result.skipped("observed", "no consent rates: pass --consent-rates or --scan-result")
+    elif ctx.mapping:
+        ctx.result.ran("observed")
+    shares = {n: s.masked_share() for n, s in ctx.scenarios.items() if not n.startswith("mask_")}
+    ctx.result.evidence["scenarios"] = {
+        "masked_share": shares,
+        "unmapped_features": unmapped,
+        "consent_rates": rates or {},
+    }

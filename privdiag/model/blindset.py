@@ -1,0 +1,141 @@
+"""Consent-filtered blind sets: which rows lose which features under each consent scenario.
+
+Scenarios, each a boolean mask per feature over the rows of a labelled blind set:
+
+- ``deny_<purpose>``: every row denies that purpose; features needing it are masked.
+- ``all_denied``: every purpose of the mapping is denied.
+- ``observed``: each row is granted each purpose with the given consent rate, drawn
+  independently per purpose (a row's analytics decision says nothing about its ads decision;
+  real banners correlate them, which this ignores) and deterministically from the seed.
+- ``mask_<feature>``: one feature masked on every row, for masking importance.
+
+A feature needing several purposes is masked when any of them is denied. Masked cells become
+null, or the feature's configured default (``[features.X] default = ...``), as production
+would see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from privdiag.errors import InputError
+
+ROW_ID = "row_id"
+# Columns of the project's event formats that are never model features.
+NOT_FEATURES = {
+    ROW_ID,
+    "event_id",
+    "ts",
+    "event_name",
+    "user_id",
+    "anonymous_id",
+    "session_id",
+    "user_key",
+    "anon_key",
+    "session_key",
+}
+
+
+@dataclass
+class Scenario:
+    """One way consent removes features: a row mask per masked feature."""
+
+    name: str
+    masks: dict[str, np.ndarray]
+    purpose: str | None = None
+
+    @property
+    def features(self) -> list[str]:
+        """Features masked on at least one row."""
+        return [f for f, m in self.masks.items() if m.any()]
+
+    def masked_share(self) -> dict[str, float]:
+        """Share of rows masked, per masked feature."""
+        return {f: float(m.mean()) for f, m in self.masks.items() if m.any()}
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """Return a CSV or Parquet file as a frame; raise InputError when it cannot be read."""
+    if not path.exists():
+        raise InputError("file not found", path=path, hint="check the path")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            return pl.read_parquet(path)
+        if suffix in {".csv", ".txt"} or suffix == ".gz" and path.stem.endswith(".csv"):
+            return pl.read_csv(path, infer_schema_length=10000, null_values=["", "NA", "null"])
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"cannot be read: {exc}", path=path) from exc
+    raise InputError("unsupported format", path=path, hint="give a .csv or .parquet file")
+
+
+def feature_columns(frame: pl.DataFrame, label: str | None) -> list[str]:
+    """Return the columns that can be features: all but the label, ids, timestamps, consent."""
+    skip = NOT_FEATURES | {label}
+    return [c for c in frame.columns if c not in skip and not c.startswith("consent_")]
+
+
+def purposes_in_use(mapping: dict[str, list[str]]) -> list[str]:
+    """Return the purposes some feature needs, sorted, so scenarios are listed stably."""
+    return sorted({p for purposes in mapping.values() for p in purposes})
+
+
+def deny_scenarios(n: int, mapping: dict[str, list[str]]) -> list[Scenario]:
+    """Return one scenario per purpose in use, then ``all_denied``."""
+    out = []
+    for purpose in purposes_in_use(mapping):
+        masks = {f: np.full(n, purpose in ps) for f, ps in mapping.items()}
+        out.append(Scenario(f"deny_{purpose}", masks, purpose))
+    if out:
+        out.append(Scenario("all_denied", {f: np.full(n, bool(ps)) for f, ps in mapping.items()}))
+    return out
+
+
+def observed_scenario(
+    n: int, mapping: dict[str, list[str]], rates: dict[str, float], seed: int
+) -> Scenario:
+    """Return the observed mix: rows granted each purpose at its rate, independently.
+
+    Purposes without a rate are taken as granted on every row.
+    """
+    rng = np.random.default_rng(seed)
+    denied = {}
+    for purpose in purposes_in_use(mapping):
+        draw = rng.uniform(size=n)
+        denied[purpose] = draw >= rates[purpose] if purpose in rates else np.zeros(n, bool)
+    masks = {}
+    for feature, purposes in mapping.items():
+        mask = np.zeros(n, bool)
+        for purpose in purposes:
+            mask |= denied[purpose]
+        masks[feature] = mask
+    return Scenario("observed", masks)
+
+
+def feature_scenarios(n: int, features: list[str]) -> list[Scenario]:
+    """Return one scenario per feature, masking it on every row."""
+    return [Scenario(f"mask_{f}", {f: np.ones(n, bool)}) for f in features]
+
+
+def apply(frame: pl.DataFrame, scenario: Scenario, defaults: dict[str, Any]) -> pl.DataFrame:
+    """Return ``frame`` with the scenario's masked cells set to null or the feature's default."""
+    exprs = []
+    for feature, mask in scenario.masks.items():
+        if not mask.any() or feature not in frame.columns:
+            continue
+        fill = pl.lit(defaults.get(feature), dtype=frame.schema[feature])
+        exprs.append(pl.when(pl.Series(mask)).then(fill).otherwise(pl.col(feature)).alias(feature))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def export(frame: pl.DataFrame, features: list[str], name: str, folder: Path) -> Path:
+    """Write ``row_id`` and the features of one scenario's blind set to ``folder/name.parquet``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.parquet"
+    frame.select([ROW_ID, *features]).write_parquet(path)
+    return path

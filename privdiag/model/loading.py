@@ -1,0 +1,235 @@
+"""Load a saved model and score blind sets with it, whatever it was saved as.
+
+A scorer turns named blind-set variants (scenario name -> frame) into one score per row:
+the probability of the positive class for a classifier, the value for a regressor. A model
+that raises on a variant gives a :class:`ModelFailure` for it instead of a score vector, so
+one failing scenario never stops the others. ``None`` means the variant was not scored
+(predictions mode without a file for it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from privdiag.errors import InputError
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 65536
+ONNX_SUFFIXES = {".onnx"}
+SKOPS_SUFFIXES = {".skops"}
+PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
+# Types outside skops' defaults that a plain scikit-learn pipeline stores and that are safe.
+SKOPS_ALLOWED = {"numpy.dtype"}
+POSITIVE_KEYS = (1, True, "1", "true", "True", "yes", "positive")
+
+
+@dataclass
+class ModelFailure:
+    """The model raised, or could not be fed, on one variant."""
+
+    message: str
+
+
+Scores = np.ndarray | ModelFailure | None
+
+
+@dataclass
+class Scorer:
+    """Base scorer: subclasses set ``kind`` and ``feature_names`` and implement ``_score``."""
+
+    path: Path
+    kind: str | None = None  # "classifier" or "regressor"; known once scored at the latest
+    feature_names: list[str] | None = None
+    format: str = "model"
+    notes: list[str] = field(default_factory=list)
+    width: int | None = None  # number of inputs the model expects, when it says
+
+    def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
+        """Return scores per variant; failures are returned, not raised."""
+        out: dict[str, Scores] = {}
+        for name, frame in variants.items():
+            try:
+                out[name] = self._score(frame)
+            except Exception as exc:  # noqa: BLE001 - any runtime error of a foreign model
+                out[name] = ModelFailure(f"{type(exc).__name__}: {exc}".strip()[:300])
+        return out
+
+    def _score(self, frame: pl.DataFrame) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
+    """Return the named columns as a 2-D array, nulls as NaN (floats) or '' (strings)."""
+    if dtype is object:
+        return frame.select([pl.col(n).cast(pl.String).fill_null("") for n in names]).to_numpy()
+    cols = [pl.col(n).cast(pl.Float64) for n in names]
+    return frame.select(cols).to_numpy().astype(dtype)
+
+
+ONNX_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(string)": object,
+}
+
+
+def _positive_column(value: Any) -> np.ndarray:
+    """Return class-1 probabilities from a [n, 2] tensor or a ZipMap list of dicts."""
+    if isinstance(value, list):
+        keys = list(value[0]) if value else [1]
+        key = next((k for k in POSITIVE_KEYS if k in keys), sorted(keys, key=str)[-1])
+        # ZipMap output is a Python list of dicts; onnxruntime gives no array form of it.
+        return np.fromiter((row[key] for row in value), dtype=np.float64, count=len(value))
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 2 and arr.shape[1] > 2:
+        raise InputError("multi-class models are not supported", hint="export a binary model")
+    return arr[:, -1] if arr.ndim == 2 else arr
+
+
+class OnnxScorer(Scorer):
+    """An ONNX model run with onnxruntime on the CPU, in batches."""
+
+    def __init__(self, path: Path, config_features: list[str] | None = None) -> None:
+        super().__init__(path, format="onnx")
+        import onnxruntime as ort
+
+        try:
+            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own unexported types
+            raise InputError(f"not a readable ONNX model: {exc}", path=path) from exc
+        self.inputs = self.session.get_inputs()
+        outputs = self.session.get_outputs()
+        self.kind = "classifier" if len(outputs) >= 2 else "regressor"
+        self.output = outputs[1].name if self.kind == "classifier" else outputs[0].name
+        self.feature_names = self._names(config_features)
+
+    def _names(self, config_features: list[str] | None) -> list[str]:
+        if len(self.inputs) > 1:
+            return [i.name for i in self.inputs]
+        meta = self.session.get_modelmeta().custom_metadata_map.get("feature_names")
+        names = [n.strip() for n in meta.split(",")] if meta else config_features
+        width = self.inputs[0].shape[-1] if len(self.inputs[0].shape) > 1 else 1
+        if names is None and width == 1:
+            return [self.inputs[0].name]
+        if not names or (isinstance(width, int) and len(names) != width):
+            raise InputError(
+                f"the model takes one tensor of {width} features but their names are unknown",
+                path=self.path,
+                hint="set feature_names in the model metadata, or list them in "
+                "[models.NAME] features = [...] in the config",
+            )
+        return names
+
+    def _feeds(self, frame: pl.DataFrame) -> dict[str, np.ndarray]:
+        if len(self.inputs) == 1:
+            dtype = ONNX_TYPES.get(self.inputs[0].type, np.float32)
+            return {self.inputs[0].name: _matrix(frame, self.feature_names or [], dtype)}
+        return {
+            i.name: _matrix(frame, [i.name], ONNX_TYPES.get(i.type, np.float32))
+            for i in self.inputs
+        }
+
+    def _score(self, frame: pl.DataFrame) -> np.ndarray:
+        parts = []
+        for start in range(0, frame.height, BATCH_ROWS):
+            feeds = self._feeds(frame.slice(start, BATCH_ROWS))
+            value = self.session.run([self.output], feeds)[0]
+            parts.append(
+                _positive_column(value)
+                if self.kind == "classifier"
+                else np.asarray(value, np.float64).reshape(-1)
+            )
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _sklearn_kind(model: Any) -> str:
+    return "classifier" if hasattr(model, "predict_proba") else "regressor"
+
+
+def sklearn_scores(model: Any, x: np.ndarray) -> np.ndarray:
+    """Return class-1 probabilities or predictions of a fitted scikit-learn estimator."""
+    if hasattr(model, "predict_proba"):
+        return np.asarray(model.predict_proba(x), np.float64)[:, -1]
+    return np.asarray(model.predict(x), np.float64).reshape(-1)
+
+
+class SkopsScorer(Scorer):
+    """A scikit-learn model saved with skops, loaded only when all its types are trusted."""
+
+    def __init__(
+        self, path: Path, trusted: list[str] | None = None, config_features: list[str] | None = None
+    ) -> None:
+        super().__init__(path, format="skops")
+        import skops.io as sio
+
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+            allowed = SKOPS_ALLOWED | set(trusted or [])
+            refused = sorted(set(untrusted) - allowed)
+            if refused:
+                raise InputError(
+                    f"holds types that are not trusted: {', '.join(refused)}",
+                    path=path,
+                    hint="if you trust them, list them in [models.NAME] trusted_types = [...]",
+                )
+            self.model = sio.load(path, trusted=sorted(set(untrusted)))
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - skops raises many kinds on a bad file
+            raise InputError(f"not a readable skops file: {exc}", path=path) from exc
+        self.kind = _sklearn_kind(self.model)
+        names = getattr(self.model, "feature_names_in_", None)
+        self.feature_names = [str(n) for n in names] if names is not None else config_features
+        self.width = getattr(self.model, "n_features_in_", None)
+
+    def _score(self, frame: pl.DataFrame) -> np.ndarray:
+        return sklearn_scores(self.model, _matrix(frame, self.feature_names or [], np.float64))
+
+
+def load_scorer(
+    path: Path,
+    *,
+    allow_pickle: bool = False,
+    trusted: list[str] | None = None,
+    config_features: list[str] | None = None,
+) -> Scorer:
+    """Return the scorer for a model file, chosen by its suffix.
+
+    Raises InputError for an unknown suffix, an untrusted skops file, or a pickle without
+    ``allow_pickle``.
+    """
+    if not path.exists():
+        raise InputError("file not found", path=path, hint="check the model path")
+    suffix = path.suffix.lower()
+    if suffix in ONNX_SUFFIXES:
+        return OnnxScorer(path, config_features)
+    if suffix in SKOPS_SUFFIXES:
+        return SkopsScorer(path, trusted, config_features)
+    if suffix in PICKLE_SUFFIXES:
+        if not allow_pickle:
+            raise InputError(
+                "pickle and joblib files can run any code when loaded; refused",
+                path=path,
+                hint="save the model with skops or ONNX, or pass --allow-pickle if you trust it",
+            )
+        from privdiag.model.pickled import PickleScorer
+
+        log.warning(
+            "loading %s with pickle in a separate process: only do this for files you trust", path
+        )
+        return PickleScorer(path, config_features)
+    raise InputError(
+        "unsupported model format",
+        path=path,
+        hint="give a .onnx or .skops file, or score the blind sets yourself with "
+        "--export-blind-sets DIR and --predictions FILE...",
+    )

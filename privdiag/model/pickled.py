@@ -1,0 +1,64 @@
+"""Pickle and joblib models, loaded and run only in a separate Python process.
+
+Unpickling runs arbitrary code, so the file is never opened in the privdiag process: all the
+variants go to a child process as one ``.npz`` archive, and the scores come back the same
+way. One child serves every scenario, so the model is loaded once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from privdiag.errors import InputError
+from privdiag.model.loading import ModelFailure, Scorer, Scores, _matrix
+
+TIMEOUT_SECONDS = 600
+
+
+class PickleScorer(Scorer):
+    """A pickled or joblib-saved scikit-learn style model, scored in a child process."""
+
+    def __init__(self, path: Path, config_features: list[str] | None = None) -> None:
+        super().__init__(path, format=path.suffix.lower().lstrip("."))
+        self.feature_names = config_features
+
+    def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
+        """Return scores per variant from one child process run."""
+        names = self.feature_names or []
+        with tempfile.TemporaryDirectory(prefix="privdiag-pickle-") as tmp:
+            inputs, outputs = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
+            np.savez(inputs, **{k: _matrix(f, names, np.float64) for k, f in variants.items()})
+            cmd = [
+                sys.executable,
+                "-m",
+                "privdiag.model._pickle_worker",
+                str(self.path),
+                str(inputs),
+                str(outputs),
+            ]
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                raise InputError(
+                    f"could not be loaded in a separate process: {last}", path=self.path
+                )
+            return self._read(outputs, list(variants))
+
+    def _read(self, outputs: Path, names: list[str]) -> dict[str, Scores]:
+        with np.load(outputs, allow_pickle=False) as data:
+            meta = json.loads(str(data["__meta__"]))
+            self.kind = meta["kind"]
+            out: dict[str, Scores] = {}
+            for name in names:
+                if name in meta["errors"]:
+                    out[name] = ModelFailure(meta["errors"][name])
+                else:
+                    out[name] = np.asarray(data[name], np.float64)
+            return out

@@ -1,0 +1,196 @@
+"""Turn model-check measures into findings, each with its evidence block and owner."""
+
+from __future__ import annotations
+
+from privdiag.findings import Finding
+from privdiag.model.drift import DriftRow
+from privdiag.model.metrics import Comparison
+
+TABLE_COLUMNS = ["measure", "unmasked", "scenario", "drop", "drop_low", "drop_high"]
+
+
+def severity_for(low: float, threshold: float) -> str:
+    """Return the severity of a drop whose interval starts at ``low`` (above ``threshold``)."""
+    if low >= 5 * threshold:
+        return "high"
+    return "medium" if low >= 2.5 * threshold else "low"
+
+
+def measure_table(title: str, comparisons: dict[str, Comparison]) -> dict:
+    """Return a ``table`` evidence block of every measure under one scenario."""
+    return {
+        "title": title,
+        "columns": TABLE_COLUMNS,
+        "rows": [c.to_row() for c in comparisons.values()],
+    }
+
+
+def degradation(
+    model: str,
+    scenario: str,
+    purpose: str | None,
+    primary: Comparison,
+    table: dict,
+    threshold: float,
+    owner: str | None,
+    masked: list[str],
+) -> Finding:
+    """Return the model.degradation finding of one scenario."""
+    what = "ROC AUC" if primary.measure == "roc_auc" else "RMSE (relative)"
+    return Finding(
+        "model.degradation",
+        severity_for(primary.low, threshold),
+        f"{model}: {what} drops by {primary.drop:.3f} under {scenario}",
+        {"model": model, "scenario": scenario, "purpose": purpose},
+        metrics={
+            "measure": primary.measure,
+            "unmasked": round(primary.baseline, 6),
+            "scenario": round(primary.scenario, 6),
+            "drop": round(primary.drop, 6),
+            "drop_low": round(primary.low, 6),
+            "drop_high": round(primary.high, 6),
+            "masked_features": masked,
+        },
+        recommendation="Retrain with the masked features missing as they are in production "
+        "(or add imputation), or request the consent these features need.",
+        owner=owner,
+        evidence={"table": table},
+    )
+
+
+def calibration(
+    model: str,
+    scenario: str,
+    purpose: str | None,
+    ece: Comparison,
+    curve: dict,
+    threshold: float,
+    owner: str | None,
+) -> Finding:
+    """Return the model.calibration finding of one scenario."""
+    return Finding(
+        "model.calibration",
+        severity_for(ece.low, threshold),
+        f"{model}: calibration error grows from {ece.baseline:.3f} to {ece.scenario:.3f} "
+        f"under {scenario}",
+        {"model": model, "scenario": scenario, "purpose": purpose},
+        metrics={
+            "ece_unmasked": round(ece.baseline, 6),
+            "ece_scenario": round(ece.scenario, 6),
+            "increase": round(ece.drop, 6),
+            "increase_low": round(ece.low, 6),
+        },
+        recommendation="Recalibrate the scores on consent-filtered data (e.g. isotonic or "
+        "Platt scaling) before using them as probabilities.",
+        owner=owner,
+        evidence={"curve": curve},
+    )
+
+
+def fragile(
+    model: str,
+    feature: str,
+    drop: float,
+    rank: int,
+    unit: str,
+    bars: dict,
+    purposes: list[str],
+    owner: str | None,
+) -> Finding:
+    """Return the model.fragile_feature finding of one feature."""
+    return Finding(
+        "model.fragile_feature",
+        "medium" if rank == 1 else "low",
+        f"{model}: masking {feature} costs {drop:.3f} {unit}",
+        {"model": model, "feature": feature, "purpose": ",".join(purposes) or None},
+        metrics={"drop": round(drop, 6), "rank": rank, "unit": unit},
+        recommendation=f"Reduce the model's reliance on {feature}, or train it with {feature} "
+        "masked as consent masks it so that it learns a fallback.",
+        owner=owner,
+        evidence={"bars": bars},
+    )
+
+
+def missing_unsupported(
+    model: str, scenario: str, features: list[str], message: str, owner: str | None
+) -> Finding:
+    """Return the model.missing_unsupported finding of one failing scenario."""
+    return Finding(
+        "model.missing_unsupported",
+        "high",
+        f"{model} cannot score rows with {', '.join(features) or 'features'} missing ({scenario})",
+        {"model": model, "scenario": scenario},
+        metrics={"features": features, "error": message},
+        recommendation="Add imputation for missing inputs to the model (e.g. a SimpleImputer "
+        "step or a model that handles NaN) before it meets consent-filtered traffic.",
+        owner=owner,
+        evidence={
+            "table": {
+                "title": "Features masked in this scenario",
+                "columns": ["feature"],
+                "rows": [[f] for f in features],
+            }
+        },
+    )
+
+
+def drift_table(rows: list[DriftRow], title: str) -> dict:
+    """Return a ``table`` evidence block of drift rows."""
+    cols = [
+        "feature",
+        "type",
+        "missing_reference",
+        "missing_current",
+        "psi",
+        "js",
+        "ks",
+        "ks_p",
+        "wasserstein",
+        "chi2_p",
+        "drifted",
+    ]
+    return {"title": title, "columns": cols, "rows": [[r.to_dict()[c] for c in cols] for r in rows]}
+
+
+def _drift_severity(row: DriftRow) -> str:
+    big = abs(row.missing_current - row.missing_reference) >= 0.5 or (row.ks or 0) >= 0.3
+    return "medium" if big else "low"
+
+
+def drift_feature(
+    model: str, scenario: str, row: DriftRow, purposes: list[str], owner: str | None
+) -> Finding:
+    """Return the drift.feature finding of one drifted feature."""
+    return Finding(
+        "drift.feature",
+        _drift_severity(row),
+        f"{row.feature} drifts between reference and {scenario}: {row.reason}",
+        {
+            "model": model,
+            "scenario": scenario,
+            "feature": row.feature,
+            "purpose": ",".join(purposes) or None,
+        },
+        metrics={k: v for k, v in row.to_dict().items() if v is not None and k != "feature"},
+        recommendation="Monitor this feature on consent-filtered traffic and retrain or "
+        "reweight with data that has the same missing share.",
+        owner=owner,
+        evidence={"table": drift_table([row], f"Drift of {row.feature}")},
+    )
+
+
+def drift_prediction(
+    model: str, scenario: str, purpose: str | None, row: DriftRow, owner: str | None
+) -> Finding:
+    """Return the drift.prediction finding of one scenario's score distribution."""
+    return Finding(
+        "drift.prediction",
+        _drift_severity(row),
+        f"{model}: score distribution shifts under {scenario} ({row.reason})",
+        {"model": model, "scenario": scenario, "purpose": purpose},
+        metrics={k: v for k, v in row.to_dict().items() if v is not None and k != "feature"},
+        recommendation="Check thresholds and downstream rules that assume the old score "
+        "distribution; recalibrate on consent-filtered data.",
+        owner=owner,
+        evidence={"table": drift_table([row], "Score drift")},
+    )

@@ -1,0 +1,246 @@
+"""End to end: run_model_check on the committed fixture models and generated blind sets."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from privdiag.config import Config, parse_config
+from privdiag.errors import InputError, UsageError
+from privdiag.model import parse_consent_rates, run_model_check
+from privdiag.model.blindset import Scenario, apply, observed_scenario
+from privdiag.model.importance import quality_drop
+from privdiag.model.synthetic import FEATURE_PURPOSES, FEATURES, make_blind_set
+
+MODELS = Path(__file__).resolve().parent.parent / "fixtures" / "models"
+RATES = {"analytics": 0.6, "ads": 0.4}
+
+
+def _config(**models) -> Config:
+    raw = {
+        "features": {f: {"purposes": p, "owner": "growth"} for f, p in FEATURE_PURPOSES.items()},
+        "models": {
+            "propensity": {
+                "path": str(MODELS / "propensity_imputed.onnx"),
+                "owner": "data-science",
+            },
+            **models,
+        },
+    }
+    return parse_config(raw, Path("privdiag.toml"))
+
+
+@pytest.fixture(scope="module")
+def blind(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("blind") / "blind.csv"
+    make_blind_set(2000, seed=5).write_csv(path)
+    return path
+
+
+def _kinds(result) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for f in result.findings:
+        out.setdefault(f.kind, []).append(f)
+    return out
+
+
+def test_imputing_classifier_degrades_when_ads_and_analytics_are_denied(blind):
+    result = run_model_check(
+        MODELS / "propensity_imputed.onnx", blind, config=_config(), consent_rates=RATES
+    )
+    kinds = _kinds(result)
+    scenarios = {f.location["scenario"] for f in kinds["model.degradation"]}
+    assert {"deny_ads", "deny_analytics", "all_denied", "observed"} <= scenarios
+    assert "deny_functional" not in scenarios  # the noise feature has no effect
+    top = [f for f in kinds["model.fragile_feature"] if f.metrics["rank"] == 1][0]
+    assert top.location["feature"] in {"sessions_30d", "ad_clicks_7d"}
+    assert top.owner == "growth" and top.evidence["bars"]["unit"] == "ROC AUC"
+    deg = kinds["model.degradation"][0]
+    assert deg.owner == "data-science" and deg.location["model"] == "propensity"
+    drifted = {f.location["feature"] for f in kinds["drift.feature"]}
+    assert drifted == {"sessions_30d", "ad_clicks_7d"}  # 40 % and 60 % go missing
+    assert "model.missing_unsupported" not in kinds
+    doc = result.to_dict()
+    assert doc["command"] == "model-check"
+    assert {i["role"] for i in doc["inputs"]} == {"model", "blind_set"}
+    assert "observed" in doc["evidence"]["scenario_metrics"]
+    assert doc["evidence"]["reliability"]["diagonal"] is True
+
+
+def test_model_without_imputation_gives_missing_unsupported_not_a_crash(blind):
+    result = run_model_check(
+        MODELS / "propensity_noimpute.onnx", blind, config=_config(), consent_rates=RATES
+    )
+    failing = {f.location["scenario"]: f for f in _kinds(result)["model.missing_unsupported"]}
+    assert set(failing) >= {"deny_ads", "deny_analytics", "observed", "all_denied"}
+    assert failing["deny_ads"].metrics["features"] == ["ad_clicks_7d"]
+    assert failing["deny_ads"].severity == "high"
+
+
+def test_regressor_reports_rmse_rise(blind):
+    result = run_model_check(
+        MODELS / "basket_value.onnx", blind, config=_config(), label="basket_value"
+    )
+    deg = {f.location["scenario"]: f for f in _kinds(result)["model.degradation"]}
+    assert deg["deny_ads"].metrics["measure"] == "rmse"
+    assert "calibration" in {c.name for c in result.checks if c.status == "skipped"}
+
+
+def test_skops_needs_feature_names_and_then_matches_onnx(blind):
+    with pytest.raises(InputError, match="features"):
+        run_model_check(MODELS / "propensity_imputed.skops", blind, config=_config())
+    cfg = _config(sk={"path": str(MODELS / "propensity_imputed.skops"), "features": FEATURES})
+    sk = run_model_check(MODELS / "propensity_imputed.skops", blind, config=cfg)
+    onnx = run_model_check(MODELS / "propensity_imputed.onnx", blind, config=_config())
+    a = sk.evidence["scenario_metrics"]["deny_ads"]["rows"][0]
+    b = onnx.evidence["scenario_metrics"]["deny_ads"]["rows"][0]
+    assert a[0] == "roc_auc" and a[1:3] == pytest.approx(b[1:3], abs=1e-4)  # float32 in ONNX
+
+
+def test_untrusted_skops_types_are_refused(blind, monkeypatch):
+    import skops.io as sio
+
+    monkeypatch.setattr(sio, "get_untrusted_types", lambda file: ["evil.Thing"])
+    with pytest.raises(InputError, match="evil.Thing"):
+        run_model_check(MODELS / "propensity_imputed.skops", blind, config=_config())
+
+
+def test_pickle_is_refused_then_run_in_a_child_process(blind, tmp_path, caplog):
+    import skops.io as sio
+
+    model = sio.load(MODELS / "propensity_imputed.skops", trusted=["numpy.dtype"])
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(model))
+    cfg = _config(pk={"path": str(path), "features": FEATURES})
+    with pytest.raises(InputError, match="--allow-pickle"):
+        run_model_check(path, blind, config=cfg)
+    result = run_model_check(path, blind, config=cfg, allow_pickle=True)
+    assert "separate process" in caplog.text
+    assert result.evidence["model"]["kind"] == "classifier"
+    assert "model.degradation" in _kinds(result)
+
+
+def test_export_then_predictions_round_trip(blind, tmp_path):
+    out = tmp_path / "sets"
+    direct = run_model_check(
+        MODELS / "basket_value.onnx",
+        blind,
+        config=_config(),
+        label="basket_value",
+        export_blind_sets=out,
+    )
+    files = sorted(out.glob("*.parquet"))
+    assert {"unmasked.parquet", "deny_ads.parquet", "mask_noise.parquet"} <= {f.name for f in files}
+    exported = pl.read_parquet(out / "deny_ads.parquet")
+    assert exported.columns == ["row_id", *FEATURES]  # no label, no identifiers
+    assert exported["ad_clicks_7d"].null_count() == exported.height
+
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(MODELS / "basket_value.onnx"))
+    preds = []
+    for f in files:
+        frame = pl.read_parquet(f)
+        feeds = {n: frame[n].cast(pl.Float32).to_numpy().reshape(-1, 1) for n in FEATURES}
+        score = sess.run(None, feeds)[0].reshape(-1)
+        target = tmp_path / "scores" / f.name
+        target.parent.mkdir(exist_ok=True)
+        pl.DataFrame({"row_id": frame["row_id"], "score": score}).write_parquet(target)
+        preds.append(target)
+    cfg = _config()
+    cfg.features = {k: v for k, v in cfg.features.items()}
+    back = run_model_check(
+        Path("elsewhere.bin"), blind, config=cfg, label="basket_value", predictions=preds
+    )
+    a = direct.evidence["scenario_metrics"]["deny_ads"]["rows"]
+    b = back.evidence["scenario_metrics"]["deny_ads"]["rows"]
+    assert a == b
+
+
+def test_unsupported_model_format_hints_at_predictions_mode(blind, tmp_path):
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"x")
+    with pytest.raises(InputError, match="export-blind-sets"):
+        run_model_check(path, blind, config=_config())
+
+
+def test_known_answer_masking_importance():
+    # A model that reads only x1 (sigmoid of 3 * x1, a missing x1 scored 0.5): masking x2
+    # costs nothing, masking x1 costs everything above chance.
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(size=4000), rng.normal(size=4000)
+    y = (rng.uniform(size=4000) < 1 / (1 + np.exp(-3 * x1))).astype(float)
+
+    def model(a, b):
+        return np.where(np.isnan(a), 0.5, 1 / (1 + np.exp(-3 * np.nan_to_num(a))))
+
+    base = model(x1, x2)
+    assert (
+        quality_drop(y, base, model(x1, np.full_like(x2, np.nan)), kind="classifier", threshold=0.5)
+        == 0.0
+    )
+    from sklearn.metrics import roc_auc_score
+
+    drop = quality_drop(
+        y, base, model(np.full_like(x1, np.nan), x2), kind="classifier", threshold=0.5
+    )
+    assert drop == pytest.approx(roc_auc_score(y, base) - 0.5)
+
+
+def test_masking_uses_configured_default():
+    frame = pl.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
+    sc = Scenario("s", {"a": np.array([True, False]), "b": np.array([True, True])})
+    assert apply(frame, sc, {"a": -1.0}).rows() == [(-1.0, None), (2.0, None)]
+
+
+def test_observed_scenario_is_deterministic_and_follows_rates():
+    mapping = {"f": ["ads"], "g": ["ads", "analytics"], "h": []}
+    a = observed_scenario(20000, mapping, {"ads": 0.4, "analytics": 0.5}, seed=3)
+    b = observed_scenario(20000, mapping, {"ads": 0.4, "analytics": 0.5}, seed=3)
+    assert np.array_equal(a.masks["g"], b.masks["g"])
+    assert a.masks["f"].mean() == pytest.approx(0.6, abs=0.02)
+    assert a.masks["g"].mean() == pytest.approx(1 - 0.4 * 0.5, abs=0.02)  # independent purposes
+    assert not a.masks["h"].any()
+
+
+def test_parse_consent_rates():
+    assert parse_consent_rates("analytics=0.62, ads=41%,Marketing=0.3") == {
+        "analytics": 0.62,
+        "ads": 0.3,
+    }
+    for bad in ["", "analytics", "analytics=1.5", "nosuch=0.2", "ads=x"]:
+        with pytest.raises(UsageError):
+            parse_consent_rates(bad)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["analytics", "ads", "personalization", "functional"]),
+        st.floats(0, 1, allow_nan=False),
+        min_size=1,
+    )
+)
+def test_parse_consent_rates_round_trips(rates):
+    text = ",".join(f"{k}={v!r}" for k, v in rates.items())
+    assert parse_consent_rates(text) == rates
+
+
+def test_scan_result_rates_are_used(blind, tmp_path):
+    scan = tmp_path / "scan.json"
+    scan.write_text('{"evidence": {"consent_rates": {"analytics": 0.5, "ads": 0.5}}}')
+    result = run_model_check(
+        MODELS / "propensity_imputed.onnx", blind, config=_config(), scan_result=scan
+    )
+    assert result.evidence["scenarios"]["consent_rates"] == {"analytics": 0.5, "ads": 0.5}
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(InputError, match="consent_rates"):
+        run_model_check(
+            MODELS / "propensity_imputed.onnx", blind, config=_config(), scan_result=bad
+        )

@@ -1,0 +1,90 @@
+"""Drift measures against scipy on the same data, and the verdict's use of missing shares."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from privdiag.model.drift import frame_drift, ks_wasserstein, missing_test, psi, series_drift
+
+
+def test_ks_and_wasserstein_equal_scipy_with_ties():
+    rng = np.random.default_rng(0)
+    a = np.round(rng.normal(0, 1, 3000), 1)
+    b = np.round(rng.normal(0.1, 1.2, 2000), 1)
+    d, p, w = ks_wasserstein(a, b)
+    ref = stats.ks_2samp(a, b, method="asymp")
+    assert d == pytest.approx(ref.statistic, abs=1e-12)
+    assert p == pytest.approx(ref.pvalue, rel=1e-9)
+    assert w == pytest.approx(stats.wasserstein_distance(a, b), abs=1e-9)
+
+
+def test_psi_by_hand():
+    # (0.6-0.5) ln(0.6/0.5) + (0.4-0.5) ln(0.4/0.5)
+    assert psi(np.array([0.5, 0.5]), np.array([0.6, 0.4])) == pytest.approx(
+        0.1 * np.log(1.2) - 0.1 * np.log(0.8)
+    )
+
+
+def test_missing_test_by_hand():
+    # 0/100 vs 60/100 missing: pooled 0.3, z = 0.6 / sqrt(0.21 * 0.02)
+    z = 0.6 / np.sqrt(0.21 * 0.02)
+    assert missing_test(0, 100, 60, 100) == pytest.approx(2 * stats.norm.sf(z))
+    assert missing_test(0, 100, 0, 50) == 1.0
+
+
+def test_going_from_none_to_sixty_percent_missing_is_drift():
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=1000)
+    current = values.copy()
+    current_nulls = pl.Series("x", current).scatter(np.arange(600), None)
+    row = series_drift(pl.Series("x", values), current_nulls, alpha=0.01, min_gap=0.1)
+    assert row.missing_reference == 0.0 and row.missing_current == 0.6
+    assert row.drifted and "missing share 0% -> 60%" in row.reason
+    # the present values alone come from the same distribution: KS alone says no drift
+    assert row.ks < 0.1
+    r = np.r_[np.full(10, 0.1), 0.0]  # deciles + missing bin of the reference
+    assert row.js == pytest.approx(jensenshannon(r, row_shares(values, current_nulls), base=2))
+
+
+def row_shares(ref, cur_series):
+    edges = np.unique(np.quantile(ref, np.linspace(0, 1, 11)[1:-1]))
+    cur = cur_series.drop_nulls().to_numpy()
+    counts = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1)
+    return np.append(counts, cur_series.null_count()) / cur_series.len()
+
+
+def test_same_distribution_is_not_drift():
+    rng = np.random.default_rng(2)
+    rows = frame_drift(
+        pl.DataFrame({"x": rng.normal(size=5000), "c": rng.choice(["a", "b"], 5000)}),
+        pl.DataFrame({"x": rng.normal(size=5000), "c": rng.choice(["a", "b"], 5000)}),
+        ["x", "c"],
+        alpha=0.01,
+        min_gap=0.1,
+    )
+    assert [r.drifted for r in rows] == [False, False]
+    assert rows[1].type == "category"
+
+
+def test_category_chi_square_equals_scipy():
+    ref = pl.Series("c", ["a"] * 50 + ["b"] * 50 + [None] * 10)
+    cur = pl.Series("c", ["a"] * 80 + ["b"] * 20 + ["z"] * 5)
+    row = series_drift(ref, cur, alpha=0.01, min_gap=0.1)
+    expected = stats.chi2_contingency(np.array([[50, 50, 0], [80, 20, 5]]), correction=False)
+    assert row.chi2 == pytest.approx(expected.statistic)
+    assert row.chi2_p == pytest.approx(expected.pvalue)
+    shares_r = np.array([50, 50, 0, 10]) / 110
+    shares_c = np.array([80, 20, 5, 0]) / 105
+    assert row.js == pytest.approx(jensenshannon(shares_r, shares_c, base=2))
+    assert row.drifted
+
+
+def test_small_samples_need_a_larger_effect():
+    small = series_drift(
+        pl.Series("x", [0.0] * 20), pl.Series("x", [0.0] * 17 + [None] * 3), alpha=0.01, min_gap=0.1
+    )
+    assert not small.drifted  # 15 % missing in 20 rows is not significant

@@ -1,0 +1,91 @@
+"""Measures against scikit-learn on the same data, and the bootstrap's basic properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from privdiag.model.metrics import (
+    bootstrap_weights,
+    classifier_scores,
+    compare,
+    precision_at_k,
+    regressor_scores,
+    reliability_curve,
+)
+
+
+def _data(n=500, seed=3, ties=False):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.01, 0.99, n)
+    if ties:
+        p = np.round(p, 1)
+    y = (rng.uniform(size=n) < p).astype(np.float64)
+    return y, p
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_classifier_scores_equal_sklearn(ties):
+    y, p = _data(ties=ties)
+    got = {k: float(v[0]) for k, v in classifier_scores(y, p, np.ones((1, y.size)), 0.5).items()}
+    assert got["roc_auc"] == pytest.approx(skm.roc_auc_score(y, p), abs=1e-12)
+    assert got["pr_auc"] == pytest.approx(skm.average_precision_score(y, p), abs=1e-12)
+    assert got["log_loss"] == pytest.approx(skm.log_loss(y, p), abs=1e-12)
+    assert got["brier"] == pytest.approx(skm.brier_score_loss(y, p), abs=1e-12)
+    assert got["accuracy"] == pytest.approx(skm.accuracy_score(y, p >= 0.5), abs=1e-12)
+    assert got["precision"] == pytest.approx(skm.precision_score(y, p >= 0.5), abs=1e-12)
+
+
+def test_weighted_rows_equal_sklearn_sample_weight():
+    y, p = _data(n=200, ties=True)
+    w = bootstrap_weights(200, 3, seed=1)
+    got = classifier_scores(y, p, w, 0.5)
+    for b in range(3):
+        assert got["roc_auc"][b] == pytest.approx(skm.roc_auc_score(y, p, sample_weight=w[b]))
+        ap = skm.average_precision_score(y, p, sample_weight=w[b])
+        assert got["pr_auc"][b] == pytest.approx(ap)
+        assert got["log_loss"][b] == pytest.approx(skm.log_loss(y, p, sample_weight=w[b]))
+
+
+def test_ece_by_hand():
+    # bin 0.1-0.2: scores 0.1, 0.1 with labels 0, 1 -> |0.5 - 0.1| * 2/4
+    # bin 0.9-1.0: scores 0.9, 0.9 with labels 1, 1 -> |1.0 - 0.9| * 2/4
+    y = np.array([0.0, 1.0, 1.0, 1.0])
+    p = np.array([0.15, 0.15, 0.95, 0.95])
+    ece = classifier_scores(y, p, np.ones((1, 4)), 0.5)["ece"][0]
+    assert ece == pytest.approx(0.5 * 0.35 + 0.5 * 0.05)
+    assert reliability_curve(y, p) == [[0.15, 0.5], [0.95, 1.0]]
+
+
+def test_regressor_scores_equal_sklearn():
+    rng = np.random.default_rng(0)
+    y, p = rng.normal(size=300), rng.normal(size=300)
+    got = regressor_scores(y, p, np.ones((1, 300)))
+    assert got["rmse"][0] == pytest.approx(np.sqrt(skm.mean_squared_error(y, p)))
+    assert got["mae"][0] == pytest.approx(skm.mean_absolute_error(y, p))
+
+
+def test_precision_at_k_by_hand():
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0], dtype=float)
+    p = np.linspace(1.0, 0.0, 12)
+    assert precision_at_k(y, p, share=0.25) == pytest.approx(2 / 3)  # top 3: 1, 0, 1
+
+
+def test_compare_identical_scores_have_zero_drop_and_interval():
+    y, p = _data()
+    cmp = compare(y, p, p, kind="classifier", threshold=0.5, resamples=50)
+    assert cmp["roc_auc"].drop == 0.0
+    assert cmp["roc_auc"].low == cmp["roc_auc"].high == 0.0
+
+
+def test_compare_noise_gives_positive_drop_with_interval_around_it():
+    y, p = _data(n=2000)
+    noisy = np.clip(p + np.random.default_rng(9).normal(0, 0.3, p.size), 0.001, 0.999)
+    cmp = compare(y, p, noisy, kind="classifier", threshold=0.5, resamples=200, seed=4)
+    auc = cmp["roc_auc"]
+    assert auc.drop == pytest.approx(skm.roc_auc_score(y, p) - skm.roc_auc_score(y, noisy))
+    assert 0 < auc.low < auc.drop < auc.high
+    assert cmp["log_loss"].drop > 0  # losses are signed so that worse is positive too
+    again = compare(y, p, noisy, kind="classifier", threshold=0.5, resamples=200, seed=4)
+    assert again["roc_auc"].low == auc.low
