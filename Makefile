@@ -22,15 +22,20 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-## make demo: set up, generate the bundled shop scenario and scan it, writing real reports.
+## make demo: set up, generate the bundled shop scenario, scan it and check the fixture
+## model, then merge both into one HTML report (exit 1 from scan = findings, expected here).
+DEMO := fixtures/demo
 demo: install
 	@mkdir -p $(OUT)
-	$(BIN)/privdiag generate --out fixtures/demo --seed 7 --users 600 --quiet-if-exists
-	$(BIN)/privdiag scan fixtures/demo/events.ndjson.gz --consent fixtures/demo/consent.csv \
-	    --config fixtures/demo/privdiag.toml \
-	    --json $(OUT)/demo-findings.json --html $(OUT)/demo-report.html \
-	    --markdown $(OUT)/demo-summary.md --fail-on critical
-	@echo "Reports written: $(OUT)/demo-report.html $(OUT)/demo-findings.json $(OUT)/demo-summary.md"
+	$(BIN)/privdiag generate --out $(DEMO) --seed 7 --users 600 --if-missing
+	$(BIN)/privdiag scan $(DEMO)/web.ndjson.gz $(DEMO)/app.csv --config $(DEMO)/privdiag.toml \
+	    --json $(OUT)/scan.json --html $(OUT)/scan.html --fail-on critical
+	$(BIN)/privdiag model-check fixtures/models/propensity_imputed.onnx \
+	    --blind-set $(DEMO)/holdout.parquet --scan-result $(OUT)/scan.json \
+	    --config $(DEMO)/privdiag.toml --json $(OUT)/model.json --fail-on critical
+	$(BIN)/privdiag report $(OUT)/scan.json $(OUT)/model.json --html $(OUT)/demo-report.html \
+	    --markdown $(OUT)/demo-summary.md --fail-on critical --quiet
+	@echo "Reports written: $(OUT)/demo-report.html $(OUT)/demo-summary.md $(OUT)/scan.json $(OUT)/model.json"
 
 ## make test: set up with the test extra and run the test suite.
 test: install-test

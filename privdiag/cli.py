@@ -232,6 +232,90 @@ def scan(
     raise typer.Exit(emit([result.to_dict()], outputs, cfg))
 
 
+@app.command(
+    "model-check",
+    epilog="Example: privdiag model-check models/propensity.onnx --blind-set holdout.parquet "
+    "--label converted --consent-rates analytics=0.62,ads=0.41 --html model.html",
+)
+def model_check(
+    model: Annotated[
+        Path, typer.Argument(help="Saved model: .onnx, .skops (or a pickle with --allow-pickle).")
+    ],
+    blind_set: Annotated[
+        Path, typer.Option("--blind-set", help="Labelled held-out data (CSV or Parquet).")
+    ],
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference", help="Reference data for drift (default: the unmasked blind set)."
+        ),
+    ] = None,
+    label: Annotated[str | None, typer.Option("--label", help="Label column.")] = None,
+    scan_result: Annotated[
+        Path | None,
+        typer.Option(
+            "--scan-result", help="A scan's JSON: its consent rates drive the observed scenario."
+        ),
+    ] = None,
+    consent_rates: Annotated[
+        str | None,
+        typer.Option("--consent-rates", help="Consent rates, e.g. analytics=0.62,ads=0.41."),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed for the observed scenario and the bootstrap.")
+    ] = 0,
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Decision threshold for accuracy and precision.")
+    ] = 0.5,
+    allow_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--allow-pickle", help="Load pickle/joblib models, in a separate process only."
+        ),
+    ] = False,
+    export_blind_sets: Annotated[
+        Path | None,
+        typer.Option(
+            "--export-blind-sets", help="Write each scenario's inputs here to score elsewhere."
+        ),
+    ] = None,
+    predictions: Annotated[
+        list[Path] | None,
+        typer.Option("--predictions", help="Scores computed elsewhere for the exported scenarios."),
+    ] = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = None,
+    html: HtmlOpt = None,
+    markdown: MarkdownOpt = None,
+    junit: JunitOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Measure how a saved model degrades, drifts and mis-calibrates on consent-filtered
+    blind sets."""
+    from privdiag.model import parse_consent_rates, run_model_check
+
+    outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    cfg = _load_config(config)
+    _fail_on(outputs, cfg)
+    rates = parse_consent_rates(consent_rates) if consent_rates else None
+    result = run_model_check(
+        model,
+        blind_set,
+        config=cfg,
+        label=label,
+        reference=reference,
+        scan_result=scan_result,
+        consent_rates=rates,
+        seed=seed,
+        allow_pickle=allow_pickle,
+        export_blind_sets=export_blind_sets,
+        predictions=predictions,
+        threshold=threshold,
+    )
+    raise typer.Exit(emit([result.to_dict()], outputs, cfg))
+
+
 @app.command(epilog="Example: privdiag report monday.json tuesday.json --html week.html")
 def report(
     results: Annotated[list[Path], typer.Argument(help="JSON results written with --json.")],
@@ -273,6 +357,45 @@ def init(
     write_atomic(output, lambda fh: fh.write(text))
     if output != "-":
         typer.echo(f"Wrote {output}: review the purposes and owners before the next scan.")
+
+
+@app.command(epilog="Example: privdiag generate --out demo --seed 7 --users 600")
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the scenario into.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same files.")] = 7,
+    users: Annotated[int, typer.Option("--users", min=10, help="Number of shoppers.")] = 600,
+    days: Annotated[int, typer.Option("--days", min=2, help="Days of events.")] = 28,
+    ga4_format: Annotated[
+        str, typer.Option("--ga4-format", help="ndjson.gz or parquet.")
+    ] = "ndjson.gz",
+    generic_format: Annotated[
+        str, typer.Option("--generic-format", help="csv, parquet or ndjson.")
+    ] = "csv",
+    if_missing: Annotated[
+        bool,
+        typer.Option("--if-missing", help="Do nothing when the folder already holds a scenario."),
+    ] = False,
+) -> None:
+    """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
+    from privdiag.generate import generate_scenario
+
+    if if_missing and (out / "ground_truth.json").exists():
+        typer.echo(f"{out} already holds a scenario; left as it is.")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    info = generate_scenario(
+        out,
+        seed=seed,
+        users=users,
+        days=days,
+        ga4_format=ga4_format,
+        generic_format=generic_format,
+    )
+    from privdiag.demo import add_model_blind_set
+
+    add_model_blind_set(out, seed)
+    counts = ", ".join(f"{k} {v:,}" for k, v in info.events.items())
+    typer.echo(f"Wrote {out}: events {counts}; {info.consent_records:,} consent records.")
 
 
 def main() -> None:

@@ -108,11 +108,13 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     for kind, n in summary.get("by_kind", {}).items():
         by_kind.add_row(kind, str(n))
     console.print(by_kind)
-    table = Table(show_edge=False, box=None, pad_edge=False)
+    table = Table(
+        show_edge=False, box=None, pad_edge=False, title="top findings", title_justify="left"
+    )
     for col in ("severity", "kind", "where", "owner", "events"):
         table.add_column(col)
     for f in doc["findings"][:top]:
-        where = " ".join(f"{k}={v}" for k, v in f["location"].items())
+        where = " · ".join(str(v) for v in f["location"].values())
         events = f["metrics"].get("events")
         table.add_row(
             f"[{SEVERITY_STYLE[f['severity']]}]{f['severity']}[/]",

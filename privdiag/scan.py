@@ -53,9 +53,8 @@ def run_scan(
     result = Result(command="scan")
     con = connect(config.engine)
 
-    loaded = load(
-        con, data, list(consent or []) + config.consent_files, config, fmt=fmt, progress=say
-    )
+    configured = [str(config.resolve(p)) for p in config.consent_files]
+    loaded = load(con, data, list(consent or []) + configured, config, fmt=fmt, progress=say)
     result.inputs = loaded.inputs
     notes = [f"{arg}: {note}" for arg, staged in loaded.staged for note in staged.notes]
     notes += [

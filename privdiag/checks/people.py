@@ -5,25 +5,39 @@ Unowned sources and features, and features that nobody classified (no purpose ma
 
 from __future__ import annotations
 
-from privdiag.checks.context import ScanContext
+from privdiag.checks.context import ScanContext, present_sql
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 
 
+def _present_by_source(ctx: ScanContext, features: list[str]) -> list[tuple[str, str, int]]:
+    """Return (source, feature, events with a value) for features present in each source."""
+    if not features:
+        return []
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {present_sql(f, ctx.features[f])})" for f in features
+    )
+    rows = ctx.con.execute(f"SELECT source, {counts} FROM events GROUP BY 1 ORDER BY 1").fetchall()
+    return [
+        (row[0], f, int(n)) for row in rows for f, n in zip(features, row[1:], strict=True) if n
+    ]
+
+
 def check_unclassified(ctx: ScanContext) -> list[Finding]:
-    """Return a finding per feature in the data with no purpose mapping."""
+    """Return a finding per (source, feature) present in the data with no purpose mapping."""
     findings = []
-    for feature in sorted(set(ctx.features) - set(ctx.mapping)):
+    unclassified = sorted(set(ctx.features) - set(ctx.mapping))
+    for source, feature, events in _present_by_source(ctx, unclassified):
         findings.append(
             Finding(
                 "people.unclassified_feature",
                 "low",
                 f"Nobody decided which consent {feature} needs",
-                {"feature": feature},
-                {},
+                {"source": source, "feature": feature},
+                {"events": events},
                 f"Add [features.{feature}] purposes = [...] to privdiag.toml (use [] for a "
                 "feature that needs no consent) so that its collection can be checked.",
-                owner_for(ctx.config, feature=feature, prefer="feature"),
+                owner_for(ctx.config, source=source, feature=feature, prefer="feature"),
             )
         )
     return findings
