@@ -221,8 +221,7 @@ def _stage_flags(ctx: StageContext, cats: str) -> str:
     granted → TRUE, any denied → FALSE, none mapped to the purpose → NULL."""
     table = f"{ctx.prefix}_seg_flags"
     columns = ", ".join(
-        f"bool_and(granted) FILTER (WHERE purpose = {literal(p)}) AS consent_{p}"
-        for p in PURPOSES
+        f"bool_and(granted) FILTER (WHERE purpose = {literal(p)}) AS consent_{p}" for p in PURPOSES
     )
     ctx.con.execute(f"""
         CREATE TEMP TABLE {table} AS
@@ -309,10 +308,7 @@ def _known_features() -> dict[str, str]:
 def _features(ctx: StageContext, msg: str) -> list[str]:
     """Return the SELECT items of every feature column the payloads actually carry."""
     known = _known_features()
-    counts_sql = ", ".join(
-        f"count(*) FILTER (WHERE {expr} IS NOT NULL)"
-        for expr in known.values()
-    )
+    counts_sql = ", ".join(f"count(*) FILTER (WHERE {expr} IS NOT NULL)" for expr in known.values())
     counts = one(ctx.con, f"SELECT {counts_sql} FROM {msg}") or ()
     present = {name: expr for (name, expr), n in zip(known.items(), counts, strict=True) if n}
 
