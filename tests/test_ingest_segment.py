@@ -358,3 +358,17 @@ def test_doc_examples_scan_reports_unmapped_and_leaks_no_identifier(realdata):
     text = json.dumps(doc)
     for raw in RAW_IDENTIFIERS:
         assert raw not in text
+
+
+def test_parquet_with_nested_context_is_read_as_segment(tmp_path):
+    path = tmp_path / "seg.parquet"
+    connect().execute(
+        "COPY (SELECT 'track' AS type, 'a1' AS anonymousId, '2026-01-01T00:00:00Z' AS timestamp, "
+        "'Clicked' AS event, {'consent': {'categoryPreferences': {'Analytics': false}}} "
+        f"AS context, {{'plan': 'x'}} AS properties) TO '{path}'"
+    )
+    con, info = loaded(str(path))
+    assert info.inputs[0].format == "segment"
+    assert rows(con, "SELECT event_name, user_key, consent_analytics, plan FROM events") == [
+        ("Clicked", "a1", False, "x")
+    ]
