@@ -1,0 +1,376 @@
+"""Segment and RudderStack messages (NDJSON, JSON arrays, gzip), bare or wrapped.
+
+Every payload is read as one JSON value with ``read_json_objects``; a payload whose ``event``
+member is an object (log archives, webhook captures: ``{"event": {...}}``) is unwrapped.
+
+Decisions, so the canonical tables stay predictable:
+
+- Event names: track → ``event``; page → ``page_view`` and screen → ``screen_view`` (the
+  journey step), the page or screen name kept in the feature ``page_name``; identify, group and
+  alias → their type. A payload without ``type`` but with an ``event`` name counts as track.
+- Time: ``timestamp``, else ``originalTimestamp``, else ``receivedAt``, else ``sentAt``. A
+  payload that names somebody (userId, anonymousId or messageId) or records a consent decision
+  must have one, else InputError naming the file and row; a bare fragment (no id, no time, as in
+  documentation examples) is kept with no time and no user, and counted in a note.
+- Features: the keys of ``properties`` and of ``traits`` share one typed column per key; the
+  campaign (``utm_*``), click ids from the page URL, ``page_name`` / ``page_category`` and
+  ``context_ip`` (BOOLEAN: an IP was collected; its value is never read out).
+- Consent flags on events: ``context.consent.categoryPreferences`` {category: bool} and
+  RudderStack ``context.consentManagement`` (allowed ids → granted, denied ids → denied), both
+  mapped by the purpose aliases. Several categories mapping to one purpose: granted only if all
+  of them are granted. A purpose no category maps to stays NULL (no flag), so an empty or
+  missing consent object gives no flags at all.
+- Consent records: each "Segment Consent Preference Updated" (or legacy "Segment Consent
+  Preference") event gives one record per mapped purpose, at the event's time.
+- Legacy consent-manager v5 payloads key categoryPreferences by destination name ("Google
+  Analytics"): those names are reported as unmapped categories unless the config maps them;
+  ``destinationPreferences`` and ``integrations`` route delivery and are not read as consent.
+"""
+
+from __future__ import annotations
+
+from privdiag.engine import literal, one, quote
+from privdiag.errors import InputError
+from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.consent_file import alias_values, fold_sql
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, any_ts, feature_name, flag, stable_id
+from privdiag.purposes import PURPOSES
+
+NAME = "segment"
+
+ID_FIELDS = ("anonymousId", "userId", "messageId")
+WRAPPED_MARKERS = ("anonymousId", "userId", "messageId", "type VARCHAR", "context ")
+TIME_FIELDS = ("timestamp", "originalTimestamp", "receivedAt", "sentAt")
+PREFERENCE_EVENTS = ("Segment Consent Preference Updated", "Segment Consent Preference")
+CAMPAIGN = {
+    "utm_source": "source",
+    "utm_medium": "medium",
+    "utm_campaign": "name",
+    "utm_term": "term",
+    "utm_content": "content",
+}
+CLICK_IDS = ("gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "ttclid", "li_fat_id")
+SESSION_PATHS = (
+    "$.context.sessionId",
+    "$.properties.session_id",
+    "$.properties.sessionId",
+    "$.integrations.Amplitude.session_id",
+)
+
+
+def detect(columns: dict[str, str]) -> bool:
+    """A Segment message has ``type`` and an id field, or is wrapped under an ``event`` object."""
+    if "type" in columns and any(c in columns for c in ID_FIELDS):
+        return True
+    wrapped = columns.get("event", "")
+    return wrapped == "JSON" or (
+        wrapped.startswith("STRUCT(") and any(m in wrapped for m in WRAPPED_MARKERS)
+    )
+
+
+def key_path(key: str, prefix: str = "$") -> str:
+    """Return a JSONPath that selects member ``key`` whatever characters it holds."""
+    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{prefix}."{escaped}"'
+
+
+def _key_path_sql(expr: str) -> str:
+    """SQL form of :func:`key_path` for a key computed by the query."""
+    escaped = f"replace(replace({expr}, '\\', '\\\\'), '\"', '\\\"')"
+    return f"('$.\"' || {escaped} || '\"')"
+
+
+def _text(path: str) -> str:
+    """SQL for the text at ``path`` of the message, empty strings as NULL."""
+    return f"nullif(trim(m ->> {literal(path)}), '')"
+
+
+def _objects_sql(ctx: StageContext) -> str:
+    """A query giving each payload as (json, filename), whatever the container."""
+    if ctx.container not in ("json", "ndjson"):
+        return f"(SELECT to_json(r) AS json, NULL AS filename FROM {ctx.read_sql} r)"
+    names = "[" + ", ".join(literal(str(f)) for f in ctx.files) + "]"
+    fmt = "array" if ctx.container == "json" else "newline_delimited"
+    gz = ", compression='gzip'" if "compression='gzip'" in ctx.read_sql else ""
+    return (
+        f"read_json_objects({names}, format='{fmt}', filename=true, "
+        f"maximum_object_size=67108864{gz})"
+    )
+
+
+def _stage_messages(ctx: StageContext) -> str:
+    """Materialise one row per payload: its place in the file and the fields every part needs."""
+    table = f"{ctx.prefix}_seg_msg"
+    times = ", ".join(any_ts(_text(f"$.{f}")) for f in TIME_FIELDS)
+    time_texts = ", ".join(_text(f"$.{f}") for f in TIME_FIELDS)
+    sessions = ", ".join(_text(p) for p in SESSION_PATHS)
+    names = ", ".join(literal(e) for e in PREFERENCE_EVENTS)
+    ctx.con.execute(f"""
+        CREATE TEMP TABLE {table} AS
+        WITH src AS (
+            SELECT row_number() OVER () AS _n, filename AS _file,
+                   CASE WHEN json_type(json, '$.event') = 'OBJECT' THEN json -> '$.event'
+                        ELSE json END AS m
+            FROM {_objects_sql(ctx)}
+        ), typed AS (
+            SELECT *,
+                   coalesce(lower({_text("$.type")}),
+                            CASE WHEN json_type(m, '$.event') = 'VARCHAR' THEN 'track'
+                                 WHEN json_type(m, '$.traits') = 'OBJECT' THEN 'identify' END)
+                       AS kind,
+                   {_text("$.userId")} AS user_id,
+                   {_text("$.anonymousId")} AS anonymous_id,
+                   {_text("$.messageId")} AS message_id
+            FROM src
+        )
+        SELECT _n, _file, _n - min(_n) OVER (PARTITION BY _file) + 1 AS _row, m, kind,
+               user_id, anonymous_id, message_id,
+               coalesce({times}) AS ts,
+               coalesce({time_texts}) AS ts_text,
+               CASE kind WHEN 'track' THEN {_text("$.event")}
+                         WHEN 'page' THEN 'page_view'
+                         WHEN 'screen' THEN 'screen_view'
+                         ELSE kind END AS event_name,
+               kind = 'track' AND {_text("$.event")} IN ({names}) AS is_preference,
+               coalesce({sessions}) AS session,
+               {_text("$.context.device.type")} AS device,
+               {_text("$.context.location.country")} AS country,
+               coalesce({_text("$.channel")}, {_text("$.context.channel")}) AS channel
+        FROM typed
+    """)
+    return table
+
+
+def _where(ctx: StageContext, filename: str | None) -> str:
+    if filename:
+        return filename
+    return str(ctx.files[0]) if len(ctx.files) == 1 else f"{ctx.files[0].parent}/"
+
+
+def _check_times(ctx: StageContext, msg: str) -> None:
+    """Raise InputError for the first payload whose time is unreadable or missing when needed."""
+    bad = one(
+        ctx.con,
+        f"""
+        SELECT _file, _row, ts_text FROM {msg}
+        WHERE ts IS NULL AND (ts_text IS NOT NULL OR is_preference
+              OR coalesce(user_id, anonymous_id, message_id) IS NOT NULL)
+        ORDER BY _n LIMIT 1
+    """,
+    )
+    if not bad:
+        return
+    message = (
+        f"timestamp {bad[2]!r} cannot be read"
+        if bad[2] is not None
+        else "message has no timestamp, originalTimestamp, receivedAt or sentAt"
+    )
+    raise InputError(
+        message,
+        path=_where(ctx, bad[0]),
+        row=int(bad[1]),
+        field="timestamp",
+        hint="Segment and RudderStack messages carry ISO-8601 times "
+        "(2026-10-01T12:00:00.000Z); fix or drop that payload",
+    )
+
+
+def _stage_categories(ctx: StageContext, msg: str) -> str:
+    """Materialise (payload, category, granted, purpose) for every consent category a payload
+    carries: Segment categoryPreferences and RudderStack allowed / denied consent ids."""
+    table = f"{ctx.prefix}_seg_cat"
+    prefs = "m -> '$.context.consent.categoryPreferences'"
+    managed = "m -> '$.context.consentManagement'"
+    ctx.con.execute(f"""
+        CREATE TEMP TABLE {table} AS
+        WITH segment AS (
+            SELECT _n, category, {flag(f"json_extract_string(prefs, {_key_path_sql('category')})")}
+                       AS granted
+            FROM (SELECT _n, prefs, unnest(json_keys(prefs)) AS category
+                  FROM (SELECT _n, {prefs} AS prefs FROM {msg})
+                  WHERE json_type(prefs) = 'OBJECT')
+        ), rudder AS (
+            SELECT _n, unnest(from_json(managed -> '$.allowedConsentIds', '["VARCHAR"]'))
+                       AS category, TRUE AS granted
+            FROM (SELECT _n, {managed} AS managed FROM {msg})
+            WHERE json_type(managed, '$.allowedConsentIds') = 'ARRAY'
+            UNION ALL
+            SELECT _n, unnest(from_json(managed -> '$.deniedConsentIds', '["VARCHAR"]')),
+                   FALSE
+            FROM (SELECT _n, {managed} AS managed FROM {msg})
+            WHERE json_type(managed, '$.deniedConsentIds') = 'ARRAY'
+        )
+        SELECT c._n, c.category, c.granted, aliases.alias_purpose AS purpose
+        FROM (SELECT * FROM segment UNION ALL SELECT * FROM rudder) c
+        LEFT JOIN {alias_values(ctx.config.alias_map())}
+               ON aliases.alias_word = {fold_sql("c.category")}
+        WHERE c.category IS NOT NULL
+    """)
+    return table
+
+
+def _unmapped(ctx: StageContext, cats: str) -> list[str]:
+    rows = ctx.con.execute(
+        f"SELECT DISTINCT category FROM {cats} WHERE purpose IS NULL ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _stage_flags(ctx: StageContext, cats: str) -> str:
+    """Materialise one row per flagged payload with consent_<purpose>: all mapped categories
+    granted → TRUE, any denied → FALSE, none mapped to the purpose → NULL."""
+    table = f"{ctx.prefix}_seg_flags"
+    columns = ", ".join(
+        f"bool_and(granted) FILTER (WHERE purpose = {literal(p)}) AS consent_{p}" for p in PURPOSES
+    )
+    ctx.con.execute(f"""
+        CREATE TEMP TABLE {table} AS
+        SELECT _n, {columns} FROM {cats}
+        WHERE purpose IS NOT NULL AND granted IS NOT NULL
+        GROUP BY _n
+    """)
+    return table
+
+
+def _stage_consent(ctx: StageContext, msg: str, cats: str) -> str:
+    """Create the view of consent records from the consent preference events."""
+    view = f"{ctx.prefix}_consent"
+    ctx.con.execute(f"""
+        CREATE TEMP VIEW {view} AS
+        SELECT m.user_key, c.purpose, bool_and(c.granted) AS granted, m.ts,
+               {literal(ctx.source)} AS source, NULL::VARCHAR AS version,
+               m.country AS region, m.device
+        FROM {cats} c
+        JOIN (SELECT _n, coalesce(user_id, anonymous_id) AS user_key, ts, country, device
+              FROM {msg} WHERE is_preference) m USING (_n)
+        WHERE c.purpose IS NOT NULL AND c.granted IS NOT NULL AND m.user_key IS NOT NULL
+        GROUP BY m._n, m.user_key, c.purpose, m.ts, m.country, m.device
+    """)
+    return view
+
+
+def _member_types(ctx: StageContext, msg: str) -> list[tuple[str, str]]:
+    """Return each key of ``properties`` and ``traits`` with the SQL type its values take."""
+    rows = ctx.con.execute(f"""
+        WITH members AS (
+            SELECT key, json_type(json_extract(obj, {_key_path_sql("key")})) AS t
+            FROM (SELECT obj, unnest(json_keys(obj)) AS key
+                  FROM (SELECT m -> '$.properties' AS obj FROM {msg}
+                        UNION ALL SELECT m -> '$.traits' FROM {msg})
+                  WHERE json_type(obj) = 'OBJECT')
+        )
+        SELECT key,
+               count(*) FILTER (WHERE t IN ('BIGINT', 'UBIGINT')) AS ints,
+               count(*) FILTER (WHERE t = 'DOUBLE') AS doubles,
+               count(*) FILTER (WHERE t = 'BOOLEAN') AS bools,
+               count(*) FILTER (WHERE t NOT IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'BOOLEAN', 'NULL'))
+                   AS others
+        FROM members GROUP BY key ORDER BY key
+    """).fetchall()
+    out = []
+    for key, ints, doubles, bools, others in rows:
+        if others or (bools and ints + doubles):
+            out.append((key, "VARCHAR"))
+        elif bools:
+            out.append((key, "BOOLEAN"))
+        elif doubles:
+            out.append((key, "DOUBLE"))
+        else:
+            out.append((key, "BIGINT"))
+    return out
+
+
+def _member_expr(key: str, sql_type: str) -> str:
+    """SQL for a properties / traits member as a typed value (properties first)."""
+    text = (
+        f"coalesce(json_extract_string(m, {literal(key_path(key, '$.properties'))}), "
+        f"json_extract_string(m, {literal(key_path(key, '$.traits'))}))"
+    )
+    return text if sql_type == "VARCHAR" else f"TRY_CAST({text} AS {sql_type})"
+
+
+def _known_features() -> dict[str, str]:
+    """Return feature name -> SQL for the well-known context fields (campaign, click ids, ...)."""
+    out = {name: _text(f"$.context.campaign.{field}") for name, field in CAMPAIGN.items()}
+    url = (
+        f"coalesce({_text('$.context.page.search')}, {_text('$.context.page.url')}, "
+        f"{_text('$.properties.search')}, {_text('$.properties.url')})"
+    )
+    for click_id in CLICK_IDS:
+        out[click_id] = f"nullif(regexp_extract({url}, '[?&]{click_id}=([^&#]*)', 1), '')"
+    out["page_name"] = f"CASE WHEN kind IN ('page', 'screen') THEN {_text('$.name')} END"
+    out["page_category"] = f"CASE WHEN kind IN ('page', 'screen') THEN {_text('$.category')} END"
+    # only whether an IP was collected: the address itself is personal data
+    out["context_ip"] = f"CASE WHEN {_text('$.context.ip')} IS NOT NULL THEN TRUE END"
+    return out
+
+
+def _features(ctx: StageContext, msg: str) -> list[str]:
+    """Return the SELECT items of every feature column the payloads actually carry."""
+    known = _known_features()
+    counts_sql = ", ".join(f"count(*) FILTER (WHERE {expr} IS NOT NULL)" for expr in known.values())
+    counts = one(ctx.con, f"SELECT {counts_sql} FROM {msg}") or ()
+    present = {name: expr for (name, expr), n in zip(known.items(), counts, strict=True) if n}
+
+    items: list[str] = []
+    taken: set[str] = set(CANONICAL_COLUMNS)
+    for key, sql_type in _member_types(ctx, msg):
+        expr = _member_expr(key, sql_type)
+        if key in present and key != "context_ip" and sql_type == "VARCHAR":
+            expr = f"coalesce({expr}, {present.pop(key)})"
+        name = feature_name(key, taken | set(present))
+        taken.add(name)
+        items.append(f"{expr} AS {quote(name)}")
+    for name, expr in present.items():
+        name = feature_name(name, taken)
+        taken.add(name)
+        items.append(f"{expr} AS {quote(name)}")
+    return items
+
+
+def stage(ctx: StageContext) -> Staged:
+    """Stage Segment / RudderStack payloads as canonical events and consent records.
+
+    Raises InputError naming the file and row of a payload whose time is missing or unreadable.
+    """
+    msg = _stage_messages(ctx)
+    _check_times(ctx, msg)
+    cats = _stage_categories(ctx, msg)
+    flags = _stage_flags(ctx, cats)
+    features = _features(ctx, msg)
+    consent_cols = ", ".join(f"f.consent_{p}" for p in PURPOSES)
+    feature_sql = ",\n".join(features) or "NULL AS _no_feature"
+
+    view = f"{ctx.prefix}_events"
+    ctx.con.execute(f"""
+        CREATE TEMP VIEW {view} AS
+        SELECT coalesce(message_id, {stable_id("json(m)")}) AS event_id,
+               {literal(ctx.source)} AS source,
+               ts, event_name,
+               coalesce(user_id, anonymous_id) AS user_key,
+               anonymous_id AS anon_key,
+               CASE WHEN session IS NOT NULL
+                    THEN coalesce(anonymous_id, user_id, '') || ':' || session END AS session_key,
+               user_id IS NULL AND anonymous_id IS NULL AS cookieless,
+               device, country, channel,
+               {consent_cols},
+               {ctx.index} AS _input,
+               {feature_sql}
+        FROM {msg} LEFT JOIN {flags} f USING (_n)
+    """)
+
+    staged = Staged(format=NAME, events_view=view, consent_view=_stage_consent(ctx, msg, cats))
+    staged.unmapped_categories = _unmapped(ctx, cats)
+    _add_notes(ctx, msg, staged, bool(features))
+    return staged
+
+
+def _add_notes(ctx: StageContext, msg: str, staged: Staged, has_features: bool) -> None:
+    timeless = one(ctx.con, f"SELECT count(*) FROM {msg} WHERE ts IS NULL")
+    if timeless and timeless[0]:
+        staged.notes.append(
+            f"{timeless[0]} payload(s) have neither a time nor an id (documentation-style "
+            "fragments): kept as events without a time or user"
+        )
+    if not has_features:
+        staged.notes.append("no properties, traits or campaign fields found: no features to check")

@@ -1,0 +1,374 @@
+"""Segment / RudderStack reader: canonical events, consent flags and records, errors, privacy."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from privdiag.config import Config
+from privdiag.engine import connect
+from privdiag.errors import InputError
+from privdiag.ingest import load
+from privdiag.ingest.segment import detect, key_path
+from privdiag.scan import run_scan
+
+TRACK = {
+    "type": "track",
+    "event": "Order Completed",
+    "messageId": "m-1",
+    "userId": "user-1",
+    "anonymousId": "anon-1",
+    "timestamp": "2026-03-01T10:00:00.000Z",
+    "properties": {"plan": "pro", "price": 9.5, "qty": 2, "gift": True},
+    "context": {
+        "ip": "198.51.100.7",
+        "campaign": {"source": "news", "medium": "email"},
+        "page": {"url": "https://shop.example/?gclid=abc&y=1"},
+        "device": {"type": "mobile"},
+        "location": {"country": "DE"},
+        "consent": {
+            "categoryPreferences": {"Advertising": True, "Analytics": False, "C0004": False}
+        },
+    },
+}
+PAGE = {
+    "type": "page",
+    "name": "Pricing",
+    "anonymousId": "anon-2",
+    "originalTimestamp": "2026-03-01T11:00:00Z",
+    "properties": {"plan": "free"},
+}
+IDENTIFY = {
+    "type": "identify",
+    "userId": "user-3",
+    "receivedAt": "2026-03-01T12:00:00Z",
+    "traits": {"qty": 7},
+}
+PREFERENCE = {
+    "type": "track",
+    "event": "Segment Consent Preference Updated",
+    "userId": "user-1",
+    "messageId": "m-4",
+    "timestamp": "2026-03-01T09:00:00Z",
+    "context": {
+        "location": {"country": "FR"},
+        "consent": {
+            "categoryPreferences": {
+                "Advertising": False,
+                "Marketing": True,
+                "Analytics": True,
+                "DataSharing": True,
+            }
+        },
+    },
+}
+RUDDER = {
+    "type": "track",
+    "event": "Button Clicked",
+    "anonymousId": "anon-5",
+    "messageId": "m-5",
+    "sentAt": "2026-03-01T13:00:00Z",
+    "channel": "web",
+    "context": {
+        "sessionId": 17,
+        "consentManagement": {
+            "provider": "oneTrust",
+            "allowedConsentIds": ["C0002"],
+            "deniedConsentIds": ["C0004", "C0005"],
+        },
+    },
+}
+PAYLOADS = [TRACK, PAGE, IDENTIFY, PREFERENCE, RUDDER]
+EVENT_COLUMNS = (
+    "event_id, ts, event_name, user_key, anon_key, session_key, cookieless, device, country, "
+    "channel, consent_analytics, consent_ads, consent_functional, consent_necessary"
+)
+
+
+def write_ndjson(path: Path, payloads: list[dict[str, Any]], *, gz: bool = False) -> str:
+    text = "\n".join(json.dumps(p) for p in payloads) + "\n"
+    if gz:
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def write_array(path: Path, payloads: list[Any], *, gz: bool = False) -> str:
+    text = json.dumps(payloads, indent=1)
+    if gz:
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def loaded(path: str, config: Config | None = None) -> tuple[Any, Any]:
+    con = connect()
+    return con, load(con, [path], [], config or Config())
+
+
+def rows(con: Any, sql: str) -> list[tuple[Any, ...]]:
+    return con.execute(sql).fetchall()
+
+
+def by_id(con: Any) -> dict[str, dict[str, Any]]:
+    cur = con.execute("SELECT * FROM events")
+    names = [d[0] for d in cur.description]
+    return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+
+
+# --- detection ---------------------------------------------------------------------------
+
+
+def test_detect_bare_and_wrapped_messages():
+    assert detect({"type": "VARCHAR", "anonymousId": "VARCHAR", "event": "VARCHAR"})
+    assert detect({"type": "VARCHAR", "messageId": "VARCHAR"})
+    assert detect({"_id": "VARCHAR", "event": "STRUCT(anonymousId VARCHAR, type VARCHAR)"})
+    assert detect({"event": "JSON"})
+    # a flat table whose event column is the name is not Segment
+    assert not detect({"event": "VARCHAR", "ts": "VARCHAR", "user_id": "VARCHAR"})
+    assert not detect({"type": "VARCHAR", "ts": "VARCHAR"})
+
+
+def test_key_path_quotes_any_member_name():
+    assert key_path('a."b') == '$."a.\\"b"'
+    assert key_path("$x", "$.properties") == '$.properties."$x"'
+
+
+# --- canonical events --------------------------------------------------------------------
+
+
+def test_track_message_becomes_one_canonical_event(tmp_path):
+    con, info = loaded(write_ndjson(tmp_path / "seg.ndjson", PAYLOADS))
+    assert info.inputs[0].format == "segment"
+    assert info.inputs[0].rows == 5
+    row = by_id(con)["m-1"]
+    assert row["event_name"] == "Order Completed"
+    assert row["ts"].isoformat() == "2026-03-01T10:00:00+00:00"
+    assert (row["user_key"], row["anon_key"], row["cookieless"]) == ("user-1", "anon-1", False)
+    assert (row["device"], row["country"], row["session_key"]) == ("mobile", "DE", None)
+    # Advertising granted but C0004 (also ads) denied: ads is granted only if all are
+    assert (row["consent_ads"], row["consent_analytics"]) == (False, False)
+    assert row["consent_functional"] is None and row["consent_necessary"] is None
+    assert (row["plan"], row["price"], row["qty"], row["gift"]) == ("pro", 9.5, 2, True)
+    assert (row["utm_source"], row["utm_medium"], row["gclid"]) == ("news", "email", "abc")
+    assert row["context_ip"] is True
+
+
+def test_feature_types_and_ip_value_never_stored(tmp_path):
+    con, _ = loaded(write_ndjson(tmp_path / "seg.ndjson", PAYLOADS))
+    types = dict(
+        rows(
+            con,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'events'",
+        )
+    )
+    assert types["price"] == "DOUBLE"
+    assert types["qty"] == "BIGINT"
+    assert types["gift"] == "BOOLEAN"
+    assert types["context_ip"] == "BOOLEAN"
+    assert "ip" not in types
+    every_value = rows(con, "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM events")
+    assert not any("198.51.100.7" in str(v) for r in every_value for v in r)
+
+
+def test_page_identify_and_rudderstack_messages(tmp_path):
+    con, _ = loaded(write_ndjson(tmp_path / "seg.ndjson", PAYLOADS))
+    events = by_id(con)
+    page = next(r for r in events.values() if r["event_name"] == "page_view")
+    assert len(page["event_id"]) == 32  # no messageId: md5 of the payload
+    assert (page["user_key"], page["anon_key"], page["page_name"]) == (
+        "anon-2",
+        "anon-2",
+        "Pricing",
+    )
+    assert page["ts"].isoformat() == "2026-03-01T11:00:00+00:00"
+    assert page["plan"] == "free"
+    assert page["consent_ads"] is None
+
+    identify = next(r for r in events.values() if r["event_name"] == "identify")
+    assert (identify["user_key"], identify["anon_key"], identify["qty"]) == ("user-3", None, 7)
+    assert identify["ts"].isoformat() == "2026-03-01T12:00:00+00:00"
+
+    rudder = events["m-5"]
+    assert (rudder["consent_analytics"], rudder["consent_ads"]) == (True, False)
+    assert rudder["consent_necessary"] is None
+    assert (rudder["session_key"], rudder["channel"]) == ("anon-5:17", "web")
+    assert rudder["ts"].isoformat() == "2026-03-01T13:00:00+00:00"
+
+
+# --- consent records ---------------------------------------------------------------------
+
+
+def test_preference_event_becomes_consent_records(tmp_path):
+    con, info = loaded(write_ndjson(tmp_path / "seg.ndjson", PAYLOADS))
+    got = rows(
+        con,
+        "SELECT user_key, purpose, granted, strftime(ts, '%Y-%m-%dT%H:%M'), source, version, "
+        "region FROM consent ORDER BY purpose",
+    )
+    assert got == [
+        ("user-1", "ads", False, "2026-03-01T09:00", "seg", None, "FR"),
+        ("user-1", "analytics", True, "2026-03-01T09:00", "seg", None, "FR"),
+    ]
+    assert info.unmapped == {str(tmp_path / "seg.ndjson"): ["DataSharing"]}
+
+
+def test_config_alias_maps_a_custom_category(tmp_path):
+    config = Config(aliases={"DataSharing": "ad_user_data"})
+    con, info = loaded(write_ndjson(tmp_path / "seg.ndjson", PAYLOADS), config)
+    assert info.unmapped == {}
+    assert rows(con, "SELECT granted FROM consent WHERE purpose = 'ad_user_data'") == [(True,)]
+
+
+def test_empty_or_missing_consent_object_gives_no_flags(tmp_path):
+    empty = dict(TRACK, messageId="e", context={"consent": {"categoryPreferences": {}}})
+    bare = dict(TRACK, messageId="b", context={})
+    con, info = loaded(write_ndjson(tmp_path / "seg.ndjson", [empty, bare]))
+    flags = rows(con, "SELECT count(COLUMNS('^consent_')) FROM events")[0]
+    assert set(flags) == {0}
+    assert info.unmapped == {}
+
+
+# --- containers --------------------------------------------------------------------------
+
+
+def canonical(con: Any) -> tuple[list[Any], list[Any]]:
+    events = rows(con, f"SELECT {EVENT_COLUMNS}, plan, qty FROM events ORDER BY ALL")
+    consent = rows(con, "SELECT * FROM consent ORDER BY ALL")
+    return events, consent
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_array_gzip_and_wrapped_payloads_match_ndjson(tmp_path, gz):
+    reference = canonical(loaded(write_ndjson(tmp_path / "seg.ndjson", PAYLOADS))[0])
+    suffix = ".json.gz" if gz else ".json"
+    array = write_array(tmp_path / f"seg{suffix}", PAYLOADS, gz=gz)
+    assert canonical(loaded(array)[0]) == reference
+    wrapped = [{"_id": str(i), "event": p} for i, p in enumerate(PAYLOADS)]
+    assert canonical(loaded(write_array(tmp_path / f"seg{suffix}", wrapped, gz=gz))[0]) == (
+        reference
+    )
+    ndjson_gz = write_ndjson(tmp_path / "seg.ndjson.gz", PAYLOADS, gz=True)
+    assert canonical(loaded(ndjson_gz)[0]) == reference
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(order=st.permutations(range(len(PAYLOADS))))
+def test_payload_order_never_changes_the_canonical_tables(tmp_path, order):
+    for folder in ("ref", "shuffled"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    reference = canonical(loaded(write_ndjson(tmp_path / "ref" / "seg.ndjson", PAYLOADS))[0])
+    shuffled = [PAYLOADS[i] for i in order]
+    got = canonical(loaded(write_ndjson(tmp_path / "shuffled" / "seg.ndjson", shuffled))[0])
+    assert got == reference
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+def test_message_without_any_time_names_file_and_row(tmp_path):
+    timeless = {k: v for k, v in TRACK.items() if k != "timestamp"}
+    path = write_ndjson(tmp_path / "seg.ndjson", [PAGE, timeless])
+    with pytest.raises(InputError) as err:
+        loaded(path)
+    assert err.value.row == 2
+    assert err.value.field == "timestamp"
+    assert "seg.ndjson" in str(err.value.path)
+    assert "no timestamp" in err.value.message
+
+
+def test_unreadable_time_names_the_value(tmp_path):
+    bad = dict(PAGE, originalTimestamp="yesterday")
+    with pytest.raises(InputError) as err:
+        loaded(write_array(tmp_path / "seg.json", [IDENTIFY, IDENTIFY, bad]))
+    assert (err.value.row, err.value.field) == (3, "timestamp")
+    assert "'yesterday'" in err.value.message
+
+
+# --- the documentation examples, end to end ----------------------------------------------
+
+RAW_IDENTIFIERS = (
+    "97980cfea0067",
+    "507f191e810c19729de860ea",
+    "23adfd82-aa0f-45a7-a756-24f2a7a4c895",
+    "u123",
+    "203.0.113.8",
+)
+
+
+def doc_examples(realdata: Path) -> str:
+    return str(realdata / "segment" / "doc_example_events.json")
+
+
+def test_doc_examples_load_with_records_flags_and_unmapped(realdata):
+    con, info = loaded(doc_examples(realdata))
+    assert info.inputs[0].format == "segment"
+    assert info.inputs[0].rows == 7
+    updated = rows(
+        con,
+        "SELECT purpose, granted FROM consent WHERE user_key = 'u123' "
+        "AND purpose IN ('ads', 'functional') ORDER BY purpose",
+    )
+    assert updated == [("ads", True), ("functional", True)]
+    assert rows(con, "SELECT DISTINCT granted FROM consent WHERE purpose = 'analytics'") == [
+        (False,)
+    ]
+    # the legacy event name with OneTrust ids: C0001 necessary granted, C0002 analytics denied
+    assert rows(con, "SELECT granted FROM consent WHERE purpose = 'necessary'") == [(True,)]
+    assert "DataSharing" in info.unmapped[doc_examples(realdata)]
+    assert "Google Analytics" in info.unmapped[doc_examples(realdata)]  # consent-manager v5
+
+    rudder = rows(
+        con,
+        "SELECT event_name, consent_necessary, consent_analytics, consent_functional, "
+        "consent_ads, session_key FROM events "
+        "WHERE event_name IN ('Product Purchased', 'Button Clicked') ORDER BY 1",
+    )
+    assert rudder == [
+        ("Button Clicked", True, True, True, False, ":1785375103787"),
+        ("Product Purchased", True, True, False, False, None),
+    ]
+    page = rows(
+        con, "SELECT event_name, page_name, channel, context_ip FROM events WHERE title IS NOT NULL"
+    )
+    assert page == [("page_view", "Home", "browser", True)]
+
+
+def test_doc_examples_scan_reports_unmapped_and_leaks_no_identifier(realdata):
+    result = run_scan([doc_examples(realdata)])
+    doc = result.to_dict()
+    assert [i["format"] for i in doc["inputs"]] == ["segment"]
+    unmapped = {
+        f["location"]["purpose"]
+        for f in doc["findings"]
+        if f["kind"] == "consent.unmapped_category"
+    }
+    assert "DataSharing" in unmapped
+    text = json.dumps(doc)
+    for raw in RAW_IDENTIFIERS:
+        assert raw not in text
+
+
+def test_parquet_with_nested_context_is_read_as_segment(tmp_path):
+    path = tmp_path / "seg.parquet"
+    connect().execute(
+        "COPY (SELECT 'track' AS type, 'a1' AS anonymousId, '2026-01-01T00:00:00Z' AS timestamp, "
+        "'Clicked' AS event, {'consent': {'categoryPreferences': {'Analytics': false}}} "
+        f"AS context, {{'plan': 'x'}} AS properties) TO '{path}'"
+    )
+    con, info = loaded(str(path))
+    assert info.inputs[0].format == "segment"
+    assert rows(con, "SELECT event_name, user_key, consent_analytics, plan FROM events") == [
+        ("Clicked", "a1", False, "x")
+    ]
