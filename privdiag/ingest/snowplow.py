@@ -131,7 +131,7 @@ def _unstruct(columns: dict[str, str], stem: str) -> str:
         j = f"TRY_CAST(nullif(CAST({quote(column)} AS VARCHAR), '') AS JSON)"
         parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN {j} -> 0 ELSE {j} END)")
     if "unstruct_event" in columns:
-        j = f"TRY_CAST(nullif(CAST(unstruct_event AS VARCHAR), '') AS JSON)"
+        j = "TRY_CAST(nullif(CAST(unstruct_event AS VARCHAR), '') AS JSON)"
         parts.append(
             f"(CASE WHEN ({j} ->> '$.data.schema') LIKE '{IGLU}{stem}/%' "
             f"THEN {j} -> '$.data.data' END)"
@@ -147,7 +147,7 @@ def _contexts(columns: dict[str, str], stem: str) -> str:
         j = f"TRY_CAST(nullif(CAST({quote(column)} AS VARCHAR), '') AS JSON)"
         parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS JSON[]) END)")
     if "contexts" in columns:
-        j = f"CAST(TRY_CAST(nullif(CAST(contexts AS VARCHAR), '') AS JSON) -> '$.data' AS JSON[])"
+        j = "CAST(TRY_CAST(nullif(CAST(contexts AS VARCHAR), '') AS JSON) -> '$.data' AS JSON[])"
         parts.append(
             f"list_transform(list_filter({j}, lambda c: (c ->> 'schema') LIKE '{IGLU}{stem}/%'), "
             "lambda c: c -> 'data')"
