@@ -285,7 +285,7 @@ def test_scan_end_to_end_hides_identifiers(realdata):
         secrets = {
             v
             for r in csv.DictReader(fh)
-            for v in (r["domain_userid"], r["network_userid"], r["user_ipaddress"])
+            for v in (r["domain_userid"], r["network_userid"], r["user_ipaddress"], r["user_id"])
             if v
         }
     assert secrets and not [s for s in secrets if s in text]
