@@ -1,0 +1,411 @@
+"""Snowplow events: warehouse-loaded tables (CSV / Parquet / JSON) and enriched TSV.
+
+Warehouse loaders shred self-describing events into columns such as
+``unstruct_event_com_snowplowanalytics_snowplow_consent_preferences_1_0_0`` (BigQuery style,
+snake_case keys, often a one-element array) or ``..._consent_preferences_1`` (Snowflake style,
+camelCase keys); enriched TSV has 131 columns without a header and self-describing JSON in
+``unstruct_event`` / ``contexts``. Both shapes are read into one raw table.
+
+Events are deduplicated by ``event_id``: the row with the earliest ``collector_tstamp`` is kept
+(ties broken by ``derived_tstamp`` then by a hash of the whole row, so the result does not depend
+on row order). The consent records come from Enhanced Consent ``consent_preferences`` events and
+from the older ``consent_granted`` / ``consent_withdrawn`` events; see :func:`stage` for how each
+event type becomes per-purpose decisions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from privdiag.engine import literal, quote
+from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.consent_file import alias_values, fold_sql
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name
+
+NAME = "snowplow"
+
+VENDOR = "com_snowplowanalytics_snowplow"
+IGLU = "iglu:com.snowplowanalytics.snowplow/"
+ID_COLUMNS = ("event_id", "domain_userid", "network_userid", "app_id", "domain_sessionid")
+
+# The 131 columns of an enriched event, in order (Snowplow canonical event model).
+ENRICHED_COLUMNS = (
+    "app_id platform etl_tstamp collector_tstamp dvce_created_tstamp event event_id txn_id "
+    "name_tracker v_tracker v_collector v_etl user_id user_ipaddress user_fingerprint "
+    "domain_userid domain_sessionidx network_userid geo_country geo_region geo_city geo_zipcode "
+    "geo_latitude geo_longitude geo_region_name ip_isp ip_organization ip_domain ip_netspeed "
+    "page_url page_title page_referrer page_urlscheme page_urlhost page_urlport page_urlpath "
+    "page_urlquery page_urlfragment refr_urlscheme refr_urlhost refr_urlport refr_urlpath "
+    "refr_urlquery refr_urlfragment refr_medium refr_source refr_term mkt_medium mkt_source "
+    "mkt_term mkt_content mkt_campaign contexts se_category se_action se_label se_property "
+    "se_value unstruct_event tr_orderid tr_affiliation tr_total tr_tax tr_shipping tr_city "
+    "tr_state tr_country ti_orderid ti_sku ti_name ti_category ti_price ti_quantity "
+    "pp_xoffset_min pp_xoffset_max pp_yoffset_min pp_yoffset_max useragent br_name br_family "
+    "br_version br_type br_renderengine br_lang br_features_pdf br_features_flash "
+    "br_features_java br_features_director br_features_quicktime br_features_realplayer "
+    "br_features_windowsmedia br_features_gears br_features_silverlight br_cookies "
+    "br_colordepth br_viewwidth br_viewheight os_name os_family os_manufacturer os_timezone "
+    "dvce_type dvce_ismobile dvce_screenwidth dvce_screenheight doc_charset doc_width "
+    "doc_height tr_currency tr_total_base tr_tax_base tr_shipping_base ti_currency "
+    "ti_price_base base_currency geo_timezone mkt_clickid mkt_network etl_tags "
+    "dvce_sent_tstamp refr_domain_userid refr_dvce_tstamp derived_contexts domain_sessionid "
+    "derived_tstamp event_vendor event_name event_format event_version event_fingerprint "
+    "true_tstamp"
+).split()
+PLATFORMS = ("web", "mob", "pc", "srv", "app", "tv", "cnsl", "iot")
+
+# Features kept from each event, with their SQL type. Identifiers and the IP address are not
+# features: the IP only as its presence (``has_ip``).
+FEATURES: dict[str, str] = {
+    **{c: "VARCHAR" for c in ("page_url", "page_urlhost", "page_urlpath", "page_title")},
+    **{c: "VARCHAR" for c in ("page_referrer", "refr_urlhost", "refr_medium", "refr_source")},
+    **{c: "VARCHAR" for c in ("refr_term", "mkt_medium", "mkt_source", "mkt_term")},
+    **{c: "VARCHAR" for c in ("mkt_content", "mkt_campaign", "mkt_clickid", "mkt_network")},
+    **{c: "VARCHAR" for c in ("geo_region", "geo_city", "geo_zipcode", "geo_timezone")},
+    "geo_latitude": "DOUBLE",
+    "geo_longitude": "DOUBLE",
+    **{c: "VARCHAR" for c in ("se_category", "se_action", "se_label", "se_property")},
+    "se_value": "DOUBLE",
+    "useragent": "VARCHAR",
+    **{c: "VARCHAR" for c in ("br_name", "br_family", "br_version", "br_type", "br_lang")},
+    "br_renderengine": "VARCHAR",
+    "br_cookies": "BOOLEAN",
+    **{c: "BIGINT" for c in ("br_colordepth", "br_viewwidth", "br_viewheight")},
+    **{c: "VARCHAR" for c in ("os_name", "os_family", "os_timezone", "dvce_type")},
+    "dvce_ismobile": "BOOLEAN",
+    **{c: "BIGINT" for c in ("dvce_screenwidth", "dvce_screenheight")},
+}
+DENYING_TYPES = ("deny_all", "withdrawn", "expired")
+
+
+def _is_enriched(columns: dict[str, str]) -> bool:
+    """A headerless enriched TSV read with a header: 131 columns named after its first row."""
+    names = list(columns)
+    return (
+        len(names) == len(ENRICHED_COLUMNS)
+        and names[1] in PLATFORMS
+        and re.match(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d", names[3]) is not None
+    )
+
+
+def detect(columns: dict[str, str]) -> bool:
+    """Snowplow events have collector_tstamp with event_id or a Snowplow user id or app_id;
+    a headerless enriched TSV is recognised by its 131 columns."""
+    if "collector_tstamp" in columns and any(c in columns for c in ID_COLUMNS):
+        return True
+    return _is_enriched(columns)
+
+
+def _source_sql(ctx: StageContext) -> tuple[str, dict[str, str]]:
+    """Return the table expression to read and its columns (enriched TSV gets its names)."""
+    if not _is_enriched(ctx.columns):
+        return ctx.read_sql, ctx.columns
+    files = "[" + ", ".join(literal(str(f)) for f in ctx.files) + "]"
+    spec = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in ENRICHED_COLUMNS) + "}"
+    read = (
+        f"read_csv({files}, delim='\\t', header=false, quote='', escape='', "
+        f"columns={spec}, strict_mode=false, null_padding=true)"
+    )
+    return read, {c: "VARCHAR" for c in ENRICHED_COLUMNS}
+
+
+def _col(columns: dict[str, str], name: str, sql_type: str = "VARCHAR") -> str:
+    if name not in columns:
+        return f"CAST(NULL AS {sql_type})"
+    if sql_type == "VARCHAR":
+        return f"nullif(CAST({quote(name)} AS VARCHAR), '')"
+    return f"TRY_CAST(nullif(CAST({quote(name)} AS VARCHAR), '') AS {sql_type})"
+
+
+def _shredded(columns: dict[str, str], kind: str, stem: str) -> str | None:
+    """Return the column holding shredded ``kind`` (unstruct_event / contexts) of ``stem``."""
+    pattern = re.compile(rf"{kind}_{VENDOR}_{stem}_1(_\d+_\d+)?$", re.IGNORECASE)
+    return next((c for c in columns if pattern.match(c)), None)
+
+
+def _unstruct(columns: dict[str, str], stem: str) -> str:
+    """SQL JSON object of the self-describing event ``stem`` (NULL when the row is another)."""
+    parts = []
+    column = _shredded(columns, "unstruct_event", stem)
+    if column:
+        j = f"TRY_CAST(nullif(CAST({quote(column)} AS VARCHAR), '') AS JSON)"
+        parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN {j} -> 0 ELSE {j} END)")
+    if "unstruct_event" in columns:
+        j = "TRY_CAST(nullif(CAST(unstruct_event AS VARCHAR), '') AS JSON)"
+        parts.append(
+            f"(CASE WHEN ({j} ->> '$.data.schema') LIKE '{IGLU}{stem}/%' "
+            f"THEN {j} -> '$.data.data' END)"
+        )
+    return f"coalesce({', '.join(parts)})" if parts else "CAST(NULL AS JSON)"
+
+
+def _contexts(columns: dict[str, str], stem: str) -> str:
+    """SQL JSON[] of the ``stem`` contexts attached to the event (empty when none)."""
+    parts = []
+    column = _shredded(columns, "contexts", stem)
+    if column:
+        j = f"TRY_CAST(nullif(CAST({quote(column)} AS VARCHAR), '') AS JSON)"
+        parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS JSON[]) END)")
+    if "contexts" in columns:
+        j = "CAST(TRY_CAST(nullif(CAST(contexts AS VARCHAR), '') AS JSON) -> '$.data' AS JSON[])"
+        parts.append(
+            f"list_transform(list_filter({j}, lambda c: (c ->> 'schema') LIKE '{IGLU}{stem}/%'), "
+            "lambda c: c -> 'data')"
+        )
+    return f"coalesce({', '.join(parts)}, [])" if parts else "CAST([] AS JSON[])"
+
+
+def _device(columns: dict[str, str]) -> str:
+    yauaa = next((c for c in columns if c.lower().startswith("contexts_nl_basjes_yauaa")), None)
+    parts = [_col(columns, "dvce_type")]
+    if yauaa:
+        parts.append(f"TRY_CAST({quote(yauaa)} AS JSON) ->> '$[0].deviceClass'")
+    mobile = _col(columns, "dvce_ismobile", "BOOLEAN")
+    parts.append(f"CASE WHEN {mobile} THEN 'mobile' WHEN NOT {mobile} THEN 'desktop' END")
+    return f"lower(coalesce({', '.join(parts)}))"
+
+
+def _ts(columns: dict[str, str], name: str) -> str:
+    return _col(columns, name, "TIMESTAMPTZ")
+
+
+def _stage_raw(ctx: StageContext) -> tuple[str, list[str]]:
+    """Materialise the columns the reader needs, reading the files once; return its features."""
+    read, cols = _source_sql(ctx)
+    page = _contexts(cols, "web_page")
+    selects = [
+        f"{_col(cols, 'event_id')} AS event_id",
+        *(f"{_col(cols, c)} AS {c}" for c in ("app_id", "platform", "event", "event_name")),
+        *(f"{_ts(cols, c)} AS {c}" for c in ("collector_tstamp", "derived_tstamp")),
+        *(f"{_ts(cols, c)} AS {c}" for c in ("dvce_created_tstamp", "dvce_sent_tstamp")),
+        f"{_ts(cols, 'load_tstamp')} AS load_tstamp",
+        *(f"{_col(cols, c)} AS {c}" for c in ("user_id", "domain_userid", "network_userid")),
+        f"{_col(cols, 'domain_sessionid')} AS domain_sessionid",
+        f"{_col(cols, 'user_ipaddress')} IS NOT NULL AS has_ip",
+        f"{_col(cols, 'geo_country')} AS geo_country",
+        f"{_device(cols)} AS device",
+        f"({page})[1] ->> '$.id' AS page_view_id",
+        f"{_unstruct(cols, 'consent_preferences')} AS cp",
+        f"{_unstruct(cols, 'cmp_visible')} AS cmp",
+        f"{_unstruct(cols, 'consent_granted')} AS cg",
+        f"{_unstruct(cols, 'consent_withdrawn')} AS cw",
+        f"{_contexts(cols, 'consent_document')} AS docs",
+        "md5(CAST(t AS VARCHAR)) AS _fp",
+    ]
+    features = [c for c in FEATURES if c in cols]
+    selects += [f"{_col(cols, c, FEATURES[c])} AS f_{c}" for c in features]
+    raw = f"{ctx.prefix}_raw"
+    ctx.con.execute(f"CREATE TEMP TABLE {raw} AS SELECT {', '.join(selects)} FROM {read} AS t")
+    return raw, features
+
+
+def _stage_dedup(ctx: StageContext, raw: str) -> str:
+    """One row per event_id: the earliest collector_tstamp wins, ties broken row-order-free."""
+    view = f"{ctx.prefix}_sp_events"
+    ctx.con.execute(f"""
+        CREATE TEMP VIEW {view} AS
+        SELECT *,
+               coalesce(derived_tstamp, collector_tstamp) AS ts,
+               coalesce(user_id, domain_userid) AS user_key
+        FROM {raw}
+        QUALIFY row_number() OVER (
+            PARTITION BY coalesce(event_id, _fp)
+            ORDER BY collector_tstamp NULLS LAST, derived_tstamp NULLS LAST, _fp) = 1
+    """)
+    return view
+
+
+def _stage_events(ctx: StageContext, events: str, features: list[str]) -> str:
+    taken = set(CANONICAL_COLUMNS)
+    out = []
+    for column in [*features, "has_ip"]:
+        name = feature_name(column, taken)
+        taken.add(name)
+        source = "has_ip" if column == "has_ip" else f"f_{column}"
+        out.append(f"{source} AS {quote(name)}")
+    view = f"{ctx.prefix}_events"
+    ctx.con.execute(f"""
+        CREATE TEMP VIEW {view} AS
+        SELECT coalesce(event_id, _fp) AS event_id,
+               {literal(ctx.source)} AS source,
+               ts,
+               coalesce(event_name, event) AS event_name,
+               user_key,
+               coalesce(domain_userid, network_userid) AS anon_key,
+               domain_sessionid AS session_key,
+               user_key IS NULL AND network_userid IS NULL AS cookieless,
+               device,
+               geo_country AS country,
+               platform AS channel,
+               {ctx.index} AS _input,
+               {", ".join(out)}
+        FROM {events}
+    """)
+    return view
+
+
+def json_text(obj: str, camel: str, snake: str) -> str:
+    """SQL text of a JSON field spelled camelCase (iglu) or snake_case (BigQuery)."""
+    return f"coalesce({obj} ->> '$.{camel}', {obj} ->> '$.{snake}')"
+
+
+def json_list(obj: str, camel: str, snake: str) -> str:
+    """SQL VARCHAR[] of a JSON array field (a comma-separated string is split)."""
+    j = f"coalesce({obj} -> '$.{camel}', {obj} -> '$.{snake}')"
+    return (
+        f"(CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS VARCHAR[]) "
+        f"WHEN {j} IS NOT NULL THEN list_transform(string_split({j} ->> '$', ','), "
+        "lambda s: trim(s)) END)"
+    )
+
+
+def _preference_decisions(ctx: StageContext, parsed: str, aliases: str) -> str:
+    """SQL of (event row, scope, purpose, granted) for every consent_preferences event.
+
+    allow_all grants every purpose seen in this input's consent events; allow_selected grants
+    the listed scopes and denies the other purposes seen (never 'necessary'); deny_all,
+    withdrawn and expired deny every purpose seen, except that a 'necessary' scope listed on a
+    deny_all stays granted; pending and implicit_consent record nothing.
+    """
+    return f"""
+        WITH prefs AS (SELECT * FROM {parsed} WHERE cp IS NOT NULL AND user_key IS NOT NULL),
+        listed AS (
+            SELECT p.event_id, s.scope, aliases.alias_purpose AS purpose
+            FROM prefs p CROSS JOIN unnest(p.consent_scopes) AS s(scope)
+            LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql("s.scope")}
+        ),
+        universe AS (SELECT DISTINCT purpose FROM listed WHERE purpose IS NOT NULL),
+        per_event AS (
+            SELECT p.*, u.purpose,
+                   u.purpose IN (SELECT l.purpose FROM listed l WHERE l.event_id = p.event_id)
+                       AS is_listed
+            FROM prefs p CROSS JOIN universe u
+        )
+        SELECT *,
+               CASE WHEN event_type = 'allow_all' THEN TRUE
+                    WHEN event_type = 'allow_selected' AND is_listed THEN TRUE
+                    WHEN event_type = 'allow_selected' AND purpose <> 'necessary' THEN FALSE
+                    WHEN event_type = 'deny_all' AND purpose = 'necessary' AND is_listed THEN TRUE
+                    WHEN event_type IN {DENYING_TYPES} AND purpose <> 'necessary' THEN FALSE
+               END AS granted
+        FROM per_event
+    """
+
+
+def _document_decisions(aliases: str, parsed_events: str) -> str:
+    """SQL of decisions from consent_granted / consent_withdrawn events and their documents.
+
+    Each attached consent_document (its name, else its id) is a category; consent_granted
+    grants it, consent_withdrawn denies it; ``all: true`` on a withdrawal denies every purpose
+    the input's documents name, except 'necessary'.
+    """
+    return f"""
+        WITH doc_events AS (
+            SELECT * FROM {parsed_events}
+            WHERE (cg IS NOT NULL OR cw IS NOT NULL) AND user_key IS NOT NULL
+        ),
+        docs AS (
+            SELECT e.event_id, coalesce(d.doc ->> '$.name', d.doc ->> '$.id') AS scope,
+                   d.doc ->> '$.version' AS doc_version
+            FROM doc_events e CROSS JOIN unnest(e.docs) AS d(doc)
+        ),
+        mapped AS (
+            SELECT docs.*, aliases.alias_purpose AS purpose FROM docs
+            LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql("docs.scope")}
+        ),
+        universe AS (SELECT DISTINCT purpose FROM mapped WHERE purpose IS NOT NULL),
+        own AS (
+            SELECT e.*, m.scope, m.purpose, m.doc_version, e.cg IS NOT NULL AS granted
+            FROM doc_events e JOIN mapped m USING (event_id)
+        ),
+        withdraw_all AS (
+            SELECT e.*, NULL AS scope, u.purpose, NULL AS doc_version, FALSE AS granted
+            FROM doc_events e CROSS JOIN universe u
+            WHERE TRY_CAST(e.cw ->> '$.all' AS BOOLEAN) AND u.purpose <> 'necessary'
+        )
+        SELECT * FROM own UNION ALL BY NAME SELECT * FROM withdraw_all
+    """
+
+
+def _consent_view(ctx: StageContext, prefs_sql: str, docs_sql: str) -> str:
+    view = f"{ctx.prefix}_consent"
+    ctx.con.execute(f"""
+        CREATE TEMP VIEW {view} AS
+        WITH decisions AS (
+            SELECT user_key, purpose, granted, ts, consent_version AS version,
+                   geo_country, device FROM ({prefs_sql})
+            UNION ALL
+            SELECT user_key, purpose, granted, ts, doc_version AS version,
+                   geo_country, device FROM ({docs_sql})
+        )
+        SELECT user_key, purpose, bool_or(granted) AS granted, ts,
+               {literal(ctx.source)} AS source, any_value(version) AS version,
+               any_value(geo_country) AS region, any_value(device) AS device
+        FROM decisions
+        WHERE purpose IS NOT NULL AND granted IS NOT NULL
+        GROUP BY user_key, purpose, ts
+    """)
+    return view
+
+
+def _unmapped(ctx: StageContext, parsed: str, aliases: str) -> list[str]:
+    rows = ctx.con.execute(f"""
+        WITH words AS (
+            SELECT DISTINCT s.scope FROM {parsed} p CROSS JOIN unnest(p.consent_scopes) AS s(scope)
+            UNION
+            SELECT DISTINCT coalesce(d.doc ->> '$.name', d.doc ->> '$.id')
+            FROM {parsed} p CROSS JOIN unnest(p.docs) AS d(doc)
+        )
+        SELECT scope FROM words LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql("scope")}
+        WHERE aliases.alias_purpose IS NULL AND scope IS NOT NULL ORDER BY 1
+    """).fetchall()
+    return [r[0] for r in rows]
+
+
+def stage(ctx: StageContext) -> Staged:
+    """Stage Snowplow events as canonical events, and their consent events as consent records.
+
+    Consent decisions are per (user, purpose, time); when two scopes of one event map to the
+    same purpose the purpose counts as granted if either is granted. Raw identifiers stay in
+    DuckDB; only the scan's own aggregation decides what is shown.
+    """
+    raw, features = _stage_raw(ctx)
+    events = _stage_dedup(ctx, raw)
+    staged = Staged(format=NAME, events_view=_stage_events(ctx, events, features))
+    aliases = alias_values(ctx.config.alias_map())
+    parsed = _stage_all_consent(ctx, events)
+    staged.consent_view = _consent_view(
+        ctx, _preference_decisions(ctx, parsed, aliases), _document_decisions(aliases, parsed)
+    )
+    staged.unmapped_categories = _unmapped(ctx, parsed, aliases)
+    staged.notes += _notes(ctx, raw, parsed)
+    return staged
+
+
+def _stage_all_consent(ctx: StageContext, events: str) -> str:
+    """Parse every consent-related event (preferences, CMP, granted, withdrawn)."""
+    view = f"{ctx.prefix}_sp_consent_all"
+    ctx.con.execute(f"""
+        CREATE TEMP VIEW {view} AS
+        SELECT *,
+               lower({json_text("cp", "eventType", "event_type")}) AS event_type,
+               {json_text("cp", "consentVersion", "consent_version")} AS consent_version,
+               coalesce({json_list("cp", "consentScopes", "consent_scopes")}, [])
+                   AS consent_scopes
+        FROM {events}
+        WHERE cp IS NOT NULL OR cg IS NOT NULL OR cw IS NOT NULL
+    """)
+    return view
+
+
+def _notes(ctx: StageContext, raw: str, parsed: str) -> list[str]:
+    dupes, implicit = ctx.con.execute(f"""
+        SELECT (SELECT count(*) FROM {raw}) - (SELECT count(*) FROM {ctx.prefix}_sp_events),
+               (SELECT count(*) FROM {parsed} WHERE event_type = 'implicit_consent')
+    """).fetchone()
+    notes = []
+    if dupes:
+        notes.append(f"{dupes} duplicate Snowplow event(s) dropped (same event_id)")
+    if implicit:
+        notes.append(f"{implicit} implicit_consent event(s) not counted as consent")
+    return notes

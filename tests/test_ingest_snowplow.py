@@ -1,0 +1,291 @@
+"""Snowplow reader: canonical events, consent records, and the dbt-snowplow-web consent oracle."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from privdiag.config import Config
+from privdiag.engine import connect
+from privdiag.ingest import load
+from privdiag.ingest.snowplow import ENRICHED_COLUMNS, detect
+from privdiag.scan import run_scan
+from privdiag.snowplow_models import consent_log, consent_users
+from tests.helpers import config
+
+PREFS = "unstruct_event_com_snowplowanalytics_snowplow_consent_preferences_1_0_0"
+CMP = "unstruct_event_com_snowplowanalytics_snowplow_cmp_visible_1_0_0"
+HEADER = [
+    "app_id",
+    "platform",
+    "collector_tstamp",
+    "derived_tstamp",
+    "event_id",
+    "event_name",
+    "user_id",
+    "domain_userid",
+    "network_userid",
+    "domain_sessionid",
+    "user_ipaddress",
+    "geo_country",
+    "page_url",
+    "br_lang",
+    PREFS,
+]
+
+
+def _prefs(event_type: str, scopes: list[str], version: str = "1.0") -> str:
+    return json.dumps(
+        [{"event_type": event_type, "consent_scopes": scopes, "consent_version": version}]
+    )
+
+
+def _row(n: int, user: str, name: str = "page_view", prefs: str = "", **kw: str) -> list[str]:
+    ts = f"2024-05-01 10:00:{n:02d}.000"
+    values = {
+        "app_id": "site",
+        "platform": "web",
+        "collector_tstamp": ts,
+        "derived_tstamp": kw.get("derived", ts),
+        "event_id": kw.get("event_id", f"e{n}"),
+        "event_name": name,
+        "user_id": kw.get("user_id", ""),
+        "domain_userid": user,
+        "network_userid": f"n-{user}",
+        "domain_sessionid": f"s-{user}",
+        "user_ipaddress": "203.0.113.9",
+        "geo_country": "FR",
+        "page_url": "https://example.org/a",
+        "br_lang": "fr",
+        PREFS: prefs,
+    }
+    return [values[c] for c in HEADER]
+
+
+def _write(path: Path, rows: list[list[str]]) -> str:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return str(path)
+
+
+def _consent(con) -> list[tuple]:
+    return con.execute(
+        "SELECT user_key, purpose, granted, strftime(ts, '%S'), version FROM consent ORDER BY ALL"
+    ).fetchall()
+
+
+SMALL = [
+    _row(1, "u1"),
+    _row(2, "u1", "consent_preferences", _prefs("allow_selected", ["necessary", "statistics"])),
+    _row(3, "u2", "consent_preferences", _prefs("allow_all", ["necessary", "marketing"])),
+    _row(4, "u3", "consent_preferences", _prefs("deny_all", ["necessary"], "2.0")),
+    _row(5, "u3", "consent_preferences", _prefs("pending", ["necessary"])),
+    _row(6, "u4", "consent_preferences", _prefs("withdrawn", [])),
+    _row(7, "u5", "consent_preferences", _prefs("allow_selected", ["cookies_x"])),
+    _row(8, "u1", event_id="e1"),  # duplicate of e1, collected later: dropped
+    _row(9, "u6", user_id="alice"),
+]
+
+
+def test_detects_warehouse_columns_and_not_generic_tables():
+    assert detect({"collector_tstamp": "TIMESTAMP", "event_id": "VARCHAR"})
+    assert not detect({"ts": "VARCHAR", "event_id": "VARCHAR"})
+    assert not detect({"collector_tstamp": "TIMESTAMP"})
+
+
+def test_small_input_canonical_events(tmp_path):
+    con = connect()
+    loaded = load(con, [_write(tmp_path / "sp.csv", SMALL)], [], Config())
+    assert loaded.inputs[0].format == "snowplow"
+    assert loaded.inputs[0].rows == 8  # 9 rows, one duplicate event_id
+    assert loaded.staged[0][1].notes == ["1 duplicate Snowplow event(s) dropped (same event_id)"]
+    rows = con.execute("""
+        SELECT event_id, strftime(ts, '%S'), event_name, user_key, anon_key, session_key,
+               cookieless, country, channel, has_ip, page_url, consent_analytics
+        FROM events WHERE event_id IN ('e1', 'e9') ORDER BY 1
+    """).fetchall()
+    assert rows == [
+        ("e1", "01", "page_view", "u1", "u1", "s-u1", False, "FR", "web", True,
+         "https://example.org/a", None),
+        ("e9", "09", "page_view", "alice", "u6", "s-u6", False, "FR", "web", True,
+         "https://example.org/a", None),
+    ]  # fmt: skip
+    columns = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
+    assert "user_ipaddress" not in columns and "network_userid" not in columns
+
+
+def test_small_input_consent_decisions(tmp_path):
+    con = connect()
+    loaded = load(con, [_write(tmp_path / "sp.csv", SMALL)], [], Config())
+    # scopes seen in this input: necessary, statistics (analytics), marketing (ads)
+    assert _consent(con) == [
+        ("u1", "ads", False, "02", "1.0"),  # allow_selected: unlisted -> denied
+        ("u1", "analytics", True, "02", "1.0"),
+        ("u1", "necessary", True, "02", "1.0"),
+        ("u2", "ads", True, "03", "1.0"),  # allow_all grants every purpose seen
+        ("u2", "analytics", True, "03", "1.0"),
+        ("u2", "necessary", True, "03", "1.0"),
+        ("u3", "ads", False, "04", "2.0"),  # deny_all keeps the listed 'necessary'
+        ("u3", "analytics", False, "04", "2.0"),
+        ("u3", "necessary", True, "04", "2.0"),
+        ("u4", "ads", False, "06", "1.0"),  # withdrawn: all denied, necessary untouched
+        ("u4", "analytics", False, "06", "1.0"),
+        ("u5", "ads", False, "07", "1.0"),  # only an unmapped scope selected
+        ("u5", "analytics", False, "07", "1.0"),
+    ]
+    assert loaded.unmapped == {str(tmp_path / "sp.csv"): ["cookies_x"]}
+
+
+def test_config_alias_maps_a_custom_scope(tmp_path):
+    con = connect()
+    cfg = Config(aliases={"cookies_x": "functional"})
+    load(con, [_write(tmp_path / "sp.csv", SMALL)], [], cfg)
+    granted = con.execute(
+        "SELECT granted FROM consent WHERE user_key = 'u5' AND purpose = 'functional'"
+    ).fetchall()
+    assert granted == [(True,)]
+
+
+def _enriched_line(**values: str) -> str:
+    return "\t".join(values.get(c, "") for c in ENRICHED_COLUMNS)
+
+
+def test_enriched_tsv_with_self_describing_json(tmp_path):
+    event = {
+        "schema": "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0",
+        "data": {
+            "schema": "iglu:com.snowplowanalytics.snowplow/consent_preferences/jsonschema/1-0-0",
+            "data": {"eventType": "allow_selected", "consentScopes": ["analytics"],
+                     "consentVersion": "3", "basisForProcessing": "consent"},
+        },
+    }  # fmt: skip
+    common = {"app_id": "a", "platform": "web", "etl_tstamp": "2024-05-01 10:00:00.000",
+              "domain_userid": "d1", "domain_sessionid": "s1"}  # fmt: skip
+    lines = [
+        _enriched_line(**common, collector_tstamp="2024-05-01 10:00:01.000", event_id="x1",
+                       event="unstruct", event_name="consent_preferences",
+                       unstruct_event=json.dumps(event)),
+        _enriched_line(**common, collector_tstamp="2024-05-01 10:00:02.000", event_id="x2",
+                       event="page_view", event_name="page_view", page_url="https://e.org/"),
+    ]  # fmt: skip
+    path = tmp_path / "enriched.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    con = connect()
+    loaded = load(con, [str(path)], [], Config())
+    assert loaded.inputs[0].format == "snowplow"
+    assert loaded.inputs[0].rows == 2
+    assert _consent(con) == [("d1", "analytics", True, "01", "3")]
+    assert con.execute("SELECT page_url FROM events WHERE event_id = 'x2'").fetchall() == [
+        ("https://e.org/",)
+    ]
+
+
+# --- the dbt-snowplow-web oracle -----------------------------------------------------------
+
+
+def _formatted(con, view: str) -> tuple[list[str], list[tuple]]:
+    """Rows of ``view`` as text: timestamps 'YYYY-MM-DD HH:MM:SS.mmm', others CAST to VARCHAR
+    (booleans 'true'/'false', doubles '7.0'), NULL kept; sorted."""
+    types = con.execute(f"DESCRIBE {view}").fetchall()
+    exprs = [
+        f"strftime({c}, '%Y-%m-%d %H:%M:%S.%g')" if "TIMESTAMP" in t else f"CAST({c} AS VARCHAR)"
+        for c, t, *_ in types
+    ]
+    rows = con.execute(f"SELECT {', '.join(exprs)} FROM {view} ORDER BY ALL").fetchall()
+    return [t[0] for t in types], rows
+
+
+def _expected(con, path: Path) -> tuple[list[str], list[tuple]]:
+    rel = f"read_csv('{path}', header=true, all_varchar=true)"
+    columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+    return columns, con.execute(f"SELECT * FROM {rel} ORDER BY ALL").fetchall()
+
+
+def _load_realdata(realdata: Path, events: str | None = None):
+    con = connect()
+    path = events or str(realdata / "snowplow" / "source" / "snowplow_web_events.csv")
+    load(con, [path], [], Config())
+    return con
+
+
+def test_consent_log_equals_dbt_fixture(realdata):
+    con = _load_realdata(realdata)
+    mine = _formatted(con, consent_log(con, "in0"))
+    expected = _expected(con, realdata / "snowplow/expected/snowplow_web_consent_log_expected.csv")
+    assert mine[0] == expected[0]
+    assert len(mine[1]) == len(expected[1]) == 65
+    for index, column in enumerate(mine[0]):
+        assert [r[index] for r in mine[1]] == [r[index] for r in expected[1]], column
+
+
+def test_consent_users_equals_dbt_fixture(realdata):
+    con = _load_realdata(realdata)
+    mine = _formatted(con, consent_users(con, "in0"))
+    expected = _expected(
+        con, realdata / "snowplow/expected/snowplow_web_consent_users_expected.csv"
+    )
+    assert mine == expected
+    assert len(mine[1]) == 26
+
+
+def test_realdata_dedup_and_consent_records(realdata):
+    con = _load_realdata(realdata)
+    assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchall() == [
+        (157, 157)
+    ]  # 160 rows, three event_ids twice
+    counts = con.execute(
+        "SELECT purpose, count(*) FILTER (granted), count(*) FILTER (NOT granted) FROM consent "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    # 32 consent_preferences events: 10 allow_all, 13 allow_selected, 9 deny_all
+    assert counts == [
+        ("ads", 15, 17),
+        ("analytics", 20, 12),
+        ("necessary", 32, 0),
+        ("personalization", 14, 18),
+    ]
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_shuffled_rows_give_the_same_consent_log(realdata, tmp_path_factory, seed):
+    source = realdata / "snowplow" / "source" / "snowplow_web_events.csv"
+    with source.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    body = rows[1:]
+    random.Random(seed).shuffle(body)
+    shuffled = tmp_path_factory.mktemp("shuffle") / "events.csv"
+    with shuffled.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([rows[0], *body])
+    base, other = _load_realdata(realdata), _load_realdata(realdata, str(shuffled))
+    assert _formatted(other, consent_log(other, "in0")) == _formatted(
+        base, consent_log(base, "in0")
+    )
+    assert _consent(other) == _consent(base)
+    events = "SELECT * EXCLUDE (source) FROM events ORDER BY ALL"
+    assert other.execute(events).fetchall() == base.execute(events).fetchall()
+
+
+def test_scan_end_to_end_hides_identifiers(realdata):
+    path = realdata / "snowplow" / "source" / "snowplow_web_events.csv"
+    doc = run_scan([str(path)], config=config()).to_dict()
+    assert doc["inputs"][0]["format"] == "snowplow"
+    assert doc["findings"]
+    text = json.dumps(doc)
+    with path.open(newline="", encoding="utf-8") as fh:
+        secrets = {
+            v
+            for r in csv.DictReader(fh)
+            for v in (r["domain_userid"], r["network_userid"], r["user_ipaddress"], r["user_id"])
+            if v
+        }
+    assert secrets and not [s for s in secrets if s in text]
