@@ -277,7 +277,7 @@ def test_small_scenario_is_fast(tmp_path):
 @pytest.mark.slow
 def test_a_million_events_in_parquet(tmp_path):
     began = time.perf_counter()
-    info = generate_scenario(tmp_path, users=70_000, ga4_format="parquet", generic_format="parquet")
+    info = generate_scenario(tmp_path, users=85_000, ga4_format="parquet", generic_format="parquet")
     elapsed = time.perf_counter() - began
     assert sum(info.events.values()) >= 1_000_000
     assert elapsed < 60

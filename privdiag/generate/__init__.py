@@ -110,6 +110,7 @@ def generate_scenario(
     }
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         _users_table(con, rng, pop, seed, base_ms)
         sess = {"start": pop.sess_start, "number": pop.sess_number}

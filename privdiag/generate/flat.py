@@ -26,14 +26,14 @@ _SCREENS = ["home", "category", "product", "cart", "checkout", "order_confirmed"
 _APP_FEATURES = {
     "screen_name": f"{_SCREENS}[step + 1]".replace('"', "'"),
     "app_version": "CASE WHEN ts_ms < {shift} THEN '5.3.1' ELSE '5.4.0' END",
-    "platform": "CASE WHEN u.device % 2 = 0 THEN 'ios' ELSE 'android' END",
-    "advertising_id": "upper(substr(md5(u.key || ':ad'), 1, 8) || '-' || "
-    "substr(md5(u.key || ':ad'), 9, 4) || '-4' || substr(md5(u.key || ':ad'), 13, 3) || '-a' "
-    "|| substr(md5(u.key || ':ad'), 16, 3) || '-' || substr(md5(u.key || ':ad'), 19, 12))",
-    "appsflyer_id": "u.first_touch_us // 1000 || '-' || substr(md5(u.key || ':af'), 1, 19)",
-    "firebase_instance_id": "substr(md5(u.key || ':fi'), 1, 22)",
+    "platform": "CASE WHEN u_device % 2 = 0 THEN 'ios' ELSE 'android' END",
+    "advertising_id": "upper(substr(md5(u_key || ':ad'), 1, 8) || '-' || "
+    "substr(md5(u_key || ':ad'), 9, 4) || '-4' || substr(md5(u_key || ':ad'), 13, 3) || '-a' "
+    "|| substr(md5(u_key || ':ad'), 16, 3) || '-' || substr(md5(u_key || ':ad'), 19, 12))",
+    "appsflyer_id": "u_first_touch_us // 1000 || '-' || substr(md5(u_key || ':af'), 1, 19)",
+    "firebase_instance_id": "substr(md5(u_key || ':fi'), 1, 22)",
     "gclid": "'Cj0KCQ' || upper(substr(md5(event_seq::VARCHAR || ':gc'), 1, 20))",
-    "campaign_click_id": "'cc_' || substr(md5(u.key || session::VARCHAR), 1, 16)",
+    "campaign_click_id": "'cc_' || substr(md5(u_key || session::VARCHAR), 1, 16)",
     "value": "round(6.99 + (product * 37) % 90, 2)",
     "currency": "'USD'",
 }
@@ -51,7 +51,13 @@ def write_app(
         "session": ev.session,
         "product": ev.product,
     } | {f"has_{k}": v for k, v in ev.present.items()}
-    con.register("app_src", pa.table(cols))
+    table = pa.table(cols)
+    users = con.sql("SELECT key, device, first_touch_us FROM users ORDER BY uid").to_arrow_table()
+    for name in users.column_names:
+        table = table.append_column(f"u_{name}", users[name].take(pa.array(ev.user)))
+    # Rows leave in time order: sorted here, so DuckDB needs no ORDER BY (insertion order kept).
+    order = np.lexsort((cols["event_seq"], cols["ts_ms"]))
+    con.register("app_src", table.take(pa.array(order)))
     names = ", ".join(f"'{n}'" for n in EVENT_NAMES)
     shift = base_ms + 14 * 86_400_000
     features = ",\n".join(
@@ -62,12 +68,11 @@ def write_app(
       substr(md5('{seed}:e:' || event_seq::VARCHAR), 1, 16) AS event_id,
       {ISO.format("ts_ms")} AS ts,
       [{names}][step + 1] AS event_name,
-      u.key AS user_id,
-      'dev-' || substr(md5(u.key || ':dev'), 1, 16) AS anonymous_id,
+      u_key AS user_id,
+      'dev-' || substr(md5(u_key || ':dev'), 1, 16) AS anonymous_id,
       substr(md5('{seed}:s:' || session::VARCHAR), 1, 12) AS session_id,
       {features}
-    FROM app_src JOIN users u USING (uid)
-    ORDER BY ts_ms, event_seq"""
+    FROM app_src"""
     options = {"csv": "FORMAT CSV, HEADER", "parquet": "FORMAT PARQUET", "ndjson": "FORMAT JSON"}
     con.execute(f"COPY ({sql}) TO '{path}' ({options[fmt]})")
 

@@ -87,7 +87,7 @@ def _select_sql() -> str:
       bundle AS event_bundle_sequence_id,
       NULL::BIGINT AS event_server_timestamp_offset,
       NULL::VARCHAR AS user_id,
-      CASE WHEN has_user_pseudo_id THEN u.pseudo_id END AS user_pseudo_id,
+      CASE WHEN has_user_pseudo_id THEN pseudo_id END AS user_pseudo_id,
       {{'analytics_storage': {_flag("flag_analytics")}, 'ads_storage': {_flag("flag_ads")},
         'uses_transient_token': 'No'}} AS privacy_info,
       CAST([] AS STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value BIGINT,
@@ -95,28 +95,23 @@ def _select_sql() -> str:
         AS user_properties,
       CASE WHEN has_user_pseudo_id THEN first_touch_us END AS user_first_touch_timestamp,
       CASE WHEN has_user_pseudo_id THEN {{'revenue': 0.0, 'currency': 'USD'}} END AS user_ltv,
-      {{'category': d.category, 'mobile_brand_name': d.brand, 'mobile_model_name': d.model,
+      {{'category': d_category, 'mobile_brand_name': d_brand, 'mobile_model_name': d_model,
         'mobile_marketing_name': '<Other>', 'mobile_os_hardware_model': NULL::VARCHAR,
-        'operating_system': d.os, 'operating_system_version': d.os_version,
-        'vendor_id': NULL::VARCHAR, 'advertising_id': NULL::VARCHAR, 'language': g.language,
+        'operating_system': d_os, 'operating_system_version': d_os_version,
+        'vendor_id': NULL::VARCHAR, 'advertising_id': NULL::VARCHAR, 'language': g_language,
         'is_limited_ad_tracking': 'No', 'time_zone_offset_seconds': NULL::BIGINT,
-        'web_info': {{'browser': d.browser, 'browser_version': d.browser_version}}}} AS device,
-      {{'continent': g.continent, 'sub_continent': g.sub_continent, 'country': g.country,
-        'region': g.region, 'city': g.city, 'metro': '(not set)'}} AS geo,
+        'web_info': {{'browser': d_browser, 'browser_version': d_browser_version}}}} AS device,
+      {{'continent': g_continent, 'sub_continent': g_sub_continent, 'country': g_country,
+        'region': g_region, 'city': g_city, 'metro': '(not set)'}} AS geo,
       NULL::STRUCT(id VARCHAR, version VARCHAR, install_store VARCHAR,
         firebase_app_id VARCHAR, install_source VARCHAR) AS app_info,
-      {{'medium': t.medium, 'name': t.name, 'source': t.source}} AS traffic_source,
+      {{'medium': t_medium, 'name': t_name, 'source': t_source}} AS traffic_source,
       4_100_333_201 AS stream_id,
       'WEB' AS platform,
       NULL::STRUCT(hostname VARCHAR) AS event_dimensions,
       {{{_ECOMMERCE}}} AS ecommerce,
       list_filter([CASE WHEN step >= 2 THEN {_ITEM} END], lambda i: i IS NOT NULL) AS items
     FROM ev
-      JOIN users u USING (uid)
-      JOIN devices d USING (device)
-      JOIN geos g USING (geo)
-      JOIN traffic t USING (traffic)
-    ORDER BY ts_us, event_seq
     """
 
 
@@ -141,25 +136,29 @@ def _event_table(ev: Events, base_ms: int, sess: dict[str, np.ndarray]) -> pa.Ta
     return table
 
 
-def _catalogs(con: duckdb.DuckDBPyConnection) -> None:
-    for name, rows, key in (
-        ("devices", DEVICES, "device"),
-        ("geos", GEOS, "geo"),
-        ("traffic", TRAFFIC, "traffic"),
-        ("products", PRODUCTS, "product"),
+def _catalog_columns(prefix: str, rows: list[dict], index: np.ndarray) -> dict[str, pa.Array]:
+    idx = pa.array(index)
+    return {
+        f"{prefix}_{name}": pa.array([r[name] for r in rows]).take(idx)
+        for name in rows[0]
+        if name != "w"
+    }
+
+
+def _user_columns(con: duckdb.DuckDBPyConnection, user: np.ndarray) -> dict[str, pa.Array]:
+    users = con.sql("SELECT * FROM users ORDER BY uid").to_arrow_table()
+    idx = pa.array(user)
+    cols = {
+        "pseudo_id": users["pseudo_id"].take(idx),
+        "first_touch_us": users["first_touch_us"].take(idx),
+    }
+    for prefix, rows, key in (
+        ("d", DEVICES, "device"),
+        ("g", GEOS, "geo"),
+        ("t", TRAFFIC, "traffic"),
     ):
-        fields = list(rows[0].keys())
-        cols = {key: list(range(len(rows)))} | {f: [r[f] for r in rows] for f in fields}
-        con.register(f"{name}_src", pa.table(cols))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_src")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE products2 AS SELECT *, 'SKU_' || lpad(product::VARCHAR, 5,"
-        " '0') AS item_id, "
-        "CASE WHEN product % 2 = 0 THEN item_category || ' / ' || item_name "
-        "ELSE item_category END AS content_group, "
-        "'https://shop.example.com/' || lower(replace(item_category, ' ', '-')) AS cat_url "
-        "FROM products"
-    )
+        cols |= _catalog_columns(prefix, rows, users[key].to_numpy()[user])
+    return cols
 
 
 def write_ga4(
@@ -174,22 +173,33 @@ def write_ga4(
 
     Assumes the temp table ``users`` (uid, pseudo_id, first_touch_us, device, geo, traffic).
     """
-    _catalogs(con)
-    con.register("ev_src", _event_table(ev, base_ms, sess))
+    table = _event_table(ev, base_ms, sess)
+    for name, col in _user_columns(con, ev.user).items():
+        table = table.append_column(name, col)
+    products = _catalog_columns("p", PRODUCTS, ev.product)
+    for name, col in products.items():
+        table = table.append_column(name, col)
+    # Rows leave in time order: sorted here, so DuckDB needs no ORDER BY (insertion order kept).
+    order = np.lexsort((table["event_seq"].to_numpy(), table["ts_us"].to_numpy()))
+    con.register("ev_src", table.take(pa.array(order)))
     con.execute(
-        """CREATE OR REPLACE TEMP VIEW ev AS SELECT e.*, p.item_id, p.item_name,
-        p.item_category, p.price, p.content_group,
+        """CREATE OR REPLACE TEMP VIEW ev AS SELECT e.*,
+        'SKU_' || lpad(product::VARCHAR, 5, '0') AS item_id, p_item_name AS item_name,
+        p_item_category AS item_category, p_price AS price,
+        CASE WHEN product % 2 = 0 THEN p_item_category || ' / ' || p_item_name
+          ELSE p_item_category END AS content_group,
         CASE step WHEN 0 THEN 'https://shop.example.com/'
-          WHEN 1 THEN p.cat_url WHEN 2 THEN 'https://shop.example.com/product/' || p.item_id
+          WHEN 1 THEN 'https://shop.example.com/' || lower(replace(p_item_category, ' ', '-'))
+          WHEN 2 THEN 'https://shop.example.com/product/SKU_' || lpad(product::VARCHAR, 5, '0')
           WHEN 3 THEN 'https://shop.example.com/cart'
           WHEN 4 THEN 'https://checkout.example.com/pay'
           ELSE 'https://shop.example.com/order/confirmed' END AS page_location,
-        CASE step WHEN 2 THEN p.item_name || ' | Northwind Store'
-          WHEN 1 THEN p.item_category || ' | Northwind Store'
+        CASE step WHEN 2 THEN p_item_name || ' | Northwind Store'
+          WHEN 1 THEN p_item_category || ' | Northwind Store'
           WHEN 3 THEN 'Cart | Northwind Store' WHEN 4 THEN 'Checkout | Northwind Store'
           WHEN 5 THEN 'Thank you | Northwind Store' ELSE 'Home | Northwind Store' END
           AS page_title
-        FROM ev_src e JOIN products2 p USING (product)"""
+        FROM ev_src e"""
     )
     sql = _select_sql()
     if fmt == "parquet":
