@@ -318,7 +318,9 @@ def model_check(
 
 @app.command(epilog="Example: privdiag report monday.json tuesday.json --html week.html")
 def report(
-    results: Annotated[list[Path], typer.Argument(help="JSON results written with --json.")],
+    results: Annotated[
+        list[Path], typer.Argument(metavar="results", help="JSON results written with --json.")
+    ],
     config: ConfigOpt = None,
     json_out: JsonOpt = None,
     html: HtmlOpt = None,
@@ -338,7 +340,9 @@ def report(
 
 @app.command(epilog="Example: privdiag init exports/ga4/ --output privdiag.toml")
 def init(
-    data: Annotated[list[str], typer.Argument(help="Event exports to infer the config from.")],
+    data: Annotated[
+        list[str], typer.Argument(metavar="data", help="Event exports to infer the config from.")
+    ],
     consent: Annotated[
         list[str] | None, typer.Option("--consent", help="Consent records file; repeatable.")
     ] = None,

@@ -1,0 +1,27 @@
+"""The README stays true: every command's usage line and an example of it are in it."""
+
+from __future__ import annotations
+
+import re
+
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from tests.conftest import REPO
+
+
+def test_readme_shows_usage_and_example_of_every_command():
+    readme = (REPO / "README.md").read_text()
+    assert "make demo" in readme and "make test" in readme
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__.replace("_", "-")
+        help_text = CliRunner().invoke(app, [name, "--help"], terminal_width=200).output
+        usage = next(line for line in help_text.splitlines() if line.startswith("Usage:"))
+        assert usage.strip() in readme, usage
+        assert re.search(rf"^privdiag {re.escape(name)} ", readme, re.M), name
+
+
+def test_readme_lists_every_exit_code():
+    readme = (REPO / "README.md").read_text()
+    for code in range(6):
+        assert f"| {code} |" in readme
