@@ -131,12 +131,17 @@ class ReportContext:
     overview_tables: list[TableView]
 
 
+def _listed(value: Any) -> list[Any]:
+    """Return a list or tuple as a list; anything else (a bool, a number, None) as []."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
     """Return a table capped at ``MAX_TABLE_ROWS``; rows of fewer than ``min_group_size`` users
     show ``<k`` for the users and ``–`` for their other counts."""
-    columns = [str(c) for c in ev.get("columns") or []]
+    columns = [str(c) for c in _listed(ev.get("columns"))]
     users_cols = [i for i, c in enumerate(columns) if is_users(c)]
-    rows = [r for r in ev.get("rows") or [] if isinstance(r, list | tuple)]
+    rows = [r for r in _listed(ev.get("rows")) if isinstance(r, list | tuple)]
     shown, n_suppressed = [], 0
     for row in rows[:MAX_TABLE_ROWS]:
         small = any(i < len(row) and suppressed(row[i], min_group_size) for i in users_cols)
