@@ -77,9 +77,11 @@ def test_pre_consent_splits_grace_window_and_lead_times(doc):
     assert (m["events_beyond_grace"], m["events_within_grace"]) == (1, 1)
     assert m["median_lead_seconds"] == pytest.approx(300.5)
     assert m["verdict"] == "before_banner" and gclid["severity"] == "high"
-    hist = gclid["evidence"]["histogram"]
-    assert sum(hist["counts"]) == 2
-    assert hist["counts"][0] == 1  # the 1 s lead is inside the 2 s grace bin
+    bands = gclid["evidence"]["bars"]
+    assert sum(bands["values"]) == 2
+    assert bands["values"][0] == 1  # the 1 s lead is inside the 2 s grace band
+    assert bands["labels"][0] == "< 2 s (grace)"
+    assert bands["values"][bands["labels"].index("10 min–1 h")] == 1  # 600 s starts that band
 
     fbclid = one(doc, "consent.pre_consent", feature="fbclid")
     assert fbclid["metrics"]["verdict"] == "clock_skew"

@@ -83,14 +83,26 @@ def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _duration(seconds: float) -> str:
+    for size, unit in ((86400, "day"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
 def _lead_histogram(row: dict[str, Any], pair: Pair, grace: float) -> dict[str, Any]:
+    """Pre-consent events per lead-time band, the first band being the grace window."""
     edges = [0.0, grace] + [x for x in LEAD_EDGES if x > grace]
     counts = [int(row[f"h{pair.index}_{b}"]) for b in range(len(edges))]
+    labels = [f"< {_duration(grace)} (grace)"]
+    labels += [f"{_duration(lo)}–{_duration(hi)}" for lo, hi in zip(edges[1:], edges[2:])]
+    labels.append(f"> {_duration(edges[-1])}")
     return {
-        "title": "Lead time from event to the user's first decision",
-        "edges": edges,
-        "counts": counts,
-        "unit": "seconds",
+        "title": "Lead time from event to the user's first decision (events per band)",
+        "labels": labels,
+        "values": counts,
+        "unit": "events",
+        "edges_seconds": edges,
     }
 
 
@@ -215,7 +227,7 @@ def _pre_consent(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding |
         f"{pair.purpose} ({verdict})",
         metrics,
         rec,
-        {"histogram": _lead_histogram(row, pair, grace)},
+        {"bars": _lead_histogram(row, pair, grace)},
     )
 
 
