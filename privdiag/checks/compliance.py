@@ -95,7 +95,9 @@ def _lead_histogram(row: dict[str, Any], pair: Pair, grace: float) -> dict[str, 
     edges = [0.0, grace] + [x for x in LEAD_EDGES if x > grace]
     counts = [int(row[f"h{pair.index}_{b}"]) for b in range(len(edges))]
     labels = [f"< {_duration(grace)} (grace)"]
-    labels += [f"{_duration(lo)}–{_duration(hi)}" for lo, hi in zip(edges[1:], edges[2:], strict=False)]
+    labels += [
+        f"{_duration(lo)}–{_duration(hi)}" for lo, hi in zip(edges[1:], edges[2:], strict=False)
+    ]
     labels.append(f"> {_duration(edges[-1])}")
     return {
         "title": "Lead time from event to the user's first decision (events per band)",
