@@ -255,3 +255,7 @@ def report(
 def main() -> None:
     """Console entry point."""
     app()
+
+from privdiag import cli_audit  # noqa: E402
+
+cli_audit.register(app)
