@@ -70,17 +70,27 @@ def recover(reports_dir: Path, recorded: Callable[[str], bool]) -> list[str]:
 
 
 def visible(reports_dir: Path) -> list[Path]:
-    """Return the published report folders, oldest first (names sort by time)."""
+    """Return the published report folders, sorted by name."""
     if not reports_dir.is_dir():
         return []
     return sorted(p for p in reports_dir.iterdir() if p.is_dir() and NAME.match(p.name))
 
 
-def prune(reports_dir: Path, keep: int | None) -> list[str]:
-    """Remove all but the newest ``keep`` report folders; return the names removed."""
+def prune(reports_dir: Path, keep: int | None, runs: list[str]) -> list[str]:
+    """Remove all but the report folders of the newest ``keep`` runs; return the names removed.
+
+    ``runs`` lists the recorded run ids, oldest first: names sort by time only to the second,
+    so the history decides the order. A folder of a run the history lacks counts as oldest.
+    """
     if keep is None:
         return []
-    old = visible(reports_dir)[:-keep]
+    order = {run: i for i, run in enumerate(runs)}
+
+    def age(folder: Path) -> tuple[int, str]:
+        match = NAME.match(folder.name)
+        return (order.get(match["run"], -1) if match else -1, folder.name)
+
+    old = sorted(visible(reports_dir), key=age)[:-keep]
     for folder in old:
         discard(folder)
     return [f.name for f in old]

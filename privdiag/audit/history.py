@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.errors import InputError, LockError, UsageError
+from privdiag.findings import severity_rank
 
 SCHEMA_VERSION = 2
 
@@ -132,7 +133,8 @@ class History:
             "ORDER BY finding_id",
             [run_id],
         ).fetchall()
-        return [_finding(row) for row in rows]
+        found = [_finding(row) for row in rows]
+        return sorted(found, key=lambda f: severity_rank(f["severity"]))
 
     def measures(self, last: int = 30) -> list[tuple[str, str, str, float]]:
         """Return (run id, started at, measure, value) of the newest ``last`` runs, oldest first."""

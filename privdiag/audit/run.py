@@ -149,12 +149,13 @@ def _finish(
     try:
         with open_history(settings.history) as history:
             history.record(run, doc["findings"], measures)
+            order = [r.run_id for r in history.runs()]
     except BaseException:
         folders.discard(folders.partial(settings.reports_dir, name))
         raise
     folders.publish(settings.reports_dir, name)
 
-    pruned = folders.prune(settings.reports_dir, settings.keep)
+    pruned = folders.prune(settings.reports_dir, settings.keep, order)
     if pruned:
         log.info("pruned %d old report folder(s): %s", len(pruned), ", ".join(pruned))
     outcome = AuditOutcome(run, doc, final, changes.counts(), exit_code)
