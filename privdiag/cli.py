@@ -405,3 +405,7 @@ def generate(
 def main() -> None:
     """Console entry point."""
     app()
+
+from privdiag import cli_audit  # noqa: E402
+
+cli_audit.register(app)

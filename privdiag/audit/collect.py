@@ -1,0 +1,99 @@
+"""Run what the config names — every event source (with the consent files) and every model
+that has a blind set — and gather the results into one ``audit`` result."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from privdiag.config import Config
+from privdiag.errors import UsageError
+from privdiag.result import Result
+
+Progress = Callable[[str], None]
+
+
+def source_groups(config: Config) -> dict[str, list[str]]:
+    """Return the configured event paths grouped by format (``auto`` when not set).
+
+    Paths are resolved against the config's folder. Raises UsageError when no source has
+    a path, since an audit without event data has nothing to check.
+    """
+    groups: dict[str, list[str]] = {}
+    for spec in config.sources.values():
+        for path in spec.paths:
+            groups.setdefault(spec.format or "auto", []).append(str(config.resolve(path)))
+    if not groups:
+        raise UsageError(
+            f"the config {config.path or ''} names no event data for the audit",
+            hint='add a source with its files: [sources.shop] paths = ["exports/shop/*.csv"]',
+        )
+    return groups
+
+
+def absorb(result: Result, part: Result, *, prefix: str = "") -> None:
+    """Add ``part``'s inputs, findings (once per id) and checks to ``result``."""
+    seen_inputs = {(i.path, i.role) for i in result.inputs}
+    result.inputs += [i for i in part.inputs if (i.path, i.role) not in seen_inputs]
+    seen = {f.id for f in result.findings}
+    result.findings += [f for f in part.findings if f.id not in seen]
+    for check in part.checks:
+        check.name = f"{prefix}{check.name}"
+        result.checks.append(check)
+
+
+def scan_sources(config: Config, result: Result, progress: Progress | None) -> None:
+    """Scan every configured source into ``result``; consent rates go to its evidence."""
+    from privdiag.scan import run_scan
+
+    consent = [str(config.resolve(p)) for p in config.consent_files]
+    # The consent files are passed resolved, so the scan must not add them again.
+    scan_config = replace(config, consent_files=[])
+    for fmt, paths in source_groups(config).items():
+        part = run_scan(paths, consent=consent, config=scan_config, fmt=fmt, progress=progress)
+        absorb(result, part)
+        rates = result.evidence.setdefault("consent_rates", {})
+        rates.update(part.evidence.get("consent_rates") or {})
+        for key, value in part.evidence.items():
+            result.evidence.setdefault(key, value)
+
+
+def check_models(config: Config, result: Result, progress: Progress | None) -> dict[str, Any]:
+    """Run model-check for each ``[models.X]`` with a blind set; return each one's evidence.
+
+    A model without a blind set, or a build without model checks, is a skipped check with
+    its reason, never an error.
+    """
+    evidence: dict[str, Any] = {}
+    wanted = {name: spec for name, spec in config.models.items() if spec.blind_set}
+    for name in sorted(set(config.models) - set(wanted)):
+        result.skipped(f"model-check {name}", f"no blind_set in [models.{name}] of the config")
+    if not wanted:
+        return evidence
+    try:
+        from privdiag.model.api import run_model_check
+    except ImportError:
+        for name in wanted:
+            result.skipped(f"model-check {name}", "model checks are not part of this build")
+        return evidence
+
+    accepts = inspect.signature(run_model_check).parameters
+    rates = result.evidence.get("consent_rates") or None
+    for name, spec in wanted.items():
+        if progress:
+            progress(f"checking model {name}")
+        extra: dict[str, Any] = {"consent_rates": rates} if "consent_rates" in accepts else {}
+        part = run_model_check(
+            config.resolve(spec.path),
+            config.resolve(spec.blind_set or ""),
+            config=config,
+            label=spec.label,
+            reference=config.resolve(spec.reference) if spec.reference else None,
+            **extra,
+        )
+        absorb(result, part, prefix=f"{name}: ")
+        evidence[name] = part.evidence
+    result.evidence["models"] = evidence
+    return evidence

@@ -1,0 +1,96 @@
+"""The dated report folders: written hidden, published by one rename, pruned by rename.
+
+A folder is visible under its final name ``<YYYY-MM-DDTHHMMSSZ>-<run id>`` only once it is
+complete: it is written as ``.partial-<name>``, the run is recorded in the history, and
+then it is renamed. A run killed in between leaves a hidden folder that the next audit
+finishes (its run is in the history) or removes (it is not).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+PARTIAL = ".partial-"
+PRUNING = ".pruning-"
+NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z-(?P<run>[0-9a-f]+)$")
+
+
+def folder_name(started_at: str, run_id: str) -> str:
+    """Return the folder name of a run from its ISO start time (UTC) and id."""
+    stamp = datetime.fromisoformat(started_at).strftime("%Y-%m-%dT%H%M%SZ")
+    return f"{stamp}-{run_id}"
+
+
+def partial(reports_dir: Path, name: str) -> Path:
+    """Return the hidden folder a run writes its reports into."""
+    return reports_dir / f"{PARTIAL}{name}"
+
+
+def publish(reports_dir: Path, name: str) -> Path:
+    """Rename the run's hidden folder to its final name; return the final path."""
+    final = reports_dir / name
+    os.replace(partial(reports_dir, name), final)
+    return final
+
+
+def discard(folder: Path) -> None:
+    """Remove a folder that is not visible (hidden name) or make it so first, then remove."""
+    if not folder.name.startswith("."):
+        hidden = folder.with_name(f"{PRUNING}{folder.name}")
+        os.replace(folder, hidden)
+        folder = hidden
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def recover(reports_dir: Path, recorded: Callable[[str], bool]) -> list[str]:
+    """Finish or remove what killed runs left behind; return the folder names published.
+
+    Assumes the caller holds the audit lock, so no live run owns these folders.
+    """
+    published: list[str] = []
+    if not reports_dir.is_dir():
+        return published
+    for entry in sorted(reports_dir.iterdir()):
+        if entry.name.startswith(PRUNING):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(PARTIAL):
+            name = entry.name[len(PARTIAL) :]
+            match = NAME.match(name)
+            if match and recorded(match["run"]) and not (reports_dir / name).exists():
+                publish(reports_dir, name)
+                published.append(name)
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+    return published
+
+
+def visible(reports_dir: Path) -> list[Path]:
+    """Return the published report folders, sorted by name."""
+    if not reports_dir.is_dir():
+        return []
+    return sorted(p for p in reports_dir.iterdir() if p.is_dir() and NAME.match(p.name))
+
+
+def prune(reports_dir: Path, keep: int | None, runs: list[str]) -> list[str]:
+    """Remove all but the report folders of the newest ``keep`` runs; return the names removed.
+
+    ``runs`` lists the recorded run ids, oldest first: names sort by time only to the second,
+    so the history decides the order. A folder of a run the history lacks counts as oldest.
+    """
+    if keep is None:
+        return []
+    order = {run: i for i, run in enumerate(runs)}
+
+    def age(folder: Path) -> tuple[int, str]:
+        match = NAME.match(folder.name)
+        return (order.get(match["run"], -1) if match else -1, folder.name)
+
+    old = sorted(visible(reports_dir), key=age)[:-keep]
+    for folder in old:
+        discard(folder)
+    return [f.name for f in old]

@@ -1,0 +1,315 @@
+"""The audit history: one DuckDB file with every run, its findings and its key measures.
+
+The file carries a schema version in ``meta``; opening it for writing applies the
+migrations it lacks, inside one transaction. Each run is recorded in one transaction, so
+a process killed at any moment leaves either the whole run or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privdiag.errors import InputError, LockError, UsageError
+from privdiag.findings import severity_rank
+
+SCHEMA_VERSION = 2
+
+# Migration n brings a file from schema n to n + 1; never edit one that has shipped.
+MIGRATIONS: list[list[str]] = [
+    [
+        "CREATE TABLE meta (key VARCHAR, value VARCHAR)",
+        "INSERT INTO meta VALUES ('schema_version', '0')",
+        """CREATE TABLE runs (seq INTEGER, run_id VARCHAR, started_at VARCHAR,
+           finished_at VARCHAR, config_path VARCHAR, inputs VARCHAR, exit_code INTEGER,
+           summary VARCHAR)""",
+        """CREATE TABLE findings (run_id VARCHAR, finding_id VARCHAR, kind VARCHAR,
+           severity VARCHAR, title VARCHAR, owner VARCHAR, location VARCHAR, metrics VARCHAR,
+           change VARCHAR)""",
+    ],
+    [
+        "ALTER TABLE runs ADD COLUMN report_dir VARCHAR",
+        "ALTER TABLE runs ADD COLUMN previous_run VARCHAR",
+        "ALTER TABLE runs ADD COLUMN baseline VARCHAR",
+        "CREATE TABLE measures (run_id VARCHAR, name VARCHAR, value DOUBLE)",
+    ],
+]
+
+RUN_COLUMNS = (
+    "seq, run_id, started_at, finished_at, config_path, inputs, exit_code, summary, "
+    "report_dir, previous_run, baseline"
+)
+FINDING_COLUMNS = ("finding_id", "kind", "severity", "title", "owner", "location", "metrics")
+
+
+@dataclass
+class RunRecord:
+    """One audit run as the history keeps it."""
+
+    run_id: str
+    started_at: str
+    finished_at: str = ""
+    config_path: str = ""
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    exit_code: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
+    report_dir: str | None = None
+    previous_run: str | None = None
+    baseline: str | None = None
+    seq: int = 0
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> RunRecord:
+        seq, run_id, started, finished, config, inputs, code, summary, report, prev, base = row
+        return cls(
+            run_id=run_id,
+            started_at=started,
+            finished_at=finished or "",
+            config_path=config or "",
+            inputs=json.loads(inputs or "[]"),
+            exit_code=int(code),
+            summary=json.loads(summary or "{}"),
+            report_dir=report,
+            previous_run=prev,
+            baseline=base,
+            seq=int(seq),
+        )
+
+
+class History:
+    """An open history file. Use :func:`open_history`; close it with ``close()`` or ``with``."""
+
+    def __init__(self, con: Any, path: Path) -> None:
+        self.con = con
+        self.path = path
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def schema_version(self) -> int:
+        """Return the schema version written in the file."""
+        return _version(self.con)
+
+    def runs(self) -> list[RunRecord]:
+        """Return every recorded run, oldest first."""
+        rows = self.con.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY seq").fetchall()
+        return [RunRecord.from_row(r) for r in rows]
+
+    def last_run(self) -> RunRecord | None:
+        """Return the newest recorded run, or None for an empty history."""
+        runs = self.runs()
+        return runs[-1] if runs else None
+
+    def find_run(self, ref: str) -> RunRecord:
+        """Return the run named by ``ref``: a run id, a unique prefix of one, first or last.
+
+        Raises UsageError naming the history when no run or several runs match.
+        """
+        runs = self.runs()
+        if ref in ("first", "last") and runs:
+            return runs[0] if ref == "first" else runs[-1]
+        exact = [r for r in runs if r.run_id == ref]
+        hits = exact or [r for r in runs if r.run_id.startswith(ref)]
+        if len(hits) == 1:
+            return hits[0]
+        what = "several runs start with" if hits else "no run"
+        raise UsageError(
+            f"{what} {ref!r} in the history {self.path}",
+            hint="list the runs with: privdiag audit --history FILE --list",
+        )
+
+    def findings(self, run_id: str) -> list[dict[str, Any]]:
+        """Return the findings of one run in their JSON form, with their recorded change."""
+        rows = self.con.execute(
+            f"SELECT {', '.join(FINDING_COLUMNS)}, change FROM findings WHERE run_id = ? "
+            "ORDER BY finding_id",
+            [run_id],
+        ).fetchall()
+        found = [_finding(row) for row in rows]
+        return sorted(found, key=lambda f: severity_rank(f["severity"]))
+
+    def measures(self, last: int = 30) -> list[tuple[str, str, str, float]]:
+        """Return (run id, started at, measure, value) of the newest ``last`` runs, oldest first."""
+        return self.con.execute(
+            """SELECT r.run_id, r.started_at, m.name, m.value
+               FROM (SELECT * FROM runs ORDER BY seq DESC LIMIT ?) r
+               JOIN measures m USING (run_id) ORDER BY r.seq, m.name""",
+            [last],
+        ).fetchall()
+
+    def record(
+        self, run: RunRecord, findings: list[dict[str, Any]], measures: dict[str, float]
+    ) -> RunRecord:
+        """Record a run with its findings and measures in one transaction; return it.
+
+        Assumes each finding dict has the JSON form plus ``change``.
+        """
+        self.con.begin()
+        try:
+            row = self.con.execute("SELECT coalesce(max(seq), 0) + 1 FROM runs").fetchone()
+            run.seq = int(row[0]) if row else 1
+            self.con.execute(
+                f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _run_values(run),
+            )
+            _insert_findings(self.con, run.run_id, findings)
+            _insert_measures(self.con, run.run_id, measures)
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        return run
+
+
+def _run_values(run: RunRecord) -> list[Any]:
+    return [
+        run.seq,
+        run.run_id,
+        run.started_at,
+        run.finished_at,
+        run.config_path,
+        json.dumps(run.inputs),
+        run.exit_code,
+        json.dumps(run.summary),
+        run.report_dir,
+        run.previous_run,
+        run.baseline,
+    ]
+
+
+def _finding(row: tuple[Any, ...]) -> dict[str, Any]:
+    fid, kind, severity, title, owner, location, metrics, change = row
+    return {
+        "id": fid,
+        "kind": kind,
+        "severity": severity,
+        "title": title,
+        "owner": owner,
+        "location": json.loads(location),
+        "metrics": json.loads(metrics),
+        "change": change,
+    }
+
+
+def _insert_findings(con: Any, run_id: str, findings: list[dict[str, Any]]) -> None:
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "run_id": pa.array([run_id] * len(findings), pa.string()),
+            "finding_id": pa.array([f["id"] for f in findings], pa.string()),
+            "kind": pa.array([f["kind"] for f in findings], pa.string()),
+            "severity": pa.array([f["severity"] for f in findings], pa.string()),
+            "title": pa.array([f.get("title", "") for f in findings], pa.string()),
+            "owner": pa.array([f.get("owner") for f in findings], pa.string()),
+            "location": pa.array([json.dumps(f["location"]) for f in findings], pa.string()),
+            "metrics": pa.array([_metrics_json(f) for f in findings], pa.string()),
+            "change": pa.array([f.get("change") for f in findings], pa.string()),
+        }
+    )
+    con.register("_audit_new_findings", table)
+    try:
+        con.execute("INSERT INTO findings BY NAME SELECT * FROM _audit_new_findings")
+    finally:
+        con.unregister("_audit_new_findings")
+
+
+def _metrics_json(finding: dict[str, Any]) -> str:
+    # NaN survives the round trip through Python's json; the JSON writer turns it to null.
+    return json.dumps(finding.get("metrics") or {}, default=str)
+
+
+def _insert_measures(con: Any, run_id: str, measures: dict[str, float]) -> None:
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "run_id": pa.array([run_id] * len(measures), pa.string()),
+            "name": pa.array(list(measures), pa.string()),
+            "value": pa.array([float(v) for v in measures.values()], pa.float64()),
+        }
+    )
+    con.register("_audit_new_measures", table)
+    try:
+        con.execute("INSERT INTO measures BY NAME SELECT * FROM _audit_new_measures")
+    finally:
+        con.unregister("_audit_new_measures")
+
+
+def _version(con: Any) -> int:
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "meta" not in tables:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: Any, path: Path) -> int:
+    """Bring the history to SCHEMA_VERSION in one transaction; return the version it had.
+
+    Raises InputError when the file was written by a newer privdiag.
+    """
+    con.begin()
+    try:
+        found = _version(con)
+        if found > SCHEMA_VERSION:
+            raise InputError(
+                f"the history has schema version {found}; this privdiag reads up to "
+                f"{SCHEMA_VERSION}",
+                path=path,
+                hint="upgrade privdiag, or give a new --history file",
+            )
+        for steps in MIGRATIONS[found:]:
+            for sql in steps:
+                con.execute(sql)
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return found
+
+
+def open_history(path: Path, *, read_only: bool = False) -> History:
+    """Open (and for writing, create and migrate) the history file at ``path``.
+
+    Read-only opening needs an existing file and changes nothing. Raises InputError for a
+    file that is not a privdiag history, LockError when an audit is writing it.
+    """
+    import duckdb
+
+    if read_only and not path.exists():
+        raise InputError(
+            "no audit history here", path=path, hint="run privdiag audit first, or check --history"
+        )
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write the history {path}: folder {path.parent} does not exist")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise LockError(
+                f"another audit is writing the history {path}", hint="try again when it ends"
+            ) from None
+        raise InputError(f"is not a privdiag history ({exc})", path=path) from None
+    except duckdb.Error as exc:
+        raise InputError(f"is not a privdiag history ({exc})", path=path) from None
+    if not read_only:
+        migrate(con, path)
+    elif _version(con) != SCHEMA_VERSION:
+        found = _version(con)
+        con.close()
+        raise InputError(
+            f"the history has schema version {found}; this privdiag reads {SCHEMA_VERSION}",
+            path=path,
+            hint="run privdiag audit once to upgrade it" if found else "check --history",
+        )
+    return History(con, path)

@@ -1,0 +1,242 @@
+"""One audit run: lock, scan and model checks, diff with the history, reports, record.
+
+The order makes a killed run harmless: nothing is written before the checks are done;
+the reports go to a hidden folder; the run is recorded in one transaction; only then the
+folder gets its visible name. The lock is held throughout, so runs never overlap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from privdiag.audit import folders, trends
+from privdiag.audit.collect import check_models, scan_sources
+from privdiag.audit.diff import Diff, chosen, diff
+from privdiag.audit.history import History, RunRecord, open_history
+from privdiag.audit.lock import hold
+from privdiag.audit.settings import AuditSettings
+from privdiag.config import Config
+from privdiag.findings import at_or_above
+from privdiag.result import Result
+
+log = logging.getLogger("privdiag.audit")
+Progress = Callable[[str], None]
+TREND_RUNS = 30
+
+
+@dataclass
+class Compared:
+    """What this run is compared with, read from the history before the checks run."""
+
+    previous: RunRecord | None = None
+    baseline: RunRecord | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    history: list[tuple[str, str, str, float]] = field(default_factory=list)
+
+    @property
+    def run(self) -> RunRecord | None:
+        return self.baseline or self.previous
+
+
+@dataclass
+class AuditOutcome:
+    """The result of one audit: its record, JSON document, report folder and exit code."""
+
+    run: RunRecord
+    doc: dict[str, Any]
+    report_dir: Path
+    counts: dict[str, int]
+    exit_code: int
+
+    def one_line(self) -> str:
+        """Return the one-line summary printed after a run."""
+        c = self.counts
+        return (
+            f"audit {self.run.run_id}: {self.doc['summary']['findings']} findings, "
+            f"{c['new']} new, {c['resolved']} resolved, {c['worse']} worse, "
+            f"{c['better']} better -> {self.report_dir}"
+        )
+
+
+def new_run_id() -> str:
+    """Return a fresh, short run id (8 hex digits)."""
+    return uuid.uuid4().hex[:8]
+
+
+def run_audit(
+    config: Config,
+    settings: AuditSettings,
+    *,
+    fail_on: str,
+    progress: Progress | None = None,
+) -> AuditOutcome:
+    """Run one audit and return its outcome; the exit code follows fail_on and fail_when.
+
+    Raises LockError when another audit holds the lock, UsageError / ConfigError /
+    InputError for bad flags, config or inputs (then nothing is written).
+    """
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    with hold(settings.history):
+        with open_history(settings.history) as history:
+            compared = _read_compared(history, settings)
+            fixed = folders.recover(settings.reports_dir, lambda r: _recorded(history, r))
+        for name in fixed:
+            log.info("published the report folder %s left by a killed run", name)
+
+        run_id = new_run_id()
+        log.info("audit %s started (config %s)", run_id, config.path)
+        result, models = _collect(config, progress)
+        return _finish(result, models, run_id, compared, config, settings, fail_on)
+
+
+def _recorded(history: History, run_id: str) -> bool:
+    return any(r.run_id == run_id for r in history.runs())
+
+
+def _read_compared(history: History, settings: AuditSettings) -> Compared:
+    previous = history.last_run()
+    baseline = history.find_run(settings.baseline) if settings.baseline else None
+    target = baseline or previous
+    return Compared(
+        previous=previous,
+        baseline=baseline,
+        findings=history.findings(target.run_id) if target else [],
+        history=history.measures(TREND_RUNS - 1),
+    )
+
+
+def _collect(config: Config, progress: Progress | None) -> tuple[Result, dict[str, Any]]:
+    result = Result(command="audit")
+    scan_sources(config, result, progress)
+    models = check_models(config, result, progress)
+    return result, models
+
+
+def _finish(
+    result: Result,
+    models: dict[str, Any],
+    run_id: str,
+    compared: Compared,
+    config: Config,
+    settings: AuditSettings,
+    fail_on: str,
+) -> AuditOutcome:
+    doc = result.to_dict()
+    changes = diff(doc["findings"], compared.findings if compared.run else None)
+    name = folders.folder_name(result.started_at, run_id)
+    final = settings.reports_dir / name
+    measures = trends.measures(doc, models)
+    _annotate(doc, changes, run_id, compared, settings, final)
+    doc["evidence"]["trends"] = _trend_series(compared, run_id, result.started_at, measures)
+
+    failing = [
+        f
+        for f in chosen(doc["findings"], settings.fail_when)
+        if at_or_above(f["severity"], fail_on)
+    ]
+    exit_code = 1 if failing else 0
+    doc["audit"].update(fail_on=fail_on, exit_code=exit_code)
+    run = _record(doc, run_id, compared, config, final, exit_code, changes)
+
+    _write_reports(doc, folders.partial(settings.reports_dir, name), config, fail_on)
+    try:
+        with open_history(settings.history) as history:
+            history.record(run, doc["findings"], measures)
+            order = [r.run_id for r in history.runs()]
+    except BaseException:
+        folders.discard(folders.partial(settings.reports_dir, name))
+        raise
+    folders.publish(settings.reports_dir, name)
+
+    pruned = folders.prune(settings.reports_dir, settings.keep, order)
+    if pruned:
+        log.info("pruned %d old report folder(s): %s", len(pruned), ", ".join(pruned))
+    outcome = AuditOutcome(run, doc, final, changes.counts(), exit_code)
+    log.info("%s (exit %d)", outcome.one_line(), exit_code)
+    return outcome
+
+
+def _annotate(
+    doc: dict[str, Any],
+    changes: Diff,
+    run_id: str,
+    compared: Compared,
+    settings: AuditSettings,
+    final: Path,
+) -> None:
+    """Add ``change`` to every finding, and the ``resolved`` and ``audit`` blocks."""
+    for finding in doc["findings"]:
+        finding["change"] = changes.changes[finding["id"]]
+    doc["resolved"] = changes.resolved
+    doc["audit"] = {
+        "run_id": run_id,
+        "previous_run": compared.previous.run_id if compared.previous else None,
+        "baseline": compared.baseline.run_id if compared.baseline else None,
+        "compared_with": compared.run.run_id if compared.run else None,
+        "fail_when": settings.fail_when,
+        "counts": changes.counts(),
+        "report_dir": str(final),
+    }
+
+
+def _trend_series(
+    compared: Compared, run_id: str, started_at: str, measures: dict[str, float]
+) -> dict[str, Any]:
+    marks = {compared.baseline.run_id: "baseline"} if compared.baseline else {}
+    return trends.series(compared.history, (run_id, started_at, measures), marks=marks)
+
+
+def _record(
+    doc: dict[str, Any],
+    run_id: str,
+    compared: Compared,
+    config: Config,
+    final: Path,
+    exit_code: int,
+    changes: Diff,
+) -> RunRecord:
+    inputs = [
+        {k: i.get(k) for k in ("path", "role", "format", "rows", "sha256")} for i in doc["inputs"]
+    ]
+    summary = {
+        "findings": doc["summary"]["findings"],
+        "by_severity": doc["summary"]["by_severity"],
+        **changes.counts(),
+    }
+    return RunRecord(
+        run_id=run_id,
+        started_at=doc["started_at"],
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        config_path=str(config.path.resolve()) if config.path else "",
+        inputs=inputs,
+        exit_code=exit_code,
+        summary=summary,
+        report_dir=str(final),
+        previous_run=compared.previous.run_id if compared.previous else None,
+        baseline=compared.baseline.run_id if compared.baseline else None,
+    )
+
+
+def _write_reports(doc: dict[str, Any], folder: Path, config: Config, fail_on: str) -> None:
+    """Write the run's reports into ``folder``: JSON always; HTML, Markdown, JUnit when built."""
+    from privdiag.output import write_json
+
+    folder.mkdir()
+    write_json(doc, folder / "audit.json")
+    try:
+        report = importlib.import_module("privdiag.report")
+    except ImportError:
+        log.info("HTML, Markdown and JUnit reports are not part of this build; wrote JSON only")
+        return
+    report.write_html(
+        [doc], folder / "report.html", min_group_size=config.thresholds.min_group_size
+    )
+    report.write_markdown([doc], folder / "summary.md")
+    report.write_junit([doc], folder / "junit.xml", fail_on=fail_on)

@@ -1,0 +1,87 @@
+"""The key measures of a run, kept in the history, and their series across runs.
+
+Measures (names are stable; the report charts them):
+
+- ``consent_rate.<purpose>``: share of decided events with the purpose granted;
+- ``violations``: events collected although the purpose was denied (``consent.violation``
+  and ``consent.after_withdrawal``);
+- ``findings``: how many findings the run had;
+- ``model.<name>.<measure>.<scenario>``: a model's primary quality measure (the first row of
+  each scenario's table), unmasked and under each consent scenario.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VIOLATION_KINDS = ("consent.violation", "consent.after_withdrawal")
+
+
+def measures(doc: dict[str, Any], models: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Return the key measures of a run from its JSON document and its models' evidence.
+
+    ``models`` maps a model's name to the ``evidence`` of its model-check result.
+    """
+    out: dict[str, float] = {}
+    for purpose, rate in (doc.get("evidence", {}).get("consent_rates") or {}).items():
+        if isinstance(rate, int | float):
+            out[f"consent_rate.{purpose}"] = float(rate)
+    events = [
+        f["metrics"].get("events") or 0 for f in doc["findings"] if f["kind"] in VIOLATION_KINDS
+    ]
+    out["violations"] = float(sum(events))
+    out["findings"] = float(len(doc["findings"]))
+    for name, evidence in models.items():
+        out.update(_model_measures(name, evidence))
+    return out
+
+
+def _model_measures(name: str, evidence: dict[str, Any]) -> dict[str, float]:
+    """Read the primary measure of each scenario table; tolerate any other shape."""
+    out: dict[str, float] = {}
+    tables = evidence.get("scenario_metrics")
+    if not isinstance(tables, dict):
+        return out
+    for scenario, table in tables.items():
+        try:
+            columns, row = table["columns"], table["rows"][0]
+            values = dict(zip(columns, row, strict=False))
+            measure = str(values["measure"])
+            out[f"model.{name}.{measure}.unmasked"] = float(values["unmasked"])
+            out[f"model.{name}.{measure}.{scenario}"] = float(values["scenario"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+    return out
+
+
+def series(
+    history: list[tuple[str, str, str, float]],
+    current: tuple[str, str, dict[str, float]],
+    *,
+    marks: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return a ``series`` evidence block of every measure over the runs, oldest first.
+
+    ``history`` holds (run id, started at, measure, value) rows; ``current`` is (run id,
+    started at, measures) of this run; ``marks`` maps a run id to a label (e.g. baseline).
+    A measure a run lacks is None there.
+    """
+    runs: dict[str, str] = {}
+    values: dict[tuple[str, str], float] = {}
+    for run_id, started, name, value in history:
+        runs.setdefault(run_id, started)
+        values[(run_id, name)] = value
+    run_id, started, now = current
+    runs[run_id] = started
+    values.update({(run_id, k): v for k, v in now.items()})
+
+    names = sorted({name for _, name in values})
+    order = list(runs)
+    return {
+        "title": "Key measures per audit run",
+        "x": [runs[r] for r in order],
+        "series": {n: [values.get((r, n)) for r in order] for n in names},
+        "marks": [
+            {"x": runs[r], "label": label} for r, label in (marks or {}).items() if r in runs
+        ],
+    }

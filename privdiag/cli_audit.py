@@ -1,0 +1,193 @@
+"""The ``audit`` command: parse, run one audit (or read the history back), render.
+
+``register(app)`` adds it to the typer app of :mod:`privdiag.cli`, with the shared options.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from privdiag.cli import (
+    ConfigOpt,
+    FailOnOpt,
+    HtmlOpt,
+    JsonOpt,
+    JunitOpt,
+    MarkdownOpt,
+    Outputs,
+    QuietOpt,
+    _fail_on,
+    _load_config,
+    _progress,
+    emit,
+)
+
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--history",
+        help="History DuckDB file (default: the config's [audit] history, else "
+        "privdiag-history.duckdb beside the config).",
+    ),
+]
+EPILOG = (
+    "Example: privdiag audit --config privdiag.toml --history audit.duckdb --keep 30 "
+    "--fail-when regressed"
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``audit`` command to ``app``."""
+    app.command(name="audit", epilog=EPILOG)(audit)
+
+
+def audit(
+    config: ConfigOpt = None,
+    history: HistoryOpt = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            metavar="RUN",
+            help="Compare with this run (id, unique prefix, or 'first') instead of the "
+            "previous run.",
+        ),
+    ] = None,
+    fail_when: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-when",
+            help="Which findings --fail-on looks at: all, new, or regressed (new or worse; "
+            "the default).",
+        ),
+    ] = None,
+    keep: Annotated[
+        int | None,
+        typer.Option("--keep", metavar="N", help="Keep only the newest N report folders."),
+    ] = None,
+    log_file: Annotated[
+        Path | None, typer.Option("--log", metavar="FILE", help="Append what the run did to FILE.")
+    ] = None,
+    list_runs: Annotated[
+        bool, typer.Option("--list", help="List the runs in the history and exit.")
+    ] = False,
+    show: Annotated[
+        str | None,
+        typer.Option("--show", metavar="RUN", help="Print one run's findings and exit."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print the full summary, not one line.")
+    ] = False,
+    json_out: JsonOpt = None,
+    html: HtmlOpt = None,
+    markdown: MarkdownOpt = None,
+    junit: JunitOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the scheduled audit: scan the config's sources and models, compare with earlier
+    runs, write a dated report folder, record the run in the history, and set the exit code.
+    """
+    from privdiag.audit.settings import audit_settings
+
+    outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    with _logging(log_file):
+        cfg = _load_config(config)
+        settings = audit_settings(
+            cfg, history=history, baseline=baseline, fail_when=fail_when, keep=keep
+        )
+        if list_runs or show:
+            _read_back(settings.history, show)
+            raise typer.Exit(0)
+        level = _fail_on(outputs, cfg)
+        code = _run(cfg, settings, outputs, level, verbose)
+    raise typer.Exit(code)
+
+
+def _run(cfg: Any, settings: Any, outputs: Outputs, level: str, verbose: bool) -> int:
+    from privdiag.audit.run import run_audit
+    from privdiag.output import print_summary
+
+    outcome = run_audit(cfg, settings, fail_on=level, progress=_progress(outputs))
+    emit([outcome.doc], Outputs(**{**vars(outputs), "quiet": True}), cfg)
+    if not outputs.quiet:
+        if verbose:
+            stream = sys.stderr if outputs.to_stdout() else sys.stdout
+            print_summary(outcome.doc, stream=stream)
+        typer.echo(outcome.one_line(), err=outputs.to_stdout())
+    return outcome.exit_code
+
+
+@contextmanager
+def _logging(path: Path | None) -> Iterator[None]:
+    """Append the run's log to ``path`` (when given), errors included, for cron jobs."""
+    if path is None:
+        yield
+        return
+    logger = logging.getLogger("privdiag")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        message = getattr(exc, "message", None)
+        if message is not None:
+            logger.error("audit failed: %s", exc)
+        else:
+            logger.exception("audit failed with an internal error")
+        raise
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+        handler.close()
+
+
+def _read_back(path: Path, show: str | None) -> None:
+    from privdiag.audit.history import open_history
+
+    with open_history(path, read_only=True) as history:
+        if show:
+            run = history.find_run(show)
+            _echo_run(run, history.findings(run.run_id))
+        else:
+            _echo_runs(history.runs())
+
+
+def _echo_runs(runs: list[Any]) -> None:
+    header = f"{'run':<10}{'started':<27}{'findings':>9}{'new':>5}{'resolved':>9}{'worse':>6}"
+    typer.echo(f"{header}{'exit':>5}  report")
+    for r in runs:
+        s = r.summary
+        report = r.report_dir if r.report_dir and Path(r.report_dir).is_dir() else "(pruned)"
+        typer.echo(
+            f"{r.run_id:<10}{r.started_at:<27}{s.get('findings', 0):>9}{s.get('new', 0):>5}"
+            f"{s.get('resolved', 0):>9}{s.get('worse', 0):>6}{r.exit_code:>5}  {report}"
+        )
+    if not runs:
+        typer.echo("(no runs yet)")
+
+
+def _echo_run(run: Any, findings: list[dict[str, Any]]) -> None:
+    s = run.summary
+    typer.echo(
+        f"run {run.run_id} started {run.started_at}, exit {run.exit_code}: "
+        f"{s.get('findings', 0)} findings, {s.get('new', 0)} new, "
+        f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse"
+    )
+    for f in findings:
+        where = " ".join(f"{k}={v}" for k, v in f["location"].items())
+        events = f["metrics"].get("events")
+        size = "" if events is None else f"  events={events}"
+        typer.echo(f"{f['severity']:<9}{f['change']:<10}{f['kind']:<28}{where}{size}")

@@ -1,0 +1,214 @@
+"""Audit end to end through the CLI runner: two nights with changes in between."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from privdiag.audit.history import open_history
+from privdiag.cli import app
+from tests.audit_data import NIGHT_1, NIGHT_2, setup
+
+runner = CliRunner()
+
+
+def audit(config: Path, *args: str) -> tuple[int, str, dict]:
+    out = config.parent / "out.json"
+    result = runner.invoke(app, ["audit", "--config", str(config), "--json", str(out), *args])
+    doc = json.loads(out.read_text()) if out.exists() and result.exit_code in (0, 1) else {}
+    out.unlink(missing_ok=True)
+    return result.exit_code, result.output, doc
+
+
+def change_of(doc: dict, kind: str, **location: str) -> str:
+    hits = [
+        f["change"]
+        for f in doc["findings"]
+        if f["kind"] == kind and all(f["location"].get(k) == v for k, v in location.items())
+    ]
+    assert len(hits) == 1, (kind, location)
+    return hits[0]
+
+
+@pytest.fixture(scope="module")
+def two_nights(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("audit")
+    config = setup(folder, NIGHT_1)
+    first = audit(config)
+    setup(folder, NIGHT_2)
+    second = audit(config)
+    return folder, config, first, second
+
+
+def test_first_run_finds_everything_new_and_fails_on_high(two_nights):
+    _, _, (code, output, doc), _ = two_nights
+    assert code == 1
+    assert {f["change"] for f in doc["findings"]} == {"new"}
+    assert doc["resolved"] == []
+    assert doc["audit"]["previous_run"] is None and doc["audit"]["baseline"] is None
+    assert doc["command"] == "audit"
+    assert output.strip().count("\n") == 0  # quiet by default: one line
+    assert output.startswith(f"audit {doc['audit']['run_id']}: ")
+
+
+def test_second_run_says_new_unchanged_worse_better_and_resolved(two_nights):
+    _, _, (_, _, first), (code, output, doc) = two_nights
+    assert doc["audit"]["previous_run"] == first["audit"]["run_id"]
+    v = "consent.violation"
+    assert change_of(doc, v, step="page_view", feature="gclid") == "unchanged"
+    assert change_of(doc, v, step="purchase", feature="gclid") == "better"  # 10 -> 4 events
+    assert change_of(doc, v, step="view_item", feature="gclid") == "new"
+    assert change_of(doc, "consent.missing_record", source="shop") == "worse"  # 1 -> 3 users
+    assert change_of(doc, "people.unclassified_feature", feature="coupon") == "unchanged"
+
+    (resolved,) = doc["resolved"]
+    assert resolved["kind"] == v and resolved["location"]["step"] == "add_to_cart"
+    assert resolved["metrics"]["events"] == 1
+    assert doc["audit"]["counts"] == {
+        "new": 1,
+        "unchanged": 5,  # page_view leak; unowned shop, gclid, fbclid; coupon
+        "worse": 1,
+        "better": 1,
+        "resolved": 1,
+    }
+    assert "1 new, 1 resolved, 1 worse" in output
+    assert code == 1  # the new view_item leak is high
+
+
+def test_reports_are_in_dated_folders_and_the_history_has_both_runs(two_nights):
+    folder, _, (_, _, first), (_, _, second) = two_nights
+    reports = {p.name.rsplit("-", 1)[1]: p for p in (folder / "privdiag-reports").iterdir()}
+    ids = [first["audit"]["run_id"], second["audit"]["run_id"]]
+    assert set(reports) == set(ids)
+    assert all(len(p.name) == len("2026-10-01T100000Z-") + 8 for p in reports.values())
+    assert str(reports[ids[1]]) == second["audit"]["report_dir"]
+    stored = json.loads((reports[ids[1]] / "audit.json").read_text())
+    assert stored["audit"] == second["audit"]
+
+    with open_history(folder / "privdiag-history.duckdb", read_only=True) as history:
+        runs = history.runs()
+        assert [r.run_id for r in runs] == ids
+        assert runs[1].previous_run == ids[0]
+        assert runs[1].exit_code == 1
+        assert {i["role"] for i in runs[1].inputs} == {"events", "consent"}
+        assert all(len(i["sha256"]) == 64 for i in runs[1].inputs)
+        kept = {f["id"]: f["change"] for f in history.findings(ids[1])}
+        assert kept == {f["id"]: f["change"] for f in second["findings"]}
+
+
+def test_trends_series_covers_both_runs(two_nights):
+    _, _, (_, _, first), (_, _, doc) = two_nights
+    trends = doc["evidence"]["trends"]
+    assert trends["x"] == [first["started_at"], doc["started_at"]]
+    assert trends["series"]["violations"] == [13.0, 7.0]  # 2 + 1 + 10, then 2 + 1 + 4
+    # decided events: night 1 u1 13 denied, u2 2 granted; night 2 u1 7 denied, u2 2 granted
+    assert trends["series"]["consent_rate.ads"] == pytest.approx([2 / 15, 2 / 9], abs=1e-6)
+
+
+def test_fail_when_and_baseline(two_nights):
+    folder, config, (_, _, first), (_, _, second) = two_nights
+    code, _, doc = audit(config, "--fail-when", "regressed")
+    assert code == 0  # nothing new or worse since night 2
+    assert {f["change"] for f in doc["findings"]} == {"unchanged"}
+    code, _, _ = audit(config, "--fail-when", "all")
+    assert code == 1  # the page_view leak is still there
+    code, _, _ = audit(config, "--fail-when", "all", "--fail-on", "critical")
+    assert code == 0
+
+    base = first["audit"]["run_id"]
+    code, _, doc = audit(config, "--baseline", base[:5])
+    assert doc["audit"]["baseline"] == base
+    assert doc["audit"]["counts"] == second["audit"]["counts"]
+    assert doc["evidence"]["trends"]["marks"] == [{"x": first["started_at"], "label": "baseline"}]
+    assert code == 1
+
+
+def test_unknown_baseline_is_a_usage_error_and_writes_nothing(tmp_path):
+    config = setup(tmp_path, NIGHT_1)
+    audit(config)
+    code, output, _ = audit(config, "--baseline", "nosuchrun")
+    assert code == 2
+    assert "nosuchrun" in output and "--list" in output
+    assert len(list((tmp_path / "privdiag-reports").iterdir())) == 1
+
+
+def test_keep_prunes_old_report_folders_but_keeps_the_history(tmp_path):
+    config = setup(tmp_path, NIGHT_1)
+    for _ in range(3):
+        audit(config, "--keep", "2")
+    assert len(list((tmp_path / "privdiag-reports").iterdir())) == 2
+    listing = runner.invoke(app, ["audit", "--config", str(config), "--list"])
+    assert listing.exit_code == 0
+    lines = listing.output.strip().splitlines()
+    assert len(lines) == 4 and "(pruned)" in lines[1] and "(pruned)" not in lines[3]
+
+
+def test_audit_table_in_the_config_sets_history_reports_and_fail_when(tmp_path):
+    extra = '[audit]\nhistory = "h.duckdb"\nreports_dir = "out"\nfail_when = "new"\nkeep = 1\n'
+    config = setup(tmp_path, NIGHT_1, extra)
+    assert audit(config)[0] == 1
+    assert audit(config)[0] == 0  # nothing new
+    assert (tmp_path / "h.duckdb").exists()
+    assert len(list((tmp_path / "out").iterdir())) == 1
+
+
+def test_bad_audit_table_and_flags_are_exit_2(tmp_path):
+    config = setup(tmp_path, NIGHT_1, '[audit]\nfail_wehn = "new"\n')
+    code, output, _ = audit(config)
+    assert code == 2 and "fail_wehn" in output
+    config = setup(tmp_path, NIGHT_1)
+    assert audit(config, "--fail-when", "sometimes")[0] == 2
+    assert audit(config, "--keep", "0")[0] == 2
+
+
+def test_show_prints_one_runs_findings(two_nights):
+    folder, config, _, (_, _, second) = two_nights
+    run = second["audit"]["run_id"]
+    result = runner.invoke(app, ["audit", "--config", str(config), "--show", run])
+    assert result.exit_code == 0
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith(f"run {run} ")
+    assert len(lines) == 1 + len(second["findings"])
+    assert any("new" in line and "step=view_item" in line for line in lines)
+
+
+def test_list_without_history_is_exit_3(tmp_path):
+    result = runner.invoke(app, ["audit", "--history", str(tmp_path / "h.duckdb"), "--list"])
+    assert result.exit_code == 3
+    assert "h.duckdb" in result.output and "Traceback" not in result.output
+
+
+def test_log_file_gets_the_summary_and_errors(tmp_path):
+    config = setup(tmp_path, NIGHT_1)
+    log = tmp_path / "audit.log"
+    code, _, doc = audit(config, "--log", str(log))
+    text = log.read_text()
+    assert f"audit {doc['audit']['run_id']} started" in text
+    assert "1 new" not in text or "findings" in text
+    (tmp_path / "data" / "shop.csv").write_text("ts,event_name\nyesterday,a\n")
+    code, _, _ = audit(config, "--log", str(log))
+    assert code == 3
+    assert "ERROR audit failed" in log.read_text()
+
+
+def test_quiet_prints_nothing(tmp_path):
+    config = setup(tmp_path, NIGHT_1)
+    result = runner.invoke(app, ["audit", "--config", str(config), "--quiet"])
+    assert result.exit_code == 1 and result.output == ""
+
+
+def test_config_without_sources_is_a_usage_error(tmp_path):
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[consent]\npaths = ["x.csv"]\n')
+    result = runner.invoke(app, ["audit", "--config", str(config)])
+    assert result.exit_code == 2 and "[sources.shop]" in result.output
+
+
+def test_models_without_blind_set_or_model_checks_are_skipped_with_a_reason(tmp_path):
+    config = setup(tmp_path, NIGHT_1, '[models.churn]\npath = "m.onnx"\n')
+    _, _, doc = audit(config)
+    (check,) = [c for c in doc["checks"] if c["name"] == "model-check churn"]
+    assert check["status"] == "skipped" and "blind_set" in check["reason"]
