@@ -121,7 +121,7 @@ def _root(
 def _fail_on(outputs: Outputs, config: Any) -> str:
     from privdiag.findings import SEVERITIES
 
-    level = outputs.fail_on or config.thresholds.fail_on
+    level = (outputs.fail_on or config.thresholds.fail_on).lower()
     if level not in SEVERITIES:
         raise UsageError(
             f"--fail-on {level!r} is not a severity", hint=f"use one of {', '.join(SEVERITIES)}"
@@ -405,6 +405,7 @@ def generate(
 def main() -> None:
     """Console entry point."""
     app()
+
 
 from privdiag import cli_audit  # noqa: E402
 

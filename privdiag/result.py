@@ -23,6 +23,7 @@ from typing import Any
 
 from privdiag import __version__
 from privdiag.findings import Finding, rank, summarize
+from privdiag.privacy import scrub_doc
 
 SCHEMA_VERSION = 1
 
@@ -79,7 +80,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON document of DESIGN.md, findings ranked."""
         ranked = rank(self.findings)
-        return {
+        doc = {
             "schema_version": SCHEMA_VERSION,
             "tool": "privdiag",
             "version": __version__,
@@ -91,6 +92,7 @@ class Result:
             "findings": [f.to_dict() for f in ranked],
             "evidence": self.evidence,
         }
+        return scrub_doc(doc)
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

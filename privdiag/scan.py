@@ -20,17 +20,17 @@ Progress = Callable[[str], None]
 
 def _unmapped_findings(loaded: Loaded, config: Config) -> list[Finding]:
     findings = []
-    for argument, categories in loaded.unmapped.items():
+    for source, categories in loaded.unmapped.items():
         for category in categories:
             findings.append(
                 Finding(
                     "consent.unmapped_category",
                     "medium",
                     f"Consent category {category!r} maps to no purpose; its decisions were unused",
-                    {"source": argument, "purpose": category},
+                    {"source": source, "purpose": category},
                     {},
                     f'Map it in privdiag.toml: [purposes.aliases] "{category}" = "<purpose>".',
-                    owner_for(config, source=argument),
+                    owner_for(config, source=source),
                 )
             )
     return findings

@@ -219,7 +219,7 @@ def test_preference_event_becomes_consent_records(tmp_path):
         ("user-1", "ads", False, "2026-03-01T09:00", "seg", None, "FR"),
         ("user-1", "analytics", True, "2026-03-01T09:00", "seg", None, "FR"),
     ]
-    assert info.unmapped == {str(tmp_path / "seg.ndjson"): ["DataSharing"]}
+    assert info.unmapped == {"seg": ["DataSharing"]}  # keyed by source name
 
 
 def test_config_alias_maps_a_custom_category(tmp_path):
@@ -326,8 +326,8 @@ def test_doc_examples_load_with_records_flags_and_unmapped(realdata):
     ]
     # the legacy event name with OneTrust ids: C0001 necessary granted, C0002 analytics denied
     assert rows(con, "SELECT granted FROM consent WHERE purpose = 'necessary'") == [(True,)]
-    assert "DataSharing" in info.unmapped[doc_examples(realdata)]
-    assert "Google Analytics" in info.unmapped[doc_examples(realdata)]  # consent-manager v5
+    assert "DataSharing" in info.unmapped["doc_example_events"]
+    assert "Google Analytics" in info.unmapped["doc_example_events"]  # consent-manager v5
 
     rudder = rows(
         con,

@@ -140,7 +140,7 @@ def test_small_input_consent_decisions(tmp_path):
         ("u5", "ads", False, "07", "1.0"),  # only an unmapped scope selected
         ("u5", "analytics", False, "07", "1.0"),
     ]
-    assert loaded.unmapped == {str(tmp_path / "sp.csv"): ["cookies_x"]}
+    assert loaded.unmapped == {"sp": ["cookies_x"]}  # keyed by source name
 
 
 def test_config_alias_maps_a_custom_scope(tmp_path):

@@ -69,7 +69,7 @@ def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     grace = float(ctx.config.thresholds.grace_seconds)
     parts = [a for pair in todo for a in _aggregates(pair, ctx.features[pair.feature], grace)]
     states = [
-        f"count(*) FILTER (WHERE c.state_{p} = '{s}') AS n_{s}_{p}"
+        f"count(*) FILTER (WHERE c.state_{p} = '{s}' AND NOT c.withdrawn_{p}) AS n_{s}_{p}"
         for p in ctx.purposes
         for s in ("denied", "unknown")
     ]
@@ -317,7 +317,7 @@ def check_missing_records(ctx: ScanContext) -> list[Finding]:
         title = (
             f"Source {source} carries no consent signal at all: every purpose is unknown"
             if no_signal
-            else f"{missing} users of {source} have events but no consent decision"
+            else f"Users of {source} have events but no consent decision ({share:.0%} of users)"
         )
         rec = (
             "Give privdiag the CMP's consent log with --consent, or enable Consent Mode so "
@@ -330,6 +330,7 @@ def check_missing_records(ctx: ScanContext) -> list[Finding]:
         metrics = suppress(
             {"users": int(missing), "share": round(share, 6), "users_total": int(users)},
             ctx.min_group,
+            keys=("users", "users_total"),
         )
         severity = "medium" if no_signal or share >= 0.05 else "low"
         findings.append(

@@ -17,7 +17,7 @@ from privdiag.engine import literal, one
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_strings import apply_to_events
-from privdiag.ingest.files import FileKind, expand, sniff, source_name
+from privdiag.ingest.files import FileKind, check_csv_header, expand, sniff, source_name
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
 from privdiag.result import InputInfo, sha256_file
 
@@ -121,8 +121,18 @@ def _stage_one(
 
     files = expand(argument)
     kind = _container(files, argument)
+    if kind.container == "csv":
+        check_csv_header(files[0])
     read_sql = reader_sql(files, kind)
     columns = _describe(con, read_sql, argument)
+    if kind.container == "csv" and len(columns) < 2:
+        raise InputError(
+            "reads as a single column: its delimiter could not be told, or its rows have "
+            "different numbers of fields",
+            path=argument,
+            hint="use one delimiter (comma, semicolon or tab) in every row and quote fields "
+            "that contain it",
+        )
     configured, configured_fmt = _configured_source(argument, config)
     name = source or configured or source_name(argument)
     if fmt == "auto" and configured_fmt:
@@ -152,6 +162,7 @@ def _stage_one(
             path=argument,
             hint="check the file, or choose the format with --format",
         ) from exc
+    staged.source = name
     info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
     return staged, info, files
 
@@ -243,7 +254,9 @@ def load(
         if staged.consent_view:
             consent_views.append(staged.consent_view)
         if staged.unmapped_categories:
-            loaded.unmapped[argument] = staged.unmapped_categories
+            loaded.unmapped.setdefault(staged.source or argument, []).extend(
+                staged.unmapped_categories
+            )
 
     if not event_views:
         raise UsageError("no event data given", hint="pass at least one events file or folder")
@@ -258,7 +271,30 @@ def load(
         ) from exc
 
     _count_rows(con, loaded, jobs)
+    _check_time_range(con, loaded)
     return loaded
+
+
+EARLIEST = "2000-01-01"
+
+
+def _check_time_range(con: Any, loaded: Loaded) -> None:
+    """Refuse event times before 2000 or more than two days ahead: a default or a wrong unit."""
+    bad = one(
+        con,
+        f"""
+        SELECT _input, CAST(ts AS VARCHAR) FROM events
+        WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY
+        LIMIT 1""",
+    )
+    if bad:
+        raise InputError(
+            f"event time {bad[1]} is before {EARLIEST} or in the future",
+            path=loaded.inputs[int(bad[0])].path,
+            field="time",
+            hint="a placeholder date (1970, 9999) or an epoch in the wrong unit; fix or drop "
+            "those rows",
+        )
 
 
 def _count_rows(con: Any, loaded: Loaded, jobs: list[tuple[str, str]]) -> None:

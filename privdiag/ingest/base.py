@@ -38,3 +38,4 @@ class Staged:
     consent_view: str | None = None
     notes: list[str] = field(default_factory=list)
     unmapped_categories: list[str] = field(default_factory=list)
+    source: str | None = None  # the source name the input was read as (set by the loader)

@@ -110,3 +110,28 @@ def sniff(path: Path) -> FileKind:
     if b"\x00" in head:
         raise InputError("is binary, not CSV, JSON or Parquet", path=path)
     return FileKind("csv", compressed)
+
+
+def check_csv_header(path: Path) -> None:
+    """Refuse a CSV whose header names a column twice (readers would rename one silently)."""
+    import csv
+    import io
+
+    head, _ = _head(path)
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    first = text.splitlines()[0] if text else ""
+    try:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
+        names = next(csv.reader(io.StringIO(first), dialect))
+    except (csv.Error, StopIteration):
+        return
+    seen: set[str] = set()
+    for name in (n.strip() for n in names):
+        if name and name in seen:
+            raise InputError(
+                f"names column {name!r} twice in its header",
+                path=path,
+                field=name,
+                hint="rename or drop one of the two columns",
+            )
+        seen.add(name)

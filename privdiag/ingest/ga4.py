@@ -139,6 +139,13 @@ def _param_expr(key: str, sql_type: str) -> str:
 
 def stage(ctx: StageContext) -> Staged:
     """Stage a GA4 export as canonical events; GA4 carries no consent log of its own."""
+    missing = [c for c in REQUIRED if c not in ctx.columns]
+    if missing:
+        raise InputError(
+            f"is not a GA4 export: no {', '.join(missing)} column",
+            path=ctx.files[0],
+            hint="leave --format auto, or export the GA4 event tables",
+        )
     raw = _stage_raw(ctx)
     _check_timestamps(ctx, raw)
 

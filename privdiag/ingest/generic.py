@@ -63,6 +63,12 @@ def _consent_columns(ctx: StageContext, used: set[str]) -> dict[str, str]:
     return out
 
 
+def _partition_keys(ctx: StageContext) -> set[str]:
+    """Columns that come from hive-style folder names (``dt=2026-10-01``), not from the rows."""
+    keys = {part.split("=", 1)[0] for f in ctx.files for part in f.parent.parts if "=" in part}
+    return {k for k in keys if k in ctx.columns}
+
+
 def stage(ctx: StageContext) -> Staged:
     """Stage a flat table as canonical events with every other column a feature."""
     source_cfg = ctx.config.sources.get(ctx.source)
@@ -79,7 +85,7 @@ def stage(ctx: StageContext) -> Staged:
             )
     _check_ts(ctx, roles["ts"])
 
-    used = set(roles.values())
+    used = set(roles.values()) | _partition_keys(ctx)
     consent_cols = _consent_columns(ctx, used)
     used |= set(consent_cols.values())
 

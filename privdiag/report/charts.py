@@ -247,7 +247,9 @@ def series(ev: dict[str, Any]) -> Chart:
         chart.shapes.append(
             _text(frame.x(i), frame.top + frame.height + 16, _short(xs[i], 12), "tick", "middle")
         )
-    marks = [m for m in _seq(ev.get("marks")) if isinstance(m, dict) and str(m.get("x")) in xs]
+    marks = [
+        m for m in _seq(ev.get("marks")) if isinstance(m, dict) and "x" in m and str(m["x"]) in xs
+    ]
     for m in marks[:10]:
         x = frame.x(xs.index(str(m["x"])))
         chart.shapes.append(_line(x, frame.top - 6, x, frame.top + frame.height, "mark"))

@@ -1,0 +1,50 @@
+"""Keep personal data out of every output.
+
+Findings are aggregates, but names that come from the data (event names, column headers,
+file names, consent categories) can themselves be an e-mail address or an IP address.
+:func:`scrub_doc` redacts anything shaped like one from every string of a result document,
+once, where the document is built, so the JSON, the terminal, Markdown, JUnit and HTML all
+see the redacted text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REDACTED = "[redacted]"
+_EMAIL = re.compile(r"[^\s@<>(),;:\[\]]+@[\w-]+(?:\.[\w-]+)+")
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+# Full IPv6, or a compressed one with '::' and at least three hex groups around it.
+_H = "[0-9A-Fa-f]{1,4}"
+_IPV6 = re.compile(
+    rf"(?<![\w:])(?:{_H}:){{7}}{_H}(?![\w:])"
+    rf"|(?<![\w:])(?:{_H}:){{2,6}}:(?:{_H}:){{0,5}}{_H}(?![\w:])"
+    rf"|(?<![\w:]){_H}::(?:{_H}:){{1,5}}{_H}(?![\w:])"
+)
+# Keys whose values are fingerprints or ids made by privdiag, never data.
+_KEEP = frozenset({"sha256", "id", "caused_by", "schema_version", "version", "tool"})
+
+
+def scrub(text: str) -> str:
+    """Return ``text`` with e-mail, IPv4 and IPv6 addresses replaced by ``[redacted]``."""
+    if "@" in text:
+        text = _EMAIL.sub(REDACTED, text)
+    if "." in text:
+        text = _IPV4.sub(REDACTED, text)
+    if ":" in text:
+        text = _IPV6.sub(REDACTED, text)
+    return text
+
+
+def scrub_doc(value: Any, key: str = "") -> Any:
+    """Return a copy of a JSON-like value with every string (and dict key) scrubbed."""
+    if key in _KEEP:
+        return value
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {scrub(str(k)): scrub_doc(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_doc(v, key) for v in value]
+    return value
