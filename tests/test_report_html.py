@@ -207,3 +207,12 @@ def test_empty_document_renders():
     html = render_html(merge([doc]))
     assert "No problem found in the checks that ran." in html
     assert "No input recorded." in html
+
+
+def test_suppressed_counts_read_as_below_k_and_bookkeeping_is_hidden():
+    from privdiag.report.context import metric_items
+
+    items = dict(
+        metric_items({"users": None, "events": 12, "suppressed": ["users"], "min_group_size": 5}, 5)
+    )
+    assert items == {"users": "<5", "events": "12"}

@@ -136,6 +136,23 @@ def _listed(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
+def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
+    """Return a finding's metrics as (name, text); suppressed counts read ``<k``.
+
+    The scan writes a suppressed count as null and lists it under ``suppressed`` with the
+    ``min_group_size`` it used; those bookkeeping keys are not shown themselves.
+    """
+    hidden = {str(n) for n in metrics.get("suppressed") or [] if isinstance(n, str)}
+    size = metrics.get("min_group_size", k)
+    items = []
+    for name, value in metrics.items():
+        if name in ("suppressed", "min_group_size"):
+            continue
+        text = f"<{size}" if name in hidden and value is None else fmt_metric(str(name), value, k)
+        items.append((str(name), text))
+    return items
+
+
 def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
     """Return a table capped at ``MAX_TABLE_ROWS``; rows of fewer than ``min_group_size`` users
     show ``<k`` for the users and ``–`` for their other counts."""
@@ -216,7 +233,7 @@ def finding_view(
         severity=f["severity"],
         title=fmt_value(f.get("title") or f["kind"]),
         location=location_items(f.get("location") or {}),
-        metrics=[(str(n), fmt_metric(str(n), v, k)) for n, v in metrics.items()],
+        metrics=metric_items(metrics, k),
         owner=fmt_value(f["owner"]) if f.get("owner") else None,
         recommendation=fmt_value(f.get("recommendation") or ""),
         is_root_cause=is_root_cause(f, findings),
