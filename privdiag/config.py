@@ -170,7 +170,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         cfg.sources[name] = SourceConfig(
             owner=spec.get("owner") or None,
             format=spec.get("format"),
-            paths=[paths] if isinstance(paths, str) else list(paths),
+            paths=[paths] if isinstance(paths, str) else list(paths or []),
             columns=dict(spec.get("columns", {})),
         )
 

@@ -61,7 +61,7 @@ class Finding:
     kind: str
     severity: str
     title: str
-    location: dict[str, str]
+    location: dict[str, Any]  # None values are dropped
     metrics: dict[str, Any] = field(default_factory=dict)
     recommendation: str = ""
     owner: str | None = None

@@ -14,7 +14,7 @@ from privdiag.errors import UsageError
 from privdiag.findings import SEVERITIES
 
 
-def write_atomic(path: Path | str, write: Callable[[IO[str]], None]) -> None:
+def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
     """Write a text file through a temp file in the same folder, then rename it into place.
 
     ``-`` writes to stdout. A failure leaves no partial file behind.

@@ -311,9 +311,10 @@ def _count_rows(con: Any, loaded: Loaded, jobs: list[tuple[str, str]]) -> None:
             loaded.formats.setdefault(_source_of(con, index), info.format)
         else:
             view = loaded.staged[index][1].consent_view
-            info.rows = int(one(con, f"SELECT count(*) FROM {view}")[0]) if view else 0
+            counted = one(con, f"SELECT count(*) FROM {view}") if view else None
+            info.rows = int(counted[0]) if counted else 0
 
 
 def _source_of(con: Any, index: int) -> str:
     row = one(con, "SELECT any_value(source) FROM events WHERE _input = ?", [index])
-    return str(row[0])
+    return str(row[0]) if row else ""

@@ -71,7 +71,7 @@ def find_roles(
     roles: dict[str, tuple[str, ...]],
     overrides: dict[str, str] | None = None,
     *,
-    path: object = None,
+    path: str | None = None,
 ) -> dict[str, str]:
     """Return role -> column name: the config's mapping first, then the first known name.
 

@@ -36,7 +36,7 @@ def main(model_path: str, inputs: str, outputs: str) -> None:
             except Exception as exc:  # noqa: BLE001 - report any model error per variant
                 errors[name] = f"{type(exc).__name__}: {exc}"[:300]
     meta = json.dumps({"kind": _sklearn_kind(model), "errors": errors})
-    np.savez(outputs, __meta__=np.array(meta), **scores)
+    np.savez(outputs, __meta__=np.array(meta), **scores)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import polars as pl
 
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
+from privdiag.mapping import purposes_for
 from privdiag.model import blindset, importance, verdicts
 from privdiag.model.drift import frame_drift, series_drift
 from privdiag.model.loading import ModelFailure, Scorer, load_scorer
@@ -422,7 +423,7 @@ def run_model_check(
 
     scorer = _scorer(model, predictions, allow_pickle and not predictions, entry)
     features = _resolve_features(scorer, frame, label, blind_set)
-    mapping = {f: config.features[f].purposes for f in features if f in config.features}
+    mapping = {f: p for f in features if (p := purposes_for(f, config)) is not None}
     ctx = Context(
         config,
         name,

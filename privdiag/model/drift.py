@@ -100,10 +100,10 @@ def _decile_shares(ref: np.ndarray, cur: np.ndarray, n_ref: int, n_cur: int) -> 
     """Shares per reference-decile bin plus a last *missing* bin, for both sets."""
     # ref is sorted: the deciles are read off it (linear interpolation, as np.quantile)
     edges = np.unique(_sorted_quantiles(ref, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
-    r = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1)
-    c = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1)
-    r = np.append(r, n_ref - ref.size) / n_ref
-    c = np.append(c, n_cur - cur.size) / n_cur
+    r_counts = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1)
+    c_counts = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1)
+    r = np.append(r_counts, n_ref - ref.size) / n_ref
+    c = np.append(c_counts, n_cur - cur.size) / n_cur
     return r, c
 
 

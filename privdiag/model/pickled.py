@@ -34,7 +34,7 @@ class PickleScorer(Scorer):
         names = self.feature_names or []
         with tempfile.TemporaryDirectory(prefix="privdiag-pickle-") as tmp:
             inputs, outputs = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
-            np.savez(inputs, **{k: _matrix(f, names, np.float64) for k, f in variants.items()})
+            np.savez(inputs, **{k: _matrix(f, names, np.float64) for k, f in variants.items()})  # type: ignore[arg-type]
             cmd = [
                 sys.executable,
                 "-m",
