@@ -1,0 +1,250 @@
+"""Sparsity: where consent makes features missing along the journey, and when that changes.
+
+``sparsity.consent_gap`` compares, per step and feature, the missing share on events whose
+purpose is denied with the share on events where it is granted. One grouped query returns
+the counts for every (source, step) and every (feature, purpose) pair; the tests then run
+vectorised over that small table. A one-sided exact test on user-level counts (each user or
+identity-less event counted once, so a user with many events cannot fake a gap) is corrected
+for multiple comparisons (Benjamini-Hochberg across step x feature x purpose); a finding
+needs both a significant test and a gap of at least ``min_gap``. A feature empty 80% of the
+time for everyone has no gap and is never reported.
+
+``sparsity.shift`` looks for the day a feature's daily missing share, or a purpose's daily
+consent rate, changes level (see :func:`privdiag.stats.change_point`), and links the change
+to a notice version first seen that day or a consent-rate change on the same day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from privdiag.checks.context import ScanContext, present_sql, suppress
+from privdiag.engine import quote
+from privdiag.findings import Finding
+from privdiag.journey import Journey, fetch_rows
+from privdiag.mapping import owner_for
+from privdiag.stats import bh_adjust, fisher_greater, newcombe_ci, share
+
+STATES = ("granted", "denied", "unknown")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A feature and one purpose whose consent state may explain its missing values."""
+
+    index: int
+    feature: str
+    purpose: str
+    mapped: bool  # the config (or built-in knowledge) says the feature needs this purpose
+
+
+def gap_pairs(ctx: ScanContext) -> list[Pair]:
+    """Return the (feature, purpose) pairs to test.
+
+    A classified feature is tested against its own purposes that have a consent signal; an
+    unclassified one (or one classified as needing nothing) against each such purpose in turn.
+    """
+    out: list[Pair] = []
+    for feature in sorted(ctx.features):
+        needed = [p for p in ctx.mapping.get(feature) or [] if p in ctx.purposes]
+        mapped = bool(needed)
+        for purpose in needed if mapped else ctx.purposes:
+            if feature in ctx.mapping and ctx.mapping[feature] and not mapped:
+                continue  # its purposes have no signal: nothing to compare
+            out.append(Pair(len(out), feature, purpose, mapped))
+    return out
+
+
+def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
+    unit = "coalesce(e.user_key, e.event_id)"
+    parts = []
+    for p in sorted({pair.purpose for pair in pairs}):
+        for s in STATES:
+            parts.append(f"count(*) FILTER (WHERE c.state_{p} = '{s}') AS n_{s}_{p}")
+            parts.append(f"count(DISTINCT {unit}) FILTER (WHERE c.state_{p} = '{s}') AS u_{s}_{p}")
+    for f in sorted({pair.feature for pair in pairs}):
+        missing = f"NOT {present_sql(f, ctx.features[f])}"
+        parts.append(f"count(*) FILTER (WHERE {missing}) AS {quote('m_' + f)}")
+    for pair in pairs:
+        i, p = pair.index, pair.purpose
+        missing = f"NOT {present_sql(pair.feature, ctx.features[pair.feature])}"
+        for s in STATES:
+            parts.append(f"count(*) FILTER (WHERE {missing} AND c.state_{p} = '{s}') AS x{i}_{s}")
+        parts.append(
+            f"count(DISTINCT e.user_key) FILTER (WHERE {missing} AND c.state_{p} = 'denied') "
+            f"AS users{i}"
+        )
+    return f"""
+        SELECT e.source, {journey.step_sql("e.event_name")} AS step, count(*) AS n,
+               {", ".join(parts)}
+        FROM events e JOIN event_consent c ON c._row = e.rowid
+        WHERE {journey.step_sql("e.event_name")} IS NOT NULL
+        GROUP BY ALL
+    """
+
+
+@dataclass
+class GapTable:
+    """Flat arrays, one element per (source, step, pair) cell, and the tests' results."""
+
+    cells: list[tuple[dict[str, Any], Pair]]
+    values: dict[str, np.ndarray]
+
+
+def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float) -> GapTable:
+    cells = [(row, pair) for row in rows for pair in pairs]
+
+    def col(fmt: str) -> np.ndarray:
+        return np.array(
+            [float(r[fmt.format(i=p.index, p=p.purpose, f=p.feature)]) for r, p in cells]
+        )
+
+    v = {f"x_{s}": col(f"x{{i}}_{s}") for s in STATES}
+    v |= {f"n_{s}": col(f"n_{s}_{{p}}") for s in STATES}
+    v |= {f"u_{s}": col(f"u_{s}_{{p}}") for s in STATES}
+    v["missing"] = col("m_{f}")
+    v["n"] = np.array([float(r["n"]) for r, _ in cells])
+    v["share_granted"] = share(v["x_granted"], v["n_granted"])
+    v["share_denied"] = share(v["x_denied"], v["n_denied"])
+    v["share_unknown"] = share(v["x_unknown"], v["n_unknown"])
+    v["gap"] = v["share_denied"] - v["share_granted"]
+
+    # Test on users: each unit keeps its group's missing share, so clustered events count once.
+    xd = np.rint(np.nan_to_num(v["share_denied"]) * v["u_denied"])
+    xg = np.rint(np.nan_to_num(v["share_granted"]) * v["u_granted"])
+    v["p"] = fisher_greater(xd, v["u_denied"], xg, v["u_granted"])
+    v["q"] = bh_adjust(v["p"])
+    v["ci_low"], v["ci_high"] = newcombe_ci(xd, v["u_denied"], xg, v["u_granted"], level)
+    excess = v["x_denied"] - v["n_denied"] * np.nan_to_num(v["share_granted"])
+    v["excess"] = np.clip(excess, 0, None)
+    v["explained"] = np.clip(share(v["excess"], v["missing"]), 0, 1)
+    return GapTable(cells, v)
+
+
+def _r(value: float, digits: int = 4) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> dict[str, Any]:
+    picked = [
+        (row["step"], pair.feature, table.values["gap"][k])
+        for k, (row, pair) in enumerate(table.cells)
+        if row["source"] == source and pair.purpose == purpose
+    ]
+    features = sorted({f for _, f, _ in picked})
+    grid = {(s, f): g for s, f, g in picked}
+    return {
+        "title": f"Missing share when {purpose} is denied minus when granted ({source})",
+        "rows": steps,
+        "cols": features,
+        "values": [[_r(grid.get((s, f), np.nan)) for f in features] for s in steps],
+        "unit": "share",
+    }
+
+
+def _state_table(table: GapTable, k: int) -> dict[str, Any]:
+    v = table.values
+    rows = [[s, int(v[f"n_{s}"][k]), int(v[f"x_{s}"][k]), _r(v[f"share_{s}"][k])] for s in STATES]
+    return {
+        "title": "Events and missing values by consent state",
+        "columns": ["consent state", "events", "missing", "missing share"],
+        "rows": rows,
+    }
+
+
+def _gap_finding(ctx: ScanContext, table: GapTable, k: int, heatmap: dict[str, Any]) -> Finding:
+    row, pair = table.cells[k]
+    v = table.values
+    gap = float(v["gap"][k])
+    metrics = {
+        "events": int(v["x_denied"][k]),
+        "users": int(row[f"users{pair.index}"]),
+        "share": _r(v["share_denied"][k]),
+        "missing_share_granted": _r(v["share_granted"][k]),
+        "missing_share_denied": _r(v["share_denied"][k]),
+        "missing_share_unknown": _r(v["share_unknown"][k]),
+        "gap": _r(gap),
+        "gap_ci": [_r(v["ci_low"][k]), _r(v["ci_high"][k])],
+        "p_value": float(f"{v['p'][k]:.3g}"),
+        "q_value": float(f"{v['q'][k]:.3g}"),
+        "excess_missing_events": int(round(v["excess"][k])),
+        "explained_share": _r(v["explained"][k]),
+        "events_denied": int(v["n_denied"][k]),
+        "events_granted": int(v["n_granted"][k]),
+        "feature_classified": pair.mapped,
+    }
+    title = (
+        f"{pair.feature} is missing on {v['share_denied'][k]:.0%} of {row['step']} events when "
+        f"{pair.purpose} is denied, against {v['share_granted'][k]:.0%} when granted"
+    )
+    return Finding(
+        "sparsity.consent_gap",
+        "high" if gap >= 0.5 else "medium" if gap >= 0.25 else "low",
+        title,
+        {
+            "source": row["source"],
+            "step": row["step"],
+            "feature": pair.feature,
+            "purpose": pair.purpose,
+        },
+        suppress(metrics, ctx.min_group),
+        _gap_advice(pair, row["step"]),
+        owner_for(
+            ctx.config,
+            source=row["source"],
+            feature=pair.feature,
+            step=row["step"],
+            prefer="feature",
+        ),
+        evidence={"table": _state_table(table, k), "heatmap": heatmap},
+    )
+
+
+def _gap_advice(pair: Pair, step: str) -> str:
+    if pair.mapped:
+        return (
+            f"Expected under consent, but personalization at {step} loses {pair.feature} for "
+            f"users who deny {pair.purpose}: serve a fallback that needs no {pair.purpose} "
+            "consent and test the model with the feature missing (privdiag model-check)."
+        )
+    return (
+        f"{pair.purpose} consent explains the missing values, yet {pair.feature} is not "
+        f'classified: add [features.{pair.feature}] purposes = ["{pair.purpose}"] if it needs '
+        "that consent, else find the tag or pipeline step that drops it on denial."
+    )
+
+
+def check_consent_gap(
+    ctx: ScanContext, journey: Journey
+) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Return the consent-gap findings and one heatmap per (source, purpose) tested.
+
+    Assumes ``event_consent`` exists and the journey has steps.
+    """
+    pairs = gap_pairs(ctx)
+    if not pairs or not journey.steps:
+        return [], []
+    rows = fetch_rows(ctx.con, _gap_sql(ctx, journey, pairs))
+    if not rows:
+        return [], []
+    table = _gap_table(rows, pairs, level=1 - ctx.config.thresholds.alpha)
+    alpha, min_gap = ctx.config.thresholds.alpha, ctx.config.thresholds.min_gap
+
+    heatmaps = {
+        (source, purpose): _heatmap(table, source, purpose, journey.names)
+        for source in sorted({r["source"] for r in rows})
+        for purpose in sorted({p.purpose for p in pairs})
+    }
+    fired = np.flatnonzero(
+        (table.values["q"] < alpha) & (np.nan_to_num(table.values["gap"]) >= min_gap)
+    )
+    findings = [
+        _gap_finding(
+            ctx, table, int(k), heatmaps[(table.cells[k][0]["source"], table.cells[k][1].purpose)]
+        )
+        for k in fired
+    ]
+    return findings, list(heatmaps.values())

@@ -1,0 +1,174 @@
+"""Consent gaps and shifts on small hand-built shops where every answer is worked out by hand.
+
+Shop A (200 users, one session each, all on 2026-10-01): users 0-99 grant ads, 100-199 deny.
+Everyone views a page and an item; even users add to cart (50 granted, 50 denied); users
+divisible by 4 buy (25 + 25).
+- gclid (built-in: needs ads) is sent on page_view only when ads is granted     -> gap 1.0
+- item_id (unclassified) is dropped on add_to_cart when ads is denied          -> gap 1.0
+- coupon is empty for 4 users in 5 whatever their consent (natural sparsity)   -> nothing
+- ref is empty for users whose id ends in 0, 1 or 2, in both halves alike      -> nothing
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config, write
+
+STEPS = ("page_view", "view_item", "add_to_cart", "purchase")
+HEADER = "event_id,ts,event_name,user_id,session_id,consent_ads,gclid,item_id,coupon,ref"
+
+
+def shop_csv(
+    users: int,
+    reached: Callable[[int], int],
+    state: Callable[[int], str],
+    row: Callable[[int, str], dict[str, str]],
+    day: Callable[[int], int] = lambda i: 0,
+    header: str = HEADER,
+) -> str:
+    """Return a generic events CSV: user i reaches reached(i) steps on day(i), one minute apart."""
+    start = datetime(2026, 10, 1, 9)
+    fields = header.split(",")[6:]
+    lines = [header]
+    for i in range(users):
+        for k, step in enumerate(STEPS[: reached(i)]):
+            ts = (start + timedelta(days=day(i), minutes=k + i % 60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            values = row(i, step)
+            feats = ",".join(values.get(f, "") for f in fields)
+            lines.append(f"e{i}_{k},{ts},{step},{values.get('user', f'u{i}')},s{i},{state(i)},{feats}")
+    return "\n".join(lines) + "\n"
+
+
+def _reached(i: int) -> int:
+    return 4 if i % 4 == 0 else 3 if i % 2 == 0 else 2
+
+
+def _shop_a_row(i: int, step: str) -> dict[str, str]:
+    granted = i < 100
+    return {
+        "gclid": f"G{i}" if step == "page_view" and granted else "",
+        "item_id": "" if step == "add_to_cart" and not granted else f"SKU{i % 7}",
+        "coupon": f"C{i}" if i % 5 == 0 else "",
+        "ref": "" if i % 10 < 3 else "newsletter",
+    }
+
+
+@pytest.fixture(scope="module")
+def shop_a(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sparsity")
+    text = shop_csv(200, _reached, lambda i: "granted" if i < 100 else "denied", _shop_a_row)
+    path = write(folder / "shop.csv", text)
+    return run_scan([path], config=config()).to_dict()
+
+
+def gaps(doc):
+    return {
+        (f["location"]["step"], f["location"]["feature"], f["location"]["purpose"]): f
+        for f in by_kind(doc, "sparsity.consent_gap")
+    }
+
+
+def test_planted_gaps_found_at_the_right_step_and_feature_only(shop_a):
+    assert set(gaps(shop_a)) == {("page_view", "gclid", "ads"), ("add_to_cart", "item_id", "ads")}
+
+
+def test_gap_metrics_worked_out_by_hand(shop_a):
+    f = gaps(shop_a)[("add_to_cart", "item_id", "ads")]
+    m = f["metrics"]
+    # 50 denied users add to cart, item_id missing on all 50; none of the 50 granted miss it
+    assert (m["events"], m["users"], m["events_denied"], m["events_granted"]) == (50, 50, 50, 50)
+    assert (m["missing_share_denied"], m["missing_share_granted"], m["gap"]) == (1.0, 0.0, 1.0)
+    assert m["explained_share"] == 1.0  # every missing item_id at add_to_cart is a denied one
+    assert m["excess_missing_events"] == 50
+    low, high = m["gap_ci"]
+    assert 0.8 < low < 1.0 and high == 1.0
+    assert m["q_value"] < 1e-10
+    assert m["feature_classified"] is False
+    assert f["severity"] == "high"
+    assert f["location"]["source"] == "shop"
+    assert "classified" in f["recommendation"]
+
+
+def test_gap_on_a_classified_feature_is_explained_as_expected(shop_a):
+    f = gaps(shop_a)[("page_view", "gclid", "ads")]
+    assert f["metrics"]["feature_classified"] is True
+    assert f["metrics"]["events"] == 100
+    assert "Expected" in f["recommendation"]
+
+
+def test_gap_evidence_table_and_heatmap(shop_a):
+    f = gaps(shop_a)[("add_to_cart", "item_id", "ads")]
+    table = f["evidence"]["table"]
+    assert table["rows"][0] == ["granted", 50, 0, 0.0]
+    assert table["rows"][1] == ["denied", 50, 50, 1.0]
+    heat = f["evidence"]["heatmap"]
+    assert heat["rows"] == list(STEPS)
+    assert heat["cols"] == ["coupon", "gclid", "item_id", "ref"]
+    assert heat["values"][2][2] == 1.0  # add_to_cart x item_id
+    assert heat["values"][2][0] == 0.0  # coupon: natural sparsity, same for both states
+    assert heat["values"][0][1] == 1.0  # page_view x gclid
+
+
+def test_natural_sparsity_and_identical_distributions_are_not_reported(shop_a):
+    features = {f["location"]["feature"] for f in by_kind(shop_a, "sparsity.consent_gap")}
+    assert "coupon" not in features and "ref" not in features
+    checks = {c["name"]: c["status"] for c in shop_a["checks"]}
+    assert checks["sparsity.consent_gap"] == "ran"
+
+
+def test_small_segments_without_a_real_gap_raise_nothing(tmp_path):
+    # 40 users, 20 per state, a feature missing at random 50% of the time for everyone: the
+    # observed gap can pass min_gap by chance, but never the corrected exact test.
+    for seed in range(5):
+        rng = random.Random(seed)
+        coin = {(i, s): rng.random() < 0.5 for i in range(40) for s in STEPS}
+        text = shop_csv(
+            40,
+            lambda i: 4,
+            lambda i: "granted" if i % 2 else "denied",
+            lambda i, s, coin=coin: {"ref": "" if coin[(i, s)] else "x", "coupon": "c"},
+        )
+        doc = run_scan([write(tmp_path / f"small{seed}.csv", text)], config=config()).to_dict()
+        assert not by_kind(doc, "sparsity.consent_gap"), seed
+
+
+def test_few_users_with_many_events_cannot_fake_a_gap(tmp_path):
+    # 3 granted and 3 denied users; one denied user sends 40 add_to_cart events without ref.
+    lines = [HEADER]
+    for u in range(6):
+        state = "granted" if u < 3 else "denied"
+        count = 40 if u == 3 else 1
+        for k in range(count):
+            ref = "" if u == 3 else "x"
+            lines.append(
+                f"e{u}_{k},2026-10-01T10:{k:02d}:00Z,add_to_cart,u{u},s{u},{state},,,,{ref}"
+            )
+        lines.append(f"p{u},2026-10-01T09:00:00Z,page_view,u{u},s{u},{state},,,,x")
+    doc = run_scan([write(tmp_path / "few.csv", "\n".join(lines) + "\n")], config=config())
+    assert not by_kind(doc.to_dict(), "sparsity.consent_gap")
+
+
+def test_consent_gap_skipped_without_consent_signal(tmp_path):
+    text = shop_csv(20, _reached, lambda i: "", _shop_a_row)
+    doc = run_scan([write(tmp_path / "nosignal.csv", text)], config=config()).to_dict()
+    checks = {c["name"]: c for c in doc["checks"]}
+    assert checks["sparsity.consent_gap"]["status"] == "skipped"
+    assert "consent" in checks["sparsity.consent_gap"]["reason"]
+
+
+def test_a_small_segment_with_a_real_gap_is_found(tmp_path):
+    # The same 40 users, but ref is dropped whenever ads is denied: 20 of 20 against 0 of 20.
+    text = shop_csv(
+        40,
+        lambda i: 4,
+        lambda i: "granted" if i % 2 else "denied",
+        lambda i, s: {"ref": "x" if i % 2 else "", "coupon": "c"},
+    )
+    doc = run_scan([write(tmp_path / "small_gap.csv", text)], config=config()).to_dict()
+    assert set(gaps(doc)) == {(s, "ref", "ads") for s in STEPS}
