@@ -41,7 +41,9 @@ def shop_csv(
             ts = (start + timedelta(days=day(i), minutes=k + i % 60)).strftime("%Y-%m-%dT%H:%M:%SZ")
             values = row(i, step)
             feats = ",".join(values.get(f, "") for f in fields)
-            lines.append(f"e{i}_{k},{ts},{step},{values.get('user', f'u{i}')},s{i},{state(i)},{feats}")
+            lines.append(
+                f"e{i}_{k},{ts},{step},{values.get('user', f'u{i}')},s{i},{state(i)},{feats}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -172,3 +174,94 @@ def test_a_small_segment_with_a_real_gap_is_found(tmp_path):
     )
     doc = run_scan([write(tmp_path / "small_gap.csv", text)], config=config()).to_dict()
     assert set(gaps(doc)) == {(s, "ref", "ads") for s in STEPS}
+
+
+# Shop B (200 users over 10 days, 20 a day, each views a page, an item, adds to cart).
+# Days 0-4: users with i % 5 != 0 grant ads (80%) under notice v1; from day 5 (2026-10-06)
+# notice v2 and only i % 10 < 3 grant (30%). gclid is sent on page_view when ads is granted:
+# its missing share goes from 20% to 70% on 2026-10-06. item_id breaks for everyone on
+# add_to_cart from day 7 (2026-10-08): missing share 0 -> 1/3. coupon is always 80% empty.
+
+
+def _granted_b(i: int) -> bool:
+    return i % 5 != 0 if i // 20 < 5 else i % 10 < 3
+
+
+def _shop_b_row(i: int, step: str) -> dict[str, str]:
+    return {
+        "gclid": f"G{i}" if step == "page_view" and _granted_b(i) else "",
+        "item_id": "" if step == "add_to_cart" and i // 20 >= 7 else "SKU",
+        "coupon": "C" if i % 5 == 1 else "",
+    }
+
+
+def _consent_b() -> str:
+    lines = ["user_id,purpose,status,ts,version"]
+    for i in range(200):
+        day = datetime(2026, 10, 1, 8) + timedelta(days=i // 20)
+        status = "granted" if _granted_b(i) else "denied"
+        version = "v1" if i // 20 < 5 else "v2"
+        lines.append(f"u{i},ads,{status},{day:%Y-%m-%dT%H:%M:%SZ},{version}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def shop_b(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shift")
+    text = shop_csv(200, lambda i: 3, lambda i: "", _shop_b_row, day=lambda i: i // 20)
+    events = write(folder / "shop.csv", text)
+    consent = write(folder / "cmp.csv", _consent_b())
+    return run_scan([events], consent=[consent], config=config()).to_dict()
+
+
+def shifts(doc):
+    return {
+        f["location"].get("feature") or f["location"]["purpose"]: f
+        for f in by_kind(doc, "sparsity.shift")
+    }
+
+
+def test_shifts_found_on_the_right_day_and_nothing_else(shop_b):
+    found = shifts(shop_b)
+    assert set(found) == {"gclid", "item_id", "ads"}
+    assert found["gclid"]["metrics"]["change_day"] == "2026-10-06"
+    assert found["ads"]["metrics"]["change_day"] == "2026-10-06"
+    assert found["item_id"]["metrics"]["change_day"] == "2026-10-08"
+
+
+def test_shift_before_after_values_and_links(shop_b):
+    found = shifts(shop_b)
+    gclid = found["gclid"]
+    m = gclid["metrics"]
+    assert (m["before"], m["after"]) == (0.2, 0.7)
+    assert (m["days_before"], m["days_after"]) == (5, 5)
+    assert m["events"] == 100  # page views on days 5-9
+    assert m["notice_versions"] == ["v2"]
+    assert m["consent_rate_changes"] == [{"purpose": "ads", "before": 0.8, "after": 0.3}]
+    assert "v2" in gclid["title"] and "ads consent rate" in gclid["title"]
+    assert gclid["caused_by"] == [found["ads"]["id"]]
+
+    ads = found["ads"]["metrics"]
+    assert (ads["before"], ads["after"]) == (0.8, 0.3)
+    assert "v2" in found["ads"]["title"]
+
+    item = found["item_id"]
+    assert item["metrics"]["before"] == 0.0
+    assert item["metrics"]["after"] == pytest.approx(0.3333, abs=1e-4)
+    assert item["metrics"]["notice_versions"] == [] and item["caused_by"] == []
+    assert "release" in item["recommendation"]
+
+
+def test_shift_series_marks_the_change_day(shop_b):
+    series = shifts(shop_b)["gclid"]["evidence"]["series"]
+    assert series["x"][0] == "2026-10-01" and len(series["x"]) == 10
+    assert series["series"]["gclid missing share"][:2] == [0.2, 0.2]
+    assert series["series"]["ads consent rate"][-1] == 0.3
+    assert {m["x"] for m in series["marks"]} == {"2026-10-06"}
+    assert any("v2" in m["label"] for m in series["marks"])
+
+
+def test_shift_skipped_on_one_day(shop_a):
+    checks = {c["name"]: c for c in shop_a["checks"]}
+    assert checks["sparsity.shift"]["status"] == "skipped"
+    assert "1 day" in checks["sparsity.shift"]["reason"]

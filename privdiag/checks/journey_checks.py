@@ -10,8 +10,7 @@ from __future__ import annotations
 from privdiag.checks.context import ScanContext
 from privdiag.checks.funnel import check_consent_drop
 from privdiag.checks.identity import check_identity_loss
-from privdiag.checks.sparsity import check_consent_gap
-from privdiag.checks.sparsity_shift import check_shift, days_covered
+from privdiag.checks.sparsity import check_consent_gap, check_shift, days_covered
 from privdiag.findings import Finding
 from privdiag.journey import Journey
 from privdiag.result import Result
