@@ -32,7 +32,11 @@ def shop_csv(
     day: Callable[[int], int] = lambda i: 0,
     header: str = HEADER,
 ) -> str:
-    """Return a generic events CSV: user i reaches reached(i) steps on day(i), one minute apart."""
+    """Return a generic events CSV: user i reaches reached(i) steps on day(i), one minute apart.
+
+    ``row(i, step)`` gives the feature values, and may override "user" and "session" ("" for
+    a cookieless event).
+    """
     start = datetime(2026, 10, 1, 9)
     fields = header.split(",")[6:]
     lines = [header]
@@ -41,9 +45,8 @@ def shop_csv(
             ts = (start + timedelta(days=day(i), minutes=k + i % 60)).strftime("%Y-%m-%dT%H:%M:%SZ")
             values = row(i, step)
             feats = ",".join(values.get(f, "") for f in fields)
-            lines.append(
-                f"e{i}_{k},{ts},{step},{values.get('user', f'u{i}')},s{i},{state(i)},{feats}"
-            )
+            user, session = values.get("user", f"u{i}"), values.get("session", f"s{i}")
+            lines.append(f"e{i}_{k},{ts},{step},{user},{session},{state(i)},{feats}")
     return "\n".join(lines) + "\n"
 
 

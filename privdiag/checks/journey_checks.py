@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from privdiag.checks.context import ScanContext
 from privdiag.checks.funnel import check_consent_drop
-from privdiag.checks.identity import check_identity_loss
+from privdiag.checks.identity import check_identity_loss, step_counts
 from privdiag.checks.sparsity import check_consent_gap, check_shift, days_covered
 from privdiag.findings import Finding
 from privdiag.journey import Journey
@@ -53,12 +53,13 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
         result.skipped("identity.loss", NO_JOURNEY)
         result.skipped("funnel.consent_drop", NO_JOURNEY)
         return findings
-    losses = check_identity_loss(ctx, journey)
+    counts = step_counts(ctx, journey)
+    losses = check_identity_loss(ctx, journey, counts)
     findings += losses
     result.ran("identity.loss")
     if not ctx.purposes:
         result.skipped("funnel.consent_drop", NO_SIGNAL)
     else:
-        findings += check_consent_drop(ctx, journey, losses)
+        findings += check_consent_drop(ctx, journey, counts, losses)
         result.ran("funnel.consent_drop")
     return findings
