@@ -253,6 +253,7 @@ def test_shift_before_after_values_and_links(shop_b):
     assert item["metrics"]["after"] == pytest.approx(0.3333, abs=1e-4)
     assert item["metrics"]["notice_versions"] == [] and item["caused_by"] == []
     assert "release" in item["recommendation"]
+    assert (gclid["severity"], item["severity"]) == ("high", "medium")
 
 
 def test_shift_series_marks_the_change_day(shop_b):

@@ -74,8 +74,10 @@ def _arrays(todo: list[Transition]) -> dict[str, np.ndarray]:
     return v
 
 
-def _r(value: float) -> float | None:
-    return round(float(value), 4) if np.isfinite(value) else None
+def _r(value: Any) -> float | None:
+    """Round a scalar (or a one-element array) for output; None when not finite."""
+    number = float(np.asarray(value).reshape(-1)[0])
+    return round(number, 4) if np.isfinite(number) else None
 
 
 def _table(t: Transition) -> dict[str, Any]:

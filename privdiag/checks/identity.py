@@ -154,7 +154,7 @@ def _loss_finding(
         "high" if share_noid >= 0.5 else "medium" if share_noid >= 0.2 else "low",
         f"{share_noid:.0%} of {row['step']} events have no stable identity{why}: "
         "user-level journeys break there",
-        {"source": row["source"], "step": row["step"], "purpose": purpose},
+        {"source": row["source"], "step": row["step"]} | ({"purpose": purpose} if purpose else {}),
         suppress(metrics, ctx.min_group),
         "Measure this step on event counts (or modelled conversions) rather than distinct users, "
         "and keep a consented first-party identifier where the user allows it; do not read the "

@@ -380,7 +380,7 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: list[str]) -> Finding:
         "high" if abs(s.delta) >= 0.3 else "medium",
         f"The {s.purpose} consent rate {verb} from {s.cp.before:.0%} to {s.cp.after:.0%} "
         f"on {s.day}{link}",
-        {"source": s.source, "purpose": s.purpose},
+        {"source": s.source, "purpose": s.purpose or ""},
         metrics,
         f"Check what changed in the consent banner or notice on {s.day} (version, wording, "
         "default choice, placement); features needing this purpose thin out with the rate.",
@@ -416,10 +416,10 @@ def _feature_finding(
     lines |= {f"{r.purpose} consent rate": r.values() for r, _ in rates}
     return Finding(
         "sparsity.shift",
-        "high" if abs(s.delta) >= 0.3 else "medium",
+        "high" if links and abs(s.delta) >= 0.3 else "medium",
         f"{s.feature} missing share {verb} from {s.cp.before:.0%} to {s.cp.after:.0%} on {s.day}"
         + (f" ({'; '.join(links)})" if links else ""),
-        {"source": s.source, "feature": s.feature},
+        {"source": s.source, "feature": s.feature or ""},
         metrics,
         f"Compare how {s.feature} was collected before and after {s.day}: "
         + (
