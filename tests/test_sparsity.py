@@ -269,3 +269,55 @@ def test_shift_skipped_on_one_day(shop_a):
     checks = {c["name"]: c for c in shop_a["checks"]}
     assert checks["sparsity.shift"]["status"] == "skipped"
     assert "1 day" in checks["sparsity.shift"]["reason"]
+
+
+def _seeded_shop(seed: int, users: int) -> tuple[str, str]:
+    """A random shop with one planted gap; returns (CSV text, planted step).
+
+    Consent rate drawn in [0.4, 0.8]. item_id is missing with probability 0.9 when ads is
+    denied at the planted step (page_view or view_item, steps everyone reaches), 0.1 otherwise.
+    coupon is missing 80% of the time and ref 30% of the time for everyone.
+    """
+    rng = random.Random(seed)
+    rate = rng.uniform(0.4, 0.8)
+    planted = rng.choice(["page_view", "view_item"])
+    granted = {i: rng.random() < rate for i in range(users)}
+    reach = {i: rng.choice([2, 2, 3, 4]) for i in range(users)}
+
+    def row(i: int, step: str) -> dict[str, str]:
+        drop = 0.9 if step == planted and not granted[i] else 0.1
+        return {
+            "item_id": "" if rng.random() < drop else "SKU",
+            "coupon": "" if rng.random() < 0.8 else "C",
+            "ref": "" if rng.random() < 0.3 else "r",
+        }
+
+    text = shop_csv(users, reach.get, lambda i: "granted" if granted[i] else "denied", row)
+    return text, planted
+
+
+@pytest.mark.parametrize("users", [60, 400])
+@pytest.mark.parametrize("seed", range(4))
+def test_seeded_shops_find_the_planted_gap_and_nothing_else(tmp_path, seed, users):
+    text, planted = _seeded_shop(seed, users)
+    doc = run_scan([write(tmp_path / "seeded.csv", text)], config=config()).to_dict()
+    assert set(gaps(doc)) == {(planted, "item_id", "ads")}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_no_shift_from_users_habits_without_a_change(tmp_path, seed):
+    # 100 users over 7 days, 4 events each; 30% of users never send ref and the consent
+    # state is per user. Nothing changes over time: counting events as independent would
+    # see shifts here (it did on 23 of 60 such shops), counting users must not.
+    rng = random.Random(seed)
+    granted = {i: rng.random() < 0.6 for i in range(100)}
+    habit = {i: rng.random() < 0.3 for i in range(100)}
+    text = shop_csv(
+        100,
+        lambda i: 4,
+        lambda i: "granted" if granted[i] else "denied",
+        lambda i, s: {"ref": "" if habit[i] else "r"},
+        day=lambda i: i % 7,
+    )
+    doc = run_scan([write(tmp_path / "habits.csv", text)], config=config()).to_dict()
+    assert not by_kind(doc, "sparsity.shift")

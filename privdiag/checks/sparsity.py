@@ -16,7 +16,7 @@ to a notice version first seen that day or a consent-rate change on the same day
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -303,7 +303,11 @@ class Series:
 
 
 def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
-    """One grouped query: per (source, day, event name) events, present values, consent."""
+    """One grouped query: per (source, day, event name) events, present values, consent.
+
+    ``scale`` is the day's units (users, or events without a user) per event: the tests
+    count each unit once, since one user's events are far from independent.
+    """
     parts = [
         f"count(*) FILTER (WHERE {present_sql(f, t)}) AS p{j}"
         for j, (f, t) in enumerate(sorted(ctx.features.items()))
@@ -312,16 +316,34 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
         parts.append(f"count(*) FILTER (WHERE c.state_{p} = 'granted') AS g_{p}")
         parts.append(f"count(*) FILTER (WHERE c.state_{p} IN ('granted', 'denied')) AS d_{p}")
     sql = f"""
-        SELECT e.source, strftime(e.ts, '%Y-%m-%d') AS day, e.event_name, count(*) AS n
-               {"".join(", " + part for part in parts)}
-        FROM events e JOIN event_consent c ON c._row = e.rowid
-        GROUP BY ALL ORDER BY 1, 2
+        WITH per_day AS (
+            SELECT source, strftime(ts, '%Y-%m-%d') AS day,
+                   count(DISTINCT coalesce(user_key, event_id)) / count(*) AS scale
+            FROM events GROUP BY ALL
+        ), grouped AS (
+            SELECT e.source, strftime(e.ts, '%Y-%m-%d') AS day, e.event_name, count(*) AS n
+                   {"".join(", " + part for part in parts)}
+            FROM events e JOIN event_consent c ON c._row = e.rowid
+            GROUP BY ALL
+        )
+        SELECT g.*, d.scale FROM grouped g JOIN per_day d USING (source, day)
+        ORDER BY g.source, g.day
     """
     return {k: np.asarray(v) for k, v in ctx.con.execute(sql).fetchnumpy().items()}
 
 
 def _by_day(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(index, weights=weights.astype(float), minlength=size)
+
+
+def _detect(x: np.ndarray, n: np.ndarray, scale: np.ndarray) -> ChangePoint | None:
+    """Change point tested on unit counts (``scale`` per day), shares reported on events."""
+    cp = change_point(x * scale, n * scale)
+    if cp is None:
+        return None
+    k = cp.index
+    before, after = x[:k].sum() / n[:k].sum(), x[k:].sum() / n[k:].sum()
+    return replace(cp, before=float(before), after=float(after))
 
 
 def _series(ctx: ScanContext, data: dict[str, np.ndarray]) -> list[Series]:
@@ -336,17 +358,19 @@ def _series(ctx: ScanContext, data: dict[str, np.ndarray]) -> list[Series]:
         days = sorted(set(data["day"][rows].tolist()))
         index = np.searchsorted(days, data["day"][rows])
         names, n = data["event_name"][rows], data["n"][rows]
+        scale = np.ones(len(days))
+        scale[index] = data["scale"][rows]
         for j, feature in enumerate(sorted(ctx.features)):
             present = data[f"p{j}"][rows]
             carriers = np.isin(names, names[present > 0])
             total = _by_day(index[carriers], n[carriers], len(days))
             missing = total - _by_day(index[carriers], present[carriers], len(days))
-            if (cp := change_point(missing, total)) is not None:
+            if (cp := _detect(missing, total, scale)) is not None:
                 out.append(Series(str(source), days, missing, total, cp, feature=feature))
         for p in ctx.purposes:
             granted = _by_day(index, data[f"g_{p}"][rows], len(days))
             decided = _by_day(index, data[f"d_{p}"][rows], len(days))
-            if (cp := change_point(granted, decided)) is not None:
+            if (cp := _detect(granted, decided, scale)) is not None:
                 out.append(Series(str(source), days, granted, decided, cp, purpose=p))
     return out
 
