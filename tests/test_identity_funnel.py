@@ -121,3 +121,20 @@ def test_checks_skip_without_journey(tmp_path):
     for name in ("sparsity.consent_gap", "identity.loss", "funnel.consent_drop"):
         assert checks[name]["status"] == "skipped"
         assert "no journey" in checks[name]["reason"]
+
+
+def test_small_user_counts_are_suppressed_in_metrics_and_tables(tmp_path):
+    text = shop_csv(
+        200,
+        _reached(10, 20),
+        lambda i: "granted" if i < 100 else "denied",
+        _row,
+        header=HEADER,
+    )
+    path = write(tmp_path / "shop_c.csv", text)
+    doc = run_scan([path], config=config(min_group_size=150)).to_dict()
+    f = at(doc, "funnel.consent_drop")["add_to_cart"]
+    assert f["metrics"]["users"] is None and "users" in f["metrics"]["suppressed"]
+    granted, denied = f["evidence"]["table"]["rows"][:2]
+    assert granted[1:3] == [None, None]  # 100 and 50 users, both under 150
+    assert denied[2] == 0  # zero is not a small group: nobody is singled out

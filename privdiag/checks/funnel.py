@@ -80,7 +80,12 @@ def _r(value: Any) -> float | None:
     return round(number, 4) if np.isfinite(number) else None
 
 
-def _table(t: Transition) -> dict[str, Any]:
+def _table(t: Transition, k: int) -> dict[str, Any]:
+    """Per consent state: users at both steps (None below ``k``) and both conversions."""
+
+    def users(value: Any) -> int | None:
+        return int(value) if not 0 < int(value) < k else None
+
     rows = []
     for s in ("granted", "denied", "unknown"):
         suffix = f"_{s}_{t.purpose}"
@@ -89,8 +94,8 @@ def _table(t: Transition) -> dict[str, Any]:
         rows.append(
             [
                 s,
-                int(t.before[f"users{suffix}"]),
-                int(t.after[f"users{suffix}"]),
+                users(t.before[f"users{suffix}"]),
+                users(t.after[f"users{suffix}"]),
                 int(t.after[f"noid{suffix}"]),
                 _r(share(t.users(t.after, s), t.users(t.before, s))),
                 _r(share(t.restored(t.after, s), t.restored(t.before, s))),
@@ -149,7 +154,7 @@ def _finding(
         "consent-free fallback.",
         owner_for(ctx.config, source=t.source, step=t.after["step"]),
         caused_by=causes,
-        evidence={"table": _table(t)},
+        evidence={"table": _table(t, ctx.min_group)},
     )
 
 
