@@ -8,6 +8,7 @@ p-values are 1 so that an empty group can never make a finding.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -157,3 +158,11 @@ def change_point(x: ArrayLike, n: ArrayLike, min_size: int = 1) -> ChangePoint |
     after = (cx[-1] - cx[k - 1]) / (cn[-1] - cn[k - 1])
     p = min(1.0, float(stats.chi2.sf(max(lr[best], 0.0), 1)) * splits.size)
     return ChangePoint(int(keep[k]), float(before), float(after), float(lr[best]), p)
+
+
+def rounded(value: Any, digits: int = 4) -> float | None:
+    """Return a scalar (or one-element array) rounded for output; None when not finite."""
+    if value is None:
+        return None
+    number = float(np.asarray(value, dtype=float).reshape(-1)[0])
+    return round(number, digits) if np.isfinite(number) else None

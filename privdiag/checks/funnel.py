@@ -20,7 +20,7 @@ from privdiag.checks.identity import restored
 from privdiag.findings import Finding
 from privdiag.journey import Journey
 from privdiag.mapping import owner_for
-from privdiag.stats import bh_adjust, fisher_greater, newcombe_ci, share
+from privdiag.stats import bh_adjust, fisher_greater, newcombe_ci, rounded, share
 
 
 @dataclass
@@ -74,12 +74,6 @@ def _arrays(todo: list[Transition]) -> dict[str, np.ndarray]:
     return v
 
 
-def _r(value: Any) -> float | None:
-    """Round a scalar (or a one-element array) for output; None when not finite."""
-    number = float(np.asarray(value).reshape(-1)[0])
-    return round(number, 4) if np.isfinite(number) else None
-
-
 def _table(t: Transition, k: int) -> dict[str, Any]:
     """Per consent state: users at both steps (None below ``k``) and both conversions."""
 
@@ -97,8 +91,8 @@ def _table(t: Transition, k: int) -> dict[str, Any]:
                 users(t.before[f"users{suffix}"]),
                 users(t.after[f"users{suffix}"]),
                 int(t.after[f"noid{suffix}"]),
-                _r(share(t.users(t.after, s), t.users(t.before, s))),
-                _r(share(t.restored(t.after, s), t.restored(t.before, s))),
+                rounded(share(t.users(t.after, s), t.users(t.before, s))),
+                rounded(share(t.restored(t.after, s), t.restored(t.before, s))),
             ]
         )
     return {
@@ -128,16 +122,16 @@ def _finding(
     metrics = {
         "events": int(t.before[f"n_denied_{t.purpose}"]),
         "users": int(t.before[f"users_denied_{t.purpose}"]),
-        "share": _r(v["conv_denied"][k]),
+        "share": rounded(v["conv_denied"][k]),
         "from_step": t.before["step"],
-        "conversion_granted": _r(v["conv_granted"][k]),
-        "conversion_denied": _r(v["conv_denied"][k]),
-        "measured_conversion_granted": _r(v["measured_granted"][k]),
-        "measured_conversion_denied": _r(v["measured_denied"][k]),
-        "apparent_gap": _r(v["apparent_gap"][k]),
-        "identity_part": _r(v["identity_part"][k]),
-        "real_gap": _r(v["real_gap"][k]),
-        "real_gap_ci": [_r(low), _r(high)],
+        "conversion_granted": rounded(v["conv_granted"][k]),
+        "conversion_denied": rounded(v["conv_denied"][k]),
+        "measured_conversion_granted": rounded(v["measured_granted"][k]),
+        "measured_conversion_denied": rounded(v["measured_denied"][k]),
+        "apparent_gap": rounded(v["apparent_gap"][k]),
+        "identity_part": rounded(v["identity_part"][k]),
+        "real_gap": rounded(v["real_gap"][k]),
+        "real_gap_ci": [rounded(low), rounded(high)],
         "p_value": float(f"{v['p'][k]:.3g}"),
         "q_value": float(f"{v['q'][k]:.3g}"),
     }

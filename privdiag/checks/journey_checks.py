@@ -10,7 +10,8 @@ from __future__ import annotations
 from privdiag.checks.context import ScanContext
 from privdiag.checks.funnel import check_consent_drop
 from privdiag.checks.identity import check_identity_loss, step_counts
-from privdiag.checks.sparsity import check_consent_gap, check_shift, days_covered
+from privdiag.checks.shift import check_shift, days_covered
+from privdiag.checks.sparsity import check_consent_gap
 from privdiag.findings import Finding
 from privdiag.journey import Journey
 from privdiag.result import Result

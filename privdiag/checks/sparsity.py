@@ -9,14 +9,12 @@ for multiple comparisons (Benjamini-Hochberg across step x feature x purpose); a
 needs both a significant test and a gap of at least ``min_gap``. A feature empty 80% of the
 time for everyone has no gap and is never reported.
 
-``sparsity.shift`` looks for the day a feature's daily missing share, or a purpose's daily
-consent rate, changes level (see :func:`privdiag.stats.change_point`), and links the change
-to a notice version first seen that day or a consent-rate change on the same day.
+``sparsity.shift`` lives in :mod:`privdiag.checks.shift`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +24,7 @@ from privdiag.engine import quote
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
 from privdiag.mapping import owner_for
-from privdiag.stats import ChangePoint, bh_adjust, change_point, fisher_greater, newcombe_ci, share
+from privdiag.stats import bh_adjust, fisher_greater, newcombe_ci, rounded, share
 
 STATES = ("granted", "denied", "unknown")
 
@@ -142,10 +140,6 @@ def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float) -> G
     return GapTable(cells, v)
 
 
-def _r(value: float, digits: int = 4) -> float | None:
-    return None if value is None or not np.isfinite(value) else round(float(value), digits)
-
-
 def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> dict[str, Any]:
     picked = [
         (row["step"], pair.feature, table.values["gap"][k])
@@ -158,14 +152,16 @@ def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> di
         "title": f"Missing share when {purpose} is denied minus when granted ({source})",
         "rows": steps,
         "cols": features,
-        "values": [[_r(grid.get((s, f), np.nan)) for f in features] for s in steps],
+        "values": [[rounded(grid.get((s, f), np.nan)) for f in features] for s in steps],
         "unit": "share",
     }
 
 
 def _state_table(table: GapTable, k: int) -> dict[str, Any]:
     v = table.values
-    rows = [[s, int(v[f"n_{s}"][k]), int(v[f"x_{s}"][k]), _r(v[f"share_{s}"][k])] for s in STATES]
+    rows = [
+        [s, int(v[f"n_{s}"][k]), int(v[f"x_{s}"][k]), rounded(v[f"share_{s}"][k])] for s in STATES
+    ]
     return {
         "title": "Events and missing values by consent state",
         "columns": ["consent state", "events", "missing", "missing share"],
@@ -180,16 +176,16 @@ def _gap_finding(ctx: ScanContext, table: GapTable, k: int, heatmap: dict[str, A
     metrics = {
         "events": int(v["x_denied"][k]),
         "users": int(row[f"users{pair.index}"]),
-        "share": _r(v["share_denied"][k]),
-        "missing_share_granted": _r(v["share_granted"][k]),
-        "missing_share_denied": _r(v["share_denied"][k]),
-        "missing_share_unknown": _r(v["share_unknown"][k]),
-        "gap": _r(gap),
-        "gap_ci": [_r(v["ci_low"][k]), _r(v["ci_high"][k])],
+        "share": rounded(v["share_denied"][k]),
+        "missing_share_granted": rounded(v["share_granted"][k]),
+        "missing_share_denied": rounded(v["share_denied"][k]),
+        "missing_share_unknown": rounded(v["share_unknown"][k]),
+        "gap": rounded(gap),
+        "gap_ci": [rounded(v["ci_low"][k]), rounded(v["ci_high"][k])],
         "p_value": float(f"{v['p'][k]:.3g}"),
         "q_value": float(f"{v['q'][k]:.3g}"),
         "excess_missing_events": int(round(v["excess"][k])),
-        "explained_share": _r(v["explained"][k]),
+        "explained_share": rounded(v["explained"][k]),
         "events_denied": int(v["n_denied"][k]),
         "events_granted": int(v["n_granted"][k]),
         "feature_classified": pair.mapped,
@@ -266,251 +262,3 @@ def check_consent_gap(
         for k in fired
     ]
     return findings, list(heatmaps.values())
-
-
-# --- sparsity.shift -------------------------------------------------------------------------
-
-
-def days_covered(con: Any) -> int:
-    """Return how many calendar days (UTC) the events cover."""
-    row = con.execute("SELECT count(DISTINCT ts::DATE) FROM events").fetchone()
-    return int(row[0]) if row else 0
-
-
-@dataclass
-class Series:
-    """One daily share series and its best change point (``cp``), before correction."""
-
-    source: str
-    days: list[str]
-    x: np.ndarray
-    n: np.ndarray
-    cp: ChangePoint
-    feature: str | None = None
-    purpose: str | None = None
-    q: float = 1.0
-
-    @property
-    def day(self) -> str:
-        return self.days[self.cp.index]
-
-    @property
-    def delta(self) -> float:
-        return self.cp.after - self.cp.before
-
-    def values(self) -> list[float | None]:
-        return [_r(v) for v in share(self.x, self.n)]
-
-
-def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
-    """One grouped query: per (source, day, event name) events, present values, consent.
-
-    ``scale`` is the day's units (users, or events without a user) per event: the tests
-    count each unit once, since one user's events are far from independent.
-    """
-    parts = [
-        f"count(*) FILTER (WHERE {present_sql(f, t)}) AS p{j}"
-        for j, (f, t) in enumerate(sorted(ctx.features.items()))
-    ]
-    for p in ctx.purposes:
-        parts.append(f"count(*) FILTER (WHERE c.state_{p} = 'granted') AS g_{p}")
-        parts.append(f"count(*) FILTER (WHERE c.state_{p} IN ('granted', 'denied')) AS d_{p}")
-    sql = f"""
-        WITH per_day AS (
-            SELECT source, strftime(ts, '%Y-%m-%d') AS day,
-                   count(DISTINCT coalesce(user_key, event_id)) / count(*) AS scale
-            FROM events GROUP BY ALL
-        ), grouped AS (
-            SELECT e.source, strftime(e.ts, '%Y-%m-%d') AS day, e.event_name, count(*) AS n
-                   {"".join(", " + part for part in parts)}
-            FROM events e JOIN event_consent c ON c._row = e.rowid
-            GROUP BY ALL
-        )
-        SELECT g.*, d.scale FROM grouped g JOIN per_day d USING (source, day)
-        ORDER BY g.source, g.day
-    """
-    return {k: np.asarray(v) for k, v in ctx.con.execute(sql).fetchnumpy().items()}
-
-
-def _by_day(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-    return np.bincount(index, weights=weights.astype(float), minlength=size)
-
-
-def _detect(x: np.ndarray, n: np.ndarray, scale: np.ndarray) -> ChangePoint | None:
-    """Change point tested on unit counts (``scale`` per day), shares reported on events."""
-    cp = change_point(x * scale, n * scale)
-    if cp is None:
-        return None
-    k = cp.index
-    before, after = x[:k].sum() / n[:k].sum(), x[k:].sum() / n[k:].sum()
-    return replace(cp, before=float(before), after=float(after))
-
-
-def _series(ctx: ScanContext, data: dict[str, np.ndarray]) -> list[Series]:
-    """Build every feature's missing-share series and every purpose's consent-rate series.
-
-    A feature's series counts only the event names that ever carry it, so that a feature
-    sent on purchase alone is not diluted by page views.
-    """
-    out: list[Series] = []
-    for source in np.unique(data["source"]):
-        rows = data["source"] == source
-        days = sorted(set(data["day"][rows].tolist()))
-        index = np.searchsorted(days, data["day"][rows])
-        names, n = data["event_name"][rows], data["n"][rows]
-        scale = np.ones(len(days))
-        scale[index] = data["scale"][rows]
-        for j, feature in enumerate(sorted(ctx.features)):
-            present = data[f"p{j}"][rows]
-            carriers = np.isin(names, names[present > 0])
-            total = _by_day(index[carriers], n[carriers], len(days))
-            missing = total - _by_day(index[carriers], present[carriers], len(days))
-            if (cp := _detect(missing, total, scale)) is not None:
-                out.append(Series(str(source), days, missing, total, cp, feature=feature))
-        for p in ctx.purposes:
-            granted = _by_day(index, data[f"g_{p}"][rows], len(days))
-            decided = _by_day(index, data[f"d_{p}"][rows], len(days))
-            if (cp := _detect(granted, decided, scale)) is not None:
-                out.append(Series(str(source), days, granted, decided, cp, purpose=p))
-    return out
-
-
-def new_versions(con: Any) -> dict[str, list[str]]:
-    """Return day -> notice versions first seen that day in the consent log (not the first)."""
-    rows = con.execute("""
-        SELECT strftime(min(ts), '%Y-%m-%d') AS day, version FROM consent
-        WHERE version IS NOT NULL AND trim(version) <> '' GROUP BY version ORDER BY 1, 2
-    """).fetchall()
-    if not rows:
-        return {}
-    first = rows[0][0]
-    out: dict[str, list[str]] = {}
-    for day, version in rows:
-        if day > first:
-            out.setdefault(day, []).append(str(version))
-    return out
-
-
-def _shift_metrics(s: Series) -> dict[str, Any]:
-    after = slice(s.cp.index, None)
-    return {
-        "events": int(s.n[after].sum()),
-        "share": _r(s.cp.after),
-        "before": _r(s.cp.before),
-        "after": _r(s.cp.after),
-        "change": _r(s.delta),
-        "change_day": s.day,
-        "days_before": int((s.n[: s.cp.index] > 0).sum()),
-        "days_after": int((s.n[after] > 0).sum()),
-        "p_value": float(f"{s.cp.p_value:.3g}"),
-        "q_value": float(f"{s.q:.3g}"),
-    }
-
-
-def _marks(s: Series, versions: list[str]) -> list[dict[str, str]]:
-    marks = [{"x": s.day, "label": f"{s.cp.before:.0%} to {s.cp.after:.0%}"}]
-    marks += [{"x": s.day, "label": f"notice version {v}"} for v in versions]
-    return marks
-
-
-def _rate_finding(ctx: ScanContext, s: Series, versions: list[str]) -> Finding:
-    verb = "rose" if s.delta > 0 else "fell"
-    link = f", the day notice version {', '.join(versions)} appeared" if versions else ""
-    metrics = _shift_metrics(s) | {"notice_versions": versions}
-    return Finding(
-        "sparsity.shift",
-        "high" if abs(s.delta) >= 0.3 else "medium",
-        f"The {s.purpose} consent rate {verb} from {s.cp.before:.0%} to {s.cp.after:.0%} "
-        f"on {s.day}{link}",
-        {"source": s.source, "purpose": s.purpose or ""},
-        metrics,
-        f"Check what changed in the consent banner or notice on {s.day} (version, wording, "
-        "default choice, placement); features needing this purpose thin out with the rate.",
-        owner_for(ctx.config, source=s.source),
-        evidence={
-            "series": {
-                "title": f"Daily {s.purpose} consent rate ({s.source})",
-                "x": s.days,
-                "series": {f"{s.purpose} consent rate": s.values()},
-                "marks": _marks(s, versions),
-            }
-        },
-    )
-
-
-def _feature_finding(
-    ctx: ScanContext, s: Series, versions: list[str], rates: list[tuple[Series, Finding]]
-) -> Finding:
-    verb = "rose" if s.delta > 0 else "fell"
-    links = [f"notice version {', '.join(versions)} first seen that day"] if versions else []
-    links += [
-        f"the {r.purpose} consent rate went from {r.cp.before:.0%} to {r.cp.after:.0%}"
-        for r, _ in rates
-    ]
-    metrics = _shift_metrics(s) | {
-        "notice_versions": versions,
-        "consent_rate_changes": [
-            {"purpose": r.purpose, "before": _r(r.cp.before), "after": _r(r.cp.after)}
-            for r, _ in rates
-        ],
-    }
-    lines = {f"{s.feature} missing share": s.values()}
-    lines |= {f"{r.purpose} consent rate": r.values() for r, _ in rates}
-    return Finding(
-        "sparsity.shift",
-        "high" if links and abs(s.delta) >= 0.3 else "medium",
-        f"{s.feature} missing share {verb} from {s.cp.before:.0%} to {s.cp.after:.0%} on {s.day}"
-        + (f" ({'; '.join(links)})" if links else ""),
-        {"source": s.source, "feature": s.feature or ""},
-        metrics,
-        f"Compare how {s.feature} was collected before and after {s.day}: "
-        + (
-            "the consent change that day explains it; plan for the lower coverage."
-            if links
-            else "look for a release, tag or pipeline change that day."
-        ),
-        owner_for(ctx.config, source=s.source, feature=s.feature, prefer="feature"),
-        caused_by=[f.id for _, f in rates],
-        evidence={
-            "series": {
-                "title": f"Daily {s.feature} missing share ({s.source})",
-                "x": s.days,
-                "series": lines,
-                "marks": _marks(s, versions),
-            }
-        },
-    )
-
-
-def check_shift(ctx: ScanContext) -> list[Finding]:
-    """Return a finding per significant change in a daily missing share or consent rate.
-
-    Every series' best change point is tested (Bonferroni over its split positions), then
-    Benjamini-Hochberg across all series; a finding also needs a change of at least
-    ``min_gap``. Assumes ``event_consent`` exists and the events cover two days or more.
-    """
-    series = _series(ctx, _daily(ctx))
-    if not series:
-        return []
-    q = bh_adjust([s.cp.p_value for s in series])
-    th = ctx.config.thresholds
-    fired = []
-    for s, qv in zip(series, q, strict=True):
-        s.q = float(qv)
-        if s.q < th.alpha and abs(s.delta) >= th.min_gap:
-            fired.append(s)
-
-    versions = new_versions(ctx.con)
-    rates = [(s, _rate_finding(ctx, s, versions.get(s.day, []))) for s in fired if s.purpose]
-    findings = [f for _, f in rates]
-    for s in fired:
-        if s.feature is None:
-            continue
-        needs = ctx.mapping.get(s.feature) or ctx.purposes  # unclassified: any purpose
-        same_day = [
-            (r, f)
-            for r, f in rates
-            if r.source == s.source and r.day == s.day and r.purpose in needs
-        ]
-        findings.append(_feature_finding(ctx, s, versions.get(s.day, []), same_day))
-    return findings
