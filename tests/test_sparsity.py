@@ -321,3 +321,24 @@ def test_no_shift_from_users_habits_without_a_change(tmp_path, seed):
     )
     doc = run_scan([write(tmp_path / "habits.csv", text)], config=config()).to_dict()
     assert not by_kind(doc, "sparsity.shift")
+
+
+def test_gap_pairs_follow_the_mapping():
+    from privdiag.checks.context import ScanContext
+    from privdiag.checks.sparsity import gap_pairs
+
+    ctx = ScanContext(
+        con=None,
+        config=config(),
+        features={"gclid": "VARCHAR", "coupon": "VARCHAR", "email_hash": "VARCHAR"},
+        mapping={"gclid": ["ads"], "email_hash": ["personalization"], "coupon": []},
+        purposes=["analytics", "ads"],
+    )
+    pairs = [(p.feature, p.purpose, p.mapped) for p in gap_pairs(ctx)]
+    # email_hash needs personalization, which has no signal: nothing to compare
+    assert pairs == [
+        ("coupon", "analytics", False),
+        ("coupon", "ads", False),
+        ("gclid", "ads", True),
+    ]
+    assert [p.index for p in gap_pairs(ctx)] == [0, 1, 2]

@@ -109,3 +109,10 @@ def test_change_point_skips_empty_days_and_flat_series():
     assert stats.change_point([1, 0], [10, 0]) is None
     shifted = stats.change_point([0, 0, 9], [10, 0, 10])
     assert shifted.index == 2  # the index refers to the original series, empty day kept
+
+
+def test_rounded_for_output():
+    assert stats.rounded(np.array([0.123456])) == 0.1235
+    assert stats.rounded(float("nan")) is None
+    assert stats.rounded(None) is None
+    assert stats.rounded(2 / 3, 2) == 0.67

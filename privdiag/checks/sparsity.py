@@ -47,12 +47,12 @@ def gap_pairs(ctx: ScanContext) -> list[Pair]:
     """
     out: list[Pair] = []
     for feature in sorted(ctx.features):
-        needed = [p for p in ctx.mapping.get(feature) or [] if p in ctx.purposes]
-        mapped = bool(needed)
-        for purpose in needed if mapped else ctx.purposes:
-            if feature in ctx.mapping and ctx.mapping[feature] and not mapped:
-                continue  # its purposes have no signal: nothing to compare
-            out.append(Pair(len(out), feature, purpose, mapped))
+        needs = ctx.mapping.get(feature)
+        if needs:  # classified: its own purposes, those with a signal
+            purposes, mapped = [p for p in needs if p in ctx.purposes], True
+        else:  # unclassified, or needs nothing: each purpose in turn
+            purposes, mapped = list(ctx.purposes), False
+        out += [Pair(len(out) + k, feature, p, mapped) for k, p in enumerate(purposes)]
     return out
 
 
