@@ -138,3 +138,10 @@ def test_small_user_counts_are_suppressed_in_metrics_and_tables(tmp_path):
     granted, denied = f["evidence"]["table"]["rows"][:2]
     assert granted[1:3] == [None, None]  # 100 and 50 users, both under 150
     assert denied[2] == 0  # zero is not a small group: nobody is singled out
+
+
+def test_findings_serialise_to_json(shop_c):
+    import json
+
+    kinds = {f["kind"] for f in json.loads(json.dumps(shop_c, allow_nan=False))["findings"]}
+    assert {"identity.loss", "funnel.consent_drop"} <= kinds

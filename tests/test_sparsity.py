@@ -342,3 +342,12 @@ def test_gap_pairs_follow_the_mapping():
         ("gclid", "ads", True),
     ]
     assert [p.index for p in gap_pairs(ctx)] == [0, 1, 2]
+
+
+def test_findings_serialise_to_json(shop_a, shop_b):
+    import json
+
+    for doc in (shop_a, shop_b):
+        assert json.loads(json.dumps(doc, allow_nan=False))["findings"]
+    assert shop_a["evidence"]["journey"] == {"steps": list(STEPS), "origin": "ecommerce"}
+    assert len(shop_a["evidence"]["consent_gap_heatmaps"]) == 1
