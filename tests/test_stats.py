@@ -116,3 +116,33 @@ def test_rounded_for_output():
     assert stats.rounded(float("nan")) is None
     assert stats.rounded(None) is None
     assert stats.rounded(2 / 3, 2) == 0.67
+
+
+def test_cmh_one_stratum_is_the_chi_square_times_n_minus_1_over_n():
+    table = np.array([[30, 20], [18, 32]])
+    chi2 = sps.chi2_contingency(table, correction=False).statistic
+    p, diff = stats.cmh_greater([30], [50], [18], [50], [0], 1)
+    z = sps.norm.isf(p[0])
+    assert z**2 == pytest.approx(chi2 * 99 / 100)
+    assert diff[0] == pytest.approx(0.6 - 0.36)
+
+
+def test_cmh_removes_a_difference_made_by_mixing_strata():
+    # Day 1: 80 denied of 100 events, 20 granted; the field is missing on every event.
+    # Day 2: 20 denied, 80 granted; the field is present on every event. Pooled, denied
+    # events miss it 80% against 20%; within each day there is no difference at all.
+    p, diff = stats.cmh_greater([80, 0], [80, 20], [20, 0], [20, 80], [0, 0], 1)
+    assert (p[0], diff[0]) == (1.0, 0.0)  # no variance left within days: nothing to test
+    pooled = stats.fisher_greater(80, 100, 20, 100)
+    assert pooled < 1e-15
+
+
+def test_cmh_hand_value_two_strata_and_groups():
+    # group 0: strata (a=6,n1=10,b=2,n2=10) and (a=5,n1=10,b=1,n2=10)
+    #   E = 4 and 3; V = 10*10*8*12/(400*19) = 1.26316 and 10*10*6*14/(400*19) = 1.10526
+    #   z = (2 + 2)/sqrt(2.36842) = 2.599144; MH difference = (0.4*5 + 0.4*5)/(5+5) = 0.4
+    # group 1: one side empty -> p 1, difference NaN
+    p, diff = stats.cmh_greater([6, 5, 3], [10, 10, 5], [2, 1, 0], [10, 10, 0], [0, 0, 1], 2)
+    assert p[0] == pytest.approx(sps.norm.sf(2.599144), rel=1e-5)
+    assert diff[0] == pytest.approx(0.4)
+    assert p[1] == 1.0 and np.isnan(diff[1])
