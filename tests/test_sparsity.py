@@ -351,3 +351,14 @@ def test_findings_serialise_to_json(shop_a, shop_b):
         assert json.loads(json.dumps(doc, allow_nan=False))["findings"]
     assert shop_a["evidence"]["journey"] == {"steps": list(STEPS), "origin": "ecommerce"}
     assert len(shop_a["evidence"]["consent_gap_heatmaps"]) == 1
+
+
+def test_a_break_on_days_with_many_denials_is_not_a_consent_gap(shop_b):
+    # item_id breaks for everyone from day 7, when 70% deny ads against 20% before: pooled,
+    # denied add_to_cart events miss it more often, but within each day there is no gap.
+    item = [
+        f for f in by_kind(shop_b, "sparsity.consent_gap") if f["location"]["feature"] == "item_id"
+    ]
+    assert item == []
+    gclid = gaps(shop_b)[("page_view", "gclid", "ads")]
+    assert gclid["metrics"]["gap_adjusted_for_day"] == 1.0
