@@ -57,52 +57,61 @@ def gap_pairs(ctx: ScanContext) -> list[Pair]:
 
 
 def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
-    """Two levels: counts per (source, step, day, unit), then per step and day and per step.
+    """Counts per (source, step, day, unit), then per step and day and per step.
 
-    A unit is a user, or the event itself when it has no user. Rows with ``day`` NULL are
-    the step's totals; the others are its days, the strata of the stratified test. Each
-    feature's missing flag and each purpose's state are computed once per event.
+    A unit is a user, or the event itself when it has no user; counting units with a
+    positive count avoids ``count(DISTINCT ...)``. Result rows with ``day`` NULL are the
+    step's totals, whose unit counts come from the narrow ``per_step`` flags (a user active
+    on several days counts once); the other rows are the days, the strata of the stratified
+    test. Each feature's missing flag and each purpose's state are computed once per event.
     """
     purposes = sorted({pair.purpose for pair in pairs})
     features = sorted({pair.feature for pair in pairs})
     column = {f: f"miss{j}" for j, f in enumerate(features)}
     base = [f"c.state_{p} AS state_{p}" for p in purposes]
     base += [f"NOT {present_sql(f, ctx.features[f])} AS {column[f]}" for f in features]
-    inner, outer = [], []
+    inner: dict[str, str] = {}  # per-unit count name -> its aggregate
+    units: dict[str, str] = {}  # unit count name -> the per-unit condition it counts
     for p in purposes:
         for s in STATES:
-            inner.append(f"count(*) FILTER (WHERE state_{p} = '{s}') AS n_{s}_{p}")
-            outer.append(
-                f"sum(n_{s}_{p}) AS n_{s}_{p}, "
-                f"count(DISTINCT unit) FILTER (WHERE n_{s}_{p} > 0) AS u_{s}_{p}"
-            )
+            inner[f"n_{s}_{p}"] = f"count(*) FILTER (WHERE state_{p} = '{s}')"
+            units[f"u_{s}_{p}"] = f"n_{s}_{p} > 0"
     for f in features:
-        name = quote("m_" + f)
-        inner.append(f"count(*) FILTER (WHERE {column[f]}) AS {name}")
-        outer.append(f"sum({name}) AS {name}")
+        inner[quote("m_" + f)] = f"count(*) FILTER (WHERE {column[f]})"
     for pair in pairs:
         i, p, miss = pair.index, pair.purpose, column[pair.feature]
         for s in STATES:
-            inner.append(f"count(*) FILTER (WHERE {miss} AND state_{p} = '{s}') AS x{i}_{s}")
-            outer.append(f"sum(x{i}_{s}) AS x{i}_{s}")
-        outer.append(
-            f"count(DISTINCT unit) FILTER (WHERE identified AND x{i}_denied > 0) AS users{i}"
-        )
+            inner[f"x{i}_{s}"] = f"count(*) FILTER (WHERE {miss} AND state_{p} = '{s}')"
+        units[f"users{i}"] = f"identified AND x{i}_denied > 0"
     step = journey.step_sql("e.event_name")
+    counted = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in units.items())
     return f"""
         WITH base AS (
             SELECT e.source, {step} AS step, e.ts::DATE AS day,
                    coalesce(e.user_key, e.event_id) AS unit,
                    e.user_key IS NOT NULL AS identified, {", ".join(base)}
             FROM events e JOIN event_consent c ON c._row = e.rowid
-        ), per_unit AS (
+        ), per_day AS (
             SELECT source, step, day, unit, bool_or(identified) AS identified, count(*) AS n,
-                   {", ".join(inner)}
+                   {", ".join(f"{agg} AS {name}" for name, agg in inner.items())}
             FROM base WHERE step IS NOT NULL
             GROUP BY source, step, day, unit
+        ), per_step AS (
+            SELECT source, step, unit,
+                   {", ".join(f"bool_or({cond}) AS {name}" for name, cond in units.items())}
+            FROM per_day GROUP BY source, step, unit
+        ), step_units AS (
+            SELECT source, step, {", ".join(f"count(*) FILTER (WHERE {n}) AS {n}" for n in units)}
+            FROM per_step GROUP BY source, step
+        ), grouped AS (
+            SELECT source, step, day, sum(n) AS n, {counted},
+                   {", ".join(f"sum({name}) AS {name}" for name in inner)}
+            FROM per_day GROUP BY GROUPING SETS ((source, step, day), (source, step))
         )
-        SELECT source, step, day, sum(n) AS n, {", ".join(outer)}
-        FROM per_unit GROUP BY GROUPING SETS ((source, step, day), (source, step))
+        SELECT g.* REPLACE ({
+        ", ".join(f"CASE WHEN g.day IS NULL THEN t.{n} ELSE g.{n} END AS {n}" for n in units)
+    })
+        FROM grouped g JOIN step_units t ON t.source = g.source AND t.step = g.step
     """
 
 
