@@ -73,6 +73,9 @@ def test_identity_loss_at_the_cookieless_steps_only(shop_c):
     table = cart["evidence"]["table"]
     assert table["rows"][0] == ["all", "all", 60, 10, 0.1667]
     assert ["analytics", "denied", 10, 10, 1.0] in table["rows"]
+    bars = cart["evidence"]["bars"]
+    assert bars["labels"] == ["page_view", "view_item", "add_to_cart", "purchase"]
+    assert bars["values"] == [0.0, 0.0, 0.1667, 0.1667]
 
 
 def test_identity_loss_funnel_effect(shop_e):

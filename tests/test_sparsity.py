@@ -105,6 +105,7 @@ def test_gap_on_a_classified_feature_is_explained_as_expected(shop_a):
     assert f["metrics"]["feature_classified"] is True
     assert f["metrics"]["events"] == 100
     assert "Expected" in f["recommendation"]
+    assert f["severity"] == "medium"  # compliant behaviour: never fails CI on its own
 
 
 def test_gap_evidence_table_and_heatmap(shop_a):

@@ -131,8 +131,25 @@ def _loss_purposes(ctx: ScanContext, keys: list[tuple[str, str]], counts: dict) 
     return out
 
 
+def _bars(
+    counts: dict[tuple[str, str], dict[str, Any]], keys: list[tuple[str, str]], source: str
+) -> dict[str, Any]:
+    """The share of events without identity at every step of a source, for the chart."""
+    steps = [k for k in keys if k[0] == source]
+    return {
+        "title": f"Share of events without a stable identity per step ({source})",
+        "labels": [step for _, step in steps],
+        "values": [round(counts[k]["noid"] / counts[k]["n"], 4) for k in steps],
+        "unit": "share",
+    }
+
+
 def _loss_finding(
-    ctx: ScanContext, row: dict[str, Any], prev: dict[str, Any] | None, purpose: str | None
+    ctx: ScanContext,
+    row: dict[str, Any],
+    prev: dict[str, Any] | None,
+    purpose: str | None,
+    bars: dict[str, Any],
 ) -> Finding:
     share_noid = row["noid"] / row["n"]
     metrics: dict[str, Any] = {
@@ -160,7 +177,7 @@ def _loss_finding(
         "and keep a consented first-party identifier where the user allows it; do not read the "
         "lower user-level conversion as lost customers.",
         owner_for(ctx.config, source=row["source"], step=row["step"]),
-        evidence={"table": _state_table(ctx, row)},
+        evidence={"table": _state_table(ctx, row), "bars": bars},
     )
 
 
@@ -189,5 +206,6 @@ def check_identity_loss(
     for key, purpose in zip(lossy, purposes, strict=True):
         position = keys.index(key)
         prev = counts[keys[position - 1]] if position and keys[position - 1][0] == key[0] else None
-        findings.append(_loss_finding(ctx, counts[key], prev, purpose))
+        bars = _bars(counts, keys, key[0])
+        findings.append(_loss_finding(ctx, counts[key], prev, purpose, bars))
     return findings

@@ -235,7 +235,7 @@ def _gap_finding(ctx: ScanContext, table: GapTable, k: int, heatmap: dict[str, A
     )
     return Finding(
         "sparsity.consent_gap",
-        "high" if gap >= 0.5 else "medium" if gap >= 0.25 else "low",
+        _gap_severity(gap, pair.mapped),
         title,
         {
             "source": row["source"],
@@ -254,6 +254,14 @@ def _gap_finding(ctx: ScanContext, table: GapTable, k: int, heatmap: dict[str, A
         ),
         evidence={"table": _state_table(table, k), "heatmap": heatmap},
     )
+
+
+def _gap_severity(gap: float, mapped: bool) -> str:
+    """A classified feature missing without its purpose is compliant, so at most medium: it
+    costs personalization but must not fail a CI run; an unexplained dependency ranks higher."""
+    if mapped:
+        return "medium" if gap >= 0.5 else "low"
+    return "high" if gap >= 0.5 else "medium" if gap >= 0.25 else "low"
 
 
 def _gap_advice(pair: Pair, step: str) -> str:
