@@ -123,3 +123,19 @@ def test_ga4_sample_reports_the_one_real_shift(ga4_doc):
     assert m["notice_versions"] == [] and m["consent_rate_changes"] == []
     assert shifts[0]["caused_by"] == []
     assert shifts[0]["severity"] == "medium"  # not linked to consent: does not fail CI alone
+
+
+def test_configured_steps_drive_the_checks(tmp_path):
+    from tests.helpers import config, write
+    from tests.test_sparsity import _reached, _shop_a_row, shop_csv
+
+    text = shop_csv(200, _reached, lambda i: "granted" if i < 100 else "denied", _shop_a_row)
+    cfg = config()
+    cfg.steps = ["add_to_cart", "signup"]  # signup is in no event: kept, with no values
+    doc = run_scan([write(tmp_path / "shop.csv", text)], config=cfg).to_dict()
+    assert doc["evidence"]["journey"] == {"steps": ["add_to_cart", "signup"], "origin": "config"}
+    steps = {f["location"]["step"] for f in by_kind(doc, "sparsity.consent_gap")}
+    assert steps == {"add_to_cart"}  # page_view is no step now: its gclid gap is not looked at
+    heat = doc["evidence"]["consent_gap_heatmaps"][0]
+    assert heat["rows"] == ["add_to_cart", "signup"]
+    assert all(v is None for v in heat["values"][1])

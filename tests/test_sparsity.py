@@ -363,3 +363,20 @@ def test_a_break_on_days_with_many_denials_is_not_a_consent_gap(shop_b):
     assert item == []
     gclid = gaps(shop_b)[("page_view", "gclid", "ads")]
     assert gclid["metrics"]["gap_adjusted_for_day"] == 1.0
+
+
+def test_gap_is_located_in_its_source(tmp_path):
+    # Same users in two exports; only the app drops item_id on add_to_cart when ads is denied.
+    def web_row(i: int, step: str) -> dict[str, str]:
+        return {"item_id": "SKU"}
+
+    state = lambda i: "granted" if i < 100 else "denied"  # noqa: E731
+    web = write(tmp_path / "web.csv", shop_csv(200, _reached, state, web_row))
+    app = write(tmp_path / "app.csv", shop_csv(200, _reached, state, _shop_a_row))
+    doc = run_scan([web, app], config=config()).to_dict()
+    located = {
+        (f["location"]["source"], f["location"]["step"], f["location"]["feature"])
+        for f in by_kind(doc, "sparsity.consent_gap")
+    }
+    assert located == {("app", "add_to_cart", "item_id"), ("app", "page_view", "gclid")}
+    assert len(doc["evidence"]["consent_gap_heatmaps"]) == 2
