@@ -1,13 +1,15 @@
-"""Sparsity: where consent makes features missing along the journey, and when that changes.
+"""Consent gaps: where, along the journey, consent makes features missing.
 
 ``sparsity.consent_gap`` compares, per step and feature, the missing share on events whose
 purpose is denied with the share on events where it is granted. One grouped query returns
-the counts for every (source, step) and every (feature, purpose) pair; the tests then run
-vectorised over that small table. A one-sided exact test on user-level counts (each user or
-identity-less event counted once, so a user with many events cannot fake a gap) is corrected
-for multiple comparisons (Benjamini-Hochberg across step x feature x purpose); a finding
-needs both a significant test and a gap of at least ``min_gap``. A feature empty 80% of the
-time for everyone has no gap and is never reported.
+the counts for every (source, step, day) and every (feature, purpose) pair; the tests then
+run vectorised over that small table. Two one-sided tests on user-level counts (each user,
+or event without a user, counted once, so a user with many events cannot fake a gap) must
+both agree: an exact test over the step, and a Cochran-Mantel-Haenszel test within days (so
+a field that broke for everyone on the days denials were frequent is not a consent gap).
+The larger p-value is corrected with Benjamini-Hochberg across step x feature x purpose; a
+finding needs it below ``alpha`` and a gap, raw and adjusted for the day, of at least
+``min_gap``. A feature empty 80% of the time for everyone has no gap and is never reported.
 
 ``sparsity.shift`` lives in :mod:`privdiag.checks.shift`.
 """
