@@ -24,17 +24,33 @@ from privdiag.stats import bh_adjust, fisher_greater
 STATES = ("granted", "denied", "unknown")
 
 
-def _aggregates(where: str, suffix: str) -> list[str]:
-    cond = f" FILTER (WHERE {where})" if where else ""
-    return [
-        f"count(*){cond} AS n{suffix}",
-        f"count(*) FILTER (WHERE {where + ' AND ' if where else ''}e.user_key IS NULL) "
-        f"AS noid{suffix}",
-        f"count(*) FILTER (WHERE {where + ' AND ' if where else ''}e.session_key IS NULL) "
-        f"AS nosess{suffix}",
-        f"count(DISTINCT e.user_key){cond} AS users{suffix}",
-        f"count(DISTINCT e.session_key){cond} AS sessions{suffix}",
-    ]
+def _filters(ctx: ScanContext) -> dict[str, str]:
+    """Suffix -> condition: all events (no suffix), then each purpose and state."""
+    out = {"": "TRUE"}
+    for p in ctx.purposes:
+        for s in STATES:
+            out[f"_{s}_{p}"] = f"state_{p} = '{s}'"
+    return out
+
+
+def _per_key(key: str, lost: str, units: str, filters: dict[str, str]) -> str:
+    """SQL counting, per (source, step), events, events without ``key`` and distinct keys.
+
+    Events are first grouped per key, so distinct keys are counted as groups with a positive
+    count (no ``count(DISTINCT ...)``, which is slow with many filters).
+    """
+    inner = ", ".join(f"count(*) FILTER (WHERE {cond}) AS n{sfx}" for sfx, cond in filters.items())
+    outer = ", ".join(
+        f"sum(n{sfx}) AS {'n' if lost == 'noid' else 'k'}{sfx}, "
+        f"coalesce(sum(n{sfx}) FILTER (WHERE {key} IS NULL), 0) AS {lost}{sfx}, "
+        f"count(*) FILTER (WHERE {key} IS NOT NULL AND n{sfx} > 0) AS {units}{sfx}"
+        for sfx in filters
+    )
+    return f"""
+        SELECT source, step, {outer} FROM (
+            SELECT source, step, {key}, {inner} FROM base GROUP BY source, step, {key}
+        ) GROUP BY source, step
+    """
 
 
 def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dict[str, Any]]:
@@ -43,18 +59,22 @@ def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dic
     Each count also exists per purpose P and state S with the suffix ``_S_P`` (e.g.
     ``noid_denied_analytics``). Steps nobody reached are absent.
     """
-    parts = _aggregates("", "")
-    for p in ctx.purposes:
-        for s in STATES:
-            parts += _aggregates(f"c.state_{p} = '{s}'", f"_{s}_{p}")
+    filters = _filters(ctx)
+    states = "".join(f", c.state_{p} AS state_{p}" for p in ctx.purposes)
     step = journey.step_sql("e.event_name")
+    by_user = _per_key("user_key", "noid", "users", filters)
+    by_session = _per_key("session_key", "nosess", "sessions", filters)
     rows = fetch_rows(
         ctx.con,
         f"""
-        SELECT e.source, {step} AS step, {", ".join(parts)}
-        FROM events e JOIN event_consent c ON c._row = e.rowid
-        WHERE {step} IS NOT NULL
-        GROUP BY ALL
+        WITH base AS (
+            SELECT * FROM (
+                SELECT e.source, {step} AS step, e.user_key, e.session_key {states}
+                FROM events e JOIN event_consent c ON c._row = e.rowid
+            ) WHERE step IS NOT NULL
+        )
+        SELECT u.*, s.* EXCLUDE (source, step, {", ".join(f"k{sfx}" for sfx in filters)})
+        FROM ({by_user}) u JOIN ({by_session}) s USING (source, step)
     """,
     )
     return {(r["source"], r["step"]): r for r in rows}
