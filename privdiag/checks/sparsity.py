@@ -59,61 +59,60 @@ def gap_pairs(ctx: ScanContext) -> list[Pair]:
 
 
 def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
-    """Counts per (source, step, day, unit), then per step and day and per step.
+    """Event counts per (source, step, day) and per step, joined with their unit counts.
 
-    A unit is a user, or the event itself when it has no user; counting units with a
-    positive count avoids ``count(DISTINCT ...)``. Result rows with ``day`` NULL are the
-    step's totals, whose unit counts come from the narrow ``per_step`` flags (a user active
-    on several days counts once); the other rows are the days, the strata of the stratified
-    test. Each feature's missing flag and each purpose's state are computed once per event.
+    A unit is a user, or the event itself when it has no user. Event counts come straight
+    from the events; unit counts from narrow per-unit flags, counting units whose flag is
+    set (no ``count(DISTINCT ...)``). Result rows with ``day`` NULL are the step's totals
+    (a user active on several days counts once); the others are its days, the strata of
+    the stratified test. Missing flags and states are computed once per event.
     """
     purposes = sorted({pair.purpose for pair in pairs})
     features = sorted({pair.feature for pair in pairs})
     column = {f: f"miss{j}" for j, f in enumerate(features)}
     base = [f"c.state_{p} AS state_{p}" for p in purposes]
     base += [f"NOT {present_sql(f, ctx.features[f])} AS {column[f]}" for f in features]
-    inner: dict[str, str] = {}  # per-unit count name -> its aggregate
-    units: dict[str, str] = {}  # unit count name -> the per-unit condition it counts
+    counts: dict[str, str] = {}  # event count name -> condition
+    flags: dict[str, str] = {}  # unit count name -> per-event condition that sets the flag
     for p in purposes:
         for s in STATES:
-            inner[f"n_{s}_{p}"] = f"count(*) FILTER (WHERE state_{p} = '{s}')"
-            units[f"u_{s}_{p}"] = f"n_{s}_{p} > 0"
+            counts[f"n_{s}_{p}"] = flags[f"u_{s}_{p}"] = f"state_{p} = '{s}'"
     for f in features:
-        inner[quote("m_" + f)] = f"count(*) FILTER (WHERE {column[f]})"
+        counts[quote("m_" + f)] = column[f]
     for pair in pairs:
         i, p, miss = pair.index, pair.purpose, column[pair.feature]
         for s in STATES:
-            inner[f"x{i}_{s}"] = f"count(*) FILTER (WHERE {miss} AND state_{p} = '{s}')"
-        units[f"users{i}"] = f"identified AND x{i}_denied > 0"
+            counts[f"x{i}_{s}"] = f"{miss} AND state_{p} = '{s}'"
+        flags[f"users{i}"] = f"identified AND {miss} AND state_{p} = 'denied'"
     step = journey.step_sql("e.event_name")
-    counted = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in units.items())
+    events = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in counts.items())
+    set_flags = ", ".join(f"bool_or({cond}) AS {name}" for name, cond in flags.items())
+    any_flags = ", ".join(f"bool_or({name}) AS {name}" for name in flags)
+    units = ", ".join(f"count(*) FILTER (WHERE {name}) AS {name}" for name in flags)
     return f"""
         WITH base AS (
-            SELECT e.source, {step} AS step, e.ts::DATE AS day,
-                   coalesce(e.user_key, e.event_id) AS unit,
-                   e.user_key IS NOT NULL AS identified, {", ".join(base)}
-            FROM events e JOIN event_consent c ON c._row = e.rowid
+            SELECT * FROM (
+                SELECT e.source, {step} AS step, e.ts::DATE AS day,
+                       coalesce(e.user_key, e.event_id) AS unit,
+                       e.user_key IS NOT NULL AS identified, {", ".join(base)}
+                FROM events e JOIN event_consent c ON c._row = e.rowid
+            ) WHERE step IS NOT NULL
         ), per_day AS (
-            SELECT source, step, day, unit, bool_or(identified) AS identified, count(*) AS n,
-                   {", ".join(f"{agg} AS {name}" for name, agg in inner.items())}
-            FROM base WHERE step IS NOT NULL
-            GROUP BY source, step, day, unit
+            SELECT source, step, day, unit, {set_flags}
+            FROM base GROUP BY source, step, day, unit
         ), per_step AS (
-            SELECT source, step, unit,
-                   {", ".join(f"bool_or({cond}) AS {name}" for name, cond in units.items())}
-            FROM per_day GROUP BY source, step, unit
-        ), step_units AS (
-            SELECT source, step, {", ".join(f"count(*) FILTER (WHERE {n}) AS {n}" for n in units)}
-            FROM per_step GROUP BY source, step
-        ), grouped AS (
-            SELECT source, step, day, sum(n) AS n, {counted},
-                   {", ".join(f"sum({name}) AS {name}" for name in inner)}
-            FROM per_day GROUP BY GROUPING SETS ((source, step, day), (source, step))
+            SELECT source, step, unit, {any_flags} FROM per_day GROUP BY source, step, unit
+        ), unit_counts AS (
+            SELECT source, step, day, {units} FROM per_day GROUP BY source, step, day
+            UNION ALL
+            SELECT source, step, NULL AS day, {units} FROM per_step GROUP BY source, step
+        ), event_counts AS (
+            SELECT source, step, day, count(*) AS n, {events}
+            FROM base GROUP BY GROUPING SETS ((source, step, day), (source, step))
         )
-        SELECT g.* REPLACE ({
-        ", ".join(f"CASE WHEN g.day IS NULL THEN t.{n} ELSE g.{n} END AS {n}" for n in units)
-    })
-        FROM grouped g JOIN step_units t ON t.source = g.source AND t.step = g.step
+        SELECT e.*, u.* EXCLUDE (source, step, day)
+        FROM event_counts e JOIN unit_counts u
+          ON u.source = e.source AND u.step = e.step AND u.day IS NOT DISTINCT FROM e.day
     """
 
 
