@@ -6,11 +6,13 @@ from collections.abc import Callable
 
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
 from privdiag.checks.context import ScanContext
+from privdiag.checks.journey_checks import run_journey_checks
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.config import Config
 from privdiag.engine import connect
 from privdiag.findings import Finding
 from privdiag.ingest import Loaded, load
+from privdiag.journey import journey_steps
 from privdiag.mapping import feature_columns, feature_map, owner_for
 from privdiag.result import Result
 from privdiag.state import active_purposes, consent_rates, resolve
@@ -107,6 +109,11 @@ def run_scan(
             "consent.conflict",
         ):
             result.ran(name)
+
+    say("checking the journey: consent gaps, shifts, identity and funnel")
+    journey = journey_steps(con, config)
+    result.evidence["journey"] = {"steps": journey.names, "origin": journey.origin}
+    findings += run_journey_checks(ctx, journey, result)
 
     say("checking owners and classification")
     sources = sorted(loaded.formats)
