@@ -42,10 +42,16 @@ class Transition:
 def transitions(
     ctx: ScanContext, journey: Journey, counts: dict[tuple[str, str], dict[str, Any]]
 ) -> list[Transition]:
-    """Return every (source, consecutive steps both reached, purpose with a signal)."""
+    """Return every (source, earlier step, later step, purpose with a signal).
+
+    Not only consecutive steps: a step whose events lost their identity or consent state
+    (a checkout on another domain) would otherwise hide a drop from the step before it.
+    """
     out = []
+    names = journey.names
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
     for source in sorted({s for s, _ in counts}):
-        for a, b in zip(journey.names, journey.names[1:], strict=False):
+        for a, b in pairs:
             if (source, a) in counts and (source, b) in counts:
                 out += [
                     Transition(source, counts[(source, a)], counts[(source, b)], p)
@@ -152,6 +158,33 @@ def _finding(
     )
 
 
+def _strongest_per_location(
+    todo: list[Transition], v: dict[str, np.ndarray], fired: np.ndarray, names: list[str]
+) -> list[int]:
+    """Keep one transition per (source, later step, purpose): from the nearest step.
+
+    A transition that skips steps is kept only when the drop is not there already one step
+    earlier (from the same step), so a drop is reported at the step where it appears.
+    """
+    significant = {
+        (todo[k].source, todo[k].before["step"], todo[k].after["step"], todo[k].purpose)
+        for k in (int(i) for i in fired)
+    }
+    best: dict[tuple[str, str, str], int] = {}
+    best_rank: dict[tuple[str, str, str], tuple[float, float, float]] = {}
+    for k in (int(i) for i in fired):
+        t = todo[k]
+        a, c = names.index(t.before["step"]), names.index(t.after["step"])
+        if c > a + 1 and (t.source, names[a], names[c - 1], t.purpose) in significant:
+            continue
+        key = (t.source, str(t.after["step"]), t.purpose)
+        # the nearest earlier step locates the drop best; then the most significant
+        rank_k = (-a, v["q"][k], -v["real_gap"][k])
+        if key not in best or rank_k < best_rank[key]:
+            best[key], best_rank[key] = k, rank_k
+    return sorted(best.values())
+
+
 def check_consent_drop(
     ctx: ScanContext,
     journey: Journey,
@@ -172,7 +205,7 @@ def check_consent_drop(
     th = ctx.config.thresholds
     fired = np.flatnonzero((v["q"] < th.alpha) & (np.nan_to_num(v["real_gap"]) >= th.min_gap))
     findings = []
-    for k in fired:
+    for k in _strongest_per_location(todo, v, fired, journey.names):
         t = todo[int(k)]
         steps = {t.before["step"], t.after["step"]}
         causes = [

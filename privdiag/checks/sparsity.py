@@ -45,12 +45,14 @@ def gap_pairs(ctx: ScanContext) -> list[Pair]:
     """Return the (feature, purpose) pairs to test.
 
     A classified feature is tested against its own purposes that have a consent signal; an
-    unclassified one (or one classified as needing nothing) against each such purpose in turn.
+    unclassified one, or one that needs no consent beyond ``necessary``, against each such
+    purpose in turn: a necessary feature that goes missing when analytics is denied is
+    over-blocked by the pipeline.
     """
     out: list[Pair] = []
     for feature in sorted(ctx.features):
         needs = ctx.mapping.get(feature)
-        if needs:  # classified: its own purposes, those with a signal
+        if needs and set(needs) - {"necessary"}:  # classified: its own purposes with a signal
             purposes, mapped = [p for p in needs if p in ctx.purposes], True
         else:  # unclassified, or needs nothing: each purpose in turn
             purposes, mapped = list(ctx.purposes), False
