@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
 from privdiag.checks.context import ScanContext
+from privdiag.checks.optin import check_optin
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.config import Config
 from privdiag.engine import connect
@@ -36,6 +37,17 @@ def _unmapped_findings(loaded: Loaded, config: Config) -> list[Finding]:
     return findings
 
 
+def _people_consent_checks(ctx: ScanContext, result: Result, survey: list[str]) -> list[Finding]:
+    """Opt-in drops and survey trust gaps; records the opt-in rates as evidence."""
+    if not ctx.con.execute("SELECT count(*) FROM consent").fetchone()[0]:
+        result.skipped("people.optin_drop", "no consent log: opt-in needs consent decisions")
+        return []
+    findings, rates = check_optin(ctx)
+    result.ran("people.optin_drop")
+    result.evidence["optin_rates"] = rates
+    return findings
+
+
 def run_scan(
     data: list[str],
     *,
@@ -43,6 +55,7 @@ def run_scan(
     config: Config | None = None,
     fmt: str = "auto",
     progress: Progress | None = None,
+    survey: list[str] | None = None,
 ) -> Result:
     """Scan event exports (and consent files) and return the findings with their evidence.
 
@@ -114,6 +127,7 @@ def run_scan(
     findings += check_unowned(ctx, sources)
     result.ran("people.unclassified_feature")
     result.ran("people.unowned")
+    findings += _people_consent_checks(ctx, result, survey or [])
 
     result.findings = findings
     con.close()
