@@ -9,6 +9,7 @@ from typing import Any
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 AREAS: tuple[str, ...] = ("data", "model", "people")
+UNOWNED = "unowned"
 LOCATION_KEYS: tuple[str, ...] = ("source", "step", "feature", "purpose", "model", "scenario")
 
 KINDS: dict[str, str] = {
@@ -131,15 +132,22 @@ def rank(findings: list[Finding]) -> list[Finding]:
 
 
 def summarize(findings: list[Finding]) -> dict[str, Any]:
-    """Return the JSON ``summary`` block: counts in total, by severity and by kind."""
+    """Return the JSON ``summary`` block: counts in total, by severity, by kind and by owner.
+
+    Findings without an owner are counted under "unowned".
+    """
     by_severity: dict[str, int] = {}
     by_kind: dict[str, int] = {}
+    by_owner: dict[str, int] = {}
     for f in findings:
         by_severity[f.severity] = by_severity.get(f.severity, 0) + 1
         by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
+        owner = f.owner or UNOWNED
+        by_owner[owner] = by_owner.get(owner, 0) + 1
     ordered = {s: by_severity[s] for s in SEVERITIES if s in by_severity}
     return {
         "findings": len(findings),
         "by_severity": ordered,
         "by_kind": dict(sorted(by_kind.items())),
+        "by_owner": dict(sorted(by_owner.items())),
     }

@@ -12,7 +12,7 @@ from privdiag.config import Config
 from privdiag.engine import connect
 from privdiag.findings import Finding
 from privdiag.ingest import Loaded, load
-from privdiag.mapping import feature_columns, feature_map, owner_for
+from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
 from privdiag.result import Result
 from privdiag.state import active_purposes, consent_rates, resolve
 
@@ -129,6 +129,7 @@ def run_scan(
     result.ran("people.unowned")
     findings += _people_consent_checks(ctx, result, survey or [])
 
+    fill_owners(findings, config)
     result.findings = findings
     con.close()
     return result
