@@ -166,7 +166,7 @@ def owner_for(
     CODEOWNERS. A missing part (None or empty) never matches a pattern.
     """
     names = {"source": source, "feature": feature, "step": step, "model": model}
-    order = [(kind, names[kind]) for kind in PREFERENCES[prefer] if names[kind]]
+    order = [(kind, name) for kind in PREFERENCES[prefer] if (name := names[kind])]
     for kind, name in order:
         owner = _table_owner(config, kind, name) or _last_match(config, kind, name, bare=False)
         if owner is not None:

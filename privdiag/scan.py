@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from privdiag.chains import link
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
 from privdiag.checks.context import ScanContext
 from privdiag.checks.optin import check_optin
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.config import Config
-from privdiag.engine import connect
+from privdiag.engine import connect, one
 from privdiag.findings import Finding
 from privdiag.ingest import Loaded, load
 from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
@@ -39,7 +40,7 @@ def _unmapped_findings(loaded: Loaded, config: Config) -> list[Finding]:
 
 def _people_consent_checks(ctx: ScanContext, result: Result, survey: list[str]) -> list[Finding]:
     """Opt-in drops and survey trust gaps; records the opt-in rates as evidence."""
-    if not ctx.con.execute("SELECT count(*) FROM consent").fetchone()[0]:
+    if not (one(ctx.con, "SELECT count(*) FROM consent") or (0,))[0]:
         result.skipped("people.optin_drop", "no consent log: opt-in needs consent decisions")
         return []
     findings, rates = check_optin(ctx)
@@ -129,6 +130,7 @@ def run_scan(
     result.ran("people.unowned")
     findings += _people_consent_checks(ctx, result, survey or [])
 
+    link(findings)
     fill_owners(findings, config)
     result.findings = findings
     con.close()

@@ -1,0 +1,219 @@
+"""Root-cause chains on hand-built scenarios where every link is known, and the ranking."""
+
+from __future__ import annotations
+
+import pytest
+
+from privdiag.chains import link, link_model_to_scan
+from privdiag.findings import Finding, chain_impact, rank
+
+
+def F(kind, severity, location, **metrics):  # noqa: N802 - reads like the finding it builds
+    return Finding(kind, severity, kind, location, metrics)
+
+
+@pytest.fixture
+def scenario():
+    """Three chains and some bystanders.
+
+    unowned(web) <- violation(web, ads) <- consent_gap(web, view_item, item_category, ads)
+        <- fragile(m, item_category) <- degradation(m, deny_ads, masks item_category)
+    unclassified(web, engagement) <- consent_gap(web, page_view, engagement, analytics)
+    optin_drop(analytics, v2 on 10-15) <- shift(web, analytics rate, 10-15)
+    identity.loss(web, begin_checkout) <- funnel.consent_drop(web, purchase from begin_checkout)
+    bystanders: violation(app, ads), identity.loss(app, begin_checkout), shift(content_group,
+    10-20), optin_drop(ads, v2) (a feature shift of another day names no ads change)
+    """
+    return {
+        "unowned_web": F("people.unowned", "low", {"source": "web"}),
+        "viol_web": F(
+            "consent.violation",
+            "high",
+            {"source": "web", "step": "page_view", "feature": "gclid", "purpose": "ads"},
+            events=100,
+        ),
+        "gap": F(
+            "sparsity.consent_gap",
+            "medium",
+            {"source": "web", "step": "view_item", "feature": "item_category", "purpose": "ads"},
+            events=500,
+        ),
+        "fragile": F(
+            "model.fragile_feature", "low", {"model": "m", "feature": "item_category"}, drop=0.05
+        ),
+        "degr": F(
+            "model.degradation",
+            "high",
+            {"model": "m", "scenario": "deny_ads", "purpose": "ads"},
+            masked_features=["item_category", "gclid"],
+        ),
+        "unclassified": F(
+            "people.unclassified_feature",
+            "low",
+            {"source": "web", "feature": "engagement"},
+            events=50,
+        ),
+        "gap2": F(
+            "sparsity.consent_gap",
+            "medium",
+            {"source": "web", "step": "page_view", "feature": "engagement", "purpose": "analytics"},
+            events=200,
+        ),
+        "optin": F(
+            "people.optin_drop",
+            "medium",
+            {"purpose": "analytics", "scenario": "notice v2"},
+            users=261,
+            change_day="2026-10-15",
+            version="v2",
+        ),
+        "rate_shift": F(
+            "sparsity.shift",
+            "medium",
+            {"source": "web", "purpose": "analytics"},
+            events=1000,
+            change_day="2026-10-15",
+            notice_versions=["v2"],
+        ),
+        "feat_shift": F(
+            "sparsity.shift",
+            "medium",
+            {"source": "web", "feature": "content_group"},
+            events=80,
+            change_day="2026-10-20",
+            notice_versions=[],
+            consent_rate_changes=[],
+        ),
+        "loss": F("identity.loss", "high", {"source": "web", "step": "begin_checkout"}, events=300),
+        "funnel": F(
+            "funnel.consent_drop",
+            "medium",
+            {"source": "web", "step": "purchase", "purpose": "ads"},
+            users=40,
+            from_step="begin_checkout",
+        ),
+        "viol_app": F(
+            "consent.violation",
+            "high",
+            {"source": "app", "step": "page_view", "feature": "advertising_id", "purpose": "ads"},
+            events=20,
+        ),
+        "loss_app": F(
+            "identity.loss", "low", {"source": "app", "step": "begin_checkout"}, events=5
+        ),
+        "optin_ads": F(
+            "people.optin_drop",
+            "low",
+            {"purpose": "ads", "scenario": "notice v2"},
+            users=261,
+            change_day="2026-10-15",
+            version="v2",
+        ),
+    }
+
+
+def test_links_follow_the_rules(scenario):
+    s = scenario
+    link(list(s.values()))
+    assert s["viol_web"].caused_by == [s["unowned_web"].id]
+    assert s["gap"].caused_by == [s["viol_web"].id]
+    assert s["fragile"].caused_by == [s["gap"].id]
+    assert s["degr"].caused_by == [s["fragile"].id]
+    assert s["gap2"].caused_by == [s["unclassified"].id]
+    assert s["rate_shift"].caused_by == [s["optin"].id]
+    assert s["funnel"].caused_by == [s["loss"].id]
+    for name in ("unowned_web", "unclassified", "optin", "optin_ads", "loss", "loss_app"):
+        assert s[name].caused_by == [], name
+    assert s["viol_app"].caused_by == []  # app has an owner: no unowned finding for it
+    assert s["feat_shift"].caused_by == []  # another day, no consent change listed
+
+
+def test_link_is_idempotent_and_keeps_existing_links(scenario):
+    s = scenario
+    s["funnel"].caused_by = [s["loss"].id]  # the funnel check may have linked it already
+    link(list(s.values()))
+    link(list(s.values()))
+    assert s["funnel"].caused_by == [s["loss"].id]
+    assert s["degr"].caused_by == [s["fragile"].id]
+
+
+def test_feature_shift_links_through_its_consent_rate_change(scenario):
+    s = scenario
+    s["feat_shift"].metrics |= {
+        "change_day": "2026-10-15",
+        "consent_rate_changes": [{"purpose": "ads", "before": 0.6, "after": 0.43}],
+    }
+    link(list(s.values()))
+    assert s["feat_shift"].caused_by == [s["optin_ads"].id]
+
+
+def test_degradation_without_masked_list_matches_by_purpose():
+    fragile = F("model.fragile_feature", "low", {"model": "m", "feature": "x", "purpose": "ads"})
+    other = F("model.fragile_feature", "low", {"model": "n", "feature": "x", "purpose": "ads"})
+    degr = F("model.degradation", "high", {"model": "m", "scenario": "deny_ads", "purpose": "ads"})
+    link([fragile, other, degr])
+    assert degr.caused_by == [fragile.id]
+
+
+def test_rank_puts_causes_first_then_chain_severity_and_impact(scenario):
+    s = scenario
+    link(list(s.values()))
+    order = [next(k for k, v in s.items() if v is f) for f in rank(list(s.values()))]
+    assert order == [
+        "unowned_web",  # low itself, but its chain holds high findings and 600 events
+        "viol_web",
+        "gap",
+        "loss",
+        "viol_app",
+        "fragile",
+        "degr",
+        "optin",  # medium chains: 261 + 1000
+        "rate_shift",
+        "unclassified",  # 50 + 200
+        "gap2",
+        "feat_shift",
+        "funnel",
+        "optin_ads",  # low chains: 261 users, then 5 events
+        "loss_app",
+    ]
+    position = {f.id: n for n, f in enumerate(rank(list(s.values())))}
+    for f in s.values():
+        assert all(position[c] < position[f.id] for c in f.caused_by)
+
+
+def test_shared_impact_counts_once():
+    a = F("people.unowned", "low", {"source": "a"})
+    b = F("consent.violation", "high", {"source": "a", "purpose": "ads"}, events=10)
+    c = F("consent.conflict", "medium", {"source": "a", "purpose": "ads"}, events=20)
+    d = F(
+        "sparsity.consent_gap", "low", {"source": "a", "purpose": "ads", "feature": "f"}, events=100
+    )
+    b.caused_by, c.caused_by, d.caused_by = [a.id], [a.id], [b.id, c.id]
+    impact = chain_impact([a, b, c, d])
+    assert impact[a.id] == 130  # 10 + 20 + 100, d once although two paths lead to it
+    assert impact[b.id] == 110 and impact[d.id] == 100
+    assert rank([d, c, b, a]) == [a, b, c, d]
+
+
+def test_rank_without_links_is_severity_then_size_and_loses_nothing():
+    small = F("consent.violation", "high", {"source": "x"}, events=1)
+    big = F("consent.violation", "high", {"source": "y"}, events=9)
+    low = F("people.unowned", "low", {"source": "z"})
+    twin = F("people.unowned", "low", {"source": "z"})  # same id twice
+    assert rank([low, small, twin, big]) == [big, small, low, twin]
+
+
+def test_rank_survives_a_cycle():
+    a = F("consent.violation", "high", {"source": "a"}, events=5)
+    b = F("consent.conflict", "medium", {"source": "a"}, events=5)
+    a.caused_by, b.caused_by = [b.id], [a.id]
+    assert {id(f) for f in rank([a, b])} == {id(a), id(b)}
+
+
+def test_model_findings_link_to_a_scan_result(scenario):
+    s = scenario
+    doc = {"findings": [s["gap"].to_dict(), s["viol_web"].to_dict()]}
+    fragile, degr = s["fragile"], s["degr"]
+    assert link_model_to_scan([fragile, degr], doc) == 2
+    assert fragile.caused_by == [s["gap"].id]
+    assert degr.caused_by == [fragile.id]
