@@ -23,9 +23,12 @@ before symptoms.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from privdiag.errors import InputError
 from privdiag.findings import Finding
 
 RESPECT = (
@@ -145,3 +148,21 @@ def link_model_to_scan(model_findings: list[Finding], scan_doc: dict[str, Any]) 
     combined = data + model_findings
     _link_models(combined)
     return sum(len(f.caused_by) for f in model_findings) - before
+
+
+def link_scan_result(findings: list[Finding], path: Path) -> int:
+    """Link model findings to the data findings of the scan JSON at ``path``; return the links.
+
+    Raises InputError when the file is not a scan result.
+    """
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or not isinstance(doc.get("findings", []), list):
+            raise ValueError("no findings list")
+        return link_model_to_scan(findings, doc)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            "is not a scan result with findings",
+            path=path,
+            hint="pass the JSON written by privdiag scan --json",
+        ) from exc

@@ -254,7 +254,9 @@ def model_check(
     scan_result: Annotated[
         Path | None,
         typer.Option(
-            "--scan-result", help="A scan's JSON: its consent rates drive the observed scenario."
+            "--scan-result",
+            help="A scan's JSON: its consent rates drive the observed scenario, and model "
+            "findings link to its data findings as their causes.",
         ),
     ] = None,
     consent_rates: Annotated[
@@ -313,6 +315,10 @@ def model_check(
         predictions=predictions,
         threshold=threshold,
     )
+    if scan_result is not None:
+        from privdiag.chains import link_scan_result
+
+        link_scan_result(result.findings, scan_result)
     raise typer.Exit(emit([result.to_dict()], outputs, cfg))
 
 

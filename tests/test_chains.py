@@ -217,3 +217,48 @@ def test_model_findings_link_to_a_scan_result(scenario):
     assert link_model_to_scan([fragile, degr], doc) == 2
     assert fragile.caused_by == [s["gap"].id]
     assert degr.caused_by == [fragile.id]
+
+
+def test_model_check_cli_links_to_the_scan_result(tmp_path):
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+    from privdiag.model.synthetic import make_blind_set
+
+    blind = tmp_path / "blind.csv"
+    make_blind_set(1000, seed=5).write_csv(blind)
+    gap = F(
+        "sparsity.consent_gap",
+        "medium",
+        {"source": "web", "step": "view_item", "feature": "sessions_30d", "purpose": "analytics"},
+        events=10,
+    )
+    scan = tmp_path / "scan.json"
+    scan.write_text(
+        json.dumps(
+            {
+                "evidence": {"consent_rates": {"analytics": 0.6, "ads": 0.4}},
+                "findings": [gap.to_dict()],
+            }
+        )
+    )
+    model = Path(__file__).resolve().parent.parent / "fixtures/models/propensity_imputed.onnx"
+    out = tmp_path / "model.json"
+    args = ["model-check", str(model), "--blind-set", str(blind), "--scan-result", str(scan)]
+    run = CliRunner().invoke(app, [*args, "--json", str(out), "--quiet", "--fail-on", "critical"])
+    assert run.exit_code == 0, run.output
+    doc = json.loads(out.read_text())
+    fragile = [
+        f
+        for f in doc["findings"]
+        if f["kind"] == "model.fragile_feature" and f["location"]["feature"] == "sessions_30d"
+    ]
+    assert fragile and fragile[0]["caused_by"] == [gap.id]
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"evidence": {"consent_rates": {"ads": 0.4}}, "findings": {}}')
+    run = CliRunner().invoke(app, [*args[:-1], str(bad)])
+    assert run.exit_code == 3 and "findings" in run.output
