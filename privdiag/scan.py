@@ -7,10 +7,10 @@ from collections.abc import Callable
 from privdiag.chains import link
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
 from privdiag.checks.context import ScanContext
-from privdiag.checks.optin import check_optin
 from privdiag.checks.people import check_unclassified, check_unowned
+from privdiag.checks.trust import run_people_consent_checks
 from privdiag.config import Config
-from privdiag.engine import connect, one
+from privdiag.engine import connect
 from privdiag.findings import Finding
 from privdiag.ingest import Loaded, load
 from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
@@ -35,17 +35,6 @@ def _unmapped_findings(loaded: Loaded, config: Config) -> list[Finding]:
                     owner_for(config, source=argument),
                 )
             )
-    return findings
-
-
-def _people_consent_checks(ctx: ScanContext, result: Result, survey: list[str]) -> list[Finding]:
-    """Opt-in drops and survey trust gaps; records the opt-in rates as evidence."""
-    if not (one(ctx.con, "SELECT count(*) FROM consent") or (0,))[0]:
-        result.skipped("people.optin_drop", "no consent log: opt-in needs consent decisions")
-        return []
-    findings, rates = check_optin(ctx)
-    result.ran("people.optin_drop")
-    result.evidence["optin_rates"] = rates
     return findings
 
 
@@ -128,7 +117,7 @@ def run_scan(
     findings += check_unowned(ctx, sources)
     result.ran("people.unclassified_feature")
     result.ran("people.unowned")
-    findings += _people_consent_checks(ctx, result, survey or [])
+    findings += run_people_consent_checks(ctx, result, survey or [])
 
     link(findings)
     fill_owners(findings, config)

@@ -36,9 +36,9 @@ DECISIONS = "optin_decisions"
 def build_decisions(con: Any) -> str:
     """Create the temp table ``optin_decisions`` and return its name.
 
-    One row per consent record: person, purpose, granted, ts, day, version, source, region,
-    device, channel and ``nth`` (1 for the person's first decision on the purpose). Assumes the
-    canonical ``events`` and ``consent`` tables.
+    One row per consent record: person, user_key, purpose, granted, ts, day, version, source,
+    region, device, channel and ``nth`` (1 for the person's first decision on the purpose).
+    Assumes the canonical ``events`` and ``consent`` tables.
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
@@ -54,7 +54,8 @@ def build_decisions(con: Any) -> str:
             FROM events WHERE user_key IS NOT NULL GROUP BY 1
         ),
         d AS (
-            SELECT coalesce(a.anon_key, c.user_key) AS person, c.purpose, c.granted, c.ts,
+            SELECT coalesce(a.anon_key, c.user_key) AS person, c.user_key, c.purpose,
+                   c.granted, c.ts,
                    nullif(trim(c.version), '') AS version, c.source,
                    coalesce(nullif(trim(c.region), ''), a.country, f.country) AS region,
                    coalesce(nullif(trim(c.device), ''), a.device, f.device) AS device,
