@@ -1,11 +1,12 @@
 """Opt-in rates and ``people.optin_drop``: a notice version or a date that lowers opt-in.
 
 The unit is a person's first decision on a purpose. A person is the device on which the
-decision was made when the decision's own event is in the export (Snowplow
-``consent_preferences`` events carry ``domain_userid``), else the consent log's user key; so
-the figures per version and per person agree with the Snowplow consent models, which count
-per ``domain_userid``. Region and device come from the consent record, else from the decision
-event, else from the person's first event; channel from the decision event or the first event.
+decision was made when every decision of the user has its own event in the export (Snowplow
+``consent_preferences`` events carry ``domain_userid``), else the consent log's user key (so a
+user's decisions are never split between the two); the figures per version and per person
+then agree with the Snowplow consent models, which count per ``domain_userid``. Region and
+device come from the consent record, else from the decision event, else from the user's first
+event; channel from the decision event or the first event.
 
 A drop is tested one-sided with the pooled two-proportion z test: each notice version against
 the one before it (versions ordered by when they were first seen), or, for a purpose whose
@@ -54,7 +55,9 @@ def build_decisions(con: Any) -> str:
             FROM events WHERE user_key IS NOT NULL GROUP BY 1
         ),
         d AS (
-            SELECT coalesce(a.anon_key, c.user_key) AS person, c.user_key, c.purpose,
+            SELECT CASE WHEN bool_and(a.anon_key IS NOT NULL) OVER (PARTITION BY c.user_key)
+                        THEN a.anon_key ELSE c.user_key END AS person,
+                   c.user_key, c.purpose,
                    c.granted, c.ts,
                    nullif(trim(c.version), '') AS version, c.source,
                    coalesce(nullif(trim(c.region), ''), a.country, f.country) AS region,
