@@ -197,3 +197,29 @@ def test_thresholds_alpha_is_respected(tmp_path):
     strict = Config(thresholds=Thresholds(min_group_size=1, alpha=0.0001))
     doc = run_scan(data, consent=consent, config=strict).to_dict()
     assert by_kind(doc, "people.optin_drop") == []
+
+
+def test_a_users_decisions_stay_one_person(tmp_path):
+    # u1's first record coincides with an event carrying a device id, the second does not:
+    # the user stays one person (the consent log's user), whose first decision is the denial
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "event_id,ts,event_name,user_id,anonymous_id\n"
+        "e1,2026-10-01T09:00:00Z,page_view,u1,d1\n"
+        "e2,2026-10-01T11:00:00Z,page_view,u1,d1\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "c.csv"
+    log.write_text(
+        "user_id,purpose,status,ts,version,source\n"
+        "u1,analytics,denied,2026-10-01T09:00:00Z,v1,e\n"
+        "u1,analytics,granted,2026-10-01T10:00:00Z,v1,e\n",
+        encoding="utf-8",
+    )
+    con = connect()
+    load(con, [str(events)], [str(log)], Config())
+    build_decisions(con)
+    [row] = optin_rates(con, "version")
+    assert (row["decisions"], row["granted"]) == (1, 0)
+    persons = con.execute("SELECT DISTINCT person FROM optin_decisions").fetchall()
+    assert persons == [("u1",)]
