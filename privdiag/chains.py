@@ -7,14 +7,16 @@ Rules, each a symptom <- its causes (a link is added only when both findings are
 - ``model.degradation`` / ``model.calibration`` of model M <- M's fragile features that the
   scenario masks (``metrics.masked_features``; without it, those whose purposes include the
   scenario's purpose).
-- ``sparsity.consent_gap(S, F, P)`` <- the consent findings of source S for purpose P that show
-  S does not respect P (``consent.violation``, ``consent.after_withdrawal``,
-  ``consent.pre_consent``, ``consent.conflict``), and ``people.unclassified_feature(S, F)``
-  (nobody decided which consent F needs).
+- ``sparsity.consent_gap(S, step, F, P)`` <- the findings that show source S does not respect
+  P for F (``consent.violation``, ``consent.after_withdrawal``, ``consent.pre_consent`` of F
+  and P in S, at the same step when there are any there), ``consent.conflict(S, P)``, and
+  ``people.unclassified_feature(S, F)`` (nobody decided which consent F needs).
 - Those consent findings of source S <- ``people.unowned(S)``: a pipeline nobody owns.
 - ``funnel.consent_drop(S, step)`` <- ``identity.loss(S)`` at that step or the step before it.
-- ``sparsity.shift`` <- ``people.optin_drop`` of the same purpose on the same day or notice
-  version (a feature's shift matches through the consent-rate changes it lists).
+- ``sparsity.shift`` <- ``people.optin_drop`` of its purpose (a feature's shift: the purposes
+  the feature needs and the consent-rate changes it lists) that it follows: it names the drop's
+  notice version, or starts on the drop's day or up to LINK_WINDOW_DAYS after it, and moves
+  the way lower opt-in pushes it.
 
 Rules only point from a later layer to an earlier one (model <- journey <- compliance <-
 people), so the links never form a cycle. :func:`privdiag.findings.rank` then puts causes
@@ -25,12 +27,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from privdiag.errors import InputError
 from privdiag.findings import Finding
 
+LINK_WINDOW_DAYS = 7
 RESPECT = (
     "consent.violation",
     "consent.after_withdrawal",
@@ -84,7 +88,12 @@ def _link_compliance(findings: list[Finding]) -> None:
     unclassified = _of(findings, "people.unclassified_feature")
     unowned = [f for f in _of(findings, "people.unowned") if "source" in f.location]
     for gap in _of(findings, "sparsity.consent_gap"):
-        _add(gap, _same(respect, gap, "source", "purpose"))
+        same_flow = _same(respect, gap, "source", "purpose", "feature")
+        _add(gap, _same(same_flow, gap, "step") or same_flow)
+        _add(
+            gap,
+            [c for c in _same(respect, gap, "source", "purpose") if "feature" not in c.location],
+        )
         _add(gap, _same(unclassified, gap, "source", "feature"))
     for c in respect:
         _add(c, _same(unowned, c, "source"))
@@ -97,43 +106,58 @@ def _link_journey(findings: list[Finding]) -> None:
         _add(drop, [x for x in _same(losses, drop, "source") if x.location.get("step") in steps])
 
 
-def _shift_purposes(shift: Finding) -> set[str]:
-    """The purposes a shift is about: its own, else the consent-rate changes it lists."""
+def _shift_purposes(shift: Finding, mapping: dict[str, list[str]]) -> set[str]:
+    """The purposes a shift is about: a consent-rate shift's own purpose; for a feature's
+    shift, the purposes the feature needs and those of the rate changes it lists."""
+    if "feature" not in shift.location:
+        return _purposes(shift)
     listed = {c.get("purpose") for c in shift.metrics.get("consent_rate_changes") or []}
-    return _purposes(shift) or {p for p in listed if p}
+    needed = set(mapping.get(shift.location["feature"], []))
+    return {p for p in listed | needed if p}
 
 
-def _same_change(shift: Finding, drop: Finding) -> bool:
-    """True when the opt-in drop happened on the shift's day or with a version it names."""
-    day = shift.metrics.get("change_day")
+def _days_after(day: Any, start: Any) -> int | None:
+    """Whole days from ``start`` to ``day`` (both 'YYYY-MM-DD'), None when either is missing."""
+    try:
+        return (date.fromisoformat(str(day)[:10]) - date.fromisoformat(str(start)[:10])).days
+    except ValueError:
+        return None
+
+
+def _follows(shift: Finding, drop: Finding) -> bool:
+    """True when the shift starts on the opt-in drop's day or within LINK_WINDOW_DAYS after it
+    (event-level rates lag: earlier users keep their decisions), or names its notice version,
+    and goes the way a lower opt-in pushes it (consent rate down, missing share up)."""
     versions = set(shift.metrics.get("notice_versions") or [])
-    same_day = day is not None and day == drop.metrics.get("change_day")
-    return same_day or drop.metrics.get("version") in versions
+    lag = _days_after(shift.metrics.get("change_day"), drop.metrics.get("change_day"))
+    timed = drop.metrics.get("version") in versions or (
+        lag is not None and 0 <= lag <= LINK_WINDOW_DAYS
+    )
+    change = shift.metrics.get("change")
+    if not isinstance(change, int | float):
+        return timed
+    return timed and (change < 0 if "feature" not in shift.location else change > 0)
 
 
-def _link_optin(findings: list[Finding]) -> None:
+def _link_optin(findings: list[Finding], mapping: dict[str, list[str]]) -> None:
     drops = _of(findings, "people.optin_drop")
     for shift in _of(findings, "sparsity.shift"):
-        purposes = _shift_purposes(shift)
+        purposes = _shift_purposes(shift, mapping)
         _add(
             shift,
-            [
-                d
-                for d in drops
-                if _same_change(shift, d)
-                and (not purposes or d.location.get("purpose") in purposes)
-            ],
+            [d for d in drops if d.location.get("purpose") in purposes and _follows(shift, d)],
         )
 
 
-def link(findings: list[Finding]) -> None:
+def link(findings: list[Finding], mapping: dict[str, list[str]] | None = None) -> None:
     """Set ``caused_by`` on every finding that one of the module's rules explains.
 
+    ``mapping`` (feature -> purposes) tells which opt-in drops a feature's shift can follow.
     Existing links are kept; each cause is listed once. Findings are changed in place.
     """
     _link_compliance(findings)
     _link_journey(findings)
-    _link_optin(findings)
+    _link_optin(findings, mapping or {})
     _link_models(findings)
 
 

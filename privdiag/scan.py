@@ -119,7 +119,7 @@ def run_scan(
     result.ran("people.unowned")
     findings += run_people_consent_checks(ctx, result, survey or [])
 
-    link(findings)
+    link(findings, ctx.mapping)
     fill_owners(findings, config)
     result.findings = findings
     con.close()

@@ -16,7 +16,8 @@ def F(kind, severity, location, **metrics):  # noqa: N802 - reads like the findi
 def scenario():
     """Three chains and some bystanders.
 
-    unowned(web) <- violation(web, ads) <- consent_gap(web, view_item, item_category, ads)
+    unowned(web) <- violation(web, page_view, item_category, ads)
+        <- consent_gap(web, view_item, item_category, ads)
         <- fragile(m, item_category) <- degradation(m, deny_ads, masks item_category)
     unclassified(web, engagement) <- consent_gap(web, page_view, engagement, analytics)
     optin_drop(analytics, v2 on 10-15) <- shift(web, analytics rate, 10-15)
@@ -29,7 +30,7 @@ def scenario():
         "viol_web": F(
             "consent.violation",
             "high",
-            {"source": "web", "step": "page_view", "feature": "gclid", "purpose": "ads"},
+            {"source": "web", "step": "page_view", "feature": "item_category", "purpose": "ads"},
             events=100,
         ),
         "gap": F(
@@ -72,8 +73,9 @@ def scenario():
             "medium",
             {"source": "web", "purpose": "analytics"},
             events=1000,
-            change_day="2026-10-15",
-            notice_versions=["v2"],
+            change=-0.12,
+            change_day="2026-10-17",  # event-level rates lag the decisions
+            notice_versions=[],
         ),
         "feat_shift": F(
             "sparsity.shift",
@@ -262,3 +264,70 @@ def test_model_check_cli_links_to_the_scan_result(tmp_path):
     bad.write_text('{"evidence": {"consent_rates": {"ads": 0.4}}, "findings": {}}')
     run = CliRunner().invoke(app, [*args[:-1], str(bad)])
     assert run.exit_code == 3 and "findings" in run.output
+
+
+def test_gap_links_to_the_same_feature_at_the_same_step_first():
+    loc = {"source": "web", "feature": "f", "purpose": "ads"}
+    gap = F("sparsity.consent_gap", "medium", loc | {"step": "cart"})
+    here = F("consent.violation", "high", loc | {"step": "cart"})
+    there = F("consent.violation", "high", loc | {"step": "home"})
+    other = F("consent.violation", "high", loc | {"step": "cart", "feature": "g"})
+    conflict = F("consent.conflict", "medium", {"source": "web", "purpose": "ads"})
+    link([gap, here, there, other, conflict])
+    assert gap.caused_by == [here.id, conflict.id]
+
+
+def _drop(day="2026-10-15"):
+    return F(
+        "people.optin_drop",
+        "high",
+        {"purpose": "analytics", "scenario": "notice v2"},
+        change_day=day,
+        version="v2",
+    )
+
+
+@pytest.mark.parametrize(
+    "day,change,versions,linked",
+    [
+        ("2026-10-15", -0.1, [], True),
+        ("2026-10-22", -0.1, [], True),  # 7 days later: still in the window
+        ("2026-10-23", -0.1, [], False),
+        ("2026-10-14", -0.1, [], False),  # before the drop
+        ("2026-10-30", -0.1, ["v2"], True),  # names the version
+        ("2026-10-16", 0.1, [], False),  # the rate rose
+    ],
+)
+def test_rate_shift_follows_an_optin_drop(day, change, versions, linked):
+    drop = _drop()
+    shift = F(
+        "sparsity.shift",
+        "medium",
+        {"source": "web", "purpose": "analytics"},
+        change=change,
+        change_day=day,
+        notice_versions=versions,
+    )
+    link([drop, shift])
+    assert shift.caused_by == ([drop.id] if linked else [])
+
+
+def test_feature_shift_links_through_the_purposes_its_feature_needs():
+    drop = _drop()
+    needs = F(
+        "sparsity.shift",
+        "medium",
+        {"source": "web", "feature": "ga_session_id"},
+        change=0.12,
+        change_day="2026-10-18",
+    )
+    necessary = F(
+        "sparsity.shift",
+        "medium",
+        {"source": "web", "feature": "content_group"},
+        change=0.6,
+        change_day="2026-10-20",
+    )
+    link([drop, needs, necessary], {"ga_session_id": ["analytics"], "content_group": ["necessary"]})
+    assert needs.caused_by == [drop.id]
+    assert necessary.caused_by == []
