@@ -331,3 +331,29 @@ def test_feature_shift_links_through_the_purposes_its_feature_needs():
     link([drop, needs, necessary], {"ga_session_id": ["analytics"], "content_group": ["necessary"]})
     assert needs.caused_by == [drop.id]
     assert necessary.caused_by == []
+
+
+def test_generated_scan_links_app_violations_to_its_missing_owner(tmp_path):
+    from privdiag.config import load_config
+    from privdiag.generate import generate_scenario
+    from privdiag.scan import run_scan
+
+    info = generate_scenario(tmp_path, seed=7, users=300)
+    cfg = load_config(tmp_path / "privdiag.toml")
+    doc = run_scan([str(info.paths["web"]), str(info.paths["app"])], config=cfg).to_dict()
+    [unowned] = [
+        f
+        for f in doc["findings"]
+        if f["kind"] == "people.unowned" and f["location"] == {"source": "app"}
+    ]
+    app_violations = [
+        f
+        for f in doc["findings"]
+        if f["kind"] in ("consent.violation", "consent.after_withdrawal")
+        and f["location"]["source"] == "app"
+    ]
+    assert app_violations
+    assert all(f["caused_by"] == [unowned["id"]] for f in app_violations)
+    order = [f["id"] for f in doc["findings"]]
+    assert all(order.index(unowned["id"]) < order.index(f["id"]) for f in app_violations)
+    assert doc["summary"]["by_owner"]["unowned"] >= 1
