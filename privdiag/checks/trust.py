@@ -75,7 +75,9 @@ def _respondent_units(con: Any) -> dict[str, tuple[np.ndarray, np.ndarray, list[
     return {p: (np.array(t, float), np.array(g, float), list(lab)) for p, t, g, lab in rows}
 
 
-def _segments_from_respondents(trust: np.ndarray, granted: np.ndarray, labels: list[str]):
+def _segments_from_respondents(
+    trust: np.ndarray, granted: np.ndarray, labels: list[str]
+) -> list[tuple[str, int, float, float]]:
     """Per segment label: respondents, mean trust and opt-in."""
     out = []
     for label in sorted(set(labels)):
@@ -173,31 +175,40 @@ def _finding(
     )
 
 
+Segment = tuple[str, int, float, float]  # label, respondents, mean trust, opt-in
+
+
+def _purpose_units(
+    ctx: ScanContext, survey: Survey
+) -> tuple[dict[str, tuple[Any, Any, list[Segment]]], str]:
+    """Per purpose: trust and opt-in of every unit, and the segments; plus the unit's name.
+
+    Respondents when their ids match the consent log, else segments matched by dimension.
+    """
+    units = _respondent_units(ctx.con) if survey.has_respondents else {}
+    if units:
+        return {
+            p: (t, g, _segments_from_respondents(t, g, labels))
+            for p, (t, g, labels) in units.items()
+        }, "respondent"
+    dim = _guess_dimension(ctx.con, survey)
+    per_segment = _segment_units(ctx.con, dim, ctx.min_group) if dim else {}
+    return {
+        p: ([s[2] for s in segs], [s[3] for s in segs], segs) for p, segs in per_segment.items()
+    }, (f"segment ({dim})" if dim else "segment")
+
+
 def check_trust(ctx: ScanContext, survey: Survey) -> tuple[list[Finding], dict[str, Any]]:
     """Return people.trust_gap findings and the survey evidence (correlations, sharing uplift).
 
     Assumes the ``survey`` table and :func:`build_decisions` exist.
     """
-    k = ctx.min_group
-    units = _respondent_units(ctx.con) if survey.has_respondents else {}
-    per_segment: dict[str, list[tuple[str, int, float, float]]] = {}
-    unit = "respondent"
-    if not units:
-        dim = _guess_dimension(ctx.con, survey)
-        per_segment = _segment_units(ctx.con, dim, k) if dim else {}
-        unit = f"segment ({dim})" if dim else "segment"
-    level = 1 - ctx.config.thresholds.alpha / max(1, len(units) or len(per_segment))
+    data, unit = _purpose_units(ctx, survey)
+    level = 1 - ctx.config.thresholds.alpha / max(1, len(data))
     findings, correlations = [], {}
-    for purpose in sorted(units or per_segment):
-        if units:
-            trust, granted, labels = units[purpose]
-            corr = spearman_ci(trust, granted, level)
-            segments = _segments_from_respondents(trust, granted, labels)
-            n = len(trust)
-        else:
-            segments = per_segment[purpose]
-            corr = spearman_ci([s[2] for s in segments], [s[3] for s in segments], level)
-            n = len(segments)
+    for purpose, (trust, optin, segments) in sorted(data.items()):
+        corr = spearman_ci(trust, optin, level)
+        n = len(trust)
         correlations[purpose] = {
             "spearman_r": round(corr[0], 4),
             "ci": [round(corr[1], 4), round(corr[2], 4)],
@@ -205,14 +216,14 @@ def check_trust(ctx: ScanContext, survey: Survey) -> tuple[list[Finding], dict[s
         }
         low = _low_segments(segments) if segments else []
         if n >= MIN_UNITS and corr[1] > 0 and low:
-            findings.append(_finding(purpose, corr, level, n, unit, segments, low, k))
+            findings.append(_finding(purpose, corr, level, n, unit, segments, low, ctx.min_group))
     evidence = {
         "rows": survey.rows,
         "rows_without_trust": survey.dropped,
         "unit": unit,
         "ci_level": round(level, 6),
         "correlations": correlations,
-        "voluntary_sharing": sharing_uplift(ctx.con, k) if survey.preferences else None,
+        "voluntary_sharing": sharing_uplift(ctx.con, ctx.min_group) if survey.preferences else None,
     }
     return findings, evidence
 
