@@ -113,7 +113,14 @@ def test_gap_evidence_table_and_heatmap(shop_a):
     table = f["evidence"]["table"]
     assert table["rows"][0] == ["granted", 50, 0, 0.0]
     assert table["rows"][1] == ["denied", 50, 50, 1.0]
-    heat = f["evidence"]["heatmap"]
+    # one heat map per (source, purpose), carried by its largest gap only
+    carriers = [
+        g
+        for g in by_kind(shop_a, "sparsity.consent_gap")
+        if g["location"]["purpose"] == "ads" and "heatmap" in g["evidence"]
+    ]
+    assert len(carriers) == 1
+    heat = carriers[0]["evidence"]["heatmap"]
     assert heat["rows"] == list(STEPS)
     assert heat["cols"] == ["coupon", "gclid", "item_id", "ref"]
     assert heat["values"][2][2] == 1.0  # add_to_cart x item_id

@@ -210,7 +210,9 @@ def _state_table(table: GapTable, k: int) -> dict[str, Any]:
     }
 
 
-def _gap_finding(ctx: ScanContext, table: GapTable, k: int, heatmap: dict[str, Any]) -> Finding:
+def _gap_finding(
+    ctx: ScanContext, table: GapTable, k: int, heatmap: dict[str, Any] | None
+) -> Finding:
     row, pair = table.cells[k]
     v = table.values
     gap = float(v["gap"][k])
@@ -255,7 +257,7 @@ def _gap_finding(ctx: ScanContext, table: GapTable, k: int, heatmap: dict[str, A
             step=row["step"],
             prefer="feature",
         ),
-        evidence={"table": _state_table(table, k), "heatmap": heatmap},
+        evidence={"table": _state_table(table, k)} | ({"heatmap": heatmap} if heatmap else {}),
     )
 
 
@@ -308,10 +310,14 @@ def check_consent_gap(
         & (np.nan_to_num(v["gap"]) >= min_gap)
         & (np.nan_to_num(v["gap_adjusted"]) >= min_gap)
     )
-    findings = [
-        _gap_finding(
-            ctx, table, int(k), heatmaps[(table.cells[k][0]["source"], table.cells[k][1].purpose)]
-        )
-        for k in fired
-    ]
+    # The (source, purpose) heat map goes with its largest gap only: the report stays small
+    # however many steps and features show a gap.
+    order = sorted(fired, key=lambda k: -float(np.nan_to_num(v["gap"][k])))
+    charted: set[tuple[str, str]] = set()
+    findings = []
+    for k in order:
+        key = (table.cells[k][0]["source"], table.cells[k][1].purpose)
+        heatmap = heatmaps[key] if key not in charted else None
+        charted.add(key)
+        findings.append(_gap_finding(ctx, table, int(k), heatmap))
     return findings, list(heatmaps.values())
