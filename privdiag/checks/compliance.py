@@ -38,7 +38,8 @@ def pairs(ctx: ScanContext) -> list[Pair]:
     return out
 
 
-def _aggregates(pair: Pair, sql_type: str, grace: float) -> list[str]:
+def _aggregates(pair: Pair, sql_type: str, grace: float) -> tuple[list[str], dict[str, str]]:
+    """SQL aggregates of one pair, and its distinct-user counts as alias -> row condition."""
     i, p = pair.index, pair.purpose
     has = present_sql(pair.feature, sql_type)
     lead = f"epoch(c.first_{p}) - epoch(e.ts)"
@@ -51,36 +52,76 @@ def _aggregates(pair: Pair, sql_type: str, grace: float) -> list[str]:
     for b, (lo, hi) in enumerate(zip(edges, edges[1:] + (None,), strict=True), start=1):
         upper = f" AND {lead} < {hi}" if hi is not None else ""
         bins.append(f"count(*) FILTER (WHERE {pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
-    return [
+    counts = [
         f"count(*) FILTER (WHERE {viol}) AS v{i}",
-        f"count(DISTINCT e.user_key) FILTER (WHERE {viol}) AS vu{i}",
         f"count(*) FILTER (WHERE {withdrawn} AND {since} > {grace}) AS w{i}",
         f"count(*) FILTER (WHERE {withdrawn} AND {since} <= {grace}) AS wg{i}",
-        f"count(DISTINCT e.user_key) FILTER (WHERE {withdrawn} AND {since} > {grace}) AS wu{i}",
         f"count(*) FILTER (WHERE {pre} AND {lead} > {grace}) AS pb{i}",
         f"count(*) FILTER (WHERE {pre} AND {lead} <= {grace}) AS pg{i}",
-        f"count(DISTINCT e.user_key) FILTER (WHERE {pre}) AS pu{i}",
         f"median({lead}) FILTER (WHERE {pre}) AS pm{i}",
         *bins,
     ]
+    users = {f"vu{i}": viol, f"wu{i}": f"{withdrawn} AND {since} > {grace}", f"pu{i}": pre}
+    return counts, users
+
+
+def distinct_users_sql(keys: str, conditions: dict[str, str], joined: str) -> str:
+    """SQL counting, per group of ``keys``, the distinct users for which each condition holds.
+
+    One aggregation per user and group replaces a ``count(DISTINCT user_key) FILTER`` per
+    condition, which DuckDB runs as a separate hash aggregation each. NULL user keys are
+    left out, as ``count(DISTINCT)`` does.
+    """
+    per_user = ", ".join(f"bool_or({cond}) AS {alias}" for alias, cond in conditions.items())
+    any_true = " OR ".join(f"({cond})" for cond in conditions.values())
+    totals = ", ".join(f"count(*) FILTER (WHERE {alias}) AS {alias}" for alias in conditions)
+    outer = ", ".join(key.split(".")[-1] for key in keys.split(", "))
+    return f"""
+        SELECT {outer}, {totals} FROM (
+            SELECT {keys}, e.user_key, {per_user}
+            FROM {joined}
+            WHERE e.user_key IS NOT NULL AND ({any_true})
+            GROUP BY ALL
+        ) GROUP BY ALL
+    """
+
+
+JOINED = "events e JOIN event_consent c ON c._row = e.rowid"
+
+
+def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     grace = float(ctx.config.thresholds.grace_seconds)
-    parts = [a for pair in todo for a in _aggregates(pair, ctx.features[pair.feature], grace)]
+    parts: list[str] = []
+    users: dict[str, str] = {}
+    for pair in todo:
+        counts, conditions = _aggregates(pair, ctx.features[pair.feature], grace)
+        parts += counts
+        users |= conditions
     states = [
         f"count(*) FILTER (WHERE c.state_{p} = '{s}') AS n_{s}_{p}"
         for p in ctx.purposes
         for s in ("denied", "unknown")
     ]
-    sql = f"""
-        SELECT e.source, e.event_name, count(*) AS n, {", ".join(states + parts)}
-        FROM events e JOIN event_consent c ON c._row = e.rowid
-        GROUP BY ALL
-    """
-    cursor = ctx.con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    rows = _rows(
+        ctx.con,
+        f"""SELECT e.source, e.event_name, count(*) AS n, {", ".join(states + parts)}
+            FROM {JOINED} GROUP BY ALL""",
+    )
+    keys = "e.source, e.event_name"
+    counted = {
+        (r["source"], r["event_name"]): r
+        for r in _rows(ctx.con, distinct_users_sql(keys, users, JOINED))
+    }
+    for row in rows:
+        found = counted.get((row["source"], row["event_name"]), {})
+        row |= {alias: found.get(alias, 0) for alias in users}
+    return rows
 
 
 def _duration(seconds: float) -> str:
@@ -252,21 +293,24 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
     """Return a finding per (source, purpose) where an event's own flag disagrees with the log."""
     if not ctx.purposes:
         return []
+    differ = {
+        p: f"e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL AND e.consent_{p} <> c.log_{p}"
+        for p in ctx.purposes
+    }
     parts = ", ".join(
-        f"count(*) FILTER (WHERE e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL "
-        f"AND e.consent_{p} <> c.log_{p}) AS x_{p}, "
-        f"count(DISTINCT e.user_key) FILTER (WHERE e.consent_{p} IS NOT NULL "
-        f"AND c.log_{p} IS NOT NULL AND e.consent_{p} <> c.log_{p}) AS xu_{p}, "
+        f"count(*) FILTER (WHERE {differ[p]}) AS x_{p}, "
         f"count(*) FILTER (WHERE e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL) AS xb_{p}"
         for p in ctx.purposes
     )
-    cursor = ctx.con.execute(f"""
-        SELECT e.source, {parts} FROM events e JOIN event_consent c ON c._row = e.rowid
-        GROUP BY 1 ORDER BY 1""")
-    names = [d[0] for d in cursor.description]
+    rows = _rows(ctx.con, f"SELECT e.source, {parts} FROM {JOINED} GROUP BY 1 ORDER BY 1")
+    users = {f"xu_{p}": cond for p, cond in differ.items()}
+    counted = {
+        r["source"]: r for r in _rows(ctx.con, distinct_users_sql("e.source", users, JOINED))
+    }
     findings = []
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
+    for row in rows:
+        found = counted.get(row["source"], {})
+        row |= {alias: found.get(alias, 0) for alias in users}
         for p in ctx.purposes:
             events = int(row[f"x_{p}"])
             if not events:
