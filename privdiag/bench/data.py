@@ -25,22 +25,22 @@ BASE = "TIMESTAMPTZ '2026-10-01 00:00:00+00'"
 SPAN_US = DAYS * 86400 * 1_000_000
 STEPS = ["page_view"] * 4 + ["view_item"] * 2 + ["add_to_cart", "begin_checkout", "purchase"]
 
-CONFIG = """# Written by privdiag.bench: features of the bench dump and the purposes they need.
-[features.gclid]
-purposes = ["ads"]
+# The dump's features and the purpose each needs (also what the bare SQL baseline checks).
+FEATURE_PURPOSES = {
+    "gclid": "ads",
+    "ad_click_id": "ads",
+    "page_location": "analytics",
+    "campaign": "analytics",
+}
+PURPOSES = ("analytics", "ads")
 
-[features.ad_click_id]
-purposes = ["ads"]
 
-[features.page_location]
-purposes = ["analytics"]
-
-[features.campaign]
-purposes = ["analytics"]
-
-[features.value]
-purposes = ["necessary"]
-"""
+def config_text() -> str:
+    """The privdiag.toml written next to a dump: every feature mapped to its purpose."""
+    lines = ["# Written by privdiag.bench: the dump's features and the purposes they need."]
+    for feature, purpose in FEATURE_PURPOSES.items():
+        lines += ["", f"[features.{feature}]", f'purposes = ["{purpose}"]']
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -76,24 +76,24 @@ def events_sql(events: int, users: int, seed: int) -> str:
     u = f"({_h('i', 1, seed)} % {users})"
     return f"""
         SELECT 'e' || i AS event_id,
-               {BASE} + to_microseconds(({_h('i', 2, seed)} % {SPAN_US})::BIGINT) AS ts,
-               {steps}[1 + ({_h('i', 3, seed)} % {len(STEPS)})::INT] AS event_name,
-               CASE WHEN {_h('u', 4, seed)} % 10 >= 3 THEN 'u' || u END AS user_id,
+               {BASE} + to_microseconds(({_h("i", 2, seed)} % {SPAN_US})::BIGINT) AS ts,
+               {steps}[1 + ({_h("i", 3, seed)} % {len(STEPS)})::INT] AS event_name,
+               CASE WHEN {_h("u", 4, seed)} % 10 >= 3 THEN 'u' || u END AS user_id,
                'a' || u AS anonymous_id,
-               's' || u || '-' || ({_h('i', 2, seed)} % {SPAN_US}) // 3600000000 AS session_id,
-               CASE WHEN {_h('i', 5, seed)} % 5 = 0 THEN
-                    CASE WHEN {_h('u', 6, seed)} % 3 = 0 THEN 'denied' ELSE 'granted' END
+               's' || u || '-' || ({_h("i", 2, seed)} % {SPAN_US}) // 3600000000 AS session_id,
+               CASE WHEN {_h("i", 5, seed)} % 5 = 0 THEN
+                    CASE WHEN {_h("u", 6, seed)} % 3 = 0 THEN 'denied' ELSE 'granted' END
                END AS consent_analytics,
-               CASE WHEN {_h('i', 5, seed)} % 5 = 1 THEN
-                    CASE WHEN {_h('u', 7, seed)} % 2 = 0 THEN 'denied' ELSE 'granted' END
+               CASE WHEN {_h("i", 5, seed)} % 5 = 1 THEN
+                    CASE WHEN {_h("u", 7, seed)} % 2 = 0 THEN 'denied' ELSE 'granted' END
                END AS consent_ads,
-               'https://shop.example/p/' || ({_h('i', 8, seed)} % 5000) AS page_location,
-               CASE WHEN {_h('i', 9, seed)} % 7 = 0
-                    THEN 'Cj0' || ({_h('i', 10, seed)} % 1000000000) END AS gclid,
-               CASE WHEN {_h('i', 11, seed)} % 4 = 0
-                    THEN 'cc_' || ({_h('u', 12, seed)} % 100000) END AS ad_click_id,
-               CASE WHEN {_h('u', 13, seed)} % 3 = 0 THEN 'spring_sale' END AS campaign,
-               ({_h('i', 14, seed)} % 20000) / 100.0 AS value
+               'https://shop.example/p/' || ({_h("i", 8, seed)} % 5000) AS page_location,
+               CASE WHEN {_h("i", 9, seed)} % 7 = 0
+                    THEN 'Cj0' || ({_h("i", 10, seed)} % 1000000000) END AS gclid,
+               CASE WHEN {_h("i", 11, seed)} % 4 = 0
+                    THEN 'cc_' || ({_h("u", 12, seed)} % 100000) END AS ad_click_id,
+               CASE WHEN {_h("u", 13, seed)} % 3 = 0 THEN 'spring_sale' END AS campaign,
+               ({_h("i", 14, seed)} % 20000) / 100.0 AS value
         FROM (SELECT range AS i, {u} AS u FROM range({events}))
     """
 
@@ -105,9 +105,9 @@ def consent_sql(users: int, seed: int) -> str:
     return f"""
         WITH d AS (
             SELECT u, p, {key} AS user_id, {first} AS first_us,
-                   {_h('u || p', 21, seed)} % 100 AS roll
+                   {_h("u || p", 21, seed)} % 100 AS roll
             FROM range({users}) AS r(u), (VALUES ('analytics'), ('ads')) AS v(p)
-            WHERE {_h('u', 22, seed)} % 20 <> 0
+            WHERE {_h("u", 22, seed)} % 20 <> 0
         )
         SELECT user_id, p AS purpose, CASE WHEN roll < 65 THEN 'granted' ELSE 'denied' END
                AS status, strftime({BASE} + to_microseconds(first_us), '%Y-%m-%dT%H:%M:%SZ')
@@ -153,7 +153,7 @@ def write_dump(folder: Path, events: int, fmt: str, seed: int = 7, con: Any = No
         tmp = dump.consent_file.with_suffix(".tmp")
         con.execute(f"COPY ({consent_sql(users, seed)}) TO '{tmp}' (FORMAT csv, HEADER true)")
         tmp.rename(dump.consent_file)
-    dump.config_file.write_text(CONFIG, encoding="utf-8")
+    dump.config_file.write_text(config_text(), encoding="utf-8")
     if own:
         con.close()
     return dump
