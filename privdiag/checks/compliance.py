@@ -38,55 +38,65 @@ def pairs(ctx: ScanContext) -> list[Pair]:
     return out
 
 
-def _aggregates(pair: Pair, sql_type: str, grace: float) -> tuple[list[str], dict[str, str]]:
-    """SQL aggregates of one pair, and its distinct-user counts as alias -> row condition."""
+def _row_flags(pair: Pair, sql_type: str, grace: float) -> list[str]:
+    """SQL columns computed once per event for one pair: its conditions and the lead time."""
     i, p = pair.index, pair.purpose
     has = present_sql(pair.feature, sql_type)
-    lead = f"epoch(c.first_{p}) - epoch(e.ts)"
     since = f"epoch(e.ts) - epoch(c.last_decision_{p})"
-    viol = f"{has} AND c.state_{p} = 'denied' AND NOT c.withdrawn_{p}"
     withdrawn = f"{has} AND c.state_{p} = 'denied' AND c.withdrawn_{p}"
-    pre = f"{has} AND c.state_{p} = 'unknown' AND c.first_{p} > e.ts"
+    return [
+        f"{has} AND c.state_{p} = 'denied' AND NOT c.withdrawn_{p} AS viol{i}",
+        f"{withdrawn} AND {since} > {grace} AS wd{i}",
+        f"{withdrawn} AND {since} <= {grace} AS wdg{i}",
+        f"{has} AND c.state_{p} = 'unknown' AND c.first_{p} > e.ts AS pre{i}",
+        f"epoch(c.first_{p}) - epoch(e.ts) AS lead{i}",
+    ]
+
+
+def _aggregates(pair: Pair, grace: float) -> tuple[list[str], dict[str, str]]:
+    """SQL aggregates of one pair over its row flags, and its distinct-user counts."""
+    i = pair.index
+    pre, lead = f"pre{i}", f"lead{i}"
     edges = (grace,) + tuple(x for x in LEAD_EDGES if x > grace)
     bins = [f"count(*) FILTER (WHERE {pre} AND {lead} < {edges[0]}) AS h{i}_0"]
     for b, (lo, hi) in enumerate(zip(edges, edges[1:] + (None,), strict=True), start=1):
         upper = f" AND {lead} < {hi}" if hi is not None else ""
         bins.append(f"count(*) FILTER (WHERE {pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
     counts = [
-        f"count(*) FILTER (WHERE {viol}) AS v{i}",
-        f"count(*) FILTER (WHERE {withdrawn} AND {since} > {grace}) AS w{i}",
-        f"count(*) FILTER (WHERE {withdrawn} AND {since} <= {grace}) AS wg{i}",
+        f"count(*) FILTER (WHERE viol{i}) AS v{i}",
+        f"count(*) FILTER (WHERE wd{i}) AS w{i}",
+        f"count(*) FILTER (WHERE wdg{i}) AS wg{i}",
         f"count(*) FILTER (WHERE {pre} AND {lead} > {grace}) AS pb{i}",
         f"count(*) FILTER (WHERE {pre} AND {lead} <= {grace}) AS pg{i}",
         f"median({lead}) FILTER (WHERE {pre}) AS pm{i}",
         *bins,
     ]
-    users = {f"vu{i}": viol, f"wu{i}": f"{withdrawn} AND {since} > {grace}", f"pu{i}": pre}
-    return counts, users
+    return counts, {f"vu{i}": f"viol{i}", f"wu{i}": f"wd{i}", f"pu{i}": pre}
 
 
-def distinct_users_sql(keys: str, conditions: dict[str, str], joined: str) -> str:
+def distinct_users_sql(keys: str, conditions: dict[str, str], rows_sql: str) -> str:
     """SQL counting, per group of ``keys``, the distinct users for which each condition holds.
 
-    One aggregation per user and group replaces a ``count(DISTINCT user_key) FILTER`` per
+    ``rows_sql`` selects ``keys``, ``user_key`` and the columns the conditions use. One
+    aggregation per user and group replaces a ``count(DISTINCT user_key) FILTER`` per
     condition, which DuckDB runs as a separate hash aggregation each. NULL user keys are
     left out, as ``count(DISTINCT)`` does.
     """
     per_user = ", ".join(f"bool_or({cond}) AS {alias}" for alias, cond in conditions.items())
     any_true = " OR ".join(f"({cond})" for cond in conditions.values())
     totals = ", ".join(f"count(*) FILTER (WHERE {alias}) AS {alias}" for alias in conditions)
-    outer = ", ".join(key.split(".")[-1] for key in keys.split(", "))
     return f"""
-        SELECT {outer}, {totals} FROM (
-            SELECT {keys}, e.user_key, {per_user}
-            FROM {joined}
-            WHERE e.user_key IS NOT NULL AND ({any_true})
+        SELECT {keys}, {totals} FROM (
+            SELECT {keys}, user_key, {per_user}
+            FROM ({rows_sql})
+            WHERE user_key IS NOT NULL AND ({any_true})
             GROUP BY ALL
         ) GROUP BY ALL
     """
 
 
-JOINED = "events e JOIN event_consent c ON c._row = e.rowid"
+# event_consent holds one row per event in rowid order (see privdiag.state.resolve).
+JOINED = "events e POSITIONAL JOIN event_consent c"
 
 
 def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
@@ -97,26 +107,29 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
 
 def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     grace = float(ctx.config.thresholds.grace_seconds)
+    flags = [f"c.state_{p} AS state_{p}" for p in ctx.purposes]
     parts: list[str] = []
     users: dict[str, str] = {}
     for pair in todo:
-        counts, conditions = _aggregates(pair, ctx.features[pair.feature], grace)
+        flags += _row_flags(pair, ctx.features[pair.feature], grace)
+        counts, conditions = _aggregates(pair, grace)
         parts += counts
         users |= conditions
+    # Each event's conditions are computed once here; the aggregates only count them.
+    rows_sql = f"SELECT e.source, e.event_name, e.user_key, {', '.join(flags)} FROM {JOINED}"
     states = [
-        f"count(*) FILTER (WHERE c.state_{p} = '{s}') AS n_{s}_{p}"
+        f"count(*) FILTER (WHERE state_{p} = '{s}') AS n_{s}_{p}"
         for p in ctx.purposes
         for s in ("denied", "unknown")
     ]
     rows = _rows(
         ctx.con,
-        f"""SELECT e.source, e.event_name, count(*) AS n, {", ".join(states + parts)}
-            FROM {JOINED} GROUP BY ALL""",
+        f"""SELECT source, event_name, count(*) AS n, {", ".join(states + parts)}
+            FROM ({rows_sql}) GROUP BY ALL""",
     )
-    keys = "e.source, e.event_name"
     counted = {
         (r["source"], r["event_name"]): r
-        for r in _rows(ctx.con, distinct_users_sql(keys, users, JOINED))
+        for r in _rows(ctx.con, distinct_users_sql("source, event_name", users, rows_sql))
     }
     for row in rows:
         found = counted.get((row["source"], row["event_name"]), {})
@@ -303,9 +316,11 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
         for p in ctx.purposes
     )
     rows = _rows(ctx.con, f"SELECT e.source, {parts} FROM {JOINED} GROUP BY 1 ORDER BY 1")
-    users = {f"xu_{p}": cond for p, cond in differ.items()}
+    users = {f"xu_{p}": f"xu_{p}" for p in differ}
+    per_row = ", ".join(f"{cond} AS xu_{p}" for p, cond in differ.items())
+    rows_sql = f"SELECT e.source, e.user_key, {per_row} FROM {JOINED}"
     counted = {
-        r["source"]: r for r in _rows(ctx.con, distinct_users_sql("e.source", users, JOINED))
+        r["source"]: r for r in _rows(ctx.con, distinct_users_sql("source", users, rows_sql))
     }
     findings = []
     for row in rows:

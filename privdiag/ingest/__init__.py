@@ -123,6 +123,8 @@ def _stage_one(
     kind = _container(files, argument)
     read_sql = reader_sql(files, kind)
     columns = _describe(con, read_sql, argument)
+    if role == "consent":
+        read_sql = _materialise(con, read_sql, f"in{index}_raw", argument)
     configured, configured_fmt = _configured_source(argument, config)
     name = source or configured or source_name(argument)
     if fmt == "auto" and configured_fmt:
@@ -154,6 +156,25 @@ def _stage_one(
         ) from exc
     info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
     return staged, info, files
+
+
+def _materialise(con: Any, read_sql: str, table: str, where: str) -> str:
+    """Read a consent file once into a temp table and return the table's name.
+
+    Staging a consent file validates and reads it several times; a CSV read with a full
+    sniff each time cost more than the rest of the scan on large logs.
+    """
+    import duckdb
+
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {read_sql}")
+    except duckdb.Error as exc:
+        raise InputError(
+            f"cannot be read: {duck_message(exc)}",
+            path=where,
+            hint="check that the file is complete CSV, JSON or Parquet",
+        ) from exc
+    return table
 
 
 def _configured_source(argument: str, config: Config) -> tuple[str | None, str | None]:
