@@ -58,38 +58,55 @@ def _aggregates(pair: Pair, grace: float) -> tuple[list[str], dict[str, str]]:
     i = pair.index
     pre, lead = f"pre{i}", f"lead{i}"
     edges = (grace,) + tuple(x for x in LEAD_EDGES if x > grace)
-    bins = [f"count(*) FILTER (WHERE {pre} AND {lead} < {edges[0]}) AS h{i}_0"]
+    # count_if(x) counts the same rows as count(*) FILTER (WHERE x), about ten times faster.
+    bins = [f"count_if({pre} AND {lead} < {edges[0]}) AS h{i}_0"]
     for b, (lo, hi) in enumerate(zip(edges, edges[1:] + (None,), strict=True), start=1):
         upper = f" AND {lead} < {hi}" if hi is not None else ""
-        bins.append(f"count(*) FILTER (WHERE {pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
+        bins.append(f"count_if({pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
     counts = [
-        f"count(*) FILTER (WHERE viol{i}) AS v{i}",
-        f"count(*) FILTER (WHERE wd{i}) AS w{i}",
-        f"count(*) FILTER (WHERE wdg{i}) AS wg{i}",
-        f"count(*) FILTER (WHERE {pre} AND {lead} > {grace}) AS pb{i}",
-        f"count(*) FILTER (WHERE {pre} AND {lead} <= {grace}) AS pg{i}",
-        f"median({lead}) FILTER (WHERE {pre}) AS pm{i}",
+        f"count_if(viol{i}) AS v{i}",
+        f"count_if(wd{i}) AS w{i}",
+        f"count_if(wdg{i}) AS wg{i}",
+        f"count_if({pre} AND {lead} > {grace}) AS pb{i}",
+        f"count_if({pre} AND {lead} <= {grace}) AS pg{i}",
+        f"median(CASE WHEN {pre} THEN {lead} END) AS pm{i}",
         *bins,
     ]
     return counts, {f"vu{i}": f"viol{i}", f"wu{i}": f"wd{i}", f"pu{i}": pre}
 
 
+MASK_BITS = 62
+
+
 def distinct_users_sql(keys: str, conditions: dict[str, str], rows_sql: str) -> str:
     """SQL counting, per group of ``keys``, the distinct users for which each condition holds.
 
-    ``rows_sql`` selects ``keys``, ``user_key`` and the columns the conditions use. One
-    aggregation per user and group replaces a ``count(DISTINCT user_key) FILTER`` per
-    condition, which DuckDB runs as a separate hash aggregation each. NULL user keys are
-    left out, as ``count(DISTINCT)`` does.
+    ``rows_sql`` selects ``keys``, ``user_key`` and the columns the conditions use. Each
+    event's conditions are packed into bit masks, OR-ed per user and group, and the users
+    with a bit set are counted: one small aggregation instead of a ``count(DISTINCT
+    user_key) FILTER`` per condition (which DuckDB runs as a hash aggregation each). NULL
+    user keys are left out, as ``count(DISTINCT)`` does; a NULL condition counts as false.
     """
-    per_user = ", ".join(f"bool_or({cond}) AS {alias}" for alias, cond in conditions.items())
-    any_true = " OR ".join(f"({cond})" for cond in conditions.values())
-    totals = ", ".join(f"count(*) FILTER (WHERE {alias}) AS {alias}" for alias in conditions)
+    items = list(conditions.items())
+    chunks = [items[j : j + MASK_BITS] for j in range(0, len(items), MASK_BITS)]
+    masks = ", ".join(
+        "bit_or(("
+        + " | ".join(
+            f"(CASE WHEN {cond} THEN {1 << b} ELSE 0 END)" for b, (_, cond) in enumerate(chunk)
+        )
+        + f")::BIGINT) AS m{m}"
+        for m, chunk in enumerate(chunks)
+    )
+    totals = ", ".join(
+        f"count_if((m{m} >> {b}) & 1 = 1) AS {alias}"
+        for m, chunk in enumerate(chunks)
+        for b, (alias, _) in enumerate(chunk)
+    )
     return f"""
         SELECT {keys}, {totals} FROM (
-            SELECT {keys}, user_key, {per_user}
+            SELECT {keys}, user_key, {masks}
             FROM ({rows_sql})
-            WHERE user_key IS NOT NULL AND ({any_true})
+            WHERE user_key IS NOT NULL
             GROUP BY ALL
         ) GROUP BY ALL
     """
@@ -118,7 +135,7 @@ def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     # Each event's conditions are computed once here; the aggregates only count them.
     rows_sql = f"SELECT e.source, e.event_name, e.user_key, {', '.join(flags)} FROM {JOINED}"
     states = [
-        f"count(*) FILTER (WHERE state_{p} = '{s}') AS n_{s}_{p}"
+        f"count_if(state_{p} = '{s}') AS n_{s}_{p}"
         for p in ctx.purposes
         for s in ("denied", "unknown")
     ]
@@ -311,8 +328,8 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
         for p in ctx.purposes
     }
     parts = ", ".join(
-        f"count(*) FILTER (WHERE {differ[p]}) AS x_{p}, "
-        f"count(*) FILTER (WHERE e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL) AS xb_{p}"
+        f"count_if({differ[p]}) AS x_{p}, "
+        f"count_if(e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL) AS xb_{p}"
         for p in ctx.purposes
     )
     rows = _rows(ctx.con, f"SELECT e.source, {parts} FROM {JOINED} GROUP BY 1 ORDER BY 1")
