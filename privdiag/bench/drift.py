@@ -59,7 +59,9 @@ def run(rows: int, features: int) -> dict[str, Any]:
     seconds, theirs = _evidently_values(ref, cur)
     worst = 0.0
     for row in ours:
-        normed = row.wasserstein / max(float(np.std(ref[row.feature].to_numpy())), 0.001)
+        normed = float(row.wasserstein or 0.0) / max(
+            float(np.std(ref[row.feature].to_numpy())), 0.001
+        )
         worst = max(worst, abs(normed - theirs[row.feature]))
     out["evidently_seconds"] = round(seconds, 3)
     out["evidently_max_abs_diff"] = worst

@@ -30,7 +30,7 @@ class Pair:
 
 def pairs(ctx: ScanContext) -> list[Pair]:
     """Return every (feature, purpose) to check: classified features, purposes with a signal."""
-    out = []
+    out: list[Pair] = []
     for feature, purposes in sorted(ctx.mapping.items()):
         for purpose in purposes:
             if purpose in ctx.purposes:
