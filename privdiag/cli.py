@@ -103,6 +103,12 @@ TempDirOpt = Annotated[
 
 def _engine(cfg: Any, threads: int | None, memory_limit: str | None, temp_dir: str | None) -> None:
     """Let the engine flags override the config's [engine] keys."""
+    import re
+
+    if memory_limit and not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|%)?", memory_limit, re.I):
+        raise UsageError(
+            f"--memory-limit {memory_limit!r} is not a size", hint="write it like 4GB or 512MB"
+        )
     if threads:
         cfg.engine.threads = threads
     if memory_limit:

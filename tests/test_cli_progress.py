@@ -38,3 +38,13 @@ def test_engine_flags_override_config() -> None:
         "2GB",
         "/tmp/spill",
     )
+
+
+def test_memory_limit_must_be_a_size() -> None:
+    import pytest
+
+    from privdiag.errors import UsageError
+
+    with pytest.raises(UsageError, match="--memory-limit"):
+        _engine(Config(), None, "lots", None)
+    _engine(Config(), None, "512 MB", None)
