@@ -46,12 +46,22 @@ def format_module(name: str) -> Any:
         raise UsageError(f"format {name!r} is not available in this build") from exc
 
 
-def reader_sql(files: list[Path], kind: FileKind) -> str:
-    """Return a DuckDB table-function call that reads all ``files`` of one container."""
+def reader_sql(files: list[Path], kind: FileKind, types: dict[str, str] | None = None) -> str:
+    """Return a DuckDB table-function call that reads all ``files`` of one container.
+
+    A CSV reader sniffs every row for the column types unless ``types`` gives them (as an
+    earlier full sniff found them); then only a sample is sniffed for the dialect.
+    """
     names = "[" + ", ".join(literal(str(f)) for f in files) + "]"
     compression = ", compression='gzip'" if kind.compressed else ""
     if kind.container == "parquet":
         return f"read_parquet({names}, union_by_name=true, hive_partitioning=true)"
+    if kind.container == "csv" and types:
+        typed = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in types.items())
+        return (
+            f"read_csv({names}, header=true, union_by_name=true, types={{{typed}}}, "
+            f"strict_mode=false{compression})"
+        )
     if kind.container == "csv":
         return (
             f"read_csv({names}, header=true, union_by_name=true, sample_size=-1, "
@@ -125,6 +135,9 @@ def _stage_one(
     columns = _describe(con, read_sql, argument)
     if role == "consent":
         read_sql = _materialise(con, read_sql, f"in{index}_raw", argument)
+    elif kind.container == "csv" and len(files) == 1:
+        # Each later read would sniff the whole file again: pass the types found once.
+        read_sql = reader_sql(files, kind, columns)
     configured, configured_fmt = _configured_source(argument, config)
     name = source or configured or source_name(argument)
     if fmt == "auto" and configured_fmt:
