@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from privdiag.checks.context import ScanContext, present_sql, suppress
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql, suppress
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 
@@ -112,8 +112,7 @@ def distinct_users_sql(keys: str, conditions: dict[str, str], rows_sql: str) -> 
     """
 
 
-# event_consent holds one row per event in rowid order (see privdiag.state.resolve).
-JOINED = "events e POSITIONAL JOIN event_consent c"
+JOINED = EVENTS_WITH_CONSENT
 
 
 def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
