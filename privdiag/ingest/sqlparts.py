@@ -72,11 +72,13 @@ def flag(expr: str) -> str:
 def epoch_to_ts(expr: str) -> str:
     """SQL turning an epoch number in seconds, milliseconds or microseconds into TIMESTAMPTZ.
 
-    The unit is told by magnitude: microseconds above 1e14, milliseconds above 1e11.
+    The unit is told by magnitude: nanoseconds above 1e17, microseconds above 1e14,
+    milliseconds above 1e11.
     """
     num = f"TRY_CAST({expr} AS DOUBLE)"
     return (
         f"(CASE WHEN {num} IS NULL THEN NULL "
+        f"WHEN abs({num}) >= 1e17 THEN make_timestamp(CAST({num} / 1000 AS BIGINT)) "
         f"WHEN abs({num}) >= 1e14 THEN make_timestamp(CAST({num} AS BIGINT)) "
         f"WHEN abs({num}) >= 1e11 THEN make_timestamp(CAST({num} * 1000 AS BIGINT)) "
         f"ELSE make_timestamp(CAST({num} * 1000000 AS BIGINT)) END)::TIMESTAMPTZ"
