@@ -14,7 +14,9 @@ from typing import Any
 
 REDACTED = "[redacted]"
 _EMAIL = re.compile(r"[^\s@<>(),;:\[\]]+@[\w-]+(?:\.[\w-]+)+")
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+# Not inside a longer dotted number (a version), but found after a name ("features.10.0.0.1").
+_QUAD = r"(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)"
+_IPV4 = re.compile(rf"(?<![\d.])(?<!\d\.){_QUAD}|(?<=[^\W\d_]\.){_QUAD}")
 # Full IPv6, or a compressed one with '::' and at least three hex groups around it.
 _H = "[0-9A-Fa-f]{1,4}"
 _IPV6 = re.compile(

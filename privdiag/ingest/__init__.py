@@ -172,6 +172,7 @@ def _stage_one(
         chosen = next(f for f in FORMATS if _detect(f, columns))
     else:
         chosen = fmt
+        _check_forced(chosen, columns, argument)
     ctx = StageContext(
         con=con,
         read_sql=read_sql,
@@ -197,6 +198,21 @@ def _stage_one(
     staged.source = name
     info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
     return staged, info, files
+
+
+# Forced formats whose reader would otherwise accept anything (GA4 says what it misses itself).
+CHECKED_WHEN_FORCED = ("segment", "snowplow")
+
+
+def _check_forced(fmt: str, columns: dict[str, str], argument: str) -> None:
+    """Refuse a --format the file's columns do not fit, instead of reading it as nothing."""
+    if fmt in CHECKED_WHEN_FORCED and not _detect(fmt, columns):
+        raise InputError(
+            f"is not a {fmt} export: its fields do not match (it has: "
+            f"{', '.join(list(columns)[:8])})",
+            path=argument,
+            hint="leave --format at auto, or check that this is the right file",
+        )
 
 
 def _configured_source(argument: str, config: Config) -> tuple[str | None, str | None]:
