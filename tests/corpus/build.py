@@ -226,6 +226,7 @@ def text_files() -> dict[str, str | bytes]:
         "ndjson/nested_feature.ndjson": nd(
             [ev(i, cart={"items": [{"sku": i, "tags": ["a", {"deep": [1, 2]}]}]}) for i in range(6)]
         ),
+        "ndjson/empty_object_feature.ndjson": nd([ev(i, f={}) for i in range(4)]),
         "ndjson/nested_user.ndjson": nd([ev(i, user_id={"id": f"uid-n35t{i}"}) for i in range(6)]),
         "ndjson/ts_object.ndjson": nd([ev(i, ts={"seconds": 1790848800}) for i in range(3)]),
         "ndjson/null_ts.ndjson": nd([ev(i) for i in range(3)] + [ev(9, ts=None)]),

@@ -94,6 +94,7 @@ CASES: tuple[Case, ...] = (
     Case("ndjson/mixed_types.ndjson", 0, rows=6),
     Case("ndjson/nested_feature.ndjson", 0, rows=6),
     Case("ndjson/nested_user.ndjson", 0, rows=6),
+    Case("ndjson/empty_object_feature.ndjson", 0, rows=4),
     Case("ndjson/ts_object.ndjson", 3, "row 1, field 'ts': timestamp"),
     Case("ndjson/null_ts.ndjson", 3, "row 4, field 'ts': timestamp is empty"),
     Case("ndjson/blank_lines.ndjson", 0, rows=3),
