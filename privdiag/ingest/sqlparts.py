@@ -87,7 +87,8 @@ def epoch_to_ts(expr: str) -> str:
 
 def any_ts(expr: str) -> str:
     """SQL turning a timestamp given as epoch number or ISO-8601 text into TIMESTAMPTZ (or NULL)."""
-    text = f"trim(CAST({expr} AS VARCHAR))"
+    # trim quotes too: a JSON column of mixed numbers and strings casts "1704103200" quoted
+    text = f"trim(CAST({expr} AS VARCHAR), ' \"')"
     return (
         f"(CASE WHEN regexp_full_match({text}, '-?[0-9]+(\\.[0-9]+)?') THEN {epoch_to_ts(text)} "
         f"ELSE TRY_CAST({text} AS TIMESTAMPTZ) END)"

@@ -214,6 +214,12 @@ def text_files() -> dict[str, str | bytes]:
         "ndjson/truncated.ndjson": nd([ev(i) for i in range(3)])
         + '{"event_id":"e9","ts":"2026-10-01T1',
         "ndjson/epoch_as_string.ndjson": nd([ev(i, ts=str(1790848800 + i)) for i in range(6)]),
+        "ndjson/epoch_string_and_number.ndjson": nd(
+            [ev(i, ts=str(1790848800 + i) if i % 2 else 1790848800 + i) for i in range(6)]
+        ),
+        "ndjson/iso_and_number.ndjson": nd(
+            [ev(i, ts=f"2026-10-01T10:0{i}:00Z" if i % 2 else 1790848800 + i) for i in range(6)]
+        ),
         "ndjson/epoch_as_number.ndjson": nd([ev(i, ts=1790848800 + i) for i in range(6)]),
         "ndjson/epoch_ms_number.ndjson": nd([ev(i, ts=(1790848800 + i) * 1000) for i in range(6)]),
         "ndjson/epoch_ns_number.ndjson": nd([ev(i, ts=(1790848800 + i) * 10**9) for i in range(6)]),

@@ -88,6 +88,8 @@ CASES: tuple[Case, ...] = (
     Case("ndjson/truncated.ndjson", 3, "truncated.ndjson: cannot be read: Malformed JSON"),
     Case("ndjson/epoch_as_string.ndjson", 0, rows=6),
     Case("ndjson/epoch_as_number.ndjson", 0, rows=6),
+    Case("ndjson/epoch_string_and_number.ndjson", 0, rows=6),
+    Case("ndjson/iso_and_number.ndjson", 0, rows=6),
     Case("ndjson/epoch_ms_number.ndjson", 0, rows=6),
     Case("ndjson/epoch_ns_number.ndjson", 0, rows=6),
     Case("ndjson/numbers_as_strings.ndjson", 0, rows=6),
