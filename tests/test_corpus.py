@@ -55,7 +55,7 @@ class _Markup(HTMLParser):
         self.bad: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "iframe", "object", "embed", "svg", "img"):
+        if tag in ("script", "iframe", "object", "embed", "img", "foreignobject", "base", "form"):
             self.bad.append(f"<{tag}>")
         for name, value in attrs:
             if name.startswith("on"):
@@ -222,3 +222,40 @@ def test_unknown_format_is_a_usage_error(tmp_path):
     result, outs = run([str(GOOD), "--format", "<b>x</b>"], tmp_path)
     assert result.exit_code == 2 and "unknown --format" in result.output
     check_outputs(result, outs, [], 2)
+
+
+def test_hostile_chart_labels_are_escaped(tmp_path):
+    """Charts draw names from the data (steps, features, days): all escaped in the SVG."""
+    result, outs = run([str(FILES / "csv/html_payloads.csv")], tmp_path)
+    doc = json.loads(outs["--json"].read_text())
+    payloads = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "javascript:x"]
+    finding = doc["findings"][0]
+    finding["title"] = payloads[0]
+    finding["evidence"] = {
+        "bars": {
+            "title": payloads[1],
+            "labels": payloads,
+            "values": [1, 2, 3],
+            "unit": payloads[0],
+        },
+        "series": {
+            "title": payloads[0],
+            "x": payloads,
+            "series": {payloads[1]: [1.0, None, 2.0]},
+            "marks": [{"x": payloads[0], "label": payloads[1]}],
+        },
+        "histogram": {
+            "title": payloads[1],
+            "edges": [0.0, 1.0, 2.0],
+            "counts": [1, 2],
+            "unit": payloads[1],
+        },
+    }
+    source = tmp_path / "hostile.json"
+    source.write_text(json.dumps(doc))
+    html = tmp_path / "r.html"
+    out = CliRunner().invoke(app, ["report", str(source), "--html", str(html), "--quiet"])
+    assert out.exit_code in (0, 1), out.output
+    text = html.read_text(encoding="utf-8")
+    assert "<svg" in text and not executable_parts(text)
+    assert "<script>alert" not in text and "<img" not in text
