@@ -145,7 +145,10 @@ def _progress(outputs: Outputs) -> Any:
     console = Console(stderr=True)
 
     def say(message: str) -> None:
-        console.print(f"[dim]… {message}[/dim]")
+        from rich.markup import escape
+
+        # paths come from the user's files: no rich markup, no control characters
+        console.print(f"[dim]… {escape(_scrubbed(Exception(message)))}[/dim]")
 
     return say
 

@@ -12,6 +12,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from privdiag.cli import app
 from tests.corpus.cases import CASES, Case
 
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202e]")
 FILES = Path(__file__).parent / "corpus" / "files"
 GOOD = FILES / "csv" / "good.csv"
 OUTPUTS = {"--json": "o.json", "--html": "o.html", "--markdown": "o.md", "--junit": "o.xml"}
@@ -83,6 +85,9 @@ def check_outputs(result: Any, outs: dict[str, Path], inputs: list[Path], code: 
     assert set(written) == set(OUTPUTS), sorted(written)
     assert not executable_parts(outs["--html"].read_text(encoding="utf-8"))
     every = [text] + [p.read_text(encoding="utf-8") for p in written.values()]
+    assert not [o for o in every if CONTROL.search(o)], "control characters in an output"
+    json.loads(outs["--json"].read_text(encoding="utf-8"))
+    ElementTree.parse(outs["--junit"])  # well-formed XML whatever the names
     for secret in sorted(secrets_of(inputs)):
         for output in every:
             assert secret not in output, f"{secret!r} leaked"

@@ -202,6 +202,11 @@ def text_files() -> dict[str, str | bytes]:
         b"uid-7f3a09,a,s,granted,g\n",
         "csv/only_user_ids_missing.csv": "ts,event_name,user_id\n"
         + "".join(f"2026-10-01T10:0{i}:00Z,page_view,\n" for i in range(5)),
+        "csv/control_chars.csv": "event_id,ts,event_name,user_id,\x1b[31mred\x1b[0m\n"
+        + "".join(
+            f"e{i},2026-10-01T10:0{i}:00Z,\x1b[2Jpage\u202eview,uid-c7r{i},\x07x\n"
+            for i in range(6)
+        ),
         "csv/unicode_names.csv": "event_id,ts,event_name,user_id,prénom_ü,😀\n"
         + "".join(f"e{i},2026-10-01T10:0{i}:00Z,vue_de_page,uid-ü{i},é,😀\n" for i in range(6)),
         # --- NDJSON / JSON -----------------------------------------------------------------
@@ -368,6 +373,16 @@ def text_files() -> dict[str, str | bytes]:
         "consent/html_payloads.csv": CONSENT_HEAD
         + "".join(
             f"uid-7f3a{i:02d},{XSS},denied,2026-10-01T09:00:00Z,{IMG.replace(chr(34), '')},{JSURL}\n"
+            for i in range(6)
+        ),
+        "consent/control_chars.csv": CONSENT_HEAD
+        + "".join(
+            f"uid-7f3a{i:02d},\x1b[2J\x1b]8;;http://x.example\x07ads\u202e,denied,2026-10-01T09:00:00Z,v1,\x0bcmp\n"
+            for i in range(6)
+        ),
+        "consent/rich_markup.csv": CONSENT_HEAD
+        + "".join(
+            f"uid-7f3a{i:02d},[/][link=http://x.example]x[/link],denied,2026-10-01T09:00:00Z,v1,[bold]cmp\n"
             for i in range(6)
         ),
         "consent/ts_1970.csv": CONSENT_HEAD + "uid-7f3a01,ads,denied,1970-01-01T00:00:00Z,v1,cmp\n",

@@ -72,6 +72,7 @@ CASES: tuple[Case, ...] = (
     Case("csv/unknown_consent_vocab.csv", 0, rows=6, no_kinds=("consent.violation",)),
     Case("csv/only_user_ids_missing.csv", 0, rows=5),
     Case("csv/unicode_names.csv", 0, rows=6),
+    Case("csv/control_chars.csv", 0, rows=6),
     # --- gzip --------------------------------------------------------------------------------
     Case("gz/good.csv.gz", 1, rows=6),
     Case(
@@ -152,6 +153,8 @@ CASES: tuple[Case, ...] = (
     Case("consent/empty.csv", 3, "consent/empty.csv: is empty", True),
     Case("consent/header_only.csv", 1, consent=True, no_kinds=("consent.conflict",)),
     Case("consent/contradictory.csv", 1, consent=True, kinds=("consent.conflict",)),
+    Case("consent/control_chars.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
+    Case("consent/rich_markup.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
     Case("consent/html_payloads.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
     Case(
         "consent/ts_1970.csv", 3, f"consent decision time 1970-01-01 00:00:00+00 {BAD_TIME}", True

@@ -1,0 +1,94 @@
+"""Unit tests for the fixes the hostile corpus drove, each failing without its fix."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import duckdb
+import pytest
+
+from privdiag.cli import Outputs, _progress
+from privdiag.config import Config
+from privdiag.errors import InputError
+from privdiag.ingest import drop_duplicate_events, load
+from privdiag.ingest.files import explain_read_error
+from privdiag.ingest.sqlparts import any_ts
+from privdiag.privacy import REDACTED, scrub
+from tests.helpers import write
+
+
+def test_ip_after_a_dotted_name_is_redacted_but_versions_stay():
+    assert scrub("[features.203.0.113.9]") == f"[features.{REDACTED}]"
+    assert scrub("seen at 10.0.0.1.") == f"seen at {REDACTED}."
+    assert scrub("v1.2.3.4.5") == "v1.2.3.4.5"
+
+
+def test_control_characters_never_leave():
+    assert scrub("a\x1b[2Jb\rc\u202ed\te\nf") == "a\ufffd[2Jb\ufffdc\ufffdd\te\nf"
+
+
+@pytest.mark.parametrize(
+    ("text", "year"),
+    [
+        ("1790848800", 2026),
+        ("1790848800000", 2026),
+        ("1790848800000000", 2026),
+        ("1790848800000000000", 2026),
+        ('"1790848800"', 2026),
+        ('"2026-10-01T10:00:00Z"', 2026),
+    ],
+)
+def test_any_ts_units_and_quoted_json_text(text, year):
+    value = duckdb.connect().execute(f"SELECT {any_ts(repr(text))}").fetchone()[0]
+    assert value.year == year and (value.month, value.day, value.hour) == (10, 1, 10)
+
+
+def test_duplicates_dropped_by_source_and_id_choosing_by_content():
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE events AS SELECT * FROM (VALUES
+        ('e1', 'a', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 'u', NULL, NULL, 0),
+        ('e1', 'a', TIMESTAMPTZ '2026-10-01 09:00:00+00', 'y', 'u', NULL, NULL, 0),
+        ('e1', 'b', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 'u', NULL, NULL, 1),
+        (NULL, 'a', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 'u', NULL, NULL, 0),
+        (NULL, 'a', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 'u', NULL, NULL, 0))
+        AS t(event_id, source, ts, event_name, user_key, anon_key, session_key, _input)""")
+    assert drop_duplicate_events(con) == [
+        "1 duplicate events (an event_id seen again in the same source) were dropped"
+    ]
+    kept = con.execute("SELECT source, event_name FROM events ORDER BY ALL").fetchall()
+    assert kept == [("a", "x"), ("a", "x"), ("a", "y"), ("b", "x")]  # the 09:00 one of e1/a
+    assert drop_duplicate_events(con) == []
+
+
+def test_invalid_utf8_names_the_true_line(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"a,b\n1,2\n" + b"x" * 5_000_000 + b",1\n3,\xff\n")
+    err = explain_read_error([path], "CSV Error on Line: 1 ... Invalid unicode")
+    assert isinstance(err, InputError) and "line 4 is not UTF-8" in str(err)
+
+
+def test_contradictory_log_records_at_one_instant_are_kept_for_the_check(tmp_path):
+    events = write(tmp_path / "e.csv", "ts,event_name,user_id\n2026-10-01T10:00:00Z,a,u1\n")
+    consent = write(
+        tmp_path / "c.csv",
+        "user_id,purpose,status,ts\n"
+        "u1,ads,granted,2026-10-01T09:00:00Z\nu1,ads,denied,2026-10-01T09:00:00Z\n",
+    )
+    con = duckdb.connect()
+    load(con, [events], [consent], Config())
+    assert con.execute("SELECT count(*) FROM consent").fetchone()[0] == 2
+
+
+def test_progress_lines_do_not_interpret_markup_from_paths(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    fake = Tty()
+    monkeypatch.setattr("sys.stderr", fake)
+    say = _progress(Outputs(quiet=False))
+    assert say is not None
+    say("reading /data/[/]x[red]y.csv")  # rich would raise MarkupError on '[/]'
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", fake.getvalue())
+    assert "[/]x[red]y.csv" in plain
