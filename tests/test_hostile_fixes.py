@@ -44,20 +44,22 @@ def test_any_ts_units_and_quoted_json_text(text, year):
     assert value.year == year and (value.month, value.day, value.hour) == (10, 1, 10)
 
 
-def test_duplicates_dropped_by_source_and_id_choosing_by_content():
+def test_exact_duplicates_dropped_and_same_id_conflicts_kept_and_said():
     con = duckdb.connect()
     con.execute("""CREATE TABLE events AS SELECT * FROM (VALUES
-        ('e1', 'a', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 'u', NULL, NULL, 0),
-        ('e1', 'a', TIMESTAMPTZ '2026-10-01 09:00:00+00', 'y', 'u', NULL, NULL, 0),
-        ('e1', 'b', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 'u', NULL, NULL, 1),
-        (NULL, 'a', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 'u', NULL, NULL, 0),
-        (NULL, 'a', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 'u', NULL, NULL, 0))
-        AS t(event_id, source, ts, event_name, user_key, anon_key, session_key, _input)""")
+        ('e1', 'a', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 0),
+        ('e1', 'a', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 0),
+        ('e1', 'a', TIMESTAMPTZ '2026-10-01 09:00:00+00', 'y', 0),
+        ('e1', 'b', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 1),
+        (NULL, 'a', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'x', 0))
+        AS t(event_id, source, ts, event_name, _input)""")
     assert drop_duplicate_events(con) == [
-        "1 duplicate events (an event_id seen again in the same source) were dropped"
+        "1 duplicate events (the same event again, every field equal) were dropped",
+        "1 events share an event_id with another event of their source but differ; both were kept",
     ]
     kept = con.execute("SELECT source, event_name FROM events ORDER BY ALL").fetchall()
-    assert kept == [("a", "x"), ("a", "x"), ("a", "y"), ("b", "x")]  # the 09:00 one of e1/a
+    assert kept == [("a", "x"), ("a", "x"), ("a", "y"), ("b", "x")]
+    con.execute("DELETE FROM events WHERE event_name = 'y'")
     assert drop_duplicate_events(con) == []
 
 

@@ -225,3 +225,33 @@ def test_consent_resolution_is_order_and_layout_free(tmp_path_factory, example):
     for layout in layouts(rows, tmp, ".csv", rnd, parts):
         prints.append(fingerprint([str(data)], [layout]))
     assert prints[0] == prints[1] == prints[2]
+
+
+TC_STRINGS = (
+    "CP99dODP9_GsAEsACBDEBGEoAP_gAEIAAAqIAFOBAAAAA",  # valid
+    "BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA",  # TCF v1: refused by the decoder
+    "CPcQ",  # truncated
+    "CPc$Q",  # not base64url
+)
+
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    example=shop,
+    strings=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 8), st.sampled_from(TC_STRINGS)), min_size=1
+    ),
+)
+def test_tc_string_consent_is_order_and_layout_free(tmp_path_factory, example, strings):
+    """A consent file of TC strings (good and malformed) decodes the same in any order/layout."""
+    events, _records, rnd, parts = example
+    tmp = case_dir(tmp_path_factory)
+    data = tmp / "ev.csv"
+    write(generic_rows(events), data, "csv")
+    rows = [{"user_id": f"uid-{u}", "tc_string": s, "ts": iso(m)} for u, m, s in strings]
+    if len(rows) < 2:
+        rows = rows * 2
+    prints = [
+        fingerprint([str(data)], [layout]) for layout in layouts(rows, tmp, ".csv", rnd, parts)
+    ]
+    assert prints[0] == prints[1] == prints[2]

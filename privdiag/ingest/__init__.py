@@ -390,25 +390,43 @@ def _check_consent_time_range(con: Any, loaded: Loaded) -> None:
 
 
 def drop_duplicate_events(con: Any) -> list[str]:
-    """Keep one event per (source, event_id); return a note when any were dropped.
+    """Drop exact duplicate events (every column equal); return notes on what was found.
 
     Exports re-sent or overlapping (two daily files sharing an hour) repeat events; counting
-    them twice would inflate every rate. The kept row is chosen by content, not row order.
+    them twice would inflate every rate. Events that share (source, event_id) but differ are
+    kept, and said: which one is right cannot be told. A cheap count runs first; the table is
+    rewritten only when an event_id repeats.
     """
-    row = one(
+    repeats = _repeated_ids(con)
+    if not repeats:
+        return []
+    before = _count(con, "SELECT count(*) FROM events")
+    con.execute("CREATE OR REPLACE TABLE events AS SELECT DISTINCT * FROM events")
+    dropped = before - _count(con, "SELECT count(*) FROM events")
+    notes = []
+    if dropped:
+        notes.append(
+            f"{dropped} duplicate events (the same event again, every field equal) were dropped"
+        )
+    if conflicting := _repeated_ids(con):
+        notes.append(
+            f"{conflicting} events share an event_id with another event of their source but "
+            "differ; both were kept"
+        )
+    return notes
+
+
+def _repeated_ids(con: Any) -> int:
+    return _count(
         con,
         "SELECT count(*) - count(DISTINCT (source, event_id)) FROM events "
         "WHERE event_id IS NOT NULL",
     )
-    dropped = int(row[0]) if row and row[0] else 0
-    if not dropped:
-        return []
-    con.execute("""
-        CREATE OR REPLACE TABLE events AS SELECT * FROM events
-        QUALIFY event_id IS NULL OR row_number() OVER (
-            PARTITION BY source, event_id
-            ORDER BY ts, event_name, user_key, anon_key, session_key, _input) = 1""")
-    return [f"{dropped} duplicate events (an event_id seen again in the same source) were dropped"]
+
+
+def _count(con: Any, sql: str) -> int:
+    row = one(con, sql)
+    return int(row[0]) if row and row[0] else 0
 
 
 def _count_rows(con: Any, loaded: Loaded, jobs: list[tuple[str, str]]) -> None:
