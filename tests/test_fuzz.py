@@ -1,7 +1,7 @@
 """Bounded fuzzing of ingestion: mutated corpus files through ``privdiag scan``.
 
 Only exit codes 0-3 are allowed, never a traceback or an internal error, and nothing is written
-on an error. The run lasts ``PRIVDIAG_FUZZ_SECONDS`` (default 20: CI); ``make fuzz`` runs
+on an error. The run lasts ``PRIVDIAG_FUZZ_SECONDS`` (default 10: CI); ``make fuzz`` runs
 longer. ``PRIVDIAG_FUZZ_SEED`` replays a run; a failure names the seed and keeps the input.
 """
 
@@ -52,7 +52,7 @@ TOKENS = (
     b"1970-01-01",
     b"2026-13-45T99:99:99Z",
 )
-SECONDS = float(os.environ.get("PRIVDIAG_FUZZ_SECONDS", "15"))
+SECONDS = float(os.environ.get("PRIVDIAG_FUZZ_SECONDS", "10"))
 
 
 def mutate(data: bytes, rnd: random.Random) -> bytes:

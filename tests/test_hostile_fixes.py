@@ -94,3 +94,18 @@ def test_progress_lines_do_not_interpret_markup_from_paths(monkeypatch):
     say("reading /data/[/]x[red]y.csv")  # rich would raise MarkupError on '[/]'
     plain = re.sub(r"\x1b\[[0-9;]*m", "", fake.getvalue())
     assert "[/]x[red]y.csv" in plain
+
+
+def test_a_ragged_row_deep_in_a_file_is_named(tmp_path):
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    rows = ["event_id,ts,event_name,user_id"]
+    rows += [f"e{i},2026-10-01T10:00:00Z,pv,uid-{i}" for i in range(3000)]
+    rows[2000] = "e1999,2026-10-01T10:00:00Z,pv,uid-x,extra,more"
+    path = tmp_path / "deep.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(app, ["scan", str(path)])
+    assert result.exit_code == 3
+    assert "deep.csv line 2001 has 6 fields, its header 4" in result.output

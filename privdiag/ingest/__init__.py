@@ -23,6 +23,7 @@ from privdiag.ingest.files import (
     check_csv_header,
     expand,
     explain_read_error,
+    first_ragged_line,
     sniff,
     source_name,
 )
@@ -157,7 +158,7 @@ def _stage_one(
     if kind.container == "csv" and len(columns) < 2:
         raise InputError(
             "reads as a single column: its delimiter could not be told, or its rows have "
-            "different numbers of fields",
+            f"different numbers of fields{_ragged(files)}",
             path=argument,
             hint="use one delimiter (comma, semicolon or tab) in every row and quote fields "
             "that contain it",
@@ -213,6 +214,16 @@ def _check_forced(fmt: str, columns: dict[str, str], argument: str) -> None:
             path=argument,
             hint="leave --format at auto, or check that this is the right file",
         )
+
+
+def _ragged(files: list[Path]) -> str:
+    """Text naming the first record whose field count differs from its header's, if any."""
+    for path in files:
+        found = first_ragged_line(path)
+        if found:
+            line, fields, width = found
+            return f" ({path.name} line {line} has {fields} fields, its header {width})"
+    return ""
 
 
 def _configured_source(argument: str, config: Config) -> tuple[str | None, str | None]:

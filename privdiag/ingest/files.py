@@ -178,6 +178,41 @@ def _fits(names: list[str], columns: dict[str, str]) -> bool:
     return all(not n.strip() or n in columns or n.strip() in columns for n in names)
 
 
+def first_ragged_line(path: Path, limit: int = 5_000_000) -> tuple[int, int, int] | None:
+    """Return (line, fields, header fields) of the first record whose number of fields
+    differs from the header's (an unclosed quote runs on to the end), or None.
+
+    Reads with the delimiter of the header line; only called after a failed read, and stops
+    after ``limit`` records.
+    """
+    import csv
+
+    head, _ = _head(path)
+    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
+    try:
+        dialect = csv.Sniffer().sniff(first[0], delimiters=",;\t|") if first else None
+    except csv.Error:
+        return None
+    opener = gzip.open if _is_gzip(path) else open
+    previous = csv.field_size_limit(64 << 20)  # as the reader's max_line_size
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            reader = csv.reader(fh, dialect)  # type: ignore[arg-type]
+            width = len(next(reader, []))
+            start = reader.line_num + 1
+            for count, record in enumerate(reader):
+                if record and len(record) != width:
+                    return start, len(record), width
+                start = reader.line_num + 1
+                if count > limit:
+                    break
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(previous)
+    return None
+
+
 def _headerless(columns: dict[str, str]) -> bool:
     """True when the reader named the columns itself (column0, column1, ...): no header row."""
     import re
