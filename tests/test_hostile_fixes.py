@@ -109,3 +109,24 @@ def test_a_ragged_row_deep_in_a_file_is_named(tmp_path):
     result = CliRunner().invoke(app, ["scan", str(path)])
     assert result.exit_code == 3
     assert "deep.csv line 2001 has 6 fields, its header 4" in result.output
+
+
+def test_a_data_column_named_rowid_does_not_replace_the_row_number(tmp_path):
+    from privdiag.scan import run_scan
+    from tests.helpers import config
+
+    data = write(
+        tmp_path / "r.csv",
+        "ts,event_name,user_id,ROWID,consent_ads,gclid\n"
+        + "".join(
+            f"2026-10-01T10:0{i}:00Z,a,u{i},1,{'denied' if i % 2 else 'granted'},g\n"
+            for i in range(6)
+        ),
+    )
+    cfg = config()
+    from privdiag.config import FeatureConfig
+
+    cfg.features["gclid"] = FeatureConfig(purposes=["ads"])
+    doc = run_scan([data], config=cfg).to_dict()
+    violation = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    assert [f["metrics"]["events"] for f in violation] == [3]

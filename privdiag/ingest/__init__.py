@@ -155,6 +155,7 @@ def _stage_one(
     columns = _describe(con, read_sql, argument, files)
     if kind.container == "csv":
         check_csv_columns(files[0], columns)
+    _check_json_records(columns, kind, argument)
     if kind.container == "csv" and len(columns) < 2:
         raise InputError(
             "reads as a single column: its delimiter could not be told, or its rows have "
@@ -214,6 +215,17 @@ def _check_forced(fmt: str, columns: dict[str, str], argument: str) -> None:
             path=argument,
             hint="leave --format at auto, or check that this is the right file",
         )
+
+
+def _check_json_records(columns: dict[str, str], kind: FileKind, argument: str) -> None:
+    """Refuse JSON the reader could only take as one map per record (an empty key does it)."""
+    if kind.container in ("json", "ndjson") and list(columns) == ["json"]:
+        if columns["json"].upper().startswith("MAP("):
+            raise InputError(
+                "its records cannot be read as columns: some field has an empty name",
+                path=argument,
+                hint='give every field a name (a key "" is not allowed)',
+            )
 
 
 def _ragged(files: list[Path]) -> str:

@@ -58,6 +58,11 @@ CANONICAL_COLUMNS = (
 ) + tuple(f"consent_{p}" for p in PURPOSES)
 
 
+# Names a feature may not take: the canonical columns, and DuckDB's row-number pseudo-column
+# (a data column named rowid would silently replace it in every join on rowid).
+RESERVED = frozenset({c.lower() for c in CANONICAL_COLUMNS} | {"rowid", "_input"})
+
+
 def flag(expr: str) -> str:
     """SQL that turns a consent value (Yes/No, true/false, 1/0, granted/denied) into BOOLEAN.
 
@@ -103,8 +108,9 @@ def stable_id(*exprs: str) -> str:
 
 def feature_name(key: str, taken: set[str]) -> str:
     """Return a column name for a feature key that clashes with no canonical or taken name."""
-    name = key if key not in CANONICAL_COLUMNS else f"param_{key}"
-    while name in taken:
+    name = key if key.lower() not in RESERVED else f"param_{key}"
+    folded = {t.lower() for t in taken}
+    while name.lower() in folded:  # SQL names are case-insensitive
         name = f"{name}_"
     return name
 

@@ -207,6 +207,11 @@ def text_files() -> dict[str, str | bytes]:
             f"e{i},2026-10-01T10:0{i}:00Z,\x1b[2Jpage\u202eview,uid-c7r{i},\x07x\n"
             for i in range(6)
         ),
+        "csv/reserved_names.csv": "event_id,ts,event_name,user_id,rowid,RowId_,_input,Source,consent_ads,gclid\n"
+        + "".join(
+            f"e{i},2026-10-01T10:0{i}:00Z,page_view,uid-r0w{i},1,1,1,x,{'denied' if i % 2 else 'granted'},g\n"
+            for i in range(6)
+        ),
         "csv/unicode_names.csv": "event_id,ts,event_name,user_id,prénom_ü,😀\n"
         + "".join(f"e{i},2026-10-01T10:0{i}:00Z,vue_de_page,uid-ü{i},é,😀\n" for i in range(6)),
         # --- NDJSON / JSON -----------------------------------------------------------------
@@ -238,6 +243,7 @@ def text_files() -> dict[str, str | bytes]:
             [ev(i, cart={"items": [{"sku": i, "tags": ["a", {"deep": [1, 2]}]}]}) for i in range(6)]
         ),
         "ndjson/empty_object_feature.ndjson": nd([ev(i, f={}) for i in range(4)]),
+        "ndjson/empty_key.ndjson": nd([ev(i, **{"": "x"}) for i in range(3)]),
         "ndjson/nested_user.ndjson": nd([ev(i, user_id={"id": f"uid-n35t{i}"}) for i in range(6)]),
         "ndjson/ts_object.ndjson": nd([ev(i, ts={"seconds": 1790848800}) for i in range(3)]),
         "ndjson/null_ts.ndjson": nd([ev(i) for i in range(3)] + [ev(9, ts=None)]),

@@ -72,6 +72,7 @@ CASES: tuple[Case, ...] = (
     Case("csv/unknown_consent_vocab.csv", 0, rows=6, no_kinds=("consent.violation",)),
     Case("csv/only_user_ids_missing.csv", 0, rows=5),
     Case("csv/unicode_names.csv", 0, rows=6),
+    Case("csv/reserved_names.csv", 1, rows=6, kinds=("consent.violation",)),
     Case("csv/control_chars.csv", 0, rows=6),
     # --- gzip --------------------------------------------------------------------------------
     Case("gz/good.csv.gz", 1, rows=6),
@@ -97,6 +98,7 @@ CASES: tuple[Case, ...] = (
     Case("ndjson/mixed_types.ndjson", 0, rows=6),
     Case("ndjson/nested_feature.ndjson", 0, rows=6),
     Case("ndjson/nested_user.ndjson", 0, rows=6),
+    Case("ndjson/empty_key.ndjson", 3, "some field has an empty name"),
     Case("ndjson/empty_object_feature.ndjson", 0, rows=4),
     Case("ndjson/ts_object.ndjson", 3, "row 1, field 'ts': timestamp"),
     Case("ndjson/null_ts.ndjson", 3, "row 4, field 'ts': timestamp is empty"),
