@@ -222,7 +222,8 @@ def _check_json_records(columns: dict[str, str], kind: FileKind, argument: str) 
     if kind.container in ("json", "ndjson") and list(columns) == ["json"]:
         if columns["json"].upper().startswith("MAP("):
             raise InputError(
-                "its records cannot be read as columns: some field has an empty name",
+                "its records cannot be read as columns: they are empty, or some field has "
+                "an empty name",
                 path=argument,
                 hint='give every field a name (a key "" is not allowed)',
             )
