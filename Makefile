@@ -53,3 +53,11 @@ lint:
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info
+
+## make fuzz: a long fuzz run of ingestion (FUZZ_SECONDS, default 300) and the
+## order/layout properties with many examples.
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz: install-test
+	PRIVDIAG_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest -q tests/test_fuzz.py
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_properties.py

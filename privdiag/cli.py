@@ -21,6 +21,13 @@ def _log_path() -> Path:
     return Path(tempfile.gettempdir()) / "privdiag-error.log"
 
 
+def _scrubbed(exc: Exception) -> str:
+    """An error's text with e-mail and IP addresses (from file names or data) redacted."""
+    from privdiag.privacy import scrub
+
+    return scrub(str(exc))
+
+
 class _Group(TyperGroup):
     """Turns privdiag's errors into one line and the exit code of DESIGN.md.
 
@@ -32,7 +39,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except PrivdiagError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            typer.echo(f"Error: {_scrubbed(exc)}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -42,7 +49,7 @@ class _Group(TyperGroup):
             path = _log_path()
             path.write_text(traceback.format_exc(), encoding="utf-8")
             typer.echo(
-                f"Internal error: {type(exc).__name__}: {str(exc)[:200]}. This is a bug; "
+                f"Internal error: {type(exc).__name__}: {_scrubbed(exc)[:200]}. This is a bug; "
                 f"the details are in {path}.",
                 err=True,
             )

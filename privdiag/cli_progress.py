@@ -24,6 +24,12 @@ class PhaseProgress:
         atexit.register(self.close)
 
     def __call__(self, message: str) -> None:
+        from rich.markup import escape
+
+        from privdiag.privacy import scrub
+
+        # messages name the user's files: no rich markup, no control characters, no e-mail
+        message = escape(scrub(message))
         now = time.perf_counter()
         self._end(now)
         self.current = (message, now)

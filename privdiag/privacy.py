@@ -14,7 +14,9 @@ from typing import Any
 
 REDACTED = "[redacted]"
 _EMAIL = re.compile(r"[^\s@<>(),;:\[\]]+@[\w-]+(?:\.[\w-]+)+")
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+# Not inside a longer dotted number (a version), but found after a name ("features.10.0.0.1").
+_QUAD = r"(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)"
+_IPV4 = re.compile(rf"(?<![\d.])(?<!\d\.){_QUAD}|(?<=[^\W\d_]\.){_QUAD}")
 # Full IPv6, or a compressed one with '::' and at least three hex groups around it.
 _H = "[0-9A-Fa-f]{1,4}"
 _IPV6 = re.compile(
@@ -26,8 +28,15 @@ _IPV6 = re.compile(
 _KEEP = frozenset({"sha256", "id", "caused_by", "schema_version", "version", "tool"})
 
 
+# Terminal control (ESC sequences clear screens, forge links), carriage returns and bidi
+# overrides from the data; tab and newline stay. XML (JUnit) forbids most of them too.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def scrub(text: str) -> str:
-    """Return ``text`` with e-mail, IPv4 and IPv6 addresses replaced by ``[redacted]``."""
+    """Return ``text`` with e-mail, IPv4 and IPv6 addresses replaced by ``[redacted]`` and
+    control characters by U+FFFD."""
+    text = _CONTROL.sub("\ufffd", text)
     if "@" in text:
         text = _EMAIL.sub(REDACTED, text)
     if "." in text:

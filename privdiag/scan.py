@@ -8,6 +8,7 @@ from privdiag.chains import link
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
 from privdiag.checks.context import ScanContext
 from privdiag.checks.journey_checks import run_journey_checks
+from privdiag.checks.log_conflicts import check_log_conflicts
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.checks.trust import run_people_consent_checks
 from privdiag.config import Config
@@ -65,7 +66,7 @@ def _compliance(ctx: ScanContext, result: Result) -> list[Finding]:
         findings += check_compliance(ctx)
         for name in COMPLIANCE_CHECKS[:3]:
             result.ran(name)
-    findings += check_conflicts(ctx)
+    findings += check_conflicts(ctx) + check_log_conflicts(ctx)
     result.ran("consent.conflict")
     return findings
 
@@ -92,6 +93,7 @@ def run_scan(
     loaded = load(con, data, list(consent or []) + configured, config, fmt=fmt, progress=say)
     result.inputs = loaded.inputs
     notes = [f"{arg}: {note}" for arg, staged in loaded.staged for note in staged.notes]
+    notes += loaded.notes
     notes += [
         f"{n} events carry a {col} value that could not be decoded; their flags stay unknown"
         for col, n in loaded.undecodable.items()

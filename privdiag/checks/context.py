@@ -34,7 +34,9 @@ def present_sql(column: str, sql_type: str) -> str:
 
     if sql_type.upper() == "VARCHAR":
         return f"(nullif(trim({quote(column)}), '') IS NOT NULL)"
-    if sql_type.upper().endswith("[]") or sql_type.upper().startswith(("MAP", "LIST")):
+    if sql_type.upper().startswith("MAP"):  # len() takes no MAP; an empty {} is absent
+        return f"(cardinality({quote(column)}) > 0)"
+    if sql_type.upper().endswith("[]") or sql_type.upper().startswith("LIST"):
         return f"(len({quote(column)}) > 0)"
     return f"({quote(column)} IS NOT NULL)"
 

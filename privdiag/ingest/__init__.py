@@ -17,7 +17,16 @@ from privdiag.engine import literal, one
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_strings import apply_to_events
-from privdiag.ingest.files import FileKind, check_csv_header, expand, sniff, source_name
+from privdiag.ingest.files import (
+    FileKind,
+    check_csv_columns,
+    check_csv_header,
+    expand,
+    explain_read_error,
+    first_ragged_line,
+    sniff,
+    source_name,
+)
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
 from privdiag.result import InputInfo, sha256_file
 
@@ -35,6 +44,7 @@ class Loaded:
     unmapped: dict[str, list[str]] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)  # source -> format
     undecodable: dict[str, int] = field(default_factory=dict)  # column -> events
+    notes: list[str] = field(default_factory=list)  # about the combined inputs
 
 
 def format_module(name: str) -> Any:
@@ -60,12 +70,12 @@ def reader_sql(files: list[Path], kind: FileKind, types: dict[str, str] | None =
         typed = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in types.items())
         return (
             f"read_csv({names}, header=true, union_by_name=true, types={{{typed}}}, "
-            f"quote='\"', escape='\"', strict_mode=false{compression})"
+            f"strict_mode=false, {CSV_RFC4180}{compression})"
         )
     if kind.container == "csv":
         return (
             f"read_csv({names}, header=true, union_by_name=true, sample_size=-1, "
-            f"quote='\"', escape='\"', strict_mode=false{compression})"
+            f"strict_mode=false, {CSV_RFC4180}{compression})"
         )
     fmt = "array" if kind.container == "json" else "auto"
     fmt_sql = "format='auto'" if fmt == "auto" else "format='auto', records=true"
@@ -73,6 +83,11 @@ def reader_sql(files: list[Path], kind: FileKind, types: dict[str, str] | None =
         f"read_json({names}, {fmt_sql}, union_by_name=true, sample_size=-1, "
         f"maximum_object_size=67108864{compression})"
     )
+
+
+# Quote and escape are given, not sniffed: the sniffer can miss RFC-4180 doubled quotes
+# ('"""x"' read as '""x'); lines up to 64 MB are read like JSON objects are.
+CSV_RFC4180 = "quote='\"', escape='\"', max_line_size=67108864"
 
 
 def duck_message(exc: Exception) -> str:
@@ -87,15 +102,28 @@ def duck_message(exc: Exception) -> str:
         "Catalog Error: ",
     ):
         text = text.removeprefix(prefix)
-    return text[:300]
+    return _without_values(text)[:300]
 
 
-def _describe(con: Any, read_sql: str, where: str) -> dict[str, str]:
+def _without_values(text: str) -> str:
+    """Drop the parts of a reader message that quote the data (a JSON object, a row)."""
+    import re
+
+    text = re.sub(r"\s*(Object|Original Line:?)\s*[\[{].*$", " (record not shown)", text)
+    return re.sub(r"string '[^']*'", "a value", text)
+
+
+def _describe(
+    con: Any, read_sql: str, where: str, files: list[Path] | None = None
+) -> dict[str, str]:
     import duckdb
 
     try:
         rows = con.execute(f"DESCRIBE SELECT * FROM {read_sql}").fetchall()
     except duckdb.Error as exc:
+        explained = explain_read_error(files or [], str(exc))
+        if explained:
+            raise explained from exc
         raise InputError(
             f"cannot be read: {duck_message(exc)}",
             path=where,
@@ -134,11 +162,14 @@ def _stage_one(
     if kind.container == "csv":
         check_csv_header(files[0])
     read_sql = reader_sql(files, kind)
-    columns = _describe(con, read_sql, argument)
+    columns = _describe(con, read_sql, argument, files)
+    if kind.container == "csv":
+        check_csv_columns(files[0], columns)
+    _check_json_records(columns, kind, argument)
     if kind.container == "csv" and len(columns) < 2:
         raise InputError(
             "reads as a single column: its delimiter could not be told, or its rows have "
-            "different numbers of fields",
+            f"different numbers of fields{_ragged(files)}",
             path=argument,
             hint="use one delimiter (comma, semicolon or tab) in every row and quote fields "
             "that contain it",
@@ -160,6 +191,7 @@ def _stage_one(
         chosen = next(f for f in FORMATS if _detect(f, columns))
     else:
         chosen = fmt
+        _check_forced(chosen, columns, argument)
     ctx = StageContext(
         con=con,
         read_sql=read_sql,
@@ -174,6 +206,9 @@ def _stage_one(
     try:
         staged = format_module(chosen).stage(ctx)
     except duckdb.Error as exc:
+        explained = explain_read_error(files, str(exc))
+        if explained:
+            raise explained from exc
         raise InputError(
             f"cannot be read as {chosen}: {duck_message(exc)}",
             path=argument,
@@ -201,6 +236,43 @@ def _materialise(con: Any, read_sql: str, table: str, where: str) -> str:
             hint="check that the file is complete CSV, JSON or Parquet",
         ) from exc
     return table
+
+
+# Forced formats whose reader would otherwise accept anything (GA4 says what it misses itself).
+CHECKED_WHEN_FORCED = ("segment", "snowplow")
+
+
+def _check_forced(fmt: str, columns: dict[str, str], argument: str) -> None:
+    """Refuse a --format the file's columns do not fit, instead of reading it as nothing."""
+    if fmt in CHECKED_WHEN_FORCED and not _detect(fmt, columns):
+        raise InputError(
+            f"is not a {fmt} export: its fields do not match (it has: "
+            f"{', '.join(list(columns)[:8])})",
+            path=argument,
+            hint="leave --format at auto, or check that this is the right file",
+        )
+
+
+def _check_json_records(columns: dict[str, str], kind: FileKind, argument: str) -> None:
+    """Refuse JSON the reader could only take as one map per record (an empty key does it)."""
+    if kind.container in ("json", "ndjson") and list(columns) == ["json"]:
+        if columns["json"].upper().startswith("MAP("):
+            raise InputError(
+                "its records cannot be read as columns: they are empty, or some field has "
+                "an empty name",
+                path=argument,
+                hint='give every field a name (a key "" is not allowed)',
+            )
+
+
+def _ragged(files: list[Path]) -> str:
+    """Text naming the first record whose field count differs from its header's, if any."""
+    for path in files:
+        found = first_ragged_line(path)
+        if found:
+            line, fields, width = found
+            return f" ({path.name} line {line} has {fields} fields, its header {width})"
+    return ""
 
 
 def _configured_source(argument: str, config: Config) -> tuple[str | None, str | None]:
@@ -300,6 +372,7 @@ def load(
         _build_events(con, event_views)
         _build_consent(con, consent_views)
         loaded.undecodable = apply_to_events(con)
+        loaded.notes += drop_duplicate_events(con)
     except duckdb.Error as exc:
         raise InputError(
             f"inputs cannot be combined: {duck_message(exc)}",
@@ -307,11 +380,14 @@ def load(
         ) from exc
 
     _count_rows(con, loaded, jobs)
+    _check_missing_times(con, loaded)
     _check_time_range(con, loaded)
+    _check_consent_time_range(con, loaded)
     return loaded
 
 
 EARLIEST = "2000-01-01"
+TIMELESS_KEPT = ("segment",)  # formats that keep events without a time, with a note
 
 
 def _check_time_range(con: Any, loaded: Loaded) -> None:
@@ -331,6 +407,86 @@ def _check_time_range(con: Any, loaded: Loaded) -> None:
             hint="a placeholder date (1970, 9999) or an epoch in the wrong unit; fix or drop "
             "those rows",
         )
+
+
+def _check_missing_times(con: Any, loaded: Loaded) -> None:
+    """Refuse events whose time could not be read (a reader that casts leniently leaves NULL).
+
+    Segment keeps documentation-style fragments without a time on purpose, and says so.
+    """
+    kept = [i for i, info in enumerate(loaded.inputs) if info.format in TIMELESS_KEPT]
+    skip = f"AND _input NOT IN ({', '.join(map(str, kept))})" if kept else ""
+    bad = one(
+        con, f"SELECT _input, count(*) FROM events WHERE ts IS NULL {skip} GROUP BY 1 LIMIT 1"
+    )
+    if bad:
+        raise InputError(
+            f"{bad[1]} events have no readable time",
+            path=loaded.inputs[int(bad[0])].path,
+            field="time",
+            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs; fix or drop "
+            "those rows",
+        )
+
+
+def _check_consent_time_range(con: Any, loaded: Loaded) -> None:
+    """Refuse consent decisions dated before 2000 or more than two days ahead, as for events."""
+    for info, (_, staged) in zip(loaded.inputs, loaded.staged, strict=True):
+        if not staged.consent_view:
+            continue
+        bad = one(
+            con,
+            f"""SELECT CAST(ts AS VARCHAR) FROM {staged.consent_view}
+                WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY LIMIT 1""",
+        )
+        if bad:
+            raise InputError(
+                f"consent decision time {bad[0]} is before {EARLIEST} or in the future",
+                path=info.path,
+                field="time",
+                hint="a placeholder date (1970, 9999) or an epoch in the wrong unit; fix or "
+                "drop those rows",
+            )
+
+
+def drop_duplicate_events(con: Any) -> list[str]:
+    """Drop exact duplicate events (every column equal); return notes on what was found.
+
+    Exports re-sent or overlapping (two daily files sharing an hour) repeat events; counting
+    them twice would inflate every rate. Events that share (source, event_id) but differ are
+    kept, and said: which one is right cannot be told. A cheap count runs first; the table is
+    rewritten only when an event_id repeats.
+    """
+    repeats = _repeated_ids(con)
+    if not repeats:
+        return []
+    before = _count(con, "SELECT count(*) FROM events")
+    con.execute("CREATE OR REPLACE TABLE events AS SELECT DISTINCT * FROM events")
+    dropped = before - _count(con, "SELECT count(*) FROM events")
+    notes = []
+    if dropped:
+        notes.append(
+            f"{dropped} duplicate events (the same event again, every field equal) were dropped"
+        )
+    if conflicting := _repeated_ids(con):
+        notes.append(
+            f"{conflicting} events share an event_id with another event of their source but "
+            "differ; both were kept"
+        )
+    return notes
+
+
+def _repeated_ids(con: Any) -> int:
+    return _count(
+        con,
+        "SELECT count(*) - count(DISTINCT (source, event_id)) FROM events "
+        "WHERE event_id IS NOT NULL",
+    )
+
+
+def _count(con: Any, sql: str) -> int:
+    row = one(con, sql)
+    return int(row[0]) if row and row[0] else 0
 
 
 def _count_rows(con: Any, loaded: Loaded, jobs: list[tuple[str, str]]) -> None:

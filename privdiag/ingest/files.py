@@ -112,8 +112,8 @@ def sniff(path: Path) -> FileKind:
     return FileKind("csv", compressed)
 
 
-def check_csv_header(path: Path) -> None:
-    """Refuse a CSV whose header names a column twice (readers would rename one silently)."""
+def header_names(path: Path) -> list[str] | None:
+    """Return the column names of a CSV's first line (delimiter sniffed), or None if unsure."""
     import csv
     import io
 
@@ -122,16 +122,159 @@ def check_csv_header(path: Path) -> None:
     first = text.splitlines()[0] if text else ""
     try:
         dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
-        names = next(csv.reader(io.StringIO(first), dialect))
+        return [n.strip() for n in next(csv.reader(io.StringIO(first), dialect))]
     except (csv.Error, StopIteration):
-        return
-    seen: set[str] = set()
-    for name in (n.strip() for n in names):
-        if name and name in seen:
+        return None
+
+
+def check_csv_header(path: Path) -> None:
+    """Refuse a CSV whose header names a column twice, in any letter case (SQL names are
+    case-insensitive, so readers would rename one silently)."""
+    seen: dict[str, str] = {}
+    for name in header_names(path) or []:
+        if name and name.casefold() in seen:
+            twice = name if seen[name.casefold()] == name else f"{seen[name.casefold()]}/{name}"
             raise InputError(
-                f"names column {name!r} twice in its header",
+                f"names column {twice!r} twice in its header",
                 path=path,
                 field=name,
                 hint="rename or drop one of the two columns",
             )
-        seen.add(name)
+        seen[name.casefold()] = name
+
+
+def check_csv_columns(path: Path, columns: dict[str, str]) -> None:
+    """Refuse a CSV whose columns as read are not its header's names.
+
+    When rows have more fields than the header, or another delimiter, the reader takes a data
+    row as the header; its values would then surface as feature names. The message names no
+    value from the file.
+    """
+    names = header_names(path)
+    if names is None or len(names) < 2 or _headerless(columns):
+        return
+    if not any(_fits(split, columns) for split in _first_line_splits(path)):
+        raise InputError(
+            "its header does not fit its rows: some rows use another delimiter or have more "
+            "fields than the header",
+            path=path,
+            hint="use one delimiter (comma, semicolon or tab) in every row, give every row the "
+            "header's number of fields, and quote fields that contain the delimiter",
+        )
+
+
+def _first_line_splits(path: Path) -> list[list[str]]:
+    """The first line split by each usual delimiter, as the CSV module reads it."""
+    import csv
+    import io
+
+    head, _ = _head(path)
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    first = text.splitlines()[0] if text else ""
+    return [next(csv.reader(io.StringIO(first), delimiter=d), []) for d in ",;\t|"]
+
+
+def _fits(names: list[str], columns: dict[str, str]) -> bool:
+    return all(not n.strip() or n in columns or n.strip() in columns for n in names)
+
+
+def first_ragged_line(path: Path, limit: int = 5_000_000) -> tuple[int, int, int] | None:
+    """Return (line, fields, header fields) of the first record whose number of fields
+    differs from the header's (an unclosed quote runs on to the end), or None.
+
+    Reads with the delimiter of the header line; only called after a failed read, and stops
+    after ``limit`` records.
+    """
+    import csv
+
+    head, _ = _head(path)
+    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
+    try:
+        dialect = csv.Sniffer().sniff(first[0], delimiters=",;\t|") if first else None
+    except csv.Error:
+        return None
+    opener = gzip.open if _is_gzip(path) else open
+    previous = csv.field_size_limit(64 << 20)  # as the reader's max_line_size
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            reader = csv.reader(fh, dialect)  # type: ignore[arg-type]
+            width = len(next(reader, []))
+            start = reader.line_num + 1
+            for count, record in enumerate(reader):
+                if record and len(record) != width:
+                    return start, len(record), width
+                start = reader.line_num + 1
+                if count > limit:
+                    break
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(previous)
+    return None
+
+
+def _headerless(columns: dict[str, str]) -> bool:
+    """True when the reader named the columns itself (column0, column1, ...): no header row."""
+    import re
+
+    return all(re.fullmatch(r"column\d+", c) for c in columns)
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
+    """Return (line, byte) of the first invalid UTF-8 sequence of a file, or None."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    opener = gzip.open if _is_gzip(path) else open
+    line, offset = 1, 0
+    with opener(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return line + block.count(b"\n", 0, exc.start), offset + exc.start
+            line += block.count(b"\n")
+            offset += len(block)
+    return None
+
+
+def _first_long_line(path: Path, limit: int) -> int | None:
+    """Return the number of the first line longer than ``limit`` bytes, or None."""
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rb") as fh:
+        for number, line in enumerate(iter(lambda: fh.readline(limit + 2), b""), 1):
+            if len(line) > limit:
+                return number
+            while line and not line.endswith(b"\n"):  # skip the rest of a long line
+                line = fh.readline(limit + 2)
+    return None
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def explain_read_error(files: list[Path], message: str) -> InputError | None:
+    """Return an InputError naming the true line for reader errors whose line number is wrong
+    or missing (invalid UTF-8, an over-long line), else None. Runs only after a failed read."""
+    low = message.lower()
+    if "unicode" in low or "utf-8" in low or "utf8" in low:
+        for path in files:
+            found = _first_bad_utf8(path)
+            if found:
+                return InputError(
+                    f"line {found[0]} is not UTF-8 text (invalid byte at offset {found[1]})",
+                    path=path,
+                    hint="re-export as UTF-8, or convert it (iconv -f latin1 -t utf-8)",
+                )
+    if "maximum line size" in low:
+        for path in files:
+            number = _first_long_line(path, 64 << 20)
+            if number:
+                return InputError(
+                    f"line {number} is longer than 64 MB",
+                    path=path,
+                    hint="split the record, or check that the file's line endings are intact",
+                )
+    return None

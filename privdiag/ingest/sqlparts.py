@@ -58,6 +58,11 @@ CANONICAL_COLUMNS = (
 ) + tuple(f"consent_{p}" for p in PURPOSES)
 
 
+# Names a feature may not take: the canonical columns, and DuckDB's row-number pseudo-column
+# (a data column named rowid would silently replace it in every join on rowid).
+RESERVED = frozenset({c.lower() for c in CANONICAL_COLUMNS} | {"rowid", "_input"})
+
+
 def flag(expr: str) -> str:
     """SQL that turns a consent value (Yes/No, true/false, 1/0, granted/denied) into BOOLEAN.
 
@@ -72,11 +77,13 @@ def flag(expr: str) -> str:
 def epoch_to_ts(expr: str) -> str:
     """SQL turning an epoch number in seconds, milliseconds or microseconds into TIMESTAMPTZ.
 
-    The unit is told by magnitude: microseconds above 1e14, milliseconds above 1e11.
+    The unit is told by magnitude: nanoseconds above 1e17, microseconds above 1e14,
+    milliseconds above 1e11.
     """
     num = f"TRY_CAST({expr} AS DOUBLE)"
     return (
         f"(CASE WHEN {num} IS NULL THEN NULL "
+        f"WHEN abs({num}) >= 1e17 THEN make_timestamp(CAST({num} / 1000 AS BIGINT)) "
         f"WHEN abs({num}) >= 1e14 THEN make_timestamp(CAST({num} AS BIGINT)) "
         f"WHEN abs({num}) >= 1e11 THEN make_timestamp(CAST({num} * 1000 AS BIGINT)) "
         f"ELSE make_timestamp(CAST({num} * 1000000 AS BIGINT)) END)::TIMESTAMPTZ"
@@ -85,7 +92,8 @@ def epoch_to_ts(expr: str) -> str:
 
 def any_ts(expr: str) -> str:
     """SQL turning a timestamp given as epoch number or ISO-8601 text into TIMESTAMPTZ (or NULL)."""
-    text = f"trim(CAST({expr} AS VARCHAR))"
+    # trim quotes too: a JSON column of mixed numbers and strings casts "1704103200" quoted
+    text = f"trim(CAST({expr} AS VARCHAR), ' \"')"
     return (
         f"(CASE WHEN regexp_full_match({text}, '-?[0-9]+(\\.[0-9]+)?') THEN {epoch_to_ts(text)} "
         f"ELSE TRY_CAST({text} AS TIMESTAMPTZ) END)"
@@ -118,8 +126,9 @@ def stable_id(*exprs: str) -> str:
 
 def feature_name(key: str, taken: set[str]) -> str:
     """Return a column name for a feature key that clashes with no canonical or taken name."""
-    name = key if key not in CANONICAL_COLUMNS else f"param_{key}"
-    while name in taken:
+    name = key if key.lower() not in RESERVED else f"param_{key}"
+    folded = {t.lower() for t in taken}
+    while name.lower() in folded:  # SQL names are case-insensitive
         name = f"{name}_"
     return name
 

@@ -162,6 +162,22 @@ def _variants(
     return out
 
 
+def _require_unmasked(scores: dict[str, Any], model: Path) -> None:
+    """Raise InputError when the model cannot score even the complete blind set: its inputs
+    do not fit the data (types, shapes) or the file is not a model; findings would be empty."""
+    import re
+
+    value = scores.get("unmasked")
+    if isinstance(value, ModelFailure):
+        message = re.sub(r":?\s*\[.*$", "", value.message, flags=re.S)  # no data values
+        raise InputError(
+            f"cannot score the blind set as given: {message}",
+            path=model,
+            hint="check that the blind set's columns have the types the model takes "
+            "(numbers for numeric inputs), and that the file is the trained model",
+        )
+
+
 def _failure_findings(ctx: Context) -> None:
     """Add model.missing_unsupported for every consent scenario the model cannot score."""
     for name, sc in ctx.scenarios.items():
@@ -458,6 +474,7 @@ def run_model_check(
             variants["reference"] = ref_frame.with_row_index(blindset.ROW_ID)
 
     ctx.scores = scorer.score_many(variants)
+    _require_unmasked(ctx.scores, model)
     ctx.kind = scorer.kind or "classifier"
     if ctx.kind == "classifier" and ctx.y is not None and not np.isin(ctx.y, (0.0, 1.0)).all():
         raise InputError(

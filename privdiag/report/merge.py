@@ -24,11 +24,77 @@ def check_document(doc: Any, index: int = 0) -> None:
             f"this privdiag reads {SCHEMA_VERSION}",
             hint="re-run the command with this version of privdiag",
         )
+    check_shapes(doc, where)
     for f in doc.get("findings") or []:
         if f.get("severity") not in SEVERITIES or not f.get("id") or not f.get("kind"):
             raise InputError(
                 f"{where} has a finding without a valid id, kind or severity", field="findings"
             )
+
+
+# (key, type) of a result document and of each of its findings; None is allowed for all.
+_DOC_SHAPE = (("findings", list), ("inputs", list), ("checks", list), ("evidence", dict))
+_FINDING_SHAPE = (
+    ("title", str),
+    ("location", dict),
+    ("metrics", dict),
+    ("evidence", dict),
+    ("caused_by", list),
+)
+# (key, type, may be missing) of each input and check.
+_PART_SHAPES = {
+    "inputs": (
+        ("path", str, False),
+        ("format", str, True),
+        ("rows", int, True),
+        ("sha256", str, True),
+        ("role", str, True),
+    ),
+    "checks": (("name", str, False), ("status", str, False), ("reason", str, True)),
+}
+_SCALAR = str | int | float | bool
+_LARGEST = 2**63  # beyond this a number is not a count privdiag wrote
+
+
+def check_shapes(doc: dict[str, Any], where: str) -> None:
+    """Raise ``InputError`` when a document's parts have the wrong JSON types (an edited or
+    foreign file), so the renderers only ever see the shapes privdiag writes."""
+    kind: Any
+    for key, kind in _DOC_SHAPE:
+        _expect(doc.get(key), kind, where, key)
+    for part in ("findings", "inputs", "checks"):
+        for item in doc.get(part) or []:
+            _expect(item, dict, where, part, optional=False)
+            for key, kind, optional in _PART_SHAPES.get(part, ()):
+                _expect(item.get(key), kind, where, f"{part}.{key}", optional=optional)
+    for key in ("command", "version", "started_at"):
+        _expect(doc.get(key), str, where, key)
+    for f in doc.get("findings") or []:
+        for key, kind in _FINDING_SHAPE:
+            _expect(f.get(key), kind, where, f"findings.{key}")
+        for key in ("id", "kind", "severity", "owner", "recommendation", "area"):
+            _expect(f.get(key), str, where, f"findings.{key}")
+        for cid in f.get("caused_by") or []:
+            _expect(cid, str, where, "findings.caused_by", optional=False)
+        for value in (f.get("location") or {}).values():
+            _expect(value, _SCALAR, where, "findings.location")
+        for value in (f.get("metrics") or {}).values():
+            if isinstance(value, int | float) and not abs(value) < _LARGEST:
+                raise InputError(f"{where} has a metric out of range", field="findings.metrics")
+            if isinstance(value, list):
+                for item in value:
+                    _expect(item, _SCALAR, where, "findings.metrics")
+            else:
+                _expect(value, _SCALAR, where, "findings.metrics")
+
+
+def _expect(value: Any, kind: Any, where: str, field: str, *, optional: bool = True) -> None:
+    if (value is not None or not optional) and not isinstance(value, kind):
+        raise InputError(
+            f"{where} has {field} of the wrong type ({type(value).__name__})",
+            field=field,
+            hint="pass files written by 'privdiag … --json FILE', unedited",
+        )
 
 
 def _merge_findings(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,0 +1,46 @@
+"""Contradictory consent records: one user, one purpose, one instant, both granted and denied.
+
+The state resolution has to pick one (it picks denied, the safe side); this check says that
+the log itself is inconsistent, so a CMP or a merge of two logs can be fixed at the source.
+"""
+
+from __future__ import annotations
+
+from privdiag.checks.context import ScanContext, suppress
+from privdiag.findings import Finding
+from privdiag.mapping import owner_for
+
+
+def check_log_conflicts(ctx: ScanContext) -> list[Finding]:
+    """Return one ``consent.conflict`` finding per (consent source, purpose) whose log holds
+    a grant and a denial for the same user at the same instant.
+
+    Assumes the ``consent`` table of the canonical data; the records' own source names the
+    location (several logs merged into one table keep their names).
+    """
+    rows = ctx.con.execute("""
+        WITH clash AS (
+            SELECT user_key, purpose, ts, min(source) AS source, count(*) AS records
+            FROM consent WHERE user_key IS NOT NULL
+            GROUP BY user_key, purpose, ts
+            HAVING bool_or(granted) AND NOT bool_and(granted)
+        )
+        SELECT source, purpose, sum(records) AS records, count(DISTINCT user_key) AS users
+        FROM clash GROUP BY 1, 2 ORDER BY 1, 2
+    """).fetchall()
+    return [_finding(ctx, str(s), str(p), int(r), int(u)) for s, p, r, u in rows]
+
+
+def _finding(ctx: ScanContext, source: str, purpose: str, records: int, users: int) -> Finding:
+    metrics = suppress({"records": records, "users": users}, ctx.min_group)
+    return Finding(
+        "consent.conflict",
+        "medium",
+        f"The consent log {source} grants and denies {purpose} for the same user at the same "
+        "instant; those users were treated as denied",
+        {"source": source, "purpose": purpose},
+        metrics,
+        "Find which system wrote both decisions (two CMPs, a replayed sync, a merge of two "
+        "logs) and keep one decision per user and instant.",
+        owner_for(ctx.config, source=source),
+    )
