@@ -1,0 +1,186 @@
+"""DuckDB SQL -> Spark SQL: the rewrites SQLGlot's own transpiler leaves to us.
+
+SQLGlot (read="duckdb", write="spark") carries most of the dialect; these functions fix what
+would change a result or fail on Spark: ``epoch()`` keeps fractions of a second, full regex
+matches stay anchored, decimal literals become doubles (DuckDB averages them as doubles),
+``rowid`` is the events table's explicit ``_rowid`` column, ``row_number() OVER ()`` gets an
+order, and DuckDB type specs given to ``from_json`` become Spark DDL. Nothing here needs Spark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+# A SQLGlot syntax node (its base class is named differently across SQLGlot versions).
+Node = Any
+ROWID = "_rowid"
+READERS = (
+    "read_parquet",
+    "read_csv",
+    "read_csv_auto",
+    "read_json",
+    "read_json_auto",
+    "read_ndjson",
+)
+
+# DuckDB type name -> Spark SQL type name, for from_json specs and read_json columns.
+SPARK_TYPES = {
+    "VARCHAR": "STRING",
+    "JSON": "STRING",
+    "TEXT": "STRING",
+    "BIGINT": "BIGINT",
+    "INTEGER": "INT",
+    "DOUBLE": "DOUBLE",
+    "FLOAT": "FLOAT",
+    "BOOLEAN": "BOOLEAN",
+    "TIMESTAMP": "TIMESTAMP_NTZ",
+    "TIMESTAMPTZ": "TIMESTAMP",
+    "DATE": "DATE",
+}
+
+
+def parse(sql: str, params: list[Any] | None = None) -> Node:
+    """Return the DuckDB statement ``sql`` parsed, with ``?`` placeholders bound to ``params``."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    values = iter(params or [])
+    return tree.transform(lambda node: _bind(node, values))
+
+
+def _bind(node: Node, values: Any) -> Node:
+    if isinstance(node, exp.Placeholder):
+        return _literal(next(values))
+    return node
+
+
+def _literal(value: Any) -> Node:
+    if value is None:
+        return exp.null()
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, int | float | Decimal):
+        return exp.Literal.number(value)
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat()), "TIMESTAMP")
+    return exp.Literal.string(str(value))
+
+
+def function_name(node: Node) -> str:
+    """Return the lower-case SQL name of a function node ('' for anything else)."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return ""
+
+
+def is_reader(node: Node) -> bool:
+    """True for a DuckDB table function that reads files (read_parquet, read_csv, ...)."""
+    return isinstance(node, exp.Func) and function_name(node) in READERS
+
+
+def reader_args(node: Node) -> tuple[list[str], dict[str, Any]]:
+    """Return the paths and the named options of a DuckDB reader call."""
+    paths: list[str] = []
+    options: dict[str, Any] = {}
+    for child in node.iter_expressions():
+        if isinstance(child, exp.Array):
+            paths += [e.name for e in child.expressions]
+        elif isinstance(child, exp.Literal) and child.is_string:
+            paths.append(child.name)
+        elif isinstance(child, exp.EQ):
+            options[child.this.name.lower()] = _option(child.expression)
+    return paths, options
+
+
+def _option(value: Node) -> Any:
+    if isinstance(value, exp.Boolean):
+        return bool(value.this)
+    if isinstance(value, exp.Struct):
+        return {e.this.name: e.expression.name for e in value.expressions}
+    if isinstance(value, exp.Literal):
+        return value.name if value.is_string else float(value.name)
+    if isinstance(value, exp.Neg):
+        return -float(value.this.name)
+    return value.sql()
+
+
+def spark_type(duck: Any) -> str:
+    """Return the Spark DDL type of a DuckDB type given as a name or a from_json structure."""
+    if isinstance(duck, list):
+        return f"ARRAY<{spark_type(duck[0])}>"
+    if isinstance(duck, dict):
+        fields = ", ".join(f"`{k}`: {spark_type(v)}" for k, v in duck.items())
+        return f"STRUCT<{fields}>"
+    name = str(duck).upper()
+    if name.endswith("[]"):
+        return f"ARRAY<{spark_type(name[:-2])}>"
+    return SPARK_TYPES.get(name, name)
+
+
+def _epoch(node: exp.TimeToUnix) -> Node:
+    micros = exp.Anonymous(this="unix_micros", expressions=[node.this])
+    return exp.Div(this=exp.cast(micros, "DOUBLE"), expression=exp.Literal.number(1000000))
+
+
+def _full_match(node: Node) -> Node:
+    if isinstance(node, exp.Anonymous):
+        subject, pattern = node.expressions[:2]
+    else:
+        subject, pattern = node.this, node.expression
+    if isinstance(pattern, exp.Literal):
+        anchored: Node = exp.Literal.string(f"^(?:{pattern.name})$")
+    else:
+        anchored = exp.func("concat", exp.Literal.string("^(?:"), pattern, exp.Literal.string(")$"))
+    return exp.RegexpLike(this=subject, expression=anchored)
+
+
+def _from_json(node: Node) -> Node:
+    spec = node.expressions[1] if isinstance(node, exp.Anonymous) else node.args.get("expression")
+    if not isinstance(spec, exp.Literal) or not spec.name.lstrip().startswith(("[", "{")):
+        return node
+    ddl = spark_type(json.loads(spec.name))
+    spec.replace(exp.Literal.string(ddl))
+    return node
+
+
+def _decimal_literal(node: exp.Literal) -> Node:
+    text = node.name.lower()
+    if node.is_string or not any(ch in text for ch in ".e"):
+        return node
+    return exp.cast(node.copy(), "DOUBLE")
+
+
+def _row_number(node: exp.Window) -> Node:
+    if isinstance(node.this, exp.RowNumber) and not node.args.get("order"):
+        order = exp.Order(expressions=[exp.Ordered(this=exp.func("monotonically_increasing_id"))])
+        node.set("order", order)
+    return node
+
+
+def _rewrite(node: Node) -> Node:
+    if isinstance(node, exp.TimeToUnix):
+        return _epoch(node)
+    if isinstance(node, exp.Literal):
+        return _decimal_literal(node)
+    if isinstance(node, exp.Window):
+        return _row_number(node)
+    if isinstance(node, exp.Column) and node.name.lower() == "rowid" and not node.this.quoted:
+        node.set("this", exp.to_identifier(ROWID))
+        return node
+    name = function_name(node)
+    if name == "regexp_full_match":
+        return _full_match(node)
+    if name in ("from_json", "json_transform"):
+        return _from_json(node)
+    return node
+
+
+def to_spark(tree: Node) -> str:
+    """Return Spark SQL for a DuckDB statement whose readers and stars are already resolved."""
+    return tree.transform(_rewrite).sql(dialect="spark")
