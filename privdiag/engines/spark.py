@@ -47,10 +47,10 @@ def session(engine: EngineConfig) -> Any:
     builder = SparkSession.builder.appName("privdiag")
     if engine.spark_remote:
         builder = builder.remote(engine.spark_remote)
-    else:
-        if engine.spark_master:
-            builder = builder.master(engine.spark_master)
-        builder = builder.config("spark.ui.enabled", "false")
+    elif engine.spark_master:
+        builder = builder.master(engine.spark_master)
+        if engine.spark_master.startswith("local"):
+            builder = builder.config("spark.ui.enabled", "false")
     spark = builder.getOrCreate()
     if not engine.spark_remote:
         spark = spark.newSession()  # own temp views and settings; shares the cluster
@@ -251,7 +251,7 @@ class SparkConnection:
     def _update(self, tree: exp.Update) -> SparkCursor:
         """``UPDATE t SET c = e, ... FROM d WHERE cond`` as a left join that rebuilds ``t``."""
         name = tree.this.name
-        source = tree.args["from"].this
+        source = _from(tree).this
         alias = source.alias_or_name
         sets = {e.this.name: e.expression for e in tree.expressions}
         keep = self._tables[name]
@@ -286,11 +286,15 @@ class SparkConnection:
         return self.spark.sql(spark_sql.to_spark(tree))
 
     def _expand_except(self, select: exp.Select) -> None:
-        """Spell out ``SELECT * EXCLUDE (...)``: open-source Spark SQL has no such star."""
+        """Spell out ``SELECT * EXCLUDE (...)``: open-source Spark SQL has no such star.
+
+        Like DuckDB's ``rowid``, the events table's ``_rowid`` is left out of the star.
+        """
         for star in select.expressions:
-            if isinstance(star, exp.Star) and star.args.get("except"):
-                dropped = {c.name for c in star.args["except"]}
-                source = exp.select("*").from_(select.args["from_"].this.copy())
+            excluded = star.args.get("except_") or star.args.get("except")  # SQLGlot 30 / 25
+            if isinstance(star, exp.Star) and excluded:
+                dropped = {c.name for c in excluded} | {ROWID}
+                source = exp.select("*").from_(_from(select).this.copy())
                 columns = self._frame(source).columns
                 kept = [exp.column(c, quoted=True) for c in columns if c not in dropped]
                 select.set("expressions", kept)
@@ -314,6 +318,11 @@ class SparkConnection:
     def _drop(self, name: str) -> None:
         self._tables.pop(name, None)
         self.spark.catalog.dropTempView(name)
+
+
+def _from(node: Node) -> Node:
+    """The FROM clause of a statement (its key was renamed in SQLGlot 26)."""
+    return node.args.get("from_") or node.args.get("from")
 
 
 def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -> Any:

@@ -3,8 +3,9 @@
 SQLGlot (read="duckdb", write="spark") carries most of the dialect; these functions fix what
 would change a result or fail on Spark: ``epoch()`` keeps fractions of a second, full regex
 matches stay anchored, decimal literals become doubles (DuckDB averages them as doubles),
-``rowid`` is the events table's explicit ``_rowid`` column, ``row_number() OVER ()`` gets an
-order, and DuckDB type specs given to ``from_json`` become Spark DDL. Nothing here needs Spark.
+``rowid`` is the events table's explicit ``_rowid`` column, ``row_number() OVER ()`` needs no
+global sort, and DuckDB type specs given to ``from_json`` become Spark DDL.
+Nothing here needs Spark.
 """
 
 from __future__ import annotations
@@ -156,10 +157,17 @@ def _decimal_literal(node: exp.Literal) -> Node:
     return exp.cast(node.copy(), "DOUBLE")
 
 
-def _row_number(node: exp.Window) -> Node:
+def _row_number(node: Node) -> Node:
+    """``row_number() OVER ()`` (an input's row, for error messages) without a global sort.
+
+    Spark's row id counts rows within each split, so it equals the row number for an input
+    read as one split (files under ~128 MB) and is a position for larger ones.
+    """
     if isinstance(node.this, exp.RowNumber) and not node.args.get("order"):
-        order = exp.Order(expressions=[exp.Ordered(this=exp.func("monotonically_increasing_id"))])
-        node.set("order", order)
+        if not node.args.get("partition_by"):
+            return exp.Add(
+                this=exp.func("monotonically_increasing_id"), expression=exp.Literal.number(1)
+            )
     return node
 
 
