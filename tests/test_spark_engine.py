@@ -57,7 +57,12 @@ def _both(data: list[str], config: Config, consent: list[str] | None = None) -> 
 
 @pytest.mark.parametrize(
     "seed,users,ga4,generic",
-    [(7, 300, "parquet", "parquet"), (11, 120, "ndjson.gz", "csv")],
+    [
+        (7, 300, "parquet", "parquet"),
+        # the JSON and CSV readers are covered in CI by the hand-made test below
+        pytest.param(11, 120, "ndjson.gz", "csv", marks=pytest.mark.slow),
+        pytest.param(3, 200, "parquet", "ndjson", marks=pytest.mark.slow),
+    ],
 )
 def test_generated_scenario_findings_equal_duckdb(spark, tmp_path, seed, users, ga4, generic):
     info = generate_scenario(
@@ -71,13 +76,53 @@ def test_generated_scenario_findings_equal_duckdb(spark, tmp_path, seed, users, 
     assert {"consent.violation", "consent.pre_consent", "consent.after_withdrawal"} <= kinds
 
 
-EVENTS = """event_id,ts,event_name,user_id,anonymous_id,session_id,gcs,gclid,page
-e1,2026-10-01T10:00:00Z,page_view,u1,,s1,G100,abc,/home
-e2,2026-10-01T10:00:01.5Z,page_view,u2,,s2,G111,def,/x
-e3,2026-10-01T10:00:02Z,page_view,u3,,s3,,ghi,/y
-e4,2026-10-01T10:10:00Z,purchase,u3,,s3,,jkl,
-e5,2026-10-01T10:20:00Z,purchase,,a9,s4,,,/z
-"""
+EVENTS = [
+    {
+        "event_id": "e1",
+        "ts": "2026-10-01T10:00:00Z",
+        "event_name": "page_view",
+        "user_id": "u1",
+        "session_id": "s1",
+        "gcs": "G100",
+        "gclid": "abc",
+        "page": "/home",
+    },
+    {
+        "event_id": "e2",
+        "ts": "2026-10-01T10:00:01.5Z",
+        "event_name": "page_view",
+        "user_id": "u2",
+        "session_id": "s2",
+        "gcs": "G111",
+        "gclid": "def",
+        "page": "/x",
+    },
+    {
+        "event_id": "e3",
+        "ts": "2026-10-01T10:00:02Z",
+        "event_name": "page_view",
+        "user_id": "u3",
+        "session_id": "s3",
+        "gclid": "ghi",
+        "page": "/y",
+    },
+    {
+        "event_id": "e4",
+        "ts": "2026-10-01T10:10:00Z",
+        "event_name": "purchase",
+        "user_id": "u3",
+        "session_id": "s3",
+        "gclid": "jkl",
+    },
+    {
+        "event_id": "e5",
+        "ts": "2026-10-01T10:20:00Z",
+        "event_name": "purchase",
+        "anonymous_id": "a9",
+        "session_id": "s4",
+        "page": "/z",
+    },
+]
 CONSENT = """user_id,purpose,status,ts,version,source
 u3,ads,granted,2026-10-01T10:00:03Z,v1,cmp
 u3,ads,denied,2026-10-01T10:05:00Z,v1,cmp
@@ -85,13 +130,15 @@ u3,ads,denied,2026-10-01T10:05:00Z,v1,cmp
 
 
 def test_consent_mode_strings_and_log_equal_duckdb(spark, tmp_path):
-    """A hand-made input: gcs strings decoded onto events (UPDATE), a grant then a withdrawal."""
-    (tmp_path / "events.csv").write_text(EVENTS)
+    """Hand-made NDJSON events: gcs strings decoded onto events (UPDATE), a CSV consent log
+    with a grant then a withdrawal."""
+    lines = "\n".join(json.dumps(e) for e in EVENTS) + "\n"
+    (tmp_path / "events.ndjson").write_text(lines)
     (tmp_path / "consent.csv").write_text(CONSENT)
     (tmp_path / "privdiag.toml").write_text('[features.gclid]\npurposes = ["ads"]\n')
     config = load_config(tmp_path / "privdiag.toml")
     duck, on_spark = _both(
-        [str(tmp_path / "events.csv")], config, consent=[str(tmp_path / "consent.csv")]
+        [str(tmp_path / "events.ndjson")], config, consent=[str(tmp_path / "consent.csv")]
     )
     assert _comparable(on_spark) == _comparable(duck)
     by_kind = {f["kind"]: f for f in on_spark["findings"]}

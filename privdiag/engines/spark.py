@@ -25,6 +25,9 @@ from privdiag.engines.spark_sql import ROWID, Node
 from privdiag.errors import UsageError
 
 EVENTS = "events"
+# SQLGlot renamed these argument keys (``from`` -> ``from_``) across versions.
+FROM_KEY = "from_" if "from_" in exp.Select.arg_types else "from"
+WITH_KEY = "with_" if "with_" in exp.Select.arg_types else "with"
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
     # DuckDB semantics: an out-of-range list index or a failed cast gives NULL, not an error
@@ -281,11 +284,12 @@ class SparkConnection:
                 view = self._reader_view(node)
                 table = node.parent
                 table.set("this", exp.to_identifier(view))
+        ctes = tree.args.get(WITH_KEY)
         for select in list(tree.find_all(exp.Select)):
-            self._expand_except(select)
+            self._expand_except(select, ctes)
         return self.spark.sql(spark_sql.to_spark(tree))
 
-    def _expand_except(self, select: exp.Select) -> None:
+    def _expand_except(self, select: exp.Select, ctes: Node | None) -> None:
         """Spell out ``SELECT * EXCLUDE (...)``: open-source Spark SQL has no such star.
 
         Like DuckDB's ``rowid``, the events table's ``_rowid`` is left out of the star.
@@ -294,8 +298,11 @@ class SparkConnection:
             excluded = star.args.get("except_") or star.args.get("except")  # SQLGlot 30 / 25
             if isinstance(star, exp.Star) and excluded:
                 dropped = {c.name for c in excluded} | {ROWID}
-                source = exp.select("*").from_(_from(select).this.copy())
-                columns = self._frame(source).columns
+                probe = exp.select("*").from_(_from(select).this.copy())
+                probe.set("joins", [j.copy() for j in select.args.get("joins") or []])
+                if ctes is not None:
+                    probe.set(WITH_KEY, ctes.copy())
+                columns = self._frame(probe).columns
                 kept = [exp.column(c, quoted=True) for c in columns if c not in dropped]
                 select.set("expressions", kept)
                 return
@@ -321,8 +328,8 @@ class SparkConnection:
 
 
 def _from(node: Node) -> Node:
-    """The FROM clause of a statement (its key was renamed in SQLGlot 26)."""
-    return node.args.get("from_") or node.args.get("from")
+    """The FROM clause of a statement."""
+    return node.args.get(FROM_KEY)
 
 
 def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -> Any:
