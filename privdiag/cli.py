@@ -227,6 +227,14 @@ def scan(
     fmt: Annotated[
         str, typer.Option("--format", help="auto, ga4, segment, snowplow or generic.")
     ] = "auto",
+    survey: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--survey",
+            help="Survey export (CSV or JSON: respondent or segment, trust score, stated "
+            "preferences); repeatable.",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = None,
     html: HtmlOpt = None,
@@ -251,7 +259,9 @@ def scan(
     cfg = _load_config(config)
     _engine_options(cfg, engine, spark_master, spark_remote)
     _fail_on(outputs, cfg)
-    result = run_scan(data, consent=consent, config=cfg, fmt=fmt, progress=_progress(outputs))
+    result = run_scan(
+        data, consent=consent, config=cfg, fmt=fmt, progress=_progress(outputs), survey=survey
+    )
     raise typer.Exit(emit([result.to_dict()], outputs, cfg))
 
 
@@ -277,7 +287,9 @@ def model_check(
     scan_result: Annotated[
         Path | None,
         typer.Option(
-            "--scan-result", help="A scan's JSON: its consent rates drive the observed scenario."
+            "--scan-result",
+            help="A scan's JSON: its consent rates drive the observed scenario, and model "
+            "findings link to its data findings as their causes.",
         ),
     ] = None,
     consent_rates: Annotated[
@@ -336,6 +348,10 @@ def model_check(
         predictions=predictions,
         threshold=threshold,
     )
+    if scan_result is not None:
+        from privdiag.chains import link_scan_result
+
+        link_scan_result(result.findings, scan_result)
     raise typer.Exit(emit([result.to_dict()], outputs, cfg))
 
 

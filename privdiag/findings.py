@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 AREAS: tuple[str, ...] = ("data", "model", "people")
+UNOWNED = "unowned"
 LOCATION_KEYS: tuple[str, ...] = ("source", "step", "feature", "purpose", "model", "scenario")
 
 KINDS: dict[str, str] = {
@@ -119,27 +121,104 @@ class Finding:
         )
 
 
+def _impact(f: Finding) -> float:
+    return float(f.metrics.get("events") or f.metrics.get("users") or 0)
+
+
+def _links(findings: list[Finding]) -> list[set[int]]:
+    """Return, per position, the positions of the findings that name it in ``caused_by``."""
+    at: dict[str, list[int]] = {}
+    for n, f in enumerate(findings):
+        at.setdefault(f.id, []).append(n)
+    symptoms: list[set[int]] = [set() for _ in findings]
+    for n, f in enumerate(findings):
+        for cause in f.caused_by:
+            for c in at.get(cause, []):
+                if c != n:
+                    symptoms[c].add(n)
+    return symptoms
+
+
+def _reach(symptoms: list[set[int]]) -> list[set[int]]:
+    """Per position: itself and every symptom it leads to, directly or not."""
+    out = []
+    for start in range(len(symptoms)):
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in symptoms[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        out.append(seen)
+    return out
+
+
+def chain_impact(findings: list[Finding]) -> dict[str, float]:
+    """Return id -> the impact (events, else users) of the finding and all its symptoms, each
+    symptom counted once even when several paths lead to it."""
+    reach = _reach(_links(findings))
+    return {f.id: sum(_impact(findings[j]) for j in reach[n]) for n, f in enumerate(findings)}
+
+
 def rank(findings: list[Finding]) -> list[Finding]:
-    """Order findings: root causes before their symptoms, then by severity and size."""
-    causes = {cid for f in findings for cid in f.caused_by}
+    """Order findings: every root cause before its symptoms, then by impact.
 
-    def key(f: Finding) -> tuple[int, int, float, str]:
-        impact = float(f.metrics.get("events") or f.metrics.get("users") or 0)
-        return (severity_rank(f.severity), 0 if f.id in causes else 1, -impact, f.id)
-
-    return sorted(findings, key=key)
+    Among findings whose causes are all placed, the next is the one whose chain (itself and its
+    symptoms) holds the most severe finding, then the largest chain impact with shared
+    symptoms counted once, then its own severity. Without links this is severity, then size.
+    A cycle of links (which :mod:`privdiag.chains` never makes) is broken by the same order.
+    """
+    symptoms = _links(findings)
+    reach = _reach(symptoms)
+    keys = [
+        (
+            min(severity_rank(findings[j].severity) for j in reach[n]),
+            -sum(_impact(findings[j]) for j in reach[n]),
+            severity_rank(f.severity),
+            f.id,
+            n,
+        )
+        for n, f in enumerate(findings)
+    ]
+    waiting = [0] * len(findings)
+    for targets in symptoms:
+        for t in targets:
+            waiting[t] += 1
+    ready = [keys[n] for n in range(len(findings)) if not waiting[n]]
+    heapq.heapify(ready)
+    placed: list[int] = []
+    done = [False] * len(findings)
+    while len(placed) < len(findings):
+        if not ready:  # a cycle: release its best member
+            heapq.heappush(ready, min(keys[n] for n in range(len(findings)) if not done[n]))
+        n = heapq.heappop(ready)[-1]
+        if done[n]:
+            continue
+        done[n] = True
+        placed.append(n)
+        for t in symptoms[n]:
+            waiting[t] -= 1
+            if waiting[t] == 0 and not done[t]:
+                heapq.heappush(ready, keys[t])
+    return [findings[n] for n in placed]
 
 
 def summarize(findings: list[Finding]) -> dict[str, Any]:
-    """Return the JSON ``summary`` block: counts in total, by severity and by kind."""
+    """Return the JSON ``summary`` block: counts in total, by severity, by kind and by owner.
+
+    Findings without an owner are counted under "unowned".
+    """
     by_severity: dict[str, int] = {}
     by_kind: dict[str, int] = {}
+    by_owner: dict[str, int] = {}
     for f in findings:
         by_severity[f.severity] = by_severity.get(f.severity, 0) + 1
         by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
+        owner = f.owner or UNOWNED
+        by_owner[owner] = by_owner.get(owner, 0) + 1
     ordered = {s: by_severity[s] for s in SEVERITIES if s in by_severity}
     return {
         "findings": len(findings),
         "by_severity": ordered,
         "by_kind": dict(sorted(by_kind.items())),
+        "by_owner": dict(sorted(by_owner.items())),
     }

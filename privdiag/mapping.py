@@ -1,9 +1,23 @@
 """Which purposes each feature needs, and who owns what.
 
 Feature -> purpose mapping comes from ``[features.X]`` in the config (names or glob
-patterns), then from built-in knowledge of well-known fields. Owners follow the config's
-``[features]``, ``[sources]``, ``[models]`` tables and then ``[owners]`` glob patterns
-(CODEOWNERS-like: the last matching pattern wins).
+patterns), then from built-in knowledge of well-known fields.
+
+Owners, CODEOWNERS-like. A source, feature or model names its owner in its own table
+(``[sources.app] owner = "mobile"``; a ``[features."utm_*"]`` glob table counts for the
+features it matches). The ``[owners]`` table adds patterns, one per line, in file order::
+
+    [owners]
+    "*" = "data-platform"              # bare pattern: any source, feature, model or step
+    "source:app*" = "mobile-platform"  # KIND:GLOB, KIND one of source, feature, model, step
+    "feature:gclid*" = "paid-media"
+    "step:purchase" = "checkout"
+    "model:propensity*" = "data-science"
+
+GLOB is an ``fnmatch`` pattern, case-sensitive: ``*`` any run of characters, ``?`` one
+character, ``[abc]`` / ``[!abc]`` a character set. Among patterns the last match wins. A
+thing's own table beats patterns; patterns for its kind beat bare ones; see
+:func:`owner_for` for how the parts of a finding's location are tried.
 """
 
 from __future__ import annotations
@@ -68,12 +82,69 @@ def feature_map(features: list[str], config: Config) -> dict[str, list[str]]:
     return out
 
 
-def _pattern_owner(config: Config, *names: str) -> str | None:
+OWNER_KINDS = ("source", "feature", "model", "step")
+
+
+def _kind_of(pattern: str) -> str | None:
+    """The kind a ``[owners]`` pattern is for ("feature:gclid*" -> feature), None if bare."""
+    kind, sep, _ = pattern.partition(":")
+    return kind if sep and kind in OWNER_KINDS else None
+
+
+def _last_match(config: Config, kind: str, name: str, *, bare: bool) -> str | None:
+    """The team of the last ``[owners]`` pattern matching ``name`` of ``kind``.
+
+    With ``bare`` only patterns without a kind prefix count, else only those for ``kind``.
+    """
     owner = None
     for pattern, team in config.owners.items():
-        if any(name and fnmatchcase(name, pattern) for name in names):
+        pattern_kind = _kind_of(pattern)
+        if bare and pattern_kind is None and fnmatchcase(name, pattern):
+            owner = team
+        elif not bare and pattern_kind == kind and fnmatchcase(name, pattern[len(kind) + 1 :]):
             owner = team
     return owner
+
+
+def _table_owner(config: Config, kind: str, name: str) -> str | None:
+    """The owner written in the thing's own table; feature tables may be glob patterns."""
+    tables: dict[str, dict[str, Any]] = {
+        "source": config.sources,
+        "feature": config.features,
+        "model": config.models,
+    }
+    table = tables.get(kind, {})
+    spec = table.get(name)
+    if spec is not None and spec.owner:
+        return str(spec.owner)
+    owner = None
+    for pattern, spec in table.items():
+        if spec.owner and any(ch in pattern for ch in "*?[") and fnmatchcase(name, pattern):
+            owner = str(spec.owner)
+    return owner
+
+
+def owner_of(config: Config, kind: str, name: str | None) -> str | None:
+    """Return the owner of one source, feature, model or step, or None.
+
+    The thing's own table (``[sources.X] owner``...) wins, then the last ``[owners]`` pattern
+    for its kind, then the last bare ``[owners]`` pattern (see :func:`owner_for`).
+    """
+    if not name:
+        return None
+    return (
+        _table_owner(config, kind, name)
+        or _last_match(config, kind, name, bare=False)
+        or _last_match(config, kind, name, bare=True)
+    )
+
+
+PREFERENCES = {
+    "source": ("source", "feature", "step", "model"),
+    "feature": ("feature", "source", "step", "model"),
+    "model": ("model", "feature", "source", "step"),
+    "step": ("step", "source", "feature", "model"),
+}
 
 
 def owner_for(
@@ -85,29 +156,45 @@ def owner_for(
     model: str | None = None,
     prefer: str = "source",
 ) -> str | None:
-    """Return the owner of a location: the preferred thing's owner first, then the others."""
+    """Return the owner of a location, or None when nobody owns any part of it.
 
-    def of_source() -> str | None:
-        spec = config.sources.get(source or "")
-        return spec.owner if spec and spec.owner else _pattern_owner(config, f"source:{source}")
-
-    def of_feature() -> str | None:
-        spec = config.features.get(feature or "")
-        return spec.owner if spec and spec.owner else _pattern_owner(config, f"feature:{feature}")
-
-    def of_model() -> str | None:
-        spec = config.models.get(model or "")
-        return spec.owner if spec and spec.owner else _pattern_owner(config, f"model:{model}")
-
-    def of_step() -> str | None:
-        return _pattern_owner(config, f"step:{step}")
-
-    order = {
-        "source": [of_source, of_feature, of_step],
-        "feature": [of_feature, of_source, of_step],
-        "model": [of_model, of_feature, of_source],
-    }[prefer]
-    for find in order:
-        if (owner := find()) is not None:
+    The parts are tried in the order of ``prefer`` (source: source, feature, step, model;
+    feature: feature, source, step, model; model: model, feature, source, step; step: step,
+    source, feature, model). A part's own table owner or a pattern for its kind decides first;
+    only when no part has one do bare patterns (without ``kind:``) decide, so that a bare
+    ``"*" = "team"`` is a catch-all default. Among patterns the last match wins, as in
+    CODEOWNERS. A missing part (None or empty) never matches a pattern.
+    """
+    names = {"source": source, "feature": feature, "step": step, "model": model}
+    order = [(kind, name) for kind in PREFERENCES[prefer] if (name := names[kind])]
+    for kind, name in order:
+        owner = _table_owner(config, kind, name) or _last_match(config, kind, name, bare=False)
+        if owner is not None:
+            return owner
+    for kind, name in order:
+        if (owner := _last_match(config, kind, name, bare=True)) is not None:
             return owner
     return None
+
+
+def location_owner(config: Config, location: dict[str, str], area: str) -> str | None:
+    """Return the owner of a finding's location: model findings prefer the model, findings
+    with a feature but no source prefer the feature, others the source."""
+    prefer = "model" if area == "model" and location.get("model") else "source"
+    if prefer == "source" and not location.get("source") and location.get("feature"):
+        prefer = "feature"
+    return owner_for(
+        config,
+        source=location.get("source"),
+        feature=location.get("feature"),
+        step=location.get("step"),
+        model=location.get("model"),
+        prefer=prefer,
+    )
+
+
+def fill_owners(findings: list[Any], config: Config) -> None:
+    """Give every finding without an owner the owner of its location, when there is one."""
+    for finding in findings:
+        if finding.owner is None:
+            finding.owner = location_owner(config, finding.location, finding.area)

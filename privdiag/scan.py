@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from privdiag.chains import link
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
 from privdiag.checks.context import ScanContext
+from privdiag.checks.journey_checks import run_journey_checks
 from privdiag.checks.people import check_unclassified, check_unowned
+from privdiag.checks.trust import run_people_consent_checks
 from privdiag.config import Config
 from privdiag.engine import connect
 from privdiag.findings import Finding
 from privdiag.ingest import Loaded, load
-from privdiag.mapping import feature_columns, feature_map, owner_for
+from privdiag.journey import journey_steps
+from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
 from privdiag.result import Result
 from privdiag.state import active_purposes, consent_rates, resolve
 
@@ -36,6 +40,36 @@ def _unmapped_findings(loaded: Loaded, config: Config) -> list[Finding]:
     return findings
 
 
+COMPLIANCE_CHECKS = (
+    "consent.violation",
+    "consent.pre_consent",
+    "consent.after_withdrawal",
+    "consent.conflict",
+)
+
+
+def _compliance(ctx: ScanContext, result: Result) -> list[Finding]:
+    """Run the compliance checks that the consent signal and the mapping allow."""
+    findings = check_missing_records(ctx)
+    result.ran("consent.missing_record")
+    if not ctx.purposes:
+        reason = "no consent signal: no consent log given and no event carries a consent flag"
+        for name in COMPLIANCE_CHECKS:
+            result.skipped(name, reason)
+        return findings
+    if not ctx.mapping:
+        reason = "no feature is classified: map features to purposes (privdiag init helps)"
+        for name in COMPLIANCE_CHECKS[:3]:
+            result.skipped(name, reason)
+    else:
+        findings += check_compliance(ctx)
+        for name in COMPLIANCE_CHECKS[:3]:
+            result.ran(name)
+    findings += check_conflicts(ctx)
+    result.ran("consent.conflict")
+    return findings
+
+
 def run_scan(
     data: list[str],
     *,
@@ -43,6 +77,7 @@ def run_scan(
     config: Config | None = None,
     fmt: str = "auto",
     progress: Progress | None = None,
+    survey: list[str] | None = None,
 ) -> Result:
     """Scan event exports (and consent files) and return the findings with their evidence.
 
@@ -80,33 +115,12 @@ def run_scan(
     result.evidence["purposes_with_signal"] = purposes
 
     say("checking consent compliance")
-    findings = _unmapped_findings(loaded, config)
-    findings += check_missing_records(ctx)
-    result.ran("consent.missing_record")
-    if not purposes:
-        reason = "no consent signal: no consent log given and no event carries a consent flag"
-        for name in (
-            "consent.violation",
-            "consent.pre_consent",
-            "consent.after_withdrawal",
-            "consent.conflict",
-        ):
-            result.skipped(name, reason)
-    elif not ctx.mapping:
-        for name in ("consent.violation", "consent.pre_consent", "consent.after_withdrawal"):
-            result.skipped(name, "no feature is classified: map features to purposes")
-        findings += check_conflicts(ctx)
-        result.ran("consent.conflict")
-    else:
-        findings += check_compliance(ctx)
-        findings += check_conflicts(ctx)
-        for name in (
-            "consent.violation",
-            "consent.pre_consent",
-            "consent.after_withdrawal",
-            "consent.conflict",
-        ):
-            result.ran(name)
+    findings = _unmapped_findings(loaded, config) + _compliance(ctx, result)
+
+    say("checking the journey: consent gaps, shifts, identity and funnel")
+    journey = journey_steps(con, config)
+    result.evidence["journey"] = {"steps": journey.names, "origin": journey.origin}
+    findings += run_journey_checks(ctx, journey, result)
 
     say("checking owners and classification")
     sources = sorted(loaded.formats)
@@ -114,7 +128,10 @@ def run_scan(
     findings += check_unowned(ctx, sources)
     result.ran("people.unclassified_feature")
     result.ran("people.unowned")
+    findings += run_people_consent_checks(ctx, result, survey or [])
 
+    link(findings, ctx.mapping)
+    fill_owners(findings, config)
     result.findings = findings
     con.close()
     return result

@@ -44,7 +44,7 @@ def check_unclassified(ctx: ScanContext) -> list[Finding]:
 
 
 def check_unowned(ctx: ScanContext, sources: list[str]) -> list[Finding]:
-    """Return a finding per source, and per classified feature, that has no owner."""
+    """Return a finding per source, configured feature and configured model without an owner."""
     findings = []
     for source in sorted(sources):
         if owner_for(ctx.config, source=source) is None:
@@ -73,4 +73,20 @@ def check_unowned(ctx: ScanContext, sources: list[str]) -> list[Finding]:
                     f'Name the team that collects it: [features.{feature}] owner = "team".',
                 )
             )
-    return findings
+    return findings + _unowned_models(ctx)
+
+
+def _unowned_models(ctx: ScanContext) -> list[Finding]:
+    """A finding per model in the config whose owner nobody wrote down."""
+    return [
+        Finding(
+            "people.unowned",
+            "low",
+            f"Model {name} has no owner",
+            {"model": name},
+            {},
+            f'Name the team that trains and serves it: [models.{name}] owner = "team".',
+        )
+        for name in sorted(ctx.config.models)
+        if owner_for(ctx.config, model=name, prefer="model") is None
+    ]

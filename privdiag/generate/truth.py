@@ -50,14 +50,6 @@ def _web_faults(pop: Population, web: E.Events, start: date) -> list[dict]:
     shift_day = start + timedelta(days=int(web.extra["shift_ms"][0] // DAY_MS))
     checkout = step == E.BEGIN_CHECKOUT
 
-    # Add-to-cart -> purchase per identified user, by the user's first ads decision.
-    users = web.user
-    carted = np.zeros(pop.n, bool)
-    carted[users[(step == E.ADD_TO_CART) & identified]] = True
-    bought = np.zeros(pop.n, bool)
-    bought[users[(step == E.PURCHASE) & identified]] = True
-    ads_denied = (pop.ads.t1 < NEVER) & ~pop.ads.g1
-    ads_granted = (pop.ads.t1 < NEVER) & pop.ads.g1
     return [
         {
             "kind": "consent.conflict",
@@ -112,15 +104,7 @@ def _web_faults(pop: Population, web: E.Events, start: date) -> list[dict]:
                 "null_user_share_elsewhere": _share(~identified, ~checkout),
             },
         },
-        {
-            "kind": "funnel.consent_drop",
-            "location": {"source": "web", "step": "purchase", "purpose": "ads"},
-            "note": "users who denied ads buy less after begin_checkout",
-            "metrics": {
-                "cart_to_purchase_ads_granted": _share(bought, carted & ads_granted),
-                "cart_to_purchase_ads_denied": _share(bought, carted & ads_denied),
-            },
-        },
+        _funnel_fault(pop, web, identified),
         {
             "kind": "people.unclassified_feature",
             "location": {"source": "web", "feature": "engagement_time_msec"},
@@ -132,6 +116,26 @@ def _web_faults(pop: Population, web: E.Events, start: date) -> list[dict]:
             "note": "no [features.search_term] in the config",
         },
     ]
+
+
+def _funnel_fault(pop: Population, web: E.Events, identified: np.ndarray) -> dict:
+    """Add-to-cart -> purchase per identified user, by the user's first ads decision."""
+    step, users = web.step, web.user
+    carted = np.zeros(pop.n, bool)
+    carted[users[(step == E.ADD_TO_CART) & identified]] = True
+    bought = np.zeros(pop.n, bool)
+    bought[users[(step == E.PURCHASE) & identified]] = True
+    ads_denied = (pop.ads.t1 < NEVER) & ~pop.ads.g1
+    ads_granted = (pop.ads.t1 < NEVER) & pop.ads.g1
+    return {
+        "kind": "funnel.consent_drop",
+        "location": {"source": "web", "step": "purchase", "purpose": "ads"},
+        "note": "users who denied ads buy less after begin_checkout",
+        "metrics": {
+            "cart_to_purchase_ads_granted": _share(bought, carted & ads_granted),
+            "cart_to_purchase_ads_denied": _share(bought, carted & ads_denied),
+        },
+    }
 
 
 def _app_faults(pop: Population, app: E.Events) -> list[dict]:

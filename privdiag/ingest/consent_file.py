@@ -41,6 +41,18 @@ def _first_bad(ctx: StageContext, expr: str, bad_when: str) -> tuple[int, object
     )
 
 
+def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
+    bad = _first_bad(ctx, quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
+    if bad:
+        raise InputError(
+            f"decision time {bad[1]!r} cannot be read",
+            path=_where(ctx),
+            row=int(bad[0]),
+            field=roles["ts"],
+            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+        )
+
+
 def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
     status = quote(roles["status"])
     bad = _first_bad(ctx, status, f"v IS NOT NULL AND {flag('v')} IS NULL")
@@ -52,15 +64,7 @@ def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
             field=roles["status"],
             hint="use granted/denied, true/false, yes/no or 1/0",
         )
-    bad = _first_bad(ctx, quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
-    if bad:
-        raise InputError(
-            f"decision time {bad[1]!r} cannot be read",
-            path=_where(ctx),
-            row=int(bad[0]),
-            field=roles["ts"],
-            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
-        )
+    _validate_times(ctx, roles)
 
 
 def stage(ctx: StageContext) -> Staged:
@@ -123,14 +127,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
             path=_where(ctx),
             hint="a file of consent strings needs user_id and ts columns",
         )
-    bad = _first_bad(ctx, quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
-    if bad:
-        raise InputError(
-            f"decision time {bad[1]!r} cannot be read",
-            path=_where(ctx),
-            row=int(bad[0]),
-            field=roles["ts"],
-        )
+    _validate_times(ctx, roles)
     column = roles["tc_string"]
     kind = STRING_COLUMNS.get(column.lower(), "tcf")
     decoded = f"{ctx.prefix}_decoded"

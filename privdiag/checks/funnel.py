@@ -1,0 +1,219 @@
+"""Funnel: step-to-step conversion by consent state, net of identity loss.
+
+For each pair of consecutive steps and each purpose, conversion is the ratio of distinct users
+at the next step to those at the step, per consent state. It is computed twice: *measured*
+(identified users only, what a user-level dashboard shows) and *restored* (identity-less
+events turned back into users, see :func:`privdiag.checks.identity.restored`). The gap between
+granted and denied users splits into the part identity loss explains (measured gap minus
+restored gap) and the real drop-off (the restored gap), which is what a finding reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from privdiag.checks.context import ScanContext, suppress
+from privdiag.checks.identity import restored
+from privdiag.findings import Finding
+from privdiag.journey import Journey
+from privdiag.mapping import owner_for
+from privdiag.stats import bh_adjust, fisher_greater, newcombe_ci, rounded, share
+
+
+@dataclass
+class Transition:
+    """From one step to the next, for one source and purpose, with its per-state counts."""
+
+    source: str
+    before: dict[str, Any]  # step_counts row of the earlier step
+    after: dict[str, Any]
+    purpose: str
+
+    def users(self, row: dict[str, Any], state: str) -> float:
+        return float(row[f"users_{state}_{self.purpose}"])
+
+    def restored(self, row: dict[str, Any], state: str) -> float:
+        return restored(row, f"_{state}_{self.purpose}")
+
+
+def transitions(
+    ctx: ScanContext, journey: Journey, counts: dict[tuple[str, str], dict[str, Any]]
+) -> list[Transition]:
+    """Return every (source, earlier step, later step, purpose with a signal).
+
+    Not only consecutive steps: a step whose events lost their identity or consent state
+    (a checkout on another domain) would otherwise hide a drop from the step before it.
+    """
+    out = []
+    names = journey.names
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    for source in sorted({s for s, _ in counts}):
+        for a, b in pairs:
+            if (source, a) in counts and (source, b) in counts:
+                out += [
+                    Transition(source, counts[(source, a)], counts[(source, b)], p)
+                    for p in ctx.purposes
+                ]
+    return out
+
+
+def _arrays(todo: list[Transition]) -> dict[str, np.ndarray]:
+    v: dict[str, np.ndarray] = {}
+    for s in ("granted", "denied"):
+        v[f"from_{s}"] = np.array([t.users(t.before, s) for t in todo])
+        v[f"to_{s}"] = np.array([t.users(t.after, s) for t in todo])
+        v[f"rfrom_{s}"] = np.array([t.restored(t.before, s) for t in todo])
+        v[f"rto_{s}"] = np.array([t.restored(t.after, s) for t in todo])
+        v[f"measured_{s}"] = share(v[f"to_{s}"], v[f"from_{s}"])
+        v[f"conv_{s}"] = share(v[f"rto_{s}"], v[f"rfrom_{s}"])
+        # Whole users for the exact test; a next step can hold users the step did not.
+        v[f"tn_{s}"] = np.rint(v[f"rfrom_{s}"])
+        v[f"tx_{s}"] = np.minimum(np.rint(v[f"rto_{s}"]), v[f"tn_{s}"])
+    v["apparent_gap"] = v["measured_granted"] - v["measured_denied"]
+    v["real_gap"] = v["conv_granted"] - v["conv_denied"]
+    v["identity_part"] = v["apparent_gap"] - v["real_gap"]
+    v["p"] = fisher_greater(v["tx_granted"], v["tn_granted"], v["tx_denied"], v["tn_denied"])
+    v["q"] = bh_adjust(v["p"])
+    return v
+
+
+def _table(t: Transition, k: int) -> dict[str, Any]:
+    """Per consent state: users at both steps (None below ``k``) and both conversions."""
+
+    def users(value: Any) -> int | None:
+        return int(value) if not 0 < int(value) < k else None
+
+    rows = []
+    for s in ("granted", "denied", "unknown"):
+        suffix = f"_{s}_{t.purpose}"
+        if not t.before[f"n{suffix}"]:
+            continue
+        rows.append(
+            [
+                s,
+                users(t.before[f"users{suffix}"]),
+                users(t.after[f"users{suffix}"]),
+                int(t.after[f"noid{suffix}"]),
+                rounded(share(t.users(t.after, s), t.users(t.before, s))),
+                rounded(share(t.restored(t.after, s), t.restored(t.before, s))),
+            ]
+        )
+    return {
+        "title": f"{t.before['step']} to {t.after['step']} by {t.purpose} consent state",
+        "columns": [
+            "consent state",
+            f"users at {t.before['step']}",
+            f"users at {t.after['step']}",
+            f"{t.after['step']} events without identity",
+            "conversion (identified users)",
+            "conversion (identity restored)",
+        ],
+        "rows": rows,
+    }
+
+
+def _finding(
+    ctx: ScanContext, t: Transition, v: dict[str, np.ndarray], k: int, causes: list[str]
+) -> Finding:
+    low, high = newcombe_ci(
+        v["tx_granted"][k],
+        v["tn_granted"][k],
+        v["tx_denied"][k],
+        v["tn_denied"][k],
+        1 - ctx.config.thresholds.alpha,
+    )
+    metrics = {
+        "events": int(t.before[f"n_denied_{t.purpose}"]),
+        "users": int(t.before[f"users_denied_{t.purpose}"]),
+        "share": rounded(v["conv_denied"][k]),
+        "from_step": t.before["step"],
+        "conversion_granted": rounded(v["conv_granted"][k]),
+        "conversion_denied": rounded(v["conv_denied"][k]),
+        "measured_conversion_granted": rounded(v["measured_granted"][k]),
+        "measured_conversion_denied": rounded(v["measured_denied"][k]),
+        "apparent_gap": rounded(v["apparent_gap"][k]),
+        "identity_part": rounded(v["identity_part"][k]),
+        "real_gap": rounded(v["real_gap"][k]),
+        "real_gap_ci": [rounded(low), rounded(high)],
+        "p_value": float(f"{v['p'][k]:.3g}"),
+        "q_value": float(f"{v['q'][k]:.3g}"),
+    }
+    gap = float(v["real_gap"][k])
+    return Finding(
+        "funnel.consent_drop",
+        "high" if gap >= 0.3 else "medium" if gap >= 0.15 else "low",
+        f"Users who deny {t.purpose} convert from {t.before['step']} to {t.after['step']} at "
+        f"{v['conv_denied'][k]:.0%} against {v['conv_granted'][k]:.0%}, beyond identity loss",
+        {"source": t.source, "step": t.after["step"], "purpose": t.purpose},
+        suppress(metrics, ctx.min_group),
+        f"Look at what {t.after['step']} offers users without {t.purpose} consent: "
+        "personalization, recommendations or saved state that depend on it, and give them a "
+        "consent-free fallback.",
+        owner_for(ctx.config, source=t.source, step=t.after["step"]),
+        caused_by=causes,
+        evidence={"table": _table(t, ctx.min_group)},
+    )
+
+
+def _strongest_per_location(
+    todo: list[Transition], v: dict[str, np.ndarray], fired: np.ndarray, names: list[str]
+) -> list[int]:
+    """Keep one transition per (source, later step, purpose): from the nearest step.
+
+    A transition that skips steps is kept only when the drop is not there already one step
+    earlier (from the same step), so a drop is reported at the step where it appears.
+    """
+    significant = {
+        (todo[k].source, todo[k].before["step"], todo[k].after["step"], todo[k].purpose)
+        for k in (int(i) for i in fired)
+    }
+    best: dict[tuple[str, str, str], int] = {}
+    best_rank: dict[tuple[str, str, str], tuple[float, float, float]] = {}
+    for k in (int(i) for i in fired):
+        t = todo[k]
+        a, c = names.index(t.before["step"]), names.index(t.after["step"])
+        if c > a + 1 and (t.source, names[a], names[c - 1], t.purpose) in significant:
+            continue
+        key = (t.source, str(t.after["step"]), t.purpose)
+        # the nearest earlier step locates the drop best; then the most significant
+        rank_k = (-a, v["q"][k], -v["real_gap"][k])
+        if key not in best or rank_k < best_rank[key]:
+            best[key], best_rank[key] = k, rank_k
+    return sorted(best.values())
+
+
+def check_consent_drop(
+    ctx: ScanContext,
+    journey: Journey,
+    counts: dict[tuple[str, str], dict[str, Any]],
+    losses: list[Finding],
+) -> list[Finding]:
+    """Return a finding per transition and purpose where denied users convert less than
+    granted ones once identity loss is taken out.
+
+    Needs a one-sided exact test significant after Benjamini-Hochberg across transitions and
+    purposes, and a restored gap of at least ``min_gap``. Identity-loss findings at either
+    step are linked as causes when identity loss explains part of the measured gap.
+    """
+    todo = transitions(ctx, journey, counts)
+    if not todo:
+        return []
+    v = _arrays(todo)
+    th = ctx.config.thresholds
+    fired = np.flatnonzero((v["q"] < th.alpha) & (np.nan_to_num(v["real_gap"]) >= th.min_gap))
+    findings = []
+    for k in _strongest_per_location(todo, v, fired, journey.names):
+        t = todo[int(k)]
+        steps = {t.before["step"], t.after["step"]}
+        causes = [
+            f.id
+            for f in losses
+            if f.location.get("source") == t.source
+            and f.location.get("step") in steps
+            and np.nan_to_num(v["identity_part"][k]) > 0
+        ]
+        findings.append(_finding(ctx, t, v, int(k), causes))
+    return findings

@@ -1,0 +1,231 @@
+"""Identity loss: events without a stable identity, per step and consent state.
+
+An event has no stable identity when its ``user_key`` is NULL (a cookieless ping, e.g. Consent
+Mode's advanced mode when analytics is denied). Such events count in event totals but vanish
+from user-level funnels; events without a ``session_key`` vanish from session-level ones.
+
+One grouped query (:func:`step_counts`) returns, per (source, step) and per purpose and
+consent state, the events, the events without identity or session, and the distinct users
+and sessions. The identity and funnel checks both read it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from privdiag.checks.context import ScanContext, suppress
+from privdiag.findings import Finding
+from privdiag.journey import Journey, fetch_rows
+from privdiag.mapping import owner_for
+from privdiag.stats import bh_adjust, fisher_greater
+
+STATES = ("granted", "denied", "unknown")
+
+
+def _filters(ctx: ScanContext) -> dict[str, str]:
+    """Suffix -> condition: all events (no suffix), then each purpose and state."""
+    out = {"": "TRUE"}
+    for p in ctx.purposes:
+        for s in STATES:
+            out[f"_{s}_{p}"] = f"state_{p} = '{s}'"
+    return out
+
+
+def _per_key(key: str, lost: str, units: str, filters: dict[str, str]) -> str:
+    """SQL counting, per (source, step), events, events without ``key`` and distinct keys.
+
+    Events are first grouped per key, so distinct keys are counted as groups with a positive
+    count (no ``count(DISTINCT ...)``, which is slow with many filters).
+    """
+    inner = ", ".join(f"count(*) FILTER (WHERE {cond}) AS n{sfx}" for sfx, cond in filters.items())
+    outer = ", ".join(
+        f"sum(n{sfx}) AS {'n' if lost == 'noid' else 'k'}{sfx}, "
+        f"coalesce(sum(n{sfx}) FILTER (WHERE {key} IS NULL), 0) AS {lost}{sfx}, "
+        f"count(*) FILTER (WHERE {key} IS NOT NULL AND n{sfx} > 0) AS {units}{sfx}"
+        for sfx in filters
+    )
+    return f"""
+        SELECT source, step, {outer} FROM (
+            SELECT source, step, {key}, {inner} FROM base GROUP BY source, step, {key}
+        ) GROUP BY source, step
+    """
+
+
+def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dict[str, Any]]:
+    """Return (source, step) -> counts: ``n``, ``noid``, ``nosess``, ``users``, ``sessions``.
+
+    Each count also exists per purpose P and state S with the suffix ``_S_P`` (e.g.
+    ``noid_denied_analytics``). Steps nobody reached are absent.
+    """
+    filters = _filters(ctx)
+    states = "".join(f", c.state_{p} AS state_{p}" for p in ctx.purposes)
+    step = journey.step_sql("e.event_name")
+    by_user = _per_key("user_key", "noid", "users", filters)
+    by_session = _per_key("session_key", "nosess", "sessions", filters)
+    rows = fetch_rows(
+        ctx.con,
+        f"""
+        WITH base AS (
+            SELECT * FROM (
+                SELECT e.source, {step} AS step, e.user_key, e.session_key {states}
+                FROM events e JOIN event_consent c ON c._row = e.rowid
+            ) WHERE step IS NOT NULL
+        )
+        SELECT u.*, s.* EXCLUDE (source, step, {", ".join(f"k{sfx}" for sfx in filters)})
+        FROM ({by_user}) u JOIN ({by_session}) s USING (source, step)
+    """,
+    )
+    return {(r["source"], r["step"]): r for r in rows}
+
+
+def restored(row: dict[str, Any], suffix: str = "", unit: str = "users") -> float:
+    """Estimate the units (users or sessions) at a step had every event kept its identity.
+
+    Identified units plus the identity-less events divided by the events per identified unit
+    (of the same state, else of the step, else 1). Assumes identity-less events come from
+    people who behave like the identified ones.
+    """
+    lost = "noid" if unit == "users" else "nosess"
+    kept_events = row[f"n{suffix}"] - row[f"{lost}{suffix}"]
+    units = row[f"{unit}{suffix}"]
+    per_unit = kept_events / units if units else 0.0
+    if not per_unit:
+        overall = row[unit]
+        per_unit = (row["n"] - row[lost]) / overall if overall else 1.0
+    return units + row[f"{lost}{suffix}"] / max(per_unit, 1.0)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def _funnel_effect(prev: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
+    """Measured and identity-restored step-to-step ratios of distinct users and sessions."""
+    if prev is None:
+        return {}
+    return {
+        "previous_step": prev["step"],
+        "user_funnel_measured": _ratio(row["users"], prev["users"]),
+        "user_funnel_restored": _ratio(restored(row), restored(prev)),
+        "session_funnel_measured": _ratio(row["sessions"], prev["sessions"]),
+        "session_funnel_restored": _ratio(
+            restored(row, unit="sessions"), restored(prev, unit="sessions")
+        ),
+    }
+
+
+def _state_table(ctx: ScanContext, row: dict[str, Any]) -> dict[str, Any]:
+    rows = [["all", "all", row["n"], row["noid"], _ratio(row["noid"], row["n"])]]
+    for p in ctx.purposes:
+        for s in STATES:
+            n, noid = row[f"n_{s}_{p}"], row[f"noid_{s}_{p}"]
+            if n:
+                rows.append([p, s, n, noid, _ratio(noid, n)])
+    return {
+        "title": "Events without a stable identity by consent state",
+        "columns": ["purpose", "consent state", "events", "without identity", "share"],
+        "rows": rows,
+    }
+
+
+def _loss_purposes(ctx: ScanContext, keys: list[tuple[str, str]], counts: dict) -> list[str | None]:
+    """Per (source, step): the purpose whose denial most clearly explains the identity loss.
+
+    A one-sided exact test (denied vs granted share without identity), corrected with
+    Benjamini-Hochberg across steps and purposes; None where no purpose is significant.
+    """
+    if not ctx.purposes:
+        return [None] * len(keys)
+    cells = [(k, p) for k in keys for p in ctx.purposes]
+    col = lambda name: np.array([float(counts[k][f"{name}_{p}"]) for k, p in cells])  # noqa: E731
+    p_values = fisher_greater(
+        col("noid_denied"), col("n_denied"), col("noid_granted"), col("n_granted")
+    )
+    q = bh_adjust(p_values).reshape(len(keys), len(ctx.purposes))
+    out: list[str | None] = []
+    for row in q:
+        best = int(np.argmin(row))
+        out.append(ctx.purposes[best] if row[best] < ctx.config.thresholds.alpha else None)
+    return out
+
+
+def _bars(
+    counts: dict[tuple[str, str], dict[str, Any]], keys: list[tuple[str, str]], source: str
+) -> dict[str, Any]:
+    """The share of events without identity at every step of a source, for the chart."""
+    steps = [k for k in keys if k[0] == source]
+    return {
+        "title": f"Share of events without a stable identity per step ({source})",
+        "labels": [step for _, step in steps],
+        "values": [round(counts[k]["noid"] / counts[k]["n"], 4) for k in steps],
+        "unit": "share",
+    }
+
+
+def _loss_finding(
+    ctx: ScanContext,
+    row: dict[str, Any],
+    prev: dict[str, Any] | None,
+    purpose: str | None,
+    bars: dict[str, Any],
+) -> Finding:
+    share_noid = row["noid"] / row["n"]
+    metrics: dict[str, Any] = {
+        "events": int(row["noid"]),
+        "users": int(row["users"]),
+        "share": round(share_noid, 4),
+        "events_total": int(row["n"]),
+        "events_without_session": int(row["nosess"]),
+    }
+    if purpose:
+        metrics["share_denied"] = _ratio(row[f"noid_denied_{purpose}"], row[f"n_denied_{purpose}"])
+        metrics["share_granted"] = _ratio(
+            row[f"noid_granted_{purpose}"], row[f"n_granted_{purpose}"]
+        )
+    metrics |= _funnel_effect(prev, row)
+    why = f" when {purpose} is denied" if purpose else ""
+    return Finding(
+        "identity.loss",
+        "high" if share_noid >= 0.5 else "medium" if share_noid >= 0.2 else "low",
+        f"{share_noid:.0%} of {row['step']} events have no stable identity{why}: "
+        "user-level journeys break there",
+        {"source": row["source"], "step": row["step"]} | ({"purpose": purpose} if purpose else {}),
+        suppress(metrics, ctx.min_group),
+        "Measure this step on event counts (or modelled conversions) rather than distinct users, "
+        "and keep a consented first-party identifier where the user allows it; do not read the "
+        "lower user-level conversion as lost customers.",
+        owner_for(ctx.config, source=row["source"], step=row["step"]),
+        evidence={"table": _state_table(ctx, row), "bars": bars},
+    )
+
+
+def ordered_keys(counts: dict[tuple[str, str], Any], journey: Journey) -> list[tuple[str, str]]:
+    """Return the (source, step) keys present in ``counts``, by source then journey order."""
+    return [
+        (source, step)
+        for source in sorted({s for s, _ in counts})
+        for step in journey.names
+        if (source, step) in counts
+    ]
+
+
+def check_identity_loss(
+    ctx: ScanContext, journey: Journey, counts: dict[tuple[str, str], dict[str, Any]]
+) -> list[Finding]:
+    """Return an identity.loss finding per (source, step) where at least ``min_gap`` of the
+    events have no stable identity, with its split by consent state and funnel effect.
+
+    ``counts`` is :func:`step_counts` of the same journey.
+    """
+    keys = ordered_keys(counts, journey)
+    lossy = [k for k in keys if counts[k]["noid"] / counts[k]["n"] >= ctx.config.thresholds.min_gap]
+    purposes = _loss_purposes(ctx, lossy, counts)
+    findings = []
+    for key, purpose in zip(lossy, purposes, strict=True):
+        position = keys.index(key)
+        prev = counts[keys[position - 1]] if position and keys[position - 1][0] == key[0] else None
+        bars = _bars(counts, keys, key[0])
+        findings.append(_loss_finding(ctx, counts[key], prev, purpose, bars))
+    return findings

@@ -1,0 +1,66 @@
+"""Run the journey checks of a scan, recording which ran and why others could not.
+
+The checks: ``sparsity.consent_gap``, ``sparsity.shift``, ``identity.loss`` and
+``funnel.consent_drop``. Each is skipped, with a reason in the user's terms, when the data
+cannot support it: no consent signal, no journey (fewer than two steps), one day of data.
+"""
+
+from __future__ import annotations
+
+from privdiag.checks.context import ScanContext
+from privdiag.checks.funnel import check_consent_drop
+from privdiag.checks.identity import check_identity_loss, step_counts
+from privdiag.checks.shift import check_shift, days_covered
+from privdiag.checks.sparsity import check_consent_gap
+from privdiag.findings import Finding
+from privdiag.journey import Journey
+from privdiag.result import Result
+
+NO_SIGNAL = "no consent signal: no consent log given and no event carries a consent flag"
+NO_JOURNEY = (
+    "no journey: fewer than two steps found; list them in privdiag.toml under [journey] steps"
+)
+
+
+def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> list[Finding]:
+    """Return the journey checks' findings; record each check as ran or skipped in ``result``.
+
+    Assumes ``events`` and ``event_consent`` exist in ``ctx.con``. Scan-level evidence (the
+    consent-gap heatmaps) is added to ``result.evidence``.
+    """
+    findings: list[Finding] = []
+    has_journey = len(journey.steps) >= 2
+
+    if not ctx.purposes:
+        result.skipped("sparsity.consent_gap", NO_SIGNAL)
+    elif not has_journey:
+        result.skipped("sparsity.consent_gap", NO_JOURNEY)
+    else:
+        gaps, heatmaps = check_consent_gap(ctx, journey)
+        findings += gaps
+        result.evidence["consent_gap_heatmaps"] = heatmaps
+        result.ran("sparsity.consent_gap")
+
+    days = days_covered(ctx.con)
+    if days < 2:
+        result.skipped(
+            "sparsity.shift", f"the events cover {days} day(s); a shift needs at least 2 days"
+        )
+    else:
+        findings += check_shift(ctx)
+        result.ran("sparsity.shift")
+
+    if not has_journey:
+        result.skipped("identity.loss", NO_JOURNEY)
+        result.skipped("funnel.consent_drop", NO_JOURNEY)
+        return findings
+    counts = step_counts(ctx, journey)
+    losses = check_identity_loss(ctx, journey, counts)
+    findings += losses
+    result.ran("identity.loss")
+    if not ctx.purposes:
+        result.skipped("funnel.consent_drop", NO_SIGNAL)
+    else:
+        findings += check_consent_drop(ctx, journey, counts, losses)
+        result.ran("funnel.consent_drop")
+    return findings

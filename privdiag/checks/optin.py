@@ -1,0 +1,370 @@
+"""Opt-in rates and ``people.optin_drop``: a notice version or a date that lowers opt-in.
+
+The unit is a person's first decision on a purpose. A person is the device on which the
+decision was made when every decision of the user has its own event in the export (Snowplow
+``consent_preferences`` events carry ``domain_userid``), else the consent log's user key (so a
+user's decisions are never split between the two); the figures per version and per person
+then agree with the Snowplow consent models, which count per ``domain_userid``. Region and
+device come from the consent record, else from the decision event, else from the user's first
+event; channel from the decision event or the first event.
+
+A drop is tested one-sided with the pooled two-proportion z test: each notice version against
+the one before it (versions ordered by when they were first seen), or, for a purpose whose
+log has no versions, the best day to split the time series (Bonferroni over the candidate
+days). All tests of a scan are then corrected together (Benjamini-Hochberg at
+``thresholds.alpha``), and a drop must also be at least ``MIN_DROP`` with at least
+``MIN_DECISIONS`` first decisions on each side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from privdiag.checks.context import ScanContext
+from privdiag.findings import Finding
+from privdiag.mapping import owner_for
+
+MIN_DROP = 0.05
+MIN_DECISIONS = 20
+DIMENSIONS = ("version", "region", "device", "channel", "source")
+DECISIONS = "optin_decisions"
+
+
+def build_decisions(con: Any) -> str:
+    """Create the temp table ``optin_decisions`` and return its name.
+
+    One row per consent record: person, user_key, purpose, granted, ts, day, version, source,
+    region, device, channel and ``nth`` (1 for the person's first decision on the purpose).
+    Assumes the canonical ``events`` and ``consent`` tables.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
+        WITH at_decision AS (
+            SELECT source, user_key, ts, any_value(anon_key) AS anon_key,
+                   any_value(country) AS country, any_value(device) AS device,
+                   any_value(channel) AS channel
+            FROM events WHERE user_key IS NOT NULL GROUP BY ALL
+        ),
+        first_seen AS (
+            SELECT user_key, arg_min(country, ts) AS country, arg_min(device, ts) AS device,
+                   arg_min(channel, ts) AS channel
+            FROM events WHERE user_key IS NOT NULL GROUP BY 1
+        ),
+        d AS (
+            SELECT CASE WHEN bool_and(a.anon_key IS NOT NULL) OVER (PARTITION BY c.user_key)
+                        THEN a.anon_key ELSE c.user_key END AS person,
+                   c.user_key, c.purpose,
+                   c.granted, c.ts,
+                   nullif(trim(c.version), '') AS version, c.source,
+                   coalesce(nullif(trim(c.region), ''), a.country, f.country) AS region,
+                   coalesce(nullif(trim(c.device), ''), a.device, f.device) AS device,
+                   coalesce(a.channel, f.channel) AS channel
+            FROM consent c
+            LEFT JOIN at_decision a USING (source, user_key, ts)
+            LEFT JOIN first_seen f ON f.user_key = c.user_key
+            WHERE c.user_key IS NOT NULL AND c.granted IS NOT NULL
+        )
+        SELECT *, strftime(ts, '%Y-%m-%d') AS day,
+               row_number() OVER (PARTITION BY person, purpose ORDER BY ts, granted) AS nth
+        FROM d
+    """)
+    return DECISIONS
+
+
+def optin_rates(con: Any, dimension: str) -> list[dict[str, Any]]:
+    """Return first-decision opt-in per (purpose, value of ``dimension``), NULLs as "(none)".
+
+    Each row: purpose, value, decisions (persons), granted, optin. Versions are ordered by when
+    they were first seen, other values by name. Assumes :func:`build_decisions` ran.
+    """
+    if dimension not in DIMENSIONS + ("day",):
+        raise ValueError(f"unknown dimension {dimension!r}")
+    rows = con.execute(f"""
+        SELECT purpose, coalesce({dimension}, '(none)') AS value, count(*) AS decisions,
+               count(*) FILTER (WHERE granted) AS granted, min(ts) AS first_ts
+        FROM {DECISIONS} WHERE nth = 1 GROUP BY ALL
+        ORDER BY purpose, {"first_ts, value" if dimension == "version" else "value"}
+    """).fetchall()
+    return [
+        {
+            "purpose": p,
+            "value": v,
+            "decisions": int(n),
+            "granted": int(g),
+            "optin": round(g / n, 6),
+        }
+        for p, v, n, g, _ in rows
+    ]
+
+
+@dataclass
+class Test:
+    """One before/after comparison of first-decision opt-in for a purpose."""
+
+    purpose: str
+    change: str  # "version" or "date"
+    before: str
+    after: str
+    x1: int
+    n1: int
+    x2: int
+    n2: int
+    p: float = 1.0
+    q: float = 1.0
+
+    @property
+    def rate_before(self) -> float:
+        return self.x1 / self.n1
+
+    @property
+    def rate_after(self) -> float:
+        return self.x2 / self.n2
+
+    @property
+    def drop(self) -> float:
+        return self.rate_before - self.rate_after
+
+
+def drop_p_values(x1: Any, n1: Any, x2: Any, n2: Any) -> np.ndarray:
+    """Return the one-sided p-values that share 2 is lower than share 1 (pooled z test).
+
+    A zero pooled variance gives p = 1. TODO: use privdiag.stats.two_proportion_z once the
+    journey branch that adds it is merged; this private copy keeps the two branches apart.
+    """
+    a, na, b, nb = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
+    pooled = (a + b) / np.maximum(na + nb, 1)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / np.maximum(na, 1) + 1 / np.maximum(nb, 1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, (a / np.maximum(na, 1) - b / np.maximum(nb, 1)) / se, 0.0)
+    return np.where(se > 0, stats.norm.sf(z), 1.0)
+
+
+def bh_adjust(p: Any) -> np.ndarray:
+    """Return Benjamini-Hochberg q-values of ``p`` (same order). TODO: privdiag.stats, as above."""
+    p = np.asarray(p, dtype=float)
+    if not p.size:
+        return p
+    order = np.argsort(p)
+    scaled = p[order] * p.size / np.arange(1, p.size + 1)
+    q = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty_like(q)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def _version_tests(by_version: list[dict[str, Any]]) -> list[Test]:
+    """Each version against the one first seen before it, per purpose."""
+    known = [r for r in by_version if r["value"] != "(none)"]
+    tests = []
+    for prev, cur in zip(known, known[1:], strict=False):
+        if prev["purpose"] != cur["purpose"]:
+            continue
+        tests.append(
+            Test(
+                cur["purpose"],
+                "version",
+                prev["value"],
+                cur["value"],
+                prev["granted"],
+                prev["decisions"],
+                cur["granted"],
+                cur["decisions"],
+            )
+        )
+    return tests
+
+
+def _date_test(purpose: str, days: list[dict[str, Any]], min_n: int) -> Test | None:
+    """The day split with the lowest p-value, Bonferroni-corrected over the candidate days."""
+    n = np.array([d["decisions"] for d in days], dtype=float)
+    x = np.array([d["granted"] for d in days], dtype=float)
+    n_before, x_before = np.cumsum(n)[:-1], np.cumsum(x)[:-1]
+    n_after, x_after = n.sum() - n_before, x.sum() - x_before
+    ok = (n_before >= min_n) & (n_after >= min_n)
+    if not ok.any():
+        return None
+    p = np.where(ok, drop_p_values(x_before, n_before, x_after, n_after), 1.0)
+    k = int(np.argmin(p))
+    return Test(
+        purpose,
+        "date",
+        days[k]["value"],
+        days[k + 1]["value"],
+        int(x_before[k]),
+        int(n_before[k]),
+        int(x_after[k]),
+        int(n_after[k]),
+        p=min(1.0, float(p[k]) * int(ok.sum())),
+    )
+
+
+def drop_tests(con: Any, min_n: int) -> list[Test]:
+    """Return every opt-in drop test with its raw and BH-adjusted p-value."""
+    by_version = optin_rates(con, "version")
+    versioned = {
+        p
+        for p in {r["purpose"] for r in by_version}
+        if sum(r["purpose"] == p and r["value"] != "(none)" for r in by_version) >= 2
+    }
+    tests = [t for t in _version_tests(by_version) if t.purpose in versioned]
+    for t in tests:
+        t.p = float(drop_p_values(t.x1, t.n1, t.x2, t.n2))
+    by_day = optin_rates(con, "day")
+    for purpose in sorted({r["purpose"] for r in by_day} - versioned):
+        days = [r for r in by_day if r["purpose"] == purpose]
+        if (test := _date_test(purpose, days, min_n)) is not None:
+            tests.append(test)
+    for t, q in zip(tests, bh_adjust([t.p for t in tests]), strict=True):
+        t.q = float(q)
+    return tests
+
+
+def _sides(t: Test) -> tuple[str, str, dict[str, str]]:
+    """SQL conditions for the decisions before and after the change, and their parameters."""
+    if t.change == "version":
+        return "version = $before", "version = $after", {"before": t.before, "after": t.after}
+    return "day < $after", "day >= $after", {"after": t.after}
+
+
+def _breakdown(con: Any, t: Test, k: int) -> dict[str, Any]:
+    """Evidence table: opt-in before and after the change per region, device, channel, source.
+
+    Groups with fewer than ``k`` persons on either side are left out.
+    """
+    before, after, params = _sides(t)
+    rows = []
+    for dim in ("region", "device", "channel", "source"):
+        found = con.execute(
+            f"""
+            SELECT coalesce({dim}, '(none)'),
+                   count(*) FILTER (WHERE {before}), count(*) FILTER (WHERE {before} AND granted),
+                   count(*) FILTER (WHERE {after}), count(*) FILTER (WHERE {after} AND granted)
+            FROM {DECISIONS} WHERE nth = 1 AND purpose = $purpose GROUP BY 1 ORDER BY 1
+            """,
+            {"purpose": t.purpose, **params},
+        ).fetchall()
+        rows += [
+            [dim, value, n1, round(x1 / n1, 3), n2, round(x2 / n2, 3)]
+            for value, n1, x1, n2, x2 in found
+            if n1 >= k and n2 >= k
+        ]
+    return {
+        "title": f"{t.purpose} opt-in at the first decision, before and after the change "
+        f"(groups under {k} persons left out)",
+        "columns": [
+            "by",
+            "value",
+            "persons before",
+            "opt-in before",
+            "persons after",
+            "opt-in after",
+        ],
+        "rows": rows,
+    }
+
+
+def _series(con: Any, t: Test) -> dict[str, Any]:
+    """Evidence series: daily first-decision opt-in of the purpose, the change marked."""
+    days = [r for r in optin_rates(con, "day") if r["purpose"] == t.purpose]
+    x = [r["value"] for r in days]
+    mark_day = t.after if t.change == "date" else _first_day(con, t.after)
+    return {
+        "title": f"Daily {t.purpose} opt-in at the first decision",
+        "x": x,
+        "series": {f"{t.purpose} opt-in": [r["optin"] for r in days]},
+        "marks": [{"x": mark_day, "label": _change_label(t)}] if mark_day else [],
+    }
+
+
+def _first_day(con: Any, version: str) -> str | None:
+    row = con.execute(
+        f"SELECT min(day) FROM {DECISIONS} WHERE version = $v", {"v": version}
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _change_label(t: Test) -> str:
+    return f"notice {t.after}" if t.change == "version" else f"from {t.after}"
+
+
+def _severity(drop: float) -> str:
+    return "high" if drop >= 0.2 else "medium" if drop >= 0.1 else "low"
+
+
+def _owner(ctx: ScanContext, t: Test) -> str | None:
+    """The owner of the source the decisions come from, when there is only one."""
+    _, after, params = _sides(t)
+    params = {k: v for k, v in params.items() if f"${k}" in after}
+    rows = ctx.con.execute(
+        f"SELECT DISTINCT source FROM {DECISIONS} WHERE purpose = $purpose AND {after}",
+        {"purpose": t.purpose, **params},
+    ).fetchall()
+    return owner_for(ctx.config, source=rows[0][0]) if len(rows) == 1 else None
+
+
+def _finding(ctx: ScanContext, t: Test) -> Finding:
+    k = ctx.min_group
+    change = (
+        f"notice version {t.after} (after {t.before})"
+        if t.change == "version"
+        else f"{t.after} (the day with the clearest drop)"
+    )
+    metrics = {
+        "users": t.n2,
+        "share": round(t.rate_after, 6),
+        "optin_before": round(t.rate_before, 6),
+        "optin_after": round(t.rate_after, 6),
+        "drop": round(t.drop, 6),
+        "persons_before": t.n1,
+        "persons_after": t.n2,
+        "p_value": float(f"{t.p:.3g}"),
+        "q_value": float(f"{t.q:.3g}"),
+        "change": t.change,
+        "before": t.before,
+        "after": t.after,
+    }
+    if t.change == "version":
+        metrics |= {
+            "version_before": t.before,
+            "version": t.after,
+            "change_day": _first_day(ctx.con, t.after),
+        }
+    else:
+        metrics["change_day"] = t.after
+    return Finding(
+        "people.optin_drop",
+        _severity(t.drop),
+        f"{t.purpose} opt-in fell from {t.rate_before:.0%} to {t.rate_after:.0%} with {change}",
+        {"purpose": t.purpose, "scenario": _change_label(t)},
+        metrics,
+        "Compare the banner or notice before and after this change (wording, default choice, "
+        "button layout, placement) and test the change on a share of visitors before rolling it "
+        "out; every feature that needs this purpose thins out with the opt-in.",
+        _owner(ctx, t),
+        evidence={"table": _breakdown(ctx.con, t, k), "series": _series(ctx.con, t)},
+    )
+
+
+def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any]]:
+    """Return people.optin_drop findings and the opt-in evidence (rates per dimension).
+
+    Needs the consent table; its evidence is per purpose and dimension, groups smaller than
+    the minimum group size suppressed.
+    """
+    build_decisions(ctx.con)
+    min_n = max(MIN_DECISIONS, ctx.min_group)
+    alpha = ctx.config.thresholds.alpha
+    fired = [
+        t
+        for t in drop_tests(ctx.con, min_n)
+        if t.q <= alpha and t.drop >= MIN_DROP and min(t.n1, t.n2) >= min_n
+    ]
+    evidence = {
+        dim: [r for r in optin_rates(ctx.con, dim) if r["decisions"] >= ctx.min_group]
+        for dim in DIMENSIONS
+    }
+    return [_finding(ctx, t) for t in fired], evidence

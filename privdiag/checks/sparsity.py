@@ -1,0 +1,323 @@
+"""Consent gaps: where, along the journey, consent makes features missing.
+
+``sparsity.consent_gap`` compares, per step and feature, the missing share on events whose
+purpose is denied with the share on events where it is granted. One grouped query returns
+the counts for every (source, step, day) and every (feature, purpose) pair; the tests then
+run vectorised over that small table. Two one-sided tests on user-level counts (each user,
+or event without a user, counted once, so a user with many events cannot fake a gap) must
+both agree: an exact test over the step, and a Cochran-Mantel-Haenszel test within days (so
+a field that broke for everyone on the days denials were frequent is not a consent gap).
+The larger p-value is corrected with Benjamini-Hochberg across step x feature x purpose; a
+finding needs it below ``alpha`` and a gap, raw and adjusted for the day, of at least
+``min_gap``. A feature empty 80% of the time for everyone has no gap and is never reported.
+
+``sparsity.shift`` lives in :mod:`privdiag.checks.shift`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from privdiag.checks.context import ScanContext, present_sql, suppress
+from privdiag.engine import quote
+from privdiag.findings import Finding
+from privdiag.journey import Journey, fetch_rows
+from privdiag.mapping import owner_for
+from privdiag.stats import bh_adjust, cmh_greater, fisher_greater, newcombe_ci, rounded, share
+
+STATES = ("granted", "denied", "unknown")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A feature and one purpose whose consent state may explain its missing values."""
+
+    index: int
+    feature: str
+    purpose: str
+    mapped: bool  # the config (or built-in knowledge) says the feature needs this purpose
+
+
+def gap_pairs(ctx: ScanContext) -> list[Pair]:
+    """Return the (feature, purpose) pairs to test.
+
+    A classified feature is tested against its own purposes that have a consent signal; an
+    unclassified one, or one that needs no consent beyond ``necessary``, against each such
+    purpose in turn: a necessary feature that goes missing when analytics is denied is
+    over-blocked by the pipeline.
+    """
+    out: list[Pair] = []
+    for feature in sorted(ctx.features):
+        needs = ctx.mapping.get(feature)
+        if needs and set(needs) - {"necessary"}:  # classified: its own purposes with a signal
+            purposes, mapped = [p for p in needs if p in ctx.purposes], True
+        else:  # unclassified, or needs nothing: each purpose in turn
+            purposes, mapped = list(ctx.purposes), False
+        out += [Pair(len(out) + k, feature, p, mapped) for k, p in enumerate(purposes)]
+    return out
+
+
+def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
+    """Event counts per (source, step, day) and per step, joined with their unit counts.
+
+    A unit is a user, or the event itself when it has no user. Event counts come straight
+    from the events; unit counts from narrow per-unit flags, counting units whose flag is
+    set (no ``count(DISTINCT ...)``). Result rows with ``day`` NULL are the step's totals
+    (a user active on several days counts once); the others are its days, the strata of
+    the stratified test. Missing flags and states are computed once per event.
+    """
+    purposes = sorted({pair.purpose for pair in pairs})
+    features = sorted({pair.feature for pair in pairs})
+    column = {f: f"miss{j}" for j, f in enumerate(features)}
+    base = [f"c.state_{p} AS state_{p}" for p in purposes]
+    base += [f"NOT {present_sql(f, ctx.features[f])} AS {column[f]}" for f in features]
+    counts: dict[str, str] = {}  # event count name -> condition
+    flags: dict[str, str] = {}  # unit count name -> per-event condition that sets the flag
+    for p in purposes:
+        for s in STATES:
+            counts[f"n_{s}_{p}"] = flags[f"u_{s}_{p}"] = f"state_{p} = '{s}'"
+    for f in features:
+        counts[quote("m_" + f)] = column[f]
+    for pair in pairs:
+        i, p, miss = pair.index, pair.purpose, column[pair.feature]
+        for s in STATES:
+            counts[f"x{i}_{s}"] = f"{miss} AND state_{p} = '{s}'"
+        flags[f"users{i}"] = f"identified AND {miss} AND state_{p} = 'denied'"
+    step = journey.step_sql("e.event_name")
+    events = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in counts.items())
+    set_flags = ", ".join(f"bool_or({cond}) AS {name}" for name, cond in flags.items())
+    any_flags = ", ".join(f"bool_or({name}) AS {name}" for name in flags)
+    units = ", ".join(f"count(*) FILTER (WHERE {name}) AS {name}" for name in flags)
+    return f"""
+        WITH base AS (
+            SELECT * FROM (
+                SELECT e.source, {step} AS step, e.ts::DATE AS day,
+                       coalesce(e.user_key, e.event_id) AS unit,
+                       e.user_key IS NOT NULL AS identified, {", ".join(base)}
+                FROM events e JOIN event_consent c ON c._row = e.rowid
+            ) WHERE step IS NOT NULL
+        ), per_day AS (
+            SELECT source, step, day, unit, {set_flags}
+            FROM base GROUP BY source, step, day, unit
+        ), per_step AS (
+            SELECT source, step, unit, {any_flags} FROM per_day GROUP BY source, step, unit
+        ), unit_counts AS (
+            SELECT source, step, day, {units} FROM per_day GROUP BY source, step, day
+            UNION ALL
+            SELECT source, step, NULL AS day, {units} FROM per_step GROUP BY source, step
+        ), event_counts AS (
+            SELECT source, step, day, count(*) AS n, {events}
+            FROM base GROUP BY GROUPING SETS ((source, step, day), (source, step))
+        )
+        SELECT e.*, u.* EXCLUDE (source, step, day)
+        FROM event_counts e JOIN unit_counts u
+          ON u.source = e.source AND u.step = e.step AND u.day IS NOT DISTINCT FROM e.day
+    """
+
+
+@dataclass
+class GapTable:
+    """Flat arrays, one element per (source, step, pair) cell, and the tests' results."""
+
+    cells: list[tuple[dict[str, Any], Pair]]
+    values: dict[str, np.ndarray]
+
+
+def _column(cells: list[tuple[dict[str, Any], Pair]], fmt: str) -> np.ndarray:
+    """One count per cell; ``fmt`` names the column with {i}, {p}, {f} of the cell's pair."""
+    return np.array([float(r[fmt.format(i=p.index, p=p.purpose, f=p.feature)]) for r, p in cells])
+
+
+def _units(cells: list[tuple[dict[str, Any], Pair]], state: str) -> tuple[np.ndarray, np.ndarray]:
+    """Missing and total units of a state: each unit keeps its group's missing share, so
+    a user's many events count once (the test's sample size is users, not events)."""
+    units = _column(cells, f"u_{state}_{{p}}")
+    missing = share(_column(cells, f"x{{i}}_{state}"), _column(cells, f"n_{state}_{{p}}"))
+    return np.rint(np.nan_to_num(missing) * units), units
+
+
+def _stratified(
+    totals: list[dict[str, Any]], days: list[dict[str, Any]], pairs: list[Pair]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per total cell: the day-stratified p-value (on units) and gap (on events)."""
+    key = {(r["source"], r["step"]): k for k, r in enumerate(totals)}
+    cells = [(row, pair) for row in days for pair in pairs]
+    ids = np.array([key[(r["source"], r["step"])] * len(pairs) + p.index for r, p in cells])
+    size = len(totals) * len(pairs)
+    xd, ud = _units(cells, "denied")
+    xg, ug = _units(cells, "granted")
+    p, _ = cmh_greater(xd, ud, xg, ug, ids, size)
+    events = [_column(cells, f"x{{i}}_{s}") for s in ("denied", "granted")]
+    counts = [_column(cells, f"n_{s}_{{p}}") for s in ("denied", "granted")]
+    _, gap = cmh_greater(events[0], counts[0], events[1], counts[1], ids, size)
+    return p, gap
+
+
+def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float) -> GapTable:
+    totals = [r for r in rows if r["day"] is None]
+    cells = [(row, pair) for row in totals for pair in pairs]
+    v = {f"x_{s}": _column(cells, f"x{{i}}_{s}") for s in STATES}
+    v |= {f"n_{s}": _column(cells, f"n_{s}_{{p}}") for s in STATES}
+    v["missing"] = _column(cells, "m_{f}")
+    for s in STATES:
+        v[f"share_{s}"] = share(v[f"x_{s}"], v[f"n_{s}"])
+    v["gap"] = v["share_denied"] - v["share_granted"]
+
+    # Exact test on the step's users, and the same within days (a field that broke on the
+    # days denials were frequent differs by consent only through the mix of days): the
+    # larger p-value of the two is kept, and the day-adjusted gap must pass min_gap too.
+    xd, ud = _units(cells, "denied")
+    xg, ug = _units(cells, "granted")
+    stratified_p, v["gap_adjusted"] = _stratified(totals, [r for r in rows if r["day"]], pairs)
+    v["p"] = np.maximum(fisher_greater(xd, ud, xg, ug), stratified_p)
+    v["q"] = bh_adjust(v["p"])
+    v["ci_low"], v["ci_high"] = newcombe_ci(xd, ud, xg, ug, level)
+    excess = v["x_denied"] - v["n_denied"] * np.nan_to_num(v["share_granted"])
+    v["excess"] = np.clip(excess, 0, None)
+    v["explained"] = np.clip(share(v["excess"], v["missing"]), 0, 1)
+    return GapTable(cells, v)
+
+
+def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> dict[str, Any]:
+    picked = [
+        (row["step"], pair.feature, table.values["gap"][k])
+        for k, (row, pair) in enumerate(table.cells)
+        if row["source"] == source and pair.purpose == purpose
+    ]
+    features = sorted({f for _, f, _ in picked})
+    grid = {(s, f): g for s, f, g in picked}
+    return {
+        "title": f"Missing share when {purpose} is denied minus when granted ({source})",
+        "rows": steps,
+        "cols": features,
+        "values": [[rounded(grid.get((s, f), np.nan)) for f in features] for s in steps],
+        "unit": "share",
+    }
+
+
+def _state_table(table: GapTable, k: int) -> dict[str, Any]:
+    v = table.values
+    rows = [
+        [s, int(v[f"n_{s}"][k]), int(v[f"x_{s}"][k]), rounded(v[f"share_{s}"][k])] for s in STATES
+    ]
+    return {
+        "title": "Events and missing values by consent state",
+        "columns": ["consent state", "events", "missing", "missing share"],
+        "rows": rows,
+    }
+
+
+def _gap_finding(
+    ctx: ScanContext, table: GapTable, k: int, heatmap: dict[str, Any] | None
+) -> Finding:
+    row, pair = table.cells[k]
+    v = table.values
+    gap = float(v["gap"][k])
+    metrics = {
+        "events": int(v["x_denied"][k]),
+        "users": int(row[f"users{pair.index}"]),
+        "share": rounded(v["share_denied"][k]),
+        "missing_share_granted": rounded(v["share_granted"][k]),
+        "missing_share_denied": rounded(v["share_denied"][k]),
+        "missing_share_unknown": rounded(v["share_unknown"][k]),
+        "gap": rounded(gap),
+        "gap_ci": [rounded(v["ci_low"][k]), rounded(v["ci_high"][k])],
+        "gap_adjusted_for_day": rounded(v["gap_adjusted"][k]),
+        "p_value": float(f"{v['p'][k]:.3g}"),
+        "q_value": float(f"{v['q'][k]:.3g}"),
+        "excess_missing_events": int(round(v["excess"][k])),
+        "explained_share": rounded(v["explained"][k]),
+        "events_denied": int(v["n_denied"][k]),
+        "events_granted": int(v["n_granted"][k]),
+        "feature_classified": pair.mapped,
+    }
+    title = (
+        f"{pair.feature} is missing on {v['share_denied'][k]:.0%} of {row['step']} events when "
+        f"{pair.purpose} is denied, against {v['share_granted'][k]:.0%} when granted"
+    )
+    return Finding(
+        "sparsity.consent_gap",
+        _gap_severity(gap, pair.mapped),
+        title,
+        {
+            "source": row["source"],
+            "step": row["step"],
+            "feature": pair.feature,
+            "purpose": pair.purpose,
+        },
+        suppress(metrics, ctx.min_group),
+        _gap_advice(pair, row["step"]),
+        owner_for(
+            ctx.config,
+            source=row["source"],
+            feature=pair.feature,
+            step=row["step"],
+            prefer="feature",
+        ),
+        evidence={"table": _state_table(table, k)} | ({"heatmap": heatmap} if heatmap else {}),
+    )
+
+
+def _gap_severity(gap: float, mapped: bool) -> str:
+    """A classified feature missing without its purpose is compliant, so at most medium: it
+    costs personalization but must not fail a CI run; an unexplained dependency ranks higher."""
+    if mapped:
+        return "medium" if gap >= 0.5 else "low"
+    return "high" if gap >= 0.5 else "medium" if gap >= 0.25 else "low"
+
+
+def _gap_advice(pair: Pair, step: str) -> str:
+    if pair.mapped:
+        return (
+            f"Expected under consent, but personalization at {step} loses {pair.feature} for "
+            f"users who deny {pair.purpose}: serve a fallback that needs no {pair.purpose} "
+            "consent and test the model with the feature missing (privdiag model-check)."
+        )
+    return (
+        f"{pair.purpose} consent explains the missing values, yet {pair.feature} is not "
+        f'classified: add [features.{pair.feature}] purposes = ["{pair.purpose}"] if it needs '
+        "that consent, else find the tag or pipeline step that drops it on denial."
+    )
+
+
+def check_consent_gap(
+    ctx: ScanContext, journey: Journey
+) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Return the consent-gap findings and one heatmap per (source, purpose) tested.
+
+    Assumes ``event_consent`` exists and the journey has steps.
+    """
+    pairs = gap_pairs(ctx)
+    if not pairs or not journey.steps:
+        return [], []
+    rows = fetch_rows(ctx.con, _gap_sql(ctx, journey, pairs))
+    if not rows:
+        return [], []
+    table = _gap_table(rows, pairs, level=1 - ctx.config.thresholds.alpha)
+    alpha, min_gap = ctx.config.thresholds.alpha, ctx.config.thresholds.min_gap
+
+    heatmaps = {
+        (source, purpose): _heatmap(table, source, purpose, journey.names)
+        for source in sorted({r["source"] for r in rows})
+        for purpose in sorted({p.purpose for p in pairs})
+    }
+    v = table.values
+    fired = np.flatnonzero(
+        (v["q"] < alpha)
+        & (np.nan_to_num(v["gap"]) >= min_gap)
+        & (np.nan_to_num(v["gap_adjusted"]) >= min_gap)
+    )
+    # The (source, purpose) heat map goes with its largest gap only: the report stays small
+    # however many steps and features show a gap.
+    order = sorted(fired, key=lambda k: -float(np.nan_to_num(v["gap"][k])))
+    charted: set[tuple[str, str]] = set()
+    findings = []
+    for k in order:
+        key = (table.cells[k][0]["source"], table.cells[k][1].purpose)
+        heatmap = heatmaps[key] if key not in charted else None
+        charted.add(key)
+        findings.append(_gap_finding(ctx, table, int(k), heatmap))
+    return findings, list(heatmaps.values())

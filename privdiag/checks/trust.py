@@ -1,0 +1,296 @@
+"""``people.trust_gap``: segments where low survey trust goes with low opt-in.
+
+With respondent ids that match the consent log, each respondent is a unit: trust against the
+first decision on each purpose. Otherwise each survey segment is a unit: its mean trust
+against the opt-in of the persons whose region, device, channel, source or notice version is
+that segment. The correlation is Spearman's, with a Fisher z interval (Bonett-Wright standard
+error) at level ``1 - alpha / purposes``; a finding needs the whole interval above zero and at
+least one segment (or trust third, without segments) below the median in both trust and
+opt-in. The uplift of voluntarily shared data compares the share of respondents who state a
+preference in the first and the last period (week or month) of the survey's dates.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from privdiag.checks.context import ScanContext
+from privdiag.checks.optin import DIMENSIONS, check_optin
+from privdiag.engine import one
+from privdiag.findings import Finding
+from privdiag.result import InputInfo, Result, sha256_file
+from privdiag.survey import Survey, load_survey
+
+MIN_UNITS = 8
+
+
+def spearman_ci(x: Any, y: Any, level: float) -> tuple[float, float, float]:
+    """Return Spearman's r of x and y with its Fisher z interval (Bonett-Wright), at ``level``.
+
+    Needs at least 4 pairs; a constant input gives r = 0 and the interval (-1, 1).
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return 0.0, -1.0, 1.0
+    r = float(stats.spearmanr(x, y).statistic)
+    r_clip = min(max(r, -0.999999), 0.999999)
+    se = math.sqrt((1 + r_clip**2 / 2) / (len(x) - 3))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    centre = math.atanh(r_clip)
+    return r, math.tanh(centre - z * se), math.tanh(centre + z * se)
+
+
+def _respondent_units(con: Any) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Per purpose: trust, granted (0/1) and segment label of every matched respondent.
+
+    Without a segment column the label is the respondent's trust third.
+    """
+    rows = con.execute("""
+        WITH r AS (
+            SELECT respondent, any_value(segment) AS segment, avg(trust) AS trust
+            FROM survey WHERE respondent IS NOT NULL GROUP BY 1
+        ),
+        banded AS (
+            SELECT *, ntile(3) OVER (ORDER BY trust) AS third FROM r
+        ),
+        m AS (
+            SELECT b.respondent, d.purpose, arg_min(d.granted, d.ts) AS granted,
+                   any_value(b.trust) AS trust,
+                   coalesce(any_value(b.segment),
+                            ['low trust third', 'middle trust third',
+                             'high trust third'][any_value(b.third)]) AS label
+            FROM banded b JOIN optin_decisions d
+              ON d.nth = 1 AND b.respondent IN (d.user_key, d.person)
+            GROUP BY 1, 2
+        )
+        SELECT purpose, list(trust ORDER BY respondent), list(granted::INT ORDER BY respondent),
+               list(label ORDER BY respondent)
+        FROM m GROUP BY 1 ORDER BY 1
+    """).fetchall()
+    return {p: (np.array(t, float), np.array(g, float), list(lab)) for p, t, g, lab in rows}
+
+
+def _segments_from_respondents(
+    trust: np.ndarray, granted: np.ndarray, labels: list[str]
+) -> list[tuple[str, int, float, float]]:
+    """Per segment label: respondents, mean trust and opt-in."""
+    out = []
+    for label in sorted(set(labels)):
+        mask = np.array([lab == label for lab in labels])
+        out.append((label, int(mask.sum()), float(trust[mask].mean()), float(granted[mask].mean())))
+    return out
+
+
+def _guess_dimension(con: Any, survey: Survey) -> str | None:
+    """The opt-in dimension whose values match the most survey segments."""
+    if survey.dimension:
+        return survey.dimension
+    best, hits = None, 0
+    for dim in DIMENSIONS:
+        found = one(
+            con,
+            f"""SELECT count(DISTINCT s.segment) FROM survey s JOIN optin_decisions d
+                ON lower(trim(d.{dim})) = lower(s.segment)""",
+        )
+        if found and found[0] > hits:
+            best, hits = dim, int(found[0])
+    return best
+
+
+def _segment_units(con: Any, dim: str, k: int) -> dict[str, list[tuple[str, int, float, float]]]:
+    """Per purpose: (segment, respondents, mean trust, opt-in) of segments with k+ of both."""
+    rows = con.execute(
+        f"""
+        WITH seg AS (
+            SELECT lower(segment) AS key, any_value(segment) AS segment,
+                   sum(respondents) AS respondents,
+                   sum(trust * respondents) / sum(respondents) AS trust
+            FROM survey WHERE segment IS NOT NULL GROUP BY 1
+        ),
+        opt AS (
+            SELECT lower(trim({dim})) AS key, purpose, count(*) AS persons,
+                   avg(granted::INT) AS optin
+            FROM optin_decisions WHERE nth = 1 GROUP BY ALL
+        )
+        SELECT purpose, segment, respondents, trust, optin FROM seg JOIN opt USING (key)
+        WHERE respondents >= $k AND persons >= $k ORDER BY purpose, segment
+        """,
+        {"k": k},
+    ).fetchall()
+    out: dict[str, list[tuple[str, int, float, float]]] = {}
+    for purpose, segment, n, trust, optin in rows:
+        out.setdefault(purpose, []).append((segment, int(n), float(trust), float(optin)))
+    return out
+
+
+def _low_segments(segments: list[tuple[str, int, float, float]]) -> list[str]:
+    """Segments below the median in both trust and opt-in."""
+    trust_mid = float(np.median([s[2] for s in segments]))
+    optin_mid = float(np.median([s[3] for s in segments]))
+    return [s[0] for s in segments if s[2] < trust_mid and s[3] < optin_mid]
+
+
+def _finding(
+    purpose: str,
+    corr: tuple[float, float, float],
+    level: float,
+    n: int,
+    unit: str,
+    segments: list[tuple[str, int, float, float]],
+    low: list[str],
+    k: int,
+) -> Finding:
+    r, lo, hi = corr
+    shown = [s for s in segments if s[1] >= k]
+    return Finding(
+        "people.trust_gap",
+        "medium" if r >= 0.5 else "low",
+        f"Low trust goes with low {purpose} opt-in ({', '.join(low)}): Spearman r = {r:.2f}, "
+        f"{level:.1%} interval {lo:.2f} to {hi:.2f}",
+        {"purpose": purpose},
+        {
+            "spearman_r": round(r, 4),
+            "ci_low": round(lo, 4),
+            "ci_high": round(hi, 4),
+            "ci_level": round(level, 6),
+            "units": n,
+            "unit": unit,
+            "low_segments": low,
+        },
+        f"Ask the low-trust segments what they expect in return for {purpose} consent: "
+        "explain the value in the banner, offer a lighter choice, and measure trust again "
+        "after the change.",
+        evidence={
+            "table": {
+                "title": f"Trust and {purpose} opt-in per segment (under {k} respondents left out)",
+                "columns": ["segment", "respondents", "mean trust", "opt-in"],
+                "rows": [[s, n_, round(t, 3), round(o, 3)] for s, n_, t, o in shown],
+            }
+        },
+    )
+
+
+Segment = tuple[str, int, float, float]  # label, respondents, mean trust, opt-in
+
+
+def _purpose_units(
+    ctx: ScanContext, survey: Survey
+) -> tuple[dict[str, tuple[Any, Any, list[Segment]]], str]:
+    """Per purpose: trust and opt-in of every unit, and the segments; plus the unit's name.
+
+    Respondents when their ids match the consent log, else segments matched by dimension.
+    """
+    units = _respondent_units(ctx.con) if survey.has_respondents else {}
+    if units:
+        return {
+            p: (t, g, _segments_from_respondents(t, g, labels))
+            for p, (t, g, labels) in units.items()
+        }, "respondent"
+    dim = _guess_dimension(ctx.con, survey)
+    per_segment = _segment_units(ctx.con, dim, ctx.min_group) if dim else {}
+    return {
+        p: ([s[2] for s in segs], [s[3] for s in segs], segs) for p, segs in per_segment.items()
+    }, (f"segment ({dim})" if dim else "segment")
+
+
+def check_trust(ctx: ScanContext, survey: Survey) -> tuple[list[Finding], dict[str, Any]]:
+    """Return people.trust_gap findings and the survey evidence (correlations, sharing uplift).
+
+    Assumes the ``survey`` table and :func:`build_decisions` exist.
+    """
+    data, unit = _purpose_units(ctx, survey)
+    level = 1 - ctx.config.thresholds.alpha / max(1, len(data))
+    findings, correlations = [], {}
+    for purpose, (trust, optin, segments) in sorted(data.items()):
+        corr = spearman_ci(trust, optin, level)
+        n = len(trust)
+        correlations[purpose] = {
+            "spearman_r": round(corr[0], 4),
+            "ci": [round(corr[1], 4), round(corr[2], 4)],
+            "units": n,
+        }
+        low = _low_segments(segments) if segments else []
+        if n >= MIN_UNITS and corr[1] > 0 and low:
+            findings.append(_finding(purpose, corr, level, n, unit, segments, low, ctx.min_group))
+    evidence = {
+        "rows": survey.rows,
+        "rows_without_trust": survey.dropped,
+        "unit": unit,
+        "ci_level": round(level, 6),
+        "correlations": correlations,
+        "voluntary_sharing": sharing_uplift(ctx.con, ctx.min_group) if survey.preferences else None,
+    }
+    return findings, evidence
+
+
+def sharing_uplift(con: Any, k: int) -> dict[str, Any] | None:
+    """Return the share of respondents stating a preference per period and its uplift.
+
+    Periods are weeks when the dates span under 62 days, else months; periods with fewer than
+    ``k`` respondents are left out. None without dates or with fewer than two periods.
+    """
+    span = one(con, "SELECT date_diff('day', min(date), max(date)) FROM survey")
+    if not span or span[0] is None:
+        return None
+    period = "week" if span[0] < 62 else "month"
+    rows = con.execute(
+        f"""SELECT strftime(date_trunc('{period}', date), '%Y-%m-%d'), count(*),
+                   count(*) FILTER (WHERE shared > 0), avg(shared)
+            FROM survey WHERE date IS NOT NULL GROUP BY 1 HAVING count(*) >= $k ORDER BY 1""",
+        {"k": k},
+    ).fetchall()
+    if len(rows) < 2:
+        return None
+    (_, n1, x1, _), (_, n2, x2, _) = rows[0], rows[-1]
+    p1, p2 = x1 / n1, x2 / n2
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    return {
+        "period": period,
+        "first": rows[0][0],
+        "last": rows[-1][0],
+        "share_first": round(p1, 4),
+        "share_last": round(p2, 4),
+        "uplift": round(p2 - p1, 4),
+        "uplift_ci95": [round(p2 - p1 - 1.96 * se, 4), round(p2 - p1 + 1.96 * se, 4)],
+        "series": {
+            "title": "Respondents who state a preference, per " + period,
+            "x": [r[0] for r in rows],
+            "series": {
+                "share sharing": [round(r[2] / r[1], 4) for r in rows],
+                "preferences per respondent": [round(float(r[3]), 3) for r in rows],
+            },
+            "marks": [],
+        },
+    }
+
+
+def run_people_consent_checks(
+    ctx: ScanContext, result: Result, survey_paths: list[str]
+) -> list[Finding]:
+    """Run people.optin_drop and people.trust_gap; record what ran, was skipped, and why."""
+    has_log = (one(ctx.con, "SELECT count(*) FROM consent") or (0,))[0] > 0
+    survey = load_survey(ctx.con, survey_paths) if survey_paths else None
+    if not has_log:
+        reason = "no consent log: opt-in needs consent decisions (--consent or consent events)"
+        result.skipped("people.optin_drop", reason)
+        result.skipped("people.trust_gap", reason)
+        return []
+    findings, rates = check_optin(ctx)
+    result.ran("people.optin_drop")
+    result.evidence["optin_rates"] = rates
+    if survey is None:
+        result.skipped("people.trust_gap", "no survey: pass --survey FILE (CSV or JSON)")
+        return findings
+    result.inputs += [
+        InputInfo(p, "survey", survey.rows, sha256_file(Path(p)), role="survey")
+        for p in survey_paths
+    ]
+    gaps, evidence = check_trust(ctx, survey)
+    result.ran("people.trust_gap")
+    result.evidence["survey"] = evidence
+    return findings + gaps

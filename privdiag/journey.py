@@ -1,0 +1,146 @@
+"""The journey: the ordered steps (event names) the checks break findings down by.
+
+Steps come from ``[journey] steps`` in the config. Without it they are inferred: first from
+the GA4 and Segment e-commerce event names found in the data (a step may match one name of
+each vocabulary, so a GA4 and a Segment export share steps), else from the order in which
+event names occur within users' sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from privdiag.config import Config
+from privdiag.engine import literal
+
+# E-commerce steps in funnel order: the GA4 name, then the Segment spec name.
+ECOMMERCE_STEPS: tuple[tuple[str, ...], ...] = (
+    ("page_view", "Page Viewed"),
+    ("view_item_list", "Product List Viewed"),
+    ("select_item", "Product Clicked"),
+    ("view_item", "Product Viewed"),
+    ("add_to_cart", "Product Added"),
+    ("view_cart", "Cart Viewed"),
+    ("begin_checkout", "Checkout Started"),
+    ("add_shipping_info", "Checkout Step Completed"),
+    ("add_payment_info", "Payment Info Entered"),
+    ("purchase", "Order Completed"),
+)
+
+# An inferred order keeps at most this many event names, the most frequent ones.
+MAX_INFERRED_STEPS = 8
+
+
+@dataclass(frozen=True)
+class Step:
+    """One journey step: its label (an event name) and every event name that counts as it."""
+
+    name: str
+    event_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Journey:
+    """The steps in order and how they were found: "config", "ecommerce" or "order"."""
+
+    steps: tuple[Step, ...]
+    origin: str
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.steps]
+
+    def step_sql(self, column: str = "event_name") -> str:
+        """SQL mapping an event name to its step label (NULL when the event is no step)."""
+        if not self.steps:
+            return "NULL::VARCHAR"
+        cases = " ".join(
+            f"WHEN {column} IN ({', '.join(literal(n) for n in s.event_names)}) "
+            f"THEN {literal(s.name)}"
+            for s in self.steps
+        )
+        return f"(CASE {cases} END)"
+
+    def index_sql(self, column: str = "event_name") -> str:
+        """SQL giving an event's step position (0-based), NULL when the event is no step."""
+        if not self.steps:
+            return "NULL::INTEGER"
+        cases = " ".join(
+            f"WHEN {column} IN ({', '.join(literal(n) for n in s.event_names)}) THEN {i}"
+            for i, s in enumerate(self.steps)
+        )
+        return f"(CASE {cases} END)"
+
+
+def _event_counts(con: Any) -> dict[str, int]:
+    rows = con.execute(
+        "SELECT event_name, count(*) FROM events WHERE event_name IS NOT NULL GROUP BY 1"
+    ).fetchall()
+    return {name: int(n) for name, n in rows}
+
+
+def _ecommerce(present: dict[str, int]) -> list[Step]:
+    steps = []
+    for names in ECOMMERCE_STEPS:
+        found = tuple(n for n in names if n in present)
+        if found:
+            steps.append(Step(found[0], found))
+    return steps
+
+
+def _by_order(con: Any, present: dict[str, int]) -> list[Step]:
+    """Order the most frequent event names by their mean relative position within sessions.
+
+    A session is the session key, else the user and day. Each name's first occurrence in a
+    session is ranked among that session's first occurrences; names seen in one session
+    only say nothing about order and are left out.
+    """
+    rows = con.execute("""
+        WITH firsts AS (
+            SELECT coalesce(session_key, user_key || ':' || CAST(ts::DATE AS VARCHAR)) AS s,
+                   event_name, min(ts) AS first_ts
+            FROM events
+            WHERE event_name IS NOT NULL
+              AND coalesce(session_key, user_key) IS NOT NULL
+            GROUP BY ALL
+        ), ranked AS (
+            SELECT s, event_name,
+                   percent_rank() OVER (PARTITION BY s ORDER BY first_ts, event_name) AS pos,
+                   count(*) OVER (PARTITION BY s) AS names_in_session
+            FROM firsts
+        )
+        SELECT event_name, avg(pos) AS pos, count(*) AS sessions
+        FROM ranked WHERE names_in_session > 1
+        GROUP BY 1 HAVING count(*) > 1
+        ORDER BY sessions DESC, event_name
+    """).fetchall()
+    kept = rows[:MAX_INFERRED_STEPS]
+    kept.sort(key=lambda r: (r[1], -r[2], r[0]))
+    return [Step(name, (name,)) for name, _, _ in kept]
+
+
+def journey_steps(con: Any, config: Config) -> Journey:
+    """Return the journey of the ``events`` table: configured, e-commerce names, or order.
+
+    Configured steps are kept in the config's order, those absent from the data included (a
+    step nobody reaches is worth seeing). An inferred journey has at least two steps, else it
+    is empty: one event name orders nothing.
+    """
+    if config.steps:
+        return Journey(tuple(Step(s, (s,)) for s in config.steps), "config")
+    present = _event_counts(con)
+    ecommerce = _ecommerce(present)
+    if len(ecommerce) >= 2:
+        return Journey(tuple(ecommerce), "ecommerce")
+    ordered = _by_order(con, present)
+    if len(ordered) >= 2:
+        return Journey(tuple(ordered), "order")
+    return Journey((), "none")
+
+
+def fetch_rows(con: Any, sql: str) -> list[dict[str, Any]]:
+    """Run an aggregate query and return its rows as dicts keyed by column name."""
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,206 @@
+"""Small statistical tests for the journey checks, vectorised with numpy and scipy.
+
+Every function takes arrays of counts (one element per test) from the aggregated tables the
+checks query, never rows of events. Proportions with a zero denominator give NaN, and their
+p-values are 1 so that an empty group can never make a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+ArrayLike = np.ndarray | list[float] | list[int] | float | int
+
+
+def _arrays(*values: ArrayLike) -> list[np.ndarray]:
+    return [np.asarray(v, dtype=float) for v in np.broadcast_arrays(*values)]
+
+
+def share(x: ArrayLike, n: ArrayLike) -> np.ndarray:
+    """Return ``x / n`` elementwise, NaN where ``n`` is 0."""
+    xa, na = _arrays(x, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(na > 0, xa / np.where(na > 0, na, 1.0), np.nan)
+
+
+def fisher_greater(x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike) -> np.ndarray:
+    """Return the one-sided exact (Fisher) p-value that group 1's share exceeds group 2's.
+
+    Same value as ``scipy.stats.fisher_exact([[x1, n1-x1], [x2, n2-x2]], "greater")``, computed
+    for all tests at once from the hypergeometric tail. Empty groups give 1.
+    """
+    a, na, b, nb = _arrays(x1, n1, x2, n2)
+    p = stats.hypergeom.sf(a - 1, na + nb, a + b, na)
+    return np.where((na > 0) & (nb > 0), np.clip(p, 0.0, 1.0), 1.0)
+
+
+def two_proportion_z(
+    x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, alternative: str = "two-sided"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (z, p) of the pooled two-proportion z test of share 1 against share 2.
+
+    ``alternative`` is "two-sided" or "greater" (share 1 larger). Where the pooled variance is
+    zero (both groups all 0 or all 1) z is 0 and p is 1.
+    """
+    a, na, b, nb = _arrays(x1, n1, x2, n2)
+    pooled = share(a + b, na + nb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb))
+        z = np.where(se > 0, (share(a, na) - share(b, nb)) / se, 0.0)
+    z = np.nan_to_num(z)
+    p = 2 * stats.norm.sf(np.abs(z)) if alternative == "two-sided" else stats.norm.sf(z)
+    return z, np.where(se > 0, p, 1.0)
+
+
+def wilson_ci(x: ArrayLike, n: ArrayLike, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Return the Wilson score interval (low, high) for the share ``x / n``; NaN where n is 0."""
+    xa, na = _arrays(x, n)
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = share(xa, na)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = (p + z * z / (2 * na)) / (1 + z * z / na)
+        half = z / (1 + z * z / na) * np.sqrt(p * (1 - p) / na + z * z / (4 * na * na))
+    return centre - half, centre + half
+
+
+def newcombe_ci(
+    x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return Newcombe's hybrid score interval (low, high) for share 1 minus share 2.
+
+    Built from the two Wilson intervals (Newcombe 1998, method 10); it behaves well for small
+    groups and shares near 0 or 1, where the Wald interval does not.
+    """
+    p1, p2 = share(x1, n1), share(x2, n2)
+    l1, u1 = wilson_ci(x1, n1, level)
+    l2, u2 = wilson_ci(x2, n2, level)
+    d = p1 - p2
+    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return low, high
+
+
+def cmh_greater(
+    x1: ArrayLike,
+    n1: ArrayLike,
+    x2: ArrayLike,
+    n2: ArrayLike,
+    group: ArrayLike,
+    groups: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (p, difference) per group for 2x2 tables split into strata (e.g. days).
+
+    Each element is one stratum of group ``group[k]`` (0 <= group < ``groups``). ``p`` is the
+    one-sided Cochran-Mantel-Haenszel test (normal form, no continuity correction) that share
+    1 exceeds share 2 within strata; ``difference`` is the Mantel-Haenszel weighted difference
+    of the shares. A difference that only comes from the strata mixing (say, more denials
+    on the days a field broke for everyone) gives neither. Groups with no stratum holding
+    both sides get p 1 and difference NaN.
+    """
+    a, na, b, nb, g = _arrays(x1, n1, x2, n2, group)
+    index = g.astype(int)
+    total = na + nb
+    m = a + b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        safe = np.where(total > 0, total, 1.0)
+        expected = na * m / safe
+        variance = np.where(total > 1, na * nb * m * (total - m) / (safe**2 * (safe - 1)), 0.0)
+        weight = na * nb / safe
+        weighted = (a * nb - b * na) / safe
+
+    def per_group(values: np.ndarray) -> np.ndarray:
+        return np.bincount(index, weights=values, minlength=groups)
+
+    var = per_group(variance)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, per_group(a - expected) / np.sqrt(var), 0.0)
+        diff = np.where(per_group(weight) > 0, per_group(weighted) / per_group(weight), np.nan)
+    return np.where(var > 0, stats.norm.sf(z), 1.0), diff
+
+
+def bh_adjust(p: ArrayLike) -> np.ndarray:
+    """Return Benjamini-Hochberg adjusted p-values (q-values), in the input's order.
+
+    Same as ``scipy.stats.false_discovery_control(p, method="bh")``; NaN counts as 1.
+    """
+    pa = np.nan_to_num(np.atleast_1d(np.asarray(p, dtype=float)), nan=1.0)
+    m = pa.size
+    if m == 0:
+        return pa
+    order = np.argsort(pa)
+    scaled = pa[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.clip(q, 0.0, 1.0)
+    return out
+
+
+def holm_adjust(p: ArrayLike) -> np.ndarray:
+    """Return Holm step-down adjusted p-values (family-wise error), in the input's order."""
+    pa = np.nan_to_num(np.atleast_1d(np.asarray(p, dtype=float)), nan=1.0)
+    m = pa.size
+    if m == 0:
+        return pa
+    order = np.argsort(pa)
+    scaled = np.maximum.accumulate(pa[order] * (m - np.arange(m)))
+    out = np.empty(m)
+    out[order] = np.clip(scaled, 0.0, 1.0)
+    return out
+
+
+@dataclass(frozen=True)
+class ChangePoint:
+    """The best single split of a daily share series: the first day of the new level."""
+
+    index: int  # first index of the "after" segment
+    before: float
+    after: float
+    statistic: float  # likelihood-ratio statistic, chi-square with 1 degree of freedom
+    p_value: float  # Bonferroni-corrected over the candidate split positions
+
+
+def _binomial_loglik(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Maximised binomial log-likelihood of x successes in n trials (0 log 0 = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, x / np.where(n > 0, n, 1), 0.0)
+        a = np.where(x > 0, x * np.log(np.where(p > 0, p, 1)), 0.0)
+        b = np.where(n - x > 0, (n - x) * np.log(np.where(p < 1, 1 - p, 1)), 0.0)
+    return a + b
+
+
+def change_point(x: ArrayLike, n: ArrayLike, min_size: int = 1) -> ChangePoint | None:
+    """Return the most likely single change in the share ``x / n`` of a daily series.
+
+    Scans every split with at least ``min_size`` non-empty days on each side, scoring each by
+    the binomial likelihood ratio of two shares against one. The p-value is the chi-square
+    tail times the number of candidate splits (Bonferroni), so long series are not favoured.
+    Returns None when no split is possible (fewer than two non-empty days).
+    """
+    xa, na = _arrays(x, n)
+    keep = np.flatnonzero(na > 0)
+    if keep.size < 2 * min_size:
+        return None
+    xs, ns = xa[keep], na[keep]
+    cx, cn = np.cumsum(xs), np.cumsum(ns)
+    splits = np.arange(min_size, keep.size - min_size + 1)
+    left = _binomial_loglik(cx[splits - 1], cn[splits - 1])
+    right = _binomial_loglik(cx[-1] - cx[splits - 1], cn[-1] - cn[splits - 1])
+    lr = 2 * (left + right - _binomial_loglik(cx[-1:], cn[-1:]))
+    best = int(np.argmax(lr))
+    k = int(splits[best])
+    before = cx[k - 1] / cn[k - 1]
+    after = (cx[-1] - cx[k - 1]) / (cn[-1] - cn[k - 1])
+    p = min(1.0, float(stats.chi2.sf(max(lr[best], 0.0), 1)) * splits.size)
+    return ChangePoint(int(keep[k]), float(before), float(after), float(lr[best]), p)
+
+
+def rounded(value: Any, digits: int = 4) -> float | None:
+    """Return a scalar (or one-element array) rounded for output; None when not finite."""
+    if value is None:
+        return None
+    number = float(np.asarray(value, dtype=float).reshape(-1)[0])
+    return round(number, digits) if np.isfinite(number) else None

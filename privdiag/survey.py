@@ -1,0 +1,181 @@
+"""Survey exports (zero-party data): read CSV or JSON into the DuckDB table ``survey``.
+
+A survey file has one row per respondent or per segment. Columns are found by name, case
+insensitive, in these roles:
+
+- respondent: respondent, respondent_id, user_id, user, user_key or customer_id; matched
+  with the consent log's user key, or with the device of a decision.
+- segment: segment, group or cohort; else a column named region, country, device, channel,
+  source or version (the opt-in dimension it names).
+- trust: trust, trust_score, sentiment, sentiment_score or score (any numeric scale).
+- respondents: respondents, n, count or weight; how many answers a segment row stands for.
+- date: date, ts, timestamp, submitted_at, created_at or answered_at.
+- stated preferences: columns pref_*, preference_*, prefers_*, interest_*, or a
+  preferences / stated_preferences column; data the respondent chose to share.
+
+JSON may be a list of objects, newline-delimited objects, or an object holding such a list
+(under any key). A row needs a trust score; rows without one are left out and counted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from privdiag.engine import quote
+from privdiag.errors import InputError
+
+ROLES: dict[str, tuple[str, ...]] = {
+    "respondent": ("respondent", "respondent_id", "user_id", "user", "user_key", "customer_id"),
+    "segment": ("segment", "group", "cohort"),
+    "trust": ("trust", "trust_score", "sentiment", "sentiment_score", "score"),
+    "respondents": ("respondents", "n", "count", "weight"),
+    "date": ("date", "ts", "timestamp", "submitted_at", "created_at", "answered_at"),
+}
+# Segment columns named after a dimension of the opt-in breakdown, in the order tried.
+DIMENSION_COLUMNS = {
+    "region": "region",
+    "country": "region",
+    "device": "device",
+    "channel": "channel",
+    "source": "source",
+    "version": "version",
+}
+PREFERENCE_PREFIXES = ("pref_", "preference_", "prefers_", "interest_")
+PREFERENCE_LISTS = ("preferences", "stated_preferences")
+TABLE = "survey"
+
+
+@dataclass
+class Survey:
+    """What was read: the files, rows kept and dropped, and which columns played which role."""
+
+    paths: list[str]
+    rows: int = 0
+    dropped: int = 0
+    roles: dict[str, str] = field(default_factory=dict)
+    dimension: str | None = None  # opt-in dimension the segment column names, if it names one
+    preferences: list[str] = field(default_factory=list)
+
+    @property
+    def has_respondents(self) -> bool:
+        return "respondent" in self.roles
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON survey: a list, NDJSON, or the first list inside an object."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        doc = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if isinstance(doc, dict):
+        doc = next((v for v in doc.values() if isinstance(v, list)), [doc])
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise ValueError("expected a list of objects")
+    return doc
+
+
+def read_frame(path: Path) -> pl.DataFrame:
+    """Return the survey file as a frame of text columns. Raises InputError when unreadable."""
+    try:
+        if path.suffix.lower() in (".json", ".ndjson", ".jsonl"):
+            records = [
+                {k: v if isinstance(v, str) or v is None else json.dumps(v) for k, v in r.items()}
+                for r in _records(path)
+            ]
+            frame = pl.DataFrame(records, infer_schema_length=None)
+        else:
+            frame = pl.read_csv(path, infer_schema_length=0)
+    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        raise InputError(
+            f"cannot be read as a survey export: {str(exc)[:120]}",
+            path=path,
+            hint="give a CSV with a header or a JSON list of objects",
+        ) from exc
+    return frame.rename({c: c.strip().lower() for c in frame.columns})
+
+
+def _roles(columns: list[str]) -> tuple[dict[str, str], str | None, list[str]]:
+    roles = {}
+    for role, names in ROLES.items():
+        found = next((n for n in names if n in columns), None)
+        if found is not None:
+            roles[role] = found
+    dimension = None
+    if "segment" not in roles:
+        found = next((c for c in DIMENSION_COLUMNS if c in columns), None)
+        if found is not None:
+            roles["segment"], dimension = found, DIMENSION_COLUMNS[found]
+    prefs = [c for c in columns if c.startswith(PREFERENCE_PREFIXES) or c in PREFERENCE_LISTS]
+    return roles, dimension, prefs
+
+
+def _shared_sql(prefs: list[str]) -> str:
+    """SQL counting the stated preferences a row shares (non-empty, not no/false/0/[])."""
+    if not prefs:
+        return "0"
+    empty = "('', 'no', 'false', '0', '[]', 'null', 'none', 'n/a')"
+    parts = [
+        f"CASE WHEN lower(trim(coalesce({quote(p)}, ''))) IN {empty} THEN 0 ELSE 1 END"
+        for p in prefs
+    ]
+    return " + ".join(parts)
+
+
+def load_survey(con: Any, paths: list[str]) -> Survey:
+    """Create the table ``survey`` from the files and return what was read.
+
+    Columns: respondent, segment (VARCHAR, NULL when absent), trust DOUBLE, respondents
+    INTEGER, date TIMESTAMP, shared INTEGER (stated preferences given). Raises InputError for a
+    file without a trust column, or without a respondent or segment column.
+    """
+    survey = Survey(paths=list(paths))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {TABLE} (respondent VARCHAR, segment VARCHAR,
+                    trust DOUBLE, respondents INTEGER, date TIMESTAMP, shared INTEGER)""")
+    for raw in paths:
+        path = Path(raw)
+        frame = read_frame(path)
+        roles, dimension, prefs = _roles(frame.columns)
+        if "trust" not in roles:
+            raise InputError(
+                "has no trust or sentiment column",
+                path=path,
+                hint=f"name the score column one of {', '.join(ROLES['trust'])}",
+            )
+        if "respondent" not in roles and "segment" not in roles:
+            raise InputError(
+                "has neither a respondent nor a segment column",
+                path=path,
+                hint="add a respondent_id (matching the consent log's user) or a segment column",
+            )
+        survey.roles |= roles
+        survey.dimension = survey.dimension or dimension
+        survey.preferences += [p for p in prefs if p not in survey.preferences]
+        _insert(con, frame, roles, prefs, survey)
+    return survey
+
+
+def _insert(
+    con: Any, frame: pl.DataFrame, roles: dict[str, str], prefs: list[str], survey: Survey
+) -> None:
+    def col(role: str, sql_type: str = "VARCHAR") -> str:
+        name = roles.get(role)
+        return f"TRY_CAST({quote(name)} AS {sql_type})" if name else f"NULL::{sql_type}"
+
+    con.register("survey_in", frame.to_arrow())
+    con.execute(f"""
+        INSERT INTO {TABLE}
+        SELECT nullif(trim({col("respondent")}), ''), nullif(trim({col("segment")}), ''),
+               {col("trust", "DOUBLE")}, coalesce({col("respondents", "INTEGER")}, 1),
+               {col("date", "TIMESTAMP")}, {_shared_sql(prefs)}
+        FROM survey_in
+    """)
+    con.unregister("survey_in")
+    dropped = con.execute(f"DELETE FROM {TABLE} WHERE trust IS NULL").fetchone()
+    survey.dropped += int(dropped[0]) if dropped else 0
+    survey.rows = int(con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0])

@@ -1,0 +1,379 @@
+"""Root-cause chains on hand-built scenarios where every link is known, and the ranking."""
+
+from __future__ import annotations
+
+import pytest
+
+from privdiag.chains import link, link_model_to_scan
+from privdiag.findings import Finding, chain_impact, rank
+
+
+def F(kind, severity, location, **metrics):  # noqa: N802 - reads like the finding it builds
+    return Finding(kind, severity, kind, location, metrics)
+
+
+@pytest.fixture
+def scenario():
+    """Three chains and some bystanders.
+
+    unowned(web) <- violation(web, page_view, item_category, ads)
+        <- consent_gap(web, view_item, item_category, ads)
+        <- fragile(m, item_category) <- degradation(m, deny_ads, masks item_category)
+    unclassified(web, engagement) <- consent_gap(web, page_view, engagement, analytics)
+    optin_drop(analytics, v2 on 10-15) <- shift(web, analytics rate, 10-15)
+    identity.loss(web, begin_checkout) <- funnel.consent_drop(web, purchase from begin_checkout)
+    bystanders: violation(app, ads), identity.loss(app, begin_checkout), shift(content_group,
+    10-20), optin_drop(ads, v2) (a feature shift of another day names no ads change)
+    """
+    return {
+        "unowned_web": F("people.unowned", "low", {"source": "web"}),
+        "viol_web": F(
+            "consent.violation",
+            "high",
+            {"source": "web", "step": "page_view", "feature": "item_category", "purpose": "ads"},
+            events=100,
+        ),
+        "gap": F(
+            "sparsity.consent_gap",
+            "medium",
+            {"source": "web", "step": "view_item", "feature": "item_category", "purpose": "ads"},
+            events=500,
+        ),
+        "fragile": F(
+            "model.fragile_feature", "low", {"model": "m", "feature": "item_category"}, drop=0.05
+        ),
+        "degr": F(
+            "model.degradation",
+            "high",
+            {"model": "m", "scenario": "deny_ads", "purpose": "ads"},
+            masked_features=["item_category", "gclid"],
+        ),
+        "unclassified": F(
+            "people.unclassified_feature",
+            "low",
+            {"source": "web", "feature": "engagement"},
+            events=50,
+        ),
+        "gap2": F(
+            "sparsity.consent_gap",
+            "medium",
+            {"source": "web", "step": "page_view", "feature": "engagement", "purpose": "analytics"},
+            events=200,
+        ),
+        "optin": F(
+            "people.optin_drop",
+            "medium",
+            {"purpose": "analytics", "scenario": "notice v2"},
+            users=261,
+            change_day="2026-10-15",
+            version="v2",
+        ),
+        "rate_shift": F(
+            "sparsity.shift",
+            "medium",
+            {"source": "web", "purpose": "analytics"},
+            events=1000,
+            change=-0.12,
+            change_day="2026-10-17",  # event-level rates lag the decisions
+            notice_versions=[],
+        ),
+        "feat_shift": F(
+            "sparsity.shift",
+            "medium",
+            {"source": "web", "feature": "content_group"},
+            events=80,
+            change_day="2026-10-20",
+            notice_versions=[],
+            consent_rate_changes=[],
+        ),
+        "loss": F("identity.loss", "high", {"source": "web", "step": "begin_checkout"}, events=300),
+        "funnel": F(
+            "funnel.consent_drop",
+            "medium",
+            {"source": "web", "step": "purchase", "purpose": "ads"},
+            users=40,
+            from_step="begin_checkout",
+        ),
+        "viol_app": F(
+            "consent.violation",
+            "high",
+            {"source": "app", "step": "page_view", "feature": "advertising_id", "purpose": "ads"},
+            events=20,
+        ),
+        "loss_app": F(
+            "identity.loss", "low", {"source": "app", "step": "begin_checkout"}, events=5
+        ),
+        "optin_ads": F(
+            "people.optin_drop",
+            "low",
+            {"purpose": "ads", "scenario": "notice v2"},
+            users=261,
+            change_day="2026-10-15",
+            version="v2",
+        ),
+    }
+
+
+def test_links_follow_the_rules(scenario):
+    s = scenario
+    link(list(s.values()))
+    assert s["viol_web"].caused_by == [s["unowned_web"].id]
+    assert s["gap"].caused_by == [s["viol_web"].id]
+    assert s["fragile"].caused_by == [s["gap"].id]
+    assert s["degr"].caused_by == [s["fragile"].id]
+    assert s["gap2"].caused_by == [s["unclassified"].id]
+    assert s["rate_shift"].caused_by == [s["optin"].id]
+    assert s["funnel"].caused_by == [s["loss"].id]
+    for name in ("unowned_web", "unclassified", "optin", "optin_ads", "loss", "loss_app"):
+        assert s[name].caused_by == [], name
+    assert s["viol_app"].caused_by == []  # app has an owner: no unowned finding for it
+    assert s["feat_shift"].caused_by == []  # another day, no consent change listed
+
+
+def test_link_is_idempotent_and_keeps_existing_links(scenario):
+    s = scenario
+    s["funnel"].caused_by = [s["loss"].id]  # the funnel check may have linked it already
+    link(list(s.values()))
+    link(list(s.values()))
+    assert s["funnel"].caused_by == [s["loss"].id]
+    assert s["degr"].caused_by == [s["fragile"].id]
+
+
+def test_feature_shift_links_through_its_consent_rate_change(scenario):
+    s = scenario
+    s["feat_shift"].metrics |= {
+        "change_day": "2026-10-15",
+        "consent_rate_changes": [{"purpose": "ads", "before": 0.6, "after": 0.43}],
+    }
+    link(list(s.values()))
+    assert s["feat_shift"].caused_by == [s["optin_ads"].id]
+
+
+def test_degradation_without_masked_list_matches_by_purpose():
+    fragile = F("model.fragile_feature", "low", {"model": "m", "feature": "x", "purpose": "ads"})
+    other = F("model.fragile_feature", "low", {"model": "n", "feature": "x", "purpose": "ads"})
+    degr = F("model.degradation", "high", {"model": "m", "scenario": "deny_ads", "purpose": "ads"})
+    link([fragile, other, degr])
+    assert degr.caused_by == [fragile.id]
+
+
+def test_rank_puts_causes_first_then_chain_severity_and_impact(scenario):
+    s = scenario
+    link(list(s.values()))
+    order = [next(k for k, v in s.items() if v is f) for f in rank(list(s.values()))]
+    assert order == [
+        "unowned_web",  # low itself, but its chain holds high findings and 600 events
+        "viol_web",
+        "gap",
+        "loss",
+        "viol_app",
+        "fragile",
+        "degr",
+        "optin",  # medium chains: 261 + 1000
+        "rate_shift",
+        "unclassified",  # 50 + 200
+        "gap2",
+        "feat_shift",
+        "funnel",
+        "optin_ads",  # low chains: 261 users, then 5 events
+        "loss_app",
+    ]
+    position = {f.id: n for n, f in enumerate(rank(list(s.values())))}
+    for f in s.values():
+        assert all(position[c] < position[f.id] for c in f.caused_by)
+
+
+def test_shared_impact_counts_once():
+    a = F("people.unowned", "low", {"source": "a"})
+    b = F("consent.violation", "high", {"source": "a", "purpose": "ads"}, events=10)
+    c = F("consent.conflict", "medium", {"source": "a", "purpose": "ads"}, events=20)
+    d = F(
+        "sparsity.consent_gap", "low", {"source": "a", "purpose": "ads", "feature": "f"}, events=100
+    )
+    b.caused_by, c.caused_by, d.caused_by = [a.id], [a.id], [b.id, c.id]
+    impact = chain_impact([a, b, c, d])
+    assert impact[a.id] == 130  # 10 + 20 + 100, d once although two paths lead to it
+    assert impact[b.id] == 110 and impact[d.id] == 100
+    assert rank([d, c, b, a]) == [a, b, c, d]
+
+
+def test_rank_without_links_is_severity_then_size_and_loses_nothing():
+    small = F("consent.violation", "high", {"source": "x"}, events=1)
+    big = F("consent.violation", "high", {"source": "y"}, events=9)
+    low = F("people.unowned", "low", {"source": "z"})
+    twin = F("people.unowned", "low", {"source": "z"})  # same id twice
+    assert rank([low, small, twin, big]) == [big, small, low, twin]
+
+
+def test_rank_survives_a_cycle():
+    a = F("consent.violation", "high", {"source": "a"}, events=5)
+    b = F("consent.conflict", "medium", {"source": "a"}, events=5)
+    a.caused_by, b.caused_by = [b.id], [a.id]
+    assert {id(f) for f in rank([a, b])} == {id(a), id(b)}
+
+
+def test_model_findings_link_to_a_scan_result(scenario):
+    s = scenario
+    doc = {"findings": [s["gap"].to_dict(), s["viol_web"].to_dict()]}
+    fragile, degr = s["fragile"], s["degr"]
+    assert link_model_to_scan([fragile, degr], doc) == 2
+    assert fragile.caused_by == [s["gap"].id]
+    assert degr.caused_by == [fragile.id]
+
+
+def test_model_check_cli_links_to_the_scan_result(tmp_path):
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+    from privdiag.model.synthetic import make_blind_set
+
+    blind = tmp_path / "blind.csv"
+    make_blind_set(1000, seed=5).write_csv(blind)
+    gap = F(
+        "sparsity.consent_gap",
+        "medium",
+        {"source": "web", "step": "view_item", "feature": "sessions_30d", "purpose": "analytics"},
+        events=10,
+    )
+    scan = tmp_path / "scan.json"
+    scan.write_text(
+        json.dumps(
+            {
+                "evidence": {"consent_rates": {"analytics": 0.6, "ads": 0.4}},
+                "findings": [gap.to_dict()],
+            }
+        )
+    )
+    model = Path(__file__).resolve().parent.parent / "fixtures/models/propensity_imputed.onnx"
+    out = tmp_path / "model.json"
+    args = ["model-check", str(model), "--blind-set", str(blind), "--scan-result", str(scan)]
+    run = CliRunner().invoke(app, [*args, "--json", str(out), "--quiet", "--fail-on", "critical"])
+    assert run.exit_code == 0, run.output
+    doc = json.loads(out.read_text())
+    fragile = [
+        f
+        for f in doc["findings"]
+        if f["kind"] == "model.fragile_feature" and f["location"]["feature"] == "sessions_30d"
+    ]
+    assert fragile and fragile[0]["caused_by"] == [gap.id]
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"evidence": {"consent_rates": {"ads": 0.4}}, "findings": {}}')
+    run = CliRunner().invoke(app, [*args[:-1], str(bad)])
+    assert run.exit_code == 3 and "findings" in run.output
+
+
+def test_gap_links_to_the_same_feature_at_the_same_step_first():
+    loc = {"source": "web", "feature": "f", "purpose": "ads"}
+    gap = F("sparsity.consent_gap", "medium", loc | {"step": "cart"})
+    here = F("consent.violation", "high", loc | {"step": "cart"})
+    there = F("consent.violation", "high", loc | {"step": "home"})
+    other = F("consent.violation", "high", loc | {"step": "cart", "feature": "g"})
+    conflict = F("consent.conflict", "medium", {"source": "web", "purpose": "ads"})
+    link([gap, here, there, other, conflict])
+    assert gap.caused_by == [here.id, conflict.id]
+
+
+def _drop(day="2026-10-15"):
+    return F(
+        "people.optin_drop",
+        "high",
+        {"purpose": "analytics", "scenario": "notice v2"},
+        change_day=day,
+        version="v2",
+    )
+
+
+@pytest.mark.parametrize(
+    "day,change,versions,linked",
+    [
+        ("2026-10-15", -0.1, [], True),
+        ("2026-10-22", -0.1, [], True),  # 7 days later: still in the window
+        ("2026-10-23", -0.1, [], False),
+        ("2026-10-14", -0.1, [], False),  # before the drop
+        ("2026-10-30", -0.1, ["v2"], True),  # names the version
+        ("2026-10-16", 0.1, [], False),  # the rate rose
+    ],
+)
+def test_rate_shift_follows_an_optin_drop(day, change, versions, linked):
+    drop = _drop()
+    shift = F(
+        "sparsity.shift",
+        "medium",
+        {"source": "web", "purpose": "analytics"},
+        change=change,
+        change_day=day,
+        notice_versions=versions,
+    )
+    link([drop, shift])
+    assert shift.caused_by == ([drop.id] if linked else [])
+
+
+def test_feature_shift_links_through_the_purposes_its_feature_needs():
+    drop = _drop()
+    needs = F(
+        "sparsity.shift",
+        "medium",
+        {"source": "web", "feature": "ga_session_id"},
+        change=0.12,
+        change_day="2026-10-18",
+    )
+    necessary = F(
+        "sparsity.shift",
+        "medium",
+        {"source": "web", "feature": "content_group"},
+        change=0.6,
+        change_day="2026-10-20",
+    )
+    link([drop, needs, necessary], {"ga_session_id": ["analytics"], "content_group": ["necessary"]})
+    assert needs.caused_by == [drop.id]
+    assert necessary.caused_by == []
+
+
+def test_generated_scan_links_app_violations_to_its_missing_owner(tmp_path):
+    from privdiag.config import load_config
+    from privdiag.generate import generate_scenario
+    from privdiag.scan import run_scan
+
+    info = generate_scenario(tmp_path, seed=7, users=300)
+    cfg = load_config(tmp_path / "privdiag.toml")
+    doc = run_scan([str(info.paths["web"]), str(info.paths["app"])], config=cfg).to_dict()
+    [unowned] = [
+        f
+        for f in doc["findings"]
+        if f["kind"] == "people.unowned" and f["location"] == {"source": "app"}
+    ]
+    app_violations = [
+        f
+        for f in doc["findings"]
+        if f["kind"] in ("consent.violation", "consent.after_withdrawal")
+        and f["location"]["source"] == "app"
+    ]
+    assert app_violations
+    assert all(f["caused_by"] == [unowned["id"]] for f in app_violations)
+    order = [f["id"] for f in doc["findings"]]
+    assert all(order.index(unowned["id"]) < order.index(f["id"]) for f in app_violations)
+    assert doc["summary"]["by_owner"]["unowned"] >= 1
+
+
+def test_direct_cause_reached_through_another_is_dropped():
+    from privdiag.chains import _reduce
+    from privdiag.findings import Finding
+
+    drop = Finding("people.optin_drop", "high", "d", {"purpose": "ads", "scenario": "notice v2"})
+    rate = Finding(
+        "sparsity.shift", "medium", "r", {"source": "s", "purpose": "ads"}, caused_by=[drop.id]
+    )
+    feature = Finding(
+        "sparsity.shift",
+        "high",
+        "f",
+        {"source": "s", "feature": "gclid"},
+        caused_by=[rate.id, drop.id],
+    )
+    _reduce([drop, rate, feature])
+    assert feature.caused_by == [rate.id]
+    assert rate.caused_by == [drop.id]

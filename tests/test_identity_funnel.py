@@ -1,0 +1,150 @@
+"""Identity loss and consent drop-off on hand-built shops, every answer worked out by hand.
+
+Shop C (200 users, one session each): users 0-99 grant analytics, 100-199 deny it. Everyone
+views a page and an item, identified. Granted users add to cart when i % 2 == 0 (50 of 100),
+denied users only when i % 10 == 0 (10 of 100), and denied users' add_to_cart and purchase
+events are cookieless (no user, no session: Consent Mode advanced). Granted users buy when
+i % 4 == 0 (25 of 50 carts), denied when i % 20 == 0 (5 of 10 carts).
+
+Shop E: the same, except that denied users add to cart exactly as often as granted ones
+(i % 2 == 0): the whole measured drop is identity loss, no real drop-off.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config, write
+from tests.test_sparsity import shop_csv
+
+HEADER = "event_id,ts,event_name,user_id,session_id,consent_analytics,item_id"
+
+
+def _reached(denied_cart: int, denied_buy: int):
+    def reached(i: int) -> int:
+        cart, buy = (2, 4) if i < 100 else (denied_cart, denied_buy)
+        return 4 if i % buy == 0 else 3 if i % cart == 0 else 2
+
+    return reached
+
+
+def _row(i: int, step: str) -> dict[str, str]:
+    cookieless = i >= 100 and step in ("add_to_cart", "purchase")
+    return {"item_id": "SKU"} | ({"user": "", "session": ""} if cookieless else {})
+
+
+def _scan(folder, name: str, denied_cart: int, denied_buy: int) -> dict:
+    text = shop_csv(
+        200,
+        _reached(denied_cart, denied_buy),
+        lambda i: "granted" if i < 100 else "denied",
+        _row,
+        header=HEADER,
+    )
+    return run_scan([write(folder / f"{name}.csv", text)], config=config()).to_dict()
+
+
+@pytest.fixture(scope="module")
+def shop_c(tmp_path_factory):
+    return _scan(tmp_path_factory.mktemp("funnel"), "shop_c", 10, 20)
+
+
+@pytest.fixture(scope="module")
+def shop_e(tmp_path_factory):
+    return _scan(tmp_path_factory.mktemp("identity"), "shop_e", 2, 4)
+
+
+def at(doc, kind):
+    return {f["location"]["step"]: f for f in by_kind(doc, kind)}
+
+
+def test_identity_loss_at_the_cookieless_steps_only(shop_c):
+    losses = at(shop_c, "identity.loss")
+    assert set(losses) == {"add_to_cart", "purchase"}
+    cart = losses["add_to_cart"]
+    m = cart["metrics"]
+    # 10 cookieless carts among 60; all 10 denied, none of the 50 granted
+    assert (m["events"], m["events_total"], m["share"]) == (10, 60, 0.1667)
+    assert (m["share_denied"], m["share_granted"]) == (1.0, 0.0)
+    assert m["events_without_session"] == 10
+    assert cart["location"]["purpose"] == "analytics"
+    assert cart["severity"] == "low"
+    table = cart["evidence"]["table"]
+    assert table["rows"][0] == ["all", "all", 60, 10, 0.1667]
+    assert ["analytics", "denied", 10, 10, 1.0] in table["rows"]
+    bars = cart["evidence"]["bars"]
+    assert bars["labels"] == ["page_view", "view_item", "add_to_cart", "purchase"]
+    assert bars["values"] == [0.0, 0.0, 0.1667, 0.1667]
+
+
+def test_identity_loss_funnel_effect(shop_e):
+    cart = at(shop_e, "identity.loss")["add_to_cart"]
+    m = cart["metrics"]
+    assert (m["events"], m["events_total"], m["share"]) == (50, 100, 0.5)
+    assert cart["severity"] == "high"
+    # view_item: 200 users; add_to_cart: 50 identified users, 50 cookieless carts at 1 a user
+    assert m["previous_step"] == "view_item"
+    assert m["user_funnel_measured"] == 0.25
+    assert m["user_funnel_restored"] == 0.5
+    assert m["session_funnel_measured"] == 0.25
+    assert m["session_funnel_restored"] == 0.5
+
+
+def test_consent_drop_beyond_identity_loss(shop_c):
+    drops = at(shop_c, "funnel.consent_drop")
+    assert set(drops) == {"add_to_cart"}
+    f = drops["add_to_cart"]
+    m = f["metrics"]
+    assert f["location"] == {"source": "shop_c", "step": "add_to_cart", "purpose": "analytics"}
+    assert m["from_step"] == "view_item"
+    # measured: granted 50/100, denied 0/100 identified; restored: denied 10/100
+    assert (m["measured_conversion_granted"], m["measured_conversion_denied"]) == (0.5, 0.0)
+    assert (m["conversion_granted"], m["conversion_denied"]) == (0.5, 0.1)
+    assert (m["apparent_gap"], m["real_gap"], m["identity_part"]) == (0.5, 0.4, 0.1)
+    low, high = m["real_gap_ci"]
+    assert low < 0.4 < high and low > 0.2
+    assert m["q_value"] < 1e-6
+    cart_loss = at(shop_c, "identity.loss")["add_to_cart"]
+    assert cart_loss["id"] in f["caused_by"]
+    rows = f["evidence"]["table"]["rows"]
+    assert rows[1] == ["denied", 100, 0, 10, 0.0, 0.1]
+
+
+def test_pure_identity_loss_is_not_a_consent_drop(shop_e):
+    assert not by_kind(shop_e, "funnel.consent_drop")
+    assert {c["name"]: c["status"] for c in shop_e["checks"]}["funnel.consent_drop"] == "ran"
+
+
+def test_checks_skip_without_journey(tmp_path):
+    text = "event_id,ts,event_name,user_id,session_id,consent_ads\n"
+    text += "".join(f"e{i},2026-10-01T10:00:0{i}Z,ping,u{i},s{i},granted\n" for i in range(5))
+    doc = run_scan([write(tmp_path / "ping.csv", text)], config=config()).to_dict()
+    checks = {c["name"]: c for c in doc["checks"]}
+    for name in ("sparsity.consent_gap", "identity.loss", "funnel.consent_drop"):
+        assert checks[name]["status"] == "skipped"
+        assert "no journey" in checks[name]["reason"]
+
+
+def test_small_user_counts_are_suppressed_in_metrics_and_tables(tmp_path):
+    text = shop_csv(
+        200,
+        _reached(10, 20),
+        lambda i: "granted" if i < 100 else "denied",
+        _row,
+        header=HEADER,
+    )
+    path = write(tmp_path / "shop_c.csv", text)
+    doc = run_scan([path], config=config(min_group_size=150)).to_dict()
+    f = at(doc, "funnel.consent_drop")["add_to_cart"]
+    assert f["metrics"]["users"] is None and "users" in f["metrics"]["suppressed"]
+    granted, denied = f["evidence"]["table"]["rows"][:2]
+    assert granted[1:3] == [None, None]  # 100 and 50 users, both under 150
+    assert denied[2] == 0  # zero is not a small group: nobody is singled out
+
+
+def test_findings_serialise_to_json(shop_c):
+    import json
+
+    kinds = {f["kind"] for f in json.loads(json.dumps(shop_c, allow_nan=False))["findings"]}
+    assert {"identity.loss", "funnel.consent_drop"} <= kinds

@@ -1,0 +1,225 @@
+"""people.optin_drop on small hand-built consent logs, the generator's plant, and Snowplow.
+
+Versions log: under notice v1, 40 persons decide first on analytics and 30 grant (75%);
+under v2 (from 2026-10-06) 40 decide and 16 grant (40%). Pooled share 46/80 = 0.575,
+se = sqrt(0.575 * 0.425 * (1/40 + 1/40)) = 0.11055, z = 0.35 / 0.11055 = 3.166,
+one-sided p = 0.000772; one test, so q = p.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from privdiag.checks.optin import bh_adjust, build_decisions, drop_p_values, optin_rates
+from privdiag.config import Config, Thresholds, load_config
+from privdiag.engine import connect
+from privdiag.generate import generate_scenario
+from privdiag.ingest import load
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config
+
+
+def _log(folder: Path, groups: list[tuple[str, str, int, int]], purpose: str = "analytics"):
+    """Write events and a consent log: per (version, day, persons, granted) one decision each.
+
+    Person i of a group is in France when i is even, else in Spain; device is mobile.
+    """
+    events = ["event_id,ts,event_name,user_id,session_id,country,device"]
+    consent = ["user_id,purpose,status,ts,version,source"]
+    n = 0
+    for version, day, persons, granted in groups:
+        for i in range(persons):
+            n += 1
+            country = "France" if i % 2 == 0 else "Spain"
+            events.append(f"e{n},{day}T08:00:00Z,page_view,u{n},s{n},{country},mobile")
+            status = "granted" if i < granted else "denied"
+            consent.append(f"u{n},{purpose},{status},{day}T09:00:00Z,{version},shop")
+    (folder / "events.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    (folder / "consent.csv").write_text("\n".join(consent) + "\n", encoding="utf-8")
+    return [str(folder / "events.csv")], [str(folder / "consent.csv")]
+
+
+def _scan(folder: Path, groups, **kwargs):
+    data, consent = _log(folder, groups, **kwargs)
+    return run_scan(data, consent=consent, config=config()).to_dict()
+
+
+def test_version_drop_with_exact_rates(tmp_path):
+    doc = _scan(tmp_path, [("v1", "2026-10-01", 40, 30), ("v2", "2026-10-06", 40, 16)])
+    [f] = by_kind(doc, "people.optin_drop")
+    assert f["location"] == {"purpose": "analytics", "scenario": "notice v2"}
+    m = f["metrics"]
+    assert (m["optin_before"], m["optin_after"], m["drop"]) == (0.75, 0.4, 0.35)
+    assert (m["persons_before"], m["persons_after"]) == (40, 40)
+    assert m["p_value"] == pytest.approx(0.000772, rel=1e-2)
+    assert m["q_value"] == m["p_value"]
+    assert (m["version_before"], m["version"], m["change_day"]) == ("v1", "v2", "2026-10-06")
+    assert f["severity"] == "high"
+    # France has the even persons: 15 of 20 grant under v1, 8 of 20 under v2
+    rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
+    assert rows[("region", "France")] == [20, 0.75, 20, 0.4]
+    assert rows[("device", "mobile")] == [40, 0.75, 40, 0.4]
+    rates = doc["evidence"]["optin_rates"]["version"]
+    assert [(r["value"], r["decisions"], r["granted"]) for r in rates] == [
+        ("v1", 40, 30),
+        ("v2", 40, 16),
+    ]
+
+
+def test_no_drop_gives_nothing(tmp_path):
+    doc = _scan(tmp_path, [("v1", "2026-10-01", 40, 30), ("v2", "2026-10-06", 40, 30)])
+    assert by_kind(doc, "people.optin_drop") == []
+    assert {"name": "people.optin_drop", "status": "ran", "reason": ""} in doc["checks"]
+
+
+def test_a_rise_is_no_drop(tmp_path):
+    doc = _scan(tmp_path, [("v1", "2026-10-01", 40, 16), ("v2", "2026-10-06", 40, 30)])
+    assert by_kind(doc, "people.optin_drop") == []
+
+
+def test_small_samples_do_not_fire(tmp_path):
+    # 90% -> 20% is a large drop, but 10 persons per version are too few
+    doc = _scan(tmp_path, [("v1", "2026-10-01", 10, 9), ("v2", "2026-10-06", 10, 2)])
+    assert by_kind(doc, "people.optin_drop") == []
+
+
+def test_date_drop_without_versions(tmp_path):
+    # days 1-5: 10 persons a day, 8 grant; days 6-10: 10 a day, 3 grant -> split at day 6
+    groups = [("", f"2026-10-{d:02d}", 10, 8 if d <= 5 else 3) for d in range(1, 11)]
+    doc = _scan(tmp_path, groups)
+    [f] = by_kind(doc, "people.optin_drop")
+    assert f["location"] == {"purpose": "analytics", "scenario": "from 2026-10-06"}
+    assert (f["metrics"]["optin_before"], f["metrics"]["optin_after"]) == (0.8, 0.3)
+    assert (f["metrics"]["persons_before"], f["metrics"]["persons_after"]) == (50, 50)
+
+
+def test_only_the_first_decision_counts(tmp_path):
+    data, consent = _log(tmp_path, [("v1", "2026-10-01", 4, 1)])
+    with open(consent[0], "a", encoding="utf-8") as fh:  # u2 denied first, grants a day later
+        fh.write("u2,analytics,granted,2026-10-02T09:00:00Z,v1,shop\n")
+    con = connect()
+    load(con, data, consent, Config())
+    build_decisions(con)
+    [row] = optin_rates(con, "version")
+    assert (row["decisions"], row["granted"]) == (4, 1)
+
+
+def test_no_consent_log_skips_with_a_reason(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("event_id,ts,event_name,user_id\ne1,2026-10-01T08:00:00Z,page_view,u1\n")
+    doc = run_scan([str(path)], config=config()).to_dict()
+    [check] = [c for c in doc["checks"] if c["name"] == "people.optin_drop"]
+    assert check["status"] == "skipped" and "consent" in check["reason"]
+
+
+def test_p_values_and_bh_by_hand():
+    p = drop_p_values([30, 30], [40, 40], [16, 30], [40, 40])
+    assert p[0] == pytest.approx(0.000772, rel=1e-2) and p[1] == pytest.approx(0.5)
+    assert list(bh_adjust([0.01, 0.04, 0.03])) == pytest.approx([0.03, 0.04, 0.04])
+
+
+@pytest.mark.parametrize("seed,users", [(7, 600), (11, 300)])
+def test_generator_plant_found_with_its_rates(tmp_path, seed, users):
+    info = generate_scenario(tmp_path, seed=seed, users=users)
+    cfg = load_config(tmp_path / "privdiag.toml")
+    doc = run_scan([str(info.paths["web"]), str(info.paths["app"])], config=cfg).to_dict()
+    found = {f["location"]["purpose"]: f for f in by_kind(doc, "people.optin_drop")}
+    for fault in info.truth["faults"]:
+        if fault["kind"] != "people.optin_drop":
+            continue
+        f = found[fault["location"]["purpose"]]
+        assert f["location"]["scenario"] == "notice v2"
+        assert round(f["metrics"]["optin_before"], 3) == fault["metrics"]["optin_v1"]
+        assert round(f["metrics"]["optin_after"], 3) == fault["metrics"]["optin_v2"]
+
+
+def _snowplow_first_decisions(realdata: Path) -> Counter:
+    """Per version: persons whose first consent_preferences event (dbt consent log) is under it,
+    and how many of those granted statistics (allow_all, or allow_selected listing it)."""
+    path = realdata / "snowplow/expected/snowplow_web_consent_log_expected.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        prefs = [r for r in csv.DictReader(fh) if r["event_name"] == "consent_preferences"]
+    first: dict[str, dict] = {}
+    for r in sorted(prefs, key=lambda r: (r["derived_tstamp"], r["event_id"])):
+        first.setdefault(r["domain_userid"], r)
+    counts: Counter = Counter()
+    for r in first.values():
+        scopes = [s.strip() for s in r["consent_scopes"].split(",")]
+        granted = r["event_type"] == "allow_all" or (
+            r["event_type"] == "allow_selected" and "statistics" in scopes
+        )
+        counts[(r["consent_version"], "persons")] += 1
+        counts[(r["consent_version"], "granted")] += granted
+    return counts
+
+
+def test_snowplow_optin_per_version_agrees_with_dbt_models(realdata):
+    con = connect()
+    load(con, [str(realdata / "snowplow/source/snowplow_web_events.csv")], [], Config())
+    build_decisions(con)
+    expected = _snowplow_first_decisions(realdata)
+    mine = {r["value"]: r for r in optin_rates(con, "version") if r["purpose"] == "analytics"}
+    assert set(mine) == {"1.0", "2.0"}
+    for version, row in mine.items():
+        assert row["decisions"] == expected[(version, "persons")]
+        assert row["granted"] == expected[(version, "granted")]
+    assert sum(r["decisions"] for r in mine.values()) == 25  # persons with a decision
+
+
+def test_snowplow_per_person_decisions_agree_with_dbt_users(realdata):
+    con = connect()
+    load(con, [str(realdata / "snowplow/source/snowplow_web_events.csv")], [], Config())
+    build_decisions(con)
+    path = realdata / "snowplow/expected/snowplow_web_consent_users_expected.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        users = {r["domain_userid"]: r for r in csv.DictReader(fh)}
+    rows = con.execute(
+        "SELECT person, count(*), arg_max(granted, ts), arg_max(version, ts) "
+        "FROM optin_decisions WHERE purpose = 'analytics' GROUP BY 1"
+    ).fetchall()
+    assert len(rows) == sum(int(u["consent_events"]) > 0 for u in users.values())
+    for person, decisions, last_granted, last_version in rows:
+        user = users[person]
+        assert decisions == int(user["consent_events"])
+        scopes = [s.strip() for s in user["last_consent_scopes"].split(",")]
+        assert last_granted == (
+            user["last_consent_event_type"] == "allow_all" or "statistics" in scopes
+        )
+        assert last_version == user["last_consent_version"]
+
+
+def test_thresholds_alpha_is_respected(tmp_path):
+    data, consent = _log(tmp_path, [("v1", "2026-10-01", 40, 30), ("v2", "2026-10-06", 40, 16)])
+    strict = Config(thresholds=Thresholds(min_group_size=1, alpha=0.0001))
+    doc = run_scan(data, consent=consent, config=strict).to_dict()
+    assert by_kind(doc, "people.optin_drop") == []
+
+
+def test_a_users_decisions_stay_one_person(tmp_path):
+    # u1's first record coincides with an event carrying a device id, the second does not:
+    # the user stays one person (the consent log's user), whose first decision is the denial
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "event_id,ts,event_name,user_id,anonymous_id\n"
+        "e1,2026-10-01T09:00:00Z,page_view,u1,d1\n"
+        "e2,2026-10-01T11:00:00Z,page_view,u1,d1\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "c.csv"
+    log.write_text(
+        "user_id,purpose,status,ts,version,source\n"
+        "u1,analytics,denied,2026-10-01T09:00:00Z,v1,e\n"
+        "u1,analytics,granted,2026-10-01T10:00:00Z,v1,e\n",
+        encoding="utf-8",
+    )
+    con = connect()
+    load(con, [str(events)], [str(log)], Config())
+    build_decisions(con)
+    [row] = optin_rates(con, "version")
+    assert (row["decisions"], row["granted"]) == (1, 0)
+    persons = con.execute("SELECT DISTINCT person FROM optin_decisions").fetchall()
+    assert persons == [("u1",)]

@@ -1,0 +1,177 @@
+"""Surveys and people.trust_gap on small hand-built inputs.
+
+Respondent scenario: 40 users decide on analytics. u1-u20 ("newcomers") answer trust 1 and 4
+of them grant; u21-u40 ("regulars") answer trust 5 and 16 grant. With two values on each side
+Spearman's r is the phi coefficient of the 2x2 table:
+(16 * 16 - 4 * 4) / sqrt(20 * 20 * 20 * 20) = 240 / 400 = 0.6. Interval at 99% (alpha 0.01,
+one purpose): se = sqrt((1 + 0.6^2 / 2) / 37) = 0.17858; atanh(0.6) = 0.69315;
+tanh(0.69315 -/+ 2.57583 * 0.17858) = 0.2290 / 0.8188.
+Sharing: 5 of the 20 answers in the week of 2026-10-05 state a preference, 15 of 20 in the
+week of 2026-10-19: uplift 0.5, se = sqrt(2 * 0.25 * 0.75 / 20) = 0.13693, 95% CI 0.2316 to
+0.7684.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from privdiag.checks.trust import spearman_ci
+from privdiag.cli import app
+from privdiag.engine import connect
+from privdiag.errors import InputError
+from privdiag.scan import run_scan
+from privdiag.survey import load_survey
+from tests.helpers import by_kind, config
+
+
+def _log(folder: Path, grants: dict[str, bool], countries: dict[str, str] | None = None):
+    countries = countries or {}
+    events = ["event_id,ts,event_name,user_id,session_id,country"]
+    consent = ["user_id,purpose,status,ts,version,source"]
+    for n, (user, granted) in enumerate(grants.items()):
+        events.append(f"e{n},2026-10-01T08:00:00Z,page_view,{user},s{n},{countries.get(user, '')}")
+        status = "granted" if granted else "denied"
+        consent.append(f"{user},analytics,{status},2026-10-01T09:00:00Z,v1,shop")
+    (folder / "events.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    (folder / "consent.csv").write_text("\n".join(consent) + "\n", encoding="utf-8")
+    return [str(folder / "events.csv")], [str(folder / "consent.csv")]
+
+
+def _respondents():
+    rows = []
+    for i in range(1, 41):
+        low = i <= 20
+        shares = (i <= 5) if low else (i <= 35)
+        rows.append(
+            {
+                "respondent_id": f"u{i}",
+                "segment": "newcomers" if low else "regulars",
+                "trust": 1 if low else 5,
+                "pref_categories": "shoes" if shares else "",
+                "date": "2026-10-05" if low else "2026-10-19",
+            }
+        )
+    grants = {r["respondent_id"]: (i < 4 if i < 20 else i < 36) for i, r in enumerate(rows)}
+    return rows, grants
+
+
+def _write_csv(path: Path, rows: list[dict]) -> str:
+    lines = [",".join(rows[0])] + [",".join(str(v) for v in r.values()) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def respondent_scan(tmp_path):
+    rows, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    survey = _write_csv(tmp_path / "survey.csv", rows)
+    return run_scan(data, consent=consent, config=config(), survey=[survey]).to_dict()
+
+
+def test_spearman_interval_by_hand():
+    r, lo, hi = spearman_ci([1, 2, 3, 4, 5], [2, 1, 4, 3, 5], 0.95)
+    assert (r, lo, hi) == pytest.approx((0.8, -0.4572, 0.9909), abs=1e-4)
+    assert spearman_ci([1, 1, 1, 1], [0, 1, 0, 1], 0.95) == (0.0, -1.0, 1.0)
+
+
+def test_respondent_trust_gap_with_its_numbers(respondent_scan):
+    [f] = by_kind(respondent_scan, "people.trust_gap")
+    m = f["metrics"]
+    assert f["location"] == {"purpose": "analytics"}
+    assert m["spearman_r"] == pytest.approx(0.6)
+    assert (m["ci_low"], m["ci_high"]) == pytest.approx((0.2290, 0.8188), abs=1e-4)
+    assert (m["units"], m["unit"], m["ci_level"]) == (40, "respondent", 0.99)
+    assert m["low_segments"] == ["newcomers"]
+    assert f["evidence"]["table"]["rows"] == [
+        ["newcomers", 20, 1.0, 0.2],
+        ["regulars", 20, 5.0, 0.8],
+    ]
+    assert f["severity"] == "medium"
+    text = json.dumps(respondent_scan)
+    assert "u17" not in text  # respondent ids never reach the output
+
+
+def test_sharing_uplift(respondent_scan):
+    sharing = respondent_scan["evidence"]["survey"]["voluntary_sharing"]
+    assert sharing["period"] == "week"
+    assert (sharing["first"], sharing["last"]) == ("2026-10-05", "2026-10-19")
+    assert (sharing["share_first"], sharing["share_last"], sharing["uplift"]) == (0.25, 0.75, 0.5)
+    assert sharing["uplift_ci95"] == pytest.approx([0.2316, 0.7684], abs=1e-4)
+    assert [i["role"] for i in respondent_scan["inputs"]].count("survey") == 1
+
+
+def test_no_correlation_no_finding(tmp_path):
+    rows, _ = _respondents()
+    grants = {r["respondent_id"]: i % 2 == 0 for i, r in enumerate(rows)}  # 10 of 20 each side
+    data, consent = _log(tmp_path, grants)
+    survey = _write_csv(tmp_path / "survey.csv", rows)
+    doc = run_scan(data, consent=consent, config=config(), survey=[survey]).to_dict()
+    assert by_kind(doc, "people.trust_gap") == []
+    assert doc["evidence"]["survey"]["correlations"]["analytics"]["spearman_r"] == 0.0
+
+
+def test_json_export_gives_the_same_answer(tmp_path):
+    rows, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    survey = tmp_path / "survey.json"
+    survey.write_text(json.dumps({"survey": "q4", "responses": rows}), encoding="utf-8")
+    doc = run_scan(data, consent=consent, config=config(), survey=[str(survey)]).to_dict()
+    [f] = by_kind(doc, "people.trust_gap")
+    assert f["metrics"]["spearman_r"] == pytest.approx(0.6)
+
+
+def test_segment_level_survey_matched_by_region(tmp_path):
+    # ten countries C0..C9 with 10 persons each; country i: i + 1 grant, survey trust i
+    grants, countries = {}, {}
+    for c in range(10):
+        for p in range(10):
+            user = f"c{c}p{p}"
+            grants[user], countries[user] = p <= c, f"C{c}"
+    data, consent = _log(tmp_path, grants, countries)
+    rows = [{"country": f"C{c}", "sentiment": c, "respondents": 30} for c in range(10)]
+    survey = _write_csv(tmp_path / "segments.csv", rows)
+    doc = run_scan(data, consent=consent, config=config(), survey=[survey]).to_dict()
+    [f] = by_kind(doc, "people.trust_gap")
+    assert f["metrics"]["spearman_r"] == pytest.approx(1.0)
+    assert (f["metrics"]["units"], f["metrics"]["unit"]) == (10, "segment (region)")
+    assert f["metrics"]["low_segments"] == ["C0", "C1", "C2", "C3", "C4"]
+    assert doc["evidence"]["survey"]["voluntary_sharing"] is None
+
+
+def test_no_survey_skips_with_a_reason(tmp_path):
+    _, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    doc = run_scan(data, consent=consent, config=config()).to_dict()
+    [check] = [c for c in doc["checks"] if c["name"] == "people.trust_gap"]
+    assert check["status"] == "skipped" and "--survey" in check["reason"]
+
+
+def test_survey_without_trust_is_an_input_error(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("respondent_id,happiness\nu1,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match="trust"):
+        load_survey(connect(), [str(path)])
+    path.write_text("trust,comment\n3,fine\n", encoding="utf-8")
+    with pytest.raises(InputError, match="respondent nor a segment"):
+        load_survey(connect(), [str(path)])
+
+
+def test_cli_scan_takes_survey(tmp_path):
+    rows, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    survey = _write_csv(tmp_path / "survey.csv", rows)
+    out = tmp_path / "out.json"
+    args = ["scan", *data, "--consent", *consent, "--survey", survey, "--json", str(out)]
+    run = CliRunner().invoke(app, [*args, "--quiet", "--fail-on", "critical"])
+    assert run.exit_code == 0, run.output
+    doc = json.loads(out.read_text())
+    assert {"name": "people.trust_gap", "status": "ran", "reason": ""} in doc["checks"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]", encoding="utf-8")
+    run = CliRunner().invoke(app, ["scan", *data, "--consent", *consent, "--survey", str(bad)])
+    assert run.exit_code == 3 and "bad.json" in run.output
