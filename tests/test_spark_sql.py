@@ -77,3 +77,10 @@ def test_reader_arguments():
         "columns": {"ts": "VARCHAR", "p": "JSON"},
         "sample_size": -1.0,
     }
+
+
+def test_named_and_numbered_parameters():
+    assert spark("SELECT * FROM t WHERE a = $x AND b = $y", {"x": 1.5, "y": "v"}) == (
+        "SELECT * FROM t WHERE a = CAST(1.5 AS DOUBLE) AND b = 'v'"
+    )
+    assert spark("SELECT $2, $1", ["a", 2]) == "SELECT 2, 'a'"

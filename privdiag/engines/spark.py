@@ -82,6 +82,14 @@ class SparkCursor:
         rows, self._next = self._rows[self._next :], len(self._rows)
         return rows
 
+    def fetchnumpy(self) -> dict[str, Any]:
+        """Return the rows not fetched yet as one numpy array per column."""
+        import numpy as np
+
+        rows = self.fetchall()
+        names = [d[0] for d in self.description]
+        return {n: np.asarray([r[i] for r in rows]) for i, n in enumerate(names)}
+
     def fetchone(self) -> tuple[Any, ...] | None:
         """Return the next row, or None."""
         if self._next >= len(self._rows):
@@ -133,7 +141,7 @@ class SparkConnection:
         self._ids = itertools.count()
 
     # -- the DuckDB connection API -------------------------------------------------------
-    def execute(self, sql: str, params: list[Any] | None = None) -> SparkCursor:
+    def execute(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> SparkCursor:
         """Run one DuckDB statement on Spark and return its rows."""
         from pyspark.errors import PySparkException
 
@@ -290,22 +298,34 @@ class SparkConnection:
         return self.spark.sql(spark_sql.to_spark(tree))
 
     def _expand_except(self, select: exp.Select, ctes: Node | None) -> None:
-        """Spell out ``SELECT * EXCLUDE (...)``: open-source Spark SQL has no such star.
+        """Spell out ``SELECT * EXCLUDE (...)`` and ``t.* EXCLUDE (...)`` (not in Spark 3.5).
 
         Like DuckDB's ``rowid``, the events table's ``_rowid`` is left out of the star.
         """
-        for star in select.expressions:
-            excluded = star.args.get("except_") or star.args.get("except")  # SQLGlot 30 / 25
-            if isinstance(star, exp.Star) and excluded:
-                dropped = {c.name for c in excluded} | {ROWID}
-                probe = exp.select("*").from_(_from(select).this.copy())
-                probe.set("joins", [j.copy() for j in select.args.get("joins") or []])
-                if ctes is not None:
-                    probe.set(WITH_KEY, ctes.copy())
-                columns = self._frame(probe).columns
-                kept = [exp.column(c, quoted=True) for c in columns if c not in dropped]
-                select.set("expressions", kept)
-                return
+        for item in list(select.expressions):
+            star = item.this if isinstance(item, exp.Column) else item
+            excluded = isinstance(star, exp.Star) and (
+                star.args.get("except_") or star.args.get("except")  # SQLGlot 30 / 25
+            )
+            if not excluded:
+                continue
+            table = item.table if isinstance(item, exp.Column) else ""
+            probe = exp.select(exp.column(exp.Star(), table=table) if table else exp.Star())
+            probe = probe.from_(_from(select).this.copy())
+            probe.set("joins", [j.copy() for j in select.args.get("joins") or []])
+            if ctes is not None:
+                probe.set(WITH_KEY, ctes.copy())
+            dropped = {c.name for c in excluded} | {ROWID}
+            kept = [
+                exp.column(c, table=table or None, quoted=True)
+                for c in self._frame(probe).columns
+                if c not in dropped
+            ]
+            position = select.expressions.index(item)
+            select.set(
+                "expressions",
+                select.expressions[:position] + kept + select.expressions[position + 1 :],
+            )
 
     def _reader_view(self, node: Node) -> str:
         key = node.sql(dialect="duckdb")

@@ -46,17 +46,27 @@ SPARK_TYPES = {
 }
 
 
-def parse(sql: str, params: list[Any] | None = None) -> Node:
-    """Return the DuckDB statement ``sql`` parsed, with ``?`` placeholders bound to ``params``."""
+def parse(sql: str, params: list[Any] | dict[str, Any] | None = None) -> Node:
+    """Return the DuckDB statement ``sql`` parsed, its parameters bound as literals.
+
+    ``params`` is a list for ``?`` and ``$1`` placeholders, a dict for ``$name`` ones.
+    """
     tree = sqlglot.parse_one(sql, read="duckdb")
-    values = iter(params or [])
-    return tree.transform(lambda node: _bind(node, values))
+    if not params:
+        return tree
+    positional = iter(params) if isinstance(params, list | tuple) else iter(())
+    return tree.transform(lambda node: _bind(node, params, positional))
 
 
-def _bind(node: Node, values: Any) -> Node:
-    if isinstance(node, exp.Placeholder):
-        return _literal(next(values))
-    return node
+def _bind(node: Node, params: Any, positional: Any) -> Node:
+    if not isinstance(node, exp.Placeholder):
+        return node
+    name = node.name
+    if name in ("", "?"):
+        return _literal(next(positional))
+    if isinstance(params, dict):
+        return _literal(params[name])
+    return _literal(params[int(name) - 1])
 
 
 def _literal(value: Any) -> Node:
