@@ -132,17 +132,28 @@ u3,ads,denied,2026-10-01T10:05:00Z,v1,cmp
 """
 
 
-def test_consent_mode_strings_and_log_equal_duckdb(spark, tmp_path):
-    """Hand-made NDJSON events: gcs strings decoded onto events (UPDATE), a CSV consent log
-    with a grant then a withdrawal."""
+def _cli_scan(tmp_path, *engine_args: str) -> dict:
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    out = tmp_path / f"scan{len(engine_args)}.json"
+    args = ["scan", str(tmp_path / "events.ndjson"), "--consent", str(tmp_path / "consent.csv")]
+    args += ["--config", str(tmp_path / "privdiag.toml"), "--json", str(out), "--quiet"]
+    done = CliRunner().invoke(app, args + list(engine_args))
+    assert done.exit_code in (0, 1), done.output  # 1: findings at the fail-on level
+    return json.loads(out.read_text())
+
+
+def test_cli_consent_mode_strings_and_log_equal_duckdb(spark, tmp_path):
+    """``privdiag scan --engine spark`` on hand-made NDJSON events: gcs strings decoded onto
+    events (an UPDATE), and a CSV consent log with a grant then a withdrawal."""
     lines = "\n".join(json.dumps(e) for e in EVENTS) + "\n"
     (tmp_path / "events.ndjson").write_text(lines)
     (tmp_path / "consent.csv").write_text(CONSENT)
     (tmp_path / "privdiag.toml").write_text('[features.gclid]\npurposes = ["ads"]\n')
-    config = load_config(tmp_path / "privdiag.toml")
-    duck, on_spark = _both(
-        [str(tmp_path / "events.ndjson")], config, consent=[str(tmp_path / "consent.csv")]
-    )
+    duck = _cli_scan(tmp_path)
+    on_spark = _cli_scan(tmp_path, "--engine", "spark", "--spark-master", "local[2]")
     assert _comparable(on_spark) == _comparable(duck)
     by_kind = {f["kind"]: f for f in on_spark["findings"]}
     # e1 (gcs G100: ads denied) carries gclid -> violation; e4 after u3's withdrawal

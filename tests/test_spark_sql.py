@@ -84,3 +84,9 @@ def test_named_and_numbered_parameters():
         "SELECT * FROM t WHERE a = CAST(1.5 AS DOUBLE) AND b = 'v'"
     )
     assert spark("SELECT $2, $1", ["a", 2]) == "SELECT 2, 'a'"
+
+
+def test_json_type_is_text():
+    assert spark("SELECT CAST(a AS JSON) ->> '$.x' FROM t") == (
+        "SELECT GET_JSON_OBJECT(CAST(a AS STRING), '$.x') FROM t"
+    )

@@ -182,6 +182,8 @@ def _row_number(node: Node) -> Node:
 
 
 def _rewrite(node: Node) -> Node:
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.JSON:
+        return exp.DataType.build("STRING")  # Spark keeps JSON as text
     if isinstance(node, exp.TimeToUnix):
         return _epoch(node)
     if isinstance(node, exp.Literal):
