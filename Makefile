@@ -41,7 +41,10 @@ demo: install
 test: install-test
 	$(BIN)/python -m pytest -q
 
+## make bench: scan speed and memory on 1M and 10M events (BENCH_LARGE=1 adds 100M) against
+## a bare DuckDB floor, and drift against scipy and Evidently; writes out/bench.md.
 bench: install-test
+	$(BIN)/python -m pip install --quiet -e '.[bench]' || echo "Evidently is not installable here: drift is compared with scipy only"
 	$(BIN)/python -m privdiag.bench
 
 lint:

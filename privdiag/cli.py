@@ -83,6 +83,38 @@ FailOnOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option("--threads", min=1, help="DuckDB threads (config: [engine] threads)."),
+]
+MemoryLimitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="DuckDB memory limit, e.g. 4GB; larger work spills to --temp-dir "
+        "(config: [engine] memory_limit).",
+    ),
+]
+TempDirOpt = Annotated[
+    str | None,
+    typer.Option("--temp-dir", help="Folder for DuckDB to spill to (config: [engine] temp_dir)."),
+]
+
+
+def _engine(cfg: Any, threads: int | None, memory_limit: str | None, temp_dir: str | None) -> None:
+    """Let the engine flags override the config's [engine] keys."""
+    import re
+
+    if memory_limit and not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|%)?", memory_limit, re.I):
+        raise UsageError(
+            f"--memory-limit {memory_limit!r} is not a size", hint="write it like 4GB or 512MB"
+        )
+    if threads:
+        cfg.engine.threads = threads
+    if memory_limit:
+        cfg.engine.memory_limit = memory_limit
+    if temp_dir:
+        cfg.engine.temp_dir = temp_dir
 
 
 @dataclass
@@ -130,17 +162,10 @@ def _fail_on(outputs: Outputs, config: Any) -> str:
 
 
 def _progress(outputs: Outputs) -> Any:
-    """Return a callback that shows the current phase on stderr when it is a terminal."""
-    if outputs.quiet or not sys.stderr.isatty():
-        return None
-    from rich.console import Console
+    """Return a progress sink that shows each phase on stderr when it is a terminal."""
+    from privdiag.cli_progress import phase_progress
 
-    console = Console(stderr=True)
-
-    def say(message: str) -> None:
-        console.print(f"[dim]… {message}[/dim]")
-
-    return say
+    return phase_progress(not outputs.quiet and sys.stderr.isatty())
 
 
 def emit(docs: list[dict[str, Any]], outputs: Outputs, config: Any) -> int:
@@ -242,6 +267,9 @@ def scan(
     junit: JunitOpt = None,
     fail_on: FailOnOpt = None,
     quiet: QuietOpt = False,
+    threads: ThreadsOpt = None,
+    memory_limit: MemoryLimitOpt = None,
+    temp_dir: TempDirOpt = None,
     engine: Annotated[
         str | None, typer.Option("--engine", help="duckdb (default) or spark (privdiag[spark]).")
     ] = None,
@@ -259,9 +287,11 @@ def scan(
     cfg = _load_config(config)
     _engine_options(cfg, engine, spark_master, spark_remote)
     _fail_on(outputs, cfg)
-    result = run_scan(
-        data, consent=consent, config=cfg, fmt=fmt, progress=_progress(outputs), survey=survey
-    )
+    _engine(cfg, threads, memory_limit, temp_dir)
+    progress = _progress(outputs)
+    result = run_scan(data, consent=consent, config=cfg, fmt=fmt, progress=progress, survey=survey)
+    if progress:
+        progress.close(sum(i.rows for i in result.inputs if i.role == "events"))
     raise typer.Exit(emit([result.to_dict()], outputs, cfg))
 
 

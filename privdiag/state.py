@@ -23,16 +23,34 @@ def active_purposes(con: Any) -> list[str]:
     return [p for p in PURPOSES if p in logged or p in flagged]
 
 
-def _log_columns(purposes: list[str]) -> tuple[str, str]:
-    """SQL for the union's per-purpose record columns, and the window expressions over them."""
-    records = ",\n".join(f"CASE WHEN purpose = '{p}' THEN granted END AS rec_{p}" for p in purposes)
-    windows = ",\n".join(
-        f"last_value(rec_{p} IGNORE NULLS) OVER w AS log_{p},\n"
-        f"bool_or(rec_{p}) OVER w AS ever_{p},\n"
-        f"max(CASE WHEN rec_{p} IS NOT NULL THEN ts END) OVER w AS decided_{p}"
+def _union_sql(purposes: list[str]) -> str:
+    """SQL of the time-sorted union: consent records (ord 0) and events with a user (ord 1)."""
+    records = ", ".join(
+        f"CASE WHEN purpose = '{p}' THEN granted END AS rec_{p}, "
+        f"CASE WHEN purpose = '{p}' THEN ts END AS at_{p}, NULL::BOOLEAN AS flag_{p}"
         for p in purposes
     )
-    return records, windows
+    carried = ", ".join(
+        f"NULL::BOOLEAN AS rec_{p}, NULL::TIMESTAMPTZ AS at_{p}, consent_{p} AS flag_{p}"
+        for p in purposes
+    )
+    # Records sort before events at the same instant (ord 0 < 1); among records at one
+    # instant a denial sorts last, so contradictory simultaneous records resolve to denied.
+    return f"""
+        SELECT user_key, ts, 0 AS ord, NOT granted AS tie, NULL::BIGINT AS _row, {records}
+        FROM consent
+        UNION ALL
+        SELECT user_key, ts, 1 AS ord, FALSE AS tie, rowid AS _row, {carried}
+        FROM events WHERE user_key IS NOT NULL
+    """
+
+
+def _state_sql(p: str, flag: str, log: str) -> str:
+    return f"""CASE WHEN {flag} IS NOT NULL
+                    THEN CASE WHEN {flag} THEN 'granted' ELSE 'denied' END
+                    WHEN {log} IS NOT NULL
+                    THEN CASE WHEN {log} THEN 'granted' ELSE 'denied' END
+                    ELSE 'unknown' END AS state_{p}"""
 
 
 def resolve(con: Any, purposes: list[str]) -> None:
@@ -41,58 +59,47 @@ def resolve(con: Any, purposes: list[str]) -> None:
     Columns per purpose P: ``state_P`` (granted/denied/unknown), ``log_P`` (the log's state or
     NULL), ``withdrawn_P`` (denied after an earlier grant), ``first_P`` (the user's first
     decision time for P, also when it comes after the event) and ``last_decision_P``.
+    Everything comes out of one sorted window pass: no join back to the events. Rows are
+    stored in the order of the events' rowids (one row per event), so checks can read both
+    tables side by side with ``POSITIONAL JOIN`` instead of a hash join on ``_row``.
     """
     if not purposes:
         con.execute("CREATE TABLE event_consent AS SELECT rowid AS _row FROM events")
         return
-    records, windows = _log_columns(purposes)
-    nulls = ", ".join(f"NULL::BOOLEAN AS rec_{p}" for p in purposes)
-    first = ",\n".join(f"min(ts) FILTER (WHERE purpose = '{p}') AS first_{p}" for p in purposes)
-
-    # Records sort before events at the same instant (ord 0 < 1); among records at one
-    # instant a denial sorts last, so contradictory simultaneous records resolve to denied.
-    con.execute(f"""
-        CREATE TEMP TABLE log_state AS
-        WITH u AS (
-            SELECT user_key, ts, 0 AS ord, NOT granted AS tie, NULL::BIGINT AS _row, {records}
-            FROM consent
-            UNION ALL
-            SELECT user_key, ts, 1 AS ord, FALSE AS tie, rowid AS _row, {nulls}
-            FROM events WHERE user_key IS NOT NULL
-        )
-        SELECT * EXCLUDE (ord, tie) FROM (
-            SELECT _row, ord, tie, {windows}
-            FROM u
-            WINDOW w AS (PARTITION BY user_key ORDER BY ts, ord, tie
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        ) WHERE ord = 1
-    """)
-    con.execute(f"""
-        CREATE TEMP TABLE first_decision AS
-        SELECT user_key, {first} FROM consent GROUP BY user_key
-    """)
-
-    state_cols = ",\n".join(
-        f"""CASE WHEN e.consent_{p} IS NOT NULL
-                 THEN CASE WHEN e.consent_{p} THEN 'granted' ELSE 'denied' END
-                 WHEN l.log_{p} IS NOT NULL
-                 THEN CASE WHEN l.log_{p} THEN 'granted' ELSE 'denied' END
-                 ELSE 'unknown' END AS state_{p},
-            l.log_{p},
-            coalesce(NOT l.log_{p} AND l.ever_{p}, FALSE) AS withdrawn_{p},
-            f.first_{p},
-            l.decided_{p} AS last_decision_{p}"""
+    windows = ",\n".join(
+        f"last_value(rec_{p} IGNORE NULLS) OVER upto AS log_{p},\n"
+        f"bool_or(rec_{p}) OVER upto AS ever_{p},\n"
+        f"max(CASE WHEN rec_{p} IS NOT NULL THEN ts END) OVER upto AS decided_{p},\n"
+        f"min(at_{p}) OVER whole AS first_{p}"
         for p in purposes
     )
+    with_log = ",\n".join(
+        f"""{_state_sql(p, f"flag_{p}", f"log_{p}")}, log_{p},
+            coalesce(NOT log_{p} AND ever_{p}, FALSE) AS withdrawn_{p},
+            first_{p}, decided_{p} AS last_decision_{p}"""
+        for p in purposes
+    )
+    flags_only = ",\n".join(
+        f"""{_state_sql(p, f"consent_{p}", "NULL::BOOLEAN")}, NULL::BOOLEAN AS log_{p},
+            FALSE AS withdrawn_{p}, NULL::TIMESTAMPTZ AS first_{p},
+            NULL::TIMESTAMPTZ AS last_decision_{p}"""
+        for p in purposes
+    )
+    flags = ", ".join(f"flag_{p}" for p in purposes)
     con.execute(f"""
         CREATE TABLE event_consent AS
-        SELECT e.rowid AS _row, {state_cols}
-        FROM events e
-        LEFT JOIN log_state l ON l._row = e.rowid
-        LEFT JOIN first_decision f ON f.user_key = e.user_key
+        SELECT _row, {with_log} FROM (
+            SELECT _row, ord, {flags}, {windows}
+            FROM ({_union_sql(purposes)})
+            WINDOW upto AS (PARTITION BY user_key ORDER BY ts, ord, tie
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+                   whole AS (PARTITION BY user_key ORDER BY ts, ord, tie
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        ) WHERE ord = 1
+        UNION ALL
+        SELECT rowid AS _row, {flags_only} FROM events WHERE user_key IS NULL
+        ORDER BY _row
     """)
-    con.execute("DROP TABLE log_state")
-    con.execute("DROP TABLE first_decision")
 
 
 def consent_rates(con: Any, purposes: list[str]) -> dict[str, float]:

@@ -90,3 +90,9 @@ def test_json_type_is_text():
     assert spark("SELECT CAST(a AS JSON) ->> '$.x' FROM t") == (
         "SELECT GET_JSON_OBJECT(CAST(a AS STRING), '$.x') FROM t"
     )
+
+
+def test_positional_join_pairs_rows_by_id():
+    assert spark("SELECT e.a, c.b FROM events e POSITIONAL JOIN event_consent c") == (
+        "SELECT e.a, c.b FROM events AS e JOIN event_consent AS c ON c._row = e._rowid"
+    )

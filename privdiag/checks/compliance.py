@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from privdiag.checks.context import ScanContext, present_sql, suppress
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql, suppress
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 
@@ -38,49 +38,119 @@ def pairs(ctx: ScanContext) -> list[Pair]:
     return out
 
 
-def _aggregates(pair: Pair, sql_type: str, grace: float) -> list[str]:
+def _row_flags(pair: Pair, sql_type: str, grace: float) -> list[str]:
+    """SQL columns computed once per event for one pair: its conditions and the lead time."""
     i, p = pair.index, pair.purpose
     has = present_sql(pair.feature, sql_type)
-    lead = f"epoch(c.first_{p}) - epoch(e.ts)"
     since = f"epoch(e.ts) - epoch(c.last_decision_{p})"
-    viol = f"{has} AND c.state_{p} = 'denied' AND NOT c.withdrawn_{p}"
     withdrawn = f"{has} AND c.state_{p} = 'denied' AND c.withdrawn_{p}"
-    pre = f"{has} AND c.state_{p} = 'unknown' AND c.first_{p} > e.ts"
+    return [
+        f"{has} AND c.state_{p} = 'denied' AND NOT c.withdrawn_{p} AS viol{i}",
+        f"{withdrawn} AND {since} > {grace} AS wd{i}",
+        f"{withdrawn} AND {since} <= {grace} AS wdg{i}",
+        f"{has} AND c.state_{p} = 'unknown' AND c.first_{p} > e.ts AS pre{i}",
+        f"epoch(c.first_{p}) - epoch(e.ts) AS lead{i}",
+    ]
+
+
+def _aggregates(pair: Pair, grace: float) -> tuple[list[str], dict[str, str]]:
+    """SQL aggregates of one pair over its row flags, and its distinct-user counts."""
+    i = pair.index
+    pre, lead = f"pre{i}", f"lead{i}"
     edges = (grace,) + tuple(x for x in LEAD_EDGES if x > grace)
-    bins = [f"count(*) FILTER (WHERE {pre} AND {lead} < {edges[0]}) AS h{i}_0"]
+    # count_if(x) counts the same rows as count(*) FILTER (WHERE x), about ten times faster.
+    bins = [f"count_if({pre} AND {lead} < {edges[0]}) AS h{i}_0"]
     for b, (lo, hi) in enumerate(zip(edges, edges[1:] + (None,), strict=True), start=1):
         upper = f" AND {lead} < {hi}" if hi is not None else ""
-        bins.append(f"count(*) FILTER (WHERE {pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
-    return [
-        f"count(*) FILTER (WHERE {viol}) AS v{i}",
-        f"count(DISTINCT e.user_key) FILTER (WHERE {viol}) AS vu{i}",
-        f"count(*) FILTER (WHERE {withdrawn} AND {since} > {grace}) AS w{i}",
-        f"count(*) FILTER (WHERE {withdrawn} AND {since} <= {grace}) AS wg{i}",
-        f"count(DISTINCT e.user_key) FILTER (WHERE {withdrawn} AND {since} > {grace}) AS wu{i}",
-        f"count(*) FILTER (WHERE {pre} AND {lead} > {grace}) AS pb{i}",
-        f"count(*) FILTER (WHERE {pre} AND {lead} <= {grace}) AS pg{i}",
-        f"count(DISTINCT e.user_key) FILTER (WHERE {pre}) AS pu{i}",
-        f"median({lead}) FILTER (WHERE {pre}) AS pm{i}",
+        bins.append(f"count_if({pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
+    counts = [
+        f"count_if(viol{i}) AS v{i}",
+        f"count_if(wd{i}) AS w{i}",
+        f"count_if(wdg{i}) AS wg{i}",
+        f"count_if({pre} AND {lead} > {grace}) AS pb{i}",
+        f"count_if({pre} AND {lead} <= {grace}) AS pg{i}",
+        f"median(CASE WHEN {pre} THEN {lead} END) AS pm{i}",
         *bins,
     ]
+    return counts, {f"vu{i}": f"viol{i}", f"wu{i}": f"wd{i}", f"pu{i}": pre}
+
+
+MASK_BITS = 62
+
+
+def distinct_users_sql(keys: str, conditions: dict[str, str], rows_sql: str) -> str:
+    """SQL counting, per group of ``keys``, the distinct users for which each condition holds.
+
+    ``rows_sql`` selects ``keys``, ``user_key`` and the columns the conditions use. Each
+    event's conditions are packed into bit masks, OR-ed per user and group, and the users
+    with a bit set are counted: one small aggregation instead of a ``count(DISTINCT
+    user_key) FILTER`` per condition (which DuckDB runs as a hash aggregation each). NULL
+    user keys are left out, as ``count(DISTINCT)`` does; a NULL condition counts as false.
+    """
+    items = list(conditions.items())
+    chunks = [items[j : j + MASK_BITS] for j in range(0, len(items), MASK_BITS)]
+    masks = ", ".join(
+        "bit_or(("
+        + " | ".join(
+            f"(CASE WHEN {cond} THEN {1 << b} ELSE 0 END)" for b, (_, cond) in enumerate(chunk)
+        )
+        + f")::BIGINT) AS m{m}"
+        for m, chunk in enumerate(chunks)
+    )
+    totals = ", ".join(
+        f"count_if((m{m} >> {b}) & 1 = 1) AS {alias}"
+        for m, chunk in enumerate(chunks)
+        for b, (alias, _) in enumerate(chunk)
+    )
+    return f"""
+        SELECT {keys}, {totals} FROM (
+            SELECT {keys}, user_key, {masks}
+            FROM ({rows_sql})
+            WHERE user_key IS NOT NULL
+            GROUP BY ALL
+        ) GROUP BY ALL
+    """
+
+
+JOINED = EVENTS_WITH_CONSENT
+
+
+def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     grace = float(ctx.config.thresholds.grace_seconds)
-    parts = [a for pair in todo for a in _aggregates(pair, ctx.features[pair.feature], grace)]
+    flags = [f"c.state_{p} AS state_{p}, c.withdrawn_{p} AS withdrawn_{p}" for p in ctx.purposes]
+    parts: list[str] = []
+    users: dict[str, str] = {}
+    for pair in todo:
+        flags += _row_flags(pair, ctx.features[pair.feature], grace)
+        counts, conditions = _aggregates(pair, grace)
+        parts += counts
+        users |= conditions
+    # Each event's conditions are computed once here; the aggregates only count them.
+    rows_sql = f"SELECT e.source, e.event_name, e.user_key, {', '.join(flags)} FROM {JOINED}"
     states = [
-        f"count(*) FILTER (WHERE c.state_{p} = '{s}' AND NOT c.withdrawn_{p}) AS n_{s}_{p}"
+        f"count_if(state_{p} = '{s}' AND NOT withdrawn_{p}) AS n_{s}_{p}"
         for p in ctx.purposes
         for s in ("denied", "unknown")
     ]
-    sql = f"""
-        SELECT e.source, e.event_name, count(*) AS n, {", ".join(states + parts)}
-        FROM events e JOIN event_consent c ON c._row = e.rowid
-        GROUP BY ALL
-    """
-    cursor = ctx.con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    rows = _rows(
+        ctx.con,
+        f"""SELECT source, event_name, count(*) AS n, {", ".join(states + parts)}
+            FROM ({rows_sql}) GROUP BY ALL""",
+    )
+    counted = {
+        (r["source"], r["event_name"]): r
+        for r in _rows(ctx.con, distinct_users_sql("source, event_name", users, rows_sql))
+    }
+    for row in rows:
+        found = counted.get((row["source"], row["event_name"]), {})
+        row |= {alias: found.get(alias, 0) for alias in users}
+    return rows
 
 
 def _duration(seconds: float) -> str:
@@ -252,21 +322,26 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
     """Return a finding per (source, purpose) where an event's own flag disagrees with the log."""
     if not ctx.purposes:
         return []
+    differ = {
+        p: f"e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL AND e.consent_{p} <> c.log_{p}"
+        for p in ctx.purposes
+    }
     parts = ", ".join(
-        f"count(*) FILTER (WHERE e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL "
-        f"AND e.consent_{p} <> c.log_{p}) AS x_{p}, "
-        f"count(DISTINCT e.user_key) FILTER (WHERE e.consent_{p} IS NOT NULL "
-        f"AND c.log_{p} IS NOT NULL AND e.consent_{p} <> c.log_{p}) AS xu_{p}, "
-        f"count(*) FILTER (WHERE e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL) AS xb_{p}"
+        f"count_if({differ[p]}) AS x_{p}, "
+        f"count_if(e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL) AS xb_{p}"
         for p in ctx.purposes
     )
-    cursor = ctx.con.execute(f"""
-        SELECT e.source, {parts} FROM events e JOIN event_consent c ON c._row = e.rowid
-        GROUP BY 1 ORDER BY 1""")
-    names = [d[0] for d in cursor.description]
+    rows = _rows(ctx.con, f"SELECT e.source, {parts} FROM {JOINED} GROUP BY 1 ORDER BY 1")
+    users = {f"xu_{p}": f"xu_{p}" for p in differ}
+    per_row = ", ".join(f"{cond} AS xu_{p}" for p, cond in differ.items())
+    rows_sql = f"SELECT e.source, e.user_key, {per_row} FROM {JOINED}"
+    counted = {
+        r["source"]: r for r in _rows(ctx.con, distinct_users_sql("source", users, rows_sql))
+    }
     findings = []
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
+    for row in rows:
+        found = counted.get(row["source"], {})
+        row |= {alias: found.get(alias, 0) for alias in users}
         for p in ctx.purposes:
             events = int(row[f"x_{p}"])
             if not events:

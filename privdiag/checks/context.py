@@ -7,6 +7,10 @@ from typing import Any
 
 from privdiag.config import Config
 
+# Every event beside its consent state: event_consent holds one row per event in the events
+# table's order (see privdiag.state.resolve), so the two are read side by side, not joined.
+EVENTS_WITH_CONSENT = "events e POSITIONAL JOIN event_consent c"
+
 
 @dataclass
 class ScanContext:

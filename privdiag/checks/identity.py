@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from privdiag.checks.context import ScanContext, suppress
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, suppress
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
 from privdiag.mapping import owner_for
@@ -39,11 +39,11 @@ def _per_key(key: str, lost: str, units: str, filters: dict[str, str]) -> str:
     Events are first grouped per key, so distinct keys are counted as groups with a positive
     count (no ``count(DISTINCT ...)``, which is slow with many filters).
     """
-    inner = ", ".join(f"count(*) FILTER (WHERE {cond}) AS n{sfx}" for sfx, cond in filters.items())
+    inner = ", ".join(f"count_if({cond}) AS n{sfx}" for sfx, cond in filters.items())
     outer = ", ".join(
         f"sum(n{sfx}) AS {'n' if lost == 'noid' else 'k'}{sfx}, "
         f"coalesce(sum(n{sfx}) FILTER (WHERE {key} IS NULL), 0) AS {lost}{sfx}, "
-        f"count(*) FILTER (WHERE {key} IS NOT NULL AND n{sfx} > 0) AS {units}{sfx}"
+        f"count_if({key} IS NOT NULL AND n{sfx} > 0) AS {units}{sfx}"
         for sfx in filters
     )
     return f"""
@@ -70,7 +70,7 @@ def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dic
         WITH base AS (
             SELECT * FROM (
                 SELECT e.source, {step} AS step, e.user_key, e.session_key {states}
-                FROM events e JOIN event_consent c ON c._row = e.rowid
+                FROM {EVENTS_WITH_CONSENT}
             ) WHERE step IS NOT NULL
         )
         SELECT u.*, s.* EXCLUDE (source, step, {", ".join(f"k{sfx}" for sfx in filters)})

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from privdiag.checks.context import ScanContext, present_sql
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 from privdiag.stats import ChangePoint, bh_adjust, change_point, rounded, share
@@ -58,12 +58,12 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
     count each unit once, since one user's events are far from independent.
     """
     parts = [
-        f"count(*) FILTER (WHERE {present_sql(f, t)}) AS p{j}"
+        f"count_if({present_sql(f, t)}) AS p{j}"
         for j, (f, t) in enumerate(sorted(ctx.features.items()))
     ]
     for p in ctx.purposes:
-        parts.append(f"count(*) FILTER (WHERE c.state_{p} = 'granted') AS g_{p}")
-        parts.append(f"count(*) FILTER (WHERE c.state_{p} IN ('granted', 'denied')) AS d_{p}")
+        parts.append(f"count_if(c.state_{p} = 'granted') AS g_{p}")
+        parts.append(f"count_if(c.state_{p} IN ('granted', 'denied')) AS d_{p}")
     sql = f"""
         WITH per_day AS (
             SELECT source, strftime(ts, '%Y-%m-%d') AS day,
@@ -72,7 +72,7 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
         ), grouped AS (
             SELECT e.source, strftime(e.ts, '%Y-%m-%d') AS day, e.event_name, count(*) AS n
                    {"".join(", " + part for part in parts)}
-            FROM events e JOIN event_consent c ON c._row = e.rowid
+            FROM {EVENTS_WITH_CONSENT}
             GROUP BY ALL
         )
         SELECT g.*, d.scale FROM grouped g JOIN per_day d USING (source, day)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from privdiag.checks.context import ScanContext, present_sql, suppress
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql, suppress
 from privdiag.engine import quote
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
@@ -87,17 +87,17 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
             counts[f"x{i}_{s}"] = f"{miss} AND state_{p} = '{s}'"
         flags[f"users{i}"] = f"identified AND {miss} AND state_{p} = 'denied'"
     step = journey.step_sql("e.event_name")
-    events = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in counts.items())
+    events = ", ".join(f"count_if({cond}) AS {name}" for name, cond in counts.items())
     set_flags = ", ".join(f"bool_or({cond}) AS {name}" for name, cond in flags.items())
     any_flags = ", ".join(f"bool_or({name}) AS {name}" for name in flags)
-    units = ", ".join(f"count(*) FILTER (WHERE {name}) AS {name}" for name in flags)
+    units = ", ".join(f"count_if({name}) AS {name}" for name in flags)
     return f"""
         WITH base AS (
             SELECT * FROM (
                 SELECT e.source, {step} AS step, e.ts::DATE AS day,
                        coalesce(e.user_key, e.event_id) AS unit,
                        e.user_key IS NOT NULL AS identified, {", ".join(base)}
-                FROM events e JOIN event_consent c ON c._row = e.rowid
+                FROM {EVENTS_WITH_CONSENT}
             ) WHERE step IS NOT NULL
         ), per_day AS (
             SELECT source, step, day, unit, {set_flags}

@@ -46,16 +46,26 @@ def format_module(name: str) -> Any:
         raise UsageError(f"format {name!r} is not available in this build") from exc
 
 
-def reader_sql(files: list[Path], kind: FileKind) -> str:
-    """Return a DuckDB table-function call that reads all ``files`` of one container."""
+def reader_sql(files: list[Path], kind: FileKind, types: dict[str, str] | None = None) -> str:
+    """Return a DuckDB table-function call that reads all ``files`` of one container.
+
+    A CSV reader sniffs every row for the column types unless ``types`` gives them (as an
+    earlier full sniff found them); then only a sample is sniffed for the dialect.
+    """
     names = "[" + ", ".join(literal(str(f)) for f in files) + "]"
     compression = ", compression='gzip'" if kind.compressed else ""
     if kind.container == "parquet":
         return f"read_parquet({names}, union_by_name=true, hive_partitioning=true)"
+    if kind.container == "csv" and types:
+        typed = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in types.items())
+        return (
+            f"read_csv({names}, header=true, union_by_name=true, types={{{typed}}}, "
+            f"quote='\"', escape='\"', strict_mode=false{compression})"
+        )
     if kind.container == "csv":
         return (
             f"read_csv({names}, header=true, union_by_name=true, sample_size=-1, "
-            f"strict_mode=false{compression})"
+            f"quote='\"', escape='\"', strict_mode=false{compression})"
         )
     fmt = "array" if kind.container == "json" else "auto"
     fmt_sql = "format='auto'" if fmt == "auto" else "format='auto', records=true"
@@ -133,6 +143,13 @@ def _stage_one(
             hint="use one delimiter (comma, semicolon or tab) in every row and quote fields "
             "that contain it",
         )
+    if role == "consent":
+        read_sql = _materialise(con, read_sql, f"in{index}_raw", argument)
+    elif kind.container == "csv" and len(files) == 1:
+        # Each later read would sniff the whole file again: pass the types found once
+        # (not of hive partition keys, which come from the folder names, not the file).
+        keys = {part.split("=", 1)[0] for part in files[0].parent.parts if "=" in part}
+        read_sql = reader_sql(files, kind, {c: t for c, t in columns.items() if c not in keys})
     configured, configured_fmt = _configured_source(argument, config)
     name = source or configured or source_name(argument)
     if fmt == "auto" and configured_fmt:
@@ -165,6 +182,25 @@ def _stage_one(
     staged.source = name
     info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
     return staged, info, files
+
+
+def _materialise(con: Any, read_sql: str, table: str, where: str) -> str:
+    """Read a consent file once into a temp table and return the table's name.
+
+    Staging a consent file validates and reads it several times; a CSV read with a full
+    sniff each time cost more than the rest of the scan on large logs.
+    """
+    import duckdb
+
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {read_sql}")
+    except duckdb.Error as exc:
+        raise InputError(
+            f"cannot be read: {duck_message(exc)}",
+            path=where,
+            hint="check that the file is complete CSV, JSON or Parquet",
+        ) from exc
+    return table
 
 
 def _configured_source(argument: str, config: Config) -> tuple[str | None, str | None]:

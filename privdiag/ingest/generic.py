@@ -11,7 +11,7 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.roles import EVENT_ROLES, find_roles
-from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, any_ts, feature_name, flag, stable_id
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name, flag, stable_id, typed_ts
 
 NAME = "generic"
 
@@ -30,12 +30,24 @@ def _where(ctx: StageContext) -> str:
 
 
 def _check_ts(ctx: StageContext, column: str) -> None:
+    """Raise InputError naming the first row whose time is empty or unreadable.
+
+    The cheap count runs first; the row is only looked for when there is one to find.
+    """
+    converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
+    bad_when = f"v IS NULL OR {converted} IS NULL"
+    found = one(
+        ctx.con,
+        f"SELECT bool_or({bad_when}) FROM (SELECT {quote(column)} AS v FROM {ctx.read_sql})",
+    )
+    if not found or not found[0]:
+        return
     bad = one(
         ctx.con,
         f"""
         SELECT n, v FROM (SELECT row_number() OVER () AS n, {quote(column)} AS v
                           FROM {ctx.read_sql})
-        WHERE v IS NULL OR {any_ts("v")} IS NULL
+        WHERE {bad_when}
         LIMIT 1
     """,
     )
@@ -100,7 +112,7 @@ def stage(ctx: StageContext) -> Staged:
     selects = [
         f"{event_id} AS event_id",
         f"{literal(ctx.source)} AS source",
-        f"{any_ts(quote(roles['ts']))} AS ts",
+        f"{typed_ts(quote(roles['ts']), ctx.columns[roles['ts']])} AS ts",
         f"CAST({quote(roles['event_name'])} AS VARCHAR) AS event_name",
         f"coalesce({user}, {anon}) AS user_key",
         f"{anon} AS anon_key",

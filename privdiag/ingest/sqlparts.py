@@ -92,6 +92,24 @@ def any_ts(expr: str) -> str:
     )
 
 
+TIMESTAMP_TYPES = ("TIMESTAMP", "DATE")
+INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "HUGEINT", "UBIGINT", "UINTEGER")
+
+
+def typed_ts(expr: str, sql_type: str) -> str:
+    """SQL like :func:`any_ts` for a column whose DuckDB type is known: no text round trip.
+
+    A TIMESTAMP or DATE column is cast directly (as UTC, like its text form would be), an
+    integer column is read as epoch; any other type goes through :func:`any_ts`.
+    """
+    upper = sql_type.upper()
+    if upper.startswith(TIMESTAMP_TYPES):
+        return f"CAST({expr} AS TIMESTAMPTZ)"
+    if upper in INTEGER_TYPES:
+        return epoch_to_ts(expr)
+    return any_ts(expr)
+
+
 def stable_id(*exprs: str) -> str:
     """SQL for a stable event id: the md5 of the given expressions joined with '|'."""
     parts = ", ".join(f"coalesce(CAST({e} AS VARCHAR), '')" for e in exprs)
@@ -114,4 +132,5 @@ __all__ = [
     "flag",
     "quote",
     "stable_id",
+    "typed_ts",
 ]

@@ -1,0 +1,5 @@
+"""``python -m privdiag.bench``: see :mod:`privdiag.bench`."""
+
+from privdiag.bench import main
+
+main()

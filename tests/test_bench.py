@@ -1,0 +1,83 @@
+"""The bench harness on a tiny dump: not timed, only that every part runs and reports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from privdiag.bench import Settings, run
+from privdiag.bench.baseline import run as run_baseline
+from privdiag.bench.data import write_dump
+from privdiag.bench.measure import measure
+from privdiag.bench.report import _limit_mb
+
+
+def test_dump_is_seeded_and_shaped(tmp_path: Path) -> None:
+    a = write_dump(tmp_path / "a", 1000, "parquet", seed=1)
+    b = write_dump(tmp_path / "b", 1000, "parquet", seed=1)
+    con = duckdb.connect()
+    q = "SELECT count(*), count(user_id), count(consent_ads), min(ts) FROM read_parquet('{}')"
+    first = con.execute(q.format(a.events_file)).fetchone()
+    assert first == con.execute(q.format(b.events_file)).fetchone()
+    assert first[0] == 1000
+    assert 0 < first[1] < 1000 and 0 < first[2] < 1000  # some anonymous, some flagged
+    log = con.execute(
+        f"SELECT count(DISTINCT purpose), count(*) FROM read_csv('{a.consent_file}')"
+    ).fetchone()
+    assert log[0] == 2 and log[1] > 0
+
+
+def test_baseline_counts_every_event(tmp_path: Path) -> None:
+    for fmt in ("parquet", "csv"):
+        dump = write_dump(tmp_path / fmt, 2000, fmt)
+        assert run_baseline(str(dump.events_file), str(dump.consent_file))["events"] == 2000
+
+
+def test_measure_reports_exit_code_and_memory() -> None:
+    done = measure([sys.executable, "-c", "b = bytearray(60_000_000); print('ok'); exit(3)"])
+    assert done.code == 3 and done.stdout.strip() == "ok"
+    assert done.peak_mb > 55
+
+
+def test_limit_units() -> None:
+    assert _limit_mb("1GB") == 1e9 / 1024 / 1024
+    assert _limit_mb("512MiB") == 512
+
+
+def test_settings_from_env() -> None:
+    s = Settings.from_env({"BENCH_LARGE": "1"})
+    assert s.sizes[-1] == 100_000_000 and s.memory_limit == "4GB"
+    s = Settings.from_env({"BENCH_SIZES": "10,20", "BENCH_FORMATS": "csv", "BENCH_EVIDENTLY": "0"})
+    assert (s.sizes, s.formats, s.evidently) == ([10, 20], ["csv"], False)
+
+
+def test_bench_end_to_end_on_tiny_dump(tmp_path: Path) -> None:
+    settings = Settings(
+        sizes=[3000], out=tmp_path, drift_rows=2000, drift_features=2, evidently=False
+    )
+    text = run(settings)
+    assert (tmp_path / "bench.md").read_text(encoding="utf-8") == text
+    assert "| 3,000 | parquet |" in text and "| 3,000 | csv |" in text
+    assert "Spilling run: `--memory-limit 1GB" in text
+    assert "`privdiag --help`:" in text and "scipy ks_2samp" in text
+    scan = json.loads((tmp_path / "bench-data" / "3000-parquet" / "scan.json").read_text())
+    assert scan["inputs"][0]["rows"] == 3000
+    assert any(f["kind"] == "consent.violation" for f in scan["findings"])
+
+
+def test_scan_takes_engine_flags(tmp_path: Path) -> None:
+    dump = write_dump(tmp_path, 500, "parquet")
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "privdiag", "scan", str(dump.events_file), "--consent",
+         str(dump.consent_file), "--config", str(dump.config_file), "--quiet",
+         "--fail-on", "critical", "--threads", "1", "--memory-limit", "200MB",
+         "--temp-dir", str(spill)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
