@@ -132,13 +132,13 @@ u3,ads,denied,2026-10-01T10:05:00Z,v1,cmp
 """
 
 
-def _cli_scan(tmp_path, *engine_args: str) -> dict:
+def _cli_scan(tmp_path, events: str, *engine_args: str) -> dict:
     from typer.testing import CliRunner
 
     from privdiag.cli import app
 
     out = tmp_path / f"scan{len(engine_args)}.json"
-    args = ["scan", str(tmp_path / "events.ndjson"), "--consent", str(tmp_path / "consent.csv")]
+    args = ["scan", events, "--consent", str(tmp_path / "consent.csv")]
     args += ["--config", str(tmp_path / "privdiag.toml"), "--json", str(out), "--quiet"]
     done = CliRunner().invoke(app, args + list(engine_args))
     assert done.exit_code in (0, 1), done.output  # 1: findings at the fail-on level
@@ -146,14 +146,17 @@ def _cli_scan(tmp_path, *engine_args: str) -> dict:
 
 
 def test_cli_consent_mode_strings_and_log_equal_duckdb(spark, tmp_path):
-    """``privdiag scan --engine spark`` on hand-made NDJSON events: gcs strings decoded onto
-    events (an UPDATE), and a CSV consent log with a grant then a withdrawal."""
+    """``privdiag scan --engine spark`` on hand-made NDJSON events given as a file:// URL: gcs
+    strings decoded onto events (an UPDATE), and a CSV consent log with a grant then a
+    withdrawal."""
     lines = "\n".join(json.dumps(e) for e in EVENTS) + "\n"
     (tmp_path / "events.ndjson").write_text(lines)
     (tmp_path / "consent.csv").write_text(CONSENT)
     (tmp_path / "privdiag.toml").write_text('[features.gclid]\npurposes = ["ads"]\n')
-    duck = _cli_scan(tmp_path)
-    on_spark = _cli_scan(tmp_path, "--engine", "spark", "--spark-master", "local[2]")
+    duck = _cli_scan(tmp_path, str(tmp_path / "events.ndjson"))
+    # on Spark, the events are read from a URL (any path Spark reads: s3a://, hdfs://, ...)
+    url = (tmp_path / "events.ndjson").as_uri()
+    on_spark = _cli_scan(tmp_path, url, "--engine", "spark", "--spark-master", "local[2]")
     assert _comparable(on_spark) == _comparable(duck)
     by_kind = {f["kind"]: f for f in on_spark["findings"]}
     # e1 (gcs G100: ads denied) carries gclid -> violation; e4 after u3's withdrawal

@@ -12,7 +12,6 @@ paths, ``UNION ALL BY NAME`` becomes ``unionByName``, and every query is transla
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -22,7 +21,7 @@ from sqlglot.errors import SqlglotError
 from privdiag.config import EngineConfig
 from privdiag.engines import spark_sql
 from privdiag.engines.spark_sql import ROWID, Node
-from privdiag.errors import UsageError
+from privdiag.errors import InputError, UsageError
 
 EVENTS = "events"
 # SQLGlot renamed these argument keys (``from`` -> ``from_``) across versions.
@@ -162,6 +161,31 @@ class SparkConnection:
         """Forget a registered table."""
         self._drop(name)
 
+    def list_files(self, url: str) -> tuple[list[RemoteFile], Any]:
+        """The data files under a URL Spark reads (s3a://, gs://, hdfs://, file://) and their
+        container, told by suffix (a .json file by its first character)."""
+        from privdiag.ingest.files import FileKind
+
+        listing = (
+            self.spark.read.format("binaryFile")
+            .option("recursiveFileLookup", "true")
+            .load(url)
+            .select("path", "length", "modificationTime")
+            .collect()
+        )
+        files = sorted(RemoteFile(r[0], f"{r[0]}|{r[1]}|{r[2]}") for r in listing)
+        files = [f for f in files if _is_data(f)]
+        if not files:
+            raise InputError("holds no data files (.csv, .json, .ndjson, .parquet)", path=url)
+        kinds = {_container_of(self.spark, f) for f in files}
+        if len(kinds) > 1:
+            raise InputError(
+                f"mixes file types ({', '.join(sorted(kinds))})",
+                path=url,
+                hint="give each kind of file as its own argument",
+            )
+        return list(files), FileKind(kinds.pop(), any(f.endswith(".gz") for f in files))
+
     def close(self) -> None:
         """Drop every view this connection made; the Spark session stays for others."""
         for name in list(self._tables) + list(self._readers.values()):
@@ -171,8 +195,12 @@ class SparkConnection:
 
     # -- statements ----------------------------------------------------------------------
     def _statement(self, tree: Node) -> SparkCursor:
-        if isinstance(tree, exp.Set | exp.Command):
+        if isinstance(tree, exp.Set) or (
+            isinstance(tree, exp.Command) and str(tree.this).upper() in ("SET", "RESET", "PRAGMA")
+        ):
             return _empty()  # SET threads / memory_limit: Spark is sized by its own config
+        if isinstance(tree, exp.Command):
+            raise SparkSQLError(f"{tree.this} statements are not supported on Spark")
         if isinstance(tree, exp.Describe):
             return self._describe(tree.this)
         if isinstance(tree, exp.Create):
@@ -196,7 +224,8 @@ class SparkConnection:
 
     def _describe(self, target: Node) -> SparkCursor:
         if isinstance(target, exp.Table) and not isinstance(target.this, exp.Func):
-            frame = self._tables.get(target.name) or self.spark.table(target.name)
+            name = target.name
+            frame = self._tables[name] if name in self._tables else self.spark.table(name)
         else:
             frame = self._frame(
                 target if isinstance(target, exp.Query) else exp.select("*").from_(target)
@@ -352,6 +381,48 @@ def _from(node: Node) -> Node:
     return node.args.get(FROM_KEY)
 
 
+class RemoteFile(str):
+    """A file URL that answers ``name``, ``parent`` and ``parts`` like a Path does."""
+
+    fingerprint: str
+
+    def __new__(cls, url: str, fingerprint: str = "") -> RemoteFile:
+        self = super().__new__(cls, url)
+        self.fingerprint = fingerprint or url
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> RemoteFile:
+        return RemoteFile(self.rstrip("/").rsplit("/", 1)[0])
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(p for p in self.split("://", 1)[-1].split("/") if p)
+
+
+def _is_data(file: RemoteFile) -> bool:
+    from privdiag.ingest.files import DATA_SUFFIXES
+
+    hidden = any(part.startswith((".", "_")) for part in file.parts[1:])
+    return not hidden and file.name.lower().endswith(DATA_SUFFIXES)
+
+
+def _container_of(spark: Any, file: RemoteFile) -> str:
+    name = file.name.lower().removesuffix(".gz")
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    if name.endswith(".json"):
+        first = spark.read.text(str(file)).limit(1).collect()
+        return "json" if first and first[0][0].lstrip("\ufeff ").startswith("[") else "ndjson"
+    return "ndjson"
+
+
 def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -> Any:
     """Return a DataFrame reading ``paths`` the way DuckDB's reader call would."""
     if function == "read_parquet":
@@ -361,9 +432,12 @@ def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -
             reader = reader.option("basePath", base)
         return reader.parquet(*paths)
     if function.startswith("read_csv"):
-        return spark.read.csv(
-            paths, header=True, inferSchema=True, sep=_delimiter(paths[0]), mode="PERMISSIVE"
-        )
+        reader = spark.read.options(header=True, sep=_delimiter(spark, paths[0]), escape='"')
+        types = options.get("types")
+        if isinstance(types, dict):  # the types an earlier read of the same file found
+            ddl = ", ".join(f"`{k}` {spark_sql.spark_type(v)}" for k, v in types.items())
+            return reader.schema(ddl).csv(paths, mode="PERMISSIVE")
+        return reader.csv(paths, inferSchema=True, mode="PERMISSIVE")
     reader = spark.read
     if options.get("records") or options.get("format") == "array":
         reader = reader.option("multiLine", "true")
@@ -376,20 +450,26 @@ def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -
 
 def _hive_base(paths: list[str]) -> str | None:
     """The folder above the first ``key=value`` folder, when the files sit in such folders."""
-    parts = Path(paths[0]).parts
+    head, sep, rest = paths[0].rpartition("://")
+    parts = rest.split("/")
     for i, part in enumerate(parts[:-1]):
         if "=" in part:
-            return str(Path(*parts[:i])) if i else None
+            base = "/".join(parts[:i])
+            return (head + sep + base) if i else None
     return None
 
 
-def _delimiter(path: str) -> str:
+def _delimiter(spark: Any, path: str) -> str:
     """Tell a CSV file's delimiter from its header line (DuckDB sniffs it the same way)."""
-    import gzip
+    if "://" in path:
+        first = spark.read.text(path).limit(1).collect()
+        header = first[0][0] if first else ""
+    else:
+        import gzip
 
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-        header = fh.readline()
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            header = fh.readline()
     return max((",", ";", "\t", "|"), key=header.count)
 
 
