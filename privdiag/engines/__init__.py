@@ -16,7 +16,12 @@ def connect_engine(engine: Any) -> Any:
     from privdiag.errors import UsageError
 
     if engine.name == "spark":
-        from privdiag.engines.spark import connect
-
+        try:
+            from privdiag.engines.spark import connect
+        except ImportError as exc:  # sqlglot missing; pyspark is checked when a session starts
+            raise UsageError(
+                f"the spark engine needs {exc.name or 'sqlglot'}",
+                hint="pip install 'privdiag[spark]' (and a Java runtime, 17 or later)",
+            ) from exc
         return connect(engine)
     raise UsageError(f"unknown engine {engine.name!r}", hint=f"use one of {', '.join(ENGINES)}")
