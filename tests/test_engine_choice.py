@@ -10,8 +10,12 @@ from privdiag.config import load_config
 
 def test_engine_table_of_the_config(tmp_path):
     path = tmp_path / "privdiag.toml"
-    path.write_text('[engine]\nname = "spark"\nspark_remote = "sc://localhost:15002"\n')
+    path.write_text(
+        '[engine]\nname = "spark"\nspark_remote = "sc://localhost:15002"\n'
+        '[engine.spark_conf]\n"spark.driver.memory" = "4g"\n'
+    )
     engine = load_config(path).engine
+    assert engine.spark_conf == {"spark.driver.memory": "4g"}
     assert (engine.name, engine.spark_master, engine.spark_remote) == (
         "spark",
         None,

@@ -53,6 +53,8 @@ def session(engine: EngineConfig) -> Any:
         builder = builder.master(engine.spark_master)
         if engine.spark_master.startswith("local"):
             builder = builder.config("spark.ui.enabled", "false")
+    for key, value in engine.spark_conf.items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     if not engine.spark_remote:
         spark = spark.newSession()  # own temp views and settings; shares the cluster
