@@ -228,6 +228,19 @@ def _load_config(path: Path | None) -> Any:
     return load_config(path)
 
 
+def _engine_options(cfg: Any, name: str | None, master: str | None, remote: str | None) -> None:
+    """Apply --engine / --spark-master / --spark-remote over the config's [engine] table."""
+    if master or remote:
+        name = name or "spark"
+    if name is None:
+        return
+    if name not in ("duckdb", "spark"):
+        raise UsageError(f"unknown --engine {name!r}", hint="use duckdb or spark")
+    cfg.engine.name = name
+    cfg.engine.spark_master = master or cfg.engine.spark_master
+    cfg.engine.spark_remote = remote or cfg.engine.spark_remote
+
+
 @app.command(epilog="Example: privdiag scan exports/ga4/ --consent cmp_log.csv --html report.html")
 def scan(
     data: Annotated[
@@ -264,12 +277,22 @@ def scan(
     threads: ThreadsOpt = None,
     memory_limit: MemoryLimitOpt = None,
     temp_dir: TempDirOpt = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="duckdb (default) or spark (privdiag[spark]).")
+    ] = None,
+    spark_master: Annotated[
+        str | None, typer.Option("--spark-master", help="Spark master URL, e.g. local[4].")
+    ] = None,
+    spark_remote: Annotated[
+        str | None, typer.Option("--spark-remote", help="Spark Connect URL, sc://host:15002.")
+    ] = None,
 ) -> None:
     """Ingest event exports, resolve each event's consent, and find data collected without it."""
     from privdiag.scan import run_scan
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     cfg = _load_config(config)
+    _engine_options(cfg, engine, spark_master, spark_remote)
     _fail_on(outputs, cfg)
     _engine(cfg, threads, memory_limit, temp_dir)
     progress = _progress(outputs)

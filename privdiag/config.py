@@ -57,6 +57,10 @@ class EngineConfig:
     threads: int | None = None
     memory_limit: str | None = None
     temp_dir: str | None = None
+    name: str = "duckdb"  # or "spark" (see docs/SPARK.md)
+    spark_master: str | None = None
+    spark_remote: str | None = None
+    spark_conf: dict[str, str] = field(default_factory=dict)  # [engine.spark_conf]
 
 
 @dataclass
@@ -196,6 +200,10 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         threads=engine.get("threads"),
         memory_limit=engine.get("memory_limit"),
         temp_dir=engine.get("temp_dir"),
+        name=str(engine.get("name", "duckdb")),
+        spark_master=engine.get("spark_master"),
+        spark_remote=engine.get("spark_remote"),
+        spark_conf={str(k): str(v) for k, v in engine.get("spark_conf", {}).items()},
     )
     cfg.hash_key = _table(raw, "privacy", path).get("hash_key")
     return cfg

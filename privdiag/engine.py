@@ -8,10 +8,18 @@ from privdiag.config import EngineConfig
 
 
 def connect(engine: EngineConfig | None = None, database: str = ":memory:") -> Any:
-    """Return a DuckDB connection set up with the threads, memory limit and temp dir asked for."""
+    """Return a DuckDB connection set up with the threads, memory limit and temp dir asked for.
+
+    With ``engine.name == "spark"`` it returns a connection-like adapter that runs the same
+    DuckDB SQL on Apache Spark instead (``privdiag.engines.spark``; needs ``privdiag[spark]``).
+    """
     import duckdb
 
     engine = engine or EngineConfig()
+    if engine.name != "duckdb":
+        from privdiag.engines import connect_engine
+
+        return connect_engine(engine)
     con = duckdb.connect(database)
     con.execute("SET TimeZone = 'UTC'")
     if engine.threads:

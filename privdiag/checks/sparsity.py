@@ -115,6 +115,7 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
         SELECT e.*, u.* EXCLUDE (source, step, day)
         FROM event_counts e JOIN unit_counts u
           ON u.source = e.source AND u.step = e.step AND u.day IS NOT DISTINCT FROM e.day
+        ORDER BY e.source, e.step, e.day NULLS FIRST
     """
 
 

@@ -145,6 +145,18 @@ def _container(files: list[Path], argument: str) -> FileKind:
     return FileKind(containers.pop(), compressed)
 
 
+def _files(con: Any, argument: str) -> tuple[list[Path], FileKind]:
+    """The files of an argument and their container; URLs (s3a://...) if the engine lists them."""
+    list_files = getattr(con, "list_files", None)
+    if list_files is not None and "://" in argument:
+        return list_files(argument)
+    files = expand(argument)
+    kind = _container(files, argument)
+    if kind.container == "csv":
+        check_csv_header(files[0])
+    return files, kind
+
+
 def _stage_one(
     con: Any,
     argument: str,
@@ -157,10 +169,7 @@ def _stage_one(
 ) -> tuple[Staged, InputInfo, list[Path]]:
     import duckdb
 
-    files = expand(argument)
-    kind = _container(files, argument)
-    if kind.container == "csv":
-        check_csv_header(files[0])
+    files, kind = _files(con, argument)
     read_sql = reader_sql(files, kind)
     columns = _describe(con, read_sql, argument, files)
     if kind.container == "csv":
@@ -293,6 +302,12 @@ def _detect(fmt: str, columns: dict[str, str]) -> bool:
 
 
 def _fingerprint(files: list[Path]) -> str:
+    if hasattr(files[0], "fingerprint"):  # a remote file: its listing, not its bytes
+        from hashlib import sha256
+
+        return sha256(
+            "\n".join(getattr(f, "fingerprint", str(f)) for f in files).encode()
+        ).hexdigest()
     if len(files) == 1:
         return sha256_file(files[0])
     from hashlib import sha256

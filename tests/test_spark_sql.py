@@ -1,0 +1,98 @@
+"""DuckDB -> Spark SQL rewrites (no Spark needed): each output written down by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("sqlglot")
+
+from privdiag.engines.spark_sql import parse, reader_args, spark_type, to_spark  # noqa: E402
+
+
+def spark(sql: str, params: list | None = None) -> str:
+    return to_spark(parse(sql, params))
+
+
+def test_epoch_keeps_fractions_of_a_second():
+    assert (
+        spark("SELECT epoch(a) FROM t") == "SELECT CAST(UNIX_MICROS(a) AS DOUBLE) / 1000000 FROM t"
+    )
+
+
+def test_full_regex_match_stays_anchored():
+    assert spark("SELECT regexp_full_match(x, '[0-9]+') FROM t") == (
+        "SELECT x RLIKE '^(?:[0-9]+)$' FROM t"
+    )
+
+
+def test_decimal_literals_become_doubles_integers_stay():
+    assert spark("SELECT avg(CASE WHEN a THEN 1.0 END), 2 FROM t LIMIT 3") == (
+        "SELECT AVG(CASE WHEN a THEN CAST(1.0 AS DOUBLE) END), 2 FROM t LIMIT 3"
+    )
+
+
+def test_rowid_is_the_explicit_row_id_column():
+    assert spark("SELECT e.rowid, rowid AS r FROM events e") == (
+        "SELECT e._rowid, _rowid AS r FROM events AS e"
+    )
+
+
+def test_row_number_without_order_is_the_row_id():
+    assert spark("SELECT row_number() OVER () AS n FROM t") == (
+        "SELECT MONOTONICALLY_INCREASING_ID() + 1 AS n FROM t"
+    )
+
+
+def test_placeholders_are_bound_as_literals():
+    assert spark("SELECT * FROM t WHERE a = ? AND b = ? AND c = ?", [3, "it's", None]) == (
+        "SELECT * FROM t WHERE a = 3 AND b = 'it\\'s' AND c = NULL"
+    )
+
+
+def test_from_json_structure_becomes_spark_ddl():
+    sql = """SELECT from_json(j, '[{"key":"VARCHAR","value":{"int_value":"BIGINT"}}]') FROM t"""
+    assert spark(sql) == (
+        "SELECT FROM_JSON(j, 'ARRAY<STRUCT<`key`: STRING, `value`: STRUCT<`int_value`: BIGINT>>>')"
+        " FROM t"
+    )
+
+
+def test_spark_type_of_duckdb_names():
+    assert spark_type("VARCHAR[]") == "ARRAY<STRING>"
+    assert spark_type("TIMESTAMPTZ") == "TIMESTAMP"
+    assert spark_type({"a": "JSON", "b": ["DOUBLE"]}) == "STRUCT<`a`: STRING, `b`: ARRAY<DOUBLE>>"
+
+
+def test_reader_arguments():
+    tree = parse(
+        "SELECT * FROM read_json(['/d/a.json', '/d/b.json'], format='auto', records=true, "
+        "columns={'ts': 'VARCHAR', 'p': 'JSON'}, sample_size=-1)"
+    )
+    node = tree.args["from_"].this.this
+    paths, options = reader_args(node)
+    assert paths == ["/d/a.json", "/d/b.json"]
+    assert options == {
+        "format": "auto",
+        "records": True,
+        "columns": {"ts": "VARCHAR", "p": "JSON"},
+        "sample_size": -1.0,
+    }
+
+
+def test_named_and_numbered_parameters():
+    assert spark("SELECT * FROM t WHERE a = $x AND b = $y", {"x": 1.5, "y": "v"}) == (
+        "SELECT * FROM t WHERE a = CAST(1.5 AS DOUBLE) AND b = 'v'"
+    )
+    assert spark("SELECT $2, $1", ["a", 2]) == "SELECT 2, 'a'"
+
+
+def test_json_type_is_text():
+    assert spark("SELECT CAST(a AS JSON) ->> '$.x' FROM t") == (
+        "SELECT GET_JSON_OBJECT(CAST(a AS STRING), '$.x') FROM t"
+    )
+
+
+def test_positional_join_pairs_rows_by_id():
+    assert spark("SELECT e.a, c.b FROM events e POSITIONAL JOIN event_consent c") == (
+        "SELECT e.a, c.b FROM events AS e JOIN event_consent AS c ON c._row = e._rowid"
+    )
