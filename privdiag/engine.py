@@ -22,6 +22,8 @@ def connect(engine: EngineConfig | None = None, database: str = ":memory:") -> A
         return connect_engine(engine)
     con = duckdb.connect(database)
     con.execute("SET TimeZone = 'UTC'")
+    # count_if over only NULL conditions gives NULL in DuckDB, not 0: checks count with this.
+    con.execute("CREATE MACRO count_true(x) AS coalesce(count_if(x), 0)")
     if engine.threads:
         con.execute(f"SET threads = {int(engine.threads)}")
     if engine.memory_limit:

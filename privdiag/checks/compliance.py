@@ -58,17 +58,17 @@ def _aggregates(pair: Pair, grace: float) -> tuple[list[str], dict[str, str]]:
     i = pair.index
     pre, lead = f"pre{i}", f"lead{i}"
     edges = (grace,) + tuple(x for x in LEAD_EDGES if x > grace)
-    # count_if(x) counts the same rows as count(*) FILTER (WHERE x), about ten times faster.
-    bins = [f"count_if({pre} AND {lead} < {edges[0]}) AS h{i}_0"]
+    # count_true(x) counts the rows count(*) FILTER (WHERE x) does, about ten times faster.
+    bins = [f"count_true({pre} AND {lead} < {edges[0]}) AS h{i}_0"]
     for b, (lo, hi) in enumerate(zip(edges, edges[1:] + (None,), strict=True), start=1):
         upper = f" AND {lead} < {hi}" if hi is not None else ""
-        bins.append(f"count_if({pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
+        bins.append(f"count_true({pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
     counts = [
-        f"count_if(viol{i}) AS v{i}",
-        f"count_if(wd{i}) AS w{i}",
-        f"count_if(wdg{i}) AS wg{i}",
-        f"count_if({pre} AND {lead} > {grace}) AS pb{i}",
-        f"count_if({pre} AND {lead} <= {grace}) AS pg{i}",
+        f"count_true(viol{i}) AS v{i}",
+        f"count_true(wd{i}) AS w{i}",
+        f"count_true(wdg{i}) AS wg{i}",
+        f"count_true({pre} AND {lead} > {grace}) AS pb{i}",
+        f"count_true({pre} AND {lead} <= {grace}) AS pg{i}",
         f"median(CASE WHEN {pre} THEN {lead} END) AS pm{i}",
         *bins,
     ]
@@ -98,7 +98,7 @@ def distinct_users_sql(keys: str, conditions: dict[str, str], rows_sql: str) -> 
         for m, chunk in enumerate(chunks)
     )
     totals = ", ".join(
-        f"count_if((m{m} >> {b}) & 1 = 1) AS {alias}"
+        f"count_true((m{m} >> {b}) & 1 = 1) AS {alias}"
         for m, chunk in enumerate(chunks)
         for b, (alias, _) in enumerate(chunk)
     )
@@ -134,7 +134,7 @@ def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     # Each event's conditions are computed once here; the aggregates only count them.
     rows_sql = f"SELECT e.source, e.event_name, e.user_key, {', '.join(flags)} FROM {JOINED}"
     states = [
-        f"count_if(state_{p} = '{s}' AND NOT withdrawn_{p}) AS n_{s}_{p}"
+        f"count_true(state_{p} = '{s}' AND NOT withdrawn_{p}) AS n_{s}_{p}"
         for p in ctx.purposes
         for s in ("denied", "unknown")
     ]
@@ -327,8 +327,8 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
         for p in ctx.purposes
     }
     parts = ", ".join(
-        f"count_if({differ[p]}) AS x_{p}, "
-        f"count_if(e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL) AS xb_{p}"
+        f"count_true({differ[p]}) AS x_{p}, "
+        f"count_true(e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL) AS xb_{p}"
         for p in ctx.purposes
     )
     rows = _rows(ctx.con, f"SELECT e.source, {parts} FROM {JOINED} GROUP BY 1 ORDER BY 1")

@@ -39,11 +39,11 @@ def _per_key(key: str, lost: str, units: str, filters: dict[str, str]) -> str:
     Events are first grouped per key, so distinct keys are counted as groups with a positive
     count (no ``count(DISTINCT ...)``, which is slow with many filters).
     """
-    inner = ", ".join(f"count_if({cond}) AS n{sfx}" for sfx, cond in filters.items())
+    inner = ", ".join(f"count_true({cond}) AS n{sfx}" for sfx, cond in filters.items())
     outer = ", ".join(
         f"sum(n{sfx}) AS {'n' if lost == 'noid' else 'k'}{sfx}, "
         f"coalesce(sum(n{sfx}) FILTER (WHERE {key} IS NULL), 0) AS {lost}{sfx}, "
-        f"count_if({key} IS NOT NULL AND n{sfx} > 0) AS {units}{sfx}"
+        f"count_true({key} IS NOT NULL AND n{sfx} > 0) AS {units}{sfx}"
         for sfx in filters
     )
     return f"""

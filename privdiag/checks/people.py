@@ -14,7 +14,7 @@ def _present_by_source(ctx: ScanContext, features: list[str]) -> list[tuple[str,
     """Return (source, feature, events with a value) for features present in each source."""
     if not features:
         return []
-    counts = ", ".join(f"count_if({present_sql(f, ctx.features[f])})" for f in features)
+    counts = ", ".join(f"count_true({present_sql(f, ctx.features[f])})" for f in features)
     rows = ctx.con.execute(f"SELECT source, {counts} FROM events GROUP BY 1 ORDER BY 1").fetchall()
     return [
         (row[0], f, int(n)) for row in rows for f, n in zip(features, row[1:], strict=True) if n

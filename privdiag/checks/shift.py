@@ -58,12 +58,12 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
     count each unit once, since one user's events are far from independent.
     """
     parts = [
-        f"count_if({present_sql(f, t)}) AS p{j}"
+        f"count_true({present_sql(f, t)}) AS p{j}"
         for j, (f, t) in enumerate(sorted(ctx.features.items()))
     ]
     for p in ctx.purposes:
-        parts.append(f"count_if(c.state_{p} = 'granted') AS g_{p}")
-        parts.append(f"count_if(c.state_{p} IN ('granted', 'denied')) AS d_{p}")
+        parts.append(f"count_true(c.state_{p} = 'granted') AS g_{p}")
+        parts.append(f"count_true(c.state_{p} IN ('granted', 'denied')) AS d_{p}")
     sql = f"""
         WITH per_day AS (
             SELECT source, strftime(ts, '%Y-%m-%d') AS day,

@@ -87,10 +87,10 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
             counts[f"x{i}_{s}"] = f"{miss} AND state_{p} = '{s}'"
         flags[f"users{i}"] = f"identified AND {miss} AND state_{p} = 'denied'"
     step = journey.step_sql("e.event_name")
-    events = ", ".join(f"count_if({cond}) AS {name}" for name, cond in counts.items())
+    events = ", ".join(f"count_true({cond}) AS {name}" for name, cond in counts.items())
     set_flags = ", ".join(f"bool_or({cond}) AS {name}" for name, cond in flags.items())
     any_flags = ", ".join(f"bool_or({name}) AS {name}" for name in flags)
-    units = ", ".join(f"count_if({name}) AS {name}" for name in flags)
+    units = ", ".join(f"count_true({name}) AS {name}" for name in flags)
     return f"""
         WITH base AS (
             SELECT * FROM (
