@@ -132,6 +132,8 @@ def run_scan(
     result.ran("people.unowned")
     findings += run_people_consent_checks(ctx, result, survey or [])
 
+    # in id order, so the causes' order does not depend on the order queries returned rows
+    findings.sort(key=lambda f: f.id)
     link(findings, ctx.mapping)
     fill_owners(findings, config)
     result.findings = findings

@@ -377,3 +377,24 @@ def test_direct_cause_reached_through_another_is_dropped():
     _reduce([drop, rate, feature])
     assert feature.caused_by == [rate.id]
     assert rate.caused_by == [drop.id]
+
+
+def test_causes_do_not_depend_on_input_row_order(tmp_path):
+    import polars as pl
+
+    from privdiag.config import load_config
+    from privdiag.generate import generate_scenario
+    from privdiag.scan import run_scan
+
+    info = generate_scenario(tmp_path, seed=7, users=300)
+    config = load_config(tmp_path / "privdiag.toml")
+    (tmp_path / "reversed").mkdir()
+    reversed_app = tmp_path / "reversed" / "app.csv"  # same source name, rows reversed
+    pl.read_csv(info.paths["app"], infer_schema_length=0).reverse().write_csv(reversed_app)
+
+    def causes(app):
+        doc = run_scan([str(info.paths["web"]), str(app)], config=config).to_dict()
+        return {f["id"]: f["caused_by"] for f in doc["findings"] if f["caused_by"]}
+
+    first = causes(info.paths["app"])
+    assert first and first == causes(reversed_app)
