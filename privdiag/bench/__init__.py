@@ -41,6 +41,7 @@ class Settings:
     drift_features: int = 20
     evidently: bool = True
     repeat: int = 1
+    spark_events: int = 100_000  # 0 leaves the Spark row out
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -61,6 +62,7 @@ class Settings:
         s.drift_features = int(env.get("BENCH_DRIFT_FEATURES", s.drift_features))
         s.evidently = env.get("BENCH_EVIDENTLY", "1") != "0"
         s.repeat = int(env.get("BENCH_REPEAT", "1"))
+        s.spark_events = int(env.get("BENCH_SPARK_EVENTS", s.spark_events))
         return s
 
 
@@ -177,6 +179,16 @@ def _drift(settings: Settings) -> dict[str, Any]:
     return drift.run(settings.drift_rows, settings.drift_features)
 
 
+def _spark(settings: Settings, data: Path) -> list[str]:
+    from privdiag.bench import spark
+
+    if not settings.spark_events:
+        return []
+    dump = write_dump(data / f"{settings.spark_events}-parquet", settings.spark_events, "parquet")
+    _say(f"Spark local[2] beside DuckDB: {dump.events:,} events")
+    return spark.lines(dump, scan_command(dump, settings), settings)
+
+
 def run(settings: Settings) -> str:
     """Run every measurement; write ``bench.md`` into ``settings.out`` and return its text."""
     data = settings.out / "bench-data"
@@ -190,6 +202,7 @@ def run(settings: Settings) -> str:
     _say("privdiag --help")
     help_run = best_of([*_privdiag(), "--help"], 3)
     text = render(machine(), rows, spilled, help_run, _drift(settings))
+    text += "\n".join(_spark(settings, data)) + "\n"
     settings.out.mkdir(parents=True, exist_ok=True)
     (settings.out / "bench.md").write_text(text, encoding="utf-8")
     return text
