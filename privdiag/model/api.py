@@ -473,13 +473,7 @@ def run_model_check(
         if set(features) <= set(ref_frame.columns):
             variants["reference"] = ref_frame.with_row_index(blindset.ROW_ID)
 
-    ctx.scores = scorer.score_many(variants)
-    _require_unmasked(ctx.scores, model)
-    ctx.kind = scorer.kind or "classifier"
-    if ctx.kind == "classifier" and ctx.y is not None and not np.isin(ctx.y, (0.0, 1.0)).all():
-        raise InputError(
-            "the label of a classifier must be 0/1 or true/false", path=blind_set, field=label
-        )
+    _score(ctx, scorer, variants, model, blind_set, label)
     result.evidence["model"] = {
         "name": name,
         "kind": ctx.kind,
@@ -493,6 +487,24 @@ def run_model_check(
     _importance(ctx)
     _drift(ctx, ref_frame, variants)
     return result
+
+
+def _score(
+    ctx: Context,
+    scorer: Any,
+    variants: dict[str, pl.DataFrame],
+    model: Path,
+    blind_set: Path,
+    label: str | None,
+) -> None:
+    """Score every scenario; refuse a model that cannot score the complete blind set."""
+    ctx.scores = scorer.score_many(variants)
+    _require_unmasked(ctx.scores, model)
+    ctx.kind = scorer.kind or "classifier"
+    if ctx.kind == "classifier" and ctx.y is not None and not np.isin(ctx.y, (0.0, 1.0)).all():
+        raise InputError(
+            "the label of a classifier must be 0/1 or true/false", path=blind_set, field=label
+        )
 
 
 def _note_scenarios(ctx: Context, rates: dict[str, float] | None, features: list[str]) -> None:
