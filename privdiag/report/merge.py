@@ -82,8 +82,10 @@ def check_shapes(doc: dict[str, Any], where: str) -> None:
             if isinstance(value, int | float) and not abs(value) < _LARGEST:
                 raise InputError(f"{where} has a metric out of range", field="findings.metrics")
             if isinstance(value, list):
-                for item in value:
-                    _expect(item, _SCALAR, where, "findings.metrics")
+                for item in value:  # scalars, or small records such as rate changes
+                    values = item.values() if isinstance(item, dict) else [item]
+                    for part in values:
+                        _expect(part, _SCALAR, where, "findings.metrics")
             else:
                 _expect(value, _SCALAR, where, "findings.metrics")
 
