@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from privdiag.checks.context import ScanContext
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
+from privdiag.stats import bh_adjust, two_proportion_z
 
 MIN_DROP = 0.05
 MIN_DECISIONS = 20
@@ -132,28 +132,9 @@ class Test:
 def drop_p_values(x1: Any, n1: Any, x2: Any, n2: Any) -> np.ndarray:
     """Return the one-sided p-values that share 2 is lower than share 1 (pooled z test).
 
-    A zero pooled variance gives p = 1. TODO: use privdiag.stats.two_proportion_z once the
-    journey branch that adds it is merged; this private copy keeps the two branches apart.
+    A zero pooled variance gives p = 1.
     """
-    a, na, b, nb = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
-    pooled = (a + b) / np.maximum(na + nb, 1)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / np.maximum(na, 1) + 1 / np.maximum(nb, 1)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, (a / np.maximum(na, 1) - b / np.maximum(nb, 1)) / se, 0.0)
-    return np.where(se > 0, stats.norm.sf(z), 1.0)
-
-
-def bh_adjust(p: Any) -> np.ndarray:
-    """Return Benjamini-Hochberg q-values of ``p`` (same order). TODO: privdiag.stats, as above."""
-    p = np.asarray(p, dtype=float)
-    if not p.size:
-        return p
-    order = np.argsort(p)
-    scaled = p[order] * p.size / np.arange(1, p.size + 1)
-    q = np.minimum.accumulate(scaled[::-1])[::-1]
-    out = np.empty_like(q)
-    out[order] = np.minimum(q, 1.0)
-    return out
+    return two_proportion_z(x1, n1, x2, n2, alternative="greater")[1]
 
 
 def _version_tests(by_version: list[dict[str, Any]]) -> list[Test]:

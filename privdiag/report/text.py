@@ -8,24 +8,14 @@ import re
 from typing import Any
 
 from privdiag.findings import LOCATION_KEYS
+from privdiag.privacy import scrub  # one redaction for reports and every other output
 
 #: Metric names whose values are fractions, shown as percentages.
 _SHARE = re.compile(r"(share|rate|ratio|pct|fraction)$")
 #: Metric names that count people, suppressed below the minimum group size.
 _USERS = re.compile(r"(^|_)users$")
-#: What an e-mail address or an IPv4 address looks like; scrubbed from any shown value.
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 #: The metrics that best sum up a finding, in order of preference.
 KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
-
-
-def scrub(text: str) -> str:
-    """Return ``text`` with anything shaped like an e-mail or IPv4 address redacted.
-
-    The data reaching a report never holds raw identifiers; this is a second line of defence.
-    """
-    return _IPV4.sub("[redacted]", _EMAIL.sub("[redacted]", text))
 
 
 def is_users(name: str) -> bool:
