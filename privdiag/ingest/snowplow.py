@@ -123,15 +123,20 @@ def _shredded(columns: dict[str, str], kind: str, stem: str) -> str | None:
     return next((c for c in columns if pattern.match(c)), None)
 
 
+def _as_json(expr: str) -> str:
+    """SQL reading a column's text as JSON; empty text and invalid JSON give NULL."""
+    return f"TRY_CAST(nullif(CAST({expr} AS VARCHAR), '') AS JSON)"
+
+
 def _unstruct(columns: dict[str, str], stem: str) -> str:
     """SQL JSON object of the self-describing event ``stem`` (NULL when the row is another)."""
     parts = []
     column = _shredded(columns, "unstruct_event", stem)
     if column:
-        j = f"TRY_CAST(nullif(CAST({quote(column)} AS VARCHAR), '') AS JSON)"
+        j = _as_json(quote(column))
         parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN {j} -> 0 ELSE {j} END)")
     if "unstruct_event" in columns:
-        j = "TRY_CAST(nullif(CAST(unstruct_event AS VARCHAR), '') AS JSON)"
+        j = _as_json("unstruct_event")
         parts.append(
             f"(CASE WHEN ({j} ->> '$.data.schema') LIKE '{IGLU}{stem}/%' "
             f"THEN {j} -> '$.data.data' END)"
@@ -144,10 +149,10 @@ def _contexts(columns: dict[str, str], stem: str) -> str:
     parts = []
     column = _shredded(columns, "contexts", stem)
     if column:
-        j = f"TRY_CAST(nullif(CAST({quote(column)} AS VARCHAR), '') AS JSON)"
+        j = _as_json(quote(column))
         parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS JSON[]) END)")
     if "contexts" in columns:
-        j = "CAST(TRY_CAST(nullif(CAST(contexts AS VARCHAR), '') AS JSON) -> '$.data' AS JSON[])"
+        j = f"CAST({_as_json('contexts')} -> '$.data' AS JSON[])"
         parts.append(
             f"list_transform(list_filter({j}, lambda c: (c ->> 'schema') LIKE '{IGLU}{stem}/%'), "
             "lambda c: c -> 'data')"
