@@ -13,6 +13,10 @@ from typing import Any
 from privdiag.engine import one
 from privdiag.purposes import PURPOSES
 
+# What resolve() adds per purpose P, as columns named KIND_P.
+STATE_KINDS = ("state", "log", "withdrawn", "first", "last_decision")
+STATE_COLUMNS = tuple(f"{k}_{p}" for p in PURPOSES for k in STATE_KINDS)
+
 
 def active_purposes(con: Any) -> list[str]:
     """Return the purposes with any signal: a consent record or an event flag."""
@@ -54,17 +58,20 @@ def _state_sql(p: str, flag: str, log: str) -> str:
 
 
 def resolve(con: Any, purposes: list[str]) -> None:
-    """Create table ``event_consent``: events' keys plus per purpose its state and history.
+    """Create table ``scan_events``: every event with, per purpose, its state and history.
 
-    Columns per purpose P: ``state_P`` (granted/denied/unknown), ``log_P`` (the log's state or
-    NULL), ``withdrawn_P`` (denied after an earlier grant), ``first_P`` (the user's first
-    decision time for P, also when it comes after the event) and ``last_decision_P``.
-    Everything comes out of one sorted window pass: no join back to the events. Rows are
-    stored in the order of the events' rowids (one row per event), so checks can read both
-    tables side by side with ``POSITIONAL JOIN`` instead of a hash join on ``_row``.
+    Columns per purpose P (:data:`STATE_COLUMNS`): ``state_P`` (granted/denied/unknown),
+    ``log_P`` (the log's state or NULL), ``withdrawn_P`` (denied after an earlier grant),
+    ``first_P`` (the user's first decision time for P, also when it comes after the event)
+    and ``last_decision_P``. The states come out of one sorted window pass and are joined
+    back to the events by rowid, so later checks read one table: a scan of one table runs
+    on every core, where a positional join of two runs on one. ``events`` becomes a view of
+    the event columns, and the copy it was is dropped to free its memory.
     """
     if not purposes:
-        con.execute("CREATE TABLE event_consent AS SELECT rowid AS _row FROM events")
+        con.execute("CREATE TABLE scan_events AS SELECT * FROM events")
+        con.execute("DROP TABLE events")
+        con.execute("CREATE VIEW events AS SELECT * FROM scan_events")
         return
     windows = ",\n".join(
         f"last_value(rec_{p} IGNORE NULLS) OVER upto AS log_{p},\n"
@@ -87,19 +94,23 @@ def resolve(con: Any, purposes: list[str]) -> None:
     )
     flags = ", ".join(f"flag_{p}" for p in purposes)
     con.execute(f"""
-        CREATE TABLE event_consent AS
-        SELECT _row, {with_log} FROM (
-            SELECT _row, ord, {flags}, {windows}
-            FROM ({_union_sql(purposes)})
-            WINDOW upto AS (PARTITION BY user_key ORDER BY ts, ord, tie
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-                   whole AS (PARTITION BY user_key ORDER BY ts, ord, tie
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-        ) WHERE ord = 1
-        UNION ALL
-        SELECT rowid AS _row, {flags_only} FROM events WHERE user_key IS NULL
-        ORDER BY _row
+        CREATE TABLE scan_events AS
+        SELECT e.*, c.* EXCLUDE (_row) FROM events e JOIN (
+            SELECT _row, {with_log} FROM (
+                SELECT _row, ord, {flags}, {windows}
+                FROM ({_union_sql(purposes)})
+                WINDOW upto AS (PARTITION BY user_key ORDER BY ts, ord, tie
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+                       whole AS (PARTITION BY user_key ORDER BY ts, ord, tie
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+            ) WHERE ord = 1
+            UNION ALL
+            SELECT rowid AS _row, {flags_only} FROM events WHERE user_key IS NULL
+        ) c ON c._row = e.rowid
     """)
+    state_columns = ", ".join(f"{k}_{p}" for p in purposes for k in STATE_KINDS)
+    con.execute("DROP TABLE events")
+    con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE ({state_columns}) FROM scan_events")
 
 
 def consent_rates(con: Any, purposes: list[str]) -> dict[str, float]:
@@ -110,7 +121,7 @@ def consent_rates(con: Any, purposes: list[str]) -> dict[str, float]:
         f"avg(CASE state_{p} WHEN 'granted' THEN 1.0 WHEN 'denied' THEN 0.0 END) AS {p}"
         for p in purposes
     )
-    row = one(con, f"SELECT {parts} FROM event_consent")
+    row = one(con, f"SELECT {parts} FROM scan_events")
     return {
         p: round(float(v), 6) for p, v in zip(purposes, row or (), strict=True) if v is not None
     }

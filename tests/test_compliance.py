@@ -128,3 +128,20 @@ def test_small_groups_are_suppressed(tmp_path):
     f = [x for x in by_kind(doc, "consent.violation") if x["location"]["step"] == "page_view"][0]
     assert f["metrics"]["users"] is None
     assert f["metrics"]["suppressed"] == ["users"]
+
+
+def test_a_column_named_like_a_state_column_is_kept_as_a_feature(tmp_path):
+    """The scan adds state_<purpose> etc. beside the events; a data column of that name is
+    renamed (param_state_ads), not lost, and the scan's own state column is not shadowed."""
+    events = write(
+        tmp_path / "shop.csv",
+        "event_id,ts,event_name,user_id,state_ads,gclid\n"
+        "e1,2026-10-01T10:00:00Z,page_view,u1,on,G1\n",
+    )
+    consent = write(
+        tmp_path / "cmp.csv", "user_id,purpose,status,ts\nu1,ads,denied,2026-10-01T09:00:00Z\n"
+    )
+    doc = run_scan([events], consent=[consent], config=config()).to_dict()
+    hit = one(doc, "consent.violation", step="page_view", feature="gclid", purpose="ads")
+    assert hit["metrics"]["events"] == 1
+    assert any(f["location"].get("feature") == "param_state_ads" for f in doc["findings"])

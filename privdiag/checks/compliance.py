@@ -42,14 +42,14 @@ def _row_flags(pair: Pair, sql_type: str, grace: float) -> list[str]:
     """SQL columns computed once per event for one pair: its conditions and the lead time."""
     i, p = pair.index, pair.purpose
     has = present_sql(pair.feature, sql_type)
-    since = f"epoch(e.ts) - epoch(c.last_decision_{p})"
-    withdrawn = f"{has} AND c.state_{p} = 'denied' AND c.withdrawn_{p}"
+    since = f"epoch(e.ts) - epoch(e.last_decision_{p})"
+    withdrawn = f"{has} AND e.state_{p} = 'denied' AND e.withdrawn_{p}"
     return [
-        f"{has} AND c.state_{p} = 'denied' AND NOT c.withdrawn_{p} AS viol{i}",
+        f"{has} AND e.state_{p} = 'denied' AND NOT e.withdrawn_{p} AS viol{i}",
         f"{withdrawn} AND {since} > {grace} AS wd{i}",
         f"{withdrawn} AND {since} <= {grace} AS wdg{i}",
-        f"{has} AND c.state_{p} = 'unknown' AND c.first_{p} > e.ts AS pre{i}",
-        f"epoch(c.first_{p}) - epoch(e.ts) AS lead{i}",
+        f"{has} AND e.state_{p} = 'unknown' AND e.first_{p} > e.ts AS pre{i}",
+        f"epoch(e.first_{p}) - epoch(e.ts) AS lead{i}",
     ]
 
 
@@ -123,7 +123,7 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
 
 def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     grace = float(ctx.config.thresholds.grace_seconds)
-    flags = [f"c.state_{p} AS state_{p}, c.withdrawn_{p} AS withdrawn_{p}" for p in ctx.purposes]
+    flags = [f"e.state_{p} AS state_{p}, e.withdrawn_{p} AS withdrawn_{p}" for p in ctx.purposes]
     parts: list[str] = []
     users: dict[str, str] = {}
     for pair in todo:
@@ -323,12 +323,12 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
     if not ctx.purposes:
         return []
     differ = {
-        p: f"e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL AND e.consent_{p} <> c.log_{p}"
+        p: f"e.consent_{p} IS NOT NULL AND e.log_{p} IS NOT NULL AND e.consent_{p} <> e.log_{p}"
         for p in ctx.purposes
     }
     parts = ", ".join(
         f"count_true({differ[p]}) AS x_{p}, "
-        f"count_true(e.consent_{p} IS NOT NULL AND c.log_{p} IS NOT NULL) AS xb_{p}"
+        f"count_true(e.consent_{p} IS NOT NULL AND e.log_{p} IS NOT NULL) AS xb_{p}"
         for p in ctx.purposes
     )
     rows = _rows(ctx.con, f"SELECT e.source, {parts} FROM {JOINED} GROUP BY 1 ORDER BY 1")

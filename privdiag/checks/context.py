@@ -7,9 +7,9 @@ from typing import Any
 
 from privdiag.config import Config
 
-# Every event beside its consent state: event_consent holds one row per event in the events
-# table's order (see privdiag.state.resolve), so the two are read side by side, not joined.
-EVENTS_WITH_CONSENT = "events e POSITIONAL JOIN event_consent c"
+# Every event with its consent state per purpose: one table (see privdiag.state.resolve), so
+# the checks' scans run on every core (DuckDB reads a positional join on one thread).
+EVENTS_WITH_CONSENT = "scan_events e"
 
 
 @dataclass

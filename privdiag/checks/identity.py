@@ -60,7 +60,7 @@ def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dic
     ``noid_denied_analytics``). Steps nobody reached are absent.
     """
     filters = _filters(ctx)
-    states = "".join(f", c.state_{p} AS state_{p}" for p in ctx.purposes)
+    states = "".join(f", e.state_{p} AS state_{p}" for p in ctx.purposes)
     step = journey.step_sql("e.event_name")
     by_user = _per_key("user_key", "noid", "users", filters)
     by_session = _per_key("session_key", "nosess", "sessions", filters)

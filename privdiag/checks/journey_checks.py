@@ -25,7 +25,7 @@ NO_JOURNEY = (
 def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> list[Finding]:
     """Return the journey checks' findings; record each check as ran or skipped in ``result``.
 
-    Assumes ``events`` and ``event_consent`` exist in ``ctx.con``. Scan-level evidence (the
+    Assumes ``events`` and ``scan_events`` exist in ``ctx.con``. Scan-level evidence (the
     consent-gap heatmaps) is added to ``result.evidence``.
     """
     findings: list[Finding] = []

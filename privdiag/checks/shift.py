@@ -62,8 +62,8 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
         for j, (f, t) in enumerate(sorted(ctx.features.items()))
     ]
     for p in ctx.purposes:
-        parts.append(f"count_true(c.state_{p} = 'granted') AS g_{p}")
-        parts.append(f"count_true(c.state_{p} IN ('granted', 'denied')) AS d_{p}")
+        parts.append(f"count_true(e.state_{p} = 'granted') AS g_{p}")
+        parts.append(f"count_true(e.state_{p} IN ('granted', 'denied')) AS d_{p}")
     sql = f"""
         WITH per_day AS (
             SELECT source, strftime(ts, '%Y-%m-%d') AS day,
@@ -236,7 +236,7 @@ def check_shift(ctx: ScanContext) -> list[Finding]:
 
     Every series' best change point is tested (Bonferroni over its split positions), then
     Benjamini-Hochberg across all series; a finding also needs a change of at least
-    ``min_gap``. Assumes ``event_consent`` exists and the events cover two days or more.
+    ``min_gap``. Assumes ``scan_events`` exists and the events cover two days or more.
     """
     series = _series(ctx, _daily(ctx))
     if not series:

@@ -72,7 +72,7 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
     purposes = sorted({pair.purpose for pair in pairs})
     features = sorted({pair.feature for pair in pairs})
     column = {f: f"miss{j}" for j, f in enumerate(features)}
-    base = [f"c.state_{p} AS state_{p}" for p in purposes]
+    base = [f"e.state_{p} AS state_{p}" for p in purposes]
     base += [f"NOT {present_sql(f, ctx.features[f])} AS {column[f]}" for f in features]
     counts: dict[str, str] = {}  # event count name -> condition
     flags: dict[str, str] = {}  # unit count name -> per-event condition that sets the flag
@@ -289,7 +289,7 @@ def check_consent_gap(
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Return the consent-gap findings and one heatmap per (source, purpose) tested.
 
-    Assumes ``event_consent`` exists and the journey has steps.
+    Assumes ``scan_events`` exists and the journey has steps.
     """
     pairs = gap_pairs(ctx)
     if not pairs or not journey.steps:

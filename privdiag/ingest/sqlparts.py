@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from privdiag.engine import literal, quote
 from privdiag.purposes import PURPOSES
+from privdiag.state import STATE_COLUMNS
 
 GRANTED_WORDS = (
     "yes",
@@ -58,9 +59,10 @@ CANONICAL_COLUMNS = (
 ) + tuple(f"consent_{p}" for p in PURPOSES)
 
 
-# Names a feature may not take: the canonical columns, and DuckDB's row-number pseudo-column
-# (a data column named rowid would silently replace it in every join on rowid).
-RESERVED = frozenset({c.lower() for c in CANONICAL_COLUMNS} | {"rowid", "_input"})
+# Names a feature may not take: the canonical columns, the consent-state columns the scan
+# adds (privdiag.state), and DuckDB's row-number pseudo-column (a data column named rowid
+# would silently replace it in every join on rowid).
+RESERVED = frozenset({c.lower() for c in CANONICAL_COLUMNS + STATE_COLUMNS} | {"rowid", "_input"})
 
 
 def flag(expr: str) -> str:
