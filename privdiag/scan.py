@@ -19,6 +19,7 @@ from privdiag.journey import journey_steps
 from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
 from privdiag.result import Result
 from privdiag.state import active_purposes, consent_rates, resolve
+from privdiag.stats import warm_up
 
 Progress = Callable[[str], None]
 
@@ -85,6 +86,7 @@ def run_scan(
     Raises InputError for unreadable inputs before anything is written.
     """
     config = config or Config()
+    warm_up()  # the checks' statistics library loads while DuckDB reads the inputs
     say = progress or (lambda _msg: None)
     result = Result(command="scan")
     con = connect(config.engine)

@@ -11,7 +11,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+
+def _stats() -> Any:
+    """scipy.stats, imported on first use: it takes most of a second, which a scan spends
+    while DuckDB reads the inputs (see :func:`warm_up`) and ``privdiag --help`` never does."""
+    from scipy import stats
+
+    return stats
+
+
+def warm_up() -> None:
+    """Import scipy.stats on a background thread (the import lock makes a later use wait)."""
+    import threading
+
+    threading.Thread(target=_stats, name="privdiag-import-scipy", daemon=True).start()
+
 
 ArrayLike = np.ndarray | list[float] | list[int] | float | int
 
@@ -34,7 +49,7 @@ def fisher_greater(x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike) -
     for all tests at once from the hypergeometric tail. Empty groups give 1.
     """
     a, na, b, nb = _arrays(x1, n1, x2, n2)
-    p = stats.hypergeom.sf(a - 1, na + nb, a + b, na)
+    p = _stats().hypergeom.sf(a - 1, na + nb, a + b, na)
     return np.where((na > 0) & (nb > 0), np.clip(p, 0.0, 1.0), 1.0)
 
 
@@ -52,14 +67,14 @@ def two_proportion_z(
         se = np.sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb))
         z = np.where(se > 0, (share(a, na) - share(b, nb)) / se, 0.0)
     z = np.nan_to_num(z)
-    p = 2 * stats.norm.sf(np.abs(z)) if alternative == "two-sided" else stats.norm.sf(z)
+    p = 2 * _stats().norm.sf(np.abs(z)) if alternative == "two-sided" else _stats().norm.sf(z)
     return z, np.where(se > 0, p, 1.0)
 
 
 def wilson_ci(x: ArrayLike, n: ArrayLike, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Return the Wilson score interval (low, high) for the share ``x / n``; NaN where n is 0."""
     xa, na = _arrays(x, n)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = _stats().norm.ppf(0.5 + level / 2)
     p = share(xa, na)
     with np.errstate(divide="ignore", invalid="ignore"):
         centre = (p + z * z / (2 * na)) / (1 + z * z / na)
@@ -119,7 +134,7 @@ def cmh_greater(
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, per_group(a - expected) / np.sqrt(var), 0.0)
         diff = np.where(per_group(weight) > 0, per_group(weighted) / per_group(weight), np.nan)
-    return np.where(var > 0, stats.norm.sf(z), 1.0), diff
+    return np.where(var > 0, _stats().norm.sf(z), 1.0), diff
 
 
 def bh_adjust(p: ArrayLike) -> np.ndarray:
@@ -194,7 +209,7 @@ def change_point(x: ArrayLike, n: ArrayLike, min_size: int = 1) -> ChangePoint |
     k = int(splits[best])
     before = cx[k - 1] / cn[k - 1]
     after = (cx[-1] - cx[k - 1]) / (cn[-1] - cn[k - 1])
-    p = min(1.0, float(stats.chi2.sf(max(lr[best], 0.0), 1)) * splits.size)
+    p = min(1.0, float(_stats().chi2.sf(max(lr[best], 0.0), 1)) * splits.size)
     return ChangePoint(int(keep[k]), float(before), float(after), float(lr[best]), p)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from privdiag.checks.bits import distinct_sql
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql, suppress
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
@@ -75,43 +76,6 @@ def _aggregates(pair: Pair, grace: float) -> tuple[list[str], dict[str, str]]:
     return counts, {f"vu{i}": f"viol{i}", f"wu{i}": f"wd{i}", f"pu{i}": pre}
 
 
-MASK_BITS = 62
-
-
-def distinct_users_sql(keys: str, conditions: dict[str, str], rows_sql: str) -> str:
-    """SQL counting, per group of ``keys``, the distinct users for which each condition holds.
-
-    ``rows_sql`` selects ``keys``, ``user_key`` and the columns the conditions use. Each
-    event's conditions are packed into bit masks, OR-ed per user and group, and the users
-    with a bit set are counted: one small aggregation instead of a ``count(DISTINCT
-    user_key) FILTER`` per condition (which DuckDB runs as a hash aggregation each). NULL
-    user keys are left out, as ``count(DISTINCT)`` does; a NULL condition counts as false.
-    """
-    items = list(conditions.items())
-    chunks = [items[j : j + MASK_BITS] for j in range(0, len(items), MASK_BITS)]
-    masks = ", ".join(
-        "bit_or(("
-        + " | ".join(
-            f"(CASE WHEN {cond} THEN {1 << b} ELSE 0 END)" for b, (_, cond) in enumerate(chunk)
-        )
-        + f")::BIGINT) AS m{m}"
-        for m, chunk in enumerate(chunks)
-    )
-    totals = ", ".join(
-        f"count_true((m{m} >> {b}) & 1 = 1) AS {alias}"
-        for m, chunk in enumerate(chunks)
-        for b, (alias, _) in enumerate(chunk)
-    )
-    return f"""
-        SELECT {keys}, {totals} FROM (
-            SELECT {keys}, user_key, {masks}
-            FROM ({rows_sql})
-            WHERE user_key IS NOT NULL
-            GROUP BY ALL
-        ) GROUP BY ALL
-    """
-
-
 JOINED = EVENTS_WITH_CONSENT
 
 
@@ -145,7 +109,7 @@ def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     )
     counted = {
         (r["source"], r["event_name"]): r
-        for r in _rows(ctx.con, distinct_users_sql("source, event_name", users, rows_sql))
+        for r in _rows(ctx.con, distinct_sql("source, event_name", users, rows_sql))
     }
     for row in rows:
         found = counted.get((row["source"], row["event_name"]), {})
@@ -335,9 +299,7 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
     users = {f"xu_{p}": f"xu_{p}" for p in differ}
     per_row = ", ".join(f"{cond} AS xu_{p}" for p, cond in differ.items())
     rows_sql = f"SELECT e.source, e.user_key, {per_row} FROM {JOINED}"
-    counted = {
-        r["source"]: r for r in _rows(ctx.con, distinct_users_sql("source", users, rows_sql))
-    }
+    counted = {r["source"]: r for r in _rows(ctx.con, distinct_sql("source", users, rows_sql))}
     findings = []
     for row in rows:
         found = counted.get(row["source"], {})

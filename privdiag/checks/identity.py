@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from privdiag.checks.bits import distinct_sql
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, suppress
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
@@ -33,48 +34,52 @@ def _filters(ctx: ScanContext) -> dict[str, str]:
     return out
 
 
-def _per_key(key: str, lost: str, units: str, filters: dict[str, str]) -> str:
-    """SQL counting, per (source, step), events, events without ``key`` and distinct keys.
-
-    Events are first grouped per key, so distinct keys are counted as groups with a positive
-    count (no ``count(DISTINCT ...)``, which is slow with many filters).
-    """
-    inner = ", ".join(f"count_true({cond}) AS n{sfx}" for sfx, cond in filters.items())
-    outer = ", ".join(
-        f"sum(n{sfx}) AS {'n' if lost == 'noid' else 'k'}{sfx}, "
-        f"coalesce(sum(n{sfx}) FILTER (WHERE {key} IS NULL), 0) AS {lost}{sfx}, "
-        f"count_true({key} IS NOT NULL AND n{sfx} > 0) AS {units}{sfx}"
-        for sfx in filters
-    )
-    return f"""
-        SELECT source, step, {outer} FROM (
-            SELECT source, step, {key}, {inner} FROM base GROUP BY source, step, {key}
-        ) GROUP BY source, step
-    """
-
-
 def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dict[str, Any]]:
     """Return (source, step) -> counts: ``n``, ``noid``, ``nosess``, ``users``, ``sessions``.
 
     Each count also exists per purpose P and state S with the suffix ``_S_P`` (e.g.
-    ``noid_denied_analytics``). Steps nobody reached are absent.
+    ``noid_denied_analytics``). Steps nobody reached are absent. Event counts come from
+    one grouping per step; distinct users and sessions from one grouping per user (and per
+    session) that ORs the filters' bits (:func:`privdiag.checks.bits.distinct_sql`).
     """
     filters = _filters(ctx)
     states = "".join(f", e.state_{p} AS state_{p}" for p in ctx.purposes)
     step = journey.step_sql("e.event_name")
-    by_user = _per_key("user_key", "noid", "users", filters)
-    by_session = _per_key("session_key", "nosess", "sessions", filters)
+    events = ", ".join(
+        f"count_true({cond}) AS n{sfx}, "
+        f"count_true(user_key IS NULL AND {cond}) AS noid{sfx}, "
+        f"count_true(session_key IS NULL AND {cond}) AS nosess{sfx}"
+        for sfx, cond in filters.items()
+    )
+    base = f"""
+        SELECT * FROM (
+            SELECT e.source, {step} AS step, e.user_key, e.session_key {states}
+            FROM {EVENTS_WITH_CONSENT}
+        ) WHERE step IS NOT NULL
+    """
+    units = {
+        unit: distinct_sql(
+            "source, step",
+            {f"{name}{sfx}": cond for sfx, cond in filters.items()},
+            "SELECT * FROM base",
+            unit=key,
+        )
+        for unit, name, key in (("u", "users", "user_key"), ("s", "sessions", "session_key"))
+    }
+    zeros = ", ".join(
+        f"coalesce({t}.{name}{sfx}, 0) AS {name}{sfx}"
+        for t, name in (("u", "users"), ("s", "sessions"))
+        for sfx in filters
+    )
     rows = fetch_rows(
         ctx.con,
         f"""
-        WITH base AS (
-            SELECT * FROM (
-                SELECT e.source, {step} AS step, e.user_key, e.session_key {states}
-                FROM {EVENTS_WITH_CONSENT}
-            ) WHERE step IS NOT NULL
-        )
-        SELECT u.*, s.* EXCLUDE (source, step, {", ".join(f"k{sfx}" for sfx in filters)})
-        FROM ({by_user}) u JOIN ({by_session}) s USING (source, step)
+        WITH base AS ({base}),
+        per_step AS (SELECT source, step, {events} FROM base GROUP BY source, step)
+        SELECT p.*, {zeros}
+        FROM per_step p
+        LEFT JOIN ({units["u"]}) u USING (source, step)
+        LEFT JOIN ({units["s"]}) s USING (source, step)
     """,
     )
     return {(r["source"], r["step"]): r for r in rows}

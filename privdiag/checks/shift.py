@@ -55,7 +55,9 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
     """One grouped query: per (source, day, event name) events, present values, consent.
 
     ``scale`` is the day's units (users, or events without a user) per event: the tests
-    count each unit once, since one user's events are far from independent.
+    count each unit once, since one user's events are far from independent. Days are
+    grouped as dates and formatted once per group (formatting every event's time costs a
+    third of the query).
     """
     parts = [
         f"count_true({present_sql(f, t)}) AS p{j}"
@@ -66,16 +68,17 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
         parts.append(f"count_true(e.state_{p} IN ('granted', 'denied')) AS d_{p}")
     sql = f"""
         WITH per_day AS (
-            SELECT source, strftime(ts, '%Y-%m-%d') AS day,
+            SELECT source, ts::DATE AS day,
                    count(DISTINCT coalesce(user_key, event_id)) / count(*) AS scale
             FROM events GROUP BY ALL
         ), grouped AS (
-            SELECT e.source, strftime(e.ts, '%Y-%m-%d') AS day, e.event_name, count(*) AS n
+            SELECT e.source, e.ts::DATE AS day, e.event_name, count(*) AS n
                    {"".join(", " + part for part in parts)}
             FROM {EVENTS_WITH_CONSENT}
             GROUP BY ALL
         )
-        SELECT g.*, d.scale FROM grouped g JOIN per_day d USING (source, day)
+        SELECT g.* EXCLUDE (day), strftime(g.day, '%Y-%m-%d') AS day, d.scale
+        FROM grouped g JOIN per_day d USING (source, day)
         ORDER BY g.source, g.day
     """
     return {k: np.asarray(v) for k, v in ctx.con.execute(sql).fetchnumpy().items()}

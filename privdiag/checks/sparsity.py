@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from privdiag.checks.bits import Masks
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql, suppress
 from privdiag.engine import quote
 from privdiag.findings import Finding
@@ -64,10 +65,11 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
     """Event counts per (source, step, day) and per step, joined with their unit counts.
 
     A unit is a user, or the event itself when it has no user. Event counts come straight
-    from the events; unit counts from narrow per-unit flags, counting units whose flag is
-    set (no ``count(DISTINCT ...)``). Result rows with ``day`` NULL are the step's totals
-    (a user active on several days counts once); the others are its days, the strata of
-    the stratified test. Missing flags and states are computed once per event.
+    from the events; unit counts from per-unit flags packed into bit masks (one OR per
+    unit, :class:`~privdiag.checks.bits.Masks`), counting units whose bit is set. Result
+    rows with ``day`` NULL are the step's totals (a user active on several days counts
+    once); the others are its days, the strata of the stratified test. Missing flags and
+    states are computed once per event.
     """
     purposes = sorted({pair.purpose for pair in pairs})
     features = sorted({pair.feature for pair in pairs})
@@ -88,26 +90,24 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
         flags[f"users{i}"] = f"identified AND {miss} AND state_{p} = 'denied'"
     step = journey.step_sql("e.event_name")
     events = ", ".join(f"count_true({cond}) AS {name}" for name, cond in counts.items())
-    set_flags = ", ".join(f"bool_or({cond}) AS {name}" for name, cond in flags.items())
-    any_flags = ", ".join(f"bool_or({name}) AS {name}" for name in flags)
-    units = ", ".join(f"count_true({name}) AS {name}" for name in flags)
+    masks = Masks(flags)
     return f"""
         WITH base AS (
-            SELECT * FROM (
+            SELECT *, {masks.pack()} FROM (
                 SELECT e.source, {step} AS step, e.ts::DATE AS day,
                        coalesce(e.user_key, e.event_id) AS unit,
                        e.user_key IS NOT NULL AS identified, {", ".join(base)}
                 FROM {EVENTS_WITH_CONSENT}
             ) WHERE step IS NOT NULL
         ), per_day AS (
-            SELECT source, step, day, unit, {set_flags}
+            SELECT source, step, day, unit, {masks.merge()}
             FROM base GROUP BY source, step, day, unit
         ), per_step AS (
-            SELECT source, step, unit, {any_flags} FROM per_day GROUP BY source, step, unit
+            SELECT source, step, unit, {masks.merge()} FROM per_day GROUP BY source, step, unit
         ), unit_counts AS (
-            SELECT source, step, day, {units} FROM per_day GROUP BY source, step, day
+            SELECT source, step, day, {masks.count()} FROM per_day GROUP BY source, step, day
             UNION ALL
-            SELECT source, step, NULL AS day, {units} FROM per_step GROUP BY source, step
+            SELECT source, step, NULL AS day, {masks.count()} FROM per_step GROUP BY source, step
         ), event_counts AS (
             SELECT source, step, day, count(*) AS n, {events}
             FROM base GROUP BY GROUPING SETS ((source, step, day), (source, step))

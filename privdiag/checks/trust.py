@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats
 
 from privdiag.checks.context import ScanContext
 from privdiag.checks.optin import DIMENSIONS, check_optin
 from privdiag.engine import one
 from privdiag.findings import Finding
 from privdiag.result import InputInfo, Result, sha256_file
-from privdiag.survey import Survey, load_survey
+
+if TYPE_CHECKING:  # privdiag.survey loads polars, which a scan without --survey never needs
+    from privdiag.survey import Survey
 
 MIN_UNITS = 8
 
@@ -37,6 +38,8 @@ def spearman_ci(x: Any, y: Any, level: float) -> tuple[float, float, float]:
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return 0.0, -1.0, 1.0
+    from scipy import stats
+
     r = float(stats.spearmanr(x, y).statistic)
     r_clip = min(max(r, -0.999999), 0.999999)
     se = math.sqrt((1 + r_clip**2 / 2) / (len(x) - 3))
@@ -273,6 +276,8 @@ def run_people_consent_checks(
     ctx: ScanContext, result: Result, survey_paths: list[str]
 ) -> list[Finding]:
     """Run people.optin_drop and people.trust_gap; record what ran, was skipped, and why."""
+    from privdiag.survey import load_survey  # loads polars: only when a survey is given
+
     has_log = (one(ctx.con, "SELECT count(*) FROM consent") or (0,))[0] > 0
     survey = load_survey(ctx.con, survey_paths) if survey_paths else None
     if not has_log:

@@ -86,9 +86,11 @@ def stage(ctx: StageContext) -> Staged:
         return f"CAST({quote(roles[role])} AS VARCHAR)" if role in roles else "NULL"
 
     aliases = alias_values(ctx.config.alias_map())
+    # A table, not a view: the times and aliases are parsed once, not in each of the four
+    # queries that read the records (validation, unmapped categories, counts, the insert).
     base = f"{ctx.prefix}_consent_base"
     ctx.con.execute(f"""
-        CREATE TEMP VIEW {base} AS
+        CREATE TEMP TABLE {base} AS
         SELECT CAST({quote(roles["user_id"])} AS VARCHAR) AS user_key,
                CAST({quote(roles["purpose"])} AS VARCHAR) AS category,
                aliases.alias_purpose AS purpose,
