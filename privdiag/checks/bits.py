@@ -52,14 +52,6 @@ class Masks:
             for b, (name, _) in enumerate(chunk)
         )
 
-    def bit(self, name: str) -> str:
-        """SQL that is true on a row whose mask has the bit of condition ``name`` set."""
-        for m, chunk in enumerate(self._chunks()):
-            for b, (key, _) in enumerate(chunk):
-                if key == name:
-                    return f"(({self.prefix}{m} >> {b}) & 1 = 1)"
-        raise KeyError(name)
-
 
 def distinct_sql(
     keys: str, conditions: dict[str, str], rows_sql: str, unit: str = "user_key"
