@@ -27,22 +27,46 @@ def active_purposes(con: Any) -> list[str]:
     return [p for p in PURPOSES if p in logged or p in flagged]
 
 
+# A consent record's kind, packed with its time into one BIGINT so that a single
+# last_value() per purpose carries the log's state, whether it is a withdrawal, and when it
+# was decided: epoch microseconds * 4 + kind.
+DENIED, GRANTED, WITHDRAWN = 0, 1, 2
+
+
+def _records_sql() -> str:
+    """Consent records with their kind: a denial after an earlier grant is a withdrawal.
+
+    Records of one user and purpose are ordered by time, a grant before a denial at the same
+    instant (as in the union below); the window runs over the consent log only, which is
+    small beside the events.
+    """
+    return f"""
+        SELECT *, epoch_us(ts) * 4 + CASE
+            WHEN granted THEN {GRANTED}
+            WHEN coalesce(bool_or(granted) OVER (
+                PARTITION BY user_key, purpose ORDER BY ts, NOT granted
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), FALSE) THEN {WITHDRAWN}
+            ELSE {DENIED} END AS packed
+        FROM consent
+    """
+
+
 def _union_sql(purposes: list[str]) -> str:
     """SQL of the time-sorted union: consent records (ord 0) and events with a user (ord 1)."""
     records = ", ".join(
-        f"CASE WHEN purpose = '{p}' THEN granted END AS rec_{p}, "
+        f"CASE WHEN purpose = '{p}' THEN packed END AS rec_{p}, "
         f"CASE WHEN purpose = '{p}' THEN ts END AS at_{p}, NULL::BOOLEAN AS flag_{p}"
         for p in purposes
     )
     carried = ", ".join(
-        f"NULL::BOOLEAN AS rec_{p}, NULL::TIMESTAMPTZ AS at_{p}, consent_{p} AS flag_{p}"
+        f"NULL::BIGINT AS rec_{p}, NULL::TIMESTAMPTZ AS at_{p}, consent_{p} AS flag_{p}"
         for p in purposes
     )
     # Records sort before events at the same instant (ord 0 < 1); among records at one
     # instant a denial sorts last, so contradictory simultaneous records resolve to denied.
     return f"""
         SELECT user_key, ts, 0 AS ord, NOT granted AS tie, NULL::BIGINT AS _row, {records}
-        FROM consent
+        FROM ({_records_sql()})
         UNION ALL
         SELECT user_key, ts, 1 AS ord, FALSE AS tie, rowid AS _row, {carried}
         FROM events WHERE user_key IS NOT NULL
@@ -63,8 +87,9 @@ def resolve(con: Any, purposes: list[str]) -> None:
     Columns per purpose P (:data:`STATE_COLUMNS`): ``state_P`` (granted/denied/unknown),
     ``log_P`` (the log's state or NULL), ``withdrawn_P`` (denied after an earlier grant),
     ``first_P`` (the user's first decision time for P, also when it comes after the event)
-    and ``last_decision_P``. The states come out of one sorted window pass and are joined
-    back to the events by rowid, so later checks read one table: a scan of one table runs
+    and ``last_decision_P``. The states come out of one sorted window pass (one
+    ``last_value`` of the packed record and one ``min`` per purpose) and are joined back to
+    the events by rowid, so later checks read one table: a scan of one table runs
     on every core, where a positional join of two runs on one. ``events`` becomes a view of
     the event columns, and the copy it was is dropped to free its memory.
     """
@@ -74,18 +99,19 @@ def resolve(con: Any, purposes: list[str]) -> None:
         con.execute("CREATE VIEW events AS SELECT * FROM scan_events")
         return
     windows = ",\n".join(
-        f"last_value(rec_{p} IGNORE NULLS) OVER upto AS log_{p},\n"
-        f"bool_or(rec_{p}) OVER upto AS ever_{p},\n"
-        f"max(CASE WHEN rec_{p} IS NOT NULL THEN ts END) OVER upto AS decided_{p},\n"
+        f"last_value(rec_{p} IGNORE NULLS) OVER upto AS last_{p},\n"
         f"min(at_{p}) OVER whole AS first_{p}"
         for p in purposes
     )
+    kind = {p: f"(((last_{p} % 4) + 4) % 4)" for p in purposes}
     with_log = ",\n".join(
         f"""{_state_sql(p, f"flag_{p}", f"log_{p}")}, log_{p},
-            coalesce(NOT log_{p} AND ever_{p}, FALSE) AS withdrawn_{p},
-            first_{p}, decided_{p} AS last_decision_{p}"""
+            coalesce({kind[p]} = {WITHDRAWN}, FALSE) AS withdrawn_{p}, first_{p},
+            CAST(make_timestamp((last_{p} - {kind[p]}) // 4) AS TIMESTAMPTZ)
+                AS last_decision_{p}"""
         for p in purposes
     )
+    logs = ", ".join(f"{kind[p]} = {GRANTED} AS log_{p}" for p in purposes)
     flags_only = ",\n".join(
         f"""{_state_sql(p, f"consent_{p}", "NULL::BOOLEAN")}, NULL::BOOLEAN AS log_{p},
             FALSE AS withdrawn_{p}, NULL::TIMESTAMPTZ AS first_{p},
@@ -96,14 +122,14 @@ def resolve(con: Any, purposes: list[str]) -> None:
     con.execute(f"""
         CREATE TABLE scan_events AS
         SELECT e.*, c.* EXCLUDE (_row) FROM events e JOIN (
-            SELECT _row, {with_log} FROM (
+            SELECT _row, {with_log} FROM (SELECT *, {logs} FROM (
                 SELECT _row, ord, {flags}, {windows}
                 FROM ({_union_sql(purposes)})
                 WINDOW upto AS (PARTITION BY user_key ORDER BY ts, ord, tie
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
                        whole AS (PARTITION BY user_key ORDER BY ts, ord, tie
                                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-            ) WHERE ord = 1
+            ) WHERE ord = 1)
             UNION ALL
             SELECT rowid AS _row, {flags_only} FROM events WHERE user_key IS NULL
         ) c ON c._row = e.rowid

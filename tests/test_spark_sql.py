@@ -92,6 +92,13 @@ def test_json_type_is_text():
     )
 
 
+def test_epoch_microseconds_and_back():
+    """The consent state packs a record's time as epoch microseconds and unpacks it."""
+    assert spark("SELECT epoch_us(ts) * 4, make_timestamp(x // 4) FROM t") == (
+        "SELECT UNIX_MICROS(ts) * 4, TIMESTAMP_MICROS(x DIV 4) FROM t"
+    )
+
+
 def test_positional_join_pairs_rows_by_id():
     assert spark("SELECT e.a, c.b FROM events e POSITIONAL JOIN event_consent c") == (
         "SELECT e.a, c.b FROM events AS e JOIN event_consent AS c ON c._row = e._rowid"
