@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 
-from privdiag.bench import Settings, run
+from privdiag.bench import ScanRow, Settings, run
 from privdiag.bench.baseline import run as run_baseline
-from privdiag.bench.data import write_dump
-from privdiag.bench.measure import measure
-from privdiag.bench.report import _limit_mb
+from privdiag.bench.data import Dump, write_dump
+from privdiag.bench.measure import Run, measure
+from privdiag.bench.report import _limit_mb, _scaling_lines
 
 
 def test_dump_is_seeded_and_shaped(tmp_path: Path) -> None:
@@ -46,6 +46,20 @@ def test_measure_reports_exit_code_and_memory() -> None:
 def test_limit_units() -> None:
     assert _limit_mb("1GB") == 1e9 / 1024 / 1024
     assert _limit_mb("512MiB") == 512
+
+
+def test_scaling_is_seconds_per_million_against_the_smallest() -> None:
+    def row(events: int, seconds: float, fmt: str = "parquet") -> ScanRow:
+        run = Run(0, seconds, 100.0, "")
+        return ScanRow(Dump(Path("."), events, 1, fmt), run, run)
+
+    # 1M in 4 s, 10M in 30 s (3 s per million: 0.75x), 100M in 500 s (5 s: 1.25x)
+    lines = _scaling_lines([row(10_000_000, 30), row(1_000_000, 4), row(100_000_000, 500)])
+    assert lines[-1] == (
+        "- parquet: 1,000,000: 4.00 s (1.00x), 10,000,000: 3.00 s (0.75x), "
+        "100,000,000: 5.00 s (1.25x)"
+    )
+    assert _scaling_lines([row(1_000_000, 4, "csv")]) == []  # one size scales nothing
 
 
 def test_settings_from_env() -> None:

@@ -69,6 +69,34 @@ def _scan_table(rows: list[ScanRow]) -> list[str]:
     ]
 
 
+def _scaling_lines(rows: list[ScanRow]) -> list[str]:
+    """Per input format: seconds per million events at each size, as a ratio to the smallest.
+
+    A ratio near 1 means the cost grows linearly with the events; above 1, faster than that.
+    """
+    lines = []
+    for fmt in dict.fromkeys(r.dump.fmt for r in rows):
+        sized = sorted((r for r in rows if r.dump.fmt == fmt), key=lambda r: r.dump.events)
+        if len(sized) < 2:
+            continue
+        unit = sized[0].scan.seconds / sized[0].dump.events
+        steps = ", ".join(
+            f"{r.dump.events:,}: {r.scan.seconds / r.dump.events * 1e6:.2f} s "
+            f"({r.scan.seconds / r.dump.events / unit:.2f}x)"
+            for r in sized
+        )
+        lines.append(f"- {fmt}: {steps}")
+    if not lines:
+        return []
+    return [
+        "",
+        "Scaling: scan seconds per million events, and its ratio to the smallest dump's "
+        "(1.00x = linear):",
+        "",
+        *lines,
+    ]
+
+
 def _limit_mb(limit: str) -> float:
     units = {
         "KB": 1e3,
@@ -143,6 +171,7 @@ def render(
         "consent window and sparsity counts, hand-written for the dump's columns):",
         "",
         *_scan_table(rows),
+        *_scaling_lines(rows),
         *_spill_lines(spilled),
         "",
         f"`privdiag --help`: {help_run.seconds:.2f} s (fastest of 3).",
