@@ -98,13 +98,17 @@ MemoryLimitOpt = Annotated[
     str | None,
     typer.Option(
         "--memory-limit",
-        help="DuckDB memory limit, e.g. 4GB; larger work spills to --temp-dir "
-        "(config: [engine] memory_limit).",
+        help="DuckDB memory limit, e.g. 4GB; tables then live compressed in a scratch file "
+        "and larger work spills, both under --temp-dir (config: [engine] memory_limit).",
     ),
 ]
 TempDirOpt = Annotated[
     str | None,
-    typer.Option("--temp-dir", help="Folder for DuckDB to spill to (config: [engine] temp_dir)."),
+    typer.Option(
+        "--temp-dir",
+        help="Folder for DuckDB's scratch file and spills, made if missing; the system temp "
+        "dir by default (config: [engine] temp_dir).",
+    ),
 ]
 
 

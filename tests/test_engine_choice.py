@@ -35,3 +35,41 @@ def test_unknown_engine_is_a_usage_error(tmp_path):
     done = CliRunner().invoke(app, ["scan", str(events), "--engine", "presto"])
     assert done.exit_code == 2
     assert "presto" in done.output
+
+
+def test_a_memory_limit_keeps_tables_in_a_scratch_file_removed_at_exit(tmp_path):
+    """With --memory-limit the tables live compressed in a DuckDB file under the temp dir;
+    without it, in memory. The file's folder is gone once the process ends."""
+    import subprocess
+    import sys
+
+    code = (
+        "from privdiag.config import EngineConfig\n"
+        "from privdiag.engine import connect\n"
+        f"con = connect(EngineConfig(memory_limit='200MB', temp_dir={str(tmp_path)!r}))\n"
+        "print(con.execute('SELECT path FROM duckdb_databases() "
+        "WHERE database_name = current_database()').fetchone()[0])\n"
+        "print(connect().execute('SELECT current_database()').fetchone()[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    path, plain = done.stdout.split()
+    assert path.startswith(str(tmp_path)) and path.endswith("scan.duckdb")
+    assert plain == "memory"
+    assert list(tmp_path.iterdir()) == []  # removed at exit
+
+
+def test_a_temp_dir_that_is_a_file_is_a_usage_error(tmp_path):
+    events = tmp_path / "e.csv"
+    events.write_text("ts,event_name\n2026-10-01T00:00:00Z,page_view\n")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    args = ["scan", str(events), "--memory-limit", "100MB", "--temp-dir", str(blocker)]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 2, done.output
+    assert "cannot write to the temp dir" in done.output and "not-a-folder" in done.output
+    # a folder that does not exist yet is made
+    made = tmp_path / "new" / "spill"
+    args = ["scan", str(events), "--memory-limit", "100MB", "--temp-dir", str(made), "--quiet"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert made.is_dir()

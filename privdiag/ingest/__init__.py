@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -365,34 +366,45 @@ def load(
     event_views: list[str] = []
     consent_views: list[str] = []
     jobs = [(a, "events") for a in data] + [(a, "consent") for a in consent]
-    for index, (argument, role) in enumerate(jobs):
-        if progress:
-            progress(f"reading {argument}")
-        staged, info, files = _stage_one(con, argument, index, role=role, fmt=fmt, config=config)
-        info.sha256 = _fingerprint(files)
-        loaded.inputs.append(info)
-        loaded.staged.append((argument, staged))
-        if staged.events_view:
-            event_views.append(staged.events_view)
-        if staged.consent_view:
-            consent_views.append(staged.consent_view)
-        if staged.unmapped_categories:
-            loaded.unmapped.setdefault(staged.source or argument, []).extend(
-                staged.unmapped_categories
-            )
-
-    if not event_views:
-        raise UsageError("no event data given", hint="pass at least one events file or folder")
+    # Fingerprints are read on a thread while DuckDB stages and builds the tables: hashing
+    # releases the GIL, and a 4 GB export takes seconds to hash.
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="privdiag-sha256")
     try:
-        _build_events(con, event_views)
-        _build_consent(con, consent_views)
-        loaded.undecodable = apply_to_events(con)
-        loaded.notes += drop_duplicate_events(con)
-    except duckdb.Error as exc:
-        raise InputError(
-            f"inputs cannot be combined: {duck_message(exc)}",
-            hint="check that the same feature has the same type in every input",
-        ) from exc
+        digests = []
+        for index, (argument, role) in enumerate(jobs):
+            if progress:
+                progress(f"reading {argument}")
+            staged, info, files = _stage_one(
+                con, argument, index, role=role, fmt=fmt, config=config
+            )
+            digests.append(hashing.submit(_fingerprint, files))
+            loaded.inputs.append(info)
+            loaded.staged.append((argument, staged))
+            if staged.events_view:
+                event_views.append(staged.events_view)
+            if staged.consent_view:
+                consent_views.append(staged.consent_view)
+            if staged.unmapped_categories:
+                loaded.unmapped.setdefault(staged.source or argument, []).extend(
+                    staged.unmapped_categories
+                )
+
+        if not event_views:
+            raise UsageError("no event data given", hint="pass at least one events file or folder")
+        try:
+            _build_events(con, event_views)
+            _build_consent(con, consent_views)
+            loaded.undecodable = apply_to_events(con)
+            loaded.notes += drop_duplicate_events(con)
+        except duckdb.Error as exc:
+            raise InputError(
+                f"inputs cannot be combined: {duck_message(exc)}",
+                hint="check that the same feature has the same type in every input",
+            ) from exc
+        for info, digest in zip(loaded.inputs, digests, strict=True):
+            info.sha256 = digest.result()
+    finally:  # on an error, files not yet hashed are not hashed
+        hashing.shutdown(wait=True, cancel_futures=True)
 
     _count_rows(con, loaded, jobs)
     _check_missing_times(con, loaded)
@@ -492,11 +504,16 @@ def drop_duplicate_events(con: Any) -> list[str]:
 
 
 def _repeated_ids(con: Any) -> int:
-    return _count(
-        con,
-        "SELECT count(*) - count(DISTINCT (source, event_id)) FROM events "
-        "WHERE event_id IS NOT NULL",
-    )
+    """Events whose (source, event_id) another event of the table has too.
+
+    Distinct hashes are counted first: equal ids have equal hashes, so no repeated hash
+    means no repeated id, and the slower count of distinct strings runs only when a hash
+    repeats (a repeat, or a collision).
+    """
+    where = "FROM events WHERE event_id IS NOT NULL"
+    if not _count(con, f"SELECT count(*) - count(DISTINCT hash(source, event_id)) {where}"):
+        return 0
+    return _count(con, f"SELECT count(*) - count(DISTINCT (source, event_id)) {where}")
 
 
 def _count(con: Any, sql: str) -> int:
