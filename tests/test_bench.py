@@ -67,6 +67,8 @@ def test_settings_from_env() -> None:
     assert s.sizes[-1] == 100_000_000 and s.memory_limit == "4GB"
     s = Settings.from_env({"BENCH_SIZES": "10,20", "BENCH_FORMATS": "csv", "BENCH_EVIDENTLY": "0"})
     assert (s.sizes, s.formats, s.evidently) == ([10, 20], ["csv"], False)
+    assert s.spill_events is None
+    assert Settings.from_env({"BENCH_SPILL_EVENTS": "100000000"}).spill_events == 100_000_000
 
 
 def test_bench_end_to_end_on_tiny_dump(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ go to stdout and ``out/bench.md`` as Markdown.
 Environment: ``BENCH_SIZES`` (comma-separated event counts), ``BENCH_LARGE=1``,
 ``BENCH_FORMATS`` (parquet,csv), ``BENCH_OUT`` (out), ``BENCH_THREADS``,
 ``BENCH_MEMORY_LIMIT`` (of the spilling run; default 1GB, 4GB with 100M events),
+``BENCH_SPILL_EVENTS`` (the spilling run's dump size; default the largest Parquet dump),
 ``BENCH_DRIFT_ROWS`` / ``BENCH_DRIFT_FEATURES`` (1000000 / 20), ``BENCH_EVIDENTLY=0`` to skip
 Evidently, ``BENCH_REPEAT`` (runs per measurement, the fastest kept; default 1).
 """
@@ -42,6 +43,7 @@ class Settings:
     evidently: bool = True
     repeat: int = 1
     spark_events: int = 100_000  # 0 leaves the Spark row out
+    spill_events: int | None = None  # size of the spilling run's dump; the largest Parquet one
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -63,6 +65,8 @@ class Settings:
         s.evidently = env.get("BENCH_EVIDENTLY", "1") != "0"
         s.repeat = int(env.get("BENCH_REPEAT", "1"))
         s.spark_events = int(env.get("BENCH_SPARK_EVENTS", s.spark_events))
+        if env.get("BENCH_SPILL_EVENTS"):
+            s.spill_events = int(env["BENCH_SPILL_EVENTS"])
         return s
 
 
@@ -158,6 +162,10 @@ def measure_dump(
 
 def _spilling(settings: Settings, dumps: list[Dump]) -> ScanRow | None:
     parquet = [d for d in dumps if d.fmt == "parquet"]
+    if settings.spill_events:  # e.g. 100M under 4GB without also scanning 100M unlimited
+        n = settings.spill_events
+        _say(f"writing {n:,} events as parquet for the spilling run")
+        parquet = [write_dump(settings.out / "bench-data" / f"{n}-parquet", n, "parquet")]
     if not parquet:
         return None
     temp = settings.out / "bench-spill"

@@ -65,12 +65,15 @@ def distinct_sql(
     counts as false.
     """
     masks = Masks(conditions)
+    # Rows with no condition set add nothing: only the rest are grouped per unit, which on
+    # rare conditions (violations, say) leaves a small fraction of the events to group.
+    any_set = " OR ".join(f"{c} <> 0" for c in masks.columns())
     return f"""
         SELECT {keys}, {masks.count()} FROM (
             SELECT {keys}, {unit}, {masks.merge()} FROM (
                 SELECT {keys}, {unit}, {masks.pack()}
                 FROM ({rows_sql})
                 WHERE {unit} IS NOT NULL
-            ) GROUP BY ALL
+            ) WHERE {any_set} GROUP BY ALL
         ) GROUP BY ALL
     """
