@@ -98,8 +98,9 @@ MemoryLimitOpt = Annotated[
     str | None,
     typer.Option(
         "--memory-limit",
-        help="DuckDB memory limit, e.g. 4GB; tables then live compressed in a scratch file "
-        "and larger work spills, both under --temp-dir (config: [engine] memory_limit).",
+        help="Memory limit of the run, e.g. 4GB (DuckDB gets it less up to 256 MiB for "
+        "Python); tables then live compressed in a scratch file and larger work spills, both "
+        "under --temp-dir (config: [engine] memory_limit).",
     ),
 ]
 TempDirOpt = Annotated[

@@ -8,6 +8,45 @@ from typing import Any
 from privdiag.config import EngineConfig
 
 
+SIZE_UNITS = {
+    "B": 1,
+    "KB": 1e3,
+    "MB": 1e6,
+    "GB": 1e9,
+    "TB": 1e12,
+    "KIB": 1024,
+    "MIB": 1024**2,
+    "GIB": 1024**3,
+    "TIB": 1024**4,
+}
+# What a memory limit leaves outside DuckDB for Python, its libraries and fetched results.
+PYTHON_HEADROOM = 256 * 1024**2
+
+
+def size_bytes(size: str) -> float | None:
+    """Bytes of a size written the way DuckDB reads it (4GB = 4e9, 512MiB = 512 * 2**20);
+    None for anything else, a percentage of RAM included."""
+    text = size.strip().upper().replace(" ", "")
+    for unit, factor in sorted(SIZE_UNITS.items(), key=lambda u: -len(u[0])):
+        number = text[: -len(unit)]
+        if text.endswith(unit) and number.replace(".", "", 1).isdigit():
+            return float(number) * factor
+    return float(text) if text.replace(".", "", 1).isdigit() else None
+
+
+def duckdb_share(limit: str) -> str:
+    """The part of a process memory limit given to DuckDB.
+
+    DuckDB's limit bounds its buffer manager only; the interpreter, numpy and the fetched
+    results come on top. So the process stays near the limit asked for, DuckDB gets it less
+    a quarter, at most 256 MiB. A percentage is DuckDB's to read, unchanged.
+    """
+    total = size_bytes(limit)
+    if total is None:
+        return limit
+    return f"{int(total - min(total / 4, PYTHON_HEADROOM))}B"
+
+
 def _scratch_database(temp_dir: str | None) -> str:
     """Path of a DuckDB file in a new folder under ``temp_dir``, removed when Python exits."""
     import atexit
@@ -56,7 +95,7 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
     if engine.threads:
         con.execute(f"SET threads = {int(engine.threads)}")
     if engine.memory_limit:
-        con.execute("SET memory_limit = ?", [engine.memory_limit])
+        con.execute("SET memory_limit = ?", [duckdb_share(engine.memory_limit)])
     if engine.temp_dir:
         con.execute("SET temp_directory = ?", [engine.temp_dir])
     return con

@@ -73,3 +73,13 @@ def test_a_temp_dir_that_is_a_file_is_a_usage_error(tmp_path):
     args = ["scan", str(events), "--memory-limit", "100MB", "--temp-dir", str(made), "--quiet"]
     assert CliRunner().invoke(app, args).exit_code == 0
     assert made.is_dir()
+
+
+def test_duckdb_gets_the_memory_limit_less_room_for_python():
+    from privdiag.engine import duckdb_share, size_bytes
+
+    assert size_bytes("4GB") == 4e9 and size_bytes("512MiB") == 512 * 2**20
+    assert size_bytes("1.5 gb") == 1.5e9 and size_bytes("50%") is None
+    assert duckdb_share("1GB") == "750000000B"  # a quarter: 250 MB < 256 MiB
+    assert duckdb_share("4GB") == f"{4_000_000_000 - 256 * 2**20}B"  # at most 256 MiB
+    assert duckdb_share("80%") == "80%"  # DuckDB's own reading of a share of RAM

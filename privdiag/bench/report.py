@@ -98,20 +98,9 @@ def _scaling_lines(rows: list[ScanRow]) -> list[str]:
 
 
 def _limit_mb(limit: str) -> float:
-    units = {
-        "KB": 1e3,
-        "MB": 1e6,
-        "GB": 1e9,
-        "TB": 1e12,
-        "KIB": 1024,
-        "MIB": 1024**2,
-        "GIB": 1024**3,
-    }
-    text = limit.strip().upper().replace(" ", "")
-    for unit, size in sorted(units.items(), key=lambda u: -len(u[0])):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * size / 1024 / 1024
-    return float(text) / 1024 / 1024
+    from privdiag.engine import size_bytes
+
+    return (size_bytes(limit) or 0.0) / 1024 / 1024
 
 
 def _spill_lines(row: ScanRow | None) -> list[str]:
