@@ -7,7 +7,6 @@ from typing import Any
 
 from privdiag.config import EngineConfig
 
-
 SIZE_UNITS = {
     "B": 1,
     "KB": 1e3,
