@@ -87,8 +87,10 @@ def reader_sql(files: list[Path], kind: FileKind, types: dict[str, str] | None =
 
 
 # Quote and escape are given, not sniffed: the sniffer can miss RFC-4180 doubled quotes
-# ('"""x"' read as '""x'); lines up to 64 MB are read like JSON objects are.
-CSV_RFC4180 = "quote='\"', escape='\"', max_line_size=67108864"
+# ('"""x"' read as '""x'); lines up to 64 MB are read like JSON objects are. The buffer is
+# set to that size too: left to DuckDB it grows with max_line_size to one buffer for the
+# whole file, which one thread reads (1M rows: 0.65 s on one core, 0.42 s on two).
+CSV_RFC4180 = "quote='\"', escape='\"', max_line_size=67108864, buffer_size=67108864"
 
 
 def duck_message(exc: Exception) -> str:
