@@ -56,10 +56,27 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
     if engine.threads:
         con.execute(f"SET threads = {int(engine.threads)}")
     if engine.memory_limit:
-        con.execute("SET memory_limit = ?", [engine.memory_limit])
+        _set_memory_limit(con, engine.memory_limit)
     if engine.temp_dir:
         con.execute("SET temp_directory = ?", [engine.temp_dir])
     return con
+
+
+def _set_memory_limit(con: Any, limit: str) -> None:
+    """Set DuckDB's memory limit; raise UsageError for one DuckDB refuses or that is zero."""
+    import re
+
+    import duckdb
+
+    from privdiag.errors import UsageError
+
+    hint = "write it like 4GB or 512MB: a number above 0 and a unit"
+    if re.fullmatch(r"\s*(0+(\.0*)?|\.0+)\s*[A-Za-z%]*\s*", limit):
+        raise UsageError(f"memory limit {limit!r} is zero", hint=hint)
+    try:
+        con.execute("SET memory_limit = ?", [limit])
+    except duckdb.Error as exc:
+        raise UsageError(f"memory limit {limit!r} is not a size DuckDB takes", hint=hint) from exc
 
 
 def quote(name: str) -> str:
