@@ -141,3 +141,18 @@ def test_findings_never_name_a_user(tmp_path):
     text = out.read_text()
     assert json.loads(text)["findings"] is not None
     assert "alice" not in text and "10.1.2.3" not in text
+
+
+def test_an_input_that_vanishes_before_it_is_hashed_is_an_input_error(tmp_path, monkeypatch):
+    import privdiag.ingest
+
+    def vanished(path, *_args):
+        # the fingerprint runs on a thread after DuckDB read the file: a rotated or moved
+        # export is gone by then
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+
+    monkeypatch.setattr(privdiag.ingest, "sha256_file", vanished)
+    (tmp_path / "e.csv").write_text(EVENTS)
+    done = CliRunner().invoke(app, ["scan", str(tmp_path / "e.csv"), "-q"])
+    assert done.exit_code == 3, done.output
+    assert "e.csv" in done.output and "Internal error" not in done.output
