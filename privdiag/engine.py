@@ -47,8 +47,10 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
         from privdiag.engines import connect_engine
 
         return connect_engine(engine)
+    # "~" expanded here, once: DuckDB expands it itself, Path.mkdir would make a folder "~"
+    temp_dir = str(Path(engine.temp_dir).expanduser()) if engine.temp_dir else None
     if database is None:
-        database = _scratch_database(engine.temp_dir) if engine.memory_limit else ":memory:"
+        database = _scratch_database(temp_dir) if engine.memory_limit else ":memory:"
     con = duckdb.connect(database)
     con.execute("SET TimeZone = 'UTC'")
     # count_if over only NULL conditions gives NULL in DuckDB, not 0: checks count with this.
@@ -57,8 +59,8 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
         con.execute(f"SET threads = {int(engine.threads)}")
     if engine.memory_limit:
         _set_memory_limit(con, engine.memory_limit)
-    if engine.temp_dir:
-        con.execute("SET temp_directory = ?", [engine.temp_dir])
+    if temp_dir:
+        con.execute("SET temp_directory = ?", [temp_dir])
     return con
 
 

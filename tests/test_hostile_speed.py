@@ -156,3 +156,14 @@ def test_an_input_that_vanishes_before_it_is_hashed_is_an_input_error(tmp_path, 
     done = CliRunner().invoke(app, ["scan", str(tmp_path / "e.csv"), "-q"])
     assert done.exit_code == 3, done.output
     assert "e.csv" in done.output and "Internal error" not in done.output
+
+
+def test_a_temp_dir_under_home_is_expanded_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.csv").write_text(EVENTS)
+    args = ["scan", "e.csv", "-q", "--memory-limit", "500MB", "--temp-dir", "~/scratch"]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "home" / "scratch").is_dir()
+    assert not (tmp_path / "~").exists()
