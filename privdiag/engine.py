@@ -7,6 +7,9 @@ from typing import Any
 
 from privdiag.config import EngineConfig
 
+# Scratch folder of each open connection made with a memory limit, by id(connection).
+_scratch: dict[int, str] = {}
+
 
 def _scratch_database(temp_dir: str | None) -> str:
     """Path of a DuckDB file in a new folder under ``temp_dir``, removed when Python exits."""
@@ -25,8 +28,22 @@ def _scratch_database(temp_dir: str | None) -> str:
             f"cannot write to the temp dir {temp_dir or tempfile.gettempdir()}: {exc.strerror}",
             hint="pass --temp-dir (or [engine] temp_dir) a writable folder with free space",
         ) from exc
-    atexit.register(shutil.rmtree, folder, True)
+    atexit.register(shutil.rmtree, folder, True)  # if close() is never reached
     return str(Path(folder) / "scan.duckdb")
+
+
+def close(con: Any) -> None:
+    """Close a connection from :func:`connect` and remove its scratch folder, if it has one.
+
+    A process that scans several times (an audit scans each source) would otherwise keep
+    every scan's scratch file on disk until it exits.
+    """
+    import shutil
+
+    folder = _scratch.pop(id(con), None)
+    con.close()
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def connect(engine: EngineConfig | None = None, database: str | None = None) -> Any:
@@ -49,9 +66,12 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
         return connect_engine(engine)
     # "~" expanded here, once: DuckDB expands it itself, Path.mkdir would make a folder "~"
     temp_dir = str(Path(engine.temp_dir).expanduser()) if engine.temp_dir else None
+    scratch = database is None and bool(engine.memory_limit)
     if database is None:
-        database = _scratch_database(temp_dir) if engine.memory_limit else ":memory:"
+        database = _scratch_database(temp_dir) if scratch else ":memory:"
     con = duckdb.connect(database)
+    if scratch:
+        _scratch[id(con)] = str(Path(database).parent)
     con.execute("SET TimeZone = 'UTC'")
     # count_if over only NULL conditions gives NULL in DuckDB, not 0: checks count with this.
     con.execute("CREATE MACRO count_true(x) AS coalesce(count_if(x), 0)")

@@ -167,3 +167,14 @@ def test_a_temp_dir_under_home_is_expanded_once(tmp_path, monkeypatch):
     assert done.exit_code == 0, done.output
     assert (tmp_path / "home" / "scratch").is_dir()
     assert not (tmp_path / "~").exists()
+
+
+def test_each_scan_removes_its_scratch_folder_when_it_ends_not_at_exit(tmp_path):
+    from privdiag.scan import run_scan
+
+    (tmp_path / "e.csv").write_text(EVENTS)
+    config = Config()
+    config.engine.memory_limit, config.engine.temp_dir = "500MB", str(tmp_path / "t")
+    for _ in range(2):  # an audit scans each source in one process
+        run_scan([str(tmp_path / "e.csv")], config=config)
+        assert list((tmp_path / "t").iterdir()) == []
