@@ -178,3 +178,39 @@ def test_each_scan_removes_its_scratch_folder_when_it_ends_not_at_exit(tmp_path)
     for _ in range(2):  # an audit scans each source in one process
         run_scan([str(tmp_path / "e.csv")], config=config)
         assert list((tmp_path / "t").iterdir()) == []
+
+
+def test_data_under_a_version_key_is_redacted_only_the_tools_version_is_kept():
+    from privdiag.result import Result
+
+    result = Result(command="scan")
+    # optin_rates by consent-notice version, and an opt-in drop's metrics, hold data
+    result.evidence["optin_rates"] = {"version": [{"value": "v1 gina@example.com"}]}
+    result.evidence["drop"] = {"version": "notice for 192.0.2.55"}
+    doc = result.to_dict()
+    text = json.dumps(doc)
+    assert "gina@example.com" not in text and "192.0.2.55" not in text
+    assert doc["version"] and doc["tool"] == "privdiag"
+
+
+def test_a_consent_version_with_an_email_stays_out_of_every_output(tmp_path):
+    users = [f"u{k}" for k in range(12)]
+    events = ["event_id,ts,event_name,user_id,anonymous_id,session_id,gclid"]
+    events += [
+        f"e{k},2024-01-0{1 + k % 4}T10:00:00Z,page_view,{u},,s{k},x" for k, u in enumerate(users)
+    ]
+    consent = ["user_id,purpose,status,ts,version,source"]
+    consent += [
+        f"{u},ads,{'granted' if k % 3 else 'denied'},2024-01-0{1 + k % 4}T09:00:00Z,"
+        f"{'v1' if k < 6 else 'v2 gina@example.com'},cmp"
+        for k, u in enumerate(users)
+    ]
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n")
+    (tmp_path / "c.csv").write_text("\n".join(consent) + "\n")
+    outs = {ext: tmp_path / f"out.{ext}" for ext in ("json", "html", "md")}
+    args = ["scan", str(tmp_path / "e.csv"), "--consent", str(tmp_path / "c.csv"), "-q"]
+    args += ["--json", str(outs["json"]), "--html", str(outs["html"])]
+    done = CliRunner().invoke(app, args + ["--markdown", str(outs["md"])])
+    assert done.exit_code in (0, 1), done.output
+    for path in outs.values():
+        assert "gina@example.com" not in path.read_text(), path.name
