@@ -32,6 +32,22 @@ def _scratch_database(temp_dir: str | None) -> str:
     return str(Path(folder) / "scan.duckdb")
 
 
+def _open_scratch(database: str) -> Any:
+    """Open the scratch DuckDB file; raise UsageError when DuckDB cannot create it there."""
+    import duckdb
+
+    from privdiag.errors import UsageError
+
+    try:
+        return duckdb.connect(database)
+    except duckdb.IOException as exc:
+        reason = str(exc).splitlines()[0]
+        raise UsageError(
+            f"cannot make the scratch file under the temp dir: {reason}",
+            hint="pass --temp-dir (or [engine] temp_dir) a shorter, writable folder path",
+        ) from exc
+
+
 def close(con: Any) -> None:
     """Close a connection from :func:`connect` and remove its scratch folder, if it has one.
 
@@ -69,7 +85,7 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
     scratch = database is None and bool(engine.memory_limit)
     if database is None:
         database = _scratch_database(temp_dir) if scratch else ":memory:"
-    con = duckdb.connect(database)
+    con = _open_scratch(database) if scratch else duckdb.connect(database)
     if scratch:
         _scratch[id(con)] = str(Path(database).parent)
     con.execute("SET TimeZone = 'UTC'")

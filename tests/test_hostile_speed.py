@@ -214,3 +214,15 @@ def test_a_consent_version_with_an_email_stays_out_of_every_output(tmp_path):
     assert done.exit_code in (0, 1), done.output
     for path in outs.values():
         assert "gina@example.com" not in path.read_text(), path.name
+
+
+def test_a_temp_dir_too_deep_for_the_scratch_file_is_a_usage_error(tmp_path):
+    (tmp_path / "e.csv").write_text(EVENTS)
+    deep = tmp_path / "d"
+    while len(str(deep)) < 4095 - 18 - 5 - 201:  # the folder fits PATH_MAX, its files do not
+        deep /= "d" * 200
+    deep /= "e" * (4095 - 18 - 5 - len(str(deep)) - 1)
+    args = ["scan", str(tmp_path / "e.csv"), "-q", "--memory-limit", "200MB"]
+    done = CliRunner().invoke(app, args + ["--temp-dir", str(deep)])
+    assert done.exit_code == 2, done.output
+    assert "Internal error" not in done.output
