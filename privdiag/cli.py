@@ -59,8 +59,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except PrivdiagError as exc:
-            if _out_of_memory(exc.__cause__):  # not the input's fault, whatever wrapped it
-                raise _no_memory(exc.__cause__) from None
+            if _out_of_room(exc.__cause__):  # not the input's fault, whatever wrapped it
+                raise _no_room(exc.__cause__) from None
             typer.echo(f"Error: {_scrubbed(exc)}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
@@ -74,18 +74,26 @@ class _Group(TyperGroup):
         except Exception as exc:
             if type(exc).__module__.startswith(("click", "typer")):
                 raise
-            raise (_no_memory(exc) if _out_of_memory(exc) else _internal(exc)) from None
+            raise (_no_room(exc) if _out_of_room(exc) else _internal(exc)) from None
 
 
-def _out_of_memory(exc: BaseException | None) -> bool:
-    return type(exc).__name__ == "OutOfMemoryException"  # duckdb's, without importing it
+def _out_of_room(exc: BaseException | None) -> bool:
+    """Whether DuckDB ran out of memory or of disk space (duckdb's types, not imported)."""
+    name = type(exc).__name__
+    return name == "OutOfMemoryException" or (
+        name == "IOException" and "No space left on device" in str(exc)
+    )
 
 
-def _no_memory(exc: BaseException | None) -> typer.Exit:
-    """Say that DuckDB ran out of memory and return the exit of a config error (2)."""
+def _no_room(exc: BaseException | None) -> typer.Exit:
+    """Say that DuckDB ran out of memory or disk and return the exit of a config error (2)."""
+    disk = type(exc).__name__ == "IOException"
     error = UsageError(
-        f"DuckDB ran out of memory: {_scrubbed(exc).splitlines()[0][:200]}",
-        hint="raise --memory-limit (or [engine] memory_limit), or set one so that tables "
+        f"DuckDB ran out of {'disk space' if disk else 'memory'}: "
+        f"{_scrubbed(exc).splitlines()[0][:200]}",
+        hint="free space or pass --temp-dir a folder on a larger disk"
+        if disk
+        else "raise --memory-limit (or [engine] memory_limit), or set one so that tables "
         "and larger work go to a scratch file under --temp-dir",
     )
     typer.echo(f"Error: {error}", err=True)

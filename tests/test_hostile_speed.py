@@ -226,3 +226,26 @@ def test_a_temp_dir_too_deep_for_the_scratch_file_is_a_usage_error(tmp_path):
     done = CliRunner().invoke(app, args + ["--temp-dir", str(deep)])
     assert done.exit_code == 2, done.output
     assert "Internal error" not in done.output
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_full_temp_disk_is_a_config_error_not_a_bug_nor_a_bad_input(
+    tmp_path, monkeypatch, wrapped
+):
+    import privdiag.scan
+    from privdiag.errors import InputError
+
+    full = type("IOException", (Exception,), {})(
+        'IO Error: Could not write file "/t/privdiag-x/scan.duckdb": No space left on device'
+    )
+
+    def no_space(*_args, **_kwargs):
+        if not wrapped:  # in the checks
+            raise full
+        raise InputError("inputs cannot be combined") from full  # in the ingestion
+
+    monkeypatch.setattr(privdiag.scan, "run_scan", no_space)
+    (tmp_path / "e.csv").write_text(EVENTS)
+    done = CliRunner().invoke(app, ["scan", str(tmp_path / "e.csv")])
+    assert done.exit_code == 2, done.output
+    assert "disk space" in done.output
