@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from privdiag import __version__
+from privdiag.config import MAX_THREADS
 from privdiag.errors import PrivdiagError, UsageError
 
 
@@ -148,7 +149,9 @@ FailOnOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 ThreadsOpt = Annotated[
     int | None,
-    typer.Option("--threads", min=1, help="DuckDB threads (config: [engine] threads)."),
+    typer.Option(
+        "--threads", min=1, max=MAX_THREADS, help="DuckDB threads (config: [engine] threads)."
+    ),
 ]
 MemoryLimitOpt = Annotated[
     str | None,

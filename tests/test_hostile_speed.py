@@ -249,3 +249,22 @@ def test_a_full_temp_disk_is_a_config_error_not_a_bug_nor_a_bad_input(
     done = CliRunner().invoke(app, ["scan", str(tmp_path / "e.csv")])
     assert done.exit_code == 2, done.output
     assert "disk space" in done.output
+
+
+@pytest.mark.parametrize(
+    "engine",
+    ['threads = "many"', "threads = 100000", "threads = true", "memory_limit = 5", "temp_dir = 5"],
+)
+def test_a_wrong_engine_value_in_the_config_is_a_config_error(tmp_path, engine):
+    (tmp_path / "e.csv").write_text(EVENTS)
+    (tmp_path / "p.toml").write_text(f"[engine]\n{engine}\n")
+    args = ["scan", str(tmp_path / "e.csv"), "-q", "--config", str(tmp_path / "p.toml")]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 2, done.output
+    assert "engine" in done.output
+
+
+def test_threads_beyond_what_duckdb_can_start_are_refused(tmp_path):
+    (tmp_path / "e.csv").write_text(EVENTS)
+    done = CliRunner().invoke(app, ["scan", str(tmp_path / "e.csv"), "--threads", "100000"])
+    assert done.exit_code == 2  # it aborted the process (thread-local storage ran out)
