@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import tempfile
 import traceback
@@ -14,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from privdiag import __version__
+from privdiag.config import MAX_THREADS
 from privdiag.errors import PrivdiagError, UsageError
 
 
@@ -21,7 +23,26 @@ def _log_path() -> Path:
     return Path(tempfile.gettempdir()) / "privdiag-error.log"
 
 
-def _scrubbed(exc: Exception) -> str:
+# DuckDB turns a signal that arrives while a query runs into RuntimeError("Query interrupted");
+# the signal that stopped the run (SIGINT unless SIGTERM came) gives the exit code 128 + n.
+_INTERRUPTED = "Query interrupted"
+_stopped_by: list[int] = []
+
+
+def _on_sigterm(signum: int, _frame: Any) -> None:
+    """Stop like Ctrl-C, so that atexit removes the scratch folder of --memory-limit."""
+    _stopped_by.append(signum)
+    raise KeyboardInterrupt
+
+
+def _interrupted() -> typer.Exit:
+    """Return the exit of a run stopped by a signal, after saying so on stderr."""
+    signum = _stopped_by[-1] if _stopped_by else signal.SIGINT
+    typer.echo("Interrupted.", err=True)
+    return typer.Exit(128 + int(signum))
+
+
+def _scrubbed(exc: BaseException | None) -> str:
     """An error's text with e-mail and IP addresses (from file names or data) redacted."""
     from privdiag.privacy import scrub
 
@@ -39,21 +60,57 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except PrivdiagError as exc:
+            if _out_of_room(exc.__cause__):  # not the input's fault, whatever wrapped it
+                raise _no_room(exc.__cause__) from None
             typer.echo(f"Error: {_scrubbed(exc)}", err=True)
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            raise _interrupted() from None
+        except (typer.Exit, typer.Abort):
             raise
+        except RuntimeError as exc:
+            if str(exc) != _INTERRUPTED:
+                raise _internal(exc) from None
+            raise _interrupted() from None
         except Exception as exc:
             if type(exc).__module__.startswith(("click", "typer")):
                 raise
-            path = _log_path()
-            path.write_text(traceback.format_exc(), encoding="utf-8")
-            typer.echo(
-                f"Internal error: {type(exc).__name__}: {_scrubbed(exc)[:200]}. This is a bug; "
-                f"the details are in {path}.",
-                err=True,
-            )
-            raise typer.Exit(5) from None
+            raise (_no_room(exc) if _out_of_room(exc) else _internal(exc)) from None
+
+
+def _out_of_room(exc: BaseException | None) -> bool:
+    """Whether DuckDB ran out of memory or of disk space (duckdb's types, not imported)."""
+    name = type(exc).__name__
+    return name == "OutOfMemoryException" or (
+        name == "IOException" and "No space left on device" in str(exc)
+    )
+
+
+def _no_room(exc: BaseException | None) -> typer.Exit:
+    """Say that DuckDB ran out of memory or disk and return the exit of a config error (2)."""
+    disk = type(exc).__name__ == "IOException"
+    error = UsageError(
+        f"DuckDB ran out of {'disk space' if disk else 'memory'}: "
+        f"{_scrubbed(exc).splitlines()[0][:200]}",
+        hint="free space or pass --temp-dir a folder on a larger disk"
+        if disk
+        else "raise --memory-limit (or [engine] memory_limit), or set one so that tables "
+        "and larger work go to a scratch file under --temp-dir",
+    )
+    typer.echo(f"Error: {error}", err=True)
+    return typer.Exit(error.exit_code)
+
+
+def _internal(exc: Exception) -> typer.Exit:
+    """Log the traceback of an unexpected error and return exit 5 (a bug)."""
+    path = _log_path()
+    path.write_text(traceback.format_exc(), encoding="utf-8")
+    typer.echo(
+        f"Internal error: {type(exc).__name__}: {_scrubbed(exc)[:200]}. This is a bug; "
+        f"the details are in {path}.",
+        err=True,
+    )
+    return typer.Exit(5)
 
 
 app = typer.Typer(
@@ -92,7 +149,9 @@ FailOnOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 ThreadsOpt = Annotated[
     int | None,
-    typer.Option("--threads", min=1, help="DuckDB threads (config: [engine] threads)."),
+    typer.Option(
+        "--threads", min=1, max=MAX_THREADS, help="DuckDB threads (config: [engine] threads)."
+    ),
 ]
 MemoryLimitOpt = Annotated[
     str | None,
@@ -485,6 +544,7 @@ def generate(
 
 def main() -> None:
     """Console entry point."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     app()
 
 

@@ -16,6 +16,8 @@ from privdiag.findings import SEVERITIES
 from privdiag.purposes import PURPOSES, alias_table
 
 DEFAULT_PATH = Path("privdiag.toml")
+# DuckDB threads at most: 100,000 aborted the process (thread-local storage runs out).
+MAX_THREADS = 1024
 
 
 @dataclass
@@ -115,6 +117,31 @@ def _purpose_list(value: Any, path: Path, key: str) -> list[str]:
     return out
 
 
+def _engine(raw: dict[str, Any], path: Path) -> EngineConfig:
+    """The [engine] table, its values checked: a wrong type would fail deep in DuckDB."""
+    engine = _table(raw, "engine", path)
+    for key in ("memory_limit", "temp_dir", "name", "spark_master", "spark_remote"):
+        if not isinstance(engine.get(key, ""), str):
+            raise ConfigError(f"{key} must be a string", path=path, key=f"engine.{key}")
+    threads = engine.get("threads")
+    wrong = not isinstance(threads, int) or isinstance(threads, bool)
+    if threads is not None and (wrong or not 1 <= threads <= MAX_THREADS):
+        raise ConfigError(
+            f"threads must be a whole number from 1 to {MAX_THREADS}",
+            path=path,
+            key="engine.threads",
+        )
+    return EngineConfig(
+        threads=threads,
+        memory_limit=engine.get("memory_limit"),
+        temp_dir=engine.get("temp_dir"),
+        name=str(engine.get("name", "duckdb")),
+        spark_master=engine.get("spark_master"),
+        spark_remote=engine.get("spark_remote"),
+        spark_conf={str(k): str(v) for k, v in _table(engine, "spark_conf", path).items()},
+    )
+
+
 def _thresholds(raw: dict[str, Any], path: Path) -> Thresholds:
     th = Thresholds()
     for key, value in _table(raw, "thresholds", path).items():
@@ -195,16 +222,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     cfg.consent_files = [files] if isinstance(files, str) else list(files)
     cfg.thresholds = _thresholds(raw, path)
 
-    engine = _table(raw, "engine", path)
-    cfg.engine = EngineConfig(
-        threads=engine.get("threads"),
-        memory_limit=engine.get("memory_limit"),
-        temp_dir=engine.get("temp_dir"),
-        name=str(engine.get("name", "duckdb")),
-        spark_master=engine.get("spark_master"),
-        spark_remote=engine.get("spark_remote"),
-        spark_conf={str(k): str(v) for k, v in engine.get("spark_conf", {}).items()},
-    )
+    cfg.engine = _engine(raw, path)
     cfg.hash_key = _table(raw, "privacy", path).get("hash_key")
     return cfg
 

@@ -24,13 +24,13 @@ PYTHON_HEADROOM = 256 * 1024**2
 
 def size_bytes(size: str) -> float | None:
     """Bytes of a size written the way DuckDB reads it (4GB = 4e9, 512MiB = 512 * 2**20);
-    None for anything else, a percentage of RAM included."""
+    None for anything else: a percentage of RAM, or a number without a unit."""
     text = size.strip().upper().replace(" ", "")
     for unit, factor in sorted(SIZE_UNITS.items(), key=lambda u: -len(u[0])):
         number = text[: -len(unit)]
         if text.endswith(unit) and number.replace(".", "", 1).isdigit():
             return float(number) * factor
-    return float(text) if text.replace(".", "", 1).isdigit() else None
+    return None
 
 
 def duckdb_share(limit: str) -> str:
@@ -44,6 +44,10 @@ def duckdb_share(limit: str) -> str:
     if total is None:
         return limit
     return f"{int(total - min(total / 4, PYTHON_HEADROOM))}B"
+
+
+# Scratch folder of each open connection made with a memory limit, by id(connection).
+_scratch: dict[int, str] = {}
 
 
 def _scratch_database(temp_dir: str | None) -> str:
@@ -63,20 +67,50 @@ def _scratch_database(temp_dir: str | None) -> str:
             f"cannot write to the temp dir {temp_dir or tempfile.gettempdir()}: {exc.strerror}",
             hint="pass --temp-dir (or [engine] temp_dir) a writable folder with free space",
         ) from exc
-    atexit.register(shutil.rmtree, folder, True)
+    atexit.register(shutil.rmtree, folder, True)  # if close() is never reached
     return str(Path(folder) / "scan.duckdb")
+
+
+def _open_scratch(database: str) -> Any:
+    """Open the scratch DuckDB file; raise UsageError when DuckDB cannot create it there."""
+    import duckdb
+
+    from privdiag.errors import UsageError
+
+    try:
+        return duckdb.connect(database)
+    except duckdb.IOException as exc:
+        reason = str(exc).splitlines()[0]
+        raise UsageError(
+            f"cannot make the scratch file under the temp dir: {reason}",
+            hint="pass --temp-dir (or [engine] temp_dir) a shorter, writable folder path",
+        ) from exc
+
+
+def close(con: Any) -> None:
+    """Close a connection from :func:`connect` and remove its scratch folder, if it has one.
+
+    A process that scans several times (an audit scans each source) would otherwise keep
+    every scan's scratch file on disk until it exits.
+    """
+    import shutil
+
+    folder = _scratch.pop(id(con), None)
+    con.close()
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def connect(engine: EngineConfig | None = None, database: str | None = None) -> Any:
     """Return a DuckDB connection set up with the threads, memory limit and temp dir asked for.
 
     Tables live in memory, unless a memory limit is set: then they live in a scratch DuckDB
-    file under the temp dir (removed at exit), where DuckDB stores them compressed, about a
-    quarter of their size in memory. A 10M-event scan then peaks at half the memory and
-    spills a quarter as much, for about 1.4x the time; without it, 100M events spill over
-    40 GB. With ``engine.name == "spark"`` it returns a connection-like adapter that runs
-    the same DuckDB SQL on Apache Spark instead (``privdiag.engines.spark``; needs
-    ``privdiag[spark]``).
+    file in a new folder under the temp dir, removed by :func:`close` (or at exit). DuckDB
+    stores file tables compressed, a quarter of their size in memory (10M bench events:
+    0.38 GB against 1.58 GB), so large scans spill far less; in memory, a 100M-event scan
+    under a 4GB limit had spilled 44 GB after 7 minutes. With ``engine.name == "spark"`` it
+    returns a connection-like adapter that runs the same DuckDB SQL on Apache Spark instead
+    (``privdiag.engines.spark``; needs ``privdiag[spark]``).
     """
     import duckdb
 
@@ -85,19 +119,42 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
         from privdiag.engines import connect_engine
 
         return connect_engine(engine)
+    # "~" expanded here, once: DuckDB expands it itself, Path.mkdir would make a folder "~"
+    temp_dir = str(Path(engine.temp_dir).expanduser()) if engine.temp_dir else None
+    scratch = database is None and bool(engine.memory_limit)
     if database is None:
-        database = _scratch_database(engine.temp_dir) if engine.memory_limit else ":memory:"
-    con = duckdb.connect(database)
+        database = _scratch_database(temp_dir) if scratch else ":memory:"
+    con = _open_scratch(database) if scratch else duckdb.connect(database)
+    if scratch:
+        _scratch[id(con)] = str(Path(database).parent)
     con.execute("SET TimeZone = 'UTC'")
     # count_if over only NULL conditions gives NULL in DuckDB, not 0: checks count with this.
     con.execute("CREATE MACRO count_true(x) AS coalesce(count_if(x), 0)")
     if engine.threads:
         con.execute(f"SET threads = {int(engine.threads)}")
     if engine.memory_limit:
-        con.execute("SET memory_limit = ?", [duckdb_share(engine.memory_limit)])
-    if engine.temp_dir:
-        con.execute("SET temp_directory = ?", [engine.temp_dir])
+        _set_memory_limit(con, engine.memory_limit)
+    if temp_dir:
+        con.execute("SET temp_directory = ?", [temp_dir])
     return con
+
+
+def _set_memory_limit(con: Any, limit: str) -> None:
+    """Set DuckDB's share of the limit (:func:`duckdb_share`); raise UsageError for a limit
+    DuckDB refuses or that is zero."""
+    import re
+
+    import duckdb
+
+    from privdiag.errors import UsageError
+
+    hint = "write it like 4GB or 512MB: a number above 0 and a unit"
+    if re.fullmatch(r"\s*(0+(\.0*)?|\.0+)\s*[A-Za-z%]*\s*", limit):
+        raise UsageError(f"memory limit {limit!r} is zero", hint=hint)
+    try:
+        con.execute("SET memory_limit = ?", [duckdb_share(limit)])
+    except duckdb.Error as exc:
+        raise UsageError(f"memory limit {limit!r} is not a size DuckDB takes", hint=hint) from exc
 
 
 def quote(name: str) -> str:

@@ -25,7 +25,10 @@ _IPV6 = re.compile(
     rf"|(?<![\w:]){_H}::(?:{_H}:){{1,5}}{_H}(?![\w:])"
 )
 # Keys whose values are fingerprints or ids made by privdiag, never data.
-_KEEP = frozenset({"sha256", "id", "caused_by", "schema_version", "version", "tool"})
+_KEEP = frozenset({"sha256", "id", "caused_by"})
+# Keys kept at the document's top level only: deeper, "version" is a consent notice's
+# version or a model's, which come from the data.
+_KEEP_TOP = frozenset({"schema_version", "version", "tool"})
 
 
 # Terminal control (ESC sequences clear screens, forge links), carriage returns and bidi
@@ -46,14 +49,17 @@ def scrub(text: str) -> str:
     return text
 
 
-def scrub_doc(value: Any, key: str = "") -> Any:
-    """Return a copy of a JSON-like value with every string (and dict key) scrubbed."""
-    if key in _KEEP:
+def scrub_doc(value: Any, key: str = "", top: bool = True) -> Any:
+    """Return a copy of a JSON-like value with every string (and dict key) scrubbed.
+
+    ``value`` is the whole document when ``top``: only its own tool and version keys are kept.
+    """
+    if key in _KEEP or (top and key in _KEEP_TOP):
         return value
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {scrub(str(k)): scrub_doc(v, str(k)) for k, v in value.items()}
+        return {scrub(str(k)): scrub_doc(v, str(k), top and not key) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [scrub_doc(v, key) for v in value]
+        return [scrub_doc(v, key, False) for v in value]
     return value

@@ -12,7 +12,7 @@ from privdiag.checks.log_conflicts import check_log_conflicts
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.checks.trust import run_people_consent_checks
 from privdiag.config import Config
-from privdiag.engine import connect
+from privdiag.engine import close, connect
 from privdiag.findings import Finding
 from privdiag.ingest import Loaded, load
 from privdiag.journey import journey_steps
@@ -139,5 +139,5 @@ def run_scan(
     link(findings, ctx.mapping)
     fill_owners(findings, config)
     result.findings = findings
-    con.close()
+    close(con)
     return result

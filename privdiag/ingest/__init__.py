@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,6 +304,19 @@ def _detect(fmt: str, columns: dict[str, str]) -> bool:
         return False
 
 
+def _digest(info: InputInfo, digest: Future[str]) -> str:
+    """The fingerprint hashed on the thread; InputError when the file went away meanwhile."""
+    try:
+        return digest.result()
+    except OSError as exc:
+        raise InputError(
+            f"cannot be fingerprinted ({exc.strerror or exc}): it was moved or changed while "
+            "being scanned",
+            path=info.path,
+            hint="scan a copy of the export that nothing rotates or rewrites",
+        ) from exc
+
+
 def _fingerprint(files: list[Path]) -> str:
     if hasattr(files[0], "fingerprint"):  # a remote file: its listing, not its bytes
         from hashlib import sha256
@@ -404,7 +417,7 @@ def load(
                 hint="check that the same feature has the same type in every input",
             ) from exc
         for info, digest in zip(loaded.inputs, digests, strict=True):
-            info.sha256 = digest.result()
+            info.sha256 = _digest(info, digest)
     finally:  # on an error, files not yet hashed are not hashed
         hashing.shutdown(wait=True, cancel_futures=True)
 
