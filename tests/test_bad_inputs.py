@@ -85,3 +85,15 @@ def test_hive_partition_keys_are_not_features(tmp_path):
 def test_fail_on_is_case_insensitive(tmp_path):
     data = write(tmp_path / "e.csv", "ts,event_name,user_id\n2026-10-01T10:00:00Z,a,u1\n")
     assert scan(data, "--fail-on", "HIGH", "--quiet").exit_code == 0
+
+
+def test_an_empty_consent_time_is_said_to_be_empty(tmp_path):
+    data = write(tmp_path / "e.csv", "ts,event_name,user_id\n2026-10-01T10:00:00Z,page_view,u1\n")
+    consent = write(
+        tmp_path / "c.csv",
+        "user_id,purpose,status,ts\nu1,ads,granted,2026-10-01T09:00:00Z\nu2,ads,denied,\n",
+    )
+    result = scan(data, "--consent", consent)
+    assert result.exit_code == 3, result.output
+    assert "decision time is empty" in result.output and "row 2" in result.output
+    assert "None" not in result.output

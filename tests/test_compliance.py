@@ -145,3 +145,23 @@ def test_a_column_named_like_a_state_column_is_kept_as_a_feature(tmp_path):
     hit = one(doc, "consent.violation", step="page_view", feature="gclid", purpose="ads")
     assert hit["metrics"]["events"] == 1
     assert any(f["location"].get("feature") == "param_state_ads" for f in doc["findings"])
+
+
+def test_a_user_id_of_spaces_is_no_user(tmp_path):
+    """' ' is not a person: the event falls back to its anonymous id, the record is dropped."""
+    events = write(
+        tmp_path / "shop.csv",
+        "event_id,ts,event_name,user_id,anonymous_id,gclid\n"
+        "e1,2026-10-01T10:00:00Z,page_view,   ,a1,G1\n"
+        "e2,2026-10-01T10:00:00Z,page_view,u2,,G2\n",
+    )
+    consent = write(
+        tmp_path / "cmp.csv",
+        "user_id,purpose,status,ts\n   ,ads,denied,2026-10-01T09:00:00Z\n"
+        "u2,ads,denied,2026-10-01T09:00:00Z\n",
+    )
+    doc = run_scan([events], consent=[consent], config=config()).to_dict()
+    hit = one(doc, "consent.violation", step="page_view", feature="gclid", purpose="ads")
+    assert hit["metrics"]["events"] == 1  # u2 only: the blank user's denial is not a1's
+    missing = by_kind(doc, "consent.missing_record")
+    assert missing and missing[0]["metrics"]["users"] == 1  # a1 never decided

@@ -510,10 +510,10 @@ def drop_duplicate_events(con: Any) -> list[str]:
         notes.append(
             f"{dropped} duplicate events (the same event again, every field equal) were dropped"
         )
-    if conflicting := _repeated_ids(con):
+    if _repeated_ids(con):
         notes.append(
-            f"{conflicting} events share an event_id with another event of their source but "
-            "differ; both were kept"
+            f"{_sharing_ids(con)} events share an event_id with another event of their source "
+            "but differ; none was dropped"
         )
     return notes
 
@@ -529,6 +529,16 @@ def _repeated_ids(con: Any) -> int:
     if not _count(con, f"SELECT count(*) - count(DISTINCT hash(source, event_id)) {where}"):
         return 0
     return _count(con, f"SELECT count(*) - count(DISTINCT (source, event_id)) {where}")
+
+
+def _sharing_ids(con: Any) -> int:
+    """Events whose (source, event_id) is also another event's: every one of them, not only
+    the repeats (two events sharing an id are two)."""
+    return _count(
+        con,
+        "SELECT sum(n) FROM (SELECT count(*) AS n FROM events WHERE event_id IS NOT NULL "
+        "GROUP BY source, event_id HAVING count(*) > 1)",
+    )
 
 
 def _count(con: Any, sql: str) -> int:

@@ -45,7 +45,9 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
     bad = _first_bad(ctx, quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
     if bad:
         raise InputError(
-            f"decision time {bad[1]!r} cannot be read",
+            f"decision time {bad[1]!r} cannot be read"
+            if bad[1] is not None
+            else "decision time is empty",
             path=_where(ctx),
             row=int(bad[0]),
             field=roles["ts"],
@@ -91,7 +93,7 @@ def stage(ctx: StageContext) -> Staged:
     base = f"{ctx.prefix}_consent_base"
     ctx.con.execute(f"""
         CREATE TEMP TABLE {base} AS
-        SELECT CAST({quote(roles["user_id"])} AS VARCHAR) AS user_key,
+        SELECT nullif(trim(CAST({quote(roles["user_id"])} AS VARCHAR)), '') AS user_key,
                CAST({quote(roles["purpose"])} AS VARCHAR) AS category,
                aliases.alias_purpose AS purpose,
                {flag(quote(roles["status"]))} AS granted,

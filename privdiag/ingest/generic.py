@@ -104,8 +104,11 @@ def stage(ctx: StageContext) -> Staged:
     def role(name: str) -> str:
         return f"CAST({quote(roles[name])} AS VARCHAR)" if name in roles else "NULL"
 
-    user = role("user_id")
-    anon = role("anonymous_id")
+    def ident(name: str) -> str:  # an id of only spaces is no id, as an empty one is not
+        return f"nullif(trim({role(name)}), '')" if name in roles else "NULL"
+
+    user = ident("user_id")
+    anon = ident("anonymous_id")
     event_id = (
         role("event_id") if "event_id" in roles else stable_id(*(quote(c) for c in ctx.columns))
     )
@@ -116,7 +119,7 @@ def stage(ctx: StageContext) -> Staged:
         f"CAST({quote(roles['event_name'])} AS VARCHAR) AS event_name",
         f"coalesce({user}, {anon}) AS user_key",
         f"{anon} AS anon_key",
-        f"{role('session_id')} AS session_key",
+        f"{ident('session_id')} AS session_key",
         f"{user} IS NULL AND {anon} IS NULL AS cookieless",
         f"{role('device')} AS device",
         f"{role('country')} AS country",

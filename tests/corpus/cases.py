@@ -61,7 +61,7 @@ CASES: tuple[Case, ...] = (
     Case("csv/ts_year_9999.csv", 3, BAD_TIME),
     Case("csv/ts_negative_epoch.csv", 3, BAD_TIME),
     Case("csv/duplicate_events.csv", 1, rows=6, note="3 duplicate events"),
-    Case("csv/same_id_different_rows.csv", 1, rows=4, note="1 events share an event_id"),
+    Case("csv/same_id_different_rows.csv", 1, rows=4, note="2 events share an event_id"),
     Case("csv/html_payloads.csv", 0, rows=6),
     Case("csv/formula_payloads.csv", 0, rows=6),
     Case("csv/pii_in_names.csv", 0, rows=6),
