@@ -166,8 +166,8 @@ TempDirOpt = Annotated[
     str | None,
     typer.Option(
         "--temp-dir",
-        help="Folder for DuckDB's scratch file and spills, made if missing; the system temp "
-        "dir by default (config: [engine] temp_dir).",
+        help="Folder for DuckDB's scratch file and spills, made if missing; a folder under "
+        "the system temp dir by default (config: [engine] temp_dir).",
     ),
 ]
 

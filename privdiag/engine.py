@@ -71,6 +71,19 @@ def _scratch_database(temp_dir: str | None) -> str:
     return str(Path(folder) / "scan.duckdb")
 
 
+def _spill_folder() -> str:
+    """A folder under the system temp dir for an in-memory scan to spill to, made by DuckDB
+    only if it spills, and removed by :func:`close` (or at exit)."""
+    import atexit
+    import shutil
+    import tempfile
+    import uuid
+
+    folder = str(Path(tempfile.gettempdir()) / f"privdiag-spill-{uuid.uuid4().hex[:12]}")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def _open_scratch(database: str) -> Any:
     """Open the scratch DuckDB file; raise UsageError when DuckDB cannot create it there."""
     import duckdb
@@ -122,11 +135,15 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
     # "~" expanded here, once: DuckDB expands it itself, Path.mkdir would make a folder "~"
     temp_dir = str(Path(engine.temp_dir).expanduser()) if engine.temp_dir else None
     scratch = database is None and bool(engine.memory_limit)
+    spill = database is None and not scratch and not temp_dir
     if database is None:
         database = _scratch_database(temp_dir) if scratch else ":memory:"
     con = _open_scratch(database) if scratch else duckdb.connect(database)
     if scratch:
         _scratch[id(con)] = str(Path(database).parent)
+    if spill:  # DuckDB would spill into ./.tmp of whatever folder the user runs in
+        temp_dir = _spill_folder()
+        _scratch[id(con)] = temp_dir
     con.execute("SET TimeZone = 'UTC'")
     # count_if over only NULL conditions gives NULL in DuckDB, not 0: checks count with this.
     con.execute("CREATE MACRO count_true(x) AS coalesce(count_if(x), 0)")

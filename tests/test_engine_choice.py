@@ -83,3 +83,22 @@ def test_duckdb_gets_the_memory_limit_less_room_for_python():
     assert duckdb_share("1GB") == "750000000B"  # a quarter: 250 MB < 256 MiB
     assert duckdb_share("4GB") == f"{4_000_000_000 - 256 * 2**20}B"  # at most 256 MiB
     assert duckdb_share("80%") == "80%"  # DuckDB's own reading of a share of RAM
+
+
+def test_without_a_temp_dir_an_in_memory_scan_spills_under_the_system_temp_dir(
+    tmp_path, monkeypatch
+):
+    """DuckDB's own default is ./.tmp, in whatever folder the user runs privdiag from."""
+    import tempfile
+
+    from privdiag.engine import close, connect
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    con = connect()
+    spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert spill.startswith(str(tmp_path)) and "privdiag-spill-" in spill
+    con.execute("SET memory_limit = '40MB'")  # force a spill: sort more than fits
+    con.execute("SELECT * FROM range(5000000) t(i) ORDER BY hash(i)").fetchmany(1)
+    assert any(tmp_path.glob("privdiag-spill-*/duckdb_temp_*"))  # it did spill, there
+    close(con)
+    assert list(tmp_path.iterdir()) == []  # the spill folder went with the connection
