@@ -387,3 +387,33 @@ def test_gap_is_located_in_its_source(tmp_path):
     }
     assert located == {("app", "add_to_cart", "item_id"), ("app", "page_view", "gclid")}
     assert len(doc["evidence"]["consent_gap_heatmaps"]) == 2
+
+
+def test_a_user_id_equal_to_an_anonymous_events_id_is_two_units(tmp_path):
+    """Units are users, or events without a user; user 'x9' and the user-less event 'x9' are
+    two units, not one (the unit key used to be coalesce(user_key, event_id))."""
+    from privdiag.checks.context import ScanContext
+    from privdiag.checks.sparsity import _gap_sql, gap_pairs
+    from privdiag.engine import connect
+    from privdiag.ingest import load
+    from privdiag.journey import Journey, Step, fetch_rows
+    from privdiag.mapping import feature_columns, feature_map
+    from privdiag.state import active_purposes, resolve
+
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "event_id,ts,event_name,user_id,consent_ads,gclid\n"
+        "e1,2026-10-01T10:00:00Z,page_view,x9,denied,\n"
+        "x9,2026-10-01T10:01:00Z,page_view,,denied,\n"
+    )
+    cfg = config()
+    con = connect()
+    load(con, [str(events)], [], cfg)
+    purposes = active_purposes(con)
+    resolve(con, purposes)
+    features = feature_columns(con)
+    ctx = ScanContext(con, cfg, features, feature_map(list(features), cfg), purposes)
+    journey = Journey((Step("page_view", ("page_view",)),), "config")
+    rows = fetch_rows(con, _gap_sql(ctx, journey, gap_pairs(ctx)))
+    total = next(r for r in rows if r["day"] is None)
+    assert (total["n"], total["u_denied_ads"]) == (2, 2)

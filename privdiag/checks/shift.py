@@ -69,7 +69,9 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
     sql = f"""
         WITH per_day AS (
             SELECT source, ts::DATE AS day,
-                   count(DISTINCT coalesce(user_key, event_id)) / count(*) AS scale
+                   (count(DISTINCT user_key)
+                    + count(DISTINCT event_id) FILTER (WHERE user_key IS NULL)) / count(*)
+                   AS scale
             FROM events GROUP BY ALL
         ), grouped AS (
             SELECT e.source, e.ts::DATE AS day, e.event_name, count(*) AS n

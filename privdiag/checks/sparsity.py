@@ -64,7 +64,8 @@ def gap_pairs(ctx: ScanContext) -> list[Pair]:
 def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
     """Event counts per (source, step, day) and per step, joined with their unit counts.
 
-    A unit is a user, or the event itself when it has no user. Event counts come straight
+    A unit is a user, or the event itself when it has no user (the key is the pair: a user
+    id equal to some other event's id is still two units). Event counts come straight
     from the events; unit counts from per-unit flags packed into bit masks (one OR per
     unit, :class:`~privdiag.checks.bits.Masks`), counting units whose bit is set. Result
     rows with ``day`` NULL are the step's totals (a user active on several days counts
@@ -95,15 +96,17 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
         WITH base AS (
             SELECT *, {masks.pack()} FROM (
                 SELECT e.source, {step} AS step, e.ts::DATE AS day,
-                       coalesce(e.user_key, e.event_id) AS unit,
+                       e.user_key AS unit,
+                       CASE WHEN e.user_key IS NULL THEN e.event_id END AS lone,
                        e.user_key IS NOT NULL AS identified, {", ".join(base)}
                 FROM {EVENTS_WITH_CONSENT}
             ) WHERE step IS NOT NULL
         ), per_day AS (
-            SELECT source, step, day, unit, {masks.merge()}
-            FROM base GROUP BY source, step, day, unit
+            SELECT source, step, day, unit, lone, {masks.merge()}
+            FROM base GROUP BY source, step, day, unit, lone
         ), per_step AS (
-            SELECT source, step, unit, {masks.merge()} FROM per_day GROUP BY source, step, unit
+            SELECT source, step, unit, lone, {masks.merge()}
+            FROM per_day GROUP BY source, step, unit, lone
         ), unit_counts AS (
             SELECT source, step, day, {masks.count()} FROM per_day GROUP BY source, step, day
             UNION ALL
