@@ -94,8 +94,9 @@ def _no_room(exc: BaseException | None) -> typer.Exit:
         f"{_scrubbed(exc).splitlines()[0][:200]}",
         hint="free space or pass --temp-dir a folder on a larger disk"
         if disk
-        else "raise --memory-limit (or [engine] memory_limit), or set one so that tables "
-        "and larger work go to a scratch file under --temp-dir",
+        else "raise --memory-limit (or [engine] memory_limit; JSON inputs need about 256MB "
+        "at least), or set one if none is set: tables then go to a scratch file under "
+        "--temp-dir",
     )
     typer.echo(f"Error: {error}", err=True)
     return typer.Exit(error.exit_code)
@@ -508,7 +509,7 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the scenario into.")],
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same files.")] = 7,
     users: Annotated[int, typer.Option("--users", min=10, help="Number of shoppers.")] = 600,
-    days: Annotated[int, typer.Option("--days", min=2, help="Days of events.")] = 28,
+    days: Annotated[int, typer.Option("--days", min=4, help="Days of events.")] = 28,
     ga4_format: Annotated[
         str, typer.Option("--ga4-format", help="ndjson.gz or parquet.")
     ] = "ndjson.gz",

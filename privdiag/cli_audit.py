@@ -131,8 +131,17 @@ def _logging(path: Path | None) -> Iterator[None]:
     if path is None:
         yield
         return
+    from privdiag.errors import UsageError
+
+    try:  # a cron line names log/audit.log before anyone made log/
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the log {path}: {exc.strerror or exc}",
+            hint="pass --log a file in a folder you can write to",
+        ) from exc
     logger = logging.getLogger("privdiag")
-    handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
     previous = logger.level

@@ -212,3 +212,16 @@ def test_models_without_blind_set_or_model_checks_are_skipped_with_a_reason(tmp_
     _, _, doc = audit(config)
     (check,) = [c for c in doc["checks"] if c["name"] == "model-check churn"]
     assert check["status"] == "skipped" and "blind_set" in check["reason"]
+
+
+def test_log_in_a_folder_not_made_yet_is_made(tmp_path):
+    """The README's cron line logs to log/audit.log; a fresh folder has no log/ yet."""
+    config = setup(tmp_path, NIGHT_1)
+    log = tmp_path / "log" / "audit.log"
+    code, _, doc = audit(config, "--log", str(log))
+    assert code in (0, 1)
+    assert f"audit {doc['audit']['run_id']} started" in log.read_text()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(app, ["audit", "--config", str(config), "--log", str(blocker / "a.log")])
+    assert result.exit_code == 2 and "cannot write the log" in result.output
