@@ -50,8 +50,9 @@ def duckdb_share(limit: str) -> str:
 _scratch: dict[int, str] = {}
 
 
-def _scratch_database(temp_dir: str | None) -> str:
-    """Path of a DuckDB file in a new folder under ``temp_dir``, removed when Python exits."""
+def _own_folder(parent: str | None, prefix: str = "privdiag-") -> str:
+    """A new folder under ``parent`` (the system temp dir when None), removed at exit if
+    :func:`close` does not remove it first; UsageError when it cannot be made."""
     import atexit
     import shutil
     import tempfile
@@ -59,27 +60,14 @@ def _scratch_database(temp_dir: str | None) -> str:
     from privdiag.errors import UsageError
 
     try:
-        if temp_dir:
-            Path(temp_dir).mkdir(parents=True, exist_ok=True)
-        folder = tempfile.mkdtemp(prefix="privdiag-", dir=temp_dir)
+        if parent:
+            Path(parent).mkdir(parents=True, exist_ok=True)
+        folder = tempfile.mkdtemp(prefix=prefix, dir=parent)
     except OSError as exc:
         raise UsageError(
-            f"cannot write to the temp dir {temp_dir or tempfile.gettempdir()}: {exc.strerror}",
+            f"cannot write to the temp dir {parent or tempfile.gettempdir()}: {exc.strerror}",
             hint="pass --temp-dir (or [engine] temp_dir) a writable folder with free space",
         ) from exc
-    atexit.register(shutil.rmtree, folder, True)  # if close() is never reached
-    return str(Path(folder) / "scan.duckdb")
-
-
-def _spill_folder() -> str:
-    """A folder under the system temp dir for an in-memory scan to spill to, made by DuckDB
-    only if it spills, and removed by :func:`close` (or at exit)."""
-    import atexit
-    import shutil
-    import tempfile
-    import uuid
-
-    folder = str(Path(tempfile.gettempdir()) / f"privdiag-spill-{uuid.uuid4().hex[:12]}")
     atexit.register(shutil.rmtree, folder, True)
     return folder
 
@@ -136,14 +124,18 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
     temp_dir = str(Path(engine.temp_dir).expanduser()) if engine.temp_dir else None
     scratch = database is None and bool(engine.memory_limit)
     spill = database is None and not scratch and not temp_dir
-    if database is None:
-        database = _scratch_database(temp_dir) if scratch else ":memory:"
-    con = _open_scratch(database) if scratch else duckdb.connect(database)
+    folder = None
     if scratch:
-        _scratch[id(con)] = str(Path(database).parent)
+        folder = _own_folder(temp_dir)
+    elif spill:
+        folder = _own_folder(None, "privdiag-spill-")
+    if database is None:
+        database = str(Path(folder) / "scan.duckdb") if scratch else ":memory:"
+    con = _open_scratch(database) if scratch else duckdb.connect(database)
+    if folder:
+        _scratch[id(con)] = folder
     if spill:  # DuckDB would spill into ./.tmp of whatever folder the user runs in
-        temp_dir = _spill_folder()
-        _scratch[id(con)] = temp_dir
+        temp_dir = folder
     con.execute("SET TimeZone = 'UTC'")
     # count_if over only NULL conditions gives NULL in DuckDB, not 0: checks count with this.
     con.execute("CREATE MACRO count_true(x) AS coalesce(count_if(x), 0)")

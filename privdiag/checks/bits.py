@@ -43,11 +43,10 @@ class Masks:
         """SQL aggregates OR-ing each mask column over a group (a user's rows, say)."""
         return ", ".join(f"bit_or({c}) AS {c}" for c in self.columns())
 
-    def count(self, where: str = "") -> str:
-        """SQL aggregates counting, per condition, the rows whose bit is set (and ``where``)."""
-        extra = f" AND {where}" if where else ""
+    def count(self) -> str:
+        """SQL aggregates counting, per condition, the rows whose bit is set."""
         return ", ".join(
-            f"count_true(({self.prefix}{m} >> {b}) & 1 = 1{extra}) AS {name}"
+            f"count_true(({self.prefix}{m} >> {b}) & 1 = 1) AS {name}"
             for m, chunk in enumerate(self._chunks())
             for b, (name, _) in enumerate(chunk)
         )
