@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from privdiag.bench.data import FEATURE_PURPOSES, PURPOSES
+from privdiag.checks.context import text_present_sql
 
 
 def _reader(path: str) -> str:
@@ -29,7 +30,7 @@ def _state_sql(events: str, consent: str) -> str:
         f"CASE consent_{p} WHEN 'granted' THEN TRUE WHEN 'denied' THEN FALSE END AS flag_{p}"
         for p in PURPOSES
     )
-    has = ", ".join(f"nullif(trim({f}), '') IS NOT NULL AS has_{f}" for f in FEATURE_PURPOSES)
+    has = ", ".join(f"{text_present_sql(f)} AS has_{f}" for f in FEATURE_PURPOSES)
     records = ", ".join(f"CASE WHEN purpose = '{p}' THEN granted END AS rec_{p}" for p in PURPOSES)
     no_records = ", ".join(f"NULL::BOOLEAN AS rec_{p}" for p in PURPOSES)
     no_event = ", ".join(

