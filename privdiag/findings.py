@@ -121,11 +121,27 @@ class Finding:
         )
 
 
-def _impact(f: Finding) -> float:
-    return float(f.metrics.get("events") or f.metrics.get("users") or 0)
+@dataclass(frozen=True)
+class Ranked:
+    """What ranking needs of a finding, whether it is a Finding or its JSON form."""
+
+    id: str
+    severity: str
+    impact: float  # its events, else its users, else 0
+    caused_by: tuple[str, ...]
 
 
-def _links(findings: list[Finding]) -> list[set[int]]:
+def impact_of(metrics: dict[str, Any]) -> float:
+    """The size of a finding for ranking: its events, else its users, else 0."""
+    value = metrics.get("events") or metrics.get("users") or 0
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _ranked(f: Finding) -> Ranked:
+    return Ranked(f.id, f.severity, impact_of(f.metrics), tuple(f.caused_by))
+
+
+def _links(findings: list[Ranked]) -> list[set[int]]:
     """Return, per position, the positions of the findings that name it in ``caused_by``."""
     at: dict[str, list[int]] = {}
     for n, f in enumerate(findings):
@@ -155,24 +171,27 @@ def _reach(symptoms: list[set[int]]) -> list[set[int]]:
 def chain_impact(findings: list[Finding]) -> dict[str, float]:
     """Return id -> the impact (events, else users) of the finding and all its symptoms, each
     symptom counted once even when several paths lead to it."""
-    reach = _reach(_links(findings))
-    return {f.id: sum(_impact(findings[j]) for j in reach[n]) for n, f in enumerate(findings)}
+    ranked = [_ranked(f) for f in findings]
+    reach = _reach(_links(ranked))
+    return {f.id: sum(ranked[j].impact for j in reach[n]) for n, f in enumerate(ranked)}
 
 
-def rank(findings: list[Finding]) -> list[Finding]:
-    """Order findings: every root cause before its symptoms, then by impact.
+def rank_order(findings: list[Ranked]) -> list[int]:
+    """Return the positions of ``findings`` in rank order: every root cause before its
+    symptoms, then by impact.
 
     Among findings whose causes are all placed, the next is the one whose chain (itself and its
     symptoms) holds the most severe finding, then the largest chain impact with shared
     symptoms counted once, then its own severity. Without links this is severity, then size.
     A cycle of links (which :mod:`privdiag.chains` never makes) is broken by the same order.
+    The JSON, the HTML and the Markdown reports all rank with this one order.
     """
     symptoms = _links(findings)
     reach = _reach(symptoms)
     keys = [
         (
             min(severity_rank(findings[j].severity) for j in reach[n]),
-            -sum(_impact(findings[j]) for j in reach[n]),
+            -sum(findings[j].impact for j in reach[n]),
             severity_rank(f.severity),
             f.id,
             n,
@@ -199,7 +218,12 @@ def rank(findings: list[Finding]) -> list[Finding]:
             waiting[t] -= 1
             if waiting[t] == 0 and not done[t]:
                 heapq.heappush(ready, keys[t])
-    return [findings[n] for n in placed]
+    return placed
+
+
+def rank(findings: list[Finding]) -> list[Finding]:
+    """Return ``findings`` in rank order (see :func:`rank_order`)."""
+    return [findings[n] for n in rank_order([_ranked(f) for f in findings])]
 
 
 def summarize(findings: list[Finding]) -> dict[str, Any]:

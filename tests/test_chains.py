@@ -6,6 +6,8 @@ import pytest
 
 from privdiag.chains import link, link_model_to_scan
 from privdiag.findings import Finding, chain_impact, rank
+from privdiag.report.merge import merge
+from privdiag.result import Result
 
 
 def F(kind, severity, location, **metrics):  # noqa: N802 - reads like the finding it builds
@@ -181,6 +183,17 @@ def test_rank_puts_causes_first_then_chain_severity_and_impact(scenario):
     position = {f.id: n for n, f in enumerate(rank(list(s.values())))}
     for f in s.values():
         assert all(position[c] < position[f.id] for c in f.caused_by)
+
+
+def test_reports_rank_as_the_json_does(scenario):
+    """The HTML and Markdown reports re-rank the JSON findings; they must keep its order."""
+    findings = list(scenario.values())
+    link(findings)
+    doc = Result(command="scan", findings=findings).to_dict()
+    reversed_doc = dict(doc, findings=list(reversed(doc["findings"])))
+    merged = merge([reversed_doc])
+    assert [f["id"] for f in merged["findings"]] == [f["id"] for f in doc["findings"]]
+    assert [f["id"] for f in doc["findings"]] == [f.id for f in rank(findings)]
 
 
 def test_shared_impact_counts_once():

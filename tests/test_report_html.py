@@ -91,7 +91,7 @@ def test_script_payload_is_escaped(html, page):
 def test_structure_headings_and_sections(page):
     assert [h for h in page.headings if h[0] == "h1"] == [("h1", "privdiag report: scan")]
     h2 = [t for lvl, t in page.headings if lvl == "h2"]
-    assert h2 == ["Summary", "Data", "Model", "People", "Overview", "Inputs", "Checks"]
+    assert h2 == ["Summary", "Data", "Model", "People", "By owner", "Overview", "Inputs", "Checks"]
     assert page.all("html")[0]["lang"] == "en"
     assert any(a.get("name") == "color-scheme" for a in page.all("meta"))
 
@@ -216,3 +216,19 @@ def test_suppressed_counts_read_as_below_k_and_bookkeeping_is_hidden():
         metric_items({"users": None, "events": 12, "suppressed": ["users"], "min_group_size": 5}, 5)
     )
     assert items == {"users": "<5", "events": "12"}
+
+
+def test_findings_grouped_by_owner_with_links(html):
+    """Every finding is listed once under its owner (or "No owner"), in report order."""
+    doc = merge([sample_doc()])
+    section = html.split('<section id="owners"', 1)[1].split("</section>", 1)[0]
+    page = Page(section)
+    owners = {f.get("owner") or "No owner" for f in doc["findings"]}
+    h3 = [t for lvl, t in page.headings if lvl == "h3"]
+    assert {t.rsplit(" (", 1)[0] for t in h3} == owners and len(h3) == len(owners)
+    assert h3[-1].startswith("No owner") == any(not f.get("owner") for f in doc["findings"])
+    links = [a["href"][1:] for a in page.all("a")]
+    assert sorted(links) == sorted(anchor(f["id"]) for f in doc["findings"])
+    for owner in owners:  # each owner's findings keep the report's order
+        mine = [anchor(f["id"]) for f in doc["findings"] if (f.get("owner") or "No owner") == owner]
+        assert [x for x in links if x in mine] == mine

@@ -23,7 +23,9 @@ EXPECTED = """\
 ### Owners
 
 - paid-media: 1 (worst: high)
+  - high: gclid sent \\| without ads consent
 - _no owner_: 1 (worst: medium)
+  - medium: gclid has no owner
 
 _1 check(s) skipped; see the full report for the reasons._
 """

@@ -40,13 +40,21 @@ def test_same_input_twice_is_listed_once():
     assert len(merge([small_doc(), small_doc()])["inputs"]) == 1
 
 
-def test_a_cause_ranks_with_the_worst_symptom_it_explains():
+@pytest.mark.parametrize(
+    "c3_events, order",
+    [
+        # a1 (medium) explains b2 (high, 1500 events): its chain is high, and c3's 99999
+        # events outweigh it
+        (99999, ["c3", "a1", "b2"]),
+        # c3's 10 events do not: a1 comes first, its symptom b2 as soon as a1 is placed
+        (10, ["a1", "b2", "c3"]),
+    ],
+)
+def test_a_cause_ranks_with_the_worst_symptom_it_explains(c3_events, order):
     doc = small_doc()
     other = copy.deepcopy(doc["findings"][0])
-    other.update(id="c3", severity="high", caused_by=[], metrics={"events": 99999})
-    ranked = rank_dicts(doc["findings"] + [other])
-    # a1 (medium) explains b2 (high): it ranks among the highs, before its symptom
-    assert [f["id"] for f in ranked] == ["a1", "c3", "b2"]
+    other.update(id="c3", severity="high", caused_by=[], metrics={"events": c3_events})
+    assert [f["id"] for f in rank_dicts(doc["findings"] + [other])] == order
 
 
 def test_rank_survives_a_cycle_of_causes():

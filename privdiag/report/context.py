@@ -83,9 +83,11 @@ class AreaView:
 
 @dataclass
 class OwnerView:
-    name: str
+    name: str  # "" for the findings nobody owns
     count: int
     worst: str
+    anchor: str = ""
+    findings: list[LinkView] = field(default_factory=list)
 
 
 @dataclass
@@ -94,7 +96,7 @@ class SummaryView:
     by_severity: list[tuple[str, int]]
     headline: str
     top_causes: list[FindingView]
-    owners: list[OwnerView]
+    owners: list[OwnerView]  # named owners, then the unowned findings (name "")
     unowned: int
 
 
@@ -248,12 +250,25 @@ def finding_view(
 
 
 def _owners(findings: list[dict[str, Any]]) -> list[OwnerView]:
-    grouped: dict[str, list[int]] = {}
+    """Return one view per owner, worst first, each listing its findings in rank order; the
+    findings nobody owns come last, under the name ""."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
-        if f.get("owner"):
-            grouped.setdefault(fmt_value(f["owner"]), []).append(severity_rank(f["severity"]))
-    views = [OwnerView(o, len(r), SEVERITIES[min(r)]) for o, r in grouped.items()]
-    return sorted(views, key=lambda v: (severity_rank(v.worst), -v.count, v.name))
+        grouped.setdefault(fmt_value(f["owner"]) if f.get("owner") else "", []).append(f)
+    by_id = {f["id"]: f for f in findings}
+    views = [
+        OwnerView(
+            name,
+            len(owned),
+            SEVERITIES[min(severity_rank(f["severity"]) for f in owned)],
+            findings=[_link(f["id"], by_id) for f in owned],
+        )
+        for name, owned in grouped.items()
+    ]
+    views.sort(key=lambda v: (v.name == "", severity_rank(v.worst), -v.count, v.name))
+    for n, view in enumerate(views):
+        view.anchor = f"owner-{n + 1}"
+    return views
 
 
 def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], k: int) -> str:

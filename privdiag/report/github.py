@@ -52,7 +52,7 @@ def step_summary(doc: dict[str, Any], fail_on: str) -> str:
     if failing:
         parts.append(findings_table(failing[:20], with_title=False, min_group_size=0))
     if doc["findings"]:
-        parts += ["### Owners", "\n".join(owners_lines(doc["findings"]))]
+        parts += ["### Owners", "\n".join(owners_lines(doc["findings"], per_owner=0))]
     return "\n\n".join(parts) + "\n"
 
 

@@ -54,18 +54,27 @@ def findings_table(findings: list[dict[str, Any]], *, with_title: bool, min_grou
     return "\n".join(lines)
 
 
-def owners_lines(findings: list[dict[str, Any]]) -> list[str]:
-    """Return one bullet per owner with their count of findings and the worst severity."""
-    by_owner: dict[str, list[str]] = {}
+def owners_lines(findings: list[dict[str, Any]], per_owner: int = 3) -> list[str]:
+    """Return one bullet per owner (count, worst severity), worst owner first, with the
+    owner's first ``per_owner`` findings in rank order as sub-bullets."""
+    by_owner: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
-        by_owner.setdefault(f.get("owner") or "", []).append(f["severity"])
-    order = sorted(by_owner, key=lambda o: (min(map(severity_rank, by_owner[o])), o == "", o))
+        by_owner.setdefault(f.get("owner") or "", []).append(f)
+
+    def worst(owner: str) -> int:
+        return min(severity_rank(f["severity"]) for f in by_owner[owner])
+
     lines = []
-    for owner in order:
-        sevs = by_owner[owner]
-        worst = SEVERITIES[min(map(severity_rank, sevs))]
+    for owner in sorted(by_owner, key=lambda o: (worst(o), o == "", o)):
+        owned = by_owner[owner]
         name = md_escape(owner) if owner else "_no owner_"
-        lines.append(f"- {name}: {len(sevs)} (worst: {worst})")
+        lines.append(f"- {name}: {len(owned)} (worst: {SEVERITIES[worst(owner)]})")
+        lines += [
+            f"  - {f['severity']}: {md_escape(str(f.get('title') or f['kind']))}"
+            for f in owned[:per_owner]
+        ]
+        if per_owner and len(owned) > per_owner:
+            lines.append(f"  - _{len(owned) - per_owner} more_")
     return lines
 
 

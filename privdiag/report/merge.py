@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from privdiag.errors import InputError
-from privdiag.findings import SEVERITIES, severity_rank
+from privdiag.findings import SEVERITIES, Ranked, impact_of, rank_order
 from privdiag.result import SCHEMA_VERSION
 
 
@@ -150,43 +150,19 @@ def _merge_evidence(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def impact(f: dict[str, Any]) -> float:
-    """The size of a finding for ranking: its events, else its users, else 0."""
-    metrics = f.get("metrics") or {}
-    value = metrics.get("events") or metrics.get("users") or 0
-    return float(value) if isinstance(value, int | float) else 0.0
-
-
-def effective_severity(findings: list[dict[str, Any]]) -> dict[str, int]:
-    """Severity rank of each finding raised to that of the worst symptom it causes.
-
-    A root cause then sorts next to the worst problem it explains, not below it.
-    Assumes ``caused_by`` may form cycles; each finding is visited once per symptom.
-    """
-    by_id = {f["id"]: f for f in findings}
-    eff = {f["id"]: severity_rank(f["severity"]) for f in findings}
-    for f in findings:
-        stack, seen = list(f.get("caused_by") or []), set()
-        while stack:
-            cid = stack.pop()
-            if cid in seen or cid not in by_id:
-                continue
-            seen.add(cid)
-            eff[cid] = min(eff[cid], eff[f["id"]], severity_rank(f["severity"]))
-            stack.extend(by_id[cid].get("caused_by") or [])
-    return eff
-
-
 def rank_dicts(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Order findings: by the worst problem they explain, causes before symptoms, then size."""
-    causes = {cid for f in findings for cid in f.get("caused_by") or []}
-    eff = effective_severity(findings)
-
-    def key(f: dict[str, Any]) -> tuple[int, int, int, float, str]:
-        is_cause = 0 if f["id"] in causes else 1
-        return (eff[f["id"]], is_cause, severity_rank(f["severity"]), -impact(f), f["id"])
-
-    return sorted(findings, key=key)
+    """Order findings (JSON form) as the scan's JSON does: causes before their symptoms, then
+    the chain's worst severity and size (:func:`privdiag.findings.rank_order`)."""
+    ranked = [
+        Ranked(
+            str(f["id"]),
+            str(f["severity"]),
+            impact_of(f.get("metrics") or {}),
+            tuple(f.get("caused_by") or ()),
+        )
+        for f in findings
+    ]
+    return [findings[n] for n in rank_order(ranked)]
 
 
 def summary_of(findings: list[dict[str, Any]]) -> dict[str, Any]:
