@@ -520,6 +520,9 @@ def generate(
         bool,
         typer.Option("--if-missing", help="Do nothing when the folder already holds a scenario."),
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files of an earlier scenario in --out.")
+    ] = False,
 ) -> None:
     """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
     from privdiag.generate import generate_scenario
@@ -527,6 +530,8 @@ def generate(
     if if_missing and (out / "ground_truth.json").exists():
         typer.echo(f"{out} already holds a scenario; left as it is.")
         return
+    if not force:
+        _refuse_overwrite(out, ga4_format, generic_format)
     out.mkdir(parents=True, exist_ok=True)
     info = generate_scenario(
         out,
@@ -541,6 +546,21 @@ def generate(
     add_model_blind_set(out, seed)
     counts = ", ".join(f"{k} {v:,}" for k, v in info.events.items())
     typer.echo(f"Wrote {out}: events {counts}; {info.consent_records:,} consent records.")
+
+
+def _refuse_overwrite(out: Path, ga4_format: str, generic_format: str) -> None:
+    """Raise UsageError naming the first file of ``out`` that generate would overwrite."""
+    from privdiag.demo import demo_paths
+    from privdiag.generate import check_formats, scenario_paths
+
+    check_formats(ga4_format, generic_format)
+    planned = [*scenario_paths(out, ga4_format, generic_format).values(), *demo_paths(out)]
+    existing = next((p for p in planned if p.exists()), None)
+    if existing is not None:
+        raise UsageError(
+            f"{existing} exists and generate would overwrite it",
+            hint="pass --force to overwrite it, or choose another --out folder",
+        )
 
 
 def main() -> None:
