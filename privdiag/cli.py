@@ -498,7 +498,8 @@ def init(
 
     if output != "-" and Path(output).exists() and not force:
         raise UsageError(f"{output} exists", hint="pass --force to overwrite it")
-    text = starter_config(data, consent)
+    base = Path(output).parent if output != "-" else None
+    text = starter_config(data, consent, base=base)
     write_atomic(output, lambda fh: fh.write(text))
     if output != "-":
         typer.echo(f"Wrote {output}: review the purposes and owners before the next scan.")
