@@ -418,7 +418,11 @@ def model_check(
     ] = None,
     predictions: Annotated[
         list[Path] | None,
-        typer.Option("--predictions", help="Scores computed elsewhere for the exported scenarios."),
+        typer.Option(
+            "--predictions",
+            help="Scores computed elsewhere: one CSV or Parquet per exported scenario, named "
+            "after it (unmasked.csv, deny_ads.parquet, ...), with row_id and score.",
+        ),
     ] = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = None,
