@@ -523,7 +523,10 @@ def generate(
     ] = "csv",
     if_missing: Annotated[
         bool,
-        typer.Option("--if-missing", help="Do nothing when the folder already holds a scenario."),
+        typer.Option(
+            "--if-missing",
+            help="Do nothing when the folder already holds every file of a scenario.",
+        ),
     ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files of an earlier scenario in --out.")
@@ -532,11 +535,16 @@ def generate(
     """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
     from privdiag.generate import generate_scenario
 
-    if if_missing and (out / "ground_truth.json").exists():
+    planned = _planned_files(out, ga4_format, generic_format)
+    if if_missing and all(p.exists() for p in planned):
         typer.echo(f"{out} already holds a scenario; left as it is.")
         return
-    if not force:
-        _refuse_overwrite(out, ga4_format, generic_format)
+    existing = next((p for p in planned if p.exists()), None)
+    if existing is not None and not force:
+        raise UsageError(
+            f"{existing} exists and generate would overwrite it",
+            hint="pass --force to overwrite it, or choose another --out folder",
+        )
     out.mkdir(parents=True, exist_ok=True)
     info = generate_scenario(
         out,
@@ -553,19 +561,13 @@ def generate(
     typer.echo(f"Wrote {out}: events {counts}; {info.consent_records:,} consent records.")
 
 
-def _refuse_overwrite(out: Path, ga4_format: str, generic_format: str) -> None:
-    """Raise UsageError naming the first file of ``out`` that generate would overwrite."""
+def _planned_files(out: Path, ga4_format: str, generic_format: str) -> list[Path]:
+    """Return every file ``generate`` writes into ``out``; UsageError for an unknown format."""
     from privdiag.demo import demo_paths
     from privdiag.generate import check_formats, scenario_paths
 
     check_formats(ga4_format, generic_format)
-    planned = [*scenario_paths(out, ga4_format, generic_format).values(), *demo_paths(out)]
-    existing = next((p for p in planned if p.exists()), None)
-    if existing is not None:
-        raise UsageError(
-            f"{existing} exists and generate would overwrite it",
-            hint="pass --force to overwrite it, or choose another --out folder",
-        )
+    return [*scenario_paths(out, ga4_format, generic_format).values(), *demo_paths(out)]
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ MODEL_COPY = "models/propensity_imputed.onnx"  # inside the scenario folder
 
 def demo_paths(out_dir: Path) -> list[Path]:
     """Return the files :func:`add_model_blind_set` writes into ``out_dir``."""
-    return [out_dir / BLIND_SET, out_dir / MODEL_COPY]
+    return [out_dir / BLIND_SET] + ([out_dir / MODEL_COPY] if MODEL.is_file() else [])
 
 
 def add_model_blind_set(out_dir: Path, seed: int, rows: int = 3000) -> Path:

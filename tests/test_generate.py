@@ -349,3 +349,16 @@ def test_generated_scenario_audits_after_the_folder_is_moved(tmp_path, monkeypat
     assert {"events", "consent", "model", "blind_set"} <= roles
     (check,) = [c for c in doc["checks"] if c["name"] == "propensity: scenarios"]
     assert check["status"] == "ran"
+
+
+def test_if_missing_keeps_a_complete_scenario_and_rewrites_an_older_one_with_force(tmp_path):
+    out = tmp_path / "scenario"
+    assert _generate(out).exit_code == 0
+    kept = _generate(out, "--if-missing")
+    assert kept.exit_code == 0 and "left as it is" in kept.output
+
+    (out / "models" / "propensity_imputed.onnx").unlink()  # as an older scenario had no copy
+    refused = _generate(out, "--if-missing")
+    assert refused.exit_code == 2 and "--force" in refused.output
+    rewritten = _generate(out, "--if-missing", "--force")
+    assert rewritten.exit_code == 0 and (out / "models" / "propensity_imputed.onnx").is_file()
