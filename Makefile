@@ -24,13 +24,15 @@ install-test: $(VENV)/.installed-test
 
 ## make demo: set up, generate the bundled shop scenario, scan it and check the fixture
 ## model, then merge both into one HTML report (exit 1 from scan = findings, expected here).
+## A complete scenario is kept (--if-missing); a half-written or older one is rewritten
+## (--force). The scenario holds a copy of the fixture model, named in its config.
 DEMO := fixtures/demo
 demo: install
 	@mkdir -p $(OUT)
-	$(BIN)/privdiag generate --out $(DEMO) --seed 7 --users 600 --if-missing
+	$(BIN)/privdiag generate --out $(DEMO) --seed 7 --users 600 --if-missing --force
 	$(BIN)/privdiag scan $(DEMO)/web.ndjson.gz $(DEMO)/app.csv --config $(DEMO)/privdiag.toml \
 	    --json $(OUT)/scan.json --html $(OUT)/scan.html --fail-on critical
-	$(BIN)/privdiag model-check fixtures/models/propensity_imputed.onnx \
+	$(BIN)/privdiag model-check $(DEMO)/models/propensity_imputed.onnx \
 	    --blind-set $(DEMO)/holdout.parquet --scan-result $(OUT)/scan.json \
 	    --config $(DEMO)/privdiag.toml --json $(OUT)/model.json --fail-on critical
 	$(BIN)/privdiag report $(OUT)/scan.json $(OUT)/model.json --html $(OUT)/demo-report.html \

@@ -418,7 +418,11 @@ def model_check(
     ] = None,
     predictions: Annotated[
         list[Path] | None,
-        typer.Option("--predictions", help="Scores computed elsewhere for the exported scenarios."),
+        typer.Option(
+            "--predictions",
+            help="Scores computed elsewhere: one CSV or Parquet per exported scenario, named "
+            "after it (unmasked.csv, deny_ads.parquet, ...), with row_id and score.",
+        ),
     ] = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = None,
@@ -498,7 +502,8 @@ def init(
 
     if output != "-" and Path(output).exists() and not force:
         raise UsageError(f"{output} exists", hint="pass --force to overwrite it")
-    text = starter_config(data, consent)
+    base = Path(output).parent if output != "-" else None
+    text = starter_config(data, consent, base=base)
     write_atomic(output, lambda fh: fh.write(text))
     if output != "-":
         typer.echo(f"Wrote {output}: review the purposes and owners before the next scan.")
@@ -518,15 +523,28 @@ def generate(
     ] = "csv",
     if_missing: Annotated[
         bool,
-        typer.Option("--if-missing", help="Do nothing when the folder already holds a scenario."),
+        typer.Option(
+            "--if-missing",
+            help="Do nothing when the folder already holds every file of a scenario.",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files of an earlier scenario in --out.")
     ] = False,
 ) -> None:
     """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
     from privdiag.generate import generate_scenario
 
-    if if_missing and (out / "ground_truth.json").exists():
+    planned = _planned_files(out, ga4_format, generic_format)
+    if if_missing and all(p.exists() for p in planned):
         typer.echo(f"{out} already holds a scenario; left as it is.")
         return
+    existing = next((p for p in planned if p.exists()), None)
+    if existing is not None and not force:
+        raise UsageError(
+            f"{existing} exists and generate would overwrite it",
+            hint="pass --force to overwrite it, or choose another --out folder",
+        )
     out.mkdir(parents=True, exist_ok=True)
     info = generate_scenario(
         out,
@@ -541,6 +559,15 @@ def generate(
     add_model_blind_set(out, seed)
     counts = ", ".join(f"{k} {v:,}" for k, v in info.events.items())
     typer.echo(f"Wrote {out}: events {counts}; {info.consent_records:,} consent records.")
+
+
+def _planned_files(out: Path, ga4_format: str, generic_format: str) -> list[Path]:
+    """Return every file ``generate`` writes into ``out``; UsageError for an unknown format."""
+    from privdiag.demo import demo_paths
+    from privdiag.generate import check_formats, scenario_paths
+
+    check_formats(ga4_format, generic_format)
+    return [*scenario_paths(out, ga4_format, generic_format).values(), *demo_paths(out)]
 
 
 def main() -> None:

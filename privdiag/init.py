@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from privdiag.config import Config
 from privdiag.engine import connect
-from privdiag.ingest import load
+from privdiag.ingest import Loaded, load
+from privdiag.ingest.files import unique_paths
 from privdiag.mapping import BUILTIN_FEATURES, feature_columns
 
 ECOMMERCE_STEPS = ("page_view", "view_item", "add_to_cart", "begin_checkout", "purchase")
@@ -17,10 +20,71 @@ def _toml_key(name: str) -> str:
     return name if bare else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def starter_config(data: list[str], consent: list[str] | None = None) -> str:
-    """Return the text of a starter privdiag.toml for the given inputs."""
+def _toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes (quote, backslash, control characters) are TOML's."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def config_path(argument: str, base: Path | None) -> str:
+    """Return ``argument`` (a file, folder or glob) as a config written in ``base`` names it.
+
+    Relative to ``base`` where it can be (audit resolves config paths against the config's
+    folder), else absolute (another drive on Windows); as given when ``base`` is None.
+    """
+    if base is None:
+        return argument
+    absolute = os.path.abspath(argument)
+    try:
+        return Path(os.path.relpath(absolute, os.path.abspath(base))).as_posix()
+    except ValueError:
+        return absolute
+
+
+def _paths_line(arguments: list[str], base: Path | None) -> str:
+    return "paths = [" + ", ".join(_toml_string(config_path(a, base)) for a in arguments) + "]"
+
+
+def _source_tables(loaded: Loaded, base: Path | None) -> list[str]:
+    """One ``[sources.X]`` per source, with the paths it was read from and who owns it."""
+    paths: dict[str, list[str]] = {}
+    for argument, staged in loaded.staged:
+        if staged.events_view and staged.source:
+            paths.setdefault(staged.source, []).append(argument)
+    lines: list[str] = []
+    for source in sorted(loaded.formats):
+        lines += [
+            f"[sources.{_toml_key(source)}]",
+            f"# read as {loaded.formats[source]}; who runs this pipeline?",
+            'owner = ""',
+        ]
+        if source in paths:
+            lines.append(_paths_line(paths[source], base))
+        lines.append("")
+    return lines
+
+
+def _consent_table(consent: list[str], base: Path | None) -> list[str]:
+    lines = [
+        "[consent]",
+        "# Consent records files (user, purpose, status, time), read by every run.",
+    ]
+    if consent:
+        return [*lines, _paths_line(consent, base), ""]
+    return [*lines, "# None were given to init; for example:", '# paths = ["cmp_log.csv"]', ""]
+
+
+def starter_config(
+    data: list[str], consent: list[str] | None = None, base: Path | None = None
+) -> str:
+    """Return the text of a starter privdiag.toml for the given inputs.
+
+    ``base`` is the folder the config will be written in: the data and consent paths are
+    written relative to it, so that ``privdiag audit`` on the config reads the same files.
+    Without it (the config goes to stdout) they are written as given.
+    """
+    consent = unique_paths(consent or [])
     con = connect()
-    loaded = load(con, data, list(consent or []), Config())
+    loaded = load(con, data, consent, Config())
     features = sorted(feature_columns(con))
     names = [
         r[0]
@@ -51,13 +115,8 @@ def starter_config(data: list[str], consent: list[str] | None = None) -> str:
         '# "Marketing Cookies" = "ads"',
         "",
     ]
-    for source in sorted(loaded.formats):
-        lines += [
-            f"[sources.{_toml_key(source)}]",
-            f"# read as {loaded.formats[source]}; who runs this pipeline?",
-            'owner = ""',
-            "",
-        ]
+    lines += _source_tables(loaded, base)
+    lines += _consent_table(consent, base)
     for feature in features:
         known = BUILTIN_FEATURES.get(feature.lower())
         lines.append(f"[features.{_toml_key(feature)}]")

@@ -15,6 +15,7 @@ from privdiag.config import Config
 from privdiag.engine import close, connect
 from privdiag.findings import Finding
 from privdiag.ingest import Loaded, load
+from privdiag.ingest.files import unique_paths
 from privdiag.journey import journey_steps
 from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
 from privdiag.result import Result
@@ -92,7 +93,9 @@ def run_scan(
     con = connect(config.engine)
 
     configured = [str(config.resolve(p)) for p in config.consent_files]
-    loaded = load(con, data, list(consent or []) + configured, config, fmt=fmt, progress=say)
+    # A file given both by --consent and by the config is read once.
+    consent = unique_paths(list(consent or []) + configured)
+    loaded = load(con, data, consent, config, fmt=fmt, progress=say)
     result.inputs = loaded.inputs
     notes = [f"{arg}: {note}" for arg, staged in loaded.staged for note in staged.notes]
     notes += loaded.notes

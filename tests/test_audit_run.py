@@ -225,3 +225,14 @@ def test_log_in_a_folder_not_made_yet_is_made(tmp_path):
     blocker.write_text("")
     result = runner.invoke(app, ["audit", "--config", str(config), "--log", str(blocker / "a.log")])
     assert result.exit_code == 2 and "cannot write the log" in result.output
+
+
+def test_missing_model_path_names_the_config_key_and_resolved_path(tmp_path):
+    extra = '[models.churn]\npath = "models/churn.onnx"\nblind_set = "data/shop.csv"\n'
+    config = setup(tmp_path, NIGHT_1, extra)
+    code, output, _ = audit(config)
+    assert code == 2, output
+    assert str(config) in output
+    assert "[models.churn] path = 'models/churn.onnx'" in output
+    assert f"{tmp_path / 'models' / 'churn.onnx'} does not exist" in output
+    assert not (tmp_path / "privdiag-reports").exists()  # stopped before anything ran

@@ -49,6 +49,19 @@ def test_cli_exits_4_with_a_clear_message_when_the_lock_is_held(tmp_path):
     )
 
 
+def test_lock_file_stays_after_a_run_and_the_readme_says_why(tmp_path):
+    """Deleting an flock'ed file races (two runs could lock two files of one name), so the
+    file stays; the README says so where it describes audit."""
+    config = setup(tmp_path, NIGHT_1)
+    result = runner.invoke(app, ["audit", "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    assert (tmp_path / "privdiag-history.duckdb.lock").is_file()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    audit_section = " ".join(readme[readme.index("### audit") : readme.index("### init")].split())
+    assert "`privdiag-history.duckdb.lock`" in audit_section
+    assert "stays after the run" in audit_section and "on purpose" in audit_section
+
+
 def test_lock_held_by_another_process(tmp_path):
     history = tmp_path / "h.duckdb"
     code = (

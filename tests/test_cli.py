@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from privdiag import __version__
@@ -68,3 +71,22 @@ def test_fail_on_sets_exit_code(tmp_path):
         app, ["scan", events, "--consent", consent, "--fail-on", "critical", "--quiet"]
     )
     assert critical.exit_code == 0
+
+
+def test_consent_file_given_by_flag_and_config_is_read_once(tmp_path):
+    events = write(
+        tmp_path / "e.csv",
+        "ts,event_name,user_id,gclid\n2026-10-01T10:00:00Z,page_view,u1,G1\n",
+    )
+    header = "user_id,purpose,status,ts\n"
+    write(tmp_path / "a.csv", header + "u1,ads,denied,2026-10-01T09:00:00Z\n")
+    write(tmp_path / "b.csv", header + "u1,analytics,granted,2026-10-01T09:00:00Z\n")
+    config = write(tmp_path / "privdiag.toml", '[consent]\npaths = ["a.csv", "b.csv"]\n')
+    out = tmp_path / "f.json"
+    flags = ["--consent", str(tmp_path / "b.csv"), "--consent", str(tmp_path / "." / "a.csv")]
+    result = runner.invoke(
+        app, ["scan", events, *flags, "--config", config, "--json", str(out), "--quiet"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    consent = [i for i in json.loads(out.read_text())["inputs"] if i["role"] == "consent"]
+    assert [(Path(i["path"]).name, i["rows"]) for i in consent] == [("b.csv", 1), ("a.csv", 1)]

@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from typer.testing import CliRunner
 
 from privdiag.cli import app
-from tests.conftest import REPO
 
 runner = CliRunner()
 
@@ -39,7 +38,7 @@ def test_demo_pipeline_writes_every_report(tmp_path):
         app,
         [
             "model-check",
-            str(REPO / "fixtures/models/propensity_imputed.onnx"),
+            str(demo / "models" / "propensity_imputed.onnx"),  # the copy the config names
             "--blind-set",
             str(demo / "holdout.parquet"),
             "--scan-result",
@@ -73,6 +72,8 @@ def test_demo_pipeline_writes_every_report(tmp_path):
     )
     assert merged.exit_code == 0, merged.output
 
+    model_doc = json.loads((out / "model.json").read_text())
+    assert {f["location"]["model"] for f in model_doc["findings"]} == {"propensity"}
     scan_doc = json.loads((out / "scan.json").read_text())
     shifts = [f for f in scan_doc["findings"] if f["kind"] == "sparsity.shift"]
     assert any(f["metrics"].get("consent_rate_changes") for f in shifts)  # records in metrics

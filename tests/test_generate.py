@@ -281,3 +281,84 @@ def test_a_million_events_in_parquet(tmp_path):
     elapsed = time.perf_counter() - began
     assert sum(info.events.values()) >= 1_000_000
     assert elapsed < 60
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _generate(out: Path, *args: str):
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    command = ["generate", "--out", str(out), "--users", "40", "--days", "4", *args]
+    return CliRunner().invoke(app, command)
+
+
+def test_generate_refuses_to_overwrite_without_force(tmp_path):
+    out = tmp_path / "scenario"
+    assert _generate(out).exit_code == 0
+    before = _tree(out)
+    again = _generate(out, "--seed", "8")
+    assert again.exit_code == 2
+    assert f"{out / 'web.ndjson.gz'} exists" in again.output
+    assert "--force" in again.output and "--out" in again.output
+    assert _tree(out) == before  # nothing was touched
+
+    forced = _generate(out, "--seed", "8", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert _tree(out) != before
+
+
+def test_generate_refuses_when_any_file_it_writes_exists(tmp_path):
+    out = tmp_path / "scenario"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")  # a file generate does not write is no obstacle
+    (out / "holdout.parquet").write_text("mine")
+    result = _generate(out, "--ga4-format", "parquet")
+    assert result.exit_code == 2 and "holdout.parquet exists" in result.output
+    assert (out / "holdout.parquet").read_text() == "mine"
+    assert not (out / "web.parquet").exists()
+
+
+def test_generated_scenario_audits_after_the_folder_is_moved(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    assert _generate(tmp_path / "a" / "scenario").exit_code == 0
+    moved = tmp_path / "b" / "moved"
+    moved.parent.mkdir()
+    (tmp_path / "a" / "scenario").rename(moved)
+    elsewhere = tmp_path / "c"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    config = Path("..") / "b" / "moved" / "privdiag.toml"
+    result = CliRunner().invoke(
+        app, ["audit", "--config", str(config), "--history", "h.duckdb", "--json", "a.json"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads((elsewhere / "a.json").read_text())
+    roles = {i["role"] for i in doc["inputs"]}
+    assert {"events", "consent", "model", "blind_set"} <= roles
+    (check,) = [c for c in doc["checks"] if c["name"] == "propensity: scenarios"]
+    assert check["status"] == "ran"
+
+
+def test_if_missing_keeps_a_complete_scenario_and_rewrites_an_older_one_with_force(tmp_path):
+    out = tmp_path / "scenario"
+    assert _generate(out).exit_code == 0
+    kept = _generate(out, "--if-missing")
+    assert kept.exit_code == 0 and "left as it is" in kept.output
+
+    (out / "models" / "propensity_imputed.onnx").unlink()  # as an older scenario had no copy
+    refused = _generate(out, "--if-missing")
+    assert refused.exit_code == 2 and "--force" in refused.output
+    rewritten = _generate(out, "--if-missing", "--force")
+    assert rewritten.exit_code == 0 and (out / "models" / "propensity_imputed.onnx").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -42,3 +43,48 @@ def test_init_on_missing_data_writes_nothing(tmp_path):
     result = CliRunner().invoke(app, ["init", str(Path(tmp_path) / "none.csv"), "-o", str(out)])
     assert result.exit_code == 3
     assert not out.exists()
+
+
+def test_init_then_audit_reads_the_data_and_consent_init_was_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exports").mkdir()
+    write(
+        tmp_path / "exports" / "shop.csv",
+        """
+        ts,event_name,user_id,gclid
+        2026-10-01T10:00:00Z,page_view,u1,G1
+        2026-10-01T10:01:00Z,purchase,u2,
+    """,
+    )
+    write(
+        tmp_path / "cmp.csv",
+        """
+        user_id,purpose,status,ts
+        u1,ads,denied,2026-10-01T09:00:00Z
+    """,
+    )
+    runner = CliRunner()
+    config = "setup/privdiag.toml"
+    (tmp_path / "setup").mkdir()
+    made = runner.invoke(app, ["init", "exports/shop.csv", "--consent", "cmp.csv", "-o", config])
+    assert made.exit_code == 0, made.output
+    cfg = load_config(Path(config))
+    assert cfg.sources["shop"].paths == ["../exports/shop.csv"]  # relative to the config
+    assert cfg.consent_files == ["../cmp.csv"]
+
+    audited = runner.invoke(app, ["audit", "--config", config, "--json", "audit.json"])
+    assert audited.exit_code == 1, audited.output  # u1's gclid after denying ads: high
+    doc = json.loads((tmp_path / "audit.json").read_text())
+    assert {(Path(i["path"]).name, i["role"]) for i in doc["inputs"]} == {
+        ("shop.csv", "events"),
+        ("cmp.csv", "consent"),
+    }
+    assert "consent.violation" in {f["kind"] for f in doc["findings"]}
+
+
+def test_init_to_stdout_writes_the_paths_as_given(tmp_path):
+    events = write(tmp_path / "shop.csv", "ts,event_name,user_id\n2026-10-01T10:00:00Z,a,u1\n")
+    result = CliRunner().invoke(app, ["init", events, "-o", "-"])
+    assert result.exit_code == 0
+    assert f"paths = [{json.dumps(events)}]" in result.output
+    assert '# paths = ["cmp_log.csv"]' in result.output  # no consent given: a commented example

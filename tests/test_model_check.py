@@ -244,3 +244,27 @@ def test_scan_result_rates_are_used(blind, tmp_path):
         run_model_check(
             MODELS / "propensity_imputed.onnx", blind, config=_config(), scan_result=bad
         )
+
+
+def test_predictions_file_named_after_no_scenario_is_a_usage_error(blind, tmp_path):
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    rows = pl.read_csv(blind).height
+    scores = pl.DataFrame({"row_id": range(rows), "score": [0.5] * rows})
+    good, typo = tmp_path / "unmasked.csv", tmp_path / "deny_adds.csv"
+    scores.write_csv(good)
+    scores.write_csv(typo)
+    command = ["model-check", "elsewhere.onnx", "--blind-set", str(blind), "--label", "label"]
+    command += ["--predictions", str(good), "--predictions", str(typo)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert f"--predictions {typo}: its name 'deny_adds' matches no scenario" in result.output
+    assert "unmasked, " in result.output and "mask_noise" in result.output
+
+    missing = CliRunner().invoke(app, [*command[:-1], str(tmp_path / "deny_ads.csv")])
+    assert missing.exit_code == 3 and "deny_ads.csv: file not found" in missing.output
+
+    alone = CliRunner().invoke(app, command[:-2])  # the matching file alone is accepted
+    assert alone.exit_code in (0, 1), alone.output

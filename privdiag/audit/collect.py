@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from privdiag.config import Config
-from privdiag.errors import UsageError
+from privdiag.errors import ConfigError, UsageError
 from privdiag.result import Result
 
 Progress = Callable[[str], None]
@@ -58,6 +58,25 @@ def scan_sources(config: Config, result: Result, progress: Progress | None) -> N
         rates.update(part.evidence.get("consent_rates") or {})
         for key, value in part.evidence.items():
             result.evidence.setdefault(key, value)
+
+
+def check_model_files(config: Config) -> None:
+    """Raise ConfigError when a ``[models.X]`` that the audit checks names a file that is not
+    there: the message names the config file, the key and the path as resolved against the
+    config's folder."""
+    for name, spec in config.models.items():
+        if not spec.blind_set:
+            continue  # skipped with its reason, so its files are not needed
+        for key in ("path", "blind_set", "reference"):
+            value = getattr(spec, key)
+            resolved = config.resolve(value) if value else None
+            if resolved is not None and not resolved.exists():
+                raise ConfigError(
+                    f"[models.{name}] {key} = {value!r}: {resolved} does not exist",
+                    path=config.path,
+                    hint="paths in the config are relative to the config file's folder; "
+                    "fix the path or give an absolute one",
+                )
 
 
 def check_models(config: Config, result: Result, progress: Progress | None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.audit import folders, trends
-from privdiag.audit.collect import check_models, scan_sources
+from privdiag.audit.collect import check_model_files, check_models, scan_sources
 from privdiag.audit.diff import Diff, chosen, diff
 from privdiag.audit.history import History, RunRecord, open_history
 from privdiag.audit.lock import hold
@@ -82,6 +82,7 @@ def run_audit(
     Raises LockError when another audit holds the lock, UsageError / ConfigError /
     InputError for bad flags, config or inputs (then nothing is written).
     """
+    check_model_files(config)  # a wrong path stops the run before anything is written
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     with hold(settings.history):
         with open_history(settings.history) as history:

@@ -65,6 +65,25 @@ def _check_args(users: int, days: int, ga4_format: str, generic_format: str) -> 
         raise UsageError("--users must be at least 10", hint="try --users 600")
     if days < 4:
         raise UsageError("--days must be at least 4", hint="try --days 28")
+    check_formats(ga4_format, generic_format)
+
+
+def scenario_paths(out_dir: Path, ga4_format: str, generic_format: str) -> dict[str, Path]:
+    """Return the files a scenario writes into ``out_dir``, by role (web, app, consent, ...).
+
+    Assumes the formats were checked (an unknown one raises KeyError).
+    """
+    return {
+        "web": out_dir / GA4_FORMATS[ga4_format],
+        "app": out_dir / GENERIC_FORMATS[generic_format],
+        "consent": out_dir / "consent.csv",
+        "config": out_dir / "privdiag.toml",
+        "truth": out_dir / "ground_truth.json",
+    }
+
+
+def check_formats(ga4_format: str, generic_format: str) -> None:
+    """Raise UsageError for a GA4 or generic format the generator cannot write."""
     if ga4_format not in GA4_FORMATS:
         raise UsageError(f"unknown GA4 format {ga4_format!r}", hint="use ndjson.gz or parquet")
     if generic_format not in GENERIC_FORMATS:
@@ -101,13 +120,7 @@ def generate_scenario(
     pop = build_population(rng, users, days)
     web = web_events(rng, pop, days)
     app = app_events(rng, pop)
-    paths = {
-        "web": out_dir / GA4_FORMATS[ga4_format],
-        "app": out_dir / GENERIC_FORMATS[generic_format],
-        "consent": out_dir / "consent.csv",
-        "config": out_dir / "privdiag.toml",
-        "truth": out_dir / "ground_truth.json",
-    }
+    paths = scenario_paths(out_dir, ga4_format, generic_format)
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
@@ -135,4 +148,4 @@ def generate_scenario(
     )
 
 
-__all__ = ["ScenarioInfo", "generate_scenario"]
+__all__ = ["ScenarioInfo", "check_formats", "generate_scenario", "scenario_paths"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,19 @@ def expand(argument: str) -> list[Path]:
         path=argument,
         hint="check the path; quote globs so the shell does not expand them",
     )
+
+
+def unique_paths(arguments: list[str]) -> list[str]:
+    """Return ``arguments`` without repeats of a path already listed, first occurrences kept
+    in order; two arguments repeat when they resolve to the same absolute path."""
+    seen: set[Path] = set()
+    out: list[str] = []
+    for argument in arguments:
+        key = Path(os.path.abspath(argument)).resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(argument)
+    return out
 
 
 def source_name(argument: str) -> str:

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from privdiag.errors import InputError
+from privdiag.errors import InputError, UsageError
 from privdiag.model.blindset import ROW_ID, read_table
 from privdiag.model.loading import Scorer, Scores
+
+MAX_LISTED = 20  # scenario names listed in an error; one mask_ scenario per feature
 
 
 class PredictionsScorer(Scorer):
@@ -23,10 +25,18 @@ class PredictionsScorer(Scorer):
 
     def __init__(self, files: list[Path]) -> None:
         super().__init__(files[0] if files else Path("."), format="predictions")
+        for path in files:
+            if not path.is_file():
+                raise InputError("file not found", path=path, hint="check the --predictions path")
         self.files = {f.name.split(".")[0]: f for f in files}
 
     def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
-        """Return the scores of every variant that has a file; ``None`` for the others."""
+        """Return the scores of every variant that has a file; ``None`` for the others.
+
+        Raises UsageError for a file whose name matches no variant: its scores would be
+        left out without a word.
+        """
+        self._check_names(variants)
         out: dict[str, Scores] = {}
         for name, frame in variants.items():
             out[name] = self._read(self.files[name], frame) if name in self.files else None
@@ -35,6 +45,20 @@ class PredictionsScorer(Scorer):
             inside = all(np.nanmin(v) >= 0.0 and np.nanmax(v) <= 1.0 for v in scored)
             self.kind = "classifier" if inside else "regressor"
         return out
+
+    def _check_names(self, variants: dict[str, pl.DataFrame]) -> None:
+        names = list(variants)
+        listed = ", ".join(names[:MAX_LISTED])
+        if len(names) > MAX_LISTED:
+            listed += f", ... ({len(names)} in all)"
+        for stem, path in self.files.items():
+            if stem not in variants:
+                raise UsageError(
+                    f"--predictions {path}: its name {stem!r} matches no scenario; "
+                    f"the scenarios are {listed}",
+                    hint="name each file after the scenario it scores, as --export-blind-sets "
+                    "names its files: <scenario>.parquet or <scenario>.csv",
+                )
 
     def _read(self, path: Path, frame: pl.DataFrame) -> np.ndarray:
         table = read_table(path)
