@@ -142,6 +142,10 @@ def _engine(raw: dict[str, Any], path: Path) -> EngineConfig:
     )
 
 
+# How an error message names the type a key must hold.
+TYPE_WORDS: dict[type, str] = {int: "a whole number", float: "a number", str: "a string"}
+
+
 def _thresholds(raw: dict[str, Any], path: Path) -> Thresholds:
     th = Thresholds()
     for key, value in _table(raw, "thresholds", path).items():
@@ -152,7 +156,7 @@ def _thresholds(raw: dict[str, Any], path: Path) -> Thresholds:
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(
-                f"{key} must be a {expected.__name__}", path=path, key=f"thresholds.{key}"
+                f"{key} must be {TYPE_WORDS[expected]}", path=path, key=f"thresholds.{key}"
             )
         setattr(th, key, value)
     if th.fail_on not in SEVERITIES:

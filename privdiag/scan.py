@@ -100,7 +100,7 @@ def run_scan(
     notes = [f"{arg}: {note}" for arg, staged in loaded.staged for note in staged.notes]
     notes += loaded.notes
     notes += [
-        f"{n} events carry a {col} value that could not be decoded; their flags stay unknown"
+        f"{n} events carry {col} values that could not be decoded; their flags stay unknown"
         for col, n in loaded.undecodable.items()
     ]
     if notes:

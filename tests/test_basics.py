@@ -1,3 +1,7 @@
+import pytest
+
+from privdiag.config import load_config
+from privdiag.errors import ConfigError
 from privdiag.findings import Finding, at_or_above, finding_id, rank, summarize
 from privdiag.purposes import canonical
 
@@ -36,3 +40,18 @@ def test_aliases_fold_case_and_separators():
     assert canonical("C0004") == "ads"
     assert canonical("Marketing Cookies", {"marketing cookies": "ads"}) == "ads"
     assert canonical("DataSharing") is None
+
+
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ("min_group_size = 5.5", "min_group_size must be a whole number"),
+        ('alpha = "0.01"', "alpha must be a number"),
+        ("fail_on = 3", "fail_on must be a string"),
+    ],
+)
+def test_a_threshold_of_the_wrong_type_is_named_in_words(tmp_path, line, words):
+    path = tmp_path / "privdiag.toml"
+    path.write_text(f"[thresholds]\n{line}\n")
+    with pytest.raises(ConfigError, match=words):
+        load_config(path)

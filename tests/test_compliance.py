@@ -92,6 +92,7 @@ def test_conflict_between_event_flag_and_log(doc):
     f = one(doc, "consent.conflict", purpose="ads")
     assert f["metrics"]["events"] == 1
     assert f["metrics"]["share"] == 1.0
+    assert f["title"] == "Events of shop carry ads flags that contradict the consent log"
 
 
 def test_missing_record_counts_users_without_any_decision(doc):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from privdiag.config import Config
+from privdiag.config import TYPE_WORDS, Config
 from privdiag.errors import ConfigError, UsageError
 
 FAIL_WHEN: tuple[str, ...] = ("all", "new", "regressed")
@@ -56,7 +56,7 @@ def _audit_table(config: Config) -> dict[str, Any]:
 def _typed(table: dict[str, Any], key: str, kind: type, config: Config) -> Any:
     value = table.get(key)
     if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-        raise ConfigError(f"{key} must be a {kind.__name__}", path=config.path, key=f"audit.{key}")
+        raise ConfigError(f"{key} must be {TYPE_WORDS[kind]}", path=config.path, key=f"audit.{key}")
     return value
 
 

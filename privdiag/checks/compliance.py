@@ -333,7 +333,7 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
                 Finding(
                     "consent.conflict",
                     "medium",
-                    f"Events of {row['source']} carry a {p} flag that contradicts the consent log",
+                    f"Events of {row['source']} carry {p} flags that contradict the consent log",
                     {"source": row["source"], "purpose": p},
                     suppress(metrics, ctx.min_group),
                     f"Find which system is stale: the tag's consent flag for {p} or the CMP log. "
