@@ -57,8 +57,9 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
     ``scale`` is the day's units (users, or events without a user) per event: the tests
     count each unit once, since one user's events are far from independent. Days are
     grouped as dates and formatted once per group (formatting every event's time costs a
-    third of the query). User-less events are counted with CASE, not FILTER: DuckDB
-    grouped every event by its id before applying the FILTER (2.6 s against 1.7 s on 10M).
+    third of the query). Each event without a user is one unit, whatever its id: a missing
+    id or one shared by distinct events (exact repeats are dropped at ingestion) must not
+    shrink the day's weight, and counting needs no grouping by id.
     """
     parts = [
         f"count_true({present_sql(f, t)}) AS p{j}"
@@ -71,7 +72,7 @@ def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
         WITH per_day AS (
             SELECT source, ts::DATE AS day,
                    (count(DISTINCT user_key)
-                    + count(DISTINCT CASE WHEN user_key IS NULL THEN event_id END)) / count(*)
+                    + count_true(user_key IS NULL)) / count(*)
                    AS scale
             FROM events GROUP BY ALL
         ), grouped AS (
