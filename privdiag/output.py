@@ -64,7 +64,8 @@ def _finite(value: Any) -> Any:
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    """Read a result document written by privdiag, with a clear error for anything else."""
+    """Read a result document written by privdiag, with a clear error naming the file for
+    anything else (a foreign or edited document included)."""
     from privdiag.errors import InputError
 
     try:
@@ -79,6 +80,9 @@ def read_json(path: Path) -> dict[str, Any]:
             path=path,
             hint="give JSON files written with --json",
         )
+    from privdiag.report.merge import check_document
+
+    check_document(doc, where=str(path))  # before any output is written
     return doc
 
 

@@ -4,8 +4,15 @@ fails without its fix."""
 
 from __future__ import annotations
 
+import json
+
+from typer.testing import CliRunner
+
+from privdiag.cli import app
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
+
+runner = CliRunner()
 
 
 def _shift_events(ids: list[str]) -> str:
@@ -26,3 +33,50 @@ def test_shift_counts_user_less_events_without_an_id_or_with_a_shared_one(tmp_pa
         doc = run_scan([events], config=config()).to_dict()
         shifts = by_kind(doc, "sparsity.shift")
         assert [f["location"] for f in shifts] == [{"source": name, "feature": "f"}], name
+
+
+def _doc(findings: list, **extra) -> dict:
+    doc = {
+        "schema_version": 1,
+        "tool": "privdiag",
+        "version": "0.1",
+        "command": "scan",
+        "started_at": "2026-10-01T00:00:00Z",
+        "inputs": [],
+        "checks": [],
+        "summary": {},
+        "evidence": {},
+        "findings": findings,
+    }
+    return doc | extra
+
+
+def _f(fid: str, severity: str = "high", **extra) -> dict:
+    finding = {
+        "id": fid,
+        "kind": "consent.violation",
+        "area": "data",
+        "severity": severity,
+        "title": f"finding {fid}",
+        "location": {"source": "web"},
+        "metrics": {"events": 1},
+        "owner": None,
+        "caused_by": [],
+        "recommendation": "r",
+        "evidence": {},
+    }
+    return finding | extra
+
+
+def test_report_of_one_invalid_document_names_it_and_writes_nothing(tmp_path):
+    # With a single document the JSON was written before the HTML writer validated it.
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_doc([_f("a", severity="HIGH")])), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["report", str(bad), "--json", str(out / "r.json"), "--html", str(out / "r.html")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3
+    assert "bad.json" in result.output and "severity" in result.output
+    assert "Traceback" not in result.output
+    assert list(out.iterdir()) == []

@@ -10,9 +10,10 @@ from privdiag.findings import SEVERITIES, Ranked, impact_of, rank_order
 from privdiag.result import SCHEMA_VERSION
 
 
-def check_document(doc: Any, index: int = 0) -> None:
-    """Raise ``InputError`` unless ``doc`` looks like a privdiag result document."""
-    where = f"result #{index + 1}"
+def check_document(doc: Any, index: int = 0, *, where: str | None = None) -> None:
+    """Raise ``InputError`` unless ``doc`` looks like a privdiag result document; the
+    message names ``where`` (a file name), else the document's position."""
+    where = where or f"result #{index + 1}"
     if not isinstance(doc, dict) or doc.get("tool") != "privdiag":
         raise InputError(
             f"{where} is not a privdiag result",
