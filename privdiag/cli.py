@@ -480,7 +480,9 @@ def report(
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     cfg = _load_config(config)
     docs = [read_json(p) for p in results]
-    raise typer.Exit(emit(docs, outputs, cfg))
+    # Even one document is merged: every output then shows the same ranked, deduplicated
+    # findings and a summary privdiag computed, not the file's own.
+    raise typer.Exit(emit([_merge(docs)], outputs, cfg))
 
 
 @app.command(epilog="Example: privdiag init exports/ga4/ --output privdiag.toml")

@@ -80,3 +80,25 @@ def test_report_of_one_invalid_document_names_it_and_writes_nothing(tmp_path):
     assert "bad.json" in result.output and "severity" in result.output
     assert "Traceback" not in result.output
     assert list(out.iterdir()) == []
+
+
+def test_report_of_one_document_uses_the_one_ranking_and_its_own_summary(tmp_path):
+    # A single document went to --json and the terminal as read: a foreign summary ({})
+    # crashed the terminal summary (exit 5, KeyError), and the JSON kept the file's order
+    # and duplicate ids while the HTML and Markdown ranked and deduplicated.
+    findings = [
+        _f("b", severity="medium"),
+        _f("a"),
+        _f("c", severity="critical"),
+        _f("c", severity="low", owner="web"),
+    ]
+    src = tmp_path / "one.json"
+    src.write_text(json.dumps(_doc(findings)), encoding="utf-8")
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["report", str(src), "--json", str(out)])
+    assert result.exit_code == 1, result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    # c is deduplicated (the later copy wins: low, owned by web), then ranked by severity
+    assert [f["id"] for f in doc["findings"]] == ["a", "b", "c"]
+    assert doc["summary"]["by_severity"] == {"high": 1, "medium": 1, "low": 1}
+    assert doc["summary"]["by_owner"] == {"unowned": 2, "web": 1}

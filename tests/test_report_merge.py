@@ -33,6 +33,7 @@ def test_findings_are_deduped_by_id_and_causes_united():
         "findings": 2,
         "by_severity": {"high": 1, "medium": 1},
         "by_kind": {"consent.violation": 1, "people.unowned": 1},
+        "by_owner": {"paid-media": 1, "unowned": 1},
     }
 
 

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from privdiag.errors import InputError
-from privdiag.findings import SEVERITIES, Ranked, impact_of, rank_order
+from privdiag.findings import SEVERITIES, UNOWNED, Ranked, impact_of, rank_order
 from privdiag.result import SCHEMA_VERSION
 
 
@@ -167,16 +167,21 @@ def rank_dicts(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def summary_of(findings: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ``summary`` block: counts in total, by severity and by kind."""
+    """The ``summary`` block, as the scan writes it: counts in total, by severity, by kind and
+    by owner (findings without an owner under "unowned")."""
     by_sev: dict[str, int] = {}
     by_kind: dict[str, int] = {}
+    by_owner: dict[str, int] = {}
     for f in findings:
         by_sev[f["severity"]] = by_sev.get(f["severity"], 0) + 1
         by_kind[f["kind"]] = by_kind.get(f["kind"], 0) + 1
+        owner = f.get("owner") or UNOWNED
+        by_owner[owner] = by_owner.get(owner, 0) + 1
     return {
         "findings": len(findings),
         "by_severity": {s: by_sev[s] for s in SEVERITIES if s in by_sev},
         "by_kind": dict(sorted(by_kind.items())),
+        "by_owner": dict(sorted(by_owner.items())),
     }
 
 
