@@ -183,7 +183,8 @@ def rank_order(findings: list[Ranked]) -> list[int]:
     Among findings whose causes are all placed, the next is the one whose chain (itself and its
     symptoms) holds the most severe finding, then the largest chain impact with shared
     symptoms counted once, then its own severity. Without links this is severity, then size.
-    A cycle of links (which :mod:`privdiag.chains` never makes) is broken by the same order.
+    Findings on a cycle of links (which :mod:`privdiag.chains` never makes, but an edited or
+    merged document can hold) are ordered among themselves by the same keys.
     The JSON, the HTML and the Markdown reports all rank with this one order.
     """
     symptoms = _links(findings)
@@ -198,27 +199,64 @@ def rank_order(findings: list[Ranked]) -> list[int]:
         )
         for n, f in enumerate(findings)
     ]
+    # Links inside a cycle are not waited for: its members are ready together, once every
+    # cause outside the cycle is placed, and take their turn by key like any other finding.
+    group = _cycles(symptoms)
     waiting = [0] * len(findings)
-    for targets in symptoms:
+    for n, targets in enumerate(symptoms):
         for t in targets:
-            waiting[t] += 1
+            waiting[t] += group[t] != group[n]
     ready = [keys[n] for n in range(len(findings)) if not waiting[n]]
     heapq.heapify(ready)
     placed: list[int] = []
-    done = [False] * len(findings)
-    while len(placed) < len(findings):
-        if not ready:  # a cycle: release its best member
-            heapq.heappush(ready, min(keys[n] for n in range(len(findings)) if not done[n]))
+    while ready:
         n = heapq.heappop(ready)[-1]
-        if done[n]:
-            continue
-        done[n] = True
         placed.append(n)
         for t in symptoms[n]:
-            waiting[t] -= 1
-            if waiting[t] == 0 and not done[t]:
-                heapq.heappush(ready, keys[t])
+            if group[t] != group[n]:
+                waiting[t] -= 1
+                if waiting[t] == 0:
+                    heapq.heappush(ready, keys[t])
     return placed
+
+
+def _cycles(symptoms: list[set[int]]) -> list[int]:
+    """Per position, the number of its strongly connected component (Tarjan's algorithm,
+    without recursion): findings on one cycle of links share a number."""
+    index = [-1] * len(symptoms)
+    low = [0] * len(symptoms)
+    group = [-1] * len(symptoms)
+    stack: list[int] = []
+    counter = groups = 0
+    for root in range(len(symptoms)):
+        if index[root] != -1:
+            continue
+        work = [(root, iter(sorted(symptoms[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        while work:
+            node, targets = work[-1]
+            nxt = next(targets, None)
+            if nxt is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    while True:
+                        member = stack.pop()
+                        group[member] = groups
+                        if member == node:
+                            break
+                    groups += 1
+            elif index[nxt] == -1:
+                index[nxt] = low[nxt] = counter
+                counter += 1
+                stack.append(nxt)
+                work.append((nxt, iter(sorted(symptoms[nxt]))))
+            elif group[nxt] == -1:
+                low[node] = min(low[node], index[nxt])
+    return group
 
 
 def rank(findings: list[Finding]) -> list[Finding]:

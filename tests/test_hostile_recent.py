@@ -9,6 +9,7 @@ import json
 from typer.testing import CliRunner
 
 from privdiag.cli import app
+from privdiag.report.merge import rank_dicts
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
 
@@ -102,3 +103,11 @@ def test_report_of_one_document_uses_the_one_ranking_and_its_own_summary(tmp_pat
     assert [f["id"] for f in doc["findings"]] == ["a", "b", "c"]
     assert doc["summary"]["by_severity"] == {"high": 1, "medium": 1, "low": 1}
     assert doc["summary"]["by_owner"] == {"unowned": 2, "web": 1}
+
+
+def test_a_cycle_of_causes_ranks_by_severity_not_after_every_free_finding():
+    # a and b name each other as cause (an edited or merged document); c is low. The cycle
+    # waited until nothing else was left, so c (low) came before the two high findings.
+    findings = [_f("c", severity="low"), _f("b", caused_by=["a"]), _f("a", caused_by=["b"])]
+    findings.append(_f("d", severity="medium", caused_by=["a"]))
+    assert [f["id"] for f in rank_dicts(findings)] == ["a", "b", "d", "c"]
