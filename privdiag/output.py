@@ -65,7 +65,8 @@ def _finite(value: Any) -> Any:
 
 def read_json(path: Path) -> dict[str, Any]:
     """Read a result document written by privdiag, with a clear error naming the file for
-    anything else (a foreign or edited document included)."""
+    anything else (a foreign or edited document included); return it scrubbed of e-mail
+    and IP addresses and control characters, as every output must be."""
     from privdiag.errors import InputError
 
     try:
@@ -80,10 +81,11 @@ def read_json(path: Path) -> dict[str, Any]:
             path=path,
             hint="give JSON files written with --json",
         )
+    from privdiag.privacy import scrub_doc
     from privdiag.report.merge import check_document
 
     check_document(doc, where=str(path))  # before any output is written
-    return doc
+    return scrub_doc(doc)  # a document from elsewhere may hold e-mail or IP addresses
 
 
 SEVERITY_STYLE = {

@@ -111,3 +111,24 @@ def test_a_cycle_of_causes_ranks_by_severity_not_after_every_free_finding():
     findings = [_f("c", severity="low"), _f("b", caused_by=["a"]), _f("a", caused_by=["b"])]
     findings.append(_f("d", severity="medium", caused_by=["a"]))
     assert [f["id"] for f in rank_dicts(findings)] == ["a", "b", "d", "c"]
+
+
+def test_report_scrubs_e_mail_ip_and_control_characters_from_the_documents_it_reads(tmp_path):
+    # README: no e-mail or IP reaches any output. A document from elsewhere (hand-edited, an
+    # older privdiag) reached --json and the Markdown owner lines and table unscrubbed.
+    findings = [
+        _f("a", owner="jane.doe@example.com"),
+        _f("b", owner="ops\x1b[2J\u202e", title="seen from 10.0.0.1"),
+    ]
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps(_doc(findings)), encoding="utf-8")
+    outs = {ext: tmp_path / f"r.{ext}" for ext in ("json", "md", "html", "xml")}
+    flags = ["--json", "--markdown", "--html", "--junit"]
+    args = ["report", str(src)] + [x for flag, p in zip(flags, outs.values()) for x in (flag, p)]
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 1, result.output
+    for path in [*outs.values(), None]:
+        text = path.read_text(encoding="utf-8") if path else result.output
+        for raw in ("jane.doe@example.com", "10.0.0.1", "\x1b", "\u202e"):
+            assert raw not in text, (path, raw)
+    assert "\\[redacted\\]" in outs["md"].read_text(encoding="utf-8")  # Markdown-escaped
