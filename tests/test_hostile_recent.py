@@ -5,11 +5,13 @@ fails without its fix."""
 from __future__ import annotations
 
 import json
+import time
 
 from typer.testing import CliRunner
 
 from privdiag.cli import app
-from privdiag.report.merge import rank_dicts
+from privdiag.report.context import MAX_CAUSES, build_context
+from privdiag.report.merge import merge, rank_dicts
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
 
@@ -124,7 +126,9 @@ def test_report_scrubs_e_mail_ip_and_control_characters_from_the_documents_it_re
     src.write_text(json.dumps(_doc(findings)), encoding="utf-8")
     outs = {ext: tmp_path / f"r.{ext}" for ext in ("json", "md", "html", "xml")}
     flags = ["--json", "--markdown", "--html", "--junit"]
-    args = ["report", str(src)] + [x for flag, p in zip(flags, outs.values()) for x in (flag, p)]
+    args = ["report", str(src)] + [
+        x for flag, p in zip(flags, outs.values(), strict=True) for x in (flag, p)
+    ]
     result = runner.invoke(app, [str(a) for a in args])
     assert result.exit_code == 1, result.output
     for path in [*outs.values(), None]:
@@ -132,3 +136,26 @@ def test_report_scrubs_e_mail_ip_and_control_characters_from_the_documents_it_re
         for raw in ("jane.doe@example.com", "10.0.0.1", "\x1b", "\u202e"):
             assert raw not in text, (path, raw)
     assert "\\[redacted\\]" in outs["md"].read_text(encoding="utf-8")  # Markdown-escaped
+
+
+def test_html_context_of_a_long_cause_chain_is_linear_and_lists_the_nearest_causes():
+    # 3000 findings, each caused by the next: every finding listed its whole chain (4.5M
+    # links) and the context took minutes (a list search per cause, a scan per effect).
+    n = 3000
+    findings = [
+        _f(f"c{i:04d}", caused_by=[f"c{i + 1:04d}"] if i + 1 < n else [], metrics={"events": i})
+        for i in range(n)
+    ]
+    findings[0]["severity"] = "critical"
+    started = time.monotonic()
+    ctx = build_context(merge([_doc(findings)]))
+    assert time.monotonic() - started < 20
+    views = {f.id: f for area in ctx.areas for f in area.findings}
+    first = views["c0000"]
+    assert [c.anchor for c in first.causes[:MAX_CAUSES]] == [
+        f"f-c{i:04d}" for i in range(1, MAX_CAUSES + 1)
+    ]
+    assert len(first.causes) == MAX_CAUSES + 1 and first.causes[-1].anchor is None
+    assert [e.anchor for e in views["c0001"].effects] == ["f-c0000"]
+    assert views["c0001"].is_root_cause and not first.is_root_cause
+    assert "Root cause: finding c2999" in ctx.summary.headline

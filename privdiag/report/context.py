@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,6 @@ from privdiag.report.text import (
     fmt_metric,
     fmt_number,
     fmt_value,
-    is_root_cause,
     is_users,
     key_figure,
     location_items,
@@ -23,6 +23,7 @@ from privdiag.report.text import (
 
 MAX_TABLE_ROWS = 50
 MAX_CHARTED = 60  # findings beyond this rank are listed without charts, to bound the size
+MAX_CAUSES = 12  # a finding lists its nearest causes; a longer chain ends with a note
 AREA_TITLES = {"data": "Data", "model": "Model", "people": "People"}
 AREA_BLURBS = {
     "data": "What the event exports and consent records show.",
@@ -205,27 +206,53 @@ def _link(fid: str, by_id: dict[str, dict[str, Any]]) -> LinkView:
     return LinkView(anchor(fid), f"{f.get('title') or f['kind']}", f["severity"])
 
 
-def cause_chain(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[str]:
-    """Return the ids of every cause of ``f``, nearest first, each once (cycles are cut)."""
+def cause_chain(
+    f: dict[str, Any], by_id: dict[str, dict[str, Any]], limit: int | None = None
+) -> list[str]:
+    """Return the ids of the causes of ``f``, nearest first, each once (cycles are cut);
+    at most ``limit`` of them when given."""
     order: list[str] = []
-    queue = list(f.get("caused_by") or [])
-    while queue:
-        cid = queue.pop(0)
-        if cid in order or cid == f["id"]:
+    seen = {f["id"]}
+    queue = deque(f.get("caused_by") or [])
+    while queue and (limit is None or len(order) < limit):
+        cid = queue.popleft()
+        if cid in seen:
             continue
+        seen.add(cid)
         order.append(cid)
         queue.extend((by_id.get(cid) or {}).get("caused_by") or [])
     return order
 
 
+def effects_of(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Return id -> the ids of the findings that name it among their causes, in rank order."""
+    effects: dict[str, list[str]] = {}
+    for g in findings:
+        for cid in dict.fromkeys(g.get("caused_by") or []):
+            effects.setdefault(cid, []).append(g["id"])
+    return effects
+
+
+def _causes(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[LinkView]:
+    """Links to the nearest ``MAX_CAUSES`` causes, then a note when the chain goes on."""
+    chain = cause_chain(f, by_id, MAX_CAUSES + 1)
+    links = [_link(c, by_id) for c in chain[:MAX_CAUSES]]
+    if len(chain) > MAX_CAUSES:
+        links.append(LinkView(None, "further causes: see the last one's chain", "info"))
+    return links
+
+
 def finding_view(
     f: dict[str, Any],
-    findings: list[dict[str, Any]],
+    effects: dict[str, list[str]],
     by_id: dict[str, dict[str, Any]],
     k: int,
     charted: bool,
 ) -> FindingView:
-    """Return the view of one finding: formatted fields, links to causes and effects, charts."""
+    """Return the view of one finding: formatted fields, links to causes and effects, charts.
+
+    ``effects`` is :func:`effects_of` the report's findings.
+    """
     metrics = f.get("metrics") or {}
     view = FindingView(
         id=str(f["id"]),
@@ -238,9 +265,9 @@ def finding_view(
         metrics=metric_items(metrics, k),
         owner=fmt_value(f["owner"]) if f.get("owner") else None,
         recommendation=fmt_value(f.get("recommendation") or ""),
-        is_root_cause=is_root_cause(f, findings),
-        causes=[_link(c, by_id) for c in cause_chain(f, by_id)],
-        effects=[_link(g["id"], by_id) for g in findings if f["id"] in (g.get("caused_by") or [])],
+        is_root_cause=bool(effects.get(f["id"])),
+        causes=_causes(f, by_id),
+        effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
     )
     if charted:
         view.charts, view.tables = evidence_views(f.get("evidence"), k)
@@ -349,8 +376,9 @@ def build_context(
     """Return the context of the HTML report for one merged document (findings ranked)."""
     findings = doc["findings"]
     by_id = {f["id"]: f for f in findings}
+    effects = effects_of(findings)
     views = {
-        f["id"]: finding_view(f, findings, by_id, min_group_size, n < MAX_CHARTED)
+        f["id"]: finding_view(f, effects, by_id, min_group_size, n < MAX_CHARTED)
         for n, f in enumerate(findings)
     }
     areas = [

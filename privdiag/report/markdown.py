@@ -9,7 +9,7 @@ from typing import Any
 from privdiag.findings import SEVERITIES, severity_rank
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
-from privdiag.report.text import is_root_cause, key_figure, location_text
+from privdiag.report.text import key_figure, location_text
 
 #: Characters that would start Markdown markup inside a table cell; ``_`` only at word edges.
 _SPECIAL = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
@@ -28,7 +28,8 @@ def headline(doc: dict[str, Any]) -> str:
     if not findings:
         return "**privdiag**: no findings."
     counts = ", ".join(f"{n} {s}" for s, n in doc["summary"]["by_severity"].items())
-    roots = sum(1 for f in findings if is_root_cause(f, findings))
+    named = {c for f in findings for c in f.get("caused_by") or []}
+    roots = sum(1 for f in findings if f["id"] in named)
     noun = "finding" if len(findings) == 1 else "findings"
     tail = f"; {roots} root cause{'s' if roots != 1 else ''} linked" if roots else ""
     return f"**privdiag**: {len(findings)} {noun} ({counts}){tail}."

@@ -83,8 +83,3 @@ def location_text(location: dict[str, Any]) -> str:
     """Return a location as ``key=value, …`` (``–`` when empty)."""
     items = location_items(location)
     return ", ".join(f"{k}={v}" for k, v in items) if items else "–"
-
-
-def is_root_cause(finding: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
-    """True when another finding names ``finding`` among its causes."""
-    return any(finding["id"] in (f.get("caused_by") or []) for f in findings)
