@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from privdiag.cli import app
 from privdiag.report.context import MAX_CAUSES, build_context
+from privdiag.report.markdown import MAX_OWNERS, render_markdown
 from privdiag.report.merge import merge, rank_dicts
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
@@ -159,3 +160,16 @@ def test_html_context_of_a_long_cause_chain_is_linear_and_lists_the_nearest_caus
     assert [e.anchor for e in views["c0001"].effects] == ["f-c0000"]
     assert views["c0001"].is_root_cause and not first.is_root_cause
     assert "Root cause: finding c2999" in ctx.summary.headline
+
+
+def test_markdown_lists_a_bounded_number_of_owners(tmp_path):
+    # 3000 owners gave 6000 owner lines (about 200 kB): far over a GitHub comment's 65,536
+    # characters. The comment lists the worst owners, then says how many more there are.
+    findings = [_f(f"x{i:04d}", owner=f"team-{i:04d}") for i in range(3000)]
+    findings[2999]["severity"] = "critical"
+    text = render_markdown(merge([_doc(findings)]))
+    assert len(text) < 65_536
+    owners = [line for line in text.splitlines() if line.startswith("- ")]
+    assert owners[0] == "- team-2999: 1 (worst: critical)"
+    assert len(owners) == MAX_OWNERS
+    assert f"_{3000 - MAX_OWNERS} more owners in the full report._" in text

@@ -11,6 +11,8 @@ from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import key_figure, location_text
 
+#: Owners listed in the comment (worst first): a GitHub comment holds 65,536 characters.
+MAX_OWNERS = 20
 #: Characters that would start Markdown markup inside a table cell; ``_`` only at word edges.
 _SPECIAL = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
@@ -57,7 +59,8 @@ def findings_table(findings: list[dict[str, Any]], *, with_title: bool, min_grou
 
 def owners_lines(findings: list[dict[str, Any]], per_owner: int = 3) -> list[str]:
     """Return one bullet per owner (count, worst severity), worst owner first, with the
-    owner's first ``per_owner`` findings in rank order as sub-bullets."""
+    owner's first ``per_owner`` findings in rank order as sub-bullets; past ``MAX_OWNERS``
+    owners, one line says how many more there are."""
     by_owner: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
         by_owner.setdefault(f.get("owner") or "", []).append(f)
@@ -66,7 +69,8 @@ def owners_lines(findings: list[dict[str, Any]], per_owner: int = 3) -> list[str
         return min(severity_rank(f["severity"]) for f in by_owner[owner])
 
     lines = []
-    for owner in sorted(by_owner, key=lambda o: (worst(o), o == "", o)):
+    ordered = sorted(by_owner, key=lambda o: (worst(o), o == "", o))
+    for owner in ordered[:MAX_OWNERS]:
         owned = by_owner[owner]
         name = md_escape(owner) if owner else "_no owner_"
         lines.append(f"- {name}: {len(owned)} (worst: {SEVERITIES[worst(owner)]})")
@@ -76,6 +80,8 @@ def owners_lines(findings: list[dict[str, Any]], per_owner: int = 3) -> list[str
         ]
         if per_owner and len(owned) > per_owner:
             lines.append(f"  - _{len(owned) - per_owner} more_")
+    if len(ordered) > MAX_OWNERS:
+        lines.append(f"_{len(ordered) - MAX_OWNERS} more owners in the full report._")
     return lines
 
 
