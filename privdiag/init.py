@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from privdiag.config import Config
@@ -12,17 +13,27 @@ from privdiag.ingest import Loaded, load
 from privdiag.ingest.files import unique_paths
 from privdiag.mapping import BUILTIN_FEATURES, feature_columns
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 ECOMMERCE_STEPS = ("page_view", "view_item", "add_to_cart", "begin_checkout", "purchase")
 
 
 def _toml_key(name: str) -> str:
     bare = name.replace("_", "").replace("-", "").isalnum() and name.isascii()
-    return name if bare else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return name if bare else _toml_string(name)
 
 
 def _toml_string(text: str) -> str:
-    """A TOML basic string: JSON's escapes (quote, backslash, control characters) are TOML's."""
-    return json.dumps(text, ensure_ascii=False)
+    """A TOML basic string: JSON's escapes (quote, backslash, control characters) are TOML's;
+    JSON leaves DEL raw, which TOML forbids."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _comment(text: str) -> str:
+    """Text from the data, fit for a TOML comment: one line, no control character (TOML
+    forbids them), no e-mail or IP address."""
+    from privdiag.privacy import scrub
+
+    return _CONTROL.sub("\ufffd", scrub(text))
 
 
 def config_path(argument: str, base: Path | None) -> str:
@@ -97,7 +108,7 @@ def starter_config(
     steps = [s for s in ECOMMERCE_STEPS if s in names]
     lines = [
         "# privdiag.toml: written by `privdiag init` from "
-        + ", ".join(Path(d).name for d in data)
+        + _comment(", ".join(Path(d).name for d in data))
         + ".",
         "# Review every line: which consent a feature needs is a decision for your",
         "# privacy lead, not something privdiag can know.",
@@ -105,7 +116,8 @@ def starter_config(
     ]
     lines += [
         "[journey]",
-        "# The customer journey, in order. Event names seen most often: " + ", ".join(names[:12]),
+        "# The customer journey, in order. Event names seen most often: "
+        + _comment(", ".join(str(n) for n in names[:12] if n is not None)),
         "steps = [" + ", ".join(f'"{s}"' for s in steps) + "]",
         "",
     ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -173,3 +175,28 @@ def test_markdown_lists_a_bounded_number_of_owners(tmp_path):
     assert owners[0] == "- team-2999: 1 (worst: critical)"
     assert len(owners) == MAX_OWNERS
     assert f"_{3000 - MAX_OWNERS} more owners in the full report._" in text
+
+
+def test_init_writes_valid_toml_for_hostile_file_event_and_column_names(tmp_path):
+    # A DEL or a newline in a file name, an event name or a column header went into the
+    # TOML raw (in a comment, a quoted key or a string): audit then refused the config. A
+    # NULL event name crashed init; an e-mail as an event name was copied into a comment.
+    data = tmp_path / "da ta"
+    data.mkdir()
+    header = "ts,event_name,user_id,d\x7fl\n"
+    rows = ["2026-10-01T10:00:00Z,,u1,2", '2026-10-01T10:00:01Z,"pv\nnext",u1,2']
+    rows += ["2026-10-01T10:00:02Z,jane.doe@example.com,u1,2"]
+    files = []
+    for name in ("del\x7fx.csv", "nl\nx.csv", 'quo"te é.csv'):
+        (data / name).write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+        files.append(str(data / name))
+    out = tmp_path / "cfg" / "privdiag.toml"
+    out.parent.mkdir()
+    result = runner.invoke(app, ["init", *files, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "jane.doe@example.com" not in text
+    parsed = tomllib.loads(text)
+    listed = {p for s in parsed["sources"].values() for p in s["paths"]}
+    assert {str((out.parent / p).resolve()) for p in listed} == {str(Path(f)) for f in files}
+    assert "d\x7fl" in parsed["features"]
