@@ -200,3 +200,26 @@ def test_init_writes_valid_toml_for_hostile_file_event_and_column_names(tmp_path
     listed = {p for s in parsed["sources"].values() for p in s["paths"]}
     assert {str((out.parent / p).resolve()) for p in listed} == {str(Path(f)) for f in files}
     assert "d\x7fl" in parsed["features"]
+
+
+def _predictions_case(tmp_path: Path, names: list[str]) -> list[str]:
+    """A 60-row blind set with features ``page.cat`` and ``x``; one scores file per name."""
+    blind = tmp_path / "blind.csv"
+    rows = [f"{i % 2},{i / 60:.3f},{(i * 7 % 60) / 60:.3f}" for i in range(60)]
+    blind.write_text("label,page.cat,x\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    scores = "row_id,score\n" + "\n".join(f"{i},{(i % 10) / 10}" for i in range(60)) + "\n"
+    command = ["model-check", "m.onnx", "--blind-set", str(blind), "--label", "label"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(scores, encoding="utf-8")
+        command += ["--predictions", str(tmp_path / name)]
+    return command
+
+
+def test_predictions_file_of_a_scenario_with_a_dot_matches_it(tmp_path):
+    # --export-blind-sets writes mask_page.cat.parquet for feature page.cat; the scenario
+    # was taken as the name up to its first dot ("mask_page"), so no name could match it.
+    command = _predictions_case(tmp_path, ["unmasked.csv", "mask_page.cat.csv"])
+    result = runner.invoke(app, [*command, "--quiet"])
+    assert result.exit_code in (0, 1), result.output
+

@@ -20,15 +20,29 @@ from privdiag.model.loading import Scorer, Scores
 MAX_LISTED = 20  # scenario names listed in an error; one mask_ scenario per feature
 
 
+_TABLE_SUFFIXES = (".csv.gz", ".parquet", ".pq", ".csv", ".txt")
+
+
+def scenario_of(path: Path) -> str:
+    """Return the scenario a predictions file scores: its name without the table suffix, so
+    that ``mask_page.cat.parquet`` (feature ``page.cat``) scores ``mask_page.cat``."""
+    for suffix in _TABLE_SUFFIXES:
+        if path.name.lower().endswith(suffix):
+            return path.name[: -len(suffix)]
+    return path.name
+
+
 class PredictionsScorer(Scorer):
     """Scores read from files, one per variant, matched by file stem."""
 
     def __init__(self, files: list[Path]) -> None:
         super().__init__(files[0] if files else Path("."), format="predictions")
+        self.files: dict[str, Path] = {}
         for path in files:
             if not path.is_file():
                 raise InputError("file not found", path=path, hint="check the --predictions path")
-        self.files = {f.name.split(".")[0]: f for f in files}
+            name = scenario_of(path)
+            self.files[name] = path
 
     def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
         """Return the scores of every variant that has a file; ``None`` for the others.
