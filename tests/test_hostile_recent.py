@@ -223,3 +223,11 @@ def test_predictions_file_of_a_scenario_with_a_dot_matches_it(tmp_path):
     result = runner.invoke(app, [*command, "--quiet"])
     assert result.exit_code in (0, 1), result.output
 
+
+def test_two_predictions_files_for_one_scenario_are_a_usage_error(tmp_path):
+    # The later file silently replaced the earlier one.
+    command = _predictions_case(tmp_path, ["unmasked.csv", "other/unmasked.csv"])
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert "unmasked.csv" in result.output and "other/unmasked.csv" in result.output
+    assert "scenario 'unmasked'" in result.output

@@ -42,6 +42,11 @@ class PredictionsScorer(Scorer):
             if not path.is_file():
                 raise InputError("file not found", path=path, hint="check the --predictions path")
             name = scenario_of(path)
+            if name in self.files:
+                raise UsageError(
+                    f"--predictions {self.files[name]} and {path} both score scenario {name!r}",
+                    hint="give one file per scenario",
+                )
             self.files[name] = path
 
     def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
