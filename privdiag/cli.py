@@ -537,6 +537,8 @@ def generate(
     """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
     from privdiag.generate import generate_scenario
 
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is not a folder", hint="choose a folder for the scenario")
     planned = _planned_files(out, ga4_format, generic_format)
     if if_missing and all(p.exists() for p in planned):
         typer.echo(f"{out} already holds a scenario; left as it is.")

@@ -231,3 +231,17 @@ def test_two_predictions_files_for_one_scenario_are_a_usage_error(tmp_path):
     assert result.exit_code == 2, result.output
     assert "unmasked.csv" in result.output and "other/unmasked.csv" in result.output
     assert "scenario 'unmasked'" in result.output
+
+
+GENERATE = ["generate", "--users", "10", "--days", "4"]
+
+
+def test_generate_into_a_file_is_a_usage_error(tmp_path):
+    # --out naming an existing file crashed in mkdir (exit 5, FileExistsError).
+    target = tmp_path / "notes.txt"
+    target.write_text("mine", encoding="utf-8")
+    result = runner.invoke(app, [*GENERATE, "--out", str(target)])
+    assert result.exit_code == 2, result.output
+    assert "notes.txt" in result.output and "not a folder" in result.output
+    assert target.read_text(encoding="utf-8") == "mine"
+
