@@ -543,6 +543,12 @@ def generate(
     if if_missing and all(p.exists() for p in planned):
         typer.echo(f"{out} already holds a scenario; left as it is.")
         return
+    odd = next((p for p in planned if p.is_symlink() or p.exists() and not p.is_file()), None)
+    if odd is not None:  # --force overwrites files only, never through a link
+        raise UsageError(
+            f"{odd} is a folder or a symlink where generate writes a file",
+            hint="move it away, or choose another --out folder",
+        )
     existing = next((p for p in planned if p.exists()), None)
     if existing is not None and not force:
         raise UsageError(

@@ -245,3 +245,24 @@ def test_generate_into_a_file_is_a_usage_error(tmp_path):
     assert "notes.txt" in result.output and "not a folder" in result.output
     assert target.read_text(encoding="utf-8") == "mine"
 
+
+def test_generate_force_refuses_a_folder_or_symlink_in_place_of_a_file(tmp_path):
+    # With --force, a folder or a (dangling) symlink where generate writes a file failed in
+    # DuckDB's COPY (exit 5) after the files before it were overwritten; a dangling symlink
+    # was not seen by the 'exists' test at all. Both are refused before anything is written.
+    out = tmp_path / "scenario"
+    assert runner.invoke(app, [*GENERATE, "--out", str(out)]).exit_code == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+    (out / "app.csv").unlink()
+    (out / "app.csv").symlink_to(tmp_path / "elsewhere.csv")
+    for flags in (["--force"], ["--if-missing"], []):
+        result = runner.invoke(app, [*GENERATE, "--out", str(out), *flags])
+        assert result.exit_code == 2, (flags, result.output)
+        assert "app.csv" in result.output and "Traceback" not in result.output
+    (out / "app.csv").unlink()
+    (out / "app.csv").mkdir()
+    result = runner.invoke(app, [*GENERATE, "--out", str(out), "--force"])
+    assert result.exit_code == 2 and "app.csv" in result.output, result.output
+    after = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+    assert after == {k: v for k, v in before.items() if k != "app.csv"}
+    assert not (tmp_path / "elsewhere.csv").exists()
