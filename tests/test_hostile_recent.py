@@ -5,10 +5,13 @@ fails without its fix."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import tomllib
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from privdiag.cli import app
@@ -266,3 +269,44 @@ def test_generate_force_refuses_a_folder_or_symlink_in_place_of_a_file(tmp_path)
     after = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
     assert after == {k: v for k, v in before.items() if k != "app.csv"}
     assert not (tmp_path / "elsewhere.csv").exists()
+
+
+def _many_features(tmp_path: Path, features: int) -> tuple[str, Path]:
+    """60 events with three consent flags and ``features`` features each needing all three."""
+    names = [f"f{i}" for i in range(features)]
+    head = "event_id,ts,event_name,user_id,consent_ads,consent_analytics,consent_personalization"
+    states = ("granted", "denied", "")
+    rows = [
+        f"e{k},2026-10-{1 + k % 20:02d}T10:00:00Z,pv,u{k % 9},{states[k % 3]},"
+        f"{states[k // 3 % 3]},{states[k // 9 % 3]},"
+        + ",".join("x" if (k + i) % 4 else "" for i in range(features))
+        for k in range(60)
+    ]
+    events = write(tmp_path / "ev.csv", ",".join([head, *names]) + "\n" + "\n".join(rows) + "\n")
+    cfg = tmp_path / "privdiag.toml"
+    table = '[features.{}]\npurposes = ["ads", "analytics", "personalization"]\n'
+    cfg.write_text("".join(table.format(n) for n in names), encoding="utf-8")
+    return events, cfg
+
+
+@pytest.mark.slow
+def test_compliance_over_1200_feature_purpose_pairs_does_not_crash(tmp_path):
+    # One query over every pair: DuckDB 2.0.1 died of SIGFPE (exit 136, no message, no
+    # output) at 400 features x 3 purposes. A subprocess, as the crash kills the process.
+    events, cfg = _many_features(tmp_path, 400)
+    out = tmp_path / "out.json"
+    command = [sys.executable, "-m", "privdiag", "scan", events, "--config", str(cfg)]
+    done = subprocess.run([*command, "--json", str(out), "--quiet"], capture_output=True)
+    assert done.returncode == 1, done.stderr[-500:]
+    assert json.loads(out.read_text(encoding="utf-8"))["summary"]["findings"] > 0
+
+
+def test_compliance_in_batches_finds_what_one_query_finds(tmp_path, monkeypatch):
+    from privdiag.checks import compliance
+    from privdiag.config import load_config
+
+    events, cfg = _many_features(tmp_path, 5)
+    one = run_scan([events], config=load_config(cfg)).to_dict()["findings"]
+    monkeypatch.setattr(compliance, "PAIRS_PER_QUERY", 2)
+    batched = run_scan([events], config=load_config(cfg)).to_dict()["findings"]
+    assert batched == one and by_kind({"findings": one}, "consent.violation")
