@@ -196,14 +196,14 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             if "purposes" in spec
             else None
         )
-        cfg.features[name] = FeatureConfig(purposes=purposes_of, owner=spec.get("owner") or None)
+        cfg.features[name] = FeatureConfig(purposes=purposes_of, owner=_owner(spec))
 
     for name, spec in _table(raw, "sources", path).items():
         if not isinstance(spec, dict):
             raise ConfigError("must be a table", path=path, key=f"sources.{name}")
         paths = spec.get("paths", spec.get("path", []))
         cfg.sources[name] = SourceConfig(
-            owner=spec.get("owner") or None,
+            owner=_owner(spec),
             format=spec.get("format"),
             paths=[paths] if isinstance(paths, str) else list(paths or []),
             columns=dict(spec.get("columns", {})),
@@ -214,13 +214,13 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             raise ConfigError("needs a path", path=path, key=f"models.{name}")
         cfg.models[name] = ModelConfig(
             path=spec["path"],
-            owner=spec.get("owner") or None,
+            owner=_owner(spec),
             blind_set=spec.get("blind_set"),
             label=spec.get("label"),
             reference=spec.get("reference"),
         )
 
-    cfg.owners = {str(k): str(v) for k, v in _table(raw, "owners", path).items()}
+    cfg.owners = {str(k): str(v).strip() for k, v in _table(raw, "owners", path).items()}
     consent = _table(raw, "consent", path)
     files = consent.get("paths", [])
     cfg.consent_files = [files] if isinstance(files, str) else list(files)
@@ -229,6 +229,12 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     cfg.engine = _engine(raw, path)
     cfg.hash_key = _table(raw, "privacy", path).get("hash_key")
     return cfg
+
+
+def _owner(spec: dict[str, Any]) -> str | None:
+    """A table's owner; a blank one (``""``, spaces) is no owner."""
+    owner = spec.get("owner")
+    return (str(owner).strip() or None) if owner is not None else None
 
 
 def load_config(path: Path | None) -> Config:

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from privdiag.cli import app
+from privdiag.config import load_config
 from privdiag.report.context import MAX_CAUSES, build_context
 from privdiag.report.markdown import MAX_OWNERS, render_markdown
 from privdiag.report.merge import merge, rank_dicts
@@ -303,10 +304,33 @@ def test_compliance_over_1200_feature_purpose_pairs_does_not_crash(tmp_path):
 
 def test_compliance_in_batches_finds_what_one_query_finds(tmp_path, monkeypatch):
     from privdiag.checks import compliance
-    from privdiag.config import load_config
 
     events, cfg = _many_features(tmp_path, 5)
     one = run_scan([events], config=load_config(cfg)).to_dict()["findings"]
     monkeypatch.setattr(compliance, "PAIRS_PER_QUERY", 2)
     batched = run_scan([events], config=load_config(cfg)).to_dict()["findings"]
     assert batched == one and by_kind({"findings": one}, "consent.violation")
+
+
+def test_a_blank_owner_in_the_config_is_no_owner(tmp_path):
+    # owner = "  " was an owner named "  ": a blank line in the Markdown owners, a blank
+    # heading in the HTML, a "  " key in summary.by_owner, and the source was not reported
+    # as unowned. It now counts as no owner, as owner = "" does.
+    events = write(
+        tmp_path / "ev.csv",
+        "event_id,ts,event_name,user_id,f\ne1,2026-10-01T10:00:00Z,pv,u2,x\n",
+    )
+    consent = write(
+        tmp_path / "c.csv",
+        "user_id,purpose,status,ts\nu2,ads,denied,2026-10-01T09:00:00Z\n",
+    )
+    cfg = tmp_path / "privdiag.toml"
+    cfg.write_text(
+        '[sources.ev]\nowner = "  "\n[features.f]\npurposes = ["ads"]\nowner = "\\t"\n',
+        encoding="utf-8",
+    )
+    doc = run_scan([events], consent=[consent], config=load_config(cfg)).to_dict()
+    assert [f["owner"] for f in by_kind(doc, "consent.violation")] == [None]
+    assert set(doc["summary"]["by_owner"]) == {"unowned"}
+    unowned = {tuple(f["location"].items()) for f in by_kind(doc, "people.unowned")}
+    assert (("source", "ev"),) in unowned and (("feature", "f"),) in unowned
