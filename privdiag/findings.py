@@ -155,25 +155,46 @@ def _links(findings: list[Ranked]) -> list[set[int]]:
     return symptoms
 
 
-def _reach(symptoms: list[set[int]]) -> list[set[int]]:
-    """Per position: itself and every symptom it leads to, directly or not."""
-    out = []
-    for start in range(len(symptoms)):
-        seen, todo = {start}, [start]
-        while todo:
-            for nxt in symptoms[todo.pop()] - seen:
-                seen.add(nxt)
-                todo.append(nxt)
-        out.append(seen)
-    return out
+def chain_sizes(findings: list[Ranked]) -> tuple[list[int], list[float], list[int]]:
+    """Per position, of the finding and every symptom it leads to (directly or not, each
+    once): the most severe rank, the total impact; and the number of its cycle of links.
+
+    Chains are bit sets built once per cycle, symptoms first (Tarjan numbers cycles in that
+    order), so a long chain costs bits, not a set of every symptom per finding.
+    """
+    import numpy as np
+
+    symptoms = _links(findings)
+    group = _cycles(symptoms)
+    members: list[list[int]] = [[] for _ in range(max(group, default=-1) + 1)]
+    for n, g in enumerate(group):
+        members[g].append(n)
+    weights = np.array([f.impact for f in findings], dtype=float)
+    size = (len(findings) + 7) // 8
+    bits = [0] * len(members)
+    worst = [0] * len(members)
+    impact = [0.0] * len(members)
+    for g, inside in enumerate(members):
+        nexts = {group[t] for n in inside for t in symptoms[n]} - {g}
+        for n in inside:
+            bits[g] |= 1 << n
+        worst[g] = min([severity_rank(findings[n].severity) for n in inside], default=4)
+        for h in nexts:
+            bits[g] |= bits[h]
+            worst[g] = min(worst[g], worst[h])
+        chain = np.unpackbits(
+            np.frombuffer(bits[g].to_bytes(size, "little"), dtype=np.uint8), bitorder="little"
+        )
+        impact[g] = float(weights[chain[: len(findings)].astype(bool)].sum())
+    return [worst[g] for g in group], [impact[g] for g in group], group
 
 
 def chain_impact(findings: list[Finding]) -> dict[str, float]:
     """Return id -> the impact (events, else users) of the finding and all its symptoms, each
     symptom counted once even when several paths lead to it."""
     ranked = [_ranked(f) for f in findings]
-    reach = _reach(_links(ranked))
-    return {f.id: sum(ranked[j].impact for j in reach[n]) for n, f in enumerate(ranked)}
+    _, impact, _ = chain_sizes(ranked)
+    return {f.id: impact[n] for n, f in enumerate(ranked)}
 
 
 def rank_order(findings: list[Ranked]) -> list[int]:
@@ -188,20 +209,12 @@ def rank_order(findings: list[Ranked]) -> list[int]:
     The JSON, the HTML and the Markdown reports all rank with this one order.
     """
     symptoms = _links(findings)
-    reach = _reach(symptoms)
+    worst, impact, group = chain_sizes(findings)
     keys = [
-        (
-            min(severity_rank(findings[j].severity) for j in reach[n]),
-            -sum(findings[j].impact for j in reach[n]),
-            severity_rank(f.severity),
-            f.id,
-            n,
-        )
-        for n, f in enumerate(findings)
+        (worst[n], -impact[n], severity_rank(f.severity), f.id, n) for n, f in enumerate(findings)
     ]
     # Links inside a cycle are not waited for: its members are ready together, once every
     # cause outside the cycle is placed, and take their turn by key like any other finding.
-    group = _cycles(symptoms)
     waiting = [0] * len(findings)
     for n, targets in enumerate(symptoms):
         for t in targets:

@@ -5,6 +5,7 @@ fails without its fix."""
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -334,3 +335,35 @@ def test_a_blank_owner_in_the_config_is_no_owner(tmp_path):
     assert set(doc["summary"]["by_owner"]) == {"unowned"}
     unowned = {tuple(f["location"].items()) for f in by_kind(doc, "people.unowned")}
     assert (("source", "ev"),) in unowned and (("feature", "f"),) in unowned
+
+
+@pytest.mark.slow
+def test_ranking_a_long_cause_chain_stays_small():
+    # Each finding's chain was a Python set of every symptom it leads to: a 6000-long chain
+    # took 7 s and 1 GB to rank, so a large edited document exhausted memory.
+    n = 12_000
+    findings = [
+        _f(f"c{i:05d}", caused_by=[f"c{i + 1:05d}"] if i + 1 < n else [], metrics={"events": 1})
+        for i in range(n)
+    ]
+    started = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ranked = rank_dicts(findings)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert [f["id"] for f in ranked] == [f"c{i:05d}" for i in reversed(range(n))]
+    assert time.monotonic() - started < 20 and grown_mb < 300
+
+
+def test_chain_sizes_count_shared_symptoms_once_through_cycles():
+    from privdiag.findings import Ranked, chain_sizes
+
+    # a -> b -> c -> b (a cycle) and a -> d -> c: c is reached twice and counted once
+    findings = [
+        Ranked("a", "low", 1.0, ()),
+        Ranked("b", "medium", 2.0, ("a", "c")),
+        Ranked("c", "high", 4.0, ("b", "d")),
+        Ranked("d", "info", 8.0, ("a",)),
+    ]
+    worst, impact, _ = chain_sizes(findings)
+    assert impact == [15.0, 6.0, 6.0, 14.0]
+    assert worst == [1, 1, 1, 1]  # every chain holds c (high)
