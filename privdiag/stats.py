@@ -22,10 +22,14 @@ def _stats() -> Any:
 
 
 def warm_up() -> None:
-    """Import scipy.stats on a background thread (the import lock makes a later use wait)."""
+    """Import scipy.stats on a background thread (the import lock makes a later use wait).
+
+    Not a daemon: a scan that ends early on an input error would kill it at exit inside
+    scipy's C++ code, which aborted the process (exit 134) instead of exiting with 3.
+    """
     import threading
 
-    threading.Thread(target=_stats, name="privdiag-import-scipy", daemon=True).start()
+    threading.Thread(target=_stats, name="privdiag-import-scipy", daemon=False).start()
 
 
 ArrayLike = np.ndarray | list[float] | list[int] | float | int

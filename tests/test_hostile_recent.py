@@ -367,3 +367,21 @@ def test_chain_sizes_count_shared_symptoms_once_through_cycles():
     worst, impact, _ = chain_sizes(findings)
     assert impact == [15.0, 6.0, 6.0, 14.0]
     assert worst == [1, 1, 1, 1]  # every chain holds c (high)
+
+
+def test_scipy_warm_up_thread_is_waited_for_at_exit(monkeypatch):
+    # A consent file that is not UTF-8 ends the scan at once (exit 3); the scipy import was
+    # still running on a daemon thread, killed at exit inside C++: 8 runs in 30 aborted
+    # ("terminate called ... exception not rethrown", exit 134).
+    import threading
+
+    from privdiag import stats
+
+    release = threading.Event()
+    monkeypatch.setattr(stats, "_stats", release.wait)  # an import still running
+    stats.warm_up()
+    threads = [t for t in threading.enumerate() if t.name == "privdiag-import-scipy"]
+    release.set()
+    assert threads and not any(t.daemon for t in threads)
+    for t in threads:
+        t.join()
