@@ -6,6 +6,7 @@ Unknown top-level tables are kept in ``raw`` so that newer sections stay readabl
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,10 +86,14 @@ class Config:
         return alias_table(self.aliases)
 
     def resolve(self, relative: str) -> Path:
-        """Resolve a path written in the config against the config file's folder."""
+        """Resolve a path written in the config against the config file's folder.
+
+        ``..`` is taken by name (as ``privdiag init`` writes paths), not from the target of
+        a symlinked folder, which the OS would do.
+        """
         base = self.path.parent if self.path else Path.cwd()
         p = Path(relative)
-        return p if p.is_absolute() else base / p
+        return p if p.is_absolute() else Path(os.path.normpath(base / p))
 
 
 def _table(raw: dict[str, Any], key: str, path: Path) -> dict[str, Any]:

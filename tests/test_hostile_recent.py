@@ -385,3 +385,22 @@ def test_scipy_warm_up_thread_is_waited_for_at_exit(monkeypatch):
     assert threads and not any(t.daemon for t in threads)
     for t in threads:
         t.join()
+
+
+def test_init_paths_from_a_symlinked_config_folder_resolve_to_the_data(tmp_path):
+    # init wrote "../data/ev.csv" (relative to the folder as named); the config joined it
+    # to the symlinked folder and the OS took ".." from the link's target: audit read
+    # "cfglink/../data/ev.csv", which does not exist (exit 3). Config paths are now joined
+    # by name, as init computed them.
+    (tmp_path / "data").mkdir()
+    (tmp_path / "real" / "deep").mkdir(parents=True)
+    (tmp_path / "cfglink").symlink_to(tmp_path / "real" / "deep")
+    events = write(
+        tmp_path / "data" / "ev.csv", "ts,event_name,user_id\n2026-10-01T10:00:00Z,a,u1\n"
+    )
+    out = tmp_path / "cfglink" / "privdiag.toml"
+    assert runner.invoke(app, ["init", events, "--output", str(out)]).exit_code == 0
+    cfg = load_config(out)
+    (written,) = cfg.sources["ev"].paths
+    assert written == "../data/ev.csv"
+    assert cfg.resolve(written).is_file()
