@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from privdiag.cli import app
-from privdiag.config import load_config
+from privdiag.config import Config, FeatureConfig, load_config
 from privdiag.report.context import MAX_CAUSES, build_context
 from privdiag.report.markdown import MAX_OWNERS, render_markdown
 from privdiag.report.merge import merge, rank_dicts
@@ -404,3 +404,27 @@ def test_init_paths_from_a_symlinked_config_folder_resolve_to_the_data(tmp_path)
     (written,) = cfg.sources["ev"].paths
     assert written == "../data/ev.csv"
     assert cfg.resolve(written).is_file()
+
+
+def test_compliance_titles_name_events_without_a_name_in_words(tmp_path):
+    # Events with an empty event_name form their own (source, NULL) group; its titles read
+    # "f is collected on None events where ads consent was denied".
+    events = write(
+        tmp_path / "ev.csv",
+        "event_id,ts,event_name,user_id,f\n"
+        "e1,2026-10-01T10:00:00Z,,u2,x\ne2,2026-10-01T08:00:00Z,,u3,x\n",
+    )
+    consent = write(
+        tmp_path / "c.csv",
+        "user_id,purpose,status,ts\nu2,ads,denied,2026-10-01T09:00:00Z\n"
+        "u3,ads,granted,2026-10-01T09:00:00Z\n",
+    )
+    cfg = Config(thresholds=config().thresholds)
+    cfg.features["f"] = FeatureConfig(purposes=["ads"])
+    doc = run_scan([events], consent=[consent], config=cfg).to_dict()
+    titles = sorted(f["title"] for f in doc["findings"] if f["kind"].startswith("consent."))
+    assert titles == [
+        "f is collected on events without a name before the user decides on ads "
+        "(tags fire before the banner)",
+        "f is collected on events without a name where ads consent was denied",
+    ]

@@ -197,6 +197,13 @@ def _finding(
     )
 
 
+def _on(row: dict[str, Any], noun: str = " events") -> str:
+    """The events of a row's step in words: ``purchase events``, or ``events without a name``
+    for the events whose name is NULL."""
+    name = row["event_name"]
+    return f"{name}{noun}" if name is not None else "events without a name"
+
+
 def _violation(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding | None:
     events = int(row[f"v{pair.index}"])
     if not events:
@@ -208,8 +215,7 @@ def _violation(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding | N
         "high",
         row,
         pair,
-        f"{pair.feature} is collected on {row['event_name']} events where {pair.purpose} "
-        "consent was denied",
+        f"{pair.feature} is collected on {_on(row)} where {pair.purpose} consent was denied",
         {
             "events": events,
             "users": int(row[f"vu{pair.index}"]),
@@ -231,7 +237,7 @@ def _withdrawal(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding | 
         "high",
         row,
         pair,
-        f"{pair.feature} is still collected on {row['event_name']} events after users "
+        f"{pair.feature} is still collected on {_on(row)} after users "
         f"withdrew {pair.purpose} consent",
         {
             "events": events,
@@ -278,7 +284,7 @@ def _pre_consent(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding |
         "low" if skew else "high",
         row,
         pair,
-        f"{pair.feature} is collected on {row['event_name']} before the user decides on "
+        f"{pair.feature} is collected on {_on(row, '')} before the user decides on "
         f"{pair.purpose} ({verdict})",
         metrics,
         rec,
