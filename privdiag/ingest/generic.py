@@ -129,7 +129,7 @@ def stage(ctx: StageContext) -> Staged:
     selects += [f"{flag(quote(col))} AS consent_{p}" for p, col in consent_cols.items()]
     taken: set[str] = set(CANONICAL_COLUMNS)
     for column in ctx.columns:
-        if column in used or column.startswith("_"):
+        if column in used:
             continue
         name = feature_name(column, taken)
         taken.add(name)
