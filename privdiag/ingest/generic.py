@@ -136,5 +136,5 @@ def stage(ctx: StageContext) -> Staged:
         selects.append(f"{quote(column)} AS {quote(name)}")
 
     view = f"{ctx.prefix}_events"
-    ctx.con.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(selects)} FROM {ctx.read_sql}")
+    ctx.create(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(selects)} FROM {ctx.read_sql}")
     return Staged(format=NAME, events_view=view)
