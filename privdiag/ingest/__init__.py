@@ -358,9 +358,10 @@ class ConsentInput:
     bad_time: str | None  # the first decision time before EARLIEST or in the future
 
 
-def _build_consent(con: Any, loaded: Loaded) -> dict[int, ConsentInput]:
+def _build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentInput]:
     """Insert each input's consent records into ``consent``; return, by input position, their
-    count and first out-of-range time, read while the input's staging still exists."""
+    count and first out-of-range time, read while the input's staging still exists. With
+    ``drop``, each input's staging is dropped once its records are in."""
     con.execute("""CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN,
                    ts TIMESTAMPTZ, source VARCHAR, version VARCHAR, region VARCHAR,
                    device VARCHAR)""")
@@ -378,6 +379,8 @@ def _build_consent(con: Any, loaded: Loaded) -> dict[int, ConsentInput]:
         )
         rows = _count(con, "SELECT count(*) FROM consent") - before
         found[index] = ConsentInput(rows=rows, bad_time=str(bad[0]) if bad else None)
+        if drop:  # not before: Segment's consent view reads the input's event staging
+            _drop_scratch(con, [staged])
     return found
 
 
@@ -438,12 +441,11 @@ def load(
 
         if not event_views:
             raise UsageError("no event data given", hint="pass at least one events file or folder")
-        to_drop = [] if keep_staging else [s for _, s in loaded.staged]
+        events_only = [] if keep_staging else [s for _, s in loaded.staged if not s.consent_view]
         try:
             _build_events(con, event_views)
-            _drop_scratch(con, [s for s in to_drop if not s.consent_view])
-            consent_inputs = _build_consent(con, loaded)
-            _drop_scratch(con, to_drop)  # the consent views of Segment read its event staging
+            _drop_scratch(con, events_only)
+            consent_inputs = _build_consent(con, loaded, drop=not keep_staging)
             loaded.undecodable = apply_to_events(con)
             loaded.notes += drop_duplicate_events(con)
         except duckdb.Error as exc:
