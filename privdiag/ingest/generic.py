@@ -129,12 +129,12 @@ def stage(ctx: StageContext) -> Staged:
     selects += [f"{flag(quote(col))} AS consent_{p}" for p, col in consent_cols.items()]
     taken: set[str] = set(CANONICAL_COLUMNS)
     for column in ctx.columns:
-        if column in used or column.startswith("_"):
+        if column in used:
             continue
         name = feature_name(column, taken)
         taken.add(name)
         selects.append(f"{quote(column)} AS {quote(name)}")
 
     view = f"{ctx.prefix}_events"
-    ctx.con.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(selects)} FROM {ctx.read_sql}")
+    ctx.create(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(selects)} FROM {ctx.read_sql}")
     return Staged(format=NAME, events_view=view)
