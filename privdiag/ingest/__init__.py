@@ -28,6 +28,7 @@ from privdiag.ingest.files import (
     sniff,
     source_name,
 )
+from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
 from privdiag.result import InputInfo, sha256_file
 
@@ -448,6 +449,7 @@ def load(
             consent_inputs = _build_consent(con, loaded, drop=not keep_staging)
             loaded.undecodable = apply_to_events(con)
             loaded.notes += drop_duplicate_events(con)
+            loaded.notes += clear_placeholder_ids(con)
         except duckdb.Error as exc:
             raise InputError(
                 f"inputs cannot be combined: {duck_message(exc)}",
