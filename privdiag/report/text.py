@@ -86,5 +86,9 @@ def location_text(location: dict[str, Any]) -> str:
 
 
 def is_root_cause(finding: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
-    """True when another finding names ``finding`` among its causes."""
+    """True when another finding names ``finding`` among its causes and none of the causes
+    ``finding`` names is in ``findings`` (a link in the middle of a chain is no root)."""
+    ids = {f["id"] for f in findings}
+    if any(c in ids and c != finding["id"] for c in finding.get("caused_by") or []):
+        return False
     return any(finding["id"] in (f.get("caused_by") or []) for f in findings)
