@@ -137,4 +137,18 @@ def stage(ctx: StageContext) -> Staged:
 
     view = f"{ctx.prefix}_events"
     ctx.create(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(selects)} FROM {ctx.read_sql}")
-    return Staged(format=NAME, events_view=view)
+    return Staged(format=NAME, events_view=view, notes=_identity_notes(ctx, roles))
+
+
+def _identity_notes(ctx: StageContext, roles: dict[str, str]) -> list[str]:
+    """A note when no column gives a user or anonymous id: every event is then a visitor of
+    its own, and the journey and identity checks see no users (a mapping problem, most
+    often, e.g. an id column named ``customer``)."""
+    if "user_id" in roles or "anonymous_id" in roles:
+        return []
+    looked = ", ".join(EVENT_ROLES["user_id"] + EVENT_ROLES["anonymous_id"])
+    return [
+        "no user or anonymous id column, so every event counts as a visitor of its own "
+        f"(columns looked for: {looked}); if one column holds the id, map it: "
+        f'[sources.{ctx.source}.columns] user_id = "<column>"'
+    ]
