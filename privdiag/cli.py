@@ -358,6 +358,8 @@ def scan(
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     cfg = _load_config(config)
     _engine_options(cfg, engine, spark_master, spark_remote)
+    if quiet:  # Spark then logs errors only, and a driver JVM it starts writes nothing
+        cfg.engine.spark_conf.setdefault("spark.log.level", "ERROR")
     _fail_on(outputs, cfg)
     _engine(cfg, threads, memory_limit, temp_dir)
     progress = _progress(outputs)

@@ -27,7 +27,7 @@ from typing import Any
 
 from privdiag.config import Config
 from privdiag.ingest.consent_strings import STRING_COLUMNS
-from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, INTERNAL_COLUMNS
 
 # Well-known fields and the purposes they need when the config says nothing.
 BUILTIN_FEATURES: dict[str, list[str]] = {
@@ -49,13 +49,17 @@ BUILTIN_FEATURES: dict[str, list[str]] = {
 
 
 def feature_columns(con: Any) -> dict[str, str]:
-    """Return feature column -> DuckDB type for the ``events`` table."""
+    """Return feature column -> DuckDB type for the ``events`` table.
+
+    Every column but the canonical ones, privdiag's internal ones and consent strings is a
+    feature, names starting with an underscore (cookies such as ``_ga``) included.
+    """
     rows = con.execute("DESCRIBE events").fetchall()
     return {
         r[0]: r[1]
         for r in rows
         if r[0] not in CANONICAL_COLUMNS
-        and not r[0].startswith("_")
+        and r[0] not in INTERNAL_COLUMNS
         and r[0].lower() not in STRING_COLUMNS
     }
 

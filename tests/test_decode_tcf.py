@@ -179,22 +179,33 @@ def test_real_string_sub_second_and_segments(realdata):
     assert len(got.vendor_consents) == 302
 
 
-def test_consent_d_is_truncated_in_its_vendor_li_section(realdata):
-    """consent_d's vendor LI section is corrupt: MaxVendorId 57378 and 2441 range entries,
-    an inverted range (10885-4129), and the string ends long before the entries do.
+def test_consent_d_is_refused_for_its_corrupt_vendor_li_section(realdata):
+    """consent_d is not a valid TC string; the error says exactly why.
 
-    The expected file is what a decoder that reads past the end as zero bits and keeps
-    inverted ranges as empty produces (vendor "0", ids above MaxVendorId); ours refuses the
-    string instead. Everything before that section matches exactly.
+    Its core segment is 340 characters, 2040 bits. The fixed fields take 213 bits and the
+    vendor consents (MaxVendorId 906, a bitfield) the next 17 + 906, up to bit 1136; all of
+    them match the expected file. The vendor LI section then reads MaxVendorId 57378 (the
+    list had about 900 vendors), IsRangeEncoding 1 and NumEntries 2441: at 17 bits or more an
+    entry, 41497 bits, where 2040 - 1165 = 875 are left. The expected file is what a decoder
+    that reads past the end as zero bits produces (vendor "0", ids above MaxVendorId).
     """
     data = _load(realdata, "d")
     core = data["core"]
-    with pytest.raises(InputError, match="invalid VendorLegitimateInterests range: 10885-4129"):
+    message = (
+        "TC string is corrupt: VendorLegitimateInterests declares 2441 range entries (its "
+        "MaxVendorId is 57378), which need at least 41497 bits, but segment 0 has only 875 "
+        "bits left"
+    )
+    with pytest.raises(InputError) as caught:
         decode(data["consent"])
+    assert caught.value.message == message
 
     bits = tcf._Bits(tcf._segment_bits(data["consent"].split(".")[0], 0), 0)
+    assert len(bits.bits) == 2040
     header = tcf._header(bits)
+    assert bits.pos == 213
     max_id, vendors = tcf._vendor_section(bits, "VendorConsents")
+    assert bits.pos == 213 + 17 + 906 == 1136
     for theirs, ours in SCALARS.items():
         if ours in header:
             assert header[ours] == core[theirs], theirs
@@ -255,14 +266,34 @@ def test_bad_language_letter():
         decode(_to_text(broken))
 
 
+def test_more_range_entries_than_the_segment_can_hold_is_corrupt():
+    # 213 header bits, VendorConsents 16 + 1 + NumEntries 12 + no entries, VendorLI 16 + 1,
+    # NumPubRestrictions 12: 271 bits, 276 with padding. NumEntries 100 is read at bits
+    # 230-241, leaving 276 - 242 = 34 bits for entries that need at least 1700.
+    bits = encode(make(max_vendor_id=5, vendor_consents=frozenset()), (True, False))
+    raw = "".join(tcf._SIXBITS[c] for c in bits)
+    assert len(raw) == 276
+    at = 213 + 17
+    broken = raw[:at] + _int(100, 12) + raw[at + 12 :]
+    with pytest.raises(InputError) as caught:
+        decode(_to_text(broken))
+    assert caught.value.message == (
+        "TC string is corrupt: VendorConsents declares 100 range entries (its MaxVendorId is "
+        "5), which need at least 1700 bits, but segment 0 has only 34 bits left"
+    )
+
+
 def test_inverted_range_is_malformed():
     bits = encode(make(max_vendor_id=5, vendor_consents=frozenset()), (True, False))
     raw = "".join(tcf._SIXBITS[c] for c in bits)
     at = 213 + 17  # MaxVendorId + IsRangeEncoding
     entry = _int(1, 12) + "1" + _int(9, 16) + _int(3, 16)
     broken = raw[:at] + entry + raw[at + 12 :]
-    with pytest.raises(InputError, match="range: 9-3"):
+    with pytest.raises(InputError) as caught:
         decode(_to_text(broken))
+    assert caught.value.message == (
+        "TC string has an invalid VendorConsents range: 9-3 (entry 1 of 1 ends below its start)"
+    )
 
 
 # --- canonical purposes -------------------------------------------------------------------

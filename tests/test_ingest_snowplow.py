@@ -211,7 +211,7 @@ def _expected(con, path: Path) -> tuple[list[str], list[tuple]]:
 def _load_realdata(realdata: Path, events: str | None = None):
     con = connect()
     path = events or str(realdata / "snowplow" / "source" / "snowplow_web_events.csv")
-    load(con, [path], [], Config())
+    load(con, [path], [], Config(), keep_staging=True)  # the models read in0_sp_events
     return con
 
 

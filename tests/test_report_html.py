@@ -232,3 +232,15 @@ def test_findings_grouped_by_owner_with_links(html):
     for owner in owners:  # each owner's findings keep the report's order
         mine = [anchor(f["id"]) for f in doc["findings"] if (f.get("owner") or "No owner") == owner]
         assert [x for x in links if x in mine] == mine
+
+
+def test_only_the_start_of_a_chain_is_a_root_cause():
+    """a causes b, b causes c: a is the root; b, in the middle, is not; without a, b is."""
+    from privdiag.report.text import is_root_cause
+
+    a = {"id": "a", "caused_by": []}
+    b = {"id": "b", "caused_by": ["a"]}
+    c = {"id": "c", "caused_by": ["b"]}
+    chain = [a, b, c]
+    assert [is_root_cause(f, chain) for f in chain] == [True, False, False]
+    assert [is_root_cause(f, [b, c]) for f in (b, c)] == [True, False]

@@ -194,3 +194,17 @@ def test_adapter_runs_duckdb_ddl_on_spark(spark):
         SELECT x.* EXCLUDE (one), e.flag FROM x JOIN events e ON e.k = x.k ORDER BY 1""").fetchall()
     assert rows == [("a", None), ("b", None)]
     con.close()
+
+
+def test_placeholder_ids_on_spark_equal_duckdb(spark, tmp_path):
+    """The loader's rebuild of events and consent for placeholder ids runs on Spark too."""
+    from privdiag.config import FeatureConfig
+    from tests.helpers import config, write
+    from tests.test_placeholder_ids import CONSENT, EVENTS
+
+    events, consent = write(tmp_path / "e.csv", EVENTS), write(tmp_path / "c.csv", CONSENT)
+    cfg = config(min_group_size=1)
+    cfg.features = {"gclid": FeatureConfig(purposes=["ads"])}
+    duck, on_spark = _both([events], cfg, consent=[consent])
+    assert _comparable(on_spark) == _comparable(duck)
+    assert any("placeholder" in n for n in on_spark["evidence"]["notes"])

@@ -99,6 +99,11 @@ def test_epoch_microseconds_and_back():
     )
 
 
+def test_string_bytes():
+    """The placeholder-id test measures an id in bytes before lowering it."""
+    assert spark("SELECT strlen(user_key) > 9 FROM t") == "SELECT OCTET_LENGTH(user_key) > 9 FROM t"
+
+
 def test_positional_join_pairs_rows_by_id():
     assert spark("SELECT e.a, c.b FROM events e POSITIONAL JOIN event_consent c") == (
         "SELECT e.a, c.b FROM events AS e JOIN event_consent AS c ON c._row = e._rowid"

@@ -43,11 +43,13 @@ def build_decisions(con: Any) -> str:
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
-        WITH at_decision AS (
+        WITH decided AS (SELECT DISTINCT source, user_key, ts FROM consent),
+        at_decision AS (  -- only the events at a decision's instant are grouped
             SELECT source, user_key, ts, any_value(anon_key) AS anon_key,
                    any_value(country) AS country, any_value(device) AS device,
                    any_value(channel) AS channel
-            FROM events WHERE user_key IS NOT NULL GROUP BY ALL
+            FROM events SEMI JOIN decided USING (source, user_key, ts)
+            GROUP BY ALL
         ),
         first_seen AS (
             SELECT user_key, arg_min(country, ts) AS country, arg_min(device, ts) AS device,

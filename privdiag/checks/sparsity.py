@@ -91,6 +91,7 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
         flags[f"users{i}"] = f"identified AND {miss} AND state_{p} = 'denied'"
     step = journey.step_sql("e.event_name")
     events = ", ".join(f"count_true({cond}) AS {name}" for name, cond in counts.items())
+    totals = ", ".join(f"sum({name})::BIGINT AS {name}" for name in ["n", *counts])
     masks = Masks(flags)
     return f"""
         WITH base AS (
@@ -111,9 +112,14 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
             SELECT source, step, day, {masks.count()} FROM per_day GROUP BY source, step, day
             UNION ALL
             SELECT source, step, NULL AS day, {masks.count()} FROM per_step GROUP BY source, step
-        ), event_counts AS (
+        ), daily_events AS (
             SELECT source, step, day, count(*) AS n, {events}
-            FROM base GROUP BY GROUPING SETS ((source, step, day), (source, step))
+            FROM base GROUP BY source, step, day
+        ), event_counts AS (  -- step totals summed from the days: one pass over the events
+            SELECT * FROM daily_events
+            UNION ALL
+            SELECT source, step, NULL AS day, {totals}
+            FROM daily_events GROUP BY source, step
         )
         SELECT e.*, u.* EXCLUDE (source, step, day)
         FROM event_counts e JOIN unit_counts u

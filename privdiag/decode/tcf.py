@@ -126,15 +126,36 @@ def _segment_bits(segment: str, index: int) -> str:
         ) from None
 
 
-def _ranges(bits: _Bits, name: str) -> frozenset[int]:
-    """Read NumEntries(12) then that many (IsARange, Start[, End]) vendor id entries."""
+# The shortest range entry: IsARange (1) and a single StartOrOnlyVendorId (16).
+_ENTRY_BITS = 17
+
+
+def _ranges(bits: _Bits, name: str, max_id: int | None = None) -> frozenset[int]:
+    """Read NumEntries(12) then that many (IsARange, Start[, End]) vendor id entries.
+
+    A count of entries the rest of the segment cannot hold, even at 17 bits each, is refused
+    before any entry is read: what follows such a count is not a vendor list.
+    """
+    count = bits.uint(12, f"{name} NumEntries")
+    left = len(bits.bits) - bits.pos
+    if count * _ENTRY_BITS > left:
+        declared = f" (its MaxVendorId is {max_id})" if max_id is not None else ""
+        raise InputError(
+            f"TC string is corrupt: {name} declares {count} range entries{declared}, which "
+            f"need at least {count * _ENTRY_BITS} bits, but segment {bits.segment} has only "
+            f"{left} bits left",
+            hint="the string was damaged or badly encoded; the CMP should write it again",
+        )
     ids: set[int] = set()
-    for _ in range(bits.uint(12, f"{name} NumEntries")):
+    for entry in range(1, count + 1):
         is_range = bits.flag(f"{name} IsARange")
         start = bits.uint(16, f"{name} StartVendorId")
         end = bits.uint(16, f"{name} EndVendorId") if is_range else start
         if end < start:
-            raise InputError(f"TC string has an invalid {name} range: {start}-{end}")
+            raise InputError(
+                f"TC string has an invalid {name} range: {start}-{end} (entry {entry} of "
+                f"{count} ends below its start)"
+            )
         ids.update(range(start, end + 1))
     return frozenset(ids)
 
@@ -143,7 +164,7 @@ def _vendor_section(bits: _Bits, name: str) -> tuple[int, frozenset[int]]:
     """Read MaxVendorId, IsRangeEncoding and the bitfield or range vendor list."""
     max_id = bits.uint(16, f"{name} MaxVendorId")
     if bits.flag(f"{name} IsRangeEncoding"):
-        return max_id, _ranges(bits, name)
+        return max_id, _ranges(bits, name, max_id)
     return max_id, bits.idset(max_id, f"{name} BitField")
 
 

@@ -12,6 +12,10 @@ paths, ``UNION ALL BY NAME`` becomes ``unionByName``, and every query is transla
 from __future__ import annotations
 
 import itertools
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -21,7 +25,7 @@ from sqlglot.errors import SqlglotError
 from privdiag.config import EngineConfig
 from privdiag.engines import spark_sql
 from privdiag.engines.spark_sql import ROWID, Node
-from privdiag.errors import InputError, UsageError
+from privdiag.errors import ConfigError, InputError, UsageError
 
 EVENTS = "events"
 # SQLGlot renamed these argument keys (``from`` -> ``from_``) across versions.
@@ -32,6 +36,13 @@ SESSION_CONF = {
     # DuckDB semantics: an out-of-range list index or a failed cast gives NULL, not an error
     "spark.sql.ansi.enabled": "false",
 }
+# Spark's log level unless [engine.spark_conf] sets spark.log.level (``scan -q`` sets ERROR).
+LOG_LEVEL = "WARN"
+# Levels at which a driver JVM started by the scan writes nothing to stderr at all: its
+# startup messages (log4j profile, default level, Java module warnings) come before any log
+# level applies.
+SILENT_LEVELS = ("ERROR", "FATAL", "OFF")
+LOG_LEVELS = ("ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF")
 
 
 class SparkSQLError(duckdb.Error):
@@ -48,19 +59,59 @@ def session(engine: EngineConfig) -> Any:
         ) from exc
     builder = SparkSession.builder.appName("privdiag")
     if engine.spark_remote:
-        builder = builder.remote(engine.spark_remote)
-    elif engine.spark_master:
+        for key, value in engine.spark_conf.items():
+            builder = builder.config(key, value)
+        return _with_session_conf(builder.remote(engine.spark_remote).getOrCreate())
+    if engine.spark_master:
         builder = builder.master(engine.spark_master)
         if engine.spark_master.startswith("local"):
             builder = builder.config("spark.ui.enabled", "false")
-    for key, value in engine.spark_conf.items():
+    level = _log_level(engine)
+    # privdiag shows its own progress; Spark's stage bars are not warnings
+    conf = {"spark.ui.showConsoleProgress": "false", "spark.log.level": level}
+    for key, value in {**conf, **engine.spark_conf}.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    if not engine.spark_remote:
-        spark = spark.newSession()  # own temp views and settings; shares the cluster
+    with _stderr_discarded(level in SILENT_LEVELS):
+        spark = builder.getOrCreate()
+    if "spark.log.level" in engine.spark_conf:  # also for a context started before
+        spark.sparkContext.setLogLevel(level)
+    return _with_session_conf(spark.newSession())  # own temp views; shares the cluster
+
+
+def _log_level(engine: EngineConfig) -> str:
+    """The log level asked for in [engine.spark_conf] (or by ``scan -q``), else WARN."""
+    level = str(engine.spark_conf.get("spark.log.level", LOG_LEVEL)).upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(
+            f"spark.log.level {level!r} is not a Spark log level",
+            hint=f"use one of {', '.join(LOG_LEVELS)}",
+        )
+    return level
+
+
+def _with_session_conf(spark: Any) -> Any:
     for key, value in SESSION_CONF.items():
         spark.conf.set(key, value)
     return spark
+
+
+@contextmanager
+def _stderr_discarded(discard: bool) -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null meanwhile, when ``discard``: a driver JVM
+    launched then inherits it and writes nothing to the terminal for its whole life."""
+    if not discard:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def connect(engine: EngineConfig) -> SparkConnection:

@@ -227,6 +227,8 @@ def _rewrite(node: Node) -> Node:
         return _from_json(node)
     if name == "epoch_us":  # microseconds since the epoch: Spark's unix_micros
         return exp.Anonymous(this="unix_micros", expressions=list(node.expressions))
+    if name == "strlen":  # bytes of a string: Spark's octet_length
+        return exp.Anonymous(this="octet_length", expressions=list(node.expressions))
     if name == "count_true":  # privdiag's DuckDB macro; Spark's count_if already counts 0
         return exp.Anonymous(this="count_if", expressions=list(node.expressions))
     return node

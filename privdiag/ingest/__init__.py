@@ -28,6 +28,7 @@ from privdiag.ingest.files import (
     sniff,
     source_name,
 )
+from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
 from privdiag.result import InputInfo, sha256_file
 
@@ -214,6 +215,7 @@ def _stage_one(
         index=index,
         config=config,
         container=kind.container,
+        scratch=[("TABLE", read_sql)] if role == "consent" else [],
     )
     try:
         staged = format_module(chosen).stage(ctx)
@@ -227,6 +229,7 @@ def _stage_one(
             hint="check the file, or choose the format with --format",
         ) from exc
     staged.source = name
+    staged.scratch = ctx.scratch
     info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
     return staged, info, files
 
@@ -348,13 +351,46 @@ def _build_events(con: Any, views: list[str]) -> None:
             con.execute(f"ALTER TABLE events ADD COLUMN {column} {sql_type}")
 
 
-def _build_consent(con: Any, views: list[str]) -> None:
+@dataclass
+class ConsentInput:
+    """What the loader keeps of one input's consent records once their staging is dropped."""
+
+    rows: int
+    bad_time: str | None  # the first decision time before EARLIEST or in the future
+
+
+def _build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentInput]:
+    """Insert each input's consent records into ``consent``; return, by input position, their
+    count and first out-of-range time, read while the input's staging still exists. With
+    ``drop``, each input's staging is dropped once its records are in."""
     con.execute("""CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN,
                    ts TIMESTAMPTZ, source VARCHAR, version VARCHAR, region VARCHAR,
                    device VARCHAR)""")
     cols = ", ".join(CONSENT_COLUMNS)
-    for view in views:
-        con.execute(f"INSERT INTO consent SELECT {cols} FROM {view}")
+    found = {}
+    for index, (_, staged) in enumerate(loaded.staged):
+        if not staged.consent_view:
+            continue
+        before = _count(con, "SELECT count(*) FROM consent")
+        con.execute(f"INSERT INTO consent SELECT {cols} FROM {staged.consent_view}")
+        bad = one(
+            con,
+            f"""SELECT CAST(ts AS VARCHAR) FROM {staged.consent_view}
+                WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY LIMIT 1""",
+        )
+        rows = _count(con, "SELECT count(*) FROM consent") - before
+        found[index] = ConsentInput(rows=rows, bad_time=str(bad[0]) if bad else None)
+        if drop:  # not before: Segment's consent view reads the input's event staging
+            _drop_scratch(con, [staged])
+    return found
+
+
+def _drop_scratch(con: Any, staged: list[Staged]) -> None:
+    """Drop the temp tables and views the inputs were staged in, the last made first."""
+    for one_input in staged:
+        for kind, name in reversed(one_input.scratch):
+            con.execute(f"DROP {kind} IF EXISTS {name}")
+        one_input.scratch = []
 
 
 def load(
@@ -365,9 +401,12 @@ def load(
     *,
     fmt: str = "auto",
     progress: Callable[[str], None] | None = None,
+    keep_staging: bool = False,
 ) -> Loaded:
     """Read every input into the ``events`` and ``consent`` tables of ``con``.
 
+    The temp tables and views each input was staged in are dropped once its records are in
+    those tables, unless ``keep_staging`` (:mod:`privdiag.snowplow_models` reads Snowplow's).
     Raises InputError naming the file (and row or field) for anything unreadable; nothing is
     written anywhere but the connection.
     """
@@ -379,7 +418,6 @@ def load(
         )
     loaded = Loaded()
     event_views: list[str] = []
-    consent_views: list[str] = []
     jobs = [(a, "events") for a in data] + [(a, "consent") for a in consent]
     # Fingerprints are read on a thread while DuckDB stages and builds the tables: hashing
     # releases the GIL, and a 4 GB export takes seconds to hash.
@@ -397,8 +435,6 @@ def load(
             loaded.staged.append((argument, staged))
             if staged.events_view:
                 event_views.append(staged.events_view)
-            if staged.consent_view:
-                consent_views.append(staged.consent_view)
             if staged.unmapped_categories:
                 loaded.unmapped.setdefault(staged.source or argument, []).extend(
                     staged.unmapped_categories
@@ -406,11 +442,14 @@ def load(
 
         if not event_views:
             raise UsageError("no event data given", hint="pass at least one events file or folder")
+        events_only = [] if keep_staging else [s for _, s in loaded.staged if not s.consent_view]
         try:
             _build_events(con, event_views)
-            _build_consent(con, consent_views)
+            _drop_scratch(con, events_only)
+            consent_inputs = _build_consent(con, loaded, drop=not keep_staging)
             loaded.undecodable = apply_to_events(con)
             loaded.notes += drop_duplicate_events(con)
+            loaded.notes += clear_placeholder_ids(con)
         except duckdb.Error as exc:
             raise InputError(
                 f"inputs cannot be combined: {duck_message(exc)}",
@@ -421,10 +460,10 @@ def load(
     finally:  # on an error, files not yet hashed are not hashed
         hashing.shutdown(wait=True, cancel_futures=True)
 
-    _count_rows(con, loaded, jobs)
+    _count_rows(con, loaded, consent_inputs)
     _check_missing_times(con, loaded)
     _check_time_range(con, loaded)
-    _check_consent_time_range(con, loaded)
+    _check_consent_time_range(loaded, consent_inputs)
     return loaded
 
 
@@ -471,19 +510,13 @@ def _check_missing_times(con: Any, loaded: Loaded) -> None:
         )
 
 
-def _check_consent_time_range(con: Any, loaded: Loaded) -> None:
+def _check_consent_time_range(loaded: Loaded, consent: dict[int, ConsentInput]) -> None:
     """Refuse consent decisions dated before 2000 or more than two days ahead, as for events."""
-    for info, (_, staged) in zip(loaded.inputs, loaded.staged, strict=True):
-        if not staged.consent_view:
-            continue
-        bad = one(
-            con,
-            f"""SELECT CAST(ts AS VARCHAR) FROM {staged.consent_view}
-                WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY LIMIT 1""",
-        )
+    for index, info in enumerate(loaded.inputs):
+        bad = consent[index].bad_time if index in consent else None
         if bad:
             raise InputError(
-                f"consent decision time {bad[0]} is before {EARLIEST} or in the future",
+                f"consent decision time {bad} is before {EARLIEST} or in the future",
                 path=info.path,
                 field="time",
                 hint="a placeholder date (1970, 9999) or an epoch in the wrong unit; fix or "
@@ -546,7 +579,7 @@ def _count(con: Any, sql: str) -> int:
     return int(row[0]) if row and row[0] else 0
 
 
-def _count_rows(con: Any, loaded: Loaded, jobs: list[tuple[str, str]]) -> None:
+def _count_rows(con: Any, loaded: Loaded, consent: dict[int, ConsentInput]) -> None:
     counts = dict(con.execute("SELECT _input, count(*) FROM events GROUP BY 1").fetchall())
     for index, info in enumerate(loaded.inputs):
         if info.role == "events":
@@ -559,9 +592,7 @@ def _count_rows(con: Any, loaded: Loaded, jobs: list[tuple[str, str]]) -> None:
                 )
             loaded.formats.setdefault(_source_of(con, index), info.format)
         else:
-            view = loaded.staged[index][1].consent_view
-            counted = one(con, f"SELECT count(*) FROM {view}") if view else None
-            info.rows = int(counted[0]) if counted else 0
+            info.rows = consent[index].rows if index in consent else 0
 
 
 def _source_of(con: Any, index: int) -> str:

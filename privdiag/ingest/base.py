@@ -2,16 +2,20 @@
 
 A format module has ``NAME``, ``detect(columns) -> bool`` and
 ``stage(ctx: StageContext) -> Staged``. ``stage`` creates DuckDB views (or temp tables) that
-select canonical columns; the loader unions them into the ``events`` and ``consent`` tables.
+select canonical columns, each through :meth:`StageContext.create`; the loader unions them into
+the ``events`` and ``consent`` tables, then drops them so that their memory is freed.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from privdiag.config import Config
+
+_CREATE = re.compile(r"\s*CREATE TEMP (TABLE|VIEW) (\w+) AS\b")
 
 
 @dataclass
@@ -27,6 +31,16 @@ class StageContext:
     index: int  # the input's position, stored in events._input
     config: Config
     container: str = "csv"
+    scratch: list[tuple[str, str]] = field(default_factory=list)  # (TABLE or VIEW, name)
+
+    def create(self, statement: str) -> None:
+        """Run ``CREATE TEMP TABLE|VIEW <name> AS ...`` and note the name in :attr:`scratch`,
+        which the loader drops once the input's records are in ``events`` and ``consent``."""
+        made = _CREATE.match(statement)
+        if made is None:
+            raise ValueError("expected CREATE TEMP TABLE|VIEW <name> AS ...")
+        self.con.execute(statement)
+        self.scratch.append((made[1], made[2]))
 
 
 @dataclass
@@ -39,3 +53,4 @@ class Staged:
     notes: list[str] = field(default_factory=list)
     unmapped_categories: list[str] = field(default_factory=list)
     source: str | None = None  # the source name the input was read as (set by the loader)
+    scratch: list[tuple[str, str]] = field(default_factory=list)  # dropped by the loader

@@ -91,7 +91,7 @@ def stage(ctx: StageContext) -> Staged:
     # A table, not a view: the times and aliases are parsed once, not in each of the four
     # queries that read the records (validation, unmapped categories, counts, the insert).
     base = f"{ctx.prefix}_consent_base"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP TABLE {base} AS
         SELECT nullif(trim(CAST({quote(roles["user_id"])} AS VARCHAR)), '') AS user_key,
                CAST({quote(roles["purpose"])} AS VARCHAR) AS category,
@@ -114,7 +114,7 @@ def stage(ctx: StageContext) -> Staged:
     ]
 
     view = f"{ctx.prefix}_consent"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT user_key, purpose, granted, ts, source, version, region, device
         FROM {base} WHERE purpose IS NOT NULL AND user_key IS NOT NULL AND granted IS NOT NULL
@@ -143,7 +143,8 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     ts = any_ts(f"src.{quote(roles['ts'])}")
     sql = consent_rows_sql(decoded, value, ctx.read_sql, column, user, ts, extra)
     view = f"{ctx.prefix}_consent"
-    ctx.con.execute(f"CREATE TEMP TABLE {view} AS {sql}")
+    ctx.create(f"CREATE TEMP TABLE {view} AS {sql}")
+    ctx.con.unregister(decoded)  # read by that statement only
     staged = Staged(format=NAME, consent_view=view)
     if errors and errors[0]:
         staged.notes.append(

@@ -65,7 +65,7 @@ def _stage_raw(ctx: StageContext) -> str:
         return f"CAST(to_json({quote(name)}) ->> {literal(path)} AS VARCHAR)"
 
     params = f"from_json({'event_params' if is_json else 'to_json(event_params)'}, '{PARAMS_TYPE}')"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP TABLE {raw} AS
         SELECT CAST(event_timestamp AS VARCHAR) AS event_timestamp,
                CAST(event_name AS VARCHAR) AS event_name,
@@ -159,7 +159,7 @@ def stage(ctx: StageContext) -> Staged:
     feature_sql = ",\n".join(features) or "NULL AS _no_feature"
 
     view = f"{ctx.prefix}_events"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT {stable_id("user_pseudo_id", "event_timestamp", "event_name", "bundle")} AS event_id,
                {literal(ctx.source)} AS source,

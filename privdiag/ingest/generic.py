@@ -129,12 +129,26 @@ def stage(ctx: StageContext) -> Staged:
     selects += [f"{flag(quote(col))} AS consent_{p}" for p, col in consent_cols.items()]
     taken: set[str] = set(CANONICAL_COLUMNS)
     for column in ctx.columns:
-        if column in used or column.startswith("_"):
+        if column in used:
             continue
         name = feature_name(column, taken)
         taken.add(name)
         selects.append(f"{quote(column)} AS {quote(name)}")
 
     view = f"{ctx.prefix}_events"
-    ctx.con.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(selects)} FROM {ctx.read_sql}")
-    return Staged(format=NAME, events_view=view)
+    ctx.create(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(selects)} FROM {ctx.read_sql}")
+    return Staged(format=NAME, events_view=view, notes=_identity_notes(ctx, roles))
+
+
+def _identity_notes(ctx: StageContext, roles: dict[str, str]) -> list[str]:
+    """A note when no column gives a user or anonymous id: every event is then a visitor of
+    its own, and the journey and identity checks see no users (a mapping problem, most
+    often, e.g. an id column named ``customer``)."""
+    if "user_id" in roles or "anonymous_id" in roles:
+        return []
+    looked = ", ".join(EVENT_ROLES["user_id"] + EVENT_ROLES["anonymous_id"])
+    return [
+        "no user or anonymous id column, so every event counts as a visitor of its own "
+        f"(columns looked for: {looked}); if one column holds the id, map it: "
+        f'[sources.{ctx.source}.columns] user_id = "<column>"'
+    ]

@@ -105,7 +105,7 @@ def _stage_messages(ctx: StageContext) -> str:
     time_texts = ", ".join(_text(f"$.{f}") for f in TIME_FIELDS)
     sessions = ", ".join(_text(p) for p in SESSION_PATHS)
     names = ", ".join(literal(e) for e in PREFERENCE_EVENTS)
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP TABLE {table} AS
         WITH src AS (
             SELECT row_number() OVER () AS _n, filename AS _file,
@@ -181,7 +181,7 @@ def _stage_categories(ctx: StageContext, msg: str) -> str:
     table = f"{ctx.prefix}_seg_cat"
     prefs = "m -> '$.context.consent.categoryPreferences'"
     managed = "m -> '$.context.consentManagement'"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP TABLE {table} AS
         WITH segment AS (
             SELECT _n, category, {flag(f"json_extract_string(prefs, {_key_path_sql('category')})")}
@@ -223,7 +223,7 @@ def _stage_flags(ctx: StageContext, cats: str) -> str:
     columns = ", ".join(
         f"bool_and(granted) FILTER (WHERE purpose = {literal(p)}) AS consent_{p}" for p in PURPOSES
     )
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP TABLE {table} AS
         SELECT _n, {columns} FROM {cats}
         WHERE purpose IS NOT NULL AND granted IS NOT NULL
@@ -235,7 +235,7 @@ def _stage_flags(ctx: StageContext, cats: str) -> str:
 def _stage_consent(ctx: StageContext, msg: str, cats: str) -> str:
     """Create the view of consent records from the consent preference events."""
     view = f"{ctx.prefix}_consent"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT m.user_key, c.purpose, bool_and(c.granted) AS granted, m.ts,
                {literal(ctx.source)} AS source, NULL::VARCHAR AS version,
@@ -342,7 +342,7 @@ def stage(ctx: StageContext) -> Staged:
     feature_sql = ",\n".join(features) or "NULL AS _no_feature"
 
     view = f"{ctx.prefix}_events"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT coalesce(message_id, {stable_id("json(m)")}) AS event_id,
                {literal(ctx.source)} AS source,

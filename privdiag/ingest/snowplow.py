@@ -200,14 +200,14 @@ def _stage_raw(ctx: StageContext) -> tuple[str, list[str]]:
     features = [c for c in FEATURES if c in cols]
     selects += [f"{_col(cols, c, FEATURES[c])} AS f_{c}" for c in features]
     raw = f"{ctx.prefix}_raw"
-    ctx.con.execute(f"CREATE TEMP TABLE {raw} AS SELECT {', '.join(selects)} FROM {read} AS t")
+    ctx.create(f"CREATE TEMP TABLE {raw} AS SELECT {', '.join(selects)} FROM {read} AS t")
     return raw, features
 
 
 def _stage_dedup(ctx: StageContext, raw: str) -> str:
     """One row per event_id: the earliest collector_tstamp wins, ties broken row-order-free."""
     view = f"{ctx.prefix}_sp_events"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT *,
                coalesce(derived_tstamp, collector_tstamp) AS ts,
@@ -229,7 +229,7 @@ def _stage_events(ctx: StageContext, events: str, features: list[str]) -> str:
         source = "has_ip" if column == "has_ip" else f"f_{column}"
         out.append(f"{source} AS {quote(name)}")
     view = f"{ctx.prefix}_events"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT coalesce(event_id, _fp) AS event_id,
                {literal(ctx.source)} AS source,
@@ -334,7 +334,7 @@ def _document_decisions(aliases: str, parsed_events: str) -> str:
 
 def _consent_view(ctx: StageContext, prefs_sql: str, docs_sql: str) -> str:
     view = f"{ctx.prefix}_consent"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         WITH decisions AS (
             SELECT user_key, purpose, granted, ts, consent_version AS version,
@@ -390,7 +390,7 @@ def stage(ctx: StageContext) -> Staged:
 def _stage_all_consent(ctx: StageContext, events: str) -> str:
     """Parse every consent-related event (preferences, CMP, granted, withdrawn)."""
     view = f"{ctx.prefix}_sp_consent_all"
-    ctx.con.execute(f"""
+    ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT *,
                lower({json_text("cp", "eventType", "event_type")}) AS event_type,

@@ -59,10 +59,17 @@ CANONICAL_COLUMNS = (
 ) + tuple(f"consent_{p}" for p in PURPOSES)
 
 
+# Columns privdiag adds to the events for its own use, never features: the input's position
+# (``_input``) and the placeholder of a view without features (``_no_feature``). Listed by
+# name: data columns may start with an underscore too (the cookies ``_ga``, ``_gid``, ``_fbc``).
+INTERNAL_COLUMNS = frozenset({"_input", "_no_feature"})
+
 # Names a feature may not take: the canonical columns, the consent-state columns the scan
-# adds (privdiag.state), and DuckDB's row-number pseudo-column (a data column named rowid
-# would silently replace it in every join on rowid).
-RESERVED = frozenset({c.lower() for c in CANONICAL_COLUMNS + STATE_COLUMNS} | {"rowid", "_input"})
+# adds (privdiag.state), privdiag's internal columns, and DuckDB's row-number pseudo-column
+# (a data column named rowid would silently replace it in every join on rowid).
+RESERVED = frozenset(
+    {c.lower() for c in CANONICAL_COLUMNS + STATE_COLUMNS} | INTERNAL_COLUMNS | {"rowid"}
+)
 
 
 def flag(expr: str) -> str:
@@ -137,6 +144,7 @@ def feature_name(key: str, taken: set[str]) -> str:
 
 __all__ = [
     "CANONICAL_COLUMNS",
+    "INTERNAL_COLUMNS",
     "any_ts",
     "epoch_to_ts",
     "feature_name",

@@ -18,6 +18,7 @@ from privdiag.report.text import (
     key_figure,
     location_items,
     location_text,
+    root_causes,
     suppressed,
 )
 
@@ -245,13 +246,15 @@ def _causes(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[LinkVie
 def finding_view(
     f: dict[str, Any],
     effects: dict[str, list[str]],
+    roots: set[str],
     by_id: dict[str, dict[str, Any]],
     k: int,
     charted: bool,
 ) -> FindingView:
     """Return the view of one finding: formatted fields, links to causes and effects, charts.
 
-    ``effects`` is :func:`effects_of` the report's findings.
+    ``effects`` is :func:`effects_of` the report's findings, ``roots`` their
+    :func:`~privdiag.report.text.root_causes`.
     """
     metrics = f.get("metrics") or {}
     view = FindingView(
@@ -265,7 +268,7 @@ def finding_view(
         metrics=metric_items(metrics, k),
         owner=fmt_value(f["owner"]) if f.get("owner") else None,
         recommendation=fmt_value(f.get("recommendation") or ""),
-        is_root_cause=bool(effects.get(f["id"])),
+        is_root_cause=f["id"] in roots,
         causes=_causes(f, by_id),
         effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
     )
@@ -376,9 +379,9 @@ def build_context(
     """Return the context of the HTML report for one merged document (findings ranked)."""
     findings = doc["findings"]
     by_id = {f["id"]: f for f in findings}
-    effects = effects_of(findings)
+    effects, roots = effects_of(findings), root_causes(findings)
     views = {
-        f["id"]: finding_view(f, effects, by_id, min_group_size, n < MAX_CHARTED)
+        f["id"]: finding_view(f, effects, roots, by_id, min_group_size, n < MAX_CHARTED)
         for n, f in enumerate(findings)
     }
     areas = [

@@ -9,7 +9,7 @@ from typing import Any
 from privdiag.findings import SEVERITIES, severity_rank
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
-from privdiag.report.text import key_figure, location_text
+from privdiag.report.text import key_figure, location_text, root_causes
 
 #: Owners listed in the comment (worst first): a GitHub comment holds 65,536 characters.
 MAX_OWNERS = 20
@@ -30,8 +30,7 @@ def headline(doc: dict[str, Any]) -> str:
     if not findings:
         return "**privdiag**: no findings."
     counts = ", ".join(f"{n} {s}" for s, n in doc["summary"]["by_severity"].items())
-    named = {c for f in findings for c in f.get("caused_by") or []}
-    roots = sum(1 for f in findings if f["id"] in named)
+    roots = len(root_causes(findings))
     noun = "finding" if len(findings) == 1 else "findings"
     tail = f"; {roots} root cause{'s' if roots != 1 else ''} linked" if roots else ""
     return f"**privdiag**: {len(findings)} {noun} ({counts}){tail}."

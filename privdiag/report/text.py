@@ -83,3 +83,24 @@ def location_text(location: dict[str, Any]) -> str:
     """Return a location as ``key=value, …`` (``–`` when empty)."""
     items = location_items(location)
     return ", ".join(f"{k}={v}" for k, v in items) if items else "–"
+
+
+def is_root_cause(finding: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
+    """True when another finding names ``finding`` among its causes and none of the causes
+    ``finding`` names is in ``findings`` (a link in the middle of a chain is no root)."""
+    ids = {f["id"] for f in findings}
+    if any(c in ids and c != finding["id"] for c in finding.get("caused_by") or []):
+        return False
+    return any(finding["id"] in (f.get("caused_by") or []) for f in findings)
+
+
+def root_causes(findings: list[dict[str, Any]]) -> set[str]:
+    """Return the ids of the findings :func:`is_root_cause` holds true for, in one pass (a
+    report of thousands of findings cannot afford a scan of all per finding)."""
+    ids = {f["id"] for f in findings}
+    named = {c for f in findings for c in f.get("caused_by") or []}
+    return {
+        f["id"]
+        for f in findings
+        if f["id"] in named and not any(c in ids and c != f["id"] for c in f.get("caused_by") or [])
+    }
