@@ -20,7 +20,7 @@ from privdiag.journey import journey_steps
 from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
 from privdiag.result import Result
 from privdiag.state import active_purposes, consent_rates, resolve
-from privdiag.stats import warm_up
+from privdiag.stats import warmed_up
 
 Progress = Callable[[str], None]
 
@@ -86,8 +86,23 @@ def run_scan(
 
     Raises InputError for unreadable inputs before anything is written.
     """
+    with warmed_up():  # the checks' statistics library loads while DuckDB reads the inputs
+        return _scan(
+            data, consent=consent, config=config, fmt=fmt, progress=progress, survey=survey
+        )
+
+
+def _scan(
+    data: list[str],
+    *,
+    consent: list[str] | None = None,
+    config: Config | None = None,
+    fmt: str = "auto",
+    progress: Progress | None = None,
+    survey: list[str] | None = None,
+) -> Result:
+    """The scan itself; see :func:`run_scan`."""
     config = config or Config()
-    warm_up()  # the checks' statistics library loads while DuckDB reads the inputs
     say = progress or (lambda _msg: None)
     result = Result(command="scan")
     con = connect(config.engine)

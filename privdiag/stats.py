@@ -7,6 +7,10 @@ p-values are 1 so that an empty group can never make a finding.
 
 from __future__ import annotations
 
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,15 +25,26 @@ def _stats() -> Any:
     return stats
 
 
-def warm_up() -> None:
-    """Import scipy.stats on a background thread (the import lock makes a later use wait).
+@contextmanager
+def warmed_up() -> Iterator[None]:
+    """Import scipy.stats on a background thread while the block runs; wait for it at the end.
 
-    Not a daemon: a scan that ends early on an input error would kill it at exit inside
-    scipy's C++ code, which aborted the process (exit 134) instead of exiting with 3.
+    A scan spends the import (most of a second) while DuckDB reads its inputs; the import lock
+    makes a check that needs scipy first wait for it. Waiting at the end leaves no import
+    running when the scan returns: a model-check or audit that imports scipy next in the same
+    process never imports it beside this thread (concurrent imports of scipy's submodules
+    can deadlock), and a scan that ends early on an input error does not exit while the
+    thread is inside scipy's C++ code (that aborted the process with exit 134).
     """
-    import threading
-
-    threading.Thread(target=_stats, name="privdiag-import-scipy", daemon=False).start()
+    if "scipy.stats" in sys.modules:
+        yield
+        return
+    thread = threading.Thread(target=_stats, name="privdiag-import-scipy")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 ArrayLike = np.ndarray | list[float] | list[int] | float | int

@@ -374,18 +374,19 @@ def test_scipy_warm_up_thread_is_waited_for_at_exit(monkeypatch):
     # A consent file that is not UTF-8 ends the scan at once (exit 3); the scipy import was
     # still running on a daemon thread, killed at exit inside C++: 8 runs in 30 aborted
     # ("terminate called ... exception not rethrown", exit 134).
+    import sys
     import threading
 
     from privdiag import stats
 
     release = threading.Event()
     monkeypatch.setattr(stats, "_stats", release.wait)  # an import still running
-    stats.warm_up()
-    threads = [t for t in threading.enumerate() if t.name == "privdiag-import-scipy"]
-    release.set()
-    assert threads and not any(t.daemon for t in threads)
-    for t in threads:
-        t.join()
+    monkeypatch.delitem(sys.modules, "scipy.stats", raising=False)
+    with stats.warmed_up():
+        threads = [t for t in threading.enumerate() if t.name == "privdiag-import-scipy"]
+        assert threads and not any(t.daemon for t in threads)
+        release.set()
+    assert not any(t.is_alive() for t in threads)  # the scan waits for it before returning
 
 
 def test_init_paths_from_a_symlinked_config_folder_resolve_to_the_data(tmp_path):
