@@ -268,3 +268,20 @@ def test_predictions_file_named_after_no_scenario_is_a_usage_error(blind, tmp_pa
 
     alone = CliRunner().invoke(app, command[:-2])  # the matching file alone is accepted
     assert alone.exit_code in (0, 1), alone.output
+
+
+def test_predictions_without_the_unmasked_file_are_a_usage_error(blind, tmp_path):
+    """Every scenario's drop is measured against the unmasked scores: without them the run
+    used to skip quality, importance and drift and pass a CI gate with nothing checked."""
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    rows = pl.read_csv(blind).height
+    deny = tmp_path / "mask_noise.csv"  # a scenario without a config: masking one feature
+    pl.DataFrame({"row_id": range(rows), "score": [0.5] * rows}).write_csv(deny)
+    command = ["model-check", "elsewhere.onnx", "--blind-set", str(blind), "--label", "label"]
+    result = CliRunner().invoke(app, [*command, "--predictions", str(deny)])
+    assert result.exit_code == 2, result.output
+    assert "no file for the unmasked scenario" in result.output
+    assert "--predictions unmasked.csv" in result.output

@@ -78,6 +78,14 @@ class PredictionsScorer(Scorer):
                     hint="name each file after the scenario it scores, as --export-blind-sets "
                     "names its files: <scenario>.parquet or <scenario>.csv",
                 )
+        if "unmasked" in variants and "unmasked" not in self.files:
+            given = ", ".join(str(p) for p in self.files.values())
+            raise UsageError(
+                f"--predictions has no file for the unmasked scenario (given: {given}); every "
+                "scenario's quality drop is measured against the unmasked scores",
+                hint="score unmasked.parquet of --export-blind-sets too and pass it as "
+                "--predictions unmasked.csv (or .parquet)",
+            )
 
     def _read(self, path: Path, frame: pl.DataFrame) -> np.ndarray:
         table = read_table(path)
