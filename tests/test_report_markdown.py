@@ -63,3 +63,21 @@ def test_no_findings():
     doc = small_doc()
     doc["findings"], doc["checks"] = [], []
     assert render_markdown(merge([doc])) == "**privdiag**: no findings.\n"
+
+
+def test_owners_are_in_the_html_order_with_no_owner_last():
+    from privdiag.report.context import _owners
+    from privdiag.report.markdown import owners_lines
+
+    findings = [
+        {"id": "1", "kind": "k", "severity": "high", "title": "t1", "owner": None},
+        {"id": "2", "kind": "k", "severity": "low", "title": "t2", "owner": "growth"},
+        {"id": "3", "kind": "k", "severity": "medium", "title": "t3", "owner": "ads"},
+    ]
+    heads = owners_lines(findings, per_owner=0)
+    assert heads == [
+        "- ads: 1 (worst: medium)",
+        "- growth: 1 (worst: low)",
+        "- _no owner_: 1 (worst: high)",
+    ]
+    assert [v.name for v in _owners(findings)] == ["ads", "growth", ""]

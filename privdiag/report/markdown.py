@@ -57,9 +57,9 @@ def findings_table(findings: list[dict[str, Any]], *, with_title: bool, min_grou
 
 
 def owners_lines(findings: list[dict[str, Any]], per_owner: int = 3) -> list[str]:
-    """Return one bullet per owner (count, worst severity), worst owner first, with the
-    owner's first ``per_owner`` findings in rank order as sub-bullets; past ``MAX_OWNERS``
-    owners, one line says how many more there are."""
+    """Return one bullet per owner (count, worst severity), worst owner first and the findings
+    nobody owns last, with each owner's first ``per_owner`` findings in rank order as
+    sub-bullets; past ``MAX_OWNERS`` owners, one line says how many more there are."""
     by_owner: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
         by_owner.setdefault(f.get("owner") or "", []).append(f)
@@ -67,20 +67,25 @@ def owners_lines(findings: list[dict[str, Any]], per_owner: int = 3) -> list[str
     def worst(owner: str) -> int:
         return min(severity_rank(f["severity"]) for f in by_owner[owner])
 
-    lines = []
-    ordered = sorted(by_owner, key=lambda o: (worst(o), o == "", o))
-    for owner in ordered[:MAX_OWNERS]:
+    def bullets(owner: str) -> list[str]:
         owned = by_owner[owner]
         name = md_escape(owner) if owner else "_no owner_"
-        lines.append(f"- {name}: {len(owned)} (worst: {SEVERITIES[worst(owner)]})")
-        lines += [
+        out = [f"- {name}: {len(owned)} (worst: {SEVERITIES[worst(owner)]})"]
+        out += [
             f"  - {f['severity']}: {md_escape(str(f.get('title') or f['kind']))}"
             for f in owned[:per_owner]
         ]
         if per_owner and len(owned) > per_owner:
-            lines.append(f"  - _{len(owned) - per_owner} more_")
-    if len(ordered) > MAX_OWNERS:
-        lines.append(f"_{len(ordered) - MAX_OWNERS} more owners in the full report._")
+            out.append(f"  - _{len(owned) - per_owner} more_")
+        return out
+
+    # As in the HTML report: owners worst first, then by count and name; no owner last.
+    named = sorted((o for o in by_owner if o), key=lambda o: (worst(o), -len(by_owner[o]), o))
+    lines = [line for owner in named[:MAX_OWNERS] for line in bullets(owner)]
+    if len(named) > MAX_OWNERS:
+        lines.append(f"_{len(named) - MAX_OWNERS} more owners in the full report._")
+    if "" in by_owner:
+        lines += bullets("")
     return lines
 
 
