@@ -430,3 +430,28 @@ def test_compliance_titles_name_events_without_a_name_in_words(tmp_path):
         "(tags fire before the banner)",
         "f is collected on events without a name where ads consent was denied",
     ]
+
+
+def test_blind_sets_of_features_with_slashes_stay_in_their_folder(tmp_path):
+    # A feature named "page/cat" (or "../x") made --export-blind-sets write mask_page/cat.parquet,
+    # a folder that does not exist (or a file outside the export folder). Files are named
+    # by file_stem, and --predictions matches them back to their scenario.
+    from privdiag.model.blindset import file_stem
+
+    assert file_stem("mask_page/cat") == "mask_page_cat"
+    assert file_stem("mask_../../x") == "mask_.._.._x"
+    assert file_stem("../x") == "_._x"
+    rows = [f"{i % 2},{i % 7},{i}" for i in range(60)]
+    blind = tmp_path / "blind.csv"
+    blind.write_text("label,page/cat,x\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "sets"
+    export = ["model-check", "m.onnx", "--blind-set", str(blind), "--label", "label"]
+    scores = "row_id,score\n" + "\n".join(f"{i},{(i % 10) / 10}" for i in range(60)) + "\n"
+    for name in ("unmasked.csv", "mask_page_cat.csv"):
+        (tmp_path / name).write_text(scores, encoding="utf-8")
+    command = export + ["--predictions", str(tmp_path / "unmasked.csv")]
+    command += ["--predictions", str(tmp_path / "mask_page_cat.csv")]
+    result = runner.invoke(app, [*command, "--export-blind-sets", str(out), "--quiet"])
+    assert result.exit_code in (0, 1), result.output
+    assert (out / "mask_page_cat.parquet").is_file()
+    assert sorted(p.name for p in out.rglob("*") if p.is_dir()) == []

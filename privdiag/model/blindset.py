@@ -16,6 +16,7 @@ would see them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,9 +134,21 @@ def apply(frame: pl.DataFrame, scenario: Scenario, defaults: dict[str, Any]) -> 
     return frame.with_columns(exprs) if exprs else frame
 
 
+def file_stem(scenario: str) -> str:
+    """The file name (without suffix) of a scenario's blind set and predictions.
+
+    A scenario masking feature F is named ``mask_F``, and a feature name can hold ``/``,
+    ``..`` or characters a file system refuses: anything but letters, digits, ``.``, ``_``
+    and ``-`` becomes ``_``, and a leading dot too, so the file stays inside its folder.
+    """
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", scenario)
+    return "_" + stem[1:] if stem.startswith(".") else stem
+
+
 def export(frame: pl.DataFrame, features: list[str], name: str, folder: Path) -> Path:
-    """Write ``row_id`` and the features of one scenario's blind set to ``folder/name.parquet``."""
+    """Write ``row_id`` and the features of one scenario's blind set to
+    ``folder/<file_stem(name)>.parquet``."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.parquet"
+    path = folder / f"{file_stem(name)}.parquet"
     frame.select([ROW_ID, *features]).write_parquet(path)
     return path

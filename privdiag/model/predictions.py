@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from privdiag.errors import InputError, UsageError
-from privdiag.model.blindset import ROW_ID, read_table
+from privdiag.model.blindset import ROW_ID, file_stem, read_table
 from privdiag.model.loading import Scorer, Scores
 
 MAX_LISTED = 20  # scenario names listed in an error; one mask_ scenario per feature
@@ -58,7 +58,8 @@ class PredictionsScorer(Scorer):
         self._check_names(variants)
         out: dict[str, Scores] = {}
         for name, frame in variants.items():
-            out[name] = self._read(self.files[name], frame) if name in self.files else None
+            path = self.files.get(file_stem(name))
+            out[name] = self._read(path, frame) if path is not None else None
         scored = [v for v in out.values() if isinstance(v, np.ndarray) and v.size]
         if self.kind is None and scored:
             inside = all(np.nanmin(v) >= 0.0 and np.nanmax(v) <= 1.0 for v in scored)
@@ -70,8 +71,14 @@ class PredictionsScorer(Scorer):
         listed = ", ".join(names[:MAX_LISTED])
         if len(names) > MAX_LISTED:
             listed += f", ... ({len(names)} in all)"
+        stems = {file_stem(name) for name in variants}
+        if len(stems) < len(variants):
+            raise UsageError(
+                "two scenarios have the same file name once characters a file name cannot "
+                "hold are replaced; rename the features (see --export-blind-sets)"
+            )
         for stem, path in self.files.items():
-            if stem not in variants:
+            if stem not in stems:
                 raise UsageError(
                     f"--predictions {path}: its name {stem!r} matches no scenario; "
                     f"the scenarios are {listed}",
