@@ -356,7 +356,7 @@ class ConsentInput:
     """What the loader keeps of one input's consent records once their staging is dropped."""
 
     rows: int
-    bad_time: str | None  # the first decision time before EARLIEST or in the future
+    bad_time: str | None  # the year of the first decision time before EARLIEST or ahead
 
 
 def _build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentInput]:
@@ -375,7 +375,7 @@ def _build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, Consent
         con.execute(f"INSERT INTO consent SELECT {cols} FROM {staged.consent_view}")
         bad = one(
             con,
-            f"""SELECT CAST(ts AS VARCHAR) FROM {staged.consent_view}
+            f"""SELECT CAST(year(ts) AS VARCHAR) FROM {staged.consent_view}
                 WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY LIMIT 1""",
         )
         rows = _count(con, "SELECT count(*) FROM consent") - before
@@ -476,13 +476,13 @@ def _check_time_range(con: Any, loaded: Loaded) -> None:
     bad = one(
         con,
         f"""
-        SELECT _input, CAST(ts AS VARCHAR) FROM events
+        SELECT _input, CAST(year(ts) AS VARCHAR) FROM events
         WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY
         LIMIT 1""",
     )
     if bad:
         raise InputError(
-            f"event time {bad[1]} is before {EARLIEST} or in the future",
+            f"an event time in year {bad[1]} is before {EARLIEST} or in the future",
             path=loaded.inputs[int(bad[0])].path,
             field="time",
             hint="a placeholder date (1970, 9999) or an epoch in the wrong unit; fix or drop "
@@ -516,7 +516,7 @@ def _check_consent_time_range(loaded: Loaded, consent: dict[int, ConsentInput]) 
         bad = consent[index].bad_time if index in consent else None
         if bad:
             raise InputError(
-                f"consent decision time {bad} is before {EARLIEST} or in the future",
+                f"a consent decision time in year {bad} is before {EARLIEST} or in the future",
                 path=info.path,
                 field="time",
                 hint="a placeholder date (1970, 9999) or an epoch in the wrong unit; fix or "

@@ -34,6 +34,7 @@ from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, any_ts, feature_name, flag, stable_id
+from privdiag.privacy import describe_value
 from privdiag.purposes import PURPOSES
 
 NAME = "segment"
@@ -161,7 +162,7 @@ def _check_times(ctx: StageContext, msg: str) -> None:
     if not bad:
         return
     message = (
-        f"timestamp {bad[2]!r} cannot be read"
+        f"timestamp ({describe_value(bad[2])}) cannot be read"
         if bad[2] is not None
         else "message has no timestamp, originalTimestamp, receivedAt or sentAt"
     )

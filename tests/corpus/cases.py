@@ -47,7 +47,7 @@ CASES: tuple[Case, ...] = (
     Case("csv/extra_fields.csv", 3, NO_FIT),
     Case("csv/no_time_column.csv", 3, "no column for the event time"),
     Case("csv/no_name_column.csv", 3, "no column for the event name"),
-    Case("csv/bad_timestamp.csv", 3, "row 3, field 'ts': timestamp 'yesterday' cannot be read"),
+    Case("csv/bad_timestamp.csv", 3, "row 3, field 'ts': timestamp (a 9-character value of letters) cannot be read"),
     Case("csv/empty_timestamp.csv", 3, "row 3, field 'ts': timestamp is empty"),
     Case("csv/mixed_ts_formats.csv", 0, rows=7),
     Case("csv/epoch_seconds.csv", 1, rows=6),
@@ -55,9 +55,9 @@ CASES: tuple[Case, ...] = (
     Case("csv/epoch_us.csv", 1, rows=6),
     Case("csv/epoch_ns.csv", 1, rows=6),
     Case("csv/epoch_fractional.csv", 1, rows=6),
-    Case("csv/ts_1970.csv", 3, f"field 'time': event time 1970-01-01 00:00:00+00 {BAD_TIME}"),
+    Case("csv/ts_1970.csv", 3, f"field 'time': an event time in year 1970 {BAD_TIME}"),
     Case("csv/ts_1999.csv", 3, BAD_TIME),
-    Case("csv/ts_future.csv", 3, f"2099-01-01 00:00:00+00 {BAD_TIME}"),
+    Case("csv/ts_future.csv", 3, f"in year 2099 {BAD_TIME}"),
     Case("csv/ts_year_9999.csv", 3, BAD_TIME),
     Case("csv/ts_negative_epoch.csv", 3, BAD_TIME),
     Case("csv/duplicate_events.csv", 1, rows=6, note="3 duplicate events"),
@@ -149,8 +149,8 @@ CASES: tuple[Case, ...] = (
     Case("consent/doubled_quotes.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
     Case("consent/fully_quoted_formula.csv", 1, consent=True, kinds=("consent.violation",)),
     Case("consent/unknown_vocab.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
-    Case("consent/bad_status.csv", 3, "row 3, field 'status': consent status 'maybe'", True),
-    Case("consent/bad_ts.csv", 3, "row 3, field 'ts': decision time 'last week'", True),
+    Case("consent/bad_status.csv", 3, "row 3, field 'status': consent status (a 5-character value of letters)", True),
+    Case("consent/bad_ts.csv", 3, "row 3, field 'ts': decision time (a 9-character value of letters and spaces)", True),
     Case("consent/missing_columns.csv", 3, "lacks columns for status, ts", True),
     Case("consent/empty.csv", 3, "consent/empty.csv: is empty", True),
     Case("consent/header_only.csv", 1, consent=True, no_kinds=("consent.conflict",)),
@@ -159,7 +159,7 @@ CASES: tuple[Case, ...] = (
     Case("consent/rich_markup.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
     Case("consent/html_payloads.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
     Case(
-        "consent/ts_1970.csv", 3, f"consent decision time 1970-01-01 00:00:00+00 {BAD_TIME}", True
+        "consent/ts_1970.csv", 3, f"consent decision time in year 1970 {BAD_TIME}", True
     ),
     # --- TC strings --------------------------------------------------------------------------
     Case("tcf/malformed_strings.csv", 1, consent=True, note="could not be decoded"),
