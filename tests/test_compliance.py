@@ -128,7 +128,13 @@ def test_small_groups_are_suppressed(tmp_path):
     doc = run_scan([events], consent=[consent], config=config(min_group_size=5)).to_dict()
     f = [x for x in by_kind(doc, "consent.violation") if x["location"]["step"] == "page_view"][0]
     assert f["metrics"]["users"] is None
-    assert f["metrics"]["suppressed"] == ["users"]
+    # u1's one event and its share of the denied events (shown) are hers alone: hidden too
+    assert f["metrics"]["suppressed"] == ["users", "events", "share"]
+    assert f["metrics"]["events"] is None and f["metrics"]["share"] is None
+    assert f["metrics"]["denied_events"] is not None
+    pre = [x for x in by_kind(doc, "consent.pre_consent") if x["location"]["feature"] == "gclid"]
+    assert pre and all(x["metrics"]["events_within_grace"] is None for x in pre)
+    assert all(not x["evidence"] for x in pre)  # no lead-time histogram of < 5 users
 
 
 def test_a_column_named_like_a_state_column_is_kept_as_a_feature(tmp_path):

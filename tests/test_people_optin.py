@@ -223,3 +223,28 @@ def test_a_users_decisions_stay_one_person(tmp_path):
     assert (row["decisions"], row["granted"]) == (1, 0)
     persons = con.execute("SELECT DISTINCT person FROM optin_decisions").fetchall()
     assert persons == [("u1",)]
+
+
+def test_small_groups_hide_their_opt_in_counts(tmp_path):
+    """min_group_size 5: v1 has 38 of 40 granting (2 denied: a small group), v2 16 of 40,
+    v3 only 3 persons. France holds the even persons: 19 of 20 grant under v1, 8 under v2."""
+    groups = [("v1", "2026-10-01", 40, 38), ("v2", "2026-10-06", 40, 16)]
+    data, consent = _log(tmp_path, groups + [("v3", "2026-10-08", 3, 1)])
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
+    rates = {r["value"]: r for r in doc["evidence"]["optin_rates"]["version"]}
+    assert rates["v1"] == {
+        "purpose": "analytics",
+        "value": "v1",
+        "decisions": 40,
+        "granted": None,
+        "optin": None,
+        "suppressed": ["granted", "optin"],
+        "min_group_size": 5,
+    }
+    assert (rates["v2"]["decisions"], rates["v2"]["granted"], rates["v2"]["optin"]) == (40, 16, 0.4)
+    assert (rates["v3"]["decisions"], rates["v3"]["granted"], rates["v3"]["optin"]) == (None,) * 3
+    [f] = by_kind(doc, "people.optin_drop")
+    rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
+    assert rows[("region", "France")] == [20, None, 20, 0.4]
+    assert rows[("device", "mobile")] == [40, None, 40, 0.4]
+    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, 0.4, None]

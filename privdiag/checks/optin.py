@@ -103,6 +103,31 @@ def optin_rates(con: Any, dimension: str) -> list[dict[str, Any]]:
     ]
 
 
+def small_split(decisions: int, granted: int, k: int) -> bool:
+    """True when the persons who granted, or those who denied, are a group of 1 to ``k - 1``.
+
+    Their count, or the opt-in rate beside the decisions, would then tell a small group's
+    choice.
+    """
+    return 0 < granted < k or 0 < decisions - granted < k
+
+
+def suppress_rate(row: dict[str, Any], k: int) -> dict[str, Any]:
+    """Return an opt-in row with its small counts hidden (None), listed under ``suppressed``.
+
+    Fewer than ``k`` persons hides decisions, granted and opt-in; fewer than ``k`` who granted
+    or who denied hides granted and opt-in.
+    """
+    hidden = []
+    if 0 < row["decisions"] < k:
+        hidden = ["decisions", "granted", "optin"]
+    elif small_split(row["decisions"], row["granted"], k):
+        hidden = ["granted", "optin"]
+    if hidden:
+        row |= {key: None for key in hidden} | {"suppressed": hidden, "min_group_size": k}
+    return row
+
+
 @dataclass
 class Test:
     """One before/after comparison of first-decision opt-in for a purpose."""
@@ -231,13 +256,13 @@ def _breakdown(con: Any, t: Test, k: int) -> dict[str, Any]:
             {"purpose": t.purpose, **params},
         ).fetchall()
         rows += [
-            [dim, value, n1, round(x1 / n1, 3), n2, round(x2 / n2, 3)]
+            [dim, value, n1, _shown_rate(n1, x1, k), n2, _shown_rate(n2, x2, k)]
             for value, n1, x1, n2, x2 in found
             if n1 >= k and n2 >= k
         ]
     return {
         "title": f"{t.purpose} opt-in at the first decision, before and after the change "
-        f"(groups under {k} persons left out)",
+        f"(groups under {k} persons left out; opt-in hidden where under {k} granted or denied)",
         "columns": [
             "by",
             "value",
@@ -250,13 +275,22 @@ def _breakdown(con: Any, t: Test, k: int) -> dict[str, Any]:
     }
 
 
-def _series(con: Any, t: Test) -> dict[str, Any]:
-    """Evidence series: daily first-decision opt-in of the purpose, the change marked."""
-    days = [r for r in optin_rates(con, "day") if r["purpose"] == t.purpose]
+def _shown_rate(n: int, x: int, k: int) -> float | None:
+    """The opt-in x / n to 3 places, or None when it would tell a small group's choice."""
+    return None if small_split(n, x, k) else round(x / n, 3)
+
+
+def _series(con: Any, t: Test, k: int) -> dict[str, Any]:
+    """Evidence series: daily first-decision opt-in of the purpose, the change marked.
+
+    A day whose opt-in would tell the choice of fewer than ``k`` persons has no point.
+    """
+    days = [suppress_rate(r, k) for r in optin_rates(con, "day") if r["purpose"] == t.purpose]
     x = [r["value"] for r in days]
     mark_day = t.after if t.change == "date" else _first_day(con, t.after)
     return {
-        "title": f"Daily {t.purpose} opt-in at the first decision",
+        "title": f"Daily {t.purpose} opt-in at the first decision (days where under {k} "
+        "persons decided, granted or denied left blank)",
         "x": x,
         "series": {f"{t.purpose} opt-in": [r["optin"] for r in days]},
         "marks": [{"x": mark_day, "label": _change_label(t)}] if mark_day else [],
@@ -328,7 +362,7 @@ def _finding(ctx: ScanContext, t: Test) -> Finding:
         "button layout, placement) and test the change on a share of visitors before rolling it "
         "out; every feature that needs this purpose thins out with the opt-in.",
         _owner(ctx, t),
-        evidence={"table": _breakdown(ctx.con, t, k), "series": _series(ctx.con, t)},
+        evidence={"table": _breakdown(ctx.con, t, k), "series": _series(ctx.con, t, k)},
     )
 
 
@@ -347,7 +381,7 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any]]:
         if t.q <= alpha and t.drop >= MIN_DROP and min(t.n1, t.n2) >= min_n
     ]
     evidence = {
-        dim: [r for r in optin_rates(ctx.con, dim) if r["decisions"] >= ctx.min_group]
+        dim: [suppress_rate(r, ctx.min_group) for r in optin_rates(ctx.con, dim)]
         for dim in DIMENSIONS
     }
     return [_finding(ctx, t) for t in fired], evidence
