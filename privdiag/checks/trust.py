@@ -299,9 +299,11 @@ def run_people_consent_checks(
         result.skipped("people.optin_drop", reason)
         result.skipped("people.trust_gap", reason)
         return []
-    findings, rates = check_optin(ctx)
+    findings, rates, biased = check_optin(ctx)
     result.ran("people.optin_drop")
     result.evidence["optin_rates"] = rates
+    if biased:
+        result.evidence["optin_missing_values"] = biased
     if survey is None:
         result.skipped("people.trust_gap", "no survey: pass --survey FILE (CSV or JSON)")
         return findings
