@@ -287,7 +287,7 @@ def _importance(ctx: Context) -> None:
     if ctx.y is None or base is None:
         ctx.result.skipped("importance", "no label column or no unmasked scores")
         return
-    unit = "ROC AUC" if ctx.kind == "classifier" else "relative RMSE"
+    unit = "ROC AUC" if ctx.kind == "classifier" else "relative RMSE increase"
     drops = {}
     for f in ctx.features:
         masked = _usable(ctx, f"mask_{f}")
