@@ -29,6 +29,7 @@ class PredictionsScorer(Scorer):
             if not path.is_file():
                 raise InputError("file not found", path=path, hint="check the --predictions path")
         self.files = {f.name.split(".")[0]: f for f in files}
+        self.rows: dict[Path, int] = {}  # rows read from each file, once scored
 
     def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
         """Return the scores of every variant that has a file; ``None`` for the others.
@@ -62,6 +63,7 @@ class PredictionsScorer(Scorer):
 
     def _read(self, path: Path, frame: pl.DataFrame) -> np.ndarray:
         table = read_table(path)
+        self.rows[path] = table.height
         missing = {ROW_ID, "score"} - set(table.columns)
         if missing:
             raise InputError(
