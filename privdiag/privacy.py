@@ -114,3 +114,24 @@ def _classes(text: str) -> str:
     if len(parts) == 1:
         return parts[0]
     return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+_MAX_NAME = 64
+
+
+def looks_like_id(name: str) -> bool:
+    """True when a name from the data may identify someone, so it is counted, not shown.
+
+    That is an e-mail or IP address, control characters, a name longer than 64 characters,
+    a run of 6 or more digits (a phone number, a pseudo-id), or a word of 8 or more
+    characters with 3 or more digits among letters (a hex or random id). Category names
+    such as ``C0004``, ``DataSharing`` or ``Google Analytics`` are none of these.
+    """
+    if scrub(name) != name or len(name) > _MAX_NAME:
+        return True
+    for token in _TOKEN.findall(name):
+        digits = sum(c.isdigit() for c in token)
+        if re.search(r"\d{6}", token) or (len(token) >= 8 and digits >= 3 and digits < len(token)):
+            return True
+    return False

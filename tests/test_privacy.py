@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from privdiag.cli import app
-from privdiag.privacy import REDACTED, describe_value, scrub, scrub_doc
+from privdiag.privacy import REDACTED, describe_value, looks_like_id, scrub, scrub_doc
 from tests.helpers import write
 
 
@@ -101,3 +101,10 @@ def test_a_mis_mapped_id_column_is_described_not_quoted(tmp_path):
         assert result.exit_code == 3, result.output
         assert raw not in result.output and "[redacted]" not in result.output
         assert "row 1, field 'uid': timestamp (a " in result.output
+
+
+def test_looks_like_id():
+    for name in ("u_8f3a2b91c4", "1234567890.1234567890", "+49 151 2345678", "a@b.org", "10.0.0.1"):
+        assert looks_like_id(name), name
+    for name in ("C0004", "DataSharing", "Google Analytics", "analytics_2024", "ads"):
+        assert not looks_like_id(name), name

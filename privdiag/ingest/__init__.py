@@ -417,6 +417,7 @@ def load(
             f"unknown --format {fmt!r}", hint=f"use auto or one of {', '.join(FORMATS)}"
         )
     loaded = Loaded()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {UNMAPPED} AS {_NO_UNMAPPED}")
     event_views: list[str] = []
     jobs = [(a, "events") for a in data] + [(a, "consent") for a in consent]
     # Fingerprints are read on a thread while DuckDB stages and builds the tables: hashing
@@ -439,6 +440,7 @@ def load(
                 loaded.unmapped.setdefault(staged.source or argument, []).extend(
                     staged.unmapped_categories
                 )
+                _keep_unmapped(con, staged.source or argument, staged.unmapped_sql)
 
         if not event_views:
             raise UsageError("no event data given", hint="pass at least one events file or folder")
@@ -468,6 +470,24 @@ def load(
 
 
 EARLIEST = "2000-01-01"
+# The decisions whose category maps to no purpose: (source, category, user_key).
+UNMAPPED = "unmapped_consent"
+_NO_UNMAPPED = (
+    "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS category, "
+    "CAST(NULL AS VARCHAR) AS user_key WHERE FALSE"
+)
+
+
+def _keep_unmapped(con: Any, source: str, sql: str | None) -> None:
+    """Add an input's decisions in unmapped categories to ``unmapped_consent``, before its
+    staging is dropped; a stager without the SQL adds none."""
+    if sql:
+        con.execute(
+            f"INSERT INTO {UNMAPPED} SELECT {literal(source)}, CAST(category AS VARCHAR), "
+            f"CAST(user_key AS VARCHAR) FROM ({sql})"
+        )
+
+
 TIMELESS_KEPT = ("segment",)  # formats that keep events without a time, with a note
 
 

@@ -120,7 +120,13 @@ def stage(ctx: StageContext) -> Staged:
         SELECT user_key, purpose, granted, ts, source, version, region, device
         FROM {base} WHERE purpose IS NOT NULL AND user_key IS NOT NULL AND granted IS NOT NULL
     """)
-    return Staged(format=NAME, consent_view=view, unmapped_categories=unmapped)
+    return Staged(
+        format=NAME,
+        consent_view=view,
+        unmapped_categories=unmapped,
+        unmapped_sql=f"SELECT category, user_key FROM {base} "
+        "WHERE purpose IS NULL AND category IS NOT NULL",
+    )
 
 
 def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:

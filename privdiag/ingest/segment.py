@@ -362,6 +362,10 @@ def stage(ctx: StageContext) -> Staged:
 
     staged = Staged(format=NAME, events_view=view, consent_view=_stage_consent(ctx, msg, cats))
     staged.unmapped_categories = _unmapped(ctx, cats)
+    staged.unmapped_sql = (
+        f"SELECT c.category, coalesce(m.user_id, m.anonymous_id) AS user_key "
+        f"FROM {cats} c JOIN {msg} m USING (_n) WHERE c.purpose IS NULL"
+    )
     _add_notes(ctx, msg, staged, bool(features))
     return staged
 
