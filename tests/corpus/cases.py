@@ -172,9 +172,7 @@ CASES: tuple[Case, ...] = (
     Case("consent/control_chars.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
     Case("consent/rich_markup.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
     Case("consent/html_payloads.csv", 1, consent=True, kinds=("consent.unmapped_category",)),
-    Case(
-        "consent/ts_1970.csv", 3, f"consent decision time in year 1970 {BAD_TIME}", True
-    ),
+    Case("consent/ts_1970.csv", 3, f"consent decision time in year 1970 {BAD_TIME}", True),
     # --- TC strings --------------------------------------------------------------------------
     Case("tcf/malformed_strings.csv", 1, consent=True, note="could not be decoded"),
     Case("tcf/all_malformed.csv", 1, consent=True, note="4 distinct consent strings"),
