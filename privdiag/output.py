@@ -106,7 +106,8 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     console = Console(file=stream, highlight=False, soft_wrap=False)
     summary = doc["summary"]
     inputs = ", ".join(
-        f"{escape(Path(i['path']).name)} ({i['format']}, {i['rows']:,} rows)"
+        f"{escape(Path(i['path']).name)} ({i['format']}"
+        + (f", {i['rows']:,} rows)" if isinstance(i.get("rows"), int) else ")")
         for i in doc.get("inputs", [])
     )
     console.print(f"[bold]privdiag {doc['command']}[/bold]: {inputs}")

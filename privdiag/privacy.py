@@ -14,6 +14,7 @@ from typing import Any
 
 REDACTED = "[redacted]"
 _EMAIL = re.compile(r"[^\s@<>(),;:\[\]]+@[\w-]+(?:\.[\w-]+)+")
+_QUOTES = "'\"`"
 # Not inside a longer dotted number (a version), but found after a name ("features.10.0.0.1").
 _QUAD = r"(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)"
 _IPV4 = re.compile(rf"(?<![\d.])(?<!\d\.){_QUAD}|(?<=[^\W\d_]\.){_QUAD}")
@@ -36,12 +37,19 @@ _KEEP_TOP = frozenset({"schema_version", "version", "tool"})
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def _redact_email(match: re.Match[str]) -> str:
+    """Return the redaction of one address, keeping an opening quote that is not its own."""
+    found = match[0]
+    keep = found[0] if found[0] in _QUOTES and found.index("@") > 1 else ""
+    return keep + REDACTED
+
+
 def scrub(text: str) -> str:
     """Return ``text`` with e-mail, IPv4 and IPv6 addresses replaced by ``[redacted]`` and
     control characters by U+FFFD."""
     text = _CONTROL.sub("\ufffd", text)
     if "@" in text:
-        text = _EMAIL.sub(REDACTED, text)
+        text = _EMAIL.sub(_redact_email, text)
     if "." in text:
         text = _IPV4.sub(REDACTED, text)
     if ":" in text:
@@ -63,3 +71,67 @@ def scrub_doc(value: Any, key: str = "", top: bool = True) -> Any:
     if isinstance(value, list | tuple):
         return [scrub_doc(v, key, False) for v in value]
     return value
+
+
+_SYMBOL_NAMES = {" ": "spaces"}
+_MAX_SYMBOLS = 5
+
+
+def describe_value(value: object, safe: frozenset[str] | set[str] = frozenset()) -> str:
+    """Return words saying what a data value looks like, never the value itself.
+
+    A cell that fails to parse may be an id, an e-mail or a phone number from a mis-mapped
+    column; its length and character classes are what a user needs to find it. A value whose
+    lower-cased text is in ``safe`` (a word of a known vocabulary) is quoted as it is.
+    """
+    if value is None:
+        return "an empty value"
+    text = str(value)
+    if text.strip().lower() in safe:
+        return repr(text.strip())
+    if not text:
+        return "an empty value"
+    return f"a {len(text)}-character value of {_classes(text)}"
+
+
+def _classes(text: str) -> str:
+    """Return the character classes of ``text`` as words: letters, digits, named symbols."""
+    parts = []
+    if any(c.isalpha() for c in text):
+        parts.append("letters")
+    if any(c.isdigit() for c in text):
+        parts.append("digits")
+    if " " in text:
+        parts.append("spaces")
+    if _CONTROL.search(text):
+        parts.append("control characters")
+    plain = {c for c in text if c.isalpha() or c.isdigit() or c == " " or _CONTROL.match(c)}
+    symbols = sorted(set(text) - plain)
+    if len(symbols) > _MAX_SYMBOLS:
+        parts.append(f"{len(symbols)} kinds of symbol")
+    else:
+        parts.extend(repr(c) if c not in "'\\" else f'"{c}"' for c in symbols)
+    if len(parts) == 1:
+        return parts[0]
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+_MAX_NAME = 64
+
+
+def looks_like_id(name: str) -> bool:
+    """True when a name from the data may identify someone, so it is counted, not shown.
+
+    That is an e-mail or IP address, control characters, a name longer than 64 characters,
+    a run of 6 or more digits (a phone number, a pseudo-id), or a word of 8 or more
+    characters with 3 or more digits among letters (a hex or random id). Category names
+    such as ``C0004``, ``DataSharing`` or ``Google Analytics`` are none of these.
+    """
+    if scrub(name) != name or len(name) > _MAX_NAME:
+        return True
+    for token in _TOKEN.findall(name):
+        digits = sum(c.isdigit() for c in token)
+        if re.search(r"\d{6}", token) or (len(token) >= 8 and digits >= 3 and digits < len(token)):
+            return True
+    return False

@@ -34,7 +34,7 @@ class InputInfo:
 
     path: str
     format: str
-    rows: int
+    rows: int | None  # None when privdiag reads no rows from it (a model, a result JSON)
     sha256: str
     role: str = "events"
 

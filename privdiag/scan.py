@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from privdiag.chains import link
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
-from privdiag.checks.context import ScanContext
+from privdiag.checks.context import ScanContext, suppress
 from privdiag.checks.journey_checks import run_journey_checks
 from privdiag.checks.log_conflicts import check_log_conflicts
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.checks.trust import run_people_consent_checks
 from privdiag.config import Config
-from privdiag.engine import close, connect
+from privdiag.engine import close, connect, one
 from privdiag.findings import Finding
-from privdiag.ingest import Loaded, load
+from privdiag.ingest import UNMAPPED, Loaded, load
 from privdiag.ingest.files import unique_paths
 from privdiag.journey import journey_steps
 from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
+from privdiag.privacy import looks_like_id
 from privdiag.result import Result
 from privdiag.state import active_purposes, consent_rates, resolve
 from privdiag.stats import warmed_up
@@ -25,22 +27,89 @@ from privdiag.stats import warmed_up
 Progress = Callable[[str], None]
 
 
-def _unmapped_findings(loaded: Loaded, config: Config) -> list[Finding]:
+def _unmapped_counts(con: Any, source: str) -> tuple[dict[str, tuple[int, int]], int, int]:
+    """Per unmapped category of ``source``: (decisions, users); then the source's totals."""
+    rows = con.execute(
+        f"SELECT category, count(*), count(DISTINCT user_key) FROM {UNMAPPED} "
+        "WHERE source = $s GROUP BY ALL",
+        {"s": source},
+    ).fetchall()
+    total = one(
+        con,
+        f"SELECT count(*), count(DISTINCT user_key) FROM {UNMAPPED} WHERE source = ?",
+        [source],
+    )
+    decisions, users = (int(total[0]), int(total[1])) if total else (0, 0)
+    return {c: (int(n), int(u)) for c, n, u in rows}, decisions, users
+
+
+def _unmapped_findings(con: Any, loaded: Loaded, config: Config) -> list[Finding]:
+    """Return consent.unmapped_category findings: one per category, or, when some category
+    name of a source looks like an identifier, one for the whole source that lists the safe
+    names and counts the others (a mis-mapped column gives hundreds of them)."""
+    k = config.thresholds.min_group_size
     findings = []
     for source, categories in loaded.unmapped.items():
-        for category in categories:
+        counts, decisions, users = _unmapped_counts(con, source)
+        names = sorted(set(categories))
+        safe = [c for c in names if not looks_like_id(c)]
+        owner = owner_for(config, source=source)
+        if len(safe) == len(names):
+            findings += [_one_unmapped(source, c, counts.get(c, (0, 0)), k, owner) for c in safe]
+        else:
             findings.append(
-                Finding(
-                    "consent.unmapped_category",
-                    "medium",
-                    f"Consent category {category!r} maps to no purpose; its decisions were unused",
-                    {"source": source, "purpose": category},
-                    {},
-                    f'Map it in privdiag.toml: [purposes.aliases] "{category}" = "<purpose>".',
-                    owner_for(config, source=source),
-                )
+                _collapsed_unmapped(source, safe, len(names), decisions, users, k, owner)
             )
     return findings
+
+
+def _unmapped_metrics(decisions: int, users: int, k: int) -> dict[str, Any]:
+    """Decisions and users of unmapped categories; both hidden below ``k`` users."""
+    return suppress({"decisions": decisions, "users": users}, k, follow=("decisions",))
+
+
+def _one_unmapped(
+    source: str, category: str, counts: tuple[int, int], k: int, owner: str | None
+) -> Finding:
+    return Finding(
+        "consent.unmapped_category",
+        "medium",
+        f"Consent category {category!r} maps to no purpose; its decisions were unused",
+        {"source": source, "purpose": category},
+        _unmapped_metrics(*counts, k),
+        f'Map it in privdiag.toml: [purposes.aliases] "{category}" = "<purpose>".',
+        owner,
+    )
+
+
+def _collapsed_unmapped(
+    source: str,
+    safe: list[str],
+    total: int,
+    decisions: int,
+    users: int,
+    k: int,
+    owner: str | None,
+) -> Finding:
+    hidden = total - len(safe)
+    metrics = _unmapped_metrics(decisions, users, k) | {
+        "categories": total,
+        "categories_listed": safe,
+        "categories_not_shown": hidden,
+    }
+    listed = f" ({', '.join(safe)} and {hidden} more)" if safe else ""
+    return Finding(
+        "consent.unmapped_category",
+        "medium",
+        f"{total} consent categories of {source} map to no purpose{listed}; their decisions "
+        "were unused",
+        {"source": source},
+        metrics,
+        f"{hidden} of the category names look like identifiers (not shown): check that the "
+        "consent file's purpose column holds category names, not user ids. Map the real "
+        'categories in privdiag.toml: [purposes.aliases] "<category>" = "<purpose>".',
+        owner,
+    )
 
 
 COMPLIANCE_CHECKS = (
@@ -137,7 +206,7 @@ def _scan(
     result.evidence["purposes_with_signal"] = purposes
 
     say("checking consent compliance")
-    findings = _unmapped_findings(loaded, config) + _compliance(ctx, result)
+    findings = _unmapped_findings(con, loaded, config) + _compliance(ctx, result)
 
     say("checking the journey: consent gaps, shifts, identity and funnel")
     journey = journey_steps(con, config)

@@ -128,7 +128,13 @@ def test_small_groups_are_suppressed(tmp_path):
     doc = run_scan([events], consent=[consent], config=config(min_group_size=5)).to_dict()
     f = [x for x in by_kind(doc, "consent.violation") if x["location"]["step"] == "page_view"][0]
     assert f["metrics"]["users"] is None
-    assert f["metrics"]["suppressed"] == ["users"]
+    # u1's one event and its share of the denied events (shown) are hers alone: hidden too
+    assert f["metrics"]["suppressed"] == ["users", "events", "share"]
+    assert f["metrics"]["events"] is None and f["metrics"]["share"] is None
+    assert f["metrics"]["denied_events"] is not None
+    pre = [x for x in by_kind(doc, "consent.pre_consent") if x["location"]["feature"] == "gclid"]
+    assert pre and all(x["metrics"]["events_within_grace"] is None for x in pre)
+    assert all(not x["evidence"] for x in pre)  # no lead-time histogram of < 5 users
 
 
 def test_a_column_named_like_a_state_column_is_kept_as_a_feature(tmp_path):
@@ -166,3 +172,44 @@ def test_a_user_id_of_spaces_is_no_user(tmp_path):
     assert hit["metrics"]["events"] == 1  # u2 only: the blank user's denial is not a1's
     missing = by_kind(doc, "consent.missing_record")
     assert missing and missing[0]["metrics"]["users"] == 1  # a1 never decided
+
+
+def test_unmapped_category_counts_its_decisions(doc):
+    f = one(doc, "consent.unmapped_category")
+    assert f["metrics"] == {"decisions": 1, "users": 1}  # u7's DataSharing grant
+
+
+ID_LIKE_CONSENT = """
+user_id,purpose,status,ts,source
+u1,ads,granted,2026-10-01T09:00:00Z,cmp
+u1,DataSharing,granted,2026-10-01T09:00:00Z,cmp
+u2,DataSharing,denied,2026-10-01T09:00:00Z,cmp
+u3,u_8f3a2b91c4,granted,2026-10-01T09:00:00Z,cmp
+u4,u_1b2c3d4e5f,granted,2026-10-01T09:00:00Z,cmp
+u5,9876543210.1234,denied,2026-10-01T09:00:00Z,cmp
+u5,u_8f3a2b91c4,denied,2026-10-01T09:01:00Z,cmp
+"""
+
+
+@pytest.mark.parametrize(("k", "decisions", "users"), [(5, 6, 5), (6, None, None)])
+def test_id_like_categories_collapse_into_one_finding(tmp_path, k, decisions, users):
+    """Four unmapped categories of source cmp: DataSharing (u1, u2) and three that look like
+    ids (u3, u4, u5 twice): 6 decisions by 5 users, hidden when 5 is under k."""
+    events = write(tmp_path / "shop.csv", EVENTS)
+    consent = write(tmp_path / "cmp.csv", ID_LIKE_CONSENT)
+    doc = run_scan([events], consent=[consent], config=config(min_group_size=k)).to_dict()
+    [f] = by_kind(doc, "consent.unmapped_category")
+    assert f["location"] == {"source": "cmp"}
+    assert f["title"] == (
+        "4 consent categories of cmp map to no purpose (DataSharing and 3 more); their "
+        "decisions were unused"
+    )
+    m = f["metrics"]
+    assert (m["decisions"], m["users"]) == (decisions, users)
+    assert (m["categories"], m["categories_listed"], m["categories_not_shown"]) == (
+        4,
+        ["DataSharing"],
+        3,
+    )
+    text = str(doc)
+    assert "8f3a2b91c4" not in text and "9876543210" not in text

@@ -161,6 +161,12 @@ def test_export_then_predictions_round_trip(blind, tmp_path):
     a = direct.evidence["scenario_metrics"]["deny_ads"]["rows"]
     b = back.evidence["scenario_metrics"]["deny_ads"]["rows"]
     assert a == b
+    # the inputs list the rows read: 2000 per predictions file and in the blind set; a
+    # model file has no rows (null, shown as "–")
+    rows = {(i.role, Path(i.path).name): i.rows for i in back.inputs}
+    assert rows[("predictions", "deny_ads.parquet")] == 2000
+    assert rows[("blind_set", blind.name)] == 2000
+    assert {i.role: i.rows for i in direct.inputs}["model"] is None
 
 
 def test_unsupported_model_format_hints_at_predictions_mode(blind, tmp_path):
@@ -285,3 +291,20 @@ def test_predictions_without_the_unmasked_file_are_a_usage_error(blind, tmp_path
     assert result.exit_code == 2, result.output
     assert "no file for the unmasked scenario" in result.output
     assert "--predictions unmasked.csv" in result.output
+
+
+def test_a_scan_result_and_a_model_have_no_row_count(blind, tmp_path):
+    scan = tmp_path / "scan.json"
+    scan.write_text('{"evidence": {"consent_rates": {"ads": 0.4}}}', encoding="utf-8")
+    result = run_model_check(
+        MODELS / "propensity_imputed.onnx", blind, config=_config(), scan_result=scan
+    )
+    assert {i.role: i.rows for i in result.inputs} == {
+        "model": None,
+        "blind_set": 2000,
+        "scan_result": None,
+    }
+    from privdiag.report.context import _input_views
+
+    views = _input_views(result.to_dict())
+    assert [v.rows for v in views] == ["–", "2,000", "–"]

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from privdiag.model import verdicts
 from privdiag.model.metrics import (
+    Comparison,
     bootstrap_weights,
     classifier_scores,
     compare,
@@ -89,3 +91,37 @@ def test_compare_noise_gives_positive_drop_with_interval_around_it():
     assert cmp["log_loss"].drop > 0  # losses are signed so that worse is positive too
     again = compare(y, p, noisy, kind="classifier", threshold=0.5, resamples=200, seed=4)
     assert again["roc_auc"].low == auc.low
+
+
+def test_an_error_that_grows_is_worded_as_growing():
+    """RMSE 2.99 -> 10.03: up 7.04, and 7.04 / 2.99 = +235.5%; AUC 0.81 -> 0.70 falls 0.11
+    (-13.6%); a log loss 0.4 -> 0.55 grows 0.15 (+37.5%)."""
+    rmse = Comparison("rmse", 2.99, 10.03, 7.04 / 2.99, 2.0, 2.6)
+    f = verdicts.degradation("basket", "deny_ads", "ads", rmse, {}, 0.02, None, ["x"])
+    assert f.title == "basket: RMSE grows by 7.04 (+235.5%), from 2.99 to 10.03 under deny_ads"
+    assert (f.metrics["better"], f.metrics["change"]) == ("lower", 7.04)
+    assert f.metrics["change_relative"] == pytest.approx(2.354515, abs=1e-6)
+    auc = Comparison("roc_auc", 0.81, 0.70, 0.11, 0.08, 0.14)
+    f = verdicts.degradation("p", "all_denied", None, auc, {}, 0.02, None, [])
+    assert f.title == "p: ROC AUC falls by 0.11 (-13.6%), from 0.81 to 0.7 under all_denied"
+    assert verdicts.change_words("log_loss", 0.4, 0.55) == (
+        "log loss grows by 0.15 (+37.5%), from 0.4 to 0.55"
+    )
+    assert verdicts.change_words("brier", 0.2, 0.25).startswith("Brier score grows by 0.05")
+    assert verdicts.change_words("mae", 2.0, 3.0).startswith("MAE grows by 1 (+50.0%)")
+    fragile = verdicts.fragile("basket", "x", 0.235, 1, "relative RMSE increase", {}, [], None)
+    assert fragile.title == "basket: masking x raises RMSE by 23.5%"
+    fragile = verdicts.fragile("p", "x", 0.05, 1, "ROC AUC", {}, [], None)
+    assert fragile.title == "p: masking x lowers ROC AUC by 0.050"
+
+
+def test_the_measure_table_says_which_way_is_better():
+    table = verdicts.measure_table(
+        "t",
+        {
+            "rmse": Comparison("rmse", 2.0, 3.0, 1.0, 0.5, 1.5),
+            "roc_auc": Comparison("roc_auc", 0.8, 0.7, 0.1, 0.05, 0.15),
+        },
+    )
+    assert table["columns"][3] == "worse_by" and table["columns"][-1] == "better"
+    assert [r[-1] for r in table["rows"]] == ["lower", "higher"]

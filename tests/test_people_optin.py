@@ -223,3 +223,95 @@ def test_a_users_decisions_stay_one_person(tmp_path):
     assert (row["decisions"], row["granted"]) == (1, 0)
     persons = con.execute("SELECT DISTINCT person FROM optin_decisions").fetchall()
     assert persons == [("u1",)]
+
+
+def test_small_groups_hide_their_opt_in_counts(tmp_path):
+    """min_group_size 5: v1 has 38 of 40 granting (2 denied: a small group), v2 16 of 40,
+    v3 only 3 persons. France holds the even persons: 19 of 20 grant under v1, 8 under v2."""
+    groups = [("v1", "2026-10-01", 40, 38), ("v2", "2026-10-06", 40, 16)]
+    data, consent = _log(tmp_path, groups + [("v3", "2026-10-08", 3, 1)])
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
+    rates = {r["value"]: r for r in doc["evidence"]["optin_rates"]["version"]}
+    assert rates["v1"] == {
+        "purpose": "analytics",
+        "value": "v1",
+        "decisions": 40,
+        "granted": None,
+        "optin": None,
+        "suppressed": ["granted", "optin"],
+        "min_group_size": 5,
+    }
+    assert (rates["v2"]["decisions"], rates["v2"]["granted"], rates["v2"]["optin"]) == (40, 16, 0.4)
+    assert (rates["v3"]["decisions"], rates["v3"]["granted"], rates["v3"]["optin"]) == (None,) * 3
+    [f] = by_kind(doc, "people.optin_drop")
+    rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
+    assert rows[("region", "France")] == [20, None, 20, 0.4]
+    assert rows[("device", "mobile")] == [40, None, 40, 0.4]
+    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, 0.4, None]
+
+
+def _cookieless_log(folder: Path, groups: list[tuple[str, str, int, int, bool]]):
+    """Like :func:`_log`, but a group whose last field is False has no events at all (no
+    cookie: its decisions carry no region or device). Groups: (version, day, persons,
+    granted, seen)."""
+    events = ["event_id,ts,event_name,user_id,session_id,country,device"]
+    consent = ["user_id,purpose,status,ts,version,source"]
+    n = 0
+    for version, day, persons, granted, seen in groups:
+        for i in range(persons):
+            n += 1
+            if seen:
+                country = "France" if i % 2 == 0 else "Spain"
+                events.append(f"e{n},{day}T08:00:00Z,page_view,u{n},s{n},{country},mobile")
+            status = "granted" if i < granted else "denied"
+            consent.append(f"u{n},analytics,{status},{day}T09:00:00Z,{version},shop")
+    (folder / "events.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    (folder / "consent.csv").write_text("\n".join(consent) + "\n", encoding="utf-8")
+    return [str(folder / "events.csv")], [str(folder / "consent.csv")]
+
+
+def test_decisions_without_a_region_bias_the_breakdown(tmp_path):
+    """40 persons with a region: 30 grant (75%); 20 without events (no region, no device):
+    5 grant (25%). Pooled 35/60, se = sqrt(35/60 * 25/60 * (1/20 + 1/40)) = 0.135015,
+    z = 0.5 / 0.135015 = 3.7033, two-sided p = 0.000213; Holm over region and device (channel
+    has no known value, version and source no missing one): q = 0.000426."""
+    groups = [("v1", "2026-10-01", 40, 30, True), ("v1", "2026-10-01", 20, 5, False)]
+    data, consent = _cookieless_log(tmp_path, groups)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
+    biased = doc["evidence"]["optin_missing_values"]
+    assert [(b["dimension"], b["purpose"]) for b in biased] == [
+        ("region", "analytics"),
+        ("device", "analytics"),
+    ]
+    region = biased[0]
+    assert (region["decisions_without_value"], region["optin_without_value"]) == (20, 0.25)
+    assert (region["decisions_with_value"], region["optin_with_value"]) == (40, 0.75)
+    assert region["q_value"] == pytest.approx(0.000426, rel=1e-2)
+    assert "20 first decisions have no region and opt in at 25%, against 75%" in region["note"]
+
+
+def test_a_region_missing_at_random_is_no_bias(tmp_path):
+    # the 20 without a region grant at 75% too: no bias reported
+    groups = [("v1", "2026-10-01", 40, 30, True), ("v1", "2026-10-01", 20, 15, False)]
+    data, consent = _cookieless_log(tmp_path, groups)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
+    assert "optin_missing_values" not in doc["evidence"]
+
+
+def test_no_version_drop_from_known_versions_when_the_unversioned_differ(tmp_path):
+    """v1: 27 of 30 grant, v2: 15 of 30 (a drop from the known versions alone), but 40
+    decisions have no version and 4 grant (10% against 70%): the version breakdown is biased,
+    so no drop is claimed by version; the date test over all decisions decides instead."""
+    groups = [
+        ("v1", "2026-10-01", 30, 27, True),
+        ("v2", "2026-10-06", 30, 15, True),
+        ("", "2026-10-01", 20, 2, True),
+        ("", "2026-10-06", 20, 2, True),
+    ]
+    data, consent = _cookieless_log(tmp_path, groups)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
+    assert [
+        f for f in by_kind(doc, "people.optin_drop") if f["metrics"]["change"] == "version"
+    ] == []
+    biased = doc["evidence"]["optin_missing_values"]
+    assert ("version", "analytics") in [(b["dimension"], b["purpose"]) for b in biased]

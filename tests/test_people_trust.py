@@ -175,3 +175,15 @@ def test_cli_scan_takes_survey(tmp_path):
     bad.write_text("[1, 2]", encoding="utf-8")
     run = CliRunner().invoke(app, ["scan", *data, "--consent", *consent, "--survey", str(bad)])
     assert run.exit_code == 3 and "bad.json" in run.output
+
+
+@pytest.mark.parametrize(("k", "shown"), [(4, [0.2, 0.8]), (5, [None, None])])
+def test_segment_opt_in_hidden_when_few_grant_or_deny(tmp_path, k, shown):
+    """Newcomers: 4 of 20 grant; regulars: 16 of 20 grant, so 4 deny. At k = 5 both groups
+    of 4 are small and the opt-in of each segment would tell their choice."""
+    rows, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    survey = _write_csv(tmp_path / "survey.csv", rows)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
+    [f] = by_kind(doc.to_dict(), "people.trust_gap")
+    assert [r[3] for r in f["evidence"]["table"]["rows"]] == shown

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from privdiag.cli import app
-from privdiag.privacy import REDACTED, scrub, scrub_doc
+from privdiag.privacy import REDACTED, describe_value, looks_like_id, scrub, scrub_doc
 from tests.helpers import write
 
 
@@ -64,3 +64,47 @@ def test_names_from_the_data_are_scrubbed_in_every_output(tmp_path):
     for text in [result.output] + [p.read_text() for p in outs.values()]:
         for raw in ("dave@example.net", "carol@example.org", "203.0.113.7"):
             assert raw not in text
+
+
+def test_a_quoted_address_keeps_its_opening_quote():
+    assert scrub("timestamp 'carol@example.org' cannot be read") == (
+        f"timestamp '{REDACTED}' cannot be read"
+    )
+    assert scrub("user '@example.org x") == f"user {REDACTED} x"
+
+
+def test_describe_value_says_what_a_value_looks_like_never_the_value():
+    assert describe_value("u_8f3a2b91c4") == "a 12-character value of letters, digits and '_'"
+    assert describe_value("1234567890.1234567890") == "a 21-character value of digits and '.'"
+    assert describe_value("+49 151 2345678") == "a 15-character value of digits, spaces and '+'"
+    assert describe_value("maybe") == "a 5-character value of letters"
+    assert describe_value("Granted ", safe={"granted"}) == "'Granted'"
+    assert describe_value(None) == "an empty value"
+    assert describe_value("¼") == "a 1-character value of '¼'"
+
+
+def test_a_mis_mapped_id_column_is_described_not_quoted(tmp_path):
+    """A user-id column mapped as the time: the error names row and field, not the ids."""
+    ids = ["GA1.2.1234567890.1234567890", "u_8f3a2b91c4", "+49 151 2345678", "carol@example.org"]
+    for raw in ids:
+        data = write(
+            tmp_path / "events.csv",
+            f"event_id,when,event_name,uid\ne1,2026-10-01T10:00:00Z,page_view,{raw}\n",
+        )
+        config = write(
+            tmp_path / "privdiag.toml",
+            f'[sources.web]\npaths = ["{data}"]\ncolumns = {{ ts = "uid" }}\n',
+        )
+        result = CliRunner().invoke(
+            app, ["scan", str(data), "--config", str(config), "--json", str(tmp_path / "o.json")]
+        )
+        assert result.exit_code == 3, result.output
+        assert raw not in result.output and "[redacted]" not in result.output
+        assert "row 1, field 'uid': timestamp (a " in result.output
+
+
+def test_looks_like_id():
+    for name in ("u_8f3a2b91c4", "1234567890.1234567890", "+49 151 2345678", "a@b.org", "10.0.0.1"):
+        assert looks_like_id(name), name
+    for name in ("C0004", "DataSharing", "Google Analytics", "analytics_2024", "ads"):
+        assert not looks_like_id(name), name

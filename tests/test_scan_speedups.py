@@ -6,7 +6,8 @@ generated shop scenario (GA4 + app events as Parquet) and on small bench dumps i
 and CSV. Any change to ingest, state or compliance must keep these findings. The file holds
 the compliance findings (``consent.*``); it was rewritten once, on purpose, when a
 violation's share stopped counting withdrawn events in its denominator (only ``share`` and
-``denied_events`` of ``consent.violation`` changed then).
+``denied_events`` of ``consent.violation`` changed then), and again when a finding of fewer
+than ``min_group_size`` users stopped showing those users' events, shares and lead times.
 """
 
 from __future__ import annotations

@@ -152,7 +152,10 @@ def test_cli_consent_mode_strings_and_log_equal_duckdb(spark, tmp_path):
     lines = "\n".join(json.dumps(e) for e in EVENTS) + "\n"
     (tmp_path / "events.ndjson").write_text(lines)
     (tmp_path / "consent.csv").write_text(CONSENT)
-    (tmp_path / "privdiag.toml").write_text('[features.gclid]\npurposes = ["ads"]\n')
+    # min_group_size 1: these one-user findings show their counts
+    (tmp_path / "privdiag.toml").write_text(
+        '[thresholds]\nmin_group_size = 1\n[features.gclid]\npurposes = ["ads"]\n'
+    )
     duck = _cli_scan(tmp_path, str(tmp_path / "events.ndjson"))
     # on Spark, the events are read from a URL (any path Spark reads: s3a://, hdfs://, ...)
     url = (tmp_path / "events.ndjson").as_uri()

@@ -23,6 +23,10 @@ LEAD_EDGES = (10.0, 60.0, 600.0, 3600.0, 86400.0)
 # time grows faster than the query; a classified dump rarely has more than this.
 PAIRS_PER_QUERY = 100
 
+# Metrics that count only the finding's users' events (or recover them from a shown total):
+# hidden with the users when those are fewer than the minimum group size.
+USERS_EVENTS = ("events", "share", "events_beyond_grace", "events_within_grace")
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -185,15 +189,17 @@ def _finding(
         step=row["event_name"],
         prefer="source",
     )
+    metrics = suppress(metrics, ctx.min_group, follow=USERS_EVENTS)
+    small = "users" in metrics.get("suppressed", [])  # their lead times are theirs too
     return Finding(
         kind,
         severity,
         title,
         location,
-        suppress(metrics, ctx.min_group),
+        metrics,
         recommendation,
         owner,
-        evidence=evidence or {},
+        evidence={} if small else evidence or {},
     )
 
 
@@ -345,7 +351,7 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
                     "medium",
                     f"Events of {row['source']} carry {p} flags that contradict the consent log",
                     {"source": row["source"], "purpose": p},
-                    suppress(metrics, ctx.min_group),
+                    suppress(metrics, ctx.min_group, follow=USERS_EVENTS),
                     f"Find which system is stale: the tag's consent flag for {p} or the CMP log. "
                     "Both should come from the same decision.",
                     owner_for(ctx.config, source=row["source"]),

@@ -56,9 +56,20 @@ def present_sql(column: str, sql_type: str) -> str:
     return f"({quote(column)} IS NOT NULL)"
 
 
-def suppress(metrics: dict[str, Any], k: int, keys: tuple[str, ...] = ("users",)) -> dict[str, Any]:
-    """Replace user counts below ``k`` with None and list them under ``suppressed``."""
+def suppress(
+    metrics: dict[str, Any],
+    k: int,
+    keys: tuple[str, ...] = ("users",),
+    follow: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Replace user counts below ``k`` with None and list them under ``suppressed``.
+
+    ``follow`` names the metrics that describe only those users (their events, and shares
+    from which the events can be recovered): they are hidden too when a count is.
+    """
     hidden = [key for key in keys if isinstance(metrics.get(key), int) and 0 < metrics[key] < k]
+    if hidden:
+        hidden += [key for key in follow if metrics.get(key) is not None]
     for key in hidden:
         metrics[key] = None
     if hidden:

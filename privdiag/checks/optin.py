@@ -26,7 +26,7 @@ import numpy as np
 from privdiag.checks.context import ScanContext
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
-from privdiag.stats import bh_adjust, two_proportion_z
+from privdiag.stats import bh_adjust, holm_adjust, two_proportion_z
 
 MIN_DROP = 0.05
 MIN_DECISIONS = 20
@@ -101,6 +101,31 @@ def optin_rates(con: Any, dimension: str) -> list[dict[str, Any]]:
         }
         for p, v, n, g, _ in rows
     ]
+
+
+def small_split(decisions: int, granted: int, k: int) -> bool:
+    """True when the persons who granted, or those who denied, are a group of 1 to ``k - 1``.
+
+    Their count, or the opt-in rate beside the decisions, would then tell a small group's
+    choice.
+    """
+    return 0 < granted < k or 0 < decisions - granted < k
+
+
+def suppress_rate(row: dict[str, Any], k: int) -> dict[str, Any]:
+    """Return an opt-in row with its small counts hidden (None), listed under ``suppressed``.
+
+    Fewer than ``k`` persons hides decisions, granted and opt-in; fewer than ``k`` who granted
+    or who denied hides granted and opt-in.
+    """
+    hidden = []
+    if 0 < row["decisions"] < k:
+        hidden = ["decisions", "granted", "optin"]
+    elif small_split(row["decisions"], row["granted"], k):
+        hidden = ["granted", "optin"]
+    if hidden:
+        row |= {key: None for key in hidden} | {"suppressed": hidden, "min_group_size": k}
+    return row
 
 
 @dataclass
@@ -185,12 +210,16 @@ def _date_test(purpose: str, days: list[dict[str, Any]], min_n: int) -> Test | N
     )
 
 
-def drop_tests(con: Any, min_n: int) -> list[Test]:
-    """Return every opt-in drop test with its raw and BH-adjusted p-value."""
+def drop_tests(con: Any, min_n: int, unversioned: frozenset[str] = frozenset()) -> list[Test]:
+    """Return every opt-in drop test with its raw and BH-adjusted p-value.
+
+    A purpose in ``unversioned`` (its decisions without a version opt in unlike the others)
+    is tested by date over all its decisions, never by its known versions alone.
+    """
     by_version = optin_rates(con, "version")
     versioned = {
         p
-        for p in {r["purpose"] for r in by_version}
+        for p in {r["purpose"] for r in by_version} - unversioned
         if sum(r["purpose"] == p and r["value"] != "(none)" for r in by_version) >= 2
     }
     tests = [t for t in _version_tests(by_version) if t.purpose in versioned]
@@ -213,10 +242,11 @@ def _sides(t: Test) -> tuple[str, str, dict[str, str]]:
     return "day < $after", "day >= $after", {"after": t.after}
 
 
-def _breakdown(con: Any, t: Test, k: int) -> dict[str, Any]:
+def _breakdown(con: Any, t: Test, k: int, biased: list[str]) -> dict[str, Any]:
     """Evidence table: opt-in before and after the change per region, device, channel, source.
 
-    Groups with fewer than ``k`` persons on either side are left out.
+    Groups with fewer than ``k`` persons on either side are left out; the title names the
+    dimensions in ``biased`` (their "(none)" rows opt in unlike the rest).
     """
     before, after, params = _sides(t)
     rows = []
@@ -231,13 +261,18 @@ def _breakdown(con: Any, t: Test, k: int) -> dict[str, Any]:
             {"purpose": t.purpose, **params},
         ).fetchall()
         rows += [
-            [dim, value, n1, round(x1 / n1, 3), n2, round(x2 / n2, 3)]
+            [dim, value, n1, _shown_rate(n1, x1, k), n2, _shown_rate(n2, x2, k)]
             for value, n1, x1, n2, x2 in found
             if n1 >= k and n2 >= k
         ]
     return {
         "title": f"{t.purpose} opt-in at the first decision, before and after the change "
-        f"(groups under {k} persons left out)",
+        f"(groups under {k} persons left out; opt-in hidden where under {k} granted or denied)"
+        + (
+            f"; by {', '.join(biased)} biased by missing values: see the (none) rows"
+            if biased
+            else ""
+        ),
         "columns": [
             "by",
             "value",
@@ -250,13 +285,22 @@ def _breakdown(con: Any, t: Test, k: int) -> dict[str, Any]:
     }
 
 
-def _series(con: Any, t: Test) -> dict[str, Any]:
-    """Evidence series: daily first-decision opt-in of the purpose, the change marked."""
-    days = [r for r in optin_rates(con, "day") if r["purpose"] == t.purpose]
+def _shown_rate(n: int, x: int, k: int) -> float | None:
+    """The opt-in x / n to 3 places, or None when it would tell a small group's choice."""
+    return None if small_split(n, x, k) else round(x / n, 3)
+
+
+def _series(con: Any, t: Test, k: int) -> dict[str, Any]:
+    """Evidence series: daily first-decision opt-in of the purpose, the change marked.
+
+    A day whose opt-in would tell the choice of fewer than ``k`` persons has no point.
+    """
+    days = [suppress_rate(r, k) for r in optin_rates(con, "day") if r["purpose"] == t.purpose]
     x = [r["value"] for r in days]
     mark_day = t.after if t.change == "date" else _first_day(con, t.after)
     return {
-        "title": f"Daily {t.purpose} opt-in at the first decision",
+        "title": f"Daily {t.purpose} opt-in at the first decision (days where under {k} "
+        "persons decided, granted or denied left blank)",
         "x": x,
         "series": {f"{t.purpose} opt-in": [r["optin"] for r in days]},
         "marks": [{"x": mark_day, "label": _change_label(t)}] if mark_day else [],
@@ -289,7 +333,7 @@ def _owner(ctx: ScanContext, t: Test) -> str | None:
     return owner_for(ctx.config, source=rows[0][0]) if len(rows) == 1 else None
 
 
-def _finding(ctx: ScanContext, t: Test) -> Finding:
+def _finding(ctx: ScanContext, t: Test, biased: list[dict[str, Any]]) -> Finding:
     k = ctx.min_group
     change = (
         f"notice version {t.after} (after {t.before})"
@@ -328,26 +372,104 @@ def _finding(ctx: ScanContext, t: Test) -> Finding:
         "button layout, placement) and test the change on a share of visitors before rolling it "
         "out; every feature that needs this purpose thins out with the opt-in.",
         _owner(ctx, t),
-        evidence={"table": _breakdown(ctx.con, t, k), "series": _series(ctx.con, t)},
+        evidence={
+            "table": _breakdown(
+                ctx.con, t, k, [b["dimension"] for b in biased if b["purpose"] == t.purpose]
+            ),
+            "series": _series(ctx.con, t, k),
+        },
     )
 
 
-def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any]]:
-    """Return people.optin_drop findings and the opt-in evidence (rates per dimension).
+def missing_bias(
+    rates: dict[str, list[dict[str, Any]]], min_n: int, alpha: float
+) -> list[dict[str, Any]]:
+    """Return the (dimension, purpose) pairs whose decisions without a value opt in unlike
+    those with one: the breakdown by that dimension is then biased by its missing values.
+
+    ``rates`` is :func:`optin_rates` per dimension, unsuppressed. A pair is tested when both
+    groups have ``min_n`` decisions or more (pooled two-proportion z test, two-sided, Holm
+    over every pair of the scan); it is biased when the adjusted p is at most ``alpha`` and
+    the opt-in differs by ``MIN_DROP`` or more. People who refuse consent often carry no
+    cookie, so their decisions lack a region, device or channel.
+    """
+    pairs = []
+    for dim, rows in rates.items():
+        for purpose in sorted({r["purpose"] for r in rows}):
+            counts = {"(none)": [0, 0], "known": [0, 0]}  # decisions, granted
+            for r in rows:
+                if r["purpose"] == purpose:
+                    side = counts["(none)" if r["value"] == "(none)" else "known"]
+                    side[0], side[1] = side[0] + r["decisions"], side[1] + r["granted"]
+            (n0, x0), (n1, x1) = counts["(none)"], counts["known"]
+            if min(n0, n1) >= min_n:
+                pairs.append((dim, purpose, n0, x0, n1, x1))
+    if not pairs:
+        return []
+    n0, x0, n1, x1 = (np.array([p[i] for p in pairs], dtype=float) for i in range(2, 6))
+    q = holm_adjust(two_proportion_z(x0, n0, x1, n1)[1])
+    diff = x0 / n0 - x1 / n1
+    return [
+        _bias_entry(pair, float(q[i]))
+        for i, pair in enumerate(pairs)
+        if q[i] <= alpha and abs(diff[i]) >= MIN_DROP
+    ]
+
+
+def _bias_entry(pair: tuple[str, str, int, int, int, int], q: float) -> dict[str, Any]:
+    """Evidence of one biased breakdown; the rates are left to :func:`suppress_bias`."""
+    dim, purpose, n0, x0, n1, x1 = pair
+    return {
+        "dimension": dim,
+        "purpose": purpose,
+        "decisions_without_value": n0,
+        "granted_without_value": x0,
+        "optin_without_value": round(x0 / n0, 6),
+        "decisions_with_value": n1,
+        "granted_with_value": x1,
+        "optin_with_value": round(x1 / n1, 6),
+        "q_value": float(f"{q:.3g}"),
+        "note": f"{purpose} opt-in by {dim} is biased by missing values: {n0} first decisions "
+        f"have no {dim} and opt in at {x0 / n0:.0%}, against {x1 / n1:.0%} for the {n1} with "
+        f"one; the per-{dim} rates describe only the decisions that carry a {dim}.",
+    }
+
+
+def suppress_bias(entry: dict[str, Any], k: int) -> dict[str, Any]:
+    """Return a bias entry with its granted counts and rates hidden where fewer than ``k``
+    granted or denied on that side; the note then gives the decisions only."""
+    hidden = []
+    for side in ("without_value", "with_value"):
+        if small_split(entry[f"decisions_{side}"], entry[f"granted_{side}"], k):
+            hidden += [f"granted_{side}", f"optin_{side}"]
+    if hidden:
+        entry |= {key: None for key in hidden} | {"suppressed": hidden, "min_group_size": k}
+        entry["note"] = (
+            f"{entry['purpose']} opt-in by {entry['dimension']} is biased by missing values: "
+            f"{entry['decisions_without_value']} first decisions have no {entry['dimension']} "
+            "and opt in unlike the others (rates hidden: a small group granted or denied)."
+        )
+    return entry
+
+
+def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[dict[str, Any]]]:
+    """Return people.optin_drop findings, the opt-in rates per dimension, and the breakdowns
+    biased by missing values (:func:`missing_bias`).
 
     Needs the consent table; its evidence is per purpose and dimension, groups smaller than
-    the minimum group size suppressed.
+    the minimum group size suppressed. A purpose whose versions are biased is tested by date.
     """
     build_decisions(ctx.con)
     min_n = max(MIN_DECISIONS, ctx.min_group)
     alpha = ctx.config.thresholds.alpha
+    rates = {dim: optin_rates(ctx.con, dim) for dim in DIMENSIONS}
+    biased = missing_bias(rates, min_n, alpha)
+    unversioned = frozenset(b["purpose"] for b in biased if b["dimension"] == "version")
     fired = [
         t
-        for t in drop_tests(ctx.con, min_n)
+        for t in drop_tests(ctx.con, min_n, unversioned)
         if t.q <= alpha and t.drop >= MIN_DROP and min(t.n1, t.n2) >= min_n
     ]
-    evidence = {
-        dim: [r for r in optin_rates(ctx.con, dim) if r["decisions"] >= ctx.min_group]
-        for dim in DIMENSIONS
-    }
-    return [_finding(ctx, t) for t in fired], evidence
+    evidence = {dim: [suppress_rate(r, ctx.min_group) for r in rows] for dim, rows in rates.items()}
+    findings = [_finding(ctx, t, biased) for t in fired]
+    return findings, evidence, [suppress_bias(b, ctx.min_group) for b in biased]

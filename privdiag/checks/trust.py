@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from privdiag.checks.context import ScanContext
-from privdiag.checks.optin import DIMENSIONS, check_optin
+from privdiag.checks.optin import DIMENSIONS, check_optin, small_split
 from privdiag.engine import one
 from privdiag.findings import Finding
 from privdiag.result import InputInfo, Result, sha256_file
@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # privdiag.survey loads polars, which a scan without --survey
     from privdiag.survey import Survey
 
 MIN_UNITS = 8
+# label, respondents, mean trust, opt-in, and whether the opt-in may be shown: not when fewer
+# than the minimum group size granted, or denied
+Segment = tuple[str, int, float, float, bool]
 
 
 def spearman_ci(x: Any, y: Any, level: float) -> tuple[float, float, float]:
@@ -79,13 +82,21 @@ def _respondent_units(con: Any) -> dict[str, tuple[np.ndarray, np.ndarray, list[
 
 
 def _segments_from_respondents(
-    trust: np.ndarray, granted: np.ndarray, labels: list[str]
-) -> list[tuple[str, int, float, float]]:
-    """Per segment label: respondents, mean trust and opt-in."""
+    trust: np.ndarray, granted: np.ndarray, labels: list[str], k: int
+) -> list[Segment]:
+    """Per segment label: respondents, mean trust, opt-in, and whether it may be shown."""
     out = []
     for label in sorted(set(labels)):
         mask = np.array([lab == label for lab in labels])
-        out.append((label, int(mask.sum()), float(trust[mask].mean()), float(granted[mask].mean())))
+        out.append(
+            (
+                label,
+                int(mask.sum()),
+                float(trust[mask].mean()),
+                float(granted[mask].mean()),
+                not small_split(int(mask.sum()), int(granted[mask].sum()), k),
+            )
+        )
     return out
 
 
@@ -105,8 +116,9 @@ def _guess_dimension(con: Any, survey: Survey) -> str | None:
     return best
 
 
-def _segment_units(con: Any, dim: str, k: int) -> dict[str, list[tuple[str, int, float, float]]]:
-    """Per purpose: (segment, respondents, mean trust, opt-in) of segments with k+ of both."""
+def _segment_units(con: Any, dim: str, k: int) -> dict[str, list[Segment]]:
+    """Per purpose: (segment, respondents, mean trust, opt-in, opt-in may be shown) of
+    segments with k+ respondents and k+ deciding persons."""
     rows = con.execute(
         f"""
         WITH seg AS (
@@ -117,21 +129,23 @@ def _segment_units(con: Any, dim: str, k: int) -> dict[str, list[tuple[str, int,
         ),
         opt AS (
             SELECT lower(trim({dim})) AS key, purpose, count(*) AS persons,
-                   avg(granted::INT) AS optin
+                   avg(granted::INT) AS optin, count(*) FILTER (WHERE granted) AS granted
             FROM optin_decisions WHERE nth = 1 GROUP BY ALL
         )
-        SELECT purpose, segment, respondents, trust, optin FROM seg JOIN opt USING (key)
+        SELECT purpose, segment, respondents, trust, optin, persons, granted
+        FROM seg JOIN opt USING (key)
         WHERE respondents >= $k AND persons >= $k ORDER BY purpose, segment
         """,
         {"k": k},
     ).fetchall()
-    out: dict[str, list[tuple[str, int, float, float]]] = {}
-    for purpose, segment, n, trust, optin in rows:
-        out.setdefault(purpose, []).append((segment, int(n), float(trust), float(optin)))
+    out: dict[str, list[Segment]] = {}
+    for purpose, segment, n, trust, optin, persons, granted in rows:
+        shown = not small_split(int(persons), int(granted), k)
+        out.setdefault(purpose, []).append((segment, int(n), float(trust), float(optin), shown))
     return out
 
 
-def _low_segments(segments: list[tuple[str, int, float, float]]) -> list[str]:
+def _low_segments(segments: list[Segment]) -> list[str]:
     """Segments below the median in both trust and opt-in."""
     trust_mid = float(np.median([s[2] for s in segments]))
     optin_mid = float(np.median([s[3] for s in segments]))
@@ -144,7 +158,7 @@ def _finding(
     level: float,
     n: int,
     unit: str,
-    segments: list[tuple[str, int, float, float]],
+    segments: list[Segment],
     low: list[str],
     k: int,
 ) -> Finding:
@@ -170,15 +184,15 @@ def _finding(
         "after the change.",
         evidence={
             "table": {
-                "title": f"Trust and {purpose} opt-in per segment (under {k} respondents left out)",
+                "title": f"Trust and {purpose} opt-in per segment (under {k} respondents left "
+                f"out; opt-in hidden where under {k} granted or denied)",
                 "columns": ["segment", "respondents", "mean trust", "opt-in"],
-                "rows": [[s, n_, round(t, 3), round(o, 3)] for s, n_, t, o in shown],
+                "rows": [
+                    [s, n_, round(t, 3), round(o, 3) if ok else None] for s, n_, t, o, ok in shown
+                ],
             }
         },
     )
-
-
-Segment = tuple[str, int, float, float]  # label, respondents, mean trust, opt-in
 
 
 def _purpose_units(
@@ -191,7 +205,7 @@ def _purpose_units(
     units = _respondent_units(ctx.con) if survey.has_respondents else {}
     if units:
         return {
-            p: (t, g, _segments_from_respondents(t, g, labels))
+            p: (t, g, _segments_from_respondents(t, g, labels, ctx.min_group))
             for p, (t, g, labels) in units.items()
         }, "respondent"
     dim = _guess_dimension(ctx.con, survey)
@@ -285,9 +299,11 @@ def run_people_consent_checks(
         result.skipped("people.optin_drop", reason)
         result.skipped("people.trust_gap", reason)
         return []
-    findings, rates = check_optin(ctx)
+    findings, rates, biased = check_optin(ctx)
     result.ran("people.optin_drop")
     result.evidence["optin_rates"] = rates
+    if biased:
+        result.evidence["optin_missing_values"] = biased
     if survey is None:
         result.skipped("people.trust_gap", "no survey: pass --survey FILE (CSV or JSON)")
         return findings

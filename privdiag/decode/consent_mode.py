@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from privdiag.errors import InputError
+from privdiag.privacy import describe_value
 from privdiag.purposes import PURPOSES
 
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
@@ -82,7 +83,7 @@ def decode_gcd(gcd: str) -> dict[str, TypeState]:
     match = _GCD.fullmatch(gcd.strip()) if isinstance(gcd, str) else None
     if match is None:
         raise InputError(
-            f"gcd value {gcd!r} is malformed",
+            f"gcd value ({describe_value(gcd)}) is malformed",
             hint="expected a digit, 4 (digit, letter) pairs and a marker, e.g. '11p1t1p1t5'",
         )
     letters = match.group(2)[1::2]
@@ -97,7 +98,8 @@ def decode_gcs(gcs: str) -> dict[str, str]:
     match = _GCS.fullmatch(gcs.strip()) if isinstance(gcs, str) else None
     if match is None:
         raise InputError(
-            f"gcs value {gcs!r} is malformed", hint="expected G1 and two 0/1 digits, e.g. 'G110'"
+            f"gcs value ({describe_value(gcs)}) is malformed",
+            hint="expected G1 and two 0/1 digits, e.g. 'G110'",
         )
     return {
         name: "granted" if bit == "1" else "denied"

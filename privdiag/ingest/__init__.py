@@ -356,7 +356,7 @@ class ConsentInput:
     """What the loader keeps of one input's consent records once their staging is dropped."""
 
     rows: int
-    bad_time: str | None  # the first decision time before EARLIEST or in the future
+    bad_time: str | None  # the year of the first decision time before EARLIEST or ahead
 
 
 def _build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentInput]:
@@ -375,7 +375,7 @@ def _build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, Consent
         con.execute(f"INSERT INTO consent SELECT {cols} FROM {staged.consent_view}")
         bad = one(
             con,
-            f"""SELECT CAST(ts AS VARCHAR) FROM {staged.consent_view}
+            f"""SELECT CAST(year(ts) AS VARCHAR) FROM {staged.consent_view}
                 WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY LIMIT 1""",
         )
         rows = _count(con, "SELECT count(*) FROM consent") - before
@@ -417,6 +417,7 @@ def load(
             f"unknown --format {fmt!r}", hint=f"use auto or one of {', '.join(FORMATS)}"
         )
     loaded = Loaded()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {UNMAPPED} AS {_NO_UNMAPPED}")
     event_views: list[str] = []
     jobs = [(a, "events") for a in data] + [(a, "consent") for a in consent]
     # Fingerprints are read on a thread while DuckDB stages and builds the tables: hashing
@@ -439,6 +440,7 @@ def load(
                 loaded.unmapped.setdefault(staged.source or argument, []).extend(
                     staged.unmapped_categories
                 )
+                _keep_unmapped(con, staged.source or argument, staged.unmapped_sql)
 
         if not event_views:
             raise UsageError("no event data given", hint="pass at least one events file or folder")
@@ -468,6 +470,24 @@ def load(
 
 
 EARLIEST = "2000-01-01"
+# The decisions whose category maps to no purpose: (source, category, user_key).
+UNMAPPED = "unmapped_consent"
+_NO_UNMAPPED = (
+    "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS category, "
+    "CAST(NULL AS VARCHAR) AS user_key WHERE FALSE"
+)
+
+
+def _keep_unmapped(con: Any, source: str, sql: str | None) -> None:
+    """Add an input's decisions in unmapped categories to ``unmapped_consent``, before its
+    staging is dropped; a stager without the SQL adds none."""
+    if sql:
+        con.execute(
+            f"INSERT INTO {UNMAPPED} SELECT {literal(source)}, CAST(category AS VARCHAR), "
+            f"CAST(user_key AS VARCHAR) FROM ({sql})"
+        )
+
+
 TIMELESS_KEPT = ("segment",)  # formats that keep events without a time, with a note
 
 
@@ -476,13 +496,13 @@ def _check_time_range(con: Any, loaded: Loaded) -> None:
     bad = one(
         con,
         f"""
-        SELECT _input, CAST(ts AS VARCHAR) FROM events
+        SELECT _input, CAST(year(ts) AS VARCHAR) FROM events
         WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY
         LIMIT 1""",
     )
     if bad:
         raise InputError(
-            f"event time {bad[1]} is before {EARLIEST} or in the future",
+            f"an event time in year {bad[1]} is before {EARLIEST} or in the future",
             path=loaded.inputs[int(bad[0])].path,
             field="time",
             hint="a placeholder date (1970, 9999) or an epoch in the wrong unit; fix or drop "
@@ -516,7 +536,7 @@ def _check_consent_time_range(loaded: Loaded, consent: dict[int, ConsentInput]) 
         bad = consent[index].bad_time if index in consent else None
         if bad:
             raise InputError(
-                f"consent decision time {bad} is before {EARLIEST} or in the future",
+                f"a consent decision time in year {bad} is before {EARLIEST} or in the future",
                 path=info.path,
                 field="time",
                 hint="a placeholder date (1970, 9999) or an epoch in the wrong unit; fix or "

@@ -12,6 +12,7 @@ from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_strings import STRING_COLUMNS, consent_rows_sql, decoded_table
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles
 from privdiag.ingest.sqlparts import any_ts, flag
+from privdiag.privacy import describe_value
 
 NAME = "consent"
 
@@ -45,7 +46,7 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
     bad = _first_bad(ctx, quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
     if bad:
         raise InputError(
-            f"decision time {bad[1]!r} cannot be read"
+            f"decision time ({describe_value(bad[1])}) cannot be read"
             if bad[1] is not None
             else "decision time is empty",
             path=_where(ctx),
@@ -60,7 +61,7 @@ def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
     bad = _first_bad(ctx, status, f"v IS NOT NULL AND {flag('v')} IS NULL")
     if bad:
         raise InputError(
-            f"consent status {bad[1]!r} is neither granted nor denied",
+            f"consent status ({describe_value(bad[1])}) is neither granted nor denied",
             path=_where(ctx),
             row=int(bad[0]),
             field=roles["status"],
@@ -119,7 +120,13 @@ def stage(ctx: StageContext) -> Staged:
         SELECT user_key, purpose, granted, ts, source, version, region, device
         FROM {base} WHERE purpose IS NOT NULL AND user_key IS NOT NULL AND granted IS NOT NULL
     """)
-    return Staged(format=NAME, consent_view=view, unmapped_categories=unmapped)
+    return Staged(
+        format=NAME,
+        consent_view=view,
+        unmapped_categories=unmapped,
+        unmapped_sql=f"SELECT category, user_key FROM {base} "
+        "WHERE purpose IS NULL AND category IS NOT NULL",
+    )
 
 
 def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:

@@ -12,6 +12,7 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.sqlparts import epoch_to_ts, feature_name, flag, stable_id
+from privdiag.privacy import describe_value
 
 NAME = "ga4"
 
@@ -95,7 +96,7 @@ def _check_timestamps(ctx: StageContext, raw: str) -> None:
     )
     if bad:
         raise InputError(
-            f"event_timestamp {bad[1]!r} is not microseconds since the epoch",
+            f"event_timestamp ({describe_value(bad[1])}) is not microseconds since the epoch",
             path=ctx.files[0] if len(ctx.files) == 1 else f"{ctx.files[0].parent}/…",
             row=int(bad[0]),
             field="event_timestamp",

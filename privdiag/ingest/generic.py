@@ -12,6 +12,7 @@ from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.roles import EVENT_ROLES, find_roles
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name, flag, stable_id, typed_ts
+from privdiag.privacy import describe_value
 
 NAME = "generic"
 
@@ -53,7 +54,9 @@ def _check_ts(ctx: StageContext, column: str) -> None:
     )
     if bad:
         raise InputError(
-            f"timestamp {bad[1]!r} cannot be read" if bad[1] is not None else "timestamp is empty",
+            f"timestamp ({describe_value(bad[1])}) cannot be read"
+            if bad[1] is not None
+            else "timestamp is empty",
             path=_where(ctx),
             row=int(bad[0]),
             field=column,

@@ -34,6 +34,7 @@ from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, any_ts, feature_name, flag, stable_id
+from privdiag.privacy import describe_value
 from privdiag.purposes import PURPOSES
 
 NAME = "segment"
@@ -161,7 +162,7 @@ def _check_times(ctx: StageContext, msg: str) -> None:
     if not bad:
         return
     message = (
-        f"timestamp {bad[2]!r} cannot be read"
+        f"timestamp ({describe_value(bad[2])}) cannot be read"
         if bad[2] is not None
         else "message has no timestamp, originalTimestamp, receivedAt or sentAt"
     )
@@ -361,6 +362,10 @@ def stage(ctx: StageContext) -> Staged:
 
     staged = Staged(format=NAME, events_view=view, consent_view=_stage_consent(ctx, msg, cats))
     staged.unmapped_categories = _unmapped(ctx, cats)
+    staged.unmapped_sql = (
+        f"SELECT c.category, coalesce(m.user_id, m.anonymous_id) AS user_key "
+        f"FROM {cats} c JOIN {msg} m USING (_n) WHERE c.purpose IS NULL"
+    )
     _add_notes(ctx, msg, staged, bool(features))
     return staged
 

@@ -353,17 +353,25 @@ def _consent_view(ctx: StageContext, prefs_sql: str, docs_sql: str) -> str:
     return view
 
 
-def _unmapped(ctx: StageContext, parsed: str, aliases: str) -> list[str]:
-    rows = ctx.con.execute(f"""
+def _unmapped_sql(parsed: str, aliases: str) -> str:
+    """SQL of (category, user_key): one row per scope or document named by a consent event
+    that maps to no purpose."""
+    return f"""
         WITH words AS (
-            SELECT DISTINCT s.scope FROM {parsed} p CROSS JOIN unnest(p.consent_scopes) AS s(scope)
-            UNION
-            SELECT DISTINCT coalesce(d.doc ->> '$.name', d.doc ->> '$.id')
+            SELECT s.scope, p.user_key
+            FROM {parsed} p CROSS JOIN unnest(p.consent_scopes) AS s(scope)
+            UNION ALL
+            SELECT coalesce(d.doc ->> '$.name', d.doc ->> '$.id'), p.user_key
             FROM {parsed} p CROSS JOIN unnest(p.docs) AS d(doc)
         )
-        SELECT scope FROM words LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql("scope")}
-        WHERE aliases.alias_purpose IS NULL AND scope IS NOT NULL ORDER BY 1
-    """).fetchall()
+        SELECT scope AS category, user_key
+        FROM words LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql("scope")}
+        WHERE aliases.alias_purpose IS NULL AND scope IS NOT NULL
+    """
+
+
+def _unmapped(ctx: StageContext, sql: str) -> list[str]:
+    rows = ctx.con.execute(f"SELECT DISTINCT category FROM ({sql}) ORDER BY 1").fetchall()
     return [r[0] for r in rows]
 
 
@@ -382,7 +390,8 @@ def stage(ctx: StageContext) -> Staged:
     staged.consent_view = _consent_view(
         ctx, _preference_decisions(ctx, parsed, aliases), _document_decisions(aliases, parsed)
     )
-    staged.unmapped_categories = _unmapped(ctx, parsed, aliases)
+    staged.unmapped_sql = _unmapped_sql(parsed, aliases)
+    staged.unmapped_categories = _unmapped(ctx, staged.unmapped_sql)
     staged.notes += _notes(ctx, raw, parsed)
     return staged
 

@@ -105,7 +105,7 @@ def _model_entry(config: Config, model: Path) -> tuple[str, dict[str, Any]]:
     return model.stem, {}
 
 
-def _info(path: Path, role: str, fmt: str, rows: int) -> InputInfo:
+def _info(path: Path, role: str, fmt: str, rows: int | None) -> InputInfo:
     return InputInfo(str(path), fmt, rows, sha256_file(path), role)
 
 
@@ -287,7 +287,7 @@ def _importance(ctx: Context) -> None:
     if ctx.y is None or base is None:
         ctx.result.skipped("importance", "no label column or no unmasked scores")
         return
-    unit = "ROC AUC" if ctx.kind == "classifier" else "relative RMSE"
+    unit = "ROC AUC" if ctx.kind == "classifier" else "relative RMSE increase"
     drops = {}
     for f in ctx.features:
         masked = _usable(ctx, f"mask_{f}")
@@ -434,7 +434,7 @@ def run_model_check(
     result.inputs.append(_info(blind_set, "blind_set", _fmt(blind_set), frame.height))
 
     if scan_result is not None:
-        result.inputs.append(_info(scan_result, "scan_result", "json", 0))
+        result.inputs.append(_info(scan_result, "scan_result", "json", None))
     rates = consent_rates or (rates_from_scan(scan_result) if scan_result else None)
 
     scorer = _scorer(model, predictions, allow_pickle and not predictions, entry)
@@ -452,9 +452,9 @@ def run_model_check(
         y=_labels(frame, label, blind_set),
     )
     if model.exists() and not predictions:
-        result.inputs.insert(0, _info(model, "model", scorer.format, 0))
-    for path in predictions or []:
-        result.inputs.append(_info(path, "predictions", _fmt(path), 0))
+        result.inputs.insert(0, _info(model, "model", scorer.format, None))  # no rows
+    read = [_info(path, "predictions", _fmt(path), None) for path in predictions or []]
+    result.inputs += read
 
     frame = frame.with_row_index(blindset.ROW_ID).with_columns(
         pl.col(blindset.ROW_ID).cast(pl.Int64)
@@ -474,6 +474,8 @@ def run_model_check(
             variants["reference"] = ref_frame.with_row_index(blindset.ROW_ID)
 
     _score(ctx, scorer, variants, model, blind_set, label)
+    for info in read:  # counted as the scores were read
+        info.rows = scorer.rows.get(Path(info.path))
     result.evidence["model"] = {
         "name": name,
         "kind": ctx.kind,

@@ -48,6 +48,7 @@ class PredictionsScorer(Scorer):
                     hint="give one file per scenario",
                 )
             self.files[name] = path
+        self.rows: dict[Path, int] = {}  # rows read from each file, once scored
 
     def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
         """Return the scores of every variant that has a file; ``None`` for the others.
@@ -96,6 +97,7 @@ class PredictionsScorer(Scorer):
 
     def _read(self, path: Path, frame: pl.DataFrame) -> np.ndarray:
         table = read_table(path)
+        self.rows[path] = table.height
         missing = {ROW_ID, "score"} - set(table.columns)
         if missing:
             raise InputError(

@@ -4,9 +4,48 @@ from __future__ import annotations
 
 from privdiag.findings import Finding
 from privdiag.model.drift import DriftRow
-from privdiag.model.metrics import Comparison
+from privdiag.model.metrics import HIGHER_IS_BETTER, Comparison
 
-TABLE_COLUMNS = ["measure", "unmasked", "scenario", "drop", "drop_low", "drop_high"]
+# "worse_by" is positive when the scenario is worse: a fall for ROC AUC, a rise for an error.
+TABLE_COLUMNS = [
+    "measure",
+    "unmasked",
+    "scenario",
+    "worse_by",
+    "worse_by_low",
+    "worse_by_high",
+    "better",
+]
+NAMES = {
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC",
+    "log_loss": "log loss",
+    "brier": "Brier score",
+    "ece": "calibration error",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "precision_at_k": "precision at k",
+}
+
+
+def measure_name(measure: str) -> str:
+    """Return a measure's name as a reader knows it (``rmse`` -> ``RMSE``)."""
+    return NAMES.get(measure, measure.replace("_", " "))
+
+
+def change_words(measure: str, baseline: float, scenario: float) -> str:
+    """Return how a measure moved, in words: which way, by how much (absolute and relative).
+
+    E.g. "RMSE grows by 7.04 (+235%), from 2.99 to 10.03"; a measure that is better higher
+    "falls", one better lower (a loss, an error) "grows" when it rises.
+    """
+    diff = scenario - baseline
+    verb = "grows" if diff > 0 else "falls" if diff < 0 else "stays"
+    relative = f" ({diff / abs(baseline):+.1%})" if baseline else ""
+    return (
+        f"{measure_name(measure)} {verb} by {abs(diff):.4g}{relative}, "
+        f"from {baseline:.4g} to {scenario:.4g}"
+    )
 
 
 def severity_for(low: float, threshold: float) -> str:
@@ -21,7 +60,10 @@ def measure_table(title: str, comparisons: dict[str, Comparison]) -> dict:
     return {
         "title": title,
         "columns": TABLE_COLUMNS,
-        "rows": [c.to_row() for c in comparisons.values()],
+        "rows": [
+            [*c.to_row(), "higher" if c.measure in HIGHER_IS_BETTER else "lower"]
+            for c in comparisons.values()
+        ],
     }
 
 
@@ -35,17 +77,27 @@ def degradation(
     owner: str | None,
     masked: list[str],
 ) -> Finding:
-    """Return the model.degradation finding of one scenario."""
-    what = "ROC AUC" if primary.measure == "roc_auc" else "RMSE (relative)"
+    """Return the model.degradation finding of one scenario.
+
+    ``primary``'s drop and interval are on the scale the threshold applies to (relative for
+    RMSE); its baseline and scenario values are the measure's own.
+    """
+    change = primary.scenario - primary.baseline
     return Finding(
         "model.degradation",
         severity_for(primary.low, threshold),
-        f"{model}: {what} drops by {primary.drop:.3f} under {scenario}",
+        f"{model}: {change_words(primary.measure, primary.baseline, primary.scenario)} "
+        f"under {scenario}",
         {"model": model, "scenario": scenario, "purpose": purpose},
         metrics={
             "measure": primary.measure,
+            "better": "higher" if primary.measure in HIGHER_IS_BETTER else "lower",
             "unmasked": round(primary.baseline, 6),
             "scenario": round(primary.scenario, 6),
+            "change": round(change, 6),
+            "change_relative": round(change / abs(primary.baseline), 6)
+            if primary.baseline
+            else None,
             "drop": round(primary.drop, 6),
             "drop_low": round(primary.low, 6),
             "drop_high": round(primary.high, 6),
@@ -71,8 +123,7 @@ def calibration(
     return Finding(
         "model.calibration",
         severity_for(ece.low, threshold),
-        f"{model}: calibration error grows from {ece.baseline:.3f} to {ece.scenario:.3f} "
-        f"under {scenario}",
+        f"{model}: {change_words('ece', ece.baseline, ece.scenario)} under {scenario}",
         {"model": model, "scenario": scenario, "purpose": purpose},
         metrics={
             "ece_unmasked": round(ece.baseline, 6),
@@ -97,11 +148,19 @@ def fragile(
     purposes: list[str],
     owner: str | None,
 ) -> Finding:
-    """Return the model.fragile_feature finding of one feature."""
+    """Return the model.fragile_feature finding of one feature.
+
+    ``drop`` is in ``unit``: a fall of ROC AUC, or a relative rise of RMSE.
+    """
+    cost = (
+        f"raises RMSE by {drop:.1%}"
+        if unit.startswith("relative RMSE")
+        else f"lowers {unit} by {drop:.3f}"
+    )
     return Finding(
         "model.fragile_feature",
         "medium" if rank == 1 else "low",
-        f"{model}: masking {feature} costs {drop:.3f} {unit}",
+        f"{model}: masking {feature} {cost}",
         {"model": model, "feature": feature, "purpose": ",".join(purposes) or None},
         metrics={"drop": round(drop, 6), "rank": rank, "unit": unit},
         recommendation=f"Reduce the model's reliance on {feature}, or train it with {feature} "
