@@ -81,3 +81,13 @@ def test_owners_are_in_the_html_order_with_no_owner_last():
         "- _no owner_: 1 (worst: high)",
     ]
     assert [v.name for v in _owners(findings)] == ["ads", "growth", ""]
+
+
+def test_key_figure_of_a_model_change_says_which_way_it_went():
+    from privdiag.report.text import key_figure
+
+    rmse = {"measure": "rmse", "better": "lower", "change": 7.04, "drop": 2.352}
+    auc = {"measure": "roc_auc", "better": "higher", "change": -0.225476, "drop": 0.225476}
+    assert key_figure(rmse) == "rmse +7.04"
+    assert key_figure(auc) == "roc_auc -0.2255"
+    assert key_figure({"events": 12, "users": 3}) == "12 events"

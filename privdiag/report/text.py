@@ -63,7 +63,14 @@ def fmt_metric(name: str, value: Any, min_group_size: int = 5) -> str:
 
 
 def key_figure(metrics: dict[str, Any], min_group_size: int = 5) -> str:
-    """Return the one metric that best sums up a finding, as ``name value``, or ``''``."""
+    """Return the one metric that best sums up a finding, as ``name value``, or ``''``.
+
+    A model's quality change reads as the measure and its signed change (``rmse +7.04``,
+    ``roc_auc -0.2255``): a bare "drop" would not say which way an error measure moved.
+    """
+    change = metrics.get("change")
+    if isinstance(metrics.get("measure"), str) and isinstance(change, int | float):
+        return f"{fmt_value(metrics['measure'])} {change:+.4g}"
     for name in KEY_METRICS:
         if name in metrics and metrics[name] is not None:
             return f"{fmt_metric(name, metrics[name], min_group_size)} {name}"
