@@ -1,0 +1,154 @@
+"""Problems a new user's trial found: each test fails without its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from privdiag.config import Config, EngineConfig
+from privdiag.engine import connect
+from privdiag.errors import UsageError
+from privdiag.ingest import load
+from tests.helpers import write
+
+runner = CliRunner()
+# A TC string that decodes (TCF v2, purposes 1-10 consented); rows 2 and 3 below do not.
+GOOD_TC = "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA"
+
+
+def _events(tmp_path: Path) -> str:
+    return write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,gclid
+        2026-10-01T10:00:00Z,page_view,u1,G1
+        """,
+    )
+
+
+# 1. A consent file of TC strings none of which decodes is an input error, not "0 rows".
+
+
+def test_consent_file_whose_strings_all_fail_is_an_input_error_naming_the_first_row(tmp_path):
+    consent = write(
+        tmp_path / "tc.csv",
+        """
+        user_id,tc_string,ts
+        u1,,2026-10-01T09:00:00Z
+        u2,BOzzzzzzzzzzzzzz,2026-10-01T09:00:00Z
+        u3,not-a-tc-string,2026-10-01T09:00:00Z
+        """,
+    )
+    result = runner.invoke(app, ["scan", _events(tmp_path), "--consent", consent])
+
+    assert result.exit_code == 3, result.output
+    assert f"{consent}, row 2, field 'tc_string'" in result.output
+    assert "none of the 2 consent strings could be decoded" in result.output
+    assert "'BOzzzzzz...'" in result.output  # its first 8 characters, never the whole string
+    assert "BOzzzzzzz" not in result.output
+    assert "TC string is a TCF v1 consent string" in result.output  # the decoder's reason
+
+
+def test_consent_file_with_some_bad_strings_scans_on_and_notes_them(tmp_path):
+    consent = write(
+        tmp_path / "tc.csv",
+        f"""
+        user_id,tc_string,ts
+        u1,{GOOD_TC},2026-10-01T09:00:00Z
+        u2,not-a-tc-string,2026-10-01T09:00:00Z
+        u3,COzzzz!!xxxxx,2026-10-01T09:00:00Z
+        u4,not-a-tc-string,2026-10-01T09:00:00Z
+        """,
+    )
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        app, ["scan", _events(tmp_path), "--consent", consent, "--json", str(out)]
+    )
+
+    assert result.exit_code in (0, 1), result.output
+    notes = json.loads(out.read_text())["evidence"]["notes"]
+    note = next(n for n in notes if "could not be decoded" in n)
+    assert note.startswith(f"{consent}: 3 of 4 rows could not be decoded")
+    assert "row 2, field 'tc_string', 'not-a-tc...': TC string is version" in note
+    assert "not-a-tc-string" not in json.dumps(notes)
+
+
+# 2. Segment / Snowplow input on the Spark engine is refused before Spark starts.
+
+
+def _segment(tmp_path: Path) -> str:
+    record = {
+        "type": "track",
+        "event": "Order Completed",
+        "messageId": "m1",
+        "userId": "u1",
+        "timestamp": "2026-03-01T10:00:00Z",
+        "properties": {"plan": "pro"},
+    }
+    path = tmp_path / "seg.ndjson"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _snowplow(tmp_path: Path) -> str:
+    return write(
+        tmp_path / "sp.csv",
+        """
+        event_id,collector_tstamp,derived_tstamp,event_name,domain_userid,app_id
+        e1,2026-03-01 10:00:00,2026-03-01 10:00:00,page_view,d1,web
+        """,
+    )
+
+
+@pytest.fixture
+def no_spark(monkeypatch):
+    """Fail the test if anything tries to start the Spark engine."""
+    import privdiag.engines
+
+    def refuse(_engine):
+        raise AssertionError("the Spark engine was started")
+
+    monkeypatch.setattr(privdiag.engines, "connect_engine", refuse)
+
+
+@pytest.mark.parametrize(("make", "fmt"), [(_segment, "segment"), (_snowplow, "snowplow")])
+@pytest.mark.parametrize("forced", [False, True])
+def test_spark_on_a_duckdb_only_format_is_a_usage_error_before_spark(
+    tmp_path, no_spark, make, fmt, forced
+):
+    data = make(tmp_path)
+    args = ["scan", data, "--engine", "spark"] + (["--format", fmt] if forced else [])
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 2, result.output
+    assert f"{data} is a {fmt} export: only the DuckDB engine can read" in result.output
+    assert "--engine duckdb" in result.output
+
+
+class _SparkLike:
+    """A DuckDB connection that says it is the Spark engine, as SparkConnection does."""
+
+    engine_name = "spark"
+
+    def __init__(self) -> None:
+        self._con = connect()
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+
+def test_loader_refuses_a_duckdb_only_format_detected_on_the_spark_engine(tmp_path):
+    # Remote inputs are only detected once Spark reads them: the loader refuses them then.
+    with pytest.raises(UsageError, match="is a segment export: only the DuckDB engine"):
+        load(_SparkLike(), [_segment(tmp_path)], [], Config(engine=EngineConfig(name="spark")))
+
+
+def test_spark_engine_still_reaches_spark_for_generic_input(tmp_path, no_spark):
+    from privdiag.scan import run_scan
+
+    with pytest.raises(AssertionError, match="was started"):
+        run_scan([_events(tmp_path)], config=Config(engine=EngineConfig(name="spark")))
