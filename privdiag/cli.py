@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -49,16 +50,70 @@ def _scrubbed(exc: BaseException | None) -> str:
     return scrub(str(exc))
 
 
+# The exit code when stdout or stderr is closed before privdiag has written to it (`| head`):
+# 128 + SIGPIPE, what a shell shows for a tool that SIGPIPE stopped.
+CLOSED_OUTPUT_EXIT = 128 + 13
+
+
+def _output_closed() -> bool:
+    """Whether stdout or stderr is a pipe whose reader has gone (poll reports an error on it).
+
+    Tells a closed output from a BrokenPipeError of another pipe, which is a bug.
+    """
+    import select
+
+    if not hasattr(select, "poll"):  # Windows: no poll; a broken pipe is then the output's
+        return True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            poller = select.poll()
+            poller.register(stream.fileno(), select.POLLOUT)
+        except (AttributeError, OSError, ValueError):  # not a real file (a test runner's)
+            continue
+        if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
+            return True
+    return False
+
+
+def _closed_output() -> typer.Exit:
+    """Return the quiet exit of a run whose output was closed: nothing more is printed.
+
+    What is still buffered for the closed stream goes to /dev/null instead, so that Python's
+    flush at exit does not complain about the broken pipe either.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            continue
+    return typer.Exit(CLOSED_OUTPUT_EXIT)
+
+
 class _Group(TyperGroup):
     """Turns privdiag's errors into one line and the exit code of DESIGN.md.
 
     Usage errors are reported by typer itself (exit 2); anything unexpected is a bug
-    (exit 5) whose traceback goes to a log file, never to the terminal.
+    (exit 5) whose traceback goes to a log file, never to the terminal. A closed stdout
+    (``privdiag ... | head``) ends the run quietly with exit 141.
     """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:  # --help and --version print here, before invoke
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            raise _closed_output() from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            if not _output_closed():
+                raise _internal(exc) from None
+            raise _closed_output() from None
         except PrivdiagError as exc:
             if _out_of_room(exc.__cause__):  # not the input's fault, whatever wrapped it
                 raise _no_room(exc.__cause__) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -91,13 +92,25 @@ SEVERITY_STYLE = {
 }
 
 
+def _console_class() -> type:
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        """A rich console that lets a closed output raise BrokenPipeError, for the CLI to end
+        the run quietly, instead of exiting with 1 itself (rich's own choice)."""
+
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return PipeConsole
+
+
 def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> None:
     """Print findings by severity and kind, then the top findings, with rich."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=stream, highlight=False, soft_wrap=False)
+    console = _console_class()(file=stream, highlight=False, soft_wrap=False)
     summary = doc["summary"]
     inputs = ", ".join(
         f"{escape(Path(i['path']).name)} ({i['format']}, {i['rows']:,} rows)"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -152,3 +155,74 @@ def test_spark_engine_still_reaches_spark_for_generic_input(tmp_path, no_spark):
 
     with pytest.raises(AssertionError, match="was started"):
         run_scan([_events(tmp_path)], config=Config(engine=EngineConfig(name="spark")))
+
+
+# 3. A closed stdout (`privdiag ... | head`) ends every command quietly with exit 141.
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _with_closed_stdout(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run privdiag with stdout a pipe whose reader is already gone, as after `| head -0`."""
+    read, write_end = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "privdiag", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    """A folder with one audit run in its history and the data it scanned."""
+    from tests.audit_data import NIGHT_1, setup
+
+    folder = tmp_path_factory.mktemp("pipe")
+    config = setup(folder, NIGHT_1)
+    assert runner.invoke(app, ["audit", "--config", str(config), "-q"]).exit_code == 1
+    shop = str(folder / "data" / "shop.csv")
+    result = runner.invoke(app, ["scan", shop, "-q", "--json", str(folder / "r.json")])
+    assert result.exit_code in (0, 1), result.output
+    return folder
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["audit", "--config", "privdiag.toml", "--show", "last"],
+        ["audit", "--config", "privdiag.toml", "--list"],
+        ["scan", "data/shop.csv", "--fail-on", "critical"],
+        ["scan", "data/shop.csv", "--json", "-"],
+        ["report", "r.json"],
+        ["init", "data/shop.csv", "--output", "-"],
+        ["generate", "--out", "gen", "--users", "10", "--days", "4", "--force"],
+        ["--help"],
+        ["scan", "--help"],
+        ["--version"],
+    ],
+)
+def test_a_closed_stdout_ends_the_run_quietly_with_141(audited, args):
+    done = _with_closed_stdout(args, audited)
+
+    assert done.stderr == b""
+    assert done.returncode == 141
+
+
+def test_a_broken_pipe_that_is_not_the_output_is_still_a_bug(tmp_path, monkeypatch):
+    import privdiag.scan
+
+    def broken(*_args, **_kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(privdiag.scan, "run_scan", broken)
+    result = runner.invoke(app, ["scan", _events(tmp_path)])
+
+    assert result.exit_code == 5
+    assert "Internal error: BrokenPipeError" in result.output
