@@ -258,6 +258,27 @@ class Outputs:
     def to_stdout(self) -> bool:
         return "-" in (self.json, self.html, self.markdown, self.junit)
 
+    def check(self) -> None:
+        """Raise UsageError, before any work, for an output that cannot be written, or for
+        more than one output to stdout (they would be written there back to back)."""
+        from privdiag.output import check_writable
+
+        given = {
+            "--json": self.json,
+            "--html": self.html,
+            "--markdown": self.markdown,
+            "--junit": self.junit,
+        }
+        to_stdout = [option for option, path in given.items() if path == "-"]
+        if len(to_stdout) > 1:
+            raise UsageError(
+                f"only one output can go to stdout, and {' and '.join(to_stdout)} are both '-'",
+                hint="write the others to files",
+            )
+        for option, path in given.items():
+            if path:
+                check_writable(path, option)
+
 
 def _version(value: bool) -> None:
     if value:
@@ -411,6 +432,7 @@ def scan(
     from privdiag.scan import run_scan
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    outputs.check()
     cfg = _load_config(config)
     _engine_options(cfg, engine, spark_master, spark_remote)
     if quiet:  # Spark then logs errors only, and a driver JVM it starts writes nothing
@@ -492,10 +514,14 @@ def model_check(
     """Measure how a saved model degrades, drifts and mis-calibrates on consent-filtered
     blind sets."""
     from privdiag.model import parse_consent_rates, run_model_check
+    from privdiag.output import check_folder
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    outputs.check()
     cfg = _load_config(config)
     _fail_on(outputs, cfg)
+    if export_blind_sets is not None:
+        check_folder(export_blind_sets, "--export-blind-sets")
     rates = parse_consent_rates(consent_rates) if consent_rates else None
     result = run_model_check(
         model,
@@ -535,6 +561,7 @@ def report(
     from privdiag.output import read_json
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    outputs.check()
     cfg = _load_config(config)
     docs = [read_json(p) for p in results]
     raise typer.Exit(emit(docs, outputs, cfg))
@@ -555,10 +582,11 @@ def init(
 ) -> None:
     """Write a commented starter privdiag.toml inferred from the data."""
     from privdiag.init import starter_config
-    from privdiag.output import write_atomic
+    from privdiag.output import check_writable, write_atomic
 
-    if output != "-" and Path(output).exists() and not force:
+    if output != "-" and Path(output).is_file() and not force:
         raise UsageError(f"{output} exists", hint="pass --force to overwrite it")
+    check_writable(output, "--output")
     base = Path(output).parent if output != "-" else None
     text = starter_config(data, consent, base=base)
     write_atomic(output, lambda fh: fh.write(text))
@@ -591,6 +619,7 @@ def generate(
 ) -> None:
     """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
     from privdiag.generate import generate_scenario
+    from privdiag.output import check_folder
 
     planned = _planned_files(out, ga4_format, generic_format)
     if if_missing and all(p.exists() for p in planned):
@@ -602,7 +631,7 @@ def generate(
             f"{existing} exists and generate would overwrite it",
             hint="pass --force to overwrite it, or choose another --out folder",
         )
-    out.mkdir(parents=True, exist_ok=True)
+    check_folder(out, "--out")
     info = generate_scenario(
         out,
         seed=seed,

@@ -226,3 +226,95 @@ def test_a_broken_pipe_that_is_not_the_output_is_still_a_bug(tmp_path, monkeypat
 
     assert result.exit_code == 5
     assert "Internal error: BrokenPipeError" in result.output
+
+
+# 4. An output path that cannot be written is a usage error naming it, before any work.
+
+
+@pytest.fixture
+def blocker(tmp_path) -> Path:
+    """A regular file where an output folder would have to be."""
+    path = tmp_path / "afile"
+    path.write_text("x", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("option", ["--json", "--html", "--markdown", "--junit"])
+def test_scan_output_under_a_file_is_a_usage_error_before_the_scan(tmp_path, blocker, option):
+    target = blocker / "out" / "r.txt"
+    # the events file does not exist: the output is checked first, before any reading
+    result = runner.invoke(app, ["scan", str(tmp_path / "missing.csv"), option, str(target)])
+
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {option} {target}: {blocker} is a file, not a folder" in result.output
+
+
+def test_output_that_is_a_folder_or_in_a_missing_folder_is_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["report", "x.json", "--html", str(tmp_path)])
+    assert result.exit_code == 2 and f"--html {tmp_path}: it is a folder" in result.output
+
+    missing = tmp_path / "nope" / "r.md"
+    result = runner.invoke(app, ["report", "x.json", "--markdown", str(missing)])
+    assert result.exit_code == 2
+    assert f"--markdown {missing}: folder {missing.parent} does not exist" in result.output
+
+
+def test_generate_out_under_a_file_or_on_a_file_is_a_usage_error(blocker):
+    result = runner.invoke(app, ["generate", "--out", str(blocker / "Y")])
+    assert result.exit_code == 2, result.output
+    assert f"--out {blocker / 'Y'}: {blocker} is a file, not a folder" in result.output
+
+    result = runner.invoke(app, ["generate", "--out", str(blocker)])
+    assert result.exit_code == 2 and "it is a file, not a folder" in result.output
+
+
+def test_init_output_under_a_file_or_on_a_folder_is_a_usage_error(tmp_path, blocker):
+    data = _events(tmp_path)
+    result = runner.invoke(app, ["init", data, "--output", str(blocker / "p.toml")])
+    assert result.exit_code == 2 and f"{blocker} is a file, not a folder" in result.output
+
+    result = runner.invoke(app, ["init", data, "--output", str(tmp_path), "--force"])
+    assert result.exit_code == 2 and f"--output {tmp_path}: it is a folder" in result.output
+
+
+def test_audit_and_model_check_output_paths_under_a_file_are_usage_errors(tmp_path, blocker):
+    from tests.audit_data import NIGHT_1, setup
+
+    config = str(setup(tmp_path, NIGHT_1))
+    for args in (
+        ["audit", "--config", config, "--history", str(blocker / "h.duckdb")],
+        ["audit", "--config", config, "--log", str(blocker / "audit.log")],
+        ["model-check", "m.onnx", "--blind-set", "b.csv", "--export-blind-sets", str(blocker)],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"{blocker}" in result.output and "is a file, not a folder" in result.output
+
+
+def test_a_write_that_fails_midway_is_a_usage_error_naming_the_path(tmp_path, monkeypatch):
+    import errno
+
+    from privdiag.output import write_json
+
+    def full(*_args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full)
+    target = tmp_path / "r.json"
+    with pytest.raises(UsageError, match=f"cannot write {target}: No space left on device"):
+        write_json({"a": 1}, target)
+    assert list(tmp_path.iterdir()) == []  # no temp file left behind
+
+
+# 7. Two outputs to stdout would be written back to back: a usage error.
+
+
+@pytest.mark.parametrize(
+    "options", [["--json", "-", "--markdown", "-"], ["--html", "-", "--junit", "-"]]
+)
+def test_two_outputs_to_stdout_are_a_usage_error(tmp_path, options):
+    result = runner.invoke(app, ["scan", _events(tmp_path), *options])
+
+    assert result.exit_code == 2, result.output
+    assert "only one output can go to stdout" in result.output
+    assert f"{options[0]} and {options[2]} are both '-'" in result.output
