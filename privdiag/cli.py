@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -20,8 +21,31 @@ from privdiag.config import MAX_THREADS
 from privdiag.errors import PrivdiagError, UsageError
 
 
-def _log_path() -> Path:
-    return Path(tempfile.gettempdir()) / "privdiag-error.log"
+def _crash_log(text: str) -> Path | None:
+    """Write a crash's traceback to a new file in the temp dir that only the user can read
+    (mode 0600), one file per crash; return its path, or None when it cannot be written."""
+    try:
+        fd, name = tempfile.mkstemp(prefix="privdiag-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError:
+        return None
+    return Path(name)
+
+
+# Parts of an error message that quote the data: a value DuckDB could not convert, the JSON
+# object or the CSV line it was reading.
+_QUOTED_VALUE = re.compile(r"string '[^'\n]*'")
+_QUOTED_RECORD = re.compile(r"\s*(Object|Original Line:?)\s*[\[{].*$", re.MULTILINE)
+
+
+def _without_data(text: str) -> str:
+    """Return an error text or traceback without e-mail or IP addresses and without the
+    values and records a reader quoted from the data."""
+    from privdiag.privacy import scrub
+
+    text = _QUOTED_RECORD.sub(" (record not shown)", scrub(text))
+    return _QUOTED_VALUE.sub("a value", text)
 
 
 # DuckDB turns a signal that arrives while a query runs into RuntimeError("Query interrupted");
@@ -158,12 +182,13 @@ def _no_room(exc: BaseException | None) -> typer.Exit:
 
 
 def _internal(exc: Exception) -> typer.Exit:
-    """Log the traceback of an unexpected error and return exit 5 (a bug)."""
-    path = _log_path()
-    path.write_text(traceback.format_exc(), encoding="utf-8")
+    """Log the traceback of an unexpected error to its own private file and return exit 5
+    (a bug)."""
+    path = _crash_log(_without_data(traceback.format_exc()))
+    where = f"the details are in {path}" if path else "its details could not be logged"
     typer.echo(
-        f"Internal error: {type(exc).__name__}: {_scrubbed(exc)[:200]}. This is a bug; "
-        f"the details are in {path}.",
+        f"Internal error: {type(exc).__name__}: {_without_data(str(exc))[:200]}. This is a "
+        f"bug; {where} (readable by you only).",
         err=True,
     )
     return typer.Exit(5)

@@ -222,6 +222,7 @@ def test_a_broken_pipe_that_is_not_the_output_is_still_a_bug(tmp_path, monkeypat
         raise BrokenPipeError(32, "Broken pipe")
 
     monkeypatch.setattr(privdiag.scan, "run_scan", broken)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # where its crash log goes
     result = runner.invoke(app, ["scan", _events(tmp_path)])
 
     assert result.exit_code == 5
@@ -318,3 +319,39 @@ def test_two_outputs_to_stdout_are_a_usage_error(tmp_path, options):
     assert result.exit_code == 2, result.output
     assert "only one output can go to stdout" in result.output
     assert f"{options[0]} and {options[2]} are both '-'" in result.output
+
+
+# 5. Each crash gets its own log file, readable by the user only, without the data's values.
+
+
+def test_each_crash_writes_its_own_private_log_without_data_values(tmp_path, monkeypatch):
+    import re
+    import stat
+    import tempfile
+
+    import privdiag.scan
+
+    def crash(*_args, **_kwargs):
+        raise ValueError(
+            "bug near alice@example.com: Could not convert string 'secret-id-42' to INT32\n"
+            'Original Line: {"user": "secret-id-42"}'
+        )
+
+    logs = tmp_path / "tmp"
+    logs.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(logs))
+    monkeypatch.setattr(privdiag.scan, "run_scan", crash)
+    outputs = [runner.invoke(app, ["scan", _events(tmp_path)]).output for _ in range(2)]
+
+    named = [re.search(r"the details are in (\S+) \(readable by you only\)", o) for o in outputs]
+    paths = [Path(m.group(1)) for m in named if m]
+    assert len(paths) == 2 and paths[0] != paths[1], outputs
+    assert sorted(logs.iterdir()) == sorted(paths)
+    for path in paths:
+        assert path.name.startswith("privdiag-error-") and path.suffix == ".log"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        text = path.read_text(encoding="utf-8")
+        assert "Traceback" in text and "ValueError" in text
+        assert "in crash" in text  # the frames are kept
+        assert "alice@example.com" not in text and "secret-id-42" not in text
+    assert all("secret-id-42" not in o and "alice@" not in o for o in outputs)
