@@ -355,3 +355,77 @@ def test_each_crash_writes_its_own_private_log_without_data_values(tmp_path, mon
         assert "in crash" in text  # the frames are kept
         assert "alice@example.com" not in text and "secret-id-42" not in text
     assert all("secret-id-42" not in o and "alice@" not in o for o in outputs)
+
+
+# 6. A typo in a config table or key is a config error naming the closest known one.
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (
+            '[thresholdz]\nfail_on = "low"\n',
+            "unknown table [thresholdz]; did you mean [thresholds]?",
+        ),
+        ('[sorces.web]\nowner = "x"\n', "unknown table [sorces]; did you mean [sources]?"),
+        ('fail_on = "low"\n', "unknown key 'fail_on'"),
+        ("[engine]\nthreds = 2\n", "[engine]: unknown key 'threds'; did you mean 'threads'?"),
+        ('[consent]\npath = ["a.csv"]\n', "[consent]: unknown key 'path'; did you mean 'paths'?"),
+        ("[thresholds]\nmin_group = 3\n", "did you mean 'min_group_size'?"),
+    ],
+)
+def test_unknown_config_table_or_key_is_a_config_error(tmp_path, toml, said):
+    config = tmp_path / "privdiag.toml"
+    config.write_text(toml, encoding="utf-8")
+    result = runner.invoke(app, ["scan", _events(tmp_path), "--config", str(config)])
+
+    assert result.exit_code == 2, result.output
+    assert f"Error: {config}: " in result.output and said in result.output
+
+
+def test_top_level_key_of_a_table_says_where_it_belongs(tmp_path):
+    from privdiag.config import parse_config
+    from privdiag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"fail_on belongs under \[thresholds\]"):
+        parse_config({"fail_on": "low"}, tmp_path / "p.toml")
+
+
+def _toml_blocks(text: str) -> list[str]:
+    blocks, inside = [], None
+    for line in text.splitlines():
+        if line.strip() == "```toml":
+            inside = []
+        elif line.strip() == "```" and inside is not None:
+            blocks.append("\n".join(inside))
+            inside = None
+        elif inside is not None:
+            inside.append(line)
+    return blocks
+
+
+def test_every_config_the_docs_show_still_loads():
+    import tomllib
+
+    from privdiag.config import parse_config
+
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    blocks = [b for d in docs for b in _toml_blocks(d.read_text(encoding="utf-8"))]
+    assert len(blocks) >= 4
+    for block in blocks:
+        parse_config(tomllib.loads(block), Path("privdiag.toml"))
+
+
+def test_configs_that_init_and_generate_write_still_load(tmp_path):
+    from privdiag.config import load_config
+
+    gen = tmp_path / "gen"
+    result = runner.invoke(app, ["generate", "--out", str(gen), "--users", "10", "--days", "4"])
+    assert result.exit_code == 0, result.output
+    load_config(gen / "privdiag.toml")
+
+    written = tmp_path / "init.toml"
+    data = [str(gen / "web.ndjson.gz"), str(gen / "app.csv"), "--consent", str(gen / "consent.csv")]
+    result = runner.invoke(app, ["init", *data, "--output", str(written)])
+    assert result.exit_code == 0, result.output
+    load_config(written)
