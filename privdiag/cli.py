@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 import signal
 import sys
 import tempfile
@@ -19,8 +21,31 @@ from privdiag.config import MAX_THREADS
 from privdiag.errors import PrivdiagError, UsageError
 
 
-def _log_path() -> Path:
-    return Path(tempfile.gettempdir()) / "privdiag-error.log"
+def _crash_log(text: str) -> Path | None:
+    """Write a crash's traceback to a new file in the temp dir that only the user can read
+    (mode 0600), one file per crash; return its path, or None when it cannot be written."""
+    try:
+        fd, name = tempfile.mkstemp(prefix="privdiag-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError:
+        return None
+    return Path(name)
+
+
+# Parts of an error message that quote the data: a value DuckDB could not convert, the JSON
+# object or the CSV line it was reading.
+_QUOTED_VALUE = re.compile(r"string '[^'\n]*'")
+_QUOTED_RECORD = re.compile(r"\s*(Object|Original Line:?)\s*[\[{].*$", re.MULTILINE)
+
+
+def _without_data(text: str) -> str:
+    """Return an error text or traceback without e-mail or IP addresses and without the
+    values and records a reader quoted from the data."""
+    from privdiag.privacy import scrub
+
+    text = _QUOTED_RECORD.sub(" (record not shown)", scrub(text))
+    return _QUOTED_VALUE.sub("a value", text)
 
 
 # DuckDB turns a signal that arrives while a query runs into RuntimeError("Query interrupted");
@@ -49,16 +74,70 @@ def _scrubbed(exc: BaseException | None) -> str:
     return scrub(str(exc))
 
 
+# The exit code when stdout or stderr is closed before privdiag has written to it (`| head`):
+# 128 + SIGPIPE, what a shell shows for a tool that SIGPIPE stopped.
+CLOSED_OUTPUT_EXIT = 128 + 13
+
+
+def _output_closed() -> bool:
+    """Whether stdout or stderr is a pipe whose reader has gone (poll reports an error on it).
+
+    Tells a closed output from a BrokenPipeError of another pipe, which is a bug.
+    """
+    import select
+
+    if not hasattr(select, "poll"):  # Windows: no poll; a broken pipe is then the output's
+        return True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            poller = select.poll()
+            poller.register(stream.fileno(), select.POLLOUT)
+        except (AttributeError, OSError, ValueError):  # not a real file (a test runner's)
+            continue
+        if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
+            return True
+    return False
+
+
+def _closed_output() -> typer.Exit:
+    """Return the quiet exit of a run whose output was closed: nothing more is printed.
+
+    What is still buffered for the closed stream goes to /dev/null instead, so that Python's
+    flush at exit does not complain about the broken pipe either.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            continue
+    return typer.Exit(CLOSED_OUTPUT_EXIT)
+
+
 class _Group(TyperGroup):
     """Turns privdiag's errors into one line and the exit code of DESIGN.md.
 
     Usage errors are reported by typer itself (exit 2); anything unexpected is a bug
-    (exit 5) whose traceback goes to a log file, never to the terminal.
+    (exit 5) whose traceback goes to a log file, never to the terminal. A closed stdout
+    (``privdiag ... | head``) ends the run quietly with exit 141.
     """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:  # --help and --version print here, before invoke
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            raise _closed_output() from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            if not _output_closed():
+                raise _internal(exc) from None
+            raise _closed_output() from None
         except PrivdiagError as exc:
             if _out_of_room(exc.__cause__):  # not the input's fault, whatever wrapped it
                 raise _no_room(exc.__cause__) from None
@@ -103,12 +182,13 @@ def _no_room(exc: BaseException | None) -> typer.Exit:
 
 
 def _internal(exc: Exception) -> typer.Exit:
-    """Log the traceback of an unexpected error and return exit 5 (a bug)."""
-    path = _log_path()
-    path.write_text(traceback.format_exc(), encoding="utf-8")
+    """Log the traceback of an unexpected error to its own private file and return exit 5
+    (a bug)."""
+    path = _crash_log(_without_data(traceback.format_exc()))
+    where = f"the details are in {path}" if path else "its details could not be logged"
     typer.echo(
-        f"Internal error: {type(exc).__name__}: {_scrubbed(exc)[:200]}. This is a bug; "
-        f"the details are in {path}.",
+        f"Internal error: {type(exc).__name__}: {_without_data(str(exc))[:200]}. This is a "
+        f"bug; {where} (readable by you only).",
         err=True,
     )
     return typer.Exit(5)
@@ -202,6 +282,27 @@ class Outputs:
 
     def to_stdout(self) -> bool:
         return "-" in (self.json, self.html, self.markdown, self.junit)
+
+    def check(self) -> None:
+        """Raise UsageError, before any work, for an output that cannot be written, or for
+        more than one output to stdout (they would be written there back to back)."""
+        from privdiag.output import check_writable
+
+        given = {
+            "--json": self.json,
+            "--html": self.html,
+            "--markdown": self.markdown,
+            "--junit": self.junit,
+        }
+        to_stdout = [option for option, path in given.items() if path == "-"]
+        if len(to_stdout) > 1:
+            raise UsageError(
+                f"only one output can go to stdout, and {' and '.join(to_stdout)} are both '-'",
+                hint="write the others to files",
+            )
+        for option, path in given.items():
+            if path:
+                check_writable(path, option)
 
 
 def _version(value: bool) -> None:
@@ -356,6 +457,7 @@ def scan(
     from privdiag.scan import run_scan
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    outputs.check()
     cfg = _load_config(config)
     _engine_options(cfg, engine, spark_master, spark_remote)
     if quiet:  # Spark then logs errors only, and a driver JVM it starts writes nothing
@@ -437,10 +539,14 @@ def model_check(
     """Measure how a saved model degrades, drifts and mis-calibrates on consent-filtered
     blind sets."""
     from privdiag.model import parse_consent_rates, run_model_check
+    from privdiag.output import check_folder
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    outputs.check()
     cfg = _load_config(config)
     _fail_on(outputs, cfg)
+    if export_blind_sets is not None:
+        check_folder(export_blind_sets, "--export-blind-sets")
     rates = parse_consent_rates(consent_rates) if consent_rates else None
     result = run_model_check(
         model,
@@ -480,6 +586,7 @@ def report(
     from privdiag.output import read_json
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    outputs.check()
     cfg = _load_config(config)
     docs = [read_json(p) for p in results]
     # Even one document is merged: every output then shows the same ranked, deduplicated
@@ -502,10 +609,11 @@ def init(
 ) -> None:
     """Write a commented starter privdiag.toml inferred from the data."""
     from privdiag.init import starter_config
-    from privdiag.output import write_atomic
+    from privdiag.output import check_writable, write_atomic
 
-    if output != "-" and Path(output).exists() and not force:
+    if output != "-" and Path(output).is_file() and not force:
         raise UsageError(f"{output} exists", hint="pass --force to overwrite it")
+    check_writable(output, "--output")
     base = Path(output).parent if output != "-" else None
     text = starter_config(data, consent, base=base)
     write_atomic(output, lambda fh: fh.write(text))
@@ -538,6 +646,7 @@ def generate(
 ) -> None:
     """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
     from privdiag.generate import generate_scenario
+    from privdiag.output import check_folder
 
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is not a folder", hint="choose a folder for the scenario")
@@ -557,7 +666,7 @@ def generate(
             f"{existing} exists and generate would overwrite it",
             hint="pass --force to overwrite it, or choose another --out folder",
         )
-    out.mkdir(parents=True, exist_ok=True)
+    check_folder(out, "--out")
     info = generate_scenario(
         out,
         seed=seed,

@@ -98,6 +98,7 @@ def audit(
     from privdiag.audit.settings import audit_settings
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    outputs.check()
     with _logging(log_file):
         cfg = _load_config(config)
         settings = audit_settings(
@@ -107,8 +108,18 @@ def audit(
             _read_back(settings.history, show)
             raise typer.Exit(0)
         level = _fail_on(outputs, cfg)
+        _check_paths(settings, "--history" if history else "[audit] history")
         code = _run(cfg, settings, outputs, level, verbose)
     raise typer.Exit(code)
+
+
+def _check_paths(settings: Any, history_option: str) -> None:
+    """Raise UsageError, before the run, when the history or the report folders cannot be
+    written (the run makes the reports folder when it is missing)."""
+    from privdiag.output import check_folder, check_writable
+
+    check_writable(settings.history, history_option)
+    check_folder(settings.reports_dir, "[audit] reports_dir", make=False)
 
 
 def _run(cfg: Any, settings: Any, outputs: Outputs, level: str, verbose: bool) -> int:
@@ -132,13 +143,14 @@ def _logging(path: Path | None) -> Iterator[None]:
         yield
         return
     from privdiag.errors import UsageError
+    from privdiag.output import why_unwritable
 
     try:  # a cron line names log/audit.log before anyone made log/
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError as exc:
         raise UsageError(
-            f"cannot write the log {path}: {exc.strerror or exc}",
+            f"cannot write the log {path}: {why_unwritable(path, exc)}",
             hint="pass --log a file in a folder you can write to",
         ) from exc
     logger = logging.getLogger("privdiag")

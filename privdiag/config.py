@@ -1,11 +1,13 @@
 """Load and validate ``privdiag.toml``.
 
 Every command works without a config; :func:`load_config` then returns defaults.
-Unknown top-level tables are kept in ``raw`` so that newer sections stay readable.
+An unknown top-level table or key, or an unknown key of a table whose keys are fixed, is a
+ConfigError that names the closest known one: a typo (``[thresholdz]``) is never ignored.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -96,6 +98,75 @@ class Config:
         return p if p.is_absolute() else Path(os.path.normpath(base / p))
 
 
+# The top-level tables of privdiag.toml, and the keys of those whose keys are fixed
+# ([features], [sources], [models] and [owners] hold names the user chooses; [thresholds] and
+# the audit's [audit] check their own keys).
+TABLES: dict[str, tuple[str, ...] | None] = {
+    "journey": ("steps",),
+    "purposes": ("aliases",),
+    "features": None,
+    "sources": None,
+    "models": None,
+    "owners": None,
+    "consent": ("paths",),
+    "thresholds": None,
+    "engine": (
+        "threads",
+        "memory_limit",
+        "temp_dir",
+        "name",
+        "spark_master",
+        "spark_remote",
+        "spark_conf",
+    ),
+    "privacy": ("hash_key",),
+    "audit": None,
+}
+
+
+def _closest(word: str, known: list[str] | tuple[str, ...]) -> str | None:
+    found = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _check_known_keys(raw: dict[str, Any], path: Path) -> None:
+    """Raise ConfigError for the first top-level table or key privdiag does not know, or the
+    first unknown key of a table whose keys are fixed, naming the closest known one."""
+    for key, value in raw.items():
+        if key not in TABLES:
+            what = f"table [{key}]" if isinstance(value, dict) else f"key {key!r}"
+            raise ConfigError(
+                f"unknown {what}{_did_you_mean(key, list(TABLES), table=True)}",
+                path=path,
+                hint=_where_it_goes(key) or f"the tables are {', '.join(TABLES)}",
+            )
+        keys = TABLES[key]
+        if keys is None or not isinstance(value, dict):
+            continue
+        for sub in value:
+            if sub not in keys:
+                raise ConfigError(
+                    f"unknown key {sub!r}{_did_you_mean(sub, keys, table=False)}",
+                    path=path,
+                    key=key,
+                    hint=f"[{key}] takes {', '.join(keys)}",
+                )
+
+
+def _did_you_mean(word: str, known: list[str] | tuple[str, ...], *, table: bool) -> str:
+    close = _closest(word, known)
+    if close is None:
+        return ""
+    return f"; did you mean [{close}]?" if table else f"; did you mean {close!r}?"
+
+
+def _where_it_goes(key: str) -> str | None:
+    """A hint for a table's key written at the top level, e.g. fail_on outside [thresholds]."""
+    nested = {sub: table for table, subs in TABLES.items() for sub in subs or ()}
+    nested.update({name: "thresholds" for name in Thresholds.__dataclass_fields__})
+    return f"{key} belongs under [{nested[key]}]" if key in nested else None
+
+
 def _table(raw: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
     value = raw.get(key, {})
     if not isinstance(value, dict):
@@ -155,7 +226,13 @@ def _thresholds(raw: dict[str, Any], path: Path) -> Thresholds:
     th = Thresholds()
     for key, value in _table(raw, "thresholds", path).items():
         if not hasattr(th, key):
-            raise ConfigError(f"unknown key {key!r}", path=path, key="thresholds")
+            known = list(Thresholds.__dataclass_fields__)
+            raise ConfigError(
+                f"unknown key {key!r}{_did_you_mean(key, known, table=False)}",
+                path=path,
+                key="thresholds",
+                hint=f"[thresholds] takes {', '.join(known)}",
+            )
         expected = type(getattr(th, key))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -173,6 +250,7 @@ def _thresholds(raw: dict[str, Any], path: Path) -> Thresholds:
 
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
     """Validate a parsed TOML document and return the typed config."""
+    _check_known_keys(raw, path)
     cfg = Config(path=path, raw=raw)
 
     journey = _table(raw, "journey", path)

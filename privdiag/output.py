@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -14,28 +15,102 @@ from privdiag.errors import UsageError
 from privdiag.findings import SEVERITIES
 
 
+def check_writable(path: Path | str, option: str = "") -> None:
+    """Raise UsageError, naming ``option`` and ``path``, when no file can be written there.
+
+    ``-`` (stdout) is always writable. Checked before a run, so that a long scan does not
+    end on an output it cannot write; :func:`write_atomic` still reports what changed since.
+    """
+    if str(path) == "-":
+        return
+    target = Path(path)
+    folder = target.parent
+    where = f"{option} {target}".strip()
+    if target.is_dir():
+        raise UsageError(
+            f"cannot write {where}: it is a folder", hint=f"give a file name inside {target}"
+        )
+    if not folder.is_dir():
+        blocker = next((p for p in folder.parents if p.exists()), None)
+        if folder.exists() or (blocker is not None and not blocker.is_dir()):
+            file = folder if folder.exists() else blocker
+            raise UsageError(f"cannot write {where}: {file} is a file, not a folder")
+        raise UsageError(
+            f"cannot write {where}: folder {folder} does not exist",
+            hint="make the folder first, or give a path in a folder that exists",
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"cannot write {where}: folder {folder} is not writable",
+            hint="give a path in a folder you can write to",
+        )
+
+
 def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
     """Write a text file through a temp file in the same folder, then rename it into place.
 
-    ``-`` writes to stdout. A failure leaves no partial file behind.
+    ``-`` writes to stdout. A failure leaves no partial file behind; a path that cannot be
+    written is a UsageError naming it.
     """
     if str(path) == "-":
         write(sys.stdout)
         sys.stdout.flush()
         return
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {target}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    check_writable(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _unwritable(target, exc) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             write(fh)
         os.chmod(tmp, _file_mode(target))  # mkstemp makes 0600; outputs are meant to be shared
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _unwritable(target, exc) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _unwritable(target: Path, exc: OSError) -> UsageError:
+    return UsageError(
+        f"cannot write {target}: {why_unwritable(target, exc)}",
+        hint="give a path in a folder you can write to, with room to spare",
+    )
+
+
+def why_unwritable(path: Path, exc: OSError) -> str:
+    """Return why ``path`` could not be written or made: a file where a folder must be, else
+    the system's reason."""
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    return f"{blocker} is a file, not a folder" if blocker else exc.strerror or str(exc)
+
+
+def check_folder(path: Path, option: str, *, make: bool = True) -> None:
+    """Raise UsageError naming ``option`` and ``path`` when files cannot be written into the
+    folder ``path``; make it first (with its parents) when ``make``, else a missing folder is
+    left for the caller to make."""
+    where = f"{option} {path}"
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"cannot write {where}: it is a file, not a folder")
+    if make:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot write {where}: {why_unwritable(path, exc)}") from exc
+    elif not path.exists():
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise UsageError(f"cannot write {where}: {blocker} is a file, not a folder")
+        return
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"cannot write {where}: the folder is not writable",
+            hint="give a folder you can write to",
+        )
 
 
 def _file_mode(target: Path) -> int:
@@ -97,13 +172,25 @@ SEVERITY_STYLE = {
 }
 
 
+def _console_class() -> type:
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        """A rich console that lets a closed output raise BrokenPipeError, for the CLI to end
+        the run quietly, instead of exiting with 1 itself (rich's own choice)."""
+
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return PipeConsole
+
+
 def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> None:
     """Print findings by severity and kind, then the top findings, with rich."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=stream, highlight=False, soft_wrap=False)
+    console = _console_class()(file=stream, highlight=False, soft_wrap=False)
     summary = doc["summary"]
     inputs = ", ".join(
         f"{escape(Path(i['path']).name)} ({i['format']}"

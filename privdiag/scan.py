@@ -15,7 +15,7 @@ from privdiag.checks.trust import run_people_consent_checks
 from privdiag.config import Config
 from privdiag.engine import close, connect, one
 from privdiag.findings import Finding
-from privdiag.ingest import UNMAPPED, Loaded, load
+from privdiag.ingest import UNMAPPED, Loaded, check_engine_formats, load
 from privdiag.ingest.files import unique_paths
 from privdiag.journey import journey_steps
 from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
@@ -174,6 +174,7 @@ def _scan(
     config = config or Config()
     say = progress or (lambda _msg: None)
     result = Result(command="scan")
+    check_engine_formats(data, fmt, config)  # before a Spark engine starts
     con = connect(config.engine)
 
     configured = [str(config.resolve(p)) for p in config.consent_files]

@@ -186,6 +186,8 @@ def _empty(names: list[str] | None = None) -> SparkCursor:
 class SparkConnection:
     """A DuckDB-like connection whose tables are temp views of one Spark session."""
 
+    engine_name = "spark"  # the loader refuses formats only DuckDB stages
+
     def __init__(self, spark: Any):
         self.spark = spark
         self._tables: dict[str, Any] = {}  # name -> DataFrame (materialised tables and views)

@@ -58,11 +58,14 @@ def format_module(name: str) -> Any:
         raise UsageError(f"format {name!r} is not available in this build") from exc
 
 
-def reader_sql(files: list[Path], kind: FileKind, types: dict[str, str] | None = None) -> str:
+def reader_sql(
+    files: list[Path], kind: FileKind, types: dict[str, str] | None = None, sample: int = -1
+) -> str:
     """Return a DuckDB table-function call that reads all ``files`` of one container.
 
-    A CSV reader sniffs every row for the column types unless ``types`` gives them (as an
-    earlier full sniff found them); then only a sample is sniffed for the dialect.
+    A CSV reader sniffs every row for the column types (or the first ``sample`` rows) unless
+    ``types`` gives them (as an earlier full sniff found them); then only a sample is sniffed
+    for the dialect. JSON readers infer their types from ``sample`` records likewise.
     """
     names = "[" + ", ".join(literal(str(f)) for f in files) + "]"
     compression = ", compression='gzip'" if kind.compressed else ""
@@ -76,13 +79,13 @@ def reader_sql(files: list[Path], kind: FileKind, types: dict[str, str] | None =
         )
     if kind.container == "csv":
         return (
-            f"read_csv({names}, header=true, union_by_name=true, sample_size=-1, "
+            f"read_csv({names}, header=true, union_by_name=true, sample_size={sample}, "
             f"strict_mode=false, {CSV_RFC4180}{compression})"
         )
     fmt = "array" if kind.container == "json" else "auto"
     fmt_sql = "format='auto'" if fmt == "auto" else "format='auto', records=true"
     return (
-        f"read_json({names}, {fmt_sql}, union_by_name=true, sample_size=-1, "
+        f"read_json({names}, {fmt_sql}, union_by_name=true, sample_size={sample}, "
         f"maximum_object_size=67108864{compression})"
     )
 
@@ -205,6 +208,8 @@ def _stage_one(
     else:
         chosen = fmt
         _check_forced(chosen, columns, argument)
+    if chosen in DUCKDB_ONLY and getattr(con, "engine_name", "duckdb") != "duckdb":
+        raise _duckdb_only(argument, chosen)
     ctx = StageContext(
         con=con,
         read_sql=read_sql,
@@ -251,6 +256,58 @@ def _materialise(con: Any, read_sql: str, table: str, where: str) -> str:
             hint="check that the file is complete CSV, JSON or Parquet",
         ) from exc
     return table
+
+
+# Formats whose staging uses DuckDB's JSON functions, which the Spark engine does not have.
+DUCKDB_ONLY = ("segment", "snowplow")
+
+
+def _duckdb_only(argument: str, fmt: str) -> UsageError:
+    return UsageError(
+        f"{argument} is a {fmt} export: only the DuckDB engine can read {fmt} exports, "
+        "the Spark engine cannot",
+        hint='scan it with --engine duckdb (the default; or [engine] name = "duckdb"), or '
+        "pass --format generic if it is not a " + fmt + " export",
+    )
+
+
+def check_engine_formats(data: list[str], fmt: str, config: Config) -> None:
+    """Raise UsageError when the Spark engine is chosen for an events input in a DuckDB-only
+    format, before Spark starts.
+
+    The format is the one --format or the config's [sources] give, else the one detected
+    from a sample of the input's first file (local files only: Spark lists remote ones, and
+    the loader checks those once it detects their format).
+    """
+    if config.engine.name == "duckdb":
+        return
+    for argument in data:
+        configured = _configured_source(argument, config)[1]
+        chosen = fmt if fmt != "auto" else configured or _peek_format(argument)
+        if chosen in DUCKDB_ONLY:
+            raise _duckdb_only(argument, chosen)
+
+
+# Records (or CSV rows) a format is detected from before a Spark run: its first file's first.
+PEEK_SAMPLE = 20_000
+
+
+def _peek_format(argument: str) -> str | None:
+    """Return the format detected from a sample of a local input, None when it cannot be read
+    (the loader reports that, with the engine chosen)."""
+    import duckdb
+
+    if "://" in argument:
+        return None
+    try:
+        files = expand(argument)
+        sql = reader_sql(files[:1], _container(files, argument), sample=PEEK_SAMPLE)
+        with duckdb.connect() as con:
+            rows = con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
+    except (duckdb.Error, InputError, OSError):
+        return None
+    columns = {r[0]: r[1] for r in rows}
+    return next(f for f in FORMATS if _detect(f, columns))
 
 
 # Forced formats whose reader would otherwise accept anything (GA4 says what it misses itself).

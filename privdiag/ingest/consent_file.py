@@ -143,7 +143,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     kind = STRING_COLUMNS.get(column.lower(), "tcf")
     decoded = f"{ctx.prefix}_decoded"
     value = decoded_table(ctx.con, ctx.read_sql, column, kind, decoded)
-    errors = one(ctx.con, f"SELECT count(*) FROM {decoded} WHERE error IS NOT NULL")
+    undecoded = _undecoded_rows(ctx, column, kind, decoded, value)
     version = f"CAST(src.{quote(roles['version'])} AS VARCHAR)" if "version" in roles else "NULL"
     extra = f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
     user = f"CAST(src.{quote(roles['user_id'])} AS VARCHAR)"
@@ -153,9 +153,62 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     ctx.create(f"CREATE TEMP TABLE {view} AS {sql}")
     ctx.con.unregister(decoded)  # read by that statement only
     staged = Staged(format=NAME, consent_view=view)
-    if errors and errors[0]:
-        staged.notes.append(
-            f"{errors[0]} distinct consent strings in {column} could not be "
-            "decoded and were left out"
-        )
+    if undecoded:
+        staged.notes.append(undecoded)
     return staged
+
+
+# What a column of each kind of consent string should hold, for the hint of an error.
+_STRING_HINTS = {
+    "tcf": "the column should hold IAB TCF v2 TC strings (the euconsent-v2 value the CMP "
+    "stores), not URL-encoded and not cut off",
+    "gcd": "the column should hold Consent Mode gcd values, e.g. 11p1t1p1t5",
+    "gcs": "the column should hold Consent Mode gcs values, e.g. G110",
+}
+
+
+def preview(value: str) -> str:
+    """Return a consent string shortened to its first 8 characters, quoted, for messages.
+
+    A whole TC string can identify a device, so no message shows more of it than this.
+    """
+    return repr(value) if len(value) <= 8 else f"'{value[:8]}...'"
+
+
+def _undecoded_rows(ctx: StageContext, column: str, kind: str, decoded: str, value: str) -> str:
+    """Return a note on the rows whose consent string could not be decoded ('' when none).
+
+    Raises InputError, naming the first such row and why, when no row's string decodes:
+    the file then gives no consent record at all. Rows without a string are not counted.
+    """
+    counts = one(
+        ctx.con,
+        f"""
+        WITH src AS (
+            SELECT row_number() OVER () AS n, CAST({quote(column)} AS VARCHAR) AS v
+            FROM {ctx.read_sql}
+        )
+        SELECT count(*) FILTER (WHERE d.error IS NULL),
+               count(*) FILTER (WHERE d.error IS NOT NULL),
+               arg_min(src.n, src.n) FILTER (WHERE d.error IS NOT NULL),
+               arg_min(src.v, src.n) FILTER (WHERE d.error IS NOT NULL),
+               arg_min(d.error, src.n) FILTER (WHERE d.error IS NOT NULL)
+        FROM src JOIN {decoded} d ON src.v = d.{value}
+    """,
+    )
+    good, bad, row, string, reason = counts or (0, 0, None, None, None)
+    if not bad:
+        return ""
+    if not good:
+        raise InputError(
+            f"none of the {bad:,} consent strings could be decoded; the first, "
+            f"{preview(string)}: {reason}",
+            path=_where(ctx),
+            row=int(row),
+            field=column,
+            hint=_STRING_HINTS[kind],
+        )
+    return (
+        f"{bad:,} of {good + bad:,} rows could not be decoded and were left out "
+        f"(first: row {row}, field '{column}', {preview(string)}: {reason})"
+    )

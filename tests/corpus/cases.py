@@ -175,7 +175,12 @@ CASES: tuple[Case, ...] = (
     Case("consent/ts_1970.csv", 3, f"consent decision time in year 1970 {BAD_TIME}", True),
     # --- TC strings --------------------------------------------------------------------------
     Case("tcf/malformed_strings.csv", 1, consent=True, note="could not be decoded"),
-    Case("tcf/all_malformed.csv", 1, consent=True, note="4 distinct consent strings"),
+    Case(
+        "tcf/all_malformed.csv",
+        3,
+        "row 1, field 'tc_string': none of the 4 consent strings could be decoded",
+        True,
+    ),
     Case("tcf/events_with_bad_tc.csv", 0, rows=6, note="could not be decoded"),
     # --- odd file names ----------------------------------------------------------------------
     Case("names/with space/events 2026.csv", 1, rows=6),
