@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -172,7 +173,13 @@ def test_a_failure_while_recording_leaves_no_report_folder(tmp_path, monkeypatch
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(History, "record", boom)
+    crashes = tmp_path / "crashes"
+    crashes.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(crashes))  # the crash log goes here
     result = runner.invoke(app, ["audit", "--config", str(config)])
     assert result.exit_code == 5 and "Traceback" not in result.output
+    logs = list(crashes.glob("privdiag-error-*.log"))
+    assert len(logs) == 1 and logs[0].stat().st_mode & 0o777 == 0o600
+    assert str(logs[0]) in result.output
     assert len(list((tmp_path / "privdiag-reports").iterdir())) == 1
     assert len(_state(tmp_path)) == 1
