@@ -142,6 +142,7 @@ def _compliance(ctx: ScanContext, result: Result) -> list[Finding]:
     return findings
 
 
+@warmed_up()  # the checks' statistics library loads while DuckDB reads the inputs
 def run_scan(
     data: list[str],
     *,
@@ -155,22 +156,6 @@ def run_scan(
 
     Raises InputError for unreadable inputs before anything is written.
     """
-    with warmed_up():  # the checks' statistics library loads while DuckDB reads the inputs
-        return _scan(
-            data, consent=consent, config=config, fmt=fmt, progress=progress, survey=survey
-        )
-
-
-def _scan(
-    data: list[str],
-    *,
-    consent: list[str] | None = None,
-    config: Config | None = None,
-    fmt: str = "auto",
-    progress: Progress | None = None,
-    survey: list[str] | None = None,
-) -> Result:
-    """The scan itself; see :func:`run_scan`."""
     config = config or Config()
     say = progress or (lambda _msg: None)
     result = Result(command="scan")

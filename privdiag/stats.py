@@ -27,7 +27,8 @@ def _stats() -> Any:
 
 @contextmanager
 def warmed_up() -> Iterator[None]:
-    """Import scipy.stats on a background thread while the block runs; wait for it at the end.
+    """Import scipy.stats on a background thread while the block (or the function it decorates)
+    runs; wait for it at the end.
 
     A scan spends the import (most of a second) while DuckDB reads its inputs; the import lock
     makes a check that needs scipy first wait for it. Waiting at the end leaves no import
