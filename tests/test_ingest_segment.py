@@ -373,3 +373,14 @@ def test_parquet_with_nested_context_is_read_as_segment(tmp_path):
     assert rows(con, "SELECT event_name, user_key, consent_analytics, plan FROM events") == [
         ("Clicked", "a1", False, "x")
     ]
+
+
+def test_a_placeholder_user_id_keys_consent_and_events_by_the_anonymous_id(tmp_path):
+    """userId "undefined" with a real anonymousId: the preference and the later event both
+    fall back to the anonymous id (the consent used to stay keyed "undefined", then be
+    dropped, while the event moved to the anonymous id and lost its consent)."""
+    pref = dict(PREFERENCE, userId="undefined", anonymousId="anon-9")
+    track = dict(RUDDER, anonymousId="anon-9", userId="Undefined", messageId="m-9", context={})
+    con, _info = loaded(write_ndjson(tmp_path / "seg.ndjson", [pref, track]))
+    assert rows(con, "SELECT DISTINCT user_key FROM consent") == [("anon-9",)]
+    assert rows(con, "SELECT DISTINCT user_key FROM events") == [("anon-9",)]

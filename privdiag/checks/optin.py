@@ -470,6 +470,11 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[d
         for t in drop_tests(ctx.con, min_n, unversioned)
         if t.q <= alpha and t.drop >= MIN_DROP and min(t.n1, t.n2) >= min_n
     ]
-    evidence = {dim: [suppress_rate(r, ctx.min_group) for r in rows] for dim, rows in rates.items()}
+    # A value with fewer deciders than the minimum group is left out, not listed with hidden
+    # counts: a rare region or version names its few people's existence.
+    evidence = {
+        dim: [suppress_rate(r, ctx.min_group) for r in rows if r["decisions"] >= ctx.min_group]
+        for dim, rows in rates.items()
+    }
     findings = [_finding(ctx, t, biased) for t in fired]
     return findings, evidence, [suppress_bias(b, ctx.min_group) for b in biased]

@@ -168,11 +168,12 @@ _STRING_HINTS = {
 
 
 def preview(value: str) -> str:
-    """Return a consent string shortened to its first 8 characters, quoted, for messages.
+    """Return what a consent string looks like, for messages: its length, never its text.
 
-    A whole TC string can identify a device, so no message shows more of it than this.
+    The first characters of a TC string hold its creation time to a tenth of a second, which
+    can help single out a device; the row number tells the user where it is.
     """
-    return repr(value) if len(value) <= 8 else f"'{value[:8]}...'"
+    return f"a {len(value)}-character string"
 
 
 def _undecoded_rows(ctx: StageContext, column: str, kind: str, decoded: str, value: str) -> str:

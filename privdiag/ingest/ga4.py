@@ -11,6 +11,7 @@ from __future__ import annotations
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import epoch_to_ts, feature_name, flag, stable_id
 from privdiag.privacy import describe_value
 
@@ -66,12 +67,13 @@ def _stage_raw(ctx: StageContext) -> str:
         return f"CAST(to_json({quote(name)}) ->> {literal(path)} AS VARCHAR)"
 
     params = f"from_json({'event_params' if is_json else 'to_json(event_params)'}, '{PARAMS_TYPE}')"
+    user_id = without_placeholder("CAST(" + _col(ctx, "user_id") + " AS VARCHAR)")
     ctx.create(f"""
         CREATE TEMP TABLE {raw} AS
         SELECT CAST(event_timestamp AS VARCHAR) AS event_timestamp,
                CAST(event_name AS VARCHAR) AS event_name,
                {params} AS params,
-               CAST({_col(ctx, "user_id")} AS VARCHAR) AS user_id,
+               {user_id} AS user_id,
                CAST({_col(ctx, "user_pseudo_id")} AS VARCHAR) AS user_pseudo_id,
                CAST({_col(ctx, "event_bundle_sequence_id")} AS VARCHAR) AS bundle,
                {js("privacy_info", "$.analytics_storage")} AS pi_analytics,

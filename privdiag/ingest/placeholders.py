@@ -34,7 +34,8 @@ _LONGEST = max(len(w) for w in PLACEHOLDER_IDS)
 
 
 def placeholder_sql(column: str) -> str:
-    """SQL true when ``column`` holds a placeholder id (false for NULL and real ids).
+    """SQL true when ``column`` holds a placeholder id (false for NULL and real ids); the
+    stagers have trimmed the ids it is given.
 
     Only values short enough to be a placeholder are lowered: lower() copies a string.
     """
@@ -43,6 +44,17 @@ def placeholder_sql(column: str) -> str:
         f"coalesce(CASE WHEN strlen({column}) > {_LONGEST} THEN FALSE "
         f"ELSE lower({column}) IN ({words}) END, FALSE)"
     )
+
+
+def without_placeholder(expr: str) -> str:
+    """SQL of ``expr`` with a placeholder id turned into NULL.
+
+    The stagers whose consent records are keyed like their events (Segment, Snowplow, GA4:
+    ``coalesce(user id, anonymous id)``) clean the user id with it before that coalesce, so a
+    record and its event fall back to the same anonymous id; the loader's pass over
+    ``events`` would see only the events.
+    """
+    return f"CASE WHEN {placeholder_sql(expr)} THEN NULL ELSE {expr} END"
 
 
 def _found(con: Any, table: str, columns: list[str]) -> list[str]:

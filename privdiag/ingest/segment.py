@@ -33,6 +33,7 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
+from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, any_ts, feature_name, flag, stable_id
 from privdiag.privacy import describe_value
 from privdiag.purposes import PURPOSES
@@ -119,7 +120,7 @@ def _stage_messages(ctx: StageContext) -> str:
                             CASE WHEN json_type(m, '$.event') = 'VARCHAR' THEN 'track'
                                  WHEN json_type(m, '$.traits') = 'OBJECT' THEN 'identify' END)
                        AS kind,
-                   {_text("$.userId")} AS user_id,
+                   {without_placeholder(_text("$.userId"))} AS user_id,
                    {_text("$.anonymousId")} AS anonymous_id,
                    {_text("$.messageId")} AS message_id
             FROM src

@@ -20,6 +20,7 @@ import re
 from privdiag.engine import literal, quote
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
+from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name
 
 NAME = "snowplow"
@@ -184,7 +185,8 @@ def _stage_raw(ctx: StageContext) -> tuple[str, list[str]]:
         *(f"{_ts(cols, c)} AS {c}" for c in ("collector_tstamp", "derived_tstamp")),
         *(f"{_ts(cols, c)} AS {c}" for c in ("dvce_created_tstamp", "dvce_sent_tstamp")),
         f"{_ts(cols, 'load_tstamp')} AS load_tstamp",
-        *(f"{_col(cols, c)} AS {c}" for c in ("user_id", "domain_userid", "network_userid")),
+        f"{without_placeholder(_col(cols, 'user_id'))} AS user_id",
+        *(f"{_col(cols, c)} AS {c}" for c in ("domain_userid", "network_userid")),
         f"{_col(cols, 'domain_sessionid')} AS domain_sessionid",
         f"{_col(cols, 'user_ipaddress')} IS NOT NULL AS has_ip",
         f"{_col(cols, 'geo_country')} AS geo_country",
