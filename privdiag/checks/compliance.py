@@ -93,7 +93,25 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
+def _totals(ctx: ScanContext) -> list[dict[str, Any]]:
+    """Per (source, event name): events, and per purpose the denied and unknown ones (not
+    withdrawn). One pass, shared by every batch of pairs."""
+    states = [
+        f"count_true(e.state_{p} = '{s}' AND NOT e.withdrawn_{p}) AS n_{s}_{p}"
+        for p in ctx.purposes
+        for s in ("denied", "unknown")
+    ]
+    return _rows(
+        ctx.con,
+        f"SELECT e.source, e.event_name, count(*) AS n, {', '.join(states)} "
+        f"FROM {JOINED} GROUP BY ALL",
+    )
+
+
+def _query(
+    ctx: ScanContext, todo: list[Pair], totals: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return ``totals`` (one row per source and event name) with the pairs' counts added."""
     grace = float(ctx.config.thresholds.grace_seconds)
     flags = [f"e.state_{p} AS state_{p}, e.withdrawn_{p} AS withdrawn_{p}" for p in ctx.purposes]
     parts: list[str] = []
@@ -107,36 +125,28 @@ def _query(ctx: ScanContext, todo: list[Pair]) -> list[dict[str, Any]]:
     # only over the events with a condition set (on a compliant dump, a small fraction).
     rows_sql = f"SELECT e.source, e.event_name, e.user_key, {', '.join(flags)} FROM {JOINED}"
     flagged = " OR ".join(f"{c}{pair.index}" for pair in todo for c in ("viol", "wd", "wdg", "pre"))
-    states = [
-        f"count_true(e.state_{p} = '{s}' AND NOT e.withdrawn_{p}) AS n_{s}_{p}"
-        for p in ctx.purposes
-        for s in ("denied", "unknown")
-    ]
-    merged = [
-        f"f.{alias}" if alias.startswith("pm") else f"coalesce(f.{alias}, 0) AS {alias}"
-        for alias in (part.rsplit(" AS ", 1)[1] for part in parts)
-    ]
-    rows = _rows(
-        ctx.con,
-        f"""WITH totals AS (
-                SELECT e.source, e.event_name, count(*) AS n, {", ".join(states)}
-                FROM {JOINED} GROUP BY ALL
-            ), flagged AS (
-                SELECT source, event_name, {", ".join(parts)}
-                FROM ({rows_sql}) WHERE {flagged} GROUP BY ALL
-            )
-            SELECT t.*, {", ".join(merged)}
-            FROM totals t LEFT JOIN flagged f
-              ON f.source IS NOT DISTINCT FROM t.source
-             AND f.event_name IS NOT DISTINCT FROM t.event_name""",
-    )
+    found = {
+        (r["source"], r["event_name"]): r
+        for r in _rows(
+            ctx.con,
+            f"SELECT source, event_name, {', '.join(parts)} "
+            f"FROM ({rows_sql}) WHERE {flagged} GROUP BY ALL",
+        )
+    }
     counted = {
         (r["source"], r["event_name"]): r
         for r in _rows(ctx.con, distinct_sql("source, event_name", users, rows_sql))
     }
-    for row in rows:
-        found = counted.get((row["source"], row["event_name"]), {})
-        row |= {alias: found.get(alias, 0) for alias in users}
+    aliases = [part.rsplit(" AS ", 1)[1] for part in parts]
+    rows = []
+    for total in totals:  # one per (source, event name): a few dozen, not events
+        key = (total["source"], total["event_name"])
+        got, users_got = found.get(key, {}), counted.get(key, {})
+        row = dict(total)
+        # a median of no event stays None; a count of none is 0
+        row |= {a: got.get(a) if a.startswith("pm") else got.get(a) or 0 for a in aliases}
+        row |= {alias: users_got.get(alias, 0) for alias in users}
+        rows.append(row)
     return rows
 
 
@@ -301,10 +311,11 @@ def _pre_consent(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding |
 def check_compliance(ctx: ScanContext) -> list[Finding]:
     """Return violation, after-withdrawal and pre-consent findings for every classified feature."""
     todo = pairs(ctx)
+    totals = _totals(ctx) if todo else []
     findings: list[Finding] = []
     for start in range(0, len(todo), PAIRS_PER_QUERY):
         batch = todo[start : start + PAIRS_PER_QUERY]
-        for row in _query(ctx, batch):
+        for row in _query(ctx, batch, totals):
             for pair in batch:
                 for build in (_violation, _withdrawal, _pre_consent):
                     finding = build(ctx, row, pair)
