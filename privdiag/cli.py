@@ -33,19 +33,12 @@ def _crash_log(text: str) -> Path | None:
     return Path(name)
 
 
-# Parts of an error message that quote the data: a value DuckDB could not convert, the JSON
-# object or the CSV line it was reading.
-_QUOTED_VALUE = re.compile(r"string '[^'\n]*'")
-_QUOTED_RECORD = re.compile(r"\s*(Object|Original Line:?)\s*[\[{].*$", re.MULTILINE)
-
-
 def _without_data(text: str) -> str:
     """Return an error text or traceback without e-mail or IP addresses and without the
     values and records a reader quoted from the data."""
-    from privdiag.privacy import scrub
+    from privdiag.privacy import scrub, without_quoted_data
 
-    text = _QUOTED_RECORD.sub(" (record not shown)", scrub(text))
-    return _QUOTED_VALUE.sub("a value", text)
+    return without_quoted_data(scrub(text))
 
 
 # DuckDB turns a signal that arrives while a query runs into RuntimeError("Query interrupted");
@@ -255,7 +248,6 @@ TempDirOpt = Annotated[
 
 def _engine(cfg: Any, threads: int | None, memory_limit: str | None, temp_dir: str | None) -> None:
     """Let the engine flags override the config's [engine] keys."""
-    import re
 
     if memory_limit and not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|%)?", memory_limit, re.I):
         raise UsageError(

@@ -57,6 +57,18 @@ def scrub(text: str) -> str:
     return text
 
 
+# Parts of a reader's error message that quote the data: a value DuckDB could not convert,
+# the JSON object or the CSV line it was reading.
+_QUOTED_VALUE = re.compile(r"string '[^'\n]*'")
+_QUOTED_RECORD = re.compile(r"\s*(Object|Original Line:?)\s*[\[{].*$", re.MULTILINE)
+
+
+def without_quoted_data(text: str) -> str:
+    """Return an error text without the values and records a reader quoted from the data."""
+    text = _QUOTED_RECORD.sub(" (record not shown)", text)
+    return _QUOTED_VALUE.sub("a value", text)
+
+
 def scrub_doc(value: Any, key: str = "", top: bool = True) -> Any:
     """Return a copy of a JSON-like value with every string (and dict key) scrubbed.
 

@@ -109,15 +109,9 @@ def duck_message(exc: Exception) -> str:
         "Catalog Error: ",
     ):
         text = text.removeprefix(prefix)
-    return _without_values(text)[:300]
+    from privdiag.privacy import without_quoted_data
 
-
-def _without_values(text: str) -> str:
-    """Drop the parts of a reader message that quote the data (a JSON object, a row)."""
-    import re
-
-    text = re.sub(r"\s*(Object|Original Line:?)\s*[\[{].*$", " (record not shown)", text)
-    return re.sub(r"string '[^']*'", "a value", text)
+    return without_quoted_data(text)[:300]
 
 
 def _describe(
