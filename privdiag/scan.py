@@ -48,9 +48,8 @@ def _unmapped_findings(con: Any, loaded: Loaded, config: Config) -> list[Finding
     names and counts the others (a mis-mapped column gives hundreds of them)."""
     k = config.thresholds.min_group_size
     findings = []
-    for source, categories in loaded.unmapped.items():
+    for source, names in loaded.unmapped.items():
         counts, decisions, users = _unmapped_counts(con, source)
-        names = sorted(set(categories))
         safe = [c for c in names if not looks_like_id(c)]
         owner = owner_for(config, source=source)
         if len(safe) == len(names):

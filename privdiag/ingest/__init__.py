@@ -44,7 +44,7 @@ class Loaded:
 
     inputs: list[InputInfo] = field(default_factory=list)
     staged: list[tuple[str, Staged]] = field(default_factory=list)
-    unmapped: dict[str, list[str]] = field(default_factory=dict)
+    unmapped: dict[str, list[str]] = field(default_factory=dict)  # source -> categories
     formats: dict[str, str] = field(default_factory=dict)  # source -> format
     undecodable: dict[str, int] = field(default_factory=dict)  # column -> events
     notes: list[str] = field(default_factory=list)  # about the combined inputs
@@ -488,14 +488,11 @@ def load(
             loaded.staged.append((argument, staged))
             if staged.events_view:
                 event_views.append(staged.events_view)
-            if staged.unmapped_categories:
-                loaded.unmapped.setdefault(staged.source or argument, []).extend(
-                    staged.unmapped_categories
-                )
-                _keep_unmapped(con, staged.source or argument, staged.unmapped_sql)
+            _keep_unmapped(con, staged.source or argument, staged.unmapped_sql)
 
         if not event_views:
             raise UsageError("no event data given", hint="pass at least one events file or folder")
+        loaded.unmapped = _unmapped_categories(con)
         events_only = [] if keep_staging else [s for _, s in loaded.staged if not s.consent_view]
         try:
             _build_events(con, event_views)
@@ -556,6 +553,18 @@ def _keep_unmapped(con: Any, source: str, sql: str | None) -> None:
             f"INSERT INTO {UNMAPPED} SELECT {literal(source)}, CAST(category AS VARCHAR), "
             f"CAST(user_key AS VARCHAR) FROM ({sql})"
         )
+
+
+def _unmapped_categories(con: Any) -> dict[str, list[str]]:
+    """Per source, its consent categories that map to no purpose, sorted: read from
+    ``unmapped_consent``, the one place the readers' unmapped decisions are kept."""
+    found: dict[str, list[str]] = {}
+    for source, category in con.execute(
+        f"SELECT DISTINCT source, category FROM {UNMAPPED} WHERE category IS NOT NULL "
+        "ORDER BY source, category"
+    ).fetchall():
+        found.setdefault(source, []).append(category)
+    return found
 
 
 TIMELESS_KEPT = ("segment",)  # formats that keep events without a time, with a note
