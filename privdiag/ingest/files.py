@@ -96,7 +96,8 @@ def first_reached(arguments: list[str], *, urls_listed: bool = False) -> list[Re
         if urls_listed and "://" in argument:
             reached.append(Reached(argument, None, []))
             continue
-        kept, left_out = [], []
+        kept: list[Path] = []
+        left_out: list[Path] = []
         for path in expand(argument):
             stat = path.stat()
             key = (stat.st_dev, stat.st_ino)
