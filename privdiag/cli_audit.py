@@ -186,12 +186,26 @@ def _read_back(path: Path, show: str | None) -> None:
             _echo_runs(history.runs())
 
 
+def _report_shown(recorded: str | None, config_path: str) -> str:
+    """A run's report folder for ``--list``: absolute when found; ``(pruned)`` when gone; an
+    old record relative to where its run started, not found, as recorded after
+    ``(not found)``."""
+    from privdiag.audit.folders import locate
+
+    found = locate(recorded, config_path)
+    if found is not None:
+        return str(found)
+    if recorded and not Path(recorded).is_absolute():
+        return f"(not found) {recorded}"
+    return "(pruned)"
+
+
 def _echo_runs(runs: list[Any]) -> None:
     header = f"{'run':<10}{'started':<27}{'findings':>9}{'new':>5}{'resolved':>9}{'worse':>6}"
     typer.echo(f"{header}{'exit':>5}  report")
     for r in runs:
         s = r.summary
-        report = r.report_dir if r.report_dir and Path(r.report_dir).is_dir() else "(pruned)"
+        report = _report_shown(r.report_dir, r.config_path)
         typer.echo(
             f"{r.run_id:<10}{r.started_at:<27}{s.get('findings', 0):>9}{s.get('new', 0):>5}"
             f"{s.get('resolved', 0):>9}{s.get('worse', 0):>6}{r.exit_code:>5}  {report}"

@@ -10,7 +10,6 @@ from pathlib import Path
 from privdiag.config import Config
 from privdiag.engine import connect
 from privdiag.ingest import Loaded, load
-from privdiag.ingest.files import unique_paths
 from privdiag.mapping import BUILTIN_FEATURES, feature_columns
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
@@ -93,9 +92,8 @@ def starter_config(
     written relative to it, so that ``privdiag audit`` on the config reads the same files.
     Without it (the config goes to stdout) they are written as given.
     """
-    consent = unique_paths(consent or [])
     con = connect()
-    loaded = load(con, data, consent, Config())
+    loaded = load(con, data, consent or [], Config())
     features = sorted(feature_columns(con))
     names = [
         r[0]
@@ -128,7 +126,8 @@ def starter_config(
         "",
     ]
     lines += _source_tables(loaded, base)
-    lines += _consent_table(consent, base)
+    # the consent files read: a file given twice (or by a hard link) is listed once
+    lines += _consent_table([i.path for i in loaded.inputs if i.role == "consent"], base)
     for feature in features:
         known = BUILTIN_FEATURES.get(feature.lower())
         lines.append(f"[features.{_toml_key(feature)}]")

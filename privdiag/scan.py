@@ -16,7 +16,6 @@ from privdiag.config import Config
 from privdiag.engine import close, connect, one
 from privdiag.findings import Finding
 from privdiag.ingest import UNMAPPED, Loaded, check_engine_formats, load
-from privdiag.ingest.files import unique_paths
 from privdiag.journey import journey_steps
 from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
 from privdiag.privacy import looks_like_id
@@ -49,9 +48,8 @@ def _unmapped_findings(con: Any, loaded: Loaded, config: Config) -> list[Finding
     names and counts the others (a mis-mapped column gives hundreds of them)."""
     k = config.thresholds.min_group_size
     findings = []
-    for source, categories in loaded.unmapped.items():
+    for source, names in loaded.unmapped.items():
         counts, decisions, users = _unmapped_counts(con, source)
-        names = sorted(set(categories))
         safe = [c for c in names if not looks_like_id(c)]
         owner = owner_for(config, source=source)
         if len(safe) == len(names):
@@ -163,8 +161,9 @@ def run_scan(
     con = connect(config.engine)
 
     configured = [str(config.resolve(p)) for p in config.consent_files]
-    # A file given both by --consent and by the config is read once.
-    consent = unique_paths(list(consent or []) + configured)
+    # A file given both by --consent and by the config is read once: the loader reads each
+    # file where it is first reached.
+    consent = list(consent or []) + configured
     loaded = load(con, data, consent, config, fmt=fmt, progress=say)
     result.inputs = loaded.inputs
     notes = [f"{arg}: {note}" for arg, staged in loaded.staged for note in staged.notes]

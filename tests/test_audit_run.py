@@ -236,3 +236,46 @@ def test_missing_model_path_names_the_config_key_and_resolved_path(tmp_path):
     assert "[models.churn] path = 'models/churn.onnx'" in output
     assert f"{tmp_path / 'models' / 'churn.onnx'} does not exist" in output
     assert not (tmp_path / "privdiag-reports").exists()  # stopped before anything ran
+
+
+def test_list_shows_the_report_folder_absolute_from_any_folder(tmp_path, monkeypatch):
+    """A run given a relative --config records its report folder absolute, so --list run
+    from another folder finds it (recorded relative, it said "(pruned)" there)."""
+    (tmp_path / "proj").mkdir()
+    config = setup(tmp_path / "proj", NIGHT_1)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["audit", "--config", "proj/privdiag.toml", "--quiet"])
+    assert result.exit_code == 1, result.output
+    (folder,) = (tmp_path / "proj" / "privdiag-reports").iterdir()
+    with open_history(config.parent / "privdiag-history.duckdb", read_only=True) as history:
+        assert [r.report_dir for r in history.runs()] == [str(folder)]
+
+    monkeypatch.chdir(config.parent / "data")
+    listing = runner.invoke(app, ["audit", "--config", str(config), "--list"])
+    assert listing.exit_code == 0
+    assert listing.output.splitlines()[1].endswith(f"  {folder}")
+
+
+def test_list_finds_a_folder_an_older_run_recorded_relative(tmp_path, monkeypatch):
+    """Older runs recorded the folder relative to where they started: it is looked for from
+    the config's folder and those above it, and said as recorded when not found."""
+    from privdiag.audit.history import RunRecord
+
+    found = tmp_path / "proj" / "conf" / "privdiag-reports" / "2026-10-01T100000Z-0000aaaa"
+    found.mkdir(parents=True)
+    history_file = tmp_path / "h.duckdb"
+    with open_history(history_file) as history:
+        for run_id in ("0000aaaa", "0000bbbb"):
+            run = RunRecord(
+                run_id=run_id,
+                started_at="2026-10-01T10:00:00+00:00",
+                config_path=str(tmp_path / "proj" / "conf" / "privdiag.toml"),
+                report_dir=f"conf/privdiag-reports/2026-10-01T100000Z-{run_id}",
+            )
+            history.record(run, [], {})
+    monkeypatch.chdir(tmp_path)  # neither where the runs started (proj) nor the config's folder
+    listing = runner.invoke(app, ["audit", "--history", str(history_file), "--list"])
+    assert listing.exit_code == 0, listing.output
+    lines = listing.output.splitlines()
+    assert lines[1].endswith(f"  {found}")
+    assert lines[2].endswith("  (not found) conf/privdiag-reports/2026-10-01T100000Z-0000bbbb")

@@ -77,3 +77,32 @@ def test_a_consent_time_out_of_range_is_still_refused_after_the_drop(tmp_path):
     consent = write(tmp_path / "cmp.csv", CONSENT.replace("2026-10-01T09", "1970-01-01T09", 1))
     with pytest.raises(Exception, match="consent decision time in year 1970"):
         ingest.load(duckdb.connect(), [events], [consent], Config())
+
+
+def test_unmapped_categories_are_found_once_from_the_kept_decisions(tmp_path):
+    """Two consent logs of one source (both named cmp.csv) each hold a Newsletter decision:
+    the category is listed once, with both decisions (u2 and u3) counted by the scan. The
+    readers listed it each, so the source listed it twice."""
+    from privdiag.scan import run_scan
+    from tests.helpers import by_kind, config
+
+    events = write(tmp_path / "web.csv", EVENTS)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write(tmp_path / "a" / "cmp.csv", CONSENT)
+    second = write(
+        tmp_path / "b" / "cmp.csv",
+        "user_id,purpose,status,ts\nu3,Newsletter,denied,2026-10-01T09:00:00Z\n",
+    )
+    con = duckdb.connect()
+    loaded = ingest.load(con, [events], [first, second], Config())
+    assert loaded.unmapped == {"cmp": ["Newsletter"]}
+
+    doc = run_scan([events], consent=[first, second], config=config()).to_dict()
+    [finding] = by_kind(doc, "consent.unmapped_category")
+    assert finding["location"] == {"source": "cmp", "purpose": "Newsletter"}
+    assert (finding["metrics"]["decisions"], finding["metrics"]["users"]) == (2, 2)
+
+
+def test_readers_give_the_sql_of_unmapped_decisions_not_a_list():
+    assert not hasattr(ingest.Staged(format="consent"), "unmapped_categories")

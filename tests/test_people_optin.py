@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from privdiag.checks.optin import bh_adjust, build_decisions, drop_p_values, optin_rates
+from privdiag.checks.context import hide
+from privdiag.checks.optin import (
+    bh_adjust,
+    build_decisions,
+    drop_p_values,
+    optin_rates,
+    small_split,
+    suppress_bias,
+)
 from privdiag.config import Config, Thresholds, load_config
 from privdiag.engine import connect
 from privdiag.generate import generate_scenario
@@ -315,3 +323,111 @@ def test_no_version_drop_from_known_versions_when_the_unversioned_differ(tmp_pat
     ] == []
     biased = doc["evidence"]["optin_missing_values"]
     assert ("version", "analytics") in [(b["dimension"], b["purpose"]) for b in biased]
+
+
+def test_a_drops_own_rates_are_hidden_when_a_side_has_a_small_group(tmp_path):
+    """min_group_size 5: v1 38 of 40 grant (2 denied), v2 16 of 40. The rate before (95%)
+    would tell the 2's choice, and with the rate after the drop (0.55) would too."""
+    groups = [("v1", "2026-10-01", 40, 38), ("v2", "2026-10-06", 40, 16)]
+    data, consent = _log(tmp_path, groups)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
+    [f] = by_kind(doc, "people.optin_drop")
+    m = f["metrics"]
+    assert (m["optin_before"], m["drop"], m["optin_after"], m["share"]) == (None, None, 0.4, 0.4)
+    assert m["suppressed"] == ["optin_before", "drop"] and m["min_group_size"] == 5
+    assert (m["persons_before"], m["persons_after"]) == (40, 40)
+    assert f["title"] == "analytics opt-in fell to 40% with notice version v2 (after v1)"
+    assert "95%" not in str(doc)
+
+
+def test_a_group_where_everyone_chose_alike_is_hidden_however_large(tmp_path):
+    """min_group_size 5: all 40 grant under v1 (100%: each one's choice), 16 of 40 under v2.
+    Pooled 56/80 = 0.7, se = sqrt(0.7 * 0.3 * 2/40) = 0.10247, z = 0.6 / 0.10247 = 5.86:
+    a drop. Its rate before, v1's rate, France's and Spain's under v1 (20 of 20 each) and the
+    first day's point are hidden; v2's 40% is shown."""
+    groups = [("v1", "2026-10-01", 40, 40), ("v2", "2026-10-06", 40, 16)]
+    data, consent = _log(tmp_path, groups)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
+    rates = {r["value"]: r for r in doc["evidence"]["optin_rates"]["version"]}
+    assert (rates["v1"]["decisions"], rates["v1"]["granted"], rates["v1"]["optin"]) == (
+        40,
+        None,
+        None,
+    )
+    assert rates["v1"]["suppressed"] == ["granted", "optin"]
+    assert (rates["v2"]["granted"], rates["v2"]["optin"]) == (16, 0.4)
+    [f] = by_kind(doc, "people.optin_drop")
+    assert (f["metrics"]["optin_before"], f["metrics"]["optin_after"]) == (None, 0.4)
+    rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
+    assert rows[("region", "France")] == [20, None, 20, 0.4]
+    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, 0.4]
+    assert "100%" not in str(doc) and "1.0," not in str(doc["evidence"]["optin_rates"])
+
+    # with min_group_size 1 nothing is hidden: 100% is shown
+    shown = run_scan(data, consent=consent, config=config()).to_dict()
+    [f] = by_kind(shown, "people.optin_drop")
+    assert (f["metrics"]["optin_before"], f["metrics"]["drop"]) == (1.0, 0.6)
+    assert f["title"].startswith("analytics opt-in fell from 100% to 40%")
+
+
+@pytest.mark.parametrize(
+    "decisions,granted,k,hidden",
+    [
+        (40, 38, 5, True),  # 2 denied
+        (40, 40, 5, True),  # everyone granted
+        (40, 0, 5, True),  # everyone denied
+        (40, 5, 5, False),  # 5 granted, 35 denied
+        (40, 35, 5, False),
+        (40, 36, 5, True),  # 4 denied
+        (40, 40, 1, False),  # k = 1 hides nothing
+        (1, 0, 1, False),
+    ],
+)
+def test_small_split_by_hand(decisions, granted, k, hidden):
+    assert small_split(decisions, granted, k) is hidden
+
+
+def test_bias_entry_with_a_unanimous_side_hides_that_sides_rate():
+    entry = {
+        "dimension": "region",
+        "purpose": "analytics",
+        "decisions_without_value": 20,
+        "granted_without_value": 0,  # all 20 denied
+        "optin_without_value": 0.0,
+        "decisions_with_value": 40,
+        "granted_with_value": 30,
+        "optin_with_value": 0.75,
+        "note": "20 first decisions have no region and opt in at 0%",
+    }
+    out = suppress_bias(entry, 5)
+    assert (out["granted_without_value"], out["optin_without_value"]) == (None, None)
+    assert out["optin_with_value"] == 0.75
+    assert out["suppressed"] == ["granted_without_value", "optin_without_value"]
+    assert "0%" not in out["note"] and "under 5 persons granted or denied" in out["note"]
+
+
+def test_rates_by_version_and_day_are_computed_once(tmp_path, monkeypatch):
+    from privdiag.checks import optin
+
+    asked: list[str] = []
+    real = optin.optin_rates
+
+    def counting(con, dimension):
+        asked.append(dimension)
+        return real(con, dimension)
+
+    monkeypatch.setattr(optin, "optin_rates", counting)
+    doc = _scan(tmp_path, [("v1", "2026-10-01", 40, 30), ("v2", "2026-10-06", 40, 16)])
+    assert len(by_kind(doc, "people.optin_drop")) == 1
+    assert sorted(asked) == sorted([*optin.DIMENSIONS, "day"])
+
+
+def test_hide_adds_to_what_was_hidden_before():
+    metrics = {"users": None, "events": 3, "suppressed": ["users"], "min_group_size": 5}
+    assert hide(metrics, ["events", "users", "events"], 5) == {
+        "users": None,
+        "events": None,
+        "suppressed": ["users", "events"],
+        "min_group_size": 5,
+    }
+    assert hide({"events": 3}, [], 5) == {"events": 3}

@@ -94,3 +94,22 @@ def prune(reports_dir: Path, keep: int | None, runs: list[str]) -> list[str]:
     for folder in old:
         discard(folder)
     return [f.name for f in old]
+
+
+def locate(recorded: str | None, config_path: str) -> Path | None:
+    """Return the absolute path of a run's report folder as recorded, None when it is gone.
+
+    Runs record the folder absolute. Older runs recorded it relative to the folder they
+    started in, which they did not record: such a folder is looked for from the current
+    folder, then from the run's config folder and each folder above it (a relative
+    ``--config conf/privdiag.toml`` put the reports under ``conf/``). Folder names hold the
+    run id, so another run's folder is never taken for it.
+    """
+    if not recorded:
+        return None
+    path = Path(recorded)
+    bases = [Path.cwd()]
+    if config_path:
+        bases += [Path(config_path).parent, *Path(config_path).parent.parents]
+    candidates = [path] if path.is_absolute() else [base / path for base in bases]
+    return next((c for c in candidates if c.is_dir()), None)

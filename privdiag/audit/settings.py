@@ -14,6 +14,7 @@ Paths are relative to the config file's folder, so cron can run from anywhere.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,11 +88,15 @@ def audit_settings(
     """Return the settings of one audit: flags first, then ``[audit]``, then the defaults.
 
     Assumes ``config`` was loaded from a file when the paths must be relative to it;
-    without one they are relative to the current folder. Raises ConfigError / UsageError.
+    without one they are relative to the current folder. The reports folder is returned
+    absolute. Raises ConfigError / UsageError.
     """
     table = _audit_table(config)
     hist = history or config.resolve(_typed(table, "history", str, config) or DEFAULT_HISTORY)
+    # absolute, as each run records it: a path relative to where the run started would not
+    # find the folder from anywhere else (``audit --list``)
     reports = config.resolve(_typed(table, "reports_dir", str, config) or DEFAULT_REPORTS)
+    reports = Path(os.path.abspath(reports))
     when = fail_when or _typed(table, "fail_when", str, config) or "regressed"
     return AuditSettings(
         history=Path(hist),

@@ -56,6 +56,21 @@ def present_sql(column: str, sql_type: str) -> str:
     return f"({quote(column)} IS NOT NULL)"
 
 
+def hide(metrics: dict[str, Any], keys: list[str], k: int) -> dict[str, Any]:
+    """Return ``metrics`` with ``keys`` set to None and listed under ``suppressed`` (after
+    any listed before), with ``min_group_size`` k; unchanged when ``keys`` is empty.
+
+    The one way a check hides what would tell a small group's data; readers of a finding
+    find what was hidden, and why, under those two keys.
+    """
+    if keys:
+        listed = list(metrics.get("suppressed") or [])
+        metrics |= {key: None for key in keys}
+        metrics["suppressed"] = listed + [key for key in dict.fromkeys(keys) if key not in listed]
+        metrics["min_group_size"] = k
+    return metrics
+
+
 def suppress(
     metrics: dict[str, Any],
     k: int,
@@ -70,9 +85,4 @@ def suppress(
     hidden = [key for key in keys if isinstance(metrics.get(key), int) and 0 < metrics[key] < k]
     if hidden:
         hidden += [key for key in follow if metrics.get(key) is not None]
-    for key in hidden:
-        metrics[key] = None
-    if hidden:
-        metrics["suppressed"] = hidden
-        metrics["min_group_size"] = k
-    return metrics
+    return hide(metrics, hidden, k)

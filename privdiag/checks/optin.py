@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from privdiag.checks.context import ScanContext
+from privdiag.checks.context import ScanContext, hide
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 from privdiag.stats import bh_adjust, holm_adjust, two_proportion_z
@@ -104,12 +104,17 @@ def optin_rates(con: Any, dimension: str) -> list[dict[str, Any]]:
 
 
 def small_split(decisions: int, granted: int, k: int) -> bool:
-    """True when the persons who granted, or those who denied, are a group of 1 to ``k - 1``.
+    """True when fewer than ``k`` persons granted or fewer than ``k`` denied (none counts),
+    unless ``k`` is 1 (nothing is hidden then).
 
-    Their count, or the opt-in rate beside the decisions, would then tell a small group's
-    choice.
+    The count who granted, or the opt-in rate beside the decisions, would then tell a small
+    group's choice. A group where everyone made the same choice (0% or 100%) is hidden too,
+    however large: its rate tells each member's choice to anyone who knows that a person is
+    in the group (a region, a device, a day), which is what hiding small groups guards
+    against; the zero who chose otherwise are counted as a group under ``k``, as a
+    statistics office's disclosure rules count an empty cell beside a full one.
     """
-    return 0 < granted < k or 0 < decisions - granted < k
+    return k > 1 and min(granted, decisions - granted) < k
 
 
 def suppress_rate(row: dict[str, Any], k: int) -> dict[str, Any]:
@@ -123,9 +128,7 @@ def suppress_rate(row: dict[str, Any], k: int) -> dict[str, Any]:
         hidden = ["decisions", "granted", "optin"]
     elif small_split(row["decisions"], row["granted"], k):
         hidden = ["granted", "optin"]
-    if hidden:
-        row |= {key: None for key in hidden} | {"suppressed": hidden, "min_group_size": k}
-    return row
+    return hide(row, hidden, k)
 
 
 @dataclass
@@ -210,13 +213,18 @@ def _date_test(purpose: str, days: list[dict[str, Any]], min_n: int) -> Test | N
     )
 
 
-def drop_tests(con: Any, min_n: int, unversioned: frozenset[str] = frozenset()) -> list[Test]:
+def drop_tests(
+    by_version: list[dict[str, Any]],
+    by_day: list[dict[str, Any]],
+    min_n: int,
+    unversioned: frozenset[str] = frozenset(),
+) -> list[Test]:
     """Return every opt-in drop test with its raw and BH-adjusted p-value.
 
+    ``by_version`` and ``by_day`` are :func:`optin_rates` by version and by day, unsuppressed.
     A purpose in ``unversioned`` (its decisions without a version opt in unlike the others)
     is tested by date over all its decisions, never by its known versions alone.
     """
-    by_version = optin_rates(con, "version")
     versioned = {
         p
         for p in {r["purpose"] for r in by_version} - unversioned
@@ -225,7 +233,6 @@ def drop_tests(con: Any, min_n: int, unversioned: frozenset[str] = frozenset()) 
     tests = [t for t in _version_tests(by_version) if t.purpose in versioned]
     for t in tests:
         t.p = float(drop_p_values(t.x1, t.n1, t.x2, t.n2))
-    by_day = optin_rates(con, "day")
     for purpose in sorted({r["purpose"] for r in by_day} - versioned):
         days = [r for r in by_day if r["purpose"] == purpose]
         if (test := _date_test(purpose, days, min_n)) is not None:
@@ -290,12 +297,13 @@ def _shown_rate(n: int, x: int, k: int) -> float | None:
     return None if small_split(n, x, k) else round(x / n, 3)
 
 
-def _series(con: Any, t: Test, k: int) -> dict[str, Any]:
+def _series(con: Any, t: Test, k: int, by_day: list[dict[str, Any]]) -> dict[str, Any]:
     """Evidence series: daily first-decision opt-in of the purpose, the change marked.
 
-    A day whose opt-in would tell the choice of fewer than ``k`` persons has no point.
+    ``by_day`` is :func:`optin_rates` by day. A day whose opt-in would tell the choice of
+    fewer than ``k`` persons, or of everyone that day (:func:`small_split`), has no point.
     """
-    days = [suppress_rate(r, k) for r in optin_rates(con, "day") if r["purpose"] == t.purpose]
+    days = [suppress_rate(dict(r), k) for r in by_day if r["purpose"] == t.purpose]
     x = [r["value"] for r in days]
     mark_day = t.after if t.change == "date" else _first_day(con, t.after)
     return {
@@ -333,13 +341,34 @@ def _owner(ctx: ScanContext, t: Test) -> str | None:
     return owner_for(ctx.config, source=rows[0][0]) if len(rows) == 1 else None
 
 
-def _finding(ctx: ScanContext, t: Test, biased: list[dict[str, Any]]) -> Finding:
-    k = ctx.min_group
+def _drop_title(t: Test, metrics: dict[str, Any]) -> str:
+    """The finding's title, naming only the rates that are shown."""
     change = (
         f"notice version {t.after} (after {t.before})"
         if t.change == "version"
         else f"{t.after} (the day with the clearest drop)"
     )
+    before, after = metrics["optin_before"], metrics["optin_after"]
+    rates = (f" from {before:.0%}" if before is not None else "") + (
+        f" to {after:.0%}" if after is not None else ""
+    )
+    return f"{t.purpose} opt-in fell{rates} with {change}"
+
+
+def _hidden_rates(t: Test, k: int) -> list[str]:
+    """The metrics of a drop that would tell the choice of a small group, or of everyone on
+    one side (:func:`small_split`): that side's rate, and the drop, from which the hidden
+    rate follows given the other."""
+    hidden = ["optin_before", "drop"] if small_split(t.n1, t.x1, k) else []
+    if small_split(t.n2, t.x2, k):
+        hidden += ["optin_after", "share", "drop"]
+    return hidden
+
+
+def _finding(
+    ctx: ScanContext, t: Test, biased: list[dict[str, Any]], by_day: list[dict[str, Any]]
+) -> Finding:
+    k = ctx.min_group
     metrics = {
         "users": t.n2,
         "share": round(t.rate_after, 6),
@@ -362,10 +391,11 @@ def _finding(ctx: ScanContext, t: Test, biased: list[dict[str, Any]]) -> Finding
         }
     else:
         metrics["change_day"] = t.after
+    hide(metrics, _hidden_rates(t, k), k)
     return Finding(
         "people.optin_drop",
         _severity(t.drop),
-        f"{t.purpose} opt-in fell from {t.rate_before:.0%} to {t.rate_after:.0%} with {change}",
+        _drop_title(t, metrics),
         {"purpose": t.purpose, "scenario": _change_label(t)},
         metrics,
         "Compare the banner or notice before and after this change (wording, default choice, "
@@ -376,7 +406,7 @@ def _finding(ctx: ScanContext, t: Test, biased: list[dict[str, Any]]) -> Finding
             "table": _breakdown(
                 ctx.con, t, k, [b["dimension"] for b in biased if b["purpose"] == t.purpose]
             ),
-            "series": _series(ctx.con, t, k),
+            "series": _series(ctx.con, t, k, by_day),
         },
     )
 
@@ -442,12 +472,12 @@ def suppress_bias(entry: dict[str, Any], k: int) -> dict[str, Any]:
     for side in ("without_value", "with_value"):
         if small_split(entry[f"decisions_{side}"], entry[f"granted_{side}"], k):
             hidden += [f"granted_{side}", f"optin_{side}"]
+    hide(entry, hidden, k)
     if hidden:
-        entry |= {key: None for key in hidden} | {"suppressed": hidden, "min_group_size": k}
         entry["note"] = (
             f"{entry['purpose']} opt-in by {entry['dimension']} is biased by missing values: "
             f"{entry['decisions_without_value']} first decisions have no {entry['dimension']} "
-            "and opt in unlike the others (rates hidden: a small group granted or denied)."
+            f"and opt in unlike the others (rates hidden: under {k} persons granted or denied)."
         )
     return entry
 
@@ -463,18 +493,19 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[d
     min_n = max(MIN_DECISIONS, ctx.min_group)
     alpha = ctx.config.thresholds.alpha
     rates = {dim: optin_rates(ctx.con, dim) for dim in DIMENSIONS}
+    by_day = optin_rates(ctx.con, "day")
     biased = missing_bias(rates, min_n, alpha)
     unversioned = frozenset(b["purpose"] for b in biased if b["dimension"] == "version")
     fired = [
         t
-        for t in drop_tests(ctx.con, min_n, unversioned)
+        for t in drop_tests(rates["version"], by_day, min_n, unversioned)
         if t.q <= alpha and t.drop >= MIN_DROP and min(t.n1, t.n2) >= min_n
     ]
     # A value with fewer deciders than the minimum group is left out, not listed with hidden
     # counts: a rare region or version names its few people's existence.
+    findings = [_finding(ctx, t, biased, by_day) for t in fired]
     evidence = {
         dim: [suppress_rate(r, ctx.min_group) for r in rows if r["decisions"] >= ctx.min_group]
         for dim, rows in rates.items()
     }
-    findings = [_finding(ctx, t, biased) for t in fired]
     return findings, evidence, [suppress_bias(b, ctx.min_group) for b in biased]

@@ -25,6 +25,7 @@ from privdiag.ingest.files import (
     expand,
     explain_read_error,
     first_ragged_line,
+    first_reached,
     sniff,
     source_name,
 )
@@ -43,7 +44,7 @@ class Loaded:
 
     inputs: list[InputInfo] = field(default_factory=list)
     staged: list[tuple[str, Staged]] = field(default_factory=list)
-    unmapped: dict[str, list[str]] = field(default_factory=dict)
+    unmapped: dict[str, list[str]] = field(default_factory=dict)  # source -> categories
     formats: dict[str, str] = field(default_factory=dict)  # source -> format
     undecodable: dict[str, int] = field(default_factory=dict)  # column -> events
     notes: list[str] = field(default_factory=list)  # about the combined inputs
@@ -146,12 +147,11 @@ def _container(files: list[Path], argument: str) -> FileKind:
     return FileKind(containers.pop(), compressed)
 
 
-def _files(con: Any, argument: str) -> tuple[list[Path], FileKind]:
-    """The files of an argument and their container; URLs (s3a://...) if the engine lists them."""
-    list_files = getattr(con, "list_files", None)
-    if list_files is not None and "://" in argument:
-        return list_files(argument)
-    files = expand(argument)
+def _files(con: Any, argument: str, files: list[Path] | None) -> tuple[list[Path], FileKind]:
+    """The files of an argument and their container; a URL's (files None) as the engine lists
+    them."""
+    if files is None:
+        return con.list_files(argument)
     kind = _container(files, argument)
     if kind.container == "csv":
         check_csv_header(files[0])
@@ -163,6 +163,7 @@ def _stage_one(
     argument: str,
     index: int,
     *,
+    files: list[Path] | None,
     role: str,
     fmt: str,
     config: Config,
@@ -170,7 +171,7 @@ def _stage_one(
 ) -> tuple[Staged, InputInfo, list[Path]]:
     import duckdb
 
-    files, kind = _files(con, argument)
+    files, kind = _files(con, argument, files)
     read_sql = reader_sql(files, kind)
     columns = _describe(con, read_sql, argument, files)
     if kind.container == "csv":
@@ -470,31 +471,28 @@ def load(
     loaded = Loaded()
     con.execute(f"CREATE OR REPLACE TEMP TABLE {UNMAPPED} AS {_NO_UNMAPPED}")
     event_views: list[str] = []
-    jobs = [(a, "events") for a in data] + [(a, "consent") for a in consent]
+    jobs = _jobs(con, data, consent, loaded)
     # Fingerprints are read on a thread while DuckDB stages and builds the tables: hashing
     # releases the GIL, and a 4 GB export takes seconds to hash.
     hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="privdiag-sha256")
     try:
         digests = []
-        for index, (argument, role) in enumerate(jobs):
+        for index, (argument, files, role) in enumerate(jobs):
             if progress:
                 progress(f"reading {argument}")
             staged, info, files = _stage_one(
-                con, argument, index, role=role, fmt=fmt, config=config
+                con, argument, index, files=files, role=role, fmt=fmt, config=config
             )
             digests.append(hashing.submit(_fingerprint, files))
             loaded.inputs.append(info)
             loaded.staged.append((argument, staged))
             if staged.events_view:
                 event_views.append(staged.events_view)
-            if staged.unmapped_categories:
-                loaded.unmapped.setdefault(staged.source or argument, []).extend(
-                    staged.unmapped_categories
-                )
-                _keep_unmapped(con, staged.source or argument, staged.unmapped_sql)
+            _keep_unmapped(con, staged.source or argument, staged.unmapped_sql)
 
         if not event_views:
             raise UsageError("no event data given", hint="pass at least one events file or folder")
+        loaded.unmapped = _unmapped_categories(con)
         events_only = [] if keep_staging else [s for _, s in loaded.staged if not s.consent_view]
         try:
             _build_events(con, event_views)
@@ -520,6 +518,24 @@ def load(
     return loaded
 
 
+def _jobs(
+    con: Any, data: list[str], consent: list[str], loaded: Loaded
+) -> list[tuple[str, list[Path] | None, str]]:
+    """(argument, files, role) of each input to stage: a file reached twice (a hard link, a
+    folder that also holds a file given by itself) is read once, where first reached, and
+    said in ``loaded.notes``; an argument whose files were all read before is left out."""
+    urls = getattr(con, "list_files", None) is not None
+    jobs = []
+    for arguments, role in ((data, "events"), (consent, "consent")):
+        for reached in first_reached(arguments, urls_listed=urls):
+            note = reached.note()
+            if note:
+                loaded.notes.append(note)
+            if reached.files is None or reached.files:
+                jobs.append((reached.argument, reached.files, role))
+    return jobs
+
+
 EARLIEST = "2000-01-01"
 # The decisions whose category maps to no purpose: (source, category, user_key).
 UNMAPPED = "unmapped_consent"
@@ -537,6 +553,18 @@ def _keep_unmapped(con: Any, source: str, sql: str | None) -> None:
             f"INSERT INTO {UNMAPPED} SELECT {literal(source)}, CAST(category AS VARCHAR), "
             f"CAST(user_key AS VARCHAR) FROM ({sql})"
         )
+
+
+def _unmapped_categories(con: Any) -> dict[str, list[str]]:
+    """Per source, its consent categories that map to no purpose, sorted: read from
+    ``unmapped_consent``, the one place the readers' unmapped decisions are kept."""
+    found: dict[str, list[str]] = {}
+    for source, category in con.execute(
+        f"SELECT DISTINCT source, category FROM {UNMAPPED} WHERE category IS NOT NULL "
+        "ORDER BY source, category"
+    ).fetchall():
+        found.setdefault(source, []).append(category)
+    return found
 
 
 TIMELESS_KEPT = ("segment",)  # formats that keep events without a time, with a note

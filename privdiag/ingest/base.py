@@ -51,7 +51,6 @@ class Staged:
     events_view: str | None = None
     consent_view: str | None = None
     notes: list[str] = field(default_factory=list)
-    unmapped_categories: list[str] = field(default_factory=list)
     # SQL of (category, user_key), one row per decision whose category maps to no purpose
     unmapped_sql: str | None = None
     source: str | None = None  # the source name the input was read as (set by the loader)

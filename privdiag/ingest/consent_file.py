@@ -106,14 +106,6 @@ def stage(ctx: StageContext) -> Staged:
         FROM {ctx.read_sql}
         LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql(quote(roles["purpose"]))}
     """)
-    unmapped = [
-        r[0]
-        for r in ctx.con.execute(
-            f"SELECT DISTINCT category FROM {base} WHERE purpose IS NULL AND category IS NOT NULL "
-            "ORDER BY 1"
-        ).fetchall()
-    ]
-
     view = f"{ctx.prefix}_consent"
     ctx.create(f"""
         CREATE TEMP VIEW {view} AS
@@ -123,7 +115,6 @@ def stage(ctx: StageContext) -> Staged:
     return Staged(
         format=NAME,
         consent_view=view,
-        unmapped_categories=unmapped,
         unmapped_sql=f"SELECT category, user_key FROM {base} "
         "WHERE purpose IS NULL AND category IS NOT NULL",
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import gzip
-import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,17 +53,58 @@ def expand(argument: str) -> list[Path]:
     )
 
 
-def unique_paths(arguments: list[str]) -> list[str]:
-    """Return ``arguments`` without repeats of a path already listed, first occurrences kept
-    in order; two arguments repeat when they resolve to the same absolute path."""
-    seen: set[Path] = set()
-    out: list[str] = []
+@dataclass
+class Reached:
+    """One input argument and the data files it reaches that no earlier argument reached.
+
+    ``files`` is None for a URL the engine lists itself; ``left_out`` are the local files
+    an earlier argument of the same role already reached (by any path, link or glob).
+    """
+
+    argument: str
+    files: list[Path] | None
+    left_out: list[Path]
+
+    def note(self) -> str | None:
+        """Return the note that says which files were left out, or None when none were."""
+        if not self.left_out:
+            return None
+        if not self.files:
+            what = "its file was" if len(self.left_out) == 1 else "all its files were"
+            return f"{self.argument}: not read, {what} read already by another path"
+        names = ", ".join(p.name for p in self.left_out[:3])
+        more = f" and {len(self.left_out) - 3} more" if len(self.left_out) > 3 else ""
+        was = "was" if len(self.left_out) == 1 else "were"
+        return (
+            f"{self.argument}: {len(self.left_out)} of its files {was} read already by another "
+            f"path and not again ({names}{more})"
+        )
+
+
+def first_reached(arguments: list[str], *, urls_listed: bool = False) -> list[Reached]:
+    """Return each argument with the data files it is the first to reach, in argument order.
+
+    Arguments are expanded first (files, globs, folders), then each local file is kept where
+    it is first reached: two paths name the same file when they have the same device and
+    inode, so a hard link, a symlink, ``./x`` or a folder holding a file given separately
+    reach it once. With ``urls_listed`` an argument holding ``://`` is left to the engine to
+    list (``files`` None). Raises InputError for an argument that names no data file.
+    """
+    seen: set[tuple[int, int]] = set()
+    reached = []
     for argument in arguments:
-        key = Path(os.path.abspath(argument)).resolve()
-        if key not in seen:
+        if urls_listed and "://" in argument:
+            reached.append(Reached(argument, None, []))
+            continue
+        kept: list[Path] = []
+        left_out: list[Path] = []
+        for path in expand(argument):
+            stat = path.stat()
+            key = (stat.st_dev, stat.st_ino)
+            (left_out if key in seen else kept).append(path)
             seen.add(key)
-            out.append(argument)
-    return out
+        reached.append(Reached(argument, kept, left_out))
+    return reached
 
 
 def source_name(argument: str) -> str:

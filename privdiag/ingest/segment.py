@@ -211,13 +211,6 @@ def _stage_categories(ctx: StageContext, msg: str) -> str:
     return table
 
 
-def _unmapped(ctx: StageContext, cats: str) -> list[str]:
-    rows = ctx.con.execute(
-        f"SELECT DISTINCT category FROM {cats} WHERE purpose IS NULL ORDER BY 1"
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
 def _stage_flags(ctx: StageContext, cats: str) -> str:
     """Materialise one row per flagged payload with consent_<purpose>: all mapped categories
     granted → TRUE, any denied → FALSE, none mapped to the purpose → NULL."""
@@ -362,7 +355,6 @@ def stage(ctx: StageContext) -> Staged:
     """)
 
     staged = Staged(format=NAME, events_view=view, consent_view=_stage_consent(ctx, msg, cats))
-    staged.unmapped_categories = _unmapped(ctx, cats)
     staged.unmapped_sql = (
         f"SELECT c.category, coalesce(m.user_id, m.anonymous_id) AS user_key "
         f"FROM {cats} c JOIN {msg} m USING (_n) WHERE c.purpose IS NULL"

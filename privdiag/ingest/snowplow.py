@@ -372,11 +372,6 @@ def _unmapped_sql(parsed: str, aliases: str) -> str:
     """
 
 
-def _unmapped(ctx: StageContext, sql: str) -> list[str]:
-    rows = ctx.con.execute(f"SELECT DISTINCT category FROM ({sql}) ORDER BY 1").fetchall()
-    return [r[0] for r in rows]
-
-
 def stage(ctx: StageContext) -> Staged:
     """Stage Snowplow events as canonical events, and their consent events as consent records.
 
@@ -393,7 +388,6 @@ def stage(ctx: StageContext) -> Staged:
         ctx, _preference_decisions(ctx, parsed, aliases), _document_decisions(aliases, parsed)
     )
     staged.unmapped_sql = _unmapped_sql(parsed, aliases)
-    staged.unmapped_categories = _unmapped(ctx, staged.unmapped_sql)
     staged.notes += _notes(ctx, raw, parsed)
     return staged
 

@@ -1,0 +1,91 @@
+"""A file reached twice (hard link, symlink, folder or glob that also holds a file given by
+itself) is read once, where first reached, for events and consent alike."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from privdiag.engine import connect
+from privdiag.ingest import load
+from privdiag.ingest.files import first_reached
+from privdiag.scan import run_scan
+from tests.helpers import config, write
+
+EVENTS = """\
+    event_id,ts,event_name,user_id,gclid
+    e1,2026-10-01T10:00:00Z,page_view,u1,G1
+    e2,2026-10-01T10:01:00Z,page_view,u2,G2
+"""
+HEADER = "user_id,purpose,status,ts\n"
+
+
+def counts(data: list[str], consent: list[str]) -> tuple[int, int, list[str]]:
+    """(events, consent records, notes) as loaded."""
+    con = connect()
+    loaded = load(con, data, consent, config())
+    events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    records = con.execute("SELECT count(*) FROM consent").fetchone()[0]
+    con.close()
+    return events, records, loaded.notes
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    """e.csv (2 events); logs/a.csv (u1 denies ads), logs/b.csv (u2 grants ads)."""
+    write(tmp_path / "e.csv", EVENTS)
+    (tmp_path / "logs").mkdir()
+    write(tmp_path / "logs" / "a.csv", HEADER + "u1,ads,denied,2026-10-01T09:00:00Z\n")
+    write(tmp_path / "logs" / "b.csv", HEADER + "u2,ads,granted,2026-10-01T09:00:00Z\n")
+    return tmp_path
+
+
+def test_hard_linked_consent_file_is_read_once(files):
+    os.link(files / "logs" / "a.csv", files / "a_copy.csv")
+    consent = [str(files / "logs" / "a.csv"), str(files / "a_copy.csv")]
+    events, records, notes = counts([str(files / "e.csv")], consent)
+    assert (events, records) == (2, 1)  # read twice: 2 records
+    assert notes == [f"{files / 'a_copy.csv'}: not read, its file was read already by another path"]
+
+
+def test_folder_holding_a_file_given_before_reads_only_its_other_files(files):
+    consent = [str(files / "logs" / "a.csv"), str(files / "logs")]
+    doc = run_scan([str(files / "e.csv")], consent=consent, config=config()).to_dict()
+    read = [(Path(i["path"]).name, i["rows"]) for i in doc["inputs"] if i["role"] == "consent"]
+    assert read == [("a.csv", 1), ("logs", 1)]  # logs: b.csv only; a.csv again gave 3 in all
+    assert doc["evidence"]["notes"] == [
+        f"{files / 'logs'}: 1 of its files was read already by another path and not again (a.csv)"
+    ]
+
+
+def test_file_after_a_glob_that_reached_it_is_left_out(files):
+    consent = [str(files / "logs" / "*.csv"), str(files / "logs" / "." / "b.csv")]
+    events, records, notes = counts([str(files / "e.csv")], consent)
+    assert (events, records) == (2, 2)  # 3 with b.csv read twice
+    assert len(notes) == 1 and notes[0].startswith(f"{files / 'logs' / '.' / 'b.csv'}: not read")
+
+
+def test_events_file_reached_by_a_symlink_and_a_hard_link_is_counted_once(files):
+    os.symlink(files / "e.csv", files / "e_symlink.csv")
+    os.link(files / "e.csv", files / "e_hardlink.csv")
+    data = [str(files / "e.csv"), str(files / "e_symlink.csv"), str(files / "e_hardlink.csv")]
+    events, _, notes = counts(data, [])
+    assert events == 2  # read three times: 6 events under three source names
+    assert len(notes) == 2
+
+
+def test_hard_link_inside_one_folder_is_read_once(files):
+    os.link(files / "logs" / "b.csv", files / "logs" / "c.csv")
+    events, records, notes = counts([str(files / "e.csv")], [str(files / "logs")])
+    assert (events, records) == (2, 2)  # a.csv and b.csv; with c.csv read too, 3
+    assert notes == [
+        f"{files / 'logs'}: 1 of its files was read already by another path and not again (c.csv)"
+    ]
+
+
+def test_urls_are_left_to_the_engine_when_it_lists_them(tmp_path):
+    path = write(tmp_path / "e.csv", EVENTS)
+    reached = first_reached([path, "s3a://bucket/e/"], urls_listed=True)
+    assert [r.files for r in reached] == [[Path(path)], None]
