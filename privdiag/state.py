@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from privdiag.engine import one
+from privdiag.engine import STATE_TYPE, one
 from privdiag.purposes import PURPOSES
 
 # What resolve() adds per purpose P, as columns named KIND_P.
@@ -74,11 +74,11 @@ def _union_sql(purposes: list[str]) -> str:
 
 
 def _state_sql(p: str, flag: str, log: str) -> str:
-    return f"""CASE WHEN {flag} IS NOT NULL
+    return f"""CAST(CASE WHEN {flag} IS NOT NULL
                     THEN CASE WHEN {flag} THEN 'granted' ELSE 'denied' END
                     WHEN {log} IS NOT NULL
                     THEN CASE WHEN {log} THEN 'granted' ELSE 'denied' END
-                    ELSE 'unknown' END AS state_{p}"""
+                    ELSE 'unknown' END AS {STATE_TYPE}) AS state_{p}"""
 
 
 def resolve(con: Any, purposes: list[str]) -> None:

@@ -417,3 +417,27 @@ def test_a_user_id_equal_to_an_anonymous_events_id_is_two_units(tmp_path):
     rows = fetch_rows(con, _gap_sql(ctx, journey, gap_pairs(ctx)))
     total = next(r for r in rows if r["day"] is None)
     assert (total["n"], total["u_denied_ads"]) == (2, 2)
+
+
+def test_states_are_a_one_byte_enum_read_back_as_text(tmp_path):
+    """scan_events.state_P is DuckDB's ENUM of the three states; checks compare it to text."""
+    from privdiag.engine import connect
+    from privdiag.ingest import load
+    from privdiag.state import active_purposes, resolve
+
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "event_id,ts,event_name,user_id,consent_ads\n"
+        "e1,2026-10-01T10:00:00Z,page_view,u1,denied\n"
+        "e2,2026-10-01T10:01:00Z,page_view,u2,granted\n"
+        "e3,2026-10-01T10:02:00Z,page_view,u3,\n"
+    )
+    con = connect()
+    load(con, [str(events)], [], config())
+    resolve(con, active_purposes(con))
+    kind = con.execute("SELECT typeof(state_ads) FROM scan_events LIMIT 1").fetchone()
+    assert kind == ("ENUM('granted', 'denied', 'unknown')",)
+    rows = con.execute(
+        "SELECT event_id, state_ads, state_ads = 'denied' FROM scan_events ORDER BY event_id"
+    ).fetchall()
+    assert rows == [("e1", "denied", True), ("e2", "granted", False), ("e3", "unknown", False)]

@@ -20,9 +20,8 @@ from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, suppress
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
 from privdiag.mapping import owner_for
+from privdiag.purposes import STATES
 from privdiag.stats import bh_adjust, fisher_greater
-
-STATES = ("granted", "denied", "unknown")
 
 
 def _filters(ctx: ScanContext) -> dict[str, str]:

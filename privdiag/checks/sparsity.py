@@ -27,9 +27,8 @@ from privdiag.engine import quote
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
 from privdiag.mapping import owner_for
+from privdiag.purposes import STATES
 from privdiag.stats import bh_adjust, cmh_greater, fisher_greater, newcombe_ci, rounded, share
-
-STATES = ("granted", "denied", "unknown")
 
 
 @dataclass(frozen=True)

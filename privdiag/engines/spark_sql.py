@@ -18,6 +18,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from privdiag.engine import STATE_TYPE
+
 # A SQLGlot syntax node (its base class is named differently across SQLGlot versions).
 Node = Any
 ROWID = "_rowid"
@@ -211,6 +213,8 @@ def _rewrite(node: Node) -> Node:
         return _positional(node)
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.JSON:
         return exp.DataType.build("STRING")  # Spark keeps JSON as text
+    if isinstance(node, exp.DataType) and str(node.args.get("kind")) == STATE_TYPE:
+        return exp.DataType.build("STRING")  # DuckDB's ENUM of consent states: text on Spark
     if isinstance(node, exp.TimeToUnix):
         return _epoch(node)
     if isinstance(node, exp.Literal):
