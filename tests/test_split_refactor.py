@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+import pytest
+
+from privdiag.ingest import inserted
 from privdiag.output import file_in_the_way
 
 
@@ -15,3 +19,26 @@ def test_file_in_the_way_is_the_nearest_file_above_a_path(tmp_path: Path) -> Non
     )
     assert file_in_the_way(tmp_path / "a" / "missing" / "out.json") is None
     assert file_in_the_way(tmp_path / "a" / "notes.txt") is None  # the path itself is not above
+
+
+class _NoInsertCount:
+    """A DuckDB connection whose INSERT returns no row, as the Spark engine's does."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
+        cursor = self.con.execute(sql, params)
+        if sql.startswith("INSERT"):
+            cursor.fetchall()  # the count, which this engine does not give
+        return cursor
+
+
+@pytest.mark.parametrize("wrap", [lambda con: con, _NoInsertCount])
+def test_inserted_returns_the_rows_one_insert_added(wrap) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2)")
+    con.execute("CREATE VIEW three AS SELECT * FROM range(3) r(v)")
+    assert inserted(wrap(con), "INSERT INTO t SELECT v FROM", "three") == 3
+    assert inserted(wrap(con), "INSERT INTO t SELECT v FROM", "(SELECT 1 AS v WHERE FALSE)") == 0
+    assert con.execute("SELECT count(*) FROM t").fetchone() == (5,)

@@ -422,18 +422,29 @@ def _build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, Consent
     for index, (_, staged) in enumerate(loaded.staged):
         if not staged.consent_view:
             continue
-        before = _count(con, "SELECT count(*) FROM consent")
-        con.execute(f"INSERT INTO consent SELECT {cols} FROM {staged.consent_view}")
+        rows = inserted(con, f"INSERT INTO consent SELECT {cols} FROM", staged.consent_view)
         bad = one(
             con,
             f"""SELECT CAST(year(ts) AS VARCHAR) FROM {staged.consent_view}
                 WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY LIMIT 1""",
         )
-        rows = _count(con, "SELECT count(*) FROM consent") - before
         found[index] = ConsentInput(rows=rows, bad_time=str(bad[0]) if bad else None)
         if drop:  # not before: Segment's consent view reads the input's event staging
             _drop_scratch(con, [staged])
     return found
+
+
+def inserted(con: Any, insert: str, source: str) -> int:
+    """Run ``insert`` followed by ``source`` (an INSERT ... SELECT ... FROM without its table)
+    and return how many rows it added.
+
+    DuckDB's INSERT returns that count as its one row; an engine whose INSERT returns no row
+    (Spark's) counts ``source`` instead: once, not the whole target table before and after.
+    """
+    row = con.execute(f"{insert} {source}").fetchone()
+    if row is not None:
+        return int(row[0])
+    return _count(con, f"SELECT count(*) FROM {source}")
 
 
 def _drop_scratch(con: Any, staged: list[Staged]) -> None:
