@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -42,3 +44,27 @@ def test_inserted_returns_the_rows_one_insert_added(wrap) -> None:
     assert inserted(wrap(con), "INSERT INTO t SELECT v FROM", "three") == 3
     assert inserted(wrap(con), "INSERT INTO t SELECT v FROM", "(SELECT 1 AS v WHERE FALSE)") == 0
     assert con.execute("SELECT count(*) FROM t").fetchone() == (5,)
+
+
+def test_the_cli_lists_its_commands_in_order_without_loading_heavy_libraries() -> None:
+    code = (
+        "import sys\n"
+        "from privdiag.cli import app\n"
+        "import typer\n"
+        "group = typer.main.get_command(app)\n"
+        "print(' '.join(group.list_commands(None)))\n"
+        "print(sorted(m for m in ('duckdb', 'polars', 'pyarrow', 'numpy', 'rich') "
+        "if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["scan model-check report init generate audit", "[]"]
+
+
+def test_the_names_others_import_from_the_cli_are_still_there() -> None:
+    import privdiag.cli as cli
+
+    for name in ("app", "main", "emit", "Outputs", "_engine", "_fail_on", "_load_config"):
+        assert hasattr(cli, name), name
+    assert cli._progress(cli.Outputs(quiet=True)) is None
