@@ -31,10 +31,9 @@ def check_writable(path: Path | str, option: str = "") -> None:
             f"cannot write {where}: it is a folder", hint=f"give a file name inside {target}"
         )
     if not folder.is_dir():
-        blocker = next((p for p in folder.parents if p.exists()), None)
-        if folder.exists() or (blocker is not None and not blocker.is_dir()):
-            file = folder if folder.exists() else blocker
-            raise UsageError(f"cannot write {where}: {file} is a file, not a folder")
+        blocker = file_in_the_way(target)
+        if blocker is not None:
+            raise UsageError(f"cannot write {where}: {blocker} is a file, not a folder")
         raise UsageError(
             f"cannot write {where}: folder {folder} does not exist",
             hint="make the folder first, or give a path in a folder that exists",
@@ -85,8 +84,14 @@ def _unwritable(target: Path, exc: OSError) -> UsageError:
 def why_unwritable(path: Path, exc: OSError) -> str:
     """Return why ``path`` could not be written or made: a file where a folder must be, else
     the system's reason."""
-    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    blocker = file_in_the_way(path)
     return f"{blocker} is a file, not a folder" if blocker else exc.strerror or str(exc)
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """Return the nearest folder above ``path`` that exists as a file, so that nothing can be
+    made under it; None when every existing one above it is a folder."""
+    return next((p for p in path.parents if p.exists() and not p.is_dir()), None)
 
 
 def check_folder(path: Path, option: str, *, make: bool = True) -> None:
@@ -102,7 +107,7 @@ def check_folder(path: Path, option: str, *, make: bool = True) -> None:
         except OSError as exc:
             raise UsageError(f"cannot write {where}: {why_unwritable(path, exc)}") from exc
     elif not path.exists():
-        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        blocker = file_in_the_way(path)
         if blocker is not None:
             raise UsageError(f"cannot write {where}: {blocker} is a file, not a folder")
         return

@@ -105,4 +105,6 @@ def test_unmapped_categories_are_found_once_from_the_kept_decisions(tmp_path):
 
 
 def test_readers_give_the_sql_of_unmapped_decisions_not_a_list():
-    assert not hasattr(ingest.Staged(format="consent"), "unmapped_categories")
+    from privdiag.ingest.base import Staged
+
+    assert not hasattr(Staged(format="consent"), "unmapped_categories")

@@ -1,0 +1,56 @@
+"""Writing a command's result: every requested output, the summary, and the exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from privdiag.cli_options import Outputs, fail_on_level
+
+
+def emit(docs: list[dict[str, Any]], outputs: Outputs, config: Any) -> int:
+    """Write every requested output, print the summary, and return the exit code."""
+    from privdiag.findings import at_or_above
+    from privdiag.output import print_summary, write_json
+
+    fail_on = fail_on_level(outputs, config)
+    doc = docs[0] if len(docs) == 1 else merge_docs(docs)
+    min_group = config.thresholds.min_group_size
+    if outputs.json:
+        write_json(doc, outputs.json)
+    if outputs.html:
+        from privdiag.report import write_html
+
+        write_html(docs, Path(outputs.html), min_group_size=min_group)
+    if outputs.markdown:
+        from privdiag.report import write_markdown
+
+        write_markdown(docs, Path(outputs.markdown))
+    if outputs.junit:
+        from privdiag.report import write_junit
+
+        write_junit(docs, Path(outputs.junit), fail_on=fail_on)
+    _github(docs, fail_on)
+    if not outputs.quiet:
+        print_summary(doc, stream=sys.stderr if outputs.to_stdout() else sys.stdout)
+    failing = [f for f in doc["findings"] if at_or_above(f["severity"], fail_on)]
+    return 1 if failing else 0
+
+
+def merge_docs(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return one result document of ``docs``, its findings ranked and deduplicated."""
+    from privdiag.report import merge
+
+    return merge(docs)
+
+
+def _github(docs: list[dict[str, Any]], fail_on: str) -> None:
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    try:
+        from privdiag.report import github_annotations
+    except ImportError:
+        return
+    github_annotations(docs, fail_on=fail_on, env=os.environ)

@@ -1,0 +1,129 @@
+"""The ``model-check`` command: a saved model scored on consent-filtered blind sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from privdiag.cli_emit import emit
+from privdiag.cli_options import (
+    ConfigOpt,
+    FailOnOpt,
+    HtmlOpt,
+    JsonOpt,
+    JunitOpt,
+    MarkdownOpt,
+    Outputs,
+    QuietOpt,
+    fail_on_level,
+    load_config,
+)
+
+EPILOG = (
+    "Example: privdiag model-check models/propensity.onnx --blind-set holdout.parquet "
+    "--label converted --consent-rates analytics=0.62,ads=0.41 --html model.html"
+)
+
+ModelArg = Annotated[
+    Path, typer.Argument(help="Saved model: .onnx, .skops (or a pickle with --allow-pickle).")
+]
+BlindSetOpt = Annotated[
+    Path, typer.Option("--blind-set", help="Labelled held-out data (CSV or Parquet).")
+]
+ReferenceOpt = Annotated[
+    Path | None,
+    typer.Option("--reference", help="Reference data for drift (default: the unmasked blind set)."),
+]
+LabelOpt = Annotated[str | None, typer.Option("--label", help="Label column.")]
+ScanResultOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--scan-result",
+        help="A scan's JSON: its consent rates drive the observed scenario, and model "
+        "findings link to its data findings as their causes.",
+    ),
+]
+ConsentRatesOpt = Annotated[
+    str | None,
+    typer.Option("--consent-rates", help="Consent rates, e.g. analytics=0.62,ads=0.41."),
+]
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="Seed for the observed scenario and the bootstrap.")
+]
+ThresholdOpt = Annotated[
+    float, typer.Option("--threshold", help="Decision threshold for accuracy and precision.")
+]
+AllowPickleOpt = Annotated[
+    bool,
+    typer.Option("--allow-pickle", help="Load pickle/joblib models, in a separate process only."),
+]
+ExportBlindSetsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--export-blind-sets", help="Write each scenario's inputs here to score elsewhere."
+    ),
+]
+PredictionsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--predictions",
+        help="Scores computed elsewhere: one CSV or Parquet per exported scenario, named "
+        "after it (unmasked.csv, deny_ads.parquet, ...), with row_id and score.",
+    ),
+]
+
+
+def model_check(
+    model: ModelArg,
+    blind_set: BlindSetOpt,
+    reference: ReferenceOpt = None,
+    label: LabelOpt = None,
+    scan_result: ScanResultOpt = None,
+    consent_rates: ConsentRatesOpt = None,
+    seed: SeedOpt = 0,
+    threshold: ThresholdOpt = 0.5,
+    allow_pickle: AllowPickleOpt = False,
+    export_blind_sets: ExportBlindSetsOpt = None,
+    predictions: PredictionsOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = None,
+    html: HtmlOpt = None,
+    markdown: MarkdownOpt = None,
+    junit: JunitOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Measure how a saved model degrades, drifts and mis-calibrates on consent-filtered
+    blind sets."""
+    from privdiag.model import parse_consent_rates, run_model_check
+    from privdiag.output import check_folder
+
+    outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    outputs.check()
+    cfg = load_config(config)
+    fail_on_level(outputs, cfg)
+    if export_blind_sets is not None:
+        check_folder(export_blind_sets, "--export-blind-sets")
+    rates = parse_consent_rates(consent_rates) if consent_rates else None
+
+    result = run_model_check(
+        model,
+        blind_set,
+        config=cfg,
+        label=label,
+        reference=reference,
+        scan_result=scan_result,
+        consent_rates=rates,
+        seed=seed,
+        allow_pickle=allow_pickle,
+        export_blind_sets=export_blind_sets,
+        predictions=predictions,
+        threshold=threshold,
+    )
+    if scan_result is not None:
+        from privdiag.chains import link_scan_result
+
+        link_scan_result(result.findings, scan_result)
+    raise typer.Exit(emit([result.to_dict()], outputs, cfg))

@@ -1,0 +1,181 @@
+"""Reading input files: the DuckDB reader of each container, the columns it finds, and
+the errors that name the file, its row or its field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from privdiag.engine import literal
+from privdiag.errors import InputError
+from privdiag.ingest.files import (
+    FileKind,
+    check_csv_columns,
+    check_csv_header,
+    explain_read_error,
+    first_ragged_line,
+    sniff,
+)
+
+
+def reader_sql(
+    files: list[Path], kind: FileKind, types: dict[str, str] | None = None, sample: int = -1
+) -> str:
+    """Return a DuckDB table-function call that reads all ``files`` of one container.
+
+    A CSV reader sniffs every row for the column types (or the first ``sample`` rows) unless
+    ``types`` gives them (as an earlier full sniff found them); then only a sample is sniffed
+    for the dialect. JSON readers infer their types from ``sample`` records likewise.
+    """
+    names = "[" + ", ".join(literal(str(f)) for f in files) + "]"
+    compression = ", compression='gzip'" if kind.compressed else ""
+    if kind.container == "parquet":
+        return f"read_parquet({names}, union_by_name=true, hive_partitioning=true)"
+    if kind.container == "csv" and types:
+        typed = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in types.items())
+        return (
+            f"read_csv({names}, header=true, union_by_name=true, types={{{typed}}}, "
+            f"strict_mode=false, {CSV_RFC4180}{compression})"
+        )
+    if kind.container == "csv":
+        return (
+            f"read_csv({names}, header=true, union_by_name=true, sample_size={sample}, "
+            f"strict_mode=false, {CSV_RFC4180}{compression})"
+        )
+    fmt = "array" if kind.container == "json" else "auto"
+    fmt_sql = "format='auto'" if fmt == "auto" else "format='auto', records=true"
+    return (
+        f"read_json({names}, {fmt_sql}, union_by_name=true, sample_size={sample}, "
+        f"maximum_object_size=67108864{compression})"
+    )
+
+
+# Quote and escape are given, not sniffed: the sniffer can miss RFC-4180 doubled quotes
+# ('"""x"' read as '""x'); lines up to 64 MB are read like JSON objects are. The buffer is
+# set to that size too: left to DuckDB it grows with max_line_size to one buffer for the
+# whole file, which one thread reads (1M rows: 0.65 s on one core, 0.42 s on two).
+CSV_RFC4180 = "quote='\"', escape='\"', max_line_size=67108864, buffer_size=67108864"
+
+
+def duck_message(exc: Exception) -> str:
+    """Return the first line of a DuckDB error, without its class prefix, kept short."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for prefix in (
+        "Invalid Input Error: ",
+        "Conversion Error: ",
+        "IO Error: ",
+        "Binder Error: ",
+        "Parser Error: ",
+        "Catalog Error: ",
+    ):
+        text = text.removeprefix(prefix)
+    from privdiag.privacy import without_quoted_data
+
+    return without_quoted_data(text)[:300]
+
+
+def describe(
+    con: Any, read_sql: str, where: str, files: list[Path] | None = None
+) -> dict[str, str]:
+    """Return the columns ``read_sql`` reads, name -> DuckDB type; InputError naming ``where``
+    when the files cannot be read."""
+    import duckdb
+
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {read_sql}").fetchall()
+    except duckdb.Error as exc:
+        explained = explain_read_error(files or [], str(exc))
+        if explained:
+            raise explained from exc
+        raise InputError(
+            f"cannot be read: {duck_message(exc)}",
+            path=where,
+            hint="check that the file is complete CSV, JSON or Parquet",
+        ) from exc
+    return {r[0]: r[1] for r in rows}
+
+
+def container_of(files: list[Path], argument: str) -> FileKind:
+    """Return the one container of ``files`` (compressed when any is); InputError when they
+    mix containers."""
+    kinds = {sniff(f) for f in files}
+    containers = {k.container for k in kinds}
+    if len(containers) > 1:
+        raise InputError(
+            f"mixes file types ({', '.join(sorted(containers))})",
+            path=argument,
+            hint="give each kind of file as its own argument",
+        )
+    compressed = any(k.compressed for k in kinds)
+    return FileKind(containers.pop(), compressed)
+
+
+def input_files(con: Any, argument: str, files: list[Path] | None) -> tuple[list[Path], FileKind]:
+    """The files of an argument and their container; a URL's (``files`` None, s3a://...) as
+    the engine lists them."""
+    if files is None:
+        return con.list_files(argument)
+    kind = container_of(files, argument)
+    if kind.container == "csv":
+        check_csv_header(files[0])
+    return files, kind
+
+
+def materialise(con: Any, read_sql: str, table: str, where: str) -> str:
+    """Read a consent file once into a temp table and return the table's name.
+
+    Staging a consent file validates and reads it several times; a CSV read with a full
+    sniff each time cost more than the rest of the scan on large logs.
+    """
+    import duckdb
+
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {read_sql}")
+    except duckdb.Error as exc:
+        raise InputError(
+            f"cannot be read: {duck_message(exc)}",
+            path=where,
+            hint="check that the file is complete CSV, JSON or Parquet",
+        ) from exc
+    return table
+
+
+def check_columns(
+    files: list[Path], kind: FileKind, columns: dict[str, str], argument: str
+) -> None:
+    """Raise InputError naming ``argument`` when the columns read are not a table: a CSV header
+    the rows do not fit, JSON records that are not objects of named fields, or a CSV that reads
+    as one column."""
+    if kind.container == "csv":
+        check_csv_columns(files[0], columns)
+    check_json_records(columns, kind, argument)
+    if kind.container == "csv" and len(columns) < 2:
+        raise InputError(
+            "reads as a single column: its delimiter could not be told, or its rows have "
+            f"different numbers of fields{ragged_note(files)}",
+            path=argument,
+            hint="use one delimiter (comma, semicolon or tab) in every row and quote fields "
+            "that contain it",
+        )
+
+
+def check_json_records(columns: dict[str, str], kind: FileKind, argument: str) -> None:
+    """Refuse JSON the reader could only take as one map per record (an empty key does it)."""
+    if kind.container in ("json", "ndjson") and list(columns) == ["json"]:
+        if columns["json"].upper().startswith("MAP("):
+            raise InputError(
+                "its records cannot be read as columns: they are empty, or some field has "
+                "an empty name",
+                path=argument,
+                hint='give every field a name (a key "" is not allowed)',
+            )
+
+
+def ragged_note(files: list[Path]) -> str:
+    """Text naming the first record whose field count differs from its header's, if any."""
+    for path in files:
+        found = first_ragged_line(path)
+        if found:
+            line, fields, width = found
+            return f" ({path.name} line {line} has {fields} fields, its header {width})"
+    return ""

@@ -1,0 +1,222 @@
+"""Staging one input: its files read, its format chosen (detected, forced or configured),
+and the format's stager run into temp tables and views."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from privdiag.config import Config
+from privdiag.errors import InputError, UsageError
+from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.files import FileKind, expand, explain_read_error, source_name
+from privdiag.ingest.reading import (
+    check_columns,
+    container_of,
+    describe,
+    duck_message,
+    input_files,
+    materialise,
+    reader_sql,
+)
+from privdiag.result import InputInfo
+
+# Detection order: the most specific formats first; generic always matches.
+FORMATS: tuple[str, ...] = ("ga4", "snowplow", "segment", "generic")
+
+
+def format_module(name: str) -> Any:
+    """Return the module that reads format ``name``."""
+    module_name = "consent_file" if name == "consent" else name
+    try:
+        return importlib.import_module(f"privdiag.ingest.{module_name}")
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"format {name!r} is not available in this build") from exc
+
+
+def stage_one(
+    con: Any,
+    argument: str,
+    index: int,
+    *,
+    files: list[Path] | None,
+    role: str,
+    fmt: str,
+    config: Config,
+    source: str | None = None,
+) -> tuple[Staged, InputInfo, list[Path]]:
+    """Stage the input ``argument`` (in position ``index``) as events or consent (``role``);
+    return what it was staged as, its InputInfo (rows and fingerprint still to fill in) and its
+    files. ``files`` are the argument's files to read (None for a URL the engine lists).
+    Raises InputError naming the input for anything unreadable."""
+    files, kind = input_files(con, argument, files)
+    read_sql = reader_sql(files, kind)
+    columns = describe(con, read_sql, argument, files)
+    check_columns(files, kind, columns, argument)
+    read_sql = _read_again_sql(
+        con, read_sql, files, kind, columns, role=role, index=index, argument=argument
+    )
+
+    configured, configured_fmt = _configured_source(argument, config)
+    name = source or configured or source_name(argument)
+    if fmt == "auto" and configured_fmt:
+        fmt = configured_fmt
+    chosen = _chosen_format(con, role, fmt, columns, argument)
+    ctx = StageContext(
+        con=con,
+        read_sql=read_sql,
+        columns=columns,
+        files=files,
+        source=name,
+        prefix=f"in{index}",
+        index=index,
+        config=config,
+        container=kind.container,
+        scratch=[("TABLE", read_sql)] if role == "consent" else [],
+    )
+    staged = _run_stager(chosen, ctx, argument)
+    staged.source = name
+    staged.scratch = ctx.scratch
+    info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
+    return staged, info, files
+
+
+def _read_again_sql(
+    con: Any,
+    read_sql: str,
+    files: list[Path],
+    kind: FileKind,
+    columns: dict[str, str],
+    *,
+    role: str,
+    index: int,
+    argument: str,
+) -> str:
+    """Return how the stager reads the input: a consent file from a temp table it is read into
+    once, one CSV file with the column types already found, anything else as it was read."""
+    if role == "consent":
+        return materialise(con, read_sql, f"in{index}_raw", argument)
+    if kind.container == "csv" and len(files) == 1:
+        # Each later read would sniff the whole file again: pass the types found once
+        # (not of hive partition keys, which come from the folder names, not the file).
+        keys = {part.split("=", 1)[0] for part in files[0].parent.parts if "=" in part}
+        return reader_sql(files, kind, {c: t for c, t in columns.items() if c not in keys})
+    return read_sql
+
+
+def _chosen_format(con: Any, role: str, fmt: str, columns: dict[str, str], argument: str) -> str:
+    """Return the format to stage the input as: consent for a consent input, else the one
+    detected from its columns (``fmt`` auto) or forced; refuse a forced format the columns do
+    not fit, and a DuckDB-only format on another engine."""
+    if role == "consent":
+        chosen = "consent"
+    elif fmt == "auto":
+        chosen = next(f for f in FORMATS if _detect(f, columns))
+    else:
+        chosen = fmt
+        _check_forced(chosen, columns, argument)
+    if chosen in DUCKDB_ONLY and getattr(con, "engine_name", "duckdb") != "duckdb":
+        raise _duckdb_only(argument, chosen)
+    return chosen
+
+
+def _run_stager(chosen: str, ctx: StageContext, argument: str) -> Staged:
+    """Run format ``chosen``'s stager; a DuckDB error becomes an InputError naming the input."""
+    import duckdb
+
+    try:
+        return format_module(chosen).stage(ctx)
+    except duckdb.Error as exc:
+        explained = explain_read_error(ctx.files, str(exc))
+        if explained:
+            raise explained from exc
+        raise InputError(
+            f"cannot be read as {chosen}: {duck_message(exc)}",
+            path=argument,
+            hint="check the file, or choose the format with --format",
+        ) from exc
+
+
+# Formats whose staging uses DuckDB's JSON functions, which the Spark engine does not have.
+DUCKDB_ONLY = ("segment", "snowplow")
+
+
+def _duckdb_only(argument: str, fmt: str) -> UsageError:
+    return UsageError(
+        f"{argument} is a {fmt} export: only the DuckDB engine can read {fmt} exports, "
+        "the Spark engine cannot",
+        hint='scan it with --engine duckdb (the default; or [engine] name = "duckdb"), or '
+        "pass --format generic if it is not a " + fmt + " export",
+    )
+
+
+def check_engine_formats(data: list[str], fmt: str, config: Config) -> None:
+    """Raise UsageError when the Spark engine is chosen for an events input in a DuckDB-only
+    format, before Spark starts.
+
+    The format is the one --format or the config's [sources] give, else the one detected
+    from a sample of the input's first file (local files only: Spark lists remote ones, and
+    the loader checks those once it detects their format).
+    """
+    if config.engine.name == "duckdb":
+        return
+    for argument in data:
+        configured = _configured_source(argument, config)[1]
+        chosen = fmt if fmt != "auto" else configured or _peek_format(argument)
+        if chosen in DUCKDB_ONLY:
+            raise _duckdb_only(argument, chosen)
+
+
+# Records (or CSV rows) a format is detected from before a Spark run: its first file's first.
+PEEK_SAMPLE = 20_000
+
+
+def _peek_format(argument: str) -> str | None:
+    """Return the format detected from a sample of a local input, None when it cannot be read
+    (the loader reports that, with the engine chosen)."""
+    import duckdb
+
+    if "://" in argument:
+        return None
+    try:
+        files = expand(argument)
+        sql = reader_sql(files[:1], container_of(files, argument), sample=PEEK_SAMPLE)
+        with duckdb.connect() as con:
+            rows = con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
+    except (duckdb.Error, InputError, OSError):
+        return None
+    columns = {r[0]: r[1] for r in rows}
+    return next(f for f in FORMATS if _detect(f, columns))
+
+
+# Forced formats whose reader would otherwise accept anything (GA4 says what it misses itself).
+CHECKED_WHEN_FORCED = ("segment", "snowplow")
+
+
+def _check_forced(fmt: str, columns: dict[str, str], argument: str) -> None:
+    """Refuse a --format the file's columns do not fit, instead of reading it as nothing."""
+    if fmt in CHECKED_WHEN_FORCED and not _detect(fmt, columns):
+        raise InputError(
+            f"is not a {fmt} export: its fields do not match (it has: "
+            f"{', '.join(list(columns)[:8])})",
+            path=argument,
+            hint="leave --format at auto, or check that this is the right file",
+        )
+
+
+def _configured_source(argument: str, config: Config) -> tuple[str | None, str | None]:
+    """Return the config's name and format for an argument listed under [sources.X] paths."""
+    wanted = Path(argument).resolve()
+    for name, spec in config.sources.items():
+        for path in spec.paths:
+            if path == argument or config.resolve(path).resolve() == wanted:
+                return name, spec.format
+    return None, None
+
+
+def _detect(fmt: str, columns: dict[str, str]) -> bool:
+    try:
+        return bool(format_module(fmt).detect(columns))
+    except UsageError:
+        return False

@@ -1,0 +1,126 @@
+"""Building the canonical ``events`` and ``consent`` tables from the inputs' staging, and
+dropping the staging once its records are in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from privdiag.engine import literal, one
+from privdiag.ingest.base import Staged
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
+from privdiag.result import InputInfo
+
+CONSENT_COLUMNS = ("user_key", "purpose", "granted", "ts", "source", "version", "region", "device")
+# Times before this, or more than two days ahead, are refused: a default or a wrong unit.
+EARLIEST = "2000-01-01"
+# The decisions whose category maps to no purpose: (source, category, user_key).
+UNMAPPED = "unmapped_consent"
+NO_UNMAPPED = (
+    "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS category, "
+    "CAST(NULL AS VARCHAR) AS user_key WHERE FALSE"
+)
+
+
+@dataclass
+class Loaded:
+    """What ingestion produced besides the tables: inputs, notes, unmapped vocabulary."""
+
+    inputs: list[InputInfo] = field(default_factory=list)
+    staged: list[tuple[str, Staged]] = field(default_factory=list)
+    unmapped: dict[str, list[str]] = field(default_factory=dict)  # source -> categories
+    formats: dict[str, str] = field(default_factory=dict)  # source -> format
+    undecodable: dict[str, int] = field(default_factory=dict)  # column -> events
+    notes: list[str] = field(default_factory=list)  # about the combined inputs
+
+
+def build_events(con: Any, views: list[str]) -> None:
+    """Create ``events`` as the union by name of the inputs' event ``views``, with every
+    canonical column (NULL where no input has it)."""
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {v}" for v in views)
+    con.execute(f"CREATE TABLE events AS {union}")
+    have = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
+    for column in CANONICAL_COLUMNS:
+        if column not in have:
+            sql_type = (
+                "BOOLEAN"
+                if column.startswith("consent_") or column == "cookieless"
+                else ("TIMESTAMPTZ" if column == "ts" else "VARCHAR")
+            )
+            con.execute(f"ALTER TABLE events ADD COLUMN {column} {sql_type}")
+
+
+@dataclass
+class ConsentInput:
+    """What the loader keeps of one input's consent records once their staging is dropped."""
+
+    rows: int
+    bad_time: str | None  # the year of the first decision time before EARLIEST or ahead
+
+
+def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentInput]:
+    """Insert each input's consent records into ``consent``; return, by input position, their
+    count and first out-of-range time, read while the input's staging still exists. With
+    ``drop``, each input's staging is dropped once its records are in."""
+    con.execute("""CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN,
+                   ts TIMESTAMPTZ, source VARCHAR, version VARCHAR, region VARCHAR,
+                   device VARCHAR)""")
+    cols = ", ".join(CONSENT_COLUMNS)
+    found = {}
+    for index, (_, staged) in enumerate(loaded.staged):
+        if not staged.consent_view:
+            continue
+        rows = inserted(con, f"INSERT INTO consent SELECT {cols} FROM", staged.consent_view)
+        bad = one(
+            con,
+            f"""SELECT CAST(year(ts) AS VARCHAR) FROM {staged.consent_view}
+                WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY LIMIT 1""",
+        )
+        found[index] = ConsentInput(rows=rows, bad_time=str(bad[0]) if bad else None)
+        if drop:  # not before: Segment's consent view reads the input's event staging
+            drop_scratch(con, [staged])
+    return found
+
+
+def inserted(con: Any, insert: str, source: str) -> int:
+    """Run ``insert`` followed by ``source`` (an INSERT ... SELECT ... FROM without its table)
+    and return how many rows it added.
+
+    DuckDB's INSERT returns that count as its one row; an engine whose INSERT returns no row
+    (Spark's) counts ``source`` instead: once, not the whole target table before and after.
+    """
+    row = con.execute(f"{insert} {source}").fetchone()
+    if row is not None:
+        return int(row[0])
+    counted = one(con, f"SELECT count(*) FROM {source}")
+    return int(counted[0]) if counted else 0
+
+
+def drop_scratch(con: Any, staged: list[Staged]) -> None:
+    """Drop the temp tables and views the inputs were staged in, the last made first."""
+    for one_input in staged:
+        for kind, name in reversed(one_input.scratch):
+            con.execute(f"DROP {kind} IF EXISTS {name}")
+        one_input.scratch = []
+
+
+def keep_unmapped(con: Any, source: str, sql: str | None) -> None:
+    """Add an input's decisions in unmapped categories to ``unmapped_consent``, before its
+    staging is dropped; a stager without the SQL adds none."""
+    if sql:
+        con.execute(
+            f"INSERT INTO {UNMAPPED} SELECT {literal(source)}, CAST(category AS VARCHAR), "
+            f"CAST(user_key AS VARCHAR) FROM ({sql})"
+        )
+
+
+def unmapped_categories(con: Any) -> dict[str, list[str]]:
+    """Per source, its consent categories that map to no purpose, sorted: read from
+    ``unmapped_consent``, the one place the readers' unmapped decisions are kept."""
+    found: dict[str, list[str]] = {}
+    for source, category in con.execute(
+        f"SELECT DISTINCT source, category FROM {UNMAPPED} WHERE category IS NOT NULL "
+        "ORDER BY source, category"
+    ).fetchall():
+        found.setdefault(source, []).append(category)
+    return found

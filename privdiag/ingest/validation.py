@@ -1,0 +1,89 @@
+"""Checks of the loaded tables: event and consent times in range, every events input
+non-empty; they fill in each input's row count and raise InputError naming the file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from privdiag.engine import one
+from privdiag.errors import InputError
+from privdiag.ingest.tables import EARLIEST, ConsentInput, Loaded
+
+TIMELESS_KEPT = ("segment",)  # formats that keep events without a time, with a note
+OUT_OF_RANGE_HINT = (
+    "a placeholder date (1970, 9999) or an epoch in the wrong unit; fix or drop those rows"
+)
+
+
+def check_time_range(con: Any, loaded: Loaded) -> None:
+    """Refuse event times before 2000 or more than two days ahead: a default or a wrong unit."""
+    bad = one(
+        con,
+        f"""
+        SELECT _input, CAST(year(ts) AS VARCHAR) FROM events
+        WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY
+        LIMIT 1""",
+    )
+    if bad:
+        raise InputError(
+            f"an event time in year {bad[1]} is before {EARLIEST} or in the future",
+            path=loaded.inputs[int(bad[0])].path,
+            field="time",
+            hint=OUT_OF_RANGE_HINT,
+        )
+
+
+def check_missing_times(con: Any, loaded: Loaded) -> None:
+    """Refuse events whose time could not be read (a reader that casts leniently leaves NULL).
+
+    Segment keeps documentation-style fragments without a time on purpose, and says so.
+    """
+    kept = [i for i, info in enumerate(loaded.inputs) if info.format in TIMELESS_KEPT]
+    skip = f"AND _input NOT IN ({', '.join(map(str, kept))})" if kept else ""
+    bad = one(
+        con, f"SELECT _input, count(*) FROM events WHERE ts IS NULL {skip} GROUP BY 1 LIMIT 1"
+    )
+    if bad:
+        raise InputError(
+            f"{bad[1]} events have no readable time",
+            path=loaded.inputs[int(bad[0])].path,
+            field="time",
+            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs; fix or drop "
+            "those rows",
+        )
+
+
+def check_consent_time_range(loaded: Loaded, consent: dict[int, ConsentInput]) -> None:
+    """Refuse consent decisions dated before 2000 or more than two days ahead, as for events."""
+    for index, info in enumerate(loaded.inputs):
+        bad = consent[index].bad_time if index in consent else None
+        if bad:
+            raise InputError(
+                f"a consent decision time in year {bad} is before {EARLIEST} or in the future",
+                path=info.path,
+                field="time",
+                hint=OUT_OF_RANGE_HINT,
+            )
+
+
+def count_input_rows(con: Any, loaded: Loaded, consent: dict[int, ConsentInput]) -> None:
+    """Fill in each input's row count (events from ``events``, consent from ``consent``);
+    InputError for an events input that holds no events."""
+    counts = dict(con.execute("SELECT _input, count(*) FROM events GROUP BY 1").fetchall())
+    for index, info in enumerate(loaded.inputs):
+        if info.role == "events":
+            info.rows = int(counts.get(index, 0))
+            if info.rows == 0:
+                raise InputError(
+                    "holds no events (only a header, or an empty list)",
+                    path=info.path,
+                    hint="export the data again or leave it out",
+                )
+            loaded.formats.setdefault(_source_of(con, index), info.format)
+        else:
+            info.rows = consent[index].rows if index in consent else 0
+
+
+def _source_of(con: Any, index: int) -> str:
+    row = one(con, "SELECT any_value(source) FROM events WHERE _input = ?", [index])
+    return str(row[0]) if row else ""
