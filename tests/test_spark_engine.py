@@ -211,3 +211,25 @@ def test_placeholder_ids_on_spark_equal_duckdb(spark, tmp_path):
     duck, on_spark = _both([events], cfg, consent=[consent])
     assert _comparable(on_spark) == _comparable(duck)
     assert any("placeholder" in n for n in on_spark["evidence"]["notes"])
+
+
+def test_trim_strips_what_duckdb_strips_on_spark(spark):
+    """Unicode space separators are blanks on both engines; a tab or newline on neither."""
+    import duckdb
+
+    from privdiag.engines.spark_sql import parse, to_spark
+
+    values = ["\u00a0\u3000", " a\u2003", "\ta\n", "\u202fb c\u00a0", ""]
+    sql = "SELECT trim(v) AS t, ltrim(v) AS l, rtrim(v) AS r FROM tbl ORDER BY k"
+    duck = duckdb.connect()
+    duck.execute(
+        "CREATE TABLE tbl AS SELECT * FROM (VALUES "
+        + ", ".join(f"({k}, ?)" for k in range(len(values)))
+        + ") x(k, v)",
+        values,
+    )
+    expected = duck.execute(sql).fetchall()
+    assert expected[0] == ("", "", "") and expected[2] == ("\ta\n",) * 3  # by hand
+    spark.createDataFrame(list(enumerate(values)), "k INT, v STRING").createOrReplaceTempView("tbl")
+    got = [tuple(r) for r in spark.sql(to_spark(parse(sql))).collect()]
+    assert got == expected

@@ -114,3 +114,11 @@ def test_the_consent_state_enum_is_text_on_spark():
     assert spark("SELECT CAST(CASE WHEN a THEN 'granted' END AS consent_state) AS s FROM t") == (
         "SELECT CAST(CASE WHEN a THEN 'granted' END AS STRING) AS s FROM t"
     )
+
+
+def test_one_argument_trims_strip_unicode_space_separators_on_spark():
+    assert spark("SELECT trim(v), ltrim(v), rtrim(v), trim(v, 'x') FROM t") == (
+        "SELECT REGEXP_REPLACE(v, '^\\\\p{Zs}+|\\\\p{Zs}+$', ''), "
+        "REGEXP_REPLACE(v, '^\\\\p{Zs}+', ''), REGEXP_REPLACE(v, '\\\\p{Zs}+$', ''), "
+        "TRIM('x' FROM v) FROM t"
+    )

@@ -208,6 +208,21 @@ def _from_table(select: Node) -> str:
     return source.this.alias_or_name
 
 
+# DuckDB's trim() strips exactly the Unicode space separators (category Zs: the space,
+# no-break spaces, the em space, ...; not tabs or newlines); Spark's strips the ASCII space only.
+_BLANKS = {"LEADING": "^\\p{Zs}+", "TRAILING": "\\p{Zs}+$"}
+
+
+def _blank_trim(node: exp.Trim) -> Node:
+    """A one-argument trim, ltrim or rtrim as the regexp_replace that strips what DuckDB's does."""
+    position = str(node.args.get("position") or "").upper()
+    pattern = _BLANKS.get(position) or "|".join(_BLANKS.values())
+    return exp.Anonymous(
+        this="regexp_replace",
+        expressions=[node.this, exp.Literal.string(pattern), exp.Literal.string("")],
+    )
+
+
 def _rewrite(node: Node) -> Node:
     if isinstance(node, exp.Join) and str(node.args.get("method") or "").upper() == "POSITIONAL":
         return _positional(node)
@@ -217,6 +232,8 @@ def _rewrite(node: Node) -> Node:
         return exp.DataType.build("STRING")  # DuckDB's ENUM of consent states: text on Spark
     if isinstance(node, exp.TimeToUnix):
         return _epoch(node)
+    if isinstance(node, exp.Trim) and node.args.get("expression") is None:
+        return _blank_trim(node)
     if isinstance(node, exp.Literal):
         return _decimal_literal(node)
     if isinstance(node, exp.Window):
