@@ -131,6 +131,45 @@ def suppress_rate(row: dict[str, Any], k: int) -> dict[str, Any]:
     return hide(row, hidden, k)
 
 
+def shown_groups(groups: list[tuple[int, int]], listed: list[bool], k: int) -> list[bool]:
+    """Return, per (persons, granted) group, whether its granted count may be shown.
+
+    A group not ``listed`` or a :func:`small_split` is hidden; then more groups are hidden,
+    smallest first, until the persons whose choice is not shown are none or not a small
+    split. Assumes the groups part a total that is shown elsewhere (the same purpose by
+    another dimension, or a drop's side): the total less the groups shown tells the hidden
+    groups' sum, so one group hidden alone, or hidden groups that all chose alike, would be
+    told.
+    """
+    shown = [ok and not small_split(n, x, k) for (n, x), ok in zip(groups, listed, strict=True)]
+    n = sum(g[0] for g, s in zip(groups, shown, strict=True) if not s)
+    x = sum(g[1] for g, s in zip(groups, shown, strict=True) if not s)
+    while n and small_split(n, x, k) and any(shown):
+        i = min((i for i, s in enumerate(shown) if s), key=lambda i: groups[i][0])
+        shown[i] = False
+        n, x = n + groups[i][0], x + groups[i][1]
+    return shown
+
+
+def shown_rates(rows: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    """Return the :func:`optin_rates` rows of one dimension as the evidence shows them.
+
+    A value with fewer than ``k`` persons is left out; a value's granted and opt-in are
+    hidden where :func:`small_split`, and more where :func:`shown_groups` says so.
+    """
+    out = []
+    for purpose in dict.fromkeys(r["purpose"] for r in rows):
+        mine = [r for r in rows if r["purpose"] == purpose]
+        listed = [r["decisions"] >= k for r in mine]
+        shown = shown_groups([(r["decisions"], r["granted"]) for r in mine], listed, k)
+        out += [
+            hide(dict(r), [] if s else ["granted", "optin"], k)
+            for r, ok, s in zip(mine, listed, shown, strict=True)
+            if ok
+        ]
+    return out
+
+
 @dataclass
 class Test:
     """One before/after comparison of first-decision opt-in for a purpose."""
@@ -249,10 +288,14 @@ def _sides(t: Test) -> tuple[str, str, dict[str, str]]:
     return "day < $after", "day >= $after", {"after": t.after}
 
 
-def _breakdown(con: Any, t: Test, k: int, biased: list[str]) -> dict[str, Any]:
+def _breakdown(
+    con: Any, t: Test, k: int, biased: list[str], sides: tuple[bool, bool]
+) -> dict[str, Any]:
     """Evidence table: opt-in before and after the change per region, device, channel, source.
 
-    Groups with fewer than ``k`` persons on either side are left out; the title names the
+    Groups with fewer than ``k`` persons on either side are left out; a side whose own rate
+    is hidden (``sides``: before, after shown) has no opt-in shown, as its groups would add
+    up to it. The title names the
     dimensions in ``biased`` (their "(none)" rows opt in unlike the rest).
     """
     before, after, params = _sides(t)
@@ -267,11 +310,7 @@ def _breakdown(con: Any, t: Test, k: int, biased: list[str]) -> dict[str, Any]:
             """,
             {"purpose": t.purpose, **params},
         ).fetchall()
-        rows += [
-            [dim, value, n1, _shown_rate(n1, x1, k), n2, _shown_rate(n2, x2, k)]
-            for value, n1, x1, n2, x2 in found
-            if n1 >= k and n2 >= k
-        ]
+        rows += _breakdown_rows(dim, found, k, sides)
     return {
         "title": f"{t.purpose} opt-in at the first decision, before and after the change "
         f"(groups under {k} persons left out; opt-in hidden where under {k} granted or denied)"
@@ -292,9 +331,25 @@ def _breakdown(con: Any, t: Test, k: int, biased: list[str]) -> dict[str, Any]:
     }
 
 
-def _shown_rate(n: int, x: int, k: int) -> float | None:
-    """The opt-in x / n to 3 places, or None when it would tell a small group's choice."""
-    return None if small_split(n, x, k) else round(x / n, 3)
+def _breakdown_rows(
+    dim: str, found: list[tuple[Any, ...]], k: int, open_sides: tuple[bool, bool]
+) -> list[list[Any]]:
+    """Rows (dim, value, persons before, opt-in before, persons after, opt-in after) of the
+    groups with ``k`` persons or more on both sides; an opt-in is None where it, or the side's
+    total less the opt-ins shown (:func:`shown_groups`), would tell a small group's choice."""
+    listed = [n1 >= k and n2 >= k for _, n1, _, n2, _ in found]
+    sides = []
+    for (n_at, x_at), is_open in zip(((1, 2), (3, 4)), open_sides, strict=True):
+        groups = [(int(r[n_at]), int(r[x_at])) for r in found]
+        shown = shown_groups(groups, [ok and is_open for ok in listed], k)
+        sides.append(
+            [round(x / n, 3) if s else None for (n, x), s in zip(groups, shown, strict=True)]
+        )
+    return [
+        [dim, r[0], r[1], before, r[3], after]
+        for r, ok, before, after in zip(found, listed, *sides, strict=True)
+        if ok
+    ]
 
 
 def _series(con: Any, t: Test, k: int, by_day: list[dict[str, Any]]) -> dict[str, Any]:
@@ -355,18 +410,30 @@ def _drop_title(t: Test, metrics: dict[str, Any]) -> str:
     return f"{t.purpose} opt-in fell{rates} with {change}"
 
 
-def _hidden_rates(t: Test, k: int) -> list[str]:
+def _hidden_rates(t: Test, k: int, hidden_versions: set[tuple[str, str]]) -> list[str]:
     """The metrics of a drop that would tell the choice of a small group, or of everyone on
-    one side (:func:`small_split`): that side's rate, and the drop, from which the hidden
-    rate follows given the other."""
-    hidden = ["optin_before", "drop"] if small_split(t.n1, t.x1, k) else []
-    if small_split(t.n2, t.x2, k):
+    one side (:func:`small_split`): that side's rate, the drop, from which the hidden rate
+    follows given the other, and the p- and q-values, from which it follows given the other
+    rate and the persons. A version's side is hidden where the evidence hides the version's
+    rate (``hidden_versions``: (purpose, version)); a date split's sides add up to the
+    purpose's total, shown elsewhere, so both are hidden when one is."""
+    if t.change == "version":
+        before = (t.purpose, t.before) in hidden_versions
+        after = (t.purpose, t.after) in hidden_versions
+    else:
+        before = after = small_split(t.n1, t.x1, k) or small_split(t.n2, t.x2, k)
+    hidden = ["optin_before", "drop"] if before else []
+    if after:
         hidden += ["optin_after", "share", "drop"]
-    return hidden
+    return hidden + ["p_value", "q_value"] if hidden else []
 
 
 def _finding(
-    ctx: ScanContext, t: Test, biased: list[dict[str, Any]], by_day: list[dict[str, Any]]
+    ctx: ScanContext,
+    t: Test,
+    biased: list[dict[str, Any]],
+    by_day: list[dict[str, Any]],
+    hidden_versions: set[tuple[str, str]],
 ) -> Finding:
     k = ctx.min_group
     metrics = {
@@ -391,7 +458,7 @@ def _finding(
         }
     else:
         metrics["change_day"] = t.after
-    hide(metrics, _hidden_rates(t, k), k)
+    hide(metrics, _hidden_rates(t, k, hidden_versions), k)
     return Finding(
         "people.optin_drop",
         _severity(t.drop),
@@ -404,7 +471,11 @@ def _finding(
         _owner(ctx, t),
         evidence={
             "table": _breakdown(
-                ctx.con, t, k, [b["dimension"] for b in biased if b["purpose"] == t.purpose]
+                ctx.con,
+                t,
+                k,
+                [b["dimension"] for b in biased if b["purpose"] == t.purpose],
+                (metrics["optin_before"] is not None, metrics["optin_after"] is not None),
             ),
             "series": _series(ctx.con, t, k, by_day),
         },
@@ -467,11 +538,15 @@ def _bias_entry(pair: tuple[str, str, int, int, int, int], q: float) -> dict[str
 
 def suppress_bias(entry: dict[str, Any], k: int) -> dict[str, Any]:
     """Return a bias entry with its granted counts and rates hidden where fewer than ``k``
-    granted or denied on that side; the note then gives the decisions only."""
+    granted or denied on a side; the note then gives the decisions only.
+
+    Both sides are hidden when one is: they add up to the purpose's total, which the rates
+    by another dimension show.
+    """
+    sides = ("without_value", "with_value")
     hidden = []
-    for side in ("without_value", "with_value"):
-        if small_split(entry[f"decisions_{side}"], entry[f"granted_{side}"], k):
-            hidden += [f"granted_{side}", f"optin_{side}"]
+    if any(small_split(entry[f"decisions_{s}"], entry[f"granted_{s}"], k) for s in sides):
+        hidden = [f"{kind}_{side}" for side in sides for kind in ("granted", "optin")]
     hide(entry, hidden, k)
     if hidden:
         entry["note"] = (
@@ -503,9 +578,9 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[d
     ]
     # A value with fewer deciders than the minimum group is left out, not listed with hidden
     # counts: a rare region or version names its few people's existence.
-    findings = [_finding(ctx, t, biased, by_day) for t in fired]
-    evidence = {
-        dim: [suppress_rate(r, ctx.min_group) for r in rows if r["decisions"] >= ctx.min_group]
-        for dim, rows in rates.items()
+    evidence = {dim: shown_rates(rows, ctx.min_group) for dim, rows in rates.items()}
+    hidden_versions = {(r["purpose"], r["value"]) for r in rates["version"]} - {
+        (r["purpose"], r["value"]) for r in evidence["version"] if r["optin"] is not None
     }
+    findings = [_finding(ctx, t, biased, by_day, hidden_versions) for t in fired]
     return findings, evidence, [suppress_bias(b, ctx.min_group) for b in biased]
