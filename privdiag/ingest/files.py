@@ -8,6 +8,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from privdiag.engine import literal
 from privdiag.errors import InputError
 
 DATA_SUFFIXES = (".csv", ".tsv", ".json", ".ndjson", ".jsonl", ".parquet", ".gz")
@@ -51,6 +52,20 @@ def expand(argument: str) -> list[Path]:
         path=argument,
         hint="check the path; quote globs so the shell does not expand them",
     )
+
+
+# DuckDB's readers take each file name as a glob: these characters match other files unless
+# each is put in a bracket class of its own ("a[1].csv" read as "a1.csv").
+GLOB_ESCAPES = str.maketrans({"[": "[[]", "*": "[*]", "?": "[?]"})
+
+
+def path_literal(path: Path | str) -> str:
+    """Return a DuckDB string literal that a DuckDB reader takes as exactly this file.
+
+    Assumes a local path that :func:`expand` found (a file the user gave, or one a folder or
+    glob held), never a pattern: ``*``, ``?`` and ``[`` in it are escaped.
+    """
+    return literal(str(path).translate(GLOB_ESCAPES))
 
 
 @dataclass
