@@ -89,3 +89,47 @@ def test_urls_are_left_to_the_engine_when_it_lists_them(tmp_path):
     path = write(tmp_path / "e.csv", EVENTS)
     reached = first_reached([path, "s3a://bucket/e/"], urls_listed=True)
     assert [r.files for r in reached] == [[Path(path)], None]
+
+
+def test_a_consent_file_given_by_itself_is_left_out_of_the_events_folder(tmp_path):
+    """export/ holds e.csv and consent.csv; consent.csv is also given as --consent: the
+    events folder reads e.csv only (read as events too, its 1 record was a third event with
+    the consent columns as features)."""
+    from privdiag.ingest.files import named_files
+
+    (tmp_path / "export").mkdir()
+    write(tmp_path / "export" / "e.csv", EVENTS)
+    write(tmp_path / "export" / "consent.csv", HEADER + "u1,ads,denied,2026-10-01T09:00:00Z\n")
+    consent = [str(tmp_path / "export" / "consent.csv")]
+    [events] = first_reached([str(tmp_path / "export")], other_role=named_files(consent))
+    assert (events.files, events.left_out) == ([tmp_path / "export" / "e.csv"], [])
+    assert events.elsewhere == [tmp_path / "export" / "consent.csv"]
+    assert events.note() == (
+        f"{tmp_path / 'export'}: 1 of its files was given by itself as an input of the other "
+        "role and not read here (consent.csv)"
+    )
+    # given by itself in both roles, it is read in both (and its reader says what is wrong)
+    [both] = first_reached(consent, other_role=named_files(consent))
+    assert (both.files, both.elsewhere) == ([tmp_path / "export" / "consent.csv"], [])
+
+
+def test_named_files_are_regular_files_given_by_themselves(files):
+    from privdiag.ingest.files import named_files
+
+    stat = (files / "e.csv").stat()
+    given = [str(files / "e.csv"), str(files / "logs"), str(files / "*.csv"), "s3://b/x.csv"]
+    assert named_files(given) == frozenset({(stat.st_dev, stat.st_ino)})
+    os.mkfifo(files / "pipe.csv")
+    assert named_files([str(files / "missing.csv"), str(files / "pipe.csv")]) == frozenset()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ingest._jobs must pass other_role=named_files(<the other role's arguments>)",
+)
+def test_a_consent_log_inside_the_events_folder_is_read_as_consent_only(files):
+    (files / "export").mkdir()
+    os.rename(files / "e.csv", files / "export" / "e.csv")
+    os.rename(files / "logs" / "a.csv", files / "export" / "a.csv")
+    events, records, notes = counts([str(files / "export")], [str(files / "export" / "a.csv")])
+    assert (events, records) == (2, 1)  # the record was read as a third event too
