@@ -133,3 +133,15 @@ def test_a_consent_log_inside_the_events_folder_is_read_as_consent_only(files):
     os.rename(files / "logs" / "a.csv", files / "export" / "a.csv")
     events, records, notes = counts([str(files / "export")], [str(files / "export" / "a.csv")])
     assert (events, records) == (2, 1)  # the record was read as a third event too
+
+
+def test_a_pipe_is_named_as_not_a_regular_file(tmp_path):
+    """A named pipe (or /dev/stdin fed by a pipe) exists: 'no such file' sent the user
+    looking for a typo."""
+    from privdiag.errors import InputError
+
+    os.mkfifo(tmp_path / "events.csv")
+    with pytest.raises(InputError) as err:
+        first_reached([str(tmp_path / "events.csv")])
+    assert "is not a regular file or folder" in err.value.message
+    assert "save the data to a file first" in err.value.hint

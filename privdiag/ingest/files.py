@@ -49,6 +49,12 @@ def expand(argument: str) -> list[Path]:
     matches = sorted(Path(m) for m in glob.glob(argument, recursive=True) if Path(m).is_file())
     if matches:
         return matches
+    if path.exists():
+        raise InputError(
+            "is not a regular file or folder (a pipe, a device or /dev/stdin)",
+            path=argument,
+            hint="save the data to a file first: privdiag reads each input more than once",
+        )
     raise InputError(
         "no such file, folder or matching glob",
         path=argument,
