@@ -145,3 +145,17 @@ def test_a_pipe_is_named_as_not_a_regular_file(tmp_path):
         first_reached([str(tmp_path / "events.csv")])
     assert "is not a regular file or folder" in err.value.message
     assert "save the data to a file first" in err.value.hint
+
+
+def test_a_file_gone_after_it_was_found_is_an_input_error(tmp_path, monkeypatch):
+    """A folder's file deleted between listing and reading: an InputError naming it, not an
+    internal error (FileNotFoundError from stat)."""
+    from privdiag.errors import InputError
+    from privdiag.ingest import files as files_module
+
+    gone = tmp_path / "logs" / "gone.csv"
+    monkeypatch.setattr(files_module, "expand", lambda argument: [gone])
+    with pytest.raises(InputError) as err:
+        first_reached([str(tmp_path / "logs")])
+    assert err.value.path == gone
+    assert "No such file or directory" in err.value.message

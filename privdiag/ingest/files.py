@@ -140,6 +140,19 @@ def _stat(path: Path) -> os.stat_result | None:
     return found if S_ISREG(found.st_mode) else None
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    """The (device, inode) of a file found a moment ago; InputError when it is gone now."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise InputError(
+            f"cannot be read: {exc.strerror or exc}",
+            path=path,
+            hint="check that the file is still there (was it moved or deleted during the run?)",
+        ) from exc
+    return (stat.st_dev, stat.st_ino)
+
+
 def first_reached(
     arguments: list[str],
     *,
@@ -167,8 +180,7 @@ def first_reached(
         left_out: list[Path] = []
         elsewhere: list[Path] = []
         for path in expand(argument):
-            stat = path.stat()
-            key = (stat.st_dev, stat.st_ino)
+            key = _identity(path)
             if key in other_role and not itself:
                 elsewhere.append(path)
                 continue
