@@ -117,20 +117,6 @@ def small_split(decisions: int, granted: int, k: int) -> bool:
     return k > 1 and min(granted, decisions - granted) < k
 
 
-def suppress_rate(row: dict[str, Any], k: int) -> dict[str, Any]:
-    """Return an opt-in row with its small counts hidden (None), listed under ``suppressed``.
-
-    Fewer than ``k`` persons hides decisions, granted and opt-in; fewer than ``k`` who granted
-    or who denied hides granted and opt-in.
-    """
-    hidden = []
-    if 0 < row["decisions"] < k:
-        hidden = ["decisions", "granted", "optin"]
-    elif small_split(row["decisions"], row["granted"], k):
-        hidden = ["granted", "optin"]
-    return hide(row, hidden, k)
-
-
 def shown_groups(groups: list[tuple[int, int]], listed: list[bool], k: int) -> list[bool]:
     """Return, per (persons, granted) group, whether its granted count may be shown.
 
@@ -352,22 +338,48 @@ def _breakdown_rows(
     ]
 
 
-def _series(con: Any, t: Test, k: int, by_day: list[dict[str, Any]]) -> dict[str, Any]:
+def _series(
+    con: Any, t: Test, k: int, by_day: list[dict[str, Any]], sides: tuple[bool, bool]
+) -> dict[str, Any]:
     """Evidence series: daily first-decision opt-in of the purpose, the change marked.
 
-    ``by_day`` is :func:`optin_rates` by day. A day whose opt-in would tell the choice of
-    fewer than ``k`` persons, or of everyone that day (:func:`small_split`), has no point.
+    ``by_day`` is :func:`optin_rates` by day; ``sides`` whether the drop's rate before and
+    after are shown. A day has no point where its opt-in would tell the choice of fewer than
+    ``k`` persons or of everyone that day, where it holds decisions of a hidden side (a
+    version decided on one day would be told by it), or where the days left blank would
+    (:func:`shown_groups`: the days add up to the purpose's total).
     """
-    days = [suppress_rate(dict(r), k) for r in by_day if r["purpose"] == t.purpose]
-    x = [r["value"] for r in days]
+    days = [r for r in by_day if r["purpose"] == t.purpose]
+    closed = _days_of_hidden_sides(con, t, sides)
+    shown = shown_groups(
+        [(r["decisions"], r["granted"]) for r in days], [r["value"] not in closed for r in days], k
+    )
     mark_day = t.after if t.change == "date" else _first_day(con, t.after)
     return {
         "title": f"Daily {t.purpose} opt-in at the first decision (days where under {k} "
-        "persons decided, granted or denied left blank)",
-        "x": x,
-        "series": {f"{t.purpose} opt-in": [r["optin"] for r in days]},
+        "persons decided, granted or denied, or that would tell a hidden rate, left blank)",
+        "x": [r["value"] for r in days],
+        "series": {
+            f"{t.purpose} opt-in": [
+                r["optin"] if ok else None for r, ok in zip(days, shown, strict=True)
+            ]
+        },
         "marks": [{"x": mark_day, "label": _change_label(t)}] if mark_day else [],
     }
+
+
+def _days_of_hidden_sides(con: Any, t: Test, sides: tuple[bool, bool]) -> set[str]:
+    """The days that hold first decisions of a side of ``t`` whose rate is hidden."""
+    conditions = [c for c, shown in zip(_sides(t)[:2], sides, strict=True) if not shown]
+    if not conditions:
+        return set()
+    where = " OR ".join(conditions)
+    params = {k: v for k, v in _sides(t)[2].items() if f"${k}" in where}
+    rows = con.execute(
+        f"SELECT DISTINCT day FROM {DECISIONS} WHERE nth = 1 AND purpose = $purpose AND ({where})",
+        {"purpose": t.purpose, **params},
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def _first_day(con: Any, version: str) -> str | None:
@@ -459,6 +471,7 @@ def _finding(
     else:
         metrics["change_day"] = t.after
     hide(metrics, _hidden_rates(t, k, hidden_versions), k)
+    sides = (metrics["optin_before"] is not None, metrics["optin_after"] is not None)
     return Finding(
         "people.optin_drop",
         _severity(t.drop),
@@ -475,9 +488,9 @@ def _finding(
                 t,
                 k,
                 [b["dimension"] for b in biased if b["purpose"] == t.purpose],
-                (metrics["optin_before"] is not None, metrics["optin_after"] is not None),
+                sides,
             ),
-            "series": _series(ctx.con, t, k, by_day),
+            "series": _series(ctx.con, t, k, by_day, sides),
         },
     )
 
