@@ -159,3 +159,38 @@ def test_a_file_gone_after_it_was_found_is_an_input_error(tmp_path, monkeypatch)
         first_reached([str(tmp_path / "logs")])
     assert err.value.path == gone
     assert "No such file or directory" in err.value.message
+
+
+def _denied(blocked: Path, real):
+    """A stand-in for os.scandir or Path.stat that refuses ``blocked`` as a non-root user
+    would be refused a folder without permission (the tests run as root in CI)."""
+
+    def call(path, *args, **kwargs):
+        if Path(path) == blocked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    return call
+
+
+def test_a_file_in_a_folder_that_may_not_be_entered_is_an_input_error(files, monkeypatch):
+    """Path.is_file raised PermissionError: an internal error (exit 5)."""
+    from privdiag.errors import InputError
+
+    target = files / "logs" / "a.csv"
+    monkeypatch.setattr(Path, "stat", _denied(target, Path.stat))
+    with pytest.raises(InputError) as err:
+        first_reached([str(target)])
+    assert err.value.message == f"{target}: cannot be read (Permission denied)"
+
+
+def test_a_subfolder_that_may_not_be_read_is_an_input_error(files, monkeypatch):
+    """rglob skipped a folder it could not list: its files were left out unsaid."""
+    from privdiag.errors import InputError
+
+    (files / "logs" / "day2").mkdir()
+    write(files / "logs" / "day2" / "c.csv", HEADER + "u3,ads,granted,2026-10-02T09:00:00Z\n")
+    monkeypatch.setattr(os, "scandir", _denied(files / "logs" / "day2", os.scandir))
+    with pytest.raises(InputError) as err:
+        first_reached([str(files / "logs")])
+    assert err.value.message == f"{files / 'logs' / 'day2'}: cannot be read (Permission denied)"

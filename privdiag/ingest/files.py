@@ -8,7 +8,7 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_ISDIR, S_ISREG
 
 from privdiag.engine import literal
 from privdiag.errors import InputError
@@ -28,28 +28,20 @@ class FileKind:
 def expand(argument: str) -> list[Path]:
     """Return the data files an argument names: a file, a glob, or a folder (recursively).
 
-    Hidden files and files that are not data (by suffix) are left out of folders.
+    Hidden files and files that are not data (by suffix) are left out of folders. Raises
+    InputError for an argument that names no data file, or a file or folder that may not
+    be read (a folder inside it too: its files would be left out unsaid).
     """
     path = Path(argument)
-    if path.is_file():
+    kind = _kind(path)
+    if kind == "file":
         return [path]
-    if path.is_dir():
-        files = sorted(
-            p
-            for p in path.rglob("*")
-            if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            and p.name.lower().endswith(DATA_SUFFIXES)
-        )
-        if not files:
-            raise InputError(
-                "folder holds no data files (.csv, .json, .ndjson, .parquet)", path=path
-            )
-        return files
+    if kind == "folder":
+        return _folder_files(path)
     matches = sorted(Path(m) for m in glob.glob(argument, recursive=True) if Path(m).is_file())
     if matches:
         return matches
-    if path.exists():
+    if kind == "other":
         raise InputError(
             "is not a regular file or folder (a pipe, a device or /dev/stdin)",
             path=argument,
@@ -59,6 +51,46 @@ def expand(argument: str) -> list[Path]:
         "no such file, folder or matching glob",
         path=argument,
         hint="check the path; quote globs so the shell does not expand them",
+    )
+
+
+def _kind(path: Path) -> str | None:
+    """file, folder or other (a pipe, a device); None when nothing is there. Raises
+    InputError when a folder on the way may not be entered."""
+    try:
+        mode = path.stat().st_mode
+    except PermissionError as exc:
+        raise _unreadable(path, exc) from exc
+    except OSError:
+        return None
+    return "file" if S_ISREG(mode) else "folder" if S_ISDIR(mode) else "other"
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The data files in ``folder`` and below, hidden files and folders left out, sorted."""
+
+    def fail(exc: OSError) -> None:
+        raise _unreadable(Path(exc.filename or folder), exc) from exc
+
+    found = []
+    for root, folders, names in os.walk(folder, onerror=fail):
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        found += [
+            Path(root) / n
+            for n in names
+            if not n.startswith(".") and n.lower().endswith(DATA_SUFFIXES)
+        ]
+    files = sorted(p for p in found if _kind(p) == "file")
+    if not files:
+        raise InputError("folder holds no data files (.csv, .json, .ndjson, .parquet)", path=folder)
+    return files
+
+
+def _unreadable(path: Path, exc: OSError) -> InputError:
+    return InputError(
+        f"cannot be read ({exc.strerror or exc})",
+        path=path,
+        hint="check the permissions of the file and of the folders above it",
     )
 
 
@@ -175,11 +207,12 @@ def first_reached(
         if urls_listed and "://" in argument:
             reached.append(Reached(argument, None, []))
             continue
-        itself = Path(argument).is_file()
+        found = expand(argument)
+        itself = _kind(Path(argument)) == "file"
         kept: list[Path] = []
         left_out: list[Path] = []
         elsewhere: list[Path] = []
-        for path in expand(argument):
+        for path in found:
             key = _identity(path)
             if key in other_role and not itself:
                 elsewhere.append(path)
