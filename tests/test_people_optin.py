@@ -519,3 +519,31 @@ def test_a_date_drops_sides_are_hidden_together(tmp_path):
     assert (m["persons_before"], m["persons_after"]) == (40, 40)
     assert all(r[3] is None and r[5] is None for r in f["evidence"]["table"]["rows"])
     assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, None]
+
+
+def test_a_bias_entry_is_hidden_where_the_rates_hide_the_none_value(tmp_path):
+    """min_group_size 5. Without a region: 30 persons, 25 grant; Germany 40, 10 grant;
+    France 3, none grant (left out). The rates by region hide "(none)" (the smaller) so that
+    the source's 35 of 73 less Germany's 10 tells nothing of France: the bias entry showed
+    its 25, which gave France's 0 back."""
+    events = ["event_id,ts,event_name,user_id,session_id,country"]
+    consent = ["user_id,purpose,status,ts,source"]
+    for n, (country, granted) in enumerate(
+        [("", i < 25) for i in range(30)]
+        + [("Germany", i < 10) for i in range(40)]
+        + [("France", False)] * 3
+    ):
+        if country:
+            events.append(f"e{n},2026-10-01T08:00:00Z,page_view,u{n},s{n},{country}")
+        status = "granted" if granted else "denied"
+        consent.append(f"u{n},analytics,{status},2026-10-01T09:00:00Z,shop")
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text("\n".join(consent) + "\n", encoding="utf-8")
+    cfg = config(min_group_size=5)
+    doc = run_scan([str(tmp_path / "e.csv")], consent=[str(tmp_path / "c.csv")], config=cfg)
+    evidence = doc.to_dict()["evidence"]
+    region = {r["value"]: r["granted"] for r in evidence["optin_rates"]["region"]}
+    assert region == {"(none)": None, "Germany": 10}
+    [entry] = [b for b in evidence["optin_missing_values"] if b["dimension"] == "region"]
+    assert (entry["granted_without_value"], entry["granted_with_value"]) == (None, None)
+    assert (entry["decisions_without_value"], entry["decisions_with_value"]) == (30, 43)

@@ -549,16 +549,18 @@ def _bias_entry(pair: tuple[str, str, int, int, int, int], q: float) -> dict[str
     }
 
 
-def suppress_bias(entry: dict[str, Any], k: int) -> dict[str, Any]:
+def suppress_bias(entry: dict[str, Any], k: int, none_hidden: bool = False) -> dict[str, Any]:
     """Return a bias entry with its granted counts and rates hidden where fewer than ``k``
-    granted or denied on a side; the note then gives the decisions only.
+    granted or denied on a side, or where the opt-in rates hide the dimension's "(none)"
+    value (``none_hidden``: its side is that value); the note then gives the decisions only.
 
     Both sides are hidden when one is: they add up to the purpose's total, which the rates
     by another dimension show.
     """
     sides = ("without_value", "with_value")
     hidden = []
-    if any(small_split(entry[f"decisions_{s}"], entry[f"granted_{s}"], k) for s in sides):
+    small = any(small_split(entry[f"decisions_{s}"], entry[f"granted_{s}"], k) for s in sides)
+    if small or none_hidden:
         hidden = [f"{kind}_{side}" for side in sides for kind in ("granted", "optin")]
     hide(entry, hidden, k)
     if hidden:
@@ -596,4 +598,17 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[d
         (r["purpose"], r["value"]) for r in evidence["version"] if r["optin"] is not None
     }
     findings = [_finding(ctx, t, biased, by_day, hidden_versions) for t in fired]
-    return findings, evidence, [suppress_bias(b, ctx.min_group) for b in biased]
+    none_shown = {
+        (dim, r["purpose"])
+        for dim, rows in evidence.items()
+        for r in rows
+        if r["value"] == "(none)" and r["optin"] is not None
+    }
+    return (
+        findings,
+        evidence,
+        [
+            suppress_bias(b, ctx.min_group, (b["dimension"], b["purpose"]) not in none_shown)
+            for b in biased
+        ],
+    )
