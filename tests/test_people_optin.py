@@ -547,3 +547,40 @@ def test_a_bias_entry_is_hidden_where_the_rates_hide_the_none_value(tmp_path):
     [entry] = [b for b in evidence["optin_missing_values"] if b["dimension"] == "region"]
     assert (entry["granted_without_value"], entry["granted_with_value"]) == (None, None)
     assert (entry["decisions_without_value"], entry["decisions_with_value"]) == (30, 43)
+
+
+def test_a_breakdown_row_is_hidden_where_the_rates_hide_its_value(tmp_path):
+    """min_group_size 5, no versions. Day 1: Austria 10 (5 grant), Belgium 30 (24 grant);
+    day 2: Austria 10 (5), Belgium 30 (8), Cyprus 3 (none grant), Denmark 24 (12). The rates
+    by region leave Cyprus out and hide Austria (smaller than Denmark) so that the source's
+    54 of 107 less Belgium's 32 and Denmark's 12 tells nothing of Cyprus; the date drop's
+    table showed Austria's 0.5 on both days, which gave Austria's 10 back, and Cyprus's 0."""
+    events = ["event_id,ts,event_name,user_id,session_id,country"]
+    consent = ["user_id,purpose,status,ts,source"]
+    groups = [
+        ("2026-10-01", "Austria", 10, 5),
+        ("2026-10-01", "Belgium", 30, 24),
+        ("2026-10-06", "Austria", 10, 5),
+        ("2026-10-06", "Belgium", 30, 8),
+        ("2026-10-06", "Cyprus", 3, 0),
+        ("2026-10-06", "Denmark", 24, 12),
+    ]
+    n = 0
+    for day, country, persons, granted in groups:
+        for i in range(persons):
+            n += 1
+            events.append(f"e{n},{day}T08:00:00Z,page_view,u{n},s{n},{country}")
+            status = "granted" if i < granted else "denied"
+            consent.append(f"u{n},analytics,{status},{day}T09:00:00Z,shop")
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text("\n".join(consent) + "\n", encoding="utf-8")
+    cfg = config(min_group_size=5)
+    doc = run_scan([str(tmp_path / "e.csv")], consent=[str(tmp_path / "c.csv")], config=cfg)
+    doc = doc.to_dict()
+    region = {r["value"]: r["granted"] for r in doc["evidence"]["optin_rates"]["region"]}
+    assert region == {"Austria": None, "Belgium": 32, "Denmark": 12}
+    [f] = by_kind(doc, "people.optin_drop")
+    assert (f["metrics"]["optin_before"], f["metrics"]["optin_after"]) == (0.725, 0.373134)
+    rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
+    assert rows[("region", "Austria")] == [10, None, 10, None]
+    assert rows[("region", "Belgium")] == [30, 0.8, 30, 0.267]

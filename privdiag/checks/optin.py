@@ -32,6 +32,9 @@ MIN_DROP = 0.05
 MIN_DECISIONS = 20
 DIMENSIONS = ("version", "region", "device", "channel", "source")
 DECISIONS = "optin_decisions"
+# (dimension, purpose, value) of the opt-in rates whose rate the evidence shows.
+Shown = set[tuple[str, str, str]]
+Row = list[Any]
 
 
 def build_decisions(con: Any) -> str:
@@ -275,13 +278,13 @@ def _sides(t: Test) -> tuple[str, str, dict[str, str]]:
 
 
 def _breakdown(
-    con: Any, t: Test, k: int, biased: list[str], sides: tuple[bool, bool]
+    con: Any, t: Test, k: int, biased: list[str], sides: tuple[bool, bool], shown: Shown
 ) -> dict[str, Any]:
     """Evidence table: opt-in before and after the change per region, device, channel, source.
 
-    Groups with fewer than ``k`` persons on either side are left out; a side whose own rate
-    is hidden (``sides``: before, after shown) has no opt-in shown, as its groups would add
-    up to it. The title names the
+    Groups with fewer than ``k`` persons on either side are left out; rates are shown as
+    :func:`_breakdown_rows` says (``sides``: whether the drop's rate before and after are
+    shown; ``shown``: the values whose rate the opt-in rates show). The title names the
     dimensions in ``biased`` (their "(none)" rows opt in unlike the rest).
     """
     before, after, params = _sides(t)
@@ -296,7 +299,8 @@ def _breakdown(
             """,
             {"purpose": t.purpose, **params},
         ).fetchall()
-        rows += _breakdown_rows(dim, found, k, sides)
+        values = {v for d, p, v in shown if (d, p) == (dim, t.purpose)} if all(sides) else set()
+        rows += _breakdown_rows(dim, found, k, values)
     return {
         "title": f"{t.purpose} opt-in at the first decision, before and after the change "
         f"(groups under {k} persons left out; opt-in hidden where under {k} granted or denied)"
@@ -317,24 +321,29 @@ def _breakdown(
     }
 
 
-def _breakdown_rows(
-    dim: str, found: list[tuple[Any, ...]], k: int, open_sides: tuple[bool, bool]
-) -> list[list[Any]]:
+def _breakdown_rows(dim: str, found: list[tuple[Any, ...]], k: int, values: set[str]) -> list[Row]:
     """Rows (dim, value, persons before, opt-in before, persons after, opt-in after) of the
-    groups with ``k`` persons or more on both sides; an opt-in is None where it, or the side's
-    total less the opt-ins shown (:func:`shown_groups`), would tell a small group's choice."""
+    groups with ``k`` persons or more on both sides.
+
+    A group's two opt-ins are shown together or not at all, and only for ``values`` (those
+    whose rate the opt-in rates show): its rate there less one side would give the other,
+    and with both sides shown a hidden rate there would be their sum. Each side's groups
+    are then hidden as :func:`shown_groups` says (a side's total less the rates shown), and
+    again both sides with either, until nothing changes.
+    """
     listed = [n1 >= k and n2 >= k for _, n1, _, n2, _ in found]
-    sides = []
-    for (n_at, x_at), is_open in zip(((1, 2), (3, 4)), open_sides, strict=True):
-        groups = [(int(r[n_at]), int(r[x_at])) for r in found]
-        shown = shown_groups(groups, [ok and is_open for ok in listed], k)
-        sides.append(
-            [round(x / n, 3) if s else None for (n, x), s in zip(groups, shown, strict=True)]
-        )
+    keep = [ok and r[0] in values for r, ok in zip(found, listed, strict=True)]
+    while True:
+        before = shown_groups([(int(r[1]), int(r[2])) for r in found], keep, k)
+        after = shown_groups([(int(r[3]), int(r[4])) for r in found], keep, k)
+        both = [b and a for b, a in zip(before, after, strict=True)]
+        if both == keep:
+            break
+        keep = both
     return [
-        [dim, r[0], r[1], before, r[3], after]
-        for r, ok, before, after in zip(found, listed, *sides, strict=True)
-        if ok
+        [dim, v, n1, round(x1 / n1, 3) if ok else None, n2, round(x2 / n2, 3) if ok else None]
+        for (v, n1, x1, n2, x2), ok, is_listed in zip(found, keep, listed, strict=True)
+        if is_listed
     ]
 
 
@@ -422,16 +431,16 @@ def _drop_title(t: Test, metrics: dict[str, Any]) -> str:
     return f"{t.purpose} opt-in fell{rates} with {change}"
 
 
-def _hidden_rates(t: Test, k: int, hidden_versions: set[tuple[str, str]]) -> list[str]:
+def _hidden_rates(t: Test, k: int, shown: Shown) -> list[str]:
     """The metrics of a drop that would tell the choice of a small group, or of everyone on
     one side (:func:`small_split`): that side's rate, the drop, from which the hidden rate
     follows given the other, and the p- and q-values, from which it follows given the other
     rate and the persons. A version's side is hidden where the evidence hides the version's
-    rate (``hidden_versions``: (purpose, version)); a date split's sides add up to the
-    purpose's total, shown elsewhere, so both are hidden when one is."""
+    rate (``shown``: the values whose rate the opt-in rates show); a date split's sides add
+    up to the purpose's total, shown elsewhere, so both are hidden when one is."""
     if t.change == "version":
-        before = (t.purpose, t.before) in hidden_versions
-        after = (t.purpose, t.after) in hidden_versions
+        before = ("version", t.purpose, t.before) not in shown
+        after = ("version", t.purpose, t.after) not in shown
     else:
         before = after = small_split(t.n1, t.x1, k) or small_split(t.n2, t.x2, k)
     hidden = ["optin_before", "drop"] if before else []
@@ -445,7 +454,7 @@ def _finding(
     t: Test,
     biased: list[dict[str, Any]],
     by_day: list[dict[str, Any]],
-    hidden_versions: set[tuple[str, str]],
+    shown: Shown,
 ) -> Finding:
     k = ctx.min_group
     metrics = {
@@ -470,7 +479,7 @@ def _finding(
         }
     else:
         metrics["change_day"] = t.after
-    hide(metrics, _hidden_rates(t, k, hidden_versions), k)
+    hide(metrics, _hidden_rates(t, k, shown), k)
     sides = (metrics["optin_before"] is not None, metrics["optin_after"] is not None)
     return Finding(
         "people.optin_drop",
@@ -489,6 +498,7 @@ def _finding(
                 k,
                 [b["dimension"] for b in biased if b["purpose"] == t.purpose],
                 sides,
+                shown,
             ),
             "series": _series(ctx.con, t, k, by_day, sides),
         },
@@ -594,21 +604,18 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[d
     # A value with fewer deciders than the minimum group is left out, not listed with hidden
     # counts: a rare region or version names its few people's existence.
     evidence = {dim: shown_rates(rows, ctx.min_group) for dim, rows in rates.items()}
-    hidden_versions = {(r["purpose"], r["value"]) for r in rates["version"]} - {
-        (r["purpose"], r["value"]) for r in evidence["version"] if r["optin"] is not None
-    }
-    findings = [_finding(ctx, t, biased, by_day, hidden_versions) for t in fired]
-    none_shown = {
-        (dim, r["purpose"])
+    shown = {
+        (dim, r["purpose"], r["value"])
         for dim, rows in evidence.items()
         for r in rows
-        if r["value"] == "(none)" and r["optin"] is not None
+        if r["optin"] is not None
     }
+    findings = [_finding(ctx, t, biased, by_day, shown) for t in fired]
     return (
         findings,
         evidence,
         [
-            suppress_bias(b, ctx.min_group, (b["dimension"], b["purpose"]) not in none_shown)
+            suppress_bias(b, ctx.min_group, (b["dimension"], b["purpose"], "(none)") not in shown)
             for b in biased
         ],
     )
