@@ -24,8 +24,14 @@ def check_writable(path: Path | str, option: str = "") -> None:
     if str(path) == "-":
         return
     target = Path(path)
-    folder = target.parent
     where = f"{option} {target}".strip()
+    if _is_device(target):  # written through, not replaced: its own permission counts
+        if not os.access(target, os.W_OK):
+            raise UsageError(f"cannot write {where}: it is not writable")
+        return
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    folder = target.parent
     if target.is_dir():
         raise UsageError(
             f"cannot write {where}: it is a folder", hint=f"give a file name inside {target}"
@@ -48,14 +54,21 @@ def check_writable(path: Path | str, option: str = "") -> None:
 def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
     """Write a text file through a temp file in the same folder, then rename it into place.
 
-    ``-`` writes to stdout. A failure leaves no partial file behind; a path that cannot be
-    written is a UsageError naming it.
+    ``-`` writes to stdout. A device or pipe (``/dev/null``, ``/dev/stdout``) is written
+    through, and a symlink's target replaced, never the link: a rename over either would
+    replace the device or the link with a regular file. A failure leaves no partial file
+    behind; a path that cannot be written is a UsageError naming it.
     """
     if str(path) == "-":
         write(sys.stdout)
         sys.stdout.flush()
         return
     target = Path(path)
+    if _is_device(target):
+        _write_through(target, write)
+        return
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     check_writable(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -72,6 +85,20 @@ def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _is_device(path: Path) -> bool:
+    """True for an existing path that is neither a file nor a folder: a device or a pipe."""
+    return path.exists() and not path.is_file() and not path.is_dir()
+
+
+def _write_through(target: Path, write: Callable[[IO[str]], object]) -> None:
+    """Write to a device or pipe as it is (no temp file, no rename)."""
+    try:
+        with open(target, "w", encoding="utf-8", newline="\n") as fh:
+            write(fh)
+    except OSError as exc:
+        raise _unwritable(target, exc) from exc
 
 
 def _unwritable(target: Path, exc: OSError) -> UsageError:

@@ -279,3 +279,26 @@ def test_list_finds_a_folder_an_older_run_recorded_relative(tmp_path, monkeypatc
     lines = listing.output.splitlines()
     assert lines[1].endswith(f"  {found}")
     assert lines[2].endswith("  (not found) conf/privdiag-reports/2026-10-01T100000Z-0000bbbb")
+
+
+def test_list_shows_a_record_it_cannot_look_up_as_not_found(tmp_path, monkeypatch):
+    """A hand-edited history with a report folder name too long to look up (Path.is_dir
+    raises there): --list says "(pruned)" / "(not found)", not an internal error."""
+    from privdiag.audit.history import RunRecord
+
+    history_file = tmp_path / "h.duckdb"
+    with open_history(history_file) as history:
+        for run_id, report in (("0000aaaa", "/r/" + "x" * 5000), ("0000bbbb", "r/" + "y" * 5000)):
+            run = RunRecord(
+                run_id=run_id,
+                started_at="2026-10-01T10:00:00+00:00",
+                config_path=str(tmp_path / "privdiag.toml"),
+                report_dir=report,
+            )
+            history.record(run, [], {})
+    monkeypatch.chdir(tmp_path)
+    listing = runner.invoke(app, ["audit", "--history", str(history_file), "--list"])
+    assert listing.exit_code == 0, listing.output
+    lines = listing.output.splitlines()
+    assert lines[1].endswith("  (pruned)")
+    assert lines[2].endswith("  (not found) r/" + "y" * 5000)

@@ -20,6 +20,7 @@ from privdiag.checks.optin import (
     build_decisions,
     drop_p_values,
     optin_rates,
+    shown_groups,
     small_split,
     suppress_bias,
 )
@@ -249,13 +250,23 @@ def test_small_groups_hide_their_opt_in_counts(tmp_path):
         "suppressed": ["granted", "optin"],
         "min_group_size": 5,
     }
-    assert (rates["v2"]["decisions"], rates["v2"]["granted"], rates["v2"]["optin"]) == (40, 16, 0.4)
+    # v2 is hidden too: the source's 55 of 83 less v2's 16 would tell that v1 and v3 hold only
+    # 4 who denied
+    assert (rates["v2"]["decisions"], rates["v2"]["granted"], rates["v2"]["optin"]) == (
+        40,
+        None,
+        None,
+    )
+    assert (rates["v1"]["decisions"], rates["v2"]["decisions"]) == (40, 40)
     assert "v3" not in rates  # 3 deciders: the value itself is left out of the breakdown
+    assert doc["evidence"]["optin_rates"]["source"][0]["granted"] == 55
     [f] = by_kind(doc, "people.optin_drop")
     rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
-    assert rows[("region", "France")] == [20, None, 20, 0.4]
-    assert rows[("device", "mobile")] == [40, None, 40, 0.4]
-    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, 0.4, None]
+    # both sides hidden in the drop: France and Spain after would add up to v2's 16
+    assert rows[("region", "France")] == [20, None, 20, None]
+    assert rows[("device", "mobile")] == [40, None, 40, None]
+    # v2's day holds v2's decisions only: its 0.4 of v2's 40 persons would give v2's 16
+    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, None, None]
 
 
 def _cookieless_log(folder: Path, groups: list[tuple[str, str, int, int, bool]]):
@@ -333,10 +344,20 @@ def test_a_drops_own_rates_are_hidden_when_a_side_has_a_small_group(tmp_path):
     doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
     [f] = by_kind(doc, "people.optin_drop")
     m = f["metrics"]
-    assert (m["optin_before"], m["drop"], m["optin_after"], m["share"]) == (None, None, 0.4, 0.4)
-    assert m["suppressed"] == ["optin_before", "drop"] and m["min_group_size"] == 5
+    # the rate after is hidden too: the source's 54 of 80 less v2's 16 gives v1's 38
+    assert (m["optin_before"], m["drop"], m["optin_after"], m["share"]) == (None,) * 4
+    assert m["suppressed"] == [
+        "optin_before",
+        "drop",
+        "optin_after",
+        "share",
+        "p_value",
+        "q_value",
+    ]
+    assert m["min_group_size"] == 5
     assert (m["persons_before"], m["persons_after"]) == (40, 40)
-    assert f["title"] == "analytics opt-in fell to 40% with notice version v2 (after v1)"
+    assert f["title"] == "analytics opt-in fell with notice version v2 (after v1)"
+    assert doc["evidence"]["optin_rates"]["source"][0]["granted"] == 54
     assert "95%" not in str(doc)
 
 
@@ -344,7 +365,7 @@ def test_a_group_where_everyone_chose_alike_is_hidden_however_large(tmp_path):
     """min_group_size 5: all 40 grant under v1 (100%: each one's choice), 16 of 40 under v2.
     Pooled 56/80 = 0.7, se = sqrt(0.7 * 0.3 * 2/40) = 0.10247, z = 0.6 / 0.10247 = 5.86:
     a drop. Its rate before, v1's rate, France's and Spain's under v1 (20 of 20 each) and the
-    first day's point are hidden; v2's 40% is shown."""
+    first day's point are hidden; so is v2's 40%, which the total less it would tell."""
     groups = [("v1", "2026-10-01", 40, 40), ("v2", "2026-10-06", 40, 16)]
     data, consent = _log(tmp_path, groups)
     doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
@@ -355,12 +376,13 @@ def test_a_group_where_everyone_chose_alike_is_hidden_however_large(tmp_path):
         None,
     )
     assert rates["v1"]["suppressed"] == ["granted", "optin"]
-    assert (rates["v2"]["granted"], rates["v2"]["optin"]) == (16, 0.4)
+    # v2 hidden too: the source's 56 of 80 less v2's 16 would give v1's 40 of 40
+    assert (rates["v2"]["granted"], rates["v2"]["optin"]) == (None, None)
     [f] = by_kind(doc, "people.optin_drop")
-    assert (f["metrics"]["optin_before"], f["metrics"]["optin_after"]) == (None, 0.4)
+    assert (f["metrics"]["optin_before"], f["metrics"]["optin_after"]) == (None, None)
     rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
-    assert rows[("region", "France")] == [20, None, 20, 0.4]
-    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, 0.4]
+    assert rows[("region", "France")] == [20, None, 20, None]
+    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, None]
     assert "100%" not in str(doc) and "1.0," not in str(doc["evidence"]["optin_rates"])
 
     # with min_group_size 1 nothing is hidden: 100% is shown
@@ -387,7 +409,7 @@ def test_small_split_by_hand(decisions, granted, k, hidden):
     assert small_split(decisions, granted, k) is hidden
 
 
-def test_bias_entry_with_a_unanimous_side_hides_that_sides_rate():
+def test_bias_entry_with_a_unanimous_side_hides_both_sides_rates():
     entry = {
         "dimension": "region",
         "purpose": "analytics",
@@ -401,8 +423,14 @@ def test_bias_entry_with_a_unanimous_side_hides_that_sides_rate():
     }
     out = suppress_bias(entry, 5)
     assert (out["granted_without_value"], out["optin_without_value"]) == (None, None)
-    assert out["optin_with_value"] == 0.75
-    assert out["suppressed"] == ["granted_without_value", "optin_without_value"]
+    # the other side too: the purpose's total (60, 30 granted) less it would give 0 of 20
+    assert (out["granted_with_value"], out["optin_with_value"]) == (None, None)
+    assert out["suppressed"] == [
+        "granted_without_value",
+        "optin_without_value",
+        "granted_with_value",
+        "optin_with_value",
+    ]
     assert "0%" not in out["note"] and "under 5 persons granted or denied" in out["note"]
 
 
@@ -431,3 +459,128 @@ def test_hide_adds_to_what_was_hidden_before():
         "min_group_size": 5,
     }
     assert hide({"events": 3}, [], 5) == {"events": 3}
+
+
+def _regions_log(folder: Path) -> tuple[list[str], list[str]]:
+    """57 persons in Germany (28 grant), 3 in France (all deny); one source."""
+    events = ["event_id,ts,event_name,user_id,session_id,country"]
+    consent = ["user_id,purpose,status,ts,source"]
+    for n in range(60):
+        country, status = (
+            ("Germany", "granted" if n % 2 else "denied")
+            if n < 57
+            else (
+                "France",
+                "denied",
+            )
+        )
+        events.append(f"e{n},2026-10-01T08:00:00Z,page_view,u{n},s{n},{country}")
+        consent.append(f"u{n},analytics,{status},2026-10-01T09:00:00Z,shop")
+    (folder / "events.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    (folder / "consent.csv").write_text("\n".join(consent) + "\n", encoding="utf-8")
+    return [str(folder / "events.csv")], [str(folder / "consent.csv")]
+
+
+def test_a_left_out_value_is_not_told_by_the_total_less_the_values_shown(tmp_path):
+    """min_group_size 5: France's 3 persons are left out of the breakdown by region, but the
+    source's 28 of 60 less Germany's 28 of 57 told that all 3 denied. Germany's opt-in is
+    hidden too; its persons are still shown."""
+    data, consent = _regions_log(tmp_path)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
+    rates = doc["evidence"]["optin_rates"]
+    assert [(r["decisions"], r["granted"]) for r in rates["source"]] == [(60, 28)]
+    assert [(r["value"], r["decisions"], r["granted"], r["optin"]) for r in rates["region"]] == [
+        ("Germany", 57, None, None)
+    ]
+
+
+def test_shown_groups_hides_the_smallest_until_the_rest_is_no_small_split():
+    # (persons, granted): a unanimous 10 alone would be told by the total less the others
+    groups = [(10, 10), (30, 12), (50, 20)]
+    assert shown_groups(groups, [True, True, True], 5) == [False, False, True]
+    # a left-out group of 3 with 1 granted: the rest (3, 1) is a small split
+    assert shown_groups([(3, 1), (40, 20)], [False, True], 5) == [False, False]
+    assert shown_groups([(40, 20), (40, 20)], [True, True], 5) == [True, True]
+    assert shown_groups([(3, 1), (40, 20)], [False, True], 1) == [False, True]
+
+
+def test_a_date_drops_sides_are_hidden_together(tmp_path):
+    """min_group_size 5: 40 grant of 40 up to 2026-10-05, then 16 of 40; no versions. The
+    sides add up to the source's 56 of 80, so the rate after (40%) would tell the one
+    before; the p-value would tell it given the persons, and the second day's point too."""
+    groups = [("", "2026-10-01", 40, 40), ("", "2026-10-06", 40, 16)]
+    data, consent = _log(tmp_path, groups)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
+    [f] = by_kind(doc, "people.optin_drop")
+    m = f["metrics"]
+    assert m["change"] == "date"
+    assert (m["optin_before"], m["optin_after"], m["drop"], m["share"]) == (None,) * 4
+    assert (m["p_value"], m["q_value"]) == (None, None)
+    assert (m["persons_before"], m["persons_after"]) == (40, 40)
+    assert all(r[3] is None and r[5] is None for r in f["evidence"]["table"]["rows"])
+    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, None]
+
+
+def test_a_bias_entry_is_hidden_where_the_rates_hide_the_none_value(tmp_path):
+    """min_group_size 5. Without a region: 30 persons, 25 grant; Germany 40, 10 grant;
+    France 3, none grant (left out). The rates by region hide "(none)" (the smaller) so that
+    the source's 35 of 73 less Germany's 10 tells nothing of France: the bias entry showed
+    its 25, which gave France's 0 back."""
+    events = ["event_id,ts,event_name,user_id,session_id,country"]
+    consent = ["user_id,purpose,status,ts,source"]
+    for n, (country, granted) in enumerate(
+        [("", i < 25) for i in range(30)]
+        + [("Germany", i < 10) for i in range(40)]
+        + [("France", False)] * 3
+    ):
+        if country:
+            events.append(f"e{n},2026-10-01T08:00:00Z,page_view,u{n},s{n},{country}")
+        status = "granted" if granted else "denied"
+        consent.append(f"u{n},analytics,{status},2026-10-01T09:00:00Z,shop")
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text("\n".join(consent) + "\n", encoding="utf-8")
+    cfg = config(min_group_size=5)
+    doc = run_scan([str(tmp_path / "e.csv")], consent=[str(tmp_path / "c.csv")], config=cfg)
+    evidence = doc.to_dict()["evidence"]
+    region = {r["value"]: r["granted"] for r in evidence["optin_rates"]["region"]}
+    assert region == {"(none)": None, "Germany": 10}
+    [entry] = [b for b in evidence["optin_missing_values"] if b["dimension"] == "region"]
+    assert (entry["granted_without_value"], entry["granted_with_value"]) == (None, None)
+    assert (entry["decisions_without_value"], entry["decisions_with_value"]) == (30, 43)
+
+
+def test_a_breakdown_row_is_hidden_where_the_rates_hide_its_value(tmp_path):
+    """min_group_size 5, no versions. Day 1: Austria 10 (5 grant), Belgium 30 (24 grant);
+    day 2: Austria 10 (5), Belgium 30 (8), Cyprus 3 (none grant), Denmark 24 (12). The rates
+    by region leave Cyprus out and hide Austria (smaller than Denmark) so that the source's
+    54 of 107 less Belgium's 32 and Denmark's 12 tells nothing of Cyprus; the date drop's
+    table showed Austria's 0.5 on both days, which gave Austria's 10 back, and Cyprus's 0."""
+    events = ["event_id,ts,event_name,user_id,session_id,country"]
+    consent = ["user_id,purpose,status,ts,source"]
+    groups = [
+        ("2026-10-01", "Austria", 10, 5),
+        ("2026-10-01", "Belgium", 30, 24),
+        ("2026-10-06", "Austria", 10, 5),
+        ("2026-10-06", "Belgium", 30, 8),
+        ("2026-10-06", "Cyprus", 3, 0),
+        ("2026-10-06", "Denmark", 24, 12),
+    ]
+    n = 0
+    for day, country, persons, granted in groups:
+        for i in range(persons):
+            n += 1
+            events.append(f"e{n},{day}T08:00:00Z,page_view,u{n},s{n},{country}")
+            status = "granted" if i < granted else "denied"
+            consent.append(f"u{n},analytics,{status},{day}T09:00:00Z,shop")
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text("\n".join(consent) + "\n", encoding="utf-8")
+    cfg = config(min_group_size=5)
+    doc = run_scan([str(tmp_path / "e.csv")], consent=[str(tmp_path / "c.csv")], config=cfg)
+    doc = doc.to_dict()
+    region = {r["value"]: r["granted"] for r in doc["evidence"]["optin_rates"]["region"]}
+    assert region == {"Austria": None, "Belgium": 32, "Denmark": 12}
+    [f] = by_kind(doc, "people.optin_drop")
+    assert (f["metrics"]["optin_before"], f["metrics"]["optin_after"]) == (0.725, 0.373134)
+    rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
+    assert rows[("region", "Austria")] == [10, None, 10, None]
+    assert rows[("region", "Belgium")] == [30, 0.8, 30, 0.267]

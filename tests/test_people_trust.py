@@ -187,3 +187,23 @@ def test_segment_opt_in_hidden_when_few_grant_or_deny(tmp_path, k, shown):
     doc = run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
     [f] = by_kind(doc.to_dict(), "people.trust_gap")
     assert [r[3] for r in f["evidence"]["table"]["rows"]] == shown
+
+
+def test_segment_opt_in_hidden_where_the_opt_in_rates_hide_it():
+    """k = 5. Regions A (10 persons, 5 grant), B (12, 6) and C (3, none grant). C is left out
+    of the rates by region, and the total (25, 11 granted) less A and B told that all 3 in C
+    denied: A, the smaller, is hidden there, so here too (its 0.5 and 10 persons gave 5)."""
+    from privdiag.checks.trust import _segment_units
+
+    con = connect()
+    con.execute("CREATE TABLE survey (segment VARCHAR, respondents INT, trust DOUBLE)")
+    con.execute("INSERT INTO survey VALUES ('A', 30, 2.0), ('B', 30, 4.0), ('C', 30, 1.0)")
+    con.execute("CREATE TABLE optin_decisions (region VARCHAR, purpose VARCHAR, granted BOOLEAN)")
+    for region, persons, granted in (("A", 10, 5), ("B", 12, 6), ("C", 3, 0)):
+        con.execute(
+            "INSERT INTO optin_decisions SELECT ?, 'ads', i < ? FROM range(?) t(i)",
+            [region, granted, persons],
+        )
+    con.execute("ALTER TABLE optin_decisions ADD COLUMN nth INT DEFAULT 1")
+    segments = _segment_units(con, "region", 5)
+    assert segments == {"ads": [("A", 30, 2.0, 0.5, False), ("B", 30, 4.0, 0.5, True)]}

@@ -89,3 +89,104 @@ def test_urls_are_left_to_the_engine_when_it_lists_them(tmp_path):
     path = write(tmp_path / "e.csv", EVENTS)
     reached = first_reached([path, "s3a://bucket/e/"], urls_listed=True)
     assert [r.files for r in reached] == [[Path(path)], None]
+
+
+def test_a_consent_file_given_by_itself_is_left_out_of_the_events_folder(tmp_path):
+    """export/ holds e.csv and consent.csv; consent.csv is also given as --consent: the
+    events folder reads e.csv only (read as events too, its 1 record was a third event with
+    the consent columns as features)."""
+    from privdiag.ingest.files import named_files
+
+    (tmp_path / "export").mkdir()
+    write(tmp_path / "export" / "e.csv", EVENTS)
+    write(tmp_path / "export" / "consent.csv", HEADER + "u1,ads,denied,2026-10-01T09:00:00Z\n")
+    consent = [str(tmp_path / "export" / "consent.csv")]
+    [events] = first_reached([str(tmp_path / "export")], other_role=named_files(consent))
+    assert (events.files, events.left_out) == ([tmp_path / "export" / "e.csv"], [])
+    assert events.elsewhere == [tmp_path / "export" / "consent.csv"]
+    assert events.note() == (
+        f"{tmp_path / 'export'}: 1 of its files was given by itself as an input of the other "
+        "role and not read here (consent.csv)"
+    )
+    # given by itself in both roles, it is read in both (and its reader says what is wrong)
+    [both] = first_reached(consent, other_role=named_files(consent))
+    assert (both.files, both.elsewhere) == ([tmp_path / "export" / "consent.csv"], [])
+
+
+def test_named_files_are_regular_files_given_by_themselves(files):
+    from privdiag.ingest.files import named_files
+
+    stat = (files / "e.csv").stat()
+    given = [str(files / "e.csv"), str(files / "logs"), str(files / "*.csv"), "s3://b/x.csv"]
+    assert named_files(given) == frozenset({(stat.st_dev, stat.st_ino)})
+    os.mkfifo(files / "pipe.csv")
+    assert named_files([str(files / "missing.csv"), str(files / "pipe.csv")]) == frozenset()
+
+
+def test_a_consent_log_inside_the_events_folder_is_read_as_consent_only(files):
+    (files / "export").mkdir()
+    os.rename(files / "e.csv", files / "export" / "e.csv")
+    os.rename(files / "logs" / "a.csv", files / "export" / "a.csv")
+    events, records, notes = counts([str(files / "export")], [str(files / "export" / "a.csv")])
+    assert (events, records) == (2, 1)  # the record was read as a third event too
+
+
+def test_a_pipe_is_named_as_not_a_regular_file(tmp_path):
+    """A named pipe (or /dev/stdin fed by a pipe) exists: 'no such file' sent the user
+    looking for a typo."""
+    from privdiag.errors import InputError
+
+    os.mkfifo(tmp_path / "events.csv")
+    with pytest.raises(InputError) as err:
+        first_reached([str(tmp_path / "events.csv")])
+    assert "is not a regular file or folder" in err.value.message
+    assert "save the data to a file first" in err.value.hint
+
+
+def test_a_file_gone_after_it_was_found_is_an_input_error(tmp_path, monkeypatch):
+    """A folder's file deleted between listing and reading: an InputError naming it, not an
+    internal error (FileNotFoundError from stat)."""
+    from privdiag.errors import InputError
+    from privdiag.ingest import files as files_module
+
+    gone = tmp_path / "logs" / "gone.csv"
+    monkeypatch.setattr(files_module, "expand", lambda argument: [gone])
+    with pytest.raises(InputError) as err:
+        first_reached([str(tmp_path / "logs")])
+    assert err.value.path == gone
+    assert "No such file or directory" in err.value.message
+
+
+def _denied(blocked: Path, real):
+    """A stand-in for os.scandir or Path.stat that refuses ``blocked`` as a non-root user
+    would be refused a folder without permission (the tests run as root in CI)."""
+
+    def call(path, *args, **kwargs):
+        if Path(path) == blocked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    return call
+
+
+def test_a_file_in_a_folder_that_may_not_be_entered_is_an_input_error(files, monkeypatch):
+    """Path.is_file raised PermissionError: an internal error (exit 5)."""
+    from privdiag.errors import InputError
+
+    target = files / "logs" / "a.csv"
+    monkeypatch.setattr(Path, "stat", _denied(target, Path.stat))
+    with pytest.raises(InputError) as err:
+        first_reached([str(target)])
+    assert err.value.message == f"{target}: cannot be read (Permission denied)"
+
+
+def test_a_subfolder_that_may_not_be_read_is_an_input_error(files, monkeypatch):
+    """rglob skipped a folder it could not list: its files were left out unsaid."""
+    from privdiag.errors import InputError
+
+    (files / "logs" / "day2").mkdir()
+    write(files / "logs" / "day2" / "c.csv", HEADER + "u3,ads,granted,2026-10-02T09:00:00Z\n")
+    monkeypatch.setattr(os, "scandir", _denied(files / "logs" / "day2", os.scandir))
+    with pytest.raises(InputError) as err:
+        first_reached([str(files / "logs")])
+    assert err.value.message == f"{files / 'logs' / 'day2'}: cannot be read (Permission denied)"

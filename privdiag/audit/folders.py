@@ -112,4 +112,6 @@ def locate(recorded: str | None, config_path: str) -> Path | None:
     if config_path:
         bases += [Path(config_path).parent, *Path(config_path).parent.parents]
     candidates = [path] if path.is_absolute() else [base / path for base in bases]
-    return next((c for c in candidates if c.is_dir()), None)
+    # os.path.isdir, not Path.is_dir: a name too long or a folder we may not enter is "not
+    # found", where Path.is_dir raises
+    return next((c for c in candidates if os.path.isdir(c)), None)

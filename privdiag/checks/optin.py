@@ -32,6 +32,9 @@ MIN_DROP = 0.05
 MIN_DECISIONS = 20
 DIMENSIONS = ("version", "region", "device", "channel", "source")
 DECISIONS = "optin_decisions"
+# (dimension, purpose, value) of the opt-in rates whose rate the evidence shows.
+Shown = set[tuple[str, str, str]]
+Row = list[Any]
 
 
 def build_decisions(con: Any) -> str:
@@ -117,18 +120,43 @@ def small_split(decisions: int, granted: int, k: int) -> bool:
     return k > 1 and min(granted, decisions - granted) < k
 
 
-def suppress_rate(row: dict[str, Any], k: int) -> dict[str, Any]:
-    """Return an opt-in row with its small counts hidden (None), listed under ``suppressed``.
+def shown_groups(groups: list[tuple[int, int]], listed: list[bool], k: int) -> list[bool]:
+    """Return, per (persons, granted) group, whether its granted count may be shown.
 
-    Fewer than ``k`` persons hides decisions, granted and opt-in; fewer than ``k`` who granted
-    or who denied hides granted and opt-in.
+    A group not ``listed`` or a :func:`small_split` is hidden; then more groups are hidden,
+    smallest first, until the persons whose choice is not shown are none or not a small
+    split. Assumes the groups part a total that is shown elsewhere (the same purpose by
+    another dimension, or a drop's side): the total less the groups shown tells the hidden
+    groups' sum, so one group hidden alone, or hidden groups that all chose alike, would be
+    told.
     """
-    hidden = []
-    if 0 < row["decisions"] < k:
-        hidden = ["decisions", "granted", "optin"]
-    elif small_split(row["decisions"], row["granted"], k):
-        hidden = ["granted", "optin"]
-    return hide(row, hidden, k)
+    shown = [ok and not small_split(n, x, k) for (n, x), ok in zip(groups, listed, strict=True)]
+    n = sum(g[0] for g, s in zip(groups, shown, strict=True) if not s)
+    x = sum(g[1] for g, s in zip(groups, shown, strict=True) if not s)
+    while n and small_split(n, x, k) and any(shown):
+        i = min((i for i, s in enumerate(shown) if s), key=lambda i: groups[i][0])
+        shown[i] = False
+        n, x = n + groups[i][0], x + groups[i][1]
+    return shown
+
+
+def shown_rates(rows: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    """Return the :func:`optin_rates` rows of one dimension as the evidence shows them.
+
+    A value with fewer than ``k`` persons is left out; a value's granted and opt-in are
+    hidden where :func:`small_split`, and more where :func:`shown_groups` says so.
+    """
+    out = []
+    for purpose in dict.fromkeys(r["purpose"] for r in rows):
+        mine = [r for r in rows if r["purpose"] == purpose]
+        listed = [r["decisions"] >= k for r in mine]
+        shown = shown_groups([(r["decisions"], r["granted"]) for r in mine], listed, k)
+        out += [
+            hide(dict(r), [] if s else ["granted", "optin"], k)
+            for r, ok, s in zip(mine, listed, shown, strict=True)
+            if ok
+        ]
+    return out
 
 
 @dataclass
@@ -249,10 +277,14 @@ def _sides(t: Test) -> tuple[str, str, dict[str, str]]:
     return "day < $after", "day >= $after", {"after": t.after}
 
 
-def _breakdown(con: Any, t: Test, k: int, biased: list[str]) -> dict[str, Any]:
+def _breakdown(
+    con: Any, t: Test, k: int, biased: list[str], sides: tuple[bool, bool], shown: Shown
+) -> dict[str, Any]:
     """Evidence table: opt-in before and after the change per region, device, channel, source.
 
-    Groups with fewer than ``k`` persons on either side are left out; the title names the
+    Groups with fewer than ``k`` persons on either side are left out; rates are shown as
+    :func:`_breakdown_rows` says (``sides``: whether the drop's rate before and after are
+    shown; ``shown``: the values whose rate the opt-in rates show). The title names the
     dimensions in ``biased`` (their "(none)" rows opt in unlike the rest).
     """
     before, after, params = _sides(t)
@@ -267,11 +299,8 @@ def _breakdown(con: Any, t: Test, k: int, biased: list[str]) -> dict[str, Any]:
             """,
             {"purpose": t.purpose, **params},
         ).fetchall()
-        rows += [
-            [dim, value, n1, _shown_rate(n1, x1, k), n2, _shown_rate(n2, x2, k)]
-            for value, n1, x1, n2, x2 in found
-            if n1 >= k and n2 >= k
-        ]
+        values = {v for d, p, v in shown if (d, p) == (dim, t.purpose)} if all(sides) else set()
+        rows += _breakdown_rows(dim, found, k, values)
     return {
         "title": f"{t.purpose} opt-in at the first decision, before and after the change "
         f"(groups under {k} persons left out; opt-in hidden where under {k} granted or denied)"
@@ -292,27 +321,74 @@ def _breakdown(con: Any, t: Test, k: int, biased: list[str]) -> dict[str, Any]:
     }
 
 
-def _shown_rate(n: int, x: int, k: int) -> float | None:
-    """The opt-in x / n to 3 places, or None when it would tell a small group's choice."""
-    return None if small_split(n, x, k) else round(x / n, 3)
+def _breakdown_rows(dim: str, found: list[tuple[Any, ...]], k: int, values: set[str]) -> list[Row]:
+    """Rows (dim, value, persons before, opt-in before, persons after, opt-in after) of the
+    groups with ``k`` persons or more on both sides.
+
+    A group's two opt-ins are shown together or not at all, and only for ``values`` (those
+    whose rate the opt-in rates show): its rate there less one side would give the other,
+    and with both sides shown a hidden rate there would be their sum. Each side's groups
+    are then hidden as :func:`shown_groups` says (a side's total less the rates shown), and
+    again both sides with either, until nothing changes.
+    """
+    listed = [n1 >= k and n2 >= k for _, n1, _, n2, _ in found]
+    keep = [ok and r[0] in values for r, ok in zip(found, listed, strict=True)]
+    while True:
+        before = shown_groups([(int(r[1]), int(r[2])) for r in found], keep, k)
+        after = shown_groups([(int(r[3]), int(r[4])) for r in found], keep, k)
+        both = [b and a for b, a in zip(before, after, strict=True)]
+        if both == keep:
+            break
+        keep = both
+    return [
+        [dim, v, n1, round(x1 / n1, 3) if ok else None, n2, round(x2 / n2, 3) if ok else None]
+        for (v, n1, x1, n2, x2), ok, is_listed in zip(found, keep, listed, strict=True)
+        if is_listed
+    ]
 
 
-def _series(con: Any, t: Test, k: int, by_day: list[dict[str, Any]]) -> dict[str, Any]:
+def _series(
+    con: Any, t: Test, k: int, by_day: list[dict[str, Any]], sides: tuple[bool, bool]
+) -> dict[str, Any]:
     """Evidence series: daily first-decision opt-in of the purpose, the change marked.
 
-    ``by_day`` is :func:`optin_rates` by day. A day whose opt-in would tell the choice of
-    fewer than ``k`` persons, or of everyone that day (:func:`small_split`), has no point.
+    ``by_day`` is :func:`optin_rates` by day; ``sides`` whether the drop's rate before and
+    after are shown. A day has no point where its opt-in would tell the choice of fewer than
+    ``k`` persons or of everyone that day, where it holds decisions of a hidden side (a
+    version decided on one day would be told by it), or where the days left blank would
+    (:func:`shown_groups`: the days add up to the purpose's total).
     """
-    days = [suppress_rate(dict(r), k) for r in by_day if r["purpose"] == t.purpose]
-    x = [r["value"] for r in days]
+    days = [r for r in by_day if r["purpose"] == t.purpose]
+    closed = _days_of_hidden_sides(con, t, sides)
+    shown = shown_groups(
+        [(r["decisions"], r["granted"]) for r in days], [r["value"] not in closed for r in days], k
+    )
     mark_day = t.after if t.change == "date" else _first_day(con, t.after)
     return {
         "title": f"Daily {t.purpose} opt-in at the first decision (days where under {k} "
-        "persons decided, granted or denied left blank)",
-        "x": x,
-        "series": {f"{t.purpose} opt-in": [r["optin"] for r in days]},
+        "persons decided, granted or denied, or that would tell a hidden rate, left blank)",
+        "x": [r["value"] for r in days],
+        "series": {
+            f"{t.purpose} opt-in": [
+                r["optin"] if ok else None for r, ok in zip(days, shown, strict=True)
+            ]
+        },
         "marks": [{"x": mark_day, "label": _change_label(t)}] if mark_day else [],
     }
+
+
+def _days_of_hidden_sides(con: Any, t: Test, sides: tuple[bool, bool]) -> set[str]:
+    """The days that hold first decisions of a side of ``t`` whose rate is hidden."""
+    conditions = [c for c, shown in zip(_sides(t)[:2], sides, strict=True) if not shown]
+    if not conditions:
+        return set()
+    where = " OR ".join(conditions)
+    params = {k: v for k, v in _sides(t)[2].items() if f"${k}" in where}
+    rows = con.execute(
+        f"SELECT DISTINCT day FROM {DECISIONS} WHERE nth = 1 AND purpose = $purpose AND ({where})",
+        {"purpose": t.purpose, **params},
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def _first_day(con: Any, version: str) -> str | None:
@@ -355,18 +431,30 @@ def _drop_title(t: Test, metrics: dict[str, Any]) -> str:
     return f"{t.purpose} opt-in fell{rates} with {change}"
 
 
-def _hidden_rates(t: Test, k: int) -> list[str]:
+def _hidden_rates(t: Test, k: int, shown: Shown) -> list[str]:
     """The metrics of a drop that would tell the choice of a small group, or of everyone on
-    one side (:func:`small_split`): that side's rate, and the drop, from which the hidden
-    rate follows given the other."""
-    hidden = ["optin_before", "drop"] if small_split(t.n1, t.x1, k) else []
-    if small_split(t.n2, t.x2, k):
+    one side (:func:`small_split`): that side's rate, the drop, from which the hidden rate
+    follows given the other, and the p- and q-values, from which it follows given the other
+    rate and the persons. A version's side is hidden where the evidence hides the version's
+    rate (``shown``: the values whose rate the opt-in rates show); a date split's sides add
+    up to the purpose's total, shown elsewhere, so both are hidden when one is."""
+    if t.change == "version":
+        before = ("version", t.purpose, t.before) not in shown
+        after = ("version", t.purpose, t.after) not in shown
+    else:
+        before = after = small_split(t.n1, t.x1, k) or small_split(t.n2, t.x2, k)
+    hidden = ["optin_before", "drop"] if before else []
+    if after:
         hidden += ["optin_after", "share", "drop"]
-    return hidden
+    return hidden + ["p_value", "q_value"] if hidden else []
 
 
 def _finding(
-    ctx: ScanContext, t: Test, biased: list[dict[str, Any]], by_day: list[dict[str, Any]]
+    ctx: ScanContext,
+    t: Test,
+    biased: list[dict[str, Any]],
+    by_day: list[dict[str, Any]],
+    shown: Shown,
 ) -> Finding:
     k = ctx.min_group
     metrics = {
@@ -391,7 +479,8 @@ def _finding(
         }
     else:
         metrics["change_day"] = t.after
-    hide(metrics, _hidden_rates(t, k), k)
+    hide(metrics, _hidden_rates(t, k, shown), k)
+    sides = (metrics["optin_before"] is not None, metrics["optin_after"] is not None)
     return Finding(
         "people.optin_drop",
         _severity(t.drop),
@@ -404,9 +493,14 @@ def _finding(
         _owner(ctx, t),
         evidence={
             "table": _breakdown(
-                ctx.con, t, k, [b["dimension"] for b in biased if b["purpose"] == t.purpose]
+                ctx.con,
+                t,
+                k,
+                [b["dimension"] for b in biased if b["purpose"] == t.purpose],
+                sides,
+                shown,
             ),
-            "series": _series(ctx.con, t, k, by_day),
+            "series": _series(ctx.con, t, k, by_day, sides),
         },
     )
 
@@ -465,13 +559,19 @@ def _bias_entry(pair: tuple[str, str, int, int, int, int], q: float) -> dict[str
     }
 
 
-def suppress_bias(entry: dict[str, Any], k: int) -> dict[str, Any]:
+def suppress_bias(entry: dict[str, Any], k: int, none_hidden: bool = False) -> dict[str, Any]:
     """Return a bias entry with its granted counts and rates hidden where fewer than ``k``
-    granted or denied on that side; the note then gives the decisions only."""
+    granted or denied on a side, or where the opt-in rates hide the dimension's "(none)"
+    value (``none_hidden``: its side is that value); the note then gives the decisions only.
+
+    Both sides are hidden when one is: they add up to the purpose's total, which the rates
+    by another dimension show.
+    """
+    sides = ("without_value", "with_value")
     hidden = []
-    for side in ("without_value", "with_value"):
-        if small_split(entry[f"decisions_{side}"], entry[f"granted_{side}"], k):
-            hidden += [f"granted_{side}", f"optin_{side}"]
+    small = any(small_split(entry[f"decisions_{s}"], entry[f"granted_{s}"], k) for s in sides)
+    if small or none_hidden:
+        hidden = [f"{kind}_{side}" for side in sides for kind in ("granted", "optin")]
     hide(entry, hidden, k)
     if hidden:
         entry["note"] = (
@@ -503,9 +603,19 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[d
     ]
     # A value with fewer deciders than the minimum group is left out, not listed with hidden
     # counts: a rare region or version names its few people's existence.
-    findings = [_finding(ctx, t, biased, by_day) for t in fired]
-    evidence = {
-        dim: [suppress_rate(r, ctx.min_group) for r in rows if r["decisions"] >= ctx.min_group]
-        for dim, rows in rates.items()
+    evidence = {dim: shown_rates(rows, ctx.min_group) for dim, rows in rates.items()}
+    shown = {
+        (dim, r["purpose"], r["value"])
+        for dim, rows in evidence.items()
+        for r in rows
+        if r["optin"] is not None
     }
-    return findings, evidence, [suppress_bias(b, ctx.min_group) for b in biased]
+    findings = [_finding(ctx, t, biased, by_day, shown) for t in fired]
+    return (
+        findings,
+        evidence,
+        [
+            suppress_bias(b, ctx.min_group, (b["dimension"], b["purpose"], "(none)") not in shown)
+            for b in biased
+        ],
+    )

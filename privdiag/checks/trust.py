@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from privdiag.checks.context import ScanContext
-from privdiag.checks.optin import DIMENSIONS, check_optin, small_split
+from privdiag.checks.optin import DIMENSIONS, check_optin, shown_groups, small_split
 from privdiag.engine import one
 from privdiag.findings import Finding
 from privdiag.result import InputInfo, Result, sha256_file
@@ -118,7 +118,13 @@ def _guess_dimension(con: Any, survey: Survey) -> str | None:
 
 def _segment_units(con: Any, dim: str, k: int) -> dict[str, list[Segment]]:
     """Per purpose: (segment, respondents, mean trust, opt-in, opt-in may be shown) of
-    segments with k+ respondents and k+ deciding persons."""
+    segments with k+ respondents and k+ deciding persons.
+
+    An opt-in is shown only where the opt-in rates by ``dim`` would show it
+    (:func:`shown_groups` over every value, as :func:`shown_rates`): a rate shown here and
+    hidden there would give, with the persons shown there, what the total less the values
+    shown was to hide.
+    """
     rows = con.execute(
         f"""
         WITH seg AS (
@@ -133,16 +139,20 @@ def _segment_units(con: Any, dim: str, k: int) -> dict[str, list[Segment]]:
             FROM optin_decisions WHERE nth = 1 GROUP BY ALL
         )
         SELECT purpose, segment, respondents, trust, optin, persons, granted
-        FROM seg JOIN opt USING (key)
-        WHERE respondents >= $k AND persons >= $k ORDER BY purpose, segment
-        """,
-        {"k": k},
+        FROM opt LEFT JOIN seg USING (key) ORDER BY purpose, segment NULLS LAST, key
+        """
     ).fetchall()
     out: dict[str, list[Segment]] = {}
-    for purpose, segment, n, trust, optin, persons, granted in rows:
-        shown = not small_split(int(persons), int(granted), k)
-        out.setdefault(purpose, []).append((segment, int(n), float(trust), float(optin), shown))
-    return out
+    for purpose in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == purpose]
+        groups = [(int(r[5]), int(r[6])) for r in mine]
+        shown = shown_groups(groups, [n >= k for n, _ in groups], k)
+        out[purpose] = [
+            (segment, int(n), float(trust), float(optin), ok)
+            for (_, segment, n, trust, optin, persons, _), ok in zip(mine, shown, strict=True)
+            if segment is not None and n >= k and persons >= k
+        ]
+    return {p: segs for p, segs in out.items() if segs}
 
 
 def _low_segments(segments: list[Segment]) -> list[str]:

@@ -18,7 +18,7 @@ from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.consent_strings import apply_to_events
 from privdiag.ingest.duplicates import drop_duplicate_events
-from privdiag.ingest.files import first_reached
+from privdiag.ingest.files import first_reached, named_files
 from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.reading import CSV_RFC4180, duck_message, reader_sql
 from privdiag.ingest.staging import (
@@ -150,11 +150,13 @@ def _jobs(
 ) -> list[tuple[str, list[Path] | None, str]]:
     """(argument, files, role) of each input to stage: a file reached twice (a hard link, a
     folder that also holds a file given by itself) is read once, where first reached, and
-    said in ``loaded.notes``; an argument whose files were all read before is left out."""
+    said in ``loaded.notes``; an argument whose files were all read before is left out. A
+    file that one role names by itself is left out of the other role's folders and globs (a
+    consent log inside the events folder is consent only)."""
     urls = getattr(con, "list_files", None) is not None
     jobs = []
-    for arguments, role in ((data, "events"), (consent, "consent")):
-        for reached in first_reached(arguments, urls_listed=urls):
+    for arguments, other, role in ((data, consent, "events"), (consent, data, "consent")):
+        for reached in first_reached(arguments, urls_listed=urls, other_role=named_files(other)):
             note = reached.note()
             if note:
                 loaded.notes.append(note)

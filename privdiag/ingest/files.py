@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import glob
 import gzip
+import os
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 
+from privdiag.engine import literal
 from privdiag.errors import InputError
 
 DATA_SUFFIXES = (".csv", ".tsv", ".json", ".ndjson", ".jsonl", ".parquet", ".gz")
@@ -25,27 +28,25 @@ class FileKind:
 def expand(argument: str) -> list[Path]:
     """Return the data files an argument names: a file, a glob, or a folder (recursively).
 
-    Hidden files and files that are not data (by suffix) are left out of folders.
+    Hidden files and files that are not data (by suffix) are left out of folders. Raises
+    InputError for an argument that names no data file, or a file or folder that may not
+    be read (a folder inside it too: its files would be left out unsaid).
     """
     path = Path(argument)
-    if path.is_file():
+    kind = _kind(path)
+    if kind == "file":
         return [path]
-    if path.is_dir():
-        files = sorted(
-            p
-            for p in path.rglob("*")
-            if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            and p.name.lower().endswith(DATA_SUFFIXES)
-        )
-        if not files:
-            raise InputError(
-                "folder holds no data files (.csv, .json, .ndjson, .parquet)", path=path
-            )
-        return files
+    if kind == "folder":
+        return _folder_files(path)
     matches = sorted(Path(m) for m in glob.glob(argument, recursive=True) if Path(m).is_file())
     if matches:
         return matches
+    if kind == "other":
+        raise InputError(
+            "is not a regular file or folder (a pipe, a device or /dev/stdin)",
+            path=argument,
+            hint="save the data to a file first: privdiag reads each input more than once",
+        )
     raise InputError(
         "no such file, folder or matching glob",
         path=argument,
@@ -53,42 +54,152 @@ def expand(argument: str) -> list[Path]:
     )
 
 
+def _kind(path: Path) -> str | None:
+    """file, folder or other (a pipe, a device); None when nothing is there. Raises
+    InputError when a folder on the way may not be entered."""
+    try:
+        mode = path.stat().st_mode
+    except PermissionError as exc:
+        raise _unreadable(path, exc) from exc
+    except OSError:
+        return None
+    return "file" if S_ISREG(mode) else "folder" if S_ISDIR(mode) else "other"
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The data files in ``folder`` and below, hidden files and folders left out, sorted."""
+
+    def fail(exc: OSError) -> None:
+        raise _unreadable(Path(exc.filename or folder), exc) from exc
+
+    found = []
+    for root, folders, names in os.walk(folder, onerror=fail):
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        found += [
+            Path(root) / n
+            for n in names
+            if not n.startswith(".") and n.lower().endswith(DATA_SUFFIXES)
+        ]
+    files = sorted(p for p in found if _kind(p) == "file")
+    if not files:
+        raise InputError("folder holds no data files (.csv, .json, .ndjson, .parquet)", path=folder)
+    return files
+
+
+def _unreadable(path: Path, exc: OSError) -> InputError:
+    return InputError(
+        f"cannot be read ({exc.strerror or exc})",
+        path=path,
+        hint="check the permissions of the file and of the folders above it",
+    )
+
+
+# DuckDB's readers take each file name as a glob: these characters match other files unless
+# each is put in a bracket class of its own ("a[1].csv" read as "a1.csv").
+GLOB_ESCAPES = str.maketrans({"[": "[[]", "*": "[*]", "?": "[?]"})
+
+
+def path_literal(path: Path | str) -> str:
+    """Return a DuckDB string literal that a DuckDB reader takes as exactly this file.
+
+    Assumes a local path that :func:`expand` found (a file the user gave, or one a folder or
+    glob held), never a pattern: ``*``, ``?`` and ``[`` in it are escaped.
+    """
+    return literal(str(path).translate(GLOB_ESCAPES))
+
+
 @dataclass
 class Reached:
     """One input argument and the data files it reaches that no earlier argument reached.
 
     ``files`` is None for a URL the engine lists itself; ``left_out`` are the local files
-    an earlier argument of the same role already reached (by any path, link or glob).
+    an earlier argument of the same role already reached (by any path, link or glob);
+    ``elsewhere`` the files a folder or glob reached that an input of the other role names
+    by itself (a consent log inside the events folder).
     """
 
     argument: str
     files: list[Path] | None
     left_out: list[Path]
+    elsewhere: list[Path] = field(default_factory=list)
 
     def note(self) -> str | None:
         """Return the note that says which files were left out, or None when none were."""
-        if not self.left_out:
-            return None
-        if not self.files:
-            what = "its file was" if len(self.left_out) == 1 else "all its files were"
-            return f"{self.argument}: not read, {what} read already by another path"
-        names = ", ".join(p.name for p in self.left_out[:3])
-        more = f" and {len(self.left_out) - 3} more" if len(self.left_out) > 3 else ""
-        was = "was" if len(self.left_out) == 1 else "were"
-        return (
-            f"{self.argument}: {len(self.left_out)} of its files {was} read already by another "
-            f"path and not again ({names}{more})"
+        again = _left_out_note(
+            self.argument,
+            self.left_out,
+            bool(self.files or self.elsewhere),
+            ("read already by another path", "and not again"),
         )
+        other = _left_out_note(
+            self.argument,
+            self.elsewhere,
+            bool(self.files),
+            ("given by itself as an input of the other role", "and not read here"),
+        )
+        return "; ".join(n for n in (again, other) if n) or None
 
 
-def first_reached(arguments: list[str], *, urls_listed: bool = False) -> list[Reached]:
+def _left_out_note(argument: str, paths: list[Path], others: bool, why: tuple[str, str]) -> str:
+    """The note on ``paths`` left out of ``argument``, '' for none: ``why`` they were, and
+    what came of it; ``others``: whether any other file of the argument is read."""
+    if not paths:
+        return ""
+    if not others:
+        what = "its file was" if len(paths) == 1 else "all its files were"
+        return f"{argument}: not read, {what} {why[0]}"
+    names = ", ".join(p.name for p in paths[:3])
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    was = "was" if len(paths) == 1 else "were"
+    return f"{argument}: {len(paths)} of its files {was} {why[0]} {why[1]} ({names}{more})"
+
+
+def named_files(arguments: list[str]) -> frozenset[tuple[int, int]]:
+    """Return the (device, inode) of each argument that names a local file itself (not a
+    folder, glob or URL); :func:`first_reached` leaves these out of the other role's folders
+    and globs."""
+    return frozenset(
+        (stat.st_dev, stat.st_ino) for stat in (_stat(Path(a)) for a in arguments) if stat
+    )
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    """The file's status, None when it is not a regular file or cannot be read."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found if S_ISREG(found.st_mode) else None
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """The (device, inode) of a file found a moment ago; InputError when it is gone now."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise InputError(
+            f"cannot be read: {exc.strerror or exc}",
+            path=path,
+            hint="check that the file is still there (was it moved or deleted during the run?)",
+        ) from exc
+    return (stat.st_dev, stat.st_ino)
+
+
+def first_reached(
+    arguments: list[str],
+    *,
+    urls_listed: bool = False,
+    other_role: frozenset[tuple[int, int]] = frozenset(),
+) -> list[Reached]:
     """Return each argument with the data files it is the first to reach, in argument order.
 
     Arguments are expanded first (files, globs, folders), then each local file is kept where
     it is first reached: two paths name the same file when they have the same device and
     inode, so a hard link, a symlink, ``./x`` or a folder holding a file given separately
-    reach it once. With ``urls_listed`` an argument holding ``://`` is left to the engine to
-    list (``files`` None). Raises InputError for an argument that names no data file.
+    reach it once. A file in ``other_role`` (:func:`named_files` of the other role's
+    arguments) is left out of a folder or glob. With ``urls_listed`` an argument holding
+    ``://`` is left to the engine to list (``files`` None). Raises InputError for an
+    argument that names no data file.
     """
     seen: set[tuple[int, int]] = set()
     reached = []
@@ -96,14 +207,19 @@ def first_reached(arguments: list[str], *, urls_listed: bool = False) -> list[Re
         if urls_listed and "://" in argument:
             reached.append(Reached(argument, None, []))
             continue
+        found = expand(argument)
+        itself = _kind(Path(argument)) == "file"
         kept: list[Path] = []
         left_out: list[Path] = []
-        for path in expand(argument):
-            stat = path.stat()
-            key = (stat.st_dev, stat.st_ino)
+        elsewhere: list[Path] = []
+        for path in found:
+            key = _identity(path)
+            if key in other_role and not itself:
+                elsewhere.append(path)
+                continue
             (left_out if key in seen else kept).append(path)
             seen.add(key)
-        reached.append(Reached(argument, kept, left_out))
+        reached.append(Reached(argument, kept, left_out, elsewhere))
     return reached
 
 

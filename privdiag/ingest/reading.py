@@ -14,6 +14,7 @@ from privdiag.ingest.files import (
     check_csv_header,
     explain_read_error,
     first_ragged_line,
+    path_literal,
     sniff,
 )
 
@@ -27,7 +28,7 @@ def reader_sql(
     ``types`` gives them (as an earlier full sniff found them); then only a sample is sniffed
     for the dialect. JSON readers infer their types from ``sample`` records likewise.
     """
-    names = "[" + ", ".join(literal(str(f)) for f in files) + "]"
+    names = "[" + ", ".join(path_literal(f) for f in files) + "]"
     compression = ", compression='gzip'" if kind.compressed else ""
     if kind.container == "parquet":
         return f"read_parquet({names}, union_by_name=true, hive_partitioning=true)"

@@ -33,6 +33,7 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
+from privdiag.ingest.files import path_literal
 from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, any_ts, feature_name, flag, stable_id
 from privdiag.privacy import describe_value
@@ -91,7 +92,7 @@ def _objects_sql(ctx: StageContext) -> str:
     """A query giving each payload as (json, filename), whatever the container."""
     if ctx.container not in ("json", "ndjson"):
         return f"(SELECT to_json(r) AS json, NULL AS filename FROM {ctx.read_sql} r)"
-    names = "[" + ", ".join(literal(str(f)) for f in ctx.files) + "]"
+    names = "[" + ", ".join(path_literal(f) for f in ctx.files) + "]"
     fmt = "array" if ctx.container == "json" else "newline_delimited"
     gz = ", compression='gzip'" if "compression='gzip'" in ctx.read_sql else ""
     return (

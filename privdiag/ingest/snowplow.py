@@ -20,6 +20,7 @@ import re
 from privdiag.engine import literal, quote
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
+from privdiag.ingest.files import path_literal
 from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name
 
@@ -101,7 +102,7 @@ def _source_sql(ctx: StageContext) -> tuple[str, dict[str, str]]:
     """Return the table expression to read and its columns (enriched TSV gets its names)."""
     if not _is_enriched(ctx.columns):
         return ctx.read_sql, ctx.columns
-    files = "[" + ", ".join(literal(str(f)) for f in ctx.files) + "]"
+    files = "[" + ", ".join(path_literal(f) for f in ctx.files) + "]"
     spec = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in ENRICHED_COLUMNS) + "}"
     read = (
         f"read_csv({files}, delim='\\t', header=false, quote='', escape='', "
