@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from privdiag.audit.collect import source_groups
+from privdiag.config import Config
+from privdiag.errors import UsageError
 from privdiag.scan import run_scan
 from tests.helpers import write
 
@@ -32,3 +37,12 @@ def test_consent_log_of_unmapped_categories_is_not_called_missing(tmp_path):
     (missing,) = [f for f in result.findings if f.kind == "consent.missing_record"]
     assert "[purposes.aliases]" in missing.recommendation
     assert "--consent" not in missing.recommendation
+
+
+def test_audit_without_any_config_says_so():
+    """Run where no privdiag.toml is, `privdiag audit` said "the config  names no event
+    data" (a blank where the file's name goes)."""
+    with pytest.raises(UsageError) as caught:
+        source_groups(Config())
+    assert caught.value.message.startswith("no config: --config was not given")
+    assert "privdiag init" in caught.value.hint

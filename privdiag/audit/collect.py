@@ -25,9 +25,14 @@ def source_groups(config: Config) -> dict[str, list[str]]:
     for spec in config.sources.values():
         for path in spec.paths:
             groups.setdefault(spec.format or "auto", []).append(str(config.resolve(path)))
+    if not groups and config.path is None:
+        raise UsageError(
+            "no config: --config was not given and there is no privdiag.toml in this folder",
+            hint="pass --config FILE, or write one with: privdiag init DATA --consent FILE",
+        )
     if not groups:
         raise UsageError(
-            f"the config {config.path or ''} names no event data for the audit",
+            f"the config {config.path} names no event data for the audit",
             hint='add a source with its files: [sources.shop] paths = ["exports/shop/*.csv"]',
         )
     return groups
