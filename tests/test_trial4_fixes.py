@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from privdiag.audit.collect import source_groups
-from privdiag.config import Config
+from privdiag.audit.collect import scan_sources, source_paths
+from privdiag.config import Config, load_config
 from privdiag.errors import UsageError
+from privdiag.result import Result
 from privdiag.scan import run_scan
 from tests.helpers import write
 
@@ -43,6 +44,41 @@ def test_audit_without_any_config_says_so():
     """Run where no privdiag.toml is, `privdiag audit` said "the config  names no event
     data" (a blank where the file's name goes)."""
     with pytest.raises(UsageError) as caught:
-        source_groups(Config())
+        source_paths(Config())
     assert caught.value.message.startswith("no config: --config was not given")
     assert "privdiag init" in caught.value.hint
+
+
+def test_audit_scans_its_sources_as_one_scan_would(tmp_path):
+    """Sources of different formats were scanned apart (one scan per format): every check
+    was listed twice, and the findings (multiple-comparison corrections, consent rates, the
+    journey) differed from `privdiag scan` of the same files."""
+    head = "event_id,ts,event_name,user_id,anonymous_id,session_id,gclid,consent_ads"
+    rows = [
+        f"{i},2026-10-0{1 + i % 3}T10:00:{i % 60:02d}Z,{step},u{i % 7},a{i % 7},s{i % 7},"
+        f"{'G' if i % 2 else ''},{'denied' if i % 3 else 'granted'}"
+        for i, step in enumerate(["page_view", "purchase"] * 20)
+    ]
+    write(tmp_path / "web.csv", "\n".join([head, *rows[:20]]) + "\n")
+    write(tmp_path / "app.csv", "\n".join([head, *rows[20:]]) + "\n")
+    write(
+        tmp_path / "privdiag.toml",
+        """
+        [sources.web]
+        paths = ["web.csv"]
+        format = "generic"
+
+        [sources.app]
+        paths = ["app.csv"]
+
+        [features.gclid]
+        purposes = ["ads"]
+        """,
+    )
+    config = load_config(tmp_path / "privdiag.toml")
+    audit = Result(command="audit")
+    scan_sources(config, audit, None)
+    scan = run_scan([str(tmp_path / "web.csv"), str(tmp_path / "app.csv")], config=config)
+    names = [c.name for c in audit.checks]
+    assert len(names) == len(set(names)) == len(scan.checks)
+    assert sorted(f.id for f in audit.findings) == sorted(f.id for f in scan.findings)
