@@ -82,3 +82,21 @@ def test_audit_scans_its_sources_as_one_scan_would(tmp_path):
     names = [c.name for c in audit.checks]
     assert len(names) == len(set(names)) == len(scan.checks)
     assert sorted(f.id for f in audit.findings) == sorted(f.id for f in scan.findings)
+
+
+def test_model_checks_own_their_findings_in_the_checks_table_and_junit():
+    """model-check's checks are named quality, importance, ...: the HTML checks table said
+    "importance ran, 0 findings" beside two model.fragile_feature findings, and an audit's
+    "propensity: drift.feature" owned none of its model's drift findings."""
+    from privdiag.report.junit import owning_check
+
+    checks = ["quality", "importance", "a: drift.feature", "b: drift.feature", "b: quality"]
+    assert owning_check("model.fragile_feature", checks) == "importance"
+    assert owning_check("model.degradation", checks) == "quality"
+    assert owning_check("model.degradation", checks, "b") == "b: quality"
+    assert owning_check("drift.feature", checks, "b") == "b: drift.feature"
+    assert owning_check("drift.feature", checks) is None
+    from privdiag.report.context import _check_views
+
+    doc = {"checks": [{"name": "importance"}], "findings": [{"kind": "model.fragile_feature"}]}
+    assert [v.findings for v in _check_views(doc)] == [1]

@@ -10,6 +10,7 @@ from typing import Any
 
 from privdiag.findings import AREAS, SEVERITIES, severity_rank
 from privdiag.report import charts
+from privdiag.report.junit import owning_check
 from privdiag.report.text import (
     BOOKKEEPING,
     fmt_metric,
@@ -351,9 +352,9 @@ def _check_views(doc: dict[str, Any]) -> list[CheckView]:
     names = [c["name"] for c in doc.get("checks") or []]
     counts = dict.fromkeys(names, 0)
     for f in doc["findings"]:
-        covering = [n for n in names if f["kind"] == n or f["kind"].startswith(n + ".")]
-        if covering:
-            counts[max(covering, key=len)] += 1
+        owner = owning_check(f["kind"], names, (f.get("location") or {}).get("model"))
+        if owner is not None:
+            counts[owner] += 1
     return [
         CheckView(
             fmt_value(c["name"]),
