@@ -153,6 +153,28 @@ def _check_known_keys(raw: dict[str, Any], path: Path) -> None:
                 )
 
 
+# The keys of one entry of the tables whose entries the user names ([features.gclid], ...).
+ENTRY_KEYS: dict[str, tuple[str, ...]] = {
+    "features": ("purposes", "owner", "default"),
+    "sources": ("owner", "format", "paths", "path", "columns"),
+    "models": ("path", "owner", "blind_set", "label", "reference", "features", "trusted_types"),
+}
+
+
+def _check_entry_keys(table: str, name: str, spec: dict[str, Any], path: Path) -> None:
+    """Raise ConfigError for the first key of ``[table.name]`` privdiag does not know (a
+    misspelt ``purpose`` would leave the feature unclassified without a word)."""
+    keys = ENTRY_KEYS[table]
+    for sub in spec:
+        if sub not in keys:
+            raise ConfigError(
+                f"unknown key {sub!r}{_did_you_mean(sub, keys, table=False)}",
+                path=path,
+                key=f"{table}.{name}",
+                hint=f"[{table}.{name}] takes {', '.join(keys)}",
+            )
+
+
 def _did_you_mean(word: str, known: list[str] | tuple[str, ...], *, table: bool) -> str:
     close = _closest(word, known)
     if close is None:
@@ -274,6 +296,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     for name, spec in _table(raw, "features", path).items():
         if not isinstance(spec, dict):
             raise ConfigError("must be a table", path=path, key=f"features.{name}")
+        _check_entry_keys("features", name, spec, path)
         purposes_of = (
             _purpose_list(spec["purposes"], path, f"features.{name}")
             if "purposes" in spec
@@ -284,6 +307,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     for name, spec in _table(raw, "sources", path).items():
         if not isinstance(spec, dict):
             raise ConfigError("must be a table", path=path, key=f"sources.{name}")
+        _check_entry_keys("sources", name, spec, path)
         paths = spec.get("paths", spec.get("path", []))
         cfg.sources[name] = SourceConfig(
             owner=_owner(spec),
@@ -295,6 +319,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     for name, spec in _table(raw, "models", path).items():
         if not isinstance(spec, dict) or "path" not in spec:
             raise ConfigError("needs a path", path=path, key=f"models.{name}")
+        _check_entry_keys("models", name, spec, path)
         cfg.models[name] = ModelConfig(
             path=spec["path"],
             owner=_owner(spec),

@@ -6,7 +6,7 @@ import pytest
 
 from privdiag.audit.collect import scan_sources, source_paths
 from privdiag.config import Config, load_config
-from privdiag.errors import UsageError
+from privdiag.errors import ConfigError, UsageError
 from privdiag.result import Result
 from privdiag.scan import run_scan
 from tests.helpers import write
@@ -100,3 +100,21 @@ def test_model_checks_own_their_findings_in_the_checks_table_and_junit():
 
     doc = {"checks": [{"name": "importance"}], "findings": [{"kind": "model.fragile_feature"}]}
     assert [v.findings for v in _check_views(doc)] == [1]
+
+
+@pytest.mark.parametrize(
+    ("entry", "wrong", "right"),
+    [
+        ("[features.gclid]", 'purpose = ["ads"]', "purposes"),
+        ("[sources.web]", 'colums = { ts = "time" }', "columns"),
+        ("[models.m]\npath = 'm.onnx'", 'blindset = "h.parquet"', "blind_set"),
+    ],
+)
+def test_a_misspelt_key_of_a_named_entry_is_a_config_error(tmp_path, entry, wrong, right):
+    """`[features.gclid] purpose = [...]` was ignored without a word: gclid stayed
+    unclassified and no compliance check looked at it."""
+    path = tmp_path / "privdiag.toml"
+    path.write_text(f"{entry}\n{wrong}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"did you mean {right!r}?" in caught.value.message
