@@ -118,3 +118,18 @@ def test_a_misspelt_key_of_a_named_entry_is_a_config_error(tmp_path, entry, wron
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert f"did you mean {right!r}?" in caught.value.message
+
+
+def test_a_report_of_scan_and_model_results_is_titled_by_both():
+    """`privdiag report scan.json model.json --html` titled its page "privdiag report:
+    report": the writer merged the merged document again and lost its commands."""
+    from browser.small import small_doc
+
+    from privdiag.report.html import render_html
+    from privdiag.report.merge import merge
+
+    scan, model = small_doc(), small_doc()
+    scan["command"], model["command"] = "scan", "model-check"
+    merged = merge([scan, model])
+    assert merge([merged])["commands"] == ["scan", "model-check"]
+    assert "<title>privdiag report: scan, model-check</title>" in render_html(merged)
