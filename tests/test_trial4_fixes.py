@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from privdiag.audit.collect import scan_sources, source_paths
 from privdiag.config import Config, load_config
-from privdiag.errors import ConfigError, UsageError
+from privdiag.errors import ConfigError, InputError, UsageError
 from privdiag.result import Result
 from privdiag.scan import run_scan
 from tests.helpers import write
@@ -133,3 +135,17 @@ def test_a_report_of_scan_and_model_results_is_titled_by_both():
     merged = merge([scan, model])
     assert merge([merged])["commands"] == ["scan", "model-check"]
     assert "<title>privdiag report: scan, model-check</title>" in render_html(merged)
+
+
+def test_a_predictions_file_with_a_score_that_is_no_number_names_its_row(tmp_path):
+    """A score cell "abc" crashed model-check (exit 5, a polars cast error in the log)."""
+    import polars as pl
+
+    from privdiag.model.predictions import PredictionsScorer
+
+    preds = write(tmp_path / "unmasked.csv", "row_id,score\n0,0.5\n1,abc\n")
+    frame = pl.DataFrame({"row_id": [0, 1], "x": [1.0, 2.0]})
+    with pytest.raises(InputError) as caught:
+        PredictionsScorer([Path(preds)]).score_many({"unmasked": frame})
+    assert caught.value.row == 2 and caught.value.field == "score"
+    assert "abc" not in str(caught.value)
