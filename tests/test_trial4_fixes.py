@@ -149,3 +149,20 @@ def test_a_predictions_file_with_a_score_that_is_no_number_names_its_row(tmp_pat
         PredictionsScorer([Path(preds)]).score_many({"unmasked": frame})
     assert caught.value.row == 2 and caught.value.field == "score"
     assert "abc" not in str(caught.value)
+
+
+def test_a_predictions_file_missing_rows_is_refused_not_read_as_unscorable(tmp_path):
+    """unmasked.csv with 2 of 3000 rows: model-check said "0 findings", the quality check
+    skipped as "the unmasked blind set could not be scored", exit 0."""
+    import polars as pl
+
+    from privdiag.model.predictions import PredictionsScorer
+
+    preds = write(tmp_path / "unmasked.csv", "row_id,score\n0,0.5\n1,\n")
+    frame = pl.DataFrame({"row_id": [0, 1, 2, 3], "x": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(InputError) as caught:
+        PredictionsScorer([Path(preds)]).score_many({"unmasked": frame})
+    assert "has no row for 2 of the 4 row_ids" in str(caught.value)
+    # an empty score is the model's failure on that row, not a missing row
+    scores = PredictionsScorer([Path(preds)]).score_many({"unmasked": frame.head(2)})
+    assert scores["unmasked"][0] == 0.5 and scores["unmasked"][1] != scores["unmasked"][1]

@@ -115,7 +115,25 @@ class PredictionsScorer(Scorer):
         scores = joined["score"].to_numpy()
         if np.isnan(scores).all():
             raise InputError("no row_id matches the exported blind set", path=path, field=ROW_ID)
+        _check_complete(frame, table, path)
         return scores
+
+
+def _check_complete(frame: pl.DataFrame, table: pl.DataFrame, path: Path) -> None:
+    """Raise InputError when row_ids of the exported blind set have no row in the file: the
+    scenario would read as one the model could not score. An empty score is the model's
+    failure on that row and stays a missing score."""
+    absent = frame.select(ROW_ID).join(
+        table.select(pl.col(ROW_ID).cast(pl.Int64, strict=False)), on=ROW_ID, how="anti"
+    )
+    if absent.height:
+        raise InputError(
+            f"has no row for {absent.height:,} of the {frame.height:,} row_ids of the exported "
+            f"blind set (the first: row_id {absent[ROW_ID][0]})",
+            path=path,
+            field=ROW_ID,
+            hint="score every row of the exported file and save one row per row_id",
+        )
 
 
 def _numbers(table: pl.DataFrame, path: Path) -> pl.DataFrame:
