@@ -175,6 +175,21 @@ def _check_entry_keys(table: str, name: str, spec: dict[str, Any], path: Path) -
             )
 
 
+def _check_format(fmt: Any, path: Path, key: str) -> None:
+    """Raise ConfigError for a ``format`` no reader reads (the readers load only then)."""
+    if fmt is None or fmt == "auto":
+        return
+    from privdiag.ingest import FORMATS  # the readers import this module
+
+    if fmt not in FORMATS:
+        raise ConfigError(
+            f"unknown format {fmt!r}{_did_you_mean(str(fmt), FORMATS, table=False)}",
+            path=path,
+            key=key,
+            hint=f"use one of {', '.join(FORMATS)}, or leave format out to detect it",
+        )
+
+
 def _did_you_mean(word: str, known: list[str] | tuple[str, ...], *, table: bool) -> str:
     close = _closest(word, known)
     if close is None:
@@ -308,6 +323,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         if not isinstance(spec, dict):
             raise ConfigError("must be a table", path=path, key=f"sources.{name}")
         _check_entry_keys("sources", name, spec, path)
+        _check_format(spec.get("format"), path, f"sources.{name}")
         paths = spec.get("paths", spec.get("path", []))
         cfg.sources[name] = SourceConfig(
             owner=_owner(spec),

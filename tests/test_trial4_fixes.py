@@ -166,3 +166,14 @@ def test_a_predictions_file_missing_rows_is_refused_not_read_as_unscorable(tmp_p
     # an empty score is the model's failure on that row, not a missing row
     scores = PredictionsScorer([Path(preds)]).score_many({"unmasked": frame.head(2)})
     assert scores["unmasked"][0] == 0.5 and scores["unmasked"][1] != scores["unmasked"][1]
+
+
+def test_an_unknown_source_format_is_a_config_error_naming_the_entry(tmp_path):
+    """`[sources.web] format = "ga5"` said only "format 'ga5' is not available in this
+    build", naming neither the config nor the entry."""
+    path = tmp_path / "privdiag.toml"
+    path.write_text('[sources.web]\npaths = ["web.csv"]\nformat = "ga5"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: [sources.web]: unknown format 'ga5'")
+    assert "did you mean 'ga4'?" in str(caught.value)
