@@ -145,12 +145,7 @@ def _check_known_keys(raw: dict[str, Any], path: Path) -> None:
             continue
         for sub in value:
             if sub not in keys:
-                raise ConfigError(
-                    f"unknown key {sub!r}{_did_you_mean(sub, keys, table=False)}",
-                    path=path,
-                    key=key,
-                    hint=f"[{key}] takes {', '.join(keys)}",
-                )
+                raise _unknown("key", sub, keys, path, key, f"[{key}] takes {', '.join(keys)}")
 
 
 # The keys of one entry of the tables whose entries the user names ([features.gclid], ...).
@@ -164,15 +159,10 @@ ENTRY_KEYS: dict[str, tuple[str, ...]] = {
 def _check_entry_keys(table: str, name: str, spec: dict[str, Any], path: Path) -> None:
     """Raise ConfigError for the first key of ``[table.name]`` privdiag does not know (a
     misspelt ``purpose`` would leave the feature unclassified without a word)."""
-    keys = ENTRY_KEYS[table]
+    keys, entry = ENTRY_KEYS[table], f"{table}.{name}"
     for sub in spec:
         if sub not in keys:
-            raise ConfigError(
-                f"unknown key {sub!r}{_did_you_mean(sub, keys, table=False)}",
-                path=path,
-                key=f"{table}.{name}",
-                hint=f"[{table}.{name}] takes {', '.join(keys)}",
-            )
+            raise _unknown("key", sub, keys, path, entry, f"[{entry}] takes {', '.join(keys)}")
 
 
 def _check_format(fmt: Any, path: Path, key: str) -> None:
@@ -182,12 +172,21 @@ def _check_format(fmt: Any, path: Path, key: str) -> None:
     from privdiag.ingest import FORMATS  # the readers import this module
 
     if fmt not in FORMATS:
-        raise ConfigError(
-            f"unknown format {fmt!r}{_did_you_mean(str(fmt), FORMATS, table=False)}",
-            path=path,
-            key=key,
-            hint=f"use one of {', '.join(FORMATS)}, or leave format out to detect it",
-        )
+        hint = f"use one of {', '.join(FORMATS)}, or leave format out to detect it"
+        raise _unknown("format", str(fmt), FORMATS, path, key, hint)
+
+
+def _unknown(
+    what: str, word: str, known: list[str] | tuple[str, ...], path: Path, key: str, hint: str
+) -> ConfigError:
+    """Return the ConfigError for a ``what`` (key, format) privdiag does not know, naming the
+    closest known one."""
+    return ConfigError(
+        f"unknown {what} {word!r}{_did_you_mean(word, known, table=False)}",
+        path=path,
+        key=key,
+        hint=hint,
+    )
 
 
 def _did_you_mean(word: str, known: list[str] | tuple[str, ...], *, table: bool) -> str:
