@@ -145,12 +145,48 @@ def _check_known_keys(raw: dict[str, Any], path: Path) -> None:
             continue
         for sub in value:
             if sub not in keys:
-                raise ConfigError(
-                    f"unknown key {sub!r}{_did_you_mean(sub, keys, table=False)}",
-                    path=path,
-                    key=key,
-                    hint=f"[{key}] takes {', '.join(keys)}",
-                )
+                raise _unknown("key", sub, keys, path, key, f"[{key}] takes {', '.join(keys)}")
+
+
+# The keys of one entry of the tables whose entries the user names ([features.gclid], ...).
+ENTRY_KEYS: dict[str, tuple[str, ...]] = {
+    "features": ("purposes", "owner", "default"),
+    "sources": ("owner", "format", "paths", "path", "columns"),
+    "models": ("path", "owner", "blind_set", "label", "reference", "features", "trusted_types"),
+}
+
+
+def _check_entry_keys(table: str, name: str, spec: dict[str, Any], path: Path) -> None:
+    """Raise ConfigError for the first key of ``[table.name]`` privdiag does not know (a
+    misspelt ``purpose`` would leave the feature unclassified without a word)."""
+    keys, entry = ENTRY_KEYS[table], f"{table}.{name}"
+    for sub in spec:
+        if sub not in keys:
+            raise _unknown("key", sub, keys, path, entry, f"[{entry}] takes {', '.join(keys)}")
+
+
+def _check_format(fmt: Any, path: Path, key: str) -> None:
+    """Raise ConfigError for a ``format`` no reader reads (the readers load only then)."""
+    if fmt is None or fmt == "auto":
+        return
+    from privdiag.ingest import FORMATS  # the readers import this module
+
+    if fmt not in FORMATS:
+        hint = f"use one of {', '.join(FORMATS)}, or leave format out to detect it"
+        raise _unknown("format", str(fmt), FORMATS, path, key, hint)
+
+
+def _unknown(
+    what: str, word: str, known: list[str] | tuple[str, ...], path: Path, key: str, hint: str
+) -> ConfigError:
+    """Return the ConfigError for a ``what`` (key, format) privdiag does not know, naming the
+    closest known one."""
+    return ConfigError(
+        f"unknown {what} {word!r}{_did_you_mean(word, known, table=False)}",
+        path=path,
+        key=key,
+        hint=hint,
+    )
 
 
 def _did_you_mean(word: str, known: list[str] | tuple[str, ...], *, table: bool) -> str:
@@ -274,6 +310,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     for name, spec in _table(raw, "features", path).items():
         if not isinstance(spec, dict):
             raise ConfigError("must be a table", path=path, key=f"features.{name}")
+        _check_entry_keys("features", name, spec, path)
         purposes_of = (
             _purpose_list(spec["purposes"], path, f"features.{name}")
             if "purposes" in spec
@@ -284,6 +321,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     for name, spec in _table(raw, "sources", path).items():
         if not isinstance(spec, dict):
             raise ConfigError("must be a table", path=path, key=f"sources.{name}")
+        _check_entry_keys("sources", name, spec, path)
+        _check_format(spec.get("format"), path, f"sources.{name}")
         paths = spec.get("paths", spec.get("path", []))
         cfg.sources[name] = SourceConfig(
             owner=_owner(spec),
@@ -295,6 +334,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     for name, spec in _table(raw, "models", path).items():
         if not isinstance(spec, dict) or "path" not in spec:
             raise ConfigError("needs a path", path=path, key=f"models.{name}")
+        _check_entry_keys("models", name, spec, path)
         cfg.models[name] = ModelConfig(
             path=spec["path"],
             owner=_owner(spec),

@@ -123,7 +123,7 @@ def _compliance(ctx: ScanContext, result: Result) -> list[Finding]:
     findings = check_missing_records(ctx)
     result.ran("consent.missing_record")
     if not ctx.purposes:
-        reason = "no consent signal: no consent log given and no event carries a consent flag"
+        reason = ctx.no_signal()
         for name in COMPLIANCE_CHECKS:
             result.skipped(name, reason)
         return findings
@@ -186,6 +186,7 @@ def run_scan(
         mapping=feature_map(list(features), config),
         purposes=purposes,
         formats=loaded.formats,
+        unmapped=bool(loaded.unmapped),
     )
     result.evidence["consent_rates"] = consent_rates(con, purposes)
     result.evidence["purposes_with_signal"] = purposes

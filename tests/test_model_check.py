@@ -225,6 +225,16 @@ def test_parse_consent_rates():
             parse_consent_rates(bad)
 
 
+def test_consent_rates_with_a_misspelt_purpose_name_it():
+    """'analytcs=0.5' said "cannot read", as if the syntax were wrong."""
+    with pytest.raises(UsageError) as caught:
+        parse_consent_rates("ads=0.4,analytcs=0.5")
+    assert caught.value.message == (
+        "--consent-rates: unknown purpose 'analytcs'; did you mean 'analytics'?"
+    )
+    assert "personalization" in caught.value.hint
+
+
 @given(
     st.dictionaries(
         st.sampled_from(["analytics", "ads", "personalization", "functional"]),

@@ -218,6 +218,25 @@ def test_suppressed_counts_read_as_below_k_and_bookkeeping_is_hidden():
     assert items == {"users": "<5", "events": "12"}
 
 
+def test_suppressed_events_and_share_read_hidden_not_below_k():
+    """A conflict of 3 users over 200 events hides its events and share; "<5" would say
+    fewer than 5 events, and a share "<5" means nothing. Its key figure (the Markdown table,
+    the HTML summary) said "5 min_group_size"."""
+    from privdiag.report.context import metric_items
+    from privdiag.report.text import key_figure
+
+    metrics = {
+        "events": None,
+        "users": None,
+        "share": None,
+        "suppressed": ["users", "events", "share"],
+        "min_group_size": 5,
+    }
+    assert dict(metric_items(metrics, 5)) == {"users": "<5", "events": "hidden", "share": "hidden"}
+    assert key_figure(metrics) == "<5 users"
+    assert key_figure({"suppressed": [], "min_group_size": 5}) == ""
+
+
 def test_findings_grouped_by_owner_with_links(html):
     """Every finding is listed once under its owner (or "No owner"), in report order."""
     doc = merge([sample_doc()])

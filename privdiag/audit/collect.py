@@ -15,22 +15,25 @@ from privdiag.result import Result
 Progress = Callable[[str], None]
 
 
-def source_groups(config: Config) -> dict[str, list[str]]:
-    """Return the configured event paths grouped by format (``auto`` when not set).
+def source_paths(config: Config) -> list[str]:
+    """Return every configured event path, resolved against the config's folder.
 
-    Paths are resolved against the config's folder. Raises UsageError when no source has
-    a path, since an audit without event data has nothing to check.
+    The scan reads each with its source's ``format`` (detected when not set). Raises
+    UsageError when no source has a path, since an audit without event data has nothing to
+    check.
     """
-    groups: dict[str, list[str]] = {}
-    for spec in config.sources.values():
-        for path in spec.paths:
-            groups.setdefault(spec.format or "auto", []).append(str(config.resolve(path)))
-    if not groups:
+    paths = [str(config.resolve(p)) for spec in config.sources.values() for p in spec.paths]
+    if not paths and config.path is None:
         raise UsageError(
-            f"the config {config.path or ''} names no event data for the audit",
+            "no config: --config was not given and there is no privdiag.toml in this folder",
+            hint="pass --config FILE, or write one with: privdiag init DATA --consent FILE",
+        )
+    if not paths:
+        raise UsageError(
+            f"the config {config.path} names no event data for the audit",
             hint='add a source with its files: [sources.shop] paths = ["exports/shop/*.csv"]',
         )
-    return groups
+    return paths
 
 
 def absorb(result: Result, part: Result, *, prefix: str = "") -> None:
@@ -45,19 +48,17 @@ def absorb(result: Result, part: Result, *, prefix: str = "") -> None:
 
 
 def scan_sources(config: Config, result: Result, progress: Progress | None) -> None:
-    """Scan every configured source into ``result``; consent rates go to its evidence."""
+    """Scan every configured source, in one scan as ``privdiag scan`` of the same paths
+    would, into ``result``; the scan's evidence (consent rates, ...) goes to its evidence."""
     from privdiag.scan import run_scan
 
     consent = [str(config.resolve(p)) for p in config.consent_files]
     # The consent files are passed resolved, so the scan must not add them again.
     scan_config = replace(config, consent_files=[])
-    for fmt, paths in source_groups(config).items():
-        part = run_scan(paths, consent=consent, config=scan_config, fmt=fmt, progress=progress)
-        absorb(result, part)
-        rates = result.evidence.setdefault("consent_rates", {})
-        rates.update(part.evidence.get("consent_rates") or {})
-        for key, value in part.evidence.items():
-            result.evidence.setdefault(key, value)
+    part = run_scan(source_paths(config), consent=consent, config=scan_config, progress=progress)
+    absorb(result, part)
+    for key, value in part.evidence.items():
+        result.evidence.setdefault(key, value)
 
 
 def check_model_files(config: Config) -> None:

@@ -37,6 +37,17 @@ class Pair:
     purpose: str
 
 
+_NO_SIGNAL = (
+    "Give privdiag the CMP's consent log with --consent, or enable Consent Mode so events carry "
+    "their consent state; until then no check can tell compliant collection from violations."
+)
+_NO_SIGNAL_UNMAPPED = (
+    "The consent log's categories map to no purpose (see consent.unmapped_category): map them "
+    'in privdiag.toml, [purposes.aliases] "<category>" = "<purpose>"; until then no check can '
+    "tell compliant collection from violations."
+)
+
+
 def pairs(ctx: ScanContext) -> list[Pair]:
     """Return every (feature, purpose) to check: classified features, purposes with a signal."""
     out: list[Pair] = []
@@ -399,9 +410,9 @@ def check_missing_records(ctx: ScanContext) -> list[Finding]:
             else f"Users of {source} have events but no consent decision ({share:.0%} of users)"
         )
         rec = (
-            "Give privdiag the CMP's consent log with --consent, or enable Consent Mode so "
-            "events carry their consent state; until then no check can tell compliant "
-            "collection from violations."
+            _NO_SIGNAL_UNMAPPED
+            if no_signal and ctx.unmapped
+            else _NO_SIGNAL
             if no_signal
             else "Check that the CMP records a decision for every visitor of this source, and that "
             "the consent log and the events use the same user identifier."

@@ -22,10 +22,21 @@ class ScanContext:
     mapping: dict[str, list[str]]  # classified feature -> purposes
     purposes: list[str]  # purposes with any consent signal
     formats: dict[str, str] = field(default_factory=dict)  # source -> format
+    unmapped: bool = False  # some consent decision's category maps to no purpose
 
     @property
     def min_group(self) -> int:
         return self.config.thresholds.min_group_size
+
+    def no_signal(self, what: str = "no consent signal") -> str:
+        """Return why a check that needs consent decisions is skipped: none was given, or
+        every one given is in a category that maps to no purpose."""
+        if self.unmapped:
+            return (
+                f"{what}: no consent decision is in a category that maps to a purpose (see "
+                "consent.unmapped_category; map them under [purposes.aliases])"
+            )
+        return f"{what}: no consent log given and no event carries a consent flag"
 
 
 def text_present_sql(value: str) -> str:

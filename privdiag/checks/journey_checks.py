@@ -16,7 +16,6 @@ from privdiag.findings import Finding
 from privdiag.journey import Journey
 from privdiag.result import Result
 
-NO_SIGNAL = "no consent signal: no consent log given and no event carries a consent flag"
 NO_JOURNEY = (
     "no journey: fewer than two steps found; list them in privdiag.toml under [journey] steps"
 )
@@ -32,7 +31,7 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
     has_journey = len(journey.steps) >= 2
 
     if not ctx.purposes:
-        result.skipped("sparsity.consent_gap", NO_SIGNAL)
+        result.skipped("sparsity.consent_gap", ctx.no_signal())
     elif not has_journey:
         result.skipped("sparsity.consent_gap", NO_JOURNEY)
     else:
@@ -59,7 +58,7 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
     findings += losses
     result.ran("identity.loss")
     if not ctx.purposes:
-        result.skipped("funnel.consent_drop", NO_SIGNAL)
+        result.skipped("funnel.consent_drop", ctx.no_signal())
     else:
         findings += check_consent_drop(ctx, journey, counts, losses)
         result.ran("funnel.consent_drop")

@@ -305,7 +305,11 @@ def run_people_consent_checks(
     has_log = (one(ctx.con, "SELECT count(*) FROM consent") or (0,))[0] > 0
     survey = load_survey(ctx.con, survey_paths) if survey_paths else None
     if not has_log:
-        reason = "no consent log: opt-in needs consent decisions (--consent or consent events)"
+        reason = (
+            ctx.no_signal("no consent log")
+            if ctx.unmapped
+            else "no consent log: opt-in needs consent decisions (--consent or consent events)"
+        )
         result.skipped("people.optin_drop", reason)
         result.skipped("people.trust_gap", reason)
         return []

@@ -7,11 +7,12 @@ importance and drift, and turn what crosses the thresholds into findings.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import polars as pl
@@ -24,7 +25,7 @@ from privdiag.model.drift import frame_drift, series_drift
 from privdiag.model.loading import ModelFailure, Scorer, load_scorer
 from privdiag.model.metrics import CLASSIFIER_PRIMARY, REGRESSOR_PRIMARY, compare, reliability_curve
 from privdiag.model.predictions import PredictionsScorer
-from privdiag.purposes import canonical
+from privdiag.purposes import PURPOSES, canonical
 from privdiag.result import InputInfo, Result, sha256_file
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,12 @@ def parse_consent_rates(text: str) -> dict[str, float]:
     rates: dict[str, float] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, value = item.partition("=")
-        purpose = canonical(name) if sep else None
-        if purpose is None:
+        if not sep:
             raise UsageError(
                 f"--consent-rates: cannot read {item!r}",
                 hint="write purpose=share pairs, e.g. analytics=0.62,ads=0.41",
             )
+        purpose = canonical(name) or _unknown_purpose(name.strip())
         try:
             share = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
         except ValueError:
@@ -59,6 +60,17 @@ def parse_consent_rates(text: str) -> dict[str, float]:
     if not rates:
         raise UsageError("--consent-rates is empty", hint="e.g. analytics=0.62,ads=0.41")
     return rates
+
+
+def _unknown_purpose(name: str) -> NoReturn:
+    """Raise the UsageError for a --consent-rates purpose that no alias maps, naming the
+    closest canonical purpose."""
+    close = difflib.get_close_matches(name, PURPOSES, n=1, cutoff=0.6)
+    raise UsageError(
+        f"--consent-rates: unknown purpose {name!r}"
+        + (f"; did you mean {close[0]!r}?" if close else ""),
+        hint=f"use one of {', '.join(PURPOSES)}",
+    )
 
 
 def rates_from_scan(path: Path) -> dict[str, float]:

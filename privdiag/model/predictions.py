@@ -16,6 +16,7 @@ import polars as pl
 from privdiag.errors import InputError, UsageError
 from privdiag.model.blindset import ROW_ID, file_stem, read_table
 from privdiag.model.loading import Scorer, Scores
+from privdiag.privacy import describe_value
 
 MAX_LISTED = 20  # scenario names listed in an error; one mask_ scenario per feature
 
@@ -106,7 +107,7 @@ class PredictionsScorer(Scorer):
                 hint="write one row per row_id with its score",
             )
         joined = frame.select(ROW_ID).join(
-            table.select(pl.col(ROW_ID).cast(pl.Int64), pl.col("score").cast(pl.Float64)),
+            _numbers(table, path),
             on=ROW_ID,
             how="left",
             maintain_order="left",
@@ -114,4 +115,46 @@ class PredictionsScorer(Scorer):
         scores = joined["score"].to_numpy()
         if np.isnan(scores).all():
             raise InputError("no row_id matches the exported blind set", path=path, field=ROW_ID)
+        _check_complete(frame, table, path)
         return scores
+
+
+def _check_complete(frame: pl.DataFrame, table: pl.DataFrame, path: Path) -> None:
+    """Raise InputError when row_ids of the exported blind set have no row in the file: the
+    scenario would read as one the model could not score. An empty score is the model's
+    failure on that row and stays a missing score."""
+    absent = frame.select(ROW_ID).join(
+        table.select(pl.col(ROW_ID).cast(pl.Int64, strict=False)), on=ROW_ID, how="anti"
+    )
+    if absent.height:
+        raise InputError(
+            f"has no row for {absent.height:,} of the {frame.height:,} row_ids of the exported "
+            f"blind set (the first: row_id {absent[ROW_ID][0]})",
+            path=path,
+            field=ROW_ID,
+            hint="score every row of the exported file and save one row per row_id",
+        )
+
+
+def _numbers(table: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """Return ``row_id`` (whole numbers) and ``score`` (numbers) of a predictions file.
+
+    Raises InputError naming the first row whose value is not a number (rows count from 1,
+    the header not counted), describing the value without quoting it.
+    """
+    typed = table.select(
+        pl.col(ROW_ID).cast(pl.Int64, strict=False), pl.col("score").cast(pl.Float64, strict=False)
+    )
+    for column, kind in ((ROW_ID, "a whole number"), ("score", "a number")):
+        bad = (table[column].is_not_null() & typed[column].is_null()).arg_true()
+        if bad.len():
+            row = int(bad[0])
+            raise InputError(
+                f"{describe_value(table[column][row])} is not {kind}",
+                path=path,
+                row=row + 1,
+                field=column,
+                hint="write one row per row_id with its score: a classifier's probability "
+                "of class 1, else the prediction",
+            )
+    return typed

@@ -10,7 +10,9 @@ from typing import Any
 
 from privdiag.findings import AREAS, SEVERITIES, severity_rank
 from privdiag.report import charts
+from privdiag.report.junit import owning_check
 from privdiag.report.text import (
+    BOOKKEEPING,
     fmt_metric,
     fmt_number,
     fmt_value,
@@ -141,18 +143,22 @@ def _listed(value: Any) -> list[Any]:
 
 
 def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
-    """Return a finding's metrics as (name, text); suppressed counts read ``<k``.
+    """Return a finding's metrics as (name, text); suppressed user counts read ``<k``.
 
-    The scan writes a suppressed count as null and lists it under ``suppressed`` with the
-    ``min_group_size`` it used; those bookkeeping keys are not shown themselves.
+    The scan writes a suppressed value as null and lists it under ``suppressed`` with the
+    ``min_group_size`` it used; those bookkeeping keys are not shown themselves. Other
+    suppressed values (the events or share of those few users) read ``hidden``: ``<k`` would
+    claim fewer than k events, or a share below k.
     """
     hidden = {str(n) for n in metrics.get("suppressed") or [] if isinstance(n, str)}
     size = metrics.get("min_group_size", k)
     items = []
     for name, value in metrics.items():
-        if name in ("suppressed", "min_group_size"):
+        if name in BOOKKEEPING:
             continue
-        text = f"<{size}" if name in hidden and value is None else fmt_metric(str(name), value, k)
+        text = fmt_metric(str(name), value, k)
+        if name in hidden and value is None:
+            text = f"<{size}" if is_users(str(name)) else "hidden"
         items.append((str(name), text))
     return items
 
@@ -346,9 +352,9 @@ def _check_views(doc: dict[str, Any]) -> list[CheckView]:
     names = [c["name"] for c in doc.get("checks") or []]
     counts = dict.fromkeys(names, 0)
     for f in doc["findings"]:
-        covering = [n for n in names if f["kind"] == n or f["kind"].startswith(n + ".")]
-        if covering:
-            counts[max(covering, key=len)] += 1
+        owner = owning_check(f["kind"], names, (f.get("location") or {}).get("model"))
+        if owner is not None:
+            counts[owner] += 1
     return [
         CheckView(
             fmt_value(c["name"]),

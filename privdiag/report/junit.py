@@ -23,10 +23,36 @@ class Case:
     findings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def owning_check(kind: str, checks: list[str]) -> str | None:
-    """Return the ran check that covers ``kind``: equal to it, or its longest dotted prefix."""
-    covering = [c for c in checks if kind == c or kind.startswith(c + ".")]
-    return max(covering, key=len) if covering else None
+#: Checks whose findings are of a kind other than their name: model-check's.
+CHECK_KINDS: dict[str, tuple[str, ...]] = {
+    "quality": ("model.degradation",),
+    "calibration": ("model.calibration",),
+    "importance": ("model.fragile_feature",),
+    "missing_inputs": ("model.missing_unsupported",),
+}
+
+
+def owning_check(kind: str, checks: list[str], model: str | None = None) -> str | None:
+    """Return the check that covers ``kind``: the one that makes it (named in CHECK_KINDS),
+    equal to it, or its longest dotted prefix.
+
+    An audit names a model's checks ``"<model>: <check>"``; such a check covers only the
+    findings of that ``model``.
+    """
+    scores = {c: _covers(kind, c, model) for c in checks}
+    best = max(scores, key=lambda c: scores[c], default=None)
+    return best if best is not None and scores[best][0] > 0 else None
+
+
+def _covers(kind: str, check: str, model: str | None) -> tuple[int, bool]:
+    """How closely ``check`` covers ``kind`` (0 not at all, else the higher the closer), and
+    whether it names the finding's model."""
+    prefix, sep, name = check.rpartition(": ")
+    if sep and prefix != model:
+        return 0, False
+    if kind == name or kind in CHECK_KINDS.get(name, ()):
+        return 1_000, bool(sep)
+    return (len(name) if kind.startswith(name + ".") else 0), bool(sep)
 
 
 def build_cases(doc: dict[str, Any]) -> list[Case]:
@@ -37,7 +63,7 @@ def build_cases(doc: dict[str, Any]) -> list[Case]:
         cases[c["name"]] = Case(c["name"], "privdiag.check", skipped)
     ran = [name for name, case in cases.items() if case.skipped is None]
     for f in doc["findings"]:
-        owner = owning_check(f["kind"], ran)
+        owner = owning_check(f["kind"], ran, (f.get("location") or {}).get("model"))
         if owner is None:
             owner = f"finding:{f['kind']}"
             cases.setdefault(owner, Case(f["kind"], f"privdiag.{f.get('area', 'finding')}"))

@@ -197,7 +197,10 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     for n, doc in enumerate(docs):
         check_document(doc, n)
     findings = _merge_findings(docs)
-    commands = list(dict.fromkeys(str(d.get("command", "")) for d in docs))
+    # A merged document keeps the commands it came from, so merging it again keeps them too.
+    commands = list(
+        dict.fromkeys(str(c) for d in docs for c in d.get("commands") or [d.get("command", "")])
+    )
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": "privdiag",

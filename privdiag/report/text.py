@@ -16,6 +16,8 @@ _SHARE = re.compile(r"(share|rate|ratio|pct|fraction)$")
 _USERS = re.compile(r"(^|_)users$")
 #: The metrics that best sum up a finding, in order of preference.
 KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
+#: Metric keys that record how a finding was suppressed, not what it measured.
+BOOKKEEPING = ("suppressed", "min_group_size")
 
 
 def is_users(name: str) -> bool:
@@ -67,6 +69,7 @@ def key_figure(metrics: dict[str, Any], min_group_size: int = 5) -> str:
 
     A model's quality change reads as the measure and its signed change (``rmse +7.04``,
     ``roc_auc -0.2255``): a bare "drop" would not say which way an error measure moved.
+    A finding whose key counts are suppressed reads ``<k users``, never a bookkeeping key.
     """
     change = metrics.get("change")
     if isinstance(metrics.get("measure"), str) and isinstance(change, int | float):
@@ -74,8 +77,11 @@ def key_figure(metrics: dict[str, Any], min_group_size: int = 5) -> str:
     for name in KEY_METRICS:
         if name in metrics and metrics[name] is not None:
             return f"{fmt_metric(name, metrics[name], min_group_size)} {name}"
+    hidden = metrics.get("suppressed") or []
+    if "users" in hidden:
+        return f"<{metrics.get('min_group_size', min_group_size)} users"
     for name, value in metrics.items():
-        if isinstance(value, int | float):
+        if name not in BOOKKEEPING and isinstance(value, int | float):
             return f"{fmt_metric(name, value, min_group_size)} {name}"
     return ""
 
