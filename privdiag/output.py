@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import sys
@@ -60,8 +61,7 @@ def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
     behind; a path that cannot be written is a UsageError naming it.
     """
     if str(path) == "-":
-        write(sys.stdout)
-        sys.stdout.flush()
+        _write_stdout(write)
         return
     target = Path(path)
     if _is_device(target):
@@ -85,6 +85,21 @@ def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# Stdout gets a document in pieces of this size, each flushed: when a pipe's reader leaves
+# (`| head`) in the middle of one large write, the write returns short without an error and
+# the rest was lost unsaid; the next piece's write raises BrokenPipeError instead.
+STDOUT_PIECE = 1 << 16
+
+
+def _write_stdout(write: Callable[[IO[str]], object]) -> None:
+    buffer = io.StringIO()
+    write(buffer)
+    text = buffer.getvalue()
+    for start in range(0, len(text), STDOUT_PIECE):
+        sys.stdout.write(text[start : start + STDOUT_PIECE])
+        sys.stdout.flush()
 
 
 def _is_device(path: Path) -> bool:

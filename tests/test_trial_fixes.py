@@ -430,3 +430,30 @@ def test_configs_that_init_and_generate_write_still_load(tmp_path):
     result = runner.invoke(app, ["init", *data, "--output", str(written)])
     assert result.exit_code == 0, result.output
     load_config(written)
+
+
+def test_a_reader_leaving_in_the_middle_of_a_large_document_ends_the_run_with_141(tmp_path):
+    """`privdiag report big.json --json - | head -1`: the reader leaves after one line of a
+    document larger than the pipe holds; the rest must not be dropped unsaid (exit 1 before)."""
+    from privdiag.config import load_config
+    from privdiag.scan import run_scan
+
+    demo = REPO / "fixtures" / "demo"
+    doc = run_scan(
+        [str(demo / "web.ndjson.gz"), str(demo / "app.csv")],
+        consent=[str(demo / "consent.csv")],
+        config=load_config(demo / "privdiag.toml"),
+    ).to_dict()
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    assert big.stat().st_size > 2 * 65536  # more than a pipe holds
+    child = subprocess.Popen(
+        [sys.executable, "-m", "privdiag", "report", str(big), "--json", "-", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert child.stdout.readline() == b"{\n"
+    child.stdout.close()  # as head does after its line
+    _, err = child.communicate(timeout=300)
+    assert (child.returncode, err) == (141, b"")
