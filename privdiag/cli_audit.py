@@ -56,8 +56,8 @@ def audit(
         typer.Option(
             "--baseline",
             metavar="RUN",
-            help="Compare with this run (id, unique prefix, or 'first') instead of the "
-            "previous run.",
+            help="Compare with this run (id, unique prefix, 'first' or 'last') instead of "
+            "the previous run.",
         ),
     ] = None,
     fail_when: Annotated[

@@ -40,6 +40,7 @@ ConsentOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--consent",
+        metavar="FILE",
         help="Consent records file (user, purpose, status, time, version); repeatable.",
     ),
 ]
@@ -50,6 +51,7 @@ SurveyOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--survey",
+        metavar="FILE",
         help="Survey export (CSV or JSON: respondent or segment, trust score, stated "
         "preferences); repeatable.",
     ),

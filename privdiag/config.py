@@ -176,6 +176,23 @@ def _check_format(fmt: Any, path: Path, key: str) -> None:
         raise _unknown("format", str(fmt), FORMATS, path, key, hint)
 
 
+def _check_column_roles(columns: Any, path: Path, key: str) -> None:
+    """Raise ConfigError for a ``columns`` role no reader knows (``tz`` for ``ts``, say): it
+    would otherwise be refused only once the data file is read, as if the data were wrong."""
+    if not isinstance(columns, dict):
+        raise ConfigError("must be a table of role = column", path=path, key=key)
+    from privdiag.ingest.roles import CONSENT_ROLES, EVENT_ROLES
+
+    known = tuple(dict.fromkeys([*EVENT_ROLES, *CONSENT_ROLES]))
+    for role, column in columns.items():
+        if role not in known:
+            raise _unknown("column role", role, known, path, key, f"roles are {', '.join(known)}")
+        if not isinstance(column, str):
+            raise ConfigError(
+                f"{role} must name a column (a string)", path=path, key=f"{key}.{role}"
+            )
+
+
 def _unknown(
     what: str, word: str, known: list[str] | tuple[str, ...], path: Path, key: str, hint: str
 ) -> ConfigError:
@@ -323,6 +340,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             raise ConfigError("must be a table", path=path, key=f"sources.{name}")
         _check_entry_keys("sources", name, spec, path)
         _check_format(spec.get("format"), path, f"sources.{name}")
+        _check_column_roles(spec.get("columns", {}), path, f"sources.{name}.columns")
         paths = spec.get("paths", spec.get("path", []))
         cfg.sources[name] = SourceConfig(
             owner=_owner(spec),

@@ -114,7 +114,10 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
     file in a new folder under the temp dir, removed by :func:`close` (or at exit). DuckDB
     stores file tables compressed, a quarter of their size in memory (10M bench events:
     0.38 GB against 1.58 GB), so large scans spill far less; in memory, a 100M-event scan
-    under a 4GB limit had spilled 44 GB after 7 minutes. With ``engine.name == "spark"`` it
+    under a 4GB limit had spilled 44 GB after 7 minutes. Without a limit, DuckDB spills into
+    a new folder under the temp dir (the system's when none is given), removed likewise; a
+    temp dir that cannot be written is a UsageError before the run. With
+    ``engine.name == "spark"`` it
     returns a connection-like adapter that runs the same DuckDB SQL on Apache Spark instead
     (``privdiag.engines.spark``; needs ``privdiag[spark]``).
     """
@@ -128,18 +131,20 @@ def connect(engine: EngineConfig | None = None, database: str | None = None) -> 
     # "~" expanded here, once: DuckDB expands it itself, Path.mkdir would make a folder "~"
     temp_dir = str(Path(engine.temp_dir).expanduser()) if engine.temp_dir else None
     scratch = database is None and bool(engine.memory_limit)
-    spill = database is None and not scratch and not temp_dir
+    # DuckDB would spill into ./.tmp of whatever folder the user runs in, or into a temp dir
+    # it cannot write, found only once it spills: the run's own folder is made up front.
+    spill = database is None and not scratch
     folder = None
     if scratch:
         folder = _own_folder(temp_dir)
     elif spill:
-        folder = _own_folder(None, "privdiag-spill-")
+        folder = _own_folder(temp_dir, "privdiag-spill-")
     if database is None:
         database = str(Path(folder) / "scan.duckdb") if scratch else ":memory:"
     con = _open_scratch(database) if scratch else duckdb.connect(database)
     if folder:
         _scratch[id(con)] = folder
-    if spill:  # DuckDB would spill into ./.tmp of whatever folder the user runs in
+    if spill:
         temp_dir = folder
     con.execute("SET TimeZone = 'UTC'")
     # count_if over only NULL conditions gives NULL in DuckDB, not 0: checks count with this.

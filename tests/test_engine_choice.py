@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from privdiag.cli import app
-from privdiag.config import load_config
+from privdiag.config import EngineConfig, load_config
 
 
 def test_engine_table_of_the_config(tmp_path):
@@ -73,6 +73,24 @@ def test_a_temp_dir_that_is_a_file_is_a_usage_error(tmp_path):
     args = ["scan", str(events), "--memory-limit", "100MB", "--temp-dir", str(made), "--quiet"]
     assert CliRunner().invoke(app, args).exit_code == 0
     assert made.is_dir()
+
+
+def test_a_temp_dir_that_cannot_be_written_is_a_usage_error_without_a_memory_limit(tmp_path):
+    """Before, --temp-dir went to DuckDB unchecked: a bad one failed only if the scan spilled."""
+    from privdiag.engine import close, connect
+
+    events = tmp_path / "e.csv"
+    events.write_text("ts,event_name\n2026-10-01T00:00:00Z,page_view\n")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    done = CliRunner().invoke(app, ["scan", str(events), "--temp-dir", str(blocker / "t")])
+    assert done.exit_code == 2, done.output
+    assert "cannot write to the temp dir" in done.output
+    con = connect(EngineConfig(temp_dir=str(tmp_path / "spill")))  # made, and used
+    spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert spill.startswith(str(tmp_path / "spill" / "privdiag-spill-"))
+    close(con)
+    assert list((tmp_path / "spill").iterdir()) == []
 
 
 def test_duckdb_gets_the_memory_limit_less_room_for_python():

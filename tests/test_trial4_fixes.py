@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from privdiag.audit.collect import scan_sources, source_paths
 from privdiag.config import Config, load_config
 from privdiag.errors import ConfigError, InputError, UsageError
+from privdiag.ingest.sqlparts import (
+    DENIED_WORDS,
+    GRANTED_WORDS,
+    NO_FLAG_WORDS,
+    flag,
+    unread_flag,
+)
 from privdiag.result import Result
 from privdiag.scan import run_scan
 from tests.helpers import write
@@ -177,3 +187,55 @@ def test_an_unknown_source_format_is_a_config_error_naming_the_entry(tmp_path):
         load_config(path)
     assert str(caught.value).startswith(f"{path}: [sources.web]: unknown format 'ga5'")
     assert "did you mean 'ga4'?" in str(caught.value)
+
+
+def test_consent_flag_values_read_as_neither_choice_are_said_in_a_note(tmp_path):
+    """`maybe` in consent_ads made the events' ads state unknown, unsaid. Counted by hand:
+    maybe, maybe and an e-mail are 3 unread values; granted, yes, no, unset and blank are
+    read (or say "no decision")."""
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "event_id,ts,event_name,user_id,consent_ads,consent_analytics\n"
+        "e1,2026-10-01T10:00:00Z,page_view,u1,maybe,yes\n"
+        "e2,2026-10-01T10:01:00Z,page_view,u2,granted,unset\n"
+        "e3,2026-10-01T10:02:00Z,page_view,u3,Maybe ,\n"
+        "e4,2026-10-01T10:03:00Z,page_view,u4,pat@example.com,no\n"
+    )
+    doc = run_scan([str(events)], config=Config())
+    text = json.dumps(doc.to_dict())
+    notes = doc.evidence["notes"]
+    [note] = [n for n in notes if "consent_ads" in n]
+    assert "consent_ads: 3 events have a value read as neither granted nor denied" in note
+    assert not any("consent_analytics" in n for n in notes)
+    assert "pat@example.com" not in text
+
+
+@given(
+    word=st.sampled_from(GRANTED_WORDS + DENIED_WORDS + NO_FLAG_WORDS),
+    pad=st.sampled_from(["", " ", "  "]),
+    upper=st.booleans(),
+)
+@settings(max_examples=60, deadline=None)
+def test_every_known_consent_word_is_read_whatever_its_case_and_blanks(word, pad, upper):
+    import duckdb
+
+    value = pad + (word.upper() if upper else word) + pad
+    [(unread, read)] = (
+        duckdb.connect()
+        .execute(f"SELECT {unread_flag('v')}, {flag('v')} FROM (SELECT ? AS v)", [value])
+        .fetchall()
+    )
+    assert unread is False
+    assert (read is None) == (word in NO_FLAG_WORDS)
+
+
+def test_an_unknown_column_role_is_a_config_error_naming_the_config(tmp_path):
+    """`columns = { tz = "when" }` was refused as a bad input (exit 3) naming the data file."""
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[sources.web]\ncolumns = { tz = "when", user_id = "customer" }\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(config)
+    assert err.value.exit_code == 2
+    assert str(err.value).startswith(f"{config}: [sources.web.columns]: unknown column role 'tz'")
+    config.write_text('[sources.web]\ncolumns = { ts = "when", user_id = "customer" }\n')
+    assert load_config(config).sources["web"].columns == {"ts": "when", "user_id": "customer"}

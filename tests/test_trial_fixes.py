@@ -436,13 +436,14 @@ def test_a_reader_leaving_in_the_middle_of_a_large_document_ends_the_run_with_14
     """`privdiag report big.json --json - | head -1`: the reader leaves after one line of a
     document larger than the pipe holds; the rest must not be dropped unsaid (exit 1 before)."""
     from privdiag.config import load_config
+    from privdiag.generate import generate_scenario
     from privdiag.scan import run_scan
 
-    demo = REPO / "fixtures" / "demo"
+    # its own scenario: a fresh clone has no fixtures/demo until `make demo` has run
+    shop = generate_scenario(tmp_path / "shop", seed=7, users=600)
     doc = run_scan(
-        [str(demo / "web.ndjson.gz"), str(demo / "app.csv")],
-        consent=[str(demo / "consent.csv")],
-        config=load_config(demo / "privdiag.toml"),
+        [str(shop.paths["web"]), str(shop.paths["app"])],
+        config=load_config(tmp_path / "shop" / "privdiag.toml"),
     ).to_dict()
     big = tmp_path / "big.json"
     big.write_text(json.dumps(doc, indent=2), encoding="utf-8")

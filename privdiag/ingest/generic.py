@@ -11,10 +11,35 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.roles import EVENT_ROLES, find_roles
-from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name, flag, stable_id, typed_ts
+from privdiag.ingest.sqlparts import (
+    CANONICAL_COLUMNS,
+    feature_name,
+    flag,
+    stable_id,
+    typed_ts,
+    unread_flag,
+)
 from privdiag.privacy import describe_value
 
 NAME = "generic"
+# Consent words a note may quote as they are: a vocabulary, never a person's data.
+SAFE_FLAG_WORDS = frozenset(
+    {
+        "maybe",
+        "partial",
+        "custom",
+        "essential",
+        "all",
+        "yes_all",
+        "no_all",
+        "opted_out",
+        "opted_in",
+        "opted-out",
+        "opted-in",
+        "optedout",
+        "optedin",
+    }
+)
 
 
 def detect(columns: dict[str, str]) -> bool:
@@ -30,19 +55,25 @@ def _where(ctx: StageContext) -> str:
     )
 
 
-def _check_ts(ctx: StageContext, column: str) -> None:
-    """Raise InputError naming the first row whose time is empty or unreadable.
+def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str]:
+    """Raise InputError naming the first row whose time is empty or unreadable; return a
+    note per consent flag column (``flags``: purpose -> column) holding values it cannot read.
 
-    The cheap count runs first; the row is only looked for when there is one to find.
+    One cheap pass finds both; the row is only looked for when there is one to find.
     """
     converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
     bad_when = f"v IS NULL OR {converted} IS NULL"
+    unread = [
+        f"count_if({unread_flag(quote(c))}), any_value({quote(c)}) FILTER ({unread_flag(quote(c))})"
+        for c in flags.values()
+    ]
     found = one(
         ctx.con,
-        f"SELECT bool_or({bad_when}) FROM (SELECT {quote(column)} AS v FROM {ctx.read_sql})",
+        f"SELECT bool_or({bad_when}){''.join(', ' + u for u in unread)} "
+        f"FROM (SELECT {quote(column)} AS v, * FROM {ctx.read_sql})",
     )
     if not found or not found[0]:
-        return
+        return _unread_notes(flags, found[1:] if found else (None, None) * len(flags))
     bad = one(
         ctx.con,
         f"""
@@ -62,6 +93,21 @@ def _check_ts(ctx: StageContext, column: str) -> None:
             field=column,
             hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
         )
+    return []
+
+
+def _unread_notes(flags: dict[str, str], counts: tuple) -> list[str]:
+    """Notes for the flag columns with values neither granted, denied nor "no decision"."""
+    notes = []
+    for (purpose, column), n, example in zip(flags.items(), counts[::2], counts[1::2], strict=True):
+        if n:
+            notes.append(
+                f"{column}: {n:,} events have a value read as neither granted nor denied "
+                f"(e.g. {describe_value(example, SAFE_FLAG_WORDS)}); their {purpose} state is "
+                "unknown unless the consent log decides it: write them as granted/denied "
+                "(or yes/no, true/false, 1/0)"
+            )
+    return notes
 
 
 def _consent_columns(ctx: StageContext, used: set[str]) -> dict[str, str]:
@@ -98,11 +144,10 @@ def stage(ctx: StageContext) -> Staged:
                 hint=f"name it {EVENT_ROLES[needed][0]!r} or map it under "
                 f'[sources.{ctx.source}.columns] {needed} = "<column>"',
             )
-    _check_ts(ctx, roles["ts"])
-
     used = set(roles.values()) | _partition_keys(ctx)
     consent_cols = _consent_columns(ctx, used)
     used |= set(consent_cols.values())
+    flag_notes = _check_ts(ctx, roles["ts"], consent_cols)
 
     def role(name: str) -> str:
         return f"CAST({quote(roles[name])} AS VARCHAR)" if name in roles else "NULL"
@@ -140,7 +185,7 @@ def stage(ctx: StageContext) -> Staged:
 
     view = f"{ctx.prefix}_events"
     ctx.create(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(selects)} FROM {ctx.read_sql}")
-    return Staged(format=NAME, events_view=view, notes=_identity_notes(ctx, roles))
+    return Staged(format=NAME, events_view=view, notes=_identity_notes(ctx, roles) + flag_notes)
 
 
 def _identity_notes(ctx: StageContext, roles: dict[str, str]) -> list[str]:

@@ -43,6 +43,22 @@ DENIED_WORDS = (
     "revoked",
 )
 
+# Values that say no decision was recorded: no flag on the event, and nothing to report.
+NO_FLAG_WORDS = (
+    "",
+    "unset",
+    "not set",
+    "not_set",
+    "(not set)",
+    "unknown",
+    "none",
+    "null",
+    "n/a",
+    "na",
+    "pending",
+    "undefined",
+)
+
 # Columns of the canonical events table that are not features.
 CANONICAL_COLUMNS = (
     "event_id",
@@ -81,6 +97,14 @@ def flag(expr: str) -> str:
     granted = ", ".join(literal(w) for w in GRANTED_WORDS)
     denied = ", ".join(literal(w) for w in DENIED_WORDS)
     return f"(CASE WHEN {text} IN ({granted}) THEN TRUE WHEN {text} IN ({denied}) THEN FALSE END)"
+
+
+def unread_flag(expr: str) -> str:
+    """SQL true for a consent value that :func:`flag` does not read and that does not say
+    "no decision" either (``maybe``, ``yes_all``): such events count as unknown, unsaid."""
+    text = f"lower(trim(CAST({expr} AS VARCHAR)))"
+    known = ", ".join(literal(w) for w in GRANTED_WORDS + DENIED_WORDS + NO_FLAG_WORDS)
+    return f"({text} NOT IN ({known}))"
 
 
 def epoch_to_ts(expr: str) -> str:
