@@ -93,6 +93,23 @@ SMALL = [
     _row(9, "u6", user_id="alice"),
 ]
 
+# The records SMALL gives; scopes seen: necessary, statistics (analytics), marketing (ads).
+SMALL_RECORDS = [
+    ("u1", "ads", False, "02", "1.0"),  # allow_selected: unlisted -> denied
+    ("u1", "analytics", True, "02", "1.0"),
+    ("u1", "necessary", True, "02", "1.0"),
+    ("u2", "ads", True, "03", "1.0"),  # allow_all grants every purpose seen
+    ("u2", "analytics", True, "03", "1.0"),
+    ("u2", "necessary", True, "03", "1.0"),
+    ("u3", "ads", False, "04", "2.0"),  # deny_all keeps the listed 'necessary'
+    ("u3", "analytics", False, "04", "2.0"),
+    ("u3", "necessary", True, "04", "2.0"),
+    ("u4", "ads", False, "06", "1.0"),  # withdrawn: all denied, necessary untouched
+    ("u4", "analytics", False, "06", "1.0"),
+    ("u5", "ads", False, "07", "1.0"),  # only an unmapped scope selected
+    ("u5", "analytics", False, "07", "1.0"),
+]
+
 
 def test_detects_warehouse_columns_and_not_generic_tables():
     assert detect({"collector_tstamp": "TIMESTAMP", "event_id": "VARCHAR"})
@@ -125,21 +142,7 @@ def test_small_input_consent_decisions(tmp_path):
     con = connect()
     loaded = load(con, [_write(tmp_path / "sp.csv", SMALL)], [], Config())
     # scopes seen in this input: necessary, statistics (analytics), marketing (ads)
-    assert _consent(con) == [
-        ("u1", "ads", False, "02", "1.0"),  # allow_selected: unlisted -> denied
-        ("u1", "analytics", True, "02", "1.0"),
-        ("u1", "necessary", True, "02", "1.0"),
-        ("u2", "ads", True, "03", "1.0"),  # allow_all grants every purpose seen
-        ("u2", "analytics", True, "03", "1.0"),
-        ("u2", "necessary", True, "03", "1.0"),
-        ("u3", "ads", False, "04", "2.0"),  # deny_all keeps the listed 'necessary'
-        ("u3", "analytics", False, "04", "2.0"),
-        ("u3", "necessary", True, "04", "2.0"),
-        ("u4", "ads", False, "06", "1.0"),  # withdrawn: all denied, necessary untouched
-        ("u4", "analytics", False, "06", "1.0"),
-        ("u5", "ads", False, "07", "1.0"),  # only an unmapped scope selected
-        ("u5", "analytics", False, "07", "1.0"),
-    ]
+    assert _consent(con) == SMALL_RECORDS
     assert loaded.unmapped == {"sp": ["cookies_x"]}  # keyed by source name
 
 
@@ -289,3 +292,69 @@ def test_scan_end_to_end_hides_identifiers(realdata):
             if v
         }
     assert secrets and not [s for s in secrets if s in text]
+
+
+# dbt-snowplow-web's consent log given as --consent: the records its events would give.
+
+LOG_HEADER = (
+    "event_id,domain_userid,user_id,derived_tstamp,event_name,event_type,consent_version,"
+    "consent_scopes"
+)
+
+
+def _log(path: Path, rows: list[str]) -> str:
+    path.write_text("\n".join([LOG_HEADER, *rows]) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _one_event(folder: Path) -> str:
+    """An events file of one event: a scan needs events beside its consent log."""
+    path = folder / "events.csv"
+    path.write_text("user_id,ts,event_name\nu1,2024-05-01 10:00:09,page_view\n", "utf-8")
+    return str(path)
+
+
+def test_a_snowplow_consent_log_gives_the_records_of_its_events(tmp_path):
+    rows = [
+        'l2,u1,,2024-05-01 10:00:02,consent_preferences,allow_selected,1.0,"necessary, statistics"',
+        'l3,u2,,2024-05-01 10:00:03,consent_preferences,allow_all,1.0,"necessary, marketing"',
+        "l4,u3,,2024-05-01 10:00:04,consent_preferences,deny_all,2.0,necessary",
+        "l5,u3,,2024-05-01 10:00:05,consent_preferences,pending,1.0,necessary",
+        "l6,u4,,2024-05-01 10:00:06,consent_preferences,withdrawn,1.0,",
+        "l7,u5,,2024-05-01 10:00:07,consent_preferences,allow_selected,1.0,cookies_x",
+        "l8,u6,,2024-05-01 10:00:08,cmp_visible,,,",  # the banner shown: no decision
+    ]
+    con = connect()
+    loaded = load(con, [_one_event(tmp_path)], [_log(tmp_path / "consent_log.csv", rows)], Config())
+
+    assert _consent(con) == SMALL_RECORDS  # what the same events give
+    assert loaded.unmapped == {"consent_log": ["cookies_x"]}
+
+
+def test_a_snowplow_consent_log_with_an_unreadable_time_names_the_row(tmp_path):
+    import pytest
+
+    from privdiag.errors import InputError
+
+    rows = [
+        "l1,u1,,2024-05-01 10:00:02,consent_preferences,allow_all,1.0,necessary",
+        "l2,u2,,yesterday,consent_preferences,allow_all,1.0,necessary",
+    ]
+    with pytest.raises(InputError) as caught:
+        load(connect(), [_one_event(tmp_path)], [_log(tmp_path / "log.csv", rows)], Config())
+    assert caught.value.row == 2
+    assert caught.value.field == "derived_tstamp"
+
+
+def test_realdata_consent_log_as_consent_equals_the_records_of_its_events(realdata, tmp_path):
+    sp = realdata / "snowplow"
+    records = "SELECT user_key, purpose, granted, ts, version FROM consent ORDER BY ALL"
+    from_events = connect()
+    load(from_events, [str(sp / "source" / "snowplow_web_events.csv")], [], Config())
+    from_log = connect()
+    log = sp / "expected" / "snowplow_web_consent_log_expected.csv"
+    load(from_log, [_one_event(tmp_path)], [str(log)], Config())
+
+    mine = from_log.execute(records).fetchall()
+    assert len(mine) == 128
+    assert mine == from_events.execute(records).fetchall()

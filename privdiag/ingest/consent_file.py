@@ -72,6 +72,8 @@ def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
 
 def stage(ctx: StageContext) -> Staged:
     """Stage a consent file as canonical consent records."""
+    if is_snowplow_log(ctx.columns):
+        return _stage_snowplow_log(ctx)
     roles = find_roles(list(ctx.columns), CONSENT_ROLES, path=_where(ctx))
     if "tc_string" in roles and ("purpose" not in roles or "status" not in roles):
         return _stage_strings(ctx, roles)
@@ -204,3 +206,62 @@ def _undecoded_rows(ctx: StageContext, column: str, kind: str, decoded: str, val
         f"{bad:,} of {good + bad:,} rows could not be decoded and were left out "
         f"(first: row {row}, field '{column}', {preview(string)}: {reason})"
     )
+
+
+# The columns that make a file the consent log of dbt-snowplow-web (snowplow_web_consent_log).
+SNOWPLOW_LOG_COLUMNS = ("event_name", "event_type", "consent_scopes", "derived_tstamp")
+
+
+def is_snowplow_log(columns: dict[str, str]) -> bool:
+    """True for an export of dbt-snowplow-web's consent log: one row per consent event."""
+    names = {c.lower() for c in columns}
+    return set(SNOWPLOW_LOG_COLUMNS) <= names and bool({"domain_userid", "user_id"} & names)
+
+
+def _stage_snowplow_log(ctx: StageContext) -> Staged:
+    """Stage dbt-snowplow-web's consent log: its consent_preferences rows become records as
+    the same events would in a Snowplow events export (:mod:`privdiag.ingest.snowplow`), so a
+    log and the events it came from give the same records and their users the same keys."""
+    from privdiag.ingest.placeholders import without_placeholder
+    from privdiag.ingest.snowplow import consent_view, preference_decisions, unmapped_sql
+
+    names = {c.lower(): c for c in ctx.columns}
+    _validate_times(ctx, {"ts": names["derived_tstamp"]})
+
+    def col(name: str) -> str:
+        if name not in names:
+            return "CAST(NULL AS VARCHAR)"
+        return f"nullif(trim(CAST({quote(names[name])} AS VARCHAR)), '')"
+
+    parsed = f"{ctx.prefix}_sp_log"
+    # One table: read by the decisions, the unmapped categories and the note below.
+    ctx.create(f"""
+        CREATE TEMP TABLE {parsed} AS
+        SELECT {col("event_id")} AS event_id,
+               coalesce({without_placeholder(col("user_id"))}, {col("domain_userid")})
+                   AS user_key,
+               {any_ts(quote(names["derived_tstamp"]))} AS ts,
+               CASE WHEN lower({col("event_name")}) = 'consent_preferences' THEN TRUE END AS cp,
+               lower({col("event_type")}) AS event_type,
+               {col("consent_version")} AS consent_version,
+               coalesce(list_filter(list_transform(string_split({col("consent_scopes")}, ','),
+                                                   lambda s: trim(s)),
+                                    lambda s: s <> ''), []) AS consent_scopes,
+               {col("geo_country")} AS geo_country,
+               CAST(NULL AS VARCHAR) AS device,
+               CAST(NULL AS JSON[]) AS docs
+        FROM {ctx.read_sql}
+    """)
+    aliases = alias_values(ctx.config.alias_map())
+    staged = Staged(
+        format=NAME,
+        consent_view=consent_view(ctx, preference_decisions(parsed, aliases)),
+        unmapped_sql=unmapped_sql(parsed, aliases),
+    )
+    implicit = one(ctx.con, f"SELECT count(*) FROM {parsed} WHERE event_type = 'implicit_consent'")
+    if implicit and implicit[0]:
+        staged.notes.append(
+            f"{implicit[0]} implicit_consent row(s) of the Snowplow consent log not counted "
+            "as consent"
+        )
+    return staged

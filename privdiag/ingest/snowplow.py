@@ -267,7 +267,7 @@ def json_list(obj: str, camel: str, snake: str) -> str:
     )
 
 
-def _preference_decisions(ctx: StageContext, parsed: str, aliases: str) -> str:
+def preference_decisions(parsed: str, aliases: str) -> str:
     """SQL of (event row, scope, purpose, granted) for every consent_preferences event.
 
     allow_all grants every purpose seen in this input's consent events; allow_selected grants
@@ -335,16 +335,23 @@ def _document_decisions(aliases: str, parsed_events: str) -> str:
     """
 
 
-def _consent_view(ctx: StageContext, prefs_sql: str, docs_sql: str) -> str:
+def consent_view(ctx: StageContext, prefs_sql: str, docs_sql: str | None = None) -> str:
+    """Create the view ``<prefix>_consent`` of canonical records from the decisions of
+    :func:`preference_decisions` (and of :func:`_document_decisions`); return its name."""
     view = f"{ctx.prefix}_consent"
+    documents = (
+        f"""UNION ALL
+            SELECT user_key, purpose, granted, ts, doc_version AS version,
+                   geo_country, device FROM ({docs_sql})"""
+        if docs_sql
+        else ""
+    )
     ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         WITH decisions AS (
             SELECT user_key, purpose, granted, ts, consent_version AS version,
                    geo_country, device FROM ({prefs_sql})
-            UNION ALL
-            SELECT user_key, purpose, granted, ts, doc_version AS version,
-                   geo_country, device FROM ({docs_sql})
+            {documents}
         )
         SELECT user_key, purpose, bool_or(granted) AS granted, ts,
                {literal(ctx.source)} AS source, any_value(version) AS version,
@@ -356,7 +363,7 @@ def _consent_view(ctx: StageContext, prefs_sql: str, docs_sql: str) -> str:
     return view
 
 
-def _unmapped_sql(parsed: str, aliases: str) -> str:
+def unmapped_sql(parsed: str, aliases: str) -> str:
     """SQL of (category, user_key): one row per scope or document named by a consent event
     that maps to no purpose."""
     return f"""
@@ -385,10 +392,10 @@ def stage(ctx: StageContext) -> Staged:
     staged = Staged(format=NAME, events_view=_stage_events(ctx, events, features))
     aliases = alias_values(ctx.config.alias_map())
     parsed = _stage_all_consent(ctx, events)
-    staged.consent_view = _consent_view(
-        ctx, _preference_decisions(ctx, parsed, aliases), _document_decisions(aliases, parsed)
+    staged.consent_view = consent_view(
+        ctx, preference_decisions(parsed, aliases), _document_decisions(aliases, parsed)
     )
-    staged.unmapped_sql = _unmapped_sql(parsed, aliases)
+    staged.unmapped_sql = unmapped_sql(parsed, aliases)
     staged.notes += _notes(ctx, raw, parsed)
     return staged
 
