@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from browser.samples import sample_doc
 
 from privdiag.errors import InputError
+from privdiag.report import context
+from privdiag.report.html import render_html
+from privdiag.report.merge import merge
 from privdiag.scan import run_scan
 from tests.helpers import write
 
@@ -58,3 +62,25 @@ def test_no_time_column_in_any_file_names_a_file(tmp_path):
     assert str(caught.value).startswith(
         f"{folder / 'a.csv'} (and the other 1 file of {folder}/): no column for the event time"
     )
+
+
+def test_the_report_says_whose_evidence_it_leaves_out_and_where_it_is(monkeypatch):
+    """Past the 60th finding the evidence was dropped with only a grey line in each finding;
+    the summary now lists the findings left without it and points at the JSON. The evidence
+    is kept by rendered size: rendered, the sample's findings take 441, 8,738, 8,297, 1,308,
+    2,485, 2,239, 2,571 and 926 characters in rank order; of 12,000, those of 8,297, 2,485,
+    2,239 and 2,571 no longer fit in what is left."""
+    monkeypatch.setattr(context, "EVIDENCE_BUDGET", 12_000)
+    doc = merge([sample_doc()])
+    html = render_html(doc)
+    summary = html.split('id="summary"')[1].split("</section>")[0]
+    assert "the charts and tables of 4 of the 10 findings are not in it" in summary
+    assert "The JSON result has the evidence of every finding" in summary
+    left_out = ["cf5b9eb52ebcd63e", "329a2d30fdd29f43", "0890b3292e352280", "9d37b6080785875e"]
+    assert [a.split('"')[0] for a in summary.split('href="#f-')[1:5]] == left_out
+    for fid in left_out:
+        finding = html.split(f'id="f-{fid}"')[1].split("</article>")[0]
+        assert f"has it, under id <code>{fid}</code>" in finding
+        assert "<svg" not in finding
+    kept = html.split('id="f-f1007fa2a3299def"')[1].split("</article>")[0]
+    assert "<svg" in kept and "Evidence left out" not in kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +26,9 @@ from privdiag.report.text import (
 )
 
 MAX_TABLE_ROWS = 50
-MAX_CHARTED = 60  # findings beyond this rank are listed without charts, to bound the size
+# Characters of rendered charts and tables the findings' evidence may take in all; a finding
+# whose evidence does not fit in what is left is listed without it (the summary names each).
+EVIDENCE_BUDGET = 300_000
 MAX_CAUSES = 12  # a finding lists its nearest causes; a longer chain ends with a note
 AREA_TITLES = {"data": "Data", "model": "Model", "people": "People"}
 AREA_BLURBS = {
@@ -77,6 +80,10 @@ class FindingView:
     charts_omitted: bool = False
 
 
+# How many characters a finding's charts and tables take once rendered.
+Measure = Callable[[list[charts.Chart], list[TableView]], int]
+
+
 @dataclass
 class AreaView:
     key: str
@@ -102,6 +109,8 @@ class SummaryView:
     top_causes: list[FindingView]
     owners: list[OwnerView]  # named owners, then the unowned findings (name "")
     unowned: int
+    # findings whose evidence the report leaves out (see EVIDENCE_BUDGET), in rank order
+    evidence_left_out: list[FindingView] = field(default_factory=list)
 
 
 @dataclass
@@ -255,7 +264,6 @@ def finding_view(
     roots: set[str],
     by_id: dict[str, dict[str, Any]],
     k: int,
-    charted: bool,
 ) -> FindingView:
     """Return the view of one finding: formatted fields, links to causes and effects, charts.
 
@@ -278,11 +286,34 @@ def finding_view(
         causes=_causes(f, by_id),
         effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
     )
-    if charted:
-        view.charts, view.tables = evidence_views(f.get("evidence"), k)
-    else:
-        view.charts_omitted = bool(f.get("evidence"))
     return view
+
+
+def add_evidence(
+    findings: list[dict[str, Any]],
+    views: dict[str, FindingView],
+    k: int,
+    measure: Measure | None,
+    budget: int = EVIDENCE_BUDGET,
+) -> list[str]:
+    """Give each finding's view its charts and tables, in rank order, while their rendered
+    size (by ``measure``; None: no limit) fits in what is left of ``budget``; return the ids
+    of the findings whose evidence is left out, their views marked ``charts_omitted``."""
+    left_out = []
+    for f in findings:
+        view = views[f["id"]]
+        if not f.get("evidence"):
+            continue
+        if measure is None or budget > 0:
+            found = evidence_views(f.get("evidence"), k)
+            size = measure(*found) if measure is not None else 0
+            if size <= budget:
+                view.charts, view.tables = found
+                budget -= size
+                continue
+        view.charts_omitted = True
+        left_out.append(view.id)
+    return left_out
 
 
 def _owners(findings: list[dict[str, Any]]) -> list[OwnerView]:
@@ -380,16 +411,22 @@ def _input_views(doc: dict[str, Any]) -> list[InputView]:
 
 
 def build_context(
-    doc: dict[str, Any], *, title: str | None = None, min_group_size: int = 5
+    doc: dict[str, Any],
+    *,
+    title: str | None = None,
+    min_group_size: int = 5,
+    measure: Measure | None = None,
 ) -> ReportContext:
-    """Return the context of the HTML report for one merged document (findings ranked)."""
+    """Return the context of the HTML report for one merged document (findings ranked).
+
+    With ``measure``, the findings' evidence is kept within :data:`EVIDENCE_BUDGET`."""
     findings = doc["findings"]
     by_id = {f["id"]: f for f in findings}
     effects, roots = effects_of(findings), root_causes(findings)
-    views = {
-        f["id"]: finding_view(f, effects, roots, by_id, min_group_size, n < MAX_CHARTED)
-        for n, f in enumerate(findings)
-    }
+    views = {f["id"]: finding_view(f, effects, roots, by_id, min_group_size) for f in findings}
+    left_out = add_evidence(findings, views, min_group_size, measure, EVIDENCE_BUDGET)
+    summary = summary_view(findings, views, min_group_size, by_id)
+    summary.evidence_left_out = [views[fid] for fid in left_out]
     areas = [
         AreaView(
             a,
@@ -411,7 +448,7 @@ def build_context(
         version=fmt_value(doc.get("version")),
         commands=commands,
         min_group_size=min_group_size,
-        summary=summary_view(findings, views, min_group_size, by_id),
+        summary=summary,
         areas=[a for a in areas if a.findings],
         inputs=_input_views(doc),
         checks=_check_views(doc),
