@@ -8,7 +8,9 @@ from browser.samples import sample_doc
 from privdiag.errors import InputError
 from privdiag.report import context
 from privdiag.report.html import render_html
+from privdiag.report.markdown import findings_table
 from privdiag.report.merge import merge
+from privdiag.report.text import key_figure
 from privdiag.scan import run_scan
 from tests.helpers import write
 
@@ -84,3 +86,20 @@ def test_the_report_says_whose_evidence_it_leaves_out_and_where_it_is(monkeypatc
         assert "<svg" not in finding
     kept = html.split('id="f-f1007fa2a3299def"')[1].split("</article>")[0]
     assert "<svg" in kept and "Evidence left out" not in kept
+
+
+def test_a_share_says_what_it_is_a_share_of():
+    """The report showed "share 31.0%" and the key figure "31.0% share" with no word of what
+    the 31% were of; each kind now says it, in the finding and in the key figures."""
+    doc = merge([sample_doc()])
+    html = render_html(doc)
+    identity = html.split('id="f-f1007fa2a3299def"')[1].split("</article>")[0]
+    assert "Share: 31.0% of the add_to_cart events have no stable identity." in identity
+    table = findings_table(doc["findings"], with_title=True, min_group_size=5)
+    (row,) = [line for line in table.splitlines() if "Journeys break at add_to_cart" in line]
+    assert row.endswith("| 31.0% of the add_to_cart events have no stable identity |")
+    violation = {"step": "purchase", "feature": "gclid", "purpose": "ads", "source": "web"}
+    assert key_figure({"share": 0.25}, 5, "consent.violation", violation) == (
+        "25.0% of the purchase events with ads denied carry gclid"
+    )
+    assert key_figure({"share": 0.25}, 5, "model.degradation", {}) == "25.0% share"

@@ -22,6 +22,7 @@ from privdiag.report.text import (
     location_items,
     location_text,
     root_causes,
+    share_of,
     suppressed,
 )
 
@@ -78,6 +79,7 @@ class FindingView:
     charts: list[charts.Chart] = field(default_factory=list)
     tables: list[TableView] = field(default_factory=list)
     charts_omitted: bool = False
+    share_caption: str = ""  # the share and what it is a share of, when the kind says
 
 
 # How many characters a finding's charts and tables take once rendered.
@@ -286,6 +288,9 @@ def finding_view(
         causes=_causes(f, by_id),
         effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
     )
+    meaning = share_of(view.kind, f.get("location") or {}, metrics)
+    if meaning and metrics.get("share") is not None:
+        view.share_caption = f"{fmt_metric('share', metrics['share'], k)} {meaning}"
     return view
 
 
@@ -343,7 +348,7 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
     if not findings:
         return "No problem found in the checks that ran."
     worst = min(findings, key=lambda f: severity_rank(f["severity"]))
-    figure = key_figure(worst.get("metrics") or {}, k)
+    figure = key_figure(worst.get("metrics") or {}, k, worst["kind"], worst.get("location"))
     where = location_text(worst.get("location") or {})
     text = (
         f"Worst: {fmt_value(worst.get('title') or worst['kind'])} "
