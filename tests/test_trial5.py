@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import pytest
 from browser.samples import sample_doc
 
+from privdiag.config import load_config
 from privdiag.errors import InputError
 from privdiag.report import context
 from privdiag.report.html import render_html
@@ -103,3 +107,38 @@ def test_a_share_says_what_it_is_a_share_of():
         "25.0% of the purchase events with ads denied carry gclid"
     )
     assert key_figure({"share": 0.25}, 5, "model.degradation", {}) == "25.0% share"
+
+
+def test_events_without_user_ids_have_unknown_users_not_none(tmp_path):
+    """A source of cookieless pings (no user or anonymous id on any event) read "users 0" in
+    its findings; its users are unknown: null in the JSON, listed under no_user_ids, and
+    "unknown (no user ids)" in the report. No check divides by them (warnings are errors)."""
+    rows = "".join(
+        f"2026-10-0{1 + n % 5}T10:0{n % 10}:00Z,{step},,gclid{n},denied\n"
+        for n in range(40)
+        for step in ("page_view", "purchase")
+    )
+    events = write(tmp_path / "pings.csv", "ts,event_name,user_id,gclid,consent_ads\n" + rows)
+    cfg = write(
+        tmp_path / "privdiag.toml",
+        """
+        [features.gclid]
+        purposes = ["ads"]
+        owner = "paid-media"
+        """,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        doc = run_scan([events], config=load_config(Path(cfg))).to_dict()
+    (violation,) = [
+        f
+        for f in doc["findings"]
+        if f["kind"] == "consent.violation" and f["location"]["step"] == "purchase"
+    ]
+    assert violation["metrics"]["events"] == 40
+    assert violation["metrics"]["users"] is None
+    assert violation["metrics"]["no_user_ids"] == ["users"]
+    assert not [f for f in doc["findings"] if f["metrics"].get("users") == 0]
+    html = render_html(merge([doc]))
+    article = html.split(f'id="f-{violation["id"]}"')[1].split("</article>")[0]
+    assert '<dt>users</dt><dd class="n">unknown (no user ids)</dd>' in article

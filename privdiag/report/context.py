@@ -159,9 +159,11 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
     The scan writes a suppressed value as null and lists it under ``suppressed`` with the
     ``min_group_size`` it used; those bookkeeping keys are not shown themselves. Other
     suppressed values (the events or share of those few users) read ``hidden``: ``<k`` would
-    claim fewer than k events, or a share below k.
+    claim fewer than k events, or a share below k. A user count the events could not tell,
+    having no user ids (null, listed under ``no_user_ids``), reads ``unknown (no user ids)``.
     """
     hidden = {str(n) for n in metrics.get("suppressed") or [] if isinstance(n, str)}
+    unknown = {str(n) for n in metrics.get("no_user_ids") or [] if isinstance(n, str)}
     size = metrics.get("min_group_size", k)
     items = []
     for name, value in metrics.items():
@@ -170,6 +172,8 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
         text = fmt_metric(str(name), value, k)
         if name in hidden and value is None:
             text = f"<{size}" if is_users(str(name)) else "hidden"
+        elif name in unknown and value is None:
+            text = "unknown (no user ids)"
         items.append((str(name), text))
     return items
 

@@ -17,7 +17,7 @@ _USERS = re.compile(r"(^|_)users$")
 #: The metrics that best sum up a finding, in order of preference.
 KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
 #: Metric keys that record how a finding was suppressed, not what it measured.
-BOOKKEEPING = ("suppressed", "min_group_size")
+BOOKKEEPING = ("suppressed", "min_group_size", "no_user_ids")
 
 
 def is_users(name: str) -> bool:
