@@ -7,16 +7,23 @@ from pathlib import Path
 
 import pytest
 from browser.samples import sample_doc
+from typer.testing import CliRunner
 
+from privdiag.audit.history import open_history
+from privdiag.cli import app
 from privdiag.config import load_config
 from privdiag.errors import InputError
+from privdiag.findings import SEVERITIES
 from privdiag.report import context
 from privdiag.report.html import render_html
 from privdiag.report.markdown import findings_table
 from privdiag.report.merge import merge
 from privdiag.report.text import key_figure
 from privdiag.scan import run_scan
+from tests.audit_data import NIGHT_1, NIGHT_2, setup
 from tests.helpers import write
+
+runner = CliRunner()
 
 
 def _two_files(tmp_path, a: str, b: str):
@@ -142,3 +149,28 @@ def test_events_without_user_ids_have_unknown_users_not_none(tmp_path):
     html = render_html(merge([doc]))
     article = html.split(f'id="f-{violation["id"]}"')[1].split("</article>")[0]
     assert '<dt>users</dt><dd class="n">unknown (no user ids)</dd>' in article
+
+
+def test_audit_show_lists_oldest_findings_first_as_list_orders_runs(tmp_path):
+    """--show printed a run's findings by severity, then by the hash of their ids: neither
+    the order of --list (oldest run first) nor of time. The findings the first night found
+    now come first, those new on the second night last; each group by severity, then events."""
+    config = setup(tmp_path, NIGHT_1)
+    runner.invoke(app, ["audit", "--config", str(config), "-q"])
+    setup(tmp_path, NIGHT_2)
+    runner.invoke(app, ["audit", "--config", str(config), "-q"])
+    with open_history(tmp_path / "privdiag-history.duckdb", read_only=True) as history:
+        first, second = (r.run_id for r in history.runs())
+    shown = runner.invoke(app, ["audit", "--config", str(config), "--show", "last"])
+    lines = shown.output.strip().splitlines()[1:]
+    since = [line.rsplit("since=", 1)[1] for line in lines]
+    assert since == sorted(since, key=[first, second].index) and {first, second} == set(since)
+    assert all(("  new " in line) == (s == second) for line, s in zip(lines, since, strict=True))
+    for run in (first, second):
+        group = [line.split() for line, s in zip(lines, since, strict=True) if s == run]
+        keys = [(SEVERITIES.index(g[0]), -_events(g)) for g in group]
+        assert keys == sorted(keys)
+
+
+def _events(words: list[str]) -> int:
+    return next((int(w[7:]) for w in words if w.startswith("events=")), 0)
