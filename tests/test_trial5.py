@@ -174,3 +174,15 @@ def test_audit_show_lists_oldest_findings_first_as_list_orders_runs(tmp_path):
 
 def _events(words: list[str]) -> int:
     return next((int(w[7:]) for w in words if w.startswith("events=")), 0)
+
+
+def test_a_ga4_export_of_a_folder_names_the_file_with_a_bad_event_timestamp(tmp_path):
+    good = '{"event_timestamp": 1790843708467065, "event_name": "page_view", "event_params": []}\n'
+    bad = good.replace("1790843708467065", '"soon"')
+    folder = tmp_path / "ga4"
+    folder.mkdir()
+    write(folder / "a.ndjson", good * 3)
+    write(folder / "b.ndjson", good + bad)
+    with pytest.raises(InputError) as caught:
+        run_scan([str(folder)])
+    assert (caught.value.path, caught.value.row) == (str(folder / "b.ndjson"), 2)
