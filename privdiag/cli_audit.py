@@ -80,7 +80,13 @@ def audit(
     ] = False,
     show: Annotated[
         str | None,
-        typer.Option("--show", metavar="RUN", help="Print one run's findings and exit."),
+        typer.Option(
+            "--show",
+            metavar="RUN",
+            help="Print one run's findings and exit: oldest first by the run that first "
+            "recorded each (since=), the newest last as --list orders runs; those of one run "
+            "by severity, then events.",
+        ),
     ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print the full summary, not one line.")
@@ -181,7 +187,7 @@ def _read_back(path: Path, show: str | None) -> None:
     with open_history(path, read_only=True) as history:
         if show:
             run = history.find_run(show)
-            _echo_run(run, history.findings(run.run_id))
+            _echo_run(run, history.findings_by_age(run.run_id))
         else:
             _echo_runs(history.runs())
 
@@ -214,15 +220,17 @@ def _echo_runs(runs: list[Any]) -> None:
         typer.echo("(no runs yet)")
 
 
-def _echo_run(run: Any, findings: list[dict[str, Any]]) -> None:
+def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]]) -> None:
     s = run.summary
     typer.echo(
         f"run {run.run_id} started {run.started_at}, exit {run.exit_code}: "
         f"{s.get('findings', 0)} findings, {s.get('new', 0)} new, "
         f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse"
     )
-    for f in findings:
+    for since, f in findings:
         where = " ".join(f"{k}={v}" for k, v in f["location"].items())
         events = f["metrics"].get("events")
         size = "" if events is None else f"  events={events}"
-        typer.echo(f"{f['severity']:<9}{f['change']:<10}{f['kind']:<28}{where}{size}")
+        typer.echo(
+            f"{f['severity']:<9}{f['change']:<10}{f['kind']:<28}{where}{size}  since={since}"
+        )

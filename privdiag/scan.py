@@ -7,7 +7,7 @@ from typing import Any
 
 from privdiag.chains import link
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
-from privdiag.checks.context import ScanContext, suppress
+from privdiag.checks.context import ScanContext, mark_no_user_ids, suppress
 from privdiag.checks.journey_checks import run_journey_checks
 from privdiag.checks.log_conflicts import check_log_conflicts
 from privdiag.checks.people import check_unclassified, check_unowned
@@ -209,6 +209,8 @@ def run_scan(
 
     # in id order, so the causes' order does not depend on the order queries returned rows
     findings.sort(key=lambda f: f.id)
+    for f in findings:
+        mark_no_user_ids(f.metrics)
     link(findings, ctx.mapping)
     fill_owners(findings, config)
     result.findings = findings

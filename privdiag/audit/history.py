@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.errors import InputError, LockError, UsageError
-from privdiag.findings import severity_rank
+from privdiag.findings import Ranked, impact_of, rank_order, severity_rank
 
 SCHEMA_VERSION = 2
 
@@ -135,6 +135,29 @@ class History:
         ).fetchall()
         found = [_finding(row) for row in rows]
         return sorted(found, key=lambda f: severity_rank(f["severity"]))
+
+    def findings_by_age(self, run_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """Return the findings of one run as ``--show`` prints them, each with the id of the
+        run that first recorded it: oldest first, as ``--list`` orders runs (the newest
+        last); those first recorded by the same run by severity, then size (events, else
+        users), as the reports rank findings without their links."""
+        first = dict(
+            self.con.execute(
+                """SELECT f.finding_id, arg_min(r.run_id, r.seq)
+                   FROM findings f JOIN runs r USING (run_id)
+                   WHERE r.seq <= (SELECT seq FROM runs WHERE run_id = ?)
+                   GROUP BY 1""",
+                [run_id],
+            ).fetchall()
+        )
+        seq = {r.run_id: n for n, r in enumerate(self.runs())}
+        found = self.findings(run_id)
+        ranked = rank_order(
+            [Ranked(f["id"], f["severity"], impact_of(f["metrics"]), ()) for f in found]
+        )
+        place = {found[n]["id"]: i for i, n in enumerate(ranked)}
+        found.sort(key=lambda f: (seq.get(first.get(f["id"], run_id), -1), place[f["id"]]))
+        return [(first.get(f["id"], run_id), f) for f in found]
 
     def measures(self, last: int = 30) -> list[tuple[str, str, str, float]]:
         """Return (run id, started at, measure, value) of the newest ``last`` runs, oldest first."""

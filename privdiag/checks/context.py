@@ -82,6 +82,21 @@ def hide(metrics: dict[str, Any], keys: list[str], k: int) -> dict[str, Any]:
     return metrics
 
 
+#: The metrics key listing the user counts that are unknown, not none (see mark_no_user_ids).
+NO_USER_IDS = "no_user_ids"
+
+
+def mark_no_user_ids(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Return ``metrics`` with a count of 0 users of events counted set to None and listed under
+    ``no_user_ids``: those events carry no user id at all (cookieless pings, such as GA4
+    Consent Mode sends without consent), so how many people sent them is unknown, not 0."""
+    users, events = metrics.get("users"), metrics.get("events")
+    if type(users) is int and users == 0 and isinstance(events, int) and events > 0:
+        metrics["users"] = None
+        metrics[NO_USER_IDS] = ["users"]
+    return metrics
+
+
 def suppress(
     metrics: dict[str, Any],
     k: int,

@@ -42,6 +42,65 @@ class StageContext:
         self.con.execute(statement)
         self.scratch.append((made[1], made[2]))
 
+    def where(self) -> str:
+        """The input as an error names it: its one file, or its folder and number of files."""
+        if len(self.files) == 1:
+            return str(self.files[0])
+        return f"{self.files[0].parent}/ ({len(self.files)} files)"
+
+    def missing(self) -> str:
+        """The file an error about a column none of the files has names, with the rest told."""
+        if len(self.files) == 1:
+            return str(self.files[0])
+        others = len(self.files) - 1
+        plural = "s" if others > 1 else ""
+        return f"{self.files[0]} (and the other {others} file{plural} of {self.files[0].parent}/)"
+
+    def first_bad(self, expr: str, bad_when: str) -> BadRow | None:
+        """Return the first row whose ``expr`` (as ``v``) meets ``bad_when``: the file it is in
+        and its row there when DuckDB can tell the files apart, else the input and its row."""
+        from privdiag.engine import one
+
+        if not self._files_told_apart():
+            found = one(
+                self.con,
+                f"SELECT n, v FROM (SELECT row_number() OVER () AS n, {expr} AS v "
+                f"FROM {self.read_sql}) WHERE {bad_when} LIMIT 1",
+            )
+            return BadRow(self.where(), int(found[0]), found[1], True) if found else None
+        found = one(
+            self.con,
+            f"""
+            SELECT f, n - min(n) OVER w + 1 AS row_in_file, v, count(v) OVER w > 0 AS any_v, n
+            FROM (SELECT row_number() OVER () AS n, filename AS f, {expr} AS v
+                  FROM {self.read_sql})
+            WINDOW w AS (PARTITION BY f)
+            QUALIFY {bad_when}
+            ORDER BY n LIMIT 1
+            """,
+        )
+        return BadRow(str(found[0]), int(found[1]), found[2], bool(found[3])) if found else None
+
+    def _files_told_apart(self) -> bool:
+        """True when the reader's ``filename`` column names each row's file: several files
+        read by DuckDB, none of them with a column of that name."""
+        return (
+            len(self.files) > 1
+            and getattr(self.con, "engine_name", "duckdb") == "duckdb"
+            and "filename" not in self.columns
+        )
+
+
+@dataclass
+class BadRow:
+    """A row found wrong: the file (or input) it is in, its row there, its value, and whether
+    any row of that file has a value at all (False: the file has no such column)."""
+
+    path: str
+    row: int
+    value: Any
+    file_has_values: bool
+
 
 @dataclass
 class Staged:

@@ -96,14 +96,27 @@ def _check_timestamps(ctx: StageContext, raw: str) -> None:
         LIMIT 1
     """,
     )
-    if bad:
+    if not bad:
+        return
+    # Found in the rows of all files together: the files are read again, once, to name the
+    # file it is in and its row there.
+    located = ctx.first_bad(
+        "CAST(event_timestamp AS VARCHAR)", "v IS NULL OR TRY_CAST(v AS BIGINT) IS NULL"
+    )
+    if located is not None and not located.file_has_values:
         raise InputError(
-            f"event_timestamp ({describe_value(bad[1])}) is not microseconds since the epoch",
-            path=ctx.files[0] if len(ctx.files) == 1 else f"{ctx.files[0].parent}/…",
-            row=int(bad[0]),
+            "no event_timestamp in any row, though other files of the input have one",
+            path=located.path,
             field="event_timestamp",
-            hint="GA4 exports give microseconds as a number; fix or drop that row",
+            hint="give each GA4 export its event_timestamp, or scan that file on its own",
         )
+    raise InputError(
+        f"event_timestamp ({describe_value(bad[1])}) is not microseconds since the epoch",
+        path=located.path if located else ctx.where(),
+        row=located.row if located else int(bad[0]),
+        field="event_timestamp",
+        hint="GA4 exports give microseconds as a number; fix or drop that row",
+    )
 
 
 def _param_types(ctx: StageContext, raw: str) -> list[tuple[str, str]]:

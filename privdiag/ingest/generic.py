@@ -47,14 +47,6 @@ def detect(columns: dict[str, str]) -> bool:
     return True
 
 
-def _where(ctx: StageContext) -> str:
-    return (
-        str(ctx.files[0])
-        if len(ctx.files) == 1
-        else f"{ctx.files[0].parent}/ ({len(ctx.files)} files)"
-    )
-
-
 def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str]:
     """Raise InputError naming the first row whose time is empty or unreadable; return a
     note per consent flag column (``flags``: purpose -> column) holding values it cannot read.
@@ -74,22 +66,22 @@ def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str
     )
     if not found or not found[0]:
         return _unread_notes(flags, found[1:] if found else (None, None) * len(flags))
-    bad = one(
-        ctx.con,
-        f"""
-        SELECT n, v FROM (SELECT row_number() OVER () AS n, {quote(column)} AS v
-                          FROM {ctx.read_sql})
-        WHERE {bad_when}
-        LIMIT 1
-    """,
-    )
+    bad = ctx.first_bad(quote(column), bad_when)
+    if bad and not bad.file_has_values:
+        raise InputError(
+            f"no event time in any row: the file has no {column!r} column, or it is empty, "
+            "though other files of the input have one",
+            path=bad.path,
+            hint="give the file a time column like the others, or scan it on its own with "
+            'its time column mapped ([sources.<name>.columns] ts = "<column>")',
+        )
     if bad:
         raise InputError(
-            f"timestamp ({describe_value(bad[1])}) cannot be read"
-            if bad[1] is not None
+            f"timestamp ({describe_value(bad.value)}) cannot be read"
+            if bad.value is not None
             else "timestamp is empty",
-            path=_where(ctx),
-            row=int(bad[0]),
+            path=bad.path,
+            row=bad.row,
             field=column,
             hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
         )
@@ -134,13 +126,13 @@ def stage(ctx: StageContext) -> Staged:
     """Stage a flat table as canonical events with every other column a feature."""
     source_cfg = ctx.config.sources.get(ctx.source)
     roles = find_roles(
-        list(ctx.columns), EVENT_ROLES, source_cfg.columns if source_cfg else None, path=_where(ctx)
+        list(ctx.columns), EVENT_ROLES, source_cfg.columns if source_cfg else None, path=ctx.where()
     )
     for needed in ("ts", "event_name"):
         if needed not in roles:
             raise InputError(
                 f"no column for the event {'time' if needed == 'ts' else 'name'}",
-                path=_where(ctx),
+                path=ctx.missing(),
                 hint=f"name it {EVENT_ROLES[needed][0]!r} or map it under "
                 f'[sources.{ctx.source}.columns] {needed} = "<column>"',
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,11 +22,14 @@ from privdiag.report.text import (
     location_items,
     location_text,
     root_causes,
+    share_of,
     suppressed,
 )
 
 MAX_TABLE_ROWS = 50
-MAX_CHARTED = 60  # findings beyond this rank are listed without charts, to bound the size
+# Characters of rendered charts and tables the findings' evidence may take in all; a finding
+# whose evidence does not fit in what is left is listed without it (the summary names each).
+EVIDENCE_BUDGET = 300_000
 MAX_CAUSES = 12  # a finding lists its nearest causes; a longer chain ends with a note
 AREA_TITLES = {"data": "Data", "model": "Model", "people": "People"}
 AREA_BLURBS = {
@@ -75,6 +79,11 @@ class FindingView:
     charts: list[charts.Chart] = field(default_factory=list)
     tables: list[TableView] = field(default_factory=list)
     charts_omitted: bool = False
+    share_caption: str = ""  # the share and what it is a share of, when the kind says
+
+
+# How many characters a finding's charts and tables take once rendered.
+Measure = Callable[[list[charts.Chart], list[TableView]], int]
 
 
 @dataclass
@@ -102,6 +111,8 @@ class SummaryView:
     top_causes: list[FindingView]
     owners: list[OwnerView]  # named owners, then the unowned findings (name "")
     unowned: int
+    # findings whose evidence the report leaves out (see EVIDENCE_BUDGET), in rank order
+    evidence_left_out: list[FindingView] = field(default_factory=list)
 
 
 @dataclass
@@ -148,9 +159,11 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
     The scan writes a suppressed value as null and lists it under ``suppressed`` with the
     ``min_group_size`` it used; those bookkeeping keys are not shown themselves. Other
     suppressed values (the events or share of those few users) read ``hidden``: ``<k`` would
-    claim fewer than k events, or a share below k.
+    claim fewer than k events, or a share below k. A user count the events could not tell,
+    having no user ids (null, listed under ``no_user_ids``), reads ``unknown (no user ids)``.
     """
     hidden = {str(n) for n in metrics.get("suppressed") or [] if isinstance(n, str)}
+    unknown = {str(n) for n in metrics.get("no_user_ids") or [] if isinstance(n, str)}
     size = metrics.get("min_group_size", k)
     items = []
     for name, value in metrics.items():
@@ -159,6 +172,8 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
         text = fmt_metric(str(name), value, k)
         if name in hidden and value is None:
             text = f"<{size}" if is_users(str(name)) else "hidden"
+        elif name in unknown and value is None:
+            text = "unknown (no user ids)"
         items.append((str(name), text))
     return items
 
@@ -255,7 +270,6 @@ def finding_view(
     roots: set[str],
     by_id: dict[str, dict[str, Any]],
     k: int,
-    charted: bool,
 ) -> FindingView:
     """Return the view of one finding: formatted fields, links to causes and effects, charts.
 
@@ -278,11 +292,37 @@ def finding_view(
         causes=_causes(f, by_id),
         effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
     )
-    if charted:
-        view.charts, view.tables = evidence_views(f.get("evidence"), k)
-    else:
-        view.charts_omitted = bool(f.get("evidence"))
+    meaning = share_of(view.kind, f.get("location") or {}, metrics)
+    if meaning and metrics.get("share") is not None:
+        view.share_caption = f"{fmt_metric('share', metrics['share'], k)} {meaning}"
     return view
+
+
+def add_evidence(
+    findings: list[dict[str, Any]],
+    views: dict[str, FindingView],
+    k: int,
+    measure: Measure | None,
+    budget: int = EVIDENCE_BUDGET,
+) -> list[str]:
+    """Give each finding's view its charts and tables, in rank order, while their rendered
+    size (by ``measure``; None: no limit) fits in what is left of ``budget``; return the ids
+    of the findings whose evidence is left out, their views marked ``charts_omitted``."""
+    left_out = []
+    for f in findings:
+        view = views[f["id"]]
+        if not f.get("evidence"):
+            continue
+        if measure is None or budget > 0:
+            found = evidence_views(f.get("evidence"), k)
+            size = measure(*found) if measure is not None else 0
+            if size <= budget:
+                view.charts, view.tables = found
+                budget -= size
+                continue
+        view.charts_omitted = True
+        left_out.append(view.id)
+    return left_out
 
 
 def _owners(findings: list[dict[str, Any]]) -> list[OwnerView]:
@@ -312,7 +352,7 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
     if not findings:
         return "No problem found in the checks that ran."
     worst = min(findings, key=lambda f: severity_rank(f["severity"]))
-    figure = key_figure(worst.get("metrics") or {}, k)
+    figure = key_figure(worst.get("metrics") or {}, k, worst["kind"], worst.get("location"))
     where = location_text(worst.get("location") or {})
     text = (
         f"Worst: {fmt_value(worst.get('title') or worst['kind'])} "
@@ -380,16 +420,22 @@ def _input_views(doc: dict[str, Any]) -> list[InputView]:
 
 
 def build_context(
-    doc: dict[str, Any], *, title: str | None = None, min_group_size: int = 5
+    doc: dict[str, Any],
+    *,
+    title: str | None = None,
+    min_group_size: int = 5,
+    measure: Measure | None = None,
 ) -> ReportContext:
-    """Return the context of the HTML report for one merged document (findings ranked)."""
+    """Return the context of the HTML report for one merged document (findings ranked).
+
+    With ``measure``, the findings' evidence is kept within :data:`EVIDENCE_BUDGET`."""
     findings = doc["findings"]
     by_id = {f["id"]: f for f in findings}
     effects, roots = effects_of(findings), root_causes(findings)
-    views = {
-        f["id"]: finding_view(f, effects, roots, by_id, min_group_size, n < MAX_CHARTED)
-        for n, f in enumerate(findings)
-    }
+    views = {f["id"]: finding_view(f, effects, roots, by_id, min_group_size) for f in findings}
+    left_out = add_evidence(findings, views, min_group_size, measure, EVIDENCE_BUDGET)
+    summary = summary_view(findings, views, min_group_size, by_id)
+    summary.evidence_left_out = [views[fid] for fid in left_out]
     areas = [
         AreaView(
             a,
@@ -411,7 +457,7 @@ def build_context(
         version=fmt_value(doc.get("version")),
         commands=commands,
         min_group_size=min_group_size,
-        summary=summary_view(findings, views, min_group_size, by_id),
+        summary=summary,
         areas=[a for a in areas if a.findings],
         inputs=_input_views(doc),
         checks=_check_views(doc),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
 
-from privdiag.report.context import build_context
+from privdiag.report import charts
+from privdiag.report.context import Measure, TableView, build_context
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import fmt_number
@@ -32,8 +34,24 @@ def environment() -> jinja2.Environment:
 
 def render_html(doc: dict[str, Any], *, title: str | None = None, min_group_size: int = 5) -> str:
     """Return the HTML report of one merged result document."""
-    ctx = build_context(doc, title=title, min_group_size=min_group_size)
-    return environment().get_template("report.html").render(r=ctx, csp=CSP)
+    env = environment()
+    measure = _evidence_measure(env, min_group_size)
+    ctx = build_context(doc, title=title, min_group_size=min_group_size, measure=measure)
+    return env.get_template("report.html").render(r=ctx, csp=CSP)
+
+
+def _evidence_measure(env: jinja2.Environment, min_group_size: int) -> Measure:
+    """Return how many characters charts and tables take, rendered as the report renders them."""
+    chart_template = env.get_template("_chart.html")
+    table_template = env.get_template("_table.html")
+    r = SimpleNamespace(min_group_size=min_group_size)
+
+    def measure(chart_list: list[charts.Chart], tables: list[TableView]) -> int:
+        return sum(len(chart_template.render(chart=c)) for c in chart_list) + sum(
+            len(table_template.render(table=t, r=r)) for t in tables
+        )
+
+    return measure
 
 
 def write_html(

@@ -50,7 +50,10 @@ def findings_table(findings: list[dict[str, Any]], *, with_title: bool, min_grou
             f.get("owner") or "no owner",
         ]
         if with_title:
-            figure = key_figure(f.get("metrics") or {}, min_group_size) or "–"
+            figure = (
+                key_figure(f.get("metrics") or {}, min_group_size, f["kind"], f.get("location"))
+                or "–"
+            )
             cells = cells[:1] + [f.get("title") or ""] + cells[1:] + [figure]
         lines.append("| " + " | ".join(md_escape(c) for c in cells) + " |")
     return "\n".join(lines)

@@ -17,7 +17,7 @@ _USERS = re.compile(r"(^|_)users$")
 #: The metrics that best sum up a finding, in order of preference.
 KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
 #: Metric keys that record how a finding was suppressed, not what it measured.
-BOOKKEEPING = ("suppressed", "min_group_size")
+BOOKKEEPING = ("suppressed", "min_group_size", "no_user_ids")
 
 
 def is_users(name: str) -> bool:
@@ -64,11 +64,52 @@ def fmt_metric(name: str, value: Any, min_group_size: int = 5) -> str:
     return fmt_value(value)
 
 
-def key_figure(metrics: dict[str, Any], min_group_size: int = 5) -> str:
+#: What each kind's ``share`` metric is a share of, as words that follow the percentage
+#: ("12.5% of the purchase events with ads denied carry gclid"); ``{key}`` is a key of the
+#: finding's location or metrics. Other kinds' shares read as a bare "share".
+SHARE_OF: dict[str, str] = {
+    "consent.violation": "of the {step} events with {purpose} denied carry {feature}",
+    "consent.pre_consent": "of the {step} events before any {purpose} decision carry {feature}",
+    "consent.after_withdrawal": "of the {step} events carrying {feature} after {purpose} "
+    "consent was withdrawn come past the grace window",
+    "consent.conflict": "of the events with both their own {purpose} flag and a logged "
+    "decision disagree with the log",
+    "consent.missing_record": "of the source's users with events have no consent decision",
+    "sparsity.consent_gap": "of the {step} events with {purpose} denied lack {feature}",
+    "identity.loss": "of the {step} events have no stable identity",
+    "funnel.consent_drop": "of the users denying {purpose} go on from {from_step} to {step}",
+    "people.optin_drop": "of the persons deciding after the change opt in to {purpose}",
+}
+# sparsity.shift's share is the value after the change of the series it follows.
+_SHIFT_OF = {
+    "feature": "of the events after the change lack {feature}",
+    "purpose": "is the {purpose} consent rate after the change",
+}
+# Words for a key a finding does not have.
+_UNNAMED = {"step": "step's", "feature": "the feature", "purpose": "the purpose"}
+
+
+def share_of(kind: str, location: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """Return what a finding's ``share`` is a share of, as words that follow the percentage,
+    or ``''`` for a kind that does not say."""
+    text = SHARE_OF.get(kind, "")
+    if kind == "sparsity.shift":
+        text = _SHIFT_OF["feature" if location.get("feature") else "purpose"]
+    values = {**_UNNAMED, **{k: fmt_value(v) for k, v in (metrics | location).items() if v}}
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], m[1]), text)
+
+
+def key_figure(
+    metrics: dict[str, Any],
+    min_group_size: int = 5,
+    kind: str = "",
+    location: dict[str, Any] | None = None,
+) -> str:
     """Return the one metric that best sums up a finding, as ``name value``, or ``''``.
 
     A model's quality change reads as the measure and its signed change (``rmse +7.04``,
     ``roc_auc -0.2255``): a bare "drop" would not say which way an error measure moved.
+    A share reads as what it is a share of when ``kind`` says (:data:`SHARE_OF`).
     A finding whose key counts are suppressed reads ``<k users``, never a bookkeeping key.
     """
     change = metrics.get("change")
@@ -76,7 +117,9 @@ def key_figure(metrics: dict[str, Any], min_group_size: int = 5) -> str:
         return f"{fmt_value(metrics['measure'])} {change:+.4g}"
     for name in KEY_METRICS:
         if name in metrics and metrics[name] is not None:
-            return f"{fmt_metric(name, metrics[name], min_group_size)} {name}"
+            value = fmt_metric(name, metrics[name], min_group_size)
+            meaning = share_of(kind, location or {}, metrics) if name == "share" else ""
+            return f"{value} {meaning or name}"
     hidden = metrics.get("suppressed") or []
     if "users" in hidden:
         return f"<{metrics.get('min_group_size', min_group_size)} users"
