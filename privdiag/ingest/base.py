@@ -55,3 +55,4 @@ class Staged:
     unmapped_sql: str | None = None
     source: str | None = None  # the source name the input was read as (set by the loader)
     scratch: list[tuple[str, str]] = field(default_factory=list)  # dropped by the loader
+    time_field: str = "time"  # the input's field the event time is read from, for errors

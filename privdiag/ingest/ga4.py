@@ -180,7 +180,7 @@ def stage(ctx: StageContext) -> Staged:
                {feature_sql}
         FROM {raw}
     """)
-    staged = Staged(format=NAME, events_view=view)
+    staged = Staged(format=NAME, events_view=view, time_field="event_timestamp")
     if not features:
         staged.notes.append("no event_params found: no features to check")
     return staged

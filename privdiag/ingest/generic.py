@@ -15,10 +15,12 @@ from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     feature_name,
     flag,
+    out_of_range,
     stable_id,
     typed_ts,
     unread_flag,
 )
+from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
 from privdiag.privacy import describe_value
 
 NAME = "generic"
@@ -56,13 +58,14 @@ def _where(ctx: StageContext) -> str:
 
 
 def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str]:
-    """Raise InputError naming the first row whose time is empty or unreadable; return a
-    note per consent flag column (``flags``: purpose -> column) holding values it cannot read.
+    """Raise InputError naming the first row whose time is empty, unreadable, before 2000 or
+    more than two days ahead; return a note per consent flag column (``flags``: purpose ->
+    column) holding values it cannot read.
 
     One cheap pass finds both; the row is only looked for when there is one to find.
     """
     converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
-    bad_when = f"v IS NULL OR {converted} IS NULL"
+    bad_when = f"v IS NULL OR {converted} IS NULL OR {out_of_range(converted)}"
     unread = [
         f"count_if({unread_flag(quote(c))}), any_value({quote(c)}) FILTER ({unread_flag(quote(c))})"
         for c in flags.values()
@@ -77,23 +80,37 @@ def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str
     bad = one(
         ctx.con,
         f"""
-        SELECT n, v FROM (SELECT row_number() OVER () AS n, {quote(column)} AS v
-                          FROM {ctx.read_sql})
+        SELECT n, v, year({converted}) FROM (SELECT row_number() OVER () AS n, {quote(column)} AS v
+                                            FROM {ctx.read_sql})
         WHERE {bad_when}
         LIMIT 1
     """,
     )
     if bad:
-        raise InputError(
-            f"timestamp ({describe_value(bad[1])}) cannot be read"
-            if bad[1] is not None
-            else "timestamp is empty",
-            path=_where(ctx),
-            row=int(bad[0]),
-            field=column,
-            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
-        )
+        _raise_bad_ts(ctx, column, bad)
     return []
+
+
+def _raise_bad_ts(ctx: StageContext, column: str, bad: tuple) -> None:
+    """Raise the InputError for ``bad``: (data row, value, year it was read as or NULL)."""
+    row, value, year = int(bad[0]), bad[1], bad[2]
+    if year is not None:
+        raise InputError(
+            out_of_range_message(year),
+            path=_where(ctx),
+            row=row,
+            field=column,
+            hint=OUT_OF_RANGE_HINT,
+        )
+    raise InputError(
+        f"timestamp ({describe_value(value)}) cannot be read"
+        if value is not None
+        else "timestamp is empty",
+        path=_where(ctx),
+        row=row,
+        field=column,
+        hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+    )
 
 
 def _unread_notes(flags: dict[str, str], counts: tuple) -> list[str]:

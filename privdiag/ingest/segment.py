@@ -355,7 +355,12 @@ def stage(ctx: StageContext) -> Staged:
         FROM {msg} LEFT JOIN {flags} f USING (_n)
     """)
 
-    staged = Staged(format=NAME, events_view=view, consent_view=_stage_consent(ctx, msg, cats))
+    staged = Staged(
+        format=NAME,
+        events_view=view,
+        consent_view=_stage_consent(ctx, msg, cats),
+        time_field="timestamp",
+    )
     staged.unmapped_sql = (
         f"SELECT c.category, coalesce(m.user_id, m.anonymous_id) AS user_key "
         f"FROM {cats} c JOIN {msg} m USING (_n) WHERE c.purpose IS NULL"

@@ -59,7 +59,7 @@ CASES: tuple[Case, ...] = (
     Case("csv/epoch_us.csv", 1, rows=6),
     Case("csv/epoch_ns.csv", 1, rows=6),
     Case("csv/epoch_fractional.csv", 1, rows=6),
-    Case("csv/ts_1970.csv", 3, f"field 'time': an event time in year 1970 {BAD_TIME}"),
+    Case("csv/ts_1970.csv", 3, f"row 3, field 'ts': an event time in year 1970 {BAD_TIME}"),
     Case("csv/ts_1999.csv", 3, BAD_TIME),
     Case("csv/ts_future.csv", 3, f"in year 2099 {BAD_TIME}"),
     Case("csv/ts_year_9999.csv", 3, BAD_TIME),
