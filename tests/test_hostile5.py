@@ -4,6 +4,9 @@ fails without its fix."""
 
 from __future__ import annotations
 
+import gzip
+
+import pytest
 from typer.testing import CliRunner
 
 from privdiag.cli import app
@@ -29,3 +32,43 @@ def test_event_time_in_the_future_as_epoch_names_its_row(tmp_path):
     result = runner.invoke(app, ["scan", events])
     assert result.exit_code == 3
     assert "row 1, field 'ts': an event time in year 2100" in result.output
+
+
+def _rows(n: int) -> list[str]:
+    return [f"2026-10-01T10:{i % 60:02d}:00Z,page_view,u{i}" for i in range(n)]
+
+
+def test_unclosed_quote_is_named_with_its_line_not_as_a_single_column(tmp_path):
+    # A quote opened on line 3 runs to the end: the sniffer gave up and the file was said to
+    # read as a single column; gzip-compressed the same.
+    text = HEAD + '2026-10-01T10:00:00Z,page_view,u1\n2026-10-01T10:01:00Z,"page_view,u2\n'
+    text += "2026-10-01T10:02:00Z,page_view,u3\n"
+    plain = write(tmp_path / "q.csv", text)
+    packed = tmp_path / "q.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    for events in (plain, str(packed)):
+        result = runner.invoke(app, ["scan", events])
+        assert result.exit_code == 3, events
+        assert f"{events}: line 3 opens a quoted field that is never closed" in result.output
+        assert "single column" not in result.output
+
+
+def test_unclosed_quote_deep_in_a_file_names_its_line(tmp_path):
+    # Read past the sniffer's sample, the reader's error gave only "CSV Error on Line".
+    rows = _rows(5000)
+    rows[2999] = '2026-10-01T10:00:00Z,"page_view,u1'
+    events = write(tmp_path / "q.csv", HEAD + "\n".join(rows) + "\n")
+    result = runner.invoke(app, ["scan", events])
+    assert result.exit_code == 3
+    assert f"{events}: line 3001 opens a quoted field that is never closed" in result.output
+
+
+@pytest.mark.parametrize("keep", [20, -40])
+def test_truncated_gzip_is_said_to_be_truncated(tmp_path, keep):
+    # Cut before the first block it read as "is empty"; cut later as a bare reader message.
+    data = gzip.compress((HEAD + "\n".join(_rows(300)) + "\n").encode())
+    events = tmp_path / "e.csv.gz"
+    events.write_bytes(data[:keep])
+    result = runner.invoke(app, ["scan", str(events)])
+    assert result.exit_code == 3
+    assert f"{events}: is truncated or corrupt: its gzip data cannot be read" in result.output

@@ -14,8 +14,10 @@ from privdiag.ingest.files import (
     check_csv_header,
     explain_read_error,
     first_ragged_line,
+    first_unclosed_quote,
     path_literal,
     sniff,
+    unclosed_quote,
 )
 
 
@@ -151,6 +153,10 @@ def check_columns(
         check_csv_columns(files[0], columns)
     check_json_records(columns, kind, argument)
     if kind.container == "csv" and len(columns) < 2:
+        for path in files:  # the sniffer gives up on a quote that runs to the end
+            line = first_unclosed_quote(path)
+            if line:
+                raise unclosed_quote(path, line)
         raise InputError(
             "reads as a single column: its delimiter could not be told, or its rows have "
             f"different numbers of fields{ragged_note(files)}",
