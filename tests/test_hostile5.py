@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from privdiag.cli import app
+from privdiag.ingest.files import first_long_line
 from tests.helpers import write
 
 runner = CliRunner()
@@ -72,3 +73,35 @@ def test_truncated_gzip_is_said_to_be_truncated(tmp_path, keep):
     result = runner.invoke(app, ["scan", str(events)])
     assert result.exit_code == 3
     assert f"{events}: is truncated or corrupt: its gzip data cannot be read" in result.output
+
+
+def test_ndjson_object_over_64_mb_is_refused_before_it_is_read(tmp_path):
+    # DuckDB took a 70 MB object whole (about 1 GB of memory) although it was given
+    # maximum_object_size=64 MB; the CSV reader refuses such a line, and so now does NDJSON.
+    blob = "x" * ((64 << 20) + 10)
+    small = '{"event_time": "2026-10-01T10:00:00Z", "event": "pv", "user_id": "u1"}\n'
+    events = tmp_path / "big.ndjson"
+    events.write_text(small + small.replace("}", f', "blob": "{blob}"}}') + small)
+    result = runner.invoke(app, ["scan", str(events)])
+    assert result.exit_code == 3
+    assert f"{events}: line 2 is longer than 64 MB" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b"aaaa\nbbbb\ncccc\n", None),  # each line at the limit
+        (b"aaaa\nbbbbb\ncccc\n", 2),  # over it by one byte, across a block edge
+        (b"aa\nbb\ncc\ndd\neeeee", 5),  # the last line, without a newline
+        (b"aaaaaaaaaaaaaaaaaaaaaaaaa", 1),  # one line, no newline at all
+        (b"\n\n\n\n\n\n\n\naaaa\n", None),
+    ],
+)
+def test_first_long_line_counts_lines_across_blocks(tmp_path, text, expected):
+    # Blocks of 4 bytes (the limit): lines are measured across the blocks they span.
+    path = tmp_path / "t.ndjson"
+    path.write_bytes(text)
+    assert first_long_line(path, 4) == expected
+    packed = tmp_path / "t.ndjson.gz"
+    packed.write_bytes(gzip.compress(text))
+    assert first_long_line(packed, 4) == expected

@@ -19,6 +19,10 @@ from privdiag.errors import InputError
 
 DATA_SUFFIXES = (".csv", ".tsv", ".json", ".ndjson", ".jsonl", ".parquet", ".gz")
 SNIFF_BYTES = 64 * 1024
+# The most one CSV row or JSON object may take; the readers are given it (max_line_size,
+# maximum_object_size), and NDJSON lines are measured before reading, as DuckDB 2.0 reads
+# longer objects whole.
+MAX_LINE = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -375,7 +379,7 @@ def _csv_reader(path: Path, *, strict: bool = False) -> Iterator[Any]:
         yield None
         return
     opener = gzip.open if _is_gzip(path) else open
-    previous = csv.field_size_limit(64 << 20)
+    previous = csv.field_size_limit(MAX_LINE)
     try:
         with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
             yield csv.reader(fh, dialect, strict=strict)  # type: ignore[arg-type]
@@ -464,16 +468,40 @@ def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def _first_long_line(path: Path, limit: int) -> int | None:
-    """Return the number of the first line longer than ``limit`` bytes, or None."""
+def first_long_line(path: Path, limit: int = MAX_LINE) -> int | None:
+    """Return the number of the first line longer than ``limit`` bytes, or None.
+
+    Reads blocks, not lines: a line that fits in one block is shorter than ``limit``, so only
+    the bytes between the last newline of a block and the first of a later one are measured.
+    A line without end stops the read once it passes ``limit``. InputError for a truncated
+    gzip file.
+    """
+    size = min(1 << 23, limit)
     opener = gzip.open if _is_gzip(path) else open
-    with opener(path, "rb") as fh:
-        for number, line in enumerate(iter(lambda: fh.readline(limit + 2), b""), 1):
-            if len(line) > limit:
-                return number
-            while line and not line.endswith(b"\n"):  # skip the rest of a long line
-                line = fh.readline(limit + 2)
+    line, run = 1, 0  # run: bytes of the current line read so far
+    try:
+        with opener(path, "rb") as fh:
+            while block := fh.read(size):
+                first = block.find(b"\n")
+                if run + (len(block) if first == -1 else first) > limit:
+                    return line
+                if first == -1:
+                    run += len(block)
+                    continue
+                line += block.count(b"\n")
+                run = len(block) - block.rfind(b"\n") - 1
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise truncated_gzip(path, str(exc)) from exc
     return None
+
+
+def long_line(path: Path | str, number: int) -> InputError:
+    """The error for line ``number`` of ``path``, longer than :data:`MAX_LINE`."""
+    return InputError(
+        f"line {number} is longer than 64 MB, the most one CSV row or JSON object may take",
+        path=path,
+        hint="split the record, or check that the file's line endings are intact",
+    )
 
 
 def _is_gzip(path: Path) -> bool:
@@ -507,11 +535,7 @@ def explain_read_error(files: list[Path], message: str) -> InputError | None:
                 )
     if "maximum line size" in low:
         for path in files:
-            number = _first_long_line(path, 64 << 20)
+            number = first_long_line(path)
             if number:
-                return InputError(
-                    f"line {number} is longer than 64 MB",
-                    path=path,
-                    hint="split the record, or check that the file's line endings are intact",
-                )
+                return long_line(path, number)
     return None

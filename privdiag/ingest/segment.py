@@ -33,7 +33,7 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
-from privdiag.ingest.files import path_literal
+from privdiag.ingest.files import MAX_LINE, path_literal
 from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, any_ts, feature_name, flag, stable_id
 from privdiag.privacy import describe_value
@@ -97,7 +97,7 @@ def _objects_sql(ctx: StageContext) -> str:
     gz = ", compression='gzip'" if "compression='gzip'" in ctx.read_sql else ""
     return (
         f"read_json_objects({names}, format='{fmt}', filename=true, "
-        f"maximum_object_size=67108864{gz})"
+        f"maximum_object_size={MAX_LINE}{gz})"
     )
 
 
