@@ -105,3 +105,15 @@ def test_first_long_line_counts_lines_across_blocks(tmp_path, text, expected):
     packed = tmp_path / "t.ndjson.gz"
     packed.write_bytes(gzip.compress(text))
     assert first_long_line(packed, 4) == expected
+
+
+@pytest.mark.parametrize("extra", [[], ["--list"]])
+def test_audit_from_a_deleted_current_folder_is_a_usage_error(tmp_path, monkeypatch, extra):
+    # Path.cwd() raised FileNotFoundError in config.resolve: an internal error (exit 5).
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    result = runner.invoke(app, ["audit", *extra])
+    assert result.exit_code == 2
+    assert "the current folder no longer exists" in result.output
