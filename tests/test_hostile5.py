@@ -5,6 +5,7 @@ fails without its fix."""
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -117,3 +118,41 @@ def test_audit_from_a_deleted_current_folder_is_a_usage_error(tmp_path, monkeypa
     result = runner.invoke(app, ["audit", *extra])
     assert result.exit_code == 2
     assert "the current folder no longer exists" in result.output
+
+
+def _history_with(tmp_path, reports: list[str]) -> Path:
+    """A history file whose runs recorded the given report folders (as older runs did)."""
+    from privdiag.audit.history import RunRecord, open_history
+
+    history_file = tmp_path / "h.duckdb"
+    with open_history(history_file) as history:
+        for number, report in enumerate(reports):
+            run = RunRecord(
+                run_id=f"0000000{number}",
+                started_at="2026-10-01T10:00:00+00:00",
+                config_path=str(tmp_path / "proj" / "privdiag.toml"),
+                report_dir=report,
+            )
+            history.record(run, [], {})
+    return history_file
+
+
+def test_audit_list_shows_report_folders_without_dot_dot(tmp_path, monkeypatch):
+    # An older run's folder recorded relative ("../reports/..."), found from the current
+    # folder, was shown as <cwd>/../reports/...; one recorded absolute with ".." and one not
+    # found are tidied the same way.
+    reports = tmp_path / "proj" / "reports"
+    for name in ("r0", "r1"):
+        (reports / name).mkdir(parents=True)
+    (tmp_path / "proj" / "sub").mkdir()
+    history = _history_with(
+        tmp_path, ["../reports/r0", f"{tmp_path}/proj/sub/../reports/r1", "a/../gone/r2"]
+    )
+    monkeypatch.chdir(tmp_path / "proj" / "sub")
+    listing = runner.invoke(app, ["audit", "--history", str(history), "--list"])
+    assert listing.exit_code == 0, listing.output
+    lines = listing.output.splitlines()
+    assert lines[1].endswith(f"  {reports / 'r0'}")
+    assert lines[2].endswith(f"  {reports / 'r1'}")
+    assert lines[3].endswith("  (not found) gone/r2")
+    assert ".." not in listing.output
