@@ -156,3 +156,38 @@ def test_audit_list_shows_report_folders_without_dot_dot(tmp_path, monkeypatch):
     assert lines[2].endswith(f"  {reports / 'r1'}")
     assert lines[3].endswith("  (not found) gone/r2")
     assert ".." not in listing.output
+
+
+@pytest.mark.parametrize("content", ["run_id,started\n0000aaaa,2026-10-01\n", ""])
+def test_audit_history_named_csv_holding_data_is_refused_and_left_alone(tmp_path, content):
+    # DuckDB opens an existing *.csv as an in-memory table: the audit ran, recorded its run
+    # in memory only (lost) and exited 1; --list failed with "Cannot launch in-memory
+    # database in read-only mode". Both now say the file is no history; it is not written.
+    from tests.audit_data import NIGHT_1, setup
+
+    config = setup(tmp_path, NIGHT_1)
+    history = tmp_path / "history.csv"
+    history.write_text(content)
+    for extra in (["--quiet"], ["--list"]):
+        result = runner.invoke(
+            app, ["audit", "--config", str(config), "--history", str(history), *extra]
+        )
+        assert result.exit_code == 3, result.output
+        assert f"{history}: is not a privdiag history" in result.output
+        assert "give --history (or [audit] history) a new file name" in result.output
+    assert history.read_text() == content
+    assert not any((tmp_path / "privdiag-reports").iterdir())  # no report written
+
+
+def test_audit_history_named_csv_is_a_duckdb_file_when_privdiag_makes_it(tmp_path):
+    # A new history of that name is made as a DuckDB file and read back like any other.
+    from tests.audit_data import NIGHT_1, setup
+
+    config = setup(tmp_path, NIGHT_1)
+    history = tmp_path / "history.csv"
+    args = ["audit", "--config", str(config), "--history", str(history)]
+    assert runner.invoke(app, [*args, "--quiet"]).exit_code == 1
+    assert history.read_bytes()[8:12] == b"DUCK"
+    listing = runner.invoke(app, [*args, "--list"])
+    assert listing.exit_code == 0, listing.output
+    assert len(listing.output.splitlines()) == 2
