@@ -36,6 +36,38 @@ def test_event_time_in_the_future_as_epoch_names_its_row(tmp_path):
     assert "row 1, field 'ts': an event time in year 2100" in result.output
 
 
+@pytest.mark.parametrize(
+    ("name", "second", "field"),
+    [
+        (
+            "ga4.ndjson",
+            '{"event_timestamp": "86400", "event_name": "pv", "user_pseudo_id": "p2", '
+            '"event_params": []}',
+            "event_timestamp",
+        ),
+        (
+            "segment.ndjson",
+            '{"type": "track", "event": "Viewed", "userId": "u2", "messageId": "m2", '
+            '"timestamp": "1970-01-02T10:00:00Z"}',
+            "timestamp",
+        ),
+    ],
+)
+def test_ga4_and_segment_times_out_of_range_name_their_row(tmp_path, name, second, field):
+    # GA4 and Segment inputs were refused after loading, naming field 'time' and no row.
+    first = (
+        '{"event_timestamp": "1790000000000000", "event_name": "pv", "user_pseudo_id": "p1", '
+        '"event_params": []}'
+        if name.startswith("ga4")
+        else '{"type": "track", "event": "Viewed", "userId": "u1", "messageId": "m1", '
+        '"timestamp": "2026-10-01T10:00:00Z"}'
+    )
+    events = write(tmp_path / name, f"{first}\n{second}\n")
+    result = runner.invoke(app, ["scan", events])
+    assert result.exit_code == 3
+    assert f"{events}, row 2, field '{field}': an event time in year 1970" in result.output
+
+
 def _rows(n: int) -> list[str]:
     return [f"2026-10-01T10:{i % 60:02d}:00Z,page_view,u{i}" for i in range(n)]
 

@@ -12,7 +12,8 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.placeholders import without_placeholder
-from privdiag.ingest.sqlparts import epoch_to_ts, feature_name, flag, stable_id
+from privdiag.ingest.sqlparts import epoch_to_ts, feature_name, flag, out_of_range, stable_id
+from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
 from privdiag.privacy import describe_value
 
 NAME = "ga4"
@@ -87,23 +88,37 @@ def _stage_raw(ctx: StageContext) -> str:
 
 
 def _check_timestamps(ctx: StageContext, raw: str) -> None:
+    """Raise InputError naming the first row whose event_timestamp is not microseconds, or
+    is before 2000 or more than two days ahead."""
+    ts = epoch_to_ts("event_timestamp")
     bad = one(
         ctx.con,
         f"""
-        SELECT n, event_timestamp FROM (
-            SELECT row_number() OVER () AS n, event_timestamp FROM {raw})
-        WHERE event_timestamp IS NULL OR TRY_CAST(event_timestamp AS BIGINT) IS NULL
+        SELECT n, event_timestamp, CASE WHEN readable THEN year({ts}) END FROM (
+            SELECT row_number() OVER () AS n, event_timestamp,
+                   TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL AS readable FROM {raw})
+        WHERE NOT readable OR {out_of_range(ts)}
         LIMIT 1
     """,
     )
-    if bad:
+    if not bad:
+        return
+    where = ctx.files[0] if len(ctx.files) == 1 else f"{ctx.files[0].parent}/…"
+    if bad[2] is not None:  # read, but out of range
         raise InputError(
-            f"event_timestamp ({describe_value(bad[1])}) is not microseconds since the epoch",
-            path=ctx.files[0] if len(ctx.files) == 1 else f"{ctx.files[0].parent}/…",
+            out_of_range_message(bad[2]),
+            path=where,
             row=int(bad[0]),
             field="event_timestamp",
-            hint="GA4 exports give microseconds as a number; fix or drop that row",
+            hint=OUT_OF_RANGE_HINT,
         )
+    raise InputError(
+        f"event_timestamp ({describe_value(bad[1])}) is not microseconds since the epoch",
+        path=where,
+        row=int(bad[0]),
+        field="event_timestamp",
+        hint="GA4 exports give microseconds as a number; fix or drop that row",
+    )
 
 
 def _param_types(ctx: StageContext, raw: str) -> list[tuple[str, str]]:

@@ -19,8 +19,8 @@ OUT_OF_RANGE_HINT = (
 def check_time_range(con: Any, loaded: Loaded) -> None:
     """Refuse event times before 2000 or more than two days ahead: a default or a wrong unit.
 
-    Generic tables are checked row by row while staged (the error names the row); this check
-    catches the other formats, naming the input's time field.
+    Generic, GA4 and Segment inputs are checked row by row while staged (the error names the
+    row); this check catches the others (Snowplow), naming the input's time field.
     """
     bad = one(
         con,
