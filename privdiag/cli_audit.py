@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -195,14 +196,14 @@ def _read_back(path: Path, show: str | None) -> None:
 def _report_shown(recorded: str | None, config_path: str) -> str:
     """A run's report folder for ``--list``: absolute when found; ``(pruned)`` when gone; an
     old record relative to where its run started, not found, as recorded after
-    ``(not found)``."""
+    ``(not found)``. Shown with ``..`` and ``.`` tidied away (the folder looked up is not)."""
     from privdiag.audit.folders import locate
 
     found = locate(recorded, config_path)
     if found is not None:
-        return str(found)
+        return os.path.normpath(found)
     if recorded and not Path(recorded).is_absolute():
-        return f"(not found) {recorded}"
+        return f"(not found) {os.path.normpath(recorded)}"
     return "(pruned)"
 
 

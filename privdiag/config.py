@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from privdiag.errors import ConfigError
+from privdiag.errors import ConfigError, UsageError
 from privdiag.findings import SEVERITIES
 from privdiag.purposes import PURPOSES, alias_table
 
@@ -93,9 +93,27 @@ class Config:
         ``..`` is taken by name (as ``privdiag init`` writes paths), not from the target of
         a symlinked folder, which the OS would do.
         """
-        base = self.path.parent if self.path else Path.cwd()
+        base = self.path.parent if self.path else current_folder()
         p = Path(relative)
         return p if p.is_absolute() else Path(os.path.normpath(base / p))
+
+
+def current_folder() -> Path:
+    """The current folder; UsageError when it no longer exists (deleted or moved away while
+    a shell or cron job still stood in it), where ``Path.cwd()`` raises FileNotFoundError."""
+    try:
+        return Path.cwd()
+    except FileNotFoundError as exc:
+        raise UsageError(
+            "the current folder no longer exists (it was deleted or moved)",
+            hint="cd to a folder that exists, or give --config and the paths as absolute paths",
+        ) from exc
+
+
+def absolute(path: Path | str) -> Path:
+    """``path`` made absolute against the current folder, ``..`` taken by name."""
+    p = Path(path)
+    return Path(os.path.normpath(p if p.is_absolute() else current_folder() / p))
 
 
 # The top-level tables of privdiag.toml, and the keys of those whose keys are fixed

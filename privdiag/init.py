@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from privdiag.config import Config
+from privdiag.config import Config, absolute
 from privdiag.engine import connect
 from privdiag.ingest import Loaded, load
 from privdiag.mapping import BUILTIN_FEATURES, feature_columns
@@ -43,11 +43,11 @@ def config_path(argument: str, base: Path | None) -> str:
     """
     if base is None:
         return argument
-    absolute = os.path.abspath(argument)
+    full = str(absolute(argument))
     try:
-        return Path(os.path.relpath(absolute, os.path.abspath(base))).as_posix()
+        return Path(os.path.relpath(full, absolute(base))).as_posix()
     except ValueError:
-        return absolute
+        return full
 
 
 def _paths_line(arguments: list[str], base: Path | None) -> str:

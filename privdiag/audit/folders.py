@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from privdiag.config import current_folder
+
 PARTIAL = ".partial-"
 PRUNING = ".pruning-"
 NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z-(?P<run>[0-9a-f]+)$")
@@ -108,7 +110,7 @@ def locate(recorded: str | None, config_path: str) -> Path | None:
     if not recorded:
         return None
     path = Path(recorded)
-    bases = [Path.cwd()]
+    bases = [current_folder()]
     if config_path:
         bases += [Path(config_path).parent, *Path(config_path).parent.parents]
     candidates = [path] if path.is_absolute() else [base / path for base in bases]

@@ -16,6 +16,11 @@ from privdiag.errors import InputError, LockError, UsageError
 from privdiag.findings import Ranked, impact_of, rank_order, severity_rank
 
 SCHEMA_VERSION = 2
+DUCKDB_MAGIC = b"DUCK"
+NOT_DB = (
+    "the history is one DuckDB database file that privdiag writes: give --history (or "
+    "[audit] history) a new file name, e.g. privdiag-history.duckdb"
+)
 
 # Migration n brings a file from schema n to n + 1; never edit one that has shipped.
 MIGRATIONS: list[list[str]] = [
@@ -301,6 +306,33 @@ def migrate(con: Any, path: Path) -> int:
     return found
 
 
+def _holds_other_data(path: Path) -> bool:
+    """True when ``path`` is a file with content that is not a DuckDB database (bytes 8-11 of
+    one read DUCK): read first, since DuckDB opens a CSV named ``*.csv`` as an in-memory
+    table, where writes would be lost, and may write a database over a small one."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError:  # missing, a folder, unreadable: DuckDB says why
+        return False
+    return bool(head) and head[8:12] != DUCKDB_MAGIC
+
+
+def _read_as_data(path: Path) -> InputError:
+    return InputError(
+        "is not a privdiag history: DuckDB reads a file of this name as data, not as a database",
+        path=path,
+        hint=NOT_DB,
+    )
+
+
+def _in_memory(con: Any) -> bool:
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return row is None or row[0] is None
+
+
 def open_history(path: Path, *, read_only: bool = False) -> History:
     """Open (and for writing, create and migrate) the history file at ``path``.
 
@@ -315,6 +347,10 @@ def open_history(path: Path, *, read_only: bool = False) -> History:
         )
     if not path.parent.is_dir():
         raise UsageError(f"cannot write the history {path}: folder {path.parent} does not exist")
+    if _holds_other_data(path):
+        raise InputError(
+            "is not a privdiag history: it is not a DuckDB database file", path=path, hint=NOT_DB
+        )
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -324,7 +360,12 @@ def open_history(path: Path, *, read_only: bool = False) -> History:
             ) from None
         raise InputError(f"is not a privdiag history ({exc})", path=path) from None
     except duckdb.Error as exc:
+        if "in-memory" in str(exc):  # read-only, a data file name: see below
+            raise _read_as_data(path) from None
         raise InputError(f"is not a privdiag history ({exc})", path=path) from None
+    if _in_memory(con):  # DuckDB opens a path named like a data file (.csv) as data
+        con.close()
+        raise _read_as_data(path)
     if not read_only:
         migrate(con, path)
     elif _version(con) != SCHEMA_VERSION:

@@ -14,12 +14,11 @@ Paths are relative to the config file's folder, so cron can run from anywhere.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from privdiag.config import TYPE_WORDS, Config
+from privdiag.config import TYPE_WORDS, Config, absolute
 from privdiag.errors import ConfigError, UsageError
 
 FAIL_WHEN: tuple[str, ...] = ("all", "new", "regressed")
@@ -96,7 +95,7 @@ def audit_settings(
     # absolute, as each run records it: a path relative to where the run started would not
     # find the folder from anywhere else (``audit --list``)
     reports = config.resolve(_typed(table, "reports_dir", str, config) or DEFAULT_REPORTS)
-    reports = Path(os.path.abspath(reports))
+    reports = absolute(reports)
     when = fail_when or _typed(table, "fail_when", str, config) or "regressed"
     return AuditSettings(
         history=Path(hist),

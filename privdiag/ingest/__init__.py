@@ -21,6 +21,7 @@ from privdiag.ingest.duplicates import drop_duplicate_events
 from privdiag.ingest.files import first_reached, named_files
 from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.reading import CSV_RFC4180, duck_message, reader_sql
+from privdiag.ingest.sqlparts import EARLIEST
 from privdiag.ingest.staging import (
     CHECKED_WHEN_FORCED,
     DUCKDB_ONLY,
@@ -32,7 +33,6 @@ from privdiag.ingest.staging import (
 )
 from privdiag.ingest.tables import (
     CONSENT_COLUMNS,
-    EARLIEST,
     NO_UNMAPPED,
     UNMAPPED,
     ConsentInput,

@@ -56,22 +56,24 @@ class StageContext:
         plural = "s" if others > 1 else ""
         return f"{self.files[0]} (and the other {others} file{plural} of {self.files[0].parent}/)"
 
-    def first_bad(self, expr: str, bad_when: str) -> BadRow | None:
+    def first_bad(self, expr: str, bad_when: str, detail: str = "NULL") -> BadRow | None:
         """Return the first row whose ``expr`` (as ``v``) meets ``bad_when``: the file it is in
-        and its row there when DuckDB can tell the files apart, else the input and its row."""
+        and its row there when DuckDB can tell the files apart, else the input and its row;
+        ``detail`` (SQL over ``v``) is worked out for that row only."""
         from privdiag.engine import one
 
         if not self._files_told_apart():
             found = one(
                 self.con,
-                f"SELECT n, v FROM (SELECT row_number() OVER () AS n, {expr} AS v "
+                f"SELECT n, v, {detail} FROM (SELECT row_number() OVER () AS n, {expr} AS v "
                 f"FROM {self.read_sql}) WHERE {bad_when} LIMIT 1",
             )
-            return BadRow(self.where(), int(found[0]), found[1], True) if found else None
+            return BadRow(self.where(), int(found[0]), found[1], True, found[2]) if found else None
         found = one(
             self.con,
             f"""
-            SELECT f, n - min(n) OVER w + 1 AS row_in_file, v, count(v) OVER w > 0 AS any_v, n
+            SELECT f, n - min(n) OVER w + 1 AS row_in_file, v, count(v) OVER w > 0 AS any_v,
+                   {detail} AS detail, n
             FROM (SELECT row_number() OVER () AS n, filename AS f, {expr} AS v
                   FROM {self.read_sql})
             WINDOW w AS (PARTITION BY f)
@@ -79,7 +81,9 @@ class StageContext:
             ORDER BY n LIMIT 1
             """,
         )
-        return BadRow(str(found[0]), int(found[1]), found[2], bool(found[3])) if found else None
+        if not found:
+            return None
+        return BadRow(str(found[0]), int(found[1]), found[2], bool(found[3]), found[4])
 
     def _files_told_apart(self) -> bool:
         """True when the reader's ``filename`` column names each row's file: several files
@@ -93,13 +97,15 @@ class StageContext:
 
 @dataclass
 class BadRow:
-    """A row found wrong: the file (or input) it is in, its row there, its value, and whether
-    any row of that file has a value at all (False: the file has no such column)."""
+    """A row found wrong: the file (or input) it is in, its row there, its value, whether
+    any row of that file has a value at all (False: the file has no such column), and the
+    detail the search asked for."""
 
     path: str
     row: int
     value: Any
     file_has_values: bool
+    detail: Any = None
 
 
 @dataclass
@@ -114,3 +120,4 @@ class Staged:
     unmapped_sql: str | None = None
     source: str | None = None  # the source name the input was read as (set by the loader)
     scratch: list[tuple[str, str]] = field(default_factory=list)  # dropped by the loader
+    time_field: str = "time"  # the input's field the event time is read from, for errors

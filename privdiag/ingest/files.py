@@ -5,16 +5,24 @@ from __future__ import annotations
 import glob
 import gzip
 import os
+import re
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
+from typing import Any
 
 from privdiag.engine import literal
 from privdiag.errors import InputError
 
 DATA_SUFFIXES = (".csv", ".tsv", ".json", ".ndjson", ".jsonl", ".parquet", ".gz")
 SNIFF_BYTES = 64 * 1024
+# The most one CSV row or JSON object may take; the readers are given it (max_line_size,
+# maximum_object_size), and NDJSON lines are measured before reading, as DuckDB 2.0 reads
+# longer objects whole.
+MAX_LINE = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -249,17 +257,22 @@ def _head(path: Path) -> tuple[bytes, bool]:
 
 
 def check_gzip(path: Path) -> None:
-    """Read a gzip file to its end so truncation is caught before any output is written."""
+    """Read a gzip file to its end; InputError when it is truncated or corrupt."""
     try:
         with gzip.open(path, "rb") as fh:
             while fh.read(1 << 22):
                 pass
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(
-            f"gzip data is truncated or corrupt ({exc})",
-            path=path,
-            hint="download or export the file again",
-        ) from exc
+        raise truncated_gzip(path, str(exc)) from exc
+
+
+def truncated_gzip(path: Path | str, detail: str) -> InputError:
+    """The error for a gzip file whose data ends early or is corrupt (``detail`` says how)."""
+    return InputError(
+        f"is truncated or corrupt: its gzip data cannot be read to the end ({detail})",
+        path=path,
+        hint="download or export the file again (a copy cut short, e.g. by a full disk)",
+    )
 
 
 def sniff(path: Path) -> FileKind:
@@ -271,6 +284,8 @@ def sniff(path: Path) -> FileKind:
     if head.startswith(b"PAR1"):
         return FileKind("parquet", False)
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if not text and compressed:
+        check_gzip(path)  # a gzip file cut before its first block reads as empty
     if not text:
         raise InputError("is empty", path=path, hint="export the data again or leave the file out")
     if text[:1] == b"[":
@@ -348,6 +363,30 @@ def _fits(names: list[str], columns: dict[str, str]) -> bool:
     return all(not n.strip() or n in columns or n.strip() in columns for n in names)
 
 
+@contextmanager
+def _csv_reader(path: Path, *, strict: bool = False) -> Iterator[Any]:
+    """A csv reader over ``path`` with the delimiter of its header line (None when that
+    cannot be told), its fields allowed up to 64 MB as the DuckDB reader's lines are."""
+    import csv
+
+    head, _ = _head(path)
+    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
+    try:
+        dialect = csv.Sniffer().sniff(first[0], delimiters=",;\t|") if first else None
+    except csv.Error:
+        dialect = None
+    if dialect is None:
+        yield None
+        return
+    opener = gzip.open if _is_gzip(path) else open
+    previous = csv.field_size_limit(MAX_LINE)
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            yield csv.reader(fh, dialect, strict=strict)  # type: ignore[arg-type]
+    finally:
+        csv.field_size_limit(previous)
+
+
 def first_ragged_line(path: Path, limit: int = 5_000_000) -> tuple[int, int, int] | None:
     """Return (line, fields, header fields) of the first record whose number of fields
     differs from the header's (an unclosed quote runs on to the end), or None.
@@ -357,17 +396,10 @@ def first_ragged_line(path: Path, limit: int = 5_000_000) -> tuple[int, int, int
     """
     import csv
 
-    head, _ = _head(path)
-    first = head.decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
     try:
-        dialect = csv.Sniffer().sniff(first[0], delimiters=",;\t|") if first else None
-    except csv.Error:
-        return None
-    opener = gzip.open if _is_gzip(path) else open
-    previous = csv.field_size_limit(64 << 20)  # as the reader's max_line_size
-    try:
-        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
-            reader = csv.reader(fh, dialect)  # type: ignore[arg-type]
+        with _csv_reader(path) as reader:
+            if reader is None:
+                return None
             width = len(next(reader, []))
             start = reader.line_num + 1
             for count, record in enumerate(reader):
@@ -378,15 +410,43 @@ def first_ragged_line(path: Path, limit: int = 5_000_000) -> tuple[int, int, int
                     break
     except csv.Error:
         return None
-    finally:
-        csv.field_size_limit(previous)
     return None
+
+
+def first_unclosed_quote(path: Path, limit: int = 5_000_000) -> int | None:
+    """Return the line where a quoted field opens that is never closed (it runs on to the
+    end of the file), or None; only called after a failed read, stops after ``limit``
+    records."""
+    import csv
+
+    start = 1
+    try:
+        with _csv_reader(path, strict=True) as reader:
+            for count, _record in enumerate(reader or ()):
+                start = reader.line_num + 1
+                if count > limit:
+                    break
+    except csv.Error as exc:
+        return start if "unexpected end of data" in str(exc) else None
+    except (OSError, EOFError):  # a truncated gzip file: told by its own error
+        return None
+    return None
+
+
+def unclosed_quote(path: Path | str, line: int | None) -> InputError:
+    """The error for a quoted field opened on ``line`` (when known) and never closed."""
+    where = f"line {line} opens" if line else "a field opens"
+    return InputError(
+        f"{where} a quoted field that is never closed, so the rest of the file would read as "
+        "one value; the file may be cut short",
+        path=path,
+        hint='close the quote (a quote inside a quoted field is written twice: "") or export '
+        "the file again",
+    )
 
 
 def _headerless(columns: dict[str, str]) -> bool:
     """True when the reader named the columns itself (column0, column1, ...): no header row."""
-    import re
-
     return all(re.fullmatch(r"column\d+", c) for c in columns)
 
 
@@ -408,16 +468,40 @@ def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def _first_long_line(path: Path, limit: int) -> int | None:
-    """Return the number of the first line longer than ``limit`` bytes, or None."""
+def first_long_line(path: Path, limit: int = MAX_LINE) -> int | None:
+    """Return the number of the first line longer than ``limit`` bytes, or None.
+
+    Reads blocks, not lines: a line that fits in one block is shorter than ``limit``, so only
+    the bytes between the last newline of a block and the first of a later one are measured.
+    A line without end stops the read once it passes ``limit``. InputError for a truncated
+    gzip file.
+    """
+    size = min(1 << 23, limit)
     opener = gzip.open if _is_gzip(path) else open
-    with opener(path, "rb") as fh:
-        for number, line in enumerate(iter(lambda: fh.readline(limit + 2), b""), 1):
-            if len(line) > limit:
-                return number
-            while line and not line.endswith(b"\n"):  # skip the rest of a long line
-                line = fh.readline(limit + 2)
+    line, run = 1, 0  # run: bytes of the current line read so far
+    try:
+        with opener(path, "rb") as fh:
+            while block := fh.read(size):
+                first = block.find(b"\n")
+                if run + (len(block) if first == -1 else first) > limit:
+                    return line
+                if first == -1:
+                    run += len(block)
+                    continue
+                line += block.count(b"\n")
+                run = len(block) - block.rfind(b"\n") - 1
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise truncated_gzip(path, str(exc)) from exc
     return None
+
+
+def long_line(path: Path | str, number: int) -> InputError:
+    """The error for line ``number`` of ``path``, longer than :data:`MAX_LINE`."""
+    return InputError(
+        f"line {number} is longer than 64 MB, the most one CSV row or JSON object may take",
+        path=path,
+        hint="split the record, or check that the file's line endings are intact",
+    )
 
 
 def _is_gzip(path: Path) -> bool:
@@ -429,6 +513,17 @@ def explain_read_error(files: list[Path], message: str) -> InputError | None:
     """Return an InputError naming the true line for reader errors whose line number is wrong
     or missing (invalid UTF-8, an over-long line), else None. Runs only after a failed read."""
     low = message.lower()
+    if "unterminated quote" in low or "csv error on line" in low:
+        for path in files:  # the reader's line is where it noticed, not where the quote opened
+            line = first_unclosed_quote(path)
+            if line:
+                return unclosed_quote(path, line)
+    if "gzip" in low:
+        for path in files:
+            try:
+                check_gzip(path)
+            except InputError as exc:
+                return exc
     if "unicode" in low or "utf-8" in low or "utf8" in low:
         for path in files:
             found = _first_bad_utf8(path)
@@ -440,11 +535,7 @@ def explain_read_error(files: list[Path], message: str) -> InputError | None:
                 )
     if "maximum line size" in low:
         for path in files:
-            number = _first_long_line(path, 64 << 20)
+            number = first_long_line(path)
             if number:
-                return InputError(
-                    f"line {number} is longer than 64 MB",
-                    path=path,
-                    hint="split the record, or check that the file's line endings are intact",
-                )
+                return long_line(path, number)
     return None

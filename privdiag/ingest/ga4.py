@@ -12,7 +12,8 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.placeholders import without_placeholder
-from privdiag.ingest.sqlparts import epoch_to_ts, feature_name, flag, stable_id
+from privdiag.ingest.sqlparts import epoch_to_ts, feature_name, flag, out_of_range, stable_id
+from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
 from privdiag.privacy import describe_value
 
 NAME = "ga4"
@@ -87,12 +88,16 @@ def _stage_raw(ctx: StageContext) -> str:
 
 
 def _check_timestamps(ctx: StageContext, raw: str) -> None:
+    """Raise InputError naming the first row whose event_timestamp is not microseconds, or
+    is before 2000 or more than two days ahead."""
+    ts = epoch_to_ts("event_timestamp")
     bad = one(
         ctx.con,
         f"""
-        SELECT n, event_timestamp FROM (
-            SELECT row_number() OVER () AS n, event_timestamp FROM {raw})
-        WHERE event_timestamp IS NULL OR TRY_CAST(event_timestamp AS BIGINT) IS NULL
+        SELECT n, event_timestamp, CASE WHEN readable THEN year({ts}) END FROM (
+            SELECT row_number() OVER () AS n, event_timestamp,
+                   TRY_CAST(event_timestamp AS BIGINT) IS NOT NULL AS readable FROM {raw})
+        WHERE NOT readable OR {out_of_range(ts)}
         LIMIT 1
     """,
     )
@@ -100,8 +105,11 @@ def _check_timestamps(ctx: StageContext, raw: str) -> None:
         return
     # Found in the rows of all files together: the files are read again, once, to name the
     # file it is in and its row there.
+    micros = epoch_to_ts("TRY_CAST(v AS BIGINT)")
     located = ctx.first_bad(
-        "CAST(event_timestamp AS VARCHAR)", "v IS NULL OR TRY_CAST(v AS BIGINT) IS NULL"
+        "CAST(event_timestamp AS VARCHAR)",
+        f"TRY_CAST(v AS BIGINT) IS NULL OR {out_of_range(micros)}",
+        detail=f"year({micros})",
     )
     if located is not None and not located.file_has_values:
         raise InputError(
@@ -110,10 +118,23 @@ def _check_timestamps(ctx: StageContext, raw: str) -> None:
             field="event_timestamp",
             hint="give each GA4 export its event_timestamp, or scan that file on its own",
         )
+    path, row, value, year = (
+        (located.path, located.row, located.value, located.detail)
+        if located
+        else (ctx.where(), int(bad[0]), bad[1], bad[2])
+    )
+    if year is not None:  # read, but out of range
+        raise InputError(
+            out_of_range_message(year),
+            path=path,
+            row=row,
+            field="event_timestamp",
+            hint=OUT_OF_RANGE_HINT,
+        )
     raise InputError(
-        f"event_timestamp ({describe_value(bad[1])}) is not microseconds since the epoch",
-        path=located.path if located else ctx.where(),
-        row=located.row if located else int(bad[0]),
+        f"event_timestamp ({describe_value(value)}) is not microseconds since the epoch",
+        path=path,
+        row=row,
         field="event_timestamp",
         hint="GA4 exports give microseconds as a number; fix or drop that row",
     )
@@ -193,7 +214,7 @@ def stage(ctx: StageContext) -> Staged:
                {feature_sql}
         FROM {raw}
     """)
-    staged = Staged(format=NAME, events_view=view)
+    staged = Staged(format=NAME, events_view=view, time_field="event_timestamp")
     if not features:
         staged.notes.append("no event_params found: no features to check")
     return staged

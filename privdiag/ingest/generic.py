@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
-from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.base import BadRow, StageContext, Staged
 from privdiag.ingest.roles import EVENT_ROLES, find_roles
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     feature_name,
     flag,
+    out_of_range,
     stable_id,
     typed_ts,
     unread_flag,
 )
+from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
 from privdiag.privacy import describe_value
 
 NAME = "generic"
@@ -48,13 +50,14 @@ def detect(columns: dict[str, str]) -> bool:
 
 
 def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str]:
-    """Raise InputError naming the first row whose time is empty or unreadable; return a
-    note per consent flag column (``flags``: purpose -> column) holding values it cannot read.
+    """Raise InputError naming the first row whose time is empty, unreadable, before 2000 or
+    more than two days ahead; return a note per consent flag column (``flags``: purpose ->
+    column) holding values it cannot read.
 
     One cheap pass finds both; the row is only looked for when there is one to find.
     """
     converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
-    bad_when = f"v IS NULL OR {converted} IS NULL"
+    bad_when = f"v IS NULL OR {converted} IS NULL OR {out_of_range(converted)}"
     unread = [
         f"count_if({unread_flag(quote(c))}), any_value({quote(c)}) FILTER ({unread_flag(quote(c))})"
         for c in flags.values()
@@ -66,7 +69,7 @@ def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str
     )
     if not found or not found[0]:
         return _unread_notes(flags, found[1:] if found else (None, None) * len(flags))
-    bad = ctx.first_bad(quote(column), bad_when)
+    bad = ctx.first_bad(quote(column), bad_when, detail=f"year({converted})")
     if bad and not bad.file_has_values:
         raise InputError(
             f"no event time in any row: the file has no {column!r} column, or it is empty, "
@@ -76,16 +79,29 @@ def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str
             'its time column mapped ([sources.<name>.columns] ts = "<column>")',
         )
     if bad:
+        _raise_bad_ts(column, bad)
+    return []
+
+
+def _raise_bad_ts(column: str, bad: BadRow) -> None:
+    """Raise the InputError for ``bad``, whose detail is the year it was read as (or NULL)."""
+    if bad.detail is not None:
         raise InputError(
-            f"timestamp ({describe_value(bad.value)}) cannot be read"
-            if bad.value is not None
-            else "timestamp is empty",
+            out_of_range_message(bad.detail),
             path=bad.path,
             row=bad.row,
             field=column,
-            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+            hint=OUT_OF_RANGE_HINT,
         )
-    return []
+    raise InputError(
+        f"timestamp ({describe_value(bad.value)}) cannot be read"
+        if bad.value is not None
+        else "timestamp is empty",
+        path=bad.path,
+        row=bad.row,
+        field=column,
+        hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+    )
 
 
 def _unread_notes(flags: dict[str, str], counts: tuple) -> list[str]:

@@ -33,9 +33,17 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
-from privdiag.ingest.files import path_literal
+from privdiag.ingest.files import MAX_LINE, path_literal
 from privdiag.ingest.placeholders import without_placeholder
-from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, any_ts, feature_name, flag, stable_id
+from privdiag.ingest.sqlparts import (
+    CANONICAL_COLUMNS,
+    any_ts,
+    feature_name,
+    flag,
+    out_of_range,
+    stable_id,
+)
+from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
 from privdiag.privacy import describe_value
 from privdiag.purposes import PURPOSES
 
@@ -97,7 +105,7 @@ def _objects_sql(ctx: StageContext) -> str:
     gz = ", compression='gzip'" if "compression='gzip'" in ctx.read_sql else ""
     return (
         f"read_json_objects({names}, format='{fmt}', filename=true, "
-        f"maximum_object_size=67108864{gz})"
+        f"maximum_object_size={MAX_LINE}{gz})"
     )
 
 
@@ -151,18 +159,28 @@ def _where(ctx: StageContext, filename: str | None) -> str:
 
 
 def _check_times(ctx: StageContext, msg: str) -> None:
-    """Raise InputError for the first payload whose time is unreadable or missing when needed."""
+    """Raise InputError for the first payload whose time is unreadable or missing when needed,
+    or before 2000 or more than two days ahead."""
     bad = one(
         ctx.con,
         f"""
-        SELECT _file, _row, ts_text FROM {msg}
+        SELECT _file, _row, ts_text, year(ts) FROM {msg}
         WHERE ts IS NULL AND (ts_text IS NOT NULL OR is_preference
               OR coalesce(user_id, anonymous_id, message_id) IS NOT NULL)
+              OR {out_of_range("ts")}
         ORDER BY _n LIMIT 1
     """,
     )
     if not bad:
         return
+    if bad[3] is not None:
+        raise InputError(
+            out_of_range_message(bad[3]),
+            path=_where(ctx, bad[0]),
+            row=int(bad[1]),
+            field="timestamp",
+            hint=OUT_OF_RANGE_HINT,
+        )
     message = (
         f"timestamp ({describe_value(bad[2])}) cannot be read"
         if bad[2] is not None
@@ -355,7 +373,12 @@ def stage(ctx: StageContext) -> Staged:
         FROM {msg} LEFT JOIN {flags} f USING (_n)
     """)
 
-    staged = Staged(format=NAME, events_view=view, consent_view=_stage_consent(ctx, msg, cats))
+    staged = Staged(
+        format=NAME,
+        events_view=view,
+        consent_view=_stage_consent(ctx, msg, cats),
+        time_field="timestamp",
+    )
     staged.unmapped_sql = (
         f"SELECT c.category, coalesce(m.user_id, m.anonymous_id) AS user_key "
         f"FROM {cats} c JOIN {msg} m USING (_n) WHERE c.purpose IS NULL"

@@ -389,7 +389,11 @@ def stage(ctx: StageContext) -> Staged:
     """
     raw, features = _stage_raw(ctx)
     events = _stage_dedup(ctx, raw)
-    staged = Staged(format=NAME, events_view=_stage_events(ctx, events, features))
+    staged = Staged(
+        format=NAME,
+        events_view=_stage_events(ctx, events, features),
+        time_field="derived_tstamp",  # or collector_tstamp where that is empty
+    )
     aliases = alias_values(ctx.config.alias_map())
     parsed = _stage_all_consent(ctx, events)
     staged.consent_view = consent_view(

@@ -123,6 +123,15 @@ def epoch_to_ts(expr: str) -> str:
     )
 
 
+# Times before this, or more than two days ahead, are refused: a default or a wrong unit.
+EARLIEST = "2000-01-01"
+
+
+def out_of_range(ts: str) -> str:
+    """SQL true for a TIMESTAMPTZ ``ts`` before :data:`EARLIEST` or more than two days ahead."""
+    return f"({ts} < TIMESTAMPTZ '{EARLIEST}' OR {ts} > now() + INTERVAL 2 DAY)"
+
+
 def any_ts(expr: str) -> str:
     """SQL turning a timestamp given as epoch number or ISO-8601 text into TIMESTAMPTZ (or NULL)."""
     # trim quotes too: a JSON column of mixed numbers and strings casts "1704103200" quoted

@@ -8,12 +8,10 @@ from typing import Any
 
 from privdiag.engine import literal, one
 from privdiag.ingest.base import Staged
-from privdiag.ingest.sqlparts import CANONICAL_COLUMNS
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, out_of_range
 from privdiag.result import InputInfo
 
 CONSENT_COLUMNS = ("user_key", "purpose", "granted", "ts", "source", "version", "region", "device")
-# Times before this, or more than two days ahead, are refused: a default or a wrong unit.
-EARLIEST = "2000-01-01"
 # The decisions whose category maps to no purpose: (source, category, user_key).
 UNMAPPED = "unmapped_consent"
 NO_UNMAPPED = (
@@ -74,7 +72,7 @@ def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentI
         bad = one(
             con,
             f"""SELECT CAST(year(ts) AS VARCHAR) FROM {staged.consent_view}
-                WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY LIMIT 1""",
+                WHERE {out_of_range("ts")} LIMIT 1""",
         )
         found[index] = ConsentInput(rows=rows, bad_time=str(bad[0]) if bad else None)
         if drop:  # not before: Segment's consent view reads the input's event staging

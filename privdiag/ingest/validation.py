@@ -7,7 +7,8 @@ from typing import Any
 
 from privdiag.engine import one
 from privdiag.errors import InputError
-from privdiag.ingest.tables import EARLIEST, ConsentInput, Loaded
+from privdiag.ingest.sqlparts import EARLIEST, out_of_range
+from privdiag.ingest.tables import ConsentInput, Loaded
 
 TIMELESS_KEPT = ("segment",)  # formats that keep events without a time, with a note
 OUT_OF_RANGE_HINT = (
@@ -16,21 +17,31 @@ OUT_OF_RANGE_HINT = (
 
 
 def check_time_range(con: Any, loaded: Loaded) -> None:
-    """Refuse event times before 2000 or more than two days ahead: a default or a wrong unit."""
+    """Refuse event times before 2000 or more than two days ahead: a default or a wrong unit.
+
+    Generic, GA4 and Segment inputs are checked row by row while staged (the error names the
+    row); this check catches the others (Snowplow), naming the input's time field.
+    """
     bad = one(
         con,
         f"""
         SELECT _input, CAST(year(ts) AS VARCHAR) FROM events
-        WHERE ts < TIMESTAMPTZ '{EARLIEST}' OR ts > now() + INTERVAL 2 DAY
+        WHERE {out_of_range("ts")}
         LIMIT 1""",
     )
     if bad:
+        index = int(bad[0])
         raise InputError(
-            f"an event time in year {bad[1]} is before {EARLIEST} or in the future",
-            path=loaded.inputs[int(bad[0])].path,
-            field="time",
+            out_of_range_message(bad[1]),
+            path=loaded.inputs[index].path,
+            field=loaded.staged[index][1].time_field,
             hint=OUT_OF_RANGE_HINT,
         )
+
+
+def out_of_range_message(year: object) -> str:
+    """The error for an event time in ``year``, before EARLIEST or ahead."""
+    return f"an event time in year {year} is before {EARLIEST} or in the future"
 
 
 def check_missing_times(con: Any, loaded: Loaded) -> None:
