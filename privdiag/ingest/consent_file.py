@@ -218,6 +218,32 @@ def is_snowplow_log(columns: dict[str, str]) -> bool:
     return set(SNOWPLOW_LOG_COLUMNS) <= names and bool({"domain_userid", "user_id"} & names)
 
 
+def _scopes_sql(names: dict[str, str], columns: dict[str, str]) -> str:
+    """SQL VARCHAR[] of a log row's consent scopes, trimmed, empty ones dropped ([] when none).
+
+    The column is text in a CSV ("necessary, statistics", or a JSON array '["necessary"]' as
+    some warehouses write an array to text), and a list in Parquet or NDJSON.
+    """
+    if "consent_scopes" not in names:
+        return "CAST([] AS VARCHAR[])"
+    column = quote(names["consent_scopes"])
+    kind = columns[names["consent_scopes"]].upper()
+    if kind == "JSON[]":
+        items = f"list_transform({column}, lambda j: j ->> '$')"
+    elif kind.endswith("[]"):
+        items = f"CAST({column} AS VARCHAR[])"
+    else:
+        text = f"CAST({column} AS VARCHAR)" if kind != "JSON" else f"({column} ->> '$')"
+        j = f"TRY_CAST({text} AS JSON)"
+        items = (
+            f"CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS VARCHAR[]) "
+            f"ELSE string_split({text}, ',') END"
+        )
+    return (
+        f"coalesce(list_filter(list_transform({items}, lambda s: trim(s)), lambda s: s <> ''), [])"
+    )
+
+
 def _stage_snowplow_log(ctx: StageContext) -> Staged:
     """Stage dbt-snowplow-web's consent log: its consent_preferences rows become records as
     the same events would in a Snowplow events export (:mod:`privdiag.ingest.snowplow`), so a
@@ -244,9 +270,7 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
                CASE WHEN lower({col("event_name")}) = 'consent_preferences' THEN TRUE END AS cp,
                lower({col("event_type")}) AS event_type,
                {col("consent_version")} AS consent_version,
-               coalesce(list_filter(list_transform(string_split({col("consent_scopes")}, ','),
-                                                   lambda s: trim(s)),
-                                    lambda s: s <> ''), []) AS consent_scopes,
+               {_scopes_sql(names, ctx.columns)} AS consent_scopes,
                {col("geo_country")} AS geo_country,
                CAST(NULL AS VARCHAR) AS device,
                CAST(NULL AS JSON[]) AS docs

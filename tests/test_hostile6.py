@@ -1,0 +1,72 @@
+"""Hostile and odd inputs for the Snowplow consent log, the HTML report's evidence budget and
+findings whose users are unknown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from privdiag.config import Config
+from privdiag.engine import connect
+from privdiag.ingest import load
+
+LOG_HEADER = (
+    "event_id,domain_userid,user_id,derived_tstamp,event_name,event_type,consent_version,"
+    "consent_scopes"
+)
+
+
+def _events(folder: Path) -> str:
+    """An events file of one event: a scan needs events beside its consent log."""
+    path = folder / "events.csv"
+    path.write_text("user_id,ts,event_name\nd1,2024-05-01 10:00:09,page_view\n", "utf-8")
+    return str(path)
+
+
+def _log(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join([LOG_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _records(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool]]:
+    return con.execute("SELECT user_key, purpose, granted FROM consent ORDER BY ALL").fetchall()
+
+
+# d1 selected necessary and statistics; d2 denied all but the listed necessary. The scopes
+# seen are necessary (necessary), statistics (analytics) and marketing (ads).
+TWO_USERS = [
+    ("d1", "ads", False),
+    ("d1", "analytics", True),
+    ("d1", "necessary", True),
+    ("d2", "ads", False),
+    ("d2", "analytics", False),
+    ("d2", "necessary", True),
+]
+
+
+@pytest.mark.parametrize("form", ["json_text", "parquet_list", "ndjson_list"])
+def test_snowplow_log_scopes_as_a_list_or_json_array_give_the_records(tmp_path, form):
+    rows = [
+        "l1,d1,,2024-05-01 10:00:02,consent_preferences,allow_selected,1.0,"
+        '"[""necessary"", ""statistics""]"',
+        "l2,d2,,2024-05-01 10:00:03,consent_preferences,deny_all,1.0,"
+        '"[""necessary"",""marketing""]"',
+    ]
+    log = _log(tmp_path / "log.csv", rows)
+    if form != "json_text":
+        suffix = "parquet" if form == "parquet_list" else "ndjson"
+        out = tmp_path / f"log.{suffix}"
+        fmt = "(FORMAT PARQUET)" if suffix == "parquet" else "(FORMAT JSON)"
+        duckdb.sql(
+            f"COPY (SELECT * REPLACE (CAST(consent_scopes AS JSON)::VARCHAR[] AS consent_scopes)"
+            f" FROM read_csv('{log}')) TO '{out}' {fmt}"
+        )
+        log.unlink()
+        log = out
+    con = connect()
+    loaded = load(con, [_events(tmp_path)], [str(log)], Config())
+
+    assert _records(con) == TWO_USERS
+    assert loaded.unmapped == {}
