@@ -70,3 +70,24 @@ def test_snowplow_log_scopes_as_a_list_or_json_array_give_the_records(tmp_path, 
 
     assert _records(con) == TWO_USERS
     assert loaded.unmapped == {}
+
+
+def test_snowplow_log_rows_of_an_unknown_event_type_are_no_decision_and_are_noted(tmp_path):
+    rows = [
+        "l1,d1,,2024-05-01 10:00:02,consent_preferences,allow_everything,1.0,necessary",
+        "l2,d2,,2024-05-01 10:00:03,consent_preferences,,1.0,necessary",
+        "l3,d3,,2024-05-01 10:00:04,consent_preferences,implicit_consent,1.0,necessary",
+        "l4,d1,,2024-05-01 10:00:05,Consent_Preferences,Allow_All,1.0,necessary",
+        "l5,d4,,2024-05-01 10:00:06,cmp_visible,bogus,,",  # no consent_preferences: no note
+    ]
+    con = connect()
+    loaded = load(con, [_events(tmp_path)], [str(_log(tmp_path / "log.csv", rows))], Config())
+
+    assert _records(con) == [("d1", "necessary", True)]
+    notes = loaded.staged[1][1].notes
+    log_rows = "row(s) of the Snowplow consent log"
+    assert notes[0] == f"1 implicit_consent {log_rows} not counted as consent"
+    assert notes[1].startswith(f"2 consent_preferences {log_rows} with an event type ")
+    # what the value looks like, not the value itself
+    assert "(e.g. a 16-character value of letters and '_')" in notes[1]
+    assert "allow_everything" not in notes[1]

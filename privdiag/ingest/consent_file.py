@@ -249,7 +249,12 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
     the same events would in a Snowplow events export (:mod:`privdiag.ingest.snowplow`), so a
     log and the events it came from give the same records and their users the same keys."""
     from privdiag.ingest.placeholders import without_placeholder
-    from privdiag.ingest.snowplow import consent_view, preference_decisions, unmapped_sql
+    from privdiag.ingest.snowplow import (
+        consent_view,
+        event_type_notes,
+        preference_decisions,
+        unmapped_sql,
+    )
 
     names = {c.lower(): c for c in ctx.columns}
     _validate_times(ctx, {"ts": names["derived_tstamp"]})
@@ -282,10 +287,5 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
         consent_view=consent_view(ctx, preference_decisions(parsed, aliases)),
         unmapped_sql=unmapped_sql(parsed, aliases),
     )
-    implicit = one(ctx.con, f"SELECT count(*) FROM {parsed} WHERE event_type = 'implicit_consent'")
-    if implicit and implicit[0]:
-        staged.notes.append(
-            f"{implicit[0]} implicit_consent row(s) of the Snowplow consent log not counted "
-            "as consent"
-        )
+    staged.notes += event_type_notes(ctx.con, parsed, "row(s) of the Snowplow consent log")
     return staged

@@ -16,6 +16,7 @@ event type becomes per-purpose decisions.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from privdiag.engine import literal, quote
 from privdiag.ingest.base import StageContext, Staged
@@ -23,6 +24,7 @@ from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.files import path_literal
 from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name
+from privdiag.privacy import describe_value
 
 NAME = "snowplow"
 
@@ -78,6 +80,8 @@ FEATURES: dict[str, str] = {
     **{c: "BIGINT" for c in ("dvce_screenwidth", "dvce_screenheight")},
 }
 DENYING_TYPES = ("deny_all", "withdrawn", "expired")
+# The eventType values of the consent_preferences schema (1-0-0): any other is no decision.
+EVENT_TYPES = ("allow_all", "allow_selected", *DENYING_TYPES, "pending", "implicit_consent")
 
 
 def _is_enriched(columns: dict[str, str]) -> bool:
@@ -417,13 +421,33 @@ def _stage_all_consent(ctx: StageContext, events: str) -> str:
 
 
 def _notes(ctx: StageContext, raw: str, parsed: str) -> list[str]:
-    dupes, implicit = ctx.con.execute(f"""
-        SELECT (SELECT count(*) FROM {raw}) - (SELECT count(*) FROM {ctx.prefix}_sp_events),
-               (SELECT count(*) FROM {parsed} WHERE event_type = 'implicit_consent')
-    """).fetchone()
+    dupes = ctx.con.execute(f"""
+        SELECT (SELECT count(*) FROM {raw}) - (SELECT count(*) FROM {ctx.prefix}_sp_events)
+    """).fetchone()[0]
     notes = []
     if dupes:
         notes.append(f"{dupes} duplicate Snowplow event(s) dropped (same event_id)")
+    return notes + event_type_notes(ctx.con, parsed, "event(s)")
+
+
+def event_type_notes(con: Any, parsed: str, rows: str) -> list[str]:
+    """Return notes on the consent_preferences ``rows`` of ``parsed`` that record no decision
+    by their event type: implicit_consent, and a type the schema does not have (or none),
+    told by what its first value looks like, never the value itself."""
+    known = ", ".join(literal(t) for t in EVENT_TYPES)
+    implicit, unknown, first = con.execute(f"""
+        SELECT count(*) FILTER (WHERE event_type = 'implicit_consent'),
+               count(*) FILTER (WHERE event_type IS NULL OR event_type NOT IN ({known})),
+               min(event_type) FILTER (WHERE event_type NOT IN ({known}))
+        FROM {parsed} WHERE cp IS NOT NULL
+    """).fetchone()
+    notes = []
     if implicit:
-        notes.append(f"{implicit} implicit_consent event(s) not counted as consent")
+        notes.append(f"{implicit} implicit_consent {rows} not counted as consent")
+    if unknown:
+        notes.append(
+            f"{unknown} consent_preferences {rows} with an event type that is none of "
+            f"{', '.join(EVENT_TYPES)} (e.g. {describe_value(first or None)}) not counted as "
+            "consent"
+        )
     return notes
