@@ -91,3 +91,25 @@ def test_snowplow_log_rows_of_an_unknown_event_type_are_no_decision_and_are_note
     # what the value looks like, not the value itself
     assert "(e.g. a 16-character value of letters and '_')" in notes[1]
     assert "allow_everything" not in notes[1]
+
+
+@pytest.mark.parametrize("container", ["csv", "ndjson"])
+def test_a_folder_mixing_a_snowplow_log_with_other_consent_files_is_refused(tmp_path, container):
+    from privdiag.errors import InputError
+
+    folder = tmp_path / "consent"
+    folder.mkdir()
+    row = "l1,d1,,2024-05-01 10:00:02,consent_preferences,allow_all,1,"
+    log = _log(tmp_path / "log.csv", [row])
+    generic = tmp_path / "cmp.csv"
+    generic.write_text("user_id,purpose,status,ts\nd1,ads,granted,2024-05-01 10:00:03\n", "utf-8")
+    for path in (log, generic):
+        target = folder / f"{path.stem}.{container}"
+        fmt = "(FORMAT JSON)" if container == "ndjson" else "(HEADER)"
+        duckdb.sql(f"COPY (SELECT * FROM read_csv('{path}')) TO '{target}' {fmt}")
+
+    with pytest.raises(InputError) as caught:
+        load(connect(), [_events(tmp_path)], [str(folder)], Config())
+    assert f"Snowplow consent log (log.{container})" in str(caught.value)
+    assert f"(cmp.{container})" in str(caught.value)
+    assert "separate --consent" in (caught.value.hint or "")

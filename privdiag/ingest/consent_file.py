@@ -6,6 +6,8 @@ nothing is reported, never silently dropped.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
@@ -73,6 +75,7 @@ def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
 def stage(ctx: StageContext) -> Staged:
     """Stage a consent file as canonical consent records."""
     if is_snowplow_log(ctx.columns):
+        _check_all_logs(ctx)
         return _stage_snowplow_log(ctx)
     roles = find_roles(list(ctx.columns), CONSENT_ROLES, path=_where(ctx))
     if "tc_string" in roles and ("purpose" not in roles or "status" not in roles):
@@ -216,6 +219,35 @@ def is_snowplow_log(columns: dict[str, str]) -> bool:
     """True for an export of dbt-snowplow-web's consent log: one row per consent event."""
     names = {c.lower() for c in columns}
     return set(SNOWPLOW_LOG_COLUMNS) <= names and bool({"domain_userid", "user_id"} & names)
+
+
+def _file_columns(ctx: StageContext, path: Path) -> dict[str, str]:
+    """The columns of one file of a consent input (a CSV's from its header line)."""
+    from privdiag.ingest.files import header_names, sniff
+    from privdiag.ingest.reading import describe, reader_sql
+
+    kind = sniff(path)
+    if kind.container == "csv" and not kind.compressed:
+        return dict.fromkeys(header_names(path) or [], "VARCHAR")
+    return describe(ctx.con, reader_sql([path], kind, sample=1000), str(path), [path])
+
+
+def _check_all_logs(ctx: StageContext) -> None:
+    """Refuse a folder or glob of consent files in which only some are a Snowplow consent log:
+    read as one table, the other files' rows would be taken for log rows without a time."""
+    if len(ctx.files) < 2:
+        return
+    shapes = [(path, is_snowplow_log(_file_columns(ctx, path))) for path in ctx.files]
+    logs = [p for p, log in shapes if log]
+    others = [p for p, log in shapes if not log]
+    if others:
+        raise InputError(
+            f"mixes a Snowplow consent log ({logs[0].name}) with consent files of another "
+            f"shape ({', '.join(p.name for p in others[:3])}"
+            f"{f' and {len(others) - 3} more' if len(others) > 3 else ''})",
+            path=_where(ctx),
+            hint="give the log and the other consent files as separate --consent arguments",
+        )
 
 
 def _scopes_sql(names: dict[str, str], columns: dict[str, str]) -> str:
