@@ -113,3 +113,39 @@ def test_a_folder_mixing_a_snowplow_log_with_other_consent_files_is_refused(tmp_
     assert f"Snowplow consent log (log.{container})" in str(caught.value)
     assert f"(cmp.{container})" in str(caught.value)
     assert "separate --consent" in (caught.value.hint or "")
+
+
+def _pings(folder: Path, flag: bool) -> str:
+    """Ten events of a source without any user id; with ``flag``, each carries consent_ads."""
+    path = folder / "pings.csv"
+    rows = [f"e{n},2024-05-01 10:00:{n:02d},page_view,g{n}" for n in range(10)]
+    header = "event_id,ts,event_name,gclid"
+    if flag:
+        header += ",consent_ads"
+        rows = [f"{r},{'yes' if n < 4 else ''}" for n, r in enumerate(rows)]  # 4 flagged
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_a_source_without_user_ids_or_consent_flags_is_a_missing_record(tmp_path, flag):
+    from privdiag.scan import run_scan
+    from tests.helpers import by_kind, config
+
+    doc = run_scan([_pings(tmp_path, flag)], config=config()).to_dict()
+
+    [found] = by_kind(doc, "consent.missing_record")
+    events = 6 if flag else 10  # the events without a flag of their own
+    assert found["location"] == {"source": "pings"}
+    assert found["metrics"] == {
+        "events": events,
+        "users": None,
+        "share": events / 10,
+        "no_user_ids": ["users"],
+    }
+    assert ("no consent signal at all" in found["title"]) is not flag
+    from privdiag.report.text import key_figure
+
+    assert key_figure(found["metrics"], 5, found["kind"], found["location"]) == (
+        f"{events * 10:.1f}% of the source's events carry neither a user id nor a consent flag"
+    )
