@@ -149,3 +149,23 @@ def test_a_source_without_user_ids_or_consent_flags_is_a_missing_record(tmp_path
     assert key_figure(found["metrics"], 5, found["kind"], found["location"]) == (
         f"{events * 10:.1f}% of the source's events carry neither a user id nor a consent flag"
     )
+
+
+def test_snowplow_log_of_thousands_of_scopes_per_row_loads_in_seconds(tmp_path):
+    """Each row's listed purposes are joined once, not looked up again per row and purpose:
+    that took about 17 s for these 40 rows, 1 s now (it grew with rows x scopes)."""
+    import time
+
+    scopes = ", ".join([*(f"s{n}" for n in range(10_000)), "necessary", "statistics"])
+    rows = [
+        f'l{n},d{n},,2024-05-01 10:00:{n:02d},consent_preferences,allow_selected,1,"{scopes}"'
+        for n in range(40)
+    ]
+    log = _log(tmp_path / "log.csv", rows)
+    con = connect()
+    started = time.perf_counter()
+    loaded = load(con, [_events(tmp_path)], [str(log)], Config())
+
+    assert time.perf_counter() - started < 8
+    assert con.execute("SELECT count(*), bool_and(granted) FROM consent").fetchone() == (80, True)
+    assert len(loaded.unmapped["log"]) == 10_000

@@ -287,11 +287,15 @@ def preference_decisions(parsed: str, aliases: str) -> str:
             LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql("s.scope")}
         ),
         universe AS (SELECT DISTINCT purpose FROM listed WHERE purpose IS NOT NULL),
+        -- a join, not a subquery per event and purpose: that one reads every event's scopes
+        -- again for each event (minutes for a few dozen events of thousands of scopes)
+        listed_purposes AS (
+            SELECT DISTINCT event_id, purpose FROM listed WHERE purpose IS NOT NULL
+        ),
         per_event AS (
-            SELECT p.*, u.purpose,
-                   u.purpose IN (SELECT l.purpose FROM listed l WHERE l.event_id = p.event_id)
-                       AS is_listed
+            SELECT p.*, u.purpose, l.purpose IS NOT NULL AS is_listed
             FROM prefs p CROSS JOIN universe u
+            LEFT JOIN listed_purposes l ON l.event_id = p.event_id AND l.purpose = u.purpose
         )
         SELECT *,
                CASE WHEN event_type = 'allow_all' THEN TRUE
