@@ -169,3 +169,27 @@ def test_snowplow_log_of_thousands_of_scopes_per_row_loads_in_seconds(tmp_path):
     assert time.perf_counter() - started < 8
     assert con.execute("SELECT count(*), bool_and(granted) FROM consent").fetchone() == (80, True)
     assert len(loaded.unmapped["log"]) == 10_000
+
+
+def test_consent_rows_without_any_user_id_are_noted_not_dropped_unsaid(tmp_path):
+    rows = [
+        "l1,d1,null,2024-05-01 10:00:02,consent_preferences,allow_all,1,necessary",  # d1's
+        "l2,,,2024-05-01 10:00:03,consent_preferences,allow_all,1,necessary",
+        'l3,"  ",,2024-05-01 10:00:04,consent_preferences,deny_all,1,necessary',
+        "l4,,,2024-05-01 10:00:05,cmp_visible,,,",  # no decision: not counted
+    ]
+    generic = tmp_path / "cmp.csv"
+    generic.write_text(
+        "user_id,purpose,status,ts\n,ads,granted,2024-05-01 10:00:00\n"
+        "d1,ads,granted,2024-05-01 10:00:00\n",
+        "utf-8",
+    )
+    con = connect()
+    loaded = load(
+        con, [_events(tmp_path)], [str(_log(tmp_path / "log.csv", rows)), str(generic)], Config()
+    )
+
+    assert _records(con) == [("d1", "ads", True), ("d1", "necessary", True)]
+    note = "consent decision row(s) without a user id left out, as they belong to no user"
+    assert loaded.staged[1][1].notes == [f"2 {note}"]
+    assert loaded.staged[2][1].notes == [f"1 {note}"]

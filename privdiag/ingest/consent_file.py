@@ -117,12 +117,27 @@ def stage(ctx: StageContext) -> Staged:
         SELECT user_key, purpose, granted, ts, source, version, region, device
         FROM {base} WHERE purpose IS NOT NULL AND user_key IS NOT NULL AND granted IS NOT NULL
     """)
-    return Staged(
+    staged = Staged(
         format=NAME,
         consent_view=view,
         unmapped_sql=f"SELECT category, user_key FROM {base} "
         "WHERE purpose IS NULL AND category IS NOT NULL",
     )
+    staged.notes += _without_user(ctx, base, "category IS NOT NULL")
+    return staged
+
+
+def _without_user(ctx: StageContext, table: str, rows: str) -> list[str]:
+    """The note on the decision ``rows`` of ``table`` left out for having no user id (none when
+    there are none): a decision applies to no event without one."""
+    count = (
+        one(ctx.con, f"SELECT count(*) FROM {table} WHERE user_key IS NULL AND {rows}") or (0,)
+    )[0]
+    if not count:
+        return []
+    return [
+        f"{count:,} consent decision row(s) without a user id left out, as they belong to no user"
+    ]
 
 
 def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
@@ -319,5 +334,6 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
         consent_view=consent_view(ctx, preference_decisions(parsed, aliases)),
         unmapped_sql=unmapped_sql(parsed, aliases),
     )
+    staged.notes += _without_user(ctx, parsed, "cp")
     staged.notes += event_type_notes(ctx.con, parsed, "row(s) of the Snowplow consent log")
     return staged
