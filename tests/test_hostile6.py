@@ -193,3 +193,49 @@ def test_consent_rows_without_any_user_id_are_noted_not_dropped_unsaid(tmp_path)
     note = "consent decision row(s) without a user id left out, as they belong to no user"
     assert loaded.staged[1][1].notes == [f"2 {note}"]
     assert loaded.staged[2][1].notes == [f"1 {note}"]
+
+
+# d1 selected necessary and statistics, d2 necessary and marketing.
+SELECTED = [
+    ("d1", "ads", False),
+    ("d1", "analytics", True),
+    ("d1", "necessary", True),
+    ("d2", "ads", True),
+    ("d2", "analytics", False),
+    ("d2", "necessary", True),
+]
+
+
+@pytest.mark.parametrize("event_ids", ["none", "empty", "repeated"])
+def test_snowplow_log_rows_are_told_apart_without_unique_event_ids(tmp_path, event_ids):
+    """A row's scopes are its own: matched by event id, a log without ids denied every
+    listed scope, and one repeating an id gave each row the other's scopes."""
+    rows = [
+        ',d1,,2024-05-01 10:00:02,consent_preferences,allow_selected,1,"necessary, statistics"',
+        ',d2,,2024-05-01 10:00:03,consent_preferences,allow_selected,1,"necessary, marketing"',
+    ]
+    if event_ids == "repeated":
+        rows = [f"x{row}" for row in rows]
+    log = _log(tmp_path / "log.csv", rows)
+    if event_ids == "none":
+        text = log.read_text("utf-8").replace("event_id,", "", 1).replace("\n,", "\n")
+        log.write_text(text, "utf-8")
+    con = connect()
+    load(con, [_events(tmp_path)], [str(log)], Config())
+
+    assert _records(con) == SELECTED
+
+
+def test_snowplow_events_without_an_event_id_keep_their_own_scopes(tmp_path):
+    from tests.test_ingest_snowplow import _prefs, _row, _write
+
+    rows = [
+        _row(2, "d1", "consent_preferences", _prefs("allow_selected", ["necessary", "statistics"])),
+        _row(3, "d2", "consent_preferences", _prefs("allow_selected", ["necessary", "marketing"])),
+    ]
+    for row in rows:
+        row[4] = ""  # event_id
+    con = connect()
+    load(con, [_write(tmp_path / "sp.csv", rows)], [], Config())
+
+    assert _records(con) == SELECTED

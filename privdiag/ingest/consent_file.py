@@ -315,7 +315,7 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
     # One table: read by the decisions, the unmapped categories and the note below.
     ctx.create(f"""
         CREATE TEMP TABLE {parsed} AS
-        SELECT {col("event_id")} AS event_id,
+        SELECT row_number() OVER () AS row_key,  -- each row its own decision, whatever its id
                coalesce({without_placeholder(col("user_id"))}, {col("domain_userid")})
                    AS user_key,
                {any_ts(quote(names["derived_tstamp"]))} AS ts,

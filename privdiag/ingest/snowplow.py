@@ -274,6 +274,10 @@ def json_list(obj: str, camel: str, snake: str) -> str:
 def preference_decisions(parsed: str, aliases: str) -> str:
     """SQL of (event row, scope, purpose, granted) for every consent_preferences event.
 
+    ``parsed`` has one row per consent event, told apart by its ``row_key`` (an event's
+    scopes are matched to it by that key: an event id may be missing or, in a consent log,
+    repeated).
+
     allow_all grants every purpose seen in this input's consent events; allow_selected grants
     the listed scopes and denies the other purposes seen (never 'necessary'); deny_all,
     withdrawn and expired deny every purpose seen, except that a 'necessary' scope listed on a
@@ -282,7 +286,7 @@ def preference_decisions(parsed: str, aliases: str) -> str:
     return f"""
         WITH prefs AS (SELECT * FROM {parsed} WHERE cp IS NOT NULL AND user_key IS NOT NULL),
         listed AS (
-            SELECT p.event_id, s.scope, aliases.alias_purpose AS purpose
+            SELECT p.row_key, s.scope, aliases.alias_purpose AS purpose
             FROM prefs p CROSS JOIN unnest(p.consent_scopes) AS s(scope)
             LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql("s.scope")}
         ),
@@ -290,12 +294,12 @@ def preference_decisions(parsed: str, aliases: str) -> str:
         -- a join, not a subquery per event and purpose: that one reads every event's scopes
         -- again for each event (minutes for a few dozen events of thousands of scopes)
         listed_purposes AS (
-            SELECT DISTINCT event_id, purpose FROM listed WHERE purpose IS NOT NULL
+            SELECT DISTINCT row_key, purpose FROM listed WHERE purpose IS NOT NULL
         ),
         per_event AS (
             SELECT p.*, u.purpose, l.purpose IS NOT NULL AS is_listed
             FROM prefs p CROSS JOIN universe u
-            LEFT JOIN listed_purposes l ON l.event_id = p.event_id AND l.purpose = u.purpose
+            LEFT JOIN listed_purposes l ON l.row_key = p.row_key AND l.purpose = u.purpose
         )
         SELECT *,
                CASE WHEN event_type = 'allow_all' THEN TRUE
@@ -321,7 +325,7 @@ def _document_decisions(aliases: str, parsed_events: str) -> str:
             WHERE (cg IS NOT NULL OR cw IS NOT NULL) AND user_key IS NOT NULL
         ),
         docs AS (
-            SELECT e.event_id, coalesce(d.doc ->> '$.name', d.doc ->> '$.id') AS scope,
+            SELECT e.row_key, coalesce(d.doc ->> '$.name', d.doc ->> '$.id') AS scope,
                    d.doc ->> '$.version' AS doc_version
             FROM doc_events e CROSS JOIN unnest(e.docs) AS d(doc)
         ),
@@ -332,7 +336,7 @@ def _document_decisions(aliases: str, parsed_events: str) -> str:
         universe AS (SELECT DISTINCT purpose FROM mapped WHERE purpose IS NOT NULL),
         own AS (
             SELECT e.*, m.scope, m.purpose, m.doc_version, e.cg IS NOT NULL AS granted
-            FROM doc_events e JOIN mapped m USING (event_id)
+            FROM doc_events e JOIN mapped m USING (row_key)
         ),
         withdraw_all AS (
             SELECT e.*, NULL AS scope, u.purpose, NULL AS doc_version, FALSE AS granted
@@ -414,6 +418,7 @@ def _stage_all_consent(ctx: StageContext, events: str) -> str:
     ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT *,
+               coalesce(event_id, _fp) AS row_key,  -- the key of the deduplication
                lower({json_text("cp", "eventType", "event_type")}) AS event_type,
                {json_text("cp", "consentVersion", "consent_version")} AS consent_version,
                coalesce({json_list("cp", "consentScopes", "consent_scopes")}, [])
