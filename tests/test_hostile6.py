@@ -239,3 +239,20 @@ def test_snowplow_events_without_an_event_id_keep_their_own_scopes(tmp_path):
     load(con, [_write(tmp_path / "sp.csv", rows)], [], Config())
 
     assert _records(con) == SELECTED
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [("['necessary', 'statistics']", "['necessary', 'marketing']"),  # a Python list's text
+     ("{necessary,statistics}", "{necessary,marketing}")],  # a Postgres array's text
+)  # fmt: skip
+def test_snowplow_log_scopes_as_other_array_texts_give_the_records(tmp_path, texts):
+    rows = [
+        f'l1,d1,,2024-05-01 10:00:02,consent_preferences,allow_selected,1,"{texts[0]}"',
+        f'l2,d2,,2024-05-01 10:00:03,consent_preferences,allow_selected,1,"{texts[1]}"',
+    ]
+    con = connect()
+    loaded = load(con, [_events(tmp_path)], [str(_log(tmp_path / "log.csv", rows))], Config())
+
+    assert _records(con) == SELECTED
+    assert loaded.unmapped == {}

@@ -265,11 +265,17 @@ def _check_all_logs(ctx: StageContext) -> None:
         )
 
 
+# What an array written as text puts around its items: brackets, braces, quotes (and spaces).
+_ARRAY_MARKS = literal(" []{}\"'")
+
+
 def _scopes_sql(names: dict[str, str], columns: dict[str, str]) -> str:
     """SQL VARCHAR[] of a log row's consent scopes, trimmed, empty ones dropped ([] when none).
 
     The column is text in a CSV ("necessary, statistics", or a JSON array '["necessary"]' as
-    some warehouses write an array to text), and a list in Parquet or NDJSON.
+    some warehouses write an array to text; other array texts, "{necessary,statistics}" of
+    Postgres or "['necessary']", lose their brackets and quotes), and a list in Parquet or
+    NDJSON.
     """
     if "consent_scopes" not in names:
         return "CAST([] AS VARCHAR[])"
@@ -284,7 +290,7 @@ def _scopes_sql(names: dict[str, str], columns: dict[str, str]) -> str:
         j = f"TRY_CAST({text} AS JSON)"
         items = (
             f"CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS VARCHAR[]) "
-            f"ELSE string_split({text}, ',') END"
+            f"ELSE list_transform(string_split({text}, ','), lambda s: trim(s, {_ARRAY_MARKS})) END"
         )
     return (
         f"coalesce(list_filter(list_transform({items}, lambda s: trim(s)), lambda s: s <> ''), [])"
