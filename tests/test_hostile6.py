@@ -36,10 +36,9 @@ def _records(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool]]:
 
 # d1 selected necessary and statistics; d2 denied all but the listed necessary. The scopes
 # seen are necessary (necessary), statistics (analytics) and marketing (ads).
+D1_SELECTED = [("d1", "ads", False), ("d1", "analytics", True), ("d1", "necessary", True)]
 TWO_USERS = [
-    ("d1", "ads", False),
-    ("d1", "analytics", True),
-    ("d1", "necessary", True),
+    *D1_SELECTED,
     ("d2", "ads", False),
     ("d2", "analytics", False),
     ("d2", "necessary", True),
@@ -197,9 +196,7 @@ def test_consent_rows_without_any_user_id_are_noted_not_dropped_unsaid(tmp_path)
 
 # d1 selected necessary and statistics, d2 necessary and marketing.
 SELECTED = [
-    ("d1", "ads", False),
-    ("d1", "analytics", True),
-    ("d1", "necessary", True),
+    *D1_SELECTED,
     ("d2", "ads", True),
     ("d2", "analytics", False),
     ("d2", "necessary", True),
