@@ -253,3 +253,33 @@ def test_snowplow_log_scopes_as_other_array_texts_give_the_records(tmp_path, tex
 
     assert _records(con) == SELECTED
     assert loaded.unmapped == {}
+
+
+def test_findings_whose_ids_differ_only_in_unsafe_characters_get_their_own_anchor():
+    """A merged JSON may hold ids privdiag did not write: "x.y" and "x_y" both became the
+    HTML id f-x_y, so the page held it twice and links to the second reached the first."""
+    from html.parser import HTMLParser
+
+    from browser.samples import sample_doc
+
+    from privdiag.report.context import anchor
+    from privdiag.report.html import render_html
+    from privdiag.report.merge import merge
+
+    doc = sample_doc()
+    doc["findings"][0]["id"], doc["findings"][1]["id"] = "x.y", "x_y"
+    ids: list[str] = []
+    hrefs: list[str] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found = dict(attrs)
+            ids.extend([found["id"]] if found.get("id") else [])
+            hrefs.extend([found["href"][1:]] if (found.get("href") or "").startswith("#") else [])
+
+    Collect().feed(render_html(merge([doc])))
+
+    assert len(ids) == len(set(ids))
+    assert set(hrefs) <= set(ids)
+    assert anchor("x_y") == "f-x_y" and anchor("x.y").startswith("f-x_y-")
+    assert {anchor("x.y"), anchor("x_y")} <= set(ids)
