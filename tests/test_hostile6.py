@@ -283,3 +283,17 @@ def test_findings_whose_ids_differ_only_in_unsafe_characters_get_their_own_ancho
     assert set(hrefs) <= set(ids)
     assert anchor("x_y") == "f-x_y" and anchor("x.y").startswith("f-x_y-")
     assert {anchor("x.y"), anchor("x_y")} <= set(ids)
+
+
+def test_a_snowplow_consent_log_given_as_events_is_refused_with_the_way_to_give_it(tmp_path):
+    """Read as generic events, the log failed on its time column ('no column for the event
+    time'), saying nothing of --consent."""
+    from privdiag.errors import InputError
+
+    row = "l1,d1,,2024-05-01 10:00:02,consent_preferences,allow_all,1,necessary"
+    log = _log(tmp_path / "log.csv", [row])
+    with pytest.raises(InputError) as caught:
+        load(connect(), [_events(tmp_path), str(log)], [], Config())
+    assert caught.value.path == str(log)
+    assert "is a Snowplow consent log (snowplow_web_consent_log), not events" in str(caught.value)
+    assert "give the log with --consent" in (caught.value.hint or "")
