@@ -382,24 +382,64 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
     return findings
 
 
+def _idless_missing(ctx: ScanContext, source: str, events: int, unflagged: int) -> Finding:
+    """The consent.missing_record of a source whose events carry no user id: its events
+    without a consent flag of their own, their users unknown (see mark_no_user_ids)."""
+    no_signal = not ctx.purposes
+    title = (
+        f"Source {source} carries no consent signal at all: every purpose is unknown"
+        if no_signal
+        else f"Events of {source} carry neither a user id nor a consent flag: no consent "
+        f"decision applies to them ({unflagged / events:.0%} of its events)"
+    )
+    rec = (
+        (_NO_SIGNAL_UNMAPPED if ctx.unmapped else _NO_SIGNAL)
+        if no_signal
+        else "Send the user or anonymous id with these events, so the consent log applies to "
+        "them, or their consent state (Consent Mode) with each event."
+    )
+    return Finding(
+        "consent.missing_record",
+        "medium",
+        title,
+        {"source": source},
+        {"events": unflagged, "users": 0, "share": round(unflagged / events, 6)},
+        rec,
+        owner_for(ctx.config, source=source),
+    )
+
+
 def check_missing_records(ctx: ScanContext) -> list[Finding]:
     """Return one finding per source whose users have events but no consent decision at all.
 
     Without any consent signal in the whole scan, it says so once per source instead.
     """
     flags = " OR ".join(f"consent_{p} IS NOT NULL" for p in ctx.purposes) or "FALSE"
+    # A source none of whose events has a user id is told by its events without a flag: no
+    # decision can be joined to them, and no user count tells them.
     rows = ctx.con.execute(f"""
         WITH per_user AS (
             SELECT source, user_key, bool_or({flags}) AS flagged
             FROM events WHERE user_key IS NOT NULL GROUP BY ALL
+        ),
+        users AS (
+            SELECT source, count(*) AS users,
+                   count(*) FILTER (WHERE NOT flagged AND user_key NOT IN
+                                    (SELECT user_key FROM consent WHERE user_key IS NOT NULL))
+                       AS missing
+            FROM per_user GROUP BY 1
+        ),
+        idless AS (
+            SELECT source, count(*) AS events, count(*) FILTER (WHERE NOT ({flags})) AS unflagged
+            FROM events WHERE user_key IS NULL GROUP BY 1
         )
-        SELECT source, count(*) AS users,
-               count(*) FILTER (WHERE NOT flagged AND user_key NOT IN
-                                (SELECT user_key FROM consent WHERE user_key IS NOT NULL))
-        FROM per_user GROUP BY 1 ORDER BY 1
+        SELECT source, coalesce(users, 0), coalesce(missing, 0), events, unflagged
+        FROM users FULL JOIN idless USING (source) ORDER BY 1
     """).fetchall()
     findings = []
-    for source, users, missing in rows:
+    for source, users, missing, idless, unflagged in rows:
+        if not users and unflagged:
+            findings.append(_idless_missing(ctx, source, int(idless), int(unflagged)))
         if not missing:
             continue
         no_signal = not ctx.purposes

@@ -6,6 +6,8 @@ nothing is reported, never silently dropped.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
@@ -73,6 +75,7 @@ def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
 def stage(ctx: StageContext) -> Staged:
     """Stage a consent file as canonical consent records."""
     if is_snowplow_log(ctx.columns):
+        _check_all_logs(ctx)
         return _stage_snowplow_log(ctx)
     roles = find_roles(list(ctx.columns), CONSENT_ROLES, path=_where(ctx))
     if "tc_string" in roles and ("purpose" not in roles or "status" not in roles):
@@ -114,12 +117,27 @@ def stage(ctx: StageContext) -> Staged:
         SELECT user_key, purpose, granted, ts, source, version, region, device
         FROM {base} WHERE purpose IS NOT NULL AND user_key IS NOT NULL AND granted IS NOT NULL
     """)
-    return Staged(
+    staged = Staged(
         format=NAME,
         consent_view=view,
         unmapped_sql=f"SELECT category, user_key FROM {base} "
         "WHERE purpose IS NULL AND category IS NOT NULL",
     )
+    staged.notes += _without_user(ctx, base, "category IS NOT NULL")
+    return staged
+
+
+def _without_user(ctx: StageContext, table: str, rows: str) -> list[str]:
+    """The note on the decision ``rows`` of ``table`` left out for having no user id (none when
+    there are none): a decision applies to no event without one."""
+    count = (
+        one(ctx.con, f"SELECT count(*) FROM {table} WHERE user_key IS NULL AND {rows}") or (0,)
+    )[0]
+    if not count:
+        return []
+    return [
+        f"{count:,} consent decision row(s) without a user id left out, as they belong to no user"
+    ]
 
 
 def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
@@ -218,12 +236,78 @@ def is_snowplow_log(columns: dict[str, str]) -> bool:
     return set(SNOWPLOW_LOG_COLUMNS) <= names and bool({"domain_userid", "user_id"} & names)
 
 
+def _file_columns(ctx: StageContext, path: Path) -> dict[str, str]:
+    """The columns of one file of a consent input (a CSV's from its header line)."""
+    from privdiag.ingest.files import header_names, sniff
+    from privdiag.ingest.reading import describe, reader_sql
+
+    kind = sniff(path)
+    if kind.container == "csv" and not kind.compressed:
+        return dict.fromkeys(header_names(path) or [], "VARCHAR")
+    return describe(ctx.con, reader_sql([path], kind, sample=1000), str(path), [path])
+
+
+def _check_all_logs(ctx: StageContext) -> None:
+    """Refuse a folder or glob of consent files in which only some are a Snowplow consent log:
+    read as one table, the other files' rows would be taken for log rows without a time."""
+    if len(ctx.files) < 2:
+        return
+    shapes = [(path, is_snowplow_log(_file_columns(ctx, path))) for path in ctx.files]
+    logs = [p for p, log in shapes if log]
+    others = [p for p, log in shapes if not log]
+    if others:
+        raise InputError(
+            f"mixes a Snowplow consent log ({logs[0].name}) with consent files of another "
+            f"shape ({', '.join(p.name for p in others[:3])}"
+            f"{f' and {len(others) - 3} more' if len(others) > 3 else ''})",
+            path=_where(ctx),
+            hint="give the log and the other consent files as separate --consent arguments",
+        )
+
+
+# What an array written as text puts around its items: brackets, braces, quotes (and spaces).
+_ARRAY_MARKS = literal(" []{}\"'")
+
+
+def _scopes_sql(names: dict[str, str], columns: dict[str, str]) -> str:
+    """SQL VARCHAR[] of a log row's consent scopes, trimmed, empty ones dropped ([] when none).
+
+    The column is text in a CSV ("necessary, statistics", or a JSON array '["necessary"]' as
+    some warehouses write an array to text; other array texts, "{necessary,statistics}" of
+    Postgres or "['necessary']", lose their brackets and quotes), and a list in Parquet or
+    NDJSON.
+    """
+    if "consent_scopes" not in names:
+        return "CAST([] AS VARCHAR[])"
+    column = quote(names["consent_scopes"])
+    kind = columns[names["consent_scopes"]].upper()
+    if kind == "JSON[]":
+        items = f"list_transform({column}, lambda j: j ->> '$')"
+    elif kind.endswith("[]"):
+        items = f"CAST({column} AS VARCHAR[])"
+    else:
+        text = f"CAST({column} AS VARCHAR)" if kind != "JSON" else f"({column} ->> '$')"
+        j = f"TRY_CAST({text} AS JSON)"
+        items = (
+            f"CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS VARCHAR[]) "
+            f"ELSE list_transform(string_split({text}, ','), lambda s: trim(s, {_ARRAY_MARKS})) END"
+        )
+    return (
+        f"coalesce(list_filter(list_transform({items}, lambda s: trim(s)), lambda s: s <> ''), [])"
+    )
+
+
 def _stage_snowplow_log(ctx: StageContext) -> Staged:
     """Stage dbt-snowplow-web's consent log: its consent_preferences rows become records as
     the same events would in a Snowplow events export (:mod:`privdiag.ingest.snowplow`), so a
     log and the events it came from give the same records and their users the same keys."""
     from privdiag.ingest.placeholders import without_placeholder
-    from privdiag.ingest.snowplow import consent_view, preference_decisions, unmapped_sql
+    from privdiag.ingest.snowplow import (
+        consent_view,
+        event_type_notes,
+        preference_decisions,
+        unmapped_sql,
+    )
 
     names = {c.lower(): c for c in ctx.columns}
     _validate_times(ctx, {"ts": names["derived_tstamp"]})
@@ -237,16 +321,14 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
     # One table: read by the decisions, the unmapped categories and the note below.
     ctx.create(f"""
         CREATE TEMP TABLE {parsed} AS
-        SELECT {col("event_id")} AS event_id,
+        SELECT row_number() OVER () AS row_key,  -- each row its own decision, whatever its id
                coalesce({without_placeholder(col("user_id"))}, {col("domain_userid")})
                    AS user_key,
                {any_ts(quote(names["derived_tstamp"]))} AS ts,
                CASE WHEN lower({col("event_name")}) = 'consent_preferences' THEN TRUE END AS cp,
                lower({col("event_type")}) AS event_type,
                {col("consent_version")} AS consent_version,
-               coalesce(list_filter(list_transform(string_split({col("consent_scopes")}, ','),
-                                                   lambda s: trim(s)),
-                                    lambda s: s <> ''), []) AS consent_scopes,
+               {_scopes_sql(names, ctx.columns)} AS consent_scopes,
                {col("geo_country")} AS geo_country,
                CAST(NULL AS VARCHAR) AS device,
                CAST(NULL AS JSON[]) AS docs
@@ -258,10 +340,6 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
         consent_view=consent_view(ctx, preference_decisions(parsed, aliases)),
         unmapped_sql=unmapped_sql(parsed, aliases),
     )
-    implicit = one(ctx.con, f"SELECT count(*) FROM {parsed} WHERE event_type = 'implicit_consent'")
-    if implicit and implicit[0]:
-        staged.notes.append(
-            f"{implicit[0]} implicit_consent row(s) of the Snowplow consent log not counted "
-            "as consent"
-        )
+    staged.notes += _without_user(ctx, parsed, "cp")
+    staged.notes += event_type_notes(ctx.con, parsed, "row(s) of the Snowplow consent log")
     return staged

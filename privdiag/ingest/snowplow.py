@@ -16,6 +16,7 @@ event type becomes per-purpose decisions.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from privdiag.engine import literal, quote
 from privdiag.ingest.base import StageContext, Staged
@@ -23,6 +24,7 @@ from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.files import path_literal
 from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name
+from privdiag.privacy import describe_value
 
 NAME = "snowplow"
 
@@ -78,6 +80,8 @@ FEATURES: dict[str, str] = {
     **{c: "BIGINT" for c in ("dvce_screenwidth", "dvce_screenheight")},
 }
 DENYING_TYPES = ("deny_all", "withdrawn", "expired")
+# The eventType values of the consent_preferences schema (1-0-0): any other is no decision.
+EVENT_TYPES = ("allow_all", "allow_selected", *DENYING_TYPES, "pending", "implicit_consent")
 
 
 def _is_enriched(columns: dict[str, str]) -> bool:
@@ -270,6 +274,10 @@ def json_list(obj: str, camel: str, snake: str) -> str:
 def preference_decisions(parsed: str, aliases: str) -> str:
     """SQL of (event row, scope, purpose, granted) for every consent_preferences event.
 
+    ``parsed`` has one row per consent event, told apart by its ``row_key`` (an event's
+    scopes are matched to it by that key: an event id may be missing or, in a consent log,
+    repeated).
+
     allow_all grants every purpose seen in this input's consent events; allow_selected grants
     the listed scopes and denies the other purposes seen (never 'necessary'); deny_all,
     withdrawn and expired deny every purpose seen, except that a 'necessary' scope listed on a
@@ -278,16 +286,20 @@ def preference_decisions(parsed: str, aliases: str) -> str:
     return f"""
         WITH prefs AS (SELECT * FROM {parsed} WHERE cp IS NOT NULL AND user_key IS NOT NULL),
         listed AS (
-            SELECT p.event_id, s.scope, aliases.alias_purpose AS purpose
+            SELECT p.row_key, s.scope, aliases.alias_purpose AS purpose
             FROM prefs p CROSS JOIN unnest(p.consent_scopes) AS s(scope)
             LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql("s.scope")}
         ),
         universe AS (SELECT DISTINCT purpose FROM listed WHERE purpose IS NOT NULL),
+        -- a join, not a subquery per event and purpose: that one reads every event's scopes
+        -- again for each event (minutes for a few dozen events of thousands of scopes)
+        listed_purposes AS (
+            SELECT DISTINCT row_key, purpose FROM listed WHERE purpose IS NOT NULL
+        ),
         per_event AS (
-            SELECT p.*, u.purpose,
-                   u.purpose IN (SELECT l.purpose FROM listed l WHERE l.event_id = p.event_id)
-                       AS is_listed
+            SELECT p.*, u.purpose, l.purpose IS NOT NULL AS is_listed
             FROM prefs p CROSS JOIN universe u
+            LEFT JOIN listed_purposes l ON l.row_key = p.row_key AND l.purpose = u.purpose
         )
         SELECT *,
                CASE WHEN event_type = 'allow_all' THEN TRUE
@@ -313,7 +325,7 @@ def _document_decisions(aliases: str, parsed_events: str) -> str:
             WHERE (cg IS NOT NULL OR cw IS NOT NULL) AND user_key IS NOT NULL
         ),
         docs AS (
-            SELECT e.event_id, coalesce(d.doc ->> '$.name', d.doc ->> '$.id') AS scope,
+            SELECT e.row_key, coalesce(d.doc ->> '$.name', d.doc ->> '$.id') AS scope,
                    d.doc ->> '$.version' AS doc_version
             FROM doc_events e CROSS JOIN unnest(e.docs) AS d(doc)
         ),
@@ -324,7 +336,7 @@ def _document_decisions(aliases: str, parsed_events: str) -> str:
         universe AS (SELECT DISTINCT purpose FROM mapped WHERE purpose IS NOT NULL),
         own AS (
             SELECT e.*, m.scope, m.purpose, m.doc_version, e.cg IS NOT NULL AS granted
-            FROM doc_events e JOIN mapped m USING (event_id)
+            FROM doc_events e JOIN mapped m USING (row_key)
         ),
         withdraw_all AS (
             SELECT e.*, NULL AS scope, u.purpose, NULL AS doc_version, FALSE AS granted
@@ -410,6 +422,7 @@ def _stage_all_consent(ctx: StageContext, events: str) -> str:
     ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT *,
+               coalesce(event_id, _fp) AS row_key,  -- the key of the deduplication
                lower({json_text("cp", "eventType", "event_type")}) AS event_type,
                {json_text("cp", "consentVersion", "consent_version")} AS consent_version,
                coalesce({json_list("cp", "consentScopes", "consent_scopes")}, [])
@@ -421,13 +434,33 @@ def _stage_all_consent(ctx: StageContext, events: str) -> str:
 
 
 def _notes(ctx: StageContext, raw: str, parsed: str) -> list[str]:
-    dupes, implicit = ctx.con.execute(f"""
-        SELECT (SELECT count(*) FROM {raw}) - (SELECT count(*) FROM {ctx.prefix}_sp_events),
-               (SELECT count(*) FROM {parsed} WHERE event_type = 'implicit_consent')
-    """).fetchone()
+    dupes = ctx.con.execute(f"""
+        SELECT (SELECT count(*) FROM {raw}) - (SELECT count(*) FROM {ctx.prefix}_sp_events)
+    """).fetchone()[0]
     notes = []
     if dupes:
         notes.append(f"{dupes} duplicate Snowplow event(s) dropped (same event_id)")
+    return notes + event_type_notes(ctx.con, parsed, "event(s)")
+
+
+def event_type_notes(con: Any, parsed: str, rows: str) -> list[str]:
+    """Return notes on the consent_preferences ``rows`` of ``parsed`` that record no decision
+    by their event type: implicit_consent, and a type the schema does not have (or none),
+    told by what its first value looks like, never the value itself."""
+    known = ", ".join(literal(t) for t in EVENT_TYPES)
+    implicit, unknown, first = con.execute(f"""
+        SELECT count(*) FILTER (WHERE event_type = 'implicit_consent'),
+               count(*) FILTER (WHERE event_type IS NULL OR event_type NOT IN ({known})),
+               min(event_type) FILTER (WHERE event_type NOT IN ({known}))
+        FROM {parsed} WHERE cp IS NOT NULL
+    """).fetchone()
+    notes = []
     if implicit:
-        notes.append(f"{implicit} implicit_consent event(s) not counted as consent")
+        notes.append(f"{implicit} implicit_consent {rows} not counted as consent")
+    if unknown:
+        notes.append(
+            f"{unknown} consent_preferences {rows} with an event type that is none of "
+            f"{', '.join(EVENT_TYPES)} (e.g. {describe_value(first or None)}) not counted as "
+            "consent"
+        )
     return notes

@@ -113,12 +113,28 @@ def _chosen_format(con: Any, role: str, fmt: str, columns: dict[str, str], argum
         chosen = "consent"
     elif fmt == "auto":
         chosen = next(f for f in FORMATS if _detect(f, columns))
+        if chosen == "generic":
+            _refuse_consent_log(columns, argument)
     else:
         chosen = fmt
         _check_forced(chosen, columns, argument)
     if chosen in DUCKDB_ONLY and getattr(con, "engine_name", "duckdb") != "duckdb":
         raise _duckdb_only(argument, chosen)
     return chosen
+
+
+def _refuse_consent_log(columns: dict[str, str], argument: str) -> None:
+    """Refuse dbt-snowplow-web's consent log given as events: read as events, its consent
+    rows would be page events and its decisions lost."""
+    from privdiag.ingest.consent_file import is_snowplow_log
+
+    if is_snowplow_log(columns):
+        what = "is" if Path(argument).is_file() else "is or holds"
+        raise InputError(
+            f"{what} a Snowplow consent log (snowplow_web_consent_log), not events",
+            path=argument,
+            hint="give the log with --consent, beside the events it was built from",
+        )
 
 
 def _run_stager(chosen: str, ctx: StageContext, argument: str) -> Staged:

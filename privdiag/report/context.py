@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import deque
 from collections.abc import Callable
@@ -41,8 +42,13 @@ _ANCHOR_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def anchor(finding_id: str) -> str:
-    """Return the HTML id of a finding's section: ``f-`` plus the id's safe characters."""
-    return "f-" + _ANCHOR_SAFE.sub("_", str(finding_id))
+    """Return the HTML id of a finding's section: ``f-`` plus the id's safe characters, and a
+    short hash of the id when it has others, so that two ids ("a.b", "a_b") never share one."""
+    text = str(finding_id)
+    safe = _ANCHOR_SAFE.sub("_", text)
+    if safe != text:
+        safe += "-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return "f-" + safe
 
 
 @dataclass

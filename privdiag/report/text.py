@@ -85,6 +85,8 @@ _SHIFT_OF = {
     "feature": "of the events after the change lack {feature}",
     "purpose": "is the {purpose} consent rate after the change",
 }
+# consent.missing_record of a source without user ids counts its events (no_user_ids).
+_MISSING_EVENTS_OF = "of the source's events carry neither a user id nor a consent flag"
 # Words for a key a finding does not have.
 _UNNAMED = {"step": "step's", "feature": "the feature", "purpose": "the purpose"}
 
@@ -95,6 +97,8 @@ def share_of(kind: str, location: dict[str, Any], metrics: dict[str, Any]) -> st
     text = SHARE_OF.get(kind, "")
     if kind == "sparsity.shift":
         text = _SHIFT_OF["feature" if location.get("feature") else "purpose"]
+    if kind == "consent.missing_record" and metrics.get("no_user_ids"):
+        text = _MISSING_EVENTS_OF
     values = {**_UNNAMED, **{k: fmt_value(v) for k, v in (metrics | location).items() if v}}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], m[1]), text)
 
