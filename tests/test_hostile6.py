@@ -150,11 +150,10 @@ def test_a_source_without_user_ids_or_consent_flags_is_a_missing_record(tmp_path
     )
 
 
-def test_snowplow_log_of_thousands_of_scopes_per_row_loads_in_seconds(tmp_path):
-    """Each row's listed purposes are joined once, not looked up again per row and purpose:
-    that took about 17 s for these 40 rows, 1 s now (it grew with rows x scopes)."""
-    import time
-
+def test_snowplow_log_of_thousands_of_scopes_per_row_gives_each_row_its_purposes(tmp_path):
+    """Each row's listed purposes are joined once, not looked up again per row and purpose
+    (that grew with rows x scopes: about 17 s for these 40 rows of 10,000 scopes, 1 s
+    now). How fast is for the bench to tell; this checks what the join gives."""
     scopes = ", ".join([*(f"s{n}" for n in range(10_000)), "necessary", "statistics"])
     rows = [
         f'l{n},d{n},,2024-05-01 10:00:{n:02d},consent_preferences,allow_selected,1,"{scopes}"'
@@ -162,10 +161,8 @@ def test_snowplow_log_of_thousands_of_scopes_per_row_loads_in_seconds(tmp_path):
     ]
     log = _log(tmp_path / "log.csv", rows)
     con = connect()
-    started = time.perf_counter()
     loaded = load(con, [_events(tmp_path)], [str(log)], Config())
 
-    assert time.perf_counter() - started < 8
     assert con.execute("SELECT count(*), bool_and(granted) FROM consent").fetchone() == (80, True)
     assert len(loaded.unmapped["log"]) == 10_000
 
