@@ -233,3 +233,22 @@ def test_trim_strips_what_duckdb_strips_on_spark(spark):
     spark.createDataFrame(list(enumerate(values)), "k INT, v STRING").createOrReplaceTempView("tbl")
     got = [tuple(r) for r in spark.sql(to_spark(parse(sql))).collect()]
     assert got == expected
+
+
+def test_unread_consent_flags_on_spark_equal_duckdb(spark, tmp_path):
+    """The one pass over times and consent flags runs on Spark (its any_value takes no FILTER),
+    and notes the same unreadable flag values."""
+    from tests.helpers import config, write
+
+    events = write(
+        tmp_path / "e.csv",
+        "user_id,ts,event_name,consent_ads,gclid\n"
+        "u1,2026-10-01T10:00:00Z,page_view,maybe,g1\n"
+        "u2,2026-10-01T10:01:00Z,page_view,granted,g2\n"
+        "u3,2026-10-01T10:02:00Z,page_view,,g3\n",
+    )
+    duck, on_spark = _both([events], config(min_group_size=1))
+    assert _comparable(on_spark) == _comparable(duck)
+    notes = [n for n in on_spark["evidence"]["notes"] if "consent_ads:" in n]
+    assert len(notes) == 1 and "consent_ads: 1 events have a value read as neither" in notes[0]
+    assert "(e.g. 'maybe')" in notes[0]

@@ -58,8 +58,10 @@ def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str
     """
     converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
     bad_when = f"v IS NULL OR {converted} IS NULL OR {out_of_range(converted)}"
+    # any_value of a CASE, not with FILTER: Spark's SQL has no FILTER on any_value
     unread = [
-        f"count_if({unread_flag(quote(c))}), any_value({quote(c)}) FILTER ({unread_flag(quote(c))})"
+        f"count_if({unread_flag(quote(c))}), "
+        f"any_value(CASE WHEN {unread_flag(quote(c))} THEN {quote(c)} END)"
         for c in flags.values()
     ]
     found = one(
