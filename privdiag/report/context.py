@@ -222,9 +222,18 @@ def evidence_views(evidence: Any, k: int) -> tuple[list[charts.Chart], list[Tabl
                 continue
             if key == "table":
                 tables.append(table_view(block, k))
-            elif key in charts.BUILDERS:
-                chart_list.append(charts.BUILDERS[key](block))
+            elif (kind := chart_kind(key)) in charts.BUILDERS:
+                chart_list.append(charts.BUILDERS[kind](block))
     return chart_list, tables
+
+
+def chart_kind(key: str) -> str:
+    """The chart an evidence key holds: the key itself (``heatmap``), or for a list named after
+    what it holds, its last word in the singular (``consent_gap_heatmaps`` -> ``heatmap``)."""
+    if key in charts.BUILDERS:
+        return key
+    last = key.rsplit("_", 1)[-1]
+    return last if last in charts.BUILDERS else last.removesuffix("s")
 
 
 def _link(fid: str, by_id: dict[str, dict[str, Any]]) -> LinkView:
