@@ -250,5 +250,5 @@ def test_unread_consent_flags_on_spark_equal_duckdb(spark, tmp_path):
     duck, on_spark = _both([events], config(min_group_size=1))
     assert _comparable(on_spark) == _comparable(duck)
     notes = [n for n in on_spark["evidence"]["notes"] if "consent_ads:" in n]
-    assert len(notes) == 1 and "consent_ads: 1 events have a value read as neither" in notes[0]
+    assert len(notes) == 1 and "consent_ads: 1 event with a value read as neither" in notes[0]
     assert "(e.g. 'maybe')" in notes[0]

@@ -205,7 +205,7 @@ def test_consent_flag_values_read_as_neither_choice_are_said_in_a_note(tmp_path)
     text = json.dumps(doc.to_dict())
     notes = doc.evidence["notes"]
     [note] = [n for n in notes if "consent_ads" in n]
-    assert "consent_ads: 3 events have a value read as neither granted nor denied" in note
+    assert "consent_ads: 3 events with a value read as neither granted nor denied" in note
     assert not any("consent_analytics" in n for n in notes)
     assert "pat@example.com" not in text
 

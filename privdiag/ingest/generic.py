@@ -112,7 +112,8 @@ def _unread_notes(flags: dict[str, str], counts: tuple) -> list[str]:
     for (purpose, column), n, example in zip(flags.items(), counts[::2], counts[1::2], strict=True):
         if n:
             notes.append(
-                f"{column}: {n:,} events have a value read as neither granted nor denied "
+                f"{column}: {n:,} event{'' if n == 1 else 's'} with a value read as neither "
+                "granted nor denied "
                 f"(e.g. {describe_value(example, SAFE_FLAG_WORDS)}); their {purpose} state is "
                 "unknown unless the consent log decides it: write them as granted/denied "
                 "(or yes/no, true/false, 1/0)"
