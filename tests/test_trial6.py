@@ -1,0 +1,59 @@
+"""Problems the sixth new-user trial found: each test fails without its fix."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from tests.helpers import write
+
+runner = CliRunner()
+
+GOOD_TC = "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA"  # a TCF v2 string that decodes
+
+EVENTS = """
+    user_id,event_name,ts,gclid
+    u1,page_view,2024-05-01T10:00:00Z,g1
+    u2,page_view,2024-05-01T11:00:00Z,
+"""
+
+
+def test_a_consent_file_with_other_column_names_is_told_which_names_are_read(tmp_path):
+    """A consent log of customer, Category, Opted In, when was told only that it lacked
+    user_id, status and ts: the hint now lists the names read for each missing role."""
+    events = write(tmp_path / "events.csv", EVENTS)
+    consent = write(
+        tmp_path / "cmp.csv",
+        """
+        customer,Category,Opted In,when
+        u1,Marketing,yes,2024-05-01
+        """,
+    )
+    result = runner.invoke(app, ["scan", events, "--consent", consent, "-q"])
+    assert result.exit_code == 3
+    out = " ".join(result.output.split())
+    assert "lacks columns for user_id, status, ts" in out
+    assert "user_id from user_id, userid, user, " in out
+    assert "status from status, granted, consent, " in out
+    assert "ts from ts, timestamp, time, " in out
+    assert "purpose from" not in out  # Category is read as the purpose already
+    assert "(it has: customer, Category, Opted In, when)" in out
+
+
+def test_one_undecodable_tc_string_is_told_in_the_singular(tmp_path):
+    """A TC-string file with one bad string of two said "1 of 2 rows could not be decoded and
+    were left out": one row now "was left out"."""
+    events = write(tmp_path / "events.csv", EVENTS)
+    rows = [("u1", GOOD_TC), ("u2", "not-a-tc-string")]
+    consent = tmp_path / "tc.csv"
+    consent.write_text(
+        "user_id,tc_string,ts\n" + "".join(f"{u},{s},2024-05-01T09:00:00Z\n" for u, s in rows)
+    )
+    out = tmp_path / "out.json"
+    args = ["scan", events, "--consent", str(consent), "--json", str(out)]
+    assert runner.invoke(app, args).exit_code in (0, 1)
+    notes = json.loads(out.read_text())["evidence"]["notes"]
+    [note] = [n for n in notes if "could not be decoded" in n]
+    assert "1 of 2 rows could not be decoded and was left out (first: row 2," in note
