@@ -57,3 +57,19 @@ def test_one_undecodable_tc_string_is_told_in_the_singular(tmp_path):
     notes = json.loads(out.read_text())["evidence"]["notes"]
     [note] = [n for n in notes if "could not be decoded" in n]
     assert "1 of 2 rows could not be decoded and was left out (first: row 2," in note
+
+
+def test_report_given_an_export_instead_of_a_result_says_what_it_reads(tmp_path):
+    """`privdiag report events.csv` said only "is not JSON (Expecting value: ...)", and a
+    Segment JSON export "give JSON files written with --json": both now say that report reads
+    the results of scan, model-check or audit, and that exports are read by scan."""
+    csv = write(tmp_path / "events.csv", EVENTS)
+    segment = tmp_path / "segment.json"
+    segment.write_text(json.dumps([{"type": "track", "event": "Order Completed"}]))
+    for given in (csv, str(segment)):
+        result = runner.invoke(app, ["report", given, "--html", str(tmp_path / "r.html")])
+        assert result.exit_code == 3
+        out = " ".join(result.output.split())
+        assert "report reads the JSON results of privdiag scan, model-check or audit" in out
+        assert "run privdiag scan on them" in out
+        assert not (tmp_path / "r.html").exists()
