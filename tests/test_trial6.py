@@ -73,3 +73,45 @@ def test_report_given_an_export_instead_of_a_result_says_what_it_reads(tmp_path)
         assert "report reads the JSON results of privdiag scan, model-check or audit" in out
         assert "run privdiag scan on them" in out
         assert not (tmp_path / "r.html").exists()
+
+
+GA4_ROW = {
+    "event_date": "20240501",
+    "event_timestamp": 1714557600000000,
+    "event_name": "page_view",
+    "user_pseudo_id": "p1",
+    "event_params": [{"key": "ga_session_id", "value": {"int_value": 1714557600}}],
+    "privacy_info": {"analytics_storage": "Yes", "ads_storage": "No"},
+}
+
+
+def test_an_events_export_given_as_consent_is_told_to_be_passed_as_data(tmp_path):
+    """A GA4 export given with --consent was told to rename its columns to purpose, status
+    and ts: it is now told to be passed as data, as privdiag reads the consent it carries."""
+    events = write(tmp_path / "events.csv", EVENTS)
+    ga4 = tmp_path / "ga4.ndjson"
+    ga4.write_text(json.dumps(GA4_ROW) + "\n")
+    result = runner.invoke(app, ["scan", events, "--consent", str(ga4), "-q"])
+    assert result.exit_code == 3
+    out = " ".join(result.output.split())
+    assert "it looks like a ga4 events export, not a consent file: pass it as data" in out
+    assert "rename the columns" not in out
+
+
+def test_a_consent_file_given_as_data_is_told_to_be_passed_with_consent(tmp_path):
+    """A consent log given as the events was told to name an 'event_name' column: it is now
+    told to be passed with --consent."""
+    consent = write(
+        tmp_path / "cmp.csv",
+        """
+        user_id,purpose,status,ts
+        u1,ads,granted,2024-05-01T09:00:00Z
+        """,
+    )
+    result = runner.invoke(app, ["scan", consent, "-q"])
+    assert result.exit_code == 3
+    out = " ".join(result.output.split())
+    assert "no column for the event name" in out
+    assert (
+        "it looks like a consent file (user, purpose, status, time): pass it with --consent" in out
+    )

@@ -85,7 +85,8 @@ def stage(ctx: StageContext) -> Staged:
         raise InputError(
             f"consent file lacks columns for {', '.join(missing)}",
             path=_where(ctx),
-            hint=f"{_accepted_names(missing)}; rename the columns to match "
+            hint=_events_export_hint(ctx)
+            or f"{_accepted_names(missing)}; rename the columns to match "
             f"(it has: {', '.join(list(ctx.columns)[:12])})",
         )
     _validate(ctx, roles)
@@ -138,6 +139,20 @@ def _without_user(ctx: StageContext, table: str, rows: str) -> list[str]:
     return [
         f"{count:,} consent decision row(s) without a user id left out, as they belong to no user"
     ]
+
+
+def _events_export_hint(ctx: StageContext) -> str:
+    """A hint for an events export given with --consent (its columns are a GA4, Segment or
+    Snowplow export's), else ""."""
+    from privdiag.ingest.staging import detected_export
+
+    fmt = detected_export(ctx.columns)
+    if not fmt:
+        return ""
+    return (
+        f"it looks like a {fmt} events export, not a consent file: pass it as data "
+        "(privdiag scan FILE); privdiag reads the consent its events carry"
+    )
 
 
 def _accepted_names(roles: list[str]) -> str:
