@@ -115,3 +115,23 @@ def test_a_consent_file_given_as_data_is_told_to_be_passed_with_consent(tmp_path
     assert (
         "it looks like a consent file (user, purpose, status, time): pass it with --consent" in out
     )
+
+
+def test_a_shredded_snowplow_consent_table_given_as_consent_is_told_what_to_pass(tmp_path):
+    """Snowplow's shredded consent_preferences table (root_id, root_tstamp, event_type,
+    consent_scopes, ...) given with --consent was told to rename columns it cannot have: it
+    is now told to pass dbt-snowplow-web's consent log instead."""
+    events = write(tmp_path / "events.csv", EVENTS)
+    table = write(
+        tmp_path / "consent_preferences.csv",
+        """
+        root_id,root_tstamp,consent_version,consent_scopes,event_type
+        e1,2024-05-01 09:00:00,1.0,"[""necessary""]",allow_selected
+        """,
+    )
+    result = runner.invoke(app, ["scan", events, "--consent", table, "-q"])
+    assert result.exit_code == 3
+    out = " ".join(result.output.split())
+    assert "it looks like Snowplow's shredded consent_preferences table" in out
+    assert "pass dbt-snowplow-web's consent log (snowplow_web_consent_log) with --consent" in out
+    assert "rename the columns" not in out

@@ -143,9 +143,17 @@ def _without_user(ctx: StageContext, table: str, rows: str) -> list[str]:
 
 def _events_export_hint(ctx: StageContext) -> str:
     """A hint for an events export given with --consent (its columns are a GA4, Segment or
-    Snowplow export's), else ""."""
+    Snowplow export's) or for a warehouse's shredded Snowplow consent_preferences table, else
+    ""."""
     from privdiag.ingest.staging import detected_export
 
+    if {"root_id", "event_type", "consent_scopes"} <= {c.lower() for c in ctx.columns}:
+        return (
+            "it looks like Snowplow's shredded consent_preferences table (rows keyed by "
+            "root_id, with no user column): pass dbt-snowplow-web's consent log "
+            "(snowplow_web_consent_log) with --consent instead, or the events with this "
+            "table joined on as their consent_preferences column"
+        )
     fmt = detected_export(ctx.columns)
     if not fmt:
         return ""
