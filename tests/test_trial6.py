@@ -135,3 +135,20 @@ def test_a_shredded_snowplow_consent_table_given_as_consent_is_told_what_to_pass
     assert "it looks like Snowplow's shredded consent_preferences table" in out
     assert "pass dbt-snowplow-web's consent log (snowplow_web_consent_log) with --consent" in out
     assert "rename the columns" not in out
+
+
+def test_scan_with_a_config_but_no_data_says_that_audit_reads_the_configs_paths(tmp_path):
+    """After `privdiag init`, `privdiag scan --config privdiag.toml` said only "Missing
+    argument 'data'.": it now says to name the exports, and that audit reads [sources]."""
+    config = write(tmp_path / "privdiag.toml", '[sources.web]\npaths = ["events.csv"]\n')
+    for command in ("scan", "init"):
+        result = runner.invoke(
+            app, [command, "--config", config] if command == "scan" else [command]
+        )
+        assert result.exit_code == 2
+        out = " ".join(result.output.split())
+        assert "Missing argument 'data'. Name the event exports (files, globs or folders)" in out
+        assert "[sources] paths are read by privdiag audit --config FILE" in out
+    result = runner.invoke(app, ["report"])
+    assert result.exit_code == 2
+    assert "Name the event exports" not in result.output
