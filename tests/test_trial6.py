@@ -152,3 +152,14 @@ def test_scan_with_a_config_but_no_data_says_that_audit_reads_the_configs_paths(
     result = runner.invoke(app, ["report"])
     assert result.exit_code == 2
     assert "Name the event exports" not in result.output
+
+
+def test_the_html_report_leaves_out_metrics_that_are_empty_lists():
+    """A shift with no notice version showed "NOTICE_VERSIONS []" and "CONSENT_RATE_CHANGES []"
+    among its figures: empty lists are now left out; the other figures stay."""
+    from privdiag.report.context import metric_items
+
+    metrics = {"events": 120, "notice_versions": [], "consent_rate_changes": [], "share": 0.5}
+    names = [name for name, _ in metric_items(metrics, 5)]
+    assert names == ["events", "share"]
+    assert [n for n, _ in metric_items({"notice_versions": ["v2"]}, 5)] == ["notice_versions"]
