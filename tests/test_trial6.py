@@ -163,3 +163,28 @@ def test_the_html_report_leaves_out_metrics_that_are_empty_lists():
     names = [name for name, _ in metric_items(metrics, 5)]
     assert names == ["events", "share"]
     assert [n for n, _ in metric_items({"notice_versions": ["v2"]}, 5)] == ["notice_versions"]
+
+
+def test_a_result_whose_suppressed_list_is_a_number_is_refused_not_a_crash(tmp_path):
+    """An edited result with "suppressed": 1 in a finding's metrics crashed the HTML report
+    (TypeError, exit 5; found by the hostile-edit property test): it is now refused as
+    invalid input (exit 3) naming the field; the renderer also reads a number as no list."""
+    from privdiag.report.context import metric_items
+
+    events = write(tmp_path / "events.csv", EVENTS)
+    result_file = tmp_path / "scan.json"
+    runner.invoke(app, ["scan", events, "--json", str(result_file), "-q"])
+    doc = json.loads(result_file.read_text())
+    assert doc["findings"]
+    for key in ("suppressed", "no_user_ids"):
+        edited = json.loads(json.dumps(doc))
+        edited["findings"][0].setdefault("metrics", {})[key] = 1
+        result_file.write_text(json.dumps(edited))
+        result = runner.invoke(
+            app, ["report", str(result_file), "--html", str(tmp_path / "r.html")]
+        )
+        assert result.exit_code == 3, result.output
+        assert f"findings.metrics.{key}" in result.output
+        assert "Internal error" not in result.output
+    items = dict(metric_items({"users": None, "suppressed": 1, "no_user_ids": 2}, 5))
+    assert items == {"users": "–"}

@@ -169,8 +169,9 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
     having no user ids (null, listed under ``no_user_ids``), reads ``unknown (no user ids)``.
     An empty list is left out.
     """
-    hidden = {str(n) for n in metrics.get("suppressed") or [] if isinstance(n, str)}
-    unknown = {str(n) for n in metrics.get("no_user_ids") or [] if isinstance(n, str)}
+    # _listed: an edited result may hold a number or a text there, not a list
+    hidden = {str(n) for n in _listed(metrics.get("suppressed")) if isinstance(n, str)}
+    unknown = {str(n) for n in _listed(metrics.get("no_user_ids")) if isinstance(n, str)}
     size = metrics.get("min_group_size", k)
     items = []
     for name, value in metrics.items():
