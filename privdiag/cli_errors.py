@@ -106,6 +106,14 @@ def _closed_output() -> typer.Exit:
     return typer.Exit(CLOSED_OUTPUT_EXIT)
 
 
+# Added to click's "Missing argument 'data'.": what a user who ran init, then scan with only
+# --config, needs to hear.
+NO_DATA = (
+    "Name the event exports (files, globs or folders); a config's [sources] paths are read "
+    "by privdiag audit --config FILE, not by scan or init."
+)
+
+
 class PrivdiagGroup(TyperGroup):
     """Turns privdiag's errors into one line and the exit code of DESIGN.md.
 
@@ -142,8 +150,18 @@ class PrivdiagGroup(TyperGroup):
             raise _interrupted() from None
         except Exception as exc:
             if type(exc).__module__.startswith(("click", "typer")):
+                _explain_missing_data(exc)
                 raise
             raise (_no_room(exc) if _out_of_room(exc) else _internal(exc)) from None
+
+
+def _explain_missing_data(exc: Exception) -> None:
+    """Add NO_DATA to click's missing-argument error for ``data`` (click is vendored by newer
+    typer releases, so its class is told by name)."""
+    param = getattr(exc, "param", None)
+    if type(exc).__name__ == "MissingParameter" and param is not None and not exc.message:
+        if param.name == "data":
+            exc.message = NO_DATA
 
 
 def _out_of_room(exc: BaseException | None) -> bool:

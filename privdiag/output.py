@@ -185,6 +185,13 @@ def _finite(value: Any) -> Any:
     return value
 
 
+# Said when `report` is given something other than a result (an events export, say).
+RESULT_HINT = (
+    "report reads the JSON results of privdiag scan, model-check or audit (written with "
+    "--json FILE); to read event exports or consent files, run privdiag scan on them"
+)
+
+
 def read_json(path: Path) -> dict[str, Any]:
     """Read a result document written by privdiag, with a clear error naming the file for
     anything else (a foreign or edited document included); return it scrubbed of e-mail
@@ -196,12 +203,10 @@ def read_json(path: Path) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise InputError("file not found", path=path) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"is not JSON ({exc})", path=path) from exc
+        raise InputError(f"is not JSON ({exc})", path=path, hint=RESULT_HINT) from exc
     if not isinstance(doc, dict) or doc.get("tool") != "privdiag" or "findings" not in doc:
         raise InputError(
-            "is not a privdiag result (no tool/findings keys)",
-            path=path,
-            hint="give JSON files written with --json",
+            "is not a privdiag result (no tool/findings keys)", path=path, hint=RESULT_HINT
         )
     from privdiag.privacy import scrub_doc
     from privdiag.report.merge import check_document

@@ -85,7 +85,8 @@ def stage(ctx: StageContext) -> Staged:
         raise InputError(
             f"consent file lacks columns for {', '.join(missing)}",
             path=_where(ctx),
-            hint="a consent file needs user_id, purpose, status and ts columns "
+            hint=_events_export_hint(ctx)
+            or f"{_accepted_names(missing)}; rename the columns to match "
             f"(it has: {', '.join(list(ctx.columns)[:12])})",
         )
     _validate(ctx, roles)
@@ -138,6 +139,35 @@ def _without_user(ctx: StageContext, table: str, rows: str) -> list[str]:
     return [
         f"{count:,} consent decision row(s) without a user id left out, as they belong to no user"
     ]
+
+
+def _events_export_hint(ctx: StageContext) -> str:
+    """A hint for an events export given with --consent (its columns are a GA4, Segment or
+    Snowplow export's) or for a warehouse's shredded Snowplow consent_preferences table, else
+    ""."""
+    from privdiag.ingest.staging import detected_export
+
+    if {"root_id", "event_type", "consent_scopes"} <= {c.lower() for c in ctx.columns}:
+        return (
+            "it looks like Snowplow's shredded consent_preferences table (rows keyed by "
+            "root_id, with no user column): pass dbt-snowplow-web's consent log "
+            "(snowplow_web_consent_log) with --consent instead, or the events with this "
+            "table joined on as their consent_preferences column"
+        )
+    fmt = detected_export(ctx.columns)
+    if not fmt:
+        return ""
+    return (
+        f"it looks like a {fmt} events export, not a consent file: pass it as data "
+        "(privdiag scan FILE); privdiag reads the consent its events carry"
+    )
+
+
+def _accepted_names(roles: list[str]) -> str:
+    """The column names read for each of ``roles`` ("ts from ts, timestamp, ..."), so a file
+    whose user column is ``customer`` is told which names would be read, not only the roles."""
+    names = "; ".join(f"{role} from {', '.join(CONSENT_ROLES[role])}" for role in roles)
+    return f"privdiag reads {names}"
 
 
 def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
@@ -220,8 +250,9 @@ def _undecoded_rows(ctx: StageContext, column: str, kind: str, decoded: str, val
             field=column,
             hint=_STRING_HINTS[kind],
         )
+    verb = "was" if bad == 1 else "were"
     return (
-        f"{bad:,} of {good + bad:,} rows could not be decoded and were left out "
+        f"{bad:,} of {good + bad:,} rows could not be decoded and {verb} left out "
         f"(first: row {row}, field '{column}', {preview(string)}: {reason})"
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import BadRow, StageContext, Staged
-from privdiag.ingest.roles import EVENT_ROLES, find_roles
+from privdiag.ingest.roles import CONSENT_ROLES, EVENT_ROLES, find_roles
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     feature_name,
@@ -141,6 +141,15 @@ def _partition_keys(ctx: StageContext) -> set[str]:
     return {k for k in keys if k in ctx.columns}
 
 
+def _consent_file_hint(ctx: StageContext) -> str:
+    """A hint for a consent file given as events (its columns read as user, purpose, status
+    and time), else ""."""
+    consent = find_roles(list(ctx.columns), CONSENT_ROLES)
+    if {"user_id", "purpose", "status", "ts"} <= set(consent):
+        return "it looks like a consent file (user, purpose, status, time): pass it with --consent"
+    return ""
+
+
 def stage(ctx: StageContext) -> Staged:
     """Stage a flat table as canonical events with every other column a feature."""
     source_cfg = ctx.config.sources.get(ctx.source)
@@ -152,7 +161,8 @@ def stage(ctx: StageContext) -> Staged:
             raise InputError(
                 f"no column for the event {'time' if needed == 'ts' else 'name'}",
                 path=ctx.missing(),
-                hint=f"name it {EVENT_ROLES[needed][0]!r} or map it under "
+                hint=_consent_file_hint(ctx)
+                or f"name it {EVENT_ROLES[needed][0]!r} or map it under "
                 f'[sources.{ctx.source}.columns] {needed} = "<column>"',
             )
     used = set(roles.values()) | _partition_keys(ctx)

@@ -231,6 +231,11 @@ def _configured_source(argument: str, config: Config) -> tuple[str | None, str |
     return None, None
 
 
+def detected_export(columns: dict[str, str]) -> str | None:
+    """The export format other than generic that ``columns`` are detected as, else None."""
+    return next((f for f in FORMATS if f != "generic" and _detect(f, columns)), None)
+
+
 def _detect(fmt: str, columns: dict[str, str]) -> bool:
     try:
         return bool(format_module(fmt).detect(columns))

@@ -167,14 +167,16 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
     suppressed values (the events or share of those few users) read ``hidden``: ``<k`` would
     claim fewer than k events, or a share below k. A user count the events could not tell,
     having no user ids (null, listed under ``no_user_ids``), reads ``unknown (no user ids)``.
+    An empty list is left out.
     """
-    hidden = {str(n) for n in metrics.get("suppressed") or [] if isinstance(n, str)}
-    unknown = {str(n) for n in metrics.get("no_user_ids") or [] if isinstance(n, str)}
+    # _listed: an edited result may hold a number or a text there, not a list
+    hidden = {str(n) for n in _listed(metrics.get("suppressed")) if isinstance(n, str)}
+    unknown = {str(n) for n in _listed(metrics.get("no_user_ids")) if isinstance(n, str)}
     size = metrics.get("min_group_size", k)
     items = []
     for name, value in metrics.items():
-        if name in BOOKKEEPING:
-            continue
+        if name in BOOKKEEPING or (isinstance(value, list | tuple) and not value):
+            continue  # an empty list ("notice_versions: []") tells a reader nothing
         text = fmt_metric(str(name), value, k)
         if name in hidden and value is None:
             text = f"<{size}" if is_users(str(name)) else "hidden"
