@@ -132,7 +132,10 @@ def _compliance(ctx: ScanContext, result: Result) -> list[Finding]:
         for name in COMPLIANCE_CHECKS[:3]:
             result.skipped(name, reason)
     else:
-        findings += check_compliance(ctx)
+        notes: list[str] = []
+        findings += check_compliance(ctx, notes)
+        if notes:
+            result.evidence.setdefault("notes", []).extend(notes)
         for name in COMPLIANCE_CHECKS[:3]:
             result.ran(name)
     findings += check_conflicts(ctx) + check_log_conflicts(ctx)

@@ -213,3 +213,31 @@ def test_id_like_categories_collapse_into_one_finding(tmp_path, k, decisions, us
     )
     text = str(doc)
     assert "8f3a2b91c4" not in text and "9876543210" not in text
+
+
+def test_events_of_the_consent_mechanism_are_not_taken_for_collection(tmp_path):
+    """u1's banner event (cmp_visible) and choice (consent_preferences) carry gclid before and
+    against the denial, as trackers add it to every event; only the page_view counts."""
+    events = write(
+        tmp_path / "sp.csv",
+        """
+event_id,ts,event_name,user_id,gclid
+e1,2026-10-01T08:59:00Z,cmp_visible,u1,G1
+e2,2026-10-01T09:00:00Z,consent_preferences,u1,G1
+e3,2026-10-01T08:58:00Z,page_view,u1,G1
+e4,2026-10-01T10:00:00Z,Consent_Preferences,u1,G1
+""",
+    )
+    consent = write(
+        tmp_path / "cmp.csv", "user_id,purpose,status,ts\nu1,ads,denied,2026-10-01T09:00:00Z\n"
+    )
+    doc = run_scan([events], consent=[consent], config=config(min_group_size=1)).to_dict()
+
+    found = [
+        (f["kind"], f["location"]["step"], f["metrics"]["events"])
+        for f in doc["findings"]
+        if f["kind"].startswith("consent.") and "step" in f["location"]
+    ]
+    assert found == [("consent.pre_consent", "page_view", 1)]
+    note = next(n for n in doc["evidence"]["notes"] if "consent mechanism" in n)
+    assert "Consent_Preferences (1), cmp_visible (1), consent_preferences (1)" in note

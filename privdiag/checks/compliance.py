@@ -28,6 +28,27 @@ PAIRS_PER_QUERY = 100
 USERS_EVENTS = ("events", "share", "events_beyond_grace", "events_within_grace")
 
 
+# Events the consent mechanism itself sends: a banner shown, a choice recorded (Snowplow's
+# cmp_visible and consent_preferences, its older consent_granted / consent_withdrawn,
+# Segment's consent preference events). The tracker adds its usual fields to them, before
+# any decision by design; they are not checked as collection without consent.
+CONSENT_MECHANISM_EVENTS = frozenset(
+    {
+        "cmp_visible",
+        "consent_preferences",
+        "consent_granted",
+        "consent_withdrawn",
+        "segment consent preference updated",
+        "segment consent preference",
+    }
+)
+
+
+def is_mechanism_event(event_name: Any) -> bool:
+    """True for an event of the consent mechanism itself (:data:`CONSENT_MECHANISM_EVENTS`)."""
+    return isinstance(event_name, str) and event_name.strip().lower() in CONSENT_MECHANISM_EVENTS
+
+
 @dataclass(frozen=True)
 class Pair:
     """A classified feature and one purpose it needs, with its column index in the query."""
@@ -319,10 +340,26 @@ def _pre_consent(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding |
     )
 
 
-def check_compliance(ctx: ScanContext) -> list[Finding]:
-    """Return violation, after-withdrawal and pre-consent findings for every classified feature."""
+def check_compliance(ctx: ScanContext, notes: list[str] | None = None) -> list[Finding]:
+    """Return violation, after-withdrawal and pre-consent findings for every classified feature.
+
+    Events of the consent mechanism itself are left out, with a note in ``notes`` saying
+    how many of each there were.
+    """
     todo = pairs(ctx)
     totals = _totals(ctx) if todo else []
+    left_out = [t for t in totals if is_mechanism_event(t["event_name"])]
+    if left_out and notes is not None:
+        counts: dict[str, int] = {}
+        for t in left_out:
+            counts[t["event_name"]] = counts.get(t["event_name"], 0) + int(t["n"])
+        listed = ", ".join(f"{name} ({n:,})" for name, n in sorted(counts.items()))
+        notes.append(
+            f"events of the consent mechanism itself ({listed}) are not checked for collection "
+            "without consent: the CMP sends them, with the tracker's usual fields, to show the "
+            "banner and record the choice"
+        )
+    totals = [t for t in totals if not is_mechanism_event(t["event_name"])]
     findings: list[Finding] = []
     for start in range(0, len(todo), PAIRS_PER_QUERY):
         batch = todo[start : start + PAIRS_PER_QUERY]
