@@ -78,6 +78,7 @@ class Config:
     models: dict[str, ModelConfig] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
     consent_files: list[str] = field(default_factory=list)
+    consent_columns: dict[str, str] = field(default_factory=dict)  # role -> consent file column
     thresholds: Thresholds = field(default_factory=Thresholds)
     engine: EngineConfig = field(default_factory=EngineConfig)
     hash_key: str | None = None
@@ -126,7 +127,7 @@ TABLES: dict[str, tuple[str, ...] | None] = {
     "sources": None,
     "models": None,
     "owners": None,
-    "consent": ("paths",),
+    "consent": ("paths", "columns"),
     "thresholds": None,
     "engine": (
         "threads",
@@ -194,14 +195,17 @@ def _check_format(fmt: Any, path: Path, key: str) -> None:
         raise _unknown("format", str(fmt), FORMATS, path, key, hint)
 
 
-def _check_column_roles(columns: Any, path: Path, key: str) -> None:
+def _check_column_roles(columns: Any, path: Path, key: str, *, consent: bool = False) -> None:
     """Raise ConfigError for a ``columns`` role no reader knows (``tz`` for ``ts``, say): it
-    would otherwise be refused only once the data file is read, as if the data were wrong."""
+    would otherwise be refused only once the data file is read, as if the data were wrong.
+    ``consent``: the roles of a consent file only, else those of events and consent files."""
     if not isinstance(columns, dict):
         raise ConfigError("must be a table of role = column", path=path, key=key)
     from privdiag.ingest.roles import CONSENT_ROLES, EVENT_ROLES
 
-    known = tuple(dict.fromkeys([*EVENT_ROLES, *CONSENT_ROLES]))
+    known = (
+        tuple(CONSENT_ROLES) if consent else tuple(dict.fromkeys([*EVENT_ROLES, *CONSENT_ROLES]))
+    )
     for role, column in columns.items():
         if role not in known:
             raise _unknown("column role", role, known, path, key, f"roles are {', '.join(known)}")
@@ -383,6 +387,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     consent = _table(raw, "consent", path)
     files = consent.get("paths", [])
     cfg.consent_files = [files] if isinstance(files, str) else list(files)
+    _check_column_roles(consent.get("columns", {}), path, "consent.columns", consent=True)
+    cfg.consent_columns = dict(consent.get("columns", {}))
     cfg.thresholds = _thresholds(raw, path)
 
     cfg.engine = _engine(raw, path)

@@ -14,9 +14,12 @@ EXPECTED = """\
 
 ### Findings
 
+_Root causes come first, each before the findings it explains._
+
 | Severity | Finding | Kind | Location | Owner | Key figure |
 |---|---|---|---|---|---|
-| medium | gclid has no owner | people.unowned | feature=gclid | no owner | 1 features |
+| medium | gclid has no owner (root cause: explains 1) | people.unowned | feature=gclid | no owner \
+| 1 features |
 | high | gclid sent \\| without ads consent | consent.violation | source=web, feature=gclid \
 | paid-media | 1,500 events |
 

@@ -77,7 +77,9 @@ def stage(ctx: StageContext) -> Staged:
     if is_snowplow_log(ctx.columns):
         _check_all_logs(ctx)
         return _stage_snowplow_log(ctx)
-    roles = find_roles(list(ctx.columns), CONSENT_ROLES, path=_where(ctx))
+    roles = find_roles(
+        list(ctx.columns), CONSENT_ROLES, ctx.config.consent_columns or None, path=_where(ctx)
+    )
     if "tc_string" in roles and ("purpose" not in roles or "status" not in roles):
         return _stage_strings(ctx, roles)
     missing = [r for r in ("user_id", "purpose", "status", "ts") if r not in roles]
@@ -86,7 +88,8 @@ def stage(ctx: StageContext) -> Staged:
             f"consent file lacks columns for {', '.join(missing)}",
             path=_where(ctx),
             hint=_events_export_hint(ctx)
-            or f"{_accepted_names(missing)}; rename the columns to match "
+            or f"{_accepted_names(missing)}; rename the columns to match, or map them in "
+            f'privdiag.toml, [consent] columns = {{ {missing[0]} = "<column>" }} '
             f"(it has: {', '.join(list(ctx.columns)[:12])})",
         )
     _validate(ctx, roles)

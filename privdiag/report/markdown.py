@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.findings import SEVERITIES, severity_rank
+from privdiag.report.context import effects_of
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import key_figure, location_text, root_causes
@@ -36,8 +37,15 @@ def headline(doc: dict[str, Any]) -> str:
     return f"**privdiag**: {len(findings)} {noun} ({counts}){tail}."
 
 
-def findings_table(findings: list[dict[str, Any]], *, with_title: bool, min_group_size: int) -> str:
-    """Return a Markdown table of ``findings``; titles and figures only when ``with_title``."""
+def findings_table(
+    findings: list[dict[str, Any]],
+    *,
+    with_title: bool,
+    min_group_size: int,
+    explains: dict[str, int] | None = None,
+) -> str:
+    """Return a Markdown table of ``findings``; titles and figures only when ``with_title``,
+    a root cause's title marked with how many findings name it as their cause (``explains``)."""
     head = ["Severity", "Kind", "Location", "Owner"]
     if with_title:
         head = ["Severity", "Finding", "Kind", "Location", "Owner", "Key figure"]
@@ -54,7 +62,10 @@ def findings_table(findings: list[dict[str, Any]], *, with_title: bool, min_grou
                 key_figure(f.get("metrics") or {}, min_group_size, f["kind"], f.get("location"))
                 or "–"
             )
-            cells = cells[:1] + [f.get("title") or ""] + cells[1:] + [figure]
+            title = str(f.get("title") or "")
+            if (explains or {}).get(f["id"]):
+                title += f" (root cause: explains {explains[f['id']]})"
+            cells = cells[:1] + [title] + cells[1:] + [figure]
         lines.append("| " + " | ".join(md_escape(c) for c in cells) + " |")
     return "\n".join(lines)
 
@@ -99,7 +110,15 @@ def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int =
     if findings:
         shown = findings[:top]
         title = f"### Top {len(shown)} findings" if len(findings) > top else "### Findings"
-        parts += [title, findings_table(shown, with_title=True, min_group_size=min_group_size)]
+        roots = root_causes(findings)
+        explains = {r: len(e) for r, e in effects_of(findings).items() if r in roots}
+        table = findings_table(
+            shown, with_title=True, min_group_size=min_group_size, explains=explains
+        )
+        parts.append(title)
+        if explains:
+            parts.append("_Root causes come first, each before the findings it explains._")
+        parts.append(table)
         if len(findings) > top:
             parts.append(f"_{len(findings) - top} more in the full report._")
         parts += ["### Owners", "\n".join(owners_lines(findings))]
