@@ -56,6 +56,17 @@ class StageContext:
         plural = "s" if others > 1 else ""
         return f"{self.files[0]} (and the other {others} file{plural} of {self.files[0].parent}/)"
 
+    def first_bad_row(self, expr: str, bad_when: str, detail: str = "NULL") -> tuple | None:
+        """Return (row, value, detail) of the first row of the whole input whose ``expr`` (as
+        ``v``) meets ``bad_when``, its row counted across the input's files; None when none."""
+        from privdiag.engine import one
+
+        return one(
+            self.con,
+            f"SELECT n, v, {detail} FROM (SELECT row_number() OVER () AS n, {expr} AS v "
+            f"FROM {self.read_sql}) WHERE {bad_when} LIMIT 1",
+        )
+
     def first_bad(self, expr: str, bad_when: str, detail: str = "NULL") -> BadRow | None:
         """Return the first row whose ``expr`` (as ``v``) meets ``bad_when``: the file it is in
         and its row there when DuckDB can tell the files apart, else the input and its row;
@@ -63,11 +74,7 @@ class StageContext:
         from privdiag.engine import one
 
         if not self._files_told_apart():
-            found = one(
-                self.con,
-                f"SELECT n, v, {detail} FROM (SELECT row_number() OVER () AS n, {expr} AS v "
-                f"FROM {self.read_sql}) WHERE {bad_when} LIMIT 1",
-            )
+            found = self.first_bad_row(expr, bad_when, detail)
             return BadRow(self.where(), int(found[0]), found[1], True, found[2]) if found else None
         found = one(
             self.con,

@@ -34,18 +34,8 @@ def _where(ctx: StageContext) -> str:
     return str(ctx.files[0]) if len(ctx.files) == 1 else f"{ctx.files[0].parent}/"
 
 
-def _first_bad(ctx: StageContext, expr: str, bad_when: str) -> tuple[int, object] | None:
-    return one(
-        ctx.con,
-        f"""
-        SELECT n, v FROM (SELECT row_number() OVER () AS n, {expr} AS v FROM {ctx.read_sql})
-        WHERE {bad_when} LIMIT 1
-    """,
-    )
-
-
 def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
-    bad = _first_bad(ctx, quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
+    bad = ctx.first_bad_row(quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
     if bad:
         raise InputError(
             f"decision time ({describe_value(bad[1])}) cannot be read"
@@ -60,7 +50,7 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
 
 def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
     status = quote(roles["status"])
-    bad = _first_bad(ctx, status, f"v IS NOT NULL AND {flag('v')} IS NULL")
+    bad = ctx.first_bad_row(status, f"v IS NOT NULL AND {flag('v')} IS NULL")
     if bad:
         raise InputError(
             f"consent status ({describe_value(bad[1])}) is neither granted nor denied",
