@@ -1,9 +1,8 @@
 """Each event's consent state per purpose at the event's time: granted, denied or unknown.
 
 The state comes from the event's own flag when it carries one, else from the consent log as
-of the event's time. The log is resolved by one window over the time-sorted union of events
-and consent records per user (faster than an as-of join on large dumps): the last decision
-at or before the event wins, and a decision at the same instant as the event counts.
+of the event's time: the last decision at or before the event wins, and a decision at the
+same instant as the event counts. See :func:`resolve` for how.
 """
 
 from __future__ import annotations
@@ -32,6 +31,14 @@ def active_purposes(con: Any) -> list[str]:
 # was decided: epoch microseconds * 4 + kind.
 DENIED, GRANTED, WITHDRAWN = 0, 1, 2
 
+# Bounds of the consent spans: before and after every time a scan accepts (2000 to two
+# days ahead), written as literals every engine reads.
+EARLIEST_SPAN = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
+LATEST_SPAN = "TIMESTAMPTZ '2999-12-31 00:00:00+00'"
+# A user with more consent spans than this finds them by a sorted window, not the hash join
+# (whose work grows with the user's events times their spans).
+MAX_JOINED_SPANS = 32
+
 
 def _records_sql() -> str:
     """Consent records with their kind: a denial after an earlier grant is a withdrawal.
@@ -51,25 +58,79 @@ def _records_sql() -> str:
     """
 
 
-def _union_sql(purposes: list[str]) -> str:
-    """SQL of the time-sorted union: consent records (ord 0) and events with a user (ord 1)."""
+def _spans_sql(purposes: list[str]) -> str:
+    """SQL of each user's consent spans: from each instant the user's consent log changes to
+    the next, the log's packed last record and first decision time per purpose.
+
+    A span starts at the instant of one or more records and holds once they all count (a
+    grant sorts before a denial at one instant, so the denial wins). Each user also has a
+    span from :data:`EARLIEST_SPAN` to the first record, with no record yet but the first
+    decision times, so that every event of a user with records lies in exactly one span.
+    ``spans`` counts the user's spans.
+    """
     records = ", ".join(
         f"CASE WHEN purpose = '{p}' THEN packed END AS rec_{p}, "
-        f"CASE WHEN purpose = '{p}' THEN ts END AS at_{p}, NULL::BOOLEAN AS flag_{p}"
+        f"CASE WHEN purpose = '{p}' THEN ts END AS at_{p}"
         for p in purposes
+    )
+    # RANGE, not ROWS: the frame of a row holds every record at its instant that sorts with
+    # it, so the row kept per instant (a denial when there is one) sees them all.
+    carried = ", ".join(
+        f"last_value(rec_{p} IGNORE NULLS) OVER upto AS last_{p}, min(at_{p}) OVER whole "
+        f"AS first_{p}"
+        for p in purposes
+    )
+    kept = ", ".join(f"last_{p}, first_{p}" for p in purposes)
+    before = ", ".join(f"NULL::BIGINT AS last_{p}, min(at_{p}) AS first_{p}" for p in purposes)
+    return f"""
+        WITH records AS (
+            SELECT user_key, ts, NOT granted AS tie, {records}
+            FROM ({_records_sql()}) WHERE user_key IS NOT NULL AND ts IS NOT NULL
+        ), changes AS (
+            SELECT user_key, ts AS start, {kept} FROM (
+                SELECT user_key, ts, {carried},
+                       row_number() OVER (PARTITION BY user_key, ts ORDER BY tie DESC) AS nth
+                FROM records
+                WINDOW upto AS (PARTITION BY user_key ORDER BY ts, tie
+                                RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+                       whole AS (PARTITION BY user_key)
+            ) WHERE nth = 1
+            UNION ALL
+            SELECT user_key, {EARLIEST_SPAN} AS start, {before} FROM records GROUP BY user_key
+        )
+        SELECT *, coalesce(lead(start) OVER per_user, {LATEST_SPAN}) AS stop,
+               count(*) OVER (PARTITION BY user_key) AS spans
+        FROM changes WINDOW per_user AS (PARTITION BY user_key ORDER BY start)
+    """
+
+
+def _heavy_sql(purposes: list[str]) -> str:
+    """SQL finding the span of each event of a user with more than :data:`MAX_JOINED_SPANS`
+    spans: one window over the time-sorted union of those users' spans and events, carrying
+    the last span's columns to each event (a span at the event's instant counts). Gives the
+    event's rowid as ``_row`` and the span's ``last_P``/``first_P``."""
+    span_cols = ", ".join(f"last_{p}, first_{p}" for p in purposes)
+    no_span = ", ".join(
+        f"NULL::BIGINT AS last_{p}, NULL::TIMESTAMPTZ AS first_{p}" for p in purposes
     )
     carried = ", ".join(
-        f"NULL::BIGINT AS rec_{p}, NULL::TIMESTAMPTZ AS at_{p}, consent_{p} AS flag_{p}"
+        f"last_value(last_{p} IGNORE NULLS) OVER upto AS last_{p}, "
+        f"last_value(first_{p} IGNORE NULLS) OVER upto AS first_{p}"
         for p in purposes
     )
-    # Records sort before events at the same instant (ord 0 < 1); among records at one
-    # instant a denial sorts last, so contradictory simultaneous records resolve to denied.
     return f"""
-        SELECT user_key, ts, 0 AS ord, NOT granted AS tie, NULL::BIGINT AS _row, {records}
-        FROM ({_records_sql()})
-        UNION ALL
-        SELECT user_key, ts, 1 AS ord, FALSE AS tie, rowid AS _row, {carried}
-        FROM events WHERE user_key IS NOT NULL
+        SELECT _row, {span_cols} FROM (
+            SELECT _row, ord, {carried} FROM (
+                SELECT user_key, start AS ts, 0 AS ord, NULL::BIGINT AS _row, {span_cols}
+                FROM consent_spans WHERE spans > {MAX_JOINED_SPANS}
+                UNION ALL
+                SELECT e.user_key, e.ts, 1 AS ord, e.rowid AS _row, {no_span}
+                FROM events e JOIN (SELECT DISTINCT user_key FROM consent_spans
+                                    WHERE spans > {MAX_JOINED_SPANS}) h
+                ON h.user_key = e.user_key
+            ) WINDOW upto AS (PARTITION BY user_key ORDER BY ts, ord
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        ) WHERE ord = 1
     """
 
 
@@ -81,57 +142,54 @@ def _state_sql(p: str, flag: str, log: str) -> str:
                     ELSE 'unknown' END AS {STATE_TYPE}) AS state_{p}"""
 
 
+def _states_sql(purposes: list[str], span: str) -> str:
+    """The state columns of an event ``e`` whose consent span (or heavy-path row) is ``span``."""
+    parts = []
+    for p in purposes:
+        last = f"{span}.last_{p}"
+        kind = f"((({last} % 4) + 4) % 4)"
+        parts.append(f"""{_state_sql(p, f"e.consent_{p}", f"({kind} = {GRANTED})")},
+            {kind} = {GRANTED} AS log_{p}, coalesce({kind} = {WITHDRAWN}, FALSE) AS withdrawn_{p},
+            {span}.first_{p} AS first_{p},
+            CAST(make_timestamp(({last} - {kind}) // 4) AS TIMESTAMPTZ) AS last_decision_{p}""")
+    return ",\n".join(parts)
+
+
 def resolve(con: Any, purposes: list[str]) -> None:
     """Create table ``scan_events``: every event with, per purpose, its state and history.
 
     Columns per purpose P (:data:`STATE_COLUMNS`): ``state_P`` (granted/denied/unknown),
     ``log_P`` (the log's state or NULL), ``withdrawn_P`` (denied after an earlier grant),
     ``first_P`` (the user's first decision time for P, also when it comes after the event)
-    and ``last_decision_P``. The states come out of one sorted window pass (one
-    ``last_value`` of the packed record and one ``min`` per purpose) and are joined back to
-    the events by rowid, so later checks read one table: a scan of one table runs
-    on every core, where a positional join of two runs on one. ``events`` becomes a view of
-    the event columns, and the copy it was is dropped to free its memory.
+    and ``last_decision_P``.
+
+    The consent log, small beside the events, is first cut into spans per user (between two
+    instants its state does not change); each event then finds its span by a hash join on
+    the user and a range on the time, which streams the events with all their columns and
+    needs no sort of them. A user with many spans would make that join quadratic (every
+    event of the user meets every span), so the few users with more than
+    :data:`MAX_JOINED_SPANS` find theirs by one sorted window over their own events and
+    spans instead. ``events`` becomes a view of the event columns, and the copy it was is
+    dropped to free its memory.
     """
     if not purposes:  # no state to add: the checks read the events as they are
         con.execute("CREATE VIEW scan_events AS SELECT * FROM events")
         return
-    windows = ",\n".join(
-        f"last_value(rec_{p} IGNORE NULLS) OVER upto AS last_{p},\n"
-        f"min(at_{p}) OVER whole AS first_{p}"
-        for p in purposes
-    )
-    kind = {p: f"(((last_{p} % 4) + 4) % 4)" for p in purposes}
-    with_log = ",\n".join(
-        f"""{_state_sql(p, f"flag_{p}", f"log_{p}")}, log_{p},
-            coalesce({kind[p]} = {WITHDRAWN}, FALSE) AS withdrawn_{p}, first_{p},
-            CAST(make_timestamp((last_{p} - {kind[p]}) // 4) AS TIMESTAMPTZ)
-                AS last_decision_{p}"""
-        for p in purposes
-    )
-    logs = ", ".join(f"{kind[p]} = {GRANTED} AS log_{p}" for p in purposes)
-    flags_only = ",\n".join(
-        f"""{_state_sql(p, f"consent_{p}", "NULL::BOOLEAN")}, NULL::BOOLEAN AS log_{p},
-            FALSE AS withdrawn_{p}, NULL::TIMESTAMPTZ AS first_{p},
-            NULL::TIMESTAMPTZ AS last_decision_{p}"""
-        for p in purposes
-    )
-    flags = ", ".join(f"flag_{p}" for p in purposes)
-    con.execute(f"""
-        CREATE TABLE scan_events AS
-        SELECT e.*, c.* EXCLUDE (_row) FROM events e JOIN (
-            SELECT _row, {with_log} FROM (SELECT *, {logs} FROM (
-                SELECT _row, ord, {flags}, {windows}
-                FROM ({_union_sql(purposes)})
-                WINDOW upto AS (PARTITION BY user_key ORDER BY ts, ord, tie
-                                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-                       whole AS (PARTITION BY user_key ORDER BY ts, ord, tie
-                                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-            ) WHERE ord = 1)
-            UNION ALL
-            SELECT rowid AS _row, {flags_only} FROM events WHERE user_key IS NULL
-        ) c ON c._row = e.rowid
-    """)
+    con.execute(f"CREATE TEMP TABLE consent_spans AS {_spans_sql(purposes)}")
+    heavy = one(con, f"SELECT count(*) FROM consent_spans WHERE spans > {MAX_JOINED_SPANS}")
+    joined = f"""
+        SELECT e.*, {_states_sql(purposes, "s")} FROM events e
+        LEFT JOIN consent_spans s ON s.user_key = e.user_key AND e.ts >= s.start
+                                  AND e.ts < s.stop AND s.spans <= {MAX_JOINED_SPANS}"""
+    if heavy and heavy[0]:
+        joined += f"""
+        WHERE NOT coalesce(e.user_key IN (SELECT user_key FROM consent_spans
+                                          WHERE spans > {MAX_JOINED_SPANS}), FALSE)
+        UNION ALL
+        SELECT e.*, {_states_sql(purposes, "h")} FROM events e
+        JOIN ({_heavy_sql(purposes)}) h ON h._row = e.rowid"""
+    con.execute(f"CREATE TABLE scan_events AS {joined}")
+    con.execute("DROP TABLE consent_spans")
     state_columns = ", ".join(f"{k}_{p}" for p in purposes for k in STATE_KINDS)
     con.execute("DROP TABLE events")
     con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE ({state_columns}) FROM scan_events")

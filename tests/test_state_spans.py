@@ -1,0 +1,131 @@
+"""Consent state by spans: the hash join and the sorted window for users with many spans
+give every event the state a plain reading of the consent log gives, written out below.
+
+The reference reads the log the documented way: per user and purpose, the records at or
+before the event's time, in time order with a grant before a denial at one instant; the
+last one is the log's state; a denial after any earlier grant is a withdrawal; the event's
+own flag wins over the log; the first decision is the earliest record, even after the event.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import privdiag.state as state
+from privdiag.engine import STATE_TYPE
+from privdiag.purposes import STATES
+
+PURPOSES = ["ads", "analytics"]
+T0 = datetime(2026, 9, 1, tzinfo=UTC)
+
+event = st.tuples(  # user (None: no id), minute, ads flag
+    st.one_of(st.none(), st.integers(0, 3)),
+    st.integers(0, 12),
+    st.sampled_from([True, False, None]),
+)
+record = st.tuples(  # user, minute, purpose, granted
+    st.integers(0, 4), st.integers(0, 12), st.sampled_from(PURPOSES), st.booleans()
+)
+
+
+def _tables(events: list, records: list) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    states = ", ".join(f"'{s}'" for s in STATES)
+    con.execute(f"CREATE TYPE {STATE_TYPE} AS ENUM ({states})")
+    con.execute(
+        "CREATE TABLE events (event_id INTEGER, user_key VARCHAR, ts TIMESTAMPTZ, "
+        "consent_ads BOOLEAN, consent_analytics BOOLEAN)"
+    )
+    con.execute(
+        "CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN, ts TIMESTAMPTZ)"
+    )
+    if events:
+        con.executemany(
+            "INSERT INTO events VALUES (?, ?, ?, ?, NULL)",
+            [
+                (i, None if u is None else f"u{u}", T0 + timedelta(minutes=m), flag)
+                for i, (u, m, flag) in enumerate(events)
+            ],
+        )
+    if records:
+        con.executemany(
+            "INSERT INTO consent VALUES (?, ?, ?, ?)",
+            [(f"u{u}", p, g, T0 + timedelta(minutes=m)) for u, m, p, g in records],
+        )
+    return con
+
+
+def _expected(events: list, records: list) -> set[tuple]:
+    """Per event and purpose: (id, purpose, state, withdrawn, first, last decision)."""
+    rows = set()
+    for i, (user, minute, flag) in enumerate(events):
+        for purpose in PURPOSES:
+            mine = sorted(
+                (m, not g) for u, m, p, g in records if u == user and p == purpose
+            )  # (minute, is denial): a grant sorts before a denial at one instant
+            seen = [(m, denial) for m, denial in mine if m <= minute]
+            last = seen[-1] if seen else None
+            withdrawn = bool(last and last[1] and any(not d for _m, d in seen[:-1]))
+            own = flag if purpose == "ads" else None
+            log = None if last is None else not last[1]
+            decided = own if own is not None else log
+            rows.add(
+                (
+                    i,
+                    purpose,
+                    "unknown" if decided is None else ("granted" if decided else "denied"),
+                    withdrawn,
+                    T0 + timedelta(minutes=mine[0][0]) if mine else None,
+                    T0 + timedelta(minutes=last[0]) if last else None,
+                )
+            )
+    return rows
+
+
+def _resolved(con: duckdb.DuckDBPyConnection) -> set[tuple]:
+    state.resolve(con, PURPOSES)
+    rows = set()
+    for purpose in PURPOSES:
+        rows |= set(
+            con.execute(
+                f"SELECT event_id, '{purpose}', CAST(state_{purpose} AS VARCHAR), "
+                f"withdrawn_{purpose}, first_{purpose}, last_decision_{purpose} "
+                "FROM scan_events"
+            ).fetchall()
+        )
+    return rows
+
+
+@pytest.mark.parametrize("joined_spans", [32, 0], ids=["hash join", "sorted window"])
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(events=st.lists(event, min_size=1, max_size=20), records=st.lists(record, max_size=14))
+def test_every_event_gets_the_state_the_log_gives(joined_spans, events, records):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(state, "MAX_JOINED_SPANS", joined_spans)
+        con = _tables(events, records)
+        got = _resolved(con)
+    assert got == _expected(events, records)
+    assert con.execute("SELECT count(*) FROM scan_events").fetchone() == (len(events),)
+
+
+def test_users_past_the_span_limit_and_under_it_mix_in_one_scan(monkeypatch):
+    """u0 changes its mind five times (6 spans with the one before its first record), u1 once
+    (2 spans): with the limit at 3, u0 goes by the window and u1 by the join."""
+    monkeypatch.setattr(state, "MAX_JOINED_SPANS", 3)
+    records = [(0, m, "ads", m % 4 == 0) for m in range(0, 10, 2)] + [(1, 5, "ads", True)]
+    events = [(0, m, None) for m in range(12)] + [(1, m, None) for m in (4, 5, 6)]
+    events += [(None, 3, True), (2, 3, None)]
+    con = _tables(events, records)
+    assert _resolved(con) == _expected(events, records)
+    # by hand: u0's event at minute 7 comes after its records at 0 (grant), 2 (denial),
+    # 4 (grant), 6 (denial): denied, a withdrawal, decided at 6, first decided at 0
+    assert con.execute(
+        "SELECT state_ads, withdrawn_ads, minute(last_decision_ads), minute(first_ads) "
+        "FROM scan_events WHERE event_id = 7"
+    ).fetchone() == ("denied", True, 6, 0)
