@@ -66,7 +66,7 @@ def _spans_sql(purposes: list[str]) -> str:
     grant sorts before a denial at one instant, so the denial wins). Each user also has a
     span from :data:`EARLIEST_SPAN` to the first record, with no record yet but the first
     decision times, so that every event of a user with records lies in exactly one span.
-    ``spans`` counts the user's spans.
+    ``span_no`` numbers the user's spans from 1 in time order; ``spans`` counts them.
     """
     records = ", ".join(
         f"CASE WHEN purpose = '{p}' THEN packed END AS rec_{p}, "
@@ -99,37 +99,36 @@ def _spans_sql(purposes: list[str]) -> str:
             SELECT user_key, {EARLIEST_SPAN} AS start, {before} FROM records GROUP BY user_key
         )
         SELECT *, coalesce(lead(start) OVER per_user, {LATEST_SPAN}) AS stop,
+               row_number() OVER per_user AS span_no,
                count(*) OVER (PARTITION BY user_key) AS spans
         FROM changes WINDOW per_user AS (PARTITION BY user_key ORDER BY start)
     """
 
 
-def _heavy_sql(purposes: list[str]) -> str:
-    """SQL finding the span of each event of a user with more than :data:`MAX_JOINED_SPANS`
-    spans: one window over the time-sorted union of those users' spans and events, carrying
-    the last span's columns to each event (a span at the event's instant counts). Gives the
-    event's rowid as ``_row`` and the span's ``last_P``/``first_P``."""
-    span_cols = ", ".join(f"last_{p}, first_{p}" for p in purposes)
-    no_span = ", ".join(
-        f"NULL::BIGINT AS last_{p}, NULL::TIMESTAMPTZ AS first_{p}" for p in purposes
-    )
-    carried = ", ".join(
-        f"last_value(last_{p} IGNORE NULLS) OVER upto AS last_{p}, "
-        f"last_value(first_{p} IGNORE NULLS) OVER upto AS first_{p}"
-        for p in purposes
-    )
+def _heavy_sql() -> str:
+    """SQL numbering the span of each event of a user with more than
+    :data:`MAX_JOINED_SPANS` spans: one window over the time-sorted union of those users'
+    spans and events counts the spans that start at or before each event (a span at the
+    event's instant counts, as spans sort first). Gives the event's rowid as ``_row``, its
+    ``user_key`` and the ``span_no`` to join its span by.
+
+    A running count, not ``last_value(... IGNORE NULLS)`` of the span's columns: on one user
+    with 2M events and 400 spans the count took 0.4 s, the last values 14 s.
+    """
+    heavy = f"spans > {MAX_JOINED_SPANS}"
     return f"""
-        SELECT _row, {span_cols} FROM (
-            SELECT _row, ord, {carried} FROM (
-                SELECT user_key, start AS ts, 0 AS ord, NULL::BIGINT AS _row, {span_cols}
-                FROM consent_spans WHERE spans > {MAX_JOINED_SPANS}
+        SELECT _row, user_key, span_no FROM (
+            SELECT _row, user_key, ord, sum(1 - ord) OVER (
+                PARTITION BY user_key ORDER BY ts, ord
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS span_no
+            FROM (
+                SELECT user_key, start AS ts, 0 AS ord, NULL::BIGINT AS _row
+                FROM consent_spans WHERE {heavy}
                 UNION ALL
-                SELECT e.user_key, e.ts, 1 AS ord, e.rowid AS _row, {no_span}
+                SELECT e.user_key, e.ts, 1 AS ord, e.rowid AS _row
                 FROM events e JOIN (SELECT DISTINCT user_key FROM consent_spans
-                                    WHERE spans > {MAX_JOINED_SPANS}) h
-                ON h.user_key = e.user_key
-            ) WINDOW upto AS (PARTITION BY user_key ORDER BY ts, ord
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                                    WHERE {heavy}) h ON h.user_key = e.user_key
+            )
         ) WHERE ord = 1
     """
 
@@ -143,7 +142,7 @@ def _state_sql(p: str, flag: str, log: str) -> str:
 
 
 def _states_sql(purposes: list[str], span: str) -> str:
-    """The state columns of an event ``e`` whose consent span (or heavy-path row) is ``span``."""
+    """The state columns of an event ``e`` whose consent span is ``span``."""
     parts = []
     for p in purposes:
         last = f"{span}.last_{p}"
@@ -186,8 +185,9 @@ def resolve(con: Any, purposes: list[str]) -> None:
         WHERE NOT coalesce(e.user_key IN (SELECT user_key FROM consent_spans
                                           WHERE spans > {MAX_JOINED_SPANS}), FALSE)
         UNION ALL
-        SELECT e.*, {_states_sql(purposes, "h")} FROM events e
-        JOIN ({_heavy_sql(purposes)}) h ON h._row = e.rowid"""
+        SELECT e.*, {_states_sql(purposes, "s")} FROM events e
+        JOIN ({_heavy_sql()}) h ON h._row = e.rowid
+        JOIN consent_spans s ON s.user_key = h.user_key AND s.span_no = h.span_no"""
     con.execute(f"CREATE TABLE scan_events AS {joined}")
     con.execute("DROP TABLE consent_spans")
     state_columns = ", ".join(f"{k}_{p}" for p in purposes for k in STATE_KINDS)

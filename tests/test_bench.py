@@ -31,6 +31,29 @@ def test_dump_is_seeded_and_shaped(tmp_path: Path) -> None:
     assert log[0] == 2 and log[1] > 0
 
 
+def test_dump_events_fall_into_sessions_of_half_an_hour(tmp_path: Path) -> None:
+    """About four sessions per user (not one per event, as before the layout stamp), each
+    within 30 minutes; a dump of an older layout in the folder is written again."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "events.parquet").write_bytes(b"not a dump of this layout")
+    dump = write_dump(folder, 20_000, "parquet")
+    sessions, users, longest = (
+        duckdb.connect()
+        .execute(
+            "SELECT count(DISTINCT session_id), count(DISTINCT anonymous_id), "
+            "max(span) FROM (SELECT session_id, any_value(anonymous_id) AS anonymous_id, "
+            "epoch(max(ts) - min(ts)) AS span "
+            f"FROM read_parquet('{dump.events_file}') GROUP BY session_id)"
+        )
+        .fetchone()
+    )
+    assert users == 1000  # 20 events per user
+    assert 3.5 * users < sessions <= 4 * users
+    assert longest < 30 * 60
+    assert (folder / "layout.txt").read_text().strip() == "2"
+
+
 def test_baseline_counts_every_event(tmp_path: Path) -> None:
     for fmt in ("parquet", "csv"):
         dump = write_dump(tmp_path / fmt, 2000, fmt)

@@ -7,7 +7,9 @@ and size give the same rows. Layout (generic flat format):
 
 - ``events.parquet`` / ``events.csv``: event_id, ts, event_name, user_id (NULL for
   anonymous shoppers), anonymous_id, session_id, consent_analytics / consent_ads
-  (granted/denied on some events, else empty), and five features.
+  (granted/denied on some events, else empty), and five features. Each user's events fall
+  into :data:`SESSIONS_PER_USER` sessions of up to half an hour, each starting at its own
+  time in the span (about five events per session, as in a shop's analytics).
 - ``consent.csv``: user_id, purpose, status, ts, version, source; one or two decisions per
   user and purpose (some withdraw later), none at all for 5% of users.
 - ``privdiag.toml``: maps the features to purposes so that every compliance check runs.
@@ -20,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 EVENTS_PER_USER = 20
+SESSIONS_PER_USER = 4
+SESSION_US = 30 * 60 * 1_000_000
+# The dump layout's version, stamped in each dump folder: a dump of an older layout (before
+# sessions, every event had its own) is written again rather than reused.
+LAYOUT = "2"
 DAYS = 28
 BASE = "TIMESTAMPTZ '2026-10-01 00:00:00+00'"
 SPAN_US = DAYS * 86400 * 1_000_000
@@ -74,13 +81,18 @@ def events_sql(events: int, users: int, seed: int) -> str:
     """SQL selecting ``events`` rows of the bench dump (ts as TIMESTAMPTZ)."""
     steps = "[" + ", ".join(f"'{s}'" for s in STEPS) + "]"
     u = f"({_h('i', 1, seed)} % {users})"
+    # hash(i, salt) % 4 follows i % 4, as the user does when their number is a multiple of
+    # 4: the hash's high bits keep the session independent of the user
+    k = f"(({_h('i', 15, seed)} >> 32) % {SESSIONS_PER_USER})"
+    start = f"({_h('u * 16 + k', 16, seed)} % {SPAN_US - SESSION_US})"
     return f"""
         SELECT 'e' || i AS event_id,
-               {BASE} + to_microseconds(({_h("i", 2, seed)} % {SPAN_US})::BIGINT) AS ts,
+               {BASE} + to_microseconds((start + {_h("i", 2, seed)} % {SESSION_US})::BIGINT)
+                   AS ts,
                {steps}[1 + ({_h("i", 3, seed)} % {len(STEPS)})::INT] AS event_name,
                CASE WHEN {_h("u", 4, seed)} % 10 >= 3 THEN 'u' || u END AS user_id,
                'a' || u AS anonymous_id,
-               's' || u || '-' || ({_h("i", 2, seed)} % {SPAN_US}) // 3600000000 AS session_id,
+               's' || u || '-' || k AS session_id,
                CASE WHEN {_h("i", 5, seed)} % 5 = 0 THEN
                     CASE WHEN {_h("u", 6, seed)} % 3 = 0 THEN 'denied' ELSE 'granted' END
                END AS consent_analytics,
@@ -94,7 +106,8 @@ def events_sql(events: int, users: int, seed: int) -> str:
                     THEN 'cc_' || ({_h("u", 12, seed)} % 100000) END AS ad_click_id,
                CASE WHEN {_h("u", 13, seed)} % 3 = 0 THEN 'spring_sale' END AS campaign,
                ({_h("i", 14, seed)} % 20000) / 100.0 AS value
-        FROM (SELECT range AS i, {u} AS u FROM range({events}))
+        FROM (SELECT i, u, k, {start} AS start FROM (
+            SELECT range AS i, {u} AS u, {k} AS k FROM range({events})))
     """
 
 
@@ -130,13 +143,18 @@ def _csv_select(events: int, users: int, seed: int) -> str:
 def write_dump(folder: Path, events: int, fmt: str, seed: int = 7, con: Any = None) -> Dump:
     """Write a dump of ``events`` events as ``fmt`` (parquet or csv) into ``folder``.
 
-    Reuses files already there (same size and seed are the same rows). Returns the paths.
+    Reuses files already there (same size, seed and :data:`LAYOUT` are the same rows).
+    Returns the paths.
     """
     import duckdb
 
     users = max(10, events // EVENTS_PER_USER)
     dump = Dump(folder, events, users, fmt)
     folder.mkdir(parents=True, exist_ok=True)
+    stamp = folder / "layout.txt"
+    if not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != LAYOUT:
+        for old in (dump.events_file, dump.consent_file):
+            old.unlink(missing_ok=True)
     own = con is None
     con = con or duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -154,6 +172,7 @@ def write_dump(folder: Path, events: int, fmt: str, seed: int = 7, con: Any = No
         con.execute(f"COPY ({consent_sql(users, seed)}) TO '{tmp}' (FORMAT csv, HEADER true)")
         tmp.rename(dump.consent_file)
     dump.config_file.write_text(config_text(), encoding="utf-8")
+    stamp.write_text(LAYOUT + "\n", encoding="utf-8")
     if own:
         con.close()
     return dump
