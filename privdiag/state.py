@@ -58,6 +58,21 @@ def _records_sql() -> str:
     """
 
 
+def _packed_last(column: str) -> str:
+    """SQL of the last of a user's packed records ``column`` in a window ordered by time: their
+    max().
+
+    A later instant packs to a larger number whatever the kinds (they differ by less than
+    4). At one instant, the record that counts for a purpose is the denial when there is
+    one: a denial after a grant at the same instant is a withdrawal (2), which packs larger
+    than the grant (1), and with no grant there all denials pack alike. max() runs in one
+    pass, where last_value(... IGNORE NULLS) scans back to the last record of the purpose
+    from each row: on a user with 800k records of one purpose after one of another, 2.6 s
+    (growing with the square of the records) against 0.5 s.
+    """
+    return f"max({column})"
+
+
 def _spans_sql(purposes: list[str]) -> str:
     """SQL of each user's consent spans: from each instant the user's consent log changes to
     the next, the log's packed last record and first decision time per purpose.
@@ -74,10 +89,10 @@ def _spans_sql(purposes: list[str]) -> str:
         for p in purposes
     )
     # RANGE, not ROWS: the frame of a row holds every record at its instant that sorts with
-    # it, so the row kept per instant (a denial when there is one) sees them all.
+    # it, so the row kept per instant (a denial when there is one) sees them all. The last
+    # record is the largest packed one (see :func:`_packed_last`).
     carried = ", ".join(
-        f"last_value(rec_{p} IGNORE NULLS) OVER upto AS last_{p}, min(at_{p}) OVER whole "
-        f"AS first_{p}"
+        f"{_packed_last(f'rec_{p}')} OVER upto AS last_{p}, min(at_{p}) OVER whole AS first_{p}"
         for p in purposes
     )
     kept = ", ".join(f"last_{p}, first_{p}" for p in purposes)
