@@ -13,7 +13,7 @@ from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_strings import STRING_COLUMNS, consent_rows_sql, decoded_table
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles
-from privdiag.ingest.sqlparts import any_ts, flag
+from privdiag.ingest.sqlparts import any_ts, flag, id_text
 from privdiag.privacy import describe_value
 
 NAME = "consent"
@@ -180,7 +180,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     undecoded = _undecoded_rows(ctx, column, kind, decoded, value)
     version = f"CAST(src.{quote(roles['version'])} AS VARCHAR)" if "version" in roles else "NULL"
     extra = f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
-    user = f"CAST(src.{quote(roles['user_id'])} AS VARCHAR)"
+    user = id_text(f"src.{quote(roles['user_id'])}")
     ts = any_ts(f"src.{quote(roles['ts'])}")
     sql = consent_rows_sql(decoded, value, ctx.read_sql, column, user, ts, extra)
     view = f"{ctx.prefix}_consent"

@@ -12,7 +12,14 @@ from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.placeholders import without_placeholder
-from privdiag.ingest.sqlparts import epoch_to_ts, feature_name, flag, out_of_range, stable_id
+from privdiag.ingest.sqlparts import (
+    epoch_to_ts,
+    feature_name,
+    flag,
+    id_text,
+    out_of_range,
+    stable_id,
+)
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
 from privdiag.privacy import describe_value
 
@@ -68,14 +75,14 @@ def _stage_raw(ctx: StageContext) -> str:
         return f"CAST(to_json({quote(name)}) ->> {literal(path)} AS VARCHAR)"
 
     params = f"from_json({'event_params' if is_json else 'to_json(event_params)'}, '{PARAMS_TYPE}')"
-    user_id = without_placeholder("CAST(" + _col(ctx, "user_id") + " AS VARCHAR)")
+    user_id = without_placeholder(id_text(_col(ctx, "user_id")))
     ctx.create(f"""
         CREATE TEMP TABLE {raw} AS
         SELECT CAST(event_timestamp AS VARCHAR) AS event_timestamp,
                CAST(event_name AS VARCHAR) AS event_name,
                {params} AS params,
                {user_id} AS user_id,
-               CAST({_col(ctx, "user_pseudo_id")} AS VARCHAR) AS user_pseudo_id,
+               {id_text(_col(ctx, "user_pseudo_id"))} AS user_pseudo_id,
                CAST({_col(ctx, "event_bundle_sequence_id")} AS VARCHAR) AS bundle,
                {js("privacy_info", "$.analytics_storage")} AS pi_analytics,
                {js("privacy_info", "$.ads_storage")} AS pi_ads,

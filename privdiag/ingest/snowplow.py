@@ -23,7 +23,7 @@ from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.files import path_literal
 from privdiag.ingest.placeholders import without_placeholder
-from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name, id_text
 from privdiag.privacy import describe_value
 
 NAME = "snowplow"
@@ -123,6 +123,11 @@ def _col(columns: dict[str, str], name: str, sql_type: str = "VARCHAR") -> str:
     return f"TRY_CAST(nullif(CAST({quote(name)} AS VARCHAR), '') AS {sql_type})"
 
 
+def _id(columns: dict[str, str], name: str) -> str:
+    """SQL of the id column ``name`` (see :func:`id_text`), NULL when there is none."""
+    return id_text(quote(name)) if name in columns else "CAST(NULL AS VARCHAR)"
+
+
 def _shredded(columns: dict[str, str], kind: str, stem: str) -> str | None:
     """Return the column holding shredded ``kind`` (unstruct_event / contexts) of ``stem``."""
     pattern = re.compile(rf"{kind}_{VENDOR}_{stem}_1(_\d+_\d+)?$", re.IGNORECASE)
@@ -190,8 +195,8 @@ def _stage_raw(ctx: StageContext) -> tuple[str, list[str]]:
         *(f"{_ts(cols, c)} AS {c}" for c in ("collector_tstamp", "derived_tstamp")),
         *(f"{_ts(cols, c)} AS {c}" for c in ("dvce_created_tstamp", "dvce_sent_tstamp")),
         f"{_ts(cols, 'load_tstamp')} AS load_tstamp",
-        f"{without_placeholder(_col(cols, 'user_id'))} AS user_id",
-        *(f"{_col(cols, c)} AS {c}" for c in ("domain_userid", "network_userid")),
+        f"{without_placeholder(_id(cols, 'user_id'))} AS user_id",
+        *(f"{_id(cols, c)} AS {c}" for c in ("domain_userid", "network_userid")),
         f"{_col(cols, 'domain_sessionid')} AS domain_sessionid",
         f"{_col(cols, 'user_ipaddress')} IS NOT NULL AS has_ip",
         f"{_col(cols, 'geo_country')} AS geo_country",

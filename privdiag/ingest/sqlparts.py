@@ -160,6 +160,12 @@ def typed_ts(expr: str, sql_type: str) -> str:
     return any_ts(expr)
 
 
+def id_text(expr: str) -> str:
+    """SQL of an id as text, trimmed, an empty one as NULL: how every stager keys users, so
+    that an event and a consent record of one id meet whatever spaces either file kept."""
+    return f"nullif(trim(CAST({expr} AS VARCHAR)), '')"
+
+
 def stable_id(*exprs: str) -> str:
     """SQL for a stable event id: the md5 of the given expressions joined with '|'."""
     parts = ", ".join(f"coalesce(CAST({e} AS VARCHAR), '')" for e in exprs)
