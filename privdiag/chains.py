@@ -11,7 +11,9 @@ Rules, each a symptom <- its causes (a link is added only when both findings are
   P for F (``consent.violation``, ``consent.after_withdrawal``, ``consent.pre_consent`` of F
   and P in S, at the same step when there are any there), ``consent.conflict(S, P)``, and
   ``people.unclassified_feature(S, F)`` (nobody decided which consent F needs).
-- Those consent findings of source S <- ``people.unowned(S)``: a pipeline nobody owns.
+- Those consent findings of source S <- ``people.unowned(S)``: a pipeline nobody owns. This
+  link says who must act, not why the findings happened: the reports show it as a missing
+  owner, never as a root cause (``privdiag.report.text.OWNERSHIP_GAP``).
 - ``funnel.consent_drop(S, step)`` <- ``identity.loss(S)`` at that step or the step before it.
 - ``sparsity.shift`` <- ``people.optin_drop`` of its purpose (a feature's shift: the purposes
   the feature needs and the consent-rate changes it lists) that it follows: it names the drop's

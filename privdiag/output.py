@@ -242,6 +242,8 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     from rich.markup import escape
     from rich.table import Table
 
+    from privdiag.report.text import missing_owners
+
     console = _console_class()(file=stream, highlight=False, soft_wrap=False)
     summary = doc["summary"]
     inputs = ", ".join(
@@ -280,6 +282,8 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
             "" if events is None else f"{events:,}",
         )
     console.print(table)
+    for line in missing_owners(doc["findings"])[:5]:
+        console.print(f"[bold]who must act:[/bold] {escape(line)}")
     for note in doc.get("evidence", {}).get("notes", []):
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
     skipped = [c for c in doc.get("checks", []) if c["status"] == "skipped"]

@@ -10,16 +10,14 @@ from privdiag.report.markdown import md_escape, render_markdown
 from privdiag.report.merge import merge
 
 EXPECTED = """\
-**privdiag**: 2 findings (1 high, 1 medium); 1 root cause linked.
+**privdiag**: 2 findings (1 high, 1 medium).
 
 ### Findings
 
-_Root causes come first, each before the findings it explains._
-
 | Severity | Finding | Kind | Location | Owner | Key figure |
 |---|---|---|---|---|---|
-| medium | gclid has no owner (root cause: explains 1) | people.unowned | feature=gclid | no owner \
-| 1 features |
+| medium | gclid has no owner (missing owner: see Who must act) | people.unowned | feature=gclid \
+| no owner | 1 features |
 | high | gclid sent \\| without ads consent | consent.violation | source=web, feature=gclid \
 | paid-media | 1,500 events |
 
@@ -29,6 +27,13 @@ _Root causes come first, each before the findings it explains._
   - high: gclid sent \\| without ads consent
 - _no owner_: 1 (worst: medium)
   - medium: gclid has no owner
+
+### Who must act
+
+- Nobody owns feature gclid: 1 finding there has an owner of its own, but no one answers for \
+the feature itself.
+
+_A missing owner is not a cause of these findings: it names what no team answers for._
 
 _1 check(s) skipped; see the full report for the reasons._
 """

@@ -11,26 +11,33 @@ from datetime import UTC, datetime
 from typing import Any
 
 from privdiag.findings import AREAS, SEVERITIES, severity_rank
-from privdiag.report import charts
+from privdiag.report import bounds, charts
 from privdiag.report.junit import owning_check
 from privdiag.report.text import (
     BOOKKEEPING,
+    OWNERSHIP_GAP,
     fmt_metric,
     fmt_number,
     fmt_value,
+    gap_subject,
     is_users,
     key_figure,
     location_items,
     location_text,
+    ownership_gaps,
     root_causes,
     share_of,
     suppressed,
+    true_causes,
+    who_must_act,
 )
 
 MAX_TABLE_ROWS = 50
-# Characters of rendered charts and tables the findings' evidence may take in all; a finding
+# UTF-8 bytes of rendered charts and tables the findings' evidence may take in all; a finding
 # whose evidence does not fit in what is left is listed without it (the summary names each).
 EVIDENCE_BUDGET = 300_000
+MAX_LISTED = 50  # findings listed by name per owner, and missing owners in the summary
+MAX_EVIDENCE_LISTED = 10  # findings whose evidence is left out, listed in the summary
 MAX_CAUSES = 12  # a finding lists its nearest causes; a longer chain ends with a note
 AREA_TITLES = {"data": "Data", "model": "Model", "people": "People"}
 AREA_BLURBS = {
@@ -86,10 +93,18 @@ class FindingView:
     tables: list[TableView] = field(default_factory=list)
     charts_omitted: bool = False
     share_caption: str = ""  # the share and what it is a share of, when the kind says
+    # the ownership gaps (people.unowned) linked to this finding: who should act on it
+    unowned_by: list[LinkView] = field(default_factory=list)
+    # for an ownership gap: whom it leaves without an owner, as a sentence and as links
+    who_must_act: str = ""
+    left_to_nobody: list[LinkView] = field(default_factory=list)
+    shown: bool = True  # False: over the page's budget, counted in the summary only
 
 
-# How many characters a finding's charts and tables take once rendered.
+# How many UTF-8 bytes a finding's charts and tables take once rendered.
 Measure = Callable[[list[charts.Chart], list[TableView]], int]
+# How many UTF-8 bytes a finding's section takes once rendered (without charts and tables).
+MeasureFinding = Callable[[FindingView], int]
 
 
 @dataclass
@@ -97,7 +112,8 @@ class AreaView:
     key: str
     title: str
     blurb: str
-    findings: list[FindingView]
+    findings: list[FindingView]  # those shown in full
+    total: int = 0  # the area's findings, shown or not
 
 
 @dataclass
@@ -106,7 +122,8 @@ class OwnerView:
     count: int
     worst: str
     anchor: str = ""
-    findings: list[LinkView] = field(default_factory=list)
+    findings: list[LinkView] = field(default_factory=list)  # at most MAX_LISTED
+    more: int = 0  # the owner's findings not listed
 
 
 @dataclass
@@ -118,7 +135,12 @@ class SummaryView:
     owners: list[OwnerView]  # named owners, then the unowned findings (name "")
     unowned: int
     # findings whose evidence the report leaves out (see EVIDENCE_BUDGET), in rank order
-    evidence_left_out: list[FindingView] = field(default_factory=list)
+    evidence_left_out: list[FindingView] = field(default_factory=list)  # the first few
+    evidence_left_out_count: int = 0
+    # the ownership gaps that findings name (who must act on them), in rank order
+    ownership: list[FindingView] = field(default_factory=list)
+    # the findings over the page's budget, counted (None: every finding is shown)
+    left_out: bounds.LeftOutView | None = None
 
 
 @dataclass
@@ -249,18 +271,28 @@ def cause_chain(
     f: dict[str, Any], by_id: dict[str, dict[str, Any]], limit: int | None = None
 ) -> list[str]:
     """Return the ids of the causes of ``f``, nearest first, each once (cycles are cut);
-    at most ``limit`` of them when given."""
+    at most ``limit`` of them when given. An ownership gap (``people.unowned``) is no cause:
+    it is left out, and :func:`gap_links` lists it."""
     order: list[str] = []
     seen = {f["id"]}
     queue = deque(f.get("caused_by") or [])
     while queue and (limit is None or len(order) < limit):
         cid = queue.popleft()
-        if cid in seen:
+        if cid in seen or _is_gap(cid, by_id):
             continue
         seen.add(cid)
         order.append(cid)
         queue.extend((by_id.get(cid) or {}).get("caused_by") or [])
     return order
+
+
+def _is_gap(fid: str, by_id: dict[str, dict[str, Any]]) -> bool:
+    return (by_id.get(fid) or {}).get("kind") == OWNERSHIP_GAP
+
+
+def gap_links(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[LinkView]:
+    """Links to the ownership gaps ``f`` names in ``caused_by``: nobody owns its source."""
+    return [_link(c, by_id) for c in dict.fromkeys(f.get("caused_by") or []) if _is_gap(c, by_id)]
 
 
 def effects_of(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -309,10 +341,21 @@ def finding_view(
         causes=_causes(f, by_id),
         effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
     )
+    if view.kind == OWNERSHIP_GAP and view.effects:
+        left = [by_id[g] for g in effects.get(f["id"], []) if g in by_id]
+        view.who_must_act = who_must_act(f, left)
+        view.left_to_nobody, view.effects = view.effects, []
+    view.unowned_by = gap_links(f, by_id)
+    view.effects = bounds.capped_links(view.effects, _more_note)
+    view.left_to_nobody = bounds.capped_links(view.left_to_nobody, _more_note)
     meaning = share_of(view.kind, f.get("location") or {}, metrics)
     if meaning and metrics.get("share") is not None:
         view.share_caption = f"{fmt_metric('share', metrics['share'], k)} {meaning}"
     return view
+
+
+def _more_note(n: int) -> LinkView:
+    return LinkView(None, f"and {fmt_number(n)} more", "info")
 
 
 def add_evidence(
@@ -342,22 +385,27 @@ def add_evidence(
     return left_out
 
 
-def _owners(findings: list[dict[str, Any]]) -> list[OwnerView]:
-    """Return one view per owner, worst first, each listing its findings in rank order; the
-    findings nobody owns come last, under the name ""."""
+def _owners(findings: list[dict[str, Any]], shown: set[str] | None = None) -> list[OwnerView]:
+    """Return one view per owner, worst first, each listing its first :data:`MAX_LISTED`
+    findings on the page (``shown``; None: all) in rank order; the findings nobody owns come
+    last, under the name ""."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
         grouped.setdefault(fmt_value(f["owner"]) if f.get("owner") else "", []).append(f)
     by_id = {f["id"]: f for f in findings}
-    views = [
-        OwnerView(
-            name,
-            len(owned),
-            SEVERITIES[min(severity_rank(f["severity"]) for f in owned)],
-            findings=[_link(f["id"], by_id) for f in owned],
+    views = []
+    for name, owned in grouped.items():
+        listed = [f["id"] for f in owned if shown is None or f["id"] in shown][:MAX_LISTED]
+        worst = SEVERITIES[min(severity_rank(f["severity"]) for f in owned)]
+        views.append(
+            OwnerView(
+                name,
+                len(owned),
+                worst,
+                findings=[_link(fid, by_id) for fid in listed],
+                more=len(owned) - len(listed),
+            )
         )
-        for name, owned in grouped.items()
-    ]
     views.sort(key=lambda v: (v.name == "", severity_rank(v.worst), -v.count, v.name))
     for n, view in enumerate(views):
         view.anchor = f"owner-{n + 1}"
@@ -375,13 +423,15 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
         f"Worst: {fmt_value(worst.get('title') or worst['kind'])} "
         f"({worst['severity']}; {where}{'; ' + figure if figure else ''})."
     )
-    roots = [
-        c for c in cause_chain(worst, by_id) if c in by_id and not (by_id[c].get("caused_by") or [])
-    ]
+    gaps = ownership_gaps(findings)
+    roots = [c for c in cause_chain(worst, by_id) if c in by_id and not true_causes(by_id[c], gaps)]
     if roots:
         root = by_id[roots[0]]
         owner = fmt_value(root["owner"]) if root.get("owner") else "no owner"
         text += f" Root cause: {fmt_value(root.get('title') or root['kind'])} ({owner})."
+    named_gaps = [by_id[c] for c in worst.get("caused_by") or [] if c in gaps and c in by_id]
+    if named_gaps:
+        text += f" Nobody owns {gap_subject(named_gaps[0])}."
     return text
 
 
@@ -390,18 +440,24 @@ def summary_view(
     views: dict[str, FindingView],
     k: int,
     by_id: dict[str, dict[str, Any]],
+    shown: set[str] | None = None,
 ) -> SummaryView:
-    """Return the one-minute summary: counts, the top root causes and the owners."""
+    """Return the one-minute summary: counts, the top root causes, the ownership gaps and the
+    owners; ``shown``: the findings on the page (None: all)."""
     counts = [(s, sum(1 for f in findings if f["severity"] == s)) for s in SEVERITIES]
     causes = [views[f["id"]] for f in findings if views[f["id"]].is_root_cause]
-    top = (causes or [views[f["id"]] for f in findings])[:5]
+    # without a root cause, the top findings; an ownership gap is listed under its own heading
+    firsts = [views[f["id"]] for f in findings if not views[f["id"]].who_must_act]
+    gaps = [views[f["id"]] for f in findings if views[f["id"]].who_must_act]
     return SummaryView(
         len(findings),
         [c for c in counts if c[1]],
         _headline(findings, by_id, k),
-        top,
-        _owners(findings),
+        (causes or firsts)[:5],
+        _owners(findings, shown),
         sum(1 for f in findings if not f.get("owner")),
+        ownership=gaps[:MAX_LISTED],
+        left_out=bounds.left_out_view(findings, shown) if shown is not None else None,
     )
 
 
@@ -442,29 +498,44 @@ def build_context(
     title: str | None = None,
     min_group_size: int = 5,
     measure: Measure | None = None,
+    measure_finding: MeasureFinding | None = None,
 ) -> ReportContext:
     """Return the context of the HTML report for one merged document (findings ranked).
 
-    With ``measure``, the findings' evidence is kept within :data:`EVIDENCE_BUDGET`."""
+    With ``measure``, the findings' evidence is kept within :data:`EVIDENCE_BUDGET`; with
+    ``measure_finding``, the findings shown in full within ``bounds.FINDINGS_BUDGET`` (the
+    others are counted in the summary)."""
     findings = doc["findings"]
     by_id = {f["id"]: f for f in findings}
     effects, roots = effects_of(findings), root_causes(findings)
     views = {f["id"]: finding_view(f, effects, roots, by_id, min_group_size) for f in findings}
-    left_out = add_evidence(findings, views, min_group_size, measure, EVIDENCE_BUDGET)
-    summary = summary_view(findings, views, min_group_size, by_id)
-    summary.evidence_left_out = [views[fid] for fid in left_out]
+    ordered = [views[f["id"]] for f in findings]
+
+    # the findings kept whole, in rank order, within the page's budget; the rest are counted
+    shown = bounds.keep_within(ordered, measure_finding, bounds.FINDINGS_BUDGET)
+    bounds.mark_shown(ordered, shown)
+    on_page = [f for f in findings if f["id"] in shown]
+    left_out = add_evidence(on_page, views, min_group_size, measure, EVIDENCE_BUDGET)
+
+    summary = summary_view(findings, views, min_group_size, by_id, shown)
+    summary.evidence_left_out = [views[fid] for fid in left_out][:MAX_EVIDENCE_LISTED]
+    summary.evidence_left_out_count = len(left_out)
     areas = [
         AreaView(
             a,
             AREA_TITLES[a],
             AREA_BLURBS[a],
-            [views[f["id"]] for f in findings if views[f["id"]].area == a],
+            [v for v in ordered if v.area == a and v.shown],
+            sum(1 for v in ordered if v.area == a),
         )
         for a in AREAS
     ]
-    others = [views[f["id"]] for f in findings if views[f["id"]].area not in AREAS]
+    others = [v for v in ordered if v.area not in AREAS]
     if others:
-        areas.append(AreaView("other", "Other", "Findings of other kinds.", others))
+        shown_others = [v for v in others if v.shown]
+        areas.append(
+            AreaView("other", "Other", "Findings of other kinds.", shown_others, len(others))
+        )
     overview_charts, overview_tables = evidence_views(doc.get("evidence"), min_group_size)
     commands = [str(c) for c in doc.get("commands") or [doc.get("command", "")]]
     return ReportContext(
@@ -475,7 +546,7 @@ def build_context(
         commands=commands,
         min_group_size=min_group_size,
         summary=summary,
-        areas=[a for a in areas if a.findings],
+        areas=[a for a in areas if a.total],
         inputs=_input_views(doc),
         checks=_check_views(doc),
         overview_charts=overview_charts,

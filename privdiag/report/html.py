@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -9,7 +10,14 @@ from typing import Any
 import jinja2
 
 from privdiag.report import charts
-from privdiag.report.context import Measure, TableView, build_context
+from privdiag.report.bounds import utf8_size
+from privdiag.report.context import (
+    FindingView,
+    Measure,
+    MeasureFinding,
+    TableView,
+    build_context,
+)
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import fmt_number
@@ -35,23 +43,35 @@ def environment() -> jinja2.Environment:
 def render_html(doc: dict[str, Any], *, title: str | None = None, min_group_size: int = 5) -> str:
     """Return the HTML report of one merged result document."""
     env = environment()
-    measure = _evidence_measure(env, min_group_size)
-    ctx = build_context(doc, title=title, min_group_size=min_group_size, measure=measure)
+    measure, measure_finding = _measures(env, min_group_size)
+    ctx = build_context(
+        doc,
+        title=title,
+        min_group_size=min_group_size,
+        measure=measure,
+        measure_finding=measure_finding,
+    )
     return env.get_template("report.html").render(r=ctx, csp=CSP)
 
 
-def _evidence_measure(env: jinja2.Environment, min_group_size: int) -> Measure:
-    """Return how many characters charts and tables take, rendered as the report renders them."""
+def _measures(env: jinja2.Environment, min_group_size: int) -> tuple[Measure, MeasureFinding]:
+    """Return how many UTF-8 bytes charts and tables take, and a finding's section without
+    them, rendered as the report renders them."""
     chart_template = env.get_template("_chart.html")
     table_template = env.get_template("_table.html")
+    finding_template = env.get_template("_finding.html")
     r = SimpleNamespace(min_group_size=min_group_size)
 
     def measure(chart_list: list[charts.Chart], tables: list[TableView]) -> int:
-        return sum(len(chart_template.render(chart=c)) for c in chart_list) + sum(
-            len(table_template.render(table=t, r=r)) for t in tables
+        return sum(utf8_size(chart_template.render(chart=c)) for c in chart_list) + sum(
+            utf8_size(table_template.render(table=t, r=r)) for t in tables
         )
 
-    return measure
+    def measure_finding(view: FindingView) -> int:
+        # as if its evidence were left out: the notice that says so is then on the page
+        return utf8_size(finding_template.render(f=replace(view, charts_omitted=True), r=r))
+
+    return measure, measure_finding
 
 
 def write_html(

@@ -10,10 +10,20 @@ from privdiag.findings import SEVERITIES, severity_rank
 from privdiag.report.context import effects_of
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
-from privdiag.report.text import key_figure, location_text, root_causes
+from privdiag.report.text import (
+    OWNERSHIP_GAP,
+    key_figure,
+    location_text,
+    missing_owners,
+    root_causes,
+)
 
 #: Owners listed in the comment (worst first): a GitHub comment holds 65,536 characters.
 MAX_OWNERS = 20
+#: Said under the missing owners: they tell who must act, not why the findings happened.
+NOT_A_CAUSE = (
+    "_A missing owner is not a cause of these findings: it names what no team answers for._"
+)
 #: Characters that would start Markdown markup inside a table cell; ``_`` only at word edges.
 _SPECIAL = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
@@ -65,6 +75,8 @@ def findings_table(
             title = str(f.get("title") or "")
             if (explains or {}).get(f["id"]):
                 title += f" (root cause: explains {explains[f['id']]})"
+            elif f["kind"] == OWNERSHIP_GAP:
+                title += " (missing owner: see Who must act)"
             cells = cells[:1] + [title] + cells[1:] + [figure]
         lines.append("| " + " | ".join(md_escape(c) for c in cells) + " |")
     return "\n".join(lines)
@@ -103,6 +115,16 @@ def owners_lines(findings: list[dict[str, Any]], per_owner: int = 3) -> list[str
     return lines
 
 
+def act_lines(findings: list[dict[str, Any]]) -> list[str]:
+    """Return one bullet per ownership gap that leaves findings without an owner (worst first,
+    at most ``MAX_OWNERS``): who must act, not why the findings happened."""
+    sentences = missing_owners(findings)
+    lines = ["- " + md_escape(s) for s in sentences[:MAX_OWNERS]]
+    if len(sentences) > MAX_OWNERS:
+        lines.append(f"_{len(sentences) - MAX_OWNERS} more missing owners in the full report._")
+    return lines
+
+
 def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int = 5) -> str:
     """Return the ticket comment for one (merged) result document."""
     findings = doc["findings"]
@@ -122,6 +144,9 @@ def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int =
         if len(findings) > top:
             parts.append(f"_{len(findings) - top} more in the full report._")
         parts += ["### Owners", "\n".join(owners_lines(findings))]
+        if act := act_lines(findings):
+            parts += ["### Who must act", "\n".join(act)]
+            parts.append(NOT_A_CAUSE)
     skipped = [c for c in doc.get("checks") or [] if c.get("status") == "skipped"]
     if skipped:
         parts.append(f"_{len(skipped)} check(s) skipped; see the full report for the reasons._")

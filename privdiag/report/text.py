@@ -145,22 +145,88 @@ def location_text(location: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in items) if items else "–"
 
 
+#: The kind that says nobody owns a source, feature or model. Chains link it to the findings
+#: of what nobody owns (``caused_by``), but it is who must act, not why they happened: the
+#: reports show it as a missing owner, never as a root cause.
+OWNERSHIP_GAP = "people.unowned"
+
+
+def ownership_gaps(findings: list[dict[str, Any]]) -> set[str]:
+    """Return the ids of the findings that say nobody owns something (:data:`OWNERSHIP_GAP`)."""
+    return {f["id"] for f in findings if f.get("kind") == OWNERSHIP_GAP}
+
+
+def true_causes(finding: dict[str, Any], gaps: set[str]) -> list[str]:
+    """Return the ids ``finding`` names in ``caused_by``, without the ownership gaps."""
+    return [c for c in finding.get("caused_by") or [] if c not in gaps]
+
+
 def is_root_cause(finding: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
     """True when another finding names ``finding`` among its causes and none of the causes
-    ``finding`` names is in ``findings`` (a link in the middle of a chain is no root)."""
-    ids = {f["id"] for f in findings}
-    if any(c in ids and c != finding["id"] for c in finding.get("caused_by") or []):
-        return False
-    return any(finding["id"] in (f.get("caused_by") or []) for f in findings)
+    ``finding`` names is in ``findings`` (a link in the middle of a chain is no root).
+
+    A missing owner is no cause (:data:`OWNERSHIP_GAP`): its links count for neither side."""
+    return finding["id"] in root_causes(findings)
 
 
 def root_causes(findings: list[dict[str, Any]]) -> set[str]:
     """Return the ids of the findings :func:`is_root_cause` holds true for, in one pass (a
     report of thousands of findings cannot afford a scan of all per finding)."""
     ids = {f["id"] for f in findings}
-    named = {c for f in findings for c in f.get("caused_by") or []}
+    gaps = ownership_gaps(findings)
+    named = {c for f in findings for c in true_causes(f, gaps)}
     return {
         f["id"]
         for f in findings
-        if f["id"] in named and not any(c in ids and c != f["id"] for c in f.get("caused_by") or [])
+        if f["id"] in named and not any(c in ids and c != f["id"] for c in true_causes(f, gaps))
     }
+
+
+def gap_subject(gap: dict[str, Any]) -> str:
+    """Return what an ownership gap is about, as ``source web`` (its location's first key)."""
+    items = location_items(gap.get("location") or {})
+    return f"{items[0][0]} {items[0][1]}" if items else "this input"
+
+
+def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]]) -> str:
+    """Return the sentence that says whom the findings ``left`` (those linked to the ownership
+    gap ``gap``) lack: ``Nobody owns source web: these 3 findings have no one to act on
+    them.``; those with an owner of their own are told apart."""
+    subject, n = gap_subject(gap), len(left)
+    ownerless = sum(1 for f in left if not f.get("owner"))
+    if ownerless == n:
+        these = "this finding has" if n == 1 else f"these {fmt_number(n)} findings have"
+        return f"Nobody owns {subject}: {these} no one to act on {'it' if n == 1 else 'them'}."
+    if ownerless == 0:
+        have = (
+            "1 finding there has an owner"
+            if n == 1
+            else f"{fmt_number(n)} findings there have owners"
+        )
+        own = "its own" if n == 1 else "their own"
+        return (
+            f"Nobody owns {subject}: {have} of {own}, "
+            f"but no one answers for the {subject.split()[0]} itself."
+        )
+    return (
+        f"Nobody owns {subject}: of its {fmt_number(n)} findings, {fmt_number(ownerless)} "
+        f"{'has' if ownerless == 1 else 'have'} no one to act on "
+        f"{'it' if ownerless == 1 else 'them'} "
+        + (
+            "(the other has an owner of its own)."
+            if n - ownerless == 1
+            else "(the others have an owner of their own)."
+        )
+    )
+
+
+def missing_owners(findings: list[dict[str, Any]]) -> list[str]:
+    """Return :func:`who_must_act` of each ownership gap that some findings name in
+    ``caused_by``, in the findings' order."""
+    gaps = ownership_gaps(findings)
+    left: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        for c in dict.fromkeys(f.get("caused_by") or []):
+            if c in gaps and c != f["id"]:
+                left.setdefault(c, []).append(f)
+    return [who_must_act(g, left[g["id"]]) for g in findings if g["id"] in left]
