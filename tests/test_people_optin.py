@@ -15,15 +15,8 @@ from pathlib import Path
 import pytest
 
 from privdiag.checks.context import hide
-from privdiag.checks.optin import (
-    bh_adjust,
-    build_decisions,
-    drop_p_values,
-    optin_rates,
-    shown_groups,
-    small_split,
-    suppress_bias,
-)
+from privdiag.checks.disclosure import shown_groups, small_split, suppress_bias
+from privdiag.checks.optin import bh_adjust, build_decisions, drop_p_values, optin_rates
 from privdiag.config import Config, Thresholds, load_config
 from privdiag.engine import connect
 from privdiag.generate import generate_scenario

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from privdiag.checks.context import ScanContext
-from privdiag.checks.optin import DIMENSIONS, check_optin, shown_groups, small_split
+from privdiag.checks.disclosure import shown_groups, small_split
+from privdiag.checks.optin import DIMENSIONS, check_optin
 from privdiag.engine import one
 from privdiag.findings import Finding
 from privdiag.result import InputInfo, Result, sha256_file

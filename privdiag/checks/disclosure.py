@@ -1,0 +1,88 @@
+"""What opt-in evidence may show of small groups: the rules that hide a choice a few
+persons made, shared by the opt-in check and the trust checks.
+
+A rate tells each member's choice when fewer than ``k`` persons chose one way (none
+counts); and a group hidden alone beside a total shown elsewhere is told by subtraction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from privdiag.checks.context import hide
+
+
+def small_split(decisions: int, granted: int, k: int) -> bool:
+    """True when fewer than ``k`` persons granted or fewer than ``k`` denied (none counts),
+    unless ``k`` is 1 (nothing is hidden then).
+
+    The count who granted, or the opt-in rate beside the decisions, would then tell a small
+    group's choice. A group where everyone made the same choice (0% or 100%) is hidden too,
+    however large: its rate tells each member's choice to anyone who knows that a person is
+    in the group (a region, a device, a day), which is what hiding small groups guards
+    against; the zero who chose otherwise are counted as a group under ``k``, as a
+    statistics office's disclosure rules count an empty cell beside a full one.
+    """
+    return k > 1 and min(granted, decisions - granted) < k
+
+
+def shown_groups(groups: list[tuple[int, int]], listed: list[bool], k: int) -> list[bool]:
+    """Return, per (persons, granted) group, whether its granted count may be shown.
+
+    A group not ``listed`` or a :func:`small_split` is hidden; then more groups are hidden,
+    smallest first, until the persons whose choice is not shown are none or not a small
+    split. Assumes the groups part a total that is shown elsewhere (the same purpose by
+    another dimension, or a drop's side): the total less the groups shown tells the hidden
+    groups' sum, so one group hidden alone, or hidden groups that all chose alike, would be
+    told.
+    """
+    shown = [ok and not small_split(n, x, k) for (n, x), ok in zip(groups, listed, strict=True)]
+    n = sum(g[0] for g, s in zip(groups, shown, strict=True) if not s)
+    x = sum(g[1] for g, s in zip(groups, shown, strict=True) if not s)
+    while n and small_split(n, x, k) and any(shown):
+        i = min((i for i, s in enumerate(shown) if s), key=lambda i: groups[i][0])
+        shown[i] = False
+        n, x = n + groups[i][0], x + groups[i][1]
+    return shown
+
+
+def shown_rates(rows: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    """Return the :func:`optin_rates` rows of one dimension as the evidence shows them.
+
+    A value with fewer than ``k`` persons is left out; a value's granted and opt-in are
+    hidden where :func:`small_split`, and more where :func:`shown_groups` says so.
+    """
+    out = []
+    for purpose in dict.fromkeys(r["purpose"] for r in rows):
+        mine = [r for r in rows if r["purpose"] == purpose]
+        listed = [r["decisions"] >= k for r in mine]
+        shown = shown_groups([(r["decisions"], r["granted"]) for r in mine], listed, k)
+        out += [
+            hide(dict(r), [] if s else ["granted", "optin"], k)
+            for r, ok, s in zip(mine, listed, shown, strict=True)
+            if ok
+        ]
+    return out
+
+
+def suppress_bias(entry: dict[str, Any], k: int, none_hidden: bool = False) -> dict[str, Any]:
+    """Return a bias entry with its granted counts and rates hidden where fewer than ``k``
+    granted or denied on a side, or where the opt-in rates hide the dimension's "(none)"
+    value (``none_hidden``: its side is that value); the note then gives the decisions only.
+
+    Both sides are hidden when one is: they add up to the purpose's total, which the rates
+    by another dimension show.
+    """
+    sides = ("without_value", "with_value")
+    hidden = []
+    small = any(small_split(entry[f"decisions_{s}"], entry[f"granted_{s}"], k) for s in sides)
+    if small or none_hidden:
+        hidden = [f"{kind}_{side}" for side in sides for kind in ("granted", "optin")]
+    hide(entry, hidden, k)
+    if hidden:
+        entry["note"] = (
+            f"{entry['purpose']} opt-in by {entry['dimension']} is biased by missing values: "
+            f"{entry['decisions_without_value']} first decisions have no {entry['dimension']} "
+            f"and opt in unlike the others (rates hidden: under {k} persons granted or denied)."
+        )
+    return entry
