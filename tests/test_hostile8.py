@@ -1,0 +1,83 @@
+"""Hostile review of the bounded HTML report and of the missing owner shown as who must act:
+edited, merged and oversized results through ``privdiag report`` and every output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+
+
+def finding(i: int, **changes) -> dict:
+    """One consent violation, as a scan writes it; ``changes`` replace or add keys."""
+    f = {
+        "id": f"id{i:06d}",
+        "kind": "consent.violation",
+        "area": "data",
+        "severity": ("high", "medium", "low")[i % 3],
+        "title": f"finding {i}",
+        "location": {"source": "web", "step": "page_view", "feature": f"feat{i}", "purpose": "ads"},
+        "metrics": {"events": 100 + i, "users": 20, "share": 0.1},
+        "owner": "paid-media",
+        "caused_by": [],
+        "recommendation": "Gate the tag.",
+        "evidence": {},
+    }
+    f.update(changes)
+    return f
+
+
+def result(findings: list[dict], **changes) -> dict:
+    doc = {
+        "schema_version": 1,
+        "tool": "privdiag",
+        "version": "0",
+        "command": "scan",
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "inputs": [{"path": "web.ndjson", "format": "generic", "rows": 10, "sha256": "ab"}],
+        "summary": {"findings": len(findings), "by_severity": {}},
+        "checks": [],
+        "findings": findings,
+        "evidence": {},
+    }
+    doc.update(changes)
+    return doc
+
+
+def report(tmp: Path, *docs: dict, extra: tuple[str, ...] = ()) -> tuple[int, str]:
+    """Run ``privdiag report`` on ``docs`` with every output and the terminal summary."""
+    paths = []
+    for n, doc in enumerate(docs):
+        paths.append(tmp / f"in{n}.json")
+        paths[-1].write_text(json.dumps(doc), encoding="utf-8")
+    outs = [("--html", "r.html"), ("--markdown", "r.md"), ("--junit", "r.xml")]
+    flags = [str(x) for flag, name in outs for x in (flag, tmp / name)]
+    res = CliRunner().invoke(app, ["report", *map(str, paths), *flags, *extra])
+    return res.exit_code, res.output
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        # a finding reduced by hand to its id, kind and severity
+        result([{"id": "x1", "kind": "consent.violation", "severity": "high"}]),
+        # an input without its format
+        result([finding(0)], inputs=[{"path": "x.ndjson"}]),
+        # events that are no count
+        result([finding(0, metrics={"events": "many"})]),
+        # texts that read as the terminal's markup
+        result([finding(0, kind="[/x] k", owner="[/z]", location={"source": "[/y]"})]),
+        result([finding(0)], checks=[{"name": "[/c]", "status": "skipped", "reason": "[/r]"}]),
+    ],
+    ids=["bare finding", "no format", "text events", "markup kind", "markup check"],
+)
+def test_the_terminal_summary_of_an_edited_result_does_not_crash(tmp_path, doc):
+    """Each was an internal error (exit 5: KeyError 'location', KeyError 'format',
+    ValueError on ',' of a text, rich's MarkupError) once the other outputs were written."""
+    code, text = report(tmp_path, doc)
+    assert code == 1, text
+    assert "Internal error" not in text
