@@ -4,6 +4,7 @@ edited, merged and oversized results through ``privdiag report`` and every outpu
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,30 @@ def test_the_terminal_summary_of_an_edited_result_does_not_crash(tmp_path, doc):
     code, text = report(tmp_path, doc)
     assert code == 1, text
     assert "Internal error" not in text
+
+
+def test_ids_and_causes_shaped_like_addresses_reach_no_output(tmp_path, monkeypatch):
+    """An edited result whose finding id is an e-mail and whose causes name an e-mail and an IP
+    address that are not in it: they reached the HTML (the id, the cause "not in this
+    report", the anchor), the JSON and the GitHub annotations as they were."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "step.md"))
+    doc = result(
+        [
+            finding(0, id="alice@example.com"),
+            finding(1, caused_by=["alice@example.com", "carol@example.com", "10.1.2.3"]),
+        ]
+    )
+    code, text = report(tmp_path, doc, extra=("--json", str(tmp_path / "r.json")))
+    assert code == 1, text
+    outputs = [text] + [(tmp_path / n).read_text() for n in ("r.html", "r.md", "r.xml", "r.json")]
+    for out in outputs:
+        assert "@example.com" not in out and "10.1.2.3" not in out
+    html = (tmp_path / "r.html").read_text()
+    # the finding with the e-mail id is still the first one's cause, linked
+    linked = json.loads((tmp_path / "r.json").read_text())["findings"]
+    first = next(f for f in linked if f["id"].startswith("redacted-") and not f["caused_by"])
+    assert first["id"] in next(f for f in linked if f["caused_by"])["caused_by"]
+    assert html.count("(not in this report)") == 2
+    hrefs = set(re.findall(r'href="#([^"]+)"', html))
+    assert hrefs <= set(re.findall(r'\bid="([^"]+)"', html))
