@@ -109,3 +109,55 @@ def test_ids_and_causes_shaped_like_addresses_reach_no_output(tmp_path, monkeypa
     assert html.count("(not in this report)") == 2
     hrefs = set(re.findall(r'href="#([^"]+)"', html))
     assert hrefs <= set(re.findall(r'\bid="([^"]+)"', html))
+
+
+def _page(tmp_path: Path, doc: dict) -> str:
+    from privdiag.report import write_html
+
+    out = tmp_path / "page.html"
+    write_html([doc], out)
+    return out.read_text(encoding="utf-8")
+
+
+def _links_resolve(html: str) -> bool:
+    return set(re.findall(r'href="#([^"]+)"', html)) <= set(re.findall(r'\bid="([^"]+)"', html))
+
+
+def test_thousands_of_owners_give_a_bounded_page(tmp_path):
+    """3,000 findings of 3,000 owners: each owner had a row in the summary and a section under
+    "By owner" (1.33 MB; 20,000 owners: 6.7 MB). The first 50 are named, one row counts the
+    other 2,950 with their findings, and the counts still add up to 3,000."""
+    html = _page(tmp_path, result([finding(i, owner=f"team-{i:05d}") for i in range(3_000)]))
+    assert len(html.encode("utf-8")) < 1_000_000
+    assert _links_resolve(html)
+    owners_table = re.search(r'<table class="owners">.*?</table>', html, re.S)[0]
+    counts = [
+        int(n.replace(",", "")) for n in re.findall(r'<td class="n">([\d,]+)</td>', owners_table)
+    ]
+    assert len(counts) == 51 and sum(counts) == 3_000
+    assert "2,950 other owners" in owners_table
+
+
+def test_thousands_of_kinds_are_counted_in_a_bounded_table(tmp_path):
+    """20,000 findings of as many kinds (an edited or foreign result): the table of those not
+    shown had a row per kind (2.96 MB); now 30 rows and one for the other kinds, adding up."""
+    html = _page(tmp_path, result([finding(i, kind=f"custom.kind{i}") for i in range(20_000)]))
+    assert len(html.encode("utf-8")) < 1_000_000
+    table = re.search(r'<table class="left-out">.*?</table>', html, re.S)[0]
+    rows = re.findall(r"<tr><td>.*?</tr>", table, re.S)
+    totals = [int(re.findall(r'<td class="n">([\d,]+)</td>', r)[-1].replace(",", "")) for r in rows]
+    shown = len(re.findall(r"<article ", html))
+    assert len(rows) == 31 and sum(totals) == 20_000 - shown
+    assert f"{20_000 - 30 - shown:,} other kinds" in rows[-1]
+
+
+@pytest.mark.parametrize("key", ["title", "owner", "kind"])
+def test_one_finding_larger_than_the_budget_keeps_the_page_bounded(tmp_path, key):
+    """A title (or owner, or kind) of 900,000 characters: its finding is not shown, but the
+    summary repeated it whole in the headline, the top findings and the owners' tables
+    (2.2 MB for a title, 3.7 MB for an owner); there it is now cut to 200 characters."""
+    doc = result([finding(0, **{key: "漢" * 900_000})] + [finding(i) for i in range(1, 5)])
+    html = _page(tmp_path, doc)
+    assert len(html.encode("utf-8")) < 1_000_000
+    assert "漢" * 199 + "…" in html
+    assert _links_resolve(html)

@@ -185,7 +185,10 @@ def root_causes(findings: list[dict[str, Any]]) -> set[str]:
 def gap_subject(gap: dict[str, Any]) -> str:
     """Return what an ownership gap is about, as ``source web`` (its location's first key)."""
     items = location_items(gap.get("location") or {})
-    return f"{items[0][0]} {items[0][1]}" if items else "this input"
+    if not items:
+        return "this input"
+    key, value = items[0]
+    return f"{key} {value if len(value) <= 200 else value[:199] + '…'}"
 
 
 def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]]) -> str:
