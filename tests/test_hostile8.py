@@ -161,3 +161,21 @@ def test_one_finding_larger_than_the_budget_keeps_the_page_bounded(tmp_path, key
     assert len(html.encode("utf-8")) < 1_000_000
     assert "漢" * 199 + "…" in html
     assert _links_resolve(html)
+
+
+def test_the_markdown_comment_stays_within_a_github_comment(tmp_path):
+    """Long titles, owners and locations (an edited result): the comment was 4.2 MB for one
+    title of 700,000 characters; each text is now cut to 300 characters."""
+    from privdiag.report.markdown import render_markdown
+    from privdiag.report.merge import merge
+
+    long = "x" * 700_000
+    findings = [
+        finding(i, title=long, owner=f"{i}{long}", location={"source": long}) for i in range(30)
+    ]
+    findings.append(finding(99, kind="people.unowned", owner=None, location={"source": long}))
+    for f in findings[:30]:
+        f["caused_by"] = ["id000099"]
+    text = render_markdown(merge([result(findings)]))
+    assert len(text) < 65_536
+    assert "x" * 299 + "…" in text and "x" * 300 not in text
