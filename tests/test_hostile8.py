@@ -179,3 +179,29 @@ def test_the_markdown_comment_stays_within_a_github_comment(tmp_path):
     text = render_markdown(merge([result(findings)]))
     assert len(text) < 65_536
     assert "x" * 299 + "…" in text and "x" * 300 not in text
+
+
+def test_a_finding_that_names_itself_as_its_cause_does_not_explain_itself(tmp_path):
+    """Edited: a names itself and is named by b; c names only itself. a explains b alone
+    ("explains 2" before, in HTML and Markdown), and c, named by nothing else, is no root
+    cause (it was one, explaining itself)."""
+    from privdiag.report.html import render_html
+    from privdiag.report.markdown import render_markdown
+    from privdiag.report.merge import merge
+
+    doc = merge(
+        [
+            result(
+                [
+                    finding(0, id="a", caused_by=["a"]),
+                    finding(1, id="b", caused_by=["a", "b"]),
+                    finding(2, id="c", caused_by=["c"]),
+                ]
+            )
+        ]
+    )
+    html, md = render_html(doc), render_markdown(doc)
+    assert "(explains 1)" in html and "(explains 2)" not in html
+    assert html.count('<span class="tag">root cause</span>') == 1
+    assert "finding 0 (root cause: explains 1)" in md and "explains 2" not in md
+    assert "finding 2 (root cause" not in md

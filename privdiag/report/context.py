@@ -298,11 +298,13 @@ def gap_links(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[LinkV
 
 
 def effects_of(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Return id -> the ids of the findings that name it among their causes, in rank order."""
+    """Return id -> the ids of the findings that name it among their causes, in rank order;
+    a finding that names itself (an edited document) does not explain itself."""
     effects: dict[str, list[str]] = {}
     for g in findings:
         for cid in dict.fromkeys(g.get("caused_by") or []):
-            effects.setdefault(cid, []).append(g["id"])
+            if cid != g["id"]:
+                effects.setdefault(cid, []).append(g["id"])
     return effects
 
 

@@ -174,7 +174,7 @@ def root_causes(findings: list[dict[str, Any]]) -> set[str]:
     report of thousands of findings cannot afford a scan of all per finding)."""
     ids = {f["id"] for f in findings}
     gaps = ownership_gaps(findings)
-    named = {c for f in findings for c in true_causes(f, gaps)}
+    named = {c for f in findings for c in true_causes(f, gaps) if c != f["id"]}
     return {
         f["id"]
         for f in findings
