@@ -16,7 +16,10 @@ import secrets
 from typing import Any
 
 REDACTED = "[redacted]"
-_EMAIL = re.compile(r"[^\s@<>(),;:\[\]]+@[\w-]+(?:\.[\w-]+)+")
+# A match starts only where a run of local-part characters starts: trying every position
+# inside a long run (a long text ending in "@") took time quadratic in its length.
+_LOCAL = r"[^\s@<>(),;:\[\]]"
+_EMAIL = re.compile(rf"(?<!{_LOCAL}){_LOCAL}+@[\w-]+(?:\.[\w-]+)+")
 _QUOTES = "'\"`"
 # Not inside a longer dotted number (a version), but found after a name ("features.10.0.0.1").
 _QUAD = r"(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)"
