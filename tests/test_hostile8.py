@@ -220,3 +220,35 @@ def test_an_address_is_matched_only_from_the_start_of_its_run_of_characters():
     assert scrub('x "bob@example.com" <a@b.org> (c.d@e.co.uk) a@b@c.com') == (
         f'x "{REDACTED}" <{REDACTED}> ({REDACTED}) a@{REDACTED}'
     )
+
+
+def _jq_ids(html: str, doc: dict) -> list[str]:
+    """The ids ``jq '.findings[N:]'`` prints of ``doc``, N as the page says."""
+    n = int(re.search(r"jq '\.findings\[(\d+):\]'", html)[1])
+    return [f["id"] for f in doc["findings"][n:]]
+
+
+def test_the_jq_line_prints_exactly_the_findings_not_on_the_page(tmp_path, monkeypatch):
+    """A result ranked by privdiag: the jq line on the file given prints those not shown. The
+    same result reversed by hand (or merged with another): the page said the file was in its
+    order, and the jq line on it printed shown findings (87 of 1,870 here); it now says the
+    files are in another order and that ``privdiag report … --json`` writes one in this
+    order, on which the line is right."""
+    from privdiag.report import bounds
+
+    monkeypatch.setattr(bounds, "FINDINGS_BUDGET", 20_000)
+    findings = [finding(i, severity="high", metrics={"events": 1000 - i}) for i in range(200)]
+    for backwards in (False, True):
+        doc = result(findings[::-1] if backwards else findings)
+        out_json = tmp_path / "out.json"
+        code, text = report(tmp_path, doc, extra=("--json", str(out_json)))
+        assert code == 1, text
+        html = (tmp_path / "r.html").read_text()
+        on_page = set(re.findall(r'<article class="finding[^"]*" id="f-(\w+)"', html))
+        assert 0 < len(on_page) < 200
+        not_shown = {f["id"] for f in findings} - on_page
+        written = json.loads(out_json.read_text())
+        assert set(_jq_ids(html, written)) == not_shown
+        assert ("another order" in html) is backwards
+        if not backwards:
+            assert set(_jq_ids(html, doc)) == not_shown

@@ -176,6 +176,9 @@ class ReportContext:
     checks: list[CheckView]
     overview_charts: list[charts.Chart]
     overview_tables: list[TableView]
+    # the JSON result files hold the findings in this order (False: privdiag report re-ranked
+    # or merged them, and the jq line names the JSON it writes instead)
+    json_in_order: bool = True
 
 
 def _listed(value: Any) -> list[Any]:
