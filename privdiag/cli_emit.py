@@ -10,8 +10,13 @@ from typing import Any
 from privdiag.cli_options import Outputs, fail_on_level
 
 
-def emit(docs: list[dict[str, Any]], outputs: Outputs, config: Any) -> int:
-    """Write every requested output, print the summary, and return the exit code."""
+def emit(
+    docs: list[dict[str, Any]], outputs: Outputs, config: Any, *, json_in_order: bool = True
+) -> int:
+    """Write every requested output, print the summary, and return the exit code.
+
+    ``json_in_order`` False: the result files the documents came from list the findings in
+    another order than the reports (``privdiag report`` re-ranked or merged them)."""
     from privdiag.findings import at_or_above
     from privdiag.output import print_summary, write_json
 
@@ -23,7 +28,7 @@ def emit(docs: list[dict[str, Any]], outputs: Outputs, config: Any) -> int:
     if outputs.html:
         from privdiag.report import write_html
 
-        write_html(docs, Path(outputs.html), min_group_size=min_group)
+        write_html(docs, Path(outputs.html), min_group_size=min_group, json_in_order=json_in_order)
     if outputs.markdown:
         from privdiag.report import write_markdown
 

@@ -127,4 +127,9 @@ def report(
     docs = [read_json(p) for p in results]
     # Even one document is merged: every output then shows the same ranked, deduplicated
     # findings and a summary privdiag computed, not the file's own.
-    raise typer.Exit(emit([merge_docs(docs)], outputs, cfg))
+    merged = merge_docs(docs)
+    # the page's jq line counts on the JSON's order: the files given are in it only when one
+    # file holds the findings as ranked here (not edited, reordered or merged)
+    ids = [f["id"] for f in merged["findings"]]
+    in_order = len(docs) == 1 and [f["id"] for f in docs[0]["findings"]] == ids
+    raise typer.Exit(emit([merged], outputs, cfg, json_in_order=in_order))

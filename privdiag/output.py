@@ -242,16 +242,17 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     from rich.markup import escape
     from rich.table import Table
 
-    from privdiag.report.text import missing_owners
+    from privdiag.report.text import fmt_number, missing_owners
 
     console = _console_class()(file=stream, highlight=False, soft_wrap=False)
     summary = doc["summary"]
+    # an edited result may lack any key a scan writes, and hold markup in any text
     inputs = ", ".join(
-        f"{escape(Path(i['path']).name)} ({i['format']}"
+        f"{escape(Path(i['path']).name)} ({escape(str(i.get('format') or '?'))}"
         + (f", {i['rows']:,} rows)" if isinstance(i.get("rows"), int) else ")")
         for i in doc.get("inputs", [])
     )
-    console.print(f"[bold]privdiag {doc['command']}[/bold]: {inputs}")
+    console.print(f"[bold]privdiag {escape(str(doc.get('command', '')))}[/bold]: {inputs}")
     counts = "  ".join(
         f"[{SEVERITY_STYLE[s]}]{summary['by_severity'].get(s, 0)} {s}[/]"
         for s in SEVERITIES
@@ -264,7 +265,7 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     by_kind.add_column("kind")
     by_kind.add_column("findings", justify="right")
     for kind, n in summary.get("by_kind", {}).items():
-        by_kind.add_row(kind, str(n))
+        by_kind.add_row(escape(kind), str(n))
     console.print(by_kind)
     table = Table(
         show_edge=False, box=None, pad_edge=False, title="top findings", title_justify="left"
@@ -272,20 +273,21 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     for col in ("severity", "kind", "where", "owner", "events"):
         table.add_column(col)
     for f in doc["findings"][:top]:
-        where = " · ".join(str(v) for v in f["location"].values())
-        events = f["metrics"].get("events")
+        where = " · ".join(str(v) for v in (f.get("location") or {}).values())
+        events = (f.get("metrics") or {}).get("events")
         table.add_row(
             f"[{SEVERITY_STYLE[f['severity']]}]{f['severity']}[/]",
-            f["kind"],
+            escape(f["kind"]),
             escape(where),
             escape(f.get("owner") or "-"),
-            "" if events is None else f"{events:,}",
+            fmt_number(events) if isinstance(events, int | float) else "",
         )
     console.print(table)
     for line in missing_owners(doc["findings"])[:5]:
         console.print(f"[bold]who must act:[/bold] {escape(line)}")
-    for note in doc.get("evidence", {}).get("notes", []):
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
-    skipped = [c for c in doc.get("checks", []) if c["status"] == "skipped"]
+    for note in (doc.get("evidence") or {}).get("notes") or []:
+        console.print(f"[yellow]note:[/yellow] {escape(str(note))}")
+    skipped = [c for c in doc.get("checks") or [] if c.get("status") == "skipped"]
     for check in skipped:
-        console.print(f"[dim]skipped {check['name']}: {escape(check['reason'])}[/dim]")
+        name, reason = escape(str(check["name"])), escape(str(check.get("reason") or ""))
+        console.print(f"[dim]skipped {name}: {reason}[/dim]")

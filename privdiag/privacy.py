@@ -9,11 +9,17 @@ see the redacted text.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from typing import Any
 
 REDACTED = "[redacted]"
-_EMAIL = re.compile(r"[^\s@<>(),;:\[\]]+@[\w-]+(?:\.[\w-]+)+")
+# A match starts only where a run of local-part characters starts: trying every position
+# inside a long run (a long text ending in "@") took time quadratic in its length.
+_LOCAL = r"[^\s@<>(),;:\[\]]"
+_EMAIL = re.compile(rf"(?<!{_LOCAL}){_LOCAL}+@[\w-]+(?:\.[\w-]+)+")
 _QUOTES = "'\"`"
 # Not inside a longer dotted number (a version), but found after a name ("features.10.0.0.1").
 _QUAD = r"(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)"
@@ -27,6 +33,11 @@ _IPV6 = re.compile(
 )
 # Keys whose values are fingerprints or ids made by privdiag, never data.
 _KEEP = frozenset({"sha256", "id", "caused_by"})
+# Of those, the keys holding finding ids, which an edited document may have written from data
+# (an e-mail as an id, or as a cause that is not in the report): see :func:`scrub_id`.
+_IDS = frozenset({"id", "caused_by"})
+# A key for this process only: a replaced id cannot be matched to an address by hashing one.
+_ID_KEY = secrets.token_bytes(16)
 # Keys kept at the document's top level only: deeper, "version" is a consent notice's
 # version or a model's, which come from the data.
 _KEEP_TOP = frozenset({"schema_version", "version", "tool"})
@@ -74,6 +85,10 @@ def scrub_doc(value: Any, key: str = "", top: bool = True) -> Any:
 
     ``value`` is the whole document when ``top``: only its own tool and version keys are kept.
     """
+    if key in _IDS:
+        if isinstance(value, list | tuple):
+            return [scrub_id(v) if isinstance(v, str) else v for v in value]
+        return scrub_id(value) if isinstance(value, str) else value
     if key in _KEEP or (top and key in _KEEP_TOP):
         return value
     if isinstance(value, str):
@@ -83,6 +98,17 @@ def scrub_doc(value: Any, key: str = "", top: bool = True) -> Any:
     if isinstance(value, list | tuple):
         return [scrub_doc(v, key, False) for v in value]
     return value
+
+
+def scrub_id(text: str) -> str:
+    """Return a finding id as it is, or, when :func:`scrub` would change it (an e-mail, an IP
+    address or a control character where privdiag writes a hash), ``redacted-`` and a keyed
+    hash of it: the same in the whole run, so links between findings still hold, and distinct
+    ids stay distinct."""
+    if scrub(text) == text:
+        return text
+    digest = hmac.new(_ID_KEY, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return "redacted-" + digest[:16]
 
 
 _SYMBOL_NAMES = {" ": "spaces"}

@@ -21,8 +21,22 @@ def test_scrub_shapes():
 
 
 def test_scrub_doc_keeps_fingerprints_and_ids():
-    doc = {"id": "203.0.113.7", "sha256": "ab", "title": "x 10.0.0.1", "n": 3}
-    assert scrub_doc(doc) == {"id": "203.0.113.7", "sha256": "ab", "title": f"x {REDACTED}", "n": 3}
+    doc = {"id": "9f627eeba17bbd8e", "sha256": "ab", "title": "x 10.0.0.1", "n": 3}
+    assert scrub_doc(doc) == {
+        "id": "9f627eeba17bbd8e",
+        "sha256": "ab",
+        "title": f"x {REDACTED}",
+        "n": 3,
+    }
+
+
+def test_scrub_doc_replaces_ids_shaped_like_an_address_the_same_way_everywhere():
+    """An edited document's id that is an IP address no longer reaches every output as it is:
+    it becomes a keyed hash, the same for the id and the causes that name it."""
+    doc = {"findings": [{"id": "203.0.113.7"}, {"id": "b", "caused_by": ["203.0.113.7", "b"]}]}
+    out = scrub_doc(doc)["findings"]
+    assert out[0]["id"].startswith("redacted-") and "203" not in out[0]["id"]
+    assert out[1]["caused_by"] == [out[0]["id"], "b"]
 
 
 @given(st.emails())

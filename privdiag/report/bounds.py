@@ -23,6 +23,11 @@ MAX_LINKS = 12
 #: Owners counted one by one among the findings not shown; the rest share one row.
 MAX_OWNER_ROWS = 30
 NOT_SHOWN = " (not on this page: see the JSON result)"
+#: Characters of a title, owner or kind in the summary's lists and in links; a finding's own
+#: section shows its whole title (and is measured for the budget with it).
+MAX_LABEL = 200
+#: Kinds counted one by one among the findings not shown; the rest share one row.
+MAX_KIND_ROWS = 30
 
 
 @dataclass
@@ -39,6 +44,11 @@ class LeftOutView:
 def utf8_size(text: str) -> int:
     """Return the bytes ``text`` takes in the written file (UTF-8)."""
     return len(text.encode("utf-8"))
+
+
+def short(text: str, limit: int = MAX_LABEL) -> str:
+    """Return ``text`` cut to ``limit`` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def keep_within(views: Iterable[Any], size: Callable[[Any], int] | None, budget: int) -> set[str]:
@@ -92,8 +102,13 @@ def left_out_view(findings: list[dict[str, Any]], shown: set[str]) -> LeftOutVie
         kinds.setdefault(fmt_value(f["kind"]), [0] * len(sevs))[sevs.index(f["severity"])] += 1
         owners.setdefault(fmt_value(f["owner"]) if f.get("owner") else "", []).append(f)
     by_kind = sorted(
-        ((k, counts, sum(counts)) for k, counts in kinds.items()), key=lambda r: (-r[2], r[0])
+        ((short(k), counts, sum(counts)) for k, counts in kinds.items()),
+        key=lambda r: (-r[2], r[0]),
     )
+    if len(by_kind) > MAX_KIND_ROWS:
+        more = by_kind[MAX_KIND_ROWS:]
+        summed = [sum(r[1][n] for r in more) for n in range(len(sevs))]
+        by_kind = by_kind[:MAX_KIND_ROWS] + [(f"{len(more):,} other kinds", summed, sum(summed))]
     return LeftOutView(len(rest), len(findings) - len(rest), sevs, by_kind, _owner_rows(owners))
 
 
@@ -105,7 +120,7 @@ def _owner_rows(owners: dict[str, list[dict[str, Any]]]) -> list[tuple[str, int,
         return SEVERITIES[min(severity_rank(f["severity"]) for f in fs)]
 
     named = sorted((o for o in owners if o), key=lambda o: (-len(owners[o]), o))
-    rows = [(o, len(owners[o]), worst(owners[o])) for o in named[:MAX_OWNER_ROWS]]
+    rows = [(short(o), len(owners[o]), worst(owners[o])) for o in named[:MAX_OWNER_ROWS]]
     if len(named) > MAX_OWNER_ROWS:
         others = [f for o in named[MAX_OWNER_ROWS:] for f in owners[o]]
         rows.append((f"{len(named) - MAX_OWNER_ROWS} other owners", len(others), worst(others)))

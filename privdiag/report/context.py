@@ -37,6 +37,7 @@ MAX_TABLE_ROWS = 50
 # whose evidence does not fit in what is left is listed without it (the summary names each).
 EVIDENCE_BUDGET = 300_000
 MAX_LISTED = 50  # findings listed by name per owner, and missing owners in the summary
+MAX_OWNERS = 50  # owners named one by one in the summary and "By owner"; one row counts the rest
 MAX_EVIDENCE_LISTED = 10  # findings whose evidence is left out, listed in the summary
 MAX_CAUSES = 12  # a finding lists its nearest causes; a longer chain ends with a note
 AREA_TITLES = {"data": "Data", "model": "Model", "people": "People"}
@@ -93,6 +94,7 @@ class FindingView:
     tables: list[TableView] = field(default_factory=list)
     charts_omitted: bool = False
     share_caption: str = ""  # the share and what it is a share of, when the kind says
+    label: str = ""  # the title cut short, for the summary's lists (bounds.short)
     # the ownership gaps (people.unowned) linked to this finding: who should act on it
     unowned_by: list[LinkView] = field(default_factory=list)
     # for an ownership gap: whom it leaves without an owner, as a sentence and as links
@@ -174,6 +176,9 @@ class ReportContext:
     checks: list[CheckView]
     overview_charts: list[charts.Chart]
     overview_tables: list[TableView]
+    # the JSON result files hold the findings in this order (False: privdiag report re-ranked
+    # or merged them, and the jq line names the JSON it writes instead)
+    json_in_order: bool = True
 
 
 def _listed(value: Any) -> list[Any]:
@@ -263,8 +268,8 @@ def chart_kind(key: str) -> str:
 def _link(fid: str, by_id: dict[str, dict[str, Any]]) -> LinkView:
     f = by_id.get(fid)
     if f is None:
-        return LinkView(None, f"{fid} (not in this report)", "info")
-    return LinkView(anchor(fid), f"{f.get('title') or f['kind']}", f["severity"])
+        return LinkView(None, f"{bounds.short(str(fid))} (not in this report)", "info")
+    return LinkView(anchor(fid), bounds.short(f"{f.get('title') or f['kind']}"), f["severity"])
 
 
 def cause_chain(
@@ -296,11 +301,13 @@ def gap_links(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[LinkV
 
 
 def effects_of(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Return id -> the ids of the findings that name it among their causes, in rank order."""
+    """Return id -> the ids of the findings that name it among their causes, in rank order;
+    a finding that names itself (an edited document) does not explain itself."""
     effects: dict[str, list[str]] = {}
     for g in findings:
         for cid in dict.fromkeys(g.get("caused_by") or []):
-            effects.setdefault(cid, []).append(g["id"])
+            if cid != g["id"]:
+                effects.setdefault(cid, []).append(g["id"])
     return effects
 
 
@@ -348,6 +355,7 @@ def finding_view(
     view.unowned_by = gap_links(f, by_id)
     view.effects = bounds.capped_links(view.effects, _more_note)
     view.left_to_nobody = bounds.capped_links(view.left_to_nobody, _more_note)
+    view.label = bounds.short(view.title)
     meaning = share_of(view.kind, f.get("location") or {}, metrics)
     if meaning and metrics.get("share") is not None:
         view.share_caption = f"{fmt_metric('share', metrics['share'], k)} {meaning}"
@@ -407,8 +415,18 @@ def _owners(findings: list[dict[str, Any]], shown: set[str] | None = None) -> li
             )
         )
     views.sort(key=lambda v: (v.name == "", severity_rank(v.worst), -v.count, v.name))
+    named, others = [v for v in views if v.name], None
+    if len(named) > MAX_OWNERS:  # thousands of owners: the first ones, then one row for the rest
+        rest = named[MAX_OWNERS:]
+        worst = SEVERITIES[min(severity_rank(v.worst) for v in rest)]
+        others = OwnerView(
+            f"{fmt_number(len(rest))} other owners", sum(v.count for v in rest), worst
+        )
+        views = named[:MAX_OWNERS] + [others] + [v for v in views if not v.name]
     for n, view in enumerate(views):
-        view.anchor = f"owner-{n + 1}"
+        view.name = bounds.short(view.name)
+        if view is not others:  # the owners counted together have no section of their own
+            view.anchor = f"owner-{n + 1}"
     return views
 
 
@@ -420,7 +438,7 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
     figure = key_figure(worst.get("metrics") or {}, k, worst["kind"], worst.get("location"))
     where = location_text(worst.get("location") or {})
     text = (
-        f"Worst: {fmt_value(worst.get('title') or worst['kind'])} "
+        f"Worst: {bounds.short(fmt_value(worst.get('title') or worst['kind']))} "
         f"({worst['severity']}; {where}{'; ' + figure if figure else ''})."
     )
     gaps = ownership_gaps(findings)
@@ -428,7 +446,8 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
     if roots:
         root = by_id[roots[0]]
         owner = fmt_value(root["owner"]) if root.get("owner") else "no owner"
-        text += f" Root cause: {fmt_value(root.get('title') or root['kind'])} ({owner})."
+        title = bounds.short(fmt_value(root.get("title") or root["kind"]))
+        text += f" Root cause: {title} ({bounds.short(owner)})."
     named_gaps = [by_id[c] for c in worst.get("caused_by") or [] if c in gaps and c in by_id]
     if named_gaps:
         text += f" Nobody owns {gap_subject(named_gaps[0])}."

@@ -40,8 +40,15 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_html(doc: dict[str, Any], *, title: str | None = None, min_group_size: int = 5) -> str:
-    """Return the HTML report of one merged result document."""
+def render_html(
+    doc: dict[str, Any],
+    *,
+    title: str | None = None,
+    min_group_size: int = 5,
+    json_in_order: bool = True,
+) -> str:
+    """Return the HTML report of one merged result document; ``json_in_order`` False: the
+    result files it came from hold the findings in another order."""
     env = environment()
     measure, measure_finding = _measures(env, min_group_size)
     ctx = build_context(
@@ -51,6 +58,7 @@ def render_html(doc: dict[str, Any], *, title: str | None = None, min_group_size
         measure=measure,
         measure_finding=measure_finding,
     )
+    ctx.json_in_order = json_in_order and len(ctx.commands) == 1
     return env.get_template("report.html").render(r=ctx, csp=CSP)
 
 
@@ -75,10 +83,23 @@ def _measures(env: jinja2.Environment, min_group_size: int) -> tuple[Measure, Me
 
 
 def write_html(
-    docs: list[dict[str, Any]], path: Path, *, title: str | None = None, min_group_size: int = 5
+    docs: list[dict[str, Any]],
+    path: Path,
+    *,
+    title: str | None = None,
+    min_group_size: int = 5,
+    json_in_order: bool = True,
 ) -> None:
     """Merge ``docs`` and write the HTML report to ``path`` atomically (``-``: stdout).
 
     Groups of fewer than ``min_group_size`` users are shown as ``<k``.
     """
-    write_text(path, render_html(merge(docs), title=title, min_group_size=min_group_size))
+    doc = merge(docs)
+    in_order = json_in_order and len(docs) == 1
+    in_order = in_order and [f["id"] for f in docs[0]["findings"]] == [
+        f["id"] for f in doc["findings"]
+    ]
+    write_text(
+        path,
+        render_html(doc, title=title, min_group_size=min_group_size, json_in_order=in_order),
+    )

@@ -28,9 +28,17 @@ NOT_A_CAUSE = (
 _SPECIAL = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
+#: Characters of one text (a cell, an owner, a sentence) in the comment, so that it stays
+#: within a GitHub comment's 65,536 whatever an edited result holds.
+MAX_TEXT = 300
+
+
 def md_escape(text: str) -> str:
-    """Return ``text`` safe inside a Markdown table cell: no markup, no HTML, one line."""
+    """Return ``text`` safe inside a Markdown table cell: no markup, no HTML, one line, at most
+    :data:`MAX_TEXT` characters before escaping ("…" ends a text cut there)."""
     text = " ".join(str(text).split())
+    if len(text) > MAX_TEXT:
+        text = text[: MAX_TEXT - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _SPECIAL.sub(r"\\\1", text)
 

@@ -174,7 +174,7 @@ def root_causes(findings: list[dict[str, Any]]) -> set[str]:
     report of thousands of findings cannot afford a scan of all per finding)."""
     ids = {f["id"] for f in findings}
     gaps = ownership_gaps(findings)
-    named = {c for f in findings for c in true_causes(f, gaps)}
+    named = {c for f in findings for c in true_causes(f, gaps) if c != f["id"]}
     return {
         f["id"]
         for f in findings
@@ -185,7 +185,10 @@ def root_causes(findings: list[dict[str, Any]]) -> set[str]:
 def gap_subject(gap: dict[str, Any]) -> str:
     """Return what an ownership gap is about, as ``source web`` (its location's first key)."""
     items = location_items(gap.get("location") or {})
-    return f"{items[0][0]} {items[0][1]}" if items else "this input"
+    if not items:
+        return "this input"
+    key, value = items[0]
+    return f"{key} {value if len(value) <= 200 else value[:199] + '…'}"
 
 
 def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]]) -> str:
