@@ -1,0 +1,66 @@
+"""Fixes from the seventh new-user trial: a source's users without any consent decision name
+the source's missing owner, and consent categories decided only by payloads without an id
+count their users as unknown, not 0."""
+
+from __future__ import annotations
+
+import json
+
+from privdiag.chains import link
+from privdiag.checks.context import mark_no_user_ids
+from privdiag.findings import Finding
+from privdiag.report.text import missing_owners
+from privdiag.scan import run_scan
+
+
+def test_missing_record_of_an_unowned_source_names_who_must_act():
+    unowned = Finding("people.unowned", "low", "Source app has no owner", {"source": "app"}, {})
+    missing = Finding(
+        "consent.missing_record", "medium", "no decision", {"source": "app"}, {"users": 42}
+    )
+    other = Finding("consent.missing_record", "medium", "no decision", {"source": "web"}, {})
+    link([unowned, missing, other], {})
+    assert missing.caused_by == [unowned.id]
+    assert other.caused_by == []  # web has no ownership gap
+    docs = [f.to_dict() for f in (unowned, missing, other)]
+    # the missing record has no owner: the reports say nobody acts on it
+    assert missing_owners(docs) == ["Nobody owns source app: this finding has no one to act on it."]
+
+
+def test_no_user_ids_covers_decisions_as_well_as_events():
+    assert mark_no_user_ids({"decisions": 1, "users": 0}) == {
+        "decisions": 1,
+        "users": None,
+        "no_user_ids": ["users"],
+    }
+    assert mark_no_user_ids({"decisions": 0, "users": 0}) == {"decisions": 0, "users": 0}
+    assert mark_no_user_ids({"decisions": 3, "users": 2}) == {"decisions": 3, "users": 2}
+
+
+def test_unmapped_category_without_ids_reads_unknown_users(tmp_path):
+    # a legacy consent-manager payload: destination names as categories, no userId, no
+    # anonymousId (as in segmentio/consent-manager's README), beside an identified page call
+    payloads = [
+        {
+            "type": "page",
+            "userId": "u1",
+            "timestamp": "2026-10-01T12:00:00Z",
+            "context": {"consent": {"categoryPreferences": {"Advertising": True}}},
+        },
+        {
+            "type": "track",
+            "event": "Send Track Event Clicked",
+            "context": {"consent": {"categoryPreferences": {"Webhooks": True}}},
+        },
+    ]
+    path = tmp_path / "seg.json"
+    path.write_text(json.dumps(payloads))
+    doc = run_scan([str(path)]).to_dict()
+    [webhooks] = [
+        f
+        for f in doc["findings"]
+        if f["kind"] == "consent.unmapped_category" and f["location"].get("purpose") == "Webhooks"
+    ]
+    assert webhooks["metrics"]["decisions"] == 1
+    assert webhooks["metrics"]["users"] is None
+    assert webhooks["metrics"]["no_user_ids"] == ["users"]
