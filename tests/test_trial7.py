@@ -5,11 +5,16 @@ count their users as unknown, not 0."""
 from __future__ import annotations
 
 import json
+import re
+
+from test_report_bounds import many_findings
 
 from privdiag.chains import link
 from privdiag.checks.context import mark_no_user_ids
 from privdiag.findings import Finding
-from privdiag.report.text import missing_owners
+from privdiag.report.html import render_html
+from privdiag.report.merge import merge
+from privdiag.report.text import key_figure, missing_owners
 from privdiag.scan import run_scan
 
 
@@ -64,3 +69,28 @@ def test_unmapped_category_without_ids_reads_unknown_users(tmp_path):
     assert webhooks["metrics"]["decisions"] == 1
     assert webhooks["metrics"]["users"] is None
     assert webhooks["metrics"]["no_user_ids"] == ["users"]
+
+
+def test_key_figure_of_one_reads_singular():
+    assert key_figure({"decisions": 1, "users": None}) == "1 decision"
+    assert key_figure({"events": 1}) == "1 event"
+    assert key_figure({"events": 2}) == "2 events"
+    assert key_figure({"decisions": 3}) == "3 decisions"
+    assert key_figure({"users": 1}, min_group_size=5) == "<5 users"
+
+
+def test_a_bounded_merged_report_says_which_json_holds_the_rest():
+    scan = many_findings(3_000)
+    model = {**many_findings(3), "command": "model-check"}
+    for f in model["findings"]:
+        f["location"] = {**f["location"], "source": "model"}
+        f["id"] = f["id"][:-4] + "beef"
+    merged = merge([scan, model])
+    html = render_html(merged)
+    note = re.sub(r"<[^>]+>", "", html.split("Not every finding is on this page", 1)[1])
+    note = note.split("\n", 1)[0]
+    assert "that command's own --json FILE writes them in this order" in note
+    assert "jq" not in note  # no input file holds the merged order
+    single = re.sub(r"<[^>]+>", "", render_html(merge([scan])))
+    single = single.split("Not every finding is on this page", 1)[1].split("\n", 1)[0]
+    assert "jq '.findings[" in single and "that command's own" not in single
