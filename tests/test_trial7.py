@@ -94,3 +94,28 @@ def test_a_bounded_merged_report_says_which_json_holds_the_rest():
     single = re.sub(r"<[^>]+>", "", render_html(merge([scan])))
     single = single.split("Not every finding is on this page", 1)[1].split("\n", 1)[0]
     assert "jq '.findings[" in single and "that command's own" not in single
+
+
+def test_a_snowplow_folder_names_its_file_without_any_event_time(tmp_path):
+    from test_ingest_snowplow import _row, _write
+
+    from privdiag.config import Config
+    from privdiag.engine import connect
+    from privdiag.errors import InputError
+    from privdiag.ingest import load
+
+    folder = tmp_path / "sp"
+    folder.mkdir()
+    _write(folder / "a_events.csv", [_row(1, "d1"), _row(2, "d2")])
+    # a consent table of dbt-snowplow-web beside the events: its own time column only
+    (folder / "b_cmp_visible.csv").write_text(
+        "root_id,root_tstamp,elapsed_time\nr1,2024-05-01 10:00:05.000,1.5\n"
+    )
+    try:
+        load(connect(), [str(folder)], [], Config())
+    except InputError as exc:
+        text = str(exc)
+    else:
+        raise AssertionError("a file without any event time was accepted")
+    assert "b_cmp_visible.csv" in text
+    assert "collector_tstamp" in text and "no readable time" not in text
