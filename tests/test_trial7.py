@@ -119,3 +119,15 @@ def test_a_snowplow_folder_names_its_file_without_any_event_time(tmp_path):
         raise AssertionError("a file without any event time was accepted")
     assert "b_cmp_visible.csv" in text
     assert "collector_tstamp" in text and "no readable time" not in text
+
+
+def test_an_undefined_measure_reads_as_a_dash_not_nan():
+    # model-check renders its HTML from the result before JSON turns NaN into null: a
+    # precision with no positive prediction read "nan" in the table, "–" in a merged report
+    from privdiag.report.context import table_view
+    from privdiag.report.text import fmt_value
+
+    assert fmt_value(float("nan")) == "–" == fmt_value(None)
+    assert fmt_value(float("inf")) == "inf"
+    table = {"columns": ["measure", "scenario"], "rows": [["precision", float("nan")]]}
+    assert table_view(table, 5).rows == [["precision", "–"]]

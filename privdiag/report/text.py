@@ -38,7 +38,9 @@ def fmt_number(value: float | int) -> str:
         isinstance(value, float) and value.is_integer() and abs(value) >= 1000
     ):
         return f"{int(value):,}"
-    if math.isnan(value) or math.isinf(value):
+    if math.isnan(value):  # undefined (as a precision with no positive prediction): as null
+        return "–"
+    if math.isinf(value):
         return str(value)
     return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
