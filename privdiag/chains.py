@@ -11,7 +11,8 @@ Rules, each a symptom <- its causes (a link is added only when both findings are
   P for F (``consent.violation``, ``consent.after_withdrawal``, ``consent.pre_consent`` of F
   and P in S, at the same step when there are any there), ``consent.conflict(S, P)``, and
   ``people.unclassified_feature(S, F)`` (nobody decided which consent F needs).
-- Those consent findings of source S <- ``people.unowned(S)``: a pipeline nobody owns. This
+- Those consent findings of source S, and its ``consent.missing_record`` (users without any
+  decision) <- ``people.unowned(S)``: a pipeline nobody owns. This
   link says who must act, not why the findings happened: the reports show it as a missing
   owner, never as a root cause (``privdiag.report.text.OWNERSHIP_GAP``).
 - ``funnel.consent_drop(S, step)`` <- ``identity.loss(S)`` at that step or the step before it.
@@ -97,7 +98,7 @@ def _link_compliance(findings: list[Finding]) -> None:
             [c for c in _same(respect, gap, "source", "purpose") if "feature" not in c.location],
         )
         _add(gap, _same(unclassified, gap, "source", "feature"))
-    for c in respect:
+    for c in respect + _of(findings, "consent.missing_record"):
         _add(c, _same(unowned, c, "source"))
 
 

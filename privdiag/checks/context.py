@@ -87,11 +87,13 @@ NO_USER_IDS = "no_user_ids"
 
 
 def mark_no_user_ids(metrics: dict[str, Any]) -> dict[str, Any]:
-    """Return ``metrics`` with a count of 0 users of events counted set to None and listed under
-    ``no_user_ids``: those events carry no user id at all (cookieless pings, such as GA4
-    Consent Mode sends without consent), so how many people sent them is unknown, not 0."""
-    users, events = metrics.get("users"), metrics.get("events")
-    if type(users) is int and users == 0 and isinstance(events, int) and events > 0:
+    """Return ``metrics`` with a count of 0 users of events (or consent decisions) counted set
+    to None and listed under ``no_user_ids``: those rows carry no user id at all (cookieless
+    pings, such as GA4 Consent Mode sends without consent, or a payload without any id), so
+    how many people sent them is unknown, not 0."""
+    users = metrics.get("users")
+    rows = metrics.get("events", metrics.get("decisions"))
+    if type(users) is int and users == 0 and isinstance(rows, int) and rows > 0:
         metrics["users"] = None
         metrics[NO_USER_IDS] = ["users"]
     return metrics

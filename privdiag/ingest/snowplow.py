@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from privdiag.engine import literal, quote
+from privdiag.engine import literal, one, quote
+from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.files import path_literal
@@ -216,6 +217,28 @@ def _stage_raw(ctx: StageContext) -> tuple[str, list[str]]:
     return raw, features
 
 
+def _check_timeless_files(ctx: StageContext, raw: str) -> None:
+    """Name the file of a folder that has no event time in any row (such as a consent table
+    of dbt-snowplow-web beside the events), instead of counting its rows among the folder's
+    events without a time."""
+    names = [c for c in ("derived_tstamp", "collector_tstamp") if c in ctx.columns]
+    if not names or not one(
+        ctx.con,
+        f"SELECT 1 FROM {raw} WHERE derived_tstamp IS NULL AND collector_tstamp IS NULL LIMIT 1",
+    ):
+        return
+    either = ", ".join(f"CAST({quote(c)} AS VARCHAR)" for c in names)
+    located = ctx.first_bad(f"coalesce({either})", "v IS NULL")
+    if located is not None and not located.file_has_values:
+        raise InputError(
+            "no collector_tstamp or derived_tstamp in any row, though other files of the "
+            "input have one",
+            path=located.path,
+            field="collector_tstamp",
+            hint="move that file out of the folder and scan the Snowplow events alone",
+        )
+
+
 def _stage_dedup(ctx: StageContext, raw: str) -> str:
     """One row per event_id: the earliest collector_tstamp wins, ties broken row-order-free."""
     view = f"{ctx.prefix}_sp_events"
@@ -405,6 +428,7 @@ def stage(ctx: StageContext) -> Staged:
     DuckDB; only the scan's own aggregation decides what is shown.
     """
     raw, features = _stage_raw(ctx)
+    _check_timeless_files(ctx, raw)
     events = _stage_dedup(ctx, raw)
     staged = Staged(
         format=NAME,

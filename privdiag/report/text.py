@@ -38,7 +38,9 @@ def fmt_number(value: float | int) -> str:
         isinstance(value, float) and value.is_integer() and abs(value) >= 1000
     ):
         return f"{int(value):,}"
-    if math.isnan(value) or math.isinf(value):
+    if math.isnan(value):  # undefined (as a precision with no positive prediction): as null
+        return "–"
+    if math.isinf(value):
         return str(value)
     return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
@@ -123,14 +125,20 @@ def key_figure(
         if name in metrics and metrics[name] is not None:
             value = fmt_metric(name, metrics[name], min_group_size)
             meaning = share_of(kind, location or {}, metrics) if name == "share" else ""
-            return f"{value} {meaning or name}"
+            return f"{value} {meaning or _count_noun(name, value)}"
     hidden = metrics.get("suppressed") or []
     if "users" in hidden:
         return f"<{metrics.get('min_group_size', min_group_size)} users"
     for name, value in metrics.items():
         if name not in BOOKKEEPING and isinstance(value, int | float):
-            return f"{fmt_metric(name, value, min_group_size)} {name}"
+            shown = fmt_metric(name, value, min_group_size)
+            return f"{shown} {_count_noun(name, shown)}"
     return ""
+
+
+def _count_noun(name: str, shown: str) -> str:
+    """``name`` as the noun after the value ``shown``: ``1 event``, ``1 decision``, ``<5 users``."""
+    return name[:-1] if shown == "1" and name.endswith("s") else name
 
 
 def location_items(location: dict[str, Any]) -> list[tuple[str, str]]:
