@@ -242,7 +242,7 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     from rich.markup import escape
     from rich.table import Table
 
-    from privdiag.report.text import fmt_number, missing_owners
+    from privdiag.report.text import OWNERSHIP_GAP, fmt_number, missing_owners
 
     console = _console_class()(file=stream, highlight=False, soft_wrap=False)
     summary = doc["summary"]
@@ -272,7 +272,9 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     )
     for col in ("severity", "kind", "where", "owner", "events"):
         table.add_column(col)
-    for f in doc["findings"][:top]:
+    # a missing owner is listed under "who must act" below, not ranked among the findings
+    ranked = [f for f in doc["findings"] if f.get("kind") != OWNERSHIP_GAP]
+    for f in ranked[:top]:
         where = " · ".join(str(v) for v in (f.get("location") or {}).values())
         events = (f.get("metrics") or {}).get("events")
         table.add_row(
