@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from privdiag.findings import SEVERITIES, severity_rank
-from privdiag.report.text import fmt_value
+from privdiag.report.text import cut, fmt_value
 
 #: UTF-8 bytes the sections of the findings shown in full may take, without their charts and
 #: tables (those have their own budget, ``context.EVIDENCE_BUDGET``).
@@ -48,7 +48,7 @@ def utf8_size(text: str) -> int:
 
 def short(text: str, limit: int = MAX_LABEL) -> str:
     """Return ``text`` cut to ``limit`` characters, ending in "…" when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut(text, limit)
 
 
 def keep_within(views: Iterable[Any], size: Callable[[Any], int] | None, budget: int) -> set[str]:

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from privdiag.report.text import fmt_number, fmt_value
+from privdiag.report.text import cut, fmt_number, fmt_value
 
 WIDTH = 640
 MAX_POINTS = 400
@@ -86,8 +86,7 @@ def _rect(x: float, y: float, w: float, h: float, cls: str, tip: str = "", **ext
 
 
 def _short(label: Any, limit: int = 22) -> str:
-    text = fmt_value(label)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut(fmt_value(label), limit)
 
 
 def _seq(value: Any) -> list[Any]:

@@ -12,6 +12,7 @@ from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import (
     OWNERSHIP_GAP,
+    cut,
     key_figure,
     location_text,
     missing_owners,
@@ -36,9 +37,7 @@ MAX_TEXT = 300
 def md_escape(text: str) -> str:
     """Return ``text`` safe inside a Markdown table cell: no markup, no HTML, one line, at most
     :data:`MAX_TEXT` characters before escaping ("…" ends a text cut there)."""
-    text = " ".join(str(text).split())
-    if len(text) > MAX_TEXT:
-        text = text[: MAX_TEXT - 1] + "…"
+    text = cut(" ".join(str(text).split()), MAX_TEXT)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _SPECIAL.sub(r"\\\1", text)
 

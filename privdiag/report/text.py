@@ -30,6 +30,11 @@ def suppressed(value: Any, min_group_size: int) -> bool:
     return isinstance(value, int | float) and 0 < value < min_group_size
 
 
+def cut(text: str, limit: int) -> str:
+    """Return ``text`` cut to ``limit`` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def fmt_number(value: float | int) -> str:
     """Return a short human form: thousands separators, three significant digits."""
     if isinstance(value, bool):
@@ -196,7 +201,7 @@ def gap_subject(gap: dict[str, Any]) -> str:
     if not items:
         return "this input"
     key, value = items[0]
-    return f"{key} {value if len(value) <= 200 else value[:199] + '…'}"
+    return f"{key} {cut(value, 200)}"
 
 
 def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]]) -> str:
