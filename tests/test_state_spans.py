@@ -172,3 +172,31 @@ def test_events_long_after_the_last_record_get_it_without_a_scan_back(monkeypatc
         "SELECT DISTINCT state_ads, withdrawn_ads, minute(last_decision_ads), minute(first_ads) "
         "FROM scan_events WHERE user_key = 'u0'"
     ).fetchall() == [("denied", True, 4, 0)]
+
+
+@pytest.mark.parametrize("joined_spans", [32, 0], ids=["hash join", "sorted window"])
+def test_features_reach_scan_events_as_their_presence(monkeypatch, joined_spans):
+    """The checks only ask whether a feature is present, so scan_events carries TRUE or NULL
+    instead of its value; features named like the spans' own columns (start, spans) are
+    read from the event, and blanks, an empty list and FALSE keep their meaning: absent,
+    absent, present."""
+    monkeypatch.setattr(state, "MAX_JOINED_SPANS", joined_spans)
+    con = _tables([(0, m, None) for m in range(4)], [(0, 1, "ads", True), (0, 2, "ads", False)])
+    con.execute("ALTER TABLE events ADD COLUMN start VARCHAR")
+    con.execute("ALTER TABLE events ADD COLUMN spans BOOLEAN")
+    con.execute("ALTER TABLE events ADD COLUMN tags VARCHAR[]")
+    con.execute(
+        "UPDATE events SET start = ['https://x.example/a', ' \u3000', NULL, 'b'][event_id + 1], "
+        "spans = [FALSE, NULL, TRUE, NULL][event_id + 1], "
+        "tags = [['t'], [], NULL, ['u', 'v']][event_id + 1]"
+    )
+    state.resolve(con, PURPOSES)
+    assert con.execute(
+        "SELECT event_id, start, spans, tags, CAST(state_ads AS VARCHAR) FROM scan_events "
+        "ORDER BY event_id"
+    ).fetchall() == [
+        (0, True, True, True, "unknown"),
+        (1, None, None, None, "granted"),
+        (2, None, True, None, "denied"),
+        (3, True, None, True, "denied"),
+    ]

@@ -54,17 +54,19 @@ def text_present_sql(value: str) -> str:
     )
 
 
-def present_sql(column: str, sql_type: str) -> str:
-    """SQL that is true when a feature value is present (not NULL, not an empty string)."""
+def present_sql(column: str, sql_type: str, *, of: str = "") -> str:
+    """SQL that is true when a feature value is present (not NULL, not an empty string);
+    ``of`` names the table the column is read from where another could have it too."""
     from privdiag.engine import quote
 
+    value = f"{of}.{quote(column)}" if of else quote(column)
     if sql_type.upper() == "VARCHAR":
-        return text_present_sql(quote(column))
+        return text_present_sql(value)
     if sql_type.upper().startswith("MAP"):  # len() takes no MAP; an empty {} is absent
-        return f"(cardinality({quote(column)}) > 0)"
+        return f"(cardinality({value}) > 0)"
     if sql_type.upper().endswith("[]") or sql_type.upper().startswith("LIST"):
-        return f"(len({quote(column)}) > 0)"
-    return f"({quote(column)} IS NOT NULL)"
+        return f"(len({value}) > 0)"
+    return f"({value} IS NOT NULL)"
 
 
 def hide(metrics: dict[str, Any], keys: list[str], k: int) -> dict[str, Any]:
