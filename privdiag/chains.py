@@ -9,8 +9,12 @@ Rules, each a symptom <- its causes (a link is added only when both findings are
   scenario's purpose).
 - ``sparsity.consent_gap(S, step, F, P)`` <- the findings that show source S does not respect
   P for F (``consent.violation``, ``consent.after_withdrawal``, ``consent.pre_consent`` of F
-  and P in S, at the same step when there are any there), ``consent.conflict(S, P)``, and
-  ``people.unclassified_feature(S, F)`` (nobody decided which consent F needs).
+  and P in S, at the same step when there are any there), ``consent.conflict(S, P)`` when F
+  needs P, and ``people.unclassified_feature(S, F)`` (nobody decided which consent F needs).
+  A conflict names no feature: it bears on the features that need its purpose, not on a
+  feature that needs another purpose (or none, or is unclassified) and is tested against P
+  as well. Where users who deny P mostly deny Q too, such a feature, sparse for want of Q,
+  shows a gap under P that a conflict of P does not explain.
 - Those consent findings of source S, and its ``consent.missing_record`` (users without any
   decision) <- ``people.unowned(S)``: a pipeline nobody owns. This
   link says who must act, not why the findings happened: the reports show it as a missing
@@ -86,17 +90,16 @@ def _link_models(findings: list[Finding]) -> None:
         _add(f, [x for x in fragile if _masks(f, x)])
 
 
-def _link_compliance(findings: list[Finding]) -> None:
+def _link_compliance(findings: list[Finding], mapping: dict[str, list[str]]) -> None:
     respect = _of(findings, *RESPECT)
     unclassified = _of(findings, "people.unclassified_feature")
     unowned = [f for f in _of(findings, "people.unowned") if "source" in f.location]
     for gap in _of(findings, "sparsity.consent_gap"):
         same_flow = _same(respect, gap, "source", "purpose", "feature")
         _add(gap, _same(same_flow, gap, "step") or same_flow)
-        _add(
-            gap,
-            [c for c in _same(respect, gap, "source", "purpose") if "feature" not in c.location],
-        )
+        if gap.location.get("purpose") in mapping.get(gap.location.get("feature", ""), []):
+            whole_source = _same(respect, gap, "source", "purpose")  # a conflict: no feature
+            _add(gap, [c for c in whole_source if "feature" not in c.location])
         _add(gap, _same(unclassified, gap, "source", "feature"))
     for c in respect + _of(findings, "consent.missing_record"):
         _add(c, _same(unowned, c, "source"))
@@ -155,10 +158,11 @@ def _link_optin(findings: list[Finding], mapping: dict[str, list[str]]) -> None:
 def link(findings: list[Finding], mapping: dict[str, list[str]] | None = None) -> None:
     """Set ``caused_by`` on every finding that one of the module's rules explains.
 
-    ``mapping`` (feature -> purposes) tells which opt-in drops a feature's shift can follow.
-    Existing links are kept; each cause is listed once. Findings are changed in place.
+    ``mapping`` (feature -> purposes) tells which opt-in drops a feature's shift can follow
+    and which gaps a consent conflict can explain (without it, none). Existing links are kept;
+    each cause is listed once. Findings are changed in place.
     """
-    _link_compliance(findings)
+    _link_compliance(findings, mapping or {})
     _link_journey(findings)
     _link_optin(findings, mapping or {})
     _link_models(findings)

@@ -35,19 +35,32 @@ def _comment(text: str) -> str:
     return _CONTROL.sub("\ufffd", scrub(text))
 
 
+# How many folders up a path written in the config may climb from the config's folder. A
+# path that climbs further, or up to the filesystem root, is written absolute: the config and
+# the data then share no project folder, and moving the config would not keep them together.
+MAX_CLIMB = 2
+
+
 def config_path(argument: str, base: Path | None) -> str:
     """Return ``argument`` (a file, folder or glob) as a config written in ``base`` names it.
 
-    Relative to ``base`` where it can be (audit resolves config paths against the config's
-    folder), else absolute (another drive on Windows); as given when ``base`` is None.
+    Relative to ``base`` where the two share a folder at most :data:`MAX_CLIMB` levels up,
+    other than the filesystem root (audit resolves config paths against the config's folder);
+    else absolute (as for another drive on Windows); as given when ``base`` is None.
     """
     if base is None:
         return argument
     full = str(absolute(argument))
+    folder = absolute(base)
     try:
-        return Path(os.path.relpath(full, absolute(base))).as_posix()
+        relative = Path(os.path.relpath(full, folder))
     except ValueError:
         return full
+    climb = relative.parts.count("..")  # relpath puts every ".." first
+    shared = folder.parents[climb - 1] if climb else folder
+    if climb > MAX_CLIMB or (climb and shared == Path(shared.anchor)):
+        return Path(full).as_posix()
+    return relative.as_posix()
 
 
 def _paths_line(arguments: list[str], base: Path | None) -> str:

@@ -286,8 +286,39 @@ def test_gap_links_to_the_same_feature_at_the_same_step_first():
     there = F("consent.violation", "high", loc | {"step": "home"})
     other = F("consent.violation", "high", loc | {"step": "cart", "feature": "g"})
     conflict = F("consent.conflict", "medium", {"source": "web", "purpose": "ads"})
-    link([gap, here, there, other, conflict])
+    link([gap, here, there, other, conflict], {"f": ["ads"]})
     assert gap.caused_by == [here.id, conflict.id]
+
+
+def test_a_conflict_explains_only_gaps_of_features_that_need_its_purpose():
+    """The demo's shape: users who deny ads mostly deny analytics too, so features that go
+    missing without analytics (or that a tag drops without it) also show an ads gap. The ads
+    conflict (the log withdrew ads, the events kept ads_storage 'Yes') explains none of them:
+    only gclid needs ads."""
+    web = {"source": "web", "purpose": "ads"}
+    conflict = F("consent.conflict", "medium", web)
+    analytics_conflict = F("consent.conflict", "medium", web | {"purpose": "analytics"})
+    unclassified = F("people.unclassified_feature", "low", {"source": "web", "feature": "eng"})
+
+    def gap(feature, purpose="ads"):
+        loc = web | {"step": "page_view", "feature": feature, "purpose": purpose}
+        return F("sparsity.consent_gap", "medium", loc)
+
+    gclid, eng, category, session = gap("gclid"), gap("eng"), gap("category"), gap("session")
+    session_analytics = gap("session", "analytics")
+    mapping = {"gclid": ["ads"], "category": ["necessary"], "session": ["analytics"]}
+    findings = [conflict, analytics_conflict, unclassified, gclid, eng, category, session]
+    link([*findings, session_analytics], mapping)
+
+    assert gclid.caused_by == [conflict.id]  # gclid needs ads
+    assert eng.caused_by == [unclassified.id]  # nobody decided what eng needs: not ads
+    assert category.caused_by == []  # needs only necessary: tested against ads as well
+    assert session.caused_by == []  # needs analytics: neither conflict is of its gap's purpose
+    assert session_analytics.caused_by == [analytics_conflict.id]
+
+    bare = F("sparsity.consent_gap", "medium", gclid.location)
+    link([bare, conflict])  # without a mapping nothing tells that gclid needs ads
+    assert bare.caused_by == []
 
 
 def _drop(day="2026-10-15"):

@@ -88,3 +88,39 @@ def test_init_to_stdout_writes_the_paths_as_given(tmp_path):
     assert result.exit_code == 0
     assert f"paths = [{json.dumps(events)}]" in result.output
     assert '# paths = ["cmp_log.csv"]' in result.output  # no consent given: a commented example
+
+
+def test_init_writes_a_path_absolute_when_it_would_climb_far(tmp_path):
+    """Two folders up is written relative; three, or up to the filesystem root, absolute."""
+    (tmp_path / "data").mkdir()
+    events = write(
+        tmp_path / "data" / "ev.csv", "ts,event_name,user_id\n2026-10-01T10:00:00Z,a,u1\n"
+    )
+    consent = write(
+        tmp_path / "data" / "cmp.csv",
+        "user_id,purpose,status,ts\nu1,ads,denied,2026-10-01T09:00:00Z\n",
+    )
+    near = tmp_path / "a" / "b"
+    far = tmp_path / "a" / "b" / "c"
+    far.mkdir(parents=True)
+    for folder in (near, far):
+        out = folder / "privdiag.toml"
+        result = CliRunner().invoke(app, ["init", events, "--consent", consent, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+    near_cfg, far_cfg = load_config(near / "privdiag.toml"), load_config(far / "privdiag.toml")
+    assert near_cfg.sources["ev"].paths == ["../../data/ev.csv"]
+    assert near_cfg.consent_files == ["../../data/cmp.csv"]
+    assert far_cfg.sources["ev"].paths == [events]  # was ../../../data/ev.csv
+    assert far_cfg.consent_files == [consent]
+    assert far_cfg.resolve(far_cfg.sources["ev"].paths[0]).is_file()
+
+
+def test_init_writes_a_path_absolute_when_only_the_root_is_shared():
+    from privdiag.init import config_path
+
+    assert config_path("/data/exports/ev.csv", Path("/srv/privdiag")) == "/data/exports/ev.csv"
+    assert config_path("/ev.csv", Path("/srv")) == "/ev.csv"  # was ../ev.csv
+    assert config_path("/srv/exports/ev.csv", Path("/srv/privdiag")) == "../exports/ev.csv"
+    assert config_path("/srv/privdiag/ev.csv", Path("/srv/privdiag")) == "ev.csv"
+    assert config_path("/srv/ev.csv", Path("/")) == "srv/ev.csv"
+    assert config_path("ev.csv", None) == "ev.csv"  # to stdout: as given

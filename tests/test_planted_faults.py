@@ -85,3 +85,21 @@ def test_funnel_drop_found_on_a_larger_shop(tmp_path):
     assert planted
     for fault in planted:
         assert any(_matches(f, fault) for f in doc["findings"]), json.dumps(fault)
+
+
+def test_the_ads_conflict_explains_only_the_ads_gaps_of_features_that_need_ads(tmp_path):
+    """On the demo's shop, users who deny ads mostly deny analytics too: engagement_time_msec
+    (unmapped) and item_category (necessary only), dropped without analytics, also show ads
+    gaps. The planted ads conflict is named by gclid's ads gap (gclid needs ads) and by no
+    other gap."""
+    _, doc = _scan(tmp_path, seed=7, users=600)
+    (conflict,) = [f["id"] for f in doc["findings"] if f["kind"] == "consent.conflict"]
+    gaps = [f for f in doc["findings"] if f["kind"] == "sparsity.consent_gap"]
+    ads_gaps = {f["location"]["feature"] for f in gaps if f["location"]["purpose"] == "ads"}
+    assert {"gclid", "engagement_time_msec", "item_category"} <= ads_gaps
+    naming = {
+        (f["location"]["feature"], f["location"]["step"])
+        for f in gaps
+        if conflict in f["caused_by"]
+    }
+    assert naming == {("gclid", "page_view")}

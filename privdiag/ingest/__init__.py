@@ -4,7 +4,8 @@
 ``detect(columns)`` and ``stage(ctx)``; adding a format is adding a module to ``FORMATS``.
 The loader's jobs have a module each: ``reading`` (files into DuckDB readers), ``staging``
 (one input's format chosen and staged), ``tables`` (``events`` and ``consent`` built),
-``duplicates`` (repeated events) and ``validation`` (times in range, no empty input).
+``duplicates`` (repeated events and consent records) and ``validation`` (times in range, no
+empty input).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.consent_strings import apply_to_events
-from privdiag.ingest.duplicates import drop_duplicate_events
+from privdiag.ingest.duplicates import drop_duplicate_consent, drop_duplicate_events
 from privdiag.ingest.files import first_reached, named_files
 from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.reading import CSV_RFC4180, duck_message, reader_sql
@@ -167,7 +168,8 @@ def _jobs(
 
 def _build_tables(con: Any, loaded: Loaded, *, keep_staging: bool) -> dict[int, ConsentInput]:
     """Build ``events`` and ``consent`` from the staged inputs, decode consent strings, drop
-    duplicate events and clear placeholder ids; return what each consent input held.
+    duplicate events, clear placeholder ids and drop repeated consent records; return what
+    each consent input held (its records as read, repeats included).
 
     Raises UsageError when no input holds events, InputError when the inputs cannot be
     combined (the same feature with different types).
@@ -185,6 +187,7 @@ def _build_tables(con: Any, loaded: Loaded, *, keep_staging: bool) -> dict[int, 
         loaded.undecodable = apply_to_events(con)
         loaded.notes += drop_duplicate_events(con)
         loaded.notes += clear_placeholder_ids(con)
+        loaded.notes += drop_duplicate_consent(con)
     except duckdb.Error as exc:
         raise InputError(
             f"inputs cannot be combined: {duck_message(exc)}",

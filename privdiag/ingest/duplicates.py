@@ -1,4 +1,5 @@
-"""Duplicate events: exact repeats dropped, events that share an id but differ reported."""
+"""Duplicates: exact repeats of events and of consent records dropped, events that share an
+id but differ reported."""
 
 from __future__ import annotations
 
@@ -32,6 +33,51 @@ def drop_duplicate_events(con: Any) -> list[str]:
             "but differ; none was dropped"
         )
     return notes
+
+
+# What makes two consent records the same decision: every column but ``source``, which is the
+# name of the file or folder read (a log given twice under two names, or a copy beside it in
+# a folder, differs only there) or of the system that wrote it (two systems logging the same
+# decision have logged one decision).
+SAME_DECISION = ("user_key", "purpose", "granted", "ts", "version", "region", "device")
+
+
+def drop_duplicate_consent(con: Any) -> list[str]:
+    """Keep one of each set of consent records equal in every column but ``source``; return a
+    note on how many were dropped and from which sources (none when none was).
+
+    A repeated record changes no state (a decision given twice is the same decision) but
+    would be counted twice by the checks that count records (``consent.conflict``). The kept
+    record carries the first of the repeated records' source names in sorting order. A cheap
+    count of distinct hashes runs first; the repeats are counted, and the table rewritten,
+    only when a hash repeats.
+    """
+    same = ", ".join(SAME_DECISION)
+    if not _count(con, f"SELECT count(*) - count(DISTINCT hash({same})) FROM consent"):
+        return []
+    repeats = con.execute(f"""
+        SELECT source, count(*) FROM (
+            SELECT source, row_number() OVER (PARTITION BY {same} ORDER BY source) AS nth
+            FROM consent
+        ) WHERE nth > 1 GROUP BY source ORDER BY source""").fetchall()
+    if not repeats:  # the hashes collided
+        return []
+    con.execute(f"""CREATE OR REPLACE TABLE consent AS
+        SELECT user_key, purpose, granted, ts, min(source) AS source, version, region, device
+        FROM consent GROUP BY {same}""")
+    dropped = sum(int(n) for _, n in repeats)
+    records = "1 consent record" if dropped == 1 else f"{dropped} consent records"
+    return [
+        f"{records} repeated another record (the same user, purpose, decision, time, notice "
+        "version, region and device, as when a log is given twice or copied) and were counted "
+        f"once; the repeats dropped were read from {_names([str(s) for s, _ in repeats])}"
+    ]
+
+
+def _names(sources: list[str]) -> str:
+    """The sources named in a note: the first five, and how many more."""
+    shown = ", ".join(sources[:5])
+    return shown if len(sources) <= 5 else f"{shown} and {len(sources) - 5} more"
 
 
 def _repeated_ids(con: Any) -> int:

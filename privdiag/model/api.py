@@ -22,6 +22,7 @@ from privdiag.errors import InputError, UsageError
 from privdiag.mapping import purposes_for
 from privdiag.model import blindset, importance, verdicts
 from privdiag.model.drift import frame_drift, series_drift
+from privdiag.model.entries import model_entry
 from privdiag.model.loading import ModelFailure, Scorer, load_scorer
 from privdiag.model.metrics import CLASSIFIER_PRIMARY, REGRESSOR_PRIMARY, compare, reliability_curve
 from privdiag.model.predictions import PredictionsScorer
@@ -107,14 +108,6 @@ class Context:
     def feature_owner(self, feature: str) -> str | None:
         spec = self.config.features.get(feature)
         return (spec.owner if spec and spec.owner else None) or self.owner
-
-
-def _model_entry(config: Config, model: Path) -> tuple[str, dict[str, Any]]:
-    """Return the config name of the model (else the file stem) and its raw table."""
-    for name, spec in config.models.items():
-        if config.resolve(spec.path).resolve() == model.resolve():
-            return name, dict(config.raw.get("models", {}).get(name, {}))
-    return model.stem, {}
 
 
 def _info(path: Path, role: str, fmt: str, rows: int | None) -> InputInfo:
@@ -437,7 +430,10 @@ def run_model_check(
     features gives a finding, not an error.
     """
     result = Result(command="model-check")
-    name, entry = _model_entry(config, model)
+    matched = model_entry(config, model)
+    name, entry = matched.name, matched.table
+    if matched.note:
+        result.evidence.setdefault("notes", []).append(matched.note)
     spec = config.models.get(name)
     label = label or (spec.label if spec else None)
     frame = blindset.read_table(blind_set)

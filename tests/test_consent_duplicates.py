@@ -1,0 +1,177 @@
+"""Repeated consent records count once: a log given twice, or copied beside itself in a folder.
+
+The log below, worked out by hand: u1 grants and denies ads at 09:00 (one conflicting pair:
+2 records, 1 user); u2 grants ads at 09:00 and u3 denies it at 10:00 (no conflict). Given
+twice, the conflict is still 2 records of 1 user, and the 4 repeated records are said.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+
+from privdiag.ingest.duplicates import drop_duplicate_consent
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config, write
+
+EVENTS = """
+ts,event_name,user_id,gclid
+2026-10-01T11:00:00Z,page_view,u1,G1
+2026-10-01T11:00:00Z,page_view,u2,G2
+2026-10-01T11:00:00Z,page_view,u3,G3
+"""
+
+LOG = """
+user_id,purpose,status,ts,version
+u1,ads,granted,2026-10-01T09:00:00Z,v1
+u1,ads,denied,2026-10-01T09:00:00Z,v1
+u2,ads,granted,2026-10-01T09:00:00Z,v1
+u3,ads,denied,2026-10-01T10:00:00Z,v1
+"""
+
+
+def _conflicts(doc: dict) -> list[tuple[str, str, dict]]:
+    return [
+        (f["location"]["source"], f["location"]["purpose"], f["metrics"])
+        for f in by_kind(doc, "consent.conflict")
+    ]
+
+
+def _notes(doc: dict) -> list[str]:
+    return [n for n in doc["evidence"].get("notes", []) if "consent records repeated" in n]
+
+
+def test_a_log_given_twice_counts_its_conflict_once(tmp_path):
+    events = write(tmp_path / "web.csv", EVENTS)
+    log = write(tmp_path / "a.csv", LOG)
+    copy = tmp_path / "copy-of-a.csv"
+    shutil.copy(log, copy)
+
+    once = run_scan([events], consent=[log], config=config()).to_dict()
+    twice = run_scan([events], consent=[log, str(copy)], config=config()).to_dict()
+
+    assert _conflicts(once) == [("a", "ads", {"records": 2, "users": 1})]
+    assert _conflicts(twice) == _conflicts(once)  # was 4 records
+    assert _notes(once) == []
+    assert _notes(twice) == [
+        "4 consent records repeated another record (the same user, purpose, decision, time, "
+        "notice version, region and device, as when a log is given twice or copied) and "
+        "were counted once; the repeats dropped were read from copy-of-a"
+    ]
+    # the inputs keep the records they were read with
+    assert [i["rows"] for i in twice["inputs"] if i["role"] == "consent"] == [4, 4]
+    strip = {"notes", "inputs"}
+    assert {k: v for k, v in twice["evidence"].items() if k not in strip} == {
+        k: v for k, v in once["evidence"].items() if k not in strip
+    }
+    assert json.dumps(twice["findings"]) == json.dumps(once["findings"])
+
+
+def test_a_copy_in_the_consent_folder_counts_once_and_a_record_that_differs_is_kept(tmp_path):
+    events = write(tmp_path / "web.csv", EVENTS)
+    folder = tmp_path / "cmp"
+    folder.mkdir()
+    write(folder / "a.csv", LOG)
+    # the copy adds u1's grant again under notice v2: another record, kept
+    write(folder / "b.csv", LOG + "u1,ads,granted,2026-10-01T09:00:00Z,v2\n")
+
+    doc = run_scan([events], consent=[str(folder)], config=config()).to_dict()
+
+    assert _conflicts(doc) == [("cmp", "ads", {"records": 3, "users": 1})]
+    assert _notes(doc) == [
+        "4 consent records repeated another record (the same user, purpose, decision, time, "
+        "notice version, region and device, as when a log is given twice or copied) and "
+        "were counted once; the repeats dropped were read from cmp"
+    ]
+
+
+def test_only_records_equal_but_for_their_source_are_dropped():
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE consent AS SELECT * FROM (VALUES
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'b', 'v1', 'DE', 'web'),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', NULL),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', NULL, 'web'),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', NULL, 'DE', 'web'),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:01+00', 'a', 'v1', 'DE', 'web'),
+        ('u1', 'ads', FALSE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
+        ('u1', 'analytics', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
+        ('u2', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
+        (NULL, 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
+        (NULL, 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'))
+        AS t(user_key, purpose, granted, ts, source, version, region, device)""")
+
+    notes = drop_duplicate_consent(con)
+
+    # two repeats of the first record (one from a, one from b: a is kept) and one of the last
+    assert con.execute("SELECT count(*) FROM consent").fetchone() == (9,)
+    assert notes == [
+        "3 consent records repeated another record (the same user, purpose, decision, time, "
+        "notice version, region and device, as when a log is given twice or copied) and "
+        "were counted once; the repeats dropped were read from a, b"
+    ]
+    kept = "SELECT source FROM consent WHERE device = 'web' AND region = 'DE' AND user_key = 'u1'"
+    assert con.execute(
+        f"{kept} AND purpose = 'ads' AND granted AND version = 'v1' AND second(ts) = 0"
+    ).fetchall() == [("a",)]
+    assert drop_duplicate_consent(con) == []
+
+
+def test_realdata_snowplow_consent_log_given_twice(realdata, tmp_path):
+    """The dbt-snowplow-web consent log (128 records) given with a copy of itself beside the
+    events it came from: the copy's 128 records are dropped; the events' own 128 records
+    are kept, as they carry the device, which the log does not (they differ)."""
+    sp = realdata / "snowplow"
+    events = str(sp / "source" / "snowplow_web_events.csv")
+    log = sp / "expected" / "snowplow_web_consent_log_expected.csv"
+    copy = tmp_path / "log_copy.csv"
+    shutil.copy(log, copy)
+
+    once = run_scan([events], consent=[str(log)], config=config()).to_dict()
+    twice = run_scan([events], consent=[str(log), str(copy)], config=config()).to_dict()
+
+    assert _notes(once) == []
+    assert _notes(twice) == [
+        "128 consent records repeated another record (the same user, purpose, decision, time, "
+        "notice version, region and device, as when a log is given twice or copied) and "
+        "were counted once; the repeats dropped were read from snowplow_web_consent_log_expected"
+    ]
+    assert [i["rows"] for i in twice["inputs"]] == [157, 128, 128]
+    assert json.dumps(twice["findings"]) == json.dumps(once["findings"])
+
+
+def test_realdata_tc_strings_conflict_given_twice(realdata, tmp_path):
+    """u1 stores consent_a and consent_b at the same instant: consent_a denies ads (TCF 3
+    missing), personalization (6 missing) and functional (1 missing), consent_b grants all:
+    one conflicting pair per purpose (2 records, 1 user); analytics agrees."""
+    strings = [
+        json.loads((realdata / "tcf" / "v2" / f"consent_{x}.json").read_text())["consent"]
+        for x in "ab"
+    ]
+    events = write(tmp_path / "web.csv", "ts,event_name,user_id\n2026-10-01T10:00:00Z,a,u1\n")
+    log = tmp_path / "tc.csv"
+    log.write_text(
+        "user_id,tc_string,ts\n" + "".join(f"u1,{s},2026-10-01T09:00:00Z\n" for s in strings),
+        encoding="utf-8",
+    )
+    copy = tmp_path / "tc_again.csv"
+    shutil.copy(log, copy)
+
+    doc = run_scan([events], consent=[str(log), str(copy)], config=config()).to_dict()
+
+    pair = {"records": 2, "users": 1}
+    assert _conflicts(doc) == [
+        ("tc", "ads", pair),
+        ("tc", "functional", pair),
+        ("tc", "personalization", pair),
+    ]
+    # each string gives 4 records (analytics, ads, personalization, functional): 8 a file, of
+    # which analytics granted twice, so 7 distinct; 16 read, 9 dropped (1 from tc, 8 from the copy)
+    assert _notes(doc) == [
+        "9 consent records repeated another record (the same user, purpose, decision, time, "
+        "notice version, region and device, as when a log is given twice or copied) and were "
+        "counted once; the repeats dropped were read from tc, tc_again"
+    ]
