@@ -17,6 +17,16 @@ def test_nice_ticks_cover_the_range_with_round_steps():
     assert ticks[0] == 0 and ticks[-1] >= 0.7 and len(ticks) == 5
 
 
+def test_nice_ticks_near_the_largest_float_stay_finite():
+    """A value of 1.5e308 (hypothesis found it) made the step an int power of ten and the
+    tick above it 2e308, which no float holds: the chart raised OverflowError."""
+    assert charts.nice_ticks(0.0, 1.5000000005e308) == [0.0, 5e307, 1e308, 1.5e308]
+    assert charts.nice_ticks(0.0, 1.7e308) == [0.0, 1.7e308]  # the next tick, 2e308, is inf
+    assert charts.nice_ticks(-1e308, 1e308) == [-1e308, 1e308]
+    chart = charts.series({"series": {"": [1.5000000005e308]}})
+    assert chart is not None
+
+
 def test_histogram_bars_span_their_edges():
     chart = charts.histogram({"title": "t", "edges": [0, 1, 3], "counts": [4, 2], "unit": "s"})
     rects = [s for s in chart.shapes if s.tag == "rect"]

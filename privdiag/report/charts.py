@@ -108,13 +108,16 @@ def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
     if hi <= lo:
         return [lo]
     raw = (hi - lo) / count
-    step = 10 ** math.floor(math.log10(raw))
+    if not math.isfinite(raw):  # a span wider than the largest float: no round ticks
+        return [lo, hi]
+    step = 10.0 ** math.floor(math.log10(raw))  # a float: an int power grows unbounded
     step *= next(m for m in (1, 2, 2.5, 5, 10) if m * step >= raw)
     start = math.floor(lo / step + 1e-9) * step
     ticks = [start]
     while ticks[-1] < hi - step * 1e-9:  # the last tick is at or above ``hi``
         ticks.append(start + len(ticks) * step)
-    return ticks
+    # near the largest float the tick above ``hi`` overflows to inf
+    return ticks if math.isfinite(ticks[-1]) else [lo, hi]
 
 
 def _y_axis(frame: Frame, unit: str = "") -> list[Shape]:
