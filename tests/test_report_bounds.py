@@ -12,8 +12,7 @@ from test_report_html import Page
 from privdiag.chains import link
 from privdiag.findings import Finding, rank
 from privdiag.report import write_html
-from privdiag.report.bounds import FINDINGS_BUDGET, NOT_SHOWN, left_out_view
-from privdiag.report.context import EVIDENCE_BUDGET
+from privdiag.report.bounds import EVIDENCE_BUDGET, FINDINGS_BUDGET, NOT_SHOWN, left_out_view
 from privdiag.report.html import render_html
 from privdiag.report.merge import merge
 from privdiag.result import Result

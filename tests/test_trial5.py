@@ -14,7 +14,7 @@ from privdiag.cli import app
 from privdiag.config import load_config
 from privdiag.errors import InputError
 from privdiag.findings import SEVERITIES
-from privdiag.report import context
+from privdiag.report import bounds
 from privdiag.report.html import render_html
 from privdiag.report.markdown import findings_table
 from privdiag.report.merge import merge
@@ -83,7 +83,7 @@ def test_the_report_says_whose_evidence_it_leaves_out_and_where_it_is(monkeypatc
     is kept by rendered size: rendered, the sample's findings take 441, 8,738, 8,297, 1,308,
     2,485, 2,239, 2,571 and 926 characters in rank order; of 12,000, those of 8,297, 2,485,
     2,239 and 2,571 no longer fit in what is left."""
-    monkeypatch.setattr(context, "EVIDENCE_BUDGET", 12_000)
+    monkeypatch.setattr(bounds, "EVIDENCE_BUDGET", 12_000)
     doc = merge([sample_doc()])
     html = render_html(doc)
     summary = html.split('id="summary"')[1].split("</section>")[0]

@@ -125,7 +125,7 @@ def test_a_snowplow_folder_names_its_file_without_any_event_time(tmp_path):
 def test_an_undefined_measure_reads_as_a_dash_not_nan():
     # model-check renders its HTML from the result before JSON turns NaN into null: a
     # precision with no positive prediction read "nan" in the table, "–" in a merged report
-    from privdiag.report.context import table_view
+    from privdiag.report.evidence import table_view
     from privdiag.report.text import fmt_value
 
     assert fmt_value(float("nan")) == "–" == fmt_value(None)

@@ -3,7 +3,9 @@
 The findings are kept whole in rank order (root causes first) while their sections fit in
 :data:`FINDINGS_BUDGET` UTF-8 bytes; the rest are counted by kind, severity and owner in the
 summary, which points to the JSON result that holds them all. Links to a finding that is not
-on the page say so instead of pointing nowhere.
+on the page say so instead of pointing nowhere. The charts and tables of the findings shown
+have a budget of their own, :data:`EVIDENCE_BUDGET`; a finding whose evidence does not fit is
+shown without it, and the summary names it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,15 @@ from privdiag.findings import SEVERITIES, severity_rank
 from privdiag.report.text import cut, fmt_value
 
 #: UTF-8 bytes the sections of the findings shown in full may take, without their charts and
-#: tables (those have their own budget, ``context.EVIDENCE_BUDGET``).
+#: tables (those have their own budget, :data:`EVIDENCE_BUDGET`).
 FINDINGS_BUDGET = 400_000
+#: UTF-8 bytes of rendered charts and tables the findings' evidence may take in all; a finding
+#: whose evidence does not fit in what is left is listed without it (the summary names each).
+EVIDENCE_BUDGET = 300_000
+#: Findings whose evidence is left out, listed in the summary (the others are counted).
+MAX_EVIDENCE_LISTED = 10
+#: Owners named one by one in the summary and "By owner"; one row counts the rest.
+MAX_OWNERS = 50
 #: Links a finding lists of the findings it explains, or leaves without an owner.
 MAX_LINKS = 12
 #: Owners counted one by one among the findings not shown; the rest share one row.
@@ -88,6 +97,74 @@ def mark_shown(views: list[Any], shown: set[str]) -> None:
         v.shown = v.id in shown
         if v.shown:
             unlink_missing(v.causes + v.effects + v.unowned_by + v.left_to_nobody, shown, ids)
+
+
+def fit_page(
+    findings: list[dict[str, Any]],
+    views: dict[str, Any],
+    measure_finding: Callable[[Any], int] | None,
+    measure: Callable[[list[Any], list[Any]], int] | None,
+    evidence_of: Callable[[Any], tuple[list[Any], list[Any]]],
+) -> tuple[set[str], list[str]]:
+    """Decide what of ``findings`` (ranked) the page shows; return the ids of the findings shown
+    and of those among them shown without their evidence.
+
+    ``views`` maps each id to its finding's view; ``measure_finding`` gives a view's rendered
+    size without evidence, ``measure`` that of charts and tables (None: no limit), and
+    ``evidence_of`` a finding's evidence as (charts, tables)."""
+    ordered = [views[f["id"]] for f in findings]
+
+    # the findings kept whole, in rank order, within the page's budget; the rest are counted
+    shown = keep_within(ordered, measure_finding, FINDINGS_BUDGET)
+    mark_shown(ordered, shown)
+    on_page = [f for f in findings if f["id"] in shown]
+    return shown, add_evidence(on_page, views, evidence_of, measure, EVIDENCE_BUDGET)
+
+
+def add_evidence(
+    findings: list[dict[str, Any]],
+    views: dict[str, Any],
+    evidence_of: Callable[[Any], tuple[list[Any], list[Any]]],
+    measure: Callable[[list[Any], list[Any]], int] | None,
+    budget: int,
+) -> list[str]:
+    """Give each finding's view its charts and tables (``evidence_of`` its evidence), in rank
+    order, while their rendered size (by ``measure``; None: no limit) fits in what is left of
+    ``budget``; return the ids of the findings whose evidence is left out, their views marked
+    ``charts_omitted``."""
+    left_out = []
+    for f in findings:
+        view = views[f["id"]]
+        if not f.get("evidence"):
+            continue
+        if measure is None or budget > 0:
+            found = evidence_of(f.get("evidence"))
+            size = measure(*found) if measure is not None else 0
+            if size <= budget:
+                view.charts, view.tables = found
+                budget -= size
+                continue
+        view.charts_omitted = True
+        left_out.append(view.id)
+    return left_out
+
+
+def list_evidence_left_out(summary: Any, left_out: list[Any]) -> None:
+    """Name in ``summary`` the first :data:`MAX_EVIDENCE_LISTED` views of the findings shown
+    without their evidence (``left_out``, in rank order), and count them all."""
+    summary.evidence_left_out = left_out[:MAX_EVIDENCE_LISTED]
+    summary.evidence_left_out_count = len(left_out)
+
+
+def cap_owners(views: list[Any], others_of: Callable[[list[Any]], Any]) -> tuple[list[Any], Any]:
+    """Return the owner views (named owners first, then the unnamed) with the named ones past
+    :data:`MAX_OWNERS` replaced by one view, ``others_of(those)``, and that view (None when
+    every owner is named)."""
+    named = [v for v in views if v.name]
+    if len(named) <= MAX_OWNERS:  # thousands of owners: the first ones, then one row for the rest
+        return views, None
+    others = others_of(named[MAX_OWNERS:])
+    return named[:MAX_OWNERS] + [others] + [v for v in views if not v.name], others
 
 
 def left_out_view(findings: list[dict[str, Any]], shown: set[str]) -> LeftOutView | None:

@@ -11,13 +11,8 @@ import jinja2
 
 from privdiag.report import charts
 from privdiag.report.bounds import utf8_size
-from privdiag.report.context import (
-    FindingView,
-    Measure,
-    MeasureFinding,
-    TableView,
-    build_context,
-)
+from privdiag.report.context import FindingView, Measure, MeasureFinding, build_context
+from privdiag.report.evidence import TableView
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import fmt_number
