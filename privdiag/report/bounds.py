@@ -2,10 +2,11 @@
 
 The findings are kept whole in rank order (root causes first) while their sections fit in
 :data:`FINDINGS_BUDGET` UTF-8 bytes; the rest are counted by kind, severity and owner in the
-summary, which points to the JSON result that holds them all. Links to a finding that is not
-on the page say so instead of pointing nowhere. The charts and tables of the findings shown
-have a budget of their own, :data:`EVIDENCE_BUDGET`; a finding whose evidence does not fit is
-shown without it, and the summary names it.
+summary, which points to the JSON result that holds them all. A finding whose section alone
+would take more than a tenth of the budget is shown with its long texts cut. Links to a
+finding that is not on the page say so instead of pointing nowhere. The charts and tables of
+the findings shown have a budget of their own, :data:`EVIDENCE_BUDGET`; a finding whose
+evidence does not fit is shown without it, and the summary names it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ NOT_SHOWN = " (not on this page: see the JSON result)"
 MAX_LABEL = 200
 #: Kinds counted one by one among the findings not shown; the rest share one row.
 MAX_KIND_ROWS = 30
+#: Characters each long text (title, recommendation, ...) of a finding keeps when its section
+#: alone takes more than a tenth of :data:`FINDINGS_BUDGET`; its owner, kind, and the names
+#: and values of its location and metrics keep :data:`MAX_LABEL`.
+CUT_TEXT = 1_000
+#: Location entries and metrics such a finding keeps; one more row counts the others.
+CUT_ITEMS = 20
 
 
 @dataclass
@@ -62,14 +69,63 @@ def short(text: str, limit: int = MAX_LABEL) -> str:
 
 def keep_within(views: Iterable[Any], size: Callable[[Any], int] | None, budget: int) -> set[str]:
     """Return the ids of the first views, in the given (rank) order, whose sizes together fit in
-    ``budget``; all of them when ``size`` is None."""
+    ``budget``; all of them when ``size`` is None.
+
+    A view whose size alone is over a tenth of ``budget`` has its long texts cut first
+    (:func:`cut_texts`), so that one huge finding does not keep the others off the page; the
+    first view is kept whatever its size, so that the page shows a finding when there is one.
+    """
     kept: set[str] = set()
+    left = budget
     for view in views:
         if size is not None:
-            budget -= size(view)
-            if budget < 0:
+            need = size(view)
+            if need > budget // 10 and cut_texts(view):
+                need = size(view)
+            if kept and need > left:
                 break
+            left -= need
         kept.add(view.id)
+    return kept
+
+
+def cut_texts(view: Any) -> bool:
+    """Cut the long texts of a finding's view in place: its title, recommendation, share
+    caption and who-must-act sentence to :data:`CUT_TEXT` characters, its kind, owner and the
+    names and values of its location and metrics to :data:`MAX_LABEL`, and those lists to
+    :data:`CUT_ITEMS` entries; return whether anything was cut (``view.texts_cut``)."""
+    before = _texts(view)
+    view.title = cut(view.title, CUT_TEXT)
+    view.recommendation = cut(view.recommendation, CUT_TEXT)
+    view.share_caption = cut(view.share_caption, CUT_TEXT)
+    view.who_must_act = cut(view.who_must_act, CUT_TEXT)
+    view.kind = short(view.kind)
+    view.owner = short(view.owner) if view.owner else view.owner
+    view.location = _cut_items(view.location)
+    view.metrics = _cut_items(view.metrics)
+    view.texts_cut = _texts(view) != before
+    return bool(view.texts_cut)
+
+
+def _texts(view: Any) -> tuple[Any, ...]:
+    return (
+        view.title,
+        view.recommendation,
+        view.share_caption,
+        view.who_must_act,
+        view.kind,
+        view.owner,
+        view.location,
+        view.metrics,
+    )
+
+
+def _cut_items(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The first :data:`CUT_ITEMS` (name, value) pairs cut to :data:`MAX_LABEL` characters,
+    then one that counts the others."""
+    kept = [(short(name), short(value)) for name, value in items[:CUT_ITEMS]]
+    if len(items) > CUT_ITEMS:
+        kept.append(("…", f"{len(items) - CUT_ITEMS:,} more in the JSON result"))
     return kept
 
 

@@ -86,6 +86,7 @@ class FindingView:
     who_must_act: str = ""
     left_to_nobody: list[LinkView] = field(default_factory=list)
     shown: bool = True  # False: over the page's budget, counted in the summary only
+    texts_cut: bool = False  # True: its section was too large, its long texts are cut
 
 
 # How many UTF-8 bytes a finding's charts and tables take once rendered.
@@ -128,6 +129,7 @@ class SummaryView:
     ownership: list[FindingView] = field(default_factory=list)
     # the findings over the page's budget, counted (None: every finding is shown)
     left_out: bounds.LeftOutView | None = None
+    texts_cut: int = 0  # the findings on the page shown with their long texts cut
 
 
 @dataclass
@@ -280,7 +282,7 @@ def finding_view(
         left = [by_id[g] for g in effects.get(f["id"], []) if g in by_id]
         view.who_must_act = who_must_act(f, left)
         view.left_to_nobody, view.effects = view.effects, []
-    view.unowned_by = gap_links(f, by_id)
+    view.unowned_by = bounds.capped_links(gap_links(f, by_id), _more_note)
     view.effects = bounds.capped_links(view.effects, _more_note)
     view.left_to_nobody = bounds.capped_links(view.left_to_nobody, _more_note)
     view.label = bounds.short(view.title)
@@ -437,6 +439,7 @@ def build_context(
     shown, left_out = bounds.fit_page(findings, views, measure_finding, measure, evidence_of)
     summary = summary_view(findings, views, min_group_size, by_id, shown)
     bounds.list_evidence_left_out(summary, [views[fid] for fid in left_out])
+    summary.texts_cut = sum(1 for v in ordered if v.shown and v.texts_cut)
 
     areas = [
         AreaView(
