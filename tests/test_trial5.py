@@ -105,7 +105,7 @@ def test_a_share_says_what_it_is_a_share_of():
     doc = merge([sample_doc()])
     html = render_html(doc)
     identity = html.split('id="f-f1007fa2a3299def"')[1].split("</article>")[0]
-    assert "Share: 31.0% of the add_to_cart events have no stable identity." in identity
+    assert "Share: 31.0% of the <bdi>add_to_cart</bdi> events have no stable identity." in identity
     table = findings_table(doc["findings"], with_title=True, min_group_size=5)
     (row,) = [line for line in table.splitlines() if "Journeys break at add_to_cart" in line]
     assert row.endswith("| 31.0% of the add_to_cart events have no stable identity |")

@@ -143,7 +143,7 @@ def unlink_missing(links: Iterable[Any], shown: set[str], ids: dict[str, str]) -
     for link in links:
         if link.anchor is not None and ids.get(link.anchor) not in shown:
             link.anchor = None
-            link.label += NOT_SHOWN
+            link.note += NOT_SHOWN
 
 
 def mark_shown(views: list[Any], shown: set[str]) -> None:

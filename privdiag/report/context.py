@@ -22,6 +22,7 @@ from privdiag.report.text import (
     fmt_value,
     gap_subject,
     is_users,
+    isolated,
     key_figure,
     location_items,
     location_text,
@@ -56,8 +57,9 @@ def anchor(finding_id: str) -> str:
 @dataclass
 class LinkView:
     anchor: str | None
-    label: str
+    label: str  # a finding's title (a name from the data, shown isolated in <bdi>)
     severity: str
+    note: str = ""  # what the page says after the label, as " (not in this report)"
 
 
 @dataclass
@@ -198,7 +200,7 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
 def _link(fid: str, by_id: dict[str, dict[str, Any]]) -> LinkView:
     f = by_id.get(fid)
     if f is None:
-        return LinkView(None, f"{bounds.short(str(fid))} (not in this report)", "info")
+        return LinkView(None, bounds.short(str(fid)), "info", " (not in this report)")
     return LinkView(anchor(fid), bounds.short(f"{f.get('title') or f['kind']}"), f["severity"])
 
 
@@ -280,13 +282,13 @@ def finding_view(
     )
     if view.kind == OWNERSHIP_GAP and view.effects:
         left = [by_id[g] for g in effects.get(f["id"], []) if g in by_id]
-        view.who_must_act = who_must_act(f, left)
+        view.who_must_act = who_must_act(f, left, isolate=True)
         view.left_to_nobody, view.effects = view.effects, []
     view.unowned_by = bounds.capped_links(gap_links(f, by_id), _more_note)
     view.effects = bounds.capped_links(view.effects, _more_note)
     view.left_to_nobody = bounds.capped_links(view.left_to_nobody, _more_note)
     view.label = bounds.short(view.title)
-    meaning = share_of(view.kind, f.get("location") or {}, metrics)
+    meaning = share_of(view.kind, f.get("location") or {}, metrics, isolate=True)
     if meaning and metrics.get("share") is not None:
         view.share_caption = f"{fmt_metric('share', metrics['share'], k)} {meaning}"
     return view
@@ -333,14 +335,16 @@ def _other_owners(rest: list[OwnerView]) -> OwnerView:
 
 
 def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], k: int) -> str:
-    """Return one sentence: the most severe finding, its size and the root cause it traces to."""
+    """Return one sentence: the most severe finding, its size and the root cause it traces to;
+    its titles, owner and names :func:`isolated` (the template shows them in ``<bdi>``)."""
     if not findings:
         return "No problem found in the checks that ran."
     worst = min(findings, key=lambda f: severity_rank(f["severity"]))
-    figure = key_figure(worst.get("metrics") or {}, k, worst["kind"], worst.get("location"))
-    where = location_text(worst.get("location") or {})
+    metrics, location = worst.get("metrics") or {}, worst.get("location")
+    figure = key_figure(metrics, k, worst["kind"], location, isolate=True)
+    where = location_text(location or {}, isolate=True)
     text = (
-        f"Worst: {bounds.short(fmt_value(worst.get('title') or worst['kind']))} "
+        f"Worst: {isolated(bounds.short(fmt_value(worst.get('title') or worst['kind'])))} "
         f"({worst['severity']}; {where}{'; ' + figure if figure else ''})."
     )
     gaps = ownership_gaps(findings)
@@ -349,10 +353,11 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
         root = by_id[roots[0]]
         owner = fmt_value(root["owner"]) if root.get("owner") else "no owner"
         title = bounds.short(fmt_value(root.get("title") or root["kind"]))
-        text += f" Root cause: {title} ({bounds.short(owner)})."
+        owner = isolated(bounds.short(owner)) if root.get("owner") else owner
+        text += f" Root cause: {isolated(title)} ({owner})."
     named_gaps = [by_id[c] for c in worst.get("caused_by") or [] if c in gaps and c in by_id]
     if named_gaps:
-        text += f" Nobody owns {gap_subject(named_gaps[0])}."
+        text += f" Nobody owns {gap_subject(named_gaps[0], isolate=True)}."
     return text
 
 
