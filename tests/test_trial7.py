@@ -29,7 +29,9 @@ def test_missing_record_of_an_unowned_source_names_who_must_act():
     assert other.caused_by == []  # web has no ownership gap
     docs = [f.to_dict() for f in (unowned, missing, other)]
     # the missing record has no owner: the reports say nobody acts on it
-    assert missing_owners(docs) == ["Nobody owns source app: this finding has no one to act on it."]
+    assert missing_owners(docs) == [
+        "Nobody owns source app: “no decision” has no one to act on it."
+    ]
 
 
 def test_no_user_ids_covers_decisions_as_well_as_events():

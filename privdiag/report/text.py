@@ -225,19 +225,26 @@ def gap_subject(gap: dict[str, Any], isolate: bool = False) -> str:
     return f"{key} {isolated(cut(value, 200), isolate)}"
 
 
+#: Characters of a finding's title that :func:`who_must_act` names in its sentence.
+NAMED_TITLE = 100
+
+
 def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]], isolate: bool = False) -> str:
     """Return the sentence that says whom the findings ``left`` (those linked to the ownership
     gap ``gap``) lack: ``Nobody owns source web: these 3 findings have no one to act on
-    them.``; those with an owner of their own are told apart. The name of what nobody owns
-    is :func:`isolated` when ``isolate``."""
+    them.``; those with an owner of their own are told apart, and one finding alone is named
+    by its title (cut to :data:`NAMED_TITLE` characters). The name of what nobody owns, and
+    that title, are :func:`isolated` when ``isolate``."""
     subject, n = gap_subject(gap, isolate), len(left)
     ownerless = sum(1 for f in left if not f.get("owner"))
     if ownerless == n:
-        these = "this finding has" if n == 1 else f"these {fmt_number(n)} findings have"
+        these = (
+            f"{_named(left[0], isolate)} has" if n == 1 else f"these {fmt_number(n)} findings have"
+        )
         return f"Nobody owns {subject}: {these} no one to act on {'it' if n == 1 else 'them'}."
     if ownerless == 0:
         have = (
-            "1 finding there has an owner"
+            f"{_named(left[0], isolate)} has an owner"
             if n == 1
             else f"{fmt_number(n)} findings there have owners"
         )
@@ -256,6 +263,14 @@ def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]], isolate: bool 
             else "(the others have an owner of their own)."
         )
     )
+
+
+def _named(finding: dict[str, Any], isolate: bool) -> str:
+    """A finding as a sentence names it: its title (else its kind) in quotes, cut."""
+    title = finding.get("title") or finding.get("kind")
+    if not title:
+        return "this finding"
+    return f"“{isolated(cut(fmt_value(title), NAMED_TITLE), isolate)}”"
 
 
 def missing_owners(findings: list[dict[str, Any]]) -> list[str]:
