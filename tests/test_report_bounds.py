@@ -294,3 +294,16 @@ def test_a_finding_names_at_most_twelve_missing_owners():
     (section,) = [a for a in articles(html) if 'id="f-id000000"' in a]
     act = section.split("<strong>Who must act:</strong>")[1].split("</p>")[0]
     assert act.count("<a href=") == 12 and "and 18 more" in act
+
+
+def test_a_huge_feature_name_of_the_worst_finding_is_cut_in_the_headline():
+    """A feature named by 900,000 characters (a column of the data) in the worst finding: the
+    headline repeated it whole twice, in its place and in its share (a 5.4 MB page); there it
+    is cut to 200 characters like the summary's other names."""
+    worst = {"severity": "critical", "metrics": {"events": 10, "share": 0.5}}
+    doc = five_high(**{"0": worst})
+    doc["findings"][0]["location"]["feature"] = "漢" * 900_000
+    html = render_html(doc)
+    assert len(html.encode("utf-8")) < 100_000
+    headline = html.split('<p class="headline">')[1].split("</p>")[0]
+    assert headline.count("漢" * 199 + "…") == 2 and "漢" * 200 not in headline

@@ -340,9 +340,10 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
     if not findings:
         return "No problem found in the checks that ran."
     worst = min(findings, key=lambda f: severity_rank(f["severity"]))
-    metrics, location = worst.get("metrics") or {}, worst.get("location")
+    # its names cut as the summary's lists cut them: the headline is on the page whatever fits
+    metrics, location = _shortened(worst.get("metrics")), _shortened(worst.get("location"))
     figure = key_figure(metrics, k, worst["kind"], location, isolate=True)
-    where = location_text(location or {}, isolate=True)
+    where = location_text(location, isolate=True)
     text = (
         f"Worst: {isolated(bounds.short(fmt_value(worst.get('title') or worst['kind'])))} "
         f"({worst['severity']}; {where}{'; ' + figure if figure else ''})."
@@ -359,6 +360,11 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
     if named_gaps:
         text += f" Nobody owns {gap_subject(named_gaps[0], isolate=True)}."
     return text
+
+
+def _shortened(values: dict[str, Any] | None) -> dict[str, Any]:
+    """``values`` (a location or metrics) with each text cut to ``bounds.MAX_LABEL``."""
+    return {k: bounds.short(v) if isinstance(v, str) else v for k, v in (values or {}).items()}
 
 
 def summary_view(
