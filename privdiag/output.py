@@ -237,22 +237,30 @@ def _console_class() -> type:
     return PipeConsole
 
 
-def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> None:
-    """Print findings by severity and kind, then the top findings, with rich."""
-    from rich.markup import escape
-    from rich.table import Table
+#: Characters of a name or value in the terminal summary's tables (a kind, a location, an
+#: owner, an input's name), and of one line of text (a note, a check's reason, who must act):
+#: a result whose texts run to megabytes (an edited one, a feature named by the data) would
+#: otherwise flood the terminal.
+SUMMARY_CELL = 100
+SUMMARY_LINE = 300
+#: Inputs named and kinds counted one by one in the terminal summary; the others are counted.
+SUMMARY_INPUTS = 10
+SUMMARY_KINDS = 30
 
-    from privdiag.report.text import OWNERSHIP_GAP, fmt_number, missing_owners
+
+def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> None:
+    """Print findings by severity and kind, then the top findings, with rich; every text is cut
+    to :data:`SUMMARY_CELL` or :data:`SUMMARY_LINE` characters, and the counts are of all."""
+    from rich.markup import escape
+
+    from privdiag.report.text import cut, missing_owners
 
     console = _console_class()(file=stream, highlight=False, soft_wrap=False)
     summary = doc["summary"]
-    # an edited result may lack any key a scan writes, and hold markup in any text
-    inputs = ", ".join(
-        f"{escape(Path(i['path']).name)} ({escape(str(i.get('format') or '?'))}"
-        + (f", {i['rows']:,} rows)" if isinstance(i.get("rows"), int) else ")")
-        for i in doc.get("inputs", [])
+    console.print(
+        f"[bold]privdiag {escape(cut(str(doc.get('command', '')), SUMMARY_CELL))}[/bold]: "
+        + _inputs_text(doc.get("inputs", []))
     )
-    console.print(f"[bold]privdiag {escape(str(doc.get('command', '')))}[/bold]: {inputs}")
     counts = "  ".join(
         f"[{SEVERITY_STYLE[s]}]{summary['by_severity'].get(s, 0)} {s}[/]"
         for s in SEVERITIES
@@ -261,35 +269,80 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     console.print(f"{summary['findings']} findings  {counts or '(none)'}")
     if not doc["findings"]:
         return
-    by_kind = Table(title=None, show_edge=False, box=None, pad_edge=False)
-    by_kind.add_column("kind")
-    by_kind.add_column("findings", justify="right")
-    for kind, n in summary.get("by_kind", {}).items():
-        by_kind.add_row(escape(kind), str(n))
-    console.print(by_kind)
+    console.print(_kinds_table(summary.get("by_kind", {})))
+    console.print(_top_table(doc["findings"], top))
+
+    for line in missing_owners(doc["findings"])[:5]:
+        console.print(f"[bold]who must act:[/bold] {escape(cut(line, SUMMARY_LINE))}")
+    for note in (doc.get("evidence") or {}).get("notes") or []:
+        console.print(f"[yellow]note:[/yellow] {escape(cut(str(note), SUMMARY_LINE))}")
+    skipped = [c for c in doc.get("checks") or [] if c.get("status") == "skipped"]
+    for check in skipped:
+        name = escape(cut(str(check["name"]), SUMMARY_CELL))
+        reason = escape(cut(str(check.get("reason") or ""), SUMMARY_LINE))
+        console.print(f"[dim]skipped {name}: {reason}[/dim]")
+
+
+def _inputs_text(inputs: list[dict[str, Any]]) -> str:
+    """The first :data:`SUMMARY_INPUTS` inputs as ``name (format, N rows)``, then how many more;
+    an edited result may lack any key a scan writes, and hold markup in any text."""
+    from rich.markup import escape
+
+    from privdiag.report.text import cut
+
+    def named(i: dict[str, Any]) -> str:
+        name = cut(Path(i["path"]).name, SUMMARY_CELL)
+        text = f"{name} ({cut(str(i.get('format') or '?'), SUMMARY_CELL)}"
+        return escape(text) + (f", {i['rows']:,} rows)" if isinstance(i.get("rows"), int) else ")")
+
+    more = len(inputs) - SUMMARY_INPUTS
+    return ", ".join(named(i) for i in inputs[:SUMMARY_INPUTS]) + (
+        f" and {more:,} more" if more > 0 else ""
+    )
+
+
+def _kinds_table(by_kind: dict[str, int]) -> Any:
+    """The findings by kind: the first :data:`SUMMARY_KINDS` kinds, then one row that counts the
+    findings of the others, so that the rows add up to all."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from privdiag.report.text import cut
+
+    table = Table(title=None, show_edge=False, box=None, pad_edge=False)
+    table.add_column("kind")
+    table.add_column("findings", justify="right")
+    rows = list(by_kind.items())
+    for kind, n in rows[:SUMMARY_KINDS]:
+        table.add_row(escape(cut(str(kind), SUMMARY_CELL)), str(n))
+    if len(rows) > SUMMARY_KINDS:
+        others = rows[SUMMARY_KINDS:]
+        table.add_row(f"{len(others):,} other kinds", str(sum(n for _, n in others)))
+    return table
+
+
+def _top_table(findings: list[dict[str, Any]], top: int) -> Any:
+    """The first ``top`` findings ranked (a missing owner is told under "who must act" instead),
+    their kind, location and owner cut to :data:`SUMMARY_CELL` characters."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from privdiag.report.text import OWNERSHIP_GAP, cut, fmt_number
+
     table = Table(
         show_edge=False, box=None, pad_edge=False, title="top findings", title_justify="left"
     )
     for col in ("severity", "kind", "where", "owner", "events"):
         table.add_column(col)
-    # a missing owner is listed under "who must act" below, not ranked among the findings
-    ranked = [f for f in doc["findings"] if f.get("kind") != OWNERSHIP_GAP]
+    ranked = [f for f in findings if f.get("kind") != OWNERSHIP_GAP]
     for f in ranked[:top]:
         where = " · ".join(str(v) for v in (f.get("location") or {}).values())
         events = (f.get("metrics") or {}).get("events")
         table.add_row(
             f"[{SEVERITY_STYLE[f['severity']]}]{f['severity']}[/]",
-            escape(f["kind"]),
-            escape(where),
-            escape(f.get("owner") or "-"),
+            escape(cut(f["kind"], SUMMARY_CELL)),
+            escape(cut(where, SUMMARY_CELL)),
+            escape(cut(f.get("owner") or "-", SUMMARY_CELL)),
             fmt_number(events) if isinstance(events, int | float) else "",
         )
-    console.print(table)
-    for line in missing_owners(doc["findings"])[:5]:
-        console.print(f"[bold]who must act:[/bold] {escape(line)}")
-    for note in (doc.get("evidence") or {}).get("notes") or []:
-        console.print(f"[yellow]note:[/yellow] {escape(str(note))}")
-    skipped = [c for c in doc.get("checks") or [] if c.get("status") == "skipped"]
-    for check in skipped:
-        name, reason = escape(str(check["name"])), escape(str(check.get("reason") or ""))
-        console.print(f"[dim]skipped {name}: {reason}[/dim]")
+    return table

@@ -153,12 +153,14 @@ def test_thousands_of_kinds_are_counted_in_a_bounded_table(tmp_path):
 
 @pytest.mark.parametrize("key", ["title", "owner", "kind"])
 def test_one_finding_larger_than_the_budget_keeps_the_page_bounded(tmp_path, key):
-    """A title (or owner, or kind) of 900,000 characters: its finding is not shown, but the
-    summary repeated it whole in the headline, the top findings and the owners' tables
-    (2.2 MB for a title, 3.7 MB for an owner); there it is now cut to 200 characters."""
+    """A title (or owner, or kind) of 900,000 characters: the summary repeated it whole in the
+    headline, the top findings and the owners' tables (2.2 MB for a title, 3.7 MB for an
+    owner); there it is now cut to 200 characters. Its finding, not shown then, is shown with
+    its long texts cut, and so are the four others."""
     doc = result([finding(0, **{key: "漢" * 900_000})] + [finding(i) for i in range(1, 5)])
     html = _page(tmp_path, doc)
     assert len(html.encode("utf-8")) < 1_000_000
+    assert len(re.findall(r"<article ", html)) == 5
     assert "漢" * 199 + "…" in html
     assert _links_resolve(html)
 

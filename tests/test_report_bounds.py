@@ -12,8 +12,7 @@ from test_report_html import Page
 from privdiag.chains import link
 from privdiag.findings import Finding, rank
 from privdiag.report import write_html
-from privdiag.report.bounds import FINDINGS_BUDGET, NOT_SHOWN, left_out_view
-from privdiag.report.context import EVIDENCE_BUDGET
+from privdiag.report.bounds import EVIDENCE_BUDGET, FINDINGS_BUDGET, NOT_SHOWN, left_out_view
 from privdiag.report.html import render_html
 from privdiag.report.merge import merge
 from privdiag.result import Result
@@ -101,9 +100,9 @@ def test_a_link_to_a_finding_not_on_the_page_says_so(monkeypatch):
     from privdiag.report import bounds
 
     doc = merge([sample_doc()])
-    monkeypatch.setattr(bounds, "FINDINGS_BUDGET", 0)
-    assert articles(render_html(doc)) == []
-    assert "it shows the first 0 of the 10 findings" in render_html(doc)
+    monkeypatch.setattr(bounds, "FINDINGS_BUDGET", 0)  # the first finding is shown all the same
+    assert len(articles(render_html(doc))) == 1
+    assert "it shows the first 1 of the 10 findings" in render_html(doc)
 
     monkeypatch.setattr(bounds, "keep_within", lambda views, size, budget: _first(views, 3))
     html = render_html(doc)
@@ -116,6 +115,101 @@ def test_a_link_to_a_finding_not_on_the_page_says_so(monkeypatch):
 
 def _first(views, n: int) -> set[str]:
     return {v.id for v in list(views)[:n]}
+
+
+def five_high(**changes_of: dict) -> dict:
+    """Five high findings ranked in their order (events 1000, 999, ...); ``changes_of``:
+    ``{"1": {"title": ...}}`` changes the second one's keys."""
+    from test_hostile8 import finding, result
+
+    found = [finding(i, severity="high", metrics={"events": 1000 - i}) for i in range(5)]
+    for i, changes in changes_of.items():
+        found[int(i)].update(changes)
+    return merge([result(found)])
+
+
+@pytest.mark.parametrize("huge", ["0", "1"])
+def test_one_finding_over_the_budget_is_shown_cut_and_the_others_still_show(huge):
+    """A title of 200,000 three-byte characters (600 KB, over the 400 KB budget) in the first
+    or second of five findings: the page showed none of them, or only the first; it now shows
+    all five, that finding's title cut to 1,000 characters with a note saying so, and nothing
+    is left out (5 sections of about 650 bytes and one of about 3,900)."""
+    doc = five_high(**{huge: {"title": "漢" * 200_000}})
+    html = render_html(doc)
+    sections = articles(html)
+    assert len(sections) == 5
+    ids = [re.search(r'id="f-(\w+)"', a)[1] for a in sections]
+    assert ids == [f["id"] for f in doc["findings"]]
+    cut = sections[int(huge)]
+    assert "漢" * 999 + "…" in cut and "漢" * 1_000 not in html
+    assert "Long texts of this finding are cut to keep this report small" in cut
+    assert f"under id <code>{doc['findings'][int(huge)]['id']}</code>" in cut
+    assert sum("Long texts of this finding" in a for a in sections) == 1
+    assert "Not every finding is on this page" not in html
+
+
+def test_a_finding_over_a_tenth_of_the_budget_is_cut_too():
+    """A title of 20,000 three-byte characters (60 KB: under the budget, over a tenth of it)
+    took 15% of the page's room; it is cut as well, the other findings' texts are not."""
+    html = render_html(five_high(**{"2": {"title": "漢" * 20_000}}))
+    sections = articles(html)
+    assert len(sections) == 5
+    assert ["Long texts of this finding" in a for a in sections] == [0, 0, 1, 0, 0]
+    assert "漢" * 999 + "…" in sections[2] and "漢" * 1_000 not in html
+
+
+def test_a_cut_finding_takes_its_cut_size_and_later_findings_fit_after_it(monkeypatch):
+    """Hand-checked: with a budget of the first four sections' sizes as the report measures them
+    (the second one cut: about 4,100 bytes, the others about 870) plus 10 bytes, four of the
+    five findings are shown, and the note says one of them is cut and counts the fifth; the jq
+    line starts after the fourth."""
+    from privdiag.report import bounds
+
+    doc = five_high(**{"1": {"title": "漢" * 200_000}})
+    sizes = measured_sizes(doc, monkeypatch)
+    assert len(sizes) == 5 and sizes[1] > 4 * sizes[0] and sizes[0] < 1_000
+    monkeypatch.setattr(bounds, "FINDINGS_BUDGET", sum(sizes[:4]) + 10)
+    assert measured_sizes(doc, monkeypatch) == sizes  # cut the same way under this budget
+    html = render_html(doc)
+    assert len(articles(html)) == 4
+    text = " ".join(" ".join(Page(html).text).split())
+    assert (
+        "it shows the first 4 of the 5 findings in full, in rank order (root causes first), "
+        "though the long texts of 1 of them are cut. The other 1 are counted below"
+    ) in text
+    assert "jq '.findings[4:]' FILE.json" in text
+
+
+def measured_sizes(doc: dict, monkeypatch) -> list[int]:
+    """The sizes of the findings' sections as the report measures them for its budget (cut
+    where the report cuts them), in rank order."""
+    from privdiag.report import bounds
+
+    sizes: list[int] = []
+    keep_within = bounds.keep_within
+
+    def spy(views, size, budget):
+        views = list(views)
+        kept = keep_within(views, size, budget)
+        sizes.extend(size(v) for v in views)
+        return kept
+
+    with monkeypatch.context() as m:
+        m.setattr(bounds, "keep_within", spy)
+        render_html(doc)
+    return sizes
+
+
+def test_a_finding_with_thousands_of_metrics_is_shown_with_the_first_twenty():
+    """An edited result: 30,000 metrics of one finding (about 1.5 MB rendered) kept every
+    finding off the page; now its first 20 metrics and a row that counts the others."""
+    metrics = {f"m{n:05d}": n for n in range(30_000)}
+    html = render_html(five_high(**{"0": {"metrics": metrics}}))
+    sections = articles(html)
+    assert len(sections) == 5
+    (edited,) = [a for a in sections if 'id="f-id000000"' in a]
+    assert edited.count("<dt>") == 2 + 20 + 1  # where, owner, 20 metrics, the others
+    assert '<dt>…</dt><dd class="n">29,980 more in the JSON result</dd>' in edited
 
 
 def test_left_out_counts_by_kind_severity_and_owner():
@@ -184,3 +278,32 @@ def test_a_browser_shows_the_bounded_page_and_what_is_left_out(thousands, tmp_pa
     assert f"the first {shown} of the 6,001 findings" in note
     assert "Findings not on this page, by owner" in note
     assert height > 0 and top < 2_000  # in the first screen of a 1280x2000 window
+
+
+def test_a_finding_names_at_most_twelve_missing_owners():
+    """An edited result: a finding linked to 30 ownership gaps listed all 30 under "Who must
+    act"; now the first 12 and "and 18 more", as for the findings a root cause explains."""
+    from test_hostile8 import finding, result
+
+    gaps = [
+        finding(100 + n, kind="people.unowned", title=f"Source s{n} has no owner", owner=None)
+        for n in range(30)
+    ]
+    main = finding(0, caused_by=[g["id"] for g in gaps])
+    html = render_html(merge([result([main, *gaps])]))
+    (section,) = [a for a in articles(html) if 'id="f-id000000"' in a]
+    act = section.split("<strong>Who must act:</strong>")[1].split("</p>")[0]
+    assert act.count("<a href=") == 12 and "and 18 more" in act
+
+
+def test_a_huge_feature_name_of_the_worst_finding_is_cut_in_the_headline():
+    """A feature named by 900,000 characters (a column of the data) in the worst finding: the
+    headline repeated it whole twice, in its place and in its share (a 5.4 MB page); there it
+    is cut to 200 characters like the summary's other names."""
+    worst = {"severity": "critical", "metrics": {"events": 10, "share": 0.5}}
+    doc = five_high(**{"0": worst})
+    doc["findings"][0]["location"]["feature"] = "漢" * 900_000
+    html = render_html(doc)
+    assert len(html.encode("utf-8")) < 100_000
+    headline = html.split('<p class="headline">')[1].split("</p>")[0]
+    assert headline.count("漢" * 199 + "…") == 2 and "漢" * 200 not in headline

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from privdiag.report import charts
-from privdiag.report.context import evidence_views, table_view
+from privdiag.report.evidence import evidence_views, table_view
 
 
 def test_nice_ticks_cover_the_range_with_round_steps():

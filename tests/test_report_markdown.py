@@ -30,8 +30,8 @@ EXPECTED = """\
 
 ### Who must act
 
-- Nobody owns feature gclid: 1 finding there has an owner of its own, but no one answers for \
-the feature itself.
+- Nobody owns feature gclid: “gclid sent \\| without ads consent” has an owner of its own, but \
+no one answers for the feature itself.
 
 _A missing owner is not a cause of these findings: it names what no team answers for._
 

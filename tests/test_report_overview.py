@@ -6,7 +6,7 @@ import re
 
 from privdiag.config import load_config
 from privdiag.generate import generate_scenario
-from privdiag.report.context import chart_kind
+from privdiag.report.evidence import chart_kind
 from privdiag.report.html import render_html
 from privdiag.report.merge import merge
 from privdiag.scan import run_scan

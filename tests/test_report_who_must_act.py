@@ -73,6 +73,17 @@ def test_who_must_act_sentences():
     assert (
         who_must_act(gap, [free]) == "Nobody owns source web: this finding has no one to act on it."
     )
+    named = {"owner": None, "kind": "consent.violation", "title": "gclid sent without consent"}
+    assert who_must_act(gap, [named]) == (
+        "Nobody owns source web: “gclid sent without consent” has no one to act on it."
+    )
+    assert who_must_act(gap, [named | {"owner": "ads"}]) == (
+        "Nobody owns source web: “gclid sent without consent” has an owner of its own, but no "
+        "one answers for the source itself."
+    )
+    assert who_must_act(gap, [{"owner": None, "kind": "consent.violation"}]) == (
+        "Nobody owns source web: “consent.violation” has no one to act on it."
+    )
     assert who_must_act(gap, [free] * 1200) == (
         "Nobody owns source web: these 1,200 findings have no one to act on them."
     )
@@ -177,3 +188,40 @@ def test_the_json_link_is_kept():
     """caused_by is contract: the violation still names the missing owner there."""
     doc = merge([unowned_source_doc()])
     assert {f["id"]: f["caused_by"] for f in doc["findings"]}["v1"] == ["u1"]
+
+
+def one_unowned_doc(title: str) -> dict[str, Any]:
+    """Source web has no owner, and one finding of it (no owner either), titled ``title``."""
+    doc = unowned_source_doc()
+    doc["findings"] = doc["findings"][:2]
+    doc["findings"][1]["title"] = title
+    return doc
+
+
+def test_markdown_and_terminal_name_the_one_finding_nobody_acts_on():
+    """They said "this finding has no one to act on it", leaving the reader to guess which;
+    they now name it by its title, as the HTML links it; a long title is cut to 100
+    characters (99 and "…")."""
+    doc = merge([one_unowned_doc("gclid sent without ads consent")])
+    sentence = "Nobody owns source web: “gclid sent without ads consent” has no one to act on it."
+    assert f"### Who must act\n\n- {sentence}\n" in render_markdown(doc)
+    out = io.StringIO()
+    print_summary(doc, stream=out)
+    assert f"who must act: {sentence}" in " ".join(out.getvalue().split())
+
+    long = merge([one_unowned_doc("x" * 5_000)])
+    cut = f"Nobody owns source web: “{'x' * 99}…” has no one to act on it."
+    assert f"- {cut}\n" in render_markdown(long)
+    out = io.StringIO()
+    print_summary(long, stream=out)
+    assert cut in "".join(out.getvalue().split("\n"))
+
+
+def test_html_names_the_one_finding_nobody_acts_on_in_its_sentence():
+    """The summary's "Who must act" names it as the other outputs do, isolated in <bdi>."""
+    html = render_html(merge([one_unowned_doc("gclid sent without ads consent")]))
+    summary = html.split('id="who-must-act"')[1].split("</ul>")[0]
+    assert (
+        "Nobody owns source <bdi>web</bdi>: “<bdi>gclid sent without ads consent</bdi>” has no "
+        "one to act on it."
+    ) in summary

@@ -14,7 +14,7 @@ from privdiag.cli import app
 from privdiag.config import load_config
 from privdiag.errors import InputError
 from privdiag.findings import SEVERITIES
-from privdiag.report import context
+from privdiag.report import bounds
 from privdiag.report.html import render_html
 from privdiag.report.markdown import findings_table
 from privdiag.report.merge import merge
@@ -83,7 +83,7 @@ def test_the_report_says_whose_evidence_it_leaves_out_and_where_it_is(monkeypatc
     is kept by rendered size: rendered, the sample's findings take 441, 8,738, 8,297, 1,308,
     2,485, 2,239, 2,571 and 926 characters in rank order; of 12,000, those of 8,297, 2,485,
     2,239 and 2,571 no longer fit in what is left."""
-    monkeypatch.setattr(context, "EVIDENCE_BUDGET", 12_000)
+    monkeypatch.setattr(bounds, "EVIDENCE_BUDGET", 12_000)
     doc = merge([sample_doc()])
     html = render_html(doc)
     summary = html.split('id="summary"')[1].split("</section>")[0]
@@ -105,7 +105,7 @@ def test_a_share_says_what_it_is_a_share_of():
     doc = merge([sample_doc()])
     html = render_html(doc)
     identity = html.split('id="f-f1007fa2a3299def"')[1].split("</article>")[0]
-    assert "Share: 31.0% of the add_to_cart events have no stable identity." in identity
+    assert "Share: 31.0% of the <bdi>add_to_cart</bdi> events have no stable identity." in identity
     table = findings_table(doc["findings"], with_title=True, min_group_size=5)
     (row,) = [line for line in table.splitlines() if "Journeys break at add_to_cart" in line]
     assert row.endswith("| 31.0% of the add_to_cart events have no stable identity |")

@@ -29,7 +29,9 @@ def test_missing_record_of_an_unowned_source_names_who_must_act():
     assert other.caused_by == []  # web has no ownership gap
     docs = [f.to_dict() for f in (unowned, missing, other)]
     # the missing record has no owner: the reports say nobody acts on it
-    assert missing_owners(docs) == ["Nobody owns source app: this finding has no one to act on it."]
+    assert missing_owners(docs) == [
+        "Nobody owns source app: “no decision” has no one to act on it."
+    ]
 
 
 def test_no_user_ids_covers_decisions_as_well_as_events():
@@ -125,7 +127,7 @@ def test_a_snowplow_folder_names_its_file_without_any_event_time(tmp_path):
 def test_an_undefined_measure_reads_as_a_dash_not_nan():
     # model-check renders its HTML from the result before JSON turns NaN into null: a
     # precision with no positive prediction read "nan" in the table, "–" in a merged report
-    from privdiag.report.context import table_view
+    from privdiag.report.evidence import table_view
     from privdiag.report.text import fmt_value
 
     assert fmt_value(float("nan")) == "–" == fmt_value(None)

@@ -12,6 +12,7 @@ from typing import Any
 
 from privdiag.findings import AREAS, SEVERITIES, severity_rank
 from privdiag.report import bounds, charts
+from privdiag.report.evidence import TableView, evidence_views, listed
 from privdiag.report.junit import owning_check
 from privdiag.report.text import (
     BOOKKEEPING,
@@ -21,24 +22,18 @@ from privdiag.report.text import (
     fmt_value,
     gap_subject,
     is_users,
+    isolated,
     key_figure,
     location_items,
     location_text,
     ownership_gaps,
     root_causes,
     share_of,
-    suppressed,
     true_causes,
     who_must_act,
 )
 
-MAX_TABLE_ROWS = 50
-# UTF-8 bytes of rendered charts and tables the findings' evidence may take in all; a finding
-# whose evidence does not fit in what is left is listed without it (the summary names each).
-EVIDENCE_BUDGET = 300_000
 MAX_LISTED = 50  # findings listed by name per owner, and missing owners in the summary
-MAX_OWNERS = 50  # owners named one by one in the summary and "By owner"; one row counts the rest
-MAX_EVIDENCE_LISTED = 10  # findings whose evidence is left out, listed in the summary
 MAX_CAUSES = 12  # a finding lists its nearest causes; a longer chain ends with a note
 AREA_TITLES = {"data": "Data", "model": "Model", "people": "People"}
 AREA_BLURBS = {
@@ -60,19 +55,11 @@ def anchor(finding_id: str) -> str:
 
 
 @dataclass
-class TableView:
-    title: str
-    columns: list[str]
-    rows: list[list[str]]
-    hidden: int = 0
-    suppressed: int = 0
-
-
-@dataclass
 class LinkView:
     anchor: str | None
-    label: str
+    label: str  # a finding's title (a name from the data, shown isolated in <bdi>)
     severity: str
+    note: str = ""  # what the page says after the label, as " (not in this report)"
 
 
 @dataclass
@@ -101,6 +88,7 @@ class FindingView:
     who_must_act: str = ""
     left_to_nobody: list[LinkView] = field(default_factory=list)
     shown: bool = True  # False: over the page's budget, counted in the summary only
+    texts_cut: bool = False  # True: its section was too large, its long texts are cut
 
 
 # How many UTF-8 bytes a finding's charts and tables take once rendered.
@@ -143,6 +131,7 @@ class SummaryView:
     ownership: list[FindingView] = field(default_factory=list)
     # the findings over the page's budget, counted (None: every finding is shown)
     left_out: bounds.LeftOutView | None = None
+    texts_cut: int = 0  # the findings on the page shown with their long texts cut
 
 
 @dataclass
@@ -181,11 +170,6 @@ class ReportContext:
     json_in_order: bool = True
 
 
-def _listed(value: Any) -> list[Any]:
-    """Return a list or tuple as a list; anything else (a bool, a number, None) as []."""
-    return list(value) if isinstance(value, list | tuple) else []
-
-
 def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
     """Return a finding's metrics as (name, text); suppressed user counts read ``<k``.
 
@@ -196,9 +180,9 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
     having no user ids (null, listed under ``no_user_ids``), reads ``unknown (no user ids)``.
     An empty list is left out.
     """
-    # _listed: an edited result may hold a number or a text there, not a list
-    hidden = {str(n) for n in _listed(metrics.get("suppressed")) if isinstance(n, str)}
-    unknown = {str(n) for n in _listed(metrics.get("no_user_ids")) if isinstance(n, str)}
+    # listed: an edited result may hold a number or a text there, not a list
+    hidden = {str(n) for n in listed(metrics.get("suppressed")) if isinstance(n, str)}
+    unknown = {str(n) for n in listed(metrics.get("no_user_ids")) if isinstance(n, str)}
     size = metrics.get("min_group_size", k)
     items = []
     for name, value in metrics.items():
@@ -213,62 +197,10 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
     return items
 
 
-def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
-    """Return a table capped at ``MAX_TABLE_ROWS``; rows of fewer than ``min_group_size`` users
-    show ``<k`` for the users and ``–`` for their other counts."""
-    columns = [str(c) for c in _listed(ev.get("columns"))]
-    users_cols = [i for i, c in enumerate(columns) if is_users(c)]
-    rows = [r for r in _listed(ev.get("rows")) if isinstance(r, list | tuple)]
-    shown, n_suppressed = [], 0
-    for row in rows[:MAX_TABLE_ROWS]:
-        small = any(i < len(row) and suppressed(row[i], min_group_size) for i in users_cols)
-        n_suppressed += small
-        shown.append([_cell(v, i in users_cols, small, min_group_size) for i, v in enumerate(row)])
-    return TableView(
-        str(ev.get("title") or "Table"),
-        columns,
-        shown,
-        max(0, len(rows) - MAX_TABLE_ROWS),
-        n_suppressed,
-    )
-
-
-def _cell(value: Any, users_col: bool, small_row: bool, k: int) -> str:
-    if small_row and users_col:
-        return f"<{k}"
-    if small_row and isinstance(value, int | float) and not isinstance(value, bool):
-        return "–"
-    return fmt_value(value)
-
-
-def evidence_views(evidence: Any, k: int) -> tuple[list[charts.Chart], list[TableView]]:
-    """Return the charts and tables of an evidence dict; a key may hold one block or a list."""
-    chart_list: list[charts.Chart] = []
-    tables: list[TableView] = []
-    for key, value in (evidence or {}).items() if isinstance(evidence, dict) else []:
-        for block in value if isinstance(value, list) else [value]:
-            if not isinstance(block, dict):
-                continue
-            if key == "table":
-                tables.append(table_view(block, k))
-            elif (kind := chart_kind(key)) in charts.BUILDERS:
-                chart_list.append(charts.BUILDERS[kind](block))
-    return chart_list, tables
-
-
-def chart_kind(key: str) -> str:
-    """The chart an evidence key holds: the key itself (``heatmap``), or for a list named after
-    what it holds, its last word in the singular (``consent_gap_heatmaps`` -> ``heatmap``)."""
-    if key in charts.BUILDERS:
-        return key
-    last = key.rsplit("_", 1)[-1]
-    return last if last in charts.BUILDERS else last.removesuffix("s")
-
-
 def _link(fid: str, by_id: dict[str, dict[str, Any]]) -> LinkView:
     f = by_id.get(fid)
     if f is None:
-        return LinkView(None, f"{bounds.short(str(fid))} (not in this report)", "info")
+        return LinkView(None, bounds.short(str(fid)), "info", " (not in this report)")
     return LinkView(anchor(fid), bounds.short(f"{f.get('title') or f['kind']}"), f["severity"])
 
 
@@ -350,13 +282,13 @@ def finding_view(
     )
     if view.kind == OWNERSHIP_GAP and view.effects:
         left = [by_id[g] for g in effects.get(f["id"], []) if g in by_id]
-        view.who_must_act = who_must_act(f, left)
+        view.who_must_act = who_must_act(f, left, isolate=True)
         view.left_to_nobody, view.effects = view.effects, []
-    view.unowned_by = gap_links(f, by_id)
+    view.unowned_by = bounds.capped_links(gap_links(f, by_id), _more_note)
     view.effects = bounds.capped_links(view.effects, _more_note)
     view.left_to_nobody = bounds.capped_links(view.left_to_nobody, _more_note)
     view.label = bounds.short(view.title)
-    meaning = share_of(view.kind, f.get("location") or {}, metrics)
+    meaning = share_of(view.kind, f.get("location") or {}, metrics, isolate=True)
     if meaning and metrics.get("share") is not None:
         view.share_caption = f"{fmt_metric('share', metrics['share'], k)} {meaning}"
     return view
@@ -364,33 +296,6 @@ def finding_view(
 
 def _more_note(n: int) -> LinkView:
     return LinkView(None, f"and {fmt_number(n)} more", "info")
-
-
-def add_evidence(
-    findings: list[dict[str, Any]],
-    views: dict[str, FindingView],
-    k: int,
-    measure: Measure | None,
-    budget: int = EVIDENCE_BUDGET,
-) -> list[str]:
-    """Give each finding's view its charts and tables, in rank order, while their rendered
-    size (by ``measure``; None: no limit) fits in what is left of ``budget``; return the ids
-    of the findings whose evidence is left out, their views marked ``charts_omitted``."""
-    left_out = []
-    for f in findings:
-        view = views[f["id"]]
-        if not f.get("evidence"):
-            continue
-        if measure is None or budget > 0:
-            found = evidence_views(f.get("evidence"), k)
-            size = measure(*found) if measure is not None else 0
-            if size <= budget:
-                view.charts, view.tables = found
-                budget -= size
-                continue
-        view.charts_omitted = True
-        left_out.append(view.id)
-    return left_out
 
 
 def _owners(findings: list[dict[str, Any]], shown: set[str] | None = None) -> list[OwnerView]:
@@ -415,14 +320,7 @@ def _owners(findings: list[dict[str, Any]], shown: set[str] | None = None) -> li
             )
         )
     views.sort(key=lambda v: (v.name == "", severity_rank(v.worst), -v.count, v.name))
-    named, others = [v for v in views if v.name], None
-    if len(named) > MAX_OWNERS:  # thousands of owners: the first ones, then one row for the rest
-        rest = named[MAX_OWNERS:]
-        worst = SEVERITIES[min(severity_rank(v.worst) for v in rest)]
-        others = OwnerView(
-            f"{fmt_number(len(rest))} other owners", sum(v.count for v in rest), worst
-        )
-        views = named[:MAX_OWNERS] + [others] + [v for v in views if not v.name]
+    views, others = bounds.cap_owners(views, _other_owners)
     for n, view in enumerate(views):
         view.name = bounds.short(view.name)
         if view is not others:  # the owners counted together have no section of their own
@@ -430,15 +328,24 @@ def _owners(findings: list[dict[str, Any]], shown: set[str] | None = None) -> li
     return views
 
 
+def _other_owners(rest: list[OwnerView]) -> OwnerView:
+    """The row that counts the owners past ``bounds.MAX_OWNERS`` together."""
+    worst = SEVERITIES[min(severity_rank(v.worst) for v in rest)]
+    return OwnerView(f"{fmt_number(len(rest))} other owners", sum(v.count for v in rest), worst)
+
+
 def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], k: int) -> str:
-    """Return one sentence: the most severe finding, its size and the root cause it traces to."""
+    """Return one sentence: the most severe finding, its size and the root cause it traces to;
+    its titles, owner and names :func:`isolated` (the template shows them in ``<bdi>``)."""
     if not findings:
         return "No problem found in the checks that ran."
     worst = min(findings, key=lambda f: severity_rank(f["severity"]))
-    figure = key_figure(worst.get("metrics") or {}, k, worst["kind"], worst.get("location"))
-    where = location_text(worst.get("location") or {})
+    # its names cut as the summary's lists cut them: the headline is on the page whatever fits
+    metrics, location = _shortened(worst.get("metrics")), _shortened(worst.get("location"))
+    figure = key_figure(metrics, k, worst["kind"], location, isolate=True)
+    where = location_text(location, isolate=True)
     text = (
-        f"Worst: {bounds.short(fmt_value(worst.get('title') or worst['kind']))} "
+        f"Worst: {isolated(bounds.short(fmt_value(worst.get('title') or worst['kind'])))} "
         f"({worst['severity']}; {where}{'; ' + figure if figure else ''})."
     )
     gaps = ownership_gaps(findings)
@@ -447,11 +354,17 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
         root = by_id[roots[0]]
         owner = fmt_value(root["owner"]) if root.get("owner") else "no owner"
         title = bounds.short(fmt_value(root.get("title") or root["kind"]))
-        text += f" Root cause: {title} ({bounds.short(owner)})."
+        owner = isolated(bounds.short(owner)) if root.get("owner") else owner
+        text += f" Root cause: {isolated(title)} ({owner})."
     named_gaps = [by_id[c] for c in worst.get("caused_by") or [] if c in gaps and c in by_id]
     if named_gaps:
-        text += f" Nobody owns {gap_subject(named_gaps[0])}."
+        text += f" Nobody owns {gap_subject(named_gaps[0], isolate=True)}."
     return text
+
+
+def _shortened(values: dict[str, Any] | None) -> dict[str, Any]:
+    """``values`` (a location or metrics) with each text cut to ``bounds.MAX_LABEL``."""
+    return {k: bounds.short(v) if isinstance(v, str) else v for k, v in (values or {}).items()}
 
 
 def summary_view(
@@ -521,7 +434,7 @@ def build_context(
 ) -> ReportContext:
     """Return the context of the HTML report for one merged document (findings ranked).
 
-    With ``measure``, the findings' evidence is kept within :data:`EVIDENCE_BUDGET`; with
+    With ``measure``, the findings' evidence is kept within ``bounds.EVIDENCE_BUDGET``; with
     ``measure_finding``, the findings shown in full within ``bounds.FINDINGS_BUDGET`` (the
     others are counted in the summary)."""
     findings = doc["findings"]
@@ -530,15 +443,15 @@ def build_context(
     views = {f["id"]: finding_view(f, effects, roots, by_id, min_group_size) for f in findings}
     ordered = [views[f["id"]] for f in findings]
 
-    # the findings kept whole, in rank order, within the page's budget; the rest are counted
-    shown = bounds.keep_within(ordered, measure_finding, bounds.FINDINGS_BUDGET)
-    bounds.mark_shown(ordered, shown)
-    on_page = [f for f in findings if f["id"] in shown]
-    left_out = add_evidence(on_page, views, min_group_size, measure, EVIDENCE_BUDGET)
+    def evidence_of(evidence: Any) -> tuple[list[charts.Chart], list[TableView]]:
+        return evidence_views(evidence, min_group_size)
 
+    # what the page shows within its budgets: the findings, and which of them with evidence
+    shown, left_out = bounds.fit_page(findings, views, measure_finding, measure, evidence_of)
     summary = summary_view(findings, views, min_group_size, by_id, shown)
-    summary.evidence_left_out = [views[fid] for fid in left_out][:MAX_EVIDENCE_LISTED]
-    summary.evidence_left_out_count = len(left_out)
+    bounds.list_evidence_left_out(summary, [views[fid] for fid in left_out])
+    summary.texts_cut = sum(1 for v in ordered if v.shown and v.texts_cut)
+
     areas = [
         AreaView(
             a,

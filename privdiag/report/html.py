@@ -8,19 +8,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from privdiag.report import charts
 from privdiag.report.bounds import utf8_size
-from privdiag.report.context import (
-    FindingView,
-    Measure,
-    MeasureFinding,
-    TableView,
-    build_context,
-)
+from privdiag.report.context import FindingView, Measure, MeasureFinding, build_context
+from privdiag.report.evidence import TableView
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
-from privdiag.report.text import fmt_number
+from privdiag.report.text import FSI, PDI, fmt_number
 
 #: The policy in the page itself: nothing may load from anywhere, only inline styles and
 #: ``data:`` images are allowed.
@@ -37,7 +33,25 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = fmt_number
+    env.filters["bdi"] = bdi
+    env.filters["isolated"] = isolated_html
     return env
+
+
+def bdi(name: Any) -> Markup:
+    """Return a name from the data escaped in ``<bdi>``: set apart from the sentence around it,
+    so that a right-to-left name does not reorder the words and numbers beside it."""
+    return Markup("<bdi>{}</bdi>").format(name)
+
+
+def isolated_html(text: str) -> Markup:
+    """Return a sentence escaped, the names in it that ``text`` isolates (between FSI and PDI,
+    see :func:`privdiag.report.text.isolated`) in ``<bdi>``; one cut off before its end is
+    closed at the end."""
+    html = str(escape(text))
+    unclosed = html.count(FSI) - html.count(PDI)
+    html = html.replace(FSI, "<bdi>").replace(PDI, "</bdi>")
+    return Markup(html + "</bdi>" * max(0, unclosed))
 
 
 def render_html(

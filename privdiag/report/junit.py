@@ -10,7 +10,13 @@ from typing import Any
 from privdiag.findings import SEVERITIES, at_or_above, severity_rank
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
-from privdiag.report.text import location_text
+from privdiag.report.text import cut, location_text
+
+#: Characters of a text in the file (a title, a location, a kind, a check's name or reason):
+#: a result whose texts run to megabytes would otherwise flood the CI's test view.
+MAX_TEXT = 300
+#: Failing findings listed in one test case's failure text; its message counts them all.
+MAX_FAILURES_LISTED = 100
 
 
 @dataclass
@@ -72,19 +78,26 @@ def build_cases(doc: dict[str, Any]) -> list[Case]:
 
 
 def _failure_text(failing: list[dict[str, Any]]) -> str:
+    """One line per failing finding, its texts cut to :data:`MAX_TEXT` characters, for the
+    first :data:`MAX_FAILURES_LISTED`; then how many more there are."""
     lines = [
-        f"[{f['severity']}] {f['kind']} at {location_text(f.get('location') or {})}: "
-        f"{f.get('title', '')} (id {f['id']})"
-        for f in failing
+        f"[{f['severity']}] {cut(f['kind'], MAX_TEXT)} at "
+        f"{cut(location_text(f.get('location') or {}), MAX_TEXT)}: "
+        f"{cut(f.get('title') or '', MAX_TEXT)} (id {cut(f['id'], MAX_TEXT)})"
+        for f in failing[:MAX_FAILURES_LISTED]
     ]
+    if len(failing) > MAX_FAILURES_LISTED:
+        more = len(failing) - MAX_FAILURES_LISTED
+        lines.append(f"and {more:,} more: the JSON result (the file of --json) lists them all")
     return "\n".join(lines)
 
 
 def case_element(case: Case, fail_on: str) -> ET.Element:
     """Return the ``<testcase>`` element of ``case``."""
-    el = ET.Element("testcase", {"classname": case.classname, "name": case.name})
+    name = cut(case.name, MAX_TEXT)
+    el = ET.Element("testcase", {"classname": cut(case.classname, MAX_TEXT), "name": name})
     if case.skipped is not None:
-        ET.SubElement(el, "skipped", {"message": case.skipped})
+        ET.SubElement(el, "skipped", {"message": cut(case.skipped, MAX_TEXT)})
         return el
     failing = [f for f in case.findings if at_or_above(f["severity"], fail_on)]
     if failing:
@@ -105,7 +118,7 @@ def render_junit(doc: dict[str, Any], *, fail_on: str) -> str:
     suite = ET.Element(
         "testsuite",
         {
-            "name": f"privdiag {doc.get('command', '')}".strip(),
+            "name": cut(f"privdiag {doc.get('command', '')}".strip(), MAX_TEXT),
             "tests": str(len(elements)),
             "failures": str(failures),
             "errors": "0",

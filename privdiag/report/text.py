@@ -35,6 +35,19 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: First strong isolate and pop directional isolate (U+2068, U+2069). With ``isolate``, the
+#: sentences below put each name from the data between them; the HTML report turns them into
+#: ``<bdi>``, so that a right-to-left name (Hebrew, Arabic) does not pull the words, numbers
+#: and punctuation beside it into its own direction. Data never holds them:
+#: :func:`~privdiag.privacy.scrub` replaces them.
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolated(name: str, isolate: bool = True) -> str:
+    """Return ``name`` between :data:`FSI` and :data:`PDI` when ``isolate``, else as it is."""
+    return f"{FSI}{name}{PDI}" if isolate else name
+
+
 def fmt_number(value: float | int) -> str:
     """Return a short human form: thousands separators, three significant digits."""
     if isinstance(value, bool):
@@ -98,15 +111,19 @@ _MISSING_EVENTS_OF = "of the source's events carry neither a user id nor a conse
 _UNNAMED = {"step": "step's", "feature": "the feature", "purpose": "the purpose"}
 
 
-def share_of(kind: str, location: dict[str, Any], metrics: dict[str, Any]) -> str:
+def share_of(
+    kind: str, location: dict[str, Any], metrics: dict[str, Any], isolate: bool = False
+) -> str:
     """Return what a finding's ``share`` is a share of, as words that follow the percentage,
-    or ``''`` for a kind that does not say."""
+    or ``''`` for a kind that does not say; the names in it :func:`isolated` when
+    ``isolate``."""
     text = SHARE_OF.get(kind, "")
     if kind == "sparsity.shift":
         text = _SHIFT_OF["feature" if location.get("feature") else "purpose"]
     if kind == "consent.missing_record" and metrics.get("no_user_ids"):
         text = _MISSING_EVENTS_OF
-    values = {**_UNNAMED, **{k: fmt_value(v) for k, v in (metrics | location).items() if v}}
+    named = {k: isolated(fmt_value(v), isolate) for k, v in (metrics | location).items() if v}
+    values = {**_UNNAMED, **named}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], m[1]), text)
 
 
@@ -115,12 +132,14 @@ def key_figure(
     min_group_size: int = 5,
     kind: str = "",
     location: dict[str, Any] | None = None,
+    isolate: bool = False,
 ) -> str:
     """Return the one metric that best sums up a finding, as ``name value``, or ``''``.
 
     A model's quality change reads as the measure and its signed change (``rmse +7.04``,
     ``roc_auc -0.2255``): a bare "drop" would not say which way an error measure moved.
-    A share reads as what it is a share of when ``kind`` says (:data:`SHARE_OF`).
+    A share reads as what it is a share of when ``kind`` says (:data:`SHARE_OF`), its names
+    :func:`isolated` when ``isolate``.
     A finding whose key counts are suppressed reads ``<k users``, never a bookkeeping key.
     """
     change = metrics.get("change")
@@ -129,7 +148,7 @@ def key_figure(
     for name in KEY_METRICS:
         if name in metrics and metrics[name] is not None:
             value = fmt_metric(name, metrics[name], min_group_size)
-            meaning = share_of(kind, location or {}, metrics) if name == "share" else ""
+            meaning = share_of(kind, location or {}, metrics, isolate) if name == "share" else ""
             return f"{value} {meaning or _count_noun(name, value)}"
     hidden = metrics.get("suppressed") or []
     if "users" in hidden:
@@ -152,10 +171,11 @@ def location_items(location: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, fmt_value(location[k])) for k in keys]
 
 
-def location_text(location: dict[str, Any]) -> str:
-    """Return a location as ``key=value, …`` (``–`` when empty)."""
+def location_text(location: dict[str, Any], isolate: bool = False) -> str:
+    """Return a location as ``key=value, …`` (``–`` when empty), the values :func:`isolated`
+    when ``isolate``."""
     items = location_items(location)
-    return ", ".join(f"{k}={v}" for k, v in items) if items else "–"
+    return ", ".join(f"{k}={isolated(v, isolate)}" for k, v in items) if items else "–"
 
 
 #: The kind that says nobody owns a source, feature or model. Chains link it to the findings
@@ -195,27 +215,36 @@ def root_causes(findings: list[dict[str, Any]]) -> set[str]:
     }
 
 
-def gap_subject(gap: dict[str, Any]) -> str:
-    """Return what an ownership gap is about, as ``source web`` (its location's first key)."""
+def gap_subject(gap: dict[str, Any], isolate: bool = False) -> str:
+    """Return what an ownership gap is about, as ``source web`` (its location's first key), the
+    name :func:`isolated` when ``isolate``."""
     items = location_items(gap.get("location") or {})
     if not items:
         return "this input"
     key, value = items[0]
-    return f"{key} {cut(value, 200)}"
+    return f"{key} {isolated(cut(value, 200), isolate)}"
 
 
-def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]]) -> str:
+#: Characters of a finding's title that :func:`who_must_act` names in its sentence.
+NAMED_TITLE = 100
+
+
+def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]], isolate: bool = False) -> str:
     """Return the sentence that says whom the findings ``left`` (those linked to the ownership
     gap ``gap``) lack: ``Nobody owns source web: these 3 findings have no one to act on
-    them.``; those with an owner of their own are told apart."""
-    subject, n = gap_subject(gap), len(left)
+    them.``; those with an owner of their own are told apart, and one finding alone is named
+    by its title (cut to :data:`NAMED_TITLE` characters). The name of what nobody owns, and
+    that title, are :func:`isolated` when ``isolate``."""
+    subject, n = gap_subject(gap, isolate), len(left)
     ownerless = sum(1 for f in left if not f.get("owner"))
     if ownerless == n:
-        these = "this finding has" if n == 1 else f"these {fmt_number(n)} findings have"
+        these = (
+            f"{_named(left[0], isolate)} has" if n == 1 else f"these {fmt_number(n)} findings have"
+        )
         return f"Nobody owns {subject}: {these} no one to act on {'it' if n == 1 else 'them'}."
     if ownerless == 0:
         have = (
-            "1 finding there has an owner"
+            f"{_named(left[0], isolate)} has an owner"
             if n == 1
             else f"{fmt_number(n)} findings there have owners"
         )
@@ -234,6 +263,14 @@ def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]]) -> str:
             else "(the others have an owner of their own)."
         )
     )
+
+
+def _named(finding: dict[str, Any], isolate: bool) -> str:
+    """A finding as a sentence names it: its title (else its kind) in quotes, cut."""
+    title = finding.get("title") or finding.get("kind")
+    if not title:
+        return "this finding"
+    return f"“{isolated(cut(fmt_value(title), NAMED_TITLE), isolate)}”"
 
 
 def missing_owners(findings: list[dict[str, Any]]) -> list[str]:
