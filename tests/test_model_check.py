@@ -318,3 +318,22 @@ def test_a_scan_result_and_a_model_have_no_row_count(blind, tmp_path):
 
     views = _input_views(result.to_dict())
     assert [v.rows for v in views] == ["–", "2,000", "–"]
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_a_scan_result_that_is_no_file_is_an_input_error_not_a_crash(blind, tmp_path, kind):
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    scan = tmp_path / "scan.json"
+    if kind == "folder":
+        scan.mkdir()
+    model = MODELS / "propensity_imputed.onnx"
+    args = ["model-check", str(model), "--blind-set", str(blind), "--scan-result", str(scan)]
+    # --consent-rates too: the scan result is then read only to link findings, after the run.
+    out = CliRunner().invoke(app, [*args, "--consent-rates", "analytics=0.5", "-q"])
+    assert out.exit_code == 3, out.output
+    assert "scan.json" in out.output
+    assert ("file not found" if kind == "missing" else "is a folder") in out.output
+    assert "Internal error" not in out.output
