@@ -105,6 +105,8 @@ def audit(
     from privdiag.audit.settings import audit_settings
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    if list_runs or show:
+        _no_outputs_when_reading_back(outputs, "--show" if show else "--list")
     outputs.check()
     with _logging(log_file):
         cfg = _load_config(config)
@@ -180,6 +182,26 @@ def _logging(path: Path | None) -> Iterator[None]:
         logger.removeHandler(handler)
         logger.setLevel(previous)
         handler.close()
+
+
+def _no_outputs_when_reading_back(outputs: Outputs, option: str) -> None:
+    """Raise UsageError for an output option given with ``--list`` or ``--show``, which only
+    print to the terminal: the file would not be written, and a CI job would find none."""
+    from privdiag.errors import UsageError
+
+    given = {
+        "--json": outputs.json,
+        "--html": outputs.html,
+        "--markdown": outputs.markdown,
+        "--junit": outputs.junit,
+    }
+    named = [o for o, path in given.items() if path is not None]
+    if named:
+        raise UsageError(
+            f"{option} only prints to the terminal; it writes no {' or '.join(named)} output",
+            hint="each run's reports are in its folder (privdiag audit --list names it); "
+            "privdiag report FOLDER/audit.json --json FILE re-renders one",
+        )
 
 
 def _read_back(path: Path, show: str | None) -> None:

@@ -302,3 +302,19 @@ def test_list_shows_a_record_it_cannot_look_up_as_not_found(tmp_path, monkeypatc
     lines = listing.output.splitlines()
     assert lines[1].endswith("  (pruned)")
     assert lines[2].endswith("  (not found) r/" + "y" * 5000)
+
+
+@pytest.mark.parametrize("read_back", [["--list"], ["--show", "last"]])
+@pytest.mark.parametrize("option", ["--json", "--html", "--markdown", "--junit"])
+def test_list_and_show_refuse_an_output_they_would_not_write(two_nights, read_back, option):
+    # They printed to the terminal and exited 0 without writing the file: a CI job asking
+    # for --show last --json FILE found nothing and was not told.
+    folder, config, _, _ = two_nights
+    target = folder / f"wanted{option.replace('-', '_')}"
+    result = runner.invoke(app, ["audit", "--config", str(config), *read_back, option, str(target)])
+    assert result.exit_code == 2, result.output
+    assert f"{read_back[0]} only prints to the terminal; it writes no {option} output" in (
+        result.output
+    )
+    assert "privdiag report FOLDER/audit.json" in result.output
+    assert not target.exists()
