@@ -318,3 +318,46 @@ def test_list_and_show_refuse_an_output_they_would_not_write(two_nights, read_ba
     )
     assert "privdiag report FOLDER/audit.json" in result.output
     assert not target.exists()
+
+
+def _articles(html: str) -> dict[str, str]:
+    """Each finding's <article> of an HTML report, by its element id."""
+    parts = html.split('<article class="finding ')[1:]
+    return {p.split('id="', 1)[1].split('"', 1)[0]: p.split("</article>", 1)[0] for p in parts}
+
+
+def test_the_audit_reports_say_what_changed_since_the_previous_run(two_nights):
+    # The run folder's report.html and summary.md said nothing of new, worse, better or
+    # resolved findings: only the JSON and the terminal line did.
+    from privdiag.report.context import anchor
+
+    _, _, (_, _, first), (_, _, doc) = two_nights
+    folder = Path(doc["audit"]["report_dir"])
+    said = (
+        f"Against the previous run {first['audit']['run_id']}: 1 new, 1 worse, 1 better, "
+        "5 unchanged; 1 resolved (gone since)."
+    )
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert said in html
+    resolved = html.split('id="changes"', 1)[1].split("</ul>", 1)[0]
+    assert doc["resolved"][0]["title"] in resolved
+    articles = _articles(html)
+
+    def tags(kind: str, **location: str) -> list[str]:
+        (f,) = [
+            f
+            for f in doc["findings"]
+            if f["kind"] == kind and all(f["location"].get(k) == v for k, v in location.items())
+        ]
+        article = articles[anchor(f["id"])]
+        return [c for c in ("new", "worse", "better") if f'class="tag change-{c}"' in article]
+
+    v = "consent.violation"
+    assert tags(v, step="view_item", feature="gclid") == ["new"]
+    assert tags(v, step="purchase", feature="gclid") == ["better"]
+    assert tags("consent.missing_record", source="shop") == ["worse"]
+    assert tags(v, step="page_view", feature="gclid") == []  # unchanged: no tag
+    markdown = (folder / "summary.md").read_text(encoding="utf-8")
+    assert said in markdown
+    first_html = (Path(first["audit"]["report_dir"]) / "report.html").read_text("utf-8")
+    assert "First audit run of this history" in first_html

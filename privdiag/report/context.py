@@ -16,6 +16,8 @@ from privdiag.report.junit import owning_check
 from privdiag.report.text import (
     BOOKKEEPING,
     OWNERSHIP_GAP,
+    TAGGED_CHANGES,
+    changes_line,
     fmt_metric,
     fmt_number,
     fmt_value,
@@ -101,6 +103,7 @@ class FindingView:
     who_must_act: str = ""
     left_to_nobody: list[LinkView] = field(default_factory=list)
     shown: bool = True  # False: over the page's budget, counted in the summary only
+    change: str = ""  # an audit's "new", "worse" or "better" against the run it compared with
 
 
 # How many UTF-8 bytes a finding's charts and tables take once rendered.
@@ -143,6 +146,10 @@ class SummaryView:
     ownership: list[FindingView] = field(default_factory=list)
     # the findings over the page's budget, counted (None: every finding is shown)
     left_out: bounds.LeftOutView | None = None
+    # an audit's comparison with an earlier run ("" otherwise), and the findings gone since
+    changes: str = ""
+    resolved: list[LinkView] = field(default_factory=list)  # at most MAX_LISTED
+    resolved_more: int = 0
 
 
 @dataclass
@@ -347,6 +354,7 @@ def finding_view(
         is_root_cause=f["id"] in roots,
         causes=_causes(f, by_id),
         effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
+        change=f["change"] if f.get("change") in TAGGED_CHANGES else "",
     )
     if view.kind == OWNERSHIP_GAP and view.effects:
         left = [by_id[g] for g in effects.get(f["id"], []) if g in by_id]
@@ -537,6 +545,13 @@ def build_context(
     left_out = add_evidence(on_page, views, min_group_size, measure, EVIDENCE_BUDGET)
 
     summary = summary_view(findings, views, min_group_size, by_id, shown)
+    summary.changes = changes_line(doc)
+    gone = [
+        LinkView(None, bounds.short(fmt_value(r.get("title") or r.get("kind"))), r["severity"])
+        for r in doc.get("resolved") or []
+        if isinstance(r, dict) and r.get("severity") in SEVERITIES
+    ]
+    summary.resolved, summary.resolved_more = gone[:MAX_LISTED], max(0, len(gone) - MAX_LISTED)
     summary.evidence_left_out = [views[fid] for fid in left_out][:MAX_EVIDENCE_LISTED]
     summary.evidence_left_out_count = len(left_out)
     areas = [

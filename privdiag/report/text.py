@@ -246,3 +246,24 @@ def missing_owners(findings: list[dict[str, Any]]) -> list[str]:
             if c in gaps and c != f["id"]:
                 left.setdefault(c, []).append(f)
     return [who_must_act(g, left[g["id"]]) for g in findings if g["id"] in left]
+
+
+#: A finding's ``change`` that the reports tag it with (``unchanged`` is not tagged).
+TAGGED_CHANGES = ("new", "worse", "better")
+
+
+def changes_line(doc: dict[str, Any]) -> str:
+    """Return what an audit run's comparison found, as one sentence ("" for other results)."""
+    audit = doc.get("audit")
+    if not isinstance(audit, dict):
+        return ""
+    counts = audit.get("counts") or {}
+    compared = audit.get("compared_with")
+    if not compared:
+        return "First audit run of this history: there is no earlier run, so every finding is new."
+    than = "baseline run" if audit.get("baseline") else "the previous run"
+    told = ", ".join(f"{int(counts.get(c) or 0)} {c}" for c in (*TAGGED_CHANGES, "unchanged"))
+    return (
+        f"Against {than} {fmt_value(compared)}: {told}; "
+        f"{int(counts.get('resolved') or 0)} resolved (gone since)."
+    )
