@@ -393,3 +393,19 @@ def test_a_pickled_model_fitted_on_a_dataframe_uses_its_own_input_names(blind, t
     row = result.evidence["scenario_metrics"]["deny_ads"]["rows"][0]
     assert row[0] == "roc_auc" and row[1:3] == pytest.approx(expected, abs=1e-6)
     assert result.evidence["model"]["features"] == ["tenure_days", "sessions_30d", "ad_clicks_7d"]
+
+
+def test_a_label_that_is_one_of_the_model_inputs_is_a_usage_error(blind, tmp_path):
+    # A regressor checked with --label naming one of its own inputs was scored on the outcome
+    # it was given (exit 0, the quality of a model that sees the answer).
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    model = MODELS / "basket_value.onnx"  # a regressor: any number passes as its label
+    out = tmp_path / "o.json"
+    args = ["model-check", str(model), "--blind-set", str(blind), "--label", "tenure_days"]
+    result = CliRunner().invoke(app, [*args, "--json", str(out), "-q"])
+    assert result.exit_code == 2, result.output
+    assert "the label column 'tenure_days' is one of the model's inputs" in result.output
+    assert not out.exists()

@@ -462,6 +462,13 @@ def run_model_check(
 
     scorer = _scorer(model, predictions, allow_pickle and not predictions, entry)
     features = _resolve_features(scorer, frame, label, blind_set)
+    if label is not None and label in features:
+        raise UsageError(
+            f"the label column {label!r} is one of the model's inputs: its quality would be "
+            "measured on the outcome it is given",
+            hint="pass --label (or [models.NAME] label) the column holding the outcome, one the "
+            "model does not take",
+        )
     mapping = {f: p for f in features if (p := purposes_for(f, config)) is not None}
     ctx = Context(
         config,
