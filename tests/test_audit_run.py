@@ -361,3 +361,22 @@ def test_the_audit_reports_say_what_changed_since_the_previous_run(two_nights):
     assert said in markdown
     first_html = (Path(first["audit"]["report_dir"]) / "report.html").read_text("utf-8")
     assert "First audit run of this history" in first_html
+
+
+def test_list_and_show_count_the_better_findings_too(two_nights):
+    # The run's line counts new, resolved, worse and better; --list and --show left better out.
+    _, config, (_, _, first), (_, _, second) = two_nights
+    listing = runner.invoke(app, ["audit", "--config", str(config), "--list"])
+    assert listing.exit_code == 0, listing.output
+    header, *rows = listing.output.splitlines()
+    assert header.split() == [
+        "run", "started", "findings", "new", "resolved", "worse", "better", "exit", "report"
+    ]  # fmt: skip
+    (row,) = [r for r in rows if r.startswith(second["audit"]["run_id"])]
+    # findings 8 (1 new, 5 unchanged, 1 worse, 1 better), then new, resolved, worse, better, exit
+    assert row.split()[2:8] == ["8", "1", "1", "1", "1", "1"]
+    run = second["audit"]["run_id"]
+    shown = runner.invoke(app, ["audit", "--config", str(config), "--show", run])
+    assert shown.output.splitlines()[0].endswith(
+        "exit 1: 8 findings, 1 new, 1 resolved, 1 worse, 1 better"
+    )
