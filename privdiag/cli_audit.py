@@ -105,6 +105,8 @@ def audit(
     from privdiag.audit.settings import audit_settings
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    if list_runs or show:
+        _no_outputs_when_reading_back(outputs, "--show" if show else "--list")
     outputs.check()
     with _logging(log_file):
         cfg = _load_config(config)
@@ -182,6 +184,26 @@ def _logging(path: Path | None) -> Iterator[None]:
         handler.close()
 
 
+def _no_outputs_when_reading_back(outputs: Outputs, option: str) -> None:
+    """Raise UsageError for an output option given with ``--list`` or ``--show``, which only
+    print to the terminal: the file would not be written, and a CI job would find none."""
+    from privdiag.errors import UsageError
+
+    given = {
+        "--json": outputs.json,
+        "--html": outputs.html,
+        "--markdown": outputs.markdown,
+        "--junit": outputs.junit,
+    }
+    named = [o for o, path in given.items() if path is not None]
+    if named:
+        raise UsageError(
+            f"{option} only prints to the terminal; it writes no {' or '.join(named)} output",
+            hint="each run's reports are in its folder (privdiag audit --list names it); "
+            "privdiag report FOLDER/audit.json --json FILE re-renders one",
+        )
+
+
 def _read_back(path: Path, show: str | None) -> None:
     from privdiag.audit.history import open_history
 
@@ -209,13 +231,14 @@ def _report_shown(recorded: str | None, config_path: str) -> str:
 
 def _echo_runs(runs: list[Any]) -> None:
     header = f"{'run':<10}{'started':<27}{'findings':>9}{'new':>5}{'resolved':>9}{'worse':>6}"
-    typer.echo(f"{header}{'exit':>5}  report")
+    typer.echo(f"{header}{'better':>7}{'exit':>5}  report")
     for r in runs:
         s = r.summary
         report = _report_shown(r.report_dir, r.config_path)
         typer.echo(
             f"{r.run_id:<10}{r.started_at:<27}{s.get('findings', 0):>9}{s.get('new', 0):>5}"
-            f"{s.get('resolved', 0):>9}{s.get('worse', 0):>6}{r.exit_code:>5}  {report}"
+            f"{s.get('resolved', 0):>9}{s.get('worse', 0):>6}{s.get('better', 0):>7}"
+            f"{r.exit_code:>5}  {report}"
         )
     if not runs:
         typer.echo("(no runs yet)")
@@ -226,7 +249,7 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]]) -> None:
     typer.echo(
         f"run {run.run_id} started {run.started_at}, exit {run.exit_code}: "
         f"{s.get('findings', 0)} findings, {s.get('new', 0)} new, "
-        f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse"
+        f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse, {s.get('better', 0)} better"
     )
     for since, f in findings:
         where = " ".join(f"{k}={v}" for k, v in f["location"].items())

@@ -302,3 +302,81 @@ def test_list_shows_a_record_it_cannot_look_up_as_not_found(tmp_path, monkeypatc
     lines = listing.output.splitlines()
     assert lines[1].endswith("  (pruned)")
     assert lines[2].endswith("  (not found) r/" + "y" * 5000)
+
+
+@pytest.mark.parametrize("read_back", [["--list"], ["--show", "last"]])
+@pytest.mark.parametrize("option", ["--json", "--html", "--markdown", "--junit"])
+def test_list_and_show_refuse_an_output_they_would_not_write(two_nights, read_back, option):
+    # They printed to the terminal and exited 0 without writing the file: a CI job asking
+    # for --show last --json FILE found nothing and was not told.
+    folder, config, _, _ = two_nights
+    target = folder / f"wanted{option.replace('-', '_')}"
+    result = runner.invoke(app, ["audit", "--config", str(config), *read_back, option, str(target)])
+    assert result.exit_code == 2, result.output
+    assert f"{read_back[0]} only prints to the terminal; it writes no {option} output" in (
+        result.output
+    )
+    assert "privdiag report FOLDER/audit.json" in result.output
+    assert not target.exists()
+
+
+def _articles(html: str) -> dict[str, str]:
+    """Each finding's <article> of an HTML report, by its element id."""
+    parts = html.split('<article class="finding ')[1:]
+    return {p.split('id="', 1)[1].split('"', 1)[0]: p.split("</article>", 1)[0] for p in parts}
+
+
+def test_the_audit_reports_say_what_changed_since_the_previous_run(two_nights):
+    # The run folder's report.html and summary.md said nothing of new, worse, better or
+    # resolved findings: only the JSON and the terminal line did.
+    from privdiag.report.context import anchor
+
+    _, _, (_, _, first), (_, _, doc) = two_nights
+    folder = Path(doc["audit"]["report_dir"])
+    said = (
+        f"Against the previous run {first['audit']['run_id']}: 1 new, 1 worse, 1 better, "
+        "5 unchanged; 1 resolved (gone since)."
+    )
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert said in html
+    resolved = html.split('id="changes"', 1)[1].split("</ul>", 1)[0]
+    assert doc["resolved"][0]["title"] in resolved
+    articles = _articles(html)
+
+    def tags(kind: str, **location: str) -> list[str]:
+        (f,) = [
+            f
+            for f in doc["findings"]
+            if f["kind"] == kind and all(f["location"].get(k) == v for k, v in location.items())
+        ]
+        article = articles[anchor(f["id"])]
+        return [c for c in ("new", "worse", "better") if f'class="tag change-{c}"' in article]
+
+    v = "consent.violation"
+    assert tags(v, step="view_item", feature="gclid") == ["new"]
+    assert tags(v, step="purchase", feature="gclid") == ["better"]
+    assert tags("consent.missing_record", source="shop") == ["worse"]
+    assert tags(v, step="page_view", feature="gclid") == []  # unchanged: no tag
+    markdown = (folder / "summary.md").read_text(encoding="utf-8")
+    assert said in markdown
+    first_html = (Path(first["audit"]["report_dir"]) / "report.html").read_text("utf-8")
+    assert "First audit run of this history" in first_html
+
+
+def test_list_and_show_count_the_better_findings_too(two_nights):
+    # The run's line counts new, resolved, worse and better; --list and --show left better out.
+    _, config, (_, _, first), (_, _, second) = two_nights
+    listing = runner.invoke(app, ["audit", "--config", str(config), "--list"])
+    assert listing.exit_code == 0, listing.output
+    header, *rows = listing.output.splitlines()
+    assert header.split() == [
+        "run", "started", "findings", "new", "resolved", "worse", "better", "exit", "report"
+    ]  # fmt: skip
+    (row,) = [r for r in rows if r.startswith(second["audit"]["run_id"])]
+    # findings 8 (1 new, 5 unchanged, 1 worse, 1 better), then new, resolved, worse, better, exit
+    assert row.split()[2:8] == ["8", "1", "1", "1", "1", "1"]
+    run = second["audit"]["run_id"]
+    shown = runner.invoke(app, ["audit", "--config", str(config), "--show", run])
+    assert shown.output.splitlines()[0].endswith(
+        "exit 1: 8 findings, 1 new, 1 resolved, 1 worse, 1 better"
+    )

@@ -318,3 +318,94 @@ def test_a_scan_result_and_a_model_have_no_row_count(blind, tmp_path):
 
     views = _input_views(result.to_dict())
     assert [v.rows for v in views] == ["–", "2,000", "–"]
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_a_scan_result_that_is_no_file_is_an_input_error_not_a_crash(blind, tmp_path, kind):
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    scan = tmp_path / "scan.json"
+    if kind == "folder":
+        scan.mkdir()
+    model = MODELS / "propensity_imputed.onnx"
+    args = ["model-check", str(model), "--blind-set", str(blind), "--scan-result", str(scan)]
+    # --consent-rates too: the scan result is then read only to link findings, after the run.
+    out = CliRunner().invoke(app, [*args, "--consent-rates", "analytics=0.5", "-q"])
+    assert out.exit_code == 3, out.output
+    assert "scan.json" in out.output
+    assert ("file not found" if kind == "missing" else "is a folder") in out.output
+    assert "Internal error" not in out.output
+
+
+def _by_name_pipeline(blind: Path):
+    """A pipeline fitted on a DataFrame whose ColumnTransformer picks columns by name, and
+    its ROC AUC on the blind set computed by scikit-learn itself: unmasked and with ads
+    denied (ad_clicks_7d null, so imputed)."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = pd.read_csv(blind)
+    cols = ["tenure_days", "sessions_30d", "ad_clicks_7d"]
+    scaled = make_pipeline(SimpleImputer(), StandardScaler())
+    picks = ColumnTransformer(
+        [("num", scaled, ["sessions_30d", "ad_clicks_7d"]), ("t", "passthrough", ["tenure_days"])]
+    )
+    model = make_pipeline(picks, LogisticRegression()).fit(frame[cols], frame["label"])
+    denied = frame[cols].assign(ad_clicks_7d=np.nan)
+    expected = (
+        roc_auc_score(frame["label"], model.predict_proba(frame[cols])[:, 1]),
+        roc_auc_score(frame["label"], model.predict_proba(denied)[:, 1]),
+    )
+    return model, expected
+
+
+def test_a_skops_model_that_picks_columns_by_name_is_scored_on_named_columns(blind, tmp_path):
+    import warnings
+
+    import skops.io as sio
+
+    model, expected = _by_name_pipeline(blind)
+    path = tmp_path / "by_name.skops"
+    sio.dump(model, path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_model_check(path, blind, config=_config(), consent_rates=RATES)
+    row = result.evidence["scenario_metrics"]["deny_ads"]["rows"][0]
+    assert row[0] == "roc_auc" and row[1:3] == pytest.approx(expected, abs=1e-6)
+    assert result.evidence["model"]["features"] == ["tenure_days", "sessions_30d", "ad_clicks_7d"]
+    assert not [w for w in caught if "feature names" in str(w.message)]
+
+
+def test_a_pickled_model_fitted_on_a_dataframe_uses_its_own_input_names(blind, tmp_path):
+    # No [models.X] features: the blind set's other columns (basket_value, reco_clicks, noise)
+    # are not the model's, and the child process tells privdiag which ones are.
+    model, expected = _by_name_pipeline(blind)
+    path = tmp_path / "by_name.pkl"
+    path.write_bytes(pickle.dumps(model))
+    result = run_model_check(path, blind, config=_config(), consent_rates=RATES, allow_pickle=True)
+    row = result.evidence["scenario_metrics"]["deny_ads"]["rows"][0]
+    assert row[0] == "roc_auc" and row[1:3] == pytest.approx(expected, abs=1e-6)
+    assert result.evidence["model"]["features"] == ["tenure_days", "sessions_30d", "ad_clicks_7d"]
+
+
+def test_a_label_that_is_one_of_the_model_inputs_is_a_usage_error(blind, tmp_path):
+    # A regressor checked with --label naming one of its own inputs was scored on the outcome
+    # it was given (exit 0, the quality of a model that sees the answer).
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    model = MODELS / "basket_value.onnx"  # a regressor: any number passes as its label
+    out = tmp_path / "o.json"
+    args = ["model-check", str(model), "--blind-set", str(blind), "--label", "tenure_days"]
+    result = CliRunner().invoke(app, [*args, "--json", str(out), "-q"])
+    assert result.exit_code == 2, result.output
+    assert "the label column 'tenure_days' is one of the model's inputs" in result.output
+    assert not out.exists()

@@ -264,3 +264,39 @@ def test_only_the_start_of_a_chain_is_a_root_cause():
     chain = [a, b, c]
     assert [is_root_cause(f, chain) for f in chain] == [True, False, False]
     assert [is_root_cause(f, [b, c]) for f in (b, c)] == [True, False]
+
+
+def test_every_share_reads_as_a_percentage_in_the_facts_and_tables():
+    # A consent gap's card showed "share 100.0%" beside "missing_share_granted 0.0884" and
+    # "missing_share_denied 1", and its table's "missing share" column 0.0884 and 1: the same
+    # kind of number in two forms, 0.0884 easily read as under 1% when it is 8.8%.
+    doc = small_doc()
+    finding = doc["findings"][0]
+    finding["metrics"] = {
+        "events": 1158,
+        "share": 1.0,
+        "missing_share_granted": 0.0884,
+        "missing_share_denied": 1.0,
+        "share_granted": 0.25,
+        "optin_after": 0.521,
+        "gap": 0.912,  # a difference of shares, not a share: left as it is
+    }
+    finding["evidence"] = {
+        "table": {
+            "title": "Events and missing values by consent state",
+            "columns": ["consent state", "events", "missing", "missing share"],
+            "rows": [["granted", 1245, 110, 0.0884], ["denied", 1158, 1158, 1]],
+        }
+    }
+    text = " ".join(" ".join(Page(render_html(merge([doc]))).text).split())
+    for name, shown in [
+        ("share", "100.0%"),
+        ("missing_share_granted", "8.8%"),
+        ("missing_share_denied", "100.0%"),
+        ("share_granted", "25.0%"),
+        ("optin_after", "52.1%"),
+        ("gap", "0.912"),
+    ]:
+        assert f"{name} {shown}" in text, name
+    assert "granted 1,245 110 8.8%" in text
+    assert "denied 1,158 1,158 100.0%" in text

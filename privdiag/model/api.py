@@ -74,6 +74,16 @@ def _unknown_purpose(name: str) -> NoReturn:
     )
 
 
+def _check_scan_result(path: Path) -> None:
+    """Raise InputError when ``--scan-result`` names no file (missing, or a folder)."""
+    if not path.is_file():
+        raise InputError(
+            "file not found" if not path.exists() else "is a folder, not a scan result",
+            path=path,
+            hint="pass the JSON written by privdiag scan --json",
+        )
+
+
 def rates_from_scan(path: Path) -> dict[str, float]:
     """Return the consent rates a scan result carries at ``evidence.consent_rates``."""
     try:
@@ -442,11 +452,19 @@ def run_model_check(
     result.inputs.append(_info(blind_set, "blind_set", _fmt(blind_set), frame.height))
 
     if scan_result is not None:
+        _check_scan_result(scan_result)
         result.inputs.append(_info(scan_result, "scan_result", "json", None))
     rates = consent_rates or (rates_from_scan(scan_result) if scan_result else None)
 
     scorer = _scorer(model, predictions, allow_pickle and not predictions, entry)
     features = _resolve_features(scorer, frame, label, blind_set)
+    if label is not None and label in features:
+        raise UsageError(
+            f"the label column {label!r} is one of the model's inputs: its quality would be "
+            "measured on the outcome it is given",
+            hint="pass --label (or [models.NAME] label) the column holding the outcome, one the "
+            "model does not take",
+        )
     mapping = {f: p for f in features if (p := purposes_for(f, config)) is not None}
     ctx = Context(
         config,

@@ -155,11 +155,29 @@ def _sklearn_kind(model: Any) -> str:
     return "classifier" if hasattr(model, "predict_proba") else "regressor"
 
 
-def sklearn_scores(model: Any, x: np.ndarray) -> np.ndarray:
-    """Return class-1 probabilities or predictions of a fitted scikit-learn estimator."""
+def sklearn_scores(model: Any, x: np.ndarray, names: list[str] | None = None) -> np.ndarray:
+    """Return class-1 probabilities or predictions of a fitted scikit-learn estimator.
+
+    A model fitted on a DataFrame (it has ``feature_names_in_``) gets one with the columns
+    named ``names``: a ColumnTransformer that picks columns by name cannot take an array.
+    """
+    if names is not None and getattr(model, "feature_names_in_", None) is not None:
+        import pandas as pd
+
+        x = pd.DataFrame(x, columns=names)
     if hasattr(model, "predict_proba"):
         return np.asarray(model.predict_proba(x), np.float64)[:, -1]
     return np.asarray(model.predict(x), np.float64).reshape(-1)
+
+
+def sklearn_inputs(model: Any) -> tuple[list[str] | None, int | None]:
+    """Return the input names a fitted scikit-learn estimator records, and its input count."""
+    names = getattr(model, "feature_names_in_", None)
+    width = getattr(model, "n_features_in_", None)
+    return (
+        [str(n) for n in names] if names is not None else None,
+        int(width) if width is not None else None,
+    )
 
 
 class SkopsScorer(Scorer):
@@ -187,12 +205,12 @@ class SkopsScorer(Scorer):
         except Exception as exc:  # noqa: BLE001 - skops raises many kinds on a bad file
             raise InputError(f"not a readable skops file: {exc}", path=path) from exc
         self.kind = _sklearn_kind(self.model)
-        names = getattr(self.model, "feature_names_in_", None)
-        self.feature_names = [str(n) for n in names] if names is not None else config_features
-        self.width = getattr(self.model, "n_features_in_", None)
+        names, self.width = sklearn_inputs(self.model)
+        self.feature_names = names or config_features
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
-        return sklearn_scores(self.model, _matrix(frame, self.feature_names or [], np.float64))
+        names = self.feature_names or []
+        return sklearn_scores(self.model, _matrix(frame, names, np.float64), names)
 
 
 def load_scorer(

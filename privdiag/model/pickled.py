@@ -28,27 +28,28 @@ class PickleScorer(Scorer):
     def __init__(self, path: Path, config_features: list[str] | None = None) -> None:
         super().__init__(path, format=path.suffix.lower().lstrip("."))
         self.feature_names = config_features
+        if config_features is None:  # the model's own names, asked of a child as well
+            with tempfile.TemporaryDirectory(prefix="privdiag-pickle-") as tmp:
+                out = Path(tmp) / "inputs.json"
+                self._run("--describe", str(self.path), str(out))
+                described = json.loads(out.read_text(encoding="utf-8"))
+            self.feature_names, self.width = described["names"], described["width"]
+
+    def _run(self, *args: str) -> None:
+        cmd = [sys.executable, "-m", "privdiag.model._pickle_worker", *args]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise InputError(f"could not be loaded in a separate process: {last}", path=self.path)
 
     def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
         """Return scores per variant from one child process run."""
         names = self.feature_names or []
         with tempfile.TemporaryDirectory(prefix="privdiag-pickle-") as tmp:
             inputs, outputs = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
-            np.savez(inputs, **{k: _matrix(f, names, np.float64) for k, f in variants.items()})  # type: ignore[arg-type]
-            cmd = [
-                sys.executable,
-                "-m",
-                "privdiag.model._pickle_worker",
-                str(self.path),
-                str(inputs),
-                str(outputs),
-            ]
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
-            if done.returncode != 0:
-                last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-                raise InputError(
-                    f"could not be loaded in a separate process: {last}", path=self.path
-                )
+            arrays = {k: _matrix(f, names, np.float64) for k, f in variants.items()}
+            np.savez(inputs, __names__=np.array(names, dtype=str), **arrays)  # type: ignore[arg-type]
+            self._run(str(self.path), str(inputs), str(outputs))
             return self._read(outputs, list(variants))
 
     def _read(self, outputs: Path, names: list[str]) -> dict[str, Scores]:

@@ -17,6 +17,8 @@ from privdiag.report.junit import owning_check
 from privdiag.report.text import (
     BOOKKEEPING,
     OWNERSHIP_GAP,
+    TAGGED_CHANGES,
+    changes_line,
     fmt_metric,
     fmt_number,
     fmt_value,
@@ -89,6 +91,7 @@ class FindingView:
     left_to_nobody: list[LinkView] = field(default_factory=list)
     shown: bool = True  # False: over the page's budget, counted in the summary only
     texts_cut: bool = False  # True: its section was too large, its long texts are cut
+    change: str = ""  # an audit's "new", "worse" or "better" against the run it compared with
 
 
 # How many UTF-8 bytes a finding's charts and tables take once rendered.
@@ -132,6 +135,10 @@ class SummaryView:
     # the findings over the page's budget, counted (None: every finding is shown)
     left_out: bounds.LeftOutView | None = None
     texts_cut: int = 0  # the findings on the page shown with their long texts cut
+    # an audit's comparison with an earlier run ("" otherwise), and the findings gone since
+    changes: str = ""
+    resolved: list[LinkView] = field(default_factory=list)  # at most MAX_LISTED
+    resolved_more: int = 0
 
 
 @dataclass
@@ -279,6 +286,7 @@ def finding_view(
         is_root_cause=f["id"] in roots,
         causes=_causes(f, by_id),
         effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
+        change=f["change"] if f.get("change") in TAGGED_CHANGES else "",
     )
     if view.kind == OWNERSHIP_GAP and view.effects:
         left = [by_id[g] for g in effects.get(f["id"], []) if g in by_id]
@@ -451,6 +459,13 @@ def build_context(
     summary = summary_view(findings, views, min_group_size, by_id, shown)
     bounds.list_evidence_left_out(summary, [views[fid] for fid in left_out])
     summary.texts_cut = sum(1 for v in ordered if v.shown and v.texts_cut)
+    summary.changes = changes_line(doc)
+    gone = [
+        LinkView(None, bounds.short(fmt_value(r.get("title") or r.get("kind"))), r["severity"])
+        for r in doc.get("resolved") or []
+        if isinstance(r, dict) and r.get("severity") in SEVERITIES
+    ]
+    summary.resolved, summary.resolved_more = gone[:MAX_LISTED], max(0, len(gone) - MAX_LISTED)
 
     areas = [
         AreaView(

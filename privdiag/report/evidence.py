@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from privdiag.report import charts
-from privdiag.report.text import fmt_value, is_users, suppressed
+from privdiag.report.text import fmt_value, is_share, is_users, suppressed
 
 MAX_TABLE_ROWS = 50
 
@@ -31,12 +31,18 @@ def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
     show ``<k`` for the users and ``–`` for their other counts."""
     columns = [str(c) for c in listed(ev.get("columns"))]
     users_cols = [i for i, c in enumerate(columns) if is_users(c)]
+    share_cols = {i for i, c in enumerate(columns) if is_share(c)}
     rows = [r for r in listed(ev.get("rows")) if isinstance(r, list | tuple)]
     shown, n_suppressed = [], 0
     for row in rows[:MAX_TABLE_ROWS]:
         small = any(i < len(row) and suppressed(row[i], min_group_size) for i in users_cols)
         n_suppressed += small
-        shown.append([_cell(v, i in users_cols, small, min_group_size) for i, v in enumerate(row)])
+        shown.append(
+            [
+                _cell(v, i in users_cols, small, min_group_size, i in share_cols)
+                for i, v in enumerate(row)
+            ]
+        )
     return TableView(
         str(ev.get("title") or "Table"),
         columns,
@@ -46,11 +52,14 @@ def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
     )
 
 
-def _cell(value: Any, users_col: bool, small_row: bool, k: int) -> str:
+def _cell(value: Any, users_col: bool, small_row: bool, k: int, share_col: bool = False) -> str:
     if small_row and users_col:
         return f"<{k}"
-    if small_row and isinstance(value, int | float) and not isinstance(value, bool):
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if small_row and number:
         return "–"
+    if share_col and number and -1.5 <= value <= 1.5:  # a share of 1 may be written as 1
+        return f"{value * 100:.1f}%"
     return fmt_value(value)
 
 

@@ -12,6 +12,7 @@ from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import (
     OWNERSHIP_GAP,
+    changes_line,
     cut,
     key_figure,
     location_text,
@@ -136,6 +137,8 @@ def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int =
     """Return the ticket comment for one (merged) result document."""
     findings = doc["findings"]
     parts = [headline(doc)]
+    if changes := changes_line(doc):
+        parts.append(md_escape(changes))
     if findings:
         shown = findings[:top]
         title = f"### Top {len(shown)} findings" if len(findings) > top else "### Findings"

@@ -203,7 +203,7 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     commands = list(
         dict.fromkeys(str(c) for d in docs for c in d.get("commands") or [d.get("command", "")])
     )
-    return {
+    merged = {
         "schema_version": SCHEMA_VERSION,
         "tool": "privdiag",
         "version": docs[-1].get("version", ""),
@@ -216,3 +216,10 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "findings": findings,
         "evidence": _merge_evidence(docs),
     }
+    # One audit run's comparison with an earlier run, for the reports to say what changed;
+    # two runs' comparisons would contradict each other, and neither is kept.
+    audits = [d for d in docs if isinstance(d.get("audit"), dict)]
+    if len(audits) == 1:
+        merged["resolved"] = copy.deepcopy(audits[0].get("resolved") or [])
+        merged["audit"] = copy.deepcopy(audits[0]["audit"])
+    return merged

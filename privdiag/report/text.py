@@ -10,8 +10,11 @@ from typing import Any
 from privdiag.findings import LOCATION_KEYS
 from privdiag.privacy import scrub  # one redaction for reports and every other output
 
-#: Metric names whose values are fractions, shown as percentages.
-_SHARE = re.compile(r"(share|rate|ratio|pct|fraction)$")
+#: Metric and column names whose values are fractions, shown as percentages: the word at the
+#: end, or as a word anywhere ("missing_share_denied", "missing share", "share_granted").
+_SHARE = re.compile(
+    r"(share|rate|ratio|pct|fraction)$|(^|[_ ])(share|rate|ratio|pct|fraction)[_ ]|^optin_"
+)
 #: Metric names that count people, suppressed below the minimum group size.
 _USERS = re.compile(r"(^|_)users$")
 #: The metrics that best sum up a finding, in order of preference.
@@ -79,9 +82,14 @@ def fmt_metric(name: str, value: Any, min_group_size: int = 5) -> str:
     """Return a metric's value as text: shares as percentages, small user counts as ``<k``."""
     if is_users(name) and suppressed(value, min_group_size):
         return f"<{min_group_size}"
-    if _SHARE.search(name.lower()) and isinstance(value, float) and -1.5 <= value <= 1.5:
+    if is_share(name) and isinstance(value, float) and -1.5 <= value <= 1.5:
         return f"{value * 100:.1f}%"
     return fmt_value(value)
+
+
+def is_share(name: str) -> bool:
+    """True when a metric or table column named ``name`` holds fractions (shown as %)."""
+    return bool(_SHARE.search(name.lower()))
 
 
 #: What each kind's ``share`` metric is a share of, as words that follow the percentage
@@ -283,3 +291,24 @@ def missing_owners(findings: list[dict[str, Any]]) -> list[str]:
             if c in gaps and c != f["id"]:
                 left.setdefault(c, []).append(f)
     return [who_must_act(g, left[g["id"]]) for g in findings if g["id"] in left]
+
+
+#: A finding's ``change`` that the reports tag it with (``unchanged`` is not tagged).
+TAGGED_CHANGES = ("new", "worse", "better")
+
+
+def changes_line(doc: dict[str, Any]) -> str:
+    """Return what an audit run's comparison found, as one sentence ("" for other results)."""
+    audit = doc.get("audit")
+    if not isinstance(audit, dict):
+        return ""
+    counts = audit.get("counts") or {}
+    compared = audit.get("compared_with")
+    if not compared:
+        return "First audit run of this history: there is no earlier run, so every finding is new."
+    than = "baseline run" if audit.get("baseline") else "the previous run"
+    told = ", ".join(f"{int(counts.get(c) or 0)} {c}" for c in (*TAGGED_CHANGES, "unchanged"))
+    return (
+        f"Against {than} {fmt_value(compared)}: {told}; "
+        f"{int(counts.get('resolved') or 0)} resolved (gone since)."
+    )
