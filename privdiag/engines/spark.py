@@ -36,6 +36,18 @@ SESSION_CONF = {
     # DuckDB semantics: an out-of-range list index or a failed cast gives NULL, not an error
     "spark.sql.ansi.enabled": "false",
 }
+# Set on the session unless [engine.spark_conf] (or the session privdiag joins, e.g. a
+# spark-submit --conf) sets the key: the user's value wins.
+SESSION_DEFAULTS = {
+    # Off, because Spark's constraint propagation breaks on the adapter's checkpoints: a local
+    # checkpoint (CREATE TABLE ... AS, INSERT) keeps the constraints of the plan it ran, with
+    # their columns mapped to its own by exact equality, nullability included; a column that a
+    # filter made non-null (the IS NOT NULL of a consent view) keeps its old id there, and the
+    # next UNION over that checkpoint (the second --consent file's INSERT) fails in
+    # UnionBase.rewriteConstraints with "key not found". The scan's SQL needs none of the
+    # filters Spark infers from constraints; results are the same without them.
+    "spark.sql.constraintPropagation.enabled": "false",
+}
 # Spark's log level unless [engine.spark_conf] sets spark.log.level (``scan -q`` sets ERROR).
 LOG_LEVEL = "WARN"
 # Levels at which a driver JVM started by the scan writes nothing to stderr at all: its
@@ -61,7 +73,7 @@ def session(engine: EngineConfig) -> Any:
     if engine.spark_remote:
         for key, value in engine.spark_conf.items():
             builder = builder.config(key, value)
-        return _with_session_conf(builder.remote(engine.spark_remote).getOrCreate())
+        return _with_session_conf(builder.remote(engine.spark_remote).getOrCreate(), engine)
     if engine.spark_master:
         builder = builder.master(engine.spark_master)
         if engine.spark_master.startswith("local"):
@@ -75,7 +87,7 @@ def session(engine: EngineConfig) -> Any:
         spark = builder.getOrCreate()
     if "spark.log.level" in engine.spark_conf:  # also for a context started before
         spark.sparkContext.setLogLevel(level)
-    return _with_session_conf(spark.newSession())  # own temp views; shares the cluster
+    return _with_session_conf(spark.newSession(), engine)  # own temp views; shares the cluster
 
 
 def _log_level(engine: EngineConfig) -> str:
@@ -89,9 +101,14 @@ def _log_level(engine: EngineConfig) -> str:
     return level
 
 
-def _with_session_conf(spark: Any) -> Any:
+def _with_session_conf(spark: Any, engine: EngineConfig) -> Any:
     for key, value in SESSION_CONF.items():
         spark.conf.set(key, value)
+    for key, value in SESSION_DEFAULTS.items():
+        if key in engine.spark_conf:  # a session started before did not take it from the builder
+            spark.conf.set(key, engine.spark_conf[key])
+        elif spark.conf.get(key, None) is None:
+            spark.conf.set(key, value)
     return spark
 
 
