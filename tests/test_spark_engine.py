@@ -298,3 +298,23 @@ def test_constraint_propagation_is_off_unless_the_spark_conf_sets_it(spark):
         assert session(chosen).conf.get(key) == "true"
     finally:
         spark.conf.unset(key)  # the session started before took the builder's value too
+
+
+def test_survey_on_spark_equal_duckdb(spark, tmp_path):
+    """``--survey`` runs on Spark: its rows without a trust score are removed with a DELETE,
+    which the adapter did not run ("Unexpected table relation: LogicalRDD")."""
+    from tests.helpers import config
+    from tests.test_people_trust import _log, _respondents, _write_csv
+
+    rows, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    unscored = [dict(rows[0], respondent_id=f"x{i}", trust="n/a") for i in range(2)]
+    survey = [_write_csv(tmp_path / "survey.csv", rows + unscored)]
+    duck = run_scan(data, consent=consent, config=config(), survey=survey).to_dict()
+    spark_config = _on_spark(config())
+    on_spark = run_scan(data, consent=consent, config=spark_config, survey=survey).to_dict()
+    assert _comparable(on_spark) == _comparable(duck)
+    evidence = on_spark["evidence"]["survey"]
+    assert (evidence["rows"], evidence["rows_without_trust"]) == (40, 2)
+    [gap] = [f for f in on_spark["findings"] if f["kind"] == "people.trust_gap"]
+    assert gap["metrics"]["spearman_r"] == pytest.approx(0.6)  # by hand in test_people_trust

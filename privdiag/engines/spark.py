@@ -4,8 +4,9 @@
 (``execute(sql, params)`` returning a cursor with ``fetchall``/``fetchone``/``description``,
 ``register``, ``unregister``, ``close``). Each statement is parsed as DuckDB SQL; DDL becomes
 session temp views (``CREATE TABLE ... AS`` is materialised with a local checkpoint, the events
-table gaining an explicit ``_rowid``), DuckDB's file readers become Spark readers on the same
-paths, ``UNION ALL BY NAME`` becomes ``unionByName``, and every query is translated by
+table gaining an explicit ``_rowid``; ``INSERT``, ``UPDATE`` and ``DELETE`` rebuild the table
+and checkpoint it), DuckDB's file readers become Spark readers on the same paths, ``UNION ALL
+BY NAME`` becomes ``unionByName``, and every query is translated by
 :mod:`privdiag.engines.spark_sql`. Only aggregated rows come back to Python.
 """
 
@@ -287,6 +288,8 @@ class SparkConnection:
             return _empty()
         if isinstance(tree, exp.Update):
             return self._update(tree)
+        if isinstance(tree, exp.Delete):
+            return self._delete(tree)
         return self._fetch(self._frame(tree))
 
     def _fetch(self, frame: Any) -> SparkCursor:
@@ -380,6 +383,18 @@ class SparkConnection:
         sql = f"SELECT {', '.join(cols)} FROM {name} LEFT JOIN {matched} ON {where}"
         self._keep(name, self._frame(spark_sql.parse(sql)).localCheckpoint(eager=True))
         return _empty()
+
+    def _delete(self, tree: exp.Delete) -> SparkCursor:
+        """``DELETE FROM t WHERE cond`` as ``t`` rebuilt from the rows where ``cond`` is not
+        true; returns the count of rows deleted, as DuckDB's DELETE does."""
+        name = tree.this.name
+        where = tree.args.get("where")
+        hit = f"coalesce({where.this.sql(dialect='duckdb')}, FALSE)" if where else "TRUE"
+        counted = self._frame(spark_sql.parse(f"SELECT count(*) FROM {name} WHERE {hit}"))
+        deleted = counted.collect()[0][0]
+        kept = self._frame(spark_sql.parse(f"SELECT * FROM {name} WHERE NOT {hit}"))
+        self._keep(name, kept.localCheckpoint(eager=True))
+        return SparkCursor([(deleted,)], ["Count"], ["BIGINT"])
 
     # -- queries -------------------------------------------------------------------------
     def _frame(self, tree: Node) -> Any:
