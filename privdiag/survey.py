@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from privdiag.engine import quote
+from privdiag.engine import one, quote
 from privdiag.errors import InputError
 
 ROLES: dict[str, tuple[str, ...]] = {
@@ -176,6 +176,8 @@ def _insert(
         FROM survey_in
     """)
     con.unregister("survey_in")
-    dropped = con.execute(f"DELETE FROM {TABLE} WHERE trust IS NULL").fetchone()
+    # one(): a result left unfinished makes the next file's register fail
+    dropped = one(con, f"DELETE FROM {TABLE} WHERE trust IS NULL")
     survey.dropped += int(dropped[0]) if dropped else 0
-    survey.rows = int(con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0])
+    counted = one(con, f"SELECT count(*) FROM {TABLE}")
+    survey.rows = int(counted[0]) if counted else 0

@@ -105,6 +105,18 @@ def test_sharing_uplift(respondent_scan):
     assert [i["role"] for i in respondent_scan["inputs"]].count("survey") == 1
 
 
+def test_two_survey_files_give_the_answer_of_one(tmp_path):
+    """The newcomers and the regulars in a file each: the same 40 respondents and r = 0.6
+    (the second file's load stopped with an internal error, an unfinished DuckDB result)."""
+    rows, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    survey = [_write_csv(tmp_path / "a.csv", rows[:20]), _write_csv(tmp_path / "b.csv", rows[20:])]
+    doc = run_scan(data, consent=consent, config=config(), survey=survey).to_dict()
+    [f] = by_kind(doc, "people.trust_gap")
+    assert f["metrics"]["spearman_r"] == pytest.approx(0.6)
+    assert doc["evidence"]["survey"]["rows"] == 40
+
+
 def test_no_correlation_no_finding(tmp_path):
     rows, _ = _respondents()
     grants = {r["respondent_id"]: i % 2 == 0 for i, r in enumerate(rows)}  # 10 of 20 each side

@@ -4,8 +4,9 @@
 (``execute(sql, params)`` returning a cursor with ``fetchall``/``fetchone``/``description``,
 ``register``, ``unregister``, ``close``). Each statement is parsed as DuckDB SQL; DDL becomes
 session temp views (``CREATE TABLE ... AS`` is materialised with a local checkpoint, the events
-table gaining an explicit ``_rowid``), DuckDB's file readers become Spark readers on the same
-paths, ``UNION ALL BY NAME`` becomes ``unionByName``, and every query is translated by
+table gaining an explicit ``_rowid``; ``INSERT``, ``UPDATE`` and ``DELETE`` rebuild the table
+and checkpoint it), DuckDB's file readers become Spark readers on the same paths, ``UNION ALL
+BY NAME`` becomes ``unionByName``, and every query is translated by
 :mod:`privdiag.engines.spark_sql`. Only aggregated rows come back to Python.
 """
 
@@ -36,6 +37,18 @@ SESSION_CONF = {
     # DuckDB semantics: an out-of-range list index or a failed cast gives NULL, not an error
     "spark.sql.ansi.enabled": "false",
 }
+# Set on the session unless [engine.spark_conf] (or the session privdiag joins, e.g. a
+# spark-submit --conf) sets the key: the user's value wins.
+SESSION_DEFAULTS = {
+    # Off, because Spark's constraint propagation breaks on the adapter's checkpoints: a local
+    # checkpoint (CREATE TABLE ... AS, INSERT) keeps the constraints of the plan it ran, with
+    # their columns mapped to its own by exact equality, nullability included; a column that a
+    # filter made non-null (the IS NOT NULL of a consent view) keeps its old id there, and the
+    # next UNION over that checkpoint (the second --consent file's INSERT) fails in
+    # UnionBase.rewriteConstraints with "key not found". The scan's SQL needs none of the
+    # filters Spark infers from constraints; results are the same without them.
+    "spark.sql.constraintPropagation.enabled": "false",
+}
 # Spark's log level unless [engine.spark_conf] sets spark.log.level (``scan -q`` sets ERROR).
 LOG_LEVEL = "WARN"
 # Levels at which a driver JVM started by the scan writes nothing to stderr at all: its
@@ -61,7 +74,7 @@ def session(engine: EngineConfig) -> Any:
     if engine.spark_remote:
         for key, value in engine.spark_conf.items():
             builder = builder.config(key, value)
-        return _with_session_conf(builder.remote(engine.spark_remote).getOrCreate())
+        return _with_session_conf(builder.remote(engine.spark_remote).getOrCreate(), engine)
     if engine.spark_master:
         builder = builder.master(engine.spark_master)
         if engine.spark_master.startswith("local"):
@@ -75,7 +88,7 @@ def session(engine: EngineConfig) -> Any:
         spark = builder.getOrCreate()
     if "spark.log.level" in engine.spark_conf:  # also for a context started before
         spark.sparkContext.setLogLevel(level)
-    return _with_session_conf(spark.newSession())  # own temp views; shares the cluster
+    return _with_session_conf(spark.newSession(), engine)  # own temp views; shares the cluster
 
 
 def _log_level(engine: EngineConfig) -> str:
@@ -89,9 +102,14 @@ def _log_level(engine: EngineConfig) -> str:
     return level
 
 
-def _with_session_conf(spark: Any) -> Any:
+def _with_session_conf(spark: Any, engine: EngineConfig) -> Any:
     for key, value in SESSION_CONF.items():
         spark.conf.set(key, value)
+    for key, value in SESSION_DEFAULTS.items():
+        if key in engine.spark_conf:  # a session started before did not take it from the builder
+            spark.conf.set(key, engine.spark_conf[key])
+        elif spark.conf.get(key, None) is None:
+            spark.conf.set(key, value)
     return spark
 
 
@@ -270,6 +288,8 @@ class SparkConnection:
             return _empty()
         if isinstance(tree, exp.Update):
             return self._update(tree)
+        if isinstance(tree, exp.Delete):
+            return self._delete(tree)
         return self._fetch(self._frame(tree))
 
     def _fetch(self, frame: Any) -> SparkCursor:
@@ -363,6 +383,18 @@ class SparkConnection:
         sql = f"SELECT {', '.join(cols)} FROM {name} LEFT JOIN {matched} ON {where}"
         self._keep(name, self._frame(spark_sql.parse(sql)).localCheckpoint(eager=True))
         return _empty()
+
+    def _delete(self, tree: exp.Delete) -> SparkCursor:
+        """``DELETE FROM t WHERE cond`` as ``t`` rebuilt from the rows where ``cond`` is not
+        true; returns the count of rows deleted, as DuckDB's DELETE does."""
+        name = tree.this.name
+        where = tree.args.get("where")
+        hit = f"coalesce({where.this.sql(dialect='duckdb')}, FALSE)" if where else "TRUE"
+        counted = self._frame(spark_sql.parse(f"SELECT count(*) FROM {name} WHERE {hit}"))
+        deleted = counted.collect()[0][0]
+        kept = self._frame(spark_sql.parse(f"SELECT * FROM {name} WHERE NOT {hit}"))
+        self._keep(name, kept.localCheckpoint(eager=True))
+        return SparkCursor([(deleted,)], ["Count"], ["BIGINT"])
 
     # -- queries -------------------------------------------------------------------------
     def _frame(self, tree: Node) -> Any:
