@@ -20,7 +20,7 @@ import numpy as np
 
 from privdiag.checks.context import ScanContext
 from privdiag.checks.disclosure import shown_groups, small_split
-from privdiag.checks.optin import DIMENSIONS, check_optin
+from privdiag.checks.optin import DIMENSIONS, check_optin, withheld_note
 from privdiag.engine import one
 from privdiag.findings import Finding
 from privdiag.result import InputInfo, Result, sha256_file
@@ -332,9 +332,13 @@ def run_people_consent_checks(
         result.skipped("people.optin_drop", reason)
         result.skipped("people.trust_gap", reason)
         return []
-    findings, rates, biased = check_optin(ctx)
+    findings, rates, biased, withheld = check_optin(ctx)
     result.ran("people.optin_drop")
     result.evidence["optin_rates"] = rates
+    if withheld:
+        result.evidence["optin_comparisons_withheld"] = withheld
+        note = withheld_note(withheld, ctx.min_group)
+        result.evidence.setdefault("notes", []).append(note)
     if biased:
         result.evidence["optin_missing_values"] = biased
     if survey is None:
