@@ -235,3 +235,27 @@ def test_segment_opt_in_hidden_where_the_opt_in_rates_hide_it():
     con.execute("ALTER TABLE optin_decisions ADD COLUMN nth INT DEFAULT 1")
     segments = _segment_units(con, "region", 5)
     assert segments == {"ads": [("A", 30, 2.0, 0.5, False), ("B", 30, 4.0, 0.5, True)]}
+
+
+@pytest.mark.parametrize(
+    ("k", "shown", "named"), [(2, [0.1, 0.5], ["newcomers"]), (5, [None, None], [])]
+)
+def test_a_respondent_segments_opt_in_is_not_told_by_the_total_less_the_others(
+    tmp_path, k, shown, named
+):
+    """Newcomers: 2 of 20 grant; regulars: 10 of 20. The rates by source show the 40
+    respondents' 12 granted, so at k = 5, where the newcomers' 2 are a small group, the
+    regulars' 0.5 (10 of 20) would tell that 2 of the 20 newcomers granted: both are hidden.
+    At k = 2 nothing is hidden. Spearman r is the phi of the 2x2 table,
+    (10 * 18 - 2 * 10) / sqrt(12 * 28 * 20 * 20) = 0.436, its 99% interval above zero."""
+    rows, _ = _respondents()
+    grants = {r["respondent_id"]: (i < 2 if i < 20 else i < 30) for i, r in enumerate(rows)}
+    data, consent = _log(tmp_path, grants)
+    survey = _write_csv(tmp_path / "survey.csv", rows)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
+    doc = doc.to_dict()
+    assert doc["evidence"]["optin_rates"]["source"][0]["granted"] == 12
+    [f] = by_kind(doc, "people.trust_gap")
+    assert f["metrics"]["spearman_r"] == pytest.approx(0.4364, abs=1e-4)
+    assert [r[3] for r in f["evidence"]["table"]["rows"]] == shown
+    assert f["metrics"]["low_segments"] == named

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from privdiag.checks.context import ScanContext
-from privdiag.checks.disclosure import shown_groups, small_split
+from privdiag.checks.disclosure import shown_groups
 from privdiag.checks.optin import DIMENSIONS, check_optin, withheld_note
 from privdiag.engine import one
 from privdiag.findings import Finding
@@ -85,20 +85,19 @@ def _respondent_units(con: Any) -> dict[str, tuple[np.ndarray, np.ndarray, list[
 def _segments_from_respondents(
     trust: np.ndarray, granted: np.ndarray, labels: list[str], k: int
 ) -> list[Segment]:
-    """Per segment label: respondents, mean trust, opt-in, and whether it may be shown."""
-    out = []
-    for label in sorted(set(labels)):
-        mask = np.array([lab == label for lab in labels])
-        out.append(
-            (
-                label,
-                int(mask.sum()),
-                float(trust[mask].mean()),
-                float(granted[mask].mean()),
-                not small_split(int(mask.sum()), int(granted[mask].sum()), k),
-            )
-        )
-    return out
+    """Per segment label: respondents, mean trust, opt-in, and whether it may be shown.
+
+    An opt-in is shown as :func:`shown_groups` says, segments under ``k`` respondents (left
+    out of the table) counted as hidden: the segments add up to the purpose's opt-in shown by
+    source, so one hidden alone would be told by the total less the others.
+    """
+    masks = {label: np.array([lab == label for lab in labels]) for label in sorted(set(labels))}
+    groups = [(int(m.sum()), int(granted[m].sum())) for m in masks.values()]
+    shown = shown_groups(groups, [n >= k for n, _ in groups], k)
+    return [
+        (label, int(m.sum()), float(trust[m].mean()), float(granted[m].mean()), ok)
+        for (label, m), ok in zip(masks.items(), shown, strict=True)
+    ]
 
 
 def _guess_dimension(con: Any, survey: Survey) -> str | None:
