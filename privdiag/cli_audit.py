@@ -114,7 +114,7 @@ def audit(
             cfg, history=history, baseline=baseline, fail_when=fail_when, keep=keep
         )
         if list_runs or show:
-            _read_back(settings.history, show)
+            _read_back(settings.history, show, cfg.thresholds.min_group_size)
             raise typer.Exit(0)
         level = _fail_on(outputs, cfg)
         _check_paths(settings, "--history" if history else "[audit] history")
@@ -204,13 +204,13 @@ def _no_outputs_when_reading_back(outputs: Outputs, option: str) -> None:
         )
 
 
-def _read_back(path: Path, show: str | None) -> None:
+def _read_back(path: Path, show: str | None, k: int) -> None:
     from privdiag.audit.history import open_history
 
     with open_history(path, read_only=True) as history:
         if show:
             run = history.find_run(show)
-            _echo_run(run, history.findings_by_age(run.run_id))
+            _echo_run(run, history.findings_by_age(run.run_id), k)
         else:
             _echo_runs(history.runs())
 
@@ -244,7 +244,11 @@ def _echo_runs(runs: list[Any]) -> None:
         typer.echo("(no runs yet)")
 
 
-def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]]) -> None:
+def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> None:
+    """Print a run's findings; a finding's events are left out where they describe fewer
+    than ``k`` users (a run recorded with a smaller minimum group size may hold them)."""
+    from privdiag.audit.diff import shown_metrics
+
     s = run.summary
     typer.echo(
         f"run {run.run_id} started {run.started_at}, exit {run.exit_code}: "
@@ -252,8 +256,8 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]]) -> None:
         f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse, {s.get('better', 0)} better"
     )
     for since, f in findings:
-        where = " ".join(f"{k}={v}" for k, v in f["location"].items())
-        events = f["metrics"].get("events")
+        where = " ".join(f"{key}={v}" for key, v in f["location"].items())
+        events = shown_metrics(f["metrics"], k).get("events")
         size = "" if events is None else f"  events={events}"
         typer.echo(
             f"{f['severity']:<9}{f['change']:<10}{f['kind']:<28}{where}{size}  since={since}"

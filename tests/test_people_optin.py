@@ -253,13 +253,9 @@ def test_small_groups_hide_their_opt_in_counts(tmp_path):
     assert (rates["v1"]["decisions"], rates["v2"]["decisions"]) == (40, 40)
     assert "v3" not in rates  # 3 deciders: the value itself is left out of the breakdown
     assert doc["evidence"]["optin_rates"]["source"][0]["granted"] == 55
-    [f] = by_kind(doc, "people.optin_drop")
-    rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
-    # both sides hidden in the drop: France and Spain after would add up to v2's 16
-    assert rows[("region", "France")] == [20, None, 20, None]
-    assert rows[("device", "mobile")] == [40, None, 40, None]
-    # v2's day holds v2's decisions only: its 0.4 of v2's 40 persons would give v2's 16
-    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, None, None]
+    # v1 against v2 hides both sides: withheld; v2 against v3 is not tested (3 persons)
+    assert by_kind(doc, "people.optin_drop") == []
+    assert doc["evidence"]["optin_comparisons_withheld"] == 1
 
 
 def _cookieless_log(folder: Path, groups: list[tuple[str, str, int, int, bool]]):
@@ -329,29 +325,49 @@ def test_no_version_drop_from_known_versions_when_the_unversioned_differ(tmp_pat
     assert ("version", "analytics") in [(b["dimension"], b["purpose"]) for b in biased]
 
 
-def test_a_drops_own_rates_are_hidden_when_a_side_has_a_small_group(tmp_path):
-    """min_group_size 5: v1 38 of 40 grant (2 denied), v2 16 of 40. The rate before (95%)
-    would tell the 2's choice, and with the rate after the drop (0.55) would too."""
+WITHHELD_NOTE = (
+    "1 opt-in comparison before and after a notice version or date not reported, drop or "
+    "not: a side's rate is hidden (under {k} persons granted or denied); a scan with "
+    "min_group_size = 1, kept off shared reports, shows them"
+)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_a_drop_with_a_hidden_side_is_withheld_with_a_count(tmp_path, k):
+    """v1: 38 of 40 grant (2 deny), v2: 16 of 40. Pooled 54/80 = 0.675, se = sqrt(0.675 *
+    0.325 * 2/40) = 0.10473, z = 0.55 / 0.10473 = 5.25: a drop of 0.55, high. At k = 2 the
+    2 who denied are a group of k: the drop is reported with its rates. At k = 3 v1's rate is
+    hidden (the 2's choice), and v2's with it (the source's 54 of 80 less v2's 16 gives v1's
+    38); a drop from a hidden 95% would tell that few denied under v1, so the comparison is
+    withheld and counted, not reported with a neutral title or severity."""
     groups = [("v1", "2026-10-01", 40, 38), ("v2", "2026-10-06", 40, 16)]
     data, consent = _log(tmp_path, groups)
-    doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
-    [f] = by_kind(doc, "people.optin_drop")
-    m = f["metrics"]
-    # the rate after is hidden too: the source's 54 of 80 less v2's 16 gives v1's 38
-    assert (m["optin_before"], m["drop"], m["optin_after"], m["share"]) == (None,) * 4
-    assert m["suppressed"] == [
-        "optin_before",
-        "drop",
-        "optin_after",
-        "share",
-        "p_value",
-        "q_value",
-    ]
-    assert m["min_group_size"] == 5
-    assert (m["persons_before"], m["persons_after"]) == (40, 40)
-    assert f["title"] == "analytics opt-in fell with notice version v2 (after v1)"
+    doc = run_scan(data, consent=consent, config=config(min_group_size=k)).to_dict()
+    found = by_kind(doc, "people.optin_drop")
+    if k == 2:
+        [f] = found
+        assert (
+            f["title"] == "analytics opt-in fell from 95% to 40% with notice version v2 (after v1)"
+        )
+        assert (f["severity"], f["metrics"]["drop"]) == ("high", 0.55)
+        assert "optin_comparisons_withheld" not in doc["evidence"]
+        return
+    assert found == []
+    assert doc["evidence"]["optin_comparisons_withheld"] == 1
+    assert WITHHELD_NOTE.format(k=3) in doc["evidence"]["notes"]
     assert doc["evidence"]["optin_rates"]["source"][0]["granted"] == 54
-    assert "95%" not in str(doc)
+    assert "95%" not in str(doc) and "fell" not in str(doc)
+
+
+def test_a_comparison_with_a_hidden_side_is_counted_drop_or_not(tmp_path):
+    """k = 3: v1 16 of 40 grant, v2 38 of 40 (2 deny): opt-in rose, v2's rate (and v1's with
+    it) is hidden. The comparison is counted as the drop above is, so the count does not
+    tell which way opt-in went."""
+    groups = [("v1", "2026-10-01", 40, 16), ("v2", "2026-10-06", 40, 38)]
+    data, consent = _log(tmp_path, groups)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=3)).to_dict()
+    assert doc["evidence"]["optin_comparisons_withheld"] == 1
+    assert WITHHELD_NOTE.format(k=3) in doc["evidence"]["notes"]
 
 
 def test_a_group_where_everyone_chose_alike_is_hidden_however_large(tmp_path):
@@ -371,11 +387,8 @@ def test_a_group_where_everyone_chose_alike_is_hidden_however_large(tmp_path):
     assert rates["v1"]["suppressed"] == ["granted", "optin"]
     # v2 hidden too: the source's 56 of 80 less v2's 16 would give v1's 40 of 40
     assert (rates["v2"]["granted"], rates["v2"]["optin"]) == (None, None)
-    [f] = by_kind(doc, "people.optin_drop")
-    assert (f["metrics"]["optin_before"], f["metrics"]["optin_after"]) == (None, None)
-    rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
-    assert rows[("region", "France")] == [20, None, 20, None]
-    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, None]
+    assert by_kind(doc, "people.optin_drop") == []
+    assert doc["evidence"]["optin_comparisons_withheld"] == 1
     assert "100%" not in str(doc) and "1.0," not in str(doc["evidence"]["optin_rates"])
 
     # with min_group_size 1 nothing is hidden: 100% is shown
@@ -500,18 +513,17 @@ def test_shown_groups_hides_the_smallest_until_the_rest_is_no_small_split():
 def test_a_date_drops_sides_are_hidden_together(tmp_path):
     """min_group_size 5: 40 grant of 40 up to 2026-10-05, then 16 of 40; no versions. The
     sides add up to the source's 56 of 80, so the rate after (40%) would tell the one
-    before; the p-value would tell it given the persons, and the second day's point too."""
+    before: the comparison is withheld. At min_group_size 1 it is a drop of 0.6 (pooled
+    56/80 = 0.7, z = 0.6 / 0.10247 = 5.86)."""
     groups = [("", "2026-10-01", 40, 40), ("", "2026-10-06", 40, 16)]
     data, consent = _log(tmp_path, groups)
     doc = run_scan(data, consent=consent, config=config(min_group_size=5)).to_dict()
-    [f] = by_kind(doc, "people.optin_drop")
-    m = f["metrics"]
-    assert m["change"] == "date"
-    assert (m["optin_before"], m["optin_after"], m["drop"], m["share"]) == (None,) * 4
-    assert (m["p_value"], m["q_value"]) == (None, None)
-    assert (m["persons_before"], m["persons_after"]) == (40, 40)
-    assert all(r[3] is None and r[5] is None for r in f["evidence"]["table"]["rows"])
-    assert f["evidence"]["series"]["series"]["analytics opt-in"] == [None, None]
+    assert by_kind(doc, "people.optin_drop") == []
+    assert doc["evidence"]["optin_comparisons_withheld"] == 1
+    assert WITHHELD_NOTE.format(k=5) in doc["evidence"]["notes"]
+    shown = run_scan(data, consent=consent, config=config()).to_dict()
+    [f] = by_kind(shown, "people.optin_drop")
+    assert (f["metrics"]["change"], f["metrics"]["drop"]) == ("date", 0.6)
 
 
 def test_a_bias_entry_is_hidden_where_the_rates_hide_the_none_value(tmp_path):

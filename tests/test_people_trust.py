@@ -137,17 +137,21 @@ def test_json_export_gives_the_same_answer(tmp_path):
     assert f["metrics"]["spearman_r"] == pytest.approx(0.6)
 
 
-def test_segment_level_survey_matched_by_region(tmp_path):
-    # ten countries C0..C9 with 10 persons each; country i: i + 1 grant, survey trust i
+def _regions_scan(folder: Path, k: int = 1) -> dict:
+    """Ten countries C0..C9 with 10 persons each; country i: i + 1 grant, survey trust i."""
     grants, countries = {}, {}
     for c in range(10):
         for p in range(10):
             user = f"c{c}p{p}"
             grants[user], countries[user] = p <= c, f"C{c}"
-    data, consent = _log(tmp_path, grants, countries)
+    data, consent = _log(folder, grants, countries)
     rows = [{"country": f"C{c}", "sentiment": c, "respondents": 30} for c in range(10)]
-    survey = _write_csv(tmp_path / "segments.csv", rows)
-    doc = run_scan(data, consent=consent, config=config(), survey=[survey]).to_dict()
+    survey = _write_csv(folder / "segments.csv", rows)
+    return run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
+
+
+def test_segment_level_survey_matched_by_region(tmp_path):
+    doc = _regions_scan(tmp_path).to_dict()
     [f] = by_kind(doc, "people.trust_gap")
     assert f["metrics"]["spearman_r"] == pytest.approx(1.0)
     assert (f["metrics"]["units"], f["metrics"]["unit"]) == (10, "segment (region)")
@@ -189,16 +193,40 @@ def test_cli_scan_takes_survey(tmp_path):
     assert run.exit_code == 3 and "bad.json" in run.output
 
 
-@pytest.mark.parametrize(("k", "shown"), [(4, [0.2, 0.8]), (5, [None, None])])
-def test_segment_opt_in_hidden_when_few_grant_or_deny(tmp_path, k, shown):
+@pytest.mark.parametrize(
+    ("k", "shown", "low", "title"),
+    [
+        (4, [0.2, 0.8], (["newcomers"], 0), "(newcomers)"),
+        (5, [None, None], ([], 1), "(1 segment whose opt-in is hidden)"),
+    ],
+)
+def test_segment_opt_in_hidden_when_few_grant_or_deny(tmp_path, k, shown, low, title):
     """Newcomers: 4 of 20 grant; regulars: 16 of 20 grant, so 4 deny. At k = 5 both groups
-    of 4 are small and the opt-in of each segment would tell their choice."""
+    of 4 are small and the opt-in of each segment would tell their choice; naming newcomers
+    as low in opt-in would tell that their 4 are the ones who granted, so they are counted."""
     rows, grants = _respondents()
     data, consent = _log(tmp_path, grants)
     survey = _write_csv(tmp_path / "survey.csv", rows)
     doc = run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
     [f] = by_kind(doc.to_dict(), "people.trust_gap")
     assert [r[3] for r in f["evidence"]["table"]["rows"]] == shown
+    assert (f["metrics"]["low_segments"], f["metrics"]["low_segments_hidden"]) == low
+    assert f"analytics opt-in {title}: Spearman" in f["title"]
+
+
+def test_a_low_segment_whose_opt_in_is_hidden_is_counted_not_named(tmp_path):
+    """The regions of _regions_scan at k = 2: C0 (1 of 10
+    grant), C8 (9 of 10) and C9 (10 of 10) have their opt-in hidden; together (30 persons,
+    20 granted) they are no small split, so the others are shown. Below both medians (trust
+    4.5, opt-in 0.55) are C0..C4: C1..C4 are named, C0 is counted."""
+    doc = _regions_scan(tmp_path, k=2)
+    [f] = by_kind(doc.to_dict(), "people.trust_gap")
+    assert f["metrics"]["low_segments"] == ["C1", "C2", "C3", "C4"]
+    assert f["metrics"]["low_segments_hidden"] == 1
+    assert "(C1, C2, C3, C4 and 1 segment whose opt-in is hidden)" in f["title"]
+    assert "C0" not in f["title"]
+    hidden = [r[0] for r in f["evidence"]["table"]["rows"] if r[3] is None]
+    assert hidden == ["C0", "C8", "C9"]
 
 
 def test_segment_opt_in_hidden_where_the_opt_in_rates_hide_it():
@@ -219,3 +247,27 @@ def test_segment_opt_in_hidden_where_the_opt_in_rates_hide_it():
     con.execute("ALTER TABLE optin_decisions ADD COLUMN nth INT DEFAULT 1")
     segments = _segment_units(con, "region", 5)
     assert segments == {"ads": [("A", 30, 2.0, 0.5, False), ("B", 30, 4.0, 0.5, True)]}
+
+
+@pytest.mark.parametrize(
+    ("k", "shown", "named"), [(2, [0.1, 0.5], ["newcomers"]), (5, [None, None], [])]
+)
+def test_a_respondent_segments_opt_in_is_not_told_by_the_total_less_the_others(
+    tmp_path, k, shown, named
+):
+    """Newcomers: 2 of 20 grant; regulars: 10 of 20. The rates by source show the 40
+    respondents' 12 granted, so at k = 5, where the newcomers' 2 are a small group, the
+    regulars' 0.5 (10 of 20) would tell that 2 of the 20 newcomers granted: both are hidden.
+    At k = 2 nothing is hidden. Spearman r is the phi of the 2x2 table,
+    (10 * 18 - 2 * 10) / sqrt(12 * 28 * 20 * 20) = 0.436, its 99% interval above zero."""
+    rows, _ = _respondents()
+    grants = {r["respondent_id"]: (i < 2 if i < 20 else i < 30) for i, r in enumerate(rows)}
+    data, consent = _log(tmp_path, grants)
+    survey = _write_csv(tmp_path / "survey.csv", rows)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
+    doc = doc.to_dict()
+    assert doc["evidence"]["optin_rates"]["source"][0]["granted"] == 12
+    [f] = by_kind(doc, "people.trust_gap")
+    assert f["metrics"]["spearman_r"] == pytest.approx(0.4364, abs=1e-4)
+    assert [r[3] for r in f["evidence"]["table"]["rows"]] == shown
+    assert f["metrics"]["low_segments"] == named

@@ -3,6 +3,15 @@
 A finding is the same problem in both runs when its stable id is the same. It is
 ``worse`` when its severity rose, or its key measure (events, else users, else share)
 grew by more than ``TOLERANCE``; ``better`` for the mirror image; else ``unchanged``.
+
+What a diff shows follows the minimum group size ``k`` of the reports: a measure is not
+compared when either run hides the finding's users (fewer than ``k``), since "worse" beside
+one run's share would tell which way a hidden count went; nor when it is a count that moved
+by fewer than ``k``, since "worse" beside the current count would tell that a few more
+persons (those who came since the compared run) are in the finding. Both are
+``unchanged``; a change of severity is still told (each run's report shows its severity).
+The compared run's findings are shown (resolved, ``--show``) with their user counts under
+``k`` hidden, as a run recorded with a smaller ``k`` may hold them.
 """
 
 from __future__ import annotations
@@ -10,10 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from privdiag.checks.context import suppress
 from privdiag.findings import SEVERITIES, severity_rank
 
 CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better")
 KEY_METRICS: tuple[str, ...] = ("events", "users", "share")
+COUNTS: tuple[str, ...] = ("events", "users")
 TOLERANCE = 0.10
 
 
@@ -42,13 +53,31 @@ def key_metric(metrics: dict[str, Any]) -> tuple[str, float] | None:
     return None
 
 
-def compare(current: dict[str, Any], before: dict[str, Any]) -> str:
-    """Return worse, better or unchanged for the same finding in two runs."""
+def shown_metrics(metrics: dict[str, Any], k: int) -> dict[str, Any]:
+    """Return a copy of a finding's metrics with its user counts under ``k`` (above 0) hidden,
+    and the events and share that describe those users, as the checks hide them."""
+    users = tuple(name for name in metrics if name == "users" or name.endswith("_users"))
+    return suppress(dict(metrics), k, keys=users, follow=("events", "share"))
+
+
+def hides_users(metrics: dict[str, Any], k: int) -> bool:
+    """True when ``metrics`` hide the finding's users, or hold a count of them under ``k``."""
+    return "users" in (shown_metrics(metrics, k).get("suppressed") or [])
+
+
+def compare(current: dict[str, Any], before: dict[str, Any], k: int = 1) -> str:
+    """Return worse, better or unchanged for the same finding in two runs, telling no
+    change of a group under ``k`` (see the module's docstring)."""
     now, then = severity_rank(current["severity"]), _rank(before.get("severity"))
     if now != then:
         return "worse" if now < then else "better"
-    a, b = key_metric(current.get("metrics") or {}), key_metric(before.get("metrics") or {})
+    m_now, m_then = current.get("metrics") or {}, before.get("metrics") or {}
+    if hides_users(m_now, k) or hides_users(m_then, k):
+        return "unchanged"
+    a, b = key_metric(m_now), key_metric(m_then)
     if a is None or b is None or a[0] != b[0]:
+        return "unchanged"
+    if a[0] in COUNTS and abs(a[1] - b[1]) < k:
         return "unchanged"
     if b[1] == 0:
         return "worse" if a[1] > 0 else "unchanged"
@@ -64,23 +93,25 @@ def _rank(severity: str | None) -> int:
     return severity_rank(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
-def diff(current: list[dict[str, Any]], compared: list[dict[str, Any]] | None) -> Diff:
+def diff(current: list[dict[str, Any]], compared: list[dict[str, Any]] | None, k: int = 1) -> Diff:
     """Return the changes of ``current`` against ``compared`` (None: nothing to compare with).
 
     Both are findings in their JSON form; with nothing to compare with, every finding is new.
+    ``k`` is the minimum group size of this run's reports.
     """
     before = {f["id"]: f for f in compared or []}
     now_ids = {f["id"] for f in current}
     result = Diff()
     for finding in current:
         old = before.get(finding["id"])
-        result.changes[finding["id"]] = "new" if old is None else compare(finding, old)
-    result.resolved = [_resolved(f) for fid, f in before.items() if fid not in now_ids]
+        result.changes[finding["id"]] = "new" if old is None else compare(finding, old, k)
+    result.resolved = [_resolved(f, k) for fid, f in before.items() if fid not in now_ids]
     return result
 
 
-def _resolved(finding: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in finding.items() if k != "change"}
+def _resolved(finding: dict[str, Any], k: int) -> dict[str, Any]:
+    out = {key: v for key, v in finding.items() if key != "change"}
+    out["metrics"] = shown_metrics(finding.get("metrics") or {}, k)
     out["change"] = "resolved"
     return out
 

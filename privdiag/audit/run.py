@@ -130,7 +130,8 @@ def _finish(
     fail_on: str,
 ) -> AuditOutcome:
     doc = result.to_dict()
-    changes = diff(doc["findings"], compared.findings if compared.run else None)
+    k = config.thresholds.min_group_size
+    changes = diff(doc["findings"], compared.findings if compared.run else None, k)
     name = folders.folder_name(result.started_at, run_id)
     final = settings.reports_dir / name
     measures = trends.measures(doc, models)

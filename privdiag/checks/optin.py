@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from privdiag.checks.context import ScanContext, hide
+from privdiag.checks.context import ScanContext
 from privdiag.checks.disclosure import shown_groups, shown_rates, small_split, suppress_bias
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
@@ -225,15 +225,12 @@ def _sides(t: Test) -> tuple[str, str, dict[str, str]]:
     return "day < $after", "day >= $after", {"after": t.after}
 
 
-def _breakdown(
-    con: Any, t: Test, k: int, biased: list[str], sides: tuple[bool, bool], shown: Shown
-) -> dict[str, Any]:
+def _breakdown(con: Any, t: Test, k: int, biased: list[str], shown: Shown) -> dict[str, Any]:
     """Evidence table: opt-in before and after the change per region, device, channel, source.
 
     Groups with fewer than ``k`` persons on either side are left out; rates are shown as
-    :func:`_breakdown_rows` says (``sides``: whether the drop's rate before and after are
-    shown; ``shown``: the values whose rate the opt-in rates show). The title names the
-    dimensions in ``biased`` (their "(none)" rows opt in unlike the rest).
+    :func:`_breakdown_rows` says (``shown``: the values whose rate the opt-in rates show).
+    The title names the dimensions in ``biased`` (their "(none)" rows opt in unlike the rest).
     """
     before, after, params = _sides(t)
     rows = []
@@ -247,7 +244,7 @@ def _breakdown(
             """,
             {"purpose": t.purpose, **params},
         ).fetchall()
-        values = {v for d, p, v in shown if (d, p) == (dim, t.purpose)} if all(sides) else set()
+        values = {v for d, p, v in shown if (d, p) == (dim, t.purpose)}
         rows += _breakdown_rows(dim, found, k, values)
     return {
         "title": f"{t.purpose} opt-in at the first decision, before and after the change "
@@ -295,22 +292,15 @@ def _breakdown_rows(dim: str, found: list[tuple[Any, ...]], k: int, values: set[
     ]
 
 
-def _series(
-    con: Any, t: Test, k: int, by_day: list[dict[str, Any]], sides: tuple[bool, bool]
-) -> dict[str, Any]:
+def _series(con: Any, t: Test, k: int, by_day: list[dict[str, Any]]) -> dict[str, Any]:
     """Evidence series: daily first-decision opt-in of the purpose, the change marked.
 
-    ``by_day`` is :func:`optin_rates` by day; ``sides`` whether the drop's rate before and
-    after are shown. A day has no point where its opt-in would tell the choice of fewer than
-    ``k`` persons or of everyone that day, where it holds decisions of a hidden side (a
-    version decided on one day would be told by it), or where the days left blank would
-    (:func:`shown_groups`: the days add up to the purpose's total).
+    ``by_day`` is :func:`optin_rates` by day. A day has no point where its opt-in would tell
+    the choice of fewer than ``k`` persons or of everyone that day, or where the days left
+    blank would (:func:`shown_groups`: the days add up to the purpose's total).
     """
     days = [r for r in by_day if r["purpose"] == t.purpose]
-    closed = _days_of_hidden_sides(con, t, sides)
-    shown = shown_groups(
-        [(r["decisions"], r["granted"]) for r in days], [r["value"] not in closed for r in days], k
-    )
+    shown = shown_groups([(r["decisions"], r["granted"]) for r in days], [True] * len(days), k)
     mark_day = t.after if t.change == "date" else _first_day(con, t.after)
     return {
         "title": f"Daily {t.purpose} opt-in at the first decision (days where under {k} "
@@ -323,20 +313,6 @@ def _series(
         },
         "marks": [{"x": mark_day, "label": _change_label(t)}] if mark_day else [],
     }
-
-
-def _days_of_hidden_sides(con: Any, t: Test, sides: tuple[bool, bool]) -> set[str]:
-    """The days that hold first decisions of a side of ``t`` whose rate is hidden."""
-    conditions = [c for c, shown in zip(_sides(t)[:2], sides, strict=True) if not shown]
-    if not conditions:
-        return set()
-    where = " OR ".join(conditions)
-    params = {k: v for k, v in _sides(t)[2].items() if f"${k}" in where}
-    rows = con.execute(
-        f"SELECT DISTINCT day FROM {DECISIONS} WHERE nth = 1 AND purpose = $purpose AND ({where})",
-        {"purpose": t.purpose, **params},
-    ).fetchall()
-    return {r[0] for r in rows}
 
 
 def _first_day(con: Any, version: str) -> str | None:
@@ -365,36 +341,27 @@ def _owner(ctx: ScanContext, t: Test) -> str | None:
     return owner_for(ctx.config, source=rows[0][0]) if len(rows) == 1 else None
 
 
-def _drop_title(t: Test, metrics: dict[str, Any]) -> str:
-    """The finding's title, naming only the rates that are shown."""
+def _drop_title(t: Test) -> str:
+    """The finding's title, with the rates before and after."""
     change = (
         f"notice version {t.after} (after {t.before})"
         if t.change == "version"
         else f"{t.after} (the day with the clearest drop)"
     )
-    before, after = metrics["optin_before"], metrics["optin_after"]
-    rates = (f" from {before:.0%}" if before is not None else "") + (
-        f" to {after:.0%}" if after is not None else ""
-    )
-    return f"{t.purpose} opt-in fell{rates} with {change}"
+    return f"{t.purpose} opt-in fell from {t.rate_before:.0%} to {t.rate_after:.0%} with {change}"
 
 
-def _hidden_rates(t: Test, k: int, shown: Shown) -> list[str]:
-    """The metrics of a drop that would tell the choice of a small group, or of everyone on
-    one side (:func:`small_split`): that side's rate, the drop, from which the hidden rate
-    follows given the other, and the p- and q-values, from which it follows given the other
-    rate and the persons. A version's side is hidden where the evidence hides the version's
-    rate (``shown``: the values whose rate the opt-in rates show); a date split's sides add
-    up to the purpose's total, shown elsewhere, so both are hidden when one is."""
+def hides_a_side(t: Test, k: int, shown: Shown) -> bool:
+    """True when the rate before or after the change of ``t`` is hidden: it would tell the
+    choice of a small group, or of everyone on one side (:func:`small_split`).
+
+    A version's side is hidden where the evidence hides the version's rate (``shown``: the
+    values whose rate the opt-in rates show); a date split's sides add up to the purpose's
+    total, shown elsewhere, so both are hidden when one is.
+    """
     if t.change == "version":
-        before = ("version", t.purpose, t.before) not in shown
-        after = ("version", t.purpose, t.after) not in shown
-    else:
-        before = after = small_split(t.n1, t.x1, k) or small_split(t.n2, t.x2, k)
-    hidden = ["optin_before", "drop"] if before else []
-    if after:
-        hidden += ["optin_after", "share", "drop"]
-    return hidden + ["p_value", "q_value"] if hidden else []
+        return not {("version", t.purpose, t.before), ("version", t.purpose, t.after)} <= shown
+    return small_split(t.n1, t.x1, k) or small_split(t.n2, t.x2, k)
 
 
 def _finding(
@@ -427,12 +394,10 @@ def _finding(
         }
     else:
         metrics["change_day"] = t.after
-    hide(metrics, _hidden_rates(t, k, shown), k)
-    sides = (metrics["optin_before"] is not None, metrics["optin_after"] is not None)
     return Finding(
         "people.optin_drop",
         _severity(t.drop),
-        _drop_title(t, metrics),
+        _drop_title(t),
         {"purpose": t.purpose, "scenario": _change_label(t)},
         metrics,
         "Compare the banner or notice before and after this change (wording, default choice, "
@@ -445,10 +410,9 @@ def _finding(
                 t,
                 k,
                 [b["dimension"] for b in biased if b["purpose"] == t.purpose],
-                sides,
                 shown,
             ),
-            "series": _series(ctx.con, t, k, by_day, sides),
+            "series": _series(ctx.con, t, k, by_day),
         },
     )
 
@@ -507,12 +471,25 @@ def _bias_entry(pair: tuple[str, str, int, int, int, int], q: float) -> dict[str
     }
 
 
-def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[dict[str, Any]]]:
-    """Return people.optin_drop findings, the opt-in rates per dimension, and the breakdowns
-    biased by missing values (:func:`missing_bias`).
+def check_optin(
+    ctx: ScanContext,
+) -> tuple[list[Finding], dict[str, Any], list[dict[str, Any]], int]:
+    """Return people.optin_drop findings, the opt-in rates per dimension, the breakdowns
+    biased by missing values (:func:`missing_bias`), and how many comparisons were withheld.
 
     Needs the consent table; its evidence is per purpose and dimension, groups smaller than
     the minimum group size suppressed. A purpose whose versions are biased is tested by date.
+
+    A comparison with a hidden side (:func:`hides_a_side`) gives no finding, drop or not, and
+    is counted among the withheld instead. A hidden rate is one where fewer than
+    ``min_group_size`` persons granted, or fewer denied; a finding that opt-in dropped to it
+    (or from it) tells which: after a shown 60%, a drop leaves only the side where few
+    granted. The kind ``people.optin_drop`` says that much whatever its title, severity or
+    metrics, so a neutral title or a fixed severity would still tell it. The count is of the
+    comparisons with a hidden side, not of their drops, so that it does not tell whether any
+    of them dropped (a date comparison's day is the clearest split, so its count tells only
+    that that split has a hidden side); ``min_group_size = 1``, in a scan kept off shared
+    reports, shows them.
     """
     build_decisions(ctx.con)
     min_n = max(MIN_DECISIONS, ctx.min_group)
@@ -521,11 +498,7 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[d
     by_day = optin_rates(ctx.con, "day")
     biased = missing_bias(rates, min_n, alpha)
     unversioned = frozenset(b["purpose"] for b in biased if b["dimension"] == "version")
-    fired = [
-        t
-        for t in drop_tests(rates["version"], by_day, min_n, unversioned)
-        if t.q <= alpha and t.drop >= MIN_DROP and min(t.n1, t.n2) >= min_n
-    ]
+
     # A value with fewer deciders than the minimum group is left out, not listed with hidden
     # counts: a rare region or version names its few people's existence.
     evidence = {dim: shown_rates(rows, ctx.min_group) for dim, rows in rates.items()}
@@ -535,6 +508,13 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[d
         for r in rows
         if r["optin"] is not None
     }
+    tests = [
+        t
+        for t in drop_tests(rates["version"], by_day, min_n, unversioned)
+        if min(t.n1, t.n2) >= min_n
+    ]
+    withheld = [t for t in tests if hides_a_side(t, ctx.min_group, shown)]
+    fired = [t for t in tests if t not in withheld and t.q <= alpha and t.drop >= MIN_DROP]
     findings = [_finding(ctx, t, biased, by_day, shown) for t in fired]
     return (
         findings,
@@ -543,4 +523,15 @@ def check_optin(ctx: ScanContext) -> tuple[list[Finding], dict[str, Any], list[d
             suppress_bias(b, ctx.min_group, (b["dimension"], b["purpose"], "(none)") not in shown)
             for b in biased
         ],
+        len(withheld),
+    )
+
+
+def withheld_note(withheld: int, k: int) -> str:
+    """The note on the opt-in comparisons :func:`check_optin` withheld."""
+    what = "comparison" if withheld == 1 else "comparisons"
+    return (
+        f"{withheld} opt-in {what} before and after a notice version or date not reported, "
+        f"drop or not: a side's rate is hidden (under {k} persons granted or denied); a scan "
+        "with min_group_size = 1, kept off shared reports, shows them"
     )

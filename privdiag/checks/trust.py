@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from privdiag.checks.context import ScanContext
-from privdiag.checks.disclosure import shown_groups, small_split
-from privdiag.checks.optin import DIMENSIONS, check_optin
+from privdiag.checks.disclosure import shown_groups
+from privdiag.checks.optin import DIMENSIONS, check_optin, withheld_note
 from privdiag.engine import one
 from privdiag.findings import Finding
 from privdiag.result import InputInfo, Result, sha256_file
@@ -85,20 +85,19 @@ def _respondent_units(con: Any) -> dict[str, tuple[np.ndarray, np.ndarray, list[
 def _segments_from_respondents(
     trust: np.ndarray, granted: np.ndarray, labels: list[str], k: int
 ) -> list[Segment]:
-    """Per segment label: respondents, mean trust, opt-in, and whether it may be shown."""
-    out = []
-    for label in sorted(set(labels)):
-        mask = np.array([lab == label for lab in labels])
-        out.append(
-            (
-                label,
-                int(mask.sum()),
-                float(trust[mask].mean()),
-                float(granted[mask].mean()),
-                not small_split(int(mask.sum()), int(granted[mask].sum()), k),
-            )
-        )
-    return out
+    """Per segment label: respondents, mean trust, opt-in, and whether it may be shown.
+
+    An opt-in is shown as :func:`shown_groups` says, segments under ``k`` respondents (left
+    out of the table) counted as hidden: the segments add up to the purpose's opt-in shown by
+    source, so one hidden alone would be told by the total less the others.
+    """
+    masks = {label: np.array([lab == label for lab in labels]) for label in sorted(set(labels))}
+    groups = [(int(m.sum()), int(granted[m].sum())) for m in masks.values()]
+    shown = shown_groups(groups, [n >= k for n, _ in groups], k)
+    return [
+        (label, int(m.sum()), float(trust[m].mean()), float(granted[m].mean()), ok)
+        for (label, m), ok in zip(masks.items(), shown, strict=True)
+    ]
 
 
 def _guess_dimension(con: Any, survey: Survey) -> str | None:
@@ -156,11 +155,28 @@ def _segment_units(con: Any, dim: str, k: int) -> dict[str, list[Segment]]:
     return {p: segs for p, segs in out.items() if segs}
 
 
-def _low_segments(segments: list[Segment]) -> list[str]:
-    """Segments below the median in both trust and opt-in."""
+def _low_segments(segments: list[Segment], k: int) -> tuple[list[str], int]:
+    """Segments below the median in both trust and opt-in: the names of those whose opt-in
+    the evidence table shows, and how many others there are.
+
+    A segment left out of the table (under ``k`` respondents) or whose opt-in it hides is
+    counted, not named: naming it as low in opt-in would tell which way its few persons
+    chose (a hidden opt-in is one where fewer than ``k`` granted or fewer than ``k`` denied).
+    """
     trust_mid = float(np.median([s[2] for s in segments]))
     optin_mid = float(np.median([s[3] for s in segments]))
-    return [s[0] for s in segments if s[2] < trust_mid and s[3] < optin_mid]
+    low = [s for s in segments if s[2] < trust_mid and s[3] < optin_mid]
+    named = [s[0] for s in low if s[1] >= k and s[4]]
+    return named, len(low) - len(named)
+
+
+def _low_text(named: list[str], hidden: int) -> str:
+    """The low segments as the title names them: ``"newcomers and 2 segments whose opt-in is
+    hidden"``."""
+    parts = list(named)
+    if hidden:
+        parts.append(f"{hidden} segment{'s' if hidden > 1 else ''} whose opt-in is hidden")
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def _finding(
@@ -170,7 +186,7 @@ def _finding(
     n: int,
     unit: str,
     segments: list[Segment],
-    low: list[str],
+    low: tuple[list[str], int],
     k: int,
 ) -> Finding:
     r, lo, hi = corr
@@ -178,7 +194,7 @@ def _finding(
     return Finding(
         "people.trust_gap",
         "medium" if r >= 0.5 else "low",
-        f"Low trust goes with low {purpose} opt-in ({', '.join(low)}): Spearman r = {r:.2f}, "
+        f"Low trust goes with low {purpose} opt-in ({_low_text(*low)}): Spearman r = {r:.2f}, "
         f"{level:.1%} interval {lo:.2f} to {hi:.2f}",
         {"purpose": purpose},
         {
@@ -188,7 +204,8 @@ def _finding(
             "ci_level": round(level, 6),
             "units": n,
             "unit": unit,
-            "low_segments": low,
+            "low_segments": low[0],
+            "low_segments_hidden": low[1],
         },
         f"Ask the low-trust segments what they expect in return for {purpose} consent: "
         "explain the value in the banner, offer a lighter choice, and measure trust again "
@@ -242,8 +259,8 @@ def check_trust(ctx: ScanContext, survey: Survey) -> tuple[list[Finding], dict[s
             "ci": [round(corr[1], 4), round(corr[2], 4)],
             "units": n,
         }
-        low = _low_segments(segments) if segments else []
-        if n >= MIN_UNITS and corr[1] > 0 and low:
+        low = _low_segments(segments, ctx.min_group) if segments else ([], 0)
+        if n >= MIN_UNITS and corr[1] > 0 and (low[0] or low[1]):
             findings.append(_finding(purpose, corr, level, n, unit, segments, low, ctx.min_group))
     evidence = {
         "rows": survey.rows,
@@ -314,9 +331,13 @@ def run_people_consent_checks(
         result.skipped("people.optin_drop", reason)
         result.skipped("people.trust_gap", reason)
         return []
-    findings, rates, biased = check_optin(ctx)
+    findings, rates, biased, withheld = check_optin(ctx)
     result.ran("people.optin_drop")
     result.evidence["optin_rates"] = rates
+    if withheld:
+        result.evidence["optin_comparisons_withheld"] = withheld
+        note = withheld_note(withheld, ctx.min_group)
+        result.evidence.setdefault("notes", []).append(note)
     if biased:
         result.evidence["optin_missing_values"] = biased
     if survey is None:

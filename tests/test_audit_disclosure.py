@@ -1,0 +1,112 @@
+"""What audit diffs show of small groups: the minimum group size k applied to the change of a
+finding between two runs, to the compared run's resolved findings and to ``audit --show``.
+
+Hand-checked: the change of a count is a worse or better only when it moves by k or more and
+by more than 10%; a measure of a finding whose users either run hides is not compared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from privdiag.audit.diff import compare, diff
+from privdiag.cli import app
+from tests.audit_data import NIGHT_1, NIGHT_2, setup
+
+
+def finding(severity: str = "medium", **metrics) -> dict:
+    return {"id": "f1", "kind": "consent.missing_record", "severity": severity, "metrics": metrics}
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "k", "change"),
+    [
+        (20, 23, 5, "unchanged"),  # +3 persons: fewer than 5, though 15% more
+        (20, 26, 5, "worse"),  # +6 persons, 30% more
+        (26, 20, 5, "better"),  # -6 persons
+        (23, 20, 5, "unchanged"),  # -3 persons
+        (20, 23, 1, "worse"),  # k = 1: every change is told
+        (20, 21, 1, "unchanged"),  # +5%: within the tolerance
+    ],
+)
+def test_a_count_that_moves_by_fewer_than_k_is_unchanged(before, now, k, change):
+    assert compare(finding(users=now), finding(users=before), k) == change
+
+
+def test_events_moving_by_fewer_than_k_are_unchanged():
+    # 12 -> 15 events: 25% more, but 3 events are at most 3 persons
+    assert compare(finding(events=15, users=9), finding(events=12, users=9), 5) == "unchanged"
+    assert compare(finding(events=17, users=9), finding(events=12, users=9), 5) == "worse"
+
+
+def test_shares_of_hidden_counts_are_not_compared():
+    """k = 5: 2 of 1,000 users without a consent decision, then 4 of 1,000 (both hidden;
+    the share is shown, as consent.missing_record shows it). "worse" beside 0.004 would tell
+    that the hidden count rose; unchanged says nothing. With 6 then 12 users, shown, worse."""
+    hidden = {"suppressed": ["users", "users_total"], "min_group_size": 5}
+    before = finding(users=None, share=0.002, users_total=None, **hidden)
+    now = finding(users=None, share=0.004, users_total=None, **hidden)
+    assert compare(now, before, 5) == "unchanged"
+    assert compare(finding(users=12, share=0.012), finding(users=6, share=0.006), 5) == "worse"
+    # a change of severity is still told: each run's report shows its own
+    assert compare(finding("high", **now["metrics"]), before, 5) == "worse"
+
+
+def test_a_run_recorded_with_a_smaller_k_is_shown_with_this_runs_k():
+    """The compared run was recorded with k = 1: 3 users, 12 events, share 0.01. At k = 5
+    its users are under 5: no change is measured against them, and its resolved findings
+    carry no count of them (events and share describe those 3 users)."""
+    old = finding(users=3, events=12, share=0.01)
+    assert compare(finding(users=8, events=30, share=0.02), old, 5) == "unchanged"
+    assert compare(finding(users=8, events=30, share=0.02), old, 1) == "worse"
+
+    resolved = diff([], [old], 5).resolved[0]
+    assert resolved["metrics"] == {
+        "users": None,
+        "events": None,
+        "share": None,
+        "suppressed": ["users", "events", "share"],
+        "min_group_size": 5,
+    }
+    assert resolved["change"] == "resolved"
+    assert diff([], [old], 3).resolved[0]["metrics"] == {"users": 3, "events": 12, "share": 0.01}
+    assert old["metrics"] == {"users": 3, "events": 12, "share": 0.01}  # the input is kept
+
+
+def _audit(config: Path, *args: str):
+    out = config.parent / "out.json"
+    run = CliRunner().invoke(app, ["audit", "--config", str(config), "--json", str(out), *args])
+    return run, json.loads(out.read_text()) if out.exists() else {}
+
+
+def _set_k(config: Path, k: int) -> None:
+    text = re.sub(r"min_group_size = \d+", f"min_group_size = {k}", config.read_text("utf-8"))
+    config.write_text(text, encoding="utf-8")
+
+
+def test_audit_with_a_larger_k_hides_the_resolved_and_shown_counts_of_a_smaller_one(tmp_path):
+    """Night 1 recorded with k = 1: u1's add_to_cart leak (1 event, 1 user) and page_view leak
+    (2 events, 1 user). Night 2 with k = 2 resolves the add_to_cart leak: its resolved entry
+    shows neither its user nor its event. ``--show`` of night 1 prints the page_view leak's 2
+    events at k = 1 and none at k = 2."""
+    config = setup(tmp_path, NIGHT_1)
+    _, first = _audit(config)
+    setup(tmp_path, NIGHT_2)
+    _set_k(config, 2)
+    _, second = _audit(config)
+    (resolved,) = second["resolved"]
+    assert resolved["location"]["step"] == "add_to_cart"
+    assert (resolved["metrics"]["users"], resolved["metrics"]["events"]) == (None, None)
+    assert resolved["metrics"]["min_group_size"] == 2
+
+    run_id = first["audit"]["run_id"]
+    for k, events in ((2, None), (1, "events=2")):
+        _set_k(config, k)
+        shown = CliRunner().invoke(app, ["audit", "--config", str(config), "--show", run_id])
+        [line] = [li for li in shown.output.splitlines() if "step=page_view feature=gclid" in li]
+        assert (events in line) if events else ("events=" not in line), line
