@@ -29,6 +29,8 @@ class Loaded:
     unmapped: dict[str, list[str]] = field(default_factory=dict)  # source -> categories
     formats: dict[str, str] = field(default_factory=dict)  # source -> format
     undecodable: dict[str, int] = field(default_factory=dict)  # column -> events
+    # column -> (events, why) whose TC strings were read only in part (their purposes used)
+    partly_read: dict[str, tuple[int, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # about the combined inputs
 
 
