@@ -284,8 +284,9 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
 
 
 def _inputs_text(inputs: list[dict[str, Any]]) -> str:
-    """The first :data:`SUMMARY_INPUTS` inputs as ``name (format, N rows)``, then how many more;
-    an edited result may lack any key a scan writes, and hold markup in any text."""
+    """The first :data:`SUMMARY_INPUTS` inputs as ``name (format, N rows)`` (a consent input's
+    ``name (consent, N rows, M records)``), then how many more; an edited result may lack any
+    key a scan writes, and hold markup in any text."""
     from rich.markup import escape
 
     from privdiag.report.text import cut
@@ -293,7 +294,9 @@ def _inputs_text(inputs: list[dict[str, Any]]) -> str:
     def named(i: dict[str, Any]) -> str:
         name = cut(Path(i["path"]).name, SUMMARY_CELL)
         text = f"{name} ({cut(str(i.get('format') or '?'), SUMMARY_CELL)}"
-        return escape(text) + (f", {i['rows']:,} rows)" if isinstance(i.get("rows"), int) else ")")
+        rows = f", {i['rows']:,} rows" if isinstance(i.get("rows"), int) else ""
+        records = f", {i['records']:,} records" if isinstance(i.get("records"), int) else ""
+        return escape(text) + rows + records + ")"
 
     more = len(inputs) - SUMMARY_INPUTS
     return ", ".join(named(i) for i in inputs[:SUMMARY_INPUTS]) + (

@@ -30,22 +30,32 @@ SCHEMA_VERSION = 1
 
 @dataclass
 class InputInfo:
-    """One input file: what it was read as and its fingerprint."""
+    """One input file: what it was read as and its fingerprint.
+
+    ``rows`` are the rows (records of a JSON file) read from the input's files, except for
+    an events input, whose rows are its events (repeated events counted once). ``records``
+    are the consent records a consent input gave: one per purpose a row decides, so a row
+    granting three purposes gives three (None for other inputs, and not written).
+    """
 
     path: str
     format: str
     rows: int | None  # None when privdiag reads no rows from it (a model, a result JSON)
     sha256: str
     role: str = "events"
+    records: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "path": self.path,
             "format": self.format,
             "rows": self.rows,
             "sha256": self.sha256,
             "role": self.role,
         }
+        if self.records is not None:
+            out["records"] = self.records
+        return out
 
 
 @dataclass

@@ -175,6 +175,11 @@ def run_scan(
         f"{n} events carry {col} values that could not be decoded; their flags stay unknown"
         for col, n in loaded.undecodable.items()
     ]
+    notes += [
+        f"{n} events carry {col} TC strings read only in part: their purpose consents are "
+        f"used, what follows them (vendors, publisher restrictions) could not be read ({why})"
+        for col, (n, why) in loaded.partly_read.items()
+    ]
     if notes:
         result.evidence["notes"] = notes
 

@@ -180,7 +180,8 @@ def test_real_string_sub_second_and_segments(realdata):
 
 
 def test_consent_d_is_refused_for_its_corrupt_vendor_li_section(realdata):
-    """consent_d is not a valid TC string; the error says exactly why.
+    """consent_d is not a valid TC string; the error says exactly why (read with
+    ``partial=True``, its purposes are used: ``test_tcf_partial``).
 
     Its core segment is 340 characters, 2040 bits. The fixed fields take 213 bits and the
     vendor consents (MaxVendorId 906, a bitfield) the next 17 + 906, up to bit 1136; all of
@@ -341,7 +342,7 @@ def test_decode_many_one_row_per_distinct_value(realdata):
     a, b = _load(realdata, "a")["consent"], _load(realdata, "b")["consent"]
     table = tcf.decode_many([b, None, b, "garbage!", a, "garbage!"])
     assert table.column_names == [
-        "tc_string", "error", "last_updated", "tcf_policy_version",
+        "tc_string", "error", "unread", "last_updated", "tcf_policy_version",
         *(f"consent_{p}" for p in PURPOSES),
     ]  # fmt: skip
     rows = table.to_pylist()

@@ -318,3 +318,54 @@ def test_survey_on_spark_equal_duckdb(spark, tmp_path):
     assert (evidence["rows"], evidence["rows_without_trust"]) == (40, 2)
     [gap] = [f for f in on_spark["findings"] if f["kind"] == "people.trust_gap"]
     assert gap["metrics"]["spearman_r"] == pytest.approx(0.6)  # by hand in test_people_trust
+
+
+GLOB_HEADER = "event_id,ts,event_name,user_id,gclid\n"
+GLOB_TWO = "e1,2026-10-01T10:00:00Z,view,u1,g1\ne2,2026-10-01T10:01:00Z,view,u2,g2\n"
+GLOB_DECOY = "z9,2026-10-01T10:00:00Z,buy,u9,g9\n"
+
+
+def test_file_names_with_glob_characters_are_read_themselves_on_spark(spark, tmp_path):
+    """Each name holds characters Hadoop's glob reads as a pattern; beside it is the file the
+    pattern matches. On Spark ev[1].csv and q?.csv raised FileNotFoundError (their DuckDB
+    escapes, ev[[]1].csv, were opened to tell the delimiter), a{b}.csv read ab.csv's 1 row
+    for its 2, and cmp[1].csv's consent log was not read: each is now read itself, as on
+    DuckDB."""
+    from tests.helpers import config, write
+
+    for name in ("ev[1]", "q?", "a{b}"):
+        write(tmp_path / f"{name}.csv", GLOB_HEADER + GLOB_TWO)
+    for decoy in ("ev1", "qq", "ab"):
+        write(tmp_path / f"{decoy}.csv", GLOB_HEADER + GLOB_DECOY)
+    consent = "user_id,purpose,status,ts\nu1,ads,granted,2026-10-01T09:00:00Z\n"
+    write(tmp_path / "cmp[1].csv", consent + "u2,ads,denied,2026-10-01T09:00:00Z\n")
+    write(tmp_path / "cmp1.csv", consent)
+    data = [str(tmp_path / f"{name}.csv") for name in ("ev[1]", "q?", "a{b}")]
+
+    duck, on_spark = _both(data, config(min_group_size=1), [str(tmp_path / "cmp[1].csv")])
+    assert [(i["rows"], i.get("records")) for i in on_spark["inputs"]] == [
+        (2, None),
+        (2, None),
+        (2, None),
+        (2, 2),
+    ]
+    assert _comparable(on_spark) == _comparable(duck)
+
+
+def test_url_of_a_folder_with_a_glob_named_json_file_on_spark(spark, tmp_path):
+    """A folder given as a file:// URL holds ev[1].json (2 events, a JSON array) and ev1.json
+    (1 event): 3 events, each file read once (as a glob ev[1].json is ev1.json)."""
+    import json as json_module
+
+    from tests.helpers import config
+
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    rows = [
+        dict(zip(GLOB_HEADER.strip().split(","), r.split(","), strict=True))
+        for r in (GLOB_TWO + GLOB_DECOY).splitlines()
+    ]
+    (folder / "ev[1].json").write_text(json_module.dumps(rows[:2]))
+    (folder / "ev1.json").write_text(json_module.dumps(rows[2:]))
+    doc = run_scan([folder.as_uri()], config=_on_spark(config())).to_dict()
+    assert [i["rows"] for i in doc["inputs"]] == [3]

@@ -122,3 +122,17 @@ def test_one_argument_trims_strip_unicode_space_separators_on_spark():
         "REGEXP_REPLACE(v, '^\\\\p{Zs}+', ''), REGEXP_REPLACE(v, '\\\\p{Zs}+$', ''), "
         "TRIM('x' FROM v) FROM t"
     )
+
+
+def test_spark_reads_the_file_a_duckdb_reader_names_not_a_pattern():
+    """A reader call names a file with DuckDB's escapes (path_literal); Spark gets the file's
+    own name with Hadoop's glob characters escaped by a backslash."""
+    from privdiag.engines.spark import file_name, hadoop_literal
+    from privdiag.ingest.files import path_literal
+
+    for name in ("/d/ev[1].csv", "/d/a[*]b?.csv", "/d/x{a,b}\\c].csv", "s3a://b/k=1/p[2].csv"):
+        assert file_name(path_literal(name)[1:-1]) == name
+    assert hadoop_literal("/d/ev[1].csv") == "/d/ev\\[1\\].csv"
+    assert hadoop_literal("/d/a[*]b?.csv") == "/d/a\\[\\*\\]b\\?.csv"
+    assert hadoop_literal("/d/x{a,b}\\c.csv") == "/d/x\\{a,b\\}\\\\c.csv"
+    assert hadoop_literal("/d/plain-name_1.csv") == "/d/plain-name_1.csv"

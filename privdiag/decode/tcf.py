@@ -12,6 +12,13 @@ consent and is not counted. Purpose 11 exists from policy version 4 (TCF 2.2) on
 is only required then. When ``purpose_one_treatment`` is set, purpose 1 was never asked
 (the publisher's country does not require it), so ``functional`` is unknown (``None``).
 Canonical purposes no TCF purpose maps to are not in the result.
+
+A string damaged after its fixed fields (a vendor section cut off by a column width, or
+corrupt, as in the consent_d test vector of the iab-tcf package) still says which purposes
+were consented to: those bits sit at fixed places before any field of variable length, so
+the damage cannot move them. ``decode(tc, partial=True)`` returns such a string's fixed
+fields, the parts read before the damage, and what could not be read (``unread``); the
+consent records of a scan come from there, with a note.
 """
 
 from __future__ import annotations
@@ -64,12 +71,14 @@ class TCString:
     purposes_legitimate_interests: frozenset[int]
     purpose_one_treatment: bool
     publisher_cc: str
-    max_vendor_id: int
-    vendor_consents: frozenset[int]
-    max_vendor_li_id: int
-    vendor_legitimate_interests: frozenset[int]
+    # Empty when decoded in part and not read (``unread`` says why).
+    max_vendor_id: int = 0
+    vendor_consents: frozenset[int] = frozenset()
+    max_vendor_li_id: int = 0
+    vendor_legitimate_interests: frozenset[int] = frozenset()
     publisher_restrictions: tuple[PublisherRestriction, ...] = ()
     segment_types: tuple[int, ...] = ()
+    unread: str = ""  # decoded in part: why the fields after the fixed ones could not be read
 
 
 class _Bits:
@@ -205,18 +214,33 @@ def _header(bits: _Bits) -> dict:
     )
 
 
-def decode(tc: str) -> TCString:
+def decode(tc: str, *, partial: bool = False) -> TCString:
     """Decode a TCF v2 TC string; return its core fields and the types of its other segments.
 
     Assumes the value is already URL-decoded. Raises InputError (without file or row; the
-    caller adds them) for an empty value, non-base64url characters, a v1 or unknown version,
-    or a core segment shorter than its fields say.
+    caller adds them) for an empty value, non-base64url characters in the core segment, a v1
+    or unknown version, or a core segment shorter than its fields say. With ``partial``, a
+    string whose fixed fields (up to PublisherCC, purposes included) are read but whose vendor
+    sections, publisher restrictions or other segments are not is returned with what was read
+    before the damage and why the rest was not in ``unread``.
     """
     if not isinstance(tc, str) or not tc.strip():
         raise InputError("TC string is empty")
     segments = tc.strip().split(".")
     bits = _Bits(_segment_bits(segments[0], 0), 0)
     fields = _header(bits)
+    try:
+        _read_rest(bits, segments, fields)
+    except InputError as exc:
+        if not partial:
+            raise
+        fields["unread"] = exc.message
+    return TCString(**fields)
+
+
+def _read_rest(bits: _Bits, segments: list[str], fields: dict) -> None:
+    """Read the fields after the fixed ones into ``fields``, in order: a part read before an
+    InputError stays there."""
     fields["max_vendor_id"], fields["vendor_consents"] = _vendor_section(bits, "VendorConsents")
     fields["max_vendor_li_id"], fields["vendor_legitimate_interests"] = _vendor_section(
         bits, "VendorLegitimateInterests"
@@ -226,7 +250,6 @@ def decode(tc: str) -> TCString:
         _Bits(_segment_bits(seg, i), i).uint(3, "SegmentType")
         for i, seg in enumerate(segments[1:], start=1)
     )
-    return TCString(**fields)
 
 
 def purposes_of(decoded: TCString) -> dict[str, bool | None]:
@@ -255,13 +278,14 @@ def tcf_purposes(tc: str) -> dict[str, bool | None]:
 
 def _row(value: str) -> dict:
     try:
-        decoded = decode(value)
+        decoded = decode(value, partial=True)
     except InputError as exc:
         return {"tc_string": value, "error": exc.message}
     granted = purposes_of(decoded)
     row: dict = {
         "tc_string": value,
         "error": None,
+        "unread": decoded.unread or None,
         "last_updated": decoded.last_updated,
         "tcf_policy_version": decoded.tcf_policy_version,
     }
@@ -274,6 +298,7 @@ def table_schema() -> pa.Schema:
     fields = [
         pa.field("tc_string", pa.string()),
         pa.field("error", pa.string()),
+        pa.field("unread", pa.string()),
         pa.field("last_updated", pa.timestamp("us", tz="UTC")),
         pa.field("tcf_policy_version", pa.int32()),
     ]
@@ -285,8 +310,10 @@ def decode_many(values: list[str | None]) -> pa.Table:
     """Decode each distinct non-NULL value once; return one row per distinct value.
 
     Columns: tc_string, error (NULL, or why the value is malformed; the other columns are
-    then NULL), last_updated (UTC), tcf_policy_version, and consent_<purpose> BOOLEAN for
-    every canonical purpose (NULL when no TCF purpose covers it or it was not asked).
+    then NULL), unread (NULL, or why the string was decoded only in part: its purposes were
+    read, what follows them not), last_updated (UTC), tcf_policy_version, and
+    consent_<purpose> BOOLEAN for every canonical purpose (NULL when no TCF purpose covers
+    it or it was not asked).
     Meant for the DISTINCT values of a column, joined back on tc_string.
     """
     distinct = list(dict.fromkeys(v for v in values if v is not None))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,7 +89,28 @@ def session(engine: EngineConfig) -> Any:
         spark = builder.getOrCreate()
     if "spark.log.level" in engine.spark_conf:  # also for a context started before
         spark.sparkContext.setLogLevel(level)
+    if level in ("WARN", "INFO"):
+        _quiet_sink_probe(spark)
     return _with_session_conf(spark.newSession(), engine)  # own temp views; shares the cluster
+
+
+# Spark 4 looks for a streaming sink's metadata folder under the one path a reader is given,
+# and logs a warning with a Java stack trace when that path is a glob, which privdiag's are
+# when a file name holds a glob character (escaped: see ``hadoop_literal``). privdiag reads
+# no stream output; the probe's logger is set to errors only.
+_SINK_LOGGER = "org.apache.spark.sql.execution.streaming"
+
+
+def _quiet_sink_probe(spark: Any) -> None:
+    """Set the logger of Spark's streaming sink probe to ERROR (a JVM of classic Spark)."""
+    from py4j.protocol import Py4JError
+
+    try:
+        jvm = spark.sparkContext._jvm
+        log4j = jvm.org.apache.logging.log4j
+        log4j.core.config.Configurator.setLevel(_SINK_LOGGER, log4j.Level.ERROR)
+    except (Py4JError, AttributeError):  # another logging backend: its warnings stay
+        pass
 
 
 def _log_level(engine: EngineConfig) -> str:
@@ -448,7 +470,8 @@ class SparkConnection:
         if key not in self._readers:
             view = f"_privdiag_read_{next(self._ids)}"
             paths, options = spark_sql.reader_args(node)
-            read(self.spark, spark_sql.function_name(node), paths, options).createOrReplaceTempView(
+            files = [file_name(p) for p in paths]
+            read(self.spark, spark_sql.function_name(node), files, options).createOrReplaceTempView(
                 view
             )
             self._readers[key] = view
@@ -505,26 +528,46 @@ def _container_of(spark: Any, file: RemoteFile) -> str:
     if name.endswith((".csv", ".tsv")):
         return "csv"
     if name.endswith(".json"):
-        first = spark.read.text(str(file)).limit(1).collect()
+        first = spark.read.text(hadoop_literal(file)).limit(1).collect()
         return "json" if first and first[0][0].lstrip("\ufeff ").startswith("[") else "ndjson"
     return "ndjson"
 
 
+# How a DuckDB reader call names a file (privdiag.ingest.files.path_literal): each ``[``,
+# ``*`` and ``?`` of the name in a bracket class of its own.
+_DUCKDB_ESCAPE = re.compile(r"\[([\[*?])\]")
+# The characters Hadoop's glob, which Spark's readers apply to every path, reads as a pattern.
+_HADOOP_GLOB = re.compile(r"([\\{}\[\]*?])")
+
+
+def file_name(path: str) -> str:
+    """The file a path of a DuckDB reader call names, with path_literal's escapes undone:
+    the reader calls privdiag writes name files, never patterns."""
+    return _DUCKDB_ESCAPE.sub(r"\1", path)
+
+
+def hadoop_literal(path: str) -> str:
+    """``path`` as Spark's readers take exactly that file: each character Hadoop's glob reads
+    as a pattern escaped by a backslash ("ev[1].csv" would match ev1.csv, "a{b}" a file "ab")."""
+    return _HADOOP_GLOB.sub(r"\\\1", path)
+
+
 def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -> Any:
-    """Return a DataFrame reading ``paths`` the way DuckDB's reader call would."""
+    """Return a DataFrame reading the files ``paths`` the way DuckDB's reader call would."""
+    names = [hadoop_literal(p) for p in paths]
     if function == "read_parquet":
         reader = spark.read.option("mergeSchema", "true")
         base = _hive_base(paths) if options.get("hive_partitioning") else None
         if base:
             reader = reader.option("basePath", base)
-        return reader.parquet(*paths)
+        return reader.parquet(*names)
     if function.startswith("read_csv"):
         reader = spark.read.options(header=True, sep=_delimiter(spark, paths[0]), escape='"')
         types = options.get("types")
         if isinstance(types, dict):  # the types an earlier read of the same file found
             ddl = ", ".join(f"`{k}` {spark_sql.spark_type(v)}" for k, v in types.items())
-            return reader.schema(ddl).csv(paths, mode="PERMISSIVE")
-        return reader.csv(paths, inferSchema=True, mode="PERMISSIVE")
+            return reader.schema(ddl).csv(names, mode="PERMISSIVE")
+        return reader.csv(names, inferSchema=True, mode="PERMISSIVE")
     reader = spark.read
     if options.get("records") or options.get("format") == "array":
         reader = reader.option("multiLine", "true")
@@ -532,7 +575,7 @@ def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -
     if isinstance(columns, dict):
         ddl = ", ".join(f"`{k}` {spark_sql.spark_type(v)}" for k, v in columns.items())
         reader = reader.schema(ddl)
-    return reader.json(paths)
+    return reader.json(names)
 
 
 def _hive_base(paths: list[str]) -> str | None:
@@ -549,7 +592,7 @@ def _hive_base(paths: list[str]) -> str | None:
 def _delimiter(spark: Any, path: str) -> str:
     """Tell a CSV file's delimiter from its header line (DuckDB sniffs it the same way)."""
     if "://" in path:
-        first = spark.read.text(path).limit(1).collect()
+        first = spark.read.text(hadoop_literal(path)).limit(1).collect()
         header = first[0][0] if first else ""
     else:
         import gzip

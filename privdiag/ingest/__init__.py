@@ -184,7 +184,8 @@ def _build_tables(con: Any, loaded: Loaded, *, keep_staging: bool) -> dict[int, 
         build_events(con, event_views)
         drop_scratch(con, events_only)
         consent_inputs = build_consent(con, loaded, drop=not keep_staging)
-        loaded.undecodable = apply_to_events(con)
+        decoded = apply_to_events(con)
+        loaded.undecodable, loaded.partly_read = decoded.undecodable, decoded.partly_read
         loaded.notes += drop_duplicate_events(con)
         loaded.notes += clear_placeholder_ids(con)
         loaded.notes += drop_duplicate_consent(con)

@@ -11,7 +11,12 @@ from pathlib import Path
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
-from privdiag.ingest.consent_strings import STRING_COLUMNS, consent_rows_sql, decoded_table
+from privdiag.ingest.consent_strings import (
+    STRING_COLUMNS,
+    consent_rows_sql,
+    decoded_table,
+    unread,
+)
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles
 from privdiag.ingest.sqlparts import any_ts, flag, id_text
 from privdiag.privacy import describe_value
@@ -177,7 +182,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     kind = STRING_COLUMNS.get(column.lower(), "tcf")
     decoded = f"{ctx.prefix}_decoded"
     value = decoded_table(ctx.con, ctx.read_sql, column, kind, decoded)
-    undecoded = _undecoded_rows(ctx, column, kind, decoded, value)
+    notes = _undecoded_rows(ctx, column, kind, decoded, value)
     version = f"CAST(src.{quote(roles['version'])} AS VARCHAR)" if "version" in roles else "NULL"
     extra = f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
     user = id_text(f"src.{quote(roles['user_id'])}")
@@ -186,10 +191,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     view = f"{ctx.prefix}_consent"
     ctx.create(f"CREATE TEMP TABLE {view} AS {sql}")
     ctx.con.unregister(decoded)  # read by that statement only
-    staged = Staged(format=NAME, consent_view=view)
-    if undecoded:
-        staged.notes.append(undecoded)
-    return staged
+    return Staged(format=NAME, consent_view=view, notes=notes)
 
 
 # What a column of each kind of consent string should hold, for the hint of an error.
@@ -210,8 +212,11 @@ def preview(value: str) -> str:
     return f"a {len(value)}-character string"
 
 
-def _undecoded_rows(ctx: StageContext, column: str, kind: str, decoded: str, value: str) -> str:
-    """Return a note on the rows whose consent string could not be decoded ('' when none).
+def _undecoded_rows(
+    ctx: StageContext, column: str, kind: str, decoded: str, value: str
+) -> list[str]:
+    """Return the notes on the rows whose consent string could not be decoded, and on those
+    whose TC string was read only in part (their purposes used); none when there are none.
 
     Raises InputError, naming the first such row and why, when no row's string decodes:
     the file then gives no consent record at all. Rows without a string are not counted.
@@ -227,13 +232,18 @@ def _undecoded_rows(ctx: StageContext, column: str, kind: str, decoded: str, val
                count(*) FILTER (WHERE d.error IS NOT NULL),
                arg_min(src.n, src.n) FILTER (WHERE d.error IS NOT NULL),
                arg_min(src.v, src.n) FILTER (WHERE d.error IS NOT NULL),
-               arg_min(d.error, src.n) FILTER (WHERE d.error IS NOT NULL)
+               arg_min(d.error, src.n) FILTER (WHERE d.error IS NOT NULL),
+               count({unread(kind)}),
+               arg_min(src.n, src.n) FILTER (WHERE {unread(kind)} IS NOT NULL),
+               arg_min(src.v, src.n) FILTER (WHERE {unread(kind)} IS NOT NULL),
+               arg_min({unread(kind)}, src.n)
         FROM src JOIN {decoded} d ON src.v = d.{value}
     """,
     )
-    good, bad, row, string, reason = counts or (0, 0, None, None, None)
+    good, bad, row, string, reason, *partly = counts or (0, 0, None, None, None, 0, 0, 0, 0)
+    notes = [_partly_read(column, good + bad, *partly)] if partly[0] else []
     if not bad:
-        return ""
+        return notes
     if not good:
         raise InputError(
             f"none of the {bad:,} consent strings could be decoded; the first, "
@@ -244,9 +254,20 @@ def _undecoded_rows(ctx: StageContext, column: str, kind: str, decoded: str, val
             hint=_STRING_HINTS[kind],
         )
     verb = "was" if bad == 1 else "were"
-    return (
+    return [
         f"{bad:,} of {good + bad:,} rows could not be decoded and {verb} left out "
-        f"(first: row {row}, field '{column}', {preview(string)}: {reason})"
+        f"(first: row {row}, field '{column}', {preview(string)}: {reason})",
+        *notes,
+    ]
+
+
+def _partly_read(column: str, rows: int, count: int, row: int, string: str, why: str) -> str:
+    """The note on ``count`` of ``rows`` rows whose TC string was read only in part."""
+    verb = "was" if count == 1 else "were"
+    return (
+        f"{count:,} of {rows:,} rows hold a TC string that {verb} read only in part: their "
+        "purpose consents are used, what follows them (vendors, publisher restrictions) "
+        f"could not be read (first: row {row}, field '{column}', {preview(string)}: {why})"
     )
 
 

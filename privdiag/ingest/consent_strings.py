@@ -7,6 +7,7 @@ joined back in DuckDB, so the cost does not grow with the number of events.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from privdiag.engine import quote
@@ -40,6 +41,12 @@ def _decoder(kind: str) -> tuple[Callable[[list[str | None]], Any], str]:
     return consent_mode.decode_many_gcs, "gcs"
 
 
+def unread(kind: str, alias: str = "d") -> str:
+    """SQL: why the string of decoded row ``alias`` was read only in part (its purposes, not
+    what follows them), NULL when read whole; only TC strings are decoded in part."""
+    return f"{alias}.unread" if kind == "tcf" else "CAST(NULL AS VARCHAR)"
+
+
 def string_columns(columns: list[str]) -> list[tuple[str, str]]:
     """Return (column, kind) for the consent-string columns among ``columns``, by precedence."""
     found = [(c, STRING_COLUMNS[c.lower()]) for c in columns if c.lower() in STRING_COLUMNS]
@@ -63,10 +70,19 @@ def decoded_table(con: Any, sql: str, column: str, kind: str, name: str) -> str:
     return value_column
 
 
-def apply_to_events(con: Any) -> dict[str, int]:
-    """Fill events' consent flags from consent-string columns; return undecodable counts."""
+@dataclass
+class Decoded:
+    """What the events' consent-string columns gave, by column: the events whose string could
+    not be decoded, and those whose TC string was read only in part (with the first reason)."""
+
+    undecodable: dict[str, int] = field(default_factory=dict)
+    partly_read: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
+def apply_to_events(con: Any) -> Decoded:
+    """Fill events' consent flags from consent-string columns; return what could not be read."""
     columns = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
-    problems: dict[str, int] = {}
+    found = Decoded()
     for i, (column, kind) in enumerate(string_columns(columns)):
         name = f"decoded_{i}"
         value = decoded_table(con, "events", column, kind, name)
@@ -78,15 +94,16 @@ def apply_to_events(con: Any) -> dict[str, int]:
             f"WHERE CAST(events.{quote(column)} AS VARCHAR) = d.{value} "
             "AND d.error IS NULL"
         )
-        bad = con.execute(
-            f"SELECT count(*) FROM events JOIN {name} d "
-            f"ON CAST(events.{quote(column)} AS VARCHAR) = d.{value} "
-            "WHERE d.error IS NOT NULL"
-        ).fetchall()[0][0]
+        bad, partial, reason = con.execute(
+            f"SELECT count_if(d.error IS NOT NULL), count({unread(kind)}), min({unread(kind)}) "
+            f"FROM events JOIN {name} d ON CAST(events.{quote(column)} AS VARCHAR) = d.{value}"
+        ).fetchall()[0]
         if bad:
-            problems[column] = int(bad)
+            found.undecodable[column] = int(bad)
+        if partial:
+            found.partly_read[column] = (int(partial), str(reason))
         con.unregister(name)
-    return problems
+    return found
 
 
 def consent_rows_sql(

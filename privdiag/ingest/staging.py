@@ -47,9 +47,10 @@ def stage_one(
     source: str | None = None,
 ) -> tuple[Staged, InputInfo, list[Path]]:
     """Stage the input ``argument`` (in position ``index``) as events or consent (``role``);
-    return what it was staged as, its InputInfo (rows and fingerprint still to fill in) and its
-    files. ``files`` are the argument's files to read (None for a URL the engine lists).
-    Raises InputError naming the input for anything unreadable."""
+    return what it was staged as, its InputInfo (a consent input's file rows counted; events
+    rows, consent records and fingerprint still to fill in) and its files. ``files`` are the
+    argument's files to read (None for a URL the engine lists). Raises InputError naming the
+    input for anything unreadable."""
     files, kind = input_files(con, argument, files)
     read_sql = reader_sql(files, kind)
     columns = describe(con, read_sql, argument, files)
@@ -79,7 +80,15 @@ def stage_one(
     staged.source = name
     staged.scratch = ctx.scratch
     info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
+    if role == "consent":  # its file rows; its records are counted once they are inserted
+        info.rows = _count(con, read_sql)
     return staged, info, files
+
+
+def _count(con: Any, table: str) -> int:
+    """The rows of ``table`` (a consent file read into a temp table)."""
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _read_again_sql(

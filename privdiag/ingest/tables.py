@@ -29,6 +29,8 @@ class Loaded:
     unmapped: dict[str, list[str]] = field(default_factory=dict)  # source -> categories
     formats: dict[str, str] = field(default_factory=dict)  # source -> format
     undecodable: dict[str, int] = field(default_factory=dict)  # column -> events
+    # column -> (events, why) whose TC strings were read only in part (their purposes used)
+    partly_read: dict[str, tuple[int, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # about the combined inputs
 
 
@@ -52,7 +54,7 @@ def build_events(con: Any, views: list[str]) -> None:
 class ConsentInput:
     """What the loader keeps of one input's consent records once their staging is dropped."""
 
-    rows: int
+    records: int  # the consent records inserted (a file row may give several)
     bad_time: str | None  # the year of the first decision time before EARLIEST or ahead
 
 
@@ -68,13 +70,13 @@ def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentI
     for index, (_, staged) in enumerate(loaded.staged):
         if not staged.consent_view:
             continue
-        rows = inserted(con, f"INSERT INTO consent SELECT {cols} FROM", staged.consent_view)
+        records = inserted(con, f"INSERT INTO consent SELECT {cols} FROM", staged.consent_view)
         bad = one(
             con,
             f"""SELECT CAST(year(ts) AS VARCHAR) FROM {staged.consent_view}
                 WHERE {out_of_range("ts")} LIMIT 1""",
         )
-        found[index] = ConsentInput(rows=rows, bad_time=str(bad[0]) if bad else None)
+        found[index] = ConsentInput(records=records, bad_time=str(bad[0]) if bad else None)
         if drop:  # not before: Segment's consent view reads the input's event staging
             drop_scratch(con, [staged])
     return found

@@ -78,8 +78,9 @@ def check_consent_time_range(loaded: Loaded, consent: dict[int, ConsentInput]) -
 
 
 def count_input_rows(con: Any, loaded: Loaded, consent: dict[int, ConsentInput]) -> None:
-    """Fill in each input's row count (events from ``events``, consent from ``consent``);
-    InputError for an events input that holds no events."""
+    """Fill in each events input's row count (its events in ``events``) and each consent
+    input's record count (its rows were counted when it was read); InputError for an events
+    input that holds no events."""
     counts = dict(con.execute("SELECT _input, count(*) FROM events GROUP BY 1").fetchall())
     for index, info in enumerate(loaded.inputs):
         if info.role == "events":
@@ -92,7 +93,7 @@ def count_input_rows(con: Any, loaded: Loaded, consent: dict[int, ConsentInput])
                 )
             loaded.formats.setdefault(_source_of(con, index), info.format)
         else:
-            info.rows = consent[index].rows if index in consent else 0
+            info.records = consent[index].records if index in consent else 0
 
 
 def _source_of(con: Any, index: int) -> str:

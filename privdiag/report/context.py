@@ -147,6 +147,7 @@ class InputView:
     role: str
     format: str
     rows: str
+    records: str  # a consent input's records ("–" for others)
     sha256: str
 
 
@@ -426,6 +427,7 @@ def _input_views(doc: dict[str, Any]) -> list[InputView]:
             fmt_value(i.get("role", "events")),
             fmt_value(i.get("format", "")),
             fmt_number(i["rows"]) if isinstance(i.get("rows"), int) else "–",
+            fmt_number(i["records"]) if isinstance(i.get("records"), int) else "–",
             str(i.get("sha256") or "")[:12],
         )
         for i in doc.get("inputs") or []

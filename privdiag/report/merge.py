@@ -48,6 +48,7 @@ _PART_SHAPES = {
         ("path", str, False),
         ("format", str, True),
         ("rows", int, True),
+        ("records", int, True),
         ("sha256", str, True),
         ("role", str, True),
     ),
