@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from html.parser import HTMLParser
 
 import jinja2
@@ -300,3 +301,60 @@ def test_every_share_reads_as_a_percentage_in_the_facts_and_tables():
         assert f"{name} {shown}" in text, name
     assert "granted 1,245 110 8.8%" in text
     assert "denied 1,158 1,158 100.0%" in text
+
+
+def _table_rows(html: str, caption: str) -> list[list[str]]:
+    """The header and body rows of the table captioned ``caption``, as cell texts."""
+    table = html.split(f"<caption>{caption}</caption>", 1)[1].split("</table>", 1)[0]
+    return [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in table.split("<tr>")[1:]]
+
+
+def test_the_model_measures_table_says_whether_the_model_got_worse_or_better():
+    """The degradation table had a ``worse_by`` column: calibration error ``-0.000518`` there
+    meant better, a double negative. The report shows the signed change, its interval, and
+    says which way the model went; the JSON keeps its columns."""
+    from privdiag.model import verdicts
+    from privdiag.model.metrics import Comparison
+    from privdiag.result import Result
+
+    table = verdicts.measure_table(
+        "propensity under deny_ads",
+        {
+            "roc_auc": Comparison("roc_auc", 0.8, 0.72, 0.08, 0.06, 0.1),
+            "ece": Comparison("ece", 0.0097, 0.009182, -0.000518, -0.003, 0.002),
+            "log_loss": Comparison("log_loss", 0.49, 0.45, -0.04, -0.05, -0.03),
+            "accuracy": Comparison("accuracy", 0.76, 0.75, 0.01, -0.004, 0.02),
+        },
+    )
+    main = Comparison("roc_auc", 0.8, 0.72, 0.08, 0.06, 0.1)
+    finding = verdicts.degradation(
+        "propensity", "deny_ads", "ads", main, table, 0.02, "data-science", ["ad_clicks_7d"]
+    )
+    result = Result("model-check", started_at="2026-12-05T08:00:00+00:00")
+    result.findings = [finding]
+    doc = result.to_dict()
+    evidence = doc["findings"][0]["evidence"]["table"]
+    assert evidence["columns"][3:6] == ["worse_by", "worse_by_low", "worse_by_high"]
+
+    rows = _table_rows(render_html(merge([doc])), "propensity under deny_ads")
+    assert rows == [
+        ["measure", "unmasked", "scenario", "change", "95% interval of the change", "the model is"],
+        ["ROC AUC (higher is better)", "0.8", "0.72", "-0.08", "-0.1 to -0.06", "worse"],
+        [
+            "calibration error (lower is better)",
+            "0.0097",
+            "0.00918",
+            "-0.000518",
+            "-0.003 to +0.002",
+            "better, within noise",
+        ],
+        ["log loss (lower is better)", "0.49", "0.45", "-0.04", "-0.05 to -0.03", "better"],
+        [
+            "accuracy (higher is better)",
+            "0.76",
+            "0.75",
+            "-0.01",
+            "-0.02 to +0.004",
+            "worse, within noise",
+        ],
+    ]

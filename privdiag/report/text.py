@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from privdiag.findings import LOCATION_KEYS
+from privdiag.findings import LOCATION_KEYS, measure_name
 from privdiag.privacy import scrub  # one redaction for reports and every other output
 
 #: Metric and column names whose values are fractions, shown as percentages: the word at the
@@ -144,15 +144,22 @@ def key_figure(
 ) -> str:
     """Return the one metric that best sums up a finding, as ``name value``, or ``''``.
 
-    A model's quality change reads as the measure and its signed change (``rmse +7.04``,
-    ``roc_auc -0.2255``): a bare "drop" would not say which way an error measure moved.
+    A model's quality change reads as the measure, its signed change and whether that is
+    worse or better (``RMSE +7.04 (worse)``, ``ROC AUC -0.2255 (worse)``): a bare "drop"
+    would not say which way an error measure moved, nor a bare sign whether that is good.
     A share reads as what it is a share of when ``kind`` says (:data:`SHARE_OF`), its names
     :func:`isolated` when ``isolate``.
     A finding whose key counts are suppressed reads ``<k users``, never a bookkeeping key.
     """
     change = metrics.get("change")
     if isinstance(metrics.get("measure"), str) and isinstance(change, int | float):
-        return f"{fmt_value(metrics['measure'])} {change:+.4g}"
+        worse_by = metrics.get("drop")
+        if not _is_number(worse_by) and metrics.get("better") in ("higher", "lower"):
+            worse_by = -change if metrics["better"] == "higher" else change
+        way = which_way(worse_by, None, None)
+        return f"{fmt_value(measure_name(metrics['measure']))} {change:+.4g}" + (
+            f" ({way})" if way != "–" else ""
+        )
     for name in KEY_METRICS:
         if name in metrics and metrics[name] is not None:
             value = fmt_metric(name, metrics[name], min_group_size)
@@ -166,6 +173,25 @@ def key_figure(
             shown = fmt_metric(name, value, min_group_size)
             return f"{shown} {_count_noun(name, shown)}"
     return ""
+
+
+def which_way(worse_by: Any, low: Any, high: Any) -> str:
+    """Return whether a model is ``worse`` or ``better`` under a scenario, from how much worse
+    it is (``worse_by``, positive when worse whatever the measure's direction) and that
+    amount's interval (``low``, ``high``; None: unknown): ``worse, within noise`` when the
+    interval holds no change too, ``no change`` for 0, ``–`` when not a number."""
+    if not _is_number(worse_by) or math.isnan(worse_by):
+        return "–"
+    if worse_by == 0:
+        return "no change"
+    way = "worse" if worse_by > 0 else "better"
+    if _is_number(low) and _is_number(high) and low <= 0 <= high:
+        return f"{way}, within noise"
+    return way
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _count_noun(name: str, shown: str) -> str:
