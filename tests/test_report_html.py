@@ -217,7 +217,7 @@ def test_suppressed_counts_read_as_below_k_and_bookkeeping_is_hidden():
     items = dict(
         metric_items({"users": None, "events": 12, "suppressed": ["users"], "min_group_size": 5}, 5)
     )
-    assert items == {"users": "<5", "events": "12"}
+    assert items == {"Users": "<5", "Events": "12"}
 
 
 def test_suppressed_events_and_share_read_hidden_not_below_k():
@@ -234,7 +234,7 @@ def test_suppressed_events_and_share_read_hidden_not_below_k():
         "suppressed": ["users", "events", "share"],
         "min_group_size": 5,
     }
-    assert dict(metric_items(metrics, 5)) == {"users": "<5", "events": "hidden", "share": "hidden"}
+    assert dict(metric_items(metrics, 5)) == {"Users": "<5", "Events": "hidden", "Share": "hidden"}
     assert key_figure(metrics) == "<5 users"
     assert key_figure({"suppressed": [], "min_group_size": 5}) == ""
 
@@ -291,12 +291,12 @@ def test_every_share_reads_as_a_percentage_in_the_facts_and_tables():
     }
     text = " ".join(" ".join(Page(render_html(merge([doc]))).text).split())
     for name, shown in [
-        ("share", "100.0%"),
-        ("missing_share_granted", "8.8%"),
-        ("missing_share_denied", "100.0%"),
-        ("share_granted", "25.0%"),
-        ("optin_after", "52.1%"),
-        ("gap", "0.912"),
+        ("Share", "100.0%"),
+        ("Missing share, consent granted", "8.8%"),
+        ("Missing share, consent denied", "100.0%"),
+        ("Share granted", "25.0%"),
+        ("Opt-in rate after", "52.1%"),
+        ("Gap (missing share, denied less granted)", "0.912"),
     ]:
         assert f"{name} {shown}" in text, name
     assert "granted 1,245 110 8.8%" in text
@@ -358,3 +358,39 @@ def test_the_model_measures_table_says_whether_the_model_got_worse_or_better():
             "worse, within noise",
         ],
     ]
+
+
+def test_finding_cards_label_their_metrics_and_say_plainly_when_events_have_no_user_id():
+    """A consent gap's card showed ``GAP_CI``, ``Q_VALUE 3.03e-205``, ``FEATURE_CLASSIFIED
+    false`` and ``USERS unknown (no user ids)`` on 1,116 events, which a privacy lead read as
+    broken data. The metrics read as labels, a key without one as its words, and the users
+    as what they are: events that carry no user id. The JSON keeps its keys."""
+    doc = small_doc()
+    finding = doc["findings"][0]
+    finding["metrics"] = {
+        "events": 1116,
+        "users": None,
+        "gap_ci": [0.856, 0.957],
+        "q_value": 3.03e-205,
+        "feature_classified": False,
+        "days_to_fix_ks_p": 0.5,  # no label: its words
+        "no_user_ids": ["users"],
+    }
+    card = render_html(merge([doc])).split(f'id="{anchor(finding["id"])}"')[1]
+    facts = re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", card.split("</article>")[0])
+    assert facts[2:] == [
+        ("Events", "1,116"),
+        (
+            "Users",
+            "not countable: these 1,116 events carry no user id (cookieless pings, for example)",
+        ),
+        ("Gap, confidence interval", "0.856 to 0.957"),
+        ("Q-value (corrected for many tests)", "3.03e-205"),
+        ("Feature mapped to purposes in the config", "no"),
+        ("Days to fix KS p-value", "0.5"),
+    ]
+    from privdiag.report.text import metric_label
+
+    assert metric_label("auc_drop") == "AUC drop" and metric_label("events") == "events"
+    (merged,) = [f for f in merge([doc])["findings"] if f["id"] == finding["id"]]
+    assert merged["metrics"] == finding["metrics"]
