@@ -232,3 +232,19 @@ def test_a_subfolder_that_may_not_be_read_is_an_input_error(files, monkeypatch):
     with pytest.raises(InputError) as err:
         first_reached([str(files / "logs")])
     assert err.value.message == f"{files / 'logs' / 'day2'}: cannot be read (Permission denied)"
+
+
+def test_a_path_named_twice_by_consent_and_by_the_config_names_each_place_once(files, monkeypatch):
+    """--consent a.csv --consent a.csv beside a config naming a.csv too: each later naming
+    says it was read once, naming --consent once, not "by --consent and by --consent"."""
+    from privdiag.config import load_config
+
+    write(files / "privdiag.toml", '[consent]\npaths = ["logs/a.csv"]\n')
+    monkeypatch.chdir(files)
+    cfg = load_config(Path("privdiag.toml"))
+    doc = run_scan(["e.csv"], consent=["logs/a.csv", "logs/a.csv"], config=cfg).to_dict()
+    assert doc["evidence"]["notes"] == [
+        "logs/a.csv: read once, though named twice",
+        "logs/a.csv: read once, though named twice: by --consent and by the [consent] paths "
+        "of privdiag.toml",
+    ]

@@ -160,8 +160,8 @@ class Reached:
                 (f"read already {how}", "and not again"),
             )
         if [a for a, _ in self.through] == [self.argument]:  # the same path given twice
-            origins = [o for _, o in self.through] + [self.origin]
-            named = f": by {' and by '.join(origins)}" if all(origins) else ""
+            origins = list(dict.fromkeys([o for _, o in self.through] + [self.origin]))
+            named = f": by {' and by '.join(origins)}" if len(origins) > 1 and all(origins) else ""
             return f"{self.argument}: read once, though named twice{named}"
         what = "its file was" if len(self.left_out) == 1 else "all its files were"
         return f"{_named(self.argument, self.origin)}: {what} read once, through " + _through(
