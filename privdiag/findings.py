@@ -36,6 +36,24 @@ KINDS: dict[str, str] = {
     "people.trust_gap": "people",
 }
 
+#: The names of model quality measures as a reader knows them; the model check's titles and the
+#: reports use them.
+MEASURE_NAMES: dict[str, str] = {
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC",
+    "log_loss": "log loss",
+    "brier": "Brier score",
+    "ece": "calibration error",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "precision_at_k": "precision at k",
+}
+
+
+def measure_name(measure: str) -> str:
+    """Return a measure's name as a reader knows it (``rmse`` -> ``RMSE``)."""
+    return MEASURE_NAMES.get(measure, measure.replace("_", " "))
+
 
 def severity_rank(severity: str) -> int:
     """Return 0 for critical up to 4 for info; lower ranks are more severe."""

@@ -172,13 +172,33 @@ def owner_for(
     names = {"source": source, "feature": feature, "step": step, "model": model}
     order = [(kind, name) for kind in PREFERENCES[prefer] if (name := names[kind])]
     for kind, name in order:
-        owner = _table_owner(config, kind, name) or _last_match(config, kind, name, bare=False)
-        if owner is not None:
+        if (owner := _own_owner(config, kind, name)) is not None:
             return owner
     for kind, name in order:
         if (owner := _last_match(config, kind, name, bare=True)) is not None:
             return owner
     return None
+
+
+def _own_owner(config: Config, kind: str, name: str) -> str | None:
+    """The owner a thing has of its own: its table's, else the last pattern for its kind."""
+    return _table_owner(config, kind, name) or _last_match(config, kind, name, bare=False)
+
+
+def model_owner(config: Config, model: str, features: list[str] | None = None) -> str | None:
+    """Return the owner of a finding about ``model`` under a scenario that masks ``features``.
+
+    The model's own owner (``[models.X] owner``, a ``model:`` pattern) decides first; else
+    the owner the masked features share, each by its own table or a ``feature:`` pattern (one
+    feature: its owner), as a scan's finding on a feature falls back to the feature's owner;
+    else a bare pattern for the model (or the one feature), as :func:`owner_for` tries them.
+    """
+    owner = _own_owner(config, "model", model)
+    if owner is None and features:
+        shared = {_own_owner(config, "feature", f) for f in features}
+        owner = shared.pop() if len(shared) == 1 else None
+    one = features[0] if features and len(features) == 1 else None
+    return owner or owner_for(config, model=model, feature=one, prefer="model")
 
 
 def location_owner(config: Config, location: dict[str, str], area: str) -> str | None:

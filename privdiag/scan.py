@@ -165,9 +165,19 @@ def run_scan(
 
     configured = [str(config.resolve(p)) for p in config.consent_files]
     # A file given both by --consent and by the config is read once: the loader reads each
-    # file where it is first reached.
-    consent = list(consent or []) + configured
-    loaded = load(con, data, consent, config, fmt=fmt, progress=say)
+    # file where it is first reached, and its note says where each was given.
+    given = list(consent or [])
+    place = f"the [consent] paths of {config.path}" if config.path else "[consent] paths"
+    origins = ["--consent"] * len(given) + [place] * len(configured)
+    loaded = load(
+        con,
+        data,
+        given + configured,
+        config,
+        fmt=fmt,
+        progress=say,
+        consent_origins=origins if given and configured else None,
+    )
     result.inputs = loaded.inputs
     notes = [f"{arg}: {note}" for arg, staged in loaded.staged for note in staged.notes]
     notes += loaded.notes

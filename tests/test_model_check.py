@@ -409,3 +409,43 @@ def test_a_label_that_is_one_of_the_model_inputs_is_a_usage_error(blind, tmp_pat
     assert result.exit_code == 2, result.output
     assert "the label column 'tenure_days' is one of the model's inputs" in result.output
     assert not out.exists()
+
+
+def test_model_findings_fall_back_to_the_owners_of_their_features(blind):
+    """Without a [models.X] owner every model finding read "no owner", though each feature
+    had one: a finding on one feature, or on a scenario masking features of one owner, now
+    falls back to that owner (their own tables, glob tables and [owners] patterns, as scan
+    findings do); a scenario masking features of several owners has none. A model pattern
+    in [owners] owns them all."""
+    features = {
+        "sessions_30d": {"purposes": ["analytics"], "owner": "web-analytics"},
+        "ad_*": {"purposes": ["ads"], "owner": "paid-media"},  # a glob table
+        "reco_clicks": {"purposes": ["personalization"]},
+        "tenure_days": {"purposes": []},
+        "noise": {"purposes": ["functional"]},
+    }
+    raw = {"features": features, "owners": {"feature:reco*": "personalization-team"}}
+
+    def check():
+        config = parse_config(raw, Path("privdiag.toml"))
+        model = MODELS / "propensity_imputed.onnx"
+        return run_model_check(model, blind, config=config, consent_rates=RATES)
+
+    result = check()
+    owners = {f.location["scenario"]: f.owner for f in _kinds(result)["model.degradation"]}
+    assert owners == {
+        "deny_ads": "paid-media",
+        "deny_analytics": "web-analytics",
+        "all_denied": None,  # masks features of several owners
+        "observed": None,
+    }
+    assert [f.owner for f in _kinds(result)["drift.prediction"]] == [None]  # all_denied
+    fragile = {f.location["feature"]: f.owner for f in _kinds(result)["model.fragile_feature"]}
+    assert fragile == {"sessions_30d": "web-analytics", "ad_clicks_7d": "paid-media"}
+
+    raw["owners"]["model:propensity*"] = "data-science"
+    result = check()
+    by_scenario = {f.location["scenario"]: f.owner for f in _kinds(result)["model.degradation"]}
+    assert set(by_scenario.values()) == {"data-science"}
+    fragile = {f.location["feature"]: f.owner for f in _kinds(result)["model.fragile_feature"]}
+    assert fragile["sessions_30d"] == "web-analytics"  # a feature's own owner comes first

@@ -136,3 +136,15 @@ def test_scan_owners_through_patterns(tmp_path):
     [unclassified] = by_kind(doc, "people.unclassified_feature")
     assert unclassified["owner"] == "search"
     assert all(f["owner"] for f in doc["findings"])
+
+
+def test_a_model_finding_falls_back_to_the_owner_its_masked_features_share():
+    """The model's own owner first, then the owner the scenario's masked features share
+    (their tables and feature: patterns), then bare patterns, as scan findings try them."""
+    from privdiag.mapping import model_owner
+
+    assert model_owner(cfg(), "propensity", ["fbclid"]) == "data-science"  # model:prop*
+    assert model_owner(cfg(), "churn", ["fbclid"]) == "social"
+    assert model_owner(cfg(), "churn", ["gclid", "gclid_x"]) == "paid-media"  # one pattern
+    assert model_owner(cfg(), "churn", ["fbclid", "utm_source"]) == "data-platform"  # bare *
+    assert model_owner(cfg({"features": {"a": {"owner": "t"}}}), "m", ["a", "b"]) is None

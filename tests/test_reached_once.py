@@ -47,7 +47,9 @@ def test_hard_linked_consent_file_is_read_once(files):
     consent = [str(files / "logs" / "a.csv"), str(files / "a_copy.csv")]
     events, records, notes = counts([str(files / "e.csv")], consent)
     assert (events, records) == (2, 1)  # read twice: 2 records
-    assert notes == [f"{files / 'a_copy.csv'}: not read, its file was read already by another path"]
+    assert notes == [
+        f"{files / 'a_copy.csv'}: its file was read once, through {files / 'logs' / 'a.csv'}"
+    ]
 
 
 def test_folder_holding_a_file_given_before_reads_only_its_other_files(files):
@@ -56,7 +58,8 @@ def test_folder_holding_a_file_given_before_reads_only_its_other_files(files):
     read = [(Path(i["path"]).name, i["rows"]) for i in doc["inputs"] if i["role"] == "consent"]
     assert read == [("a.csv", 1), ("logs", 1)]  # logs: b.csv only; a.csv again gave 3 in all
     assert doc["evidence"]["notes"] == [
-        f"{files / 'logs'}: 1 of its files was read already by another path and not again (a.csv)"
+        f"{files / 'logs'}: 1 of its files was read already through {files / 'logs' / 'a.csv'} "
+        "and not again (a.csv)"
     ]
 
 
@@ -64,7 +67,10 @@ def test_file_after_a_glob_that_reached_it_is_left_out(files):
     consent = [str(files / "logs" / "*.csv"), str(files / "logs" / "." / "b.csv")]
     events, records, notes = counts([str(files / "e.csv")], consent)
     assert (events, records) == (2, 2)  # 3 with b.csv read twice
-    assert len(notes) == 1 and notes[0].startswith(f"{files / 'logs' / '.' / 'b.csv'}: not read")
+    assert notes == [
+        f"{files / 'logs' / '.' / 'b.csv'}: its file was read once, through "
+        f"{files / 'logs' / '*.csv'}"
+    ]
 
 
 def test_events_file_reached_by_a_symlink_and_a_hard_link_is_counted_once(files):
@@ -82,6 +88,42 @@ def test_hard_link_inside_one_folder_is_read_once(files):
     assert (events, records) == (2, 2)  # a.csv and b.csv; with c.csv read too, 3
     assert notes == [
         f"{files / 'logs'}: 1 of its files was read already by another path and not again (c.csv)"
+    ]
+
+
+def test_a_consent_file_named_by_consent_and_by_the_config_is_read_once_and_said_so(
+    files, monkeypatch
+):
+    """The demo folder: ``scan ... --consent consent.csv`` beside a privdiag.toml whose
+    [consent] paths list consent.csv too. The note said "consent.csv: not read, its file was
+    read already by another path", though the file was read, once."""
+    from privdiag.config import load_config
+
+    write(files / "privdiag.toml", '[consent]\npaths = ["logs/a.csv"]\n')
+    monkeypatch.chdir(files)
+    cfg = load_config(Path("privdiag.toml"))
+    doc = run_scan(["e.csv"], consent=["logs/a.csv"], config=cfg).to_dict()
+    consent = [(i["path"], i["rows"]) for i in doc["inputs"] if i["role"] == "consent"]
+    assert consent == [("logs/a.csv", 1)]
+    assert doc["evidence"]["notes"] == [
+        "logs/a.csv: read once, though named twice: by --consent and by the [consent] paths "
+        "of privdiag.toml"
+    ]
+
+
+def test_a_config_consent_file_reached_by_a_consent_folder_names_both_places(files, monkeypatch):
+    """--consent logs/ reads a.csv and b.csv; the config's [consent] paths name a hard link
+    of a.csv: its note says which input read it, and where each was given."""
+    from privdiag.config import load_config
+
+    os.link(files / "logs" / "a.csv", files / "a_copy.csv")
+    write(files / "privdiag.toml", '[consent]\npaths = ["a_copy.csv"]\n')
+    monkeypatch.chdir(files)
+    cfg = load_config(Path("privdiag.toml"))
+    doc = run_scan(["e.csv"], consent=["logs"], config=cfg).to_dict()
+    assert doc["evidence"]["notes"] == [
+        "a_copy.csv (the [consent] paths of privdiag.toml): its file was read once, through "
+        "logs (--consent)"
     ]
 
 
@@ -190,3 +232,19 @@ def test_a_subfolder_that_may_not_be_read_is_an_input_error(files, monkeypatch):
     with pytest.raises(InputError) as err:
         first_reached([str(files / "logs")])
     assert err.value.message == f"{files / 'logs' / 'day2'}: cannot be read (Permission denied)"
+
+
+def test_a_path_named_twice_by_consent_and_by_the_config_names_each_place_once(files, monkeypatch):
+    """--consent a.csv --consent a.csv beside a config naming a.csv too: each later naming
+    says it was read once, naming --consent once, not "by --consent and by --consent"."""
+    from privdiag.config import load_config
+
+    write(files / "privdiag.toml", '[consent]\npaths = ["logs/a.csv"]\n')
+    monkeypatch.chdir(files)
+    cfg = load_config(Path("privdiag.toml"))
+    doc = run_scan(["e.csv"], consent=["logs/a.csv", "logs/a.csv"], config=cfg).to_dict()
+    assert doc["evidence"]["notes"] == [
+        "logs/a.csv: read once, though named twice",
+        "logs/a.csv: read once, though named twice: by --consent and by the [consent] paths "
+        "of privdiag.toml",
+    ]

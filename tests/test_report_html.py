@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from html.parser import HTMLParser
 
 import jinja2
@@ -216,7 +217,7 @@ def test_suppressed_counts_read_as_below_k_and_bookkeeping_is_hidden():
     items = dict(
         metric_items({"users": None, "events": 12, "suppressed": ["users"], "min_group_size": 5}, 5)
     )
-    assert items == {"users": "<5", "events": "12"}
+    assert items == {"Users": "<5", "Events": "12"}
 
 
 def test_suppressed_events_and_share_read_hidden_not_below_k():
@@ -233,7 +234,7 @@ def test_suppressed_events_and_share_read_hidden_not_below_k():
         "suppressed": ["users", "events", "share"],
         "min_group_size": 5,
     }
-    assert dict(metric_items(metrics, 5)) == {"users": "<5", "events": "hidden", "share": "hidden"}
+    assert dict(metric_items(metrics, 5)) == {"Users": "<5", "Events": "hidden", "Share": "hidden"}
     assert key_figure(metrics) == "<5 users"
     assert key_figure({"suppressed": [], "min_group_size": 5}) == ""
 
@@ -290,13 +291,106 @@ def test_every_share_reads_as_a_percentage_in_the_facts_and_tables():
     }
     text = " ".join(" ".join(Page(render_html(merge([doc]))).text).split())
     for name, shown in [
-        ("share", "100.0%"),
-        ("missing_share_granted", "8.8%"),
-        ("missing_share_denied", "100.0%"),
-        ("share_granted", "25.0%"),
-        ("optin_after", "52.1%"),
-        ("gap", "0.912"),
+        ("Share", "100.0%"),
+        ("Missing share, consent granted", "8.8%"),
+        ("Missing share, consent denied", "100.0%"),
+        ("Share granted", "25.0%"),
+        ("Opt-in rate after", "52.1%"),
+        ("Gap (missing share, denied less granted)", "0.912"),
     ]:
         assert f"{name} {shown}" in text, name
     assert "granted 1,245 110 8.8%" in text
     assert "denied 1,158 1,158 100.0%" in text
+
+
+def _table_rows(html: str, caption: str) -> list[list[str]]:
+    """The header and body rows of the table captioned ``caption``, as cell texts."""
+    table = html.split(f"<caption>{caption}</caption>", 1)[1].split("</table>", 1)[0]
+    return [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in table.split("<tr>")[1:]]
+
+
+def test_the_model_measures_table_says_whether_the_model_got_worse_or_better():
+    """The degradation table had a ``worse_by`` column: calibration error ``-0.000518`` there
+    meant better, a double negative. The report shows the signed change, its interval, and
+    says which way the model went; the JSON keeps its columns."""
+    from privdiag.model import verdicts
+    from privdiag.model.metrics import Comparison
+    from privdiag.result import Result
+
+    table = verdicts.measure_table(
+        "propensity under deny_ads",
+        {
+            "roc_auc": Comparison("roc_auc", 0.8, 0.72, 0.08, 0.06, 0.1),
+            "ece": Comparison("ece", 0.0097, 0.009182, -0.000518, -0.003, 0.002),
+            "log_loss": Comparison("log_loss", 0.49, 0.45, -0.04, -0.05, -0.03),
+            "accuracy": Comparison("accuracy", 0.76, 0.75, 0.01, -0.004, 0.02),
+        },
+    )
+    main = Comparison("roc_auc", 0.8, 0.72, 0.08, 0.06, 0.1)
+    finding = verdicts.degradation(
+        "propensity", "deny_ads", "ads", main, table, 0.02, "data-science", ["ad_clicks_7d"]
+    )
+    result = Result("model-check", started_at="2026-12-05T08:00:00+00:00")
+    result.findings = [finding]
+    doc = result.to_dict()
+    evidence = doc["findings"][0]["evidence"]["table"]
+    assert evidence["columns"][3:6] == ["worse_by", "worse_by_low", "worse_by_high"]
+
+    rows = _table_rows(render_html(merge([doc])), "propensity under deny_ads")
+    assert rows == [
+        ["measure", "unmasked", "scenario", "change", "95% interval of the change", "the model is"],
+        ["ROC AUC (higher is better)", "0.8", "0.72", "-0.08", "-0.1 to -0.06", "worse"],
+        [
+            "calibration error (lower is better)",
+            "0.0097",
+            "0.00918",
+            "-0.000518",
+            "-0.003 to +0.002",
+            "better, within noise",
+        ],
+        ["log loss (lower is better)", "0.49", "0.45", "-0.04", "-0.05 to -0.03", "better"],
+        [
+            "accuracy (higher is better)",
+            "0.76",
+            "0.75",
+            "-0.01",
+            "-0.02 to +0.004",
+            "worse, within noise",
+        ],
+    ]
+
+
+def test_finding_cards_label_their_metrics_and_say_plainly_when_events_have_no_user_id():
+    """A consent gap's card showed ``GAP_CI``, ``Q_VALUE 3.03e-205``, ``FEATURE_CLASSIFIED
+    false`` and ``USERS unknown (no user ids)`` on 1,116 events, which a privacy lead read as
+    broken data. The metrics read as labels, a key without one as its words, and the users
+    as what they are: events that carry no user id. The JSON keeps its keys."""
+    doc = small_doc()
+    finding = doc["findings"][0]
+    finding["metrics"] = {
+        "events": 1116,
+        "users": None,
+        "gap_ci": [0.856, 0.957],
+        "q_value": 3.03e-205,
+        "feature_classified": False,
+        "days_to_fix_ks_p": 0.5,  # no label: its words
+        "no_user_ids": ["users"],
+    }
+    card = render_html(merge([doc])).split(f'id="{anchor(finding["id"])}"')[1]
+    facts = re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", card.split("</article>")[0])
+    assert facts[2:] == [
+        ("Events", "1,116"),
+        (
+            "Users",
+            "not countable: these 1,116 events carry no user id (cookieless pings, for example)",
+        ),
+        ("Gap, confidence interval", "0.856 to 0.957"),
+        ("Q-value (corrected for many tests)", "3.03e-205"),
+        ("Feature mapped to purposes in the config", "no"),
+        ("Days to fix KS p-value", "0.5"),
+    ]
+    from privdiag.report.text import metric_label
+
+    assert metric_label("auc_drop") == "AUC drop" and metric_label("events") == "events"
+    (merged,) = [f for f in merge([doc])["findings"] if f["id"] == finding["id"]]
+    assert merged["metrics"] == finding["metrics"]

@@ -92,10 +92,14 @@ def test_owners_are_in_the_html_order_with_no_owner_last():
 
 
 def test_key_figure_of_a_model_change_says_which_way_it_went():
+    """A signed change alone (``roc_auc -0.2255``) left the reader to work out that a fall of
+    ROC AUC is worse and a fall of an error better: the figure says so."""
     from privdiag.report.text import key_figure
 
     rmse = {"measure": "rmse", "better": "lower", "change": 7.04, "drop": 2.352}
     auc = {"measure": "roc_auc", "better": "higher", "change": -0.225476, "drop": 0.225476}
-    assert key_figure(rmse) == "rmse +7.04"
-    assert key_figure(auc) == "roc_auc -0.2255"
+    ece = {"measure": "ece", "better": "lower", "change": -0.000518}  # no drop: by direction
+    assert key_figure(rmse) == "RMSE +7.04 (worse)"
+    assert key_figure(auc) == "ROC AUC -0.2255 (worse)"
+    assert key_figure(ece) == "calibration error -0.000518 (better)"
     assert key_figure({"events": 12, "users": 3}) == "12 events"

@@ -119,7 +119,7 @@ def test_a_share_says_what_it_is_a_share_of():
 def test_events_without_user_ids_have_unknown_users_not_none(tmp_path):
     """A source of cookieless pings (no user or anonymous id on any event) read "users 0" in
     its findings; its users are unknown: null in the JSON, listed under no_user_ids, and
-    "unknown (no user ids)" in the report. No check divides by them (warnings are errors)."""
+    said in plain words in the report. No check divides by them (warnings are errors)."""
     rows = "".join(
         f"2026-10-0{1 + n % 5}T10:0{n % 10}:00Z,{step},,gclid{n},denied\n"
         for n in range(40)
@@ -148,7 +148,10 @@ def test_events_without_user_ids_have_unknown_users_not_none(tmp_path):
     assert not [f for f in doc["findings"] if f["metrics"].get("users") == 0]
     html = render_html(merge([doc]))
     article = html.split(f'id="f-{violation["id"]}"')[1].split("</article>")[0]
-    assert '<dt>users</dt><dd class="n">unknown (no user ids)</dd>' in article
+    assert (
+        '<dt>Users</dt><dd class="n">not countable: these 40 events carry no user id '
+        "(cookieless pings, for example)</dd>"
+    ) in article
 
 
 def test_audit_show_lists_oldest_findings_first_as_list_orders_runs(tmp_path):

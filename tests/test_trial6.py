@@ -161,8 +161,8 @@ def test_the_html_report_leaves_out_metrics_that_are_empty_lists():
 
     metrics = {"events": 120, "notice_versions": [], "consent_rate_changes": [], "share": 0.5}
     names = [name for name, _ in metric_items(metrics, 5)]
-    assert names == ["events", "share"]
-    assert [n for n, _ in metric_items({"notice_versions": ["v2"]}, 5)] == ["notice_versions"]
+    assert names == ["Events", "Share"]
+    assert metric_items({"notice_versions": ["v2"]}, 5) == [("Notice versions", "v2")]
 
 
 def test_a_result_whose_suppressed_list_is_a_number_is_refused_not_a_crash(tmp_path):
@@ -187,4 +187,4 @@ def test_a_result_whose_suppressed_list_is_a_number_is_refused_not_a_crash(tmp_p
         assert f"findings.metrics.{key}" in result.output
         assert "Internal error" not in result.output
     items = dict(metric_items({"users": None, "suppressed": 1, "no_user_ids": 2}, 5))
-    assert items == {"users": "–"}
+    assert items == {"Users": "–"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from privdiag.config import Config
@@ -52,10 +51,8 @@ def scan_sources(config: Config, result: Result, progress: Progress | None) -> N
     would, into ``result``; the scan's evidence (consent rates, ...) goes to its evidence."""
     from privdiag.scan import run_scan
 
-    consent = [str(config.resolve(p)) for p in config.consent_files]
-    # The consent files are passed resolved, so the scan must not add them again.
-    scan_config = replace(config, consent_files=[])
-    part = run_scan(source_paths(config), consent=consent, config=scan_config, progress=progress)
+    # The scan reads the config's [consent] paths itself, so that its notes name them so.
+    part = run_scan(source_paths(config), config=config, progress=progress)
     absorb(result, part)
     for key, value in part.evidence.items():
         result.evidence.setdefault(key, value)

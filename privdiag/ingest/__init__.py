@@ -86,8 +86,12 @@ def load(
     fmt: str = "auto",
     progress: Callable[[str], None] | None = None,
     keep_staging: bool = False,
+    consent_origins: list[str] | None = None,
 ) -> Loaded:
     """Read every input into the ``events`` and ``consent`` tables of ``con``.
+
+    ``consent_origins`` says where each of ``consent`` was given (``--consent``, the config's
+    ``[consent] paths``), for the notes on a file given twice.
 
     The temp tables and views each input was staged in are dropped once its records are in
     those tables, unless ``keep_staging`` (:mod:`privdiag.snowplow_models` reads Snowplow's).
@@ -100,7 +104,7 @@ def load(
         )
     loaded = Loaded()
     con.execute(f"CREATE OR REPLACE TEMP TABLE {UNMAPPED} AS {NO_UNMAPPED}")
-    jobs = _jobs(con, data, consent, loaded)
+    jobs = _jobs(con, data, (consent, consent_origins), loaded)
     # Fingerprints are read on a thread while DuckDB stages and builds the tables: hashing
     # releases the GIL, and a 4 GB export takes seconds to hash.
     hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="privdiag-sha256")
@@ -147,17 +151,22 @@ def _stage_inputs(
 
 
 def _jobs(
-    con: Any, data: list[str], consent: list[str], loaded: Loaded
+    con: Any, data: list[str], consent: tuple[list[str], list[str] | None], loaded: Loaded
 ) -> list[tuple[str, list[Path] | None, str]]:
     """(argument, files, role) of each input to stage: a file reached twice (a hard link, a
     folder that also holds a file given by itself) is read once, where first reached, and
     said in ``loaded.notes``; an argument whose files were all read before is left out. A
     file that one role names by itself is left out of the other role's folders and globs (a
-    consent log inside the events folder is consent only)."""
+    consent log inside the events folder is consent only). ``consent`` is the consent
+    arguments and where each was given (None: unsaid)."""
     urls = getattr(con, "list_files", None) is not None
     jobs = []
-    for arguments, other, role in ((data, consent, "events"), (consent, data, "consent")):
-        for reached in first_reached(arguments, urls_listed=urls, other_role=named_files(other)):
+    roles = ((data, None, consent[0], "events"), (consent[0], consent[1], data, "consent"))
+    for arguments, origins, other, role in roles:
+        reaching = first_reached(
+            arguments, urls_listed=urls, other_role=named_files(other), origins=origins
+        )
+        for reached in reaching:
             note = reached.note()
             if note:
                 loaded.notes.append(note)

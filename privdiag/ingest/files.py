@@ -121,24 +121,23 @@ class Reached:
     """One input argument and the data files it reaches that no earlier argument reached.
 
     ``files`` is None for a URL the engine lists itself; ``left_out`` are the local files
-    an earlier argument of the same role already reached (by any path, link or glob);
-    ``elsewhere`` the files a folder or glob reached that an input of the other role names
-    by itself (a consent log inside the events folder).
+    an earlier argument of the same role already reached (by any path, link or glob), and
+    ``through`` those earlier arguments, each as (argument, origin); ``elsewhere`` the files
+    a folder or glob reached that an input of the other role names by itself (a consent log
+    inside the events folder). ``origin`` says where the argument was given (``--consent``,
+    ``the [consent] paths of privdiag.toml``), '' when that goes without saying.
     """
 
     argument: str
     files: list[Path] | None
     left_out: list[Path]
     elsewhere: list[Path] = field(default_factory=list)
+    origin: str = ""
+    through: list[tuple[str, str]] = field(default_factory=list)
 
     def note(self) -> str | None:
         """Return the note that says which files were left out, or None when none were."""
-        again = _left_out_note(
-            self.argument,
-            self.left_out,
-            bool(self.files or self.elsewhere),
-            ("read already by another path", "and not again"),
-        )
+        again = self._read_once_note()
         other = _left_out_note(
             self.argument,
             self.elsewhere,
@@ -146,6 +145,38 @@ class Reached:
             ("given by itself as an input of the other role", "and not read here"),
         )
         return "; ".join(n for n in (again, other) if n) or None
+
+    def _read_once_note(self) -> str:
+        """The note on the files an earlier argument read already, '' for none: they were
+        read once, through that argument, not "not read"."""
+        if not self.left_out:
+            return ""
+        if self.files or self.elsewhere or not self.through:
+            how = f"through {_through(self.through)}" if self.through else "by another path"
+            return _left_out_note(
+                _named(self.argument, self.origin),
+                self.left_out,
+                bool(self.files or self.elsewhere),
+                (f"read already {how}", "and not again"),
+            )
+        if [a for a, _ in self.through] == [self.argument]:  # the same path given twice
+            origins = list(dict.fromkeys([o for _, o in self.through] + [self.origin]))
+            named = f": by {' and by '.join(origins)}" if len(origins) > 1 and all(origins) else ""
+            return f"{self.argument}: read once, though named twice{named}"
+        what = "its file was" if len(self.left_out) == 1 else "all its files were"
+        return f"{_named(self.argument, self.origin)}: {what} read once, through " + _through(
+            self.through
+        )
+
+
+def _named(argument: str, origin: str) -> str:
+    """An argument as a note names it: with where it was given, when that is said."""
+    return f"{argument} ({origin})" if origin else argument
+
+
+def _through(earlier: list[tuple[str, str]]) -> str:
+    """The earlier arguments that read the files, as a note names them."""
+    return " and ".join(_named(argument, origin) for argument, origin in earlier)
 
 
 def _left_out_note(argument: str, paths: list[Path], others: bool, why: tuple[str, str]) -> str:
@@ -198,6 +229,7 @@ def first_reached(
     *,
     urls_listed: bool = False,
     other_role: frozenset[tuple[int, int]] = frozenset(),
+    origins: list[str] | None = None,
 ) -> list[Reached]:
     """Return each argument with the data files it is the first to reach, in argument order.
 
@@ -206,28 +238,35 @@ def first_reached(
     inode, so a hard link, a symlink, ``./x`` or a folder holding a file given separately
     reach it once. A file in ``other_role`` (:func:`named_files` of the other role's
     arguments) is left out of a folder or glob. With ``urls_listed`` an argument holding
-    ``://`` is left to the engine to list (``files`` None). Raises InputError for an
+    ``://`` is left to the engine to list (``files`` None). ``origins`` says where each
+    argument was given (``Reached.origin``), for the notes. Raises InputError for an
     argument that names no data file.
     """
-    seen: set[tuple[int, int]] = set()
+    origins = origins or [""] * len(arguments)
+    first: dict[tuple[int, int], int] = {}  # file -> index of the argument that reads it
     reached = []
-    for argument in arguments:
+    for index, (argument, origin) in enumerate(zip(arguments, origins, strict=True)):
         if urls_listed and "://" in argument:
-            reached.append(Reached(argument, None, []))
+            reached.append(Reached(argument, None, [], origin=origin))
             continue
         found = expand(argument)
         itself = _kind(Path(argument)) == "file"
         kept: list[Path] = []
-        left_out: list[Path] = []
-        elsewhere: list[Path] = []
+        one = Reached(argument, kept, [], origin=origin)
         for path in found:
             key = _identity(path)
             if key in other_role and not itself:
-                elsewhere.append(path)
+                one.elsewhere.append(path)
                 continue
-            (left_out if key in seen else kept).append(path)
-            seen.add(key)
-        reached.append(Reached(argument, kept, left_out, elsewhere))
+            if key not in first:
+                kept.append(path)
+                first[key] = index
+                continue
+            one.left_out.append(path)
+            earlier = (arguments[first[key]], origins[first[key]])
+            if first[key] != index and earlier not in one.through:
+                one.through.append(earlier)
+        reached.append(one)
     return reached
 
 

@@ -19,7 +19,7 @@ import polars as pl
 
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
-from privdiag.mapping import purposes_for
+from privdiag.mapping import model_owner, owner_for, purposes_for
 from privdiag.model import blindset, importance, verdicts
 from privdiag.model.drift import frame_drift, series_drift
 from privdiag.model.entries import model_entry
@@ -104,7 +104,6 @@ class Context:
 
     config: Config
     model: str
-    owner: str | None
     features: list[str]
     mapping: dict[str, list[str]]
     threshold: float
@@ -116,8 +115,14 @@ class Context:
     scenarios: dict[str, blindset.Scenario] = field(default_factory=dict)
 
     def feature_owner(self, feature: str) -> str | None:
-        spec = self.config.features.get(feature)
-        return (spec.owner if spec and spec.owner else None) or self.owner
+        """The owner of a finding on one feature: the feature's, else the model's (tables,
+        then patterns, as :func:`~privdiag.mapping.owner_for` tries them)."""
+        return owner_for(self.config, feature=feature, model=self.model, prefer="feature")
+
+    def scenario_owner(self, features: list[str]) -> str | None:
+        """The owner of a finding on a scenario masking ``features``: the model's, else the
+        owner those features share (:func:`~privdiag.mapping.model_owner`)."""
+        return model_owner(self.config, self.model, features)
 
 
 def _info(path: Path, role: str, fmt: str, rows: int | None) -> InputInfo:
@@ -203,7 +208,7 @@ def _failure_findings(ctx: Context) -> None:
         bad = [f for f in sc.features if _fails(ctx.scores.get(f"mask_{f}"))] or sc.features
         message = value.message if isinstance(value, ModelFailure) else "scores are NaN"
         ctx.result.findings.append(
-            verdicts.missing_unsupported(ctx.model, name, bad, message, ctx.owner)
+            verdicts.missing_unsupported(ctx.model, name, bad, message, ctx.scenario_owner(bad))
         )
 
 
@@ -266,7 +271,7 @@ def _quality(ctx: Context) -> None:
                     main,
                     tables[name],
                     th.degradation,
-                    ctx.owner,
+                    ctx.scenario_owner(sc.features),
                     sc.features,
                 )
             )
@@ -280,7 +285,13 @@ def _quality(ctx: Context) -> None:
                 }
                 ctx.result.findings.append(
                     verdicts.calibration(
-                        ctx.model, name, sc.purpose, cmp["ece"], curve, th.calibration, ctx.owner
+                        ctx.model,
+                        name,
+                        sc.purpose,
+                        cmp["ece"],
+                        curve,
+                        th.calibration,
+                        ctx.scenario_owner(sc.features),
                     )
                 )
     ctx.result.evidence["scenario_metrics"] = tables
@@ -388,9 +399,10 @@ def _score_drift(ctx: Context) -> None:
             min_n=th.min_group_size,
         )
         if row.drifted:
+            scenario = ctx.scenarios[name]
             ctx.result.findings.append(
                 verdicts.drift_prediction(
-                    ctx.model, name, ctx.scenarios[name].purpose, row, ctx.owner
+                    ctx.model, name, scenario.purpose, row, ctx.scenario_owner(scenario.features)
                 )
             )
     ctx.result.ran("drift.prediction")
@@ -469,7 +481,6 @@ def run_model_check(
     ctx = Context(
         config,
         name,
-        spec.owner if spec else None,
         features,
         mapping,
         threshold,

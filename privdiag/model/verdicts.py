@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from privdiag.findings import Finding
+from privdiag.findings import Finding, measure_name
 from privdiag.model.drift import DriftRow
 from privdiag.model.metrics import HIGHER_IS_BETTER, Comparison
 
@@ -16,21 +16,6 @@ TABLE_COLUMNS = [
     "worse_by_high",
     "better",
 ]
-NAMES = {
-    "roc_auc": "ROC AUC",
-    "pr_auc": "PR AUC",
-    "log_loss": "log loss",
-    "brier": "Brier score",
-    "ece": "calibration error",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "precision_at_k": "precision at k",
-}
-
-
-def measure_name(measure: str) -> str:
-    """Return a measure's name as a reader knows it (``rmse`` -> ``RMSE``)."""
-    return NAMES.get(measure, measure.replace("_", " "))
 
 
 def change_words(measure: str, baseline: float, scenario: float) -> str:

@@ -12,10 +12,10 @@ from typing import Any
 
 from privdiag.findings import AREAS, SEVERITIES, severity_rank
 from privdiag.report import bounds, charts
-from privdiag.report.evidence import TableView, evidence_views, listed
+from privdiag.report.evidence import TableView, evidence_views
+from privdiag.report.facts import metric_items
 from privdiag.report.junit import owning_check
 from privdiag.report.text import (
-    BOOKKEEPING,
     OWNERSHIP_GAP,
     TAGGED_CHANGES,
     changes_line,
@@ -23,7 +23,6 @@ from privdiag.report.text import (
     fmt_number,
     fmt_value,
     gap_subject,
-    is_users,
     isolated,
     key_figure,
     location_items,
@@ -176,33 +175,6 @@ class ReportContext:
     # the JSON result files hold the findings in this order (False: privdiag report re-ranked
     # or merged them, and the jq line names the JSON it writes instead)
     json_in_order: bool = True
-
-
-def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
-    """Return a finding's metrics as (name, text); suppressed user counts read ``<k``.
-
-    The scan writes a suppressed value as null and lists it under ``suppressed`` with the
-    ``min_group_size`` it used; those bookkeeping keys are not shown themselves. Other
-    suppressed values (the events or share of those few users) read ``hidden``: ``<k`` would
-    claim fewer than k events, or a share below k. A user count the events could not tell,
-    having no user ids (null, listed under ``no_user_ids``), reads ``unknown (no user ids)``.
-    An empty list is left out.
-    """
-    # listed: an edited result may hold a number or a text there, not a list
-    hidden = {str(n) for n in listed(metrics.get("suppressed")) if isinstance(n, str)}
-    unknown = {str(n) for n in listed(metrics.get("no_user_ids")) if isinstance(n, str)}
-    size = metrics.get("min_group_size", k)
-    items = []
-    for name, value in metrics.items():
-        if name in BOOKKEEPING or (isinstance(value, list | tuple) and not value):
-            continue  # an empty list ("notice_versions: []") tells a reader nothing
-        text = fmt_metric(str(name), value, k)
-        if name in hidden and value is None:
-            text = f"<{size}" if is_users(str(name)) else "hidden"
-        elif name in unknown and value is None:
-            text = "unknown (no user ids)"
-        items.append((str(name), text))
-    return items
 
 
 def _link(fid: str, by_id: dict[str, dict[str, Any]]) -> LinkView:

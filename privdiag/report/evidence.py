@@ -6,10 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from privdiag.findings import measure_name
 from privdiag.report import charts
-from privdiag.report.text import fmt_value, is_share, is_users, suppressed
+from privdiag.report.text import fmt_value, is_share, is_users, suppressed, which_way
 
 MAX_TABLE_ROWS = 50
+#: The columns of a model check's table of measures under a scenario (JSON): ``worse_by`` is
+#: positive when the scenario is worse, so a negative one (better) reads as a double negative;
+#: the report shows the signed change and says which way it went instead (:func:`quality_view`).
+QUALITY_COLUMNS = ("measure", "unmasked", "scenario", "worse_by", "worse_by_low", "worse_by_high")
+QUALITY_SHOWN = [
+    "measure",
+    "unmasked",
+    "scenario",
+    "change",
+    "95% interval of the change",
+    "the model is",
+]
 
 
 @dataclass
@@ -30,6 +43,8 @@ def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
     """Return a table capped at ``MAX_TABLE_ROWS``; rows of fewer than ``min_group_size`` users
     show ``<k`` for the users and ``–`` for their other counts."""
     columns = [str(c) for c in listed(ev.get("columns"))]
+    if all(c in columns for c in QUALITY_COLUMNS):
+        return quality_view(ev, columns)
     users_cols = [i for i, c in enumerate(columns) if is_users(c)]
     share_cols = {i for i, c in enumerate(columns) if is_share(c)}
     rows = [r for r in listed(ev.get("rows")) if isinstance(r, list | tuple)]
@@ -50,6 +65,57 @@ def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
         max(0, len(rows) - MAX_TABLE_ROWS),
         n_suppressed,
     )
+
+
+def quality_view(ev: dict[str, Any], columns: list[str]) -> TableView:
+    """Return a model's measures under a scenario (columns :data:`QUALITY_COLUMNS` and
+    ``better``) as :data:`QUALITY_SHOWN`: each measure by name with the way it is better, its
+    signed change (scenario less unmasked) and that change's interval, and whether the model
+    is worse or better (:func:`~privdiag.report.text.which_way`)."""
+    at = {c: columns.index(c) for c in (*QUALITY_COLUMNS, "better") if c in columns}
+    rows = [r for r in listed(ev.get("rows")) if isinstance(r, list | tuple)]
+    shown = []
+    for row in rows[:MAX_TABLE_ROWS]:
+        cell = {c: row[i] if i < len(row) else None for c, i in at.items()}
+        better = cell.get("better") if cell.get("better") in ("higher", "lower") else None
+        name = fmt_value(measure_name(str(cell["measure"])))
+        shown.append(
+            [
+                f"{name} ({better} is better)" if better else name,
+                fmt_value(cell["unmasked"]),
+                fmt_value(cell["scenario"]),
+                _signed(_change(cell["worse_by"], better)),
+                _interval(cell["worse_by_low"], cell["worse_by_high"], better),
+                which_way(cell["worse_by"], cell["worse_by_low"], cell["worse_by_high"]),
+            ]
+        )
+    title = str(ev.get("title") or "Table")
+    return TableView(title, list(QUALITY_SHOWN), shown, max(0, len(rows) - MAX_TABLE_ROWS))
+
+
+def _change(worse_by: Any, better: str | None) -> float | None:
+    """The signed change (scenario less unmasked) that ``worse_by`` is for a measure better
+    ``better``; None when either is unknown."""
+    if not isinstance(worse_by, int | float) or isinstance(worse_by, bool) or not better:
+        return None
+    return -worse_by if better == "higher" else worse_by
+
+
+def _signed(value: float | None) -> str:
+    """A change with its sign (``+0.0282``, ``-0.225``), ``–`` when unknown."""
+    if value is None or value != value:  # None or NaN
+        return "–"
+    return "0" if value == 0 else ("+" if value > 0 else "-") + fmt_value(abs(value))
+
+
+def _interval(low: Any, high: Any, better: str | None) -> str:
+    """The interval of the change from that of ``worse_by`` (``low`` to ``high``): turned
+    round for a measure better higher, whose change is the opposite of how much worse."""
+    ends = [_change(low, better), _change(high, better)]
+    if any(e is None or e != e for e in ends):
+        return "–"
+    first, last = sorted(e for e in ends if e is not None)
+    return f"{_signed(first)} to {_signed(last)}"
 
 
 def _cell(value: Any, users_col: bool, small_row: bool, k: int, share_col: bool = False) -> str:

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from privdiag.findings import LOCATION_KEYS
+from privdiag.findings import LOCATION_KEYS, measure_name
 from privdiag.privacy import scrub  # one redaction for reports and every other output
 
 #: Metric and column names whose values are fractions, shown as percentages: the word at the
@@ -21,6 +21,94 @@ _USERS = re.compile(r"(^|_)users$")
 KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
 #: Metric keys that record how a finding was suppressed, not what it measured.
 BOOKKEEPING = ("suppressed", "min_group_size", "no_user_ids")
+
+
+#: Readable labels of the metrics whose keys do not read as words (``gap_ci``, ``q_value``)
+#: or do not say what they count; written to follow a number ("1,116 events"). Any other key
+#: reads as its words (:func:`metric_label`).
+METRIC_LABELS: dict[str, str] = {
+    # consent gaps (sparsity.consent_gap)
+    "gap": "gap (missing share, denied less granted)",
+    "gap_ci": "gap, confidence interval",
+    "gap_adjusted_for_day": "gap within each day",
+    "missing_share_granted": "missing share, consent granted",
+    "missing_share_denied": "missing share, consent denied",
+    "missing_share_unknown": "missing share, consent unknown",
+    "excess_missing_events": "events missing beyond the granted rate",
+    "explained_share": "share of the missing values that consent explains",
+    "events_denied": "events with the purpose denied",
+    "events_granted": "events with the purpose granted",
+    "feature_classified": "feature mapped to purposes in the config",
+    "p_value": "p-value",
+    "q_value": "q-value (corrected for many tests)",
+    # compliance, identity
+    "events_within_grace": "events within the grace window",
+    "events_beyond_grace": "events beyond the grace window",
+    "grace_seconds": "grace window (seconds)",
+    "median_lead_seconds": "median lead time (seconds)",
+    "users_total": "users in all",
+    "events_total": "events in all",
+    "events_without_session": "events without a session",
+    # funnel, opt-in, shifts, trust
+    "real_gap": "gap beyond identity loss",
+    "real_gap_ci": "gap beyond identity loss, confidence interval",
+    "identity_part": "part of the gap from identity loss",
+    "change_day": "day of the change",
+    "optin_before": "opt-in rate before",
+    "optin_after": "opt-in rate after",
+    "persons_before": "persons deciding before",
+    "persons_after": "persons deciding after",
+    "version": "notice version",
+    "version_before": "notice version before",
+    "spearman_r": "Spearman correlation",
+    # models
+    "unmasked": "unmasked value",
+    "scenario": "value under the scenario",
+    "change_relative": "relative change",
+    "better": "better when",
+    "drop_low": "drop, low end of the interval",
+    "drop_high": "drop, high end of the interval",
+    "increase_low": "increase, low end of the interval",
+    "ece_unmasked": "calibration error, unmasked",
+    "ece_scenario": "calibration error under the scenario",
+    "psi": "PSI",
+    "js": "Jensen-Shannon distance",
+    "ks": "KS statistic",
+    "ks_p": "KS p-value",
+    "chi2_p": "chi-square p-value",
+    "wasserstein": "Wasserstein distance",
+    "missing_reference": "missing share, reference",
+    "missing_current": "missing share, current",
+    "missing_p": "missing share, p-value",
+    "rows_reference": "rows, reference",
+    "rows_current": "rows, current",
+}
+#: Words of a metric key with no label that read better written out.
+_KEY_WORDS = {
+    "ci": "confidence interval",
+    "p": "p-value",
+    "q": "q-value",
+    "optin": "opt-in",
+    "ks": "KS",
+    "js": "Jensen-Shannon",
+    "psi": "PSI",
+    "chi2": "chi-square",
+    "ece": "calibration error",
+    "auc": "AUC",
+    "roc": "ROC",
+    "rmse": "RMSE",
+    "mae": "MAE",
+}
+
+
+def metric_label(name: str) -> str:
+    """Return a metric's label as a reader reads it after a number: from
+    :data:`METRIC_LABELS`, else its key's words (``events_within_grace`` -> ``events within
+    grace``, ``auc_drop`` -> ``AUC drop``)."""
+    if name in METRIC_LABELS:
+        return METRIC_LABELS[name]
+    words = [_KEY_WORDS.get(w.lower(), w) for w in re.split(r"[_\s]+", name) if w]
+    return " ".join(words) or name
 
 
 def is_users(name: str) -> bool:
@@ -144,15 +232,22 @@ def key_figure(
 ) -> str:
     """Return the one metric that best sums up a finding, as ``name value``, or ``''``.
 
-    A model's quality change reads as the measure and its signed change (``rmse +7.04``,
-    ``roc_auc -0.2255``): a bare "drop" would not say which way an error measure moved.
+    A model's quality change reads as the measure, its signed change and whether that is
+    worse or better (``RMSE +7.04 (worse)``, ``ROC AUC -0.2255 (worse)``): a bare "drop"
+    would not say which way an error measure moved, nor a bare sign whether that is good.
     A share reads as what it is a share of when ``kind`` says (:data:`SHARE_OF`), its names
     :func:`isolated` when ``isolate``.
     A finding whose key counts are suppressed reads ``<k users``, never a bookkeeping key.
     """
     change = metrics.get("change")
     if isinstance(metrics.get("measure"), str) and isinstance(change, int | float):
-        return f"{fmt_value(metrics['measure'])} {change:+.4g}"
+        worse_by = metrics.get("drop")
+        if not is_number(worse_by) and metrics.get("better") in ("higher", "lower"):
+            worse_by = -change if metrics["better"] == "higher" else change
+        way = which_way(worse_by, None, None)
+        return f"{fmt_value(measure_name(metrics['measure']))} {change:+.4g}" + (
+            f" ({way})" if way != "–" else ""
+        )
     for name in KEY_METRICS:
         if name in metrics and metrics[name] is not None:
             value = fmt_metric(name, metrics[name], min_group_size)
@@ -168,9 +263,31 @@ def key_figure(
     return ""
 
 
+def which_way(worse_by: Any, low: Any, high: Any) -> str:
+    """Return whether a model is ``worse`` or ``better`` under a scenario, from how much worse
+    it is (``worse_by``, positive when worse whatever the measure's direction) and that
+    amount's interval (``low``, ``high``; None: unknown): ``worse, within noise`` when the
+    interval holds no change too, ``no change`` for 0, ``–`` when not a number."""
+    if not is_number(worse_by) or math.isnan(worse_by):
+        return "–"
+    if worse_by == 0:
+        return "no change"
+    way = "worse" if worse_by > 0 else "better"
+    if is_number(low) and is_number(high) and low <= 0 <= high:
+        return f"{way}, within noise"
+    return way
+
+
+def is_number(value: Any) -> bool:
+    """True for an int or float that is not a bool."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _count_noun(name: str, shown: str) -> str:
-    """``name`` as the noun after the value ``shown``: ``1 event``, ``1 decision``, ``<5 users``."""
-    return name[:-1] if shown == "1" and name.endswith("s") else name
+    """``name``'s label as the noun after the value ``shown``: ``1 event``, ``1 decision``,
+    ``<5 users``, ``0.0097 calibration error, unmasked``."""
+    label = metric_label(name)
+    return label[:-1] if shown == "1" and label.endswith("s") else label
 
 
 def location_items(location: dict[str, Any]) -> list[tuple[str, str]]:

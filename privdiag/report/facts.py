@@ -1,0 +1,85 @@
+"""A finding's metrics as its card in the HTML report shows them: readable labels, and
+values in words where a bare number or null would mislead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from privdiag.findings import measure_name
+from privdiag.report.evidence import listed
+from privdiag.report.text import (
+    BOOKKEEPING,
+    cut,
+    fmt_metric,
+    fmt_number,
+    fmt_value,
+    is_number,
+    is_users,
+    metric_label,
+)
+
+#: Names a metric that lists names shows (``masked_features``), and characters of each.
+LISTED_NAMES = 10
+LISTED_NAME = 100
+
+
+def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
+    """Return a finding's metrics as (label, text), the label :func:`metric_label` with a
+    capital; suppressed user counts read ``<k``, true and false ``yes`` and ``no``, and an
+    interval (a key ending in ``_ci``) ``low to high``.
+
+    The scan writes a suppressed value as null and lists it under ``suppressed`` with the
+    ``min_group_size`` it used; those bookkeeping keys are not shown themselves. Other
+    suppressed values (the events or share of those few users) read ``hidden``: ``<k`` would
+    claim fewer than k events, or a share below k. A user count the events could not tell,
+    having no user ids (null, listed under ``no_user_ids``), says so plainly
+    (:func:`no_user_ids_text`): unknown, not 0. An empty list is left out.
+    """
+    # listed: an edited result may hold a number or a text there, not a list
+    hidden = {str(n) for n in listed(metrics.get("suppressed")) if isinstance(n, str)}
+    unknown = {str(n) for n in listed(metrics.get("no_user_ids")) if isinstance(n, str)}
+    size = metrics.get("min_group_size", k)
+    items = []
+    for name, value in metrics.items():
+        if name in BOOKKEEPING or (isinstance(value, list | tuple) and not value):
+            continue  # an empty list ("notice_versions: []") tells a reader nothing
+        text = _metric_text(str(name), value, k)
+        if name in hidden and value is None:
+            text = f"<{size}" if is_users(str(name)) else "hidden"
+        elif name in unknown and value is None:
+            text = no_user_ids_text(metrics)
+        label = metric_label(str(name))
+        items.append((label[:1].upper() + label[1:], text))
+    return items
+
+
+def _metric_text(name: str, value: Any, k: int) -> str:
+    """A metric's value on a finding's card: :func:`fmt_metric`, but yes or no for a flag,
+    ``low to high`` for an interval of two numbers, names listed with commas and a model's
+    measure by its name (``ROC AUC``)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    items = listed(value)
+    if name.endswith("_ci") and len(items) == 2 and all(is_number(v) for v in items):
+        return f"{fmt_metric(name, items[0], k)} to {fmt_metric(name, items[1], k)}"
+    if items and all(isinstance(v, str) for v in items):
+        names = ", ".join(cut(fmt_value(v), LISTED_NAME) for v in items[:LISTED_NAMES])
+        more = len(items) - LISTED_NAMES
+        return names + (f" and {fmt_number(more)} more" if more > 0 else "")
+    if name == "measure" and isinstance(value, str):
+        return fmt_value(measure_name(value))
+    return fmt_metric(name, value, k)
+
+
+def no_user_ids_text(metrics: dict[str, Any]) -> str:
+    """The users of a finding whose rows carry no user id at all, in plain words: how many
+    events (or consent decisions) that is, and why there is no count of people."""
+    for name, noun in (("events", "event"), ("decisions", "consent decision")):
+        rows = metrics.get(name)
+        if is_number(rows) and rows > 0:
+            counted = f"{fmt_number(rows)} {noun}{'s' if rows != 1 else ''}"
+            verb = "carries" if rows == 1 else "carry"
+            return (
+                f"not countable: these {counted} {verb} no user id (cookieless pings, for example)"
+            )
+    return "not countable: these events carry no user id (cookieless pings, for example)"
