@@ -1,0 +1,51 @@
+"""Ninth hostile review: what the reports and the ingestion did with inputs made to break them.
+
+Each test names the input and what privdiag did before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from browser.small import small_doc
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+
+
+def test_report_of_a_result_holding_lone_surrogates_writes_every_output(tmp_path):
+    """A JSON result may hold a lone surrogate ("\\ud800" is valid JSON), which no UTF-8 file
+    can: every output of ``privdiag report`` was an internal error (exit 5, UnicodeEncodeError).
+    It is now replaced with U+FFFD as a control character is, the id by a redacted hash, and
+    U+FFFF, which XML forbids, too (the JUnit file did not parse)."""
+    doc = small_doc()
+    cause, symptom = sorted(doc["findings"], key=lambda f: f["id"])
+    cause["id"] = "a1\ud800"
+    symptom["caused_by"] = ["a1\ud800"]
+    symptom["title"] = "gclid \udfff sent\uffff"
+    symptom["location"]["feature"] = "gc\ud83dlid"
+    symptom["owner"] = "paid\udc00media"
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")  # ascii: the surrogates as \\udXXX
+    out = {k: tmp_path / f"out.{k}" for k in ("html", "md", "xml", "json")}
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "report", str(path), "--html", str(out["html"]), "--markdown", str(out["md"]),
+            "--junit", str(out["xml"]), "--json", str(out["json"]),
+        ],
+    )  # fmt: skip
+
+    assert result.exit_code == 1, result.output  # a high finding, as before the edit
+    assert "gc\ufffdlid" in out["html"].read_text(encoding="utf-8")
+    assert "paid\ufffdmedia" in out["md"].read_text(encoding="utf-8")
+    junit = ET.parse(out["xml"]).getroot()
+    assert "gclid \ufffd sent\ufffd" in ET.tostring(junit, encoding="unicode")
+    written = json.loads(out["json"].read_text(encoding="utf-8"))
+    ids = {f["kind"]: f["id"] for f in written["findings"]}
+    assert ids["people.unowned"].startswith("redacted-")
+    # the link still holds: the symptom names its cause by the same redacted id
+    (linked,) = [f for f in written["findings"] if f["kind"] == "consent.violation"]
+    assert linked["caused_by"] == [ids["people.unowned"]]
