@@ -49,3 +49,24 @@ def test_report_of_a_result_holding_lone_surrogates_writes_every_output(tmp_path
     # the link still holds: the symptom names its cause by the same redacted id
     (linked,) = [f for f in written["findings"] if f["kind"] == "consent.violation"]
     assert linked["caused_by"] == [ids["people.unowned"]]
+
+
+def test_a_config_path_holding_a_nul_character_is_a_config_error(tmp_path):
+    """TOML allows "\\u0000" in a string; a model's or a consent file's path holding one was an
+    internal error (exit 5, "embedded null byte" from the OS call) in model-check and scan."""
+    events = tmp_path / "events.csv"
+    events.write_text("ts,event_name,user_id\n2026-10-01T12:00:00Z,page_view,u1\n")
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[consent]\npaths = ["cmp.csv", "cmp\\u0000.csv"]\n')
+
+    result = CliRunner().invoke(app, ["scan", str(events), "--config", str(config), "-q"])
+
+    assert result.exit_code == 2
+    assert f"Error: {config}: [consent.paths]: holds a NUL character" in result.output
+
+    config.write_text('[models.propensity]\npath = "models/m\\u0000.onnx"\n')
+    result = CliRunner().invoke(
+        app, ["model-check", "m.onnx", "--blind-set", str(events), "--config", str(config)]
+    )
+    assert result.exit_code == 2
+    assert "[models.propensity.path]: holds a NUL character" in result.output
