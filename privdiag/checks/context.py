@@ -65,7 +65,8 @@ def present_sql(column: str, sql_type: str, *, of: str = "") -> str:
     if sql_type.upper().startswith("MAP"):  # len() takes no MAP; an empty {} is absent
         return f"(cardinality({value}) > 0)"
     if sql_type.upper().endswith("[]") or sql_type.upper().startswith("LIST"):
-        return f"(len({value}) > 0)"
+        # array_length, not len: Spark reads len() as a string's length and fails on a list
+        return f"(array_length({value}) > 0)"
     return f"({value} IS NOT NULL)"
 
 
