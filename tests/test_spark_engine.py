@@ -297,3 +297,17 @@ def test_list_and_map_features_on_spark_equal_duckdb(spark, tmp_path):
     # u0 and u2 deny ads: events 0, 2, 4, 6, 8, 10; items is a non-empty list at 0 and 6
     (violation,) = [f for f in duck["findings"] if f["kind"] == "consent.violation"]
     assert (violation["location"]["feature"], violation["metrics"]["events"]) == ("items", 2)
+
+
+def test_two_consent_files_on_spark_equal_duckdb(spark, tmp_path):
+    """Spark's optimizer failed on the records of a second consent file ("key not found:
+    source#66" while it derived a union's constraints): any scan given two consent files
+    stopped with an internal error (exit 5) on Spark. Here a log and its copy: counted once."""
+    events = _list_and_map_events(tmp_path)
+    logs = [_log(tmp_path, "a.csv"), _log(tmp_path, "b.csv")]
+
+    duck, on_spark = _both([events], _items_need_ads(tmp_path), logs)
+
+    assert _comparable(on_spark) == _comparable(duck)
+    notes = [n for n in duck["evidence"]["notes"] if "repeated another record" in n]
+    assert notes and notes[0].startswith("4 consent records repeated")

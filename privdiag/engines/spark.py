@@ -35,6 +35,9 @@ SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
     # DuckDB semantics: an out-of-range list index or a failed cast gives NULL, not an error
     "spark.sql.ansi.enabled": "false",
+    # Spark's optimizer failed on the records of a second consent file ("key not found:
+    # source#66" while it derived the constraints of a union); privdiag's queries need none
+    "spark.sql.constraintPropagation.enabled": "false",
 }
 # Spark's log level unless [engine.spark_conf] sets spark.log.level (``scan -q`` sets ERROR).
 LOG_LEVEL = "WARN"
