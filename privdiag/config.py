@@ -98,6 +98,12 @@ class Config:
         p = Path(relative)
         return p if p.is_absolute() else Path(os.path.normpath(base / p))
 
+    def data_path(self, written: str) -> str:
+        """Return a data or consent path of the config as the readers take it: a URL (one
+        holding ``://``, as ``s3a://bucket/events/``) as written, else :meth:`resolve`'d (a
+        Path would make the URL a folder below the config's: ``s3a:/bucket/events``)."""
+        return written if "://" in written else str(self.resolve(written))
+
 
 def current_folder() -> Path:
     """The current folder; UsageError when it no longer exists (deleted or moved away while

@@ -70,3 +70,22 @@ def test_a_config_path_holding_a_nul_character_is_a_config_error(tmp_path):
     )
     assert result.exit_code == 2
     assert "[models.propensity.path]: holds a NUL character" in result.output
+
+
+def test_a_url_given_to_init_or_written_in_the_config_stays_a_url(tmp_path):
+    """``init s3a://bucket/events/`` wrote ``../../s3a:/bucket/events`` (a folder below the
+    config's, as any path), and a config's URL was read below its folder by scan and audit
+    (``/srv/privdiag/s3a:/bucket/cmp/log.csv``): the Spark engine reads such URLs."""
+    from pathlib import Path
+
+    from privdiag.config import Config
+    from privdiag.init import config_path
+
+    base = Path("/srv/privdiag")
+    assert config_path("s3a://bucket/events/", base) == "s3a://bucket/events/"
+    assert config_path("hdfs://nn:8020/x.parquet", base) == "hdfs://nn:8020/x.parquet"
+    assert config_path("/srv/exports/ev.csv", base) == "../exports/ev.csv"
+
+    config = Config(path=base / "privdiag.toml")
+    assert config.data_path("s3a://bucket/cmp/log.csv") == "s3a://bucket/cmp/log.csv"
+    assert config.data_path("cmp/log.csv") == "/srv/privdiag/cmp/log.csv"

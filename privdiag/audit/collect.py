@@ -22,7 +22,7 @@ def source_paths(config: Config) -> list[str]:
     UsageError when no source has a path, since an audit without event data has nothing to
     check.
     """
-    paths = [str(config.resolve(p)) for spec in config.sources.values() for p in spec.paths]
+    paths = [config.data_path(p) for spec in config.sources.values() for p in spec.paths]
     if not paths and config.path is None:
         raise UsageError(
             "no config: --config was not given and there is no privdiag.toml in this folder",
@@ -52,7 +52,7 @@ def scan_sources(config: Config, result: Result, progress: Progress | None) -> N
     would, into ``result``; the scan's evidence (consent rates, ...) goes to its evidence."""
     from privdiag.scan import run_scan
 
-    consent = [str(config.resolve(p)) for p in config.consent_files]
+    consent = [config.data_path(p) for p in config.consent_files]
     # The consent files are passed resolved, so the scan must not add them again.
     scan_config = replace(config, consent_files=[])
     part = run_scan(source_paths(config), consent=consent, config=scan_config, progress=progress)
