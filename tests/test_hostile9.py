@@ -89,3 +89,19 @@ def test_a_url_given_to_init_or_written_in_the_config_stays_a_url(tmp_path):
     config = Config(path=base / "privdiag.toml")
     assert config.data_path("s3a://bucket/cmp/log.csv") == "s3a://bucket/cmp/log.csv"
     assert config.data_path("cmp/log.csv") == "/srv/privdiag/cmp/log.csv"
+
+
+def test_report_of_a_result_whose_findings_are_null(tmp_path):
+    """A result may hold null for any of its lists (the merge reads it as none); "findings":
+    null was an internal error (exit 5, TypeError) in ``privdiag report``, found by the
+    hypothesis test of edited results (tests/test_report_hostile.py)."""
+    doc = small_doc()
+    doc["findings"] = None
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "out.json"
+
+    result = CliRunner().invoke(app, ["report", str(path), "--json", str(out), "-q"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["findings"] == []
