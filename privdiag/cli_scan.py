@@ -131,5 +131,6 @@ def report(
     # the page's jq line counts on the JSON's order: the files given are in it only when one
     # file holds the findings as ranked here (not edited, reordered or merged)
     ids = [f["id"] for f in merged["findings"]]
-    in_order = len(docs) == 1 and [f["id"] for f in docs[0]["findings"]] == ids
+    # a result may say "findings": null for none, as for any list of a result
+    in_order = len(docs) == 1 and [f["id"] for f in docs[0]["findings"] or []] == ids
     raise typer.Exit(emit([merged], outputs, cfg, json_in_order=in_order))

@@ -98,6 +98,12 @@ class Config:
         p = Path(relative)
         return p if p.is_absolute() else Path(os.path.normpath(base / p))
 
+    def data_path(self, written: str) -> str:
+        """Return a data or consent path of the config as the readers take it: a URL (one
+        holding ``://``, as ``s3a://bucket/events/``) as written, else :meth:`resolve`'d (a
+        Path would make the URL a folder below the config's: ``s3a:/bucket/events``)."""
+        return written if "://" in written else str(self.resolve(written))
+
 
 def current_folder() -> Path:
     """The current folder; UsageError when it no longer exists (deleted or moved away while
@@ -416,4 +422,27 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError("is not UTF-8 text", path=path) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=path) from exc
+    _check_no_nul(raw, path, "")
     return parse_config(raw, path)
+
+
+def _check_no_nul(value: Any, path: Path, key: str) -> None:
+    """Raise ConfigError naming the first key or text of ``value`` that holds a NUL character.
+
+    TOML allows ``"\\u0000"``, but no file name can hold one (the OS call fails with an error
+    that would surface as an internal one), nor a name in the data.
+    """
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _check_no_nul(name, path, key)
+            _check_no_nul(item, path, f"{key}.{name}" if key else name)
+    elif isinstance(value, list):
+        for item in value:
+            _check_no_nul(item, path, key)
+    elif isinstance(value, str) and "\0" in value:
+        raise ConfigError(
+            "holds a NUL character (\\u0000), which no path or name can hold",
+            path=path,
+            key=key or None,
+            hint="remove it from the config",
+        )

@@ -46,9 +46,10 @@ def config_path(argument: str, base: Path | None) -> str:
 
     Relative to ``base`` where the two share a folder at most :data:`MAX_CLIMB` levels up,
     other than the filesystem root (audit resolves config paths against the config's folder);
-    else absolute (as for another drive on Windows); as given when ``base`` is None.
+    else absolute (as for another drive on Windows); as given when ``base`` is None, or when
+    it is a URL (holding ``://``, as ``s3a://bucket/events/``).
     """
-    if base is None:
+    if base is None or "://" in argument:
         return argument
     full = str(absolute(argument))
     folder = absolute(base)

@@ -44,8 +44,12 @@ _KEEP_TOP = frozenset({"schema_version", "version", "tool"})
 
 
 # Terminal control (ESC sequences clear screens, forge links), carriage returns and bidi
-# overrides from the data; tab and newline stay. XML (JUnit) forbids most of them too.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# overrides from the data; tab and newline stay. XML (JUnit) forbids most of them too. A lone
+# surrogate (a JSON result may hold "\ud800", which no UTF-8 file can) and the
+# noncharacters U+FFFE and U+FFFF that XML forbids are replaced with them.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def _redact_email(match: re.Match[str]) -> str:
@@ -107,8 +111,8 @@ def scrub_id(text: str) -> str:
     ids stay distinct."""
     if scrub(text) == text:
         return text
-    digest = hmac.new(_ID_KEY, text.encode("utf-8"), hashlib.sha256).hexdigest()
-    return "redacted-" + digest[:16]
+    digest = hmac.new(_ID_KEY, text.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return "redacted-" + digest.hexdigest()[:16]
 
 
 _SYMBOL_NAMES = {" ": "spaces"}

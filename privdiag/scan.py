@@ -163,7 +163,7 @@ def run_scan(
     check_engine_formats(data, fmt, config)  # before a Spark engine starts
     con = connect(config.engine)
 
-    configured = [str(config.resolve(p)) for p in config.consent_files]
+    configured = [config.data_path(p) for p in config.consent_files]
     # A file given both by --consent and by the config is read once: the loader reads each
     # file where it is first reached, and its note says where each was given.
     given = list(consent or [])

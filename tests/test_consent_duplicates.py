@@ -12,7 +12,7 @@ import shutil
 
 import duckdb
 
-from privdiag.ingest.duplicates import drop_duplicate_consent
+from privdiag.ingest.duplicates import drop_duplicate_consent, drop_duplicate_unmapped
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
 
@@ -179,4 +179,48 @@ def test_realdata_tc_strings_conflict_given_twice(realdata, tmp_path):
         "9 consent records repeated another record (the same user, purpose, decision, time, "
         "notice version, region and device, as when a log is given twice or copied) and were "
         "counted once; the repeats dropped were read from tc, tc_again"
+    ]
+
+
+def test_a_copied_log_counts_its_unmapped_decisions_once(tmp_path):
+    """Decisions in a category that maps to no purpose are kept apart from the records; a log
+    copied beside itself counted them twice (4 decisions of 2 users below, where the log holds
+    2), and a copy under another name made a second finding for the copy's source."""
+    events = write(tmp_path / "web.csv", EVENTS)
+    log = LOG + "u2,Weird Cookies,granted,2026-10-01T09:00:00Z,v1\n"
+    log += "u3,Weird Cookies,denied,2026-10-01T10:00:00Z,v1\n"
+    folder = tmp_path / "cmp"
+    folder.mkdir()
+    write(folder / "a.csv", log)
+    # the copy adds u3's denial again an hour later: another decision, kept
+    write(folder / "b.csv", log + "u3,Weird Cookies,denied,2026-10-01T11:00:00Z,v1\n")
+    write(tmp_path / "copy.csv", log)
+
+    doc = run_scan(
+        [events], consent=[str(folder), str(tmp_path / "copy.csv")], config=config()
+    ).to_dict()
+
+    unmapped = [(f["location"], f["metrics"]) for f in by_kind(doc, "consent.unmapped_category")]
+    assert unmapped == [
+        ({"source": "cmp", "purpose": "Weird Cookies"}, {"decisions": 3, "users": 2})
+    ]
+    assert _conflicts(doc) == [("cmp", "ads", {"records": 2, "users": 1})]
+
+
+def test_unmapped_decisions_without_a_user_are_all_kept():
+    con = duckdb.connect()
+    con.execute("""CREATE TEMP TABLE unmapped_consent AS SELECT * FROM (VALUES
+        ('b', 'x', 'u1', 'd1'), ('a', 'x', 'u1', 'd1'), ('a', 'x', 'u1', 'd2'),
+        ('a', 'y', 'u1', 'd1'), ('a', 'x', NULL, 'd1'), ('b', 'x', NULL, 'd1'))
+        AS t(source, category, user_key, decision)""")
+
+    drop_duplicate_unmapped(con)
+
+    rows = con.execute("SELECT * FROM unmapped_consent ORDER BY ALL").fetchall()
+    assert rows == [
+        ("a", "x", "u1", "d1"),
+        ("a", "x", "u1", "d2"),
+        ("a", "x", None, "d1"),
+        ("a", "y", "u1", "d1"),
+        ("b", "x", None, "d1"),
     ]

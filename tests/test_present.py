@@ -36,3 +36,15 @@ def test_presence_by_hand():
         for r in con.execute(f"SELECT {present_sql('v', 'VARCHAR')} FROM t ORDER BY i").fetchall()
     ]
     assert got == [False, False, False, False, True, True, True, True, False, True]
+
+
+def test_presence_of_lists_and_maps_is_never_null():
+    """A NULL list or map gave NULL, not FALSE: ``NOT present`` (a missing value) was NULL too,
+    and the consent-gap check, which counts missing values, counted NULL lists and maps as
+    present until the scan began to carry presence (TRUE or NULL) instead of the values."""
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        (0, [1], MAP {'k': 1}), (1, [], MAP {}), (2, NULL, NULL)) AS t(i, l, m)""")
+    listed, mapped = present_sql("l", "INTEGER[]"), present_sql("m", "MAP(VARCHAR, INTEGER)")
+    got = con.execute(f"SELECT NOT {listed}, NOT {mapped} FROM t ORDER BY i").fetchall()
+    assert got == [(False, False), (True, True), (True, True)]

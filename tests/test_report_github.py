@@ -61,3 +61,24 @@ def test_workflow_command_characters_are_escaped():
     doc["findings"][0]["location"] = {"source": "a,b:c\nd%"}
     lines = run([doc], {"GITHUB_ACTIONS": "true"}).splitlines()
     assert "source=a,b:c%0Ad%25 [b2]" in lines[1]
+
+
+def test_annotations_are_bounded_by_text_length():
+    """A megabyte location value (a feature named by the data, an edited result) made a
+    megabyte annotation line; each name or value is now cut to 100 characters and the message
+    to 300, the id kept at its end."""
+    doc = small_doc()
+    (huge,) = [f for f in doc["findings"] if f["id"] == "b2"]
+    huge["location"] = {"feature": "%" * 1_000_000, "source": "w" * 500}
+    huge["kind"] = "k" * 200_000
+    (line,) = [x for x in run([doc], {"GITHUB_ACTIONS": "true"}).splitlines() if "b2" in x]
+
+    title, message = line.split("::")[1:]
+    assert title == f"error title=privdiag {'k' * 99}… (high)"
+    kind = "k" * 99 + "…"
+    # 99 "%" and "…" before escaping: each "%" becomes "%25"
+    feature = "%25" * 99 + "…"
+    # before escaping: kind 100 + " at feature=" 12 + 100 + ", source=" 9 = 221 characters,
+    # and " [b2]" 5 of the 300; the source's 100 are cut to the 74 left
+    assert message == f"{kind} at feature={feature}, source={'w' * 73}… [b2]"
+    assert len(line) == len("::error title=privdiag ") + 100 + len(" (high)::") + 300 + 2 * 99

@@ -21,7 +21,7 @@ def source_paths(config: Config) -> list[str]:
     UsageError when no source has a path, since an audit without event data has nothing to
     check.
     """
-    paths = [str(config.resolve(p)) for spec in config.sources.values() for p in spec.paths]
+    paths = [config.data_path(p) for spec in config.sources.values() for p in spec.paths]
     if not paths and config.path is None:
         raise UsageError(
             "no config: --config was not given and there is no privdiag.toml in this folder",

@@ -55,17 +55,19 @@ def text_present_sql(value: str) -> str:
 
 
 def present_sql(column: str, sql_type: str, *, of: str = "") -> str:
-    """SQL that is true when a feature value is present (not NULL, not an empty string);
-    ``of`` names the table the column is read from where another could have it too."""
+    """SQL that is true when a feature value is present (not NULL, not an empty string, list
+    or map), else false, never NULL (``NOT`` of it is true for a missing value); ``of``
+    names the table the column is read from where another could have it too."""
     from privdiag.engine import quote
 
     value = f"{of}.{quote(column)}" if of else quote(column)
     if sql_type.upper() == "VARCHAR":
         return text_present_sql(value)
     if sql_type.upper().startswith("MAP"):  # len() takes no MAP; an empty {} is absent
-        return f"(cardinality({value}) > 0)"
+        return f"coalesce(cardinality({value}) > 0, FALSE)"
     if sql_type.upper().endswith("[]") or sql_type.upper().startswith("LIST"):
-        return f"(len({value}) > 0)"
+        # array_length, not len: Spark reads len() as a string's length and fails on a list
+        return f"coalesce(array_length({value}) > 0, FALSE)"
     return f"({value} IS NOT NULL)"
 
 

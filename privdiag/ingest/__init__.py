@@ -18,7 +18,11 @@ from typing import Any
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.consent_strings import apply_to_events
-from privdiag.ingest.duplicates import drop_duplicate_consent, drop_duplicate_events
+from privdiag.ingest.duplicates import (
+    drop_duplicate_consent,
+    drop_duplicate_events,
+    drop_duplicate_unmapped,
+)
 from privdiag.ingest.files import first_reached, named_files
 from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.reading import CSV_RFC4180, duck_message, reader_sql
@@ -198,6 +202,8 @@ def _build_tables(con: Any, loaded: Loaded, *, keep_staging: bool) -> dict[int, 
         loaded.notes += drop_duplicate_events(con)
         loaded.notes += clear_placeholder_ids(con)
         loaded.notes += drop_duplicate_consent(con)
+        drop_duplicate_unmapped(con)
+        loaded.unmapped = unmapped_categories(con)  # a repeated log's own source may be gone
     except duckdb.Error as exc:
         raise InputError(
             f"inputs cannot be combined: {duck_message(exc)}",

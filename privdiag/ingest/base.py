@@ -123,7 +123,8 @@ class Staged:
     events_view: str | None = None
     consent_view: str | None = None
     notes: list[str] = field(default_factory=list)
-    # SQL of (category, user_key), one row per decision whose category maps to no purpose
+    # SQL of (category, user_key, decision), one row per decision whose category maps to no
+    # purpose (decision: see privdiag.ingest.sqlparts.decision_sql)
     unmapped_sql: str | None = None
     source: str | None = None  # the source name the input was read as (set by the loader)
     scratch: list[tuple[str, str]] = field(default_factory=list)  # dropped by the loader

@@ -18,7 +18,7 @@ from privdiag.ingest.consent_strings import (
     unread,
 )
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles
-from privdiag.ingest.sqlparts import any_ts, flag, id_text
+from privdiag.ingest.sqlparts import any_ts, decision_sql, flag, id_text
 from privdiag.privacy import describe_value
 
 NAME = "consent"
@@ -119,8 +119,9 @@ def stage(ctx: StageContext) -> Staged:
     staged = Staged(
         format=NAME,
         consent_view=view,
-        unmapped_sql=f"SELECT category, user_key FROM {base} "
-        "WHERE purpose IS NULL AND category IS NOT NULL",
+        unmapped_sql=f"SELECT category, user_key, "
+        f"{decision_sql('granted', 'ts', 'version', 'region', 'device')} AS decision "
+        f"FROM {base} WHERE purpose IS NULL AND category IS NOT NULL",
     )
     staged.notes += _without_user(ctx, base, "category IS NOT NULL")
     return staged

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from privdiag.engine import one
+from privdiag.ingest.tables import UNMAPPED
 
 
 def drop_duplicate_events(con: Any) -> list[str]:
@@ -50,7 +51,8 @@ def drop_duplicate_consent(con: Any) -> list[str]:
     would be counted twice by the checks that count records (``consent.conflict``). The kept
     record carries the first of the repeated records' source names in sorting order. A cheap
     count of distinct hashes runs first; the repeats are counted, and the table rewritten,
-    only when a hash repeats.
+    only when a hash repeats. The decisions in categories that map to no purpose are kept
+    apart: :func:`drop_duplicate_unmapped` drops their repeats.
     """
     same = ", ".join(SAME_DECISION)
     if not _count(con, f"SELECT count(*) - count(DISTINCT hash({same})) FROM consent"):
@@ -72,6 +74,20 @@ def drop_duplicate_consent(con: Any) -> list[str]:
         "version, region and device, as when a log is given twice or copied) and were counted "
         f"once; the repeats dropped were read from {_names([str(s) for s, _ in repeats])}"
     ]
+
+
+def drop_duplicate_unmapped(con: Any) -> None:
+    """Keep one of each set of decisions in unmapped categories equal in all but their source
+    (the first source in sorting order), as :func:`drop_duplicate_consent` keeps one record:
+    else a log given twice counted its unmapped decisions twice. Decisions without a user
+    are all kept: nothing tells whose they are."""
+    same = "category, user_key, decision"
+    keyed = f"FROM {UNMAPPED} WHERE user_key IS NOT NULL"
+    if not _count(con, f"SELECT count(*) - count(DISTINCT hash({same})) {keyed}"):
+        return
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {UNMAPPED} AS
+        SELECT min(source) AS source, {same} {keyed} GROUP BY {same}
+        UNION ALL SELECT source, {same} FROM {UNMAPPED} WHERE user_key IS NULL""")
 
 
 def _names(sources: list[str]) -> str:

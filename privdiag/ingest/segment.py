@@ -38,6 +38,7 @@ from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     any_ts,
+    decision_sql,
     feature_name,
     flag,
     out_of_range,
@@ -380,7 +381,8 @@ def stage(ctx: StageContext) -> Staged:
         time_field="timestamp",
     )
     staged.unmapped_sql = (
-        f"SELECT c.category, coalesce(m.user_id, m.anonymous_id) AS user_key "
+        f"SELECT c.category, coalesce(m.user_id, m.anonymous_id) AS user_key, "
+        f"{decision_sql('c.granted', 'm.ts', 'm.country', 'm.device')} AS decision "
         f"FROM {cats} c JOIN {msg} m USING (_n) WHERE c.purpose IS NULL"
     )
     _add_notes(ctx, msg, staged, bool(features))

@@ -24,7 +24,7 @@ from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.files import path_literal
 from privdiag.ingest.placeholders import without_placeholder
-from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, feature_name, id_text
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, decision_sql, feature_name, id_text
 from privdiag.privacy import describe_value
 
 NAME = "snowplow"
@@ -404,17 +404,19 @@ def consent_view(ctx: StageContext, prefs_sql: str, docs_sql: str | None = None)
 
 
 def unmapped_sql(parsed: str, aliases: str) -> str:
-    """SQL of (category, user_key): one row per scope or document named by a consent event
-    that maps to no purpose."""
+    """SQL of (category, user_key, decision): one row per scope or document named by a
+    consent event that maps to no purpose."""
+    fields = ("p.event_type", "p.ts", "p.consent_version", "p.geo_country", "p.device")
+    decision = decision_sql(*fields)
     return f"""
         WITH words AS (
-            SELECT s.scope, p.user_key
+            SELECT s.scope, p.user_key, {decision} AS decision
             FROM {parsed} p CROSS JOIN unnest(p.consent_scopes) AS s(scope)
             UNION ALL
-            SELECT coalesce(d.doc ->> '$.name', d.doc ->> '$.id'), p.user_key
+            SELECT coalesce(d.doc ->> '$.name', d.doc ->> '$.id'), p.user_key, {decision}
             FROM {parsed} p CROSS JOIN unnest(p.docs) AS d(doc)
         )
-        SELECT scope AS category, user_key
+        SELECT scope AS category, user_key, decision
         FROM words LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql("scope")}
         WHERE aliases.alias_purpose IS NULL AND scope IS NOT NULL
     """

@@ -192,3 +192,15 @@ __all__ = [
     "stable_id",
     "typed_ts",
 ]
+
+
+def decision_sql(*fields: str) -> str:
+    """SQL of the ``decision`` text of an unmapped decision: its ``fields`` (SQL expressions)
+    each written as its length, a colon and its text, or "-" when NULL, joined by commas, so
+    that two decisions have the same text only when every field is equal."""
+    parts = [
+        f"coalesce(CAST(length(CAST({f} AS VARCHAR)) AS VARCHAR) || ':' || CAST({f} AS VARCHAR),"
+        " '-')"
+        for f in fields
+    ]
+    return " || ',' || ".join(parts)

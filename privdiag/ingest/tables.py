@@ -12,11 +12,13 @@ from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, out_of_range
 from privdiag.result import InputInfo
 
 CONSENT_COLUMNS = ("user_key", "purpose", "granted", "ts", "source", "version", "region", "device")
-# The decisions whose category maps to no purpose: (source, category, user_key).
+# The decisions whose category maps to no purpose: (source, category, user_key, decision),
+# ``decision`` the rest of what tells one decision from another (its time, choice, notice
+# version, region, device) as text, so that a repeated record counts once here as well.
 UNMAPPED = "unmapped_consent"
 NO_UNMAPPED = (
     "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS category, "
-    "CAST(NULL AS VARCHAR) AS user_key WHERE FALSE"
+    "CAST(NULL AS VARCHAR) AS user_key, CAST(NULL AS VARCHAR) AS decision WHERE FALSE"
 )
 
 
@@ -110,7 +112,7 @@ def keep_unmapped(con: Any, source: str, sql: str | None) -> None:
     if sql:
         con.execute(
             f"INSERT INTO {UNMAPPED} SELECT {literal(source)}, CAST(category AS VARCHAR), "
-            f"CAST(user_key AS VARCHAR) FROM ({sql})"
+            f"CAST(user_key AS VARCHAR), CAST(decision AS VARCHAR) FROM ({sql})"
         )
 
 

@@ -9,9 +9,15 @@ from typing import Any, TextIO
 from privdiag.findings import at_or_above
 from privdiag.report.markdown import findings_table, owners_lines
 from privdiag.report.merge import merge
+from privdiag.report.text import cut
 
 #: How many annotations to print; GitHub shows only the first few of each type per step.
 MAX_ANNOTATIONS = 50
+#: Characters of a kind, an id and each name and value of a location in an annotation, and of
+#: its whole message, before escaping: a location from the data (a feature named by a
+#: megabyte of text) or an edited result would otherwise make a megabyte line in the log.
+ANNOTATION_VALUE = 100
+ANNOTATION_MESSAGE = 300
 
 
 def _escape_data(text: str) -> str:
@@ -26,7 +32,8 @@ def annotation(finding: dict[str, Any], fail_on: str) -> str | None:
     """Return the workflow command line for a finding, or None for an ``info`` below the bar.
 
     Only the kind, the severity, the location's names and the id are used: never a title,
-    a metric or another value drawn from the data.
+    a metric or another value drawn from the data. Each is cut to :data:`ANNOTATION_VALUE`
+    characters and the message to :data:`ANNOTATION_MESSAGE` ("…" ends a cut text).
     """
     severity = finding["severity"]
     if at_or_above(severity, fail_on):
@@ -35,10 +42,15 @@ def annotation(finding: dict[str, Any], fail_on: str) -> str | None:
         level = "warning"
     else:
         return None
-    where = ", ".join(f"{k}={v}" for k, v in sorted((finding.get("location") or {}).items()))
-    title = _escape_property(f"privdiag {finding['kind']} ({severity})")
-    message = _escape_data(f"{finding['kind']} at {where or 'whole input'} [{finding['id']}]")
-    return f"::{level} title={title}::{message}"
+    kind, found = (cut(str(finding[k]), ANNOTATION_VALUE) for k in ("kind", "id"))
+    location = sorted((finding.get("location") or {}).items())
+    where = ", ".join(
+        f"{cut(str(k), ANNOTATION_VALUE)}={cut(str(v), ANNOTATION_VALUE)}" for k, v in location
+    )
+    title = _escape_property(f"privdiag {kind} ({severity})")
+    # the id ends the message whatever is cut, so the annotation still leads to its finding
+    at = cut(f"{kind} at {where or 'whole input'}", ANNOTATION_MESSAGE - len(found) - 3)
+    return f"::{level} title={title}::{_escape_data(f'{at} [{found}]')}"
 
 
 def step_summary(doc: dict[str, Any], fail_on: str) -> str:
