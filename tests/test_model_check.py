@@ -449,3 +449,27 @@ def test_model_findings_fall_back_to_the_owners_of_their_features(blind):
     assert set(by_scenario.values()) == {"data-science"}
     fragile = {f.location["feature"]: f.owner for f in _kinds(result)["model.fragile_feature"]}
     assert fragile["sessions_30d"] == "web-analytics"  # a feature's own owner comes first
+
+
+def test_a_model_fitted_on_a_dataframe_gets_the_array_where_pandas_is_missing(monkeypatch):
+    """pandas is not a dependency of privdiag: a model that records its input names gets a
+    DataFrame when pandas is there, and the plain array, not an ImportError, when it is not
+    (before, every such model stopped the check on a machine without pandas)."""
+    import sys
+
+    import numpy as np
+
+    from privdiag.model.loading import sklearn_scores
+
+    class Summing:  # a fitted regressor's surface: input names, predict()
+        feature_names_in_ = np.array(["a", "b"])
+
+        def predict(self, x):
+            self.got = type(x).__name__
+            return np.asarray(x, dtype=float).sum(axis=1)
+
+    model = Summing()
+    x = np.array([[1.0, 2.0], [3.0, 4.5]])
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas raises ImportError
+    assert sklearn_scores(model, x, ["a", "b"]).tolist() == [3.0, 7.5]
+    assert model.got == "ndarray"

@@ -160,11 +160,16 @@ def sklearn_scores(model: Any, x: np.ndarray, names: list[str] | None = None) ->
 
     A model fitted on a DataFrame (it has ``feature_names_in_``) gets one with the columns
     named ``names``: a ColumnTransformer that picks columns by name cannot take an array.
+    pandas is not a dependency of privdiag: without it such a model gets the array, which
+    every model but one picking columns by name takes (with a warning of scikit-learn's).
     """
     if names is not None and getattr(model, "feature_names_in_", None) is not None:
-        import pandas as pd
-
-        x = pd.DataFrame(x, columns=names)
+        try:
+            import pandas as pd
+        except ImportError:
+            pd = None
+        if pd is not None:
+            x = pd.DataFrame(x, columns=names)
     if hasattr(model, "predict_proba"):
         return np.asarray(model.predict_proba(x), np.float64)[:, -1]
     return np.asarray(model.predict(x), np.float64).reshape(-1)
