@@ -8,7 +8,7 @@ from typing import Any
 
 from privdiag.findings import measure_name
 from privdiag.report import charts
-from privdiag.report.text import fmt_value, is_share, is_users, suppressed, which_way
+from privdiag.report.text import as_percent, fmt_value, is_share, is_users, suppressed, which_way
 
 MAX_TABLE_ROWS = 50
 #: The columns of a model check's table of measures under a scenario (JSON): ``worse_by`` is
@@ -124,8 +124,8 @@ def _cell(value: Any, users_col: bool, small_row: bool, k: int, share_col: bool 
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if small_row and number:
         return "–"
-    if share_col and number and -1.5 <= value <= 1.5:  # a share of 1 may be written as 1
-        return f"{value * 100:.1f}%"
+    if share_col and number and (percent := as_percent(value)):  # a share of 1 may be an int
+        return percent
     return fmt_value(value)
 
 

@@ -170,14 +170,20 @@ def fmt_metric(name: str, value: Any, min_group_size: int = 5) -> str:
     """Return a metric's value as text: shares as percentages, small user counts as ``<k``."""
     if is_users(name) and suppressed(value, min_group_size):
         return f"<{min_group_size}"
-    if is_share(name) and isinstance(value, float) and -1.5 <= value <= 1.5:
-        return f"{value * 100:.1f}%"
+    if is_share(name) and isinstance(value, float) and (percent := as_percent(value)):
+        return percent
     return fmt_value(value)
 
 
 def is_share(name: str) -> bool:
     """True when a metric or table column named ``name`` holds fractions (shown as %)."""
     return bool(_SHARE.search(name.lower()))
+
+
+def as_percent(value: float) -> str | None:
+    """A share's value as a percentage ("12.5%"); None when it is no fraction (beyond ±1.5,
+    a value written as a percentage already)."""
+    return f"{value * 100:.1f}%" if -1.5 <= value <= 1.5 else None
 
 
 #: What each kind's ``share`` metric is a share of, as words that follow the percentage
