@@ -49,28 +49,50 @@ def detect(columns: dict[str, str]) -> bool:
     return True
 
 
-def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str]:
+# Consent flag columns whose distinct values (their combinations, across the input's flag
+# columns) are at most this many are read by value: each value is read once, and the events
+# then compare their raw value with the few read as granted or denied instead of lower-casing
+# and trimming every event's value (about 2 CPU-s per column and 10M events, twice: once to
+# count unread values, once to stage). Beyond it, every event's value is read.
+MAX_FLAG_VALUES = 1000
+# Types whose values Python gets back exactly, so that they can be written as SQL literals.
+_INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+    | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+
+
+def _check_ts(
+    ctx: StageContext, column: str, flags: dict[str, str]
+) -> tuple[list[str], dict[str, str]]:
     """Raise InputError naming the first row whose time is empty, unreadable, before 2000 or
     more than two days ahead; return a note per consent flag column (``flags``: purpose ->
-    column) holding values it cannot read.
+    column) holding values it cannot read, and per purpose the SQL reading its flag column.
 
     One cheap pass finds both; the row is only looked for when there is one to find.
     """
     converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
     bad_when = f"v IS NULL OR {converted} IS NULL OR {out_of_range(converted)}"
-    # any_value of a CASE, not with FILTER: Spark's SQL has no FILTER on any_value
-    unread = [
-        f"count_if({unread_flag(quote(c))}), "
-        f"any_value(CASE WHEN {unread_flag(quote(c))} THEN {quote(c)} END)"
-        for c in flags.values()
-    ]
-    found = one(
-        ctx.con,
-        f"SELECT bool_or({bad_when}){''.join(', ' + u for u in unread)} "
-        f"FROM (SELECT {quote(column)} AS v, * FROM {ctx.read_sql})",
-    )
-    if not found or not found[0]:
-        return _unread_notes(flags, found[1:] if found else (None, None) * len(flags))
+    by_value = _flags_by_value(ctx, column, bad_when, flags) if flags else None
+    if by_value:
+        bad_ts, notes, reads = by_value
+    else:
+        # any_value of a CASE, not with FILTER: Spark's SQL has no FILTER on any_value
+        unread = [
+            f"count_if({unread_flag(quote(c))}), "
+            f"any_value(CASE WHEN {unread_flag(quote(c))} THEN {quote(c)} END)"
+            for c in flags.values()
+        ]
+        found = one(
+            ctx.con,
+            f"SELECT bool_or({bad_when}){''.join(', ' + u for u in unread)} "
+            f"FROM (SELECT {quote(column)} AS v, * FROM {ctx.read_sql})",
+        )
+        bad_ts = bool(found and found[0])
+        notes = _unread_notes(flags, found[1:] if found else (None, None) * len(flags))
+        reads = {p: flag(quote(c)) for p, c in flags.items()}
+    if not bad_ts:
+        return notes, reads
     bad = ctx.first_bad(quote(column), bad_when, detail=f"year({converted})")
     if bad and not bad.file_has_values:
         raise InputError(
@@ -82,7 +104,64 @@ def _check_ts(ctx: StageContext, column: str, flags: dict[str, str]) -> list[str
         )
     if bad:
         _raise_bad_ts(column, bad)
-    return []
+    return [], reads
+
+
+def _flags_by_value(
+    ctx: StageContext, column: str, bad_when: str, flags: dict[str, str]
+) -> tuple[bool, list[str], dict[str, str]] | None:
+    """The time check and the flag columns' values in one grouping by those values: whether
+    a time is bad, the notes on unread values, and per purpose the SQL reading its column by
+    comparing raw values. None when the columns hold more than :data:`MAX_FLAG_VALUES`
+    combinations of values."""
+    keys = [f"c{j}" for j in range(len(flags))]
+    inner = ", ".join(f"{quote(c)} AS {k}" for c, k in zip(flags.values(), keys, strict=True))
+    per_value = ", ".join(f"{k}, {flag(k)}, {unread_flag(k)}" for k in keys)
+    rows = ctx.con.execute(
+        f"SELECT bool_or({bad_when}), count(*), {per_value} "
+        f"FROM (SELECT {quote(column)} AS v, {inner} FROM {ctx.read_sql}) "
+        f"GROUP BY {', '.join(keys)} LIMIT {MAX_FLAG_VALUES + 1}"
+    ).fetchall()
+    if len(rows) > MAX_FLAG_VALUES:
+        return None
+    counts: list = []
+    reads = {}
+    for j, (purpose, name) in enumerate(flags.items()):
+        value, read, unread = 2 + 3 * j, 3 + 3 * j, 4 + 3 * j
+        unread_values = sorted(str(r[value]) for r in rows if r[unread])
+        counts.append(sum(r[1] for r in rows if r[unread]))
+        counts.append(unread_values[0] if unread_values else None)
+        said = {
+            verdict: sorted({r[value] for r in rows if r[read] is verdict}, key=str)
+            for verdict in (True, False)
+        }
+        reads[purpose] = _read_by_value(quote(name), ctx.columns.get(name, ""), said)
+    return any(r[0] for r in rows), _unread_notes(flags, tuple(counts)), reads
+
+
+def _sql_literal(value: object, sql_type: str) -> str | None:
+    """``value`` of a column of ``sql_type`` as an exact SQL literal; None for a type whose
+    values Python does not get back exactly (a DOUBLE, a timestamp)."""
+    if sql_type == "VARCHAR":
+        return literal(str(value))
+    if sql_type == "BOOLEAN":
+        return "TRUE" if value else "FALSE"
+    if sql_type in _INTEGER_TYPES:
+        return str(int(value))  # type: ignore[call-overload]
+    return None
+
+
+def _read_by_value(column: str, sql_type: str, said: dict[bool, list]) -> str:
+    """SQL reading a flag ``column`` as TRUE or FALSE by its raw values (``said``: the values
+    read as granted, and as denied); :func:`flag` itself when they cannot be written back."""
+    cases = []
+    for verdict, values in said.items():
+        written = [_sql_literal(v, sql_type) for v in values]
+        if None in written:
+            return flag(column)
+        if written:
+            cases.append(f"WHEN {column} IN ({', '.join(written)}) THEN {str(verdict).upper()}")
+    return f"(CASE {' '.join(cases)} END)" if cases else "CAST(NULL AS BOOLEAN)"
 
 
 def _raise_bad_ts(column: str, bad: BadRow) -> None:
@@ -168,7 +247,7 @@ def stage(ctx: StageContext) -> Staged:
     used = set(roles.values()) | _partition_keys(ctx)
     consent_cols = _consent_columns(ctx, used)
     used |= set(consent_cols.values())
-    flag_notes = _check_ts(ctx, roles["ts"], consent_cols)
+    flag_notes, flag_reads = _check_ts(ctx, roles["ts"], consent_cols)
 
     def role(name: str) -> str:
         return f"CAST({quote(roles[name])} AS VARCHAR)" if name in roles else "NULL"
@@ -195,7 +274,7 @@ def stage(ctx: StageContext) -> Staged:
         f"{role('channel')} AS channel",
         f"{ctx.index} AS _input",
     ]
-    selects += [f"{flag(quote(col))} AS consent_{p}" for p, col in consent_cols.items()]
+    selects += [f"{flag_reads[p]} AS consent_{p}" for p in consent_cols]
     taken: set[str] = set(CANONICAL_COLUMNS)
     for column in ctx.columns:
         if column in used:
