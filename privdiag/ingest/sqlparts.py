@@ -196,11 +196,9 @@ __all__ = [
 
 def decision_sql(*fields: str) -> str:
     """SQL of the ``decision`` text of an unmapped decision: its ``fields`` (SQL expressions)
-    each written as its length, a colon and its text, or "-" when NULL, joined by commas, so
-    that two decisions have the same text only when every field is equal."""
-    parts = [
-        f"coalesce(CAST(length(CAST({f} AS VARCHAR)) AS VARCHAR) || ':' || CAST({f} AS VARCHAR),"
-        " '-')"
-        for f in fields
-    ]
+    each written as its length, a colon and its text, or "-" when NULL or empty (a CSV reads
+    an empty field as NULL, NDJSON as ''), joined by commas, so that two decisions have the
+    same text only when every field is equal."""
+    texts = [f"nullif(CAST({f} AS VARCHAR), '')" for f in fields]
+    parts = [f"coalesce(CAST(length({t}) AS VARCHAR) || ':' || {t}, '-')" for t in texts]
     return " || ',' || ".join(parts)
