@@ -25,6 +25,7 @@ import numpy as np
 
 from privdiag.checks.context import ScanContext
 from privdiag.checks.disclosure import shown_groups, shown_rates, small_split, suppress_bias
+from privdiag.consent_keys import by_browser, meeting_key
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 from privdiag.stats import bh_adjust, holm_adjust, two_proportion_z
@@ -43,8 +44,16 @@ def build_decisions(con: Any) -> str:
 
     One row per consent record: person, user_key, purpose, granted, ts, day, version, source,
     region, device, channel and ``nth`` (1 for the person's first decision on the purpose).
-    Assumes the canonical ``events`` and ``consent`` tables.
+    Assumes the canonical ``events`` and ``consent`` tables. A record meets its user's events
+    by their ``user_key`` and, where events meet consent by their browser (Snowplow), by that
+    key too (:mod:`privdiag.consent_keys`).
     """
+    keyed = "events"
+    if by_browser(con):
+        key = meeting_key("e", True)
+        keyed = f"""(SELECT * FROM events UNION ALL
+                     SELECT * REPLACE ({key} AS user_key) FROM events e
+                     WHERE {key} IS DISTINCT FROM user_key)"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
         WITH decided AS (SELECT DISTINCT source, user_key, ts FROM consent),
@@ -52,13 +61,13 @@ def build_decisions(con: Any) -> str:
             SELECT source, user_key, ts, any_value(anon_key) AS anon_key,
                    any_value(country) AS country, any_value(device) AS device,
                    any_value(channel) AS channel
-            FROM events SEMI JOIN decided USING (source, user_key, ts)
+            FROM {keyed} SEMI JOIN decided USING (source, user_key, ts)
             GROUP BY ALL
         ),
         first_seen AS (
             SELECT user_key, arg_min(country, ts) AS country, arg_min(device, ts) AS device,
                    arg_min(channel, ts) AS channel
-            FROM events WHERE user_key IS NOT NULL GROUP BY 1
+            FROM {keyed} WHERE user_key IS NOT NULL GROUP BY 1
         ),
         d AS (
             SELECT CASE WHEN bool_and(a.anon_key IS NOT NULL) OVER (PARTITION BY c.user_key)
