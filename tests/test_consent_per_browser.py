@@ -162,3 +162,17 @@ def test_realdata_share_of_users_browsers_and_events_with_a_decision(realdata):
     """).fetchone()
     assert row == (1, 25, 25, 43, 38, 157)
     assert con.execute("SELECT count(DISTINCT user_key) FROM consent").fetchone() == (25,)
+
+
+def test_a_browser_decision_keeps_the_user_id_of_its_event_for_survey_respondents(tmp_path):
+    """The opt-in decisions of a browser-keyed record name the user id seen at the decision
+    (``event_user``), so survey respondents keyed by user id still match them."""
+    from privdiag.checks.optin import build_decisions
+
+    con = connect()
+    load(con, [_write(tmp_path / "sp.csv", EVENTS)], [write(tmp_path / "c.csv", CAROL)], Config())
+    build_decisions(con)
+    rows = con.execute(
+        "SELECT DISTINCT user_key, person, event_user FROM optin_decisions ORDER BY 1"
+    ).fetchall()
+    assert rows == [("b1", "b1", "alice"), ("b2", "b2", "alice"), ("carol", "carol", "carol")]
