@@ -17,7 +17,7 @@ from privdiag.engine import connect
 from privdiag.ingest import load
 from privdiag.state import active_purposes, resolve
 from tests.helpers import write
-from tests.test_ingest_snowplow import _prefs, _row, _write
+from tests.test_ingest_snowplow import HEADER, _prefs, _row, _write
 
 # alice decides on browser b1 (allow_all), then uses browser b2, where she has decided
 # nothing yet at 10:00:06, and denies all there at 10:00:07. carol's decision is in a consent
@@ -176,3 +176,21 @@ def test_a_browser_decision_keeps_the_user_id_of_its_event_for_survey_respondent
         "SELECT DISTINCT user_key, person, event_user FROM optin_decisions ORDER BY 1"
     ).fetchall()
     assert rows == [("b1", "b1", "alice"), ("b2", "b2", "alice"), ("carol", "carol", "carol")]
+
+
+def test_a_placeholder_browser_id_leaves_the_decision_to_the_user_id(tmp_path):
+    """dave's tracker sends 'undefined' as its domain_userid and network_userid: that is no
+    browser (the loader reads it as no id), so his allow_all is kept under his user id, not
+    dropped as a record of a placeholder user, and his later page view meets it (analytics
+    and ads granted)."""
+    choice = _prefs("allow_all", ["statistics", "marketing"])
+    rows = [
+        _row(1, "undefined", "consent_preferences", choice, user_id="dave"),
+        _row(2, "undefined", user_id="dave"),
+    ]
+    for row in rows:
+        row[HEADER.index("network_userid")] = "undefined"
+    con = connect()
+    load(con, [_write(tmp_path / "sp.csv", rows)], [], Config())
+    assert con.execute("SELECT DISTINCT user_key FROM consent").fetchall() == [("dave",)]
+    assert _states(con) == [("e1", "granted", "granted"), ("e2", "granted", "granted")]

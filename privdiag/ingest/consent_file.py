@@ -369,8 +369,9 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
     ctx.create(f"""
         CREATE TEMP TABLE {parsed} AS
         SELECT row_number() OVER () AS row_key,  -- each row its own decision, whatever its id
-               coalesce({col("domain_userid")}, {col("network_userid")},
-                        {without_placeholder(col("user_id"))}) AS user_key,  -- the browser's
+               coalesce({without_placeholder(col("domain_userid"))},  -- the browser's
+                        {without_placeholder(col("network_userid"))},
+                        {without_placeholder(col("user_id"))}) AS user_key,
                {any_ts(quote(names["derived_tstamp"]))} AS ts,
                CASE WHEN lower({col("event_name")}) = 'consent_preferences' THEN TRUE END AS cp,
                lower({col("event_type")}) AS event_type,

@@ -246,6 +246,7 @@ def _stage_dedup(ctx: StageContext, raw: str) -> str:
     ``user_key`` is the user id, else the browser (``domain_userid``); ``consent_key``, the
     key its consent records are kept under, is the browser, else the user id: a CMP decides
     per browser, as dbt-snowplow-web's consent models count (:mod:`privdiag.consent_keys`).
+    A placeholder browser id is none (the loader clears it from ``anon_key`` too).
     """
     view = f"{ctx.prefix}_sp_events"
     ctx.create(f"""
@@ -253,7 +254,8 @@ def _stage_dedup(ctx: StageContext, raw: str) -> str:
         SELECT *,
                coalesce(derived_tstamp, collector_tstamp) AS ts,
                coalesce(user_id, domain_userid) AS user_key,
-               coalesce(domain_userid, network_userid, user_id) AS consent_key
+               coalesce({without_placeholder("domain_userid")},
+                        {without_placeholder("network_userid")}, user_id) AS consent_key
         FROM {raw}
         QUALIFY row_number() OVER (
             PARTITION BY coalesce(event_id, _fp)
