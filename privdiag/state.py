@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from privdiag.checks.context import present_sql
+from privdiag.consent_keys import by_browser, linked_consent, meeting_key
 from privdiag.engine import STATE_TYPE, one, quote
 from privdiag.purposes import PURPOSES
 
@@ -41,12 +42,14 @@ LATEST_SPAN = "TIMESTAMPTZ '2999-12-31 00:00:00+00'"
 MAX_JOINED_SPANS = 32
 
 
-def _records_sql() -> str:
+def _records_sql(browser: bool = False) -> str:
     """Consent records with their kind: a denial after an earlier grant is a withdrawal.
 
     Records of one user and purpose are ordered by time, a grant before a denial at the same
     instant (as in the spans, :func:`_spans_sql`); the window runs over the consent log only,
-    which is small beside the events.
+    which is small beside the events. With ``browser`` the "user" is the key the records
+    meet the events on, a record of a user id also under each browser the user id was seen
+    with (:func:`privdiag.consent_keys.linked_consent`).
     """
     return f"""
         SELECT *, epoch_us(ts) * 4 + CASE
@@ -55,11 +58,11 @@ def _records_sql() -> str:
                 PARTITION BY user_key, purpose ORDER BY ts, NOT granted
                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), FALSE) THEN {WITHDRAWN}
             ELSE {DENIED} END AS packed
-        FROM consent
+        FROM {linked_consent(browser)}
     """
 
 
-def _spans_sql(purposes: list[str]) -> str:
+def _spans_sql(purposes: list[str], browser: bool = False) -> str:
     """SQL of each user's consent spans: from each instant the user's consent log changes to
     the next, the log's packed last record and first decision time per purpose.
 
@@ -89,7 +92,7 @@ def _spans_sql(purposes: list[str]) -> str:
     return f"""
         WITH records AS (
             SELECT user_key, ts, NOT granted AS tie, {records}
-            FROM ({_records_sql()}) WHERE user_key IS NOT NULL AND ts IS NOT NULL
+            FROM ({_records_sql(browser)}) WHERE user_key IS NOT NULL AND ts IS NOT NULL
         ), changes AS (
             SELECT user_key, ts AS start, {kept} FROM (
                 SELECT user_key, ts, {carried},
@@ -109,12 +112,12 @@ def _spans_sql(purposes: list[str]) -> str:
     """
 
 
-def _heavy_sql() -> str:
+def _heavy_sql(key: str = "e.user_key") -> str:
     """SQL numbering the span of each event of a user with more than
     :data:`MAX_JOINED_SPANS` spans: one window over the time-sorted union of those users'
     spans and events counts the spans that start at or before each event (a span at the
     event's instant counts, as spans sort first). Gives the event's rowid as ``_row``, its
-    ``user_key`` and the ``span_no`` to join its span by.
+    ``user_key`` (its meeting ``key``, SQL of ``e``) and the ``span_no`` to join its span by.
 
     A running count, not ``last_value(... IGNORE NULLS)`` of the span's columns: on one user
     with 2M events and 400 spans the count took 0.4 s, the last values 14 s.
@@ -129,9 +132,9 @@ def _heavy_sql() -> str:
                 SELECT user_key, start AS ts, 0 AS ord, NULL::BIGINT AS _row
                 FROM consent_spans WHERE {heavy}
                 UNION ALL
-                SELECT e.user_key, e.ts, 1 AS ord, e.rowid AS _row
+                SELECT {key} AS user_key, e.ts, 1 AS ord, e.rowid AS _row
                 FROM events e JOIN (SELECT DISTINCT user_key FROM consent_spans
-                                    WHERE {heavy}) h ON h.user_key = e.user_key
+                                    WHERE {heavy}) h ON h.user_key = {key}
             )
         ) WHERE ord = 1
     """
@@ -187,6 +190,9 @@ def resolve(con: Any, purposes: list[str]) -> None:
     ``first_P`` (the user's first decision time for P, also when it comes after the event)
     and ``last_decision_P``.
 
+    The user of an event is here the key it meets the consent log on
+    (:mod:`privdiag.consent_keys`): its ``user_key``, or a Snowplow event's browser.
+
     The consent log, small beside the events, is first cut into spans per user (between two
     instants its state does not change); each event then finds its span by a hash join on
     the user and a range on the time, which streams the events with all their columns and
@@ -200,20 +206,22 @@ def resolve(con: Any, purposes: list[str]) -> None:
     if not purposes:  # no state to add: the checks read the events as they are
         con.execute("CREATE VIEW scan_events AS SELECT * FROM events")
         return
-    con.execute(f"CREATE TEMP TABLE consent_spans AS {_spans_sql(purposes)}")
+    browser = by_browser(con)
+    key = meeting_key("e", browser)
+    con.execute(f"CREATE TEMP TABLE consent_spans AS {_spans_sql(purposes, browser)}")
     heavy = one(con, f"SELECT count(*) FROM consent_spans WHERE spans > {MAX_JOINED_SPANS}")
     columns = _event_columns(con)
     joined = f"""
         SELECT {columns}, {_states_sql(purposes, "s")} FROM events e
-        LEFT JOIN consent_spans s ON s.user_key = e.user_key AND e.ts >= s.start
+        LEFT JOIN consent_spans s ON s.user_key = {key} AND e.ts >= s.start
                                   AND e.ts < s.stop AND s.spans <= {MAX_JOINED_SPANS}"""
     if heavy and heavy[0]:
         joined += f"""
-        WHERE NOT coalesce(e.user_key IN (SELECT user_key FROM consent_spans
+        WHERE NOT coalesce({key} IN (SELECT user_key FROM consent_spans
                                           WHERE spans > {MAX_JOINED_SPANS}), FALSE)
         UNION ALL
         SELECT {columns}, {_states_sql(purposes, "s")} FROM events e
-        JOIN ({_heavy_sql()}) h ON h._row = e.rowid
+        JOIN ({_heavy_sql(key)}) h ON h._row = e.rowid
         JOIN consent_spans s ON s.user_key = h.user_key AND s.span_no = h.span_no"""
     con.execute(f"CREATE TABLE scan_events AS {joined}")
     con.execute("DROP TABLE consent_spans")

@@ -4,7 +4,8 @@ A survey file has one row per respondent or per segment. Columns are found by na
 insensitive, in these roles:
 
 - respondent: respondent, respondent_id, user_id, user, user_key or customer_id; matched
-  with the consent log's user key, or with the device of a decision.
+  with the consent log's user key, with the device of a decision, or with the user id of
+  the decision's event (a Snowplow decision is kept under its browser).
 - segment: segment, group or cohort; else a column named region, country, device, channel,
   source or version (the opt-in dimension it names).
 - trust: trust, trust_score, sentiment, sentiment_score or score (any numeric scale).

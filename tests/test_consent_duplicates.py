@@ -13,6 +13,7 @@ import shutil
 import duckdb
 
 from privdiag.ingest.duplicates import drop_duplicate_consent, drop_duplicate_unmapped
+from privdiag.ingest.tables import NO_UNMAPPED, UNMAPPED
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
 
@@ -90,19 +91,20 @@ def test_a_copy_in_the_consent_folder_counts_once_and_a_record_that_differs_is_k
 def test_only_records_equal_but_for_their_source_are_dropped():
     con = duckdb.connect()
     con.execute("""CREATE TABLE consent AS SELECT * FROM (VALUES
-        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'b', 'v1', 'DE', 'web'),
-        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
-        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
-        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', NULL),
-        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', NULL, 'web'),
-        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', NULL, 'DE', 'web'),
-        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:01+00', 'a', 'v1', 'DE', 'web'),
-        ('u1', 'ads', FALSE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
-        ('u1', 'analytics', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
-        ('u2', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
-        (NULL, 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'),
-        (NULL, 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web'))
-        AS t(user_key, purpose, granted, ts, source, version, region, device)""")
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'b', 'v1', 'DE', 'web', 1),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web', 1),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web', 1),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', NULL, 1),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', NULL, 'web', 1),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', NULL, 'DE', 'web', 1),
+        ('u1', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:01+00', 'a', 'v1', 'DE', 'web', 1),
+        ('u1', 'ads', FALSE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web', 1),
+        ('u1', 'analytics', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web', 1),
+        ('u2', 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web', 1),
+        (NULL, 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web', 1),
+        (NULL, 'ads', TRUE, TIMESTAMPTZ '2026-10-01 09:00:00+00', 'a', 'v1', 'DE', 'web', 1))
+        AS t(user_key, purpose, granted, ts, source, version, region, device, _input)""")
+    con.execute(f"CREATE TEMP TABLE {UNMAPPED} AS {NO_UNMAPPED}")
 
     notes = drop_duplicate_consent(con)
 
@@ -134,10 +136,11 @@ def test_realdata_snowplow_consent_log_given_twice(realdata, tmp_path):
     twice = run_scan([events], consent=[str(log), str(copy)], config=config()).to_dict()
 
     assert _notes(once) == []
+    # the copy, given second, is the one dropped (log_copy sorts first: it was kept before)
     assert _notes(twice) == [
         "128 consent records repeated another record (the same user, purpose, decision, time, "
         "notice version, region and device, as when a log is given twice or copied) and "
-        "were counted once; the repeats dropped were read from snowplow_web_consent_log_expected"
+        "were counted once; the repeats dropped were read from log_copy"
     ]
     # each log: 65 file rows (cmp_visible rows too) giving 128 records
     assert [(i["rows"], i.get("records")) for i in twice["inputs"]] == [
@@ -210,17 +213,100 @@ def test_a_copied_log_counts_its_unmapped_decisions_once(tmp_path):
 def test_unmapped_decisions_without_a_user_are_all_kept():
     con = duckdb.connect()
     con.execute("""CREATE TEMP TABLE unmapped_consent AS SELECT * FROM (VALUES
-        ('b', 'x', 'u1', 'd1'), ('a', 'x', 'u1', 'd1'), ('a', 'x', 'u1', 'd2'),
-        ('a', 'y', 'u1', 'd1'), ('a', 'x', NULL, 'd1'), ('b', 'x', NULL, 'd1'))
-        AS t(source, category, user_key, decision)""")
+        ('b', 'x', 'u1', 'd1', 0), ('a', 'x', 'u1', 'd1', 1), ('a', 'x', 'u1', 'd2', 1),
+        ('a', 'y', 'u1', 'd1', 1), ('a', 'x', NULL, 'd1', 1), ('b', 'x', NULL, 'd1', 0))
+        AS t(source, category, user_key, decision, _input)""")
 
-    drop_duplicate_unmapped(con)
+    # b was given first: its decision is kept, a's repeat of it dropped
+    assert drop_duplicate_unmapped(con) == {"a": 1}
 
-    rows = con.execute("SELECT * FROM unmapped_consent ORDER BY ALL").fetchall()
+    rows = con.execute("SELECT * EXCLUDE (_input) FROM unmapped_consent ORDER BY ALL").fetchall()
     assert rows == [
-        ("a", "x", "u1", "d1"),
         ("a", "x", "u1", "d2"),
         ("a", "x", None, "d1"),
         ("a", "y", "u1", "d1"),
+        ("b", "x", "u1", "d1"),
         ("b", "x", None, "d1"),
+    ]
+
+
+def test_a_renamed_copy_given_second_leaves_the_finding_and_owner_to_the_log(tmp_path):
+    """cmp_log.csv given first, backup_of_cmp_log.csv (the same rows) second: the repeats are
+    the backup's, so the conflict (u1's grant and denial at 09:00: 2 records, 1 user) stays
+    with cmp_log and its owner. The backup's name sorts first, and took both before."""
+    from privdiag.config import SourceConfig
+
+    events = write(tmp_path / "web.csv", EVENTS)
+    log = write(tmp_path / "cmp_log.csv", LOG)
+    backup = tmp_path / "backup_of_cmp_log.csv"
+    shutil.copy(log, backup)
+    cfg = config()
+    cfg.sources["cmp_log"] = SourceConfig(owner="privacy-team")
+
+    doc = run_scan([events], consent=[log, str(backup)], config=cfg).to_dict()
+
+    conflicts = by_kind(doc, "consent.conflict")
+    assert [(f["location"]["source"], f["owner"]) for f in conflicts] == [
+        ("cmp_log", "privacy-team")
+    ]
+    assert conflicts[0]["metrics"] == {"records": 2, "users": 1}
+    assert _notes(doc)[0].endswith("the repeats dropped were read from backup_of_cmp_log")
+
+    # given the other way round, the backup is the first input and keeps them
+    doc = run_scan([events], consent=[str(backup), log], config=cfg).to_dict()
+    assert [f["location"]["source"] for f in by_kind(doc, "consent.conflict")] == [
+        "backup_of_cmp_log"
+    ]
+
+
+def test_the_same_log_as_csv_and_ndjson_counts_once_with_empty_fields(tmp_path):
+    """The log as CSV (an empty field read as NULL) and as NDJSON ("" kept as text): its 4
+    records and its 2 unmapped decisions (u2's and u3's "Weird Cookies", without a version)
+    are the same decisions, dropped from the NDJSON copy: 6 repeats, 2 of them unmapped."""
+    rows = [
+        ("u1", "ads", "granted", "2026-10-01T09:00:00Z", "v1"),
+        ("u1", "ads", "denied", "2026-10-01T09:00:00Z", "v1"),
+        ("u2", "ads", "granted", "2026-10-01T09:00:00Z", ""),
+        ("u3", "ads", "denied", "2026-10-01T10:00:00Z", ""),
+        ("u2", "Weird Cookies", "granted", "2026-10-01T09:00:00Z", ""),
+        ("u3", "Weird Cookies", "denied", "2026-10-01T10:00:00Z", ""),
+    ]
+    names = ("user_id", "purpose", "status", "ts", "version")
+    events = write(tmp_path / "web.csv", EVENTS)
+    csv_log = write(tmp_path / "log.csv", "\n".join(",".join(r) for r in [names, *rows]) + "\n")
+    ndjson = tmp_path / "log_export.ndjson"
+    ndjson.write_text(
+        "".join(json.dumps(dict(zip(names, r, strict=True))) + "\n" for r in rows), "utf-8"
+    )
+
+    doc = run_scan([events], consent=[csv_log, str(ndjson)], config=config()).to_dict()
+
+    assert _notes(doc) == [
+        "6 consent records repeated another record (the same user, purpose, decision, time, "
+        "notice version, region and device, as when a log is given twice or copied) and were "
+        "counted once (2 of them in categories that map to no purpose); the repeats dropped "
+        "were read from log_export"
+    ]
+    assert _conflicts(doc) == [("log", "ads", {"records": 2, "users": 1})]
+    unmapped = [(f["location"], f["metrics"]) for f in by_kind(doc, "consent.unmapped_category")]
+    assert unmapped == [
+        ({"source": "log", "purpose": "Weird Cookies"}, {"decisions": 2, "users": 2})
+    ]
+
+
+def test_repeated_unmapped_decisions_alone_are_said():
+    """Only decisions in unmapped categories repeat: the note counts them (it said nothing)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN, "
+                "ts TIMESTAMPTZ, source VARCHAR, version VARCHAR, region VARCHAR, "
+                "device VARCHAR, _input INTEGER)")  # fmt: skip
+    con.execute(f"""CREATE TEMP TABLE {UNMAPPED} AS SELECT * FROM (VALUES
+        ('a', 'x', 'u1', 'd1', 0), ('copy', 'x', 'u1', 'd1', 1))
+        AS t(source, category, user_key, decision, _input)""")
+
+    assert drop_duplicate_consent(con) == [
+        "1 consent record repeated another record (the same user, purpose, decision, time, "
+        "notice version, region and device, as when a log is given twice or copied) and was "
+        "counted once (in categories that map to no purpose); the repeats dropped were read "
+        "from copy"
     ]

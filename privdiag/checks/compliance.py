@@ -14,6 +14,7 @@ from typing import Any
 
 from privdiag.checks.bits import distinct_sql
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql, suppress
+from privdiag.consent_keys import by_browser, linked_consent, meeting_key
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 
@@ -453,6 +454,19 @@ def _idless_missing(ctx: ScanContext, source: str, events: int, unflagged: int) 
     )
 
 
+def _unmet_sql(con: Any) -> tuple[str, str]:
+    """SQL telling the users no consent record meets: a column of a user's events ``e``
+    grouped by user, and the condition on a grouped user. By its own ``user_key``, or, where
+    events meet consent by their browser (Snowplow), by the key of any of its events
+    (:mod:`privdiag.consent_keys`)."""
+    if not by_browser(con):
+        logged = "SELECT user_key FROM consent WHERE user_key IS NOT NULL"
+        return "", f"user_key NOT IN ({logged})"
+    logged = f"SELECT user_key FROM {linked_consent(True)} WHERE user_key IS NOT NULL"
+    met = f"bool_or(coalesce({meeting_key('e', True)} IN ({logged}), FALSE))"
+    return f", {met} AS met", "NOT met"
+
+
 def check_missing_records(ctx: ScanContext) -> list[Finding]:
     """Return one finding per source whose users have events but no consent decision at all.
 
@@ -461,16 +475,15 @@ def check_missing_records(ctx: ScanContext) -> list[Finding]:
     flags = " OR ".join(f"consent_{p} IS NOT NULL" for p in ctx.purposes) or "FALSE"
     # A source none of whose events has a user id is told by its events without a flag: no
     # decision can be joined to them, and no user count tells them.
+    met, unmet = _unmet_sql(ctx.con)
     rows = ctx.con.execute(f"""
         WITH per_user AS (
-            SELECT source, user_key, bool_or({flags}) AS flagged
-            FROM events WHERE user_key IS NOT NULL GROUP BY ALL
+            SELECT source, user_key, bool_or({flags}) AS flagged{met}
+            FROM events e WHERE user_key IS NOT NULL GROUP BY ALL
         ),
         users AS (
             SELECT source, count(*) AS users,
-                   count(*) FILTER (WHERE NOT flagged AND user_key NOT IN
-                                    (SELECT user_key FROM consent WHERE user_key IS NOT NULL))
-                       AS missing
+                   count(*) FILTER (WHERE NOT flagged AND {unmet}) AS missing
             FROM per_user GROUP BY 1
         ),
         idless AS (

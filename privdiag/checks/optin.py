@@ -25,6 +25,7 @@ import numpy as np
 
 from privdiag.checks.context import ScanContext
 from privdiag.checks.disclosure import shown_groups, shown_rates, small_split, suppress_bias
+from privdiag.consent_keys import by_browser, meeting_key
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 from privdiag.stats import bh_adjust, holm_adjust, two_proportion_z
@@ -42,23 +43,33 @@ def build_decisions(con: Any) -> str:
     """Create the temp table ``optin_decisions`` and return its name.
 
     One row per consent record: person, user_key, purpose, granted, ts, day, version, source,
-    region, device, channel and ``nth`` (1 for the person's first decision on the purpose).
-    Assumes the canonical ``events`` and ``consent`` tables.
+    region, device, channel, ``event_user`` (the user key of the events at the decision, else
+    the record's) and ``nth`` (1 for the person's first decision on the purpose). Assumes the
+    canonical ``events`` and ``consent`` tables. A record meets its user's events by their
+    ``user_key`` and, where events meet consent by their browser (Snowplow: a record keyed by
+    the browser, ``event_user`` the user id seen with it), by that key too
+    (:mod:`privdiag.consent_keys`).
     """
+    keyed = "(SELECT *, user_key AS event_user FROM events)"
+    if by_browser(con):
+        key = meeting_key("e", True)
+        keyed = f"""(SELECT *, user_key AS event_user FROM events UNION ALL
+                     SELECT * REPLACE ({key} AS user_key), user_key AS event_user FROM events e
+                     WHERE {key} IS DISTINCT FROM user_key)"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
         WITH decided AS (SELECT DISTINCT source, user_key, ts FROM consent),
         at_decision AS (  -- only the events at a decision's instant are grouped
             SELECT source, user_key, ts, any_value(anon_key) AS anon_key,
                    any_value(country) AS country, any_value(device) AS device,
-                   any_value(channel) AS channel
-            FROM events SEMI JOIN decided USING (source, user_key, ts)
+                   any_value(channel) AS channel, any_value(event_user) AS event_user
+            FROM {keyed} SEMI JOIN decided USING (source, user_key, ts)
             GROUP BY ALL
         ),
         first_seen AS (
             SELECT user_key, arg_min(country, ts) AS country, arg_min(device, ts) AS device,
                    arg_min(channel, ts) AS channel
-            FROM events WHERE user_key IS NOT NULL GROUP BY 1
+            FROM {keyed} WHERE user_key IS NOT NULL GROUP BY 1
         ),
         d AS (
             SELECT CASE WHEN bool_and(a.anon_key IS NOT NULL) OVER (PARTITION BY c.user_key)
@@ -68,7 +79,8 @@ def build_decisions(con: Any) -> str:
                    nullif(trim(c.version), '') AS version, c.source,
                    coalesce(nullif(trim(c.region), ''), a.country, f.country) AS region,
                    coalesce(nullif(trim(c.device), ''), a.device, f.device) AS device,
-                   coalesce(a.channel, f.channel) AS channel
+                   coalesce(a.channel, f.channel) AS channel,
+                   coalesce(a.event_user, c.user_key) AS event_user
             FROM consent c
             LEFT JOIN at_decision a USING (source, user_key, ts)
             LEFT JOIN first_seen f ON f.user_key = c.user_key

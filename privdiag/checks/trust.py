@@ -72,7 +72,7 @@ def _respondent_units(con: Any) -> dict[str, tuple[np.ndarray, np.ndarray, list[
                             ['low trust third', 'middle trust third',
                              'high trust third'][any_value(b.third)]) AS label
             FROM banded b JOIN optin_decisions d
-              ON d.nth = 1 AND b.respondent IN (d.user_key, d.person)
+              ON d.nth = 1 AND b.respondent IN (d.user_key, d.person, d.event_user)
             GROUP BY 1, 2
         )
         SELECT purpose, list(trust ORDER BY respondent), list(granted::INT ORDER BY respondent),

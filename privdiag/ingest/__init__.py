@@ -18,11 +18,7 @@ from typing import Any
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.consent_strings import apply_to_events
-from privdiag.ingest.duplicates import (
-    drop_duplicate_consent,
-    drop_duplicate_events,
-    drop_duplicate_unmapped,
-)
+from privdiag.ingest.duplicates import drop_duplicate_consent, drop_duplicate_events
 from privdiag.ingest.files import first_reached, named_files
 from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.reading import CSV_RFC4180, duck_message, reader_sql
@@ -149,7 +145,7 @@ def _stage_inputs(
         digests.append(hashing.submit(_fingerprint, read))
         loaded.inputs.append(info)
         loaded.staged.append((argument, staged))
-        keep_unmapped(con, staged.source or argument, staged.unmapped_sql)
+        keep_unmapped(con, staged.source or argument, staged.unmapped_sql, index)
     loaded.unmapped = unmapped_categories(con)
     return digests
 
@@ -201,8 +197,7 @@ def _build_tables(con: Any, loaded: Loaded, *, keep_staging: bool) -> dict[int, 
         loaded.undecodable, loaded.partly_read = decoded.undecodable, decoded.partly_read
         loaded.notes += drop_duplicate_events(con)
         loaded.notes += clear_placeholder_ids(con)
-        loaded.notes += drop_duplicate_consent(con)
-        drop_duplicate_unmapped(con)
+        loaded.notes += drop_duplicate_consent(con)  # and the unmapped decisions'
         loaded.unmapped = unmapped_categories(con)  # a repeated log's own source may be gone
     except duckdb.Error as exc:
         raise InputError(

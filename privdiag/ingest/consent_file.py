@@ -346,7 +346,8 @@ def _scopes_sql(names: dict[str, str], columns: dict[str, str]) -> str:
 def _stage_snowplow_log(ctx: StageContext) -> Staged:
     """Stage dbt-snowplow-web's consent log: its consent_preferences rows become records as
     the same events would in a Snowplow events export (:mod:`privdiag.ingest.snowplow`), so a
-    log and the events it came from give the same records and their users the same keys."""
+    log and the events it came from give the same records under the same keys: the browser
+    (``domain_userid``), else the user id, as dbt-snowplow-web keeps consent per browser."""
     from privdiag.ingest.placeholders import without_placeholder
     from privdiag.ingest.snowplow import (
         consent_view,
@@ -368,8 +369,9 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
     ctx.create(f"""
         CREATE TEMP TABLE {parsed} AS
         SELECT row_number() OVER () AS row_key,  -- each row its own decision, whatever its id
-               coalesce({without_placeholder(col("user_id"))}, {col("domain_userid")})
-                   AS user_key,
+               coalesce({without_placeholder(col("domain_userid"))},  -- the browser's
+                        {without_placeholder(col("network_userid"))},
+                        {without_placeholder(col("user_id"))}) AS user_key,
                {any_ts(quote(names["derived_tstamp"]))} AS ts,
                CASE WHEN lower({col("event_name")}) = 'consent_preferences' THEN TRUE END AS cp,
                lower({col("event_type")}) AS event_type,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from privdiag.consent_keys import BROWSER_CONSENT
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
@@ -240,13 +241,21 @@ def _check_timeless_files(ctx: StageContext, raw: str) -> None:
 
 
 def _stage_dedup(ctx: StageContext, raw: str) -> str:
-    """One row per event_id: the earliest collector_tstamp wins, ties broken row-order-free."""
+    """One row per event_id: the earliest collector_tstamp wins, ties broken row-order-free.
+
+    ``user_key`` is the user id, else the browser (``domain_userid``); ``consent_key``, the
+    key its consent records are kept under, is the browser, else the user id: a CMP decides
+    per browser, as dbt-snowplow-web's consent models count (:mod:`privdiag.consent_keys`).
+    A placeholder browser id is none (the loader clears it from ``anon_key`` too).
+    """
     view = f"{ctx.prefix}_sp_events"
     ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT *,
                coalesce(derived_tstamp, collector_tstamp) AS ts,
-               coalesce(user_id, domain_userid) AS user_key
+               coalesce(user_id, domain_userid) AS user_key,
+               coalesce({without_placeholder("domain_userid")},
+                        {without_placeholder("network_userid")}, user_id) AS consent_key
         FROM {raw}
         QUALIFY row_number() OVER (
             PARTITION BY coalesce(event_id, _fp)
@@ -278,6 +287,7 @@ def _stage_events(ctx: StageContext, events: str, features: list[str]) -> str:
                geo_country AS country,
                platform AS channel,
                {ctx.index} AS _input,
+               TRUE AS {BROWSER_CONSENT},
                {", ".join(out)}
         FROM {events}
     """)
@@ -448,11 +458,12 @@ def stage(ctx: StageContext) -> Staged:
 
 
 def _stage_all_consent(ctx: StageContext, events: str) -> str:
-    """Parse every consent-related event (preferences, CMP, granted, withdrawn)."""
+    """Parse every consent-related event (preferences, CMP, granted, withdrawn), its
+    ``user_key`` the key its records are kept under: its browser, else its user id."""
     view = f"{ctx.prefix}_sp_consent_all"
     ctx.create(f"""
         CREATE TEMP VIEW {view} AS
-        SELECT *,
+        SELECT * REPLACE (consent_key AS user_key),
                coalesce(event_id, _fp) AS row_key,  -- the key of the deduplication
                lower({json_text("cp", "eventType", "event_type")}) AS event_type,
                {json_text("cp", "consentVersion", "consent_version")} AS consent_version,

@@ -76,9 +76,11 @@ CANONICAL_COLUMNS = (
 
 
 # Columns privdiag adds to the events for its own use, never features: the input's position
-# (``_input``) and the placeholder of a view without features (``_no_feature``). Listed by
-# name: data columns may start with an underscore too (the cookies ``_ga``, ``_gid``, ``_fbc``).
-INTERNAL_COLUMNS = frozenset({"_input", "_no_feature"})
+# (``_input``), the placeholder of a view without features (``_no_feature``) and the mark of
+# events that meet consent by their browser (``_browser_consent``, privdiag.consent_keys).
+# Listed by name: data columns may start with an underscore too (the cookies ``_ga``, ``_gid``,
+# ``_fbc``).
+INTERNAL_COLUMNS = frozenset({"_input", "_no_feature", "_browser_consent"})
 
 # Names a feature may not take: the canonical columns, the consent-state columns the scan
 # adds (privdiag.state), privdiag's internal columns, and DuckDB's row-number pseudo-column
@@ -196,11 +198,9 @@ __all__ = [
 
 def decision_sql(*fields: str) -> str:
     """SQL of the ``decision`` text of an unmapped decision: its ``fields`` (SQL expressions)
-    each written as its length, a colon and its text, or "-" when NULL, joined by commas, so
-    that two decisions have the same text only when every field is equal."""
-    parts = [
-        f"coalesce(CAST(length(CAST({f} AS VARCHAR)) AS VARCHAR) || ':' || CAST({f} AS VARCHAR),"
-        " '-')"
-        for f in fields
-    ]
+    each written as its length, a colon and its text, or "-" when NULL or empty (a CSV reads
+    an empty field as NULL, NDJSON as ''), joined by commas, so that two decisions have the
+    same text only when every field is equal."""
+    texts = [f"nullif(CAST({f} AS VARCHAR), '')" for f in fields]
+    parts = [f"coalesce(CAST(length({t}) AS VARCHAR) || ':' || {t}, '-')" for t in texts]
     return " || ',' || ".join(parts)

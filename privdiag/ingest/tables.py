@@ -12,13 +12,18 @@ from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, out_of_range
 from privdiag.result import InputInfo
 
 CONSENT_COLUMNS = ("user_key", "purpose", "granted", "ts", "source", "version", "region", "device")
-# The decisions whose category maps to no purpose: (source, category, user_key, decision),
-# ``decision`` the rest of what tells one decision from another (its time, choice, notice
-# version, region, device) as text, so that a repeated record counts once here as well.
+# The fields of a consent record that may be missing: an empty one is NULL in the table (a
+# CSV reads an empty field as NULL, NDJSON as '': the same log in both gives equal records).
+OPTIONAL_FIELDS = ("version", "region", "device")
+# The decisions whose category maps to no purpose: (source, category, user_key, decision,
+# _input), ``decision`` the rest of what tells one decision from another (its time, choice,
+# notice version, region, device) as text, so that a repeated record counts once here as
+# well; ``_input`` the position of the input it was read from, as in ``consent``.
 UNMAPPED = "unmapped_consent"
 NO_UNMAPPED = (
     "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS category, "
-    "CAST(NULL AS VARCHAR) AS user_key, CAST(NULL AS VARCHAR) AS decision WHERE FALSE"
+    "CAST(NULL AS VARCHAR) AS user_key, CAST(NULL AS VARCHAR) AS decision, "
+    "CAST(NULL AS INTEGER) AS _input WHERE FALSE"
 )
 
 
@@ -63,16 +68,25 @@ class ConsentInput:
 def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentInput]:
     """Insert each input's consent records into ``consent``; return, by input position, their
     count and first out-of-range time, read while the input's staging still exists. With
-    ``drop``, each input's staging is dropped once its records are in."""
+    ``drop``, each input's staging is dropped once its records are in.
+
+    Each record keeps the position of its input in ``_input`` (the order the user gave the
+    inputs: events first, then consent), so that of a log given twice the first given is kept
+    (:func:`privdiag.ingest.duplicates.drop_duplicate_consent`); an empty optional field
+    (:data:`OPTIONAL_FIELDS`) is stored as NULL.
+    """
     con.execute("""CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN,
                    ts TIMESTAMPTZ, source VARCHAR, version VARCHAR, region VARCHAR,
-                   device VARCHAR)""")
-    cols = ", ".join(CONSENT_COLUMNS)
+                   device VARCHAR, _input INTEGER)""")
+    cols = ", ".join(
+        f"nullif(CAST({c} AS VARCHAR), '')" if c in OPTIONAL_FIELDS else c for c in CONSENT_COLUMNS
+    )
     found = {}
     for index, (_, staged) in enumerate(loaded.staged):
         if not staged.consent_view:
             continue
-        records = inserted(con, f"INSERT INTO consent SELECT {cols} FROM", staged.consent_view)
+        insert = f"INSERT INTO consent SELECT {cols}, {index} FROM"
+        records = inserted(con, insert, staged.consent_view)
         bad = one(
             con,
             f"""SELECT CAST(year(ts) AS VARCHAR) FROM {staged.consent_view}
@@ -106,13 +120,13 @@ def drop_scratch(con: Any, staged: list[Staged]) -> None:
         one_input.scratch = []
 
 
-def keep_unmapped(con: Any, source: str, sql: str | None) -> None:
-    """Add an input's decisions in unmapped categories to ``unmapped_consent``, before its
-    staging is dropped; a stager without the SQL adds none."""
+def keep_unmapped(con: Any, source: str, sql: str | None, index: int) -> None:
+    """Add the decisions in unmapped categories of the input at position ``index`` to
+    ``unmapped_consent``, before its staging is dropped; a stager without the SQL adds none."""
     if sql:
         con.execute(
             f"INSERT INTO {UNMAPPED} SELECT {literal(source)}, CAST(category AS VARCHAR), "
-            f"CAST(user_key AS VARCHAR), CAST(decision AS VARCHAR) FROM ({sql})"
+            f"CAST(user_key AS VARCHAR), CAST(decision AS VARCHAR), {index} FROM ({sql})"
         )
 
 

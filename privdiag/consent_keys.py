@@ -1,0 +1,60 @@
+"""The key on which an event meets the consent log: its user's, or its browser's.
+
+Most formats record consent per user, keyed like their events (``user_key``). A CMP on a web
+page stores its decision in the browser, and Snowplow records it so: dbt-snowplow-web's
+consent models keep one state per ``domain_userid`` (``snowplow_web_consent_users``), the
+user id only an attribute of the browser. Snowplow events therefore carry
+``_browser_consent`` (TRUE): they meet the consent records keyed by their browser (their
+``anon_key``: ``domain_userid``, else ``network_userid``), and only one without a browser
+meets those of its ``user_key``.
+
+A user id seen with a browser still links them, as dbt-snowplow-web's user mapping links a
+``domain_userid`` to the user id its events carry: a record keyed by that user id (a consent
+file keyed by user, a Snowplow consent event without a browser) reaches the events of each
+browser the user id was seen with, beside the events keyed by the user id itself. The
+mapping keeps a browser's last user id only; here every user id seen with it links, so that
+on a browser two users shared each one's own events still meet that user's records.
+
+Without an event of ``_browser_consent`` (every format but Snowplow) the key is
+``user_key`` and the SQL is what it was before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BROWSER_CONSENT = "_browser_consent"
+
+
+def by_browser(con: Any) -> bool:
+    """True when some events of ``events`` meet consent by their browser (a Snowplow input)."""
+    return any(r[0] == BROWSER_CONSENT for r in con.execute("DESCRIBE events").fetchall())
+
+
+def meeting_key(alias: str, browser: bool) -> str:
+    """SQL of the key by which the event ``alias`` meets the consent records (see
+    :func:`linked_consent`); ``browser`` is :func:`by_browser` of the scan."""
+    if not browser:
+        return f"{alias}.user_key"
+    return (
+        f"CASE WHEN {alias}.{BROWSER_CONSENT} THEN coalesce({alias}.anon_key, {alias}.user_key) "
+        f"ELSE {alias}.user_key END"
+    )
+
+
+def linked_consent(browser: bool) -> str:
+    """The table expression (to follow FROM) of the consent records each under every key that
+    meets it: its own ``user_key``, and, when that is a user id seen with a browser on an
+    event that meets consent by its browser, that browser's (the record again, ``user_key``
+    replaced). ``consent`` itself without ``browser``."""
+    if not browser:
+        return "consent"
+    return f"""(
+        SELECT * FROM consent
+        UNION ALL
+        SELECT c.* REPLACE (links.browser AS user_key)
+        FROM consent c JOIN (
+            SELECT DISTINCT user_key, anon_key AS browser FROM events
+            WHERE {BROWSER_CONSENT} AND anon_key IS NOT NULL AND user_key <> anon_key
+        ) links ON links.user_key = c.user_key
+    ) AS linked_consent"""
