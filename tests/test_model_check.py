@@ -459,7 +459,7 @@ def test_a_model_fitted_on_a_dataframe_gets_the_array_where_pandas_is_missing(mo
 
     import numpy as np
 
-    from privdiag.model.loading import sklearn_scores
+    from privdiag.model.loading import sklearn_input, sklearn_scores
 
     class Summing:  # a fitted regressor's surface: input names, predict()
         feature_names_in_ = np.array(["a", "b"])
@@ -469,9 +469,9 @@ def test_a_model_fitted_on_a_dataframe_gets_the_array_where_pandas_is_missing(mo
             return np.asarray(x, dtype=float).sum(axis=1)
 
     model = Summing()
-    x = np.array([[1.0, 2.0], [3.0, 4.5]])
+    frame = pl.DataFrame({"a": [1.0, 3.0], "b": [2.0, 4.5]})
     monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas raises ImportError
-    assert sklearn_scores(model, x, ["a", "b"]).tolist() == [3.0, 7.5]
+    assert sklearn_scores(model, sklearn_input(model, frame, ["a", "b"])).tolist() == [3.0, 7.5]
     assert model.got == "ndarray"
 
 

@@ -22,7 +22,7 @@ from privdiag.mapping import model_owner, owner_for, purposes_for
 from privdiag.model import blindset, importance, verdicts
 from privdiag.model.drift import frame_drift, series_drift
 from privdiag.model.inputs import info, read_inputs, table_format
-from privdiag.model.loading import ModelFailure
+from privdiag.model.loading import ModelFailure, is_text
 from privdiag.model.metrics import CLASSIFIER_PRIMARY, REGRESSOR_PRIMARY, compare, reliability_curve
 from privdiag.purposes import PURPOSES, canonical
 from privdiag.result import Result
@@ -108,30 +108,27 @@ def _variants(
         scen.append(blindset.observed_scenario(n, ctx.mapping, rates, ctx.seed))
     scen += blindset.feature_scenarios(n, ctx.features)
     ctx.scenarios = {s.name: s for s in scen}
-    raw = ctx.config.raw.get("features", {})
-    defaults = {
-        f: raw[f].get("default")
-        for f in ctx.features
-        if isinstance(raw.get(f), dict) and "default" in raw[f]
-    }
+    defaults = blindset.feature_defaults(ctx.config, frame, ctx.features)
     out = {"unmasked": frame}
     out.update({s.name: blindset.apply(frame, s, defaults) for s in scen})
     return out
 
 
-def _require_unmasked(scores: dict[str, Any], model: Path) -> None:
+def _require_unmasked(scores: dict[str, Any], model: Path, text: list[str]) -> None:
     """Raise InputError when the model cannot score even the complete blind set: its inputs
-    do not fit the data (types, shapes) or the file is not a model; findings would be empty."""
+    do not fit the data (types, shapes) or the file is not a model; findings would be empty.
+    ``text`` are the features whose columns hold text, named in the hint."""
     import re
 
     value = scores.get("unmasked")
     if isinstance(value, ModelFailure):
         message = re.sub(r":?\s*\[.*$", "", value.message, flags=re.S)  # no data values
+        held = f"; the blind set holds text in {', '.join(text)}" if text else ""
         raise InputError(
             f"cannot score the blind set as given: {message}",
             path=model,
             hint="check that the blind set's columns have the types the model takes "
-            "(numbers for numeric inputs), and that the file is the trained model",
+            f"(numbers for numeric inputs{held}), and that the file is the trained model",
         )
 
 
@@ -305,6 +302,9 @@ def _drift(ctx: Context, reference: pl.DataFrame, variants: dict[str, pl.DataFra
     ctx.result.evidence["drift"] = verdicts.drift_table(
         rows, f"Feature drift: reference vs {target}"
     )
+    shares = {r.feature: r.shares for r in rows if r.shares}
+    if shares:  # text features: which categories the consent-filtered set holds less of
+        ctx.result.evidence["drift_categories"] = shares
     for row in (r for r in rows if r.drifted):
         ctx.result.findings.append(
             verdicts.drift_feature(
@@ -435,7 +435,8 @@ def _score(
 ) -> None:
     """Score every scenario; refuse a model that cannot score the complete blind set."""
     ctx.scores = scorer.score_many(variants)
-    _require_unmasked(ctx.scores, model)
+    unmasked = variants["unmasked"].schema
+    _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])])
     ctx.kind = scorer.kind or "classifier"
     if ctx.kind == "classifier" and ctx.y is not None and not np.isin(ctx.y, (0.0, 1.0)).all():
         raise InputError(

@@ -24,9 +24,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from privdiag.errors import InputError
+from privdiag.config import Config
+from privdiag.errors import ConfigError, InputError
 
 ROW_ID = "row_id"
+TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)  # columns of a text (categorical) feature
 # Columns of the project's event formats that are never model features.
 NOT_FEATURES = {
     ROW_ID,
@@ -121,6 +123,37 @@ def observed_scenario(
 def feature_scenarios(n: int, features: list[str]) -> list[Scenario]:
     """Return one scenario per feature, masking it on every row."""
     return [Scenario(f"mask_{f}", {f: np.ones(n, bool)}) for f in features]
+
+
+def feature_defaults(config: Config, frame: pl.DataFrame, features: list[str]) -> dict[str, Any]:
+    """Return ``{feature: default}`` of the features with ``[features.X] default`` set.
+
+    Raises ConfigError for a default the feature's column cannot hold (a text default for a
+    column of numbers): masking would fail on it.
+    """
+    raw = config.raw.get("features", {})
+    defaults = {
+        f: raw[f]["default"]
+        for f in features
+        if isinstance(raw.get(f), dict) and "default" in raw[f]
+    }
+    for feature, value in defaults.items():
+        dtype = frame.schema[feature]
+        try:
+            pl.select(pl.lit(value, dtype=dtype))
+        except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError) as exc:
+            holds = (
+                "text" if dtype in TEXT_TYPES else "numbers" if dtype.is_numeric() else str(dtype)
+            )
+            raise ConfigError(
+                f"default {value!r} does not fit the blind set's column {feature!r}, which "
+                f"holds {holds}",
+                path=config.path,
+                key=f"features.{feature}",
+                hint="give the value production sets when consent is missing, of the "
+                "column's type (a number for a number column, a text for a text column)",
+            ) from exc
+    return defaults
 
 
 def apply(frame: pl.DataFrame, scenario: Scenario, defaults: dict[str, Any]) -> pl.DataFrame:
