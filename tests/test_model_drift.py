@@ -125,3 +125,4 @@ def test_category_shares_name_only_large_groups_and_no_identifiers():
         pl.Series("x", [1.0, 2.0]), pl.Series("x", [1.0, None]), alpha=0.01, min_gap=0.1
     )
     assert number.shares is None
+    assert all(type(share) is float for line in row.shares["rows"] for share in line[1:])

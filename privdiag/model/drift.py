@@ -192,7 +192,7 @@ def category_shares(
     return {
         "title": f"Category shares of {feature}",
         "columns": ["category", "share_reference", "share_current"],
-        "rows": [[name, round(a, 6), round(b, 6)] for name, a, b in table],
+        "rows": [[name, round(float(a), 6), round(float(b), 6)] for name, a, b in table],
     }
 
 
