@@ -69,12 +69,19 @@ def read_table(path: Path) -> pl.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in {".parquet", ".pq"}:
-            return pl.read_parquet(path)
+            return _enums_as_text(pl.read_parquet(path))
         if suffix in {".csv", ".txt"} or suffix == ".gz" and path.stem.endswith(".csv"):
             return pl.read_csv(path, infer_schema_length=10000, null_values=["", "NA", "null"])
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"cannot be read: {exc}", path=path) from exc
     raise InputError("unsupported format", path=path, hint="give a .csv or .parquet file")
+
+
+def _enums_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` with its Enum columns as text: an Enum holds only its own values, so
+    a ``[features.X] default`` outside them could not mask it."""
+    enums = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Enum)]
+    return frame.with_columns(pl.col(enums).cast(pl.String)) if enums else frame
 
 
 def feature_columns(frame: pl.DataFrame, label: str | None) -> list[str]:
