@@ -392,3 +392,37 @@ def test_exported_text_blind_sets_scored_elsewhere_give_the_same_measures(model,
         a = direct.evidence["scenario_metrics"][scenario]["rows"]
         b = back.evidence["scenario_metrics"][scenario]["rows"]
         assert a == b, scenario
+
+
+def test_a_label_written_as_words_is_read_and_a_bad_one_named_without_quoting(
+    model, blind, tmp_path
+):
+    """A label column of "yes"/"no" (text) ended in an internal error (exit 5) quoting the
+    values; yes/no and true/false read as 1/0 now, and a label that is neither is an input
+    error naming its row without quoting it."""
+    import skops.io as sio
+
+    path = tmp_path / "text.skops"
+    sio.dump(model, path)
+    frame = pl.read_parquet(blind)
+    words = frame.with_columns(
+        pl.when(pl.col("label") == 1).then(pl.lit(" Yes")).otherwise(pl.lit("no")).alias("label")
+    )
+    csv = tmp_path / "words.csv"
+    words.write_csv(csv)
+    as_words = run_model_check(path, csv, config=_config())
+    as_numbers = run_model_check(path, blind, config=_config())
+    assert as_words.evidence["scenario_metrics"] == as_numbers.evidence["scenario_metrics"]
+
+    bad = tmp_path / "bad.csv"
+    row = pl.int_range(pl.len()) == 7
+    words.with_columns(
+        pl.when(row).then(pl.lit("Alice")).otherwise("label").alias("label")
+    ).write_csv(bad)
+    config = tmp_path / "privdiag.toml"
+    config.write_text("")
+    args = ["model-check", str(path), "--blind-set", str(bad), "--config", str(config)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert "row 8, field 'label': a 5-character value of letters is not a label" in result.output
+    assert "Alice" not in result.output

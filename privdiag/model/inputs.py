@@ -22,7 +22,11 @@ from privdiag.model import blindset
 from privdiag.model.entries import model_entry
 from privdiag.model.loading import Scorer, load_scorer
 from privdiag.model.predictions import PredictionsScorer
+from privdiag.privacy import describe_value
 from privdiag.result import InputInfo, Result, sha256_file
+
+# A classifier's label written as a word, case and spaces aside.
+LABEL_WORDS = {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
 
 
 @dataclass
@@ -132,6 +136,21 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
     values = frame[label]
     if values.null_count():
         raise InputError(f"{values.null_count()} rows have no label", path=path, field=label)
+    if values.dtype in blindset.TEXT_TYPES:  # "yes"/"no", "true"/"false" or numbers as text
+        words = values.cast(pl.String).str.strip_chars().str.to_lowercase()
+        numbers = words.replace_strict(LABEL_WORDS, default=None, return_dtype=pl.Float64)
+        values = numbers.fill_null(words.cast(pl.Float64, strict=False))
+        bad = values.is_null().arg_true()
+        if bad.len():
+            row = int(bad[0])
+            more = f" ({bad.len():,} rows in all)" if bad.len() > 1 else ""
+            raise InputError(
+                f"{describe_value(frame[label][row])} is not a label{more}",
+                path=path,
+                row=row + 1,
+                field=label,
+                hint="a classifier's label is 0/1, true/false or yes/no; a regressor's a number",
+            )
     return values.cast(pl.Float64).to_numpy()
 
 
