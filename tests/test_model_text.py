@@ -426,3 +426,22 @@ def test_a_label_written_as_words_is_read_and_a_bad_one_named_without_quoting(
     assert result.exit_code == 3, result.output
     assert "row 8, field 'label': a 5-character value of letters is not a label" in result.output
     assert "Alice" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("column", "default", "holds"),
+    [
+        (pl.Series("f", [1.0, 2.0]), "none", "numbers"),
+        (pl.Series("f", [None, None]), 3, "no value at all"),
+        (pl.Series("f", ["a", "b"], dtype=pl.Enum(["a", "b"])), "zz", "text"),
+    ],
+)
+def test_a_default_the_column_cannot_hold_is_a_config_error(column, default, holds):
+    from privdiag.model.blindset import feature_defaults
+
+    config = _config(f={"default": default})
+    with pytest.raises(ConfigError, match=f"\\[features.f\\]: default .* which holds {holds}"):
+        feature_defaults(config, column.to_frame(), ["f"])
+    assert feature_defaults(_config(f={"default": 0}), pl.DataFrame({"f": ["a"]}), ["f"]) == {
+        "f": 0
+    }  # a number for a text column is the text "0"

@@ -146,15 +146,16 @@ def feature_defaults(config: Config, frame: pl.DataFrame, features: list[str]) -
     }
     for feature, value in defaults.items():
         dtype = frame.schema[feature]
-        try:
-            pl.select(pl.lit(value, dtype=dtype))
+        try:  # as apply() masks: a default the column cannot hold fails here
+            fill = pl.when(pl.lit(True)).then(pl.lit(value, dtype=dtype))
+            frame.head(1).select(fill.otherwise(pl.col(feature)))
         except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError) as exc:
-            holds = (
-                "text" if dtype in TEXT_TYPES else "numbers" if dtype.is_numeric() else str(dtype)
-            )
+            holds = {"text": dtype in TEXT_TYPES, "numbers": dtype.is_numeric()}
+            holds["no value at all"] = dtype == pl.Null
+            said = next((words for words, fits in holds.items() if fits), f"values of {dtype}")
             raise ConfigError(
                 f"default {value!r} does not fit the blind set's column {feature!r}, which "
-                f"holds {holds}",
+                f"holds {said}",
                 path=config.path,
                 key=f"features.{feature}",
                 hint="give the value production sets when consent is missing, of the "
