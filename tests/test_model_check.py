@@ -459,7 +459,7 @@ def test_a_model_fitted_on_a_dataframe_gets_the_array_where_pandas_is_missing(mo
 
     import numpy as np
 
-    from privdiag.model.loading import sklearn_scores
+    from privdiag.model.loading import sklearn_input, sklearn_scores
 
     class Summing:  # a fitted regressor's surface: input names, predict()
         feature_names_in_ = np.array(["a", "b"])
@@ -469,7 +469,38 @@ def test_a_model_fitted_on_a_dataframe_gets_the_array_where_pandas_is_missing(mo
             return np.asarray(x, dtype=float).sum(axis=1)
 
     model = Summing()
-    x = np.array([[1.0, 2.0], [3.0, 4.5]])
+    frame = pl.DataFrame({"a": [1.0, 3.0], "b": [2.0, 4.5]})
     monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas raises ImportError
-    assert sklearn_scores(model, x, ["a", "b"]).tolist() == [3.0, 7.5]
+    assert sklearn_scores(model, sklearn_input(model, frame, ["a", "b"])).tolist() == [3.0, 7.5]
     assert model.got == "ndarray"
+
+
+def test_an_unreadable_reference_stops_the_check_before_blind_sets_are_exported(blind, tmp_path):
+    """--reference was read after --export-blind-sets had written every scenario's file, so
+    a reference that cannot be read (exit 3) left a folder of blind sets behind it."""
+    out = tmp_path / "sets"
+    missing = tmp_path / "no_reference.parquet"
+    with pytest.raises(InputError, match="file not found"):
+        run_model_check(
+            MODELS / "basket_value.onnx",
+            blind,
+            config=_config(),
+            label="basket_value",
+            reference=missing,
+            export_blind_sets=out,
+        )
+    assert not out.exists()
+
+
+def test_a_reference_is_scored_but_not_exported(blind, tmp_path):
+    out = tmp_path / "sets"
+    result = run_model_check(
+        MODELS / "basket_value.onnx",
+        blind,
+        config=_config(),
+        label="basket_value",
+        reference=blind,
+        export_blind_sets=out,
+    )
+    assert not (out / "reference.parquet").exists() and (out / "unmasked.parquet").exists()
+    assert [i.role for i in result.inputs] == ["model", "blind_set", "reference"]

@@ -88,3 +88,41 @@ def test_small_samples_need_a_larger_effect():
         pl.Series("x", [0.0] * 20), pl.Series("x", [0.0] * 17 + [None] * 3), alpha=0.01, min_gap=0.1
     )
     assert not small.drifted  # 15 % missing in 20 rows is not significant
+
+
+def test_rare_categories_are_pooled_before_the_chi_square():
+    """Categories seen fewer than min_n times in both sets (r1 2 and 1 times, r2 once, r3 3
+    times) are one pooled category: the chi-square of 5 rows of singletons is no test."""
+    ref = pl.Series("c", ["a"] * 50 + ["b"] * 50 + ["r1"] * 2 + ["r2"])
+    cur = pl.Series("c", ["a"] * 80 + ["b"] * 20 + ["r1"] + ["r3"] * 3)
+    row = series_drift(ref, cur, alpha=0.01, min_gap=0.1, min_n=5)
+    expected = stats.chi2_contingency(np.array([[50, 50, 3], [80, 20, 4]]), correction=False)
+    assert row.chi2 == pytest.approx(expected.statistic)
+    assert row.chi2_p == pytest.approx(expected.pvalue)
+    shares_r, shares_c = np.array([50, 50, 3, 0]) / 103, np.array([80, 20, 4, 0]) / 104
+    assert row.js == pytest.approx(jensenshannon(shares_r, shares_c, base=2))
+
+
+def test_category_shares_name_only_large_groups_and_no_identifiers():
+    """A value is named when each set holds it at least min_n times or not at all: "gone"
+    (10 then 0) is named, "few" (10 then 3) would tell of 3 rows and is pooled; an e-mail
+    address seen often is pooled too, and an identifier column names no value."""
+    ref = ["web"] * 40 + ["gone"] * 10 + ["few"] * 10 + ["ann@example.com"] * 10 + [None] * 30
+    cur = ["web"] * 40 + ["few"] * 3 + ["ann@example.com"] * 10 + [None] * 47
+    row = series_drift(pl.Series("src", ref), pl.Series("src", cur), alpha=0.01, min_gap=0.1)
+    assert row.shares is not None and "shares" not in row.to_dict()
+    assert row.shares["rows"] == [
+        ["web", 0.4, 0.4],
+        ["gone", 0.1, 0.0],
+        ["(other values)", 0.2, 0.13],  # few and the address: 10 + 10 of 100, 3 + 10 of 100
+        ["(missing)", 0.3, 0.47],
+    ]
+    ids = series_drift(
+        pl.Series("user_id", ref), pl.Series("user_id", cur), alpha=0.01, min_gap=0.1
+    )
+    assert [r[0] for r in ids.shares["rows"]] == ["(other values)", "(missing)"]
+    number = series_drift(
+        pl.Series("x", [1.0, 2.0]), pl.Series("x", [1.0, None]), alpha=0.01, min_gap=0.1
+    )
+    assert number.shares is None
+    assert all(type(share) is float for line in row.shares["rows"] for share in line[1:])

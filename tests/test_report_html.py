@@ -394,3 +394,28 @@ def test_finding_cards_label_their_metrics_and_say_plainly_when_events_have_no_u
     assert metric_label("auc_drop") == "AUC drop" and metric_label("events") == "events"
     (merged,) = [f for f in merge([doc])["findings"] if f["id"] == finding["id"]]
     assert merged["metrics"] == finding["metrics"]
+
+
+def test_drift_missing_shares_read_as_percentages():
+    """A drift.feature card showed "Missing share, reference 0" and "Missing share, current
+    0.593", and its table's missing_reference and missing_current columns the same fractions,
+    where every other share reads as a percentage; the p-value stays a number."""
+    from privdiag.model import verdicts
+    from privdiag.model.drift import DriftRow
+    from privdiag.result import Result
+
+    row = DriftRow("ad_clicks_7d", "number", 2000, 2000, 0.0, 0.593, 0.0012, psi=5.68, js=0.624)
+    row.drifted, row.reason = True, "missing share 0% -> 59%"
+    finding = verdicts.drift_feature("propensity", "observed", row, ["ads"], "data-science")
+    result = Result("model-check", started_at="2026-12-05T08:00:00+00:00")
+    result.findings = [finding]
+    doc = result.to_dict()
+    assert doc["findings"][0]["metrics"]["missing_current"] == 0.593  # the JSON keeps fractions
+
+    html = render_html(merge([doc]))
+    text = " ".join(" ".join(Page(html).text).split())
+    assert "Missing share, reference 0.0%" in text
+    assert "Missing share, current 59.3%" in text
+    assert "Missing share, p-value 0.0012" in text
+    rows = _table_rows(html, "Drift of ad_clicks_7d")
+    assert rows[1][:4] == ["ad_clicks_7d", "number", "0.0%", "59.3%"]

@@ -1,7 +1,9 @@
-"""Child process that unpickles a model and scores the variants of an ``.npz`` archive.
+"""Child process that unpickles a model and scores the variants a JSON manifest lists.
 
-Run as ``python -m privdiag.model._pickle_worker MODEL IN.npz OUT.npz``; only ever started
-by :class:`privdiag.model.pickled.PickleScorer`, never imported by the privdiag process.
+Run as ``python -m privdiag.model._pickle_worker MODEL VARIANTS.json OUT.npz``, where the
+manifest maps each variant's name to an Arrow IPC file of the model's input columns; only
+ever started by :class:`privdiag.model.pickled.PickleScorer`, never imported by the privdiag
+process.
 """
 
 from __future__ import annotations
@@ -31,21 +33,20 @@ def describe(model_path: str, outputs: str) -> None:
     Path(outputs).write_text(json.dumps({"names": names, "width": width}), encoding="utf-8")
 
 
-def main(model_path: str, inputs: str, outputs: str) -> None:
-    """Score every array of ``inputs`` and write scores plus a ``__meta__`` JSON record."""
-    from privdiag.model.loading import _sklearn_kind, sklearn_scores
+def main(model_path: str, manifest: str, outputs: str) -> None:
+    """Score every variant of ``manifest`` and write scores plus a ``__meta__`` JSON record."""
+    import polars as pl
+
+    from privdiag.model.loading import _sklearn_kind, failure, sklearn_input, sklearn_scores
 
     model = _load(Path(model_path))
     scores, errors = {}, {}
-    with np.load(inputs, allow_pickle=False) as data:
-        names = [str(n) for n in data["__names__"]] if "__names__" in data.files else None
-        for name in data.files:
-            if name == "__names__":
-                continue
-            try:
-                scores[name] = sklearn_scores(model, data[name], names)
-            except Exception as exc:  # noqa: BLE001 - report any model error per variant
-                errors[name] = f"{type(exc).__name__}: {exc}"[:300]
+    for name, path in json.loads(Path(manifest).read_text(encoding="utf-8")).items():
+        frame = pl.read_ipc(path)
+        try:
+            scores[name] = sklearn_scores(model, sklearn_input(model, frame, frame.columns))
+        except Exception as exc:  # noqa: BLE001 - report any model error per variant
+            errors[name] = failure(exc).message
     meta = json.dumps({"kind": _sklearn_kind(model), "errors": errors})
     np.savez(outputs, __meta__=np.array(meta), **scores)  # type: ignore[arg-type]
 

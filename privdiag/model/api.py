@@ -8,7 +8,6 @@ importance and drift, and turn what crosses the thresholds into findings.
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +21,11 @@ from privdiag.errors import InputError, UsageError
 from privdiag.mapping import model_owner, owner_for, purposes_for
 from privdiag.model import blindset, importance, verdicts
 from privdiag.model.drift import frame_drift, series_drift
-from privdiag.model.entries import model_entry
-from privdiag.model.loading import ModelFailure, Scorer, load_scorer
+from privdiag.model.inputs import info, read_inputs, table_format
+from privdiag.model.loading import ModelFailure, is_text
 from privdiag.model.metrics import CLASSIFIER_PRIMARY, REGRESSOR_PRIMARY, compare, reliability_curve
-from privdiag.model.predictions import PredictionsScorer
 from privdiag.purposes import PURPOSES, canonical
-from privdiag.result import InputInfo, Result, sha256_file
+from privdiag.result import Result
 
 log = logging.getLogger(__name__)
 RESAMPLES = 200
@@ -74,30 +72,6 @@ def _unknown_purpose(name: str) -> NoReturn:
     )
 
 
-def _check_scan_result(path: Path) -> None:
-    """Raise InputError when ``--scan-result`` names no file (missing, or a folder)."""
-    if not path.is_file():
-        raise InputError(
-            "file not found" if not path.exists() else "is a folder, not a scan result",
-            path=path,
-            hint="pass the JSON written by privdiag scan --json",
-        )
-
-
-def rates_from_scan(path: Path) -> dict[str, float]:
-    """Return the consent rates a scan result carries at ``evidence.consent_rates``."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        rates = doc["evidence"]["consent_rates"]
-        return {str(k): float(v) for k, v in rates.items() if v is not None}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(
-            "is not a scan result with evidence.consent_rates",
-            path=path,
-            hint="pass the JSON written by privdiag scan --json",
-        ) from exc
-
-
 @dataclass
 class Context:
     """What every step of one model check needs."""
@@ -125,43 +99,6 @@ class Context:
         return model_owner(self.config, self.model, features)
 
 
-def _info(path: Path, role: str, fmt: str, rows: int | None) -> InputInfo:
-    return InputInfo(str(path), fmt, rows, sha256_file(path), role)
-
-
-def _fmt(path: Path) -> str:
-    return "parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv"
-
-
-def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | None:
-    if label is None:
-        return None
-    if label not in frame.columns:
-        raise InputError(
-            f"has no label column {label!r}",
-            path=path,
-            field=label,
-            hint="pass --label with the column holding the outcome",
-        )
-    values = frame[label]
-    if values.null_count():
-        raise InputError(f"{values.null_count()} rows have no label", path=path, field=label)
-    return values.cast(pl.Float64).to_numpy()
-
-
-def _scorer(
-    model: Path, predictions: list[Path] | None, allow_pickle: bool, entry: dict[str, Any]
-) -> Scorer:
-    if predictions:
-        return PredictionsScorer(predictions)
-    return load_scorer(
-        model,
-        allow_pickle=allow_pickle,
-        trusted=entry.get("trusted_types"),
-        config_features=entry.get("features"),
-    )
-
-
 def _variants(
     ctx: Context, frame: pl.DataFrame, rates: dict[str, float] | None, n: int
 ) -> dict[str, pl.DataFrame]:
@@ -171,30 +108,27 @@ def _variants(
         scen.append(blindset.observed_scenario(n, ctx.mapping, rates, ctx.seed))
     scen += blindset.feature_scenarios(n, ctx.features)
     ctx.scenarios = {s.name: s for s in scen}
-    raw = ctx.config.raw.get("features", {})
-    defaults = {
-        f: raw[f].get("default")
-        for f in ctx.features
-        if isinstance(raw.get(f), dict) and "default" in raw[f]
-    }
+    defaults = blindset.feature_defaults(ctx.config, frame, ctx.features)
     out = {"unmasked": frame}
     out.update({s.name: blindset.apply(frame, s, defaults) for s in scen})
     return out
 
 
-def _require_unmasked(scores: dict[str, Any], model: Path) -> None:
+def _require_unmasked(scores: dict[str, Any], model: Path, text: list[str]) -> None:
     """Raise InputError when the model cannot score even the complete blind set: its inputs
-    do not fit the data (types, shapes) or the file is not a model; findings would be empty."""
+    do not fit the data (types, shapes) or the file is not a model; findings would be empty.
+    ``text`` are the features whose columns hold text, named in the hint."""
     import re
 
     value = scores.get("unmasked")
     if isinstance(value, ModelFailure):
         message = re.sub(r":?\s*\[.*$", "", value.message, flags=re.S)  # no data values
+        held = f"; the blind set holds text in {', '.join(text)}" if text else ""
         raise InputError(
             f"cannot score the blind set as given: {message}",
             path=model,
             hint="check that the blind set's columns have the types the model takes "
-            "(numbers for numeric inputs), and that the file is the trained model",
+            f"(numbers for numeric inputs{held}), and that the file is the trained model",
         )
 
 
@@ -368,6 +302,9 @@ def _drift(ctx: Context, reference: pl.DataFrame, variants: dict[str, pl.DataFra
     ctx.result.evidence["drift"] = verdicts.drift_table(
         rows, f"Feature drift: reference vs {target}"
     )
+    shares = {r.feature: r.shares for r in rows if r.shares}
+    if shares:  # text features: which categories the consent-filtered set holds less of
+        ctx.result.evidence["drift_categories"] = shares
     for row in (r for r in rows if r.drifted):
         ctx.result.findings.append(
             verdicts.drift_feature(
@@ -408,27 +345,6 @@ def _score_drift(ctx: Context) -> None:
     ctx.result.ran("drift.prediction")
 
 
-def _resolve_features(
-    scorer: Scorer, frame: pl.DataFrame, label: str | None, path: Path
-) -> list[str]:
-    names = scorer.feature_names or blindset.feature_columns(frame, label)
-    absent = [f for f in names if f not in frame.columns]
-    if absent:
-        raise InputError(
-            f"lacks the model's feature(s) {', '.join(absent)}",
-            path=path,
-            hint="the blind set needs one column per model feature",
-        )
-    if scorer.width is not None and len(names) != scorer.width:
-        raise InputError(
-            f"the model expects {scorer.width} features but their names are unknown",
-            path=scorer.path,
-            hint="list them in order in [models.NAME] features = [...] in the config",
-        )
-    scorer.feature_names = names
-    return names
-
-
 def run_model_check(
     model: Path,
     blind_set: Path,
@@ -452,69 +368,40 @@ def run_model_check(
     features gives a finding, not an error.
     """
     result = Result(command="model-check")
-    matched = model_entry(config, model)
-    name, entry = matched.name, matched.table
-    if matched.note:
-        result.evidence.setdefault("notes", []).append(matched.note)
-    spec = config.models.get(name)
-    label = label or (spec.label if spec else None)
-    frame = blindset.read_table(blind_set)
-    if label is None and "label" in frame.columns:
-        label = "label"
-    result.inputs.append(_info(blind_set, "blind_set", _fmt(blind_set), frame.height))
-
-    if scan_result is not None:
-        _check_scan_result(scan_result)
-        result.inputs.append(_info(scan_result, "scan_result", "json", None))
-    rates = consent_rates or (rates_from_scan(scan_result) if scan_result else None)
-
-    scorer = _scorer(model, predictions, allow_pickle and not predictions, entry)
-    features = _resolve_features(scorer, frame, label, blind_set)
-    if label is not None and label in features:
-        raise UsageError(
-            f"the label column {label!r} is one of the model's inputs: its quality would be "
-            "measured on the outcome it is given",
-            hint="pass --label (or [models.NAME] label) the column holding the outcome, one the "
-            "model does not take",
-        )
-    mapping = {f: p for f in features if (p := purposes_for(f, config)) is not None}
-    ctx = Context(
-        config,
-        name,
-        features,
-        mapping,
-        threshold,
-        seed,
+    given = read_inputs(
+        model,
+        blind_set,
         result,
-        y=_labels(frame, label, blind_set),
+        config=config,
+        label=label,
+        scan_result=scan_result,
+        consent_rates=consent_rates,
+        allow_pickle=allow_pickle,
+        predictions=predictions,
     )
-    if model.exists() and not predictions:
-        result.inputs.insert(0, _info(model, "model", scorer.format, None))  # no rows
-    read = [_info(path, "predictions", _fmt(path), None) for path in predictions or []]
-    result.inputs += read
+    features = given.features
+    mapping = {f: p for f in features if (p := purposes_for(f, config)) is not None}
+    ctx = Context(config, given.name, features, mapping, threshold, seed, result, y=given.y)
 
-    frame = frame.with_row_index(blindset.ROW_ID).with_columns(
+    # every scenario masks a copy of the blind set, its rows numbered for predictions files
+    frame = given.frame.with_row_index(blindset.ROW_ID).with_columns(
         pl.col(blindset.ROW_ID).cast(pl.Int64)
     )
-    variants = _variants(ctx, frame, rates, frame.height)
-    _note_scenarios(ctx, rates, features)
+    variants = _variants(ctx, frame, given.rates, frame.height)
+    _note_scenarios(ctx, given.rates, features)
+    ref_frame = _reference(ctx, reference, frame)  # read before anything is written
     if export_blind_sets is not None:
         for vname, vframe in variants.items():
             blindset.export(vframe, features, vname, export_blind_sets)
         result.ran("export_blind_sets")
+    if reference is not None and set(features) <= set(ref_frame.columns):
+        variants["reference"] = ref_frame.with_row_index(blindset.ROW_ID)  # scored, not exported
 
-    ref_frame = frame
-    if reference is not None:
-        ref_frame = blindset.read_table(reference)
-        result.inputs.append(_info(reference, "reference", _fmt(reference), ref_frame.height))
-        if set(features) <= set(ref_frame.columns):
-            variants["reference"] = ref_frame.with_row_index(blindset.ROW_ID)
-
-    _score(ctx, scorer, variants, model, blind_set, label)
-    for info in read:  # counted as the scores were read
-        info.rows = scorer.rows.get(Path(info.path))
+    _score(ctx, given.scorer, variants, model, blind_set, given.label)
+    for read in given.predictions:  # counted as the scores were read
+        read.rows = given.scorer.rows.get(Path(read.path))
     result.evidence["model"] = {
-        "name": name,
+        "name": given.name,
         "kind": ctx.kind,
         "features": features,
         "purposes": mapping,
@@ -528,6 +415,16 @@ def run_model_check(
     return result
 
 
+def _reference(ctx: Context, reference: Path | None, frame: pl.DataFrame) -> pl.DataFrame:
+    """Return the frame drift compares against: ``--reference``, else the blind set itself."""
+    if reference is None:
+        return frame
+    ref_frame = blindset.read_table(reference)
+    fmt = table_format(reference)
+    ctx.result.inputs.append(info(reference, "reference", fmt, ref_frame.height))
+    return ref_frame
+
+
 def _score(
     ctx: Context,
     scorer: Any,
@@ -538,7 +435,8 @@ def _score(
 ) -> None:
     """Score every scenario; refuse a model that cannot score the complete blind set."""
     ctx.scores = scorer.score_many(variants)
-    _require_unmasked(ctx.scores, model)
+    unmasked = variants["unmasked"].schema
+    _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])])
     ctx.kind = scorer.kind or "classifier"
     if ctx.kind == "classifier" and ctx.y is not None and not np.isin(ctx.y, (0.0, 1.0)).all():
         raise InputError(

@@ -24,9 +24,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from privdiag.errors import InputError
+from privdiag.config import Config
+from privdiag.errors import ConfigError, InputError
 
 ROW_ID = "row_id"
+TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)  # columns of a text (categorical) feature
 # Columns of the project's event formats that are never model features.
 NOT_FEATURES = {
     ROW_ID,
@@ -67,12 +69,19 @@ def read_table(path: Path) -> pl.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in {".parquet", ".pq"}:
-            return pl.read_parquet(path)
+            return _enums_as_text(pl.read_parquet(path))
         if suffix in {".csv", ".txt"} or suffix == ".gz" and path.stem.endswith(".csv"):
             return pl.read_csv(path, infer_schema_length=10000, null_values=["", "NA", "null"])
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"cannot be read: {exc}", path=path) from exc
     raise InputError("unsupported format", path=path, hint="give a .csv or .parquet file")
+
+
+def _enums_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` with its Enum columns as text: an Enum holds only its own values, so
+    a ``[features.X] default`` outside them could not mask it."""
+    enums = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Enum)]
+    return frame.with_columns(pl.col(enums).cast(pl.String)) if enums else frame
 
 
 def feature_columns(frame: pl.DataFrame, label: str | None) -> list[str]:
@@ -121,6 +130,38 @@ def observed_scenario(
 def feature_scenarios(n: int, features: list[str]) -> list[Scenario]:
     """Return one scenario per feature, masking it on every row."""
     return [Scenario(f"mask_{f}", {f: np.ones(n, bool)}) for f in features]
+
+
+def feature_defaults(config: Config, frame: pl.DataFrame, features: list[str]) -> dict[str, Any]:
+    """Return ``{feature: default}`` of the features with ``[features.X] default`` set.
+
+    Raises ConfigError for a default the feature's column cannot hold (a text default for a
+    column of numbers): masking would fail on it.
+    """
+    raw = config.raw.get("features", {})
+    defaults = {
+        f: raw[f]["default"]
+        for f in features
+        if isinstance(raw.get(f), dict) and "default" in raw[f]
+    }
+    for feature, value in defaults.items():
+        dtype = frame.schema[feature]
+        try:  # as apply() masks: a default the column cannot hold fails here
+            fill = pl.when(pl.lit(True)).then(pl.lit(value, dtype=dtype))
+            frame.head(1).select(fill.otherwise(pl.col(feature)))
+        except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError) as exc:
+            holds = {"text": dtype in TEXT_TYPES, "numbers": dtype.is_numeric()}
+            holds["no value at all"] = dtype == pl.Null
+            said = next((words for words, fits in holds.items() if fits), f"values of {dtype}")
+            raise ConfigError(
+                f"default {value!r} does not fit the blind set's column {feature!r}, which "
+                f"holds {said}",
+                path=config.path,
+                key=f"features.{feature}",
+                hint="give the value production sets when consent is missing, of the "
+                "column's type (a number for a number column, a text for a text column)",
+            ) from exc
+    return defaults
 
 
 def apply(frame: pl.DataFrame, scenario: Scenario, defaults: dict[str, Any]) -> pl.DataFrame:

@@ -2,9 +2,15 @@
 
 Numbers: PSI and Jensen-Shannon distance on the reference's deciles plus a *missing* bin,
 and KS (statistic and asymptotic p-value) and Wasserstein-1 on the present values.
-Categories: chi-square on the present values, Jensen-Shannon on the categories plus a
-*missing* category. The missing share is tested on its own (two-proportion z-test), because
-tools that drop nulls see no drift when a feature goes from 0 % to 60 % missing.
+Categories (text features): chi-square on the present values, PSI and Jensen-Shannon on the
+categories plus a *missing* category; categories seen fewer than ``min_n`` times in both sets
+are pooled into one first, so that a long tail of rare values neither breaks the chi-square
+test nor inflates PSI. The missing share is tested on its own (two-proportion z-test),
+because tools that drop nulls see no drift when a feature goes from 0 % to 60 % missing.
+
+A text feature's row also carries its category shares in both sets (:func:`category_shares`),
+naming a value only when each set holds it at least ``min_n`` times or not at all and it does
+not look like an identifier; the rest are shown pooled.
 
 A feature has drifted when a test is significant after a Bonferroni correction over the
 features compared **and** the effect is large enough to matter (KS statistic, Jensen-Shannon
@@ -17,15 +23,23 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from privdiag.model.blindset import NOT_FEATURES
+from privdiag.privacy import looks_like_id
+
 PSI_BINS = 10
 PSI_FLOOR = 1e-4  # share given to an empty bin so that PSI stays finite
+MAX_CATEGORIES = 20  # categories named in a shares table; the rest are pooled
+OTHER = "(other values)"
+MISSING = "(missing)"
 
 
 @dataclass
@@ -48,9 +62,16 @@ class DriftRow:
     chi2_p: float | None = None
     drifted: bool = False
     reason: str = ""
+    # a text feature's category shares (a table block), kept out of the row's measures
+    shares: dict[str, Any] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        """The row's measures, floats rounded; the category shares are not among them."""
+        return {
+            k: (round(v, 6) if isinstance(v, float) else v)
+            for k, v in asdict(self).items()
+            if k != "shares"
+        }
 
 
 def ks_wasserstein(a: np.ndarray, b: np.ndarray, presorted: bool = False) -> tuple:
@@ -122,7 +143,9 @@ def _number_row(row: DriftRow, ref: np.ndarray, cur: np.ndarray, min_n: int) -> 
     return row
 
 
-def _category_row(row: DriftRow, ref: pl.Series, cur: pl.Series, min_n: int) -> DriftRow:
+def _category_counts(ref: pl.Series, cur: pl.Series) -> tuple[list[str], np.ndarray]:
+    """Return the categories present in either set (sorted) and their counts: a 2 x k array,
+    the reference's row first."""
     ref, cur = ref.cast(pl.String).alias("value"), cur.cast(pl.String).alias("value")
     cats = pl.concat([ref.drop_nulls(), cur.drop_nulls()]).unique().sort()
     r = ref.drop_nulls().value_counts().rename({"count": "r"})
@@ -130,8 +153,56 @@ def _category_row(row: DriftRow, ref: pl.Series, cur: pl.Series, min_n: int) -> 
     table = pl.DataFrame({"value": cats}).join(r, on="value", how="left")
     table = table.join(c, on="value", how="left")
     counts = table.select(pl.col("r", "c").fill_null(0)).to_numpy().T.astype(np.float64)
-    rs = np.append(counts[0], row.rows_reference - counts[0].sum()) / row.rows_reference
-    cs = np.append(counts[1], row.rows_current - counts[1].sum()) / row.rows_current
+    return table["value"].to_list(), counts.reshape(2, -1)
+
+
+def pool_rare(counts: np.ndarray, min_n: int) -> np.ndarray:
+    """Return ``counts`` (2 x k) with the categories seen fewer than ``min_n`` times in both
+    sets summed into one last column (none when no category is that rare)."""
+    rare = counts.max(axis=0) < min_n
+    if not rare.any():
+        return counts
+    return np.column_stack([counts[:, ~rare], counts[:, rare].sum(axis=1)])
+
+
+def category_shares(
+    feature: str, values: list[str], counts: np.ndarray, rows: tuple[int, int], min_n: int
+) -> dict[str, Any]:
+    """Return the ``table`` block of a text feature's category shares in both sets.
+
+    A value is named when each set holds it at least ``min_n`` times or not at all (so no
+    share tells of a smaller group), it does not look like an identifier and the feature is
+    no identifier column; the :data:`MAX_CATEGORIES` most common such values are named, the
+    rest summed in one :data:`OTHER` row, and the missing values in a :data:`MISSING` row.
+    Shares are of all rows, so each column sums to 1.
+    """
+    big = np.flatnonzero(((counts == 0) | (counts >= min_n)).all(axis=0))
+    big = big[np.argsort(-counts[:, big].max(axis=0), kind="stable")]  # most common first
+    safe = (i for i in big if feature not in NOT_FEATURES and not looks_like_id(values[i]))
+    named = list(islice(safe, MAX_CATEGORIES))
+    rest = np.ones(len(values), bool)
+    rest[named] = False
+    n_ref, n_cur = rows
+    table = [[values[i], counts[0, i] / n_ref, counts[1, i] / n_cur] for i in named]
+    if rest.any():
+        table.append([OTHER, counts[0, rest].sum() / n_ref, counts[1, rest].sum() / n_cur])
+    missing = (n_ref - counts[0].sum()) / n_ref, (n_cur - counts[1].sum()) / n_cur
+    if any(missing):
+        table.append([MISSING, *missing])
+    return {
+        "title": f"Category shares of {feature}",
+        "columns": ["category", "share_reference", "share_current"],
+        "rows": [[name, round(float(a), 6), round(float(b), 6)] for name, a, b in table],
+    }
+
+
+def _category_row(row: DriftRow, ref: pl.Series, cur: pl.Series, min_n: int) -> DriftRow:
+    values, counts = _category_counts(ref, cur)
+    rows = (row.rows_reference, row.rows_current)
+    row.shares = category_shares(row.feature, values, counts, rows, min_n)
+    counts = pool_rare(counts, min_n)
+    rs = np.append(counts[0], rows[0] - counts[0].sum()) / rows[0]
+    cs = np.append(counts[1], rows[1] - counts[1].sum()) / rows[1]
     row.psi, row.js = psi(rs, cs), float(jensenshannon(rs, cs, base=2))
     if counts[0].sum() >= min_n and counts[1].sum() >= min_n and counts.shape[1] > 1:
         chi = stats.chi2_contingency(counts[:, counts.sum(axis=0) > 0], correction=False)

@@ -10,6 +10,7 @@ one failing scenario never stops the others. ``None`` means the variant was not 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from privdiag.errors import InputError
+from privdiag.model.blindset import TEXT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,14 @@ class ModelFailure:
 
 
 Scores = np.ndarray | ModelFailure | None
+# scikit-learn quotes the text it could not read as a number: a value from the data
+_UNREAD_TEXT = re.compile(r"(could not convert string to float): .*$", re.MULTILINE)
+
+
+def failure(exc: BaseException) -> ModelFailure:
+    """Return the failure of a model that raised: the error's type and message, without the
+    text value scikit-learn quotes when it expected a number, cut to 300 characters."""
+    return ModelFailure(_UNREAD_TEXT.sub(r"\1", f"{type(exc).__name__}: {exc}".strip())[:300])
 
 
 @dataclass
@@ -58,7 +68,7 @@ class Scorer:
             try:
                 out[name] = self._score(frame)
             except Exception as exc:  # noqa: BLE001 - any runtime error of a foreign model
-                out[name] = ModelFailure(f"{type(exc).__name__}: {exc}".strip()[:300])
+                out[name] = failure(exc)
         return out
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
@@ -66,7 +76,8 @@ class Scorer:
 
 
 def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
-    """Return the named columns as a 2-D array, nulls as NaN (floats) or '' (strings)."""
+    """Return the named columns as a 2-D array for an ONNX tensor of ``dtype``; a missing
+    value is NaN in a number tensor and '' in a string tensor, which has no missing value."""
     if dtype is object:
         return frame.select([pl.col(n).cast(pl.String).fill_null("") for n in names]).to_numpy()
     cols = [pl.col(n).cast(pl.Float64) for n in names]
@@ -155,21 +166,46 @@ def _sklearn_kind(model: Any) -> str:
     return "classifier" if hasattr(model, "predict_proba") else "regressor"
 
 
-def sklearn_scores(model: Any, x: np.ndarray, names: list[str] | None = None) -> np.ndarray:
-    """Return class-1 probabilities or predictions of a fitted scikit-learn estimator.
+def is_text(dtype: pl.DataType) -> bool:
+    """True for a text column (strings, categoricals): a categorical input of the model."""
+    return dtype in TEXT_TYPES
 
-    A model fitted on a DataFrame (it has ``feature_names_in_``) gets one with the columns
-    named ``names``: a ColumnTransformer that picks columns by name cannot take an array.
-    pandas is not a dependency of privdiag: without it such a model gets the array, which
-    every model but one picking columns by name takes (with a warning of scikit-learn's).
+
+def _column(values: pl.Series) -> np.ndarray:
+    """One input column as a scikit-learn model takes it: numbers as float64, text as Python
+    strings (an object array); a missing value is NaN in both, as pandas reads an empty cell
+    and as scikit-learn's imputers and encoders take a missing value by default."""
+    if not is_text(values.dtype):
+        return values.cast(pl.Float64).to_numpy()
+    out = np.array(values.cast(pl.String).to_numpy(), dtype=object)
+    out[values.is_null().to_numpy()] = np.nan
+    return out
+
+
+def sklearn_input(model: Any, frame: pl.DataFrame, names: list[str]) -> Any:
+    """Return the columns ``names`` of ``frame`` as a fitted scikit-learn estimator takes them.
+
+    A model fitted on a DataFrame (it has ``feature_names_in_``) gets one with those names:
+    a ColumnTransformer that picks columns by name (a OneHotEncoder on the text columns, a
+    scaler on the numbers) cannot take an array. pandas is not a dependency of privdiag:
+    without it such a model gets the array, which every model but one picking columns by
+    name takes (with a warning of scikit-learn's). The array is float64, or of objects when
+    a column is text.
     """
-    if names is not None and getattr(model, "feature_names_in_", None) is not None:
+    columns = [_column(frame[name]) for name in names]
+    if getattr(model, "feature_names_in_", None) is not None:
         try:
             import pandas as pd
         except ImportError:
             pd = None
         if pd is not None:
-            x = pd.DataFrame(x, columns=names)
+            return pd.DataFrame(dict(zip(names, columns, strict=True)), columns=names)
+    return np.column_stack(columns) if columns else np.empty((frame.height, 0))
+
+
+def sklearn_scores(model: Any, x: Any) -> np.ndarray:
+    """Return class-1 probabilities or predictions of a fitted scikit-learn estimator on
+    ``x`` (from :func:`sklearn_input`)."""
     if hasattr(model, "predict_proba"):
         return np.asarray(model.predict_proba(x), np.float64)[:, -1]
     return np.asarray(model.predict(x), np.float64).reshape(-1)
@@ -215,7 +251,7 @@ class SkopsScorer(Scorer):
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
         names = self.feature_names or []
-        return sklearn_scores(self.model, _matrix(frame, names, np.float64), names)
+        return sklearn_scores(self.model, sklearn_input(self.model, frame, names))
 
 
 def load_scorer(

@@ -1,8 +1,9 @@
 """Pickle and joblib models, loaded and run only in a separate Python process.
 
-Unpickling runs arbitrary code, so the file is never opened in the privdiag process: all the
-variants go to a child process as one ``.npz`` archive, and the scores come back the same
-way. One child serves every scenario, so the model is loaded once.
+Unpickling runs arbitrary code, so the file is never opened in the privdiag process: each
+variant's inputs go to a child process as an Arrow IPC file (numbers and text, missing values
+kept), listed in a JSON manifest, and the scores come back as one ``.npz`` archive of
+numbers, read without pickle. One child serves every scenario, so the model is loaded once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from privdiag.errors import InputError
-from privdiag.model.loading import ModelFailure, Scorer, Scores, _matrix
+from privdiag.model.loading import ModelFailure, Scorer, Scores
 
 TIMEOUT_SECONDS = 600
 
@@ -46,10 +47,13 @@ class PickleScorer(Scorer):
         """Return scores per variant from one child process run."""
         names = self.feature_names or []
         with tempfile.TemporaryDirectory(prefix="privdiag-pickle-") as tmp:
-            inputs, outputs = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
-            arrays = {k: _matrix(f, names, np.float64) for k, f in variants.items()}
-            np.savez(inputs, __names__=np.array(names, dtype=str), **arrays)  # type: ignore[arg-type]
-            self._run(str(self.path), str(inputs), str(outputs))
+            manifest, outputs = Path(tmp) / "variants.json", Path(tmp) / "out.npz"
+            files = {}
+            for i, (name, frame) in enumerate(variants.items()):
+                files[name] = str(Path(tmp) / f"{i}.arrow")  # a scenario's name may be no file
+                frame.select(names).write_ipc(files[name])
+            manifest.write_text(json.dumps(files), encoding="utf-8")
+            self._run(str(self.path), str(manifest), str(outputs))
             return self._read(outputs, list(variants))
 
     def _read(self, outputs: Path, names: list[str]) -> dict[str, Scores]:

@@ -219,8 +219,13 @@ def drift_feature(
         recommendation="Monitor this feature on consent-filtered traffic and retrain or "
         "reweight with data that has the same missing share.",
         owner=owner,
-        evidence={"table": drift_table([row], f"Drift of {row.feature}")},
+        evidence={"table": [drift_table([row], f"Drift of {row.feature}"), *_shares(row)]},
     )
+
+
+def _shares(row: DriftRow) -> list[dict]:
+    """The category shares of a text feature's row (none for a number)."""
+    return [row.shares] if row.shares else []
 
 
 def drift_prediction(

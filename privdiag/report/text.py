@@ -11,9 +11,11 @@ from privdiag.findings import LOCATION_KEYS, measure_name
 from privdiag.privacy import scrub  # one redaction for reports and every other output
 
 #: Metric and column names whose values are fractions, shown as percentages: the word at the
-#: end, or as a word anywhere ("missing_share_denied", "missing share", "share_granted").
+#: end, or as a word anywhere ("missing_share_denied", "missing share", "share_granted"), and
+#: drift's missing shares of the reference and the current set (not ``missing_p``).
 _SHARE = re.compile(
     r"(share|rate|ratio|pct|fraction)$|(^|[_ ])(share|rate|ratio|pct|fraction)[_ ]|^optin_"
+    r"|^missing_(reference|current)$"
 )
 #: Metric names that count people, suppressed below the minimum group size.
 _USERS = re.compile(r"(^|_)users$")

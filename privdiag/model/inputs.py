@@ -1,0 +1,200 @@
+"""The inputs of one model check, read and checked before anything is scored.
+
+:func:`read_inputs` matches the model to its ``[models.X]`` entry, reads the blind set and
+its label, the consent rates (given, or from a scan result), loads the model (or the
+predictions files) and resolves its input names; what does not fit is an InputError or a
+UsageError naming the file or flag, raised before any scenario is built.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from privdiag.config import Config
+from privdiag.errors import InputError, UsageError
+from privdiag.model import blindset
+from privdiag.model.entries import model_entry
+from privdiag.model.loading import Scorer, load_scorer
+from privdiag.model.predictions import PredictionsScorer
+from privdiag.privacy import describe_value
+from privdiag.result import InputInfo, Result, sha256_file
+
+# A classifier's label written as a word, case and spaces aside.
+LABEL_WORDS = {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
+
+
+@dataclass
+class Inputs:
+    """What a model check reads: the model's name, its scorer and input names, the blind set
+    with its label, and the consent rates of the observed scenario (None without any)."""
+
+    name: str
+    scorer: Scorer
+    features: list[str]
+    frame: pl.DataFrame
+    label: str | None
+    y: np.ndarray | None
+    rates: dict[str, float] | None
+    predictions: list[InputInfo]
+
+
+def read_inputs(
+    model: Path,
+    blind_set: Path,
+    result: Result,
+    *,
+    config: Config,
+    label: str | None,
+    scan_result: Path | None,
+    consent_rates: dict[str, float] | None,
+    allow_pickle: bool,
+    predictions: list[Path] | None,
+) -> Inputs:
+    """Return the checked inputs of one model check, each recorded in ``result.inputs``
+    (model first, then the blind set, the scan result and the predictions files).
+
+    Raises InputError or UsageError for a file that cannot be read or does not fit, and a
+    UsageError for a label that is one of the model's inputs.
+    """
+    matched = model_entry(config, model)
+    if matched.note:
+        result.evidence.setdefault("notes", []).append(matched.note)
+    spec = config.models.get(matched.name)
+    label = label or (spec.label if spec else None)
+    frame = blindset.read_table(blind_set)
+    if label is None and "label" in frame.columns:
+        label = "label"
+    result.inputs.append(info(blind_set, "blind_set", table_format(blind_set), frame.height))
+
+    if scan_result is not None:
+        _check_scan_result(scan_result)
+        result.inputs.append(info(scan_result, "scan_result", "json", None))
+    rates = consent_rates or (rates_from_scan(scan_result) if scan_result else None)
+
+    scorer = _scorer(model, predictions, allow_pickle and not predictions, matched.table)
+    features = _resolve_features(scorer, frame, label, blind_set)
+    _check_label_not_an_input(label, features)
+    y = _labels(frame, label, blind_set)
+
+    if model.exists() and not predictions:
+        result.inputs.insert(0, info(model, "model", scorer.format, None))  # no rows
+    read = [info(path, "predictions", table_format(path), None) for path in predictions or []]
+    result.inputs += read
+    return Inputs(matched.name, scorer, features, frame, label, y, rates, read)
+
+
+def info(path: Path, role: str, fmt: str, rows: int | None) -> InputInfo:
+    """Return the record of one input file (its fingerprint read now)."""
+    return InputInfo(str(path), fmt, rows, sha256_file(path), role)
+
+
+def table_format(path: Path) -> str:
+    """Return ``parquet`` or ``csv``, as :func:`~privdiag.model.blindset.read_table` reads it."""
+    return "parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv"
+
+
+def _check_scan_result(path: Path) -> None:
+    """Raise InputError when ``--scan-result`` names no file (missing, or a folder)."""
+    if not path.is_file():
+        raise InputError(
+            "file not found" if not path.exists() else "is a folder, not a scan result",
+            path=path,
+            hint="pass the JSON written by privdiag scan --json",
+        )
+
+
+def rates_from_scan(path: Path) -> dict[str, float]:
+    """Return the consent rates a scan result carries at ``evidence.consent_rates``."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        rates = doc["evidence"]["consent_rates"]
+        return {str(k): float(v) for k, v in rates.items() if v is not None}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(
+            "is not a scan result with evidence.consent_rates",
+            path=path,
+            hint="pass the JSON written by privdiag scan --json",
+        ) from exc
+
+
+def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | None:
+    if label is None:
+        return None
+    if label not in frame.columns:
+        raise InputError(
+            f"has no label column {label!r}",
+            path=path,
+            field=label,
+            hint="pass --label with the column holding the outcome",
+        )
+    values = frame[label]
+    if values.null_count():
+        raise InputError(f"{values.null_count()} rows have no label", path=path, field=label)
+    if values.dtype in blindset.TEXT_TYPES:  # "yes"/"no", "true"/"false" or numbers as text
+        words = values.cast(pl.String).str.strip_chars().str.to_lowercase()
+        numbers = words.replace_strict(LABEL_WORDS, default=None, return_dtype=pl.Float64)
+        values = numbers.fill_null(words.cast(pl.Float64, strict=False))
+        bad = values.is_null().arg_true()
+        if bad.len():
+            row = int(bad[0])
+            more = f" ({bad.len():,} rows in all)" if bad.len() > 1 else ""
+            raise InputError(
+                f"{describe_value(frame[label][row])} is not a label{more}",
+                path=path,
+                row=row + 1,
+                field=label,
+                hint="a classifier's label is 0/1, true/false or yes/no; a regressor's a number",
+            )
+    return values.cast(pl.Float64).to_numpy()
+
+
+def _scorer(
+    model: Path, predictions: list[Path] | None, allow_pickle: bool, entry: dict[str, Any]
+) -> Scorer:
+    if predictions:
+        return PredictionsScorer(predictions)
+    return load_scorer(
+        model,
+        allow_pickle=allow_pickle,
+        trusted=entry.get("trusted_types"),
+        config_features=entry.get("features"),
+    )
+
+
+def _resolve_features(
+    scorer: Scorer, frame: pl.DataFrame, label: str | None, path: Path
+) -> list[str]:
+    names = scorer.feature_names or blindset.feature_columns(frame, label)
+    absent = [f for f in names if f not in frame.columns]
+    if absent:
+        raise InputError(
+            f"lacks the model's feature(s) {', '.join(absent)}",
+            path=path,
+            hint="the blind set needs one column per model feature",
+        )
+    if scorer.width is not None and len(names) != scorer.width:
+        raise InputError(
+            f"the model expects {scorer.width} features but their names are unknown",
+            path=scorer.path,
+            hint="list them in order in [models.NAME] features = [...] in the config",
+        )
+    scorer.feature_names = names
+    return names
+
+
+def _check_label_not_an_input(label: str | None, features: list[str]) -> None:
+    """Raise UsageError when the label is one of the model's inputs: its quality would be
+    measured on the outcome it is given."""
+    if label is not None and label in features:
+        raise UsageError(
+            f"the label column {label!r} is one of the model's inputs: its quality would be "
+            "measured on the outcome it is given",
+            hint="pass --label (or [models.NAME] label) the column holding the outcome, one the "
+            "model does not take",
+        )
