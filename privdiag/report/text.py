@@ -431,6 +431,8 @@ def changes_line(doc: dict[str, Any]) -> str:
         return "First audit run of this history: there is no earlier run, so every finding is new."
     than = "baseline run" if audit.get("baseline") else "the previous run"
     told = ", ".join(f"{int(counts.get(c) or 0)} {c}" for c in (*TAGGED_CHANGES, "unchanged"))
+    if hidden := int(counts.get("hidden") or 0):
+        told += f", {hidden} not compared (fewer users than the minimum group size)"
     return (
         f"Against {than} {fmt_value(compared)}: {told}; "
         f"{int(counts.get('resolved') or 0)} resolved (gone since)."
