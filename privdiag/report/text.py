@@ -49,6 +49,7 @@ METRIC_LABELS: dict[str, str] = {
     "users_total": "users in all",
     "events_total": "events in all",
     "events_without_session": "events without a session",
+    "events_without_user_id": "events without a user id",
     # funnel, opt-in, shifts, trust
     "real_gap": "gap beyond identity loss",
     "real_gap_ci": "gap beyond identity loss, confidence interval",
@@ -261,7 +262,10 @@ def key_figure(
             return f"{value} {meaning or _count_noun(name, value)}"
     hidden = metrics.get("suppressed") or []
     if "users" in hidden:
-        return f"<{metrics.get('min_group_size', min_group_size)} users"
+        few = f"<{metrics.get('min_group_size', min_group_size)} users"
+        if is_number(anonymous := metrics.get("events_without_user_id")):
+            return f"{few} and {fmt_value(anonymous)} events without a user id"
+        return few
     for name, value in metrics.items():
         if name not in BOOKKEEPING and isinstance(value, int | float):
             shown = fmt_metric(name, value, min_group_size)
