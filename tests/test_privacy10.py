@@ -83,3 +83,79 @@ def test_few_identified_users_without_pings_stay_hidden(tmp_path):
     assert (m["events"], m["users"], m["share"]) == (None, None, None)
     assert "events_without_user_id" not in m
     assert re.fullmatch("<5 users", key_figure(m, 5))
+
+
+def _gap_scan(folder: Path, k: int) -> dict:
+    """40 users granted ads (gclid on every event but u0's purchase), 41 denied without gclid,
+    but for v1, whose purchase carries gclid: a consent.violation of 1 user and 1 event.
+    Both page_view and purchase per user. Purchase, denied: 41 events, 40 missing; granted:
+    40 events, 1 missing (0.025)."""
+    events = ["event_id,ts,event_name,user_id,gclid"]
+    consent = ["user_id,purpose,status,ts"]
+    users = [(f"g{u}", True) for u in range(40)] + [(f"d{u}", False) for u in range(40)]
+    for n, (user, granted) in enumerate([*users, ("v1", False)]):
+        status = "granted" if granted else "denied"
+        consent.append(f"{user},ads,{status},2026-10-01T08:00:00Z")
+        for step in ("page_view", "purchase"):
+            has = (granted and (user, step) != ("g0", "purchase")) or (user, step) == (
+                "v1",
+                "purchase",
+            )
+            events.append(f"{user}{step},2026-10-01T10:00:00Z,{step},{user},{'x' if has else ''}")
+    data = write(folder / "events.csv", "\n".join(events) + "\n")
+    log = write(folder / "consent.csv", "\n".join(consent) + "\n")
+    cfg = write(
+        folder / "privdiag.toml",
+        f"""
+        [journey]
+        steps = ["page_view", "purchase"]
+        [features.gclid]
+        purposes = ["ads"]
+        [thresholds]
+        min_group_size = {k}
+        """,
+    )
+    return run_scan([data], consent=[log], config=load_config(Path(cfg))).to_dict()
+
+
+def test_a_consent_gap_does_not_tell_the_events_of_a_hidden_violation(tmp_path):
+    """k = 5: the violation at purchase has 1 user, so its events are hidden; the consent gap
+    at purchase showed 41 denied events of which 40 miss gclid, and its heat map the gap
+    40/41 - 1/40: 41 less 40 gave the violation's 1 event. Now the denied side's missing
+    count, its share, the gap and what follows from them are hidden there, the title gives
+    no denied share, and the heat maps leave that cell empty. At page_view (no violation)
+    everything is shown."""
+    doc = _gap_scan(tmp_path, k=5)
+    [violation] = by_kind(doc, "consent.violation")
+    assert violation["metrics"]["events"] is None
+    gaps = {f["location"]["step"]: f for f in by_kind(doc, "sparsity.consent_gap")}
+    purchase = gaps["purchase"]
+    assert purchase["evidence"]["table"]["rows"] == [
+        ["granted", 40, 1, 0.025],
+        ["denied", 41, None, None],
+        ["unknown", 0, 0, None],
+    ]
+    m = purchase["metrics"]
+    for key in (
+        "events",
+        "share",
+        "missing_share_denied",
+        "gap",
+        "gap_ci",
+        "excess_missing_events",
+    ):
+        assert m[key] is None, key
+    assert (m["events_denied"], m["missing_share_granted"]) == (41, 0.025)
+    assert purchase["title"] == (
+        "gclid is missing far more often on purchase events when ads is denied than when "
+        "granted (2%)"
+    )
+    [heatmap] = doc["evidence"]["consent_gap_heatmaps"]
+    assert heatmap["rows"] == ["page_view", "purchase"]
+    assert heatmap["values"] == [[1.0], [None]]
+    assert gaps["page_view"]["evidence"]["table"]["rows"][1] == ["denied", 41, 41, 1.0]
+    # k = 1 hides nothing: 40 of 41, gap 40/41 - 1/40 = 0.9506
+    shown = {
+        f["location"]["step"]: f for f in by_kind(_gap_scan(tmp_path, k=1), "sparsity.consent_gap")
+    }
+    assert shown["purchase"]["metrics"]["gap"] == pytest.approx(40 / 41 - 1 / 40, abs=1e-4)

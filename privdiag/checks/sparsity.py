@@ -22,13 +22,27 @@ from typing import Any
 import numpy as np
 
 from privdiag.checks.bits import Masks
-from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql, suppress
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, hide, present_sql, suppress
 from privdiag.engine import quote
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
 from privdiag.mapping import owner_for
 from privdiag.purposes import STATES
 from privdiag.stats import bh_adjust, cmh_greater, fisher_greater, newcombe_ci, rounded, share
+
+# What tells, with the denied events, how many carry the feature although denied: hidden
+# when fewer than the minimum group size of identified users sent those (the events of a
+# consent.violation whose users are hidden, which the violation hides too).
+DENIED_PRESENT = (
+    "events",
+    "share",
+    "missing_share_denied",
+    "gap",
+    "gap_ci",
+    "gap_adjusted_for_day",
+    "excess_missing_events",
+    "explained_share",
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,8 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
         for s in STATES:
             counts[f"x{i}_{s}"] = f"{miss} AND state_{p} = '{s}'"
         flags[f"users{i}"] = f"identified AND {miss} AND state_{p} = 'denied'"
+        # the users whose events carry the feature although denied: a consent.violation
+        flags[f"present{i}"] = f"identified AND NOT {miss} AND state_{p} = 'denied'"
     step = journey.step_sql("e.event_name")
     events = ", ".join(f"count_true({cond}) AS {name}" for name, cond in counts.items())
     totals = ", ".join(f"sum({name})::BIGINT AS {name}" for name in ["n", *counts])
@@ -165,7 +181,9 @@ def _stratified(
     return p, gap
 
 
-def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float) -> GapTable:
+def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float, k: int) -> GapTable:
+    """The cells' counts, shares and tests; ``small_present`` marks the cells where fewer
+    than ``k`` identified users (above 0) have events carrying the feature while denied."""
     totals = [r for r in rows if r["day"] is None]
     cells = [(row, pair) for row in totals for pair in pairs]
     v = {f"x_{s}": _column(cells, f"x{{i}}_{s}") for s in STATES}
@@ -187,15 +205,23 @@ def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float) -> G
     excess = v["x_denied"] - v["n_denied"] * np.nan_to_num(v["share_granted"])
     v["excess"] = np.clip(excess, 0, None)
     v["explained"] = np.clip(share(v["excess"], v["missing"]), 0, 1)
+    present = _column(cells, "present{i}")
+    v["small_present"] = (present > 0) & (present < k)
     return GapTable(cells, v)
 
 
 def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> dict[str, Any]:
-    picked = [
-        (row["step"], pair.feature, table.values["gap"][k])
+    mine = [
+        k
         for k, (row, pair) in enumerate(table.cells)
         if row["source"] == source and pair.purpose == purpose
     ]
+    picked = [
+        (table.cells[k][0]["step"], table.cells[k][1].feature, table.values["gap"][k]) for k in mine
+    ]
+    hide = [bool(table.values["small_present"][k]) for k in mine]
+    # a gap beside a hidden violation is hidden too (see DENIED_PRESENT)
+    picked = [(s, f, np.nan if small else g) for (s, f, g), small in zip(picked, hide, strict=True)]
     features = sorted({f for _, f, _ in picked})
     grid = {(s, f): g for s, f, g in picked}
     return {
@@ -212,6 +238,8 @@ def _state_table(table: GapTable, k: int) -> dict[str, Any]:
     rows = [
         [s, int(v[f"n_{s}"][k]), int(v[f"x_{s}"][k]), rounded(v[f"share_{s}"][k])] for s in STATES
     ]
+    if v["small_present"][k]:  # the denied events less the missing ones: a hidden violation
+        rows = [r if r[0] != "denied" else [r[0], r[1], None, None] for r in rows]
     return {
         "title": "Events and missing values by consent state",
         "columns": ["consent state", "events", "missing", "missing share"],
@@ -247,6 +275,12 @@ def _gap_finding(
         f"{pair.feature} is missing on {v['share_denied'][k]:.0%} of {row['step']} events when "
         f"{pair.purpose} is denied, against {v['share_granted'][k]:.0%} when granted"
     )
+    if v["small_present"][k]:
+        title = (
+            f"{pair.feature} is missing far more often on {row['step']} events when "
+            f"{pair.purpose} is denied than when granted ({v['share_granted'][k]:.0%})"
+        )
+        hide(metrics, list(DENIED_PRESENT), ctx.min_group)
     return Finding(
         "sparsity.consent_gap",
         _gap_severity(gap, pair.mapped),
@@ -305,7 +339,7 @@ def check_consent_gap(
     rows = fetch_rows(ctx.con, _gap_sql(ctx, journey, pairs))
     if not rows:
         return [], []
-    table = _gap_table(rows, pairs, level=1 - ctx.config.thresholds.alpha)
+    table = _gap_table(rows, pairs, level=1 - ctx.config.thresholds.alpha, k=ctx.min_group)
     alpha, min_gap = ctx.config.thresholds.alpha, ctx.config.thresholds.min_gap
 
     heatmaps = {
