@@ -93,7 +93,7 @@ def _gap_scan(folder: Path, k: int) -> dict:
     events = ["event_id,ts,event_name,user_id,gclid"]
     consent = ["user_id,purpose,status,ts"]
     users = [(f"g{u}", True) for u in range(40)] + [(f"d{u}", False) for u in range(40)]
-    for n, (user, granted) in enumerate([*users, ("v1", False)]):
+    for user, granted in [*users, ("v1", False)]:
         status = "granted" if granted else "denied"
         consent.append(f"{user},ads,{status},2026-10-01T08:00:00Z")
         for step in ("page_view", "purchase"):
