@@ -141,6 +141,18 @@ def test_small_user_counts_are_suppressed_in_metrics_and_tables(tmp_path):
     granted, denied = f["evidence"]["table"]["rows"][:2]
     assert granted[1:3] == [None, None]  # 100 and 50 users, both under 150
     assert denied[2] == 0  # zero is not a small group: nobody is singled out
+    # 50 of 100 converting read 0.5 beside the hidden counts: the conversions are hidden too
+    assert granted[4:] == [None, None] and denied[4:] == [None, None]
+    m = f["metrics"]
+    for key in ("share", "conversion_denied", "conversion_granted", "real_gap", "apparent_gap"):
+        assert m[key] is None and key in m["suppressed"], key
+    assert "%" not in f["title"]
+    assert f["title"].endswith("less often than those who grant it, beyond identity loss")
+    # identity.loss at add_to_cart: 50 granted users and sessions of 200 at view_item; the
+    # ratios 0.25 told the 50 hidden beside the 200 shown elsewhere
+    loss = at(doc, "identity.loss")["add_to_cart"]["metrics"]
+    for key in ("user_funnel_measured", "session_funnel_measured", "session_funnel_restored"):
+        assert loss[key] is None and key in loss["suppressed"], key
 
 
 def test_findings_serialise_to_json(shop_c):

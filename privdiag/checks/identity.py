@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from privdiag.checks.bits import distinct_sql
-from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, suppress
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, hide, suppress
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
 from privdiag.mapping import owner_for
@@ -105,11 +105,13 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def _funnel_effect(prev: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
-    """Measured and identity-restored step-to-step ratios of distinct users and sessions."""
+def _funnel_effect(prev: dict[str, Any] | None, row: dict[str, Any], k: int) -> dict[str, Any]:
+    """Measured and identity-restored step-to-step ratios of distinct users and sessions; the
+    ratios of users (of sessions) hidden where either step has fewer than ``k`` of them
+    (above 0), whose count the finding hides: a ratio of small counts tells them."""
     if prev is None:
         return {}
-    return {
+    out = {
         "previous_step": prev["step"],
         "user_funnel_measured": _ratio(row["users"], prev["users"]),
         "user_funnel_restored": _ratio(restored(row), restored(prev)),
@@ -118,6 +120,13 @@ def _funnel_effect(prev: dict[str, Any] | None, row: dict[str, Any]) -> dict[str
             restored(row, unit="sessions"), restored(prev, unit="sessions")
         ),
     }
+    hidden = [
+        f"{unit[:-1]}_funnel_{how}"
+        for unit in ("users", "sessions")
+        if any(0 < r[unit] < k for r in (prev, row))  # sessions: at least as many as persons
+        for how in ("measured", "restored")
+    ]
+    return hide(out, hidden, k)
 
 
 def _state_table(ctx: ScanContext, row: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +197,7 @@ def _loss_finding(
         metrics["share_granted"] = _ratio(
             row[f"noid_granted_{purpose}"], row[f"n_granted_{purpose}"]
         )
-    metrics |= _funnel_effect(prev, row)
+    metrics |= _funnel_effect(prev, row, ctx.min_group)
     why = f" when {purpose} is denied" if purpose else ""
     return Finding(
         "identity.loss",
