@@ -85,14 +85,15 @@ def test_few_identified_users_without_pings_stay_hidden(tmp_path):
     assert re.fullmatch("<5 users", key_figure(m, 5))
 
 
-def _gap_scan(folder: Path, k: int) -> dict:
+def _gap_scan(folder: Path, k: int, granted_users: int = 40) -> dict:
     """40 users granted ads (gclid on every event but u0's purchase), 41 denied without gclid,
     but for v1, whose purchase carries gclid: a consent.violation of 1 user and 1 event.
     Both page_view and purchase per user. Purchase, denied: 41 events, 40 missing; granted:
     40 events, 1 missing (0.025)."""
     events = ["event_id,ts,event_name,user_id,gclid"]
     consent = ["user_id,purpose,status,ts"]
-    users = [(f"g{u}", True) for u in range(40)] + [(f"d{u}", False) for u in range(40)]
+    users = [(f"g{u}", True) for u in range(granted_users)]
+    users += [(f"d{u}", False) for u in range(40)]
     for user, granted in [*users, ("v1", False)]:
         status = "granted" if granted else "denied"
         consent.append(f"{user},ads,{status},2026-10-01T08:00:00Z")
@@ -123,7 +124,7 @@ def test_a_consent_gap_does_not_tell_the_events_of_a_hidden_violation(tmp_path):
     at purchase showed 41 denied events of which 40 miss gclid, and its heat map the gap
     40/41 - 1/40: 41 less 40 gave the violation's 1 event. Now the denied side's missing
     count, its share, the gap and what follows from them are hidden there, the title gives
-    no denied share, and the heat maps leave that cell empty. At page_view (no violation)
+    no share, and the heat maps leave that cell empty. At page_view (no violation)
     everything is shown."""
     doc = _gap_scan(tmp_path, k=5)
     [violation] = by_kind(doc, "consent.violation")
@@ -147,8 +148,7 @@ def test_a_consent_gap_does_not_tell_the_events_of_a_hidden_violation(tmp_path):
         assert m[key] is None, key
     assert (m["events_denied"], m["missing_share_granted"]) == (41, 0.025)
     assert purchase["title"] == (
-        "gclid is missing far more often on purchase events when ads is denied than when "
-        "granted (2%)"
+        "gclid is missing far more often on purchase events when ads is denied than when granted"
     )
     [heatmap] = doc["evidence"]["consent_gap_heatmaps"]
     assert heatmap["rows"] == ["page_view", "purchase"]
@@ -159,3 +159,18 @@ def test_a_consent_gap_does_not_tell_the_events_of_a_hidden_violation(tmp_path):
         f["location"]["step"]: f for f in by_kind(_gap_scan(tmp_path, k=1), "sparsity.consent_gap")
     }
     assert shown["purchase"]["metrics"]["gap"] == pytest.approx(40 / 41 - 1 / 40, abs=1e-4)
+
+
+def test_a_consent_gap_hides_a_state_of_few_users(tmp_path):
+    """3 users granted ads (gclid on every event but g0's purchase), 41 denied as above,
+    k = 5: the granted row (3 purchases, 1 missing) is hidden whole, with its missing share,
+    its events and the gaps; the denied side's 41 events stay (41 units)."""
+    doc = _gap_scan(tmp_path, k=5, granted_users=3)
+    gaps = {f["location"]["step"]: f for f in by_kind(doc, "sparsity.consent_gap")}
+    page_view = gaps["page_view"]
+    assert page_view["evidence"]["table"]["rows"][0] == ["granted", None, None, None]
+    assert page_view["evidence"]["table"]["rows"][1] == ["denied", 41, 41, 1.0]
+    m = page_view["metrics"]
+    for key in ("missing_share_granted", "events_granted", "gap", "gap_ci", "explained_share"):
+        assert m[key] is None and key in m["suppressed"], key
+    assert (m["events"], m["events_denied"], m["missing_share_denied"]) == (41, 41, 1.0)
