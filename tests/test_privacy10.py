@@ -174,3 +174,37 @@ def test_a_consent_gap_hides_a_state_of_few_users(tmp_path):
     for key in ("missing_share_granted", "events_granted", "gap", "gap_ci", "explained_share"):
         assert m[key] is None and key in m["suppressed"], key
     assert (m["events"], m["events_denied"], m["missing_share_denied"]) == (41, 41, 1.0)
+
+
+def test_a_reliability_bin_of_fewer_rows_than_k_is_left_out():
+    """Scores 0.15, 0.15 (labels 0, 1), 0.95 x 2 (1, 1) and 0.55 alone (label 1): the bin
+    0.5-0.6 holds one row, whose point [0.55, 1.0] told its score and its outcome. With a
+    minimum of 2 rows it is left out; the bins of 2 stay."""
+    import numpy as np
+
+    from privdiag.model.metrics import reliability_curve
+
+    y = np.array([0.0, 1.0, 1.0, 1.0, 1.0])
+    p = np.array([0.15, 0.15, 0.95, 0.95, 0.55])
+    assert reliability_curve(y, p) == [[0.15, 0.5], [0.55, 1.0], [0.95, 1.0]]
+    assert reliability_curve(y, p, 2) == [[0.15, 0.5], [0.95, 1.0]]
+
+
+def test_model_check_reliability_keeps_to_min_group_size(tmp_path):
+    """A blind set of 60 rows: with min_group_size = 30, no bin of the reliability curves
+    holds fewer than 30 rows, so at most two points per curve; at 1 every non-empty bin."""
+    from privdiag.model import run_model_check
+    from privdiag.model.synthetic import make_blind_set
+    from tests.test_model_check import MODELS, RATES, _config
+
+    path = tmp_path / "blind.csv"
+    make_blind_set(60, seed=5).write_csv(path)
+    points = {}
+    for k in (1, 30):
+        cfg = _config()
+        cfg.thresholds.min_group_size = k
+        result = run_model_check(
+            MODELS / "propensity_imputed.onnx", path, config=cfg, consent_rates=RATES
+        )
+        points[k] = result.evidence["reliability"]["points"]["unmasked"]
+    assert len(points[30]) <= 2 < len(points[1])
