@@ -182,7 +182,7 @@ def _finding(
         "high" if gap >= 0.3 else "medium" if gap >= 0.15 else "low",
         title,
         {"source": t.source, "step": t.after["step"], "purpose": t.purpose},
-        suppress(metrics, ctx.min_group),
+        suppress(metrics, ctx.min_group, follow=("events",)),  # the hidden users' events
         f"Look at what {t.after['step']} offers users without {t.purpose} consent: "
         "personalization, recommendations or saved state that depend on it, and give them a "
         "consent-free fallback.",
