@@ -305,3 +305,23 @@ def test_a_respondent_segments_opt_in_is_not_told_by_the_total_less_the_others(
     assert f["metrics"]["spearman_r"] == pytest.approx(0.4364, abs=1e-4)
     assert [r[3] for r in f["evidence"]["table"]["rows"]] == shown
     assert f["metrics"]["low_segments"] == named
+
+
+def test_sharing_uplift_hides_a_period_of_few_sharers(tmp_path):
+    """The respondents of _respondents: week of 2026-10-05, 5 of 20 state a preference; week
+    of 2026-10-19, 15 of 20 (5 do not). At k = 6 both weeks are small splits: 0.25 beside
+    20 respondents tells that 5 shared, so the shares, the uplift and its interval are
+    hidden; at k = 5 nothing is."""
+    rows, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    survey = _write_csv(tmp_path / "survey.csv", rows)
+    for k, shown in ((5, [0.25, 0.75]), (6, [None, None])):
+        doc = run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
+        sharing = doc.to_dict()["evidence"]["survey"]["voluntary_sharing"]
+        assert sharing["series"]["series"]["share sharing"] == shown
+        # one preference per sharer: the mean per respondent is the share, hidden with it
+        assert sharing["series"]["series"]["preferences per respondent"] == shown
+        assert (sharing["share_first"], sharing["share_last"]) == tuple(shown)
+        assert (sharing["uplift"] is None) == (k == 6)
+        if k == 6:
+            assert sharing["suppressed"] == ["share_first", "share_last", "uplift", "uplift_ci95"]

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from privdiag.checks.context import ScanContext
-from privdiag.checks.disclosure import shown_groups
+from privdiag.checks.context import ScanContext, hide
+from privdiag.checks.disclosure import shown_groups, small_split
 from privdiag.checks.optin import DIMENSIONS, check_optin, withheld_note
 from privdiag.engine import one
 from privdiag.findings import Finding
@@ -294,7 +294,10 @@ def sharing_uplift(con: Any, k: int) -> dict[str, Any] | None:
     """Return the share of respondents stating a preference per period and its uplift.
 
     Periods are weeks when the dates span under 62 days, else months; periods with fewer than
-    ``k`` respondents are left out. None without dates or with fewer than two periods.
+    ``k`` respondents are left out, and a period's share is hidden where fewer than ``k``
+    respondents stated a preference or fewer did not (:func:`small_split`), the uplift too
+    when that is the first or the last period. None without dates or with fewer than two
+    periods.
     """
     span = one(con, "SELECT date_diff('day', min(date), max(date)) FROM survey")
     if not span or span[0] is None:
@@ -311,7 +314,9 @@ def sharing_uplift(con: Any, k: int) -> dict[str, Any] | None:
     (_, n1, x1, _), (_, n2, x2, _) = rows[0], rows[-1]
     p1, p2 = x1 / n1, x2 / n2
     se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    return {
+    # a period where fewer than k shared, or fewer than k did not, tells each one's answer
+    small = [small_split(int(n), int(x), k) for _, n, x, _ in rows]
+    out = {
         "period": period,
         "first": rows[0][0],
         "last": rows[-1][0],
@@ -323,12 +328,21 @@ def sharing_uplift(con: Any, k: int) -> dict[str, Any] | None:
             "title": "Respondents who state a preference, per " + period,
             "x": [r[0] for r in rows],
             "series": {
-                "share sharing": [round(r[2] / r[1], 4) for r in rows],
-                "preferences per respondent": [round(float(r[3]), 3) for r in rows],
+                "share sharing": [
+                    None if few else round(r[2] / r[1], 4)
+                    for r, few in zip(rows, small, strict=True)
+                ],
+                # with one preference each this is the share: hidden with it
+                "preferences per respondent": [
+                    None if few else round(float(r[3]), 3)
+                    for r, few in zip(rows, small, strict=True)
+                ],
             },
             "marks": [],
         },
     }
+    ends = [key for key, few in (("share_first", small[0]), ("share_last", small[-1])) if few]
+    return hide(out, [*ends, "uplift", "uplift_ci95"] if ends else [], k)
 
 
 def run_people_consent_checks(
