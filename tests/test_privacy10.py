@@ -208,3 +208,34 @@ def test_model_check_reliability_keeps_to_min_group_size(tmp_path):
         )
         points[k] = result.evidence["reliability"]["points"]["unmasked"]
     assert len(points[30]) <= 2 < len(points[1])
+
+
+def test_report_applies_its_min_group_size_to_a_result_made_with_a_smaller_one(tmp_path):
+    """The gap scan at k = 1: v1's violation shows 1 user, 1 event, share 1/41. ``privdiag
+    report`` with a config of k = 5 read "<5 users" beside that 1 event and its share; now the
+    event and share are hidden too, in the JSON as in the reports."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    doc = _gap_scan(tmp_path, k=1)
+    [before] = by_kind(doc, "consent.violation")
+    assert (before["metrics"]["users"], before["metrics"]["events"]) == (1, 1)
+    (tmp_path / "k1.json").write_text(json.dumps(doc), encoding="utf-8")
+    out, md = tmp_path / "out.json", tmp_path / "out.md"
+    args = ["report", str(tmp_path / "k1.json"), "--config", str(tmp_path / "privdiag.toml")]
+    _gap_scan(tmp_path, k=5)  # writes the config with k = 5
+    run = CliRunner().invoke(app, [*args, "--json", str(out), "--markdown", str(md), "-q"])
+    assert run.exit_code in (0, 1), run.output
+    [after] = by_kind(json.loads(out.read_text()), "consent.violation")
+    assert after["metrics"] == {
+        "events": None,
+        "users": None,
+        "share": None,
+        "denied_events": 41,
+        "suppressed": ["users", "events", "share"],
+        "min_group_size": 5,
+    }
+    assert "<5 users" in md.read_text() or "&lt;5 users" in md.read_text()
