@@ -239,3 +239,39 @@ def test_report_applies_its_min_group_size_to_a_result_made_with_a_smaller_one(t
         "min_group_size": 5,
     }
     assert "<5 users" in md.read_text() or "&lt;5 users" in md.read_text()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'respondent_id,trust\nu1,3\n"cust_88123456,alice@example.com,3\n',  # quote never closed
+        "respondent_id,trust\n" + "u1,3\n" * 10_001 + "cust_88123456,3\n",
+    ],
+)
+def test_survey_and_blind_set_errors_quote_no_record(tmp_path, text):
+    """polars quoted the value it could not parse in its message, with an unclosed quote the
+    rest of the file (a respondent id, an e-mail); the message said it after "Error:"."""
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+    from privdiag.errors import InputError
+    from privdiag.model.blindset import read_table
+    from privdiag.survey import read_frame
+
+    path = tmp_path / "rows.csv"
+    path.write_text(text, encoding="utf-8")
+    blind = tmp_path / "blind.csv"
+    blind.write_text(
+        text.replace("respondent_id,trust", "label,sessions_30d").replace("u1,3", "1,3"),
+        encoding="utf-8",
+    )
+    messages = []
+    for read, where in ((read_frame, path), (read_table, blind)):
+        try:
+            read(where)
+        except InputError as exc:
+            messages.append(str(exc))
+    events = write(tmp_path / "events.csv", "event_id,ts,event_name,user_id\ne1,2026-10-01,a,u1\n")
+    run = CliRunner().invoke(app, ["scan", events, "--survey", str(path), "-q"])
+    messages.append(run.output)
+    assert messages[0] and "cust_88123456" not in "\n".join(messages), messages

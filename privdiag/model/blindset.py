@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from privdiag.errors import InputError
+from privdiag.privacy import polars_reason
 
 ROW_ID = "row_id"
 # Columns of the project's event formats that are never model features.
@@ -71,7 +72,7 @@ def read_table(path: Path) -> pl.DataFrame:
         if suffix in {".csv", ".txt"} or suffix == ".gz" and path.stem.endswith(".csv"):
             return pl.read_csv(path, infer_schema_length=10000, null_values=["", "NA", "null"])
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot be read: {exc}", path=path) from exc
+        raise InputError(f"cannot be read: {polars_reason(exc)}", path=path) from exc
     raise InputError("unsupported format", path=path, hint="give a .csv or .parquet file")
 
 
