@@ -246,8 +246,12 @@ def _echo_runs(runs: list[Any]) -> None:
 
 def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> None:
     """Print a run's findings; a finding's events are left out where they describe fewer
-    than ``k`` users (a run recorded with a smaller minimum group size may hold them)."""
-    from privdiag.audit.diff import shown_metrics
+    than ``k`` users (a run recorded with a smaller minimum group size may hold them).
+
+    Such a finding is listed last, its change ``hidden`` and its first run not told: that it
+    came with this run would tell that its fewer than ``k`` persons came since the last.
+    """
+    from privdiag.audit.diff import hides_users, shown_metrics
 
     s = run.summary
     typer.echo(
@@ -255,10 +259,14 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> N
         f"{s.get('findings', 0)} findings, {s.get('new', 0)} new, "
         f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse, {s.get('better', 0)} better"
     )
-    for since, f in findings:
+    small = [hides_users(f["metrics"], k) for _, f in findings]
+    in_order = [x for x, s in zip(findings, small, strict=True) if not s]
+    in_order += [(None, f) for (_, f), s in zip(findings, small, strict=True) if s]
+    for since, f in in_order:
         where = " ".join(f"{key}={v}" for key, v in f["location"].items())
         events = shown_metrics(f["metrics"], k).get("events")
         size = "" if events is None else f"  events={events}"
+        change = f["change"] if since is not None else "hidden"
         typer.echo(
-            f"{f['severity']:<9}{f['change']:<10}{f['kind']:<28}{where}{size}  since={since}"
+            f"{f['severity']:<9}{change:<10}{f['kind']:<28}{where}{size}  since={since or '–'}"
         )

@@ -57,10 +57,11 @@ def _interrupted() -> typer.Exit:
 
 
 def _scrubbed(exc: BaseException | None) -> str:
-    """An error's text with e-mail and IP addresses (from file names or data) redacted."""
-    from privdiag.privacy import scrub
+    """An error's text with e-mail and IP addresses (from file names or data) redacted, and
+    without a value or record that a reader quoted from the data."""
+    from privdiag.privacy import scrub, without_quoted_data
 
-    return scrub(str(exc))
+    return without_quoted_data(scrub(str(exc)))
 
 
 # The exit code when stdout or stderr is closed before privdiag has written to it (`| head`):

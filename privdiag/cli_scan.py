@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -128,9 +128,26 @@ def report(
     # Even one document is merged: every output then shows the same ranked, deduplicated
     # findings and a summary privdiag computed, not the file's own.
     merged = merge_docs(docs)
+    _at_group_size(merged, cfg.thresholds.min_group_size)
     # the page's jq line counts on the JSON's order: the files given are in it only when one
     # file holds the findings as ranked here (not edited, reordered or merged)
     ids = [f["id"] for f in merged["findings"]]
     # a result may say "findings": null for none, as for any list of a result
     in_order = len(docs) == 1 and [f["id"] for f in docs[0]["findings"] or []] == ids
     raise typer.Exit(emit([merged], outputs, cfg, json_in_order=in_order))
+
+
+def _at_group_size(doc: dict[str, Any], k: int) -> None:
+    """Hide, in place, what a result made with a smaller ``min_group_size`` shows of fewer
+    than ``k`` users: their counts, with the events and share that describe them, and the
+    evidence of a finding that this hides (a lead-time histogram is those users' own). The
+    reports would read "<k users" beside those users' events otherwise."""
+    from privdiag.audit.diff import hides_users, shown_metrics
+
+    for finding in [*(doc.get("findings") or []), *(doc.get("resolved") or [])]:
+        metrics = finding.get("metrics")
+        if not isinstance(metrics, dict) or not hides_users(metrics, k):
+            continue
+        if "users" not in (metrics.get("suppressed") or []):  # shown when it was made
+            finding["evidence"] = {}
+        finding["metrics"] = shown_metrics(metrics, k)

@@ -76,10 +76,19 @@ def scrub(text: str) -> str:
 # the JSON object or the CSV line it was reading.
 _QUOTED_VALUE = re.compile(r"string '[^'\n]*'")
 _QUOTED_RECORD = re.compile(r"\s*(Object|Original Line:?)\s*[\[{].*$", re.MULTILINE)
+# polars quotes the value (a whole record, after an unclosed quote) in backticks
+_POLARS_VALUE = re.compile(r"could not parse `.*?` as dtype", re.DOTALL)
+
+
+def polars_reason(exc: BaseException) -> str:
+    """Return the first line of a polars reading error, without the value it quotes: the
+    rest is advice on polars' own arguments, which quotes the value again."""
+    return without_quoted_data(str(exc)).strip().splitlines()[0] if str(exc).strip() else ""
 
 
 def without_quoted_data(text: str) -> str:
     """Return an error text without the values and records a reader quoted from the data."""
+    text = _POLARS_VALUE.sub("could not parse a value as dtype", text)
     text = _QUOTED_RECORD.sub(" (record not shown)", text)
     return _QUOTED_VALUE.sub("a value", text)
 

@@ -29,6 +29,7 @@ import polars as pl
 
 from privdiag.engine import one, quote
 from privdiag.errors import InputError
+from privdiag.privacy import polars_reason
 
 ROLES: dict[str, tuple[str, ...]] = {
     "respondent": ("respondent", "respondent_id", "user_id", "user", "user_key", "customer_id"),
@@ -94,7 +95,7 @@ def read_frame(path: Path) -> pl.DataFrame:
             frame = pl.read_csv(path, infer_schema_length=0)
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         raise InputError(
-            f"cannot be read as a survey export: {str(exc)[:120]}",
+            f"cannot be read as a survey export: {polars_reason(exc)[:120]}",
             path=path,
             hint="give a CSV with a header or a JSON list of objects",
         ) from exc

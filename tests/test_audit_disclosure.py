@@ -65,16 +65,11 @@ def test_a_run_recorded_with_a_smaller_k_is_shown_with_this_runs_k():
     assert compare(finding(users=8, events=30, share=0.02), old, 5) == "unchanged"
     assert compare(finding(users=8, events=30, share=0.02), old, 1) == "worse"
 
-    resolved = diff([], [old], 5).resolved[0]
-    assert resolved["metrics"] == {
-        "users": None,
-        "events": None,
-        "share": None,
-        "suppressed": ["users", "events", "share"],
-        "min_group_size": 5,
-    }
+    # resolved at k = 5, its 3 users hidden: not listed (they left it since), see below
+    assert diff([], [old], 5).resolved == []
+    resolved = diff([], [old], 3).resolved[0]
+    assert resolved["metrics"] == {"users": 3, "events": 12, "share": 0.01}
     assert resolved["change"] == "resolved"
-    assert diff([], [old], 3).resolved[0]["metrics"] == {"users": 3, "events": 12, "share": 0.01}
     assert old["metrics"] == {"users": 3, "events": 12, "share": 0.01}  # the input is kept
 
 
@@ -91,18 +86,16 @@ def _set_k(config: Path, k: int) -> None:
 
 def test_audit_with_a_larger_k_hides_the_resolved_and_shown_counts_of_a_smaller_one(tmp_path):
     """Night 1 recorded with k = 1: u1's add_to_cart leak (1 event, 1 user) and page_view leak
-    (2 events, 1 user). Night 2 with k = 2 resolves the add_to_cart leak: its resolved entry
-    shows neither its user nor its event. ``--show`` of night 1 prints the page_view leak's 2
-    events at k = 1 and none at k = 2."""
+    (2 events, 1 user). Night 2 with k = 2 resolves the add_to_cart leak: with its 1 user
+    under k it is not listed as resolved (that would tell that its one person left it).
+    ``--show`` of night 1 prints the page_view leak's 2 events at k = 1 and none at k = 2."""
     config = setup(tmp_path, NIGHT_1)
     _, first = _audit(config)
     setup(tmp_path, NIGHT_2)
     _set_k(config, 2)
     _, second = _audit(config)
-    (resolved,) = second["resolved"]
-    assert resolved["location"]["step"] == "add_to_cart"
-    assert (resolved["metrics"]["users"], resolved["metrics"]["events"]) == (None, None)
-    assert resolved["metrics"]["min_group_size"] == 2
+    assert second["resolved"] == []
+    assert second["audit"]["counts"]["resolved"] == 0
 
     run_id = first["audit"]["run_id"]
     for k, events in ((2, None), (1, "events=2")):
@@ -110,3 +103,59 @@ def test_audit_with_a_larger_k_hides_the_resolved_and_shown_counts_of_a_smaller_
         shown = CliRunner().invoke(app, ["audit", "--config", str(config), "--show", run_id])
         [line] = [li for li in shown.output.splitlines() if "step=page_view feature=gclid" in li]
         assert (events in line) if events else ("events=" not in line), line
+
+
+def test_a_finding_whose_users_are_hidden_is_marked_hidden_not_new():
+    """k = 5. A leak of 3 users absent from the compared run: ``new`` beside "<5 users" would
+    tell that 3 or fewer persons came into it since; so would ``new`` for the new ones only,
+    so every finding with hidden users is ``hidden`` (here also one of 2 users, then 4, that
+    was there before). One of 30 users is new as before. A compared finding of 2 users that
+    is gone is not resolved in the report; one of 20 is. ``--fail-when`` new and regressed
+    count a hidden finding as new."""
+    from privdiag.audit.diff import chosen
+
+    def f(fid, users):
+        return {
+            "id": fid,
+            "kind": "consent.violation",
+            "severity": "high",
+            "metrics": {"users": users, "events": users * 2},
+        }
+
+    current = [f("small_new", 3), f("small_old", 4), f("big_new", 30)]
+    compared = [f("small_old", 2), f("small_gone", 2), f("big_gone", 20)]
+    d = diff(current, compared, 5)
+    assert d.changes == {"small_new": "hidden", "small_old": "hidden", "big_new": "new"}
+    assert [r["id"] for r in d.resolved] == ["big_gone"]
+    assert d.counts() == {
+        "new": 1,
+        "unchanged": 0,
+        "worse": 0,
+        "better": 0,
+        "hidden": 2,
+        "resolved": 1,
+    }
+    assert diff(current, compared, 1).changes["small_new"] == "new"  # k = 1 hides nothing
+    marked = [dict(x, change=d.changes[x["id"]]) for x in current]
+    for when in ("new", "regressed", "all"):
+        assert len(chosen(marked, when)) == 3
+
+
+def test_audit_report_says_hidden_not_new(tmp_path):
+    """Night 1 at k = 2; night 2 brings the view_item leak of u1 alone (1 user): the JSON,
+    the Markdown summary and ``--show`` mark it hidden, never new, and tell no first run."""
+    config = setup(tmp_path, NIGHT_1)
+    _set_k(config, 2)
+    _audit(config)
+    setup(tmp_path, NIGHT_2)
+    _set_k(config, 2)
+    run, second = _audit(config, "--markdown", str(tmp_path / "s.md"))
+    [leak] = [x for x in second["findings"] if x["location"].get("step") == "view_item"]
+    assert leak["change"] == "hidden"
+    assert second["audit"]["counts"]["hidden"] >= 1
+    md = (tmp_path / "s.md").read_text()
+    assert "not compared (fewer users than the minimum group size)" in md
+    run_id = second["audit"]["run_id"]
+    shown = CliRunner().invoke(app, ["audit", "--config", str(config), "--show", run_id])
+    [line] = [li for li in shown.output.splitlines() if "step=view_item" in li]
+    assert "hidden" in line and "since=–" in line and run_id not in line, line

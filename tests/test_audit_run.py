@@ -72,6 +72,7 @@ def test_second_run_says_new_unchanged_worse_better_and_resolved(two_nights):
         "unchanged": 5,  # page_view leak; unowned shop, gclid, fbclid; coupon
         "worse": 1,
         "better": 1,
+        "hidden": 0,  # k = 1
         "resolved": 1,
     }
     assert "1 new, 1 resolved, 1 worse" in output

@@ -141,6 +141,31 @@ def test_small_user_counts_are_suppressed_in_metrics_and_tables(tmp_path):
     granted, denied = f["evidence"]["table"]["rows"][:2]
     assert granted[1:3] == [None, None]  # 100 and 50 users, both under 150
     assert denied[2] == 0  # zero is not a small group: nobody is singled out
+    # 50 of 100 converting read 0.5 beside the hidden counts: the conversions are hidden too
+    assert granted[4:] == [None, None] and denied[4:] == [None, None]
+    m = f["metrics"]
+    for key in ("share", "conversion_denied", "conversion_granted", "real_gap", "apparent_gap"):
+        assert m[key] is None and key in m["suppressed"], key
+    assert "%" not in f["title"]
+    assert f["title"].endswith("less often than those who grant it, beyond identity loss")
+    # identity.loss at add_to_cart: 50 granted users and sessions of 200 at view_item; the
+    # ratios 0.25 told the 50 hidden beside the 200 shown elsewhere
+    loss = at(doc, "identity.loss")["add_to_cart"]
+    for key in ("user_funnel_measured", "session_funnel_measured", "session_funnel_restored"):
+        assert loss["metrics"][key] is None and key in loss["metrics"]["suppressed"], key
+    # 60 add_to_cart events, 10 without identity (the denied users' cookieless ones): the 50
+    # others are the 50 granted users' own, so the total, the shares beside the 10 and the
+    # granted row's events are hidden; the denied row (no identified user) is shown
+    assert loss["evidence"]["table"]["rows"] == [
+        ["all", "all", None, 10, None],
+        ["analytics", "granted", None, 0, None],
+        ["analytics", "denied", 10, 10, 1.0],
+    ]
+    assert (loss["metrics"]["events"], loss["metrics"]["events_total"]) == (10, None)
+    assert loss["metrics"]["share"] is None and loss["metrics"]["share_denied"] == 1.0
+    assert loss["title"].startswith("Some add_to_cart events have no stable identity")
+    assert loss["evidence"]["bars"]["values"][2:] == [None, None]  # add_to_cart, purchase
+    assert f["metrics"]["events"] is None  # the 100 denied users' view_item events
 
 
 def test_findings_serialise_to_json(shop_c):

@@ -193,40 +193,70 @@ def test_cli_scan_takes_survey(tmp_path):
     assert run.exit_code == 3 and "bad.json" in run.output
 
 
-@pytest.mark.parametrize(
-    ("k", "shown", "low", "title"),
-    [
-        (4, [0.2, 0.8], (["newcomers"], 0), "(newcomers)"),
-        (5, [None, None], ([], 1), "(1 segment whose opt-in is hidden)"),
-    ],
-)
-def test_segment_opt_in_hidden_when_few_grant_or_deny(tmp_path, k, shown, low, title):
-    """Newcomers: 4 of 20 grant; regulars: 16 of 20 grant, so 4 deny. At k = 5 both groups
-    of 4 are small and the opt-in of each segment would tell their choice; naming newcomers
-    as low in opt-in would tell that their 4 are the ones who granted, so they are counted."""
+def test_segment_opt_in_hidden_when_few_grant_or_deny(tmp_path):
+    """Newcomers: 4 of 20 grant; regulars: 16 of 20 grant, so 4 deny. At k = 4 both are
+    shown; at k = 5 both groups of 4 are small and the opt-in of each segment would tell
+    their choice: both are hidden, so no segment is left for the statistic and there is no
+    finding (before, r = 0.6 over the hidden segments' respondents gave their split)."""
     rows, grants = _respondents()
     data, consent = _log(tmp_path, grants)
     survey = _write_csv(tmp_path / "survey.csv", rows)
-    doc = run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
+    doc = run_scan(data, consent=consent, config=config(min_group_size=4), survey=[survey])
     [f] = by_kind(doc.to_dict(), "people.trust_gap")
-    assert [r[3] for r in f["evidence"]["table"]["rows"]] == shown
-    assert (f["metrics"]["low_segments"], f["metrics"]["low_segments_hidden"]) == low
-    assert f"analytics opt-in {title}: Spearman" in f["title"]
+    assert [r[3] for r in f["evidence"]["table"]["rows"]] == [0.2, 0.8]
+    assert (f["metrics"]["low_segments"], f["metrics"]["segments_left_out"]) == (["newcomers"], 0)
+    assert "analytics opt-in (newcomers): Spearman" in f["title"]
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5), survey=[survey])
+    doc = doc.to_dict()
+    assert by_kind(doc, "people.trust_gap") == []
+    assert doc["evidence"]["survey"]["correlations"]["analytics"] == {
+        "spearman_r": 0.0,
+        "ci": [-1.0, 1.0],
+        "units": 0,
+    }
 
 
-def test_a_low_segment_whose_opt_in_is_hidden_is_counted_not_named(tmp_path):
-    """The regions of _regions_scan at k = 2: C0 (1 of 10
-    grant), C8 (9 of 10) and C9 (10 of 10) have their opt-in hidden; together (30 persons,
-    20 granted) they are no small split, so the others are shown. Below both medians (trust
-    4.5, opt-in 0.55) are C0..C4: C1..C4 are named, C0 is counted."""
-    doc = _regions_scan(tmp_path, k=2)
-    [f] = by_kind(doc.to_dict(), "people.trust_gap")
-    assert f["metrics"]["low_segments"] == ["C1", "C2", "C3", "C4"]
-    assert f["metrics"]["low_segments_hidden"] == 1
-    assert "(C1, C2, C3, C4 and 1 segment whose opt-in is hidden)" in f["title"]
-    assert "C0" not in f["title"]
-    hidden = [r[0] for r in f["evidence"]["table"]["rows"] if r[3] is None]
-    assert hidden == ["C0", "C8", "C9"]
+def test_too_few_shown_segments_give_no_finding(tmp_path):
+    """The regions of _regions_scan at k = 2: C0 (1 of 10 grant), C8 (9 of 10) and C9 (10 of
+    10) have their opt-in hidden. Only C1..C7 take part: 7 units, under the 8 a finding needs
+    (before, r = 1.00 over all ten told that C0, of the lowest trust, had the lowest opt-in)."""
+    doc = _regions_scan(tmp_path, k=2).to_dict()
+    assert by_kind(doc, "people.trust_gap") == []
+    assert doc["evidence"]["survey"]["correlations"]["analytics"]["units"] == 7
+
+
+def _hidden_region_scan(folder: Path, c0_grants: int) -> dict:
+    """Eleven regions C0..C10 of 20 persons each, survey trust c; C0: ``c0_grants`` grant,
+    C1..C10: 4 + c grant. At k = 5, C0 (2 or 18 granting: under 5 grant or deny) is hidden,
+    and C1 (5 of 20), the smallest then shown, with it (C0 alone would be told by the total)."""
+    grants, countries = {}, {}
+    for c in range(11):
+        for p in range(20):
+            user = f"c{c}p{p}"
+            grants[user], countries[user] = p < (c0_grants if c == 0 else 4 + c), f"C{c}"
+    data, consent = _log(folder, grants, countries)
+    rows = [{"country": f"C{c}", "sentiment": c, "respondents": 30} for c in range(11)]
+    survey = _write_csv(folder / "segments.csv", rows)
+    doc = run_scan(data, consent=consent, config=config(min_group_size=5), survey=[survey])
+    return doc.to_dict()
+
+
+@pytest.mark.parametrize("c0_grants", [2, 18])
+def test_a_hidden_segment_changes_nothing_the_trust_gap_tells(tmp_path, c0_grants):
+    """By hand: the shown C2..C10 have trust 2..10 and opt-in 6/20..14/20 (0.30..0.70), both
+    rising: Spearman r = 1 over 9 units. Medians of the shown: trust 6, opt-in 0.5; below
+    both: C2..C5. Whether C0 (trust 0) opts in at 0.10 or 0.90 changes none of it (before,
+    r over all eleven was 1.00 at 0.10 and 0.50 at 0.90, telling where C0 ranked)."""
+    doc = _hidden_region_scan(tmp_path, c0_grants)
+    [f] = by_kind(doc, "people.trust_gap")
+    m = f["metrics"]
+    assert (m["spearman_r"], m["units"], m["segments_left_out"]) == (1.0, 9, 2)
+    assert m["low_segments"] == ["C2", "C3", "C4", "C5"]
+    assert "(C2, C3, C4 and C5; 2 segments whose opt-in is hidden left out)" in f["title"]
+    rows = f["evidence"]["table"]["rows"]
+    assert [r[0] for r in rows if r[3] is None] == ["C0", "C1"]
+    assert doc["evidence"]["survey"]["correlations"]["analytics"]["spearman_r"] == 1.0
+    assert "C0" not in f["title"] and "C1," not in f["title"]
 
 
 def test_segment_opt_in_hidden_where_the_opt_in_rates_hide_it():
@@ -249,9 +279,7 @@ def test_segment_opt_in_hidden_where_the_opt_in_rates_hide_it():
     assert segments == {"ads": [("A", 30, 2.0, 0.5, False), ("B", 30, 4.0, 0.5, True)]}
 
 
-@pytest.mark.parametrize(
-    ("k", "shown", "named"), [(2, [0.1, 0.5], ["newcomers"]), (5, [None, None], [])]
-)
+@pytest.mark.parametrize(("k", "shown", "named"), [(2, [0.1, 0.5], ["newcomers"]), (5, None, [])])
 def test_a_respondent_segments_opt_in_is_not_told_by_the_total_less_the_others(
     tmp_path, k, shown, named
 ):
@@ -259,7 +287,9 @@ def test_a_respondent_segments_opt_in_is_not_told_by_the_total_less_the_others(
     respondents' 12 granted, so at k = 5, where the newcomers' 2 are a small group, the
     regulars' 0.5 (10 of 20) would tell that 2 of the 20 newcomers granted: both are hidden.
     At k = 2 nothing is hidden. Spearman r is the phi of the 2x2 table,
-    (10 * 18 - 2 * 10) / sqrt(12 * 28 * 20 * 20) = 0.436, its 99% interval above zero."""
+    (10 * 18 - 2 * 10) / sqrt(12 * 28 * 20 * 20) = 0.436, its 99% interval above zero; at
+    k = 5 there is no finding: r over the hidden segments' respondents, with the margins
+    shown (20 and 20 respondents, 12 granted), would give the 2x2 table back."""
     rows, _ = _respondents()
     grants = {r["respondent_id"]: (i < 2 if i < 20 else i < 30) for i, r in enumerate(rows)}
     data, consent = _log(tmp_path, grants)
@@ -267,7 +297,31 @@ def test_a_respondent_segments_opt_in_is_not_told_by_the_total_less_the_others(
     doc = run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
     doc = doc.to_dict()
     assert doc["evidence"]["optin_rates"]["source"][0]["granted"] == 12
+    if shown is None:
+        assert by_kind(doc, "people.trust_gap") == []
+        assert doc["evidence"]["survey"]["correlations"]["analytics"]["units"] == 0
+        return
     [f] = by_kind(doc, "people.trust_gap")
     assert f["metrics"]["spearman_r"] == pytest.approx(0.4364, abs=1e-4)
     assert [r[3] for r in f["evidence"]["table"]["rows"]] == shown
     assert f["metrics"]["low_segments"] == named
+
+
+def test_sharing_uplift_hides_a_period_of_few_sharers(tmp_path):
+    """The respondents of _respondents: week of 2026-10-05, 5 of 20 state a preference; week
+    of 2026-10-19, 15 of 20 (5 do not). At k = 6 both weeks are small splits: 0.25 beside
+    20 respondents tells that 5 shared, so the shares, the uplift and its interval are
+    hidden; at k = 5 nothing is."""
+    rows, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    survey = _write_csv(tmp_path / "survey.csv", rows)
+    for k, shown in ((5, [0.25, 0.75]), (6, [None, None])):
+        doc = run_scan(data, consent=consent, config=config(min_group_size=k), survey=[survey])
+        sharing = doc.to_dict()["evidence"]["survey"]["voluntary_sharing"]
+        assert sharing["series"]["series"]["share sharing"] == shown
+        # one preference per sharer: the mean per respondent is the share, hidden with it
+        assert sharing["series"]["series"]["preferences per respondent"] == shown
+        assert (sharing["share_first"], sharing["share_last"]) == tuple(shown)
+        assert (sharing["uplift"] is None) == (k == 6)
+        if k == 6:
+            assert sharing["suppressed"] == ["share_first", "share_last", "uplift", "uplift_ci95"]

@@ -12,6 +12,13 @@ persons (those who came since the compared run) are in the finding. Both are
 ``unchanged``; a change of severity is still told (each run's report shows its severity).
 The compared run's findings are shown (resolved, ``--show``) with their user counts under
 ``k`` hidden, as a run recorded with a smaller ``k`` may hold them.
+
+A finding whose users this run hides (fewer than ``k``) is marked ``hidden``, whatever its
+change: ``new`` beside "<k users" would tell that fewer than ``k`` persons came into it since
+the compared run, and were only the new ones marked so, ``hidden`` would say the same. For
+the same reason a compared finding whose users are hidden is not listed as resolved (its
+fewer than ``k`` persons left it). ``--fail-when new`` and ``regressed`` count a hidden
+finding as new: the exit code must not tell either, and a small violation must not pass.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any
 from privdiag.checks.context import suppress
 from privdiag.findings import SEVERITIES, severity_rank
 
-CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better")
+CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
 KEY_METRICS: tuple[str, ...] = ("events", "users", "share")
 COUNTS: tuple[str, ...] = ("events", "users")
 TOLERANCE = 0.10
@@ -104,8 +111,15 @@ def diff(current: list[dict[str, Any]], compared: list[dict[str, Any]] | None, k
     result = Diff()
     for finding in current:
         old = before.get(finding["id"])
-        result.changes[finding["id"]] = "new" if old is None else compare(finding, old, k)
-    result.resolved = [_resolved(f, k) for fid, f in before.items() if fid not in now_ids]
+        if hides_users(finding.get("metrics") or {}, k):
+            result.changes[finding["id"]] = "hidden"
+        else:
+            result.changes[finding["id"]] = "new" if old is None else compare(finding, old, k)
+    result.resolved = [
+        _resolved(f, k)
+        for fid, f in before.items()
+        if fid not in now_ids and not hides_users(f.get("metrics") or {}, k)
+    ]
     return result
 
 
@@ -117,8 +131,9 @@ def _resolved(finding: dict[str, Any], k: int) -> dict[str, Any]:
 
 
 def chosen(findings: list[dict[str, Any]], fail_when: str) -> list[dict[str, Any]]:
-    """Return the findings that --fail-when lets count: all, only new, or new and worse."""
+    """Return the findings that --fail-when lets count: all, only new, or new and worse; a
+    ``hidden`` one counts as new (see the module's docstring)."""
     if fail_when == "all":
         return list(findings)
-    allowed = {"new"} if fail_when == "new" else {"new", "worse"}
+    allowed = {"new", "hidden"} if fail_when == "new" else {"new", "worse", "hidden"}
     return [f for f in findings if f.get("change") in allowed]

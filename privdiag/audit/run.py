@@ -61,7 +61,7 @@ class AuditOutcome:
         return (
             f"audit {self.run.run_id}: {self.doc['summary']['findings']} findings, "
             f"{c['new']} new, {c['resolved']} resolved, {c['worse']} worse, "
-            f"{c['better']} better -> {self.report_dir}"
+            f"{c['better']} better, {c['hidden']} not compared -> {self.report_dir}"
         )
 
 

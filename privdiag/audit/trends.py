@@ -4,7 +4,8 @@ Measures (names are stable; the report charts them):
 
 - ``consent_rate.<purpose>``: share of decided events with the purpose granted;
 - ``violations``: events collected although the purpose was denied (``consent.violation``
-  and ``consent.after_withdrawal``);
+  and ``consent.after_withdrawal``) that the findings show: of a finding whose users are
+  hidden, its events without a user id;
 - ``findings``: how many findings the run had;
 - ``model.<name>.<measure>.<scenario>``: a model's primary quality measure (the first row of
   each scenario's table), unmasked and under each consent scenario.
@@ -26,8 +27,11 @@ def measures(doc: dict[str, Any], models: dict[str, dict[str, Any]]) -> dict[str
     for purpose, rate in (doc.get("evidence", {}).get("consent_rates") or {}).items():
         if isinstance(rate, int | float):
             out[f"consent_rate.{purpose}"] = float(rate)
+    # a finding whose few users are hidden counts its events without a user id (shown apart)
     events = [
-        f["metrics"].get("events") or 0 for f in doc["findings"] if f["kind"] in VIOLATION_KINDS
+        f["metrics"].get("events") or f["metrics"].get("events_without_user_id") or 0
+        for f in doc["findings"]
+        if f["kind"] in VIOLATION_KINDS
     ]
     out["violations"] = float(sum(events))
     out["findings"] = float(len(doc["findings"]))

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from privdiag.checks.bits import distinct_sql
-from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql, suppress
+from privdiag.checks.context import (
+    EVENTS_WITH_CONSENT,
+    NO_ID_EVENTS,
+    ScanContext,
+    present_sql,
+    suppress,
+)
 from privdiag.consent_keys import by_browser, linked_consent, meeting_key
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
@@ -107,6 +113,7 @@ def _aggregates(pair: Pair, grace: float) -> tuple[list[str], dict[str, str]]:
         bins.append(f"count_true({pre} AND {lead} >= {lo}{upper}) AS h{i}_{b}")
     counts = [
         f"count_true(viol{i}) AS v{i}",
+        f"count_true(viol{i} AND user_key IS NULL) AS va{i}",
         f"count_true(wd{i}) AS w{i}",
         f"count_true(wdg{i}) AS wg{i}",
         f"count_true({pre} AND {lead} > {grace}) AS pb{i}",
@@ -265,6 +272,15 @@ def _violation(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding | N
     if not events:
         return None
     denied = int(row[f"n_denied_{pair.purpose}"])
+    users = int(row[f"vu{pair.index}"])
+    metrics = {
+        "events": events,
+        "users": users,
+        "share": round(events / denied, 6) if denied else None,
+        "denied_events": denied,
+    }
+    if users and row[f"va{pair.index}"]:  # identified users and cookieless pings: see NO_ID_EVENTS
+        metrics[NO_ID_EVENTS] = int(row[f"va{pair.index}"])
     return _finding(
         ctx,
         "consent.violation",
@@ -272,12 +288,7 @@ def _violation(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding | N
         row,
         pair,
         f"{pair.feature} is collected on {_on(row)} where {pair.purpose} consent was denied",
-        {
-            "events": events,
-            "users": int(row[f"vu{pair.index}"]),
-            "share": round(events / denied, 6) if denied else None,
-            "denied_events": denied,
-        },
+        metrics,
         f"Stop sending {pair.feature} when {pair.purpose} is denied: gate the tag or the "
         f"pipeline step of source {row['source']} on the {pair.purpose} consent state.",
     )

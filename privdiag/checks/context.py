@@ -103,6 +103,22 @@ def mark_no_user_ids(metrics: dict[str, Any]) -> dict[str, Any]:
     return metrics
 
 
+#: The metric counting a finding's events that carry no user id, beside identified users.
+#:
+#: Events without a user id (cookieless pings, such as Consent Mode sends without consent)
+#: come from an unknown number of persons, at least one, and single out none of them. A
+#: finding's ``users`` count its identified persons only, so beside such events they are a
+#: lower bound of its persons. The rule: what describes the identified users is hidden as
+#: ever when they are fewer than the minimum group size (their count, the events and the
+#: share, which hold theirs); the events without a user id are shown apart under this key,
+#: as a finding with no identified user at all shows them (see mark_no_user_ids). Hiding them
+#: too made a million cookieless violations read "<5 users" for two logged-in users among
+#: them; counting them as persons would take one bot's pings for a crowd and show the few
+#: users' events. The total less this count would give the identified users' events, so the
+#: total is never shown beside it while the users are hidden.
+NO_ID_EVENTS = "events_without_user_id"
+
+
 def suppress(
     metrics: dict[str, Any],
     k: int,
@@ -112,7 +128,8 @@ def suppress(
     """Replace user counts below ``k`` with None and list them under ``suppressed``.
 
     ``follow`` names the metrics that describe only those users (their events, and shares
-    from which the events can be recovered): they are hidden too when a count is.
+    from which the events can be recovered): they are hidden too when a count is. Events
+    without a user id (:data:`NO_ID_EVENTS`) are never among them.
     """
     hidden = [key for key in keys if isinstance(metrics.get(key), int) and 0 < metrics[key] < k]
     if hidden:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from privdiag.checks.context import ScanContext, suppress
+from privdiag.checks.context import ScanContext, hide, suppress
 from privdiag.checks.identity import restored
 from privdiag.findings import Finding
 from privdiag.journey import Journey
@@ -81,7 +81,9 @@ def _arrays(todo: list[Transition]) -> dict[str, np.ndarray]:
 
 
 def _table(t: Transition, k: int) -> dict[str, Any]:
-    """Per consent state: users at both steps (None below ``k``) and both conversions."""
+    """Per consent state: users at both steps (None below ``k``) and both conversions (None
+    where either count of users is: 1 of 3 converting reads 0.333 whatever hides the 1 and
+    the 3)."""
 
     def users(value: Any) -> int | None:
         return int(value) if not 0 < int(value) < k else None
@@ -91,14 +93,16 @@ def _table(t: Transition, k: int) -> dict[str, Any]:
         suffix = f"_{s}_{t.purpose}"
         if not t.before[f"n{suffix}"]:
             continue
+        before, after = users(t.before[f"users{suffix}"]), users(t.after[f"users{suffix}"])
+        small = before is None or after is None
         rows.append(
             [
                 s,
-                users(t.before[f"users{suffix}"]),
-                users(t.after[f"users{suffix}"]),
+                before,
+                after,
                 int(t.after[f"noid{suffix}"]),
-                rounded(share(t.users(t.after, s), t.users(t.before, s))),
-                rounded(share(t.restored(t.after, s), t.restored(t.before, s))),
+                None if small else rounded(share(t.users(t.after, s), t.users(t.before, s))),
+                None if small else rounded(share(t.restored(t.after, s), t.restored(t.before, s))),
             ]
         )
     return {
@@ -113,6 +117,27 @@ def _table(t: Transition, k: int) -> dict[str, Any]:
         ],
         "rows": rows,
     }
+
+
+# Per side, the metrics a conversion of that side's users gives; the gaps take both sides.
+_SIDE_METRICS = {
+    "denied": ("share", "conversion_denied", "measured_conversion_denied"),
+    "granted": ("conversion_granted", "measured_conversion_granted"),
+}
+_GAPS = ("apparent_gap", "identity_part", "real_gap", "real_gap_ci")
+
+
+def _small_sides(t: Transition, k: int) -> list[str]:
+    """The metrics to hide because a side has fewer than ``k`` users (above 0) at either
+    step: its conversion, with the other step's count, tells that count (2% of 100 users
+    converting are 2), and a gap less the other side's conversion tells it too."""
+    small = [
+        side
+        for side in _SIDE_METRICS
+        if any(0 < t.users(row, side) < k for row in (t.before, t.after))
+    ]
+    hidden = [m for side in small for m in _SIDE_METRICS[side]]
+    return hidden + list(_GAPS) if small else []
 
 
 def _finding(
@@ -142,13 +167,22 @@ def _finding(
         "q_value": float(f"{v['q'][k]:.3g}"),
     }
     gap = float(v["real_gap"][k])
+    title = (
+        f"Users who deny {t.purpose} convert from {t.before['step']} to {t.after['step']} at "
+        f"{v['conv_denied'][k]:.0%} against {v['conv_granted'][k]:.0%}, beyond identity loss"
+    )
+    if hidden := _small_sides(t, ctx.min_group):
+        hide(metrics, hidden, ctx.min_group)
+        title = (
+            f"Users who deny {t.purpose} convert from {t.before['step']} to {t.after['step']} "
+            f"less often than those who grant it, beyond identity loss"
+        )
     return Finding(
         "funnel.consent_drop",
         "high" if gap >= 0.3 else "medium" if gap >= 0.15 else "low",
-        f"Users who deny {t.purpose} convert from {t.before['step']} to {t.after['step']} at "
-        f"{v['conv_denied'][k]:.0%} against {v['conv_granted'][k]:.0%}, beyond identity loss",
+        title,
         {"source": t.source, "step": t.after["step"], "purpose": t.purpose},
-        suppress(metrics, ctx.min_group),
+        suppress(metrics, ctx.min_group, follow=("events",)),  # the hidden users' events
         f"Look at what {t.after['step']} offers users without {t.purpose} consent: "
         "personalization, recommendations or saved state that depend on it, and give them a "
         "consent-free fallback.",

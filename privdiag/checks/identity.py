@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from privdiag.checks.bits import distinct_sql
-from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, suppress
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, hide, suppress
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
 from privdiag.mapping import owner_for
@@ -105,11 +105,13 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def _funnel_effect(prev: dict[str, Any] | None, row: dict[str, Any]) -> dict[str, Any]:
-    """Measured and identity-restored step-to-step ratios of distinct users and sessions."""
+def _funnel_effect(prev: dict[str, Any] | None, row: dict[str, Any], k: int) -> dict[str, Any]:
+    """Measured and identity-restored step-to-step ratios of distinct users and sessions; the
+    ratios of users (of sessions) hidden where either step has fewer than ``k`` of them
+    (above 0), whose count the finding hides: a ratio of small counts tells them."""
     if prev is None:
         return {}
-    return {
+    out = {
         "previous_step": prev["step"],
         "user_funnel_measured": _ratio(row["users"], prev["users"]),
         "user_funnel_restored": _ratio(restored(row), restored(prev)),
@@ -118,15 +120,35 @@ def _funnel_effect(prev: dict[str, Any] | None, row: dict[str, Any]) -> dict[str
             restored(row, unit="sessions"), restored(prev, unit="sessions")
         ),
     }
+    hidden = [
+        f"{unit[:-1]}_funnel_{how}"
+        for unit in ("users", "sessions")
+        if any(0 < r[unit] < k for r in (prev, row))  # sessions: at least as many as persons
+        for how in ("measured", "restored")
+    ]
+    return hide(out, hidden, k)
+
+
+def _few(row: dict[str, Any], suffix: str, k: int) -> bool:
+    """True when the events of ``suffix`` (``""``: the step's) come from fewer than ``k``
+    identified users (above 0): their events less those without identity are those users'
+    own, so the events and the share are hidden, the events without identity shown (see
+    :data:`~privdiag.checks.context.NO_ID_EVENTS`)."""
+    return 0 < row[f"users{suffix}"] < k
 
 
 def _state_table(ctx: ScanContext, row: dict[str, Any]) -> dict[str, Any]:
-    rows = [["all", "all", row["n"], row["noid"], _ratio(row["noid"], row["n"])]]
+    k = ctx.min_group
+
+    def cells(suffix: str) -> list[Any]:
+        n, noid = row[f"n{suffix}"], row[f"noid{suffix}"]
+        return [None, noid, None] if _few(row, suffix, k) else [n, noid, _ratio(noid, n)]
+
+    rows = [["all", "all", *cells("")]]
     for p in ctx.purposes:
         for s in STATES:
-            n, noid = row[f"n_{s}_{p}"], row[f"noid_{s}_{p}"]
-            if n:
-                rows.append([p, s, n, noid, _ratio(noid, n)])
+            if row[f"n_{s}_{p}"]:
+                rows.append([p, s, *cells(f"_{s}_{p}")])
     return {
         "title": "Events without a stable identity by consent state",
         "columns": ["purpose", "consent state", "events", "without identity", "share"],
@@ -156,14 +178,21 @@ def _loss_purposes(ctx: ScanContext, keys: list[tuple[str, str]], counts: dict) 
 
 
 def _bars(
-    counts: dict[tuple[str, str], dict[str, Any]], keys: list[tuple[str, str]], source: str
+    counts: dict[tuple[str, str], dict[str, Any]],
+    keys: list[tuple[str, str]],
+    source: str,
+    k: int,
 ) -> dict[str, Any]:
-    """The share of events without identity at every step of a source, for the chart."""
-    steps = [k for k in keys if k[0] == source]
+    """The share of events without identity at every step of a source, for the chart; None
+    at a step of fewer than ``k`` users (see :func:`_few`)."""
+    steps = [key for key in keys if key[0] == source]
     return {
         "title": f"Share of events without a stable identity per step ({source})",
         "labels": [step for _, step in steps],
-        "values": [round(counts[k]["noid"] / counts[k]["n"], 4) for k in steps],
+        "values": [
+            None if _few(counts[key], "", k) else round(counts[key]["noid"] / counts[key]["n"], 4)
+            for key in steps
+        ],
         "unit": "share",
     }
 
@@ -188,13 +217,22 @@ def _loss_finding(
         metrics["share_granted"] = _ratio(
             row[f"noid_granted_{purpose}"], row[f"n_granted_{purpose}"]
         )
-    metrics |= _funnel_effect(prev, row)
+    metrics |= _funnel_effect(prev, row, ctx.min_group)
     why = f" when {purpose} is denied" if purpose else ""
+    title = f"{share_noid:.0%} of {row['step']} events have no stable identity{why}"
+    few = [
+        name
+        for name, suffix in (("share", ""), ("events_total", ""))
+        + tuple((f"share_{s}", f"_{s}_{purpose}") for s in ("denied", "granted") if purpose)
+        if _few(row, suffix, ctx.min_group)
+    ]
+    hide(metrics, few, ctx.min_group)
+    if "share" in few:
+        title = f"Some {row['step']} events have no stable identity{why}"
     return Finding(
         "identity.loss",
         "high" if share_noid >= 0.5 else "medium" if share_noid >= 0.2 else "low",
-        f"{share_noid:.0%} of {row['step']} events have no stable identity{why}: "
-        "user-level journeys break there",
+        f"{title}: user-level journeys break there",
         {"source": row["source"], "step": row["step"]} | ({"purpose": purpose} if purpose else {}),
         suppress(metrics, ctx.min_group),
         "Measure this step on event counts (or modelled conversions) rather than distinct users, "
@@ -230,6 +268,6 @@ def check_identity_loss(
     for key, purpose in zip(lossy, purposes, strict=True):
         position = keys.index(key)
         prev = counts[keys[position - 1]] if position and keys[position - 1][0] == key[0] else None
-        bars = _bars(counts, keys, key[0])
+        bars = _bars(counts, keys, key[0], ctx.min_group)
         findings.append(_loss_finding(ctx, counts[key], prev, purpose, bars))
     return findings

@@ -22,13 +22,32 @@ from typing import Any
 import numpy as np
 
 from privdiag.checks.bits import Masks
-from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql, suppress
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, hide, present_sql, suppress
 from privdiag.engine import quote
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
 from privdiag.mapping import owner_for
 from privdiag.purposes import STATES
 from privdiag.stats import bh_adjust, cmh_greater, fisher_greater, newcombe_ci, rounded, share
+
+# What tells a state's missing count (with its events, shown elsewhere) and, where the state
+# holds fewer units than the minimum group size, its events: hidden per state as
+# _hidden_states says. The gaps take both sides (a gap less one share gives the other).
+_GAPS = ("gap", "gap_ci", "gap_adjusted_for_day", "excess_missing_events", "explained_share")
+_STATE_METRICS = {
+    "denied": (("events", "share", "missing_share_denied"), ("events_denied", "users")),
+    "granted": (("missing_share_granted",), ("events_granted",)),
+    "unknown": (("missing_share_unknown",), ()),
+}
+
+
+def _hidden_metrics(states: dict[str, int]) -> list[str]:
+    """The metrics of a consent gap to hide for the states :func:`_hidden_states` gives."""
+    out: list[str] = []
+    for state, level in states.items():
+        missing, events = _STATE_METRICS[state]
+        out += [*missing, *(events if level == 2 else ())]
+    return out + [g for g in _GAPS if {"denied", "granted"} & set(states)] if out else []
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,8 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
         for s in STATES:
             counts[f"x{i}_{s}"] = f"{miss} AND state_{p} = '{s}'"
         flags[f"users{i}"] = f"identified AND {miss} AND state_{p} = 'denied'"
+        # the users whose events carry the feature although denied: a consent.violation
+        flags[f"present{i}"] = f"identified AND NOT {miss} AND state_{p} = 'denied'"
     step = journey.step_sql("e.event_name")
     events = ", ".join(f"count_true({cond}) AS {name}" for name, cond in counts.items())
     totals = ", ".join(f"sum({name})::BIGINT AS {name}" for name in ["n", *counts])
@@ -165,7 +186,11 @@ def _stratified(
     return p, gap
 
 
-def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float) -> GapTable:
+def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float, k: int) -> GapTable:
+    """The cells' counts, shares and tests; ``small_present`` marks the cells where fewer
+    than ``k`` identified users (above 0) have events carrying the feature while denied, or
+    lacking it while denied; ``small_<state>`` those where fewer than ``k`` units (users, and
+    events without a user) are in that state."""
     totals = [r for r in rows if r["day"] is None]
     cells = [(row, pair) for row in totals for pair in pairs]
     v = {f"x_{s}": _column(cells, f"x{{i}}_{s}") for s in STATES}
@@ -187,15 +212,25 @@ def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float) -> G
     excess = v["x_denied"] - v["n_denied"] * np.nan_to_num(v["share_granted"])
     v["excess"] = np.clip(excess, 0, None)
     v["explained"] = np.clip(share(v["excess"], v["missing"]), 0, 1)
+    small = lambda counts: (counts > 0) & (counts < k)  # noqa: E731
+    v["small_present"] = small(_column(cells, "present{i}")) | small(_column(cells, "users{i}"))
+    for s in STATES:
+        v[f"small_{s}"] = small(_column(cells, f"u_{s}_{{p}}"))
     return GapTable(cells, v)
 
 
 def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> dict[str, Any]:
-    picked = [
-        (row["step"], pair.feature, table.values["gap"][k])
+    mine = [
+        k
         for k, (row, pair) in enumerate(table.cells)
         if row["source"] == source and pair.purpose == purpose
     ]
+    picked = [
+        (table.cells[k][0]["step"], table.cells[k][1].feature, table.values["gap"][k]) for k in mine
+    ]
+    hide = [bool({"denied", "granted"} & set(_hidden_states(table, k))) for k in mine]
+    # a gap beside a hidden count is hidden too (see _hidden_states)
+    picked = [(s, f, np.nan if small else g) for (s, f, g), small in zip(picked, hide, strict=True)]
     features = sorted({f for _, f, _ in picked})
     grid = {(s, f): g for s, f, g in picked}
     return {
@@ -207,10 +242,27 @@ def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> di
     }
 
 
+def _hidden_states(table: GapTable, k: int) -> dict[str, int]:
+    """Per consent state whose counts a cell hides: 2 to hide its events too (fewer than the
+    minimum group size in that state), 1 to hide its missing count and share only (the
+    denied side where a few users send the feature, or lack it: the denied events less the
+    missing ones are a hidden violation's)."""
+    v = table.values
+    hidden = {s: 2 for s in STATES if v[f"small_{s}"][k]}
+    if v["small_present"][k]:
+        hidden.setdefault("denied", 1)
+    return hidden
+
+
 def _state_table(table: GapTable, k: int) -> dict[str, Any]:
     v = table.values
+    hidden = _hidden_states(table, k)
     rows = [
         [s, int(v[f"n_{s}"][k]), int(v[f"x_{s}"][k]), rounded(v[f"share_{s}"][k])] for s in STATES
+    ]
+    rows = [
+        r if r[0] not in hidden else [r[0], None if hidden[r[0]] == 2 else r[1], None, None]
+        for r in rows
     ]
     return {
         "title": "Events and missing values by consent state",
@@ -247,6 +299,12 @@ def _gap_finding(
         f"{pair.feature} is missing on {v['share_denied'][k]:.0%} of {row['step']} events when "
         f"{pair.purpose} is denied, against {v['share_granted'][k]:.0%} when granted"
     )
+    if hidden := _hidden_metrics(_hidden_states(table, k)):
+        title = (
+            f"{pair.feature} is missing far more often on {row['step']} events when "
+            f"{pair.purpose} is denied than when granted"
+        )
+        hide(metrics, hidden, ctx.min_group)
     return Finding(
         "sparsity.consent_gap",
         _gap_severity(gap, pair.mapped),
@@ -305,7 +363,7 @@ def check_consent_gap(
     rows = fetch_rows(ctx.con, _gap_sql(ctx, journey, pairs))
     if not rows:
         return [], []
-    table = _gap_table(rows, pairs, level=1 - ctx.config.thresholds.alpha)
+    table = _gap_table(rows, pairs, level=1 - ctx.config.thresholds.alpha, k=ctx.min_group)
     alpha, min_gap = ctx.config.thresholds.alpha, ctx.config.thresholds.min_gap
 
     heatmaps = {

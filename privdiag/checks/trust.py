@@ -6,6 +6,8 @@ against the opt-in of the persons whose region, device, channel, source or notic
 that segment. The correlation is Spearman's, with a Fisher z interval (Bonett-Wright standard
 error) at level ``1 - alpha / purposes``; a finding needs the whole interval above zero and at
 least one segment (or trust third, without segments) below the median in both trust and
+opt-in. Only the segments whose opt-in the evidence shows (and their respondents) take part
+in the correlation, the medians and the low segments, so that none of them tells a hidden
 opt-in. The uplift of voluntarily shared data compares the share of respondents who state a
 preference in the first and the last period (week or month) of the survey's dates.
 """
@@ -18,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from privdiag.checks.context import ScanContext
-from privdiag.checks.disclosure import shown_groups
+from privdiag.checks.context import ScanContext, hide
+from privdiag.checks.disclosure import shown_groups, small_split
 from privdiag.checks.optin import DIMENSIONS, check_optin, withheld_note
 from privdiag.engine import one
 from privdiag.findings import Finding
@@ -155,28 +157,30 @@ def _segment_units(con: Any, dim: str, k: int) -> dict[str, list[Segment]]:
     return {p: segs for p, segs in out.items() if segs}
 
 
-def _low_segments(segments: list[Segment], k: int) -> tuple[list[str], int]:
-    """Segments below the median in both trust and opt-in: the names of those whose opt-in
-    the evidence table shows, and how many others there are.
+def _shown(segments: list[Segment], k: int) -> list[Segment]:
+    """The segments whose opt-in the evidence table shows: k+ respondents, opt-in not hidden."""
+    return [s for s in segments if s[1] >= k and s[4]]
 
-    A segment left out of the table (under ``k`` respondents) or whose opt-in it hides is
-    counted, not named: naming it as low in opt-in would tell which way its few persons
-    chose (a hidden opt-in is one where fewer than ``k`` granted or fewer than ``k`` denied).
+
+def _low_segments(shown: list[Segment]) -> list[str]:
+    """The shown segments below the median of the shown ones in both trust and opt-in.
+
+    Only shown segments count, in the medians too: with a few segments, a median or a count
+    of low segments that took in a hidden opt-in would tell on which side of the others it
+    lies.
     """
-    trust_mid = float(np.median([s[2] for s in segments]))
-    optin_mid = float(np.median([s[3] for s in segments]))
-    low = [s for s in segments if s[2] < trust_mid and s[3] < optin_mid]
-    named = [s[0] for s in low if s[1] >= k and s[4]]
-    return named, len(low) - len(named)
+    trust_mid = float(np.median([s[2] for s in shown]))
+    optin_mid = float(np.median([s[3] for s in shown]))
+    return [s[0] for s in shown if s[2] < trust_mid and s[3] < optin_mid]
 
 
 def _low_text(named: list[str], hidden: int) -> str:
-    """The low segments as the title names them: ``"newcomers and 2 segments whose opt-in is
-    hidden"``."""
-    parts = list(named)
+    """The low segments as the title names them, and the segments left out of the statistic:
+    ``"newcomers; 2 segments whose opt-in is hidden left out"``."""
+    text = ", ".join(named[:-1]) + f" and {named[-1]}" if len(named) > 1 else named[0]
     if hidden:
-        parts.append(f"{hidden} segment{'s' if hidden > 1 else ''} whose opt-in is hidden")
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+        text += f"; {hidden} segment{'s' if hidden > 1 else ''} whose opt-in is hidden left out"
+    return text
 
 
 def _finding(
@@ -186,16 +190,17 @@ def _finding(
     n: int,
     unit: str,
     segments: list[Segment],
-    low: tuple[list[str], int],
+    low: list[str],
     k: int,
 ) -> Finding:
     r, lo, hi = corr
-    shown = [s for s in segments if s[1] >= k]
+    listed = [s for s in segments if s[1] >= k]
+    hidden = len(listed) - len(_shown(segments, k))
     return Finding(
         "people.trust_gap",
         "medium" if r >= 0.5 else "low",
-        f"Low trust goes with low {purpose} opt-in ({_low_text(*low)}): Spearman r = {r:.2f}, "
-        f"{level:.1%} interval {lo:.2f} to {hi:.2f}",
+        f"Low trust goes with low {purpose} opt-in ({_low_text(low, hidden)}): Spearman r = "
+        f"{r:.2f}, {level:.1%} interval {lo:.2f} to {hi:.2f}",
         {"purpose": purpose},
         {
             "spearman_r": round(r, 4),
@@ -204,8 +209,8 @@ def _finding(
             "ci_level": round(level, 6),
             "units": n,
             "unit": unit,
-            "low_segments": low[0],
-            "low_segments_hidden": low[1],
+            "low_segments": low,
+            "segments_left_out": hidden,
         },
         f"Ask the low-trust segments what they expect in return for {purpose} consent: "
         "explain the value in the banner, offer a lighter choice, and measure trust again "
@@ -213,10 +218,11 @@ def _finding(
         evidence={
             "table": {
                 "title": f"Trust and {purpose} opt-in per segment (under {k} respondents left "
-                f"out; opt-in hidden where under {k} granted or denied)",
+                f"out; opt-in hidden where under {k} granted or denied, and those segments "
+                "left out of Spearman r and the medians)",
                 "columns": ["segment", "respondents", "mean trust", "opt-in"],
                 "rows": [
-                    [s, n_, round(t, 3), round(o, 3) if ok else None] for s, n_, t, o, ok in shown
+                    [s, n_, round(t, 3), round(o, 3) if ok else None] for s, n_, t, o, ok in listed
                 ],
             }
         },
@@ -226,27 +232,37 @@ def _finding(
 def _purpose_units(
     ctx: ScanContext, survey: Survey
 ) -> tuple[dict[str, tuple[Any, Any, list[Segment]]], str]:
-    """Per purpose: trust and opt-in of every unit, and the segments; plus the unit's name.
+    """Per purpose: trust and opt-in of every unit whose segment's opt-in is shown, and the
+    segments; plus the unit's name.
 
     Respondents when their ids match the consent log, else segments matched by dimension.
+    A unit of a hidden segment is left out: Spearman r over few segments tells where a hidden
+    one ranks, and over respondents of two segments with the totals shown it tells the
+    split of a hidden one (r is then the phi of a 2x2 table whose margins are known).
     """
+    k = ctx.min_group
     units = _respondent_units(ctx.con) if survey.has_respondents else {}
     if units:
-        return {
-            p: (t, g, _segments_from_respondents(t, g, labels, ctx.min_group))
-            for p, (t, g, labels) in units.items()
-        }, "respondent"
+        out = {}
+        for p, (t, g, labels) in units.items():
+            segments = _segments_from_respondents(t, g, labels, k)
+            keep = np.isin(labels, [s[0] for s in _shown(segments, k)])
+            out[p] = (t[keep], g[keep], segments)
+        return out, "respondent"
     dim = _guess_dimension(ctx.con, survey)
-    per_segment = _segment_units(ctx.con, dim, ctx.min_group) if dim else {}
+    per_segment = _segment_units(ctx.con, dim, k) if dim else {}
     return {
-        p: ([s[2] for s in segs], [s[3] for s in segs], segs) for p, segs in per_segment.items()
+        p: ([s[2] for s in _shown(segs, k)], [s[3] for s in _shown(segs, k)], segs)
+        for p, segs in per_segment.items()
     }, (f"segment ({dim})" if dim else "segment")
 
 
 def check_trust(ctx: ScanContext, survey: Survey) -> tuple[list[Finding], dict[str, Any]]:
     """Return people.trust_gap findings and the survey evidence (correlations, sharing uplift).
 
-    Assumes the ``survey`` table and :func:`build_decisions` exist.
+    The correlations, medians and low segments take in only the segments whose opt-in the
+    evidence shows (see :func:`_purpose_units`). Assumes the ``survey`` table and
+    :func:`build_decisions` exist.
     """
     data, unit = _purpose_units(ctx, survey)
     level = 1 - ctx.config.thresholds.alpha / max(1, len(data))
@@ -259,8 +275,9 @@ def check_trust(ctx: ScanContext, survey: Survey) -> tuple[list[Finding], dict[s
             "ci": [round(corr[1], 4), round(corr[2], 4)],
             "units": n,
         }
-        low = _low_segments(segments, ctx.min_group) if segments else ([], 0)
-        if n >= MIN_UNITS and corr[1] > 0 and (low[0] or low[1]):
+        shown = _shown(segments, ctx.min_group)
+        low = _low_segments(shown) if shown else []
+        if n >= MIN_UNITS and corr[1] > 0 and low:
             findings.append(_finding(purpose, corr, level, n, unit, segments, low, ctx.min_group))
     evidence = {
         "rows": survey.rows,
@@ -277,7 +294,10 @@ def sharing_uplift(con: Any, k: int) -> dict[str, Any] | None:
     """Return the share of respondents stating a preference per period and its uplift.
 
     Periods are weeks when the dates span under 62 days, else months; periods with fewer than
-    ``k`` respondents are left out. None without dates or with fewer than two periods.
+    ``k`` respondents are left out, and a period's share is hidden where fewer than ``k``
+    respondents stated a preference or fewer did not (:func:`small_split`), the uplift too
+    when that is the first or the last period. None without dates or with fewer than two
+    periods.
     """
     span = one(con, "SELECT date_diff('day', min(date), max(date)) FROM survey")
     if not span or span[0] is None:
@@ -294,7 +314,9 @@ def sharing_uplift(con: Any, k: int) -> dict[str, Any] | None:
     (_, n1, x1, _), (_, n2, x2, _) = rows[0], rows[-1]
     p1, p2 = x1 / n1, x2 / n2
     se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    return {
+    # a period where fewer than k shared, or fewer than k did not, tells each one's answer
+    small = [small_split(int(n), int(x), k) for _, n, x, _ in rows]
+    out = {
         "period": period,
         "first": rows[0][0],
         "last": rows[-1][0],
@@ -306,12 +328,21 @@ def sharing_uplift(con: Any, k: int) -> dict[str, Any] | None:
             "title": "Respondents who state a preference, per " + period,
             "x": [r[0] for r in rows],
             "series": {
-                "share sharing": [round(r[2] / r[1], 4) for r in rows],
-                "preferences per respondent": [round(float(r[3]), 3) for r in rows],
+                "share sharing": [
+                    None if few else round(r[2] / r[1], 4)
+                    for r, few in zip(rows, small, strict=True)
+                ],
+                # with one preference each this is the share: hidden with it
+                "preferences per respondent": [
+                    None if few else round(float(r[3]), 3)
+                    for r, few in zip(rows, small, strict=True)
+                ],
             },
             "marks": [],
         },
     }
+    ends = [key for key, few in (("share_first", small[0]), ("share_last", small[-1])) if few]
+    return hide(out, [*ends, "uplift", "uplift_ci95"] if ends else [], k)
 
 
 def run_people_consent_checks(

@@ -170,7 +170,9 @@ def _quality(ctx: Context) -> None:
     primary = CLASSIFIER_PRIMARY if ctx.kind == "classifier" else REGRESSOR_PRIMARY
     tables, curves = (
         {},
-        {"unmasked": reliability_curve(ctx.y, base)} if ctx.kind == "classifier" else {},
+        {"unmasked": reliability_curve(ctx.y, base, th.min_group_size)}
+        if ctx.kind == "classifier"
+        else {},
     )
     for name, sc in ctx.scenarios.items():
         scen = _usable(ctx, name)
@@ -210,7 +212,7 @@ def _quality(ctx: Context) -> None:
                 )
             )
         if ctx.kind == "classifier":
-            curves[name] = reliability_curve(ctx.y, scen)
+            curves[name] = reliability_curve(ctx.y, scen, th.min_group_size)
             if cmp["ece"].low > th.calibration:
                 curve = {
                     "title": f"Reliability under {name}",

@@ -26,6 +26,7 @@ import polars as pl
 
 from privdiag.config import Config
 from privdiag.errors import ConfigError, InputError
+from privdiag.privacy import polars_reason
 
 ROW_ID = "row_id"
 TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)  # columns of a text (categorical) feature
@@ -73,7 +74,7 @@ def read_table(path: Path) -> pl.DataFrame:
         if suffix in {".csv", ".txt"} or suffix == ".gz" and path.stem.endswith(".csv"):
             return pl.read_csv(path, infer_schema_length=10000, null_values=["", "NA", "null"])
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot be read: {exc}", path=path) from exc
+        raise InputError(f"cannot be read: {polars_reason(exc)}", path=path) from exc
     raise InputError("unsupported format", path=path, hint="give a .csv or .parquet file")
 
 

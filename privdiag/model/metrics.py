@@ -90,10 +90,12 @@ def precision_at_k(y: np.ndarray, p: np.ndarray, share: float = 0.1) -> float:
     return float(y[top].mean())
 
 
-def reliability_curve(y: np.ndarray, p: np.ndarray) -> list[list[float]]:
-    """Return ``[[mean score, observed rate], ...]`` for each non-empty equal-width bin."""
+def reliability_curve(y: np.ndarray, p: np.ndarray, min_rows: int = 1) -> list[list[float]]:
+    """Return ``[[mean score, observed rate], ...]`` for each equal-width bin of at least
+    ``min_rows`` rows: a bin of one row shows its score and its label, that person's outcome,
+    so bins under the minimum group size are left out."""
     counts, psum, ysum = _calibration_sums(p, y, np.ones((1, p.size)))
-    keep = counts[0] > 0
+    keep = counts[0] >= max(min_rows, 1)
     return [
         [round(float(a), 6), round(float(b), 6)]
         for a, b in zip(

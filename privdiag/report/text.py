@@ -51,6 +51,7 @@ METRIC_LABELS: dict[str, str] = {
     "users_total": "users in all",
     "events_total": "events in all",
     "events_without_session": "events without a session",
+    "events_without_user_id": "events without a user id",
     # funnel, opt-in, shifts, trust
     "real_gap": "gap beyond identity loss",
     "real_gap_ci": "gap beyond identity loss, confidence interval",
@@ -263,7 +264,10 @@ def key_figure(
             return f"{value} {meaning or _count_noun(name, value)}"
     hidden = metrics.get("suppressed") or []
     if "users" in hidden:
-        return f"<{metrics.get('min_group_size', min_group_size)} users"
+        few = f"<{metrics.get('min_group_size', min_group_size)} users"
+        if is_number(anonymous := metrics.get("events_without_user_id")):
+            return f"{few} and {fmt_value(anonymous)} events without a user id"
+        return few
     for name, value in metrics.items():
         if name not in BOOKKEEPING and isinstance(value, int | float):
             shown = fmt_metric(name, value, min_group_size)
@@ -433,6 +437,8 @@ def changes_line(doc: dict[str, Any]) -> str:
         return "First audit run of this history: there is no earlier run, so every finding is new."
     than = "baseline run" if audit.get("baseline") else "the previous run"
     told = ", ".join(f"{int(counts.get(c) or 0)} {c}" for c in (*TAGGED_CHANGES, "unchanged"))
+    if hidden := int(counts.get("hidden") or 0):
+        told += f", {hidden} not compared (fewer users than the minimum group size)"
     return (
         f"Against {than} {fmt_value(compared)}: {told}; "
         f"{int(counts.get('resolved') or 0)} resolved (gone since)."
