@@ -1,0 +1,67 @@
+"""Found by trial10 (a new user on the real public inputs).
+
+Identifier columns of a CSV input were typed by DuckDB's sniffer: a GA4 client id such as
+"1001129.2598143025" (the user_pseudo_id of the real GA4 sample) read as a double and came
+back as another string, so a consent log keyed by it missed its users' events (22 of the
+sample's 114 users on a TC-string log) and "001" met "1" as one user."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import consent_states, write
+
+
+def test_csv_consent_log_keyed_by_ga4_client_ids_meets_their_events(realdata, tmp_path):
+    """The real sample's first two events (user 1005694.5834348403) and a third event of a
+    user whose id a double cannot hold (1001129.2598143025 reads back as ...3024)."""
+    rows = (realdata / "ga4" / "ga4_sample_rows_92days.ndjson").read_text().splitlines()[:3]
+    events = []
+    for i, row in enumerate(rows):
+        event = json.loads(row)
+        event["event_timestamp"] = 1790000000000000 + i * 1_000_000  # 2026-09-21, in order
+        if i == 2:
+            event["user_pseudo_id"] = "1001129.2598143025"
+        events.append(json.dumps(event))
+    (tmp_path / "ga4.ndjson").write_text("\n".join(events) + "\n")
+    consent = write(
+        tmp_path / "cmp.csv",
+        """
+        user_id,purpose,status,ts
+        1005694.5834348403,analytics,denied,2026-09-01T00:00:00Z
+        1001129.2598143025,analytics,granted,2026-09-01T00:00:00Z
+        """,
+    )
+    # by hand: each event's user has one decision, made before it; read as numbers the
+    # second id became 1001129.2598143024 and its event had no decision (unknown)
+    assert consent_states([str(tmp_path / "ga4.ndjson")], [consent], "analytics") == [
+        ("1005694.5834348403", "denied"),
+        ("1005694.5834348403", "denied"),
+        ("1001129.2598143025", "granted"),
+    ]
+
+
+def test_two_ga4_client_ids_in_csv_files_stay_two_users(tmp_path):
+    """Two client ids one apart in the last digit are one double (1234567890.16111443): a
+    CSV event export and a CSV consent log each keep them apart (read as numbers they were
+    one user, with the later decision, denied, covering both)."""
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_pseudo_id,gclid
+        2026-10-01T10:00:00Z,page_view,1234567890.1611144299,G1
+        2026-10-01T10:00:01Z,page_view,1234567890.1611144300,G2
+        """,
+    )
+    consent = write(
+        tmp_path / "cmp.csv",
+        """
+        user_id,purpose,status,ts
+        1234567890.1611144299,ads,granted,2026-10-01T09:00:00Z
+        1234567890.1611144300,ads,denied,2026-10-01T09:00:01Z
+        """,
+    )
+    assert consent_states([events], [consent], "ads") == [
+        ("1234567890.1611144299", "granted"),
+        ("1234567890.1611144300", "denied"),
+    ]
