@@ -65,3 +65,43 @@ def test_two_ga4_client_ids_in_csv_files_stay_two_users(tmp_path):
         ("1234567890.1611144299", "granted"),
         ("1234567890.1611144300", "denied"),
     ]
+
+
+def _missing_record(tmp_path, decided: int) -> dict:
+    """Scan 12 users' page views with a consent log deciding for the first ``decided``;
+    return the consent.missing_record finding."""
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    rows = [f"2026-10-01T10:00:{i:02d}Z,page_view,u{i},/p" for i in range(12)]
+    events = write(tmp_path / "ev.csv", "ts,event_name,user_id,page\n" + "\n".join(rows) + "\n")
+    decisions = [f"u{i},analytics,granted,2026-10-01T09:00:00Z" for i in range(decided)]
+    consent = write(tmp_path / "cmp.csv", "user_id,purpose,status,ts\n" + "\n".join(decisions))
+    out = tmp_path / "f.json"
+    args = ["scan", events, "--consent", consent, "--json", str(out), "--quiet"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads(out.read_text())
+    (finding,) = [f for f in doc["findings"] if f["kind"] == "consent.missing_record"]
+    return finding
+
+
+def test_missing_record_hides_its_share_with_a_hidden_user_count(tmp_path):
+    """2 of 12 users have no decision: 2 is under the minimum group of 5, and the share
+    (2/12 = 0.166667) times the total shown (12) gave the 2 back."""
+    finding = _missing_record(tmp_path, decided=10)
+    metrics = finding["metrics"]
+    assert metrics["users"] is None and metrics["share"] is None
+    assert metrics["users_total"] == 12
+    assert set(metrics["suppressed"]) == {"users", "share"}
+    assert "17%" not in finding["title"]
+    assert finding["title"].endswith("(fewer than 5 users)")
+
+
+def test_missing_record_shows_its_share_when_the_count_is_shown(tmp_path):
+    """6 of 12 users have no decision: every figure is shown (6/12 = 50%)."""
+    finding = _missing_record(tmp_path, decided=6)
+    assert finding["metrics"]["users"] == 6
+    assert finding["metrics"]["share"] == 0.5
+    assert finding["title"].endswith("(50% of users)")

@@ -481,10 +481,23 @@ def check_missing_records(ctx: ScanContext) -> list[Finding]:
             continue
         no_signal = not ctx.purposes
         share = missing / users
+        # The share is hidden with a hidden count: times the total shown it gives the count,
+        # and over a hidden total it describes only those few users.
+        metrics = suppress(
+            {"users": int(missing), "share": round(share, 6), "users_total": int(users)},
+            ctx.min_group,
+            keys=("users", "users_total"),
+            follow=("share",),
+        )
+        told = (
+            f"{share:.0%} of users"
+            if metrics["share"] is not None
+            else f"fewer than {ctx.min_group} users"
+        )
         title = (
             f"Source {source} carries no consent signal at all: every purpose is unknown"
             if no_signal
-            else f"Users of {source} have events but no consent decision ({share:.0%} of users)"
+            else f"Users of {source} have events but no consent decision ({told})"
         )
         rec = (
             _NO_SIGNAL_UNMAPPED
@@ -493,11 +506,6 @@ def check_missing_records(ctx: ScanContext) -> list[Finding]:
             if no_signal
             else "Check that the CMP records a decision for every visitor of this source, and that "
             "the consent log and the events use the same user identifier."
-        )
-        metrics = suppress(
-            {"users": int(missing), "share": round(share, 6), "users_total": int(users)},
-            ctx.min_group,
-            keys=("users", "users_total"),
         )
         severity = "medium" if no_signal or share >= 0.05 else "low"
         findings.append(
