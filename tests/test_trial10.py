@@ -105,3 +105,27 @@ def test_missing_record_shows_its_share_when_the_count_is_shown(tmp_path):
     assert finding["metrics"]["users"] == 6
     assert finding["metrics"]["share"] == 0.5
     assert finding["title"].endswith("(50% of users)")
+
+
+def test_report_card_shows_a_shift_in_percentages_and_a_verdict_in_words():
+    """The real GA4 sample's clean_event shift read "Before 0, After 0.708, Change 0.708"
+    beside "Share 70.8%", and a pre-consent finding "Verdict before_banner"."""
+    from privdiag.report.facts import metric_items
+
+    shift = {"share": 0.7083, "before": 0.0, "after": 0.7083, "change": 0.7083}
+    items = dict(metric_items(shift, 5, "sparsity.shift"))
+    assert items == {
+        "Share": "70.8%",
+        "Before": "0.0%",
+        "After": "70.8%",
+        "Change": "+70.8 points",
+    }
+    fell = dict(metric_items({"before": 0.74, "after": 0.52, "change": -0.22}, 5, "sparsity.shift"))
+    assert fell["Change"] == "-22.0 points"
+    # an opt-in drop's before and after are notice versions: left as they are
+    optin = dict(metric_items({"before": "v1", "after": "v2"}, 5, "people.optin_drop"))
+    assert optin == {"Before": "v1", "After": "v2"}
+    lead = dict(metric_items({"verdict": "before_banner"}, 5, "consent.pre_consent"))
+    assert lead["Verdict"] == "tags fire before the banner"
+    skew = dict(metric_items({"verdict": "clock_skew"}, 5, "consent.pre_consent"))
+    assert skew["Verdict"] == "clock skew (within the grace window)"

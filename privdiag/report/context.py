@@ -253,7 +253,7 @@ def finding_view(
         severity=f["severity"],
         title=fmt_value(f.get("title") or f["kind"]),
         location=location_items(f.get("location") or {}),
-        metrics=metric_items(metrics, k),
+        metrics=metric_items(metrics, k, str(f["kind"])),
         owner=fmt_value(f["owner"]) if f.get("owner") else None,
         recommendation=fmt_value(f.get("recommendation") or ""),
         is_root_cause=f["id"] in roots,
