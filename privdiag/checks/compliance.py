@@ -126,12 +126,16 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
 
 
 def _totals(ctx: ScanContext) -> list[dict[str, Any]]:
-    """Per (source, event name): events, and per purpose the denied and unknown ones (not
-    withdrawn). One pass, shared by every batch of pairs."""
+    """Per (source, event name): events, and per purpose the denied ones (not withdrawn) and
+    the ones before their user's first decision, which comes later (the pre-consent share's
+    base: the events of users who never decide are a missing record's). One pass, shared by
+    every batch of pairs."""
     states = [
-        f"count_true(e.state_{p} = '{s}' AND NOT e.withdrawn_{p}) AS n_{s}_{p}"
+        f"count_true(e.state_{p} = 'denied' AND NOT e.withdrawn_{p}) AS n_denied_{p}"
         for p in ctx.purposes
-        for s in ("denied", "unknown")
+    ] + [
+        f"count_true(e.state_{p} = 'unknown' AND e.first_{p} > e.ts) AS n_before_{p}"
+        for p in ctx.purposes
     ]
     return _rows(
         ctx.con,
@@ -304,13 +308,13 @@ def _pre_consent(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding |
     if not beyond and not within:
         return None
     grace = float(ctx.config.thresholds.grace_seconds)
-    unknown = int(row[f"n_unknown_{pair.purpose}"])
+    before = int(row[f"n_before_{pair.purpose}"])
     skew = beyond == 0
     verdict = "clock skew between CMP and collector" if skew else "tags fire before the banner"
     metrics = {
         "events": beyond + within,
         "users": int(row[f"pu{i}"]),
-        "share": round((beyond + within) / unknown, 6) if unknown else None,
+        "share": round((beyond + within) / before, 6) if before else None,
         "events_beyond_grace": beyond,
         "events_within_grace": within,
         "grace_seconds": grace,
