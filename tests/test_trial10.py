@@ -129,3 +129,36 @@ def test_report_card_shows_a_shift_in_percentages_and_a_verdict_in_words():
     assert lead["Verdict"] == "tags fire before the banner"
     skew = dict(metric_items({"verdict": "clock_skew"}, 5, "consent.pre_consent"))
     assert skew["Verdict"] == "clock skew (within the grace window)"
+
+
+def test_make_demo_with_a_given_bin_installs_nothing_into_that_venv():
+    """`make demo BIN=/venv/bin` ran `pip install -e .` into that venv (its stamp is looked
+    for under .venv/ of the checkout, so it was always missing): a shared venv was turned to
+    point at whichever checkout ran the demo (trial10)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parent.parent
+    for target in ("demo", "test"):
+        given = subprocess.run(
+            ["make", "-n", target, "BIN=/nonexistent/venv/bin"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "pip install" not in given and "-m venv" not in given, given
+        assert "/nonexistent/venv/bin/" in given
+    own = subprocess.run(
+        ["make", "-n", "demo", "VENV=/nonexistent/own-venv"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "pip install --quiet -e ." in own  # without BIN, make still sets up its venv
