@@ -162,3 +162,36 @@ def test_make_demo_with_a_given_bin_installs_nothing_into_that_venv():
         check=True,
     ).stdout
     assert "pip install --quiet -e ." in own  # without BIN, make still sets up its venv
+
+
+def test_config_features_that_name_no_feature_are_told(tmp_path):
+    """A typo ([features.gcild]) or an id column ([features.session_id], read as the
+    session id of a flat table) classified nothing and said nothing: the scan looked
+    compliant. Both get a note; a name like no feature (a model's input) gets none."""
+    from privdiag.config import load_config
+    from privdiag.scan import run_scan
+
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,session_id,gclid
+        2026-10-01T10:00:00Z,page_view,u1,s1,G1
+        """,
+    )
+    config = tmp_path / "privdiag.toml"
+    config.write_text(
+        '[features.gcild]\npurposes = ["ads"]\n'
+        '[features.session_id]\npurposes = ["analytics"]\n'
+        '[features.sessions_30d]\npurposes = ["analytics"]\n'
+        '[features.gclid]\npurposes = ["ads"]\n',
+        encoding="utf-8",
+    )
+    doc = run_scan([events], config=load_config(config)).to_dict()
+    notes = doc["evidence"].get("notes") or []
+    assert [n for n in notes if n.startswith("[features.")] == [
+        "[features.gcild] names no feature of the events, so nothing is checked for it; "
+        "did you mean gclid?",
+        "[features.session_id] names no feature: a column session_id is read as the events' "
+        "user, anonymous, session or event id, and its collection is not checked against "
+        "consent",
+    ]
