@@ -195,3 +195,33 @@ def test_config_features_that_name_no_feature_are_told(tmp_path):
         "user, anonymous, session or event id, and its collection is not checked against "
         "consent",
     ]
+
+
+def test_html_report_shows_the_notes_on_the_inputs(tmp_path):
+    """The notes (placeholder ids read as no id, TC strings read in part, duplicates
+    dropped, ...) reached the terminal and the JSON but not the HTML page, which a privacy
+    lead reads alone: they tell how far its figures hold."""
+    from privdiag.report.html import render_html
+    from privdiag.report.merge import merge
+    from privdiag.scan import run_scan
+
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,gclid
+        2026-10-01T10:00:00Z,page_view,undefined,G1
+        2026-10-01T10:00:01Z,page_view,u1,G2
+        """,
+    )
+    doc = run_scan([events]).to_dict()
+    (note,) = [n for n in doc["evidence"]["notes"] if "placeholder" in n]
+    html = render_html(merge([doc]))
+    assert "<h3>Notes on the inputs</h3>" in html
+    assert f"<li>{note}</li>" in html.replace("&#39;", "'")
+    # many long notes: the first 30, each cut to 600 characters, and a count of the others
+    doc["evidence"]["notes"] = [f"note {i} <q-note>" + "x" * 700 for i in range(33)]
+    html = render_html(merge([doc]))
+    assert html.count("<li>note ") == 30 and "<q-note>" not in html
+    assert "note 0 &lt;q-note&gt;" in html
+    assert "x" * 584 + "…" in html and "x" * 585 not in html  # 15 + 584 + 1 = 600
+    assert "3 more notes in the JSON result (evidence.notes)." in html
