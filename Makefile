@@ -27,7 +27,16 @@ install-test: $(VENV)/.installed-test
 ## A complete scenario is kept (--if-missing); a half-written or older one is rewritten
 ## (--force). The scenario holds a copy of the fixture model, named in its config.
 DEMO := fixtures/demo
-demo: install
+# A BIN given on the command line (make demo BIN=/opt/venv/bin) names a venv set up already:
+# make uses it as it is and installs nothing into it (its own stamps are under .venv/).
+ifeq ($(origin BIN),command line)
+SETUP :=
+SETUP_TEST :=
+else
+SETUP := install
+SETUP_TEST := install-test
+endif
+demo: $(SETUP)
 	@mkdir -p $(OUT)
 	$(BIN)/privdiag generate --out $(DEMO) --seed 7 --users 600 --if-missing --force
 	$(BIN)/privdiag scan $(DEMO)/web.ndjson.gz $(DEMO)/app.csv --config $(DEMO)/privdiag.toml \
@@ -40,7 +49,7 @@ demo: install
 	@echo "Reports written: $(OUT)/demo-report.html $(OUT)/demo-summary.md $(OUT)/scan.json $(OUT)/model.json"
 
 ## make test: set up with the test extra and run the test suite.
-test: install-test
+test: $(SETUP_TEST)
 	$(BIN)/python -m pytest -q
 
 ## make bench: scan speed and memory on 1M and 10M events (BENCH_LARGE=1 adds 100M) against

@@ -86,6 +86,37 @@ def feature_map(features: list[str], config: Config) -> dict[str, list[str]]:
     return out
 
 
+def unmatched_features(features: list[str], config: Config) -> list[str]:
+    """Notes on the ``[features.X]`` tables with purposes that name no feature of the events
+    yet look meant for one, whose collection is then checked nowhere: a name the readers take
+    as an id column (``session_id``, ``client_id``: an id, not a feature), or a near miss
+    of a feature's name (``gcild`` for ``gclid``). Other names are left alone: a model's
+    features are classified in the same tables."""
+    import difflib
+
+    from privdiag.ingest.roles import id_column_names
+
+    ids = id_column_names(config)
+    present = set(features)
+    notes = []
+    for name, spec in config.features.items():
+        if spec.purposes is None or name in present or any(ch in name for ch in "*?["):
+            continue
+        close = difflib.get_close_matches(name, sorted(present), n=1, cutoff=0.8)
+        if name.lower() in ids:
+            notes.append(
+                f"[features.{name}] names no feature: a column {name} is read as the events' "
+                "user, anonymous, session or event id, and its collection is not checked "
+                "against consent"
+            )
+        elif close:
+            notes.append(
+                f"[features.{name}] names no feature of the events, so nothing is checked "
+                f"for it; did you mean {close[0]}?"
+            )
+    return notes
+
+
 OWNER_KINDS = ("source", "feature", "model", "step")
 
 

@@ -17,7 +17,13 @@ from privdiag.engine import close, connect, one
 from privdiag.findings import Finding
 from privdiag.ingest import UNMAPPED, Loaded, check_engine_formats, load
 from privdiag.journey import journey_steps
-from privdiag.mapping import feature_columns, feature_map, fill_owners, owner_for
+from privdiag.mapping import (
+    feature_columns,
+    feature_map,
+    fill_owners,
+    owner_for,
+    unmatched_features,
+)
 from privdiag.privacy import looks_like_id
 from privdiag.result import Result
 from privdiag.state import active_purposes, consent_rates, resolve
@@ -206,6 +212,8 @@ def run_scan(
         formats=loaded.formats,
         unmapped=bool(loaded.unmapped),
     )
+    if unmatched := unmatched_features(list(features), config):
+        result.evidence.setdefault("notes", []).extend(unmatched)
     result.evidence["consent_rates"] = consent_rates(con, purposes)
     result.evidence["purposes_with_signal"] = purposes
 

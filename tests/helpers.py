@@ -14,6 +14,21 @@ def write(path: Path, text: str) -> str:
     return str(path)
 
 
+def consent_states(events: list[str], consent: list[str], purpose: str) -> list[tuple]:
+    """Load ``events`` and ``consent`` and return each event's (user key, state of
+    ``purpose``) in time order."""
+    from privdiag.engine import connect
+    from privdiag.ingest import load
+    from privdiag.state import active_purposes, resolve
+
+    con = connect(Config().engine)
+    load(con, events, consent, Config())
+    resolve(con, active_purposes(con))
+    return con.execute(
+        f"SELECT user_key, CAST(state_{purpose} AS VARCHAR) FROM scan_events ORDER BY ts"
+    ).fetchall()
+
+
 def config(**thresholds: Any) -> Config:
     th = Thresholds(min_group_size=1)
     for key, value in thresholds.items():

@@ -88,6 +88,16 @@ def test_pre_consent_splits_grace_window_and_lead_times(doc):
     assert fbclid["severity"] == "low"
 
 
+def test_pre_consent_share_is_of_the_events_before_a_later_decision(doc):
+    """By hand: the page_view events before their user's first ads decision are e5 (u3) and
+    e6 (u4), both with gclid: 2 of 2. e7 is u5's, who never decides (a missing record, not
+    "before any decision"); it was counted in the base, which gave 2 of 3 (trial10)."""
+    m = one(doc, "consent.pre_consent", feature="gclid")["metrics"]
+    assert (m["events"], m["share"]) == (2, 1.0)
+    # fbclid: only e5 carries it, of the same two events
+    assert one(doc, "consent.pre_consent", feature="fbclid")["metrics"]["share"] == 0.5
+
+
 def test_conflict_between_event_flag_and_log(doc):
     f = one(doc, "consent.conflict", purpose="ads")
     assert f["metrics"]["events"] == 1

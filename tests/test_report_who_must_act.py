@@ -225,3 +225,11 @@ def test_html_names_the_one_finding_nobody_acts_on_in_its_sentence():
         "Nobody owns source <bdi>web</bdi>: “<bdi>gclid sent without ads consent</bdi>” has no "
         "one to act on it."
     ) in summary
+
+
+def test_html_who_must_act_line_has_a_space_before_its_link():
+    """The line read "nobody is named:Source web has no owner" and "paid-media, thoughSource
+    ...": the template's trimmed block tag ate the space before the link (trial10)."""
+    html = render_html(merge([unowned_source_doc()]))
+    assert 'nobody is named: <a href="#f-u1">' in html
+    assert ', though <a href="#f-u1">' in html

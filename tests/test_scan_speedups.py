@@ -8,6 +8,8 @@ the compliance findings (``consent.*``); it was rewritten once, on purpose, when
 violation's share stopped counting withdrawn events in its denominator (only ``share`` and
 ``denied_events`` of ``consent.violation`` changed then), and again when a finding of fewer
 than ``min_group_size`` users stopped showing those users' events, shares and lead times.
+It was rewritten again (only ``share`` of ``consent.pre_consent``) when that share's base
+became the events before a later decision, without those of users who never decide.
 The bench dumps' part was written again when the dumps got sessions (layout 2), by the code
 of commit 966b667, the last before consent state was resolved by spans, so that it still
 holds the findings of the code before that restructuring.

@@ -8,20 +8,7 @@ from __future__ import annotations
 import csv
 import json
 
-from privdiag.config import Config
-from privdiag.engine import connect
-from privdiag.ingest import load
-from privdiag.state import active_purposes, resolve
-from tests.helpers import write
-
-
-def _states(events: list[str], consent: list[str], purpose: str) -> list[tuple]:
-    con = connect(Config().engine)
-    load(con, events, consent, Config())
-    resolve(con, active_purposes(con))
-    return con.execute(
-        f"SELECT user_key, CAST(state_{purpose} AS VARCHAR) FROM scan_events ORDER BY ts"
-    ).fetchall()
+from tests.helpers import consent_states, write
 
 
 def test_ga4_user_ids_with_spaces_meet_their_consent_records(realdata, tmp_path):
@@ -44,7 +31,7 @@ def test_ga4_user_ids_with_spaces_meet_their_consent_records(realdata, tmp_path)
     )
     # by hand: "u1 " and "u1" are u1 (denied), " u2" is u2 (granted); an empty user id is no
     # id, so the last event is its pseudo id p3's (granted), not a user "" without records
-    assert _states([str(tmp_path / "ga4.ndjson")], [consent], "analytics") == [
+    assert consent_states([str(tmp_path / "ga4.ndjson")], [consent], "analytics") == [
         ("u1", "denied"),
         ("u1", "denied"),
         ("u2", "granted"),
@@ -63,8 +50,8 @@ def test_tc_string_consent_user_ids_with_spaces_meet_their_events(realdata, tmp_
         2026-10-01T10:00:00Z,page_view,u1,G1
         """,
     )
-    assert _states([events], [consent], "ads") == [("u1", "denied")]
-    assert _states([events], [consent], "analytics") == [("u1", "granted")]
+    assert consent_states([events], [consent], "ads") == [("u1", "denied")]
+    assert consent_states([events], [consent], "analytics") == [("u1", "granted")]
 
 
 def test_snowplow_user_ids_with_spaces_keep_their_dbt_consent_log(realdata, tmp_path):
@@ -89,11 +76,13 @@ def test_snowplow_user_ids_with_spaces_keep_their_dbt_consent_log(realdata, tmp_
     events, log = [str(source / "source/snowplow_web_events.csv")], [str(paths[1])]
     plain = [
         s
-        for s in _states(
+        for s in consent_states(
             events, [str(source / "expected/snowplow_web_consent_log_expected.csv")], "analytics"
         )
         if s[0] == "consent_accel"
     ]
-    padded = [s for s in _states([str(paths[0])], log, "analytics") if s[0] == "consent_accel"]
+    padded = [
+        s for s in consent_states([str(paths[0])], log, "analytics") if s[0] == "consent_accel"
+    ]
     assert padded == plain
     assert {s for _u, s in plain} >= {"granted", "denied"}

@@ -136,12 +136,16 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
 
 
 def _totals(ctx: ScanContext) -> list[dict[str, Any]]:
-    """Per (source, event name): events, and per purpose the denied and unknown ones (not
-    withdrawn). One pass, shared by every batch of pairs."""
+    """Per (source, event name): events, and per purpose the denied ones (not withdrawn) and
+    the ones before their user's first decision, which comes later (the pre-consent share's
+    base: the events of users who never decide are a missing record's). One pass, shared by
+    every batch of pairs."""
     states = [
-        f"count_true(e.state_{p} = '{s}' AND NOT e.withdrawn_{p}) AS n_{s}_{p}"
+        f"count_true(e.state_{p} = 'denied' AND NOT e.withdrawn_{p}) AS n_denied_{p}"
         for p in ctx.purposes
-        for s in ("denied", "unknown")
+    ] + [
+        f"count_true(e.state_{p} = 'unknown' AND e.first_{p} > e.ts) AS n_before_{p}"
+        for p in ctx.purposes
     ]
     return _rows(
         ctx.con,
@@ -323,13 +327,13 @@ def _pre_consent(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding |
     if not beyond and not within:
         return None
     grace = float(ctx.config.thresholds.grace_seconds)
-    unknown = int(row[f"n_unknown_{pair.purpose}"])
+    before = int(row[f"n_before_{pair.purpose}"])
     skew = beyond == 0
     verdict = "clock skew between CMP and collector" if skew else "tags fire before the banner"
     metrics = {
         "events": beyond + within,
         "users": int(row[f"pu{i}"]),
-        "share": round((beyond + within) / unknown, 6) if unknown else None,
+        "share": round((beyond + within) / before, 6) if before else None,
         "events_beyond_grace": beyond,
         "events_within_grace": within,
         "grace_seconds": grace,
@@ -512,10 +516,23 @@ def check_missing_records(ctx: ScanContext) -> list[Finding]:
             continue
         no_signal = not ctx.purposes
         share = missing / users
+        # The share is hidden with a hidden count: times the total shown it gives the count,
+        # and over a hidden total it describes only those few users.
+        metrics = suppress(
+            {"users": int(missing), "share": round(share, 6), "users_total": int(users)},
+            ctx.min_group,
+            keys=("users", "users_total"),
+            follow=("share",),
+        )
+        told = (
+            f"{share:.0%} of users"
+            if metrics["share"] is not None
+            else f"fewer than {ctx.min_group} users"
+        )
         title = (
             f"Source {source} carries no consent signal at all: every purpose is unknown"
             if no_signal
-            else f"Users of {source} have events but no consent decision ({share:.0%} of users)"
+            else f"Users of {source} have events but no consent decision ({told})"
         )
         rec = (
             _NO_SIGNAL_UNMAPPED
@@ -524,11 +541,6 @@ def check_missing_records(ctx: ScanContext) -> list[Finding]:
             if no_signal
             else "Check that the CMP records a decision for every visitor of this source, and that "
             "the consent log and the events use the same user identifier."
-        )
-        metrics = suppress(
-            {"users": int(missing), "share": round(share, 6), "users_total": int(users)},
-            ctx.min_group,
-            keys=("users", "users_total"),
         )
         severity = "medium" if no_signal or share >= 0.05 else "low"
         findings.append(

@@ -25,13 +25,18 @@ from privdiag.ingest.files import (
 
 
 def reader_sql(
-    files: list[Path], kind: FileKind, types: dict[str, str] | None = None, sample: int = -1
+    files: list[Path],
+    kind: FileKind,
+    types: dict[str, str] | None = None,
+    sample: int = -1,
+    text: tuple[str, ...] = (),
 ) -> str:
     """Return a DuckDB table-function call that reads all ``files`` of one container.
 
     A CSV reader sniffs every row for the column types (or the first ``sample`` rows) unless
     ``types`` gives them (as an earlier full sniff found them); then only a sample is sniffed
-    for the dialect. JSON readers infer their types from ``sample`` records likewise.
+    for the dialect. The CSV columns ``text`` are read as text, the others sniffed. JSON
+    readers infer their types from ``sample`` records likewise.
     """
     names = "[" + ", ".join(path_literal(f) for f in files) + "]"
     compression = ", compression='gzip'" if kind.compressed else ""
@@ -44,9 +49,11 @@ def reader_sql(
             f"strict_mode=false, {CSV_RFC4180}{compression})"
         )
     if kind.container == "csv":
+        as_text = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in text)
+        typed = f"types={{{as_text}}}, " if text else ""
         return (
             f"read_csv({names}, header=true, union_by_name=true, sample_size={sample}, "
-            f"strict_mode=false, {CSV_RFC4180}{compression})"
+            f"{typed}strict_mode=false, {CSV_RFC4180}{compression})"
         )
     fmt = "array" if kind.container == "json" else "auto"
     fmt_sql = "format='auto'" if fmt == "auto" else "format='auto', records=true"

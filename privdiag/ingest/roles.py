@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from privdiag.errors import InputError
+
+if TYPE_CHECKING:
+    from privdiag.config import Config
 
 EVENT_ROLES: dict[str, tuple[str, ...]] = {
     "ts": (
@@ -64,6 +69,20 @@ CONSENT_ROLES: dict[str, tuple[str, ...]] = {
     "region": ("region", "country", "geo"),
     "device": ("device", "device_category"),
 }
+
+
+# The roles whose columns identify a user, session or event: text, never numbers.
+ID_ROLES = ("user_id", "anonymous_id", "session_id", "event_id")
+
+
+def id_column_names(config: Config) -> set[str]:
+    """The lower-case names of the columns that can hold an identifier in any input: the
+    known names of the id roles of events and consent files, and the columns the config maps
+    to those roles."""
+    names = {n for r in ID_ROLES for n in EVENT_ROLES[r]} | set(CONSENT_ROLES["user_id"])
+    mappings = [config.consent_columns, *(s.columns for s in config.sources.values())]
+    names |= {c.lower() for m in mappings for r, c in m.items() if r in ID_ROLES}
+    return names
 
 
 def find_roles(

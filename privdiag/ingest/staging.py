@@ -20,6 +20,7 @@ from privdiag.ingest.reading import (
     materialise,
     reader_sql,
 )
+from privdiag.ingest.roles import id_column_names
 from privdiag.result import InputInfo
 
 # Detection order: the most specific formats first; generic always matches.
@@ -55,6 +56,10 @@ def stage_one(
     read_sql = reader_sql(files, kind)
     columns = describe(con, read_sql, argument, files)
     check_columns(files, kind, columns, argument)
+    text = _numeric_ids(con, kind, columns, config)
+    if text:
+        read_sql = reader_sql(files, kind, text=text)
+        columns.update(dict.fromkeys(text, "VARCHAR"))
     read_sql = _read_again_sql(
         con, read_sql, files, kind, columns, role=role, index=index, argument=argument
     )
@@ -83,6 +88,20 @@ def stage_one(
     if role == "consent":  # its file rows; its records are counted once they are inserted
         info.rows = _count(con, read_sql)
     return staged, info, files
+
+
+def _numeric_ids(
+    con: Any, kind: FileKind, columns: dict[str, str], config: Config
+) -> tuple[str, ...]:
+    """The identifier columns of a CSV input that the sniffer typed as numbers, to read as
+    text instead: a number loses what an id is ("1234567890.1611144299", a GA4 client id,
+    reads as the double 1234567890.1611145; "007" as 7), so the same user would not match
+    between a CSV and a JSON or Parquet input, and two users could become one. The Spark
+    engine reads CSV its own way (Known limitations)."""
+    if kind.container != "csv" or getattr(con, "engine_name", "duckdb") != "duckdb":
+        return ()
+    names = id_column_names(config)
+    return tuple(c for c, t in columns.items() if c.lower() in names and t != "VARCHAR")
 
 
 def _count(con: Any, table: str) -> int:

@@ -12,13 +12,14 @@ from typing import Any
 
 from privdiag.findings import AREAS, SEVERITIES, severity_rank
 from privdiag.report import bounds, charts
-from privdiag.report.evidence import TableView, evidence_views
+from privdiag.report.evidence import TableView, evidence_views, listed
 from privdiag.report.facts import metric_items
 from privdiag.report.junit import owning_check
 from privdiag.report.text import (
     OWNERSHIP_GAP,
     TAGGED_CHANGES,
     changes_line,
+    cut,
     fmt_metric,
     fmt_number,
     fmt_value,
@@ -175,6 +176,9 @@ class ReportContext:
     # the JSON result files hold the findings in this order (False: privdiag report re-ranked
     # or merged them, and the jq line names the JSON it writes instead)
     json_in_order: bool = True
+    # the runs' notes on their inputs (evidence.notes), the first MAX_NOTES, and how many more
+    notes: list[str] = field(default_factory=list)
+    notes_more: int = 0
 
 
 def _link(fid: str, by_id: dict[str, dict[str, Any]]) -> LinkView:
@@ -253,7 +257,7 @@ def finding_view(
         severity=f["severity"],
         title=fmt_value(f.get("title") or f["kind"]),
         location=location_items(f.get("location") or {}),
-        metrics=metric_items(metrics, k),
+        metrics=metric_items(metrics, k, str(f["kind"])),
         owner=fmt_value(f["owner"]) if f.get("owner") else None,
         recommendation=fmt_value(f.get("recommendation") or ""),
         is_root_cause=f["id"] in roots,
@@ -392,6 +396,20 @@ def _check_views(doc: dict[str, Any]) -> list[CheckView]:
     ]
 
 
+#: Notes on the inputs the report shows (each cut to NOTE_CHARS characters); the JSON
+#: result holds them all.
+MAX_NOTES, NOTE_CHARS = 30, 600
+
+
+def _notes(doc: dict[str, Any]) -> tuple[list[str], int]:
+    """The notes of the runs a report shows (duplicate placeholder ids, TC strings read in
+    part, events left out, ...): they tell how far the findings can be trusted, so a reader of
+    the page alone sees them too. The first :data:`MAX_NOTES`, and how many more."""
+    raw = (doc.get("evidence") or {}).get("notes")
+    notes = list(dict.fromkeys(cut(fmt_value(n), NOTE_CHARS) for n in listed(raw) if n))
+    return notes[:MAX_NOTES], max(0, len(notes) - MAX_NOTES)
+
+
 def _input_views(doc: dict[str, Any]) -> list[InputView]:
     return [
         InputView(
@@ -459,6 +477,7 @@ def build_context(
         )
     overview_charts, overview_tables = evidence_views(doc.get("evidence"), min_group_size)
     commands = [str(c) for c in doc.get("commands") or [doc.get("command", "")]]
+    notes, notes_more = _notes(doc)
     return ReportContext(
         title=title or f"privdiag report: {', '.join(commands)}",
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -470,6 +489,8 @@ def build_context(
         areas=[a for a in areas if a.total],
         inputs=_input_views(doc),
         checks=_check_views(doc),
+        notes=notes,
+        notes_more=notes_more,
         overview_charts=overview_charts,
         overview_tables=overview_tables,
     )

@@ -23,10 +23,25 @@ LISTED_NAMES = 10
 LISTED_NAME = 100
 
 
-def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
+#: The metrics of a kind that hold fractions under names that do not say so: a shift's
+#: missing share or consent rate before and after its day, and the change between them.
+KIND_SHARES: dict[str, tuple[str, ...]] = {"sparsity.shift": ("before", "after", "change")}
+
+#: Coded metric values in words: a lead time's verdict (consent.pre_consent).
+VALUE_WORDS: dict[str, dict[str, str]] = {
+    "verdict": {
+        "before_banner": "tags fire before the banner",
+        "clock_skew": "clock skew (within the grace window)",
+    }
+}
+
+
+def metric_items(metrics: dict[str, Any], k: int, kind: str = "") -> list[tuple[str, str]]:
     """Return a finding's metrics as (label, text), the label :func:`metric_label` with a
     capital; suppressed user counts read ``<k``, true and false ``yes`` and ``no``, and an
-    interval (a key ending in ``_ci``) ``low to high``.
+    interval (a key ending in ``_ci``) ``low to high``. A fraction of :data:`KIND_SHARES`
+    reads as a percentage (a change in points), a coded value of :data:`VALUE_WORDS` in
+    words.
 
     The scan writes a suppressed value as null and lists it under ``suppressed`` with the
     ``min_group_size`` it used; those bookkeeping keys are not shown themselves. Other
@@ -44,6 +59,10 @@ def metric_items(metrics: dict[str, Any], k: int) -> list[tuple[str, str]]:
         if name in BOOKKEEPING or (isinstance(value, list | tuple) and not value):
             continue  # an empty list ("notice_versions: []") tells a reader nothing
         text = _metric_text(str(name), value, k)
+        if name in KIND_SHARES.get(kind, ()) and is_number(value):
+            text = f"{value * 100:+.1f} points" if name == "change" else f"{value * 100:.1f}%"
+        elif isinstance(value, str) and value in VALUE_WORDS.get(str(name), {}):
+            text = VALUE_WORDS[str(name)][value]
         if name in hidden and value is None:
             text = f"<{size}" if is_users(str(name)) else "hidden"
         elif name in unknown and value is None:
