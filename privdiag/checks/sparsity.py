@@ -212,10 +212,14 @@ def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float, k: i
     excess = v["x_denied"] - v["n_denied"] * np.nan_to_num(v["share_granted"])
     v["excess"] = np.clip(excess, 0, None)
     v["explained"] = np.clip(share(v["excess"], v["missing"]), 0, 1)
-    small = lambda counts: (counts > 0) & (counts < k)  # noqa: E731
-    v["small_present"] = small(_column(cells, "present{i}")) | small(_column(cells, "users{i}"))
+
+    def small(fmt: str) -> np.ndarray:
+        counts = _column(cells, fmt)
+        return (counts > 0) & (counts < k)
+
+    v["small_present"] = small("present{i}") | small("users{i}")
     for s in STATES:
-        v[f"small_{s}"] = small(_column(cells, f"u_{s}_{{p}}"))
+        v[f"small_{s}"] = small(f"u_{s}_{{p}}")
     return GapTable(cells, v)
 
 
@@ -228,9 +232,9 @@ def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> di
     picked = [
         (table.cells[k][0]["step"], table.cells[k][1].feature, table.values["gap"][k]) for k in mine
     ]
-    hide = [bool({"denied", "granted"} & set(_hidden_states(table, k))) for k in mine]
     # a gap beside a hidden count is hidden too (see _hidden_states)
-    picked = [(s, f, np.nan if small else g) for (s, f, g), small in zip(picked, hide, strict=True)]
+    hidden = [bool({"denied", "granted"} & set(_hidden_states(table, k))) for k in mine]
+    picked = [(s, f, np.nan if h else g) for (s, f, g), h in zip(picked, hidden, strict=True)]
     features = sorted({f for _, f, _ in picked})
     grid = {(s, f): g for s, f, g in picked}
     return {
