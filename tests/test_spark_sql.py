@@ -127,7 +127,7 @@ def test_one_argument_trims_strip_unicode_space_separators_on_spark():
 def test_spark_reads_the_file_a_duckdb_reader_names_not_a_pattern():
     """A reader call names a file with DuckDB's escapes (path_literal); Spark gets the file's
     own name with Hadoop's glob characters escaped by a backslash."""
-    from privdiag.engines.spark import file_name, hadoop_literal
+    from privdiag.engines.spark_read import file_name, hadoop_literal
     from privdiag.ingest.files import path_literal
 
     for name in ("/d/ev[1].csv", "/d/a[*]b?.csv", "/d/x{a,b}\\c].csv", "s3a://b/k=1/p[2].csv"):

@@ -1,0 +1,153 @@
+"""Spark's readers for the files a DuckDB reader call names, and the files under a URL.
+
+privdiag's reader calls name files, never patterns, but Spark's readers apply Hadoop's glob
+to every path: :func:`hadoop_literal` escapes what that glob would read as a pattern.
+:func:`read` reads the files as DuckDB's call would (CSV delimiter, JSON arrays, Parquet
+hive folders); :func:`list_files` lists the data files under a URL Spark reads.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from privdiag.engines import spark_sql
+from privdiag.errors import InputError
+
+
+class RemoteFile(str):
+    """A file URL that answers ``name``, ``parent`` and ``parts`` like a Path does."""
+
+    fingerprint: str
+
+    def __new__(cls, url: str, fingerprint: str = "") -> RemoteFile:
+        self = super().__new__(cls, url)
+        self.fingerprint = fingerprint or url
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> RemoteFile:
+        return RemoteFile(self.rstrip("/").rsplit("/", 1)[0])
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(p for p in self.split("://", 1)[-1].split("/") if p)
+
+
+def list_files(spark: Any, url: str) -> tuple[list[RemoteFile], Any]:
+    """The data files under a URL Spark reads (s3a://, gs://, hdfs://, file://) and their
+    container, told by suffix (a .json file by its first character)."""
+    from privdiag.ingest.files import FileKind
+
+    listing = (
+        spark.read.format("binaryFile")
+        .option("recursiveFileLookup", "true")
+        .load(url)
+        .select("path", "length", "modificationTime")
+        .collect()
+    )
+    files = sorted(RemoteFile(r[0], f"{r[0]}|{r[1]}|{r[2]}") for r in listing)
+    files = [f for f in files if _is_data(f)]
+    if not files:
+        raise InputError("holds no data files (.csv, .json, .ndjson, .parquet)", path=url)
+    kinds = {_container_of(spark, f) for f in files}
+    if len(kinds) > 1:
+        raise InputError(
+            f"mixes file types ({', '.join(sorted(kinds))})",
+            path=url,
+            hint="give each kind of file as its own argument",
+        )
+    return list(files), FileKind(kinds.pop(), any(f.endswith(".gz") for f in files))
+
+
+def _is_data(file: RemoteFile) -> bool:
+    from privdiag.ingest.files import DATA_SUFFIXES
+
+    hidden = any(part.startswith((".", "_")) for part in file.parts[1:])
+    return not hidden and file.name.lower().endswith(DATA_SUFFIXES)
+
+
+def _container_of(spark: Any, file: RemoteFile) -> str:
+    name = file.name.lower().removesuffix(".gz")
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    if name.endswith(".json"):
+        first = spark.read.text(hadoop_literal(file)).limit(1).collect()
+        return "json" if first and first[0][0].lstrip("\ufeff ").startswith("[") else "ndjson"
+    return "ndjson"
+
+
+# How a DuckDB reader call names a file (privdiag.ingest.files.path_literal): each ``[``,
+# ``*`` and ``?`` of the name in a bracket class of its own.
+_DUCKDB_ESCAPE = re.compile(r"\[([\[*?])\]")
+# The characters Hadoop's glob, which Spark's readers apply to every path, reads as a pattern.
+_HADOOP_GLOB = re.compile(r"([\\{}\[\]*?])")
+
+
+def file_name(path: str) -> str:
+    """The file a path of a DuckDB reader call names, with path_literal's escapes undone:
+    the reader calls privdiag writes name files, never patterns."""
+    return _DUCKDB_ESCAPE.sub(r"\1", path)
+
+
+def hadoop_literal(path: str) -> str:
+    """``path`` as Spark's readers take exactly that file: each character Hadoop's glob reads
+    as a pattern escaped by a backslash ("ev[1].csv" would match ev1.csv, "a{b}" a file "ab")."""
+    return _HADOOP_GLOB.sub(r"\\\1", path)
+
+
+def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -> Any:
+    """Return a DataFrame reading the files ``paths`` the way DuckDB's reader call would."""
+    names = [hadoop_literal(p) for p in paths]
+    if function == "read_parquet":
+        reader = spark.read.option("mergeSchema", "true")
+        base = _hive_base(paths) if options.get("hive_partitioning") else None
+        if base:
+            reader = reader.option("basePath", base)
+        return reader.parquet(*names)
+    if function.startswith("read_csv"):
+        reader = spark.read.options(header=True, sep=_delimiter(spark, paths[0]), escape='"')
+        types = options.get("types")
+        if isinstance(types, dict):  # the types an earlier read of the same file found
+            ddl = ", ".join(f"`{k}` {spark_sql.spark_type(v)}" for k, v in types.items())
+            return reader.schema(ddl).csv(names, mode="PERMISSIVE")
+        return reader.csv(names, inferSchema=True, mode="PERMISSIVE")
+    reader = spark.read
+    if options.get("records") or options.get("format") == "array":
+        reader = reader.option("multiLine", "true")
+    columns = options.get("columns")
+    if isinstance(columns, dict):
+        ddl = ", ".join(f"`{k}` {spark_sql.spark_type(v)}" for k, v in columns.items())
+        reader = reader.schema(ddl)
+    return reader.json(names)
+
+
+def _hive_base(paths: list[str]) -> str | None:
+    """The folder above the first ``key=value`` folder, when the files sit in such folders."""
+    head, sep, rest = paths[0].rpartition("://")
+    parts = rest.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if "=" in part:
+            base = "/".join(parts[:i])
+            return (head + sep + base) if i else None
+    return None
+
+
+def _delimiter(spark: Any, path: str) -> str:
+    """Tell a CSV file's delimiter from its header line (DuckDB sniffs it the same way)."""
+    if "://" in path:
+        first = spark.read.text(hadoop_literal(path)).limit(1).collect()
+        header = first[0][0] if first else ""
+    else:
+        import gzip
+
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            header = fh.readline()
+    return max((",", ";", "\t", "|"), key=header.count)
