@@ -136,3 +136,29 @@ def test_spark_reads_the_file_a_duckdb_reader_names_not_a_pattern():
     assert hadoop_literal("/d/a[*]b?.csv") == "/d/a\\[\\*\\]b\\?.csv"
     assert hadoop_literal("/d/x{a,b}\\c.csv") == "/d/x\\{a,b\\}\\\\c.csv"
     assert hadoop_literal("/d/plain-name_1.csv") == "/d/plain-name_1.csv"
+
+
+def test_a_local_path_with_a_colon_is_read_whole_and_absolute_without_checksum_files(
+    tmp_path, monkeypatch
+):
+    """Hadoop read the ``ev`` of ev:1.csv (and of the checksum file .ev:1.csv.crc its local
+    file system opens beside it) as a URI scheme: the scan on Spark stopped with an internal
+    error (exit 5). Such a path is now given absolute, read through the raw local file
+    system; a path with ':' and a glob character is an input error naming it."""
+    from privdiag.engines.spark_read import RAW_LOCAL, local_files
+    from privdiag.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    plain = ["/d/ev 1.csv", "s3a://b/k:1/ev.csv", "/d/ev[1].csv"]
+    assert local_files(plain) == (plain, {})
+    assert local_files(["ev:1.csv", "/d:1/ev 1.csv", "/d/ev.csv"]) == (
+        [str(tmp_path / "ev:1.csv"), "/d:1/ev 1.csv", "/d/ev.csv"],
+        RAW_LOCAL,
+    )
+    assert RAW_LOCAL["fs.file.impl"] == "org.apache.hadoop.fs.RawLocalFileSystem"
+    for bad in ("/d/ev[1]:x.csv", "/d:1/ev[1].csv", "/d/e*v:1.csv"):
+        with pytest.raises(InputError) as raised:
+            local_files(["/d/ok.csv", bad])
+        assert str(raised.value).startswith(f"{bad}: cannot be read on Spark")
+    assert raised.value.exit_code == 3
+    assert "--engine duckdb" in raised.value.hint

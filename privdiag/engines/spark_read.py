@@ -8,6 +8,7 @@ hive folders); :func:`list_files` lists the data files under a URL Spark reads.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -102,23 +103,54 @@ def hadoop_literal(path: str) -> str:
     return _HADOOP_GLOB.sub(r"\\\1", path)
 
 
+# Hadoop makes a path of each name it joins to a folder, and reads a ``:`` before the first
+# ``/`` of it as the end of a URI scheme ("Relative path in absolute URI: .ev:1.csv.crc"):
+# its local file system joins a checksum file ``.NAME.crc`` to each file it opens, its glob
+# each part of a path. A local path holding ``:`` is given whole and absolute, and read
+# through the raw local file system (the same files, no checksum files), for that read only.
+RAW_LOCAL = {
+    "fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    "fs.file.impl.disable.cache": "true",  # else the session's cached file system serves it
+}
+
+
+def local_files(paths: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The files ``paths`` as Spark's readers can be given them (before the glob escapes),
+    and the reader options that reading them needs; InputError for a local path Hadoop
+    cannot name at all."""
+    colon = [p for p in paths if "://" not in p and ":" in p]
+    if not colon:
+        return paths, {}
+    for path in colon:
+        if _HADOOP_GLOB.search(path):  # the glob that the escapes ask for splits the path
+            raise InputError(
+                "cannot be read on Spark: its path holds both ':' and one of [ ] * ? { } \\, "
+                "which Hadoop cannot name together",
+                path=path,
+                hint="rename the file or its folder, or scan with --engine duckdb",
+            )
+    return [p if "://" in p else os.path.abspath(p) for p in paths], RAW_LOCAL
+
+
 def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -> Any:
     """Return a DataFrame reading the files ``paths`` the way DuckDB's reader call would."""
+    paths, hadoop = local_files(paths)
     names = [hadoop_literal(p) for p in paths]
     if function == "read_parquet":
-        reader = spark.read.option("mergeSchema", "true")
+        reader = spark.read.options(**hadoop).option("mergeSchema", "true")
         base = _hive_base(paths) if options.get("hive_partitioning") else None
         if base:
             reader = reader.option("basePath", base)
         return reader.parquet(*names)
     if function.startswith("read_csv"):
-        reader = spark.read.options(header=True, sep=_delimiter(spark, paths[0]), escape='"')
+        sep = _delimiter(spark, paths[0])
+        reader = spark.read.options(**hadoop, header=True, sep=sep, escape='"')
         types = options.get("types")
         if isinstance(types, dict):  # the types an earlier read of the same file found
             ddl = ", ".join(f"`{k}` {spark_sql.spark_type(v)}" for k, v in types.items())
             return reader.schema(ddl).csv(names, mode="PERMISSIVE")
         return reader.csv(names, inferSchema=True, mode="PERMISSIVE")
-    reader = spark.read
+    reader = spark.read.options(**hadoop)
     if options.get("records") or options.get("format") == "array":
         reader = reader.option("multiLine", "true")
     columns = options.get("columns")
