@@ -115,21 +115,50 @@ RAW_LOCAL = {
 
 
 def local_files(paths: list[str]) -> tuple[list[str], dict[str, str]]:
-    """The files ``paths`` as Spark's readers can be given them (before the glob escapes),
-    and the reader options that reading them needs; InputError for a local path Hadoop
-    cannot name at all."""
-    colon = [p for p in paths if "://" not in p and ":" in p]
-    if not colon:
-        return paths, {}
-    for path in colon:
-        if _HADOOP_GLOB.search(path):  # the glob that the escapes ask for splits the path
-            raise InputError(
-                "cannot be read on Spark: its path holds both ':' and one of [ ] * ? { } \\, "
-                "which Hadoop cannot name together",
-                path=path,
-                hint="rename the file or its folder, or scan with --engine duckdb",
-            )
-    return [p if "://" in p else os.path.abspath(p) for p in paths], RAW_LOCAL
+    """The files ``paths`` as Spark's readers can be given them (before the glob escapes):
+    local ones absolute, as privdiag found them, whatever folder Spark's driver runs in; and
+    the reader options reading them needs. InputError for a local file Spark cannot read."""
+    local = {p: os.path.abspath(p) for p in paths if is_local(p)}
+    for path in local.values():  # the folder a relative path is in can hold ':' too
+        _check_readable(path)
+    files = [local.get(p, p) for p in paths]
+    return files, RAW_LOCAL if any(":" in p for p in local.values()) else {}
+
+
+# A URL as Spark lists the files under one: s3a://bucket/key, file:/tmp/feed/ev.json
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/")
+
+
+def is_local(path: str) -> bool:
+    """True for a path of a local file (``ev:1.csv`` too), False for a URL."""
+    return not _URL.match(path) or os.path.exists(path)
+
+
+def _check_readable(path: str) -> None:
+    """InputError for a local file whose name Hadoop cannot give, or whose compression it
+    would misread: Hadoop decompresses a file as gzip when, and only when, its name ends in
+    ``.gz`` (lower case); DuckDB is told so by privdiag, which looks at the content."""
+    from pathlib import Path
+
+    from privdiag.ingest.files import is_gzip
+
+    if ":" in path and _HADOOP_GLOB.search(path):  # the glob the escapes ask for splits it
+        raise InputError(
+            "cannot be read on Spark: its path holds both ':' and one of [ ] * ? { } \\, "
+            "which Hadoop cannot name together",
+            path=path,
+            hint="rename the file or its folder, or scan with --engine duckdb",
+        )
+    gzip_named = path.endswith(".gz")
+    if is_gzip(Path(path)) != gzip_named:
+        said = "is not gzip-compressed" if gzip_named else "is gzip-compressed"
+        raise InputError(
+            f"cannot be read on Spark: it {said}, and Spark decompresses a file as gzip "
+            "when, and only when, its name ends in .gz",
+            path=path,
+            hint="rename the file to end in .gz when it is compressed and not otherwise, "
+            "or scan with --engine duckdb",
+        )
 
 
 def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -> Any:
@@ -173,7 +202,7 @@ def _hive_base(paths: list[str]) -> str | None:
 
 def _delimiter(spark: Any, path: str) -> str:
     """Tell a CSV file's delimiter from its header line (DuckDB sniffs it the same way)."""
-    if "://" in path:
+    if not is_local(path):
         first = spark.read.text(hadoop_literal(path)).limit(1).collect()
         header = first[0][0] if first else ""
     else:
