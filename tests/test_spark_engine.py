@@ -352,6 +352,64 @@ def test_file_names_with_glob_characters_are_read_themselves_on_spark(spark, tmp
     assert _comparable(on_spark) == _comparable(duck)
 
 
+def test_file_names_with_a_colon_are_read_on_spark(spark, tmp_path, monkeypatch):
+    """ev:1.csv (given relative), ev:2.ndjson.gz and the consent log cmp:1.csv stopped the scan
+    on Spark with an internal error (exit 5): Hadoop read "ev" of ".ev:1.csv.crc" as a URI
+    scheme. Each is now read as on DuckDB; ev[1]:x.csv, whose name Hadoop cannot give
+    without its glob, is an input error naming the file."""
+    import gzip
+    import json as json_module
+
+    from privdiag.errors import InputError
+    from tests.helpers import config, write
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "ev:1.csv", GLOB_HEADER + GLOB_TWO)
+    decoy = dict(zip(GLOB_HEADER.strip().split(","), GLOB_DECOY.strip().split(","), strict=True))
+    with gzip.open(tmp_path / "ev:2.ndjson.gz", "wt") as fh:
+        fh.write(json_module.dumps(decoy) + "\n")
+    consent = "user_id,purpose,status,ts\nu1,ads,granted,2026-10-01T09:00:00Z\n"
+    write(tmp_path / "cmp:1.csv", consent + "u2,ads,denied,2026-10-01T09:00:00Z\n")
+    data = ["ev:1.csv", str(tmp_path / "ev:2.ndjson.gz")]
+
+    duck, on_spark = _both(data, config(min_group_size=1), [str(tmp_path / "cmp:1.csv")])
+    assert [(i["rows"], i.get("records")) for i in on_spark["inputs"]] == [
+        (2, None),
+        (1, None),
+        (2, 2),
+    ]
+    assert _comparable(on_spark) == _comparable(duck)
+
+    write(tmp_path / "ev[1]:x.csv", GLOB_HEADER + GLOB_TWO)
+    with pytest.raises(InputError, match=r"ev\[1\]:x.csv: cannot be read on Spark"):
+        run_scan([str(tmp_path / "ev[1]:x.csv")], config=_on_spark(config()))
+
+
+def test_relative_and_gzip_names_on_spark_read_as_on_duckdb_or_say_why_not(
+    spark, tmp_path, monkeypatch
+):
+    """The Spark session started in another folder: the relative ev.csv was looked for there
+    (PATH_NOT_FOUND, "cannot be read"); now it is read as on DuckDB. A gzipped ev.tsv,
+    which Spark read as text ("its header does not fit its rows"), is an input error that
+    says Spark needs the .gz name."""
+    import gzip
+
+    from privdiag.errors import InputError
+    from tests.helpers import config, write
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "ev.csv", GLOB_HEADER + GLOB_TWO)
+    duck, on_spark = _both(["ev.csv"], config(min_group_size=1))
+    assert [i["rows"] for i in on_spark["inputs"]] == [2]
+    assert _comparable(on_spark) == _comparable(duck)
+
+    with gzip.open(tmp_path / "ev.tsv", "wt") as fh:
+        fh.write((GLOB_HEADER + GLOB_TWO).replace(",", "\t"))
+    assert run_scan(["ev.tsv"], config=config()).to_dict()["inputs"][0]["rows"] == 2
+    with pytest.raises(InputError, match=r"/ev\.tsv: cannot be read on Spark: it is gzip-comp"):
+        run_scan(["ev.tsv"], config=_on_spark(config()))
+
+
 def test_url_of_a_folder_with_a_glob_named_json_file_on_spark(spark, tmp_path):
     """A folder given as a file:// URL holds ev[1].json (2 events, a JSON array) and ev1.json
     (1 event): 3 events, each file read once (as a glob ev[1].json is ev1.json)."""
@@ -369,6 +427,20 @@ def test_url_of_a_folder_with_a_glob_named_json_file_on_spark(spark, tmp_path):
     (folder / "ev1.json").write_text(json_module.dumps(rows[2:]))
     doc = run_scan([folder.as_uri()], config=_on_spark(config())).to_dict()
     assert [i["rows"] for i in doc["inputs"]] == [3]
+
+
+def test_url_of_a_folder_of_csv_files_on_spark(spark, tmp_path):
+    """A folder given as a file:// URL holds "ev 1.csv" (2 events): Spark lists it as
+    file:/.../ev%201.csv, which the delimiter sniff opened as a local path (FileNotFoundError,
+    an internal error); it is read as a URL, the colon of "file:" no cause for the raw local
+    file system."""
+    from tests.helpers import config
+
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    (folder / "ev 1.csv").write_text(GLOB_HEADER + GLOB_TWO)
+    doc = run_scan([folder.as_uri()], config=_on_spark(config())).to_dict()
+    assert [i["rows"] for i in doc["inputs"]] == [2]
 
 
 def _log(tmp_path, name: str) -> str:

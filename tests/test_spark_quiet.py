@@ -14,10 +14,9 @@ from typer.testing import CliRunner
 
 from privdiag.cli import app
 from privdiag.config import EngineConfig
+from privdiag.engines import spark_session
 from privdiag.errors import ConfigError
 from tests.helpers import write
-
-spark = pytest.importorskip("privdiag.engines.spark", reason="needs sqlglot (privdiag[spark])")
 
 EVENTS = """
 event_id,ts,event_name,user_id,session_id,gclid
@@ -48,18 +47,19 @@ def test_quiet_asks_spark_for_errors_only(tmp_path, monkeypatch):
 
 
 def test_log_level_is_warn_unless_the_config_says_and_a_wrong_one_is_a_config_error():
-    assert spark._log_level(EngineConfig()) == "WARN"
-    assert spark._log_level(EngineConfig(spark_conf={"spark.log.level": "error"})) == "ERROR"
+    level = spark_session._log_level
+    assert level(EngineConfig()) == "WARN"
+    assert level(EngineConfig(spark_conf={"spark.log.level": "error"})) == "ERROR"
     with pytest.raises(ConfigError, match="'LOUD' is not a Spark log level"):
-        spark._log_level(EngineConfig(spark_conf={"spark.log.level": "loud"}))
+        level(EngineConfig(spark_conf={"spark.log.level": "loud"}))
 
 
 def test_a_process_started_while_stderr_is_discarded_writes_nothing(capfd):
     child = [sys.executable, "-c", "import sys; sys.stderr.write('from the child')"]
-    with spark._stderr_discarded(True):
+    with spark_session._stderr_discarded(True):
         subprocess.run(child, check=True)
     subprocess.run(child, check=True)  # fd 2 is back
-    with spark._stderr_discarded(False):
+    with spark_session._stderr_discarded(False):
         subprocess.run(child, check=True)
     assert capfd.readouterr().err == "from the child" * 2
 

@@ -127,7 +127,7 @@ def test_one_argument_trims_strip_unicode_space_separators_on_spark():
 def test_spark_reads_the_file_a_duckdb_reader_names_not_a_pattern():
     """A reader call names a file with DuckDB's escapes (path_literal); Spark gets the file's
     own name with Hadoop's glob characters escaped by a backslash."""
-    from privdiag.engines.spark import file_name, hadoop_literal
+    from privdiag.engines.spark_read import file_name, hadoop_literal
     from privdiag.ingest.files import path_literal
 
     for name in ("/d/ev[1].csv", "/d/a[*]b?.csv", "/d/x{a,b}\\c].csv", "s3a://b/k=1/p[2].csv"):
@@ -136,3 +136,82 @@ def test_spark_reads_the_file_a_duckdb_reader_names_not_a_pattern():
     assert hadoop_literal("/d/a[*]b?.csv") == "/d/a\\[\\*\\]b\\?.csv"
     assert hadoop_literal("/d/x{a,b}\\c.csv") == "/d/x\\{a,b\\}\\\\c.csv"
     assert hadoop_literal("/d/plain-name_1.csv") == "/d/plain-name_1.csv"
+
+
+def test_a_local_path_with_a_colon_is_read_whole_and_absolute_without_checksum_files(
+    tmp_path, monkeypatch
+):
+    """Hadoop read the ``ev`` of ev:1.csv (and of the checksum file .ev:1.csv.crc its local
+    file system opens beside it) as a URI scheme: the scan on Spark stopped with an internal
+    error (exit 5). Such a path is now given absolute, read through the raw local file
+    system; a path with ':' and a glob character is an input error naming it."""
+    from privdiag.engines.spark_read import RAW_LOCAL, local_files
+    from privdiag.errors import InputError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d:1").mkdir()
+    for name in ("ev 1.csv", "ev[1].csv", "ev:1.csv", "d:1/ev 1.csv"):
+        (tmp_path / name).write_text("a\n1\n")
+    plain = [str(tmp_path / "ev 1.csv"), "s3a://b/k:1/ev.csv", "file:/feed/ev:1.csv"]
+    plain.append(str(tmp_path / "ev[1].csv"))
+    assert local_files(plain) == (plain, {})
+    assert local_files(["ev:1.csv", "d:1/ev 1.csv", "ev 1.csv"]) == (
+        [str(tmp_path / "ev:1.csv"), str(tmp_path / "d:1/ev 1.csv"), str(tmp_path / "ev 1.csv")],
+        RAW_LOCAL,
+    )
+    assert RAW_LOCAL["fs.file.impl"] == "org.apache.hadoop.fs.RawLocalFileSystem"
+    for bad in ("ev[1]:x.csv", "d:1/ev[1].csv"):
+        (tmp_path / bad).write_text("a\n1\n")
+        with pytest.raises(InputError) as raised:
+            local_files(["ev 1.csv", bad])
+        assert str(raised.value).startswith(f"{tmp_path / bad}: cannot be read on Spark: its")
+    monkeypatch.chdir(tmp_path / "d:1")  # a relative name in a folder with ':' in its path
+    with pytest.raises(InputError, match=r"d:1/ev\[1\].csv: cannot be read on Spark: its"):
+        local_files(["ev[1].csv"])
+    assert raised.value.exit_code == 3
+    assert "--engine duckdb" in raised.value.hint
+
+
+def test_a_relative_path_is_given_to_spark_as_privdiag_found_it(tmp_path, monkeypatch):
+    """Spark's driver resolved a relative path against the folder it was started in: a
+    session started before the scan changed folder (a notebook, these tests) read another
+    file or none (PATH_NOT_FOUND, reported as 'cannot be read')."""
+    from privdiag.engines.spark_read import local_files
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ev.csv").write_text("a\n1\n")
+    files = ["ev.csv", "gs://b/ev.csv"]
+    assert local_files(files) == ([str(tmp_path / "ev.csv"), "gs://b/ev.csv"], {})
+
+
+@pytest.mark.parametrize(
+    ("name", "compressed", "said"),
+    [
+        ("ev.csv.GZ", True, "it is gzip-compressed"),
+        ("ev.csv", True, "it is gzip-compressed"),
+        ("ev.csv.gz", False, "it is not gzip-compressed"),
+    ],
+)
+def test_a_gzip_file_not_named_gz_is_an_input_error_on_spark(tmp_path, name, compressed, said):
+    """DuckDB reads by content and Hadoop decompresses by name (.gz, lower case): ev.csv.GZ
+    and a gzipped ev.csv were read by Spark as text ("reads as a single column", "its header
+    does not fit its rows"), a plain ev.csv.gz failed in Spark's gzip reader. Each is an
+    input error naming the file and the fix; ev.csv.gz that is gzip passes."""
+    import gzip
+
+    from privdiag.engines.spark_read import local_files
+    from privdiag.errors import InputError
+
+    path = tmp_path / name
+    if compressed:
+        with gzip.open(path, "wt") as fh:
+            fh.write("a\n1\n")
+    else:
+        path.write_text("a\n1\n")
+    with pytest.raises(InputError) as raised:
+        local_files([str(path)])
+    assert str(raised.value).startswith(f"{path}: cannot be read on Spark: {said}, and Spark")
+    assert "rename the file to end in .gz" in raised.value.hint
+    with gzip.open(tmp_path / "ok.csv.gz", "wt") as fh:
+        fh.write("a\n1\n")
+    assert local_files([str(tmp_path / "ok.csv.gz")]) == ([str(tmp_path / "ok.csv.gz")], {})

@@ -2,7 +2,9 @@
 
 The core writes each query once, in DuckDB SQL. ``privdiag.engines.spark`` runs that same SQL
 on Apache Spark: a connection adapter translates each statement with SQLGlot
-(``privdiag.engines.spark_sql``) and maps DuckDB's DDL and table functions onto Spark.
+(``privdiag.engines.spark_sql``) and maps DuckDB's DDL and table functions onto Spark; its
+readers are in ``privdiag.engines.spark_read``, its session set-up in
+``privdiag.engines.spark_session``.
 Nothing here is imported unless the engine is chosen.
 """
 

@@ -5,19 +5,15 @@
 ``register``, ``unregister``, ``close``). Each statement is parsed as DuckDB SQL; DDL becomes
 session temp views (``CREATE TABLE ... AS`` is materialised with a local checkpoint, the events
 table gaining an explicit ``_rowid``; ``INSERT``, ``UPDATE`` and ``DELETE`` rebuild the table
-and checkpoint it), DuckDB's file readers become Spark readers on the same paths, ``UNION ALL
-BY NAME`` becomes ``unionByName``, and every query is translated by
-:mod:`privdiag.engines.spark_sql`. Only aggregated rows come back to Python.
+and checkpoint it), DuckDB's file readers become Spark readers on the same paths
+(:mod:`privdiag.engines.spark_read`), ``UNION ALL BY NAME`` becomes ``unionByName``, and every
+query is translated by :mod:`privdiag.engines.spark_sql`. Only aggregated rows come back to
+Python. The session comes from :mod:`privdiag.engines.spark_session`.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-import re
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -25,133 +21,19 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from privdiag.config import EngineConfig
-from privdiag.engines import spark_sql
+from privdiag.engines import spark_read, spark_sql
+from privdiag.engines.spark_read import RemoteFile
+from privdiag.engines.spark_session import session
 from privdiag.engines.spark_sql import ROWID, Node
-from privdiag.errors import ConfigError, InputError, UsageError
 
 EVENTS = "events"
 # SQLGlot renamed these argument keys (``from`` -> ``from_``) across versions.
 FROM_KEY = "from_" if "from_" in exp.Select.arg_types else "from"
 WITH_KEY = "with_" if "with_" in exp.Select.arg_types else "with"
-SESSION_CONF = {
-    "spark.sql.session.timeZone": "UTC",
-    # DuckDB semantics: an out-of-range list index or a failed cast gives NULL, not an error
-    "spark.sql.ansi.enabled": "false",
-}
-# Set on the session unless [engine.spark_conf] (or the session privdiag joins, e.g. a
-# spark-submit --conf) sets the key: the user's value wins.
-SESSION_DEFAULTS = {
-    # Off, because Spark's constraint propagation breaks on the adapter's checkpoints: a local
-    # checkpoint (CREATE TABLE ... AS, INSERT) keeps the constraints of the plan it ran, with
-    # their columns mapped to its own by exact equality, nullability included; a column that a
-    # filter made non-null (the IS NOT NULL of a consent view) keeps its old id there, and the
-    # next UNION over that checkpoint (the second --consent file's INSERT) fails in
-    # UnionBase.rewriteConstraints with "key not found". The scan's SQL needs none of the
-    # filters Spark infers from constraints; results are the same without them.
-    "spark.sql.constraintPropagation.enabled": "false",
-}
-# Spark's log level unless [engine.spark_conf] sets spark.log.level (``scan -q`` sets ERROR).
-LOG_LEVEL = "WARN"
-# Levels at which a driver JVM started by the scan writes nothing to stderr at all: its
-# startup messages (log4j profile, default level, Java module warnings) come before any log
-# level applies.
-SILENT_LEVELS = ("ERROR", "FATAL", "OFF")
-LOG_LEVELS = ("ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF")
 
 
 class SparkSQLError(duckdb.Error):
     """A statement Spark could not run; the core reports it like a DuckDB error."""
-
-
-def session(engine: EngineConfig) -> Any:
-    """Return a Spark session: Spark Connect, a master URL, or the active/default one."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:
-        raise UsageError(
-            "the spark engine needs pyspark", hint="pip install 'privdiag[spark]'"
-        ) from exc
-    builder = SparkSession.builder.appName("privdiag")
-    if engine.spark_remote:
-        for key, value in engine.spark_conf.items():
-            builder = builder.config(key, value)
-        return _with_session_conf(builder.remote(engine.spark_remote).getOrCreate(), engine)
-    if engine.spark_master:
-        builder = builder.master(engine.spark_master)
-        if engine.spark_master.startswith("local"):
-            builder = builder.config("spark.ui.enabled", "false")
-    level = _log_level(engine)
-    # privdiag shows its own progress; Spark's stage bars are not warnings
-    conf = {"spark.ui.showConsoleProgress": "false", "spark.log.level": level}
-    for key, value in {**conf, **engine.spark_conf}.items():
-        builder = builder.config(key, value)
-    with _stderr_discarded(level in SILENT_LEVELS):
-        spark = builder.getOrCreate()
-    if "spark.log.level" in engine.spark_conf:  # also for a context started before
-        spark.sparkContext.setLogLevel(level)
-    if level in ("WARN", "INFO"):
-        _quiet_sink_probe(spark)
-    return _with_session_conf(spark.newSession(), engine)  # own temp views; shares the cluster
-
-
-# Spark 4 looks for a streaming sink's metadata folder under the one path a reader is given,
-# and logs a warning with a Java stack trace when that path is a glob, which privdiag's are
-# when a file name holds a glob character (escaped: see ``hadoop_literal``). privdiag reads
-# no stream output; the probe's logger is set to errors only.
-_SINK_LOGGER = "org.apache.spark.sql.execution.streaming"
-
-
-def _quiet_sink_probe(spark: Any) -> None:
-    """Set the logger of Spark's streaming sink probe to ERROR (a JVM of classic Spark)."""
-    from py4j.protocol import Py4JError
-
-    try:
-        jvm = spark.sparkContext._jvm
-        log4j = jvm.org.apache.logging.log4j
-        log4j.core.config.Configurator.setLevel(_SINK_LOGGER, log4j.Level.ERROR)
-    except (Py4JError, AttributeError):  # another logging backend: its warnings stay
-        pass
-
-
-def _log_level(engine: EngineConfig) -> str:
-    """The log level asked for in [engine.spark_conf] (or by ``scan -q``), else WARN."""
-    level = str(engine.spark_conf.get("spark.log.level", LOG_LEVEL)).upper()
-    if level not in LOG_LEVELS:
-        raise ConfigError(
-            f"spark.log.level {level!r} is not a Spark log level",
-            hint=f"use one of {', '.join(LOG_LEVELS)}",
-        )
-    return level
-
-
-def _with_session_conf(spark: Any, engine: EngineConfig) -> Any:
-    for key, value in SESSION_CONF.items():
-        spark.conf.set(key, value)
-    for key, value in SESSION_DEFAULTS.items():
-        if key in engine.spark_conf:  # a session started before did not take it from the builder
-            spark.conf.set(key, engine.spark_conf[key])
-        elif spark.conf.get(key, None) is None:
-            spark.conf.set(key, value)
-    return spark
-
-
-@contextmanager
-def _stderr_discarded(discard: bool) -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null meanwhile, when ``discard``: a driver JVM
-    launched then inherits it and writes nothing to the terminal for its whole life."""
-    if not discard:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def connect(engine: EngineConfig) -> SparkConnection:
@@ -257,29 +139,9 @@ class SparkConnection:
         self._drop(name)
 
     def list_files(self, url: str) -> tuple[list[RemoteFile], Any]:
-        """The data files under a URL Spark reads (s3a://, gs://, hdfs://, file://) and their
-        container, told by suffix (a .json file by its first character)."""
-        from privdiag.ingest.files import FileKind
-
-        listing = (
-            self.spark.read.format("binaryFile")
-            .option("recursiveFileLookup", "true")
-            .load(url)
-            .select("path", "length", "modificationTime")
-            .collect()
-        )
-        files = sorted(RemoteFile(r[0], f"{r[0]}|{r[1]}|{r[2]}") for r in listing)
-        files = [f for f in files if _is_data(f)]
-        if not files:
-            raise InputError("holds no data files (.csv, .json, .ndjson, .parquet)", path=url)
-        kinds = {_container_of(self.spark, f) for f in files}
-        if len(kinds) > 1:
-            raise InputError(
-                f"mixes file types ({', '.join(sorted(kinds))})",
-                path=url,
-                hint="give each kind of file as its own argument",
-            )
-        return list(files), FileKind(kinds.pop(), any(f.endswith(".gz") for f in files))
+        """The data files under a URL Spark reads and their container (see
+        :func:`privdiag.engines.spark_read.list_files`)."""
+        return spark_read.list_files(self.spark, url)
 
     def close(self) -> None:
         """Drop every view this connection made; the Spark session stays for others."""
@@ -470,10 +332,9 @@ class SparkConnection:
         if key not in self._readers:
             view = f"_privdiag_read_{next(self._ids)}"
             paths, options = spark_sql.reader_args(node)
-            files = [file_name(p) for p in paths]
-            read(self.spark, spark_sql.function_name(node), files, options).createOrReplaceTempView(
-                view
-            )
+            files = [spark_read.file_name(p) for p in paths]
+            frame = spark_read.read(self.spark, spark_sql.function_name(node), files, options)
+            frame.createOrReplaceTempView(view)
             self._readers[key] = view
         return self._readers[key]
 
@@ -489,118 +350,6 @@ class SparkConnection:
 def _from(node: Node) -> Node:
     """The FROM clause of a statement."""
     return node.args.get(FROM_KEY)
-
-
-class RemoteFile(str):
-    """A file URL that answers ``name``, ``parent`` and ``parts`` like a Path does."""
-
-    fingerprint: str
-
-    def __new__(cls, url: str, fingerprint: str = "") -> RemoteFile:
-        self = super().__new__(cls, url)
-        self.fingerprint = fingerprint or url
-        return self
-
-    @property
-    def name(self) -> str:
-        return self.rstrip("/").rsplit("/", 1)[-1]
-
-    @property
-    def parent(self) -> RemoteFile:
-        return RemoteFile(self.rstrip("/").rsplit("/", 1)[0])
-
-    @property
-    def parts(self) -> tuple[str, ...]:
-        return tuple(p for p in self.split("://", 1)[-1].split("/") if p)
-
-
-def _is_data(file: RemoteFile) -> bool:
-    from privdiag.ingest.files import DATA_SUFFIXES
-
-    hidden = any(part.startswith((".", "_")) for part in file.parts[1:])
-    return not hidden and file.name.lower().endswith(DATA_SUFFIXES)
-
-
-def _container_of(spark: Any, file: RemoteFile) -> str:
-    name = file.name.lower().removesuffix(".gz")
-    if name.endswith(".parquet"):
-        return "parquet"
-    if name.endswith((".csv", ".tsv")):
-        return "csv"
-    if name.endswith(".json"):
-        first = spark.read.text(hadoop_literal(file)).limit(1).collect()
-        return "json" if first and first[0][0].lstrip("\ufeff ").startswith("[") else "ndjson"
-    return "ndjson"
-
-
-# How a DuckDB reader call names a file (privdiag.ingest.files.path_literal): each ``[``,
-# ``*`` and ``?`` of the name in a bracket class of its own.
-_DUCKDB_ESCAPE = re.compile(r"\[([\[*?])\]")
-# The characters Hadoop's glob, which Spark's readers apply to every path, reads as a pattern.
-_HADOOP_GLOB = re.compile(r"([\\{}\[\]*?])")
-
-
-def file_name(path: str) -> str:
-    """The file a path of a DuckDB reader call names, with path_literal's escapes undone:
-    the reader calls privdiag writes name files, never patterns."""
-    return _DUCKDB_ESCAPE.sub(r"\1", path)
-
-
-def hadoop_literal(path: str) -> str:
-    """``path`` as Spark's readers take exactly that file: each character Hadoop's glob reads
-    as a pattern escaped by a backslash ("ev[1].csv" would match ev1.csv, "a{b}" a file "ab")."""
-    return _HADOOP_GLOB.sub(r"\\\1", path)
-
-
-def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -> Any:
-    """Return a DataFrame reading the files ``paths`` the way DuckDB's reader call would."""
-    names = [hadoop_literal(p) for p in paths]
-    if function == "read_parquet":
-        reader = spark.read.option("mergeSchema", "true")
-        base = _hive_base(paths) if options.get("hive_partitioning") else None
-        if base:
-            reader = reader.option("basePath", base)
-        return reader.parquet(*names)
-    if function.startswith("read_csv"):
-        reader = spark.read.options(header=True, sep=_delimiter(spark, paths[0]), escape='"')
-        types = options.get("types")
-        if isinstance(types, dict):  # the types an earlier read of the same file found
-            ddl = ", ".join(f"`{k}` {spark_sql.spark_type(v)}" for k, v in types.items())
-            return reader.schema(ddl).csv(names, mode="PERMISSIVE")
-        return reader.csv(names, inferSchema=True, mode="PERMISSIVE")
-    reader = spark.read
-    if options.get("records") or options.get("format") == "array":
-        reader = reader.option("multiLine", "true")
-    columns = options.get("columns")
-    if isinstance(columns, dict):
-        ddl = ", ".join(f"`{k}` {spark_sql.spark_type(v)}" for k, v in columns.items())
-        reader = reader.schema(ddl)
-    return reader.json(names)
-
-
-def _hive_base(paths: list[str]) -> str | None:
-    """The folder above the first ``key=value`` folder, when the files sit in such folders."""
-    head, sep, rest = paths[0].rpartition("://")
-    parts = rest.split("/")
-    for i, part in enumerate(parts[:-1]):
-        if "=" in part:
-            base = "/".join(parts[:i])
-            return (head + sep + base) if i else None
-    return None
-
-
-def _delimiter(spark: Any, path: str) -> str:
-    """Tell a CSV file's delimiter from its header line (DuckDB sniffs it the same way)."""
-    if "://" in path:
-        first = spark.read.text(hadoop_literal(path)).limit(1).collect()
-        header = first[0][0] if first else ""
-    else:
-        import gzip
-
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-            header = fh.readline()
-    return max((",", ";", "\t", "|"), key=header.count)
 
 
 def _arrow_type(arrow: Any) -> Any:

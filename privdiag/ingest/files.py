@@ -417,7 +417,7 @@ def _csv_reader(path: Path, *, strict: bool = False) -> Iterator[Any]:
     if dialect is None:
         yield None
         return
-    opener = gzip.open if _is_gzip(path) else open
+    opener = gzip.open if is_gzip(path) else open
     previous = csv.field_size_limit(MAX_LINE)
     try:
         with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
@@ -494,7 +494,7 @@ def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")()
-    opener = gzip.open if _is_gzip(path) else open
+    opener = gzip.open if is_gzip(path) else open
     line, offset = 1, 0
     with opener(path, "rb") as fh:
         while block := fh.read(1 << 20):
@@ -516,7 +516,7 @@ def first_long_line(path: Path, limit: int = MAX_LINE) -> int | None:
     gzip file.
     """
     size = min(1 << 23, limit)
-    opener = gzip.open if _is_gzip(path) else open
+    opener = gzip.open if is_gzip(path) else open
     line, run = 1, 0  # run: bytes of the current line read so far
     try:
         with opener(path, "rb") as fh:
@@ -543,7 +543,8 @@ def long_line(path: Path | str, number: int) -> InputError:
     )
 
 
-def _is_gzip(path: Path) -> bool:
+def is_gzip(path: Path) -> bool:
+    """True when the file begins as gzip data does (its name aside)."""
     with path.open("rb") as fh:
         return fh.read(2) == b"\x1f\x8b"
 

@@ -168,8 +168,8 @@ def check_columns(
 ) -> None:
     """Raise InputError naming ``argument`` when the columns read are not a table: a CSV header
     the rows do not fit, JSON records that are not objects of named fields, or a CSV that reads
-    as one column."""
-    if kind.container == "csv":
+    as one column. ``files`` are the local files to look into (none for a URL's)."""
+    if kind.container == "csv" and files:
         check_csv_columns(files[0], columns)
     check_json_records(columns, kind, argument)
     if kind.container == "csv" and len(columns) < 2:

@@ -52,10 +52,12 @@ def stage_one(
     rows, consent records and fingerprint still to fill in) and its files. ``files`` are the
     argument's files to read (None for a URL the engine lists). Raises InputError naming the
     input for anything unreadable."""
+    listed = files is None
     files, kind = input_files(con, argument, files)
+    local = [] if listed else files  # the files of a URL the engine lists are not opened here
     read_sql = reader_sql(files, kind)
-    columns = describe(con, read_sql, argument, files)
-    check_columns(files, kind, columns, argument)
+    columns = describe(con, read_sql, argument, local)
+    check_columns(local, kind, columns, argument)
     text = _numeric_ids(con, kind, columns, config)
     if text:
         read_sql = reader_sql(files, kind, text=text)
