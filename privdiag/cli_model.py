@@ -103,6 +103,8 @@ def model_check(
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     outputs.check()
     cfg = load_config(config)
+    given = [model, blind_set, reference, scan_result, *(predictions or []), cfg.path]
+    outputs.check_apart(given)
     fail_on_level(outputs, cfg)
     if export_blind_sets is not None:
         check_folder(export_blind_sets, "--export-blind-sets")

@@ -28,8 +28,9 @@ def init(
 ) -> None:
     """Write a commented starter privdiag.toml inferred from the data."""
     from privdiag.init import starter_config
-    from privdiag.output import check_writable, write_atomic
+    from privdiag.output import check_apart, check_writable, write_atomic
 
+    check_apart({"--output": output}, [*data, *(consent or [])])  # --force or not
     if output != "-" and Path(output).is_file() and not force:
         raise UsageError(f"{output} exists", hint="pass --force to overwrite it")
     check_writable(output, "--output")

@@ -6,9 +6,10 @@ import errno
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,6 +51,62 @@ def check_writable(path: Path | str, option: str = "") -> None:
             f"cannot write {where}: folder {folder} is not writable",
             hint="give a path in a folder you can write to",
         )
+
+
+def check_apart(given: dict[str, str | None], inputs: Iterable[Path | str]) -> None:
+    """Raise UsageError when two outputs name one file, or an output names a file the run
+    reads (an events, consent, model or config file, also through a link, a folder or a
+    glob): the output would replace it, and the data with it.
+
+    Outputs are given as option -> path (None when not asked for); ``-`` is stdout. URLs and
+    inputs that name nothing are passed over here: reading them says what is wrong.
+    """
+    files = {option: path for option, path in given.items() if path and path != "-"}
+    seen: dict[str, str] = {}
+    for option, path in files.items():
+        real = os.path.realpath(path)
+        if real in seen and not _is_device(Path(real)):
+            raise UsageError(
+                f"{seen[real]} and {option} both name {path}",
+                hint="give each output a file of its own",
+            )
+        seen[real] = option
+    existing = {_identity_of(Path(p)): (o, p) for o, p in files.items() if _identity_of(Path(p))}
+    if not existing:  # a new file cannot be an input: no need to look for the inputs
+        return
+    for argument in inputs:
+        for found in _input_files(str(argument)):
+            clash = existing.get(_identity_of(found))
+            if clash:
+                option, path = clash
+                raise UsageError(
+                    f"cannot write {option} {path}: it is also an input of this run ({found}), "
+                    "which the output would replace",
+                    hint="give the output another name",
+                )
+
+
+def _identity_of(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of a regular file (through links), None for anything else."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino) if stat.S_ISREG(found.st_mode) else None
+
+
+def _input_files(argument: str) -> list[Path]:
+    """The files an input argument names (a file, a folder, a glob); none for a URL or an
+    argument that names nothing, which the run itself reports."""
+    from privdiag.errors import PrivdiagError
+    from privdiag.ingest.files import expand
+
+    if "://" in argument:
+        return []
+    try:
+        return expand(argument)
+    except (PrivdiagError, OSError):
+        return []
 
 
 def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
