@@ -5,13 +5,18 @@ Each test names the input and what privdiag did before its fix.
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from privdiag.cli import app
+from privdiag.config import parse_config
+from privdiag.errors import ConfigError
 
 CORPUS = Path(__file__).parent / "corpus" / "files"
 EVENTS = CORPUS / "csv" / "good.csv"
@@ -127,3 +132,76 @@ def test_audit_refuses_an_output_naming_a_file_of_its_config(events, tmp_path):
     assert consent.read_text() == CONSENT
     assert config.read_text().startswith("[sources.web]")
     assert not (tmp_path / "privdiag-history.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("grace_seconds = nan", "grace_seconds = nan is out of range"),
+        ("grace_seconds = inf", "grace_seconds = inf is out of range"),
+        ("grace_seconds = -5", "grace_seconds = -5.0 is out of range"),
+        ("min_group_size = -3", "min_group_size = -3 is out of range"),
+        ("min_group_size = 0", "min_group_size = 0 is out of range"),
+        ("alpha = 2", "alpha = 2.0 is out of range"),
+        ("alpha = 0", "alpha = 0.0 is out of range"),
+        ("min_gap = nan", "min_gap = nan is out of range"),
+        ("min_gap = 1.5", "min_gap = 1.5 is out of range"),
+    ],
+)
+def test_a_threshold_out_of_its_range_is_a_config_error(events, tmp_path, line, said):
+    """``grace_seconds = nan`` (or ``inf``) reached DuckDB's SQL as a column name: an internal
+    error (exit 5, "Referenced column "nan" not found"); ``min_group_size = -3`` or ``0``
+    suppressed no group at all, so every count of one user was shown; ``alpha = 2``,
+    ``min_gap = nan`` ran with tests that mean nothing."""
+    config = tmp_path / "privdiag.toml"
+    config.write_text(f"[thresholds]\n{line}\n")
+
+    result = _run("scan", events, "--config", config, "-q")
+
+    assert result.exit_code == 2, result.output
+    assert f"[thresholds.{line.split()[0]}]: {said}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        ("[sources.app]\npaths = 5", "[sources.app.paths]: paths must be a path or a list"),
+        ("[sources.app]\npaths = [5]", "[sources.app.paths]: paths must be a path or a list"),
+        ("[consent]\npaths = [5]", "[consent.paths]: paths must be a path or a list"),
+        ('[sources.app]\nowner = ["a", "b"]', "[sources.app.owner]: owner must be a string"),
+        ('[owners]\n"feature:*" = {a = 1}', "[owners.feature:*]: an owner must be a string"),
+        ("[models.m]\npath = 5", "[models.m.path]: path must be a string"),
+        ('[models.m]\npath = "m.onnx"\nlabel = 7', "[models.m.label]: label must be a string"),
+        ("[privacy]\nhash_key = 5", "[privacy.hash_key]: hash_key must be a string"),
+    ],
+)
+def test_a_config_value_of_the_wrong_type_is_a_config_error(events, tmp_path, toml, said):
+    """``paths = 5`` or ``[5]`` (sources, consent) was an internal error (exit 5, "'int'
+    object is not iterable"); an owner written as a list or a table became its Python form
+    (``['a', 'b']``) in every report; a model's path, label or blind set as a number was
+    taken as it was."""
+    config = tmp_path / "privdiag.toml"
+    config.write_text(toml + "\n")
+
+    result = _run("scan", events, "--config", config, "-q")
+
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+
+
+@given(
+    key=st.sampled_from(["grace_seconds", "min_group_size", "alpha", "min_gap"]),
+    value=st.one_of(st.floats(), st.integers(min_value=-(2**70), max_value=2**70)),
+)
+def test_any_threshold_is_either_taken_in_its_range_or_a_config_error(key, value):
+    """Property: a [thresholds] number is taken only when finite and in its range; any other
+    is a ConfigError naming the key, never another exception."""
+    try:
+        thresholds = parse_config({"thresholds": {key: value}}, Path("p.toml")).thresholds
+    except ConfigError as exc:
+        assert f"[thresholds.{key}]" in str(exc)
+        return
+    taken = getattr(thresholds, key)
+    assert math.isfinite(taken)
+    assert {"grace_seconds": 0 <= taken, "min_group_size": taken >= 1}.get(key, 0 <= taken <= 1)
+    assert key != "alpha" or 0 < taken < 1
