@@ -6,10 +6,12 @@ import errno
 import io
 import json
 import os
+import signal
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -135,6 +137,9 @@ def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             write(fh)
         os.chmod(tmp, _file_mode(target))  # mkstemp makes 0600; outputs are meant to be shared
+        if _STAGED is not None:  # renamed with the run's other outputs, at the end
+            _STAGED.append((Path(tmp), target))
+            return
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -142,6 +147,46 @@ def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# The files written inside staged_outputs(), each as (temp file, target), renamed at its end.
+_STAGED: list[tuple[Path, Path]] | None = None
+
+
+@contextmanager
+def staged_outputs() -> Iterator[None]:
+    """Within it, :func:`write_atomic` leaves each file in its temp file; leaving it without
+    an error renames them all into place, with SIGINT and SIGTERM held off until the last.
+
+    An error or an interrupt (Ctrl-C) while the outputs are written then leaves none of them,
+    and the files an earlier run wrote there as they were: not a JSON of this run beside the
+    HTML of the last. Stdout and devices are written at once.
+    """
+    global _STAGED
+    if _STAGED is not None:  # nested: the outer one renames
+        yield
+        return
+    _STAGED = staged = []
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _STAGED = None
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        for done, (tmp, target) in enumerate(staged):
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                for left, _ in staged[done:]:
+                    left.unlink(missing_ok=True)
+                raise _unwritable(target, exc) from exc
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 # Stdout gets a document in pieces of this size, each flushed: when a pipe's reader leaves

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from privdiag.cli import app
 from privdiag.config import parse_config
-from privdiag.errors import ConfigError
+from privdiag.errors import ConfigError, UsageError
 
 CORPUS = Path(__file__).parent / "corpus" / "files"
 EVENTS = CORPUS / "csv" / "good.csv"
@@ -205,3 +205,35 @@ def test_any_threshold_is_either_taken_in_its_range_or_a_config_error(key, value
     assert math.isfinite(taken)
     assert {"grace_seconds": 0 <= taken, "min_group_size": taken >= 1}.get(key, 0 <= taken <= 1)
     assert key != "alpha" or 0 < taken < 1
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, UsageError("cannot write out.md: no room")])
+def test_an_interrupt_while_the_outputs_are_written_leaves_none_of_this_run(
+    events, tmp_path, monkeypatch, stop
+):
+    """Ctrl-C (or a full disk) after the JSON was written but before the Markdown left this
+    run's JSON and HTML beside the last run's Markdown, with exit 130: a set of outputs
+    from two runs. Now the outputs are renamed into place together at the end, so that none
+    of this run's is left and the earlier files stay as they were."""
+    import privdiag.report
+
+    def stopped(*_args, **_kwargs):
+        raise stop
+
+    monkeypatch.setattr(privdiag.report, "write_markdown", stopped)
+    out = {k: tmp_path / f"out.{k}" for k in ("json", "html", "md")}
+    for path in out.values():
+        path.write_text("earlier run\n")
+
+    result = _run(
+        "scan", events, "--json", out["json"], "--html", out["html"], "--markdown", out["md"]
+    )
+
+    assert result.exit_code == (130 if stop is KeyboardInterrupt else 2), result.output
+    assert {k: p.read_text() for k, p in out.items()} == dict.fromkeys(out, "earlier run\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "events.csv",
+        "out.html",
+        "out.json",
+        "out.md",
+    ]
