@@ -237,3 +237,73 @@ def test_an_interrupt_while_the_outputs_are_written_leaves_none_of_this_run(
         "out.json",
         "out.md",
     ]
+
+
+MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "propensity_imputed.onnx"
+
+
+@pytest.fixture
+def blind_frame():
+    from privdiag.model.synthetic import make_blind_set
+
+    return make_blind_set(400, seed=3)
+
+
+def test_a_blind_set_of_no_rows_is_an_input_error(tmp_path, blind_frame):
+    """A blind set holding only its header (CSV) or no row group (Parquet) was an internal
+    error (exit 5, "index 0 out-of-bounds in add.reduceat")."""
+    for name, write in (("b.parquet", "write_parquet"), ("b.csv", "write_csv")):
+        path = tmp_path / name
+        getattr(blind_frame.head(0), write)(path)
+
+        result = _run("model-check", MODEL, "--blind-set", path, "--label", "label", "-q")
+
+        assert result.exit_code == 3, result.output
+        assert f"{path}: holds no rows (only a header)" in result.output
+
+
+def test_a_label_of_text_is_an_input_error_that_quotes_none_of_it(tmp_path, blind_frame):
+    """A label of words (``yes`` / ``no``) was an internal error (exit 5) whose message quoted
+    the labels ("conversion from `str` to `f64` failed ... ["no", "no", … "yes"]"). Text
+    ``true`` / ``false`` is read as 1 / 0, as the message says it may be."""
+    import polars as pl
+
+    words = pl.when(pl.col("label") == 1).then(pl.lit("yes")).otherwise(pl.lit("no"))
+    worded = tmp_path / "words.csv"
+    blind_frame.with_columns(words.alias("label")).write_csv(worded)
+    truth = pl.when(pl.col("label") == 1).then(pl.lit("True")).otherwise(pl.lit(" false"))
+    told = tmp_path / "truth.csv"
+    blind_frame.with_columns(truth.alias("label")).write_csv(told)
+
+    result = _run("model-check", MODEL, "--blind-set", worded, "--label", "label", "-q")
+    taken = _run("model-check", MODEL, "--blind-set", told, "--label", "label", "-q")
+
+    assert result.exit_code == 3, result.output
+    assert "field 'label': 400 rows have a label that is not a number (2 distinct" in result.output
+    assert "yes" not in result.output and '"no"' not in result.output
+    assert taken.exit_code in (0, 1), taken.output
+
+
+def test_a_cell_of_the_blind_set_that_does_not_fit_its_column_is_named_not_quoted(
+    tmp_path, blind_frame
+):
+    """A text cell below the rows the column's type is read from was an error quoting the
+    cell (``could not parse `SecretName42` as dtype `f64```) with advice on polars' Python
+    arguments; it is now named by row and field and described."""
+    lines = blind_frame.write_csv().splitlines()
+    rows = [lines[0]] + lines[1:] * 30  # 12,000 rows: the type is read from the first 10,000
+    cells = rows[11_000].split(",")
+    cells[0] = "SecretName42"
+    rows[11_000] = ",".join(cells)
+    path = tmp_path / "blind.csv"
+    path.write_text("\n".join(rows) + "\n")
+    column = lines[0].split(",")[0]
+
+    result = _run("model-check", MODEL, "--blind-set", path, "--label", "label", "-q")
+
+    assert result.exit_code == 3, result.output
+    assert f"row 11000, field '{column}': a 12-character value of letters and digits" in (
+        result.output
+    )
+    assert "SecretName42" not in result.output
+    assert "infer_schema_length" not in result.output

@@ -146,7 +146,18 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
     values = frame[label]
     if values.null_count():
         raise InputError(f"{values.null_count()} rows have no label", path=path, field=label)
-    return values.cast(pl.Float64).to_numpy()
+    if values.dtype == pl.String:  # "true"/"false" as text, as a CSV may hold them
+        values = values.str.strip_chars().str.to_lowercase().replace({"true": "1", "false": "0"})
+    numbers = values.cast(pl.Float64, strict=False)
+    if numbers.null_count():  # text that is no number: the message names no value of it
+        raise InputError(
+            f"{numbers.null_count()} rows have a label that is not a number "
+            f"({values.n_unique()} distinct values)",
+            path=path,
+            field=label,
+            hint="the label of a classifier must be 0/1 or true/false, of a regressor a number",
+        )
+    return numbers.to_numpy()
 
 
 def _scorer(
