@@ -300,21 +300,59 @@ def read_json(path: Path) -> dict[str, Any]:
     and IP addresses and control characters, as every output must be."""
     from privdiag.errors import InputError
 
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+    try:  # utf-8-sig: an editor on Windows may have put a BOM before it
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as exc:
         raise InputError("file not found", path=path) from exc
+    except IsADirectoryError as exc:
+        raise InputError(
+            "is a folder", path=path, hint="name the result files in it (FOLDER/*.json)"
+        ) from exc
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", path=path) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"is not JSON ({exc})", path=path, hint=RESULT_HINT) from exc
+    except (RecursionError, ValueError) as exc:  # nested too deep, a number of 4,300+ digits
+        raise InputError(
+            "is not a privdiag result: it nests arrays or objects thousands deep or holds a "
+            "number of thousands of digits",
+            path=path,
+            hint=RESULT_HINT,
+        ) from exc
     if not isinstance(doc, dict) or doc.get("tool") != "privdiag" or "findings" not in doc:
         raise InputError(
             "is not a privdiag result (no tool/findings keys)", path=path, hint=RESULT_HINT
+        )
+    if _depth(doc) > MAX_DEPTH:  # every step after this one walks the document recursively
+        raise InputError(
+            f"is not a privdiag result: it nests arrays or objects more than {MAX_DEPTH} deep",
+            path=path,
+            hint=RESULT_HINT,
         )
     from privdiag.privacy import scrub_doc
     from privdiag.report.merge import check_document
 
     check_document(doc, where=str(path))  # before any output is written
     return scrub_doc(doc)  # a document from elsewhere may hold e-mail or IP addresses
+
+
+# How deep a result's arrays and objects may nest: privdiag writes about 6 levels; 900 made
+# the scrubbing and the reports an internal error (RecursionError).
+MAX_DEPTH = 64
+
+
+def _depth(doc: Any) -> int:
+    """The nesting depth of a JSON value, measured without recursion."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            stack += [(child, level + 1) for child in children]
+    return deepest
 
 
 SEVERITY_STYLE = {

@@ -307,3 +307,86 @@ def test_a_cell_of_the_blind_set_that_does_not_fit_its_column_is_named_not_quote
     )
     assert "SecretName42" not in result.output
     assert "infer_schema_length" not in result.output
+
+
+@pytest.mark.parametrize("second", ["user_id", "USER_ID"])
+def test_a_parquet_file_naming_a_column_twice_is_an_input_error(tmp_path, second):
+    """A Parquet file with two ``user_id`` columns was read with the second renamed
+    ``user_id_1`` and taken as a feature (``people.unclassified_feature`` on it, exit 0),
+    where a CSV header naming a column twice is an input error; now it is one too."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = [
+        ["e0", "e1"],
+        ["2026-10-01T10:00:00Z", "2026-10-01T10:01:00Z"],
+        ["page_view", "page_view"],
+        ["u0", "u1"],
+        ["u2", "u3"],
+    ]
+    names = ["event_id", "ts", "event_name", "user_id", second]
+    table = pa.table([pa.array(a) for a in arrays], names=names)
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path)
+
+    result = _run("scan", path, "-q")
+
+    assert result.exit_code == 3, result.output
+    twice = "user_id" if second == "user_id" else "user_id/USER_ID"
+    assert f"field '{second}': names column '{twice}' twice in its schema" in result.output
+
+
+@pytest.fixture
+def result_doc(events, tmp_path):
+    import json
+
+    path = tmp_path / "r.json"
+    assert _run("scan", events, "--json", path, "-q").exit_code == 1
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (lambda text: text.replace('"schema_version": 1', '"schema_version": 1' + "0" * 5000),
+         "a number of thousands of digits"),
+        (lambda text: text[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+         "nests arrays or objects thousands deep"),
+        (lambda text: text.replace('"findings": [', '"x": ' + '{"a": ' * 900 + "1" + "}" * 900
+                                   + ', "findings": ['),
+         "nests arrays or objects more than 64 deep"),
+    ],
+)  # fmt: skip
+def test_report_of_a_result_nested_too_deep_or_with_a_huge_number_is_an_input_error(
+    tmp_path, result_doc, edit, said
+):
+    """A result with a number of 5,001 digits ("Exceeds the limit (4300 digits)"), arrays
+    nested 100,000 deep (RecursionError while decoding) or objects nested 900 deep (decoded,
+    then RecursionError while scrubbing) was an internal error (exit 5)."""
+    import json
+
+    path = tmp_path / "edited.json"
+    path.write_text(edit(json.dumps(result_doc, indent=2)))
+
+    result = _run("report", path, "--html", tmp_path / "out.html", "-q")
+
+    assert result.exit_code == 3, result.output
+    assert f"{path}: is not a privdiag result: it " in result.output
+    assert said in result.output
+    assert not (tmp_path / "out.html").exists()
+
+
+def test_report_of_a_folder_is_an_input_error_and_a_bom_is_read(tmp_path, result_doc):
+    """``privdiag report FOLDER`` was an internal error (exit 5, IsADirectoryError); a result
+    saved again by an editor that put a BOM before it was "not JSON"."""
+    import json
+
+    bom = tmp_path / "bom.json"
+    bom.write_text("\ufeff" + json.dumps(result_doc), encoding="utf-8")
+
+    folder = _run("report", tmp_path, "-q")
+    with_bom = _run("report", bom, "-q")
+
+    assert folder.exit_code == 3, folder.output
+    assert f"{tmp_path}: is a folder" in folder.output
+    assert with_bom.exit_code == 1, with_bom.output
