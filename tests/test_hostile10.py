@@ -390,3 +390,25 @@ def test_report_of_a_folder_is_an_input_error_and_a_bom_is_read(tmp_path, result
     assert folder.exit_code == 3, folder.output
     assert f"{tmp_path}: is a folder" in folder.output
     assert with_bom.exit_code == 1, with_bom.output
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--seed", "-5"], "--seed -5 is negative"),
+        (["--users", "100000000"], "--users must be from 10 to 1,000,000"),
+        (["--days", "100000"], "--days 100000: the scenario starts on 2026-10-01 and would run"),
+    ],
+)
+def test_generate_refuses_what_it_cannot_make_a_readable_scenario_of(tmp_path, args, said):
+    """``--seed -5`` was an internal error (exit 5, numpy's "expected non-negative integer");
+    ``--users 100000000`` filled the memory (1.1 GB after 20 s, growing); ``--days 100000``
+    (or 120 in December 2026) wrote events past today, which every scan of the scenario then
+    refused (exit 3, "in the future"). Each is now a usage error before any folder is made."""
+    out = tmp_path / "shop"
+
+    result = _run("generate", "--out", out, *args)
+
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    assert not out.exists()
