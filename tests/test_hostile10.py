@@ -412,3 +412,29 @@ def test_generate_refuses_what_it_cannot_make_a_readable_scenario_of(tmp_path, a
     assert result.exit_code == 2, result.output
     assert said in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("table", ["sales", "runs"])
+def test_audit_leaves_a_duckdb_database_of_other_data_alone(events, tmp_path, table):
+    """``audit --history warehouse.duckdb`` on a database of other data created privdiag's
+    tables in it beside the user's (exit 1), or, when one of them was named ``runs``, was an
+    internal error (exit 5, "Table with name "runs" already exists"). Both are now an input
+    error that leaves the database as it was; ``--list`` says the same."""
+    import duckdb
+
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"CREATE TABLE {table} (x INTEGER)")
+    config = tmp_path / "privdiag.toml"
+    config.write_text(f'[sources.web]\npaths = ["{events.name}"]\n')
+
+    written = _run("audit", "--config", config, "--history", database, "-q")
+    listed = _run("audit", "--config", config, "--history", database, "--list")
+
+    for result in (written, listed):
+        assert result.exit_code == 3, result.output
+        assert "is a DuckDB database of other data (1 table privdiag did not write)" in (
+            result.output
+        )
+    with duckdb.connect(str(database)) as con:
+        assert con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [(table,)]
