@@ -74,7 +74,9 @@ def scrub(text: str) -> str:
 
 # Parts of a reader's error message that quote the data: a value DuckDB could not convert,
 # the JSON object or the CSV line it was reading.
-_QUOTED_VALUE = re.compile(r"string '[^'\n]*'")
+# DuckDB quotes the cell it could not convert: "Could not convert string 'x' to INT32",
+# "Type DOUBLE with value 1e+25 can't be cast ..."
+_QUOTED_VALUE = re.compile(r"string '[^'\n]*'|(?<=with )value \S+")
 _QUOTED_RECORD = re.compile(r"\s*(Object|Original Line:?)\s*[\[{].*$", re.MULTILINE)
 
 

@@ -438,3 +438,22 @@ def test_audit_leaves_a_duckdb_database_of_other_data_alone(events, tmp_path, ta
         )
     with duckdb.connect(str(database)) as con:
         assert con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [(table,)]
+
+
+def test_an_event_time_too_large_for_any_unit_is_not_quoted(tmp_path):
+    """An NDJSON event time of 29 digits was refused with the number quoted ("Type DOUBLE
+    with value 9.999999999999999e+25 can't be cast"): a cell of the data in the message."""
+    rows = [
+        f'{{"event_id": "e{i}", "ts": "2026-10-01T10:0{i}:00Z", "event_name": "page_view", '
+        f'"user_id": "u{i}"}}'
+        for i in range(6)
+    ]
+    rows.append('{"event_id": "e9", "ts": 99999999999999999999999999999, "event_name": "x"}')
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join(rows) + "\n")
+
+    result = _run("scan", path, "-q")
+
+    assert result.exit_code == 3, result.output
+    assert "with a value can't be cast" in result.output
+    assert "e+25" not in result.output and "9999" not in result.output
