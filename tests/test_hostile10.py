@@ -457,3 +457,18 @@ def test_an_event_time_too_large_for_any_unit_is_not_quoted(tmp_path):
     assert result.exit_code == 3, result.output
     assert "with a value can't be cast" in result.output
     assert "e+25" not in result.output and "9999" not in result.output
+
+
+def test_a_quote_left_open_mid_file_names_its_line(tmp_path):
+    """A quoted field opened on line 5 and never closed (its rows run on to the end) was
+    "cannot be read: Error when sniffing file" without a line: DuckDB's sniffer gave up
+    before the check that names the line ran."""
+    lines = EVENTS.read_text().splitlines()
+    broken = lines[:4] + ['"e7,2026-10-01T10:07:00Z,page_view,u7,a,s,denied,g'] + lines[4:]
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join(broken) + "\n")
+
+    result = _run("scan", path, "-q")
+
+    assert result.exit_code == 3, result.output
+    assert f"{path}: line 5 opens a quoted field that is never closed" in result.output

@@ -569,7 +569,8 @@ def explain_read_error(files: list[Path], message: str) -> InputError | None:
     """Return an InputError naming the true line for reader errors whose line number is wrong
     or missing (invalid UTF-8, an over-long line), else None. Runs only after a failed read."""
     low = message.lower()
-    if "unterminated quote" in low or "csv error on line" in low:
+    # DuckDB's sniffer gives up on a quote that runs to the end: "Error when sniffing file"
+    if "unterminated quote" in low or "csv error on line" in low or "sniffing file" in low:
         for path in files:  # the reader's line is where it noticed, not where the quote opened
             line = first_unclosed_quote(path)
             if line:
