@@ -472,3 +472,26 @@ def test_a_quote_left_open_mid_file_names_its_line(tmp_path):
 
     assert result.exit_code == 3, result.output
     assert f"{path}: line 5 opens a quoted field that is never closed" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--seed", "-1"], "--seed -1 is negative"),
+        (["--threshold", "5"], "--threshold 5.0 is not a probability above 0 and below 1"),
+        (["--threshold", "nan"], "--threshold nan is not a probability"),
+        (["--threshold", "0"], "--threshold 0.0 is not a probability"),
+    ],
+)
+def test_model_check_refuses_a_negative_seed_and_a_threshold_outside_0_1(
+    tmp_path, blind_frame, args, said
+):
+    """``--seed -1`` was an internal error (exit 5, numpy's "expected non-negative
+    integer"); ``--threshold 5``, ``-1`` or ``nan`` ran, every row scored one way."""
+    path = tmp_path / "blind.parquet"
+    blind_frame.write_parquet(path)
+
+    result = _run("model-check", MODEL, "--blind-set", path, *args, "-q")
+
+    assert result.exit_code == 2, result.output
+    assert said in result.output
