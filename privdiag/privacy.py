@@ -86,6 +86,14 @@ def without_quoted_data(text: str) -> str:
     return _QUOTED_VALUE.sub("a value", text)
 
 
+def reader_message(exc: BaseException) -> str:
+    """The first line of a reader's error (polars, json) without the cells it quotes (polars
+    puts them in backticks, "could not parse `x` as dtype"), e-mail or IP addresses."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return without_quoted_data(scrub(re.sub(r"`[^`]*(`|$)", "a value", first)))[:200]
+
+
 def scrub_doc(value: Any, key: str = "", top: bool = True) -> Any:
     """Return a copy of a JSON-like value with every string (and dict key) scrubbed.
 

@@ -495,3 +495,27 @@ def test_model_check_refuses_a_negative_seed_and_a_threshold_outside_0_1(
 
     assert result.exit_code == 2, result.output
     assert said in result.output
+
+
+def test_a_survey_that_is_a_folder_binary_or_nested_too_deep_is_an_input_error(events, tmp_path):
+    """``--survey`` given a folder read the files in it as one CSV, and a binary file (a
+    model) as CSV fields: both ended in polars' "found more fields than defined in 'Schema'"
+    and its advice on a Python argument (``truncate_ragged_lines=True``). A JSON survey nested
+    100,000 deep was an internal error (exit 5, RecursionError)."""
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    (folder / "a.csv").write_text("respondent,trust\nu1,3\n")
+    (folder / "b.csv").write_text("respondent,trust,extra,more\nu1,3,4,5\n")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    cases = {
+        folder: "is a folder",
+        MODEL: "is binary, not a CSV or JSON survey export",
+        deep: "cannot be read as a survey export: maximum recursion depth exceeded",
+    }
+
+    for path, said in cases.items():
+        result = _run("scan", events, "--survey", path, "-q")
+        assert result.exit_code == 3, result.output
+        assert f"{path}: {said}" in result.output
+        assert "truncate_ragged_lines" not in result.output

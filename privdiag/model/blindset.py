@@ -120,11 +120,10 @@ def _unreadable_cell(path: Path) -> InputError | None:
 
 
 def _unreadable(path: Path, exc: Exception) -> InputError:
-    from privdiag.privacy import scrub, without_quoted_data
+    from privdiag.privacy import reader_message
 
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return InputError(
-        f"cannot be read ({without_quoted_data(scrub(re.sub(r'`[^`]*(`|$)', 'a value', first)))})",
+        f"cannot be read ({reader_message(exc)})",
         path=path,
         hint="check that it is a complete CSV or Parquet file",
     )
