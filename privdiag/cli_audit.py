@@ -118,6 +118,7 @@ def audit(
             raise typer.Exit(0)
         level = _fail_on(outputs, cfg)
         _check_paths(settings, "--history" if history else "[audit] history")
+        outputs.check_apart(_inputs(cfg, settings))
         code = _run(cfg, settings, outputs, level, verbose)
     raise typer.Exit(code)
 
@@ -129,6 +130,17 @@ def _check_paths(settings: Any, history_option: str) -> None:
 
     check_writable(settings.history, history_option)
     check_folder(settings.reports_dir, "[audit] reports_dir", make=False)
+
+
+def _inputs(cfg: Any, settings: Any) -> list[Any]:
+    """What the audit reads: the config, its history, and the files its sources, consent
+    and models name."""
+    data = [cfg.data_path(p) for spec in cfg.sources.values() for p in spec.paths]
+    data += [cfg.data_path(p) for p in cfg.consent_files]
+    for spec in cfg.models.values():
+        named = (spec.path, spec.blind_set, spec.reference)
+        data += [cfg.resolve(p) for p in named if isinstance(p, str) and p]
+    return [cfg.path, settings.history, *data]
 
 
 def _run(cfg: Any, settings: Any, outputs: Outputs, level: str, verbose: bool) -> int:

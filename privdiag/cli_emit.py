@@ -18,10 +18,32 @@ def emit(
     ``json_in_order`` False: the result files the documents came from list the findings in
     another order than the reports (``privdiag report`` re-ranked or merged them)."""
     from privdiag.findings import at_or_above
-    from privdiag.output import print_summary, write_json
+    from privdiag.output import print_summary, staged_outputs
 
     fail_on = fail_on_level(outputs, config)
     doc = docs[0] if len(docs) == 1 else merge_docs(docs)
+    # all of them or none: an interrupt or error between two leaves no mix of runs
+    with staged_outputs():
+        _write(docs, doc, outputs, config, json_in_order=json_in_order, fail_on=fail_on)
+    _github(docs, fail_on)
+    if not outputs.quiet:
+        print_summary(doc, stream=sys.stderr if outputs.to_stdout() else sys.stdout)
+    failing = [f for f in doc["findings"] if at_or_above(f["severity"], fail_on)]
+    return 1 if failing else 0
+
+
+def _write(
+    docs: list[dict[str, Any]],
+    doc: dict[str, Any],
+    outputs: Outputs,
+    config: Any,
+    *,
+    json_in_order: bool,
+    fail_on: str,
+) -> None:
+    """Write each output asked for (the reports render ``docs``, the JSON ``doc``)."""
+    from privdiag.output import write_json
+
     min_group = config.thresholds.min_group_size
     if outputs.json:
         write_json(doc, outputs.json)
@@ -37,11 +59,6 @@ def emit(
         from privdiag.report import write_junit
 
         write_junit(docs, Path(outputs.junit), fail_on=fail_on)
-    _github(docs, fail_on)
-    if not outputs.quiet:
-        print_summary(doc, stream=sys.stderr if outputs.to_stdout() else sys.stdout)
-    failing = [f for f in doc["findings"] if at_or_above(f["severity"], fail_on)]
-    return 1 if failing else 0
 
 
 def merge_docs(docs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from privdiag.cli_options import (
     fail_on_level,
     load_config,
 )
+from privdiag.errors import UsageError
 
 EPILOG = (
     "Example: privdiag model-check models/propensity.onnx --blind-set holdout.parquet "
@@ -101,8 +102,11 @@ def model_check(
     from privdiag.output import check_folder
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    _check_numbers(seed, threshold)
     outputs.check()
     cfg = load_config(config)
+    given = [model, blind_set, reference, scan_result, *(predictions or []), cfg.path]
+    outputs.check_apart(given)
     fail_on_level(outputs, cfg)
     if export_blind_sets is not None:
         check_folder(export_blind_sets, "--export-blind-sets")
@@ -127,3 +131,16 @@ def model_check(
 
         link_scan_result(result.findings, scan_result)
     raise typer.Exit(emit([result.to_dict()], outputs, cfg))
+
+
+def _check_numbers(seed: int, threshold: float) -> None:
+    """Raise UsageError for a negative --seed (numpy's generator takes none: an internal
+    error before) or a --threshold that is not a probability (5, -1 or nan scored every row
+    one way without a word)."""
+    if seed < 0:
+        raise UsageError(f"--seed {seed} is negative", hint="give a whole number from 0")
+    if not 0 < threshold < 1:  # false for nan too
+        raise UsageError(
+            f"--threshold {threshold} is not a probability above 0 and below 1",
+            hint="the score above which a row counts as class 1, e.g. 0.5",
+        )

@@ -72,19 +72,23 @@ class Outputs:
     quiet: bool = False
 
     def to_stdout(self) -> bool:
-        return "-" in (self.json, self.html, self.markdown, self.junit)
+        return "-" in self.files().values()
+
+    def files(self) -> dict[str, str | None]:
+        """Each output option with the path given to it (None when not asked for)."""
+        return {
+            "--json": self.json,
+            "--html": self.html,
+            "--markdown": self.markdown,
+            "--junit": self.junit,
+        }
 
     def check(self) -> None:
         """Raise UsageError, before any work, for an output that cannot be written, or for
         more than one output to stdout (they would be written there back to back)."""
         from privdiag.output import check_writable
 
-        given = {
-            "--json": self.json,
-            "--html": self.html,
-            "--markdown": self.markdown,
-            "--junit": self.junit,
-        }
+        given = self.files()
         to_stdout = [option for option, path in given.items() if path == "-"]
         if len(to_stdout) > 1:
             raise UsageError(
@@ -94,6 +98,13 @@ class Outputs:
         for option, path in given.items():
             if path:
                 check_writable(path, option)
+
+    def check_apart(self, inputs: list[Any]) -> None:
+        """Raise UsageError when two outputs name one file or an output names one of
+        ``inputs`` (paths, folders or globs the run reads, None for one not given)."""
+        from privdiag.output import check_apart
+
+        check_apart(self.files(), [i for i in inputs if i is not None])
 
 
 def load_config(path: Path | None) -> Any:

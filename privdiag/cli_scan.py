@@ -95,6 +95,8 @@ def scan(
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     outputs.check()
     cfg = load_config(config)
+    configured = [cfg.data_path(p) for p in cfg.consent_files]
+    outputs.check_apart([*data, *(consent or []), *configured, *(survey or []), cfg.path])
     engine_choice(cfg, engine, spark_master, spark_remote)
     if quiet:  # Spark then logs errors only, and a driver JVM it starts writes nothing
         cfg.engine.spark_conf.setdefault("spark.log.level", "ERROR")
@@ -124,6 +126,7 @@ def report(
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     outputs.check()
     cfg = load_config(config)
+    outputs.check_apart([*results, cfg.path])
     docs = [read_json(p) for p in results]
     # Even one document is merged: every output then shows the same ranked, deduplicated
     # findings and a summary privdiag computed, not the file's own.

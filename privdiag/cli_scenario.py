@@ -28,8 +28,9 @@ def init(
 ) -> None:
     """Write a commented starter privdiag.toml inferred from the data."""
     from privdiag.init import starter_config
-    from privdiag.output import check_writable, write_atomic
+    from privdiag.output import check_apart, check_writable, write_atomic
 
+    check_apart({"--output": output}, [*data, *(consent or [])])  # --force or not
     if output != "-" and Path(output).is_file() and not force:
         raise UsageError(f"{output} exists", hint="pass --force to overwrite it")
     check_writable(output, "--output")
@@ -42,9 +43,15 @@ def init(
 
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the scenario into.")],
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same files.")] = 7,
-    users: Annotated[int, typer.Option("--users", min=10, help="Number of shoppers.")] = 600,
-    days: Annotated[int, typer.Option("--days", min=4, help="Days of events.")] = 28,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed from 0: same seed, same files.")
+    ] = 7,
+    users: Annotated[
+        int, typer.Option("--users", help="Number of shoppers, 10 to 1,000,000.")
+    ] = 600,
+    days: Annotated[
+        int, typer.Option("--days", help="Days of events from 2026-10-01, 4 or more, up to today.")
+    ] = 28,
     ga4_format: Annotated[
         str, typer.Option("--ga4-format", help="ndjson.gz or parquet.")
     ] = "ndjson.gz",
@@ -64,9 +71,10 @@ def generate(
 ) -> None:
     """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
     from privdiag.demo import add_model_blind_set
-    from privdiag.generate import generate_scenario
+    from privdiag.generate import START, check_args, generate_scenario
     from privdiag.output import check_folder
 
+    check_args(seed, users, days, START, ga4_format, generic_format)  # before any folder is made
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is not a folder", hint="choose a folder for the scenario")
     planned = _planned_files(out, ga4_format, generic_format)

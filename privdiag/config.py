@@ -8,6 +8,7 @@ ConfigError that names the closest known one: a typo (``[thresholdz]``) is never
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -322,11 +323,36 @@ def _thresholds(raw: dict[str, Any], path: Path) -> Thresholds:
                 f"{key} must be {TYPE_WORDS[expected]}", path=path, key=f"thresholds.{key}"
             )
         setattr(th, key, value)
+    _check_ranges(th, path)
     if th.fail_on not in SEVERITIES:
         raise ConfigError(
             f"fail_on must be one of {', '.join(SEVERITIES)}", path=path, key="thresholds.fail_on"
         )
     return th
+
+
+# Each number of [thresholds] with the range it must fall in and how a message says it: a
+# NaN or infinite grace window reached DuckDB's SQL as a column name (internal error), and
+# a min_group_size of 0 or less suppressed no group at all.
+RANGES: dict[str, tuple[float, float, bool, str]] = {
+    "grace_seconds": (0.0, 365 * 86400.0, True, "a number of seconds from 0 to a year"),
+    "min_group_size": (1, 1_000_000_000, True, "a whole number from 1 to 1,000,000,000"),
+    "alpha": (0.0, 1.0, False, "a number above 0 and below 1"),
+    "min_gap": (0.0, 1.0, True, "a number from 0 to 1 (a share)"),
+}
+
+
+def _check_ranges(th: Thresholds, path: Path) -> None:
+    """Raise ConfigError for a threshold outside its range (NaN and infinity included)."""
+    for key, (low, high, closed, words) in RANGES.items():
+        value = getattr(th, key)
+        inside = low <= value <= high if closed else low < value < high
+        if not (math.isfinite(value) and inside):
+            raise ConfigError(
+                f"{key} = {value} is out of range: it must be {words}",
+                path=path,
+                key=f"thresholds.{key}",
+            )
 
 
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
@@ -361,7 +387,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             if "purposes" in spec
             else None
         )
-        cfg.features[name] = FeatureConfig(purposes=purposes_of, owner=_owner(spec))
+        owner = _owner(spec, path, f"features.{name}")
+        cfg.features[name] = FeatureConfig(purposes=purposes_of, owner=owner)
 
     for name, spec in _table(raw, "sources", path).items():
         if not isinstance(spec, dict):
@@ -371,9 +398,9 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         _check_column_roles(spec.get("columns", {}), path, f"sources.{name}.columns")
         paths = spec.get("paths", spec.get("path", []))
         cfg.sources[name] = SourceConfig(
-            owner=_owner(spec),
+            owner=_owner(spec, path, f"sources.{name}"),
             format=spec.get("format"),
-            paths=[paths] if isinstance(paths, str) else list(paths or []),
+            paths=_path_list(paths, path, f"sources.{name}.paths"),
             columns=dict(spec.get("columns", {})),
         )
 
@@ -381,31 +408,51 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         if not isinstance(spec, dict) or "path" not in spec:
             raise ConfigError("needs a path", path=path, key=f"models.{name}")
         _check_entry_keys("models", name, spec, path)
+        for key in ("path", "blind_set", "label", "reference"):
+            _text(spec.get(key), path, f"models.{name}.{key}")
         cfg.models[name] = ModelConfig(
             path=spec["path"],
-            owner=_owner(spec),
+            owner=_owner(spec, path, f"models.{name}"),
             blind_set=spec.get("blind_set"),
             label=spec.get("label"),
             reference=spec.get("reference"),
         )
 
-    cfg.owners = {str(k): str(v).strip() for k, v in _table(raw, "owners", path).items()}
+    owners = _table(raw, "owners", path).items()
+    cfg.owners = {str(k): _text(v, path, f"owners.{k}", "an owner").strip() for k, v in owners}
     consent = _table(raw, "consent", path)
-    files = consent.get("paths", [])
-    cfg.consent_files = [files] if isinstance(files, str) else list(files)
+    cfg.consent_files = _path_list(consent.get("paths", []), path, "consent.paths")
     _check_column_roles(consent.get("columns", {}), path, "consent.columns", consent=True)
     cfg.consent_columns = dict(consent.get("columns", {}))
     cfg.thresholds = _thresholds(raw, path)
 
     cfg.engine = _engine(raw, path)
-    cfg.hash_key = _table(raw, "privacy", path).get("hash_key")
+    cfg.hash_key = _text(_table(raw, "privacy", path).get("hash_key"), path, "privacy.hash_key")
     return cfg
 
 
-def _owner(spec: dict[str, Any]) -> str | None:
+def _owner(spec: dict[str, Any], path: Path, key: str) -> str | None:
     """A table's owner; a blank one (``""``, spaces) is no owner."""
-    owner = spec.get("owner")
-    return (str(owner).strip() or None) if owner is not None else None
+    owner = _text(spec.get("owner"), path, f"{key}.owner")
+    return (owner.strip() or None) if owner is not None else None
+
+
+def _text(value: Any, path: Path, key: str, name: str = "") -> Any:
+    """Return ``value``, a string or None; ConfigError naming ``key`` for another type (a
+    number or a list was written as its Python form, or failed deep in the run)."""
+    if value is not None and not isinstance(value, str):
+        name = name or key.rsplit(".", 1)[-1]
+        raise ConfigError(f"{name} must be a string", path=path, key=key)
+    return value
+
+
+def _path_list(value: Any, path: Path, key: str) -> list[str]:
+    """A ``paths`` value as a list: one path or a list of them; ConfigError for another
+    type (a number was an internal error when the files were looked for)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise ConfigError("paths must be a path or a list of paths", path=path, key=key)
+    return list(items)
 
 
 def load_config(path: Path | None) -> Config:

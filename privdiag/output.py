@@ -6,9 +6,12 @@ import errno
 import io
 import json
 import os
+import signal
+import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,6 +55,62 @@ def check_writable(path: Path | str, option: str = "") -> None:
         )
 
 
+def check_apart(given: dict[str, str | None], inputs: Iterable[Path | str]) -> None:
+    """Raise UsageError when two outputs name one file, or an output names a file the run
+    reads (an events, consent, model or config file, also through a link, a folder or a
+    glob): the output would replace it, and the data with it.
+
+    Outputs are given as option -> path (None when not asked for); ``-`` is stdout. URLs and
+    inputs that name nothing are passed over here: reading them says what is wrong.
+    """
+    files = {option: path for option, path in given.items() if path and path != "-"}
+    seen: dict[str, str] = {}
+    for option, path in files.items():
+        real = os.path.realpath(path)
+        if real in seen and not _is_device(Path(real)):
+            raise UsageError(
+                f"{seen[real]} and {option} both name {path}",
+                hint="give each output a file of its own",
+            )
+        seen[real] = option
+    existing = {_identity_of(Path(p)): (o, p) for o, p in files.items() if _identity_of(Path(p))}
+    if not existing:  # a new file cannot be an input: no need to look for the inputs
+        return
+    for argument in inputs:
+        for found in _input_files(str(argument)):
+            clash = existing.get(_identity_of(found))
+            if clash:
+                option, path = clash
+                raise UsageError(
+                    f"cannot write {option} {path}: it is also an input of this run ({found}), "
+                    "which the output would replace",
+                    hint="give the output another name",
+                )
+
+
+def _identity_of(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of a regular file (through links), None for anything else."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino) if stat.S_ISREG(found.st_mode) else None
+
+
+def _input_files(argument: str) -> list[Path]:
+    """The files an input argument names (a file, a folder, a glob); none for a URL or an
+    argument that names nothing, which the run itself reports."""
+    from privdiag.errors import PrivdiagError
+    from privdiag.ingest.files import expand
+
+    if "://" in argument:
+        return []
+    try:
+        return expand(argument)
+    except (PrivdiagError, OSError):
+        return []
+
+
 def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
     """Write a text file through a temp file in the same folder, then rename it into place.
 
@@ -78,6 +137,9 @@ def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             write(fh)
         os.chmod(tmp, _file_mode(target))  # mkstemp makes 0600; outputs are meant to be shared
+        if _STAGED is not None:  # renamed with the run's other outputs, at the end
+            _STAGED.append((Path(tmp), target))
+            return
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -85,6 +147,46 @@ def write_atomic(path: Path | str, write: Callable[[IO[str]], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# The files written inside staged_outputs(), each as (temp file, target), renamed at its end.
+_STAGED: list[tuple[Path, Path]] | None = None
+
+
+@contextmanager
+def staged_outputs() -> Iterator[None]:
+    """Within it, :func:`write_atomic` leaves each file in its temp file; leaving it without
+    an error renames them all into place, with SIGINT and SIGTERM held off until the last.
+
+    An error or an interrupt (Ctrl-C) while the outputs are written then leaves none of them,
+    and the files an earlier run wrote there as they were: not a JSON of this run beside the
+    HTML of the last. Stdout and devices are written at once.
+    """
+    global _STAGED
+    if _STAGED is not None:  # nested: the outer one renames
+        yield
+        return
+    _STAGED = staged = []
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _STAGED = None
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        for done, (tmp, target) in enumerate(staged):
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                for left, _ in staged[done:]:
+                    left.unlink(missing_ok=True)
+                raise _unwritable(target, exc) from exc
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 # Stdout gets a document in pieces of this size, each flushed: when a pipe's reader leaves
@@ -198,21 +300,59 @@ def read_json(path: Path) -> dict[str, Any]:
     and IP addresses and control characters, as every output must be."""
     from privdiag.errors import InputError
 
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+    try:  # utf-8-sig: an editor on Windows may have put a BOM before it
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as exc:
         raise InputError("file not found", path=path) from exc
+    except IsADirectoryError as exc:
+        raise InputError(
+            "is a folder", path=path, hint="name the result files in it (FOLDER/*.json)"
+        ) from exc
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", path=path) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"is not JSON ({exc})", path=path, hint=RESULT_HINT) from exc
+    except (RecursionError, ValueError) as exc:  # nested too deep, a number of 4,300+ digits
+        raise InputError(
+            "is not a privdiag result: it nests arrays or objects thousands deep or holds a "
+            "number of thousands of digits",
+            path=path,
+            hint=RESULT_HINT,
+        ) from exc
     if not isinstance(doc, dict) or doc.get("tool") != "privdiag" or "findings" not in doc:
         raise InputError(
             "is not a privdiag result (no tool/findings keys)", path=path, hint=RESULT_HINT
+        )
+    if _depth(doc) > MAX_DEPTH:  # every step after this one walks the document recursively
+        raise InputError(
+            f"is not a privdiag result: it nests arrays or objects more than {MAX_DEPTH} deep",
+            path=path,
+            hint=RESULT_HINT,
         )
     from privdiag.privacy import scrub_doc
     from privdiag.report.merge import check_document
 
     check_document(doc, where=str(path))  # before any output is written
     return scrub_doc(doc)  # a document from elsewhere may hold e-mail or IP addresses
+
+
+# How deep a result's arrays and objects may nest: privdiag writes about 6 levels; 900 made
+# the scrubbing and the reports an internal error (RecursionError).
+MAX_DEPTH = 64
+
+
+def _depth(doc: Any) -> int:
+    """The nesting depth of a JSON value, measured without recursion."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            stack += [(child, level + 1) for child in children]
+    return deepest
 
 
 SEVERITY_STYLE = {

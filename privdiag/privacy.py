@@ -74,16 +74,12 @@ def scrub(text: str) -> str:
 
 # Parts of a reader's error message that quote the data: a value DuckDB could not convert,
 # the JSON object or the CSV line it was reading.
-_QUOTED_VALUE = re.compile(r"string '[^'\n]*'")
+# DuckDB quotes the cell it could not convert: "Could not convert string 'x' to INT32",
+# "Type DOUBLE with value 1e+25 can't be cast ..."
+_QUOTED_VALUE = re.compile(r"string '[^'\n]*'|(?<=with )value \S+")
 _QUOTED_RECORD = re.compile(r"\s*(Object|Original Line:?)\s*[\[{].*$", re.MULTILINE)
 # polars quotes the value (a whole record, after an unclosed quote) in backticks
 _POLARS_VALUE = re.compile(r"could not parse `.*?` as dtype", re.DOTALL)
-
-
-def polars_reason(exc: BaseException) -> str:
-    """Return the first line of a polars reading error, without the value it quotes: the
-    rest is advice on polars' own arguments, which quotes the value again."""
-    return without_quoted_data(str(exc)).strip().splitlines()[0] if str(exc).strip() else ""
 
 
 def without_quoted_data(text: str) -> str:
@@ -91,6 +87,14 @@ def without_quoted_data(text: str) -> str:
     text = _POLARS_VALUE.sub("could not parse a value as dtype", text)
     text = _QUOTED_RECORD.sub(" (record not shown)", text)
     return _QUOTED_VALUE.sub("a value", text)
+
+
+def reader_message(exc: BaseException) -> str:
+    """The first line of a reader's error (polars, json) without the cells it quotes (polars
+    puts them in backticks, "could not parse `x` as dtype"), e-mail or IP addresses."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return without_quoted_data(scrub(re.sub(r"`[^`]*(`|$)", "a value", first)))[:200]
 
 
 def scrub_doc(value: Any, key: str = "", top: bool = True) -> Any:

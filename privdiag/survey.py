@@ -29,7 +29,7 @@ import polars as pl
 
 from privdiag.engine import one, quote
 from privdiag.errors import InputError
-from privdiag.privacy import polars_reason
+from privdiag.ingest.files import SNIFF_BYTES
 
 ROLES: dict[str, tuple[str, ...]] = {
     "respondent": ("respondent", "respondent_id", "user_id", "user", "user_key", "customer_id"),
@@ -82,8 +82,32 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return doc
 
 
+def _check_is_text(path: Path) -> None:
+    """Raise InputError for a folder (polars read the files in it as one CSV) or a binary
+    file (its bytes were read as CSV fields)."""
+    if path.is_dir():
+        raise InputError("is a folder", path=path, hint="name the survey files in it")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        binary = b"\0" in head and not head.startswith(b"\x1f\x8b")  # gzip is read
+    except FileNotFoundError:
+        return  # the reader says so
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", path=path) from exc
+    if binary:
+        raise InputError(
+            "is binary, not a CSV or JSON survey export",
+            path=path,
+            hint="give a CSV with a header or a JSON list of objects",
+        )
+
+
 def read_frame(path: Path) -> pl.DataFrame:
     """Return the survey file as a frame of text columns. Raises InputError when unreadable."""
+    from privdiag.privacy import reader_message
+
+    _check_is_text(path)
     try:
         if path.suffix.lower() in (".json", ".ndjson", ".jsonl"):
             records = [
@@ -93,9 +117,9 @@ def read_frame(path: Path) -> pl.DataFrame:
             frame = pl.DataFrame(records, infer_schema_length=None)
         else:
             frame = pl.read_csv(path, infer_schema_length=0)
-    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+    except (OSError, ValueError, RecursionError, pl.exceptions.PolarsError) as exc:
         raise InputError(
-            f"cannot be read as a survey export: {polars_reason(exc)[:120]}",
+            f"cannot be read as a survey export: {reader_message(exc)}",
             path=path,
             hint="give a CSV with a header or a JSON list of objects",
         ) from exc

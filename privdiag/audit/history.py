@@ -288,6 +288,8 @@ def migrate(con: Any, path: Path) -> int:
     con.begin()
     try:
         found = _version(con)
+        if found == 0:
+            _refuse_other_database(con, path)
         if found > SCHEMA_VERSION:
             raise InputError(
                 f"the history has schema version {found}; this privdiag reads up to "
@@ -304,6 +306,21 @@ def migrate(con: Any, path: Path) -> int:
         con.rollback()
         raise
     return found
+
+
+def _refuse_other_database(con: Any, path: Path) -> None:
+    """Raise InputError when a database without privdiag's ``meta`` table holds tables: it is
+    another database (the audit created its tables in it, or failed on one named like its
+    own: an internal error), not a history to start."""
+    count = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
+    if count:
+        raise InputError(
+            f"is not a privdiag history: it is a DuckDB database of other data ({count} "
+            f"table{'s' if count > 1 else ''} privdiag did not write), which privdiag leaves "
+            "alone",
+            path=path,
+            hint=NOT_DB,
+        )
 
 
 def _holds_other_data(path: Path) -> bool:
@@ -367,9 +384,18 @@ def open_history(path: Path, *, read_only: bool = False) -> History:
         con.close()
         raise _read_as_data(path)
     if not read_only:
-        migrate(con, path)
+        try:
+            migrate(con, path)
+        except BaseException:
+            con.close()  # a later open of the file in this process would clash with it
+            raise
     elif _version(con) != SCHEMA_VERSION:
         found = _version(con)
+        if not found:
+            try:
+                _refuse_other_database(con, path)
+            finally:
+                con.close()
         con.close()
         raise InputError(
             f"the history has schema version {found}; this privdiag reads {SCHEMA_VERSION}",

@@ -60,11 +60,31 @@ def _users_table(con, rng: np.random.Generator, pop: Population, seed: int, base
     )
 
 
-def _check_args(users: int, days: int, ga4_format: str, generic_format: str) -> None:
-    if users < 10:
-        raise UsageError("--users must be at least 10", hint="try --users 600")
+# About 12 events a user: 1M users make some 12M events, more than a minute's work and a few
+# GB of memory; 100M users filled the memory until the system killed the run.
+MAX_USERS = 1_000_000
+# The first day of every scenario (the same arguments give the same bytes).
+START = date(2026, 10, 1)
+
+
+def check_args(
+    seed: int, users: int, days: int, start: date, ga4_format: str, generic_format: str
+) -> None:
+    """Raise UsageError for arguments the generator cannot make a readable scenario of."""
+    if seed < 0:  # numpy's generator takes none (an internal error before)
+        raise UsageError(f"--seed {seed} is negative", hint="give a whole number from 0")
+    if not 10 <= users <= MAX_USERS:
+        raise UsageError(f"--users must be from 10 to {MAX_USERS:,}", hint="try --users 600")
     if days < 4:
         raise UsageError("--days must be at least 4", hint="try --days 28")
+    # a scan refuses event times more than two days ahead: a scenario past today is unreadable
+    latest = (datetime.now(UTC).date() - start).days
+    if days > latest:
+        raise UsageError(
+            f"--days {days}: the scenario starts on {start} and would run past today, and "
+            "privdiag refuses events in the future",
+            hint=f"use --days {latest} or fewer" if latest >= 4 else "check the system clock",
+        )
     check_formats(ga4_format, generic_format)
 
 
@@ -98,7 +118,7 @@ def generate_scenario(
     seed: int = 7,
     users: int = 600,
     days: int = 28,
-    start: date = date(2026, 10, 1),
+    start: date = START,
     faults: bool = True,
     ga4_format: str = "ndjson.gz",
     generic_format: str = "csv",
@@ -108,7 +128,7 @@ def generate_scenario(
     The same arguments always give the same bytes. ``faults=False`` is not supported yet and
     raises: every scenario carries the planted faults listed in its ground truth.
     """
-    _check_args(users, days, ga4_format, generic_format)
+    check_args(seed, users, days, start, ga4_format, generic_format)
     if not faults:
         # TODO: a clean variant needs every planted rule switchable; until then refuse it.
         raise UsageError("a scenario without faults is not available yet", hint="drop --no-faults")

@@ -354,12 +354,29 @@ def header_names(path: Path) -> list[str] | None:
 def check_csv_header(path: Path) -> None:
     """Refuse a CSV whose header names a column twice, in any letter case (SQL names are
     case-insensitive, so readers would rename one silently)."""
+    check_unique_names(path, header_names(path) or [])
+
+
+def check_parquet_columns(path: Path) -> None:
+    """Refuse a Parquet file whose schema names a column twice, as :func:`check_csv_header`
+    does a CSV (DuckDB renamed the second ``user_id`` to ``user_id_1``, then a feature)."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except (OSError, ValueError):  # not Parquet after all: the reader says what is wrong
+        return
+    check_unique_names(path, names, "schema")
+
+
+def check_unique_names(path: Path, names: list[str], where: str = "header") -> None:
+    """Raise InputError naming the first column of ``names`` named twice, in any case."""
     seen: dict[str, str] = {}
-    for name in header_names(path) or []:
+    for name in names:
         if name and name.casefold() in seen:
             twice = name if seen[name.casefold()] == name else f"{seen[name.casefold()]}/{name}"
             raise InputError(
-                f"names column {twice!r} twice in its header",
+                f"names column {twice!r} twice in its {where}",
                 path=path,
                 field=name,
                 hint="rename or drop one of the two columns",
@@ -553,7 +570,8 @@ def explain_read_error(files: list[Path], message: str) -> InputError | None:
     """Return an InputError naming the true line for reader errors whose line number is wrong
     or missing (invalid UTF-8, an over-long line), else None. Runs only after a failed read."""
     low = message.lower()
-    if "unterminated quote" in low or "csv error on line" in low:
+    # DuckDB's sniffer gives up on a quote that runs to the end: "Error when sniffing file"
+    if "unterminated quote" in low or "csv error on line" in low or "sniffing file" in low:
         for path in files:  # the reader's line is where it noticed, not where the quote opened
             line = first_unclosed_quote(path)
             if line:

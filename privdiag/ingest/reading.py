@@ -13,6 +13,7 @@ from privdiag.ingest.files import (
     FileKind,
     check_csv_columns,
     check_csv_header,
+    check_parquet_columns,
     explain_read_error,
     first_long_line,
     first_ragged_line,
@@ -131,6 +132,8 @@ def input_files(con: Any, argument: str, files: list[Path] | None) -> tuple[list
     kind = container_of(files, argument)
     if kind.container == "csv":
         check_csv_header(files[0])
+    if kind.container == "parquet":
+        check_parquet_columns(files[0])
     if kind.container == "ndjson":
         check_line_lengths(files)
     return files, kind

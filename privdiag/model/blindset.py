@@ -26,7 +26,6 @@ import polars as pl
 
 from privdiag.config import Config
 from privdiag.errors import ConfigError, InputError
-from privdiag.privacy import polars_reason
 
 ROW_ID = "row_id"
 TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)  # columns of a text (categorical) feature
@@ -70,12 +69,66 @@ def read_table(path: Path) -> pl.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in {".parquet", ".pq"}:
-            return _enums_as_text(pl.read_parquet(path))
+            return _with_rows(_enums_as_text(pl.read_parquet(path)), path)
         if suffix in {".csv", ".txt"} or suffix == ".gz" and path.stem.endswith(".csv"):
-            return pl.read_csv(path, infer_schema_length=10000, null_values=["", "NA", "null"])
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot be read: {polars_reason(exc)}", path=path) from exc
+            return _with_rows(pl.read_csv(path, **CSV_OPTIONS), path)
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc}", path=path) from exc
+    except pl.exceptions.PolarsError as exc:
+        # polars quotes the cell it could not read, and advises on its Python API
+        raise _unreadable_cell(path) or _unreadable(path, exc) from exc
     raise InputError("unsupported format", path=path, hint="give a .csv or .parquet file")
+
+
+CSV_OPTIONS: dict[str, Any] = {"infer_schema_length": 10000, "null_values": ["", "NA", "null"]}
+
+
+def _with_rows(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """``frame``, or InputError when it has no rows (a header only): nothing can be scored."""
+    if frame.height == 0:
+        raise InputError(
+            "holds no rows (only a header)", path=path, hint="export the blind set again"
+        )
+    return frame
+
+
+def _unreadable_cell(path: Path) -> InputError | None:
+    """The InputError naming the first cell of a CSV file that does not hold the type its
+    column has in the first rows (by row and field, the cell described, never quoted); None
+    when there is none such or the file cannot be read as text."""
+    from privdiag.privacy import describe_value
+
+    try:
+        types = pl.scan_csv(path, **CSV_OPTIONS).collect_schema()
+        text = pl.read_csv(path, infer_schema_length=0, null_values=CSV_OPTIONS["null_values"])
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    text = text.with_row_index("_row", offset=1)
+    for name, dtype in types.items():
+        if dtype == pl.String:
+            continue
+        bad = pl.col(name).is_not_null() & pl.col(name).cast(dtype, strict=False).is_null()
+        first = text.filter(bad).head(1)
+        if first.height:
+            row, value = first["_row"][0], first[name][0]
+            return InputError(
+                f"{describe_value(value)} is not of the type ({dtype}) the rows above it hold",
+                path=path,
+                row=row,
+                field=name,
+                hint="give the column one type (numbers only, say); leave a missing value empty",
+            )
+    return None
+
+
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    from privdiag.privacy import reader_message
+
+    return InputError(
+        f"cannot be read ({reader_message(exc)})",
+        path=path,
+        hint="check that it is a complete CSV or Parquet file",
+    )
 
 
 def _enums_as_text(frame: pl.DataFrame) -> pl.DataFrame:
