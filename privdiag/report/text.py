@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from privdiag.findings import LOCATION_KEYS, measure_name
+from privdiag.findings import LOCATION_KEYS, OWNERSHIP_GAP, measure_name
 from privdiag.privacy import scrub  # one redaction for reports and every other output
 
 #: Metric and column names whose values are fractions, shown as percentages: the word at the
@@ -313,12 +313,6 @@ def location_text(location: dict[str, Any], isolate: bool = False) -> str:
     when ``isolate``."""
     items = location_items(location)
     return ", ".join(f"{k}={isolated(v, isolate)}" for k, v in items) if items else "–"
-
-
-#: The kind that says nobody owns a source, feature or model. Chains link it to the findings
-#: of what nobody owns (``caused_by``), but it is who must act, not why they happened: the
-#: reports show it as a missing owner, never as a root cause.
-OWNERSHIP_GAP = "people.unowned"
 
 
 def ownership_gaps(findings: list[dict[str, Any]]) -> set[str]:
