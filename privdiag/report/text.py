@@ -129,6 +129,28 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: Where a sentence of privdiag's own (a note, a reason) turns to its advice: the last clause.
+_CLAUSE = re.compile(r"[;:.] ")
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return ``text`` within ``limit`` characters, whole words only: whole when it fits,
+    else its start, " … " and its last clause (after the last "; ", ": " or ". ") when that
+    takes at most two thirds of the limit, since a note or reason ends in what to do; else its
+    start ending in "…". A word longer than the room left is cut as :func:`cut` does."""
+    if len(text) <= limit:
+        return text
+    tail = ""
+    ends = [m.end() for m in _CLAUSE.finditer(text)]
+    if ends and len(text) - ends[-1] <= limit * 2 // 3:
+        tail = " … " + text[ends[-1] :]
+    room = limit - len(tail) - (0 if tail else 1)
+    head = text[:room]
+    if " " in head and not text[room].isspace():  # a word would be cut: end before it
+        head = head[: head.rindex(" ")]
+    return head.rstrip() + (tail or "…")
+
+
 #: First strong isolate and pop directional isolate (U+2068, U+2069). With ``isolate``, the
 #: sentences below put each name from the data between them; the HTML report turns them into
 #: ``<bdi>``, so that a right-to-left name (Hebrew, Arabic) does not pull the words, numbers
