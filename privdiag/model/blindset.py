@@ -63,19 +63,51 @@ class Scenario:
         return {f: float(m.mean()) for f, m in self.masks.items() if m.any()}
 
 
+#: The file name endings of each table format read_table takes (``.csv.gz`` too).
+TABLE_SUFFIXES = {
+    "parquet": (".parquet", ".pq"),
+    "csv": (".csv", ".txt"),
+    "ndjson": (".ndjson", ".jsonl"),
+    "json": (".json",),
+}
+#: Said of a file of another ending: the formats taken.
+TABLE_FORMATS = "give a .csv, .parquet, .ndjson (or .jsonl: one JSON object a line) or .json file"
+
+
+def table_format(path: Path) -> str | None:
+    """Return the format :func:`read_table` reads ``path`` in, by its ending; None for none."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz" and path.stem.lower().endswith(".csv"):
+        return "csv"
+    return next((fmt for fmt, ends in TABLE_SUFFIXES.items() if suffix in ends), None)
+
+
 def read_table(path: Path) -> pl.DataFrame:
-    """Return a CSV or Parquet file as a frame; raise InputError when it cannot be read."""
+    """Return a CSV, Parquet, NDJSON (JSON lines) or JSON file as a frame; raise InputError
+    when it cannot be read. A .json file holds an array of objects, or one object a line."""
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the path")
-    suffix = path.suffix.lower()
+    fmt = table_format(path)
+    if fmt is None:
+        raise InputError("unsupported format", path=path, hint=TABLE_FORMATS)
     try:
-        if suffix in {".parquet", ".pq"}:
+        if fmt == "parquet":
             return _enums_as_text(pl.read_parquet(path))
-        if suffix in {".csv", ".txt"} or suffix == ".gz" and path.stem.endswith(".csv"):
+        if fmt == "csv":
             return pl.read_csv(path, infer_schema_length=10000, null_values=["", "NA", "null"])
+        if fmt == "json" and _starts_with(path, b"["):
+            return pl.read_json(path, infer_schema_length=10000)
+        return pl.read_ndjson(path, infer_schema_length=10000)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"cannot be read: {polars_reason(exc)}", path=path) from exc
-    raise InputError("unsupported format", path=path, hint="give a .csv or .parquet file")
+
+
+def _starts_with(path: Path, char: bytes) -> bool:
+    """True when the first character of ``path`` other than a blank (or a UTF-8 BOM) is
+    ``char``; the first 64 KB are read."""
+    with path.open("rb") as handle:
+        head = handle.read(65536).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] == char
 
 
 def _enums_as_text(frame: pl.DataFrame) -> pl.DataFrame:
