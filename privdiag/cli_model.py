@@ -31,11 +31,15 @@ ModelArg = Annotated[
     Path, typer.Argument(help="Saved model: .onnx, .skops (or a pickle with --allow-pickle).")
 ]
 BlindSetOpt = Annotated[
-    Path, typer.Option("--blind-set", help="Labelled held-out data (CSV or Parquet).")
+    Path, typer.Option("--blind-set", help="Labelled held-out data (CSV, Parquet, NDJSON or JSON).")
 ]
 ReferenceOpt = Annotated[
     Path | None,
-    typer.Option("--reference", help="Reference data for drift (default: the unmasked blind set)."),
+    typer.Option(
+        "--reference",
+        help="Reference data for drift, in a blind set's formats (default: the unmasked "
+        "blind set).",
+    ),
 ]
 LabelOpt = Annotated[str | None, typer.Option("--label", help="Label column.")]
 ScanResultOpt = Annotated[
@@ -70,7 +74,7 @@ PredictionsOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--predictions",
-        help="Scores computed elsewhere: one CSV or Parquet per exported scenario, named "
+        help="Scores computed elsewhere: one CSV, Parquet or NDJSON per exported scenario, named "
         "after it (unmasked.csv, deny_ads.parquet, ...), with row_id and score.",
     ),
 ]

@@ -12,6 +12,11 @@ SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 AREAS: tuple[str, ...] = ("data", "model", "people")
 UNOWNED = "unowned"
 LOCATION_KEYS: tuple[str, ...] = ("source", "step", "feature", "purpose", "model", "scenario")
+#: The kind that says nobody owns a source, feature or model. Chains link it to the findings
+#: of what nobody owns (``caused_by``), but it is who must act, not why they happened: the
+#: reports show it as a missing owner, never as a root cause, and ranking orders it by its
+#: own severity and size, not before the findings that name it.
+OWNERSHIP_GAP = "people.unowned"
 
 KINDS: dict[str, str] = {
     "consent.violation": "data",
@@ -147,6 +152,7 @@ class Ranked:
     severity: str
     impact: float  # its events, else its users, else 0
     caused_by: tuple[str, ...]
+    no_cause: bool = False  # an ownership gap: the links naming it order nothing
 
 
 def impact_of(metrics: dict[str, Any]) -> float:
@@ -156,14 +162,18 @@ def impact_of(metrics: dict[str, Any]) -> float:
 
 
 def _ranked(f: Finding) -> Ranked:
-    return Ranked(f.id, f.severity, impact_of(f.metrics), tuple(f.caused_by))
+    return Ranked(
+        f.id, f.severity, impact_of(f.metrics), tuple(f.caused_by), f.kind == OWNERSHIP_GAP
+    )
 
 
 def _links(findings: list[Ranked]) -> list[set[int]]:
-    """Return, per position, the positions of the findings that name it in ``caused_by``."""
+    """Return, per position, the positions of the findings that name it in ``caused_by``;
+    none for a finding that is no cause (``no_cause``: a missing owner)."""
     at: dict[str, list[int]] = {}
     for n, f in enumerate(findings):
-        at.setdefault(f.id, []).append(n)
+        if not f.no_cause:
+            at.setdefault(f.id, []).append(n)
     symptoms: list[set[int]] = [set() for _ in findings]
     for n, f in enumerate(findings):
         for cause in f.caused_by:
@@ -223,7 +233,8 @@ def rank_order(findings: list[Ranked]) -> list[int]:
     symptoms) holds the most severe finding, then the largest chain impact with shared
     symptoms counted once, then its own severity. Without links this is severity, then size.
     Findings on a cycle of links (which :mod:`privdiag.chains` never makes, but an edited or
-    merged document can hold) are ordered among themselves by the same keys.
+    merged document can hold) are ordered among themselves by the same keys. A missing owner
+    (:data:`OWNERSHIP_GAP`) is no cause: it is ranked alone, by its own severity and size.
     The JSON, the HTML and the Markdown reports all rank with this one order.
     """
     symptoms = _links(findings)

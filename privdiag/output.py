@@ -393,7 +393,7 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     to :data:`SUMMARY_CELL` or :data:`SUMMARY_LINE` characters, and the counts are of all."""
     from rich.markup import escape
 
-    from privdiag.report.text import cut, missing_owners
+    from privdiag.report.text import cut, missing_owners, shorten
 
     console = _console_class()(file=stream, highlight=False, soft_wrap=False)
     summary = doc["summary"]
@@ -412,14 +412,15 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     console.print(_kinds_table(summary.get("by_kind", {})))
     console.print(_top_table(doc["findings"], top))
 
+    # a long line keeps whole words and its last clause, where the advice is
     for line in missing_owners(doc["findings"])[:5]:
-        console.print(f"[bold]who must act:[/bold] {escape(cut(line, SUMMARY_LINE))}")
+        console.print(f"[bold]who must act:[/bold] {escape(shorten(line, SUMMARY_LINE))}")
     for note in (doc.get("evidence") or {}).get("notes") or []:
-        console.print(f"[yellow]note:[/yellow] {escape(cut(str(note), SUMMARY_LINE))}")
+        console.print(f"[yellow]note:[/yellow] {escape(shorten(str(note), SUMMARY_LINE))}")
     skipped = [c for c in doc.get("checks") or [] if c.get("status") == "skipped"]
     for check in skipped:
         name = escape(cut(str(check["name"]), SUMMARY_CELL))
-        reason = escape(cut(str(check.get("reason") or ""), SUMMARY_LINE))
+        reason = escape(shorten(str(check.get("reason") or ""), SUMMARY_LINE))
         console.print(f"[dim]skipped {name}: {reason}[/dim]")
 
 

@@ -62,6 +62,7 @@ class Survey:
     roles: dict[str, str] = field(default_factory=dict)
     dimension: str | None = None  # opt-in dimension the segment column names, if it names one
     preferences: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # files without a row (a header only)
 
     @property
     def has_respondents(self) -> bool:
@@ -158,7 +159,9 @@ def load_survey(con: Any, paths: list[str]) -> Survey:
 
     Columns: respondent, segment (VARCHAR, NULL when absent), trust DOUBLE, respondents
     INTEGER, date TIMESTAMP, shared INTEGER (stated preferences given). Raises InputError for a
-    file without a trust column, or without a respondent or segment column.
+    file without a trust column, or without a respondent or segment column; a file without a
+    row (a CSV header only, an empty JSON list) is listed under ``empty``, its columns not
+    checked.
     """
     survey = Survey(paths=list(paths))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {TABLE} (respondent VARCHAR, segment VARCHAR,
@@ -166,6 +169,9 @@ def load_survey(con: Any, paths: list[str]) -> Survey:
     for raw in paths:
         path = Path(raw)
         frame = read_frame(path)
+        if frame.height == 0:
+            survey.empty.append(raw)
+            continue
         roles, dimension, prefs = _roles(frame.columns)
         if "trust" not in roles:
             raise InputError(

@@ -164,7 +164,6 @@ def test_rank_puts_causes_first_then_chain_severity_and_impact(scenario):
     link(list(s.values()))
     order = [next(k for k, v in s.items() if v is f) for f in rank(list(s.values()))]
     assert order == [
-        "unowned_web",  # low itself, but its chain holds high findings and 600 events
         "viol_web",
         "gap",
         "loss",
@@ -179,10 +178,13 @@ def test_rank_puts_causes_first_then_chain_severity_and_impact(scenario):
         "funnel",
         "optin_ads",  # low chains: 261 users, then 5 events
         "loss_app",
+        # low, with no events: a missing owner is no cause, so viol_web's link to it orders
+        # nothing (it came first, above every high finding, until polish11)
+        "unowned_web",
     ]
     position = {f.id: n for n, f in enumerate(rank(list(s.values())))}
     for f in s.values():
-        assert all(position[c] < position[f.id] for c in f.caused_by)
+        assert all(position[c] < position[f.id] for c in f.caused_by if c != s["unowned_web"].id)
 
 
 def test_reports_rank_as_the_json_does(scenario):
@@ -197,7 +199,7 @@ def test_reports_rank_as_the_json_does(scenario):
 
 
 def test_shared_impact_counts_once():
-    a = F("people.unowned", "low", {"source": "a"})
+    a = F("people.unclassified_feature", "low", {"source": "a"})
     b = F("consent.violation", "high", {"source": "a", "purpose": "ads"}, events=10)
     c = F("consent.conflict", "medium", {"source": "a", "purpose": "ads"}, events=20)
     d = F(
@@ -216,6 +218,26 @@ def test_rank_without_links_is_severity_then_size_and_loses_nothing():
     low = F("people.unowned", "low", {"source": "z"})
     twin = F("people.unowned", "low", {"source": "z"})  # same id twice
     assert rank([low, small, twin, big]) == [big, small, low, twin]
+
+
+def test_a_missing_owner_ranks_by_its_own_severity():
+    """A low "Source a has no owner" named in caused_by by a high violation (100 events) and
+    a medium conflict (20): it led the ranking as their cause (its chain high, 120 events).
+    A missing owner is who must act, not a cause: it now comes after them, as a low finding
+    of no events, and its chain impact is its own 0. The JSON keeps the links."""
+    gap = F("people.unowned", "low", {"source": "a"})
+    viol = F("consent.violation", "high", {"source": "a", "purpose": "ads"}, events=100)
+    conflict = F("consent.conflict", "medium", {"source": "a", "purpose": "ads"}, events=20)
+    viol.caused_by, conflict.caused_by = [gap.id], [gap.id]
+    assert rank([gap, conflict, viol]) == [viol, conflict, gap]
+    assert chain_impact([gap, conflict, viol]) == {gap.id: 0, viol.id: 100, conflict.id: 20}
+    doc = Result(command="scan", findings=rank([gap, conflict, viol])).to_dict()
+    assert [f["kind"] for f in merge([doc])["findings"]] == [
+        "consent.violation",
+        "consent.conflict",
+        "people.unowned",
+    ]
+    assert doc["findings"][0]["caused_by"] == [gap.id]
 
 
 def test_rank_survives_a_cycle():
@@ -399,7 +421,8 @@ def test_generated_scan_links_app_violations_to_its_missing_owner(tmp_path):
     assert app_violations
     assert all(f["caused_by"] == [unowned["id"]] for f in app_violations)
     order = [f["id"] for f in doc["findings"]]
-    assert all(order.index(unowned["id"]) < order.index(f["id"]) for f in app_violations)
+    # linked, yet ranked by its own severity: after the (high) violations it is linked to
+    assert all(order.index(unowned["id"]) > order.index(f["id"]) for f in app_violations)
     assert doc["summary"]["by_owner"]["unowned"] >= 1
 
 

@@ -504,3 +504,32 @@ def test_a_reference_is_scored_but_not_exported(blind, tmp_path):
     )
     assert not (out / "reference.parquet").exists() and (out / "unmasked.parquet").exists()
     assert [i.role for i in result.inputs] == ["model", "blind_set", "reference"]
+
+
+def test_a_blind_set_in_json_lines_or_json_reads_as_its_csv(blind, tmp_path):
+    """The same 2,000 rows as NDJSON, JSON lines and a JSON array: model-check said
+    "unsupported format" for them; now each gives the CSV's findings and metrics exactly,
+    and the input's format is named. A .xlsx is still refused, naming the formats taken."""
+    frame = pl.read_csv(blind)
+    want = run_model_check(
+        MODELS / "propensity_imputed.onnx", blind, config=_config(), consent_rates=RATES
+    )
+    paths = {f: tmp_path / f"blind.{f}" for f in ("ndjson", "jsonl", "json")}
+    frame.write_ndjson(paths["ndjson"])
+    frame.write_ndjson(paths["jsonl"])
+    frame.write_json(paths["json"])
+    for fmt, path in paths.items():
+        got = run_model_check(
+            MODELS / "propensity_imputed.onnx", path, config=_config(), consent_rates=RATES
+        )
+        assert [(f.id, f.metrics) for f in got.findings] == [
+            (f.id, f.metrics) for f in want.findings
+        ], fmt
+        [read] = [i for i in got.inputs if i.role == "blind_set"]
+        assert (read.format, read.rows) == ("json" if fmt == "json" else "ndjson", 2000)
+
+    other = tmp_path / "blind.xlsx"
+    other.write_bytes(b"PK")
+    with pytest.raises(InputError, match="unsupported format") as err:
+        run_model_check(MODELS / "propensity_imputed.onnx", other, config=_config())
+    assert ".ndjson" in str(err.value.hint) and ".parquet" in str(err.value.hint)

@@ -80,10 +80,10 @@ def test_a_model_matching_no_entry_names_the_entries(project, tmp_path):
 
     assert result.findings and _owners(result) == {("p_copy", None)}
     assert result.evidence["notes"] == [
-        f"model {copy} matches no [models.X] entry of {project / 'privdiag.toml'} (entries: "
-        "prop (models/p.onnx)): it is checked as p_copy, without an entry's owner, label or "
-        "input names; give the model by the path an entry names (relative to the config's "
-        "folder), or add an entry for this file"
+        f"model {copy} matches no [models.X] entry of {project / 'privdiag.toml'}: it is "
+        "checked as p_copy, without an entry's owner, label or input names. Give the model by "
+        "the path of an entry, relative to the config's folder (prop (models/p.onnx)), or add "
+        "an entry for this file"
     ]
 
 
@@ -117,8 +117,10 @@ def test_without_entries_there_is_no_note(project, tmp_path):
     assert "notes" not in result.evidence
 
 
-def test_the_terminal_says_the_model_matches_no_entry(project, tmp_path):
-    copy = tmp_path / "p_copy.onnx"
+def _terminal(project: Path, folder: Path, tmp_path: Path) -> str:
+    """The terminal output of model-check on a copy of p.onnx in ``folder``, whitespace
+    joined; the JSON result is tmp_path/out.json."""
+    copy = folder / "p_copy.onnx"
     shutil.copy(project / "models" / "p.onnx", copy)
     result = CliRunner().invoke(
         app,
@@ -134,5 +136,26 @@ def test_the_terminal_says_the_model_matches_no_entry(project, tmp_path):
         ],
     )
     assert result.exit_code in (0, 1), result.output
-    assert "matches no [models.X] entry" in " ".join(result.output.split())
-    assert "prop (models/p.onnx)" in " ".join(result.output.split())
+    return " ".join(result.output.split())
+
+
+def test_the_terminal_says_the_model_matches_no_entry(project, tmp_path):
+    text = _terminal(project, tmp_path, tmp_path)
+    assert "matches no [models.X] entry" in text
+    assert "prop (models/p.onnx)" in text
+
+
+def test_a_long_note_in_the_terminal_keeps_its_advice(project, tmp_path):
+    """The model in a folder of 144 characters: the note is over 400 characters, and the
+    terminal cut it at 300 inside the advice, so "or add an entry for this file" was lost
+    (and with it the entries). It keeps whole words and its last sentence, the advice with
+    the entries, now."""
+    deep = tmp_path / ("deep_folder_" * 12)
+    deep.mkdir()
+    text = _terminal(project, deep, tmp_path)
+    [note] = json.loads((tmp_path / "out.json").read_text())["evidence"]["notes"]
+    assert len(note) > 400
+    assert (
+        "… Give the model by the path of an entry, relative to the config's folder (prop "
+        "(models/p.onnx)), or add an entry for this file"
+    ) in text

@@ -325,3 +325,51 @@ def test_sharing_uplift_hides_a_period_of_few_sharers(tmp_path):
         assert (sharing["uplift"] is None) == (k == 6)
         if k == 6:
             assert sharing["suppressed"] == ["share_first", "share_last", "uplift", "uplift_ci95"]
+
+
+def test_a_survey_of_a_header_only_is_told_not_silent(tmp_path):
+    """A survey CSV of its header only ran people.trust_gap on nothing and said nothing (an
+    empty JSON list was "has no trust or sentiment column"). Now each such file gets a note,
+    and with no row at all the check is skipped with the reason; beside a survey of 40 rows
+    the check runs on those 40 and the note names the empty file."""
+    rows, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    header = tmp_path / "header.csv"
+    header.write_text("respondent_id,segment,trust\n", encoding="utf-8")
+    empty_json = tmp_path / "empty.json"
+    empty_json.write_text("[]\n", encoding="utf-8")
+
+    doc = run_scan(
+        data, consent=consent, config=config(), survey=[str(header), str(empty_json)]
+    ).to_dict()
+    assert doc["evidence"]["notes"][-2:] == [
+        f"--survey {header}: no rows (a header only): it adds no answer",
+        f"--survey {empty_json}: no rows (a header only): it adds no answer",
+    ]
+    [check] = [c for c in doc["checks"] if c["name"] == "people.trust_gap"]
+    assert check["status"] == "skipped"
+    assert check["reason"].startswith("the survey has no row: nothing to compare with opt-in")
+    assert "survey" not in doc["evidence"]
+
+    full = _write_csv(tmp_path / "survey.csv", rows)
+    doc = run_scan(data, consent=consent, config=config(), survey=[str(header), full]).to_dict()
+    assert (
+        f"--survey {header}: no rows (a header only): it adds no answer"
+        in (doc["evidence"]["notes"])
+    )
+    assert doc["evidence"]["survey"]["rows"] == 40
+    assert by_kind(doc, "people.trust_gap")
+
+
+def test_a_survey_whose_rows_all_lack_a_trust_score_skips_the_check(tmp_path):
+    """2 rows, both with an empty trust: both left out, so no row to use: skipped, saying so."""
+    _, grants = _respondents()
+    data, consent = _log(tmp_path, grants)
+    survey = tmp_path / "blank.csv"
+    survey.write_text("respondent_id,trust\nu1,\nu2,\n", encoding="utf-8")
+    doc = run_scan(data, consent=consent, config=config(), survey=[str(survey)]).to_dict()
+    [check] = [c for c in doc["checks"] if c["name"] == "people.trust_gap"]
+    assert (check["status"], check["reason"][:40]) == (
+        "skipped",
+        "the survey has no row with a trust score",
+    )

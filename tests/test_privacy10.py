@@ -46,17 +46,18 @@ def _mixed(folder: Path, identified: int, pings: int, k: int) -> dict:
 
 
 def test_a_few_identified_users_among_cookieless_pings_hide_only_their_own_figures(tmp_path):
-    """2 identified users (6 events) and 50 pings, k = 5: the 2 users, the 56 events and the
-    share 56 / 86 denied purchases stay hidden (56 less 50 would give the users' 6); the 50
-    events without a user id are shown, as a finding of pings alone shows its events."""
+    """2 identified users (6 events) and 50 pings, k = 5: the 2 users, the 56 events, the
+    share 56 / 86 denied purchases and the 86 stay hidden (56 less 50 would give the users'
+    6); the 50 events without a user id are shown, as a finding of pings alone shows its
+    events."""
     m = _mixed(tmp_path, identified=2, pings=50, k=5)
     assert m == {
         "events": None,
         "users": None,
         "share": None,
-        "denied_events": 86,  # 6 + 50 + 30
+        "denied_events": None,  # 86 = 6 + 50 + 30, hidden with the 2 users
         "events_without_user_id": 50,
-        "suppressed": ["users", "events", "share"],
+        "suppressed": ["users", "events", "share", "denied_events"],
         "min_group_size": 5,
     }
     assert key_figure(m, 5) == "<5 users and 50 events without a user id"
@@ -85,22 +86,25 @@ def test_few_identified_users_without_pings_stay_hidden(tmp_path):
     assert re.fullmatch("<5 users", key_figure(m, 5))
 
 
-def _gap_scan(folder: Path, k: int, granted_users: int = 40) -> dict:
-    """40 users granted ads (gclid on every event but u0's purchase), 41 denied without gclid,
+def _gap_scan(
+    folder: Path, k: int, granted_users: int = 40, lacking: int = 1, violation: bool = True
+) -> dict:
+    """40 users granted ads (gclid on every event but g0's purchase), 41 denied without gclid,
     but for v1, whose purchase carries gclid: a consent.violation of 1 user and 1 event.
     Both page_view and purchase per user. Purchase, denied: 41 events, 40 missing; granted:
-    40 events, 1 missing (0.025)."""
+    40 events, 1 missing (0.025). ``lacking`` granted users (g0, g1, ...) lack gclid at
+    purchase; without ``violation`` v1's purchase lacks it too."""
     events = ["event_id,ts,event_name,user_id,gclid"]
     consent = ["user_id,purpose,status,ts"]
     users = [(f"g{u}", True) for u in range(granted_users)]
     users += [(f"d{u}", False) for u in range(40)]
+    lack = {(f"g{u}", "purchase") for u in range(lacking)}
     for user, granted in [*users, ("v1", False)]:
         status = "granted" if granted else "denied"
         consent.append(f"{user},ads,{status},2026-10-01T08:00:00Z")
         for step in ("page_view", "purchase"):
-            has = (granted and (user, step) != ("g0", "purchase")) or (user, step) == (
-                "v1",
-                "purchase",
+            has = (granted and (user, step) not in lack) or (
+                violation and (user, step) == ("v1", "purchase")
             )
             events.append(f"{user}{step},2026-10-01T10:00:00Z,{step},{user},{'x' if has else ''}")
     data = write(folder / "events.csv", "\n".join(events) + "\n")
@@ -132,7 +136,7 @@ def test_a_consent_gap_does_not_tell_the_events_of_a_hidden_violation(tmp_path):
     gaps = {f["location"]["step"]: f for f in by_kind(doc, "sparsity.consent_gap")}
     purchase = gaps["purchase"]
     assert purchase["evidence"]["table"]["rows"] == [
-        ["granted", 40, 1, 0.025],
+        ["granted", 40, None, None],  # g0's 1 missing purchase: hidden since polish11
         ["denied", 41, None, None],
         ["unknown", 0, 0, None],
     ]
@@ -141,12 +145,13 @@ def test_a_consent_gap_does_not_tell_the_events_of_a_hidden_violation(tmp_path):
         "events",
         "share",
         "missing_share_denied",
+        "missing_share_granted",
         "gap",
         "gap_ci",
         "excess_missing_events",
     ):
         assert m[key] is None, key
-    assert (m["events_denied"], m["missing_share_granted"]) == (41, 0.025)
+    assert m["events_denied"] == 41
     assert purchase["title"] == (
         "gclid is missing far more often on purchase events when ads is denied than when granted"
     )
@@ -174,6 +179,33 @@ def test_a_consent_gap_hides_a_state_of_few_users(tmp_path):
     for key in ("missing_share_granted", "events_granted", "gap", "gap_ci", "explained_share"):
         assert m[key] is None and key in m["suppressed"], key
     assert (m["events"], m["events_denied"], m["missing_share_denied"]) == (41, 41, 1.0)
+
+
+def test_a_consent_gap_hides_the_granted_missing_count_of_few_users(tmp_path):
+    """No violation, k = 5. Purchase, granted: 40 events, of which g0's and g1's 2 lack
+    gclid; that 2 is those 2 users' events, so the granted row's missing count and share are
+    hidden, with the gaps (a gap less the denied share gives the granted one); the denied
+    side (41 of 41 missing) is shown. With 5 granted users lacking it, 5 of 40 (0.125) and
+    the gap 1 - 0.125 = 0.875 are shown."""
+    doc = _gap_scan(tmp_path, k=5, lacking=2, violation=False)
+    [purchase] = [
+        f for f in by_kind(doc, "sparsity.consent_gap") if f["location"]["step"] == "purchase"
+    ]
+    rows = purchase["evidence"]["table"]["rows"]
+    assert rows[:2] == [["granted", 40, None, None], ["denied", 41, 41, 1.0]]
+    m = purchase["metrics"]
+    for key in ("missing_share_granted", "gap", "gap_ci", "explained_share"):
+        assert m[key] is None and key in m["suppressed"], key
+    assert (m["events"], m["missing_share_denied"], m["events_granted"]) == (41, 1.0, 40)
+    assert "users" not in m["suppressed"]
+
+    doc = _gap_scan(tmp_path, k=5, lacking=5, violation=False)
+    [purchase] = [
+        f for f in by_kind(doc, "sparsity.consent_gap") if f["location"]["step"] == "purchase"
+    ]
+    assert purchase["evidence"]["table"]["rows"][0] == ["granted", 40, 5, 0.125]
+    assert purchase["metrics"]["gap"] == pytest.approx(0.875)
+    assert "suppressed" not in purchase["metrics"]
 
 
 def test_a_reliability_bin_of_fewer_rows_than_k_is_left_out():
@@ -234,8 +266,8 @@ def test_report_applies_its_min_group_size_to_a_result_made_with_a_smaller_one(t
         "events": None,
         "users": None,
         "share": None,
-        "denied_events": 41,
-        "suppressed": ["users", "events", "share"],
+        "denied_events": None,  # 41 when the scan's k was 1
+        "suppressed": ["users", "events", "share", "denied_events"],
         "min_group_size": 5,
     }
     assert "<5 users" in md.read_text() or "&lt;5 users" in md.read_text()

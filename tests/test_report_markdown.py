@@ -16,10 +16,10 @@ EXPECTED = """\
 
 | Severity | Finding | Kind | Location | Owner | Key figure |
 |---|---|---|---|---|---|
-| medium | gclid has no owner (missing owner: see Who must act) | people.unowned | feature=gclid \
-| no owner | 1 feature |
 | high | gclid sent \\| without ads consent | consent.violation | source=web, feature=gclid \
 | paid-media | 1,500 events |
+| medium | gclid has no owner (missing owner: see Who must act) | people.unowned | feature=gclid \
+| no owner | 1 feature |
 
 ### Owners
 

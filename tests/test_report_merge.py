@@ -13,6 +13,8 @@ from privdiag.report.merge import merge, rank_dicts
 
 
 def test_findings_are_deduped_by_id_and_causes_united():
+    """b2 (high) before a1 (medium, "gclid has no owner"): a missing owner named in
+    caused_by is no cause and ranks by its own severity (it came first until polish11)."""
     a, b = small_doc(), small_doc()
     b["command"] = "model-check"
     b["findings"][0]["caused_by"] = ["zz"]
@@ -20,8 +22,8 @@ def test_findings_are_deduped_by_id_and_causes_united():
     b["inputs"][0]["path"] = "other.csv"
     b["checks"] = [{"name": "model", "status": "ran", "reason": ""}]
     out = merge([a, b])
-    assert [f["id"] for f in out["findings"]] == ["a1", "b2"]
-    b2 = out["findings"][1]
+    assert [f["id"] for f in out["findings"]] == ["b2", "a1"]
+    b2 = out["findings"][0]
     assert b2["title"] == "newer title" and b2["caused_by"] == ["a1", "zz"]
     assert [i["path"] for i in out["inputs"]] == ["events.csv", "other.csv"]
     assert out["checks"] == [
@@ -53,6 +55,8 @@ def test_same_input_twice_is_listed_once():
 )
 def test_a_cause_ranks_with_the_worst_symptom_it_explains(c3_events, order):
     doc = small_doc()
+    # a cause, not small_doc's missing owner (which is no cause and ranks alone)
+    doc["findings"][1]["kind"] = "people.unclassified_feature"
     other = copy.deepcopy(doc["findings"][0])
     other.update(id="c3", severity="high", caused_by=[], metrics={"events": c3_events})
     assert [f["id"] for f in rank_dicts(doc["findings"] + [other])] == order

@@ -83,3 +83,18 @@ def test_the_junit_file_cuts_long_texts_and_lists_a_hundred_failures():
     assert lines[-1] == "and 50 more: the JSON result (the file of --json) lists them all"
     (skip,) = [c.find("skipped") for c in cases if c.find("skipped") is not None]
     assert skip.get("message") == "ц" * (MAX_TEXT - 1) + "…"
+
+
+def test_a_long_line_keeps_whole_words_and_its_advice():
+    """Hand-checked, limit 40: a text of 62 characters whose last clause ("add an entry",
+    12) fits in two thirds of it keeps the clause and its start up to a whole word (40 - 15
+    for " … " and the clause = 25 characters: "model aaaa matches no bbb" ends inside a word,
+    so "model aaaa matches no"); without a clause, the start is cut before the word the
+    limit falls in."""
+    from privdiag.report.text import shorten
+
+    text = "model aaaa matches no bbbbbbbb entry of cccccccc; add an entry"
+    assert shorten(text, 40) == "model aaaa matches no … add an entry"
+    assert shorten("one two three four", 12) == "one two…"
+    assert shorten("one two three four", 18) == "one two three four"
+    assert shorten("x" * 50, 10) == "xxxxxxxxx…"

@@ -138,23 +138,23 @@ _Root causes come first, each before the findings it explains._
 
 | Severity | Finding | Kind | Location | Owner | Key figure |
 |---|---|---|---|---|---|
-| low | Source web has no owner (missing owner: see Who must act) | people.unowned | source=web \
-| no owner | – |
 | high | gclid sent without ads consent (root cause: explains 1) | consent.violation \
 | source=web, feature=gclid, purpose=ads | no owner | 1,500 events |
 | medium | gclid missing without ads consent | sparsity.consent_gap \
 | source=web, feature=gclid, purpose=ads | no owner | 900 events |
 | medium | fbclid sent before the banner answer | consent.pre_consent \
 | source=web, feature=fbclid, purpose=ads | paid-media | 300 events |
+| low | Source web has no owner (missing owner: see Who must act) | people.unowned | source=web \
+| no owner | – |
 
 ### Owners
 
 - paid-media: 1 (worst: medium)
   - medium: fbclid sent before the banner answer
 - _no owner_: 3 (worst: high)
-  - low: Source web has no owner
   - high: gclid sent without ads consent
   - medium: gclid missing without ads consent
+  - low: Source web has no owner
 
 ### Who must act
 
@@ -168,6 +168,8 @@ _1 check(s) skipped; see the full report for the reasons._
 
 
 def test_markdown_tells_who_must_act_apart_from_the_root_causes():
+    """The low missing owner is last, ranked by its own severity; it came first, above the
+    high violation that names it in caused_by, until polish11."""
     assert render_markdown(merge([unowned_source_doc()])) == MARKDOWN
 
 

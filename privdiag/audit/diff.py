@@ -64,7 +64,7 @@ def shown_metrics(metrics: dict[str, Any], k: int) -> dict[str, Any]:
     """Return a copy of a finding's metrics with its user counts under ``k`` (above 0) hidden,
     and the events and share that describe those users, as the checks hide them."""
     users = tuple(name for name in metrics if name == "users" or name.endswith("_users"))
-    return suppress(dict(metrics), k, keys=users, follow=("events", "share"))
+    return suppress(dict(metrics), k, keys=users, follow=("events", "share", "denied_events"))
 
 
 def hides_users(metrics: dict[str, Any], k: int) -> bool:

@@ -31,8 +31,11 @@ LEAD_EDGES = (10.0, 60.0, 600.0, 3600.0, 86400.0)
 PAIRS_PER_QUERY = 100
 
 # Metrics that count only the finding's users' events (or recover them from a shown total):
-# hidden with the users when those are fewer than the minimum group size.
-USERS_EVENTS = ("events", "share", "events_beyond_grace", "events_within_grace")
+# hidden with the users when those are fewer than the minimum group size. A violation's
+# ``denied_events`` (its step's denied events) go too: the users who denied there may be
+# as few, and then the count is their events. With the violation's users shown it stays,
+# as at least as many users denied there.
+USERS_EVENTS = ("events", "share", "events_beyond_grace", "events_within_grace", "denied_events")
 
 
 # Events the consent mechanism itself sends: a banner shown, a choice recorded (Snowplow's

@@ -107,6 +107,8 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
         for s in STATES:
             counts[f"x{i}_{s}"] = f"{miss} AND state_{p} = '{s}'"
         flags[f"users{i}"] = f"identified AND {miss} AND state_{p} = 'denied'"
+        for s in ("granted", "unknown"):  # a few users lacking it there: their events
+            flags[f"users{i}_{s}"] = f"identified AND {miss} AND state_{p} = '{s}'"
         # the users whose events carry the feature although denied: a consent.violation
         flags[f"present{i}"] = f"identified AND NOT {miss} AND state_{p} = 'denied'"
     step = journey.step_sql("e.event_name")
@@ -189,8 +191,9 @@ def _stratified(
 def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float, k: int) -> GapTable:
     """The cells' counts, shares and tests; ``small_present`` marks the cells where fewer
     than ``k`` identified users (above 0) have events carrying the feature while denied, or
-    lacking it while denied; ``small_<state>`` those where fewer than ``k`` units (users, and
-    events without a user) are in that state."""
+    lacking it while denied; ``small_missing_<state>`` those where fewer than ``k`` (above 0)
+    lack it while granted (or unknown); ``small_<state>`` those where fewer than ``k`` units
+    (users, and events without a user) are in that state."""
     totals = [r for r in rows if r["day"] is None]
     cells = [(row, pair) for row in totals for pair in pairs]
     v = {f"x_{s}": _column(cells, f"x{{i}}_{s}") for s in STATES}
@@ -220,6 +223,8 @@ def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float, k: i
     v["small_present"] = small("present{i}") | small("users{i}")
     for s in STATES:
         v[f"small_{s}"] = small(f"u_{s}_{{p}}")
+    for s in ("granted", "unknown"):
+        v[f"small_missing_{s}"] = small(f"users{{i}}_{s}")
     return GapTable(cells, v)
 
 
@@ -250,11 +255,15 @@ def _hidden_states(table: GapTable, k: int) -> dict[str, int]:
     """Per consent state whose counts a cell hides: 2 to hide its events too (fewer than the
     minimum group size in that state), 1 to hide its missing count and share only (the
     denied side where a few users send the feature, or lack it: the denied events less the
-    missing ones are a hidden violation's)."""
+    missing ones are a hidden violation's; the granted or unknown side where a few users
+    lack it: the missing events are theirs)."""
     v = table.values
     hidden = {s: 2 for s in STATES if v[f"small_{s}"][k]}
     if v["small_present"][k]:
         hidden.setdefault("denied", 1)
+    for s in ("granted", "unknown"):
+        if v[f"small_missing_{s}"][k]:
+            hidden.setdefault(s, 1)
     return hidden
 
 

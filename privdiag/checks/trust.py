@@ -345,6 +345,15 @@ def sharing_uplift(con: Any, k: int) -> dict[str, Any] | None:
     return hide(out, [*ends, "uplift", "uplift_ci95"] if ends else [], k)
 
 
+def _no_answers(survey: Survey) -> str:
+    """Why people.trust_gap is skipped on a survey without a row to use."""
+    told = "no row" if len(survey.empty) == len(survey.paths) else "no row with a trust score"
+    return (
+        f"the survey has {told}: nothing to compare with opt-in; export the survey again "
+        "with its answers (a trust or sentiment score per respondent or segment)"
+    )
+
+
 def run_people_consent_checks(
     ctx: ScanContext, result: Result, survey_paths: list[str]
 ) -> list[Finding]:
@@ -378,6 +387,12 @@ def run_people_consent_checks(
         InputInfo(p, "survey", survey.rows, sha256_file(Path(p)), role="survey")
         for p in survey_paths
     ]
+    if survey.empty:
+        notes = [f"--survey {p}: no rows (a header only): it adds no answer" for p in survey.empty]
+        result.evidence.setdefault("notes", []).extend(notes)
+    if not survey.rows:
+        result.skipped("people.trust_gap", _no_answers(survey))
+        return findings
     gaps, evidence = check_trust(ctx, survey)
     result.ran("people.trust_gap")
     result.evidence["survey"] = evidence

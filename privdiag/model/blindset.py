@@ -62,22 +62,54 @@ class Scenario:
         return {f: float(m.mean()) for f, m in self.masks.items() if m.any()}
 
 
+#: The file name endings of each table format read_table takes (``.csv.gz`` too).
+TABLE_SUFFIXES = {
+    "parquet": (".parquet", ".pq"),
+    "csv": (".csv", ".txt"),
+    "ndjson": (".ndjson", ".jsonl"),
+    "json": (".json",),
+}
+#: Said of a file of another ending: the formats taken.
+TABLE_FORMATS = "give a .csv, .parquet, .ndjson (or .jsonl: one JSON object a line) or .json file"
+
+
+def table_format(path: Path) -> str | None:
+    """Return the format :func:`read_table` reads ``path`` in, by its ending; None for none."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz" and path.stem.lower().endswith(".csv"):
+        return "csv"
+    return next((fmt for fmt, ends in TABLE_SUFFIXES.items() if suffix in ends), None)
+
+
 def read_table(path: Path) -> pl.DataFrame:
-    """Return a CSV or Parquet file as a frame; raise InputError when it cannot be read."""
+    """Return a CSV, Parquet, NDJSON (JSON lines) or JSON file as a frame; raise InputError
+    when it cannot be read. A .json file holds an array of objects, or one object a line."""
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the path")
-    suffix = path.suffix.lower()
+    fmt = table_format(path)
+    if fmt is None:
+        raise InputError("unsupported format", path=path, hint=TABLE_FORMATS)
     try:
-        if suffix in {".parquet", ".pq"}:
+        if fmt == "parquet":
             return _with_rows(_enums_as_text(pl.read_parquet(path)), path)
-        if suffix in {".csv", ".txt"} or suffix == ".gz" and path.stem.endswith(".csv"):
+        if fmt == "csv":
             return _with_rows(pl.read_csv(path, **CSV_OPTIONS), path)
+        if fmt == "json" and _starts_with(path, b"["):
+            return _with_rows(pl.read_json(path, infer_schema_length=10000), path)
+        return _with_rows(pl.read_ndjson(path, infer_schema_length=10000), path)
     except OSError as exc:
         raise InputError(f"cannot be read: {exc}", path=path) from exc
     except pl.exceptions.PolarsError as exc:
         # polars quotes the cell it could not read, and advises on its Python API
-        raise _unreadable_cell(path) or _unreadable(path, exc) from exc
-    raise InputError("unsupported format", path=path, hint="give a .csv or .parquet file")
+        raise (_unreadable_cell(path) if fmt == "csv" else None) or _unreadable(path, exc) from exc
+
+
+def _starts_with(path: Path, char: bytes) -> bool:
+    """True when the first character of ``path`` other than a blank (or a UTF-8 BOM) is
+    ``char``; the first 64 KB are read."""
+    with path.open("rb") as handle:
+        head = handle.read(65536).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] == char
 
 
 CSV_OPTIONS: dict[str, Any] = {"infer_schema_length": 10000, "null_values": ["", "NA", "null"]}
@@ -127,7 +159,7 @@ def _unreadable(path: Path, exc: Exception) -> InputError:
     return InputError(
         f"cannot be read ({reader_message(exc)})",
         path=path,
-        hint="check that it is a complete CSV or Parquet file",
+        hint=f"check that it is a complete file; {TABLE_FORMATS}",
     )
 
 

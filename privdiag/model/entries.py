@@ -64,11 +64,11 @@ def _unmatched(config: Config, model: Path) -> str:
     more = len(named) - MAX_NAMED
     entries = ", ".join(named[:MAX_NAMED]) + (f" and {more} more" if more > 0 else "")
     where = f" of {config.path}" if config.path else ""
+    # the advice, with the entries, is the last clause: a terminal line cut keeps it
     return (
-        f"model {model} matches no [models.X] entry{where} (entries: {entries}): it is "
-        f"checked as {model.stem}, without an entry's owner, label or input names; give the "
-        "model by the path an entry names (relative to the config's folder), or add an entry "
-        "for this file"
+        f"model {model} matches no [models.X] entry{where}: it is checked as {model.stem}, "
+        "without an entry's owner, label or input names. Give the model by the path of an "
+        f"entry, relative to the config's folder ({entries}), or add an entry for this file"
     )
 
 

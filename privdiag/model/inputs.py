@@ -95,8 +95,9 @@ def info(path: Path, role: str, fmt: str, rows: int | None) -> InputInfo:
 
 
 def table_format(path: Path) -> str:
-    """Return ``parquet`` or ``csv``, as :func:`~privdiag.model.blindset.read_table` reads it."""
-    return "parquet" if path.suffix.lower() in {".parquet", ".pq"} else "csv"
+    """Return ``parquet``, ``csv``, ``ndjson`` or ``json``, as
+    :func:`~privdiag.model.blindset.read_table` reads it (a file it read)."""
+    return blindset.table_format(path) or "csv"
 
 
 def _check_scan_result(path: Path) -> None:

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from privdiag.errors import InputError
-from privdiag.findings import SEVERITIES, UNOWNED, Ranked, impact_of, rank_order
+from privdiag.findings import OWNERSHIP_GAP, SEVERITIES, UNOWNED, Ranked, impact_of, rank_order
 from privdiag.result import SCHEMA_VERSION
 
 
@@ -163,6 +163,7 @@ def rank_dicts(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
             str(f["severity"]),
             impact_of(f.get("metrics") or {}),
             tuple(f.get("caused_by") or ()),
+            f.get("kind") == OWNERSHIP_GAP,
         )
         for f in findings
     ]

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from privdiag.findings import LOCATION_KEYS, measure_name
+from privdiag.findings import LOCATION_KEYS, OWNERSHIP_GAP, measure_name
 from privdiag.privacy import scrub  # one redaction for reports and every other output
 
 #: Metric and column names whose values are fractions, shown as percentages: the word at the
@@ -127,6 +127,28 @@ def suppressed(value: Any, min_group_size: int) -> bool:
 def cut(text: str, limit: int) -> str:
     """Return ``text`` cut to ``limit`` characters, ending in "…" when cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: Where a sentence of privdiag's own (a note, a reason) turns to its advice: the last clause.
+_CLAUSE = re.compile(r"[;:.] ")
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return ``text`` within ``limit`` characters, whole words only: whole when it fits,
+    else its start, " … " and its last clause (after the last "; ", ": " or ". ") when that
+    takes at most two thirds of the limit, since a note or reason ends in what to do; else its
+    start ending in "…". A word longer than the room left is cut as :func:`cut` does."""
+    if len(text) <= limit:
+        return text
+    tail = ""
+    ends = [m.end() for m in _CLAUSE.finditer(text)]
+    if ends and len(text) - ends[-1] <= limit * 2 // 3:
+        tail = " … " + text[ends[-1] :]
+    room = limit - len(tail) - (0 if tail else 1)
+    head = text[:room]
+    if " " in head and not text[room].isspace():  # a word would be cut: end before it
+        head = head[: head.rindex(" ")]
+    return head.rstrip() + (tail or "…")
 
 
 #: First strong isolate and pop directional isolate (U+2068, U+2069). With ``isolate``, the
@@ -313,12 +335,6 @@ def location_text(location: dict[str, Any], isolate: bool = False) -> str:
     when ``isolate``."""
     items = location_items(location)
     return ", ".join(f"{k}={isolated(v, isolate)}" for k, v in items) if items else "–"
-
-
-#: The kind that says nobody owns a source, feature or model. Chains link it to the findings
-#: of what nobody owns (``caused_by``), but it is who must act, not why they happened: the
-#: reports show it as a missing owner, never as a root cause.
-OWNERSHIP_GAP = "people.unowned"
 
 
 def ownership_gaps(findings: list[dict[str, Any]]) -> set[str]:
