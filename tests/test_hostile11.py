@@ -1,0 +1,95 @@
+"""Hostile inputs of the eleventh round: consent flag columns read by value, Snowplow consent
+per browser, model-check with text inputs, audit hidden marks."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from privdiag.config import load_config
+from privdiag.engine import connect
+from privdiag.ingest import generic, load
+
+HEADER = "event_id,user_id,event_name,ts,consent_analytics\n"
+
+
+def _csv(path, prefix: str, values: list[str]) -> None:
+    rows = "".join(
+        f"{prefix}{i},u{i},page_view,2024-05-01T10:0{i}:00Z,{v}\n" for i, v in enumerate(values)
+    )
+    path.write_text(HEADER + rows, encoding="utf-8")
+
+
+def _states(paths: list[str]) -> list[tuple]:
+    con = connect()
+    load(con, paths, [], load_config(None))
+    return con.execute(
+        "SELECT event_id, consent_analytics FROM events ORDER BY event_id"
+    ).fetchall()
+
+
+def test_csv_folder_with_a_flag_column_of_other_types_per_file(tmp_path):
+    # 1/0 in one file (sniffed BIGINT), yes/No in another, true/false in a third (BOOLEAN): the
+    # type sniffed for the folder (BIGINT) made the third file unreadable (exit 3, no file).
+    folder = tmp_path / "events"
+    folder.mkdir()
+    _csv(folder / "1.csv", "a", ["1", "0"])
+    _csv(folder / "2.csv", "b", ["yes", "No"])
+    _csv(folder / "3.csv", "c", ["true", "false"])
+    assert _states([str(folder)]) == [
+        ("a0", True),
+        ("a1", False),
+        ("b0", True),
+        ("b1", False),
+        ("c0", True),
+        ("c1", False),
+    ]
+
+
+def test_csv_folder_with_a_feature_of_other_types_per_file_names_file_and_column(tmp_path):
+    folder = tmp_path / "events"
+    folder.mkdir()
+    head = "event_id,user_id,event_name,ts,price\n"
+    (folder / "1.csv").write_text(head + "a1,u,page_view,2024-05-01T10:00:00Z,1\n")
+    (folder / "2.csv").write_text(head + "b1,u,page_view,2024-05-01T10:00:00Z,true\n")
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(app, ["scan", str(folder), "--json", str(out)])
+    assert result.exit_code == 3, result.output
+    assert "2.csv, field 'price': line 2 holds a value of another type" in result.output
+    assert "Traceback" not in result.output and '"true"' not in result.output
+    assert not out.exists()
+
+
+FLAG_TEXT = st.one_of(
+    st.sampled_from(["yes", "No", "TRUE", "0", "1", "granted", "Denied", "maybe", "", "null"]),
+    st.text(alphabet=" \t\n\u00a0\u3000\u200b\"'\\\x00yesnoYESNO1ｙ", max_size=8),
+)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.lists(st.one_of(st.none(), FLAG_TEXT), min_size=1, max_size=12))
+def test_flags_by_value_equal_the_per_event_reading(tmp_path_factory, monkeypatch, values):
+    # Property: reading a flag column by its distinct values gives every event the state the
+    # per-event reading (sqlparts.flag) gives, whatever whitespace, quotes or NUL they hold.
+    path = tmp_path_factory.mktemp("flags") / "e.ndjson"
+    rows = [
+        {
+            "event_id": f"e{i:02d}",
+            "user_id": "u",
+            "event_name": "page_view",
+            "ts": "2024-05-01T10:00:00Z",
+            "consent_analytics": v,
+        }
+        for i, v in enumerate(values)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    by_value = _states([str(path)])
+    monkeypatch.setattr(generic, "MAX_FLAG_VALUES", 0)
+    assert _states([str(path)]) == by_value
+    monkeypatch.undo()
