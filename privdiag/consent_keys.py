@@ -45,7 +45,8 @@ def _links_sql() -> str:
     """SQL of (user_key, browser): each user id seen with a browser on an event that meets
     consent by its browser, unless it was seen with more than :data:`MAX_LINKED_BROWSERS`."""
     return f"""
-        SELECT user_key, browser FROM ({_SEEN}) QUALIFY count(*) OVER (PARTITION BY user_key) <= {MAX_LINKED_BROWSERS}"""
+        SELECT user_key, browser FROM ({_SEEN})
+        QUALIFY count(*) OVER (PARTITION BY user_key) <= {MAX_LINKED_BROWSERS}"""
 
 
 def unlinked_notes(con: Any) -> list[str]:
