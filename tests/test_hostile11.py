@@ -131,3 +131,50 @@ def test_a_user_id_on_more_browsers_than_the_cap_links_none(tmp_path, monkeypatc
         "1 user id was seen with more than 2 browsers each (up to 3)"
     )
     assert "'0'" not in notes[0]
+
+
+def _report_at_k5(tmp_path, edit=None) -> tuple[dict, str]:
+    """The audit's night 1 scanned at k = 1 (u9 alone lacks a decision: 1 of 3 users, 33%;
+    u1's page_view leak: 1 user, 2 events), ``edit`` applied to its findings, then
+    ``privdiag report`` with a config of k = 5: its JSON and Markdown."""
+    from tests.audit_data import NIGHT_1, setup
+
+    config = setup(tmp_path, NIGHT_1)
+    data = [str(tmp_path / "data" / "shop.csv"), "--consent", str(tmp_path / "data" / "cmp.csv")]
+    k1 = tmp_path / "k1.json"
+    run = CliRunner().invoke(app, ["scan", *data, "--config", str(config), "--json", str(k1)])
+    assert run.exit_code == 1, run.output
+    doc = json.loads(k1.read_text())
+    for finding in doc["findings"]:
+        (edit or (lambda f: None))(finding)
+    k1.write_text(json.dumps(doc))
+    config.write_text(config.read_text().replace("min_group_size = 1", "min_group_size = 5"))
+    out, md = tmp_path / "out.json", tmp_path / "out.md"
+    args = ["report", str(k1), "--config", str(config), "--json", str(out), "--markdown", str(md)]
+    run = CliRunner().invoke(app, [*args, "-q"])
+    assert run.exit_code == 1, run.output
+    return json.loads(out.read_text()), md.read_text()
+
+
+def test_report_hides_users_in_all_and_the_title_share_of_a_smaller_k(tmp_path):
+    # "33% of users" beside "users in all: 3" told that 1 user had no decision
+    doc, md = _report_at_k5(tmp_path)
+    [missing] = [f for f in doc["findings"] if f["kind"] == "consent.missing_record"]
+    assert (
+        missing["title"] == "Users of shop have events but no consent decision (fewer than 5 users)"
+    )
+    assert missing["metrics"]["users_total"] is None
+    assert "users_total" in missing["metrics"]["suppressed"]
+    assert "33%" not in md
+
+
+def test_report_hides_a_user_count_written_as_a_float(tmp_path):
+    # an edited result (or another tool's) writes 1.0: it was shown with its 2 events and share
+    def as_float(finding):
+        if finding["location"].get("step") == "page_view":
+            finding["metrics"]["users"] = 1.0
+
+    doc, _ = _report_at_k5(tmp_path, as_float)
+    [leak] = [f for f in doc["findings"] if f["location"].get("step") == "page_view"]
+    assert leak["metrics"]["events"] is None and leak["metrics"]["share"] is None
+    assert leak["metrics"]["users"] is None
