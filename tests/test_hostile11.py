@@ -178,3 +178,17 @@ def test_report_hides_a_user_count_written_as_a_float(tmp_path):
     [leak] = [f for f in doc["findings"] if f["location"].get("step") == "page_view"]
     assert leak["metrics"]["events"] is None and leak["metrics"]["share"] is None
     assert leak["metrics"]["users"] is None
+
+
+def test_category_shares_name_the_empty_text_and_pool_blank_looking_names():
+    # "" was named as a blank cell, "\u200b" (zero-width space) and "   " as names that read
+    # as blank: a reader could not tell them apart. Each is seen 10 times in both sets (k = 5).
+    import numpy as np
+
+    from privdiag.model.drift import category_shares
+
+    values = ["", "   ", "DE", "\u200b", "a\tb"]
+    counts = np.array([[10.0, 10, 10, 10, 10], [10.0, 10, 10, 10, 10]])
+    table = category_shares("country", values, counts, (50, 50), 5)
+    assert [row[0] for row in table["rows"]] == ["(empty text)", "DE", "(other values)"]
+    assert table["rows"][-1][1:] == [0.6, 0.6]
