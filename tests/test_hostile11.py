@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from privdiag.cli import app
 from privdiag.config import load_config
 from privdiag.engine import connect
+from privdiag.errors import InputError
 from privdiag.ingest import generic, load
 
 HEADER = "event_id,user_id,event_name,ts,consent_analytics\n"
@@ -192,3 +194,16 @@ def test_category_shares_name_the_empty_text_and_pool_blank_looking_names():
     table = category_shares("country", values, counts, (50, 50), 5)
     assert [row[0] for row in table["rows"]] == ["(empty text)", "DE", "(other values)"]
     assert table["rows"][-1][1:] == [0.6, 0.6]
+
+
+def test_a_label_with_empty_rows_names_the_first_and_says_what_to_do(tmp_path):
+    # was "2 rows have no label", no row and no hint; rows 3 and 5 (1-based) lack it
+    import polars as pl
+
+    from privdiag.model.inputs import _labels
+
+    frame = pl.DataFrame({"label": [1, 0, None, 1, None]})
+    with pytest.raises(InputError) as err:
+        _labels(frame, "label", tmp_path / "blind.parquet")
+    assert "row 3, field 'label': 2 rows have no label" in str(err.value)
+    assert err.value.hint and "drop the rows" in err.value.hint

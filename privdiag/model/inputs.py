@@ -135,7 +135,14 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
         )
     values = frame[label]
     if values.null_count():
-        raise InputError(f"{values.null_count()} rows have no label", path=path, field=label)
+        first = int(values.is_null().arg_true()[0])
+        raise InputError(
+            f"{values.null_count():,} rows have no label",
+            path=path,
+            row=first + 1,
+            field=label,
+            hint="drop the rows whose outcome is not known yet, or write it (0/1, yes/no)",
+        )
     if values.dtype in blindset.TEXT_TYPES:  # "yes"/"no", "true"/"false" or numbers as text
         words = values.cast(pl.String).str.strip_chars().str.to_lowercase()
         numbers = words.replace_strict(LABEL_WORDS, default=None, return_dtype=pl.Float64)
