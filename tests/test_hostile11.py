@@ -207,3 +207,17 @@ def test_a_label_with_empty_rows_names_the_first_and_says_what_to_do(tmp_path):
         _labels(frame, "label", tmp_path / "blind.parquet")
     assert "row 3, field 'label': 2 rows have no label" in str(err.value)
     assert err.value.hint and "drop the rows" in err.value.hint
+
+
+def test_an_empty_history_file_is_refused_with_what_to_do(tmp_path):
+    # was "is not a privdiag history (IO Error: The file ... is not a valid DuckDB database
+    # file!)" with no hint: an empty file is what touch or mktemp leaves
+    from privdiag.audit.history import open_history
+
+    path = tmp_path / "history.duckdb"
+    path.write_bytes(b"")
+    with pytest.raises(InputError) as err:
+        open_history(path)
+    assert "history.duckdb: is an empty file, not a privdiag history" in str(err.value)
+    assert err.value.hint and err.value.hint.startswith("remove it")
+    assert path.read_bytes() == b""  # left as it was
