@@ -218,8 +218,8 @@ def test_an_empty_history_file_is_refused_with_what_to_do(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(InputError) as err:
         open_history(path)
-    assert "history.duckdb: is an empty file, not a privdiag history" in str(err.value)
-    assert err.value.hint and err.value.hint.startswith("remove it")
+    assert "history.duckdb: is not a privdiag history: it is an empty file" in str(err.value)
+    assert err.value.hint and err.value.hint.startswith("remove it, and privdiag makes")
     assert path.read_bytes() == b""  # left as it was
 
 

@@ -370,10 +370,9 @@ def open_history(path: Path, *, read_only: bool = False) -> History:
         )
     if path.is_file() and path.stat().st_size == 0:  # touch, mktemp: DuckDB cannot open it
         raise InputError(
-            "is an empty file, not a privdiag history",
+            "is not a privdiag history: it is an empty file",
             path=path,
-            hint="remove it (privdiag creates the history file itself) or give --history another "
-            "file name",
+            hint=f"remove it, and privdiag makes the history there; or: {NOT_DB}",
         )
     try:
         con = duckdb.connect(str(path), read_only=read_only)
