@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -153,4 +154,11 @@ def _at_group_size(doc: dict[str, Any], k: int) -> None:
             continue
         if "users" not in (metrics.get("suppressed") or []):  # shown when it was made
             finding["evidence"] = {}
+            if isinstance(finding.get("title"), str):  # "(33% of users)", as the scan words it
+                finding["title"] = _SHARE_OF_USERS.sub(f"fewer than {k} users", finding["title"])
         finding["metrics"] = shown_metrics(metrics, k)
+
+
+# A share of users in a title (consent.missing_record's), which with the users in all gives
+# the count of those users.
+_SHARE_OF_USERS = re.compile(r"\d+(?:\.\d+)?% of users")

@@ -15,6 +15,12 @@ browser the user id was seen with, beside the events keyed by the user id itself
 mapping keeps a browser's last user id only; here every user id seen with it links, so that
 on a browser two users shared each one's own events still meet that user's records.
 
+A user id seen with more than :data:`MAX_LINKED_BROWSERS` browsers links none of them: it
+is a shared or placeholder id ("0", "guest"), not one person's, and each of its records
+copied to each of its browsers made the consent log quadratic (20,000 browsers of one id
+and its 2,000 records: 40M rows, 90 CPU-s and 9 GB for a 300k-event scan). Its records
+then meet its events without a browser only; the loader says so (:func:`unlinked_notes`).
+
 Without an event of ``_browser_consent`` (every format but Snowplow) the key is
 ``user_key`` and the SQL is what it was before.
 """
@@ -24,6 +30,46 @@ from __future__ import annotations
 from typing import Any
 
 BROWSER_CONSENT = "_browser_consent"
+# A user id seen with more browsers than this is no one person's: it links none of them. A
+# person who clears cookies daily for two years has fewer.
+MAX_LINKED_BROWSERS = 1000
+
+
+# Each (user id, browser) seen on an event that meets consent by its browser.
+_SEEN = f"""
+    SELECT DISTINCT user_key, anon_key AS browser FROM events
+    WHERE {BROWSER_CONSENT} AND anon_key IS NOT NULL AND user_key <> anon_key"""
+
+
+def _links_sql() -> str:
+    """SQL of (user_key, browser): each user id seen with a browser on an event that meets
+    consent by its browser, unless it was seen with more than :data:`MAX_LINKED_BROWSERS`."""
+    return f"""
+        SELECT user_key, browser FROM ({_SEEN})
+        QUALIFY count(*) OVER (PARTITION BY user_key) <= {MAX_LINKED_BROWSERS}"""
+
+
+def unlinked_notes(con: Any) -> list[str]:
+    """A note when user ids with consent records were seen with more than
+    :data:`MAX_LINKED_BROWSERS` browsers each, so that their records reach none of them; it
+    counts them, never names them."""
+    if not by_browser(con):
+        return []
+    row = con.execute(f"""
+        SELECT count(*), max(browsers) FROM (
+            SELECT user_key, count(*) AS browsers FROM ({_SEEN})
+            GROUP BY user_key HAVING count(*) > {MAX_LINKED_BROWSERS}
+        ) WHERE user_key IN (SELECT user_key FROM consent)
+    """).fetchone()
+    if not row or not row[0]:
+        return []
+    ids = "1 user id was" if row[0] == 1 else f"{row[0]:,} user ids were"
+    return [
+        f"{ids} seen with more than {MAX_LINKED_BROWSERS:,} browsers each (up to "
+        f"{row[1]:,}): a shared or placeholder id, so its consent records apply to its events "
+        "without a browser only, not to every browser it was seen with; if it is a "
+        "placeholder, send no user id instead"
+    ]
 
 
 def by_browser(con: Any) -> bool:
@@ -53,8 +99,5 @@ def linked_consent(browser: bool) -> str:
         SELECT * FROM consent
         UNION ALL
         SELECT c.* REPLACE (links.browser AS user_key)
-        FROM consent c JOIN (
-            SELECT DISTINCT user_key, anon_key AS browser FROM events
-            WHERE {BROWSER_CONSENT} AND anon_key IS NOT NULL AND user_key <> anon_key
-        ) links ON links.user_key = c.user_key
+        FROM consent c JOIN ({_links_sql()}) links ON links.user_key = c.user_key
     ) AS linked_consent"""

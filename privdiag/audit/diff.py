@@ -28,6 +28,7 @@ from typing import Any
 
 from privdiag.checks.context import suppress
 from privdiag.findings import SEVERITIES, severity_rank
+from privdiag.report.text import is_users
 
 CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
 KEY_METRICS: tuple[str, ...] = ("events", "users", "share")
@@ -63,7 +64,7 @@ def key_metric(metrics: dict[str, Any]) -> tuple[str, float] | None:
 def shown_metrics(metrics: dict[str, Any], k: int) -> dict[str, Any]:
     """Return a copy of a finding's metrics with its user counts under ``k`` (above 0) hidden,
     and the events and share that describe those users, as the checks hide them."""
-    users = tuple(name for name in metrics if name == "users" or name.endswith("_users"))
+    users = tuple(name for name in metrics if is_users(str(name)))
     return suppress(dict(metrics), k, keys=users, follow=("events", "share", "denied_events"))
 
 

@@ -368,6 +368,12 @@ def open_history(path: Path, *, read_only: bool = False) -> History:
         raise InputError(
             "is not a privdiag history: it is not a DuckDB database file", path=path, hint=NOT_DB
         )
+    if path.is_file() and path.stat().st_size == 0:  # touch, mktemp: DuckDB cannot open it
+        raise InputError(
+            "is not a privdiag history: it is an empty file",
+            path=path,
+            hint=f"remove it, and privdiag makes the history there; or: {NOT_DB}",
+        )
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:

@@ -119,6 +119,11 @@ def mark_no_user_ids(metrics: dict[str, Any]) -> dict[str, Any]:
 NO_ID_EVENTS = "events_without_user_id"
 
 
+def _count(value: Any) -> bool:
+    """True for a number that can count users: an int or float, not a flag or NaN."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
 def suppress(
     metrics: dict[str, Any],
     k: int,
@@ -131,7 +136,8 @@ def suppress(
     from which the events can be recovered): they are hidden too when a count is. Events
     without a user id (:data:`NO_ID_EVENTS`) are never among them.
     """
-    hidden = [key for key in keys if isinstance(metrics.get(key), int) and 0 < metrics[key] < k]
+    # a float count too (3.0): a result edited or written by another tool may hold one
+    hidden = [key for key in keys if _count(metrics.get(key)) and 0 < metrics[key] < k]
     if hidden:
         hidden += [key for key in follow if metrics.get(key) is not None]
     return hide(metrics, hidden, k)

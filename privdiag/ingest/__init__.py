@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.config import Config
+from privdiag.consent_keys import unlinked_notes
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.consent_strings import apply_to_events
 from privdiag.ingest.duplicates import drop_duplicate_consent, drop_duplicate_events
-from privdiag.ingest.files import first_reached, named_files
+from privdiag.ingest.files import explain_read_error, first_reached, named_files
 from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.reading import CSV_RFC4180, duck_message, reader_sql
 from privdiag.ingest.sqlparts import EARLIEST
@@ -198,8 +199,12 @@ def _build_tables(con: Any, loaded: Loaded, *, keep_staging: bool) -> dict[int, 
         loaded.notes += drop_duplicate_events(con)
         loaded.notes += clear_placeholder_ids(con)
         loaded.notes += drop_duplicate_consent(con)  # and the unmapped decisions'
+        loaded.notes += unlinked_notes(con)
         loaded.unmapped = unmapped_categories(con)  # a repeated log's own source may be gone
     except duckdb.Error as exc:
+        clash = explain_read_error([], str(exc))
+        if clash:
+            raise clash from exc
         raise InputError(
             f"inputs cannot be combined: {duck_message(exc)}",
             hint="check that the same feature has the same type in every input",

@@ -596,4 +596,24 @@ def explain_read_error(files: list[Path], message: str) -> InputError | None:
             number = first_long_line(path)
             if number:
                 return long_line(path, number)
-    return None
+    return _type_clash(message)
+
+
+def _type_clash(message: str) -> InputError | None:
+    """The error for a CSV value the reader could not convert to the type it sniffed for its
+    column (DuckDB's message names the column, the file and the line, and quotes the value,
+    which is not repeated): in a folder, the type of one file's values is taken for all."""
+    column = re.search(r'converting column "([^"\n]*)"', message)
+    if not column:
+        return None
+    file = re.search(r"^\s*file = (.+)$", message, re.MULTILINE)
+    line = re.search(r"CSV Error on Line: (\d+)", message)
+    where = f"line {line.group(1)} holds" if line else "it holds"
+    return InputError(
+        f"{where} a value of another type than the column's other values (numbers in one "
+        "file and words or true/false in another, say)",
+        path=file.group(1).strip() if file else None,
+        field=column.group(1),
+        hint="write the column with one kind of value in every file, or give the files as "
+        "separate inputs",
+    )

@@ -58,7 +58,7 @@ def stage_one(
     read_sql = reader_sql(files, kind)
     columns = describe(con, read_sql, argument, local)
     check_columns(local, kind, columns, argument)
-    text = _numeric_ids(con, kind, columns, config)
+    text = _text_columns(con, kind, columns, config, role)
     if text:
         read_sql = reader_sql(files, kind, text=text)
         columns.update(dict.fromkeys(text, "VARCHAR"))
@@ -92,18 +92,28 @@ def stage_one(
     return staged, info, files
 
 
-def _numeric_ids(
-    con: Any, kind: FileKind, columns: dict[str, str], config: Config
+def _text_columns(
+    con: Any, kind: FileKind, columns: dict[str, str], config: Config, role: str
 ) -> tuple[str, ...]:
-    """The identifier columns of a CSV input that the sniffer typed as numbers, to read as
-    text instead: a number loses what an id is ("1234567890.1611144299", a GA4 client id,
-    reads as the double 1234567890.1611145; "007" as 7), so the same user would not match
-    between a CSV and a JSON or Parquet input, and two users could become one. The Spark
-    engine reads CSV its own way (Known limitations)."""
+    """The columns of a CSV input that the sniffer typed otherwise and that are read as text:
+    identifier columns and, in events, consent flag columns (``consent_<purpose>``).
+
+    A number loses what an id is ("1234567890.1611144299", a GA4 client id, reads as the
+    double 1234567890.1611145; "007" as 7), so the same user would not match between a CSV
+    and a JSON or Parquet input, and two users could become one. A flag column is read by its
+    values as text anyway (:func:`privdiag.ingest.sqlparts.flag`), and a folder whose files
+    write it as 1/0 in one and yes/no or true/false in another got one type sniffed for all
+    files: the others could not be read at all. The Spark engine reads CSV its own way
+    (Known limitations)."""
     if kind.container != "csv" or getattr(con, "engine_name", "duckdb") != "duckdb":
         return ()
     names = id_column_names(config)
-    return tuple(c for c, t in columns.items() if c.lower() in names and t != "VARCHAR")
+    return tuple(
+        c
+        for c, t in columns.items()
+        if t != "VARCHAR"
+        and (c.lower() in names or (role == "events" and c.lower().startswith("consent_")))
+    )
 
 
 def _count(con: Any, table: str) -> int:

@@ -93,7 +93,8 @@ def read_table(path: Path) -> pl.DataFrame:
         if fmt == "parquet":
             return _with_rows(_enums_as_text(pl.read_parquet(path)), path)
         if fmt == "csv":
-            return _with_rows(pl.read_csv(path, **CSV_OPTIONS), path)
+            codes = _code_columns(path)
+            return _with_rows(pl.read_csv(path, **CSV_OPTIONS, schema_overrides=codes), path)
         if fmt == "json" and _starts_with(path, b"["):
             return _with_rows(pl.read_json(path, infer_schema_length=10000), path)
         return _with_rows(pl.read_ndjson(path, infer_schema_length=10000), path)
@@ -113,6 +114,20 @@ def _starts_with(path: Path, char: bytes) -> bool:
 
 
 CSV_OPTIONS: dict[str, Any] = {"infer_schema_length": 10000, "null_values": ["", "NA", "null"]}
+
+
+# A number written with a leading zero ("0049", "007"): a code, which as a number loses it.
+_CODE = r"^[+-]?0[0-9]"
+
+
+def _code_columns(path: Path) -> dict[str, Any]:
+    """The columns of a CSV file that hold a number written with a leading zero, to read as
+    text: "0049" read as 49 is another category to a model that learnt "0049" (a zip or
+    country code), and its scores changed silently. One pass over the file as text."""
+    text = pl.scan_csv(path, infer_schema=False, null_values=CSV_OPTIONS["null_values"])
+    names = text.collect_schema().names()
+    found = text.select(pl.col(n).str.contains(_CODE).any() for n in names).collect()
+    return {n: pl.String for n in names if found[n][0]}
 
 
 def _with_rows(frame: pl.DataFrame, path: Path) -> pl.DataFrame:

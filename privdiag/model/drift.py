@@ -40,6 +40,15 @@ PSI_FLOOR = 1e-4  # share given to an empty bin so that PSI stays finite
 MAX_CATEGORIES = 20  # categories named in a shares table; the rest are pooled
 OTHER = "(other values)"
 MISSING = "(missing)"
+EMPTY = "(empty text)"  # the category "", which a table would show as a blank name
+
+
+def _nameable(value: str) -> bool:
+    """True for a category a shares table may name: no identifier, and none that reads as
+    blank or as another name (spaces only, a zero-width space: unprintable characters)."""
+    if value == "":
+        return True
+    return value.strip() != "" and value.isprintable() and not looks_like_id(value)
 
 
 @dataclass
@@ -178,12 +187,12 @@ def category_shares(
     """
     big = np.flatnonzero(((counts == 0) | (counts >= min_n)).all(axis=0))
     big = big[np.argsort(-counts[:, big].max(axis=0), kind="stable")]  # most common first
-    safe = (i for i in big if feature not in NOT_FEATURES and not looks_like_id(values[i]))
+    safe = (i for i in big if feature not in NOT_FEATURES and _nameable(values[i]))
     named = list(islice(safe, MAX_CATEGORIES))
     rest = np.ones(len(values), bool)
     rest[named] = False
     n_ref, n_cur = rows
-    table = [[values[i], counts[0, i] / n_ref, counts[1, i] / n_cur] for i in named]
+    table = [[values[i] or EMPTY, counts[0, i] / n_ref, counts[1, i] / n_cur] for i in named]
     if rest.any():
         table.append([OTHER, counts[0, rest].sum() / n_ref, counts[1, rest].sum() / n_cur])
     missing = (n_ref - counts[0].sum()) / n_ref, (n_cur - counts[1].sum()) / n_cur

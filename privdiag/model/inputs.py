@@ -136,23 +136,38 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
         )
     values = frame[label]
     if values.null_count():
-        raise InputError(f"{values.null_count()} rows have no label", path=path, field=label)
+        raise _label_error(
+            values.is_null().arg_true(),
+            path,
+            label,
+            "rows have no label",
+            "drop the rows whose outcome is not known yet, or write it (0/1, yes/no)",
+        )
     if values.dtype in blindset.TEXT_TYPES:  # "yes"/"no", "true"/"false" or numbers as text
         words = values.cast(pl.String).str.strip_chars().str.to_lowercase()
         numbers = words.replace_strict(LABEL_WORDS, default=None, return_dtype=pl.Float64)
         values = numbers.fill_null(words.cast(pl.Float64, strict=False))
         bad = values.is_null().arg_true()
         if bad.len():
-            row = int(bad[0])
-            more = f" ({bad.len():,} rows in all)" if bad.len() > 1 else ""
-            raise InputError(
-                f"{describe_value(frame[label][row])} is not a label{more}",
-                path=path,
-                row=row + 1,
-                field=label,
-                hint="a classifier's label is 0/1, true/false or yes/no; a regressor's a number",
+            raise _label_error(
+                bad,
+                path,
+                label,
+                f"{describe_value(frame[label][int(bad[0])])} is not a label",
+                "a classifier's label is 0/1, true/false or yes/no; a regressor's a number",
             )
     return values.cast(pl.Float64).to_numpy()
+
+
+def _label_error(bad: pl.Series, path: Path, label: str, what: str, hint: str) -> InputError:
+    """The error for the label rows ``bad`` (their indexes) of the blind set ``path``: the
+    first named, how many in all told."""
+    row, count = int(bad[0]), bad.len()
+    if what.startswith("rows "):
+        message = f"{count:,} {what}"
+    else:
+        message = what + (f" ({count:,} rows in all)" if count > 1 else "")
+    return InputError(message, path=path, row=row + 1, field=label, hint=hint)
 
 
 def _scorer(

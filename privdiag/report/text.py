@@ -18,7 +18,8 @@ _SHARE = re.compile(
     r"|^missing_(reference|current)$"
 )
 #: Metric names that count people, suppressed below the minimum group size.
-_USERS = re.compile(r"(^|_)users$")
+# users, denied_users, ...; users_total (consent.missing_record's users in all) too
+_USERS = re.compile(r"(^|_)users(_total)?$")
 #: The metrics that best sum up a finding, in order of preference.
 KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
 #: Metric keys that record how a finding was suppressed, not what it measured.
