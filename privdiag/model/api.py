@@ -446,6 +446,21 @@ def _score(
         )
 
 
+def _note_missing_rates(ctx: Context, rates: dict[str, float]) -> None:
+    """Note the purposes some feature needs that have no consent rate: the observed scenario
+    takes them as granted on every row, so it shows no loss from their features."""
+    missing = [p for p in blindset.purposes_in_use(ctx.mapping) if p not in rates]
+    if not missing:
+        return
+    features = [f for f, ps in ctx.mapping.items() if set(ps) & set(missing)]
+    ctx.result.evidence.setdefault("notes", []).append(
+        f"observed scenario: no consent rate for {', '.join(missing)}, taken as granted on "
+        f"every row, so {', '.join(features)} are never masked there and its loss may be "
+        f"understated; pass --consent-rates with a share for each purpose "
+        f"(e.g. {missing[0]}=0.5)"
+    )
+
+
 def _note_scenarios(ctx: Context, rates: dict[str, float] | None, features: list[str]) -> None:
     """Record which scenarios ran and why others did not."""
     unmapped = [f for f in features if not ctx.mapping.get(f)]
@@ -461,6 +476,7 @@ def _note_scenarios(ctx: Context, rates: dict[str, float] | None, features: list
         ctx.result.skipped("observed", "no consent rates: pass --consent-rates or --scan-result")
     elif ctx.mapping:
         ctx.result.ran("observed")
+        _note_missing_rates(ctx, rates)
     shares = {n: s.masked_share() for n, s in ctx.scenarios.items() if not n.startswith("mask_")}
     ctx.result.evidence["scenarios"] = {
         "masked_share": shares,
