@@ -67,3 +67,63 @@ def test_a_strictly_necessary_feature_is_never_masked_by_a_scenario(tmp_path):
     assert not by_name["all_denied"].masks["b"].any()
     observed = observed_scenario(1000, mixed, {"ads": 0.0}, seed=1)
     assert observed.masks["a"].all() and not observed.masks["b"].any()
+
+
+def _audit_doc(change: str, fail_when: str = "regressed"):
+    """small_doc as an audit run wrote it: the high violation b2 ``change``d since the
+    compared run, the medium unowned feature a1 unchanged."""
+    from browser.small import small_doc
+
+    doc = small_doc()
+    doc["command"] = "audit"
+    for f in doc["findings"]:
+        f["change"] = change if f["id"] == "b2" else "unchanged"
+    doc["audit"] = {"run_id": "r2", "compared_with": "r1", "fail_when": fail_when}
+    doc["resolved"] = []
+    return doc
+
+
+def _annotations(doc, tmp_path):
+    import io
+
+    from privdiag.report import github_annotations
+
+    out, summary = io.StringIO(), tmp_path / "summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    github_annotations([doc], fail_on="high", env=env, stream=out)
+    return out.getvalue(), summary.read_text()
+
+
+def test_audit_junit_and_annotations_fail_on_what_fails_the_run(tmp_path):
+    # An unchanged high violation under --fail-when regressed: the run exits 0, yet the
+    # JUnit file failed its consent test case and GitHub got an ::error annotation, so CI
+    # test reports went red on a green run. Now they fail only on what the exit code counts.
+    from privdiag.audit.diff import failing
+    from privdiag.report.junit import render_junit
+
+    doc = _audit_doc("unchanged")
+    assert failing(doc, "high") == []
+    xml = render_junit(doc, fail_on="high")
+    assert "<failure" not in xml
+    assert 'failures="0"' in xml
+    assert (
+        "<system-out>1 finding(s) at or above high that --fail-when regressed does not count "
+        "(neither new nor worse since the compared run):\n[high] consent.violation" in xml
+    )
+    lines, summary = _annotations(doc, tmp_path)
+    assert lines.splitlines()[1] == (
+        "::warning title=privdiag consent.violation (high%2C unchanged)::"
+        "consent.violation at feature=gclid, source=web [b2]"
+    )
+    assert "1 at or above high, 0 failing the run (--fail-when regressed)." in summary
+
+    worse = _audit_doc("worse")  # what regressed counts fails as before
+    assert [f["id"] for f in failing(worse, "high")] == ["b2"]
+    assert 'failures="1"' in render_junit(worse, fail_on="high")
+    assert (
+        "::error title=privdiag consent.violation (high%2C worse)::"
+        in (_annotations(worse, tmp_path)[0])
+    )
+    # --fail-when all counts the unchanged one; a scan's document has no audit block
+    assert 'failures="1"' in render_junit(_audit_doc("unchanged", "all"), fail_on="high")
+    assert "not new since" in render_junit(_audit_doc("worse", "new"), fail_on="high")

@@ -18,12 +18,11 @@ from typing import Any
 
 from privdiag.audit import folders, trends
 from privdiag.audit.collect import check_model_files, check_models, scan_sources
-from privdiag.audit.diff import Diff, chosen, diff
+from privdiag.audit.diff import Diff, diff, failing
 from privdiag.audit.history import History, RunRecord, open_history
 from privdiag.audit.lock import hold
 from privdiag.audit.settings import AuditSettings
 from privdiag.config import Config
-from privdiag.findings import at_or_above
 from privdiag.result import Result
 
 log = logging.getLogger("privdiag.audit")
@@ -138,12 +137,7 @@ def _finish(
     _annotate(doc, changes, run_id, compared, settings, final)
     doc["evidence"]["trends"] = _trend_series(compared, run_id, result.started_at, measures)
 
-    failing = [
-        f
-        for f in chosen(doc["findings"], settings.fail_when)
-        if at_or_above(f["severity"], fail_on)
-    ]
-    exit_code = 1 if failing else 0
+    exit_code = 1 if failing(doc, fail_on) else 0
     doc["audit"].update(fail_on=fail_on, exit_code=exit_code)
     run = _record(doc, run_id, compared, config, final, exit_code, changes)
 
