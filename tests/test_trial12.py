@@ -127,3 +127,25 @@ def test_audit_junit_and_annotations_fail_on_what_fails_the_run(tmp_path):
     # --fail-when all counts the unchanged one; a scan's document has no audit block
     assert 'failures="1"' in render_junit(_audit_doc("unchanged", "all"), fail_on="high")
     assert "not new since" in render_junit(_audit_doc("worse", "new"), fail_on="high")
+
+
+def test_the_audit_line_says_why_a_run_exits_1():
+    # "0 new, 0 worse, 1 not compared" beside exit 1 left the reader guessing: a finding of
+    # fewer than k users is not compared and --fail-when regressed counts it as new.
+    from types import SimpleNamespace
+
+    from privdiag.audit.run import AuditOutcome
+
+    doc = _audit_doc("hidden")
+    doc["audit"]["fail_on"] = "high"
+    counts = {"new": 0, "resolved": 0, "worse": 0, "better": 0, "hidden": 1}
+    outcome = AuditOutcome(SimpleNamespace(run_id="r2"), doc, Path("/r"), counts, 1)
+    assert outcome.one_line() == (
+        "audit r2: 2 findings, 0 new, 0 resolved, 0 worse, 0 better, 1 not compared; "
+        "exit 1 on 1 finding(s) at or above high that --fail-when regressed counts: "
+        "1 not compared (counted as new) -> /r"
+    )
+    passed = AuditOutcome(
+        SimpleNamespace(run_id="r2"), _audit_doc("unchanged"), Path("/r"), counts, 0
+    )
+    assert passed.one_line().endswith("1 not compared -> /r")

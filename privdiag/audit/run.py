@@ -60,7 +60,26 @@ class AuditOutcome:
         return (
             f"audit {self.run.run_id}: {self.doc['summary']['findings']} findings, "
             f"{c['new']} new, {c['resolved']} resolved, {c['worse']} worse, "
-            f"{c['better']} better, {c['hidden']} not compared -> {self.report_dir}"
+            f"{c['better']} better, {c['hidden']} not compared{self._why()} -> {self.report_dir}"
+        )
+
+    def _why(self) -> str:
+        """Why the run exits 1: how many findings fail it, by their change ("" at exit 0).
+        Without it "0 new, 0 worse" beside exit 1 (a not-compared finding counting as new)
+        left the reader guessing."""
+        audit = self.doc.get("audit") or {}
+        fails = failing(self.doc, str(audit.get("fail_on")))
+        if not self.exit_code or not fails:
+            return ""
+        by_change: dict[str, int] = {}
+        for f in fails:
+            by_change[f.get("change") or "new"] = by_change.get(f.get("change") or "new", 0) + 1
+        counted_as_new = audit.get("fail_when") != "all"
+        words = {"hidden": "not compared (counted as new)" if counted_as_new else "not compared"}
+        parts = ", ".join(f"{n} {words.get(ch, ch)}" for ch, n in sorted(by_change.items()))
+        return (
+            f"; exit 1 on {len(fails)} finding(s) at or above {audit.get('fail_on')} that "
+            f"--fail-when {audit.get('fail_when')} counts: {parts}"
         )
 
 
