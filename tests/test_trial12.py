@@ -149,3 +149,22 @@ def test_the_audit_line_says_why_a_run_exits_1():
         SimpleNamespace(run_id="r2"), _audit_doc("unchanged"), Path("/r"), counts, 0
     )
     assert passed.one_line().endswith("1 not compared -> /r")
+
+
+def test_a_shift_card_shows_its_consent_rate_changes_in_words():
+    # The HTML card of a feature's sparsity.shift showed its consent_rate_changes as JSON:
+    # [{"after": 0.8333, "before": 0.0, "purpose": "ads"}].
+    from privdiag.report.facts import metric_items
+
+    metrics = {
+        "before": 1.0,
+        "consent_rate_changes": [
+            {"after": 0.8333, "before": 0.0, "purpose": "ads"},
+            {"after": 0.25, "before": 0.5, "purpose": "analytics"},
+        ],
+    }
+    items = dict(metric_items(metrics, 5, "sparsity.shift"))
+    assert items["Consent rate changes"] == "ads 0% to 83%; analytics 50% to 25%"
+    # an edited result's odd entry is shown as it is, not taken for a rate
+    odd = {"consent_rate_changes": [{"after": "x", "before": 0.0, "purpose": "ads"}]}
+    assert "after" in dict(metric_items(odd, 5, "sparsity.shift"))["Consent rate changes"]
