@@ -168,3 +168,24 @@ def test_a_shift_card_shows_its_consent_rate_changes_in_words():
     # an edited result's odd entry is shown as it is, not taken for a rate
     odd = {"consent_rate_changes": [{"after": "x", "before": 0.0, "purpose": "ads"}]}
     assert "after" in dict(metric_items(odd, 5, "sparsity.shift"))["Consent rate changes"]
+
+
+def test_a_change_point_on_the_last_day_keeps_its_labels_inside_the_chart():
+    # A shift found on the last day of the data (a nightly audit's newest day) drew its
+    # mark's label from the right edge outwards ("0%" of "0% to 83%" shown) and the last
+    # day's tick centred on the edge ("2026-11-0"): both now end inside the 640px chart.
+    from privdiag.report.charts import WIDTH, series
+
+    chart = series(
+        {
+            "title": "Daily ads consent rate (web)",
+            "x": ["2026-11-02", "2026-11-03"],
+            "series": {"ads consent rate": [0.0, 0.83]},
+            "marks": [{"x": "2026-11-03", "label": "0% to 83%"}],
+        }
+    )
+    texts = {s.text: s.attrs for s in chart.shapes if s.tag == "text"}
+    last, mark = texts["2026-11-03"], texts["0% to 83%"]
+    assert last["text-anchor"] == "end" and float(last["x"]) <= WIDTH
+    assert mark["text-anchor"] == "end" and float(mark["x"]) < WIDTH - 20
+    assert texts["2026-11-02"]["text-anchor"] == "middle"
