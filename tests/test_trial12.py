@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from privdiag.config import parse_config
 from privdiag.model import run_model_check
 from privdiag.model.blindset import deny_scenarios, observed_scenario
@@ -189,3 +191,20 @@ def test_a_change_point_on_the_last_day_keeps_its_labels_inside_the_chart():
     assert last["text-anchor"] == "end" and float(last["x"]) <= WIDTH
     assert mark["text-anchor"] == "end" and float(mark["x"]) < WIDTH - 20
     assert texts["2026-11-02"]["text-anchor"] == "middle"
+
+
+@pytest.mark.parametrize("config", [None, "[features.gclid]\npurposes = ['ads']\n"])
+def test_an_audit_with_no_event_data_writes_nothing(tmp_path, monkeypatch, config):
+    # `privdiag audit` in a folder without privdiag.toml (or with one naming no source) exited
+    # 2 but left privdiag-history.duckdb, its lock and an empty privdiag-reports behind.
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    if config:
+        (tmp_path / "privdiag.toml").write_text(config)
+    result = CliRunner().invoke(app, ["audit"])
+    assert result.exit_code == 2
+    assert ("no config" if config is None else "names no event data") in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["privdiag.toml"] if config else [])

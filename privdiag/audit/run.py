@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.audit import folders, trends
-from privdiag.audit.collect import check_model_files, check_models, scan_sources
+from privdiag.audit.collect import check_model_files, check_models, scan_sources, source_paths
 from privdiag.audit.diff import Diff, diff, failing
 from privdiag.audit.history import History, RunRecord, open_history
 from privdiag.audit.lock import hold
@@ -100,7 +100,10 @@ def run_audit(
     Raises LockError when another audit holds the lock, UsageError / ConfigError /
     InputError for bad flags, config or inputs (then nothing is written).
     """
-    check_model_files(config)  # a wrong path stops the run before anything is written
+    # no event data or a wrong model path stops the run before anything is written (the
+    # history, its lock and the reports folder were left behind by a run that failed so)
+    source_paths(config)
+    check_model_files(config)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     with hold(settings.history):
         with open_history(settings.history) as history:
