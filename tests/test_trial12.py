@@ -208,3 +208,31 @@ def test_an_audit_with_no_event_data_writes_nothing(tmp_path, monkeypatch, confi
     assert result.exit_code == 2
     assert ("no config" if config is None else "names no event data") in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == (["privdiag.toml"] if config else [])
+
+
+def test_an_audit_shows_its_models_notes(tmp_path):
+    # An audit's model-check notes stayed under evidence.models.<name>.notes, which no report
+    # shows: the audit's HTML and terminal never said that personalization had no rate.
+    from privdiag.audit.collect import check_models
+    from privdiag.result import Result
+
+    make_blind_set(600, seed=12).write_csv(tmp_path / "blind.csv")
+    raw = {
+        "features": {f: {"purposes": p} for f, p in FEATURE_PURPOSES.items()},
+        "models": {
+            "propensity": {
+                "path": str(MODELS / "propensity_imputed.onnx"),
+                "blind_set": "blind.csv",
+                "label": "label",
+            }
+        },
+    }
+    result = Result(command="audit")
+    result.evidence["consent_rates"] = {"analytics": 0.6, "ads": 0.4}
+    check_models(parse_config(raw, tmp_path / "privdiag.toml"), result, None)
+    assert result.evidence["notes"] == [
+        "model propensity: observed scenario: no consent rate for functional, personalization, "
+        "taken as granted on every row, so reco_clicks, noise are never masked there and its "
+        "loss may be understated; give each purpose a rate (model-check --consent-rates "
+        "functional=0.5, or consent records that decide it)"
+    ]

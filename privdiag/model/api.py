@@ -456,8 +456,8 @@ def _note_missing_rates(ctx: Context, rates: dict[str, float]) -> None:
     ctx.result.evidence.setdefault("notes", []).append(
         f"observed scenario: no consent rate for {', '.join(missing)}, taken as granted on "
         f"every row, so {', '.join(features)} are never masked there and its loss may be "
-        f"understated; pass --consent-rates with a share for each purpose "
-        f"(e.g. {missing[0]}=0.5)"
+        f"understated; give each purpose a rate (model-check --consent-rates "
+        f"{missing[0]}=0.5, or consent records that decide it)"
     )
 
 
