@@ -236,3 +236,19 @@ def test_an_audit_shows_its_models_notes(tmp_path):
         "loss may be understated; give each purpose a rate (model-check --consent-rates "
         "functional=0.5, or consent records that decide it)"
     ]
+
+
+def test_the_readme_config_example_shows_every_key_of_a_model_entry():
+    # A HistGradientBoosting pipeline saved with skops is refused until its TreePredictor is
+    # listed in [models.NAME] trusted_types, a key the README never named (nor blind_set,
+    # label and reference, which an audit needs).
+    import tomllib
+
+    from privdiag.config import ENTRY_KEYS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = readme.split("## Config")[1].split("```toml\n")[1].split("```")[0]
+    entry = example.split("[models.propensity]")[1].split("\n\n")[0]
+    for key in ENTRY_KEYS["models"]:
+        assert f"\n{key} = " in entry or f"\n# {key} = " in entry, key
+    parse_config(tomllib.loads(example), Path("privdiag.toml"))
