@@ -252,3 +252,23 @@ def test_the_readme_config_example_shows_every_key_of_a_model_entry():
     for key in ENTRY_KEYS["models"]:
         assert f"\n{key} = " in entry or f"\n# {key} = " in entry, key
     parse_config(tomllib.loads(example), Path("privdiag.toml"))
+
+
+def test_list_and_show_count_the_findings_not_compared(capsys):
+    # A run that exited 1 on a hidden (not compared) finding showed "0 new ... 0 worse,
+    # exit 1" in --list and --show, with nothing to say why.
+    from privdiag.audit.history import RunRecord
+    from privdiag.cli_audit import _echo_run, _echo_runs
+
+    summary = {"findings": 3, "new": 0, "resolved": 1, "worse": 0, "better": 0, "hidden": 1}
+    run = RunRecord("6ddbf168", "2026-12-05T10:17:33+00:00", exit_code=1, summary=summary)
+    _echo_runs([run])
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split()[7:9] == ["hidden", "exit"]
+    assert row.split()[2:9] == ["3", "0", "1", "0", "0", "1", "1"]
+    _echo_run(run, [], 5)
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[0]
+        .endswith("exit 1: 3 findings, 0 new, 1 resolved, 0 worse, 0 better, 1 not compared")
+    )
