@@ -272,3 +272,30 @@ def test_list_and_show_count_the_findings_not_compared(capsys):
         .out.splitlines()[0]
         .endswith("exit 1: 3 findings, 0 new, 1 resolved, 0 worse, 0 better, 1 not compared")
     )
+
+
+def test_predictions_of_a_classifier_outside_0_to_1_are_an_input_error(tmp_path):
+    # Scores saved as percentages (or logits) beside a 0/1 label turned the check into a
+    # regressor's in silence: the observed scenario read "rmse 0.41 -> 71.7", no error.
+    import numpy as np
+    import polars as pl
+
+    from privdiag.errors import InputError
+
+    blind = tmp_path / "blind.csv"
+    make_blind_set(300, seed=12).write_csv(blind)
+    rng = np.random.default_rng(1)
+    good = pl.DataFrame({"row_id": range(300), "score": rng.uniform(size=300)})
+    good.write_csv(tmp_path / "unmasked.csv")
+    good.with_columns(pl.col("score") * 100).write_csv(tmp_path / "deny_ads.csv")
+    config = parse_config(
+        {"features": {f: {"purposes": p} for f, p in FEATURE_PURPOSES.items()}},
+        Path("privdiag.toml"),
+    )
+    files = [tmp_path / "unmasked.csv", tmp_path / "deny_ads.csv"]
+    with pytest.raises(InputError) as caught:
+        run_model_check(Path("model.bin"), blind, config=config, predictions=files)
+    assert caught.value.path == tmp_path / "deny_ads.csv"
+    assert "outside 0 to 1 beside a 0/1 label" in str(caught.value)
+    # all in 0 to 1: a classifier, as before
+    run_model_check(Path("model.bin"), blind, config=config, predictions=files[:1])

@@ -440,7 +440,18 @@ def _score(
     unmasked = variants["unmasked"].schema
     _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])])
     ctx.kind = scorer.kind or "classifier"
-    if ctx.kind == "classifier" and ctx.y is not None and not np.isin(ctx.y, (0.0, 1.0)).all():
+    binary = ctx.y is not None and np.isin(ctx.y, (0.0, 1.0)).all()
+    if ctx.kind == "regressor" and binary and getattr(scorer, "outside", None) is not None:
+        # scores read from files: a logit or a percentage made a classifier a regressor
+        raise InputError(
+            "holds scores outside 0 to 1 beside a 0/1 label; a classifier's score is its "
+            "probability of class 1",
+            path=scorer.outside,
+            field="score",
+            hint="save predict_proba(X)[:, 1], not a logit, a decision function or a "
+            "percentage (a regressor's label is a number other than 0/1)",
+        )
+    if ctx.kind == "classifier" and ctx.y is not None and not binary:
         raise InputError(
             "the label of a classifier must be 0/1 or true/false", path=blind_set, field=label
         )
