@@ -243,14 +243,14 @@ def _report_shown(recorded: str | None, config_path: str) -> str:
 
 def _echo_runs(runs: list[Any]) -> None:
     header = f"{'run':<10}{'started':<27}{'findings':>9}{'new':>5}{'resolved':>9}{'worse':>6}"
-    typer.echo(f"{header}{'better':>7}{'exit':>5}  report")
+    typer.echo(f"{header}{'better':>7}{'hidden':>7}{'exit':>5}  report")
     for r in runs:
         s = r.summary
         report = _report_shown(r.report_dir, r.config_path)
         typer.echo(
             f"{r.run_id:<10}{r.started_at:<27}{s.get('findings', 0):>9}{s.get('new', 0):>5}"
             f"{s.get('resolved', 0):>9}{s.get('worse', 0):>6}{s.get('better', 0):>7}"
-            f"{r.exit_code:>5}  {report}"
+            f"{s.get('hidden', 0):>7}{r.exit_code:>5}  {report}"
         )
     if not runs:
         typer.echo("(no runs yet)")
@@ -269,7 +269,8 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> N
     typer.echo(
         f"run {run.run_id} started {run.started_at}, exit {run.exit_code}: "
         f"{s.get('findings', 0)} findings, {s.get('new', 0)} new, "
-        f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse, {s.get('better', 0)} better"
+        f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse, {s.get('better', 0)} better, "
+        f"{s.get('hidden', 0)} not compared"
     )
     small = [hides_users(f["metrics"], k) for _, f in findings]
     in_order = [x for x, s in zip(findings, small, strict=True) if not s]

@@ -371,13 +371,15 @@ def test_list_and_show_count_the_better_findings_too(two_nights):
     assert listing.exit_code == 0, listing.output
     header, *rows = listing.output.splitlines()
     assert header.split() == [
-        "run", "started", "findings", "new", "resolved", "worse", "better", "exit", "report"
+        "run", "started", "findings", "new", "resolved", "worse", "better", "hidden", "exit",
+        "report",
     ]  # fmt: skip
     (row,) = [r for r in rows if r.startswith(second["audit"]["run_id"])]
-    # findings 8 (1 new, 5 unchanged, 1 worse, 1 better), then new, resolved, worse, better, exit
-    assert row.split()[2:8] == ["8", "1", "1", "1", "1", "1"]
+    # findings 8 (1 new, 5 unchanged, 1 worse, 1 better), then new, resolved, worse, better,
+    # hidden (not compared), exit
+    assert row.split()[2:9] == ["8", "1", "1", "1", "1", "0", "1"]
     run = second["audit"]["run_id"]
     shown = runner.invoke(app, ["audit", "--config", str(config), "--show", run])
     assert shown.output.splitlines()[0].endswith(
-        "exit 1: 8 findings, 1 new, 1 resolved, 1 worse, 1 better"
+        "exit 1: 8 findings, 1 new, 1 resolved, 1 worse, 1 better, 0 not compared"
     )

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from privdiag.checks.context import suppress
-from privdiag.findings import SEVERITIES, severity_rank
+from privdiag.findings import SEVERITIES, at_or_above, severity_rank
 from privdiag.report.text import is_users
 
 CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
@@ -138,3 +138,14 @@ def chosen(findings: list[dict[str, Any]], fail_when: str) -> list[dict[str, Any
         return list(findings)
     allowed = {"new", "hidden"} if fail_when == "new" else {"new", "worse", "hidden"}
     return [f for f in findings if f.get("change") in allowed]
+
+
+def failing(doc: dict[str, Any], fail_on: str) -> list[dict[str, Any]]:
+    """Return the findings of ``doc`` that make its exit code 1: at or above ``fail_on`` and,
+    in an audit's document, among those its ``fail_when`` lets count (:func:`chosen`), so
+    that the JUnit file and GitHub annotations fail on what fails the run."""
+    findings = doc.get("findings") or []
+    audit = doc.get("audit")
+    if isinstance(audit, dict) and audit.get("fail_when") in ("all", "new", "regressed"):
+        findings = chosen(findings, audit["fail_when"])
+    return [f for f in findings if at_or_above(f["severity"], fail_on)]

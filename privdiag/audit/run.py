@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.audit import folders, trends
-from privdiag.audit.collect import check_model_files, check_models, scan_sources
-from privdiag.audit.diff import Diff, chosen, diff
+from privdiag.audit.collect import check_model_files, check_models, scan_sources, source_paths
+from privdiag.audit.diff import Diff, diff, failing
 from privdiag.audit.history import History, RunRecord, open_history
 from privdiag.audit.lock import hold
 from privdiag.audit.settings import AuditSettings
 from privdiag.config import Config
-from privdiag.findings import at_or_above
 from privdiag.result import Result
 
 log = logging.getLogger("privdiag.audit")
@@ -61,7 +60,26 @@ class AuditOutcome:
         return (
             f"audit {self.run.run_id}: {self.doc['summary']['findings']} findings, "
             f"{c['new']} new, {c['resolved']} resolved, {c['worse']} worse, "
-            f"{c['better']} better, {c['hidden']} not compared -> {self.report_dir}"
+            f"{c['better']} better, {c['hidden']} not compared{self._why()} -> {self.report_dir}"
+        )
+
+    def _why(self) -> str:
+        """Why the run exits 1: how many findings fail it, by their change ("" at exit 0).
+        Without it "0 new, 0 worse" beside exit 1 (a not-compared finding counting as new)
+        left the reader guessing."""
+        audit = self.doc.get("audit") or {}
+        fails = failing(self.doc, str(audit.get("fail_on")))
+        if not self.exit_code or not fails:
+            return ""
+        by_change: dict[str, int] = {}
+        for f in fails:
+            by_change[f.get("change") or "new"] = by_change.get(f.get("change") or "new", 0) + 1
+        counted_as_new = audit.get("fail_when") != "all"
+        words = {"hidden": "not compared (counted as new)" if counted_as_new else "not compared"}
+        parts = ", ".join(f"{n} {words.get(ch, ch)}" for ch, n in sorted(by_change.items()))
+        return (
+            f"; exit 1 on {len(fails)} finding(s) at or above {audit.get('fail_on')} that "
+            f"--fail-when {audit.get('fail_when')} counts: {parts}"
         )
 
 
@@ -82,7 +100,10 @@ def run_audit(
     Raises LockError when another audit holds the lock, UsageError / ConfigError /
     InputError for bad flags, config or inputs (then nothing is written).
     """
-    check_model_files(config)  # a wrong path stops the run before anything is written
+    # no event data or a wrong model path stops the run before anything is written (the
+    # history, its lock and the reports folder were left behind by a run that failed so)
+    source_paths(config)
+    check_model_files(config)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     with hold(settings.history):
         with open_history(settings.history) as history:
@@ -138,12 +159,7 @@ def _finish(
     _annotate(doc, changes, run_id, compared, settings, final)
     doc["evidence"]["trends"] = _trend_series(compared, run_id, result.started_at, measures)
 
-    failing = [
-        f
-        for f in chosen(doc["findings"], settings.fail_when)
-        if at_or_above(f["severity"], fail_on)
-    ]
-    exit_code = 1 if failing else 0
+    exit_code = 1 if failing(doc, fail_on) else 0
     doc["audit"].update(fail_on=fail_on, exit_code=exit_code)
     run = _record(doc, run_id, compared, config, final, exit_code, changes)
 

@@ -440,10 +440,36 @@ def _score(
     unmasked = variants["unmasked"].schema
     _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])])
     ctx.kind = scorer.kind or "classifier"
-    if ctx.kind == "classifier" and ctx.y is not None and not np.isin(ctx.y, (0.0, 1.0)).all():
+    binary = ctx.y is not None and np.isin(ctx.y, (0.0, 1.0)).all()
+    if ctx.kind == "regressor" and binary and getattr(scorer, "outside", None) is not None:
+        # scores read from files: a logit or a percentage made a classifier a regressor
+        raise InputError(
+            "holds scores outside 0 to 1 beside a 0/1 label; a classifier's score is its "
+            "probability of class 1",
+            path=scorer.outside,
+            field="score",
+            hint="save predict_proba(X)[:, 1], not a logit, a decision function or a "
+            "percentage (a regressor's label is a number other than 0/1)",
+        )
+    if ctx.kind == "classifier" and ctx.y is not None and not binary:
         raise InputError(
             "the label of a classifier must be 0/1 or true/false", path=blind_set, field=label
         )
+
+
+def _note_missing_rates(ctx: Context, rates: dict[str, float]) -> None:
+    """Note the purposes some feature needs that have no consent rate: the observed scenario
+    takes them as granted on every row, so it shows no loss from their features."""
+    missing = [p for p in blindset.purposes_in_use(ctx.mapping) if p not in rates]
+    if not missing:
+        return
+    features = [f for f, ps in ctx.mapping.items() if set(ps) & set(missing)]
+    ctx.result.evidence.setdefault("notes", []).append(
+        f"observed scenario: no consent rate for {', '.join(missing)}, taken as granted on "
+        f"every row, so {', '.join(features)} are never masked there and its loss may be "
+        f"understated; give each purpose a rate (model-check --consent-rates "
+        f"{missing[0]}=0.5, or consent records that decide it)"
+    )
 
 
 def _note_scenarios(ctx: Context, rates: dict[str, float] | None, features: list[str]) -> None:
@@ -461,6 +487,7 @@ def _note_scenarios(ctx: Context, rates: dict[str, float] | None, features: list
         ctx.result.skipped("observed", "no consent rates: pass --consent-rates or --scan-result")
     elif ctx.mapping:
         ctx.result.ran("observed")
+        _note_missing_rates(ctx, rates)
     shares = {n: s.masked_share() for n, s in ctx.scenarios.items() if not n.startswith("mask_")}
     ctx.result.evidence["scenarios"] = {
         "masked_share": shares,

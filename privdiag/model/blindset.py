@@ -191,9 +191,15 @@ def feature_columns(frame: pl.DataFrame, label: str | None) -> list[str]:
     return [c for c in frame.columns if c not in skip and not c.startswith("consent_")]
 
 
+#: Purposes that need no consent, so no scenario denies them: a strictly necessary feature
+#: is collected whatever a person decides.
+NO_CONSENT = frozenset({"necessary"})
+
+
 def purposes_in_use(mapping: dict[str, list[str]]) -> list[str]:
-    """Return the purposes some feature needs, sorted, so scenarios are listed stably."""
-    return sorted({p for purposes in mapping.values() for p in purposes})
+    """Return the purposes some feature needs that a person can deny, sorted, so scenarios
+    are listed stably."""
+    return sorted({p for purposes in mapping.values() for p in purposes} - NO_CONSENT)
 
 
 def deny_scenarios(n: int, mapping: dict[str, list[str]]) -> list[Scenario]:
@@ -203,7 +209,8 @@ def deny_scenarios(n: int, mapping: dict[str, list[str]]) -> list[Scenario]:
         masks = {f: np.full(n, purpose in ps) for f, ps in mapping.items()}
         out.append(Scenario(f"deny_{purpose}", masks, purpose))
     if out:
-        out.append(Scenario("all_denied", {f: np.full(n, bool(ps)) for f, ps in mapping.items()}))
+        deniable = {f: bool(set(ps) - NO_CONSENT) for f, ps in mapping.items()}
+        out.append(Scenario("all_denied", {f: np.full(n, d) for f, d in deniable.items()}))
     return out
 
 
@@ -212,7 +219,8 @@ def observed_scenario(
 ) -> Scenario:
     """Return the observed mix: rows granted each purpose at its rate, independently.
 
-    Purposes without a rate are taken as granted on every row.
+    Purposes without a rate are taken as granted on every row (the caller notes them), and
+    a purpose that needs no consent (:data:`NO_CONSENT`) is never denied.
     """
     rng = np.random.default_rng(seed)
     denied = {}
@@ -223,7 +231,8 @@ def observed_scenario(
     for feature, purposes in mapping.items():
         mask = np.zeros(n, bool)
         for purpose in purposes:
-            mask |= denied[purpose]
+            if purpose in denied:
+                mask |= denied[purpose]
         masks[feature] = mask
     return Scenario("observed", masks)
 

@@ -50,6 +50,7 @@ class PredictionsScorer(Scorer):
                 )
             self.files[name] = path
         self.rows: dict[Path, int] = {}  # rows read from each file, once scored
+        self.outside: Path | None = None  # a file with a score outside 0 to 1, once scored
 
     def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
         """Return the scores of every variant that has a file; ``None`` for the others.
@@ -62,10 +63,12 @@ class PredictionsScorer(Scorer):
         for name, frame in variants.items():
             path = self.files.get(file_stem(name))
             out[name] = self._read(path, frame) if path is not None else None
-        scored = [v for v in out.values() if isinstance(v, np.ndarray) and v.size]
+        scored = {n: v for n, v in out.items() if isinstance(v, np.ndarray) and v.size}
+        outside = [n for n, v in scored.items() if np.nanmin(v) < 0.0 or np.nanmax(v) > 1.0]
+        if outside:  # the first file whose scores are no probabilities, for the error
+            self.outside = self.files[file_stem(outside[0])]
         if self.kind is None and scored:
-            inside = all(np.nanmin(v) >= 0.0 and np.nanmax(v) <= 1.0 for v in scored)
-            self.kind = "classifier" if inside else "regressor"
+            self.kind = "regressor" if outside else "classifier"
         return out
 
     def _check_names(self, variants: dict[str, pl.DataFrame]) -> None:

@@ -217,6 +217,23 @@ def bars(ev: dict[str, Any]) -> Chart:
     return chart
 
 
+#: Width of a character of an 11px label, generously (digits and "%" run about 6.5px).
+CHAR_WIDTH = 7.0
+
+
+def _fitted(x: float, label: str, anchor: str) -> tuple[float, str]:
+    """Return where to anchor ``label`` at ``x`` so that it stays inside the chart: a label
+    that would run past the right edge ends at ``x`` instead (a change point on the last
+    day, the last day's tick), and one past the left edge starts there."""
+    width = len(label) * CHAR_WIDTH
+    right = x + (width if anchor == "start" else width / 2)
+    if right > WIDTH:
+        return min(x, WIDTH - 2.0), "end"
+    if anchor == "middle" and x - width / 2 < 0:
+        return x, "start"
+    return x, anchor
+
+
 def _polyline_runs(frame: Frame, xs: list[float], ys: list[Any]) -> list[str]:
     """Return polyline point lists, broken wherever a value is missing."""
     runs: list[list[str]] = [[]]
@@ -246,17 +263,19 @@ def series(ev: dict[str, Any]) -> Chart:
             chart.shapes.append(Shape("polyline", {"points": pts, "class": f"line {cls}"}))
         chart.legend.append((_short(name, 30), cls))
     for i in range(0, len(xs), max(1, len(xs) // 5)) if xs else []:
-        chart.shapes.append(
-            _text(frame.x(i), frame.top + frame.height + 16, _short(xs[i], 12), "tick", "middle")
-        )
+        label = _short(xs[i], 12)
+        x, anchor = _fitted(frame.x(i), label, "middle")
+        chart.shapes.append(_text(x, frame.top + frame.height + 16, label, "tick", anchor))
     marks = [
         m for m in _seq(ev.get("marks")) if isinstance(m, dict) and "x" in m and str(m["x"]) in xs
     ]
     for m in marks[:10]:
         x = frame.x(xs.index(str(m["x"])))
         chart.shapes.append(_line(x, frame.top - 6, x, frame.top + frame.height, "mark"))
+        label = _short(m.get("label", ""), 24)
+        at, anchor = _fitted(x + 3, label, "start")
         chart.shapes.append(
-            _text(x + 3, frame.top - 10, _short(m.get("label", ""), 24), "mark-lbl")
+            _text(at - 6 if anchor == "end" else at, frame.top - 10, label, "mark-lbl", anchor)
         )
     if stride > 1:
         chart.note = f"Every {stride}th of {len(xs)} points drawn."

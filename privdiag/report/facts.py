@@ -83,11 +83,32 @@ def _metric_text(name: str, value: Any, k: int) -> str:
         return f"{fmt_metric(name, items[0], k)} to {fmt_metric(name, items[1], k)}"
     if items and all(isinstance(v, str) for v in items):
         names = ", ".join(cut(fmt_value(v), LISTED_NAME) for v in items[:LISTED_NAMES])
-        more = len(items) - LISTED_NAMES
-        return names + (f" and {fmt_number(more)} more" if more > 0 else "")
+        return names + _more(items)
     if name == "measure" and isinstance(value, str):
         return fmt_value(measure_name(value))
+    if items and all(_is_rate_change(v) for v in items):
+        changes = (
+            f"{cut(fmt_value(v['purpose']), LISTED_NAME)} {v['before']:.0%} to {v['after']:.0%}"
+            for v in items[:LISTED_NAMES]
+        )
+        return "; ".join(changes) + _more(items)
     return fmt_metric(name, value, k)
+
+
+def _more(items: list[Any]) -> str:
+    """ " and N more" after the first :data:`LISTED_NAMES` of ``items``, else ""."""
+    more = len(items) - LISTED_NAMES
+    return f" and {fmt_number(more)} more" if more > 0 else ""
+
+
+def _is_rate_change(value: Any) -> bool:
+    """Whether ``value`` is one of a shift's ``consent_rate_changes``: a purpose and its rate
+    before and after, fractions (shown as "ads 0% to 83%" rather than as JSON)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("purpose"), str)
+        and all(is_number(value.get(k)) and 0 <= value[k] <= 1 for k in ("before", "after"))
+    )
 
 
 def no_user_ids_text(metrics: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from privdiag.audit.diff import failing
 from privdiag.findings import at_or_above
 from privdiag.report.markdown import findings_table, owners_lines
 from privdiag.report.merge import merge
@@ -28,15 +29,17 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(finding: dict[str, Any], fail_on: str) -> str | None:
+def annotation(finding: dict[str, Any], fail_on: str, counts: bool = True) -> str | None:
     """Return the workflow command line for a finding, or None for an ``info`` below the bar.
 
     Only the kind, the severity, the location's names and the id are used: never a title,
     a metric or another value drawn from the data. Each is cut to :data:`ANNOTATION_VALUE`
-    characters and the message to :data:`ANNOTATION_MESSAGE` ("…" ends a cut text).
+    characters and the message to :data:`ANNOTATION_MESSAGE` ("…" ends a cut text). A
+    finding that does not fail the run (``counts`` false: an audit's ``--fail-when`` leaves
+    it out) is a warning whatever its severity, its change named in the title.
     """
     severity = finding["severity"]
-    if at_or_above(severity, fail_on):
+    if at_or_above(severity, fail_on) and counts:
         level = "error"
     elif severity != "info":
         level = "warning"
@@ -47,7 +50,8 @@ def annotation(finding: dict[str, Any], fail_on: str) -> str | None:
     where = ", ".join(
         f"{cut(str(k), ANNOTATION_VALUE)}={cut(str(v), ANNOTATION_VALUE)}" for k, v in location
     )
-    title = _escape_property(f"privdiag {kind} ({severity})")
+    change = f", {finding['change']}" if finding.get("change") else ""
+    title = _escape_property(f"privdiag {kind} ({cut(severity + change, ANNOTATION_VALUE)})")
     # the id ends the message whatever is cut, so the annotation still leads to its finding
     at = cut(f"{kind} at {where or 'whole input'}", ANNOTATION_MESSAGE - len(found) - 3)
     return f"::{level} title={title}::{_escape_data(f'{at} [{found}]')}"
@@ -56,13 +60,14 @@ def annotation(finding: dict[str, Any], fail_on: str) -> str | None:
 def step_summary(doc: dict[str, Any], fail_on: str) -> str:
     """Return the Markdown step summary: counts, findings at or above the bar, owners."""
     counts = ", ".join(f"{n} {s}" for s, n in doc["summary"]["by_severity"].items()) or "none"
-    failing = [f for f in doc["findings"] if at_or_above(f["severity"], fail_on)]
-    parts = [
-        "## privdiag",
-        f"Findings: {doc['summary']['findings']} ({counts}); {len(failing)} at or above {fail_on}.",
-    ]
-    if failing:
-        parts.append(findings_table(failing[:20], with_title=False, min_group_size=0))
+    above = [f for f in doc["findings"] if at_or_above(f["severity"], fail_on)]
+    fails = failing(doc, fail_on)
+    line = f"Findings: {doc['summary']['findings']} ({counts}); {len(above)} at or above {fail_on}"
+    if isinstance(doc.get("audit"), dict):
+        line += f", {len(fails)} failing the run (--fail-when {doc['audit'].get('fail_when')})"
+    parts = ["## privdiag", line + "."]
+    if above:
+        parts.append(findings_table(above[:20], with_title=False, min_group_size=0))
     if doc["findings"]:
         parts += ["### Owners", "\n".join(owners_lines(doc["findings"], per_owner=0))]
     return "\n\n".join(parts) + "\n"
@@ -84,7 +89,8 @@ def github_annotations(
         return
     doc = merge(docs)
     out = stream or sys.stdout
-    lines = [a for f in doc["findings"] if (a := annotation(f, fail_on))]
+    counted = {f["id"] for f in failing(doc, fail_on)}
+    lines = [a for f in doc["findings"] if (a := annotation(f, fail_on, f["id"] in counted))]
     for line in lines[:MAX_ANNOTATIONS]:
         out.write(line + "\n")
     summary_path = env.get("GITHUB_STEP_SUMMARY")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from privdiag.audit.diff import failing
 from privdiag.findings import SEVERITIES, at_or_above, severity_rank
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
@@ -17,6 +18,10 @@ from privdiag.report.text import cut, location_text
 MAX_TEXT = 300
 #: Failing findings listed in one test case's failure text; its message counts them all.
 MAX_FAILURES_LISTED = 100
+
+
+#: What an audit's --fail-when leaves out of the exit code, in the words of the JUnit file.
+NOT_COUNTED = {"new": "not new", "regressed": "neither new nor worse"}
 
 
 @dataclass
@@ -92,14 +97,30 @@ def _failure_text(failing: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def case_element(case: Case, fail_on: str) -> ET.Element:
-    """Return the ``<testcase>`` element of ``case``."""
+def case_element(
+    case: Case, fail_on: str, counted: set[str] | None = None, fail_when: str = "regressed"
+) -> ET.Element:
+    """Return the ``<testcase>`` element of ``case``.
+
+    ``counted`` holds the ids of the findings that fail the run (an audit's, chosen by its
+    ``--fail-when``); a finding at or above ``fail_on`` outside it is told in
+    ``<system-out>``, not as a failure, since the run passes on it. None counts every one.
+    """
     name = cut(case.name, MAX_TEXT)
     el = ET.Element("testcase", {"classname": cut(case.classname, MAX_TEXT), "name": name})
     if case.skipped is not None:
         ET.SubElement(el, "skipped", {"message": cut(case.skipped, MAX_TEXT)})
         return el
-    failing = [f for f in case.findings if at_or_above(f["severity"], fail_on)]
+    above = [f for f in case.findings if at_or_above(f["severity"], fail_on)]
+    failing = [f for f in above if counted is None or f["id"] in counted]
+    passed = [f for f in above if counted is not None and f["id"] not in counted]
+    if passed:
+        out = ET.SubElement(el, "system-out")
+        out.text = (
+            f"{len(passed)} finding(s) at or above {fail_on} that --fail-when {fail_when} "
+            f"does not count ({NOT_COUNTED.get(fail_when, '')} since the compared run):\n"
+            + _failure_text(passed)
+        )
     if failing:
         worst = SEVERITIES[min(severity_rank(f["severity"]) for f in failing)]
         message = f"{len(failing)} finding(s) at or above {fail_on}"
@@ -112,7 +133,11 @@ def render_junit(doc: dict[str, Any], *, fail_on: str) -> str:
     """Return the JUnit XML text of one (merged) result document."""
     if fail_on not in SEVERITIES:
         raise ValueError(f"unknown severity {fail_on!r}")
-    elements = [case_element(c, fail_on) for c in build_cases(doc)]
+    counted, fail_when = None, "regressed"
+    if isinstance(doc.get("audit"), dict):
+        counted = {f["id"] for f in failing(doc, fail_on)}
+        fail_when = str(doc["audit"].get("fail_when"))
+    elements = [case_element(c, fail_on, counted, fail_when) for c in build_cases(doc)]
     failures = sum(1 for e in elements if e.find("failure") is not None)
     skipped = sum(1 for e in elements if e.find("skipped") is not None)
     suite = ET.Element(
