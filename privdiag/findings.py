@@ -5,8 +5,20 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+#: Metric names that count people, suppressed below the minimum group size: users,
+#: denied_users, ...; users_total (consent.missing_record's users in all) too.
+_USERS = re.compile(r"(^|_)users(_total)?$")
+
+
+def is_users(name: str) -> bool:
+    """True when a metric or column named ``name`` counts users (here, not in the reports:
+    the audit's comparison needs it and must not import the report package)."""
+    return bool(_USERS.search(name.lower()))
+
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 AREAS: tuple[str, ...] = ("data", "model", "people")

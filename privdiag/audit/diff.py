@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from privdiag.checks.context import suppress
-from privdiag.findings import SEVERITIES, at_or_above, severity_rank
-from privdiag.report.text import is_users
+from privdiag.findings import SEVERITIES, at_or_above, is_users, severity_rank
 
 CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
 KEY_METRICS: tuple[str, ...] = ("events", "users", "share")

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from privdiag.findings import LOCATION_KEYS, OWNERSHIP_GAP, measure_name
+from privdiag.findings import LOCATION_KEYS, OWNERSHIP_GAP, is_users, measure_name
 from privdiag.privacy import scrub  # one redaction for reports and every other output
 
 #: Metric and column names whose values are fractions, shown as percentages: the word at the
@@ -17,9 +17,6 @@ _SHARE = re.compile(
     r"(share|rate|ratio|pct|fraction)$|(^|[_ ])(share|rate|ratio|pct|fraction)[_ ]|^optin_"
     r"|^missing_(reference|current)$"
 )
-#: Metric names that count people, suppressed below the minimum group size.
-# users, denied_users, ...; users_total (consent.missing_record's users in all) too
-_USERS = re.compile(r"(^|_)users(_total)?$")
 #: The metrics that best sum up a finding, in order of preference.
 KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
 #: Metric keys that record how a finding was suppressed, not what it measured.
@@ -113,11 +110,6 @@ def metric_label(name: str) -> str:
         return METRIC_LABELS[name]
     words = [_KEY_WORDS.get(w.lower(), w) for w in re.split(r"[_\s]+", name) if w]
     return " ".join(words) or name
-
-
-def is_users(name: str) -> bool:
-    """True when a metric or column named ``name`` counts users."""
-    return bool(_USERS.search(name.lower()))
 
 
 def suppressed(value: Any, min_group_size: int) -> bool:
