@@ -149,6 +149,45 @@ def _compliance(ctx: ScanContext, result: Result) -> list[Finding]:
     return findings
 
 
+def _load(
+    con: Any, data: list[str], consent: list[str], config: Config, fmt: str, say: Progress
+) -> Loaded:
+    """Read the events and the consent files given by ``--consent`` and by the config.
+
+    A file given both ways is read once: the loader reads each file where it is first
+    reached, and its note says where each was given.
+    """
+    configured = [config.data_path(p) for p in config.consent_files]
+    place = f"the [consent] paths of {config.path}" if config.path else "[consent] paths"
+    origins = ["--consent"] * len(consent) + [place] * len(configured)
+    return load(
+        con,
+        data,
+        [*consent, *configured],
+        config,
+        fmt=fmt,
+        progress=say,
+        consent_origins=origins if consent and configured else None,
+    )
+
+
+def _input_notes(loaded: Loaded) -> list[str]:
+    """The notes of the inputs' reading: each input's own, the loader's, and the consent
+    values that could not be decoded or were read only in part."""
+    notes = [f"{arg}: {note}" for arg, staged in loaded.staged for note in staged.notes]
+    notes += loaded.notes
+    notes += [
+        f"{n} events carry {col} values that could not be decoded; their flags stay unknown"
+        for col, n in loaded.undecodable.items()
+    ]
+    notes += [
+        f"{n} events carry {col} TC strings read only in part: their purpose consents are "
+        f"used, what follows them (vendors, publisher restrictions) could not be read ({why})"
+        for col, (n, why) in loaded.partly_read.items()
+    ]
+    return notes
+
+
 @warmed_up()  # the checks' statistics library loads while DuckDB reads the inputs
 def run_scan(
     data: list[str],
@@ -169,34 +208,9 @@ def run_scan(
     check_engine_formats(data, fmt, config)  # before a Spark engine starts
     con = connect(config.engine)
 
-    configured = [config.data_path(p) for p in config.consent_files]
-    # A file given both by --consent and by the config is read once: the loader reads each
-    # file where it is first reached, and its note says where each was given.
-    given = list(consent or [])
-    place = f"the [consent] paths of {config.path}" if config.path else "[consent] paths"
-    origins = ["--consent"] * len(given) + [place] * len(configured)
-    loaded = load(
-        con,
-        data,
-        given + configured,
-        config,
-        fmt=fmt,
-        progress=say,
-        consent_origins=origins if given and configured else None,
-    )
+    loaded = _load(con, data, consent or [], config, fmt, say)
     result.inputs = loaded.inputs
-    notes = [f"{arg}: {note}" for arg, staged in loaded.staged for note in staged.notes]
-    notes += loaded.notes
-    notes += [
-        f"{n} events carry {col} values that could not be decoded; their flags stay unknown"
-        for col, n in loaded.undecodable.items()
-    ]
-    notes += [
-        f"{n} events carry {col} TC strings read only in part: their purpose consents are "
-        f"used, what follows them (vendors, publisher restrictions) could not be read ({why})"
-        for col, (n, why) in loaded.partly_read.items()
-    ]
-    if notes:
+    if notes := _input_notes(loaded):
         result.evidence["notes"] = notes
 
     say("resolving consent state")
