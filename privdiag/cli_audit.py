@@ -125,10 +125,10 @@ def audit(
 
 def _check_paths(settings: Any, history_option: str) -> None:
     """Raise UsageError, before the run, when the history or the report folders cannot be
-    written (the run makes the reports folder when it is missing)."""
+    written (the run makes the history's folder and the reports folder when missing)."""
     from privdiag.output import check_folder, check_writable
 
-    check_writable(settings.history, history_option)
+    check_writable(settings.history, history_option, make=True)
     check_folder(settings.reports_dir, "[audit] reports_dir", make=False)
 
 

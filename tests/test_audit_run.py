@@ -383,3 +383,35 @@ def test_list_and_show_count_the_better_findings_too(two_nights):
     assert shown.output.splitlines()[0].endswith(
         "exit 1: 8 findings, 1 new, 1 resolved, 1 worse, 1 better, 0 not compared"
     )
+
+
+def test_history_in_a_missing_folder_is_made_on_the_first_run(tmp_path):
+    # A cron job's first run with [audit] history = "state/audit/history.duckdb": the folder
+    # was not made, and the run stopped with "folder ... does not exist" (exit 2).
+    config = setup(tmp_path, NIGHT_1, extra='[audit]\nhistory = "state/audit/history.duckdb"\n')
+    code, output, doc = audit(config)
+    assert code == 1, output  # the first run: every finding new, high ones fail
+    history = tmp_path / "state" / "audit" / "history.duckdb"
+    with open_history(history, read_only=True) as opened:
+        assert [r.run_id for r in opened.runs()] == [doc["audit"]["run_id"]]
+
+
+def test_history_folder_that_cannot_be_made_is_still_a_usage_error(tmp_path, monkeypatch):
+    # The nearest folder that exists is not writable: the run stops before anything is
+    # written, naming it (os.access is stubbed: the tests may run as root).
+    import os
+
+    import privdiag.output
+
+    config = setup(tmp_path, NIGHT_1)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(
+        privdiag.output.os, "access", lambda p, m: False if Path(p) == locked else real(p, m)
+    )
+    history = locked / "audit" / "history.duckdb"
+    code, output, _ = audit(config, "--history", str(history))
+    assert code == 2, output
+    assert f"folder {locked} is not writable" in " ".join(output.split())
+    assert not (locked / "audit").exists() and not (tmp_path / "privdiag-reports").exists()
