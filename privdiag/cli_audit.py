@@ -86,7 +86,7 @@ def audit(
             metavar="RUN",
             help="Print one run's findings and exit: oldest first by the run that first "
             "recorded each (since=), the newest last as --list orders runs; those of one run "
-            "by severity, then events.",
+            "by severity, then events; then the findings it resolved.",
         ),
     ] = None,
     verbose: Annotated[
@@ -125,10 +125,10 @@ def audit(
 
 def _check_paths(settings: Any, history_option: str) -> None:
     """Raise UsageError, before the run, when the history or the report folders cannot be
-    written (the run makes the reports folder when it is missing)."""
+    written (the run makes the history's folder and the reports folder when missing)."""
     from privdiag.output import check_folder, check_writable
 
-    check_writable(settings.history, history_option)
+    check_writable(settings.history, history_option, make=True)
     check_folder(settings.reports_dir, "[audit] reports_dir", make=False)
 
 
@@ -223,8 +223,31 @@ def _read_back(path: Path, show: str | None, k: int) -> None:
         if show:
             run = history.find_run(show)
             _echo_run(run, history.findings_by_age(run.run_id), k)
+            _echo_resolved(history, run, k)
         else:
             _echo_runs(history.runs())
+
+
+def _echo_resolved(history: Any, run: Any, k: int) -> None:
+    """Print the findings of the run ``run`` was compared with that it no longer has, as the
+    run's ``resolved`` list holds them: their user counts under ``k`` hidden, and those whose
+    users are hidden left out (see :mod:`privdiag.audit.diff`); by severity, then events."""
+    from privdiag.audit.diff import diff
+    from privdiag.findings import Ranked, impact_of, rank_order
+
+    compared = run.baseline or run.previous_run
+    if not compared:
+        return
+    gone = diff(history.findings(run.run_id), history.findings(compared), k).resolved
+    ranked = rank_order([Ranked(f["id"], f["severity"], impact_of(f["metrics"]), ()) for f in gone])
+    for f in (gone[n] for n in ranked):
+        where = " ".join(f"{key}={v}" for key, v in f["location"].items())
+        events = f["metrics"].get("events")
+        size = "" if events is None else f"  events={events}"
+        typer.echo(
+            f"{f['severity']:<9}{'resolved':<10}{f['kind']:<28}{where}{size}  "
+            f"was in {compared}: {f.get('title') or ''}".rstrip()
+        )
 
 
 def _report_shown(recorded: str | None, config_path: str) -> str:

@@ -19,11 +19,13 @@ from privdiag.errors import UsageError
 from privdiag.findings import SEVERITIES
 
 
-def check_writable(path: Path | str, option: str = "") -> None:
+def check_writable(path: Path | str, option: str = "", *, make: bool = False) -> None:
     """Raise UsageError, naming ``option`` and ``path``, when no file can be written there.
 
-    ``-`` (stdout) is always writable. Checked before a run, so that a long scan does not
-    end on an output it cannot write; :func:`write_atomic` still reports what changed since.
+    With ``make``, a missing folder is left for the caller to make (with its parents), so
+    only the nearest folder above it that exists must be writable. ``-`` (stdout) is always
+    writable. Checked before a run, so that a long scan does not end on an output it cannot
+    write; :func:`write_atomic` still reports what changed since.
     """
     if str(path) == "-":
         return
@@ -44,10 +46,13 @@ def check_writable(path: Path | str, option: str = "") -> None:
         blocker = file_in_the_way(target)
         if blocker is not None:
             raise UsageError(f"cannot write {where}: {blocker} is a file, not a folder")
-        raise UsageError(
-            f"cannot write {where}: folder {folder} does not exist",
-            hint="make the folder first, or give a path in a folder that exists",
-        )
+        if make:
+            folder = next(p for p in folder.parents if p.is_dir())
+        else:
+            raise UsageError(
+                f"cannot write {where}: folder {folder} does not exist",
+                hint="make the folder first, or give a path in a folder that exists",
+            )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(
             f"cannot write {where}: folder {folder} is not writable",

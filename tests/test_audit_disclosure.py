@@ -159,3 +159,56 @@ def test_audit_report_says_hidden_not_new(tmp_path):
     shown = CliRunner().invoke(app, ["audit", "--config", str(config), "--show", run_id])
     [line] = [li for li in shown.output.splitlines() if "step=view_item" in li]
     assert "hidden" in line and "since=–" in line and run_id not in line, line
+
+
+def test_a_consent_gap_widened_by_a_mended_violation_is_not_worse():
+    """Night 1: gclid leaks on 40 of 100 ads-denied purchase events (violation of 40 events),
+    so it is missing on the other 60 (gap: 60 events, low). Night 2 the tag is mended: 10
+    leak (40 -> 10, better), 90 lack it (60 -> 90: +50%, and 0.6 -> 0.9 makes it medium,
+    both "worse" before). The gap is unchanged and --fail-when regressed does not count it.
+    The same at page_view (70 -> 110) with the violation resolved. At view_item no violation
+    moved, so a gap that grows there is still worse; a gap of another purpose is not matched."""
+    from privdiag.audit.diff import chosen
+
+    def f(fid, kind, severity, events, step, purpose="ads"):
+        where = {"source": "shop", "step": step, "feature": "gclid", "purpose": purpose}
+        metrics = {"events": events, "users": events}
+        return {
+            "id": fid,
+            "kind": kind,
+            "severity": severity,
+            "location": where,
+            "metrics": metrics,
+        }
+
+    v, g = "consent.violation", "sparsity.consent_gap"
+    compared = [
+        f("v_buy", v, "high", 40, "purchase"),
+        f("g_buy", g, "low", 60, "purchase"),
+        f("v_view", v, "high", 30, "page_view"),
+        f("g_view", g, "low", 70, "page_view"),
+        f("g_item", g, "low", 60, "view_item"),
+        f("g_other", g, "low", 60, "purchase", "analytics"),
+    ]
+    current = [
+        f("v_buy", v, "high", 10, "purchase"),
+        f("g_buy", g, "medium", 90, "purchase"),
+        f("g_view", g, "low", 110, "page_view"),  # v_view resolved
+        f("g_item", g, "low", 90, "view_item"),
+        f("g_other", g, "low", 90, "purchase", "analytics"),
+    ]
+    d = diff(current, compared, 5)
+    assert d.changes == {
+        "v_buy": "better",
+        "g_buy": "unchanged",
+        "g_view": "unchanged",
+        "g_item": "worse",
+        "g_other": "worse",
+    }
+    assert [r["id"] for r in d.resolved] == ["v_view"]
+    marked = [dict(x, change=d.changes[x["id"]]) for x in current]
+    assert [x["id"] for x in chosen(marked, "regressed")] == ["g_item", "g_other"]
+    # k = 31: page_view's violation of 30 users is hidden, so not resolved in the diff, and
+    # its gap (+40 events) stays worse, as "unchanged" would tell its few persons' leak mended
+    d = diff(current, compared, 31)
+    assert d.changes["g_view"] == "worse" and not d.resolved

@@ -172,8 +172,46 @@ def test_show_prints_one_runs_findings(two_nights):
     assert result.exit_code == 0
     lines = result.output.strip().splitlines()
     assert lines[0].startswith(f"run {run} ")
-    assert len(lines) == 1 + len(second["findings"])
+    assert len(lines) == 1 + len(second["findings"]) + len(second["resolved"])
     assert any("new" in line and "step=view_item" in line for line in lines)
+
+
+def test_show_lists_the_resolved_findings_with_their_titles(two_nights):
+    # --show counted "1 resolved" on its first line and listed none: the add_to_cart fbclid
+    # leak of night 1 (1 event) is gone on night 2.
+    _, config, (_, _, first), (_, _, second) = two_nights
+    run = second["audit"]["run_id"]
+    result = runner.invoke(app, ["audit", "--config", str(config), "--show", run])
+    assert result.exit_code == 0, result.output
+    (resolved,) = [line for line in result.output.splitlines() if "resolved  " in line]
+    assert resolved.split()[:6] == [
+        "high", "resolved", "consent.violation", "source=shop", "step=add_to_cart",
+        "feature=fbclid",
+    ]  # fmt: skip
+    assert "events=1" in resolved
+    (title,) = [f["title"] for f in second["resolved"]]
+    assert resolved.endswith(f"was in {first['audit']['run_id']}: {title}")
+    assert result.output.rstrip().endswith(resolved)  # after the run's own findings
+    first_shown = runner.invoke(app, ["audit", "--config", str(config), "--show", "first"])
+    assert "resolved  " not in first_shown.output  # nothing to compare the first run with
+
+
+def test_show_leaves_out_resolved_findings_whose_users_k_hides(tmp_path):
+    # The add_to_cart leak resolved on night 2 had 1 user: read back with min_group_size = 2
+    # its few persons must not be told to have left it, as the audit's `resolved` leaves it
+    # out; the run's header still counts it (recorded at k = 1).
+    config = setup(tmp_path, NIGHT_1)
+    audit(config)
+    setup(tmp_path, NIGHT_2)
+    audit(config)
+    shown = runner.invoke(app, ["audit", "--config", str(config), "--show", "last"])
+    assert "step=add_to_cart" in shown.output
+    config.write_text(
+        config.read_text().replace("min_group_size = 1", "min_group_size = 2"), encoding="utf-8"
+    )
+    shown = runner.invoke(app, ["audit", "--config", str(config), "--show", "last"])
+    assert shown.exit_code == 0, shown.output
+    assert "step=add_to_cart" not in shown.output and "resolved  " not in shown.output
 
 
 def test_list_without_history_is_exit_3(tmp_path):
@@ -383,3 +421,35 @@ def test_list_and_show_count_the_better_findings_too(two_nights):
     assert shown.output.splitlines()[0].endswith(
         "exit 1: 8 findings, 1 new, 1 resolved, 1 worse, 1 better, 0 not compared"
     )
+
+
+def test_history_in_a_missing_folder_is_made_on_the_first_run(tmp_path):
+    # A cron job's first run with [audit] history = "state/audit/history.duckdb": the folder
+    # was not made, and the run stopped with "folder ... does not exist" (exit 2).
+    config = setup(tmp_path, NIGHT_1, extra='[audit]\nhistory = "state/audit/history.duckdb"\n')
+    code, output, doc = audit(config)
+    assert code == 1, output  # the first run: every finding new, high ones fail
+    history = tmp_path / "state" / "audit" / "history.duckdb"
+    with open_history(history, read_only=True) as opened:
+        assert [r.run_id for r in opened.runs()] == [doc["audit"]["run_id"]]
+
+
+def test_history_folder_that_cannot_be_made_is_still_a_usage_error(tmp_path, monkeypatch):
+    # The nearest folder that exists is not writable: the run stops before anything is
+    # written, naming it (os.access is stubbed: the tests may run as root).
+    import os
+
+    import privdiag.output
+
+    config = setup(tmp_path, NIGHT_1)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(
+        privdiag.output.os, "access", lambda p, m: False if Path(p) == locked else real(p, m)
+    )
+    history = locked / "audit" / "history.duckdb"
+    code, output, _ = audit(config, "--history", str(history))
+    assert code == 2, output
+    assert f"folder {locked} is not writable" in " ".join(output.split())
+    assert not (locked / "audit").exists() and not (tmp_path / "privdiag-reports").exists()

@@ -19,6 +19,12 @@ the compared run, and were only the new ones marked so, ``hidden`` would say the
 the same reason a compared finding whose users are hidden is not listed as resolved (its
 fewer than ``k`` persons left it). ``--fail-when new`` and ``regressed`` count a hidden
 finding as new: the exit code must not tell either, and a small violation must not pass.
+
+A ``sparsity.consent_gap`` that would be ``worse`` is ``unchanged`` when the
+``consent.violation`` of its source, step, feature and purpose is ``better`` or resolved in
+the same diff: mending the leak leaves the feature missing on more denied events, so the
+gap widens because consent is respected, which is no regression. Only those two labels,
+which keep to ``k`` already, are read, so a hidden violation's change is never told.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
 KEY_METRICS: tuple[str, ...] = ("events", "users", "share")
 COUNTS: tuple[str, ...] = ("events", "users")
 TOLERANCE = 0.10
+VIOLATION, GAP = "consent.violation", "sparsity.consent_gap"
 
 
 @dataclass
@@ -120,7 +127,27 @@ def diff(current: list[dict[str, Any]], compared: list[dict[str, Any]] | None, k
         for fid, f in before.items()
         if fid not in now_ids and not hides_users(f.get("metrics") or {}, k)
     ]
+    _mended_gaps(current, result)
     return result
+
+
+def _gap_key(finding: dict[str, Any]) -> tuple[Any, ...]:
+    where = finding.get("location") or {}
+    return tuple(where.get(key) for key in ("source", "step", "feature", "purpose"))
+
+
+def _mended_gaps(current: list[dict[str, Any]], result: Diff) -> None:
+    """Mark ``unchanged`` each consent gap that widened because its violation was mended
+    (``better`` or resolved in this diff; see the module's docstring)."""
+    mended = {_gap_key(f) for f in result.resolved if f.get("kind") == VIOLATION}
+    mended |= {
+        _gap_key(f)
+        for f in current
+        if f.get("kind") == VIOLATION and result.changes[f["id"]] == "better"
+    }
+    for f in current:
+        if f.get("kind") == GAP and result.changes[f["id"]] == "worse" and _gap_key(f) in mended:
+            result.changes[f["id"]] = "unchanged"
 
 
 def _resolved(finding: dict[str, Any], k: int) -> dict[str, Any]:

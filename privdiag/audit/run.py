@@ -23,6 +23,8 @@ from privdiag.audit.history import History, RunRecord, open_history
 from privdiag.audit.lock import hold
 from privdiag.audit.settings import AuditSettings
 from privdiag.config import Config
+from privdiag.errors import UsageError
+from privdiag.output import why_unwritable
 from privdiag.result import Result
 
 log = logging.getLogger("privdiag.audit")
@@ -105,6 +107,7 @@ def run_audit(
     source_paths(config)
     check_model_files(config)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    _make_history_folder(settings.history)
     with hold(settings.history):
         with open_history(settings.history) as history:
             compared = _read_compared(history, settings)
@@ -116,6 +119,18 @@ def run_audit(
         log.info("audit %s started (config %s)", run_id, config.path)
         result, models = _collect(config, progress)
         return _finish(result, models, run_id, compared, config, settings, fail_on)
+
+
+def _make_history_folder(path: Path) -> None:
+    """Make the history's folder (with its parents) when it is missing: a cron job's first
+    run names ``audit/history.duckdb`` before anyone made ``audit/``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the history {path}: {why_unwritable(path.parent, exc)}",
+            hint="give --history (or [audit] history) a path in a folder you can write to",
+        ) from exc
 
 
 def _recorded(history: History, run_id: str) -> bool:
