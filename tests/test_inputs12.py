@@ -58,3 +58,27 @@ def test_mixed_folder_with_a_gzipped_file_not_named_gz_is_refused_by_name(tmp_pa
     code, output, _ = _scan(folder)
     assert code == 3
     assert f"{folder / 'b.csv'}: is gzip-compressed but its name does not end in .gz" in output
+
+
+def test_consent_rows_with_an_empty_status_or_purpose_are_counted_in_a_note(tmp_path):
+    # 5 rows: one complete, two without a status, one without a purpose, one without both:
+    # 4 rows left out, 2 of them without a purpose and 3 without a status. No note before.
+    events = write(tmp_path / "e.csv", HEAD + "2026-10-01T10:00:00Z,pv,u1\n")
+    consent = write(
+        tmp_path / "c.csv",
+        "user_id,purpose,status,ts\n"
+        "u1,analytics,granted,2026-10-01T09:00:00Z\n"
+        "u2,ads,,2026-10-01T09:00:00Z\n"
+        "u3,ads,,2026-10-01T09:00:00Z\n"
+        "u4,,granted,2026-10-01T09:00:00Z\n"
+        "u5,,,2026-10-01T09:00:00Z\n",
+    )
+    code, output, doc = _scan(events, "--consent", consent)
+    assert code in (0, 1), output
+    note = (
+        "4 consent row(s) with an empty purpose (2) or status (3) left out, as they say no "
+        "decision (columns 'purpose', 'status')"
+    )
+    assert note in json.dumps(doc)
+    assert "u2" not in json.dumps(doc["inputs"])
+    assert [i.get("records") for i in doc["inputs"] if i["role"] == "consent"] == [1]

@@ -124,7 +124,30 @@ def stage(ctx: StageContext) -> Staged:
         f"FROM {base} WHERE purpose IS NULL AND category IS NOT NULL",
     )
     staged.notes += _without_user(ctx, base, "category IS NOT NULL")
+    staged.notes += _without_decision(ctx, base, roles)
     return staged
+
+
+def _without_decision(ctx: StageContext, table: str, roles: dict[str, str]) -> list[str]:
+    """The note on the rows of ``table`` left out for an empty purpose or status (none when
+    there are none): they say no decision. Counts only, never the rows' values."""
+    found = one(
+        ctx.con,
+        f"""
+        SELECT count(*) FILTER (WHERE nullif(trim(category), '') IS NULL OR granted IS NULL),
+               count(*) FILTER (WHERE nullif(trim(category), '') IS NULL),
+               count(*) FILTER (WHERE granted IS NULL)
+        FROM {table}
+        """,
+    )
+    rows, purpose, status = found or (0, 0, 0)
+    if not rows:
+        return []
+    return [
+        f"{rows:,} consent row(s) with an empty purpose ({purpose:,}) or status ({status:,}) "
+        f"left out, as they say no decision (columns '{roles['purpose']}', "
+        f"'{roles['status']}')"
+    ]
 
 
 def _without_user(ctx: StageContext, table: str, rows: str) -> list[str]:
