@@ -82,3 +82,18 @@ def test_consent_rows_with_an_empty_status_or_purpose_are_counted_in_a_note(tmp_
     assert note in json.dumps(doc)
     assert "u2" not in json.dumps(doc["inputs"])
     assert [i.get("records") for i in doc["inputs"] if i["role"] == "consent"] == [1]
+
+
+def test_a_purpose_given_twice_in_consent_rates_is_a_usage_error(tmp_path):
+    # ads=0.5,ads=0.6 took 0.6 without a word; marketing is an alias of ads.
+    model = write(tmp_path / "m.pkl", "x")
+    blind = write(tmp_path / "b.csv", "a,label\n1,0\n")
+    for rates, items in (
+        ("ads=0.5,ads=0.6", "'ads=0.5' and 'ads=0.6'"),
+        ("ads=0.5, analytics=0.4, Marketing=60%", "'ads=0.5' and 'Marketing=60%'"),
+    ):
+        result = runner.invoke(
+            app, ["model-check", model, "--blind-set", blind, "--consent-rates", rates]
+        )
+        assert result.exit_code == 2, result.output
+        assert f"--consent-rates: purpose 'ads' is given twice ({items})" in result.output
