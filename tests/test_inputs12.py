@@ -25,6 +25,14 @@ def _scan(*args: object) -> tuple[int, str, dict]:
     return result.exit_code, result.output, doc
 
 
+def _scan_consent(tmp_path, time_column: str, rows: list[str]) -> tuple[int, str, dict]:
+    """Scan one event of u1 with a consent file: u1's analytics grant, then ``rows``."""
+    events = write(tmp_path / "e.csv", HEAD + "2026-10-01T10:00:00Z,pv,u1\n")
+    lines = [f"user_id,purpose,status,{time_column}", "u1,analytics,granted,2026-10-01T09:00:00Z"]
+    consent = write(tmp_path / "c.csv", "\n".join([*lines, *rows]) + "\n")
+    return _scan(events, "--consent", consent)
+
+
 def test_folder_of_plain_and_gzipped_csv_reads_every_file(tmp_path):
     # a.csv plain (2 rows), b.csv.gz gzipped (3 rows): every file was read with
     # compression='gzip', so a.csv was "truncated or corrupt". Now 2 + 3 = 5 rows.
@@ -63,17 +71,8 @@ def test_mixed_folder_with_a_gzipped_file_not_named_gz_is_refused_by_name(tmp_pa
 def test_consent_rows_with_an_empty_status_or_purpose_are_counted_in_a_note(tmp_path):
     # 5 rows: one complete, two without a status, one without a purpose, one without both:
     # 4 rows left out, 2 of them without a purpose and 3 without a status. No note before.
-    events = write(tmp_path / "e.csv", HEAD + "2026-10-01T10:00:00Z,pv,u1\n")
-    consent = write(
-        tmp_path / "c.csv",
-        "user_id,purpose,status,ts\n"
-        "u1,analytics,granted,2026-10-01T09:00:00Z\n"
-        "u2,ads,,2026-10-01T09:00:00Z\n"
-        "u3,ads,,2026-10-01T09:00:00Z\n"
-        "u4,,granted,2026-10-01T09:00:00Z\n"
-        "u5,,,2026-10-01T09:00:00Z\n",
-    )
-    code, output, doc = _scan(events, "--consent", consent)
+    rows = ["u2,ads,,", "u3,ads,,", "u4,,granted,", "u5,,,"]
+    code, output, doc = _scan_consent(tmp_path, "ts", [f"{r}2026-10-01T09:00:00Z" for r in rows])
     assert code in (0, 1), output
     note = (
         "4 consent row(s) with an empty purpose (2) or status (3) left out, as they say no "
@@ -97,3 +96,15 @@ def test_a_purpose_given_twice_in_consent_rates_is_a_usage_error(tmp_path):
         )
         assert result.exit_code == 2, result.output
         assert f"--consent-rates: purpose 'ads' is given twice ({items})" in result.output
+
+
+def test_consent_time_out_of_range_names_the_column_and_the_row(tmp_path):
+    # The error named the field 'time' and no row; the file's column is decided_at and the
+    # first bad data row is the second.
+    code, output, _ = _scan_consent(tmp_path, "decided_at", ["u2,ads,denied,1970-01-01T00:00:00Z"])
+    consent = tmp_path / "c.csv"
+    assert code == 3
+    assert (
+        f"{consent}, row 2, field 'decided_at': a consent decision time in year 1970 is "
+        "before 2000-01-01 or in the future"
+    ) in output
