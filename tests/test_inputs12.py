@@ -108,3 +108,26 @@ def test_consent_time_out_of_range_names_the_column_and_the_row(tmp_path):
         f"{consent}, row 2, field 'decided_at': a consent decision time in year 1970 is "
         "before 2000-01-01 or in the future"
     ) in output
+
+
+def test_mixed_folders_of_segment_ndjson_and_consent_csv_read_every_file(tmp_path):
+    # Segment re-reads its files as JSON objects (with the input's compression), and a
+    # consent folder is read the same way: both refused a.* as "truncated or corrupt".
+    seg = tmp_path / "seg"
+    seg.mkdir()
+    line = '{{"type":"track","event":"pv","anonymousId":"a{0}","messageId":"m{0}",'
+    line += '"timestamp":"2026-10-01T10:00:00Z"}}\n'
+    write(seg / "a.ndjson", line.format(1))
+    (seg / "b.ndjson.gz").write_bytes(gzip.compress((line.format(2) + line.format(3)).encode()))
+    cons = tmp_path / "cons"
+    cons.mkdir()
+    head = "user_id,purpose,status,ts\n"
+    write(cons / "a.csv", head + "a1,analytics,granted,2026-10-01T09:00:00Z\n")
+    text = head + "a2,analytics,denied,2026-10-01T09:00:00Z\n"
+    (cons / "b.csv.gz").write_bytes(gzip.compress(text.encode()))
+    code, output, doc = _scan(seg, "--consent", cons)
+    assert code in (0, 1), output
+    assert [(i["format"], i["rows"], i.get("records")) for i in doc["inputs"]] == [
+        ("segment", 3, None),
+        ("consent", 2, 2),
+    ]
