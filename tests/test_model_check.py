@@ -216,9 +216,10 @@ def test_observed_scenario_is_deterministic_and_follows_rates():
 
 
 def test_parse_consent_rates():
-    assert parse_consent_rates("analytics=0.62, ads=41%,Marketing=0.3") == {
+    assert parse_consent_rates("analytics=0.62, ads=41%,personalisation=0.3") == {
         "analytics": 0.62,
-        "ads": 0.3,
+        "ads": 0.41,
+        "personalization": 0.3,
     }
     for bad in ["", "analytics", "analytics=1.5", "nosuch=0.2", "ads=x"]:
         with pytest.raises(UsageError):

@@ -18,7 +18,8 @@ from privdiag.ingest.consent_strings import (
     unread,
 )
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles
-from privdiag.ingest.sqlparts import any_ts, decision_sql, flag, id_text
+from privdiag.ingest.sqlparts import EARLIEST, any_ts, decision_sql, flag, id_text, out_of_range
+from privdiag.ingest.validation import OUT_OF_RANGE_HINT
 from privdiag.privacy import describe_value
 
 NAME = "consent"
@@ -40,7 +41,22 @@ def _where(ctx: StageContext) -> str:
 
 
 def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
-    bad = ctx.first_bad_row(quote(roles["ts"]), f"v IS NULL OR {any_ts('v')} IS NULL")
+    """Refuse the first row whose decision time is empty, unreadable, or (as for events)
+    before EARLIEST or more than two days ahead, naming its row and the file's column."""
+    read = any_ts("v")
+    bad = ctx.first_bad_row(
+        quote(roles["ts"]),
+        f"v IS NULL OR {read} IS NULL OR {out_of_range(read)}",
+        detail=f"CAST(year({read}) AS VARCHAR)",
+    )
+    if bad and bad[2] is not None:
+        raise InputError(
+            f"a consent decision time in year {bad[2]} is before {EARLIEST} or in the future",
+            path=_where(ctx),
+            row=int(bad[0]),
+            field=roles["ts"],
+            hint=OUT_OF_RANGE_HINT,
+        )
     if bad:
         raise InputError(
             f"decision time ({describe_value(bad[1])}) cannot be read"
@@ -124,7 +140,30 @@ def stage(ctx: StageContext) -> Staged:
         f"FROM {base} WHERE purpose IS NULL AND category IS NOT NULL",
     )
     staged.notes += _without_user(ctx, base, "category IS NOT NULL")
+    staged.notes += _without_decision(ctx, base, roles)
     return staged
+
+
+def _without_decision(ctx: StageContext, table: str, roles: dict[str, str]) -> list[str]:
+    """The note on the rows of ``table`` left out for an empty purpose or status (none when
+    there are none): they say no decision. Counts only, never the rows' values."""
+    found = one(
+        ctx.con,
+        f"""
+        SELECT count(*) FILTER (WHERE nullif(trim(category), '') IS NULL OR granted IS NULL),
+               count(*) FILTER (WHERE nullif(trim(category), '') IS NULL),
+               count(*) FILTER (WHERE granted IS NULL)
+        FROM {table}
+        """,
+    )
+    rows, purpose, status = found or (0, 0, 0)
+    if not rows:
+        return []
+    return [
+        f"{rows:,} consent row(s) with an empty purpose ({purpose:,}) or status ({status:,}) "
+        f"left out, as they say no decision (columns '{roles['purpose']}', "
+        f"'{roles['status']}')"
+    ]
 
 
 def _without_user(ctx: StageContext, table: str, rows: str) -> list[str]:

@@ -18,6 +18,7 @@ from privdiag.ingest.files import (
     first_long_line,
     first_ragged_line,
     first_unclosed_quote,
+    is_gzip,
     long_line,
     path_literal,
     sniff,
@@ -40,7 +41,7 @@ def reader_sql(
     readers infer their types from ``sample`` records likewise.
     """
     names = "[" + ", ".join(path_literal(f) for f in files) + "]"
-    compression = ", compression='gzip'" if kind.compressed else ""
+    compression = ", compression='gzip'" if _all_gzip(files, kind) else ""
     if kind.container == "parquet":
         return f"read_parquet({names}, union_by_name=true, hive_partitioning=true)"
     if kind.container == "csv" and types:
@@ -62,6 +63,17 @@ def reader_sql(
         f"read_json({names}, {fmt_sql}, union_by_name=true, sample_size={sample}, "
         f"maximum_object_size={MAX_LINE}{compression})"
     )
+
+
+def _all_gzip(files: list[Path], kind: FileKind) -> bool:
+    """True when ``files`` are read with compression='gzip': every one is gzipped (whatever
+    its name). Files of both kinds are read with DuckDB's default instead, which decompresses
+    by name (``.gz``, any case); :func:`container_of` refused the files whose name misleads.
+    Files that are not local (a URL's) keep the input's compression."""
+    if not kind.compressed:
+        return False
+    local = [f for f in files if isinstance(f, Path)]
+    return len(local) < len(files) or all(is_gzip(f) for f in local)
 
 
 # Quote and escape are given, not sniffed: the sniffer can miss RFC-4180 doubled quotes
@@ -121,7 +133,29 @@ def container_of(files: list[Path], argument: str) -> FileKind:
             hint="give each kind of file as its own argument",
         )
     compressed = any(k.compressed for k in kinds)
+    if len({k.compressed for k in kinds}) > 1:
+        check_gzip_names(files)
     return FileKind(containers.pop(), compressed)
+
+
+def check_gzip_names(files: list[Path]) -> None:
+    """Refuse, in files of which some are gzipped and some not, a file whose name says
+    otherwise (a gzipped ``b.csv``, a plain ``a.csv.gz``): such files are read with
+    DuckDB's default, which decompresses a file when its name ends in ``.gz``."""
+    for path in files:
+        gzipped = is_gzip(path)
+        if gzipped != path.name.lower().endswith(".gz"):
+            said = (
+                "is gzip-compressed but its name does not end in .gz"
+                if gzipped
+                else "is named .gz but is not gzip-compressed"
+            )
+            raise InputError(
+                f"{said}, among files of which some are gzipped and some not",
+                path=path,
+                hint="name each gzipped file .gz and no other, or give the gzipped and plain "
+                "files as separate inputs",
+            )
 
 
 def input_files(con: Any, argument: str, files: list[Path] | None) -> tuple[list[Path], FileKind]:

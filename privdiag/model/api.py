@@ -38,6 +38,7 @@ def parse_consent_rates(text: str) -> dict[str, float]:
     Raises UsageError naming the bad item.
     """
     rates: dict[str, float] = {}
+    items: dict[str, str] = {}  # purpose -> the item that gave it
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, value = item.partition("=")
         if not sep:
@@ -55,7 +56,15 @@ def parse_consent_rates(text: str) -> dict[str, float]:
                 f"--consent-rates: {item!r} is not a share between 0 and 1",
                 hint="e.g. analytics=0.62 or analytics=62%",
             )
+        if purpose in rates:
+            raise UsageError(
+                f"--consent-rates: purpose {purpose!r} is given twice ({items[purpose]!r} and "
+                f"{item!r})",
+                hint="give each purpose one share (aliases such as marketing name the same "
+                "purpose as ads)",
+            )
         rates[purpose] = share
+        items[purpose] = item
     if not rates:
         raise UsageError("--consent-rates is empty", hint="e.g. analytics=0.62,ads=0.41")
     return rates
