@@ -61,6 +61,13 @@ def test_imputing_classifier_degrades_when_ads_and_analytics_are_denied(blind):
     top = [f for f in kinds["model.fragile_feature"] if f.metrics["rank"] == 1][0]
     assert top.location["feature"] in {"sessions_30d", "ad_clicks_7d"}
     assert top.owner == "growth" and top.evidence["bars"]["unit"] == "ROC AUC"
+    # a fragile feature is graded as the scenario that masks it alone (deny_ads masks
+    # ad_clicks_7d only: drop 0.097, interval from 0.078 -> medium; deny_analytics masks
+    # sessions_30d only: 0.051 from 0.031 -> low)
+    alone = {tuple(f.metrics["masked_features"]): f.severity for f in kinds["model.degradation"]}
+    for f in kinds["model.fragile_feature"]:
+        assert f.severity == alone[(f.location["feature"],)]
+        assert f.metrics["drop_low"] <= f.metrics["drop"] <= f.metrics["drop_high"]
     deg = kinds["model.degradation"][0]
     assert deg.owner == "data-science" and deg.location["model"] == "propensity"
     drifted = {f.location["feature"] for f in kinds["drift.feature"]}

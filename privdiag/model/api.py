@@ -23,7 +23,13 @@ from privdiag.model import blindset, importance, verdicts
 from privdiag.model.drift import frame_drift, series_drift
 from privdiag.model.inputs import info, read_inputs, table_format
 from privdiag.model.loading import ModelFailure, is_text
-from privdiag.model.metrics import CLASSIFIER_PRIMARY, REGRESSOR_PRIMARY, compare, reliability_curve
+from privdiag.model.metrics import (
+    CLASSIFIER_PRIMARY,
+    REGRESSOR_PRIMARY,
+    Comparison,
+    compare,
+    reliability_curve,
+)
 from privdiag.purposes import PURPOSES, canonical
 from privdiag.result import Result
 
@@ -157,6 +163,34 @@ def _usable(ctx: Context, name: str) -> np.ndarray | None:
     return None if value is None or _fails(value) else value
 
 
+def _on_threshold_scale(main: Comparison) -> Comparison:
+    """Return the primary measure's comparison on the scale the degradation threshold applies
+    to: RMSE's drop and interval relative to the unmasked RMSE, ROC AUC's as they are."""
+    if main.measure != REGRESSOR_PRIMARY or main.baseline <= 0:
+        return main
+    b = main.baseline
+    return Comparison(main.measure, b, main.scenario, main.drop / b, main.low / b, main.high / b)
+
+
+def _compare(ctx: Context, base: np.ndarray, scen: np.ndarray) -> dict[str, Comparison]:
+    """Return every measure's paired-bootstrap comparison of ``scen`` against ``base``."""
+    return compare(
+        ctx.y,
+        base,
+        scen,
+        kind=ctx.kind,
+        threshold=ctx.threshold,
+        resamples=RESAMPLES,
+        seed=ctx.seed,
+    )
+
+
+def _primary(ctx: Context, base: np.ndarray, scen: np.ndarray) -> Comparison:
+    """Return the primary measure's comparison, on the threshold's scale."""
+    primary = CLASSIFIER_PRIMARY if ctx.kind == "classifier" else REGRESSOR_PRIMARY
+    return _on_threshold_scale(_compare(ctx, base, scen)[primary])
+
+
 def _quality(ctx: Context) -> None:
     """Measures per consent scenario, with model.degradation and model.calibration."""
     base = _usable(ctx, "unmasked")
@@ -178,26 +212,9 @@ def _quality(ctx: Context) -> None:
         scen = _usable(ctx, name)
         if name.startswith("mask_") or scen is None:
             continue
-        cmp = compare(
-            ctx.y,
-            base,
-            scen,
-            kind=ctx.kind,
-            threshold=ctx.threshold,
-            resamples=RESAMPLES,
-            seed=ctx.seed,
-        )
+        cmp = _compare(ctx, base, scen)
         tables[name] = verdicts.measure_table(f"{ctx.model} under {name}", cmp)
-        main = cmp[primary]
-        if primary == REGRESSOR_PRIMARY and main.baseline > 0:
-            main = type(main)(
-                main.measure,
-                main.baseline,
-                main.scenario,
-                main.drop / main.baseline,
-                main.low / main.baseline,
-                main.high / main.baseline,
-            )
+        main = _on_threshold_scale(cmp[primary])
         if main.low > th.degradation:
             ctx.result.findings.append(
                 verdicts.degradation(
@@ -270,14 +287,17 @@ def _importance(ctx: Context) -> None:
         "purposes": importance.bars("Masking importance per purpose", by_purpose, unit),
     }
     floor = ctx.config.thresholds.degradation
-    for rank, (f, drop) in enumerate(importance.fragile(drops, floor), start=1):
+    for rank, (f, _drop) in enumerate(importance.fragile(drops, floor), start=1):
+        # Graded as model.degradation grades a scenario: by where the drop's own
+        # interval starts, not by the rank.
         ctx.result.findings.append(
             verdicts.fragile(
                 ctx.model,
                 f,
-                drop,
+                _primary(ctx, base, ctx.scores[f"mask_{f}"]),
                 rank,
                 unit,
+                floor,
                 feature_bars,
                 ctx.mapping.get(f, []),
                 ctx.feature_owner(f),
