@@ -125,8 +125,10 @@ def test_pickle_is_refused_then_run_in_a_child_process(blind, tmp_path, caplog):
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps(model))
     cfg = _config(pk={"path": str(path), "features": FEATURES})
-    with pytest.raises(InputError, match="--allow-pickle"):
+    with pytest.raises(UsageError, match="--allow-pickle") as refused:
         run_model_check(path, blind, config=cfg)
+    assert refused.value.exit_code == 2 and "--allow-pickle" in (refused.value.hint or "")
+    assert str(path) in refused.value.message
     result = run_model_check(path, blind, config=cfg, allow_pickle=True)
     assert "separate process" in caplog.text
     assert result.evidence["model"]["kind"] == "classifier"
@@ -540,3 +542,40 @@ def test_a_blind_set_in_json_lines_or_json_reads_as_its_csv(blind, tmp_path):
     with pytest.raises(InputError, match="unsupported format") as err:
         run_model_check(MODELS / "propensity_imputed.onnx", other, config=_config())
     assert ".ndjson" in str(err.value.hint) and ".parquet" in str(err.value.hint)
+
+
+def test_a_refused_pickle_is_a_usage_error_and_a_bad_label_names_its_row(blind, tmp_path):
+    """The twelfth trial: a pickle refused without --allow-pickle exited 3 (input) though the
+    file may be fine and loading it is the user's choice (exit 2 now, the hint naming the
+    flag); a classifier label of 2 named the field but not the row."""
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"not": "loaded"}))
+    config = tmp_path / "privdiag.toml"
+    config.write_text("")
+    refused = CliRunner().invoke(
+        app, ["model-check", str(path), "--blind-set", str(blind), "--config", str(config)]
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "hint: pass --allow-pickle if you trust the file" in refused.output
+
+    bad = tmp_path / "bad.csv"
+    frame = pl.read_csv(blind)
+    # rows 12 and 40 (1-based, as the other label errors count) hold 2 and 17
+    frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 11)
+        .then(2)
+        .when(pl.int_range(pl.len()) == 39)
+        .then(17)
+        .otherwise(pl.col("label"))
+        .alias("label")
+    ).write_csv(bad)
+    with pytest.raises(InputError) as error:
+        run_model_check(MODELS / "propensity_imputed.onnx", bad, config=_config())
+    assert error.value.exit_code == 3 and (error.value.row, error.value.field) == (12, "label")
+    assert "a 1-character value of digits is not a classifier's label (2 rows in all)" in (
+        error.value.message
+    )

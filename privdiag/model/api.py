@@ -21,7 +21,7 @@ from privdiag.errors import InputError, UsageError
 from privdiag.mapping import model_owner, owner_for, purposes_for
 from privdiag.model import blindset, importance, verdicts
 from privdiag.model.drift import frame_drift, series_drift
-from privdiag.model.inputs import info, read_inputs, table_format
+from privdiag.model.inputs import info, label_error, read_inputs, table_format
 from privdiag.model.loading import ModelFailure, is_text
 from privdiag.model.metrics import (
     CLASSIFIER_PRIMARY,
@@ -30,6 +30,7 @@ from privdiag.model.metrics import (
     compare,
     reliability_curve,
 )
+from privdiag.privacy import describe_value
 from privdiag.purposes import PURPOSES, canonical
 from privdiag.result import Result
 
@@ -472,8 +473,16 @@ def _score(
             "percentage (a regressor's label is a number other than 0/1)",
         )
     if ctx.kind == "classifier" and ctx.y is not None and not binary:
-        raise InputError(
-            "the label of a classifier must be 0/1 or true/false", path=blind_set, field=label
+        bad = pl.Series(np.flatnonzero(~np.isin(ctx.y, (0.0, 1.0))))
+        given = variants["unmasked"]
+        cells = given[label] if label in given.columns else pl.Series(ctx.y)
+        raise label_error(
+            bad,
+            blind_set,
+            label or "label",
+            f"{describe_value(cells[int(bad[0])])} is not a classifier's label",
+            "a classifier's label is 0/1, true/false or yes/no; fix or drop the rows, or check "
+            "that --label names the outcome column",
         )
 
 

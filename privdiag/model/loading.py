@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from privdiag.errors import InputError
+from privdiag.errors import InputError, UsageError
 from privdiag.model.blindset import TEXT_TYPES
 
 log = logging.getLogger(__name__)
@@ -263,8 +263,8 @@ def load_scorer(
 ) -> Scorer:
     """Return the scorer for a model file, chosen by its suffix.
 
-    Raises InputError for an unknown suffix, an untrusted skops file, or a pickle without
-    ``allow_pickle``.
+    Raises InputError for an unknown suffix or an untrusted skops file, UsageError for a
+    pickle without ``allow_pickle``.
     """
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the model path")
@@ -275,10 +275,12 @@ def load_scorer(
         return SkopsScorer(path, trusted, config_features)
     if suffix in PICKLE_SUFFIXES:
         if not allow_pickle:
-            raise InputError(
-                "pickle and joblib files can run any code when loaded; refused",
-                path=path,
-                hint="save the model with skops or ONNX, or pass --allow-pickle if you trust it",
+            # the file may be fine: loading it is the user's choice, so a usage error (exit 2)
+            raise UsageError(
+                f"{path}: pickle and joblib files can run any code when loaded; refused "
+                "without --allow-pickle",
+                hint="pass --allow-pickle if you trust the file (it is loaded in a separate "
+                "process), or save the model with skops or ONNX",
             )
         from privdiag.model.pickled import PickleScorer
 
