@@ -208,7 +208,9 @@ def test_text_drift_names_only_large_categories(model, blind, tmp_path):
 
     path = tmp_path / "text.skops"
     sio.dump(model, path)
-    result = run_model_check(path, blind, config=_config(), consent_rates=RATES)
+    # the blind set as its own --reference: the masked rows count (without one they are left
+    # out, their missing share being the scenario's)
+    result = run_model_check(path, blind, config=_config(), consent_rates=RATES, reference=blind)
     shares = result.evidence["drift_categories"]
     frame = pl.read_parquet(blind)
     counts = frame["country"].value_counts()
@@ -249,6 +251,7 @@ def test_cli_checks_a_text_model_on_a_csv_blind_set(model, blind, tmp_path):
     html = tmp_path / "model.html"
     args = ["model-check", str(path), "--blind-set", str(csv), "--config", str(config)]
     args += ["--consent-rates", "analytics=0.6,ads=0.4", "--html", str(html), "-q"]
+    args += ["--reference", str(csv)]  # without one, masking alone is not drift: no finding
     result = CliRunner().invoke(app, args)
     assert result.exit_code in (0, 1), result.output
     page = html.read_text(encoding="utf-8")

@@ -307,8 +307,15 @@ def _importance(ctx: Context) -> None:
     ctx.result.ran("importance")
 
 
-def _drift(ctx: Context, reference: pl.DataFrame, variants: dict[str, pl.DataFrame]) -> None:
-    """Feature drift reference vs consent-filtered set; score drift per scenario."""
+def _drift(
+    ctx: Context, reference: pl.DataFrame, variants: dict[str, pl.DataFrame], given: bool
+) -> None:
+    """Feature drift reference vs consent-filtered set; score drift per scenario.
+
+    Without ``--reference`` (``given`` false) the reference is the unmasked blind set, so the
+    rows the scenario masked are left out: their missing share is the scenario's by
+    construction, and a finding would only restate it.
+    """
     th = ctx.config.thresholds
     target = "observed" if "observed" in variants else "all_denied"
     if target not in variants:
@@ -321,10 +328,21 @@ def _drift(ctx: Context, reference: pl.DataFrame, variants: dict[str, pl.DataFra
         alpha=th.alpha,
         min_gap=th.min_gap,
         min_n=th.min_group_size,
+        masked=None if given else ctx.scenarios[target].masks,
     )
-    ctx.result.evidence["drift"] = verdicts.drift_table(
-        rows, f"Feature drift: reference vs {target}"
-    )
+    title = f"Feature drift: reference vs {target}"
+    if not given:
+        title = (
+            f"Feature drift: blind set vs {target}, on the rows {target} left unmasked "
+            "('masked': the share it masked, missing by construction)"
+        )
+        ctx.result.evidence.setdefault("notes", []).append(
+            f"drift without --reference compares the blind set with its {target} self: the "
+            "missing share a masked feature gains there is the scenario's (see the drift "
+            "table's 'masked'), so only the rows it left unmasked are compared; give "
+            "--reference (a training sample) to see drift from the data the model learnt on"
+        )
+    ctx.result.evidence["drift"] = verdicts.drift_table(rows, title)
     shares = {r.feature: r.shares for r in rows if r.shares}
     if shares:  # text features: which categories the consent-filtered set holds less of
         ctx.result.evidence["drift_categories"] = shares
@@ -434,7 +452,7 @@ def run_model_check(
     result.ran("missing_inputs")
     _quality(ctx)
     _importance(ctx)
-    _drift(ctx, ref_frame, variants)
+    _drift(ctx, ref_frame, variants, given=reference is not None)
     return result
 
 

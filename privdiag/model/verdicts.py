@@ -195,6 +195,7 @@ def drift_table(rows: list[DriftRow], title: str) -> dict:
         "type",
         "missing_reference",
         "missing_current",
+        "masked",
         "psi",
         "js",
         "ks",
