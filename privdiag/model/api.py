@@ -121,16 +121,21 @@ def _variants(
     return out
 
 
-def _require_unmasked(scores: dict[str, Any], model: Path, text: list[str]) -> None:
+def _require_unmasked(
+    scores: dict[str, Any], model: Path, text: list[str], numbers: list[str]
+) -> None:
     """Raise InputError when the model cannot score even the complete blind set: its inputs
     do not fit the data (types, shapes) or the file is not a model; findings would be empty.
-    ``text`` are the features whose columns hold text, named in the hint."""
+    ``text`` are the features whose columns hold text, ``numbers`` those holding numbers
+    where the model learnt text, named in the hint."""
     import re
 
     value = scores.get("unmasked")
     if isinstance(value, ModelFailure):
         message = re.sub(r":?\s*\[.*$", "", value.message, flags=re.S)  # no data values
         held = f"; the blind set holds text in {', '.join(text)}" if text else ""
+        if numbers:
+            held += f"; the model learnt {', '.join(numbers)} as text, the blind set holds numbers"
         raise InputError(
             f"cannot score the blind set as given: {message}",
             path=model,
@@ -336,12 +341,6 @@ def _drift(
             f"Feature drift: blind set vs {target}, on the rows {target} left unmasked "
             "('masked': the share it masked, missing by construction)"
         )
-        ctx.result.evidence.setdefault("notes", []).append(
-            f"drift without --reference compares the blind set with its {target} self: the "
-            "missing share a masked feature gains there is the scenario's (see the drift "
-            "table's 'masked'), so only the rows it left unmasked are compared; give "
-            "--reference (a training sample) to see drift from the data the model learnt on"
-        )
     ctx.result.evidence["drift"] = verdicts.drift_table(rows, title)
     shares = {r.feature: r.shares for r in rows if r.shares}
     if shares:  # text features: which categories the consent-filtered set holds less of
@@ -477,7 +476,20 @@ def _score(
     """Score every scenario; refuse a model that cannot score the complete blind set."""
     ctx.scores = scorer.score_many(variants)
     unmasked = variants["unmasked"].schema
-    _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])])
+    # a column of numbers where the model learnt text: every value an unknown category
+    numbers = [
+        f
+        for f in getattr(scorer, "text_inputs", None) or []
+        if f in unmasked and not is_text(unmasked[f])
+    ]
+    _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])], numbers)
+    if numbers:
+        ctx.result.evidence.setdefault("notes", []).append(
+            f"the model learnt {', '.join(numbers)} as text (its encoder's categories are "
+            "text) but the blind set holds numbers there: every value is a category it has "
+            "not seen, so it was scored as if the feature were unknown on every row; write "
+            "the column as text (quoted in CSV, a string column in Parquet)"
+        )
     ctx.kind = scorer.kind or "classifier"
     binary = ctx.y is not None and np.isin(ctx.y, (0.0, 1.0)).all()
     if ctx.kind == "regressor" and binary and getattr(scorer, "outside", None) is not None:
