@@ -50,6 +50,34 @@ def test_going_from_none_to_sixty_percent_missing_is_drift():
     assert row.js == pytest.approx(jensenshannon(r, row_shares(values, current_nulls), base=2))
 
 
+def test_rows_a_scenario_masked_are_left_out_when_asked():
+    """The blind set against its own masked self: 600 of 1,000 rows masked with a default of
+    -99 (a shift by construction: KS 0.6, missing 0 -> 0 on the rows kept) give no drift once
+    the masked rows are left out; every row masked leaves nothing to compare."""
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=1000)
+    frame = pl.DataFrame({"x": values, "y": values})
+    masked = np.arange(1000) < 600
+    current = frame.with_columns(
+        pl.when(pl.Series(masked)).then(-99.0).otherwise(pl.col("x")).alias("x"),
+        pl.lit(None, dtype=pl.Float64).alias("y"),
+    )
+    plain = frame_drift(frame, current, ["x"], alpha=0.01, min_gap=0.1)[0]
+    assert plain.drifted and plain.ks == pytest.approx(0.6) and plain.masked is None
+    rows = frame_drift(
+        frame,
+        current,
+        ["x", "y"],
+        alpha=0.01,
+        min_gap=0.1,
+        masked={"x": masked, "y": np.ones(1000, bool)},
+    )
+    assert [r.drifted for r in rows] == [False, False]
+    assert (rows[0].masked, rows[0].rows_current, rows[0].missing_current) == (0.6, 400, 0.0)
+    assert (rows[1].masked, rows[1].rows_current, rows[1].ks) == (1.0, 0, None)
+    assert rows[1].to_dict()["missing_current"] == 1.0
+
+
 def row_shares(ref, cur_series):
     edges = np.unique(np.quantile(ref, np.linspace(0, 1, 11)[1:-1]))
     cur = cur_series.drop_nulls().to_numpy()

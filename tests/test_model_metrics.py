@@ -109,10 +109,36 @@ def test_an_error_that_grows_is_worded_as_growing():
     )
     assert verdicts.change_words("brier", 0.2, 0.25).startswith("Brier score grows by 0.05")
     assert verdicts.change_words("mae", 2.0, 3.0).startswith("MAE grows by 1 (+50.0%)")
-    fragile = verdicts.fragile("basket", "x", 0.235, 1, "relative RMSE increase", {}, [], None)
+    rel = Comparison("rmse", 3.0, 3.705, 0.235, 0.2, 0.27)
+    fragile = verdicts.fragile("basket", "x", rel, 1, "relative RMSE increase", 0.02, {}, [], None)
     assert fragile.title == "basket: masking x raises RMSE by 23.5%"
-    fragile = verdicts.fragile("p", "x", 0.05, 1, "ROC AUC", {}, [], None)
+    auc = Comparison("roc_auc", 0.8, 0.75, 0.05, 0.03, 0.07)
+    fragile = verdicts.fragile("p", "x", auc, 1, "ROC AUC", 0.02, {}, [], None)
     assert fragile.title == "p: masking x lowers ROC AUC by 0.050"
+
+
+def test_fragile_features_are_graded_by_their_own_drop_not_their_rank():
+    """Thresholds as model.degradation's (0.02): high from an interval starting at 0.10,
+    medium from 0.05, low below. The twelfth trial's case: masking sessions_30d alone (ROC AUC
+    -0.041, ranked first) was medium while a -0.050 scenario was low."""
+    first = Comparison("roc_auc", 0.80, 0.759, 0.041, 0.030, 0.052)
+    second = Comparison("roc_auc", 0.80, 0.68, 0.12, 0.104, 0.136)
+    third = Comparison("roc_auc", 0.80, 0.73, 0.07, 0.051, 0.089)
+    grades = [
+        verdicts.fragile("p", f, c, rank, "ROC AUC", 0.02, {}, [], None)
+        for rank, (f, c) in enumerate([("a", first), ("b", second), ("c", third)], start=1)
+    ]
+    assert [g.severity for g in grades] == ["low", "high", "medium"]
+    assert grades[0].metrics == {
+        "drop": 0.041,
+        "drop_low": 0.03,
+        "drop_high": 0.052,
+        "rank": 1,
+        "unit": "ROC AUC",
+    }
+    # the same interval makes the same grade for a scenario
+    deg = verdicts.degradation("p", "mask_a", None, first, {}, 0.02, None, ["a"])
+    assert deg.severity == grades[0].severity
 
 
 def test_the_measure_table_says_which_way_is_better():

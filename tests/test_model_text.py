@@ -208,7 +208,9 @@ def test_text_drift_names_only_large_categories(model, blind, tmp_path):
 
     path = tmp_path / "text.skops"
     sio.dump(model, path)
-    result = run_model_check(path, blind, config=_config(), consent_rates=RATES)
+    # the blind set as its own --reference: the masked rows count (without one they are left
+    # out, their missing share being the scenario's)
+    result = run_model_check(path, blind, config=_config(), consent_rates=RATES, reference=blind)
     shares = result.evidence["drift_categories"]
     frame = pl.read_parquet(blind)
     counts = frame["country"].value_counts()
@@ -249,6 +251,7 @@ def test_cli_checks_a_text_model_on_a_csv_blind_set(model, blind, tmp_path):
     html = tmp_path / "model.html"
     args = ["model-check", str(path), "--blind-set", str(csv), "--config", str(config)]
     args += ["--consent-rates", "analytics=0.6,ads=0.4", "--html", str(html), "-q"]
+    args += ["--reference", str(csv)]  # without one, masking alone is not drift: no finding
     result = CliRunner().invoke(app, args)
     assert result.exit_code in (0, 1), result.output
     page = html.read_text(encoding="utf-8")
@@ -445,3 +448,98 @@ def test_a_default_the_column_cannot_hold_is_a_config_error(column, default, hol
     assert feature_defaults(_config(f={"default": 0}), pl.DataFrame({"f": ["a"]}), ["f"]) == {
         "f": 0
     }  # a number for a text column is the text "0"
+
+
+def _store_pipeline():
+    """A pipeline that learnt ``store`` as text ("10", "20", "30": codes written as text in
+    training) one-hot encoded, unknown categories ignored, beside a number."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(3)
+    store = rng.choice(["10", "20", "30"], 1000).astype(object)
+    sessions = rng.poisson(3.0, 1000).astype(np.float64)
+    label = (rng.uniform(size=1000) < np.where(store == "30", 0.8, 0.2)).astype(int)
+    train = pd.DataFrame({"store": store, "sessions_30d": sessions})
+    text = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value="missing"),
+        OneHotEncoder(handle_unknown="ignore"),
+    )
+    columns = ColumnTransformer(
+        [("text", text, ["store"]), ("num", "passthrough", ["sessions_30d"])]
+    )
+    model = make_pipeline(columns, LogisticRegression(max_iter=1000)).fit(train, label)
+    blind = pl.DataFrame({"store": store.astype(str), "sessions_30d": sessions, "label": label})
+    return model, blind
+
+
+def test_numbers_where_the_model_learnt_text_are_noted(tmp_path):
+    """The eleventh hostile session: a blind set column of numbers (a CSV of store codes
+    10/20/30 reads as integers) where the pipeline learnt text was scored silently, every
+    value an unknown category. The fitted OneHotEncoder's categories are read now: a note
+    names the column, quoting no value; the same column as text gives none."""
+    import skops.io as sio
+
+    from privdiag.model.loading import learnt_text
+
+    model, blind = _store_pipeline()
+    assert learnt_text(model, ["store", "sessions_30d"]) == ["store"]
+    path = tmp_path / "store.skops"
+    sio.dump(model, path)
+    config = parse_config({"features": {"store": {"purposes": ["ads"]}}}, Path("x.toml"))
+    as_text = tmp_path / "text.parquet"
+    blind.write_parquet(as_text)
+    as_numbers = tmp_path / "numbers.csv"
+    blind.write_csv(as_numbers)  # 10, 20, 30 unquoted: read back as integers
+    assert pl.read_csv(as_numbers)["store"].dtype == pl.Int64
+
+    right = run_model_check(path, as_text, config=config, consent_rates={"ads": 0.5})
+    assert not any("as text" in n for n in right.evidence.get("notes", []))
+    wrong = run_model_check(path, as_numbers, config=config, consent_rates={"ads": 0.5})
+    notes = [n for n in wrong.evidence["notes"] if "learnt store as text" in n]
+    assert len(notes) == 1 and "holds numbers" in notes[0]
+    assert not any(v in notes[0] for v in ("10", "20", "30"))
+    # every store unknown: the scores carry no store at all, so masking it costs nothing
+    base = wrong.evidence["importance"]["features"]
+    assert dict(zip(base["labels"], base["values"], strict=True))["store"] == 0.0
+
+    pickled = tmp_path / "store.pkl"
+    pickled.write_bytes(pickle.dumps(model))
+    by_pickle = run_model_check(
+        pickled, as_numbers, config=config, consent_rates={"ads": 0.5}, allow_pickle=True
+    )
+    assert any("learnt store as text" in n for n in by_pickle.evidence["notes"])
+
+
+def test_a_model_refusing_numbers_it_learnt_as_text_names_them_in_the_hint(tmp_path):
+    """handle_unknown="error": the model cannot score the numbers at all (exit 3); the hint
+    says which column it learnt as text."""
+    import skops.io as sio
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from privdiag.errors import InputError
+
+    _, blind = _store_pipeline()
+    columns = ColumnTransformer(
+        [
+            ("text", OneHotEncoder(handle_unknown="error"), ["store"]),
+            ("num", "passthrough", ["sessions_30d"]),
+        ]
+    )
+    model = make_pipeline(columns, LogisticRegression()).fit(
+        blind.drop("label").to_pandas(), blind["label"].to_numpy()
+    )
+    path = tmp_path / "strict.skops"
+    sio.dump(model, path)
+    csv = tmp_path / "numbers.csv"
+    blind.write_csv(csv)
+    config = parse_config({"features": {"store": {"purposes": ["ads"]}}}, Path("x.toml"))
+    with pytest.raises(InputError) as error:
+        run_model_check(path, csv, config=config)
+    assert "the model learnt store as text, the blind set holds numbers" in str(error.value)

@@ -37,17 +37,25 @@ def main(model_path: str, manifest: str, outputs: str) -> None:
     """Score every variant of ``manifest`` and write scores plus a ``__meta__`` JSON record."""
     import polars as pl
 
-    from privdiag.model.loading import _sklearn_kind, failure, sklearn_input, sklearn_scores
+    from privdiag.model.loading import (
+        _sklearn_kind,
+        failure,
+        learnt_text,
+        sklearn_input,
+        sklearn_scores,
+    )
 
     model = _load(Path(model_path))
-    scores, errors = {}, {}
+    scores, errors, columns = {}, {}, []
     for name, path in json.loads(Path(manifest).read_text(encoding="utf-8")).items():
         frame = pl.read_ipc(path)
+        columns = frame.columns
         try:
             scores[name] = sklearn_scores(model, sklearn_input(model, frame, frame.columns))
         except Exception as exc:  # noqa: BLE001 - report any model error per variant
             errors[name] = failure(exc).message
-    meta = json.dumps({"kind": _sklearn_kind(model), "errors": errors})
+    text = learnt_text(model, columns)
+    meta = json.dumps({"kind": _sklearn_kind(model), "errors": errors, "text": text})
     np.savez(outputs, __meta__=np.array(meta), **scores)  # type: ignore[arg-type]
 
 

@@ -21,9 +21,16 @@ from privdiag.errors import InputError, UsageError
 from privdiag.mapping import model_owner, owner_for, purposes_for
 from privdiag.model import blindset, importance, verdicts
 from privdiag.model.drift import frame_drift, series_drift
-from privdiag.model.inputs import info, read_inputs, table_format
+from privdiag.model.inputs import info, label_error, read_inputs, table_format
 from privdiag.model.loading import ModelFailure, is_text
-from privdiag.model.metrics import CLASSIFIER_PRIMARY, REGRESSOR_PRIMARY, compare, reliability_curve
+from privdiag.model.metrics import (
+    CLASSIFIER_PRIMARY,
+    REGRESSOR_PRIMARY,
+    Comparison,
+    compare,
+    reliability_curve,
+)
+from privdiag.privacy import describe_value
 from privdiag.purposes import PURPOSES, canonical
 from privdiag.result import Result
 
@@ -123,16 +130,21 @@ def _variants(
     return out
 
 
-def _require_unmasked(scores: dict[str, Any], model: Path, text: list[str]) -> None:
+def _require_unmasked(
+    scores: dict[str, Any], model: Path, text: list[str], numbers: list[str]
+) -> None:
     """Raise InputError when the model cannot score even the complete blind set: its inputs
     do not fit the data (types, shapes) or the file is not a model; findings would be empty.
-    ``text`` are the features whose columns hold text, named in the hint."""
+    ``text`` are the features whose columns hold text, ``numbers`` those holding numbers
+    where the model learnt text, named in the hint."""
     import re
 
     value = scores.get("unmasked")
     if isinstance(value, ModelFailure):
         message = re.sub(r":?\s*\[.*$", "", value.message, flags=re.S)  # no data values
         held = f"; the blind set holds text in {', '.join(text)}" if text else ""
+        if numbers:
+            held += f"; the model learnt {', '.join(numbers)} as text, the blind set holds numbers"
         raise InputError(
             f"cannot score the blind set as given: {message}",
             path=model,
@@ -166,6 +178,34 @@ def _usable(ctx: Context, name: str) -> np.ndarray | None:
     return None if value is None or _fails(value) else value
 
 
+def _on_threshold_scale(main: Comparison) -> Comparison:
+    """Return the primary measure's comparison on the scale the degradation threshold applies
+    to: RMSE's drop and interval relative to the unmasked RMSE, ROC AUC's as they are."""
+    if main.measure != REGRESSOR_PRIMARY or main.baseline <= 0:
+        return main
+    b = main.baseline
+    return Comparison(main.measure, b, main.scenario, main.drop / b, main.low / b, main.high / b)
+
+
+def _compare(ctx: Context, base: np.ndarray, scen: np.ndarray) -> dict[str, Comparison]:
+    """Return every measure's paired-bootstrap comparison of ``scen`` against ``base``."""
+    return compare(
+        ctx.y,
+        base,
+        scen,
+        kind=ctx.kind,
+        threshold=ctx.threshold,
+        resamples=RESAMPLES,
+        seed=ctx.seed,
+    )
+
+
+def _primary(ctx: Context, base: np.ndarray, scen: np.ndarray) -> Comparison:
+    """Return the primary measure's comparison, on the threshold's scale."""
+    primary = CLASSIFIER_PRIMARY if ctx.kind == "classifier" else REGRESSOR_PRIMARY
+    return _on_threshold_scale(_compare(ctx, base, scen)[primary])
+
+
 def _quality(ctx: Context) -> None:
     """Measures per consent scenario, with model.degradation and model.calibration."""
     base = _usable(ctx, "unmasked")
@@ -187,26 +227,9 @@ def _quality(ctx: Context) -> None:
         scen = _usable(ctx, name)
         if name.startswith("mask_") or scen is None:
             continue
-        cmp = compare(
-            ctx.y,
-            base,
-            scen,
-            kind=ctx.kind,
-            threshold=ctx.threshold,
-            resamples=RESAMPLES,
-            seed=ctx.seed,
-        )
+        cmp = _compare(ctx, base, scen)
         tables[name] = verdicts.measure_table(f"{ctx.model} under {name}", cmp)
-        main = cmp[primary]
-        if primary == REGRESSOR_PRIMARY and main.baseline > 0:
-            main = type(main)(
-                main.measure,
-                main.baseline,
-                main.scenario,
-                main.drop / main.baseline,
-                main.low / main.baseline,
-                main.high / main.baseline,
-            )
+        main = _on_threshold_scale(cmp[primary])
         if main.low > th.degradation:
             ctx.result.findings.append(
                 verdicts.degradation(
@@ -279,14 +302,17 @@ def _importance(ctx: Context) -> None:
         "purposes": importance.bars("Masking importance per purpose", by_purpose, unit),
     }
     floor = ctx.config.thresholds.degradation
-    for rank, (f, drop) in enumerate(importance.fragile(drops, floor), start=1):
+    for rank, (f, _drop) in enumerate(importance.fragile(drops, floor), start=1):
+        # Graded as model.degradation grades a scenario: by where the drop's own
+        # interval starts, not by the rank.
         ctx.result.findings.append(
             verdicts.fragile(
                 ctx.model,
                 f,
-                drop,
+                _primary(ctx, base, ctx.scores[f"mask_{f}"]),
                 rank,
                 unit,
+                floor,
                 feature_bars,
                 ctx.mapping.get(f, []),
                 ctx.feature_owner(f),
@@ -295,8 +321,15 @@ def _importance(ctx: Context) -> None:
     ctx.result.ran("importance")
 
 
-def _drift(ctx: Context, reference: pl.DataFrame, variants: dict[str, pl.DataFrame]) -> None:
-    """Feature drift reference vs consent-filtered set; score drift per scenario."""
+def _drift(
+    ctx: Context, reference: pl.DataFrame, variants: dict[str, pl.DataFrame], given: bool
+) -> None:
+    """Feature drift reference vs consent-filtered set; score drift per scenario.
+
+    Without ``--reference`` (``given`` false) the reference is the unmasked blind set, so the
+    rows the scenario masked are left out: their missing share is the scenario's by
+    construction, and a finding would only restate it.
+    """
     th = ctx.config.thresholds
     target = "observed" if "observed" in variants else "all_denied"
     if target not in variants:
@@ -309,10 +342,15 @@ def _drift(ctx: Context, reference: pl.DataFrame, variants: dict[str, pl.DataFra
         alpha=th.alpha,
         min_gap=th.min_gap,
         min_n=th.min_group_size,
+        masked=None if given else ctx.scenarios[target].masks,
     )
-    ctx.result.evidence["drift"] = verdicts.drift_table(
-        rows, f"Feature drift: reference vs {target}"
-    )
+    title = f"Feature drift: reference vs {target}"
+    if not given:
+        title = (
+            f"Feature drift: blind set vs {target}, on the rows {target} left unmasked "
+            "('masked': the share it masked, missing by construction)"
+        )
+    ctx.result.evidence["drift"] = verdicts.drift_table(rows, title)
     shares = {r.feature: r.shares for r in rows if r.shares}
     if shares:  # text features: which categories the consent-filtered set holds less of
         ctx.result.evidence["drift_categories"] = shares
@@ -422,7 +460,7 @@ def run_model_check(
     result.ran("missing_inputs")
     _quality(ctx)
     _importance(ctx)
-    _drift(ctx, ref_frame, variants)
+    _drift(ctx, ref_frame, variants, given=reference is not None)
     return result
 
 
@@ -447,7 +485,20 @@ def _score(
     """Score every scenario; refuse a model that cannot score the complete blind set."""
     ctx.scores = scorer.score_many(variants)
     unmasked = variants["unmasked"].schema
-    _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])])
+    # a column of numbers where the model learnt text: every value an unknown category
+    numbers = [
+        f
+        for f in getattr(scorer, "text_inputs", None) or []
+        if f in unmasked and not is_text(unmasked[f])
+    ]
+    _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])], numbers)
+    if numbers:
+        ctx.result.evidence.setdefault("notes", []).append(
+            f"the model learnt {', '.join(numbers)} as text (its encoder's categories are "
+            "text) but the blind set holds numbers there: every value is a category it has "
+            "not seen, so it was scored as if the feature were unknown on every row; write "
+            "the column as text (quoted in CSV, a string column in Parquet)"
+        )
     ctx.kind = scorer.kind or "classifier"
     binary = ctx.y is not None and np.isin(ctx.y, (0.0, 1.0)).all()
     if ctx.kind == "regressor" and binary and getattr(scorer, "outside", None) is not None:
@@ -461,8 +512,16 @@ def _score(
             "percentage (a regressor's label is a number other than 0/1)",
         )
     if ctx.kind == "classifier" and ctx.y is not None and not binary:
-        raise InputError(
-            "the label of a classifier must be 0/1 or true/false", path=blind_set, field=label
+        bad = pl.Series(np.flatnonzero(~np.isin(ctx.y, (0.0, 1.0))))
+        given = variants["unmasked"]
+        cells = given[label] if label in given.columns else pl.Series(ctx.y)
+        raise label_error(
+            bad,
+            blind_set,
+            label or "label",
+            f"{describe_value(cells[int(bad[0])])} is not a classifier's label",
+            "a classifier's label is 0/1, true/false or yes/no; fix or drop the rows, or check "
+            "that --label names the outcome column",
         )
 
 

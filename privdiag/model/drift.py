@@ -71,6 +71,9 @@ class DriftRow:
     chi2_p: float | None = None
     drifted: bool = False
     reason: str = ""
+    # share of the current rows a consent scenario masked and the comparison left out (when
+    # the reference is the unmasked blind set itself: their missing share is the scenario's)
+    masked: float | None = None
     # a text feature's category shares (a table block), kept out of the row's measures
     shares: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -272,15 +275,31 @@ def frame_drift(
     alpha: float,
     min_gap: float,
     min_n: int = 5,
+    masked: dict[str, np.ndarray] | None = None,
 ) -> list[DriftRow]:
-    """Return one drift row per feature present in both frames, Bonferroni over the features."""
+    """Return one drift row per feature present in both frames, Bonferroni over the features.
+
+    ``masked`` (per feature, the rows of ``current`` a consent scenario masked) leaves those
+    rows out of the comparison: when ``current`` is ``reference`` masked, their missing
+    share (or default) is the scenario's by construction, not drift. The row tells their
+    share in ``masked``.
+    """
     shared = [f for f in features if f in reference.columns and f in current.columns]
     corrected = alpha / max(len(shared), 1)
 
     def one(feature: str) -> DriftRow:
-        return series_drift(
-            reference[feature], current[feature], alpha=corrected, min_gap=min_gap, min_n=min_n
-        )
+        cur, rows = current[feature], (masked or {}).get(feature)
+        if rows is not None and rows.all():  # nothing left to compare: no drift to tell
+            ref = reference[feature]
+            missing = ref.null_count() + (int(ref.is_nan().sum()) if ref.dtype.is_float() else 0)
+            kind = "number" if ref.dtype.is_numeric() else "category"
+            return DriftRow(feature, kind, ref.len(), 0, missing / ref.len(), 1.0, 1.0, masked=1.0)
+        if rows is not None and rows.any():
+            cur = cur.filter(pl.Series(~rows))
+        row = series_drift(reference[feature], cur, alpha=corrected, min_gap=min_gap, min_n=min_n)
+        if rows is not None:
+            row.masked = float(rows.mean())
+        return row
 
     # numpy's sorts and searches release the GIL: features run on every core
     workers = min(len(shared), os.cpu_count() or 1)

@@ -136,7 +136,7 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
         )
     values = frame[label]
     if values.null_count():
-        raise _label_error(
+        raise label_error(
             values.is_null().arg_true(),
             path,
             label,
@@ -149,7 +149,7 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
         values = numbers.fill_null(words.cast(pl.Float64, strict=False))
         bad = values.is_null().arg_true()
         if bad.len():
-            raise _label_error(
+            raise label_error(
                 bad,
                 path,
                 label,
@@ -159,7 +159,7 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
     return values.cast(pl.Float64).to_numpy()
 
 
-def _label_error(bad: pl.Series, path: Path, label: str, what: str, hint: str) -> InputError:
+def label_error(bad: pl.Series, path: Path, label: str, what: str, hint: str) -> InputError:
     """The error for the label rows ``bad`` (their indexes) of the blind set ``path``: the
     first named, how many in all told."""
     row, count = int(bad[0]), bad.len()

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from privdiag.errors import InputError
+from privdiag.errors import InputError, UsageError
 from privdiag.model.blindset import TEXT_TYPES
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ class Scorer:
     format: str = "model"
     notes: list[str] = field(default_factory=list)
     width: int | None = None  # number of inputs the model expects, when it says
+    # inputs a fitted encoder of the model learnt as text (scikit-learn models), when known
+    text_inputs: list[str] | None = None
 
     def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
         """Return scores per variant; failures are returned, not raised."""
@@ -221,6 +223,57 @@ def sklearn_inputs(model: Any) -> tuple[list[str] | None, int | None]:
     )
 
 
+ENCODERS = ("OneHotEncoder", "OrdinalEncoder")
+
+
+def _learnt_as_text(encoder: Any) -> list[bool]:
+    """For each input of a fitted encoder, whether the categories it learnt are text."""
+    return [
+        any(isinstance(c, str) for c in np.asarray(cats, dtype=object).ravel())
+        for cats in getattr(encoder, "categories_", [])
+    ]
+
+
+def _first_encoder(step: Any) -> Any:
+    """The encoder a transformer (or a pipeline whose steps keep their columns, as an
+    imputer does, before it) applies to its inputs, else None."""
+    if type(step).__name__ in ENCODERS:
+        return step
+    for _, inner in getattr(step, "steps", []):
+        if type(inner).__name__ in ENCODERS:
+            return inner
+        if type(inner).__name__ != "SimpleImputer":
+            return None
+    return None
+
+
+def learnt_text(model: Any, names: list[str]) -> list[str]:
+    """Return the inputs (of ``names``, the model's) that a fitted scikit-learn encoder in
+    ``model`` learnt as text: a OneHotEncoder or OrdinalEncoder first in the pipeline, or
+    first in a ColumnTransformer's transformer, whose ``categories_`` hold strings. A model
+    of another shape gives none (what it learnt is only read for a note)."""
+    try:
+        return _learnt_text(model, names)
+    except Exception:  # noqa: BLE001 - a foreign model's attributes may be anything
+        return []
+
+
+def _learnt_text(model: Any, names: list[str]) -> list[str]:
+    first = model.steps[0][1] if getattr(model, "steps", None) else model
+    parts = [(first, names)]
+    if hasattr(first, "transformers_"):  # a ColumnTransformer: each part picks its columns
+        parts = []
+        for _, step, cols in first.transformers_:
+            picked = cols if isinstance(cols, list | tuple) else []
+            parts.append((step, [names[c] if isinstance(c, int) else str(c) for c in picked]))
+    out = []
+    for step, cols in parts:
+        flags = _learnt_as_text(_first_encoder(step)) if _first_encoder(step) else []
+        if len(flags) == len(cols):
+            out += [c for c, text in zip(cols, flags, strict=True) if text]
+    return out
+
+
 class SkopsScorer(Scorer):
     """A scikit-learn model saved with skops, loaded only when all its types are trusted."""
 
@@ -248,6 +301,7 @@ class SkopsScorer(Scorer):
         self.kind = _sklearn_kind(self.model)
         names, self.width = sklearn_inputs(self.model)
         self.feature_names = names or config_features
+        self.text_inputs = learnt_text(self.model, self.feature_names or [])
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
         names = self.feature_names or []
@@ -263,8 +317,8 @@ def load_scorer(
 ) -> Scorer:
     """Return the scorer for a model file, chosen by its suffix.
 
-    Raises InputError for an unknown suffix, an untrusted skops file, or a pickle without
-    ``allow_pickle``.
+    Raises InputError for an unknown suffix or an untrusted skops file, UsageError for a
+    pickle without ``allow_pickle``.
     """
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the model path")
@@ -275,10 +329,12 @@ def load_scorer(
         return SkopsScorer(path, trusted, config_features)
     if suffix in PICKLE_SUFFIXES:
         if not allow_pickle:
-            raise InputError(
-                "pickle and joblib files can run any code when loaded; refused",
-                path=path,
-                hint="save the model with skops or ONNX, or pass --allow-pickle if you trust it",
+            # the file may be fine: loading it is the user's choice, so a usage error (exit 2)
+            raise UsageError(
+                f"{path}: pickle and joblib files can run any code when loaded; refused "
+                "without --allow-pickle",
+                hint="pass --allow-pickle if you trust the file (it is loaded in a separate "
+                "process), or save the model with skops or ONNX",
             )
         from privdiag.model.pickled import PickleScorer
 

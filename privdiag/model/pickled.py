@@ -60,6 +60,7 @@ class PickleScorer(Scorer):
         with np.load(outputs, allow_pickle=False) as data:
             meta = json.loads(str(data["__meta__"]))
             self.kind = meta["kind"]
+            self.text_inputs = meta.get("text")
             out: dict[str, Scores] = {}
             for name in names:
                 if name in meta["errors"]:

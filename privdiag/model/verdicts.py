@@ -126,17 +126,21 @@ def calibration(
 def fragile(
     model: str,
     feature: str,
-    drop: float,
+    primary: Comparison,
     rank: int,
     unit: str,
+    threshold: float,
     bars: dict,
     purposes: list[str],
     owner: str | None,
 ) -> Finding:
     """Return the model.fragile_feature finding of one feature.
 
-    ``drop`` is in ``unit``: a fall of ROC AUC, or a relative rise of RMSE.
+    ``primary`` is the primary measure with the feature masked alone; its drop and interval
+    are in ``unit`` (a fall of ROC AUC, or a relative rise of RMSE). The severity is graded
+    as :func:`degradation`'s, by where the interval starts against ``threshold``.
     """
+    drop = primary.drop
     cost = (
         f"raises RMSE by {drop:.1%}"
         if unit.startswith("relative RMSE")
@@ -144,10 +148,16 @@ def fragile(
     )
     return Finding(
         "model.fragile_feature",
-        "medium" if rank == 1 else "low",
+        severity_for(primary.low, threshold),
         f"{model}: masking {feature} {cost}",
         {"model": model, "feature": feature, "purpose": ",".join(purposes) or None},
-        metrics={"drop": round(drop, 6), "rank": rank, "unit": unit},
+        metrics={
+            "drop": round(drop, 6),
+            "drop_low": round(primary.low, 6),
+            "drop_high": round(primary.high, 6),
+            "rank": rank,
+            "unit": unit,
+        },
         recommendation=f"Reduce the model's reliance on {feature}, or train it with {feature} "
         "masked as consent masks it so that it learns a fallback.",
         owner=owner,
@@ -185,6 +195,7 @@ def drift_table(rows: list[DriftRow], title: str) -> dict:
         "type",
         "missing_reference",
         "missing_current",
+        "masked",
         "psi",
         "js",
         "ks",
