@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from privdiag.cli import app
-from privdiag.ingest.files import first_long_line
+from privdiag.ingest.file_checks import first_long_line
 from tests.helpers import write
 
 runner = CliRunner()

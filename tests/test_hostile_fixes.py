@@ -12,7 +12,7 @@ from privdiag.cli import Outputs, _progress
 from privdiag.config import Config
 from privdiag.errors import InputError
 from privdiag.ingest import drop_duplicate_events, load
-from privdiag.ingest.files import explain_read_error
+from privdiag.ingest.file_checks import explain_read_error
 from privdiag.ingest.sqlparts import any_ts
 from privdiag.privacy import REDACTED, scrub
 from tests.helpers import write

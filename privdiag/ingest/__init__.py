@@ -20,7 +20,8 @@ from privdiag.consent_keys import unlinked_notes
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.consent_strings import apply_to_events
 from privdiag.ingest.duplicates import drop_duplicate_consent, drop_duplicate_events
-from privdiag.ingest.files import explain_read_error, first_reached, named_files
+from privdiag.ingest.file_checks import explain_read_error
+from privdiag.ingest.files import first_reached, named_files
 from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.reading import CSV_RFC4180, duck_message, reader_sql
 from privdiag.ingest.sqlparts import EARLIEST

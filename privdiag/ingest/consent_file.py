@@ -323,7 +323,8 @@ def is_snowplow_log(columns: dict[str, str]) -> bool:
 
 def _file_columns(ctx: StageContext, path: Path) -> dict[str, str]:
     """The columns of one file of a consent input (a CSV's from its header line)."""
-    from privdiag.ingest.files import header_names, sniff
+    from privdiag.ingest.file_checks import header_names
+    from privdiag.ingest.files import sniff
     from privdiag.ingest.reading import describe, reader_sql
 
     kind = sniff(path)

@@ -8,9 +8,7 @@ from typing import Any
 
 from privdiag.engine import literal
 from privdiag.errors import InputError
-from privdiag.ingest.files import (
-    MAX_LINE,
-    FileKind,
+from privdiag.ingest.file_checks import (
     check_csv_columns,
     check_csv_header,
     check_parquet_columns,
@@ -18,12 +16,10 @@ from privdiag.ingest.files import (
     first_long_line,
     first_ragged_line,
     first_unclosed_quote,
-    is_gzip,
     long_line,
-    path_literal,
-    sniff,
     unclosed_quote,
 )
+from privdiag.ingest.files import MAX_LINE, FileKind, is_gzip, path_literal, sniff
 
 
 def reader_sql(

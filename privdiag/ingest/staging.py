@@ -10,7 +10,8 @@ from typing import Any
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.base import StageContext, Staged
-from privdiag.ingest.files import FileKind, expand, explain_read_error, source_name
+from privdiag.ingest.file_checks import explain_read_error
+from privdiag.ingest.files import FileKind, expand, source_name
 from privdiag.ingest.reading import (
     check_columns,
     container_of,
