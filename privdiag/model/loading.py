@@ -268,7 +268,7 @@ def _learnt_text(model: Any, names: list[str]) -> list[str]:
             parts.append((step, [names[c] if isinstance(c, int) else str(c) for c in picked]))
     out = []
     for step, cols in parts:
-        flags = _learnt_as_text(_first_encoder(step)) if _first_encoder(step) else []
+        flags = _learnt_as_text(_first_encoder(step))  # none without an encoder
         if len(flags) == len(cols):
             out += [c for c, text in zip(cols, flags, strict=True) if text]
     return out
