@@ -58,9 +58,17 @@ class StageContext:
 
     def first_bad_row(self, expr: str, bad_when: str, detail: str = "NULL") -> tuple | None:
         """Return (row, value, detail) of the first row of the whole input whose ``expr`` (as
-        ``v``) meets ``bad_when``, its row counted across the input's files; None when none."""
+        ``v``) meets ``bad_when``, its row counted across the input's files; None when none.
+
+        A plain pass looks for one first: numbering the rows is a window over the whole input,
+        on one thread, and most inputs have no such row."""
         from privdiag.engine import one
 
+        if not one(
+            self.con,
+            f"SELECT 1 FROM (SELECT {expr} AS v FROM {self.read_sql}) WHERE {bad_when} LIMIT 1",
+        ):
+            return None
         return one(
             self.con,
             f"SELECT n, v, {detail} FROM (SELECT row_number() OVER () AS n, {expr} AS v "

@@ -18,7 +18,14 @@ from privdiag.ingest.consent_strings import (
     unread,
 )
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles
-from privdiag.ingest.sqlparts import EARLIEST, any_ts, decision_sql, flag, id_text, out_of_range
+from privdiag.ingest.sqlparts import (
+    EARLIEST,
+    decision_sql,
+    flag,
+    id_text,
+    out_of_range,
+    typed_ts,
+)
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT
 from privdiag.privacy import describe_value
 
@@ -40,10 +47,17 @@ def _where(ctx: StageContext) -> str:
     return str(ctx.files[0]) if len(ctx.files) == 1 else f"{ctx.files[0].parent}/"
 
 
+def _time(ctx: StageContext, column: str, expr: str | None = None) -> str:
+    """SQL of a decision time read from ``column`` (as ``expr``, by default the column): a
+    column DuckDB typed as a time or an integer is cast as it is, not through its text, which
+    every row would be turned into and matched against a pattern (:func:`typed_ts`)."""
+    return typed_ts(expr or quote(column), ctx.columns.get(column, "VARCHAR"))
+
+
 def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
     """Refuse the first row whose decision time is empty, unreadable, or (as for events)
     before EARLIEST or more than two days ahead, naming its row and the file's column."""
-    read = any_ts("v")
+    read = _time(ctx, roles["ts"], "v")
     bad = ctx.first_bad_row(
         quote(roles["ts"]),
         f"v IS NULL OR {read} IS NULL OR {out_of_range(read)}",
@@ -118,7 +132,7 @@ def stage(ctx: StageContext) -> Staged:
                CAST({quote(roles["purpose"])} AS VARCHAR) AS category,
                aliases.alias_purpose AS purpose,
                {flag(quote(roles["status"]))} AS granted,
-               {any_ts(quote(roles["ts"]))} AS ts,
+               {_time(ctx, roles["ts"])} AS ts,
                coalesce({opt("source")}, {literal(ctx.source)}) AS source,
                {opt("version")} AS version,
                {opt("region")} AS region,
@@ -226,7 +240,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     version = f"CAST(src.{quote(roles['version'])} AS VARCHAR)" if "version" in roles else "NULL"
     extra = f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
     user = id_text(f"src.{quote(roles['user_id'])}")
-    ts = any_ts(f"src.{quote(roles['ts'])}")
+    ts = _time(ctx, roles["ts"], f"src.{quote(roles['ts'])}")
     sql = consent_rows_sql(decoded, value, ctx.read_sql, column, user, ts, extra)
     view = f"{ctx.prefix}_consent"
     ctx.create(f"CREATE TEMP TABLE {view} AS {sql}")
@@ -412,7 +426,7 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
                coalesce({without_placeholder(col("domain_userid"))},  -- the browser's
                         {without_placeholder(col("network_userid"))},
                         {without_placeholder(col("user_id"))}) AS user_key,
-               {any_ts(quote(names["derived_tstamp"]))} AS ts,
+               {_time(ctx, names["derived_tstamp"])} AS ts,
                CASE WHEN lower({col("event_name")}) = 'consent_preferences' THEN TRUE END AS cp,
                lower({col("event_type")}) AS event_type,
                {col("consent_version")} AS consent_version,
