@@ -68,6 +68,14 @@ def generate(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files of an earlier scenario in --out.")
     ] = False,
+    no_faults: Annotated[
+        bool,
+        typer.Option(
+            "--no-faults",
+            help="Plant no fault: the same shoppers and decisions, every feature respecting "
+            "consent, every feature classified and every source owned.",
+        ),
+    ] = False,
 ) -> None:
     """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
     from privdiag.demo import add_model_blind_set
@@ -91,6 +99,7 @@ def generate(
         days=days,
         ga4_format=ga4_format,
         generic_format=generic_format,
+        faults=not no_faults,
     )
     add_model_blind_set(out, seed)
     counts = ", ".join(f"{k} {v:,}" for k, v in info.events.items())

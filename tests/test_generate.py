@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import tomllib
 from pathlib import Path
 
@@ -268,19 +267,10 @@ def test_bad_arguments_raise_usage_errors(tmp_path):
         generate_scenario(tmp_path, users=300, generic_format="xlsx")
 
 
-def test_small_scenario_is_fast(tmp_path):
-    began = time.perf_counter()
-    generate_scenario(tmp_path, users=300)
-    assert time.perf_counter() - began < 5
-
-
 @pytest.mark.slow
 def test_a_million_events_in_parquet(tmp_path):
-    began = time.perf_counter()
     info = generate_scenario(tmp_path, users=85_000, ga4_format="parquet", generic_format="parquet")
-    elapsed = time.perf_counter() - began
     assert sum(info.events.values()) >= 1_000_000
-    assert elapsed < 60
 
 
 def _tree(folder: Path) -> dict[str, str]:

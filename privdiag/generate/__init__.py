@@ -125,19 +125,18 @@ def generate_scenario(
 ) -> ScenarioInfo:
     """Write a scenario into ``out_dir`` and return what was written.
 
-    The same arguments always give the same bytes. ``faults=False`` is not supported yet and
-    raises: every scenario carries the planted faults listed in its ground truth.
+    The same arguments always give the same bytes. With ``faults=False`` no fault is
+    planted (the ground truth lists none, the config maps every feature and owns every
+    source): the users, sessions and decisions are those of the faulty scenario of the same
+    seed, so a scan of it shows what privdiag reports when nothing is wrong.
     """
     check_args(seed, users, days, start, ga4_format, generic_format)
-    if not faults:
-        # TODO: a clean variant needs every planted rule switchable; until then refuse it.
-        raise UsageError("a scenario without faults is not available yet", hint="drop --no-faults")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     base_ms = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp() * 1000)
 
-    pop = build_population(rng, users, days)
+    pop = build_population(rng, users, days, faults)
     web = web_events(rng, pop, days)
     app = app_events(rng, pop)
     paths = scenario_paths(out_dir, ga4_format, generic_format)
@@ -155,7 +154,7 @@ def generate_scenario(
 
     truth = ground_truth(pop, web, app, start)
     names = {k: p.name for k, p in paths.items()}
-    paths["config"].write_text(config_toml(names, seed), encoding="utf-8")
+    paths["config"].write_text(config_toml(names, seed, faults), encoding="utf-8")
     paths["truth"].write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return ScenarioInfo(
         out_dir=out_dir,

@@ -1,7 +1,9 @@
 """Events of a synthetic scenario: the journey per session and which features each carries.
 
 Every rule that plants a fault or keeps a control clean lives here, next to the rate it
-uses, so that ``docs/GENERATOR.md`` and the ground truth can name it.
+uses, so that ``docs/GENERATOR.md`` and the ground truth can name it. Each fault is switched
+off when the population is drawn without faults (``Population.faults``); the random draws
+stay the same, so only the planted rules differ from the faulty scenario of the same seed.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def _step_counts(rng, pop: Population, sessions: np.ndarray, web: bool) -> np.nd
 
     # Users who denied ads drop out before paying (a planted funnel.consent_drop on web).
     ads_denied = (pop.ads.t1[users] < 2**62) & ~pop.ads.g1[users]
-    p_buy = np.where(web & ads_denied, P_PURCHASE * ADS_DENIED_PURCHASE_FACTOR, P_PURCHASE)
+    slower = web & ads_denied & pop.faults
+    p_buy = np.where(slower, P_PURCHASE * ADS_DENIED_PURCHASE_FACTOR, P_PURCHASE)
     buy = checkout & (rng.random(n) < p_buy)
 
     counts = np.zeros((n, 6), dtype=np.int64)
@@ -144,9 +147,10 @@ def web_events(rng: np.random.Generator, pop: Population, days: int) -> Events:
 
     # Consent Mode advanced: default denied until the banner answer. The web tag never
     # hears of an ads withdrawal made in the CMP (consent.conflict), so it keeps 'Yes'.
-    lost = (step == BEGIN_CHECKOUT) & (r() < IDENTITY_LOSS_SHARE)
+    faults = pop.faults
+    lost = (step == BEGIN_CHECKOUT) & (r() < IDENTITY_LOSS_SHARE) & faults
     analytics_yes = sa == GRANTED
-    ads_yes = (sd == GRANTED) | (sd == DENIED_AFTER)
+    ads_yes = (sd == GRANTED) | ((sd == DENIED_AFTER) & faults)
     ev.extra["flag_analytics"] = np.where(lost, -1, analytics_yes.astype(np.int8)).astype(np.int8)
     ev.extra["flag_ads"] = np.where(lost, -1, ads_yes.astype(np.int8)).astype(np.int8)
     ev.extra["lost"] = lost
@@ -156,7 +160,8 @@ def web_events(rng: np.random.Generator, pop: Population, days: int) -> Events:
     shift_ms = int(days * SHIFT_DAY_FRACTION) * 86_400_000
     first_in_session = np.concatenate(([True], ev.session[1:] != ev.session[:-1]))
     landing = (step == PAGE_VIEW) & np.roll(first_in_session, 1)
-    view_kept = np.where(analytics_yes, ITEM_CATEGORY_OK, ITEM_CATEGORY_DENIED)
+    view_kept = np.where(analytics_yes | (not faults), ITEM_CATEGORY_OK, ITEM_CATEGORY_DENIED)
+    shifted = (ev.ts >= shift_ms) & faults
     ev.present.update(
         page_location=np.ones(n, dtype=bool),
         page_title=np.ones(n, dtype=bool),
@@ -167,7 +172,7 @@ def web_events(rng: np.random.Generator, pop: Population, days: int) -> Events:
         item_category=((step == VIEW_ITEM) & (r() < view_kept))
         | ((step == ADD_TO_CART) & (r() < ITEM_CATEGORY_OK)),
         content_group=np.isin(step, (PAGE_VIEW, VIEW_ITEM))
-        & (r() < np.where(ev.ts < shift_ms, CONTENT_GROUP_BEFORE, CONTENT_GROUP_AFTER)),
+        & (r() < np.where(shifted, CONTENT_GROUP_AFTER, CONTENT_GROUP_BEFORE)),
         coupon=np.isin(step, (BEGIN_CHECKOUT, PURCHASE)) & (r() < COUPON_SHARE),
         search_term=(step == PAGE_VIEW) & (r() < SEARCH_TERM_SHARE),
         value=step >= ADD_TO_CART,
@@ -181,18 +186,18 @@ def web_events(rng: np.random.Generator, pop: Population, days: int) -> Events:
 def app_events(rng: np.random.Generator, pop: Population) -> Events:
     """Return the app events with feature presence masks (consent only in the log)."""
     ev = _base(rng, pop, web=False)
-    n, sa, sd = len(ev), ev.state_analytics, ev.state_ads
+    n, sa, sd, faults = len(ev), ev.state_analytics, ev.state_ads, pop.faults
     true_ads = pop.ads.state(ev.user, ev.ts, logged=False)
     ev.present.update(
         screen_name=np.ones(n, dtype=bool),
         app_version=np.ones(n, dtype=bool),
         platform=np.ones(n, dtype=bool),
         # consent.violation: the ad SDK starts on a first 'deny' as if granted.
-        advertising_id=(sd == GRANTED) | (sd == DENIED_NEVER),
+        advertising_id=(sd == GRANTED) | ((sd == DENIED_NEVER) & faults),
         # consent.after_withdrawal: the attribution SDK ignores a withdrawal.
-        appsflyer_id=(sd == GRANTED) | (sd == DENIED_AFTER),
+        appsflyer_id=(sd == GRANTED) | ((sd == DENIED_AFTER) & faults),
         # consent.pre_consent (before the prompt): analytics SDK starts at app launch.
-        firebase_instance_id=(sa == GRANTED) | (sa == UNKNOWN_BEFORE),
+        firebase_instance_id=(sa == GRANTED) | ((sa == UNKNOWN_BEFORE) & faults),
         # consent.pre_consent within the grace window: the deep-link click id is sent
         # right after the prompt, before the skewed server record of the ads decision.
         gclid=ev.prompt & (true_ads == GRANTED),

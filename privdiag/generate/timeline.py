@@ -65,6 +65,7 @@ class Population:
     analytics: Purpose
     ads: Purpose
     change_ms: int  # the notice v2 goes live here
+    faults: bool = True  # False: every planted fault switched off (a clean scenario)
 
 
 def grouped_cumsum(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -106,16 +107,22 @@ def _second_record(rng, n, first, count, start, g1, t1, change) -> tuple[np.ndar
     return t2, ~g1
 
 
-def build_population(rng: np.random.Generator, n: int, days: int) -> Population:
-    """Draw ``n`` users with sessions over ``days`` days and their consent records."""
+def build_population(
+    rng: np.random.Generator, n: int, days: int, faults: bool = True
+) -> Population:
+    """Draw ``n`` users with sessions over ``days`` days and their consent records.
+
+    Without ``faults`` every app user gets the prompt, notice v2 asks as clearly as v1 and
+    the app's server clock is right. The random draws are the same either way, so a clean
+    scenario has the users, sessions and decisions of its faulty twin of the same seed."""
     user, start, number, first, count = _sessions(rng, n, days)
     is_app = rng.random(n) < APP_SHARE
-    decides = rng.random(n) < np.where(is_app, APP_DECIDE, WEB_DECIDE)
+    decides = rng.random(n) < np.where(is_app, APP_DECIDE if faults else 1.0, WEB_DECIDE)
     change_ms = (days // 2) * DAY_MS
 
     # The banner answer comes 4-30 s into the first session.
     t1 = np.where(decides, start[first] + rng.integers(4_000, 30_000, n), NEVER)
-    v2 = t1 >= change_ms
+    v2 = (t1 >= change_ms) & faults
     u_a = rng.random(n)
     g1a = u_a < np.where(v2, ANALYTICS_OPTIN[1], ANALYTICS_OPTIN[0])
     u_d = np.where(rng.random(n) < 0.8, u_a, rng.random(n))
@@ -125,7 +132,7 @@ def build_population(rng: np.random.Generator, n: int, days: int) -> Population:
     t2d, g2d = _second_record(rng, n, first, count, start, g1d, t1, ADS_CHANGE)
 
     # The app's ads record is written by a server call whose clock runs 0.3-1.6 s ahead.
-    skew = np.where(is_app & decides, rng.integers(300, 1_600, n), 0)
+    skew = np.where(is_app & decides & faults, rng.integers(300, 1_600, n), 0)
     paid = rng.random(len(user)) < 0.3
     return Population(
         n=n,
@@ -139,4 +146,5 @@ def build_population(rng: np.random.Generator, n: int, days: int) -> Population:
         analytics=Purpose(t1, g1a, t2a, g2a, t1),
         ads=Purpose(t1, g1d, t2d, g2d, np.where(t1 < NEVER, t1 + skew, NEVER)),
         change_ms=change_ms,
+        faults=faults,
     )

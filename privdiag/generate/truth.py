@@ -220,7 +220,10 @@ CONTROLS = [
 
 
 def ground_truth(pop: Population, web: E.Events, app: E.Events, start: date) -> dict:
-    """Return the planted faults (kind, location, note, metrics) and the clean controls."""
+    """Return the planted faults (kind, location, note, metrics) and the clean controls; a
+    scenario drawn without faults plants none."""
+    if not pop.faults:
+        return {"faults": [], "controls": CONTROLS}
     faults = _web_faults(pop, web, start) + _app_faults(pop, app)
     faults += [_optin(pop, "analytics", start), _optin(pop, "ads", start)]
     return {"faults": faults, "controls": CONTROLS}
@@ -246,12 +249,26 @@ _FEATURES = [
 ]
 
 
-def config_toml(paths: dict[str, str], seed: int) -> str:
-    """Return the scenario's privdiag.toml (engagement_time_msec, search_term unmapped)."""
+# What a clean scenario's config adds: the features and the owner the faulty one leaves out.
+_CLEAN_FEATURES = [
+    ("engagement_time_msec", "analytics", "web-analytics"),
+    ("search_term", "necessary", "web-analytics"),
+]
+
+
+def config_toml(paths: dict[str, str], seed: int, faults: bool = True) -> str:
+    """Return the scenario's privdiag.toml: with ``faults``, engagement_time_msec and
+    search_term unmapped and [sources.app] without an owner; without, all of them set."""
+    if faults:
+        header = [
+            f"# privdiag config of a generated scenario (seed {seed}).",
+            "# Deliberate gaps: engagement_time_msec and search_term are not mapped, and",
+            "# [sources.app] has no owner.",
+        ]
+    else:
+        header = [f"# privdiag config of a generated scenario without faults (seed {seed})."]
     lines = [
-        f"# privdiag config of a generated scenario (seed {seed}).",
-        "# Deliberate gaps: engagement_time_msec and search_term are not mapped, and",
-        "# [sources.app] has no owner.",
+        *header,
         "",
         "[journey]",
         'steps = ["page_view", "view_item", "add_to_cart", "begin_checkout", "purchase"]',
@@ -268,10 +285,11 @@ def config_toml(paths: dict[str, str], seed: int) -> str:
         f'paths = ["{paths["web"]}"]',
         "",
         "[sources.app]",
+        *([] if faults else ['owner = "mobile-platform"']),
         'format = "generic"',
         f'paths = ["{paths["app"]}"]',
     ]
-    for name, purpose, owner in _FEATURES:
+    for name, purpose, owner in _FEATURES + ([] if faults else _CLEAN_FEATURES):
         lines += ["", f"[features.{name}]", f'purposes = ["{purpose}"]', f'owner = "{owner}"']
     lines += ["", "[thresholds]", 'fail_on = "high"', "grace_seconds = 2.0", "min_group_size = 5"]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,90 @@
+"""A scenario generated without faults (``generate --no-faults``): nothing planted, and a scan
+of it reports none of the faults the faulty scenario of the same seed plants.
+
+What such a scan still reports is what respecting consent does to the data: features that
+need a purpose are missing where it is denied (``sparsity.consent_gap``) and Consent Mode's
+cookieless pings have no identity (``identity.loss``).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from privdiag.config import load_config
+from privdiag.generate import generate_scenario
+from privdiag.scan import run_scan
+
+# Every kind the faulty scenario plants, but the two that respecting consent gives as well.
+PLANTED_ONLY = {
+    "consent.violation",
+    "consent.pre_consent",
+    "consent.after_withdrawal",
+    "consent.conflict",
+    "consent.missing_record",
+    "sparsity.shift",
+    "people.optin_drop",
+    "people.unowned",
+    "people.unclassified_feature",
+}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("clean")
+    info = generate_scenario(out, seed=7, users=600, faults=False)
+    paths = info.paths
+    doc = run_scan(
+        [str(paths["web"]), str(paths["app"])],
+        consent=[],
+        config=load_config(paths["config"]),
+    ).to_dict()
+    return out, doc
+
+
+def test_clean_scenario_plants_nothing_and_configures_everything(clean) -> None:
+    out, _ = clean
+    assert json.loads((out / "ground_truth.json").read_text())["faults"] == []
+    config = tomllib.loads((out / "privdiag.toml").read_text())
+    assert config["sources"]["app"]["owner"] == "mobile-platform"
+    assert config["features"]["engagement_time_msec"]["purposes"] == ["analytics"]
+    assert config["features"]["search_term"]["purposes"] == ["necessary"]
+
+
+def test_scan_of_a_clean_scenario_finds_no_planted_fault(clean) -> None:
+    _, doc = clean
+    kinds = {f["kind"] for f in doc["findings"]}
+    assert not kinds & PLANTED_ONLY
+    ran = {c["name"] for c in doc["checks"] if c["status"] == "ran"}
+    assert ran >= PLANTED_ONLY  # found nothing because nothing is there, not because skipped
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known false positive (CHANGELOG Known limitations): the identity-restored "
+    "conversion of users whose events are cookieless is estimated low, so a funnel.consent_drop "
+    "is reported at view_item though conversion does not depend on consent here",
+)
+def test_scan_of_a_clean_scenario_finds_no_funnel_drop(clean) -> None:
+    _, doc = clean
+    assert not [f for f in doc["findings"] if f["kind"] == "funnel.consent_drop"]
+
+
+def test_faulty_twin_plants_them(tmp_path: Path) -> None:
+    info = generate_scenario(tmp_path, seed=7, users=600)
+    planted = {f["kind"] for f in info.truth["faults"]}
+    assert planted >= PLANTED_ONLY | {"funnel.consent_drop"}
+
+
+def test_generate_no_faults_on_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "clean"
+    got = CliRunner().invoke(
+        app, ["generate", "--out", str(out), "--users", "40", "--days", "4", "--no-faults"]
+    )
+    assert got.exit_code == 0, got.output
+    assert json.loads((out / "ground_truth.json").read_text())["faults"] == []
