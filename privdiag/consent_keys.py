@@ -18,8 +18,11 @@ on a browser two users shared each one's own events still meet that user's recor
 A user id seen with more than :data:`MAX_LINKED_BROWSERS` browsers links none of them: it
 is a shared or placeholder id ("0", "guest"), not one person's, and each of its records
 copied to each of its browsers made the consent log quadratic (20,000 browsers of one id
-and its 2,000 records: 40M rows, 90 CPU-s and 9 GB for a 300k-event scan). Its records
-then meet its events without a browser only; the loader says so (:func:`unlinked_notes`).
+and its 2,000 records: 40M rows, 90 CPU-s and 9 GB for a 300k-event scan). Nor does one
+whose records, copied to each of its browsers, would exceed :data:`MAX_LINKED_RECORDS`
+(1,000 browsers and 2,000 records: 2M rows, 7 CPU-s and 750 MB for 300k events). Its
+records then meet its events without a browser only; the loader says so
+(:func:`unlinked_notes`).
 
 Without an event of ``_browser_consent`` (every format but Snowplow) the key is
 ``user_key`` and the SQL is what it was before.
@@ -33,6 +36,9 @@ BROWSER_CONSENT = "_browser_consent"
 # A user id seen with more browsers than this is no one person's: it links none of them. A
 # person who clears cookies daily for two years has fewer.
 MAX_LINKED_BROWSERS = 1000
+# Nor one whose consent records, once under each of its browsers, would be more than this:
+# 1,000 browsers and 100 records each, or 100 browsers and 1,000 records.
+MAX_LINKED_RECORDS = 100_000
 
 
 # Each (user id, browser) seen on an event that meets consent by its browser.
@@ -41,35 +47,67 @@ _SEEN = f"""
     WHERE {BROWSER_CONSENT} AND anon_key IS NOT NULL AND user_key <> anon_key"""
 
 
+# Per user id with consent records and seen with a browser: its browsers and its records.
+_LINK_SIZES = f"""
+    SELECT user_key, count(*) AS browsers, any_value(records) AS records
+    FROM ({_SEEN}) JOIN (SELECT user_key, count(*) AS records FROM consent GROUP BY ALL)
+         USING (user_key)
+    GROUP BY user_key"""
+
+
+def _too_many(sizes: str) -> str:
+    """SQL true for a row of :data:`_LINK_SIZES` (as ``sizes``) that links no browser."""
+    return (
+        f"({sizes}.browsers > {MAX_LINKED_BROWSERS} "
+        f"OR {sizes}.browsers * {sizes}.records > {MAX_LINKED_RECORDS})"
+    )
+
+
 def _links_sql() -> str:
-    """SQL of (user_key, browser): each user id seen with a browser on an event that meets
-    consent by its browser, unless it was seen with more than :data:`MAX_LINKED_BROWSERS`."""
+    """SQL of (user_key, browser): each user id with consent records seen with a browser on
+    an event that meets consent by its browser, unless it was seen with more than
+    :data:`MAX_LINKED_BROWSERS` or its records under each would be more than
+    :data:`MAX_LINKED_RECORDS`."""
     return f"""
-        SELECT user_key, browser FROM ({_SEEN})
-        QUALIFY count(*) OVER (PARTITION BY user_key) <= {MAX_LINKED_BROWSERS}"""
+        SELECT seen.user_key, seen.browser FROM ({_SEEN}) seen
+        JOIN ({_LINK_SIZES}) sizes ON sizes.user_key = seen.user_key
+        WHERE NOT {_too_many("sizes")}"""
 
 
 def unlinked_notes(con: Any) -> list[str]:
-    """A note when user ids with consent records were seen with more than
-    :data:`MAX_LINKED_BROWSERS` browsers each, so that their records reach none of them; it
-    counts them, never names them."""
+    """Notes when user ids with consent records link none of their browsers: seen with more
+    than :data:`MAX_LINKED_BROWSERS` browsers each, or with records that under each browser
+    would be more than :data:`MAX_LINKED_RECORDS`; they count them, never name them."""
     if not by_browser(con):
         return []
     row = con.execute(f"""
-        SELECT count(*), max(browsers) FROM (
-            SELECT user_key, count(*) AS browsers FROM ({_SEEN})
-            GROUP BY user_key HAVING count(*) > {MAX_LINKED_BROWSERS}
-        ) WHERE user_key IN (SELECT user_key FROM consent)
+        SELECT count_true(browsers > {MAX_LINKED_BROWSERS}),
+               max(browsers) FILTER (browsers > {MAX_LINKED_BROWSERS}),
+               count_true(browsers <= {MAX_LINKED_BROWSERS}),
+               max(browsers * records) FILTER (browsers <= {MAX_LINKED_BROWSERS})
+        FROM ({_LINK_SIZES}) sizes WHERE {_too_many("sizes")}
     """).fetchone()
-    if not row or not row[0]:
+    if not row:
         return []
-    ids = "1 user id was" if row[0] == 1 else f"{row[0]:,} user ids were"
-    return [
-        f"{ids} seen with more than {MAX_LINKED_BROWSERS:,} browsers each (up to "
-        f"{row[1]:,}): a shared or placeholder id, so its consent records apply to its events "
-        "without a browser only, not to every browser it was seen with; if it is a "
-        "placeholder, send no user id instead"
-    ]
+    after = (
+        "a shared or placeholder id, so its consent records apply to its events without a "
+        "browser only, not to every browser it was seen with; if it is a placeholder, send no "
+        "user id instead"
+    )
+    notes = []
+    if row[0]:
+        ids = "1 user id was" if row[0] == 1 else f"{row[0]:,} user ids were"
+        notes.append(
+            f"{ids} seen with more than {MAX_LINKED_BROWSERS:,} browsers each (up to "
+            f"{row[1]:,}): {after}"
+        )
+    if row[2]:
+        ids = "1 user id has" if row[2] == 1 else f"{row[2]:,} user ids have"
+        notes.append(
+            f"{ids} so many consent records and browsers that its records under each browser "
+            f"would be more than {MAX_LINKED_RECORDS:,} (up to {row[3]:,}): {after}"
+        )
+    return notes
 
 
 def by_browser(con: Any) -> bool:

@@ -97,38 +97,52 @@ def test_flags_by_value_equal_the_per_event_reading(tmp_path_factory, monkeypatc
     monkeypatch.undo()
 
 
+# The states of the events of _shared_id_states when user id "0" links none of its browsers.
+SHARED_ID_UNLINKED = [
+    ("e1", "unknown"),
+    ("e2", "unknown"),
+    ("e3", "unknown"),
+    ("e4", "granted"),
+    ("e5", "granted"),
+]
+
+
+def _shared_id_states(tmp_path, log: str) -> tuple[list, list[str]]:
+    """Snowplow events of user id "0" on browsers b1-b3 and of alice on b4 and b5, with a
+    consent file keyed by user id: ``log`` (rows of "0") and one grant of alice at 10:00.
+    Return each event's (event_id, analytics state) and the loader's notes."""
+    from privdiag.state import active_purposes, resolve
+    from tests.helpers import write
+    from tests.test_ingest_snowplow import _row, _write
+
+    rows = [_row(i, f"b{i}", user_id="0") for i in (1, 2, 3)]
+    rows += [_row(i, f"b{i}", user_id="alice") for i in (4, 5)]
+    header = "user_id,purpose,status,ts\n"
+    alice = "alice,analytics,granted,2024-05-01T10:00:00Z\n"
+    con = connect()
+    loaded = load(
+        con,
+        [_write(tmp_path / "sp.csv", rows)],
+        [write(tmp_path / "log.csv", header + log + alice)],
+        load_config(None),
+    )
+    resolve(con, active_purposes(con))
+    states = con.execute("SELECT event_id, state_analytics FROM scan_events ORDER BY 1").fetchall()
+    return states, loaded.notes
+
+
 def test_a_user_id_on_more_browsers_than_the_cap_links_none(tmp_path, monkeypatch):
     # "0" is seen with browsers b1-b3, alice with b4 and b5; both have a record in a consent
     # file keyed by user id. With the cap at 2 browsers, "0" links none: its browsers stay
     # unknown, and a note counts it without naming it. Each record of such an id was copied
     # to each of its browsers (20,000 browsers x 2,000 records: 90 CPU-s, 9 GB; now 3.8 s).
     from privdiag import consent_keys
-    from privdiag.state import active_purposes, resolve
-    from tests.helpers import write
-    from tests.test_ingest_snowplow import _row, _write
 
     monkeypatch.setattr(consent_keys, "MAX_LINKED_BROWSERS", 2)
-    rows = [_row(i, f"b{i}", user_id="0") for i in (1, 2, 3)]
-    rows += [_row(i, f"b{i}", user_id="alice") for i in (4, 5)]
-    log = "user_id,purpose,status,ts\n0,analytics,granted,2024-05-01T10:00:00Z\n"
-    log += "alice,analytics,granted,2024-05-01T10:00:00Z\n"
-    con = connect()
-    loaded = load(
-        con,
-        [_write(tmp_path / "sp.csv", rows)],
-        [write(tmp_path / "log.csv", log)],
-        load_config(None),
-    )
-    resolve(con, active_purposes(con))
-    states = con.execute("SELECT event_id, state_analytics FROM scan_events ORDER BY 1").fetchall()
-    assert states == [
-        ("e1", "unknown"),
-        ("e2", "unknown"),
-        ("e3", "unknown"),
-        ("e4", "granted"),
-        ("e5", "granted"),
-    ]
-    notes = [n for n in loaded.notes if "more than 2 browsers" in n]
+    log = "0,analytics,granted,2024-05-01T10:00:00Z\n"
+    states, all_notes = _shared_id_states(tmp_path, log)
+    assert states == SHARED_ID_UNLINKED
+    notes = [n for n in all_notes if "more than 2 browsers" in n]
     assert notes and notes[0].startswith(
         "1 user id was seen with more than 2 browsers each (up to 3)"
     )
@@ -246,3 +260,24 @@ def test_a_csv_blind_set_keeps_codes_with_leading_zeros(tmp_path):
         "empty": pl.String,
     }
     assert frame["country"][:2].to_list() == ["0001", "0049"]
+
+
+def test_a_user_id_whose_records_under_each_browser_pass_the_cap_links_none(tmp_path, monkeypatch):
+    # "0" is seen with browsers b1-b3 and has 3 records: under each browser 9 > the cap of 8,
+    # so it links none (its browsers stay unknown); alice, with b4 and b5 and 1 record (2
+    # under her browsers), links both. The browser cap alone let 1,000 browsers and 2,000
+    # records become 2M linked records (300k events: 7 CPU-s, 750 MB).
+    from privdiag import consent_keys
+
+    monkeypatch.setattr(consent_keys, "MAX_LINKED_RECORDS", 8)
+    log = "".join(f"0,analytics,granted,2024-05-01T0{h}:00:00Z\n" for h in (7, 8, 9))
+    states, all_notes = _shared_id_states(tmp_path, log)
+    assert states == SHARED_ID_UNLINKED
+    notes = [n for n in all_notes if "would be more than 8" in n]
+    assert notes == [
+        "1 user id has so many consent records and browsers that its records under each "
+        "browser would be more than 8 (up to 9): a shared or placeholder id, so its consent "
+        "records apply to its events without a browser only, not to every browser it was seen "
+        "with; if it is a placeholder, send no user id instead"
+    ]
+    assert not [n for n in all_notes if "browsers each" in n]
