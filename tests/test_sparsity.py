@@ -441,3 +441,23 @@ def test_states_are_a_one_byte_enum_read_back_as_text(tmp_path):
         "SELECT event_id, state_ads, state_ads = 'denied' FROM scan_events ORDER BY event_id"
     ).fetchall()
     assert rows == [("e1", "denied", True), ("e2", "granted", False), ("e3", "unknown", False)]
+
+
+@pytest.mark.parametrize(
+    ("times", "days"),
+    [
+        ([], 0),
+        (["2026-10-01 00:00:00+00", "2026-10-01 23:59:59.999+00"], 1),
+        (["2026-10-01 23:59:59.999+00", "2026-10-02 00:00:00+00"], 2),
+        (["2026-10-01 12:00:00+00", None, "2026-10-09 12:00:00+00"], 2),
+    ],
+)
+def test_days_covered_counts_utc_days_up_to_two(times, days):
+    from privdiag.checks.shift import days_covered
+    from privdiag.engine import connect
+
+    con = connect()
+    con.execute("CREATE TABLE events (ts TIMESTAMPTZ)")
+    for ts in times:
+        con.execute("INSERT INTO events VALUES (?::TIMESTAMPTZ)", [ts])
+    assert days_covered(con) == days

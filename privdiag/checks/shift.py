@@ -21,8 +21,12 @@ from privdiag.stats import ChangePoint, bh_adjust, change_point, rounded, share
 
 
 def days_covered(con: Any) -> int:
-    """Return how many calendar days (UTC) the events cover."""
-    row = con.execute("SELECT count(DISTINCT ts::DATE) FROM events").fetchone()
+    """Return how many calendar days (UTC) the events cover, counted up to 2 (a shift needs
+    two): from the first and last event times, not a distinct count over every event."""
+    row = con.execute(
+        "SELECT CASE WHEN count(ts) = 0 THEN 0 WHEN min(ts)::DATE = max(ts)::DATE THEN 1 "
+        "ELSE 2 END FROM events"
+    ).fetchone()
     return int(row[0]) if row else 0
 
 
