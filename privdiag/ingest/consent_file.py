@@ -18,7 +18,15 @@ from privdiag.ingest.consent_strings import (
     unread,
 )
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles
-from privdiag.ingest.sqlparts import EARLIEST, any_ts, decision_sql, flag, id_text, out_of_range
+from privdiag.ingest.sqlparts import (
+    EARLIEST,
+    any_ts,
+    decision_sql,
+    flag,
+    id_text,
+    out_of_range,
+    time_problem,
+)
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT
 from privdiag.privacy import describe_value
 
@@ -59,9 +67,7 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
         )
     if bad:
         raise InputError(
-            f"decision time ({describe_value(bad[1])}) cannot be read"
-            if bad[1] is not None
-            else "decision time is empty",
+            time_problem(bad[1], "decision time"),
             path=_where(ctx),
             row=int(bad[0]),
             field=roles["ts"],
