@@ -144,7 +144,7 @@ _ZONE_OFFSET = (
 # A leap second (23:59:60, or 00:59:60+01:00 in a zone an hour ahead) is read as the last
 # microsecond of the second before it: the event stays in its minute and its day, and keeps
 # its order before the next second.
-_LEAP_SECOND = r"([T ][0-9]{1,2}:59):60([.,][0-9]*)?"
+_LEAP_SECOND = r"[T ][0-9]{1,2}:59:60([.,][0-9]*)?"
 LEAP_SECOND_READ_AS = ":59.999999"
 
 
@@ -156,8 +156,11 @@ def iso_ts(text: str) -> str:
     has_offset = f"regexp_matches({text}, '{_OFFSET}')"
     zone_offset = f"regexp_matches({text}, '{_ZONE_OFFSET}')"
     no_zone = f"(NOT {text} LIKE '%Z' AND {has_offset} AND NOT {zone_offset})"
-    leap = f"regexp_replace({text}, '{_LEAP_SECOND}', '\\1{LEAP_SECOND_READ_AS}')"
-    read = f"(CASE WHEN contains({text}, ':60') THEN {leap} ELSE {text} END)"
+    # no back reference in the replacement (Spark writes it $1, DuckDB \1): the first ':60'
+    # of a time whose minute is 59 is its second, an offset being read above
+    leap = f"regexp_replace({text}, ':60([.,][0-9]*)?', '{LEAP_SECOND_READ_AS}')"
+    is_leap = f"regexp_matches({text}, '{_LEAP_SECOND}')"
+    read = f"(CASE WHEN contains({text}, ':60') AND {is_leap} THEN {leap} ELSE {text} END)"
     return f"(CASE WHEN {no_zone} THEN NULL ELSE TRY_CAST({read} AS TIMESTAMPTZ) END)"
 
 
