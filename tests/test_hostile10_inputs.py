@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -174,6 +174,7 @@ def test_time_problem_says_what_is_wrong_and_quotes_no_data(value, said):
     assert time_problem(value, "timestamp").startswith(said)
 
 
+@settings(deadline=None)  # no timing: a DuckDB connection per example
 @given(
     st.integers(-12 * 60, 14 * 60),
     st.datetimes(dt.datetime(2001, 1, 1), dt.datetime(2030, 1, 1)).map(
@@ -301,3 +302,56 @@ def test_a_hive_partitioned_folder_of_csv_is_read_with_its_features_as_text(tmp_
         ("e1", "1"),
         ("e2", "false"),
     ]
+
+
+def test_an_offset_no_zone_has_in_ndjson_is_refused_naming_its_row(tmp_path):
+    """DuckDB's JSON reader typed the field as a time with a zone and added +99:00 as it read;
+    the field is now read as text (every column given its type), as a CSV's is."""
+    path = tmp_path / "events.ndjson"
+    rows = [
+        {"event_id": "e0", "ts": UTC, "event_name": "v", "user_id": "u0", "props": {"a b": 1}},
+        {"event_id": "e1", "ts": "2026-10-01T10:00:00+99:00", "event_name": "v", "user_id": "u1"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    result = _run("scan", path, "-q")
+
+    assert result.exit_code == 3, result.output
+    assert f"{path}, row 2, field 'ts': timestamp has the UTC offset +99:00" in result.output
+
+
+def test_a_json_array_with_zoned_times_and_nested_fields_reads_as_before(tmp_path):
+    """The columns given back to the JSON reader keep their types: a struct with a spaced
+    name, a list, and times with offsets zones have (10:00+02:00 is 08:00 UTC)."""
+    path = tmp_path / "events.json"
+    rows = [
+        {"event_id": "e0", "ts": "2026-10-01T10:00:00+02:00", "event_name": "v", "user_id": "u0",
+         "props": {"a b": 1, "c": [1, 2]}},
+        {"event_id": "e1", "ts": UTC, "event_name": "v", "user_id": "u1",
+         "props": {"a b": 2, "c": []}},
+    ]  # fmt: skip
+    path.write_text(json.dumps(rows))
+    con = connect()
+
+    load(con, [str(path)], [], load_config(None))
+
+    got = con.execute("SELECT event_id, ts, props FROM events ORDER BY 1").fetchall()
+    assert [(e, t.astimezone(dt.UTC).hour, p) for e, t, p in got] == [
+        ("e0", 8, {"a b": 1, "c": [1, 2]}),
+        ("e1", 10, {"a b": 2, "c": []}),
+    ]
+
+
+def test_an_offset_no_zone_has_in_a_json_consent_file_names_its_row(tmp_path):
+    events = _events(tmp_path / "events.csv", [UTC])
+    consent = tmp_path / "consent.json"
+    records = [
+        {"user_id": "u0", "purpose": "ads", "status": "granted", "ts": "2026-10-01T09:00:00Z"},
+        {"user_id": "u0", "purpose": "ads", "status": "denied", "ts": "2026-10-01T09:00:00+15"},
+    ]
+    consent.write_text(json.dumps(records))
+
+    result = _run("scan", events, "--consent", consent, "-q")
+
+    assert result.exit_code == 3, result.output
+    assert "row 2, field 'ts': decision time has the UTC offset +15" in result.output

@@ -34,7 +34,8 @@ def reader_sql(
     A CSV reader sniffs every row for the column types (or the first ``sample`` rows) unless
     ``types`` gives them (as an earlier full sniff found them); then only a sample is sniffed
     for the dialect. The CSV columns ``text`` are read as text, the others sniffed. JSON
-    readers infer their types from ``sample`` records likewise.
+    readers infer their types from ``sample`` records likewise, unless ``types`` gives every
+    column's.
     """
     names = "[" + ", ".join(path_literal(f) for f in files) + "]"
     compression = ", compression='gzip'" if _all_gzip(files, kind) else ""
@@ -55,6 +56,9 @@ def reader_sql(
         )
     fmt = "array" if kind.container == "json" else "auto"
     fmt_sql = "format='auto'" if fmt == "auto" else "format='auto', records=true"
+    if types:  # JSON takes the type of every column or of none
+        typed = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in types.items())
+        fmt_sql += f", columns={{{typed}}}"
     return (
         f"read_json({names}, {fmt_sql}, union_by_name=true, sample_size={sample}, "
         f"maximum_object_size={MAX_LINE}{compression})"

@@ -60,9 +60,12 @@ def stage_one(
     columns = describe(con, read_sql, argument, local)
     check_columns(local, kind, columns, argument)
     text = _text_columns(con, kind, files, columns, config, role)
-    if text:
+    if text and kind.container == "csv":
         read_sql = reader_sql(files, kind, text=text)
-        columns.update(dict.fromkeys(text, "VARCHAR"))
+    elif text:  # JSON takes the type of every column or of none
+        types = {c: "VARCHAR" if c in text else t for c, t in columns.items()}
+        read_sql = reader_sql(files, kind, types)
+    columns.update(dict.fromkeys(text, "VARCHAR"))
     read_sql = _read_again_sql(
         con, read_sql, files, kind, columns, role=role, index=index, argument=argument
     )
@@ -110,10 +113,14 @@ def _text_columns(
     is present: the sniffer gives a column one type for all the files of a folder, so a file
     that writes it as 1/0 and another as yes/no or true/false could not both be read. The
     Spark engine reads CSV its own way (Known limitations)."""
-    if kind.container != "csv" or getattr(con, "engine_name", "duckdb") != "duckdb":
+    if getattr(con, "engine_name", "duckdb") != "duckdb":
+        return ()
+    times = time_column_names(config)
+    if kind.container in ("json", "ndjson"):
+        return _zoned_json_times(files, columns, times)
+    if kind.container != "csv":
         return ()
     ids = id_column_names(config)
-    times = time_column_names(config)
 
     def as_text(column: str, sql_type: str) -> bool:
         low = column.lower()
@@ -126,6 +133,19 @@ def _text_columns(
     return tuple(
         c for c, t in columns.items() if t != "VARCHAR" and c not in keys and as_text(c, t)
     )
+
+
+def _zoned_json_times(
+    files: list[Path], columns: dict[str, str], times: set[str]
+) -> tuple[str, ...]:
+    """The time columns of a JSON input that the reader types with a zone (and so shifts by
+    any offset, +99:00 too): read as text, as a CSV's are. Not of a GA4 export, whose reader
+    gives its own types, nor of hive-partitioned files, whose folder names give columns the
+    reader could not be given a type for."""
+    if detected_export(columns) == "ga4" or _partition_keys(files):
+        return ()
+    zoned = "TIMESTAMP WITH TIME ZONE"
+    return tuple(c for c, t in columns.items() if t == zoned and c.lower() in times)
 
 
 def _partition_keys(files: list[Path]) -> set[str]:
