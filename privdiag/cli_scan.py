@@ -123,6 +123,7 @@ def report(
 ) -> None:
     """Merge earlier JSON results into one report."""
     from privdiag.output import read_json
+    from privdiag.report.group_size import check_group_sizes
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     outputs.check()
@@ -132,7 +133,10 @@ def report(
     # Even one document is merged: every output then shows the same ranked, deduplicated
     # findings and a summary privdiag computed, not the file's own.
     merged = merge_docs(docs)
+    kept = check_group_sizes(docs, results, cfg.thresholds.min_group_size)
     _at_group_size(merged, cfg.thresholds.min_group_size)
+    if kept is not None:
+        merged["min_group_size"] = kept
     # the page's jq line counts on the JSON's order: the files given are in it only when one
     # file holds the findings as ranked here (not edited, reordered or merged)
     ids = [f["id"] for f in merged["findings"]]

@@ -79,6 +79,9 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     checks: list[CheckRun] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)
+    # the minimum group size the findings and evidence were made with, so that a report at
+    # a larger one knows what it cannot hide again (privdiag.report.bounds)
+    min_group_size: int | None = None
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def ran(self, name: str) -> None:
@@ -102,6 +105,8 @@ class Result:
             "findings": [f.to_dict() for f in ranked],
             "evidence": self.evidence,
         }
+        if self.min_group_size is not None:
+            doc["min_group_size"] = self.min_group_size
         return scrub_doc(doc)
 
 

@@ -204,7 +204,7 @@ def run_scan(
     """
     config = config or Config()
     say = progress or (lambda _msg: None)
-    result = Result(command="scan")
+    result = Result(command="scan", min_group_size=config.thresholds.min_group_size)
     check_engine_formats(data, fmt, config)  # before a Spark engine starts
     con = connect(config.engine)
 

@@ -119,12 +119,28 @@ def read_frame(path: Path) -> pl.DataFrame:
         else:
             frame = pl.read_csv(path, infer_schema_length=0)
     except (OSError, ValueError, RecursionError, pl.exceptions.PolarsError) as exc:
+        ragged = _ragged_line(path) if isinstance(exc, pl.exceptions.PolarsError) else None
         raise InputError(
-            f"cannot be read as a survey export: {reader_message(exc)}",
+            f"cannot be read as a survey export: {ragged or reader_message(exc)}",
             path=path,
-            hint="give a CSV with a header or a JSON list of objects",
+            hint="give every row the header's number of fields, quoting fields that hold the "
+            "delimiter"
+            if ragged
+            else "give a CSV with a header or a JSON list of objects",
         ) from exc
     return frame.rename({c: c.strip().lower() for c in frame.columns})
+
+
+def _ragged_line(path: Path) -> str | None:
+    """Words naming the first line of a CSV survey whose fields are more than its header's
+    (polars refuses those, and says neither where nor how many), or None."""
+    from privdiag.ingest.file_checks import first_ragged_line
+
+    found = first_ragged_line(path, more=True)  # fewer fields are read, the rest empty
+    if found is None:
+        return None
+    line, fields, width = found
+    return f"line {line} has {fields} fields, its header {width}"
 
 
 def _roles(columns: list[str]) -> tuple[dict[str, str], str | None, list[str]]:

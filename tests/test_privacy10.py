@@ -255,6 +255,9 @@ def test_report_applies_its_min_group_size_to_a_result_made_with_a_smaller_one(t
     doc = _gap_scan(tmp_path, k=1)
     [before] = by_kind(doc, "consent.violation")
     assert (before["metrics"]["users"], before["metrics"]["events"]) == (1, 1)
+    # only the findings whose groups are their users: a consent gap of k = 1 is refused
+    # (test_report_refuses_a_larger_k_for_findings_it_cannot_hide_again)
+    doc["findings"] = [f for f in doc["findings"] if f["kind"].startswith("consent.")]
     (tmp_path / "k1.json").write_text(json.dumps(doc), encoding="utf-8")
     out, md = tmp_path / "out.json", tmp_path / "out.md"
     args = ["report", str(tmp_path / "k1.json"), "--config", str(tmp_path / "privdiag.toml")]
@@ -271,6 +274,51 @@ def test_report_applies_its_min_group_size_to_a_result_made_with_a_smaller_one(t
         "min_group_size": 5,
     }
     assert "<5 users" in md.read_text() or "&lt;5 users" in md.read_text()
+    assert json.loads(out.read_text())["min_group_size"] == 5
+
+
+def test_report_refuses_a_larger_k_for_findings_it_cannot_hide_again(tmp_path):
+    """The gap scan at k = 1 holds a sparsity.consent_gap whose state rows its check hides
+    by a rule of its own (a state of fewer than k events). ``privdiag report`` at k = 5
+    rewrote only consent.missing_record's title and showed the rest as made at 1; now the
+    result is refused, naming the file, the k it was made with and the kinds."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    doc = _gap_scan(tmp_path, k=1)
+    assert doc["min_group_size"] == 1 and by_kind(doc, "sparsity.consent_gap")
+    result = tmp_path / "k1.json"
+    result.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "out.json"
+    args = ["report", str(result), "--config", str(tmp_path / "privdiag.toml")]
+
+    _gap_scan(tmp_path, k=5)  # writes the config with k = 5
+    run = CliRunner().invoke(app, [*args, "--json", str(out), "-q"])
+
+    assert run.exit_code == 3, run.output
+    assert f"{result}: was made with min_group_size = 1" in run.output
+    assert "sparsity.consent_gap" in run.output and "at min_group_size = 5" in run.output
+    assert "run the scan or model-check again with min_group_size = 5" in run.output
+    assert not out.exists()
+
+    _gap_scan(tmp_path, k=1)  # the config at the result's own k reports it
+    run = CliRunner().invoke(app, [*args, "--json", str(out), "-q"])
+    assert run.exit_code in (0, 1), run.output
+    assert json.loads(out.read_text())["min_group_size"] == 1
+
+
+def test_report_keeps_to_the_larger_k_of_results_made_with_one(tmp_path):
+    """A result made at k = 5 reported with a config of k = 1 stays at 5 (its counts are
+    hidden as made); a result that records no k (older, or edited) records none merged."""
+    from privdiag.report.group_size import check_group_sizes
+
+    assert check_group_sizes([{"min_group_size": 5}], ["a.json"], 1) == 5
+    assert check_group_sizes([{"min_group_size": 5}, {"min_group_size": 8}], ["a", "b"], 1) == 5
+    assert check_group_sizes([{"min_group_size": 5}, {}], ["a", "b"], 1) is None
+    assert check_group_sizes([{"min_group_size": True, "findings": []}], ["a"], 5) is None
 
 
 @pytest.mark.parametrize(
@@ -307,3 +355,35 @@ def test_survey_and_blind_set_errors_quote_no_record(tmp_path, text):
     run = CliRunner().invoke(app, ["scan", events, "--survey", str(path), "-q"])
     messages.append(run.output)
     assert messages[0] and "cust_88123456" not in "\n".join(messages), messages
+
+
+def test_report_refuses_a_model_check_made_with_a_smaller_k(tmp_path):
+    """A model-check's reliability bins and drift categories under k rows are left out by
+    the check itself: no report can leave them out again."""
+    from privdiag.errors import InputError
+    from privdiag.report.group_size import check_group_sizes
+
+    doc = {"command": "model-check", "min_group_size": 2, "findings": [], "evidence": {"x": 1}}
+    with pytest.raises(InputError) as caught:
+        check_group_sizes([doc], ["model.json"], 10)
+    assert "model-check evidence" in str(caught.value)
+    assert check_group_sizes([doc], ["model.json"], 2) == 2
+
+
+def test_a_larger_k_hides_a_lead_times_events_and_an_unmapped_categorys_decisions():
+    """shown_metrics hid events, share and denied_events with the users; the events beyond
+    and within the grace window of consent.pre_consent, and consent.unmapped_category's
+    decisions, which the checks hide with them, stayed."""
+    from privdiag.audit.diff import shown_metrics
+
+    lead = {"users": 3, "events": 9, "events_beyond_grace": 7, "events_within_grace": 2}
+    assert shown_metrics(lead, 5) == {
+        "users": None,
+        "events": None,
+        "events_beyond_grace": None,
+        "events_within_grace": None,
+        "suppressed": ["users", "events", "events_beyond_grace", "events_within_grace"],
+        "min_group_size": 5,
+    }
+    unmapped = shown_metrics({"decisions": 4, "users": 2}, 5)
+    assert unmapped["decisions"] is None and unmapped["users"] is None

@@ -286,6 +286,33 @@ def test_two_consent_files_on_spark_equal_duckdb(spark, tmp_path):
     assert kinds["consent.unmapped_category"]["location"]["source"] == "b"
 
 
+def test_a_leap_second_and_an_offset_no_zone_has_on_spark_as_on_duckdb(spark, tmp_path):
+    """The consent times are read by the same SQL on Spark (its regexp_replace writes a back
+    reference $1, DuckDB's \\1: the leap second's needs none): u8's decision at a leap
+    second is read, and +99:00 is refused on both engines."""
+    from privdiag.config import FeatureConfig
+    from privdiag.errors import InputError
+    from tests.helpers import config, write
+
+    events = write(
+        tmp_path / "e.csv",
+        "event_id,ts,event_name,user_id,gclid\ne1,2026-10-01T10:00:00Z,page_view,u8,g1\n",
+    )
+    header = "user_id,purpose,status,ts\n"
+    leap = write(tmp_path / "a.csv", header + "u8,ads,granted,2016-12-31T23:59:60Z\n")
+    cfg = config()
+    cfg.features = {"gclid": FeatureConfig(purposes=["ads"])}
+    duck, on_spark = _both([events], cfg, consent=[leap])
+    assert _comparable(on_spark) == _comparable(duck)
+    assert not [f for f in on_spark["findings"] if f["kind"].startswith("consent.")]
+
+    shifted = write(tmp_path / "b.csv", header + "u8,ads,granted,2026-10-01T09:00:00+99:00\n")
+    for engine in (cfg, _on_spark(cfg)):
+        with pytest.raises(InputError) as caught:
+            run_scan([events], consent=[shifted], config=engine)
+        assert "decision time has the UTC offset +99:00" in str(caught.value)
+
+
 def test_constraint_propagation_is_off_unless_the_spark_conf_sets_it(spark):
     from privdiag.config import EngineConfig
     from privdiag.engines.spark import session

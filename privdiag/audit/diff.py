@@ -67,11 +67,24 @@ def key_metric(metrics: dict[str, Any]) -> tuple[str, float] | None:
     return None
 
 
+# The metrics the checks hide with a finding's users (their events, the shares that tell
+# them, an unmapped category's decisions): :data:`privdiag.checks.compliance.USERS_EVENTS`
+# and :func:`privdiag.scan._unmapped_metrics`.
+FOLLOW_USERS = (
+    "events",
+    "share",
+    "events_beyond_grace",
+    "events_within_grace",
+    "denied_events",
+    "decisions",
+)
+
+
 def shown_metrics(metrics: dict[str, Any], k: int) -> dict[str, Any]:
     """Return a copy of a finding's metrics with its user counts under ``k`` (above 0) hidden,
     and the events and share that describe those users, as the checks hide them."""
     users = tuple(name for name in metrics if is_users(str(name)))
-    return suppress(dict(metrics), k, keys=users, follow=("events", "share", "denied_events"))
+    return suppress(dict(metrics), k, keys=users, follow=FOLLOW_USERS)
 
 
 def hides_users(metrics: dict[str, Any], k: int) -> bool:

@@ -150,7 +150,7 @@ def _read_compared(history: History, settings: AuditSettings) -> Compared:
 
 
 def _collect(config: Config, progress: Progress | None) -> tuple[Result, dict[str, Any]]:
-    result = Result(command="audit")
+    result = Result(command="audit", min_group_size=config.thresholds.min_group_size)
     scan_sources(config, result, progress)
     models = check_models(config, result, progress)
     return result, models

@@ -24,6 +24,7 @@ from privdiag.ingest.sqlparts import (
     flag,
     id_text,
     out_of_range,
+    time_problem,
     typed_ts,
 )
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT
@@ -73,9 +74,7 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
         )
     if bad:
         raise InputError(
-            f"decision time ({describe_value(bad[1])}) cannot be read"
-            if bad[1] is not None
-            else "decision time is empty",
+            time_problem(bad[1], "decision time"),
             path=_where(ctx),
             row=int(bad[0]),
             field=roles["ts"],

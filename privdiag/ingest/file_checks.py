@@ -123,9 +123,12 @@ def _csv_reader(path: Path, *, strict: bool = False) -> Iterator[Any]:
         csv.field_size_limit(previous)
 
 
-def first_ragged_line(path: Path, limit: int = 5_000_000) -> tuple[int, int, int] | None:
+def first_ragged_line(
+    path: Path, limit: int = 5_000_000, *, more: bool = False
+) -> tuple[int, int, int] | None:
     """Return (line, fields, header fields) of the first record whose number of fields
-    differs from the header's (an unclosed quote runs on to the end), or None.
+    differs from the header's (with ``more``: is larger than the header's; an unclosed quote
+    runs on to the end), or None.
 
     Reads with the delimiter of the header line; only called after a failed read, and stops
     after ``limit`` records.
@@ -139,7 +142,7 @@ def first_ragged_line(path: Path, limit: int = 5_000_000) -> tuple[int, int, int
             width = len(next(reader, []))
             start = reader.line_num + 1
             for count, record in enumerate(reader):
-                if record and len(record) != width:
+                if record and (len(record) > width if more else len(record) != width):
                     return start, len(record), width
                 start = reader.line_num + 1
                 if count > limit:

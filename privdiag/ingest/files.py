@@ -328,8 +328,40 @@ def sniff(path: Path) -> FileKind:
     if text[:1] == b"{":
         return FileKind("ndjson", compressed)
     if b"\x00" in head:
+        encoding = utf16_encoding(head)
+        if encoding:
+            raise InputError(
+                f"is text in {encoding}, not UTF-8",
+                path=path,
+                hint=f"convert it to UTF-8 (iconv -f {encoding} -t UTF-8 FILE > FILE.utf8) or "
+                "export it again as UTF-8",
+            )
         raise InputError("is binary, not CSV, JSON or Parquet", path=path)
     return FileKind("csv", compressed)
+
+
+def utf16_encoding(head: bytes) -> str | None:
+    """The UTF-16 encoding the first bytes of a file are text in ("UTF-16LE", "UTF-16BE"),
+    with or without a byte order mark; None when they are not such text.
+
+    Text of ASCII characters in UTF-16 has a zero in every other byte: the second of each
+    pair little-endian, the first big-endian; anything else with zeros is binary.
+    """
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16LE" if head[:2] == b"\xff\xfe" else "UTF-16BE"
+    pairs = head[: len(head) // 2 * 2]
+    if len(pairs) < 4:
+        return None
+    firsts, seconds = pairs[0::2], pairs[1::2]
+    for zeros, others, name in ((seconds, firsts, "UTF-16LE"), (firsts, seconds, "UTF-16BE")):
+        if zeros.count(0) >= 0.9 * len(zeros) and others.count(0) <= 0.1 * len(others):
+            try:
+                text = pairs.decode(name)
+            except UnicodeDecodeError:
+                continue
+            if all(c.isprintable() or c in "\r\n\t" for c in text):
+                return name
+    return None
 
 
 def is_gzip(path: Path) -> bool:

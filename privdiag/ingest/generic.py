@@ -17,10 +17,11 @@ from privdiag.ingest.sqlparts import (
     flag,
     out_of_range,
     stable_id,
+    time_problem,
     typed_ts,
     unread_flag,
 )
-from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
+from privdiag.ingest.validation import out_of_range_error
 from privdiag.privacy import describe_value
 
 NAME = "generic"
@@ -167,17 +168,9 @@ def _read_by_value(column: str, sql_type: str, said: dict[bool, list]) -> str:
 def _raise_bad_ts(column: str, bad: BadRow) -> None:
     """Raise the InputError for ``bad``, whose detail is the year it was read as (or NULL)."""
     if bad.detail is not None:
-        raise InputError(
-            out_of_range_message(bad.detail),
-            path=bad.path,
-            row=bad.row,
-            field=column,
-            hint=OUT_OF_RANGE_HINT,
-        )
+        raise out_of_range_error(bad, column)
     raise InputError(
-        f"timestamp ({describe_value(bad.value)}) cannot be read"
-        if bad.value is not None
-        else "timestamp is empty",
+        time_problem(bad.value, "timestamp"),
         path=bad.path,
         row=bad.row,
         field=column,

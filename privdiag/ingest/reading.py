@@ -34,7 +34,8 @@ def reader_sql(
     A CSV reader sniffs every row for the column types (or the first ``sample`` rows) unless
     ``types`` gives them (as an earlier full sniff found them); then only a sample is sniffed
     for the dialect. The CSV columns ``text`` are read as text, the others sniffed. JSON
-    readers infer their types from ``sample`` records likewise.
+    readers infer their types from ``sample`` records likewise, unless ``types`` gives every
+    column's.
     """
     names = "[" + ", ".join(path_literal(f) for f in files) + "]"
     compression = ", compression='gzip'" if _all_gzip(files, kind) else ""
@@ -55,6 +56,9 @@ def reader_sql(
         )
     fmt = "array" if kind.container == "json" else "auto"
     fmt_sql = "format='auto'" if fmt == "auto" else "format='auto', records=true"
+    if types:  # JSON takes the type of every column or of none
+        typed = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in types.items())
+        fmt_sql += f", columns={{{typed}}}"
     return (
         f"read_json({names}, {fmt_sql}, union_by_name=true, sample_size={sample}, "
         f"maximum_object_size={MAX_LINE}{compression})"
@@ -201,7 +205,9 @@ def check_columns(
 ) -> None:
     """Raise InputError naming ``argument`` when the columns read are not a table: a CSV header
     the rows do not fit, JSON records that are not objects of named fields, or a CSV that reads
-    as one column. ``files`` are the local files to look into (none for a URL's)."""
+    as one column, or a column name too long to be one. ``files`` are the local files to look
+    into (none for a URL's)."""
+    check_name_lengths(columns, argument)
     if kind.container == "csv" and files:
         check_csv_columns(files[0], columns)
     check_json_records(columns, kind, argument)
@@ -217,6 +223,24 @@ def check_columns(
             hint="use one delimiter (comma, semicolon or tab) in every row and quote fields "
             "that contain it",
         )
+
+
+# The longest column name taken; a longer one would be a feature's name in every report.
+MAX_COLUMN_NAME = 1000
+
+
+def check_name_lengths(columns: dict[str, str], argument: str) -> None:
+    """Refuse a column whose name is longer than :data:`MAX_COLUMN_NAME`, naming its position
+    and length (not the name: it may be a row of data read as the header)."""
+    for position, name in enumerate(columns, start=1):
+        if len(name) > MAX_COLUMN_NAME:
+            raise InputError(
+                f"its column {position} has a name of {len(name):,} characters (at most "
+                f"{MAX_COLUMN_NAME:,})",
+                path=argument,
+                hint="give the column a short name in the header; a name that long is often "
+                "data on the header line (a header and a row joined without a line break)",
+            )
 
 
 def check_json_records(columns: dict[str, str], kind: FileKind, argument: str) -> None:

@@ -43,9 +43,9 @@ from privdiag.ingest.sqlparts import (
     flag,
     out_of_range,
     stable_id,
+    time_problem,
 )
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
-from privdiag.privacy import describe_value
 from privdiag.purposes import PURPOSES
 
 NAME = "segment"
@@ -183,7 +183,7 @@ def _check_times(ctx: StageContext, msg: str) -> None:
             hint=OUT_OF_RANGE_HINT,
         )
     message = (
-        f"timestamp ({describe_value(bad[2])}) cannot be read"
+        time_problem(bad[2], "timestamp")
         if bad[2] is not None
         else "message has no timestamp, originalTimestamp, receivedAt or sentAt"
     )

@@ -25,7 +25,14 @@ from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.files import path_literal
 from privdiag.ingest.placeholders import without_placeholder
-from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, decision_sql, feature_name, id_text
+from privdiag.ingest.sqlparts import (
+    CANONICAL_COLUMNS,
+    decision_sql,
+    feature_name,
+    id_text,
+    out_of_range,
+)
+from privdiag.ingest.validation import out_of_range_error
 from privdiag.privacy import describe_value
 
 NAME = "snowplow"
@@ -240,6 +247,27 @@ def _check_timeless_files(ctx: StageContext, raw: str) -> None:
         )
 
 
+def _check_time_range(ctx: StageContext, raw: str) -> None:
+    """Refuse the first row whose event time (its derived_tstamp, else its collector_tstamp)
+    is before 2000 or more than two days ahead, naming its file, row and field; the loader's
+    own check of every input (:func:`privdiag.ingest.validation.check_time_range`) names no
+    row. An enriched TSV, whose columns have no names to look them up by, is left to it."""
+    ts = "coalesce(derived_tstamp, collector_tstamp)"
+    if not one(ctx.con, f"SELECT 1 FROM {raw} WHERE {out_of_range(ts)} LIMIT 1"):
+        return
+    if _is_enriched(ctx.columns):
+        return
+    # derived_tstamp's rows first; then those read from collector_tstamp, derived being empty
+    names = [c for c in ("derived_tstamp", "collector_tstamp") if c in ctx.columns]
+    for field, used in ((names[0], names[:1]), (names[-1], names)):
+        read = [_ts(ctx.columns, c) for c in used]
+        located = ctx.first_bad(
+            f"coalesce({', '.join(read)})", out_of_range("v"), detail="CAST(year(v) AS VARCHAR)"
+        )
+        if located is not None:
+            raise out_of_range_error(located, field)
+
+
 def _stage_dedup(ctx: StageContext, raw: str) -> str:
     """One row per event_id: the earliest collector_tstamp wins, ties broken row-order-free.
 
@@ -441,6 +469,7 @@ def stage(ctx: StageContext) -> Staged:
     """
     raw, features = _stage_raw(ctx)
     _check_timeless_files(ctx, raw)
+    _check_time_range(ctx, raw)
     events = _stage_dedup(ctx, raw)
     staged = Staged(
         format=NAME,

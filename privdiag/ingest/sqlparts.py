@@ -134,14 +134,74 @@ def out_of_range(ts: str) -> str:
     return f"({ts} < TIMESTAMPTZ '{EARLIEST}' OR {ts} > now() + INTERVAL 2 DAY)"
 
 
+# A UTC offset written after the time of day (+05:30, -0300, +14), and the offsets some zone
+# has: -12:00 to +14:00, with minutes under 60. DuckDB reads +99:00 as well, shifting the
+# time by 99 hours; such a time is not read (None), and :func:`time_problem` says why.
+_OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]*)?)? ?[+-][0-9]{2}(:?[0-9]{2})?$"
+_ZONE_OFFSET = (
+    r"([+](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+]14(:?00)?|-(0[0-9]|1[01])(:?[0-5][0-9])?|-12(:?00)?)$"
+)
+# A leap second (23:59:60, or 00:59:60+01:00 in a zone an hour ahead) is read as the last
+# microsecond of the second before it: the event stays in its minute and its day, and keeps
+# its order before the next second.
+_LEAP_SECOND = r"[T ][0-9]{1,2}:59:60([.,][0-9]*)?"
+LEAP_SECOND_READ_AS = ":59.999999"
+
+
+def iso_ts(text: str) -> str:
+    """SQL turning ISO-8601 ``text`` into TIMESTAMPTZ: NULL when unreadable or when its UTC
+    offset is one no zone has, a leap second read as the microsecond before it."""
+    # The regular expressions run only on the texts that can need them: a time ending in Z
+    # has no offset, and a leap second holds ':60'.
+    has_offset = f"regexp_matches({text}, '{_OFFSET}')"
+    zone_offset = f"regexp_matches({text}, '{_ZONE_OFFSET}')"
+    no_zone = f"(NOT {text} LIKE '%Z' AND {has_offset} AND NOT {zone_offset})"
+    # no back reference in the replacement (Spark writes it $1, DuckDB \1): the first ':60'
+    # of a time whose minute is 59 is its second, an offset being read above
+    leap = f"regexp_replace({text}, ':60([.,][0-9]*)?', '{LEAP_SECOND_READ_AS}')"
+    is_leap = f"regexp_matches({text}, '{_LEAP_SECOND}')"
+    read = f"(CASE WHEN contains({text}, ':60') AND {is_leap} THEN {leap} ELSE {text} END)"
+    return f"(CASE WHEN {no_zone} THEN NULL ELSE TRY_CAST({read} AS TIMESTAMPTZ) END)"
+
+
 def any_ts(expr: str) -> str:
     """SQL turning a timestamp given as epoch number or ISO-8601 text into TIMESTAMPTZ (or NULL)."""
     # trim quotes too: a JSON column of mixed numbers and strings casts "1704103200" quoted
     text = f"trim(CAST({expr} AS VARCHAR), ' \"')"
     return (
         f"(CASE WHEN regexp_full_match({text}, '-?[0-9]+(\\.[0-9]+)?') THEN {epoch_to_ts(text)} "
-        f"ELSE TRY_CAST({text} AS TIMESTAMPTZ) END)"
+        f"ELSE {iso_ts(text)} END)"
     )
+
+
+# Words DuckDB reads as an endless time; an error may quote them: they are no one's data.
+INFINITE_WORDS = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+
+
+def time_problem(value: object, what: str) -> str:
+    """The error for a time ``value`` that was not read (``what``: "timestamp", "decision
+    time"): an offset no zone has, an endless time, else the value described, never quoted.
+    ``value`` is the cell's text, or the endless time a typed column holds."""
+    import datetime as dt
+    import re
+
+    from privdiag.privacy import describe_value
+
+    if value is None or value == "":
+        return f"{what} is empty"
+    if isinstance(value, dt.date):  # a typed column's value not read: an endless time
+        return f"{what} is endless ({'-' if value.year < 2000 else ''}infinity), not a time"
+    text = str(value).strip(' "')
+    if text.lower() in INFINITE_WORDS:
+        return f"{what} ({text!r}) is endless, not a time"
+    offset = re.search(_OFFSET, text)
+    if offset and not re.search(_ZONE_OFFSET, text):
+        written = re.search(r"[+-][0-9:]+$", offset.group(0))
+        return (
+            f"{what} has the UTC offset {written.group(0) if written else '?'}, which no time "
+            "zone has (offsets run from -12:00 to +14:00)"
+        )
+    return f"{what} ({describe_value(value)}) cannot be read"
 
 
 TIMESTAMP_TYPES = ("TIMESTAMP", "DATE")

@@ -21,7 +21,7 @@ from privdiag.ingest.reading import (
     materialise,
     reader_sql,
 )
-from privdiag.ingest.roles import id_column_names
+from privdiag.ingest.roles import id_column_names, time_column_names
 from privdiag.result import InputInfo
 
 # Detection order: the most specific formats first; generic always matches.
@@ -59,10 +59,13 @@ def stage_one(
     read_sql = reader_sql(files, kind)
     columns = describe(con, read_sql, argument, local)
     check_columns(local, kind, columns, argument)
-    text = _text_columns(con, kind, columns, config, role)
-    if text:
+    text = _text_columns(con, kind, files, columns, config, role)
+    if text and kind.container == "csv":
         read_sql = reader_sql(files, kind, text=text)
-        columns.update(dict.fromkeys(text, "VARCHAR"))
+    elif text:  # JSON takes the type of every column or of none
+        types = {c: "VARCHAR" if c in text else t for c, t in columns.items()}
+        read_sql = reader_sql(files, kind, types)
+    columns.update(dict.fromkeys(text, "VARCHAR"))
     read_sql = _read_again_sql(
         con, read_sql, files, kind, columns, role=role, index=index, argument=argument
     )
@@ -94,27 +97,60 @@ def stage_one(
 
 
 def _text_columns(
-    con: Any, kind: FileKind, columns: dict[str, str], config: Config, role: str
+    con: Any, kind: FileKind, files: list[Path], columns: dict[str, str], config: Config, role: str
 ) -> tuple[str, ...]:
     """The columns of a CSV input that the sniffer typed otherwise and that are read as text:
-    identifier columns and, in events, consent flag columns (``consent_<purpose>``).
+    identifier columns, time columns typed with a zone and, in events, consent flag columns
+    (``consent_<purpose>``) and, when the input has several ``files``, every column but the
+    time columns (its features).
 
     A number loses what an id is ("1234567890.1611144299", a GA4 client id, reads as the
     double 1234567890.1611145; "007" as 7), so the same user would not match between a CSV
-    and a JSON or Parquet input, and two users could become one. A flag column is read by its
-    values as text anyway (:func:`privdiag.ingest.sqlparts.flag`), and a folder whose files
-    write it as 1/0 in one and yes/no or true/false in another got one type sniffed for all
-    files: the others could not be read at all. The Spark engine reads CSV its own way
-    (Known limitations)."""
-    if kind.container != "csv" or getattr(con, "engine_name", "duckdb") != "duckdb":
+    and a JSON or Parquet input, and two users could become one. A time with a zone is read
+    from its text so that an offset no zone has (+99:00) is refused, not added
+    (:func:`privdiag.ingest.sqlparts.iso_ts`). A flag column is read by its values as text
+    anyway (:func:`privdiag.ingest.sqlparts.flag`), and the checks only ask whether a feature
+    is present: the sniffer gives a column one type for all the files of a folder, so a file
+    that writes it as 1/0 and another as yes/no or true/false could not both be read. The
+    Spark engine reads CSV its own way (Known limitations)."""
+    if getattr(con, "engine_name", "duckdb") != "duckdb":
         return ()
-    names = id_column_names(config)
+    times = time_column_names(config)
+    if kind.container in ("json", "ndjson"):
+        return _zoned_json_times(files, columns, times)
+    if kind.container != "csv":
+        return ()
+    ids = id_column_names(config)
+
+    def as_text(column: str, sql_type: str) -> bool:
+        low = column.lower()
+        if low in times:
+            return sql_type == "TIMESTAMP WITH TIME ZONE"
+        features = role == "events" and len(files) > 1
+        return low in ids or (role == "events" and low.startswith("consent_")) or features
+
+    keys = _partition_keys(files)  # from the folder names, not the files: no type to give
     return tuple(
-        c
-        for c, t in columns.items()
-        if t != "VARCHAR"
-        and (c.lower() in names or (role == "events" and c.lower().startswith("consent_")))
+        c for c, t in columns.items() if t != "VARCHAR" and c not in keys and as_text(c, t)
     )
+
+
+def _zoned_json_times(
+    files: list[Path], columns: dict[str, str], times: set[str]
+) -> tuple[str, ...]:
+    """The time columns of a JSON input that the reader types with a zone (and so shifts by
+    any offset, +99:00 too): read as text, as a CSV's are. Not of a GA4 export, whose reader
+    gives its own types, nor of hive-partitioned files, whose folder names give columns the
+    reader could not be given a type for."""
+    if detected_export(columns) == "ga4" or _partition_keys(files):
+        return ()
+    zoned = "TIMESTAMP WITH TIME ZONE"
+    return tuple(c for c, t in columns.items() if t == zoned and c.lower() in times)
+
+
+def _partition_keys(files: list[Path]) -> set[str]:
+    """The columns that hive-style folder names (``dt=2026-10-01``) give ``files``."""
+    return {part.split("=", 1)[0] for f in files for part in f.parent.parts if "=" in part}
 
 
 def _count(con: Any, table: str) -> int:
@@ -141,7 +177,7 @@ def _read_again_sql(
     if kind.container == "csv" and len(files) == 1:
         # Each later read would sniff the whole file again: pass the types found once
         # (not of hive partition keys, which come from the folder names, not the file).
-        keys = {part.split("=", 1)[0] for part in files[0].parent.parts if "=" in part}
+        keys = _partition_keys(files)
         return reader_sql(files, kind, {c: t for c, t in columns.items() if c not in keys})
     return read_sql
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from privdiag.engine import one
 from privdiag.errors import InputError
+from privdiag.ingest.base import BadRow
 from privdiag.ingest.sqlparts import EARLIEST, out_of_range
 from privdiag.ingest.tables import ConsentInput, Loaded
 
@@ -44,6 +45,18 @@ def out_of_range_message(year: object) -> str:
     return f"an event time in year {year} is before {EARLIEST} or in the future"
 
 
+def out_of_range_error(bad: BadRow, field: str) -> InputError:
+    """The error for the row ``bad`` of an input, whose detail is the year its time (read
+    from ``field``) was read as."""
+    return InputError(
+        out_of_range_message(bad.detail),
+        path=bad.path,
+        row=bad.row,
+        field=field,
+        hint=OUT_OF_RANGE_HINT,
+    )
+
+
 def check_missing_times(con: Any, loaded: Loaded) -> None:
     """Refuse events whose time could not be read (a reader that casts leniently leaves NULL).
 
@@ -72,7 +85,7 @@ def check_consent_time_range(loaded: Loaded, consent: dict[int, ConsentInput]) -
             raise InputError(
                 f"a consent decision time in year {bad} is before {EARLIEST} or in the future",
                 path=info.path,
-                field="time",
+                field=loaded.staged[index][1].time_field,
                 hint=OUT_OF_RANGE_HINT,
             )
 

@@ -416,7 +416,7 @@ def run_model_check(
     Raises InputError / UsageError for unreadable inputs; a model that fails on missing
     features gives a finding, not an error.
     """
-    result = Result(command="model-check")
+    result = Result(command="model-check", min_group_size=config.thresholds.min_group_size)
     given = read_inputs(
         model,
         blind_set,

@@ -35,7 +35,7 @@ CASES: tuple[Case, ...] = (
     Case("csv/whitespace_only.csv", 3, "whitespace_only.csv: is empty"),
     Case("csv/header_only.csv", 3, "holds no events"),
     Case("csv/bom.csv", 1, rows=6, no_kinds=("people.unclassified_feature",)),
-    Case("csv/utf16_bom.csv", 3, "is binary"),
+    Case("csv/utf16_bom.csv", 3, "is text in UTF-16LE, not UTF-8"),
     Case("csv/invalid_utf8.csv", 3, "invalid_utf8.csv: line 5 is not UTF-8 text"),
     Case("csv/binary_garbage.csv", 3, "is binary, not CSV, JSON or Parquet"),
     Case("csv/null_bytes_inside.csv", 3, "is binary"),

@@ -1,0 +1,85 @@
+"""A result reported at a larger ``min_group_size`` than it was made with.
+
+``privdiag report`` hides again, at its own ``min_group_size``, the user counts of a finding
+and what describes only those users (:func:`privdiag.audit.diff.shown_metrics`), and the
+share in ``consent.missing_record``'s title. Other checks hide by rules of their own, from
+counts a result does not keep (a consent gap's state rows, a funnel's conversions, the
+totals of ``identity.loss``, trust segments, opt-in rates and a model's reliability bins):
+a result holding such findings, made with a smaller ``min_group_size``, is refused instead
+of being shown with groups smaller than the report's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from privdiag.errors import InputError
+
+#: The kinds whose only groups under ``min_group_size`` are their users: the report hides
+#: those again. Any other kind hides by rules the report cannot apply again.
+REHIDDEN_KINDS = frozenset(
+    {
+        "consent.violation",
+        "consent.pre_consent",
+        "consent.after_withdrawal",
+        "consent.missing_record",
+        "consent.unmapped_category",
+        "people.unowned",
+        "people.unclassified_feature",
+    }
+)
+
+
+def made_with(doc: dict[str, Any]) -> int | None:
+    """The ``min_group_size`` a result was made with, as it records it; None when it does
+    not (a result written before privdiag recorded it, or edited)."""
+    k = doc.get("min_group_size")
+    return k if isinstance(k, int) and not isinstance(k, bool) and k >= 1 else None
+
+
+def check_group_sizes(docs: list[dict[str, Any]], paths: list[str], k: int) -> int | None:
+    """Raise InputError naming the first of ``docs`` (read from ``paths``) made with a
+    ``min_group_size`` under ``k`` that holds findings, or a model-check's evidence, that
+    the report cannot hide again at ``k``. Return the ``min_group_size`` the report then
+    keeps to: ``k``, or a larger one all the results were made with; None when a result
+    does not say its own."""
+    recorded = [made_with(doc) for doc in docs]
+    for doc, path, size in zip(docs, paths, recorded, strict=True):
+        if size is None or size >= k:
+            continue
+        kinds = sorted(
+            {str(f.get("kind")) for f in _findings(doc)} - REHIDDEN_KINDS
+            | ({"model-check evidence"} if _has_model_evidence(doc) else set())
+        )
+        if kinds:
+            raise InputError(
+                f"was made with min_group_size = {size}, and what it holds of "
+                f"{_listed(kinds)} hides groups by rules that privdiag report cannot apply "
+                f"again at min_group_size = {k}",
+                path=path,
+                hint=f"run the scan or model-check again with min_group_size = {k}, or report "
+                f"this result with a config of min_group_size = {size} (kept off shared "
+                "reports)",
+            )
+    known = [size for size in recorded if size is not None]
+    return max(k, min(known)) if len(known) == len(recorded) else None
+
+
+def _findings(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings of a result, resolved ones of an audit too; entries that are not
+    objects are left to the merge's own checks."""
+    listed = [*(doc.get("findings") or []), *(doc.get("resolved") or [])]
+    return [f for f in listed if isinstance(f, dict)]
+
+
+def _has_model_evidence(doc: dict[str, Any]) -> bool:
+    """True for a model-check's result with evidence (reliability bins, drift categories
+    under ``min_group_size`` rows are left out by the check itself)."""
+    commands = doc.get("commands") or [doc.get("command")]
+    return "model-check" in commands and bool(doc.get("evidence"))
+
+
+def _listed(kinds: list[str]) -> str:
+    """Kinds named in a sentence: the first three and how many more."""
+    shown = ", ".join(kinds[:3])
+    return shown + (f" and {len(kinds) - 3} more" if len(kinds) > 3 else "")
