@@ -81,9 +81,9 @@ def unlinked_notes(con: Any) -> list[str]:
     if not by_browser(con):
         return []
     row = con.execute(f"""
-        SELECT count_true(browsers > {MAX_LINKED_BROWSERS}),
+        SELECT count(*) FILTER (browsers > {MAX_LINKED_BROWSERS}),
                max(browsers) FILTER (browsers > {MAX_LINKED_BROWSERS}),
-               count_true(browsers <= {MAX_LINKED_BROWSERS}),
+               count(*) FILTER (browsers <= {MAX_LINKED_BROWSERS}),
                max(browsers * records) FILTER (browsers <= {MAX_LINKED_BROWSERS})
         FROM ({_LINK_SIZES}) sizes WHERE {_too_many("sizes")}
     """).fetchone()
