@@ -6,6 +6,14 @@ at the next step to those at the step, per consent state. It is computed twice: 
 events turned back into users, see :func:`privdiag.checks.identity.restored`). The gap between
 granted and denied users splits into the part identity loss explains (measured gap minus
 restored gap) and the real drop-off (the restored gap), which is what a finding reports.
+
+The restored estimate cannot tell whose a cookieless event is. Where most of a side's events
+at the earlier step have no identity it rests on that guess: Consent Mode sends every ping
+before the banner answer as denied, so users who go on to grant sit among the denied at the
+first steps and convert in the granted state, and the denied look as if they dropped out
+(about 65% against 86% on a generated shop where consent changes nothing). There the users
+with an identity must show the drop as well; a drop only the estimate shows is withheld, with
+a note saying what the check cannot tell.
 """
 
 from __future__ import annotations
@@ -37,6 +45,16 @@ class Transition:
 
     def restored(self, row: dict[str, Any], state: str) -> float:
         return restored(row, f"_{state}_{self.purpose}")
+
+    def identity_less(self, row: dict[str, Any], state: str) -> float:
+        """The share of the state's events at the step without identity (0 without events)."""
+        n = float(row[f"n_{state}_{self.purpose}"])
+        return float(row[f"noid_{state}_{self.purpose}"]) / n if n else 0.0
+
+
+# Above this share of a side's events at the earlier step without identity, the restored
+# conversion does not carry a finding alone: the users with an identity must show the drop.
+MOSTLY_IDENTITY_LESS = 0.5
 
 
 def transitions(
@@ -72,12 +90,33 @@ def _arrays(todo: list[Transition]) -> dict[str, np.ndarray]:
         # Whole users for the exact test; a next step can hold users the step did not.
         v[f"tn_{s}"] = np.rint(v[f"rfrom_{s}"])
         v[f"tx_{s}"] = np.minimum(np.rint(v[f"rto_{s}"]), v[f"tn_{s}"])
+        v[f"mx_{s}"] = np.minimum(v[f"to_{s}"], v[f"from_{s}"])  # identified users alone
+        v[f"noid_{s}"] = np.array([t.identity_less(t.before, s) for t in todo])
     v["apparent_gap"] = v["measured_granted"] - v["measured_denied"]
     v["real_gap"] = v["conv_granted"] - v["conv_denied"]
     v["identity_part"] = v["apparent_gap"] - v["real_gap"]
     v["p"] = fisher_greater(v["tx_granted"], v["tn_granted"], v["tx_denied"], v["tn_denied"])
     v["q"] = bh_adjust(v["p"])
+    v["identity_less"] = np.maximum(v["noid_granted"], v["noid_denied"])
+    v["q_measured"] = bh_adjust(
+        fisher_greater(v["mx_granted"], v["from_granted"], v["mx_denied"], v["from_denied"])
+    )
     return v
+
+
+def _decide(v: dict[str, np.ndarray], alpha: float, min_gap: float) -> tuple[np.ndarray, ...]:
+    """Return the transitions to report and those withheld.
+
+    The restored gap must be significant and at least ``min_gap``. Where most of a side's
+    events at the earlier step have no identity (:data:`MOSTLY_IDENTITY_LESS`) the
+    identified users' own gap must be too, else the drop is withheld: the estimate cannot
+    tell a user who denies from one who has not answered yet.
+    """
+    restored_says = (v["q"] < alpha) & (np.nan_to_num(v["real_gap"]) >= min_gap)
+    identified_say = (v["q_measured"] < alpha) & (np.nan_to_num(v["apparent_gap"]) >= min_gap)
+    unsure = v["identity_less"] > MOSTLY_IDENTITY_LESS
+    fired = restored_says & (~unsure | identified_say)
+    return np.flatnonzero(fired), np.flatnonzero(restored_says & ~fired)
 
 
 def _table(t: Transition, k: int) -> dict[str, Any]:
@@ -124,7 +163,8 @@ _SIDE_METRICS = {
     "denied": ("share", "conversion_denied", "measured_conversion_denied"),
     "granted": ("conversion_granted", "measured_conversion_granted"),
 }
-_GAPS = ("apparent_gap", "identity_part", "real_gap", "real_gap_ci")
+# (the share without identity, beside the events shown without identity, tells the events)
+_GAPS = ("apparent_gap", "identity_part", "real_gap", "real_gap_ci", "identity_less_share")
 
 
 def _small_sides(t: Transition, k: int) -> list[str]:
@@ -165,17 +205,27 @@ def _finding(
         "real_gap_ci": [rounded(low), rounded(high)],
         "p_value": float(f"{v['p'][k]:.3g}"),
         "q_value": float(f"{v['q'][k]:.3g}"),
+        "identity_less_share": rounded(v["identity_less"][k]),
+        "decided_on": "identity restored",
     }
     gap = float(v["real_gap"][k])
+    steps = f"convert from {t.before['step']} to {t.after['step']}"
     title = (
-        f"Users who deny {t.purpose} convert from {t.before['step']} to {t.after['step']} at "
-        f"{v['conv_denied'][k]:.0%} against {v['conv_granted'][k]:.0%}, beyond identity loss"
+        f"Users who deny {t.purpose} {steps} at {v['conv_denied'][k]:.0%} against "
+        f"{v['conv_granted'][k]:.0%}, beyond identity loss"
     )
     if hidden := _small_sides(t, ctx.min_group):
         hide(metrics, hidden, ctx.min_group)
+        title = f"Users who deny {t.purpose} {steps} less often than those who grant it"
+        title += ", beyond identity loss"
+    if v["identity_less"][k] > MOSTLY_IDENTITY_LESS:
+        # Neither figure is sure here (the restored one guesses whose the cookieless events
+        # are; the identified users are a part, whose own steps may lose identity): name none.
+        metrics["decided_on"] = "identity restored and users with an identity"
+        gap = min(gap, float(v["apparent_gap"][k]))
         title = (
-            f"Users who deny {t.purpose} convert from {t.before['step']} to {t.after['step']} "
-            f"less often than those who grant it, beyond identity loss"
+            f"Users who deny {t.purpose} {steps} less often than those who grant it, both "
+            "among users with an identity and with identity restored"
         )
     return Finding(
         "funnel.consent_drop",
@@ -219,25 +269,54 @@ def _strongest_per_location(
     return sorted(best.values())
 
 
+def _withheld_note(t: Transition, v: dict[str, np.ndarray], k: int, min_group: int) -> str:
+    """What the check saw at a withheld transition and why it cannot tell, the reason last (a
+    console keeps a long note's start and last clause). No figure where a side has fewer than
+    ``min_group`` users: a conversion tells the counts."""
+    small = bool(_small_sides(t, min_group))
+
+    def figures(denied: str, granted: str) -> str:
+        return "" if small else f" (denied {v[denied][k]:.0%}, granted {v[granted][k]:.0%})"
+
+    before = t.before["step"]
+    if nobody := [s for s in ("denied", "granted") if not t.users(t.before, s)]:
+        identified = f"no {nobody[0]} user at {before} has an identity to compare"
+    else:
+        measured = figures("measured_denied", "measured_granted")
+        identified = f"users with an identity show no clear drop from {before}{measured}"
+    side = "denied" if v["noid_denied"][k] >= v["noid_granted"][k] else "granted"
+    share = "most" if small else f"{v['identity_less'][k]:.0%}"
+    return (
+        f"funnel.consent_drop not reported ({t.source}, {t.after['step']}, {t.purpose}): "
+        f"{identified}, only the identity-restored estimate shows one"
+        f"{figures('conv_denied', 'conv_granted')}, and {share} of the {side} {before} events "
+        "have no identity: whose they are cannot be told (Consent Mode sends the pings before "
+        "a banner answer as denied)."
+    )
+
+
 def check_consent_drop(
     ctx: ScanContext,
     journey: Journey,
     counts: dict[tuple[str, str], dict[str, Any]],
     losses: list[Finding],
+    notes: list[str] | None = None,
 ) -> list[Finding]:
     """Return a finding per transition and purpose where denied users convert less than
     granted ones once identity loss is taken out.
 
     Needs a one-sided exact test significant after Benjamini-Hochberg across transitions and
-    purposes, and a restored gap of at least ``min_gap``. Identity-loss findings at either
-    step are linked as causes when identity loss explains part of the measured gap.
+    purposes, and a restored gap of at least ``min_gap``; where most of a side's events at the
+    earlier step have no identity, the identified users' own test and gap too (see
+    :func:`_decide`), else a note in ``notes`` says what was withheld. Identity-loss findings
+    at either step are linked as causes when identity loss explains part of the measured gap.
     """
     todo = transitions(ctx, journey, counts)
     if not todo:
         return []
     v = _arrays(todo)
     th = ctx.config.thresholds
-    fired = np.flatnonzero((v["q"] < th.alpha) & (np.nan_to_num(v["real_gap"]) >= th.min_gap))
+    fired, withheld = _decide(v, th.alpha, th.min_gap)
     findings = []
     for k in _strongest_per_location(todo, v, fired, journey.names):
         t = todo[int(k)]
@@ -250,4 +329,12 @@ def check_consent_drop(
             and np.nan_to_num(v["identity_part"][k]) > 0
         ]
         findings.append(_finding(ctx, t, v, int(k), causes))
+    if notes is not None:
+        reported = {
+            (f.location["source"], f.location["step"], f.location["purpose"]) for f in findings
+        }
+        for k in _strongest_per_location(todo, v, withheld, journey.names):
+            t = todo[k]
+            if (t.source, t.after["step"], t.purpose) not in reported:
+                notes.append(_withheld_note(t, v, k, ctx.min_group))
     return findings

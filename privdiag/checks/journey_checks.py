@@ -60,6 +60,9 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
     if not ctx.purposes:
         result.skipped("funnel.consent_drop", ctx.no_signal())
     else:
-        findings += check_consent_drop(ctx, journey, counts, losses)
+        notes: list[str] = []
+        findings += check_consent_drop(ctx, journey, counts, losses, notes)
+        if notes:
+            result.evidence.setdefault("notes", []).extend(notes)
         result.ran("funnel.consent_drop")
     return findings

@@ -54,6 +54,8 @@ METRIC_LABELS: dict[str, str] = {
     "real_gap": "gap beyond identity loss",
     "real_gap_ci": "gap beyond identity loss, confidence interval",
     "identity_part": "part of the gap from identity loss",
+    "identity_less_share": "share of the earlier step's events without identity (larger side)",
+    "decided_on": "reported on",
     "change_day": "day of the change",
     "optin_before": "opt-in rate before",
     "optin_after": "opt-in rate after",
