@@ -35,8 +35,11 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
     elif not has_journey:
         result.skipped("sparsity.consent_gap", NO_JOURNEY)
     else:
-        gaps, heatmaps = check_consent_gap(ctx, journey)
+        notes: list[str] = []
+        gaps, heatmaps = check_consent_gap(ctx, journey, notes)
         findings += gaps
+        if notes:
+            result.evidence.setdefault("notes", []).extend(notes)
         result.evidence["consent_gap_heatmaps"] = heatmaps
         result.ran("sparsity.consent_gap")
 

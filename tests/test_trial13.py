@@ -1,0 +1,89 @@
+"""Trial 13: a new user's findings on the generated shop and the real public inputs.
+
+Shop O (overlapping denials), 200 users on 2026-10-01, each with a page_view and a
+view_item a minute apart, consent in the events' own ``consent_<purpose>`` columns:
+
+    users     analytics  ads
+    0-79      granted    granted    (80)
+    80-119    granted    denied     (40)
+    120-179   denied     denied     (60, "reject all")
+    180-199   denied     granted    (20)
+
+- scroll_depth (unclassified) is dropped when analytics is denied, and empty for users
+  whose number ends in 0 whatever their consent.
+  analytics: denied 80/80 missing (100%), granted 12/120 (10%)          -> gap 0.9, reported
+  ads:       denied 64/100 (4 of 80-119, all 60 of 120-179) = 64%,
+             granted 28/100 (8 of 0-79, all 20 of 180-199) = 28%          -> gap 0.36
+  where analytics is granted: ads denied 4/40 = 10%, ads granted 8/80 = 10% -> gap 0
+  where ads is granted: analytics denied 20/20 = 100%, granted 8/80 = 10%   -> gap 0.9
+  so analytics explains the ads gap: it is not reported, and a note says why.
+- both_id (unclassified) is dropped when either purpose is denied (no other gaps):
+  where analytics is granted: ads denied 40/40, ads granted 0/80           -> gap 1.0
+  where ads is granted: analytics denied 20/20, granted 0/80               -> gap 1.0
+  so neither explains the other: both gaps are reported.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config, write
+
+
+def _states(i: int) -> tuple[str, str]:
+    if i < 80:
+        return "granted", "granted"
+    if i < 120:
+        return "granted", "denied"
+    if i < 180:
+        return "denied", "denied"
+    return "denied", "granted"
+
+
+def overlap_shop() -> str:
+    lines = ["event_id,ts,event_name,user_id,consent_analytics,consent_ads,scroll_depth,both_id"]
+    for i in range(200):
+        analytics, ads = _states(i)
+        scroll = "" if analytics == "denied" or i % 10 == 0 else str(10 + i % 90)
+        both = "" if "denied" in (analytics, ads) else f"B{i}"
+        for k, step in enumerate(("page_view", "view_item")):
+            ts = f"2026-10-01T{9 + i // 60:02d}:{i % 60:02d}:{k * 20:02d}Z"
+            lines.append(f"e{i}_{k},{ts},{step},u{i},{analytics},{ads},{scroll},{both}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def shop_o(tmp_path_factory):
+    path = write(tmp_path_factory.mktemp("overlap") / "shop.csv", overlap_shop())
+    return run_scan([path], config=config(min_group_size=5)).to_dict()
+
+
+def _gaps(doc):
+    return {
+        (f["location"]["step"], f["location"]["feature"], f["location"]["purpose"]): f
+        for f in by_kind(doc, "sparsity.consent_gap")
+    }
+
+
+def test_a_gap_that_another_purpose_explains_is_left_out_with_a_note(shop_o):
+    gaps = _gaps(shop_o)
+    for step in ("page_view", "view_item"):
+        kept = gaps[(step, "scroll_depth", "analytics")]["metrics"]
+        assert (kept["missing_share_denied"], kept["missing_share_granted"]) == (1.0, 0.1)
+        assert (step, "scroll_depth", "ads") not in gaps
+    notes = [n for n in shop_o["evidence"]["notes"] if "scroll_depth" in n]
+    assert notes == [
+        "shop: the consent gap of scroll_depth with ads denied (at page_view, view_item) is "
+        "not reported: analytics consent explains it (where analytics is granted, "
+        "scroll_depth is missing about as often with ads denied as granted, and users who "
+        "deny ads often deny analytics too)"
+    ]
+
+
+def test_a_feature_that_needs_both_purposes_keeps_both_gaps(shop_o):
+    gaps = _gaps(shop_o)
+    for step in ("page_view", "view_item"):
+        for purpose in ("analytics", "ads"):
+            assert (step, "both_id", purpose) in gaps
+    assert not [n for n in shop_o["evidence"].get("notes", []) if "both_id" in n]
