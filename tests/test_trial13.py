@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import pytest
 
+from privdiag.report.html import render_html
+from privdiag.report.merge import merge
+from privdiag.report.text import key_figure
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
 
@@ -87,3 +90,36 @@ def test_a_feature_that_needs_both_purposes_keeps_both_gaps(shop_o):
         for purpose in ("analytics", "ads"):
             assert (step, "both_id", purpose) in gaps
     assert not [n for n in shop_o["evidence"].get("notes", []) if "both_id" in n]
+
+
+def test_a_violation_says_its_share_is_of_the_events_denied_and_never_granted(tmp_path):
+    """On the demo shop a privacy lead read "100.0% of the page_view events with ads denied
+    carry advertising_id" beside a consent gap counting 517 page_view events with ads denied,
+    of which 470 carry it (hand-checked with DuckDB): the violation's share leaves out the
+    events after a withdrawal (consent.after_withdrawal counts them). It now says so.
+
+    Here u0-u5 deny ads and send gclid on page_view (6 events); u6-u9 granted, then withdrew,
+    and send no gclid (4 events): 10 page_view events have ads denied, 6 of them never
+    granted, and all 6 carry gclid: share 1.0 of denied_events 6."""
+    events = ["event_id,ts,event_name,user_id,gclid"]
+    consent = ["user_id,purpose,status,ts"]
+    for i in range(10):
+        withdrew = i >= 6
+        events.append(f"p{i},2026-10-01T10:00:0{i}Z,page_view,u{i},{'' if withdrew else 'G1'}")
+        events.append(f"v{i},2026-10-01T10:01:0{i}Z,view_item,u{i},")
+        if withdrew:
+            consent.append(f"u{i},ads,granted,2026-10-01T08:00:00Z")
+        consent.append(f"u{i},ads,denied,2026-10-01T09:00:00Z")
+    data = write(tmp_path / "events.csv", "\n".join(events) + "\n")
+    log = write(tmp_path / "consent.csv", "\n".join(consent) + "\n")
+    doc = run_scan([data], consent=[log], config=config()).to_dict()
+
+    (violation,) = by_kind(doc, "consent.violation")
+    assert violation["location"]["step"] == "page_view"
+    metrics = violation["metrics"]
+    assert (metrics["events"], metrics["denied_events"], metrics["share"]) == (6, 6, 1.0)
+    assert key_figure(metrics, 1, "consent.violation", violation["location"]) == (
+        "100.0% of the page_view events with ads denied and never granted carry gclid"
+    )
+    html = render_html(merge([doc]))
+    assert "<dt>Events with the purpose denied and never granted</dt>" in html

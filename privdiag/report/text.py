@@ -37,6 +37,7 @@ METRIC_LABELS: dict[str, str] = {
     "excess_missing_events": "events missing beyond the granted rate",
     "explained_share": "share of the missing values that consent explains",
     "events_denied": "events with the purpose denied",
+    "denied_events": "events with the purpose denied and never granted",
     "events_granted": "events with the purpose granted",
     "feature_classified": "feature mapped to purposes in the config",
     "p_value": "p-value",
@@ -208,7 +209,9 @@ def as_percent(value: float) -> str | None:
 #: ("12.5% of the purchase events with ads denied carry gclid"); ``{key}`` is a key of the
 #: finding's location or metrics. Other kinds' shares read as a bare "share".
 SHARE_OF: dict[str, str] = {
-    "consent.violation": "of the {step} events with {purpose} denied carry {feature}",
+    # a violation's events exclude the withdrawals (consent.after_withdrawal counts those)
+    "consent.violation": "of the {step} events with {purpose} denied and never granted "
+    "carry {feature}",
     "consent.pre_consent": "of the {step} events before any {purpose} decision carry {feature}",
     "consent.after_withdrawal": "of the {step} events carrying {feature} after {purpose} "
     "consent was withdrawn come past the grace window",
