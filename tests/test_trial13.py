@@ -25,8 +25,11 @@ view_item a minute apart, consent in the events' own ``consent_<purpose>`` colum
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from privdiag.config import load_config
 from privdiag.report.html import render_html
 from privdiag.report.merge import merge
 from privdiag.report.text import key_figure
@@ -123,3 +126,34 @@ def test_a_violation_says_its_share_is_of_the_events_denied_and_never_granted(tm
     )
     html = render_html(merge([doc]))
     assert "<dt>Events with the purpose denied and never granted</dt>" in html
+
+
+def test_advice_names_the_config_file_the_run_read(tmp_path):
+    """`privdiag init exports/ --output ga4.toml` then `scan --config ga4.toml`: the advice
+    said "Add [features.page_title] purposes = [...] to privdiag.toml", a file the user does
+    not have. Advice that says where to add a line now names the config the run read, and
+    privdiag.toml (the default) when it read none."""
+    events = ["event_id,ts,event_name,user_id,page_title"]
+    events += [f"e{i},2026-10-01T10:00:0{i}Z,page_view,u{i},Home" for i in range(6)]
+    consent = ["user_id,purpose,status,ts"]
+    consent += [f"u{i},DataSharing,granted,2026-10-01T09:00:00Z" for i in range(6)]
+    data = write(tmp_path / "events.csv", "\n".join(events) + "\n")
+    log = write(tmp_path / "consent.csv", "\n".join(consent) + "\n")
+    conf = write(tmp_path / "ga4.toml", "[thresholds]\nmin_group_size = 5\n")
+
+    def advice(doc):
+        recs = {f["kind"]: f["recommendation"] for f in doc["findings"]}
+        skipped = {c["name"]: c["reason"] for c in doc["checks"] if c["status"] == "skipped"}
+        return [
+            recs["people.unclassified_feature"],
+            recs["consent.unmapped_category"],
+            recs["consent.missing_record"],
+            skipped["identity.loss"],
+        ]
+
+    named = run_scan([data], consent=[log], config=load_config(Path(conf))).to_dict()
+    for text in advice(named):
+        assert "ga4.toml" in text and "privdiag.toml" not in text, text
+    default = run_scan([data], consent=[log], config=config(min_group_size=5)).to_dict()
+    for text in advice(default):
+        assert "privdiag.toml" in text, text
