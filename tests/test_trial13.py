@@ -25,6 +25,7 @@ view_item a minute apart, consent in the events' own ``consent_<purpose>`` colum
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,29 @@ def test_advice_names_the_config_file_the_run_read(tmp_path):
     default = run_scan([data], consent=[log], config=config(min_group_size=5)).to_dict()
     for text in advice(default):
         assert "privdiag.toml" in text, text
+
+
+def test_a_blind_set_of_one_json_object_over_several_lines_says_so(tmp_path):
+    """`model-check --blind-set scan.json` (a JSON object written with indent=2) failed with
+    polars' "Syntax at character 0 ('{')". It now says what the file holds and what is read;
+    one object a line and an array are read as before."""
+    from privdiag.errors import InputError
+    from privdiag.model.blindset import read_table
+
+    rows = [{"x": 1.0, "label": 0}, {"x": 2.0, "label": 1}]
+    spread = tmp_path / "spread.json"
+    spread.write_text(json.dumps({"rows": rows}, indent=2), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_table(spread)
+    assert str(caught.value).splitlines()[0] == (
+        f"{spread}: holds a JSON object written over several lines, which is neither an "
+        "array of objects nor one object a line"
+    )
+    lines = tmp_path / "lines.json"
+    lines.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert read_table(lines).height == 2
+    cut = tmp_path / "cut.ndjson"  # a line cut short is not this case: the reader's message
+    cut.write_text(json.dumps(rows[0]) + "\n" + '{"x": 2.0, "lab', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_table(cut)
+    assert "written over several lines" not in str(caught.value)
