@@ -184,3 +184,35 @@ def test_a_blind_set_of_one_json_object_over_several_lines_says_so(tmp_path):
     with pytest.raises(InputError) as caught:
         read_table(cut)
     assert "written over several lines" not in str(caught.value)
+
+
+def test_a_precision_without_a_value_says_no_row_was_predicted_1():
+    """The demo model under all_denied: precision 0.675 unmasked, then "–" in every other
+    column, while accuracy fell to 0.687, the share of 0 labels in holdout.parquet (2,060 of
+    3,000, hand-checked with DuckDB): the model predicts 0 on every row, which "–" hid."""
+    from privdiag.report.evidence import table_view
+
+    ev = {
+        "title": "propensity under all_denied",
+        "columns": [*QUALITY, "better"],
+        "rows": [
+            ["precision", 0.675074, None, None, None, None, "higher"],
+            ["accuracy", 0.765333, 0.686667, 0.078667, 0.063, 0.094342, "higher"],
+            ["precision", None, None, None, None, None, "higher"],
+        ],
+    }
+    rows = table_view(ev, 5).rows
+    assert rows[0] == [
+        "precision (higher is better)",
+        "0.675",
+        "none: no row predicted 1",
+        "–",
+        "–",
+        "worse: it predicts 0 on every row",
+    ]
+    assert rows[1][2:] == ["0.687", "-0.0787", "-0.0943 to -0.063", "worse"]
+    # none on both sides: nothing changed that the table can tell
+    assert rows[2][1:] == ["none: no row predicted 1", "none: no row predicted 1", "–", "–", "–"]
+
+
+QUALITY = ["measure", "unmasked", "scenario", "worse_by", "worse_by_low", "worse_by_high"]
