@@ -216,3 +216,21 @@ def test_a_precision_without_a_value_says_no_row_was_predicted_1():
 
 
 QUALITY = ["measure", "unmasked", "scenario", "worse_by", "worse_by_low", "worse_by_high"]
+
+
+def test_an_opt_in_breakdown_shows_its_rates_as_percentages():
+    """The opt-in drop's breakdown table read "0.602" and "0.429" under "opt-in before" and
+    "opt-in after" (the demo's ads drop, by region), beside the finding's own "Opt-in rate
+    before 60.2%": the same rates now read as percentages there too."""
+    from privdiag.report.evidence import table_view
+
+    ev = {
+        "title": "ads opt-in at the first decision",
+        "columns": ["by", "value", *(f"{w} {s}" for s in SIDES for w in ("persons", "opt-in"))],
+        "rows": [["region", "(none)", 261, 0.602, 261, 0.429]],
+    }
+    (row,) = table_view(ev, 5).rows
+    assert row == ["region", "(none)", "261", "60.2%", "261", "42.9%"]
+
+
+SIDES = ("before", "after")

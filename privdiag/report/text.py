@@ -15,6 +15,7 @@ from privdiag.privacy import scrub  # one redaction for reports and every other 
 #: drift's missing shares of the reference and the current set (not ``missing_p``).
 _SHARE = re.compile(
     r"(share|rate|ratio|pct|fraction)$|(^|[_ ])(share|rate|ratio|pct|fraction)[_ ]|^optin_"
+    r"|^opt-in (before|after)$"
     r"|^missing_(reference|current)$"
 )
 #: The metrics that best sum up a finding, in order of preference.
