@@ -263,3 +263,28 @@ def test_the_readme_model_check_example_runs_where_make_demo_leaves_the_scenario
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 1, out.output
     assert (tmp_path / "model.html").is_file()
+
+
+def test_a_survey_too_small_to_correlate_skips_the_trust_gap_with_the_reason(tmp_path):
+    """A survey of two segments (ios, android) or of one respondent: people.trust_gap
+    "ran" and found nothing, as if trust and opt-in had been compared. With fewer than 8
+    units whose opt-in the report shows for every purpose, nothing can be found: the check
+    is skipped with the count and what to do. The regions of test_people_trust at k = 2
+    leave 7 regions shown (C1..C7); at k = 1 all 10 take part and the check runs."""
+    from tests.test_people_trust import _regions_scan
+
+    (tmp_path / "k2").mkdir()
+    (tmp_path / "k1").mkdir()
+    doc = _regions_scan(tmp_path / "k2", k=2).to_dict()
+    (check,) = [c for c in doc["checks"] if c["name"] == "people.trust_gap"]
+    assert check["status"] == "skipped"
+    assert check["reason"] == (
+        "too few to correlate trust with opt-in: the survey gives 7 segments (region) of 2 "
+        "respondents or more, whose opt-in the report can show, and a correlation needs 8; "
+        "survey more respondents or segments, or give respondent ids that the consent log "
+        "holds"
+    )
+    assert doc["evidence"]["survey"]["correlations"]["analytics"]["units"] == 7
+    doc = _regions_scan(tmp_path / "k1", k=1).to_dict()
+    (check,) = [c for c in doc["checks"] if c["name"] == "people.trust_gap"]
+    assert check["status"] == "ran"
