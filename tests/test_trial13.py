@@ -288,3 +288,31 @@ def test_a_survey_too_small_to_correlate_skips_the_trust_gap_with_the_reason(tmp
     doc = _regions_scan(tmp_path / "k1", k=1).to_dict()
     (check,) = [c for c in doc["checks"] if c["name"] == "people.trust_gap"]
     assert check["status"] == "ran"
+
+
+def test_an_identity_loss_does_not_give_the_step_s_identified_users_as_its_users(tmp_path):
+    """The demo shop's identity.loss at purchase read "events 18, users 36": 18 purchase
+    events without a stable identity, and 36, the purchase step's identified users, under
+    "users" as if they were the 18 events' senders. Its events carry no user id, so its users
+    are unknown (null, no_user_ids, "not countable" in the report, as for any cookieless
+    events), and the step's identified users are `identified_users`. Shop C of
+    test_identity_funnel: 60 add_to_cart events, 10 cookieless (the denied users'), 50 from
+    the 50 granted users; at k = 60 those 50 are hidden, and an audit marks the finding
+    hidden."""
+    from privdiag.audit.diff import hides_users
+    from tests.test_identity_funnel import _scan
+
+    doc = _scan(tmp_path, "shop_c", 10, 20)
+    (cart,) = [f for f in by_kind(doc, "identity.loss") if f["location"]["step"] == "add_to_cart"]
+    m = cart["metrics"]
+    assert (m["events"], m["users"], m["no_user_ids"], m["identified_users"]) == (
+        10,
+        None,
+        ["users"],
+        50,
+    )
+    html = render_html(merge([doc]))
+    assert "not countable: these 10 events carry no user id" in html
+    assert "<dt>Identified users at the step (any consent state)</dt>" in html
+    assert not hides_users(m, 5)
+    assert hides_users(m, 60)

@@ -49,6 +49,7 @@ METRIC_LABELS: dict[str, str] = {
     "grace_seconds": "grace window (seconds)",
     "median_lead_seconds": "median lead time (seconds)",
     "users_total": "users in all",
+    "identified_users": "identified users at the step (any consent state)",
     "events_total": "events in all",
     "events_without_session": "events without a session",
     "events_without_user_id": "events without a user id",
