@@ -316,3 +316,29 @@ def test_an_identity_loss_does_not_give_the_step_s_identified_users_as_its_users
     assert "<dt>Identified users at the step (any consent state)</dt>" in html
     assert not hides_users(m, 5)
     assert hides_users(m, 60)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("Page Viewed", "Product Viewed", "Order Completed"), ("open_app", "browse", "pay")],
+)
+def test_init_writes_the_journey_a_scan_infers(tmp_path, names):
+    """`privdiag init` kept five GA4 names only: Segment's e-commerce events got `steps = []`,
+    the GA4 sample's add_payment_info was left out, and a journey a scan infers from the order
+    of events in sessions was lost once the config listed steps. It now writes the journey a
+    scan without [journey] steps infers: here the three names in session order, whether they
+    are Segment's e-commerce names or names ordered by the sessions (u0..u5, each open_app,
+    then browse a minute later, then pay)."""
+    import tomllib
+
+    from privdiag.init import starter_config
+
+    lines = ["event_id,ts,event_name,user_id,session_id"]
+    for i in range(6):
+        for k, name in enumerate(names):
+            lines.append(f"e{i}{k},2026-10-01T10:0{k}:0{i}Z,{name},u{i},s{i}")
+    data = write(tmp_path / "events.csv", "\n".join(lines) + "\n")
+    steps = tomllib.loads(starter_config([data]))["journey"]["steps"]
+    assert steps == list(names)
+    doc = run_scan([data], config=config()).to_dict()
+    assert doc["evidence"]["journey"]["steps"] == steps
