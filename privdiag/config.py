@@ -85,6 +85,12 @@ class Config:
     hash_key: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def file_name(self) -> str:
+        """The config file's name, for advice that says where to add a line (``ga4.toml``
+        for ``--config ga4.toml``); ``privdiag.toml``, the default, without a file."""
+        return self.path.name if self.path else DEFAULT_PATH.name
+
     def alias_map(self) -> dict[str, str]:
         """Return the folded vocabulary -> canonical purpose table for this config."""
         return alias_table(self.aliases)

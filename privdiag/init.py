@@ -10,10 +10,19 @@ from pathlib import Path
 from privdiag.config import Config, absolute
 from privdiag.engine import connect
 from privdiag.ingest import Loaded, load
+from privdiag.journey import journey_steps
 from privdiag.mapping import BUILTIN_FEATURES, feature_columns
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
-ECOMMERCE_STEPS = ("page_view", "view_item", "add_to_cart", "begin_checkout", "purchase")
+
+
+#: How the journey written was found, in the config's comment.
+_ORIGINS = {
+    "ecommerce": "GA4 and Segment e-commerce event names",
+    "order": "the order of event names in sessions",
+    "none": "none found: fewer than two steps",
+    "config": "from a config",
+}
 
 
 def _toml_key(name: str) -> str:
@@ -115,9 +124,12 @@ def starter_config(
             "SELECT event_name, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
     ]
+    # the journey a scan without [journey] steps infers, so that the config keeps it: GA4's
+    # add_payment_info and Segment's "Product Viewed" were left out by a list of five GA4 names
+    journey = journey_steps(con, Config())
     con.close()
 
-    steps = [s for s in ECOMMERCE_STEPS if s in names]
+    steps = journey.names
     lines = [
         "# privdiag.toml: written by `privdiag init` from "
         + _comment(", ".join(Path(d).name for d in data))
@@ -130,7 +142,8 @@ def starter_config(
         "[journey]",
         "# The customer journey, in order. Event names seen most often: "
         + _comment(", ".join(str(n) for n in names[:12] if n is not None)),
-        "steps = [" + ", ".join(f'"{s}"' for s in steps) + "]",
+        f"# Inferred as a scan infers it ({_ORIGINS[journey.origin]}); list your own.",
+        "steps = [" + ", ".join(_toml_string(s) for s in steps) + "]",
         "",
     ]
     lines += [

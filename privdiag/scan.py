@@ -59,10 +59,15 @@ def _unmapped_findings(con: Any, loaded: Loaded, config: Config) -> list[Finding
         safe = [c for c in names if not looks_like_id(c)]
         owner = owner_for(config, source=source)
         if len(safe) == len(names):
-            findings += [_one_unmapped(source, c, counts.get(c, (0, 0)), k, owner) for c in safe]
+            findings += [
+                _one_unmapped(source, c, counts.get(c, (0, 0)), k, owner, config.file_name)
+                for c in safe
+            ]
         else:
             findings.append(
-                _collapsed_unmapped(source, safe, len(names), decisions, users, k, owner)
+                _collapsed_unmapped(
+                    source, safe, len(names), (decisions, users), k, owner, config.file_name
+                )
             )
     return findings
 
@@ -73,7 +78,7 @@ def _unmapped_metrics(decisions: int, users: int, k: int) -> dict[str, Any]:
 
 
 def _one_unmapped(
-    source: str, category: str, counts: tuple[int, int], k: int, owner: str | None
+    source: str, category: str, counts: tuple[int, int], k: int, owner: str | None, file: str
 ) -> Finding:
     return Finding(
         "consent.unmapped_category",
@@ -81,7 +86,7 @@ def _one_unmapped(
         f"Consent category {category!r} maps to no purpose; its decisions were unused",
         {"source": source, "purpose": category},
         _unmapped_metrics(*counts, k),
-        f'Map it in privdiag.toml: [purposes.aliases] "{category}" = "<purpose>".',
+        f'Map it in {file}: [purposes.aliases] "{category}" = "<purpose>".',
         owner,
     )
 
@@ -90,11 +95,13 @@ def _collapsed_unmapped(
     source: str,
     safe: list[str],
     total: int,
-    decisions: int,
-    users: int,
+    counts: tuple[int, int],
     k: int,
     owner: str | None,
+    file: str,
 ) -> Finding:
+    """``counts`` are the source's unmapped decisions and users; ``file`` the config's name."""
+    decisions, users = counts
     hidden = total - len(safe)
     metrics = _unmapped_metrics(decisions, users, k) | {
         "categories": total,
@@ -111,7 +118,7 @@ def _collapsed_unmapped(
         metrics,
         f"{hidden} of the category names look like identifiers (not shown): check that the "
         "consent file's purpose column holds category names, not user ids. Map the real "
-        'categories in privdiag.toml: [purposes.aliases] "<category>" = "<purpose>".',
+        f'categories in {file}: [purposes.aliases] "<category>" = "<purpose>".',
         owner,
     )
 

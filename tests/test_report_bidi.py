@@ -76,7 +76,8 @@ def test_every_right_to_left_name_in_a_sentence_is_isolated():
 
     # the sentences, as written: every name from the data in a <bdi> of its own
     assert (
-        f"Share: 25.0% of the <bdi>{STEP}</bdi> events with <bdi>ads</bdi> denied carry "
+        f"Share: 25.0% of the <bdi>{STEP}</bdi> events with <bdi>ads</bdi> denied and never "
+        f"granted carry "
         f"<bdi>{FEATURE}</bdi>." in html
     )
     assert f"Nobody owns source <bdi>{SOURCE}</bdi>: of its 2 findings, 1 has" in html

@@ -111,7 +111,7 @@ def test_a_share_says_what_it_is_a_share_of():
     assert row.endswith("| 31.0% of the add_to_cart events have no stable identity |")
     violation = {"step": "purchase", "feature": "gclid", "purpose": "ads", "source": "web"}
     assert key_figure({"share": 0.25}, 5, "consent.violation", violation) == (
-        "25.0% of the purchase events with ads denied carry gclid"
+        "25.0% of the purchase events with ads denied and never granted carry gclid"
     )
     assert key_figure({"share": 0.25}, 5, "model.degradation", {}) == "25.0% share"
 

@@ -88,8 +88,10 @@ def shown_metrics(metrics: dict[str, Any], k: int) -> dict[str, Any]:
 
 
 def hides_users(metrics: dict[str, Any], k: int) -> bool:
-    """True when ``metrics`` hide the finding's users, or hold a count of them under ``k``."""
-    return "users" in (shown_metrics(metrics, k).get("suppressed") or [])
+    """True when ``metrics`` hide the finding's users, or hold a count of them under ``k``
+    (its ``users``, or another count of users such as an identity loss's identified ones)."""
+    hidden = shown_metrics(metrics, k).get("suppressed") or []
+    return any(is_users(str(name)) for name in hidden)
 
 
 def compare(current: dict[str, Any], before: dict[str, Any], k: int = 1) -> str:

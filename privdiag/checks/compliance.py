@@ -72,11 +72,16 @@ _NO_SIGNAL = (
     "Give privdiag the CMP's consent log with --consent, or enable Consent Mode so events carry "
     "their consent state; until then no check can tell compliant collection from violations."
 )
-_NO_SIGNAL_UNMAPPED = (
-    "The consent log's categories map to no purpose (see consent.unmapped_category): map them "
-    'in privdiag.toml, [purposes.aliases] "<category>" = "<purpose>"; until then no check can '
-    "tell compliant collection from violations."
-)
+
+
+def _no_signal_unmapped(file: str) -> str:
+    """The advice when every consent decision is in an unmapped category; ``file`` is the
+    config's name."""
+    return (
+        "The consent log's categories map to no purpose (see consent.unmapped_category): map "
+        f'them in {file}, [purposes.aliases] "<category>" = "<purpose>"; until then no check '
+        "can tell compliant collection from violations."
+    )
 
 
 def pairs(ctx: ScanContext) -> list[Pair]:
@@ -451,7 +456,7 @@ def _idless_missing(ctx: ScanContext, source: str, events: int, unflagged: int) 
         f"decision applies to them ({unflagged / events:.0%} of its events)"
     )
     rec = (
-        (_NO_SIGNAL_UNMAPPED if ctx.unmapped else _NO_SIGNAL)
+        (_no_signal_unmapped(ctx.config.file_name) if ctx.unmapped else _NO_SIGNAL)
         if no_signal
         else "Send the user or anonymous id with these events, so the consent log applies to "
         "them, or their consent state (Consent Mode) with each event."
@@ -533,7 +538,7 @@ def check_missing_records(ctx: ScanContext) -> list[Finding]:
             else f"Users of {source} have events but no consent decision ({told})"
         )
         rec = (
-            _NO_SIGNAL_UNMAPPED
+            _no_signal_unmapped(ctx.config.file_name)
             if no_signal and ctx.unmapped
             else _NO_SIGNAL
             if no_signal

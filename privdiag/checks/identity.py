@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from privdiag.checks.bits import distinct_sql
-from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, hide, suppress
+from privdiag.checks.context import EVENTS_WITH_CONSENT, NO_USER_IDS, ScanContext, hide, suppress
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
 from privdiag.mapping import owner_for
@@ -205,9 +205,14 @@ def _loss_finding(
     bars: dict[str, Any],
 ) -> Finding:
     share_noid = row["noid"] / row["n"]
+    # The finding's events carry no user id: how many people sent them is unknown (null, as
+    # for any cookieless events). "users" held the step's identified users, which read as
+    # theirs: 36 users beside 18 purchase events without identity on the demo shop.
     metrics: dict[str, Any] = {
         "events": int(row["noid"]),
-        "users": int(row["users"]),
+        "users": None,
+        NO_USER_IDS: ["users"],
+        "identified_users": int(row["users"]),
         "share": round(share_noid, 4),
         "events_total": int(row["n"]),
         "events_without_session": int(row["nosess"]),
@@ -234,7 +239,7 @@ def _loss_finding(
         "high" if share_noid >= 0.5 else "medium" if share_noid >= 0.2 else "low",
         f"{title}: user-level journeys break there",
         {"source": row["source"], "step": row["step"]} | ({"purpose": purpose} if purpose else {}),
-        suppress(metrics, ctx.min_group),
+        suppress(metrics, ctx.min_group, keys=("identified_users",)),
         "Measure this step on event counts (or modelled conversions) rather than distinct users, "
         "and keep a consented first-party identifier where the user allows it; do not read the "
         "lower user-level conversion as lost customers.",

@@ -16,9 +16,13 @@ from privdiag.findings import Finding
 from privdiag.journey import Journey
 from privdiag.result import Result
 
-NO_JOURNEY = (
-    "no journey: fewer than two steps found; list them in privdiag.toml under [journey] steps"
-)
+
+def _no_journey(ctx: ScanContext) -> str:
+    """Why the journey checks are skipped, naming the config file to list the steps in."""
+    return (
+        "no journey: fewer than two steps found; list them in "
+        f"{ctx.config.file_name} under [journey] steps"
+    )
 
 
 def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> list[Finding]:
@@ -33,10 +37,13 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
     if not ctx.purposes:
         result.skipped("sparsity.consent_gap", ctx.no_signal())
     elif not has_journey:
-        result.skipped("sparsity.consent_gap", NO_JOURNEY)
+        result.skipped("sparsity.consent_gap", _no_journey(ctx))
     else:
-        gaps, heatmaps = check_consent_gap(ctx, journey)
+        notes: list[str] = []
+        gaps, heatmaps = check_consent_gap(ctx, journey, notes)
         findings += gaps
+        if notes:
+            result.evidence.setdefault("notes", []).extend(notes)
         result.evidence["consent_gap_heatmaps"] = heatmaps
         result.ran("sparsity.consent_gap")
 
@@ -50,8 +57,8 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
         result.ran("sparsity.shift")
 
     if not has_journey:
-        result.skipped("identity.loss", NO_JOURNEY)
-        result.skipped("funnel.consent_drop", NO_JOURNEY)
+        result.skipped("identity.loss", _no_journey(ctx))
+        result.skipped("funnel.consent_drop", _no_journey(ctx))
         return findings
     counts = step_counts(ctx, journey)
     losses = check_identity_loss(ctx, journey, counts)

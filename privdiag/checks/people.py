@@ -33,8 +33,8 @@ def check_unclassified(ctx: ScanContext) -> list[Finding]:
                 f"Nobody decided which consent {feature} needs",
                 {"source": source, "feature": feature},
                 {"events": events},
-                f"Add [features.{feature}] purposes = [...] to privdiag.toml (use [] for a "
-                "feature that needs no consent) so that its collection can be checked.",
+                f"Add [features.{feature}] purposes = [...] to {ctx.config.file_name} (use [] "
+                "for a feature that needs no consent) so that its collection can be checked.",
                 owner_for(ctx.config, source=source, feature=feature, prefer="feature"),
             )
         )

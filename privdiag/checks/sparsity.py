@@ -23,6 +23,7 @@ import numpy as np
 
 from privdiag.checks.bits import Masks
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, hide, present_sql, suppress
+from privdiag.checks.gap_overlap import explained_gaps
 from privdiag.engine import quote
 from privdiag.findings import Finding
 from privdiag.journey import Journey, fetch_rows
@@ -363,10 +364,31 @@ def _gap_advice(pair: Pair, step: str) -> str:
     )
 
 
+def _cell(table: GapTable, k: int) -> tuple[str, str, str, str]:
+    row, pair = table.cells[k]
+    return row["source"], row["step"], pair.feature, pair.purpose
+
+
+def _unexplained(
+    ctx: ScanContext, journey: Journey, table: GapTable, fired: np.ndarray, notes: list[str] | None
+) -> np.ndarray:
+    """The fired cells less the unclassified gaps that another purpose explains."""
+    open_cells = [_cell(table, int(k)) for k in fired if not table.cells[int(k)][1].mapped]
+    dropped, said = explained_gaps(ctx, journey, open_cells)
+    if notes is not None:
+        notes += said
+    keep = [
+        k for k in fired if table.cells[int(k)][1].mapped or _cell(table, int(k)) not in dropped
+    ]
+    return np.array(keep, dtype=int)
+
+
 def check_consent_gap(
-    ctx: ScanContext, journey: Journey
+    ctx: ScanContext, journey: Journey, notes: list[str] | None = None
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """Return the consent-gap findings and one heatmap per (source, purpose) tested.
+    """Return the consent-gap findings and one heatmap per (source, purpose) tested; a gap
+    that another purpose explains (:mod:`privdiag.checks.gap_overlap`) is left out, with a
+    note appended to ``notes``.
 
     Assumes ``scan_events`` exists and the journey has steps.
     """
@@ -390,6 +412,7 @@ def check_consent_gap(
         & (np.nan_to_num(v["gap"]) >= min_gap)
         & (np.nan_to_num(v["gap_adjusted"]) >= min_gap)
     )
+    fired = _unexplained(ctx, journey, table, fired, notes)
     # The (source, purpose) heat map goes with its largest gap only: the report stays small
     # however many steps and features show a gap.
     order = sorted(fired, key=lambda k: -float(np.nan_to_num(v["gap"][k])))

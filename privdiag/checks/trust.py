@@ -394,6 +394,27 @@ def run_people_consent_checks(
         result.skipped("people.trust_gap", _no_answers(survey))
         return findings
     gaps, evidence = check_trust(ctx, survey)
-    result.ran("people.trust_gap")
     result.evidence["survey"] = evidence
+    if (few := _too_few(evidence, ctx.min_group)) is not None:
+        result.skipped("people.trust_gap", few)
+    else:
+        result.ran("people.trust_gap")
     return findings + gaps
+
+
+def _too_few(evidence: dict[str, Any], k: int) -> str | None:
+    """Why people.trust_gap could find nothing when no purpose has :data:`MIN_UNITS` units
+    (respondents, or segments of ``k`` respondents or more, whose opt-in the report shows);
+    None when one has. It "ran" silently before, as if trust and opt-in had been compared
+    and found in line."""
+    units = max((c["units"] for c in evidence["correlations"].values()), default=0)
+    if units >= MIN_UNITS:
+        return None
+    name, _, dim = str(evidence["unit"]).partition(" ")
+    counted = f"{units} {name}{'' if units == 1 else 's'}{' ' + dim if dim else ''}"
+    each = f"of {k} respondents or more, " if name == "segment" else ""
+    return (
+        f"too few to correlate trust with opt-in: the survey gives {counted} {each}whose "
+        f"opt-in the report can show, and a correlation needs {MIN_UNITS}; survey more "
+        "respondents or segments, or give respondent ids that the consent log holds"
+    )

@@ -16,6 +16,7 @@ would see them.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +103,8 @@ def read_table(path: Path) -> pl.DataFrame:
         raise InputError(f"cannot be read: {exc}", path=path) from exc
     except pl.exceptions.PolarsError as exc:
         # polars quotes the cell it could not read, and advises on its Python API
-        raise (_unreadable_cell(path) if fmt == "csv" else None) or _unreadable(path, exc) from exc
+        told = _unreadable_cell(path) if fmt == "csv" else _object_over_lines(path)
+        raise told or _unreadable(path, exc) from exc
 
 
 def _starts_with(path: Path, char: bytes) -> bool:
@@ -111,6 +113,28 @@ def _starts_with(path: Path, char: bytes) -> bool:
     with path.open("rb") as handle:
         head = handle.read(65536).lstrip(b"\xef\xbb\xbf \t\r\n")
     return head[:1] == char
+
+
+def _object_over_lines(path: Path) -> InputError | None:
+    """The InputError of a JSON file whose first line opens an object it does not close (one
+    object written over several lines, as ``json.dump(..., indent=2)`` writes it, which is
+    neither an array of objects nor one object a line); None otherwise. polars said only
+    "Syntax at character 0 ('{')". The first 1 MB of the first line is read."""
+    with path.open("rb") as handle:
+        line = handle.readline(1 << 20).lstrip(b"\xef\xbb\xbf \t\r")
+    if not line.startswith(b"{"):
+        return None
+    try:
+        json.loads(line)
+    except ValueError:
+        return InputError(
+            "holds a JSON object written over several lines, which is neither an array of "
+            "objects nor one object a line",
+            path=path,
+            hint="write the blind set as one JSON object a line (JSON lines), or as an array "
+            "of objects; a CSV or Parquet file does too",
+        )
+    return None
 
 
 CSV_OPTIONS: dict[str, Any] = {"infer_schema_length": 10000, "null_values": ["", "NA", "null"]}

@@ -79,18 +79,35 @@ def quality_view(ev: dict[str, Any], columns: list[str]) -> TableView:
         cell = {c: row[i] if i < len(row) else None for c, i in at.items()}
         better = cell.get("better") if cell.get("better") in ("higher", "lower") else None
         name = fmt_value(measure_name(str(cell["measure"])))
+        values = [_measured(cell, side) for side in ("unmasked", "scenario")]
         shown.append(
             [
                 f"{name} ({better} is better)" if better else name,
-                fmt_value(cell["unmasked"]),
-                fmt_value(cell["scenario"]),
+                *values,
                 _signed(_change(cell["worse_by"], better)),
                 _interval(cell["worse_by_low"], cell["worse_by_high"], better),
-                which_way(cell["worse_by"], cell["worse_by_low"], cell["worse_by_high"]),
+                ALL_NEGATIVE
+                if values[1] == NO_POSITIVE != values[0]
+                else which_way(cell["worse_by"], cell["worse_by_low"], cell["worse_by_high"]),
             ]
         )
     title = str(ev.get("title") or "Table")
     return TableView(title, list(QUALITY_SHOWN), shown, max(0, len(rows) - MAX_TABLE_ROWS))
+
+
+#: A precision without a value: no row scored as class 1, so no share of them is right. Under
+#: a scenario that is the model predicting class 0 for everyone, which "–" hid.
+NO_POSITIVE = "none: no row predicted 1"
+ALL_NEGATIVE = "worse: it predicts 0 on every row"
+
+
+def _measured(cell: dict[str, Any], side: str) -> str:
+    """A measure's value on ``side`` (unmasked or scenario), or :data:`NO_POSITIVE` for a
+    precision without one."""
+    value = cell[side]
+    if value is None and cell["measure"] == "precision":
+        return NO_POSITIVE
+    return fmt_value(value)
 
 
 def _change(worse_by: Any, better: str | None) -> float | None:

@@ -15,6 +15,7 @@ from privdiag.privacy import scrub  # one redaction for reports and every other 
 #: drift's missing shares of the reference and the current set (not ``missing_p``).
 _SHARE = re.compile(
     r"(share|rate|ratio|pct|fraction)$|(^|[_ ])(share|rate|ratio|pct|fraction)[_ ]|^optin_"
+    r"|^opt-in (before|after)$"
     r"|^missing_(reference|current)$"
 )
 #: The metrics that best sum up a finding, in order of preference.
@@ -37,6 +38,7 @@ METRIC_LABELS: dict[str, str] = {
     "excess_missing_events": "events missing beyond the granted rate",
     "explained_share": "share of the missing values that consent explains",
     "events_denied": "events with the purpose denied",
+    "denied_events": "events with the purpose denied and never granted",
     "events_granted": "events with the purpose granted",
     "feature_classified": "feature mapped to purposes in the config",
     "p_value": "p-value",
@@ -47,6 +49,7 @@ METRIC_LABELS: dict[str, str] = {
     "grace_seconds": "grace window (seconds)",
     "median_lead_seconds": "median lead time (seconds)",
     "users_total": "users in all",
+    "identified_users": "identified users at the step (any consent state)",
     "events_total": "events in all",
     "events_without_session": "events without a session",
     "events_without_user_id": "events without a user id",
@@ -210,7 +213,9 @@ def as_percent(value: float) -> str | None:
 #: ("12.5% of the purchase events with ads denied carry gclid"); ``{key}`` is a key of the
 #: finding's location or metrics. Other kinds' shares read as a bare "share".
 SHARE_OF: dict[str, str] = {
-    "consent.violation": "of the {step} events with {purpose} denied carry {feature}",
+    # a violation's events exclude the withdrawals (consent.after_withdrawal counts those)
+    "consent.violation": "of the {step} events with {purpose} denied and never granted "
+    "carry {feature}",
     "consent.pre_consent": "of the {step} events before any {purpose} decision carry {feature}",
     "consent.after_withdrawal": "of the {step} events carrying {feature} after {purpose} "
     "consent was withdrawn come past the grace window",
