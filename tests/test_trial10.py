@@ -216,7 +216,7 @@ def test_html_report_shows_the_notes_on_the_inputs(tmp_path):
     doc = run_scan([events]).to_dict()
     (note,) = [n for n in doc["evidence"]["notes"] if "placeholder" in n]
     html = render_html(merge([doc]))
-    assert "<h3>Notes on the inputs</h3>" in html
+    assert "<h3>Notes on the run: its inputs and checks</h3>" in html
     assert f"<li>{note}</li>" in html.replace("&#39;", "'")
     # many long notes: the first 30, each cut to 600 characters, and a count of the others
     doc["evidence"]["notes"] = [f"note {i} <q-note>" + "x" * 700 for i in range(33)]
