@@ -396,8 +396,8 @@ def _check_views(doc: dict[str, Any]) -> list[CheckView]:
     ]
 
 
-#: Notes on the run (its inputs and checks) the report shows (each cut to NOTE_CHARS characters); the JSON
-#: result holds them all.
+#: Notes on the run (its inputs and checks) the report shows, each cut to NOTE_CHARS
+#: characters; the JSON result holds them all.
 MAX_NOTES, NOTE_CHARS = 30, 600
 
 
