@@ -358,3 +358,33 @@ def test_realdata_consent_log_as_consent_equals_the_records_of_its_events(realda
     mine = from_log.execute(records).fetchall()
     assert len(mine) == 128
     assert mine == from_events.execute(records).fetchall()
+
+
+def test_a_tie_of_one_event_id_keeps_the_same_row_in_one_file_or_a_folder(tmp_path):
+    # e1 twice at one collector time, once with se_label g1 and once without: the tie is
+    # broken by the row's fingerprint. It was of the row as the files give it, and a folder
+    # of CSV files reads collector_tstamp as text where one file types it, so one file kept
+    # the row without the label and the folder the row with it (1 event with se_label against
+    # 2, found by the layout property test). The fingerprint is now of the values as read.
+    header = ["app_id", "collector_tstamp", "event_id", "event", "event_name", "domain_userid"]
+    rows = [
+        ["shop", "2026-10-01 10:01:00.000", "e1", "struct", "page_view", "b1", "g1"],
+        ["shop", "2026-10-01 10:01:00.000", "e1", "struct", "page_view", "b1", ""],
+        ["shop", "2026-10-01 10:02:00.000", "e2", "struct", "page_view", "b2", "g1"],
+    ]
+
+    def labelled(paths: list[Path], where: str) -> list[tuple]:
+        parts = ([rows[0]], rows[1:]) if len(paths) == 2 else (rows,)
+        for path, part in zip(paths, parts, strict=True):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerows([[*header, "se_label"], *part])
+        con = connect()
+        load(con, [where], [], Config())
+        return con.execute("SELECT event_id, se_label FROM events ORDER BY 1").fetchall()
+
+    one = labelled([tmp_path / "one" / "events.csv"], str(tmp_path / "one" / "events.csv"))
+    folder = tmp_path / "folder" / "events"
+    split = labelled([folder / "part0.csv", folder / "part1.csv"], str(folder))
+    assert one == split
+    assert len(one) == 2 and one[1] == ("e2", "g1")

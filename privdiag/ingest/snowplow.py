@@ -216,12 +216,18 @@ def _stage_raw(ctx: StageContext) -> tuple[str, list[str]]:
         f"{_unstruct(cols, 'consent_granted')} AS cg",
         f"{_unstruct(cols, 'consent_withdrawn')} AS cw",
         f"{_contexts(cols, 'consent_document')} AS docs",
-        "md5(CAST(t AS VARCHAR)) AS _fp",
     ]
     features = [c for c in FEATURES if c in cols]
     selects += [f"{_col(cols, c, FEATURES[c])} AS f_{c}" for c in features]
     raw = f"{ctx.prefix}_raw"
-    ctx.create(f"CREATE TEMP TABLE {raw} AS SELECT {', '.join(selects)} FROM {read} AS t")
+    # ``_fp``, the fingerprint that keys a row without an event_id and breaks the ties of the
+    # deduplication, is of the values as read here, not of the row as the files give it: a
+    # folder of CSV files reads columns as text that one file types (a time, a number), and
+    # the same row must keep the same fingerprint whatever the layout.
+    ctx.create(
+        f"CREATE TEMP TABLE {raw} AS SELECT *, md5(CAST(s AS VARCHAR)) AS _fp "
+        f"FROM (SELECT {', '.join(selects)} FROM {read} AS t) AS s"
+    )
     return raw, features
 
 
