@@ -464,13 +464,42 @@ def load_config(path: Path | None) -> Config:
     if not path.exists():
         raise ConfigError("file not found", path=path, hint="check the --config path")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(_read_text(path))
     except UnicodeDecodeError as exc:
         raise ConfigError("is not UTF-8 text", path=path) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=path) from exc
     _check_no_nul(raw, path, "")
     return parse_config(raw, path)
+
+
+# A config is a page of TOML; a file larger than this (a device such as /dev/zero, a data
+# file given by mistake) would be read into memory whole before any error could be said.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+def _read_text(path: Path) -> str:
+    """Return the text of the config file ``path``; ConfigError for a folder, a file that
+    cannot be read, or more than :data:`MAX_CONFIG_BYTES` (a device that never ends). A pipe
+    is read (``--config <(...)``)."""
+    if path.is_dir():
+        raise ConfigError(
+            "is a folder, not a config file",
+            path=path,
+            hint="give --config the TOML file itself (privdiag.toml), not its folder",
+        )
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror or exc})", path=path) from exc
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MB: not a config file",
+            path=path,
+            hint="give the privdiag.toml written by privdiag init (or by hand)",
+        )
+    return data.decode("utf-8")
 
 
 def _check_no_nul(value: Any, path: Path, key: str) -> None:
