@@ -84,8 +84,11 @@ def table_format(path: Path) -> str | None:
 def read_table(path: Path) -> pl.DataFrame:
     """Return a CSV, Parquet, NDJSON (JSON lines) or JSON file as a frame; raise InputError
     when it cannot be read. A .json file holds an array of objects, or one object a line."""
+    from privdiag.ingest.files import check_regular_file
+
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the path")
+    check_regular_file(path, hint=TABLE_FORMATS)
     fmt = table_format(path)
     if fmt is None:
         raise InputError("unsupported format", path=path, hint=TABLE_FORMATS)

@@ -1,0 +1,113 @@
+"""The thirteenth hostile session's findings: paths that name no regular file (a folder, a
+pipe, a device) where model-check and the survey read one."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from privdiag.model.synthetic import make_blind_set
+
+MODEL = Path(__file__).resolve().parent.parent / "fixtures" / "models" / "propensity_imputed.onnx"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def blind(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("blind") / "blind.parquet"
+    make_blind_set(n=300, seed=0).write_parquet(path)
+    return path
+
+
+@pytest.fixture
+def pipe(tmp_path):
+    """A named pipe. A thread plays the writer that opens it and closes it at once, so a
+    reader that opens it (the behaviour fixed here) gets an empty file instead of waiting for
+    ever; the test fails rather than hangs without the fix."""
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def writer() -> None:
+        while not done.is_set():
+            with open(path, "wb"):  # blocks until a reader opens the pipe
+                pass
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    yield path
+    done.set()
+    while thread.is_alive():  # release the writer's open, then let it see ``done``
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        thread.join(0.05)
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def _named(pipe: Path, name: str) -> Path:
+    """``pipe`` under a name with the suffix a reader goes by."""
+    path = pipe.with_name(name)
+    path.symlink_to(pipe)
+    return path
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("option", ["model", "--blind-set", "--reference", "--predictions"])
+def test_model_check_refuses_a_pipe_it_would_wait_on(blind, pipe, option):
+    """A pipe as the model, blind set or reference waited for a writer for ever, and Ctrl-C did
+    not stop it (the read is inside onnxruntime or polars): only SIGKILL did."""
+    model, args = str(MODEL), ["--blind-set", str(blind)]
+    if option == "model":
+        model = str(_named(pipe, "model.onnx"))
+    elif option == "--blind-set":
+        args = ["--blind-set", str(_named(pipe, "blind.csv"))]
+    else:
+        args += [option, str(_named(pipe, "unmasked.csv"))]
+    code, output = _run("model-check", model, *args, "--label", "label", "-q")
+    assert code == 3, output
+    assert "is not a regular file (a pipe or a device)" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("option", ["model", "--blind-set", "--predictions", "--scan-result"])
+def test_model_check_says_a_folder_is_a_folder(blind, tmp_path, option):
+    """A folder named x.parquet as the blind set gave polars' own message ("path expansion
+    input: 'paths: [PlRefPath ...'"), a folder of --predictions "file not found", a folder as
+    the model "not a readable ONNX model"."""
+    folder = tmp_path / ("m.onnx" if option == "model" else "unmasked.parquet")
+    folder.mkdir()
+    model, args = str(MODEL), ["--blind-set", str(blind)]
+    if option == "model":
+        model = str(folder)
+    elif option == "--blind-set":
+        args = ["--blind-set", str(folder)]
+    else:
+        args += [option, str(folder)]
+    code, output = _run("model-check", model, *args, "--label", "label", "-q")
+    assert code == 3, output
+    assert f"{folder}: is a folder, not a file" in output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_scan_result_and_survey_refuse_a_pipe(blind, pipe, tmp_path):
+    """--scan-result of a pipe was "is a folder, not a scan result"; --survey of a pipe read
+    it twice (its head, then the rest) and waited for ever past Ctrl-C."""
+    code, output = _run(
+        "model-check", str(MODEL), "--blind-set", str(blind), "--scan-result", str(pipe), "-q"
+    )
+    assert code == 3 and "is not a regular file (a pipe or a device)" in output, output
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_id,ts,event_name,user_id\n"
+        + "".join(f"e{i},2026-10-01T00:00:{i:02d}Z,page_view,u{i}\n" for i in range(20))
+    )
+    code, output = _run("scan", str(events), "--survey", str(pipe), "-q")
+    assert code == 3 and "is not a regular file (a pipe or a device)" in output, output
