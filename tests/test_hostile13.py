@@ -111,3 +111,13 @@ def test_scan_result_and_survey_refuse_a_pipe(blind, pipe, tmp_path):
     )
     code, output = _run("scan", str(events), "--survey", str(pipe), "-q")
     assert code == 3 and "is not a regular file (a pipe or a device)" in output, output
+
+
+@pytest.mark.parametrize("option", ["--json", "--html", "--markdown", "--junit"])
+def test_an_output_given_an_empty_name_is_a_usage_error(tmp_path, option):
+    """`--json ""` was taken as no --json: the run ended 0 or 1 and wrote no file, unsaid."""
+    scan = tmp_path / "scan.json"
+    scan.write_text('{"schema_version": 1, "tool": "privdiag", "command": "scan", "findings": []}')
+    code, output = _run("report", str(scan), option, "")
+    assert code == 2, output
+    assert f"{option} was given an empty file name" in output
