@@ -3,6 +3,7 @@ pipe, a device) where model-check and the survey read one."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -121,3 +122,60 @@ def test_an_output_given_an_empty_name_is_a_usage_error(tmp_path, option):
     code, output = _run("report", str(scan), option, "")
     assert code == 2, output
     assert f"{option} was given an empty file name" in output
+
+
+def _ndjson_scan(tmp_path: Path, records: list[dict]) -> dict:
+    """Scan NDJSON events with a consent file in which users u0..u11 deny ads and u12
+    grants it; gclid needs ads. Returns the JSON result."""
+    events = tmp_path / "events.ndjson"
+    events.write_text("".join(json.dumps(r) + "\n" for r in records))
+    consent = tmp_path / "consent.csv"
+    consent.write_text(
+        "user_id,purpose,status,ts\n"
+        + "".join(
+            f"u{i},ads,{'granted' if i == 12 else 'denied'},2026-10-01T00:00:00Z\n"
+            for i in range(13)
+        )
+    )
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[features.gclid]\npurposes = ["ads"]\n')
+    out = tmp_path / "scan.json"
+    code, output = _run(
+        "scan", str(events), "--consent", str(consent), "--config", str(config), "--json", str(out)
+    )
+    assert code in (0, 1), output
+    return json.loads(out.read_text())
+
+
+def _event(i: int, user: object, gclid: object) -> dict:
+    return {
+        "event_id": f"e{i}",
+        "ts": f"2026-10-01T01:00:{i:02d}Z",
+        "event_name": "page_view",
+        "user_id": user,
+        "gclid": gclid,
+    }
+
+
+def test_one_user_id_of_another_json_kind_leaves_the_others_ids_as_they_are(tmp_path):
+    """One record whose user_id is an object gave the column DuckDB's JSON type, and every id
+    was read with its quotes ("u1"): no event met its user's consent, so the violation of the
+    twelve users who denied ads went unseen and all were "without a consent decision"."""
+    records = [_event(i, f"u{i}", f"gcl-{i}") for i in range(12)]
+    records.append(_event(12, {"email": "someone@example.com"}, None))
+    doc = _ndjson_scan(tmp_path, records)
+    (violation,) = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    assert violation["metrics"]["users"] == 12
+    missing = [f for f in doc["findings"] if f["kind"] == "consent.missing_record"]
+    assert [f["metrics"]["users"] for f in missing] == [None]  # the one odd id: under 5
+    assert "someone@example.com" not in json.dumps(doc)
+
+
+def test_one_huge_number_does_not_make_empty_features_present(tmp_path):
+    """One gclid of 41 digits (no number type holds it) among empty strings gave gclid the
+    JSON type, and its empty strings were read as the text '""', present: twelve users who
+    denied ads and sent no gclid were "collected without consent"."""
+    records = [_event(i, f"u{i}", "") for i in range(12)]
+    records.append(_event(12, "u12", 10**40))
+    doc = _ndjson_scan(tmp_path, records)
+    assert [f for f in doc["findings"] if f["kind"].startswith("consent.")] == []
