@@ -179,3 +179,29 @@ def test_one_huge_number_does_not_make_empty_features_present(tmp_path):
     records.append(_event(12, "u12", 10**40))
     doc = _ndjson_scan(tmp_path, records)
     assert [f for f in doc["findings"] if f["kind"].startswith("consent.")] == []
+
+
+def test_one_consent_user_id_of_another_json_kind_leaves_the_others_ids_as_they_are(tmp_path):
+    """The same in an NDJSON consent file: one user_id an object made every consent record's
+    user "u1" with its quotes, and every user of the events was without a decision."""
+    records = [_event(i, f"u{i}", f"gcl-{i}") for i in range(12)]
+    consent = tmp_path / "consent.ndjson"
+    decisions = [
+        {"user_id": f"u{i}", "purpose": "ads", "status": "denied", "ts": "2026-10-01T00:00:00Z"}
+        for i in range(12)
+    ]
+    decisions.append(dict(decisions[0], user_id={"email": "someone@example.com"}))
+    consent.write_text("".join(json.dumps(d) + "\n" for d in decisions))
+    events = tmp_path / "events.ndjson"
+    events.write_text("".join(json.dumps(r) + "\n" for r in records))
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[features.gclid]\npurposes = ["ads"]\n')
+    out = tmp_path / "scan.json"
+    code, output = _run(
+        "scan", str(events), "--consent", str(consent), "--config", str(config), "--json", str(out)
+    )
+    assert code == 1, output
+    doc = json.loads(out.read_text())
+    (violation,) = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    assert violation["metrics"]["users"] == 12
+    assert not [f for f in doc["findings"] if f["kind"] == "consent.missing_record"]

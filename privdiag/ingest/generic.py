@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
-from privdiag.ingest.base import BadRow, StageContext, Staged
+from privdiag.ingest.base import BadRow, StageContext, Staged, json_as_text
 from privdiag.ingest.roles import CONSENT_ROLES, EVENT_ROLES, find_roles
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
@@ -229,26 +229,9 @@ def _consent_file_hint(ctx: StageContext) -> str:
     return ""
 
 
-def _json_as_text(ctx: StageContext) -> None:
-    """Read the columns that the JSON reader typed JSON as their text.
-
-    A column gets the JSON type when its records hold values of different kinds (one user
-    id an object among strings, one number too large for any number type among text); its
-    text is then the JSON written out, quotes and all: every user id read ``"u1"``, so no
-    event met its user's consent, and every empty string ``""``, so an empty feature was
-    present. ``->> '$'`` gives a string's text, the JSON of an object or array, and NULL
-    for null."""
-    found = [c for c, t in ctx.columns.items() if t.upper() == "JSON"]
-    if not found:
-        return
-    texts = ", ".join(f"({quote(c)} ->> '$') AS {quote(c)}" for c in found)
-    ctx.read_sql = f"(SELECT * REPLACE ({texts}) FROM {ctx.read_sql})"
-    ctx.columns = ctx.columns | dict.fromkeys(found, "VARCHAR")
-
-
 def stage(ctx: StageContext) -> Staged:
     """Stage a flat table as canonical events with every other column a feature."""
-    _json_as_text(ctx)
+    json_as_text(ctx)
     source_cfg = ctx.config.sources.get(ctx.source)
     roles = find_roles(
         list(ctx.columns), EVENT_ROLES, source_cfg.columns if source_cfg else None, path=ctx.where()
