@@ -226,3 +226,19 @@ def test_an_ndjson_line_that_is_no_object_is_named(tmp_path, odd, role):
     code, output = _run("scan", *args, "-q")
     assert code == 3, output
     assert "line 6 is a JSON value that is not an object" in output
+
+
+def test_a_csv_line_longer_than_64_mb_is_named_not_read_as_one_column(tmp_path):
+    """A gzipped CSV whose second line runs 70 MB without a newline (a corrupt file; a gzip
+    bomb of one letter) was "reads as a single column: its delimiter could not
+    be told", of a file whose header has three columns."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
+    parts = [packer.compress(b"ts,event_name,user_id\n")]
+    parts += [packer.compress(b"a" * (1 << 20)) for _ in range(70)]
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(b"".join(parts) + packer.flush())
+    code, output = _run("scan", str(path), "-q")
+    assert code == 3, output
+    assert "line 2 is longer than 64 MB" in output

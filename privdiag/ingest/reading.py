@@ -211,6 +211,10 @@ def check_columns(
             line = first_unclosed_quote(path)
             if line:
                 raise unclosed_quote(path, line)
+        for path in files:  # and on a line longer than it reads (a corrupt file, no newlines)
+            line = first_long_line(path)
+            if line:
+                raise long_line(path, line)
         raise InputError(
             "reads as a single column: its delimiter could not be told, or its rows have "
             f"different numbers of fields{ragged_note(files)}",
