@@ -105,6 +105,7 @@ def audit(
     from privdiag.audit.settings import audit_settings
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    _no_empty_run_ids(show=show, baseline=baseline)
     if list_runs or show:
         _no_outputs_when_reading_back(outputs, "--show" if show else "--list")
     outputs.check()
@@ -222,6 +223,20 @@ class _LogFile(logging.FileHandler):
             super().close()
         except OSError as exc:  # the last buffered lines could not be written
             self.failed = self.failed or exc.strerror or str(exc)
+
+
+def _no_empty_run_ids(**given: str | None) -> None:
+    """Raise UsageError for ``--show`` or ``--baseline`` given an empty run id (a script's
+    unset variable): ``--show ""`` ran a whole audit, ``--baseline ""`` compared with the
+    previous run, each unsaid."""
+    from privdiag.errors import UsageError
+
+    for name, value in given.items():
+        if value is not None and not value.strip():
+            raise UsageError(
+                f"--{name} was given an empty run id",
+                hint="give a run id, a unique prefix of one, first or last (see --list)",
+            )
 
 
 def _no_outputs_when_reading_back(outputs: Outputs, option: str) -> None:

@@ -464,3 +464,14 @@ def test_history_folder_that_cannot_be_made_is_still_a_usage_error(tmp_path, mon
     assert code == 2, output
     assert f"folder {locked} is not writable" in " ".join(output.split())
     assert not (locked / "audit").exists() and not (tmp_path / "privdiag-reports").exists()
+
+
+@pytest.mark.parametrize("option", ["--show", "--baseline"])
+def test_an_empty_run_id_is_a_usage_error(tmp_path, option):
+    """`--show ""` ran a whole audit (reports, a new run in the history) instead of showing
+    one; `--baseline ""` compared with the previous run, unsaid."""
+    config = setup(tmp_path, NIGHT_1)
+    result = runner.invoke(app, ["audit", "--config", str(config), option, ""])
+    assert result.exit_code == 2, result.output
+    assert f"{option} was given an empty run id" in result.output
+    assert not (tmp_path / "privdiag-reports").exists()
