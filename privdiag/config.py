@@ -220,6 +220,22 @@ def _check_column_roles(columns: Any, path: Path, key: str, *, consent: bool = F
             raise ConfigError(
                 f"{role} must name a column (a string)", path=path, key=f"{key}.{role}"
             )
+    _check_one_role_a_column(columns, path, key)
+
+
+def _check_one_role_a_column(columns: dict[str, str], path: Path, key: str) -> None:
+    """Raise ConfigError when two roles name one column (as the readers match names, in any
+    case): ``ts`` and ``event_name`` both "ts" read every event's time as its name, unsaid."""
+    seen: dict[str, str] = {}
+    for role, column in columns.items():
+        other = seen.setdefault(column.lower(), role)
+        if other != role:
+            raise ConfigError(
+                f"{other} and {role} both name the column {column!r}",
+                path=path,
+                key=f"{key}.{role}",
+                hint="map each role to a column of its own",
+            )
 
 
 def _unknown(

@@ -98,3 +98,19 @@ def test_a_config_folder_is_exit_2_not_an_internal_error(tmp_path):
     result = CliRunner().invoke(app, ["report", "x.json", "--config", str(tmp_path / "conf")])
     assert result.exit_code == 2, result.output
     assert "is a folder, not a config file" in result.output
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        '[sources.web]\ncolumns = { ts = "ts", event_name = "ts" }',
+        '[sources.web]\ncolumns = { user_id = "Customer", anonymous_id = "customer" }',
+        '[consent]\ncolumns = { purpose = "kind", status = "kind" }',
+    ],
+)
+def test_two_roles_naming_one_column_is_a_config_error(tmp_path, table):
+    # ts and event_name both "ts" read each event's time as its name: no step, no finding
+    path = tmp_path / "privdiag.toml"
+    path.write_text(table + "\n")
+    with pytest.raises(ConfigError, match="both name the column"):
+        load_config(path)
