@@ -242,3 +242,36 @@ def test_a_csv_line_longer_than_64_mb_is_named_not_read_as_one_column(tmp_path):
     code, output = _run("scan", str(path), "-q")
     assert code == 3, output
     assert "line 2 is longer than 64 MB" in output
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError(28, "No space left on device")])
+def test_export_blind_sets_stopped_midway_leaves_no_partial_set(blind, tmp_path, monkeypatch, stop):
+    """Ctrl-C (or a full disk) during --export-blind-sets left the scenarios written so far,
+    a set short of the others (and the file being written cut short), to be scored as if
+    whole. The files are now written aside and moved in once all are written."""
+    from privdiag.model import blindset
+
+    calls = []
+    write = blindset.export
+
+    def export(frame, features, name, folder):
+        calls.append(name)
+        if len(calls) == 3:
+            raise stop
+        return write(frame, features, name, folder)
+
+    monkeypatch.setattr(blindset, "export", export)
+    out = tmp_path / "sets"
+    out.mkdir()
+    (out / "earlier.txt").write_text("a file of the user's")
+    from privdiag.config import Config
+    from privdiag.model import run_model_check
+
+    args = {"config": Config(), "label": "label", "export_blind_sets": out}
+    with pytest.raises((KeyboardInterrupt, OSError)):
+        run_model_check(MODEL, blind, **args)
+    assert sorted(p.name for p in out.iterdir()) == ["earlier.txt"]
+    monkeypatch.setattr(blindset, "export", write)
+    run_model_check(MODEL, blind, **args)
+    assert "unmasked.parquet" in {p.name for p in out.iterdir()}
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
