@@ -105,6 +105,7 @@ def audit(
     from privdiag.audit.settings import audit_settings
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
+    _no_empty_run_ids(show=show, baseline=baseline)
     if list_runs or show:
         _no_outputs_when_reading_back(outputs, "--show" if show else "--list")
     outputs.check()
@@ -168,7 +169,7 @@ def _logging(path: Path | None) -> Iterator[None]:
 
     try:  # a cron line names log/audit.log before anyone made log/
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
+        handler = _LogFile(path, encoding="utf-8")
     except OSError as exc:
         raise UsageError(
             f"cannot write the log {path}: {why_unwritable(path, exc)}",
@@ -194,6 +195,48 @@ def _logging(path: Path | None) -> Iterator[None]:
         logger.removeHandler(handler)
         logger.setLevel(previous)
         handler.close()
+        if handler.failed:  # the run itself went on: its exit code stands
+            typer.echo(
+                f"Warning: could not write the log {path}: {handler.failed}; what the run did "
+                "is in its report folder and the history",
+                err=True,
+            )
+
+
+class _LogFile(logging.FileHandler):
+    """A log file that, once a write fails (a full disk), stops writing and keeps the reason
+    in ``failed``, where logging would print a traceback for every record and ``close`` would
+    raise one (an internal error after the run was recorded)."""
+
+    failed: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        exc = sys.exc_info()[1]
+        self.failed = self.failed or (getattr(exc, "strerror", None) or str(exc))
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:  # the last buffered lines could not be written
+            self.failed = self.failed or exc.strerror or str(exc)
+
+
+def _no_empty_run_ids(**given: str | None) -> None:
+    """Raise UsageError for ``--show`` or ``--baseline`` given an empty run id (a script's
+    unset variable): ``--show ""`` ran a whole audit, ``--baseline ""`` compared with the
+    previous run, each unsaid."""
+    from privdiag.errors import UsageError
+
+    for name, value in given.items():
+        if value is not None and not value.strip():
+            raise UsageError(
+                f"--{name} was given an empty run id",
+                hint="give a run id, a unique prefix of one, first or last (see --list)",
+            )
 
 
 def _no_outputs_when_reading_back(outputs: Outputs, option: str) -> None:

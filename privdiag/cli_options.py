@@ -96,6 +96,10 @@ class Outputs:
                 hint="write the others to files",
             )
         for option, path in given.items():
+            if path == "":  # was taken as not asked for: the run wrote no such file, unsaid
+                raise UsageError(
+                    f"{option} was given an empty file name", hint=f"give {option} a file name"
+                )
             if path:
                 check_writable(path, option)
 

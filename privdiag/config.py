@@ -226,6 +226,22 @@ def _check_column_roles(columns: Any, path: Path, key: str, *, consent: bool = F
             raise ConfigError(
                 f"{role} must name a column (a string)", path=path, key=f"{key}.{role}"
             )
+    _check_one_role_a_column(columns, path, key)
+
+
+def _check_one_role_a_column(columns: dict[str, str], path: Path, key: str) -> None:
+    """Raise ConfigError when two roles name one column (as the readers match names, in any
+    case): ``ts`` and ``event_name`` both "ts" read every event's time as its name, unsaid."""
+    seen: dict[str, str] = {}
+    for role, column in columns.items():
+        other = seen.setdefault(column.lower(), role)
+        if other != role:
+            raise ConfigError(
+                f"{other} and {role} both name the column {column!r}",
+                path=path,
+                key=f"{key}.{role}",
+                hint="map each role to a column of its own",
+            )
 
 
 def _unknown(
@@ -470,13 +486,42 @@ def load_config(path: Path | None) -> Config:
     if not path.exists():
         raise ConfigError("file not found", path=path, hint="check the --config path")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(_read_text(path))
     except UnicodeDecodeError as exc:
         raise ConfigError("is not UTF-8 text", path=path) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=path) from exc
     _check_no_nul(raw, path, "")
     return parse_config(raw, path)
+
+
+# A config is a page of TOML; a file larger than this (a device such as /dev/zero, a data
+# file given by mistake) would be read into memory whole before any error could be said.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+def _read_text(path: Path) -> str:
+    """Return the text of the config file ``path``; ConfigError for a folder, a file that
+    cannot be read, or more than :data:`MAX_CONFIG_BYTES` (a device that never ends). A pipe
+    is read (``--config <(...)``)."""
+    if path.is_dir():
+        raise ConfigError(
+            "is a folder, not a config file",
+            path=path,
+            hint="give --config the TOML file itself (privdiag.toml), not its folder",
+        )
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror or exc})", path=path) from exc
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MB: not a config file",
+            path=path,
+            hint="give the privdiag.toml written by privdiag init (or by hand)",
+        )
+    return data.decode("utf-8")
 
 
 def _check_no_nul(value: Any, path: Path, key: str) -> None:

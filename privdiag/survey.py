@@ -29,7 +29,7 @@ import polars as pl
 
 from privdiag.engine import one, quote
 from privdiag.errors import InputError
-from privdiag.ingest.files import SNIFF_BYTES
+from privdiag.ingest.files import SNIFF_BYTES, check_regular_file
 
 ROLES: dict[str, tuple[str, ...]] = {
     "respondent": ("respondent", "respondent_id", "user_id", "user", "user_key", "customer_id"),
@@ -86,8 +86,7 @@ def _records(path: Path) -> list[dict[str, Any]]:
 def _check_is_text(path: Path) -> None:
     """Raise InputError for a folder (polars read the files in it as one CSV) or a binary
     file (its bytes were read as CSV fields)."""
-    if path.is_dir():
-        raise InputError("is a folder", path=path, hint="name the survey files in it")
+    check_regular_file(path, hint="name the survey files in it")
     try:
         with path.open("rb") as fh:
             head = fh.read(SNIFF_BYTES)

@@ -266,6 +266,17 @@ def test_log_in_a_folder_not_made_yet_is_made(tmp_path):
     assert result.exit_code == 2 and "cannot write the log" in result.output
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_log_on_a_full_disk_is_a_warning_not_a_traceback_or_an_internal_error(tmp_path):
+    """--log /dev/full printed logging's traceback for every line and ended in an internal
+    error (exit 5) after the run was recorded; the run's own exit code now stands."""
+    config = setup(tmp_path, NIGHT_1)
+    code, output, doc = audit(config, "--log", "/dev/full")
+    assert code == 1 and doc["audit"]["run_id"], output
+    assert "Traceback" not in output and "Logging error" not in output
+    assert output.count("could not write the log /dev/full: No space left on device") == 1
+
+
 def test_missing_model_path_names_the_config_key_and_resolved_path(tmp_path):
     extra = '[models.churn]\npath = "models/churn.onnx"\nblind_set = "data/shop.csv"\n'
     config = setup(tmp_path, NIGHT_1, extra)
@@ -453,3 +464,14 @@ def test_history_folder_that_cannot_be_made_is_still_a_usage_error(tmp_path, mon
     assert code == 2, output
     assert f"folder {locked} is not writable" in " ".join(output.split())
     assert not (locked / "audit").exists() and not (tmp_path / "privdiag-reports").exists()
+
+
+@pytest.mark.parametrize("option", ["--show", "--baseline"])
+def test_an_empty_run_id_is_a_usage_error(tmp_path, option):
+    """`--show ""` ran a whole audit (reports, a new run in the history) instead of showing
+    one; `--baseline ""` compared with the previous run, unsaid."""
+    config = setup(tmp_path, NIGHT_1)
+    result = runner.invoke(app, ["audit", "--config", str(config), option, ""])
+    assert result.exit_code == 2, result.output
+    assert f"{option} was given an empty run id" in result.output
+    assert not (tmp_path / "privdiag-reports").exists()

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from privdiag.config import load_config
@@ -54,4 +56,61 @@ def test_a_threshold_of_the_wrong_type_is_named_in_words(tmp_path, line, words):
     path = tmp_path / "privdiag.toml"
     path.write_text(f"[thresholds]\n{line}\n")
     with pytest.raises(ConfigError, match=words):
+        load_config(path)
+
+
+@pytest.mark.parametrize("kind", ["folder", "link to a folder", "default name"])
+def test_a_config_that_is_a_folder_is_a_config_error(tmp_path, monkeypatch, kind):
+    # was an internal error (exit 5): IsADirectoryError from reading it
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    path = folder
+    if kind == "link to a folder":
+        path = tmp_path / "privdiag-link.toml"
+        path.symlink_to(folder)
+    elif kind == "default name":
+        monkeypatch.chdir(tmp_path)
+        Path("privdiag.toml").mkdir()
+        path = None
+    with pytest.raises(ConfigError, match="is a folder, not a config file"):
+        load_config(path)
+
+
+def test_a_config_that_never_ends_is_refused_after_16_mb(tmp_path, monkeypatch):
+    # /dev/zero as --config was read until the machine ran out of memory
+    import privdiag.config as config
+
+    monkeypatch.setattr(config, "MAX_CONFIG_BYTES", 1000)
+    path = tmp_path / "big.toml"
+    path.write_text("# x\n" * 300)  # 1,200 bytes
+    with pytest.raises(ConfigError, match="is larger than"):
+        load_config(path)
+    path.write_text("# x\n" * 200)  # 800 bytes: read
+    assert load_config(path).path == path
+
+
+def test_a_config_folder_is_exit_2_not_an_internal_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    (tmp_path / "conf").mkdir()
+    result = CliRunner().invoke(app, ["report", "x.json", "--config", str(tmp_path / "conf")])
+    assert result.exit_code == 2, result.output
+    assert "is a folder, not a config file" in result.output
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        '[sources.web]\ncolumns = { ts = "ts", event_name = "ts" }',
+        '[sources.web]\ncolumns = { user_id = "Customer", anonymous_id = "customer" }',
+        '[consent]\ncolumns = { purpose = "kind", status = "kind" }',
+    ],
+)
+def test_two_roles_naming_one_column_is_a_config_error(tmp_path, table):
+    # ts and event_name both "ts" read each event's time as its name: no step, no finding
+    path = tmp_path / "privdiag.toml"
+    path.write_text(table + "\n")
+    with pytest.raises(ConfigError, match="both name the column"):
         load_config(path)

@@ -137,3 +137,23 @@ class Staged:
     source: str | None = None  # the source name the input was read as (set by the loader)
     scratch: list[tuple[str, str]] = field(default_factory=list)  # dropped by the loader
     time_field: str = "time"  # the input's field the event time is read from, for errors
+
+
+def json_as_text(ctx: StageContext) -> None:
+    """Read the columns that the JSON reader typed JSON as their text (flat events and
+    consent files, whose every column is one value).
+
+    A column gets the JSON type when its records hold values of different kinds (one user
+    id an object among strings, one number too large for any number type among text); its
+    text is then the JSON written out, quotes and all: every user id read ``"u1"``, so no
+    event met its user's consent, and every empty string ``""``, so an empty feature was
+    present. ``->> '$'`` gives a string's text, the JSON of an object or array, and NULL
+    for null."""
+    from privdiag.engine import quote
+
+    found = [c for c, t in ctx.columns.items() if t.upper() == "JSON"]
+    if not found:
+        return
+    texts = ", ".join(f"({quote(c)} ->> '$') AS {quote(c)}" for c in found)
+    ctx.read_sql = f"(SELECT * REPLACE ({texts}) FROM {ctx.read_sql})"
+    ctx.columns = ctx.columns | dict.fromkeys(found, "VARCHAR")

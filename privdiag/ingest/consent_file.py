@@ -10,7 +10,7 @@ from pathlib import Path
 
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
-from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.base import StageContext, Staged, json_as_text
 from privdiag.ingest.consent_strings import (
     STRING_COLUMNS,
     consent_rows_sql,
@@ -101,6 +101,7 @@ def stage(ctx: StageContext) -> Staged:
     if is_snowplow_log(ctx.columns):
         _check_all_logs(ctx)
         return _stage_snowplow_log(ctx)
+    json_as_text(ctx)
     roles = find_roles(
         list(ctx.columns), CONSENT_ROLES, ctx.config.consent_columns or None, path=_where(ctx)
     )

@@ -152,6 +152,29 @@ def first_ragged_line(
     return None
 
 
+def non_object(path: Path, limit: int = 5_000_000) -> int | None:
+    """Return the first line of the NDJSON file ``path`` holding a JSON value that is not an
+    object (blank lines and lines that are not JSON are left to the reader's own error), or
+    None; only called after a failed read, stops after ``limit`` lines."""
+    import json
+
+    opener = gzip.open if is_gzip(path) else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                if number > limit:
+                    break
+                try:
+                    value = json.loads(line) if line.strip() else {}
+                except ValueError:
+                    continue
+                if not isinstance(value, dict):
+                    return number
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
+
+
 def first_unclosed_quote(path: Path, limit: int = 5_000_000) -> int | None:
     """Return the line where a quoted field opens that is never closed (it runs on to the
     end of the file), or None; only called after a failed read, stops after ``limit``

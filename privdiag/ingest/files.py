@@ -58,6 +58,25 @@ def expand(argument: str) -> list[Path]:
     )
 
 
+def check_regular_file(path: Path, hint: str) -> None:
+    """Raise InputError when ``path`` is there but is no regular file: a folder (``hint`` says
+    what to give instead), or a pipe or a device, which a reader would wait on for ever (Ctrl-C
+    cannot stop a read inside a native library) or read without end. Nothing is said of a
+    path that is not there: each caller says that in its own words."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if S_ISDIR(mode):
+        raise InputError("is a folder, not a file", path=path, hint=hint)
+    if not S_ISREG(mode):
+        raise InputError(
+            "is not a regular file (a pipe or a device)",
+            path=path,
+            hint="save it to a file first: privdiag reads it more than once",
+        )
+
+
 def _kind(path: Path) -> str | None:
     """file, folder or other (a pipe, a device); None when nothing is there. Raises
     InputError when a folder on the way may not be entered."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
-from privdiag.ingest.base import BadRow, StageContext, Staged
+from privdiag.ingest.base import BadRow, StageContext, Staged, json_as_text
 from privdiag.ingest.roles import CONSENT_ROLES, EVENT_ROLES, find_roles
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
@@ -224,6 +224,7 @@ def _consent_file_hint(ctx: StageContext) -> str:
 
 def stage(ctx: StageContext) -> Staged:
     """Stage a flat table as canonical events with every other column a feature."""
+    json_as_text(ctx)
     source_cfg = ctx.config.sources.get(ctx.source)
     roles = find_roles(
         list(ctx.columns), EVENT_ROLES, source_cfg.columns if source_cfg else None, path=ctx.where()

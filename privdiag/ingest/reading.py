@@ -17,6 +17,7 @@ from privdiag.ingest.file_checks import (
     first_ragged_line,
     first_unclosed_quote,
     long_line,
+    non_object,
     unclosed_quote,
 )
 from privdiag.ingest.files import MAX_LINE, FileKind, is_gzip, path_literal, sniff
@@ -210,12 +211,16 @@ def check_columns(
     check_name_lengths(columns, argument)
     if kind.container == "csv" and files:
         check_csv_columns(files[0], columns)
-    check_json_records(columns, kind, argument)
+    check_json_records(columns, kind, argument, files)
     if kind.container == "csv" and len(columns) < 2:
         for path in files:  # the sniffer gives up on a quote that runs to the end
             line = first_unclosed_quote(path)
             if line:
                 raise unclosed_quote(path, line)
+        for path in files:  # and on a line longer than it reads (a corrupt file, no newlines)
+            line = first_long_line(path)
+            if line:
+                raise long_line(path, line)
         raise InputError(
             "reads as a single column: its delimiter could not be told, or its rows have "
             f"different numbers of fields{ragged_note(files)}",
@@ -243,8 +248,12 @@ def check_name_lengths(columns: dict[str, str], argument: str) -> None:
             )
 
 
-def check_json_records(columns: dict[str, str], kind: FileKind, argument: str) -> None:
-    """Refuse JSON the reader could only take as one map per record (an empty key does it)."""
+def check_json_records(
+    columns: dict[str, str], kind: FileKind, argument: str, files: list[Path] = ()
+) -> None:
+    """Refuse JSON the reader could only take as one map per record (an empty key does it),
+    or as one JSON value per record: some record is no object (an array, a number), so none
+    has columns; the first such line of ``files`` (NDJSON) is named."""
     if kind.container in ("json", "ndjson") and list(columns) == ["json"]:
         if columns["json"].upper().startswith("MAP("):
             raise InputError(
@@ -252,6 +261,19 @@ def check_json_records(columns: dict[str, str], kind: FileKind, argument: str) -
                 "an empty name",
                 path=argument,
                 hint='give every field a name (a key "" is not allowed)',
+            )
+        if columns["json"].upper() == "JSON":
+            found = next(
+                ((p, n) for p in files if kind.container == "ndjson" for n in [non_object(p)] if n),
+                None,
+            )
+            named = f" of {found[0].name}" if found and len(files) > 1 else ""
+            where = f"line {found[1]}{named} is" if found else "some record is"
+            raise InputError(
+                f"its records cannot be read as columns: {where} a JSON value that is not an "
+                "object (an array, a number or a text)",
+                path=argument,
+                hint="write each event as one JSON object of named fields; remove the others",
             )
 
 

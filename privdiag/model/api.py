@@ -440,8 +440,7 @@ def run_model_check(
     _note_scenarios(ctx, given.rates, features)
     ref_frame = _reference(ctx, reference, frame)  # read before anything is written
     if export_blind_sets is not None:
-        for vname, vframe in variants.items():
-            blindset.export(vframe, features, vname, export_blind_sets)
+        blindset.export_all(variants, features, export_blind_sets)
         result.ran("export_blind_sets")
     if reference is not None and set(features) <= set(ref_frame.columns):
         variants["reference"] = ref_frame.with_row_index(blindset.ROW_ID)  # scored, not exported

@@ -85,8 +85,11 @@ def table_format(path: Path) -> str | None:
 def read_table(path: Path) -> pl.DataFrame:
     """Return a CSV, Parquet, NDJSON (JSON lines) or JSON file as a frame; raise InputError
     when it cannot be read. A .json file holds an array of objects, or one object a line."""
+    from privdiag.ingest.files import check_regular_file
+
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the path")
+    check_regular_file(path, hint=TABLE_FORMATS)
     fmt = table_format(path)
     if fmt is None:
         raise InputError("unsupported format", path=path, hint=TABLE_FORMATS)
@@ -318,6 +321,29 @@ def file_stem(scenario: str) -> str:
     """
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", scenario)
     return "_" + stem[1:] if stem.startswith(".") else stem
+
+
+def export_all(variants: dict[str, pl.DataFrame], features: list[str], folder: Path) -> None:
+    """Write every scenario's blind set into ``folder`` (see :func:`export`), all or none:
+    into a hidden folder inside it first, moved into place once all are written, so that a
+    run stopped midway (Ctrl-C, a full disk) leaves no set short of scenarios, nor a file cut
+    short, for someone to score as if whole. Files an earlier run left there stay."""
+    import os
+    import shutil
+    import tempfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".privdiag-export-", dir=folder))
+    try:
+        written = [export(frame, features, name, staging) for name, frame in variants.items()]
+        for path in written:
+            os.replace(path, folder / path.name)
+    finally:
+        try:
+            shutil.rmtree(staging, ignore_errors=True)
+        except KeyboardInterrupt:  # polars raises a Ctrl-C that stops a write a second time
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
 
 def export(frame: pl.DataFrame, features: list[str], name: str, folder: Path) -> Path:

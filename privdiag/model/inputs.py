@@ -101,13 +101,13 @@ def table_format(path: Path) -> str:
 
 
 def _check_scan_result(path: Path) -> None:
-    """Raise InputError when ``--scan-result`` names no file (missing, or a folder)."""
-    if not path.is_file():
-        raise InputError(
-            "file not found" if not path.exists() else "is a folder, not a scan result",
-            path=path,
-            hint="pass the JSON written by privdiag scan --json",
-        )
+    """Raise InputError when ``--scan-result`` names no file (missing, a folder, a pipe)."""
+    from privdiag.ingest.files import check_regular_file
+
+    hint = "pass the JSON written by privdiag scan --json"
+    if not path.exists():
+        raise InputError("file not found", path=path, hint=hint)
+    check_regular_file(path, hint=hint)
 
 
 def rates_from_scan(path: Path) -> dict[str, float]:

@@ -320,8 +320,11 @@ def load_scorer(
     Raises InputError for an unknown suffix or an untrusted skops file, UsageError for a
     pickle without ``allow_pickle``.
     """
+    from privdiag.ingest.files import check_regular_file
+
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the model path")
+    check_regular_file(path, hint="give the model file (.onnx or .skops)")
     suffix = path.suffix.lower()
     if suffix in ONNX_SUFFIXES:
         return OnnxScorer(path, config_features)

@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from privdiag.errors import InputError, UsageError
+from privdiag.ingest.files import check_regular_file
 from privdiag.model.blindset import ROW_ID, file_stem, read_table
 from privdiag.model.loading import Scorer, Scores
 from privdiag.privacy import describe_value
@@ -40,8 +41,9 @@ class PredictionsScorer(Scorer):
         super().__init__(files[0] if files else Path("."), format="predictions")
         self.files: dict[str, Path] = {}
         for path in files:
-            if not path.is_file():
+            if not path.exists():
                 raise InputError("file not found", path=path, hint="check the --predictions path")
+            check_regular_file(path, hint="give one CSV or Parquet file of scores per scenario")
             name = scenario_of(path)
             if name in self.files:
                 raise UsageError(
