@@ -501,9 +501,9 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
 def _read_text(path: Path) -> str:
-    """Return the text of the config file ``path``; ConfigError for a folder, a file that
-    cannot be read, or more than :data:`MAX_CONFIG_BYTES` (a device that never ends). A pipe
-    is read (``--config <(...)``)."""
+    """Return the text of the config file ``path``, without a UTF-8 byte order mark;
+    ConfigError for a folder, a file that cannot be read, or more than
+    :data:`MAX_CONFIG_BYTES` (a device that never ends). A pipe is read (``--config <(...)``)."""
     if path.is_dir():
         raise ConfigError(
             "is a folder, not a config file",
@@ -521,7 +521,8 @@ def _read_text(path: Path) -> str:
             path=path,
             hint="give the privdiag.toml written by privdiag init (or by hand)",
         )
-    return data.decode("utf-8")
+    # utf-8-sig: a byte order mark (Windows editors write one) is no TOML, and not the user's
+    return data.decode("utf-8-sig")
 
 
 def _check_no_nul(value: Any, path: Path, key: str) -> None:

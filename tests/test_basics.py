@@ -114,3 +114,11 @@ def test_two_roles_naming_one_column_is_a_config_error(tmp_path, table):
     path.write_text(table + "\n")
     with pytest.raises(ConfigError, match="both name the column"):
         load_config(path)
+
+
+def test_a_config_with_a_utf8_byte_order_mark_is_read(tmp_path):
+    # Windows editors save UTF-8 with a byte order mark; tomllib takes it for a character
+    # and the config was "invalid TOML at line 1, column 1".
+    path = tmp_path / "privdiag.toml"
+    path.write_bytes(b"\xef\xbb\xbf[thresholds]\nmin_group_size = 7\n")
+    assert load_config(path).thresholds.min_group_size == 7

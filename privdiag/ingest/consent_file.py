@@ -23,9 +23,9 @@ from privdiag.ingest.sqlparts import (
     decision_sql,
     flag,
     id_text,
-    out_of_range,
     time_problem,
     typed_ts,
+    unread_or_out_of_range,
 )
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT
 from privdiag.privacy import describe_value
@@ -61,7 +61,7 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
     read = _time(ctx, roles["ts"], "v")
     bad = ctx.first_bad_row(
         quote(roles["ts"]),
-        f"v IS NULL OR {read} IS NULL OR {out_of_range(read)}",
+        unread_or_out_of_range(read),
         detail=f"CAST(year({read}) AS VARCHAR)",
     )
     if bad and bad[2] is not None:

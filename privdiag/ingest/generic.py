@@ -15,11 +15,11 @@ from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     feature_name,
     flag,
-    out_of_range,
     stable_id,
     time_problem,
     typed_ts,
     unread_flag,
+    unread_or_out_of_range,
 )
 from privdiag.ingest.validation import out_of_range_error
 from privdiag.privacy import describe_value
@@ -73,7 +73,7 @@ def _check_ts(
     One cheap pass finds both; the row is only looked for when there is one to find.
     """
     converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
-    bad_when = f"v IS NULL OR {converted} IS NULL OR {out_of_range(converted)}"
+    bad_when = unread_or_out_of_range(converted)
     by_value = _flags_by_value(ctx, column, bad_when, flags) if flags else None
     if by_value:
         bad_ts, notes, reads = by_value
