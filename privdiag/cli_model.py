@@ -65,9 +65,11 @@ AllowPickleOpt = Annotated[
     typer.Option("--allow-pickle", help="Load pickle/joblib models, in a separate process only."),
 ]
 ExportBlindSetsOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--export-blind-sets", help="Write each scenario's inputs here to score elsewhere."
+        "--export-blind-sets",
+        metavar="<path>",
+        help="Write each scenario's inputs here to score elsewhere.",
     ),
 ]
 PredictionsOpt = Annotated[
@@ -103,7 +105,7 @@ def model_check(
     """Measure how a saved model degrades, drifts and mis-calibrates on consent-filtered
     blind sets."""
     from privdiag.model import parse_consent_rates, run_model_check
-    from privdiag.output import check_folder
+    from privdiag.output import check_folder, folder_option
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     _check_numbers(seed, threshold)
@@ -112,8 +114,10 @@ def model_check(
     given = [model, blind_set, reference, scan_result, *(predictions or []), cfg.path]
     outputs.check_apart(given)
     fail_on_level(outputs, cfg)
+    export_folder = None
     if export_blind_sets is not None:
-        check_folder(export_blind_sets, "--export-blind-sets")
+        export_folder = folder_option(export_blind_sets, "--export-blind-sets")
+        check_folder(export_folder, "--export-blind-sets")
     rates = parse_consent_rates(consent_rates) if consent_rates else None
 
     result = run_model_check(
@@ -126,7 +130,7 @@ def model_check(
         consent_rates=rates,
         seed=seed,
         allow_pickle=allow_pickle,
-        export_blind_sets=export_blind_sets,
+        export_blind_sets=export_folder,
         predictions=predictions,
         threshold=threshold,
     )

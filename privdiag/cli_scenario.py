@@ -42,7 +42,9 @@ def init(
 
 
 def generate(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the scenario into.")],
+    out_name: Annotated[
+        str, typer.Option("--out", metavar="<path>", help="Folder to write the scenario into.")
+    ],
     seed: Annotated[
         int, typer.Option("--seed", help="Random seed from 0: same seed, same files.")
     ] = 7,
@@ -80,8 +82,9 @@ def generate(
     """Write a seeded shop scenario (GA4 + app events, consent log, config, ground truth)."""
     from privdiag.demo import add_model_blind_set
     from privdiag.generate import START, check_args, generate_scenario
-    from privdiag.output import check_folder
+    from privdiag.output import check_folder, folder_option
 
+    out = folder_option(out_name, "--out")
     check_args(seed, users, days, START, ga4_format, generic_format)  # before any folder is made
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is not a folder", hint="choose a folder for the scenario")

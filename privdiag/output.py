@@ -243,6 +243,16 @@ def file_in_the_way(path: Path) -> Path | None:
     return next((p for p in path.parents if p.exists() and not p.is_dir()), None)
 
 
+def folder_option(value: str, option: str) -> Path:
+    """The folder an option names; UsageError for an empty name, which a path type reads as
+    the current folder (``--out ""`` wrote a whole scenario into it)."""
+    if not value.strip():
+        raise UsageError(
+            f"{option} is given an empty name", hint=f"name the folder: {option} <folder>"
+        )
+    return Path(value)
+
+
 def check_folder(path: Path, option: str, *, make: bool = True) -> None:
     """Raise UsageError naming ``option`` and ``path`` when files cannot be written into the
     folder ``path``; make it first (with its parents) when ``make``, else a missing folder is

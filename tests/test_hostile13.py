@@ -275,3 +275,20 @@ def test_export_blind_sets_stopped_midway_leaves_no_partial_set(blind, tmp_path,
     run_model_check(MODEL, blind, **args)
     assert "unmasked.parquet" in {p.name for p in out.iterdir()}
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("command", ["generate", "model-check"])
+def test_a_folder_option_given_an_empty_name_is_a_usage_error(
+    blind, tmp_path, monkeypatch, command
+):
+    """`generate --out ""` and `model-check --export-blind-sets ""` wrote into the current
+    folder: a path option reads "" as ".". Now exit 2, and nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    if command == "generate":
+        code, output = _run("generate", "--out", "", "--users", "40", "--days", "4")
+    else:
+        args = [str(MODEL), "--blind-set", str(blind), "--export-blind-sets", "", "-q"]
+        code, output = _run("model-check", *args)
+    assert code == 2, output
+    assert "is given an empty name" in output
+    assert [p.name for p in tmp_path.iterdir()] == []
