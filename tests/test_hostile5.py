@@ -234,6 +234,8 @@ def test_audit_history_named_csv_holding_data_is_refused_and_left_alone(tmp_path
         assert "give --history (or [audit] history) a new file name" in result.output
     assert history.read_text() == content
     assert not any((tmp_path / "privdiag-reports").iterdir())  # no report written
+    # nor a lock beside it: the file is looked at before the history's lock is taken
+    assert not (tmp_path / "history.csv.lock").exists()
 
 
 def test_audit_history_named_csv_is_a_duckdb_file_when_privdiag_makes_it(tmp_path):

@@ -19,7 +19,7 @@ from typing import Any
 from privdiag.audit import folders, trends
 from privdiag.audit.collect import check_model_files, check_models, scan_sources, source_paths
 from privdiag.audit.diff import Diff, diff, failing
-from privdiag.audit.history import History, RunRecord, open_history
+from privdiag.audit.history import History, RunRecord, check_history_file, open_history
 from privdiag.audit.lock import hold
 from privdiag.audit.settings import AuditSettings
 from privdiag.config import Config
@@ -108,6 +108,7 @@ def run_audit(
     check_model_files(config)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     _make_history_folder(settings.history)
+    check_history_file(settings.history)  # before its lock is made beside it
     with hold(settings.history):
         with open_history(settings.history) as history:
             compared = _read_compared(history, settings)
