@@ -90,6 +90,11 @@ class Result:
     def skipped(self, name: str, reason: str) -> None:
         self.checks.append(CheckRun(name, "skipped", reason))
 
+    def note(self, *notes: str) -> None:
+        """Add notes on the run (``evidence.notes``) in order; none adds no key."""
+        if notes:
+            self.evidence.setdefault("notes", []).extend(notes)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON document of DESIGN.md, findings ranked."""
         ranked = rank(self.findings)

@@ -147,8 +147,7 @@ def _compliance(ctx: ScanContext, result: Result) -> list[Finding]:
     else:
         notes: list[str] = []
         findings += check_compliance(ctx, notes)
-        if notes:
-            result.evidence.setdefault("notes", []).extend(notes)
+        result.note(*notes)
         for name in COMPLIANCE_CHECKS[:3]:
             result.ran(name)
     findings += check_conflicts(ctx) + check_log_conflicts(ctx)
@@ -234,7 +233,7 @@ def run_scan(
         unmapped=bool(loaded.unmapped),
     )
     if unmatched := unmatched_features(list(features), config):
-        result.evidence.setdefault("notes", []).extend(unmatched)
+        result.note(*unmatched)
     result.evidence["consent_rates"] = consent_rates(con, purposes)
     result.evidence["purposes_with_signal"] = purposes
 

@@ -115,7 +115,6 @@ def check_models(config: Config, result: Result, progress: Progress | None) -> d
         # the model's notes (an observed scenario without a rate, ...) are the run's notes too,
         # so the terminal and the reports show them as model-check's do
         notes = [f"model {name}: {n}" for n in part.evidence.get("notes") or []]
-        if notes:
-            result.evidence.setdefault("notes", []).extend(notes)
+        result.note(*notes)
     result.evidence["models"] = evidence
     return evidence

@@ -42,8 +42,7 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
         notes: list[str] = []
         gaps, heatmaps = check_consent_gap(ctx, journey, notes)
         findings += gaps
-        if notes:
-            result.evidence.setdefault("notes", []).extend(notes)
+        result.note(*notes)
         result.evidence["consent_gap_heatmaps"] = heatmaps
         result.ran("sparsity.consent_gap")
 
@@ -69,7 +68,6 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
     else:
         notes: list[str] = []
         findings += check_consent_drop(ctx, journey, counts, losses, notes)
-        if notes:
-            result.evidence.setdefault("notes", []).extend(notes)
+        result.note(*notes)
         result.ran("funnel.consent_drop")
     return findings

@@ -377,7 +377,7 @@ def run_people_consent_checks(
     if withheld:
         result.evidence["optin_comparisons_withheld"] = withheld
         note = withheld_note(withheld, ctx.min_group)
-        result.evidence.setdefault("notes", []).append(note)
+        result.note(note)
     if biased:
         result.evidence["optin_missing_values"] = biased
     if survey is None:
@@ -389,7 +389,7 @@ def run_people_consent_checks(
     ]
     if survey.empty:
         notes = [f"--survey {p}: no rows (a header only): it adds no answer" for p in survey.empty]
-        result.evidence.setdefault("notes", []).extend(notes)
+        result.note(*notes)
     if not survey.rows:
         result.skipped("people.trust_gap", _no_answers(survey))
         return findings

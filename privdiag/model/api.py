@@ -492,7 +492,7 @@ def _score(
     ]
     _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])], numbers)
     if numbers:
-        ctx.result.evidence.setdefault("notes", []).append(
+        ctx.result.note(
             f"the model learnt {', '.join(numbers)} as text (its encoder's categories are "
             "text) but the blind set holds numbers there: every value is a category it has "
             "not seen, so it was scored as if the feature were unknown on every row; write "
@@ -531,7 +531,7 @@ def _note_missing_rates(ctx: Context, rates: dict[str, float]) -> None:
     if not missing:
         return
     features = [f for f, ps in ctx.mapping.items() if set(ps) & set(missing)]
-    ctx.result.evidence.setdefault("notes", []).append(
+    ctx.result.note(
         f"observed scenario: no consent rate for {', '.join(missing)}, taken as granted on "
         f"every row, so {', '.join(features)} are never masked there and its loss may be "
         f"understated; give each purpose a rate (model-check --consent-rates "

@@ -64,7 +64,7 @@ def read_inputs(
     """
     matched = model_entry(config, model)
     if matched.note:
-        result.evidence.setdefault("notes", []).append(matched.note)
+        result.note(matched.note)
     spec = config.models.get(matched.name)
     label = label or (spec.label if spec else None)
     frame = blindset.read_table(blind_set)
