@@ -131,18 +131,26 @@ def _days_after(day: Any, start: Any) -> int | None:
 
 
 def _follows(shift: Finding, drop: Finding) -> bool:
-    """True when the shift starts on the opt-in drop's day or within LINK_WINDOW_DAYS after it
-    (event-level rates lag: earlier users keep their decisions), or names its notice version,
-    and goes the way a lower opt-in pushes it (consent rate down, missing share up)."""
+    """True when one of the shift's changes starts on the opt-in drop's day or within
+    LINK_WINDOW_DAYS after it (event-level rates lag: earlier users keep their decisions), or
+    the shift names the drop's notice version, and that change goes the way a lower opt-in
+    pushes it (consent rate down, missing share up). A shift lists its changes under
+    ``changes``; one without the list has only its ``change_day`` and ``change``."""
     versions = set(shift.metrics.get("notice_versions") or [])
-    lag = _days_after(shift.metrics.get("change_day"), drop.metrics.get("change_day"))
-    timed = drop.metrics.get("version") in versions or (
-        lag is not None and 0 <= lag <= LINK_WINDOW_DAYS
-    )
-    change = shift.metrics.get("change")
-    if not isinstance(change, int | float):
-        return timed
-    return timed and (change < 0 if "feature" not in shift.location else change > 0)
+    named = drop.metrics.get("version") in versions
+    changes = shift.metrics.get("changes") or [
+        {"day": shift.metrics.get("change_day"), "change": shift.metrics.get("change")}
+    ]
+    for change in changes:
+        lag = _days_after(change.get("day"), drop.metrics.get("change_day"))
+        timed = named or (lag is not None and 0 <= lag <= LINK_WINDOW_DAYS)
+        delta = change.get("change")
+        if not isinstance(delta, int | float):
+            if timed:
+                return True
+        elif timed and (delta < 0 if "feature" not in shift.location else delta > 0):
+            return True
+    return False
 
 
 def _link_optin(findings: list[Finding], mapping: dict[str, list[str]]) -> None:

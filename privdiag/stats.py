@@ -233,6 +233,30 @@ def change_point(x: ArrayLike, n: ArrayLike, min_size: int = 1) -> ChangePoint |
     return ChangePoint(int(keep[k]), float(before), float(after), float(lr[best]), p)
 
 
+def further_changes(
+    x: ArrayLike, n: ArrayLike, first: int, level: float, limit: int
+) -> list[tuple[int, float]]:
+    """Return (index, p-value) of the changes beside ``first`` in a daily share series, by
+    binary segmentation: the best split of each segment on either side of a change found
+    (:func:`change_point` on the segment alone, its p-value Bonferroni-corrected over the
+    segment's own splits) is kept when its p-value is at most ``level``, and its two sides
+    are searched in turn; at most ``limit`` changes, the segments searched in the order they
+    were cut. ``first`` is the series' own best change, found before.
+    """
+    xa, na = _arrays(x, n)
+    found: list[tuple[int, float]] = []
+    todo = [(0, first), (first, xa.size)]
+    while todo and len(found) < limit:
+        lo, hi = todo.pop(0)
+        cp = change_point(xa[lo:hi], na[lo:hi])
+        if cp is None or cp.p_value > level:
+            continue
+        k = lo + cp.index
+        found.append((k, cp.p_value))
+        todo += [(lo, k), (k, hi)]
+    return found
+
+
 def rounded(value: Any, digits: int = 4) -> float | None:
     """Return a scalar (or one-element array) rounded for output; None when not finite."""
     if value is None:

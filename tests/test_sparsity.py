@@ -206,14 +206,21 @@ def _shop_b_row(i: int, step: str) -> dict[str, str]:
     }
 
 
-def _consent_b() -> str:
+def ads_log(
+    users: int, granted: Callable[[int], bool], version: Callable[[int], str], per_day: int
+) -> str:
+    """A consent CSV: user i decides on ads (``granted(i)``, under notice ``version(i)``) at
+    08:00 on day i // per_day, from 2026-10-01."""
     lines = ["user_id,purpose,status,ts,version"]
-    for i in range(200):
-        day = datetime(2026, 10, 1, 8) + timedelta(days=i // 20)
-        status = "granted" if _granted_b(i) else "denied"
-        version = "v1" if i // 20 < 5 else "v2"
-        lines.append(f"u{i},ads,{status},{day:%Y-%m-%dT%H:%M:%SZ},{version}")
+    for i in range(users):
+        day = datetime(2026, 10, 1, 8) + timedelta(days=i // per_day)
+        status = "granted" if granted(i) else "denied"
+        lines.append(f"u{i},ads,{status},{day:%Y-%m-%dT%H:%M:%SZ},{version(i)}")
     return "\n".join(lines) + "\n"
+
+
+def _consent_b() -> str:
+    return ads_log(200, _granted_b, lambda i: "v1" if i // 20 < 5 else "v2", per_day=20)
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +255,13 @@ def test_shift_before_after_values_and_links(shop_b):
     assert (m["days_before"], m["days_after"]) == (5, 5)
     assert m["events"] == 100  # page views on days 5-9
     assert m["notice_versions"] == ["v2"]
-    assert m["consent_rate_changes"] == [{"purpose": "ads", "before": 0.8, "after": 0.3}]
+    assert m["consent_rate_changes"] == [
+        {"purpose": "ads", "day": "2026-10-06", "before": 0.8, "after": 0.3}
+    ]
+    # one change each: the list holds it, its shares those of the whole series either side
+    assert m["changes"] == [
+        {"day": "2026-10-06", "before": 0.2, "after": 0.7, "change": 0.5, "p_value": m["p_value"]}
+    ]
     assert "v2" in gclid["title"] and "ads consent rate" in gclid["title"]
     assert gclid["caused_by"] == [found["ads"]["id"]]
 

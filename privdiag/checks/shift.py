@@ -1,15 +1,18 @@
-"""Shifts: the day a feature's daily missing share, or a purpose's consent rate, changes.
+"""Shifts: the days a feature's daily missing share, or a purpose's consent rate, changes.
 
 Each series' best change point (see :func:`privdiag.stats.change_point`) is tested on unit
 counts (users, or events without a user, once a day) because one user's events are far from
 independent; then Benjamini-Hochberg across all series, and a change of at least ``min_gap``.
-A feature's change is linked to a notice version first seen that day, or to a consent-rate
-change on the same day for one of the purposes it needs (any, when it is unclassified).
+A series that shifts is searched for more changes on either side of its first
+(:func:`privdiag.stats.further_changes`): a banner change and, weeks later, the tag fix that
+followed it are two changes of one series, and one finding lists both. A change is linked
+to a notice version first seen that day, or to a consent-rate change on the same day for
+one of the purposes the feature needs (any, when it is unclassified).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +20,18 @@ import numpy as np
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
-from privdiag.stats import ChangePoint, bh_adjust, change_point, rounded, share
+from privdiag.stats import (
+    ChangePoint,
+    bh_adjust,
+    change_point,
+    further_changes,
+    rounded,
+    share,
+)
+
+# The most changes one series reports beside its first: months of daily data may hold a
+# banner change, a tag fix and a release; more than that is a noisy series, not news.
+MAX_FURTHER_CHANGES = 4
 
 
 def days_covered(con: Any) -> int:
@@ -30,22 +44,44 @@ def days_covered(con: Any) -> int:
     return int(row[0]) if row else 0
 
 
+@dataclass(frozen=True)
+class Change:
+    """One change of a series: its first day's index, the shares of the segments on either
+    side (between it and its neighbouring changes) and its p-value."""
+
+    index: int
+    before: float
+    after: float
+    p_value: float
+
+    @property
+    def delta(self) -> float:
+        return self.after - self.before
+
+
 @dataclass
 class Series:
-    """One daily share series and its best change point (``cp``), before correction."""
+    """One daily share series and its best change point (``cp``), before correction;
+    ``changes`` all the changes reported (``cp`` among them) in time order, once it shifts."""
 
     source: str
     days: list[str]
     x: np.ndarray
     n: np.ndarray
     cp: ChangePoint
+    scale: np.ndarray
     feature: str | None = None
     purpose: str | None = None
     q: float = 1.0
+    changes: list[Change] = field(default_factory=list)
 
     @property
     def day(self) -> str:
         return self.days[self.cp.index]
+
+    def on(self, change: Change) -> str:
+        """The day ``change`` starts."""
+        return self.days[change.index]
 
     @property
     def delta(self) -> float:
@@ -129,13 +165,36 @@ def _series(ctx: ScanContext, data: dict[str, np.ndarray]) -> list[Series]:
             total = _by_day(index[carriers], n[carriers], len(days))
             missing = total - _by_day(index[carriers], present[carriers], len(days))
             if (cp := _detect(missing, total, scale)) is not None:
-                out.append(Series(str(source), days, missing, total, cp, feature=feature))
+                out.append(Series(str(source), days, missing, total, cp, scale, feature=feature))
         for p in ctx.purposes:
             granted = _by_day(index, data[f"g_{p}"][rows], len(days))
             decided = _by_day(index, data[f"d_{p}"][rows], len(days))
             if (cp := _detect(granted, decided, scale)) is not None:
-                out.append(Series(str(source), days, granted, decided, cp, purpose=p))
+                out.append(Series(str(source), days, granted, decided, cp, scale, purpose=p))
     return out
+
+
+def _changes(s: Series, level: float, min_gap: float) -> list[Change]:
+    """Return the changes of a series that shifts, in time order: its first (``s.cp``) and
+    those :func:`~privdiag.stats.further_changes` finds on the unit counts at p-values of at
+    most ``level``. Each change's shares are those of the segments between it and its
+    neighbours, on events; a further change of less than ``min_gap`` between its segments
+    is dropped (the smallest first, as its neighbours' segments then grow), the first never.
+    With no further change, the shares are those of the whole series before and after it.
+    """
+    found = further_changes(s.x * s.scale, s.n * s.scale, s.cp.index, level, MAX_FURTHER_CHANGES)
+    p_values = {s.cp.index: s.cp.p_value} | dict(found)
+    while True:
+        cuts = sorted(p_values)
+        bounds = [0, *cuts, len(s.x)]
+        shares = [
+            float(s.x[a:b].sum() / s.n[a:b].sum()) for a, b in zip(bounds, bounds[1:], strict=False)
+        ]
+        changes = [Change(c, shares[i], shares[i + 1], p_values[c]) for i, c in enumerate(cuts)]
+        small = [c for c in changes if c.index != s.cp.index and abs(c.delta) < min_gap]
+        if not small:
+            return changes
+        del p_values[min(small, key=lambda c: abs(c.delta)).index]
 
 
 def new_versions(con: Any) -> dict[str, list[str]]:
@@ -155,6 +214,8 @@ def new_versions(con: Any) -> dict[str, list[str]]:
 
 
 def _shift_metrics(s: Series) -> dict[str, Any]:
+    """The first change's figures (its shares those of the segments beside it), then every
+    change in time order under ``changes``."""
     after = slice(s.cp.index, None)
     return {
         "events": int(s.n[after].sum()),
@@ -167,24 +228,56 @@ def _shift_metrics(s: Series) -> dict[str, Any]:
         "days_after": int((s.n[after] > 0).sum()),
         "p_value": float(f"{s.cp.p_value:.3g}"),
         "q_value": float(f"{s.q:.3g}"),
+        "changes": [
+            {
+                "day": s.on(c),
+                "before": rounded(c.before),
+                "after": rounded(c.after),
+                "change": rounded(c.delta),
+                "p_value": float(f"{c.p_value:.3g}"),
+            }
+            for c in s.changes
+        ],
     }
 
 
-def _marks(s: Series, versions: list[str]) -> list[dict[str, str]]:
-    marks = [{"x": s.day, "label": f"{s.cp.before:.0%} to {s.cp.after:.0%}"}]
-    marks += [{"x": s.day, "label": f"notice version {v}"} for v in versions]
+def _versions(s: Series, versions: dict[str, list[str]]) -> list[str]:
+    """The notice versions first seen on the days the series changes, in time order."""
+    return [v for c in s.changes for v in versions.get(s.on(c), [])]
+
+
+def _marks(s: Series, versions: dict[str, list[str]]) -> list[dict[str, str]]:
+    marks = []
+    for c in s.changes:
+        day = s.on(c)
+        marks.append({"x": day, "label": f"{c.before:.0%} to {c.after:.0%}"})
+        marks += [{"x": day, "label": f"notice version {v}"} for v in versions.get(day, [])]
     return marks
 
 
-def _rate_finding(ctx: ScanContext, s: Series, versions: list[str]) -> Finding:
+def _further(s: Series, said: dict[str, str]) -> str:
+    """The title's words on the changes beside the first, each followed by what ``said``
+    holds for its day (what happened to consent then, in brackets)."""
+    words = [
+        f"{'rose' if c.delta > 0 else 'fell'} from {c.before:.0%} to {c.after:.0%} on "
+        f"{s.on(c)}{said.get(s.on(c), '')}"
+        for c in s.changes
+        if c.index != s.cp.index
+    ]
+    return f"; it also {' and '.join(words)}" if words else ""
+
+
+def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -> Finding:
     verb = "rose" if s.delta > 0 else "fell"
-    link = f", the day notice version {', '.join(versions)} appeared" if versions else ""
-    metrics = _shift_metrics(s) | {"notice_versions": versions}
+    first = versions.get(s.day, [])
+    link = f", the day notice version {', '.join(first)} appeared" if first else ""
+    metrics = _shift_metrics(s) | {"notice_versions": _versions(s, versions)}
     return Finding(
         "sparsity.shift",
         "high" if abs(s.delta) >= 0.3 else "medium",
         f"The {s.purpose} consent rate {verb} from {s.cp.before:.0%} to {s.cp.after:.0%} "
-        f"on {s.day}{link}",
+        f"on {s.day}{link}"
+        + _further(s, {d: f" (notice version {', '.join(v)})" for d, v in versions.items()}),
         {"source": s.source, "purpose": s.purpose or ""},
         metrics,
         f"Check what changed in the consent banner or notice on {s.day} (version, wording, "
@@ -201,39 +294,74 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: list[str]) -> Finding:
     )
 
 
+@dataclass(frozen=True)
+class RateLink:
+    """A consent-rate change on a day a feature's series changes: the rate's series, its
+    finding, and its change that day."""
+
+    series: Series
+    finding: Finding
+    change: Change
+
+    def words(self) -> str:
+        c = self.change
+        return f"the {self.series.purpose} consent rate went from {c.before:.0%} to {c.after:.0%}"
+
+
+def _links(day: str, versions: dict[str, list[str]], rates: list[RateLink]) -> list[str]:
+    """What happened to consent on ``day``: notice versions first seen, consent-rate changes."""
+    seen = versions.get(day)
+    links = [f"notice version {', '.join(seen)} first seen that day"] if seen else []
+    return links + [r.words() for r in rates if r.series.on(r.change) == day]
+
+
 def _feature_finding(
-    ctx: ScanContext, s: Series, versions: list[str], rates: list[tuple[Series, Finding]]
+    ctx: ScanContext, s: Series, versions: dict[str, list[str]], rates: list[RateLink]
 ) -> Finding:
     verb = "rose" if s.delta > 0 else "fell"
-    links = [f"notice version {', '.join(versions)} first seen that day"] if versions else []
-    links += [
-        f"the {r.purpose} consent rate went from {r.cp.before:.0%} to {r.cp.after:.0%}"
-        for r, _ in rates
-    ]
+    links = _links(s.day, versions, rates)
+    others = [c for c in s.changes if c.index != s.cp.index]
+    unexplained = [s.on(c) for c in others if not _links(s.on(c), versions, rates)]
     metrics = _shift_metrics(s) | {
-        "notice_versions": versions,
+        "notice_versions": _versions(s, versions),
         "consent_rate_changes": [
-            {"purpose": r.purpose, "before": rounded(r.cp.before), "after": rounded(r.cp.after)}
-            for r, _ in rates
+            {
+                "purpose": r.series.purpose,
+                "day": r.series.on(r.change),
+                "before": rounded(r.change.before),
+                "after": rounded(r.change.after),
+            }
+            for r in rates
         ],
     }
     lines = {f"{s.feature} missing share": s.values()}
-    lines |= {f"{r.purpose} consent rate": r.values() for r, _ in rates}
+    lines |= {f"{r.series.purpose} consent rate": r.series.values() for r in rates}
+    advice = f"Compare how {s.feature} was collected before and after {s.day}: " + (
+        "the consent change that day explains it; plan for the lower coverage."
+        if links
+        else "look for a release, tag or pipeline change that day."
+    )
+    if unexplained and links:
+        advice += (
+            f" No consent change explains the change on {', '.join(unexplained)}: look for "
+            "a release, tag or pipeline change then."
+        )
+    explained = {
+        s.on(c): " (" + "; ".join(found) + ")"
+        for c in others
+        if (found := _links(s.on(c), versions, rates))
+    }
     return Finding(
         "sparsity.shift",
         "high" if links and abs(s.delta) >= 0.3 else "medium",
         f"{s.feature} missing share {verb} from {s.cp.before:.0%} to {s.cp.after:.0%} on {s.day}"
-        + (f" ({'; '.join(links)})" if links else ""),
+        + (f" ({'; '.join(links)})" if links else "")
+        + _further(s, explained),
         {"source": s.source, "feature": s.feature or ""},
         metrics,
-        f"Compare how {s.feature} was collected before and after {s.day}: "
-        + (
-            "the consent change that day explains it; plan for the lower coverage."
-            if links
-            else "look for a release, tag or pipeline change that day."
-        ),
+        advice,
         owner_for(ctx.config, source=s.source, feature=s.feature, prefer="feature"),
-        caused_by=[f.id for _, f in rates],
+        caused_by=list(dict.fromkeys(r.finding.id for r in rates)),
         evidence={
             "series": {
                 "title": f"Daily {s.feature} missing share ({s.source})",
@@ -245,35 +373,58 @@ def _feature_finding(
     )
 
 
+def _fired(series: list[Series], alpha: float, min_gap: float) -> list[Series]:
+    """The series that shift, each with its changes: its first change's q-value (Benjamini-
+    Hochberg across every series) under ``alpha`` and a change of at least ``min_gap``.
+
+    A further change counts at the p-value Benjamini-Hochberg rejected at: alpha times the
+    share of series whose first change it rejected (the step-up procedure's own cut-off).
+    """
+    q = bh_adjust([s.cp.p_value for s in series])
+    rejected = int((q < alpha).sum())
+    level = alpha * rejected / len(series)
+    fired = []
+    for s, qv in zip(series, q, strict=True):
+        s.q = float(qv)
+        if s.q < alpha and abs(s.delta) >= min_gap:
+            s.changes = _changes(s, level, min_gap)
+            s.cp = next(
+                replace(s.cp, before=c.before, after=c.after)
+                for c in s.changes
+                if c.index == s.cp.index
+            )
+            fired.append(s)
+    return fired
+
+
 def check_shift(ctx: ScanContext) -> list[Finding]:
-    """Return a finding per significant change in a daily missing share or consent rate.
+    """Return a finding per daily missing share or consent rate that changes significantly,
+    listing each of its changes.
 
     Every series' best change point is tested (Bonferroni over its split positions), then
     Benjamini-Hochberg across all series; a finding also needs a change of at least
-    ``min_gap``. Assumes ``scan_events`` exists and the events cover two days or more.
+    ``min_gap``. Its series is then searched for further changes (:func:`_fired`). Assumes
+    ``scan_events`` exists and the events cover two days or more.
     """
     series = _series(ctx, _daily(ctx))
     if not series:
         return []
-    q = bh_adjust([s.cp.p_value for s in series])
     th = ctx.config.thresholds
-    fired = []
-    for s, qv in zip(series, q, strict=True):
-        s.q = float(qv)
-        if s.q < th.alpha and abs(s.delta) >= th.min_gap:
-            fired.append(s)
-
+    fired = _fired(series, th.alpha, th.min_gap)
     versions = new_versions(ctx.con)
-    rates = [(s, _rate_finding(ctx, s, versions.get(s.day, []))) for s in fired if s.purpose]
+    rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
     findings = [f for _, f in rates]
     for s in fired:
         if s.feature is None:
             continue
         needs = ctx.mapping.get(s.feature) or ctx.purposes  # unclassified: any purpose
-        same_day = [
-            (r, f)
+        days = {s.on(c) for c in s.changes}
+        linked = [
+            RateLink(r, f, c)
             for r, f in rates
-            if r.source == s.source and r.day == s.day and r.purpose in needs
+            if r.source == s.source and r.purpose in needs
+            for c in r.changes
+            if r.on(c) in days
         ]
-        findings.append(_feature_finding(ctx, s, versions.get(s.day, []), same_day))
+        findings.append(_feature_finding(ctx, s, versions, linked))
     return findings

@@ -88,11 +88,30 @@ def _metric_text(name: str, value: Any, k: int) -> str:
         return fmt_value(measure_name(value))
     if items and all(_is_rate_change(v) for v in items):
         changes = (
-            f"{cut(fmt_value(v['purpose']), LISTED_NAME)} {v['before']:.0%} to {v['after']:.0%}"
+            f"{cut(fmt_value(v['purpose']), LISTED_NAME)} {_from_to(v)}"
             for v in items[:LISTED_NAMES]
         )
         return "; ".join(changes) + _more(items)
+    if items and all(_is_day_change(v) for v in items):
+        return "; ".join(_from_to(v) for v in items[:LISTED_NAMES]) + _more(items)
     return fmt_metric(name, value, k)
+
+
+def _from_to(change: dict[str, Any]) -> str:
+    """A change of a share, "90% to 30%", followed by its day when it has one."""
+    day = change.get("day")
+    on = f" on {cut(fmt_value(day), LISTED_NAME)}" if isinstance(day, str) else ""
+    return f"{change['before']:.0%} to {change['after']:.0%}{on}"
+
+
+def _is_day_change(value: Any) -> bool:
+    """Whether ``value`` is one of a shift's ``changes``: a day and the shares before and
+    after it, fractions (shown as "10% to 70% on 2026-10-06")."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("day"), str)
+        and all(is_number(value.get(k)) and 0 <= value[k] <= 1 for k in ("before", "after"))
+    )
 
 
 def _more(items: list[Any]) -> str:

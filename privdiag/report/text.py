@@ -60,6 +60,7 @@ METRIC_LABELS: dict[str, str] = {
     "identity_less_share": "share of the earlier step's events without identity (larger side)",
     "decided_on": "reported on",
     "change_day": "day of the change",
+    "changes": "every change, by day",
     "optin_before": "opt-in rate before",
     "optin_after": "opt-in rate after",
     "persons_before": "persons deciding before",

@@ -1,0 +1,192 @@
+"""A series that changes more than once: every change found, each with its own shares.
+
+Shop C (600 users over 15 days, 40 a day; each views a page, an item and adds to cart), its
+banner changed twice: notice v1 on days 0-4 (2026-10-01 to 05), users with i % 10 != 0 grant
+ads (90%); v2 from day 5 (2026-10-06), i % 10 < 3 grant (30%); v3 from day 10 (2026-10-11),
+i % 10 < 6 grant (60%). gclid is sent on page_view when ads is granted: its missing share is
+10% (20 of 200 page views), then 70% (140 of 200), then 40% (80 of 200). item_id is dropped
+on add_to_cart on days 7-11 only (a broken release, then its fix): 0, then 1/3 (200 of 600
+events carrying it), then 0 again. coupon is sent by every third user whatever happens.
+(With 20 users a day, gclid's 70% -> 40% is not significant: each day weighs as its users,
+a third of its events, so 33 units a side.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from privdiag import stats
+from privdiag.chains import link
+from privdiag.checks.shift import Series, _changes
+from privdiag.findings import Finding
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config, write
+from tests.test_sparsity import ads_log, shop_csv
+
+
+def _period(i: int) -> int:
+    return (i // 40) // 5  # 0: v1, 1: v2, 2: v3
+
+
+def _granted(i: int) -> bool:
+    return (i % 10 != 0, i % 10 < 3, i % 10 < 6)[_period(i)]
+
+
+def _row(i: int, step: str) -> dict[str, str]:
+    return {
+        "gclid": f"G{i}" if step == "page_view" and _granted(i) else "",
+        "item_id": "" if step == "add_to_cart" and 7 <= i // 40 <= 11 else "SKU",
+        "coupon": "C" if i % 3 == 0 else "",
+    }
+
+
+def _consent() -> str:
+    return ads_log(600, _granted, lambda i: f"v{_period(i) + 1}", per_day=40)
+
+
+@pytest.fixture(scope="module")
+def shop_c(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shifts")
+    events = write(
+        folder / "shop.csv", shop_csv(600, lambda i: 3, lambda i: "", _row, day=lambda i: i // 40)
+    )
+    consent = write(folder / "cmp.csv", _consent())
+    doc = run_scan([events], consent=[consent], config=config()).to_dict()
+    return {
+        f["location"].get("feature") or f["location"]["purpose"]: f
+        for f in by_kind(doc, "sparsity.shift")
+    }
+
+
+def _days_and_shares(finding: dict) -> list[tuple[str, float, float]]:
+    return [(c["day"], c["before"], c["after"]) for c in finding["metrics"]["changes"]]
+
+
+def test_both_banner_changes_of_the_consent_rate_are_found(shop_c):
+    ads = shop_c["ads"]
+    assert _days_and_shares(ads) == [("2026-10-06", 0.9, 0.3), ("2026-10-11", 0.3, 0.6)]
+    m = ads["metrics"]
+    # the first change (the largest split) keeps the headline: 90% -> 30%, the segments
+    # beside it, not 90% against the mixed 45% of days 5-14
+    assert (m["change_day"], m["before"], m["after"]) == ("2026-10-06", 0.9, 0.3)
+    assert m["notice_versions"] == ["v2", "v3"]
+    assert ads["title"] == (
+        "The ads consent rate fell from 90% to 30% on 2026-10-06, the day notice version v2 "
+        "appeared; it also rose from 30% to 60% on 2026-10-11 (notice version v3)"
+    )
+    marks = {(mark["x"], mark["label"]) for mark in ads["evidence"]["series"]["marks"]}
+    assert marks == {
+        ("2026-10-06", "90% to 30%"),
+        ("2026-10-06", "notice version v2"),
+        ("2026-10-11", "30% to 60%"),
+        ("2026-10-11", "notice version v3"),
+    }
+
+
+def test_a_feature_follows_each_consent_change_and_links_them_all(shop_c):
+    gclid, ads = shop_c["gclid"], shop_c["ads"]
+    assert _days_and_shares(gclid) == [("2026-10-06", 0.1, 0.7), ("2026-10-11", 0.7, 0.4)]
+    m = gclid["metrics"]
+    assert [c["change"] for c in m["changes"]] == [0.6, -0.3]
+    assert m["consent_rate_changes"] == [
+        {"purpose": "ads", "day": "2026-10-06", "before": 0.9, "after": 0.3},
+        {"purpose": "ads", "day": "2026-10-11", "before": 0.3, "after": 0.6},
+    ]
+    assert gclid["caused_by"] == [ads["id"]]  # one rate finding, named once
+    assert gclid["title"] == (
+        "gclid missing share rose from 10% to 70% on 2026-10-06 (notice version v2 first seen "
+        "that day; the ads consent rate went from 90% to 30%); it also fell from 70% to 40% "
+        "on 2026-10-11 (notice version v3 first seen that day; the ads consent rate went "
+        "from 30% to 60%)"
+    )
+    assert "No consent change explains" not in gclid["recommendation"]
+
+
+def test_a_broken_release_and_its_fix_are_two_changes_no_consent_explains(shop_c):
+    item = shop_c["item_id"]
+    changes = item["metrics"]["changes"]
+    assert [c["day"] for c in changes] == ["2026-10-08", "2026-10-13"]
+    assert changes[0]["before"] == 0.0 and changes[1]["after"] == 0.0
+    assert changes[0]["after"] == changes[1]["before"] == pytest.approx(0.3333, abs=1e-4)
+    assert item["metrics"]["consent_rate_changes"] == [] and item["caused_by"] == []
+    assert "release" in item["recommendation"]
+    assert "coupon" not in shop_c  # the same share every day
+
+
+def test_further_changes_split_each_side_until_nothing_is_left():
+    # 30 days of 1,000: 10% on days 0-9, 50% on 10-19, 10% again on 20-29
+    x = [100] * 10 + [500] * 10 + [100] * 10
+    n = [1000] * 30
+    first = stats.change_point(x, n)
+    assert first.index in (10, 20)
+    found = stats.further_changes(x, n, first.index, level=0.05, limit=4)
+    assert sorted([first.index, *(k for k, _ in found)]) == [10, 20]
+    assert all(p < 1e-10 for _, p in found)
+    # a flat series beside the change gives nothing more
+    flat = [100] * 10 + [500] * 10
+    assert stats.further_changes(flat, n[:20], 10, level=0.05, limit=4) == []
+    assert stats.further_changes(x, n, first.index, level=0.05, limit=0) == []
+
+
+def _series(x: list[int], n: list[int]) -> Series:
+    xa, na = np.asarray(x, float), np.asarray(n, float)
+    cp = stats.change_point(xa, na)
+    days = [f"2026-10-{d + 1:02d}" for d in range(len(x))]
+    return Series("web", days, xa, na, cp, np.ones(len(x)), feature="f")
+
+
+def test_a_further_change_smaller_than_min_gap_is_dropped():
+    # 10% -> 50% on day 10, then 50% -> 45% on day 20: significant on 100,000 a day, but a
+    # change of 5 points is below a min_gap of 0.1
+    s = _series([10_000] * 10 + [50_000] * 10 + [45_000] * 10, [100_000] * 30)
+    assert s.cp.index == 10
+    kept = _changes(s, level=0.05, min_gap=0.1)
+    assert [(c.index, round(c.before, 4), round(c.after, 4)) for c in kept] == [(10, 0.1, 0.475)]
+    both = _changes(s, level=0.05, min_gap=0.01)
+    assert [(c.index, round(c.before, 4), round(c.after, 4)) for c in both] == [
+        (10, 0.1, 0.5),
+        (20, 0.5, 0.45),
+    ]
+
+
+def test_an_optin_drop_links_to_a_later_change_of_a_shift():
+    drop = Finding(
+        "people.optin_drop",
+        "high",
+        "d",
+        {"purpose": "ads", "scenario": "notice v3"},
+        {"change_day": "2026-10-20", "version": "v3"},
+    )
+    changes = [
+        {"day": "2026-10-06", "change": 0.3},  # rose: not a drop's doing
+        {"day": "2026-10-21", "change": -0.4},  # fell a day after the drop
+    ]
+    shift = Finding(
+        "sparsity.shift",
+        "medium",
+        "s",
+        {"source": "web", "purpose": "ads"},
+        {"change_day": "2026-10-06", "change": 0.3, "changes": changes},
+    )
+    link([drop, shift])
+    assert shift.caused_by == [drop.id]
+    only_first = Finding(
+        "sparsity.shift",
+        "medium",
+        "s",
+        {"source": "app", "purpose": "ads"},
+        {"change_day": "2026-10-06", "change": 0.3, "changes": changes[:1]},
+    )
+    link([drop, only_first])
+    assert only_first.caused_by == []
+
+
+def test_a_shift_card_lists_every_change_by_day_in_words(shop_c):
+    from privdiag.report.facts import metric_items
+
+    items = dict(metric_items(shop_c["gclid"]["metrics"], 5, "sparsity.shift"))
+    assert items["Every change, by day"] == "10% to 70% on 2026-10-06; 70% to 40% on 2026-10-11"
+    assert items["Consent rate changes"] == (
+        "ads 90% to 30% on 2026-10-06; ads 30% to 60% on 2026-10-11"
+    )
