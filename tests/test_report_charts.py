@@ -52,6 +52,56 @@ def test_series_breaks_at_missing_values_and_marks_change_points():
     assert "change points: banner v3 at c" in chart.desc
 
 
+def test_marks_of_one_day_share_a_label_and_crowded_labels_take_another_row():
+    # A shift's change and the notice version first seen that day were two labels drawn at
+    # the same place, written over each other ("90% to 30%" over "notice version v2"); a
+    # second change five days later ran into the first's label.
+    days = [f"2026-10-{d:02d}" for d in range(1, 16)]
+    marks = [
+        {"x": "2026-10-06", "label": "90% to 30%"},
+        {"x": "2026-10-06", "label": "notice version v2"},
+        {"x": "2026-10-11", "label": "30% to 60%"},
+        {"x": "2026-10-12", "label": "a mark a day later"},
+        {"x": "2026-10-13", "label": "and another"},
+        {"x": "2026-10-14", "label": "no room left"},
+        {"x": "2026-10-15", "label": "last one"},
+    ]
+    chart = charts.series({"title": "t", "x": days, "series": {"rate": [0.5] * 15}, "marks": marks})
+    drawn = [
+        (s.text, float(s.attrs["y"])) for s in chart.shapes if s.attrs.get("class") == "mark-lbl"
+    ]
+    # 40 px a day from x=56, 7 px a character, each label starting 3 px after its line.
+    # Row 0 (y 40): 10-06's joined label, 259 to 469; row 1 (y 27): 10-11's, 459 to 529;
+    # row 0 again: 10-12's from 499; row 1: 10-13's from 539; 10-14's ends at its line
+    # (it would pass the right edge) from 489: row 2 (y 14); 10-15's, from 557, meets a
+    # label on every row and is left out.
+    assert drawn == [
+        ("90% to 30% · notice version v2", 40.0),
+        ("30% to 60%", 27.0),
+        ("a mark a day later", 40.0),
+        ("and another", 27.0),
+        ("no room left", 14.0),
+    ]
+    assert chart.height == 250 + 2 * charts.MARK_ROW  # the plot moved down two rows
+    assert sum(s.attrs.get("class") == "mark" for s in chart.shapes) == 6  # a line each day
+    assert "last one at 2026-10-15" in chart.desc
+
+
+def test_one_row_of_marks_keeps_the_chart_as_it_was():
+    chart = charts.series(
+        {
+            "title": "t",
+            "x": ["a", "b"],
+            "series": {"r": [1, 2]},
+            "marks": [{"x": "b", "label": "x"}],
+        }
+    )
+    assert chart.height == 250
+    assert [float(s.attrs["y"]) for s in chart.shapes if s.attrs.get("class") == "mark-lbl"] == [
+        14.0
+    ]
+
+
 def test_caps_bound_every_chart():
     many = list(range(1000))
     bars = charts.bars({"labels": [str(i) for i in many], "values": many})

@@ -253,7 +253,14 @@ def series(ev: dict[str, Any]) -> Chart:
     idx = list(range(0, len(xs), stride))
     frame = Frame(56, 24, WIDTH - 80, 170, 0, max(len(xs) - 1, 1))
     frame.y0, frame.y1 = _value_range(_finite([v for _, vs in named for v in vs]))
+    marks = [
+        m for m in _seq(ev.get("marks")) if isinstance(m, dict) and "x" in m and str(m["x"]) in xs
+    ]
+    placed = _place_marks(frame, xs, marks[:10])
+    rows = max((p.row for p in placed if p.row is not None), default=0) + 1
+    frame.top += MARK_ROW * (rows - 1)  # room above the plot for the labels' rows
     chart = Chart("series", str(ev.get("title") or "Series"), "", WIDTH, 250)
+    chart.height += MARK_ROW * (rows - 1)
     chart.shapes += _y_axis(frame)
     for k, (name, values) in enumerate(named):
         cls = f"s{k}"
@@ -266,17 +273,8 @@ def series(ev: dict[str, Any]) -> Chart:
         label = _short(xs[i], 12)
         x, anchor = _fitted(frame.x(i), label, "middle")
         chart.shapes.append(_text(x, frame.top + frame.height + 16, label, "tick", anchor))
-    marks = [
-        m for m in _seq(ev.get("marks")) if isinstance(m, dict) and "x" in m and str(m["x"]) in xs
-    ]
-    for m in marks[:10]:
-        x = frame.x(xs.index(str(m["x"])))
-        chart.shapes.append(_line(x, frame.top - 6, x, frame.top + frame.height, "mark"))
-        label = _short(m.get("label", ""), 24)
-        at, anchor = _fitted(x + 3, label, "start")
-        chart.shapes.append(
-            _text(at - 6 if anchor == "end" else at, frame.top - 10, label, "mark-lbl", anchor)
-        )
+    for mark in placed:
+        chart.shapes += mark.shapes(frame)
     if stride > 1:
         chart.note = f"Every {stride}th of {len(xs)} points drawn."
     where = "; ".join(f"{fmt_value(m.get('label', ''))} at {fmt_value(m['x'])}" for m in marks)
@@ -286,6 +284,56 @@ def series(ev: dict[str, Any]) -> Chart:
         + (f"; change points: {where}." if marks else ".")
     )
     return chart
+
+
+MARK_ROW = 13  # px between two rows of mark labels
+MARK_ROWS = 3  # rows of labels above a chart at most
+
+
+@dataclass
+class PlacedMark:
+    """A marked x, its label, where the label is anchored and on which row above the plot
+    (0 nearest; None: no room, the label left out)."""
+
+    x: float
+    label: str
+    at: float
+    anchor: str
+    row: int | None
+
+    def shapes(self, frame: Frame) -> list[Shape]:
+        """The dashed line, up to the label's row, and the label."""
+        if self.row is None:
+            return [_line(self.x, frame.top - 6, self.x, frame.top + frame.height, "mark")]
+        y = frame.top - 10 - MARK_ROW * self.row
+        at = self.at - 6 if self.anchor == "end" else self.at
+        return [
+            _line(self.x, y + 4, self.x, frame.top + frame.height, "mark"),
+            _text(at, y, self.label, "mark-lbl", self.anchor),
+        ]
+
+
+def _place_marks(frame: Frame, xs: list[str], marks: list[dict[str, Any]]) -> list[PlacedMark]:
+    """One mark per marked x, its label the labels of that x joined ("90% to 30% · notice
+    version v2"; drawn apart, they were written over each other), each label on the nearest
+    of :data:`MARK_ROWS` rows where it runs into no label drawn before it. A label with no
+    such row is left out: its line stays, and the chart's description names every mark."""
+    labels: dict[str, list[str]] = {}
+    for m in marks:
+        labels.setdefault(str(m["x"]), []).append(str(m.get("label", "")))
+    free_from = [-math.inf] * MARK_ROWS  # where each row's last label ends
+    placed = []
+    for day in sorted(labels, key=xs.index):
+        x = frame.x(xs.index(day))
+        label = _short(" · ".join(labels[day]), 40)
+        at, anchor = _fitted(x + 3, label, "start")
+        width = len(label) * CHAR_WIDTH
+        start = at - 6 - width if anchor == "end" else at
+        row = next((r for r in range(MARK_ROWS) if start >= free_from[r]), None)
+        if row is not None:
+            free_from[row] = start + width + CHAR_WIDTH
+        placed.append(PlacedMark(x, label, at, anchor, row))
+    return placed
 
 
 def _points(value: Any) -> list[tuple[float, float]]:
