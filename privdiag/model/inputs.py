@@ -120,11 +120,6 @@ def _check_scan_result(path: Path) -> None:
     check_regular_file(path, hint=hint)
 
 
-def rates_from_scan(path: Path) -> dict[str, float]:
-    """Return the consent rates a scan result carries at ``evidence.consent_rates``."""
-    return consent_from_scan(path)[0]
-
-
 def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | None, str]:
     """Return the consent rates (``evidence.consent_rates``) and mix (``evidence.consent_mix``,
     None when it has none) of a scan result, and, without a mix, why the observed scenario
