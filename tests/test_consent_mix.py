@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from privdiag.cli import app
@@ -354,3 +356,75 @@ def test_a_report_at_a_larger_group_size_pools_the_whole_mix(tmp_path):
         assert result.exit_code in (0, 1), result.output
         mix = json.loads(out.read_text())["evidence"]["consent_mix"]
         assert mix == (expected or json.loads(scan.read_text())["evidence"]["consent_mix"])
+
+
+STATES = ("granted", "denied", "unknown")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(STATES), st.sampled_from(STATES)),
+        st.tuples(st.integers(1, 50), st.booleans()),  # (events, pooled)
+        min_size=1,
+    )
+)
+def test_the_pool_is_drawn_at_its_own_share_granted(combos):
+    """For any events over two purposes, some combinations pooled: the pool's rate per
+    purpose (from the rates and the shown shares alone) is the pool's own share granted,
+    its unknowns counted at the rate, so a draw keeps each rate."""
+    purposes = ("analytics", "ads")
+    decided = {c: v for c, v in combos.items() if c != ("unknown", "unknown")}
+    assume(decided and any(pooled for _, pooled in decided.values()))
+    total = sum(n for n, _ in decided.values())
+    rates = {}
+    for i, p in enumerate(purposes):
+        g = sum(n for c, (n, _) in decided.items() if c[i] == "granted")
+        d = sum(n for c, (n, _) in decided.items() if c[i] == "denied")
+        if g + d:
+            rates[p] = g / (g + d)
+    pool = sum(n for n, pooled in decided.values() if pooled)
+    mix = [MixEntry(None, None, pool / total)] + [
+        MixEntry(
+            frozenset(p for p, s in zip(purposes, c, strict=True) if s == "granted"),
+            frozenset(p for p, s in zip(purposes, c, strict=True) if s == "denied"),
+            n / total,
+        )
+        for c, (n, pooled) in decided.items()
+        if not pooled
+    ]
+    got = pooled_rates(mix, rates)
+    for i, p in enumerate(purposes):
+        if p not in rates:
+            continue
+        own = sum(
+            n * (1.0 if c[i] == "granted" else rates[p] if c[i] == "unknown" else 0.0)
+            for c, (n, pooled) in decided.items()
+            if pooled
+        )
+        assert got[p] == pytest.approx(own / pool, abs=1e-9)
+
+
+PURPOSE_LISTS = st.lists(st.sampled_from(["analytics", "ads", "personalization"]), unique=True)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(
+                lambda g, d, s: {"granted": g, "denied": d, "share": s},
+                PURPOSE_LISTS,
+                PURPOSE_LISTS,
+                st.floats(0.001, 1.0),
+            ),
+            st.builds(lambda s: {**POOLED, "share": s}, st.floats(0.001, 1.0)),
+        ),
+        min_size=1,
+    )
+)
+def test_a_mix_as_the_scan_writes_it_reads_back(raw):
+    entries = _entries(json.loads(json.dumps(raw)))
+    assert [e.share for e in entries] == [item["share"] for item in raw]
+    for entry, item in zip(entries, raw, strict=True):
+        assert entry.granted == (None if item["granted"] is None else set(item["granted"]))
+        assert entry.denied == (None if item["denied"] is None else set(item["denied"]))
