@@ -235,6 +235,10 @@ def test_a_mix_of_pooled_combinations_only_is_drawn_independently(tmp_path):
     evidence = {"consent_rates": {"ads": 0.4}, "consent_mix": [{**POOLED, "share": 1.0}]}
     rates, mix, why = consent_from_scan(_scan_json(tmp_path, evidence))
     assert rates == {"ads": 0.4} and mix is None and "too few users" in why
+    # as an audit passes its scan's: the rates and the mix given
+    doc = _check(tmp_path, consent_rates=RATES, consent_mix=_entries([{**POOLED, "share": 1.0}]))
+    assert doc["evidence"]["scenarios"]["observed_draw"] == "independent"
+    assert "too few users" in " ".join(doc["evidence"]["notes"])
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,14 @@ def read_mix(raw: Any, path: Path | None = None) -> list[MixEntry] | None:
     return entries
 
 
+def drawable(mix: list[MixEntry] | None, why: str) -> tuple[list[MixEntry] | None, str]:
+    """Return ``mix`` and ``why`` (the reason there is no mix), or, for a mix whose every
+    combination was pooled, None and the reason: its draw is each purpose on its own."""
+    if mix is None or any(e.granted is not None for e in mix):
+        return mix, why
+    return None, "every combination of the scan's consent mix is of too few users, so pooled"
+
+
 def _entry(item: Any, path: Path | None, n: int) -> MixEntry:
     """One entry of the mix; InputError naming its place when it does not read as one."""
     where = f"entry {n + 1}"

@@ -19,7 +19,7 @@ import polars as pl
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.model import blindset
-from privdiag.model.consent_mix import MixEntry, read_mix
+from privdiag.model.consent_mix import MixEntry, drawable, read_mix
 from privdiag.model.entries import model_entry
 from privdiag.model.loading import Scorer, load_scorer
 from privdiag.model.predictions import PredictionsScorer
@@ -83,7 +83,8 @@ def read_inputs(
     if scan_result is not None:
         _check_scan_result(scan_result)
         result.inputs.append(info(scan_result, "scan_result", "json", None))
-    rates, mix, why = consent_rates, consent_mix, "the consent rates were given (--consent-rates)"
+    told = "the consent rates were given (--consent-rates)"
+    rates, (mix, why) = consent_rates, drawable(consent_mix, told)
     if consent_rates is None and scan_result is not None:
         rates, mix, why = consent_from_scan(scan_result)
 
@@ -138,11 +139,8 @@ def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | No
             hint="pass the JSON written by privdiag scan --json",
         ) from exc
     mix = read_mix(doc["evidence"].get("consent_mix"), path)
-    if mix is not None and any(e.granted is not None for e in mix):
-        return rates, mix, ""
     if mix is not None:
-        why = "every combination of the scan's consent mix is of too few users, so pooled"
-        return rates, None, why
+        return rates, *drawable(mix, "")
     if "consent_mix" in doc["evidence"]:
         return rates, None, "the scan result's consent mix is empty (no event had a decision)"
     why = (
