@@ -46,13 +46,18 @@ ScanResultOpt = Annotated[
     Path | None,
     typer.Option(
         "--scan-result",
-        help="A scan's JSON: its consent rates drive the observed scenario, and model "
-        "findings link to its data findings as their causes.",
+        help="A scan's JSON: its consent rates and mix drive the observed scenario (each row "
+        "draws its whole combination of consent states), and model findings link to its data "
+        "findings as their causes.",
     ),
 ]
 ConsentRatesOpt = Annotated[
     str | None,
-    typer.Option("--consent-rates", help="Consent rates, e.g. analytics=0.62,ads=0.41."),
+    typer.Option(
+        "--consent-rates",
+        help="Consent rates, e.g. analytics=0.62,ads=0.41, each purpose drawn on its own "
+        "(independently); they take the place of the scan result's rates and mix.",
+    ),
 ]
 SeedOpt = Annotated[
     int, typer.Option("--seed", help="Seed for the observed scenario and the bootstrap.")

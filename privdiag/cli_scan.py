@@ -123,7 +123,7 @@ def report(
 ) -> None:
     """Merge earlier JSON results into one report."""
     from privdiag.output import read_json
-    from privdiag.report.group_size import check_group_sizes
+    from privdiag.report.group_size import check_group_sizes, pool_consent_mix
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     outputs.check()
@@ -135,6 +135,7 @@ def report(
     merged = merge_docs(docs)
     kept = check_group_sizes(docs, results, cfg.thresholds.min_group_size)
     _at_group_size(merged, cfg.thresholds.min_group_size)
+    pool_consent_mix(merged, docs, cfg.thresholds.min_group_size)
     if kept is not None:
         merged["min_group_size"] = kept
     # the page's jq line counts on the JSON's order: the files given are in it only when one

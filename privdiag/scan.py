@@ -26,7 +26,7 @@ from privdiag.mapping import (
 )
 from privdiag.privacy import looks_like_id
 from privdiag.result import Result
-from privdiag.state import active_purposes, consent_rates, resolve
+from privdiag.state import active_purposes, consent_mix, consent_rates, resolve
 from privdiag.stats import warmed_up
 
 Progress = Callable[[str], None]
@@ -194,6 +194,20 @@ def _input_notes(loaded: Loaded) -> list[str]:
     return notes
 
 
+def _pooled_note(mix: list[dict[str, Any]], k: int) -> list[str]:
+    """The note on the consent mix's pooled share, when it has one."""
+    pooled = sum(e["share"] for e in mix if e["granted"] is None)
+    if not pooled:
+        return []
+    return [
+        f"consent mix: combinations of consent states held by fewer than {k} users (with "
+        f"the smallest other one when they hold fewer together), {pooled:.1%} of the events "
+        "with a decision, are pooled into one share without its states "
+        "(evidence.consent_mix), whose purposes model-check draws one by one, at the shares "
+        "that keep each purpose's consent rate"
+    ]
+
+
 @warmed_up()  # the checks' statistics library loads while DuckDB reads the inputs
 def run_scan(
     data: list[str],
@@ -234,7 +248,9 @@ def run_scan(
     )
     if unmatched := unmatched_features(list(features), config):
         result.note(*unmatched)
-    result.evidence["consent_rates"] = consent_rates(con, purposes)
+    rates = result.evidence["consent_rates"] = consent_rates(con, purposes)
+    mix = result.evidence["consent_mix"] = consent_mix(con, list(rates), ctx.min_group)
+    result.note(*_pooled_note(mix, ctx.min_group))
     result.evidence["purposes_with_signal"] = purposes
 
     say("checking consent compliance")

@@ -242,3 +242,87 @@ def consent_rates(con: Any, purposes: list[str]) -> dict[str, float]:
     return {
         p: round(float(v), 6) for p, v in zip(purposes, row or (), strict=True) if v is not None
     }
+
+
+def consent_mix(con: Any, purposes: list[str], min_group_size: int) -> list[dict[str, Any]]:
+    """Return how often each combination of consent states across ``purposes`` occurs: a list
+    of ``{"granted": [...], "denied": [...], "share": s}``, largest share first.
+
+    The base is that of :func:`consent_rates`, events, here those with a decision for at
+    least one of ``purposes`` (give the purposes with a rate); a purpose in neither list is
+    unknown on the combination's events. Leaving out the events without any decision keeps
+    the mix's margins those rates: a row drawn from the mix, its unknown purposes drawn at
+    their rates, is granted purpose P as often as the rate of P says.
+
+    A combination whose events carry fewer than ``min_group_size`` distinct user ids is not
+    shown as such: those events are pooled into one last entry, ``granted`` and ``denied``
+    None (:func:`_pooled`). Events without a user id (cookieless pings) single out no one and
+    stay in their combination. One grouping of the events gives the combinations.
+    """
+    if not purposes:
+        return []
+    states = ", ".join(f"CAST(state_{p} AS VARCHAR) AS s_{p}" for p in purposes)
+    decided = " OR ".join(f"state_{p} <> 'unknown'" for p in purposes)
+    combos = con.execute(f"""
+        SELECT {states}, user_key IS NULL AS no_id, count(*) AS events,
+               count(DISTINCT user_key) AS users
+        FROM scan_events WHERE {decided} GROUP BY ALL
+    """).fetchall()
+    width = len(purposes)
+    pooled = _pooled(con, purposes, combos, int(min_group_size))
+    events: dict[tuple[str, ...] | None, int] = {}
+    for combo in combos:  # the combinations, a few at most 3^7 * 2, not the events
+        states_of = tuple(combo[:width])
+        key = None if (not combo[width] and states_of in pooled) else states_of
+        events[key] = events.get(key, 0) + combo[width + 1]
+    total = sum(events.values())
+    entries = [_mix_entry(purposes, key, n / total) for key, n in events.items()]
+    return sorted(entries, key=lambda e: (e["granted"] is None, -e["share"], str(e)))
+
+
+def _pooled(
+    con: Any, purposes: list[str], combos: list[tuple[Any, ...]], k: int
+) -> set[tuple[str, ...]]:
+    """Return the combinations whose identified events are pooled: those of fewer than ``k``
+    users, and, when the pool would hold fewer than ``k`` users, the shown one of the fewest
+    users besides. The rates of all events less the shown combinations would otherwise give
+    the pool's own, those of fewer than ``k`` users."""
+    width = len(purposes)
+    keyed = [c for c in combos if not c[width]]  # (states..., no_id, events, users)
+    small = {tuple(c[:width]) for c in keyed if c[width + 2] < k}
+    if not small:
+        return small
+    # the users of each combination, summed, count a user of two combinations twice
+    most = sum(c[width + 2] for c in keyed if tuple(c[:width]) in small)
+    if most >= k and _users_in(con, purposes, small) >= k:
+        return small
+    shown = sorted(
+        (c[width + 2], c[width + 1], tuple(c[:width])) for c in keyed if c[width + 2] >= k
+    )
+    return small | ({shown[0][2]} if shown else set())
+
+
+def _users_in(con: Any, purposes: list[str], combos: set[tuple[str, ...]]) -> int:
+    """The distinct users of the events of ``combos`` (one pass over the events)."""
+    each = [
+        "("
+        + " AND ".join(
+            f"CAST(state_{p} AS VARCHAR) = '{s}'" for p, s in zip(purposes, c, strict=True)
+        )
+        + ")"
+        for c in sorted(combos)
+    ]
+    row = one(con, f"SELECT count(DISTINCT user_key) FROM scan_events WHERE {' OR '.join(each)}")
+    return int(row[0]) if row else 0
+
+
+def _mix_entry(purposes: list[str], states: tuple[str, ...] | None, share: float) -> dict[str, Any]:
+    """One entry of :func:`consent_mix`: a combination's states (None: the pooled share)."""
+    if states is None:
+        return {"granted": None, "denied": None, "share": round(share, 6)}
+    named = list(zip(purposes, states, strict=True))
+    return {
+        "granted": [p for p, s in named if s == "granted"],
+        "denied": [p for p, s in named if s == "denied"],
+        "share": round(share, 6),
+    }

@@ -213,6 +213,18 @@ def test_placeholder_ids_on_spark_equal_duckdb(spark, tmp_path):
     assert any("placeholder" in n for n in on_spark["evidence"]["notes"])
 
 
+def test_consent_mix_pools_alike_on_spark(spark, tmp_path):
+    """The consent mix's grouping, and the count of the pool's users that decides whether a
+    shown combination joins it, run on Spark too (tests/test_consent_mix.py)."""
+    from tests.helpers import config, write
+    from tests.test_consent_mix import EVENTS
+
+    events = write(tmp_path / "e.csv", EVENTS)
+    duck, on_spark = _both([events], config(min_group_size=2))
+    assert on_spark["evidence"]["consent_mix"] == duck["evidence"]["consent_mix"]
+    assert duck["evidence"]["consent_mix"][-1] == {"granted": None, "denied": None, "share": 0.4}
+
+
 def test_trim_strips_what_duckdb_strips_on_spark(spark):
     """Unicode space separators are blanks on both engines; a tab or newline on neither."""
     import duckdb

@@ -39,7 +39,7 @@ def test_observed_scenario_notes_the_purposes_it_has_no_rate_for(tmp_path):
     result = _check(tmp_path, FEATURE_PURPOSES, {"analytics": 0.6})
     shares = result.evidence["scenarios"]["masked_share"]["observed"]
     assert set(shares) == {"sessions_30d"}
-    notes = [n for n in result.evidence.get("notes", []) if n.startswith("observed scenario")]
+    notes = [n for n in result.evidence.get("notes", []) if "no consent rate" in n]
     assert len(notes) == 1
     assert "no consent rate for ads, functional, personalization" in notes[0]
     assert "ad_clicks_7d, reco_clicks, noise" in notes[0]
@@ -48,7 +48,7 @@ def test_observed_scenario_notes_the_purposes_it_has_no_rate_for(tmp_path):
 
 def test_every_rate_given_gives_no_note(tmp_path):
     result = _check(tmp_path, FEATURE_PURPOSES, RATES)
-    assert not [n for n in result.evidence.get("notes", []) if "consent rate" in n]
+    assert not [n for n in result.evidence.get("notes", []) if "no consent rate" in n]
 
 
 def test_a_strictly_necessary_feature_is_never_masked_by_a_scenario(tmp_path):
@@ -229,12 +229,22 @@ def test_an_audit_shows_its_models_notes(tmp_path):
     }
     result = Result(command="audit")
     result.evidence["consent_rates"] = {"analytics": 0.6, "ads": 0.4}
+    # the scan's mix: analytics and ads denied together on 0.4, granted together on 0.4
+    result.evidence["consent_mix"] = [
+        {"granted": [], "denied": ["analytics", "ads"], "share": 0.4},
+        {"granted": ["analytics", "ads"], "denied": [], "share": 0.4},
+        {"granted": ["analytics"], "denied": ["ads"], "share": 0.2},
+    ]
     check_models(parse_config(raw, tmp_path / "privdiag.toml"), result, None)
+    assert result.evidence["models"]["propensity"]["scenarios"]["observed_draw"] == "joint"
     assert result.evidence["notes"] == [
+        "model propensity: observed scenario: each row draws its whole combination of consent "
+        "states from the scan's consent mix (3 combinations), so purposes denied together in "
+        "the scan are denied together here",
         "model propensity: observed scenario: no consent rate for functional, personalization, "
         "taken as granted on every row, so reco_clicks, noise are never masked there and its "
         "loss may be understated; give each purpose a rate (model-check --consent-rates "
-        "functional=0.5, or consent records that decide it)"
+        "functional=0.5, or consent records that decide it)",
     ]
 
 

@@ -91,6 +91,7 @@ def check_models(config: Config, result: Result, progress: Progress | None) -> d
         return evidence
     try:
         from privdiag.model.api import run_model_check
+        from privdiag.model.consent_mix import read_mix
     except ImportError:
         for name in wanted:
             result.skipped(f"model-check {name}", "model checks are not part of this build")
@@ -102,6 +103,8 @@ def check_models(config: Config, result: Result, progress: Progress | None) -> d
         if progress:
             progress(f"checking model {name}")
         extra: dict[str, Any] = {"consent_rates": rates} if "consent_rates" in accepts else {}
+        if rates and "consent_mix" in accepts:  # the scan's joint mix, drawn from as a whole
+            extra["consent_mix"] = read_mix(result.evidence.get("consent_mix"))
         part = run_model_check(
             config.resolve(spec.path),
             config.resolve(spec.blind_set or ""),

@@ -20,8 +20,9 @@ from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.mapping import model_owner, owner_for, purposes_for
 from privdiag.model import blindset, importance, verdicts
+from privdiag.model.consent_mix import INDEPENDENT, JOINT, MixEntry
 from privdiag.model.drift import frame_drift, series_drift
-from privdiag.model.inputs import info, label_error, read_inputs, table_format
+from privdiag.model.inputs import Inputs, info, label_error, read_inputs, table_format
 from privdiag.model.loading import ModelFailure, is_text
 from privdiag.model.metrics import (
     CLASSIFIER_PRIMARY,
@@ -115,13 +116,12 @@ class Context:
         return model_owner(self.config, self.model, features)
 
 
-def _variants(
-    ctx: Context, frame: pl.DataFrame, rates: dict[str, float] | None, n: int
-) -> dict[str, pl.DataFrame]:
+def _variants(ctx: Context, frame: pl.DataFrame, given: Inputs) -> dict[str, pl.DataFrame]:
     """Build the scenarios and return every variant frame to score, ``unmasked`` first."""
+    n = frame.height
     scen = blindset.deny_scenarios(n, ctx.mapping)
-    if rates is not None and ctx.mapping:
-        scen.append(blindset.observed_scenario(n, ctx.mapping, rates, ctx.seed))
+    if given.rates is not None and ctx.mapping:
+        scen.append(blindset.observed_scenario(n, ctx.mapping, given.rates, ctx.seed, given.mix))
     scen += blindset.feature_scenarios(n, ctx.features)
     ctx.scenarios = {s.name: s for s in scen}
     defaults = blindset.feature_defaults(ctx.config, frame, ctx.features)
@@ -403,6 +403,7 @@ def run_model_check(
     reference: Path | None = None,
     scan_result: Path | None = None,
     consent_rates: dict[str, float] | None = None,
+    consent_mix: list[MixEntry] | None = None,
     seed: int = 0,
     allow_pickle: bool = False,
     export_blind_sets: Path | None = None,
@@ -411,8 +412,10 @@ def run_model_check(
 ) -> Result:
     """Return the ``model-check`` result of ``model`` on consent-filtered ``blind_set``.
 
-    Consent rates for the observed scenario come from ``consent_rates``, else from the scan
-    result JSON. Without ``label`` (or the config's, or a ``label`` column) only drift runs.
+    Consent rates for the observed scenario come from ``consent_rates`` (with
+    ``consent_mix``, the joint draw; without, each purpose independently), else from the
+    scan result JSON (its mix too, when it holds one). Without ``label`` (or the config's,
+    or a ``label`` column) only drift runs.
     Raises InputError / UsageError for unreadable inputs; a model that fails on missing
     features gives a finding, not an error.
     """
@@ -427,6 +430,7 @@ def run_model_check(
         consent_rates=consent_rates,
         allow_pickle=allow_pickle,
         predictions=predictions,
+        consent_mix=consent_mix,
     )
     features = given.features
     mapping = {f: p for f in features if (p := purposes_for(f, config)) is not None}
@@ -436,8 +440,8 @@ def run_model_check(
     frame = given.frame.with_row_index(blindset.ROW_ID).with_columns(
         pl.col(blindset.ROW_ID).cast(pl.Int64)
     )
-    variants = _variants(ctx, frame, given.rates, frame.height)
-    _note_scenarios(ctx, given.rates, features)
+    variants = _variants(ctx, frame, given)
+    _note_scenarios(ctx, given, features)
     ref_frame = _reference(ctx, reference, frame)  # read before anything is written
     if export_blind_sets is not None:
         blindset.export_all(variants, features, export_blind_sets)
@@ -539,8 +543,9 @@ def _note_missing_rates(ctx: Context, rates: dict[str, float]) -> None:
     )
 
 
-def _note_scenarios(ctx: Context, rates: dict[str, float] | None, features: list[str]) -> None:
-    """Record which scenarios ran and why others did not."""
+def _note_scenarios(ctx: Context, given: Inputs, features: list[str]) -> None:
+    """Record which scenarios ran and why others did not, and how the observed one drew."""
+    rates = given.rates
     unmapped = [f for f in features if not ctx.mapping.get(f)]
     if not ctx.mapping:
         ctx.result.skipped(
@@ -550,14 +555,40 @@ def _note_scenarios(ctx: Context, rates: dict[str, float] | None, features: list
         )
     else:
         ctx.result.ran("scenarios")
+    draw = None
     if rates is None:
         ctx.result.skipped("observed", "no consent rates: pass --consent-rates or --scan-result")
     elif ctx.mapping:
         ctx.result.ran("observed")
+        draw = _note_draw(ctx, given)
         _note_missing_rates(ctx, rates)
     shares = {n: s.masked_share() for n, s in ctx.scenarios.items() if not n.startswith("mask_")}
     ctx.result.evidence["scenarios"] = {
         "masked_share": shares,
         "unmapped_features": unmapped,
         "consent_rates": rates or {},
+        "observed_draw": draw,
     }
+
+
+def _note_draw(ctx: Context, given: Inputs) -> str:
+    """Note how the observed scenario drew each row's consent; return ``joint`` or
+    ``independent``."""
+    if given.mix is None:
+        ctx.result.note(
+            "observed scenario: each purpose is drawn on its own at its consent rate, the "
+            f"purposes taken as independent, because {given.independent}; a banner's "
+            '"reject all" denies them together, so fewer rows lose several features at once '
+            "here than in production, more lose one, and the scenario's loss may be off either "
+            "way"
+        )
+        return INDEPENDENT
+    shown = [e for e in given.mix if e.granted is not None]
+    pooled = 1 - sum(e.share for e in shown) / sum(e.share for e in given.mix)
+    ctx.result.note(
+        "observed scenario: each row draws its whole combination of consent states from the "
+        f"scan's consent mix ({len(shown)} combinations"
+        + (f", {pooled:.1%} pooled and drawn purpose by purpose" if pooled > 1e-9 else "")
+        + "), so purposes denied together in the scan are denied together here"
+    )
+    return JOINT

@@ -4,9 +4,10 @@ Scenarios, each a boolean mask per feature over the rows of a labelled blind set
 
 - ``deny_<purpose>``: every row denies that purpose; features needing it are masked.
 - ``all_denied``: every purpose of the mapping is denied.
-- ``observed``: each row is granted each purpose with the given consent rate, drawn
-  independently per purpose (a row's analytics decision says nothing about its ads decision;
-  real banners correlate them, which this ignores) and deterministically from the seed.
+- ``observed``: each row draws its consent as the scan observed it, deterministically from
+  the seed: its whole combination of states from the scan's consent mix (purposes denied
+  together by one "reject all" stay together), or, given only rates, each purpose on its own
+  at its rate (:mod:`privdiag.model.consent_mix`).
 - ``mask_<feature>``: one feature masked on every row, for masking importance.
 
 A feature needing several purposes is masked when any of them is denied. Masked cells become
@@ -27,6 +28,7 @@ import polars as pl
 
 from privdiag.config import Config
 from privdiag.errors import ConfigError, InputError
+from privdiag.model.consent_mix import MixEntry, draw_denials
 
 ROW_ID = "row_id"
 TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)  # columns of a text (categorical) feature
@@ -242,18 +244,21 @@ def deny_scenarios(n: int, mapping: dict[str, list[str]]) -> list[Scenario]:
 
 
 def observed_scenario(
-    n: int, mapping: dict[str, list[str]], rates: dict[str, float], seed: int
+    n: int,
+    mapping: dict[str, list[str]],
+    rates: dict[str, float],
+    seed: int,
+    mix: list[MixEntry] | None = None,
 ) -> Scenario:
-    """Return the observed mix: rows granted each purpose at its rate, independently.
+    """Return the observed mix: rows granted each purpose as the consent mix and rates say
+    (:func:`~privdiag.model.consent_mix.draw_denials`: joint with ``mix``, else each purpose
+    independently at its rate).
 
     Purposes without a rate are taken as granted on every row (the caller notes them), and
     a purpose that needs no consent (:data:`NO_CONSENT`) is never denied.
     """
     rng = np.random.default_rng(seed)
-    denied = {}
-    for purpose in purposes_in_use(mapping):
-        draw = rng.uniform(size=n)
-        denied[purpose] = draw >= rates[purpose] if purpose in rates else np.zeros(n, bool)
+    denied = draw_denials(n, purposes_in_use(mapping), rates, mix, rng)
     masks = {}
     for feature, purposes in mapping.items():
         mask = np.zeros(n, bool)

@@ -19,6 +19,7 @@ import polars as pl
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.model import blindset
+from privdiag.model.consent_mix import MixEntry, drawable, read_mix
 from privdiag.model.entries import model_entry
 from privdiag.model.loading import Scorer, load_scorer
 from privdiag.model.predictions import PredictionsScorer
@@ -32,7 +33,8 @@ LABEL_WORDS = {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
 @dataclass
 class Inputs:
     """What a model check reads: the model's name, its scorer and input names, the blind set
-    with its label, and the consent rates of the observed scenario (None without any)."""
+    with its label, and the consent rates and mix of the observed scenario (None without
+    any; ``independent`` says why there is no mix to draw from)."""
 
     name: str
     scorer: Scorer
@@ -42,6 +44,8 @@ class Inputs:
     y: np.ndarray | None
     rates: dict[str, float] | None
     predictions: list[InputInfo]
+    mix: list[MixEntry] | None = None
+    independent: str = ""
 
 
 def read_inputs(
@@ -55,9 +59,13 @@ def read_inputs(
     consent_rates: dict[str, float] | None,
     allow_pickle: bool,
     predictions: list[Path] | None,
+    consent_mix: list[MixEntry] | None = None,
 ) -> Inputs:
     """Return the checked inputs of one model check, each recorded in ``result.inputs``
     (model first, then the blind set, the scan result and the predictions files).
+
+    Given ``consent_rates``, the observed scenario draws from them and ``consent_mix``
+    (None: each purpose independently), else from the scan result's rates and mix.
 
     Raises InputError or UsageError for a file that cannot be read or does not fit, and a
     UsageError for a label that is one of the model's inputs.
@@ -75,7 +83,10 @@ def read_inputs(
     if scan_result is not None:
         _check_scan_result(scan_result)
         result.inputs.append(info(scan_result, "scan_result", "json", None))
-    rates = consent_rates or (rates_from_scan(scan_result) if scan_result else None)
+    told = "the consent rates were given (--consent-rates)"
+    rates, (mix, why) = consent_rates, drawable(consent_mix, told)
+    if consent_rates is None and scan_result is not None:
+        rates, mix, why = consent_from_scan(scan_result)
 
     scorer = _scorer(model, predictions, allow_pickle and not predictions, matched.table)
     features = _resolve_features(scorer, frame, label, blind_set)
@@ -86,7 +97,7 @@ def read_inputs(
         result.inputs.insert(0, info(model, "model", scorer.format, None))  # no rows
     read = [info(path, "predictions", table_format(path), None) for path in predictions or []]
     result.inputs += read
-    return Inputs(matched.name, scorer, features, frame, label, y, rates, read)
+    return Inputs(matched.name, scorer, features, frame, label, y, rates, read, mix, why)
 
 
 def info(path: Path, role: str, fmt: str, rows: int | None) -> InputInfo:
@@ -110,18 +121,33 @@ def _check_scan_result(path: Path) -> None:
     check_regular_file(path, hint=hint)
 
 
-def rates_from_scan(path: Path) -> dict[str, float]:
-    """Return the consent rates a scan result carries at ``evidence.consent_rates``."""
+def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | None, str]:
+    """Return the consent rates (``evidence.consent_rates``) and mix (``evidence.consent_mix``,
+    None when it has none) of a scan result, and, without a mix, why the observed scenario
+    draws each purpose on its own.
+
+    Raises InputError for a file that is no scan result, or whose mix does not read as one.
+    """
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         rates = doc["evidence"]["consent_rates"]
-        return {str(k): float(v) for k, v in rates.items() if v is not None}
+        rates = {str(k): float(v) for k, v in rates.items() if v is not None}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(
             "is not a scan result with evidence.consent_rates",
             path=path,
             hint="pass the JSON written by privdiag scan --json",
         ) from exc
+    mix = read_mix(doc["evidence"].get("consent_mix"), path)
+    if mix is not None:
+        return rates, *drawable(mix, "")
+    if "consent_mix" in doc["evidence"]:
+        return rates, None, "the scan result's consent mix is empty (no event had a decision)"
+    why = (
+        "the scan result holds no consent mix (evidence.consent_mix; a scan by an older "
+        "privdiag); scan again for the joint draw"
+    )
+    return rates, None, why
 
 
 def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | None:

@@ -65,6 +65,17 @@ def check_group_sizes(docs: list[dict[str, Any]], paths: list[str], k: int) -> i
     return max(k, min(known)) if len(known) == len(recorded) else None
 
 
+def pool_consent_mix(merged: dict[str, Any], docs: list[dict[str, Any]], k: int) -> None:
+    """Pool, in place, the whole consent mix of ``merged`` when one of ``docs`` was made with a
+    ``min_group_size`` under ``k`` (or records none): its combinations were pooled by the
+    smaller size, and the users behind each are not kept to pool them again at ``k``."""
+    evidence = merged.get("evidence")
+    mix = evidence.get("consent_mix") if isinstance(evidence, dict) else None
+    if not mix or all((made_with(doc) or 0) >= k for doc in docs):
+        return
+    evidence["consent_mix"] = [{"granted": None, "denied": None, "share": 1.0}]
+
+
 def _findings(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The findings of a result, resolved ones of an audit too; entries that are not
     objects are left to the merge's own checks."""
