@@ -22,3 +22,37 @@ def test_a_shift_says_its_share_is_of_the_event_names_that_carry_the_feature(rea
         "Share: 70.8% of the events after the change, of the event names that carry "
         "<bdi>clean_event</bdi>, lack it." in html
     )
+
+
+def test_an_audit_junit_failure_says_why_each_finding_fails_the_run():
+    # Run 3 of a nightly audit: consent.after_withdrawal failed with "3 finding(s) at or above
+    # high" though its test case held five high findings; the two in <system-out> were
+    # unchanged, and of the three failing one was worse and two were not compared (fewer
+    # users than k: counted as new). The audit's one line said so; the JUnit file did not.
+    from browser.small import small_doc
+
+    from privdiag.report.junit import render_junit
+
+    doc = small_doc()
+    (b2,) = [f for f in doc["findings"] if f["id"] == "b2"]
+    copies = [dict(b2, id=f"b2{c[0]}", change=c) for c in ("worse", "hidden", "unchanged")]
+    doc["findings"] = [f for f in doc["findings"] if f["id"] != "b2"] + copies
+    for f in doc["findings"]:
+        f.setdefault("change", "unchanged")
+    doc["command"] = "audit"
+    doc["audit"] = {"run_id": "r3", "compared_with": "r2", "fail_when": "regressed"}
+    doc["resolved"] = []
+
+    xml = render_junit(doc, fail_on="high")
+    assert (
+        '<failure message="2 finding(s) at or above high that --fail-when regressed counts: '
+        '1 not compared (counted as new), 1 worse" type="high">' in xml
+    )
+    assert "[high, worse] consent.violation" in xml
+    assert "[high, not compared (counted as new)] consent.violation" in xml
+    assert ":\n[high, unchanged] consent.violation" in xml  # the <system-out> one
+    # a scan's JUnit file has no changes to tell
+    scan = small_doc()
+    assert '<failure message="1 finding(s) at or above high" type="high">[high] consent' in (
+        render_junit(scan, fail_on="high")
+    )
