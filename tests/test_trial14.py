@@ -56,3 +56,16 @@ def test_an_audit_junit_failure_says_why_each_finding_fails_the_run():
     assert '<failure message="1 finding(s) at or above high" type="high">[high] consent' in (
         render_junit(scan, fail_on="high")
     )
+
+
+def test_a_github_annotation_calls_a_hidden_finding_not_compared():
+    # The nightly audit's error annotations were titled "(high, hidden)" while its line,
+    # report and JUnit file say "not compared" for a finding of fewer than k users.
+    from privdiag.report.github import annotation
+
+    finding = {"kind": "consent.after_withdrawal", "id": "19b7", "severity": "high"}
+    line = annotation(finding | {"change": "hidden"}, "high")
+    assert line is not None
+    assert line.startswith("::error title=privdiag consent.after_withdrawal (high%2C not compared)")
+    assert "(high%2C worse)" in (annotation(finding | {"change": "worse"}, "high") or "")
+    assert "(high)::" in (annotation(finding, "high") or "")  # a scan's: no change
