@@ -69,3 +69,24 @@ def test_a_github_annotation_calls_a_hidden_finding_not_compared():
     assert line.startswith("::error title=privdiag consent.after_withdrawal (high%2C not compared)")
     assert "(high%2C worse)" in (annotation(finding | {"change": "worse"}, "high") or "")
     assert "(high)::" in (annotation(finding, "high") or "")  # a scan's: no change
+
+
+def test_a_merged_report_gives_each_skip_reason_with_its_inputs(realdata):
+    # privdiag report over the GA4, Segment and Snowplow scans said consent.violation was
+    # skipped for "no consent signal", the GA4 export's reason, though the Segment and
+    # Snowplow inputs carry consent and were skipped for another (no feature classified).
+    from privdiag.report.merge import merge
+
+    ga4 = run_scan([str(realdata / "ga4" / "ga4_sample_rows_92days.ndjson")]).to_dict()
+    seg = run_scan([str(realdata / "segment" / "doc_example_events.json")]).to_dict()
+    checks = {c["name"]: c for c in merge([ga4, seg])["checks"]}
+    assert checks["consent.violation"]["status"] == "skipped"
+    reason = checks["consent.violation"]["reason"]
+    assert reason.startswith("in ga4_sample_rows_92days.ndjson: no consent signal")
+    assert "; in doc_example_events.json: no feature is classified" in reason
+    # one reason for all, or a check that ran in one document, is as before
+    same = {c["name"]: c for c in merge([ga4, ga4])["checks"]}
+    assert same["consent.violation"]["reason"] == next(
+        c["reason"] for c in ga4["checks"] if c["name"] == "consent.violation"
+    )
+    assert checks["people.optin_drop"]["status"] == "ran"
