@@ -90,3 +90,39 @@ def test_a_merged_report_gives_each_skip_reason_with_its_inputs(realdata):
         c["reason"] for c in ga4["checks"] if c["name"] == "consent.violation"
     )
     assert checks["people.optin_drop"]["status"] == "ran"
+
+
+def test_a_consent_log_that_meets_no_event_is_told(realdata, tmp_path):
+    # The GA4 sample with dbt-snowplow-web's consent log: the log's 25 browsers (its 32
+    # consent_preferences rows; cmp_visible decides nothing) are none of the GA4 export's
+    # 114 user_pseudo_ids. The scan said only "100% of users have no consent decision".
+    from privdiag.config import Config, Thresholds
+    from tests.helpers import write
+
+    ga4 = str(realdata / "ga4" / "ga4_sample_rows_92days.ndjson")
+    log = str(realdata / "snowplow" / "expected" / "snowplow_web_consent_log_expected.csv")
+    notes = run_scan([ga4], consent=[log]).to_dict()["evidence"]["notes"]
+    (note,) = [n for n in notes if n.startswith("no consent record meets an event")]
+    assert "none of the 25 users in the consent records is the user of any event" in note
+    # the same log beside its own Snowplow events meets them: no note
+    events = str(realdata / "snowplow" / "source" / "snowplow_web_events.csv")
+    doc = run_scan([events], consent=[log]).to_dict()
+    assert not [n for n in doc["evidence"].get("notes", []) if "meets an event" in n]
+
+    # by hand: events of u1..u6; a log keyed by c1..c6 meets none, one keyed by u1 meets
+    rows = "".join(f"e{i},2026-10-01T10:0{i}:00Z,page_view,u{i},G{i}\n" for i in range(1, 7))
+    ev = write(tmp_path / "ev.csv", "event_id,ts,event_name,user_id,gclid\n" + rows)
+    head = "user_id,purpose,status,ts\n"
+    other = "".join(f"c{i},ads,denied,2026-10-01T09:00:00Z\n" for i in range(1, 7))
+    doc = run_scan([ev], consent=[write(tmp_path / "other.csv", head + other)]).to_dict()
+    assert any("none of the 6 users in the consent" in n for n in doc["evidence"]["notes"])
+    two = "c1,ads,denied,2026-10-01T09:00:00Z\nc2,ads,denied,2026-10-01T09:00:00Z\n"
+    few = run_scan(  # under k keys: not counted
+        [ev],
+        consent=[write(tmp_path / "few.csv", head + two)],
+        config=Config(thresholds=Thresholds(min_group_size=5)),
+    ).to_dict()
+    assert any("none of the users in the consent" in n for n in few["evidence"]["notes"])
+    ours = head + "u1,ads,denied,2026-10-01T09:00:00Z\n" + other
+    met = run_scan([ev], consent=[write(tmp_path / "ours.csv", ours)]).to_dict()
+    assert not [n for n in met["evidence"].get("notes", []) if "meets an event" in n]
