@@ -126,3 +126,33 @@ def test_a_consent_log_that_meets_no_event_is_told(realdata, tmp_path):
     ours = head + "u1,ads,denied,2026-10-01T09:00:00Z\n" + other
     met = run_scan([ev], consent=[write(tmp_path / "ours.csv", ours)]).to_dict()
     assert not [n for n in met["evidence"].get("notes", []) if "meets an event" in n]
+
+
+def test_a_feature_named_as_a_column_of_privdiag_gets_a_note_naming_its_feature(realdata):
+    # The GA4 sample's event parameter "source" (132 events, DuckDB over event_params) is
+    # read as the feature param_source: privdiag keeps "source" for the input's name. A
+    # [features.source] table classified nothing and said nothing.
+    from privdiag.config import Config, FeatureConfig
+
+    path = str(realdata / "ga4" / "ga4_sample_rows_92days.ndjson")
+    cfg = Config(features={"source": FeatureConfig(purposes=["ads"])})
+    doc = run_scan([path], config=cfg).to_dict()
+    assert (
+        "[features.source] names no feature: the events' field source is read as the feature "
+        "param_source (source is a name privdiag keeps for a column of its own), so nothing is "
+        "checked for it; classify it as [features.param_source]"
+    ) in doc["evidence"]["notes"]
+    unclassified = {
+        f["location"]["feature"]: f["metrics"]["events"]
+        for f in doc["findings"]
+        if f["kind"] == "people.unclassified_feature"
+    }
+    assert unclassified["param_source"] == 132
+    cfg = Config(features={"param_source": FeatureConfig(purposes=["ads"])})
+    doc = run_scan([path], config=cfg).to_dict()
+    assert not [n for n in doc["evidence"].get("notes", []) if "names no feature" in n]
+    assert "param_source" not in {
+        f["location"].get("feature")
+        for f in doc["findings"]
+        if f["kind"] == "people.unclassified_feature"
+    }
