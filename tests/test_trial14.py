@@ -156,3 +156,36 @@ def test_a_feature_named_as_a_column_of_privdiag_gets_a_note_naming_its_feature(
         for f in doc["findings"]
         if f["kind"] == "people.unclassified_feature"
     }
+
+
+def test_a_funnel_drop_short_of_significance_is_told_not_left_silent(tmp_path):
+    # A data engineer whose conversions fell scanned the generated shop: funnel.consent_drop
+    # ran, found nothing and said nothing. Here 20 users grant ads and 18 of them buy, 20
+    # deny and 12 buy: 90% against 60%, a gap of 0.3 over min_gap, but a one-sided Fisher
+    # test gives p 0.0324 (scipy, by hand), over alpha 0.01 with one test to correct for.
+    from tests.helpers import config, write
+
+    lines = ["event_id,ts,event_name,user_id,consent_ads"]
+    for i in range(40):
+        state = "granted" if i < 20 else "denied"
+        buys = i < 18 or 20 <= i < 32
+        lines.append(f"v{i},2026-10-01T09:{i:02d}:00Z,page_view,u{i},{state}")
+        if buys:
+            lines.append(f"b{i},2026-10-01T10:{i:02d}:00Z,purchase,u{i},{state}")
+    events = write(tmp_path / "shop.csv", "\n".join(lines) + "\n")
+    cfg = config()
+    cfg.steps = ["page_view", "purchase"]
+    doc = run_scan([events], config=cfg).to_dict()
+    assert not [f for f in doc["findings"] if f["kind"] == "funnel.consent_drop"]
+    (note,) = [n for n in doc["evidence"]["notes"] if n.startswith("funnel.consent_drop")]
+    assert note == (
+        "funnel.consent_drop found no drop: the largest-looking, users denying ads going on "
+        "from page_view to purchase in shop (denied 60%, granted 90%), has q 0.032 after the "
+        "correction for 1 test, above alpha 0.01; so few users cannot tell a drop of that "
+        "size from chance."
+    )
+    # under k users a side's conversions are not shown
+    cfg.thresholds.min_group_size = 25
+    doc = run_scan([events], config=cfg).to_dict()
+    (note,) = [n for n in doc["evidence"]["notes"] if n.startswith("funnel.consent_drop")]
+    assert "from page_view to purchase in shop, has q 0.032" in note and "%" not in note
