@@ -139,3 +139,28 @@ def linked_consent(browser: bool) -> str:
         SELECT c.* REPLACE (links.browser AS user_key)
         FROM consent c JOIN ({_links_sql()}) links ON links.user_key = c.user_key
     ) AS linked_consent"""
+
+
+def unmet_log_notes(con: Any, min_group: int) -> list[str]:
+    """A note when consent records are keyed by users, yet none is the user (or, for
+    Snowplow, the browser) of any event: the log and the events name users by different
+    ids, and every check then reads every event's consent as unknown. It counts the log's
+    keys only when at least ``min_group``; records from the events themselves always meet,
+    so the note tells a consent file that meets nothing."""
+    browser = by_browser(con)
+    row = con.execute(f"""
+        SELECT (SELECT count(DISTINCT user_key) FROM consent),
+               (SELECT count(*) FROM {linked_consent(browser)}
+                WHERE user_key IN (SELECT {meeting_key("e", browser)} FROM events e))
+    """).fetchone()
+    keys, met = (int(v or 0) for v in row or (0, 0))
+    if not keys or met:
+        return []
+    counted = f"the {keys:,} users" if keys >= min_group else "the users"
+    return [
+        f"no consent record meets an event: none of {counted} in the consent records is the "
+        "user of any event (the "
+        "user id, else the anonymous id; for Snowplow the browser), so every event's consent "
+        "is unknown; check that the consent log and the events name users by the same id "
+        "(map the log's columns with [consent] columns)"
+    ]

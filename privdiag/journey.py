@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from privdiag.checks.compliance import CONSENT_MECHANISM_EVENTS
 from privdiag.config import Config
 from privdiag.engine import literal
 
@@ -94,14 +95,18 @@ def _by_order(con: Any, present: dict[str, int]) -> list[Step]:
 
     A session is the session key, else the user and day. Each name's first occurrence in a
     session is ranked among that session's first occurrences; names seen in one session
-    only say nothing about order and are left out.
+    only say nothing about order and are left out, and so are the consent mechanism's own
+    events (a banner shown, a choice recorded): they are no step of a customer's journey,
+    and a funnel from the banner by consent state would only restate the choice.
     """
-    rows = con.execute("""
+    mechanism = ", ".join(literal(n) for n in sorted(CONSENT_MECHANISM_EVENTS))
+    rows = con.execute(f"""
         WITH firsts AS (
             SELECT coalesce(session_key, user_key || ':' || CAST(ts::DATE AS VARCHAR)) AS s,
                    event_name, min(ts) AS first_ts
             FROM events
             WHERE event_name IS NOT NULL
+              AND lower(trim(event_name)) NOT IN ({mechanism})
               AND coalesce(session_key, user_key) IS NOT NULL
             GROUP BY ALL
         ), ranked AS (

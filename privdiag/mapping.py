@@ -89,9 +89,11 @@ def feature_map(features: list[str], config: Config) -> dict[str, list[str]]:
 def unmatched_features(features: list[str], config: Config) -> list[str]:
     """Notes on the ``[features.X]`` tables with purposes that name no feature of the events
     yet look meant for one, whose collection is then checked nowhere: a name the readers take
-    as an id column (``session_id``, ``client_id``: an id, not a feature), or a near miss
-    of a feature's name (``gcild`` for ``gclid``). Other names are left alone: a model's
-    features are classified in the same tables."""
+    as an id column (``session_id``, ``client_id``: an id, not a feature), a field the
+    readers renamed ``param_<name>`` because privdiag keeps its name for a column of its own
+    (GA4's event parameter ``source``), or a near miss of a feature's name (``gcild`` for
+    ``gclid``). Other names are left alone: a model's features are classified in the same
+    tables."""
     import difflib
 
     from privdiag.ingest.roles import id_column_names
@@ -103,11 +105,18 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
         if spec.purposes is None or name in present or any(ch in name for ch in "*?["):
             continue
         close = difflib.get_close_matches(name, sorted(present), n=1, cutoff=0.8)
+        renamed = [f for f in sorted(present) if f.lower() == f"param_{name}".lower()]
         if name.lower() in ids:
             notes.append(
                 f"[features.{name}] names no feature: a column {name} is read as the events' "
                 "user, anonymous, session or event id, and its collection is not checked "
                 "against consent"
+            )
+        elif renamed:  # a field named as one of privdiag's own columns (source, ts, ...)
+            notes.append(
+                f"[features.{name}] names no feature: the events' field {name} is read as the "
+                f"feature {renamed[0]} ({name} is a name privdiag keeps for a column of its "
+                f"own), so nothing is checked for it; classify it as [features.{renamed[0]}]"
             )
         elif close:
             notes.append(

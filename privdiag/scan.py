@@ -13,6 +13,7 @@ from privdiag.checks.log_conflicts import check_log_conflicts
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.checks.trust import run_people_consent_checks
 from privdiag.config import Config
+from privdiag.consent_keys import unmet_log_notes
 from privdiag.engine import close, connect, one
 from privdiag.findings import Finding
 from privdiag.ingest import UNMAPPED, Loaded, check_engine_formats, load
@@ -230,7 +231,7 @@ def run_scan(
 
     loaded = _load(con, data, consent or [], config, fmt, say)
     result.inputs = loaded.inputs
-    if notes := _input_notes(loaded):
+    if notes := _input_notes(loaded) + unmet_log_notes(con, config.thresholds.min_group_size):
         result.evidence["notes"] = notes
 
     say("resolving consent state")

@@ -67,6 +67,19 @@ def test_order_inferred_from_sessions_when_names_are_custom():
     assert journey.names == ["landing", "browse", "signup"]
 
 
+def test_inferred_order_leaves_out_the_consent_mechanism_events():
+    # Every session opens with the banner (cmp_visible) and the choice (consent_preferences,
+    # in any case): without the rule they were the journey's first two steps, and the funnel
+    # and gap checks broke down the banner's own events by consent state.
+    rows = []
+    for k in range(4):
+        banner = ["cmp_visible", "Consent_Preferences" if k % 2 else "consent_preferences"]
+        rows += _session(f"s{k}", banner + ["landing", "browse", "signup"])
+    journey = journey_steps(_events(rows), Config())
+    assert journey.origin == "order"
+    assert journey.names == ["landing", "browse", "signup"]
+
+
 def test_sessions_fall_back_to_user_and_day():
     rows = [(ts, n, "u1", None) for ts, n, _, _ in _session("x", ["open", "pay"])]
     rows += [(ts, n, "u2", None) for ts, n, _, _ in _session("x", ["open", "pay"])]
@@ -139,3 +152,14 @@ def test_configured_steps_drive_the_checks(tmp_path):
     heat = doc["evidence"]["consent_gap_heatmaps"][0]
     assert heat["rows"] == ["add_to_cart", "signup"]
     assert all(v is None for v in heat["values"][1])
+
+
+def test_snowplow_fixture_journey_leaves_out_the_banner_and_the_choice(realdata):
+    # dbt-snowplow-web's 157 distinct events hold 33 cmp_visible and 32 consent_preferences
+    # (DuckDB over the CSV); they opened the inferred journey and sat at its sixth step.
+    path = realdata / "snowplow" / "source" / "snowplow_web_events.csv"
+    doc = run_scan([str(path)]).to_dict()
+    steps = doc["evidence"]["journey"]["steps"]
+    assert doc["evidence"]["journey"]["origin"] == "order"
+    assert "cmp_visible" not in steps and "consent_preferences" not in steps
+    assert steps[0] == "page_view"

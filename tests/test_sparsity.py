@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from privdiag.config import FeatureConfig
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
 
@@ -106,6 +107,27 @@ def test_gap_on_a_classified_feature_is_explained_as_expected(shop_a):
     assert f["metrics"]["events"] == 100
     assert "Expected" in f["recommendation"]
     assert f["severity"] == "medium"  # compliant behaviour: never fails CI on its own
+
+
+@pytest.mark.parametrize("needs", [["necessary"], []])
+def test_gap_on_a_feature_classified_as_needing_no_consent_says_it_is_over_blocked(tmp_path, needs):
+    # Shop A with item_id classified as needing no consent beyond necessary: its drop at
+    # add_to_cart when ads is denied (50 of 50 denied events, 0 of 50 granted) is a pipeline
+    # that over-blocks it. The advice must not call it unclassified nor ask to map it to ads,
+    # which would bless the bug (the generated demo's item_category was advised so).
+    text = shop_csv(200, _reached, lambda i: "granted" if i < 100 else "denied", _shop_a_row)
+    cfg = config()
+    cfg.features["item_id"] = FeatureConfig(purposes=needs)
+    doc = run_scan([write(tmp_path / "shop.csv", text)], config=cfg).to_dict()
+    f = gaps(doc)[("add_to_cart", "item_id", "ads")]
+    assert f["metrics"]["feature_classified"] is True
+    assert (f["metrics"]["events"], f["metrics"]["gap"]) == (50, 1.0)
+    assert f["severity"] == "high"  # an unexplained dependency, not compliant behaviour
+    assert "not classified" not in f["recommendation"]
+    assert f["recommendation"].startswith(
+        "item_id is classified as needing no consent beyond necessary"
+    )
+    assert "find the tag or pipeline step that drops it" in f["recommendation"]
 
 
 def test_gap_evidence_table_and_heatmap(shop_a):

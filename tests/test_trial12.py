@@ -110,7 +110,8 @@ def test_audit_junit_and_annotations_fail_on_what_fails_the_run(tmp_path):
     assert 'failures="0"' in xml
     assert (
         "<system-out>1 finding(s) at or above high that --fail-when regressed does not count "
-        "(neither new nor worse since the compared run):\n[high] consent.violation" in xml
+        "(neither new nor worse since the compared run):\n"
+        "[high, unchanged] consent.violation" in xml
     )
     lines, summary = _annotations(doc, tmp_path)
     assert (  # first: since polish11 a missing owner (a1) ranks by its own severity

@@ -18,7 +18,7 @@ from typing import Any
 
 from privdiag.audit import folders, trends
 from privdiag.audit.collect import check_model_files, check_models, scan_sources, source_paths
-from privdiag.audit.diff import Diff, diff, failing
+from privdiag.audit.diff import Diff, counted_changes, diff, failing
 from privdiag.audit.history import History, RunRecord, check_history_file, open_history
 from privdiag.audit.lock import hold
 from privdiag.audit.settings import AuditSettings
@@ -73,12 +73,7 @@ class AuditOutcome:
         fails = failing(self.doc, str(audit.get("fail_on")))
         if not self.exit_code or not fails:
             return ""
-        by_change: dict[str, int] = {}
-        for f in fails:
-            by_change[f.get("change") or "new"] = by_change.get(f.get("change") or "new", 0) + 1
-        counted_as_new = audit.get("fail_when") != "all"
-        words = {"hidden": "not compared (counted as new)" if counted_as_new else "not compared"}
-        parts = ", ".join(f"{n} {words.get(ch, ch)}" for ch, n in sorted(by_change.items()))
+        parts = counted_changes(fails, audit.get("fail_when"))
         return (
             f"; exit 1 on {len(fails)} finding(s) at or above {audit.get('fail_on')} that "
             f"--fail-when {audit.get('fail_when')} counts: {parts}"

@@ -337,4 +337,42 @@ def check_consent_drop(
             t = todo[k]
             if (t.source, t.after["step"], t.purpose) not in reported:
                 notes.append(_withheld_note(t, v, k, ctx.min_group))
+        if not findings and not len(withheld):
+            notes += _closest_miss_note(todo, v, th.min_gap, th.alpha, ctx.min_group)
     return findings
+
+
+def _closest_miss_note(
+    todo: list[Transition], v: dict[str, np.ndarray], min_gap: float, alpha: float, k: int
+) -> list[str]:
+    """When no drop is reported or withheld, the largest-looking one short of significance:
+    the check ran, and a data engineer whose conversions fell is told what it saw and why it
+    says nothing, not left with silence. The most significant transition whose restored gap
+    is at least ``min_gap``, where most of neither side's events at the earlier step lack an
+    identity (there the estimate is a guess, see :func:`_decide`); its conversions only where
+    both sides have at least ``k`` users at both steps (:func:`_small_sides`), as its
+    finding would show them."""
+    gaps = np.nan_to_num(v["real_gap"])
+    near = [
+        i
+        for i in range(len(todo))
+        if gaps[i] >= min_gap
+        and np.isfinite(v["q"][i])
+        and v["identity_less"][i] <= MOSTLY_IDENTITY_LESS  # else the estimate is a guess
+    ]
+    if not near:
+        return []
+    i = min(near, key=lambda j: (v["q"][j], -gaps[j]))
+    t = todo[i]
+    shown = (
+        ""
+        if _small_sides(t, k)
+        else (f" (denied {v['conv_denied'][i]:.0%}, granted {v['conv_granted'][i]:.0%})")
+    )
+    return [
+        f"funnel.consent_drop found no drop: the largest-looking, users denying {t.purpose} "
+        f"going on from {t.before['step']} to {t.after['step']} in {t.source}{shown}, has "
+        f"q {v['q'][i]:.2g} after the correction for {len(todo)} test"
+        f"{'' if len(todo) == 1 else 's'}, above alpha {alpha:g}; "
+        "so few users cannot tell a drop of that size from chance."
+    ]

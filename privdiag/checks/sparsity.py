@@ -59,6 +59,7 @@ class Pair:
     feature: str
     purpose: str
     mapped: bool  # the config (or built-in knowledge) says the feature needs this purpose
+    classified: bool  # the config (or built-in knowledge) names its purposes, maybe none
 
 
 def gap_pairs(ctx: ScanContext) -> list[Pair]:
@@ -76,7 +77,8 @@ def gap_pairs(ctx: ScanContext) -> list[Pair]:
             purposes, mapped = [p for p in needs if p in ctx.purposes], True
         else:  # unclassified, or needs nothing: each purpose in turn
             purposes, mapped = list(ctx.purposes), False
-        out += [Pair(len(out) + k, feature, p, mapped) for k, p in enumerate(purposes)]
+        classified = feature in ctx.mapping
+        out += [Pair(len(out) + k, feature, p, mapped, classified) for k, p in enumerate(purposes)]
     return out
 
 
@@ -307,7 +309,7 @@ def _gap_finding(
         "explained_share": rounded(v["explained"][k]),
         "events_denied": int(v["n_denied"][k]),
         "events_granted": int(v["n_granted"][k]),
-        "feature_classified": pair.mapped,
+        "feature_classified": pair.classified,
     }
     title = (
         f"{pair.feature} is missing on {v['share_denied'][k]:.0%} of {row['step']} events when "
@@ -356,6 +358,13 @@ def _gap_advice(pair: Pair, step: str) -> str:
             f"Expected under consent, but personalization at {step} loses {pair.feature} for "
             f"users who deny {pair.purpose}: serve a fallback that needs no {pair.purpose} "
             "consent and test the model with the feature missing (privdiag model-check)."
+        )
+    if pair.classified:  # the config says it needs no consent: over-blocked, not unmapped
+        return (
+            f"{pair.feature} is classified as needing no consent beyond necessary, yet it goes "
+            f"missing when {pair.purpose} is denied: find the tag or pipeline step that drops it "
+            f"on denial; if it does need that consent, set [features.{pair.feature}] purposes = "
+            f'["{pair.purpose}"].'
         )
     return (
         f"{pair.purpose} consent explains the missing values, yet {pair.feature} is not "

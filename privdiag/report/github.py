@@ -50,7 +50,9 @@ def annotation(finding: dict[str, Any], fail_on: str, counts: bool = True) -> st
     where = ", ".join(
         f"{cut(str(k), ANNOTATION_VALUE)}={cut(str(v), ANNOTATION_VALUE)}" for k, v in location
     )
-    change = f", {finding['change']}" if finding.get("change") else ""
+    # an audit's hidden finding reads "not compared", as in every other output of the run
+    change = finding.get("change")
+    change = f", {'not compared' if change == 'hidden' else change}" if change else ""
     title = _escape_property(f"privdiag {kind} ({cut(severity + change, ANNOTATION_VALUE)})")
     # the id ends the message whatever is cut, so the annotation still leads to its finding
     at = cut(f"{kind} at {where or 'whole input'}", ANNOTATION_MESSAGE - len(found) - 3)

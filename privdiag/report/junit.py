@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from privdiag.audit.diff import failing
+from privdiag.audit.diff import change_word, counted_changes, failing
 from privdiag.findings import SEVERITIES, at_or_above, severity_rank
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
@@ -82,11 +82,12 @@ def build_cases(doc: dict[str, Any]) -> list[Case]:
     return list(cases.values())
 
 
-def _failure_text(failing: list[dict[str, Any]]) -> str:
+def _failure_text(failing: list[dict[str, Any]], fail_when: str | None = None) -> str:
     """One line per failing finding, its texts cut to :data:`MAX_TEXT` characters, for the
-    first :data:`MAX_FAILURES_LISTED`; then how many more there are."""
+    first :data:`MAX_FAILURES_LISTED`; then how many more there are. An audit's finding
+    carries its change beside its severity (``[high, worse]``)."""
     lines = [
-        f"[{f['severity']}] {cut(f['kind'], MAX_TEXT)} at "
+        f"[{f['severity']}{_change_tag(f, fail_when)}] {cut(f['kind'], MAX_TEXT)} at "
         f"{cut(location_text(f.get('location') or {}), MAX_TEXT)}: "
         f"{cut(f.get('title') or '', MAX_TEXT)} (id {cut(f['id'], MAX_TEXT)})"
         for f in failing[:MAX_FAILURES_LISTED]
@@ -95,6 +96,12 @@ def _failure_text(failing: list[dict[str, Any]]) -> str:
         more = len(failing) - MAX_FAILURES_LISTED
         lines.append(f"and {more:,} more: the JSON result (the file of --json) lists them all")
     return "\n".join(lines)
+
+
+def _change_tag(finding: dict[str, Any], fail_when: str | None) -> str:
+    """``, worse`` for an audit's finding (one with a ``change``), else ``''``."""
+    change = finding.get("change")
+    return f", {change_word(str(change), fail_when)}" if isinstance(change, str) else ""
 
 
 def case_element(
@@ -119,13 +126,17 @@ def case_element(
         out.text = (
             f"{len(passed)} finding(s) at or above {fail_on} that --fail-when {fail_when} "
             f"does not count ({NOT_COUNTED.get(fail_when, '')} since the compared run):\n"
-            + _failure_text(passed)
+            + _failure_text(passed, fail_when)
         )
     if failing:
         worst = SEVERITIES[min(severity_rank(f["severity"]) for f in failing)]
         message = f"{len(failing)} finding(s) at or above {fail_on}"
+        if counted is not None:  # an audit's: say why they fail, as its one line does
+            message += (
+                f" that --fail-when {fail_when} counts: {counted_changes(failing, fail_when)}"
+            )
         failure = ET.SubElement(el, "failure", {"message": message, "type": worst})
-        failure.text = _failure_text(failing)
+        failure.text = _failure_text(failing, fail_when if counted is not None else None)
     return el
 
 

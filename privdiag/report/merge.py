@@ -127,8 +127,14 @@ def _merge_inputs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _merge_checks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Union of checks by name; a check that ran in any document counts as ran."""
+    """Union of checks by name; a check that ran in any document counts as ran.
+
+    A check skipped in every document for reasons that differ gives each reason with the
+    inputs it was given for: the first reason alone (the GA4 export's "no consent signal")
+    was read as true of every input, whose own reason was another.
+    """
     seen: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, dict[str, list[str]]] = {}  # check -> reason -> the inputs' names
     for doc in docs:
         for c in doc.get("checks") or []:
             old = seen.get(c["name"])
@@ -138,7 +144,28 @@ def _merge_checks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "status": c.get("status", "ran"),
                     "reason": c.get("reason") or "",
                 }
+            if c.get("status", "ran") != "ran":
+                by_reason = skipped.setdefault(c["name"], {})
+                by_reason.setdefault(c.get("reason") or "", []).extend(_input_names(doc))
+    for name, check in seen.items():
+        reasons = skipped.get(name, {})
+        if check["status"] != "ran" and len(reasons) > 1:
+            check["reason"] = "; ".join(f"in {_names(i)}: {r}" for r, i in reasons.items())
     return list(seen.values())
+
+
+def _input_names(doc: dict[str, Any]) -> list[str]:
+    """The file names of a document's event inputs (all its inputs when it marks none)."""
+    inputs = [i for i in doc.get("inputs") or [] if isinstance(i, dict)]
+    events = [i for i in inputs if i.get("role") == "events"] or inputs
+    return [str(i.get("path") or "").replace("\\", "/").rsplit("/", 1)[-1] for i in events]
+
+
+def _names(names: list[str], shown: int = 3) -> str:
+    """``a, b, c and 2 more``: the first ``shown`` distinct names and how many others."""
+    unique = list(dict.fromkeys(n for n in names if n)) or ["an input"]
+    more = len(unique) - shown
+    return ", ".join(unique[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _merge_evidence(docs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -228,9 +228,10 @@ SHARE_OF: dict[str, str] = {
     "funnel.consent_drop": "of the users denying {purpose} go on from {from_step} to {step}",
     "people.optin_drop": "of the persons deciding after the change opt in to {purpose}",
 }
-# sparsity.shift's share is the value after the change of the series it follows.
+# sparsity.shift's share is the value after the change of the series it follows; a
+# feature's series counts only the event names that ever carry it (its ``events``).
 _SHIFT_OF = {
-    "feature": "of the events after the change lack {feature}",
+    "feature": "of the events after the change, of the event names that carry {feature}, lack it",
     "purpose": "is the {purpose} consent rate after the change",
 }
 # consent.missing_record of a source without user ids counts its events (no_user_ids).
