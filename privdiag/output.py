@@ -403,6 +403,20 @@ SUMMARY_INPUTS = 10
 SUMMARY_KINDS = 30
 
 
+#: Columns of the summary written to a file or a pipe (a CI job's log), where no terminal
+#: says how wide it is: rich's 80 cut the kinds and locations of the tables.
+PIPE_WIDTH = 160
+
+
+def summary_width(stream: IO[str]) -> int | None:
+    """The summary's width: the terminal's (None lets rich ask it), ``COLUMNS`` when set,
+    else :data:`PIPE_WIDTH`."""
+    isatty = getattr(stream, "isatty", None)
+    if (callable(isatty) and isatty()) or os.environ.get("COLUMNS", "").strip().isdigit():
+        return None
+    return PIPE_WIDTH
+
+
 def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> None:
     """Print findings by severity and kind, then the top findings, with rich; every text is cut
     to :data:`SUMMARY_CELL` or :data:`SUMMARY_LINE` characters, and the counts are of all."""
@@ -410,7 +424,9 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
 
     from privdiag.report.text import cut, missing_owners, shorten
 
-    console = _console_class()(file=stream, highlight=False, soft_wrap=False)
+    console = _console_class()(
+        file=stream, highlight=False, soft_wrap=False, width=summary_width(stream)
+    )
     summary = doc["summary"]
     console.print(
         f"[bold]privdiag {escape(cut(str(doc.get('command', '')), SUMMARY_CELL))}[/bold]: "

@@ -1,0 +1,51 @@
+"""The terminal summary written to a pipe or a file (a CI job's log) is 160 columns wide,
+not rich's 80, which cut the kinds and locations of its tables; a terminal, or COLUMNS,
+still decides when there is one."""
+
+from __future__ import annotations
+
+import io
+
+from test_hostile8 import finding, result
+
+from privdiag.output import PIPE_WIDTH, print_summary, summary_width
+
+# "web · page_view · " and this feature: 18 + 62 = 80 characters of location
+FEATURE = "a_feature_name_long_enough_to_need_more_than_eighty_columns_xy"
+
+
+def _summary(monkeypatch, columns: str | None) -> str:
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    out = io.StringIO()
+    print_summary(
+        result([finding(0, location={"source": "web", "step": "page_view", "feature": FEATURE})]),
+        stream=out,
+    )
+    return out.getvalue()
+
+
+def test_a_pipe_gets_the_wide_summary_with_whole_locations(monkeypatch):
+    text = _summary(monkeypatch, None)
+    assert FEATURE in text  # at 80 columns the top findings' table cut it
+    assert max(len(line) for line in text.splitlines()) <= PIPE_WIDTH
+    assert max(len(line) for line in text.splitlines()) > 80
+
+
+def test_columns_still_decides_the_width(monkeypatch):
+    text = _summary(monkeypatch, "80")
+    assert FEATURE not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_terminal_is_left_to_rich(monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert summary_width(Tty()) is None
+    assert summary_width(io.StringIO()) == PIPE_WIDTH
