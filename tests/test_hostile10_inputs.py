@@ -355,3 +355,45 @@ def test_an_offset_no_zone_has_in_a_json_consent_file_names_its_row(tmp_path):
 
     assert result.exit_code == 3, result.output
     assert "row 2, field 'ts': decision time has the UTC offset +15" in result.output
+
+
+def test_an_offset_no_zone_has_in_hive_partitioned_ndjson_is_refused_naming_its_file(tmp_path):
+    """The folder names give a column (dt) the JSON reader takes no type for, so the times
+    were not read again as text and +99:00 was added as read: the reader is now given every
+    column's type but the folder names' (10:00+02:00 is still 08:00 UTC)."""
+    for day, ts in (("2026-10-01", "2026-10-01T10:00:00+02:00"), ("2026-10-02", UTC)):
+        part = tmp_path / "events" / f"dt={day}"
+        part.mkdir(parents=True)
+        row = {"event_id": f"e{day[-1]}", "ts": ts, "event_name": "v", "user_id": "u"}
+        (part / "part.ndjson").write_text(json.dumps(row) + "\n")
+    con = connect()
+    load(con, [str(tmp_path / "events")], [], load_config(None))
+    got = con.execute("SELECT event_id, ts FROM events ORDER BY 1").fetchall()
+    assert [(e, t.astimezone(dt.UTC).hour) for e, t in got] == [("e1", 8), ("e2", 10)]
+    bad = tmp_path / "events" / "dt=2026-10-02" / "part.ndjson"
+    bad.write_text(bad.read_text().replace("Z", "+99:00"))
+
+    result = _run("scan", tmp_path / "events", "-q")
+
+    assert result.exit_code == 3, result.output
+    assert f"{bad}, row 1, field 'ts': timestamp has the UTC offset +99:00" in result.output
+
+
+def test_an_offset_no_zone_has_in_a_ga4_shaped_file_read_as_generic_is_refused(tmp_path):
+    """A file with GA4's columns was never read again with its times as text, even under
+    --format generic, where its ISO event_timestamp is the event time: +99:00 was added."""
+    path = tmp_path / "export.ndjson"
+    params = [{"key": "page_location", "value": {"string_value": "https://x.example/"}}]
+    rows = [
+        {"event_timestamp": t, "event_name": "page_view", "event_params": params,
+         "user_pseudo_id": f"p{i}"}
+        for i, t in enumerate([UTC, UTC, "2026-10-01T10:00:00+99:00"])
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    result = _run("scan", path, "--format", "generic", "-q")
+
+    assert result.exit_code == 3, result.output
+    assert f"{path}, row 3, field 'event_timestamp': timestamp has the UTC offset +99:00" in (
+        result.output
+    )

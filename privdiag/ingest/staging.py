@@ -59,22 +59,23 @@ def stage_one(
     read_sql = reader_sql(files, kind)
     columns = describe(con, read_sql, argument, local)
     check_columns(local, kind, columns, argument)
-    text = _text_columns(con, kind, files, columns, config, role)
+    configured, configured_fmt = _configured_source(argument, config)
+    name = source or configured or source_name(argument)
+    if fmt == "auto" and configured_fmt:
+        fmt = configured_fmt
+    chosen = _chosen_format(con, role, fmt, columns, argument)
+    text = _text_columns(con, kind, files, columns, config, role, chosen)
     if text and kind.container == "csv":
         read_sql = reader_sql(files, kind, text=text)
-    elif text:  # JSON takes the type of every column or of none
-        types = {c: "VARCHAR" if c in text else t for c, t in columns.items()}
+    elif text:  # JSON takes the type of every column or of none (of the folder names' none)
+        keys = _partition_keys(files)
+        types = {c: "VARCHAR" if c in text else t for c, t in columns.items() if c not in keys}
         read_sql = reader_sql(files, kind, types)
     columns.update(dict.fromkeys(text, "VARCHAR"))
     read_sql = _read_again_sql(
         con, read_sql, files, kind, columns, role=role, index=index, argument=argument
     )
 
-    configured, configured_fmt = _configured_source(argument, config)
-    name = source or configured or source_name(argument)
-    if fmt == "auto" and configured_fmt:
-        fmt = configured_fmt
-    chosen = _chosen_format(con, role, fmt, columns, argument)
     ctx = StageContext(
         con=con,
         read_sql=read_sql,
@@ -97,7 +98,13 @@ def stage_one(
 
 
 def _text_columns(
-    con: Any, kind: FileKind, files: list[Path], columns: dict[str, str], config: Config, role: str
+    con: Any,
+    kind: FileKind,
+    files: list[Path],
+    columns: dict[str, str],
+    config: Config,
+    role: str,
+    chosen: str,
 ) -> tuple[str, ...]:
     """The columns of a CSV input that the sniffer typed otherwise and that are read as text:
     identifier columns, time columns typed with a zone and, in events, consent flag columns
@@ -117,7 +124,7 @@ def _text_columns(
         return ()
     times = time_column_names(config)
     if kind.container in ("json", "ndjson"):
-        return _zoned_json_times(files, columns, times)
+        return () if chosen == "ga4" else _zoned_json_times(columns, times)
     if kind.container != "csv":
         return ()
     ids = id_column_names(config)
@@ -135,15 +142,11 @@ def _text_columns(
     )
 
 
-def _zoned_json_times(
-    files: list[Path], columns: dict[str, str], times: set[str]
-) -> tuple[str, ...]:
+def _zoned_json_times(columns: dict[str, str], times: set[str]) -> tuple[str, ...]:
     """The time columns of a JSON input that the reader types with a zone (and so shifts by
-    any offset, +99:00 too): read as text, as a CSV's are. Not of a GA4 export, whose reader
-    gives its own types, nor of hive-partitioned files, whose folder names give columns the
-    reader could not be given a type for."""
-    if detected_export(columns) == "ga4" or _partition_keys(files):
-        return ()
+    any offset, +99:00 too): read as text, as a CSV's are. Not of an input staged as a GA4
+    export, whose reader gives its own types (its time is epoch microseconds); a GA4-shaped
+    file read with ``--format generic`` is checked like any other."""
     zoned = "TIMESTAMP WITH TIME ZONE"
     return tuple(c for c, t in columns.items() if t == zoned and c.lower() in times)
 
