@@ -397,3 +397,59 @@ def test_an_offset_no_zone_has_in_a_ga4_shaped_file_read_as_generic_is_refused(t
     assert f"{path}, row 3, field 'event_timestamp': timestamp has the UTC offset +99:00" in (
         result.output
     )
+
+
+@pytest.mark.parametrize("epoch_first", [False, True])
+def test_a_folder_of_csv_with_iso_times_in_one_file_and_epochs_in_another_reads_both(
+    tmp_path, epoch_first
+):
+    """The reader gave the time column one file's type (a time without a zone) for the
+    folder, and the other file's epoch numbers were "a value of another type" (exit 3). Now
+    read from its text: 1790000000 s is 2026-09-21 14:13:20 UTC, 1790003600000 ms an hour on."""
+    folder = tmp_path / "events"
+    folder.mkdir()
+    iso = HEAD + "e1,2026-10-01 10:00:00,v,u1\ne2,2026-10-01 11:00:00,v,u2\n"
+    epoch = HEAD + "e3,1790000000,v,u3\ne4,1790003600000,v,u4\n"
+    (folder / "a.csv").write_text(epoch if epoch_first else iso)
+    (folder / "b.csv").write_text(iso if epoch_first else epoch)
+
+    assert _times([folder]) == [
+        dt.datetime(2026, 10, 1, 10),
+        dt.datetime(2026, 10, 1, 11),
+        dt.datetime(2026, 9, 21, 14, 13, 20),
+        dt.datetime(2026, 9, 21, 15, 13, 20),
+    ]
+
+
+def test_a_folder_of_consent_csv_with_iso_times_and_epochs_reads_both(tmp_path):
+    events = _events(tmp_path / "events.csv", [UTC])
+    folder = tmp_path / "consent"
+    folder.mkdir()
+    head = "user_id,purpose,status,ts\n"
+    (folder / "a.csv").write_text(head + "u0,ads,granted,2026-10-01 09:00:00\n")
+    (folder / "b.csv").write_text(head + "u1,ads,denied,1790000000\n")
+    con = connect()
+
+    load(con, [str(events)], [str(folder)], load_config(None))
+
+    got = con.execute("SELECT user_key, ts FROM consent ORDER BY 1").fetchall()
+    assert [(u, t.astimezone(dt.UTC).replace(tzinfo=None)) for u, t in got] == [
+        ("u0", dt.datetime(2026, 10, 1, 9)),
+        ("u1", dt.datetime(2026, 9, 21, 14, 13, 20)),
+    ]
+
+
+def test_a_folder_whose_files_agree_on_a_time_format_keeps_it(tmp_path):
+    """Times the sniffer reads by a format of its own (day.month.year) are not read as text
+    when every file writes them so: as text they would be unreadable."""
+    folder = tmp_path / "events"
+    folder.mkdir()
+    (folder / "a.csv").write_text(HEAD + "e1,01.10.2026 10:00:00,v,u\ne2,01.10.2026 11:00:00,v,u\n")
+    (folder / "b.csv").write_text(HEAD + "e3,02.10.2026 11:30:00,v,u\ne4,13.10.2026 12:00:00,v,u\n")
+
+    assert _times([folder]) == [
+        dt.datetime(2026, 10, 1, 10),
+        dt.datetime(2026, 10, 1, 11),
+        dt.datetime(2026, 10, 2, 11, 30),
+        dt.datetime(2026, 10, 13, 12),
+    ]

@@ -11,7 +11,7 @@ from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.file_checks import explain_read_error
-from privdiag.ingest.files import FileKind, expand, source_name
+from privdiag.ingest.files import FileKind, expand, path_literal, source_name
 from privdiag.ingest.reading import (
     check_columns,
     container_of,
@@ -108,8 +108,9 @@ def _text_columns(
 ) -> tuple[str, ...]:
     """The columns of a CSV input that the sniffer typed otherwise and that are read as text:
     identifier columns, time columns typed with a zone and, in events, consent flag columns
-    (``consent_<purpose>``) and, when the input has several ``files``, every column but the
-    time columns (its features).
+    (``consent_<purpose>``) and, when the input has several ``files``, time columns its
+    files give different types (:func:`_times_typed_apart`) and, in events, every column but
+    the time columns (its features).
 
     A number loses what an id is ("1234567890.1611144299", a GA4 client id, reads as the
     double 1234567890.1611145; "007" as 7), so the same user would not match between a CSV
@@ -137,9 +138,45 @@ def _text_columns(
         return low in ids or (role == "events" and low.startswith("consent_")) or features
 
     keys = _partition_keys(files)  # from the folder names, not the files: no type to give
-    return tuple(
-        c for c, t in columns.items() if t != "VARCHAR" and c not in keys and as_text(c, t)
-    )
+    typed = {c: t for c, t in columns.items() if t != "VARCHAR" and c not in keys}
+    text = tuple(c for c, t in typed.items() if as_text(c, t))
+    typed_times = [c for c in typed if c.lower() in times and c not in text]
+    if len(files) > 1 and typed_times:
+        text += _times_typed_apart(con, files, typed_times)
+    return text
+
+
+# The first rows of each file of a CSV folder whose types are compared for its time columns.
+SNIFF_ROWS = 2048
+
+
+def _times_typed_apart(con: Any, files: list[Path], columns: list[str]) -> tuple[str, ...]:
+    """The time ``columns`` of a folder of CSV ``files`` that its files give different types
+    by their first rows: ISO text in one file (a time without a zone, a date), epoch numbers
+    in another. The reader takes one type for all the files and refuses the values of the
+    others; read from its text, each time is read as what it is
+    (:func:`privdiag.ingest.sqlparts.any_ts`). A time the files agree on keeps its type,
+    whatever its format (10/01/2026 10:00 is read as the sniffer found it). Each file's first
+    rows are sniffed (a few milliseconds a file), only for a folder whose time the reader
+    typed as a time without a zone, a date or a number: one with a zone is read as text."""
+    import duckdb
+
+    seen: dict[str, set[str]] = {c: set() for c in columns}
+    for path in files:
+        try:
+            row = con.execute(
+                f"SELECT Columns FROM sniff_csv({path_literal(path)}, header=true, "
+                f"sample_size={SNIFF_ROWS}, quote='\"', escape='\"')"
+            ).fetchone()
+        except duckdb.Error:
+            continue  # the read names what is wrong with that file
+        types = {c["name"]: c["type"] for c in row[0]} if row else {}
+        for column, kinds in seen.items():  # text: a file whose first rows have no time
+            if types.get(column, "VARCHAR") != "VARCHAR":
+                kinds.add(types[column])
+        if all(len(k) > 1 for k in seen.values()):
+            break
+    return tuple(c for c, kinds in seen.items() if len(kinds) > 1)
 
 
 def _zoned_json_times(columns: dict[str, str], times: set[str]) -> tuple[str, ...]:
