@@ -122,6 +122,7 @@ def test_an_output_given_an_empty_name_is_a_usage_error(tmp_path, option):
     code, output = _run("report", str(scan), option, "")
     assert code == 2, output
     assert f"{option} was given an empty file name" in output
+    assert f"hint: give {option} a file name" in output
 
 
 def _ndjson_scan(tmp_path: Path, records: list[dict]) -> dict:
@@ -285,12 +286,16 @@ def test_a_folder_option_given_an_empty_name_is_a_usage_error(
     folder: a path option reads "" as ".". Now exit 2, and nothing is written."""
     monkeypatch.chdir(tmp_path)
     if command == "generate":
+        option = "--out"
         code, output = _run("generate", "--out", "", "--users", "40", "--days", "4")
     else:
+        option = "--export-blind-sets"
         args = [str(MODEL), "--blind-set", str(blind), "--export-blind-sets", "", "-q"]
         code, output = _run("model-check", *args)
     assert code == 2, output
-    assert "is given an empty name" in output
+    # worded as an empty --json or --show is (it was "--out is given an empty name")
+    assert f"{option} was given an empty folder name" in output
+    assert f"hint: give {option} a folder name" in output
     assert [p.name for p in tmp_path.iterdir()] == []
 
 
