@@ -453,3 +453,24 @@ def test_a_folder_whose_files_agree_on_a_time_format_keeps_it(tmp_path):
         dt.datetime(2026, 10, 2, 11, 30),
         dt.datetime(2026, 10, 13, 12),
     ]
+
+
+def test_a_folder_of_a_sniffed_time_format_and_epochs_names_both_files(tmp_path):
+    """A time the sniffer reads by its own format (01.10.2026 10:00:00) in one file and epoch
+    numbers in another: read from its text, that format is no ISO time. The error names the
+    row, and its hint the files and how each writes the time."""
+    folder = tmp_path / "events"
+    folder.mkdir()
+    (folder / "a.csv").write_text(HEAD + "e1,01.10.2026 10:00:00,v,u\ne2,01.10.2026 11:00:00,v,u\n")
+    (folder / "b.csv").write_text(HEAD + "e3,1790000000,v,u\ne4,1790003600,v,u\n")
+
+    result = _run("scan", folder, "-q")
+
+    assert result.exit_code == 3, result.output
+    said = " ".join(result.output.split())
+    assert f"{folder / 'a.csv'}, row 1, field 'ts': timestamp (a 19-character value" in said
+    assert (
+        "hint: the files write ts in different ways (a.csv as times, b.csv as numbers), so it "
+        "is read from its text: use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs "
+        "in every file, or give the files as separate inputs" in said
+    )

@@ -78,7 +78,7 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
             path=_where(ctx),
             row=int(bad[0]),
             field=roles["ts"],
-            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+            hint=ctx.time_hint(roles["ts"]),
         )
 
 

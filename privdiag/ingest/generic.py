@@ -104,7 +104,7 @@ def _check_ts(
             'its time column mapped ([sources.<name>.columns] ts = "<column>")',
         )
     if bad:
-        _raise_bad_ts(column, bad)
+        _raise_bad_ts(column, bad, ctx.time_hint(column))
     return [], reads
 
 
@@ -165,7 +165,7 @@ def _read_by_value(column: str, sql_type: str, said: dict[bool, list]) -> str:
     return f"(CASE {' '.join(cases)} END)" if cases else "CAST(NULL AS BOOLEAN)"
 
 
-def _raise_bad_ts(column: str, bad: BadRow) -> None:
+def _raise_bad_ts(column: str, bad: BadRow, hint: str) -> None:
     """Raise the InputError for ``bad``, whose detail is the year it was read as (or NULL)."""
     if bad.detail is not None:
         raise out_of_range_error(bad, column)
@@ -174,7 +174,7 @@ def _raise_bad_ts(column: str, bad: BadRow) -> None:
         path=bad.path,
         row=bad.row,
         field=column,
-        hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+        hint=hint,
     )
 
 

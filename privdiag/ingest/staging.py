@@ -64,7 +64,7 @@ def stage_one(
     if fmt == "auto" and configured_fmt:
         fmt = configured_fmt
     chosen = _chosen_format(con, role, fmt, columns, argument)
-    text = _text_columns(con, kind, files, columns, config, role, chosen)
+    text, apart = _text_columns(con, kind, files, columns, config, role, chosen)
     if text and kind.container == "csv":
         read_sql = reader_sql(files, kind, text=text)
     elif text:  # JSON takes the type of every column or of none (of the folder names' none)
@@ -86,6 +86,7 @@ def stage_one(
         index=index,
         config=config,
         container=kind.container,
+        times_apart=apart,
         scratch=[("TABLE", read_sql)] if role == "consent" else [],
     )
     staged = _run_stager(chosen, ctx, argument)
@@ -105,7 +106,7 @@ def _text_columns(
     config: Config,
     role: str,
     chosen: str,
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], dict[str, dict[str, Path]]]:
     """The columns of a CSV input that the sniffer typed otherwise and that are read as text:
     identifier columns, time columns typed with a zone and, in events, consent flag columns
     (``consent_<purpose>``) and, when the input has several ``files``, time columns its
@@ -120,14 +121,15 @@ def _text_columns(
     anyway (:func:`privdiag.ingest.sqlparts.flag`), and the checks only ask whether a feature
     is present: the sniffer gives a column one type for all the files of a folder, so a file
     that writes it as 1/0 and another as yes/no or true/false could not both be read. The
-    Spark engine reads CSV its own way (Known limitations)."""
+    Spark engine reads CSV its own way (Known limitations). Also returned: per time column
+    its files give different types, the first file of each type."""
     if getattr(con, "engine_name", "duckdb") != "duckdb":
-        return ()
+        return (), {}
     times = time_column_names(config)
     if kind.container in ("json", "ndjson"):
-        return () if chosen == "ga4" else _zoned_json_times(columns, times)
+        return () if chosen == "ga4" else _zoned_json_times(columns, times), {}
     if kind.container != "csv":
-        return ()
+        return (), {}
     ids = id_column_names(config)
 
     def as_text(column: str, sql_type: str) -> bool:
@@ -141,16 +143,17 @@ def _text_columns(
     typed = {c: t for c, t in columns.items() if t != "VARCHAR" and c not in keys}
     text = tuple(c for c, t in typed.items() if as_text(c, t))
     typed_times = [c for c in typed if c.lower() in times and c not in text]
-    if len(files) > 1 and typed_times:
-        text += _times_typed_apart(con, files, typed_times)
-    return text
+    apart = _times_typed_apart(con, files, typed_times) if len(files) > 1 and typed_times else {}
+    return text + tuple(apart), apart
 
 
 # The first rows of each file of a CSV folder whose types are compared for its time columns.
 SNIFF_ROWS = 2048
 
 
-def _times_typed_apart(con: Any, files: list[Path], columns: list[str]) -> tuple[str, ...]:
+def _times_typed_apart(
+    con: Any, files: list[Path], columns: list[str]
+) -> dict[str, dict[str, Path]]:
     """The time ``columns`` of a folder of CSV ``files`` that its files give different types
     by their first rows: ISO text in one file (a time without a zone, a date), epoch numbers
     in another. The reader takes one type for all the files and refuses the values of the
@@ -158,10 +161,12 @@ def _times_typed_apart(con: Any, files: list[Path], columns: list[str]) -> tuple
     (:func:`privdiag.ingest.sqlparts.any_ts`). A time the files agree on keeps its type,
     whatever its format (10/01/2026 10:00 is read as the sniffer found it). Each file's first
     rows are sniffed (a few milliseconds a file), only for a folder whose time the reader
-    typed as a time without a zone, a date or a number: one with a zone is read as text."""
+    typed as a time without a zone, a date or a number: one with a zone is read as text.
+    Returns per such column the first file of each type, for the error on a time its text
+    does not give."""
     import duckdb
 
-    seen: dict[str, set[str]] = {c: set() for c in columns}
+    seen: dict[str, dict[str, Path]] = {c: {} for c in columns}
     for path in files:
         try:
             row = con.execute(
@@ -173,10 +178,10 @@ def _times_typed_apart(con: Any, files: list[Path], columns: list[str]) -> tuple
         types = {c["name"]: c["type"] for c in row[0]} if row else {}
         for column, kinds in seen.items():  # text: a file whose first rows have no time
             if types.get(column, "VARCHAR") != "VARCHAR":
-                kinds.add(types[column])
+                kinds.setdefault(types[column], path)
         if all(len(k) > 1 for k in seen.values()):
             break
-    return tuple(c for c, kinds in seen.items() if len(kinds) > 1)
+    return {c: kinds for c, kinds in seen.items() if len(kinds) > 1}
 
 
 def _zoned_json_times(columns: dict[str, str], times: set[str]) -> tuple[str, ...]:
