@@ -229,13 +229,12 @@ def _no_empty_run_ids(**given: str | None) -> None:
     """Raise UsageError for ``--show`` or ``--baseline`` given an empty run id (a script's
     unset variable): ``--show ""`` ran a whole audit, ``--baseline ""`` compared with the
     previous run, each unsaid."""
-    from privdiag.errors import UsageError
+    from privdiag.errors import empty_value
 
     for name, value in given.items():
         if value is not None and not value.strip():
-            raise UsageError(
-                f"--{name} was given an empty run id",
-                hint="give a run id, a unique prefix of one, first or last (see --list)",
+            raise empty_value(
+                f"--{name}", "run id", " (a unique prefix of one, first or last: see --list)"
             )
 
 

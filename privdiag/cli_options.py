@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from privdiag.config import MAX_THREADS
-from privdiag.errors import UsageError
+from privdiag.errors import UsageError, empty_value
 
 ConfigOpt = Annotated[
     Path | None,
@@ -97,9 +97,7 @@ class Outputs:
             )
         for option, path in given.items():
             if path == "":  # was taken as not asked for: the run wrote no such file, unsaid
-                raise UsageError(
-                    f"{option} was given an empty file name", hint=f"give {option} a file name"
-                )
+                raise empty_value(option, "file name")
             if path:
                 check_writable(path, option)
 

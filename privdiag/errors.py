@@ -29,6 +29,13 @@ class UsageError(PrivdiagError):
     exit_code = 2
 
 
+def empty_value(option: str, what: str, more: str = "") -> UsageError:
+    """The usage error for ``option`` given an empty value (a script's unset variable), which
+    would have been taken as not given or as the current folder: "--json was given an empty
+    file name", with the hint "give --json a file name" and ``more``."""
+    return UsageError(f"{option} was given an empty {what}", hint=f"give {option} a {what}{more}")
+
+
 class ConfigError(PrivdiagError):
     """The config file is missing, unreadable or invalid (exit 2)."""
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from privdiag.errors import UsageError
+from privdiag.errors import UsageError, empty_value
 from privdiag.findings import SEVERITIES
 
 
@@ -247,9 +247,7 @@ def folder_option(value: str, option: str) -> Path:
     """The folder an option names; UsageError for an empty name, which a path type reads as
     the current folder (``--out ""`` wrote a whole scenario into it)."""
     if not value.strip():
-        raise UsageError(
-            f"{option} is given an empty name", hint=f"name the folder: {option} <folder>"
-        )
+        raise empty_value(option, "folder name")
     return Path(value)
 
 

@@ -474,4 +474,5 @@ def test_an_empty_run_id_is_a_usage_error(tmp_path, option):
     result = runner.invoke(app, ["audit", "--config", str(config), option, ""])
     assert result.exit_code == 2, result.output
     assert f"{option} was given an empty run id" in result.output
+    assert f"hint: give {option} a run id (a unique prefix of one" in result.output
     assert not (tmp_path / "privdiag-reports").exists()

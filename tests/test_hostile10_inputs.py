@@ -355,3 +355,122 @@ def test_an_offset_no_zone_has_in_a_json_consent_file_names_its_row(tmp_path):
 
     assert result.exit_code == 3, result.output
     assert "row 2, field 'ts': decision time has the UTC offset +15" in result.output
+
+
+def test_an_offset_no_zone_has_in_hive_partitioned_ndjson_is_refused_naming_its_file(tmp_path):
+    """The folder names give a column (dt) the JSON reader takes no type for, so the times
+    were not read again as text and +99:00 was added as read: the reader is now given every
+    column's type but the folder names' (10:00+02:00 is still 08:00 UTC)."""
+    for day, ts in (("2026-10-01", "2026-10-01T10:00:00+02:00"), ("2026-10-02", UTC)):
+        part = tmp_path / "events" / f"dt={day}"
+        part.mkdir(parents=True)
+        row = {"event_id": f"e{day[-1]}", "ts": ts, "event_name": "v", "user_id": "u"}
+        (part / "part.ndjson").write_text(json.dumps(row) + "\n")
+    con = connect()
+    load(con, [str(tmp_path / "events")], [], load_config(None))
+    got = con.execute("SELECT event_id, ts FROM events ORDER BY 1").fetchall()
+    assert [(e, t.astimezone(dt.UTC).hour) for e, t in got] == [("e1", 8), ("e2", 10)]
+    bad = tmp_path / "events" / "dt=2026-10-02" / "part.ndjson"
+    bad.write_text(bad.read_text().replace("Z", "+99:00"))
+
+    result = _run("scan", tmp_path / "events", "-q")
+
+    assert result.exit_code == 3, result.output
+    assert f"{bad}, row 1, field 'ts': timestamp has the UTC offset +99:00" in result.output
+
+
+def test_an_offset_no_zone_has_in_a_ga4_shaped_file_read_as_generic_is_refused(tmp_path):
+    """A file with GA4's columns was never read again with its times as text, even under
+    --format generic, where its ISO event_timestamp is the event time: +99:00 was added."""
+    path = tmp_path / "export.ndjson"
+    params = [{"key": "page_location", "value": {"string_value": "https://x.example/"}}]
+    rows = [
+        {"event_timestamp": t, "event_name": "page_view", "event_params": params,
+         "user_pseudo_id": f"p{i}"}
+        for i, t in enumerate([UTC, UTC, "2026-10-01T10:00:00+99:00"])
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    result = _run("scan", path, "--format", "generic", "-q")
+
+    assert result.exit_code == 3, result.output
+    assert f"{path}, row 3, field 'event_timestamp': timestamp has the UTC offset +99:00" in (
+        result.output
+    )
+
+
+@pytest.mark.parametrize("epoch_first", [False, True])
+def test_a_folder_of_csv_with_iso_times_in_one_file_and_epochs_in_another_reads_both(
+    tmp_path, epoch_first
+):
+    """The reader gave the time column one file's type (a time without a zone) for the
+    folder, and the other file's epoch numbers were "a value of another type" (exit 3). Now
+    read from its text: 1790000000 s is 2026-09-21 14:13:20 UTC, 1790003600000 ms an hour on."""
+    folder = tmp_path / "events"
+    folder.mkdir()
+    iso = HEAD + "e1,2026-10-01 10:00:00,v,u1\ne2,2026-10-01 11:00:00,v,u2\n"
+    epoch = HEAD + "e3,1790000000,v,u3\ne4,1790003600000,v,u4\n"
+    (folder / "a.csv").write_text(epoch if epoch_first else iso)
+    (folder / "b.csv").write_text(iso if epoch_first else epoch)
+
+    assert _times([folder]) == [
+        dt.datetime(2026, 10, 1, 10),
+        dt.datetime(2026, 10, 1, 11),
+        dt.datetime(2026, 9, 21, 14, 13, 20),
+        dt.datetime(2026, 9, 21, 15, 13, 20),
+    ]
+
+
+def test_a_folder_of_consent_csv_with_iso_times_and_epochs_reads_both(tmp_path):
+    events = _events(tmp_path / "events.csv", [UTC])
+    folder = tmp_path / "consent"
+    folder.mkdir()
+    head = "user_id,purpose,status,ts\n"
+    (folder / "a.csv").write_text(head + "u0,ads,granted,2026-10-01 09:00:00\n")
+    (folder / "b.csv").write_text(head + "u1,ads,denied,1790000000\n")
+    con = connect()
+
+    load(con, [str(events)], [str(folder)], load_config(None))
+
+    got = con.execute("SELECT user_key, ts FROM consent ORDER BY 1").fetchall()
+    assert [(u, t.astimezone(dt.UTC).replace(tzinfo=None)) for u, t in got] == [
+        ("u0", dt.datetime(2026, 10, 1, 9)),
+        ("u1", dt.datetime(2026, 9, 21, 14, 13, 20)),
+    ]
+
+
+def test_a_folder_whose_files_agree_on_a_time_format_keeps_it(tmp_path):
+    """Times the sniffer reads by a format of its own (day.month.year) are not read as text
+    when every file writes them so: as text they would be unreadable."""
+    folder = tmp_path / "events"
+    folder.mkdir()
+    (folder / "a.csv").write_text(HEAD + "e1,01.10.2026 10:00:00,v,u\ne2,01.10.2026 11:00:00,v,u\n")
+    (folder / "b.csv").write_text(HEAD + "e3,02.10.2026 11:30:00,v,u\ne4,13.10.2026 12:00:00,v,u\n")
+
+    assert _times([folder]) == [
+        dt.datetime(2026, 10, 1, 10),
+        dt.datetime(2026, 10, 1, 11),
+        dt.datetime(2026, 10, 2, 11, 30),
+        dt.datetime(2026, 10, 13, 12),
+    ]
+
+
+def test_a_folder_of_a_sniffed_time_format_and_epochs_names_both_files(tmp_path):
+    """A time the sniffer reads by its own format (01.10.2026 10:00:00) in one file and epoch
+    numbers in another: read from its text, that format is no ISO time. The error names the
+    row, and its hint the files and how each writes the time."""
+    folder = tmp_path / "events"
+    folder.mkdir()
+    (folder / "a.csv").write_text(HEAD + "e1,01.10.2026 10:00:00,v,u\ne2,01.10.2026 11:00:00,v,u\n")
+    (folder / "b.csv").write_text(HEAD + "e3,1790000000,v,u\ne4,1790003600,v,u\n")
+
+    result = _run("scan", folder, "-q")
+
+    assert result.exit_code == 3, result.output
+    said = " ".join(result.output.split())
+    assert f"{folder / 'a.csv'}, row 1, field 'ts': timestamp (a 19-character value" in said
+    assert (
+        "hint: the files write ts in different ways (a.csv as times, b.csv as numbers), so it "
+        "is read from its text: use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs "
+        "in every file, or give the files as separate inputs" in said
+    )

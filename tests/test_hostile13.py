@@ -122,6 +122,7 @@ def test_an_output_given_an_empty_name_is_a_usage_error(tmp_path, option):
     code, output = _run("report", str(scan), option, "")
     assert code == 2, output
     assert f"{option} was given an empty file name" in output
+    assert f"hint: give {option} a file name" in output
 
 
 def _ndjson_scan(tmp_path: Path, records: list[dict]) -> dict:
@@ -285,10 +286,88 @@ def test_a_folder_option_given_an_empty_name_is_a_usage_error(
     folder: a path option reads "" as ".". Now exit 2, and nothing is written."""
     monkeypatch.chdir(tmp_path)
     if command == "generate":
+        option = "--out"
         code, output = _run("generate", "--out", "", "--users", "40", "--days", "4")
     else:
+        option = "--export-blind-sets"
         args = [str(MODEL), "--blind-set", str(blind), "--export-blind-sets", "", "-q"]
         code, output = _run("model-check", *args)
     assert code == 2, output
-    assert "is given an empty name" in output
+    # worded as an empty --json or --show is (it was "--out is given an empty name")
+    assert f"{option} was given an empty folder name" in output
+    assert f"hint: give {option} a folder name" in output
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_a_mapping_that_takes_the_purpose_column_for_the_user_says_so(tmp_path):
+    """`[consent] columns = { user_id = "purpose" }` was "consent file lacks columns for
+    purpose", with the names purpose is read from, 'purpose' among them."""
+    events = tmp_path / "events.csv"
+    events.write_text("event_id,ts,event_name,user_id\ne1,2026-10-01T10:00:00Z,v,u1\n")
+    consent = tmp_path / "consent.csv"
+    consent.write_text("user_id,purpose,status,ts\nu1,ads,granted,2026-10-01T09:00:00Z\n")
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[consent]\ncolumns = { user_id = "purpose" }\n')
+
+    code, output = _run(
+        "scan", str(events), "--consent", str(consent), "--config", str(config), "-q"
+    )
+
+    assert code == 3, output
+    said = " ".join(output.split())
+    assert (
+        "consent file lacks columns for purpose: the config maps column 'purpose', which "
+        "purpose is read from, to user_id" in said
+    )
+    assert (
+        'map user_id to the column that holds it: [consent] columns = { user_id = "<column>" }'
+        in said
+    )
+
+
+def test_a_mapping_that_takes_the_time_column_for_the_user_says_so(tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text("event_id,ts,event_name,user_id\ne1,2026-10-01T10:00:00Z,v,u1\n")
+    config = tmp_path / "privdiag.toml"
+    config.write_text(f'[sources.web]\npaths = ["{events}"]\ncolumns = {{ user_id = "ts" }}\n')
+
+    code, output = _run("scan", str(events), "--config", str(config), "-q")
+
+    assert code == 3, output
+    said = " ".join(output.split())
+    assert "no column for the event time: the config maps column 'ts', which ts is read " in said
+    assert "from, to user_id" in said
+
+
+def test_segment_categories_of_values_neither_granted_nor_denied_are_noted(tmp_path):
+    """A category valued `maybe` gave its payload no flag and no consent record, unsaid, where
+    a flat consent_<purpose> column's such values are counted in a note. Four payloads (two
+    users, a preference event and an order each): Advertising `maybe` for u0 and an object
+    for u1 (4 events, e.g. 'maybe'); Analytics `partial` for u0 (2), `unset` for u1 (no
+    decision, not counted)."""
+    path = tmp_path / "segment.ndjson"
+    payloads = []
+    for i, (ads, analytics) in enumerate([("maybe", "partial"), ({"x": 1}, "unset")]):
+        prefs = {"categoryPreferences": {"Advertising": ads, "Analytics": analytics}}
+        for event in ("Segment Consent Preference Updated", "Order Completed"):
+            payloads.append({
+                "type": "track", "event": event, "userId": f"u{i}",
+                "messageId": f"{event[:5]}{i}", "timestamp": "2026-10-01T09:00:00Z",
+                "properties": {"plan": "pro"}, "context": {"consent": prefs},
+            })  # fmt: skip
+    path.write_text("".join(json.dumps(p) + "\n" for p in payloads))
+    out = tmp_path / "scan.json"
+
+    code, output = _run("scan", str(path), "--json", str(out), "-q")
+
+    assert code in (0, 1), output
+    notes = json.loads(out.read_text())["evidence"]["notes"]
+    said = [n.split(": ", 1)[1] for n in notes if "read as neither" in n]
+    assert said == [
+        "context.consent.categoryPreferences (ads): 4 events with a value read as neither "
+        "granted nor denied (e.g. 'maybe'); their ads state is unknown unless the consent log "
+        "decides it: write them as granted/denied (or yes/no, true/false, 1/0)",
+        "context.consent.categoryPreferences (analytics): 2 events with a value read as "
+        "neither granted nor denied (e.g. 'partial'); their analytics state is unknown unless "
+        "the consent log decides it: write them as granted/denied (or yes/no, true/false, 1/0)",
+    ]

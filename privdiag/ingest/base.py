@@ -32,6 +32,8 @@ class StageContext:
     config: Config
     container: str = "csv"
     scratch: list[tuple[str, str]] = field(default_factory=list)  # (TABLE or VIEW, name)
+    # time columns the files of a CSV folder give different types -> the first file of each
+    times_apart: dict[str, dict[str, Path]] = field(default_factory=dict)
 
     def create(self, statement: str) -> None:
         """Run ``CREATE TEMP TABLE|VIEW <name> AS ...`` and note the name in :attr:`scratch`,
@@ -41,6 +43,20 @@ class StageContext:
             raise ValueError("expected CREATE TEMP TABLE|VIEW <name> AS ...")
         self.con.execute(statement)
         self.scratch.append((made[1], made[2]))
+
+    def time_hint(self, column: str) -> str:
+        """The hint of an error on an unreadable time in ``column``: write ISO-8601 or epoch,
+        and, when the files of the folder give it different types (so that it was read from
+        its text), in which files."""
+        hint = "use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs"
+        apart = self.times_apart.get(column)
+        if not apart:
+            return hint
+        kinds = ", ".join(f"{path.name} as {_kind(t)}" for t, path in apart.items())
+        return (
+            f"the files write {column} in different ways ({kinds}), so it is read from its "
+            f"text: {hint} in every file, or give the files as separate inputs"
+        )
 
     def where(self) -> str:
         """The input as an error names it: its one file, or its folder and number of files."""
@@ -157,3 +173,10 @@ def json_as_text(ctx: StageContext) -> None:
     texts = ", ".join(f"({quote(c)} ->> '$') AS {quote(c)}" for c in found)
     ctx.read_sql = f"(SELECT * REPLACE ({texts}) FROM {ctx.read_sql})"
     ctx.columns = ctx.columns | dict.fromkeys(found, "VARCHAR")
+
+
+def _kind(sql_type: str) -> str:
+    """What a DuckDB type the CSV sniffer gave a time column says of its values."""
+    if sql_type.startswith("TIME"):
+        return "times"
+    return "dates" if sql_type == "DATE" else "numbers"

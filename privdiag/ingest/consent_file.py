@@ -17,7 +17,7 @@ from privdiag.ingest.consent_strings import (
     decoded_table,
     unread,
 )
-from privdiag.ingest.roles import CONSENT_ROLES, find_roles
+from privdiag.ingest.roles import CONSENT_ROLES, find_roles, taken_by_mapping
 from privdiag.ingest.sqlparts import (
     EARLIEST,
     decision_sql,
@@ -78,7 +78,7 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
             path=_where(ctx),
             row=int(bad[0]),
             field=roles["ts"],
-            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+            hint=ctx.time_hint(roles["ts"]),
         )
 
 
@@ -109,14 +109,7 @@ def stage(ctx: StageContext) -> Staged:
         return _stage_strings(ctx, roles)
     missing = [r for r in ("user_id", "purpose", "status", "ts") if r not in roles]
     if missing:
-        raise InputError(
-            f"consent file lacks columns for {', '.join(missing)}",
-            path=_where(ctx),
-            hint=_events_export_hint(ctx)
-            or f"{_accepted_names(missing)}; rename the columns to match, or map them in "
-            f'privdiag.toml, [consent] columns = {{ {missing[0]} = "<column>" }} '
-            f"(it has: {', '.join(list(ctx.columns)[:12])})",
-        )
+        raise _lacks_columns(ctx, missing)
     _validate(ctx, roles)
 
     def opt(role: str) -> str:
@@ -215,6 +208,34 @@ def _events_export_hint(ctx: StageContext) -> str:
     )
 
 
+def _lacks_columns(ctx: StageContext, missing: list[str], hint: str = "") -> InputError:
+    """The error for a consent file without columns for the roles ``missing``: when the
+    config's mapping took the column one of them is read from, it says so first."""
+    mapping = ctx.config.consent_columns or None
+    taken = taken_by_mapping(list(ctx.columns), CONSENT_ROLES, mapping, missing)
+    if taken:
+        said = "; ".join(
+            f"the config maps column {column!r}, which {role} is read from, to {mapped}"
+            for column, role, mapped in taken
+        )
+        mapped = taken[0][2]
+        return InputError(
+            f"consent file lacks columns for {', '.join(missing)}: {said}",
+            path=_where(ctx),
+            hint=f"map {mapped} to the column that holds it: [consent] columns = {{ {mapped} = "
+            f'"<column>" }} (it has: {", ".join(list(ctx.columns)[:12])})',
+        )
+    return InputError(
+        f"consent file lacks columns for {', '.join(missing)}",
+        path=_where(ctx),
+        hint=hint
+        or _events_export_hint(ctx)
+        or f"{_accepted_names(missing)}; rename the columns to match, or map them in "
+        f'privdiag.toml, [consent] columns = {{ {missing[0]} = "<column>" }} '
+        f"(it has: {', '.join(list(ctx.columns)[:12])})",
+    )
+
+
 def _accepted_names(roles: list[str]) -> str:
     """The column names read for each of ``roles`` ("ts from ts, timestamp, ..."), so a file
     whose user column is ``customer`` is told which names would be read, not only the roles."""
@@ -226,11 +247,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     """Stage a consent file whose rows carry a TC string (or gcd / gcs) instead of a purpose."""
     missing = [r for r in ("user_id", "ts") if r not in roles]
     if missing:
-        raise InputError(
-            f"consent file lacks columns for {', '.join(missing)}",
-            path=_where(ctx),
-            hint="a file of consent strings needs user_id and ts columns",
-        )
+        raise _lacks_columns(ctx, missing, "a file of consent strings needs user_id and ts columns")
     _validate_times(ctx, roles)
     column = roles["tc_string"]
     kind = STRING_COLUMNS.get(column.lower(), "tcf")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import BadRow, StageContext, Staged, json_as_text
-from privdiag.ingest.roles import CONSENT_ROLES, EVENT_ROLES, find_roles
+from privdiag.ingest.roles import CONSENT_ROLES, EVENT_ROLES, find_roles, taken_by_mapping
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     feature_name,
@@ -104,7 +104,7 @@ def _check_ts(
             'its time column mapped ([sources.<name>.columns] ts = "<column>")',
         )
     if bad:
-        _raise_bad_ts(column, bad)
+        _raise_bad_ts(column, bad, ctx.time_hint(column))
     return [], reads
 
 
@@ -165,7 +165,7 @@ def _read_by_value(column: str, sql_type: str, said: dict[bool, list]) -> str:
     return f"(CASE {' '.join(cases)} END)" if cases else "CAST(NULL AS BOOLEAN)"
 
 
-def _raise_bad_ts(column: str, bad: BadRow) -> None:
+def _raise_bad_ts(column: str, bad: BadRow, hint: str) -> None:
     """Raise the InputError for ``bad``, whose detail is the year it was read as (or NULL)."""
     if bad.detail is not None:
         raise out_of_range_error(bad, column)
@@ -174,7 +174,7 @@ def _raise_bad_ts(column: str, bad: BadRow) -> None:
         path=bad.path,
         row=bad.row,
         field=column,
-        hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs",
+        hint=hint,
     )
 
 
@@ -183,14 +183,20 @@ def _unread_notes(flags: dict[str, str], counts: tuple) -> list[str]:
     notes = []
     for (purpose, column), n, example in zip(flags.items(), counts[::2], counts[1::2], strict=True):
         if n:
-            notes.append(
-                f"{column}: {n:,} event{'' if n == 1 else 's'} with a value read as neither "
-                "granted nor denied "
-                f"(e.g. {describe_value(example, SAFE_FLAG_WORDS)}); their {purpose} state is "
-                "unknown unless the consent log decides it: write them as granted/denied "
-                "(or yes/no, true/false, 1/0)"
-            )
+            notes.append(unread_flag_note(column, n, example, purpose))
     return notes
+
+
+def unread_flag_note(where: str, n: int, example: object, purpose: str) -> str:
+    """The note on ``n`` events whose consent value at ``where`` (a flag column, a Segment
+    category) is neither granted, denied nor "no decision" (``example``: the first such
+    value, quoted only when it is a word of :data:`SAFE_FLAG_WORDS`)."""
+    return (
+        f"{where}: {n:,} event{'' if n == 1 else 's'} with a value read as neither granted nor "
+        f"denied (e.g. {describe_value(example, SAFE_FLAG_WORDS)}); their {purpose} state is "
+        "unknown unless the consent log decides it: write them as granted/denied "
+        "(or yes/no, true/false, 1/0)"
+    )
 
 
 def _consent_columns(ctx: StageContext, used: set[str]) -> dict[str, str]:
@@ -231,6 +237,17 @@ def stage(ctx: StageContext) -> Staged:
     )
     for needed in ("ts", "event_name"):
         if needed not in roles:
+            mapping = source_cfg.columns if source_cfg else None
+            taken = taken_by_mapping(list(ctx.columns), EVENT_ROLES, mapping, [needed])
+            if taken:
+                column, _, mapped = taken[0]
+                raise InputError(
+                    f"no column for the event {'time' if needed == 'ts' else 'name'}: the "
+                    f"config maps column {column!r}, which {needed} is read from, to {mapped}",
+                    path=ctx.missing(),
+                    hint=f"map {mapped} to the column that holds it: "
+                    f'[sources.{ctx.source}.columns] {mapped} = "<column>"',
+                )
             raise InputError(
                 f"no column for the event {'time' if needed == 'ts' else 'name'}",
                 path=ctx.missing(),

@@ -132,3 +132,22 @@ def find_roles(
                 used.add(lower[name])
                 break
     return found
+
+
+def taken_by_mapping(
+    columns: list[str],
+    roles: dict[str, tuple[str, ...]],
+    overrides: dict[str, str] | None,
+    missing: list[str],
+) -> list[tuple[str, str, str]]:
+    """The roles of ``missing`` that found no column because the config's mapping
+    ``overrides`` gave another role the column they are read from (``[consent] columns = {
+    user_id = "purpose" }``): (column, missing role, role mapped to it) each."""
+    lower = {c.lower(): c for c in columns}
+    mapped = {lower.get(c.lower(), c): role for role, c in (overrides or {}).items()}
+    out = []
+    for role in missing:
+        taken = next((lower[n] for n in roles[role] if lower.get(n) in mapped), None)
+        if taken is not None:
+            out.append((taken, role, mapped[taken]))
+    return out

@@ -34,6 +34,7 @@ from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.files import MAX_LINE, path_literal
+from privdiag.ingest.generic import unread_flag_note
 from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
@@ -44,6 +45,7 @@ from privdiag.ingest.sqlparts import (
     out_of_range,
     stable_id,
     time_problem,
+    unread_flag,
 )
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
 from privdiag.purposes import PURPOSES
@@ -206,23 +208,24 @@ def _stage_categories(ctx: StageContext, msg: str) -> str:
     ctx.create(f"""
         CREATE TEMP TABLE {table} AS
         WITH segment AS (
-            SELECT _n, category, {flag(f"json_extract_string(prefs, {_key_path_sql('category')})")}
-                       AS granted
-            FROM (SELECT _n, prefs, unnest(json_keys(prefs)) AS category
-                  FROM (SELECT _n, {prefs} AS prefs FROM {msg})
-                  WHERE json_type(prefs) = 'OBJECT')
+            SELECT _n, category, {flag("raw")} AS granted, raw
+            FROM (SELECT _n, category,
+                         json_extract_string(prefs, {_key_path_sql("category")}) AS raw
+                  FROM (SELECT _n, prefs, unnest(json_keys(prefs)) AS category
+                        FROM (SELECT _n, {prefs} AS prefs FROM {msg})
+                        WHERE json_type(prefs) = 'OBJECT'))
         ), rudder AS (
             SELECT _n, unnest(from_json(managed -> '$.allowedConsentIds', '["VARCHAR"]'))
-                       AS category, TRUE AS granted
+                       AS category, TRUE AS granted, NULL AS raw
             FROM (SELECT _n, {managed} AS managed FROM {msg})
             WHERE json_type(managed, '$.allowedConsentIds') = 'ARRAY'
             UNION ALL
             SELECT _n, unnest(from_json(managed -> '$.deniedConsentIds', '["VARCHAR"]')),
-                   FALSE
+                   FALSE, NULL
             FROM (SELECT _n, {managed} AS managed FROM {msg})
             WHERE json_type(managed, '$.deniedConsentIds') = 'ARRAY'
         )
-        SELECT c._n, c.category, c.granted, aliases.alias_purpose AS purpose
+        SELECT c._n, c.category, c.granted, c.raw, aliases.alias_purpose AS purpose
         FROM (SELECT * FROM segment UNION ALL SELECT * FROM rudder) c
         LEFT JOIN {alias_values(ctx.config.alias_map())}
                ON aliases.alias_word = {fold_sql("c.category")}
@@ -386,7 +389,22 @@ def stage(ctx: StageContext) -> Staged:
         f"FROM {cats} c JOIN {msg} m USING (_n) WHERE c.purpose IS NULL"
     )
     _add_notes(ctx, msg, staged, bool(features))
+    staged.notes += _unread_category_notes(ctx, cats)
     return staged
+
+
+def _unread_category_notes(ctx: StageContext, cats: str) -> list[str]:
+    """A note per purpose whose categories hold values neither granted, denied nor "no
+    decision" (``maybe``), as a flat ``consent_<purpose>`` column's are noted: such a category
+    gives the payload no flag and no consent record. The category is not named, the value
+    only when it is a word of a vocabulary."""
+    rows = ctx.con.execute(f"""
+        SELECT purpose, count(DISTINCT _n), min(raw) FROM {cats}
+        WHERE purpose IS NOT NULL AND granted IS NULL AND {unread_flag("raw")}
+        GROUP BY purpose ORDER BY purpose
+    """).fetchall()
+    where = "context.consent.categoryPreferences"
+    return [unread_flag_note(f"{where} ({p})", n, example, p) for p, n, example in rows]
 
 
 def _add_notes(ctx: StageContext, msg: str, staged: Staged, has_features: bool) -> None:

@@ -11,7 +11,7 @@ from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.file_checks import explain_read_error
-from privdiag.ingest.files import FileKind, expand, source_name
+from privdiag.ingest.files import FileKind, expand, path_literal, source_name
 from privdiag.ingest.reading import (
     check_columns,
     container_of,
@@ -59,22 +59,23 @@ def stage_one(
     read_sql = reader_sql(files, kind)
     columns = describe(con, read_sql, argument, local)
     check_columns(local, kind, columns, argument)
-    text = _text_columns(con, kind, files, columns, config, role)
+    configured, configured_fmt = _configured_source(argument, config)
+    name = source or configured or source_name(argument)
+    if fmt == "auto" and configured_fmt:
+        fmt = configured_fmt
+    chosen = _chosen_format(con, role, fmt, columns, argument)
+    text, apart = _text_columns(con, kind, files, columns, config, role, chosen)
     if text and kind.container == "csv":
         read_sql = reader_sql(files, kind, text=text)
-    elif text:  # JSON takes the type of every column or of none
-        types = {c: "VARCHAR" if c in text else t for c, t in columns.items()}
+    elif text:  # JSON takes the type of every column or of none (of the folder names' none)
+        keys = _partition_keys(files)
+        types = {c: "VARCHAR" if c in text else t for c, t in columns.items() if c not in keys}
         read_sql = reader_sql(files, kind, types)
     columns.update(dict.fromkeys(text, "VARCHAR"))
     read_sql = _read_again_sql(
         con, read_sql, files, kind, columns, role=role, index=index, argument=argument
     )
 
-    configured, configured_fmt = _configured_source(argument, config)
-    name = source or configured or source_name(argument)
-    if fmt == "auto" and configured_fmt:
-        fmt = configured_fmt
-    chosen = _chosen_format(con, role, fmt, columns, argument)
     ctx = StageContext(
         con=con,
         read_sql=read_sql,
@@ -85,6 +86,7 @@ def stage_one(
         index=index,
         config=config,
         container=kind.container,
+        times_apart=apart,
         scratch=[("TABLE", read_sql)] if role == "consent" else [],
     )
     staged = _run_stager(chosen, ctx, argument)
@@ -97,12 +99,19 @@ def stage_one(
 
 
 def _text_columns(
-    con: Any, kind: FileKind, files: list[Path], columns: dict[str, str], config: Config, role: str
-) -> tuple[str, ...]:
+    con: Any,
+    kind: FileKind,
+    files: list[Path],
+    columns: dict[str, str],
+    config: Config,
+    role: str,
+    chosen: str,
+) -> tuple[tuple[str, ...], dict[str, dict[str, Path]]]:
     """The columns of a CSV input that the sniffer typed otherwise and that are read as text:
     identifier columns, time columns typed with a zone and, in events, consent flag columns
-    (``consent_<purpose>``) and, when the input has several ``files``, every column but the
-    time columns (its features).
+    (``consent_<purpose>``) and, when the input has several ``files``, time columns its
+    files give different types (:func:`_times_typed_apart`) and, in events, every column but
+    the time columns (its features).
 
     A number loses what an id is ("1234567890.1611144299", a GA4 client id, reads as the
     double 1234567890.1611145; "007" as 7), so the same user would not match between a CSV
@@ -112,14 +121,15 @@ def _text_columns(
     anyway (:func:`privdiag.ingest.sqlparts.flag`), and the checks only ask whether a feature
     is present: the sniffer gives a column one type for all the files of a folder, so a file
     that writes it as 1/0 and another as yes/no or true/false could not both be read. The
-    Spark engine reads CSV its own way (Known limitations)."""
+    Spark engine reads CSV its own way (Known limitations). Also returned: per time column
+    its files give different types, the first file of each type."""
     if getattr(con, "engine_name", "duckdb") != "duckdb":
-        return ()
+        return (), {}
     times = time_column_names(config)
     if kind.container in ("json", "ndjson"):
-        return _zoned_json_times(files, columns, times)
+        return () if chosen == "ga4" else _zoned_json_times(columns, times), {}
     if kind.container != "csv":
-        return ()
+        return (), {}
     ids = id_column_names(config)
 
     def as_text(column: str, sql_type: str) -> bool:
@@ -130,20 +140,55 @@ def _text_columns(
         return low in ids or (role == "events" and low.startswith("consent_")) or features
 
     keys = _partition_keys(files)  # from the folder names, not the files: no type to give
-    return tuple(
-        c for c, t in columns.items() if t != "VARCHAR" and c not in keys and as_text(c, t)
-    )
+    typed = {c: t for c, t in columns.items() if t != "VARCHAR" and c not in keys}
+    text = tuple(c for c, t in typed.items() if as_text(c, t))
+    typed_times = [c for c in typed if c.lower() in times and c not in text]
+    apart = _times_typed_apart(con, files, typed_times) if len(files) > 1 and typed_times else {}
+    return text + tuple(apart), apart
 
 
-def _zoned_json_times(
-    files: list[Path], columns: dict[str, str], times: set[str]
-) -> tuple[str, ...]:
+# The first rows of each file of a CSV folder whose types are compared for its time columns.
+SNIFF_ROWS = 2048
+
+
+def _times_typed_apart(
+    con: Any, files: list[Path], columns: list[str]
+) -> dict[str, dict[str, Path]]:
+    """The time ``columns`` of a folder of CSV ``files`` that its files give different types
+    by their first rows: ISO text in one file (a time without a zone, a date), epoch numbers
+    in another. The reader takes one type for all the files and refuses the values of the
+    others; read from its text, each time is read as what it is
+    (:func:`privdiag.ingest.sqlparts.any_ts`). A time the files agree on keeps its type,
+    whatever its format (10/01/2026 10:00 is read as the sniffer found it). Each file's first
+    rows are sniffed (a few milliseconds a file), only for a folder whose time the reader
+    typed as a time without a zone, a date or a number: one with a zone is read as text.
+    Returns per such column the first file of each type, for the error on a time its text
+    does not give."""
+    import duckdb
+
+    seen: dict[str, dict[str, Path]] = {c: {} for c in columns}
+    for path in files:
+        try:
+            row = con.execute(
+                f"SELECT Columns FROM sniff_csv({path_literal(path)}, header=true, "
+                f"sample_size={SNIFF_ROWS}, quote='\"', escape='\"')"
+            ).fetchone()
+        except duckdb.Error:
+            continue  # the read names what is wrong with that file
+        types = {c["name"]: c["type"] for c in row[0]} if row else {}
+        for column, kinds in seen.items():  # text: a file whose first rows have no time
+            if types.get(column, "VARCHAR") != "VARCHAR":
+                kinds.setdefault(types[column], path)
+        if all(len(k) > 1 for k in seen.values()):
+            break
+    return {c: kinds for c, kinds in seen.items() if len(kinds) > 1}
+
+
+def _zoned_json_times(columns: dict[str, str], times: set[str]) -> tuple[str, ...]:
     """The time columns of a JSON input that the reader types with a zone (and so shifts by
-    any offset, +99:00 too): read as text, as a CSV's are. Not of a GA4 export, whose reader
-    gives its own types, nor of hive-partitioned files, whose folder names give columns the
-    reader could not be given a type for."""
-    if detected_export(columns) == "ga4" or _partition_keys(files):
-        return ()
+    any offset, +99:00 too): read as text, as a CSV's are. Not of an input staged as a GA4
+    export, whose reader gives its own types (its time is epoch microseconds); a GA4-shaped
+    file read with ``--format generic`` is checked like any other."""
     zoned = "TIMESTAMP WITH TIME ZONE"
     return tuple(c for c, t in columns.items() if t == zoned and c.lower() in times)
 
