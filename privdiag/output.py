@@ -496,7 +496,9 @@ def _kinds_table(by_kind: dict[str, int]) -> Any:
 
 def _top_table(findings: list[dict[str, Any]], top: int) -> Any:
     """The first ``top`` findings ranked (a missing owner is told under "who must act" instead),
-    their kind, location and owner cut to :data:`SUMMARY_CELL` characters."""
+    their kind, location and owner cut to :data:`SUMMARY_CELL` characters, and how many
+    findings each explains (lists among its causes): root causes rank before their symptoms,
+    so a low finding above high ones says why it is there."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -505,17 +507,23 @@ def _top_table(findings: list[dict[str, Any]], top: int) -> Any:
     table = Table(
         show_edge=False, box=None, pad_edge=False, title="top findings", title_justify="left"
     )
-    for col in ("severity", "kind", "where", "owner", "events"):
+    for col in ("severity", "kind", "where", "owner", "events", "explains"):
         table.add_column(col)
+    explains: dict[str, int] = {}
+    for f in findings:
+        for cause in set(f.get("caused_by") or []):
+            explains[str(cause)] = explains.get(str(cause), 0) + 1
     ranked = [f for f in findings if f.get("kind") != OWNERSHIP_GAP]
     for f in ranked[:top]:
         where = " · ".join(str(v) for v in (f.get("location") or {}).values())
         events = (f.get("metrics") or {}).get("events")
+        symptoms = explains.get(str(f.get("id")), 0)
         table.add_row(
             f"[{SEVERITY_STYLE[f['severity']]}]{f['severity']}[/]",
             escape(cut(f["kind"], SUMMARY_CELL)),
             escape(cut(where, SUMMARY_CELL)),
             escape(cut(f.get("owner") or "-", SUMMARY_CELL)),
             fmt_number(events) if isinstance(events, int | float) else "",
+            f"{fmt_number(symptoms)} finding{'s' if symptoms != 1 else ''}" if symptoms else "",
         )
     return table

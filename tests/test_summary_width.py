@@ -49,3 +49,22 @@ def test_a_terminal_is_left_to_rich(monkeypatch):
 
     assert summary_width(Tty()) is None
     assert summary_width(io.StringIO()) == PIPE_WIDTH
+
+
+def test_top_findings_say_how_many_findings_each_explains(monkeypatch):
+    # Root causes rank before their symptoms, so a low finding stood above high ones in
+    # "top findings" with nothing saying why (trial 14): the table now counts, per finding,
+    # the findings that list it among their causes.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    root = finding(2, severity="low", kind="people.unclassified_feature")
+    one = finding(3, severity="high", caused_by=[root["id"]])
+    two = finding(4, severity="high", caused_by=[root["id"], one["id"], one["id"]])
+    out = io.StringIO()
+    print_summary(result([root, one, two]), stream=out)
+    rows = {line.split()[1]: line for line in out.getvalue().splitlines() if "feat" in line}
+    assert rows["people.unclassified_feature"].rstrip().endswith("2 findings")
+    lines = [line.rstrip() for line in out.getvalue().splitlines() if "feat3" in line]
+    assert lines and lines[0].endswith("1 finding")  # listed twice by one finding: once
+    assert not [
+        line for line in out.getvalue().splitlines() if "feat4" in line and "finding" in line
+    ]
