@@ -491,8 +491,23 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError("is not UTF-8 text", path=path) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=path) from exc
+    except RecursionError as exc:  # the TOML reader recurses once per nested array
+        raise _too_deep(path) from exc
     _check_no_nul(raw, path, "")
     return parse_config(raw, path)
+
+
+# privdiag's own tables nest four deep ([sources.app.columns], a list in them); a config
+# nested far deeper is no privdiag config, and walking it recursed past Python's limit.
+MAX_CONFIG_DEPTH = 32
+
+
+def _too_deep(path: Path) -> ConfigError:
+    return ConfigError(
+        f"nests tables or arrays more than {MAX_CONFIG_DEPTH} levels deep: not a privdiag config",
+        path=path,
+        hint="privdiag's tables nest at most four deep ([sources.app.columns]); see README, Config",
+    )
 
 
 # A config is a page of TOML; a file larger than this (a device such as /dev/zero, a data
@@ -525,19 +540,22 @@ def _read_text(path: Path) -> str:
     return data.decode("utf-8-sig")
 
 
-def _check_no_nul(value: Any, path: Path, key: str) -> None:
-    """Raise ConfigError naming the first key or text of ``value`` that holds a NUL character.
+def _check_no_nul(value: Any, path: Path, key: str, depth: int = 0) -> None:
+    """Raise ConfigError naming the first key or text of ``value`` that holds a NUL character,
+    or saying the config nests deeper than :data:`MAX_CONFIG_DEPTH`.
 
     TOML allows ``"\\u0000"``, but no file name can hold one (the OS call fails with an error
     that would surface as an internal one), nor a name in the data.
     """
+    if isinstance(value, dict | list) and depth > MAX_CONFIG_DEPTH:
+        raise _too_deep(path)
     if isinstance(value, dict):
         for name, item in value.items():
             _check_no_nul(name, path, key)
-            _check_no_nul(item, path, f"{key}.{name}" if key else name)
+            _check_no_nul(item, path, f"{key}.{name}" if key else name, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _check_no_nul(item, path, key)
+            _check_no_nul(item, path, key, depth + 1)
     elif isinstance(value, str) and "\0" in value:
         raise ConfigError(
             "holds a NUL character (\\u0000), which no path or name can hold",
