@@ -4,12 +4,14 @@ names a finding's id is made of."""
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from privdiag.cli import app
+from privdiag.ingest.files import _glob, expand
 
 runner = CliRunner()
 
@@ -43,3 +45,46 @@ def test_a_config_nested_thousands_deep_is_a_config_error(tmp_path, toml):
     code, output = _run("scan", str(events), "--config", str(config), "-q")
     assert code == 2, output
     assert "more than 32 levels deep" in output
+
+
+def test_a_glob_through_a_link_to_a_folder_above_reaches_each_file_once(tmp_path):
+    """``d/**/*.csv`` followed ``d/loop -> .`` again at every level: one such link gave the
+    file forty times over (``d/loop/loop/.../a.csv``), and two (``loop -> .``, ``up -> ../d``)
+    2^40 paths, a scan that never ended."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    _events_csv(folder / "a.csv")
+    (folder / "loop").symlink_to(".")
+    assert expand(f"{folder}/**/*.csv") == [folder / "a.csv"]
+    (folder / "up").symlink_to(folder)
+    assert expand(f"{folder}/**/*.csv") == [folder / "a.csv"]
+
+
+def test_a_folder_linked_into_an_input_folder_is_read(tmp_path):
+    """A folder linked into the input folder (a month's exports on another disk) was left out
+    of the scan, unsaid: half the events were not read."""
+    elsewhere = tmp_path / "mounted" / "2026-10"
+    elsewhere.mkdir(parents=True)
+    _events_csv(elsewhere / "b.csv")
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    _events_csv(exports / "a.csv")
+    (exports / "2026-10").symlink_to(elsewhere)
+    (exports / "again").symlink_to(exports)  # and a loop, entered once
+    assert expand(str(exports)) == [exports / "2026-10" / "b.csv", exports / "a.csv"]
+    assert expand(f"{exports}/**/*.csv") == [exports / "2026-10" / "b.csv", exports / "a.csv"]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["**/*.csv", "**", "a/**/*.csv", "a/**/c/*", "**/b/**/*.csv", "a/**/.hid/*.csv", "**/.*"],
+)
+def test_a_recursive_glob_finds_what_pythons_glob_finds_without_links(tmp_path, pattern):
+    """Without links, ``**`` matches the files :func:`glob.glob` matches, hidden names
+    matching only parts that start with a dot."""
+    for name in ["a/1.csv", "a/b/2.csv", "a/b/c/3.csv", ".h/x/4.csv", "a/.hid/5.csv", "a/.6.csv"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    full = f"{tmp_path}/{pattern}"
+    expected = sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
+    assert sorted(Path(p) for p in _glob(full) if Path(p).is_file()) == expected
