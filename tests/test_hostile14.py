@@ -88,3 +88,64 @@ def test_a_recursive_glob_finds_what_pythons_glob_finds_without_links(tmp_path, 
     full = f"{tmp_path}/{pattern}"
     expected = sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
     assert sorted(Path(p) for p in _glob(full) if Path(p).is_file()) == expected
+
+
+def _parquet(path: Path, user_id: object = None, event_name: object = None) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 12
+    table = {
+        "event_id": [f"e{i}" for i in range(n)],
+        "ts": [f"2026-10-01T01:00:{i:02d}Z" for i in range(n)],
+        "event_name": event_name if event_name is not None else ["page_view"] * n,
+        "user_id": user_id if user_id is not None else [f"u{i}" for i in range(n)],
+        "gclid": [f"g{i}" for i in range(n)],
+    }
+    pq.write_table(pa.table(table), path)
+    return path
+
+
+def _consent_csv(path: Path, n: int = 12) -> Path:
+    rows = [f"u{i},ads,denied,2026-10-01T00:00:00Z" for i in range(n)]
+    path.write_text("user_id,purpose,status,ts\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "said"),
+    [
+        ("user_id", [{"id": f"u{i}"} for i in range(12)], "holds records (a struct)"),
+        ("user_id", [[f"u{i}"] for i in range(12)], "holds lists"),
+        ("event_name", [{"name": "page_view"}] * 12, "holds records (a struct)"),
+    ],
+)
+def test_an_id_column_of_nested_values_is_an_input_error(tmp_path, column, values, said):
+    """A Parquet user_id of structs (``{id: "u1"}``) or lists was read as its text
+    (``{'id': u1}``): no event met its user's consent, the twelve users who denied ads were
+    "without a consent decision" and their violation went unseen (exit 0)."""
+    events = _parquet(tmp_path / "ev.parquet", **{column: values})
+    consent = _consent_csv(tmp_path / "consent.csv")
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[features.gclid]\npurposes = ["ads"]\n')
+    code, output = _run("scan", str(events), "--consent", str(consent), "--config", str(config))
+    assert code == 3, output
+    assert f"ev.parquet, field {column!r}: {said}" in output
+
+
+def test_a_consent_user_id_of_structs_is_an_input_error(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    events = _parquet(tmp_path / "ev.parquet")
+    consent = tmp_path / "consent.parquet"
+    rows = {
+        "user_id": [{"id": f"u{i}"} for i in range(12)],
+        "purpose": ["ads"] * 12,
+        "status": ["denied"] * 12,
+        "ts": ["2026-10-01T00:00:00Z"] * 12,
+    }
+    pq.write_table(pa.table(rows), consent)
+    code, output = _run("scan", str(events), "--consent", str(consent), "-q")
+    assert code == 3, output
+    assert "consent.parquet, field 'user_id': holds records (a struct)" in output
