@@ -17,6 +17,7 @@ from typing import Any
 
 from privdiag.errors import ConfigError, UsageError
 from privdiag.findings import SEVERITIES
+from privdiag.privacy import use_hash_key
 from privdiag.purposes import PURPOSES, alias_table
 
 DEFAULT_PATH = Path("privdiag.toml")
@@ -478,7 +479,9 @@ def _path_list(value: Any, path: Path, key: str) -> list[str]:
 
 
 def load_config(path: Path | None) -> Config:
-    """Load ``path``, or ``./privdiag.toml`` when present, or return the defaults."""
+    """Load ``path``, or ``./privdiag.toml`` when present, or return the defaults; finding ids
+    are keyed with its ``[privacy] hash_key`` from then on (:func:`privacy.use_hash_key`)."""
+    use_hash_key(None)
     if path is None:
         if not DEFAULT_PATH.exists():
             return Config()
@@ -494,7 +497,9 @@ def load_config(path: Path | None) -> Config:
     except RecursionError as exc:  # the TOML reader recurses once per nested array
         raise _too_deep(path) from exc
     _check_no_nul(raw, path, "")
-    return parse_config(raw, path)
+    cfg = parse_config(raw, path)
+    use_hash_key(cfg.hash_key)
+    return cfg
 
 
 # privdiag's own tables nest four deep ([sources.app.columns], a list in them); a config

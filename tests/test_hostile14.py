@@ -5,6 +5,8 @@ names a finding's id is made of."""
 from __future__ import annotations
 
 import glob
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 
 from privdiag.cli import app
 from privdiag.ingest.files import _glob, expand
+from privdiag.privacy import use_hash_key
 
 runner = CliRunner()
 
@@ -149,3 +152,59 @@ def test_a_consent_user_id_of_structs_is_an_input_error(tmp_path):
     code, output = _run("scan", str(events), "--consent", str(consent), "-q")
     assert code == 3, output
     assert "consent.parquet, field 'user_id': holds records (a struct)" in output
+
+
+def _unkeyed_id(kind: str, location: dict[str, str]) -> str:
+    key = json.dumps({"kind": kind, "location": location}, sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _scan_named(tmp_path: Path, name: str, hash_key: str | None = None) -> dict:
+    """Scan a CSV whose columns include an e-mail and an IP address (a pivot by person)."""
+    events = tmp_path / name
+    lines = ["event_id,ts,event_name,user_id,bob@example.com,10.1.2.3"]
+    lines += [f"e{i},2026-10-01T01:00:{i:02d}Z,page_view,u{i},x,{i % 2 or ''}" for i in range(12)]
+    events.write_text("\n".join(lines) + "\n")
+    config = tmp_path / "privdiag.toml"
+    config.write_text(f'[privacy]\nhash_key = "{hash_key}"\n' if hash_key else "")
+    out = tmp_path / "scan.json"
+    code, output = _run("scan", str(events), "--config", str(config), "--json", str(out), "-q")
+    assert code == 0, output
+    return json.loads(out.read_text())
+
+
+def test_a_finding_id_does_not_give_back_the_address_in_its_location(tmp_path):
+    """A finding's id was a plain hash of its kind and location: where the location named a
+    column ``10.1.2.3`` (shown as ``[redacted]``), hashing each of the 2^32 IPv4 addresses
+    in the same way found it in minutes, and an e-mail address by a guess."""
+    doc = _scan_named(tmp_path, "ev.csv")
+    unclassified = [f for f in doc["findings"] if f["kind"] == "people.unclassified_feature"]
+    assert [f["location"]["feature"] for f in unclassified] == ["[redacted]", "[redacted]"]
+    plain = {
+        _unkeyed_id("people.unclassified_feature", {"source": "ev", "feature": name})
+        for name in ("bob@example.com", "10.1.2.3")
+    }
+    assert plain.isdisjoint(f["id"] for f in unclassified)
+    assert len({f["id"] for f in unclassified}) == 2  # still two findings
+
+
+def test_hash_key_keeps_the_ids_of_findings_naming_an_address_stable(tmp_path):
+    """With ``[privacy] hash_key`` such ids are the same in every run (an audit can diff
+    them) and differ under another key; the ids of other findings do not depend on it."""
+    first = _scan_named(tmp_path, "ev.csv", hash_key="k1")
+    use_hash_key(None)  # as another process would start
+    again = _scan_named(tmp_path, "ev.csv", hash_key="k1")
+    other = _scan_named(tmp_path, "ev.csv", hash_key="k2")
+    assert [f["id"] for f in first["findings"]] == [f["id"] for f in again["findings"]]
+    changed = {f["id"] for f in first["findings"]} ^ {f["id"] for f in other["findings"]}
+    assert len(changed) == 4  # the two findings naming an address, under each key
+    source = [f for f in first["findings"] if f["location"] == {"source": "ev"}]
+    assert {f["id"] for f in source} <= {f["id"] for f in other["findings"]}
+
+
+def test_a_file_named_for_a_person_names_no_source_after_them(tmp_path):
+    """The source of ``alice@example.com.csv`` was its name cut at the first dot,
+    ``alice@example``, which no redaction caught: it is ``[redacted]`` now."""
+    doc = _scan_named(tmp_path, "alice@example.com.csv")
+    assert {f["location"]["source"] for f in doc["findings"]} == {"[redacted]"}
+    assert "alice" not in json.dumps(doc)

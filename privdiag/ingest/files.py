@@ -13,6 +13,7 @@ from stat import S_ISDIR, S_ISREG
 
 from privdiag.engine import literal
 from privdiag.errors import InputError
+from privdiag.privacy import scrub
 
 DATA_SUFFIXES = (".csv", ".tsv", ".json", ".ndjson", ".jsonl", ".parquet", ".gz")
 SNIFF_BYTES = 64 * 1024
@@ -358,7 +359,9 @@ def source_name(argument: str) -> str:
         if not path.is_dir():
             path = path.parent
     name = path.resolve().name if path.is_dir() else path.name
-    return name.split(".")[0] or "data"
+    # a file named for a person (a data-subject export, alice@example.com.ndjson) cut at its
+    # first dot still names them (alice@example): the address is redacted before the cut
+    return scrub(name).split(".")[0] or "data"
 
 
 def read_head(path: Path) -> tuple[bytes, bool]:
