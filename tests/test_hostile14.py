@@ -7,11 +7,13 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from privdiag.audit.history import RunRecord, open_history
 from privdiag.cli import app
 from privdiag.ingest.files import _glob, expand
 from privdiag.privacy import use_hash_key
@@ -208,3 +210,35 @@ def test_a_file_named_for_a_person_names_no_source_after_them(tmp_path):
     doc = _scan_named(tmp_path, "alice@example.com.csv")
     assert {f["location"]["source"] for f in doc["findings"]} == {"[redacted]"}
     assert "alice" not in json.dumps(doc)
+
+
+def _damage(path: Path, how: str) -> None:
+    size = path.stat().st_size
+    if how == "cut short":
+        os.truncate(path, size // 2)
+        return
+    with path.open("r+b") as fh:  # every eighth block from the fourth: some hold the tables
+        for offset in range(4096 * 3, size, 4096 * 8):
+            fh.seek(offset)
+            fh.write(b"\xa5" * 64)
+
+
+@pytest.mark.parametrize("how", ["cut short", "overwritten"])
+def test_a_damaged_history_is_an_input_error_naming_it(tmp_path, how):
+    """A history cut short (a copy, a full disk) or with blocks overwritten ended ``--list``
+    and the audit in an internal error (exit 5, "Corrupt database file", "Could not read
+    enough bytes"), as if privdiag had a bug; it is an input error (exit 3) naming the file
+    and saying to restore or move it aside."""
+    history = tmp_path / "history.duckdb"
+    with open_history(history) as opened:
+        finding = {"id": "a", "kind": "consent.violation", "severity": "high", "title": "t"}
+        opened.record(
+            RunRecord(run_id="r1", started_at="2026-10-01T00:00:00+00:00"),
+            [dict(finding, owner=None, location={}, metrics={})],
+            {"m": 1.0},
+        )
+    _damage(history, how)
+    code, output = _run("audit", "--history", str(history), "--list")
+    assert code == 3, output
+    assert "history.duckdb: is damaged: DuckDB cannot read it" in output
+    assert "move it aside" in output
