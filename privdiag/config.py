@@ -388,6 +388,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         steps = journey["steps"]
         if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
             raise ConfigError("steps must be a list of event names", path=path, key="journey")
+        _check_steps(steps, path)
         cfg.steps = steps
 
     purposes = _table(raw, "purposes", path)
@@ -452,6 +453,23 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     cfg.engine = _engine(raw, path)
     cfg.hash_key = _text(_table(raw, "privacy", path).get("hash_key"), path, "privacy.hash_key")
     return cfg
+
+
+def _check_steps(steps: list[str], path: Path) -> None:
+    """ConfigError for a journey step that is blank or given twice: an event takes the first
+    step of its name, so a repeated step was one that no event ever reached, unsaid."""
+    seen: dict[str, int] = {}
+    for n, step in enumerate(steps, 1):
+        if not step.strip():
+            raise ConfigError(f"step {n} is blank", path=path, key="journey.steps")
+        if step in seen:
+            raise ConfigError(
+                f"step {step!r} is given twice (steps {seen[step]} and {n})",
+                path=path,
+                key="journey.steps",
+                hint="name each step once, in the order users take them",
+            )
+        seen[step] = n
 
 
 def _owner(spec: dict[str, Any], path: Path, key: str) -> str | None:

@@ -242,3 +242,24 @@ def test_a_damaged_history_is_an_input_error_naming_it(tmp_path, how):
     assert code == 3, output
     assert "history.duckdb: is damaged: DuckDB cannot read it" in output
     assert "move it aside" in output
+
+
+@pytest.mark.parametrize(
+    ("steps", "said"),
+    [
+        (
+            '["page_view", "add_to_cart", "page_view"]',
+            "step 'page_view' is given twice (steps 1 and 3)",
+        ),
+        ('["page_view", " "]', "step 2 is blank"),
+    ],
+)
+def test_a_journey_step_given_twice_or_blank_is_a_config_error(tmp_path, steps, said):
+    """A step given twice was taken: an event takes the first step of its name, so the second
+    was a step no event reached (the funnel and the heat maps showed it empty)."""
+    config = tmp_path / "privdiag.toml"
+    config.write_text(f"[journey]\nsteps = {steps}\n")
+    events = _events_csv(tmp_path / "ev.csv")
+    code, output = _run("scan", str(events), "--config", str(config), "-q")
+    assert code == 2, output
+    assert said in output
