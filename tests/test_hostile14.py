@@ -263,3 +263,23 @@ def test_a_journey_step_given_twice_or_blank_is_a_config_error(tmp_path, steps, 
     code, output = _run("scan", str(events), "--config", str(config), "-q")
     assert code == 2, output
     assert said in output
+
+
+@pytest.mark.parametrize("odd", ["5", "[1, 2]", '"text"'])
+@pytest.mark.parametrize("role", ["events", "consent"])
+def test_an_ndjson_file_whose_first_line_is_no_object_names_it(tmp_path, odd, role):
+    """NDJSON whose first line is a number, an array or a text was taken for CSV (or for a
+    JSON array) by its first character: "no column for the event time" (a consent file
+    "lacks columns for ...", an array "json_read expected records")."""
+    good = (
+        {"event_id": "e1", "ts": "2026-10-01T00:00:01Z", "event_name": "page_view", "user_id": "u0"}
+        if role == "events"
+        else {"user_id": "u0", "purpose": "ads", "status": "denied", "ts": "2026-10-01T00:00:00Z"}
+    )
+    path = tmp_path / "in.ndjson"
+    path.write_text(odd + "\n" + "".join(json.dumps(good) + "\n" for _ in range(5)))
+    events = _events_csv(tmp_path / "events.csv")
+    args = [str(path)] if role == "events" else [str(events), "--consent", str(path)]
+    code, output = _run("scan", *args, "-q")
+    assert code == 3, output
+    assert "line 1 is a JSON value that is not an object" in output

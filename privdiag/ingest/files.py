@@ -410,6 +410,8 @@ def sniff(path: Path) -> FileKind:
         check_gzip(path)  # a gzip file cut before its first block reads as empty
     if not text:
         raise InputError("is empty", path=path, hint="export the data again or leave the file out")
+    if _lines_after_a_value(text):
+        return FileKind("ndjson", compressed)
     if text[:1] == b"[":
         return FileKind("json", compressed)
     if text[:1] == b"{":
@@ -425,6 +427,23 @@ def sniff(path: Path) -> FileKind:
             )
         raise InputError("is binary, not CSV, JSON or Parquet", path=path)
     return FileKind("csv", compressed)
+
+
+def _lines_after_a_value(text: bytes) -> bool:
+    """True when the first line is a whole JSON value other than an object (``5``, ``"x"``,
+    ``null``, ``[1, 2]``) and a later line opens one: NDJSON whose first record is no object,
+    which the reader then names. (Read as CSV, or as a JSON array, the file was said to lack
+    a column for the event time, or "expected records".)"""
+    import json
+
+    first, _, rest = text.partition(b"\n")
+    if not rest.lstrip().startswith(b"{"):
+        return False
+    try:
+        value = json.loads(first)
+    except ValueError:
+        return False
+    return not isinstance(value, dict)
 
 
 def utf16_encoding(head: bytes) -> str | None:
