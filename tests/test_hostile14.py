@@ -8,6 +8,7 @@ import glob
 import hashlib
 import json
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from typer.testing import CliRunner
 
 from privdiag.audit.history import RunRecord, open_history
 from privdiag.cli import app
+from privdiag.config import Config, FeatureConfig
 from privdiag.ingest.files import _glob, expand
+from privdiag.mapping import unmatched_features
 from privdiag.privacy import use_hash_key
 
 runner = CliRunner()
@@ -265,21 +268,41 @@ def test_a_journey_step_given_twice_or_blank_is_a_config_error(tmp_path, steps, 
     assert said in output
 
 
-@pytest.mark.parametrize("odd", ["5", "[1, 2]", '"text"'])
-@pytest.mark.parametrize("role", ["events", "consent"])
-def test_an_ndjson_file_whose_first_line_is_no_object_names_it(tmp_path, odd, role):
-    """NDJSON whose first line is a number, an array or a text was taken for CSV (or for a
-    JSON array) by its first character: "no column for the event time" (a consent file
-    "lacks columns for ...", an array "json_read expected records")."""
-    good = (
-        {"event_id": "e1", "ts": "2026-10-01T00:00:01Z", "event_name": "page_view", "user_id": "u0"}
-        if role == "events"
-        else {"user_id": "u0", "purpose": "ads", "status": "denied", "ts": "2026-10-01T00:00:00Z"}
-    )
-    path = tmp_path / "in.ndjson"
-    path.write_text(odd + "\n" + "".join(json.dumps(good) + "\n" for _ in range(5)))
-    events = _events_csv(tmp_path / "events.csv")
-    args = [str(path)] if role == "events" else [str(events), "--consent", str(path)]
-    code, output = _run("scan", *args, "-q")
-    assert code == 3, output
-    assert "line 1 is a JSON value that is not an object" in output
+def test_a_feature_named_in_another_unicode_form_is_classified(tmp_path):
+    """``[features."café_id"]`` written with ``é`` did not classify a column ``café_id``
+    written with ``e`` and a combining accent (NFD, as macOS names files): its collection
+    without consent was checked nowhere, and the note asked "did you mean café_id?"."""
+    decomposed = unicodedata.normalize("NFD", "café_id")
+    events = tmp_path / "ev.csv"
+    lines = [f"event_id,ts,event_name,user_id,{decomposed}"]
+    lines += [f"e{i},2026-10-01T01:00:{i:02d}Z,page_view,u{i},x{i}" for i in range(12)]
+    events.write_text("\n".join(lines) + "\n")
+    consent = _consent_csv(tmp_path / "consent.csv")
+    config = tmp_path / "privdiag.toml"
+    composed = unicodedata.normalize("NFC", "café_id")
+    config.write_text(f'[features."{composed}"]\npurposes = ["ads"]\nowner = "web"\n')
+    doc = _scan_doc(tmp_path, events, "--consent", consent, "--config", config)
+    violations = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    assert [(f["metrics"]["users"], f["owner"]) for f in violations] == [(12, "web")]
+    assert not doc["evidence"].get("notes")
+
+
+def _scan_doc(tmp_path: Path, *args: object) -> dict:
+    """The JSON result of ``privdiag scan ARGS`` (which finds something: exit 1)."""
+    out = tmp_path / "scan.json"
+    code, output = _run("scan", *map(str, args), "--json", str(out), "-q")
+    assert code == 1, output
+    return json.loads(out.read_text())
+
+
+def test_a_near_miss_that_reads_the_same_names_the_characters_that_differ():
+    """``[features.gсlid]`` with a Cyrillic ``с``, or ``gclid`` with a zero-width space, got
+    "did you mean gclid?" of a name that reads ``gclid``: the note names the characters."""
+    cfg = Config()
+    cfg.features = {
+        "g\u0441lid": FeatureConfig(purposes=["ads"]),
+        "gclid\u200b": FeatureConfig(purposes=["ads"]),
+    }
+    notes = unmatched_features(["gclid"], cfg)
+    assert "holds U+0441 CYRILLIC SMALL LETTER ES, which gclid does not" in notes[0]
+    assert "holds U+200B ZERO WIDTH SPACE, which gclid does not" in notes[1]
