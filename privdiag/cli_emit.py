@@ -75,4 +75,8 @@ def _github(docs: list[dict[str, Any]], fail_on: str) -> None:
         from privdiag.report import github_annotations
     except ImportError:
         return
-    github_annotations(docs, fail_on=fail_on, env=os.environ)
+    failed = github_annotations(docs, fail_on=fail_on, env=os.environ)
+    if failed:  # the outputs are written: the run's exit code stands
+        import typer
+
+        typer.echo(f"Warning: {failed} ($GITHUB_STEP_SUMMARY)", err=True)

@@ -306,3 +306,17 @@ def test_a_near_miss_that_reads_the_same_names_the_characters_that_differ():
     notes = unmatched_features(["gclid"], cfg)
     assert "holds U+0441 CYRILLIC SMALL LETTER ES, which gclid does not" in notes[0]
     assert "holds U+200B ZERO WIDTH SPACE, which gclid does not" in notes[1]
+
+
+def test_a_step_summary_that_cannot_be_written_is_a_warning(tmp_path):
+    """Under GitHub Actions, ``$GITHUB_STEP_SUMMARY`` naming a missing folder's file, a
+    folder or a full disk ended the run in an internal error (exit 5) after its outputs were
+    written, failing a CI step whose scan had passed. It is a warning; the exit code stands."""
+    events = _events_csv(tmp_path / "ev.csv")
+    out = tmp_path / "scan.json"
+    for where in (tmp_path / "missing" / "summary.md", tmp_path):
+        env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(where)}
+        result = runner.invoke(app, ["scan", str(events), "--json", str(out), "-q"], env=env)
+        assert result.exit_code == 0, result.output
+        assert f"Warning: could not append the step summary to {where}" in result.output
+        assert json.loads(out.read_text())["findings"]
