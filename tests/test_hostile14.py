@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from privdiag.audit.history import RunRecord, open_history
+from privdiag.checks import sparsity
 from privdiag.cli import app
 from privdiag.config import Config, FeatureConfig
 from privdiag.ingest.files import _glob, expand
@@ -320,3 +321,33 @@ def test_a_step_summary_that_cannot_be_written_is_a_warning(tmp_path):
         assert result.exit_code == 0, result.output
         assert f"Warning: could not append the step summary to {where}" in result.output
         assert json.loads(out.read_text())["findings"]
+
+
+def test_the_consent_gap_counted_in_batches_finds_what_one_query_finds(tmp_path, monkeypatch):
+    """The consent gap's counts were one query over every (feature, purpose) pair: 1,000
+    feature columns took 88 s in DuckDB's planner alone, 3,000 did not end in 25 minutes.
+    Counted :data:`GAP_BATCH` pairs a query, the findings are the same (here 1 pair a query,
+    6 features: 6 queries)."""
+    events = tmp_path / "ev.csv"
+    features = [f"f{j}" for j in range(6)]
+    lines = ["event_id,ts,event_name,user_id," + ",".join(features)]
+    for i in range(120):  # users who deny ads (odd) lack f0-f2; the others have all
+        cells = ["" if i % 2 and j < 3 else "x" for j in range(6)]
+        step = ("page_view", "add_to_cart")[i % 4 // 2]
+        lines.append(f"e{i},2026-10-0{1 + i % 3}T01:00:00Z,{step},u{i % 40}," + ",".join(cells))
+    events.write_text("\n".join(lines) + "\n")
+    rows = [f"u{u},ads,{'denied' if u % 2 else 'granted'},2026-09-01T00:00:00Z" for u in range(40)]
+    (tmp_path / "c.csv").write_text("user_id,purpose,status,ts\n" + "\n".join(rows) + "\n")
+    (tmp_path / "privdiag.toml").write_text('[features."f*"]\npurposes = ["ads"]\n')
+    args = (events, "--consent", tmp_path / "c.csv", "--config", tmp_path / "privdiag.toml")
+
+    whole = _scan_doc(tmp_path, *args)["findings"]
+    queries = []
+    counted = sparsity._gap_sql
+    monkeypatch.setattr(sparsity, "GAP_BATCH", 1)
+    monkeypatch.setattr(sparsity, "_gap_sql", lambda *a: queries.append(a) or counted(*a))
+    batched = _scan_doc(tmp_path, *args)["findings"]
+    assert len(queries) == 6
+    gaps = [f for f in whole if f["kind"] == "sparsity.consent_gap"]
+    assert sorted(f["location"]["feature"] for f in gaps) == ["f0", "f0", "f1", "f1", "f2", "f2"]
+    assert batched == whole
