@@ -351,3 +351,33 @@ def test_the_consent_gap_counted_in_batches_finds_what_one_query_finds(tmp_path,
     gaps = [f for f in whole if f["kind"] == "sparsity.consent_gap"]
     assert sorted(f["location"]["feature"] for f in gaps) == ["f0", "f0", "f1", "f1", "f2", "f2"]
     assert batched == whole
+
+
+@pytest.mark.parametrize("where", ["properties", "categoryPreferences"])
+def test_a_segment_member_named_empty_is_left_out_with_a_note(tmp_path, where):
+    """A Segment payload with a property or consent category named "" refused the whole
+    file ("cannot be read as segment: JSON path error near '.\\"\\"'"): DuckDB's JSONPath
+    cannot name such a member. It is left out with a note; the rest is read."""
+    path = tmp_path / "segment.ndjson"
+    lines = []
+    for i in range(12):
+        categories = {"Advertising": False}
+        properties = {"gclid": f"g{i}"}
+        (properties if where == "properties" else categories)[""] = "x"
+        payload = {
+            "type": "track",
+            "event": "Order Completed",
+            "userId": f"u{i}",
+            "messageId": f"m{i}",
+            "timestamp": f"2026-10-01T00:00:{i:02d}Z",
+            "properties": properties,
+            "context": {"consent": {"categoryPreferences": categories}},
+        }
+        lines.append(json.dumps(payload) + "\n")
+    path.write_text("".join(lines))
+    doc = _scan_doc(tmp_path, path)
+    (violation,) = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    assert violation["metrics"]["users"] == 12
+    assert "segment.ndjson: 12 payload(s) hold a property, trait or consent category whose " in (
+        " ".join(doc["evidence"]["notes"])
+    )
