@@ -381,3 +381,33 @@ def test_a_segment_member_named_empty_is_left_out_with_a_note(tmp_path, where):
     assert "segment.ndjson: 12 payload(s) hold a property, trait or consent category whose " in (
         " ".join(doc["evidence"]["notes"])
     )
+
+
+def test_a_ga4_event_param_with_an_empty_key_is_left_out_with_a_note(tmp_path):
+    """A GA4 event whose event_params held an entry keyed "" refused the whole export
+    ("cannot be read as ga4: zero-length delimited identifier"): no column can be named so.
+    The entry is left out with a note; the rest is read."""
+    path = tmp_path / "ga4.ndjson"
+    lines = []
+    for i in range(12):
+        params = [
+            {"key": key, "value": {"string_value": value, "int_value": None}}
+            for key, value in (("gclid", f"g{i}"), ("", "x"))
+        ]
+        row = {
+            "event_date": "20261001",
+            "event_timestamp": 1790000000000000 + i,
+            "event_name": "page_view",
+            "event_params": params,
+            "user_pseudo_id": f"p{i}",
+            "privacy_info": {"ads_storage": "No", "analytics_storage": "Yes"},
+        }
+        lines.append(json.dumps(row) + "\n")
+    path.write_text("".join(lines))
+    doc = _scan_doc(tmp_path, path)
+    assert doc["inputs"][0]["format"] == "ga4"
+    (violation,) = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    assert violation["location"]["feature"] == "gclid"
+    assert "12 event(s) carry an event_params entry whose key is empty" in " ".join(
+        doc["evidence"]["notes"]
+    )
