@@ -411,3 +411,30 @@ def test_a_ga4_event_param_with_an_empty_key_is_left_out_with_a_note(tmp_path):
     assert "12 event(s) carry an event_params entry whose key is empty" in " ".join(
         doc["evidence"]["notes"]
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "nest", "said"),
+    [
+        ("label", lambda v: [int(v)], "field 'label': holds lists, where the model check reads"),
+        ("label", lambda v: {"y": int(v)}, "field 'label': holds records (a struct)"),
+        ("sessions_30d", lambda v: {"v": v}, "field 'sessions_30d': holds records (a struct)"),
+    ],
+)
+def test_a_blind_set_column_of_nested_values_is_an_input_error(tmp_path, column, nest, said):
+    """A Parquet blind set whose label held lists or structs ended in an internal error
+    (exit 5: "cannot cast List type", "only 0-dimensional arrays ..."); a feature of structs
+    in numpy's "setting an array element with a sequence"."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from privdiag.model.synthetic import make_blind_set
+
+    table = make_blind_set(n=200, seed=0).to_arrow()
+    values = pa.array([nest(v) for v in table.column(column).to_pylist()])
+    path = tmp_path / "blind.parquet"
+    pq.write_table(table.set_column(table.column_names.index(column), column, values), path)
+    model = Path(__file__).resolve().parent.parent / "fixtures/models/propensity_imputed.onnx"
+    code, output = _run("model-check", str(model), "--blind-set", str(path), "--label", "label")
+    assert code == 3, output
+    assert f"blind.parquet, {said}" in output
