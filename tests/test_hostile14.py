@@ -15,9 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from privdiag.audit.history import RunRecord, open_history
+from privdiag.audit.lock import hold, lock_path
 from privdiag.checks import sparsity
 from privdiag.cli import app
 from privdiag.config import Config, FeatureConfig
+from privdiag.errors import UsageError
 from privdiag.ingest.files import _glob, expand
 from privdiag.mapping import unmatched_features
 from privdiag.privacy import use_hash_key
@@ -438,3 +440,26 @@ def test_a_blind_set_column_of_nested_values_is_an_input_error(tmp_path, column,
     code, output = _run("model-check", str(model), "--blind-set", str(path), "--label", "label")
     assert code == 3, output
     assert f"blind.parquet, {said}" in output
+
+
+@pytest.mark.parametrize("link", ["symbolic", "hard"])
+def test_the_lock_file_is_never_written_through_a_link(tmp_path, link):
+    """``<history>.lock`` planted as a link to another file (``ln -s /etc/shadow ...`` in a
+    shared folder) had the audit truncate that file and write its process id into it, as
+    whoever ran the audit (a cron job, often root). Such a lock file is a usage error, and
+    the file it names is left as it was."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious\n")
+    history = tmp_path / "history.duckdb"
+    lock = lock_path(history)
+    if link == "symbolic":
+        lock.symlink_to(precious)
+    else:
+        lock.hardlink_to(precious)
+    with pytest.raises(UsageError, match=f"is a {link} link|is a hard link of another file"):
+        with hold(history):
+            pass
+    assert precious.read_text() == "precious\n"
+    lock.unlink()
+    with hold(history) as made:  # once removed, the audit makes its own
+        assert made.read_text() == f"{os.getpid()}\n"
