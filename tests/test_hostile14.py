@@ -463,3 +463,26 @@ def test_the_lock_file_is_never_written_through_a_link(tmp_path, link):
     lock.unlink()
     with hold(history) as made:  # once removed, the audit makes its own
         assert made.read_text() == f"{os.getpid()}\n"
+
+
+def test_names_from_the_data_are_no_workflow_commands_under_github_actions(tmp_path):
+    """Under GitHub Actions the runner takes any output line starting with ``::`` as a
+    command: a column named ``::error title=FORGED::x``, which the summary's table puts at
+    the start of a line, forged an error annotation (and ``::stop-commands::`` could have
+    hidden privdiag's own). The summary is printed between ``::stop-commands::TOKEN`` and
+    ``::TOKEN::``, so the runner reads it as text; privdiag's annotations come before."""
+    events = tmp_path / "ev.csv"
+    lines = ["event_id,ts,event_name,user_id,::error title=FORGED::x"]
+    lines += [f"e{i},2026-10-01T01:00:{i:02d}Z,page_view,u{i},v" for i in range(12)]
+    events.write_text("\n".join(lines) + "\n")
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": ""}
+    result = runner.invoke(app, ["scan", str(events), "--json", str(tmp_path / "o.json")], env=env)
+    assert result.exit_code == 0, result.output
+    out = result.output.splitlines()
+    start = next(i for i, line in enumerate(out) if line.startswith("::stop-commands::"))
+    token = out[start].removeprefix("::stop-commands::")
+    assert len(token) == 32 and out.count(f"::{token}::") == 1
+    end = out.index(f"::{token}::")
+    forged = [i for i, line in enumerate(out) if "FORGED" in line and "::warning" not in line]
+    assert forged and all(start < i < end for i in forged)
+    assert any(line.startswith("::warning title=privdiag") for line in out[:start])
