@@ -93,6 +93,17 @@ def commands_stopped(stream: TextIO) -> Iterator[None]:
         stream.flush()
 
 
+def guarded(text: str) -> str:
+    """``text`` as printed under GitHub Actions: between the lines of
+    :func:`commands_stopped`, for an error message that names a file from the data."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return text
+    import secrets
+
+    token = secrets.token_hex(16)
+    return f"::stop-commands::{token}\n{text}\n::{token}::"
+
+
 def _github(docs: list[dict[str, Any]], fail_on: str) -> None:
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return

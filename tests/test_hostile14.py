@@ -486,3 +486,22 @@ def test_names_from_the_data_are_no_workflow_commands_under_github_actions(tmp_p
     forged = [i for i, line in enumerate(out) if "FORGED" in line and "::warning" not in line]
     assert forged and all(start < i < end for i in forged)
     assert any(line.startswith("::warning title=privdiag") for line in out[:start])
+
+
+def test_an_error_naming_a_file_is_no_workflow_command_under_github_actions(tmp_path):
+    """An error naming a file called ``b\\n::error title=FORGED::x.csv`` put
+    ``::error title=FORGED::...`` at the start of a line of stderr, which the runner reads
+    for commands too: the error is printed between ``::stop-commands::TOKEN`` and
+    ``::TOKEN::`` under GitHub Actions, and as it was elsewhere."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "b\n::error title=FORGED::x.csv").write_text("")
+    for env, guarded in (({"GITHUB_ACTIONS": "true"}, True), ({"GITHUB_ACTIONS": ""}, False)):
+        result = runner.invoke(app, ["scan", str(folder), "-q"], env=env)
+        assert result.exit_code == 3, result.output
+        out = result.output.splitlines()
+        assert out[0].startswith("::stop-commands::") == guarded
+        forged = out.index("::error title=FORGED::x.csv: is empty")
+        if guarded:
+            token = out[0].removeprefix("::stop-commands::")
+            assert forged < out.index(f"::{token}::") == len(out) - 1
