@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from privdiag.cli_options import Outputs, fail_on_level
 
@@ -27,7 +29,9 @@ def emit(
         _write(docs, doc, outputs, config, json_in_order=json_in_order, fail_on=fail_on)
     _github(docs, fail_on)
     if not outputs.quiet:
-        print_summary(doc, stream=sys.stderr if outputs.to_stdout() else sys.stdout)
+        stream = sys.stderr if outputs.to_stdout() else sys.stdout
+        with commands_stopped(stream):
+            print_summary(doc, stream=stream)
     failing = [f for f in doc["findings"] if at_or_above(f["severity"], fail_on)]
     return 1 if failing else 0
 
@@ -68,6 +72,38 @@ def merge_docs(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return merge(docs)
 
 
+@contextmanager
+def commands_stopped(stream: TextIO) -> Iterator[None]:
+    """Under GitHub Actions, have the runner read what is printed within as plain text: a
+    name from the data (a file named with a line break, a column ``::error::x`` that a table
+    cell wraps to the start of a line) would else be run as a workflow command (a forged
+    annotation, or ``::stop-commands::`` hiding privdiag's own). GitHub's own way: stop the
+    commands with a token no one can guess, then print the token."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        yield
+        return
+    import secrets
+
+    token = secrets.token_hex(16)
+    stream.write(f"::stop-commands::{token}\n")
+    try:
+        yield
+    finally:
+        stream.write(f"::{token}::\n")
+        stream.flush()
+
+
+def guarded(text: str) -> str:
+    """``text`` as printed under GitHub Actions: between the lines of
+    :func:`commands_stopped`, for an error message that names a file from the data."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return text
+    import secrets
+
+    token = secrets.token_hex(16)
+    return f"::stop-commands::{token}\n{text}\n::{token}::"
+
+
 def _github(docs: list[dict[str, Any]], fail_on: str) -> None:
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return
@@ -75,4 +111,8 @@ def _github(docs: list[dict[str, Any]], fail_on: str) -> None:
         from privdiag.report import github_annotations
     except ImportError:
         return
-    github_annotations(docs, fail_on=fail_on, env=os.environ)
+    failed = github_annotations(docs, fail_on=fail_on, env=os.environ)
+    if failed:  # the outputs are written: the run's exit code stands
+        import typer
+
+        typer.echo(f"Warning: {failed} ($GITHUB_STEP_SUMMARY)", err=True)

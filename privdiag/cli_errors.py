@@ -139,7 +139,9 @@ class PrivdiagGroup(TyperGroup):
         except PrivdiagError as exc:
             if _out_of_room(exc.__cause__):  # not the input's fault, whatever wrapped it
                 raise _no_room(exc.__cause__) from None
-            typer.echo(f"Error: {_scrubbed(exc)}", err=True)
+            from privdiag.cli_emit import guarded  # a file's name may hold "\n::error::"
+
+            typer.echo(guarded(f"Error: {_scrubbed(exc)}"), err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             raise _interrupted() from None

@@ -17,6 +17,7 @@ from typing import Any
 
 from privdiag.errors import ConfigError, UsageError
 from privdiag.findings import SEVERITIES
+from privdiag.privacy import use_hash_key
 from privdiag.purposes import PURPOSES, alias_table
 
 DEFAULT_PATH = Path("privdiag.toml")
@@ -387,6 +388,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         steps = journey["steps"]
         if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
             raise ConfigError("steps must be a list of event names", path=path, key="journey")
+        _check_steps(steps, path)
         cfg.steps = steps
 
     purposes = _table(raw, "purposes", path)
@@ -453,6 +455,23 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     return cfg
 
 
+def _check_steps(steps: list[str], path: Path) -> None:
+    """ConfigError for a journey step that is blank or given twice: an event takes the first
+    step of its name, so a repeated step was one that no event ever reached, unsaid."""
+    seen: dict[str, int] = {}
+    for n, step in enumerate(steps, 1):
+        if not step.strip():
+            raise ConfigError(f"step {n} is blank", path=path, key="journey.steps")
+        if step in seen:
+            raise ConfigError(
+                f"step {step!r} is given twice (steps {seen[step]} and {n})",
+                path=path,
+                key="journey.steps",
+                hint="name each step once, in the order users take them",
+            )
+        seen[step] = n
+
+
 def _owner(spec: dict[str, Any], path: Path, key: str) -> str | None:
     """A table's owner; a blank one (``""``, spaces) is no owner."""
     owner = _text(spec.get("owner"), path, f"{key}.owner")
@@ -478,7 +497,9 @@ def _path_list(value: Any, path: Path, key: str) -> list[str]:
 
 
 def load_config(path: Path | None) -> Config:
-    """Load ``path``, or ``./privdiag.toml`` when present, or return the defaults."""
+    """Load ``path``, or ``./privdiag.toml`` when present, or return the defaults; finding ids
+    are keyed with its ``[privacy] hash_key`` from then on (:func:`privacy.use_hash_key`)."""
+    use_hash_key(None)
     if path is None:
         if not DEFAULT_PATH.exists():
             return Config()
@@ -491,8 +512,25 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError("is not UTF-8 text", path=path) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=path) from exc
+    except RecursionError as exc:  # the TOML reader recurses once per nested array
+        raise _too_deep(path) from exc
     _check_no_nul(raw, path, "")
-    return parse_config(raw, path)
+    cfg = parse_config(raw, path)
+    use_hash_key(cfg.hash_key)
+    return cfg
+
+
+# privdiag's own tables nest four deep ([sources.app.columns], a list in them); a config
+# nested far deeper is no privdiag config, and walking it recursed past Python's limit.
+MAX_CONFIG_DEPTH = 32
+
+
+def _too_deep(path: Path) -> ConfigError:
+    return ConfigError(
+        f"nests tables or arrays more than {MAX_CONFIG_DEPTH} levels deep: not a privdiag config",
+        path=path,
+        hint="privdiag's tables nest at most four deep ([sources.app.columns]); see README, Config",
+    )
 
 
 # A config is a page of TOML; a file larger than this (a device such as /dev/zero, a data
@@ -525,19 +563,22 @@ def _read_text(path: Path) -> str:
     return data.decode("utf-8-sig")
 
 
-def _check_no_nul(value: Any, path: Path, key: str) -> None:
-    """Raise ConfigError naming the first key or text of ``value`` that holds a NUL character.
+def _check_no_nul(value: Any, path: Path, key: str, depth: int = 0) -> None:
+    """Raise ConfigError naming the first key or text of ``value`` that holds a NUL character,
+    or saying the config nests deeper than :data:`MAX_CONFIG_DEPTH`.
 
     TOML allows ``"\\u0000"``, but no file name can hold one (the OS call fails with an error
     that would surface as an internal one), nor a name in the data.
     """
+    if isinstance(value, dict | list) and depth > MAX_CONFIG_DEPTH:
+        raise _too_deep(path)
     if isinstance(value, dict):
         for name, item in value.items():
             _check_no_nul(name, path, key)
-            _check_no_nul(item, path, f"{key}.{name}" if key else name)
+            _check_no_nul(item, path, f"{key}.{name}" if key else name, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _check_no_nul(item, path, key)
+            _check_no_nul(item, path, key, depth + 1)
     elif isinstance(value, str) and "\0" in value:
         raise ConfigError(
             "holds a NUL character (\\u0000), which no path or name can hold",

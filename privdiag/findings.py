@@ -9,6 +9,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from privdiag.privacy import id_part
+
 #: Metric names that count people, suppressed below the minimum group size: users,
 #: denied_users, ...; users_total (consent.missing_record's users in all) too.
 _USERS = re.compile(r"(^|_)users(_total)?$")
@@ -85,9 +87,11 @@ def at_or_above(severity: str, threshold: str) -> bool:
 def finding_id(kind: str, location: dict[str, str]) -> str:
     """Return the stable id of a finding: a hash of its kind and location only.
 
-    Metrics are left out on purpose so that the same problem keeps its id across runs.
+    Metrics are left out on purpose so that the same problem keeps its id across runs. A
+    location name holding an e-mail or IP address enters it keyed (:func:`id_part`).
     """
-    key = json.dumps({"kind": kind, "location": location}, sort_keys=True)
+    named = {k: id_part(v) if isinstance(v, str) else v for k, v in location.items()}
+    key = json.dumps({"kind": kind, "location": named}, sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -22,6 +22,7 @@ thing's own table beats patterns; patterns for its kind beat bare ones; see
 
 from __future__ import annotations
 
+import unicodedata
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -64,14 +65,33 @@ def feature_columns(con: Any) -> dict[str, str]:
     }
 
 
+def _nfc(name: str) -> str:
+    """A name in Unicode's composed form: ``café`` typed as ``e`` and a combining accent (as
+    macOS file names and some exports write it) is the same name as with ``é``."""
+    return name if name.isascii() else unicodedata.normalize("NFC", name)
+
+
+def feature_spec(config: Config, feature: str) -> Any:
+    """The ``[features.X]`` table of ``feature`` itself (not a glob's), its name compared in
+    composed form; None when there is none."""
+    spec = config.features.get(feature)
+    if spec is not None or feature.isascii() and all(n.isascii() for n in config.features):
+        return spec
+    target = _nfc(feature)
+    return next((s for name, s in config.features.items() if _nfc(name) == target), None)
+
+
+def _glob_matches(feature: str, pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[") and fnmatchcase(_nfc(feature), _nfc(pattern))
+
+
 def purposes_for(feature: str, config: Config) -> list[str] | None:
     """Return the purposes a feature needs, or None when nobody classified it."""
-    spec = config.features.get(feature)
+    spec = feature_spec(config, feature)
     if spec is not None and spec.purposes is not None:
         return spec.purposes
     for pattern, spec in config.features.items():
-        wildcard = any(ch in pattern for ch in "*?[")
-        if wildcard and spec.purposes is not None and fnmatchcase(feature, pattern):
+        if spec.purposes is not None and _glob_matches(feature, pattern):
             return spec.purposes
     return BUILTIN_FEATURES.get(feature.lower())
 
@@ -99,10 +119,10 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
     from privdiag.ingest.roles import id_column_names
 
     ids = id_column_names(config)
-    present = set(features)
+    present = {_nfc(f) for f in features}
     notes = []
     for name, spec in config.features.items():
-        if spec.purposes is None or name in present or any(ch in name for ch in "*?["):
+        if spec.purposes is None or _nfc(name) in present or any(ch in name for ch in "*?["):
             continue
         close = difflib.get_close_matches(name, sorted(present), n=1, cutoff=0.8)
         renamed = [f for f in sorted(present) if f.lower() == f"param_{name}".lower()]
@@ -121,9 +141,22 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
         elif close:
             notes.append(
                 f"[features.{name}] names no feature of the events, so nothing is checked "
-                f"for it; did you mean {close[0]}?"
+                f"for it; did you mean {close[0]}?{_unseen_difference(name, close[0])}"
             )
     return notes
+
+
+def _unseen_difference(name: str, close: str) -> str:
+    """Words naming the characters of ``name`` that ``close`` lacks and a reader cannot tell
+    apart (a Cyrillic ``с`` for a Latin ``c``, a zero-width space), '' for none: the note
+    would otherwise ask "did you mean gclid?" of a name that reads ``gclid``."""
+    odd = [
+        c for c in dict.fromkeys(name) if c not in close and not (c.isascii() and c.isprintable())
+    ]
+    if not odd:
+        return ""
+    listed = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in odd[:3])
+    return f" ({name!r} holds {listed}, which {close} does not)"
 
 
 OWNER_KINDS = ("source", "feature", "model", "step")
@@ -158,12 +191,12 @@ def _table_owner(config: Config, kind: str, name: str) -> str | None:
         "model": config.models,
     }
     table = tables.get(kind, {})
-    spec = table.get(name)
+    spec = feature_spec(config, name) if kind == "feature" else table.get(name)
     if spec is not None and spec.owner:
         return str(spec.owner)
     owner = None
     for pattern, spec in table.items():
-        if spec.owner and any(ch in pattern for ch in "*?[") and fnmatchcase(name, pattern):
+        if spec.owner and _glob_matches(name, pattern):
             owner = str(spec.owner)
     return owner
 

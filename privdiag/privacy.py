@@ -38,6 +38,9 @@ _KEEP = frozenset({"sha256", "id", "caused_by"})
 _IDS = frozenset({"id", "caused_by"})
 # A key for this process only: a replaced id cannot be matched to an address by hashing one.
 _ID_KEY = secrets.token_bytes(16)
+# The key of the names an id is made of when they hold an e-mail or IP address: the config's
+# ``[privacy] hash_key`` (ids stable across runs), else this process's own key.
+_name_key = _ID_KEY
 # Keys kept at the document's top level only: deeper, "version" is a consent notice's
 # version or a model's, which come from the data.
 _KEEP_TOP = frozenset({"schema_version", "version", "tool"})
@@ -126,6 +129,24 @@ def scrub_id(text: str) -> str:
         return text
     digest = hmac.new(_ID_KEY, text.encode("utf-8", "surrogatepass"), hashlib.sha256)
     return "redacted-" + digest.hexdigest()[:16]
+
+
+def use_hash_key(key: str | None) -> None:
+    """Key :func:`id_part` with ``key`` (the config's ``[privacy] hash_key``); None: with a key
+    of this process's own, which no later run shares."""
+    global _name_key
+    _name_key = key.encode("utf-8") if key else _ID_KEY
+
+
+def id_part(text: str) -> str:
+    """Return a name as a finding's id is made of it: as it is, or, when it holds an e-mail or
+    IP address (which the outputs redact), a keyed hash of it. An unkeyed hash of the name
+    would give the address back to anyone who hashes guesses: the 2^32 IPv4 addresses take
+    minutes."""
+    if scrub(text) == text:
+        return text
+    digest = hmac.new(_name_key, text.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return "keyed-" + digest.hexdigest()
 
 
 _SYMBOL_NAMES = {" ": "spaces"}

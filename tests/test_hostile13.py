@@ -210,23 +210,28 @@ def test_one_consent_user_id_of_another_json_kind_leaves_the_others_ids_as_they_
 
 @pytest.mark.parametrize("odd", ["[1, 2, 3]", "42", '"text"'])
 @pytest.mark.parametrize("role", ["events", "consent"])
-def test_an_ndjson_line_that_is_no_object_is_named(tmp_path, odd, role):
+@pytest.mark.parametrize("line", [6, 1])
+def test_an_ndjson_line_that_is_no_object_is_named(tmp_path, odd, role, line):
     """One line of an NDJSON file that is an array, a number or a text made the reader take
     every record as one JSON value: the file was said to have "no column for the event time"
-    (a consent file "lacks columns for purpose, status"), of a file that has them."""
+    (a consent file "lacks columns for purpose, status"), of a file that has them. On the
+    first line (the fourteenth hostile session), the file was taken for CSV by its first
+    character, or for a JSON array ("json_read expected records")."""
     good = (
         _event(0, "u0", "g")
         if role == "events"
         else {"user_id": "u0", "purpose": "ads", "status": "denied", "ts": "2026-10-01T00:00:00Z"}
     )
     path = tmp_path / "in.ndjson"
-    path.write_text("".join(json.dumps(good) + "\n" for _ in range(5)) + odd + "\n")
+    records = [json.dumps(good) + "\n"] * 5
+    records.insert(line - 1, odd + "\n")
+    path.write_text("".join(records))
     events = tmp_path / "events.csv"
     events.write_text("event_id,ts,event_name,user_id\ne1,2026-10-01T00:00:01Z,page_view,u0\n")
     args = [str(path)] if role == "events" else [str(events), "--consent", str(path)]
     code, output = _run("scan", *args, "-q")
     assert code == 3, output
-    assert "line 6 is a JSON value that is not an object" in output
+    assert f"line {line} is a JSON value that is not an object" in output
 
 
 def test_a_csv_line_longer_than_64_mb_is_named_not_read_as_one_column(tmp_path):

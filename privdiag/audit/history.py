@@ -83,6 +83,50 @@ class RunRecord:
         )
 
 
+class _Guarded:
+    """A DuckDB connection to the history whose read and write errors of a damaged file (a
+    block whose checksum fails, a file cut short by a copy or a full disk) name the file and
+    what to do, instead of ending in an internal error. Other errors pass as they are."""
+
+    def __init__(self, con: Any, path: Path) -> None:
+        self._con = con
+        self._path = path
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._con, name)
+        if not callable(found):
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                out = found(*args, **kwargs)
+            except Exception as exc:
+                if _damaged(exc):
+                    raise damaged_history(self._path, exc) from None
+                raise
+            return self if out is self._con else out  # execute() returns the connection
+
+        return call
+
+
+def _damaged(exc: BaseException) -> bool:
+    """Whether DuckDB's error says the database file itself is damaged."""
+    text = str(exc)
+    return type(exc).__module__.startswith(("duckdb", "_duckdb")) and (
+        "Corrupt database file" in text or "Could not read enough bytes" in text
+    )
+
+
+def damaged_history(path: Path, exc: BaseException) -> InputError:
+    """The error of a history file DuckDB cannot read: damaged, not privdiag's bug."""
+    return InputError(
+        f"is damaged: DuckDB cannot read it ({str(exc).splitlines()[0][:160]})",
+        path=path,
+        hint="restore it from a backup, or move it aside: privdiag then starts a new history "
+        "there (earlier runs' reports stay in their folders)",
+    )
+
+
 class History:
     """An open history file. Use :func:`open_history`; close it with ``close()`` or ``with``."""
 
@@ -392,10 +436,13 @@ def open_history(path: Path, *, read_only: bool = False) -> History:
     except duckdb.Error as exc:
         if "in-memory" in str(exc):  # read-only, a data file name: see below
             raise _read_as_data(path) from None
+        if _damaged(exc):
+            raise damaged_history(path, exc) from None
         raise InputError(f"is not a privdiag history ({exc})", path=path) from None
     if _in_memory(con):  # DuckDB opens a path named like a data file (.csv) as data
         con.close()
         raise _read_as_data(path)
+    con = _Guarded(con, path)
     if not read_only:
         try:
             migrate(con, path)

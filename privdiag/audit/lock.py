@@ -6,13 +6,15 @@ ends, however it ends, so a killed audit never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from stat import S_ISREG
 
-from privdiag.errors import LockError
+from privdiag.errors import LockError, UsageError
 
 
 def lock_path(history: Path) -> Path:
@@ -28,7 +30,7 @@ def hold(history: Path) -> Iterator[Path]:
     records the holder's process id, for the message a second audit prints.
     """
     path = lock_path(history)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_own_file(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -43,6 +45,33 @@ def hold(history: Path) -> Iterator[Path]:
         yield path
     finally:
         os.close(fd)
+
+
+def _open_own_file(path: Path) -> int:
+    """Open (or make) the lock file, refusing one that is a link to another file: the audit
+    writes its process id there, and a link planted in a shared folder (``ln -s
+    /etc/shadow privdiag-history.duckdb.lock``) had a cron job running as root overwrite
+    its target. A device, a pipe or a second hard link of a file is refused too."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise _not_own(path, "a symbolic link") from None
+    found = os.fstat(fd)
+    if not S_ISREG(found.st_mode) or found.st_nlink > 1:
+        os.close(fd)
+        what = "a hard link of another file" if S_ISREG(found.st_mode) else "no regular file"
+        raise _not_own(path, what)
+    return fd
+
+
+def _not_own(path: Path, what: str) -> UsageError:
+    return UsageError(
+        f"the audit's lock file {path} is {what}; privdiag writes its process id there and "
+        "will not write through it",
+        hint="remove it (when no audit is running): privdiag makes it anew",
+    )
 
 
 def _holder(fd: int) -> str:

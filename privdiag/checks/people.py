@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from privdiag.checks.context import ScanContext, present_sql
 from privdiag.findings import Finding
-from privdiag.mapping import owner_for
+from privdiag.mapping import feature_spec, owner_for
 
 
 def _present_by_source(ctx: ScanContext, features: list[str]) -> list[tuple[str, str, int]]:
@@ -58,7 +58,7 @@ def check_unowned(ctx: ScanContext, sources: list[str]) -> list[Finding]:
             )
     for feature in sorted(ctx.mapping):
         if (
-            feature in ctx.config.features
+            feature_spec(ctx.config, feature) is not None
             and owner_for(ctx.config, feature=feature, prefer="feature") is None
         ):
             findings.append(

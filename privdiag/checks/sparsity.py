@@ -153,6 +153,27 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
     """
 
 
+# Pairs counted by one query. The query's width grows with them, and DuckDB's planning time
+# faster still: one query of 1,000 pairs (a wide export of 1,000 feature columns) took 88 s
+# of 145, and one of 3,000 did not end within 25 minutes.
+GAP_BATCH = 200
+
+
+def _gap_rows(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> list[dict[str, Any]]:
+    """The rows of :func:`_gap_sql` for every pair, counted :data:`GAP_BATCH` pairs at a
+    time: each batch gives the same (source, step, day) rows in the same order, so their
+    columns are put side by side."""
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(pairs), GAP_BATCH):
+        batch = fetch_rows(ctx.con, _gap_sql(ctx, journey, pairs[start : start + GAP_BATCH]))
+        if not start:
+            rows = batch
+            continue
+        for row, more in zip(rows, batch, strict=True):
+            row.update(more)
+    return rows
+
+
 @dataclass
 class GapTable:
     """Flat arrays, one element per (source, step, pair) cell, and the tests' results."""
@@ -404,7 +425,7 @@ def check_consent_gap(
     pairs = gap_pairs(ctx)
     if not pairs or not journey.steps:
         return [], []
-    rows = fetch_rows(ctx.con, _gap_sql(ctx, journey, pairs))
+    rows = _gap_rows(ctx, journey, pairs)
     if not rows:
         return [], []
     table = _gap_table(rows, pairs, level=1 - ctx.config.thresholds.alpha, k=ctx.min_group)

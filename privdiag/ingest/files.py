@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import gzip
 import os
@@ -12,6 +13,7 @@ from stat import S_ISDIR, S_ISREG
 
 from privdiag.engine import literal
 from privdiag.errors import InputError
+from privdiag.privacy import scrub
 
 DATA_SUFFIXES = (".csv", ".tsv", ".json", ".ndjson", ".jsonl", ".parquet", ".gz")
 SNIFF_BYTES = 64 * 1024
@@ -42,7 +44,7 @@ def expand(argument: str) -> list[Path]:
         return [path]
     if kind == "folder":
         return _folder_files(path)
-    matches = sorted(Path(m) for m in glob.glob(argument, recursive=True) if Path(m).is_file())
+    matches = sorted(Path(m) for m in _glob(argument) if Path(m).is_file())
     if matches:
         return matches
     if kind == "other":
@@ -91,22 +93,86 @@ def _kind(path: Path) -> str | None:
 
 def _folder_files(folder: Path) -> list[Path]:
     """The data files in ``folder`` and below, hidden files and folders left out, sorted."""
+    found = [
+        p
+        for p in _walk(folder, hidden=False)
+        if p.name.lower().endswith(DATA_SUFFIXES) and _kind(p) == "file"
+    ]
+    if not found:
+        raise InputError("folder holds no data files (.csv, .json, .ndjson, .parquet)", path=folder)
+    return sorted(found)
+
+
+def _walk(folder: Path, *, hidden: bool) -> list[Path]:
+    """Every file in ``folder`` and below (hidden ones only with ``hidden``), through links
+    to folders too: a month's folder linked in from another disk is data like the others.
+    Each folder is entered once, however many links reach it, so a link to a folder above
+    (``loop -> ..``) ends the walk there instead of running it for ever."""
 
     def fail(exc: OSError) -> None:
         raise _unreadable(Path(exc.filename or folder), exc) from exc
 
+    entered = {_folder_identity(folder)}
     found = []
-    for root, folders, names in os.walk(folder, onerror=fail):
-        folders[:] = [f for f in folders if not f.startswith(".")]
-        found += [
-            Path(root) / n
-            for n in names
-            if not n.startswith(".") and n.lower().endswith(DATA_SUFFIXES)
-        ]
-    files = sorted(p for p in found if _kind(p) == "file")
-    if not files:
-        raise InputError("folder holds no data files (.csv, .json, .ndjson, .parquet)", path=folder)
-    return files
+    for root, folders, names in os.walk(folder, onerror=fail, followlinks=True):
+        keep = []
+        for name in folders:
+            identity = _folder_identity(Path(root) / name)
+            if (hidden or not name.startswith(".")) and identity not in entered:
+                entered.add(identity)
+                keep.append(name)
+        folders[:] = keep
+        found += [Path(root) / n for n in names if hidden or not n.startswith(".")]
+    return found
+
+
+def _folder_identity(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of a folder, through links; None when it cannot be looked at."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+def _glob(pattern: str) -> list[str]:
+    """The paths ``pattern`` matches, as :func:`glob.glob` finds them, except that ``**``
+    walks as a folder argument does: through links to folders, each folder once. (Python's
+    own ``**`` follows every link again, so a link to a folder above ran for ever.)"""
+    parts = pattern.split(os.sep)
+    if "**" not in parts:
+        return glob.glob(pattern)
+    fixed = 0
+    while fixed < len(parts) and not glob.has_magic(parts[fixed]):
+        fixed += 1
+    root = os.sep.join(parts[:fixed]) or ("" if pattern.startswith(os.sep) else ".")
+    if pattern.startswith(os.sep) and not root:
+        root = os.sep
+    if not os.path.isdir(root):
+        return []
+    base = Path(root)
+    return [
+        str(path if parts[:fixed] else path.relative_to(base))
+        for path in _walk(base, hidden=True)
+        if _matches(path.relative_to(base).parts, parts[fixed:])
+    ]
+
+
+def _matches(names: tuple[str, ...], pattern: list[str]) -> bool:
+    """True when the path ``names`` matches the glob ``pattern``, part by part: ``**`` stands
+    for any number of folders; a hidden name matches only a part that starts with a dot."""
+    if not pattern:
+        return not names
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(
+            _matches(names[i:], rest)
+            for i in range(len(names) + 1)
+            if not any(n.startswith(".") for n in names[:i])
+        )
+    if not names or (names[0].startswith(".") and not head.startswith(".")):
+        return False
+    return fnmatch.fnmatchcase(names[0], head) and _matches(names[1:], rest)
 
 
 def _unreadable(path: Path, exc: OSError) -> InputError:
@@ -293,7 +359,9 @@ def source_name(argument: str) -> str:
         if not path.is_dir():
             path = path.parent
     name = path.resolve().name if path.is_dir() else path.name
-    return name.split(".")[0] or "data"
+    # a file named for a person (a data-subject export, alice@example.com.ndjson) cut at its
+    # first dot still names them (alice@example): the address is redacted before the cut
+    return scrub(name).split(".")[0] or "data"
 
 
 def read_head(path: Path) -> tuple[bytes, bool]:
@@ -342,6 +410,8 @@ def sniff(path: Path) -> FileKind:
         check_gzip(path)  # a gzip file cut before its first block reads as empty
     if not text:
         raise InputError("is empty", path=path, hint="export the data again or leave the file out")
+    if _lines_after_a_value(text):
+        return FileKind("ndjson", compressed)
     if text[:1] == b"[":
         return FileKind("json", compressed)
     if text[:1] == b"{":
@@ -357,6 +427,23 @@ def sniff(path: Path) -> FileKind:
             )
         raise InputError("is binary, not CSV, JSON or Parquet", path=path)
     return FileKind("csv", compressed)
+
+
+def _lines_after_a_value(text: bytes) -> bool:
+    """True when the first line is a whole JSON value other than an object (``5``, ``"x"``,
+    ``null``, ``[1, 2]``) and a later line opens one: NDJSON whose first record is no object,
+    which the reader then names. (Read as CSV, or as a JSON array, the file was said to lack
+    a column for the event time, or "expected records".)"""
+    import json
+
+    first, _, rest = text.partition(b"\n")
+    if not rest.lstrip().startswith(b"{"):
+        return False
+    try:
+        value = json.loads(first)
+    except ValueError:
+        return False
+    return not isinstance(value, dict)
 
 
 def utf16_encoding(head: bytes) -> str | None:

@@ -155,7 +155,7 @@ def _param_types(ctx: StageContext, raw: str) -> list[tuple[str, str]]:
                count(p.value.int_value) AS i,
                count(coalesce(p.value.double_value, p.value.float_value)) AS d
         FROM (SELECT unnest(params) AS p FROM {raw})
-        WHERE p.key IS NOT NULL
+        WHERE p.key IS NOT NULL AND p.key <> ''  -- no column can be named "" (see stage)
         GROUP BY 1 ORDER BY 1
     """).fetchall()
     out = []
@@ -224,4 +224,13 @@ def stage(ctx: StageContext) -> Staged:
     staged = Staged(format=NAME, events_view=view, time_field="event_timestamp")
     if not features:
         staged.notes.append("no event_params found: no features to check")
+    unnamed = ctx.con.execute(
+        f"SELECT count(*) FROM {raw} "
+        "WHERE list_contains(list_transform(params, lambda p: p.key), '')"
+    ).fetchone()
+    if unnamed and unnamed[0]:
+        staged.notes.append(
+            f'{unnamed[0]:,} event(s) carry an event_params entry whose key is empty (""): '
+            "left out, as no feature can be named so"
+        )
     return staged

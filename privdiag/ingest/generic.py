@@ -10,7 +10,14 @@ from __future__ import annotations
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import BadRow, StageContext, Staged, json_as_text
-from privdiag.ingest.roles import CONSENT_ROLES, EVENT_ROLES, find_roles, taken_by_mapping
+from privdiag.ingest.roles import (
+    CONSENT_ROLES,
+    EVENT_ROLES,
+    ID_ROLES,
+    find_roles,
+    refuse_nested,
+    taken_by_mapping,
+)
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     feature_name,
@@ -255,6 +262,7 @@ def stage(ctx: StageContext) -> Staged:
                 or f"name it {EVENT_ROLES[needed][0]!r} or map it under "
                 f'[sources.{ctx.source}.columns] {needed} = "<column>"',
             )
+    refuse_nested(ctx.columns, roles, (*ID_ROLES, "event_name"), ctx.where())
     used = set(roles.values()) | _partition_keys(ctx)
     consent_cols = _consent_columns(ctx, used)
     used |= set(consent_cols.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from privdiag.errors import InputError
@@ -73,6 +74,34 @@ CONSENT_ROLES: dict[str, tuple[str, ...]] = {
 
 # The roles whose columns identify a user, session or event: text, never numbers.
 ID_ROLES = ("user_id", "anonymous_id", "session_id", "event_id")
+
+# DuckDB's names of the types that hold several values: a struct, a map, a union, a list
+# (``VARCHAR[]``) or an array (``VARCHAR[2]``).
+_NESTED = re.compile(r"^(STRUCT|MAP|UNION)\(|\[\d*\]$")
+_NESTED_WORDS = {"STRUCT": "records (a struct)", "MAP": "maps", "UNION": "unions"}
+
+
+def refuse_nested(
+    columns: dict[str, str], roles: dict[str, str], names: tuple[str, ...], path: str | None
+) -> None:
+    """Raise InputError for the first of the roles ``names`` whose column holds nested values.
+
+    Read as text, a struct's id is ``{'id': u1}``, which matches no other input's ``u1``: its
+    events met no consent, unsaid (every user "without a consent decision").
+    """
+    for role in names:
+        column = roles.get(role)
+        match = _NESTED.search(columns.get(column, "")) if column else None
+        if match:
+            what = _NESTED_WORDS.get(match[1] or "", "lists")
+            words = role.replace("_", " ")
+            raise InputError(
+                f"holds {what}, where privdiag reads one {words} a row",
+                path=path,
+                field=column,
+                hint=f"write the {words} as text in a column of its own (flatten the nested "
+                "field), or map another column to it in privdiag.toml",
+            )
 
 
 def id_column_names(config: Config) -> set[str]:

@@ -213,7 +213,8 @@ def _stage_categories(ctx: StageContext, msg: str) -> str:
                          json_extract_string(prefs, {_key_path_sql("category")}) AS raw
                   FROM (SELECT _n, prefs, unnest(json_keys(prefs)) AS category
                         FROM (SELECT _n, {prefs} AS prefs FROM {msg})
-                        WHERE json_type(prefs) = 'OBJECT'))
+                        WHERE json_type(prefs) = 'OBJECT')
+                  WHERE category <> '')  -- no JSONPath names it (see _add_notes)
         ), rudder AS (
             SELECT _n, unnest(from_json(managed -> '$.allowedConsentIds', '["VARCHAR"]'))
                        AS category, TRUE AS granted, NULL AS raw
@@ -276,6 +277,7 @@ def _member_types(ctx: StageContext, msg: str) -> list[tuple[str, str]]:
                   FROM (SELECT m -> '$.properties' AS obj FROM {msg}
                         UNION ALL SELECT m -> '$.traits' FROM {msg})
                   WHERE json_type(obj) = 'OBJECT')
+            WHERE key <> ''  -- no JSONPath names it, nor a feature (see _add_notes)
         )
         SELECT key,
                count(*) FILTER (WHERE t IN ('BIGINT', 'UBIGINT')) AS ints,
@@ -416,3 +418,20 @@ def _add_notes(ctx: StageContext, msg: str, staged: Staged, has_features: bool) 
         )
     if not has_features:
         staged.notes.append("no properties, traits or campaign fields found: no features to check")
+    unnamed = one(ctx.con, _unnamed_sql(msg))
+    if unnamed and unnamed[0]:
+        staged.notes.append(
+            f"{unnamed[0]} payload(s) hold a property, trait or consent category whose name is "
+            'empty (""): left out, as no feature or category can be named so'
+        )
+
+
+def _unnamed_sql(msg: str) -> str:
+    """SQL counting the payloads with a member named "" in properties, traits or consent
+    categoryPreferences (DuckDB's JSONPath cannot name one: ``$.""`` is an error)."""
+    objects = ("$.properties", "$.traits", "$.context.consent.categoryPreferences")
+    empty = " OR ".join(
+        f"(json_type(m, '{path}') = 'OBJECT' AND list_contains(json_keys(m, '{path}'), ''))"
+        for path in objects
+    )
+    return f"SELECT count(*) FILTER (WHERE {empty}) FROM {msg}"

@@ -161,6 +161,7 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
             hint="pass --label with the column holding the outcome",
         )
     values = frame[label]
+    _refuse_nested(frame, [label], path, "a label")
     if values.null_count():
         raise label_error(
             values.is_null().arg_true(),
@@ -183,6 +184,22 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
                 "a classifier's label is 0/1, true/false or yes/no; a regressor's a number",
             )
     return values.cast(pl.Float64).to_numpy()
+
+
+def _refuse_nested(frame: pl.DataFrame, columns: list[str], path: Path, what: str) -> None:
+    """InputError naming the first of ``columns`` of nested values (a list, a struct): a
+    label of lists was an internal error, a feature of structs numpy's "setting an array
+    element with a sequence"."""
+    for column in columns:
+        dtype = frame[column].dtype
+        if dtype.is_nested():
+            kind = "records (a struct)" if isinstance(dtype, pl.Struct) else "lists"
+            raise InputError(
+                f"holds {kind}, where the model check reads {what} a row",
+                path=path,
+                field=column,
+                hint="write one number or word a row in a column of its own (flatten it)",
+            )
 
 
 def label_error(bad: pl.Series, path: Path, label: str, what: str, hint: str) -> InputError:
@@ -220,6 +237,7 @@ def _resolve_features(
             path=path,
             hint="the blind set needs one column per model feature",
         )
+    _refuse_nested(frame, names, path, "a feature's value")
     if scorer.width is not None and len(names) != scorer.width:
         raise InputError(
             f"the model expects {scorer.width} features but their names are unknown",

@@ -81,14 +81,16 @@ def github_annotations(
     fail_on: str,
     env: Mapping[str, str],
     stream: TextIO | None = None,
-) -> None:
+) -> str | None:
     """Under GitHub Actions (``env['GITHUB_ACTIONS'] == 'true'``), print annotations to
     ``stream`` (stdout by default) and append a summary to ``env['GITHUB_STEP_SUMMARY']``.
 
-    Does nothing elsewhere.
+    Does nothing elsewhere. Returns why the summary could not be appended (a missing folder,
+    a full disk), None when it was or none was asked for: the run's outputs are written by
+    then, and its exit code stands.
     """
     if env.get("GITHUB_ACTIONS") != "true":
-        return
+        return None
     doc = merge(docs)
     out = stream or sys.stdout
     counted = {f["id"] for f in failing(doc, fail_on)}
@@ -96,6 +98,11 @@ def github_annotations(
     for line in lines[:MAX_ANNOTATIONS]:
         out.write(line + "\n")
     summary_path = env.get("GITHUB_STEP_SUMMARY")
-    if summary_path:
+    if not summary_path:
+        return None
+    try:
         with open(summary_path, "a", encoding="utf-8") as fh:
             fh.write(step_summary(doc, fail_on))
+    except OSError as exc:
+        return f"could not append the step summary to {summary_path}: {exc.strerror or exc}"
+    return None

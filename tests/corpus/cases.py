@@ -99,7 +99,7 @@ CASES: tuple[Case, ...] = (
     Case("ndjson/numbers_as_strings.ndjson", 0, rows=6),
     Case("ndjson/mixed_types.ndjson", 0, rows=6),
     Case("ndjson/nested_feature.ndjson", 0, rows=6),
-    Case("ndjson/nested_user.ndjson", 0, rows=6),
+    Case("ndjson/nested_user.ndjson", 3, "field 'user_id': holds records (a struct)"),
     Case("ndjson/empty_key.ndjson", 3, "some field has an empty name"),
     Case("ndjson/empty_object_feature.ndjson", 0, rows=4),
     Case("ndjson/ts_object.ndjson", 3, "row 1, field 'ts': timestamp"),
