@@ -190,3 +190,13 @@ def test_a_shift_card_lists_every_change_by_day_in_words(shop_c):
     assert items["Consent rate changes"] == (
         "ads 90% to 30% on 2026-10-06; ads 30% to 60% on 2026-10-11"
     )
+
+
+def test_a_card_lists_the_changes_only_when_there_are_several(shop_c):
+    from privdiag.report.facts import metric_items
+
+    one = dict(shop_c["gclid"]["metrics"])
+    one["changes"] = one["changes"][:1]
+    items = dict(metric_items(one, 5, "sparsity.shift"))
+    assert "Every change, by day" not in items  # its before, after and day say it already
+    assert items["Day of the change"] == "2026-10-06"

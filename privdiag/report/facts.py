@@ -58,6 +58,8 @@ def metric_items(metrics: dict[str, Any], k: int, kind: str = "") -> list[tuple[
     for name, value in metrics.items():
         if name in BOOKKEEPING or (isinstance(value, list | tuple) and not value):
             continue  # an empty list ("notice_versions: []") tells a reader nothing
+        if name == "changes" and isinstance(value, list) and len(value) == 1:
+            continue  # a shift's only change: the card's before, after and day say it
         text = _metric_text(str(name), value, k)
         if name in KIND_SHARES.get(kind, ()) and is_number(value):
             text = f"{value * 100:+.1f} points" if name == "change" else f"{value * 100:.1f}%"
