@@ -139,6 +139,29 @@ def test_a_pool_of_too_few_users_takes_the_smallest_shown_combination(tmp_path):
     ]
 
 
+def test_a_pool_with_no_combination_of_enough_users_to_join_pools_the_cookieless_too(tmp_path):
+    # u1, u2 granted both (2 users, 2 events); four pings without a user id denied both.
+    # With min 3 u1 and u2 are pooled, and no combination of 3 users or more is there to
+    # join them: shown, the pings' denied+denied (4/6 = 0.666667) less from the rates
+    # (analytics 2/6, ads 2/6) would leave the pool granted both at (1/3) / (1/3) = 1.0, the
+    # states of the two users. Every event is pooled instead: the mix says only the rates.
+    text = """
+    event_id,ts,event_name,user_id,consent_analytics,consent_ads
+    e1,2026-10-01T10:00:00Z,page_view,u1,granted,granted
+    e2,2026-10-01T10:05:00Z,page_view,u2,granted,granted
+    e3,2026-10-01T10:00:00Z,page_view,,denied,denied
+    e4,2026-10-01T10:00:00Z,page_view,,denied,denied
+    e5,2026-10-01T10:00:00Z,page_view,,denied,denied
+    e6,2026-10-01T10:00:00Z,page_view,,denied,denied
+    """
+    assert _mix(tmp_path, 3, text) == [{**POOLED, "share": 1.0}]
+    doc = run_scan([write(tmp_path / "p.csv", text)], config=config(min_group_size=3)).to_dict()
+    (note,) = [n for n in doc["evidence"]["notes"] if n.startswith("consent mix")]
+    assert "no combination of consent states is held by 3 users or more" in note
+    # min 2: u1 and u2 are two users, shown; the pings stay in their own combination
+    assert _mix(tmp_path, 2, text) == [{**DD, "share": 0.666667}, {**GG, "share": 0.333333}]
+
+
 def test_a_joint_draw_keeps_the_rates_and_denies_together_as_the_mix_says(tmp_path):
     mix = _entries(_mix(tmp_path, 1))
     n = 200_000
