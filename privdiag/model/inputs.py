@@ -19,7 +19,7 @@ import polars as pl
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.model import blindset
-from privdiag.model.consent_mix import MixEntry, drawable, read_mix
+from privdiag.model.consent_mix import MixEntry, check_rates, drawable, read_mix
 from privdiag.model.entries import model_entry
 from privdiag.model.loading import Scorer, load_scorer
 from privdiag.model.predictions import PredictionsScorer
@@ -140,6 +140,7 @@ def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | No
         ) from exc
     mix = read_mix(doc["evidence"].get("consent_mix"), path)
     if mix is not None:
+        check_rates(mix, rates, path)
         return rates, *drawable(mix, "")
     if "consent_mix" in doc["evidence"]:
         return rates, None, "the scan result's consent mix is empty (no event had a decision)"
