@@ -307,6 +307,15 @@ def test_a_mix_the_rates_contradict_is_an_input_error(tmp_path, mix, said):
     assert consent_from_scan(path)[1] is not None
 
 
+@pytest.mark.parametrize("rate", [float("nan"), 5, -1])
+def test_a_rate_outside_0_to_1_in_a_scan_result_is_an_input_error(tmp_path, rate):
+    # drawn as given, ads was denied on no row (5) or every row (-1) of the observed scenario
+    path = _scan_json(tmp_path, {"consent_rates": {"analytics": 0.5, "ads": rate}})
+    with pytest.raises(InputError) as caught:
+        consent_from_scan(path)
+    assert "evidence.consent_rates gives ads" in str(caught.value)
+
+
 def _cli_scan(tmp_path: Path, data: list[str], k: int, name: str) -> dict:
     conf = write(tmp_path / f"{name}.toml", CONFIG_TOML.format(k=k))
     out = tmp_path / f"{name}.json"
