@@ -18,7 +18,7 @@ import pytest
 
 from privdiag import stats
 from privdiag.chains import link
-from privdiag.checks.shift import Series, _changes
+from privdiag.checks.shift import Series, _changes, _further
 from privdiag.findings import Finding
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
@@ -190,3 +190,20 @@ def test_a_shift_card_lists_every_change_by_day_in_words(shop_c):
     assert items["Consent rate changes"] == (
         "ads 90% to 30% on 2026-10-06; ads 30% to 60% on 2026-10-11"
     )
+
+
+def test_a_series_with_more_changes_than_listed_says_so():
+    # eight levels of four days (1,000 events a day): 90, 30, 80, 20, 85, 25, 90, 30%, seven
+    # changes. Five are listed; the last listed's after share blends the days past it, as
+    # many.csv of review15 gave: "fell from 85% to 48% on 2026-10-21", 48% no day's rate.
+    levels = [900, 300, 800, 200, 850, 250, 900, 300]
+    s = _series([v for v in levels for _ in range(4)], [1000] * 32)
+    kept = _changes(s, level=0.05, min_gap=0.1)
+    assert len(kept) == 5 and s.more
+    s.changes = kept
+    assert "and more changes, not listed: privdiag lists 5 a series" in _further(s, {})
+    # the same levels up to the sixth change: four are found beside the first, no more
+    six = _series([v for v in levels[:5] for _ in range(4)], [1000] * 20)
+    assert len(_changes(six, level=0.05, min_gap=0.1)) == 4 and not six.more
+    six.changes = _changes(six, level=0.05, min_gap=0.1)
+    assert "not listed" not in _further(six, {})

@@ -74,6 +74,7 @@ class Series:
     purpose: str | None = None
     q: float = 1.0
     changes: list[Change] = field(default_factory=list)
+    more: bool = False  # a change beyond the most listed was found: the last shares blend
 
     @property
     def day(self) -> str:
@@ -182,7 +183,12 @@ def _changes(s: Series, level: float, min_gap: float) -> list[Change]:
     is dropped (the smallest first, as its neighbours' segments then grow), the first never.
     With no further change, the shares are those of the whole series before and after it.
     """
-    found = further_changes(s.x * s.scale, s.n * s.scale, s.cp.index, level, MAX_FURTHER_CHANGES)
+    # one more than is listed, to tell a series that holds more changes than it lists
+    found = further_changes(
+        s.x * s.scale, s.n * s.scale, s.cp.index, level, MAX_FURTHER_CHANGES + 1
+    )
+    s.more = len(found) > MAX_FURTHER_CHANGES
+    found = found[:MAX_FURTHER_CHANGES]
     p_values = {s.cp.index: s.cp.p_value} | dict(found)
     while True:
         cuts = sorted(p_values)
@@ -264,7 +270,13 @@ def _further(s: Series, said: dict[str, str]) -> str:
         for c in s.changes
         if c.index != s.cp.index
     ]
-    return f"; it also {' and '.join(words)}" if words else ""
+    more = (
+        f" (and more changes, not listed: privdiag lists {MAX_FURTHER_CHANGES + 1} a series, "
+        "so a share beside them may blend several levels)"
+        if s.more
+        else ""
+    )
+    return f"; it also {' and '.join(words)}{more}" if words else ""
 
 
 def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -> Finding:
