@@ -207,3 +207,21 @@ def test_a_series_with_more_changes_than_listed_says_so():
     assert len(_changes(six, level=0.05, min_gap=0.1)) == 4 and not six.more
     six.changes = _changes(six, level=0.05, min_gap=0.1)
     assert "not listed" not in _further(six, {})
+
+
+def test_a_day_of_too_few_users_is_hidden_on_the_rate_chart(tmp_path):
+    # 30 days of 20 users (one event each): 90% granted analytics on days 1-20, 40% on
+    # 21-30, but 2026-10-16 holds one user, who denied: the chart showed 0.0 that day, the
+    # user's own state. With min_group_size 5 it reads None; the other days are unchanged.
+    rows = ["event_id,ts,event_name,user_id,consent_analytics"]
+    for d in range(30):
+        per, granted = (1, 0) if d == 15 else (20, 8 if d >= 20 else 18)
+        for i in range(per):
+            n = len(rows)
+            state = "granted" if i < granted else "denied"
+            rows.append(f"e{n},2026-10-{d + 1:02d}T10:{i:02d}:00Z,page_view,u{n},{state}")
+    events = write(tmp_path / "tiny.csv", "\n".join(rows) + "\n")
+    doc = run_scan([events], config=config(min_group_size=5)).to_dict()
+    (shift,) = by_kind(doc, "sparsity.shift")
+    (values,) = shift["evidence"]["series"]["series"].values()
+    assert values == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql
+from privdiag.engine import literal
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 from privdiag.stats import (
@@ -299,11 +300,29 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -
             "series": {
                 "title": f"Daily {s.purpose} consent rate ({s.source})",
                 "x": s.days,
-                "series": {f"{s.purpose} consent rate": s.values()},
+                "series": {f"{s.purpose} consent rate": _shown(s, _few_days(ctx, s))},
                 "marks": _marks(s, versions),
             }
         },
     )
+
+
+def _few_days(ctx: ScanContext, s: Series) -> set[str]:
+    """The days of a consent-rate series whose decisions come from 1 to ``min_group_size``
+    - 1 users: the day's rate would tell their states (events without a user id single out
+    no one). One grouped query over the series' source, for a series that shifts only."""
+    state = f"e.state_{s.purpose}"
+    rows = ctx.con.execute(f"""
+        SELECT strftime(e.ts::DATE, '%Y-%m-%d') AS day FROM {EVENTS_WITH_CONSENT}
+        WHERE e.source = {literal(s.source)} AND {state} IN ('granted', 'denied')
+        GROUP BY 1 HAVING count(DISTINCT e.user_key) BETWEEN 1 AND {int(ctx.min_group) - 1}
+    """).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _shown(s: Series, hidden: set[str]) -> list[float | None]:
+    """The series' daily values, None on the ``hidden`` days."""
+    return [None if d in hidden else v for d, v in zip(s.days, s.values(), strict=True)]
 
 
 @dataclass(frozen=True)
