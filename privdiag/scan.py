@@ -200,6 +200,13 @@ def _pooled_note(mix: list[dict[str, Any]], k: int) -> list[str]:
     pooled = sum(e["share"] for e in mix if e["granted"] is None)
     if not pooled:
         return []
+    if all(e["granted"] is None for e in mix):
+        return [
+            f"consent mix: no combination of consent states is held by {k} users or more, so "
+            "every event with a decision, those without a user id too, is pooled into one "
+            "share without its states (evidence.consent_mix), and model-check draws each "
+            "purpose on its own at its consent rate"
+        ]
     return [
         f"consent mix: combinations of consent states held by fewer than {k} users (with "
         f"the smallest other one when they hold fewer together), {pooled:.1%} of the events "

@@ -269,11 +269,11 @@ def consent_mix(con: Any, purposes: list[str], min_group_size: int) -> list[dict
         FROM scan_events WHERE {decided} GROUP BY ALL
     """).fetchall()
     width = len(purposes)
-    pooled = _pooled(con, purposes, combos, int(min_group_size))
+    pooled, everything = _pooled(con, purposes, combos, int(min_group_size))
     events: dict[tuple[str, ...] | None, int] = {}
     for combo in combos:  # the combinations, a few at most 3^7 * 2, not the events
         states_of = tuple(combo[:width])
-        key = None if (not combo[width] and states_of in pooled) else states_of
+        key = None if (states_of in pooled and (everything or not combo[width])) else states_of
         events[key] = events.get(key, 0) + combo[width + 1]
     total = sum(events.values())
     entries = [_mix_entry(purposes, key, n / total) for key, n in events.items()]
@@ -282,24 +282,29 @@ def consent_mix(con: Any, purposes: list[str], min_group_size: int) -> list[dict
 
 def _pooled(
     con: Any, purposes: list[str], combos: list[tuple[Any, ...]], k: int
-) -> set[tuple[str, ...]]:
+) -> tuple[set[tuple[str, ...]], bool]:
     """Return the combinations whose identified events are pooled: those of fewer than ``k``
     users, and, when the pool would hold fewer than ``k`` users, the shown one of the fewest
     users besides. The rates of all events less the shown combinations would otherwise give
-    the pool's own, those of fewer than ``k`` users."""
+    the pool's own, those of fewer than ``k`` users. True besides when no combination of
+    ``k`` users or more is there to join: every combination is pooled, the events without a
+    user id too (the shown combinations would be theirs alone, the rates less them the
+    pool's), and the mix tells no more than the rates."""
     width = len(purposes)
     keyed = [c for c in combos if not c[width]]  # (states..., no_id, events, users)
     small = {tuple(c[:width]) for c in keyed if c[width + 2] < k}
     if not small:
-        return small
+        return small, False
     # the users of each combination, summed, count a user of two combinations twice
     most = sum(c[width + 2] for c in keyed if tuple(c[:width]) in small)
     if most >= k and _users_in(con, purposes, small) >= k:
-        return small
+        return small, False
     shown = sorted(
         (c[width + 2], c[width + 1], tuple(c[:width])) for c in keyed if c[width + 2] >= k
     )
-    return small | ({shown[0][2]} if shown else set())
+    if not shown:
+        return {tuple(c[:width]) for c in combos}, True
+    return small | {shown[0][2]}, False
 
 
 def _users_in(con: Any, purposes: list[str], combos: set[tuple[str, ...]]) -> int:

@@ -139,6 +139,29 @@ def test_a_pool_of_too_few_users_takes_the_smallest_shown_combination(tmp_path):
     ]
 
 
+def test_a_pool_with_no_combination_of_enough_users_to_join_pools_the_cookieless_too(tmp_path):
+    # u1, u2 granted both (2 users, 2 events); four pings without a user id denied both.
+    # With min 3 u1 and u2 are pooled, and no combination of 3 users or more is there to
+    # join them: shown, the pings' denied+denied (4/6 = 0.666667) less from the rates
+    # (analytics 2/6, ads 2/6) would leave the pool granted both at (1/3) / (1/3) = 1.0, the
+    # states of the two users. Every event is pooled instead: the mix says only the rates.
+    text = """
+    event_id,ts,event_name,user_id,consent_analytics,consent_ads
+    e1,2026-10-01T10:00:00Z,page_view,u1,granted,granted
+    e2,2026-10-01T10:05:00Z,page_view,u2,granted,granted
+    e3,2026-10-01T10:00:00Z,page_view,,denied,denied
+    e4,2026-10-01T10:00:00Z,page_view,,denied,denied
+    e5,2026-10-01T10:00:00Z,page_view,,denied,denied
+    e6,2026-10-01T10:00:00Z,page_view,,denied,denied
+    """
+    assert _mix(tmp_path, 3, text) == [{**POOLED, "share": 1.0}]
+    doc = run_scan([write(tmp_path / "p.csv", text)], config=config(min_group_size=3)).to_dict()
+    (note,) = [n for n in doc["evidence"]["notes"] if n.startswith("consent mix")]
+    assert "no combination of consent states is held by 3 users or more" in note
+    # min 2: u1 and u2 are two users, shown; the pings stay in their own combination
+    assert _mix(tmp_path, 2, text) == [{**DD, "share": 0.666667}, {**GG, "share": 0.333333}]
+
+
 def test_a_joint_draw_keeps_the_rates_and_denies_together_as_the_mix_says(tmp_path):
     mix = _entries(_mix(tmp_path, 1))
     n = 200_000
@@ -250,6 +273,10 @@ def test_a_mix_of_pooled_combinations_only_is_drawn_independently(tmp_path):
         ([{"granted": "ads", "denied": [], "share": 1}], "entry 1: granted and denied"),
         ([{**GG, "share": 0.0}], "has no share above 0"),
         (["x"], "entry 1 is not an object"),
+        # hand-edited: drawn as granted, the denial silently lost
+        ([{"granted": ["ads"], "denied": ["ads"], "share": 1}], "entry 1 names 'ads' both"),
+        # 0.2 + 0.1: drawn as 2/3 and 1/3 of the rows, as if the scan had said so
+        ([{**DD, "share": 0.2}, {**GG, "share": 0.1}], "has shares that sum to 0.3, not 1"),
     ],
 )
 def test_a_bad_mix_is_an_input_error_naming_it(tmp_path, mix, said):
@@ -257,6 +284,36 @@ def test_a_bad_mix_is_an_input_error_naming_it(tmp_path, mix, said):
     with pytest.raises(InputError) as caught:
         consent_from_scan(path)
     assert said in str(caught.value) and "evidence.consent_mix" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("mix", "said"),
+    [
+        # ads rate 0.4, but every event granted both: the draw granted ads on every row
+        ([{**GG, "share": 1.0}], "grants ads on 100.0% of the events with a decision"),
+        # denied both on 0.7: at most 0.3 can grant ads, short of 0.4 even with the pool
+        ([{**DD, "share": 0.7}, {**POOLED, "share": 0.3}], "grants ads on 0.0%"),
+    ],
+)
+def test_a_mix_the_rates_contradict_is_an_input_error(tmp_path, mix, said):
+    path = _scan_json(tmp_path, {"consent_rates": {"ads": 0.4}, "consent_mix": mix})
+    with pytest.raises(InputError) as caught:
+        consent_from_scan(path)
+    assert said in str(caught.value) and "evidence.consent_rates says 40.0%" in str(caught.value)
+    # the pool can hold the rest: 0.5 denied both, 0.1 granted both, 0.4 pooled, granting
+    # ads on (0.4 - 0.1) / 0.4 = 0.75 of its share (hand-checked: 0.1 + 0.75 * 0.4 = 0.4)
+    fine = [{**DD, "share": 0.5}, {**GG, "share": 0.1}, {**POOLED, "share": 0.4}]
+    path = _scan_json(tmp_path, {"consent_rates": {"ads": 0.4}, "consent_mix": fine})
+    assert consent_from_scan(path)[1] is not None
+
+
+@pytest.mark.parametrize("rate", [float("nan"), 5, -1])
+def test_a_rate_outside_0_to_1_in_a_scan_result_is_an_input_error(tmp_path, rate):
+    # drawn as given, ads was denied on no row (5) or every row (-1) of the observed scenario
+    path = _scan_json(tmp_path, {"consent_rates": {"analytics": 0.5, "ads": rate}})
+    with pytest.raises(InputError) as caught:
+        consent_from_scan(path)
+    assert "evidence.consent_rates gives ads" in str(caught.value)
 
 
 def _cli_scan(tmp_path: Path, data: list[str], k: int, name: str) -> dict:
@@ -427,6 +484,12 @@ PURPOSE_LISTS = st.lists(st.sampled_from(["analytics", "ads", "personalization"]
     )
 )
 def test_a_mix_as_the_scan_writes_it_reads_back(raw):
+    # as a scan writes it: shares that sum to 1, no purpose both granted and denied
+    total = sum(item["share"] for item in raw)
+    for item in raw:
+        item["share"] /= total
+        if item["granted"] is not None:
+            item["denied"] = [p for p in item["denied"] if p not in item["granted"]]
     entries = _entries(json.loads(json.dumps(raw)))
     assert [e.share for e in entries] == [item["share"] for item in raw]
     for entry, item in zip(entries, raw, strict=True):

@@ -18,7 +18,7 @@ import pytest
 
 from privdiag import stats
 from privdiag.chains import link
-from privdiag.checks.shift import Series, _changes
+from privdiag.checks.shift import Series, _changes, _further
 from privdiag.findings import Finding
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
@@ -200,3 +200,38 @@ def test_a_card_lists_the_changes_only_when_there_are_several(shop_c):
     items = dict(metric_items(one, 5, "sparsity.shift"))
     assert "Every change, by day" not in items  # its before, after and day say it already
     assert items["Day of the change"] == "2026-10-06"
+
+
+def test_a_series_with_more_changes_than_listed_says_so():
+    # eight levels of four days (1,000 events a day): 90, 30, 80, 20, 85, 25, 90, 30%, seven
+    # changes. Five are listed; the last listed's after share blends the days past it, as
+    # many.csv of review15 gave: "fell from 85% to 48% on 2026-10-21", 48% no day's rate.
+    levels = [900, 300, 800, 200, 850, 250, 900, 300]
+    s = _series([v for v in levels for _ in range(4)], [1000] * 32)
+    kept = _changes(s, level=0.05, min_gap=0.1)
+    assert len(kept) == 5 and s.more
+    s.changes = kept
+    assert "and more changes, not listed: privdiag lists 5 a series" in _further(s, {})
+    # the same levels up to the sixth change: four are found beside the first, no more
+    six = _series([v for v in levels[:5] for _ in range(4)], [1000] * 20)
+    assert len(_changes(six, level=0.05, min_gap=0.1)) == 4 and not six.more
+    six.changes = _changes(six, level=0.05, min_gap=0.1)
+    assert "not listed" not in _further(six, {})
+
+
+def test_a_day_of_too_few_users_is_hidden_on_the_rate_chart(tmp_path):
+    # 30 days of 20 users (one event each): 90% granted analytics on days 1-20, 40% on
+    # 21-30, but 2026-10-16 holds one user, who denied: the chart showed 0.0 that day, the
+    # user's own state. With min_group_size 5 it reads None; the other days are unchanged.
+    rows = ["event_id,ts,event_name,user_id,consent_analytics"]
+    for d in range(30):
+        per, granted = (1, 0) if d == 15 else (20, 8 if d >= 20 else 18)
+        for i in range(per):
+            n = len(rows)
+            state = "granted" if i < granted else "denied"
+            rows.append(f"e{n},2026-10-{d + 1:02d}T10:{i:02d}:00Z,page_view,u{n},{state}")
+    events = write(tmp_path / "tiny.csv", "\n".join(rows) + "\n")
+    doc = run_scan([events], config=config(min_group_size=5)).to_dict()
+    (shift,) = by_kind(doc, "sparsity.shift")
+    (values,) = shift["evidence"]["series"]["series"].values()
+    assert values == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql
+from privdiag.engine import literal
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 from privdiag.stats import (
@@ -74,6 +75,7 @@ class Series:
     purpose: str | None = None
     q: float = 1.0
     changes: list[Change] = field(default_factory=list)
+    more: bool = False  # a change beyond the most listed was found: the last shares blend
 
     @property
     def day(self) -> str:
@@ -182,7 +184,12 @@ def _changes(s: Series, level: float, min_gap: float) -> list[Change]:
     is dropped (the smallest first, as its neighbours' segments then grow), the first never.
     With no further change, the shares are those of the whole series before and after it.
     """
-    found = further_changes(s.x * s.scale, s.n * s.scale, s.cp.index, level, MAX_FURTHER_CHANGES)
+    # one more than is listed, to tell a series that holds more changes than it lists
+    found = further_changes(
+        s.x * s.scale, s.n * s.scale, s.cp.index, level, MAX_FURTHER_CHANGES + 1
+    )
+    s.more = len(found) > MAX_FURTHER_CHANGES
+    found = found[:MAX_FURTHER_CHANGES]
     p_values = {s.cp.index: s.cp.p_value} | dict(found)
     while True:
         cuts = sorted(p_values)
@@ -264,7 +271,13 @@ def _further(s: Series, said: dict[str, str]) -> str:
         for c in s.changes
         if c.index != s.cp.index
     ]
-    return f"; it also {' and '.join(words)}" if words else ""
+    more = (
+        f" (and more changes, not listed: privdiag lists {MAX_FURTHER_CHANGES + 1} a series, "
+        "so a share beside them may blend several levels)"
+        if s.more
+        else ""
+    )
+    return f"; it also {' and '.join(words)}{more}" if words else ""
 
 
 def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -> Finding:
@@ -287,11 +300,29 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -
             "series": {
                 "title": f"Daily {s.purpose} consent rate ({s.source})",
                 "x": s.days,
-                "series": {f"{s.purpose} consent rate": s.values()},
+                "series": {f"{s.purpose} consent rate": _shown(s, _few_days(ctx, s))},
                 "marks": _marks(s, versions),
             }
         },
     )
+
+
+def _few_days(ctx: ScanContext, s: Series) -> set[str]:
+    """The days of a consent-rate series whose decisions come from 1 to ``min_group_size``
+    - 1 users: the day's rate would tell their states (events without a user id single out
+    no one). One grouped query over the series' source, for a series that shifts only."""
+    state = f"e.state_{s.purpose}"
+    rows = ctx.con.execute(f"""
+        SELECT strftime(e.ts::DATE, '%Y-%m-%d') AS day FROM {EVENTS_WITH_CONSENT}
+        WHERE e.source = {literal(s.source)} AND {state} IN ('granted', 'denied')
+        GROUP BY 1 HAVING count(DISTINCT e.user_key) BETWEEN 1 AND {int(ctx.min_group) - 1}
+    """).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _shown(s: Series, hidden: set[str]) -> list[float | None]:
+    """The series' daily values, None on the ``hidden`` days."""
+    return [None if d in hidden else v for d, v in zip(s.days, s.values(), strict=True)]
 
 
 @dataclass(frozen=True)

@@ -53,9 +53,40 @@ def read_mix(raw: Any, path: Path | None = None) -> list[MixEntry] | None:
     if not isinstance(raw, list):
         raise _bad(path, "is not a list")
     entries = [_entry(item, path, n) for n, item in enumerate(raw)]
-    if not sum(e.share for e in entries) > 0:
+    total = sum(e.share for e in entries)
+    if not total > 0:
         raise _bad(path, "has no share above 0")
+    if abs(total - 1.0) > _slack(entries):  # a scan's shares, rounded, sum to 1
+        raise _bad(path, f"has shares that sum to {total:.6g}, not 1")
     return entries
+
+
+def check_rates(mix: list[MixEntry], rates: dict[str, float], path: Path | None = None) -> None:
+    """Raise InputError when ``mix`` cannot be the mix of the events ``rates`` were taken
+    from: per purpose, the rate less the share the shown combinations grant it (their
+    unknown share at the rate) is what the pooled share grants, so from 0 to that share.
+    A scan's own mix and rates meet this up to their rounding; an edited one may not, and
+    its draw would then grant a purpose as often as the mix says, not the rate."""
+    total = sum(e.share for e in mix)
+    pool = sum(e.share for e in mix if e.granted is None) / total
+    for purpose, rate in sorted(rates.items()):
+        codes = [(_code(e, purpose), e.share / total) for e in mix]
+        granted = sum(share for code, share in codes if code == 1)
+        unknown = sum(share for code, share in codes if code == UNKNOWN)
+        left = rate - granted - rate * unknown
+        if not -_slack(mix) <= left <= pool + _slack(mix):
+            raise _bad(
+                path,
+                f"grants {purpose} on {granted + rate * unknown:.1%} of the events with a "
+                f"decision (its pooled share {pool:.1%} besides), where "
+                f"evidence.consent_rates says {rate:.1%}",
+            )
+
+
+def _slack(entries: list[MixEntry]) -> float:
+    """How far a sum over the mix may stray by the rounding of its shares (6 places) and of
+    the rates."""
+    return 1e-6 * (len(entries) + 2)
 
 
 def drawable(mix: list[MixEntry] | None, why: str) -> tuple[list[MixEntry] | None, str]:
@@ -82,6 +113,8 @@ def _entry(item: Any, path: Path | None, n: int) -> MixEntry:
     lists = (granted, denied)
     if not all(isinstance(x, list) and all(isinstance(p, str) for p in x) for x in lists):
         raise _bad(path, f"{where}: granted and denied are lists of purposes (or both null)")
+    if both := sorted(set(granted) & set(denied)):
+        raise _bad(path, f"{where} names {both[0]!r} both granted and denied")
     return MixEntry(frozenset(granted), frozenset(denied), float(share))
 
 

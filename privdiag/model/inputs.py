@@ -9,6 +9,7 @@ UsageError naming the file or flag, raised before any scenario is built.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import polars as pl
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.model import blindset
-from privdiag.model.consent_mix import MixEntry, drawable, read_mix
+from privdiag.model.consent_mix import MixEntry, check_rates, drawable, read_mix
 from privdiag.model.entries import model_entry
 from privdiag.model.loading import Scorer, load_scorer
 from privdiag.model.predictions import PredictionsScorer
@@ -138,8 +139,17 @@ def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | No
             path=path,
             hint="pass the JSON written by privdiag scan --json",
         ) from exc
+    if bad := sorted(p for p, r in rates.items() if not (math.isfinite(r) and 0.0 <= r <= 1.0)):
+        raise InputError(
+            f"evidence.consent_rates gives {bad[0]} {rates[bad[0]]!r}, not a share from 0 to 1",
+            path=path,
+            field="evidence.consent_rates",
+            hint="pass the JSON written by privdiag scan --json, unchanged; or pass "
+            "--consent-rates",
+        )
     mix = read_mix(doc["evidence"].get("consent_mix"), path)
     if mix is not None:
+        check_rates(mix, rates, path)
         return rates, *drawable(mix, "")
     if "consent_mix" in doc["evidence"]:
         return rates, None, "the scan result's consent mix is empty (no event had a decision)"
