@@ -235,3 +235,24 @@ def test_a_day_of_too_few_users_is_hidden_on_the_rate_chart(tmp_path):
     (shift,) = by_kind(doc, "sparsity.shift")
     (values,) = shift["evidence"]["series"]["series"].values()
     assert values == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10
+
+
+def test_a_feature_chart_hides_the_same_days_of_the_rate_it_draws(tmp_path):
+    # As above, and a feature sent only by those who grant: its missing share shifts the
+    # same day as the rate, and its chart draws the rate beside it. That line showed 0.0 on
+    # 2026-10-16, the one user's own state, which the rate's own chart hides.
+    rows = ["event_id,ts,event_name,user_id,consent_analytics,campaign"]
+    for d in range(30):
+        per, granted = (1, 0) if d == 15 else (20, 8 if d >= 20 else 18)
+        for i in range(per):
+            n = len(rows)
+            state = "granted" if i < granted else "denied"
+            sent = "c" if i < granted else ""
+            rows.append(f"e{n},2026-10-{d + 1:02d}T10:{i:02d}:00Z,page_view,u{n},{state},{sent}")
+    events = write(tmp_path / "tiny.csv", "\n".join(rows) + "\n")
+    doc = run_scan([events], config=config(min_group_size=5)).to_dict()
+    found = {f["location"].get("feature") or "rate": f for f in by_kind(doc, "sparsity.shift")}
+    lines = found["campaign"]["evidence"]["series"]["series"]
+    assert lines["analytics consent rate"] == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10
+    (rate,) = found["rate"]["evidence"]["series"]["series"].values()
+    assert rate == lines["analytics consent rate"]

@@ -75,6 +75,7 @@ class Series:
     purpose: str | None = None
     q: float = 1.0
     changes: list[Change] = field(default_factory=list)
+    hidden_days: set[str] = field(default_factory=set)  # days shown as no value
     more: bool = False  # a change beyond the most listed was found: the last shares blend
 
     @property
@@ -300,7 +301,7 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -
             "series": {
                 "title": f"Daily {s.purpose} consent rate ({s.source})",
                 "x": s.days,
-                "series": {f"{s.purpose} consent rate": _shown(s, _few_days(ctx, s))},
+                "series": {f"{s.purpose} consent rate": _shown(s)},
                 "marks": _marks(s, versions),
             }
         },
@@ -313,16 +314,19 @@ def _few_days(ctx: ScanContext, s: Series) -> set[str]:
     no one). One grouped query over the series' source, for a series that shifts only."""
     state = f"e.state_{s.purpose}"
     rows = ctx.con.execute(f"""
-        SELECT strftime(e.ts::DATE, '%Y-%m-%d') AS day FROM {EVENTS_WITH_CONSENT}
-        WHERE e.source = {literal(s.source)} AND {state} IN ('granted', 'denied')
-        GROUP BY 1 HAVING count(DISTINCT e.user_key) BETWEEN 1 AND {int(ctx.min_group) - 1}
+        SELECT strftime(day, '%Y-%m-%d') FROM (
+            SELECT e.ts::DATE AS day FROM {EVENTS_WITH_CONSENT}
+            WHERE e.source = {literal(s.source)} AND {state} IN ('granted', 'denied')
+            GROUP BY 1 HAVING count(DISTINCT e.user_key) BETWEEN 1 AND {int(ctx.min_group) - 1}
+        )
     """).fetchall()
     return {str(r[0]) for r in rows}
 
 
-def _shown(s: Series, hidden: set[str]) -> list[float | None]:
-    """The series' daily values, None on the ``hidden`` days."""
-    return [None if d in hidden else v for d, v in zip(s.days, s.values(), strict=True)]
+def _shown(s: Series) -> list[float | None]:
+    """The series' daily values, None on its ``hidden_days`` (a consent rate's days of too
+    few users, :func:`_few_days`), on its own chart and on a feature's it is drawn on."""
+    return [None if d in s.hidden_days else v for d, v in zip(s.days, s.values(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -366,7 +370,7 @@ def _feature_finding(
         ],
     }
     lines = {f"{s.feature} missing share": s.values()}
-    lines |= {f"{r.series.purpose} consent rate": r.series.values() for r in rates}
+    lines |= {f"{r.series.purpose} consent rate": _shown(r.series) for r in rates}
     advice = f"Compare how {s.feature} was collected before and after {s.day}: " + (
         "the consent change that day explains it; plan for the lower coverage."
         if links
@@ -443,6 +447,9 @@ def check_shift(ctx: ScanContext) -> list[Finding]:
     th = ctx.config.thresholds
     fired = _fired(series, th.alpha, th.min_gap)
     versions = new_versions(ctx.con)
+    for s in fired:
+        if s.purpose:
+            s.hidden_days = _few_days(ctx, s)
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
     findings = [f for _, f in rates]
     for s in fired:
