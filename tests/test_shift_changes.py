@@ -219,38 +219,34 @@ def test_a_series_with_more_changes_than_listed_says_so():
     assert "not listed" not in _further(six, {})
 
 
-def test_a_day_of_too_few_users_is_hidden_on_the_rate_chart(tmp_path):
-    # 30 days of 20 users (one event each): 90% granted analytics on days 1-20, 40% on
-    # 21-30, but 2026-10-16 holds one user, who denied: the chart showed 0.0 that day, the
-    # user's own state. With min_group_size 5 it reads None; the other days are unchanged.
-    rows = ["event_id,ts,event_name,user_id,consent_analytics"]
+def _thin_day(tmp_path, feature: bool) -> dict:
+    """30 days of 20 users (one event each): 90% granted analytics on days 1-20, 40% on
+    21-30, but 2026-10-16 holds one user, who denied; with ``feature``, a column campaign
+    sent only by those who grant. Scanned at min_group_size 5."""
+    rows = ["event_id,ts,event_name,user_id,consent_analytics" + (",campaign" if feature else "")]
     for d in range(30):
         per, granted = (1, 0) if d == 15 else (20, 8 if d >= 20 else 18)
         for i in range(per):
             n = len(rows)
             state = "granted" if i < granted else "denied"
-            rows.append(f"e{n},2026-10-{d + 1:02d}T10:{i:02d}:00Z,page_view,u{n},{state}")
+            sent = ("," + ("c" if i < granted else "")) if feature else ""
+            rows.append(f"e{n},2026-10-{d + 1:02d}T10:{i:02d}:00Z,page_view,u{n},{state}{sent}")
     events = write(tmp_path / "tiny.csv", "\n".join(rows) + "\n")
-    doc = run_scan([events], config=config(min_group_size=5)).to_dict()
-    (shift,) = by_kind(doc, "sparsity.shift")
+    return run_scan([events], config=config(min_group_size=5)).to_dict()
+
+
+def test_a_day_of_too_few_users_is_hidden_on_the_rate_chart(tmp_path):
+    # The chart showed 0.0 on 2026-10-16, the one user's own state. With min_group_size 5
+    # it reads None; the other days are unchanged.
+    (shift,) = by_kind(_thin_day(tmp_path, feature=False), "sparsity.shift")
     (values,) = shift["evidence"]["series"]["series"].values()
     assert values == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10
 
 
 def test_a_feature_chart_hides_the_same_days_of_the_rate_it_draws(tmp_path):
-    # As above, and a feature sent only by those who grant: its missing share shifts the
-    # same day as the rate, and its chart draws the rate beside it. That line showed 0.0 on
-    # 2026-10-16, the one user's own state, which the rate's own chart hides.
-    rows = ["event_id,ts,event_name,user_id,consent_analytics,campaign"]
-    for d in range(30):
-        per, granted = (1, 0) if d == 15 else (20, 8 if d >= 20 else 18)
-        for i in range(per):
-            n = len(rows)
-            state = "granted" if i < granted else "denied"
-            sent = "c" if i < granted else ""
-            rows.append(f"e{n},2026-10-{d + 1:02d}T10:{i:02d}:00Z,page_view,u{n},{state},{sent}")
-    events = write(tmp_path / "tiny.csv", "\n".join(rows) + "\n")
-    doc = run_scan([events], config=config(min_group_size=5)).to_dict()
+    # The feature's missing share shifts the same day as the rate, and its chart draws the
+    # rate beside it. That line showed 0.0 on 2026-10-16, which the rate's own chart hides.
+    doc = _thin_day(tmp_path, feature=True)
     found = {f["location"].get("feature") or "rate": f for f in by_kind(doc, "sparsity.shift")}
     lines = found["campaign"]["evidence"]["series"]["series"]
     assert lines["analytics consent rate"] == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10
