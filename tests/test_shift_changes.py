@@ -252,3 +252,13 @@ def test_a_feature_chart_hides_the_same_days_of_the_rate_it_draws(tmp_path):
     assert lines["analytics consent rate"] == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10
     (rate,) = found["rate"]["evidence"]["series"]["series"].values()
     assert rate == lines["analytics consent rate"]
+
+
+def test_a_feature_missing_share_hides_its_days_of_too_few_users(tmp_path):
+    # On 2026-10-16 one user's page view lacks campaign (the user denied): the feature's own
+    # line showed 1.0 that day, what that user sent. Other days: 2 of 20 missing (0.1),
+    # then 12 of 20 (0.6).
+    doc = _thin_day(tmp_path, feature=True)
+    (campaign,) = [f for f in by_kind(doc, "sparsity.shift") if "feature" in f["location"]]
+    line = campaign["evidence"]["series"]["series"]["campaign missing share"]
+    assert line == [0.1] * 15 + [None] + [0.1] * 4 + [0.6] * 10

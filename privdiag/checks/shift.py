@@ -76,6 +76,7 @@ class Series:
     q: float = 1.0
     changes: list[Change] = field(default_factory=list)
     hidden_days: set[str] = field(default_factory=set)  # days shown as no value
+    carriers: list[str] = field(default_factory=list)  # a feature's event names carrying it
     more: bool = False  # a change beyond the most listed was found: the last shares blend
 
     @property
@@ -168,7 +169,9 @@ def _series(ctx: ScanContext, data: dict[str, np.ndarray]) -> list[Series]:
             total = _by_day(index[carriers], n[carriers], len(days))
             missing = total - _by_day(index[carriers], present[carriers], len(days))
             if (cp := _detect(missing, total, scale)) is not None:
-                out.append(Series(str(source), days, missing, total, cp, scale, feature=feature))
+                found = Series(str(source), days, missing, total, cp, scale, feature=feature)
+                found.carriers = sorted({str(x) for x in names[present > 0]})
+                out.append(found)
         for p in ctx.purposes:
             granted = _by_day(index, data[f"g_{p}"][rows], len(days))
             decided = _by_day(index, data[f"d_{p}"][rows], len(days))
@@ -309,14 +312,19 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -
 
 
 def _few_days(ctx: ScanContext, s: Series) -> set[str]:
-    """The days of a consent-rate series whose decisions come from 1 to ``min_group_size``
-    - 1 users: the day's rate would tell their states (events without a user id single out
-    no one). One grouped query over the series' source, for a series that shifts only."""
-    state = f"e.state_{s.purpose}"
+    """The days of a series whose figure comes from 1 to ``min_group_size`` - 1 users: the
+    day's value would tell their states or what they sent (events without a user id single
+    out no one). A consent rate's users are those with a decision that day, a feature's those
+    with events of the names that carry it. One grouped query over the series' source, for
+    a series that shifts only."""
+    if s.purpose:
+        which = f"e.state_{s.purpose} IN ('granted', 'denied')"
+    else:
+        which = f"e.event_name IN ({', '.join(literal(n) for n in s.carriers) or 'NULL'})"
     rows = ctx.con.execute(f"""
         SELECT strftime(day, '%Y-%m-%d') FROM (
             SELECT e.ts::DATE AS day FROM {EVENTS_WITH_CONSENT}
-            WHERE e.source = {literal(s.source)} AND {state} IN ('granted', 'denied')
+            WHERE e.source = {literal(s.source)} AND {which}
             GROUP BY 1 HAVING count(DISTINCT e.user_key) BETWEEN 1 AND {int(ctx.min_group) - 1}
         )
     """).fetchall()
@@ -324,8 +332,8 @@ def _few_days(ctx: ScanContext, s: Series) -> set[str]:
 
 
 def _shown(s: Series) -> list[float | None]:
-    """The series' daily values, None on its ``hidden_days`` (a consent rate's days of too
-    few users, :func:`_few_days`), on its own chart and on a feature's it is drawn on."""
+    """The series' daily values, None on its ``hidden_days`` (its days of too few users,
+    :func:`_few_days`), on its own chart and on any other it is drawn on."""
     return [None if d in s.hidden_days else v for d, v in zip(s.days, s.values(), strict=True)]
 
 
@@ -369,7 +377,7 @@ def _feature_finding(
             for r in rates
         ],
     }
-    lines = {f"{s.feature} missing share": s.values()}
+    lines = {f"{s.feature} missing share": _shown(s)}
     lines |= {f"{r.series.purpose} consent rate": _shown(r.series) for r in rates}
     advice = f"Compare how {s.feature} was collected before and after {s.day}: " + (
         "the consent change that day explains it; plan for the lower coverage."
@@ -448,8 +456,7 @@ def check_shift(ctx: ScanContext) -> list[Finding]:
     fired = _fired(series, th.alpha, th.min_gap)
     versions = new_versions(ctx.con)
     for s in fired:
-        if s.purpose:
-            s.hidden_days = _few_days(ctx, s)
+        s.hidden_days = _few_days(ctx, s)
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
     findings = [f for _, f in rates]
     for s in fired:
