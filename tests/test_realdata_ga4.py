@@ -63,5 +63,9 @@ def test_ga4_sample_scan_reports_missing_signal_once(realdata, tmp_path):
     ]
     (change,) = shifts[0]["metrics"]["changes"]
     assert (change["day"], change["before"], change["after"]) == ("2020-12-29", 0.0, 0.7083)
+    # 1 to 5 users a day: no day is drawn, and the chart says why
+    series = shifts[0]["evidence"]["series"]
+    assert set(series["series"]["clean_event missing share"]) == {None}
+    assert series["note"].startswith("92 of 92 days not drawn: fewer than 5 users that day")
     # no raw identifier reaches the output
     assert "1005694.5834348403" not in out.read_text()

@@ -241,6 +241,12 @@ def test_a_day_of_too_few_users_is_hidden_on_the_rate_chart(tmp_path):
     (shift,) = by_kind(_thin_day(tmp_path, feature=False), "sparsity.shift")
     (values,) = shift["evidence"]["series"]["series"].values()
     assert values == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10
+    # and the chart says why a day is blank
+    note = "1 of 30 days not drawn: fewer than 5 users that day, whose figure would tell"
+    assert shift["evidence"]["series"]["note"].startswith(note)
+    from privdiag.report import charts
+
+    assert charts.series(shift["evidence"]["series"]).note.startswith(note)
 
 
 def test_a_feature_chart_hides_the_same_days_of_the_rate_it_draws(tmp_path):

@@ -306,6 +306,7 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -
                 "x": s.days,
                 "series": {f"{s.purpose} consent rate": _shown(s)},
                 "marks": _marks(s, versions),
+                "note": _hidden_note([s], ctx.min_group),
             }
         },
     )
@@ -329,6 +330,18 @@ def _few_days(ctx: ScanContext, s: Series) -> set[str]:
         )
     """).fetchall()
     return {str(r[0]) for r in rows}
+
+
+def _hidden_note(drawn: list[Series], k: int) -> str:
+    """The chart's words on the days it leaves blank for too few users ("" when none)."""
+    days = set().union(*(s.hidden_days for s in drawn))
+    if not days:
+        return ""
+    total = len(drawn[0].days)
+    return (
+        f"{len(days)} of {total} days not drawn: fewer than {k} users that day, whose "
+        "figure would tell what they chose or sent."
+    )
 
 
 def _shown(s: Series) -> list[float | None]:
@@ -411,6 +424,7 @@ def _feature_finding(
                 "x": s.days,
                 "series": lines,
                 "marks": _marks(s, versions),
+                "note": _hidden_note([s, *(r.series for r in rates)], ctx.min_group),
             }
         },
     )

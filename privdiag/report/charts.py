@@ -277,6 +277,8 @@ def series(ev: dict[str, Any]) -> Chart:
         chart.shapes += mark.shapes(frame)
     if stride > 1:
         chart.note = f"Every {stride}th of {len(xs)} points drawn."
+    if isinstance(ev.get("note"), str) and ev["note"]:  # what the evidence itself leaves out
+        chart.note = " ".join(filter(None, [chart.note, _short(ev["note"], 200)]))
     where = "; ".join(f"{fmt_value(m.get('label', ''))} at {fmt_value(m['x'])}" for m in marks)
     chart.desc = (
         f"{len(named)} series over {len(xs)} points"
