@@ -376,3 +376,22 @@ def test_segment_categories_of_values_neither_granted_nor_denied_are_noted(tmp_p
         "neither granted nor denied (e.g. 'partial'); their analytics state is unknown unless "
         "the consent log decides it: write them as granted/denied (or yes/no, true/false, 1/0)",
     ]
+
+
+def test_an_ndjson_record_nested_deeper_than_pythons_parser_is_no_internal_error(tmp_path):
+    """Two records holding a list nested 2,000 deep (the fuzz test's mutation of
+    deep_nesting.ndjson, seed 463934225): the reader refused the file, and the search for
+    the line that is no object then parsed each line with Python's JSON parser, whose
+    RecursionError ended the run as an internal error (exit 5). A line too deep for that
+    parser is passed over, as a line that is not JSON is, and the reader's error stands."""
+    record = (
+        '{"event_id":"e1","ts":"2026-10-01T10:00:00Z","event_name":"a","user_id":"u1","x":'
+        + "[" * 2000
+        + "]" * 2000
+        + "}\n"
+    )
+    path = tmp_path / "deep.ndjson"
+    path.write_text(record * 2)
+    code, output = _run("scan", str(path), "-q")
+    assert code in (0, 1, 2, 3), output
+    assert "Internal error" not in output and "Traceback" not in output, output

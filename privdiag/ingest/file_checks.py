@@ -166,7 +166,7 @@ def non_object(path: Path, limit: int = 5_000_000) -> int | None:
                     break
                 try:
                     value = json.loads(line) if line.strip() else {}
-                except ValueError:
+                except (ValueError, RecursionError):  # deeper than Python's parser goes
                     continue
                 if not isinstance(value, dict):
                     return number

@@ -441,7 +441,7 @@ def _lines_after_a_value(text: bytes) -> bool:
         return False
     try:
         value = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python's parser goes
         return False
     return not isinstance(value, dict)
 
