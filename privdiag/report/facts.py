@@ -109,9 +109,15 @@ def _from_to(change: dict[str, Any]) -> str:
 def _is_day_change(value: Any) -> bool:
     """Whether ``value`` is one of a shift's ``changes``: a day and the shares before and
     after it, fractions (shown as "10% to 70% on 2026-10-06")."""
+    return _share_change(value, "day")
+
+
+def _share_change(value: Any, named: str) -> bool:
+    """Whether ``value`` is a record of a share's change: a text under ``named`` and its
+    ``before`` and ``after``, fractions from 0 to 1."""
     return (
         isinstance(value, dict)
-        and isinstance(value.get("day"), str)
+        and isinstance(value.get(named), str)
         and all(is_number(value.get(k)) and 0 <= value[k] <= 1 for k in ("before", "after"))
     )
 
@@ -125,11 +131,7 @@ def _more(items: list[Any]) -> str:
 def _is_rate_change(value: Any) -> bool:
     """Whether ``value`` is one of a shift's ``consent_rate_changes``: a purpose and its rate
     before and after, fractions (shown as "ads 0% to 83%" rather than as JSON)."""
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("purpose"), str)
-        and all(is_number(value.get(k)) and 0 <= value[k] <= 1 for k in ("before", "after"))
-    )
+    return _share_change(value, "purpose")
 
 
 def no_user_ids_text(metrics: dict[str, Any]) -> str:
