@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from privdiag.chains import link
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
+from privdiag.checks.concurrent import Part, run_parts
 from privdiag.checks.context import ScanContext, mark_no_user_ids, suppress
-from privdiag.checks.journey_checks import run_journey_checks
+from privdiag.checks.journey_checks import journey_parts
 from privdiag.checks.log_conflicts import check_log_conflicts
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.checks.trust import run_people_consent_checks
@@ -132,9 +134,10 @@ COMPLIANCE_CHECKS = (
 )
 
 
-def _compliance(ctx: ScanContext, result: Result) -> list[Finding]:
-    """Run the compliance checks that the consent signal and the mapping allow."""
-    findings = check_missing_records(ctx)
+def _compliance(ctx: ScanContext, result: Result, *, loaded: Loaded) -> list[Finding]:
+    """Run the compliance checks that the consent signal and the mapping allow, and the
+    check of consent categories mapped to no purpose (it reads a TEMP table of the load)."""
+    findings = _unmapped_findings(ctx.con, loaded, ctx.config) + check_missing_records(ctx)
     result.ran("consent.missing_record")
     if not ctx.purposes:
         reason = ctx.no_signal()
@@ -154,6 +157,24 @@ def _compliance(ctx: ScanContext, result: Result) -> list[Finding]:
     findings += check_conflicts(ctx) + check_log_conflicts(ctx)
     result.ran("consent.conflict")
     return findings
+
+
+def _consent_evidence(ctx: ScanContext, result: Result) -> list[Finding]:
+    """Record the consent rates and the consent mix (evidence, no findings)."""
+    rates = result.evidence["consent_rates"] = consent_rates(ctx.con, ctx.purposes)
+    mix = result.evidence["consent_mix"] = consent_mix(ctx.con, list(rates), ctx.min_group)
+    result.note(*_pooled_note(mix, ctx.min_group))
+    return []
+
+
+def _people(
+    ctx: ScanContext, result: Result, *, sources: list[str], survey: list[str]
+) -> list[Finding]:
+    """The people checks: unclassified features, owners, opt-in drops and trust gaps."""
+    findings = check_unclassified(ctx) + check_unowned(ctx, sources)
+    result.ran("people.unclassified_feature")
+    result.ran("people.unowned")
+    return findings + run_people_consent_checks(ctx, result, survey)
 
 
 def _load(
@@ -256,26 +277,25 @@ def run_scan(
     )
     if unmatched := unmatched_features(list(features), config):
         result.note(*unmatched)
-    rates = result.evidence["consent_rates"] = consent_rates(con, purposes)
-    mix = result.evidence["consent_mix"] = consent_mix(con, list(rates), ctx.min_group)
-    result.note(*_pooled_note(mix, ctx.min_group))
     result.evidence["purposes_with_signal"] = purposes
-
-    say("checking consent compliance")
-    findings = _unmapped_findings(con, loaded, config) + _compliance(ctx, result)
-
-    say("checking the journey: consent gaps, shifts, identity and funnel")
     journey = journey_steps(con, config)
     result.evidence["journey"] = {"steps": journey.names, "origin": journey.origin}
-    findings += run_journey_checks(ctx, journey, result)
+    # the checks' threads import nothing large themselves: concurrent imports can deadlock
+    import scipy.stats  # noqa: F401 (waits for warmed_up's import)
 
-    say("checking owners and classification")
-    sources = sorted(loaded.formats)
-    findings += check_unclassified(ctx)
-    findings += check_unowned(ctx, sources)
-    result.ran("people.unclassified_feature")
-    result.ran("people.unowned")
-    findings += run_people_consent_checks(ctx, result, survey or [])
+    if survey:
+        import privdiag.survey  # noqa: F401 (polars)
+    say("checking consent compliance, the journey, owners and classification")
+    # costs: CPU seconds of each part on the 10M-event bench dump (docs/BENCH.md)
+    parts = [
+        Part("evidence.consent_mix", _consent_evidence, cost=2),
+        Part("consent.compliance", partial(_compliance, loaded=loaded), True, cost=6),
+        *journey_parts(journey),
+        Part(
+            "people", partial(_people, sources=sorted(loaded.formats), survey=survey or []), cost=3
+        ),
+    ]
+    findings = run_parts(ctx, result, parts)
 
     # in id order, so the causes' order does not depend on the order queries returned rows
     findings.sort(key=lambda f: f.id)

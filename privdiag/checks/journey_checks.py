@@ -7,6 +7,9 @@ cannot support it: no consent signal, no journey (fewer than two steps), one day
 
 from __future__ import annotations
 
+from functools import partial
+
+from privdiag.checks.concurrent import Part
 from privdiag.checks.context import ScanContext
 from privdiag.checks.funnel import check_consent_drop
 from privdiag.checks.identity import check_identity_loss, step_counts
@@ -25,49 +28,63 @@ def _no_journey(ctx: ScanContext) -> str:
     )
 
 
-def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> list[Finding]:
-    """Return the journey checks' findings; record each check as ran or skipped in ``result``.
+def journey_parts(journey: Journey) -> list[Part]:
+    """The journey checks as parts a scan runs at once (privdiag.checks.concurrent): the
+    consent gaps, the shifts, and identity loss with the funnel (which share step counts).
 
-    Assumes ``events`` and ``scan_events`` exist in ``ctx.con``. Scan-level evidence (the
-    consent-gap heatmaps) is added to ``result.evidence``.
+    Each assumes ``events`` and ``scan_events`` exist in its connection and records in its
+    result whether it ran, and why not.
     """
-    findings: list[Finding] = []
-    has_journey = len(journey.steps) >= 2
+    return [
+        Part("sparsity.consent_gap", partial(_gaps, journey=journey), cost=8),
+        Part("sparsity.shift", _shifts, cost=4),
+        Part("identity.loss", partial(_identity_and_funnel, journey=journey), cost=7),
+    ]
 
+
+def _gaps(ctx: ScanContext, result: Result, *, journey: Journey) -> list[Finding]:
+    """sparsity.consent_gap, with its heatmaps as scan-level evidence."""
     if not ctx.purposes:
         result.skipped("sparsity.consent_gap", ctx.no_signal())
-    elif not has_journey:
+        return []
+    if len(journey.steps) < 2:
         result.skipped("sparsity.consent_gap", _no_journey(ctx))
-    else:
-        notes: list[str] = []
-        gaps, heatmaps = check_consent_gap(ctx, journey, notes)
-        findings += gaps
-        result.note(*notes)
-        result.evidence["consent_gap_heatmaps"] = heatmaps
-        result.ran("sparsity.consent_gap")
+        return []
+    notes: list[str] = []
+    gaps, heatmaps = check_consent_gap(ctx, journey, notes)
+    result.note(*notes)
+    result.evidence["consent_gap_heatmaps"] = heatmaps
+    result.ran("sparsity.consent_gap")
+    return gaps
 
+
+def _shifts(ctx: ScanContext, result: Result) -> list[Finding]:
+    """sparsity.shift, on events of two days or more."""
     days = days_covered(ctx.con)
     if days < 2:
         result.skipped(
             "sparsity.shift", f"the events cover {days} day(s); a shift needs at least 2 days"
         )
-    else:
-        findings += check_shift(ctx)
-        result.ran("sparsity.shift")
+        return []
+    findings = check_shift(ctx)
+    result.ran("sparsity.shift")
+    return findings
 
-    if not has_journey:
+
+def _identity_and_funnel(ctx: ScanContext, result: Result, *, journey: Journey) -> list[Finding]:
+    """identity.loss and funnel.consent_drop, from the same counts per step."""
+    if len(journey.steps) < 2:
         result.skipped("identity.loss", _no_journey(ctx))
         result.skipped("funnel.consent_drop", _no_journey(ctx))
-        return findings
+        return []
     counts = step_counts(ctx, journey)
     losses = check_identity_loss(ctx, journey, counts)
-    findings += losses
     result.ran("identity.loss")
     if not ctx.purposes:
         result.skipped("funnel.consent_drop", ctx.no_signal())
-    else:
-        notes: list[str] = []
-        findings += check_consent_drop(ctx, journey, counts, losses, notes)
-        result.note(*notes)
-        result.ran("funnel.consent_drop")
-    return findings
+        return losses
+    notes: list[str] = []
+    drops = check_consent_drop(ctx, journey, counts, losses, notes)
+    result.note(*notes)
+    result.ran("funnel.consent_drop")
+    return losses + drops
