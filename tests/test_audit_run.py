@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -476,3 +477,46 @@ def test_an_empty_run_id_is_a_usage_error(tmp_path, option):
     assert f"{option} was given an empty run id" in result.output
     assert f"hint: give {option} a run id (a unique prefix of one" in result.output
     assert not (tmp_path / "privdiag-reports").exists()
+
+
+def _with_a_column_named_for_a_person(folder: Path) -> None:
+    """Add a column ``bob@example.com`` to the shop's events: an unclassified feature whose
+    finding's location reads ``[redacted]`` and whose id is a keyed hash of the name."""
+    path = folder / "data" / "shop.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    lines = [header + ",bob@example.com", *(row + ",x" for row in rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _named_for_a_person(doc: dict) -> list[dict]:
+    return [f for f in doc["findings"] if f["location"].get("feature") == "[redacted]"]
+
+
+def test_a_finding_naming_an_address_keeps_its_id_from_one_audit_to_the_next(tmp_path, monkeypatch):
+    """Without ``[privacy] hash_key`` each run keyed such ids with a key of its own, so the
+    finding was ``new`` in every audit; the history keeps one key for its audits."""
+    from privdiag import privacy
+
+    config = setup(tmp_path, NIGHT_1)
+    _with_a_column_named_for_a_person(tmp_path)
+    first = audit(config)[2]
+    monkeypatch.setattr(privacy, "_ID_KEY", secrets.token_bytes(16))  # as another process
+    second = audit(config)[2]
+    assert len(_named_for_a_person(first)) == 1
+    assert [f["id"] for f in _named_for_a_person(second)] == [
+        f["id"] for f in _named_for_a_person(first)
+    ]
+    assert [f["change"] for f in _named_for_a_person(second)] == ["unchanged"]
+    with open_history(tmp_path / "privdiag-history.duckdb", read_only=True) as history:
+        keys = history.con.execute("SELECT count(*) FROM meta WHERE key = 'id_key'").fetchone()
+    assert keys == (1,)
+    assert "id_key" not in json.dumps(second)
+
+
+def test_a_configured_hash_key_is_used_and_the_history_makes_none(tmp_path):
+    config = setup(tmp_path, NIGHT_1, extra='[privacy]\nhash_key = "k1"')
+    _with_a_column_named_for_a_person(tmp_path)
+    audit(config)
+    with open_history(tmp_path / "privdiag-history.duckdb", read_only=True) as history:
+        keys = history.con.execute("SELECT count(*) FROM meta WHERE key = 'id_key'").fetchone()
+    assert keys == (0,)

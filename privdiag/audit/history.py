@@ -8,6 +8,7 @@ a process killed at any moment leaves either the whole run or none of it.
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,22 @@ class History:
     def schema_version(self) -> int:
         """Return the schema version written in the file."""
         return _version(self.con)
+
+    def id_key(self) -> str:
+        """Return the key this history's audits make finding ids of addresses with, made and
+        kept in ``meta`` on first use (used where the config sets no ``[privacy] hash_key``).
+
+        A finding whose location names an e-mail or IP address has a keyed hash for its id
+        (privdiag.privacy.id_part); a key of each run's own made it ``new`` in every audit.
+        The key stays in the history file, which holds the runs' findings already; reports
+        and their JSON do not carry it.
+        """
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'id_key'").fetchone()
+        if row and row[0]:
+            return str(row[0])
+        key = secrets.token_hex(32)
+        self.con.execute("INSERT INTO meta VALUES ('id_key', ?)", [key])
+        return key
 
     def runs(self) -> list[RunRecord]:
         """Return every recorded run, oldest first."""

@@ -25,6 +25,7 @@ from privdiag.audit.settings import AuditSettings
 from privdiag.config import Config
 from privdiag.errors import UsageError
 from privdiag.output import why_unwritable
+from privdiag.privacy import use_hash_key
 from privdiag.result import Result
 
 log = logging.getLogger("privdiag.audit")
@@ -108,6 +109,8 @@ def run_audit(
         with open_history(settings.history) as history:
             compared = _read_compared(history, settings)
             fixed = folders.recover(settings.reports_dir, lambda r: _recorded(history, r))
+            if config.hash_key is None:  # ids of findings naming an address: stable per history
+                use_hash_key(history.id_key())
         for name in fixed:
             log.info("published the report folder %s left by a killed run", name)
 
