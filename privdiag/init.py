@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -157,7 +158,9 @@ def starter_config(
     lines += _consent_table([i.path for i in loaded.inputs if i.role == "consent"], base)
     for feature in features:
         known = BUILTIN_FEATURES.get(feature.lower())
-        lines.append(f"[features.{_toml_key(feature)}]")
+        if glob.escape(feature) != feature:  # the name alone, not every feature it matches
+            lines.append(f"# the feature {_comment(feature)}: its name holds glob characters")
+        lines.append(f"[features.{_toml_key(glob.escape(feature))}]")
         if known:
             lines.append("# well-known field: privdiag assumes these purposes")
             lines.append("purposes = [" + ", ".join(f'"{p}"' for p in known) + "]")

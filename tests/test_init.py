@@ -124,3 +124,35 @@ def test_init_writes_a_path_absolute_when_only_the_root_is_shared():
     assert config_path("/srv/privdiag/ev.csv", Path("/srv/privdiag")) == "ev.csv"
     assert config_path("/srv/ev.csv", Path("/")) == "srv/ev.csv"
     assert config_path("ev.csv", None) == "ev.csv"  # to stdout: as given
+
+
+def test_a_feature_named_with_glob_characters_gets_a_table_of_its_own_only(tmp_path):
+    """A Segment property named ``*`` was written ``[features."*"]``, which the config reads
+    as a glob: the purposes a person then gave it classified every feature without its own
+    purposes (``coupon`` here). It is written ``[features."[*]"]``, the pattern matching
+    ``*`` alone; ``a[0]`` likewise as ``a[[]0]``."""
+    from privdiag.mapping import purposes_for
+
+    events = write(
+        tmp_path / "shop.csv",
+        """
+        ts,event_name,user_id,*,a[0],coupon
+        2026-10-01T10:00:00Z,page_view,u1,x,y,
+        2026-10-01T10:01:00Z,purchase,u1,,,C1
+    """,
+    )
+    out = tmp_path / "privdiag.toml"
+    assert CliRunner().invoke(app, ["init", events, "--output", str(out)]).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert '[features."[*]"]' in text and '[features."a[[]0]"]' in text
+    # a person classifies the two features, and leaves coupon for later
+    for table, purpose in (('[features."[*]"]', "ads"), ('[features."a[[]0]"]', "analytics")):
+        head, tail = text.split(table + "\n", 1)
+        tail = tail.replace("# purposes = []", f'purposes = ["{purpose}"]', 1)
+        text = head + table + "\n" + tail
+    out.write_text(text, encoding="utf-8")
+    cfg = load_config(out)
+    assert purposes_for("*", cfg) == ["ads"]
+    assert purposes_for("a[0]", cfg) == ["analytics"]
+    assert purposes_for("coupon", cfg) is None
+    assert purposes_for("a0", cfg) is None
