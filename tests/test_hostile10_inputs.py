@@ -474,3 +474,17 @@ def test_a_folder_of_a_sniffed_time_format_and_epochs_names_both_files(tmp_path)
         "is read from its text: use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs "
         "in every file, or give the files as separate inputs" in said
     )
+
+
+def test_a_nul_byte_in_csv_text_is_named_by_its_line(tmp_path):
+    """A CSV whose third line held a NUL byte was "binary", with nothing saying where."""
+    path = tmp_path / "events.csv"
+    text = HEAD + f"e0,{UTC},page_view,u1\ne1,{UTC},page\x00view,u2\n"
+    path.write_bytes(text.encode("utf-8"))
+
+    result = _run("scan", path, "-q")
+
+    assert result.exit_code == 3, result.output
+    at = text.index("\x00") + 1
+    assert f"holds a NUL byte on line 3, byte {at}" in result.output
+    assert "tr -d" in result.output

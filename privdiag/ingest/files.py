@@ -425,8 +425,29 @@ def sniff(path: Path) -> FileKind:
                 hint=f"convert it to UTF-8 (iconv -f {encoding} -t UTF-8 FILE > FILE.utf8) or "
                 "export it again as UTF-8",
             )
+        if where := _nul_in_text(head):
+            raise InputError(
+                f"holds a NUL byte on {where}, which no CSV or JSON text holds",
+                path=path,
+                hint="remove the NUL bytes (tr -d '\\000' < FILE > FILE.clean) or export the "
+                "file again",
+            )
         raise InputError("is binary, not CSV, JSON or Parquet", path=path)
     return FileKind("csv", compressed)
+
+
+def _nul_in_text(head: bytes) -> str | None:
+    """Where the first NUL byte of ``head`` is ("line 3, byte 57" of the file's text) when
+    what comes before it is UTF-8 text of whole lines' characters; None when it is not text
+    (a binary file)."""
+    at = head.index(b"\x00")
+    try:
+        before = head[:at].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not before or not all(c.isprintable() or c in "\r\n\t" for c in before):
+        return None
+    return f"line {before.count(chr(10)) + 1:,}, byte {at + 1:,}"
 
 
 def _lines_after_a_value(text: bytes) -> bool:
