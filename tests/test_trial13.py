@@ -342,3 +342,41 @@ def test_init_writes_the_journey_a_scan_infers(tmp_path, names):
     assert steps == list(names)
     doc = run_scan([data], config=config()).to_dict()
     assert doc["evidence"]["journey"]["steps"] == steps
+
+
+def test_a_degradation_whose_model_predicts_0_on_every_row_says_so_in_its_title():
+    """The table said "none: no row predicted 1" under all_denied, but the finding's title
+    spoke of ROC AUC only (0.7994 to 0.5739 on the demo), as if the model still ranked rows
+    as before but worse; the title now says the model predicts 0 on every row."""
+    from privdiag.model.metrics import Comparison
+    from privdiag.model.verdicts import degradation, measure_table
+
+    nan = float("nan")
+    auc = Comparison("roc_auc", 0.7994, 0.5739, 0.2255, 0.20, 0.25)
+    precision = Comparison("precision", 0.675074, nan, nan, nan, nan)
+    both = degradation(
+        "propensity",
+        "all_denied",
+        None,
+        auc,
+        measure_table("t", {"roc_auc": auc, "precision": precision}),
+        0.02,
+        None,
+        ["gclid"],
+    )
+    assert both.title.endswith("under all_denied; it predicts 0 on every row")
+    assert both.metrics["predicts_0_on_every_row"] is True
+    still = degradation(
+        "propensity",
+        "all_denied",
+        None,
+        auc,
+        measure_table(
+            "t", {"roc_auc": auc, "precision": Comparison("precision", 0.67, 0.5, 0.17, 0.1, 0.2)}
+        ),
+        0.02,
+        None,
+        ["gclid"],
+    )
+    assert still.title.endswith("under all_denied")
+    assert "predicts_0_on_every_row" not in still.metrics

@@ -52,6 +52,11 @@ def measure_table(title: str, comparisons: dict[str, Comparison]) -> dict:
     }
 
 
+def _none(value: object) -> bool:
+    """A measure without a value: None, or NaN as the comparison holds it."""
+    return value is None or value != value
+
+
 def degradation(
     model: str,
     scenario: str,
@@ -68,11 +73,16 @@ def degradation(
     RMSE); its baseline and scenario values are the measure's own.
     """
     change = primary.scenario - primary.baseline
+    # a precision that had a value unmasked and has none now: no row is scored 1 any more
+    all_zero = any(
+        row[0] == "precision" and not _none(row[1]) and _none(row[2])
+        for row in table.get("rows", [])
+    )
     return Finding(
         "model.degradation",
         severity_for(primary.low, threshold),
         f"{model}: {change_words(primary.measure, primary.baseline, primary.scenario)} "
-        f"under {scenario}",
+        f"under {scenario}" + ("; it predicts 0 on every row" if all_zero else ""),
         {"model": model, "scenario": scenario, "purpose": purpose},
         metrics={
             "measure": primary.measure,
@@ -87,6 +97,7 @@ def degradation(
             "drop_low": round(primary.low, 6),
             "drop_high": round(primary.high, 6),
             "masked_features": masked,
+            **({"predicts_0_on_every_row": True} if all_zero else {}),
         },
         recommendation="Retrain with the masked features missing as they are in production "
         "(or add imputation), or request the consent these features need.",
