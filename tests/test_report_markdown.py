@@ -103,3 +103,19 @@ def test_key_figure_of_a_model_change_says_which_way_it_went():
     assert key_figure(auc) == "ROC AUC -0.2255 (worse)"
     assert key_figure(ece) == "calibration error -0.000518 (better)"
     assert key_figure({"events": 12, "users": 3}) == "12 events"
+
+
+def test_names_from_the_data_mention_nobody_and_link_nowhere():
+    """A name such as ``@org/team`` (an owner, a source, an event name) notified that team
+    when the comment was posted on GitHub, and ``www.x.com`` or ``https://x`` became links:
+    a zero-width space after ``@``, the scheme or ``www`` breaks each, and reads the same."""
+    zw = "\u200b"
+    assert md_escape("owner @org/team") == f"owner @{zw}org/team"
+    assert md_escape("see https://x.test/a and www.x.test") == (
+        f"see https{zw}://x.test/a and www{zw}.x.test"
+    )
+    assert md_escape("a @ b, user@") == "a @ b, user@"  # nothing to mention
+    doc = sample_doc()
+    doc["findings"][0]["owner"] = "@org/security"
+    text = render_markdown(merge([doc]))
+    assert "@org" not in text and f"@{zw}org/security" in text

@@ -29,6 +29,11 @@ NOT_A_CAUSE = (
 #: Characters that would start Markdown markup inside a table cell; ``_`` only at word edges.
 _SPECIAL = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
+#: What GitHub turns into a mention (``@org/team`` notifies the team) or a link (``www.x``,
+#: ``https://x``) wherever it stands in a comment, escaped or not: a zero-width space after
+#: its first part breaks it, and the text reads the same.
+_LINKED = re.compile(r"(@(?=[A-Za-z0-9])|\b(?:https?|ftp)(?=://)|\bwww(?=\.))", re.IGNORECASE)
+
 
 #: Characters of one text (a cell, an owner, a sentence) in the comment, so that it stays
 #: within a GitHub comment's 65,536 whatever an edited result holds.
@@ -36,11 +41,12 @@ MAX_TEXT = 300
 
 
 def md_escape(text: str) -> str:
-    """Return ``text`` safe inside a Markdown table cell: no markup, no HTML, one line, at most
-    :data:`MAX_TEXT` characters before escaping ("…" ends a text cut there)."""
+    """Return ``text`` safe inside a Markdown table cell: no markup, no HTML, no mention or
+    link (:data:`_LINKED`), one line, at most :data:`MAX_TEXT` characters before escaping
+    ("…" ends a text cut there)."""
     text = cut(" ".join(str(text).split()), MAX_TEXT)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _SPECIAL.sub(r"\\\1", text)
+    return _LINKED.sub("\\1\u200b", _SPECIAL.sub(r"\\\1", text))
 
 
 def headline(doc: dict[str, Any]) -> str:
