@@ -29,7 +29,7 @@ from privdiag.mapping import (
 )
 from privdiag.privacy import looks_like_id
 from privdiag.result import Result
-from privdiag.state import active_purposes, consent_mix, consent_rates, resolve
+from privdiag.state import WEIGHTING, active_purposes, consent_evidence, resolve
 from privdiag.stats import warmed_up
 
 Progress = Callable[[str], None]
@@ -161,8 +161,8 @@ def _compliance(ctx: ScanContext, result: Result, *, loaded: Loaded) -> list[Fin
 
 def _consent_evidence(ctx: ScanContext, result: Result) -> list[Finding]:
     """Record the consent rates and the consent mix (evidence, no findings)."""
-    rates = result.evidence["consent_rates"] = consent_rates(ctx.con, ctx.purposes)
-    mix = result.evidence["consent_mix"] = consent_mix(ctx.con, list(rates), ctx.min_group)
+    rates, mix = consent_evidence(ctx.con, ctx.purposes, ctx.min_group)
+    result.evidence.update(consent_rates=rates, consent_mix=mix, consent_weighting=WEIGHTING)
     result.note(*_pooled_note(mix, ctx.min_group))
     return []
 
@@ -230,8 +230,8 @@ def _pooled_note(mix: list[dict[str, Any]], k: int) -> list[str]:
         ]
     return [
         f"consent mix: combinations of consent states held by fewer than {k} users (with "
-        f"the smallest other one when they hold fewer together), {pooled:.1%} of the events "
-        "with a decision, are pooled into one share without its states "
+        f"the smallest other one when they hold fewer together), {pooled:.1%} of the mix "
+        "(each user with a decision counted once), are pooled into one share without its states "
         "(evidence.consent_mix), whose purposes model-check draws one by one, at the shares "
         "that keep each purpose's consent rate"
     ]

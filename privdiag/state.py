@@ -7,6 +7,7 @@ same instant as the event counts. See :func:`resolve` for how.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from privdiag.checks.context import present_sql
@@ -17,6 +18,12 @@ from privdiag.purposes import PURPOSES
 # What resolve() adds per purpose P, as columns named KIND_P.
 STATE_KINDS = ("state", "log", "withdrawn", "first", "last_decision")
 STATE_COLUMNS = tuple(f"{k}_{p}" for p in PURPOSES for k in STATE_KINDS)
+
+# What a weight of the consent rates and mix is (evidence.consent_weighting): a person, an
+# identified user counted once over their events; a result without the key weighed events.
+WEIGHTING = "person"
+# The rates' and mix's weights are summed in SQL as integers, in these parts of a person.
+WEIGHT_SCALE = 1_000_000_000
 
 
 def active_purposes(con: Any) -> list[str]:
@@ -230,53 +237,111 @@ def resolve(con: Any, purposes: list[str]) -> None:
     con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE ({state_columns}) FROM scan_events")
 
 
-def consent_rates(con: Any, purposes: list[str]) -> dict[str, float]:
-    """Return, per purpose, the share of events with a decision whose state is granted."""
-    if not purposes:
-        return {}
-    parts = ", ".join(
-        f"avg(CASE state_{p} WHEN 'granted' THEN 1.0 WHEN 'denied' THEN 0.0 END) AS {p}"
-        for p in purposes
-    )
-    row = one(con, f"SELECT {parts} FROM scan_events")
-    return {
-        p: round(float(v), 6) for p, v in zip(purposes, row or (), strict=True) if v is not None
-    }
+def consent_evidence(
+    con: Any, purposes: list[str], min_group_size: int
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Return the consent rates and the consent mix of ``purposes``, each person weighed
+    once (:data:`WEIGHTING`), from one grouping of the events with a decision.
 
-
-def consent_mix(con: Any, purposes: list[str], min_group_size: int) -> list[dict[str, Any]]:
-    """Return how often each combination of consent states across ``purposes`` occurs: a list
-    of ``{"granted": [...], "denied": [...], "share": s}``, largest share first.
-
-    The base is that of :func:`consent_rates`, events, here those with a decision for at
-    least one of ``purposes`` (give the purposes with a rate); a purpose in neither list is
-    unknown on the combination's events. Leaving out the events without any decision keeps
-    the mix's margins those rates: a row drawn from the mix, its unknown purposes drawn at
-    their rates, is granted purpose P as often as the rate of P says.
+    The rates: per purpose, the weighted share of its events with a decision that are
+    granted. The mix: how much of that weight each combination of consent states across
+    ``purposes`` holds, a list of ``{"granted": [...], "denied": [...], "share": s}``,
+    largest share first, over the events with a decision for at least one purpose (a purpose
+    in neither list is unknown on the combination's events). Both take the same weights
+    (:func:`_persons`), so a row drawn from the mix, its unknown purposes drawn at their
+    rates, is granted purpose P as often as the rate of P says.
 
     A combination whose events carry fewer than ``min_group_size`` distinct user ids is not
-    shown as such: those events are pooled into one last entry, ``granted`` and ``denied``
-    None (:func:`_pooled`). Events without a user id (cookieless pings) single out no one and
-    stay in their combination. One grouping of the events gives the combinations.
+    shown as such: its weight is pooled into one last entry, ``granted`` and ``denied`` None
+    (:func:`_pooled`). Events without a user id (cookieless pings) single out no one and stay
+    in their combination. The user counts that decide it are exact, not weighted.
     """
     if not purposes:
-        return []
+        return {}, []
+    combos = _weighed_combos(con, purposes)
+    persons = _persons(combos, len(purposes))
+    rates = _rates(purposes, combos, persons)
+    return rates, _mix(con, purposes, combos, persons, int(min_group_size))
+
+
+def _weighed_combos(con: Any, purposes: list[str]) -> list[tuple[Any, ...]]:
+    """Per combination of states and whether its events lack a user id: (states..., no_id,
+    events, users, weight), the weight of its identified events in :data:`WEIGHT_SCALE`-ths
+    of a person (None for the events without a user id).
+
+    One pass over the events groups them by combination and user (the states compared as
+    they are, cast to text only once grouped); those groups, about one a user, then give
+    each user's events with a decision, joined back. An integer weight sums alike in any
+    order, so the rounded shares do not move from run to run or between engines.
+    """
+    raw = ", ".join(f"state_{p}" for p in purposes)
     states = ", ".join(f"CAST(state_{p} AS VARCHAR) AS s_{p}" for p in purposes)
     decided = " OR ".join(f"state_{p} <> 'unknown'" for p in purposes)
-    combos = con.execute(f"""
-        SELECT {states}, user_key IS NULL AS no_id, count(*) AS events,
-               count(DISTINCT user_key) AS users
-        FROM scan_events WHERE {decided} GROUP BY ALL
+    weight = f"CAST(floor(CAST(events AS DOUBLE) * {WEIGHT_SCALE} / user_events) AS BIGINT)"
+    return con.execute(f"""
+        WITH per_user AS (
+            SELECT {raw}, user_key, count(*) AS events
+            FROM scan_events WHERE {decided} GROUP BY ALL
+        ), weighed AS (
+            SELECT per_user.*, totals.user_events FROM per_user
+            LEFT JOIN (SELECT user_key, sum(events) AS user_events FROM per_user
+                       GROUP BY user_key) totals ON totals.user_key = per_user.user_key
+        )
+        SELECT {states}, user_key IS NULL AS no_id, sum(events) AS events,
+               count(user_key) AS users,
+               sum(CASE WHEN user_key IS NOT NULL THEN {weight} END) AS weight
+        FROM weighed GROUP BY ALL
     """).fetchall()
+
+
+def _persons(combos: list[tuple[Any, ...]], width: int) -> list[float]:
+    """Each combination's weight in persons: an identified user's events 1 / (the user's
+    events with a decision) each; an event without a user id 1 / (the mean events with a
+    decision of an identified user), a person of typical activity; with no identified
+    event, 1 each."""
+    identified = [c for c in combos if not c[width]]
+    events = sum(int(c[width + 1]) for c in identified)
+    # each user's weights sum to 1 less under 1e-9 per combination: rounded, the users
+    users = round(sum(int(c[width + 3]) for c in identified) / WEIGHT_SCALE)
+    per_ping = users / events if events else 1.0
+    return [
+        int(c[width + 1]) * per_ping if c[width] else int(c[width + 3]) / WEIGHT_SCALE
+        for c in combos
+    ]
+
+
+def _rates(
+    purposes: list[str], combos: list[tuple[Any, ...]], persons: list[float]
+) -> dict[str, float]:
+    """Per purpose with a decision: the weight of its granted combinations over that of its
+    decided ones."""
+    rates = {}
+    for n, p in enumerate(purposes):
+        decided = [w for c, w in zip(combos, persons, strict=True) if c[n] != "unknown"]
+        if decided:
+            granted = [w for c, w in zip(combos, persons, strict=True) if c[n] == "granted"]
+            rates[p] = round(math.fsum(granted) / math.fsum(decided), 6)
+    return rates
+
+
+def _mix(
+    con: Any,
+    purposes: list[str],
+    combos: list[tuple[Any, ...]],
+    persons: list[float],
+    k: int,
+) -> list[dict[str, Any]]:
+    """The consent mix of :func:`consent_evidence`: each combination's share of the weight,
+    those of too few users pooled."""
     width = len(purposes)
-    pooled, everything = _pooled(con, purposes, combos, int(min_group_size))
-    events: dict[tuple[str, ...] | None, int] = {}
-    for combo in combos:  # the combinations, a few at most 3^7 * 2, not the events
+    pooled, everything = _pooled(con, purposes, combos, k)
+    weights: dict[tuple[str, ...] | None, list[float]] = {}
+    for combo, w in zip(combos, persons, strict=True):  # a few at most 3^7 * 2
         states_of = tuple(combo[:width])
         key = None if (states_of in pooled and (everything or not combo[width])) else states_of
-        events[key] = events.get(key, 0) + combo[width + 1]
-    total = sum(events.values())
-    entries = [_mix_entry(purposes, key, n / total) for key, n in events.items()]
+        weights.setdefault(key, []).append(w)
+    total = math.fsum(persons)
+    entries = [_mix_entry(purposes, key, math.fsum(ws) / total) for key, ws in weights.items()]
     return sorted(entries, key=lambda e: (e["granted"] is None, -e["share"], str(e)))
 
 

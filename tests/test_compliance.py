@@ -129,7 +129,9 @@ def test_consent_rates_in_evidence(doc):
     # decided events: e1 denied, e2 denied, e3 granted, e4 denied, e5 granted (flag-less,
     # log: u3 decides 10:00:01 > 10:00:00 so unknown) ... computed by hand below.
     # states: e1 d, e2 d, e3 g, e4 d, e5 unknown, e6 unknown, e7 unknown, e8 d(flag)
-    assert rates["ads"] == pytest.approx(1 / 5)
+    # each user weighs once: u1 denied (e1, e2), u2 half granted (e3) and half denied (e4),
+    # u6 denied (e8): 1/2 of 3 users granted (weighing events, 1 of 5)
+    assert rates["ads"] == pytest.approx(1 / 6, abs=1e-6)
 
 
 def test_small_groups_are_suppressed(tmp_path):

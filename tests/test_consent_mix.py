@@ -8,11 +8,15 @@ u2 e3     denied, denied            u6 e8     -, -          (no decision: not in
 u3 e4 e5  denied, denied            u7 e9 e10 denied, denied
 u4 e6     granted, denied           (no id) e11 granted, granted  (a cookieless ping)
 
-Ten events decide a purpose. Analytics: 10 decided, 5 granted -> rate 0.5. Ads: 9 decided
-(e7 leaves it unknown), 3 granted -> rate 1/3. Combinations, as shares of the ten:
-denied+denied 5 (u2, u3, u7: 3 users) 0.5; granted+granted 3 (u1 and the ping) 0.3;
-granted+denied 1 (u4) 0.1; analytics granted, ads unknown 1 (u5) 0.1. All denied: 0.5,
-where the rates taken as independent say (1 - 0.5) * (1 - 1/3) = 1/3.
+Ten events decide a purpose, each person weighed once: u1..u5 and u7, 6 users with 9
+events with a decision, weigh 1 each (u1's two events 1/2 each, ...); the ping weighs 1 /
+(9 / 6) = 2/3, a user of the mean activity. In all 6 + 2/3 = 20/3. Analytics: granted by u1,
+u4, u5 and the ping, 3 + 2/3 of 20/3 -> rate 11/20 = 0.55. Ads: decided on 20/3 - 1 (u5
+leaves it unknown), granted by u1 and the ping, 5/3 of 17/3 -> rate 5/17. Combinations, as
+shares of 20/3: denied+denied (u2, u3, u7: 3 users) 3 -> 0.45; granted+granted (u1 and the
+ping) 5/3 -> 0.25; granted+denied (u4) 1 -> 0.15; analytics granted, ads unknown (u5) 1 ->
+0.15. All denied: 0.45, where the rates taken as independent say 0.45 * 12/17 = 0.318.
+(Weighing events, as a scan did before, gave 0.5 and 1/3, and 0.5, 0.3, 0.1, 0.1.)
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ e9,2026-10-01T10:00:00Z,page_view,u7,s7,denied,denied
 e10,2026-10-01T10:05:00Z,page_view,u7,s7,denied,denied
 e11,2026-10-01T10:00:00Z,page_view,,,granted,granted
 """
-RATES = {"analytics": 0.5, "ads": 1 / 3}
+RATES = {"analytics": 0.55, "ads": 5 / 17}
 DD = {"granted": [], "denied": ["analytics", "ads"]}
 GG = {"granted": ["analytics", "ads"], "denied": []}
 POOLED = {"granted": None, "denied": None}
@@ -86,25 +90,26 @@ def _entries(raw: list[dict]) -> list[MixEntry]:
 
 def test_the_mix_of_hand_written_events(tmp_path):
     doc = run_scan([write(tmp_path / "shop.csv", EVENTS)], config=config()).to_dict()
-    assert doc["evidence"]["consent_rates"] == {"analytics": 0.5, "ads": 0.333333}
+    assert doc["evidence"]["consent_rates"] == {"analytics": 0.55, "ads": 0.294118}
+    assert doc["evidence"]["consent_weighting"] == "person"
     assert doc["evidence"]["consent_mix"] == [
-        {**DD, "share": 0.5},
-        {**GG, "share": 0.3},
+        {**DD, "share": 0.45},
+        {**GG, "share": 0.25},
         # a tie in share: in order of the states' text, "denied" before "unknown"
-        {"granted": ["analytics"], "denied": ["ads"], "share": 0.1},
-        {"granted": ["analytics"], "denied": [], "share": 0.1},  # ads unknown
+        {"granted": ["analytics"], "denied": ["ads"], "share": 0.15},
+        {"granted": ["analytics"], "denied": [], "share": 0.15},  # ads unknown
     ]
     assert not [n for n in doc["evidence"].get("notes", []) if "consent mix" in n]
 
 
 def test_combinations_of_too_few_users_are_pooled(tmp_path):
     # min 2: denied+denied has 3 users and stays; granted+granted keeps the ping's event
-    # (no user id: it singles out no one, 0.1) while u1's two events go to the pool, with
-    # u4's (granted+denied) and u5's (granted, unknown): 4 of 10 events, 3 users
+    # (no user id: it singles out no one, 2/3 of 20/3 = 0.1) while u1's two events go to the
+    # pool, with u4's (granted+denied) and u5's (granted, unknown): 3 users, 3 of 20/3
     assert _mix(tmp_path, 2) == [
-        {**DD, "share": 0.5},
+        {**DD, "share": 0.45},
         {**GG, "share": 0.1},
-        {**POOLED, "share": 0.4},
+        {**POOLED, "share": 0.45},
     ]
     # min 4: denied+denied (3 users) joins the pool too
     assert _mix(tmp_path, 4) == [{**GG, "share": 0.1}, {**POOLED, "share": 0.9}]
@@ -113,7 +118,7 @@ def test_combinations_of_too_few_users_are_pooled(tmp_path):
     assert (
         "fewer than 2 users (with the smallest other one when they hold fewer together), " in note
     )
-    assert "40.0% of the events with a decision, are pooled" in note
+    assert "45.0% of the mix (each user with a decision counted once), are pooled" in note
 
 
 def test_a_pool_of_too_few_users_takes_the_smallest_shown_combination(tmp_path):
@@ -121,6 +126,7 @@ def test_a_pool_of_too_few_users_takes_the_smallest_shown_combination(tmp_path):
     # 2 users); c1 granted analytics, denied ads (1 user). With min 2 only c1 is pooled, and
     # the rates less the two shown combinations would give c1's own states: the shown
     # combination of the fewest users (then events), granted+granted, is pooled with it.
+    # Each user weighs 1 (b1's two events 1/2 each): shares of 5 users.
     text = """
     event_id,ts,event_name,user_id,consent_analytics,consent_ads
     e1,2026-10-01T10:00:00Z,page_view,a1,granted,granted
@@ -130,17 +136,18 @@ def test_a_pool_of_too_few_users_takes_the_smallest_shown_combination(tmp_path):
     e5,2026-10-01T10:00:00Z,page_view,b2,denied,denied
     e6,2026-10-01T10:00:00Z,page_view,c1,granted,denied
     """
-    assert _mix(tmp_path, 2, text) == [{**DD, "share": 0.5}, {**POOLED, "share": 0.5}]
-    # min 1 pools nothing: 3/6, 2/6, 1/6
+    assert _mix(tmp_path, 2, text) == [{**DD, "share": 0.4}, {**POOLED, "share": 0.6}]
+    # min 1 pools nothing: 2/5, 2/5 (a tie: in order of the states' text), 1/5
     assert _mix(tmp_path, 1, text) == [
-        {**DD, "share": 0.5},
-        {**GG, "share": 0.333333},
-        {"granted": ["analytics"], "denied": ["ads"], "share": 0.166667},
+        {**GG, "share": 0.4},
+        {**DD, "share": 0.4},
+        {"granted": ["analytics"], "denied": ["ads"], "share": 0.2},
     ]
 
 
 def test_a_pool_with_no_combination_of_enough_users_to_join_pools_the_cookieless_too(tmp_path):
-    # u1, u2 granted both (2 users, 2 events); four pings without a user id denied both.
+    # u1, u2 granted both (2 users, 2 events); four pings without a user id denied both,
+    # each weighing 1 (the users' mean is one event with a decision).
     # With min 3 u1 and u2 are pooled, and no combination of 3 users or more is there to
     # join them: shown, the pings' denied+denied (4/6 = 0.666667) less from the rates
     # (analytics 2/6, ads 2/6) would leave the pool granted both at (1/3) / (1/3) = 1.0, the
@@ -167,13 +174,13 @@ def test_a_joint_draw_keeps_the_rates_and_denies_together_as_the_mix_says(tmp_pa
     n = 200_000
     joint = observed_scenario(n, MAPPING, RATES, seed=4, mix=mix)
     alone = observed_scenario(n, MAPPING, RATES, seed=4)
-    for sc in (joint, alone):  # margins: analytics denied 0.5, ads denied 2/3
-        assert sc.masks["sessions_30d"].mean() == pytest.approx(0.5, abs=0.005)
-        assert sc.masks["ad_clicks_7d"].mean() == pytest.approx(2 / 3, abs=0.005)
+    for sc in (joint, alone):  # margins: analytics denied 0.45, ads denied 12/17
+        assert sc.masks["sessions_30d"].mean() == pytest.approx(0.45, abs=0.005)
+        assert sc.masks["ad_clicks_7d"].mean() == pytest.approx(12 / 17, abs=0.005)
     both = joint.masks["sessions_30d"] & joint.masks["ad_clicks_7d"]
-    assert both.mean() == pytest.approx(0.5, abs=0.005)  # the mix's all denied
+    assert both.mean() == pytest.approx(0.45, abs=0.005)  # the mix's all denied
     both = alone.masks["sessions_30d"] & alone.masks["ad_clicks_7d"]
-    assert both.mean() == pytest.approx(1 / 3, abs=0.005)  # the product of the rates
+    assert both.mean() == pytest.approx(0.45 * 12 / 17, abs=0.005)  # the product of the rates
     again = observed_scenario(n, MAPPING, RATES, seed=4, mix=mix)
     assert np.array_equal(again.masks["ad_clicks_7d"], joint.masks["ad_clicks_7d"])
     other = observed_scenario(n, MAPPING, RATES, seed=5, mix=mix)
@@ -181,18 +188,18 @@ def test_a_joint_draw_keeps_the_rates_and_denies_together_as_the_mix_says(tmp_pa
 
 
 def test_the_pooled_share_is_drawn_at_the_rates_it_leaves(tmp_path):
-    # min 2: 0.5 denied both, 0.1 granted both, 0.4 pooled (u1 granted both twice, u4
-    # granted+denied, u5 granted analytics). The pool's analytics: (0.5 - 0.1) / 0.4 = 1,
-    # as its events hold; its ads: (1/3 - 0.1) / 0.4 = 0.583333, its 2 grants of 4 events
-    # and u5's unknown at 1/3 (2 + 1/3) / 4. Drawn at the rates themselves it would deny
-    # analytics on 0.5 + 0.4 * 0.5 = 0.7 of the rows, not 0.5.
+    # min 2: 0.45 denied both, 0.1 granted both, 0.45 pooled (u1, u4 granted+denied, u5
+    # granted analytics, a person each). The pool's analytics: (0.55 - 0.1) / 0.45 = 1, as
+    # its users hold; its ads: (5/17 - 0.1) / 0.45 = 22/51, u1's grant and u5's unknown at
+    # 5/17 of 3 users, (1 + 5/17) / 3. Drawn at the rates themselves it would deny
+    # analytics on 0.45 + 0.45 * 0.45 = 0.65 of the rows, not 0.45.
     mix = _entries(_mix(tmp_path, 2))
-    assert pooled_rates(mix, RATES) == pytest.approx({"analytics": 1.0, "ads": 7 / 12})
+    assert pooled_rates(mix, RATES) == pytest.approx({"analytics": 1.0, "ads": 22 / 51})
     sc = observed_scenario(200_000, MAPPING, RATES, seed=1, mix=mix)
-    assert sc.masks["sessions_30d"].mean() == pytest.approx(0.5, abs=0.005)
-    assert sc.masks["ad_clicks_7d"].mean() == pytest.approx(2 / 3, abs=0.005)
+    assert sc.masks["sessions_30d"].mean() == pytest.approx(0.45, abs=0.005)
+    assert sc.masks["ad_clicks_7d"].mean() == pytest.approx(12 / 17, abs=0.005)
     both = sc.masks["sessions_30d"] & sc.masks["ad_clicks_7d"]
-    assert both.mean() == pytest.approx(0.5, abs=0.005)
+    assert both.mean() == pytest.approx(0.45, abs=0.005)
     assert pooled_rates(_entries([{**DD, "share": 1.0}]), RATES) == {}
 
 
@@ -201,7 +208,8 @@ def test_without_a_mix_the_draw_is_the_independent_one_of_before():
     # or above the rate; a scan result of an older privdiag still gets exactly it
     sc = observed_scenario(1000, MAPPING, RATES, seed=9)
     rng = np.random.default_rng(9)
-    ads, analytics = rng.uniform(size=1000) >= RATES["ads"], rng.uniform(size=1000) >= 0.5
+    ads = rng.uniform(size=1000) >= RATES["ads"]
+    analytics = rng.uniform(size=1000) >= RATES["analytics"]
     assert np.array_equal(sc.masks["ad_clicks_7d"], ads)
     assert np.array_equal(sc.masks["sessions_30d"], analytics)
 
@@ -290,7 +298,7 @@ def test_a_bad_mix_is_an_input_error_naming_it(tmp_path, mix, said):
     ("mix", "said"),
     [
         # ads rate 0.4, but every event granted both: the draw granted ads on every row
-        ([{**GG, "share": 1.0}], "grants ads on 100.0% of the events with a decision"),
+        ([{**GG, "share": 1.0}], "grants ads on 100.0% of the mix"),
         # denied both on 0.7: at most 0.3 can grant ads, short of 0.4 even with the pool
         ([{**DD, "share": 0.7}, {**POOLED, "share": 0.3}], "grants ads on 0.0%"),
     ],
@@ -346,7 +354,9 @@ def test_realdata_snowplow_consent_drawn_jointly_end_to_end(realdata, tmp_path):
     (necessary always granted): all four granted 14, deny_all 11, necessary+statistics 7,
     necessary+marketing 2, statistics+preferences 2, marketing+preferences 1,
     statistics+marketing 1. Analytics denied on 14 of 38 events, ads on 20; both on the 11
-    deny_all events, 0.289, where the rates taken as independent give 0.194."""
+    deny_all events, 0.289, where the rates taken as independent give 0.194. All 38 carry
+    the one user id consent_accel: one person, whose events weigh 1/38 each, so the shares
+    weighed by person are those of the events."""
     import polars as pl
 
     events = str(realdata / "snowplow" / "source" / "snowplow_web_events.csv")
@@ -363,6 +373,7 @@ def test_realdata_snowplow_consent_drawn_jointly_end_to_end(realdata, tmp_path):
     }
     rates = scan["doc"]["evidence"]["consent_rates"]
     assert rates["analytics"] == round(24 / 38, 6) and rates["ads"] == round(18 / 38, 6)
+    assert scan["doc"]["evidence"]["consent_weighting"] == "person"
 
     checked = _cli_model_check(tmp_path, scan, "sp")
     assert checked["doc"]["evidence"]["scenarios"]["observed_draw"] == "joint"

@@ -222,7 +222,7 @@ def test_consent_mix_pools_alike_on_spark(spark, tmp_path):
     events = write(tmp_path / "e.csv", EVENTS)
     duck, on_spark = _both([events], config(min_group_size=2))
     assert on_spark["evidence"]["consent_mix"] == duck["evidence"]["consent_mix"]
-    assert duck["evidence"]["consent_mix"][-1] == {"granted": None, "denied": None, "share": 0.4}
+    assert duck["evidence"]["consent_mix"][-1] == {"granted": None, "denied": None, "share": 0.45}
 
 
 def test_trim_strips_what_duckdb_strips_on_spark(spark):

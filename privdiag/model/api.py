@@ -562,6 +562,12 @@ def _note_scenarios(ctx: Context, given: Inputs, features: list[str]) -> None:
         ctx.result.ran("observed")
         draw = _note_draw(ctx, given)
         _note_missing_rates(ctx, rates)
+        if given.by_events:
+            ctx.result.note(
+                "observed scenario: the scan result's consent rates and mix are shares of "
+                "events (a scan by an older privdiag), so a user with many events weighs more "
+                "and the scenario moves when traffic does; scan again to weigh each person once"
+            )
     shares = {n: s.masked_share() for n, s in ctx.scenarios.items() if not n.startswith("mask_")}
     ctx.result.evidence["scenarios"] = {
         "masked_share": shares,

@@ -30,7 +30,8 @@ UNKNOWN, POOLED = -1, -2
 
 @dataclass(frozen=True)
 class MixEntry:
-    """One combination of the consent mix and its share of the events with a decision.
+    """One combination of the consent mix and its share of those with a decision (persons,
+    or events in a scan result of an older privdiag).
 
     ``granted`` and ``denied`` are None on the pooled share: its purposes are drawn one by
     one at their rates. A purpose in neither set is unknown there, drawn at its rate too.
@@ -77,8 +78,8 @@ def check_rates(mix: list[MixEntry], rates: dict[str, float], path: Path | None 
         if not -_slack(mix) <= left <= pool + _slack(mix):
             raise _bad(
                 path,
-                f"grants {purpose} on {granted + rate * unknown:.1%} of the events with a "
-                f"decision (its pooled share {pool:.1%} besides), where "
+                f"grants {purpose} on {granted + rate * unknown:.1%} of the mix (its pooled "
+                f"share {pool:.1%} besides), where "
                 f"evidence.consent_rates says {rate:.1%}",
             )
 

@@ -47,6 +47,7 @@ class Inputs:
     predictions: list[InputInfo]
     mix: list[MixEntry] | None = None
     independent: str = ""
+    by_events: bool = False  # the scan result's rates and mix weigh events (an older scan)
 
 
 def read_inputs(
@@ -86,8 +87,10 @@ def read_inputs(
         result.inputs.append(info(scan_result, "scan_result", "json", None))
     told = "the consent rates were given (--consent-rates)"
     rates, (mix, why) = consent_rates, drawable(consent_mix, told)
+    by_events = False
     if consent_rates is None and scan_result is not None:
         rates, mix, why = consent_from_scan(scan_result)
+        by_events = bool(rates) and weighs_events(scan_result)
 
     scorer = _scorer(model, predictions, allow_pickle and not predictions, matched.table)
     features = _resolve_features(scorer, frame, label, blind_set)
@@ -98,7 +101,7 @@ def read_inputs(
         result.inputs.insert(0, info(model, "model", scorer.format, None))  # no rows
     read = [info(path, "predictions", table_format(path), None) for path in predictions or []]
     result.inputs += read
-    return Inputs(matched.name, scorer, features, frame, label, y, rates, read, mix, why)
+    return Inputs(matched.name, scorer, features, frame, label, y, rates, read, mix, why, by_events)
 
 
 def info(path: Path, role: str, fmt: str, rows: int | None) -> InputInfo:
@@ -158,6 +161,15 @@ def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | No
         "privdiag); scan again for the joint draw"
     )
     return rates, None, why
+
+
+def weighs_events(path: Path) -> bool:
+    """True when the scan result at ``path`` (read by :func:`consent_from_scan`) says nothing
+    of its consent rates' unit (``evidence.consent_weighting``): a scan by an older privdiag,
+    whose rates and mix are shares of events, a user weighed by their events. They are
+    drawn from as they are."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return "consent_weighting" not in doc["evidence"]
 
 
 def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | None:
