@@ -103,9 +103,10 @@ ALL_NEGATIVE = "worse: it predicts 0 on every row"
 
 def _measured(cell: dict[str, Any], side: str) -> str:
     """A measure's value on ``side`` (unmasked or scenario), or :data:`NO_POSITIVE` for a
-    precision without one."""
+    precision without one: ``None`` as a result file holds it, NaN as model-check's own
+    report gets it before the JSON writer turns it into ``null``."""
     value = cell[side]
-    if value is None and cell["measure"] == "precision":
+    if (value is None or value != value) and cell["measure"] == "precision":
         return NO_POSITIVE
     return fmt_value(value)
 
