@@ -29,3 +29,35 @@ def test_model_check_s_own_html_says_no_row_was_predicted_1():
         "–",
         "worse: it predicts 0 on every row",
     ]
+
+
+def test_an_audit_s_markdown_names_what_was_resolved_and_tags_what_changed():
+    # The second audit of the generated shop, after advertising_id was blanked on the app's
+    # page_view events: summary.md said "1 resolved (gone since)" without saying which, and
+    # tagged no finding, while report.html listed the resolved finding's title and tagged each
+    # new, worse or better finding (README: summary.md says so too).
+    from browser.small import small_doc
+
+    from privdiag.report.markdown import render_markdown
+
+    doc = small_doc()
+    doc["command"] = "audit"
+    doc["findings"][0]["change"] = "worse"
+    doc["findings"][1]["change"] = "unchanged"
+    counts = {"new": 0, "worse": 1, "better": 0, "unchanged": 1, "resolved": 12}
+    doc["audit"] = {"compared_with": "8fd60fc6", "counts": counts}
+    gone = {
+        "kind": "consent.violation",
+        "severity": "high",
+        "title": "advertising_id is collected on page_view events where ads consent was denied",
+    }
+    doc["resolved"] = [gone] + [dict(gone, severity="low", title=f"t{i}") for i in range(11)]
+    text = render_markdown(doc)
+    assert "1 resolved" not in text and "12 resolved (gone since)." in text
+    assert (
+        "Resolved:\n\n- high: advertising_id is collected on page_view events where ads "
+        "consent was denied\n- low: t0\n"
+    ) in text
+    assert "- low: t8\n- _2 more in the full report_" in text
+    assert "| gclid sent \\| without ads consent (worse) |" in text
+    assert "gclid has no owner (unchanged)" not in text
