@@ -95,3 +95,46 @@ def test_an_identity_loss_mostly_without_consent_state_is_not_put_down_to_denial
     assert loss["recommendation"].startswith(
         "Most of these events carry neither an identifier nor a consent state"
     )
+
+
+def test_a_consent_gap_map_says_why_its_cells_are_grey(realdata):
+    # dbt-snowplow-web's events: no event of the five inferred steps has a consent state (the
+    # browsers decide on consent_preferences events, which are no step, and their page views
+    # come before), so every cell of the four maps is empty. The report drew four grids of
+    # grey cells under "Darker is higher (share: 0 to 1)", a range no cell had, without a
+    # word on why; on the generated shop 19 of the web ads map's 80 cells were grey beside
+    # light cells of no gap, equally without a word.
+    from privdiag.report.charts import heatmap
+    from privdiag.scan import run_scan
+
+    path = realdata / "snowplow" / "source" / "snowplow_web_events.csv"
+    doc = run_scan([str(path)]).to_dict()
+    maps = doc["evidence"]["consent_gap_heatmaps"]
+    ads = [m for m in maps if m["title"].startswith("Missing share when ads is denied")][0]
+    assert (len(ads["rows"]), len(ads["cols"])) == (5, 46)
+    assert ads["note"] == (
+        "230 of 230 cells have no value (grey): 230 where no event of the step has ads "
+        "denied or none has it granted."
+    )
+    chart = heatmap(ads)
+    assert "Darker is higher" not in chart.note and "0 to 1" not in chart.desc
+    assert chart.note == "First 40 rows and columns shown. " + ads["note"]
+    assert chart.desc.endswith("no cell has a value.")
+
+
+def test_a_narrow_consent_gap_map_keeps_its_labels_apart_and_inside():
+    # The Snowplow map's 40 columns are 16 px wide: their names, slanted 40 degrees, ran into
+    # each other ("dvce_screenheig..." over "dvce_screenwidth"), and the step name
+    # "data_structures_workflow", cut to 22 characters, began left of the chart's edge.
+    from privdiag.report.charts import heatmap
+
+    cols = [f"feature_number_{i:02d}" for i in range(40)]
+    ev = {"title": "t", "rows": ["data_structures_workflow"], "cols": cols, "unit": "share"}
+    ev["values"] = [[0.5] * 40]
+    chart = heatmap(ev)
+    ticks = [s for s in chart.shapes if s.attrs.get("class") == "tick"]
+    assert len(ticks) == 40 and all("rotate(-60 " in s.attrs["transform"] for s in ticks)
+    (label,) = [s for s in chart.shapes if s.attrs.get("class") == "lbl"]
+    assert label.text == "data_structures_wo…"
+    wide = heatmap(dict(ev, cols=cols[:10], values=[[0.5] * 10]))
+    assert all("rotate(-40 " in s.attrs["transform"] for s in wide.shapes if "transform" in s.attrs)

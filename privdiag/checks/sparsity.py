@@ -252,7 +252,11 @@ def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float, k: i
     return GapTable(cells, v)
 
 
-def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> dict[str, Any]:
+def _heatmap(
+    table: GapTable, source: str, purpose: str, steps: list[str], k: int
+) -> dict[str, Any]:
+    """The (source, purpose) consent-gap map, with a note counting its cells without a value
+    and why: the report draws them grey, which alone reads as no gap."""
     mine = [
         k
         for k, (row, pair) in enumerate(table.cells)
@@ -266,13 +270,22 @@ def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> di
     picked = [(s, f, np.nan if h else g) for (s, f, g), h in zip(picked, hidden, strict=True)]
     features = sorted({f for _, f, _ in picked})
     grid = {(s, f): g for s, f, g in picked}
-    return {
+    out = {
         "title": f"Missing share when {purpose} is denied minus when granted ({source})",
         "rows": steps,
         "cols": features,
         "values": [[rounded(grid.get((s, f), np.nan)) for f in features] for s in steps],
         "unit": "share",
     }
+    empty = sum(v is None for row in out["values"] for v in row)
+    if empty:
+        few = sum(hidden)
+        why = [
+            f"{empty - few} where no event of the step has {purpose} denied or none has it granted"
+        ] * (empty > few) + [f"{few} hidden: fewer than {k} users in a consent state"] * (few > 0)
+        total = len(steps) * len(features)
+        out["note"] = f"{empty} of {total} cells have no value (grey): {'; '.join(why)}."
+    return out
 
 
 def _hidden_states(table: GapTable, k: int) -> dict[str, int]:
@@ -432,7 +445,7 @@ def check_consent_gap(
     alpha, min_gap = ctx.config.thresholds.alpha, ctx.config.thresholds.min_gap
 
     heatmaps = {
-        (source, purpose): _heatmap(table, source, purpose, journey.names)
+        (source, purpose): _heatmap(table, source, purpose, journey.names, ctx.min_group)
         for source in sorted({r["source"] for r in rows})
         for purpose in sorted({p.purpose for p in pairs})
     }
