@@ -138,3 +138,49 @@ def test_a_narrow_consent_gap_map_keeps_its_labels_apart_and_inside():
     assert label.text == "data_structures_wo…"
     wide = heatmap(dict(ev, cols=cols[:10], values=[[0.5] * 10]))
     assert all("rotate(-40 " in s.attrs["transform"] for s in wide.shapes if "transform" in s.attrs)
+
+
+def test_a_model_check_report_draws_its_reliability_importance_and_drift(tmp_path):
+    # The data scientist's report of the generated shop's model showed no reliability curve,
+    # no masking importance per purpose and no feature drift table, though the JSON held all
+    # three (`evidence.reliability`, `importance`, `drift`; README: model-check "reports"
+    # them): their keys named no chart, so the HTML had no Overview at all. The scan's
+    # Overview sentence spoke of consent-gap maps, and a drift table (a drift finding's too)
+    # read its keys ("ks_p", "chi2_p", "true").
+    from pathlib import Path
+
+    from privdiag.config import parse_config
+    from privdiag.model import run_model_check
+    from privdiag.model.synthetic import FEATURE_PURPOSES, make_blind_set
+    from privdiag.report.html import render_html
+    from privdiag.report.merge import merge
+
+    models = Path(__file__).resolve().parent.parent / "fixtures" / "models"
+    blind = tmp_path / "blind.csv"
+    make_blind_set(2000, seed=5).write_csv(blind)
+    config = parse_config(
+        {"features": {f: {"purposes": p} for f, p in FEATURE_PURPOSES.items()}},
+        Path("privdiag.toml"),
+    )
+    rates = {"analytics": 0.6, "ads": 0.4}
+    doc = run_model_check(
+        models / "propensity_imputed.onnx", blind, config=config, consent_rates=rates
+    ).to_dict()
+    assert {"reliability", "importance", "drift"} <= set(doc["evidence"])
+    html = render_html(merge([doc]))
+    overview = html[html.index('<section id="overview"') :]
+    overview = overview[: overview.index("</section>")]
+    assert "a model check&#39;s reliability curves per scenario" in overview
+    assert "consent-gap map" not in overview
+    assert overview.count('<figure class="chart chart-curve"') == 1
+    assert overview.count('<figure class="chart chart-bars"') == 2
+    assert "Masking importance per purpose" in overview
+    assert '<th scope="col">KS p-value</th>' in overview and "ks_p" not in overview
+    assert "<td>no</td>" in overview and "<td>false</td>" not in overview
+    # the chart holds six curves: the observed one is among them, and what is left is named
+    curve = overview[overview.index("chart-curve") :]
+    assert "observed" in curve[: curve.index("</figure>")]
+    from privdiag.report.charts import curve
+
+    seven = {name: [[0.1, 0.2], [0.5, 0.5]] for name in "abcdefg"}
+    assert curve({"points": seven}).note == "1 more curve not drawn: g."

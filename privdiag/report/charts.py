@@ -347,7 +347,8 @@ def _points(value: Any) -> list[tuple[float, float]]:
 
 def curve(ev: dict[str, Any]) -> Chart:
     """Curves of (x, y) points, e.g. reliability, with the diagonal when asked."""
-    named = [(n, _points(pts)) for n, pts in list(_map(ev.get("points")).items())[:MAX_SERIES]]
+    every = list(_map(ev.get("points")).items())
+    named = [(n, _points(pts)) for n, pts in every[:MAX_SERIES]]
     diagonal = bool(ev.get("diagonal"))
     xs = [float(p[0]) for _, pts in named for p in pts] + ([0.0, 1.0] if diagonal else [])
     ys = [float(p[1]) for _, pts in named for p in pts] + ([0.0, 1.0] if diagonal else [])
@@ -375,6 +376,10 @@ def curve(ev: dict[str, Any]) -> Chart:
         chart.legend.append((_short(name, 30), f"s{k}"))
     names = ", ".join(f"{fmt_value(n)} ({len(p)} points)" for n, p in named)
     chart.desc = f"Curves: {names}." + (" The diagonal marks a perfect fit." if diagonal else "")
+    if len(every) > MAX_SERIES:  # said, as the bars and series charts say what they leave out
+        rest = ", ".join(_short(n, 30) for n, _ in every[MAX_SERIES:])
+        more = len(every) - MAX_SERIES
+        chart.note = f"{more} more curve{'s' if more > 1 else ''} not drawn: {rest}."
     return chart
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from privdiag.findings import AREAS, SEVERITIES, severity_rank
 from privdiag.report import bounds, charts
-from privdiag.report.evidence import TableView, evidence_views, listed
+from privdiag.report.evidence import TableView, evidence_views, listed, overview_blurb
 from privdiag.report.facts import metric_items
 from privdiag.report.junit import owning_check
 from privdiag.report.text import (
@@ -173,6 +173,7 @@ class ReportContext:
     checks: list[CheckView]
     overview_charts: list[charts.Chart]
     overview_tables: list[TableView]
+    overview_blurb: str = ""  # what the Overview shows (evidence.overview_blurb)
     # the JSON result files hold the findings in this order (False: privdiag report re-ranked
     # or merged them, and the jq line names the JSON it writes instead)
     json_in_order: bool = True
@@ -493,4 +494,5 @@ def build_context(
         notes_more=notes_more,
         overview_charts=overview_charts,
         overview_tables=overview_tables,
+        overview_blurb=overview_blurb(doc.get("evidence")),
     )
