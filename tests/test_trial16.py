@@ -184,3 +184,59 @@ def test_a_model_check_report_draws_its_reliability_importance_and_drift(tmp_pat
 
     seven = {name: [[0.1, 0.2], [0.5, 0.5]] for name in "abcdefg"}
     assert curve({"points": seven}).note == "1 more curve not drawn: g."
+
+
+def test_an_audit_report_draws_its_trends_and_its_models_on_charts_of_one_scale():
+    # The privacy lead's audit report (generated shop, three runs) drew neither the audit's
+    # key measures per run (`evidence.trends`, which trends.py says "the report charts") nor
+    # its model's curves, importance and drift (`evidence.models.propensity`): neither key
+    # named a chart. Drawn as one series, the violations (1,067 events, then 504 once
+    # advertising_id left the app's page views) would have flattened the consent rates
+    # (0.44, 0.55) and ROC AUCs to the axis; and the cut names all read
+    # "model.propensity.roc_auc.deny…".
+    from privdiag.report.overview import overview_views
+
+    runs = ["2026-12-05T17:54:17+00:00", "2026-12-05T18:09:46+00:00"]
+    auc = {f"model.propensity.roc_auc.{s}": [0.7, 0.7] for s in ("all_denied", "deny_ads")}
+    auc |= {f"model.propensity.roc_auc.{s}": [0.8, 0.8] for s in ("observed", "unmasked")}
+    evidence = {
+        "trends": {
+            "title": "Key measures per audit run",
+            "x": runs,
+            "series": {
+                "consent_rate.ads": [0.440075, 0.440075],
+                "findings": [72.0, 71.0],
+                "violations": [1067.0, 504.0],
+                **auc,
+            },
+            "marks": [{"x": runs[0], "label": "baseline"}],
+        },
+        "models": {
+            "propensity": {
+                "reliability": {"title": "Reliability per scenario", "points": {}},
+                "importance": {
+                    "features": {"title": "Masking importance per feature", "labels": ["a"],
+                                 "values": [0.1]},
+                    "purposes": {"title": "Masking importance per purpose", "labels": ["ads"],
+                                 "values": [0.1]},
+                },
+            }
+        },
+    }  # fmt: skip
+    chart_list, _ = overview_views(evidence, 5)
+    assert [c.title for c in chart_list] == [
+        "propensity: Reliability per scenario",
+        "propensity: Masking importance per feature",
+        "propensity: Masking importance per purpose",
+        "Consent rate per audit run",
+        "Model quality per audit run (ROC AUC)",
+        "Findings and violation events per audit run",
+    ]
+    rates, quality, counts = chart_list[3:]
+    assert [name for name, _ in rates.legend] == ["ads"]
+    assert [name for name, _ in quality.legend] == [
+        "unmasked", "observed", "all_denied", "deny_ads"
+    ]  # fmt: skip
+    assert [name for name, _ in counts.legend] == ["findings", "violations"]
+    ticks = [s.text for s in counts.shapes if s.attrs.get("class") == "tick"]
+    assert "12-05 17:54" in ticks and "baseline at 12-05 17:54" in counts.desc

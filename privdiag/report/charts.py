@@ -248,7 +248,8 @@ def _polyline_runs(frame: Frame, xs: list[float], ys: list[Any]) -> list[str]:
 def series(ev: dict[str, Any]) -> Chart:
     """Lines over ordered ``x`` labels, with vertical marks at change points."""
     xs = [str(x) for x in _seq(ev.get("x"))]
-    named = [(n, _seq(v)) for n, v in _map(ev.get("series")).items()][:MAX_SERIES]
+    every = [(n, _seq(v)) for n, v in _map(ev.get("series")).items()]
+    named = every[:MAX_SERIES]
     stride = max(1, math.ceil(len(xs) / MAX_POINTS))
     idx = list(range(0, len(xs), stride))
     frame = Frame(56, 24, WIDTH - 80, 170, 0, max(len(xs) - 1, 1))
@@ -277,6 +278,7 @@ def series(ev: dict[str, Any]) -> Chart:
         chart.shapes += mark.shapes(frame)
     if stride > 1:
         chart.note = f"Every {stride}th of {len(xs)} points drawn."
+    chart.note = " ".join(filter(None, [chart.note, _left_out(every, "line")]))
     if isinstance(ev.get("note"), str) and ev["note"]:  # what the evidence itself leaves out
         chart.note = " ".join(filter(None, [chart.note, _short(ev["note"], 200)]))
     where = "; ".join(f"{fmt_value(m.get('label', ''))} at {fmt_value(m['x'])}" for m in marks)
@@ -345,6 +347,15 @@ def _points(value: Any) -> list[tuple[float, float]]:
     return good[:MAX_POINTS]
 
 
+def _left_out(every: list[tuple[Any, Any]], noun: str) -> str:
+    """Names the lines (or curves) past :data:`MAX_SERIES` that a chart does not draw."""
+    more = len(every) - MAX_SERIES
+    if more <= 0:
+        return ""
+    rest = ", ".join(_short(n, 30) for n, _ in every[MAX_SERIES:])
+    return f"{more} more {noun}{'s' if more > 1 else ''} not drawn: {rest}."
+
+
 def curve(ev: dict[str, Any]) -> Chart:
     """Curves of (x, y) points, e.g. reliability, with the diagonal when asked."""
     every = list(_map(ev.get("points")).items())
@@ -376,10 +387,7 @@ def curve(ev: dict[str, Any]) -> Chart:
         chart.legend.append((_short(name, 30), f"s{k}"))
     names = ", ".join(f"{fmt_value(n)} ({len(p)} points)" for n, p in named)
     chart.desc = f"Curves: {names}." + (" The diagonal marks a perfect fit." if diagonal else "")
-    if len(every) > MAX_SERIES:  # said, as the bars and series charts say what they leave out
-        rest = ", ".join(_short(n, 30) for n, _ in every[MAX_SERIES:])
-        more = len(every) - MAX_SERIES
-        chart.note = f"{more} more curve{'s' if more > 1 else ''} not drawn: {rest}."
+    chart.note = _left_out(every, "curve")
     return chart
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from privdiag.findings import AREAS, SEVERITIES, severity_rank
 from privdiag.report import bounds, charts
-from privdiag.report.evidence import TableView, evidence_views, listed, overview_blurb
+from privdiag.report.evidence import TableView, evidence_views, listed
 from privdiag.report.facts import metric_items
 from privdiag.report.junit import owning_check
+from privdiag.report.overview import overview_blurb, overview_views
 from privdiag.report.text import (
     OWNERSHIP_GAP,
     TAGGED_CHANGES,
@@ -476,7 +477,7 @@ def build_context(
         areas.append(
             AreaView("other", "Other", "Findings of other kinds.", shown_others, len(others))
         )
-    overview_charts, overview_tables = evidence_views(doc.get("evidence"), min_group_size)
+    overview_charts, overview_tables = overview_views(doc.get("evidence"), min_group_size)
     commands = [str(c) for c in doc.get("commands") or [doc.get("command", "")]]
     notes, notes_more = _notes(doc)
     return ReportContext(

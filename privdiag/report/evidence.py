@@ -160,64 +160,16 @@ def _cell(value: Any, users_col: bool, small_row: bool, k: int, share_col: bool 
     return fmt_value(value)
 
 
-#: Keys of a model-check's own evidence and what each holds, which its name does not tell:
-#: the reliability curves per scenario, the feature drift table of the observed scenario,
-#: and the masking importance per feature and per purpose (two bar charts, by name).
-NAMED_BLOCKS = {"reliability": "curve", "drift": "table", "importance": "bars"}
-
-
-#: What the Overview shows, said above it: per kind of result whose evidence it draws.
-OVERVIEW_BLURBS = {
-    "consent_gap_heatmaps": (
-        "a consent-gap map per source and purpose shows, at each journey step and for each "
-        "feature, how much more often the feature is missing when the purpose is denied than "
-        "when it is granted"
-    ),
-    "reliability": (
-        "a model check's reliability curves per scenario, its masking importance per feature "
-        "and per purpose, and the drift of its features under the observed consent mix"
-    ),
-}
-
-
-def overview_blurb(evidence: Any) -> str:
-    """The sentence above the Overview, naming what the evidence of the run(s) holds."""
-    held = [
-        b for key, b in OVERVIEW_BLURBS.items() if isinstance(evidence, dict) and key in evidence
-    ]
-    return (
-        "Charts over the whole run, beside each finding's own evidence: "
-        + ("; ".join(held) or "what the run measured beyond its findings")
-        + "."
-    )
-
-
-#: The reliability curves drawn first: the chart holds six, and a model check has up to
-#: seven scenarios and more (one per purpose), the observed one last.
-FIRST_CURVES = ("unmasked", "observed", "all_denied")
-
-
-def _first_curves(block: dict[str, Any]) -> dict[str, Any]:
-    points = block.get("points")
-    if not isinstance(points, dict):
-        return block
-    first = {n: points[n] for n in FIRST_CURVES if n in points}
-    return block | {"points": first | {n: p for n, p in points.items() if n not in first}}
-
-
-def evidence_views(evidence: Any, k: int) -> tuple[list[charts.Chart], list[TableView]]:
-    """Return the charts and tables of an evidence dict; a key may hold one block or a list
-    (or, for ``importance``, a dict of blocks by name)."""
+def evidence_views(
+    evidence: Any, k: int, named: dict[str, str] | None = None
+) -> tuple[list[charts.Chart], list[TableView]]:
+    """Return the charts and tables of an evidence dict; a key may hold one block or a list.
+    ``named`` gives the chart (or ``table``) of keys whose name does not tell it."""
     chart_list: list[charts.Chart] = []
     tables: list[TableView] = []
     for key, value in (evidence or {}).items() if isinstance(evidence, dict) else []:
-        kind = NAMED_BLOCKS.get(key) or ("table" if key == "table" else chart_kind(key))
-        blocks = value if isinstance(value, list) else [value]
-        if key == "importance" and isinstance(value, dict):
-            blocks = list(value.values())
-        if key == "reliability" and isinstance(value, dict):
-            blocks = [_first_curves(value)]
-        for block in blocks:
+        kind = (named or {}).get(key) or ("table" if key == "table" else chart_kind(key))
+        for block in value if isinstance(value, list) else [value]:
             if not isinstance(block, dict):
                 continue
             if kind == "table":
