@@ -262,6 +262,10 @@ def _heatmap(
         for k, (row, pair) in enumerate(table.cells)
         if row["source"] == source and pair.purpose == purpose
     ]
+    # a feature that no event of the source carries (another source's) is no column of its
+    # map: missing at every step whatever the consent, it read as a cell of no gap
+    carried = {pair.feature for row, pair in (table.cells[k] for k in mine) if _carries(row, pair)}
+    mine = [k for k in mine if table.cells[k][1].feature in carried]
     picked = [
         (table.cells[k][0]["step"], table.cells[k][1].feature, table.values["gap"][k]) for k in mine
     ]
@@ -286,6 +290,11 @@ def _heatmap(
         total = len(steps) * len(features)
         out["note"] = f"{empty} of {total} cells have no value (grey): {'; '.join(why)}."
     return out
+
+
+def _carries(row: dict[str, Any], pair: Pair) -> bool:
+    """True when some event of the row's (source, step) carries the pair's feature."""
+    return row["m_" + pair.feature] < row["n"]
 
 
 def _hidden_states(table: GapTable, k: int) -> dict[str, int]:
