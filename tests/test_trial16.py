@@ -248,15 +248,9 @@ def test_a_consent_gap_map_has_no_column_of_a_feature_its_source_never_carries(t
     # content_group: every cell of them read 0, a gap of none, though the feature never
     # reaches that source. Removing the other source's features and the features carried at
     # no journey step leaves dbt-snowplow-web's maps 29 columns of the 46.
-    from privdiag.config import load_config
-    from privdiag.generate import generate_scenario
-    from privdiag.scan import run_scan
+    from tests.helpers import scan_generated
 
-    shop = generate_scenario(tmp_path / "shop", seed=16, users=600)
-    doc = run_scan(
-        [str(shop.paths["web"]), str(shop.paths["app"])],
-        config=load_config(tmp_path / "shop" / "privdiag.toml"),
-    ).to_dict()
+    doc = scan_generated(tmp_path / "shop", seed=16)
     cols = {m["title"]: set(m["cols"]) for m in doc["evidence"]["consent_gap_heatmaps"]}
     web = cols["Missing share when ads is denied minus when granted (web)"]
     app = cols["Missing share when analytics is denied minus when granted (app)"]
