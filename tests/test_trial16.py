@@ -257,3 +257,38 @@ def test_a_consent_gap_map_has_no_column_of_a_feature_its_source_never_carries(t
     assert not web & {"advertising_id", "app_version", "appsflyer_id", "campaign_click_id"}
     assert {"gclid", "engagement_time_msec", "item_category"} <= web
     assert app == {"app_version", "currency", "firebase_instance_id", "screen_name", "value"}
+
+
+def test_a_missing_share_that_fell_with_consent_is_not_told_to_plan_for_lower_coverage(
+    tmp_path,
+):
+    # The generated shop's engagement_time_msec missing share fell from 70% to 48% on
+    # 2026-10-06, the day the ads consent rate went from 32% to 50%; the advice read "the
+    # consent change that day explains it; plan for the lower coverage", though coverage rose.
+    # Here 400 users over 10 days, 40 a day: notice v1 (days 0-4) has i % 10 < 3 grant ads
+    # (30%), v2 (days 5-9) i % 10 != 0 (90%); gclid is sent on page views granted ads, so its
+    # missing share falls from 70% to 10% on 2026-10-06.
+    from privdiag.scan import run_scan
+    from tests.helpers import by_kind, config, write
+    from tests.test_sparsity import ads_log, shop_csv
+
+    def granted(i: int) -> bool:
+        return i % 10 < 3 if i < 200 else i % 10 != 0
+
+    def row(i: int, step: str) -> dict[str, str]:
+        return {"gclid": f"G{i}" if step == "page_view" and granted(i) else "", "item_id": "S"}
+
+    events = shop_csv(400, lambda i: 3, lambda i: "", row, day=lambda i: i // 40)
+    consent = ads_log(400, granted, lambda i: "v1" if i < 200 else "v2", per_day=40)
+    doc = run_scan(
+        [write(tmp_path / "shop.csv", events)],
+        consent=[write(tmp_path / "cmp.csv", consent)],
+        config=config(),
+    ).to_dict()
+    (gclid,) = [f for f in by_kind(doc, "sparsity.shift") if f["location"].get("feature")]
+    assert gclid["title"].startswith("gclid missing share fell from 70% to 10% on 2026-10-06")
+    assert "lower coverage" not in gclid["recommendation"]
+    assert gclid["recommendation"].endswith(
+        "the consent change that day explains it; its coverage rose with consent and falls "
+        "back when consent does."
+    )
