@@ -358,7 +358,9 @@ def _gap_finding(
         f"{pair.feature} is missing on {v['share_denied'][k]:.0%} of {row['step']} events when "
         f"{pair.purpose} is denied, against {v['share_granted'][k]:.0%} when granted"
     )
+    carried = pair.mapped and float(v["share_denied"][k]) < 0.5
     if hidden := _hidden_metrics(_hidden_states(table, k)):
+        carried = False  # "most denied events carry it" would tell the hidden share
         title = (
             f"{pair.feature} is missing far more often on {row['step']} events when "
             f"{pair.purpose} is denied than when granted"
@@ -375,7 +377,7 @@ def _gap_finding(
             "purpose": pair.purpose,
         },
         suppress(metrics, ctx.min_group),
-        _gap_advice(pair, row["step"]),
+        _gap_advice(pair, row["step"], carried),
         owner_for(
             ctx.config,
             source=row["source"],
@@ -395,7 +397,15 @@ def _gap_severity(gap: float, mapped: bool) -> str:
     return "high" if gap >= 0.5 else "medium" if gap >= 0.25 else "low"
 
 
-def _gap_advice(pair: Pair, step: str) -> str:
+def _gap_advice(pair: Pair, step: str, carried: bool = False) -> str:
+    """What to do about a gap; ``carried``: the feature needs the purpose, yet most events
+    with it denied carry the feature, so the gap is the part already gated, not the news."""
+    if carried:
+        return (
+            f"{pair.feature} needs {pair.purpose}, yet most {step} events with {pair.purpose} "
+            f"denied still carry it: gate it on the {pair.purpose} state (see this feature's "
+            "consent findings); only the rest goes missing as consent asks."
+        )
     if pair.mapped:
         return (
             f"Expected under consent, but personalization at {step} loses {pair.feature} for "
