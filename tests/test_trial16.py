@@ -328,3 +328,19 @@ def test_a_gap_of_a_feature_most_denied_events_still_carry_is_not_called_expecte
         "consent asks."
     )
     assert by_kind(doc, "consent.violation")
+
+
+def test_init_leaves_out_a_field_no_event_sets(realdata):
+    # `privdiag init` on the GA4 sample wrote [features.all_data] and [features.gclsrc], event
+    # parameters null on all 460 events (DuckDB over event_params), asking the privacy lead
+    # to decide the consent of fields a scan never reports. They are now named in one
+    # comment; the well-known dclid and gclid (null too) keep their tables, whose purposes
+    # hold once values come.
+    from privdiag.init import starter_config
+
+    text = starter_config([str(realdata / "ga4" / "ga4_sample_rows_92days.ndjson")])
+    assert "[features.all_data]" not in text and "[features.gclsrc]" not in text
+    assert "# Fields without a value in any event of these inputs, left out: all_data, gclsrc" in (
+        text
+    )
+    assert "[features.dclid]" in text and "[features.clean_event]" in text
