@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+from privdiag.checks.context import present_sql
 from privdiag.config import Config, absolute
 from privdiag.engine import connect
 from privdiag.ingest import Loaded, load
@@ -107,6 +108,19 @@ def _consent_table(consent: list[str], base: Path | None) -> list[str]:
     return [*lines, "# None were given to init; for example:", '# paths = ["cmp_log.csv"]', ""]
 
 
+def _features_with_values(con: object) -> tuple[list[str], list[str]]:
+    """The feature columns to write (sorted): those some event sets, and the well-known ones
+    (their purposes hold once values come); and the others, which no event sets (the GA4
+    sample's ``all_data`` parameter is null on every event), in one grouped query."""
+    columns = sorted(feature_columns(con).items())
+    if not columns:
+        return [], []
+    counts = ", ".join(f"count_true({present_sql(f, t)})" for f, t in columns)
+    row = con.execute(f"SELECT {counts} FROM events").fetchone()  # type: ignore[attr-defined]
+    kept = [f for (f, _), n in zip(columns, row, strict=True) if n or f.lower() in BUILTIN_FEATURES]
+    return kept, [f for f, _ in columns if f not in kept]
+
+
 def starter_config(
     data: list[str], consent: list[str] | None = None, base: Path | None = None
 ) -> str:
@@ -118,7 +132,7 @@ def starter_config(
     """
     con = connect()
     loaded = load(con, data, consent or [], Config())
-    features = sorted(feature_columns(con))
+    features, never_set = _features_with_values(con)
     names = [
         r[0]
         for r in con.execute(
@@ -156,6 +170,12 @@ def starter_config(
     lines += _source_tables(loaded, base)
     # the consent files read: a file given twice (or by a hard link) is listed once
     lines += _consent_table([i.path for i in loaded.inputs if i.role == "consent"], base)
+    if never_set:  # a scan never reports them: a table for them would classify nothing
+        lines += [
+            "# Fields without a value in any event of these inputs, left out: "
+            + _comment(", ".join(never_set)),
+            "",
+        ]
     for feature in features:
         known = BUILTIN_FEATURES.get(feature.lower())
         if glob.escape(feature) != feature:  # the name alone, not every feature it matches

@@ -42,3 +42,15 @@ def by_kind(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 def locations(doc: dict[str, Any], kind: str) -> set[tuple[tuple[str, str], ...]]:
     return {tuple(sorted(f["location"].items())) for f in by_kind(doc, kind)}
+
+
+def scan_generated(folder: Path, seed: int, users: int = 600) -> dict[str, Any]:
+    """Generate the shop scenario of ``seed`` in ``folder`` and return its scan's document
+    (its web and app exports, read with its own config)."""
+    from privdiag.config import load_config
+    from privdiag.generate import generate_scenario
+    from privdiag.scan import run_scan
+
+    shop = generate_scenario(folder, seed=seed, users=users)
+    paths = [str(shop.paths["web"]), str(shop.paths["app"])]
+    return run_scan(paths, config=load_config(folder / "privdiag.toml")).to_dict()

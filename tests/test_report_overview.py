@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 
-from privdiag.config import load_config
-from privdiag.generate import generate_scenario
 from privdiag.report.evidence import chart_kind
 from privdiag.report.html import render_html
 from privdiag.report.merge import merge
-from privdiag.scan import run_scan
+from tests.helpers import scan_generated
 
 
 def test_chart_kind_reads_a_list_named_after_its_charts():
@@ -21,11 +19,7 @@ def test_chart_kind_reads_a_list_named_after_its_charts():
 
 def test_every_consent_gap_map_of_the_scan_is_in_the_overview(tmp_path):
     # Before, the scan's consent_gap_heatmaps matched no chart: the Overview never showed.
-    shop = generate_scenario(tmp_path / "shop", seed=7, users=600)
-    doc = run_scan(
-        [str(shop.paths["web"]), str(shop.paths["app"])],
-        config=load_config(tmp_path / "shop" / "privdiag.toml"),
-    ).to_dict()
+    doc = scan_generated(tmp_path / "shop", seed=7)
     maps = doc["evidence"]["consent_gap_heatmaps"]
     assert len(maps) == 4  # sources web and app x purposes analytics and ads
 

@@ -197,6 +197,16 @@ def _bars(
     }
 
 
+#: Said first when most of a step's events without identity carry no consent state either:
+#: denial does not explain them, a tag or domain outside the consent setup does.
+STATELESS_ADVICE = (
+    "Most of these events carry neither an identifier nor a consent state, so consent denial "
+    "does not explain them: find the tag, domain or server-side hit that sends them outside "
+    "the consent setup (a checkout on another domain, a tag the CMP does not manage) and give "
+    "it the site's consent state and identifier. "
+)
+
+
 def _loss_finding(
     ctx: ScanContext,
     row: dict[str, Any],
@@ -223,7 +233,12 @@ def _loss_finding(
             row[f"noid_granted_{purpose}"], row[f"n_granted_{purpose}"]
         )
     metrics |= _funnel_effect(prev, row, ctx.min_group)
+    stateless = bool(purpose) and row[f"noid_unknown_{purpose}"] > row[f"noid_denied_{purpose}"]
+    if stateless:
+        metrics["events_without_identity_or_consent_state"] = int(row[f"noid_unknown_{purpose}"])
     why = f" when {purpose} is denied" if purpose else ""
+    if stateless:  # denial is the significant split, but most of the loss carries no state
+        why = f", most of them without any {purpose} consent state"
     title = f"{share_noid:.0%} of {row['step']} events have no stable identity{why}"
     few = [
         name
@@ -240,9 +255,10 @@ def _loss_finding(
         f"{title}: user-level journeys break there",
         {"source": row["source"], "step": row["step"]} | ({"purpose": purpose} if purpose else {}),
         suppress(metrics, ctx.min_group, keys=("identified_users",)),
-        "Measure this step on event counts (or modelled conversions) rather than distinct users, "
-        "and keep a consented first-party identifier where the user allows it; do not read the "
-        "lower user-level conversion as lost customers.",
+        (STATELESS_ADVICE if stateless else "")
+        + "Measure this step on event counts (or modelled conversions) rather than distinct "
+        "users, and keep a consented first-party identifier where the user allows it; do not "
+        "read the lower user-level conversion as lost customers.",
         owner_for(ctx.config, source=row["source"], step=row["step"]),
         evidence={"table": _state_table(ctx, row), "bars": bars},
     )

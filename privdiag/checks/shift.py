@@ -392,8 +392,14 @@ def _feature_finding(
     }
     lines = {f"{s.feature} missing share": _shown(s)}
     lines |= {f"{r.series.purpose} consent rate": _shown(r.series) for r in rates}
+    # a missing share that fell is coverage that rose with consent: no lower coverage to plan
+    followed = (
+        "plan for the lower coverage."
+        if s.delta > 0
+        else "its coverage rose with consent and falls back when consent does."
+    )
     advice = f"Compare how {s.feature} was collected before and after {s.day}: " + (
-        "the consent change that day explains it; plan for the lower coverage."
+        f"the consent change that day explains it; {followed}"
         if links
         else "look for a release, tag or pipeline change that day."
     )

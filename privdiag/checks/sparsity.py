@@ -252,12 +252,20 @@ def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float, k: i
     return GapTable(cells, v)
 
 
-def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> dict[str, Any]:
+def _heatmap(
+    table: GapTable, source: str, purpose: str, steps: list[str], k: int
+) -> dict[str, Any]:
+    """The (source, purpose) consent-gap map, with a note counting its cells without a value
+    and why: the report draws them grey, which alone reads as no gap."""
     mine = [
         k
         for k, (row, pair) in enumerate(table.cells)
         if row["source"] == source and pair.purpose == purpose
     ]
+    # a feature that no event of the source carries (another source's) is no column of its
+    # map: missing at every step whatever the consent, it read as a cell of no gap
+    carried = {pair.feature for row, pair in (table.cells[k] for k in mine) if _carries(row, pair)}
+    mine = [k for k in mine if table.cells[k][1].feature in carried]
     picked = [
         (table.cells[k][0]["step"], table.cells[k][1].feature, table.values["gap"][k]) for k in mine
     ]
@@ -266,13 +274,27 @@ def _heatmap(table: GapTable, source: str, purpose: str, steps: list[str]) -> di
     picked = [(s, f, np.nan if h else g) for (s, f, g), h in zip(picked, hidden, strict=True)]
     features = sorted({f for _, f, _ in picked})
     grid = {(s, f): g for s, f, g in picked}
-    return {
+    out = {
         "title": f"Missing share when {purpose} is denied minus when granted ({source})",
         "rows": steps,
         "cols": features,
         "values": [[rounded(grid.get((s, f), np.nan)) for f in features] for s in steps],
         "unit": "share",
     }
+    empty = sum(v is None for row in out["values"] for v in row)
+    if empty:
+        few = sum(hidden)
+        why = [
+            f"{empty - few} where no event of the step has {purpose} denied or none has it granted"
+        ] * (empty > few) + [f"{few} hidden: fewer than {k} users in a consent state"] * (few > 0)
+        total = len(steps) * len(features)
+        out["note"] = f"{empty} of {total} cells have no value (grey): {'; '.join(why)}."
+    return out
+
+
+def _carries(row: dict[str, Any], pair: Pair) -> bool:
+    """True when some event of the row's (source, step) carries the pair's feature."""
+    return row["m_" + pair.feature] < row["n"]
 
 
 def _hidden_states(table: GapTable, k: int) -> dict[str, int]:
@@ -336,7 +358,9 @@ def _gap_finding(
         f"{pair.feature} is missing on {v['share_denied'][k]:.0%} of {row['step']} events when "
         f"{pair.purpose} is denied, against {v['share_granted'][k]:.0%} when granted"
     )
+    carried = pair.mapped and float(v["share_denied"][k]) < 0.5
     if hidden := _hidden_metrics(_hidden_states(table, k)):
+        carried = False  # "most denied events carry it" would tell the hidden share
         title = (
             f"{pair.feature} is missing far more often on {row['step']} events when "
             f"{pair.purpose} is denied than when granted"
@@ -353,7 +377,7 @@ def _gap_finding(
             "purpose": pair.purpose,
         },
         suppress(metrics, ctx.min_group),
-        _gap_advice(pair, row["step"]),
+        _gap_advice(pair, row["step"], carried),
         owner_for(
             ctx.config,
             source=row["source"],
@@ -373,7 +397,15 @@ def _gap_severity(gap: float, mapped: bool) -> str:
     return "high" if gap >= 0.5 else "medium" if gap >= 0.25 else "low"
 
 
-def _gap_advice(pair: Pair, step: str) -> str:
+def _gap_advice(pair: Pair, step: str, carried: bool = False) -> str:
+    """What to do about a gap; ``carried``: the feature needs the purpose, yet most events
+    with it denied carry the feature, so the gap is the part already gated, not the news."""
+    if carried:
+        return (
+            f"{pair.feature} needs {pair.purpose}, yet most {step} events with {pair.purpose} "
+            f"denied still carry it: gate it on the {pair.purpose} state (see this feature's "
+            "consent findings); only the rest goes missing as consent asks."
+        )
     if pair.mapped:
         return (
             f"Expected under consent, but personalization at {step} loses {pair.feature} for "
@@ -432,7 +464,7 @@ def check_consent_gap(
     alpha, min_gap = ctx.config.thresholds.alpha, ctx.config.thresholds.min_gap
 
     heatmaps = {
-        (source, purpose): _heatmap(table, source, purpose, journey.names)
+        (source, purpose): _heatmap(table, source, purpose, journey.names, ctx.min_group)
         for source in sorted({r["source"] for r in rows})
         for purpose in sorted({p.purpose for p in pairs})
     }

@@ -248,7 +248,8 @@ def _polyline_runs(frame: Frame, xs: list[float], ys: list[Any]) -> list[str]:
 def series(ev: dict[str, Any]) -> Chart:
     """Lines over ordered ``x`` labels, with vertical marks at change points."""
     xs = [str(x) for x in _seq(ev.get("x"))]
-    named = [(n, _seq(v)) for n, v in _map(ev.get("series")).items()][:MAX_SERIES]
+    every = [(n, _seq(v)) for n, v in _map(ev.get("series")).items()]
+    named = every[:MAX_SERIES]
     stride = max(1, math.ceil(len(xs) / MAX_POINTS))
     idx = list(range(0, len(xs), stride))
     frame = Frame(56, 24, WIDTH - 80, 170, 0, max(len(xs) - 1, 1))
@@ -277,6 +278,7 @@ def series(ev: dict[str, Any]) -> Chart:
         chart.shapes += mark.shapes(frame)
     if stride > 1:
         chart.note = f"Every {stride}th of {len(xs)} points drawn."
+    chart.note = " ".join(filter(None, [chart.note, _left_out(every, "line")]))
     if isinstance(ev.get("note"), str) and ev["note"]:  # what the evidence itself leaves out
         chart.note = " ".join(filter(None, [chart.note, _short(ev["note"], 200)]))
     where = "; ".join(f"{fmt_value(m.get('label', ''))} at {fmt_value(m['x'])}" for m in marks)
@@ -345,9 +347,19 @@ def _points(value: Any) -> list[tuple[float, float]]:
     return good[:MAX_POINTS]
 
 
+def _left_out(every: list[tuple[Any, Any]], noun: str) -> str:
+    """Names the lines (or curves) past :data:`MAX_SERIES` that a chart does not draw."""
+    more = len(every) - MAX_SERIES
+    if more <= 0:
+        return ""
+    rest = ", ".join(_short(n, 30) for n, _ in every[MAX_SERIES:])
+    return f"{more} more {noun}{'s' if more > 1 else ''} not drawn: {rest}."
+
+
 def curve(ev: dict[str, Any]) -> Chart:
     """Curves of (x, y) points, e.g. reliability, with the diagonal when asked."""
-    named = [(n, _points(pts)) for n, pts in list(_map(ev.get("points")).items())[:MAX_SERIES]]
+    every = list(_map(ev.get("points")).items())
+    named = [(n, _points(pts)) for n, pts in every[:MAX_SERIES]]
     diagonal = bool(ev.get("diagonal"))
     xs = [float(p[0]) for _, pts in named for p in pts] + ([0.0, 1.0] if diagonal else [])
     ys = [float(p[1]) for _, pts in named for p in pts] + ([0.0, 1.0] if diagonal else [])
@@ -375,6 +387,7 @@ def curve(ev: dict[str, Any]) -> Chart:
         chart.legend.append((_short(name, 30), f"s{k}"))
     names = ", ".join(f"{fmt_value(n)} ({len(p)} points)" for n, p in named)
     chart.desc = f"Curves: {names}." + (" The diagonal marks a perfect fit." if diagonal else "")
+    chart.note = _left_out(every, "curve")
     return chart
 
 
@@ -409,6 +422,9 @@ def heatmap(ev: dict[str, Any]) -> Chart:
         int(frame.left + frame.width + 90),  # room for the last slanted column label
         int(frame.top + frame.height + 12),
     )
+    # Slanted 40 degrees, labels of columns narrower than 20 px ran into each other (their
+    # lines 10 px apart in 11 px type); steeper, they stay 14 px apart.
+    angle = 40 if cw >= 20 else 60
     for c, name in enumerate(cols):
         x, y = frame.left + c * cw + cw / 2, frame.top - 6
         chart.shapes.append(
@@ -418,25 +434,30 @@ def heatmap(ev: dict[str, Any]) -> Chart:
                     "x": _n(x),
                     "y": _n(y),
                     "class": "tick",
-                    "transform": f"rotate(-40 {_n(x)} {_n(y)})",
+                    "transform": f"rotate(-{angle} {_n(x)} {_n(y)})",
                 },
                 _short(name, 16),
             )
         )
     for r, name in enumerate(rows):
+        # 19 characters of 12 px type fit left of the grid; 22 ran past the chart's edge
         chart.shapes.append(
-            _text(frame.left - 8, frame.top + r * 22 + 14, _short(name), "lbl", "end")
+            _text(frame.left - 8, frame.top + r * 22 + 14, _short(name, 19), "lbl", "end")
         )
         for c, v in enumerate(values[r] if r < len(values) else []):
             chart.shapes += _heat_cell(frame, r, c, v, lo, hi, (name, cols[c]), cw)
     unit = str(ev.get("unit") or "")
-    chart.note = f"Darker is higher ({unit or 'value'}: {fmt_number(lo)} to {fmt_number(hi)})."
+    why = _short(ev["note"], 300) if isinstance(ev.get("note"), str) and ev["note"] else ""
+    notes = [f"Darker is higher ({unit or 'value'}: {fmt_number(lo)} to {fmt_number(hi)})."]
+    if not flat:  # that range was made up: no cell has a value to shade
+        notes = [] if why else ["No cell has a value: every cell is grey."]
     if len(_seq(ev.get("rows"))) > MAX_HEAT or len(_seq(ev.get("cols"))) > MAX_HEAT:
-        chart.note += f" First {MAX_HEAT} rows and columns shown."
+        notes.append(f"First {MAX_HEAT} rows and columns shown.")
+    chart.note = " ".join([*notes, why] if why else notes)  # why cells have no value
+    shading = f"{unit or 'values'} from {fmt_number(lo)} to {fmt_number(hi)}"
     chart.desc = (
         f"Heat map of {len(rows)} rows ({', '.join(rows[:6])}) by {len(cols)} columns "
-        f"({', '.join(cols[:6])}); {unit or 'values'} from {fmt_number(lo)} to "
-        f"{fmt_number(hi)}."
+        f"({', '.join(cols[:6])}); {shading if flat else 'no cell has a value'}."
     )
     return chart
 

@@ -15,6 +15,7 @@ from privdiag.report import bounds, charts
 from privdiag.report.evidence import TableView, evidence_views, listed
 from privdiag.report.facts import metric_items
 from privdiag.report.junit import owning_check
+from privdiag.report.overview import overview_blurb, overview_views
 from privdiag.report.text import (
     OWNERSHIP_GAP,
     TAGGED_CHANGES,
@@ -173,6 +174,7 @@ class ReportContext:
     checks: list[CheckView]
     overview_charts: list[charts.Chart]
     overview_tables: list[TableView]
+    overview_blurb: str = ""  # what the Overview shows (evidence.overview_blurb)
     # the JSON result files hold the findings in this order (False: privdiag report re-ranked
     # or merged them, and the jq line names the JSON it writes instead)
     json_in_order: bool = True
@@ -475,7 +477,7 @@ def build_context(
         areas.append(
             AreaView("other", "Other", "Findings of other kinds.", shown_others, len(others))
         )
-    overview_charts, overview_tables = evidence_views(doc.get("evidence"), min_group_size)
+    overview_charts, overview_tables = overview_views(doc.get("evidence"), min_group_size)
     commands = [str(c) for c in doc.get("commands") or [doc.get("command", "")]]
     notes, notes_more = _notes(doc)
     return ReportContext(
@@ -493,4 +495,5 @@ def build_context(
         notes_more=notes_more,
         overview_charts=overview_charts,
         overview_tables=overview_tables,
+        overview_blurb=overview_blurb(doc.get("evidence")),
     )

@@ -8,7 +8,15 @@ from typing import Any
 
 from privdiag.findings import measure_name
 from privdiag.report import charts
-from privdiag.report.text import as_percent, fmt_value, is_share, is_users, suppressed, which_way
+from privdiag.report.text import (
+    as_percent,
+    fmt_value,
+    is_share,
+    is_users,
+    metric_label,
+    suppressed,
+    which_way,
+)
 
 MAX_TABLE_ROWS = 50
 #: The columns of a model check's table of measures under a scenario (JSON): ``worse_by`` is
@@ -47,6 +55,9 @@ def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
         return quality_view(ev, columns)
     users_cols = [i for i, c in enumerate(columns) if is_users(c)]
     share_cols = {i for i, c in enumerate(columns) if is_share(c)}
+    if "ks_p" in columns:  # a drift table's keys, in the words its finding's metrics read
+        share_cols |= {columns.index("masked")} if "masked" in columns else set()
+        columns = [metric_label(c) for c in columns]
     rows = [r for r in listed(ev.get("rows")) if isinstance(r, list | tuple)]
     shown, n_suppressed = [], 0
     for row in rows[:MAX_TABLE_ROWS]:
@@ -103,9 +114,10 @@ ALL_NEGATIVE = "worse: it predicts 0 on every row"
 
 def _measured(cell: dict[str, Any], side: str) -> str:
     """A measure's value on ``side`` (unmasked or scenario), or :data:`NO_POSITIVE` for a
-    precision without one."""
+    precision without one: ``None`` as a result file holds it, NaN as model-check's own
+    report gets it before the JSON writer turns it into ``null``."""
     value = cell[side]
-    if value is None and cell["measure"] == "precision":
+    if (value is None or value != value) and cell["measure"] == "precision":
         return NO_POSITIVE
     return fmt_value(value)
 
@@ -136,6 +148,8 @@ def _interval(low: Any, high: Any, better: str | None) -> str:
 
 
 def _cell(value: Any, users_col: bool, small_row: bool, k: int, share_col: bool = False) -> str:
+    if isinstance(value, bool):  # a drift table's "drifted": words, as its metric reads
+        return "yes" if value else "no"
     if small_row and users_col:
         return f"<{k}"
     number = isinstance(value, int | float) and not isinstance(value, bool)
@@ -146,17 +160,21 @@ def _cell(value: Any, users_col: bool, small_row: bool, k: int, share_col: bool 
     return fmt_value(value)
 
 
-def evidence_views(evidence: Any, k: int) -> tuple[list[charts.Chart], list[TableView]]:
-    """Return the charts and tables of an evidence dict; a key may hold one block or a list."""
+def evidence_views(
+    evidence: Any, k: int, named: dict[str, str] | None = None
+) -> tuple[list[charts.Chart], list[TableView]]:
+    """Return the charts and tables of an evidence dict; a key may hold one block or a list.
+    ``named`` gives the chart (or ``table``) of keys whose name does not tell it."""
     chart_list: list[charts.Chart] = []
     tables: list[TableView] = []
     for key, value in (evidence or {}).items() if isinstance(evidence, dict) else []:
+        kind = (named or {}).get(key) or ("table" if key == "table" else chart_kind(key))
         for block in value if isinstance(value, list) else [value]:
             if not isinstance(block, dict):
                 continue
-            if key == "table":
+            if kind == "table":
                 tables.append(table_view(block, k))
-            elif (kind := chart_kind(key)) in charts.BUILDERS:
+            elif kind in charts.BUILDERS:
                 chart_list.append(charts.BUILDERS[kind](block))
     return chart_list, tables
 

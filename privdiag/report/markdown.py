@@ -12,6 +12,7 @@ from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import (
     OWNERSHIP_GAP,
+    TAGGED_CHANGES,
     changes_line,
     cut,
     key_figure,
@@ -33,6 +34,10 @@ _SPECIAL = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 #: ``https://x``) wherever it stands in a comment, escaped or not: a zero-width space after
 #: its first part breaks it, and the text reads the same.
 _LINKED = re.compile(r"(@(?=[A-Za-z0-9])|\b(?:https?|ftp)(?=://)|\bwww(?=\.))", re.IGNORECASE)
+
+
+#: Resolved findings of an audit named under its "what changed" line; the others counted.
+MAX_RESOLVED = 10
 
 
 #: Characters of one text (a cell, an owner, a sentence) in the comment, so that it stays
@@ -69,7 +74,8 @@ def findings_table(
     explains: dict[str, int] | None = None,
 ) -> str:
     """Return a Markdown table of ``findings``; titles and figures only when ``with_title``,
-    a root cause's title marked with how many findings name it as their cause (``explains``)."""
+    a root cause's title marked with how many findings name it as their cause (``explains``)
+    and, in an audit, a new, worse or better finding's title with that change."""
     head = ["Severity", "Kind", "Location", "Owner"]
     if with_title:
         head = ["Severity", "Finding", "Kind", "Location", "Owner", "Key figure"]
@@ -87,6 +93,8 @@ def findings_table(
                 or "–"
             )
             title = str(f.get("title") or "")
+            if f.get("change") in TAGGED_CHANGES:  # an audit's comparison, as the HTML tags it
+                title += f" ({f['change']})"
             if (explains or {}).get(f["id"]):
                 title += f" (root cause: explains {explains[f['id']]})"
             elif f["kind"] == OWNERSHIP_GAP:
@@ -139,12 +147,31 @@ def act_lines(findings: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def resolved_lines(doc: dict[str, Any]) -> list[str]:
+    """Return one bullet per finding an audit found gone since the run it compared with (its
+    severity and title, as the HTML report lists them), the first :data:`MAX_RESOLVED`."""
+    gone = [
+        r
+        for r in doc.get("resolved") or []
+        if isinstance(r, dict) and r.get("severity") in SEVERITIES
+    ]
+    lines = [
+        f"- {r['severity']}: {md_escape(str(r.get('title') or r.get('kind') or ''))}"
+        for r in gone[:MAX_RESOLVED]
+    ]
+    if len(gone) > MAX_RESOLVED:
+        lines.append(f"- _{len(gone) - MAX_RESOLVED} more in the full report_")
+    return lines
+
+
 def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int = 5) -> str:
     """Return the ticket comment for one (merged) result document."""
     findings = doc["findings"]
     parts = [headline(doc)]
     if changes := changes_line(doc):
         parts.append(md_escape(changes))
+        if gone := resolved_lines(doc):
+            parts += ["Resolved:", "\n".join(gone)]
     if findings:
         shown = findings[:top]
         title = f"### Top {len(shown)} findings" if len(findings) > top else "### Findings"
