@@ -210,6 +210,18 @@ class _LogFile(logging.FileHandler):
 
     failed: str | None = None
 
+    def _open(self) -> Any:
+        from privdiag.audit.lock import Written, open_not_through_link
+
+        written = Written(
+            "the log",
+            "what each audit did",
+            "pass --log a file that is no link (the file it leads to, when that is yours)",
+        )
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        fd = open_not_through_link(Path(self.baseFilename), flags, written)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
     def emit(self, record: logging.LogRecord) -> None:
         if not self.failed:
             super().emit(record)

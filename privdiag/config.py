@@ -11,6 +11,7 @@ import difflib
 import math
 import os
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,13 @@ from privdiag.purposes import PURPOSES, alias_table
 DEFAULT_PATH = Path("privdiag.toml")
 # DuckDB threads at most: 100,000 aborted the process (thread-local storage runs out).
 MAX_THREADS = 1024
+
+
+def composed_name(name: str) -> str:
+    """A name in Unicode's composed form (NFC): ``café`` typed as ``e`` and a combining accent
+    (as macOS file names and some exports write it) is the same name as with ``é``. The events'
+    ids and names are composed as they are read (:func:`privdiag.ingest.sqlparts.composed`)."""
+    return name if name.isascii() else unicodedata.normalize("NFC", name)
 
 
 @dataclass
@@ -388,6 +396,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         steps = journey["steps"]
         if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
             raise ConfigError("steps must be a list of event names", path=path, key="journey")
+        steps = [composed_name(s) for s in steps]  # as the events' names are
         _check_steps(steps, path)
         cfg.steps = steps
 

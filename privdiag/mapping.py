@@ -26,7 +26,7 @@ import unicodedata
 from fnmatch import fnmatchcase
 from typing import Any
 
-from privdiag.config import Config
+from privdiag.config import Config, composed_name
 from privdiag.ingest.consent_strings import STRING_COLUMNS
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, INTERNAL_COLUMNS
 
@@ -65,24 +65,20 @@ def feature_columns(con: Any) -> dict[str, str]:
     }
 
 
-def _nfc(name: str) -> str:
-    """A name in Unicode's composed form: ``café`` typed as ``e`` and a combining accent (as
-    macOS file names and some exports write it) is the same name as with ``é``."""
-    return name if name.isascii() else unicodedata.normalize("NFC", name)
-
-
 def feature_spec(config: Config, feature: str) -> Any:
     """The ``[features.X]`` table of ``feature`` itself (not a glob's), its name compared in
     composed form; None when there is none."""
     spec = config.features.get(feature)
     if spec is not None or feature.isascii() and all(n.isascii() for n in config.features):
         return spec
-    target = _nfc(feature)
-    return next((s for name, s in config.features.items() if _nfc(name) == target), None)
+    target = composed_name(feature)
+    return next((s for name, s in config.features.items() if composed_name(name) == target), None)
 
 
 def _glob_matches(feature: str, pattern: str) -> bool:
-    return any(ch in pattern for ch in "*?[") and fnmatchcase(_nfc(feature), _nfc(pattern))
+    return any(ch in pattern for ch in "*?[") and fnmatchcase(
+        composed_name(feature), composed_name(pattern)
+    )
 
 
 def purposes_for(feature: str, config: Config) -> list[str] | None:
@@ -119,10 +115,14 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
     from privdiag.ingest.roles import id_column_names
 
     ids = id_column_names(config)
-    present = {_nfc(f) for f in features}
+    present = {composed_name(f) for f in features}
     notes = []
     for name, spec in config.features.items():
-        if spec.purposes is None or _nfc(name) in present or any(ch in name for ch in "*?["):
+        if (
+            spec.purposes is None
+            or composed_name(name) in present
+            or any(ch in name for ch in "*?[")
+        ):
             continue
         close = difflib.get_close_matches(name, sorted(present), n=1, cutoff=0.8)
         renamed = [f for f in sorted(present) if f.lower() == f"param_{name}".lower()]

@@ -438,8 +438,8 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
     console.print(f"{summary['findings']} findings  {counts or '(none)'}")
     if not doc["findings"]:
         return
-    console.print(_kinds_table(summary.get("by_kind", {})))
-    console.print(_top_table(doc["findings"], top))
+    _print_table(console, _kinds_table(summary.get("by_kind", {})))
+    _print_table(console, _top_table(doc["findings"], top))
 
     # a long line keeps whole words and its last clause, where the advice is
     for line in missing_owners(doc["findings"])[:5]:
@@ -451,6 +451,22 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
         name = escape(cut(str(check["name"]), SUMMARY_CELL))
         reason = escape(shorten(str(check.get("reason") or ""), SUMMARY_LINE))
         console.print(f"[dim]skipped {name}: {reason}[/dim]")
+
+
+def _print_table(console: Any, table: Any) -> None:
+    """Print a rich ``table`` line by line without the blanks that pad its last cells and its
+    title to the table's width: a CI log, or a file diffed between runs, kept a line of
+    trailing spaces per finding whose last cell (``explains``) was empty."""
+    from rich.segment import Segment, Segments
+
+    lines = []
+    for line in console.render_lines(table, pad=False):
+        while line and not line[-1].control and not line[-1].text.rstrip():
+            line.pop()
+        if line and not line[-1].control:
+            line[-1] = Segment(line[-1].text.rstrip(), line[-1].style)
+        lines += [*line, Segment.line()]
+    console.print(Segments(lines), end="")
 
 
 def _inputs_text(inputs: list[dict[str, Any]]) -> str:

@@ -30,6 +30,7 @@ import polars as pl
 from privdiag.engine import one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.files import SNIFF_BYTES, check_regular_file
+from privdiag.ingest.sqlparts import composed
 
 ROLES: dict[str, tuple[str, ...]] = {
     "respondent": ("respondent", "respondent_id", "user_id", "user", "user_key", "customer_id"),
@@ -214,10 +215,11 @@ def _insert(
         name = roles.get(role)
         return f"TRY_CAST({quote(name)} AS {sql_type})" if name else f"NULL::{sql_type}"
 
+    respondent = composed(f"nullif(trim({col('respondent')}), '')")  # as the consent log's
     con.register("survey_in", frame.to_arrow())
     con.execute(f"""
         INSERT INTO {TABLE}
-        SELECT nullif(trim({col("respondent")}), ''), nullif(trim({col("segment")}), ''),
+        SELECT {respondent}, nullif(trim({col("segment")}), ''),
                {col("trust", "DOUBLE")}, coalesce({col("respondents", "INTEGER")}, 1),
                {col("date", "TIMESTAMP")}, {_shared_sql(prefs)}
         FROM survey_in

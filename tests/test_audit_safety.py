@@ -183,3 +183,22 @@ def test_a_failure_while_recording_leaves_no_report_folder(tmp_path, monkeypatch
     assert str(logs[0]) in result.output
     assert len(list((tmp_path / "privdiag-reports").iterdir())) == 1
     assert len(_state(tmp_path)) == 1
+
+
+@pytest.mark.parametrize("target", ["precious.txt", "missing.txt"])
+def test_a_log_that_is_a_symbolic_link_is_refused_and_its_target_left_as_it_was(tmp_path, target):
+    """``--log`` appended through a symbolic link at FILE: a link planted in a shared log
+    folder had a cron job append its lines to the file it leads to (or make one there). Such
+    a log is a usage error, before the audit runs, as the lock file's link already was."""
+    config = setup(tmp_path, NIGHT_1)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious\n")
+    log = tmp_path / "logs" / "audit.log"
+    log.parent.mkdir()
+    log.symlink_to(tmp_path / target)
+    result = runner.invoke(app, ["audit", "--config", str(config), "--log", str(log)])
+    assert result.exit_code == 2, result.output
+    assert f"the log {log} is a symbolic link" in result.output.replace("\n", " ")
+    assert precious.read_text() == "precious\n"
+    assert not (tmp_path / "missing.txt").exists()
+    assert not (tmp_path / "privdiag-reports").exists()  # stopped before anything ran

@@ -278,6 +278,9 @@ def test_a_mix_of_pooled_combinations_only_is_drawn_independently(tmp_path):
         ({"a": 1}, "is not a list"),
         ([{"granted": ["ads"], "denied": []}], "entry 1 has no share"),
         ([{"granted": ["ads"], "denied": [], "share": 2}], "entry 1 has a share outside 0 to 1"),
+        # NaN, as Python's JSON writes and reads it: not "outside 0 to 1" (review15)
+        ([{**GG, "share": float("nan")}], "entry 1 has a share that is not a number (NaN)"),
+        ([{**GG, "share": float("inf")}], "entry 1 has a share outside 0 to 1"),
         ([{"granted": "ads", "denied": [], "share": 1}], "entry 1: granted and denied"),
         ([{**GG, "share": 0.0}], "has no share above 0"),
         (["x"], "entry 1 is not an object"),

@@ -159,17 +159,18 @@ def _event(i: int, user: object, gclid: object) -> dict:
 
 
 def test_one_user_id_of_another_json_kind_leaves_the_others_ids_as_they_are(tmp_path):
-    """One record whose user_id is an object gave the column DuckDB's JSON type, and every id
-    was read with its quotes ("u1"): no event met its user's consent, so the violation of the
-    twelve users who denied ads went unseen and all were "without a consent decision"."""
+    """One record whose user_id is of another kind (a number no number type holds; an object
+    did it too, and is now refused: tests/test_json_nested_ids.py) gave the column DuckDB's
+    JSON type, and every id was read with its quotes ("u1"): no event met its user's consent,
+    so the violation of the twelve users who denied ads went unseen and all were "without a
+    consent decision"."""
     records = [_event(i, f"u{i}", f"gcl-{i}") for i in range(12)]
-    records.append(_event(12, {"email": "someone@example.com"}, None))
+    records.append(_event(12, 10**40, None))
     doc = _ndjson_scan(tmp_path, records)
     (violation,) = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
     assert violation["metrics"]["users"] == 12
     missing = [f for f in doc["findings"] if f["kind"] == "consent.missing_record"]
     assert [f["metrics"]["users"] for f in missing] == [None]  # the one odd id: under 5
-    assert "someone@example.com" not in json.dumps(doc)
 
 
 def test_one_huge_number_does_not_make_empty_features_present(tmp_path):
@@ -183,15 +184,16 @@ def test_one_huge_number_does_not_make_empty_features_present(tmp_path):
 
 
 def test_one_consent_user_id_of_another_json_kind_leaves_the_others_ids_as_they_are(tmp_path):
-    """The same in an NDJSON consent file: one user_id an object made every consent record's
-    user "u1" with its quotes, and every user of the events was without a decision."""
+    """The same in an NDJSON consent file: one user_id of another kind (an object then, now
+    refused; a 41-digit number here) made every consent record's user "u1" with its quotes,
+    and every user of the events was without a decision."""
     records = [_event(i, f"u{i}", f"gcl-{i}") for i in range(12)]
     consent = tmp_path / "consent.ndjson"
     decisions = [
         {"user_id": f"u{i}", "purpose": "ads", "status": "denied", "ts": "2026-10-01T00:00:00Z"}
         for i in range(12)
     ]
-    decisions.append(dict(decisions[0], user_id={"email": "someone@example.com"}))
+    decisions.append(dict(decisions[0], user_id=10**40))
     consent.write_text("".join(json.dumps(d) + "\n" for d in decisions))
     events = tmp_path / "events.ndjson"
     events.write_text("".join(json.dumps(r) + "\n" for r in records))

@@ -13,12 +13,14 @@ a third of its events, so 33 units a side.)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from privdiag import stats
 from privdiag.chains import link
-from privdiag.checks.shift import Series, _changes, _further
+from privdiag.checks.shift import Series, _changes, _few_days, _further
 from privdiag.findings import Finding
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
@@ -268,3 +270,55 @@ def test_a_feature_missing_share_hides_its_days_of_too_few_users(tmp_path):
     (campaign,) = [f for f in by_kind(doc, "sparsity.shift") if "feature" in f["location"]]
     line = campaign["evidence"]["series"]["series"]["campaign missing share"]
     assert line == [0.1] * 15 + [None] + [0.1] * 4 + [0.6] * 10
+
+
+class _Counting:
+    """A DuckDB connection that counts the statements run through it."""
+
+    def __init__(self, con):
+        self.con, self.statements = con, 0
+
+    def execute(self, sql, *args):
+        self.statements += 1
+        return self.con.execute(sql, *args)
+
+
+def test_the_days_of_too_few_users_of_every_shifting_series_take_one_query(monkeypatch):
+    # One grouped distinct count per shifting series ran over the events; one pass now
+    # serves them all, with the same days. By hand, at min_group_size 3 (1 or 2 users hide
+    # a day): web's ads rate (users deciding ads): 10-01 u1,u2 -> hidden; 10-02 u1,u2,u3 ->
+    # shown. web's feature carried by purchase: 10-01 u3 -> hidden; 10-02 only an event
+    # without a user id -> shown. app's ads rate: 10-01 u9 -> hidden; web's events do not
+    # count for it.
+    import duckdb
+
+    from privdiag.checks import shift
+    from privdiag.checks.context import ScanContext
+
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE scan_events AS SELECT * FROM (VALUES
+        ('web', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'page_view', 'u1', 'granted'),
+        ('web', TIMESTAMPTZ '2026-10-01 11:00:00+00', 'page_view', 'u2', 'denied'),
+        ('web', TIMESTAMPTZ '2026-10-01 12:00:00+00', 'purchase', 'u3', 'unknown'),
+        ('web', TIMESTAMPTZ '2026-10-02 10:00:00+00', 'page_view', 'u1', 'granted'),
+        ('web', TIMESTAMPTZ '2026-10-02 11:00:00+00', 'page_view', 'u2', 'granted'),
+        ('web', TIMESTAMPTZ '2026-10-02 12:00:00+00', 'page_view', 'u3', 'denied'),
+        ('web', TIMESTAMPTZ '2026-10-02 13:00:00+00', 'purchase', NULL, 'unknown'),
+        ('app', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'page_view', 'u9', 'denied')
+    ) AS t(source, ts, event_name, user_key, state_ads)""")
+    counting = _Counting(con)
+    ctx = ScanContext(
+        con=counting, config=config(min_group_size=3), features={}, mapping={}, purposes=["ads"]
+    )
+    base = _series([1, 2], [4, 4])
+    fired = [
+        replace(base, feature=None, purpose="ads"),
+        replace(base, carriers=["purchase"]),
+        replace(base, source="app", feature=None, purpose="ads"),
+    ]
+    assert _few_days(ctx, fired) == [{"2026-10-01"}, {"2026-10-01"}, {"2026-10-01"}]
+    assert counting.statements == 1
+    # more series than one query's mask holds: a query per that many, the same days
+    monkeypatch.setattr(shift, "FEW_DAYS_SERIES", 2)
+    assert _few_days(ctx, fired) == [{"2026-10-01"}, {"2026-10-01"}, {"2026-10-01"}]
+    assert counting.statements == 3

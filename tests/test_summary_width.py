@@ -68,3 +68,18 @@ def test_top_findings_say_how_many_findings_each_explains(monkeypatch):
     assert not [
         line for line in out.getvalue().splitlines() if "feat4" in line and "finding" in line
     ]
+
+
+def test_the_tables_end_their_lines_without_blanks(monkeypatch):
+    # Rich padded the last cell of each row (``explains``, empty for a finding that explains
+    # none) and the title "top findings" to the table's width: a line of trailing blanks per
+    # finding in a CI log or a file diffed between runs (review15).
+    monkeypatch.delenv("COLUMNS", raising=False)
+    root = finding(2, severity="low", kind="people.unclassified_feature")
+    one = finding(3, severity="high", caused_by=[root["id"]])
+    for findings in ([finding(0)], [root, one]):
+        out = io.StringIO()
+        print_summary(result(findings), stream=out)
+        lines = out.getvalue().splitlines()
+        assert [line for line in lines if line != line.rstrip()] == []
+        assert "top findings" in lines and any(line.endswith("explains") for line in lines)

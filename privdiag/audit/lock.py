@@ -11,6 +11,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 
@@ -52,25 +53,49 @@ def _open_own_file(path: Path) -> int:
     writes its process id there, and a link planted in a shared folder (``ln -s
     /etc/shadow privdiag-history.duckdb.lock``) had a cron job running as root overwrite
     its target. A device, a pipe or a second hard link of a file is refused too."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    except OSError as exc:
-        if exc.errno != errno.ELOOP:
-            raise
-        raise _not_own(path, "a symbolic link") from None
+    fd = open_not_through_link(path, os.O_RDWR | os.O_CREAT, _LOCK)
     found = os.fstat(fd)
     if not S_ISREG(found.st_mode) or found.st_nlink > 1:
         os.close(fd)
         what = "a hard link of another file" if S_ISREG(found.st_mode) else "no regular file"
-        raise _not_own(path, what)
+        raise _not_own(path, what, _LOCK)
     return fd
 
 
-def _not_own(path: Path, what: str) -> UsageError:
+@dataclass(frozen=True)
+class Written:
+    """A file the audit writes: what it is, what it writes there and what to do instead."""
+
+    role: str
+    writes: str
+    hint: str
+
+
+_LOCK = Written(
+    "the audit's lock file",
+    "its process id",
+    "remove it (when no audit is running): privdiag makes it anew",
+)
+
+
+def open_not_through_link(path: Path, flags: int, written: Written) -> int:
+    """``os.open`` of ``path`` with ``flags`` (with ``O_CREAT``, made 0644 when missing), never
+    through a symbolic link at ``path``: a link planted in a shared folder would have a cron
+    job running as root write into the file it leads to. Raises UsageError for such a link,
+    in ``written``'s words; other OSErrors are the caller's."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise _not_own(path, "a symbolic link", written) from None
+
+
+def _not_own(path: Path, what: str, written: Written) -> UsageError:
     return UsageError(
-        f"the audit's lock file {path} is {what}; privdiag writes its process id there and "
-        "will not write through it",
-        hint="remove it (when no audit is running): privdiag makes it anew",
+        f"{written.role} {path} is {what}; privdiag writes {written.writes} there and will not "
+        "write through it",
+        hint=written.hint,
     )
 
 

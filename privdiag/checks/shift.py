@@ -312,24 +312,50 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -
     )
 
 
-def _few_days(ctx: ScanContext, s: Series) -> set[str]:
-    """The days of a series whose figure comes from 1 to ``min_group_size`` - 1 users: the
-    day's value would tell their states or what they sent (events without a user id single
-    out no one). A consent rate's users are those with a decision that day, a feature's those
-    with events of the names that carry it. One grouped query over the series' source, for
-    a series that shifts only."""
-    if s.purpose:
-        which = f"e.state_{s.purpose} IN ('granted', 'denied')"
-    else:
-        which = f"e.event_name IN ({', '.join(literal(n) for n in s.carriers) or 'NULL'})"
-    rows = ctx.con.execute(f"""
-        SELECT strftime(day, '%Y-%m-%d') FROM (
-            SELECT e.ts::DATE AS day FROM {EVENTS_WITH_CONSENT}
-            WHERE e.source = {literal(s.source)} AND {which}
-            GROUP BY 1 HAVING count(DISTINCT e.user_key) BETWEEN 1 AND {int(ctx.min_group) - 1}
+# Shifting series whose days of too few users one query finds: each is a bit of a BIGINT.
+FEW_DAYS_SERIES = 62
+
+
+def _few_days(ctx: ScanContext, fired: list[Series]) -> list[set[str]]:
+    """Per series of ``fired`` (those that shift), its days whose figure comes from 1 to
+    ``min_group_size`` - 1 users: the day's value would tell their states or what they sent
+    (events without a user id single out no one). A consent rate's users are those with a
+    decision that day, a feature's those with events of the names that carry it. One query
+    for up to :data:`FEW_DAYS_SERIES` series (:func:`_few_days_sql`)."""
+    days: list[set[str]] = [set() for _ in fired]
+    for start in range(0, len(fired), FEW_DAYS_SERIES):
+        chunk = fired[start : start + FEW_DAYS_SERIES]
+        for k, day in ctx.con.execute(_few_days_sql(chunk, ctx.min_group)).fetchall():
+            days[start + int(k)].add(str(day))
+    return days
+
+
+def _few_days_sql(fired: list[Series], k: int) -> str:
+    """SQL of (series position, day) for the days of ``fired`` of 1 to ``k`` - 1 users, in
+    one pass over the events: each event gets a mask of the series it counts for, the events
+    are grouped by day, user and mask (a user's events of a day mostly share one), and only
+    those groups are spread over the series of their mask."""
+    bits = []
+    for bit, s in enumerate(fired):
+        if s.purpose:
+            which = f"e.state_{s.purpose} IN ('granted', 'denied')"
+        else:
+            which = f"e.event_name IN ({', '.join(literal(n) for n in s.carriers) or 'NULL'})"
+        bits.append(
+            f"CASE WHEN e.source = {literal(s.source)} AND {which} THEN {1 << bit} ELSE 0 END"
         )
-    """).fetchall()
-    return {str(r[0]) for r in rows}
+    sources = ", ".join(sorted({literal(s.source) for s in fired}))
+    positions = ", ".join(f"({n})" for n in range(len(fired)))
+    return f"""
+        WITH marked AS (
+            SELECT e.ts::DATE AS day, e.user_key, CAST({" | ".join(bits)} AS BIGINT) AS mask
+            FROM {EVENTS_WITH_CONSENT} WHERE e.source IN ({sources})
+            GROUP BY ALL
+        )
+        SELECT n, strftime(day, '%Y-%m-%d') FROM marked, (VALUES {positions}) AS series(n)
+        WHERE mask & (CAST(1 AS BIGINT) << n) <> 0
+        GROUP BY ALL HAVING count(DISTINCT user_key) BETWEEN 1 AND {int(k) - 1}
+    """
 
 
 def _hidden_note(drawn: list[Series], k: int) -> str:
@@ -475,8 +501,8 @@ def check_shift(ctx: ScanContext) -> list[Finding]:
     th = ctx.config.thresholds
     fired = _fired(series, th.alpha, th.min_gap)
     versions = new_versions(ctx.con)
-    for s in fired:
-        s.hidden_days = _few_days(ctx, s)
+    for s, hidden in zip(fired, _few_days(ctx, fired), strict=True):
+        s.hidden_days = hidden
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
     findings = [f for _, f in rates]
     for s in fired:

@@ -4,7 +4,8 @@ SQLGlot (read="duckdb", write="spark") carries most of the dialect; these functi
 would change a result or fail on Spark: ``epoch()`` keeps fractions of a second, full regex
 matches stay anchored, decimal literals become doubles (DuckDB averages them as doubles),
 ``rowid`` is the events table's explicit ``_rowid`` column, ``row_number() OVER ()`` needs no
-global sort, and DuckDB type specs given to ``from_json`` become Spark DDL.
+global sort, DuckDB type specs given to ``from_json`` become Spark DDL, and ``nfc_normalize``,
+which Spark lacks, leaves its text as it is.
 Nothing here needs Spark.
 """
 
@@ -250,6 +251,8 @@ def _rewrite(node: Node) -> Node:
         return exp.Anonymous(this="unix_micros", expressions=list(node.expressions))
     if name == "strlen":  # bytes of a string: Spark's octet_length
         return exp.Anonymous(this="octet_length", expressions=list(node.expressions))
+    if name == "nfc_normalize":  # Spark has none: its text is compared as written (README)
+        return node.expressions[0]
     if name == "count_true":  # privdiag's DuckDB macro; Spark's count_if already counts 0
         return exp.Anonymous(this="count_if", expressions=list(node.expressions))
     return node

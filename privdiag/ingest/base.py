@@ -34,6 +34,9 @@ class StageContext:
     scratch: list[tuple[str, str]] = field(default_factory=list)  # (TABLE or VIEW, name)
     # time columns the files of a CSV folder give different types -> the first file of each
     times_apart: dict[str, dict[str, Path]] = field(default_factory=dict)
+    # the columns the JSON reader typed JSON, read as text, and how the input read them before
+    json_columns: tuple[str, ...] = ()
+    json_read_sql: str = ""
 
     def create(self, statement: str) -> None:
         """Run ``CREATE TEMP TABLE|VIEW <name> AS ...`` and note the name in :attr:`scratch`,
@@ -164,13 +167,14 @@ def json_as_text(ctx: StageContext) -> None:
     text is then the JSON written out, quotes and all: every user id read ``"u1"``, so no
     event met its user's consent, and every empty string ``""``, so an empty feature was
     present. ``->> '$'`` gives a string's text, the JSON of an object or array, and NULL
-    for null."""
+    for null; an id's object or array is refused (:func:`privdiag.ingest.roles.refuse_nested`)."""
     from privdiag.engine import quote
 
     found = [c for c, t in ctx.columns.items() if t.upper() == "JSON"]
     if not found:
         return
     texts = ", ".join(f"({quote(c)} ->> '$') AS {quote(c)}" for c in found)
+    ctx.json_columns, ctx.json_read_sql = tuple(found), ctx.read_sql
     ctx.read_sql = f"(SELECT * REPLACE ({texts}) FROM {ctx.read_sql})"
     ctx.columns = ctx.columns | dict.fromkeys(found, "VARCHAR")
 

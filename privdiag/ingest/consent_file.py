@@ -105,7 +105,7 @@ def stage(ctx: StageContext) -> Staged:
     roles = find_roles(
         list(ctx.columns), CONSENT_ROLES, ctx.config.consent_columns or None, path=_where(ctx)
     )
-    refuse_nested(ctx.columns, roles, ("user_id", "purpose", "status", "tc_string"), _where(ctx))
+    refuse_nested(ctx, roles, ("user_id", "purpose", "status", "tc_string"), _where(ctx))
     if "tc_string" in roles and ("purpose" not in roles or "status" not in roles):
         return _stage_strings(ctx, roles)
     missing = [r for r in ("user_id", "purpose", "status", "ts") if r not in roles]

@@ -106,24 +106,51 @@ def _folder_files(folder: Path) -> list[Path]:
 def _walk(folder: Path, *, hidden: bool) -> list[Path]:
     """Every file in ``folder`` and below (hidden ones only with ``hidden``), through links
     to folders too: a month's folder linked in from another disk is data like the others.
-    Each folder is entered once, however many links reach it, so a link to a folder above
-    (``loop -> ..``) ends the walk there instead of running it for ever."""
+    Each folder is entered once, however many links reach it, so a link back into the folder
+    (``loop -> .``) ends the walk there instead of running it for ever. A link to a folder
+    that holds the input folder or the link (``root -> /``) is refused
+    (:func:`_check_link`)."""
 
     def fail(exc: OSError) -> None:
         raise _unreadable(Path(exc.filename or folder), exc) from exc
 
     entered = {_folder_identity(folder)}
+    top = Path(os.path.realpath(folder))
     found = []
     for root, folders, names in os.walk(folder, onerror=fail, followlinks=True):
         keep = []
         for name in folders:
             identity = _folder_identity(Path(root) / name)
             if (hidden or not name.startswith(".")) and identity not in entered:
+                _check_link(Path(root) / name, top)
                 entered.add(identity)
                 keep.append(name)
         folders[:] = keep
         found += [Path(root) / n for n in names if hidden or not n.startswith(".")]
     return found
+
+
+def _check_link(path: Path, top: Path) -> None:
+    """InputError when ``path`` is a link to a folder outside ``top`` (the input folder, as
+    its real path) that holds ``top`` or the link itself (``root -> /``, ``all -> ..`` in a
+    linked month): following it would read every data file below that folder, other exports
+    and the whole file system with them, as the input's. A link to a folder inside ``top``
+    reaches files the walk reads anyway; one to a folder elsewhere that holds neither (a
+    month's exports on another disk) is data the folder's owner linked in on purpose."""
+    if not path.is_symlink():
+        return
+    target = Path(os.path.realpath(path))
+    if target == top or top in target.parents:
+        return
+    holder = Path(os.path.realpath(path.parent))
+    if target in top.parents or target == holder or target in holder.parents:
+        raise InputError(
+            f"is a link to {target}, a folder that holds "
+            f"{'the input folder' if target in top.parents else 'the link itself'}: following "
+            f"it would read every data file below {target}",
+            path=path,
+            hint="remove the link, or give the folders to scan by name",
+        )
 
 
 def _folder_identity(path: Path) -> tuple[int, int] | None:

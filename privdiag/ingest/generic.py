@@ -262,7 +262,7 @@ def stage(ctx: StageContext) -> Staged:
                 or f"name it {EVENT_ROLES[needed][0]!r} or map it under "
                 f'[sources.{ctx.source}.columns] {needed} = "<column>"',
             )
-    refuse_nested(ctx.columns, roles, (*ID_ROLES, "event_name"), ctx.where())
+    refuse_nested(ctx, roles, (*ID_ROLES, "event_name"))
     used = set(roles.values()) | _partition_keys(ctx)
     consent_cols = _consent_columns(ctx, used)
     used |= set(consent_cols.values())

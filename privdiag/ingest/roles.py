@@ -9,6 +9,7 @@ from privdiag.errors import InputError
 
 if TYPE_CHECKING:
     from privdiag.config import Config
+    from privdiag.ingest.base import StageContext
 
 EVENT_ROLES: dict[str, tuple[str, ...]] = {
     "ts": (
@@ -82,26 +83,46 @@ _NESTED_WORDS = {"STRUCT": "records (a struct)", "MAP": "maps", "UNION": "unions
 
 
 def refuse_nested(
-    columns: dict[str, str], roles: dict[str, str], names: tuple[str, ...], path: str | None
+    ctx: StageContext, roles: dict[str, str], names: tuple[str, ...], where: str | None = None
 ) -> None:
-    """Raise InputError for the first of the roles ``names`` whose column holds nested values.
+    """Raise InputError for the first of the roles ``names`` whose column holds nested values:
+    of a nested type (Parquet's structs and lists, JSON's where every record nests), or, in a
+    JSON column of values of different kinds (:func:`privdiag.ingest.base.json_as_text`), one
+    record's object or array among text ids, that record named. ``where`` names the input
+    (by default :meth:`~privdiag.ingest.base.StageContext.where`).
 
     Read as text, a struct's id is ``{'id': u1}``, which matches no other input's ``u1``: its
-    events met no consent, unsaid (every user "without a consent decision").
+    events met no consent, unsaid (every user "without a consent decision"); one record's
+    object was a user of its own.
     """
+    from dataclasses import replace
+
+    from privdiag.engine import quote
+
     for role in names:
         column = roles.get(role)
-        match = _NESTED.search(columns.get(column, "")) if column else None
+        match = _NESTED.search(ctx.columns.get(column, "")) if column else None
         if match:
             what = _NESTED_WORDS.get(match[1] or "", "lists")
-            words = role.replace("_", " ")
-            raise InputError(
-                f"holds {what}, where privdiag reads one {words} a row",
-                path=path,
-                field=column,
-                hint=f"write the {words} as text in a column of its own (flatten the nested "
-                "field), or map another column to it in privdiag.toml",
-            )
+            raise _nested(role, what, where or ctx.where(), column)
+        if column in ctx.json_columns:  # read from the JSON as it was, before it became text
+            raw = replace(ctx, read_sql=ctx.json_read_sql)
+            bad = raw.first_bad(f"json_type({quote(column)})", "v IN ('OBJECT', 'ARRAY')")
+            if bad:
+                what = "a record (an object)" if bad.value == "OBJECT" else "a list"
+                raise _nested(role, f"{what} among text values", bad.path, column, bad.row)
+
+
+def _nested(role: str, what: str, path: str, column: str, row: int | None = None) -> InputError:
+    words = role.replace("_", " ")
+    return InputError(
+        f"holds {what}, where privdiag reads one {words} a row",
+        path=path,
+        row=row,
+        field=column,
+        hint=f"write the {words} as text in a column of its own (flatten the nested "
+        "field), or map another column to it in privdiag.toml",
+    )
 
 
 def id_column_names(config: Config) -> set[str]:

@@ -239,6 +239,13 @@ def id_text(expr: str) -> str:
     return f"nullif(trim(CAST({expr} AS VARCHAR)), '')"
 
 
+def composed(expr: str) -> str:
+    """SQL of the text ``expr`` in Unicode's composed form (NFC): ``josé`` written with an
+    ``e`` and a combining accent (as macOS and some exports write it) is the same id or event
+    name as with ``é``, so a user whose consent log and events differ in form is one user."""
+    return f"nfc_normalize({expr})"
+
+
 def stable_id(*exprs: str) -> str:
     """SQL for a stable event id: the md5 of the given expressions joined with '|'."""
     parts = ", ".join(f"coalesce(CAST({e} AS VARCHAR), '')" for e in exprs)
@@ -258,6 +265,7 @@ __all__ = [
     "CANONICAL_COLUMNS",
     "INTERNAL_COLUMNS",
     "any_ts",
+    "composed",
     "epoch_to_ts",
     "feature_name",
     "flag",

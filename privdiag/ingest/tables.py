@@ -8,13 +8,16 @@ from typing import Any
 
 from privdiag.engine import literal, one
 from privdiag.ingest.base import Staged
-from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, out_of_range
+from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, composed, out_of_range
 from privdiag.result import InputInfo
 
 CONSENT_COLUMNS = ("user_key", "purpose", "granted", "ts", "source", "version", "region", "device")
 # The fields of a consent record that may be missing: an empty one is NULL in the table (a
 # CSV reads an empty field as NULL, NDJSON as '': the same log in both gives equal records).
 OPTIONAL_FIELDS = ("version", "region", "device")
+# The event columns compared with other inputs' text (user ids with the consent log's, event
+# names with the config's steps): kept in composed form (:func:`composed`).
+COMPOSED_EVENT_COLUMNS = ("user_key", "anon_key", "event_name")
 # The decisions whose category maps to no purpose: (source, category, user_key, decision,
 # _input), ``decision`` the rest of what tells one decision from another (its time, choice,
 # notice version, region, device) as text, so that a repeated record counts once here as
@@ -43,8 +46,13 @@ class Loaded:
 
 def build_events(con: Any, views: list[str]) -> None:
     """Create ``events`` as the union by name of the inputs' event ``views``, with every
-    canonical column (NULL where no input has it)."""
+    canonical column (NULL where no input has it), its ids and event names composed."""
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM {v}" for v in views)
+    if getattr(con, "engine_name", "duckdb") == "duckdb":  # Spark has no nfc_normalize
+        present = {r[0] for r in con.execute(f"DESCRIBE {union}").fetchall()}
+        texts = [f"{composed(c)} AS {c}" for c in COMPOSED_EVENT_COLUMNS if c in present]
+        if texts:
+            union = f"SELECT * REPLACE ({', '.join(texts)}) FROM ({union})"
     con.execute(f"CREATE TABLE events AS {union}")
     have = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
     for column in CANONICAL_COLUMNS:
@@ -78,8 +86,9 @@ def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentI
     con.execute("""CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN,
                    ts TIMESTAMPTZ, source VARCHAR, version VARCHAR, region VARCHAR,
                    device VARCHAR, _input INTEGER)""")
+    optional = {c: f"nullif(CAST({c} AS VARCHAR), '')" for c in OPTIONAL_FIELDS}
     cols = ", ".join(
-        f"nullif(CAST({c} AS VARCHAR), '')" if c in OPTIONAL_FIELDS else c for c in CONSENT_COLUMNS
+        {**optional, "user_key": composed("user_key")}.get(c, c) for c in CONSENT_COLUMNS
     )
     found = {}
     for index, (_, staged) in enumerate(loaded.staged):
@@ -126,7 +135,8 @@ def keep_unmapped(con: Any, source: str, sql: str | None, index: int) -> None:
     if sql:
         con.execute(
             f"INSERT INTO {UNMAPPED} SELECT {literal(source)}, CAST(category AS VARCHAR), "
-            f"CAST(user_key AS VARCHAR), CAST(decision AS VARCHAR), {index} FROM ({sql})"
+            f"{composed('CAST(user_key AS VARCHAR)')}, CAST(decision AS VARCHAR), {index} "
+            f"FROM ({sql})"
         )
 
 

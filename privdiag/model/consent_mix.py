@@ -106,6 +106,8 @@ def _entry(item: Any, path: Path | None, n: int) -> MixEntry:
     share = item.get("share")
     if isinstance(share, bool) or not isinstance(share, int | float):
         raise _bad(path, f"{where} has no share")
+    if math.isnan(share):  # a hand-edited result: Python's JSON reads NaN
+        raise _bad(path, f"{where} has a share that is not a number (NaN)")
     if not (math.isfinite(share) and 0.0 <= share <= 1.0):
         raise _bad(path, f"{where} has a share outside 0 to 1")
     granted, denied = item.get("granted"), item.get("denied")
