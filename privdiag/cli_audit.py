@@ -212,6 +212,7 @@ class _LogFile(logging.FileHandler):
 
     def _open(self) -> Any:
         from privdiag.audit.lock import Written, open_not_through_link
+        from privdiag.errors import UsageError
 
         written = Written(
             "the log",
@@ -219,7 +220,13 @@ class _LogFile(logging.FileHandler):
             "pass --log a file that is no link (the file it leads to, when that is yours)",
         )
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        fd = open_not_through_link(Path(self.baseFilename), flags, written)
+        path = Path(self.baseFilename)
+        try:
+            fd = open_not_through_link(path, flags, written)
+        except UsageError:
+            fd = _device_through_link(path, flags)
+            if fd is None:
+                raise
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -360,3 +367,20 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> N
         typer.echo(
             f"{f['severity']:<9}{change:<10}{f['kind']:<28}{where}{size}  since={since or '–'}"
         )
+
+
+def _device_through_link(path: Path, flags: int) -> int | None:
+    """A descriptor of the stream or device a link at ``path`` leads to (``/dev/stderr`` is a
+    link to ``/proc/self/fd/2``), or None when it leads to a file, or nowhere: appending to a
+    file a planted link names is what the log refuses, writing to a terminal or pipe is not.
+    The opened descriptor is what is checked, so a link swapped meanwhile changes nothing."""
+    import stat
+
+    try:
+        fd = os.open(path, flags & ~os.O_CREAT)
+    except OSError:
+        return None
+    if stat.S_ISREG(os.fstat(fd).st_mode) or stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd

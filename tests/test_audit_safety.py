@@ -202,3 +202,24 @@ def test_a_log_that_is_a_symbolic_link_is_refused_and_its_target_left_as_it_was(
     assert precious.read_text() == "precious\n"
     assert not (tmp_path / "missing.txt").exists()
     assert not (tmp_path / "privdiag-reports").exists()  # stopped before anything ran
+
+
+def test_a_log_linked_to_a_stream_is_written(tmp_path):
+    """``--log /dev/stderr`` is a link (to ``/proc/self/fd/2``) and was refused with the links
+    to files; a link whose target is no file (a pipe here, a terminal, a device) is written:
+    appending to a file a planted link names is what the log refuses."""
+    import os
+    import threading
+
+    config = setup(tmp_path, NIGHT_1)
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+    log = tmp_path / "audit.log"
+    log.symlink_to(fifo)
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.append(fifo.read_bytes()))
+    reader.start()
+    result = runner.invoke(app, ["audit", "--config", str(config), "--log", str(log)])
+    reader.join(60)
+    assert result.exit_code == 1, result.output  # the night's findings
+    assert b"audit " in read[0] and b"started" in read[0]
