@@ -370,17 +370,20 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> N
 
 
 def _device_through_link(path: Path, flags: int) -> int | None:
-    """A descriptor of the stream or device a link at ``path`` leads to (``/dev/stderr`` is a
-    link to ``/proc/self/fd/2``), or None when it leads to a file, or nowhere: appending to a
-    file a planted link names is what the log refuses, writing to a terminal or pipe is not.
+    """A descriptor of the stream or device a link at ``path`` leads to, or of the process's
+    own descriptor (``/dev/stderr`` is a link to ``/proc/self/fd/2``); None when it leads to
+    a file, or nowhere: appending to a file a planted link names is what the log refuses,
+    writing to a terminal, a pipe or the run's own stderr is not.
     The opened descriptor is what is checked, so a link swapped meanwhile changes nothing."""
     import stat
 
     try:
+        own = os.readlink(path).startswith(("/proc/self/fd/", "/dev/fd/"))
         fd = os.open(path, flags & ~os.O_CREAT)
     except OSError:
         return None
-    if stat.S_ISREG(os.fstat(fd).st_mode) or stat.S_ISDIR(os.fstat(fd).st_mode):
+    # the process's own descriptor (/dev/stderr redirected to a file by cron) is its user's
+    if (not own and stat.S_ISREG(os.fstat(fd).st_mode)) or stat.S_ISDIR(os.fstat(fd).st_mode):
         os.close(fd)
         return None
     return fd

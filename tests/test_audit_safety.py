@@ -223,3 +223,11 @@ def test_a_log_linked_to_a_stream_is_written(tmp_path):
     reader.join(60)
     assert result.exit_code == 1, result.output  # the night's findings
     assert b"audit " in read[0] and b"started" in read[0]
+
+
+def test_a_log_to_dev_stderr_is_written_wherever_stderr_goes(tmp_path):
+    """``/dev/stderr`` leads to the run's own descriptor 2, a file where cron redirects it
+    (pytest's capture here): the user's own stream, not a link planted in a shared folder."""
+    config = setup(tmp_path, NIGHT_1)
+    result = runner.invoke(app, ["audit", "--config", str(config), "--log", "/dev/stderr"])
+    assert result.exit_code == 1, result.output
