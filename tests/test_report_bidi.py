@@ -82,7 +82,7 @@ def test_every_right_to_left_name_in_a_sentence_is_isolated():
     )
     assert f"Nobody owns source <bdi>{SOURCE}</bdi>: of its 2 findings, 1 has" in html
     assert (
-        f"Worst: <bdi>{FEATURE} sent without ads consent</bdi> (high; source=<bdi>{SOURCE}"
+        f"Top finding: <bdi>{FEATURE} sent without ads consent</bdi> (high; source=<bdi>{SOURCE}"
         f"</bdi>, step=<bdi>{STEP}</bdi>, feature=<bdi>{FEATURE}</bdi>, purpose=<bdi>ads</bdi>; "
         "25.0% of the" in html
     )

@@ -110,7 +110,7 @@ def test_html_lists_the_missing_owner_under_who_must_act_not_among_the_root_caus
     html = render_html(merge([unowned_source_doc()]))
     summary = _section(html, '<section id="summary"', "</section>")
     assert summary.startswith(
-        "Summary Worst: gclid sent without ads consent (high; source=web, feature=gclid, "
+        "Summary Top finding: gclid sent without ads consent (high; source=web, feature=gclid, "
         "purpose=ads; 1,500 events). Nobody owns source web."
     )
     top = summary.split("Top root causes ", 1)[1].split(" Who must act ", 1)[0]

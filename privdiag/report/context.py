@@ -322,8 +322,10 @@ def _other_owners(rest: list[OwnerView]) -> OwnerView:
 
 
 def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], k: int) -> str:
-    """Return one sentence: the most severe finding, its size and the root cause it traces to;
-    its titles, owner and names :func:`isolated` (the template shows them in ``<bdi>``)."""
+    """Return one sentence: the top finding (the first of the most severe in rank: a root cause
+    before the symptoms it explains, so not always the largest breach), its size and the root
+    cause it traces to; its titles, owner and names :func:`isolated` (the template shows them
+    in ``<bdi>``)."""
     if not findings:
         return "No problem found in the checks that ran."
     worst = min(findings, key=lambda f: severity_rank(f["severity"]))
@@ -332,7 +334,7 @@ def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], 
     figure = key_figure(metrics, k, worst["kind"], location, isolate=True)
     where = location_text(location, isolate=True)
     text = (
-        f"Worst: {isolated(bounds.short(fmt_value(worst.get('title') or worst['kind'])))} "
+        f"Top finding: {isolated(bounds.short(fmt_value(worst.get('title') or worst['kind'])))} "
         f"({worst['severity']}; {where}{'; ' + figure if figure else ''})."
     )
     gaps = ownership_gaps(findings)
