@@ -42,3 +42,41 @@ def test_a_scan_result_with_a_bom_is_read(tmp_path):
     path.write_text("\ufeff" + json.dumps(doc), encoding="utf-8")
     assert consent_from_scan(path)[0] == {"ads": 0.25}
     assert link_scan_result([], path) == 0
+
+
+def _scan_doc(mix: list, k: int) -> dict:
+    return {
+        "schema_version": 1,
+        "tool": "privdiag",
+        "version": "0.1",
+        "command": "scan",
+        "min_group_size": k,
+        "findings": [],
+        "evidence": {"notes": [f"scan at {k}"], "consent_rates": {"ads": 0.5}, "consent_mix": mix},
+    }
+
+
+HALF = [
+    {"granted": ["ads"], "denied": [], "share": 0.5},
+    {"granted": [], "denied": ["ads"], "share": 0.5},
+]
+ALL_GRANTED = [{"granted": ["ads"], "denied": [], "share": 1.0}]
+POOLED = [{"granted": None, "denied": None, "share": 1.0}]
+
+
+def test_merged_scans_keep_each_consent_mix_apart():
+    # run together, the two mixes read as one of three entries whose shares sum to 2
+    from privdiag.report.group_size import pool_consent_mix
+    from privdiag.report.merge import merge
+
+    docs = [_scan_doc(HALF, 1), _scan_doc(ALL_GRANTED, 5), _scan_doc(HALF, 5)]
+    merged = merge(docs)
+    assert merged["evidence"]["consent_mix"] == [HALF, ALL_GRANTED, HALF]
+    assert merged["evidence"]["notes"] == ["scan at 1", "scan at 5", "scan at 5"]  # as before
+    # at 5, only the mix of the scan made at 1 is pooled
+    pool_consent_mix(merged, docs, 5)
+    assert merged["evidence"]["consent_mix"] == [POOLED, ALL_GRANTED, HALF]
+    # one document's mix is still the mix itself
+    alone = merge(docs[:1])
+    pool_consent_mix(alone, docs[:1], 5)
+    assert alone["evidence"]["consent_mix"] == POOLED
