@@ -80,3 +80,56 @@ def test_merged_scans_keep_each_consent_mix_apart():
     alone = merge(docs[:1])
     pool_consent_mix(alone, docs[:1], 5)
     assert alone["evidence"]["consent_mix"] == POOLED
+
+
+def _ads_days(tmp_path, days: list[tuple[int, int]], lone: int) -> dict:
+    """A CSV of page views from 2026-09-01: per day in ``days`` (users, of whom granted ads)
+    one event per user, then ``lone`` days on which one user, u_lone, sends one event having
+    denied ads. Scanned at min_group_size 5."""
+    from privdiag.scan import run_scan
+    from tests.helpers import config, write
+
+    rows = ["event_id,ts,event_name,user_id,consent_ads"]
+    for d, (users, granted) in enumerate(days):
+        for i in range(users):
+            state = "granted" if i < granted else "denied"
+            rows.append(f"e{len(rows)},{_day(d)}T10:{i:02d}:00Z,page_view,u{d}_{i},{state}")
+    for n in range(len(days), len(days) + lone):
+        rows.append(f"e{len(rows)},{_day(n)}T10:00:00Z,page_view,u_lone,denied")
+    events = write(tmp_path / "ads.csv", "\n".join(rows) + "\n")
+    return run_scan([events], config=config(min_group_size=5)).to_dict()
+
+
+def _day(n: int) -> str:
+    from datetime import date, timedelta
+
+    return (date(2026, 9, 1) + timedelta(days=n)).isoformat()
+
+
+def test_a_shift_whose_later_days_hold_one_user_is_not_reported(tmp_path):
+    # 30 days of 20 users granting ads, then 10 days of u_lone alone, who denied: "The ads
+    # consent rate fell from 100% to 0% on 2026-10-01" told u_lone's choice (the chart hid
+    # those days, the title did not)
+    from tests.helpers import by_kind
+
+    doc = _ads_days(tmp_path, [(20, 20)] * 30, lone=10)
+    assert by_kind(doc, "sparsity.shift") == []
+    (note,) = [n for n in doc["evidence"]["notes"] if "is not reported" in n]
+    assert note == (
+        "ads: a change of the ads consent rate is not reported: the days on one side of it "
+        "hold fewer than 5 users, whose share would tell what they chose or sent"
+    )
+
+
+def test_a_further_change_into_days_of_one_user_is_dropped(tmp_path):
+    # 20 days of 20 users, 2 granting (10%), 20 days of 18 granting (90%), then 20 days of
+    # u_lone alone: "it also fell from 90% to 0% on 2026-10-11" told u_lone's choice. The
+    # change is dropped and its days join the segment before: 360 granted of 400 + 20 events,
+    # 0.8571
+    from tests.helpers import by_kind
+
+    doc = _ads_days(tmp_path, [(20, 2)] * 20 + [(20, 18)] * 20, lone=20)
+    (shift,) = by_kind(doc, "sparsity.shift")
+    assert shift["title"] == "The ads consent rate rose from 10% to 86% on 2026-09-21"
+    changes = [(c["day"], c["before"], c["after"]) for c in shift["metrics"]["changes"]]
+    assert changes == [("2026-09-21", 0.1, 0.8571)]

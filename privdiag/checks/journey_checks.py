@@ -52,7 +52,9 @@ def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> li
             "sparsity.shift", f"the events cover {days} day(s); a shift needs at least 2 days"
         )
     else:
-        findings += check_shift(ctx)
+        withheld: list[str] = []
+        findings += check_shift(ctx, withheld)
+        result.note(*withheld)
         result.ran("sparsity.shift")
 
     if not has_journey:

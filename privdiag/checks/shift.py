@@ -196,16 +196,22 @@ def _changes(s: Series, level: float, min_gap: float) -> list[Change]:
     found = found[:MAX_FURTHER_CHANGES]
     p_values = {s.cp.index: s.cp.p_value} | dict(found)
     while True:
-        cuts = sorted(p_values)
-        bounds = [0, *cuts, len(s.x)]
-        shares = [
-            float(s.x[a:b].sum() / s.n[a:b].sum()) for a, b in zip(bounds, bounds[1:], strict=False)
-        ]
-        changes = [Change(c, shares[i], shares[i + 1], p_values[c]) for i, c in enumerate(cuts)]
+        changes = _between(s, p_values)
         small = [c for c in changes if c.index != s.cp.index and abs(c.delta) < min_gap]
         if not small:
             return changes
         del p_values[min(small, key=lambda c: abs(c.delta)).index]
+
+
+def _between(s: Series, p_values: dict[int, float]) -> list[Change]:
+    """The changes at the days ``p_values`` holds (index -> p-value), in time order, each with
+    the shares, on events, of the segments between it and its neighbours."""
+    cuts = sorted(p_values)
+    bounds = [0, *cuts, len(s.x)]
+    shares = [
+        float(s.x[a:b].sum() / s.n[a:b].sum()) for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+    return [Change(c, shares[i], shares[i + 1], p_values[c]) for i, c in enumerate(cuts)]
 
 
 def new_versions(con: Any) -> dict[str, list[str]]:
@@ -318,18 +324,70 @@ def _few_days(ctx: ScanContext, s: Series) -> set[str]:
     out no one). A consent rate's users are those with a decision that day, a feature's those
     with events of the names that carry it. One grouped query over the series' source, for
     a series that shifts only."""
-    if s.purpose:
-        which = f"e.state_{s.purpose} IN ('granted', 'denied')"
-    else:
-        which = f"e.event_name IN ({', '.join(literal(n) for n in s.carriers) or 'NULL'})"
     rows = ctx.con.execute(f"""
         SELECT strftime(day, '%Y-%m-%d') FROM (
             SELECT e.ts::DATE AS day FROM {EVENTS_WITH_CONSENT}
-            WHERE e.source = {literal(s.source)} AND {which}
+            WHERE {_counted(s)}
             GROUP BY 1 HAVING count(DISTINCT e.user_key) BETWEEN 1 AND {int(ctx.min_group) - 1}
         )
     """).fetchall()
     return {str(r[0]) for r in rows}
+
+
+def _counted(s: Series) -> str:
+    """SQL: the events whose users a series' figure comes from: of its source, with a
+    decision for its purpose, or of the event names that carry its feature."""
+    if s.purpose:
+        which = f"e.state_{s.purpose} IN ('granted', 'denied')"
+    else:
+        which = f"e.event_name IN ({', '.join(literal(n) for n in s.carriers) or 'NULL'})"
+    return f"e.source = {literal(s.source)} AND {which}"
+
+
+def _segment_users(ctx: ScanContext, s: Series) -> list[int]:
+    """The distinct users of each segment of ``s`` between its changes (one grouped query)."""
+    starts = [s.on(c) for c in s.changes]
+    segment = " + ".join(f"(e.ts::DATE >= DATE {literal(d)})::INT" for d in starts) or "0"
+    rows = ctx.con.execute(f"""
+        SELECT {segment} AS segment, count(DISTINCT e.user_key) FROM {EVENTS_WITH_CONSENT}
+        WHERE {_counted(s)} GROUP BY 1
+    """).fetchall()
+    users = dict(rows)
+    return [int(users.get(n, 0)) for n in range(len(starts) + 1)]
+
+
+def _keep_segments_of_enough_users(ctx: ScanContext, s: Series) -> bool:
+    """Drop, in place, the further changes of ``s`` beside a segment of 1 to
+    ``min_group_size`` - 1 users, whose share would tell what those users chose or sent
+    (the segment then joins its neighbour); False when a segment beside its first change
+    stays that small, so that the series is not reported at all. Events without a user id
+    single out no one."""
+    while True:
+        users = _segment_users(ctx, s)
+        thin = [n for n, u in enumerate(users) if 0 < u < ctx.min_group]
+        if not thin:
+            return True
+        beside = [c for n in thin for c in s.changes[max(n - 1, 0) : n + 1]]
+        further = [c for c in beside if c.index != s.cp.index]
+        if not further:
+            return False
+        drop = further[0].index
+        s.changes = _between(s, {c.index: c.p_value for c in s.changes if c.index != drop})
+        s.cp = next(
+            replace(s.cp, before=c.before, after=c.after)
+            for c in s.changes
+            if c.index == s.cp.index
+        )
+
+
+def _withheld(s: Series, k: int) -> str:
+    """The note on a series whose first change is not reported for too few users (its day
+    not named: with the days' users, it would tell which way those users differ)."""
+    what = f"the {s.purpose} consent rate" if s.purpose else f"{s.feature}'s missing share"
+    return (
+        f"{s.source}: a change of {what} is not reported: the days on one side of it hold "
+        f"fewer than {k} users, whose share would tell what they chose or sent"
+    )
 
 
 def _hidden_note(drawn: list[Series], k: int) -> str:
@@ -454,7 +512,7 @@ def _fired(series: list[Series], alpha: float, min_gap: float) -> list[Series]:
     return fired
 
 
-def check_shift(ctx: ScanContext) -> list[Finding]:
+def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Finding]:
     """Return a finding per daily missing share or consent rate that changes significantly,
     listing each of its changes.
 
@@ -468,6 +526,12 @@ def check_shift(ctx: ScanContext) -> list[Finding]:
         return []
     th = ctx.config.thresholds
     fired = _fired(series, th.alpha, th.min_gap)
+    enough = [_keep_segments_of_enough_users(ctx, s) for s in fired]
+    if notes is not None:
+        notes += [
+            _withheld(s, ctx.min_group) for s, ok in zip(fired, enough, strict=True) if not ok
+        ]
+    fired = [s for s, ok in zip(fired, enough, strict=True) if ok]
     versions = new_versions(ctx.con)
     for s in fired:
         s.hidden_days = _few_days(ctx, s)
