@@ -451,8 +451,22 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     cfg.thresholds = _thresholds(raw, path)
 
     cfg.engine = _engine(raw, path)
-    cfg.hash_key = _text(_table(raw, "privacy", path).get("hash_key"), path, "privacy.hash_key")
+    cfg.hash_key = _hash_key(raw, path)
     return cfg
+
+
+def _hash_key(raw: dict[str, Any], path: Path) -> str | None:
+    """``[privacy] hash_key``; ConfigError for an empty one (a template's unset variable),
+    which keyed nothing: ids were keyed by the run's own key, another in each run."""
+    key = _text(_table(raw, "privacy", path).get("hash_key"), path, "privacy.hash_key")
+    if key is not None and not key.strip():
+        raise ConfigError(
+            "hash_key is empty or blank",
+            path=path,
+            key="privacy",
+            hint="give hash_key a secret of your own (the same in every run), or remove it",
+        )
+    return key
 
 
 def _check_steps(steps: list[str], path: Path) -> None:

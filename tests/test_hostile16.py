@@ -133,3 +133,17 @@ def test_a_further_change_into_days_of_one_user_is_dropped(tmp_path):
     assert shift["title"] == "The ads consent rate rose from 10% to 86% on 2026-09-21"
     changes = [(c["day"], c["before"], c["after"]) for c in shift["metrics"]["changes"]]
     assert changes == [("2026-09-21", 0.1, 0.8571)]
+
+
+@pytest.mark.parametrize("key", ["", "   "])
+def test_an_empty_hash_key_is_a_config_error(tmp_path, key):
+    # taken as no key: ids of names holding addresses were keyed by each run's own key, so an
+    # audit marked them new every night, though the config seemed to fix them
+    from privdiag.config import load_config
+    from privdiag.errors import ConfigError
+
+    path = tmp_path / "privdiag.toml"
+    path.write_text(f'[privacy]\nhash_key = "{key}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "[privacy]: hash_key is empty or blank" in str(caught.value)
