@@ -147,3 +147,23 @@ def test_an_empty_hash_key_is_a_config_error(tmp_path, key):
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert "[privacy]: hash_key is empty or blank" in str(caught.value)
+
+
+def test_a_notice_version_of_few_users_or_like_an_id_is_not_named():
+    # A version column holding consent receipt ids named each user's receipt in a shift's
+    # title ("the day notice version receipt-SECRETUID1500, receipt-SECRETUID1501, ...");
+    # a version one user was shown named that user's.
+    import duckdb
+
+    from privdiag.checks.shift import new_versions
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE TABLE consent (user_key VARCHAR, ts TIMESTAMPTZ, version VARCHAR)")
+    rows = [(f"a{i}", "2026-10-01", "v1") for i in range(5)]  # the first: never named
+    rows += [(f"b{i}", "2026-10-05", "v2") for i in range(5)]  # 5 users: named
+    rows += [(f"c{i}", "2026-10-06", f"receipt-7f3a9c{i}b21e") for i in range(5)]  # ids
+    rows += [("d0", "2026-10-07", "v3"), ("d0", "2026-10-08", "v3")]  # 1 user
+    con.executemany("INSERT INTO consent VALUES (?, ?::TIMESTAMPTZ, ?)", rows)
+    assert new_versions(con, 5) == {"2026-10-05": ["v2"]}
+    assert new_versions(con, 1) == {"2026-10-05": ["v2"], "2026-10-07": ["v3"]}

@@ -21,6 +21,7 @@ from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sq
 from privdiag.engine import literal
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
+from privdiag.privacy import looks_like_id
 from privdiag.stats import (
     ChangePoint,
     bh_adjust,
@@ -214,18 +215,25 @@ def _between(s: Series, p_values: dict[int, float]) -> list[Change]:
     return [Change(c, shares[i], shares[i + 1], p_values[c]) for i, c in enumerate(cuts)]
 
 
-def new_versions(con: Any) -> dict[str, list[str]]:
-    """Return day -> notice versions first seen that day in the consent log (not the first)."""
+def new_versions(con: Any, k: int = 1) -> dict[str, list[str]]:
+    """Return day -> notice versions first seen that day in the consent log (not the first).
+
+    A version is named only when at least ``k`` users (``min_group_size``) decided under it
+    and it does not look like an identifier (:func:`~privdiag.privacy.looks_like_id`): a
+    version column that holds consent receipt ids, or a version one user was shown, would
+    name that user in a title.
+    """
     rows = con.execute("""
-        SELECT strftime(min(ts), '%Y-%m-%d') AS day, version FROM consent
-        WHERE version IS NOT NULL AND trim(version) <> '' GROUP BY version ORDER BY 1, 2
+        SELECT strftime(min(ts), '%Y-%m-%d') AS day, version, count(DISTINCT user_key)
+        FROM consent WHERE version IS NOT NULL AND trim(version) <> ''
+        GROUP BY version ORDER BY 1, 2
     """).fetchall()
     if not rows:
         return {}
     first = rows[0][0]
     out: dict[str, list[str]] = {}
-    for day, version in rows:
-        if day > first:
+    for day, version, users in rows:
+        if day > first and users >= k and not looks_like_id(str(version)):
             out.setdefault(day, []).append(str(version))
     return out
 
@@ -532,7 +540,7 @@ def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Findin
             _withheld(s, ctx.min_group) for s, ok in zip(fired, enough, strict=True) if not ok
         ]
     fired = [s for s, ok in zip(fired, enough, strict=True) if ok]
-    versions = new_versions(ctx.con)
+    versions = new_versions(ctx.con, ctx.min_group)
     for s in fired:
         s.hidden_days = _few_days(ctx, s)
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
