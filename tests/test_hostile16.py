@@ -167,3 +167,17 @@ def test_a_notice_version_of_few_users_or_like_an_id_is_not_named():
     con.executemany("INSERT INTO consent VALUES (?, ?::TIMESTAMPTZ, ?)", rows)
     assert new_versions(con, 5) == {"2026-10-05": ["v2"]}
     assert new_versions(con, 1) == {"2026-10-05": ["v2"], "2026-10-07": ["v3"]}
+
+
+def test_a_mix_naming_a_purpose_without_a_rate_is_an_input_error(tmp_path):
+    # drawn from the mix, analytics was denied on every row of the observed scenario while
+    # its note said "no consent rate for analytics, taken as granted on every row"
+    mix = [
+        {"granted": ["ads"], "denied": ["analytics"], "share": 0.4},
+        {"granted": [], "denied": ["ads", "analytics"], "share": 0.6},
+    ]
+    path = tmp_path / "scan.json"
+    path.write_text(json.dumps({"evidence": {"consent_rates": {"ads": 0.4}, "consent_mix": mix}}))
+    with pytest.raises(InputError) as caught:
+        consent_from_scan(path)
+    assert "names 'analytics', which evidence.consent_rates gives no rate" in str(caught.value)
