@@ -181,3 +181,24 @@ def test_a_mix_naming_a_purpose_without_a_rate_is_an_input_error(tmp_path):
     with pytest.raises(InputError) as caught:
         consent_from_scan(path)
     assert "names 'analytics', which evidence.consent_rates gives no rate" in str(caught.value)
+
+
+def test_the_audit_log_redacts_an_address_the_terminal_redacts(tmp_path):
+    # an events file named after an e-mail, with a bad time: the terminal said "[redacted],
+    # row 1, field 'ts'", the --log file "audit failed: mallory@example.com.csv, row 1, ..."
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    (tmp_path / "mallory@example.com.csv").write_text(
+        "event_id,ts,event_name,user_id\ne1,notatime,page_view,u1\n", encoding="utf-8"
+    )
+    config = tmp_path / "privdiag.toml"
+    config.write_text(f'[sources.web]\npaths = ["{tmp_path}/mallory@example.com.csv"]\n')
+    log = tmp_path / "audit.log"
+    args = ["audit", "--config", str(config), "--history", str(tmp_path / "h.duckdb")]
+    result = CliRunner().invoke(app, [*args, "--log", str(log)])
+    assert result.exit_code == 3
+    text = log.read_text(encoding="utf-8")
+    assert "ERROR audit failed: [redacted], row 1, field 'ts'" in text
+    assert "mallory" not in text
