@@ -202,3 +202,18 @@ def test_the_audit_log_redacts_an_address_the_terminal_redacts(tmp_path):
     text = log.read_text(encoding="utf-8")
     assert "ERROR audit failed: [redacted], row 1, field 'ts'" in text
     assert "mallory" not in text
+
+
+@pytest.mark.parametrize("key", ["history", "reports_dir", "baseline", "fail_when"])
+def test_an_empty_audit_setting_is_a_config_error(tmp_path, key):
+    # taken as not given: `baseline = ""` compared with the previous run, `history = ""` used
+    # the default file, each unsaid
+    from privdiag.audit.settings import audit_settings
+    from privdiag.config import load_config
+    from privdiag.errors import ConfigError
+
+    path = tmp_path / "privdiag.toml"
+    path.write_text(f'[audit]\n{key} = ""\n[sources.web]\npaths = ["ev.csv"]\n')
+    with pytest.raises(ConfigError) as caught:
+        audit_settings(load_config(path))
+    assert f"[audit]: {key} is empty" in str(caught.value)
