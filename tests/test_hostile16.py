@@ -217,3 +217,26 @@ def test_an_empty_audit_setting_is_a_config_error(tmp_path, key):
     with pytest.raises(ConfigError) as caught:
         audit_settings(load_config(path))
     assert f"[audit]: {key} is empty" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        # read as the config's own folder: a consent "file" of whatever lay there
+        ('[consent]\npaths = [""]', "[consent.paths]: paths holds an empty or blank path"),
+        ('[sources.web]\npaths = ["a.csv", " "]', "[sources.web.paths]: paths holds an empty"),
+        # taken as not given: no memory limit, the default scratch folder
+        ('[engine]\nmemory_limit = ""', "[engine]: memory_limit is empty or blank"),
+        ('[engine]\ntemp_dir = " "', "[engine]: temp_dir is empty or blank"),
+        ('[models.m]\npath = "m.onnx"\nlabel = ""', "[models.m]: label is empty or blank"),
+    ],
+)
+def test_an_empty_config_value_is_a_config_error(tmp_path, toml, said):
+    from privdiag.config import load_config
+    from privdiag.errors import ConfigError
+
+    path = tmp_path / "privdiag.toml"
+    path.write_text(toml + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert said in str(caught.value)
