@@ -446,6 +446,13 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         )
 
     owners = _table(raw, "owners", path).items()
+    if any(not str(k).strip() for k, _ in owners):  # a pattern matching nothing, unsaid
+        raise ConfigError(
+            "a pattern is empty or blank",
+            path=path,
+            key="owners",
+            hint='give the pattern of the names it owns ("feature:gclid*", "*"), or remove it',
+        )
     cfg.owners = {str(k): _text(v, path, f"owners.{k}", "an owner").strip() for k, v in owners}
     consent = _table(raw, "consent", path)
     cfg.consent_files = _path_list(consent.get("paths", []), path, "consent.paths")

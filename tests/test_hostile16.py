@@ -219,6 +219,8 @@ def test_an_empty_audit_setting_is_a_config_error(tmp_path, key):
         # so an audit marked them new every night, though the config seemed to fix them
         ('[privacy]\nhash_key = ""', "[privacy]: hash_key is empty or blank"),
         ('[privacy]\nhash_key = "   "', "[privacy]: hash_key is empty or blank"),
+        # a pattern that matched nothing, so its team owned nothing
+        ('[owners]\n"" = "team-x"', "[owners]: a pattern is empty or blank"),
     ],
 )
 def test_an_empty_config_value_is_a_config_error(tmp_path, toml, said):
