@@ -32,7 +32,6 @@ before symptoms.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -217,12 +216,14 @@ def link_scan_result(findings: list[Finding], path: Path) -> int:
 
     Raises InputError when the file is not a scan result.
     """
+    from privdiag.output import load_json
+
+    doc = load_json(path, "pass the JSON written by privdiag scan --json")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(doc, dict) or not isinstance(doc.get("findings", []), list):
             raise ValueError("no findings list")
         return link_model_to_scan(findings, doc)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise InputError(
             "is not a scan result with findings",
             path=path,

@@ -176,7 +176,7 @@ def _logging(path: Path | None) -> Iterator[None]:
             hint="pass --log a file in a folder you can write to",
         ) from exc
     logger = logging.getLogger("privdiag")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(_ScrubbingFormatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
     previous = logger.level
     logger.setLevel(logging.INFO)
@@ -201,6 +201,18 @@ def _logging(path: Path | None) -> Iterator[None]:
                 "is in its report folder and the history",
                 err=True,
             )
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    """Log lines as the terminal and the crash log give an error: e-mail and IP addresses
+    redacted, control characters replaced, values a reader quoted from the data left out (a
+    file named after an address was written to the log as it is, where the terminal said
+    ``[redacted]``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from privdiag.privacy import scrub, without_quoted_data
+
+        return without_quoted_data(scrub(super().format(record)))
 
 
 class _LogFile(logging.FileHandler):

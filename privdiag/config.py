@@ -312,6 +312,7 @@ def _engine(raw: dict[str, Any], path: Path) -> EngineConfig:
     for key in ("memory_limit", "temp_dir", "name", "spark_master", "spark_remote"):
         if not isinstance(engine.get(key, ""), str):
             raise ConfigError(f"{key} must be a string", path=path, key=f"engine.{key}")
+        _not_blank(engine.get(key), path, f"engine.{key}")
     threads = engine.get("threads")
     wrong = not isinstance(threads, int) or isinstance(threads, bool)
     if threads is not None and (wrong or not 1 <= threads <= MAX_THREADS):
@@ -442,7 +443,9 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             raise ConfigError("needs a path", path=path, key=f"models.{name}")
         _check_entry_keys("models", name, spec, path)
         for key in ("path", "blind_set", "label", "reference"):
-            _text(spec.get(key), path, f"models.{name}.{key}")
+            _not_blank(
+                _text(spec.get(key), path, f"models.{name}.{key}"), path, f"models.{name}.{key}"
+            )
         cfg.models[name] = ModelConfig(
             path=spec["path"],
             owner=_owner(spec, path, f"models.{name}"),
@@ -452,6 +455,13 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         )
 
     owners = _table(raw, "owners", path).items()
+    if any(not str(k).strip() for k, _ in owners):  # a pattern matching nothing, unsaid
+        raise ConfigError(
+            "a pattern is empty or blank",
+            path=path,
+            key="owners",
+            hint='give the pattern of the names it owns ("feature:gclid*", "*"), or remove it',
+        )
     cfg.owners = {str(k): _text(v, path, f"owners.{k}", "an owner").strip() for k, v in owners}
     consent = _table(raw, "consent", path)
     cfg.consent_files = _path_list(consent.get("paths", []), path, "consent.paths")
@@ -460,8 +470,31 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     cfg.thresholds = _thresholds(raw, path)
 
     cfg.engine = _engine(raw, path)
-    cfg.hash_key = _text(_table(raw, "privacy", path).get("hash_key"), path, "privacy.hash_key")
+    cfg.hash_key = _hash_key(raw, path)
     return cfg
+
+
+def _hash_key(raw: dict[str, Any], path: Path) -> str | None:
+    """``[privacy] hash_key``; ConfigError for an empty one (a template's unset variable),
+    which keyed nothing: ids were keyed by the run's own key, another in each run."""
+    key = _text(_table(raw, "privacy", path).get("hash_key"), path, "privacy.hash_key")
+    hint = "give hash_key a secret of your own (the same in every run), or remove it"
+    return _not_blank(key, path, "privacy.hash_key", hint)
+
+
+def _not_blank(value: Any, path: Path, key: str, hint: str | None = None) -> Any:
+    """Return ``value``; ConfigError naming ``key`` when it is an empty or blank string (a
+    template's unset variable), which was taken as not given (an engine setting, a hash
+    key) or as the config's own folder (a path)."""
+    if isinstance(value, str) and not value.strip():
+        table, name = key.rsplit(".", 1)
+        raise ConfigError(
+            f"{name} is empty or blank",
+            path=path,
+            key=table,
+            hint=hint or f"give {name} a value, or remove it",
+        )
+    return value
 
 
 def _check_steps(steps: list[str], path: Path) -> None:
@@ -502,6 +535,10 @@ def _path_list(value: Any, path: Path, key: str) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
         raise ConfigError("paths must be a path or a list of paths", path=path, key=key)
+    if any(not v.strip() for v in items):  # was read as the config's own folder
+        raise ConfigError(
+            "paths holds an empty or blank path", path=path, key=key, hint="remove it"
+        )
     return list(items)
 
 

@@ -307,14 +307,14 @@ RESULT_HINT = (
 )
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    """Read a result document written by privdiag, with a clear error naming the file for
-    anything else (a foreign or edited document included); return it scrubbed of e-mail
-    and IP addresses and control characters, as every output must be."""
+def load_json(path: Path, hint: str) -> Any:
+    """Return the JSON value of the file at ``path`` (a BOM before it allowed); InputError
+    naming the file, with ``hint``, for a file that cannot be read or is no JSON privdiag
+    writes (nested thousands deep, a number of thousands of digits)."""
     from privdiag.errors import InputError
 
     try:  # utf-8-sig: an editor on Windows may have put a BOM before it
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as exc:
         raise InputError("file not found", path=path) from exc
     except IsADirectoryError as exc:
@@ -324,14 +324,23 @@ def read_json(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror or exc})", path=path) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"is not JSON ({exc})", path=path, hint=RESULT_HINT) from exc
+        raise InputError(f"is not JSON ({exc})", path=path, hint=hint) from exc
     except (RecursionError, ValueError) as exc:  # nested too deep, a number of 4,300+ digits
         raise InputError(
             "is not a privdiag result: it nests arrays or objects thousands deep or holds a "
             "number of thousands of digits",
             path=path,
-            hint=RESULT_HINT,
+            hint=hint,
         ) from exc
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a result document written by privdiag, with a clear error naming the file for
+    anything else (a foreign or edited document included); return it scrubbed of e-mail
+    and IP addresses and control characters, as every output must be."""
+    from privdiag.errors import InputError
+
+    doc = load_json(path, RESULT_HINT)
     if not isinstance(doc, dict) or doc.get("tool") != "privdiag" or "findings" not in doc:
         raise InputError(
             "is not a privdiag result (no tool/findings keys)", path=path, hint=RESULT_HINT

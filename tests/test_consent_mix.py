@@ -307,14 +307,17 @@ def test_a_bad_mix_is_an_input_error_naming_it(tmp_path, mix, said):
     ],
 )
 def test_a_mix_the_rates_contradict_is_an_input_error(tmp_path, mix, said):
-    path = _scan_json(tmp_path, {"consent_rates": {"ads": 0.4}, "consent_mix": mix})
+    # analytics, which the mixes name, has a rate too (a scan gives every purpose of its mix
+    # one); ads is checked first
+    rates = {"ads": 0.4, "analytics": 0.4}
+    path = _scan_json(tmp_path, {"consent_rates": rates, "consent_mix": mix})
     with pytest.raises(InputError) as caught:
         consent_from_scan(path)
     assert said in str(caught.value) and "evidence.consent_rates says 40.0%" in str(caught.value)
     # the pool can hold the rest: 0.5 denied both, 0.1 granted both, 0.4 pooled, granting
     # ads on (0.4 - 0.1) / 0.4 = 0.75 of its share (hand-checked: 0.1 + 0.75 * 0.4 = 0.4)
     fine = [{**DD, "share": 0.5}, {**GG, "share": 0.1}, {**POOLED, "share": 0.4}]
-    path = _scan_json(tmp_path, {"consent_rates": {"ads": 0.4}, "consent_mix": fine})
+    path = _scan_json(tmp_path, {"consent_rates": rates, "consent_mix": fine})
     assert consent_from_scan(path)[1] is not None
 
 

@@ -57,6 +57,15 @@ def _typed(table: dict[str, Any], key: str, kind: type, config: Config) -> Any:
     value = table.get(key)
     if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
         raise ConfigError(f"{key} must be {TYPE_WORDS[kind]}", path=config.path, key=f"audit.{key}")
+    # empty (a template's unset variable): taken as not given, a baseline compared with the
+    # previous run and a history went to the default file, each unsaid
+    if isinstance(value, str) and not value.strip():
+        raise ConfigError(
+            f"{key} is empty",
+            path=config.path,
+            key="audit",
+            hint=f"give {key} a value, or remove it for the default",
+        )
     return value
 
 

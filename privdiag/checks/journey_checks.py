@@ -66,7 +66,9 @@ def _shifts(ctx: ScanContext, result: Result) -> list[Finding]:
             "sparsity.shift", f"the events cover {days} day(s); a shift needs at least 2 days"
         )
         return []
-    findings = check_shift(ctx)
+    withheld: list[str] = []
+    findings = check_shift(ctx, withheld)
+    result.note(*withheld)
     result.ran("sparsity.shift")
     return findings
 

@@ -21,6 +21,7 @@ from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sq
 from privdiag.engine import literal
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
+from privdiag.privacy import looks_like_id
 from privdiag.stats import (
     ChangePoint,
     bh_adjust,
@@ -196,30 +197,43 @@ def _changes(s: Series, level: float, min_gap: float) -> list[Change]:
     found = found[:MAX_FURTHER_CHANGES]
     p_values = {s.cp.index: s.cp.p_value} | dict(found)
     while True:
-        cuts = sorted(p_values)
-        bounds = [0, *cuts, len(s.x)]
-        shares = [
-            float(s.x[a:b].sum() / s.n[a:b].sum()) for a, b in zip(bounds, bounds[1:], strict=False)
-        ]
-        changes = [Change(c, shares[i], shares[i + 1], p_values[c]) for i, c in enumerate(cuts)]
+        changes = _between(s, p_values)
         small = [c for c in changes if c.index != s.cp.index and abs(c.delta) < min_gap]
         if not small:
             return changes
         del p_values[min(small, key=lambda c: abs(c.delta)).index]
 
 
-def new_versions(con: Any) -> dict[str, list[str]]:
-    """Return day -> notice versions first seen that day in the consent log (not the first)."""
+def _between(s: Series, p_values: dict[int, float]) -> list[Change]:
+    """The changes at the days ``p_values`` holds (index -> p-value), in time order, each with
+    the shares, on events, of the segments between it and its neighbours."""
+    cuts = sorted(p_values)
+    bounds = [0, *cuts, len(s.x)]
+    shares = [
+        float(s.x[a:b].sum() / s.n[a:b].sum()) for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+    return [Change(c, shares[i], shares[i + 1], p_values[c]) for i, c in enumerate(cuts)]
+
+
+def new_versions(con: Any, k: int = 1) -> dict[str, list[str]]:
+    """Return day -> notice versions first seen that day in the consent log (not the first).
+
+    A version is named only when at least ``k`` users (``min_group_size``) decided under it
+    and it does not look like an identifier (:func:`~privdiag.privacy.looks_like_id`): a
+    version column that holds consent receipt ids, or a version one user was shown, would
+    name that user in a title.
+    """
     rows = con.execute("""
-        SELECT strftime(min(ts), '%Y-%m-%d') AS day, version FROM consent
-        WHERE version IS NOT NULL AND trim(version) <> '' GROUP BY version ORDER BY 1, 2
+        SELECT strftime(min(ts), '%Y-%m-%d') AS day, version, count(DISTINCT user_key)
+        FROM consent WHERE version IS NOT NULL AND trim(version) <> ''
+        GROUP BY version ORDER BY 1, 2
     """).fetchall()
     if not rows:
         return {}
     first = rows[0][0]
     out: dict[str, list[str]] = {}
-    for day, version in rows:
-        if day > first:
+    for day, version, users in rows:
+        if day > first and users >= k and not looks_like_id(str(version)):
             out.setdefault(day, []).append(str(version))
     return out
 
@@ -335,15 +349,7 @@ def _few_days_sql(fired: list[Series], k: int) -> str:
     one pass over the events: each event gets a mask of the series it counts for, the events
     are grouped by day, user and mask (a user's events of a day mostly share one), and only
     those groups are spread over the series of their mask."""
-    bits = []
-    for bit, s in enumerate(fired):
-        if s.purpose:
-            which = f"e.state_{s.purpose} IN ('granted', 'denied')"
-        else:
-            which = f"e.event_name IN ({', '.join(literal(n) for n in s.carriers) or 'NULL'})"
-        bits.append(
-            f"CASE WHEN e.source = {literal(s.source)} AND {which} THEN {1 << bit} ELSE 0 END"
-        )
+    bits = [f"CASE WHEN {_counted(s)} THEN {1 << bit} ELSE 0 END" for bit, s in enumerate(fired)]
     sources = ", ".join(sorted({literal(s.source) for s in fired}))
     positions = ", ".join(f"({n})" for n in range(len(fired)))
     return f"""
@@ -356,6 +362,62 @@ def _few_days_sql(fired: list[Series], k: int) -> str:
         WHERE mask & (CAST(1 AS BIGINT) << n) <> 0
         GROUP BY ALL HAVING count(DISTINCT user_key) BETWEEN 1 AND {int(k) - 1}
     """
+
+
+def _counted(s: Series) -> str:
+    """SQL: the events whose users a series' figure comes from: of its source, with a
+    decision for its purpose, or of the event names that carry its feature."""
+    if s.purpose:
+        which = f"e.state_{s.purpose} IN ('granted', 'denied')"
+    else:
+        which = f"e.event_name IN ({', '.join(literal(n) for n in s.carriers) or 'NULL'})"
+    return f"e.source = {literal(s.source)} AND {which}"
+
+
+def _segment_users(ctx: ScanContext, s: Series) -> list[int]:
+    """The distinct users of each segment of ``s`` between its changes (one grouped query)."""
+    starts = [s.on(c) for c in s.changes]
+    segment = " + ".join(f"(e.ts::DATE >= DATE {literal(d)})::INT" for d in starts) or "0"
+    rows = ctx.con.execute(f"""
+        SELECT {segment} AS segment, count(DISTINCT e.user_key) FROM {EVENTS_WITH_CONSENT}
+        WHERE {_counted(s)} GROUP BY 1
+    """).fetchall()
+    users = dict(rows)
+    return [int(users.get(n, 0)) for n in range(len(starts) + 1)]
+
+
+def _keep_segments_of_enough_users(ctx: ScanContext, s: Series) -> bool:
+    """Drop, in place, the further changes of ``s`` beside a segment of 1 to
+    ``min_group_size`` - 1 users, whose share would tell what those users chose or sent
+    (the segment then joins its neighbour); False when a segment beside its first change
+    stays that small, so that the series is not reported at all. Events without a user id
+    single out no one."""
+    while True:
+        users = _segment_users(ctx, s)
+        thin = [n for n, u in enumerate(users) if 0 < u < ctx.min_group]
+        if not thin:
+            return True
+        beside = [c for n in thin for c in s.changes[max(n - 1, 0) : n + 1]]
+        further = [c for c in beside if c.index != s.cp.index]
+        if not further:
+            return False
+        drop = further[0].index
+        s.changes = _between(s, {c.index: c.p_value for c in s.changes if c.index != drop})
+        s.cp = next(
+            replace(s.cp, before=c.before, after=c.after)
+            for c in s.changes
+            if c.index == s.cp.index
+        )
+
+
+def _withheld(s: Series, k: int) -> str:
+    """The note on a series whose first change is not reported for too few users (its day
+    not named: with the days' users, it would tell which way those users differ)."""
+    what = f"the {s.purpose} consent rate" if s.purpose else f"{s.feature}'s missing share"
+    return (
+        f"{s.source}: a change of {what} is not reported: the days on one side of it hold "
+        f"fewer than {k} users, whose share would tell what they chose or sent"
+    )
 
 
 def _hidden_note(drawn: list[Series], k: int) -> str:
@@ -486,7 +548,7 @@ def _fired(series: list[Series], alpha: float, min_gap: float) -> list[Series]:
     return fired
 
 
-def check_shift(ctx: ScanContext) -> list[Finding]:
+def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Finding]:
     """Return a finding per daily missing share or consent rate that changes significantly,
     listing each of its changes.
 
@@ -500,7 +562,13 @@ def check_shift(ctx: ScanContext) -> list[Finding]:
         return []
     th = ctx.config.thresholds
     fired = _fired(series, th.alpha, th.min_gap)
-    versions = new_versions(ctx.con)
+    enough = [_keep_segments_of_enough_users(ctx, s) for s in fired]
+    if notes is not None:
+        notes += [
+            _withheld(s, ctx.min_group) for s, ok in zip(fired, enough, strict=True) if not ok
+        ]
+    fired = [s for s, ok in zip(fired, enough, strict=True) if ok]
+    versions = new_versions(ctx.con, ctx.min_group)
     for s, hidden in zip(fired, _few_days(ctx, fired), strict=True):
         s.hidden_days = hidden
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]

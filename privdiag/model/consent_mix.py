@@ -67,7 +67,12 @@ def check_rates(mix: list[MixEntry], rates: dict[str, float], path: Path | None 
     from: per purpose, the rate less the share the shown combinations grant it (their
     unknown share at the rate) is what the pooled share grants, so from 0 to that share.
     A scan's own mix and rates meet this up to their rounding; an edited one may not, and
-    its draw would then grant a purpose as often as the mix says, not the rate."""
+    its draw would then grant a purpose as often as the mix says, not the rate. A scan gives
+    a rate to every purpose its mix names; a purpose without one would be drawn from the mix
+    where the run says it is granted on every row."""
+    named = set().union(*((e.granted or set()) | (e.denied or set()) for e in mix))
+    if unrated := sorted(named - set(rates)):
+        raise _bad(path, f"names {unrated[0]!r}, which evidence.consent_rates gives no rate")
     total = sum(e.share for e in mix)
     pool = sum(e.share for e in mix if e.granted is None) / total
     for purpose, rate in sorted(rates.items()):

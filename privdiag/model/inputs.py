@@ -8,7 +8,6 @@ UsageError naming the file or flag, raised before any scenario is built.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from privdiag.model.consent_mix import MixEntry, check_rates, drawable, read_mix
 from privdiag.model.entries import model_entry
 from privdiag.model.loading import Scorer, load_scorer
 from privdiag.model.predictions import PredictionsScorer
+from privdiag.output import load_json
 from privdiag.privacy import describe_value
 from privdiag.result import InputInfo, Result, sha256_file
 
@@ -115,14 +115,16 @@ def table_format(path: Path) -> str:
     return blindset.table_format(path) or "csv"
 
 
+SCAN_HINT = "pass the JSON written by privdiag scan --json"
+
+
 def _check_scan_result(path: Path) -> None:
     """Raise InputError when ``--scan-result`` names no file (missing, a folder, a pipe)."""
     from privdiag.ingest.files import check_regular_file
 
-    hint = "pass the JSON written by privdiag scan --json"
     if not path.exists():
-        raise InputError("file not found", path=path, hint=hint)
-    check_regular_file(path, hint=hint)
+        raise InputError("file not found", path=path, hint=SCAN_HINT)
+    check_regular_file(path, hint=SCAN_HINT)
 
 
 def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | None, str]:
@@ -132,15 +134,13 @@ def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | No
 
     Raises InputError for a file that is no scan result, or whose mix does not read as one.
     """
+    doc = load_json(path, SCAN_HINT)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
         rates = doc["evidence"]["consent_rates"]
         rates = {str(k): float(v) for k, v in rates.items() if v is not None}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise InputError(
-            "is not a scan result with evidence.consent_rates",
-            path=path,
-            hint="pass the JSON written by privdiag scan --json",
+            "is not a scan result with evidence.consent_rates", path=path, hint=SCAN_HINT
         ) from exc
     if bad := sorted(p for p, r in rates.items() if not (math.isfinite(r) and 0.0 <= r <= 1.0)):
         raise InputError(
@@ -168,7 +168,7 @@ def weighs_events(path: Path) -> bool:
     of its consent rates' unit (``evidence.consent_weighting``): a scan by an older privdiag,
     whose rates and mix are shares of events, a user weighed by their events. They are
     drawn from as they are."""
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc = load_json(path, SCAN_HINT)
     return "consent_weighting" not in doc["evidence"]
 
 

@@ -66,14 +66,25 @@ def check_group_sizes(docs: list[dict[str, Any]], paths: list[str], k: int) -> i
 
 
 def pool_consent_mix(merged: dict[str, Any], docs: list[dict[str, Any]], k: int) -> None:
-    """Pool, in place, the whole consent mix of ``merged`` when one of ``docs`` was made with a
-    ``min_group_size`` under ``k`` (or records none): its combinations were pooled by the
-    smaller size, and the users behind each are not kept to pool them again at ``k``."""
+    """Pool, in place, the whole consent mix of each of ``docs`` made with a
+    ``min_group_size`` under ``k`` (or recording none) in ``merged``: its combinations were
+    pooled by the smaller size, and the users behind each are not kept to pool them again at
+    ``k``. Several documents' mixes are a list of them, one a document (:func:`merge`)."""
     evidence = merged.get("evidence")
-    mix = evidence.get("consent_mix") if isinstance(evidence, dict) else None
-    if not mix or all((made_with(doc) or 0) >= k for doc in docs):
+    if not isinstance(evidence, dict) or not evidence.get("consent_mix"):
         return
-    evidence["consent_mix"] = [{"granted": None, "denied": None, "share": 1.0}]
+    having = [d for d in docs if "consent_mix" in (d.get("evidence") or {})]
+    small = [(made_with(doc) or 0) < k for doc in having]
+    mixes = evidence["consent_mix"] if len(having) > 1 else [evidence["consent_mix"]]
+    pooled = [
+        _pooled_mix() if pool and mix else mix for pool, mix in zip(small, mixes, strict=True)
+    ]
+    evidence["consent_mix"] = pooled if len(having) > 1 else pooled[0]
+
+
+def _pooled_mix() -> list[dict[str, Any]]:
+    """A consent mix of one pooled share: every combination's states withheld."""
+    return [{"granted": None, "denied": None, "share": 1.0}]
 
 
 def _findings(doc: dict[str, Any]) -> list[dict[str, Any]]:

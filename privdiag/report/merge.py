@@ -168,16 +168,27 @@ def _names(names: list[str], shown: int = 3) -> str:
     return ", ".join(unique[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
+# Evidence whose list is one whole (a consent mix's shares sum to 1): several documents' are
+# kept as a list of them, one a document, never run together into one list.
+WHOLE_LISTS = frozenset({"consent_mix"})
+
+
 def _merge_evidence(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Document-level evidence; a key present in several documents becomes a list."""
+    """Document-level evidence; a key present in several documents becomes a list: their
+    values, lists run together (notes), but the lists of :data:`WHOLE_LISTS` kept apart."""
     out: dict[str, Any] = {}
+    seen: dict[str, int] = {}
     for doc in docs:
         for key, value in (doc.get("evidence") or {}).items():
-            if key not in out:
-                out[key] = copy.deepcopy(value)
-                continue
-            have = out[key] if isinstance(out[key], list) else [out[key]]
-            out[key] = have + (value if isinstance(value, list) else [value])
+            seen[key] = seen.get(key, 0) + 1
+            value = copy.deepcopy(value)
+            if seen[key] == 1:
+                out[key] = value
+            elif key in WHOLE_LISTS:
+                out[key] = ([out[key]] if seen[key] == 2 else out[key]) + [value]
+            else:
+                have = out[key] if isinstance(out[key], list) else [out[key]]
+                out[key] = have + (value if isinstance(value, list) else [value])
     return out
 
 
