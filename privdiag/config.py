@@ -548,7 +548,9 @@ def load_config(path: Path | None) -> Config:
     use_hash_key(None)
     if path is None:
         if not DEFAULT_PATH.exists():
-            return Config()
+            cfg = Config(hash_key=_env_hash_key())
+            use_hash_key(cfg.hash_key)
+            return cfg
         path = DEFAULT_PATH
     if not path.exists():
         raise ConfigError("file not found", path=path, hint="check the --config path")
@@ -562,8 +564,29 @@ def load_config(path: Path | None) -> Config:
         raise _too_deep(path) from exc
     _check_no_nul(raw, path, "")
     cfg = parse_config(raw, path)
+    if cfg.hash_key is None:
+        cfg.hash_key = _env_hash_key()
     use_hash_key(cfg.hash_key)
     return cfg
+
+
+#: Where a key for finding ids comes from when the config has none: a secret kept out of a
+#: config that is committed to a repository.
+HASH_KEY_VARIABLE = "PRIVDIAG_HASH_KEY"
+
+
+def _env_hash_key() -> str | None:
+    """The key of :data:`HASH_KEY_VARIABLE`, None when it is not set; UsageError when it is
+    set but blank (a template's unset variable: ids would change in every run, unsaid)."""
+    from privdiag.errors import UsageError
+
+    key = os.environ.get(HASH_KEY_VARIABLE)
+    if key is not None and not key.strip():
+        raise UsageError(
+            f"{HASH_KEY_VARIABLE} is set but empty",
+            hint="give it a secret of your own (the same in every run), or unset it",
+        )
+    return key
 
 
 # privdiag's own tables nest four deep ([sources.app.columns], a list in them); a config
