@@ -162,6 +162,31 @@ def test_first_failure_interrupts_the_others_and_is_raised(ctx) -> None:
     assert result.checks == []  # nothing half-recorded
 
 
+@pytest.mark.timeout(300)  # without interrupting until the parts end, the query never ends
+def test_a_query_started_just_after_the_interrupt_is_interrupted_too(ctx) -> None:
+    """The race the full suite once hit: a part past the stopping check whose query DuckDB
+    starts only after the interrupt was sent (an interrupt ends the query running then, and
+    none was) ran on. Here the part starts its query once the scan is stopping."""
+    ended: list[str] = []
+
+    def late(part_ctx: ScanContext, result: Result) -> list[Finding]:
+        cursor = part_ctx.con
+        assert cursor._stopping.wait(WAIT)  # the other part has failed
+        try:  # as if it had passed the check just before
+            cursor._cursor.execute("SELECT count(*) FROM range(1000000000000) WHERE range % 7 = 3")
+        except Exception as exc:
+            ended.append(type(exc).__name__)
+            raise
+        return []
+
+    def failing(part_ctx: ScanContext, result: Result) -> list[Finding]:
+        raise InputError("survey.csv: row 3 has no respondent id")
+
+    with pytest.raises(InputError, match="row 3"):
+        run_parts(ctx, Result("scan"), [Part("late", late, cost=2), Part("failing", failing)])
+    assert ended == ["InterruptException"]
+
+
 def test_one_thread_or_spark_runs_the_parts_one_after_another() -> None:
     one = _ctx(threads=1)
     try:

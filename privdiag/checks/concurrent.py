@@ -80,9 +80,12 @@ def run_parts(ctx: ScanContext, result: Result, parts: list[Part]) -> list[Findi
         stopping.set()
         for future in futures:
             future.cancel()
-        for cursor in cursors:
-            if cursor is not None:
-                cursor.interrupt()
+        # an interrupt ends only the query running then: a part between the stopping check
+        # and DuckDB starting its query would run on, so interrupt until every part is done
+        while not all(f.done() for f in futures):
+            for con in cursors:
+                (con or ctx.con).interrupt()
+            wait(futures, timeout=0.05)
         raise
     finally:
         pool.shutdown(wait=True)
