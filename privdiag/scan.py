@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from privdiag.chains import link
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
-from privdiag.checks.concurrent import Part, run_parts
 from privdiag.checks.context import ScanContext, mark_no_user_ids, suppress
-from privdiag.checks.journey_checks import journey_parts
+from privdiag.checks.journey_checks import run_journey_checks
 from privdiag.checks.log_conflicts import check_log_conflicts
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.checks.trust import run_people_consent_checks
@@ -159,12 +157,11 @@ def _compliance(ctx: ScanContext, result: Result, *, loaded: Loaded) -> list[Fin
     return findings
 
 
-def _consent_evidence(ctx: ScanContext, result: Result) -> list[Finding]:
+def _consent_evidence(ctx: ScanContext, result: Result) -> None:
     """Record the consent rates and the consent mix (evidence, no findings)."""
     rates, mix = consent_evidence(ctx.con, ctx.purposes, ctx.min_group)
     result.evidence.update(consent_rates=rates, consent_mix=mix, consent_weighting=WEIGHTING)
     result.note(*_pooled_note(mix, ctx.min_group))
-    return []
 
 
 def _people(
@@ -277,25 +274,19 @@ def run_scan(
     )
     if unmatched := unmatched_features(list(features), config):
         result.note(*unmatched)
+    _consent_evidence(ctx, result)
     result.evidence["purposes_with_signal"] = purposes
+
+    say("checking consent compliance")
+    findings = _compliance(ctx, result, loaded=loaded)
+
+    say("checking the journey: consent gaps, shifts, identity and funnel")
     journey = journey_steps(con, config)
     result.evidence["journey"] = {"steps": journey.names, "origin": journey.origin}
-    # the checks' threads import nothing large themselves: concurrent imports can deadlock
-    import scipy.stats  # noqa: F401 (waits for warmed_up's import)
+    findings += run_journey_checks(ctx, journey, result)
 
-    if survey:
-        import privdiag.survey  # noqa: F401 (polars)
-    say("checking consent compliance, the journey, owners and classification")
-    # costs: CPU seconds of each part on the 10M-event bench dump (docs/BENCH.md)
-    parts = [
-        Part("evidence.consent_mix", _consent_evidence, cost=2),
-        Part("consent.compliance", partial(_compliance, loaded=loaded), True, cost=6),
-        *journey_parts(journey),
-        Part(
-            "people", partial(_people, sources=sorted(loaded.formats), survey=survey or []), cost=3
-        ),
-    ]
-    findings = run_parts(ctx, result, parts)
+    say("checking owners and classification")
+    findings += _people(ctx, result, sources=sorted(loaded.formats), survey=survey or [])
 
     # in id order, so the causes' order does not depend on the order queries returned rows
     findings.sort(key=lambda f: f.id)

@@ -7,9 +7,6 @@ cannot support it: no consent signal, no journey (fewer than two steps), one day
 
 from __future__ import annotations
 
-from functools import partial
-
-from privdiag.checks.concurrent import Part
 from privdiag.checks.context import ScanContext
 from privdiag.checks.funnel import check_consent_drop
 from privdiag.checks.identity import check_identity_loss, step_counts
@@ -28,18 +25,13 @@ def _no_journey(ctx: ScanContext) -> str:
     )
 
 
-def journey_parts(journey: Journey) -> list[Part]:
-    """The journey checks as parts a scan runs at once (privdiag.checks.concurrent): the
-    consent gaps, the shifts, and identity loss with the funnel (which share step counts).
-
-    Each assumes ``events`` and ``scan_events`` exist in its connection and records in its
-    result whether it ran, and why not.
-    """
-    return [
-        Part("sparsity.consent_gap", partial(_gaps, journey=journey), cost=8),
-        Part("sparsity.shift", _shifts, cost=4),
-        Part("identity.loss", partial(_identity_and_funnel, journey=journey), cost=7),
-    ]
+def run_journey_checks(ctx: ScanContext, journey: Journey, result: Result) -> list[Finding]:
+    """Return the journey checks' findings; record each check as ran or skipped in ``result``,
+    and the consent-gap heatmaps in its evidence. Assumes ``events`` and ``scan_events``
+    exist in ``ctx.con``."""
+    findings = _gaps(ctx, result, journey=journey)
+    findings += _shifts(ctx, result)
+    return findings + _identity_and_funnel(ctx, result, journey=journey)
 
 
 def _gaps(ctx: ScanContext, result: Result, *, journey: Journey) -> list[Finding]:
