@@ -284,9 +284,14 @@ def _heatmap(
     empty = sum(v is None for row in out["values"] for v in row)
     if empty:
         few = sum(hidden)
-        why = [
-            f"{empty - few} where no event of the step has {purpose} denied or none has it granted"
-        ] * (empty > few) + [f"{few} hidden: fewer than {k} users in a consent state"] * (few > 0)
+        why = []
+        if empty > few:
+            why.append(
+                f"{empty - few} where no event of the step has {purpose} denied or none has it "
+                "granted"
+            )
+        if few:
+            why.append(f"{few} hidden: fewer than {k} users in a consent state")
         total = len(steps) * len(features)
         out["note"] = f"{empty} of {total} cells have no value (grey): {'; '.join(why)}."
     return out
