@@ -344,3 +344,16 @@ def test_init_leaves_out_a_field_no_event_sets(realdata):
         text
     )
     assert "[features.dclid]" in text and "[features.clean_event]" in text
+
+
+def test_an_opt_in_drop_reads_in_points_beside_its_rates():
+    """The demo's ads opt-in drop read "Drop 0.218" beside "Opt-in rate before 73.9%" and
+    "after 52.1%" (trial 16's leftover): the drop is 21.8 points of those rates."""
+    from privdiag.report.facts import metric_items
+
+    metrics = {"optin_before": 0.739464, "optin_after": 0.521073, "drop": 0.218391}
+    shown = dict(metric_items(metrics, 5, "people.optin_drop"))
+    assert shown["Drop"] == "21.8 points"
+    assert (shown["Opt-in rate before"], shown["Opt-in rate after"]) == ("73.9%", "52.1%")
+    # the same key of another kind stays as it was
+    assert dict(metric_items({"drop": 0.218391}, 5, "model.fragile_feature"))["Drop"] == "0.218"
