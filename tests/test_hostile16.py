@@ -124,15 +124,16 @@ def test_a_shift_whose_later_days_hold_one_user_is_not_reported(tmp_path):
 def test_a_further_change_into_days_of_one_user_is_dropped(tmp_path):
     # 20 days of 20 users, 2 granting (10%), 20 days of 18 granting (90%), then 20 days of
     # u_lone alone: "it also fell from 90% to 0% on 2026-10-11" told u_lone's choice. The
-    # change is dropped and its days join the segment before: 360 granted of 400 + 20 events,
-    # 0.8571
+    # change is dropped and its days join the segment before, but blank on the chart, they
+    # are not in its share either (360 granted of 400 + 20 events, 0.8571 beside days of 0.9,
+    # told u_lone denied): 360 / 400 = 0.9
     from tests.helpers import by_kind
 
     doc = _ads_days(tmp_path, [(20, 2)] * 20 + [(20, 18)] * 20, lone=20)
     (shift,) = by_kind(doc, "sparsity.shift")
-    assert shift["title"] == "The ads consent rate rose from 10% to 86% on 2026-09-21"
+    assert shift["title"] == "The ads consent rate rose from 10% to 90% on 2026-09-21"
     changes = [(c["day"], c["before"], c["after"]) for c in shift["metrics"]["changes"]]
-    assert changes == [("2026-09-21", 0.1, 0.8571)]
+    assert changes == [("2026-09-21", 0.1, 0.9)]
 
 
 def test_a_notice_version_of_few_users_or_like_an_id_is_not_named():

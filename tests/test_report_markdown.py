@@ -115,6 +115,15 @@ def test_names_from_the_data_mention_nobody_and_link_nowhere():
         f"see https{zw}://x.test/a and www{zw}.x.test"
     )
     assert md_escape("a @ b, user@") == "a @ b, user@"  # nothing to mention
+    # GitHub links a scheme after a digit or "_" and "www." after "_" (no word boundary
+    # there), and turns #12, GH-12 and org/repo#12 into links to issues
+    assert md_escape("_https://x.test a1https://x.test x_www.x.test") == (
+        f"\\_https{zw}://x.test a1https{zw}://x.test x_www{zw}.x.test"
+    )
+    assert md_escape("see #12, GH-7 and org/repo#3") == (
+        f"see #{zw}12, GH{zw}-7 and org/repo#{zw}3"
+    )
+    assert md_escape("step#a, AGH-1") == "step#a, AGH-1"  # no issue there
     doc = sample_doc()
     doc["findings"][0]["owner"] = "@org/security"
     text = render_markdown(merge([doc]))

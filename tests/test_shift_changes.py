@@ -221,13 +221,13 @@ def test_a_series_with_more_changes_than_listed_says_so():
     assert "not listed" not in _further(six, {})
 
 
-def _thin_day(tmp_path, feature: bool) -> dict:
+def _thin_day(tmp_path, feature: bool, thin: int = 15) -> dict:
     """30 days of 20 users (one event each): 90% granted analytics on days 1-20, 40% on
-    21-30, but 2026-10-16 holds one user, who denied; with ``feature``, a column campaign
-    sent only by those who grant. Scanned at min_group_size 5."""
+    21-30, but day ``thin`` (2026-10-16) holds one user, who denied; with ``feature``, a
+    column campaign sent only by those who grant. Scanned at min_group_size 5."""
     rows = ["event_id,ts,event_name,user_id,consent_analytics" + (",campaign" if feature else "")]
     for d in range(30):
-        per, granted = (1, 0) if d == 15 else (20, 8 if d >= 20 else 18)
+        per, granted = (1, 0) if d == thin else (20, 8 if d >= 20 else 18)
         for i in range(per):
             n = len(rows)
             state = "granted" if i < granted else "denied"
@@ -249,6 +249,22 @@ def test_a_day_of_too_few_users_is_hidden_on_the_rate_chart(tmp_path):
     from privdiag.report import charts
 
     assert charts.series(shift["evidence"]["series"]).note.startswith(note)
+
+
+@pytest.mark.parametrize("thin", [15, 20])
+def test_a_blank_day_is_neither_named_nor_in_the_shares(tmp_path, thin):
+    # One user on a blank day, who denied. On 2026-10-21 (thin=20) the title named that day,
+    # telling that its user sided with the days after, and the after share, over that user
+    # too, read 72 / 181 = 0.3978 where every day drawn reads 0.4; on 2026-10-16 (thin=15)
+    # the before share read 342 / 381 = 0.8976 beside days of 0.9. The change now starts on
+    # the next day drawn and its shares are the drawn days': 18 / 20 = 0.9 a day before,
+    # 8 / 20 = 0.4 after.
+    (shift,) = by_kind(_thin_day(tmp_path, feature=False, thin=thin), "sparsity.shift")
+    assert shift["metrics"]["change_day"] == {15: "2026-10-21", 20: "2026-10-22"}[thin]
+    assert (shift["metrics"]["before"], shift["metrics"]["after"]) == (0.9, 0.4)
+    assert shift["metrics"]["changes"][0]["before"] == 0.9
+    named = [shift["title"], shift["recommendation"], shift["metrics"]]
+    assert f"2026-10-{thin + 1}" not in str([*named, shift["evidence"]["series"]["marks"]])
 
 
 def test_a_feature_chart_hides_the_same_days_of_the_rate_it_draws(tmp_path):

@@ -410,6 +410,55 @@ def _keep_segments_of_enough_users(ctx: ScanContext, s: Series) -> bool:
         )
 
 
+def _off_hidden_days(s: Series) -> bool:
+    """Move, in place, each change of ``s`` that starts on one of its ``hidden_days`` (a day of
+    too few users) to the next day drawn: named, the blank day would tell which side of the
+    change its users lie on. A further change with no day drawn before the next change goes.
+    A first change with no day drawn after it stays (on a sample of few users a day every
+    day is blank: a Known limitation). True when a change moved or went, so that the users
+    of its segments are to be counted again."""
+    if not s.hidden_days:
+        return False
+    ends = [c.index for c in s.changes[1:]] + [len(s.days)]
+    p_values: dict[int, float] = {}
+    first = None
+    for c, end in zip(s.changes, ends, strict=True):
+        i = c.index
+        while i < end and s.days[i] in s.hidden_days:
+            i += 1
+        if i < end:
+            p_values[i] = c.p_value
+            first = i if c.index == s.cp.index else first
+    if first is None or list(p_values) == [c.index for c in s.changes]:
+        return False
+    s.changes = _between(s, p_values)
+    s.cp = next(
+        replace(s.cp, index=first, before=c.before, after=c.after)
+        for c in s.changes
+        if c.index == first
+    )
+    return True
+
+
+def _drawn_shares(s: Series) -> None:
+    """Give the changes of ``s``, in place, the shares of the days drawn only: a segment's share
+    over its blank days too, beside the drawn days' values, told which way those days' few
+    users lean (one user who denied made 40% days read 72 / 181 = 0.3978). A segment whose
+    every day is blank keeps its shares (a Known limitation)."""
+    drawn = np.array([d not in s.hidden_days for d in s.days])
+    if drawn.all():
+        return
+    x, n = s.x * drawn, s.n * drawn
+    bounds = [0, *(c.index for c in s.changes), len(s.days)]
+    if any(n[a:b].sum() == 0 for a, b in zip(bounds, bounds[1:], strict=False)):
+        return
+    shares = [float(x[a:b].sum() / n[a:b].sum()) for a, b in zip(bounds, bounds[1:], strict=False)]
+    s.changes = [replace(c, before=shares[i], after=shares[i + 1]) for i, c in enumerate(s.changes)]
+    s.cp = next(
+        replace(s.cp, before=c.before, after=c.after) for c in s.changes if c.index == s.cp.index
+    )
+
+
 def _withheld(s: Series, k: int) -> str:
     """The note on a series whose first change is not reported for too few users (its day
     not named: with the days' users, it would tell which way those users differ)."""
@@ -571,6 +620,12 @@ def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Findin
     versions = new_versions(ctx.con, ctx.min_group)
     for s, hidden in zip(fired, _few_days(ctx, fired), strict=True):
         s.hidden_days = hidden
+    kept = [not _off_hidden_days(s) or _keep_segments_of_enough_users(ctx, s) for s in fired]
+    if notes is not None:
+        notes += [_withheld(s, ctx.min_group) for s, ok in zip(fired, kept, strict=True) if not ok]
+    fired = [s for s, ok in zip(fired, kept, strict=True) if ok]
+    for s in fired:
+        _drawn_shares(s)
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
     findings = [f for _, f in rates]
     for s in fired:

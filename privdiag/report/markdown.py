@@ -31,9 +31,13 @@ NOT_A_CAUSE = (
 _SPECIAL = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 #: What GitHub turns into a mention (``@org/team`` notifies the team) or a link (``www.x``,
-#: ``https://x``) wherever it stands in a comment, escaped or not: a zero-width space after
-#: its first part breaks it, and the text reads the same.
-_LINKED = re.compile(r"(@(?=[A-Za-z0-9])|\b(?:https?|ftp)(?=://)|\bwww(?=\.))", re.IGNORECASE)
+#: ``https://x``, and ``#12``, ``GH-12`` or ``org/repo#12``, which also mark that issue as
+#: mentioned) wherever it stands in a comment, escaped or not: a zero-width space after its
+#: first part breaks it, and the text reads the same. No word boundary is asked for: GitHub
+#: links ``https://`` after a digit or ``_`` and ``www.`` after ``_``.
+_LINKED = re.compile(
+    r"(@(?=[A-Za-z0-9])|(?:https?|ftp)(?=://)|www(?=\.)|#(?=\d)|\bgh(?=-\d))", re.IGNORECASE
+)
 
 
 #: Resolved findings of an audit named under its "what changed" line; the others counted.
