@@ -386,6 +386,16 @@ def _segment_users(ctx: ScanContext, s: Series) -> list[int]:
     return [int(users.get(n, 0)) for n in range(len(starts) + 1)]
 
 
+def _set_changes(s: Series, changes: list[Change], first: int | None = None) -> None:
+    """Give ``s`` its ``changes``, in place, and its headline change (``s.cp``, at ``first``
+    when it moved, else where it was) the shares of its counterpart among them."""
+    at = s.cp.index if first is None else first
+    s.changes = changes
+    s.cp = next(
+        replace(s.cp, index=at, before=c.before, after=c.after) for c in changes if c.index == at
+    )
+
+
 def _keep_segments_of_enough_users(ctx: ScanContext, s: Series) -> bool:
     """Drop, in place, the further changes of ``s`` beside a segment of 1 to
     ``min_group_size`` - 1 users, whose share would tell what those users chose or sent
@@ -402,12 +412,7 @@ def _keep_segments_of_enough_users(ctx: ScanContext, s: Series) -> bool:
         if not further:
             return False
         drop = further[0].index
-        s.changes = _between(s, {c.index: c.p_value for c in s.changes if c.index != drop})
-        s.cp = next(
-            replace(s.cp, before=c.before, after=c.after)
-            for c in s.changes
-            if c.index == s.cp.index
-        )
+        _set_changes(s, _between(s, {c.index: c.p_value for c in s.changes if c.index != drop}))
 
 
 def _off_hidden_days(s: Series) -> bool:
@@ -431,12 +436,7 @@ def _off_hidden_days(s: Series) -> bool:
             first = i if c.index == s.cp.index else first
     if first is None or list(p_values) == [c.index for c in s.changes]:
         return False
-    s.changes = _between(s, p_values)
-    s.cp = next(
-        replace(s.cp, index=first, before=c.before, after=c.after)
-        for c in s.changes
-        if c.index == first
-    )
+    _set_changes(s, _between(s, p_values), first)
     return True
 
 
@@ -453,10 +453,20 @@ def _drawn_shares(s: Series) -> None:
     if any(n[a:b].sum() == 0 for a, b in zip(bounds, bounds[1:], strict=False)):
         return
     shares = [float(x[a:b].sum() / n[a:b].sum()) for a, b in zip(bounds, bounds[1:], strict=False)]
-    s.changes = [replace(c, before=shares[i], after=shares[i + 1]) for i, c in enumerate(s.changes)]
-    s.cp = next(
-        replace(s.cp, before=c.before, after=c.after) for c in s.changes if c.index == s.cp.index
+    _set_changes(
+        s, [replace(c, before=shares[i], after=shares[i + 1]) for i, c in enumerate(s.changes)]
     )
+
+
+def _reportable(
+    fired: list[Series], ok: list[bool], ctx: ScanContext, notes: list[str] | None
+) -> list[Series]:
+    """The series of ``fired`` whose ``ok`` is true; a note (:func:`_withheld`) for each other."""
+    if notes is not None:
+        notes += [
+            _withheld(s, ctx.min_group) for s, good in zip(fired, ok, strict=True) if not good
+        ]
+    return [s for s, good in zip(fired, ok, strict=True) if good]
 
 
 def _withheld(s: Series, k: int) -> str:
@@ -611,19 +621,12 @@ def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Findin
         return []
     th = ctx.config.thresholds
     fired = _fired(series, th.alpha, th.min_gap)
-    enough = [_keep_segments_of_enough_users(ctx, s) for s in fired]
-    if notes is not None:
-        notes += [
-            _withheld(s, ctx.min_group) for s, ok in zip(fired, enough, strict=True) if not ok
-        ]
-    fired = [s for s, ok in zip(fired, enough, strict=True) if ok]
+    fired = _reportable(fired, [_keep_segments_of_enough_users(ctx, s) for s in fired], ctx, notes)
     versions = new_versions(ctx.con, ctx.min_group)
     for s, hidden in zip(fired, _few_days(ctx, fired), strict=True):
         s.hidden_days = hidden
     kept = [not _off_hidden_days(s) or _keep_segments_of_enough_users(ctx, s) for s in fired]
-    if notes is not None:
-        notes += [_withheld(s, ctx.min_group) for s, ok in zip(fired, kept, strict=True) if not ok]
-    fired = [s for s, ok in zip(fired, kept, strict=True) if ok]
+    fired = _reportable(fired, kept, ctx, notes)
     for s in fired:
         _drawn_shares(s)
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
