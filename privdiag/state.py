@@ -12,7 +12,7 @@ from typing import Any
 
 from privdiag.checks.context import present_sql
 from privdiag.consent_keys import by_browser, linked_consent, meeting_key
-from privdiag.engine import STATE_TYPE, one, quote
+from privdiag.engine import STATE_TYPE, one, planned_wide, quote
 from privdiag.purposes import PURPOSES
 
 # What resolve() adds per purpose P, as columns named KIND_P.
@@ -168,8 +168,8 @@ def _states_sql(purposes: list[str], span: str) -> str:
     return ",\n".join(parts)
 
 
-def _event_columns(con: Any) -> str:
-    """The select list that carries the columns of ``events e`` into ``scan_events``: each
+def _event_columns(con: Any) -> list[str]:
+    """The select items that carry the columns of ``events e`` into ``scan_events``: each
     as it is, but a feature as its presence, TRUE or NULL (:func:`present_sql` of the
     feature's type before, ``IS NOT NULL`` after).
 
@@ -181,12 +181,12 @@ def _event_columns(con: Any) -> str:
 
     features = feature_columns(con)
     columns = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
-    return ", ".join(
+    return [
         f"CASE WHEN {present_sql(c, features[c], of='e')} THEN TRUE END AS {quote(c)}"
         if c in features
         else f"e.{quote(c)}"
         for c in columns
-    )
+    ]
 
 
 def resolve(con: Any, purposes: list[str]) -> None:
@@ -217,7 +217,8 @@ def resolve(con: Any, purposes: list[str]) -> None:
     key = meeting_key("e", browser)
     con.execute(f"CREATE TEMP TABLE consent_spans AS {_spans_sql(purposes, browser)}")
     heavy = one(con, f"SELECT count(*) FROM consent_spans WHERE spans > {MAX_JOINED_SPANS}")
-    columns = _event_columns(con)
+    items = _event_columns(con)
+    columns = ", ".join(items)
     joined = f"""
         SELECT {columns}, {_states_sql(purposes, "s")} FROM events e
         LEFT JOIN consent_spans s ON s.user_key = {key} AND e.ts >= s.start
@@ -230,7 +231,8 @@ def resolve(con: Any, purposes: list[str]) -> None:
         SELECT {columns}, {_states_sql(purposes, "s")} FROM events e
         JOIN ({_heavy_sql(key)}) h ON h._row = e.rowid
         JOIN consent_spans s ON s.user_key = h.user_key AND s.span_no = h.span_no"""
-    con.execute(f"CREATE TABLE scan_events AS {joined}")
+    with planned_wide(con, len(items)):
+        con.execute(f"CREATE TABLE scan_events AS {joined}")
     con.execute("DROP TABLE consent_spans")
     state_columns = ", ".join(f"{k}_{p}" for p in purposes for k in STATE_KINDS)
     con.execute("DROP TABLE events")
