@@ -14,6 +14,8 @@ from privdiag.bench.baseline import run as run_baseline
 from privdiag.bench.data import Dump, write_dump
 from privdiag.bench.measure import Run, measure
 from privdiag.bench.report import _limit_mb, _scaling_lines
+from privdiag.bench.wide import floor as wide_floor
+from privdiag.bench.wide import write_wide
 
 
 def test_dump_is_seeded_and_shaped(tmp_path: Path) -> None:
@@ -92,17 +94,42 @@ def test_settings_from_env() -> None:
     assert (s.sizes, s.formats, s.evidently) == ([10, 20], ["csv"], False)
     assert s.spill_events is None
     assert Settings.from_env({"BENCH_SPILL_EVENTS": "100000000"}).spill_events == 100_000_000
+    assert s.wide_columns == 3000
+    assert Settings.from_env({"BENCH_WIDE_COLUMNS": "0"}).wide_columns == 0
+
+
+def test_the_wide_export_is_seeded_and_its_floor_reads_every_column(tmp_path: Path) -> None:
+    """Same seed, same file; each feature present on about half of the 600 events; the floor
+    reads all 4 + 40 columns."""
+    first = write_wide(tmp_path / "a", 40)
+    again = write_wide(tmp_path / "b", 40)
+    assert first.read_bytes() == again.read_bytes()
+    con = duckdb.connect()
+    rows, present = con.execute(f"SELECT count(*), count(f7) FROM '{first}'").fetchone()
+    assert rows == 600 and 240 < present < 360
+    denied = con.execute(
+        f"SELECT count(*) FROM '{first.parent / 'consent.csv'}' WHERE status = 'denied'"
+    ).fetchone()
+    assert denied == (25,)
+    assert wide_floor(str(first))["columns"] == 44
 
 
 def test_bench_end_to_end_on_tiny_dump(tmp_path: Path) -> None:
     settings = Settings(
-        sizes=[3000], out=tmp_path, drift_rows=2000, drift_features=2, evidently=False
+        sizes=[3000],
+        out=tmp_path,
+        drift_rows=2000,
+        drift_features=2,
+        evidently=False,
+        wide_columns=150,
     )
     text = run(settings)
     assert (tmp_path / "bench.md").read_text(encoding="utf-8") == text
     assert "| 3,000 | parquet |" in text and "| 3,000 | csv |" in text
     assert "Spilling run: `--memory-limit 1GB" in text
     assert "`privdiag --help`:" in text and "scipy ks_2samp" in text
+    assert "Wide flat export (600 events x 150 feature columns, CSV): privdiag scan" in text
+    assert "x reading it into DuckDB and counting each column's values" in text
     scan = json.loads((tmp_path / "bench-data" / "3000-parquet" / "scan.json").read_text())
     assert scan["inputs"][0]["rows"] == 3000
     assert any(f["kind"] == "consent.violation" for f in scan["findings"])

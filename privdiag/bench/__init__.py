@@ -12,7 +12,8 @@ Environment: ``BENCH_SIZES`` (comma-separated event counts), ``BENCH_LARGE=1``,
 ``BENCH_MEMORY_LIMIT`` (of the spilling run; default 1GB, 4GB with 100M events),
 ``BENCH_SPILL_EVENTS`` (the spilling run's dump size; default the largest Parquet dump),
 ``BENCH_DRIFT_ROWS`` / ``BENCH_DRIFT_FEATURES`` (1000000 / 20), ``BENCH_EVIDENTLY=0`` to skip
-Evidently, ``BENCH_REPEAT`` (runs per measurement, the fastest kept; default 1).
+Evidently, ``BENCH_REPEAT`` (runs per measurement, the fastest kept; default 1),
+``BENCH_WIDE_COLUMNS`` (the wide export's feature columns, 3000; 0 leaves that row out).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from privdiag.bench import wide
 from privdiag.bench.data import Dump, write_dump
 from privdiag.bench.measure import Run, best_of
 from privdiag.bench.report import machine, render
@@ -44,6 +46,7 @@ class Settings:
     repeat: int = 1
     spark_events: int = 100_000  # 0 leaves the Spark row out
     spill_events: int | None = None  # size of the spilling run's dump; the largest Parquet one
+    wide_columns: int = 3000  # the wide export's feature columns (privdiag.bench.wide); 0: none
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -65,6 +68,7 @@ class Settings:
         s.evidently = env.get("BENCH_EVIDENTLY", "1") != "0"
         s.repeat = int(env.get("BENCH_REPEAT", "1"))
         s.spark_events = int(env.get("BENCH_SPARK_EVENTS", s.spark_events))
+        s.wide_columns = int(env.get("BENCH_WIDE_COLUMNS", s.wide_columns))
         if env.get("BENCH_SPILL_EVENTS"):
             s.spill_events = int(env["BENCH_SPILL_EVENTS"])
         return s
@@ -211,6 +215,8 @@ def run(settings: Settings) -> str:
     help_run = best_of([*_privdiag(), "--help"], 3)
     text = render(machine(), rows, spilled, help_run, _drift(settings))
     text += "\n".join(_spark(settings, data)) + "\n"
+    _say(f"wide export: {settings.wide_columns:,} feature columns")
+    text += "\n".join(wide.lines(settings, _privdiag())) + "\n"
     settings.out.mkdir(parents=True, exist_ok=True)
     (settings.out / "bench.md").write_text(text, encoding="utf-8")
     return text
