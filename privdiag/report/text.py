@@ -458,11 +458,18 @@ def changes_line(doc: dict[str, Any]) -> str:
         return ""
     counts = audit.get("counts") or {}
     compared = audit.get("compared_with")
+    hidden = int(counts.get("hidden") or 0)
     if not compared:
-        return "First audit run of this history: there is no earlier run, so every finding is new."
+        first = "First audit run of this history: there is no earlier run, so every finding is new"
+        if hidden:  # tagged "not compared" in every output of the run, not "new"
+            return (
+                f"{first}, {hidden} of them not compared (fewer users than the minimum group "
+                "size) and counted as new."
+            )
+        return first + "."
     than = "baseline run" if audit.get("baseline") else "the previous run"
     told = ", ".join(f"{int(counts.get(c) or 0)} {c}" for c in (*TAGGED_CHANGES, "unchanged"))
-    if hidden := int(counts.get("hidden") or 0):
+    if hidden:
         told += f", {hidden} not compared (fewer users than the minimum group size)"
     return (
         f"Against {than} {fmt_value(compared)}: {told}; "
