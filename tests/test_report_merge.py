@@ -130,9 +130,8 @@ def test_two_audit_runs_leave_out_what_the_later_resolved_and_tag_nothing(later_
     assert "change" not in out["findings"][0]
     assert "audit" not in out and "resolved" not in out
     assert out["evidence"]["notes"] == [
-        "2 audit runs reported together (r1, r2): each run compared its findings with its "
-        "own previous run, so no finding is tagged new, worse or better here; the last run's "
-        "report says what changed; 1 finding(s) of an earlier run that a later run resolved "
+        "2 audit runs reported together (r1, r2): no finding is tagged new, worse or better "
+        "(each run compared with its own previous run); 1 finding(s) a later run resolved "
         "are left out (id b2)"
     ]
 
@@ -143,7 +142,7 @@ def test_a_finding_found_again_after_it_was_resolved_stays():
     runs[1]["resolved"] = [{**runs[1]["findings"].pop(0), "change": "resolved"}]
     out = merge(runs)
     assert sorted(f["id"] for f in out["findings"]) == ["a1", "b2"]
-    assert out["evidence"]["notes"][-1].endswith("here; the last run's report says what changed")
+    assert out["evidence"]["notes"][-1].endswith("(each run compared with its own previous run)")
 
 
 def test_a_note_two_results_share_is_listed_once():

@@ -300,14 +300,10 @@ def _several_audits_note(audits: list[dict[str, Any]], gone: list[str]) -> str:
     """What a report of several audit runs leaves out, and why."""
     runs = ", ".join(str(d["audit"].get("run_id") or "?") for d in _by_time(audits))
     note = (
-        f"{len(audits)} audit runs reported together ({runs}): each run compared its "
-        "findings with its own previous run, so no finding is tagged new, worse or better "
-        "here; the last run's report says what changed"
+        f"{len(audits)} audit runs reported together ({runs}): no finding is tagged new, "
+        "worse or better (each run compared with its own previous run)"
     )
     if gone:
-        shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
-        note += (
-            f"; {len(gone)} finding(s) of an earlier run that a later run resolved are "
-            f"left out (id {shown})"
-        )
+        shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+        note += f"; {len(gone)} finding(s) a later run resolved are left out (id {shown})"
     return note
