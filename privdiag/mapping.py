@@ -42,6 +42,9 @@ BUILTIN_FEATURES: dict[str, list[str]] = {
     "msclkid": ["ads"],
     "ttclid": ["ads"],
     "li_fat_id": ["ads"],
+    # Snowplow's campaign enrichment copies the click id of the landing URL (gclid, msclkid,
+    # dclid, ...) here, its network in mkt_network
+    "mkt_clickid": ["ads"],
     "_fbp": ["ads"],
     "_fbc": ["ads"],
     "_ga": ["analytics"],

@@ -156,3 +156,23 @@ def test_a_feature_named_with_glob_characters_gets_a_table_of_its_own_only(tmp_p
     assert purposes_for("a[0]", cfg) == ["analytics"]
     assert purposes_for("coupon", cfg) is None
     assert purposes_for("a0", cfg) is None
+
+
+def test_snowplows_click_id_needs_ads(tmp_path):
+    """Snowplow's enriched events carry the landing URL's click id (gclid, msclkid, ...) as
+    `mkt_clickid`: init left it for a person to decide, beside gclid's ads, on the
+    dbt-snowplow-web fixture."""
+    events = write(
+        tmp_path / "sp.csv",
+        """
+        ts,event_name,user_id,mkt_clickid,mkt_network
+        2026-10-01T10:00:00Z,page_view,u1,Cj0KCQ1,Google
+        2026-10-01T10:01:00Z,link_click,u1,,
+    """,
+    )
+    out = tmp_path / "privdiag.toml"
+    result = CliRunner().invoke(app, ["init", events, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    cfg = load_config(out)
+    assert cfg.features["mkt_clickid"].purposes == ["ads"]
+    assert cfg.features["mkt_network"].purposes is None

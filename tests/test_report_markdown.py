@@ -105,6 +105,34 @@ def test_key_figure_of_a_model_change_says_which_way_it_went():
     assert key_figure({"events": 12, "users": 3}) == "12 events"
 
 
+def test_a_fragile_features_loss_reads_as_its_measures_signed_change():
+    """A regressor's fragile feature read "1.52 drop" where masking it raised RMSE by 151.8%
+    (a ridge model of the generated shop's basket_value, RMSE 3.0012 unmasked and 7.5556
+    with sessions_30d masked, by numpy): a drop, of what, which way?"""
+    from privdiag.report.facts import metric_items
+    from privdiag.report.text import key_figure
+
+    rmse = {"drop": 1.517516, "drop_low": 1.455838, "drop_high": 1.575617, "rank": 1}
+    rmse["unit"] = "relative RMSE increase"
+    auc = {"drop": 0.077111, "drop_low": 0.061831, "drop_high": 0.091403, "rank": 1}
+    auc["unit"] = "ROC AUC"
+    assert key_figure(rmse) == "RMSE +151.8%"
+    assert key_figure(auc) == "ROC AUC -0.07711"
+    assert metric_items(rmse, 5, "model.fragile_feature")[:3] == [
+        ("RMSE rise, relative to unmasked", "+151.8%"),
+        ("RMSE rise, low end of the interval", "+145.6%"),
+        ("RMSE rise, high end of the interval", "+157.6%"),
+    ]
+    assert metric_items(auc, 5, "model.fragile_feature")[0] == ("Drop", "0.0771")
+    # a degradation's drop is its relative change then: both read as percentages
+    degradation = {"measure": "rmse", "better": "lower", "unmasked": 3.0012}
+    degradation |= {"scenario": 7.555569, "change": 4.554369, "change_relative": 1.517516}
+    degradation |= {"drop": 1.517516, "drop_low": 1.455838, "drop_high": 1.575617}
+    items = dict(metric_items(degradation, 5, "model.degradation"))
+    assert items["Relative change"] == "+151.8%"
+    assert items["RMSE rise, relative to unmasked"] == "+151.8%" and "Drop" not in items
+
+
 def test_names_from_the_data_mention_nobody_and_link_nowhere():
     """A name such as ``@org/team`` (an owner, a source, an event name) notified that team
     when the comment was posted on GitHub, and ``www.x.com`` or ``https://x`` became links:
@@ -128,3 +156,17 @@ def test_names_from_the_data_mention_nobody_and_link_nowhere():
     doc["findings"][0]["owner"] = "@org/security"
     text = render_markdown(merge([doc]))
     assert "@org" not in text and f"@{zw}org/security" in text
+
+
+def test_a_first_audit_run_says_which_findings_it_did_not_compare():
+    """The generated shop's first audit counted "68 new, 3 not compared" on the terminal and
+    tagged 3 findings "not compared", while its summary said "every finding is new"."""
+    from privdiag.report.text import changes_line
+
+    audit = {"run_id": "e4cd326e", "compared_with": None, "counts": {"new": 68, "hidden": 3}}
+    assert changes_line({"audit": audit}) == (
+        "First audit run of this history: there is no earlier run, so every finding is new, "
+        "3 of them not compared (fewer users than the minimum group size) and counted as new."
+    )
+    audit["counts"] = {"new": 71}
+    assert changes_line({"audit": audit}).endswith("so every finding is new.")

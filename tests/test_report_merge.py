@@ -98,3 +98,55 @@ def test_finding_without_severity_is_refused():
     doc["findings"][0]["severity"] = "urgent"
     with pytest.raises(InputError, match="valid id, kind or severity"):
         merge([doc])
+
+
+def _audit_run(run_id: str, started: str, previous: str | None) -> dict:
+    """small_doc as an audit run: both findings new on the first run."""
+    doc = small_doc()
+    doc["command"], doc["started_at"] = "audit", started
+    for f in doc["findings"]:
+        f["change"] = "new"
+    doc["resolved"] = []
+    doc["audit"] = {"run_id": run_id, "previous_run": previous, "counts": {"new": 2}}
+    return doc
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_two_audit_runs_leave_out_what_the_later_resolved_and_tag_nothing(later_first):
+    """Run r1 holds b2 (gclid without consent) and a1; run r2, after the tag was fixed,
+    holds a1 only (unchanged) and lists b2 as resolved. Merged, b2 read "(new)" as a
+    present leak, and in the order r2, r1 every finding read new: the earlier run's
+    version replaced the later's whatever its time."""
+    first = _audit_run("r1", "2024-03-20T10:00:00+00:00", None)
+    second = _audit_run("r2", "2024-03-21T10:00:00+00:00", "r1")
+    gone = second["findings"].pop(0)
+    second["findings"][0]["change"] = "unchanged"
+    second["findings"][0]["title"] = "gclid has no owner (second run)"
+    second["resolved"] = [{**gone, "change": "resolved"}]
+    second["audit"]["counts"] = {"unchanged": 1, "resolved": 1}
+    out = merge([second, first] if later_first else [first, second])
+    assert [f["id"] for f in out["findings"]] == ["a1"]
+    assert out["findings"][0]["title"] == "gclid has no owner (second run)"
+    assert "change" not in out["findings"][0]
+    assert "audit" not in out and "resolved" not in out
+    assert out["evidence"]["notes"] == [
+        "2 audit runs reported together (r1, r2): no finding is tagged new, worse or better "
+        "(each run compared with its own previous run); 1 finding(s) a later run resolved "
+        "are left out (id b2)"
+    ]
+
+
+def test_a_finding_found_again_after_it_was_resolved_stays():
+    """r2 resolved b2, r3 found it again: the latest run naming it holds it."""
+    runs = [_audit_run(f"r{n}", f"2024-03-2{n}T10:00:00+00:00", None) for n in (1, 2, 3)]
+    runs[1]["resolved"] = [{**runs[1]["findings"].pop(0), "change": "resolved"}]
+    out = merge(runs)
+    assert sorted(f["id"] for f in out["findings"]) == ["a1", "b2"]
+    assert out["evidence"]["notes"][-1].endswith("(each run compared with its own previous run)")
+
+
+def test_a_note_two_results_share_is_listed_once():
+    a, b = small_doc(), small_doc()
+    a["evidence"]["notes"] = ["3 duplicate events dropped", "only in a"]
+    b["evidence"]["notes"] = ["3 duplicate events dropped"]
+    assert merge([a, b])["evidence"]["notes"] == ["3 duplicate events dropped", "only in a"]

@@ -257,10 +257,29 @@ def _loss_finding(
         suppress(metrics, ctx.min_group, keys=("identified_users",)),
         (STATELESS_ADVICE if stateless else "")
         + "Measure this step on event counts (or modelled conversions) rather than distinct "
-        "users, and keep a consented first-party identifier where the user allows it; do not "
-        "read the lower user-level conversion as lost customers.",
+        "users, and keep a consented first-party identifier where the user allows it; "
+        + _conversion_advice(metrics, row["step"]),
         owner_for(ctx.config, source=row["source"], step=row["step"]),
         evidence={"table": _state_table(ctx, row), "bars": bars},
+    )
+
+
+def _conversion_advice(metrics: dict[str, Any], step: str) -> str:
+    """How to read the user-level conversion into ``step``, the way it is wrong: lower than
+    it is where this step lost more identities than the one before, higher (even above 100%)
+    where the step before lost more; either way for a first step, hidden ratios or ratios
+    that read the same in whole percent."""
+    measured = metrics.get("user_funnel_measured")
+    fixed = metrics.get("user_funnel_restored")
+    if measured is None or fixed is None or f"{measured:.0%}" == f"{fixed:.0%}":
+        return "do not read a user-level conversion into or out of it as customers lost or won."
+    prev = metrics["previous_step"]
+    figures = f"from {prev} reads {measured:.0%}, about {fixed:.0%} with identities restored"
+    if measured < fixed:
+        return f"the user-level conversion {figures}: do not read it as lost customers."
+    return (
+        f"the user-level conversion {figures}: {prev} lost more identities than {step}, so "
+        "do not read it as customers won."
     )
 
 

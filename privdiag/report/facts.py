@@ -40,12 +40,38 @@ VALUE_WORDS: dict[str, dict[str, str]] = {
 }
 
 
+#: A regressor's loss is RMSE's rise relative to its unmasked value (1.52: +151.8%), which
+#: "drop 1.52" told the wrong way: these labels say what it is, the value a percentage.
+RELATIVE_RISE = {
+    "drop": "RMSE rise, relative to unmasked",
+    "drop_low": "RMSE rise, low end of the interval",
+    "drop_high": "RMSE rise, high end of the interval",
+}
+
+
+def relative_rise(metrics: dict[str, Any]) -> bool:
+    """True when a model finding's ``drop`` is RMSE's relative rise: a fragile feature's
+    ``unit`` says so, a degradation's drop is then its ``change_relative`` (both rounded to
+    six places)."""
+    unit = metrics.get("unit")
+    if isinstance(unit, str):
+        return unit.startswith("relative RMSE")
+    drop, relative = metrics.get("drop"), metrics.get("change_relative")
+    return (
+        metrics.get("measure") == "rmse"
+        and is_number(drop)
+        and is_number(relative)
+        and abs(drop - relative) <= 2e-6
+    )
+
+
 def metric_items(metrics: dict[str, Any], k: int, kind: str = "") -> list[tuple[str, str]]:
     """Return a finding's metrics as (label, text), the label :func:`metric_label` with a
     capital; suppressed user counts read ``<k``, true and false ``yes`` and ``no``, and an
     interval (a key ending in ``_ci``) ``low to high``. A fraction of :data:`KIND_SHARES`
     reads as a percentage (a change in points), a coded value of :data:`VALUE_WORDS` in
-    words.
+    words, a relative change and a regressor's relative RMSE rise (:data:`RELATIVE_RISE`)
+    as signed percentages.
 
     The scan writes a suppressed value as null and lists it under ``suppressed`` with the
     ``min_group_size`` it used; those bookkeeping keys are not shown themselves. Other
@@ -58,6 +84,7 @@ def metric_items(metrics: dict[str, Any], k: int, kind: str = "") -> list[tuple[
     hidden = {str(n) for n in listed(metrics.get("suppressed")) if isinstance(n, str)}
     unknown = {str(n) for n in listed(metrics.get("no_user_ids")) if isinstance(n, str)}
     size = metrics.get("min_group_size", k)
+    rising = relative_rise(metrics)
     items = []
     for name, value in metrics.items():
         if name in BOOKKEEPING or (isinstance(value, list | tuple) and not value):
@@ -76,6 +103,9 @@ def metric_items(metrics: dict[str, Any], k: int, kind: str = "") -> list[tuple[
         elif name in unknown and value is None:
             text = no_user_ids_text(metrics)
         label = metric_label(str(name))
+        if is_number(value) and (name == "change_relative" or name in RELATIVE_RISE and rising):
+            text = f"{value * 100:+.1f}%"
+            label = RELATIVE_RISE.get(str(name), label)
         items.append((label[:1].upper() + label[1:], text))
     return items
 

@@ -103,10 +103,19 @@ def _expect(value: Any, kind: Any, where: str, field: str, *, optional: bool = T
         )
 
 
-def _merge_findings(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Dedupe by id: a later document's finding replaces an earlier one; causes are united."""
+def _by_time(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``docs`` in the order their runs started (the order given where that ties)."""
+    return sorted(docs, key=lambda d: str(d.get("started_at") or ""))
+
+
+def _merge_findings(docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Dedupe by id: the finding of the run that started later replaces an earlier one's
+    (the order given breaks a tie); causes are united. An audit run's ``resolved`` list says
+    its finding is gone: one that the latest run naming it resolved is left out, and its id
+    returned, so that two runs of one audit do not show a mended leak as present."""
     merged: dict[str, dict[str, Any]] = {}
-    for doc in docs:
+    gone: dict[str, None] = {}
+    for doc in _by_time(docs):
         for f in doc.get("findings") or []:
             new = copy.deepcopy(f)
             old = merged.get(new["id"])
@@ -114,7 +123,12 @@ def _merge_findings(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 causes = list(old.get("caused_by") or []) + list(new.get("caused_by") or [])
                 new["caused_by"] = list(dict.fromkeys(causes))
             merged[new["id"]] = new
-    return rank_dicts(list(merged.values()))
+            gone.pop(new["id"], None)
+        for r in doc.get("resolved") or []:
+            if isinstance(r, dict) and r.get("id") in merged:
+                gone[str(r["id"])] = None
+    kept = [f for i, f in merged.items() if i not in gone]
+    return rank_dicts(kept), list(gone)
 
 
 def _merge_inputs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -189,6 +203,11 @@ def _merge_evidence(docs: list[dict[str, Any]]) -> dict[str, Any]:
             else:
                 have = out[key] if isinstance(out[key], list) else [out[key]]
                 out[key] = have + (value if isinstance(value, list) else [value])
+    if isinstance(out.get("notes"), list):  # two runs on one input tell a note once
+        said: set[str] = set()
+        out["notes"] = [
+            n for n in out["notes"] if not isinstance(n, str) or not (n in said or said.add(n))
+        ]
     return out
 
 
@@ -238,7 +257,7 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
         raise InputError("no result to report on", hint="pass at least one FINDINGS.json")
     for n, doc in enumerate(docs):
         check_document(doc, n)
-    findings = _merge_findings(docs)
+    findings, gone = _merge_findings(docs)
     # A merged document keeps the commands it came from, so merging it again keeps them too.
     commands = list(
         dict.fromkeys(str(c) for d in docs for c in d.get("commands") or [d.get("command", "")])
@@ -262,4 +281,29 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     if len(audits) == 1:
         merged["resolved"] = copy.deepcopy(audits[0].get("resolved") or [])
         merged["audit"] = copy.deepcopy(audits[0]["audit"])
+    elif audits:
+        # each finding's tag (new, worse, ...) is its own run's comparison, and goes with it
+        for f in findings:
+            f.pop("change", None)
+        merged["evidence"]["notes"] = _listed_notes(merged["evidence"]) + [
+            _several_audits_note(audits, gone)
+        ]
     return merged
+
+
+def _listed_notes(evidence: dict[str, Any]) -> list[Any]:
+    notes = evidence.get("notes")
+    return list(notes) if isinstance(notes, list) else [notes] if notes else []
+
+
+def _several_audits_note(audits: list[dict[str, Any]], gone: list[str]) -> str:
+    """What a report of several audit runs leaves out, and why."""
+    runs = ", ".join(str(d["audit"].get("run_id") or "?") for d in _by_time(audits))
+    note = (
+        f"{len(audits)} audit runs reported together ({runs}): no finding is tagged new, "
+        "worse or better (each run compared with its own previous run)"
+    )
+    if gone:
+        shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+        note += f"; {len(gone)} finding(s) a later run resolved are left out (id {shown})"
+    return note

@@ -268,6 +268,8 @@ def key_figure(
     A model's quality change reads as the measure, its signed change and whether that is
     worse or better (``RMSE +7.04 (worse)``, ``ROC AUC -0.2255 (worse)``): a bare "drop"
     would not say which way an error measure moved, nor a bare sign whether that is good.
+    A fragile feature's loss reads as its measure's signed change too (``ROC AUC -0.0771``,
+    ``RMSE +151.8%``: its ``unit``, RMSE's rise relative to the unmasked value).
     A share reads as what it is a share of when ``kind`` says (:data:`SHARE_OF`), its names
     :func:`isolated` when ``isolate``.
     A finding whose key counts are suppressed reads ``<k users``, never a bookkeeping key.
@@ -281,6 +283,11 @@ def key_figure(
         return f"{fmt_value(measure_name(metrics['measure']))} {change:+.4g}" + (
             f" ({way})" if way != "–" else ""
         )
+    unit, drop = metrics.get("unit"), metrics.get("drop")
+    if isinstance(unit, str) and is_number(drop):  # a fragile feature's loss, signed as above
+        if unit.startswith("relative RMSE"):
+            return f"RMSE {drop:+.1%}"
+        return f"{fmt_value(unit)} {-drop:+.4g}"
     for name in KEY_METRICS:
         if name in metrics and metrics[name] is not None:
             value = fmt_metric(name, metrics[name], min_group_size)
@@ -451,11 +458,18 @@ def changes_line(doc: dict[str, Any]) -> str:
         return ""
     counts = audit.get("counts") or {}
     compared = audit.get("compared_with")
+    hidden = int(counts.get("hidden") or 0)
     if not compared:
-        return "First audit run of this history: there is no earlier run, so every finding is new."
+        first = "First audit run of this history: there is no earlier run, so every finding is new"
+        if hidden:  # tagged "not compared" in every output of the run, not "new"
+            return (
+                f"{first}, {hidden} of them not compared (fewer users than the minimum group "
+                "size) and counted as new."
+            )
+        return first + "."
     than = "baseline run" if audit.get("baseline") else "the previous run"
     told = ", ".join(f"{int(counts.get(c) or 0)} {c}" for c in (*TAGGED_CHANGES, "unchanged"))
-    if hidden := int(counts.get("hidden") or 0):
+    if hidden:
         told += f", {hidden} not compared (fewer users than the minimum group size)"
     return (
         f"Against {than} {fmt_value(compared)}: {told}; "
