@@ -86,6 +86,21 @@ def hide(metrics: dict[str, Any], keys: list[str], k: int) -> dict[str, Any]:
     return metrics
 
 
+#: The metrics key listing the hidden values that are not small themselves: shown, they would
+#: tell, by difference with figures shown beside them, a count hidden for a small group.
+BY_DIFFERENCE = "suppressed_by_difference"
+
+
+def hide_by_difference(metrics: dict[str, Any], keys: list[str], k: int) -> dict[str, Any]:
+    """Return ``metrics`` with ``keys`` hidden as :func:`hide` hides them and listed under
+    :data:`BY_DIFFERENCE` too, so that a report reads them ``hidden``, not ``<k``: the value
+    may be large; it is hidden for the small group another figure less it would tell."""
+    hide(metrics, keys, k)
+    listed = list(metrics.get(BY_DIFFERENCE) or [])
+    metrics[BY_DIFFERENCE] = listed + [key for key in dict.fromkeys(keys) if key not in listed]
+    return metrics
+
+
 #: The metrics key listing the user counts that are unknown, not none (see mark_no_user_ids).
 NO_USER_IDS = "no_user_ids"
 

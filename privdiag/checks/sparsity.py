@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 
 from privdiag.checks.bits import Masks
-from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, hide, present_sql, suppress
+from privdiag.checks.context import (
+    EVENTS_WITH_CONSENT,
+    ScanContext,
+    hide,
+    hide_by_difference,
+    present_sql,
+    suppress,
+)
 from privdiag.checks.gap_overlap import explained_gaps
 from privdiag.engine import quote
 from privdiag.findings import Finding
@@ -364,13 +371,18 @@ def _gap_finding(
         f"{pair.purpose} is denied, against {v['share_granted'][k]:.0%} when granted"
     )
     carried = pair.mapped and float(v["share_denied"][k]) < 0.5
-    if hidden := _hidden_metrics(_hidden_states(table, k)):
+    states = _hidden_states(table, k)
+    if hidden := _hidden_metrics(states):
         carried = False  # "most denied events carry it" would tell the hidden share
         title = (
             f"{pair.feature} is missing far more often on {row['step']} events when "
             f"{pair.purpose} is denied than when granted"
         )
         hide(metrics, hidden, ctx.min_group)
+    if states.get("denied") == 1:
+        # the few who carry it while denied: the users lacking it, beside the denied events,
+        # tell them by difference on a step of one event a user
+        hide_by_difference(metrics, ["users"], ctx.min_group)
     return Finding(
         "sparsity.consent_gap",
         _gap_severity(gap, pair.mapped),

@@ -76,13 +76,16 @@ def metric_items(metrics: dict[str, Any], k: int, kind: str = "") -> list[tuple[
     The scan writes a suppressed value as null and lists it under ``suppressed`` with the
     ``min_group_size`` it used; those bookkeeping keys are not shown themselves. Other
     suppressed values (the events or share of those few users) read ``hidden``: ``<k`` would
-    claim fewer than k events, or a share below k. A user count the events could not tell,
+    claim fewer than k events, or a share below k; so does a user count hidden because it
+    would tell another, small count by difference (listed under
+    ``suppressed_by_difference``), which may be large. A user count the events could not tell,
     having no user ids (null, listed under ``no_user_ids``), says so plainly
     (:func:`no_user_ids_text`): unknown, not 0. An empty list is left out.
     """
     # listed: an edited result may hold a number or a text there, not a list
     hidden = {str(n) for n in listed(metrics.get("suppressed")) if isinstance(n, str)}
     unknown = {str(n) for n in listed(metrics.get("no_user_ids")) if isinstance(n, str)}
+    large = {str(n) for n in listed(metrics.get("suppressed_by_difference")) if isinstance(n, str)}
     size = metrics.get("min_group_size", k)
     rising = relative_rise(metrics)
     items = []
@@ -99,7 +102,7 @@ def metric_items(metrics: dict[str, Any], k: int, kind: str = "") -> list[tuple[
         elif isinstance(value, str) and value in VALUE_WORDS.get(str(name), {}):
             text = VALUE_WORDS[str(name)][value]
         if name in hidden and value is None:
-            text = f"<{size}" if is_users(str(name)) else "hidden"
+            text = f"<{size}" if is_users(str(name)) and name not in large else "hidden"
         elif name in unknown and value is None:
             text = no_user_ids_text(metrics)
         label = metric_label(str(name))

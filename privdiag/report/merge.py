@@ -78,7 +78,7 @@ def check_shapes(doc: dict[str, Any], where: str) -> None:
             _expect(f.get(key), str, where, f"findings.{key}")
         for cid in f.get("caused_by") or []:
             _expect(cid, str, where, "findings.caused_by", optional=False)
-        for key in ("suppressed", "no_user_ids"):  # lists of metric names the reports read
+        for key in ("suppressed", "no_user_ids", "suppressed_by_difference"):  # metric names
             _expect((f.get("metrics") or {}).get(key), list, where, f"findings.metrics.{key}")
         for value in (f.get("location") or {}).values():
             _expect(value, _SCALAR, where, "findings.location")

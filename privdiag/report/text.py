@@ -21,7 +21,7 @@ _SHARE = re.compile(
 #: The metrics that best sum up a finding, in order of preference.
 KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
 #: Metric keys that record how a finding was suppressed, not what it measured.
-BOOKKEEPING = ("suppressed", "min_group_size", "no_user_ids")
+BOOKKEEPING = ("suppressed", "min_group_size", "no_user_ids", "suppressed_by_difference")
 
 
 #: Readable labels of the metrics whose keys do not read as words (``gap_ci``, ``q_value``)
@@ -294,8 +294,12 @@ def key_figure(
             meaning = share_of(kind, location or {}, metrics, isolate) if name == "share" else ""
             return f"{value} {meaning or _count_noun(name, value)}"
     hidden = metrics.get("suppressed") or []
+    k = metrics.get("min_group_size", min_group_size)
+    large = metrics.get("suppressed_by_difference")  # hidden, but not small: not "<k"
+    if "users" in hidden and isinstance(large, list) and "users" in large:
+        return f"users hidden (they would tell a group of <{k} by difference)"
     if "users" in hidden:
-        few = f"<{metrics.get('min_group_size', min_group_size)} users"
+        few = f"<{k} users"
         if is_number(anonymous := metrics.get("events_without_user_id")):
             return f"{few} and {fmt_value(anonymous)} events without a user id"
         return few
