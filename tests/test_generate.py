@@ -352,3 +352,36 @@ def test_if_missing_keeps_a_complete_scenario_and_rewrites_an_older_one_with_for
     assert refused.exit_code == 2 and "--force" in refused.output
     rewritten = _generate(out, "--if-missing", "--force")
     assert rewritten.exit_code == 0 and (out / "models" / "propensity_imputed.onnx").is_file()
+
+
+def test_shoppers_arrive_as_real_traffic_does():
+    """Every shopper's first visit fell in the window, so its first days held new shoppers
+    only (seed 16: 72% of the web sessions of days 1-3 were first visits against 40% over the
+    window, and those days had 46 sessions against 90 on average). First visits now fall
+    before the window too: from day one a day holds returning shoppers as later days do."""
+    import numpy as np
+
+    from privdiag.generate.events import web_events
+    from privdiag.generate.timeline import DAY_MS, build_population
+
+    rng = np.random.default_rng(16)
+    pop = build_population(rng, 600, 28, faults=False)
+    sessions = np.unique(web_events(rng, pop, 28).session)
+    day = pop.sess_start[sessions] // DAY_MS
+    first_visit = pop.sess_number[sessions] == 0
+
+    early = day < 3
+    assert abs(first_visit[early].mean() - first_visit.mean()) < 0.1  # 0.30 against 0.34
+    assert early.sum() / 3 > 0.8 * len(sessions) / 28  # 28.3 a day against 30.9
+    assert len(np.unique(pop.sess_user)) == 600 and pop.sess_start.min() >= 0
+
+
+def test_returning_shoppers_answered_before_the_window(scenario, db):
+    """Their consent records are dated before the first day; no event is."""
+    before = "TIMESTAMPTZ '2026-10-01 00:00:00+00'"
+    early_records = db.execute(f"SELECT count(*) FROM consent WHERE ts < {before}").fetchone()[0]
+    assert early_records > 0
+    assert db.execute(f"SELECT count(*) FROM app WHERE ts < {before}").fetchone()[0] == 0
+    first = db.execute("SELECT min(event_date) FROM web").fetchone()[0]
+    assert first == "20261001"
+    assert scenario.users["web"] + scenario.users["app"] == 400

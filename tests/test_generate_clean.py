@@ -65,17 +65,16 @@ def test_scan_of_a_clean_scenario_finds_no_planted_fault(clean) -> None:
 
 
 def test_scan_of_a_clean_scenario_finds_no_funnel_drop(clean) -> None:
-    """Only the identity-restored estimate saw a drop at view_item (ads: 65% against 86%;
-    analytics: 71% against 88%), where most of the denied events are Consent Mode's cookieless
-    pings; the users with an identity show none (ads: 81% against 85%). It is withheld, and a
-    note says why."""
+    """When every shopper started on day one, the first days were new shoppers' pings sent
+    before the banner answer (denied), and the identity-restored estimate saw a drop at
+    view_item (analytics: 71% against 88%), withheld with a note. Shoppers now arrive as real
+    traffic does (returning shoppers from the first day on), and the note says the largest-
+    looking gap is chance (app, add_to_cart, analytics: 32% against 51%, q 0.1)."""
     _, doc = clean
     assert not [f for f in doc["findings"] if f["kind"] == "funnel.consent_drop"]
     notes = [n for n in doc["evidence"]["notes"] if n.startswith("funnel.consent_drop")]
-    assert [n.split(":")[0] for n in notes] == [
-        "funnel.consent_drop not reported (web, view_item, analytics)",
-        "funnel.consent_drop not reported (web, view_item, ads)",
-    ]
+    assert [n.split(":")[0] for n in notes] == ["funnel.consent_drop found no drop"]
+    assert "from page_view to add_to_cart in app (denied 32%, granted 51%), has q 0.1" in notes[0]
 
 
 def test_faulty_twin_plants_them(tmp_path: Path) -> None:
@@ -91,3 +90,17 @@ def test_generate_no_faults_on_the_command_line(tmp_path: Path) -> None:
     )
     assert got.exit_code == 0, got.output
     assert json.loads((out / "ground_truth.json").read_text())["faults"] == []
+
+
+@pytest.mark.parametrize("seed", [1, 4, 9])
+def test_clean_scenarios_of_other_seeds_report_no_shift(tmp_path: Path, seed: int) -> None:
+    """With every shopper's first visit in the window, the consent rates rose over the first
+    week (new shoppers' pings before the banner answer are denied) and these seeds reported
+    4 or 5 sparsity.shift findings each ("The analytics consent rate rose from 43% to 60% on
+    2026-10-08"). Some seeds still report a change that is chance (Known limitations)."""
+    info = generate_scenario(tmp_path, seed=seed, users=600, faults=False)
+    paths = info.paths
+    doc = run_scan(
+        [str(paths["web"]), str(paths["app"])], consent=[], config=load_config(paths["config"])
+    ).to_dict()
+    assert not [f["title"] for f in doc["findings"] if f["kind"] == "sparsity.shift"]

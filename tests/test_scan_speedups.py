@@ -12,7 +12,9 @@ It was rewritten again (only ``share`` of ``consent.pre_consent``) when that sha
 became the events before a later decision, without those of users who never decide.
 The bench dumps' part was written again when the dumps got sessions (layout 2), by the code
 of commit 966b667, the last before consent state was resolved by spans, so that it still
-holds the findings of the code before that restructuring.
+holds the findings of the code before that restructuring. The scenario's part was written
+again (its inputs, not the scan, had changed: the same 15 findings, other counts) when the
+generator's shoppers began to arrive before the window too.
 """
 
 from __future__ import annotations

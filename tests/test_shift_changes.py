@@ -20,7 +20,8 @@ import pytest
 
 from privdiag import stats
 from privdiag.chains import link
-from privdiag.checks.shift import Series, _changes, _few_days, _further
+from privdiag.checks.shift import Series, _changes, _further
+from privdiag.checks.shift_privacy import few_days as _few_days
 from privdiag.findings import Finding
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config, write
@@ -308,7 +309,7 @@ def test_the_days_of_too_few_users_of_every_shifting_series_take_one_query(monke
     # count for it.
     import duckdb
 
-    from privdiag.checks import shift
+    from privdiag.checks import shift_privacy as shift
     from privdiag.checks.context import ScanContext
 
     con = duckdb.connect()

@@ -538,3 +538,24 @@ def test_a_consent_log_and_its_copy_on_spark_equal_duckdb(spark, tmp_path):
     assert _comparable(on_spark) == _comparable(duck)
     notes = [n for n in duck["evidence"]["notes"] if "repeated another record" in n]
     assert notes and notes[0].startswith("4 consent records repeated")
+
+
+@pytest.mark.parametrize("container", ["csv", "ndjson"])
+def test_hive_partition_values_on_spark_as_on_duckdb(spark, tmp_path, container):
+    """Spark's CSV and JSON readers were given the files without their base folder, so
+    user_id=... folders gave no column (every user id NULL); and partition values were typed
+    (-0 read as the number 0). Both now read them as the folder names write them."""
+    from privdiag.engine import connect
+    from privdiag.ingest import load
+    from tests.test_hive_partitions import _write
+
+    for n, user in enumerate(("-0", "0x10", "16")):
+        part = tmp_path / "events" / f"user_id={user}" / "date=2026-10-01"
+        _write(part / f"part-0.{container}", container, f"e{n}")
+    config = _on_spark(load_config(None))
+    con = connect(config.engine)
+
+    load(con, [str(tmp_path / "events")], [], config)
+
+    rows = con.execute("SELECT event_id, user_key FROM events ORDER BY 1").fetchall()
+    assert rows == [("e0", "-0"), ("e1", "0x10"), ("e2", "16")]

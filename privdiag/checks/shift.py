@@ -7,29 +7,34 @@ A series that shifts is searched for more changes on either side of its first
 (:func:`privdiag.stats.further_changes`): a banner change and, weeks later, the tag fix that
 followed it are two changes of one series, and one finding lists both. A change is linked
 to a notice version first seen that day, or to a consent-rate change on the same day for
-one of the purposes the feature needs (any, when it is unclassified).
+one of the purposes the feature needs (any, when it is unclassified). The days and segments
+of too few users are kept from telling what those users chose by
+:mod:`privdiag.checks.shift_privacy`; the series and changes are those of
+:mod:`privdiag.checks.shift_series`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql
-from privdiag.engine import literal
+from privdiag.checks.shift_privacy import (
+    drawn_shares,
+    few_days,
+    hidden_note,
+    keep_segments_of_enough_users,
+    off_hidden_days,
+    reportable,
+    shown,
+)
+from privdiag.checks.shift_series import Change, Series, between
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 from privdiag.privacy import looks_like_id
-from privdiag.stats import (
-    ChangePoint,
-    bh_adjust,
-    change_point,
-    further_changes,
-    rounded,
-    share,
-)
+from privdiag.stats import ChangePoint, bh_adjust, change_point, further_changes, rounded
 
 # The most changes one series reports beside its first: months of daily data may hold a
 # banner change, a tag fix and a release; more than that is a noisy series, not news.
@@ -44,56 +49,6 @@ def days_covered(con: Any) -> int:
         "ELSE 2 END FROM events"
     ).fetchone()
     return int(row[0]) if row else 0
-
-
-@dataclass(frozen=True)
-class Change:
-    """One change of a series: its first day's index, the shares of the segments on either
-    side (between it and its neighbouring changes) and its p-value."""
-
-    index: int
-    before: float
-    after: float
-    p_value: float
-
-    @property
-    def delta(self) -> float:
-        return self.after - self.before
-
-
-@dataclass
-class Series:
-    """One daily share series and its best change point (``cp``), before correction;
-    ``changes`` all the changes reported (``cp`` among them) in time order, once it shifts."""
-
-    source: str
-    days: list[str]
-    x: np.ndarray
-    n: np.ndarray
-    cp: ChangePoint
-    scale: np.ndarray
-    feature: str | None = None
-    purpose: str | None = None
-    q: float = 1.0
-    changes: list[Change] = field(default_factory=list)
-    hidden_days: set[str] = field(default_factory=set)  # days shown as no value
-    carriers: list[str] = field(default_factory=list)  # a feature's event names carrying it
-    more: bool = False  # a change beyond the most listed was found: the last shares blend
-
-    @property
-    def day(self) -> str:
-        return self.days[self.cp.index]
-
-    def on(self, change: Change) -> str:
-        """The day ``change`` starts."""
-        return self.days[change.index]
-
-    @property
-    def delta(self) -> float:
-        return self.cp.after - self.cp.before
-
-    def values(self) -> list[float | None]:
-        return [rounded(v) for v in share(self.x, self.n)]
 
 
 def _daily(ctx: ScanContext) -> dict[str, np.ndarray]:
@@ -197,22 +152,11 @@ def _changes(s: Series, level: float, min_gap: float) -> list[Change]:
     found = found[:MAX_FURTHER_CHANGES]
     p_values = {s.cp.index: s.cp.p_value} | dict(found)
     while True:
-        changes = _between(s, p_values)
+        changes = between(s, p_values)
         small = [c for c in changes if c.index != s.cp.index and abs(c.delta) < min_gap]
         if not small:
             return changes
         del p_values[min(small, key=lambda c: abs(c.delta)).index]
-
-
-def _between(s: Series, p_values: dict[int, float]) -> list[Change]:
-    """The changes at the days ``p_values`` holds (index -> p-value), in time order, each with
-    the shares, on events, of the segments between it and its neighbours."""
-    cuts = sorted(p_values)
-    bounds = [0, *cuts, len(s.x)]
-    shares = [
-        float(s.x[a:b].sum() / s.n[a:b].sum()) for a, b in zip(bounds, bounds[1:], strict=False)
-    ]
-    return [Change(c, shares[i], shares[i + 1], p_values[c]) for i, c in enumerate(cuts)]
 
 
 def new_versions(con: Any, k: int = 1) -> dict[str, list[str]]:
@@ -318,183 +262,12 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -
             "series": {
                 "title": f"Daily {s.purpose} consent rate ({s.source})",
                 "x": s.days,
-                "series": {f"{s.purpose} consent rate": _shown(s)},
+                "series": {f"{s.purpose} consent rate": shown(s)},
                 "marks": _marks(s, versions),
-                "note": _hidden_note([s], ctx.min_group),
+                "note": hidden_note([s], ctx.min_group),
             }
         },
     )
-
-
-# Shifting series whose days of too few users one query finds: each is a bit of a BIGINT.
-FEW_DAYS_SERIES = 62
-
-
-def _few_days(ctx: ScanContext, fired: list[Series]) -> list[set[str]]:
-    """Per series of ``fired`` (those that shift), its days whose figure comes from 1 to
-    ``min_group_size`` - 1 users: the day's value would tell their states or what they sent
-    (events without a user id single out no one). A consent rate's users are those with a
-    decision that day, a feature's those with events of the names that carry it. One query
-    for up to :data:`FEW_DAYS_SERIES` series (:func:`_few_days_sql`)."""
-    days: list[set[str]] = [set() for _ in fired]
-    for start in range(0, len(fired), FEW_DAYS_SERIES):
-        chunk = fired[start : start + FEW_DAYS_SERIES]
-        for k, day in ctx.con.execute(_few_days_sql(chunk, ctx.min_group)).fetchall():
-            days[start + int(k)].add(str(day))
-    return days
-
-
-def _few_days_sql(fired: list[Series], k: int) -> str:
-    """SQL of (series position, day) for the days of ``fired`` of 1 to ``k`` - 1 users, in
-    one pass over the events: each event gets a mask of the series it counts for, the events
-    are grouped by day, user and mask (a user's events of a day mostly share one), and only
-    those groups are spread over the series of their mask."""
-    bits = [f"CASE WHEN {_counted(s)} THEN {1 << bit} ELSE 0 END" for bit, s in enumerate(fired)]
-    sources = ", ".join(sorted({literal(s.source) for s in fired}))
-    positions = ", ".join(f"({n})" for n in range(len(fired)))
-    return f"""
-        WITH marked AS (
-            SELECT e.ts::DATE AS day, e.user_key, CAST({" | ".join(bits)} AS BIGINT) AS mask
-            FROM {EVENTS_WITH_CONSENT} WHERE e.source IN ({sources})
-            GROUP BY ALL
-        )
-        SELECT n, strftime(day, '%Y-%m-%d') FROM marked, (VALUES {positions}) AS series(n)
-        WHERE mask & (CAST(1 AS BIGINT) << n) <> 0
-        GROUP BY ALL HAVING count(DISTINCT user_key) BETWEEN 1 AND {int(k) - 1}
-    """
-
-
-def _counted(s: Series) -> str:
-    """SQL: the events whose users a series' figure comes from: of its source, with a
-    decision for its purpose, or of the event names that carry its feature."""
-    if s.purpose:
-        which = f"e.state_{s.purpose} IN ('granted', 'denied')"
-    else:
-        which = f"e.event_name IN ({', '.join(literal(n) for n in s.carriers) or 'NULL'})"
-    return f"e.source = {literal(s.source)} AND {which}"
-
-
-def _segment_users(ctx: ScanContext, s: Series) -> list[int]:
-    """The distinct users of each segment of ``s`` between its changes (one grouped query)."""
-    starts = [s.on(c) for c in s.changes]
-    segment = " + ".join(f"(e.ts::DATE >= DATE {literal(d)})::INT" for d in starts) or "0"
-    rows = ctx.con.execute(f"""
-        SELECT {segment} AS segment, count(DISTINCT e.user_key) FROM {EVENTS_WITH_CONSENT}
-        WHERE {_counted(s)} GROUP BY 1
-    """).fetchall()
-    users = dict(rows)
-    return [int(users.get(n, 0)) for n in range(len(starts) + 1)]
-
-
-def _set_changes(s: Series, changes: list[Change], first: int | None = None) -> None:
-    """Give ``s`` its ``changes``, in place, and its headline change (``s.cp``, at ``first``
-    when it moved, else where it was) the shares of its counterpart among them."""
-    at = s.cp.index if first is None else first
-    s.changes = changes
-    s.cp = next(
-        replace(s.cp, index=at, before=c.before, after=c.after) for c in changes if c.index == at
-    )
-
-
-def _keep_segments_of_enough_users(ctx: ScanContext, s: Series) -> bool:
-    """Drop, in place, the further changes of ``s`` beside a segment of 1 to
-    ``min_group_size`` - 1 users, whose share would tell what those users chose or sent
-    (the segment then joins its neighbour); False when a segment beside its first change
-    stays that small, so that the series is not reported at all. Events without a user id
-    single out no one."""
-    while True:
-        users = _segment_users(ctx, s)
-        thin = [n for n, u in enumerate(users) if 0 < u < ctx.min_group]
-        if not thin:
-            return True
-        beside = [c for n in thin for c in s.changes[max(n - 1, 0) : n + 1]]
-        further = [c for c in beside if c.index != s.cp.index]
-        if not further:
-            return False
-        drop = further[0].index
-        _set_changes(s, _between(s, {c.index: c.p_value for c in s.changes if c.index != drop}))
-
-
-def _off_hidden_days(s: Series) -> bool:
-    """Move, in place, each change of ``s`` that starts on one of its ``hidden_days`` (a day of
-    too few users) to the next day drawn: named, the blank day would tell which side of the
-    change its users lie on. A further change with no day drawn before the next change goes.
-    A first change with no day drawn after it stays (on a sample of few users a day every
-    day is blank: a Known limitation). True when a change moved or went, so that the users
-    of its segments are to be counted again."""
-    if not s.hidden_days:
-        return False
-    ends = [c.index for c in s.changes[1:]] + [len(s.days)]
-    p_values: dict[int, float] = {}
-    first = None
-    for c, end in zip(s.changes, ends, strict=True):
-        i = c.index
-        while i < end and s.days[i] in s.hidden_days:
-            i += 1
-        if i < end:
-            p_values[i] = c.p_value
-            first = i if c.index == s.cp.index else first
-    if first is None or list(p_values) == [c.index for c in s.changes]:
-        return False
-    _set_changes(s, _between(s, p_values), first)
-    return True
-
-
-def _drawn_shares(s: Series) -> None:
-    """Give the changes of ``s``, in place, the shares of the days drawn only: a segment's share
-    over its blank days too, beside the drawn days' values, told which way those days' few
-    users lean (one user who denied made 40% days read 72 / 181 = 0.3978). A segment whose
-    every day is blank keeps its shares (a Known limitation)."""
-    drawn = np.array([d not in s.hidden_days for d in s.days])
-    if drawn.all():
-        return
-    x, n = s.x * drawn, s.n * drawn
-    bounds = [0, *(c.index for c in s.changes), len(s.days)]
-    if any(n[a:b].sum() == 0 for a, b in zip(bounds, bounds[1:], strict=False)):
-        return
-    shares = [float(x[a:b].sum() / n[a:b].sum()) for a, b in zip(bounds, bounds[1:], strict=False)]
-    _set_changes(
-        s, [replace(c, before=shares[i], after=shares[i + 1]) for i, c in enumerate(s.changes)]
-    )
-
-
-def _reportable(
-    fired: list[Series], ok: list[bool], ctx: ScanContext, notes: list[str] | None
-) -> list[Series]:
-    """The series of ``fired`` whose ``ok`` is true; a note (:func:`_withheld`) for each other."""
-    if notes is not None:
-        notes += [
-            _withheld(s, ctx.min_group) for s, good in zip(fired, ok, strict=True) if not good
-        ]
-    return [s for s, good in zip(fired, ok, strict=True) if good]
-
-
-def _withheld(s: Series, k: int) -> str:
-    """The note on a series whose first change is not reported for too few users (its day
-    not named: with the days' users, it would tell which way those users differ)."""
-    what = f"the {s.purpose} consent rate" if s.purpose else f"{s.feature}'s missing share"
-    return (
-        f"{s.source}: a change of {what} is not reported: the days on one side of it hold "
-        f"fewer than {k} users, whose share would tell what they chose or sent"
-    )
-
-
-def _hidden_note(drawn: list[Series], k: int) -> str:
-    """The chart's words on the days it leaves blank for too few users ("" when none)."""
-    days = set().union(*(s.hidden_days for s in drawn))
-    if not days:
-        return ""
-    total = len(drawn[0].days)
-    return (
-        f"{len(days)} of {total} days not drawn: fewer than {k} users that day, whose "
-        "figure would tell what they chose or sent."
-    )
-
-
-def _shown(s: Series) -> list[float | None]:
-    """The series' daily values, None on its ``hidden_days`` (its days of too few users,
-    :func:`_few_days`), on its own chart and on any other it is drawn on."""
-    return [None if d in s.hidden_days else v for d, v in zip(s.days, s.values(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -537,8 +310,8 @@ def _feature_finding(
             for r in rates
         ],
     }
-    lines = {f"{s.feature} missing share": _shown(s)}
-    lines |= {f"{r.series.purpose} consent rate": _shown(r.series) for r in rates}
+    lines = {f"{s.feature} missing share": shown(s)}
+    lines |= {f"{r.series.purpose} consent rate": shown(r.series) for r in rates}
     # a missing share that fell is coverage that rose with consent: no lower coverage to plan
     followed = (
         "plan for the lower coverage."
@@ -577,7 +350,7 @@ def _feature_finding(
                 "x": s.days,
                 "series": lines,
                 "marks": _marks(s, versions),
-                "note": _hidden_note([s, *(r.series for r in rates)], ctx.min_group),
+                "note": hidden_note([s, *(r.series for r in rates)], ctx.min_group),
             }
         },
     )
@@ -621,14 +394,14 @@ def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Findin
         return []
     th = ctx.config.thresholds
     fired = _fired(series, th.alpha, th.min_gap)
-    fired = _reportable(fired, [_keep_segments_of_enough_users(ctx, s) for s in fired], ctx, notes)
+    fired = reportable(fired, [keep_segments_of_enough_users(ctx, s) for s in fired], ctx, notes)
     versions = new_versions(ctx.con, ctx.min_group)
-    for s, hidden in zip(fired, _few_days(ctx, fired), strict=True):
+    for s, hidden in zip(fired, few_days(ctx, fired), strict=True):
         s.hidden_days = hidden
-    kept = [not _off_hidden_days(s) or _keep_segments_of_enough_users(ctx, s) for s in fired]
-    fired = _reportable(fired, kept, ctx, notes)
+    kept = [not off_hidden_days(s) or keep_segments_of_enough_users(ctx, s) for s in fired]
+    fired = reportable(fired, kept, ctx, notes)
     for s in fired:
-        _drawn_shares(s)
+        drawn_shares(s)
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
     findings = [f for _, f in rates]
     for s in fired:

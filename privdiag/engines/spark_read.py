@@ -163,23 +163,23 @@ def _check_readable(path: str) -> None:
 
 def read(spark: Any, function: str, paths: list[str], options: dict[str, Any]) -> Any:
     """Return a DataFrame reading the files ``paths`` the way DuckDB's reader call would."""
-    paths, hadoop = local_files(paths)
+    paths, common = local_files(paths)
     names = [hadoop_literal(p) for p in paths]
+    base = _hive_base(paths) if options.get("hive_partitioning") else None
+    if base:  # Spark adds the columns of the key=value folders below it, as DuckDB does
+        common = {**common, "basePath": base}
     if function == "read_parquet":
-        reader = spark.read.options(**hadoop).option("mergeSchema", "true")
-        base = _hive_base(paths) if options.get("hive_partitioning") else None
-        if base:
-            reader = reader.option("basePath", base)
+        reader = spark.read.options(**common).option("mergeSchema", "true")
         return reader.parquet(*names)
     if function.startswith("read_csv"):
         sep = _delimiter(spark, paths[0])
-        reader = spark.read.options(**hadoop, header=True, sep=sep, escape='"')
+        reader = spark.read.options(**common, header=True, sep=sep, escape='"')
         types = options.get("types")
         if isinstance(types, dict):  # the types an earlier read of the same file found
             ddl = ", ".join(f"`{k}` {spark_sql.spark_type(v)}" for k, v in types.items())
             return reader.schema(ddl).csv(names, mode="PERMISSIVE")
         return reader.csv(names, inferSchema=True, mode="PERMISSIVE")
-    reader = spark.read.options(**hadoop)
+    reader = spark.read.options(**common)
     if options.get("records") or options.get("format") == "array":
         reader = reader.option("multiLine", "true")
     columns = options.get("columns")

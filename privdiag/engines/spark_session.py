@@ -32,6 +32,9 @@ SESSION_DEFAULTS = {
     # UnionBase.rewriteConstraints with "key not found". The scan's SQL needs none of the
     # filters Spark infers from constraints; results are the same without them.
     "spark.sql.constraintPropagation.enabled": "false",
+    # The values of key=value folders are text, as DuckDB reads them (privdiag.ingest.reading's
+    # HIVE): inferred, an id folder user_id=0x10 or -0 would be read as a number.
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
 # Spark's log level unless [engine.spark_conf] sets spark.log.level (``scan -q`` sets ERROR).
 LOG_LEVEL = "WARN"

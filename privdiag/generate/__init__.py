@@ -40,7 +40,7 @@ class ScenarioInfo:
 
 def _users_table(con, rng: np.random.Generator, pop: Population, seed: int, base_ms: int):
     n = pop.n
-    first_ms = pop.sess_start[pop.first_sess]
+    first_ms = pop.first_visit
     cols = {
         "uid": np.arange(n, dtype=np.int64),
         "is_app": pop.is_app,

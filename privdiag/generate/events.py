@@ -118,8 +118,10 @@ def _base(rng, pop: Population, web: bool) -> Events:
     user, session, step, ts = _journeys(rng, pop, web)
     prompt = np.zeros(len(ts), dtype=bool)
     if not web:
-        # The app shows a screen 50-150 ms after the consent prompt closes.
-        deciders = np.flatnonzero(pop.is_app & pop.decides)
+        # The app shows a screen 50-150 ms after the consent prompt closes (of the users
+        # prompted inside the window: on their first visit).
+        new = pop.sess_number[pop.first_sess] == 0
+        deciders = np.flatnonzero(pop.is_app & pop.decides & new)
         user = np.concatenate((user, deciders))
         session = np.concatenate((session, pop.first_sess[deciders]))
         step = np.concatenate((step, np.full(len(deciders), PAGE_VIEW, dtype=np.int8)))

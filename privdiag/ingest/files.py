@@ -378,6 +378,18 @@ def first_reached(
     return reached
 
 
+def partition_keys(path: Path) -> tuple[str, ...]:
+    """The keys of the hive-style folder names above ``path`` (``user_id=u1/dt=2026-10-01/``
+    gives user_id and dt), outermost first; a name with nothing before its ``=`` is no key."""
+    return tuple(part.split("=", 1)[0] for part in path.parent.parts if "=" in part[1:])
+
+
+def partition_columns(files: list[Path]) -> set[str]:
+    """The columns the readers add to ``files`` from their hive-style folder names, whose
+    values come from those names, not from the rows."""
+    return {key for path in files for key in partition_keys(path)}
+
+
 def source_name(argument: str) -> str:
     """Return the default source name of an argument: the file stem or the folder name."""
     path = Path(argument)

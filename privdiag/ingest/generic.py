@@ -10,6 +10,7 @@ from __future__ import annotations
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import BadRow, StageContext, Staged, json_as_text
+from privdiag.ingest.files import partition_columns
 from privdiag.ingest.roles import (
     CONSENT_ROLES,
     EVENT_ROLES,
@@ -220,12 +221,6 @@ def _consent_columns(ctx: StageContext, used: set[str]) -> dict[str, str]:
     return out
 
 
-def _partition_keys(ctx: StageContext) -> set[str]:
-    """Columns that come from hive-style folder names (``dt=2026-10-01``), not from the rows."""
-    keys = {part.split("=", 1)[0] for f in ctx.files for part in f.parent.parts if "=" in part}
-    return {k for k in keys if k in ctx.columns}
-
-
 def _consent_file_hint(ctx: StageContext) -> str:
     """A hint for a consent file given as events (its columns read as user, purpose, status
     and time), else ""."""
@@ -263,7 +258,7 @@ def stage(ctx: StageContext) -> Staged:
                 f'[sources.{ctx.source}.columns] {needed} = "<column>"',
             )
     refuse_nested(ctx, roles, (*ID_ROLES, "event_name"))
-    used = set(roles.values()) | _partition_keys(ctx)
+    used = set(roles.values()) | (partition_columns(ctx.files) & set(ctx.columns))
     consent_cols = _consent_columns(ctx, used)
     used |= set(consent_cols.values())
     flag_notes, flag_reads = _check_ts(ctx, roles["ts"], consent_cols)

@@ -20,7 +20,14 @@ from privdiag.ingest.file_checks import (
     non_object,
     unclosed_quote,
 )
-from privdiag.ingest.files import MAX_LINE, FileKind, is_gzip, path_literal, sniff
+from privdiag.ingest.files import (
+    MAX_LINE,
+    FileKind,
+    is_gzip,
+    partition_keys,
+    path_literal,
+    sniff,
+)
 
 
 def reader_sql(
@@ -36,24 +43,24 @@ def reader_sql(
     ``types`` gives them (as an earlier full sniff found them); then only a sample is sniffed
     for the dialect. The CSV columns ``text`` are read as text, the others sniffed. JSON
     readers infer their types from ``sample`` records likewise, unless ``types`` gives every
-    column's.
+    column's. Every reader adds the columns of hive-style folder names (:data:`HIVE`).
     """
     names = "[" + ", ".join(path_literal(f) for f in files) + "]"
     compression = ", compression='gzip'" if _all_gzip(files, kind) else ""
     if kind.container == "parquet":
-        return f"read_parquet({names}, union_by_name=true, hive_partitioning=true)"
+        return f"read_parquet({names}, union_by_name=true, {HIVE})"
     if kind.container == "csv" and types:
         typed = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in types.items())
         return (
             f"read_csv({names}, header=true, union_by_name=true, types={{{typed}}}, "
-            f"strict_mode=false, {CSV_RFC4180}{compression})"
+            f"strict_mode=false, {CSV_RFC4180}, {HIVE}{compression})"
         )
     if kind.container == "csv":
         as_text = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in text)
         typed = f"types={{{as_text}}}, " if text else ""
         return (
             f"read_csv({names}, header=true, union_by_name=true, sample_size={sample}, "
-            f"{typed}strict_mode=false, {CSV_RFC4180}{compression})"
+            f"{typed}strict_mode=false, {CSV_RFC4180}, {HIVE}{compression})"
         )
     fmt = "array" if kind.container == "json" else "auto"
     fmt_sql = "format='auto'" if fmt == "auto" else "format='auto', records=true"
@@ -62,8 +69,17 @@ def reader_sql(
         fmt_sql += f", columns={{{typed}}}"
     return (
         f"read_json({names}, {fmt_sql}, union_by_name=true, sample_size={sample}, "
-        f"maximum_object_size={MAX_LINE}{compression})"
+        f"maximum_object_size={MAX_LINE}, {HIVE}{compression})"
     )
+
+
+# Files in hive-style folders (``user_id=u1/part.csv``, ``dt=2026-10-01/``) are read with each
+# folder's key as a column holding its value, in every container: left to DuckDB, a CSV or JSON
+# reader adds them only when it detects the layout, and drops them silently when some file is
+# outside such folders. The values are text as the folder names write them: cast, an id folder
+# ``0x10`` read as 16 (one user with ``16``) and ``-0`` as 0; the stagers read times and
+# consent flags from text anyway.
+HIVE = "hive_partitioning=true, hive_types_autocast=false"
 
 
 def _all_gzip(files: list[Path], kind: FileKind) -> bool:
@@ -165,6 +181,7 @@ def input_files(con: Any, argument: str, files: list[Path] | None) -> tuple[list
     if files is None:
         return con.list_files(argument)
     kind = container_of(files, argument)
+    check_partitions(files, argument)
     if kind.container == "csv":
         check_csv_header(files[0])
     if kind.container == "parquet":
@@ -172,6 +189,31 @@ def input_files(con: Any, argument: str, files: list[Path] | None) -> tuple[list
     if kind.container == "ndjson":
         check_line_lengths(files)
     return files, kind
+
+
+def check_partitions(files: list[Path], argument: str) -> None:
+    """Refuse the files of one input when they are not all in hive-style folders of the same
+    keys (``user_id=u1/`` beside ``user_id=u2/dt=2026-10-01/``, or a file outside them): the
+    readers take a folder's key as a column of every file, so they cannot read such files
+    together."""
+    first = set(partition_keys(files[0]))
+    for path in files[1:]:
+        keys = set(partition_keys(path))
+        if keys != first:
+            raise InputError(
+                f"holds files in folders of different partition keys: {files[0]} "
+                f"({_keys_text(first)}) and {path} ({_keys_text(keys)})",
+                path=argument,
+                hint="put every file of the input in key=value folders of the same keys, or "
+                "give the files of each layout as an input of its own",
+            )
+
+
+def _keys_text(keys: set[str]) -> str:
+    """Partition keys as an error names them."""
+    if not keys:
+        return "in no key=value folder"
+    return "keys " + ", ".join(sorted(keys))
 
 
 def check_line_lengths(files: list[Path]) -> None:

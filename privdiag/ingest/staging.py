@@ -11,7 +11,13 @@ from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.file_checks import explain_read_error
-from privdiag.ingest.files import FileKind, expand, path_literal, source_name
+from privdiag.ingest.files import (
+    FileKind,
+    expand,
+    partition_columns,
+    path_literal,
+    source_name,
+)
 from privdiag.ingest.reading import (
     check_columns,
     container_of,
@@ -68,7 +74,7 @@ def stage_one(
     if text and kind.container == "csv":
         read_sql = reader_sql(files, kind, text=text)
     elif text:  # JSON takes the type of every column or of none (of the folder names' none)
-        keys = _partition_keys(files)
+        keys = partition_columns(files)
         types = {c: "VARCHAR" if c in text else t for c, t in columns.items() if c not in keys}
         read_sql = reader_sql(files, kind, types)
     columns.update(dict.fromkeys(text, "VARCHAR"))
@@ -139,7 +145,7 @@ def _text_columns(
         features = role == "events" and len(files) > 1
         return low in ids or (role == "events" and low.startswith("consent_")) or features
 
-    keys = _partition_keys(files)  # from the folder names, not the files: no type to give
+    keys = partition_columns(files)  # from the folder names, not the files: no type to give
     typed = {c: t for c, t in columns.items() if t != "VARCHAR" and c not in keys}
     text = tuple(c for c, t in typed.items() if as_text(c, t))
     typed_times = [c for c in typed if c.lower() in times and c not in text]
@@ -193,11 +199,6 @@ def _zoned_json_times(columns: dict[str, str], times: set[str]) -> tuple[str, ..
     return tuple(c for c, t in columns.items() if t == zoned and c.lower() in times)
 
 
-def _partition_keys(files: list[Path]) -> set[str]:
-    """The columns that hive-style folder names (``dt=2026-10-01``) give ``files``."""
-    return {part.split("=", 1)[0] for f in files for part in f.parent.parts if "=" in part}
-
-
 def _count(con: Any, table: str) -> int:
     """The rows of ``table`` (a consent file read into a temp table)."""
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -222,7 +223,7 @@ def _read_again_sql(
     if kind.container == "csv" and len(files) == 1:
         # Each later read would sniff the whole file again: pass the types found once
         # (not of hive partition keys, which come from the folder names, not the file).
-        keys = _partition_keys(files)
+        keys = partition_columns(files)
         return reader_sql(files, kind, {c: t for c, t in columns.items() if c not in keys})
     return read_sql
 

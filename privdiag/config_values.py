@@ -1,0 +1,228 @@
+"""The checks of the values in ``privdiag.toml``: their types (a string, a list of paths), their
+ranges, blanks, NUL characters and nesting, and the words privdiag knows (purposes, formats,
+column roles), each a ConfigError naming the key and, for an unknown word, the closest known
+one. :mod:`privdiag.config` reads the file and its tables with them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from privdiag.errors import ConfigError
+from privdiag.purposes import PURPOSES, alias_table
+
+if TYPE_CHECKING:
+    from privdiag.config import Thresholds
+
+
+# How an error message names the type a key must hold.
+TYPE_WORDS: dict[type, str] = {int: "a whole number", float: "a number", str: "a string"}
+
+# Each number of [thresholds] with the range it must fall in and how a message says it: a
+# NaN or infinite grace window reached DuckDB's SQL as a column name (internal error), and
+# a min_group_size of 0 or less suppressed no group at all.
+RANGES: dict[str, tuple[float, float, bool, str]] = {
+    "grace_seconds": (0.0, 365 * 86400.0, True, "a number of seconds from 0 to a year"),
+    "min_group_size": (1, 1_000_000_000, True, "a whole number from 1 to 1,000,000,000"),
+    "alpha": (0.0, 1.0, False, "a number above 0 and below 1"),
+    "min_gap": (0.0, 1.0, True, "a number from 0 to 1 (a share)"),
+}
+
+
+def check_ranges(th: Thresholds, path: Path) -> None:
+    """Raise ConfigError for a threshold outside its range (NaN and infinity included)."""
+    for key, (low, high, closed, words) in RANGES.items():
+        value = getattr(th, key)
+        inside = low <= value <= high if closed else low < value < high
+        if not (math.isfinite(value) and inside):
+            raise ConfigError(
+                f"{key} = {value} is out of range: it must be {words}",
+                path=path,
+                key=f"thresholds.{key}",
+            )
+
+
+def not_blank(value: Any, path: Path, key: str, hint: str | None = None) -> Any:
+    """Return ``value``; ConfigError naming ``key`` when it is an empty or blank string (a
+    template's unset variable), which was taken as not given (an engine setting, a hash
+    key) or as the config's own folder (a path)."""
+    if isinstance(value, str) and not value.strip():
+        table, name = key.rsplit(".", 1)
+        raise ConfigError(
+            f"{name} is empty or blank",
+            path=path,
+            key=table,
+            hint=hint or f"give {name} a value, or remove it",
+        )
+    return value
+
+
+def check_steps(steps: list[str], path: Path) -> None:
+    """ConfigError for a journey step that is blank or given twice: an event takes the first
+    step of its name, so a repeated step was one that no event ever reached, unsaid."""
+    seen: dict[str, int] = {}
+    for n, step in enumerate(steps, 1):
+        if not step.strip():
+            raise ConfigError(f"step {n} is blank", path=path, key="journey.steps")
+        if step in seen:
+            raise ConfigError(
+                f"step {step!r} is given twice (steps {seen[step]} and {n})",
+                path=path,
+                key="journey.steps",
+                hint="name each step once, in the order users take them",
+            )
+        seen[step] = n
+
+
+def text(value: Any, path: Path, key: str, name: str = "") -> Any:
+    """Return ``value``, a string or None; ConfigError naming ``key`` for another type (a
+    number or a list was written as its Python form, or failed deep in the run)."""
+    if value is not None and not isinstance(value, str):
+        name = name or key.rsplit(".", 1)[-1]
+        raise ConfigError(f"{name} must be a string", path=path, key=key)
+    return value
+
+
+def path_list(value: Any, path: Path, key: str) -> list[str]:
+    """A ``paths`` value as a list: one path or a list of them; ConfigError for another
+    type (a number was an internal error when the files were looked for)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise ConfigError("paths must be a path or a list of paths", path=path, key=key)
+    if any(not v.strip() for v in items):  # was read as the config's own folder
+        raise ConfigError(
+            "paths holds an empty or blank path", path=path, key=key, hint="remove it"
+        )
+    return list(items)
+
+
+def purpose_list(value: Any, path: Path, key: str) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise ConfigError("purposes must be a list of purpose names", path=path, key=key)
+    aliases = alias_table()
+    out = []
+    for item in items:
+        canonical = aliases.get(item.strip().lower())
+        if canonical is None:
+            raise ConfigError(
+                f"unknown purpose {item!r}",
+                path=path,
+                key=key,
+                hint=f"use one of {', '.join(PURPOSES)} or add it under [purposes.aliases]",
+            )
+        out.append(canonical)
+    return out
+
+
+def check_format(fmt: Any, path: Path, key: str) -> None:
+    """Raise ConfigError for a ``format`` no reader reads (the readers load only then)."""
+    if fmt is None or fmt == "auto":
+        return
+    from privdiag.ingest import FORMATS  # the readers import privdiag.config, which imports this
+
+    if fmt not in FORMATS:
+        hint = f"use one of {', '.join(FORMATS)}, or leave format out to detect it"
+        raise unknown("format", str(fmt), FORMATS, path, key, hint)
+
+
+def check_column_roles(columns: Any, path: Path, key: str, *, consent: bool = False) -> None:
+    """Raise ConfigError for a ``columns`` role no reader knows (``tz`` for ``ts``, say): it
+    would otherwise be refused only once the data file is read, as if the data were wrong.
+    ``consent``: the roles of a consent file only, else those of events and consent files."""
+    if not isinstance(columns, dict):
+        raise ConfigError("must be a table of role = column", path=path, key=key)
+    from privdiag.ingest.roles import CONSENT_ROLES, EVENT_ROLES
+
+    known = (
+        tuple(CONSENT_ROLES) if consent else tuple(dict.fromkeys([*EVENT_ROLES, *CONSENT_ROLES]))
+    )
+    for role, column in columns.items():
+        if role not in known:
+            raise unknown("column role", role, known, path, key, f"roles are {', '.join(known)}")
+        if not isinstance(column, str):
+            raise ConfigError(
+                f"{role} must name a column (a string)", path=path, key=f"{key}.{role}"
+            )
+    _check_one_role_a_column(columns, path, key)
+
+
+def _check_one_role_a_column(columns: dict[str, str], path: Path, key: str) -> None:
+    """Raise ConfigError when two roles name one column (as the readers match names, in any
+    case): ``ts`` and ``event_name`` both "ts" read every event's time as its name, unsaid."""
+    seen: dict[str, str] = {}
+    for role, column in columns.items():
+        other = seen.setdefault(column.lower(), role)
+        if other != role:
+            raise ConfigError(
+                f"{other} and {role} both name the column {column!r}",
+                path=path,
+                key=f"{key}.{role}",
+                hint="map each role to a column of its own",
+            )
+
+
+def unknown(
+    what: str, word: str, known: list[str] | tuple[str, ...], path: Path, key: str, hint: str
+) -> ConfigError:
+    """Return the ConfigError for a ``what`` (key, format) privdiag does not know, naming the
+    closest known one."""
+    return ConfigError(
+        f"unknown {what} {word!r}{did_you_mean(word, known, table=False)}",
+        path=path,
+        key=key,
+        hint=hint,
+    )
+
+
+def did_you_mean(word: str, known: list[str] | tuple[str, ...], *, table: bool) -> str:
+    close = closest(word, known)
+    if close is None:
+        return ""
+    return f"; did you mean [{close}]?" if table else f"; did you mean {close!r}?"
+
+
+def closest(word: str, known: list[str] | tuple[str, ...]) -> str | None:
+    found = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+# privdiag's own tables nest four deep ([sources.app.columns], a list in them); a config
+# nested far deeper is no privdiag config, and walking it recursed past Python's limit.
+MAX_CONFIG_DEPTH = 32
+
+
+def too_deep(path: Path) -> ConfigError:
+    return ConfigError(
+        f"nests tables or arrays more than {MAX_CONFIG_DEPTH} levels deep: not a privdiag config",
+        path=path,
+        hint="privdiag's tables nest at most four deep ([sources.app.columns]); see README, Config",
+    )
+
+
+def check_no_nul(value: Any, path: Path, key: str, depth: int = 0) -> None:
+    """Raise ConfigError naming the first key or text of ``value`` that holds a NUL character,
+    or saying the config nests deeper than :data:`MAX_CONFIG_DEPTH`.
+
+    TOML allows ``"\\u0000"``, but no file name can hold one (the OS call fails with an error
+    that would surface as an internal one), nor a name in the data.
+    """
+    if isinstance(value, dict | list) and depth > MAX_CONFIG_DEPTH:
+        raise too_deep(path)
+    if isinstance(value, dict):
+        for name, item in value.items():
+            check_no_nul(name, path, key)
+            check_no_nul(item, path, f"{key}.{name}" if key else name, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            check_no_nul(item, path, key, depth + 1)
+    elif isinstance(value, str) and "\0" in value:
+        raise ConfigError(
+            "holds a NUL character (\\u0000), which no path or name can hold",
+            path=path,
+            key=key or None,
+            hint="remove it from the config",
+        )
