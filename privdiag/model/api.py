@@ -157,19 +157,78 @@ def _failure_findings(ctx: Context) -> None:
     """Add model.missing_unsupported for every consent scenario the model cannot score."""
     for name, sc in ctx.scenarios.items():
         value = ctx.scores.get(name)
-        nan = isinstance(value, np.ndarray) and bool(np.isnan(value).any())
-        if not (isinstance(value, ModelFailure) or nan) or name.startswith("mask_"):
+        if not _fails(value) or name.startswith("mask_"):
             continue
         bad = [f for f in sc.features if _fails(ctx.scores.get(f"mask_{f}"))] or sc.features
-        message = value.message if isinstance(value, ModelFailure) else "scores are NaN"
+        message = value.message if isinstance(value, ModelFailure) else _not_finite(value)
         ctx.result.findings.append(
             verdicts.missing_unsupported(ctx.model, name, bad, message, ctx.scenario_owner(bad))
         )
 
 
+def _not_finite(scores: np.ndarray) -> str:
+    """Say what a variant's scores hold that is no score: NaN, infinite values or both."""
+    kinds = [w for w, bad in (("NaN", np.isnan), ("infinite", np.isinf)) if bad(scores).any()]
+    return f"scores are {' or '.join(kinds)}"
+
+
+def _check_unmasked(ctx: Context, frame: pl.DataFrame, model: Path, kind: str | None) -> None:
+    """Raise InputError when the model's scores of the complete blind set are no scores: an
+    infinite value, NaN on a row holding every input, or a classifier's probability outside
+    0 to 1 (a logit or a decision function read as one); rows are counted, never quoted.
+    NaN on a row that misses an input is the model not taking a missing value: noted."""
+    scores = ctx.scores.get("unmasked")
+    if not isinstance(scores, np.ndarray) or scores.size != frame.height:
+        return
+    # a row misses an input where a cell is null, or NaN (a float column may hold either)
+    missing = [
+        pl.col(f).is_null() | (pl.col(f).is_nan() if frame.schema[f].is_float() else False)
+        for f in ctx.features
+    ]
+    complete = ~frame.select(pl.any_horizontal(missing or [False])).to_series().to_numpy()
+    n = f"of the blind set's {frame.height:,} rows"
+    checks = [
+        (
+            np.isinf(scores),
+            f"the model gives an infinite score to {{}} {n}",
+            "a model that divides by or takes the logarithm of an input needs a guard",
+        ),
+        (
+            np.isnan(scores) & complete,
+            f"the model gives NaN to {{}} {n}, though they hold every input",
+            "check the model: it should score every complete row",
+        ),
+    ]
+    if kind == "classifier":
+        checks.append(
+            (
+                np.isfinite(scores) & ((scores < 0) | (scores > 1)),
+                f"the model's probability of class 1 is outside 0 to 1 on {{}} {n}",
+                "a classifier's score is its probability of class 1 (an ONNX classifier's "
+                "second output is read as its probabilities): export it so, not a logit, a "
+                "decision function or a percentage",
+            )
+        )
+    for bad, message, hint in checks:
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            raise InputError(
+                f"{message.format(f'{rows.size:,}')} (the first: row {int(rows[0]) + 1:,})",
+                path=model,
+                hint=hint,
+            )
+    nan = int(np.isnan(scores).sum())
+    if nan:
+        ctx.result.note(
+            f"the model gives NaN on {nan:,} rows of the blind set that miss an input, so "
+            "the blind set as given could not be scored: the model takes no missing value"
+        )
+
+
 def _fails(value: Any) -> bool:
+    """Whether the model failed on a variant: it raised, or gave a NaN or infinite score."""
     return isinstance(value, ModelFailure) or (
-        isinstance(value, np.ndarray) and bool(np.isnan(value).any())
+        isinstance(value, np.ndarray) and not bool(np.isfinite(value).all())
     )
 
 
@@ -495,6 +554,7 @@ def _score(
         if f in unmasked and not is_text(unmasked[f])
     ]
     _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])], numbers)
+    _check_unmasked(ctx, variants["unmasked"], model, scorer.kind)
     if numbers:
         ctx.result.note(
             f"the model learnt {', '.join(numbers)} as text (its encoder's categories are "

@@ -79,18 +79,47 @@ class Scorer:
 
 def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
     """Return the named columns as a 2-D array for an ONNX tensor of ``dtype``; a missing
-    value is NaN in a number tensor and '' in a string tensor, which has no missing value."""
+    value is NaN in a float tensor and '' in a string tensor, which has no missing value.
+
+    An integer or boolean tensor has no missing value either, and a fraction would be cut:
+    either raises ValueError naming the columns (a masked input then fails its scenario, as
+    a model that cannot take a missing value does), never a number cast from NaN.
+    """
     if dtype is object:
         return frame.select([pl.col(n).cast(pl.String).fill_null("") for n in names]).to_numpy()
-    cols = [pl.col(n).cast(pl.Float64) for n in names]
-    return frame.select(cols).to_numpy().astype(dtype)
+    values = frame.select([pl.col(n).cast(pl.Float64) for n in names]).to_numpy()
+    if np.issubdtype(dtype, np.floating):
+        return values.astype(dtype)
+    what = "a boolean" if dtype is np.bool_ else "an integer"
+    missing = [n for n, column in zip(names, values.T, strict=True) if np.isnan(column).any()]
+    if missing:
+        raise ValueError(
+            f"the model takes {', '.join(missing)} as {what} tensor, which holds no missing "
+            "value: give it a default ([features.X] default) or impute it in the model"
+        )
+    fits = (lambda c: np.isin(c, (0.0, 1.0))) if dtype is np.bool_ else (lambda c: c % 1 == 0)
+    unfit = [n for n, column in zip(names, values.T, strict=True) if not fits(column).all()]
+    if unfit:
+        raise ValueError(
+            f"the model takes {', '.join(unfit)} as {what} tensor, but the column holds "
+            f"values that are not {'0 or 1' if dtype is np.bool_ else 'whole numbers'}"
+        )
+    return values.astype(dtype)
 
 
 ONNX_TYPES = {
     "tensor(float)": np.float32,
     "tensor(double)": np.float64,
+    "tensor(float16)": np.float16,
     "tensor(int64)": np.int64,
     "tensor(int32)": np.int32,
+    "tensor(int16)": np.int16,
+    "tensor(int8)": np.int8,
+    "tensor(uint64)": np.uint64,
+    "tensor(uint32)": np.uint32,
+    "tensor(uint16)": np.uint16,
+    "tensor(uint8)": np.uint8,
+    "tensor(bool)": np.bool_,
     "tensor(string)": object,
 }
 
@@ -115,8 +144,14 @@ class OnnxScorer(Scorer):
         super().__init__(path, format="onnx")
         import onnxruntime as ort
 
+        # onnxruntime's own warnings (an unused initializer, ...) went to stderr in colour
+        # codes, amid the summary and a CI log; its errors still reach the user as failures
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own unexported types
             raise InputError(f"not a readable ONNX model: {exc}", path=path) from exc
         self.inputs = self.session.get_inputs()

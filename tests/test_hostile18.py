@@ -1,0 +1,173 @@
+"""The eighteenth hostile session's findings: ONNX models whose inputs are integers, half
+floats or booleans, and models whose scores are no probabilities (logits, NaN, infinity).
+
+The models are written by hand (``onnx_proto``): p = sigmoid(a + 0.3 * b - 1) over a float
+``a`` (ads) and ``b`` (analytics, whole numbers 0 to 4), with variants of that graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from onnx_proto import FLOAT, float_tensor, node, value_info
+from onnx_proto import model as onnx_model
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from privdiag.config import parse_config
+from privdiag.errors import InputError
+from privdiag.model import run_model_check
+
+INT64, FLOAT16, BOOL = 7, 10, 9  # TensorProto.DataType
+RATES = {"ads": 0.5, "analytics": 0.6}
+CONSTANTS = [
+    float_tensor("wb", [0.3], []),
+    float_tensor("bias", [-1.0], []),
+    float_tensor("one", [1.0], []),
+]
+CLASSIFIER_OUTPUTS = [value_info("p", FLOAT), value_info("probabilities", FLOAT, 2)]
+
+
+def _logistic(a: str = "a", b: str = "b") -> list[bytes]:
+    """z = a + 0.3 b - 1, p = sigmoid(z), probabilities = [1 - p, p]."""
+    return [
+        node("Mul", [b, "wb"], ["bw"]),
+        node("Add", [a, "bw"], ["z0"]),
+        node("Add", ["z0", "bias"], ["z"]),
+        node("Sigmoid", ["z"], ["p"]),
+        node("Sub", ["one", "p"], ["q"]),
+        node("Concat", ["q", "p"], ["probabilities"], axis=1),
+    ]
+
+
+def _write(path: Path, nodes: list[bytes], a_type: int = FLOAT, b_type: int = FLOAT, **kw) -> Path:
+    inputs = [value_info("a", a_type), value_info("b", b_type)]
+    outputs = kw.get("outputs", CLASSIFIER_OUTPUTS)
+    path.write_bytes(onnx_model(nodes, inputs, outputs, kw.get("constants", CONSTANTS)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def blind(tmp_path_factory) -> Path:
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=400), rng.integers(0, 5, size=400)
+    y = (rng.random(400) < 1 / (1 + np.exp(-(a + 0.3 * b - 1)))).astype(int)
+    path = tmp_path_factory.mktemp("blind") / "blind.parquet"
+    pl.DataFrame({"a": a, "b": b, "label": y}).write_parquet(path)
+    return path
+
+
+def _config(default_b: int | None = None):
+    b = {"purposes": ["analytics"]} | ({} if default_b is None else {"default": default_b})
+    raw = {"features": {"a": {"purposes": ["ads"]}, "b": b}}
+    return parse_config(raw, Path("privdiag.toml"))
+
+
+def _kinds(result) -> dict[tuple[str, str | None], dict]:
+    return {(f.kind, f.location.get("scenario")): f.metrics for f in result.findings}
+
+
+def test_a_masked_integer_input_fails_its_scenario_not_fed_as_a_huge_negative(blind, tmp_path):
+    """NaN cast to int64 reached the model as -9223372036854775808 (with a RuntimeWarning on
+    stderr): the model predicted 0 on every row and deny_analytics read as a degradation and
+    a calibration loss of 569%. An integer tensor holds no missing value: the scenario fails
+    as for a model that takes none, with the reason; a default makes it scorable."""
+    model = _write(
+        tmp_path / "int.onnx",
+        [node("Cast", ["b"], ["bf"], to=FLOAT)] + _logistic(b="bf"),
+        b_type=INT64,
+    )
+    result = run_model_check(model, blind, config=_config(), label="label", consent_rates=RATES)
+    found = _kinds(result)
+    assert ("model.degradation", "deny_analytics") not in found
+    assert ("model.calibration", "deny_analytics") not in found
+    error = found[("model.missing_unsupported", "deny_analytics")]["error"]
+    assert "b as an integer tensor, which holds no missing value" in error
+
+    defaulted = run_model_check(
+        model, blind, config=_config(default_b=0), label="label", consent_rates=RATES
+    )
+    assert ("model.missing_unsupported", "deny_analytics") not in _kinds(defaulted)
+    assert "deny_analytics" in defaulted.evidence["scenario_metrics"]
+
+
+def test_half_float_and_boolean_inputs_get_their_types(blind, tmp_path):
+    """float16 and bool tensors were fed float32: "cannot score the blind set as given:
+    InvalidArgument", with a hint to fix the blind set's types, which were right."""
+    half = _write(
+        tmp_path / "half.onnx",
+        [node("Cast", ["a"], ["af"], to=FLOAT)] + _logistic(a="af"),
+        a_type=FLOAT16,
+    )
+    result = run_model_check(half, blind, config=_config(0), label="label", consent_rates=RATES)
+    assert "deny_ads" not in result.evidence["scenario_metrics"]  # NaN is not imputed
+    assert "deny_analytics" in result.evidence["scenario_metrics"]  # b has a default
+
+    flag = _write(
+        tmp_path / "flag.onnx",
+        [node("Cast", ["b"], ["bf"], to=FLOAT)] + _logistic(b="bf"),
+        b_type=BOOL,
+    )
+    with pytest.raises(InputError) as caught:  # b holds 0 to 4
+        run_model_check(flag, blind, config=_config(), label="label", consent_rates=RATES)
+    assert "takes b as a boolean tensor" in str(caught.value) and "0 or 1" in str(caught.value)
+
+
+def _model_check(model: Path, blind: Path) -> tuple[int, str]:
+    args = ["model-check", str(model), "--blind-set", str(blind), "--label", "label"]
+    result = CliRunner().invoke(app, args)
+    return result.exit_code, result.output
+
+
+def test_a_classifier_giving_logits_is_an_input_error_not_an_internal_one(blind, tmp_path):
+    """Probabilities [-z, z] (a logit): the calibration bins took -17 as an index, an
+    internal error (exit 5); a negative score of -0.3 was binned from the end, silently."""
+    logits = _logistic()[:3] + [
+        node("Neg", ["z"], ["nz"]),
+        node("Concat", ["nz", "z"], ["probabilities"], axis=1),
+    ]
+    outputs = [value_info("z", FLOAT), value_info("probabilities", FLOAT, 2)]
+    code, output = _model_check(_write(tmp_path / "logit.onnx", logits, outputs=outputs), blind)
+    assert code == 3, output
+    assert "probability of class 1 is outside 0 to 1 on 311 of the blind set's 400 rows" in output
+    assert "(the first: row 4)" in output and "not a logit" in output
+
+
+def test_a_model_giving_infinity_or_nan_on_complete_rows_is_named(blind, tmp_path):
+    """a / b is infinite where b is 0 (73 rows, the first row 5): a classifier was an
+    internal error (exit 5), a regressor was scored with its quality table left empty and
+    the scenarios' failures put on the masked features. NaN on complete rows likewise."""
+    divide = [node("Div", ["a", "b"], ["r"])]
+    code, output = _model_check(
+        _write(tmp_path / "inf.onnx", divide, outputs=[value_info("r", FLOAT)], constants=[]),
+        blind,
+    )
+    assert code == 3 and "infinite score to 73 of the blind set's 400 rows" in output, output
+    assert "(the first: row 5)" in output
+
+    nan = _logistic()[:-1] + [  # p * (b / b): NaN where b is 0
+        node("Div", ["b", "b"], ["bb"]),
+        node("Mul", ["p", "bb"], ["pn"]),
+        node("Sub", ["one", "pn"], ["qn"]),
+        node("Concat", ["qn", "pn"], ["probabilities"], axis=1),
+    ]
+    outputs = [value_info("pn", FLOAT), value_info("probabilities", FLOAT, 2)]
+    code, output = _model_check(_write(tmp_path / "nan.onnx", nan, outputs=outputs), blind)
+    assert code == 3 and "NaN to 73 of the blind set's 400 rows, though they hold every" in output
+
+
+def test_nan_on_rows_missing_an_input_is_noted(blind, tmp_path):
+    """A model that takes no missing value, on a blind set of 3 rows without ``a``: quality
+    is skipped, now with a note counting the rows and saying why."""
+    frame = pl.read_parquet(blind).with_row_index()
+    frame = frame.with_columns(pl.when(pl.col("index") < 3).then(None).otherwise("a").alias("a"))
+    path = tmp_path / "holes.parquet"
+    frame.drop("index").write_parquet(path)
+    model = _write(tmp_path / "plain.onnx", _logistic())
+    result = run_model_check(model, path, config=_config(), label="label", consent_rates=RATES)
+    assert any(
+        "NaN on 3 rows of the blind set that miss an input" in n for n in result.evidence["notes"]
+    )
