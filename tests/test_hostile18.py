@@ -171,3 +171,27 @@ def test_nan_on_rows_missing_an_input_is_noted(blind, tmp_path):
     assert any(
         "NaN on 3 rows of the blind set that miss an input" in n for n in result.evidence["notes"]
     )
+
+
+@pytest.mark.parametrize(
+    ("aliases", "said"),
+    [
+        # every analytics decision was read as an ads one: a false consent.violation of ads
+        ({"analytics": "ads"}, "maps the purpose analytics to ads"),
+        ({"Ad-User-Data": "ads"}, "maps the purpose ad_user_data to ads"),
+        # one word as categories are compared: the later one won, silently
+        ({"Stats": "analytics", "stats ": "ads"}, "'Stats' and 'stats ' are one word"),
+    ],
+)
+def test_an_alias_that_remaps_a_purpose_or_contradicts_another_is_a_config_error(aliases, said):
+    from privdiag.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"purposes": {"aliases": aliases}}, Path("privdiag.toml"))
+    assert said in str(caught.value) and "purposes.aliases" in str(caught.value)
+
+
+def test_aliases_that_agree_or_name_a_purpose_as_itself_are_kept():
+    aliases = {"ANALYTICS": "analytics", "Stats": "ads", "stats": "ads", "Marketing": "analytics"}
+    config = parse_config({"purposes": {"aliases": aliases}}, Path("privdiag.toml"))
+    assert config.aliases == aliases
