@@ -195,3 +195,62 @@ def test_aliases_that_agree_or_name_a_purpose_as_itself_are_kept():
     aliases = {"ANALYTICS": "analytics", "Stats": "ads", "stats": "ads", "Marketing": "analytics"}
     config = parse_config({"purposes": {"aliases": aliases}}, Path("privdiag.toml"))
     assert config.aliases == aliases
+
+
+def _history(path: Path) -> Path:
+    from privdiag.audit.history import RunRecord, open_history
+
+    with open_history(path) as opened:
+        finding = {"id": "f1", "kind": "consent.violation", "severity": "high", "title": "t"}
+        opened.record(
+            RunRecord(run_id="r1", started_at="2026-10-01T00:00:00+00:00"),
+            [dict(finding, owner=None, location={"source": "web"}, metrics={"users": 9})],
+            {"consent_rate.ads": 0.5},
+        )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        # each was an internal error (exit 5) of --show and of the next audit
+        ("UPDATE findings SET metrics = 'not json'", "run r1, finding f1: its metrics is not"),
+        (
+            "UPDATE findings SET metrics = '[1, 2]'",
+            "run r1, finding f1: its metrics is not a JSON object",
+        ),
+        (
+            "UPDATE findings SET location = NULL",
+            "run r1, finding f1: its location is not a JSON object",
+        ),
+        (
+            "UPDATE findings SET severity = 'catastrophic'",
+            "run r1, finding f1: its severity is none of critical",
+        ),
+        ("UPDATE runs SET seq = NULL", "run r1: its seq is empty"),
+        ("UPDATE runs SET summary = '[]'", "run r1: its summary is not a JSON object"),
+    ],
+)
+def test_a_history_edited_by_hand_is_an_input_error_naming_the_cell(tmp_path, edit, said):
+    import duckdb
+
+    history = _history(tmp_path / "history.duckdb")
+    with duckdb.connect(str(history)) as con:
+        con.execute(edit)
+    result = CliRunner().invoke(app, ["audit", "--history", str(history), "--show", "last"])
+    assert result.exit_code == 3, result.output
+    assert f"history.duckdb: {said}" in result.output and "edited by hand?" in result.output
+
+
+def test_a_measure_edited_to_no_name_or_value_is_left_out_of_the_trend(tmp_path):
+    """A measure row without a name ended the next audit in an internal error (comparing
+    None with a name while sorting the trend)."""
+    import duckdb
+
+    from privdiag.audit.history import open_history
+
+    history = _history(tmp_path / "history.duckdb")
+    with duckdb.connect(str(history)) as con:
+        con.execute("INSERT INTO measures VALUES ('r1', NULL, 1.0), ('r1', 'x', 'nan')")
+    with open_history(history) as opened:
+        assert opened.measures() == [("r1", "2026-10-01T00:00:00+00:00", "consent_rate.ads", 0.5)]
