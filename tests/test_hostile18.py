@@ -17,7 +17,7 @@ from onnx_proto import model as onnx_model
 from typer.testing import CliRunner
 
 from privdiag.cli import app
-from privdiag.config import parse_config
+from privdiag.config import FeatureConfig, parse_config
 from privdiag.errors import InputError
 from privdiag.model import run_model_check
 
@@ -254,3 +254,40 @@ def test_a_measure_edited_to_no_name_or_value_is_left_out_of_the_trend(tmp_path)
         con.execute("INSERT INTO measures VALUES ('r1', NULL, 1.0), ('r1', 'x', 'nan')")
     with open_history(history) as opened:
         assert opened.measures() == [("r1", "2026-10-01T00:00:00+00:00", "consent_rate.ads", 0.5)]
+
+
+def _compliance_kinds(tmp_path: Path, log: str) -> dict[str, int]:
+    from helpers import config, write
+
+    from privdiag.scan import run_scan
+
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,gclid
+        2026-10-01T10:00:00Z,page_view,u1,g1
+        2026-10-01T11:00:00Z,purchase,u1,g1
+        """,
+    )
+    consent = write(tmp_path / "cmp.csv", "user_id,purpose,status,ts\n" + log)
+    cfg = config()
+    cfg.features["gclid"] = FeatureConfig(purposes=["ads"])
+    doc = run_scan([events], consent=[consent], config=cfg).to_dict()
+    kinds: dict[str, int] = {}
+    for f in doc["findings"]:
+        if f["kind"] in ("consent.violation", "consent.after_withdrawal"):
+            kinds[f["kind"]] = kinds.get(f["kind"], 0) + f["metrics"]["events"]
+    return kinds
+
+
+def test_a_grant_and_a_denial_at_one_instant_withdraw_nothing(tmp_path):
+    """OneTrust's C0004 and C0005 both mean ads: a user granting one and denying the other in
+    one answer had never granted ads, yet both events read "still collected after users
+    withdrew ads consent" (consent.after_withdrawal), beside a conflict saying the user was
+    treated as denied. They are a consent.violation; a grant an hour before still makes the
+    same answer a withdrawal."""
+    at_once = "u1,C0004,granted,2026-10-01T09:00:00Z\nu1,C0005,denied,2026-10-01T09:00:00Z\n"
+    assert _compliance_kinds(tmp_path, at_once) == {"consent.violation": 2}
+    earlier = "u1,ads,granted,2026-10-01T08:00:00Z\n" + at_once
+    assert _compliance_kinds(tmp_path, earlier) == {"consent.after_withdrawal": 2}
+
