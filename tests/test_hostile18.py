@@ -291,3 +291,23 @@ def test_a_grant_and_a_denial_at_one_instant_withdraw_nothing(tmp_path):
     earlier = "u1,ads,granted,2026-10-01T08:00:00Z\n" + at_once
     assert _compliance_kinds(tmp_path, earlier) == {"consent.after_withdrawal": 2}
 
+
+def test_a_classifier_giving_its_probabilities_first_is_scored_by_them(blind, tmp_path):
+    """Outputs [probabilities, label]: the second, an int64 label, was read as the scores,
+    silently: ROC AUC 0.6047 on hard labels, log loss 12.6, where the probabilities give
+    0.6988 (the same model with the label first)."""
+    labelled = _logistic() + [
+        node("Greater", ["p", "half"], ["over"]),
+        node("Cast", ["over"], ["label"], to=INT64),
+    ]
+    constants = CONSTANTS + [float_tensor("half", [0.5], [])]
+    scores = {}
+    for name, outputs in {
+        "first": [value_info("probabilities", FLOAT, 2), value_info("label", INT64)],
+        "second": [value_info("label", INT64), value_info("probabilities", FLOAT, 2)],
+    }.items():
+        model = _write(tmp_path / f"{name}.onnx", labelled, outputs=outputs, constants=constants)
+        result = run_model_check(model, blind, config=_config(0), label="label")
+        table = result.evidence["scenario_metrics"]["deny_analytics"]
+        scores[name] = dict((row[0], row[1]) for row in table["rows"])["roc_auc"]
+    assert scores == {"first": pytest.approx(0.698764), "second": pytest.approx(0.698764)}

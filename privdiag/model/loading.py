@@ -137,6 +137,21 @@ def _positive_column(value: Any) -> np.ndarray:
     return arr[:, -1] if arr.ndim == 2 else arr
 
 
+def _probabilities(outputs: list[Any]) -> str:
+    """Return the name of a classifier's probabilities among its outputs: the second, as
+    skl2onnx writes them after the label, unless it is no probabilities (an integer label)
+    and another output is (a ZipMap, or a float tensor of two columns)."""
+
+    def probabilities(output: Any) -> bool:
+        two = bool(output.shape) and output.shape[-1] == 2
+        floats = output.type in ("tensor(float)", "tensor(double)")
+        return output.type.startswith("seq(map(") or (floats and two)
+
+    if probabilities(outputs[1]) or not any(probabilities(o) for o in outputs):
+        return outputs[1].name
+    return next(o.name for o in outputs if probabilities(o))
+
+
 class OnnxScorer(Scorer):
     """An ONNX model run with onnxruntime on the CPU, in batches."""
 
@@ -157,7 +172,7 @@ class OnnxScorer(Scorer):
         self.inputs = self.session.get_inputs()
         outputs = self.session.get_outputs()
         self.kind = "classifier" if len(outputs) >= 2 else "regressor"
-        self.output = outputs[1].name if self.kind == "classifier" else outputs[0].name
+        self.output = _probabilities(outputs) if self.kind == "classifier" else outputs[0].name
         self.feature_names = self._names(config_features)
 
     def _names(self, config_features: list[str] | None) -> list[str]:
