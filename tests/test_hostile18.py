@@ -311,3 +311,35 @@ def test_a_classifier_giving_its_probabilities_first_is_scored_by_them(blind, tm
         table = result.evidence["scenario_metrics"]["deny_analytics"]
         scores[name] = dict((row[0], row[1]) for row in table["rows"])["roc_auc"]
     assert scores == {"first": pytest.approx(0.698764), "second": pytest.approx(0.698764)}
+
+
+@pytest.mark.parametrize(
+    ("paths", "reports", "refused"),
+    [
+        ('["data/"]', '"data/reports"', True),
+        ('["."]', None, True),  # the default privdiag-reports beside the config
+        ('["data/**/*.json"]', '"data/x/reports"', True),
+        ('["data/**/*.csv"]', '"data/x/reports"', False),  # matches no report's name
+        ('["data/*"]', '"data/reports"', False),  # one folder's files: reports sit below
+    ],
+)
+def test_reports_in_a_folder_the_audit_reads_are_a_usage_error(tmp_path, paths, reports, refused):
+    """The first audit wrote its reports into its source folder; the second read them as
+    events and stopped: "data: mixes file types (csv, ndjson)" (exit 3), and so every night."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "ev.csv").write_text(
+        "event_id,ts,event_name,user_id,gclid\ne1,2026-10-01T10:00:00Z,page_view,u1,g\n"
+    )
+    config = tmp_path / "privdiag.toml"
+    audit = f"[audit]\nreports_dir = {reports}\n" if reports else ""
+    config.write_text(f"[sources.web]\npaths = {paths}\nowner = 'web'\n{audit}")
+    for _night in range(2):
+        result = CliRunner().invoke(app, ["audit", "--config", str(config), "--quiet"])
+        if refused:
+            assert result.exit_code == 2, result.output
+            assert "reports_dir" in result.output and "which [sources.web] paths reads" in (
+                result.output
+            )
+            assert not (tmp_path / "data" / "reports").exists()
+        else:
+            assert result.exit_code in (0, 1), result.output
