@@ -343,3 +343,37 @@ def test_reports_in_a_folder_the_audit_reads_are_a_usage_error(tmp_path, paths, 
             assert not (tmp_path / "data" / "reports").exists()
         else:
             assert result.exit_code in (0, 1), result.output
+
+
+def _fixed(name: str, rows: int, width: int) -> bytes:
+    """A ValueInfoProto of a float tensor [rows, width]: a batch of fixed size."""
+    from onnx_proto import _bytes, _int
+
+    dims = _bytes(1, _int(1, rows)) + _bytes(1, _int(1, width))
+    return _bytes(1, name) + _bytes(2, _bytes(1, _int(1, FLOAT) + _bytes(2, dims)))
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_a_model_of_a_fixed_batch_size_is_scored(blind, tmp_path, rows):
+    """A model exported with a batch of 1 row (PyTorch's tracing does so by default) was
+    "cannot score the blind set as given: InvalidArgument" with a hint to fix the blind
+    set's types. It is fed batches of its size, the last one filled up with its last row
+    (400 rows in batches of 3), and scores as the same model of any batch size."""
+    inputs = [_fixed("a", rows, 1), _fixed("b", rows, 1)]
+    outputs = [_fixed("p", rows, 1), _fixed("probabilities", rows, 2)]
+    model = tmp_path / "fixed.onnx"
+    model.write_bytes(onnx_model(_logistic(), inputs, outputs, CONSTANTS))
+    result = run_model_check(model, blind, config=_config(0), label="label")
+    rows_of = result.evidence["scenario_metrics"]["deny_analytics"]["rows"]
+    assert dict((r[0], r[1]) for r in rows_of)["roc_auc"] == pytest.approx(0.698764)
+
+
+def test_a_classifier_whose_one_output_is_its_probabilities_is_scored(blind, tmp_path):
+    """One output of [n, 2] probabilities (a softmax, as Keras and PyTorch export a binary
+    classifier) was taken for a regressor's values, 800 for 400 rows: an internal error
+    (exit 5, "operands could not be broadcast together with shapes (800,) (400,)")."""
+    only = [value_info("probabilities", FLOAT, 2)]
+    model = _write(tmp_path / "softmax.onnx", _logistic(), outputs=only)
+    result = run_model_check(model, blind, config=_config(0), label="label")
+    rows_of = result.evidence["scenario_metrics"]["deny_analytics"]["rows"]
+    assert dict((r[0], r[1]) for r in rows_of)["roc_auc"] == pytest.approx(0.698764)

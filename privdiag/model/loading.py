@@ -201,16 +201,36 @@ class OnnxScorer(Scorer):
             for i in self.inputs
         }
 
+    def _fixed_rows(self) -> int | None:
+        """The rows of every batch when the model fixes them (an export with a batch size
+        of 1, as PyTorch's tracing writes by default), else None: any count goes."""
+        firsts = {i.shape[0] if i.shape else None for i in self.inputs}
+        fixed = firsts.pop() if len(firsts) == 1 else None
+        return fixed if isinstance(fixed, int) and fixed > 0 else None
+
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
+        fixed = self._fixed_rows()
+        rows = fixed or BATCH_ROWS
         parts = []
-        for start in range(0, frame.height, BATCH_ROWS):
-            feeds = self._feeds(frame.slice(start, BATCH_ROWS))
+        for start in range(0, frame.height, rows):
+            feeds = self._feeds(frame.slice(start, rows))
+            size = next(iter(feeds.values())).shape[0]
+            if fixed and size < fixed:  # the last batch, filled up with its last row
+                feeds = {
+                    k: np.concatenate([v, np.repeat(v[-1:], fixed - size, 0)])
+                    for k, v in feeds.items()
+                }
             value = self.session.run([self.output], feeds)[0]
-            parts.append(
+            if self.kind == "regressor" and np.ndim(value) == 2 and np.shape(value)[1] > 1:
+                self.kind = "classifier"  # its one output is class probabilities (a softmax)
+            scores = (
                 _positive_column(value)
                 if self.kind == "classifier"
                 else np.asarray(value, np.float64).reshape(-1)
             )
+            if scores.size != (fixed or size):
+                raise ValueError(f"the model gave {scores.size:,} scores for {size:,} rows")
+            parts.append(scores[:size])
         return np.concatenate(parts) if parts else np.zeros(0)
 
 
