@@ -377,3 +377,19 @@ def test_a_classifier_whose_one_output_is_its_probabilities_is_scored(blind, tmp
     result = run_model_check(model, blind, config=_config(0), label="label")
     rows_of = result.evidence["scenario_metrics"]["deny_analytics"]["rows"]
     assert dict((r[0], r[1]) for r in rows_of)["roc_auc"] == pytest.approx(0.698764)
+
+
+def test_a_trust_score_of_nan_or_infinity_is_left_out_and_counted(tmp_path):
+    """ "nan" and "inf" are read as numbers: one such segment among ten made Spearman's r NaN
+    and the trust gap of the other nine (r = 1.00) went unreported, the check "ran"."""
+    import duckdb
+
+    from privdiag.survey import load_survey
+
+    path = tmp_path / "survey.csv"
+    rows = [f"R{r},{2 + 0.3 * r},10" for r in range(8)] + ["R8,nan,10", "R9,-inf,10"]
+    path.write_text("segment,trust,respondents\n" + "\n".join(rows) + "\n")
+    con = duckdb.connect()
+    survey = load_survey(con, [str(path)])
+    assert (survey.rows, survey.dropped) == (8, 2)
+    assert con.execute("SELECT bool_and(isfinite(trust)) FROM survey").fetchone() == (True,)
