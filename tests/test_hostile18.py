@@ -393,3 +393,18 @@ def test_a_trust_score_of_nan_or_infinity_is_left_out_and_counted(tmp_path):
     survey = load_survey(con, [str(path)])
     assert (survey.rows, survey.dropped) == (8, 2)
     assert con.execute("SELECT bool_and(isfinite(trust)) FROM survey").fetchone() == (True,)
+
+
+def test_a_blind_set_of_fewer_rows_than_the_group_size_is_an_input_error(blind, tmp_path):
+    """One row gave a high model.calibration ("calibration error grows by 0.2911, from
+    0.3669 to 0.658": the row's |score - label| itself), its bootstrap interval of no
+    spread reading as significant."""
+    one = tmp_path / "one.parquet"
+    pl.read_parquet(blind).head(4).write_parquet(one)
+    model = _write(tmp_path / "plain.onnx", _logistic())
+    five = parse_config({"thresholds": {"min_group_size": 5}}, Path("privdiag.toml"))
+    with pytest.raises(InputError) as caught:
+        run_model_check(model, one, config=five, label="label")
+    assert "one.parquet: holds 4 row(s), fewer than min_group_size (5)" in str(caught.value)
+    four = parse_config({"thresholds": {"min_group_size": 4}}, Path("privdiag.toml"))
+    assert run_model_check(model, one, config=four, label="label").evidence["model"]

@@ -491,6 +491,7 @@ def run_model_check(
         predictions=predictions,
         consent_mix=consent_mix,
     )
+    _enough_rows(given.frame.height, config.thresholds.min_group_size, blind_set)
     features = given.features
     mapping = {f: p for f in features if (p := purposes_for(f, config)) is not None}
     ctx = Context(config, given.name, features, mapping, threshold, seed, result, y=given.y)
@@ -524,6 +525,19 @@ def run_model_check(
     _importance(ctx)
     _drift(ctx, ref_frame, variants, given=reference is not None)
     return result
+
+
+def _enough_rows(rows: int, k: int, blind_set: Path) -> None:
+    """Raise InputError for a blind set of fewer rows than ``min_group_size``: its measures
+    describe those few persons (on one row the Brier score is its (score - label)^2), and a
+    bootstrap of one row has no spread, so its changes all read as significant."""
+    if rows < k:
+        raise InputError(
+            f"holds {rows:,} row(s), fewer than min_group_size ({k}): a model's measures on so "
+            "few rows would tell those persons' labels and scores",
+            path=blind_set,
+            hint=f"give a blind set of {k} rows or more (hundreds give intervals worth reading)",
+        )
 
 
 def _reference(ctx: Context, reference: Path | None, frame: pl.DataFrame) -> pl.DataFrame:
