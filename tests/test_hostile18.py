@@ -408,3 +408,36 @@ def test_a_blind_set_of_fewer_rows_than_the_group_size_is_an_input_error(blind, 
     assert "one.parquet: holds 4 row(s), fewer than min_group_size (5)" in str(caught.value)
     four = parse_config({"thresholds": {"min_group_size": 4}}, Path("privdiag.toml"))
     assert run_model_check(model, one, config=four, label="label").evidence["model"]
+
+
+def test_a_configured_step_that_names_no_event_gets_a_note(tmp_path):
+    """Steps in another vocabulary than the events' (Segment's "Product Added" for
+    add_to_cart), or a typo, made every check by step find nothing there, unsaid."""
+    from helpers import config, write
+
+    from privdiag.scan import run_scan
+
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,gclid
+        2026-10-01T10:00:00Z,page_view,u1,g1
+        2026-10-01T11:00:00Z,purchase,u1,g1
+        """,
+    )
+
+    def notes(steps: list[str]) -> list[str]:
+        cfg = config()
+        cfg.steps = steps
+        doc = run_scan([events], config=cfg).to_dict()
+        return [n for n in doc["evidence"].get("notes", []) if "[journey] steps" in n]
+
+    assert notes(["page_view", "purchase"]) == []
+    assert notes(["page_view", "add_to_cart", "purchase"]) == [
+        "the step(s) add_to_cart of [journey] steps name no event of the inputs (names are "
+        "compared as written, case too), so the checks by step find nothing there; check the "
+        "steps against the event names"
+    ]
+    assert notes(["Product Viewed", "Order Completed"])[0].startswith(
+        "none of the steps of [journey] steps (Product Viewed, Order Completed) names an event"
+    )
