@@ -441,3 +441,22 @@ def test_a_configured_step_that_names_no_event_gets_a_note(tmp_path):
     assert notes(["Product Viewed", "Order Completed"])[0].startswith(
         "none of the steps of [journey] steps (Product Viewed, Order Completed) names an event"
     )
+
+
+def test_a_reference_column_of_another_type_is_an_input_error(blind, tmp_path):
+    """A reference holding b as text ("0x", ...) beside the blind set's numbers gave a
+    drift.feature "category mix shifted (JS 1.00)": no category of one is one of the other.
+    A reference column of no value at all has no type to tell, and is compared."""
+    frame = pl.read_parquet(blind)
+    model = _write(tmp_path / "plain.onnx", _logistic())
+    text = tmp_path / "text.parquet"
+    frame.with_columns(pl.col("b").cast(pl.String) + "x").write_parquet(text)
+    with pytest.raises(InputError) as caught:
+        run_model_check(model, blind, config=_config(0), label="label", reference=text)
+    assert "text.parquet, field 'b': holds text where the blind set holds numbers" in str(
+        caught.value
+    )
+    empty = tmp_path / "empty.csv"
+    frame.with_columns(pl.lit(None, dtype=pl.String).alias("b")).write_csv(empty)
+    result = run_model_check(model, blind, config=_config(0), label="label", reference=empty)
+    assert "b" in [row[0] for row in result.evidence["drift"]["rows"]]

@@ -547,6 +547,22 @@ def _reference(ctx: Context, reference: Path | None, frame: pl.DataFrame) -> pl.
     ref_frame = blindset.read_table(reference)
     fmt = table_format(reference)
     ctx.result.inputs.append(info(reference, "reference", fmt, ref_frame.height))
+    # text against numbers compares no category with any: a drift of 100% that is a type
+    for f in (f for f in ctx.features if f in ref_frame.columns and f in frame.columns):
+        ref_text, text = is_text(ref_frame.schema[f]), is_text(frame.schema[f])
+        empty = (
+            ref_frame[f].null_count() == ref_frame.height or frame[f].null_count() == frame.height
+        )
+        if ref_text != text and not empty:  # a column of no value has no type to tell
+            held = ("text", "numbers") if ref_text else ("numbers", "text")
+            raise InputError(
+                f"holds {held[0]} where the blind set holds {held[1]}, so every value would "
+                "read as drifted",
+                path=reference,
+                field=f,
+                hint="export the reference as the blind set is (a number column without text "
+                "such as n/a, a text column quoted in CSV)",
+            )
     return ref_frame
 
 
