@@ -460,3 +460,37 @@ def test_a_reference_column_of_another_type_is_an_input_error(blind, tmp_path):
     frame.with_columns(pl.lit(None, dtype=pl.String).alias("b")).write_csv(empty)
     result = run_model_check(model, blind, config=_config(0), label="label", reference=empty)
     assert "b" in [row[0] for row in result.evidence["drift"]["rows"]]
+
+
+def _ranked(name: str, width: list[int]) -> bytes:
+    """A ValueInfoProto of a float tensor [N, *width] (rows unnamed: any count)."""
+    from onnx_proto import _bytes, _int
+
+    dims = _bytes(1, _bytes(2, "N")) + b"".join(_bytes(1, _int(1, w)) for w in width)
+    return _bytes(1, name) + _bytes(2, _bytes(1, _int(1, FLOAT) + _bytes(2, dims)))
+
+
+def test_inputs_of_rank_one_are_fed_so_and_other_ranks_are_named(blind, tmp_path):
+    """Inputs [N] were fed [N, 1]: "cannot score the blind set as given: InvalidArgument",
+    onnxruntime's words cut with the data values it might quote. They are fed as columns;
+    a rank the blind set cannot fill ([N, 1, 1]) is named in onnxruntime's words."""
+    from onnx_proto import _bytes, _int, _varint
+
+    shape = _int(1, 2) + _int(2, INT64) + _bytes(7, _varint(-1) + _varint(1)) + _bytes(8, "s")
+    column = [node("Reshape", ["a", "s"], ["a2"]), node("Reshape", ["b", "s"], ["b2"])]
+    inputs = [_ranked("a", []), _ranked("b", [])]
+    model = tmp_path / "rank1.onnx"
+    model.write_bytes(
+        onnx_model(column + _logistic("a2", "b2"), inputs, CLASSIFIER_OUTPUTS, CONSTANTS + [shape])
+    )
+    result = run_model_check(model, blind, config=_config(0), label="label")
+    rows_of = result.evidence["scenario_metrics"]["deny_analytics"]["rows"]
+    assert dict((r[0], r[1]) for r in rows_of)["roc_auc"] == pytest.approx(0.698764)
+
+    three = tmp_path / "rank3.onnx"
+    inputs = [_ranked("a", [1, 1]), _ranked("b", [1, 1])]
+    three.write_bytes(onnx_model(_logistic()[:4], inputs, [_ranked("p", [1, 1])], CONSTANTS))
+    with pytest.raises(InputError) as caught:
+        run_model_check(three, blind, config=_config(0), label="label")
+    assert "InvalidArgument (Invalid rank for input: " in str(caught.value)
+    assert "Got: 2 Expected: 3)" in str(caught.value)

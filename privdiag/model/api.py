@@ -130,6 +130,13 @@ def _variants(ctx: Context, frame: pl.DataFrame, given: Inputs) -> dict[str, pl.
     return out
 
 
+# What onnxruntime says of an input the blind set does not fit, with no value from the data.
+ORT_INPUT_ERRORS = (
+    r"(Invalid rank for input|Unexpected input data type|Got invalid dimensions for input)"
+    r"[\w\s:(),.\[\]-]*?(?= Please fix|$)"
+)
+
+
 def _require_unmasked(
     scores: dict[str, Any], model: Path, text: list[str], numbers: list[str]
 ) -> None:
@@ -142,6 +149,9 @@ def _require_unmasked(
     value = scores.get("unmasked")
     if isinstance(value, ModelFailure):
         message = re.sub(r":?\s*\[.*$", "", value.message, flags=re.S)  # no data values
+        # onnxruntime's words on an input's rank, type or shape name only the model's inputs
+        said = re.search(ORT_INPUT_ERRORS, value.message)
+        message += f" ({said.group(0).strip()})" if said else ""
         held = f"; the blind set holds text in {', '.join(text)}" if text else ""
         if numbers:
             held += f"; the model learnt {', '.join(numbers)} as text, the blind set holds numbers"

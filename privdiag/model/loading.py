@@ -193,13 +193,14 @@ class OnnxScorer(Scorer):
         return names
 
     def _feeds(self, frame: pl.DataFrame) -> dict[str, np.ndarray]:
+        def feed(i: Any, names: list[str]) -> np.ndarray:
+            matrix = _matrix(frame, names, ONNX_TYPES.get(i.type, np.float32))
+            # an input of rank 1 ([N], as a hand-written or traced graph may take a column)
+            return matrix.reshape(-1) if len(i.shape or ()) == 1 and len(names) == 1 else matrix
+
         if len(self.inputs) == 1:
-            dtype = ONNX_TYPES.get(self.inputs[0].type, np.float32)
-            return {self.inputs[0].name: _matrix(frame, self.feature_names or [], dtype)}
-        return {
-            i.name: _matrix(frame, [i.name], ONNX_TYPES.get(i.type, np.float32))
-            for i in self.inputs
-        }
+            return {self.inputs[0].name: feed(self.inputs[0], self.feature_names or [])}
+        return {i.name: feed(i, [i.name]) for i in self.inputs}
 
     def _fixed_rows(self) -> int | None:
         """The rows of every batch when the model fixes them (an export with a batch size
