@@ -494,3 +494,19 @@ def test_inputs_of_rank_one_are_fed_so_and_other_ranks_are_named(blind, tmp_path
         run_model_check(three, blind, config=_config(0), label="label")
     assert "InvalidArgument (Invalid rank for input: " in str(caught.value)
     assert "Got: 2 Expected: 3)" in str(caught.value)
+
+
+def test_a_blind_set_with_a_row_id_column_of_its_own_is_checked(blind, tmp_path):
+    """An export's own row_id clashed with the row numbers privdiag adds by that name: an
+    internal error (exit 5, "DuplicateError: column with name 'row_id' has more than one
+    occurrence"), for the blind set and for --reference alike."""
+    own = tmp_path / "own.parquet"
+    pl.read_parquet(blind).with_columns(pl.lit("x").alias("row_id")).write_parquet(own)
+    model = _write(tmp_path / "plain.onnx", _logistic())
+    out = tmp_path / "sets"
+    result = run_model_check(
+        model, own, config=_config(0), label="label", reference=own, export_blind_sets=out
+    )
+    rows_of = result.evidence["scenario_metrics"]["deny_analytics"]["rows"]
+    assert dict((r[0], r[1]) for r in rows_of)["roc_auc"] == pytest.approx(0.698764)
+    assert pl.read_parquet(out / "unmasked.parquet")["row_id"].to_list() == list(range(400))

@@ -507,9 +507,7 @@ def run_model_check(
     ctx = Context(config, given.name, features, mapping, threshold, seed, result, y=given.y)
 
     # every scenario masks a copy of the blind set, its rows numbered for predictions files
-    frame = given.frame.with_row_index(blindset.ROW_ID).with_columns(
-        pl.col(blindset.ROW_ID).cast(pl.Int64)
-    )
+    frame = _numbered(given.frame, blind_set, features)
     variants = _variants(ctx, frame, given)
     _note_scenarios(ctx, given, features)
     ref_frame = _reference(ctx, reference, frame)  # read before anything is written
@@ -517,7 +515,7 @@ def run_model_check(
         blindset.export_all(variants, features, export_blind_sets)
         result.ran("export_blind_sets")
     if reference is not None and set(features) <= set(ref_frame.columns):
-        variants["reference"] = ref_frame.with_row_index(blindset.ROW_ID)  # scored, not exported
+        variants["reference"] = _numbered(ref_frame, reference, features)  # scored, not exported
 
     _score(ctx, given.scorer, variants, model, blind_set, given.label)
     for read in given.predictions:  # counted as the scores were read
@@ -535,6 +533,23 @@ def run_model_check(
     _importance(ctx)
     _drift(ctx, ref_frame, variants, given=reference is not None)
     return result
+
+
+def _numbered(frame: pl.DataFrame, path: Path, features: list[str]) -> pl.DataFrame:
+    """Return ``frame`` with its rows numbered from 0 in ``row_id``, in place of a column of
+    that name the file holds (an export's own row id, which no feature is: it clashed, an
+    internal error). InputError when the model takes ``row_id`` as an input."""
+    row_id = blindset.ROW_ID
+    if row_id in features:
+        raise InputError(
+            f"the model takes {row_id} as an input, the name privdiag numbers the blind set's "
+            "rows by (for --export-blind-sets and --predictions)",
+            path=path,
+            field=row_id,
+            hint=f"rename the model's input and the column (a {row_id} is no feature)",
+        )
+    numbered = frame.drop(row_id, strict=False).with_row_index(row_id)
+    return numbered.with_columns(pl.col(row_id).cast(pl.Int64))
 
 
 def _enough_rows(rows: int, k: int, blind_set: Path) -> None:
