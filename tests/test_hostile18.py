@@ -17,7 +17,7 @@ from onnx_proto import model as onnx_model
 from typer.testing import CliRunner
 
 from privdiag.cli import app
-from privdiag.config import FeatureConfig, parse_config
+from privdiag.config import Config, FeatureConfig, parse_config
 from privdiag.errors import InputError
 from privdiag.model import run_model_check
 
@@ -510,3 +510,33 @@ def test_a_blind_set_with_a_row_id_column_of_its_own_is_checked(blind, tmp_path)
     rows_of = result.evidence["scenario_metrics"]["deny_analytics"]["rows"]
     assert dict((r[0], r[1]) for r in rows_of)["roc_auc"] == pytest.approx(0.698764)
     assert pl.read_parquet(out / "unmasked.parquet")["row_id"].to_list() == list(range(400))
+
+
+def test_export_blind_sets_never_replaces_an_input_nor_writes_one_file_twice(blind, tmp_path):
+    """--export-blind-sets into the blind set's folder replaced a blind set named
+    unmasked.parquet with the export (row_id and features: its labels lost), exit 0; two
+    features whose file names meet (a/b and a_b: mask_a_b) wrote one file, the last kept."""
+    from privdiag.errors import UsageError
+
+    given = tmp_path / "unmasked.parquet"
+    given.write_bytes(blind.read_bytes())
+    model = _write(tmp_path / "plain.onnx", _logistic())
+    with pytest.raises(UsageError) as caught:
+        run_model_check(model, given, config=_config(0), label="label", export_blind_sets=tmp_path)
+    assert "--export-blind-sets (unmasked)" in str(caught.value) and "another folder" in str(
+        caught.value
+    )
+    assert given.read_bytes() == blind.read_bytes()
+
+    named = pl.read_parquet(blind).rename({"a": "a/b", "b": "a_b"})
+    path = tmp_path / "named.parquet"
+    named.write_parquet(path)
+    inputs = [value_info("a/b", FLOAT), value_info("a_b", FLOAT)]
+    clash = tmp_path / "clash.onnx"
+    clash.write_bytes(onnx_model(_logistic("a/b", "a_b"), inputs, CLASSIFIER_OUTPUTS, CONSTANTS))
+    with pytest.raises(UsageError) as caught:
+        run_model_check(
+            clash, path, config=Config(), label="label", export_blind_sets=tmp_path / "x"
+        )
+    assert "--export-blind-sets (mask_a/b) and --export-blind-sets (mask_a_b)" in str(caught.value)
+    assert not (tmp_path / "x" / "mask_a_b.parquet").exists()

@@ -512,6 +512,8 @@ def run_model_check(
     _note_scenarios(ctx, given, features)
     ref_frame = _reference(ctx, reference, frame)  # read before anything is written
     if export_blind_sets is not None:
+        read = [model, blind_set, reference, scan_result, *(predictions or []), config.path]
+        _export_apart(export_blind_sets, variants, [p for p in read if p is not None])
         blindset.export_all(variants, features, export_blind_sets)
         result.ran("export_blind_sets")
     if reference is not None and set(features) <= set(ref_frame.columns):
@@ -550,6 +552,25 @@ def _numbered(frame: pl.DataFrame, path: Path, features: list[str]) -> pl.DataFr
         )
     numbered = frame.drop(row_id, strict=False).with_row_index(row_id)
     return numbered.with_columns(pl.col(row_id).cast(pl.Int64))
+
+
+def _export_apart(folder: Path, variants: dict[str, pl.DataFrame], inputs: list[Any]) -> None:
+    """Raise UsageError when a blind set ``--export-blind-sets`` would write is a file the run
+    reads (a blind set or reference named ``unmasked.parquet`` in that folder was replaced by
+    the export, its labels lost), or two scenarios would write one file (features ``a/b``
+    and ``a_b`` both give ``mask_a_b``)."""
+    from privdiag.output import check_apart
+
+    files = {
+        f"--export-blind-sets ({name})": str(folder / f"{blindset.file_stem(name)}.parquet")
+        for name in variants
+    }
+    try:
+        check_apart(files, inputs)
+    except UsageError as exc:  # its hint (another name) is no choice here: the names are fixed
+        raise UsageError(
+            exc.message, hint="export into another folder, or move the input out of it"
+        ) from None
 
 
 def _enough_rows(rows: int, k: int, blind_set: Path) -> None:
