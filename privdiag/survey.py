@@ -228,8 +228,10 @@ def _insert(
     con.unregister("survey_in")
     # one(): a result left unfinished makes the next file's register fail
     # NaN or an infinity ("nan", "inf" read as numbers) is no score either: one left in made
-    # the correlation NaN, and the check found nothing, silently
-    dropped = one(con, f"DELETE FROM {TABLE} WHERE trust IS NULL OR NOT isfinite(trust)")
+    # the correlation NaN, and the check found nothing, silently. (No isfinite(): Spark has
+    # none; NaN sorts above every number on both engines, as infinity does above the rest.)
+    finite = "abs(trust) <= 1.7976931348623157e308"
+    dropped = one(con, f"DELETE FROM {TABLE} WHERE trust IS NULL OR NOT ({finite})")
     survey.dropped += int(dropped[0]) if dropped else 0
     counted = one(con, f"SELECT count(*) FROM {TABLE}")
     survey.rows = int(counted[0]) if counted else 0
