@@ -119,6 +119,7 @@ def audit(
             raise typer.Exit(0)
         level = _fail_on(outputs, cfg)
         _check_paths(settings, "--history" if history else "[audit] history")
+        _reports_apart(cfg, settings.reports_dir)
         outputs.check_apart(_inputs(cfg, settings))
         code = _run(cfg, settings, outputs, level, verbose)
     raise typer.Exit(code)
@@ -131,6 +132,41 @@ def _check_paths(settings: Any, history_option: str) -> None:
 
     check_writable(settings.history, history_option, make=True)
     check_folder(settings.reports_dir, "[audit] reports_dir", make=False)
+
+
+def _reports_apart(cfg: Any, reports: Path) -> None:
+    """Raise UsageError when the reports folder lies in a folder the audit reads as events or
+    consent (a folder, or below a ``**`` glob matching a report's name): the next run would
+    read this run's reports (``audit.json``, ...) as data and stop, "mixes file types"."""
+    import fnmatch
+    import glob
+
+    from privdiag.audit.folders import REPORT_FILES
+    from privdiag.errors import UsageError
+
+    inside = os.path.realpath(reports)
+    tables = [(f"[sources.{n}] paths", s.paths) for n, s in cfg.sources.items()]
+    for table, paths in [*tables, ("[consent] paths", cfg.consent_files)]:
+        for written in paths:
+            path = cfg.data_path(written)
+            parts = path.split(os.sep)
+            if "://" in path:
+                continue
+            if "**" in parts:  # read below its fixed folders, at any depth
+                if not any(fnmatch.fnmatch(name, parts[-1]) for name in REPORT_FILES):
+                    continue
+                fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+                path = os.sep.join(parts[:fixed]) or os.sep
+            elif glob.has_magic(path) or not os.path.isdir(path):
+                continue  # a file, or a glob of one folder's files: reports sit in folders
+            folder = os.path.realpath(path)
+            if os.path.commonpath([folder, inside]) == folder:
+                raise UsageError(
+                    f"[audit] reports_dir {reports} lies in {written}, which {table} reads: "
+                    "the next audit would read this run's reports as data",
+                    hint="put the reports in a folder the audit does not read "
+                    "([audit] reports_dir in the config)",
+                )
 
 
 def _inputs(cfg: Any, settings: Any) -> list[Any]:

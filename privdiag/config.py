@@ -32,7 +32,7 @@ from privdiag.config_values import (
 from privdiag.errors import ConfigError, UsageError
 from privdiag.findings import SEVERITIES
 from privdiag.privacy import use_hash_key
-from privdiag.purposes import PURPOSES, alias_table
+from privdiag.purposes import PURPOSES, alias_table, fold
 
 DEFAULT_PATH = Path("privdiag.toml")
 # DuckDB threads at most: 100,000 aborted the process (thread-local storage runs out).
@@ -281,6 +281,46 @@ def _thresholds(raw: dict[str, Any], path: Path) -> Thresholds:
     return th
 
 
+def _aliases(table: dict[str, Any], path: Path) -> dict[str, str]:
+    """Return the config's ``[purposes.aliases]``, each mapping to a canonical purpose.
+
+    Words are compared as consent records' categories are (case, spaces, ``-``, ``.``, ``/``
+    folded), so two words read as one must agree, and a canonical purpose's own name may not
+    be made another purpose: ``analytics = "ads"`` read every analytics decision as ads.
+    """
+    out: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for word, target in table.items():
+        if target not in PURPOSES:
+            raise ConfigError(
+                f"alias {word!r} maps to unknown purpose {target!r}",
+                path=path,
+                key="purposes.aliases",
+                hint=f"map it to one of {', '.join(PURPOSES)}",
+            )
+        folded = fold(word)
+        if folded in PURPOSES and folded != target:
+            raise ConfigError(
+                f"alias {word!r} maps the purpose {folded} to {target}: records deciding "
+                f"{folded} would be read as deciding {target}",
+                path=path,
+                key="purposes.aliases",
+                hint=f"remove the alias; {folded} is a purpose of its own",
+            )
+        if folded in seen and out[seen[folded]] != target:
+            raise ConfigError(
+                f"aliases {seen[folded]!r} and {word!r} are one word as categories are "
+                f"compared (case, spaces and -./ aside) but map to {out[seen[folded]]} and "
+                f"{target}",
+                path=path,
+                key="purposes.aliases",
+                hint="keep one of them",
+            )
+        seen.setdefault(folded, word)
+        out[word] = target
+    return out
+
+
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
     """Validate a parsed TOML document and return the typed config."""
     _check_known_keys(raw, path)
@@ -295,16 +335,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         check_steps(steps, path)
         cfg.steps = steps
 
-    purposes = _table(raw, "purposes", path)
-    for word, target in _table(purposes, "aliases", path).items():
-        if target not in PURPOSES:
-            raise ConfigError(
-                f"alias {word!r} maps to unknown purpose {target!r}",
-                path=path,
-                key="purposes.aliases",
-                hint=f"map it to one of {', '.join(PURPOSES)}",
-            )
-        cfg.aliases[word] = target
+    cfg.aliases = _aliases(_table(_table(raw, "purposes", path), "aliases", path), path)
 
     for name, spec in _table(raw, "features", path).items():
         if not isinstance(spec, dict):

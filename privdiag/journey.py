@@ -144,6 +144,27 @@ def journey_steps(con: Any, config: Config) -> Journey:
     return Journey((), "none")
 
 
+def absent_steps_note(con: Any, journey: Journey) -> list[str]:
+    """Return a note naming the configured steps that no event is named (a typo, or another
+    vocabulary: ``add_to_cart`` against Segment's ``Product Added``): every check by step
+    finds nothing there, which read as a clean step. Event names are not quoted."""
+    if journey.origin != "config":
+        return []
+    present = _event_counts(con)
+    absent = [s.name for s in journey.steps if s.name not in present]
+    if not absent:
+        return []
+    said = (
+        f"none of the steps of [journey] steps ({', '.join(absent)}) names an event"
+        if len(absent) == len(journey.steps)
+        else f"the step(s) {', '.join(absent)} of [journey] steps name no event"
+    )
+    return [
+        f"{said} of the inputs (names are compared as written, case too), so the checks by "
+        "step find nothing there; check the steps against the event names"
+    ]
+
+
 def fetch_rows(con: Any, sql: str) -> list[dict[str, Any]]:
     """Run an aggregate query and return its rows as dicts keyed by column name."""
     cursor = con.execute(sql)

@@ -15,7 +15,8 @@ insensitive, in these roles:
   preferences / stated_preferences column; data the respondent chose to share.
 
 JSON may be a list of objects, newline-delimited objects, or an object holding such a list
-(under any key). A row needs a trust score; rows without one are left out and counted.
+(under any key). A row needs a trust score, a finite number; rows without one are left out
+and counted.
 """
 
 from __future__ import annotations
@@ -226,7 +227,11 @@ def _insert(
     """)
     con.unregister("survey_in")
     # one(): a result left unfinished makes the next file's register fail
-    dropped = one(con, f"DELETE FROM {TABLE} WHERE trust IS NULL")
+    # NaN or an infinity ("nan", "inf" read as numbers) is no score either: one left in made
+    # the correlation NaN, and the check found nothing, silently. (No isfinite(): Spark has
+    # none; NaN sorts above every number on both engines, as infinity does above the rest.)
+    finite = "abs(trust) <= 1.7976931348623157e308"
+    dropped = one(con, f"DELETE FROM {TABLE} WHERE trust IS NULL OR NOT ({finite})")
     survey.dropped += int(dropped[0]) if dropped else 0
     counted = one(con, f"SELECT count(*) FROM {TABLE}")
     survey.rows = int(counted[0]) if counted else 0

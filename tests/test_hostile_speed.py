@@ -54,12 +54,12 @@ def test_packed_last_decision_keeps_microseconds_and_ties_resolve_to_denied(tmp_
         "SELECT event_id, state_analytics, withdrawn_analytics, last_decision_analytics "
         "FROM scan_events ORDER BY event_id"
     ).fetchall()
-    # By hand: a record at the event's instant counts; at one instant a grant sorts
-    # before a denial, so the denial wins and withdraws the grant.
+    # By hand: a record at the event's instant counts; at one instant the denial wins over
+    # a grant, and withdraws only a grant of an earlier instant (u5's, not u2's).
     assert rows == [
         ("e1", "denied", True, _at("2024-01-02T00:00:00")),
         ("e2", "granted", False, _at("2024-01-03T00:00:00.123456")),
-        ("e3", "denied", True, _at("2024-01-05T00:00:00")),
+        ("e3", "denied", False, _at("2024-01-05T00:00:00")),
         ("e4", "granted", False, _at("2000-01-01T00:00:00.000001")),
         ("e6", "granted", False, None),
         ("e7", "denied", True, _at("2024-01-01T00:00:00")),

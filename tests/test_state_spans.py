@@ -3,7 +3,8 @@ give every event the state a plain reading of the consent log gives, written out
 
 The reference reads the log the documented way: per user and purpose, the records at or
 before the event's time, in time order with a grant before a denial at one instant; the
-last one is the log's state; a denial after any earlier grant is a withdrawal; the event's
+last one is the log's state; a denial after a grant at an earlier instant is a withdrawal
+(a grant at its own instant withdraws nothing, `tests/test_hostile18.py`); the event's
 own flag wins over the log; the first decision is the earliest record, even after the event.
 """
 
@@ -71,7 +72,7 @@ def _expected(events: list, records: list) -> set[tuple]:
             )  # (minute, is denial): a grant sorts before a denial at one instant
             seen = [(m, denial) for m, denial in mine if m <= minute]
             last = seen[-1] if seen else None
-            withdrawn = bool(last and last[1] and any(not d for _m, d in seen[:-1]))
+            withdrawn = bool(last and last[1] and any(not d and m < last[0] for m, d in seen))
             own = flag if purpose == "ads" else None
             log = None if last is None else not last[1]
             decided = own if own is not None else log
@@ -145,8 +146,9 @@ def test_spans_take_the_last_record_by_max_not_a_scan_back(monkeypatch, joined_s
     con = _tables(events, records)
     assert _resolved(con) == _expected(events, records)
     # by hand: at minute 12, ads as granted at 0; analytics was granted and denied at each
-    # minute 1-10 (the denial wins: withdrawn), then granted, denied, granted and denied at
-    # 11: denied, a withdrawal, decided at 11, first decided at 1
+    # minute 1-10 (the denial wins, withdrawing the grant of the minute before from minute 2
+    # on), then granted, denied, granted and denied at 11: denied, a withdrawal, decided at
+    # 11, first decided at 1
     assert con.execute(
         "SELECT state_ads, minute(last_decision_ads), state_analytics, withdrawn_analytics, "
         "minute(last_decision_analytics), minute(first_analytics) FROM scan_events "

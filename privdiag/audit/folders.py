@@ -20,6 +20,8 @@ from privdiag.config import current_folder
 PARTIAL = ".partial-"
 PRUNING = ".pruning-"
 NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z-(?P<run>[0-9a-f]+)$")
+# The files a run writes into its folder (privdiag.audit.run._write_reports).
+REPORT_FILES = ("audit.json", "report.html", "summary.md", "junit.xml")
 
 
 def folder_name(started_at: str, run_id: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.errors import InputError, LockError, UsageError
-from privdiag.findings import Ranked, impact_of, rank_order, severity_rank
+from privdiag.findings import SEVERITIES, Ranked, impact_of, rank_order, severity_rank
 
 SCHEMA_VERSION = 2
 DUCKDB_MAGIC = b"DUCK"
@@ -67,21 +67,53 @@ class RunRecord:
     seq: int = 0
 
     @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> RunRecord:
+    def from_row(cls, row: tuple[Any, ...], path: Path) -> RunRecord:
+        """Return the run of a ``runs`` row of the history ``path``; InputError naming the
+        run and column when an edit by hand left a cell no run of privdiag writes."""
         seq, run_id, started, finished, config, inputs, code, summary, report, prev, base = row
+        if not isinstance(run_id, str) or not run_id:
+            raise edited_history(path, f"a run (number {seq})", "run_id", "is empty")
+        where = f"run {run_id}"
+        for column, value in (("seq", seq), ("exit_code", code)):
+            if not isinstance(value, int):
+                raise edited_history(path, where, column, "is empty")
+        if not isinstance(started, str):
+            raise edited_history(path, where, "started_at", "is empty")
         return cls(
             run_id=run_id,
             started_at=started,
             finished_at=finished or "",
             config_path=config or "",
-            inputs=json.loads(inputs or "[]"),
-            exit_code=int(code),
-            summary=json.loads(summary or "{}"),
+            inputs=_json_cell(inputs or "[]", list, path, where, "inputs"),
+            exit_code=code,
+            summary=_json_cell(summary or "{}", dict, path, where, "summary"),
             report_dir=report,
             previous_run=prev,
             baseline=base,
-            seq=int(seq),
+            seq=seq,
         )
+
+
+def edited_history(path: Path, where: str, column: str, what: str) -> InputError:
+    """The error of a history whose cell was edited into one privdiag never writes."""
+    return InputError(
+        f"{where}: its {column} {what}, as no run of privdiag writes it (edited by hand?)",
+        path=path,
+        hint="restore the history from a backup, or move it aside: privdiag then starts a new "
+        "history there (earlier runs' reports stay in their folders)",
+    )
+
+
+def _json_cell(text: Any, kind: type, path: Path, where: str, column: str) -> Any:
+    """Return a history cell's JSON text read as ``kind`` (a list or a dict)."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, kind):
+        shape = "a JSON object" if kind is dict else "a JSON list"
+        raise edited_history(path, where, column, f"is not {shape}")
+    return value
 
 
 class _Guarded:
@@ -167,7 +199,7 @@ class History:
     def runs(self) -> list[RunRecord]:
         """Return every recorded run, oldest first."""
         rows = self.con.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY seq").fetchall()
-        return [RunRecord.from_row(r) for r in rows]
+        return [RunRecord.from_row(r, self.path) for r in rows]
 
     def last_run(self) -> RunRecord | None:
         """Return the newest recorded run, or None for an empty history."""
@@ -199,7 +231,7 @@ class History:
             "ORDER BY finding_id",
             [run_id],
         ).fetchall()
-        found = [_finding(row) for row in rows]
+        found = [_finding(row, self.path, run_id) for row in rows]
         return sorted(found, key=lambda f: severity_rank(f["severity"]))
 
     def findings_by_age(self, run_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -230,7 +262,9 @@ class History:
         return self.con.execute(
             """SELECT r.run_id, r.started_at, m.name, m.value
                FROM (SELECT * FROM runs ORDER BY seq DESC LIMIT ?) r
-               JOIN measures m USING (run_id) ORDER BY r.seq, m.name""",
+               JOIN measures m USING (run_id)
+               WHERE m.name IS NOT NULL AND isfinite(m.value)  -- a row edited by hand
+               ORDER BY r.seq, m.name""",
             [last],
         ).fetchall()
 
@@ -274,16 +308,23 @@ def _run_values(run: RunRecord) -> list[Any]:
     ]
 
 
-def _finding(row: tuple[Any, ...]) -> dict[str, Any]:
+def _finding(row: tuple[Any, ...], path: Path, run_id: str) -> dict[str, Any]:
+    """Return a ``findings`` row of run ``run_id`` in its JSON form; InputError naming the
+    run, finding and column when an edit by hand left a cell no run of privdiag writes."""
     fid, kind, severity, title, owner, location, metrics, change = row
+    where = f"run {run_id}, finding {fid}"
+    if not isinstance(fid, str) or not fid or not isinstance(kind, str):
+        raise edited_history(path, f"run {run_id}", "finding_id or kind", "is empty")
+    if severity not in SEVERITIES:
+        raise edited_history(path, where, "severity", f"is none of {', '.join(SEVERITIES)}")
     return {
         "id": fid,
         "kind": kind,
         "severity": severity,
         "title": title,
         "owner": owner,
-        "location": json.loads(location),
-        "metrics": json.loads(metrics),
+        "location": _json_cell(location, dict, path, where, "location"),
+        "metrics": _json_cell(metrics, dict, path, where, "metrics"),
         "change": change,
     }
 

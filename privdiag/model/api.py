@@ -130,6 +130,13 @@ def _variants(ctx: Context, frame: pl.DataFrame, given: Inputs) -> dict[str, pl.
     return out
 
 
+# What onnxruntime says of an input the blind set does not fit, with no value from the data.
+ORT_INPUT_ERRORS = (
+    r"(Invalid rank for input|Unexpected input data type|Got invalid dimensions for input)"
+    r"[\w\s:(),.\[\]-]*?(?= Please fix|$)"
+)
+
+
 def _require_unmasked(
     scores: dict[str, Any], model: Path, text: list[str], numbers: list[str]
 ) -> None:
@@ -142,6 +149,9 @@ def _require_unmasked(
     value = scores.get("unmasked")
     if isinstance(value, ModelFailure):
         message = re.sub(r":?\s*\[.*$", "", value.message, flags=re.S)  # no data values
+        # onnxruntime's words on an input's rank, type or shape name only the model's inputs
+        said = re.search(ORT_INPUT_ERRORS, value.message)
+        message += f" ({said.group(0).strip()})" if said else ""
         held = f"; the blind set holds text in {', '.join(text)}" if text else ""
         if numbers:
             held += f"; the model learnt {', '.join(numbers)} as text, the blind set holds numbers"
@@ -157,19 +167,78 @@ def _failure_findings(ctx: Context) -> None:
     """Add model.missing_unsupported for every consent scenario the model cannot score."""
     for name, sc in ctx.scenarios.items():
         value = ctx.scores.get(name)
-        nan = isinstance(value, np.ndarray) and bool(np.isnan(value).any())
-        if not (isinstance(value, ModelFailure) or nan) or name.startswith("mask_"):
+        if not _fails(value) or name.startswith("mask_"):
             continue
         bad = [f for f in sc.features if _fails(ctx.scores.get(f"mask_{f}"))] or sc.features
-        message = value.message if isinstance(value, ModelFailure) else "scores are NaN"
+        message = value.message if isinstance(value, ModelFailure) else _not_finite(value)
         ctx.result.findings.append(
             verdicts.missing_unsupported(ctx.model, name, bad, message, ctx.scenario_owner(bad))
         )
 
 
+def _not_finite(scores: np.ndarray) -> str:
+    """Say what a variant's scores hold that is no score: NaN, infinite values or both."""
+    kinds = [w for w, bad in (("NaN", np.isnan), ("infinite", np.isinf)) if bad(scores).any()]
+    return f"scores are {' or '.join(kinds)}"
+
+
+def _check_unmasked(ctx: Context, frame: pl.DataFrame, model: Path, kind: str | None) -> None:
+    """Raise InputError when the model's scores of the complete blind set are no scores: an
+    infinite value, NaN on a row holding every input, or a classifier's probability outside
+    0 to 1 (a logit or a decision function read as one); rows are counted, never quoted.
+    NaN on a row that misses an input is the model not taking a missing value: noted."""
+    scores = ctx.scores.get("unmasked")
+    if not isinstance(scores, np.ndarray) or scores.size != frame.height:
+        return
+    # a row misses an input where a cell is null, or NaN (a float column may hold either)
+    missing = [
+        pl.col(f).is_null() | (pl.col(f).is_nan() if frame.schema[f].is_float() else False)
+        for f in ctx.features
+    ]
+    complete = ~frame.select(pl.any_horizontal(missing or [False])).to_series().to_numpy()
+    n = f"of the blind set's {frame.height:,} rows"
+    checks = [
+        (
+            np.isinf(scores),
+            f"the model gives an infinite score to {{}} {n}",
+            "a model that divides by or takes the logarithm of an input needs a guard",
+        ),
+        (
+            np.isnan(scores) & complete,
+            f"the model gives NaN to {{}} {n}, though they hold every input",
+            "check the model: it should score every complete row",
+        ),
+    ]
+    if kind == "classifier":
+        checks.append(
+            (
+                np.isfinite(scores) & ((scores < 0) | (scores > 1)),
+                f"the model's probability of class 1 is outside 0 to 1 on {{}} {n}",
+                "a classifier's score is its probability of class 1 (an ONNX classifier's "
+                "second output is read as its probabilities): export it so, not a logit, a "
+                "decision function or a percentage",
+            )
+        )
+    for bad, message, hint in checks:
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            raise InputError(
+                f"{message.format(f'{rows.size:,}')} (the first: row {int(rows[0]) + 1:,})",
+                path=model,
+                hint=hint,
+            )
+    nan = int(np.isnan(scores).sum())
+    if nan:
+        ctx.result.note(
+            f"the model gives NaN on {nan:,} rows of the blind set that miss an input, so "
+            "the blind set as given could not be scored: the model takes no missing value"
+        )
+
+
 def _fails(value: Any) -> bool:
+    """Whether the model failed on a variant: it raised, or gave a NaN or infinite score."""
     return isinstance(value, ModelFailure) or (
-        isinstance(value, np.ndarray) and bool(np.isnan(value).any())
+        isinstance(value, np.ndarray) and not bool(np.isfinite(value).all())
     )
 
 
@@ -432,22 +501,23 @@ def run_model_check(
         predictions=predictions,
         consent_mix=consent_mix,
     )
+    _enough_rows(given.frame.height, config.thresholds.min_group_size, blind_set)
     features = given.features
     mapping = {f: p for f in features if (p := purposes_for(f, config)) is not None}
     ctx = Context(config, given.name, features, mapping, threshold, seed, result, y=given.y)
 
     # every scenario masks a copy of the blind set, its rows numbered for predictions files
-    frame = given.frame.with_row_index(blindset.ROW_ID).with_columns(
-        pl.col(blindset.ROW_ID).cast(pl.Int64)
-    )
+    frame = _numbered(given.frame, blind_set, features)
     variants = _variants(ctx, frame, given)
     _note_scenarios(ctx, given, features)
     ref_frame = _reference(ctx, reference, frame)  # read before anything is written
     if export_blind_sets is not None:
+        read = [model, blind_set, reference, scan_result, *(predictions or []), config.path]
+        _export_apart(export_blind_sets, variants, [p for p in read if p is not None])
         blindset.export_all(variants, features, export_blind_sets)
         result.ran("export_blind_sets")
     if reference is not None and set(features) <= set(ref_frame.columns):
-        variants["reference"] = ref_frame.with_row_index(blindset.ROW_ID)  # scored, not exported
+        variants["reference"] = _numbered(ref_frame, reference, features)  # scored, not exported
 
     _score(ctx, given.scorer, variants, model, blind_set, given.label)
     for read in given.predictions:  # counted as the scores were read
@@ -467,6 +537,55 @@ def run_model_check(
     return result
 
 
+def _numbered(frame: pl.DataFrame, path: Path, features: list[str]) -> pl.DataFrame:
+    """Return ``frame`` with its rows numbered from 0 in ``row_id``, in place of a column of
+    that name the file holds (an export's own row id, which no feature is: it clashed, an
+    internal error). InputError when the model takes ``row_id`` as an input."""
+    row_id = blindset.ROW_ID
+    if row_id in features:
+        raise InputError(
+            f"the model takes {row_id} as an input, the name privdiag numbers the blind set's "
+            "rows by (for --export-blind-sets and --predictions)",
+            path=path,
+            field=row_id,
+            hint=f"rename the model's input and the column (a {row_id} is no feature)",
+        )
+    numbered = frame.drop(row_id, strict=False).with_row_index(row_id)
+    return numbered.with_columns(pl.col(row_id).cast(pl.Int64))
+
+
+def _export_apart(folder: Path, variants: dict[str, pl.DataFrame], inputs: list[Any]) -> None:
+    """Raise UsageError when a blind set ``--export-blind-sets`` would write is a file the run
+    reads (a blind set or reference named ``unmasked.parquet`` in that folder was replaced by
+    the export, its labels lost), or two scenarios would write one file (features ``a/b``
+    and ``a_b`` both give ``mask_a_b``)."""
+    from privdiag.output import check_apart
+
+    files = {
+        f"--export-blind-sets ({name})": str(folder / f"{blindset.file_stem(name)}.parquet")
+        for name in variants
+    }
+    try:
+        check_apart(files, inputs)
+    except UsageError as exc:  # its hint (another name) is no choice here: the names are fixed
+        raise UsageError(
+            exc.message, hint="export into another folder, or move the input out of it"
+        ) from None
+
+
+def _enough_rows(rows: int, k: int, blind_set: Path) -> None:
+    """Raise InputError for a blind set of fewer rows than ``min_group_size``: its measures
+    describe those few persons (on one row the Brier score is its (score - label)^2), and a
+    bootstrap of one row has no spread, so its changes all read as significant."""
+    if rows < k:
+        raise InputError(
+            f"holds {rows:,} row(s), fewer than min_group_size ({k}): a model's measures on so "
+            "few rows would tell those persons' labels and scores",
+            path=blind_set,
+            hint=f"give a blind set of {k} rows or more (hundreds give intervals worth reading)",
+        )
+
+
 def _reference(ctx: Context, reference: Path | None, frame: pl.DataFrame) -> pl.DataFrame:
     """Return the frame drift compares against: ``--reference``, else the blind set itself."""
     if reference is None:
@@ -474,6 +593,22 @@ def _reference(ctx: Context, reference: Path | None, frame: pl.DataFrame) -> pl.
     ref_frame = blindset.read_table(reference)
     fmt = table_format(reference)
     ctx.result.inputs.append(info(reference, "reference", fmt, ref_frame.height))
+    # text against numbers compares no category with any: a drift of 100% that is a type
+    for f in (f for f in ctx.features if f in ref_frame.columns and f in frame.columns):
+        ref_text, text = is_text(ref_frame.schema[f]), is_text(frame.schema[f])
+        empty = (
+            ref_frame[f].null_count() == ref_frame.height or frame[f].null_count() == frame.height
+        )
+        if ref_text != text and not empty:  # a column of no value has no type to tell
+            held = ("text", "numbers") if ref_text else ("numbers", "text")
+            raise InputError(
+                f"holds {held[0]} where the blind set holds {held[1]}, so every value would "
+                "read as drifted",
+                path=reference,
+                field=f,
+                hint="export the reference as the blind set is (a number column without text "
+                "such as n/a, a text column quoted in CSV)",
+            )
     return ref_frame
 
 
@@ -495,6 +630,7 @@ def _score(
         if f in unmasked and not is_text(unmasked[f])
     ]
     _require_unmasked(ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])], numbers)
+    _check_unmasked(ctx, variants["unmasked"], model, scorer.kind)
     if numbers:
         ctx.result.note(
             f"the model learnt {', '.join(numbers)} as text (its encoder's categories are "

@@ -79,18 +79,47 @@ class Scorer:
 
 def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
     """Return the named columns as a 2-D array for an ONNX tensor of ``dtype``; a missing
-    value is NaN in a number tensor and '' in a string tensor, which has no missing value."""
+    value is NaN in a float tensor and '' in a string tensor, which has no missing value.
+
+    An integer or boolean tensor has no missing value either, and a fraction would be cut:
+    either raises ValueError naming the columns (a masked input then fails its scenario, as
+    a model that cannot take a missing value does), never a number cast from NaN.
+    """
     if dtype is object:
         return frame.select([pl.col(n).cast(pl.String).fill_null("") for n in names]).to_numpy()
-    cols = [pl.col(n).cast(pl.Float64) for n in names]
-    return frame.select(cols).to_numpy().astype(dtype)
+    values = frame.select([pl.col(n).cast(pl.Float64) for n in names]).to_numpy()
+    if np.issubdtype(dtype, np.floating):
+        return values.astype(dtype)
+    what = "a boolean" if dtype is np.bool_ else "an integer"
+    missing = [n for n, column in zip(names, values.T, strict=True) if np.isnan(column).any()]
+    if missing:
+        raise ValueError(
+            f"the model takes {', '.join(missing)} as {what} tensor, which holds no missing "
+            "value: give it a default ([features.X] default) or impute it in the model"
+        )
+    fits = (lambda c: np.isin(c, (0.0, 1.0))) if dtype is np.bool_ else (lambda c: c % 1 == 0)
+    unfit = [n for n, column in zip(names, values.T, strict=True) if not fits(column).all()]
+    if unfit:
+        raise ValueError(
+            f"the model takes {', '.join(unfit)} as {what} tensor, but the column holds "
+            f"values that are not {'0 or 1' if dtype is np.bool_ else 'whole numbers'}"
+        )
+    return values.astype(dtype)
 
 
 ONNX_TYPES = {
     "tensor(float)": np.float32,
     "tensor(double)": np.float64,
+    "tensor(float16)": np.float16,
     "tensor(int64)": np.int64,
     "tensor(int32)": np.int32,
+    "tensor(int16)": np.int16,
+    "tensor(int8)": np.int8,
+    "tensor(uint64)": np.uint64,
+    "tensor(uint32)": np.uint32,
+    "tensor(uint16)": np.uint16,
+    "tensor(uint8)": np.uint8,
+    "tensor(bool)": np.bool_,
     "tensor(string)": object,
 }
 
@@ -108,6 +137,21 @@ def _positive_column(value: Any) -> np.ndarray:
     return arr[:, -1] if arr.ndim == 2 else arr
 
 
+def _probabilities(outputs: list[Any]) -> str:
+    """Return the name of a classifier's probabilities among its outputs: the second, as
+    skl2onnx writes them after the label, unless it is no probabilities (an integer label)
+    and another output is (a ZipMap, or a float tensor of two columns)."""
+
+    def probabilities(output: Any) -> bool:
+        two = bool(output.shape) and output.shape[-1] == 2
+        floats = output.type in ("tensor(float)", "tensor(double)")
+        return output.type.startswith("seq(map(") or (floats and two)
+
+    if probabilities(outputs[1]) or not any(probabilities(o) for o in outputs):
+        return outputs[1].name
+    return next(o.name for o in outputs if probabilities(o))
+
+
 class OnnxScorer(Scorer):
     """An ONNX model run with onnxruntime on the CPU, in batches."""
 
@@ -115,14 +159,20 @@ class OnnxScorer(Scorer):
         super().__init__(path, format="onnx")
         import onnxruntime as ort
 
+        # onnxruntime's own warnings (an unused initializer, ...) went to stderr in colour
+        # codes, amid the summary and a CI log; its errors still reach the user as failures
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own unexported types
             raise InputError(f"not a readable ONNX model: {exc}", path=path) from exc
         self.inputs = self.session.get_inputs()
         outputs = self.session.get_outputs()
         self.kind = "classifier" if len(outputs) >= 2 else "regressor"
-        self.output = outputs[1].name if self.kind == "classifier" else outputs[0].name
+        self.output = _probabilities(outputs) if self.kind == "classifier" else outputs[0].name
         self.feature_names = self._names(config_features)
 
     def _names(self, config_features: list[str] | None) -> list[str]:
@@ -143,24 +193,45 @@ class OnnxScorer(Scorer):
         return names
 
     def _feeds(self, frame: pl.DataFrame) -> dict[str, np.ndarray]:
+        def feed(i: Any, names: list[str]) -> np.ndarray:
+            matrix = _matrix(frame, names, ONNX_TYPES.get(i.type, np.float32))
+            # an input of rank 1 ([N], as a hand-written or traced graph may take a column)
+            return matrix.reshape(-1) if len(i.shape or ()) == 1 and len(names) == 1 else matrix
+
         if len(self.inputs) == 1:
-            dtype = ONNX_TYPES.get(self.inputs[0].type, np.float32)
-            return {self.inputs[0].name: _matrix(frame, self.feature_names or [], dtype)}
-        return {
-            i.name: _matrix(frame, [i.name], ONNX_TYPES.get(i.type, np.float32))
-            for i in self.inputs
-        }
+            return {self.inputs[0].name: feed(self.inputs[0], self.feature_names or [])}
+        return {i.name: feed(i, [i.name]) for i in self.inputs}
+
+    def _fixed_rows(self) -> int | None:
+        """The rows of every batch when the model fixes them (an export with a batch size
+        of 1, as PyTorch's tracing writes by default), else None: any count goes."""
+        firsts = {i.shape[0] if i.shape else None for i in self.inputs}
+        fixed = firsts.pop() if len(firsts) == 1 else None
+        return fixed if isinstance(fixed, int) and fixed > 0 else None
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
+        fixed = self._fixed_rows()
+        rows = fixed or BATCH_ROWS
         parts = []
-        for start in range(0, frame.height, BATCH_ROWS):
-            feeds = self._feeds(frame.slice(start, BATCH_ROWS))
+        for start in range(0, frame.height, rows):
+            feeds = self._feeds(frame.slice(start, rows))
+            size = next(iter(feeds.values())).shape[0]
+            if fixed and size < fixed:  # the last batch, filled up with its last row
+                feeds = {
+                    k: np.concatenate([v, np.repeat(v[-1:], fixed - size, 0)])
+                    for k, v in feeds.items()
+                }
             value = self.session.run([self.output], feeds)[0]
-            parts.append(
+            if self.kind == "regressor" and np.ndim(value) == 2 and np.shape(value)[1] > 1:
+                self.kind = "classifier"  # its one output is class probabilities (a softmax)
+            scores = (
                 _positive_column(value)
                 if self.kind == "classifier"
                 else np.asarray(value, np.float64).reshape(-1)
             )
+            if scores.size != (fixed or size):
+                raise ValueError(f"the model gave {scores.size:,} scores for {size:,} rows")
+            parts.append(scores[:size])
         return np.concatenate(parts) if parts else np.zeros(0)
 
 
