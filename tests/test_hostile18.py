@@ -540,3 +540,27 @@ def test_export_blind_sets_never_replaces_an_input_nor_writes_one_file_twice(bli
         )
     assert "--export-blind-sets (mask_a/b) and --export-blind-sets (mask_a_b)" in str(caught.value)
     assert not (tmp_path / "x" / "mask_a_b.parquet").exists()
+
+
+def test_a_probability_a_rounding_past_one_is_read_as_one(blind, tmp_path):
+    """A tree ensemble's probability is a float32 sum of its trees' shares and may read
+    1.0000001: such a model was refused as giving probabilities outside 0 to 1. Here
+    sigmoid(20 z) saturates to 1.0 on the rows of z above about 0.85, times 1.0000005."""
+    rounded = [
+        node("Mul", ["b", "wb"], ["bw"]),
+        node("Add", ["a", "bw"], ["z0"]),
+        node("Add", ["z0", "bias"], ["z"]),
+        node("Mul", ["z", "twenty"], ["z20"]),
+        node("Sigmoid", ["z20"], ["s"]),
+        node("Mul", ["s", "past"], ["p"]),
+        node("Sub", ["one", "p"], ["q"]),
+        node("Concat", ["q", "p"], ["probabilities"], axis=1),
+    ]
+    constants = CONSTANTS + [
+        float_tensor("twenty", [20.0], []),
+        float_tensor("past", [1.0000005], []),
+    ]
+    model = _write(tmp_path / "past.onnx", rounded, constants=constants)
+    result = run_model_check(model, blind, config=_config(0), label="label", consent_rates=RATES)
+    table = result.evidence["scenario_metrics"]["deny_analytics"]
+    assert 0.5 < dict((row[0], row[1]) for row in table["rows"])["roc_auc"] <= 1.0

@@ -176,6 +176,20 @@ def _failure_findings(ctx: Context) -> None:
         )
 
 
+# How far a probability may stray outside 0 to 1 by rounding: a tree ensemble's class
+# probability is a float32 sum of its trees' shares, and may read 1.0000001.
+ROUNDING = 1e-6
+
+
+def _snapped(scores: Any) -> Any:
+    """Return a classifier's scores with a probability a rounding past 0 or 1 set to it;
+    other values (and failures) as they are, for :func:`_check_unmasked` to judge."""
+    if not isinstance(scores, np.ndarray):
+        return scores
+    scores = np.where((scores > 1) & (scores <= 1 + ROUNDING), 1.0, scores)
+    return np.where((scores < 0) & (scores >= -ROUNDING), 0.0, scores)
+
+
 def _not_finite(scores: np.ndarray) -> str:
     """Say what a variant's scores hold that is no score: NaN, infinite values or both."""
     kinds = [w for w, bad in (("NaN", np.isnan), ("infinite", np.isinf)) if bad(scores).any()]
@@ -622,6 +636,8 @@ def _score(
 ) -> None:
     """Score every scenario; refuse a model that cannot score the complete blind set."""
     ctx.scores = scorer.score_many(variants)
+    if scorer.kind == "classifier":
+        ctx.scores = {name: _snapped(scores) for name, scores in ctx.scores.items()}
     unmasked = variants["unmasked"].schema
     # a column of numbers where the model learnt text: every value an unknown category
     numbers = [
