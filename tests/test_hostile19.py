@@ -35,3 +35,35 @@ def test_a_denial_after_a_split_answer_withdraws_nothing(tmp_path, log, kinds):
     users withdrew ads consent" (consent.after_withdrawal, 2 events), where the user never
     granted ads (consent.violation)."""
     assert _compliance_kinds(tmp_path, log) == kinds
+
+
+def test_a_blind_set_with_its_own_row_id_is_told_the_exports_number_rows_anew(tmp_path):
+    """A blind set holding its own row_id (399 down to 0) was exported with row_id 0 to 399
+    under the same name, without a word: joining an exported set back to the rows by the
+    user's row_id paired row 0's masked features with row 399's label."""
+    import numpy as np
+    import polars as pl
+    from test_hostile18 import _config, _logistic, _write
+
+    from privdiag.model import run_model_check
+
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=400), rng.integers(0, 5, size=400)
+    y = (rng.random(400) < 1 / (1 + np.exp(-(a + 0.3 * b - 1)))).astype(int)
+    own = tmp_path / "own.parquet"
+    pl.DataFrame({"a": a, "b": b, "label": y, "row_id": np.arange(400)[::-1]}).write_parquet(own)
+    model = _write(tmp_path / "plain.onnx", _logistic())
+
+    plain = run_model_check(model, own, config=_config(0), label="label")
+    assert not any("row_id" in n for n in plain.evidence.get("notes", []))
+    out = tmp_path / "sets"
+    result = run_model_check(model, own, config=_config(0), label="label", export_blind_sets=out)
+
+    assert pl.read_parquet(out / "unmasked.parquet")["row_id"].to_list() == list(range(400))
+    notes = [n for n in result.evidence.get("notes", []) if "own row_id" in n]
+    assert notes == [
+        "the blind set's own row_id column is not the row_id of the exported blind sets and "
+        "predictions files: there row_id numbers the blind set's rows from 0 in file order, "
+        "so match those files to your rows by that number (row position), not by your own "
+        "row_id"
+    ]
