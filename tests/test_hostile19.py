@@ -67,3 +67,36 @@ def test_a_blind_set_with_its_own_row_id_is_told_the_exports_number_rows_anew(tm
         "so match those files to your rows by that number (row position), not by your own "
         "row_id"
     ]
+
+
+@pytest.mark.parametrize("container", ["csv", "parquet"])
+def test_a_partition_value_holding_an_equals_sign_is_refused_and_its_escape_read(
+    tmp_path, container
+):
+    """User ids in base64 end in '=': folders user_id=dXNlcjE= were read without their key,
+    every user id lost (all events cookieless, exit 0, no word). They are an input error
+    naming the file; the same ids written with %3D are read as the ids."""
+    from test_hive_partitions import _write
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+    from privdiag.config import load_config
+    from privdiag.engine import connect
+    from privdiag.ingest import load
+
+    bad = tmp_path / "bad"
+    for n, user in enumerate(["dXNlcjE=", "dXNlcjI="]):
+        _write(bad / f"user_id={user}" / f"part-0.{container}", container, f"e{n}")
+    result = CliRunner().invoke(app, ["scan", str(bad), "-q"])
+    assert result.exit_code == 3, result.output
+    said = " ".join(result.output.split())
+    assert f"{bad / 'user_id=dXNlcjE='}/part-0.{container}: a key=value folder" in said
+    assert "write each '=' of a folder's value as %3D" in said
+
+    escaped = tmp_path / "escaped"
+    for n, user in enumerate(["dXNlcjE%3D", "dXNlcjI%3D"]):
+        _write(escaped / f"user_id={user}" / f"part-0.{container}", container, f"e{n}")
+    con = connect()
+    load(con, [str(escaped)], [], load_config(None))
+    rows = con.execute("SELECT event_id, user_key FROM events ORDER BY 1").fetchall()
+    assert rows == [("e0", "dXNlcjE="), ("e1", "dXNlcjI=")]

@@ -196,6 +196,8 @@ def check_partitions(files: list[Path], argument: str) -> None:
     keys (``user_id=u1/`` beside ``user_id=u2/dt=2026-10-01/``, or a file outside them): the
     readers take a folder's key as a column of every file, so they cannot read such files
     together."""
+    for path in files:
+        _check_partition_values(path, argument)
     first = set(partition_keys(files[0]))
     for path in files[1:]:
         keys = set(partition_keys(path))
@@ -206,6 +208,22 @@ def check_partitions(files: list[Path], argument: str) -> None:
                 path=argument,
                 hint="put every file of the input in key=value folders of the same keys, or "
                 "give the files of each layout as an input of its own",
+            )
+
+
+def _check_partition_values(path: Path, argument: str) -> None:
+    """Refuse a key=value folder whose value holds another ``=`` (a base64 user id ends in
+    one: ``user_id=dXNlcjE=``): DuckDB does not read its key, so the column went missing
+    (every user id lost, no word), or files of such folders were refused in DuckDB's words
+    as a mismatch of partitions."""
+    for part in path.parent.parts:
+        if "=" in part[1:] and "=" in part.split("=", 1)[1]:
+            raise InputError(
+                f"{path}: a key=value folder above it holds '=' in its value, which the "
+                "hive-style reader cannot read",
+                path=argument,
+                hint="write each '=' of a folder's value as %3D (user_id=dXNlcjE%3D reads "
+                "as the value dXNlcjE=), or move the files out of such folders",
             )
 
 
