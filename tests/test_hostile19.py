@@ -100,3 +100,32 @@ def test_a_partition_value_holding_an_equals_sign_is_refused_and_its_escape_read
     load(con, [str(escaped)], [], load_config(None))
     rows = con.execute("SELECT event_id, user_key FROM events ORDER BY 1").fetchall()
     assert rows == [("e0", "dXNlcjE="), ("e1", "dXNlcjI=")]
+
+
+def test_json_records_writing_a_field_in_two_letter_cases_are_refused(tmp_path):
+    """Six events send Gclid, six gclid (two SDK versions), all with ads denied: the reader
+    renamed the second gclid_1, so [features.gclid] met only the six Gclid events (one
+    violation of 6 events, exit 1) and the note asked "did you mean gclid_1?", a name the
+    data does not hold. The CSV and Parquet headers are refused so already."""
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    line = (
+        '{{"event_id": "{e}", "ts": "2026-10-01T10:00:00Z", "event_name": "page_view", '
+        '"user_id": "{e}", "consent_ads": "denied", "{field}": "g"}}\n'
+    )
+    events = tmp_path / "events.ndjson"
+    events.write_text(
+        "".join(line.format(e=f"{f}{n}", field=f) for n in range(6) for f in ("Gclid", "gclid"))
+    )
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[features.gclid]\npurposes = ["ads"]\n')
+
+    result = CliRunner().invoke(app, ["scan", str(events), "--config", str(config), "-q"])
+
+    assert result.exit_code == 3, result.output
+    assert (
+        f"{events}, field 'gclid': names field 'Gclid/gclid' in two letter cases (the "
+        "reader renamed the second gclid_1)"
+    ) in " ".join(result.output.split())

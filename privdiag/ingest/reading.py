@@ -272,6 +272,8 @@ def check_columns(
     if kind.container == "csv" and files:
         check_csv_columns(files[0], columns)
     check_json_records(columns, kind, argument, files)
+    if kind.container in ("json", "ndjson"):
+        check_json_cases(columns, argument)
     if kind.container == "csv" and len(columns) < 2:
         for path in files:  # the sniffer gives up on a quote that runs to the end
             line = first_unclosed_quote(path)
@@ -305,6 +307,26 @@ def check_name_lengths(columns: dict[str, str], argument: str) -> None:
                 path=argument,
                 hint="give the column a short name in the header; a name that long is often "
                 "data on the header line (a header and a row joined without a line break)",
+            )
+
+
+def check_json_cases(columns: dict[str, str], argument: str) -> None:
+    """Refuse JSON records that write one field in two letter cases (``Gclid`` in some,
+    ``gclid`` in others, as two SDK versions send it): the reader renames the second
+    ``gclid_1``, so a feature configured as gclid met half its events and the scan's note
+    suggested gclid_1, a name the data does not hold. CSV and Parquet are refused by their
+    header (:func:`check_unique_names`); JSON's fields are known only as read."""
+    folded = {c.casefold(): c for c in columns}
+    for column in columns:
+        base, _, number = column.rpartition("_")
+        first = folded.get(base.casefold())
+        if base and number.isdigit() and base not in columns and first not in (None, column):
+            raise InputError(
+                f"names field '{first}/{base}' in two letter cases (the reader renamed the "
+                f"second {column})",
+                path=argument,
+                field=base,
+                hint="write the field in one letter case in every record, or drop one of them",
             )
 
 
