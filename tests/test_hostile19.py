@@ -129,3 +129,25 @@ def test_json_records_writing_a_field_in_two_letter_cases_are_refused(tmp_path):
         f"{events}, field 'gclid': names field 'Gclid/gclid' in two letter cases (the "
         "reader renamed the second gclid_1)"
     ) in " ".join(result.output.split())
+
+
+def test_another_audits_resolution_does_not_hide_a_leak_a_run_still_holds():
+    """Audit A's run a1 holds b2; audit B's run r2 resolved its own b2 (found by r1), a
+    source of the same name mended. Merged, b2 was left out as "resolved by a later run":
+    A's live leak hidden. It stays, as A's run holds it; r1's copy alone is resolved."""
+    from test_report_merge import _audit_run
+
+    from privdiag.report.merge import merge
+
+    other = _audit_run("a1", "2024-03-19T10:00:00+00:00", None)
+    other["findings"][0]["title"] = "b2 as audit A found it"
+    first = _audit_run("r1", "2024-03-20T10:00:00+00:00", None)
+    second = _audit_run("r2", "2024-03-21T10:00:00+00:00", "r1")
+    second["audit"]["compared_with"] = "r1"
+    second["resolved"] = [{**second["findings"].pop(0), "change": "resolved"}]
+
+    out = merge([other, first, second])
+
+    titles = {f["id"]: f["title"] for f in out["findings"]}
+    assert sorted(titles) == ["a1", "b2"] and titles["b2"] == "b2 as audit A found it"
+    assert merge([first, second])["evidence"]["notes"][-1].endswith("left out (id b2)")
