@@ -51,21 +51,26 @@ MAX_JOINED_SPANS = 32
 
 
 def _records_sql(browser: bool = False) -> str:
-    """Consent records with their kind: a denial after a grant at an earlier instant is a
-    withdrawal. A grant and a denial at one instant (two categories of one purpose answered
-    at once, such as OneTrust's C0004 and C0005 for ads) withdraw nothing: nothing was
-    granted before. The window runs over the consent log only, which is small beside the
-    events. With ``browser`` the "user" is the key the records meet the events on, a record
-    of a user id also under each browser the user id was seen with
-    (:func:`privdiag.consent_keys.linked_consent`).
+    """Consent records with their kind: a denial after an earlier instant whose records all
+    grant (the purpose was granted then) is a withdrawal. A grant and a denial at one instant
+    (two categories of one purpose answered at once, such as OneTrust's C0004 and C0005 for
+    ads) grant nothing, as the denial wins: neither they nor a later denial withdraw
+    anything, however often the same split answer is saved again. The windows run over the
+    consent log only, which is small beside the events. With ``browser`` the "user" is the
+    key the records meet the events on, a record of a user id also under each browser the
+    user id was seen with (:func:`privdiag.consent_keys.linked_consent`).
     """
     return f"""
         SELECT *, epoch_us(ts) * 4 + CASE
             WHEN granted THEN {GRANTED}
-            WHEN min(CASE WHEN granted THEN ts END) OVER (PARTITION BY user_key, purpose) < ts
+            WHEN min(CASE WHEN held THEN ts END) OVER (PARTITION BY user_key, purpose) < ts
             THEN {WITHDRAWN}
             ELSE {DENIED} END AS packed
-        FROM {linked_consent(browser)}
+        FROM (
+            SELECT *, min(CASE WHEN granted THEN 1 ELSE 0 END)
+                      OVER (PARTITION BY user_key, purpose, ts) = 1 AS held
+            FROM {linked_consent(browser)}
+        )
     """
 
 

@@ -72,7 +72,9 @@ def _expected(events: list, records: list) -> set[tuple]:
             )  # (minute, is denial): a grant sorts before a denial at one instant
             seen = [(m, denial) for m, denial in mine if m <= minute]
             last = seen[-1] if seen else None
-            withdrawn = bool(last and last[1] and any(not d and m < last[0] for m, d in seen))
+            # a withdrawal follows an instant whose records all grant (granted in force)
+            granted_at = {m for m, _ in seen} - {m for m, d in seen if d}
+            withdrawn = bool(last and last[1] and any(m < last[0] for m in granted_at))
             own = flag if purpose == "ads" else None
             log = None if last is None else not last[1]
             decided = own if own is not None else log
@@ -146,14 +148,14 @@ def test_spans_take_the_last_record_by_max_not_a_scan_back(monkeypatch, joined_s
     con = _tables(events, records)
     assert _resolved(con) == _expected(events, records)
     # by hand: at minute 12, ads as granted at 0; analytics was granted and denied at each
-    # minute 1-10 (the denial wins, withdrawing the grant of the minute before from minute 2
-    # on), then granted, denied, granted and denied at 11: denied, a withdrawal, decided at
-    # 11, first decided at 1
+    # minute 1-10 (the denial wins, so analytics was never granted in force), then granted,
+    # denied, granted and denied at 11: denied, no withdrawal, decided at 11, first decided
+    # at 1
     assert con.execute(
         "SELECT state_ads, minute(last_decision_ads), state_analytics, withdrawn_analytics, "
         "minute(last_decision_analytics), minute(first_analytics) FROM scan_events "
         "WHERE event_id = 12"
-    ).fetchone() == ("granted", 0, "denied", True, 11, 1)
+    ).fetchone() == ("granted", 0, "denied", False, 11, 1)
 
 
 def test_events_long_after_the_last_record_get_it_without_a_scan_back(monkeypatch):

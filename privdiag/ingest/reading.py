@@ -196,6 +196,8 @@ def check_partitions(files: list[Path], argument: str) -> None:
     keys (``user_id=u1/`` beside ``user_id=u2/dt=2026-10-01/``, or a file outside them): the
     readers take a folder's key as a column of every file, so they cannot read such files
     together."""
+    for path in files:
+        _check_partition_values(path, argument)
     first = set(partition_keys(files[0]))
     for path in files[1:]:
         keys = set(partition_keys(path))
@@ -206,6 +208,22 @@ def check_partitions(files: list[Path], argument: str) -> None:
                 path=argument,
                 hint="put every file of the input in key=value folders of the same keys, or "
                 "give the files of each layout as an input of its own",
+            )
+
+
+def _check_partition_values(path: Path, argument: str) -> None:
+    """Refuse a key=value folder whose value holds another ``=`` (a base64 user id ends in
+    one: ``user_id=dXNlcjE=``): DuckDB does not read its key, so the column went missing
+    (every user id lost, no word), or files of such folders were refused in DuckDB's words
+    as a mismatch of partitions."""
+    for part in path.parent.parts:
+        if "=" in part[1:] and "=" in part.split("=", 1)[1]:
+            raise InputError(
+                f"{path}: a key=value folder above it holds '=' in its value, which the "
+                "hive-style reader cannot read",
+                path=argument,
+                hint="write each '=' of a folder's value as %3D (user_id=dXNlcjE%3D reads "
+                "as the value dXNlcjE=), or move the files out of such folders",
             )
 
 
@@ -254,6 +272,8 @@ def check_columns(
     if kind.container == "csv" and files:
         check_csv_columns(files[0], columns)
     check_json_records(columns, kind, argument, files)
+    if kind.container in ("json", "ndjson"):
+        check_json_cases(columns, argument)
     if kind.container == "csv" and len(columns) < 2:
         for path in files:  # the sniffer gives up on a quote that runs to the end
             line = first_unclosed_quote(path)
@@ -287,6 +307,26 @@ def check_name_lengths(columns: dict[str, str], argument: str) -> None:
                 path=argument,
                 hint="give the column a short name in the header; a name that long is often "
                 "data on the header line (a header and a row joined without a line break)",
+            )
+
+
+def check_json_cases(columns: dict[str, str], argument: str) -> None:
+    """Refuse JSON records that write one field in two letter cases (``Gclid`` in some,
+    ``gclid`` in others, as two SDK versions send it): the reader renames the second
+    ``gclid_1``, so a feature configured as gclid met half its events and the scan's note
+    suggested gclid_1, a name the data does not hold. CSV and Parquet are refused by their
+    header (:func:`check_unique_names`); JSON's fields are known only as read."""
+    folded = {c.casefold(): c for c in columns}
+    for column in columns:
+        base, _, number = column.rpartition("_")
+        first = folded.get(base.casefold())
+        if base and number.isdigit() and base not in columns and first not in (None, column):
+            raise InputError(
+                f"names field '{first}/{base}' in two letter cases (the reader renamed the "
+                f"second {column})",
+                path=argument,
+                field=base,
+                hint="write the field in one letter case in every record, or drop one of them",
             )
 
 

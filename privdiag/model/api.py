@@ -522,6 +522,8 @@ def run_model_check(
 
     # every scenario masks a copy of the blind set, its rows numbered for predictions files
     frame = _numbered(given.frame, blind_set, features)
+    if blindset.ROW_ID in given.frame.columns and (export_blind_sets or predictions):
+        result.note(_own_row_id_note())
     variants = _variants(ctx, frame, given)
     _note_scenarios(ctx, given, features)
     ref_frame = _reference(ctx, reference, frame)  # read before anything is written
@@ -566,6 +568,16 @@ def _numbered(frame: pl.DataFrame, path: Path, features: list[str]) -> pl.DataFr
         )
     numbered = frame.drop(row_id, strict=False).with_row_index(row_id)
     return numbered.with_columns(pl.col(row_id).cast(pl.Int64))
+
+
+def _own_row_id_note() -> str:
+    """What becomes of a blind set's own row_id column where rows are numbered."""
+    return (
+        f"the blind set's own {blindset.ROW_ID} column is not the {blindset.ROW_ID} of the "
+        f"exported blind sets and predictions files: there {blindset.ROW_ID} numbers the "
+        "blind set's rows from 0 in file order, so match those files to your rows by that "
+        f"number (row position), not by your own {blindset.ROW_ID}"
+    )
 
 
 def _export_apart(folder: Path, variants: dict[str, pl.DataFrame], inputs: list[Any]) -> None:

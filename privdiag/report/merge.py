@@ -111,11 +111,15 @@ def _by_time(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _merge_findings(docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
     """Dedupe by id: the finding of the run that started later replaces an earlier one's
     (the order given breaks a tie); causes are united. An audit run's ``resolved`` list says
-    its finding is gone: one that the latest run naming it resolved is left out, and its id
-    returned, so that two runs of one audit do not show a mended leak as present."""
+    its finding is gone from what that audit compared with: a finding is left out, and its
+    id returned, once every run holding it was resolved by a later run of its own audit (a
+    run that the resolving run compared with, or one before that), so that two runs of one
+    audit do not show a mended leak as present, nor does another audit's resolution hide a
+    leak that a run of a different audit still holds."""
     merged: dict[str, dict[str, Any]] = {}
-    gone: dict[str, None] = {}
-    for doc in _by_time(docs):
+    holders: dict[str, dict[int, dict[str, Any]]] = {}  # id -> the runs holding it, in time
+    earlier, ordered = _earlier_runs(docs), _by_time(docs)
+    for n, doc in enumerate(ordered):
         for f in doc.get("findings") or []:
             new = copy.deepcopy(f)
             old = merged.get(new["id"])
@@ -123,12 +127,51 @@ def _merge_findings(docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], l
                 causes = list(old.get("caused_by") or []) + list(new.get("caused_by") or [])
                 new["caused_by"] = list(dict.fromkeys(causes))
             merged[new["id"]] = new
-            gone.pop(new["id"], None)
+            holders.setdefault(new["id"], {})[n] = new
+        own = earlier(doc)
         for r in doc.get("resolved") or []:
-            if isinstance(r, dict) and r.get("id") in merged:
-                gone[str(r["id"])] = None
-    kept = [f for i, f in merged.items() if i not in gone]
-    return rank_dicts(kept), list(gone)
+            held = holders.get(str(r.get("id"))) if isinstance(r, dict) else None
+            for m in [m for m in held or {} if _run_id(ordered[m]) in own]:
+                del held[m]
+    gone = [i for i in merged if not holders.get(i)]
+    kept = []
+    for i, f in merged.items():
+        if i in gone:
+            continue
+        last = list(holders[i].values())[-1]  # the latest run still holding it
+        kept.append({**last, "caused_by": f.get("caused_by")} if "caused_by" in f else last)
+    return rank_dicts(kept), gone
+
+
+def _run_id(doc: dict[str, Any]) -> str | None:
+    """The audit run id of ``doc``; None for a scan's or model-check's result."""
+    audit = doc.get("audit")
+    run = audit.get("run_id") if isinstance(audit, dict) else None
+    return str(run) if run else None
+
+
+def _earlier_runs(docs: list[dict[str, Any]]) -> Any:
+    """Return a function giving the run ids an audit run compared with, directly or through
+    the runs before them (``compared_with`` and ``previous_run``, followed among ``docs``)."""
+    links: dict[str, set[str]] = {}
+    for doc in docs:
+        audit = doc.get("audit") if isinstance(doc.get("audit"), dict) else {}
+        run = _run_id(doc)
+        if run:
+            before = (audit.get("compared_with"), audit.get("previous_run"))
+            links.setdefault(run, set()).update(str(b) for b in before if b)
+
+    def earlier(doc: dict[str, Any]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(links.get(_run_id(doc) or "", ()))
+        while todo:
+            run = todo.pop()
+            if run not in seen:
+                seen.add(run)
+                todo += links.get(run, ())
+        return seen
+
+    return earlier
 
 
 def _merge_inputs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
