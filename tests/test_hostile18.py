@@ -564,3 +564,25 @@ def test_a_probability_a_rounding_past_one_is_read_as_one(blind, tmp_path):
     result = run_model_check(model, blind, config=_config(0), label="label", consent_rates=RATES)
     table = result.evidence["scenario_metrics"]["deny_analytics"]
     assert 0.5 < dict((row[0], row[1]) for row in table["rows"])["roc_auc"] <= 1.0
+
+
+@pytest.mark.parametrize(("tensor", "value"), [(2, -1), (2, 300), (3, 200)])  # uint8, int8
+def test_an_integer_outside_its_tensors_range_is_refused_not_wrapped(tmp_path, tensor, value):
+    """Review 19: b read into a uint8 (2) or int8 (3) tensor wrapped round: -1 reached the
+    model as 255, 300 as 44, 200 as -56, with no word; the model scored another value."""
+    rng = np.random.default_rng(2)
+    b = np.where(np.arange(40) == 7, value, rng.integers(0, 5, size=40))
+    blind = tmp_path / "wide.parquet"
+    pl.DataFrame({"a": rng.normal(size=40), "b": b, "label": np.arange(40) % 2}).write_parquet(
+        blind
+    )
+    model = _write(
+        tmp_path / "small.onnx",
+        [node("Cast", ["b"], ["bf"], to=FLOAT)] + _logistic(b="bf"),
+        b_type=tensor,
+    )
+    with pytest.raises(InputError) as caught:
+        run_model_check(model, blind, config=_config(0), label="label", consent_rates=RATES)
+    kind = "uint8" if tensor == 2 else "int8"
+    assert f"takes b as an integer tensor ({kind})" in str(caught.value)
+    assert "outside" in str(caught.value)

@@ -104,6 +104,19 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
             f"the model takes {', '.join(unfit)} as {what} tensor, but the column holds "
             f"values that are not {'0 or 1' if dtype is np.bool_ else 'whole numbers'}"
         )
+    if dtype is not np.bool_:  # cast, a value past the type's range wraps round (300: 44)
+        info = np.iinfo(dtype)
+        # high + 1 is exact as a float where int64's high is not (2**63 rounds up to it)
+        outside = [
+            n
+            for n, column in zip(names, values.T, strict=True)
+            if ((column < info.min) | (column >= float(info.max + 1))).any()
+        ]
+        if outside:
+            raise ValueError(
+                f"the model takes {', '.join(outside)} as an integer tensor ({info.dtype}), "
+                f"but the column holds values outside {info.min:,} to {info.max:,}"
+            )
     return values.astype(dtype)
 
 
