@@ -204,7 +204,15 @@ def _history(path: Path) -> Path:
         finding = {"id": "f1", "kind": "consent.violation", "severity": "high", "title": "t"}
         opened.record(
             RunRecord(run_id="r1", started_at="2026-10-01T00:00:00+00:00"),
-            [dict(finding, owner=None, location={"source": "web"}, metrics={"users": 9})],
+            [
+                dict(
+                    finding,
+                    owner=None,
+                    location={"source": "web"},
+                    metrics={"users": 9},
+                    change="new",
+                )
+            ],
             {"consent_rate.ads": 0.5},
         )
     return path
@@ -229,6 +237,12 @@ def _history(path: Path) -> Path:
         ),
         ("UPDATE runs SET seq = NULL", "run r1: its seq is empty"),
         ("UPDATE runs SET summary = '[]'", "run r1: its summary is not a JSON object"),
+        # review 19: internal errors of --list (a list printed as a count) and --show
+        (
+            """UPDATE runs SET summary = '{"findings": [1]}'""",
+            "run r1: its summary's findings is not a whole number",
+        ),
+        ("UPDATE findings SET change = NULL", "run r1, finding f1: its change is none of new"),
     ],
 )
 def test_a_history_edited_by_hand_is_an_input_error_naming_the_cell(tmp_path, edit, said):
