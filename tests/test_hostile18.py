@@ -580,23 +580,36 @@ def test_a_probability_a_rounding_past_one_is_read_as_one(blind, tmp_path):
     assert 0.5 < dict((row[0], row[1]) for row in table["rows"])["roc_auc"] <= 1.0
 
 
+def _refused(tmp_path: Path, column: str, value: float, tensor: int) -> str:
+    """The error of a model taking ``column`` as a ``tensor`` on a blind set of 40 rows,
+    the sixth of which holds ``value`` there."""
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=40), rng.integers(0, 5, size=40).astype(float)
+    (a if column == "a" else b)[5] = value
+    blind = tmp_path / "far.parquet"
+    pl.DataFrame({"a": a, "b": b, "label": np.arange(40) % 2}).write_parquet(blind)
+    cast = [node("Cast", [column], ["cast"], to=FLOAT)]
+    model = _write(
+        tmp_path / "far.onnx",
+        cast + _logistic(**{column: "cast"}),
+        **{f"{column}_type": tensor},
+    )
+    with pytest.raises(InputError) as caught:
+        run_model_check(model, blind, config=_config(0), label="label", consent_rates=RATES)
+    return str(caught.value)
+
+
 @pytest.mark.parametrize(("tensor", "value"), [(2, -1), (2, 300), (3, 200)])  # uint8, int8
 def test_an_integer_outside_its_tensors_range_is_refused_not_wrapped(tmp_path, tensor, value):
     """Review 19: b read into a uint8 (2) or int8 (3) tensor wrapped round: -1 reached the
     model as 255, 300 as 44, 200 as -56, with no word; the model scored another value."""
-    rng = np.random.default_rng(2)
-    b = np.where(np.arange(40) == 7, value, rng.integers(0, 5, size=40))
-    blind = tmp_path / "wide.parquet"
-    pl.DataFrame({"a": rng.normal(size=40), "b": b, "label": np.arange(40) % 2}).write_parquet(
-        blind
-    )
-    model = _write(
-        tmp_path / "small.onnx",
-        [node("Cast", ["b"], ["bf"], to=FLOAT)] + _logistic(b="bf"),
-        b_type=tensor,
-    )
-    with pytest.raises(InputError) as caught:
-        run_model_check(model, blind, config=_config(0), label="label", consent_rates=RATES)
+    said = _refused(tmp_path, "b", value, tensor)
     kind = "uint8" if tensor == 2 else "int8"
-    assert f"takes b as an integer tensor ({kind})" in str(caught.value)
-    assert "outside" in str(caught.value)
+    assert f"takes b as an integer tensor ({kind})" in said and "outside" in said
+
+
+def test_a_value_past_a_half_floats_range_is_refused_not_read_as_infinity(tmp_path):
+    """Review 19: a read into a float16 tensor: 70000 (largest float16 65504) reached the
+    model as infinity, sigmoid gave 1.0 on that row, and nothing said so."""
+    said = _refused(tmp_path, "a", 70000.0, FLOAT16)
+    assert "takes a as a float16 tensor" in said and "outside -65,504 to 65,504" in said

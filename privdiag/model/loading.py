@@ -88,6 +88,15 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
     if dtype is object:
         return frame.select([pl.col(n).cast(pl.String).fill_null("") for n in names]).to_numpy()
     values = frame.select([pl.col(n).cast(pl.Float64) for n in names]).to_numpy()
+    if dtype is np.float16:  # cast, a value past 65,504 reads as infinity
+        high = float(np.finfo(np.float16).max)
+        far = [np.isfinite(c) & (np.abs(c) > high) for c in values.T]  # not inf as given
+        beyond = [n for n, f in zip(names, far, strict=True) if f.any()]
+        if beyond:
+            raise ValueError(
+                f"the model takes {', '.join(beyond)} as a float16 tensor, but the column "
+                f"holds values outside {-high:,.0f} to {high:,.0f}"
+            )
     if np.issubdtype(dtype, np.floating):
         return values.astype(dtype)
     what = "a boolean" if dtype is np.bool_ else "an integer"
