@@ -335,6 +335,9 @@ def test_a_classifier_giving_its_probabilities_first_is_scored_by_them(blind, tm
         ('["data/**/*.json"]', '"data/x/reports"', True),
         ('["data/**/*.csv"]', '"data/x/reports"', False),  # matches no report's name
         ('["data/*"]', '"data/reports"', False),  # one folder's files: reports sit below
+        # review 19: a glob of fixed depth that reaches the run folders' files
+        ('["data/*/*", "data/ev.csv"]', '"data"', True),
+        ('["data/reports/*/*.json", "data/ev.csv"]', '"data/reports"', True),
     ],
 )
 def test_reports_in_a_folder_the_audit_reads_are_a_usage_error(tmp_path, paths, reports, refused):
