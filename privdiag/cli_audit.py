@@ -157,8 +157,12 @@ def _reports_apart(cfg: Any, reports: Path) -> None:
                     continue
                 fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
                 path = os.sep.join(parts[:fixed]) or os.sep
-            elif glob.has_magic(path) or not os.path.isdir(path):
-                continue  # a file, or a glob of one folder's files: reports sit in folders
+            elif glob.has_magic(path):  # a glob of fixed depth: does it reach a report?
+                if not _glob_reaches(path, inside):
+                    continue
+                path = inside
+            elif not os.path.isdir(path):
+                continue  # a file: reports sit in folders
             folder = os.path.realpath(path)
             if os.path.commonpath([folder, inside]) == folder:
                 raise UsageError(
@@ -167,6 +171,24 @@ def _reports_apart(cfg: Any, reports: Path) -> None:
                     hint="put the reports in a folder the audit does not read "
                     "([audit] reports_dir in the config)",
                 )
+
+
+def _glob_reaches(pattern: str, reports: str) -> bool:
+    """True when ``pattern`` (a glob without ``**``, matching one name a part) matches a file
+    a run would write into ``reports`` today: ``data/*/*`` reaches ``data/<run>/audit.json``,
+    ``data/*`` does not."""
+    import fnmatch
+    from datetime import UTC, datetime
+
+    from privdiag.audit.folders import REPORT_FILES, folder_name
+
+    run = folder_name(datetime.now(UTC).isoformat(), "0123abcd")
+    wanted = os.path.realpath(pattern).split(os.sep)
+    for name in REPORT_FILES:
+        parts = os.path.join(reports, run, name).split(os.sep)
+        if len(parts) == len(wanted) and all(map(fnmatch.fnmatchcase, parts, wanted)):
+            return True
+    return False
 
 
 def _inputs(cfg: Any, settings: Any) -> list[Any]:

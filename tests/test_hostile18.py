@@ -204,7 +204,15 @@ def _history(path: Path) -> Path:
         finding = {"id": "f1", "kind": "consent.violation", "severity": "high", "title": "t"}
         opened.record(
             RunRecord(run_id="r1", started_at="2026-10-01T00:00:00+00:00"),
-            [dict(finding, owner=None, location={"source": "web"}, metrics={"users": 9})],
+            [
+                dict(
+                    finding,
+                    owner=None,
+                    location={"source": "web"},
+                    metrics={"users": 9},
+                    change="new",
+                )
+            ],
             {"consent_rate.ads": 0.5},
         )
     return path
@@ -229,6 +237,12 @@ def _history(path: Path) -> Path:
         ),
         ("UPDATE runs SET seq = NULL", "run r1: its seq is empty"),
         ("UPDATE runs SET summary = '[]'", "run r1: its summary is not a JSON object"),
+        # review 19: internal errors of --list (a list printed as a count) and --show
+        (
+            """UPDATE runs SET summary = '{"findings": [1]}'""",
+            "run r1: its summary's findings is not a whole number",
+        ),
+        ("UPDATE findings SET change = NULL", "run r1, finding f1: its change is none of new"),
     ],
 )
 def test_a_history_edited_by_hand_is_an_input_error_naming_the_cell(tmp_path, edit, said):
@@ -321,6 +335,9 @@ def test_a_classifier_giving_its_probabilities_first_is_scored_by_them(blind, tm
         ('["data/**/*.json"]', '"data/x/reports"', True),
         ('["data/**/*.csv"]', '"data/x/reports"', False),  # matches no report's name
         ('["data/*"]', '"data/reports"', False),  # one folder's files: reports sit below
+        # review 19: a glob of fixed depth that reaches the run folders' files
+        ('["data/*/*", "data/ev.csv"]', '"data"', True),
+        ('["data/reports/*/*.json", "data/ev.csv"]', '"data/reports"', True),
     ],
 )
 def test_reports_in_a_folder_the_audit_reads_are_a_usage_error(tmp_path, paths, reports, refused):
@@ -564,3 +581,38 @@ def test_a_probability_a_rounding_past_one_is_read_as_one(blind, tmp_path):
     result = run_model_check(model, blind, config=_config(0), label="label", consent_rates=RATES)
     table = result.evidence["scenario_metrics"]["deny_analytics"]
     assert 0.5 < dict((row[0], row[1]) for row in table["rows"])["roc_auc"] <= 1.0
+
+
+def _refused(tmp_path: Path, column: str, value: float, tensor: int) -> str:
+    """The error of a model taking ``column`` as a ``tensor`` on a blind set of 40 rows,
+    the sixth of which holds ``value`` there."""
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=40), rng.integers(0, 5, size=40).astype(float)
+    (a if column == "a" else b)[5] = value
+    blind = tmp_path / "far.parquet"
+    pl.DataFrame({"a": a, "b": b, "label": np.arange(40) % 2}).write_parquet(blind)
+    cast = [node("Cast", [column], ["cast"], to=FLOAT)]
+    model = _write(
+        tmp_path / "far.onnx",
+        cast + _logistic(**{column: "cast"}),
+        **{f"{column}_type": tensor},
+    )
+    with pytest.raises(InputError) as caught:
+        run_model_check(model, blind, config=_config(0), label="label", consent_rates=RATES)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(("tensor", "value"), [(2, -1), (2, 300), (3, 200)])  # uint8, int8
+def test_an_integer_outside_its_tensors_range_is_refused_not_wrapped(tmp_path, tensor, value):
+    """Review 19: b read into a uint8 (2) or int8 (3) tensor wrapped round: -1 reached the
+    model as 255, 300 as 44, 200 as -56, with no word; the model scored another value."""
+    said = _refused(tmp_path, "b", value, tensor)
+    kind = "uint8" if tensor == 2 else "int8"
+    assert f"takes b as an integer tensor ({kind})" in said and "outside" in said
+
+
+def test_a_value_past_a_half_floats_range_is_refused_not_read_as_infinity(tmp_path):
+    """Review 19: a read into a float16 tensor: 70000 (largest float16 65504) reached the
+    model as infinity, sigmoid gave 1.0 on that row, and nothing said so."""
+    said = _refused(tmp_path, "a", 70000.0, FLOAT16)
+    assert "takes a as a float16 tensor" in said and "outside -65,504 to 65,504" in said

@@ -94,3 +94,33 @@ def test_any_edit_of_a_result_is_rendered_or_refused(base, tmp_path_factory, dat
     code, text = report(doc, tmp_path_factory.mktemp("r"))
     assert code in (0, 1, 3), text
     assert "Traceback" not in text and "Internal error" not in text, text
+
+
+AUDIT = {"run_id": "a1", "previous_run": None, "baseline": None, "compared_with": None}
+
+
+@pytest.mark.parametrize(
+    ("audit", "resolved", "message"),
+    [
+        ({**AUDIT, "counts": {"new": 3, "hidden": "x"}}, [], "audit.counts of the wrong type"),
+        ({**AUDIT, "counts": "x"}, [], "audit.counts of the wrong type"),
+        ({**AUDIT, "run_id": ["a1"], "counts": {}}, [], "audit.run_id of the wrong type"),
+        ("a1", [], "audit of the wrong type"),
+        ({**AUDIT, "counts": {}}, [{"id": [1], "severity": "high"}], "resolved.id of the wrong"),
+        ({**AUDIT, "counts": {}}, "gone", "resolved of the wrong type"),
+    ],
+)
+def test_an_edited_audit_block_is_named_not_an_internal_error(
+    base, tmp_path, audit, resolved, message
+):
+    """Review 19: an audit result whose counts read {"hidden": "x"} or "x" (a first run's
+    summary line now reads counts.hidden) was an internal error (ValueError, AttributeError);
+    so was a resolved id that is a list, reported with a second audit run (TypeError)."""
+    doc = copy.deepcopy(base) | {"audit": audit, "resolved": resolved}
+    code, text = report(doc, tmp_path)
+    assert code == 3 and message in text, text
+    second = copy.deepcopy(base) | {"audit": {**AUDIT, "run_id": "a2", "counts": {}}}
+    (tmp_path / "two.json").write_text(json.dumps(second))
+    args = ["report", str(tmp_path / "r.json"), str(tmp_path / "two.json"), "--quiet"]
+    result = CliRunner().invoke(app, [*args, "--markdown", str(tmp_path / "two.md")])
+    assert result.exit_code == 3 and message in result.output, result.output

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from privdiag.audit.diff import CHANGES
 from privdiag.errors import InputError, LockError, UsageError
 from privdiag.findings import SEVERITIES, Ranked, impact_of, rank_order, severity_rank
 
@@ -86,7 +87,7 @@ class RunRecord:
             config_path=config or "",
             inputs=_json_cell(inputs or "[]", list, path, where, "inputs"),
             exit_code=code,
-            summary=_json_cell(summary or "{}", dict, path, where, "summary"),
+            summary=_summary(summary, path, where),
             report_dir=report,
             previous_run=prev,
             baseline=base,
@@ -102,6 +103,20 @@ def edited_history(path: Path, where: str, column: str, what: str) -> InputError
         hint="restore the history from a backup, or move it aside: privdiag then starts a new "
         "history there (earlier runs' reports stay in their folders)",
     )
+
+
+# The counts of a run's summary (privdiag.audit.run), which --list and --show print as numbers.
+SUMMARY_COUNTS = ("findings", "new", "unchanged", "worse", "better", "hidden", "resolved")
+
+
+def _summary(text: Any, path: Path, where: str) -> dict[str, Any]:
+    """Return a run's summary cell, its counts whole numbers where it holds them."""
+    summary = _json_cell(text or "{}", dict, path, where, "summary")
+    for key in SUMMARY_COUNTS:
+        value = summary.get(key)
+        if key in summary and (not isinstance(value, int) or isinstance(value, bool)):
+            raise edited_history(path, where, f"summary's {key}", "is not a whole number")
+    return summary
 
 
 def _json_cell(text: Any, kind: type, path: Path, where: str, column: str) -> Any:
@@ -317,6 +332,8 @@ def _finding(row: tuple[Any, ...], path: Path, run_id: str) -> dict[str, Any]:
         raise edited_history(path, f"run {run_id}", "finding_id or kind", "is empty")
     if severity not in SEVERITIES:
         raise edited_history(path, where, "severity", f"is none of {', '.join(SEVERITIES)}")
+    if change not in CHANGES:  # every run records each finding's comparison
+        raise edited_history(path, where, "change", f"is none of {', '.join(CHANGES)}")
     return {
         "id": fid,
         "kind": kind,

@@ -17,6 +17,7 @@ from privdiag.checks.context import (
     EVENTS_WITH_CONSENT,
     NO_ID_EVENTS,
     ScanContext,
+    hide_by_difference,
     present_sql,
     suppress,
 )
@@ -288,6 +289,10 @@ def _violation(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding | N
     }
     if users and row[f"va{pair.index}"]:  # identified users and cookieless pings: see NO_ID_EVENTS
         metrics[NO_ID_EVENTS] = int(row[f"va{pair.index}"])
+    if 0 < denied - events < ctx.min_group:
+        # the denied events lacking the feature are fewer users' (the cell's consent gap
+        # hides them): the denied events, or the share, less the events would tell them
+        hide_by_difference(metrics, ["denied_events", "share"], ctx.min_group)
     return _finding(
         ctx,
         "consent.violation",

@@ -251,7 +251,8 @@ def _gap_table(rows: list[dict[str, Any]], pairs: list[Pair], level: float, k: i
         counts = _column(cells, fmt)
         return (counts > 0) & (counts < k)
 
-    v["small_present"] = small("present{i}") | small("users{i}")
+    v["small_lacking"] = small("users{i}")
+    v["small_present"] = small("present{i}") | v["small_lacking"]
     for s in STATES:
         v[f"small_{s}"] = small(f"u_{s}_{{p}}")
     for s in ("granted", "unknown"):
@@ -331,6 +332,8 @@ def _state_table(table: GapTable, k: int) -> dict[str, Any]:
     rows = [
         [s, int(v[f"n_{s}"][k]), int(v[f"x_{s}"][k]), rounded(v[f"share_{s}"][k])] for s in STATES
     ]
+    if v["small_lacking"][k]:  # the denied events less the violation's tell the few
+        hidden["denied"] = 2
     rows = [
         r if r[0] not in hidden else [r[0], None if hidden[r[0]] == 2 else r[1], None, None]
         for r in rows
@@ -379,10 +382,14 @@ def _gap_finding(
             f"{pair.purpose} is denied than when granted"
         )
         hide(metrics, hidden, ctx.min_group)
-    if states.get("denied") == 1:
+    if states.get("denied") == 1 and metrics["users"] >= ctx.min_group:
         # the few who carry it while denied: the users lacking it, beside the denied events,
         # tell them by difference on a step of one event a user
         hide_by_difference(metrics, ["users"], ctx.min_group)
+    if v["small_lacking"][k]:
+        # the few lacking it while denied: the denied events less the events carrying it
+        # (the consent.violation of the cell) tell their events
+        hide_by_difference(metrics, ["events_denied"], ctx.min_group)
     return Finding(
         "sparsity.consent_gap",
         _gap_severity(gap, pair.mapped),

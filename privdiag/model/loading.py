@@ -88,6 +88,15 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
     if dtype is object:
         return frame.select([pl.col(n).cast(pl.String).fill_null("") for n in names]).to_numpy()
     values = frame.select([pl.col(n).cast(pl.Float64) for n in names]).to_numpy()
+    if dtype is np.float16:  # cast, a value past 65,504 reads as infinity
+        high = float(np.finfo(np.float16).max)
+        far = [np.isfinite(c) & (np.abs(c) > high) for c in values.T]  # not inf as given
+        beyond = [n for n, f in zip(names, far, strict=True) if f.any()]
+        if beyond:
+            raise ValueError(
+                f"the model takes {', '.join(beyond)} as a float16 tensor, but the column "
+                f"holds values outside {-high:,.0f} to {high:,.0f}"
+            )
     if np.issubdtype(dtype, np.floating):
         return values.astype(dtype)
     what = "a boolean" if dtype is np.bool_ else "an integer"
@@ -104,6 +113,19 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
             f"the model takes {', '.join(unfit)} as {what} tensor, but the column holds "
             f"values that are not {'0 or 1' if dtype is np.bool_ else 'whole numbers'}"
         )
+    if dtype is not np.bool_:  # cast, a value past the type's range wraps round (300: 44)
+        info = np.iinfo(dtype)
+        # high + 1 is exact as a float where int64's high is not (2**63 rounds up to it)
+        outside = [
+            n
+            for n, column in zip(names, values.T, strict=True)
+            if ((column < info.min) | (column >= float(info.max + 1))).any()
+        ]
+        if outside:
+            raise ValueError(
+                f"the model takes {', '.join(outside)} as an integer tensor ({info.dtype}), "
+                f"but the column holds values outside {info.min:,} to {info.max:,}"
+            )
     return values.astype(dtype)
 
 

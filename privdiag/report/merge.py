@@ -71,6 +71,7 @@ def check_shapes(doc: dict[str, Any], where: str) -> None:
                 _expect(item.get(key), kind, where, f"{part}.{key}", optional=optional)
     for key in ("command", "version", "started_at"):
         _expect(doc.get(key), str, where, key)
+    _check_audit(doc, where)
     for f in doc.get("findings") or []:
         for key, kind in _FINDING_SHAPE:
             _expect(f.get(key), kind, where, f"findings.{key}")
@@ -92,6 +93,28 @@ def check_shapes(doc: dict[str, Any], where: str) -> None:
                         _expect(part, _SCALAR, where, "findings.metrics")
             else:
                 _expect(value, _SCALAR, where, "findings.metrics")
+
+
+# The text fields of an audit run's ``audit`` block (privdiag.audit.run._annotate).
+_AUDIT_TEXTS = ("run_id", "previous_run", "baseline", "compared_with", "fail_when", "report_dir")
+
+
+def _check_audit(doc: dict[str, Any], where: str) -> None:
+    """Check an audit run's ``audit`` block (its counts are whole numbers the summary line
+    adds up) and its ``resolved`` findings (their ids are what a later run's are matched to)."""
+    audit = doc.get("audit")
+    _expect(audit, dict, where, "audit")
+    if isinstance(audit, dict):
+        for key in _AUDIT_TEXTS:
+            _expect(audit.get(key), str, where, f"audit.{key}")
+        counts = audit.get("counts")
+        _expect(counts, dict, where, "audit.counts")
+        for value in (counts or {}).values():
+            _expect(value, int, where, "audit.counts", optional=False)
+    _expect(doc.get("resolved"), list, where, "resolved")
+    for item in doc.get("resolved") or []:
+        _expect(item, dict, where, "resolved", optional=False)
+        _expect(item.get("id"), str, where, "resolved.id")
 
 
 def _expect(value: Any, kind: Any, where: str, field: str, *, optional: bool = True) -> None:
