@@ -1,0 +1,179 @@
+"""Guards of a model check's inputs and scores: what makes a blind set, a reference, an
+export folder or a model's scores unfit to measure, refused before any finding is made, and
+the roundings of a classifier's probabilities that are taken as they are meant."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from privdiag.errors import InputError, UsageError
+from privdiag.model import blindset
+from privdiag.model.loading import ModelFailure
+
+# What onnxruntime says of an input the blind set does not fit, with no value from the data.
+ORT_INPUT_ERRORS = (
+    r"(Invalid rank for input|Unexpected input data type|Got invalid dimensions for input)"
+    r"[\w\s:(),.\[\]-]*?(?= Please fix|$)"
+)
+
+
+def require_unmasked(
+    scores: dict[str, Any], model: Path, text: list[str], numbers: list[str]
+) -> None:
+    """Raise InputError when the model cannot score even the complete blind set: its inputs
+    do not fit the data (types, shapes) or the file is not a model; findings would be empty.
+    ``text`` are the features whose columns hold text, ``numbers`` those holding numbers
+    where the model learnt text, named in the hint."""
+
+    value = scores.get("unmasked")
+    if isinstance(value, ModelFailure):
+        message = re.sub(r":?\s*\[.*$", "", value.message, flags=re.S)  # no data values
+        # onnxruntime's words on an input's rank, type or shape name only the model's inputs
+        said = re.search(ORT_INPUT_ERRORS, value.message)
+        message += f" ({said.group(0).strip()})" if said else ""
+        held = f"; the blind set holds text in {', '.join(text)}" if text else ""
+        if numbers:
+            held += f"; the model learnt {', '.join(numbers)} as text, the blind set holds numbers"
+        raise InputError(
+            f"cannot score the blind set as given: {message}",
+            path=model,
+            hint="check that the blind set's columns have the types the model takes "
+            f"(numbers for numeric inputs{held}), and that the file is the trained model",
+        )
+
+
+# How far a probability may stray outside 0 to 1 by rounding: a tree ensemble's class
+# probability is a float32 sum of its trees' shares, and may read 1.0000001.
+ROUNDING = 1e-6
+
+
+def snapped(scores: Any) -> Any:
+    """Return a classifier's scores with a probability a rounding past 0 or 1 set to it;
+    other values (and failures) as they are, for :func:`check_unmasked` to judge."""
+    if not isinstance(scores, np.ndarray):
+        return scores
+    scores = np.where((scores > 1) & (scores <= 1 + ROUNDING), 1.0, scores)
+    return np.where((scores < 0) & (scores >= -ROUNDING), 0.0, scores)
+
+
+def not_finite(scores: np.ndarray) -> str:
+    """Say what a variant's scores hold that is no score: NaN, infinite values or both."""
+    kinds = [w for w, bad in (("NaN", np.isnan), ("infinite", np.isinf)) if bad(scores).any()]
+    return f"scores are {' or '.join(kinds)}"
+
+
+def check_unmasked(ctx: Any, frame: pl.DataFrame, model: Path, kind: str | None) -> None:
+    """Raise InputError when the model's scores of the complete blind set are no scores: an
+    infinite value, NaN on a row holding every input, or a classifier's probability outside
+    0 to 1 (a logit or a decision function read as one); rows are counted, never quoted.
+    NaN on a row that misses an input is the model not taking a missing value: noted."""
+    scores = ctx.scores.get("unmasked")
+    if not isinstance(scores, np.ndarray) or scores.size != frame.height:
+        return
+    # a row misses an input where a cell is null, or NaN (a float column may hold either)
+    missing = [
+        pl.col(f).is_null() | (pl.col(f).is_nan() if frame.schema[f].is_float() else False)
+        for f in ctx.features
+    ]
+    complete = ~frame.select(pl.any_horizontal(missing or [False])).to_series().to_numpy()
+    n = f"of the blind set's {frame.height:,} rows"
+    checks = [
+        (
+            np.isinf(scores),
+            f"the model gives an infinite score to {{}} {n}",
+            "a model that divides by or takes the logarithm of an input needs a guard",
+        ),
+        (
+            np.isnan(scores) & complete,
+            f"the model gives NaN to {{}} {n}, though they hold every input",
+            "check the model: it should score every complete row",
+        ),
+    ]
+    if kind == "classifier":
+        checks.append(
+            (
+                np.isfinite(scores) & ((scores < 0) | (scores > 1)),
+                f"the model's probability of class 1 is outside 0 to 1 on {{}} {n}",
+                "a classifier's score is its probability of class 1 (an ONNX classifier's "
+                "second output is read as its probabilities): export it so, not a logit, a "
+                "decision function or a percentage",
+            )
+        )
+    for bad, message, hint in checks:
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            raise InputError(
+                f"{message.format(f'{rows.size:,}')} (the first: row {int(rows[0]) + 1:,})",
+                path=model,
+                hint=hint,
+            )
+    nan = int(np.isnan(scores).sum())
+    if nan:
+        ctx.result.note(
+            f"the model gives NaN on {nan:,} rows of the blind set that miss an input, so "
+            "the blind set as given could not be scored: the model takes no missing value"
+        )
+
+
+def numbered(frame: pl.DataFrame, path: Path, features: list[str]) -> pl.DataFrame:
+    """Return ``frame`` with its rows numbered from 0 in ``row_id``, in place of a column of
+    that name the file holds (an export's own row id, which no feature is: it clashed, an
+    internal error). InputError when the model takes ``row_id`` as an input."""
+    row_id = blindset.ROW_ID
+    if row_id in features:
+        raise InputError(
+            f"the model takes {row_id} as an input, the name privdiag numbers the blind set's "
+            "rows by (for --export-blind-sets and --predictions)",
+            path=path,
+            field=row_id,
+            hint=f"rename the model's input and the column (a {row_id} is no feature)",
+        )
+    numbered = frame.drop(row_id, strict=False).with_row_index(row_id)
+    return numbered.with_columns(pl.col(row_id).cast(pl.Int64))
+
+
+def own_row_id_note() -> str:
+    """What becomes of a blind set's own row_id column where rows are numbered."""
+    return (
+        f"the blind set's own {blindset.ROW_ID} column is not the {blindset.ROW_ID} of the "
+        f"exported blind sets and predictions files: there {blindset.ROW_ID} numbers the "
+        "blind set's rows from 0 in file order, so match those files to your rows by that "
+        f"number (row position), not by your own {blindset.ROW_ID}"
+    )
+
+
+def export_apart(folder: Path, variants: dict[str, pl.DataFrame], inputs: list[Any]) -> None:
+    """Raise UsageError when a blind set ``--export-blind-sets`` would write is a file the run
+    reads (a blind set or reference named ``unmasked.parquet`` in that folder was replaced by
+    the export, its labels lost), or two scenarios would write one file (features ``a/b``
+    and ``a_b`` both give ``mask_a_b``)."""
+    from privdiag.output import check_apart
+
+    files = {
+        f"--export-blind-sets ({name})": str(folder / f"{blindset.file_stem(name)}.parquet")
+        for name in variants
+    }
+    try:
+        check_apart(files, inputs)
+    except UsageError as exc:  # its hint (another name) is no choice here: the names are fixed
+        raise UsageError(
+            exc.message, hint="export into another folder, or move the input out of it"
+        ) from None
+
+
+def enough_rows(rows: int, k: int, blind_set: Path) -> None:
+    """Raise InputError for a blind set of fewer rows than ``min_group_size``: its measures
+    describe those few persons (on one row the Brier score is its (score - label)^2), and a
+    bootstrap of one row has no spread, so its changes all read as significant."""
+    if rows < k:
+        raise InputError(
+            f"holds {rows:,} row(s), fewer than min_group_size ({k}): a model's measures on so "
+            "few rows would tell those persons' labels and scores",
+            path=blind_set,
+            hint=f"give a blind set of {k} rows or more (hundreds give intervals worth reading)",
+        )
