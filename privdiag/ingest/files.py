@@ -378,10 +378,16 @@ def first_reached(
     return reached
 
 
+def is_partition(folder: str) -> bool:
+    """True for a hive-style folder name, ``key=value``; a name with nothing before its ``=``
+    is no key."""
+    return "=" in folder[1:]
+
+
 def partition_keys(path: Path) -> tuple[str, ...]:
     """The keys of the hive-style folder names above ``path`` (``user_id=u1/dt=2026-10-01/``
-    gives user_id and dt), outermost first; a name with nothing before its ``=`` is no key."""
-    return tuple(part.split("=", 1)[0] for part in path.parent.parts if "=" in part[1:])
+    gives user_id and dt), outermost first."""
+    return tuple(part.split("=", 1)[0] for part in path.parent.parts if is_partition(part))
 
 
 def partition_columns(files: list[Path]) -> set[str]:

@@ -24,6 +24,7 @@ from privdiag.ingest.files import (
     MAX_LINE,
     FileKind,
     is_gzip,
+    is_partition,
     partition_keys,
     path_literal,
     sniff,
@@ -217,7 +218,7 @@ def _check_partition_values(path: Path, argument: str) -> None:
     (every user id lost, no word), or files of such folders were refused in DuckDB's words
     as a mismatch of partitions."""
     for part in path.parent.parts:
-        if "=" in part[1:] and "=" in part.split("=", 1)[1]:
+        if is_partition(part) and "=" in part.split("=", 1)[1]:
             raise InputError(
                 f"{path}: a key=value folder above it holds '=' in its value, which the "
                 "hive-style reader cannot read",

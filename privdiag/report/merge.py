@@ -156,10 +156,10 @@ def _merge_findings(docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], l
             held = holders.get(str(r.get("id"))) if isinstance(r, dict) else None
             for m in [m for m in held or {} if _run_id(ordered[m]) in own]:
                 del held[m]
-    gone = [i for i in merged if not holders.get(i)]
-    kept = []
+    kept, gone = [], []
     for i, f in merged.items():
-        if i in gone:
+        if not holders.get(i):
+            gone.append(i)
             continue
         last = list(holders[i].values())[-1]  # the latest run still holding it
         kept.append({**last, "caused_by": f.get("caused_by")} if "caused_by" in f else last)
