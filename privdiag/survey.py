@@ -32,6 +32,7 @@ from privdiag.engine import one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.files import SNIFF_BYTES, check_regular_file
 from privdiag.ingest.sqlparts import composed
+from privdiag.privacy import describe_value
 
 ROLES: dict[str, tuple[str, ...]] = {
     "respondent": ("respondent", "respondent_id", "user_id", "user", "user_key", "customer_id"),
@@ -205,8 +206,46 @@ def load_survey(con: Any, paths: list[str]) -> Survey:
         survey.roles |= roles
         survey.dimension = survey.dimension or dimension
         survey.preferences += [p for p in prefs if p not in survey.preferences]
+        if "respondents" in roles:
+            _check_respondents(frame, roles["respondents"], path)
         _insert(con, frame, roles, prefs, survey)
     return survey
+
+
+# A segment row stands for a whole number of answers, at least one, that fits the column.
+MOST_RESPONDENTS = 2**31 - 1
+
+
+def _check_respondents(frame: pl.DataFrame, column: str, path: Path) -> None:
+    """Raise InputError naming the first row whose respondent count is no whole number from
+    1 to MOST_RESPONDENTS. Such a count was used as written (0 or -5 respondents weighed a
+    segment's trust by nothing or against the others) or, beyond the column's range or not a
+    number, silently read as 1."""
+    value = pl.col(column).str.strip_chars()
+    number = value.cast(pl.Float64, strict=False)
+    wrong = (
+        number.is_null()
+        | number.is_nan()
+        | ~number.is_between(1, MOST_RESPONDENTS)
+        | (number != number.floor())
+    )
+    bad = (
+        frame.with_row_index("row", offset=1)
+        .filter(value.is_not_null() & (value != "") & wrong)
+        .select("row", value)
+        .head(1)
+    )
+    if bad.height:
+        row, found = bad.row(0)
+        raise InputError(
+            f"{describe_value(found)} is no count of respondents",
+            path=path,
+            row=int(row),
+            field=column,
+            hint=f"give each row the whole number of answers it stands for, 1 to "
+            f"{MOST_RESPONDENTS:,} (a survey weight is no count: rename that column), or "
+            "leave it empty for one",
+        )
 
 
 def _insert(

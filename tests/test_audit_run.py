@@ -138,6 +138,18 @@ def test_unknown_baseline_is_a_usage_error_and_writes_nothing(tmp_path):
     assert len(list((tmp_path / "privdiag-reports").iterdir())) == 1
 
 
+@pytest.mark.parametrize("baseline", ["first", "3f9c0a1e"])
+def test_baseline_before_any_history_is_a_usage_error_and_writes_nothing(tmp_path, baseline):
+    """Found by the eighteenth hostile session: the run made the history file and its lock
+    (and the reports folder) before it found that no run could match the baseline."""
+    config = setup(tmp_path, NIGHT_1)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, output, _ = audit(config, "--baseline", baseline)
+    assert code == 2
+    assert "does not exist yet" in output and "without --baseline" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 def test_keep_prunes_old_report_folders_but_keeps_the_history(tmp_path):
     config = setup(tmp_path, NIGHT_1)
     for _ in range(3):

@@ -177,6 +177,34 @@ def test_survey_without_trust_is_an_input_error(tmp_path):
         load_survey(connect(), [str(path)])
 
 
+@pytest.mark.parametrize(
+    ("value", "row"),
+    [("0", 2), ("-5", 2), ("2147483648", 2), ("2.5", 2), ("ten", 2), ("nan", 2), ("inf", 2)],
+)
+def test_a_respondent_count_that_is_no_whole_count_is_an_input_error(tmp_path, value, row):
+    """Found by the eighteenth hostile session: 0 or -5 was used as written (ten segments of
+    -10 respondents gave a trust gap over 9 segments, none left out) and a count beyond
+    2^31 - 1, or text, was read as 1, unsaid."""
+    path = tmp_path / "survey.csv"
+    path.write_text(f"segment,trust,respondents\nA,3,12\nB,4,{value}\nC,2,\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_survey(connect(), [str(path)])
+    assert str(caught.value).startswith(f"{path}, row {row}, field 'respondents': ")
+    assert "no count of respondents" in str(caught.value)
+
+
+def test_whole_respondent_counts_with_spaces_or_decimals_are_read(tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_text(
+        "segment,trust,respondents\nA,3, 12 \nB,4,2.0\nC,2,\nD,1,2147483647\n",
+        encoding="utf-8",
+    )
+    con = connect()
+    load_survey(con, [str(path)])
+    counts = con.execute("SELECT segment, respondents FROM survey ORDER BY segment").fetchall()
+    assert counts == [("A", 12), ("B", 2), ("C", 1), ("D", 2147483647)]
+
+
 def test_cli_scan_takes_survey(tmp_path):
     rows, grants = _respondents()
     data, consent = _log(tmp_path, grants)

@@ -102,6 +102,7 @@ def run_audit(
     # history, its lock and the reports folder were left behind by a run that failed so)
     source_paths(config)
     check_model_files(config)
+    _check_baseline_has_a_history(settings)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     _make_history_folder(settings.history)
     check_history_file(settings.history)  # before its lock is made beside it
@@ -118,6 +119,17 @@ def run_audit(
         log.info("audit %s started (config %s)", run_id, config.path)
         result, models = _collect(config, progress)
         return _finish(result, models, run_id, compared, config, settings, fail_on)
+
+
+def _check_baseline_has_a_history(settings: AuditSettings) -> None:
+    """Raise UsageError for a baseline named before any history exists: no run can match it,
+    and finding that out inside the run left a new, empty history and its lock behind."""
+    if settings.baseline and not settings.history.exists():
+        raise UsageError(
+            f"no run {settings.baseline!r}: the history {settings.history} does not exist yet",
+            hint="run the audit once without --baseline (or [audit] baseline) to start the "
+            "history, or check --history",
+        )
 
 
 def _make_history_folder(path: Path) -> None:
