@@ -267,3 +267,34 @@ def test_a_user_id_whose_records_under_each_browser_pass_the_cap_links_none(tmp_
         "with; if it is a placeholder, send no user id instead"
     ]
     assert not [n for n in all_notes if "browsers each" in n]
+
+
+@pytest.mark.parametrize(
+    ("cells", "said"),
+    [
+        (
+            [1.0, 0.0, float("nan"), 1.0],
+            "row 3, field 'label': 1 row has no label (empty, null or NaN)",
+        ),
+        (
+            ["1", "0", "NaN", "nan"],
+            "row 3, field 'label': 2 rows have no label (empty, null or NaN)",
+        ),
+        ([1, None, 0, 1], "row 2, field 'label': 1 row has no label (empty, null or NaN)"),
+        (
+            ["yes", None, "no", "no"],
+            "row 2, field 'label': 1 row has no label (empty, null or NaN)",
+        ),
+    ],
+)
+def test_a_nan_or_null_label_is_a_missing_label(tmp_path, cells, said):
+    """Found by the eighteenth hostile session: a NaN label was described as "a 3-character
+    value of letters is not a classifier's label", and one null label as "1 rows have no
+    label"."""
+    import polars as pl
+
+    from privdiag.model.inputs import _labels
+
+    with pytest.raises(InputError) as err:
+        _labels(pl.DataFrame({"label": cells}), "label", tmp_path / "blind.parquet")
+    assert said in str(err.value)

@@ -616,3 +616,21 @@ def test_a_value_past_a_half_floats_range_is_refused_not_read_as_infinity(tmp_pa
     model as infinity, sigmoid gave 1.0 on that row, and nothing said so."""
     said = _refused(tmp_path, "a", 70000.0, FLOAT16)
     assert "takes a as a float16 tensor" in said and "outside -65,504 to 65,504" in said
+
+
+@pytest.mark.parametrize("kind", ["date", "datetime"])
+def test_dates_where_the_model_takes_numbers_are_refused(blind, tmp_path, kind):
+    """Found by the eighteenth hostile session: a column of dates fed to a numeric input
+    reached the model as days since 1970 (20,454 for 2026-01-01), scored without a word
+    (the fixture's unmasked ROC AUC fell from 0.6988 to 0.5)."""
+    from datetime import date, datetime
+
+    first = date(2026, 1, 1) if kind == "date" else datetime(2026, 1, 1, 8)
+    dated = tmp_path / "dated.parquet"
+    pl.read_parquet(blind).with_columns(pl.lit(first).alias("b")).write_parquet(dated)
+    model = _write(tmp_path / "m.onnx", _logistic())
+    with pytest.raises(InputError) as caught:
+        run_model_check(model, dated, config=_config(), label="label", consent_rates=RATES)
+    said = str(caught.value)
+    assert "takes b as numbers, but the column holds dates or times" in said
+    assert said.startswith(f"{model}: cannot score the blind set as given")

@@ -184,18 +184,11 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
         )
     values = frame[label]
     _refuse_nested(frame, [label], path, "a label")
-    if values.null_count():
-        raise label_error(
-            values.is_null().arg_true(),
-            path,
-            label,
-            "rows have no label",
-            "drop the rows whose outcome is not known yet, or write it (0/1, yes/no)",
-        )
     if values.dtype in blindset.TEXT_TYPES:  # "yes"/"no", "true"/"false" or numbers as text
         words = values.cast(pl.String).str.strip_chars().str.to_lowercase()
         numbers = words.replace_strict(LABEL_WORDS, default=None, return_dtype=pl.Float64)
         values = numbers.fill_null(words.cast(pl.Float64, strict=False))
+        _refuse_missing(values.is_null() & words.is_null() | values.is_nan(), path, label)
         bad = values.is_null().arg_true()
         if bad.len():
             raise label_error(
@@ -205,7 +198,25 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
                 f"{describe_value(frame[label][int(bad[0])])} is not a label",
                 "a classifier's label is 0/1, true/false or yes/no; a regressor's a number",
             )
+    else:
+        missing = values.is_null()
+        _refuse_missing(
+            missing | values.is_nan() if values.dtype.is_float() else missing, path, label
+        )
     return values.cast(pl.Float64).to_numpy()
+
+
+def _refuse_missing(missing: pl.Series, path: Path, label: str) -> None:
+    """InputError naming the first row without a label: empty, null or NaN (a NaN was
+    described as "a 3-character value of letters" that is no classifier's label)."""
+    if missing.any():
+        raise label_error(
+            missing.arg_true(),
+            path,
+            label,
+            "rows have no label (empty, null or NaN)",
+            "drop the rows whose outcome is not known yet, or write it (0/1, yes/no)",
+        )
 
 
 def _refuse_nested(frame: pl.DataFrame, columns: list[str], path: Path, what: str) -> None:
@@ -228,8 +239,8 @@ def label_error(bad: pl.Series, path: Path, label: str, what: str, hint: str) ->
     """The error for the label rows ``bad`` (their indexes) of the blind set ``path``: the
     first named, how many in all told."""
     row, count = int(bad[0]), bad.len()
-    if what.startswith("rows "):
-        message = f"{count:,} {what}"
+    if what.startswith("rows have "):  # "1 row has", "2 rows have"
+        message = f"{count:,} {what}" if count > 1 else f"1 row has {what[10:]}"
     else:
         message = what + (f" ({count:,} rows in all)" if count > 1 else "")
     return InputError(message, path=path, row=row + 1, field=label, hint=hint)

@@ -87,6 +87,13 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
     """
     if dtype is object:
         return frame.select([pl.col(n).cast(pl.String).fill_null("") for n in names]).to_numpy()
+    dated = [n for n in names if frame.schema[n].is_temporal()]
+    if dated:  # cast, 2026-01-01 reached the model as 20,454 (days since 1970), unsaid
+        raise ValueError(
+            f"the model takes {', '.join(dated)} as numbers, but the column holds dates or "
+            "times, which would reach it as a count of days or microseconds since 1970; "
+            "write the number the model learnt (days since an event, an hour of the day)"
+        )
     values = frame.select([pl.col(n).cast(pl.Float64) for n in names]).to_numpy()
     if dtype is np.float16:  # cast, a value past 65,504 reads as infinity
         high = float(np.finfo(np.float16).max)
