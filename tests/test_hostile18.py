@@ -634,3 +634,43 @@ def test_dates_where_the_model_takes_numbers_are_refused(blind, tmp_path, kind):
     said = str(caught.value)
     assert "takes b as numbers, but the column holds dates or times" in said
     assert said.startswith(f"{model}: cannot score the blind set as given")
+
+
+def test_one_sigmoid_output_beside_a_0_1_label_is_a_classifier(blind, tmp_path):
+    """Found by the nineteenth hostile session: a model of one output (a network's sigmoid)
+    was scored as a regressor, by RMSE and MAE against the 0/1 label, with no word. Its
+    scores lie in 0 to 1: read as the probability of class 1, as the two-output model's."""
+    both = _write(tmp_path / "both.onnx", _logistic())
+    one = _write(tmp_path / "one.onnx", _logistic(), outputs=[value_info("p", FLOAT)])
+    expected = run_model_check(both, blind, config=_config(0), label="label", consent_rates=RATES)
+    result = run_model_check(one, blind, config=_config(0), label="label", consent_rates=RATES)
+    assert result.evidence["model"]["kind"] == "classifier"
+    metrics = result.evidence["scenario_metrics"]["deny_analytics"]["rows"]
+    assert metrics == expected.evidence["scenario_metrics"]["deny_analytics"]["rows"]
+    assert dict((r[0], r[1]) for r in metrics)["roc_auc"] == pytest.approx(0.698764)
+    notes = result.evidence["notes"]
+    assert any("one output (p)" in n and "probability of class 1" in n for n in notes)
+
+
+def test_one_logit_output_stays_a_regressor_with_a_note(blind, tmp_path):
+    logit = _write(tmp_path / "logit.onnx", _logistic()[:3], outputs=[value_info("z", FLOAT)])
+    result = run_model_check(logit, blind, config=_config(), label="label", consent_rates=RATES)
+    assert result.evidence["model"]["kind"] == "regressor"
+    assert any("scores leave 0 to 1" in n for n in result.evidence["notes"])
+
+
+def test_one_label_output_is_refused(blind, tmp_path):
+    label_nodes = _logistic()[:4] + [
+        node("Greater", ["p", "half"], ["yes"]),
+        node("Cast", ["yes"], ["label_out"], to=INT64),
+    ]
+    constants = [*CONSTANTS, float_tensor("half", [0.5], [])]
+    model = _write(
+        tmp_path / "label.onnx",
+        label_nodes,
+        outputs=[value_info("label_out", INT64)],
+        constants=constants,
+    )
+    with pytest.raises(InputError) as caught:
+        run_model_check(model, blind, config=_config(), label="label", consent_rates=RATES)
+    assert "one output, label_out (tensor(int64)), is a predicted label" in str(caught.value)

@@ -507,6 +507,7 @@ def _score(
         )
     ctx.kind = scorer.kind or "classifier"
     binary = ctx.y is not None and np.isin(ctx.y, (0.0, 1.0)).all()
+    ctx.kind = guards.one_output_kind(ctx, scorer, model, binary)
     if ctx.kind == "regressor" and binary and getattr(scorer, "outside", None) is not None:
         # scores read from files: a logit or a percentage made a classifier a regressor
         raise InputError(

@@ -177,3 +177,41 @@ def enough_rows(rows: int, k: int, blind_set: Path) -> None:
             path=blind_set,
             hint=f"give a blind set of {k} rows or more (hundreds give intervals worth reading)",
         )
+
+
+# An output of these types is a label (a class), no score.
+LABEL_OUTPUTS = ("tensor(bool)", "tensor(int64)", "tensor(int32)", "tensor(int8)", "tensor(uint8)")
+
+
+def one_output_kind(ctx: Any, scorer: Any, model: Path, binary: bool) -> str:
+    """Return the kind of an ONNX model of one output of one column beside a 0/1 label, whose
+    output says not which it is (a Keras or PyTorch binary classifier ends in one sigmoid):
+    a classifier when its scores of the complete blind set lie in 0 to 1, else a regressor,
+    with a note either way. An output of whole numbers or booleans is a label, no score:
+    refused. Any other model keeps ``ctx.kind``."""
+    output = getattr(scorer, "one_output", None)
+    if output is None or ctx.kind != "regressor" or not binary:
+        return ctx.kind
+    if output.type in LABEL_OUTPUTS:
+        raise InputError(
+            f"the model's one output, {output.name} ({output.type}), is a predicted label, no "
+            "probability: a label cannot show how the model's confidence degrades",
+            path=model,
+            hint="export the classifier with its probabilities (skl2onnx writes a label and "
+            "the probabilities; a network, the sigmoid of its last layer)",
+        )
+    scores = ctx.scores["unmasked"]
+    finite = scores[np.isfinite(scores)]
+    if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
+        ctx.result.note(
+            f"the model has one output ({output.name}) and the label is 0/1: its scores of the "
+            "complete blind set lie in 0 to 1, so they were read as the probability of class "
+            "1 and the model checked as a classifier (ROC AUC, calibration)"
+        )
+        return "classifier"
+    ctx.result.note(
+        f"the model has one output ({output.name}) and the label is 0/1, but its scores leave "
+        "0 to 1, so it was checked as a regressor (RMSE, MAE); if it is a classifier, export "
+        "its probability of class 1 (the sigmoid of a logit), not the logit"
+    )
+    return "regressor"

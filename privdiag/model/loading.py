@@ -201,6 +201,9 @@ class OnnxScorer(Scorer):
         self.inputs = self.session.get_inputs()
         outputs = self.session.get_outputs()
         self.kind = "classifier" if len(outputs) >= 2 else "regressor"
+        # one output says not whether it is a probability or a number: decided by its scores
+        # and the label (privdiag.model.guards.one_output_kind)
+        self.one_output = outputs[0] if len(outputs) == 1 else None
         self.output = _probabilities(outputs) if self.kind == "classifier" else outputs[0].name
         self.feature_names = self._names(config_features)
 
