@@ -154,3 +154,16 @@ def test_category_shares_name_only_large_groups_and_no_identifiers():
     )
     assert number.shares is None
     assert all(type(share) is float for line in row.shares["rows"] for share in line[1:])
+
+
+@pytest.mark.parametrize("booleans_in", ["reference", "blind set"])
+def test_booleans_beside_numbers_compare_as_one_and_zero(booleans_in):
+    """Found by the eighteenth hostile session: a `--reference` column of booleans beside the
+    blind set's 0/1 numbers was compared as categories, "true" against "1": every value
+    read as drifted. 60 of 100 rows are 1 (true) in both sets: no drift."""
+    flags = pl.Series("flag", [True] * 60 + [False] * 40)
+    numbers = pl.Series("flag", [1] * 60 + [0] * 40)
+    ref, cur = (flags, numbers) if booleans_in == "reference" else (numbers, flags)
+    row = series_drift(ref, cur, alpha=0.01, min_gap=0.1)
+    assert row.type == "number" and not row.drifted
+    assert row.missing_reference == row.missing_current == 0.0

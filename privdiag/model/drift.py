@@ -240,9 +240,15 @@ def series_drift(
 ) -> DriftRow:
     """Return the drift row of one feature; ``alpha`` is already corrected for multiplicity.
 
-    Assumes both series are non-empty; numeric series are compared as numbers, others as
-    categories.
+    Assumes both series are non-empty; numeric series are compared as numbers (booleans
+    beside numbers as 1/0), others as categories.
     """
+    # booleans beside numbers are 1/0, as a model takes them: "true" and "1" as categories
+    # told of a drift of 100% that was a type
+    if ref.dtype == pl.Boolean and cur.dtype.is_numeric():
+        ref = ref.cast(pl.Int8)
+    if cur.dtype == pl.Boolean and ref.dtype.is_numeric():
+        cur = cur.cast(pl.Int8)
     numeric = ref.dtype.is_numeric() and cur.dtype.is_numeric()
     miss_r, miss_c = ref.null_count(), cur.null_count()
     if numeric:
