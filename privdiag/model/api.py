@@ -22,7 +22,7 @@ from privdiag.mapping import model_owner, owner_for, purposes_for
 from privdiag.model import blindset, guards, importance, verdicts
 from privdiag.model.consent_mix import INDEPENDENT, JOINT, MixEntry
 from privdiag.model.drift import frame_drift, series_drift
-from privdiag.model.inputs import Inputs, info, label_error, read_inputs, table_format
+from privdiag.model.inputs import Inputs, label_error, read_inputs, read_reference
 from privdiag.model.loading import ModelFailure, is_text
 from privdiag.model.metrics import (
     CLASSIFIER_PRIMARY,
@@ -420,7 +420,8 @@ def run_model_check(
         result.note(guards.own_row_id_note())
     variants = _variants(ctx, frame, given)
     _note_scenarios(ctx, given, features)
-    ref_frame = _reference(ctx, reference, frame)  # read before anything is written
+    # read before anything is written
+    ref_frame = read_reference(reference, frame, ctx.features, ctx.result)
     if export_blind_sets is not None:
         read = [model, blind_set, reference, scan_result, *(predictions or []), config.path]
         guards.export_apart(export_blind_sets, variants, [p for p in read if p is not None])
@@ -447,32 +448,6 @@ def run_model_check(
     _importance(ctx)
     _drift(ctx, ref_frame, variants, given=reference is not None)
     return result
-
-
-def _reference(ctx: Context, reference: Path | None, frame: pl.DataFrame) -> pl.DataFrame:
-    """Return the frame drift compares against: ``--reference``, else the blind set itself."""
-    if reference is None:
-        return frame
-    ref_frame = blindset.read_table(reference)
-    fmt = table_format(reference)
-    ctx.result.inputs.append(info(reference, "reference", fmt, ref_frame.height))
-    # text against numbers compares no category with any: a drift of 100% that is a type
-    for f in (f for f in ctx.features if f in ref_frame.columns and f in frame.columns):
-        ref_text, text = is_text(ref_frame.schema[f]), is_text(frame.schema[f])
-        empty = (
-            ref_frame[f].null_count() == ref_frame.height or frame[f].null_count() == frame.height
-        )
-        if ref_text != text and not empty:  # a column of no value has no type to tell
-            held = ("text", "numbers") if ref_text else ("numbers", "text")
-            raise InputError(
-                f"holds {held[0]} where the blind set holds {held[1]}, so every value would "
-                "read as drifted",
-                path=reference,
-                field=f,
-                hint="export the reference as the blind set is (a number column without text "
-                "such as n/a, a text column quoted in CSV)",
-            )
-    return ref_frame
 
 
 def _score(

@@ -21,7 +21,7 @@ from privdiag.errors import InputError, UsageError
 from privdiag.model import blindset
 from privdiag.model.consent_mix import MixEntry, check_rates, drawable, read_mix
 from privdiag.model.entries import model_entry
-from privdiag.model.loading import Scorer, load_scorer
+from privdiag.model.loading import Scorer, is_text, load_scorer
 from privdiag.model.predictions import PredictionsScorer
 from privdiag.output import load_json
 from privdiag.privacy import describe_value
@@ -291,3 +291,31 @@ def _check_label_not_an_input(label: str | None, features: list[str]) -> None:
             hint="pass --label (or [models.NAME] label) the column holding the outcome, one the "
             "model does not take",
         )
+
+
+def read_reference(
+    reference: Path | None, frame: pl.DataFrame, features: list[str], result: Result
+) -> pl.DataFrame:
+    """Return the frame drift compares against: ``--reference``, else the blind set itself."""
+    if reference is None:
+        return frame
+    ref_frame = blindset.read_table(reference)
+    fmt = table_format(reference)
+    result.inputs.append(info(reference, "reference", fmt, ref_frame.height))
+    # text against numbers compares no category with any: a drift of 100% that is a type
+    for f in (f for f in features if f in ref_frame.columns and f in frame.columns):
+        ref_text, text = is_text(ref_frame.schema[f]), is_text(frame.schema[f])
+        empty = (
+            ref_frame[f].null_count() == ref_frame.height or frame[f].null_count() == frame.height
+        )
+        if ref_text != text and not empty:  # a column of no value has no type to tell
+            held = ("text", "numbers") if ref_text else ("numbers", "text")
+            raise InputError(
+                f"holds {held[0]} where the blind set holds {held[1]}, so every value would "
+                "read as drifted",
+                path=reference,
+                field=f,
+                hint="export the reference as the blind set is (a number column without text "
+                "such as n/a, a text column quoted in CSV)",
+            )
+    return ref_frame
