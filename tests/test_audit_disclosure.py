@@ -212,3 +212,27 @@ def test_a_consent_gap_widened_by_a_mended_violation_is_not_worse():
     # its gap (+40 events) stays worse, as "unchanged" would tell its few persons' leak mended
     d = diff(current, compared, 31)
     assert d.changes["g_view"] == "worse" and not d.resolved
+
+
+def test_a_consent_gap_that_first_shows_as_its_violation_is_mended_is_not_new():
+    """Found by trial 18: gating a source's gclid on ads resolved its violations and added
+    gaps ("gclid is missing on 100% of page_view events when ads is denied"), marked `new`,
+    so --fail-when regressed (or new) failed the run on the fix. Such a gap is unchanged; a
+    new gap of another step, whose violation did not move, is still new."""
+    from privdiag.audit.diff import chosen
+
+    def f(fid, kind, events, step):
+        where = {"source": "rs", "step": step, "feature": "gclid", "purpose": "ads"}
+        metrics = {"events": events, "users": events}
+        return {"id": fid, "kind": kind, "severity": "high", "location": where, "metrics": metrics}
+
+    v, g = "consent.violation", "sparsity.consent_gap"
+    compared = [f("v_view", v, 40, "page_view"), f("v_item", v, 30, "view_item")]
+    current = [f("g_view", g, 40, "page_view"), f("v_item", v, 30, "view_item")]
+    current.append(f("g_buy", g, 20, "purchase"))
+    d = diff(current, compared, 5)
+    assert d.changes == {"g_view": "unchanged", "v_item": "unchanged", "g_buy": "new"}
+    assert [r["id"] for r in d.resolved] == ["v_view"]
+    marked = [dict(x, change=d.changes[x["id"]]) for x in current]
+    assert [x["id"] for x in chosen(marked, "regressed")] == ["g_buy"]
+    assert [x["id"] for x in chosen(marked, "new")] == ["g_buy"]

@@ -20,10 +20,13 @@ the same reason a compared finding whose users are hidden is not listed as resol
 fewer than ``k`` persons left it). ``--fail-when new`` and ``regressed`` count a hidden
 finding as new: the exit code must not tell either, and a small violation must not pass.
 
-A ``sparsity.consent_gap`` that would be ``worse`` is ``unchanged`` when the
+A ``sparsity.consent_gap`` that would be ``worse`` or ``new`` is ``unchanged`` when the
 ``consent.violation`` of its source, step, feature and purpose is ``better`` or resolved in
 the same diff: mending the leak leaves the feature missing on more denied events, so the
-gap widens because consent is respected, which is no regression. Only those two labels,
+gap widens, or first shows, because consent is respected, which is no regression. (A gap
+that first shows is ``unchanged`` rather than ``new`` because what it describes, the
+feature absent where consent is denied, was so on the compared run's events but for the
+leak.) Only those two labels,
 which keep to ``k`` already, are read, so a hidden violation's change is never told.
 """
 
@@ -152,8 +155,8 @@ def _gap_key(finding: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _mended_gaps(current: list[dict[str, Any]], result: Diff) -> None:
-    """Mark ``unchanged`` each consent gap that widened because its violation was mended
-    (``better`` or resolved in this diff; see the module's docstring)."""
+    """Mark ``unchanged`` each consent gap that widened, or appeared, because its violation
+    was mended (``better`` or resolved in this diff; see the module's docstring)."""
     mended = {_gap_key(f) for f in result.resolved if f.get("kind") == VIOLATION}
     mended |= {
         _gap_key(f)
@@ -161,7 +164,11 @@ def _mended_gaps(current: list[dict[str, Any]], result: Diff) -> None:
         if f.get("kind") == VIOLATION and result.changes[f["id"]] == "better"
     }
     for f in current:
-        if f.get("kind") == GAP and result.changes[f["id"]] == "worse" and _gap_key(f) in mended:
+        if (
+            f.get("kind") == GAP
+            and result.changes[f["id"]] in ("new", "worse")
+            and (_gap_key(f) in mended)
+        ):
             result.changes[f["id"]] = "unchanged"
 
 
