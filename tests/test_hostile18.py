@@ -674,3 +674,53 @@ def test_one_label_output_is_refused(blind, tmp_path):
     with pytest.raises(InputError) as caught:
         run_model_check(model, blind, config=_config(), label="label", consent_rates=RATES)
     assert "one output, label_out (tensor(int64)), is a predicted label" in str(caught.value)
+
+
+def _int64_tensor(name: str, values: list[int], dims: list[int]) -> bytes:
+    """A TensorProto of int64 values (an initializer such as a Reshape's shape)."""
+    from onnx_proto import _bytes, _int, _varint
+
+    data = b"".join(_int(1, d) for d in dims) + _int(2, INT64)
+    return data + _bytes(7, b"".join(_varint(v) for v in values)) + _bytes(8, name)
+
+
+def test_a_model_of_a_batch_of_one_row_is_run_on_many_rows_at_once(blind, tmp_path):
+    """Found by the eighteenth hostile session: a model exported with a batch of 1 row was
+    run one row at a time, a million runs per scenario on a blind set of a million rows.
+    Its graph is rewritten to take any batch (the first dimension of its inputs and outputs
+    freed) where that scores the first rows as the model does; the scores are the same."""
+    from privdiag.model.loading import OnnxScorer
+
+    inputs = [_fixed("a", 1, 1), _fixed("b", 1, 1)]
+    outputs = [_fixed("p", 1, 1), _fixed("probabilities", 1, 2)]
+    model = tmp_path / "one.onnx"
+    model.write_bytes(onnx_model(_logistic(), inputs, outputs, CONSTANTS))
+    frame = pl.read_parquet(blind)
+    scorer = OnnxScorer(model)
+    assert scorer.inputs[0].shape[0] == 1
+    scores = scorer.score_many({"unmasked": frame})["unmasked"]
+    assert isinstance(scorer.inputs[0].shape[0], str)  # any number of rows now
+    a, b = frame["a"].to_numpy(), frame["b"].to_numpy()
+    expected = 1 / (1 + np.exp(-(a + 0.3 * b - 1)))
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+
+
+def test_a_model_that_reshapes_to_its_batch_size_keeps_it(blind, tmp_path):
+    """A graph that reshapes to its fixed batch cannot take another: the rewritten one fails
+    on the first rows, and the model is run as given, batch by batch, scoring as before."""
+    from privdiag.model.loading import OnnxScorer
+
+    nodes = _logistic()
+    nodes[3] = node("Sigmoid", ["z"], ["p0"])
+    nodes.insert(4, node("Reshape", ["p0", "shape"], ["p"]))
+    inputs = [_fixed("a", 1, 1), _fixed("b", 1, 1)]
+    outputs = [_fixed("p", 1, 1), _fixed("probabilities", 1, 2)]
+    model = tmp_path / "reshaped.onnx"
+    constants = [*CONSTANTS, _int64_tensor("shape", [1, 1], [2])]
+    model.write_bytes(onnx_model(nodes, inputs, outputs, constants))
+    frame = pl.read_parquet(blind).head(20)
+    scorer = OnnxScorer(model)
+    scores = scorer.score_many({"unmasked": frame})["unmasked"]
+    assert scorer.inputs[0].shape[0] == 1
+    a, b = frame["a"].to_numpy(), frame["b"].to_numpy()
+    np.testing.assert_allclose(scores, 1 / (1 + np.exp(-(a + 0.3 * b - 1))), rtol=1e-5)

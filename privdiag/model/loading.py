@@ -206,6 +206,8 @@ class OnnxScorer(Scorer):
         self.one_output = outputs[0] if len(outputs) == 1 else None
         self.output = _probabilities(outputs) if self.kind == "classifier" else outputs[0].name
         self.feature_names = self._names(config_features)
+        # a batch of fixed size: the same graph taking any rows, tried on the first rows scored
+        self._free = self._free_batch(path) if self._fixed_rows() else None
 
     def _names(self, config_features: list[str] | None) -> list[str]:
         if len(self.inputs) > 1:
@@ -241,7 +243,50 @@ class OnnxScorer(Scorer):
         fixed = firsts.pop() if len(firsts) == 1 else None
         return fixed if isinstance(fixed, int) and fixed > 0 else None
 
+    def _free_batch(self, path: Path) -> Any:
+        """Return a session of the model rewritten to take batches of any size
+        (:mod:`privdiag.model.onnx_batch`), or None when it cannot be made."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 4  # its failure on the first rows is expected, unsaid
+
+        from privdiag.model.onnx_batch import free_batch
+
+        try:
+            model = free_batch(path.read_bytes())
+            if model is None:
+                return None
+            return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        except Exception:  # noqa: BLE001 - NotAModel, OSError, onnxruntime's own types
+            return None
+
+    def _take_free_batch(self, frame: pl.DataFrame) -> None:
+        """Score the first rows of ``frame`` with the model as given (batches of its fixed
+        size) and rewritten (one batch); keep the rewritten one when it scores them alike,
+        so that a blind set of a million rows is not a million runs of a batch of 1."""
+        free, self._free = self._free, None
+        sample = frame.head(min(frame.height, 2 * (self._fixed_rows() or 1) + 3))
+        if sample.height < 2:
+            self._free = free  # nothing to compare yet
+            return
+        given = self.session
+        try:
+            fixed = self._run(given, sample)
+            self.session, self.inputs = free, free.get_inputs()
+            anyhow = self._run(free, sample)
+            same = np.allclose(anyhow, fixed, rtol=1e-5, atol=1e-6, equal_nan=True)
+        except Exception:  # noqa: BLE001 - any failure keeps the model as given
+            same = False
+        if not same:
+            self.session, self.inputs = given, given.get_inputs()
+
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
+        if self._free is not None:
+            self._take_free_batch(frame)
+        return self._run(self.session, frame)
+
+    def _run(self, session: Any, frame: pl.DataFrame) -> np.ndarray:
         fixed = self._fixed_rows()
         rows = fixed or BATCH_ROWS
         parts = []
@@ -253,7 +298,7 @@ class OnnxScorer(Scorer):
                     k: np.concatenate([v, np.repeat(v[-1:], fixed - size, 0)])
                     for k, v in feeds.items()
                 }
-            value = self.session.run([self.output], feeds)[0]
+            value = session.run([self.output], feeds)[0]
             if self.kind == "regressor" and np.ndim(value) == 2 and np.shape(value)[1] > 1:
                 self.kind = "classifier"  # its one output is class probabilities (a softmax)
             scores = (
