@@ -9,18 +9,10 @@ from __future__ import annotations
 
 import struct
 
+from privdiag.model.onnx_batch import encode_varint as _varint
+
 FLOAT, INT64, STRING = 1, 7, 8  # TensorProto.DataType
 _ATTR_FLOAT, _ATTR_INT, _ATTR_FLOATS, _ATTR_STRINGS = 1, 2, 6, 8  # AttributeProto.AttributeType
-
-
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 def _key(field: int, wire: int) -> bytes:

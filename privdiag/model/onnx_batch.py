@@ -42,7 +42,9 @@ def _varint(data: memoryview, at: int) -> tuple[int, int]:
             return value, at
 
 
-def _encode_varint(value: int) -> bytes:
+def encode_varint(value: int) -> bytes:
+    """A protobuf varint; a negative number as its 64-bit two's complement, as int64s are."""
+    value &= (1 << 64) - 1
     out = bytearray()
     while True:
         byte, value = value & 0x7F, value >> 7
@@ -76,7 +78,7 @@ def _fields(data: memoryview) -> list[Field]:
 
 
 def _message(number: int, payload: bytes | memoryview) -> bytes:
-    return _encode_varint(number << 3 | 2) + _encode_varint(len(payload)) + bytes(payload)
+    return encode_varint(number << 3 | 2) + encode_varint(len(payload)) + bytes(payload)
 
 
 def _first_dim_free(shape: memoryview) -> tuple[bytes, bool]:
