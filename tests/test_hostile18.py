@@ -724,3 +724,15 @@ def test_a_model_that_reshapes_to_its_batch_size_keeps_it(blind, tmp_path):
     assert scorer.inputs[0].shape[0] == 1
     a, b = frame["a"].to_numpy(), frame["b"].to_numpy()
     np.testing.assert_allclose(scores, 1 / (1 + np.exp(-(a + 0.3 * b - 1))), rtol=1e-5)
+
+
+def test_one_output_of_two_targets_is_refused_as_no_probabilities(blind, tmp_path):
+    """Found by the eighteenth hostile session: a regressor of two targets (one output of
+    two columns) was taken for a softmax and refused as "probabilities outside 0 to 1"."""
+    nodes = [node("Concat", ["a", "b"], ["targets"], axis=1)]
+    model = _write(tmp_path / "two.onnx", nodes, outputs=[value_info("targets", FLOAT, 2)])
+    with pytest.raises(InputError) as caught:
+        run_model_check(model, blind, config=_config(), label="label", consent_rates=RATES)
+    said = str(caught.value)
+    assert "one output gives 2 values a row that are no class probabilities" in said
+    assert "outside 0 to 1" not in said

@@ -153,6 +153,20 @@ ONNX_TYPES = {
 }
 
 
+def _refuse_no_probabilities(value: np.ndarray) -> None:
+    """Raise ValueError when one output of several columns is no class probabilities (a
+    softmax's row sums to 1): a regressor of two targets was taken for a classifier and
+    refused as "probabilities outside 0 to 1"."""
+    finite = np.isfinite(value).all(axis=1)
+    rows = value[finite]
+    if ((rows < 0) | (rows > 1)).any() or (np.abs(rows.sum(axis=1) - 1) > 1e-3).any():
+        raise ValueError(
+            f"the model's one output gives {value.shape[1]} values a row that are no class "
+            "probabilities (they do not sum to 1): model-check takes one score a row, a "
+            "classifier's probabilities or a regressor's one target"
+        )
+
+
 def _positive_column(value: Any) -> np.ndarray:
     """Return class-1 probabilities from a [n, 2] tensor or a ZipMap list of dicts."""
     if isinstance(value, list):
@@ -299,7 +313,8 @@ class OnnxScorer(Scorer):
                     for k, v in feeds.items()
                 }
             value = session.run([self.output], feeds)[0]
-            if self.kind == "regressor" and np.ndim(value) == 2 and np.shape(value)[1] > 1:
+            if self.one_output is not None and np.ndim(value) == 2 and np.shape(value)[1] > 1:
+                _refuse_no_probabilities(np.asarray(value, np.float64))
                 self.kind = "classifier"  # its one output is class probabilities (a softmax)
             scores = (
                 _positive_column(value)
