@@ -288,6 +288,13 @@ def test_a_mix_of_pooled_combinations_only_is_drawn_independently(tmp_path):
         ([{"granted": ["ads"], "denied": ["ads"], "share": 1}], "entry 1 names 'ads' both"),
         # 0.2 + 0.1: drawn as 2/3 and 1/3 of the rows, as if the scan had said so
         ([{**DD, "share": 0.2}, {**GG, "share": 0.1}], "has shares that sum to 0.3, not 1"),
+        # hostile 16: the slack grew a millionth an entry, so 300,000 entries of one
+        # combination summing to 0.7 passed; a scan writes each combination once
+        (
+            [{**GG, "share": 0.7 / 300_000}] * 300_000,
+            "holds one combination twice (entries 1 and 2)",
+        ),
+        ([{**POOLED, "share": 0.5}] * 2, "holds the pooled share twice"),
     ],
 )
 def test_a_bad_mix_is_an_input_error_naming_it(tmp_path, mix, said):
@@ -501,14 +508,47 @@ PURPOSE_LISTS = st.lists(st.sampled_from(["analytics", "ads", "personalization"]
     )
 )
 def test_a_mix_as_the_scan_writes_it_reads_back(raw):
-    # as a scan writes it: shares that sum to 1, no purpose both granted and denied
+    # as a scan writes it: shares that sum to 1, no purpose both granted and denied, each
+    # combination once
+    for item in raw:
+        if item["granted"] is not None:
+            item["denied"] = [p for p in item["denied"] if p not in item["granted"]]
+    once = {}
+    for item in raw:
+        combination = [
+            None if item[k] is None else frozenset(item[k]) for k in ("granted", "denied")
+        ]
+        once.setdefault(tuple(combination), item)
+    raw[:] = list(once.values())
     total = sum(item["share"] for item in raw)
     for item in raw:
         item["share"] /= total
-        if item["granted"] is not None:
-            item["denied"] = [p for p in item["denied"] if p not in item["granted"]]
     entries = _entries(json.loads(json.dumps(raw)))
     assert [e.share for e in entries] == [item["share"] for item in raw]
     for entry, item in zip(entries, raw, strict=True):
         assert entry.granted == (None if item["granted"] is None else set(item["granted"]))
         assert entry.denied == (None if item["denied"] is None else set(item["denied"]))
+
+
+def test_the_slack_of_a_mix_stops_at_as_many_entries_as_a_scan_writes():
+    """3^7 + 1 distinct entries at most; beyond, the slack grows no more, so distinct
+    hand-made combinations summing to 0.9 are refused however many they are."""
+    from privdiag.model.consent_mix import MOST_ENTRIES, read_mix
+
+    assert MOST_ENTRIES == 2188
+    names = [f"p{i}" for i in range(20)]
+    mix = [
+        {
+            "granted": [n for b, n in enumerate(names) if i >> b & 1],
+            "denied": [],
+            "share": 0.9 / 5000,
+        }
+        for i in range(5000)
+    ]
+    with pytest.raises(InputError, match="has shares that sum to 0.9, not 1"):
+        read_mix(mix)
+    mix[0]["share"] += 0.097  # 0.997: 3,000 millionths short, beyond the 2,190 of slack
+    with pytest.raises(InputError, match="sum to 0.997, not 1"):
+        read_mix(mix)
+    mix[0]["share"] += 0.002  # 0.999: within it
+    assert len(read_mix(mix)) == 5000

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from privdiag.errors import InputError
+from privdiag.purposes import PURPOSES
 
 JOINT, INDEPENDENT = "joint", "independent"
 # How a combination holds a purpose besides granted (1) and denied (0): unknown, drawn at
@@ -54,6 +55,7 @@ def read_mix(raw: Any, path: Path | None = None) -> list[MixEntry] | None:
     if not isinstance(raw, list):
         raise _bad(path, "is not a list")
     entries = [_entry(item, path, n) for n, item in enumerate(raw)]
+    _refuse_repeated(entries, path)
     total = sum(e.share for e in entries)
     if not total > 0:
         raise _bad(path, "has no share above 0")
@@ -89,10 +91,16 @@ def check_rates(mix: list[MixEntry], rates: dict[str, float], path: Path | None 
             )
 
 
+# The most entries a scan writes: every combination of states (granted, denied, unknown)
+# of the canonical purposes, and the pooled share.
+MOST_ENTRIES = 3 ** len(PURPOSES) + 1
+
+
 def _slack(entries: list[MixEntry]) -> float:
     """How far a sum over the mix may stray by the rounding of its shares (6 places) and of
-    the rates."""
-    return 1e-6 * (len(entries) + 2)
+    the rates: a millionth an entry, up to as many entries as a scan writes (a hand-made mix
+    of a million entries passed with shares summing to 0.7)."""
+    return 1e-6 * (min(len(entries), MOST_ENTRIES) + 2)
 
 
 def drawable(mix: list[MixEntry] | None, why: str) -> tuple[list[MixEntry] | None, str]:
@@ -101,6 +109,17 @@ def drawable(mix: list[MixEntry] | None, why: str) -> tuple[list[MixEntry] | Non
     if mix is None or any(e.granted is not None for e in mix):
         return mix, why
     return None, "every combination of the scan's consent mix is of too few users, so pooled"
+
+
+def _refuse_repeated(entries: list[MixEntry], path: Path | None) -> None:
+    """InputError naming the first combination (or pooled share) the mix holds twice: a
+    scan writes each once, and a repeated one is drawn as often as its shares together."""
+    seen: dict[tuple[Any, Any], int] = {}
+    for n, e in enumerate(entries):
+        first = seen.setdefault((e.granted, e.denied), n)
+        if first != n:
+            what = "the pooled share" if e.granted is None else "one combination"
+            raise _bad(path, f"holds {what} twice (entries {first + 1} and {n + 1})")
 
 
 def _entry(item: Any, path: Path | None, n: int) -> MixEntry:
