@@ -39,11 +39,17 @@ DEFAULT_PATH = Path("privdiag.toml")
 MAX_THREADS = 1024
 
 
+# Characters that show as nothing, dropped from names as from the events' (sqlparts.INVISIBLE)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def composed_name(name: str) -> str:
-    """A name in Unicode's composed form (NFC): ``café`` typed as ``e`` and a combining accent
-    (as macOS file names and some exports write it) is the same name as with ``é``. The events'
-    ids and names are composed as they are read (:func:`privdiag.ingest.sqlparts.composed`)."""
-    return name if name.isascii() else unicodedata.normalize("NFC", name)
+    """A name in Unicode's composed form (NFC), without characters that show as nothing:
+    ``café`` typed as ``e`` and a combining accent (as macOS file names and some exports write
+    it) is the same name as with ``é``, and a step pasted with a zero-width space the step
+    without. The events' ids and names are read so
+    (:func:`privdiag.ingest.sqlparts.composed`)."""
+    return name if name.isascii() else unicodedata.normalize("NFC", name).translate(_INVISIBLE)
 
 
 @dataclass

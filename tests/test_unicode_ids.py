@@ -87,3 +87,43 @@ def test_a_decomposed_survey_respondent_is_composed(tmp_path):
     con = duckdb.connect()
     load_survey(con, [survey])
     assert con.execute("SELECT respondent FROM survey").fetchall() == [(COMPOSED,)]
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_an_id_with_a_character_that_shows_as_nothing_is_the_same_user(tmp_path, invisible):
+    """Found by the fourteenth hostile session: user ids that differ by a zero-width
+    character were two users, so a user's events met none of their consent records (an
+    unknown state where the log denies ads). The invisible characters are dropped, in
+    events and consent records alike; an id of nothing else is no id."""
+    events = write(
+        tmp_path / "web.csv",
+        f"""
+        ts,event_name,user_id,anonymous_id,gclid
+        2026-10-01T10:00:00Z,page_view,u1{invisible},,G1
+        2026-10-01T11:00:00Z,page_view,{invisible}{COMPOSED},,G2
+        2026-10-01T12:00:00Z,page_view,{invisible},,G3
+        """,
+    )
+    consent = write(
+        tmp_path / "cmp.csv",
+        f"""
+        user_id,purpose,status,ts
+        u1,ads,denied,2026-10-01T09:00:00Z
+        {DECOMPOSED}{invisible},ads,granted,2026-10-01T09:00:00Z
+        """,
+    )
+    assert consent_states([events], [consent], "ads") == [
+        ("u1", "denied"),
+        (COMPOSED, "granted"),
+        (None, "unknown"),
+    ]
+
+
+def test_a_step_pasted_with_a_zero_width_space_is_the_step():
+    steps = ["page_view\u200b", "\ufeffpurchase"]
+    config = parse_config({"journey": {"steps": steps}}, Path("privdiag.toml"))
+    assert config.steps == ["page_view", "purchase"]
+    with pytest.raises(ConfigError, match="given twice"):
+        parse_config({"journey": {"steps": ["buy", "buy\u2060"]}}, Path("privdiag.toml"))
+    with pytest.raises(ConfigError, match="step 2 is blank"):
+        parse_config({"journey": {"steps": ["buy", "\u200b"]}}, Path("privdiag.toml"))
