@@ -161,3 +161,16 @@ def test_shown_groups_hide_a_group_or_a_total_that_tells():
     # a region of 21 denying (21 less 18 tells 3) is hidden, and the other (10 denying) with
     # it: the total less the other would tell the 21
     assert shown_groups([(300, 279), (100, 90)], [True, True], 5, tells) == [False, False]
+
+
+def test_a_hidden_violation_is_subtracted_from_by_nothing(tmp_path):
+    """4 carriers: the violation hides its users (<5) and the gap of its cell every count
+    of the 18 lacking gclid, so the figures of the 22 who denied (funnel, fbclid's gap,
+    opt-in) tell nothing less a shown count, and stay."""
+    doc = _scan(tmp_path, carriers=4)
+    assert _find(doc, "consent.violation")["metrics"]["users"] is None
+    gap = _find(doc, "sparsity.consent_gap", "gclid")["metrics"]
+    assert gap["users"] is gap["events"] is None
+    assert _find(doc, "funnel.consent_drop")["metrics"]["users"] == 22
+    assert _find(doc, "sparsity.consent_gap", "fbclid")["metrics"]["events_denied"] == 22
+    assert "difference_with" not in json.dumps(doc)
