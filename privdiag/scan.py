@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from privdiag.chains import link
+from privdiag.checks.across import hide_across
 from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
 from privdiag.checks.context import ScanContext, mark_no_user_ids, suppress
 from privdiag.checks.journey_checks import run_journey_checks
@@ -293,6 +294,7 @@ def run_scan(
     findings.sort(key=lambda f: f.id)
     for f in findings:
         mark_no_user_ids(f.metrics)
+    hide_across(findings, result.evidence, ctx.min_group, ctx.optin_counts)
     link(findings, ctx.mapping)
     fill_owners(findings, config)
     result.findings = findings

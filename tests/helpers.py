@@ -54,3 +54,25 @@ def scan_generated(folder: Path, seed: int, users: int = 600) -> dict[str, Any]:
     shop = generate_scenario(folder, seed=seed, users=users)
     paths = [str(shop.paths["web"]), str(shop.paths["app"])]
     return run_scan(paths, config=load_config(folder / "privdiag.toml")).to_dict()
+
+
+def scan_csv(
+    folder: Path, events: list[str], decisions: list[str], toml: str, exit_code: int = 1
+) -> dict[str, Any]:
+    """Write ``events`` and ``decisions`` (CSV lines) and the config ``toml`` in ``folder``,
+    scan them through the CLI, check its exit code and return the JSON document."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    (folder / "ev.csv").write_text("\n".join(events) + "\n")
+    (folder / "c.csv").write_text("\n".join(decisions) + "\n")
+    (folder / "privdiag.toml").write_text(toml)
+    out = folder / "scan.json"
+    args = ["scan", str(folder / "ev.csv"), "--consent", str(folder / "c.csv")]
+    args += ["--config", str(folder / "privdiag.toml"), "--json", str(out), "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == exit_code, result.output
+    return json.loads(out.read_text())

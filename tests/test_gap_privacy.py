@@ -7,14 +7,11 @@ gap showed `users` 18 (users lacking gclid while denied) beside `events_denied` 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from privdiag.cli import app
 from privdiag.report.facts import metric_items
 from privdiag.report.text import key_figure
+from tests.helpers import scan_csv
 
 
 def _scan(tmp_path: Path, carriers: int, users: int = 52) -> dict[str, dict]:
@@ -29,17 +26,8 @@ def _scan(tmp_path: Path, carriers: int, users: int = 52) -> dict[str, dict]:
             lines.append(f"p{u},2026-10-0{1 + u % 5}T11:00:00Z,purchase,u{u},g{u}")
         status = "denied" if denied else "granted"
         decisions.append(f"u{u},ads,{status},2026-09-01T00:00:00Z")
-    (tmp_path / "ev.csv").write_text("\n".join(lines) + "\n")
-    (tmp_path / "c.csv").write_text("\n".join(decisions) + "\n")
-    (tmp_path / "privdiag.toml").write_text(
-        '[journey]\nsteps = ["page_view", "purchase"]\n\n[features.gclid]\npurposes = ["ads"]\n'
-    )
-    out = tmp_path / "scan.json"
-    args = ["scan", str(tmp_path / "ev.csv"), "--consent", str(tmp_path / "c.csv")]
-    args += ["--config", str(tmp_path / "privdiag.toml"), "--json", str(out), "-q"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 1, result.output
-    found = json.loads(out.read_text())["findings"]
+    toml = '[journey]\nsteps = ["page_view", "purchase"]\n\n[features.gclid]\npurposes = ["ads"]\n'
+    found = scan_csv(tmp_path, lines, decisions, toml)["findings"]
     return {f["kind"]: f for f in found if f["kind"].startswith(("sparsity", "consent"))}
 
 

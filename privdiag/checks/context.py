@@ -23,6 +23,9 @@ class ScanContext:
     purposes: list[str]  # purposes with any consent signal
     formats: dict[str, str] = field(default_factory=dict)  # source -> format
     unmapped: bool = False  # some consent decision's category maps to no purpose
+    # the opt-in rates per dimension before any was hidden (privdiag.checks.optin), for the
+    # rule across findings that may hide more of them; never written out
+    optin_counts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def min_group(self) -> int:

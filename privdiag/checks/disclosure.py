@@ -7,9 +7,14 @@ counts); and a group hidden alone beside a total shown elsewhere is told by subt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from privdiag.checks.context import hide
+
+#: True when a group of (persons, granted), shown, would tell a small group by difference
+#: with a figure shown elsewhere (privdiag.checks.across).
+Tells = Callable[[int, int], bool]
 
 
 def small_split(decisions: int, granted: int, k: int) -> bool:
@@ -26,7 +31,9 @@ def small_split(decisions: int, granted: int, k: int) -> bool:
     return k > 1 and min(granted, decisions - granted) < k
 
 
-def shown_groups(groups: list[tuple[int, int]], listed: list[bool], k: int) -> list[bool]:
+def shown_groups(
+    groups: list[tuple[int, int]], listed: list[bool], k: int, tells: Tells | None = None
+) -> list[bool]:
     """Return, per (persons, granted) group, whether its granted count may be shown.
 
     A group not ``listed`` or a :func:`small_split` is hidden; then more groups are hidden,
@@ -34,29 +41,39 @@ def shown_groups(groups: list[tuple[int, int]], listed: list[bool], k: int) -> l
     split. Assumes the groups part a total that is shown elsewhere (the same purpose by
     another dimension, or a drop's side): the total less the groups shown tells the hidden
     groups' sum, so one group hidden alone, or hidden groups that all chose alike, would be
-    told.
+    told. With ``tells``, a group it is true of is hidden as a small split is, and so is
+    one group at least where it is true of the groups' total.
     """
-    shown = [ok and not small_split(n, x, k) for (n, x), ok in zip(groups, listed, strict=True)]
+    told = tells or (lambda _n, _x: False)
+    shown = [
+        ok and not small_split(n, x, k) and not told(n, x)
+        for (n, x), ok in zip(groups, listed, strict=True)
+    ]
+    total = told(sum(g[0] for g in groups), sum(g[1] for g in groups))
     n = sum(g[0] for g, s in zip(groups, shown, strict=True) if not s)
     x = sum(g[1] for g, s in zip(groups, shown, strict=True) if not s)
-    while n and small_split(n, x, k) and any(shown):
+    while any(shown) and ((small_split(n, x, k) or told(n, x)) if n else total):
         i = min((i for i, s in enumerate(shown) if s), key=lambda i: groups[i][0])
         shown[i] = False
         n, x = n + groups[i][0], x + groups[i][1]
     return shown
 
 
-def shown_rates(rows: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+def shown_rates(
+    rows: list[dict[str, Any]], k: int, tells: Callable[[str], Tells] | None = None
+) -> list[dict[str, Any]]:
     """Return the :func:`optin_rates` rows of one dimension as the evidence shows them.
 
     A value with fewer than ``k`` persons is left out; a value's granted and opt-in are
-    hidden where :func:`small_split`, and more where :func:`shown_groups` says so.
+    hidden where :func:`small_split`, and more where :func:`shown_groups` says so (with
+    ``tells`` of the purpose, when given).
     """
     out = []
     for purpose in dict.fromkeys(r["purpose"] for r in rows):
         mine = [r for r in rows if r["purpose"] == purpose]
         listed = [r["decisions"] >= k for r in mine]
-        shown = shown_groups([(r["decisions"], r["granted"]) for r in mine], listed, k)
+        groups = [(r["decisions"], r["granted"]) for r in mine]
+        shown = shown_groups(groups, listed, k, tells(purpose) if tells else None)
         out += [
             hide(dict(r), [] if s else ["granted", "optin"], k)
             for r, ok, s in zip(mine, listed, shown, strict=True)
@@ -65,13 +82,18 @@ def shown_rates(rows: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     return out
 
 
-def suppress_bias(entry: dict[str, Any], k: int, none_hidden: bool = False) -> dict[str, Any]:
+_SMALL = "under {k} persons granted or denied"
+
+
+def suppress_bias(
+    entry: dict[str, Any], k: int, none_hidden: bool = False, why: str = ""
+) -> dict[str, Any]:
     """Return a bias entry with its granted counts and rates hidden where fewer than ``k``
     granted or denied on a side, or where the opt-in rates hide the dimension's "(none)"
     value (``none_hidden``: its side is that value); the note then gives the decisions only.
 
     Both sides are hidden when one is: they add up to the purpose's total, which the rates
-    by another dimension show.
+    by another dimension show. ``why`` words the reason in the note when it is another.
     """
     sides = ("without_value", "with_value")
     hidden = []
@@ -83,6 +105,6 @@ def suppress_bias(entry: dict[str, Any], k: int, none_hidden: bool = False) -> d
         entry["note"] = (
             f"{entry['purpose']} opt-in by {entry['dimension']} is biased by missing values: "
             f"{entry['decisions_without_value']} first decisions have no {entry['dimension']} "
-            f"and opt in unlike the others (rates hidden: under {k} persons granted or denied)."
+            f"and opt in unlike the others (rates hidden: {why or _SMALL.format(k=k)})."
         )
     return entry

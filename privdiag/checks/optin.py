@@ -507,6 +507,7 @@ def check_optin(
     min_n = max(MIN_DECISIONS, ctx.min_group)
     alpha = ctx.config.thresholds.alpha
     rates = {dim: optin_rates(ctx.con, dim) for dim in DIMENSIONS}
+    ctx.optin_counts = rates
     by_day = optin_rates(ctx.con, "day")
     biased = missing_bias(rates, min_n, alpha)
     unversioned = frozenset(b["purpose"] for b in biased if b["dimension"] == "version")

@@ -21,7 +21,13 @@ _SHARE = re.compile(
 #: The metrics that best sum up a finding, in order of preference.
 KEY_METRICS = ("share", "events", "users", "drop", "delta", "auc_drop", "ece", "psi", "rate")
 #: Metric keys that record how a finding was suppressed, not what it measured.
-BOOKKEEPING = ("suppressed", "min_group_size", "no_user_ids", "suppressed_by_difference")
+BOOKKEEPING = (
+    "suppressed",
+    "min_group_size",
+    "no_user_ids",
+    "suppressed_by_difference",
+    "difference_with",
+)
 
 
 #: Readable labels of the metrics whose keys do not read as words (``gap_ci``, ``q_value``)
