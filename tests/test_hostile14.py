@@ -505,3 +505,29 @@ def test_an_error_naming_a_file_is_no_workflow_command_under_github_actions(tmp_
         if guarded:
             token = out[0].removeprefix("::stop-commands::")
             assert forged < out.index(f"::{token}::") == len(out) - 1
+
+
+@pytest.mark.parametrize("removed", ["b.csv", "a.csv"])
+def test_a_file_that_goes_away_after_the_listing_is_named_so(tmp_path, monkeypatch, removed):
+    """Found by the fourteenth hostile session: a file of a folder deleted between the
+    listing and the read (a rotation) was an input error in DuckDB's words ("No files found
+    that match the pattern") with a hint to check the file is complete."""
+    import privdiag.ingest.reading as reading
+
+    folder = tmp_path / "events"
+    folder.mkdir()
+    for name, user in (("a.csv", "u1"), ("b.csv", "u2")):
+        (folder / name).write_text(
+            f"ts,event_name,user_id\n2026-10-01T10:00:00Z,page_view,{user}\n"
+        )
+    listed = reading.check_partitions
+
+    def rotate(files, argument):  # runs after the listing, before any read
+        listed(files, argument)
+        (folder / removed).unlink()
+
+    monkeypatch.setattr(reading, "check_partitions", rotate)
+    run = CliRunner().invoke(app, ["scan", str(folder), "--quiet"])
+    assert run.exit_code == 3, run.output
+    assert f"{folder / removed}: went away after privdiag listed it" in run.output
+    assert "run again when the folder's files stay put" in run.output

@@ -266,9 +266,28 @@ def long_line(path: Path | str, number: int) -> InputError:
     )
 
 
+# privdiag lists an input's files itself and gives the readers each by name, so a reader that
+# finds none under a name means that the file went away after it was listed.
+_NOT_FOUND = re.compile(r'No files found that match the pattern "([^"]*)"')
+
+
+def went_away(path: Path | str) -> InputError:
+    """The error for a file listed as an input that is gone when it is read."""
+    return InputError(
+        "went away after privdiag listed it: it was removed or renamed while its folder was "
+        "read (a log rotation, a cleanup, an upload replacing it)",
+        path=path,
+        hint="run again when the folder's files stay put, or scan a copy of the folder",
+    )
+
+
 def explain_read_error(files: list[Path], message: str) -> InputError | None:
     """Return an InputError naming the true line for reader errors whose line number is wrong
-    or missing (invalid UTF-8, an over-long line), else None. Runs only after a failed read."""
+    or missing (invalid UTF-8, an over-long line), or the file that went away after it was
+    listed, else None. Runs only after a failed read."""
+    gone = _NOT_FOUND.search(message)
+    if gone:
+        return went_away(gone.group(1))
     low = message.lower()
     # DuckDB's sniffer gives up on a quote that runs to the end: "Error when sniffing file"
     if "unterminated quote" in low or "csv error on line" in low or "sniffing file" in low:

@@ -19,6 +19,7 @@ from privdiag.ingest.file_checks import (
     long_line,
     non_object,
     unclosed_quote,
+    went_away,
 )
 from privdiag.ingest.files import (
     MAX_LINE,
@@ -181,14 +182,17 @@ def input_files(con: Any, argument: str, files: list[Path] | None) -> tuple[list
     the engine lists them."""
     if files is None:
         return con.list_files(argument)
-    kind = container_of(files, argument)
-    check_partitions(files, argument)
-    if kind.container == "csv":
-        check_csv_header(files[0])
-    if kind.container == "parquet":
-        check_parquet_columns(files[0])
-    if kind.container == "ndjson":
-        check_line_lengths(files)
+    try:
+        kind = container_of(files, argument)
+        check_partitions(files, argument)
+        if kind.container == "csv":
+            check_csv_header(files[0])
+        if kind.container == "parquet":
+            check_parquet_columns(files[0])
+        if kind.container == "ndjson":
+            check_line_lengths(files)
+    except FileNotFoundError as exc:  # listed, then rotated away: an internal error before
+        raise went_away(exc.filename or argument) from exc
     return files, kind
 
 
