@@ -130,24 +130,30 @@ def _anew(seed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_no_conversion_is_above_100_percent_when_consent_is_drawn_anew(tmp_path):
+def _context(path: str):
+    """The scan context and journey of one events file, its states resolved."""
     from privdiag.checks.context import ScanContext
-    from privdiag.checks.funnel import _arrays, transitions
-    from privdiag.checks.identity import step_counts
     from privdiag.engine import connect
     from privdiag.ingest import load
     from privdiag.journey import journey_steps
     from privdiag.mapping import feature_columns, feature_map
     from privdiag.state import active_purposes, resolve
 
+    cfg, con = config(), connect()
+    load(con, [path], [], cfg)
+    purposes = active_purposes(con)
+    resolve(con, purposes)
+    features = feature_columns(con)
+    ctx = ScanContext(con, cfg, features, feature_map(list(features), cfg), purposes)
+    return ctx, journey_steps(con, cfg)
+
+
+def test_no_conversion_is_above_100_percent_when_consent_is_drawn_anew(tmp_path):
+    from privdiag.checks.funnel import _arrays, transitions
+    from privdiag.checks.identity import step_counts
+
     for seed in range(5):
-        cfg, con = config(), connect()
-        load(con, [write(tmp_path / f"anew{seed}.csv", _anew(seed))], [], cfg)
-        purposes = active_purposes(con)
-        resolve(con, purposes)
-        features = feature_columns(con)
-        ctx = ScanContext(con, cfg, features, feature_map(list(features), cfg), purposes)
-        journey = journey_steps(con, cfg)
+        ctx, journey = _context(write(tmp_path / f"anew{seed}.csv", _anew(seed)))
         counts = step_counts(ctx, journey)
         todo = transitions(ctx, journey, counts)
         assert len(todo) == 6
@@ -158,3 +164,27 @@ def test_no_conversion_is_above_100_percent_when_consent_is_drawn_anew(tmp_path)
         for t in todo:
             at_step = sum(t.users(s) for s in ("granted", "denied", "unknown"))
             assert at_step == t.before["users"]
+
+
+def test_a_tie_of_one_instant_counts_as_the_denial(tmp_path):
+    """u1 sends a granted and a denied page_view at one instant, u2 a granted one, then a
+    denied one a minute later: u1 reached page_view denied, u2 granted. u3 reached it with no
+    state (unknown), then granted. Each goes on to add_to_cart after."""
+    from privdiag.checks.cohorts import cohort_counts
+
+    text = """
+        event_id,ts,event_name,user_id,consent_analytics
+        e1,2026-10-01T10:00:00Z,page_view,u1,granted
+        e2,2026-10-01T10:00:00Z,page_view,u1,denied
+        e3,2026-10-01T10:00:00Z,page_view,u2,granted
+        e4,2026-10-01T10:01:00Z,page_view,u2,denied
+        e5,2026-10-01T10:00:00Z,page_view,u3,
+        e6,2026-10-01T10:01:00Z,page_view,u3,granted
+        e7,2026-10-01T10:05:00Z,add_to_cart,u1,granted
+        e8,2026-10-01T10:05:00Z,add_to_cart,u2,granted
+        e9,2026-10-01T10:05:00Z,add_to_cart,u3,granted
+    """
+    cohorts, reached = cohort_counts(*_context(write(tmp_path / "tie.csv", text)))
+    for counts in (cohorts[("tie", "page_view")], reached[("tie", "page_view", "add_to_cart")]):
+        states = {s: counts[f"users_{s}_analytics"] for s in ("granted", "denied", "unknown")}
+        assert states == {"granted": 1, "denied": 1, "unknown": 1}
