@@ -6,7 +6,9 @@ from user-level funnels; events without a ``session_key`` vanish from session-le
 
 One grouped query (:func:`step_counts`) returns, per (source, step) and per purpose and
 consent state, the events, the events without identity or session, and the distinct users
-and sessions. The identity and funnel checks both read it.
+and sessions. The identity and funnel checks both read it; the funnel follows its users
+from step to step with :mod:`privdiag.checks.cohorts` and takes the events here to estimate
+the users of the events without identity (:func:`identity_less_units`).
 """
 
 from __future__ import annotations
