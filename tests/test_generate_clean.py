@@ -69,12 +69,14 @@ def test_scan_of_a_clean_scenario_finds_no_funnel_drop(clean) -> None:
     before the banner answer (denied), and the identity-restored estimate saw a drop at
     view_item (analytics: 71% against 88%), withheld with a note. Shoppers now arrive as real
     traffic does (returning shoppers from the first day on), and the note says the largest-
-    looking gap is chance (app, add_to_cart, analytics: 32% against 51%, q 0.1)."""
+    looking gap is chance: app, add_to_cart from view_item, ads, 47% against 66%, q 0.13,
+    since conversion follows the users of a state at the earlier step (it read page_view,
+    analytics, 32% against 51%, q 0.1, counting each step's users by their own states)."""
     _, doc = clean
     assert not [f for f in doc["findings"] if f["kind"] == "funnel.consent_drop"]
     notes = [n for n in doc["evidence"]["notes"] if n.startswith("funnel.consent_drop")]
     assert [n.split(":")[0] for n in notes] == ["funnel.consent_drop found no drop"]
-    assert "from page_view to add_to_cart in app (denied 32%, granted 51%), has q 0.1" in notes[0]
+    assert "from view_item to add_to_cart in app (denied 47%, granted 66%), has q 0.13" in notes[0]
 
 
 def test_faulty_twin_plants_them(tmp_path: Path) -> None:

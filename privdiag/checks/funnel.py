@@ -1,9 +1,14 @@
 """Funnel: step-to-step conversion by consent state, net of identity loss.
 
-For each pair of consecutive steps and each purpose, conversion is the ratio of distinct users
-at the next step to those at the step, per consent state. It is computed twice: *measured*
-(identified users only, what a user-level dashboard shows) and *restored* (identity-less
-events turned back into users, see :func:`privdiag.checks.identity.restored`). The gap between
+For each pair of steps and each purpose, conversion is a cohort's: of the users in a consent
+state at the earlier step (the state they held on reaching it), the share who reach the later
+step after it, in any state (:mod:`privdiag.checks.cohorts`); it is never above 100%. A user
+denied at a page view who grants before adding to cart is a denied user who went on, not a
+granted user who appeared. It is computed twice: *measured* (identified users only) and
+*restored*, where the events without identity at each step, which cannot be followed from
+step to step, are turned into users by their own state (see
+:func:`privdiag.checks.identity.identity_less_units`) and added to the cohort at the earlier
+step and to those going on at the later one, at most the whole cohort. The gap between
 granted and denied users splits into the part identity loss explains (measured gap minus
 restored gap) and the real drop-off (the restored gap), which is what a finding reports.
 
@@ -23,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from privdiag.checks.cohorts import cohort_counts
 from privdiag.checks.context import ScanContext, hide, suppress
-from privdiag.checks.identity import restored
+from privdiag.checks.identity import identity_less_units
 from privdiag.findings import Finding
 from privdiag.journey import Journey
 from privdiag.mapping import owner_for
@@ -33,18 +39,33 @@ from privdiag.stats import bh_adjust, fisher_greater, newcombe_ci, rounded, shar
 
 @dataclass
 class Transition:
-    """From one step to the next, for one source and purpose, with its per-state counts."""
+    """From one step to a later one, for one source and purpose, with its per-state counts."""
 
     source: str
     before: dict[str, Any]  # step_counts row of the earlier step
     after: dict[str, Any]
     purpose: str
+    cohort: dict[str, Any]  # cohort_counts: the identified users by state at the earlier step
+    reached: dict[str, Any]  # and those of them who reach the later step
 
-    def users(self, row: dict[str, Any], state: str) -> float:
-        return float(row[f"users_{state}_{self.purpose}"])
+    def users(self, state: str) -> float:
+        """The identified users whose state on reaching the earlier step is ``state``."""
+        return float(self.cohort.get(f"users_{state}_{self.purpose}", 0))
 
-    def restored(self, row: dict[str, Any], state: str) -> float:
-        return restored(row, f"_{state}_{self.purpose}")
+    def going_on(self, state: str) -> float:
+        """Those of :meth:`users` who reach the later step after it."""
+        return float(self.reached.get(f"users_{state}_{self.purpose}", 0))
+
+    def restored_users(self, state: str) -> float:
+        """:meth:`users` and the users of the state's events without identity there."""
+        return self.users(state) + identity_less_units(self.before, f"_{state}_{self.purpose}")
+
+    def restored_going_on(self, state: str) -> float:
+        """:meth:`going_on` and the users of the state's events without identity at the later
+        step, at most :meth:`restored_users`: those events are taken as the cohort's own (none
+        can be followed), and where they outnumber it the cohort at most all goes on."""
+        lost = identity_less_units(self.after, f"_{state}_{self.purpose}")
+        return min(self.going_on(state) + lost, self.restored_users(state))
 
     def identity_less(self, row: dict[str, Any], state: str) -> float:
         """The share of the state's events at the step without identity (0 without events)."""
@@ -68,12 +89,14 @@ def transitions(
     out = []
     names = journey.names
     pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    cohorts, reached = cohort_counts(ctx, journey)
     for source in sorted({s for s, _ in counts}):
         for a, b in pairs:
             if (source, a) in counts and (source, b) in counts:
+                before, after = counts[(source, a)], counts[(source, b)]
+                cohort, going_on = cohorts.get((source, a), {}), reached.get((source, a, b), {})
                 out += [
-                    Transition(source, counts[(source, a)], counts[(source, b)], p)
-                    for p in ctx.purposes
+                    Transition(source, before, after, p, cohort, going_on) for p in ctx.purposes
                 ]
     return out
 
@@ -81,16 +104,15 @@ def transitions(
 def _arrays(todo: list[Transition]) -> dict[str, np.ndarray]:
     v: dict[str, np.ndarray] = {}
     for s in ("granted", "denied"):
-        v[f"from_{s}"] = np.array([t.users(t.before, s) for t in todo])
-        v[f"to_{s}"] = np.array([t.users(t.after, s) for t in todo])
-        v[f"rfrom_{s}"] = np.array([t.restored(t.before, s) for t in todo])
-        v[f"rto_{s}"] = np.array([t.restored(t.after, s) for t in todo])
+        v[f"from_{s}"] = np.array([t.users(s) for t in todo])
+        v[f"to_{s}"] = np.array([t.going_on(s) for t in todo])
+        v[f"rfrom_{s}"] = np.array([t.restored_users(s) for t in todo])
+        v[f"rto_{s}"] = np.array([t.restored_going_on(s) for t in todo])
         v[f"measured_{s}"] = share(v[f"to_{s}"], v[f"from_{s}"])
         v[f"conv_{s}"] = share(v[f"rto_{s}"], v[f"rfrom_{s}"])
-        # Whole users for the exact test; a next step can hold users the step did not.
+        # Whole users for the exact test (rounding keeps those going on within the cohort)
         v[f"tn_{s}"] = np.rint(v[f"rfrom_{s}"])
-        v[f"tx_{s}"] = np.minimum(np.rint(v[f"rto_{s}"]), v[f"tn_{s}"])
-        v[f"mx_{s}"] = np.minimum(v[f"to_{s}"], v[f"from_{s}"])  # identified users alone
+        v[f"tx_{s}"] = np.rint(v[f"rto_{s}"])
         v[f"noid_{s}"] = np.array([t.identity_less(t.before, s) for t in todo])
     v["apparent_gap"] = v["measured_granted"] - v["measured_denied"]
     v["real_gap"] = v["conv_granted"] - v["conv_denied"]
@@ -99,7 +121,7 @@ def _arrays(todo: list[Transition]) -> dict[str, np.ndarray]:
     v["q"] = bh_adjust(v["p"])
     v["identity_less"] = np.maximum(v["noid_granted"], v["noid_denied"])
     v["q_measured"] = bh_adjust(
-        fisher_greater(v["mx_granted"], v["from_granted"], v["mx_denied"], v["from_denied"])
+        fisher_greater(v["to_granted"], v["from_granted"], v["to_denied"], v["from_denied"])
     )
     return v
 
@@ -120,11 +142,11 @@ def _decide(v: dict[str, np.ndarray], alpha: float, min_gap: float) -> tuple[np.
 
 
 def _table(t: Transition, k: int) -> dict[str, Any]:
-    """Per consent state: users at both steps (None below ``k``) and both conversions (None
-    where either count of users is: 1 of 3 converting reads 0.333 whatever hides the 1 and
-    the 3)."""
+    """Per consent state at the earlier step: its identified users and those of them going on
+    (None below ``k``), and both conversions (None where either count is: 1 of 3 converting
+    reads 0.333 whatever hides the 1 and the 3)."""
 
-    def users(value: Any) -> int | None:
+    def users(value: float) -> int | None:
         return int(value) if not 0 < int(value) < k else None
 
     rows = []
@@ -132,7 +154,7 @@ def _table(t: Transition, k: int) -> dict[str, Any]:
         suffix = f"_{s}_{t.purpose}"
         if not t.before[f"n{suffix}"]:
             continue
-        before, after = users(t.before[f"users{suffix}"]), users(t.after[f"users{suffix}"])
+        before, after = users(t.users(s)), users(t.going_on(s))
         small = before is None or after is None
         rows.append(
             [
@@ -140,8 +162,8 @@ def _table(t: Transition, k: int) -> dict[str, Any]:
                 before,
                 after,
                 int(t.after[f"noid{suffix}"]),
-                None if small else rounded(share(t.users(t.after, s), t.users(t.before, s))),
-                None if small else rounded(share(t.restored(t.after, s), t.restored(t.before, s))),
+                None if small else rounded(share(t.going_on(s), t.users(s))),
+                None if small else rounded(share(t.restored_going_on(s), t.restored_users(s))),
             ]
         )
     return {
@@ -149,7 +171,7 @@ def _table(t: Transition, k: int) -> dict[str, Any]:
         "columns": [
             "consent state",
             f"users at {t.before['step']}",
-            f"users at {t.after['step']}",
+            f"of them going on to {t.after['step']}",
             f"{t.after['step']} events without identity",
             "conversion (identified users)",
             "conversion (identity restored)",
@@ -168,13 +190,11 @@ _GAPS = ("apparent_gap", "identity_part", "real_gap", "real_gap_ci", "identity_l
 
 
 def _small_sides(t: Transition, k: int) -> list[str]:
-    """The metrics to hide because a side has fewer than ``k`` users (above 0) at either
-    step: its conversion, with the other step's count, tells that count (2% of 100 users
-    converting are 2), and a gap less the other side's conversion tells it too."""
+    """The metrics to hide because a side has fewer than ``k`` users (above 0) at the
+    earlier step or going on: its conversion, with the other count, tells that count (2% of
+    100 users converting are 2), and a gap less the other side's conversion tells it too."""
     small = [
-        side
-        for side in _SIDE_METRICS
-        if any(0 < t.users(row, side) < k for row in (t.before, t.after))
+        side for side in _SIDE_METRICS if any(0 < n < k for n in (t.users(side), t.going_on(side)))
     ]
     hidden = [m for side in small for m in _SIDE_METRICS[side]]
     return hidden + list(_GAPS) if small else []
@@ -192,7 +212,7 @@ def _finding(
     )
     metrics = {
         "events": int(t.before[f"n_denied_{t.purpose}"]),
-        "users": int(t.before[f"users_denied_{t.purpose}"]),
+        "users": int(t.users("denied")),
         "share": rounded(v["conv_denied"][k]),
         "from_step": t.before["step"],
         "conversion_granted": rounded(v["conv_granted"][k]),
@@ -279,7 +299,7 @@ def _withheld_note(t: Transition, v: dict[str, np.ndarray], k: int, min_group: i
         return "" if small else f" (denied {v[denied][k]:.0%}, granted {v[granted][k]:.0%})"
 
     before = t.before["step"]
-    if nobody := [s for s in ("denied", "granted") if not t.users(t.before, s)]:
+    if nobody := [s for s in ("denied", "granted") if not t.users(s)]:
         identified = f"no {nobody[0]} user at {before} has an identity to compare"
     else:
         measured = figures("measured_denied", "measured_granted")

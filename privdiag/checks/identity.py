@@ -6,7 +6,9 @@ from user-level funnels; events without a ``session_key`` vanish from session-le
 
 One grouped query (:func:`step_counts`) returns, per (source, step) and per purpose and
 consent state, the events, the events without identity or session, and the distinct users
-and sessions. The identity and funnel checks both read it.
+and sessions. The identity and funnel checks both read it; the funnel follows its users
+from step to step with :mod:`privdiag.checks.cohorts` and takes the events here to estimate
+the users of the events without identity (:func:`identity_less_units`).
 """
 
 from __future__ import annotations
@@ -85,11 +87,16 @@ def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dic
 
 
 def restored(row: dict[str, Any], suffix: str = "", unit: str = "users") -> float:
-    """Estimate the units (users or sessions) at a step had every event kept its identity.
+    """Estimate the units (users or sessions) at a step had every event kept its identity:
+    the identified units plus :func:`identity_less_units`."""
+    return row[f"{unit}{suffix}"] + identity_less_units(row, suffix, unit)
 
-    Identified units plus the identity-less events divided by the events per identified unit
-    (of the same state, else of the step, else 1). Assumes identity-less events come from
-    people who behave like the identified ones.
+
+def identity_less_units(row: dict[str, Any], suffix: str = "", unit: str = "users") -> float:
+    """Estimate the units (users or sessions) the identity-less events at a step come from:
+    those events divided by the events per identified unit (of the same state, else of the
+    step, else 1). Assumes identity-less events come from people who behave like the
+    identified ones.
     """
     lost = "noid" if unit == "users" else "nosess"
     kept_events = row[f"n{suffix}"] - row[f"{lost}{suffix}"]
@@ -98,7 +105,7 @@ def restored(row: dict[str, Any], suffix: str = "", unit: str = "users") -> floa
     if not per_unit:
         overall = row[unit]
         per_unit = (row["n"] - row[lost]) / overall if overall else 1.0
-    return units + row[f"{lost}{suffix}"] / max(per_unit, 1.0)
+    return row[f"{lost}{suffix}"] / max(per_unit, 1.0)
 
 
 def _ratio(a: float, b: float) -> float | None:
