@@ -1,0 +1,70 @@
+"""What trial 20, using privdiag as its users would, found and had mended.
+
+A consent export of OneTrust's Universal Consent keeps a purpose's status as ACTIVE,
+WITHDRAWN, EXPIRED, NO_CONSENT or PENDING. privdiag refused the whole file on the first
+ACTIVE ("is neither granted nor denied", hint "use granted/denied, true/false, yes/no or
+1/0", though it read a dozen other words too), and refused a PENDING row, which says no
+decision, where it leaves an empty status out with a note.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from privdiag.errors import InputError
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config, write
+
+# By hand, ads only, gclid needing ads (the default mapping of click ids):
+# u1 ACTIVE at 09:00, WITHDRAWN at 11:00; gclid at 10:00 (granted) and 12:00 -> 1 event
+#    after the withdrawal
+# u2 NO_CONSENT at 09:00; gclid at 10:00 -> 1 violation event
+# u3 EXPIRED at 09:00; gclid at 10:00 -> 1 violation event (an expired consent is none)
+# u4 PENDING at 09:00: no decision, its row left out; gclid at 10:00 -> u4 has no record
+EVENTS = """
+event_id,ts,event_name,user_id,gclid
+e1,2026-10-01T10:00:00Z,page_view,u1,G1
+e2,2026-10-01T12:00:00Z,page_view,u1,G2
+e3,2026-10-01T10:00:00Z,page_view,u2,G3
+e4,2026-10-01T10:00:00Z,page_view,u3,G4
+e5,2026-10-01T10:00:00Z,page_view,u4,G5
+"""
+
+CONSENT = """
+user_id,purpose,status,ts
+u1,ads,ACTIVE,2026-10-01T09:00:00Z
+u1,ads,WITHDRAWN,2026-10-01T11:00:00Z
+u2,ads,NO_CONSENT,2026-10-01T09:00:00Z
+u3,ads,Expired,2026-10-01T09:00:00Z
+u4,ads,PENDING,2026-10-01T09:00:00Z
+"""
+
+
+def test_onetrusts_purpose_statuses_are_read(tmp_path):
+    events = write(tmp_path / "web.csv", EVENTS)
+    consent = write(tmp_path / "onetrust.csv", CONSENT)
+    doc = run_scan([events], consent=[consent], config=config()).to_dict()
+    (withdrawal,) = by_kind(doc, "consent.after_withdrawal")
+    assert withdrawal["metrics"]["events"] == 1
+    (violation,) = by_kind(doc, "consent.violation")
+    assert (violation["metrics"]["events"], violation["metrics"]["users"]) == (2, 2)
+    assert [i["records"] for i in doc["inputs"] if i["role"] == "consent"] == [4]
+    notes = doc["evidence"]["notes"]
+    assert (
+        "onetrust.csv: 1 consent row(s) with an empty purpose (0) or no decision in their "
+        "status (1: empty, or a word such as 'pending' or 'unset') left out" in " ".join(notes)
+    )
+    (missing,) = by_kind(doc, "consent.missing_record")
+    assert missing["metrics"]["users"] == 1
+
+
+def test_a_status_read_as_no_word_names_the_words_it_may_be(tmp_path):
+    events = write(tmp_path / "web.csv", EVENTS)
+    consent = write(tmp_path / "cmp.csv", "user_id,purpose,status,ts\nu1,ads,maybe,2026-10-01\n")
+    with pytest.raises(InputError) as err:
+        run_scan([events], consent=[consent], config=config())
+    assert "is neither granted nor denied" in str(err.value)
+    hint = err.value.hint or ""
+    assert "as granted: yes, true, 1, granted" in hint and "active" in hint
+    assert "as denied: no, false, 0, denied" in hint and "withdrawn" in hint
+    assert "maybe" not in hint
