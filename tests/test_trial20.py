@@ -68,3 +68,29 @@ def test_a_status_read_as_no_word_names_the_words_it_may_be(tmp_path):
     assert "as granted: yes, true, 1, granted" in hint and "active" in hint
     assert "as denied: no, false, 0, denied" in hint and "withdrawn" in hint
     assert "maybe" not in hint
+
+
+def test_a_run_of_no_finding_still_says_what_it_skipped(tmp_path):
+    """A data scientist's blind set names its label "y" and --label is forgotten: quality
+    and importance are skipped, nothing else can fire, and the terminal printed only
+    "0 findings  (none)", exit 0, as if the model had passed; the notes and skipped checks
+    were printed only beside findings (trial 20)."""
+    import shutil
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+    from privdiag.model.synthetic import make_blind_set
+
+    model = tmp_path / "p.onnx"
+    shutil.copy(Path(__file__).parent.parent / "fixtures/models/propensity_imputed.onnx", model)
+    make_blind_set(200, seed=5).rename({"label": "y"}).write_csv(tmp_path / "blind.csv")
+    args = ["model-check", str(model), "--blind-set", str(tmp_path / "blind.csv")]
+    result = CliRunner().invoke(app, [*args, "--config", str(write(tmp_path / "p.toml", ""))])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "0 findings (none)" in out
+    assert "skipped quality: no label column: the blind set has none named 'label'" in out
+    assert "pass --label COLUMN to measure quality" in out
+    assert "skipped importance: no label column" in out
