@@ -94,3 +94,24 @@ def test_a_run_of_no_finding_still_says_what_it_skipped(tmp_path):
     assert "skipped quality: no label column: the blind set has none named 'label'" in out
     assert "pass --label COLUMN to measure quality" in out
     assert "skipped importance: no label column" in out
+
+
+def test_a_line_cut_before_its_last_clause_ends_at_a_phrase():
+    """The terminal cut a funnel note of 336 characters to 300 inside a phrase: "...
+    (denied 71%, granted 85%), and 100% of … whose they are cannot be told (...)". Its start
+    now ends where the phrase before "and 100% of the denied page_view events" ends."""
+    from privdiag.report.text import shorten
+
+    note = (
+        "funnel.consent_drop not reported (web, view_item, analytics): no denied user at "
+        "page_view has an identity to compare, only the identity-restored estimate shows one "
+        "(denied 71%, granted 85%), and 100% of the denied page_view events have no identity: "
+        "whose they are cannot be told (Consent Mode sends the pings before a banner answer "
+        "as denied)."
+    )
+    assert shorten(note, 300) == (
+        "funnel.consent_drop not reported (web, view_item, analytics): no denied user at "
+        "page_view has an identity to compare, only the identity-restored estimate shows one "
+        "(denied 71%, granted 85%) … whose they are cannot be told (Consent Mode sends the "
+        "pings before a banner answer as denied)."
+    )
