@@ -115,3 +115,35 @@ def test_a_line_cut_before_its_last_clause_ends_at_a_phrase():
         "(denied 71%, granted 85%) … whose they are cannot be told (Consent Mode sends the "
         "pings before a banner answer as denied)."
     )
+
+
+def test_two_causes_side_by_side_do_not_read_as_one_causing_the_other():
+    """A model's degradation under all_denied is caused by two fragile features; its
+    "Caused by" read "masking ad_clicks_7d ... ← masking sessions_30d ...", as if the second
+    caused the first. Causes of one level are now joined by "; ", and " ← " leads to the
+    causes of those: here D causes B, so "A; B ← D" (trial 20)."""
+    import re
+
+    from privdiag.chains import link
+    from privdiag.findings import Finding
+    from privdiag.report.html import render_html
+    from privdiag.report.merge import merge
+    from privdiag.result import Result
+
+    result = Result(command="scan")
+    names = {"A": "cause A", "B": "cause B", "C": "effect C", "D": "cause D"}
+    found = {
+        k: Finding("model.fragile_feature", "medium", t, {"feature": k}) for k, t in names.items()
+    }
+    found["C"] = Finding("model.degradation", "high", "effect C", {"scenario": "c"})
+    found["C"].caused_by = [found["A"].id, found["B"].id]
+    found["B"].caused_by = [found["D"].id]
+    result.findings = list(found.values())
+    link(result.findings)
+    html = render_html(merge([result.to_dict()]))
+    [chain] = [
+        " ".join(re.sub(r"<[^>]+>", " ", m).split())
+        for m in re.findall(r"<strong>Caused by:</strong>(.*?)</p>", html, re.S)
+        if "cause A" in m
+    ]
+    assert chain == "cause A ; cause B ← cause D"
