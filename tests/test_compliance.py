@@ -142,19 +142,25 @@ def test_a_flag_granting_what_the_log_denied_is_high_and_counted_apart(tmp_path)
     assert (m["events_flag_granted"], m["users_flag_granted"]) == (6, 6)
     assert f["severity"] == "high"
     assert f["title"] == "Events of web carry ads flags that grant what the consent log denied"
-    assert "collected without consent" in f["recommendation"]
+    # the 6 events each carry gclid, which needs ads: no violation names it
+    assert m["features_flag_granted"] == ["gclid"]
+    assert "treat what they carry (gclid) as collected without consent" in f["recommendation"]
 
 
 def test_a_flag_conflict_hides_the_few_users_of_either_way(tmp_path):
     """k = 5: 7 users in all and 6 granting over a denial are shown; the 1 user of the other
     way would be the events less the 6 granted ones, so those two counts are hidden. k = 8
-    hides the whole finding's counts, the severity still high."""
+    hides the whole finding's counts, the severity still high, and names no feature those
+    6 users carried."""
     m = _flag_conflict(tmp_path, 5)["metrics"]
     assert (m["events"], m["users"]) == (7, 7)
     assert m["events_flag_granted"] is None and m["users_flag_granted"] is None
     assert set(m["suppressed_by_difference"]) == {"events_flag_granted", "users_flag_granted"}
+    assert m["features_flag_granted"] == ["gclid"]  # carried by 6 users, at least 5
     f = _flag_conflict(tmp_path, 8)
     assert f["metrics"]["users"] is None and f["metrics"]["events_flag_granted"] is None
+    assert "features_flag_granted" not in f["metrics"]  # 6 users, fewer than 8
+    assert "(gclid)" not in f["recommendation"]
     assert f["severity"] == "high"
 
 

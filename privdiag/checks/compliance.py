@@ -438,6 +438,8 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
     per_row = ", ".join(f"{cond} AS {alias}" for alias, cond in conds.items())
     rows_sql = f"SELECT e.source, e.user_key, {per_row} FROM {JOINED}"
     counted = {r["source"]: r for r in _rows(ctx.con, distinct_sql("source", users, rows_sql))}
+    stale = [p for p in ctx.purposes if any(int(r[f"xg_{p}"]) for r in rows)]
+    carried = _carried(ctx, {p: grants[p] for p in stale})
     findings = []
     for row in rows:
         found = counted.get(row["source"], {})
@@ -445,13 +447,43 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
         for p in ctx.purposes:
             events = int(row[f"x_{p}"])
             if events:
-                findings.append(_flag_conflict(ctx, row, p))
+                features = carried.get((row["source"], p), [])
+                findings.append(_flag_conflict(ctx, row, p, features))
     return findings
 
 
-def _flag_conflict(ctx: ScanContext, row: dict[str, Any], p: str) -> Finding:
+def _carried(ctx: ScanContext, grants: dict[str, str]) -> dict[tuple[str, str], list[str]]:
+    """Per (source, purpose P of ``grants``): the classified features needing P that the
+    events whose own flag grants P where the log denied it (``grants[P]``, SQL) carry, each
+    carried by ``min_group_size`` users or more, in name order. A feature of fewer users is
+    left out: its name would tell what those few sent."""
+    todo = [
+        (p, f)
+        for p in grants
+        for f, needs in sorted(ctx.mapping.items())
+        if p in needs and f in ctx.features
+    ]
+    out: dict[tuple[str, str], list[str]] = {}
+    for start in range(0, len(todo), PAIRS_PER_QUERY):
+        batch = todo[start : start + PAIRS_PER_QUERY]
+        conds = {
+            f"xf_{start + i}": f"{grants[p]} AND {present_sql(f, ctx.features[f])}"
+            for i, (p, f) in enumerate(batch)
+        }
+        per_row = ", ".join(f"{cond} AS {alias}" for alias, cond in conds.items())
+        rows_sql = f"SELECT e.source, e.user_key, {per_row} FROM {JOINED}"
+        users = {alias: alias for alias in conds}
+        for r in _rows(ctx.con, distinct_sql("source", users, rows_sql)):
+            for i, (p, f) in enumerate(batch):
+                if int(r[f"xf_{start + i}"] or 0) >= max(ctx.min_group, 1):
+                    out.setdefault((r["source"], p), []).append(f)
+    return out
+
+
+def _flag_conflict(ctx: ScanContext, row: dict[str, Any], p: str, features: list[str]) -> Finding:
     """The consent.conflict of source ``row["source"]`` and purpose ``p`` (its counts in
-    ``row``, see :func:`check_conflicts`), its small groups hidden."""
+    ``row``, see :func:`check_conflicts`), its small groups hidden; ``features`` are those
+    that the events whose flag grants ``p`` against the log carry (:func:`_carried`)."""
     source, events, both = row["source"], int(row[f"x_{p}"]), int(row[f"xb_{p}"])
     granted = int(row[f"xg_{p}"])
     metrics: dict[str, Any] = {
@@ -461,6 +493,8 @@ def _flag_conflict(ctx: ScanContext, row: dict[str, Any], p: str) -> Finding:
         "events_flag_granted": granted,
         "users_flag_granted": int(row[f"xgu_{p}"]),
     }
+    if features:
+        metrics["features_flag_granted"] = features
     suppress(metrics, ctx.min_group, follow=USERS_EVENTS)
     suppress(metrics, ctx.min_group, keys=("users_flag_granted",), follow=FLAG_GRANTED)
     # the events less those granted are the other way's: hidden with its few users
@@ -477,8 +511,9 @@ def _flag_conflict(ctx: ScanContext, row: dict[str, Any], p: str) -> Finding:
             f"The tag kept treating users as consenting to {p} after the CMP logged their "
             f"denial or withdrawal: fix how the tag hears of {p} decisions (a missed consent "
             "update, a cached default). An event's own flag decides its consent state here, "
-            "so the violation checks count these events as granted: treat what they carry "
-            "as collected without consent.",
+            "so the violation checks count these events as granted: treat what they carry"
+            + (f" ({', '.join(features)})" if features else "")
+            + " as collected without consent.",
             owner_for(ctx.config, source=source),
         )
     return Finding(

@@ -55,6 +55,7 @@ METRIC_LABELS: dict[str, str] = {
     "events_without_user_id": "events without a user id",
     "events_flag_granted": "events whose own flag grants what the log denied",
     "users_flag_granted": "users of events whose own flag grants what the log denied",
+    "features_flag_granted": "features those events carry that need the purpose",
     # funnel, opt-in, shifts, trust
     "real_gap": "gap beyond identity loss",
     "real_gap_ci": "gap beyond identity loss, confidence interval",
