@@ -147,3 +147,16 @@ def test_two_causes_side_by_side_do_not_read_as_one_causing_the_other():
         if "cause A" in m
     ]
     assert chain == "cause A ; cause B ← cause D"
+
+
+def test_an_unknown_run_names_the_history_to_list_in_its_hint(tmp_path):
+    """--show of an unknown run hinted "privdiag audit --history FILE --list" though the
+    history's path is known; the hint is now a line to paste, the path quoted for a shell."""
+    from privdiag.audit.history import open_history
+    from privdiag.errors import UsageError
+
+    path = tmp_path / "my audits" / "h.duckdb"
+    path.parent.mkdir()
+    with open_history(path) as history, pytest.raises(UsageError) as err:
+        history.find_run("zzz")
+    assert err.value.hint == f"list the runs with: privdiag audit --history '{path}' --list"
