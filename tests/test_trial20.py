@@ -160,3 +160,24 @@ def test_an_unknown_run_names_the_history_to_list_in_its_hint(tmp_path):
     with open_history(path) as history, pytest.raises(UsageError) as err:
         history.find_run("zzz")
     assert err.value.hint == f"list the runs with: privdiag audit --history '{path}' --list"
+
+
+def test_the_github_workflow_saves_the_history_when_the_audit_fails():
+    """docs/AUDIT.md's workflow kept the history with `actions/cache`, whose post step saves
+    only when the job succeeds: an audit exiting 1 (its first run, with every finding new,
+    or any regression) lost its run, so with `--fail-when regressed` every later run was a
+    first run again and failed. The history is now saved by `actions/cache/save` with
+    `if: always()`, after the audit, under a key no re-run has used (trial 20)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "AUDIT.md").read_text()
+    [yaml] = [b for b in doc.split("```yaml\n")[1:] if "jobs:" in b]
+    steps = yaml.split("```")[0].split("\n      - ")
+    uses = [s.split("\n")[0] for s in steps]
+    assert "uses: actions/cache@v4" not in uses
+    restore = uses.index("uses: actions/cache/restore@v4")
+    audit = next(i for i, s in enumerate(uses) if s.startswith("run:") and "privdiag audit" in s)
+    save = uses.index("uses: actions/cache/save@v4")
+    assert restore < audit < save
+    assert "if: always()" in steps[save]
+    assert "github.run_attempt" in steps[save]
