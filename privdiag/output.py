@@ -445,10 +445,11 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
         if summary["by_severity"].get(s)
     )
     console.print(f"{summary['findings']} findings  {counts or '(none)'}")
-    if not doc["findings"]:
-        return
-    _print_table(console, _kinds_table(summary.get("by_kind", {})))
-    _print_table(console, _top_table(doc["findings"], top))
+    # with no finding the notes and skipped checks still follow: "0 findings" of a run that
+    # measured nothing (a blind set without its label) must say so
+    if doc["findings"]:
+        _print_table(console, _kinds_table(summary.get("by_kind", {})))
+        _print_table(console, _top_table(doc["findings"], top))
 
     # a long line keeps whole words and its last clause, where the advice is
     for line in missing_owners(doc["findings"])[:5]:

@@ -99,10 +99,69 @@ def test_pre_consent_share_is_of_the_events_before_a_later_decision(doc):
 
 
 def test_conflict_between_event_flag_and_log(doc):
+    """u6's flag denies what the log granted: data lost, not taken: medium (trial 20)."""
     f = one(doc, "consent.conflict", purpose="ads")
     assert f["metrics"]["events"] == 1
     assert f["metrics"]["share"] == 1.0
-    assert f["title"] == "Events of shop carry ads flags that contradict the consent log"
+    assert f["metrics"]["events_flag_granted"] == 0
+    assert f["title"] == "Events of shop carry ads flags that deny what the consent log granted"
+    assert f["severity"] == "medium"
+
+
+# By hand: u1..u6 denied ads at 09:00 in the log; their events at 10:00 flag ads granted
+# (a tag that missed the denial), each carrying gclid. v1 granted ads, its event flags it
+# denied. 7 events with both a flag and a logged decision, all 7 disagree: 6 of them grant
+# over a denial (6 users), 1 denies over a grant (1 user).
+FLAG_EVENTS = "event_id,ts,event_name,user_id,consent_ads,gclid\n" + "".join(
+    f"e{i},2026-10-01T10:00:00Z,page_view,{u},{flag},G{i}\n"
+    for i, (u, flag) in enumerate([(f"u{n}", "granted") for n in range(1, 7)] + [("v1", "denied")])
+)
+FLAG_CONSENT = (
+    "user_id,purpose,status,ts\n"
+    + "".join(f"u{n},ads,denied,2026-10-01T09:00:00Z\n" for n in range(1, 7))
+    + "v1,ads,granted,2026-10-01T09:00:00Z\n"
+)
+
+
+def _flag_conflict(tmp_path, k):
+    events = write(tmp_path / "web.csv", FLAG_EVENTS)
+    consent = write(tmp_path / "cmp.csv", FLAG_CONSENT)
+    doc = run_scan([events], consent=[consent], config=config(min_group_size=k)).to_dict()
+    (f,) = by_kind(doc, "consent.conflict")
+    return f
+
+
+def test_a_flag_granting_what_the_log_denied_is_high_and_counted_apart(tmp_path):
+    """A tag that did not hear of a denial keeps flagging ads granted: collection without
+    consent that no violation shows, as the event's own flag decides its state. It read
+    "carry ads flags that contradict the consent log", medium, beside a flag that only
+    denies too much (trial 20)."""
+    f = _flag_conflict(tmp_path, 1)
+    m = f["metrics"]
+    assert (m["events"], m["users"], m["share"]) == (7, 7, 1.0)
+    assert (m["events_flag_granted"], m["users_flag_granted"]) == (6, 6)
+    assert f["severity"] == "high"
+    assert f["title"] == "Events of web carry ads flags that grant what the consent log denied"
+    # the 6 events each carry gclid, which needs ads: no violation names it
+    assert m["features_flag_granted"] == ["gclid"]
+    assert "treat what they carry (gclid) as collected without consent" in f["recommendation"]
+
+
+def test_a_flag_conflict_hides_the_few_users_of_either_way(tmp_path):
+    """k = 5: 7 users in all and 6 granting over a denial are shown; the 1 user of the other
+    way would be the events less the 6 granted ones, so those two counts are hidden. k = 8
+    hides the whole finding's counts, the severity still high, and names no feature those
+    6 users carried."""
+    m = _flag_conflict(tmp_path, 5)["metrics"]
+    assert (m["events"], m["users"]) == (7, 7)
+    assert m["events_flag_granted"] is None and m["users_flag_granted"] is None
+    assert set(m["suppressed_by_difference"]) == {"events_flag_granted", "users_flag_granted"}
+    assert m["features_flag_granted"] == ["gclid"]  # carried by 6 users, at least 5
+    f = _flag_conflict(tmp_path, 8)
+    assert f["metrics"]["users"] is None and f["metrics"]["events_flag_granted"] is None
+    assert "features_flag_granted" not in f["metrics"]  # 6 users, fewer than 8
+    assert "(gclid)" not in f["recommendation"]
+    assert f["severity"] == "high"
 
 
 def test_missing_record_counts_users_without_any_decision(doc):

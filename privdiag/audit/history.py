@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,9 +235,9 @@ class History:
         if len(hits) == 1:
             return hits[0]
         what = "several runs start with" if hits else "no run"
+        listing = f"privdiag audit --history {shlex.quote(str(self.path))} --list"
         raise UsageError(
-            f"{what} {ref!r} in the history {self.path}",
-            hint="list the runs with: privdiag audit --history FILE --list",
+            f"{what} {ref!r} in the history {self.path}", hint=f"list the runs with: {listing}"
         )
 
     def findings(self, run_id: str) -> list[dict[str, Any]]:

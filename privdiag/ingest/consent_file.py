@@ -20,11 +20,15 @@ from privdiag.ingest.consent_strings import (
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles, refuse_nested, taken_by_mapping
 from privdiag.ingest.sqlparts import (
     EARLIEST,
+    NO_FLAG_WORDS,
     decision_sql,
     flag,
+    fold_words,
     id_text,
+    status_words_hint,
     time_problem,
     typed_ts,
+    unread_flag,
     unread_or_out_of_range,
 )
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT
@@ -84,14 +88,15 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
 
 def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
     status = quote(roles["status"])
-    bad = ctx.first_bad_row(status, f"v IS NOT NULL AND {flag('v')} IS NULL")
+    # a word saying no decision ('pending', 'unset') leaves its row out, as an empty status
+    bad = ctx.first_bad_row(status, f"v IS NOT NULL AND {unread_flag('v')}")
     if bad:
         raise InputError(
             f"consent status ({describe_value(bad[1])}) is neither granted nor denied",
             path=_where(ctx),
             row=int(bad[0]),
             field=roles["status"],
-            hint="use granted/denied, true/false, yes/no or 1/0",
+            hint=status_words_hint(),
         )
     _validate_times(ctx, roles)
 
@@ -167,8 +172,19 @@ def _without_decision(ctx: StageContext, table: str, roles: dict[str, str]) -> l
     rows, purpose, status = found or (0, 0, 0)
     if not rows:
         return []
+    said = quote(roles["status"])
+    words = ", ".join(literal(w) for w in NO_FLAG_WORDS if w)
+    worded = (
+        one(ctx.con, f"SELECT count(*) FROM {ctx.read_sql} WHERE {fold_words(said)} IN ({words})")
+        or (0,)
+    )[0]
+    status_text = (
+        f"no decision in their status ({status:,}: empty, or a word such as 'pending' or 'unset')"
+        if worded
+        else f"status ({status:,})"
+    )
     return [
-        f"{rows:,} consent row(s) with an empty purpose ({purpose:,}) or status ({status:,}) "
+        f"{rows:,} consent row(s) with an empty purpose ({purpose:,}) or {status_text} "
         f"left out, as they say no decision (columns '{roles['purpose']}', "
         f"'{roles['status']}')"
     ]

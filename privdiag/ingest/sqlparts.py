@@ -19,9 +19,16 @@ GRANTED_WORDS = (
     "opt_in",
     "opt-in",
     "optin",
+    "opted_in",
+    "opted-in",
     "y",
     "t",
     "on",
+    # OneTrust's purpose statuses (ACTIVE, WITHDRAWN, EXPIRED, NO_CONSENT, HARD_OPT_OUT),
+    # and other consent platforms' words
+    "active",
+    "consented",
+    "enabled",
 )
 DENIED_WORDS = (
     "no",
@@ -41,7 +48,24 @@ DENIED_WORDS = (
     "off",
     "withdrawn",
     "revoked",
+    "opted_out",
+    "opted-out",
+    "expired",
+    "no_consent",
+    "hard_opt_out",
+    "refused",
+    "declined",
+    "disabled",
 )
+
+
+def status_words_hint() -> str:
+    """The words a consent status or flag may be, for the hint of a value none of them is."""
+    return (
+        f"privdiag reads as granted: {', '.join(GRANTED_WORDS)}; as denied: "
+        f"{', '.join(DENIED_WORDS)} (in any case); rewrite other values to one of these"
+    )
+
 
 # Values that say no decision was recorded: no flag on the event, and nothing to report.
 NO_FLAG_WORDS = (
@@ -90,12 +114,17 @@ RESERVED = frozenset(
 )
 
 
+def fold_words(expr: str) -> str:
+    """SQL of a consent value as the word lists hold it: text, trimmed, in lower case."""
+    return f"lower(trim(CAST({expr} AS VARCHAR)))"
+
+
 def flag(expr: str) -> str:
     """SQL that turns a consent value (Yes/No, true/false, 1/0, granted/denied) into BOOLEAN.
 
     Anything else, 'Unset' and NULL included, becomes NULL (no flag on the event).
     """
-    text = f"lower(trim(CAST({expr} AS VARCHAR)))"
+    text = fold_words(expr)
     granted = ", ".join(literal(w) for w in GRANTED_WORDS)
     denied = ", ".join(literal(w) for w in DENIED_WORDS)
     return f"(CASE WHEN {text} IN ({granted}) THEN TRUE WHEN {text} IN ({denied}) THEN FALSE END)"
@@ -104,7 +133,7 @@ def flag(expr: str) -> str:
 def unread_flag(expr: str) -> str:
     """SQL true for a consent value that :func:`flag` does not read and that does not say
     "no decision" either (``maybe``, ``yes_all``): such events count as unknown, unsaid."""
-    text = f"lower(trim(CAST({expr} AS VARCHAR)))"
+    text = fold_words(expr)
     known = ", ".join(literal(w) for w in GRANTED_WORDS + DENIED_WORDS + NO_FLAG_WORDS)
     return f"({text} NOT IN ({known}))"
 

@@ -177,6 +177,13 @@ def _compare(ctx: Context, base: np.ndarray, scen: np.ndarray) -> dict[str, Comp
     )
 
 
+#: Why quality and importance are skipped without a label: what would name one.
+NO_LABEL = (
+    "no label column: the blind set has none named 'label' and neither --label nor "
+    "[models.NAME] label names another; pass --label COLUMN to measure quality"
+)
+
+
 def _primary(ctx: Context, base: np.ndarray, scen: np.ndarray) -> Comparison:
     """Return the primary measure's comparison, on the threshold's scale."""
     primary = CLASSIFIER_PRIMARY if ctx.kind == "classifier" else REGRESSOR_PRIMARY
@@ -188,8 +195,7 @@ def _quality(ctx: Context) -> None:
     base = _usable(ctx, "unmasked")
     if ctx.y is None or base is None:
         ctx.result.skipped(
-            "quality",
-            "no label column" if ctx.y is None else "the unmasked blind set could not be scored",
+            "quality", NO_LABEL if ctx.y is None else "the unmasked blind set could not be scored"
         )
         return
     th = ctx.config.thresholds
@@ -256,7 +262,7 @@ def _importance(ctx: Context) -> None:
     """Masking importance per feature and per purpose, with model.fragile_feature."""
     base = _usable(ctx, "unmasked")
     if ctx.y is None or base is None:
-        ctx.result.skipped("importance", "no label column or no unmasked scores")
+        ctx.result.skipped("importance", NO_LABEL if ctx.y is None else "no unmasked scores")
         return
     unit = "ROC AUC" if ctx.kind == "classifier" else "relative RMSE increase"
     drops = {}

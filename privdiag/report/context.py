@@ -63,6 +63,7 @@ class LinkView:
     label: str  # a finding's title (a name from the data, shown isolated in <bdi>)
     severity: str
     note: str = ""  # what the page says after the label, as " (not in this report)"
+    sep: str = " ← "  # between this cause and the next (see _causes)
 
 
 @dataclass
@@ -196,16 +197,24 @@ def cause_chain(
     """Return the ids of the causes of ``f``, nearest first, each once (cycles are cut);
     at most ``limit`` of them when given. An ownership gap (``people.unowned``) is no cause:
     it is left out, and :func:`gap_links` lists it."""
-    order: list[str] = []
+    return [cid for cid, _ in cause_levels(f, by_id, limit)]
+
+
+def cause_levels(
+    f: dict[str, Any], by_id: dict[str, dict[str, Any]], limit: int | None = None
+) -> list[tuple[str, int]]:
+    """:func:`cause_chain` with each cause's level: 1 for the causes ``f`` names, 2 for
+    theirs, and so on."""
+    order: list[tuple[str, int]] = []
     seen = {f["id"]}
-    queue = deque(f.get("caused_by") or [])
+    queue = deque((cid, 1) for cid in f.get("caused_by") or [])
     while queue and (limit is None or len(order) < limit):
-        cid = queue.popleft()
+        cid, level = queue.popleft()
         if cid in seen or _is_gap(cid, by_id):
             continue
         seen.add(cid)
-        order.append(cid)
-        queue.extend((by_id.get(cid) or {}).get("caused_by") or [])
+        order.append((cid, level))
+        queue.extend((c, level + 1) for c in (by_id.get(cid) or {}).get("caused_by") or [])
     return order
 
 
@@ -230,9 +239,13 @@ def effects_of(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def _causes(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[LinkView]:
-    """Links to the nearest ``MAX_CAUSES`` causes, then a note when the chain goes on."""
-    chain = cause_chain(f, by_id, MAX_CAUSES + 1)
-    links = [_link(c, by_id) for c in chain[:MAX_CAUSES]]
+    """Links to the nearest ``MAX_CAUSES`` causes, then a note when the chain goes on; each
+    link's ``sep`` is "; " before a cause of the same level and " ← " before a further one,
+    so that two causes side by side do not read as the second causing the first."""
+    chain = cause_levels(f, by_id, MAX_CAUSES + 1)
+    links = [_link(c, by_id) for c, _ in chain[:MAX_CAUSES]]
+    for link, (_, level), (_, after) in zip(links, chain, chain[1:], strict=False):
+        link.sep = "; " if after == level else " ← "
     if len(chain) > MAX_CAUSES:
         links.append(LinkView(None, "further causes: see the last one's chain", "info"))
     return links

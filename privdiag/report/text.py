@@ -59,6 +59,9 @@ METRIC_LABELS: dict[str, str] = {
     "events_total": "events in all",
     "events_without_session": "events without a session",
     "events_without_user_id": "events without a user id",
+    "events_flag_granted": "events whose own flag grants what the log denied",
+    "users_flag_granted": "users of events whose own flag grants what the log denied",
+    "features_flag_granted": "features those events carry that need the purpose",
     # funnel, opt-in, shifts, trust
     "real_gap": "gap beyond identity loss",
     "real_gap_ci": "gap beyond identity loss, confidence interval",
@@ -136,13 +139,17 @@ def cut(text: str, limit: int) -> str:
 
 #: Where a sentence of privdiag's own (a note, a reason) turns to its advice: the last clause.
 _CLAUSE = re.compile(r"[;:.] ")
+#: Where a phrase ends inside a sentence, for :func:`shorten` to cut at.
+_PHRASE_ENDS = (", ", "; ", ": ", ". ")
 
 
 def shorten(text: str, limit: int) -> str:
     """Return ``text`` within ``limit`` characters, whole words only: whole when it fits,
     else its start, " … " and its last clause (after the last "; ", ": " or ". ") when that
-    takes at most two thirds of the limit, since a note or reason ends in what to do; else its
-    start ending in "…". A word longer than the room left is cut as :func:`cut` does."""
+    takes at most two thirds of the limit, since a note or reason ends in what to do, the
+    start then ending at a phrase's end (before ", ", "; ", ": " or ". ") in its second half
+    if one is there; else its start ending in "…". A word longer than the room left is cut
+    as :func:`cut` does."""
     if len(text) <= limit:
         return text
     tail = ""
@@ -153,6 +160,11 @@ def shorten(text: str, limit: int) -> str:
     head = text[:room]
     if " " in head and not text[room].isspace():  # a word would be cut: end before it
         head = head[: head.rindex(" ")]
+    # before a kept clause, end at a phrase's end ("(..., granted 85%), … whose"), not inside
+    # one ("and 100% of … whose"), when that keeps at least half the room
+    phrase = max(head.rfind(mark) for mark in _PHRASE_ENDS) if tail else -1
+    if phrase >= room // 2:
+        head = head[:phrase]
     return head.rstrip() + (tail or "…")
 
 
