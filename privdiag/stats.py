@@ -195,7 +195,7 @@ class ChangePoint:
     before: float
     after: float
     statistic: float  # likelihood-ratio statistic, chi-square with 1 degree of freedom
-    p_value: float  # Bonferroni-corrected over the candidate split positions
+    p_value: float  # of the statistic over its over-dispersion; Bonferroni over the splits
 
 
 def _binomial_loglik(x: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -207,13 +207,85 @@ def _binomial_loglik(x: np.ndarray, n: np.ndarray) -> np.ndarray:
     return a + b
 
 
+# The most changes, and the p-value (Bonferroni over a segment's splits) at which one is
+# taken, that :func:`_dispersion` fits beside the change tested before it measures how much
+# the days stray from their segments' shares: a series of many levels is not over-dispersed.
+DISPERSION_CHANGES = 10
+DISPERSION_LEVEL = 0.001
+
+
+def _split_scores(cx: np.ndarray, cn: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Binomial likelihood ratios of the splits lo+1 .. hi-1 of the days lo .. hi-1, from
+    cumulative sums that start with 0."""
+    k = np.arange(lo + 1, hi)
+    left = _binomial_loglik(cx[k] - cx[lo], cn[k] - cn[lo])
+    right = _binomial_loglik(cx[hi] - cx[k], cn[hi] - cn[k])
+    whole = _binomial_loglik(cx[hi : hi + 1] - cx[lo], cn[hi : hi + 1] - cn[lo])
+    return 2 * (left + right - whole)
+
+
+def _pearson(cx: np.ndarray, cn: np.ndarray, cq: np.ndarray, cuts: list[int]) -> float:
+    """Pearson's chi-square of the days against their segment's share (cuts sorted, with the
+    ends); a segment whose share is 0 or 1 adds nothing."""
+    b = np.asarray(cuts)
+    x, n, q = np.diff(cx[b]), np.diff(cn[b]), np.diff(cq[b])
+    p = x / n
+    spread = np.maximum(q - x * x / n, 0.0)  # sum of (x_i - n_i p)^2 / n_i
+    inside = (p > 0) & (p < 1)
+    return float(np.where(inside, spread / np.where(inside, p * (1 - p), 1.0), 0.0).sum())
+
+
+def _dispersion(xs: np.ndarray, ns: np.ndarray, first: int) -> float:
+    """How many times more the days vary than independent units would make them vary, at
+    least 1: Pearson's chi-square of the days (non-empty ones) against the shares of the
+    segments between their changes, over its degrees of freedom (days - segments).
+
+    The changes are ``first`` (the one tested) and those a binary segmentation adds beside
+    it, each taken when its ratio over the dispersion of the days cut there too is sure at
+    :data:`DISPERSION_LEVEL` (a quasi-binomial test of nested models): else a series of
+    several levels would read as noise about two. With fewer than three days there is
+    nothing to estimate it from, and it is 1.
+    """
+    m = xs.size
+    if m < 3:
+        return 1.0
+    zero = np.zeros(1)
+    cx, cn = np.concatenate([zero, np.cumsum(xs)]), np.concatenate([zero, np.cumsum(ns)])
+    cq = np.concatenate([zero, np.cumsum(xs * xs / ns)])
+    cuts, added = [0, first, m], []
+    while len(added) < DISPERSION_CHANGES and m - len(cuts) >= 1:
+        best: tuple[float, int, int] | None = None
+        for lo, hi in zip(cuts, cuts[1:], strict=False):
+            if hi - lo >= 2:
+                scores = _split_scores(cx, cn, lo, hi)
+                j = int(np.argmax(scores))
+                if best is None or scores[j] > best[0]:
+                    best = (float(scores[j]), lo + 1 + j, hi - lo - 1)
+        if best is None:
+            break
+        added.append(best)
+        cuts = sorted([*cuts, best[1]])
+    # the last change added first: kept when sure over the dispersion of its own segmentation
+    while added:
+        score, at, splits = added[-1]
+        phi = max(1.0, _pearson(cx, cn, cq, cuts) / (m - len(cuts) + 1))
+        if _stats().chi2.sf(max(score, 0.0) / phi, 1) * splits <= DISPERSION_LEVEL:
+            break
+        added.pop()
+        cuts.remove(at)
+    return max(1.0, _pearson(cx, cn, cq, cuts) / (m - len(cuts) + 1))
+
+
 def change_point(x: ArrayLike, n: ArrayLike, min_size: int = 1) -> ChangePoint | None:
     """Return the most likely single change in the share ``x / n`` of a daily series.
 
     Scans every split with at least ``min_size`` non-empty days on each side, scoring each by
-    the binomial likelihood ratio of two shares against one. The p-value is the chi-square
-    tail times the number of candidate splits (Bonferroni), so long series are not favoured.
-    Returns None when no split is possible (fewer than two non-empty days).
+    the binomial likelihood ratio of two shares against one. The ratio is divided by the
+    split's over-dispersion (:func:`_dispersion`, quasi-binomial): when the days vary more
+    than their counts of independent units allow, a change of that size is that much less
+    sure. The p-value is the chi-square tail of the divided ratio times the number of
+    candidate splits (Bonferroni), so long series are not favoured. Returns None when no
+    split is possible (fewer than two non-empty days).
     """
     xa, na = _arrays(x, n)
     keep = np.flatnonzero(na > 0)
@@ -229,7 +301,8 @@ def change_point(x: ArrayLike, n: ArrayLike, min_size: int = 1) -> ChangePoint |
     k = int(splits[best])
     before = cx[k - 1] / cn[k - 1]
     after = (cx[-1] - cx[k - 1]) / (cn[-1] - cn[k - 1])
-    p = min(1.0, float(_stats().chi2.sf(max(lr[best], 0.0), 1)) * splits.size)
+    scaled = max(lr[best], 0.0) / _dispersion(xs, ns, k)
+    p = min(1.0, float(_stats().chi2.sf(scaled, 1)) * splits.size)
     return ChangePoint(int(keep[k]), float(before), float(after), float(lr[best]), p)
 
 

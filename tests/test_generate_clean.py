@@ -94,15 +94,35 @@ def test_generate_no_faults_on_the_command_line(tmp_path: Path) -> None:
     assert json.loads((out / "ground_truth.json").read_text())["faults"] == []
 
 
-@pytest.mark.parametrize("seed", [1, 4, 9])
-def test_clean_scenarios_of_other_seeds_report_no_shift(tmp_path: Path, seed: int) -> None:
-    """With every shopper's first visit in the window, the consent rates rose over the first
-    week (new shoppers' pings before the banner answer are denied) and these seeds reported
-    4 or 5 sparsity.shift findings each ("The analytics consent rate rose from 43% to 60% on
-    2026-10-08"). Some seeds still report a change that is chance (Known limitations)."""
-    info = generate_scenario(tmp_path, seed=seed, users=600, faults=False)
+def _shift_titles(out: Path, seed: int) -> list[str]:
+    info = generate_scenario(out, seed=seed, users=600, faults=False)
     paths = info.paths
     doc = run_scan(
         [str(paths["web"]), str(paths["app"])], consent=[], config=load_config(paths["config"])
     ).to_dict()
-    assert not [f["title"] for f in doc["findings"] if f["kind"] == "sparsity.shift"]
+    return [f["title"] for f in doc["findings"] if f["kind"] == "sparsity.shift"]
+
+
+@pytest.mark.parametrize("seed", [1, 4, 9, 3, 16, 36])
+def test_clean_scenarios_of_other_seeds_report_no_shift(tmp_path: Path, seed: int) -> None:
+    """With every shopper's first visit in the window, the consent rates rose over the first
+    week (new shoppers' pings before the banner answer are denied) and seeds 1, 4 and 9
+    reported 4 or 5 sparsity.shift findings each ("The analytics consent rate rose from 43%
+    to 60% on 2026-10-08"). Then the test took the scatter of the daily shares, several
+    times what their units allow (a visit's cookieless pings each counted as one), for
+    changes: seed 3 reported 5 ("The analytics consent rate fell from 60% to 43% on
+    2026-10-26"), 16 reported 4 ("The ads consent rate rose from 34% to 47% on 2026-10-05")
+    and 36 reported 5 ("The analytics consent rate fell from 60% to 29% on 2026-10-28", its
+    last day); a change is now weighed against the days' over-dispersion."""
+    assert _shift_titles(tmp_path, seed) == []
+
+
+@pytest.mark.slow  # 40 scenarios generated and scanned: about two minutes
+def test_clean_scenarios_of_seeds_1_to_40_report_a_shift_on_three(tmp_path: Path) -> None:
+    """Before the over-dispersion was weighed, 13 of seeds 1-40 reported sparsity.shift
+    findings (3, 6, 16, 18, 20, 21, 22, 24, 28, 29, 32, 36, 37). Three still do (Known
+    limitations): seed 18's web analytics rate has a dip of four days (43, 40, 33, 34%
+    among days near 60%) and seeds 20 and 22 a fall of 14 points, days of returning
+    shoppers alike beyond what the days' own scatter allows."""
+    found = {seed for seed in range(1, 41) if _shift_titles(tmp_path / str(seed), seed)}
+    assert found == {18, 20, 22}

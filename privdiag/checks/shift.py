@@ -2,12 +2,14 @@
 
 Each series' best change point (see :func:`privdiag.stats.change_point`) is tested on unit
 counts (users, or events without a user, once a day) because one user's events are far from
-independent; then Benjamini-Hochberg across all series, and a change of at least ``min_gap``.
-A series that shifts is searched for more changes on either side of its first
-(:func:`privdiag.stats.further_changes`): a banner change and, weeks later, the tag fix that
-followed it are two changes of one series, and one finding lists both. A change is linked
-to a notice version first seen that day, or to a consent-rate change on the same day for
-one of the purposes the feature needs (any, when it is unclassified). The days and segments
+independent, and weighed against how much the days vary beyond those counts (a visit's
+cookieless pings are not independent either); then Benjamini-Hochberg across all series,
+and a change of at least ``min_gap``. A series that shifts is searched for more changes on
+either side of its first (:func:`privdiag.stats.further_changes`): a banner change and,
+weeks later, the tag fix that followed it are two changes of one series, and one finding
+lists both. A change is linked to a notice version first seen that day, or to a
+consent-rate change on the same day for one of the purposes the feature needs (any, when it
+is unclassified). The days and segments
 of too few users are kept from telling what those users chose by
 :mod:`privdiag.checks.shift_privacy`; the series and changes are those of
 :mod:`privdiag.checks.shift_series`.
