@@ -225,7 +225,7 @@ def _consent_file_hint(ctx: StageContext) -> str:
     """A hint for a consent file given as events (its columns read as user, purpose, status
     and time), else ""."""
     consent = find_roles(list(ctx.columns), CONSENT_ROLES)
-    if {"user_id", "purpose", "status", "ts"} <= set(consent):
+    if {"purpose", "status", "ts"} <= set(consent) and {"user_id", "anonymous_id"} & set(consent):
         return "it looks like a consent file (user, purpose, status, time): pass it with --consent"
     return ""
 
