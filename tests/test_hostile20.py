@@ -49,3 +49,35 @@ u3,a3,ads,denied,2026-10-01T09:59:00Z
     assert _metrics(doc, "consent.missing_record") == []
     assert doc["inputs"][1]["records"] == 3
     assert not any("without a user id" in n for n in doc["evidence"].get("notes", []))
+
+
+LOGGED_IN = """
+event_id,ts,event_name,user_id,anonymous_id,gclid
+e1,2026-10-01T10:00:00Z,page_view,,a1,g
+e2,2026-10-01T10:05:00Z,page_view,u1,a1,g
+e3,2026-10-01T10:06:00Z,purchase,u1,a1,g
+"""
+
+
+def test_a_logged_in_visitor_meets_the_decision_of_its_device(tmp_path):
+    """A CMP log keyed by the device: a1 denied ads at 09:59, then logged in as u1 and sent
+    gclid twice more. Keyed by the user id alone, those two events met no decision: one
+    violation event of three, and u1 a user "without a consent decision"."""
+    doc = _scan(tmp_path, LOGGED_IN, "user_id,purpose,status,ts\na1,ads,denied,2026-10-01T09:59Z\n")
+    events = {
+        f["location"]["step"]: f["metrics"]["events"]
+        for f in doc["findings"]
+        if f["kind"] == "consent.violation"
+    }
+    assert events == {"page_view": 2, "purchase": 1}
+    assert _metrics(doc, "consent.missing_record") == []
+    assert any("anonymous id that has consent records" in n for n in doc["evidence"]["notes"])
+
+
+def test_the_latest_decision_of_the_device_and_the_user_is_in_force(tmp_path):
+    """u1 granted ads in its account at 10:04, after its device's denial: its logged-in
+    events (10:05, 10:06) are granted, the device's event of 10:00 still denied."""
+    log = "user_id,purpose,status,ts\na1,ads,denied,2026-10-01T09:59Z\n"
+    log += "u1,ads,granted,2026-10-01T10:04Z\n"
+    doc = _scan(tmp_path, LOGGED_IN, log)
+    assert [m["events"] for m in _metrics(doc, "consent.violation")] == [1]
