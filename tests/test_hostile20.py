@@ -81,3 +81,21 @@ def test_the_latest_decision_of_the_device_and_the_user_is_in_force(tmp_path):
     log += "u1,ads,granted,2026-10-01T10:04Z\n"
     doc = _scan(tmp_path, LOGGED_IN, log)
     assert [m["events"] for m in _metrics(doc, "consent.violation")] == [1]
+
+
+def test_the_rate_of_a_purpose_few_users_decided_is_not_given(tmp_path):
+    """40 users decide analytics; only user7 decides personalization, and denies it. The
+    scan gave `consent_rates.personalization` 0.0: that one user's choice, where the
+    minimum group size is 5."""
+    events = "event_id,ts,event_name,user_id,gclid\n"
+    log = "user_id,purpose,status,ts\n"
+    for u in range(40):
+        events += "".join(f"e{u}_{h},2026-10-01T1{h}:00:00Z,page_view,user{u},\n" for h in range(3))
+        log += f"user{u},analytics,{'granted' if u % 2 else 'denied'},2026-10-01T09:00:00Z\n"
+    log += "user7,personalization,denied,2026-10-01T09:00:00Z\n"
+    doc = _scan(tmp_path, events, log, min_group_size=5)
+    evidence = doc["evidence"]
+    assert evidence["consent_rates"] == {"analytics": 0.5}
+    named = {p for e in evidence["consent_mix"] for p in (e["granted"] or []) + (e["denied"] or [])}
+    assert "personalization" not in named
+    assert any("consent rate of personalization not given" in n for n in evidence["notes"])
