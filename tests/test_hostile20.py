@@ -99,3 +99,25 @@ def test_the_rate_of_a_purpose_few_users_decided_is_not_given(tmp_path):
     named = {p for e in evidence["consent_mix"] for p in (e["granted"] or []) + (e["denied"] or [])}
     assert "personalization" not in named
     assert any("consent rate of personalization not given" in n for n in evidence["notes"])
+
+
+def test_two_flag_columns_of_one_purpose_deny_it_when_either_denies(tmp_path):
+    """OneTrust's C0004 and C0005 both mean ads: an export with a column for each read the
+    first alone, consent_C0005 became a feature of its own, and an event granting C0004 but
+    denying C0005 read as ads granted: its gclid no violation."""
+    cfg = config()
+    cfg.features["gclid"] = FeatureConfig(purposes=["ads"])
+    data = write(
+        tmp_path / "web.csv",
+        """
+        event_id,ts,event_name,user_id,gclid,consent_C0004,consent_C0005
+        e1,2026-10-01T10:00:00Z,page_view,u1,g,true,false
+        e2,2026-10-01T10:01:00Z,page_view,u2,g,false,true
+        e3,2026-10-01T10:02:00Z,page_view,u3,g,true,
+        e4,2026-10-01T10:03:00Z,page_view,u4,g,,
+        """,
+    )
+    doc = run_scan([data], config=cfg).to_dict()
+    assert [m["events"] for m in _metrics(doc, "consent.violation")] == [2]
+    assert doc["evidence"]["consent_rates"] == {"ads": round(1 / 3, 6)}
+    assert not [f for f in doc["findings"] if f["kind"] == "people.unclassified_feature"]
