@@ -121,3 +121,36 @@ def test_two_flag_columns_of_one_purpose_deny_it_when_either_denies(tmp_path):
     assert [m["events"] for m in _metrics(doc, "consent.violation")] == [2]
     assert doc["evidence"]["consent_rates"] == {"ads": round(1 / 3, 6)}
     assert not [f for f in doc["findings"] if f["kind"] == "people.unclassified_feature"]
+
+
+def test_a_consent_status_and_a_flag_written_as_floats_are_read(tmp_path):
+    """pandas writes a 0/1 column with a gap as floats: a consent Parquet whose status is
+    0.0, 1.0 and null was refused ("a 3-character value of digits and '.' is neither
+    granted nor denied"), and events whose consent_analytics is 1.0 / 0.0 read as unknown."""
+    import polars as pl
+
+    cfg = config()
+    cfg.features["gclid"] = FeatureConfig(purposes=["ads"])
+    pl.DataFrame(
+        {
+            "user_id": ["u1", "u2", "u3"],
+            "purpose": ["ads"] * 3,
+            "status": [0.0, 1.0, None],
+            "ts": ["2026-10-01T02:00:00Z"] * 3,
+        }
+    ).write_parquet(tmp_path / "cmp.parquet")
+    pl.DataFrame(
+        {
+            "event_id": ["e1", "e2", "e3"],
+            "ts": ["2026-10-01T03:00:00Z"] * 3,
+            "event_name": ["page_view"] * 3,
+            "user_id": ["u1", "u2", "u3"],
+            "gclid": ["g"] * 3,
+            "consent_analytics": [1.0, 0.0, None],
+        }
+    ).write_parquet(tmp_path / "web.parquet")
+    doc = run_scan(
+        [str(tmp_path / "web.parquet")], consent=[str(tmp_path / "cmp.parquet")], config=cfg
+    ).to_dict()
+    assert doc["evidence"]["consent_rates"] == {"analytics": 0.5, "ads": 0.5}
+    assert [m["events"] for m in _metrics(doc, "consent.violation")] == [1]
