@@ -154,3 +154,34 @@ def test_a_consent_status_and_a_flag_written_as_floats_are_read(tmp_path):
     ).to_dict()
     assert doc["evidence"]["consent_rates"] == {"analytics": 0.5, "ads": 0.5}
     assert [m["events"] for m in _metrics(doc, "consent.violation")] == [1]
+
+
+def test_an_audit_made_with_a_larger_group_size_lists_nothing_resolved(tmp_path):
+    """The generated shop audited at min_group_size 2, then at 50 with the same data: the
+    second run listed 7 findings as resolved (two opt-in drops, five shifts), which its
+    checks withheld for their groups of fewer than 50 users, and showed their titles ("ads
+    opt-in fell from 62% to 41% with notice version v2"). Nothing was mended."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+    from privdiag.generate import generate_scenario
+
+    generate_scenario(tmp_path, seed=20, users=300)
+    config = tmp_path / "privdiag.toml"
+    text = config.read_text(encoding="utf-8")
+    runs = []
+    for k in (2, 50):
+        config.write_text(text.replace("min_group_size = 5", f"min_group_size = {k}"), "utf-8")
+        out = tmp_path / f"audit{k}.json"
+        CliRunner().invoke(app, ["audit", "--config", str(config), "--json", str(out)])
+        runs.append(json.loads(out.read_text(encoding="utf-8")))
+    assert runs[0]["resolved"] == [] and runs[1]["resolved"] == []
+    assert runs[1]["audit"]["counts"]["resolved"] == 0
+    assert any(
+        "made with a larger min_group_size (50 against 2)" in n
+        for n in runs[1]["evidence"]["notes"]
+    )
+    shown = CliRunner().invoke(app, ["audit", "--config", str(config), "--show", "last"])
+    assert " resolved " not in shown.output.replace("0 resolved", "")
