@@ -185,3 +185,26 @@ def test_an_audit_made_with_a_larger_group_size_lists_nothing_resolved(tmp_path)
     )
     shown = CliRunner().invoke(app, ["audit", "--config", str(config), "--show", "last"])
     assert " resolved " not in shown.output.replace("0 resolved", "")
+
+
+def test_the_two_conflicts_of_one_source_name_have_two_ids(tmp_path):
+    """A consent log whose own source column names the events' source (web): its grant and
+    denial of one instant (u1) and the events' flags contradicting it (u1, u2) were two
+    consent.conflict findings of one kind and location, so one id; `privdiag report` kept
+    one of them, dropping the other unsaid, and an audit compared one with the other."""
+    doc = _scan(
+        tmp_path,
+        """
+        event_id,ts,event_name,user_id,gclid,consent_ads
+        e1,2026-10-01T10:00:00Z,page_view,u1,g,true
+        e2,2026-10-01T10:05:00Z,page_view,u2,g,true
+        """,
+        """user_id,purpose,status,ts,source
+u1,ads,denied,2026-10-01T09:00:00Z,web
+u1,ads,granted,2026-10-01T09:00:00Z,web
+u2,ads,denied,2026-10-01T09:00:00Z,web
+""",
+    )
+    conflicts = [f for f in doc["findings"] if f["kind"] == "consent.conflict"]
+    assert len(conflicts) == 2
+    assert len({f["id"] for f in doc["findings"]}) == len(doc["findings"])
