@@ -208,3 +208,22 @@ u2,ads,denied,2026-10-01T09:00:00Z,web
     conflicts = [f for f in doc["findings"] if f["kind"] == "consent.conflict"]
     assert len(conflicts) == 2
     assert len({f["id"] for f in doc["findings"]}) == len(doc["findings"])
+
+
+def test_a_hidden_pre_consent_hides_its_median_lead_time(tmp_path):
+    """One user's gclid 28.25 s before that user's decision, at min_group_size 5: the
+    finding hid its users, events and lead-time chart, yet kept `median_lead_seconds`
+    28.25, the seconds between that one user's event and decision."""
+    doc = _scan(
+        tmp_path,
+        """
+        event_id,ts,event_name,user_id,gclid
+        e1,2026-10-01T10:00:00Z,page_view,u1,g
+        """,
+        "user_id,purpose,status,ts\nu1,ads,granted,2026-10-01T10:00:28.25Z\n",
+        min_group_size=5,
+    )
+    (metrics,) = _metrics(doc, "consent.pre_consent")
+    assert metrics["users"] is None
+    assert metrics["median_lead_seconds"] is None
+    assert "median_lead_seconds" in metrics["suppressed"]

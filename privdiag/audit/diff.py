@@ -78,6 +78,7 @@ FOLLOW_USERS = (
     "events_beyond_grace",
     "events_within_grace",
     "denied_events",
+    "median_lead_seconds",
     "decisions",
 )
 

@@ -36,7 +36,16 @@ PAIRS_PER_QUERY = 100
 # ``denied_events`` (its step's denied events) go too: the users who denied there may be
 # as few, and then the count is their events. With the violation's users shown it stays,
 # as at least as many users denied there.
-USERS_EVENTS = ("events", "share", "events_beyond_grace", "events_within_grace", "denied_events")
+# A pre-consent's median lead time is of those users' events too: of one user, the seconds
+# between that user's event and decision.
+USERS_EVENTS = (
+    "events",
+    "share",
+    "events_beyond_grace",
+    "events_within_grace",
+    "denied_events",
+    "median_lead_seconds",
+)
 
 
 # Events the consent mechanism itself sends: a banner shown, a choice recorded (Snowplow's
