@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from privdiag.checks.context import suppress
+from privdiag.checks.context import USERS_EVENTS, suppress
 from privdiag.findings import SEVERITIES, at_or_above, is_users, severity_rank
 
 CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
@@ -70,17 +70,9 @@ def key_metric(metrics: dict[str, Any]) -> tuple[str, float] | None:
 
 
 # The metrics the checks hide with a finding's users (their events, the shares that tell
-# them, an unmapped category's decisions): :data:`privdiag.checks.compliance.USERS_EVENTS`
+# them, an unmapped category's decisions): :data:`privdiag.checks.context.USERS_EVENTS`
 # and :func:`privdiag.scan._unmapped_metrics`.
-FOLLOW_USERS = (
-    "events",
-    "share",
-    "events_beyond_grace",
-    "events_within_grace",
-    "denied_events",
-    "median_lead_seconds",
-    "decisions",
-)
+FOLLOW_USERS = (*USERS_EVENTS, "decisions")
 
 
 def shown_metrics(metrics: dict[str, Any], k: int) -> dict[str, Any]:

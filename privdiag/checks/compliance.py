@@ -16,6 +16,7 @@ from privdiag.checks.bits import distinct_sql
 from privdiag.checks.context import (
     EVENTS_WITH_CONSENT,
     NO_ID_EVENTS,
+    USERS_EVENTS,
     ScanContext,
     hide_by_difference,
     present_sql,
@@ -30,22 +31,6 @@ LEAD_EDGES = (10.0, 60.0, 600.0, 3600.0, 86400.0)
 # died of SIGFPE on one query over 1200 pairs (400 features x 3 purposes), and planning
 # time grows faster than the query; a classified dump rarely has more than this.
 PAIRS_PER_QUERY = 100
-
-# Metrics that count only the finding's users' events (or recover them from a shown total):
-# hidden with the users when those are fewer than the minimum group size. A violation's
-# ``denied_events`` (its step's denied events) go too: the users who denied there may be
-# as few, and then the count is their events. With the violation's users shown it stays,
-# as at least as many users denied there.
-# A pre-consent's median lead time is of those users' events too: of one user, the seconds
-# between that user's event and decision.
-USERS_EVENTS = (
-    "events",
-    "share",
-    "events_beyond_grace",
-    "events_within_grace",
-    "denied_events",
-    "median_lead_seconds",
-)
 
 
 # Events the consent mechanism itself sends: a banner shown, a choice recorded (Snowplow's
