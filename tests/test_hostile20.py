@@ -227,3 +227,19 @@ def test_a_hidden_pre_consent_hides_its_median_lead_time(tmp_path):
     assert metrics["users"] is None
     assert metrics["median_lead_seconds"] is None
     assert "median_lead_seconds" in metrics["suppressed"]
+
+
+def test_a_hidden_log_conflict_hides_its_records(tmp_path):
+    """One user granted and denied ads at one instant, at min_group_size 5: the consent
+    log's conflict hid its users but kept `records: 2`, that one user's records."""
+    doc = _scan(
+        tmp_path,
+        """
+        event_id,ts,event_name,user_id,gclid
+        e1,2026-10-01T10:00:00Z,page_view,u1,g
+        """,
+        "user_id,purpose,status,ts\nu1,ads,denied,2026-10-01T09:00Z\nu1,ads,granted,2026-10-01T09:00Z\n",
+        min_group_size=5,
+    )
+    (metrics,) = _metrics(doc, "consent.conflict")
+    assert metrics["users"] is None and metrics["records"] is None

@@ -70,9 +70,10 @@ def key_metric(metrics: dict[str, Any]) -> tuple[str, float] | None:
 
 
 # The metrics the checks hide with a finding's users (their events, the shares that tell
-# them, an unmapped category's decisions): :data:`privdiag.checks.context.USERS_EVENTS`
-# and :func:`privdiag.scan._unmapped_metrics`.
-FOLLOW_USERS = (*USERS_EVENTS, "decisions")
+# them, an unmapped category's decisions, a consent log's conflicting records):
+# :data:`privdiag.checks.context.USERS_EVENTS`, :func:`privdiag.scan._unmapped_metrics` and
+# :mod:`privdiag.checks.log_conflicts`.
+FOLLOW_USERS = (*USERS_EVENTS, "decisions", "records")
 
 
 def shown_metrics(metrics: dict[str, Any], k: int) -> dict[str, Any]:
