@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers import config, write
 
 from privdiag.config import FeatureConfig
@@ -210,36 +211,32 @@ u2,ads,denied,2026-10-01T09:00:00Z,web
     assert len({f["id"] for f in doc["findings"]}) == len(doc["findings"])
 
 
-def test_a_hidden_pre_consent_hides_its_median_lead_time(tmp_path):
-    """One user's gclid 28.25 s before that user's decision, at min_group_size 5: the
-    finding hid its users, events and lead-time chart, yet kept `median_lead_seconds`
-    28.25, the seconds between that one user's event and decision."""
+@pytest.mark.parametrize(
+    ("log", "kind", "key"),
+    [
+        # one user's gclid 28.25 s before that user's decision: the lead time of one user
+        ("u1,ads,granted,2026-10-01T10:00:28.25Z\n", "consent.pre_consent", "median_lead_seconds"),
+        # one user granting and denying ads at one instant: that user's 2 records
+        (
+            "u1,ads,denied,2026-10-01T09:00Z\nu1,ads,granted,2026-10-01T09:00Z\n",
+            "consent.conflict",
+            "records",
+        ),
+    ],
+)
+def test_a_finding_of_one_user_hides_what_describes_that_user(tmp_path, log, kind, key):
+    """At min_group_size 5, a pre-consent of one user hid its users, events and lead-time
+    chart, yet kept `median_lead_seconds` (28.25: the seconds between that user's event and
+    decision), and the consent log's conflict of one user kept `records: 2`."""
     doc = _scan(
         tmp_path,
         """
         event_id,ts,event_name,user_id,gclid
         e1,2026-10-01T10:00:00Z,page_view,u1,g
         """,
-        "user_id,purpose,status,ts\nu1,ads,granted,2026-10-01T10:00:28.25Z\n",
+        "user_id,purpose,status,ts\n" + log,
         min_group_size=5,
     )
-    (metrics,) = _metrics(doc, "consent.pre_consent")
-    assert metrics["users"] is None
-    assert metrics["median_lead_seconds"] is None
-    assert "median_lead_seconds" in metrics["suppressed"]
-
-
-def test_a_hidden_log_conflict_hides_its_records(tmp_path):
-    """One user granted and denied ads at one instant, at min_group_size 5: the consent
-    log's conflict hid its users but kept `records: 2`, that one user's records."""
-    doc = _scan(
-        tmp_path,
-        """
-        event_id,ts,event_name,user_id,gclid
-        e1,2026-10-01T10:00:00Z,page_view,u1,g
-        """,
-        "user_id,purpose,status,ts\nu1,ads,denied,2026-10-01T09:00Z\nu1,ads,granted,2026-10-01T09:00Z\n",
-        min_group_size=5,
-    )
-    (metrics,) = _metrics(doc, "consent.conflict")
-    assert metrics["users"] is None and metrics["records"] is None
+    (metrics,) = _metrics(doc, kind)
+    assert metrics["users"] is None and metrics[key] is None
+    assert key in metrics["suppressed"]
