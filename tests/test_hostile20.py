@@ -240,3 +240,21 @@ def test_a_finding_of_one_user_hides_what_describes_that_user(tmp_path, log, kin
     (metrics,) = _metrics(doc, kind)
     assert metrics["users"] is None and metrics[key] is None
     assert key in metrics["suppressed"]
+
+
+def test_the_markdown_summary_keeps_to_the_config_group_size(tmp_path):
+    """At min_group_size 1 the JSON gave the consent log's conflict `users: 1`, and the
+    Markdown summary read "<5 users": its writer was given no size and took 5."""
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    write(tmp_path / "privdiag.toml", "[thresholds]\nmin_group_size = 1\n")
+    events = write(tmp_path / "web.csv", "ts,event_name,user_id\n2026-10-01T10:00:00Z,view,u1\n")
+    log = "user_id,purpose,status,ts\nu1,ads,denied,2026-10-01T09:00Z\n"
+    consent = write(tmp_path / "cmp.csv", log + "u1,ads,granted,2026-10-01T09:00Z\n")
+    md = tmp_path / "summary.md"
+    args = ["scan", events, "--consent", consent, "--config", str(tmp_path / "privdiag.toml")]
+    CliRunner().invoke(app, [*args, "--markdown", str(md)])
+    row = next(line for line in md.read_text().splitlines() if "grants and denies" in line)
+    assert row.endswith("| 1 user |")

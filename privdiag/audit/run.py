@@ -302,5 +302,7 @@ def _write_reports(doc: dict[str, Any], folder: Path, config: Config, fail_on: s
     report.write_html(
         [doc], folder / "report.html", min_group_size=config.thresholds.min_group_size
     )
-    report.write_markdown([doc], folder / "summary.md")
+    report.write_markdown(
+        [doc], folder / "summary.md", min_group_size=config.thresholds.min_group_size
+    )
     report.write_junit([doc], folder / "junit.xml", fail_on=fail_on)
