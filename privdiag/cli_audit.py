@@ -364,12 +364,16 @@ def _echo_resolved(history: Any, run: Any, k: int) -> None:
     run's ``resolved`` list holds them: their user counts under ``k`` hidden, and those whose
     users are hidden left out (see :mod:`privdiag.audit.diff`); by severity, then events."""
     from privdiag.audit.diff import diff
+    from privdiag.audit.run import made_with
     from privdiag.findings import Ranked, impact_of, rank_order
 
     compared = run.baseline or run.previous_run
     if not compared:
         return
-    gone = diff(history.findings(run.run_id), history.findings(compared), k).resolved
+    before = made_with(next((r for r in history.runs() if r.run_id == compared), None))
+    shown = made_with(run)
+    smaller = before is not None and shown is not None and before < shown
+    gone = diff(history.findings(run.run_id), history.findings(compared), k, smaller).resolved
     ranked = rank_order([Ranked(f["id"], f["severity"], impact_of(f["metrics"]), ()) for f in gone])
     for f in (gone[n] for n in ranked):
         where = " ".join(f"{key}={v}" for key, v in f["location"].items())

@@ -58,7 +58,7 @@ def _write(
     if outputs.markdown:
         from privdiag.report import write_markdown
 
-        write_markdown(docs, Path(outputs.markdown))
+        write_markdown(docs, Path(outputs.markdown), min_group_size=min_group)
     if outputs.junit:
         from privdiag.report import write_junit
 

@@ -110,6 +110,46 @@ def unlinked_notes(con: Any) -> list[str]:
     return notes
 
 
+def _device_decided(marked: str) -> str:
+    """SQL true for an event ``e`` of a logged-in user on a device whose own consent records
+    are in the log (a CMP keyed by the cookie or device), not ``marked`` already."""
+    return f"""e.user_key IS NOT NULL AND e.anon_key IS NOT NULL
+        AND e.user_key <> e.anon_key AND NOT {marked}
+        AND e.anon_key IN (SELECT user_key FROM consent WHERE user_key IS NOT NULL)"""
+
+
+def mark_device_consent(con: Any) -> list[str]:
+    """Let the events of a logged-in user meet the consent records of their anonymous id (a
+    CMP keyed by the browser or device), as a Snowplow event meets its browser's: such an
+    event is marked :data:`BROWSER_CONSENT`, so it meets the records of its anonymous id and,
+    linked, those of its user id (:func:`linked_consent`). Return a note counting them (none
+    when there are none, and then ``events`` is not rewritten).
+
+    Keyed by the user id alone, a visitor who denied ads on the banner and then logged in
+    had every later event "without a consent decision", its gclid no violation. On DuckDB
+    only: the Spark engine reads no input that meets consent by its browser.
+    """
+    if getattr(con, "engine_name", "duckdb") != "duckdb":
+        return []
+    has_mark = BROWSER_CONSENT in {r[0] for r in con.execute("DESCRIBE events").fetchall()}
+    marked = f"coalesce(e.{BROWSER_CONSENT}, FALSE)" if has_mark else "FALSE"
+    decided = _device_decided(marked)
+    row = con.execute(f"SELECT count(*) FROM events e WHERE {decided}").fetchone()
+    if not row or not row[0]:
+        return []
+    select = (
+        f"e.* REPLACE ({marked} OR ({decided}) AS {BROWSER_CONSENT})"
+        if has_mark
+        else f"e.*, {decided} AS {BROWSER_CONSENT}"
+    )
+    con.execute(f"CREATE OR REPLACE TABLE events AS SELECT {select} FROM events e")
+    return [
+        f"{row[0]:,} events carry a user id and an anonymous id that has consent records of "
+        "its own (a consent log keyed by the browser or device): each meets the decisions of "
+        "both ids, the latest one in force"
+    ]
+
+
 def by_browser(con: Any) -> bool:
     """True when some events of ``events`` meet consent by their browser (a Snowplow input)."""
     return any(r[0] == BROWSER_CONSENT for r in con.execute("DESCRIBE events").fetchall())

@@ -163,6 +163,12 @@ def _consent_evidence(ctx: ScanContext, result: Result) -> None:
     rates, mix = consent_evidence(ctx.con, ctx.purposes, ctx.min_group)
     result.evidence.update(consent_rates=rates, consent_mix=mix, consent_weighting=WEIGHTING)
     result.note(*_pooled_note(mix, ctx.min_group))
+    if unrated := [p for p in ctx.purposes if p not in rates]:
+        result.note(
+            f"consent rate of {', '.join(unrated)} not given: fewer than {ctx.min_group} users "
+            "decided it, so its rate would tell their choices; the consent mix pools the "
+            "combinations that decide it, and model-check takes it as granted"
+        )
 
 
 def _people(

@@ -267,8 +267,35 @@ def consent_evidence(
         return {}, []
     combos = _weighed_combos(con, purposes)
     persons = _persons(combos, len(purposes))
-    rates = _rates(purposes, combos, persons)
-    return rates, _mix(con, purposes, combos, persons, int(min_group_size))
+    few = _decided_by_few(con, purposes, combos, int(min_group_size))
+    rates = {p: r for p, r in _rates(purposes, combos, persons).items() if p not in few}
+    return rates, _mix(con, purposes, combos, persons, int(min_group_size), few)
+
+
+def _decided_by_few(
+    con: Any, purposes: list[str], combos: list[tuple[Any, ...]], k: int
+) -> set[str]:
+    """The purposes that 1 to ``k`` - 1 identified users decided: their rate would tell
+    those few users' choices (one user denying personalization, alone in deciding it, read
+    as a rate of 0.0), so neither the rates nor the mix name them. The users summed over the
+    combinations bound the count from above, the largest combination's from below; only
+    between them is the count taken exactly."""
+    width = len(purposes)
+    keyed = [c for c in combos if not c[width]]
+    few = set()
+    for n, p in enumerate(purposes):
+        users = [int(c[width + 2]) for c in keyed if c[n] != "unknown"]
+        if not users or sum(users) >= k and max(users) >= k:
+            continue
+        if sum(users) >= k:
+            row = one(
+                con,
+                f"SELECT count(DISTINCT user_key) FROM scan_events WHERE state_{p} <> 'unknown'",
+            )
+            if row and int(row[0]) >= k:
+                continue
+        few.add(p)
+    return few
 
 
 def _weighed_combos(con: Any, purposes: list[str]) -> list[tuple[Any, ...]]:
@@ -337,15 +364,20 @@ def _mix(
     combos: list[tuple[Any, ...]],
     persons: list[float],
     k: int,
+    few: set[str],
 ) -> list[dict[str, Any]]:
     """The consent mix of :func:`consent_evidence`: each combination's share of the weight,
-    those of too few users pooled."""
+    those of too few users pooled, and those deciding a purpose of ``few``
+    (:func:`_decided_by_few`), whose rate is not given, with them."""
     width = len(purposes)
     pooled, everything = _pooled(con, purposes, combos, k)
+    hidden = [n for n, p in enumerate(purposes) if p in few]
     weights: dict[tuple[str, ...] | None, list[float]] = {}
     for combo, w in zip(combos, persons, strict=True):  # a few at most 3^7 * 2
         states_of = tuple(combo[:width])
-        key = None if (states_of in pooled and (everything or not combo[width])) else states_of
+        names_few = any(combo[n] != "unknown" for n in hidden)
+        small = states_of in pooled and (everything or not combo[width])
+        key = None if small or names_few else states_of
         weights.setdefault(key, []).append(w)
     total = math.fsum(persons)
     entries = [_mix_entry(purposes, key, math.fsum(ws) / total) for key, ws in weights.items()]

@@ -130,7 +130,11 @@ def test_case(case: Case, tmp_path: Path):
 def test_contradictory_records_name_the_log_and_purpose(tmp_path):
     result, outs = run([str(GOOD), "--consent", str(FILES / "consent/contradictory.csv")], tmp_path)
     doc = json.loads(outs["--json"].read_text())
-    conflict = [f for f in doc["findings"] if f["location"] == {"source": "cmp", "purpose": "ads"}]
+    conflict = [
+        f
+        for f in doc["findings"]
+        if f["location"] == {"source": "cmp", "purpose": "ads", "scenario": "consent log"}
+    ]
     assert conflict and conflict[0]["kind"] == "consent.conflict"
     assert conflict[0]["metrics"]["records"] == 12 and conflict[0]["metrics"]["users"] == 6
 

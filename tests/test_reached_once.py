@@ -33,8 +33,10 @@ def counts(data: list[str], consent: list[str]) -> tuple[int, int, list[str]]:
 
 
 def reading_notes(doc: dict) -> list[str]:
-    """The scan's notes but the consent mix's (its two users are too few to show it)."""
-    return [n for n in doc["evidence"]["notes"] if not n.startswith("consent mix:")]
+    """The scan's notes but the consent mix's and rates' (its two users are too few to show
+    them)."""
+    mix = ("consent mix:", "consent rate of ")
+    return [n for n in doc["evidence"]["notes"] if not n.startswith(mix)]
 
 
 @pytest.fixture

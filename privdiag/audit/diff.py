@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from privdiag.checks.context import suppress
+from privdiag.checks.context import USERS_EVENTS, suppress
 from privdiag.findings import SEVERITIES, at_or_above, is_users, severity_rank
 
 CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
@@ -51,6 +51,8 @@ class Diff:
 
     changes: dict[str, str] = field(default_factory=dict)
     resolved: list[dict[str, Any]] = field(default_factory=list)
+    # findings of a compared run made with a smaller min_group_size that this run lacks
+    withheld: int = 0
 
     def counts(self) -> dict[str, int]:
         """Return how many findings are new, unchanged, worse, better and resolved."""
@@ -71,16 +73,10 @@ def key_metric(metrics: dict[str, Any]) -> tuple[str, float] | None:
 
 
 # The metrics the checks hide with a finding's users (their events, the shares that tell
-# them, an unmapped category's decisions): :data:`privdiag.checks.compliance.USERS_EVENTS`
-# and :func:`privdiag.scan._unmapped_metrics`.
-FOLLOW_USERS = (
-    "events",
-    "share",
-    "events_beyond_grace",
-    "events_within_grace",
-    "denied_events",
-    "decisions",
-)
+# them, an unmapped category's decisions, a consent log's conflicting records):
+# :data:`privdiag.checks.context.USERS_EVENTS`, :func:`privdiag.scan._unmapped_metrics` and
+# :mod:`privdiag.checks.log_conflicts`.
+FOLLOW_USERS = (*USERS_EVENTS, "decisions", "records")
 
 
 def shown_metrics(metrics: dict[str, Any], k: int) -> dict[str, Any]:
@@ -125,11 +121,19 @@ def _rank(severity: str | None) -> int:
     return severity_rank(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
-def diff(current: list[dict[str, Any]], compared: list[dict[str, Any]] | None, k: int = 1) -> Diff:
+def diff(
+    current: list[dict[str, Any]],
+    compared: list[dict[str, Any]] | None,
+    k: int = 1,
+    made_smaller: bool = False,
+) -> Diff:
     """Return the changes of ``current`` against ``compared`` (None: nothing to compare with).
 
     Both are findings in their JSON form; with nothing to compare with, every finding is new.
-    ``k`` is the minimum group size of this run's reports.
+    ``k`` is the minimum group size of this run's reports. ``made_smaller``: the compared run
+    was made with a smaller one, so it held findings that this run's checks withhold for
+    their small groups (an opt-in drop, a shift): such a finding is gone, not mended, and
+    none is listed as resolved (``withheld`` counts them).
     """
     before = {f["id"]: f for f in compared or []}
     now_ids = {f["id"] for f in current}
@@ -140,11 +144,15 @@ def diff(current: list[dict[str, Any]], compared: list[dict[str, Any]] | None, k
             result.changes[finding["id"]] = "hidden"
         else:
             result.changes[finding["id"]] = "new" if old is None else compare(finding, old, k)
-    result.resolved = [
+    gone = [
         _resolved(f, k)
         for fid, f in before.items()
         if fid not in now_ids and not hides_users(f.get("metrics") or {}, k)
     ]
+    if made_smaller:
+        result.withheld = len(gone)
+    else:
+        result.resolved = gone
     _mended_gaps(current, result)
     return result
 

@@ -46,6 +46,17 @@ class Compared:
     def run(self) -> RunRecord | None:
         return self.baseline or self.previous
 
+    @property
+    def k(self) -> int | None:
+        """The min_group_size the compared run was made with, when it recorded one."""
+        return made_with(self.run)
+
+
+def made_with(run: RunRecord | None) -> int | None:
+    """The min_group_size ``run`` was made with (its summary's), None when not recorded."""
+    k = (run.summary if run else {}).get("min_group_size")
+    return k if type(k) is int else None
+
 
 @dataclass
 class AuditOutcome:
@@ -178,7 +189,8 @@ def _finish(
 ) -> AuditOutcome:
     doc = result.to_dict()
     k = config.thresholds.min_group_size
-    changes = diff(doc["findings"], compared.findings if compared.run else None, k)
+    smaller = compared.k is not None and compared.k < k
+    changes = diff(doc["findings"], compared.findings if compared.run else None, k, smaller)
     name = folders.folder_name(result.started_at, run_id)
     final = settings.reports_dir / name
     measures = trends.measures(doc, models)
@@ -219,6 +231,13 @@ def _annotate(
     for finding in doc["findings"]:
         finding["change"] = changes.changes[finding["id"]]
     doc["resolved"] = changes.resolved
+    if changes.withheld:
+        doc["evidence"].setdefault("notes", []).append(
+            f"{changes.withheld} finding(s) of the compared run {compared.run.run_id} are not "
+            f"in this run, made with a larger min_group_size ({doc['min_group_size']} against "
+            f"{compared.k}): they may be withheld for their small groups now, not resolved, "
+            "so none is listed as resolved"
+        )
     doc["audit"] = {
         "run_id": run_id,
         "previous_run": compared.previous.run_id if compared.previous else None,
@@ -253,6 +272,7 @@ def _record(
         "findings": doc["summary"]["findings"],
         "by_severity": doc["summary"]["by_severity"],
         **changes.counts(),
+        "min_group_size": config.thresholds.min_group_size,
     }
     return RunRecord(
         run_id=run_id,
@@ -282,5 +302,7 @@ def _write_reports(doc: dict[str, Any], folder: Path, config: Config, fail_on: s
     report.write_html(
         [doc], folder / "report.html", min_group_size=config.thresholds.min_group_size
     )
-    report.write_markdown([doc], folder / "summary.md")
+    report.write_markdown(
+        [doc], folder / "summary.md", min_group_size=config.thresholds.min_group_size
+    )
     report.write_junit([doc], folder / "junit.xml", fail_on=fail_on)

@@ -16,6 +16,7 @@ from privdiag.checks.bits import distinct_sql
 from privdiag.checks.context import (
     EVENTS_WITH_CONSENT,
     NO_ID_EVENTS,
+    USERS_EVENTS,
     ScanContext,
     hide_by_difference,
     present_sql,
@@ -31,12 +32,6 @@ LEAD_EDGES = (10.0, 60.0, 600.0, 3600.0, 86400.0)
 # time grows faster than the query; a classified dump rarely has more than this.
 PAIRS_PER_QUERY = 100
 
-# Metrics that count only the finding's users' events (or recover them from a shown total):
-# hidden with the users when those are fewer than the minimum group size. A violation's
-# ``denied_events`` (its step's denied events) go too: the users who denied there may be
-# as few, and then the count is their events. With the violation's users shown it stays,
-# as at least as many users denied there.
-USERS_EVENTS = ("events", "share", "events_beyond_grace", "events_within_grace", "denied_events")
 # A flag conflict's count of the events whose own flag grants what the log denied, with its
 # users: hidden together.
 FLAG_GRANTED = ("users_flag_granted", "events_flag_granted")

@@ -137,6 +137,23 @@ def mark_no_user_ids(metrics: dict[str, Any]) -> dict[str, Any]:
 NO_ID_EVENTS = "events_without_user_id"
 
 
+#: The metrics of a compliance finding that count only its users' events (or recover them
+#: from a shown total): hidden with the users when those are fewer than the minimum group
+#: size. A violation's ``denied_events`` (its step's denied events) go too: the users who
+#: denied there may be as few, and then the count is their events; with the violation's
+#: users shown it stays, as at least as many users denied there. A pre-consent's median lead
+#: time is of those users' events too: of one user, the seconds between its event and
+#: decision.
+USERS_EVENTS = (
+    "events",
+    "share",
+    "events_beyond_grace",
+    "events_within_grace",
+    "denied_events",
+    "median_lead_seconds",
+)
+
+
 def _count(value: Any) -> bool:
     """True for a number that can count users: an int or float, not a flag or NaN."""
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value

@@ -10,6 +10,9 @@ from privdiag.checks.context import ScanContext, suppress
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 
+#: The location's scenario of a conflict within the consent log itself.
+LOG_SCENARIO = "consent log"
+
 
 def check_log_conflicts(ctx: ScanContext) -> list[Finding]:
     """Return one ``consent.conflict`` finding per (consent source, purpose) whose log holds
@@ -32,13 +35,17 @@ def check_log_conflicts(ctx: ScanContext) -> list[Finding]:
 
 
 def _finding(ctx: ScanContext, source: str, purpose: str, records: int, users: int) -> Finding:
-    metrics = suppress({"records": records, "users": users}, ctx.min_group)
+    # the records of fewer than min_group_size users are theirs: hidden with them
+    metrics = suppress({"records": records, "users": users}, ctx.min_group, follow=("records",))
     return Finding(
         "consent.conflict",
         "medium",
         f"The consent log {source} grants and denies {purpose} for the same user at the same "
         "instant; those users were treated as denied",
-        {"source": source, "purpose": purpose},
+        # The scenario sets it apart from the consent.conflict of the events of a source of
+        # the same name (their flags against the log): of one kind and location, the two
+        # were one id, and a report or an audit kept one of them.
+        {"source": source, "purpose": purpose, "scenario": LOG_SCENARIO},
         metrics,
         "Find which system wrote both decisions (two CMPs, a replayed sync, a merge of two "
         "logs) and keep one decision per user and instant.",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.config import Config
-from privdiag.consent_keys import unlinked_notes
+from privdiag.consent_keys import mark_device_consent, unlinked_notes
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.consent_strings import apply_to_events
 from privdiag.ingest.duplicates import drop_duplicate_consent, drop_duplicate_events
@@ -200,6 +200,7 @@ def _build_tables(con: Any, loaded: Loaded, *, keep_staging: bool) -> dict[int, 
         loaded.notes += drop_duplicate_events(con)
         loaded.notes += clear_placeholder_ids(con)
         loaded.notes += drop_duplicate_consent(con)  # and the unmapped decisions'
+        loaded.notes += mark_device_consent(con)
         loaded.notes += unlinked_notes(con)
         loaded.unmapped = unmapped_categories(con)  # a repeated log's own source may be gone
     except duckdb.Error as exc:

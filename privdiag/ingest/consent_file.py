@@ -17,6 +17,7 @@ from privdiag.ingest.consent_strings import (
     decoded_table,
     unread,
 )
+from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles, refuse_nested, taken_by_mapping
 from privdiag.ingest.sqlparts import (
     EARLIEST,
@@ -57,6 +58,26 @@ def _time(ctx: StageContext, column: str, expr: str | None = None) -> str:
     column DuckDB typed as a time or an integer is cast as it is, not through its text, which
     every row would be turned into and matched against a pattern (:func:`typed_ts`)."""
     return typed_ts(expr or quote(column), ctx.columns.get(column, "VARCHAR"))
+
+
+def _keyed(roles: dict[str, str]) -> dict[str, str]:
+    """``roles`` with ``user_id`` standing for the anonymous id when the file has no user id
+    column: either keys a decision."""
+    if "user_id" in roles or "anonymous_id" not in roles:
+        return roles
+    return roles | {"user_id": roles["anonymous_id"]}
+
+
+def _user_sql(roles: dict[str, str], of: str = "") -> str:
+    """SQL of the key a decision row meets the events on, as events are keyed: its user id,
+    else (none, or a placeholder such as ``undefined``) its anonymous id. A CMP's log of a
+    visitor not logged in holds only the anonymous id; such a row was left out as having no
+    user, though its events, keyed by that id, were there. A placeholder user id without an
+    anonymous id stays, for the loader to drop with its note."""
+    ids = [id_text(f"{of}{quote(roles[r])}") for r in ("user_id", "anonymous_id") if r in roles]
+    if len(ids) == 1:
+        return ids[0]
+    return f"coalesce({without_placeholder(ids[0])}, {ids[1]}, {ids[0]})"
 
 
 def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
@@ -110,10 +131,12 @@ def stage(ctx: StageContext) -> Staged:
     roles = find_roles(
         list(ctx.columns), CONSENT_ROLES, ctx.config.consent_columns or None, path=_where(ctx)
     )
-    refuse_nested(ctx, roles, ("user_id", "purpose", "status", "tc_string"), _where(ctx))
+    refuse_nested(
+        ctx, roles, ("user_id", "anonymous_id", "purpose", "status", "tc_string"), _where(ctx)
+    )
     if "tc_string" in roles and ("purpose" not in roles or "status" not in roles):
         return _stage_strings(ctx, roles)
-    missing = [r for r in ("user_id", "purpose", "status", "ts") if r not in roles]
+    missing = [r for r in ("user_id", "purpose", "status", "ts") if r not in _keyed(roles)]
     if missing:
         raise _lacks_columns(ctx, missing)
     _validate(ctx, roles)
@@ -127,7 +150,7 @@ def stage(ctx: StageContext) -> Staged:
     base = f"{ctx.prefix}_consent_base"
     ctx.create(f"""
         CREATE TEMP TABLE {base} AS
-        SELECT nullif(trim(CAST({quote(roles["user_id"])} AS VARCHAR)), '') AS user_key,
+        SELECT {_user_sql(roles)} AS user_key,
                CAST({quote(roles["purpose"])} AS VARCHAR) AS category,
                aliases.alias_purpose AS purpose,
                {flag(quote(roles["status"]))} AS granted,
@@ -262,7 +285,7 @@ def _accepted_names(roles: list[str]) -> str:
 
 def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     """Stage a consent file whose rows carry a TC string (or gcd / gcs) instead of a purpose."""
-    missing = [r for r in ("user_id", "ts") if r not in roles]
+    missing = [r for r in ("user_id", "ts") if r not in _keyed(roles)]
     if missing:
         raise _lacks_columns(ctx, missing, "a file of consent strings needs user_id and ts columns")
     _validate_times(ctx, roles)
@@ -273,7 +296,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     notes = _undecoded_rows(ctx, column, kind, decoded, value)
     version = f"CAST(src.{quote(roles['version'])} AS VARCHAR)" if "version" in roles else "NULL"
     extra = f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
-    user = id_text(f"src.{quote(roles['user_id'])}")
+    user = _user_sql(roles, "src.")
     ts = _time(ctx, roles["ts"], f"src.{quote(roles['ts'])}")
     sql = consent_rows_sql(decoded, value, ctx.read_sql, column, user, ts, extra)
     view = f"{ctx.prefix}_consent"
@@ -436,7 +459,6 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
     the same events would in a Snowplow events export (:mod:`privdiag.ingest.snowplow`), so a
     log and the events it came from give the same records under the same keys: the browser
     (``domain_userid``), else the user id, as dbt-snowplow-web keeps consent per browser."""
-    from privdiag.ingest.placeholders import without_placeholder
     from privdiag.ingest.snowplow import (
         consent_view,
         event_type_notes,

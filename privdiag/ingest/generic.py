@@ -75,8 +75,8 @@ def _check_ts(
     ctx: StageContext, column: str, flags: dict[str, str]
 ) -> tuple[list[str], dict[str, str]]:
     """Raise InputError naming the first row whose time is empty, unreadable, before 2000 or
-    more than two days ahead; return a note per consent flag column (``flags``: purpose ->
-    column) holding values it cannot read, and per purpose the SQL reading its flag column.
+    more than two days ahead; return a note per consent flag column (``flags``: column ->
+    purpose) holding values it cannot read, and per column the SQL reading it as a flag.
 
     One cheap pass finds both; the row is only looked for when there is one to find.
     """
@@ -90,7 +90,7 @@ def _check_ts(
         unread = [
             f"count_if({unread_flag(quote(c))}), "
             f"any_value(CASE WHEN {unread_flag(quote(c))} THEN {quote(c)} END)"
-            for c in flags.values()
+            for c in flags
         ]
         found = one(
             ctx.con,
@@ -99,7 +99,7 @@ def _check_ts(
         )
         bad_ts = bool(found and found[0])
         notes = _unread_notes(flags, found[1:] if found else (None, None) * len(flags))
-        reads = {p: flag(quote(c)) for p, c in flags.items()}
+        reads = {c: flag(quote(c)) for c in flags}
     if not bad_ts:
         return notes, reads
     bad = ctx.first_bad(quote(column), bad_when, detail=f"year({converted})")
@@ -124,7 +124,7 @@ def _flags_by_value(
     comparing raw values. None when the columns hold more than :data:`MAX_FLAG_VALUES`
     combinations of values."""
     keys = [f"c{j}" for j in range(len(flags))]
-    inner = ", ".join(f"{quote(c)} AS {k}" for c, k in zip(flags.values(), keys, strict=True))
+    inner = ", ".join(f"{quote(c)} AS {k}" for c, k in zip(flags, keys, strict=True))
     per_value = ", ".join(f"{k}, {flag(k)}, {unread_flag(k)}" for k in keys)
     rows = ctx.con.execute(
         f"SELECT bool_or({bad_when}), count(*), {per_value} "
@@ -135,7 +135,7 @@ def _flags_by_value(
         return None
     counts: list = []
     reads = {}
-    for j, (purpose, name) in enumerate(flags.items()):
+    for j, name in enumerate(flags):
         value, read, unread = 2 + 3 * j, 3 + 3 * j, 4 + 3 * j
         unread_values = sorted(str(r[value]) for r in rows if r[unread])
         counts.append(sum(r[1] for r in rows if r[unread]))
@@ -144,7 +144,7 @@ def _flags_by_value(
             verdict: sorted({r[value] for r in rows if r[read] is verdict}, key=str)
             for verdict in (True, False)
         }
-        reads[purpose] = _read_by_value(quote(name), ctx.columns.get(name, ""), said)
+        reads[name] = _read_by_value(quote(name), ctx.columns.get(name, ""), said)
     return any(r[0] for r in rows), _unread_notes(flags, tuple(counts)), reads
 
 
@@ -189,7 +189,7 @@ def _raise_bad_ts(column: str, bad: BadRow, hint: str) -> None:
 def _unread_notes(flags: dict[str, str], counts: tuple) -> list[str]:
     """Notes for the flag columns with values neither granted, denied nor "no decision"."""
     notes = []
-    for (purpose, column), n, example in zip(flags.items(), counts[::2], counts[1::2], strict=True):
+    for (column, purpose), n, example in zip(flags.items(), counts[::2], counts[1::2], strict=True):
         if n:
             notes.append(unread_flag_note(column, n, example, purpose))
     return notes
@@ -208,16 +208,35 @@ def unread_flag_note(where: str, n: int, example: object, purpose: str) -> str:
 
 
 def _consent_columns(ctx: StageContext, used: set[str]) -> dict[str, str]:
-    """Return purpose -> column for columns named consent_<purpose or alias>."""
+    """Return column -> purpose for columns named consent_<purpose or alias>; several may
+    name one purpose (OneTrust's consent_C0004 and consent_C0005 both ads)."""
     aliases = ctx.config.alias_map()
     out: dict[str, str] = {}
     for column in ctx.columns:
         low = column.lower()
         if column in used or not low.startswith("consent_"):
             continue
-        purpose = aliases.get(low.removeprefix("consent_"))
-        if purpose and purpose not in out:
-            out[purpose] = column
+        if purpose := aliases.get(low.removeprefix("consent_")):
+            out[column] = purpose
+    return out
+
+
+def _purpose_flags(columns: dict[str, str], reads: dict[str, str]) -> dict[str, str]:
+    """Per purpose, SQL of its flag from its columns (``columns``: column -> purpose, each
+    read by ``reads``): denied when any column denies it, granted when one grants it and
+    none denies, as the consent log reads a grant and a denial of one instant. The first
+    column alone was read before, the others taken for features: an event granting
+    OneTrust's C0004 and denying C0005 read as ads granted."""
+    by_purpose: dict[str, list[str]] = {}
+    for column, purpose in columns.items():
+        by_purpose.setdefault(purpose, []).append(reads[column])
+    out = {}
+    for purpose, read in by_purpose.items():
+        if len(read) == 1:
+            out[purpose] = read[0]
+        else:
+            denies = " OR ".join(f"{r} = FALSE" for r in read)
+            out[purpose] = f"(CASE WHEN {denies} THEN FALSE WHEN {' OR '.join(read)} THEN TRUE END)"
     return out
 
 
@@ -225,7 +244,7 @@ def _consent_file_hint(ctx: StageContext) -> str:
     """A hint for a consent file given as events (its columns read as user, purpose, status
     and time), else ""."""
     consent = find_roles(list(ctx.columns), CONSENT_ROLES)
-    if {"user_id", "purpose", "status", "ts"} <= set(consent):
+    if {"purpose", "status", "ts"} <= set(consent) and {"user_id", "anonymous_id"} & set(consent):
         return "it looks like a consent file (user, purpose, status, time): pass it with --consent"
     return ""
 
@@ -260,7 +279,7 @@ def stage(ctx: StageContext) -> Staged:
     refuse_nested(ctx, roles, (*ID_ROLES, "event_name"))
     used = set(roles.values()) | (partition_columns(ctx.files) & set(ctx.columns))
     consent_cols = _consent_columns(ctx, used)
-    used |= set(consent_cols.values())
+    used |= set(consent_cols)
     flag_notes, flag_reads = _check_ts(ctx, roles["ts"], consent_cols)
 
     def role(name: str) -> str:
@@ -288,7 +307,7 @@ def stage(ctx: StageContext) -> Staged:
         f"{role('channel')} AS channel",
         f"{ctx.index} AS _input",
     ]
-    selects += [f"{flag_reads[p]} AS consent_{p}" for p in consent_cols]
+    selects += [f"{r} AS consent_{p}" for p, r in _purpose_flags(consent_cols, flag_reads).items()]
     taken: set[str] = set(CANONICAL_COLUMNS)
     for column in ctx.columns:
         if column in used:

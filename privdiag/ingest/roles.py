@@ -44,16 +44,18 @@ EVENT_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 CONSENT_ROLES: dict[str, tuple[str, ...]] = {
-    "user_id": (
-        "user_id",
-        "userid",
-        "user",
-        "user_key",
+    "user_id": ("user_id", "userid", "user", "user_key", "subject", "customer_id"),
+    # A CMP keys a visitor by its cookie or device: the decision of a row without a user id
+    # is keyed by this one, as an event without a user id is (privdiag.ingest.consent_file).
+    "anonymous_id": (
         "anonymous_id",
-        "subject",
-        "customer_id",
+        "anonymousid",
         "visitor_id",
         "domain_userid",
+        "device_id",
+        "cookie_id",
+        "client_id",
+        "user_pseudo_id",
     ),
     "purpose": ("purpose", "category", "scope", "consent_type", "purpose_id"),
     "status": ("status", "granted", "consent", "decision", "value", "state", "choice"),
@@ -129,7 +131,8 @@ def id_column_names(config: Config) -> set[str]:
     """The lower-case names of the columns that can hold an identifier in any input: the
     known names of the id roles of events and consent files, and the columns the config maps
     to those roles."""
-    names = {n for r in ID_ROLES for n in EVENT_ROLES[r]} | set(CONSENT_ROLES["user_id"])
+    names = {n for r in ID_ROLES for n in EVENT_ROLES[r]}
+    names |= set(CONSENT_ROLES["user_id"]) | set(CONSENT_ROLES["anonymous_id"])
     mappings = [config.consent_columns, *(s.columns for s in config.sources.values())]
     names |= {c.lower() for m in mappings for r, c in m.items() if r in ID_ROLES}
     return names

@@ -10,6 +10,7 @@ GRANTED_WORDS = (
     "yes",
     "true",
     "1",
+    "1.0",  # a 0/1 column with gaps, as pandas writes it (float) to Parquet or CSV
     "granted",
     "grant",
     "accept",
@@ -34,6 +35,7 @@ DENIED_WORDS = (
     "no",
     "false",
     "0",
+    "0.0",
     "denied",
     "deny",
     "reject",
