@@ -65,8 +65,8 @@ def test_a_status_read_as_no_word_names_the_words_it_may_be(tmp_path):
         run_scan([events], consent=[consent], config=config())
     assert "is neither granted nor denied" in str(err.value)
     hint = err.value.hint or ""
-    assert "as granted: yes, true, 1, granted" in hint and "active" in hint
-    assert "as denied: no, false, 0, denied" in hint and "withdrawn" in hint
+    assert "as granted: yes, true, 1, 1.0, granted" in hint and "active" in hint
+    assert "as denied: no, false, 0, 0.0, denied" in hint and "withdrawn" in hint
     assert "maybe" not in hint
 
 
