@@ -188,20 +188,23 @@ def one_output_kind(ctx: Any, scorer: Any, model: Path, binary: bool) -> str:
     output says not which it is (a Keras or PyTorch binary classifier ends in one sigmoid):
     a classifier when its scores of the complete blind set lie in 0 to 1, else a regressor,
     with a note either way. An output of whole numbers or booleans is a label, no score:
-    refused. Any other model keeps ``ctx.kind``."""
+    refused, and so is a float output holding nothing but 0 and 1 (a label cast to float, a
+    network ending in a threshold). Any other model keeps ``ctx.kind``."""
     output = getattr(scorer, "one_output", None)
     if output is None or ctx.kind != "regressor" or not binary:
         return ctx.kind
-    if output.type in LABEL_OUTPUTS:
+    scores = ctx.scores["unmasked"]
+    finite = scores[np.isfinite(scores)]
+    only_labels = bool(finite.size) and bool(np.isin(finite, (0.0, 1.0)).all())
+    if output.type in LABEL_OUTPUTS or only_labels:
+        held = " holding only 0 and 1" if output.type not in LABEL_OUTPUTS else ""
         raise InputError(
-            f"the model's one output, {output.name} ({output.type}), is a predicted label, no "
-            "probability: a label cannot show how the model's confidence degrades",
+            f"the model's one output, {output.name} ({output.type}){held}, is a predicted "
+            "label, no probability: a label cannot show how the model's confidence degrades",
             path=model,
             hint="export the classifier with its probabilities (skl2onnx writes a label and "
             "the probabilities; a network, the sigmoid of its last layer)",
         )
-    scores = ctx.scores["unmasked"]
-    finite = scores[np.isfinite(scores)]
     if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
         ctx.result.note(
             f"the model has one output ({output.name}) and the label is 0/1: its scores of the "
