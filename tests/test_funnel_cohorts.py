@@ -188,3 +188,30 @@ def test_a_tie_of_one_instant_counts_as_the_denial(tmp_path):
     for counts in (cohorts[("tie", "page_view")], reached[("tie", "page_view", "add_to_cart")]):
         states = {s: counts[f"users_{s}_analytics"] for s in ("granted", "denied", "unknown")}
         assert states == {"granted": 1, "denied": 1, "unknown": 1}
+
+
+def test_the_few_of_a_cohort_who_do_not_go_on_are_not_told(tmp_path):
+    """Review 21: 400 users grant ads at page_view and 398 of them buy; 100 deny it and 30
+    buy. The finding's table read granted 400 and 398 going on, conversion 0.995: the cohort
+    less those going on told the 2 who granted ads and did not buy. Those going on and the
+    granted conversions (and the gaps, which with the denied conversion give them) are
+    hidden; the denied side, 70 not buying, stays."""
+    from tests.helpers import scan_csv
+
+    lines, decisions = ["event_id,ts,event_name,user_id"], ["user_id,purpose,status,ts"]
+    for u in range(500):
+        denied = u >= 400
+        day = f"2026-10-0{1 + u % 5}"
+        lines.append(f"e{u},{day}T10:00:00Z,page_view,u{u}")
+        if u < (430 if denied else 398):
+            lines.append(f"p{u},{day}T11:00:00Z,purchase,u{u}")
+        decisions.append(f"u{u},ads,{'denied' if denied else 'granted'},2026-09-01T00:00:00Z")
+    doc = scan_csv(tmp_path, lines, decisions, '[journey]\nsteps = ["page_view", "purchase"]\n')
+    (funnel,) = [f for f in doc["findings"] if f["kind"] == "funnel.consent_drop"]
+    rows = {r[0]: r for r in funnel["evidence"]["table"]["rows"]}
+    assert rows["granted"] == ["granted", 400, None, 0, None, None]
+    assert rows["denied"] == ["denied", 100, 30, 0, 0.3, 0.3]
+    m = funnel["metrics"]
+    assert m["conversion_granted"] is m["measured_conversion_granted"] is m["real_gap"] is None
+    assert (m["users"], m["conversion_denied"]) == (100, 0.3)
+    assert "0.995" not in str(funnel) and "100%" not in funnel["title"]

@@ -143,8 +143,9 @@ def _decide(v: dict[str, np.ndarray], alpha: float, min_gap: float) -> tuple[np.
 
 def _table(t: Transition, k: int) -> dict[str, Any]:
     """Per consent state at the earlier step: its identified users and those of them going on
-    (None below ``k``), and both conversions (None where either count is: 1 of 3 converting
-    reads 0.333 whatever hides the 1 and the 3)."""
+    (None below ``k``, and those going on where fewer than ``k`` do not), and both
+    conversions (None where either count is: 1 of 3 converting reads 0.333 whatever hides the
+    1 and the 3)."""
 
     def users(value: float) -> int | None:
         return int(value) if not 0 < int(value) < k else None
@@ -154,7 +155,10 @@ def _table(t: Transition, k: int) -> dict[str, Any]:
         suffix = f"_{s}_{t.purpose}"
         if not t.before[f"n{suffix}"]:
             continue
-        before, after = users(t.users(s)), users(t.going_on(s))
+        cohort, going_on, not_going_on = _told(t, s)
+        before, after = users(cohort), users(going_on)
+        if before is not None and 0 < not_going_on < k:  # shown less those going on: the few
+            after = None  # who do not (with the cohort hidden, 0 going on tells no one)
         small = before is None or after is None
         rows.append(
             [
@@ -189,13 +193,20 @@ _SIDE_METRICS = {
 _GAPS = ("apparent_gap", "identity_part", "real_gap", "real_gap_ci", "identity_less_share")
 
 
+def _told(t: Transition, side: str) -> tuple[float, float, float]:
+    """The groups of users a side's conversion tells: its cohort, those of it going on, and
+    those of it who do not (the cohort holds the others, so the cohort less those going on
+    tells them: 398 of 400 converting leave 2)."""
+    users, going_on = t.users(side), t.going_on(side)
+    return users, going_on, users - going_on
+
+
 def _small_sides(t: Transition, k: int) -> list[str]:
     """The metrics to hide because a side has fewer than ``k`` users (above 0) at the
-    earlier step or going on: its conversion, with the other count, tells that count (2% of
-    100 users converting are 2), and a gap less the other side's conversion tells it too."""
-    small = [
-        side for side in _SIDE_METRICS if any(0 < n < k for n in (t.users(side), t.going_on(side)))
-    ]
+    earlier step, going on, or not going on (:func:`_told`): its conversion, with the other
+    count, tells that count (2% of 100 users converting are 2, 98% the 2 who do not), and a
+    gap less the other side's conversion tells it too."""
+    small = [side for side in _SIDE_METRICS if any(0 < n < k for n in _told(t, side))]
     hidden = [m for side in small for m in _SIDE_METRICS[side]]
     return hidden + list(_GAPS) if small else []
 
