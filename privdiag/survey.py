@@ -130,6 +130,8 @@ def read_frame(path: Path) -> pl.DataFrame:
             if ragged
             else "give a CSV with a header or a JSON list of objects",
         ) from exc
+    # a JSON column null in every row is of polars' Null type: text too, as the docstring says
+    frame = frame.with_columns(pl.all().cast(pl.String))
     return frame.rename({c: c.strip().lower() for c in frame.columns})
 
 

@@ -205,6 +205,19 @@ def test_whole_respondent_counts_with_spaces_or_decimals_are_read(tmp_path):
     assert counts == [("A", 12), ("B", 2), ("C", 1), ("D", 2147483647)]
 
 
+def test_a_json_column_null_in_every_row_is_read_as_empty(tmp_path):
+    """Review 21: a JSON survey whose respondents are null in every row (one answer each)
+    made polars' Null column, and the respondent check's text functions failed on it: an
+    internal error, exit 5. It reads as the empty column: 1 respondent a row."""
+    path = tmp_path / "survey.json"
+    rows = [{"segment": s, "trust": t, "respondents": None} for s, t in (("A", 3), ("B", 4))]
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    con = connect()
+    load_survey(con, [str(path)])
+    counts = con.execute("SELECT segment, respondents FROM survey ORDER BY segment").fetchall()
+    assert counts == [("A", 1), ("B", 1)]
+
+
 def test_cli_scan_takes_survey(tmp_path):
     rows, grants = _respondents()
     data, consent = _log(tmp_path, grants)
