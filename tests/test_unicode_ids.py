@@ -102,6 +102,7 @@ def test_an_id_with_a_character_that_shows_as_nothing_is_the_same_user(tmp_path,
         2026-10-01T10:00:00Z,page_view,u1{invisible},,G1
         2026-10-01T11:00:00Z,page_view,{invisible}{COMPOSED},,G2
         2026-10-01T12:00:00Z,page_view,{invisible},,G3
+        2026-10-01T13:00:00Z,page_view,u1 {invisible},,G4
         """,
     )
     consent = write(
@@ -116,6 +117,7 @@ def test_an_id_with_a_character_that_shows_as_nothing_is_the_same_user(tmp_path,
         ("u1", "denied"),
         (COMPOSED, "granted"),
         (None, "unknown"),
+        ("u1", "denied"),  # a space before the invisible character is trimmed too (review 21)
     ]
 
 

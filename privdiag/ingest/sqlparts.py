@@ -281,10 +281,11 @@ def composed(expr: str) -> str:
     that show as nothing (:data:`INVISIBLE`): ``josé`` written with an ``e`` and a combining
     accent (as macOS and some exports write it) is the same id or event name as with ``é``,
     and ``u1`` with a zero-width space after it the same as ``u1``, so a user whose consent
-    log and events differ so is one user (empty once cleaned: NULL). A text of as many bytes
+    log and events differ so is one user (blank once cleaned: NULL). A text of as many bytes
     as characters (ASCII) is both already and is passed as it is: cleaning every id cost
     0.9 CPU-s at 10M events, this 0.1 more than composing alone."""
-    cleaned = f"nullif(regexp_replace(nfc_normalize({expr}), '{INVISIBLE}', '', 'g'), '')"
+    # trimmed again: the spaces an invisible character kept from the ids' trim ("u1 \u200b")
+    cleaned = f"nullif(trim(regexp_replace(nfc_normalize({expr}), '{INVISIBLE}', '', 'g')), '')"
     return f"(CASE WHEN strlen({expr}) = length({expr}) THEN {expr} ELSE {cleaned} END)"
 
 
