@@ -7,8 +7,9 @@ from typing import Any
 
 from privdiag.chains import link
 from privdiag.checks.across import hide_across
-from privdiag.checks.compliance import check_compliance, check_conflicts, check_missing_records
+from privdiag.checks.compliance import check_compliance, check_missing_records
 from privdiag.checks.context import ScanContext, mark_no_user_ids, suppress
+from privdiag.checks.flag_conflicts import check_conflicts
 from privdiag.checks.journey_checks import run_journey_checks
 from privdiag.checks.log_conflicts import check_log_conflicts
 from privdiag.checks.people import check_unclassified, check_unowned
