@@ -215,3 +215,11 @@ def test_a_gzip_file_not_named_gz_is_an_input_error_on_spark(tmp_path, name, com
     with gzip.open(tmp_path / "ok.csv.gz", "wt") as fh:
         fh.write("a\n1\n")
     assert local_files([str(tmp_path / "ok.csv.gz")]) == ([str(tmp_path / "ok.csv.gz")], {})
+
+
+def test_what_a_trim_holds_is_rewritten_too():
+    """A one-argument trim becomes a regexp_replace; the text inside it was left as DuckDB
+    wrote it, so an nfc_normalize there reached Spark, which has none (UNRESOLVED_ROUTINE)."""
+    assert spark("SELECT trim(nfc_normalize(x)) FROM t") == (
+        "SELECT REGEXP_REPLACE(x, '^\\\\p{Zs}+|\\\\p{Zs}+$', '') FROM t"
+    )

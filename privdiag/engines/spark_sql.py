@@ -218,9 +218,11 @@ def _blank_trim(node: exp.Trim) -> Node:
     """A one-argument trim, ltrim or rtrim as the regexp_replace that strips what DuckDB's does."""
     position = str(node.args.get("position") or "").upper()
     pattern = _BLANKS.get(position) or "|".join(_BLANKS.values())
+    # the trimmed text is rewritten here: transform() does not enter the node it returns
+    this = node.this.transform(_rewrite)
     return exp.Anonymous(
         this="regexp_replace",
-        expressions=[node.this, exp.Literal.string(pattern), exp.Literal.string("")],
+        expressions=[this, exp.Literal.string(pattern), exp.Literal.string("")],
     )
 
 
