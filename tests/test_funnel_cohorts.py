@@ -215,3 +215,29 @@ def test_the_few_of_a_cohort_who_do_not_go_on_are_not_told(tmp_path):
     assert m["conversion_granted"] is m["measured_conversion_granted"] is m["real_gap"] is None
     assert (m["users"], m["conversion_denied"]) == (100, 0.3)
     assert "0.995" not in str(funnel) and "100%" not in funnel["title"]
+
+
+def test_the_closest_miss_note_gives_no_conversion_of_one_user_a_side(tmp_path):
+    """The twentieth hostile session read "(denied 0%, granted 100%)" for one user denying ads
+    and one granting it: at k = 5 the note names the transition without its conversions (its
+    run had a privdiag.toml of k = 1 in its folder, where they may be shown)."""
+    from privdiag.config import Config
+    from privdiag.scan import run_scan
+
+    events = tmp_path / "ev2.csv"
+    events.write_text(
+        "event_id,ts,event_name,user_id,anonymous_id,gclid\n"
+        "e1,2026-10-01T10:00:00Z,page_view,,a1,abc\n"
+        "e2,2026-10-01T10:05:00Z,page_view,u1,a1,abc\n"
+        "e3,2026-10-01T10:06:00Z,purchase,u1,a1,abc\n"
+    )
+    consent = tmp_path / "consent.csv"
+    consent.write_text(
+        "user_id,purpose,status,ts\n"
+        "a1,ads,denied,2026-10-01T09:59:00Z\n"
+        "u1,ads,granted,2026-10-01T10:04:00Z\n"
+    )
+    notes = run_scan([str(events)], consent=[str(consent)], config=Config()).to_dict()
+    [note] = [n for n in notes["evidence"]["notes"] if "going on from page_view" in n]
+    assert "going on from page_view to purchase in ev2, has q 0.5" in note
+    assert "%" not in note
