@@ -189,6 +189,13 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def fetch_rows(con: Any, sql: str) -> list[dict[str, Any]]:
+    """Run an aggregate query and return its rows as dicts keyed by column name."""
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def one(con: Any, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
     """Run a query and return its first row (or None), leaving no unfinished result behind."""
     rows = con.execute(sql, params or []).fetchall()

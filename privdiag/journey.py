@@ -163,10 +163,3 @@ def absent_steps_note(con: Any, journey: Journey) -> list[str]:
         f"{said} of the inputs (names are compared as written, case too), so the checks by "
         "step find nothing there; check the steps against the event names"
     ]
-
-
-def fetch_rows(con: Any, sql: str) -> list[dict[str, Any]]:
-    """Run an aggregate query and return its rows as dicts keyed by column name."""
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -429,9 +429,9 @@ def test_a_user_id_equal_to_an_anonymous_events_id_is_two_units(tmp_path):
     two units, not one (the unit key used to be coalesce(user_key, event_id))."""
     from privdiag.checks.context import ScanContext
     from privdiag.checks.sparsity import _gap_sql, gap_pairs
-    from privdiag.engine import connect
+    from privdiag.engine import connect, fetch_rows
     from privdiag.ingest import load
-    from privdiag.journey import Journey, Step, fetch_rows
+    from privdiag.journey import Journey, Step
     from privdiag.mapping import feature_columns, feature_map
     from privdiag.state import active_purposes, resolve
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext
-from privdiag.journey import Journey, fetch_rows
+from privdiag.engine import fetch_rows
+from privdiag.journey import Journey
 
 # The rank that breaks a tie of one instant, lowest first: the denial wins.
 ENTRY_ORDER: tuple[str, ...] = ("denied", "unknown", "granted")

@@ -23,6 +23,7 @@ from privdiag.checks.context import (
     suppress,
 )
 from privdiag.consent_keys import by_browser, linked_consent, meeting_key
+from privdiag.engine import fetch_rows
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 
@@ -130,12 +131,6 @@ def _aggregates(pair: Pair, grace: float) -> tuple[list[str], dict[str, str]]:
 JOINED = EVENTS_WITH_CONSENT
 
 
-def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _totals(ctx: ScanContext) -> list[dict[str, Any]]:
     """Per (source, event name): events, and per purpose the denied ones (not withdrawn) and
     the ones before their user's first decision, which comes later (the pre-consent share's
@@ -148,7 +143,7 @@ def _totals(ctx: ScanContext) -> list[dict[str, Any]]:
         f"count_true(e.state_{p} = 'unknown' AND e.first_{p} > e.ts) AS n_before_{p}"
         for p in ctx.purposes
     ]
-    return _rows(
+    return fetch_rows(
         ctx.con,
         f"SELECT e.source, e.event_name, count(*) AS n, {', '.join(states)} "
         f"FROM {JOINED} GROUP BY ALL",
@@ -176,7 +171,7 @@ def _query(
     flagged = " OR ".join(f"{c}{pair.index}" for pair in todo for c in ("viol", "wd", "wdg", "pre"))
     found = {
         (r["source"], r["event_name"]): r
-        for r in _rows(
+        for r in fetch_rows(
             ctx.con,
             f"SELECT source, event_name, {', '.join(parts)} "
             f"FROM ({rows_sql}) WHERE {flagged} GROUP BY ALL",
@@ -184,7 +179,7 @@ def _query(
     }
     counted = {
         (r["source"], r["event_name"]): r
-        for r in _rows(ctx.con, distinct_sql("source, event_name", users, rows_sql))
+        for r in fetch_rows(ctx.con, distinct_sql("source, event_name", users, rows_sql))
     }
     aliases = [part.rsplit(" AS ", 1)[1] for part in parts]
     rows = []

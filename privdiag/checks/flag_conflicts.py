@@ -16,8 +16,8 @@ from privdiag.checks.context import (
     present_sql,
     suppress,
 )
+from privdiag.engine import fetch_rows
 from privdiag.findings import Finding
-from privdiag.journey import fetch_rows
 from privdiag.mapping import owner_for
 
 # A flag conflict's count of the events whose own flag grants what the log denied, with its

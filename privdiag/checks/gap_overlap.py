@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql
-from privdiag.journey import Journey, fetch_rows
+from privdiag.engine import fetch_rows
+from privdiag.journey import Journey
 from privdiag.stats import fisher_greater, share
 
 

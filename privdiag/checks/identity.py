@@ -19,8 +19,9 @@ import numpy as np
 
 from privdiag.checks.bits import distinct_sql
 from privdiag.checks.context import EVENTS_WITH_CONSENT, NO_USER_IDS, ScanContext, hide, suppress
+from privdiag.engine import fetch_rows
 from privdiag.findings import Finding
-from privdiag.journey import Journey, fetch_rows
+from privdiag.journey import Journey
 from privdiag.mapping import owner_for
 from privdiag.purposes import STATES
 from privdiag.stats import bh_adjust, fisher_greater

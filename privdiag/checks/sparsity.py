@@ -31,9 +31,9 @@ from privdiag.checks.context import (
     suppress,
 )
 from privdiag.checks.gap_overlap import explained_gaps
-from privdiag.engine import quote
+from privdiag.engine import fetch_rows, quote
 from privdiag.findings import Finding
-from privdiag.journey import Journey, fetch_rows
+from privdiag.journey import Journey
 from privdiag.mapping import owner_for
 from privdiag.purposes import STATES
 from privdiag.stats import bh_adjust, cmh_greater, fisher_greater, newcombe_ci, rounded, share
