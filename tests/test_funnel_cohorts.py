@@ -171,6 +171,7 @@ def test_a_tie_of_one_instant_counts_as_the_denial(tmp_path):
     denied one a minute later: u1 reached page_view denied, u2 granted. u3 reached it with no
     state (unknown), then granted. Each goes on to add_to_cart after."""
     from privdiag.checks.cohorts import cohort_counts
+    from privdiag.checks.identity import step_counts
 
     text = """
         event_id,ts,event_name,user_id,consent_analytics
@@ -184,7 +185,9 @@ def test_a_tie_of_one_instant_counts_as_the_denial(tmp_path):
         e8,2026-10-01T10:05:00Z,add_to_cart,u2,granted
         e9,2026-10-01T10:05:00Z,add_to_cart,u3,granted
     """
-    cohorts, reached = cohort_counts(*_context(write(tmp_path / "tie.csv", text)))
+    ctx, journey = _context(write(tmp_path / "tie.csv", text))
+    step_counts(ctx, journey)  # builds the visits the cohorts read
+    cohorts, reached = cohort_counts(ctx, journey)
     for counts in (cohorts[("tie", "page_view")], reached[("tie", "page_view", "add_to_cart")]):
         states = {s: counts[f"users_{s}_analytics"] for s in ("granted", "denied", "unknown")}
         assert states == {"granted": 1, "denied": 1, "unknown": 1}

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext
+from privdiag.checks.bits import Masks
+from privdiag.checks.context import ScanContext
 from privdiag.engine import fetch_rows
 from privdiag.journey import Journey
 
@@ -24,9 +25,13 @@ from privdiag.journey import Journey
 ENTRY_ORDER: tuple[str, ...] = ("denied", "unknown", "granted")
 
 
+# One row per source, step and identified user (:func:`build_visits`).
+VISITS = "step_visits"
+
+
 def _rank(p: str) -> str:
     cases = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(ENTRY_ORDER))
-    return f"(CASE CAST(e.state_{p} AS VARCHAR) {cases} END)"
+    return f"(CASE CAST(state_{p} AS VARCHAR) {cases} END)"
 
 
 def _counts(ctx: ScanContext, alias: str) -> str:
@@ -38,6 +43,33 @@ def _counts(ctx: ScanContext, alias: str) -> str:
     )
 
 
+def build_visits(ctx: ScanContext, rows_sql: str, masks: Masks) -> None:
+    """Create the temp table :data:`VISITS`: one row per source, step position and identified
+    user of ``rows_sql`` (its columns ``source``, ``pos``, ``ts``, ``user_key`` and the
+    states), with the user's first and last instant there, per purpose the rank of their
+    entry state (:data:`ENTRY_ORDER`) and the ``masks`` OR-ed over their events there.
+
+    The step counts take their distinct users from it (the masks) and the cohorts their
+    users and those going on: one grouping of the step events per user serves both.
+    """
+    # instant * 4 + rank: the smallest is the first event, the denial first within an instant
+    entries = "".join(
+        f", ((min(epoch_us(ts) * 4 + {_rank(p)}) % 4) + 4) % 4 AS entry_{p}" for p in ctx.purposes
+    )
+    ctx.con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {VISITS} AS
+        SELECT source, pos, user_key, {masks.merge()},
+               min(epoch_us(ts)) AS entered, max(epoch_us(ts)) AS last {entries}
+        FROM (SELECT *, {masks.pack()} FROM ({rows_sql}) WHERE user_key IS NOT NULL)
+        GROUP BY source, pos, user_key
+    """)
+
+
+def drop_visits(ctx: ScanContext) -> None:
+    """Drop :data:`VISITS` once the funnel has read it."""
+    ctx.con.execute(f"DROP TABLE IF EXISTS {VISITS}")
+
+
 def cohort_counts(
     ctx: ScanContext, journey: Journey
 ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str, str], dict[str, Any]]]:
@@ -45,28 +77,15 @@ def cohort_counts(
     (source, step) -> the identified users whose state on reaching the step is S;
     (source, step, later step) -> those of them who reach the later step after it.
 
-    One grouping of the step events per source, step and user (first and last instant, and
-    per purpose the rank of the first event's state packed beside its instant), joined to
+    Reads :data:`VISITS` (:func:`privdiag.checks.identity.step_counts` builds it), joined to
     itself per user for the pairs of steps. Pairs that no cohort user reaches are absent.
     """
-    position = journey.index_sql("e.event_name")
-    # instant * 4 + rank: the smallest is the first event, the denial first within an instant
-    packed = "".join(
-        f", ((min(epoch_us(e.ts) * 4 + {_rank(p)}) % 4) + 4) % 4 AS entry_{p}" for p in ctx.purposes
-    )
     sql = f"""
-        WITH visits AS (
-            SELECT e.source, {position} AS pos, e.user_key,
-                   min(epoch_us(e.ts)) AS entered, max(epoch_us(e.ts)) AS last {packed}
-            FROM {EVENTS_WITH_CONSENT}
-            WHERE {position} IS NOT NULL AND e.user_key IS NOT NULL
-            GROUP BY e.source, {position}, e.user_key
-        )
         SELECT a.source, a.pos, CAST(NULL AS INTEGER) AS later, {_counts(ctx, "a")}
-        FROM visits a GROUP BY a.source, a.pos
+        FROM {VISITS} a GROUP BY a.source, a.pos
         UNION ALL
         SELECT a.source, a.pos, b.pos AS later, {_counts(ctx, "a")}
-        FROM visits a JOIN visits b
+        FROM {VISITS} a JOIN {VISITS} b
           ON a.source = b.source AND a.user_key = b.user_key
          AND a.pos < b.pos AND b.last >= a.entered
         GROUP BY a.source, a.pos, b.pos

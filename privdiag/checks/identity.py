@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from privdiag.checks.bits import distinct_sql
+from privdiag.checks.bits import Masks, distinct_sql
+from privdiag.checks.cohorts import VISITS, build_visits
 from privdiag.checks.context import EVENTS_WITH_CONSENT, NO_USER_IDS, ScanContext, hide, suppress
 from privdiag.engine import fetch_rows
 from privdiag.findings import Finding
@@ -42,11 +43,13 @@ def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dic
     Each count also exists per purpose P and state S with the suffix ``_S_P`` (e.g.
     ``noid_denied_analytics``). Steps nobody reached are absent. Event counts come from
     one grouping per step; distinct users and sessions from one grouping per user (and per
-    session) that ORs the filters' bits (:func:`privdiag.checks.bits.distinct_sql`).
+    session) that ORs the filters' bits (:func:`privdiag.checks.bits.distinct_sql`). The
+    grouping per user is kept as the funnel's visits (:func:`privdiag.checks.cohorts.
+    build_visits`), which :func:`~privdiag.checks.cohorts.cohort_counts` reads after.
     """
     filters = _filters(ctx)
     states = "".join(f", e.state_{p} AS state_{p}" for p in ctx.purposes)
-    step = journey.step_sql("e.event_name")
+    position = journey.index_sql("e.event_name")
     events = ", ".join(
         f"count_true({cond}) AS n{sfx}, "
         f"count_true(user_key IS NULL AND {cond}) AS noid{sfx}, "
@@ -55,19 +58,18 @@ def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dic
     )
     base = f"""
         SELECT * FROM (
-            SELECT e.source, {step} AS step, e.user_key, e.session_key {states}
+            SELECT e.source, {position} AS pos, e.ts, e.user_key, e.session_key {states}
             FROM {EVENTS_WITH_CONSENT}
-        ) WHERE step IS NOT NULL
+        ) WHERE pos IS NOT NULL
     """
-    units = {
-        unit: distinct_sql(
-            "source, step",
-            {f"{name}{sfx}": cond for sfx, cond in filters.items()},
-            "SELECT * FROM base",
-            unit=key,
-        )
-        for unit, name, key in (("u", "users", "user_key"), ("s", "sessions", "session_key"))
-    }
+    users = Masks({f"users{sfx}": cond for sfx, cond in filters.items()})
+    build_visits(ctx, base, users)
+    sessions = distinct_sql(
+        "source, pos",
+        {f"sessions{sfx}": cond for sfx, cond in filters.items()},
+        "SELECT * FROM base",
+        unit="session_key",
+    )
     zeros = ", ".join(
         f"coalesce({t}.{name}{sfx}, 0) AS {name}{sfx}"
         for t, name in (("u", "users"), ("s", "sessions"))
@@ -77,14 +79,20 @@ def step_counts(ctx: ScanContext, journey: Journey) -> dict[tuple[str, str], dic
         ctx.con,
         f"""
         WITH base AS ({base}),
-        per_step AS (SELECT source, step, {events} FROM base GROUP BY source, step)
+        per_step AS (SELECT source, pos, {events} FROM base GROUP BY source, pos)
         SELECT p.*, {zeros}
         FROM per_step p
-        LEFT JOIN ({units["u"]}) u USING (source, step)
-        LEFT JOIN ({units["s"]}) s USING (source, step)
+        LEFT JOIN (SELECT source, pos, {users.count()} FROM {VISITS} GROUP BY ALL) u
+             USING (source, pos)
+        LEFT JOIN ({sessions}) s USING (source, pos)
     """,
     )
-    return {(r["source"], r["step"]): r for r in rows}
+    names = journey.names
+    counts = {}
+    for row in rows:
+        row["step"] = names[int(row.pop("pos"))]
+        counts[(row["source"], row["step"])] = row
+    return counts
 
 
 def restored(row: dict[str, Any], suffix: str = "", unit: str = "users") -> float:

@@ -7,6 +7,7 @@ cannot support it: no consent signal, no journey (fewer than two steps), one day
 
 from __future__ import annotations
 
+from privdiag.checks.cohorts import drop_visits
 from privdiag.checks.context import ScanContext
 from privdiag.checks.funnel import check_consent_drop
 from privdiag.checks.identity import check_identity_loss, step_counts
@@ -71,14 +72,17 @@ def _identity_and_funnel(ctx: ScanContext, result: Result, *, journey: Journey) 
         result.skipped("identity.loss", _no_journey(ctx))
         result.skipped("funnel.consent_drop", _no_journey(ctx))
         return []
-    counts = step_counts(ctx, journey)
-    losses = check_identity_loss(ctx, journey, counts)
-    result.ran("identity.loss")
-    if not ctx.purposes:
-        result.skipped("funnel.consent_drop", ctx.no_signal())
-        return losses
-    notes: list[str] = []
-    drops = check_consent_drop(ctx, journey, counts, losses, notes)
+    counts = step_counts(ctx, journey)  # and the funnel's visits, dropped after it
+    try:
+        losses = check_identity_loss(ctx, journey, counts)
+        result.ran("identity.loss")
+        if not ctx.purposes:
+            result.skipped("funnel.consent_drop", ctx.no_signal())
+            return losses
+        notes: list[str] = []
+        drops = check_consent_drop(ctx, journey, counts, losses, notes)
+    finally:
+        drop_visits(ctx)
     result.note(*notes)
     result.ran("funnel.consent_drop")
     return losses + drops
