@@ -123,7 +123,11 @@ def report(
 ) -> None:
     """Merge earlier JSON results into one report."""
     from privdiag.output import read_json
-    from privdiag.report.group_size import check_group_sizes, pool_consent_mix
+    from privdiag.report.group_size import (
+        check_group_sizes,
+        hide_consent_rates,
+        pool_consent_mix,
+    )
 
     outputs = Outputs(json_out, html, markdown, junit, fail_on, quiet)
     outputs.check()
@@ -136,6 +140,9 @@ def report(
     kept = check_group_sizes(docs, results, cfg.thresholds.min_group_size)
     _at_group_size(merged, cfg.thresholds.min_group_size)
     pool_consent_mix(merged, docs, cfg.thresholds.min_group_size)
+    if notes := hide_consent_rates(merged, docs, cfg.thresholds.min_group_size):
+        said = merged["evidence"].get("notes")
+        merged["evidence"]["notes"] = [*(said if isinstance(said, list) else []), *notes]
     if kept is not None:
         merged["min_group_size"] = kept
     # the page's jq line counts on the JSON's order: the files given are in it only when one

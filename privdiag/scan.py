@@ -161,8 +161,13 @@ def _compliance(ctx: ScanContext, result: Result, *, loaded: Loaded) -> list[Fin
 
 def _consent_evidence(ctx: ScanContext, result: Result) -> None:
     """Record the consent rates and the consent mix (evidence, no findings)."""
-    rates, mix = consent_evidence(ctx.con, ctx.purposes, ctx.min_group)
-    result.evidence.update(consent_rates=rates, consent_mix=mix, consent_weighting=WEIGHTING)
+    rates, mix, floors = consent_evidence(ctx.con, ctx.purposes, ctx.min_group)
+    result.evidence.update(
+        consent_rates=rates,
+        consent_rates_users_at_least=floors,
+        consent_mix=mix,
+        consent_weighting=WEIGHTING,
+    )
     result.note(*_pooled_note(mix, ctx.min_group))
     if unrated := [p for p in ctx.purposes if p not in rates]:
         result.note(

@@ -246,9 +246,10 @@ def resolve(con: Any, purposes: list[str]) -> None:
 
 def consent_evidence(
     con: Any, purposes: list[str], min_group_size: int
-) -> tuple[dict[str, float], list[dict[str, Any]]]:
+) -> tuple[dict[str, float], list[dict[str, Any]], dict[str, int]]:
     """Return the consent rates and the consent mix of ``purposes``, each person weighed
-    once (:data:`WEIGHTING`), from one grouping of the events with a decision.
+    once (:data:`WEIGHTING`), from one grouping of the events with a decision, and per rated
+    purpose a coarse floor of the users who decided it (:func:`users_at_least`).
 
     The rates: per purpose, the weighted share of its events with a decision that are
     granted. The mix: how much of that weight each combination of consent states across
@@ -264,38 +265,58 @@ def consent_evidence(
     in their combination. The user counts that decide it are exact, not weighted.
     """
     if not purposes:
-        return {}, []
+        return {}, [], {}
+    k = int(min_group_size)
     combos = _weighed_combos(con, purposes)
     persons = _persons(combos, len(purposes))
-    few = _decided_by_few(con, purposes, combos, int(min_group_size))
+    deciders = _deciders(con, purposes, combos, k)
+    few = {p for p, n in deciders.items() if 0 < n < k}
     rates = {p: r for p, r in _rates(purposes, combos, persons).items() if p not in few}
-    return rates, _mix(con, purposes, combos, persons, int(min_group_size), few)
+    # 0: no identified user decided it (its events have no user id and tell no one)
+    floors = {p: users_at_least(deciders[p], k) if deciders[p] else 0 for p in rates}
+    return rates, _mix(con, purposes, combos, persons, k, few), floors
 
 
-def _decided_by_few(
+def _deciders(
     con: Any, purposes: list[str], combos: list[tuple[Any, ...]], k: int
-) -> set[str]:
-    """The purposes that 1 to ``k`` - 1 identified users decided: their rate would tell
-    those few users' choices (one user denying personalization, alone in deciding it, read
-    as a rate of 0.0), so neither the rates nor the mix name them. The users summed over the
-    combinations bound the count from above, the largest combination's from below; only
-    between them is the count taken exactly."""
+) -> dict[str, int]:
+    """Per purpose, a lower bound of the identified users who decided it, exact below ``k``:
+    a purpose that 1 to ``k`` - 1 users decided has no rate, which would tell those few
+    users' choices (one user denying personalization, alone in deciding it, read as a rate
+    of 0.0), and the mix does not name it. The users summed over the combinations bound the
+    count from above; from below, the largest combination's and the weight of them all in
+    persons (each user weighs one in all, so the users deciding it weigh no more than their
+    count). Only where the bounds lie on either side of ``k`` is the count taken exactly. 0
+    where no identified user decided it (its rate, of events without a user id, singles out
+    no one)."""
     width = len(purposes)
     keyed = [c for c in combos if not c[width]]
-    few = set()
+    out = {}
     for n, p in enumerate(purposes):
         users = [int(c[width + 2]) for c in keyed if c[n] != "unknown"]
-        if not users or sum(users) >= k and max(users) >= k:
-            continue
-        if sum(users) >= k:
+        weight = sum(int(c[width + 3] or 0) for c in keyed if c[n] != "unknown")
+        out[p] = max(max(users, default=0), -(-weight // WEIGHT_SCALE))
+        if out[p] < k <= sum(users):
             row = one(
                 con,
                 f"SELECT count(DISTINCT user_key) FROM scan_events WHERE state_{p} <> 'unknown'",
             )
-            if row and int(row[0]) >= k:
-                continue
-        few.add(p)
-    return few
+            out[p] = int(row[0]) if row else 0
+        elif sum(users) < k:
+            out[p] = sum(users)  # above the count: few either way
+    return out
+
+
+# The floors :func:`users_at_least` gives: 1, 2, 5, 10, 20, 50, ... up to 5e12.
+_FLOORS = tuple(m * 10**e for e in range(13) for m in (1, 2, 5))
+
+
+def users_at_least(users: int, k: int) -> int:
+    """A floor of ``users`` (at least ``k``) coarse enough to tell no count: the largest of
+    1, 2, 5, 10, 20, 50, ... under it, or ``k`` when that is larger. The result records it per
+    purpose rated (``evidence.consent_rates_users_at_least``), so that ``privdiag report``
+    at a larger ``min_group_size`` knows which rates it may still show."""
+    return max(k, max((f for f in _FLOORS if f <= users), default=k))
 
 
 def _weighed_combos(con: Any, purposes: list[str]) -> list[tuple[Any, ...]]:
@@ -368,7 +389,7 @@ def _mix(
 ) -> list[dict[str, Any]]:
     """The consent mix of :func:`consent_evidence`: each combination's share of the weight,
     those of too few users pooled, and those deciding a purpose of ``few``
-    (:func:`_decided_by_few`), whose rate is not given, with them."""
+    (:func:`_deciders`), whose rate is not given, with them."""
     width = len(purposes)
     pooled, everything = _pooled(con, purposes, combos, k)
     hidden = [n for n, p in enumerate(purposes) if p in few]

@@ -82,6 +82,42 @@ def pool_consent_mix(merged: dict[str, Any], docs: list[dict[str, Any]], k: int)
     evidence["consent_mix"] = pooled if len(having) > 1 else pooled[0]
 
 
+def hide_consent_rates(merged: dict[str, Any], docs: list[dict[str, Any]], k: int) -> list[str]:
+    """Drop, in place, the consent rates of ``merged`` that a result made with a
+    ``min_group_size`` under ``k`` (or recording none) gave of a purpose it cannot show to
+    have been decided by ``k`` users or more (``evidence.consent_rates_users_at_least``, a
+    floor per purpose; 0 for a purpose no identified user decided); a result without those
+    floors (an older privdiag's) keeps none. Return a note naming the purposes dropped.
+    Several documents' rates are a list of them, one a document (:func:`merge`)."""
+    evidence = merged.get("evidence")
+    if not isinstance(evidence, dict) or not evidence.get("consent_rates"):
+        return []
+    having = [d for d in docs if "consent_rates" in (d.get("evidence") or {})]
+    listed = evidence["consent_rates"] if len(having) > 1 else [evidence["consent_rates"]]
+    dropped: set[str] = set()
+    kept_rates = []
+    for doc, rates in zip(having, listed, strict=True):
+        floors = (doc.get("evidence") or {}).get("consent_rates_users_at_least")
+        if (made_with(doc) or 0) >= k or not isinstance(rates, dict):
+            kept_rates.append(rates)
+            continue
+        floors = floors if isinstance(floors, dict) else {}
+        shown = {
+            p: r
+            for p, r in rates.items()
+            if isinstance(floors.get(p), int) and (floors[p] == 0 or floors[p] >= k)
+        }
+        dropped |= set(rates) - set(shown)
+        kept_rates.append(shown)
+    evidence["consent_rates"] = kept_rates if len(having) > 1 else kept_rates[0]
+    if not dropped:
+        return []
+    return [
+        f"consent rate of {', '.join(sorted(dropped))} not given: the result was made with a "
+        f"smaller min_group_size and does not show that {k} users or more decided it"
+    ]
+
+
 def _pooled_mix() -> list[dict[str, Any]]:
     """A consent mix of one pooled share: every combination's states withheld."""
     return [{"granted": None, "denied": None, "share": 1.0}]

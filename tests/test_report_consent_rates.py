@@ -1,0 +1,85 @@
+"""`privdiag report` at a larger min_group_size than a scan was made with keeps only the
+consent rates the scan shows were decided by that many users (the twentieth hostile
+session's (2): the rates of purposes fewer users decided were kept)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import write
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from privdiag.report.group_size import hide_consent_rates
+from privdiag.state import users_at_least
+
+
+@pytest.mark.parametrize(
+    ("users", "k", "floor"),
+    [(7, 5, 5), (40, 1, 20), (999, 5, 500), (1000, 5, 1000), (3, 1, 2), (12, 10, 10)],
+)
+def test_the_floor_of_the_users_is_coarse_and_at_least_k(users, k, floor):
+    assert users_at_least(users, k) == floor
+
+
+def _scan(tmp_path, runner):
+    """40 users decide analytics, half granting; 3 of them decide personalization, all
+    denying. Scanned with min_group_size 1: both rates shown (0.5 and 0.0)."""
+    events = "event_id,ts,event_name,user_id\n"
+    log = "user_id,purpose,status,ts\n"
+    for u in range(40):
+        events += f"e{u},2026-10-01T10:00:00Z,page_view,user{u}\n"
+        log += f"user{u},analytics,{'granted' if u % 2 else 'denied'},2026-10-01T09:00:00Z\n"
+    for u in range(3):
+        log += f"user{u},personalization,denied,2026-10-01T09:00:00Z\n"
+    small = write(tmp_path / "small.toml", "[thresholds]\nmin_group_size = 1\n")
+    scan = tmp_path / "scan.json"
+    args = ["scan", write(tmp_path / "web.csv", events), "--consent"]
+    args += [write(tmp_path / "cmp.csv", log), "--config", small, "--json", str(scan)]
+    result = runner.invoke(app, [*args, "--fail-on", "critical"])
+    assert result.exit_code == 0, result.output
+    return scan
+
+
+def test_a_report_at_a_larger_group_size_drops_the_rates_of_few_deciders(tmp_path):
+    runner = CliRunner()
+    scan = _scan(tmp_path, runner)
+    evidence = json.loads(scan.read_text())["evidence"]
+    assert evidence["consent_rates"] == {"analytics": 0.5, "personalization": 0.0}
+    assert evidence["consent_rates_users_at_least"] == {"analytics": 20, "personalization": 2}
+
+    for k, rates in ((1, {"analytics": 0.5, "personalization": 0.0}), (5, {"analytics": 0.5})):
+        conf = write(tmp_path / f"k{k}.toml", f"[thresholds]\nmin_group_size = {k}\n")
+        out = tmp_path / f"report{k}.json"
+        result = runner.invoke(app, ["report", str(scan), "--config", conf, "--json", str(out)])
+        assert result.exit_code in (0, 1), result.output
+        doc = json.loads(out.read_text())
+        assert doc["evidence"]["consent_rates"] == rates
+        said = [
+            n for n in doc["evidence"].get("notes", []) if "consent rate of personalization" in n
+        ]
+        assert len(said) == (k == 5)
+    # at 30 the scan cannot show that 30 decided analytics (it keeps 20 or more): dropped too
+    conf = write(tmp_path / "k30.toml", "[thresholds]\nmin_group_size = 30\n")
+    out = tmp_path / "report30.json"
+    result = runner.invoke(app, ["report", str(scan), "--config", conf, "--json", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(out.read_text())["evidence"]["consent_rates"] == {}
+
+
+def test_a_result_without_the_floors_keeps_no_rate_at_a_larger_group_size():
+    """A result of an older privdiag records no floors: at a larger size no rate is kept;
+    one made at the report's size keeps its rates; several results' rates stay apart."""
+    old = {"min_group_size": 1, "evidence": {"consent_rates": {"ads": 0.9}}}
+    same = {"min_group_size": 5, "evidence": {"consent_rates": {"ads": 0.4}}}
+    merged = {"evidence": {"consent_rates": [{"ads": 0.9}, {"ads": 0.4}]}}
+    notes = hide_consent_rates(merged, [old, same], 5)
+    assert merged["evidence"]["consent_rates"] == [{}, {"ads": 0.4}]
+    assert len(notes) == 1 and "consent rate of ads not given" in notes[0]
+    # a purpose no identified user decided (floor 0) tells no one: kept
+    cookieless = {"min_group_size": 1, "evidence": {"consent_rates": {"ads": 0.3}}}
+    cookieless["evidence"]["consent_rates_users_at_least"] = {"ads": 0}
+    alone = {"evidence": {"consent_rates": {"ads": 0.3}}}
+    assert hide_consent_rates(alone, [cookieless], 5) == []
+    assert alone["evidence"]["consent_rates"] == {"ads": 0.3}
