@@ -552,3 +552,22 @@ def test_the_slack_of_a_mix_stops_at_as_many_entries_as_a_scan_writes():
         read_mix(mix)
     mix[0]["share"] += 0.002  # 0.999: within it
     assert len(read_mix(mix)) == 5000
+
+
+def test_a_scan_made_with_a_smaller_group_size_gives_model_check_only_what_it_may_show(tmp_path):
+    """A scan at 1 rates ads from 3 users (floor 2) and analytics from 40 (floor 20), with a
+    mix of combinations of one user: model-check at 5 showed both rates in its evidence and
+    drew from that mix. Now ads has no rate (taken as granted, with a note) and the mix is
+    pooled; at 1 both stay and the mix is drawn."""
+    rates = {"analytics": 0.5, "ads": 0.333333}
+    mix = [{**DD, "share": 0.5}, {**GG, "share": 0.3}, {**POOLED, "share": 0.2}]
+    evidence = {"consent_rates": rates, "consent_mix": mix}
+    evidence["consent_rates_users_at_least"] = {"analytics": 20, "ads": 2}
+    path = tmp_path / "scan.json"
+    path.write_text(json.dumps({"command": "scan", "min_group_size": 1, "evidence": evidence}))
+    kept, drawn, why = consent_from_scan(path, 5)
+    assert kept == {"analytics": 0.5} and drawn is None and "smaller min_group_size" in why
+    assert consent_from_scan(path, 1)[0] == rates and consent_from_scan(path, 1)[1] is not None
+    doc = _check(tmp_path, scan_result=path)
+    assert doc["evidence"]["scenarios"]["consent_rates"] == {"analytics": 0.5}
+    assert doc["evidence"]["scenarios"]["observed_draw"] == "independent"

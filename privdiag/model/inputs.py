@@ -25,6 +25,7 @@ from privdiag.model.loading import Scorer, is_text, load_scorer
 from privdiag.model.predictions import PredictionsScorer
 from privdiag.output import load_json
 from privdiag.privacy import describe_value
+from privdiag.report.group_size import made_with, rates_at
 from privdiag.result import InputInfo, Result, sha256_file
 
 # A classifier's label written as a word, case and spaces aside.
@@ -89,7 +90,7 @@ def read_inputs(
     rates, (mix, why) = consent_rates, drawable(consent_mix, told)
     by_events = False
     if consent_rates is None and scan_result is not None:
-        rates, mix, why = consent_from_scan(scan_result)
+        rates, mix, why = consent_from_scan(scan_result, config.thresholds.min_group_size)
         by_events = bool(rates) and weighs_events(scan_result)
 
     scorer = _scorer(model, predictions, allow_pickle and not predictions, matched.table)
@@ -127,10 +128,18 @@ def _check_scan_result(path: Path) -> None:
     check_regular_file(path, hint=SCAN_HINT)
 
 
-def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | None, str]:
+def consent_from_scan(
+    path: Path, k: int | None = None
+) -> tuple[dict[str, float], list[MixEntry] | None, str]:
     """Return the consent rates (``evidence.consent_rates``) and mix (``evidence.consent_mix``,
     None when it has none) of a scan result, and, without a mix, why the observed scenario
     draws each purpose on its own.
+
+    Given the model check's ``min_group_size`` ``k``, a scan that records a smaller one keeps
+    only the rates it shows ``k`` users or more decided, and its mix is pooled whole, as
+    ``privdiag report`` does (:mod:`privdiag.report.group_size`): the model check's
+    evidence would show them again. A result recording none (hand-made, or an older
+    privdiag's) is taken as it is.
 
     Raises InputError for a file that is no scan result, or whose mix does not read as one.
     """
@@ -151,6 +160,14 @@ def consent_from_scan(path: Path) -> tuple[dict[str, float], list[MixEntry] | No
             "--consent-rates",
         )
     mix = read_mix(doc["evidence"].get("consent_mix"), path)
+    if k is not None and (made_with(doc) or k) < k:  # a hand-made result records none
+        rates = rates_at(doc, rates, k)
+        if mix is not None:
+            why = (
+                f"the scan result was made with a smaller min_group_size than {k}, so its "
+                "consent mix is pooled (its combinations' users are not kept to pool again)"
+            )
+            return rates, None, why
     if mix is not None:
         check_rates(mix, rates, path)
         return rates, *drawable(mix, "")

@@ -82,6 +82,22 @@ def pool_consent_mix(merged: dict[str, Any], docs: list[dict[str, Any]], k: int)
     evidence["consent_mix"] = pooled if len(having) > 1 else pooled[0]
 
 
+def rates_at(doc: dict[str, Any], rates: dict[str, Any], k: int) -> dict[str, Any]:
+    """The consent ``rates`` of the result ``doc`` that may be shown at ``min_group_size``
+    ``k``: all of them when it was made with ``k`` or more; else those whose floor of users
+    (``evidence.consent_rates_users_at_least``) reaches ``k``, or is 0 (no identified user
+    decided the purpose: its rate tells no one); none from a result without floors."""
+    if (made_with(doc) or 0) >= k:
+        return rates
+    floors = (doc.get("evidence") or {}).get("consent_rates_users_at_least")
+    floors = floors if isinstance(floors, dict) else {}
+
+    def reaches(floor: Any) -> bool:
+        return isinstance(floor, int) and not isinstance(floor, bool) and (floor == 0 or floor >= k)
+
+    return {p: r for p, r in rates.items() if reaches(floors.get(p))}
+
+
 def hide_consent_rates(merged: dict[str, Any], docs: list[dict[str, Any]], k: int) -> list[str]:
     """Drop, in place, the consent rates of ``merged`` that a result made with a
     ``min_group_size`` under ``k`` (or recording none) gave of a purpose it cannot show to
@@ -97,17 +113,8 @@ def hide_consent_rates(merged: dict[str, Any], docs: list[dict[str, Any]], k: in
     dropped: set[str] = set()
     kept_rates = []
     for doc, rates in zip(having, listed, strict=True):
-        floors = (doc.get("evidence") or {}).get("consent_rates_users_at_least")
-        if (made_with(doc) or 0) >= k or not isinstance(rates, dict):
-            kept_rates.append(rates)
-            continue
-        floors = floors if isinstance(floors, dict) else {}
-        shown = {
-            p: r
-            for p, r in rates.items()
-            if isinstance(floors.get(p), int) and (floors[p] == 0 or floors[p] >= k)
-        }
-        dropped |= set(rates) - set(shown)
+        shown = rates_at(doc, rates, k) if isinstance(rates, dict) else rates
+        dropped |= set(rates) - set(shown) if isinstance(rates, dict) else set()
         kept_rates.append(shown)
     evidence["consent_rates"] = kept_rates if len(having) > 1 else kept_rates[0]
     if not dropped:
