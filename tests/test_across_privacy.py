@@ -23,8 +23,10 @@ from pathlib import Path
 
 from privdiag.checks.across import hide_across
 from privdiag.checks.disclosure import shown_groups
+from privdiag.config import load_config
 from privdiag.findings import Finding
 from privdiag.report.facts import metric_items
+from privdiag.scan import run_scan
 from tests.helpers import scan_csv
 
 
@@ -289,3 +291,56 @@ def test_the_users_lacking_a_feature_are_hidden_where_they_hold_a_violation(tmp_
     m = _find(doc, "sparsity.consent_gap", "fbclid")["metrics"]
     assert (m["users"], m["events"]) == (None, None)
     assert violation["id"] in m["difference_with"]
+
+
+def _cookieless(tmp_path: Path, carriers: int) -> dict:
+    """400 users of one page_view each, consent flagged on the events: 360 grant ads and
+    send gclid (every second one buying too), 40 deny it, ``carriers`` of them sending
+    gclid; and 60 cookieless page_view pings (no user id, no gclid) that deny ads."""
+    lines = ["event_id,ts,event_name,user_id,gclid,consent_ads"]
+    for u in range(400):
+        denied, day = u < 40, f"2026-10-0{1 + u % 5}"
+        g, state = "" if denied and u >= carriers else f"g{u}", "denied" if denied else "granted"
+        lines.append(f"e{u},{day}T10:00:00Z,page_view,u{u},{g},{state}")
+        if not denied and u % 2:
+            lines.append(f"p{u},{day}T11:00:00Z,purchase,u{u},{g},{state}")
+    lines += [f"c{i},2026-10-0{1 + i % 5}T10:30:00Z,page_view,,,denied" for i in range(60)]
+    (tmp_path / "ev.csv").write_text("\n".join(lines) + "\n")
+    toml = '[journey]\nsteps = ["page_view", "purchase"]\n\n[features.gclid]\npurposes = ["ads"]\n'
+    (tmp_path / "privdiag.toml").write_text(toml)
+    config = load_config(tmp_path / "privdiag.toml")
+    return run_scan([str(tmp_path / "ev.csv")], config=config).to_dict()
+
+
+def test_the_identity_loss_by_state_does_not_tell_the_few_beside_a_violation(tmp_path):
+    """Privacy review 20's limitation (2): 37 of the 40 deniers send gclid. The identity
+    loss's ads-denied row read 100 events, 60 without identity (share 0.6), so the 40
+    identified denied events less the violation's 37 told the 3 who lack gclid; its step
+    total (460, 60) and granted row (360, 0), its share_denied 0.6 and the violation's
+    denied_events 100 gave the 60 back, as did the funnel drop's identity_less_share 0.6.
+    The ads rows' events without identity and shares are hidden, and the shares by state;
+    the events (the violation shows the 100) and the step's total stay."""
+    doc = _cookieless(tmp_path, carriers=37)
+    violation = _find(doc, "consent.violation")
+    assert (violation["metrics"]["events"], violation["metrics"]["denied_events"]) == (37, 100)
+    loss = _find(doc, "identity.loss")
+    assert loss["evidence"]["table"]["rows"] == [
+        ["all", "all", 460, 60, 0.1304],
+        ["ads", "granted", 360, None, None],
+        ["ads", "denied", 100, None, None],
+    ]
+    m = loss["metrics"]
+    assert (m["share_denied"], m["share_granted"], m["events"]) == (None, None, 60)
+    assert m["difference_with"] == [violation["id"]]
+    funnel = _find(doc, "funnel.consent_drop")["metrics"]
+    assert funnel["identity_less_share"] is None
+    assert "identity_less_share" in funnel["suppressed_by_difference"]
+
+
+def test_the_identity_loss_by_state_stays_where_the_difference_is_large(tmp_path):
+    """30 of the 40 deniers send gclid: 40 less 30 is 10, no small group."""
+    doc = _cookieless(tmp_path, carriers=30)
+    loss = _find(doc, "identity.loss")
+    assert loss["evidence"]["table"]["rows"][2] == ["ads", "denied", 100, 60, 0.6]
+    assert (loss["metrics"]["share_denied"], loss["metrics"]["share_granted"]) == (0.6, 0.0)
+    assert _find(doc, "funnel.consent_drop")["metrics"]["identity_less_share"] == 0.6

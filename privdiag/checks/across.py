@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from privdiag.checks.context import hide_by_difference
+from privdiag.checks.context import NO_ID_EVENTS, hide_by_difference
 from privdiag.checks.disclosure import shown_rates, suppress_bias
 from privdiag.checks.nesting import Nesting, Question, Violation
 from privdiag.findings import Finding
@@ -42,6 +42,10 @@ DIFFERENCE_WITH = "difference_with"
 
 # The two sides of an opt-in breakdown biased by missing values.
 _SIDES = ("without_value", "with_value")
+
+#: The unit of a violation's events with a user id: the events of its step and purpose with
+#: one (an identity loss's denied events less those without identity) hold them.
+IDENTIFIED = "identified_events"
 
 # A violation's shown count, its finding's id, its feature and the count's unit.
 Count = tuple[int, str, str, str]
@@ -78,6 +82,15 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _identified(metrics: dict[str, Any]) -> int | None:
+    """A violation's events with a user id (its events less those without one), where it
+    shows its users (none shown: its events may all lack one)."""
+    events, users = _count(metrics.get("events")), _count(metrics.get("users"))
+    if events is None or not users:
+        return None
+    return events - (_count(metrics.get(NO_ID_EVENTS)) or 0)
+
+
 def _inner(findings: Iterable[Finding]) -> tuple[Inner, dict[str, Violation]]:
     """The counts no rule here hides: each violation's shown users and events, by the
     (source, step, purpose) of its denied events, with its id, feature and unit; and where
@@ -89,10 +102,15 @@ def _inner(findings: Iterable[Finding]) -> tuple[Inner, dict[str, Violation]]:
             continue
         loc, fid, feature = f.location, f.id, f.location.get("feature", "")
         key = (loc.get("source", ""), loc.get("step", ""), loc.get("purpose", ""))
-        where[fid] = Violation(fid, *key, feature, _count(f.metrics.get("users")))
+        m = f.metrics
+        where[fid] = Violation(
+            fid, *key, feature, _count(m.get("users")), _count(m.get("denied_events"))
+        )
         for name in ("users", "events"):
             if (n := _count(f.metrics.get(name))) is not None:
                 found.setdefault(key, []).append((n, fid, feature, name))
+        if (n := _identified(m)) is not None:
+            found.setdefault(key, []).append((n, fid, feature, IDENTIFIED))
     return {key: Counts(entries) for key, entries in found.items()}, where
 
 
@@ -112,8 +130,10 @@ def _tells(
 
 
 def _mark(metrics: dict[str, Any], keys: list[str], ids: list[str], k: int) -> None:
-    """Hide ``keys`` of ``metrics`` by difference with the findings ``ids``."""
-    hide_by_difference(metrics, keys, k)
+    """Hide ``keys`` of ``metrics`` by difference with the findings ``ids`` (none: the
+    figures hidden are in its evidence)."""
+    if keys:
+        hide_by_difference(metrics, keys, k)
     listed = list(metrics.get(DIFFERENCE_WITH) or [])
     metrics[DIFFERENCE_WITH] = listed + [i for i in ids if i not in listed]
 
@@ -166,6 +186,50 @@ def _violation(f: Finding, counts: Counts, k: int) -> None:
     fid = f.id
     if ids := _tells(f.metrics.get("denied_events"), counts, k, "events", lambda c: c[1] == fid):
         _mark(f.metrics, _shown(f.metrics, "denied_events", "share"), ids, k)
+
+
+def _identified_unit(c: Count) -> bool:
+    return c[3] == IDENTIFIED
+
+
+def _identity(f: Finding, inner: Inner, k: int) -> None:
+    """An identity loss's table by consent state: a purpose's denied events less those of
+    them without identity are its identified denied events, which hold a violation's events
+    with a user id there. Where they exceed them by 1 to k - 1, the events without identity
+    and the share of every state of that purpose are hidden (the step's events without
+    identity less the other states' would give the denied ones back; the denied events
+    themselves a violation shows), and so are the finding's shares by state and its events
+    without a state when its purpose is that one."""
+    m, source, step = f.metrics, f.location.get("source", ""), f.location.get("step", "")
+    rows = (f.evidence.get("table") or {}).get("rows") or []
+    for row in [r for r in rows if r[1] == "denied"]:
+        purpose, n, noid = row[0], _count(row[2]), _count(row[3])
+        counts = inner.get((source, step, purpose), NONE)
+        if n is None or noid is None or not (ids := _tells(n - noid, counts, k, IDENTIFIED)):
+            continue
+        for r in rows:
+            if r[0] == purpose:
+                r[3] = r[4] = None
+        keys = ["share_denied", "share_granted", "events_without_identity_or_consent_state"]
+        _mark(m, _shown(m, *keys) if f.location.get("purpose") == purpose else [], ids, k)
+
+
+def _funnel_identity(f: Finding, counts: Counts, k: int, where: dict[str, Violation]) -> None:
+    """A funnel drop's share of events without identity at its earlier step (the larger of
+    the two states'): taken as the denied side's, times the denied events there (its own,
+    or a violation's ``denied_events``) it gives the identified denied events, which hold
+    the violation's events with a user id (see :func:`_identity`)."""
+    m = f.metrics
+    share = m.get("identity_less_share")
+    if not isinstance(share, float | int) or isinstance(share, bool):
+        return
+    ids = []
+    for n, fid, _, unit in counts.entries:
+        denied = _count(m.get("events")) or where[fid].denied_events
+        if unit == IDENTIFIED and denied and 0 < round(denied * (1 - share)) - n < k:
+            ids.append(fid)
+    if ids:
+        _mark(m, ["identity_less_share"], sorted(set(ids)), k)
 
 
 def _funnel_pairs(f: Finding, counts: Counts, k: int, where: dict[str, Violation]) -> Pairs:
@@ -308,7 +372,7 @@ def _drop(f: Finding, counts: Counts, k: int) -> None:
     if not all(_count(n) is not None and isinstance(r, float | int) for n, r in sides):
         return
     denied = [round(n * (1 - r)) for n, r in sides]
-    ids = {i for d in [*denied, sum(denied)] for i in _tells(d, counts, k)}
+    ids = {i for d in [*denied, sum(denied)] for i in _tells(d, counts, k, but=_identified_unit)}
     if ids:
         _mark(m, _shown(m, "users", "persons_before", "persons_after"), sorted(ids), k)
         for row in (f.evidence.get("table") or {}).get("rows") or []:
@@ -364,6 +428,10 @@ def hide_across(
             _violation(f, counts, k)
         elif f.kind == "funnel.consent_drop":
             _funnel(f, counts, k, nesting, where)
+            _funnel_identity(f, counts, k, where)
+    for f in findings:
+        if f.kind == "identity.loss":
+            _identity(f, inner, k)
     by_purpose = _optin(evidence, optin_counts or {}, inner, Deciders({}, nesting, where, k))
     for f in findings:
         if f.kind == "people.optin_drop":

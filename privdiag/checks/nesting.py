@@ -39,6 +39,7 @@ class Violation:
     purpose: str
     feature: str
     users: int | None
+    denied_events: int | None = None
 
 
 @dataclass(frozen=True, order=True)
