@@ -344,3 +344,23 @@ def test_the_identity_loss_by_state_stays_where_the_difference_is_large(tmp_path
     assert loss["evidence"]["table"]["rows"][2] == ["ads", "denied", 100, 60, 0.6]
     assert (loss["metrics"]["share_denied"], loss["metrics"]["share_granted"]) == (0.6, 0.0)
     assert _find(doc, "funnel.consent_drop")["metrics"]["identity_less_share"] == 0.6
+
+
+def test_a_question_the_engine_cannot_run_leaves_the_figure_hidden():
+    """Spark translates the checks' SQL, not every form: where it fails (its errors are
+    duckdb.Error), the nesting is unanswered and taken as held, the figure hidden."""
+    import duckdb
+
+    from privdiag.checks.nesting import Nesting, Question, Violation
+
+    class Failing:
+        def execute(self, sql: str) -> None:
+            raise duckdb.Error("no such form")
+
+    v = Violation("v", "web", "page_view", "ads", "gclid", 18, 22)
+    nesting = Nesting(Failing(), {"gclid": "VARCHAR", "fbclid": "VARCHAR"})
+    question = Question("users", v, "fbclid")
+    nesting.ask({question})
+    nesting.place([v])
+    assert nesting.nested(question)
+    assert nesting.among_deciders(v, "device", frozenset(["desktop"]), False)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from privdiag.checks.context import EVENTS_WITH_CONSENT, present_sql
 from privdiag.engine import fetch_rows, literal
 
@@ -74,12 +76,12 @@ class Nesting:
             inner += i
             outer.append(f"{o} AS q{j}")
         at = " OR ".join(sorted({_at(q.violation) for q in todo}))
-        (row,) = fetch_rows(
-            self.con,
+        found = self._rows(
             f"SELECT {', '.join(outer)} FROM (SELECT e.user_key, {', '.join(inner)} "
-            f"FROM {EVENTS_WITH_CONSENT} WHERE {at} GROUP BY e.user_key)",
+            f"FROM {EVENTS_WITH_CONSENT} WHERE {at} GROUP BY e.user_key)"
         )
-        self.answers |= {q: not row[f"q{j}"] for j, q in enumerate(todo)}
+        if found:
+            self.answers |= {q: not found[0][f"q{j}"] for j, q in enumerate(todo)}
 
     def nested(self, q: Question) -> bool:
         """True unless the events showed a user or event of the violation outside."""
@@ -123,18 +125,27 @@ class Nesting:
         per.append(
             "SELECT vid, '' AS dim, '' AS value, count(DISTINCT user_key) AS n FROM m GROUP BY ALL"
         )
-        rows = fetch_rows(
-            self.con,
+        rows = self._rows(
             f"""WITH v AS ({users}),
             d AS (SELECT * FROM {_DECISIONS} WHERE nth = 1 AND NOT granted),
             m AS (SELECT v.vid, v.user_key, {", ".join(f"d.{d}" for d in _DIMENSIONS)}
                   FROM v JOIN d ON d.purpose = v.purpose
                   AND (d.user_key = v.user_key OR d.event_user = v.user_key))
-            {" UNION ALL ".join(per)}""",
+            {" UNION ALL ".join(per)}"""
         )
+        if rows is None:
+            return
         self.placed = {v.id: {} for v in shown}
         for r in rows:
             self.placed[r["vid"]][(r["dim"], r["value"])] = int(r["n"])
+
+    def _rows(self, sql: str) -> list[dict[str, Any]] | None:
+        """The rows of ``sql``, or None where the engine cannot run it (Spark translates the
+        checks' SQL, not every form): the questions stay unanswered, the figures hidden."""
+        try:
+            return fetch_rows(self.con, sql)
+        except duckdb.Error:  # Spark's errors are duckdb.Error too (privdiag.engines.spark)
+            return None
 
     def _known(self, v: Violation, feature: str) -> bool:
         return v.feature in self.types and (not feature or feature in self.types)
