@@ -12,6 +12,7 @@ from privdiag.checks.context import ScanContext, mark_no_user_ids, suppress
 from privdiag.checks.flag_conflicts import check_conflicts
 from privdiag.checks.journey_checks import run_journey_checks
 from privdiag.checks.log_conflicts import check_log_conflicts
+from privdiag.checks.nesting import Nesting
 from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.checks.trust import run_people_consent_checks
 from privdiag.config import Config
@@ -306,7 +307,8 @@ def run_scan(
     findings.sort(key=lambda f: f.id)
     for f in findings:
         mark_no_user_ids(f.metrics)
-    hide_across(findings, result.evidence, ctx.min_group, ctx.optin_counts)
+    nesting = Nesting(ctx.con, ctx.features)
+    hide_across(findings, result.evidence, ctx.min_group, ctx.optin_counts, nesting)
     link(findings, ctx.mapping)
     fill_owners(findings, config)
     result.findings = findings

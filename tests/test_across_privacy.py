@@ -23,22 +23,31 @@ from pathlib import Path
 
 from privdiag.checks.across import hide_across
 from privdiag.checks.disclosure import shown_groups
+from privdiag.config import load_config
 from privdiag.findings import Finding
 from privdiag.report.facts import metric_items
+from privdiag.scan import run_scan
 from tests.helpers import scan_csv
 
 
 def _scan(tmp_path: Path, carriers: int) -> dict:
+    return _shop(tmp_path, 22, range(carriers), range(0))
+
+
+def _shop(tmp_path: Path, deniers: int, gclid: range, fbclid: range) -> dict:
+    """400 users of one page_view each, the first ``deniers`` denying ads; those granting it
+    send gclid and fbclid, every second one buying too; of the deniers, those in ``gclid``
+    (``fbclid``) send gclid (fbclid). Over five days."""
     lines = ["event_id,ts,event_name,user_id,gclid,fbclid"]
     decisions = ["user_id,purpose,status,ts"]
     for u in range(400):
-        denied = u < 22
-        gclid = f"g{u}" if not denied or u < carriers else ""
-        fbclid = "" if denied else f"f{u}"
+        denied = u < deniers
+        g = f"g{u}" if not denied or u in gclid else ""
+        f = f"f{u}" if not denied or u in fbclid else ""
         day = f"2026-10-0{1 + u % 5}"
-        lines.append(f"e{u},{day}T10:00:00Z,page_view,u{u},{gclid},{fbclid}")
+        lines.append(f"e{u},{day}T10:00:00Z,page_view,u{u},{g},{f}")
         if not denied and u % 2:
-            lines.append(f"p{u},{day}T11:00:00Z,purchase,u{u},{gclid},{fbclid}")
+            lines.append(f"p{u},{day}T11:00:00Z,purchase,u{u},{g},{f}")
         decisions.append(f"u{u},ads,{'denied' if denied else 'granted'},2026-09-01T00:00:00Z")
     toml = '[journey]\nsteps = ["page_view", "purchase"]\n\n[features.gclid]\npurposes = ["ads"]\n'
     return scan_csv(tmp_path, lines, decisions, toml + '\n[features.fbclid]\npurposes = ["ads"]\n')
@@ -154,7 +163,7 @@ def test_an_opt_in_drop_hides_its_persons_and_the_rule_is_order_free():
 def test_shown_groups_hide_a_group_or_a_total_that_tells():
     """Two regions of 200 persons, 11 denying in each: the total's 22 less 18 tells 4, so
     one region (the first of the smallest) is hidden; its 11 less 18 tells nothing."""
-    tells = lambda n, x: 0 < (n - x) - 18 < 5  # noqa: E731
+    tells = lambda n, x, _groups: 0 < (n - x) - 18 < 5  # noqa: E731
     groups = [(200, 189), (200, 189)]
     assert shown_groups(groups, [True, True], 5) == [True, True]
     assert shown_groups(groups, [True, True], 5, tells) == [False, True]
@@ -181,6 +190,177 @@ def test_the_counts_a_figure_exceeds_by_1_to_k_less_1_are_found_in_order():
     the pairwise comparison 251 s of a 255-second scan): 10 exceeds 6 to 9 at k = 5."""
     from privdiag.checks.across import Counts
 
-    counts = Counts([(8, "b", "x"), (5, "a", "x"), (9, "c", "y"), (10, "d", "y"), (6, "e", "z")])
-    assert counts.below(10, 5) == [(6, "e", "z"), (8, "b", "x"), (9, "c", "y")]
+    entries = [(8, "b", "x"), (5, "a", "x"), (9, "c", "y"), (10, "d", "y"), (6, "e", "z")]
+    counts = Counts([(*c, "users") for c in entries])
+    assert counts.below(10, 5) == [
+        (6, "e", "z", "users"),
+        (8, "b", "x", "users"),
+        (9, "c", "y", "users"),
+    ]
     assert counts.below(10, 1) == [] and counts.below(5, 5) == []
+
+
+def _devices(tmp_path: Path, desktop_carriers: bool) -> dict:
+    """400 users of one page_view each, 200 on desktop and 200 on mobile; 22 desktop users
+    and 18 mobile users deny ads. 18 deniers send gclid: the 18 mobile ones, or with
+    ``desktop_carriers`` 18 of the 22 desktop ones. Nobody else sends it."""
+    lines = ["event_id,ts,event_name,user_id,device,gclid"]
+    decisions = ["user_id,purpose,status,ts"]
+    for u in range(400):
+        desktop = u < 200
+        denied = u < 22 or 200 <= u < 218
+        carries = denied and ((u < 18) if desktop_carriers else not desktop)
+        device = "desktop" if desktop else "mobile"
+        lines.append(f"e{u},2026-10-01T10:00:00Z,page_view,u{u},{device},{'g' if carries else ''}")
+        decisions.append(f"u{u},ads,{'denied' if denied else 'granted'},2026-09-01T00:00:00Z")
+    toml = '[journey]\nsteps = ["page_view"]\n\n[features.gclid]\npurposes = ["ads"]\n'
+    return scan_csv(tmp_path, lines, decisions, toml)
+
+
+def test_the_opt_in_of_deniers_who_do_not_hold_the_violation_stays(tmp_path):
+    """The 18 mobile deniers send gclid (violation users 18): the desktop deniers (200
+    persons, 178 granted: 22) exceed 18 by 4 but hold none of the 18, so 22 less 18 tells
+    no group; before the rule asked for nesting, desktop's and mobile's rates were hidden."""
+    doc = _devices(tmp_path, desktop_carriers=False)
+    assert _find(doc, "consent.violation")["metrics"]["users"] == 18
+    rows = {r["value"]: r for r in doc["evidence"]["optin_rates"]["device"]}
+    assert (rows["desktop"]["decisions"], rows["desktop"]["granted"]) == (200, 178)
+    assert (rows["mobile"]["decisions"], rows["mobile"]["granted"]) == (200, 182)
+    assert "difference_with" not in json.dumps(doc["evidence"]["optin_rates"])
+
+
+def test_the_opt_in_of_deniers_who_hold_the_violation_is_hidden(tmp_path):
+    """18 of the 22 desktop deniers send gclid: desktop's 22 less 18 tell the 4, so its
+    rate is hidden, and mobile's with it (the total less mobile would tell desktop's)."""
+    doc = _devices(tmp_path, desktop_carriers=True)
+    violation = _find(doc, "consent.violation")
+    assert violation["metrics"]["users"] == 18
+    rows = {r["value"]: r for r in doc["evidence"]["optin_rates"]["device"]}
+    assert (rows["desktop"]["decisions"], rows["desktop"]["granted"]) == (200, None)
+    assert rows["desktop"]["difference_with"] == [violation["id"]]
+    assert rows["mobile"]["granted"] is None
+
+
+def test_a_funnel_cohort_that_does_not_hold_the_violation_stays(tmp_path):
+    """400 users decide on ads at 09:00: 360 grant, view a page at 10:00 and every second
+    one buys at 11:00; 22 deny and view at 10:00; 18 more view at 08:00 (before deciding),
+    deny and view again at 10:00 sending gclid. The violation's 18 users were not denying at
+    their first view, so the funnel's denied cohort (22) holds none of them: 22 less 18 tells
+    no group, and the cohort stays (it was hidden by the difference alone)."""
+    lines = ["event_id,ts,event_name,user_id,gclid"]
+    decisions = ["user_id,purpose,status,ts"]
+    day = "2026-10-01T"
+    for u in range(400):
+        late, denied = u >= 382, u < 22 or u >= 382
+        if late:
+            lines.append(f"a{u},{day}08:00:00Z,page_view,u{u},")
+        lines.append(f"e{u},{day}10:00:00Z,page_view,u{u},{'g' if late else ''}")
+        if not denied and u % 2:
+            lines.append(f"p{u},{day}11:00:00Z,purchase,u{u},")
+        decisions.append(f"u{u},ads,{'denied' if denied else 'granted'},{day}09:00:00Z")
+    toml = '[journey]\nsteps = ["page_view", "purchase"]\n\n[features.gclid]\npurposes = ["ads"]\n'
+    doc = scan_csv(tmp_path, lines, decisions, toml)
+    assert _find(doc, "consent.violation")["metrics"]["users"] == 18
+    m = _find(doc, "funnel.consent_drop")["metrics"]
+    assert (m["users"], m["events"]) == (22, 40)
+    assert "difference_with" not in m
+
+
+def _two_features(tmp_path: Path, same_carriers: bool) -> dict:
+    """40 of the 400 deny ads; 18 of them (u0-u17) send gclid, and 18 send fbclid: the same
+    ones with ``same_carriers``, else u22-u39. So 22 deniers lack fbclid, and 22 gclid."""
+    return _shop(tmp_path, 40, range(18), range(18) if same_carriers else range(22, 40))
+
+
+def test_the_users_lacking_a_feature_stay_where_they_hold_no_violation(tmp_path):
+    """The 18 sending gclid while denied send fbclid too: the 22 deniers lacking fbclid
+    (its gap's users and events) exceed the gclid violation's 18 by 4 but hold none of
+    them, so the gap shows them (the denied events, 40, tell nothing beside 18)."""
+    doc = _two_features(tmp_path, same_carriers=True)
+    assert _find(doc, "consent.violation", "gclid")["metrics"]["users"] == 18
+    m = _find(doc, "sparsity.consent_gap", "fbclid")["metrics"]
+    assert (m["users"], m["events"], m["events_denied"]) == (22, 22, 40)
+    assert "difference_with" not in m
+
+
+def test_the_users_lacking_a_feature_are_hidden_where_they_hold_a_violation(tmp_path):
+    """The 18 sending gclid while denied lack fbclid: the 22 lacking fbclid hold them, and
+    22 less 18 tell the 4 who lack both."""
+    doc = _two_features(tmp_path, same_carriers=False)
+    violation = _find(doc, "consent.violation", "gclid")
+    m = _find(doc, "sparsity.consent_gap", "fbclid")["metrics"]
+    assert (m["users"], m["events"]) == (None, None)
+    assert violation["id"] in m["difference_with"]
+
+
+def _cookieless(tmp_path: Path, carriers: int) -> dict:
+    """400 users of one page_view each, consent flagged on the events: 360 grant ads and
+    send gclid (every second one buying too), 40 deny it, ``carriers`` of them sending
+    gclid; and 60 cookieless page_view pings (no user id, no gclid) that deny ads."""
+    lines = ["event_id,ts,event_name,user_id,gclid,consent_ads"]
+    for u in range(400):
+        denied, day = u < 40, f"2026-10-0{1 + u % 5}"
+        g, state = "" if denied and u >= carriers else f"g{u}", "denied" if denied else "granted"
+        lines.append(f"e{u},{day}T10:00:00Z,page_view,u{u},{g},{state}")
+        if not denied and u % 2:
+            lines.append(f"p{u},{day}T11:00:00Z,purchase,u{u},{g},{state}")
+    lines += [f"c{i},2026-10-0{1 + i % 5}T10:30:00Z,page_view,,,denied" for i in range(60)]
+    (tmp_path / "ev.csv").write_text("\n".join(lines) + "\n")
+    toml = '[journey]\nsteps = ["page_view", "purchase"]\n\n[features.gclid]\npurposes = ["ads"]\n'
+    (tmp_path / "privdiag.toml").write_text(toml)
+    config = load_config(tmp_path / "privdiag.toml")
+    return run_scan([str(tmp_path / "ev.csv")], config=config).to_dict()
+
+
+def test_the_identity_loss_by_state_does_not_tell_the_few_beside_a_violation(tmp_path):
+    """Privacy review 20's limitation (2): 37 of the 40 deniers send gclid. The identity
+    loss's ads-denied row read 100 events, 60 without identity (share 0.6), so the 40
+    identified denied events less the violation's 37 told the 3 who lack gclid; its step
+    total (460, 60) and granted row (360, 0), its share_denied 0.6 and the violation's
+    denied_events 100 gave the 60 back, as did the funnel drop's identity_less_share 0.6.
+    The ads rows' events without identity and shares are hidden, and the shares by state;
+    the events (the violation shows the 100) and the step's total stay."""
+    doc = _cookieless(tmp_path, carriers=37)
+    violation = _find(doc, "consent.violation")
+    assert (violation["metrics"]["events"], violation["metrics"]["denied_events"]) == (37, 100)
+    loss = _find(doc, "identity.loss")
+    assert loss["evidence"]["table"]["rows"] == [
+        ["all", "all", 460, 60, 0.1304],
+        ["ads", "granted", 360, None, None],
+        ["ads", "denied", 100, None, None],
+    ]
+    m = loss["metrics"]
+    assert (m["share_denied"], m["share_granted"], m["events"]) == (None, None, 60)
+    assert m["difference_with"] == [violation["id"]]
+    funnel = _find(doc, "funnel.consent_drop")["metrics"]
+    assert funnel["identity_less_share"] is None
+    assert "identity_less_share" in funnel["suppressed_by_difference"]
+
+
+def test_the_identity_loss_by_state_stays_where_the_difference_is_large(tmp_path):
+    """30 of the 40 deniers send gclid: 40 less 30 is 10, no small group."""
+    doc = _cookieless(tmp_path, carriers=30)
+    loss = _find(doc, "identity.loss")
+    assert loss["evidence"]["table"]["rows"][2] == ["ads", "denied", 100, 60, 0.6]
+    assert (loss["metrics"]["share_denied"], loss["metrics"]["share_granted"]) == (0.6, 0.0)
+    assert _find(doc, "funnel.consent_drop")["metrics"]["identity_less_share"] == 0.6
+
+
+def test_a_question_the_engine_cannot_run_leaves_the_figure_hidden():
+    """Spark translates the checks' SQL, not every form: where it fails (its errors are
+    duckdb.Error), the nesting is unanswered and taken as held, the figure hidden."""
+    import duckdb
+
+    from privdiag.checks.nesting import Nesting, Question, Violation
+
+    class Failing:
+        def execute(self, sql: str) -> None:
+            raise duckdb.Error("no such form")
+
+    v = Violation("v", "web", "page_view", "ads", "gclid", 18, 22)
+    nesting = Nesting(Failing(), {"gclid": "VARCHAR", "fbclid": "VARCHAR"})
+    question = Question("users", v, "fbclid")
+    nesting.ask({question})
+    nesting.place([v])
+    assert nesting.nested(question)
+    assert nesting.among_deciders(v, "device", frozenset(["desktop"]), False)

@@ -9,11 +9,19 @@ the users of the ``consent.violation`` who send gclid while denying it tell the 
 ads and lack gclid, a group the consent gap of the cell hides.
 
 The rule: a violation's ``users`` and ``events`` are the leak it reports and are never hidden
-here. Every other published count of the population they are part of - the users or events
+here. Every other published count of a population they are part of - the users or events
 that denied the purpose at the same source and step, or the persons who denied it at all -
-that exceeds one of them by 1 to ``min_group_size`` - 1 is hidden by difference: listed
-under ``suppressed_by_difference`` (so the reports read it ``hidden``, not ``<k``) with the
-ids of the violations it would be subtracted from under :data:`DIFFERENCE_WITH`.
+that exceeds the count of the same unit (users beside users, events beside events) by 1 to
+``min_group_size`` - 1 is hidden by difference: listed under ``suppressed_by_difference``
+(so the reports read it ``hidden``, not ``<k``) with the ids of the violations it would be
+subtracted from under :data:`DIFFERENCE_WITH`.
+
+Only a population the violation's is nested in counts: the denied events of its step hold
+its events by definition; whether the users lacking another feature while denied, a
+funnel's denied cohort or the persons whose first decision denied (by value) hold its users
+is asked of the events (:mod:`privdiag.checks.nesting`) where the metrics cannot tell.
+Figures of populations that merely differ by a few (the app's violation beside the desktop
+deniers' opt-in) stay.
 """
 
 from __future__ import annotations
@@ -23,8 +31,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from privdiag.checks.context import hide_by_difference
+from privdiag.checks.context import NO_ID_EVENTS, hide_by_difference
 from privdiag.checks.disclosure import shown_rates, suppress_bias
+from privdiag.checks.nesting import Nesting, Question, Violation
 from privdiag.findings import Finding
 
 #: The metrics key listing the ids of the findings whose figures, less a figure hidden by
@@ -34,8 +43,12 @@ DIFFERENCE_WITH = "difference_with"
 # The two sides of an opt-in breakdown biased by missing values.
 _SIDES = ("without_value", "with_value")
 
-# A violation's shown count, its finding's id and its feature.
-Count = tuple[int, str, str]
+#: The unit of a violation's events with a user id: the events of its step and purpose with
+#: one (an identity loss's denied events less those without identity) hold them.
+IDENTIFIED = "identified_events"
+
+# A violation's shown count, its finding's id, its feature and the count's unit.
+Count = tuple[int, str, str, str]
 
 
 @dataclass
@@ -48,14 +61,15 @@ class Counts:
 
     def __post_init__(self) -> None:
         self.entries.sort()
-        self.values = [c for c, _, _ in self.entries]
+        self.values = [c[0] for c in self.entries]
 
     def __bool__(self) -> bool:
         return bool(self.entries)
 
-    def below(self, n: int, k: int) -> list[Count]:
-        """The counts ``n`` exceeds by 1 to ``k`` - 1."""
-        return self.entries[bisect_left(self.values, n - k + 1) : bisect_right(self.values, n - 1)]
+    def below(self, n: int, k: int, unit: str = "") -> list[Count]:
+        """The counts (of ``unit``, if given) ``n`` exceeds by 1 to ``k`` - 1."""
+        found = self.entries[bisect_left(self.values, n - k + 1) : bisect_right(self.values, n - 1)]
+        return [c for c in found if not unit or c[3] == unit]
 
 
 NONE = Counts()
@@ -68,35 +82,58 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _inner(findings: Iterable[Finding]) -> Inner:
+def _identified(metrics: dict[str, Any]) -> int | None:
+    """A violation's events with a user id (its events less those without one), where it
+    shows its users (none shown: its events may all lack one)."""
+    events, users = _count(metrics.get("events")), _count(metrics.get("users"))
+    if events is None or not users:
+        return None
+    return events - (_count(metrics.get(NO_ID_EVENTS)) or 0)
+
+
+def _inner(findings: Iterable[Finding]) -> tuple[Inner, dict[str, Violation]]:
     """The counts no rule here hides: each violation's shown users and events, by the
-    (source, step, purpose) of its denied events, with its id and feature."""
+    (source, step, purpose) of its denied events, with its id, feature and unit; and where
+    each violation is, by id."""
     found: dict[tuple[str, str, str], list[Count]] = {}
+    where: dict[str, Violation] = {}
     for f in findings:
         if f.kind != "consent.violation":
             continue
-        loc, fid = f.location, f.id
+        loc, fid, feature = f.location, f.id, f.location.get("feature", "")
         key = (loc.get("source", ""), loc.get("step", ""), loc.get("purpose", ""))
+        m = f.metrics
+        where[fid] = Violation(
+            fid, *key, feature, _count(m.get("users")), _count(m.get("denied_events"))
+        )
         for name in ("users", "events"):
             if (n := _count(f.metrics.get(name))) is not None:
-                found.setdefault(key, []).append((n, fid, loc.get("feature", "")))
-    return {key: Counts(entries) for key, entries in found.items()}
+                found.setdefault(key, []).append((n, fid, feature, name))
+        if (n := _identified(m)) is not None:
+            found.setdefault(key, []).append((n, fid, feature, IDENTIFIED))
+    return {key: Counts(entries) for key, entries in found.items()}, where
 
 
 def _tells(
-    outer: Any, counts: Counts, k: int, but: Callable[[Count], bool] = lambda _c: False
+    outer: Any,
+    counts: Counts,
+    k: int,
+    unit: str = "",
+    but: Callable[[Count], bool] = lambda _c: False,
 ) -> list[str]:
-    """The ids of the findings among ``counts`` (``but`` those it is true of) that ``outer``
-    exceeds by 1 to k - 1."""
+    """The ids of the findings among ``counts`` of ``unit`` (``but`` those it is true of)
+    that ``outer`` exceeds by 1 to k - 1."""
     n = _count(outer)
     if n is None:
         return []
-    return sorted({c[1] for c in counts.below(n, k) if not but(c)})
+    return sorted({c[1] for c in counts.below(n, k, unit) if not but(c)})
 
 
 def _mark(metrics: dict[str, Any], keys: list[str], ids: list[str], k: int) -> None:
-    """Hide ``keys`` of ``metrics`` by difference with the findings ``ids``."""
-    hide_by_difference(metrics, keys, k)
+    """Hide ``keys`` of ``metrics`` by difference with the findings ``ids`` (none: the
+    figures hidden are in its evidence)."""
+    if keys:
+        hide_by_difference(metrics, keys, k)
     listed = list(metrics.get(DIFFERENCE_WITH) or [])
     metrics[DIFFERENCE_WITH] = listed + [i for i in ids if i not in listed]
 
@@ -114,15 +151,30 @@ def _blank(table: dict[str, Any] | None, state: str, columns: tuple[int, ...]) -
                 row[c] = None
 
 
-def _gap(f: Finding, counts: Counts, k: int) -> None:
-    """A consent gap's denied events, and its users and events lacking its feature while
-    denied (all the denied users where no one denying carries it) beside a violation of
+Pairs = list[tuple[Count, Question | None]]
+
+
+def _gap_pairs(f: Finding, counts: Counts, k: int, where: dict[str, Violation]) -> Pairs:
+    """The violations of another feature whose users (events) a consent gap's users (events)
+    lacking its feature while denied exceed by 1 to k - 1, each with the question whether
+    they are among them; None where the metrics say so: every denied event lacks it."""
+    m, feature = f.metrics, f.location.get("feature", "")
+    every = _count(m.get("events")) is not None and m.get("events") == m.get("events_denied")
+    out: Pairs = []
+    for unit in ("users", "events"):
+        for c in counts.below(_count(m.get(unit)) or 0, k, unit):
+            if c[2] != feature:
+                out.append((c, None if every else Question(unit, where[c[1]], feature)))
+    return out
+
+
+def _gap(f: Finding, counts: Counts, k: int, nesting: Nesting, where: dict[str, Violation]) -> None:
+    """A consent gap's denied events (they hold every violation's events of the step), and
+    its users and events lacking its feature while denied where they hold a violation's of
     another feature (its own feature's violation counts the others of its denied users)."""
     m = f.metrics
-    feature = f.location.get("feature")
-    ids = set(_tells(m.get("events_denied"), counts, k))
-    for name in ("users", "events"):
-        ids.update(_tells(m.get(name), counts, k, lambda c: c[2] == feature))
+    ids = set(_tells(m.get("events_denied"), counts, k, "events"))
+    ids.update(c[1] for c, q in _gap_pairs(f, counts, k, where) if q is None or nesting.nested(q))
     if ids:
         keys = _shown(m, "events_denied", "users", "events", "excess_missing_events")
         _mark(m, keys, sorted(ids), k)
@@ -132,76 +184,166 @@ def _gap(f: Finding, counts: Counts, k: int) -> None:
 def _violation(f: Finding, counts: Counts, k: int) -> None:
     """A violation's denied events (of the step, whatever the feature) beside another's."""
     fid = f.id
-    if ids := _tells(f.metrics.get("denied_events"), counts, k, lambda c: c[1] == fid):
+    if ids := _tells(f.metrics.get("denied_events"), counts, k, "events", lambda c: c[1] == fid):
         _mark(f.metrics, _shown(f.metrics, "denied_events", "share"), ids, k)
 
 
-def _funnel(f: Finding, counts: Counts, k: int) -> None:
-    """A funnel drop's users and events denying the purpose at its earlier step; its
-    table's users of that state at both steps (their conversion, shown, would tell one
+def _identified_unit(c: Count) -> bool:
+    return c[3] == IDENTIFIED
+
+
+def _identity(f: Finding, inner: Inner, k: int) -> None:
+    """An identity loss's table by consent state: a purpose's denied events less those of
+    them without identity are its identified denied events, which hold a violation's events
+    with a user id there. Where they exceed them by 1 to k - 1, the events without identity
+    and the share of every state of that purpose are hidden (the step's events without
+    identity less the other states' would give the denied ones back; the denied events
+    themselves a violation shows), and so are the finding's shares by state and its events
+    without a state when its purpose is that one."""
+    m, source, step = f.metrics, f.location.get("source", ""), f.location.get("step", "")
+    rows = (f.evidence.get("table") or {}).get("rows") or []
+    for row in [r for r in rows if r[1] == "denied"]:
+        purpose, n, noid = row[0], _count(row[2]), _count(row[3])
+        counts = inner.get((source, step, purpose), NONE)
+        if n is None or noid is None or not (ids := _tells(n - noid, counts, k, IDENTIFIED)):
+            continue
+        for r in rows:
+            if r[0] == purpose:
+                r[3] = r[4] = None
+        keys = ["share_denied", "share_granted", "events_without_identity_or_consent_state"]
+        _mark(m, _shown(m, *keys) if f.location.get("purpose") == purpose else [], ids, k)
+
+
+def _funnel_identity(f: Finding, counts: Counts, k: int, where: dict[str, Violation]) -> None:
+    """A funnel drop's share of events without identity at its earlier step (the larger of
+    the two states'): taken as the denied side's, times the denied events there (its own,
+    or a violation's ``denied_events``) it gives the identified denied events, which hold
+    the violation's events with a user id (see :func:`_identity`)."""
+    m = f.metrics
+    share = m.get("identity_less_share")
+    if not isinstance(share, float | int) or isinstance(share, bool):
+        return
+    ids = []
+    for n, fid, _, unit in counts.entries:
+        denied = _count(m.get("events")) or where[fid].denied_events
+        if unit == IDENTIFIED and denied and 0 < round(denied * (1 - share)) - n < k:
+            ids.append(fid)
+    if ids:
+        _mark(m, ["identity_less_share"], sorted(set(ids)), k)
+
+
+def _funnel_pairs(f: Finding, counts: Counts, k: int, where: dict[str, Violation]) -> Pairs:
+    """The violations whose users a funnel drop's denied cohort exceeds by 1 to k - 1, with
+    the question whether their users are in it (denying at their first event there)."""
+    n = _count(f.metrics.get("users")) or 0
+    return [(c, Question("cohort", where[c[1]])) for c in counts.below(n, k, "users")]
+
+
+def _funnel(
+    f: Finding, counts: Counts, k: int, nesting: Nesting, where: dict[str, Violation]
+) -> None:
+    """A funnel drop's events denying the purpose at its earlier step (they hold the
+    violations' events there) and its users (where its denied cohort holds a violation's);
+    its table's users of that state at both steps (their conversion, shown, would tell one
     from the other)."""
     m = f.metrics
-    ids = sorted({i for name in ("users", "events") for i in _tells(m.get(name), counts, k)})
+    ids = set(_tells(m.get("events"), counts, k, "events"))
+    ids.update(c[1] for c, q in _funnel_pairs(f, counts, k, where) if q and nesting.nested(q))
     if ids:
-        _mark(m, _shown(m, "users", "events"), ids, k)
+        _mark(m, _shown(m, "users", "events"), sorted(ids), k)
         _blank(f.evidence.get("table"), "denied", (1, 2))
 
 
+@dataclass
+class Deciders:
+    """The violations' shown users by purpose, and whether the persons whose first decision
+    denied it with some values of a dimension hold a violation's users."""
+
+    users: dict[str, Counts]
+    nesting: Nesting
+    where: dict[str, Violation]
+    k: int
+
+    def tell(
+        self, denied: int, purpose: str, dim: str, values: frozenset[str], every: bool
+    ) -> list[str]:
+        """The ids of the violations whose users ``denied`` persons (with ``values`` of
+        ``dim``, all of them with ``every``) hold and exceed by 1 to k - 1."""
+        return _tells(
+            denied,
+            self.users.get(purpose, NONE),
+            self.k,
+            "users",
+            lambda c: not self.nesting.among_deciders(self.where[c[1]], dim, values, every),
+        )
+
+
 def _optin(
-    evidence: dict[str, Any], raw: dict[str, list[dict[str, Any]]], inner: Inner, k: int
+    evidence: dict[str, Any], raw: dict[str, list[dict[str, Any]]], inner: Inner, deciders: Deciders
 ) -> dict[str, Counts]:
     """The opt-in rates (and the breakdowns biased by missing values) whose persons who
-    denied, ``decisions`` less ``granted``, exceed a violation's count of the same purpose
-    by 1 to k - 1, by value or in all: their granted counts and rates are hidden, and as
-    many more of the same dimension as keep the hidden ones' sum from being told. Return
-    the violations' counts by purpose."""
+    denied, ``decisions`` less ``granted``, hold a violation's users of the same purpose and
+    exceed them by 1 to k - 1, by value or in all: their granted counts and rates are
+    hidden, and as many more of the same dimension as keep the hidden ones' sum from being
+    told. Return the violations' counts by purpose."""
     merged: dict[str, list[Count]] = {}
     for (_, _, purpose), counts in sorted(inner.items()):
         merged.setdefault(purpose, []).extend(counts.entries)
     by_purpose = {purpose: Counts(entries) for purpose, entries in merged.items()}
+    deciders.users = {p: Counts([c for c in e if c[3] == "users"]) for p, e in merged.items()}
     rates = evidence.get("optin_rates")
+    if rates or evidence.get("optin_missing_values"):
+        deciders.nesting.place(sorted(deciders.where.values()))
     if rates:
         for dim, rows in raw.items():
-            rates[dim] = _rates(rates.get(dim) or [], rows, by_purpose, k)
+            rates[dim] = _rates(dim, rates.get(dim) or [], rows, deciders)
     for entry in evidence.get("optin_missing_values") or []:
-        purpose = entry.get("purpose")
+        purpose, dim = entry.get("purpose"), entry.get("dimension")
         none = [
             r
-            for r in (rates or {}).get(entry.get("dimension"), [])
+            for r in (rates or {}).get(dim, [])
             if (r["purpose"], r["value"]) == (purpose, "(none)")
         ]
         hidden = [r for r in none if r.get(DIFFERENCE_WITH)]  # its side: by difference too
-        _bias(entry, by_purpose.get(purpose, NONE), k, hidden[0][DIFFERENCE_WITH] if hidden else [])
+        values = frozenset(r["value"] for r in raw.get(dim, []) if r["purpose"] == purpose)
+        _bias(entry, values, deciders, hidden[0][DIFFERENCE_WITH] if hidden else [])
     return by_purpose
 
 
 def _rates(
-    shown: list[dict[str, Any]],
-    rows: list[dict[str, Any]],
-    by_purpose: dict[str, Counts],
-    k: int,
+    dim: str, shown: list[dict[str, Any]], rows: list[dict[str, Any]], deciders: Deciders
 ) -> list[dict[str, Any]]:
     """One dimension's opt-in rates as shown, hidden again with the persons who denied
     told by a violation's count (``rows``: the rates before hiding)."""
 
-    def tells(purpose: str) -> Callable[[int, int], bool]:
-        return lambda n, x: bool(_tells(n - x, by_purpose.get(purpose, NONE), k))
+    def tells(purpose: str) -> Callable[[int, int, frozenset[int]], bool]:
+        values = [r["value"] for r in rows if r["purpose"] == purpose]
 
-    now = shown_rates(rows, k, tells)
+        def told(n: int, x: int, groups: frozenset[int]) -> bool:
+            mine = frozenset(values[i] for i in groups)
+            return bool(deciders.tell(n - x, purpose, dim, mine, len(groups) == len(values)))
+
+        return told
+
+    now = shown_rates(rows, deciders.k, tells)
     for before, after in zip(shown, now, strict=True):
         if before.get("granted") is None or after["granted"] is not None:
             continue
         purpose = after["purpose"]
         mine = [r for r in rows if r["purpose"] == purpose]
-        totals = [(sum(r["decisions"] for r in mine), sum(r["granted"] for r in mine))]
-        pairs = totals + [(r["decisions"], r["granted"]) for r in mine]
-        counts = by_purpose.get(purpose, NONE)
-        ids = sorted({i for n, x in pairs for i in _tells(n - x, counts, k)})
-        _mark(after, ["granted", "optin"], ids, k)
+        everyone = frozenset(r["value"] for r in mine)
+        denied = sum(r["decisions"] - r["granted"] for r in mine)
+        ids = set(deciders.tell(denied, purpose, dim, everyone, True))
+        for r in mine:
+            one = frozenset([r["value"]])
+            ids.update(deciders.tell(r["decisions"] - r["granted"], purpose, dim, one, False))
+        _mark(after, ["granted", "optin"], sorted(ids), deciders.k)
     return now
 
 
-def _bias(entry: dict[str, Any], counts: Counts, k: int, none_with: list[str]) -> None:
+def _bias(
+    entry: dict[str, Any], values: frozenset[str], deciders: Deciders, none_with: list[str]
+) -> None:
     """A breakdown biased by missing values: its two sides add up to the purpose's persons,
     so both are hidden where either, or their sum, tells a violation's few by difference,
     or where the opt-in rates hide the side without a value by difference with the findings
@@ -209,9 +351,13 @@ def _bias(entry: dict[str, Any], counts: Counts, k: int, none_with: list[str]) -
     sides = [(entry.get(f"decisions_{s}"), entry.get(f"granted_{s}")) for s in _SIDES]
     if not all(_count(n) is not None and _count(x) is not None for n, x in sides):
         return
-    total = (sum(n for n, _ in sides), sum(x for _, x in sides))
-    ids = {i for n, x in [*sides, total] for i in _tells(n - x, counts, k)}
+    purpose, dim = entry.get("purpose", ""), entry.get("dimension", "")
+    (n0, x0), (n1, x1) = sides
+    ids = set(deciders.tell(n0 - x0, purpose, dim, frozenset(["(none)"]), False))
+    ids.update(deciders.tell(n1 - x1, purpose, dim, values - {"(none)"}, False))
+    ids.update(deciders.tell(n0 + n1 - x0 - x1, purpose, dim, values, True))
     if ids := sorted(ids | set(none_with)):
+        k = deciders.k
         why = f"with a consent violation's users they would tell fewer than {k} by difference"
         suppress_bias(entry, k, none_hidden=True, why=why)  # both sides, and the note
         _mark(entry, [f"{kind}_{side}" for side in _SIDES for kind in ("granted", "optin")], ids, k)
@@ -226,11 +372,22 @@ def _drop(f: Finding, counts: Counts, k: int) -> None:
     if not all(_count(n) is not None and isinstance(r, float | int) for n, r in sides):
         return
     denied = [round(n * (1 - r)) for n, r in sides]
-    ids = {i for d in [*denied, sum(denied)] for i in _tells(d, counts, k)}
+    ids = {i for d in [*denied, sum(denied)] for i in _tells(d, counts, k, but=_identified_unit)}
     if ids:
         _mark(m, _shown(m, "users", "persons_before", "persons_after"), sorted(ids), k)
         for row in (f.evidence.get("table") or {}).get("rows") or []:
             row[2] = row[4] = None
+
+
+def _located(findings: list[Finding], inner: Inner) -> Iterable[tuple[Finding, Counts]]:
+    """Each finding with the violations' counts of its source, step and purpose (a funnel
+    drop's: of its earlier step), where there are any."""
+    for f in findings:
+        loc = f.location
+        step = f.metrics.get("from_step") if f.kind == "funnel.consent_drop" else loc.get("step")
+        counts = inner.get((loc.get("source", ""), str(step), loc.get("purpose", "")), NONE)
+        if counts:
+            yield f, counts
 
 
 def hide_across(
@@ -238,35 +395,44 @@ def hide_across(
     evidence: dict[str, Any],
     k: int,
     optin_counts: dict[str, list[dict[str, Any]]] | None = None,
+    nesting: Nesting | None = None,
 ) -> None:
-    """Hide, in place, the figures of ``findings`` and of the scan's ``evidence`` that
-    exceed a violation's users or events of the same population by 1 to ``k`` - 1 (see the
-    module's docstring). ``optin_counts`` are the opt-in rates per dimension before any
-    was hidden (:func:`privdiag.checks.optin.optin_rates`), which re-hiding them needs.
+    """Hide, in place, the figures of ``findings`` and of the scan's ``evidence`` that hold
+    a violation's users or events and exceed them by 1 to ``k`` - 1 (see the module's
+    docstring). ``optin_counts`` are the opt-in rates per dimension before any was hidden
+    (:func:`privdiag.checks.optin.optin_rates`), which re-hiding them needs; ``nesting``
+    asks the scan's events whether a population holds a violation's (without it, every
+    one that may is taken to).
 
     Only a violation's own counts are subtracted from: they are never hidden here, so one
     pass in any order gives the same result."""
     if k <= 1:
         return
-    inner = _inner(findings)
+    inner, where = _inner(findings)
     if not inner:
         return
-    for f in findings:
-        loc = f.location
-        if f.kind == "funnel.consent_drop":
-            step = f.metrics.get("from_step")
-        else:
-            step = loc.get("step")
-        counts = inner.get((loc.get("source", ""), str(step), loc.get("purpose", "")), NONE)
-        if not counts:
-            continue
+    nesting = nesting or Nesting()
+    located = list(_located(findings, inner))
+    questions: set[Question] = set()
+    for f, counts in located:  # asked at once: one query over the events
         if f.kind == "sparsity.consent_gap":
-            _gap(f, counts, k)
+            questions.update(q for _, q in _gap_pairs(f, counts, k, where) if q)
+        elif f.kind == "funnel.consent_drop":
+            questions.update(q for _, q in _funnel_pairs(f, counts, k, where) if q)
+    nesting.ask(questions)
+
+    for f, counts in located:
+        if f.kind == "sparsity.consent_gap":
+            _gap(f, counts, k, nesting, where)
         elif f.kind == "consent.violation":
             _violation(f, counts, k)
         elif f.kind == "funnel.consent_drop":
-            _funnel(f, counts, k)
-    by_purpose = _optin(evidence, optin_counts or {}, inner, k)
+            _funnel(f, counts, k, nesting, where)
+            _funnel_identity(f, counts, k, where)
+    for f in findings:
+        if f.kind == "identity.loss":
+            _identity(f, inner, k)
+    by_purpose = _optin(evidence, optin_counts or {}, inner, Deciders({}, nesting, where, k))
     for f in findings:
         if f.kind == "people.optin_drop":
             _drop(f, by_purpose.get(f.location.get("purpose", ""), NONE), k)

@@ -13,8 +13,9 @@ from typing import Any
 from privdiag.checks.context import hide
 
 #: True when a group of (persons, granted), shown, would tell a small group by difference
-#: with a figure shown elsewhere (privdiag.checks.across).
-Tells = Callable[[int, int], bool]
+#: with a figure shown elsewhere (privdiag.checks.across); its third argument: the indexes of
+#: the groups summed (one, those hidden, or all), whose population decides whether it does.
+Tells = Callable[[int, int, frozenset[int]], bool]
 
 
 def small_split(decisions: int, granted: int, k: int) -> bool:
@@ -44,15 +45,20 @@ def shown_groups(
     told. With ``tells``, a group it is true of is hidden as a small split is, and so is
     one group at least where it is true of the groups' total.
     """
-    told = tells or (lambda _n, _x: False)
+    told = tells or (lambda _n, _x, _groups: False)
     shown = [
-        ok and not small_split(n, x, k) and not told(n, x)
-        for (n, x), ok in zip(groups, listed, strict=True)
+        ok and not small_split(n, x, k) and not told(n, x, frozenset([i]))
+        for i, ((n, x), ok) in enumerate(zip(groups, listed, strict=True))
     ]
-    total = told(sum(g[0] for g in groups), sum(g[1] for g in groups))
-    n = sum(g[0] for g, s in zip(groups, shown, strict=True) if not s)
-    x = sum(g[1] for g, s in zip(groups, shown, strict=True) if not s)
-    while any(shown) and ((small_split(n, x, k) or told(n, x)) if n else total):
+    everyone = frozenset(range(len(groups)))
+    total = told(sum(g[0] for g in groups), sum(g[1] for g in groups), everyone)
+
+    def hidden() -> frozenset[int]:
+        return frozenset(i for i, s in enumerate(shown) if not s)
+
+    n = sum(groups[i][0] for i in hidden())
+    x = sum(groups[i][1] for i in hidden())
+    while any(shown) and ((small_split(n, x, k) or told(n, x, hidden())) if n else total):
         i = min((i for i, s in enumerate(shown) if s), key=lambda i: groups[i][0])
         shown[i] = False
         n, x = n + groups[i][0], x + groups[i][1]
