@@ -238,6 +238,56 @@ def test_empty_or_missing_consent_object_gives_no_flags(tmp_path):
     assert info.unmapped == {}
 
 
+def test_a_category_missing_from_the_object_is_denied_as_segment_reads_it(tmp_path):
+    """Segment reads a consent category missing from categoryPreferences, and every category
+    of an empty object, as not consented. They were no flag at all (unknown), so gclid sent
+    with {"C0002": true} or {} was no violation though Segment held ads denied."""
+
+    def track(n: str, prefs: dict[str, bool] | None) -> dict[str, Any]:
+        ctx = {} if prefs is None else {"consent": {"categoryPreferences": prefs}}
+        return dict(TRACK, messageId=n, userId=f"u-{n}", context=ctx)
+
+    pref = dict(PREFERENCE, userId="u-p", context={"consent": {"categoryPreferences": {}}})
+    legacy = track("v5", None)  # consent-manager v5: categories are destinations
+    legacy["context"] = {
+        "consent": {
+            "categoryPreferences": {"C0002": True},
+            "destinationPreferences": {"Amplitude": True},
+        }
+    }
+    payloads = [
+        track("both", {"C0002": True, "C0004": False}),
+        track("analytics_only", {"C0002": True}),
+        track("empty", {}),
+        track("none", None),
+        track("necessary_only", {"C0001": True}),
+        track("unmapped", {"Amplitude": True}),  # reported as unmapped, not read as denials
+        legacy,
+        pref,
+    ]
+    con, info = loaded(write_ndjson(tmp_path / "seg.ndjson", payloads))
+    flags = rows(
+        con,
+        "SELECT event_id, consent_analytics, consent_ads, consent_necessary FROM events "
+        "WHERE event_name = 'Order Completed' ORDER BY event_id",
+    )
+    assert flags == [
+        ("analytics_only", True, False, None),
+        ("both", True, False, None),
+        ("empty", False, False, None),
+        ("necessary_only", False, False, True),  # necessary is never filled in
+        ("none", None, None, None),
+        ("unmapped", None, None, None),
+        ("v5", True, None, None),
+    ]
+    records = rows(con, "SELECT user_key, purpose, granted FROM consent ORDER BY purpose")
+    assert records == [("u-p", "ads", False), ("u-p", "analytics", False)]
+    text = " ".join(n for _, staged in info.staged for n in staged.notes)
+    absent = "payload(s) carry context.consent.categoryPreferences without a category of"
+    assert f"4 {absent} ads, which other payloads of this input name" in text
+    assert f"3 {absent} analytics, which" in text
+
+
 # --- containers --------------------------------------------------------------------------
 
 
@@ -321,7 +371,9 @@ def test_doc_examples_load_with_records_flags_and_unmapped(realdata):
         "SELECT purpose, granted FROM consent WHERE user_key = 'u123' "
         "AND purpose IN ('ads', 'functional') ORDER BY purpose",
     )
-    assert updated == [("ads", True), ("functional", True)]
+    # the legacy example (OneTrust ids C0001, C0002) names no ads or functional category, which
+    # the other examples do: Segment reads a category missing from the object as denied
+    assert updated == [("ads", False), ("ads", True), ("functional", False), ("functional", True)]
     assert rows(con, "SELECT DISTINCT granted FROM consent WHERE purpose = 'analytics'") == [
         (False,)
     ]

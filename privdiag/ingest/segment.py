@@ -18,8 +18,12 @@ Decisions, so the canonical tables stay predictable:
 - Consent flags on events: ``context.consent.categoryPreferences`` {category: bool} and
   RudderStack ``context.consentManagement`` (allowed ids → granted, denied ids → denied), both
   mapped by the purpose aliases. Several categories mapping to one purpose: granted only if all
-  of them are granted. A purpose no category maps to stays NULL (no flag), so an empty or
-  missing consent object gives no flags at all.
+  of them are granted. A purpose that some payload's categoryPreferences of the input names
+  (``necessary`` aside) is denied in a categoryPreferences object that names no category of it,
+  an empty object too, as Segment reads a category missing from the object (not consented),
+  with a note; not in an object of unmapped categories alone (reported as such) or of the
+  legacy consent-manager (``destinationPreferences`` beside it). A purpose no payload names
+  stays NULL (no flag), and a payload without a consent object gets no flags at all.
 - Consent records: each "Segment Consent Preference Updated" (or legacy "Segment Consent
   Preference") event gives one record per mapped purpose, at the event's time.
 - Legacy consent-manager v5 payloads key categoryPreferences by destination name ("Google
@@ -56,6 +60,9 @@ ID_FIELDS = ("anonymousId", "userId", "messageId")
 WRAPPED_MARKERS = ("anonymousId", "userId", "messageId", "type VARCHAR", "context ")
 TIME_FIELDS = ("timestamp", "originalTimestamp", "receivedAt", "sentAt")
 PREFERENCE_EVENTS = ("Segment Consent Preference Updated", "Segment Consent Preference")
+#: ``raw`` of the denial a payload's categoryPreferences gets for a purpose it names no category
+#: of while other payloads of the input do (its ``category`` is NULL, which no read one is).
+ABSENT = "(absent)"
 CAMPAIGN = {
     "utm_source": "source",
     "utm_medium": "medium",
@@ -225,14 +232,45 @@ def _stage_categories(ctx: StageContext, msg: str) -> str:
                    FALSE, NULL
             FROM (SELECT _n, {managed} AS managed FROM {msg})
             WHERE json_type(managed, '$.deniedConsentIds') = 'ARRAY'
+        ), named AS (
+            SELECT c._n, c.category, c.granted, c.raw, aliases.alias_purpose AS purpose
+            FROM (SELECT * FROM segment UNION ALL SELECT * FROM rudder) c
+            LEFT JOIN {alias_values(ctx.config.alias_map())}
+                   ON aliases.alias_word = {fold_sql("c.category")}
+            WHERE c.category IS NOT NULL
+        ), objects AS (  -- Consent Management's objects: empty, or naming a known category
+            SELECT _n FROM {msg}
+            WHERE json_type({prefs}) = 'OBJECT'
+              AND (m -> '$.context.consent.destinationPreferences') IS NULL  -- consent-manager v5
+              AND (json_keys({prefs}) = []
+                   OR _n IN (SELECT _n FROM named WHERE purpose IS NOT NULL))
+        ), seen AS (  -- purposes some payload's categoryPreferences of this input names
+            SELECT DISTINCT purpose FROM named SEMI JOIN objects USING (_n)
+            WHERE purpose IS NOT NULL AND purpose <> 'necessary'
         )
-        SELECT c._n, c.category, c.granted, c.raw, aliases.alias_purpose AS purpose
-        FROM (SELECT * FROM segment UNION ALL SELECT * FROM rudder) c
-        LEFT JOIN {alias_values(ctx.config.alias_map())}
-               ON aliases.alias_word = {fold_sql("c.category")}
-        WHERE c.category IS NOT NULL
+        SELECT * FROM named
+        UNION ALL  -- Segment reads a category missing from the object as denied
+        SELECT o._n, NULL, FALSE, {literal(ABSENT)}, s.purpose
+        FROM objects o CROSS JOIN seen s
+        WHERE NOT EXISTS (SELECT 1 FROM named c WHERE c._n = o._n AND c.purpose = s.purpose)
     """)
     return table
+
+
+def _absent_category_notes(ctx: StageContext, cats: str) -> list[str]:
+    """A note per purpose that payloads' categoryPreferences leave out while others of the
+    input name it: those payloads read it as denied, as Segment does."""
+    rows = ctx.con.execute(f"""
+        SELECT purpose, count(DISTINCT _n) FROM {cats}
+        WHERE raw = {literal(ABSENT)} AND category IS NULL
+        GROUP BY purpose ORDER BY purpose
+    """).fetchall()
+    return [
+        f"{n:,} payload(s) carry context.consent.categoryPreferences without a category of "
+        f"{purpose}, which other payloads of this input name: read as {purpose} denied, as "
+        "Segment reads a category missing from the object (an empty object denies them all)"
+        for purpose, n in rows
+    ]
 
 
 def _stage_flags(ctx: StageContext, cats: str) -> str:
@@ -392,6 +430,7 @@ def stage(ctx: StageContext) -> Staged:
     )
     _add_notes(ctx, msg, staged, bool(features))
     staged.notes += _unread_category_notes(ctx, cats)
+    staged.notes += _absent_category_notes(ctx, cats)
     return staged
 
 
