@@ -25,3 +25,16 @@ def test_readme_lists_every_exit_code():
     readme = (REPO / "README.md").read_text()
     for code in range(6):
         assert f"| {code} |" in readme
+
+
+def test_readme_gives_the_tcf_purpose_mapping_privdiag_uses():
+    """The README sent a reader of TC strings to privdiag/purposes.py to learn which TCF
+    purposes grant analytics or ads (trial 22: a string without purpose 1 grants analytics)."""
+    from privdiag.purposes import TCF_PURPOSES
+
+    readme = (REPO / "README.md").read_text()
+    table = dict(re.findall(r"^\| (\w+) \| ([\d, ]+) \|", readme, re.M))
+    for purpose in set(TCF_PURPOSES.values()):
+        assert purpose in table, purpose
+        listed = {int(n) for n in table[purpose].split(",")}
+        assert listed == {n for n, p in TCF_PURPOSES.items() if p == purpose}, purpose
