@@ -159,7 +159,9 @@ def test_realdata_snowplow_and_segment_weigh_each_user_once(realdata):
     """Checked by hand in DuckDB on scan_events: the Snowplow fixture's 38 events with a
     decision all carry the user id consent_accel (granted analytics on 24, ads on 18,
     personalization on 17, all 38 deciding those three); the Segment example's u123 holds 2
-    (analytics denied, ads and functional granted), and 3 events without a user id decide
+    (analytics denied on both; ads and functional granted on one and denied on the other, the
+    legacy event of OneTrust ids that names no such category, which Segment reads as not
+    consented), and 3 events without a user id decide
     analytics (2 granted), ads (1 granted) and functional (2 granted). Two users hold 40
     events, 20 on average, so a ping weighs 1/20: in all 1 + 1 + 3/20 = 43/20 persons."""
     snowplow = realdata / "snowplow" / "source" / "snowplow_web_events.csv"
@@ -168,12 +170,14 @@ def test_realdata_snowplow_and_segment_weigh_each_user_once(realdata):
     rates = doc["evidence"]["consent_rates"]
     persons = 43 / 20
     assert rates["analytics"] == round((24 / 38 + 2 / 20) / persons, 6)  # 0.340269
-    assert rates["ads"] == round((18 / 38 + 1 + 1 / 20) / persons, 6)  # 0.70869
+    assert rates["ads"] == round((18 / 38 + 1 / 2 + 1 / 20) / persons, 6)  # 0.476132
     assert rates["personalization"] == round(17 / 38, 6)
-    assert rates["functional"] == round((1 + 2 / 20) / (1 + 3 / 20), 6)
+    assert rates["functional"] == round((1 / 2 + 2 / 20) / (1 + 3 / 20), 6)  # 0.521739
     # weighing events, u123 counted 2 of 43: analytics 26/43 = 0.604651
     mix = doc["evidence"]["consent_mix"]
     (u123,) = [e for e in mix if e["granted"] == ["ads", "functional", "necessary"]]
-    assert u123["share"] == round(1 / persons, 6)  # 0.465116, one person of 43/20
+    assert u123["share"] == round(1 / 2 / persons, 6)  # 0.232558, half a person of 43/20
+    (legacy,) = [e for e in mix if e["denied"] == ["analytics", "ads", "functional"]]
+    assert legacy["share"] == u123["share"]
     everyone = [e for e in mix if len(e["granted"] or []) == 4]
     assert [e["share"] for e in everyone] == [round(14 / 38 / persons, 6)]

@@ -238,6 +238,87 @@ def test_empty_or_missing_consent_object_gives_no_flags(tmp_path):
     assert info.unmapped == {}
 
 
+def test_a_category_missing_from_the_object_is_denied_as_segment_reads_it(tmp_path):
+    """Segment reads a consent category missing from categoryPreferences, and every category
+    of an empty object, as not consented. They were no flag at all (unknown), so gclid sent
+    with {"C0002": true} or {} was no violation though Segment held ads denied."""
+
+    def track(n: str, prefs: dict[str, bool] | None) -> dict[str, Any]:
+        ctx = {} if prefs is None else {"consent": {"categoryPreferences": prefs}}
+        return dict(TRACK, messageId=n, userId=f"u-{n}", context=ctx)
+
+    pref = dict(PREFERENCE, userId="u-p", context={"consent": {"categoryPreferences": {}}})
+    legacy = track("v5", None)  # consent-manager v5: categories are destinations
+    legacy["context"] = {
+        "consent": {
+            "categoryPreferences": {"C0002": True},
+            "destinationPreferences": {"Amplitude": True},
+        }
+    }
+    payloads = [
+        track("both", {"C0002": True, "C0004": False}),
+        track("analytics_only", {"C0002": True}),
+        track("empty", {}),
+        track("none", None),
+        track("necessary_only", {"C0001": True}),
+        track("unmapped", {"Amplitude": True}),  # reported as unmapped, not read as denials
+        legacy,
+        pref,
+    ]
+    con, info = loaded(write_ndjson(tmp_path / "seg.ndjson", payloads))
+    flags = rows(
+        con,
+        "SELECT event_id, consent_analytics, consent_ads, consent_necessary FROM events "
+        "WHERE event_name = 'Order Completed' ORDER BY event_id",
+    )
+    assert flags == [
+        ("analytics_only", True, False, None),
+        ("both", True, False, None),
+        ("empty", False, False, None),
+        ("necessary_only", False, False, True),  # necessary is never filled in
+        ("none", None, None, None),
+        ("unmapped", None, None, None),
+        ("v5", True, None, None),
+    ]
+    records = rows(con, "SELECT user_key, purpose, granted FROM consent ORDER BY purpose")
+    assert records == [("u-p", "ads", False), ("u-p", "analytics", False)]
+    text = " ".join(n for _, staged in info.staged for n in staged.notes)
+    absent = "payload(s) carry context.consent.categoryPreferences without a category of"
+    assert f"4 {absent} ads, which other payloads of this input name" in text
+    assert f"3 {absent} analytics, which" in text
+
+
+def test_an_anonymous_event_is_the_user_its_anonymous_id_is_identified_as(tmp_path):
+    """Segment joins a visitor's events before and after login into one profile, whose consent
+    applies to both. The pre-login page view (anonymousId only) was a user of its own, with no
+    decision: trial 22's shop counted 62 of 320 users without a decision where 8 of its 160
+    shoppers had none, and the page views after a logged denial met no consent."""
+
+    def msg(n: str, anon: str | None, user: str | None, **extra: Any) -> dict[str, Any]:
+        out = dict(TRACK, messageId=n, anonymousId=anon, userId=user, context={})
+        return {**out, **extra}
+
+    payloads = [
+        msg("before-login", "a1", None),
+        msg("logged-in", "a1", "u1"),
+        msg("shared-1", "a2", "u2"),
+        msg("shared-2", "a2", "u3"),
+        msg("shared-anon", "a2", None),  # a2 is two users' device: it keeps its own key
+        msg("never-known", "a3", None),
+        msg("placeholder-1", "undefined", "u4"),
+        msg("placeholder-2", "undefined", None),
+        dict(PREFERENCE, messageId="pref", anonymousId="a1", userId=None),
+    ]
+    con, info = loaded(write_ndjson(tmp_path / "seg.ndjson", payloads))
+    keys = dict(rows(con, "SELECT event_id, user_key FROM events"))
+    assert keys["before-login"] == "u1" and keys["logged-in"] == "u1"
+    assert keys["shared-anon"] == "a2" and keys["never-known"] == "a3"
+    assert keys["placeholder-2"] is None  # a placeholder is no id (README), never stitched
+    assert rows(con, "SELECT DISTINCT user_key FROM consent") == [("u1",)]
+    text = " ".join(n for _, staged in info.staged for n in staged.notes)
+    assert "2 payload(s) without a user id, of 1 anonymous id(s) that other payloads carry" in text
+
+
 # --- containers --------------------------------------------------------------------------
 
 
@@ -321,7 +402,9 @@ def test_doc_examples_load_with_records_flags_and_unmapped(realdata):
         "SELECT purpose, granted FROM consent WHERE user_key = 'u123' "
         "AND purpose IN ('ads', 'functional') ORDER BY purpose",
     )
-    assert updated == [("ads", True), ("functional", True)]
+    # the legacy example (OneTrust ids C0001, C0002) names no ads or functional category, which
+    # the other examples do: Segment reads a category missing from the object as denied
+    assert updated == [("ads", False), ("ads", True), ("functional", False), ("functional", True)]
     assert rows(con, "SELECT DISTINCT granted FROM consent WHERE purpose = 'analytics'") == [
         (False,)
     ]

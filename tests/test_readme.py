@@ -25,3 +25,31 @@ def test_readme_lists_every_exit_code():
     readme = (REPO / "README.md").read_text()
     for code in range(6):
         assert f"| {code} |" in readme
+
+
+def test_readme_gives_the_tcf_purpose_mapping_privdiag_uses():
+    """The README sent a reader of TC strings to privdiag/purposes.py to learn which TCF
+    purposes grant analytics or ads (trial 22: a string without purpose 1 grants analytics)."""
+    from privdiag.purposes import TCF_PURPOSES
+
+    readme = (REPO / "README.md").read_text()
+    table = dict(re.findall(r"^\| (\w+) \| ([\d, ]+) \|", readme, re.M))
+    for purpose in set(TCF_PURPOSES.values()):
+        assert purpose in table, purpose
+        listed = {int(n) for n in table[purpose].split(",")}
+        assert listed == {n for n, p in TCF_PURPOSES.items() if p == purpose}, purpose
+
+
+def test_readme_names_the_severities_and_that_none_is_critical_yet(tmp_path):
+    """`--fail-on critical` exited 0 on a scan of 19 high findings: no check gives `critical`,
+    which the README did not say (nor which words --fail-on takes). Checked on the generated
+    shop with its planted faults."""
+    from privdiag.findings import SEVERITIES
+    from tests.helpers import scan_generated
+
+    readme = " ".join((REPO / "README.md").read_text().split())
+    words = ", ".join(f"`{s}`" for s in SEVERITIES[:-1]) + f" or `{SEVERITIES[-1]}`"
+    assert f"A SEVERITY is {words}" in readme
+    assert "no check gives a finding `critical` yet" in readme
+    severities = {f["severity"] for f in scan_generated(tmp_path, seed=7, users=200)["findings"]}
+    assert "high" in severities and "critical" not in severities

@@ -80,7 +80,7 @@ def test_every_right_to_left_name_in_a_sentence_is_isolated():
         f"granted carry "
         f"<bdi>{FEATURE}</bdi>." in html
     )
-    assert f"Nobody owns source <bdi>{SOURCE}</bdi>: of its 2 findings, 1 has" in html
+    assert f"Nobody owns source <bdi>{SOURCE}</bdi>: of its 2 consent findings, 1 has" in html
     assert (
         f"Top finding: <bdi>{FEATURE} sent without ads consent</bdi> (high; source=<bdi>{SOURCE}"
         f"</bdi>, step=<bdi>{STEP}</bdi>, feature=<bdi>{FEATURE}</bdi>, purpose=<bdi>ads</bdi>; "

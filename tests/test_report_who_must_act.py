@@ -85,18 +85,18 @@ def test_who_must_act_sentences():
         "Nobody owns source web: “consent.violation” has no one to act on it."
     )
     assert who_must_act(gap, [free] * 1200) == (
-        "Nobody owns source web: these 1,200 findings have no one to act on them."
+        "Nobody owns source web: these 1,200 consent findings have no one to act on them."
     )
     assert who_must_act(gap, [owned, free]) == (
-        "Nobody owns source web: of its 2 findings, 1 has no one to act on it "
+        "Nobody owns source web: of its 2 consent findings, 1 has no one to act on it "
         "(the other has an owner of its own)."
     )
     assert who_must_act(gap, [owned, owned]) == (
-        "Nobody owns source web: 2 findings there have owners of their own, but no one answers "
-        "for the source itself."
+        "Nobody owns source web: 2 consent findings there have owners of their own, but no one "
+        "answers for the source itself."
     )
     assert missing_owners(unowned_source_doc()["findings"]) == [
-        "Nobody owns source web: of its 2 findings, 1 has no one to act on it "
+        "Nobody owns source web: of its 2 consent findings, 1 has no one to act on it "
         "(the other has an owner of its own)."
     ]
 
@@ -115,7 +115,10 @@ def test_html_lists_the_missing_owner_under_who_must_act_not_among_the_root_caus
     )
     top = summary.split("Top root causes ", 1)[1].split(" Who must act ", 1)[0]
     assert top == "high gclid sent without ads consent (explains 1)"
-    assert "Who must act low Nobody owns source web: of its 2 findings, 1 has no one" in summary
+    assert (
+        "Who must act low Nobody owns source web: of its 2 consent findings, 1 has no one"
+        in summary
+    )
 
     v1 = _section(html, 'id="f-v1"', "</article>")
     assert "root cause" in v1 and "Caused by" not in v1
@@ -158,8 +161,8 @@ _Root causes come first, each before the findings it explains._
 
 ### Who must act
 
-- Nobody owns source web: of its 2 findings, 1 has no one to act on it (the other has an owner \
-of its own).
+- Nobody owns source web: of its 2 consent findings, 1 has no one to act on it (the other has \
+an owner of its own).
 
 _A missing owner is not a cause of these findings: it names what no team answers for._
 
@@ -178,8 +181,8 @@ def test_terminal_summary_says_who_must_act():
     print_summary(merge([unowned_source_doc()]), stream=out)
     text = " ".join(out.getvalue().split())
     assert (
-        "who must act: Nobody owns source web: of its 2 findings, 1 has no one to act on it "
-        "(the other has an owner of its own)."
+        "who must act: Nobody owns source web: of its 2 consent findings, 1 has no one to act on "
+        "it (the other has an owner of its own)."
     ) in text
     # the missing owner is not one of the top findings (a new user's trial read it as one)
     top = out.getvalue().split("top findings", 1)[1].split("who must act", 1)[0]

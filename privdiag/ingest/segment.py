@@ -18,8 +18,12 @@ Decisions, so the canonical tables stay predictable:
 - Consent flags on events: ``context.consent.categoryPreferences`` {category: bool} and
   RudderStack ``context.consentManagement`` (allowed ids → granted, denied ids → denied), both
   mapped by the purpose aliases. Several categories mapping to one purpose: granted only if all
-  of them are granted. A purpose no category maps to stays NULL (no flag), so an empty or
-  missing consent object gives no flags at all.
+  of them are granted. A purpose that some payload's categoryPreferences of the input names
+  (``necessary`` aside) is denied in a categoryPreferences object that names no category of it,
+  an empty object too, as Segment reads a category missing from the object (not consented),
+  with a note; not in an object of unmapped categories alone (reported as such) or of the
+  legacy consent-manager (``destinationPreferences`` beside it). A purpose no payload names
+  stays NULL (no flag), and a payload without a consent object gets no flags at all.
 - Consent records: each "Segment Consent Preference Updated" (or legacy "Segment Consent
   Preference") event gives one record per mapped purpose, at the event's time.
 - Legacy consent-manager v5 payloads key categoryPreferences by destination name ("Google
@@ -56,6 +60,9 @@ ID_FIELDS = ("anonymousId", "userId", "messageId")
 WRAPPED_MARKERS = ("anonymousId", "userId", "messageId", "type VARCHAR", "context ")
 TIME_FIELDS = ("timestamp", "originalTimestamp", "receivedAt", "sentAt")
 PREFERENCE_EVENTS = ("Segment Consent Preference Updated", "Segment Consent Preference")
+#: ``raw`` of the denial a payload's categoryPreferences gets for a purpose it names no category
+#: of while other payloads of the input do (its ``category`` is NULL, which no read one is).
+ABSENT = "(absent)"
 CAMPAIGN = {
     "utm_source": "source",
     "utm_medium": "medium",
@@ -225,14 +232,45 @@ def _stage_categories(ctx: StageContext, msg: str) -> str:
                    FALSE, NULL
             FROM (SELECT _n, {managed} AS managed FROM {msg})
             WHERE json_type(managed, '$.deniedConsentIds') = 'ARRAY'
+        ), named AS (
+            SELECT c._n, c.category, c.granted, c.raw, aliases.alias_purpose AS purpose
+            FROM (SELECT * FROM segment UNION ALL SELECT * FROM rudder) c
+            LEFT JOIN {alias_values(ctx.config.alias_map())}
+                   ON aliases.alias_word = {fold_sql("c.category")}
+            WHERE c.category IS NOT NULL
+        ), objects AS (  -- Consent Management's objects: empty, or naming a known category
+            SELECT _n FROM {msg}
+            WHERE json_type({prefs}) = 'OBJECT'
+              AND (m -> '$.context.consent.destinationPreferences') IS NULL  -- consent-manager v5
+              AND (json_keys({prefs}) = []
+                   OR _n IN (SELECT _n FROM named WHERE purpose IS NOT NULL))
+        ), seen AS (  -- purposes some payload's categoryPreferences of this input names
+            SELECT DISTINCT purpose FROM named SEMI JOIN objects USING (_n)
+            WHERE purpose IS NOT NULL AND purpose <> 'necessary'
         )
-        SELECT c._n, c.category, c.granted, c.raw, aliases.alias_purpose AS purpose
-        FROM (SELECT * FROM segment UNION ALL SELECT * FROM rudder) c
-        LEFT JOIN {alias_values(ctx.config.alias_map())}
-               ON aliases.alias_word = {fold_sql("c.category")}
-        WHERE c.category IS NOT NULL
+        SELECT * FROM named
+        UNION ALL  -- Segment reads a category missing from the object as denied
+        SELECT o._n, NULL, FALSE, {literal(ABSENT)}, s.purpose
+        FROM objects o CROSS JOIN seen s
+        WHERE NOT EXISTS (SELECT 1 FROM named c WHERE c._n = o._n AND c.purpose = s.purpose)
     """)
     return table
+
+
+def _absent_category_notes(ctx: StageContext, cats: str) -> list[str]:
+    """A note per purpose that payloads' categoryPreferences leave out while others of the
+    input name it: those payloads read it as denied, as Segment does."""
+    rows = ctx.con.execute(f"""
+        SELECT purpose, count(DISTINCT _n) FROM {cats}
+        WHERE raw = {literal(ABSENT)} AND category IS NULL
+        GROUP BY purpose ORDER BY purpose
+    """).fetchall()
+    return [
+        f"{n:,} payload(s) carry context.consent.categoryPreferences without a category of "
+        f"{purpose}, which other payloads of this input name: read as {purpose} denied, as "
+        "Segment reads a category missing from the object (an empty object denies them all)"
+        for purpose, n in rows
+    ]
 
 
 def _stage_flags(ctx: StageContext, cats: str) -> str:
@@ -251,7 +289,47 @@ def _stage_flags(ctx: StageContext, cats: str) -> str:
     return table
 
 
-def _stage_consent(ctx: StageContext, msg: str, cats: str) -> str:
+#: The user key of a payload: its user id, else the one user id its anonymous id carries in
+#: other payloads of the input (``_stage_identities``), else its anonymous id.
+USER_KEY = "coalesce(user_id, known.identified_as, anonymous_id)"
+
+
+def _stage_identities(ctx: StageContext, msg: str) -> str:
+    """Materialise (anonymous_id, identified_as) for each anonymous id that payloads of the
+    input carry beside one user id and no other, as Segment's identity resolution joins a
+    visitor's events before and after they log in: the pre-login page view of anonymousId
+    a1, later identified as u1, is u1's and meets u1's consent. An anonymous id seen with
+    several user ids (a shared device) keeps its own key."""
+    table = f"{ctx.prefix}_seg_ids"
+    ctx.create(f"""
+        CREATE TEMP TABLE {table} AS
+        SELECT anonymous_id, min(user_id) AS identified_as
+        FROM {msg}
+        WHERE user_id IS NOT NULL AND {without_placeholder("anonymous_id")} IS NOT NULL
+        GROUP BY anonymous_id
+        HAVING count(DISTINCT user_id) = 1
+    """)
+    return table
+
+
+def _identity_note(ctx: StageContext, msg: str, ids: str) -> list[str]:
+    """A note counting the events without a user id that took their anonymous id's."""
+    row = one(
+        ctx.con,
+        f"SELECT count(*), count(DISTINCT anonymous_id) FROM {msg} "
+        f"JOIN {ids} USING (anonymous_id) WHERE user_id IS NULL",
+    )
+    if not row or not row[0]:
+        return []
+    return [
+        f"{row[0]:,} payload(s) without a user id, of {row[1]:,} anonymous id(s) that other "
+        "payloads carry beside one user id, are that user's (as Segment's identity resolution "
+        "joins them): they meet that user's consent and count as that user; an anonymous id "
+        "seen with several user ids keeps its own"
+    ]
+
+
+def _stage_consent(ctx: StageContext, msg: str, cats: str, ids: str) -> str:
     """Create the view of consent records from the consent preference events."""
     view = f"{ctx.prefix}_consent"
     ctx.create(f"""
@@ -260,8 +338,9 @@ def _stage_consent(ctx: StageContext, msg: str, cats: str) -> str:
                {literal(ctx.source)} AS source, NULL::VARCHAR AS version,
                m.country AS region, m.device
         FROM {cats} c
-        JOIN (SELECT _n, coalesce(user_id, anonymous_id) AS user_key, ts, country, device
-              FROM {msg} WHERE is_preference) m USING (_n)
+        JOIN (SELECT _n, {USER_KEY} AS user_key, ts, country, device
+              FROM {msg} LEFT JOIN {ids} known USING (anonymous_id)
+              WHERE is_preference) m USING (_n)
         WHERE c.purpose IS NOT NULL AND c.granted IS NOT NULL AND m.user_key IS NOT NULL
         GROUP BY m._n, m.user_key, c.purpose, m.ts, m.country, m.device
     """)
@@ -357,6 +436,7 @@ def stage(ctx: StageContext) -> Staged:
     _check_times(ctx, msg)
     cats = _stage_categories(ctx, msg)
     flags = _stage_flags(ctx, cats)
+    ids = _stage_identities(ctx, msg)
     features = _features(ctx, msg)
     consent_cols = ", ".join(f"f.consent_{p}" for p in PURPOSES)
     feature_sql = ",\n".join(features) or "NULL AS _no_feature"
@@ -367,7 +447,7 @@ def stage(ctx: StageContext) -> Staged:
         SELECT coalesce(message_id, {stable_id("json(m)")}) AS event_id,
                {literal(ctx.source)} AS source,
                ts, event_name,
-               coalesce(user_id, anonymous_id) AS user_key,
+               {USER_KEY} AS user_key,
                anonymous_id AS anon_key,
                CASE WHEN session IS NOT NULL
                     THEN coalesce(anonymous_id, user_id, '') || ':' || session END AS session_key,
@@ -376,22 +456,25 @@ def stage(ctx: StageContext) -> Staged:
                {consent_cols},
                {ctx.index} AS _input,
                {feature_sql}
-        FROM {msg} LEFT JOIN {flags} f USING (_n)
+        FROM {msg} LEFT JOIN {flags} f USING (_n) LEFT JOIN {ids} known USING (anonymous_id)
     """)
 
     staged = Staged(
         format=NAME,
         events_view=view,
-        consent_view=_stage_consent(ctx, msg, cats),
+        consent_view=_stage_consent(ctx, msg, cats, ids),
         time_field="timestamp",
     )
     staged.unmapped_sql = (
-        f"SELECT c.category, coalesce(m.user_id, m.anonymous_id) AS user_key, "
+        f"SELECT c.category, {USER_KEY} AS user_key, "
         f"{decision_sql('c.granted', 'm.ts', 'm.country', 'm.device')} AS decision "
-        f"FROM {cats} c JOIN {msg} m USING (_n) WHERE c.purpose IS NULL"
+        f"FROM {cats} c JOIN {msg} m USING (_n) LEFT JOIN {ids} known USING (anonymous_id) "
+        "WHERE c.purpose IS NULL"
     )
     _add_notes(ctx, msg, staged, bool(features))
     staged.notes += _unread_category_notes(ctx, cats)
+    staged.notes += _absent_category_notes(ctx, cats)
+    staged.notes += _identity_note(ctx, msg, ids)
     return staged
 
 

@@ -415,22 +415,26 @@ NAMED_TITLE = 100
 
 def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]], isolate: bool = False) -> str:
     """Return the sentence that says whom the findings ``left`` (those linked to the ownership
-    gap ``gap``) lack: ``Nobody owns source web: these 3 findings have no one to act on
+    gap ``gap``) lack: ``Nobody owns source web: these 3 consent findings have no one to act on
     them.``; those with an owner of their own are told apart, and one finding alone is named
-    by its title (cut to :data:`NAMED_TITLE` characters). The name of what nobody owns, and
-    that title, are :func:`isolated` when ``isolate``."""
+    by its title (cut to :data:`NAMED_TITLE` characters). They are the source's consent
+    findings (:mod:`privdiag.chains`), so the sentence says so: "of its 5 findings" read as all
+    of a source's findings where it had 27. The name of what nobody owns, and that title, are
+    :func:`isolated` when ``isolate``."""
     subject, n = gap_subject(gap, isolate), len(left)
     ownerless = sum(1 for f in left if not f.get("owner"))
     if ownerless == n:
         these = (
-            f"{_named(left[0], isolate)} has" if n == 1 else f"these {fmt_number(n)} findings have"
+            f"{_named(left[0], isolate)} has"
+            if n == 1
+            else f"these {fmt_number(n)} consent findings have"
         )
         return f"Nobody owns {subject}: {these} no one to act on {'it' if n == 1 else 'them'}."
     if ownerless == 0:
         have = (
             f"{_named(left[0], isolate)} has an owner"
             if n == 1
-            else f"{fmt_number(n)} findings there have owners"
+            else f"{fmt_number(n)} consent findings there have owners"
         )
         own = "its own" if n == 1 else "their own"
         return (
@@ -438,7 +442,7 @@ def who_must_act(gap: dict[str, Any], left: list[dict[str, Any]], isolate: bool 
             f"but no one answers for the {subject.split()[0]} itself."
         )
     return (
-        f"Nobody owns {subject}: of its {fmt_number(n)} findings, {fmt_number(ownerless)} "
+        f"Nobody owns {subject}: of its {fmt_number(n)} consent findings, {fmt_number(ownerless)} "
         f"{'has' if ownerless == 1 else 'have'} no one to act on "
         f"{'it' if ownerless == 1 else 'them'} "
         + (
