@@ -21,11 +21,12 @@ from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles, refuse_nested, taken_by_mapping
 from privdiag.ingest.sqlparts import (
     EARLIEST,
-    NO_FLAG_WORDS,
     decision_sql,
     flag,
     fold_words,
     id_text,
+    is_one_of,
+    status_words,
     status_words_hint,
     time_problem,
     typed_ts,
@@ -110,14 +111,15 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
 def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
     status = quote(roles["status"])
     # a word saying no decision ('pending', 'unset') leaves its row out, as an empty status
-    bad = ctx.first_bad_row(status, f"v IS NOT NULL AND {unread_flag('v')}")
+    words = ctx.config.status_words
+    bad = ctx.first_bad_row(status, f"v IS NOT NULL AND {unread_flag('v', words)}")
     if bad:
         raise InputError(
             f"consent status ({describe_value(bad[1])}) is neither granted nor denied",
             path=_where(ctx),
             row=int(bad[0]),
             field=roles["status"],
-            hint=status_words_hint(),
+            hint=status_words_hint(words),
         )
     _validate_times(ctx, roles)
 
@@ -153,7 +155,7 @@ def stage(ctx: StageContext) -> Staged:
         SELECT {_user_sql(roles)} AS user_key,
                CAST({quote(roles["purpose"])} AS VARCHAR) AS category,
                aliases.alias_purpose AS purpose,
-               {flag(quote(roles["status"]))} AS granted,
+               {flag(quote(roles["status"]), ctx.config.status_words)} AS granted,
                {_time(ctx, roles["ts"])} AS ts,
                coalesce({opt("source")}, {literal(ctx.source)}) AS source,
                {opt("version")} AS version,
@@ -196,9 +198,12 @@ def _without_decision(ctx: StageContext, table: str, roles: dict[str, str]) -> l
     if not rows:
         return []
     said = quote(roles["status"])
-    words = ", ".join(literal(w) for w in NO_FLAG_WORDS if w)
+    undecided = tuple(w for w in status_words(ctx.config.status_words)["undecided"] if w)
     worded = (
-        one(ctx.con, f"SELECT count(*) FROM {ctx.read_sql} WHERE {fold_words(said)} IN ({words})")
+        one(
+            ctx.con,
+            f"SELECT count(*) FROM {ctx.read_sql} WHERE {is_one_of(fold_words(said), undecided)}",
+        )
         or (0,)
     )[0]
     status_text = (

@@ -82,14 +82,15 @@ def _check_ts(
     """
     converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
     bad_when = unread_or_out_of_range(converted)
+    words = ctx.config.status_words
     by_value = _flags_by_value(ctx, column, bad_when, flags) if flags else None
     if by_value:
         bad_ts, notes, reads = by_value
     else:
         # any_value of a CASE, not with FILTER: Spark's SQL has no FILTER on any_value
         unread = [
-            f"count_if({unread_flag(quote(c))}), "
-            f"any_value(CASE WHEN {unread_flag(quote(c))} THEN {quote(c)} END)"
+            f"count_if({unread_flag(quote(c), words)}), "
+            f"any_value(CASE WHEN {unread_flag(quote(c), words)} THEN {quote(c)} END)"
             for c in flags
         ]
         found = one(
@@ -99,7 +100,7 @@ def _check_ts(
         )
         bad_ts = bool(found and found[0])
         notes = _unread_notes(flags, found[1:] if found else (None, None) * len(flags))
-        reads = {c: flag(quote(c)) for c in flags}
+        reads = {c: flag(quote(c), words) for c in flags}
     if not bad_ts:
         return notes, reads
     bad = ctx.first_bad(quote(column), bad_when, detail=f"year({converted})")
@@ -125,7 +126,8 @@ def _flags_by_value(
     combinations of values."""
     keys = [f"c{j}" for j in range(len(flags))]
     inner = ", ".join(f"{quote(c)} AS {k}" for c, k in zip(flags, keys, strict=True))
-    per_value = ", ".join(f"{k}, {flag(k)}, {unread_flag(k)}" for k in keys)
+    words = ctx.config.status_words
+    per_value = ", ".join(f"{k}, {flag(k, words)}, {unread_flag(k, words)}" for k in keys)
     rows = ctx.con.execute(
         f"SELECT bool_or({bad_when}), count(*), {per_value} "
         f"FROM (SELECT {quote(column)} AS v, {inner} FROM {ctx.read_sql}) "
@@ -144,7 +146,7 @@ def _flags_by_value(
             verdict: sorted({r[value] for r in rows if r[read] is verdict}, key=str)
             for verdict in (True, False)
         }
-        reads[name] = _read_by_value(quote(name), ctx.columns.get(name, ""), said)
+        reads[name] = _read_by_value(quote(name), ctx.columns.get(name, ""), said, words)
     return any(r[0] for r in rows), _unread_notes(flags, tuple(counts)), reads
 
 
@@ -160,14 +162,17 @@ def _sql_literal(value: object, sql_type: str) -> str | None:
     return None
 
 
-def _read_by_value(column: str, sql_type: str, said: dict[bool, list]) -> str:
+def _read_by_value(
+    column: str, sql_type: str, said: dict[bool, list], words: dict[str, str] | None = None
+) -> str:
     """SQL reading a flag ``column`` as TRUE or FALSE by its raw values (``said``: the values
-    read as granted, and as denied); :func:`flag` itself when they cannot be written back."""
+    read as granted, and as denied); :func:`flag` itself (reading ``words``, the config's
+    status words) when they cannot be written back."""
     cases = []
     for verdict, values in said.items():
         written = [_sql_literal(v, sql_type) for v in values]
         if None in written:
-            return flag(column)
+            return flag(column, words)
         if written:
             cases.append(f"WHEN {column} IN ({', '.join(written)}) THEN {str(verdict).upper()}")
     return f"(CASE {' '.join(cases)} END)" if cases else "CAST(NULL AS BOOLEAN)"
@@ -203,7 +208,7 @@ def unread_flag_note(where: str, n: int, example: object, purpose: str) -> str:
         f"{where}: {n:,} event{'' if n == 1 else 's'} with a value read as neither granted nor "
         f"denied (e.g. {describe_value(example, SAFE_FLAG_WORDS)}); their {purpose} state is "
         "unknown unless the consent log decides it: write them as granted/denied "
-        "(or yes/no, true/false, 1/0)"
+        "(or yes/no, true/false, 1/0), or map your words in the config's [consent.status_words]"
     )
 
 
