@@ -26,6 +26,8 @@ from privdiag.ingest.sqlparts import (
     fold_words,
     id_text,
     is_one_of,
+    offsetless,
+    offsetless_note,
     status_words,
     status_words_hint,
     time_problem,
@@ -108,6 +110,13 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
         )
 
 
+def _offsetless_notes(ctx: StageContext, column: str) -> list[str]:
+    """The note on the decision times of ``column`` read as UTC though they say no offset."""
+    said = offsetless(quote(column), ctx.columns.get(column, "VARCHAR"))
+    found = one(ctx.con, f"SELECT count_if({said}) FROM {ctx.read_sql}")
+    return offsetless_note(column, int(found[0] or 0) if found else 0, "decision time")
+
+
 def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
     status = quote(roles["status"])
     # a word saying no decision ('pending', 'unset') leaves its row out, as an empty status
@@ -179,6 +188,7 @@ def stage(ctx: StageContext) -> Staged:
     )
     staged.notes += _without_user(ctx, base, "category IS NOT NULL")
     staged.notes += _without_decision(ctx, base, roles)
+    staged.notes += _offsetless_notes(ctx, roles["ts"])
     return staged
 
 
@@ -298,7 +308,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     kind = STRING_COLUMNS.get(column.lower(), "tcf")
     decoded = f"{ctx.prefix}_decoded"
     value = decoded_table(ctx.con, ctx.read_sql, column, kind, decoded)
-    notes = _undecoded_rows(ctx, column, kind, decoded, value)
+    notes = _undecoded_rows(ctx, column, kind, decoded, value) + _offsetless_notes(ctx, roles["ts"])
     version = f"CAST(src.{quote(roles['version'])} AS VARCHAR)" if "version" in roles else "NULL"
     extra = f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
     user = _user_sql(roles, "src.")

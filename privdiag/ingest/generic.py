@@ -23,6 +23,8 @@ from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     feature_name,
     flag,
+    offsetless,
+    offsetless_note,
     stable_id,
     time_problem,
     typed_ts,
@@ -80,12 +82,14 @@ def _check_ts(
 
     One cheap pass finds both; the row is only looked for when there is one to find.
     """
-    converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
+    sql_type = ctx.columns.get(column, "VARCHAR")
+    converted = typed_ts("v", sql_type)
     bad_when = unread_or_out_of_range(converted)
     words = ctx.config.status_words
-    by_value = _flags_by_value(ctx, column, bad_when, flags) if flags else None
+    no_offset = f"count_if({offsetless('v', sql_type)})"
+    by_value = _flags_by_value(ctx, column, bad_when, flags, no_offset) if flags else None
     if by_value:
-        bad_ts, notes, reads = by_value
+        bad_ts, offsetless_times, notes, reads = by_value
     else:
         # any_value of a CASE, not with FILTER: Spark's SQL has no FILTER on any_value
         unread = [
@@ -95,14 +99,14 @@ def _check_ts(
         ]
         found = one(
             ctx.con,
-            f"SELECT bool_or({bad_when}){''.join(', ' + u for u in unread)} "
+            f"SELECT bool_or({bad_when}), {no_offset}{''.join(', ' + u for u in unread)} "
             f"FROM (SELECT {quote(column)} AS v, * FROM {ctx.read_sql})",
         )
-        bad_ts = bool(found and found[0])
-        notes = _unread_notes(flags, found[1:] if found else (None, None) * len(flags))
+        bad_ts, offsetless_times = bool(found and found[0]), int(found[1] or 0) if found else 0
+        notes = _unread_notes(flags, found[2:] if found else (None, None) * len(flags))
         reads = {c: flag(quote(c), words) for c in flags}
     if not bad_ts:
-        return notes, reads
+        return offsetless_note(column, offsetless_times) + notes, reads
     bad = ctx.first_bad(quote(column), bad_when, detail=f"year({converted})")
     if bad and not bad.file_has_values:
         raise InputError(
@@ -118,18 +122,18 @@ def _check_ts(
 
 
 def _flags_by_value(
-    ctx: StageContext, column: str, bad_when: str, flags: dict[str, str]
-) -> tuple[bool, list[str], dict[str, str]] | None:
+    ctx: StageContext, column: str, bad_when: str, flags: dict[str, str], no_offset: str
+) -> tuple[bool, int, list[str], dict[str, str]] | None:
     """The time check and the flag columns' values in one grouping by those values: whether
-    a time is bad, the notes on unread values, and per purpose the SQL reading its column by
-    comparing raw values. None when the columns hold more than :data:`MAX_FLAG_VALUES`
-    combinations of values."""
+    a time is bad, how many times say no offset (``no_offset``, SQL counting them), the notes
+    on unread values, and per purpose the SQL reading its column by comparing raw values.
+    None when the columns hold more than :data:`MAX_FLAG_VALUES` combinations of values."""
     keys = [f"c{j}" for j in range(len(flags))]
     inner = ", ".join(f"{quote(c)} AS {k}" for c, k in zip(flags, keys, strict=True))
     words = ctx.config.status_words
     per_value = ", ".join(f"{k}, {flag(k, words)}, {unread_flag(k, words)}" for k in keys)
     rows = ctx.con.execute(
-        f"SELECT bool_or({bad_when}), count(*), {per_value} "
+        f"SELECT bool_or({bad_when}), count(*), {per_value}, {no_offset} "
         f"FROM (SELECT {quote(column)} AS v, {inner} FROM {ctx.read_sql}) "
         f"GROUP BY {', '.join(keys)} LIMIT {MAX_FLAG_VALUES + 1}"
     ).fetchall()
@@ -147,7 +151,8 @@ def _flags_by_value(
             for verdict in (True, False)
         }
         reads[name] = _read_by_value(quote(name), ctx.columns.get(name, ""), said, words)
-    return any(r[0] for r in rows), _unread_notes(flags, tuple(counts)), reads
+    offsetless_times = sum(int(r[-1]) for r in rows)
+    return any(r[0] for r in rows), offsetless_times, _unread_notes(flags, tuple(counts)), reads
 
 
 def _sql_literal(value: object, sql_type: str) -> str | None:

@@ -307,6 +307,36 @@ def typed_ts(expr: str, sql_type: str) -> str:
     return any_ts(expr)
 
 
+# A date, or a date and time of day, with nothing after it: no Z, no UTC offset, no zone.
+_NO_OFFSET = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{1,2}(:[0-9]{2}){0,2}([.,][0-9]*)?)?"
+
+
+def offsetless(expr: str, sql_type: str) -> str:
+    """SQL true for a time in ``expr`` (a column of DuckDB type ``sql_type``) that says no UTC
+    offset and is read as UTC (:func:`typed_ts`): ISO text without ``Z`` or an offset
+    (``2026-10-01 10:00:00``, ``2026-10-01``), or a value of a TIMESTAMP or DATE column, which
+    a CSV's sniffer gives such text and a Parquet file a time without a zone."""
+    upper = sql_type.upper()
+    if upper in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ") or upper in INTEGER_TYPES:
+        return "FALSE"
+    if upper.startswith(TIMESTAMP_TYPES):
+        return f"({expr} IS NOT NULL)"
+    text = f"trim(CAST({expr} AS VARCHAR), ' \"')"
+    # the pattern runs only on texts that do not end in Z, as most ISO times do
+    return f"({text} NOT LIKE '%Z' AND regexp_full_match({text}, '{_NO_OFFSET}'))"
+
+
+def offsetless_note(column: str, count: int, what: str = "time") -> list[str]:
+    """The note on ``count`` times of ``column`` read as UTC though they say no offset (none
+    when there are none): a CMP log or export kept in local time is then hours off."""
+    if not count:
+        return []
+    return [
+        f"{count:,} {what}(s) in column '{column}' read as UTC, as they carry no Z or UTC "
+        "offset: if they are local times, write their offset (+02:00) or convert them to UTC"
+    ]
+
+
 def id_text(expr: str) -> str:
     """SQL of an id as text, trimmed, an empty one as NULL: how every stager keys users, so
     that an event and a consent record of one id meet whatever spaces either file kept."""
