@@ -428,7 +428,7 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> N
         f"run {run.run_id} started {run.started_at}, exit {run.exit_code}: "
         f"{s.get('findings', 0)} findings, {s.get('new', 0)} new, "
         f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse, {s.get('better', 0)} better, "
-        f"{s.get('hidden', 0)} not compared"
+        f"{s.get('hidden', 0)} hidden"
     )
     small = [hides_users(f["metrics"], k) for _, f in findings]
     in_order = [x for x, s in zip(findings, small, strict=True) if not s]

@@ -25,6 +25,7 @@ from privdiag.config_values import (
     not_blank,
     path_list,
     purpose_list,
+    status_word_map,
     text,
     too_deep,
     unknown,
@@ -108,6 +109,8 @@ class Config:
     owners: dict[str, str] = field(default_factory=dict)
     consent_files: list[str] = field(default_factory=list)
     consent_columns: dict[str, str] = field(default_factory=dict)  # role -> consent file column
+    # [consent.status_words]: a CMP's status word, folded, -> granted, denied or undecided
+    status_words: dict[str, str] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
     engine: EngineConfig = field(default_factory=EngineConfig)
     hash_key: str | None = None
@@ -168,7 +171,7 @@ TABLES: dict[str, tuple[str, ...] | None] = {
     "sources": None,
     "models": None,
     "owners": None,
-    "consent": ("paths", "columns"),
+    "consent": ("paths", "columns", "status_words"),
     "thresholds": None,
     "engine": (
         "threads",
@@ -396,6 +399,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     cfg.consent_files = path_list(consent.get("paths", []), path, "consent.paths")
     check_column_roles(consent.get("columns", {}), path, "consent.columns", consent=True)
     cfg.consent_columns = dict(consent.get("columns", {}))
+    cfg.status_words = status_word_map(consent.get("status_words", {}), path)
     cfg.thresholds = _thresholds(raw, path)
 
     cfg.engine = _engine(raw, path)

@@ -226,3 +226,54 @@ def check_no_nul(value: Any, path: Path, key: str, depth: int = 0) -> None:
             key=key or None,
             hint="remove it from the config",
         )
+
+
+def status_word_map(table: Any, path: Path) -> dict[str, str]:
+    """The config's ``[consent.status_words]`` as word (edge spaces dropped) -> meaning
+    (granted, denied or undecided), each meaning a word or a list of them. Words are compared
+    as consent values are, in any case; ConfigError for another key, a value that is not
+    text, a blank word, or a word mapped to two meanings."""
+    from privdiag.ingest.sqlparts import STATUS_MEANINGS, fold_word
+
+    key = "consent.status_words"
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table of meaning = [words]", path=path, key=key)
+    out: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}  # folded word -> (meaning, the word as written)
+    for meaning, value in table.items():
+        if meaning not in STATUS_MEANINGS:
+            hint = f"[{key}] takes {', '.join(STATUS_MEANINGS)}, each a list of words"
+            raise unknown("key", meaning, STATUS_MEANINGS, path, key, hint)
+        for word in value if isinstance(value, list) else [value]:
+            _check_status_word(word, path, f"{key}.{meaning}")
+            other, written = seen.setdefault(fold_word(word), (meaning, word))
+            if other != meaning:
+                raise ConfigError(
+                    f"the status word {word!r} is mapped to {other} (as {written!r}) and to "
+                    f"{meaning}; words are compared in any case",
+                    path=path,
+                    key=key,
+                    hint="map each word to one meaning: remove it from the other list",
+                )
+            out[word.strip(" ")] = meaning
+    return out
+
+
+def _check_status_word(word: Any, path: Path, key: str) -> None:
+    """ConfigError for a status word of ``key`` that is not text or is blank (it would read
+    an empty status, which says no decision)."""
+    if not isinstance(word, str):
+        kinds = {bool: "true/false", int: "a number", float: "a number", list: "a list"}
+        raise ConfigError(
+            f"holds {kinds.get(type(word), 'a table or a date')}, not text",
+            path=path,
+            key=key,
+            hint='write each status word as a string, quoted: ["1", "opted_in"]',
+        )
+    if not word.strip():
+        raise ConfigError(
+            "holds an empty or blank word",
+            path=path,
+            key=key,
+            hint="remove it: an empty status already says no decision",
+        )

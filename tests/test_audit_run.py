@@ -444,7 +444,7 @@ def test_list_and_show_count_the_better_findings_too(two_nights):
     run = second["audit"]["run_id"]
     shown = runner.invoke(app, ["audit", "--config", str(config), "--show", run])
     assert shown.output.splitlines()[0].endswith(
-        "exit 1: 8 findings, 1 new, 1 resolved, 1 worse, 1 better, 0 not compared"
+        "exit 1: 8 findings, 1 new, 1 resolved, 1 worse, 1 better, 0 hidden"
     )
 
 

@@ -373,10 +373,12 @@ def test_segment_categories_of_values_neither_granted_nor_denied_are_noted(tmp_p
     assert said == [
         "context.consent.categoryPreferences (ads): 4 events with a value read as neither "
         "granted nor denied (e.g. 'maybe'); their ads state is unknown unless the consent log "
-        "decides it: write them as granted/denied (or yes/no, true/false, 1/0)",
+        "decides it: write them as granted/denied (or yes/no, true/false, 1/0), or map your "
+        "words in the config's [consent.status_words]",
         "context.consent.categoryPreferences (analytics): 2 events with a value read as "
         "neither granted nor denied (e.g. 'partial'); their analytics state is unknown unless "
-        "the consent log decides it: write them as granted/denied (or yes/no, true/false, 1/0)",
+        "the consent log decides it: write them as granted/denied (or yes/no, true/false, 1/0), "
+        "or map your words in the config's [consent.status_words]",
     ]
 
 

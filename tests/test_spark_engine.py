@@ -266,6 +266,32 @@ def test_unread_consent_flags_on_spark_equal_duckdb(spark, tmp_path):
     assert "(e.g. 'maybe')" in notes[0]
 
 
+def test_mapped_status_words_on_spark_equal_duckdb(spark, tmp_path):
+    """``[consent.status_words]`` reads a CMP's words on Spark as on DuckDB, in a consent file
+    and in an event's flag (u1's log grants by "Yes_Please", its flag denies by "NOPE": one
+    violation event; u2's log denies by "nein", its flag grants: a conflict)."""
+    from tests.helpers import write
+    from tests.test_status_words import words_config
+
+    events = write(
+        tmp_path / "e.csv",
+        "user_id,ts,event_name,consent_ads,gclid\n"
+        "u1,2026-10-01T10:00:00Z,page_view,NOPE,g1\n"
+        "u2,2026-10-01T10:01:00Z,page_view,yes_please,g2\n",
+    )
+    consent = write(
+        tmp_path / "c.csv",
+        "user_id,purpose,status,ts\nu1,ads,Yes_Please,2026-10-01T09:00:00Z\n"
+        "u2,ads,nein,2026-10-01T09:00:00Z\n",
+    )
+    cfg = words_config(granted=["yes_please"], denied=["nein", "nope"])
+    duck, on_spark = _both([events], cfg, consent=[consent])
+    assert _comparable(on_spark) == _comparable(duck)
+    kinds = {f["kind"]: f for f in on_spark["findings"]}
+    assert kinds["consent.violation"]["metrics"]["events"] == 1
+    assert kinds["consent.conflict"]["metrics"]["events"] == 2
+
+
 def test_two_consent_files_on_spark_equal_duckdb(spark, tmp_path):
     """Each --consent file is an INSERT into ``consent``. The second one's union with the first
     one's checkpoint failed in Spark's constraint propagation ("key not found: source#..."),

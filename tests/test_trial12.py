@@ -134,7 +134,8 @@ def test_audit_junit_and_annotations_fail_on_what_fails_the_run(tmp_path):
 
 def test_the_audit_line_says_why_a_run_exits_1():
     # "0 new, 0 worse, 1 not compared" beside exit 1 left the reader guessing: a finding of
-    # fewer than k users is not compared and --fail-when regressed counts it as new.
+    # fewer than k users is not compared and --fail-when regressed counts it as new. The line
+    # calls it "hidden", as the run's JSON and --list do (trial 20).
     from types import SimpleNamespace
 
     from privdiag.audit.run import AuditOutcome
@@ -144,14 +145,14 @@ def test_the_audit_line_says_why_a_run_exits_1():
     counts = {"new": 0, "resolved": 0, "worse": 0, "better": 0, "hidden": 1}
     outcome = AuditOutcome(SimpleNamespace(run_id="r2"), doc, Path("/r"), counts, 1)
     assert outcome.one_line() == (
-        "audit r2: 2 findings, 0 new, 0 resolved, 0 worse, 0 better, 1 not compared; "
+        "audit r2: 2 findings, 0 new, 0 resolved, 0 worse, 0 better, 1 hidden; "
         "exit 1 on 1 finding(s) at or above high that --fail-when regressed counts: "
-        "1 not compared (counted as new) -> /r"
+        "1 hidden (counted as new) -> /r"
     )
     passed = AuditOutcome(
         SimpleNamespace(run_id="r2"), _audit_doc("unchanged"), Path("/r"), counts, 0
     )
-    assert passed.one_line().endswith("1 not compared -> /r")
+    assert passed.one_line().endswith("1 hidden -> /r")
 
 
 def test_a_shift_card_shows_its_consent_rate_changes_in_words():
@@ -281,7 +282,7 @@ def test_list_and_show_count_the_findings_not_compared(capsys):
     assert (
         capsys.readouterr()
         .out.splitlines()[0]
-        .endswith("exit 1: 3 findings, 0 new, 1 resolved, 0 worse, 0 better, 1 not compared")
+        .endswith("exit 1: 3 findings, 0 new, 1 resolved, 0 worse, 0 better, 1 hidden")
     )
 
 

@@ -207,18 +207,24 @@ def failing(doc: dict[str, Any], fail_on: str) -> list[dict[str, Any]]:
     return [f for f in findings if at_or_above(f["severity"], fail_on)]
 
 
-def change_word(change: str | None, fail_when: str | None) -> str:
-    """Return a finding's change in a run's words: ``hidden`` reads "not compared", and
+def change_word(change: str | None, fail_when: str | None, hidden: str = "not compared") -> str:
+    """Return a finding's change in a run's words: ``hidden`` reads ``hidden`` ("not compared"
+    in the reports, "hidden" on the run's terminal line, as its JSON and ``--list`` say), and
     "(counted as new)" where ``fail_when`` counts it so (``new``, ``regressed``)."""
     if change == "hidden":
-        return "not compared (counted as new)" if fail_when != "all" else "not compared"
+        return f"{hidden} (counted as new)" if fail_when != "all" else hidden
     return change or "new"
 
 
-def counted_changes(fails: list[dict[str, Any]], fail_when: str | None) -> str:
+def counted_changes(
+    fails: list[dict[str, Any]], fail_when: str | None, hidden: str = "not compared"
+) -> str:
     """Return how many of ``fails`` each change holds (``1 not compared (counted as new),
-    1 worse``): why they fail an audit, which "N finding(s)" alone does not say."""
+    1 worse``; ``hidden``: the word of a hidden finding): why they fail an audit, which "N
+    finding(s)" alone does not say."""
     by_change: dict[str, int] = {}
     for f in fails:
         by_change[f.get("change") or "new"] = by_change.get(f.get("change") or "new", 0) + 1
-    return ", ".join(f"{n} {change_word(ch, fail_when)}" for ch, n in sorted(by_change.items()))
+    return ", ".join(
+        f"{n} {change_word(ch, fail_when, hidden)}" for ch, n in sorted(by_change.items())
+    )

@@ -74,18 +74,19 @@ class AuditOutcome:
         return (
             f"audit {self.run.run_id}: {self.doc['summary']['findings']} findings, "
             f"{c['new']} new, {c['resolved']} resolved, {c['worse']} worse, "
-            f"{c['better']} better, {c['hidden']} not compared{self._why()} -> {self.report_dir}"
+            f"{c['better']} better, {c['hidden']} hidden{self._why()} -> {self.report_dir}"
         )
 
     def _why(self) -> str:
         """Why the run exits 1: how many findings fail it, by their change ("" at exit 0).
-        Without it "0 new, 0 worse" beside exit 1 (a not-compared finding counting as new)
+        Without it "0 new, 0 worse" beside exit 1 (a hidden finding counting as new)
         left the reader guessing."""
         audit = self.doc.get("audit") or {}
         fails = failing(self.doc, str(audit.get("fail_on")))
         if not self.exit_code or not fails:
             return ""
-        parts = counted_changes(fails, audit.get("fail_when"))
+        # "hidden", as the run's JSON and --list say (of fewer than min_group_size users)
+        parts = counted_changes(fails, audit.get("fail_when"), hidden="hidden")
         return (
             f"; exit 1 on {len(fails)} finding(s) at or above {audit.get('fail_on')} that "
             f"--fail-when {audit.get('fail_when')} counts: {parts}"

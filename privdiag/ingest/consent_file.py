@@ -21,11 +21,14 @@ from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles, refuse_nested, taken_by_mapping
 from privdiag.ingest.sqlparts import (
     EARLIEST,
-    NO_FLAG_WORDS,
     decision_sql,
     flag,
     fold_words,
     id_text,
+    is_one_of,
+    offsetless,
+    offsetless_note,
+    status_words,
     status_words_hint,
     time_problem,
     typed_ts,
@@ -107,17 +110,25 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
         )
 
 
+def _offsetless_notes(ctx: StageContext, column: str) -> list[str]:
+    """The note on the decision times of ``column`` read as UTC though they say no offset."""
+    said = offsetless(quote(column), ctx.columns.get(column, "VARCHAR"))
+    found = one(ctx.con, f"SELECT count_if({said}) FROM {ctx.read_sql}")
+    return offsetless_note(column, int(found[0] or 0) if found else 0, "decision time")
+
+
 def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
     status = quote(roles["status"])
     # a word saying no decision ('pending', 'unset') leaves its row out, as an empty status
-    bad = ctx.first_bad_row(status, f"v IS NOT NULL AND {unread_flag('v')}")
+    words = ctx.config.status_words
+    bad = ctx.first_bad_row(status, f"v IS NOT NULL AND {unread_flag('v', words)}")
     if bad:
         raise InputError(
             f"consent status ({describe_value(bad[1])}) is neither granted nor denied",
             path=_where(ctx),
             row=int(bad[0]),
             field=roles["status"],
-            hint=status_words_hint(),
+            hint=status_words_hint(words),
         )
     _validate_times(ctx, roles)
 
@@ -153,7 +164,7 @@ def stage(ctx: StageContext) -> Staged:
         SELECT {_user_sql(roles)} AS user_key,
                CAST({quote(roles["purpose"])} AS VARCHAR) AS category,
                aliases.alias_purpose AS purpose,
-               {flag(quote(roles["status"]))} AS granted,
+               {flag(quote(roles["status"]), ctx.config.status_words)} AS granted,
                {_time(ctx, roles["ts"])} AS ts,
                coalesce({opt("source")}, {literal(ctx.source)}) AS source,
                {opt("version")} AS version,
@@ -177,6 +188,7 @@ def stage(ctx: StageContext) -> Staged:
     )
     staged.notes += _without_user(ctx, base, "category IS NOT NULL")
     staged.notes += _without_decision(ctx, base, roles)
+    staged.notes += _offsetless_notes(ctx, roles["ts"])
     return staged
 
 
@@ -196,9 +208,12 @@ def _without_decision(ctx: StageContext, table: str, roles: dict[str, str]) -> l
     if not rows:
         return []
     said = quote(roles["status"])
-    words = ", ".join(literal(w) for w in NO_FLAG_WORDS if w)
+    undecided = tuple(w for w in status_words(ctx.config.status_words)["undecided"] if w)
     worded = (
-        one(ctx.con, f"SELECT count(*) FROM {ctx.read_sql} WHERE {fold_words(said)} IN ({words})")
+        one(
+            ctx.con,
+            f"SELECT count(*) FROM {ctx.read_sql} WHERE {is_one_of(fold_words(said), undecided)}",
+        )
         or (0,)
     )[0]
     status_text = (
@@ -293,7 +308,7 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     kind = STRING_COLUMNS.get(column.lower(), "tcf")
     decoded = f"{ctx.prefix}_decoded"
     value = decoded_table(ctx.con, ctx.read_sql, column, kind, decoded)
-    notes = _undecoded_rows(ctx, column, kind, decoded, value)
+    notes = _undecoded_rows(ctx, column, kind, decoded, value) + _offsetless_notes(ctx, roles["ts"])
     version = f"CAST(src.{quote(roles['version'])} AS VARCHAR)" if "version" in roles else "NULL"
     extra = f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
     user = _user_sql(roles, "src.")

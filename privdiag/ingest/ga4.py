@@ -215,8 +215,8 @@ def stage(ctx: StageContext) -> Staged:
                     THEN coalesce(user_pseudo_id, '') || ':' || {session} END AS session_key,
                user_pseudo_id IS NULL AND user_id IS NULL AS cookieless,
                device, country, channel,
-               {flag("pi_analytics")} AS consent_analytics,
-               {flag("pi_ads")} AS consent_ads,
+               {flag("pi_analytics", ctx.config.status_words)} AS consent_analytics,
+               {flag("pi_ads", ctx.config.status_words)} AS consent_ads,
                {ctx.index} AS _input,
                {feature_sql}
         FROM {raw}

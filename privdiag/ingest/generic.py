@@ -23,6 +23,8 @@ from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     feature_name,
     flag,
+    offsetless,
+    offsetless_note,
     stable_id,
     time_problem,
     typed_ts,
@@ -80,28 +82,31 @@ def _check_ts(
 
     One cheap pass finds both; the row is only looked for when there is one to find.
     """
-    converted = typed_ts("v", ctx.columns.get(column, "VARCHAR"))
+    sql_type = ctx.columns.get(column, "VARCHAR")
+    converted = typed_ts("v", sql_type)
     bad_when = unread_or_out_of_range(converted)
-    by_value = _flags_by_value(ctx, column, bad_when, flags) if flags else None
+    words = ctx.config.status_words
+    no_offset = f"count_if({offsetless('v', sql_type)})"
+    by_value = _flags_by_value(ctx, column, bad_when, flags, no_offset) if flags else None
     if by_value:
-        bad_ts, notes, reads = by_value
+        bad_ts, offsetless_times, notes, reads = by_value
     else:
         # any_value of a CASE, not with FILTER: Spark's SQL has no FILTER on any_value
         unread = [
-            f"count_if({unread_flag(quote(c))}), "
-            f"any_value(CASE WHEN {unread_flag(quote(c))} THEN {quote(c)} END)"
+            f"count_if({unread_flag(quote(c), words)}), "
+            f"any_value(CASE WHEN {unread_flag(quote(c), words)} THEN {quote(c)} END)"
             for c in flags
         ]
         found = one(
             ctx.con,
-            f"SELECT bool_or({bad_when}){''.join(', ' + u for u in unread)} "
+            f"SELECT bool_or({bad_when}), {no_offset}{''.join(', ' + u for u in unread)} "
             f"FROM (SELECT {quote(column)} AS v, * FROM {ctx.read_sql})",
         )
-        bad_ts = bool(found and found[0])
-        notes = _unread_notes(flags, found[1:] if found else (None, None) * len(flags))
-        reads = {c: flag(quote(c)) for c in flags}
+        bad_ts, offsetless_times = bool(found and found[0]), int(found[1] or 0) if found else 0
+        notes = _unread_notes(flags, found[2:] if found else (None, None) * len(flags))
+        reads = {c: flag(quote(c), words) for c in flags}
     if not bad_ts:
-        return notes, reads
+        return offsetless_note(column, offsetless_times) + notes, reads
     bad = ctx.first_bad(quote(column), bad_when, detail=f"year({converted})")
     if bad and not bad.file_has_values:
         raise InputError(
@@ -117,17 +122,18 @@ def _check_ts(
 
 
 def _flags_by_value(
-    ctx: StageContext, column: str, bad_when: str, flags: dict[str, str]
-) -> tuple[bool, list[str], dict[str, str]] | None:
+    ctx: StageContext, column: str, bad_when: str, flags: dict[str, str], no_offset: str
+) -> tuple[bool, int, list[str], dict[str, str]] | None:
     """The time check and the flag columns' values in one grouping by those values: whether
-    a time is bad, the notes on unread values, and per purpose the SQL reading its column by
-    comparing raw values. None when the columns hold more than :data:`MAX_FLAG_VALUES`
-    combinations of values."""
+    a time is bad, how many times say no offset (``no_offset``, SQL counting them), the notes
+    on unread values, and per purpose the SQL reading its column by comparing raw values.
+    None when the columns hold more than :data:`MAX_FLAG_VALUES` combinations of values."""
     keys = [f"c{j}" for j in range(len(flags))]
     inner = ", ".join(f"{quote(c)} AS {k}" for c, k in zip(flags, keys, strict=True))
-    per_value = ", ".join(f"{k}, {flag(k)}, {unread_flag(k)}" for k in keys)
+    words = ctx.config.status_words
+    per_value = ", ".join(f"{k}, {flag(k, words)}, {unread_flag(k, words)}" for k in keys)
     rows = ctx.con.execute(
-        f"SELECT bool_or({bad_when}), count(*), {per_value} "
+        f"SELECT bool_or({bad_when}), count(*), {per_value}, {no_offset} "
         f"FROM (SELECT {quote(column)} AS v, {inner} FROM {ctx.read_sql}) "
         f"GROUP BY {', '.join(keys)} LIMIT {MAX_FLAG_VALUES + 1}"
     ).fetchall()
@@ -144,8 +150,9 @@ def _flags_by_value(
             verdict: sorted({r[value] for r in rows if r[read] is verdict}, key=str)
             for verdict in (True, False)
         }
-        reads[name] = _read_by_value(quote(name), ctx.columns.get(name, ""), said)
-    return any(r[0] for r in rows), _unread_notes(flags, tuple(counts)), reads
+        reads[name] = _read_by_value(quote(name), ctx.columns.get(name, ""), said, words)
+    offsetless_times = sum(int(r[-1]) for r in rows)
+    return any(r[0] for r in rows), offsetless_times, _unread_notes(flags, tuple(counts)), reads
 
 
 def _sql_literal(value: object, sql_type: str) -> str | None:
@@ -160,14 +167,17 @@ def _sql_literal(value: object, sql_type: str) -> str | None:
     return None
 
 
-def _read_by_value(column: str, sql_type: str, said: dict[bool, list]) -> str:
+def _read_by_value(
+    column: str, sql_type: str, said: dict[bool, list], words: dict[str, str] | None = None
+) -> str:
     """SQL reading a flag ``column`` as TRUE or FALSE by its raw values (``said``: the values
-    read as granted, and as denied); :func:`flag` itself when they cannot be written back."""
+    read as granted, and as denied); :func:`flag` itself (reading ``words``, the config's
+    status words) when they cannot be written back."""
     cases = []
     for verdict, values in said.items():
         written = [_sql_literal(v, sql_type) for v in values]
         if None in written:
-            return flag(column)
+            return flag(column, words)
         if written:
             cases.append(f"WHEN {column} IN ({', '.join(written)}) THEN {str(verdict).upper()}")
     return f"(CASE {' '.join(cases)} END)" if cases else "CAST(NULL AS BOOLEAN)"
@@ -203,7 +213,7 @@ def unread_flag_note(where: str, n: int, example: object, purpose: str) -> str:
         f"{where}: {n:,} event{'' if n == 1 else 's'} with a value read as neither granted nor "
         f"denied (e.g. {describe_value(example, SAFE_FLAG_WORDS)}); their {purpose} state is "
         "unknown unless the consent log decides it: write them as granted/denied "
-        "(or yes/no, true/false, 1/0)"
+        "(or yes/no, true/false, 1/0), or map your words in the config's [consent.status_words]"
     )
 
 

@@ -215,7 +215,7 @@ def _stage_categories(ctx: StageContext, msg: str) -> str:
     ctx.create(f"""
         CREATE TEMP TABLE {table} AS
         WITH segment AS (
-            SELECT _n, category, {flag("raw")} AS granted, raw
+            SELECT _n, category, {flag("raw", ctx.config.status_words)} AS granted, raw
             FROM (SELECT _n, category,
                          json_extract_string(prefs, {_key_path_sql("category")}) AS raw
                   FROM (SELECT _n, prefs, unnest(json_keys(prefs)) AS category
@@ -485,7 +485,8 @@ def _unread_category_notes(ctx: StageContext, cats: str) -> list[str]:
     only when it is a word of a vocabulary."""
     rows = ctx.con.execute(f"""
         SELECT purpose, count(DISTINCT _n), min(raw) FROM {cats}
-        WHERE purpose IS NOT NULL AND granted IS NULL AND {unread_flag("raw")}
+        WHERE purpose IS NOT NULL AND granted IS NULL
+              AND {unread_flag("raw", ctx.config.status_words)}
         GROUP BY purpose ORDER BY purpose
     """).fetchall()
     where = "context.consent.categoryPreferences"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from privdiag.engine import literal, quote
 from privdiag.purposes import PURPOSES
 from privdiag.state import STATE_COLUMNS
@@ -61,14 +63,6 @@ DENIED_WORDS = (
 )
 
 
-def status_words_hint() -> str:
-    """The words a consent status or flag may be, for the hint of a value none of them is."""
-    return (
-        f"privdiag reads as granted: {', '.join(GRANTED_WORDS)}; as denied: "
-        f"{', '.join(DENIED_WORDS)} (in any case); rewrite other values to one of these"
-    )
-
-
 # Values that say no decision was recorded: no flag on the event, and nothing to report.
 NO_FLAG_WORDS = (
     "",
@@ -84,6 +78,43 @@ NO_FLAG_WORDS = (
     "pending",
     "undefined",
 )
+
+# The meanings ``[consent.status_words]`` maps a status word to, each with its built-in words.
+STATUS_MEANINGS = ("granted", "denied", "undecided")
+
+
+def fold_word(word: str) -> str:
+    """A status word as :func:`fold_words` reads a value: without edge spaces, in lower case
+    (as Python lowers it: DuckDB lowers a dotted capital I to a plain i, which the SQL of
+    :func:`is_one_of` follows)."""
+    return word.strip(" ").lower()
+
+
+def status_words(mapped: Mapping[str, str] | None = None) -> dict[str, tuple[str, ...]]:
+    """The words read as each of :data:`STATUS_MEANINGS`: the built-in ones, with the words
+    ``mapped`` (word without edge spaces -> meaning, the config's ``[consent.status_words]``)
+    moved to the meaning they are mapped to, so a config can read ``expired`` as no decision.
+    The mapped words are as written; :func:`is_one_of` lowers them."""
+    builtin = dict(zip(STATUS_MEANINGS, (GRANTED_WORDS, DENIED_WORDS, NO_FLAG_WORDS), strict=True))
+    mapped = mapped or {}
+    remapped = {fold_word(w) for w in mapped}
+    return {
+        meaning: tuple(w for w in words if w not in remapped)
+        + tuple(w for w, to in mapped.items() if to == meaning)
+        for meaning, words in builtin.items()
+    }
+
+
+def status_words_hint(mapped: Mapping[str, str] | None = None) -> str:
+    """The words a consent status or flag may be, for the hint of a value none of them is."""
+    words = status_words(mapped)
+    return (
+        f"privdiag reads as granted: {', '.join(words['granted'])}; as denied: "
+        f"{', '.join(words['denied'])} (in any case); rewrite other values to one of these, "
+        "or map your words in the config's [consent.status_words] "
+        '(granted = ["..."], denied = ["..."], undecided = ["..."])'
+    )
+
 
 # Columns of the canonical events table that are not features.
 CANONICAL_COLUMNS = (
@@ -121,23 +152,35 @@ def fold_words(expr: str) -> str:
     return f"lower(trim(CAST({expr} AS VARCHAR)))"
 
 
-def flag(expr: str) -> str:
-    """SQL that turns a consent value (Yes/No, true/false, 1/0, granted/denied) into BOOLEAN.
+def is_one_of(text: str, words: tuple[str, ...]) -> str:
+    """SQL true when ``text`` (a value as :func:`fold_words` reads it) is one of ``words``, in
+    any case (false when there are none). A word that is not ASCII is lowered by the engine,
+    as the value is: Python and DuckDB lower a few letters apart (a dotted capital I)."""
+    if not words:
+        return "FALSE"
+    folded = (literal(w.lower()) if w.isascii() else f"lower({literal(w)})" for w in words)
+    return f"{text} IN ({', '.join(folded)})"
+
+
+def flag(expr: str, mapped: Mapping[str, str] | None = None) -> str:
+    """SQL that turns a consent value (Yes/No, true/false, 1/0, granted/denied, and the words
+    ``mapped`` by the config's ``[consent.status_words]``) into BOOLEAN.
 
     Anything else, 'Unset' and NULL included, becomes NULL (no flag on the event).
     """
-    text = fold_words(expr)
-    granted = ", ".join(literal(w) for w in GRANTED_WORDS)
-    denied = ", ".join(literal(w) for w in DENIED_WORDS)
-    return f"(CASE WHEN {text} IN ({granted}) THEN TRUE WHEN {text} IN ({denied}) THEN FALSE END)"
+    text, words = fold_words(expr), status_words(mapped)
+    return (
+        f"(CASE WHEN {is_one_of(text, words['granted'])} THEN TRUE "
+        f"WHEN {is_one_of(text, words['denied'])} THEN FALSE END)"
+    )
 
 
-def unread_flag(expr: str) -> str:
+def unread_flag(expr: str, mapped: Mapping[str, str] | None = None) -> str:
     """SQL true for a consent value that :func:`flag` does not read and that does not say
     "no decision" either (``maybe``, ``yes_all``): such events count as unknown, unsaid."""
-    text = fold_words(expr)
-    known = ", ".join(literal(w) for w in GRANTED_WORDS + DENIED_WORDS + NO_FLAG_WORDS)
-    return f"({text} NOT IN ({known}))"
+    words = status_words(mapped)
+    known = words["granted"] + words["denied"] + words["undecided"]
+    return f"(NOT {is_one_of(fold_words(expr), known)})"
 
 
 def epoch_to_ts(expr: str) -> str:
@@ -262,6 +305,36 @@ def typed_ts(expr: str, sql_type: str) -> str:
     if upper in INTEGER_TYPES:
         return epoch_to_ts(expr)
     return any_ts(expr)
+
+
+# A date, or a date and time of day, with nothing after it: no Z, no UTC offset, no zone.
+_NO_OFFSET = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{1,2}(:[0-9]{2}){0,2}([.,][0-9]*)?)?"
+
+
+def offsetless(expr: str, sql_type: str) -> str:
+    """SQL true for a time in ``expr`` (a column of DuckDB type ``sql_type``) that says no UTC
+    offset and is read as UTC (:func:`typed_ts`): ISO text without ``Z`` or an offset
+    (``2026-10-01 10:00:00``, ``2026-10-01``), or a value of a TIMESTAMP or DATE column, which
+    a CSV's sniffer gives such text and a Parquet file a time without a zone."""
+    upper = sql_type.upper()
+    if upper in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ") or upper in INTEGER_TYPES:
+        return "FALSE"
+    if upper.startswith(TIMESTAMP_TYPES):
+        return f"({expr} IS NOT NULL)"
+    text = f"trim(CAST({expr} AS VARCHAR), ' \"')"
+    # the pattern runs only on texts that do not end in Z, as most ISO times do
+    return f"({text} NOT LIKE '%Z' AND regexp_full_match({text}, '{_NO_OFFSET}'))"
+
+
+def offsetless_note(column: str, count: int, what: str = "time") -> list[str]:
+    """The note on ``count`` times of ``column`` read as UTC though they say no offset (none
+    when there are none): a CMP log or export kept in local time is then hours off."""
+    if not count:
+        return []
+    return [
+        f"{count:,} {what}(s) in column '{column}' read as UTC, as they carry no Z or UTC "
+        "offset: if they are local times, write their offset (+02:00) or convert them to UTC"
+    ]
 
 
 def id_text(expr: str) -> str:

@@ -114,7 +114,9 @@ def _text_columns(
     chosen: str,
 ) -> tuple[tuple[str, ...], dict[str, dict[str, Path]]]:
     """The columns of a CSV input that the sniffer typed otherwise and that are read as text:
-    identifier columns, time columns typed with a zone and, in events, consent flag columns
+    identifier columns, time columns typed with a zone, in a consent file every column but
+    its times (a status of ``1.50`` or ``INF`` mapped in ``[consent.status_words]`` was read
+    as the number 1.5 or an endless date) and, in events, consent flag columns
     (``consent_<purpose>``) and, when the input has several ``files``, time columns its
     files give different types (:func:`_times_typed_apart`) and, in events, every column but
     the time columns (its features).
@@ -143,7 +145,8 @@ def _text_columns(
         if low in times:
             return sql_type == "TIMESTAMP WITH TIME ZONE"
         features = role == "events" and len(files) > 1
-        return low in ids or (role == "events" and low.startswith("consent_")) or features
+        flags = role == "events" and low.startswith("consent_")
+        return low in ids or flags or features or role == "consent"
 
     keys = partition_columns(files)  # from the folder names, not the files: no type to give
     typed = {c: t for c, t in columns.items() if t != "VARCHAR" and c not in keys}

@@ -149,9 +149,72 @@ def shorten(text: str, limit: int) -> str:
     takes at most two thirds of the limit, since a note or reason ends in what to do, the
     start then ending at a phrase's end (before ", ", "; ", ": " or ". ") in its second half
     if one is there; else its start ending in "…". A word longer than the room left is cut
-    as :func:`cut` does."""
+    as :func:`cut` does.
+
+    Where the start would end inside an aside (a parenthesis), the words after it, often the
+    verb that says what the sentence is about ("the consent gap of F (at page_view, ...) is
+    not reported"), would be lost: the aside is shortened first ("(at page_view, view_item
+    …)"), then the text is cut as above if it still needs to be."""
     if len(text) <= limit:
         return text
+    for _ in range(3):  # an aside at a time: a sentence holds few
+        short = _cut_at_phrases(text, limit)
+        aside = _open_aside(text, short)
+        squeezed = _squeeze(text, aside, len(text) - limit) if aside else text
+        if squeezed == text:
+            return short
+        if len(squeezed) <= limit:
+            return squeezed
+        text = squeezed
+    return _cut_at_phrases(text, limit)
+
+
+#: The fewest characters an aside keeps when :func:`shorten` shortens it.
+_MIN_ASIDE = 16
+
+
+def _open_aside(text: str, short: str) -> tuple[int, int] | None:
+    """The span (its "(" and ")") of the aside of ``text`` that the start of ``short`` (a cut
+    of it) ends inside, None when it ends outside any or the aside is not closed."""
+    head = short.split(" … ", 1)[0].removesuffix("…")
+    depth, opened = 0, -1
+    for n, char in enumerate(head):
+        if char == "(":
+            opened = n if depth == 0 else opened
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+    if not depth:
+        return None
+    for n in range(len(head), len(text)):
+        if text[n] == "(":
+            depth += 1
+        elif text[n] == ")":
+            depth -= 1
+            if not depth:
+                return opened, n
+    return None
+
+
+def _squeeze(text: str, aside: tuple[int, int], over: int) -> str:
+    """``text`` with the inside of ``aside`` shortened by ``over`` characters or more (to no
+    fewer than :data:`_MIN_ASIDE`), ending at a phrase's or word's end and in " …"."""
+    start, end = aside
+    inside = text[start + 1 : end]
+    keep = max(len(inside) - over - 2, _MIN_ASIDE)
+    if keep >= len(inside) - 2:
+        return text
+    kept = inside[: keep + 1]
+    phrase = kept.rfind(", ")
+    if phrase >= keep // 2:  # a list's items, whole
+        kept = kept[:phrase]
+    elif " " in kept:
+        kept = kept[: kept.rindex(" ")]
+    return f"{text[: start + 1]}{kept.rstrip(' ,;:')} …{text[end:]}"
+
+
+def _cut_at_phrases(text: str, limit: int) -> str:
+    """:func:`shorten`'s cut of ``text``, longer than ``limit``, at its phrases."""
     tail = ""
     ends = [m.end() for m in _CLAUSE.finditer(text)]
     if ends and len(text) - ends[-1] <= limit * 2 // 3:

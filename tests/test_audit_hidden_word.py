@@ -1,0 +1,42 @@
+"""The audit run's line calls a finding of fewer than ``min_group_size`` users ``hidden``, as
+the run's JSON and ``--list`` do; trial 20 found it said "not compared" there. Such a high
+finding fails every run under ``--fail-when regressed``, nothing having changed (README)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from tests.audit_data import NIGHT_1, NIGHT_2, setup
+
+
+def _audit(config: Path) -> tuple[int, str, dict]:
+    out = config.parent / "out.json"
+    run = CliRunner().invoke(app, ["audit", "--config", str(config), "--json", str(out)])
+    return run.exit_code, run.stderr + run.stdout, json.loads(out.read_text())
+
+
+def test_the_run_line_says_hidden_as_its_json_and_list_do(tmp_path):
+    """Night 2 at k = 2 brings u1's view_item leak alone (1 user, high): hidden. Run again
+    on the same data, it is hidden again and counted as new again: exit 1 both times."""
+    config = setup(tmp_path, NIGHT_1)
+    _audit(config)
+    setup(tmp_path, NIGHT_2)
+    config.write_text(re.sub(r"min_group_size = \d+", "min_group_size = 2", config.read_text()))
+    for _night in (2, 3):
+        code, output, doc = _audit(config)
+        hidden = doc["audit"]["counts"]["hidden"]
+        [leak] = [f for f in doc["findings"] if f["location"].get("step") == "view_item"]
+        assert (leak["change"], leak["severity"], code) == ("hidden", "high", 1)
+        [line] = [li for li in output.splitlines() if li.startswith("audit ")]
+        assert f", {hidden} hidden; exit 1 on " in line, line
+        assert " hidden (counted as new)" in line and "not compared" not in line, line
+
+    listed = CliRunner().invoke(app, ["audit", "--config", str(config), "--list"]).output
+    header, *rows = listed.splitlines()
+    column = header.split().index("hidden")
+    assert [r.split()[column] for r in rows[1:]] == [str(hidden), str(hidden)]
