@@ -515,7 +515,14 @@ def _in_memory(con: Any) -> bool:
 def check_history_file(path: Path) -> None:
     """Raise InputError when the file at ``path`` cannot be a history: it holds data that is
     no DuckDB database (an input's CSV), or nothing (``touch``). Cheap, so that an audit says
-    so before it takes the history's lock and leaves ``<file>.lock`` beside such a file."""
+    so before it takes the history's lock and leaves ``<file>.lock`` beside such a file.
+    A device or a pipe is none either: reading a pipe's first bytes waited for ever."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise InputError(
+            "is not a privdiag history: it is no regular file (a device or a pipe)",
+            path=path,
+            hint=NOT_DB,
+        )
     if _holds_other_data(path):
         raise InputError(
             "is not a privdiag history: it is not a DuckDB database file", path=path, hint=NOT_DB
