@@ -106,3 +106,220 @@ def test_a_history_named_as_the_reports_folder_is_a_usage_error(tmp_path):
     assert result.exit_code == 2, result.output
     assert "[audit] history and [audit] reports_dir both name" in result.output
     assert not (tmp_path / "same").exists() and not (tmp_path / "same.lock").exists()
+
+
+def _classifier(path: Path, nodes: list[bytes], inputs: list[bytes], constants, meta=None):
+    """Write an ONNX classifier whose ``nodes`` compute a logit ``z0``: p = sigmoid(z0 - 1),
+    its outputs p and the probabilities [1 - p, p]."""
+    from onnx_proto import FLOAT, float_tensor, node, value_info
+    from onnx_proto import model as onnx_model
+
+    nodes = [
+        *nodes,
+        node("Add", ["z0", "bias"], ["z"]),
+        node("Sigmoid", ["z"], ["p"]),
+        node("Sub", ["one", "p"], ["q"]),
+        node("Concat", ["q", "p"], ["probabilities"], axis=1),
+    ]
+    constants = [*constants, float_tensor("bias", [-1.0], []), float_tensor("one", [1.0], [])]
+    outputs = [value_info("p", FLOAT), value_info("probabilities", FLOAT, 2)]
+    path.write_bytes(onnx_model(nodes, inputs, outputs, constants, meta))
+    return path
+
+
+def _two_input_model(path: Path) -> Path:
+    """An ONNX classifier of two float inputs a and b [N, 1]: p = sigmoid(0.5 a + 0.3 b - 1)."""
+    from onnx_proto import FLOAT, float_tensor, node, value_info
+
+    nodes = [
+        node("Mul", ["a", "wa"], ["x1"]),
+        node("Mul", ["b", "wb"], ["x2"]),
+        node("Add", ["x1", "x2"], ["z0"]),
+    ]
+    constants = [float_tensor("wa", [0.5], []), float_tensor("wb", [0.3], [])]
+    return _classifier(path, nodes, [value_info("a", FLOAT), value_info("b", FLOAT)], constants)
+
+
+def _one_tensor_model(path: Path, names: str) -> Path:
+    """An ONNX classifier of one float input [N, 2] whose metadata names its columns
+    ``names``: p = sigmoid(x @ [0.5, 0.3] - 1)."""
+    from onnx_proto import FLOAT, float_tensor, node, value_info
+
+    nodes = [node("MatMul", ["x", "w"], ["z0"])]
+    constants = [float_tensor("w", [0.5, 0.3], [2, 1])]
+    meta = {"feature_names": names}
+    return _classifier(path, nodes, [value_info("x", FLOAT, 2)], constants, meta)
+
+
+def _blind_set(rows: int = 200):
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(2, 1, rows), rng.normal(1, 1, rows)
+    y = (rng.random(rows) < 1 / (1 + np.exp(-(0.5 * a + 0.3 * b - 1)))).astype(int)
+    return pl.DataFrame({"a": a, "b": b, "label": y})
+
+
+MODEL_CONFIG = """
+[features.a]
+purposes = ["ads"]
+default = 0.0
+[features.b]
+purposes = ["analytics"]
+default = 0.0
+"""
+
+
+def _model_check(tmp_path: Path, model: Path, blind, *extra: str, config: str = MODEL_CONFIG):
+    blind_path = tmp_path / "blind.parquet"
+    blind.write_parquet(blind_path)
+    cfg = tmp_path / "privdiag.toml"
+    cfg.write_text(config)
+    out = tmp_path / "out.json"
+    args = ["model-check", str(model), "--blind-set", str(blind_path), "--config", str(cfg)]
+    args += ["--consent-rates", "ads=0.5,analytics=0.7", "--json", str(out), *extra]
+    result = CliRunner().invoke(app, args)
+    assert "Traceback" not in result.output and result.exit_code != 5, result.output
+    return result, out
+
+
+@pytest.mark.parametrize(
+    ("names", "config", "said"),
+    [
+        # a polars DuplicateError, with its advice on .alias()
+        ("a,a", "", "model.onnx: names the feature 'a' twice among its inputs"),
+        # "blind.parquet: lacks the model's feature(s) " naming nothing
+        ("a,", "", "model.onnx: names an empty feature among its inputs"),
+        ("a, ", "", "model.onnx: names an empty feature among its inputs"),
+        # the same from the config, for a model without names in its metadata
+        ("", "[models.m]\npath = 'model.onnx'\nfeatures = ['b', 'b']\n", "'b' twice"),
+    ],
+)
+def test_feature_names_given_twice_or_empty_are_named(tmp_path, names, config, said):
+    model = _one_tensor_model(tmp_path / "model.onnx", names)
+    result, out = _model_check(tmp_path, model, _blind_set(), config=MODEL_CONFIG + config)
+    assert result.exit_code == 3, result.output
+    assert said in result.output and "DuplicateError" not in result.output
+    assert not out.exists()
+
+
+def test_the_one_tensor_model_scores_when_its_names_are_fine(tmp_path):
+    """The same model and blind set as above, the names right: the check runs."""
+    model = _one_tensor_model(tmp_path / "model.onnx", "a, b")
+    result, out = _model_check(tmp_path, model, _blind_set())
+    assert result.exit_code in (0, 1), result.output
+    assert out.exists()
+
+
+@pytest.mark.parametrize(
+    ("label", "said"),
+    [
+        # an internal error: "casting from BinaryView to Float64 not supported"
+        (b"\x01", "field 'label': holds values of type Binary, which are no label"),
+        # "a 10-character value of digits and '-' is not a classifier's label"
+        ("date", "field 'label': holds values of type Date, which are no label"),
+    ],
+)
+def test_a_label_of_bytes_or_dates_is_named(tmp_path, label, said):
+    import datetime as dt
+
+    import polars as pl
+
+    value = dt.date(2026, 1, 1) if label == "date" else label
+    blind = _blind_set().with_columns(pl.lit(value).alias("label"))
+    result, out = _model_check(tmp_path, _two_input_model(tmp_path / "m.onnx"), blind)
+    assert result.exit_code == 3, result.output
+    assert said in result.output and not out.exists()
+
+
+def test_a_feature_past_float32_is_an_input_error_not_infinity(tmp_path):
+    """1e300 reached a float32 input as infinity, with numpy's "overflow encountered in
+    cast" warning on the terminal, and was scored so (a float16 input was refused already)."""
+    import polars as pl
+
+    blind = _blind_set().with_columns(pl.lit(1e300).alias("a"))
+    result, out = _model_check(tmp_path, _two_input_model(tmp_path / "m.onnx"), blind)
+    assert result.exit_code == 3, result.output
+    assert "as a float32 tensor, but the column holds values outside" in result.output
+    assert "overflow" not in result.output and not out.exists()
+
+
+def test_a_feature_of_bytes_is_named_without_polars_query(tmp_path):
+    """A Binary feature: polars' "casting from BinaryView to Float64 not supported" and the
+    query it failed in, over several lines."""
+    import polars as pl
+
+    blind = _blind_set().with_columns(pl.lit(b"\x01\x02").alias("a"))
+    result, out = _model_check(tmp_path, _two_input_model(tmp_path / "m.onnx"), blind)
+    assert result.exit_code == 3, result.output
+    assert "the model takes a as numbers, but the column holds values of type Binary" in (
+        result.output
+    )
+    assert "This error occurred" not in result.output and not out.exists()
+
+
+def _reference(tmp_path: Path, frame) -> str:
+    path = tmp_path / "reference.parquet"
+    frame.write_parquet(path)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        # an internal error: "cannot cast List type (inner: 'Float64', to: 'String')"
+        ("list", "field 'a': holds lists"),
+        # compared as categories: "a drifts ...: category mix shifted (JS 0.59)"
+        ("struct", "field 'a': holds records (a struct)"),
+        # compared as categories: "category mix shifted (JS 1.00)"
+        ("bytes", "field 'a': holds values of type Binary where the blind set holds numbers"),
+        ("date", "field 'a': holds dates or times where the blind set holds numbers"),
+    ],
+)
+def test_a_reference_whose_feature_cannot_be_compared_is_named(tmp_path, change, said):
+    import datetime as dt
+
+    import polars as pl
+
+    blind = _blind_set()
+    column = {
+        "list": pl.concat_list(pl.col("a")),
+        "struct": pl.struct(pl.col("a")),
+        "bytes": pl.lit(b"x"),
+        "date": pl.lit(dt.date(2026, 1, 1)),
+    }[change]
+    ref = _reference(tmp_path, blind.with_columns(column.alias("a")))
+    model = _two_input_model(tmp_path / "m.onnx")
+    result, out = _model_check(tmp_path, model, blind, "--reference", ref)
+    assert result.exit_code == 3, result.output
+    assert f"reference.parquet, {said}" in result.output and not out.exists()
+
+
+def test_a_reference_of_fewer_rows_than_min_group_size_is_refused(tmp_path):
+    """A reference of 2 rows was compared: its missing and category shares describe those
+    two persons, as a blind set of so few would (refused already)."""
+    blind = _blind_set()
+    ref = _reference(tmp_path, blind.head(2))
+    model = _two_input_model(tmp_path / "m.onnx")
+    result, out = _model_check(tmp_path, model, blind, "--reference", ref)
+    assert result.exit_code == 3, result.output
+    assert "reference.parquet: holds 2 row(s), fewer than min_group_size (5)" in result.output
+    assert not out.exists()
+
+
+def test_a_feature_the_reference_lacks_is_noted(tmp_path):
+    """A reference without the feature a: its drift row was left out, unsaid."""
+    import json
+
+    blind = _blind_set()
+    ref = _reference(tmp_path, blind.drop("a"))
+    model = _two_input_model(tmp_path / "m.onnx")
+    result, out = _model_check(tmp_path, model, blind, "--reference", ref)
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads(out.read_text())
+    assert [r[0] for r in doc["evidence"]["drift"]["rows"]] == ["b"]
+    assert any(
+        n.startswith("the reference (--reference) lacks the model's feature(s) a:")
+        for n in doc["evidence"]["notes"]
+    )

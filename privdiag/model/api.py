@@ -427,7 +427,8 @@ def run_model_check(
     variants = _variants(ctx, frame, given)
     _note_scenarios(ctx, given, features)
     # read before anything is written
-    ref_frame = read_reference(reference, frame, ctx.features, ctx.result)
+    k = config.thresholds.min_group_size
+    ref_frame = read_reference(reference, frame, ctx.features, ctx.result, k)
     if export_blind_sets is not None:
         read = [model, blind_set, reference, scan_result, *(predictions or []), config.path]
         guards.export_apart(export_blind_sets, variants, [p for p in read if p is not None])

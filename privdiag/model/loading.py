@@ -94,15 +94,24 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
             "times, which would reach it as a count of days or microseconds since 1970; "
             "write the number the model learnt (days since an event, an hour of the day)"
         )
+    unread = [n for n in names if not (frame.schema[n].is_numeric() or frame.schema[n] in CASTS)]
+    unread = [n for n in unread if frame.schema[n] not in TEXT_TYPES]
+    if unread:  # bytes: polars' "casting from BinaryView to Float64 not supported" and its query
+        kinds = sorted({str(frame.schema[n]) for n in unread})
+        raise ValueError(
+            f"the model takes {', '.join(unread)} as numbers, but the column holds values of "
+            f"type {', '.join(kinds)}, which are no numbers"
+        )
     values = frame.select([pl.col(n).cast(pl.Float64) for n in names]).to_numpy()
-    if dtype is np.float16:  # cast, a value past 65,504 reads as infinity
-        high = float(np.finfo(np.float16).max)
+    if dtype in (np.float16, np.float32):  # cast, a value past the type's range reads as inf
+        high = float(np.finfo(dtype).max)
         far = [np.isfinite(c) & (np.abs(c) > high) for c in values.T]  # not inf as given
         beyond = [n for n, f in zip(names, far, strict=True) if f.any()]
         if beyond:
+            width = np.dtype(dtype).name
             raise ValueError(
-                f"the model takes {', '.join(beyond)} as a float16 tensor, but the column "
-                f"holds values outside {-high:,.0f} to {high:,.0f}"
+                f"the model takes {', '.join(beyond)} as a {width} tensor, but the column "
+                f"holds values outside {-high:,.7g} to {high:,.7g}"
             )
     if np.issubdtype(dtype, np.floating):
         return values.astype(dtype)
@@ -135,6 +144,10 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
             )
     return values.astype(dtype)
 
+
+# Column types that are no numbers but cast to them as a model takes them (text is cast too:
+# "1.5" reads as a number, and a word fails as it did).
+CASTS = (pl.Boolean, pl.Null)
 
 ONNX_TYPES = {
     "tensor(float)": np.float32,
