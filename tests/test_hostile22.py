@@ -323,3 +323,44 @@ def test_a_feature_the_reference_lacks_is_noted(tmp_path):
         n.startswith("the reference (--reference) lacks the model's feature(s) a:")
         for n in doc["evidence"]["notes"]
     )
+
+
+def test_a_purpose_named_twice_gives_each_finding_once(tmp_path):
+    """``purposes = ["ads", "ads", "ADS", "ad_storage"]``: every finding of gclid came three
+    (four) times over, with one id, in the JSON, the reports and an audit's history."""
+    from helpers import write
+
+    from privdiag.config import load_config
+    from privdiag.scan import run_scan
+
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[features.gclid]\npurposes = ["ads", "ads", "ADS", "ad_storage"]\n')
+    cfg = load_config(config)
+    assert cfg.features["gclid"].purposes == ["ads"]
+    events = "user_id,ts,event_name,gclid\n" + "".join(
+        f"u{i},2026-10-01T10:00:0{i}Z,page_view,g{i}\n" for i in range(6)
+    )
+    log = "user_id,purpose,status,ts\n" + "".join(
+        f"u{i},ads,denied,2026-10-01T09:00:00Z\n" for i in range(6)
+    )
+    data, consent = write(tmp_path / "web.csv", events), write(tmp_path / "cmp.csv", log)
+    doc = run_scan([data], consent=[consent], config=cfg).to_dict()
+    ids = [f["id"] for f in doc["findings"]]
+    assert len(ids) == len(set(ids))
+    violations = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    assert [(f["metrics"]["events"], f["metrics"]["users"]) for f in violations] == [(6, 6)]
+
+
+def test_an_unknown_purpose_of_a_feature_is_not_sent_to_the_aliases(tmp_path):
+    """The hint said "or add it under [purposes.aliases]", and doing so left the same error:
+    those aliases map the consent records' words, not a feature's purposes."""
+    config = tmp_path / "privdiag.toml"
+    config.write_text(
+        '[purposes.aliases]\n"Paid Media" = "ads"\n[features.gclid]\npurposes = ["Paid Media"]\n'
+    )
+    data = tmp_path / "web.csv"
+    data.write_text("user_id,ts,event_name\nu1,2026-10-01T10:00:00Z,page_view\n")
+    result = CliRunner().invoke(app, ["scan", str(data), "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "unknown purpose 'Paid Media'" in result.output
+    assert "[purposes.aliases]" not in result.output
