@@ -364,3 +364,22 @@ def test_an_unknown_purpose_of_a_feature_is_not_sent_to_the_aliases(tmp_path):
     assert result.exit_code == 2, result.output
     assert "unknown purpose 'Paid Media'" in result.output
     assert "[purposes.aliases]" not in result.output
+
+
+@pytest.mark.parametrize("name", ["blind.csv", "blind.csv.gz"])
+def test_a_csv_blind_set_naming_a_column_twice_is_refused(tmp_path, name):
+    """A header ``a,b,a,label``: polars renamed the second ``a_duplicated_0``, and the model
+    read the first a (here the real one; the second all zero) without a word."""
+    import gzip
+
+    blind = _blind_set()
+    text = "a,b,a,label\n" + "".join(f"{a},{b},0.0,{y}\n" for a, b, y in blind.iter_rows())
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    cfg = tmp_path / "privdiag.toml"
+    cfg.write_text(MODEL_CONFIG)
+    model = _two_input_model(tmp_path / "m.onnx")
+    args = ["model-check", str(model), "--blind-set", str(path), "--config", str(cfg)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert f"{name}, field 'a': names a column twice in its header" in result.output
