@@ -383,3 +383,18 @@ def test_a_csv_blind_set_naming_a_column_twice_is_refused(tmp_path, name):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 3, result.output
     assert f"{name}, field 'a': names a column twice in its header" in result.output
+
+
+def test_a_label_of_one_class_is_noted(tmp_path):
+    """Every label 0: ROC AUC, PR AUC and masking importance all read null, with no word, so
+    the run (exit 0, no model.degradation) looked like a model consent does not hurt."""
+    import json
+
+    import polars as pl
+
+    blind = _blind_set().with_columns(pl.lit(0).alias("label"))
+    result, out = _model_check(tmp_path, _two_input_model(tmp_path / "m.onnx"), blind)
+    assert result.exit_code in (0, 1), result.output
+    doc = json.loads(out.read_text())
+    assert doc["evidence"]["importance"]["features"]["values"] == [None, None]
+    assert any("label holds one class only" in n for n in doc["evidence"]["notes"])

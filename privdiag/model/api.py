@@ -512,6 +512,14 @@ def _score(
             "a classifier's label is 0/1, true/false or yes/no; fix or drop the rows, or check "
             "that --label names the outcome column",
         )
+    if ctx.kind == "classifier" and ctx.y is not None and np.unique(ctx.y).size == 1:
+        # every ROC AUC and PR AUC read null, masking importance too, without a word: no
+        # model.degradation looked like a model that consent does not hurt
+        ctx.result.note(
+            "the blind set's label holds one class only: ROC AUC and PR AUC have no value, "
+            "nor has masking importance, so no scenario can show a loss of ranking quality; "
+            "give a blind set holding both outcomes"
+        )
 
 
 def _note_missing_rates(ctx: Context, rates: dict[str, float]) -> None:
