@@ -398,3 +398,19 @@ def test_a_label_of_one_class_is_noted(tmp_path):
     doc = json.loads(out.read_text())
     assert doc["evidence"]["importance"]["features"]["values"] == [None, None]
     assert any("label holds one class only" in n for n in doc["evidence"]["notes"])
+
+
+def test_an_onnx_model_of_no_inputs_is_an_input_error(tmp_path):
+    """A graph of no inputs (a constant score): an internal error, IndexError, reading the
+    first input's shape; README listed it as not tried, for want of a way to write one."""
+    from onnx_proto import FLOAT, float_tensor, node, value_info
+    from onnx_proto import model as onnx_model
+
+    path = tmp_path / "constant.onnx"
+    nodes = [node("Identity", ["c"], ["p"]), node("Identity", ["c2"], ["probabilities"])]
+    constants = [float_tensor("c", [0.3], [1, 1]), float_tensor("c2", [0.7, 0.3], [1, 2])]
+    outputs = [value_info("p", FLOAT), value_info("probabilities", FLOAT, 2)]
+    path.write_bytes(onnx_model(nodes, [], outputs, constants))
+    result, out = _model_check(tmp_path, path, _blind_set())
+    assert result.exit_code == 3, result.output
+    assert "constant.onnx: takes no input" in result.output and not out.exists()

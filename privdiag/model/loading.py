@@ -226,6 +226,12 @@ class OnnxScorer(Scorer):
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own unexported types
             raise InputError(f"not a readable ONNX model: {exc}", path=path) from exc
         self.inputs = self.session.get_inputs()
+        if not self.inputs:  # _names read the first input's shape: an IndexError, exit 5
+            raise InputError(
+                "takes no input: its scores are the same whatever consent removes",
+                path=path,
+                hint="check that the file is the trained model, exported with its inputs",
+            )
         outputs = self.session.get_outputs()
         self.kind = "classifier" if len(outputs) >= 2 else "regressor"
         # one output says not whether it is a probability or a number: decided by its scores
