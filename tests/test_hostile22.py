@@ -414,3 +414,43 @@ def test_an_onnx_model_of_no_inputs_is_an_input_error(tmp_path):
     result, out = _model_check(tmp_path, path, _blind_set())
     assert result.exit_code == 3, result.output
     assert "constant.onnx: takes no input" in result.output and not out.exists()
+
+
+def test_audits_sharing_a_reports_folder_touch_it_only_under_its_lock(tmp_path, monkeypatch):
+    """Two configs, each with its own history, one reports folder (the default beside both):
+    the second audit, started while the first wrote its reports, removed the first's hidden
+    folder as a killed run's, and the first ended in an internal error (FileNotFoundError
+    publishing it) with its run recorded and its reports gone. Finishing killed runs'
+    folders, and writing, publishing and pruning one's own, now happen under the reports
+    folder's lock, an flock on the folder: each step below finds it held (a second open of the
+    folder cannot take it)."""
+    import fcntl
+    import os
+
+    from privdiag.audit import folders
+
+    config = _audit_config(tmp_path, '[audit]\nhistory = "b.duckdb"\nreports_dir = "rep"\n')
+    held: dict[str, bool] = {}
+
+    def watched(name: str):
+        step = getattr(folders, name)
+
+        def call(*args, **kwargs):
+            fd = os.open(tmp_path / "rep", os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held[name] = False
+            except BlockingIOError:
+                held[name] = True
+            finally:
+                os.close(fd)
+            return step(*args, **kwargs)
+
+        monkeypatch.setattr(folders, name, call)
+
+    for name in ("recover", "publish", "prune"):
+        watched(name)
+    result = CliRunner().invoke(app, ["audit", "--config", str(config)])
+    assert result.exit_code in (0, 1), result.output
+    assert held == {"recover": True, "publish": True, "prune": True}
+    assert len([p for p in (tmp_path / "rep").iterdir()]) == 1  # the run's folder alone
