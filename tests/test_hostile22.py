@@ -454,3 +454,19 @@ def test_audits_sharing_a_reports_folder_touch_it_only_under_its_lock(tmp_path, 
     assert result.exit_code in (0, 1), result.output
     assert held == {"recover": True, "publish": True, "prune": True}
     assert len([p for p in (tmp_path / "rep").iterdir()]) == 1  # the run's folder alone
+
+
+@pytest.mark.parametrize(
+    ("audit", "said"),
+    [
+        # both read "--keep -1 keeps no report" and "--fail-when 'never' is not a choice",
+        # naming a flag nobody gave
+        ("keep = -1", "privdiag.toml: [audit] keep = -1 keeps no report"),
+        ('fail_when = "never"', "privdiag.toml: [audit] fail_when = 'never' is not a choice"),
+    ],
+)
+def test_a_bad_audit_setting_of_the_config_is_named_as_the_config_writes_it(tmp_path, audit, said):
+    config = _audit_config(tmp_path, f"[audit]\n{audit}\n")
+    result = CliRunner().invoke(app, ["audit", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert said in result.output and "--" not in result.output.split("hint")[0]
