@@ -470,3 +470,48 @@ def test_a_bad_audit_setting_of_the_config_is_named_as_the_config_writes_it(tmp_
     result = CliRunner().invoke(app, ["audit", "--config", str(config)])
     assert result.exit_code == 2, result.output
     assert said in result.output and "--" not in result.output.split("hint")[0]
+
+
+def _predictions(tmp_path: Path, change) -> tuple:
+    """Scores of the unmasked blind set, written by ``change`` (a frame -> frame) to
+    ``unmasked.csv``, and the model check given them."""
+    import numpy as np
+    import polars as pl
+
+    blind = _blind_set().with_row_index("row_id")
+    z = 0.5 * blind["a"].to_numpy() + 0.3 * blind["b"].to_numpy() - 1
+    scores = pl.DataFrame({"row_id": blind["row_id"].cast(pl.Int64), "score": 1 / (1 + np.exp(-z))})
+    path = tmp_path / "unmasked.csv"
+    change(scores).write_csv(path)
+    model = _two_input_model(tmp_path / "m.onnx")
+    return _model_check(tmp_path, model, _blind_set(), "--predictions", str(path))
+
+
+def test_predictions_of_a_row_id_twice_are_an_input_error(tmp_path):
+    """Rows 0-2 scored twice: an internal error, "operands could not be broadcast together
+    with shapes (1,203) (200,)"."""
+    import polars as pl
+
+    result, out = _predictions(tmp_path, lambda s: pl.concat([s, s.head(3)]))
+    assert result.exit_code == 3, result.output
+    assert "unmasked.csv, field 'row_id': holds row_id 0 more than once (6 rows" in result.output
+    assert not out.exists()
+
+
+def test_predictions_of_a_fractional_row_id_are_an_input_error(tmp_path):
+    """row_id 0.5, 1.5, ...: cast to 0, 1, ... and taken, scores matched to other rows."""
+    import polars as pl
+
+    result, out = _predictions(tmp_path, lambda s: s.with_columns(pl.col("row_id") + 0.5))
+    assert result.exit_code == 3, result.output
+    assert "unmasked.csv, row 1, field 'row_id'" in result.output
+    assert "is not a whole number" in result.output and not out.exists()
+
+
+def test_predictions_as_exported_are_taken(tmp_path):
+    """The same scores, each row once: the check runs (row_id 1.0 as a number is whole)."""
+    import polars as pl
+
+    result, out = _predictions(tmp_path, lambda s: s.with_columns(pl.col("row_id") * 1.0))
+    assert result.exit_code in (0, 1), result.output
+    assert out.exists()
