@@ -515,3 +515,25 @@ def test_predictions_as_exported_are_taken(tmp_path):
     result, out = _predictions(tmp_path, lambda s: s.with_columns(pl.col("row_id") * 1.0))
     assert result.exit_code in (0, 1), result.output
     assert out.exists()
+
+
+def test_a_scikit_learn_model_given_dates_is_an_input_error(tmp_path):
+    """A date where the skops fixture model takes a number: cast to days since 1970 (20,454)
+    and scored so without a word, where an ONNX model refused it already."""
+    import datetime as dt
+
+    import polars as pl
+
+    from privdiag.model.synthetic import FEATURES, make_blind_set
+
+    model = Path(__file__).resolve().parent.parent / "fixtures" / "models"
+    model = model / "propensity_imputed.skops"
+    blind = make_blind_set(300, seed=3).with_columns(pl.lit(dt.date(2026, 1, 1)).alias(FEATURES[0]))
+    listed = ", ".join(repr(f) for f in FEATURES)
+    config = f"[models.p]\npath = {str(model)!r}\nfeatures = [{listed}]\n"
+    result, out = _model_check(tmp_path, model, blind, config=config)
+    assert result.exit_code == 3, result.output
+    assert f"the model takes {FEATURES[0]} as numbers, but the column holds dates" in (
+        result.output
+    )
+    assert not out.exists()

@@ -87,21 +87,7 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
     """
     if dtype is object:
         return frame.select([pl.col(n).cast(pl.String).fill_null("") for n in names]).to_numpy()
-    dated = [n for n in names if frame.schema[n].is_temporal()]
-    if dated:  # cast, 2026-01-01 reached the model as 20,454 (days since 1970), unsaid
-        raise ValueError(
-            f"the model takes {', '.join(dated)} as numbers, but the column holds dates or "
-            "times, which would reach it as a count of days or microseconds since 1970; "
-            "write the number the model learnt (days since an event, an hour of the day)"
-        )
-    unread = [n for n in names if not (frame.schema[n].is_numeric() or frame.schema[n] in CASTS)]
-    unread = [n for n in unread if frame.schema[n] not in TEXT_TYPES]
-    if unread:  # bytes: polars' "casting from BinaryView to Float64 not supported" and its query
-        kinds = sorted({str(frame.schema[n]) for n in unread})
-        raise ValueError(
-            f"the model takes {', '.join(unread)} as numbers, but the column holds values of "
-            f"type {', '.join(kinds)}, which are no numbers"
-        )
+    _refuse_no_numbers(frame, names)
     values = frame.select([pl.col(n).cast(pl.Float64) for n in names]).to_numpy()
     if dtype in (np.float16, np.float32):  # cast, a value past the type's range reads as inf
         high = float(np.finfo(dtype).max)
@@ -143,6 +129,28 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
                 f"but the column holds values outside {info.min:,} to {info.max:,}"
             )
     return values.astype(dtype)
+
+
+def _refuse_no_numbers(frame: pl.DataFrame, names: list[str]) -> None:
+    """Raise ValueError naming the columns of ``names`` that a model taking numbers cannot be
+    given: dates or times (cast, 2026-01-01 reached the model as 20,454, days since 1970,
+    unsaid) and bytes (polars' "casting from BinaryView to Float64 not supported"). Text is
+    left to the cast, as a number written as text reads as one."""
+    dated = [n for n in names if frame.schema[n].is_temporal()]
+    if dated:
+        raise ValueError(
+            f"the model takes {', '.join(dated)} as numbers, but the column holds dates or "
+            "times, which would reach it as a count of days or microseconds since 1970; "
+            "write the number the model learnt (days since an event, an hour of the day)"
+        )
+    fits = (*CASTS, *TEXT_TYPES)
+    unread = [n for n in names if not (frame.schema[n].is_numeric() or frame.schema[n] in fits)]
+    if unread:
+        kinds = sorted({str(frame.schema[n]) for n in unread})
+        raise ValueError(
+            f"the model takes {', '.join(unread)} as numbers, but the column holds values of "
+            f"type {', '.join(kinds)}, which are no numbers"
+        )
 
 
 # Column types that are no numbers but cast to them as a model takes them (text is cast too:
@@ -376,6 +384,7 @@ def sklearn_input(model: Any, frame: pl.DataFrame, names: list[str]) -> Any:
     name takes (with a warning of scikit-learn's). The array is float64, or of objects when
     a column is text.
     """
+    _refuse_no_numbers(frame, [n for n in names if not is_text(frame.schema[n])])
     columns = [_column(frame[name]) for name in names]
     if getattr(model, "feature_names_in_", None) is not None:
         try:
