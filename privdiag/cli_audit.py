@@ -131,7 +131,31 @@ def _check_paths(settings: Any, history_option: str) -> None:
     from privdiag.output import check_folder, check_writable
 
     check_writable(settings.history, history_option, make=True)
+    _history_apart(settings, history_option)
     check_folder(settings.reports_dir, "[audit] reports_dir", make=False)
+
+
+def _history_apart(settings: Any, history_option: str) -> None:
+    """Raise UsageError when the history names no file the audit can keep: a device or a
+    pipe (``/dev/null`` left ``/dev/null.lock`` behind and exited 3 on DuckDB's "Could not
+    fsync"), or the reports folder itself (the run made that folder, then read it as the
+    history: exit 3 and an empty folder left)."""
+    from privdiag.errors import UsageError
+
+    history = Path(os.path.realpath(settings.history))
+    if history.exists() and not history.is_file() and not history.is_dir():
+        raise UsageError(
+            f"cannot keep the audit history in {history_option} {settings.history}: it is no "
+            "regular file (a device or a pipe), and the history is a DuckDB file with its lock "
+            "file beside it",
+            hint="give a file name in a folder you can write to, e.g. privdiag-history.duckdb",
+        )
+    if history == Path(os.path.realpath(settings.reports_dir)):
+        raise UsageError(
+            f"{history_option} and [audit] reports_dir both name {settings.history}",
+            hint="give the history a file of its own, e.g. privdiag-history.duckdb beside the "
+            "reports folder",
+        )
 
 
 def _reports_apart(cfg: Any, reports: Path) -> None:

@@ -108,13 +108,17 @@ def purpose_list(value: Any, path: Path, key: str) -> list[str]:
     for item in items:
         canonical = aliases.get(item.strip().lower())
         if canonical is None:
+            # [purposes.aliases] maps the consent records' words, not these: "add it there"
+            # left the same error
             raise ConfigError(
                 f"unknown purpose {item!r}",
                 path=path,
                 key=key,
-                hint=f"use one of {', '.join(PURPOSES)} or add it under [purposes.aliases]",
+                hint=f"use one of {', '.join(PURPOSES)} (or a built-in name of one, such as "
+                "ad_storage or C0004)",
             )
-        out.append(canonical)
+        if canonical not in out:  # ["ads", "ADS"] reported each finding once a purpose
+            out.append(canonical)
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -392,12 +393,49 @@ def _insert_measures(con: Any, run_id: str, measures: dict[str, float]) -> None:
         con.unregister("_audit_new_measures")
 
 
-def _version(con: Any) -> int:
+def _version(con: Any, path: Path | None = None) -> int:
+    """Return the schema version written in ``meta``, 0 for a database without it; an
+    InputError naming ``path`` when an edit left a version no privdiag writes (a word, a
+    fraction, none, below 0): ``int()`` of it was an internal error, and a negative one
+    made the audit apply the last migration again."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "meta" not in tables:
         return 0
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    if not row:
+        return 0
+    text = row[0].strip() if isinstance(row[0], str) else ""
+    if not text.isdigit() or not text.isascii():
+        raise edited_history(
+            path or Path("history"), "meta", "schema_version", "is not a whole number (0 or more)"
+        )
+    return int(text)
+
+
+# The tables and columns of a history at SCHEMA_VERSION, as the migrations make them.
+TABLES = {
+    "meta": {"key", "value"},
+    "runs": {*RUN_COLUMNS.split(", ")},
+    "findings": {"run_id", "change", *FINDING_COLUMNS},
+    "measures": {"run_id", "name", "value"},
+}
+
+
+def _check_tables(con: Any, path: Path) -> None:
+    """Raise InputError naming the first table or column of :data:`TABLES` the history
+    lacks (dropped by hand): reading it was an internal error naming DuckDB's catalog."""
+    rows = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = "
+        "current_database() AND schema_name = 'main'"
+    ).fetchall()
+    found: dict[str, set[str]] = {}
+    for table, column in rows:
+        found.setdefault(table, set()).add(column)
+    for table, columns in TABLES.items():
+        if table not in found:
+            raise edited_history(path, "the history", f"table {table}", "is missing")
+        if lacking := sorted(columns - found[table]):
+            raise edited_history(path, f"table {table}", f"column {lacking[0]}", "is missing")
 
 
 def migrate(con: Any, path: Path) -> int:
@@ -407,7 +445,7 @@ def migrate(con: Any, path: Path) -> int:
     """
     con.begin()
     try:
-        found = _version(con)
+        found = _version(con, path)
         if found == 0:
             _refuse_other_database(con, path)
         if found > SCHEMA_VERSION:
@@ -421,6 +459,7 @@ def migrate(con: Any, path: Path) -> int:
             for sql in steps:
                 con.execute(sql)
         con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+        _check_tables(con, path)
         con.commit()
     except BaseException:
         con.rollback()
@@ -432,7 +471,10 @@ def _refuse_other_database(con: Any, path: Path) -> None:
     """Raise InputError when a database without privdiag's ``meta`` table holds tables: it is
     another database (the audit created its tables in it, or failed on one named like its
     own: an internal error), not a history to start."""
-    count = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
+    names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if {"runs", "findings"} <= names <= set(TABLES):  # privdiag's, its version edited away
+        raise edited_history(path, "table meta", "schema_version", "is missing")
+    count = len(names)
     if count:
         raise InputError(
             f"is not a privdiag history: it is a DuckDB database of other data ({count} "
@@ -473,7 +515,14 @@ def _in_memory(con: Any) -> bool:
 def check_history_file(path: Path) -> None:
     """Raise InputError when the file at ``path`` cannot be a history: it holds data that is
     no DuckDB database (an input's CSV), or nothing (``touch``). Cheap, so that an audit says
-    so before it takes the history's lock and leaves ``<file>.lock`` beside such a file."""
+    so before it takes the history's lock and leaves ``<file>.lock`` beside such a file.
+    A device or a pipe is none either: reading a pipe's first bytes waited for ever."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise InputError(
+            "is not a privdiag history: it is no regular file (a device or a pipe)",
+            path=path,
+            hint=NOT_DB,
+        )
     if _holds_other_data(path):
         raise InputError(
             "is not a privdiag history: it is not a DuckDB database file", path=path, hint=NOT_DB
@@ -525,8 +574,7 @@ def open_history(path: Path, *, read_only: bool = False) -> History:
         except BaseException:
             con.close()  # a later open of the file in this process would clash with it
             raise
-    elif _version(con) != SCHEMA_VERSION:
-        found = _version(con)
+    elif (found := _version_of(con, path)) != SCHEMA_VERSION:
         if not found:
             try:
                 _refuse_other_database(con, path)
@@ -538,4 +586,21 @@ def open_history(path: Path, *, read_only: bool = False) -> History:
             path=path,
             hint="run privdiag audit once to upgrade it" if found else "check --history",
         )
+    else:
+        _closing_on_error(con, _check_tables, path)
     return History(con, path)
+
+
+def _version_of(con: Any, path: Path) -> int:
+    """:func:`_version`, closing ``con`` when it raises."""
+    return _closing_on_error(con, _version, path)
+
+
+def _closing_on_error(con: Any, check: Callable[[Any, Path], Any], path: Path) -> Any:
+    """Return ``check(con, path)``, closing ``con`` when it raises: a later open of the file
+    in this process would clash with it."""
+    try:
+        return check(con, path)
+    except BaseException:
+        con.close()
+        raise

@@ -30,14 +30,37 @@ def hold(history: Path) -> Iterator[Path]:
     Raises LockError at once (no waiting) when another process holds it. The lock file
     records the holder's process id, for the message a second audit prints.
     """
-    path = lock_path(history)
+    with _hold(lock_path(history), str(history)) as path:
+        yield path
+
+
+@contextmanager
+def hold_reports(reports_dir: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the reports folder ``reports_dir`` itself for the body,
+    waiting for it: the bodies are short (finishing what killed runs left, then writing,
+    publishing and pruning a run's folder). Two audits of different histories may share a
+    reports folder (two configs of one folder, each with its own history), and the second's
+    start removed the first's folder being written as one a killed run left: the first then
+    ended in an internal error, its run recorded and its reports gone. The folder is locked,
+    not a file: a lock file beside it landed in a folder a source reads (``data/*`` beside
+    ``data/reports``), inside it among the runs' folders."""
+    fd = os.open(reports_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _hold(path: Path, subject: str) -> Iterator[Path]:
     fd = _open_own_file(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LockError(
-                f"another audit is running on {history} (lock {path} held by "
+                f"another audit is running on {subject} (lock {path} held by "
                 f"process {_holder(fd)})",
                 hint="wait for it to finish; the lock is released when that process ends",
             ) from None

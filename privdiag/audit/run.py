@@ -20,7 +20,7 @@ from privdiag.audit import folders, trends
 from privdiag.audit.collect import check_model_files, check_models, scan_sources, source_paths
 from privdiag.audit.diff import Diff, counted_changes, diff, failing
 from privdiag.audit.history import History, RunRecord, check_history_file, open_history
-from privdiag.audit.lock import hold
+from privdiag.audit.lock import hold, hold_reports
 from privdiag.audit.settings import AuditSettings
 from privdiag.config import Config
 from privdiag.errors import UsageError
@@ -121,7 +121,8 @@ def run_audit(
     with hold(settings.history):
         with open_history(settings.history) as history:
             compared = _read_compared(history, settings)
-            fixed = folders.recover(settings.reports_dir, lambda r: _recorded(history, r))
+            with hold_reports(settings.reports_dir):  # not while another history's run writes
+                fixed = folders.recover(settings.reports_dir, lambda r: _recorded(history, r))
             if config.hash_key is None:  # ids of findings naming an address: stable per history
                 use_hash_key(history.id_key())
         for name in fixed:
@@ -202,17 +203,17 @@ def _finish(
     doc["audit"].update(fail_on=fail_on, exit_code=exit_code)
     run = _record(doc, run_id, compared, config, final, exit_code, changes)
 
-    _write_reports(doc, folders.partial(settings.reports_dir, name), config, fail_on)
-    try:
-        with open_history(settings.history) as history:
-            history.record(run, doc["findings"], measures)
-            order = [r.run_id for r in history.runs()]
-    except BaseException:
-        folders.discard(folders.partial(settings.reports_dir, name))
-        raise
-    folders.publish(settings.reports_dir, name)
-
-    pruned = folders.prune(settings.reports_dir, settings.keep, order)
+    with hold_reports(settings.reports_dir):
+        _write_reports(doc, folders.partial(settings.reports_dir, name), config, fail_on)
+        try:
+            with open_history(settings.history) as history:
+                history.record(run, doc["findings"], measures)
+                order = [r.run_id for r in history.runs()]
+        except BaseException:
+            folders.discard(folders.partial(settings.reports_dir, name))
+            raise
+        folders.publish(settings.reports_dir, name)
+        pruned = folders.prune(settings.reports_dir, settings.keep, order)
     if pruned:
         log.info("pruned %d old report folder(s): %s", len(pruned), ", ".join(pruned))
     outcome = AuditOutcome(run, doc, final, changes.counts(), exit_code)

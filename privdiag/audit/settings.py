@@ -69,19 +69,21 @@ def _typed(table: dict[str, Any], key: str, kind: type, config: Config) -> Any:
     return value
 
 
-def check_fail_when(value: str) -> str:
-    """Return ``value`` when it is a --fail-when choice; raise UsageError otherwise."""
+def check_fail_when(value: str, where: str = "--fail-when") -> str:
+    """Return ``value`` when it is a --fail-when choice; raise UsageError naming ``where``
+    (the flag, or ``[audit] fail_when`` of the config) otherwise."""
     if value not in FAIL_WHEN:
         raise UsageError(
-            f"--fail-when {value!r} is not a choice", hint=f"use one of {', '.join(FAIL_WHEN)}"
+            f"{where} {value!r} is not a choice", hint=f"use one of {', '.join(FAIL_WHEN)}"
         )
     return value
 
 
-def check_keep(value: int | None) -> int | None:
-    """Return ``value`` when it is a usable --keep (1 or more, or None for all)."""
+def check_keep(value: int | None, where: str = "--keep") -> int | None:
+    """Return ``value`` when it is a usable --keep (1 or more, or None for all); raise
+    UsageError naming ``where`` otherwise."""
     if value is not None and value < 1:
-        raise UsageError(f"--keep {value} keeps no report", hint="give 1 or more, or leave it out")
+        raise UsageError(f"{where} {value} keeps no report", hint="give 1 or more, or leave it out")
     return value
 
 
@@ -105,11 +107,14 @@ def audit_settings(
     # find the folder from anywhere else (``audit --list``)
     reports = config.resolve(_typed(table, "reports_dir", str, config) or DEFAULT_REPORTS)
     reports = absolute(reports)
+    # a value of the config was named as the flag: "--keep -1" where none was given
+    in_config = f"{config.path or 'the config'}: [audit]"
     when = fail_when or _typed(table, "fail_when", str, config) or "regressed"
+    kept = keep if keep is not None else _typed(table, "keep", int, config)
     return AuditSettings(
         history=Path(hist),
         reports_dir=reports,
-        keep=check_keep(keep if keep is not None else _typed(table, "keep", int, config)),
+        keep=check_keep(kept, "--keep" if keep is not None else f"{in_config} keep ="),
         baseline=baseline or _typed(table, "baseline", str, config),
-        fail_when=check_fail_when(when),
+        fail_when=check_fail_when(when, "--fail-when" if fail_when else f"{in_config} fail_when ="),
     )

@@ -427,7 +427,8 @@ def run_model_check(
     variants = _variants(ctx, frame, given)
     _note_scenarios(ctx, given, features)
     # read before anything is written
-    ref_frame = read_reference(reference, frame, ctx.features, ctx.result)
+    k = config.thresholds.min_group_size
+    ref_frame = read_reference(reference, frame, ctx.features, ctx.result, k)
     if export_blind_sets is not None:
         read = [model, blind_set, reference, scan_result, *(predictions or []), config.path]
         guards.export_apart(export_blind_sets, variants, [p for p in read if p is not None])
@@ -510,6 +511,14 @@ def _score(
             f"{describe_value(cells[int(bad[0])])} is not a classifier's label",
             "a classifier's label is 0/1, true/false or yes/no; fix or drop the rows, or check "
             "that --label names the outcome column",
+        )
+    if ctx.kind == "classifier" and ctx.y is not None and np.unique(ctx.y).size == 1:
+        # every ROC AUC and PR AUC read null, masking importance too, without a word: no
+        # model.degradation looked like a model that consent does not hurt
+        ctx.result.note(
+            "the blind set's label holds one class only: ROC AUC and PR AUC have no value, "
+            "nor has masking importance, so no scenario can show a loss of ranking quality; "
+            "give a blind set holding both outcomes"
         )
 
 

@@ -99,6 +99,7 @@ def read_table(path: Path) -> pl.DataFrame:
         if fmt == "parquet":
             return _with_rows(_enums_as_text(pl.read_parquet(path)), path)
         if fmt == "csv":
+            _refuse_repeated_names(path)
             codes = _code_columns(path)
             return _with_rows(pl.read_csv(path, **CSV_OPTIONS, schema_overrides=codes), path)
         if fmt == "json" and _starts_with(path, b"["):
@@ -157,6 +158,20 @@ def _code_columns(path: Path) -> dict[str, Any]:
     names = text.collect_schema().names()
     found = text.select(pl.col(n).str.contains(_CODE).any() for n in names).collect()
     return {n: pl.String for n in names if found[n][0]}
+
+
+def _refuse_repeated_names(path: Path) -> None:
+    """Raise InputError naming the first column a CSV file's header names twice: polars
+    renamed the second ``a_duplicated_0``, so the model read the first, the other unsaid."""
+    header = pl.read_csv(path, has_header=False, n_rows=1, infer_schema=False)
+    names = [n for n in header.row(0) if n is not None] if header.height else []
+    if twice := next((n for i, n in enumerate(names) if n in names[:i]), None):
+        raise InputError(
+            "names a column twice in its header",
+            path=path,
+            field=twice,
+            hint="rename or drop one of the two columns",
+        )
 
 
 def _with_rows(frame: pl.DataFrame, path: Path) -> pl.DataFrame:

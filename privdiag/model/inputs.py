@@ -201,6 +201,15 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
         )
     values = frame[label]
     _refuse_nested(frame, [label], path, "a label")
+    labels = (*blindset.TEXT_TYPES, pl.Boolean, pl.Null)  # pl.Null: none, refused below
+    if not (values.dtype.is_numeric() or values.dtype in labels):
+        # bytes were an internal error (no cast to numbers), a date a count of days
+        raise InputError(
+            f"holds values of type {values.dtype}, which are no label",
+            path=path,
+            field=label,
+            hint="a classifier's label is 0/1, true/false or yes/no; a regressor's a number",
+        )
     if values.dtype in blindset.TEXT_TYPES:  # "yes"/"no", "true"/"false" or numbers as text
         words = values.cast(pl.String).str.strip_chars().str.to_lowercase()
         numbers = words.replace_strict(LABEL_WORDS, default=None, return_dtype=pl.Float64)
@@ -280,6 +289,7 @@ def _resolve_features(
     scorer: Scorer, frame: pl.DataFrame, label: str | None, path: Path
 ) -> list[str]:
     names = scorer.feature_names or blindset.feature_columns(frame, label)
+    _check_names(names, scorer.path)
     absent = [f for f in names if f not in frame.columns]
     if absent:
         raise InputError(
@@ -298,6 +308,26 @@ def _resolve_features(
     return names
 
 
+def _check_names(names: list[str], model: Path) -> None:
+    """Raise InputError naming the model when its feature names (its metadata's
+    ``feature_names``, or ``[models.NAME] features``) hold an empty name or one twice: an
+    empty one was "lacks the model's feature(s) " naming nothing, a repeated one a polars
+    DuplicateError and its advice on ``.alias()``."""
+    where = "feature_names in the model's metadata, or [models.NAME] features in the config"
+    if any(not isinstance(n, str) or not n.strip() for n in names):
+        raise InputError(
+            "names an empty feature among its inputs",
+            path=model,
+            hint=f"give every input its column's name ({where})",
+        )
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise InputError(
+            f"names the feature {twice[0]!r} twice among its inputs",
+            path=model,
+            hint=f"name each input once, in input order ({where})",
+        )
+
+
 def _check_label_not_an_input(label: str | None, features: list[str]) -> None:
     """Raise UsageError when the label is one of the model's inputs: its quality would be
     measured on the outcome it is given."""
@@ -311,24 +341,44 @@ def _check_label_not_an_input(label: str | None, features: list[str]) -> None:
 
 
 def read_reference(
-    reference: Path | None, frame: pl.DataFrame, features: list[str], result: Result
+    reference: Path | None,
+    frame: pl.DataFrame,
+    features: list[str],
+    result: Result,
+    k: int = 1,
 ) -> pl.DataFrame:
-    """Return the frame drift compares against: ``--reference``, else the blind set itself."""
+    """Return the frame drift compares against: ``--reference``, else the blind set itself.
+
+    Raises InputError for a reference of fewer rows than ``k`` (min_group_size), as a blind
+    set of so few is, or one whose feature columns cannot be compared with the blind set's
+    (lists or records, or values of another kind); notes the model's features it lacks."""
     if reference is None:
         return frame
     ref_frame = blindset.read_table(reference)
     fmt = table_format(reference)
     result.inputs.append(info(reference, "reference", fmt, ref_frame.height))
-    # text against numbers compares no category with any: a drift of 100% that is a type
-    for f in (f for f in features if f in ref_frame.columns and f in frame.columns):
-        ref_text, text = is_text(ref_frame.schema[f]), is_text(frame.schema[f])
-        empty = (
-            ref_frame[f].null_count() == ref_frame.height or frame[f].null_count() == frame.height
+    if ref_frame.height < k:  # its missing shares and category shares would tell those rows
+        raise InputError(
+            f"holds {ref_frame.height:,} row(s), fewer than min_group_size ({k}): drift "
+            "against so few rows would describe those persons",
+            path=reference,
+            hint=f"give a reference of {k} rows or more (a training sample)",
         )
-        if ref_text != text and not empty:  # a column of no value has no type to tell
-            held = ("text", "numbers") if ref_text else ("numbers", "text")
+    shared = [f for f in features if f in ref_frame.columns and f in frame.columns]
+    _refuse_nested(ref_frame, shared, reference, "a feature's value")
+    if lacking := [f for f in features if f not in ref_frame.columns]:
+        result.note(
+            f"the reference (--reference) lacks the model's feature(s) {', '.join(lacking)}: "
+            "their drift is not measured, and the model's scores are not compared with the "
+            "reference's"
+        )
+    for f in shared:
+        ref_kind, kind = _kind(ref_frame[f]), _kind(frame[f])
+        if ref_kind != kind and None not in (ref_kind, kind):
+            # text against numbers compares no category with any: a drift of 100% that is a
+            # type; bytes or dates against numbers were compared as categories too
             raise InputError(
-                f"holds {held[0]} where the blind set holds {held[1]}, so every value would "
+                f"holds {ref_kind} where the blind set holds {kind}, so every value would "
                 "read as drifted",
                 path=reference,
                 field=f,
@@ -336,3 +386,15 @@ def read_reference(
                 "such as n/a, a text column quoted in CSV)",
             )
     return ref_frame
+
+
+def _kind(column: pl.Series) -> str | None:
+    """What a feature column holds, in words, as drift compares it; None for no value at all
+    (a column of no value has no type to tell)."""
+    if column.null_count() == column.len():
+        return None
+    if is_text(column.dtype):
+        return "text"
+    if column.dtype.is_numeric() or column.dtype == pl.Boolean:  # booleans compare as 1/0
+        return "numbers"
+    return "dates or times" if column.dtype.is_temporal() else f"values of type {column.dtype}"

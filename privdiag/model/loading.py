@@ -87,22 +87,17 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
     """
     if dtype is object:
         return frame.select([pl.col(n).cast(pl.String).fill_null("") for n in names]).to_numpy()
-    dated = [n for n in names if frame.schema[n].is_temporal()]
-    if dated:  # cast, 2026-01-01 reached the model as 20,454 (days since 1970), unsaid
-        raise ValueError(
-            f"the model takes {', '.join(dated)} as numbers, but the column holds dates or "
-            "times, which would reach it as a count of days or microseconds since 1970; "
-            "write the number the model learnt (days since an event, an hour of the day)"
-        )
+    _refuse_no_numbers(frame, names)
     values = frame.select([pl.col(n).cast(pl.Float64) for n in names]).to_numpy()
-    if dtype is np.float16:  # cast, a value past 65,504 reads as infinity
-        high = float(np.finfo(np.float16).max)
+    if dtype in (np.float16, np.float32):  # cast, a value past the type's range reads as inf
+        high = float(np.finfo(dtype).max)
         far = [np.isfinite(c) & (np.abs(c) > high) for c in values.T]  # not inf as given
         beyond = [n for n, f in zip(names, far, strict=True) if f.any()]
         if beyond:
+            width = np.dtype(dtype).name
             raise ValueError(
-                f"the model takes {', '.join(beyond)} as a float16 tensor, but the column "
-                f"holds values outside {-high:,.0f} to {high:,.0f}"
+                f"the model takes {', '.join(beyond)} as a {width} tensor, but the column "
+                f"holds values outside {-high:,.7g} to {high:,.7g}"
             )
     if np.issubdtype(dtype, np.floating):
         return values.astype(dtype)
@@ -135,6 +130,32 @@ def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
             )
     return values.astype(dtype)
 
+
+def _refuse_no_numbers(frame: pl.DataFrame, names: list[str]) -> None:
+    """Raise ValueError naming the columns of ``names`` that a model taking numbers cannot be
+    given: dates or times (cast, 2026-01-01 reached the model as 20,454, days since 1970,
+    unsaid) and bytes (polars' "casting from BinaryView to Float64 not supported"). Text is
+    left to the cast, as a number written as text reads as one."""
+    dated = [n for n in names if frame.schema[n].is_temporal()]
+    if dated:
+        raise ValueError(
+            f"the model takes {', '.join(dated)} as numbers, but the column holds dates or "
+            "times, which would reach it as a count of days or microseconds since 1970; "
+            "write the number the model learnt (days since an event, an hour of the day)"
+        )
+    fits = (*CASTS, *TEXT_TYPES)
+    unread = [n for n in names if not (frame.schema[n].is_numeric() or frame.schema[n] in fits)]
+    if unread:
+        kinds = sorted({str(frame.schema[n]) for n in unread})
+        raise ValueError(
+            f"the model takes {', '.join(unread)} as numbers, but the column holds values of "
+            f"type {', '.join(kinds)}, which are no numbers"
+        )
+
+
+# Column types that are no numbers but cast to them as a model takes them (text is cast too:
+# "1.5" reads as a number, and a word fails as it did).
+CASTS = (pl.Boolean, pl.Null)
 
 ONNX_TYPES = {
     "tensor(float)": np.float32,
@@ -213,6 +234,12 @@ class OnnxScorer(Scorer):
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own unexported types
             raise InputError(f"not a readable ONNX model: {exc}", path=path) from exc
         self.inputs = self.session.get_inputs()
+        if not self.inputs:  # _names read the first input's shape: an IndexError, exit 5
+            raise InputError(
+                "takes no input: its scores are the same whatever consent removes",
+                path=path,
+                hint="check that the file is the trained model, exported with its inputs",
+            )
         outputs = self.session.get_outputs()
         self.kind = "classifier" if len(outputs) >= 2 else "regressor"
         # one output says not whether it is a probability or a number: decided by its scores
@@ -357,6 +384,7 @@ def sklearn_input(model: Any, frame: pl.DataFrame, names: list[str]) -> Any:
     name takes (with a warning of scikit-learn's). The array is float64, or of objects when
     a column is text.
     """
+    _refuse_no_numbers(frame, [n for n in names if not is_text(frame.schema[n])])
     columns = [_column(frame[name]) for name in names]
     if getattr(model, "feature_names_in_", None) is not None:
         try:

@@ -147,8 +147,12 @@ def _numbers(table: pl.DataFrame, path: Path) -> pl.DataFrame:
     Raises InputError naming the first row whose value is not a number (rows count from 1,
     the header not counted), describing the value without quoting it.
     """
+    ids = pl.col(ROW_ID)
+    if table.schema[ROW_ID].is_float():  # 0.5 cast to 0: a fraction is no row_id
+        ids = pl.when(ids % 1 == 0).then(ids)
     typed = table.select(
-        pl.col(ROW_ID).cast(pl.Int64, strict=False), pl.col("score").cast(pl.Float64, strict=False)
+        ids.cast(pl.Int64, strict=False).alias(ROW_ID),
+        pl.col("score").cast(pl.Float64, strict=False),
     )
     for column, kind in ((ROW_ID, "a whole number"), ("score", "a number")):
         bad = (table[column].is_not_null() & typed[column].is_null()).arg_true()
@@ -162,4 +166,14 @@ def _numbers(table: pl.DataFrame, path: Path) -> pl.DataFrame:
                 hint="write one row per row_id with its score: a classifier's probability "
                 "of class 1, else the prediction",
             )
+    twice = (typed[ROW_ID].is_not_null() & typed[ROW_ID].is_duplicated()).arg_true()
+    if twice.len():  # joined, each repeat added a score: "operands could not be broadcast"
+        row = int(twice[0])
+        raise InputError(
+            f"holds row_id {typed[ROW_ID][row]} more than once ({twice.len():,} rows share "
+            "a row_id)",
+            path=path,
+            field=ROW_ID,
+            hint="write one row per row_id with its score",
+        )
     return typed
