@@ -400,7 +400,7 @@ def test_doc_examples_load_with_records_flags_and_unmapped(realdata):
     updated = rows(
         con,
         "SELECT purpose, granted FROM consent WHERE user_key = 'u123' "
-        "AND purpose IN ('ads', 'functional') ORDER BY purpose",
+        "AND purpose IN ('ads', 'functional') ORDER BY purpose, granted",
     )
     # the legacy example (OneTrust ids C0001, C0002) names no ads or functional category, which
     # the other examples do: Segment reads a category missing from the object as denied
