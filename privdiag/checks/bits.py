@@ -43,12 +43,18 @@ class Masks:
         """SQL aggregates OR-ing each mask column over a group (a user's rows, say)."""
         return ", ".join(f"bit_or({c}) AS {c}" for c in self.columns())
 
+    def bits(self) -> list[tuple[str, str, int]]:
+        """Each condition's (name, mask column, bit)."""
+        return [
+            (name, f"{self.prefix}{m}", b)
+            for m, chunk in enumerate(self._chunks())
+            for b, (name, _) in enumerate(chunk)
+        ]
+
     def count(self) -> str:
         """SQL aggregates counting, per condition, the rows whose bit is set."""
         return ", ".join(
-            f"count_true(({self.prefix}{m} >> {b}) & 1 = 1) AS {name}"
-            for m, chunk in enumerate(self._chunks())
-            for b, (name, _) in enumerate(chunk)
+            f"count_true(({col} >> {b}) & 1 = 1) AS {name}" for name, col, b in self.bits()
         )
 
 
