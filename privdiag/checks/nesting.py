@@ -150,7 +150,8 @@ class Nesting:
                   ON d.purpose = v.purpose AND d.user_key = v.user_key
                   UNION ALL  -- two equi-joins: a join on either key (OR) ran as a nested loop
                   SELECT v.vid, v.user_key, {dims} FROM v JOIN d
-                  ON d.purpose = v.purpose AND d.event_user = v.user_key)
+                  ON d.purpose = v.purpose AND d.event_user = v.user_key
+                  AND d.event_user <> d.user_key)  -- else the join above has it
             {" UNION ALL ".join(per)}"""
         )
         if rows is None:
