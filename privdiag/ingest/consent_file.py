@@ -112,9 +112,11 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
 
 def _offsetless_notes(ctx: StageContext, column: str) -> list[str]:
     """The note on the decision times of ``column`` read as UTC though they say no offset."""
-    said = offsetless(quote(column), ctx.columns.get(column, "VARCHAR"))
-    found = one(ctx.con, f"SELECT count_if({said}) FROM {ctx.read_sql}")
-    return offsetless_note(column, int(found[0] or 0) if found else 0, "decision time")
+    sql_type = ctx.columns.get(column, "VARCHAR")
+    found = one(
+        ctx.con, f"SELECT count_if({offsetless(quote(column), sql_type)}) FROM {ctx.read_sql}"
+    )
+    return offsetless_note(column, int(found[0] or 0) if found else 0, "decision time", sql_type)
 
 
 def _validate(ctx: StageContext, roles: dict[str, str]) -> None:

@@ -106,7 +106,7 @@ def _check_ts(
         notes = _unread_notes(flags, found[2:] if found else (None, None) * len(flags))
         reads = {c: flag(quote(c), words) for c in flags}
     if not bad_ts:
-        return offsetless_note(column, offsetless_times) + notes, reads
+        return offsetless_note(column, offsetless_times, sql_type=sql_type) + notes, reads
     bad = ctx.first_bad(quote(column), bad_when, detail=f"year({converted})")
     if bad and not bad.file_has_values:
         raise InputError(

@@ -326,11 +326,20 @@ def offsetless(expr: str, sql_type: str) -> str:
     return f"({text} NOT LIKE '%Z' AND regexp_full_match({text}, '{_NO_OFFSET}'))"
 
 
-def offsetless_note(column: str, count: int, what: str = "time") -> list[str]:
+def offsetless_note(column: str, count: int, what: str = "time", sql_type: str = "") -> list[str]:
     """The note on ``count`` times of ``column`` read as UTC though they say no offset (none
-    when there are none): a CMP log or export kept in local time is then hours off."""
+    when there are none): a CMP log or export kept in local time is then hours off. A column
+    of DuckDB type DATE (``sql_type``) holds no time of day at all: each value is midnight
+    UTC, which puts a day's events before that day's decisions."""
     if not count:
         return []
+    if sql_type.upper() == "DATE":
+        return [
+            f"{count:,} {what}(s) in column '{column}' are dates without a time of day, read "
+            "as midnight UTC: what happened that day cannot be ordered against that day's "
+            "consent decisions (events read as before the banner, or before a withdrawal); "
+            "give the times of day"
+        ]
     return [
         f"{count:,} {what}(s) in column '{column}' read as UTC, as they carry no Z or UTC "
         "offset: if they are local times, write their offset (+02:00) or convert them to UTC"
