@@ -230,10 +230,12 @@ def _where_it_goes(key: str) -> str | None:
     return f"{key} belongs under [{nested[key]}]" if key in nested else None
 
 
-def _table(raw: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+def _table(raw: dict[str, Any], key: str, path: Path, within: str = "") -> dict[str, Any]:
+    """The table ``key`` of ``raw`` ({} when absent); ``within`` names the table ``raw`` is,
+    so that the error names the key as the config writes it (``purposes.aliases``)."""
     value = raw.get(key, {})
     if not isinstance(value, dict):
-        raise ConfigError("must be a table", path=path, key=key)
+        raise ConfigError("must be a table", path=path, key=f"{within}.{key}" if within else key)
     return value
 
 
@@ -300,6 +302,13 @@ def _aliases(table: dict[str, Any], path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     seen: dict[str, str] = {}
     for word, target in table.items():
+        if not word.strip():  # it would map a record's empty category, which says nothing
+            raise ConfigError(
+                "holds an empty alias",
+                path=path,
+                key="purposes.aliases",
+                hint="remove it: name the category a consent record writes",
+            )
         if target not in PURPOSES:
             raise ConfigError(
                 f"alias {word!r} maps to unknown purpose {target!r}",
@@ -344,7 +353,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         check_steps(steps, path)
         cfg.steps = steps
 
-    cfg.aliases = _aliases(_table(_table(raw, "purposes", path), "aliases", path), path)
+    purposes = _table(raw, "purposes", path)
+    cfg.aliases = _aliases(_table(purposes, "aliases", path, within="purposes"), path)
 
     for name, spec in _table(raw, "features", path).items():
         if not isinstance(spec, dict):

@@ -537,3 +537,22 @@ def test_a_scikit_learn_model_given_dates_is_an_input_error(tmp_path):
         result.output
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("purposes", "said"),
+    [
+        # hostile 22's (3): the key was named "[aliases]", which no config writes
+        ({"aliases": "ads"}, "[purposes.aliases]: must be a table"),
+        # an empty alias was taken: it would map a record's empty category
+        ({"aliases": {"": "ads"}}, "[purposes.aliases]: holds an empty alias"),
+        ({"aliases": {"  ": "ads"}}, "[purposes.aliases]: holds an empty alias"),
+    ],
+)
+def test_a_bad_aliases_table_is_named_as_the_config_writes_it(purposes, said):
+    from privdiag.config import parse_config
+    from privdiag.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"purposes": purposes}, Path("privdiag.toml"))
+    assert said in str(caught.value)
