@@ -11,6 +11,7 @@ of being shown with groups smaller than the report's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from privdiag.errors import InputError
@@ -70,16 +71,29 @@ def pool_consent_mix(merged: dict[str, Any], docs: list[dict[str, Any]], k: int)
     ``min_group_size`` under ``k`` (or recording none) in ``merged``: its combinations were
     pooled by the smaller size, and the users behind each are not kept to pool them again at
     ``k``. Several documents' mixes are a list of them, one a document (:func:`merge`)."""
+    for doc, mix, keep in _per_document(merged, docs, "consent_mix"):
+        keep(_pooled_mix() if (made_with(doc) or 0) < k and mix else mix)
+
+
+def _per_document(
+    merged: dict[str, Any], docs: list[dict[str, Any]], key: str
+) -> list[tuple[dict[str, Any], Any, Callable[[Any], None]]]:
+    """Per document of ``docs`` holding ``evidence[key]``: the document, its value in
+    ``merged`` and a function that puts a new value there. Several documents' values are a
+    list in ``merged``, one document's the value itself (:func:`merge`); none without the
+    key, or where it is empty."""
     evidence = merged.get("evidence")
-    if not isinstance(evidence, dict) or not evidence.get("consent_mix"):
-        return
-    having = [d for d in docs if "consent_mix" in (d.get("evidence") or {})]
-    small = [(made_with(doc) or 0) < k for doc in having]
-    mixes = evidence["consent_mix"] if len(having) > 1 else [evidence["consent_mix"]]
-    pooled = [
-        _pooled_mix() if pool and mix else mix for pool, mix in zip(small, mixes, strict=True)
-    ]
-    evidence["consent_mix"] = pooled if len(having) > 1 else pooled[0]
+    if not isinstance(evidence, dict) or not evidence.get(key):
+        return []
+    having = [d for d in docs if key in (d.get("evidence") or {})]
+    if len(having) == 1:
+        return [(having[0], evidence[key], lambda value: evidence.__setitem__(key, value))]
+    values = evidence[key]
+
+    def setter(n: int) -> Callable[[Any], None]:
+        return lambda value: values.__setitem__(n, value)
+
+    return [(doc, values[n], setter(n)) for n, doc in enumerate(having)]
 
 
 def rates_at(doc: dict[str, Any], rates: dict[str, Any], k: int) -> dict[str, Any]:
@@ -105,18 +119,12 @@ def hide_consent_rates(merged: dict[str, Any], docs: list[dict[str, Any]], k: in
     floor per purpose; 0 for a purpose no identified user decided); a result without those
     floors (an older privdiag's) keeps none. Return a note naming the purposes dropped.
     Several documents' rates are a list of them, one a document (:func:`merge`)."""
-    evidence = merged.get("evidence")
-    if not isinstance(evidence, dict) or not evidence.get("consent_rates"):
-        return []
-    having = [d for d in docs if "consent_rates" in (d.get("evidence") or {})]
-    listed = evidence["consent_rates"] if len(having) > 1 else [evidence["consent_rates"]]
     dropped: set[str] = set()
-    kept_rates = []
-    for doc, rates in zip(having, listed, strict=True):
-        shown = rates_at(doc, rates, k) if isinstance(rates, dict) else rates
-        dropped |= set(rates) - set(shown) if isinstance(rates, dict) else set()
-        kept_rates.append(shown)
-    evidence["consent_rates"] = kept_rates if len(having) > 1 else kept_rates[0]
+    for doc, rates, keep in _per_document(merged, docs, "consent_rates"):
+        if isinstance(rates, dict):
+            shown = rates_at(doc, rates, k)
+            dropped |= set(rates) - set(shown)
+            keep(shown)
     if not dropped:
         return []
     return [
