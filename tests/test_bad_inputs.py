@@ -97,3 +97,20 @@ def test_an_empty_consent_time_is_said_to_be_empty(tmp_path):
     assert result.exit_code == 3, result.output
     assert "decision time is empty" in result.output and "row 2" in result.output
     assert "None" not in result.output
+
+
+def test_an_empty_event_time_beside_a_flag_value_of_its_own_is_said_to_be_empty(tmp_path):
+    # the only row holding 'granted' has no time: its group of flag values counts no time
+    # without an offset, which DuckDB's count_if gave as NULL (found by fuzzing, seed 697760257)
+    data = write(
+        tmp_path / "e.csv",
+        """
+        event_id,ts,event_name,user_id,consent_ads,gclid
+        e0,2026-10-01T10:00:00Z,page_view,u1,denied,g0
+        e9,,page_view,u2,granted,g1
+    """,
+    )
+    result = scan(data, "--json", tmp_path / "o.json")
+    assert result.exit_code == 3, result.output
+    assert "row 2" in result.output and "Internal error" not in result.output
+    assert not (tmp_path / "o.json").exists()

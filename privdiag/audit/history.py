@@ -1,8 +1,9 @@
 """The audit history: one DuckDB file with every run, its findings and its key measures.
 
 The file carries a schema version in ``meta``; opening it for writing applies the
-migrations it lacks, inside one transaction (:mod:`privdiag.audit.schema`). Each run is recorded in one transaction, so
-a process killed at any moment leaves either the whole run or none of it.
+migrations it lacks, inside one transaction (:mod:`privdiag.audit.schema`). Each run is
+recorded in one transaction, so a process killed at any moment leaves either the whole run
+or none of it.
 """
 
 from __future__ import annotations

@@ -86,7 +86,8 @@ def _check_ts(
     converted = typed_ts("v", sql_type)
     bad_when = unread_or_out_of_range(converted)
     words = ctx.config.status_words
-    no_offset = f"count_if({offsetless('v', sql_type)})"
+    # count_if over only NULL conditions (a group of empty times) gives NULL in DuckDB, not 0
+    no_offset = f"coalesce(count_if({offsetless('v', sql_type)}), 0)"
     by_value = _flags_by_value(ctx, column, bad_when, flags, no_offset) if flags else None
     if by_value:
         bad_ts, offsetless_times, notes, reads = by_value
