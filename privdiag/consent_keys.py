@@ -11,9 +11,14 @@ meets those of its ``user_key``.
 A user id seen with a browser still links them, as dbt-snowplow-web's user mapping links a
 ``domain_userid`` to the user id its events carry: a record keyed by that user id (a consent
 file keyed by user, a Snowplow consent event without a browser) reaches the events of each
-browser the user id was seen with, beside the events keyed by the user id itself. The
-mapping keeps a browser's last user id only; here every user id seen with it links, so that
-on a browser two users shared each one's own events still meet that user's records.
+browser the user id was seen with, beside the events keyed by the user id itself.
+
+A browser seen with several user ids (a shared device) is no one user's: there the events of
+each user id meet the browser's own records and that user's, under a key of the pair
+(browser and user id, :func:`pair_key`), never another user's records; its events without a
+user id meet the browser's own records only. A browser of one user id keeps the browser as
+its key, that user's records copied under it, so that its events before login meet them
+too. Each event's key is computed once, at load, into :data:`CONSENT_KEY`.
 
 A user id seen with more than :data:`MAX_LINKED_BROWSERS` browsers links none of them: it
 is a shared or placeholder id ("0", "guest"), not one person's, and each of its records
@@ -33,6 +38,10 @@ from __future__ import annotations
 from typing import Any
 
 BROWSER_CONSENT = "_browser_consent"
+# The key an event meeting consent by its browser meets the records on (:func:`meeting_key`).
+CONSENT_KEY = "_consent_key"
+# The browsers seen with several user ids: browser, users, and whether pairs are keyed there.
+SHARED = "consent_shared_browsers"
 # A user id seen with more browsers than this is no one person's: it links none of them. A
 # person who clears cookies daily for two years has fewer.
 MAX_LINKED_BROWSERS = 1000
@@ -45,6 +54,12 @@ MAX_LINKED_RECORDS = 100_000
 _SEEN = f"""
     SELECT DISTINCT user_key, anon_key AS browser FROM events
     WHERE {BROWSER_CONSENT} AND anon_key IS NOT NULL AND user_key <> anon_key"""
+
+
+def pair_key(browser: str, user: str) -> str:
+    """SQL of the key of a user id on a browser it shares with other user ids: the two ids
+    joined by a control character no id holds (ids are trimmed text)."""
+    return f"{browser} || chr(31) || {user}"
 
 
 # Per user id with consent records and seen with a browser: its browsers and its records.
@@ -64,14 +79,28 @@ def _too_many(sizes: str) -> str:
 
 
 def _links_sql() -> str:
-    """SQL of (user_key, browser): each user id with consent records seen with a browser on
-    an event that meets consent by its browser, unless it was seen with more than
+    """SQL of (user_key, key): each user id with consent records seen with a browser on an
+    event that meets consent by its browser, and the key its records are copied under: the
+    browser, or on a browser it shares the pair's key (none where the browser is shared by
+    too many user ids to pair); unless the user id was seen with more than
     :data:`MAX_LINKED_BROWSERS` or its records under each would be more than
     :data:`MAX_LINKED_RECORDS`."""
     return f"""
-        SELECT seen.user_key, seen.browser FROM ({_SEEN}) seen
+        SELECT seen.user_key, CASE WHEN shared.browser IS NULL THEN seen.browser
+                                   ELSE {pair_key("seen.browser", "seen.user_key")} END AS key
+        FROM ({_SEEN}) seen
         JOIN ({_LINK_SIZES}) sizes ON sizes.user_key = seen.user_key
-        WHERE NOT {_too_many("sizes")}"""
+        LEFT JOIN {SHARED} shared ON shared.browser = seen.browser
+        WHERE NOT {_too_many("sizes")} AND coalesce(shared.paired, TRUE)"""
+
+
+def _pairs_sql() -> str:
+    """SQL of (browser, key): each user id seen on a browser it shares, and the pair's key
+    the browser's own records are copied under."""
+    return f"""
+        SELECT seen.browser, {pair_key("seen.browser", "seen.user_key")} AS key
+        FROM ({_SEEN}) seen JOIN {SHARED} shared ON shared.browser = seen.browser
+        WHERE shared.paired"""
 
 
 def unlinked_notes(con: Any) -> list[str]:
@@ -122,8 +151,10 @@ def mark_device_consent(con: Any) -> list[str]:
     """Let the events of a logged-in user meet the consent records of their anonymous id (a
     CMP keyed by the browser or device), as a Snowplow event meets its browser's: such an
     event is marked :data:`BROWSER_CONSENT`, so it meets the records of its anonymous id and,
-    linked, those of its user id (:func:`linked_consent`). Return a note counting them (none
-    when there are none, and then ``events`` is not rewritten).
+    linked, those of its user id (:func:`linked_consent`). Where any event meets consent by
+    its browser, each event's key is written into :data:`CONSENT_KEY` (:func:`_key_events`).
+    Return notes counting the marked events and the shared browsers (none when there are
+    none, and then ``events`` is not rewritten).
 
     Keyed by the user id alone, a visitor who denied ads on the banner and then logged in
     had every later event "without a consent decision", its gclid no violation. On DuckDB
@@ -131,23 +162,67 @@ def mark_device_consent(con: Any) -> list[str]:
     """
     if getattr(con, "engine_name", "duckdb") != "duckdb":
         return []
-    has_mark = BROWSER_CONSENT in {r[0] for r in con.execute("DESCRIBE events").fetchall()}
+    has_mark = by_browser(con)
     marked = f"coalesce(e.{BROWSER_CONSENT}, FALSE)" if has_mark else "FALSE"
     decided = _device_decided(marked)
     row = con.execute(f"SELECT count(*) FROM events e WHERE {decided}").fetchone()
-    if not row or not row[0]:
+    devices = int(row[0]) if row else 0
+    if not has_mark and not devices:
         return []
-    select = (
-        f"e.* REPLACE ({marked} OR ({decided}) AS {BROWSER_CONSENT})"
-        if has_mark
-        else f"e.*, {decided} AS {BROWSER_CONSENT}"
+    notes = []
+    if devices:
+        notes.append(
+            f"{devices:,} events carry a user id and an anonymous id that has consent records "
+            "of its own (a consent log keyed by the browser or device): each meets the "
+            "decisions of both ids, the latest one in force"
+        )
+    return notes + _key_events(con, f"({marked} OR ({decided}))" if devices else marked)
+
+
+def _key_events(con: Any, mark: str) -> list[str]:
+    """Rewrite ``events`` with :data:`BROWSER_CONSENT` (``mark``, SQL of an event ``e``) and
+    :data:`CONSENT_KEY`, after finding the browsers seen with several user ids (table
+    :data:`SHARED`); return a note counting them. A browser with more user ids than
+    :data:`MAX_LINKED_BROWSERS`, or whose records under each would be more than
+    :data:`MAX_LINKED_RECORDS`, is not paired: its events meet its own records only."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {SHARED} AS
+        WITH seen AS (
+            SELECT DISTINCT user_key, anon_key AS browser FROM events e
+            WHERE {mark} AND anon_key IS NOT NULL AND user_key <> anon_key
+        ), records AS (SELECT user_key AS browser, count(*) AS n FROM consent GROUP BY ALL)
+        SELECT browser, count(*) AS users,
+               count(*) <= {MAX_LINKED_BROWSERS}
+               AND count(*) * coalesce(any_value(records.n), 0) <= {MAX_LINKED_RECORDS} AS paired
+        FROM seen LEFT JOIN records USING (browser)
+        GROUP BY browser HAVING count(*) > 1""")
+    paired = f"{SHARED}.paired AND e.user_key IS NOT NULL AND e.user_key <> e.anon_key"
+    key = f"""CASE WHEN NOT {mark} THEN e.user_key
+        WHEN {paired} THEN {pair_key("e.anon_key", "e.user_key")}
+        ELSE coalesce(e.anon_key, e.user_key) END"""
+    columns = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
+    items = f"{mark} AS {BROWSER_CONSENT}, {key} AS {CONSENT_KEY}"
+    replaced = [c for c in (BROWSER_CONSENT, CONSENT_KEY) if c in columns]
+    select = f"e.* EXCLUDE ({', '.join(replaced)})" if replaced else "e.*"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE events AS SELECT {select}, {items}
+        FROM events e LEFT JOIN {SHARED} ON {SHARED}.browser = e.anon_key""")
+    row = con.execute(f"SELECT count(*), count_if(NOT paired) FROM {SHARED}").fetchone()
+    shared, unpaired = (int(v or 0) for v in row or (0, 0))
+    if not shared:
+        return []
+    browsers = "1 browser or device was" if shared == 1 else f"{shared:,} browsers or devices were"
+    note = (
+        f"{browsers} seen with several user ids (shared): there each user's events meet the "
+        "device's decisions and that user's own, and the events without a user id the "
+        "device's only"
     )
-    con.execute(f"CREATE OR REPLACE TABLE events AS SELECT {select} FROM events e")
-    return [
-        f"{row[0]:,} events carry a user id and an anonymous id that has consent records of "
-        "its own (a consent log keyed by the browser or device): each meets the decisions of "
-        "both ids, the latest one in force"
-    ]
+    if unpaired:
+        note += (
+            f"; {unpaired:,} of them had so many user ids or records that their events meet "
+            "the device's decisions only"
+        )
+    return [note]
 
 
 def by_browser(con: Any) -> bool:
@@ -160,24 +235,25 @@ def meeting_key(alias: str, browser: bool) -> str:
     :func:`linked_consent`); ``browser`` is :func:`by_browser` of the scan."""
     if not browser:
         return f"{alias}.user_key"
-    return (
-        f"CASE WHEN {alias}.{BROWSER_CONSENT} THEN coalesce({alias}.anon_key, {alias}.user_key) "
-        f"ELSE {alias}.user_key END"
-    )
+    return f"{alias}.{CONSENT_KEY}"
 
 
 def linked_consent(browser: bool) -> str:
     """The table expression (to follow FROM) of the consent records each under every key that
-    meets it: its own ``user_key``, and, when that is a user id seen with a browser on an
-    event that meets consent by its browser, that browser's (the record again, ``user_key``
+    meets it: its own ``user_key``; when that is a user id seen with a browser on an event
+    that meets consent by its browser, that browser's, or on a shared browser the pair's;
+    and when it is a shared browser, each of its pairs' (the record again, ``user_key``
     replaced). ``consent`` itself without ``browser``."""
     if not browser:
         return "consent"
     return f"""(
         SELECT * FROM consent
         UNION ALL
-        SELECT c.* REPLACE (links.browser AS user_key)
+        SELECT c.* REPLACE (links.key AS user_key)
         FROM consent c JOIN ({_links_sql()}) links ON links.user_key = c.user_key
+        UNION ALL
+        SELECT c.* REPLACE (pairs.key AS user_key)
+        FROM consent c JOIN ({_pairs_sql()}) pairs ON pairs.browser = c.user_key
     ) AS linked_consent"""
 
 

@@ -52,10 +52,15 @@ def build_decisions(con: Any) -> str:
     """
     keyed = "(SELECT *, user_key AS event_user FROM events)"
     if by_browser(con):
+        # an event of a browser two user ids share meets consent on the pair's key, and the
+        # browser's own records are met there too: it is the browser's event at a decision
         key = meeting_key("e", True)
         keyed = f"""(SELECT *, user_key AS event_user FROM events UNION ALL
                      SELECT * REPLACE ({key} AS user_key), user_key AS event_user FROM events e
-                     WHERE {key} IS DISTINCT FROM user_key)"""
+                     WHERE {key} IS DISTINCT FROM user_key UNION ALL
+                     SELECT * REPLACE (anon_key AS user_key), user_key AS event_user
+                     FROM events e WHERE {key} IS DISTINCT FROM user_key
+                     AND {key} IS DISTINCT FROM anon_key AND anon_key IS NOT NULL)"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
         WITH decided AS (SELECT DISTINCT source, user_key, ts FROM consent),

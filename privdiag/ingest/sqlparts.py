@@ -133,11 +133,12 @@ CANONICAL_COLUMNS = (
 
 
 # Columns privdiag adds to the events for its own use, never features: the input's position
-# (``_input``), the placeholder of a view without features (``_no_feature``) and the mark of
-# events that meet consent by their browser (``_browser_consent``, privdiag.consent_keys).
+# (``_input``), the placeholder of a view without features (``_no_feature``), the mark of
+# events that meet consent by their browser (``_browser_consent``, privdiag.consent_keys) and
+# the key they meet it on (``_consent_key``).
 # Listed by name: data columns may start with an underscore too (the cookies ``_ga``, ``_gid``,
 # ``_fbc``).
-INTERNAL_COLUMNS = frozenset({"_input", "_no_feature", "_browser_consent"})
+INTERNAL_COLUMNS = frozenset({"_input", "_no_feature", "_browser_consent", "_consent_key"})
 
 # Names a feature may not take: the canonical columns, the consent-state columns the scan
 # adds (privdiag.state), privdiag's internal columns, and DuckDB's row-number pseudo-column
