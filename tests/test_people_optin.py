@@ -589,3 +589,52 @@ def test_a_breakdown_row_is_hidden_where_the_rates_hide_its_value(tmp_path):
     rows = {(r[0], r[1]): r[2:] for r in f["evidence"]["table"]["rows"]}
     assert rows[("region", "Austria")] == [10, None, 10, None]
     assert rows[("region", "Belgium")] == [30, 0.8, 30, 0.267]
+
+
+def _flag_events(folder: Path, days: list[tuple[str, int, int]]) -> list[str]:
+    """Write events whose only consent is their own flag: per (day, users, granted), user i
+    of the day first sends a page_view with its decision at 08:00, then one with the other
+    value at 10:00 (a change of mind that day: not their first decision), and grants the day
+    after; a cookieless ping (no user id) denies beside each user."""
+    rows = ["event_id,ts,event_name,user_id,consent_analytics"]
+    n = 0
+    for day, users, granted in days:
+        for i in range(users):
+            n += 1
+            first, later = ("granted", "denied") if i < granted else ("denied", "granted")
+            rows += [
+                f"a{n},{day}T08:00:00Z,page_view,u{n},{first}",
+                f"b{n},{day}T10:00:00Z,page_view,u{n},{later}",
+                f"c{n},{day}T11:00:00Z,page_view,,denied",
+                f"d{n},2026-10-{int(day[-2:]) + 1:02d}T09:00:00Z,page_view,u{n},granted",
+            ]
+    (folder / "events.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return [str(folder / "events.csv")]
+
+
+def test_a_date_drop_from_event_flags_alone(tmp_path):
+    # days 1-5: 10 users a day, 8 first grant; days 6-10: 10 a day, 3 -> split at day 6
+    days = [(f"2026-10-{d:02d}", 10, 8 if d <= 5 else 3) for d in range(1, 11)]
+    doc = run_scan(_flag_events(tmp_path, days), config=config()).to_dict()
+    assert {"name": "people.optin_drop", "status": "ran", "reason": ""} in doc["checks"]
+    [f] = by_kind(doc, "people.optin_drop")
+    assert f["location"] == {"purpose": "analytics", "scenario": "from 2026-10-06"}
+    m = f["metrics"]
+    assert (m["optin_before"], m["optin_after"]) == (0.8, 0.3)
+    assert (m["persons_before"], m["persons_after"]) == (50, 50)
+    assert any("consent flags (no consent log)" in n for n in doc["evidence"]["notes"])
+
+
+def test_flags_without_user_ids_skip_the_opt_in_with_a_reason(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "event_id,ts,event_name,user_id,consent_analytics\n"
+        "e1,2026-10-01T08:00:00Z,page_view,,denied\n",
+        encoding="utf-8",
+    )
+    doc = run_scan([str(path)], config=config()).to_dict()
+    [check] = [c for c in doc["checks"] if c["name"] == "people.optin_drop"]
+    assert (
+        check["status"] == "skipped"
+        and "no event with a consent flag has a user id" in (check["reason"])
+    )

@@ -26,6 +26,7 @@ import numpy as np
 from privdiag.checks.context import ScanContext
 from privdiag.checks.disclosure import shown_groups, shown_rates, small_split, suppress_bias
 from privdiag.consent_keys import by_browser, meeting_key
+from privdiag.engine import literal
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 from privdiag.stats import bh_adjust, holm_adjust, two_proportion_z
@@ -37,6 +38,39 @@ DECISIONS = "optin_decisions"
 # (dimension, purpose, value) of the opt-in rates whose rate the evidence shows.
 Shown = set[tuple[str, str, str]]
 Row = list[Any]
+
+
+def build_flag_decisions(con: Any, purposes: list[str]) -> str:
+    """Create ``optin_decisions`` from the events' own consent flags; return its name.
+
+    For a scan with no consent record: a user's decision on a purpose is the first flag value
+    their events carry on each day (the earliest event's, a denial first at one instant), the
+    person their user key, region, device and channel those of that event, and no version.
+    Events without a user key (cookieless pings) decide for nobody: whose they are cannot be
+    told. The columns are those of :func:`build_decisions`.
+    """
+    flagged = " UNION ALL ".join(
+        f"SELECT source, user_key, ts, country, device, channel, {literal(p)} AS purpose, "
+        f"consent_{p} AS granted FROM events "
+        f"WHERE consent_{p} IS NOT NULL AND user_key IS NOT NULL AND ts IS NOT NULL"
+        for p in purposes
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
+        WITH f AS (SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM ({flagged})),
+        d AS (
+            SELECT user_key AS person, user_key, purpose, granted, ts,
+                   CAST(NULL AS VARCHAR) AS version, source, country AS region, device,
+                   channel, user_key AS event_user, day,
+                   row_number() OVER (PARTITION BY source, user_key, purpose, day
+                                      ORDER BY ts, granted) AS nth_of_day
+            FROM f
+        )
+        SELECT * EXCLUDE (nth_of_day),
+               row_number() OVER (PARTITION BY person, purpose ORDER BY ts, granted) AS nth
+        FROM d WHERE nth_of_day = 1
+    """)
+    return DECISIONS
 
 
 def build_decisions(con: Any) -> str:
@@ -489,7 +523,7 @@ def _bias_entry(pair: tuple[str, str, int, int, int, int], q: float) -> dict[str
 
 
 def check_optin(
-    ctx: ScanContext,
+    ctx: ScanContext, *, from_flags: bool = False
 ) -> tuple[list[Finding], dict[str, Any], list[dict[str, Any]], int]:
     """Return people.optin_drop findings, the opt-in rates per dimension, the breakdowns
     biased by missing values (:func:`missing_bias`), and how many comparisons were withheld.
@@ -506,9 +540,13 @@ def check_optin(
     comparisons with a hidden side, not of their drops, so that it does not tell whether any
     of them dropped (a date comparison's day is the clearest split, so its count tells only
     that that split has a hidden side); ``min_group_size = 1``, in a scan kept off shared
-    reports, shows them.
+    reports, shows them. With ``from_flags`` the decisions are read from the events' consent
+    flags (:func:`build_flag_decisions`), for a scan without a consent record.
     """
-    build_decisions(ctx.con)
+    if from_flags:
+        build_flag_decisions(ctx.con, ctx.purposes)
+    else:
+        build_decisions(ctx.con)
     min_n = max(MIN_DECISIONS, ctx.min_group)
     alpha = ctx.config.thresholds.alpha
     rates = {dim: optin_rates(ctx.con, dim) for dim in DIMENSIONS}

@@ -22,7 +22,7 @@ import numpy as np
 
 from privdiag.checks.context import ScanContext, hide
 from privdiag.checks.disclosure import shown_groups, small_split
-from privdiag.checks.optin import DIMENSIONS, check_optin, withheld_note
+from privdiag.checks.optin import DECISIONS, DIMENSIONS, check_optin, withheld_note
 from privdiag.engine import one
 from privdiag.findings import Finding
 from privdiag.result import InputInfo, Result, sha256_file
@@ -31,6 +31,14 @@ if TYPE_CHECKING:  # privdiag.survey loads polars, which a scan without --survey
     from privdiag.survey import Survey
 
 MIN_UNITS = 8
+FLAGS_NOTE = (
+    "Opt-in read from the events' consent flags (no consent log): a user's decision on a "
+    "purpose is the flag of their first event that day that carries one, and opt-in counts "
+    "each user's first; there is no notice version, so a drop is tested by date. Events "
+    "without a user id (cookieless pings) decide for nobody: where denying leaves no id "
+    "(Consent Mode's advanced mode) opt-in reads high; a flag a tag sends before the "
+    "banner's answer (a default state) counts as the user's decision."
+)
 # label, respondents, mean trust, opt-in, and whether the opt-in may be shown: not when fewer
 # than the minimum group size granted, or denied
 Segment = tuple[str, int, float, float, bool]
@@ -362,7 +370,7 @@ def run_people_consent_checks(
 
     has_log = (one(ctx.con, "SELECT count(*) FROM consent") or (0,))[0] > 0
     survey = load_survey(ctx.con, survey_paths) if survey_paths else None
-    if not has_log:
+    if not has_log and not ctx.purposes:
         reason = (
             ctx.no_signal("no consent log")
             if ctx.unmapped
@@ -371,8 +379,20 @@ def run_people_consent_checks(
         result.skipped("people.optin_drop", reason)
         result.skipped("people.trust_gap", reason)
         return []
-    findings, rates, biased, withheld = check_optin(ctx)
+    # Without a log the events' own flags say what each user chose (ctx.purposes: the
+    # purposes some flag states, as no record does)
+    findings, rates, biased, withheld = check_optin(ctx, from_flags=not has_log)
+    if not has_log and not (one(ctx.con, f"SELECT count(*) FROM {DECISIONS}") or (0,))[0]:
+        reason = (
+            "no consent log, and no event with a consent flag has a user id: whose decision "
+            "a flag states cannot be told; give the consent log (--consent)"
+        )
+        result.skipped("people.optin_drop", reason)
+        result.skipped("people.trust_gap", reason)
+        return []
     result.ran("people.optin_drop")
+    if not has_log:
+        result.note(FLAGS_NOTE)
     result.evidence["optin_rates"] = rates
     if withheld:
         result.evidence["optin_comparisons_withheld"] = withheld
