@@ -161,6 +161,24 @@ def test_keep_prunes_old_report_folders_but_keeps_the_history(tmp_path):
     assert len(lines) == 4 and "(pruned)" in lines[1] and "(pruned)" not in lines[3]
 
 
+def test_keep_leaves_the_report_folders_of_another_history_sharing_the_folder(tmp_path):
+    """Found by the twenty-second hostile session: two configs of one folder (two histories,
+    one reports folder); three runs of one with --keep 1 removed the other's only report."""
+    other = setup(tmp_path, NIGHT_1, '[audit]\nhistory = "other.duckdb"\n')
+    other = other.rename(tmp_path / "other.toml")
+    config = setup(tmp_path, NIGHT_1)
+    assert audit(other)[0] == 1
+    [theirs] = [p.name for p in (tmp_path / "privdiag-reports").iterdir()]
+    for _ in range(3):
+        audit(config, "--keep", "1")
+    names = sorted(p.name for p in (tmp_path / "privdiag-reports").iterdir())
+    assert len(names) == 2 and theirs in names
+    # a history moved aside leaves folders naming a file that is gone: pruned as before
+    (tmp_path / "other.duckdb").rename(tmp_path / "aside.duckdb")
+    audit(config, "--keep", "1")
+    assert theirs not in [p.name for p in (tmp_path / "privdiag-reports").iterdir()]
+
+
 def test_audit_table_in_the_config_sets_history_reports_and_fail_when(tmp_path):
     extra = '[audit]\nhistory = "h.duckdb"\nreports_dir = "out"\nfail_when = "new"\nkeep = 1\n'
     config = setup(tmp_path, NIGHT_1, extra)

@@ -8,6 +8,7 @@ finishes (its run is in the history) or removes (it is not).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -80,11 +81,14 @@ def visible(reports_dir: Path) -> list[Path]:
     return sorted(p for p in reports_dir.iterdir() if p.is_dir() and NAME.match(p.name))
 
 
-def prune(reports_dir: Path, keep: int | None, runs: list[str]) -> list[str]:
+def prune(reports_dir: Path, keep: int | None, runs: list[str], history: Path) -> list[str]:
     """Remove all but the report folders of the newest ``keep`` runs; return the names removed.
 
-    ``runs`` lists the recorded run ids, oldest first: names sort by time only to the second,
-    so the history decides the order. A folder of a run the history lacks counts as oldest.
+    ``runs`` lists the run ids ``history`` recorded, oldest first: names sort by time only to
+    the second, so the history decides the order. A folder of a run the history lacks counts
+    as oldest when its ``audit.json`` names this history or one that no longer exists (a
+    history moved aside); one naming another history that exists, or none (written before
+    runs named theirs), is another config's sharing the folder, and is left alone.
     """
     if keep is None:
         return []
@@ -94,10 +98,23 @@ def prune(reports_dir: Path, keep: int | None, runs: list[str]) -> list[str]:
         match = NAME.match(folder.name)
         return (order.get(match["run"], -1) if match else -1, folder.name)
 
-    old = sorted(visible(reports_dir), key=age)[:-keep]
+    ours = [f for f in visible(reports_dir) if age(f)[0] >= 0 or _orphan(f, history)]
+    old = sorted(ours, key=age)[:-keep]
     for folder in old:
         discard(folder)
     return [f.name for f in old]
+
+
+def _orphan(folder: Path, history: Path) -> bool:
+    """True when the run of ``folder`` (one ``history`` lacks) recorded ``history`` as its
+    own, or a history file that is gone; False when it names another or none."""
+    try:
+        named = json.loads((folder / "audit.json").read_text("utf-8"))["audit"]["history"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if not isinstance(named, str) or not named:
+        return False
+    return Path(named) == history.resolve() or not os.path.exists(named)
 
 
 def locate(recorded: str | None, config_path: str) -> Path | None:

@@ -213,7 +213,7 @@ def _finish(
             folders.discard(folders.partial(settings.reports_dir, name))
             raise
         folders.publish(settings.reports_dir, name)
-        pruned = folders.prune(settings.reports_dir, settings.keep, order)
+        pruned = folders.prune(settings.reports_dir, settings.keep, order, settings.history)
     if pruned:
         log.info("pruned %d old report folder(s): %s", len(pruned), ", ".join(pruned))
     outcome = AuditOutcome(run, doc, final, changes.counts(), exit_code)
@@ -248,6 +248,7 @@ def _annotate(
         "fail_when": settings.fail_when,
         "counts": changes.counts(),
         "report_dir": str(final),
+        "history": str(settings.history.resolve()),
     }
 
 
