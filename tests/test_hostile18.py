@@ -490,7 +490,8 @@ def _ranked(name: str, width: list[int]) -> bytes:
 def test_inputs_of_rank_one_are_fed_so_and_other_ranks_are_named(blind, tmp_path):
     """Inputs [N] were fed [N, 1]: "cannot score the blind set as given: InvalidArgument",
     onnxruntime's words cut with the data values it might quote. They are fed as columns;
-    a rank the blind set cannot fill ([N, 1, 1]) is named in onnxruntime's words."""
+    inputs [N, 1, 1] are fed in that shape (they failed with onnxruntime's "Invalid rank for
+    input", hostile 22's (4); ``tests/test_onnx_rank.py``)."""
     from onnx_proto import _bytes, _int, _varint
 
     shape = _int(1, 2) + _int(2, INT64) + _bytes(7, _varint(-1) + _varint(1)) + _bytes(8, "s")
@@ -507,10 +508,9 @@ def test_inputs_of_rank_one_are_fed_so_and_other_ranks_are_named(blind, tmp_path
     three = tmp_path / "rank3.onnx"
     inputs = [_ranked("a", [1, 1]), _ranked("b", [1, 1])]
     three.write_bytes(onnx_model(_logistic()[:4], inputs, [_ranked("p", [1, 1])], CONSTANTS))
-    with pytest.raises(InputError) as caught:
-        run_model_check(three, blind, config=_config(0), label="label")
-    assert "InvalidArgument (Invalid rank for input: " in str(caught.value)
-    assert "Got: 2 Expected: 3)" in str(caught.value)
+    result = run_model_check(three, blind, config=_config(0), label="label")
+    rows_of = result.evidence["scenario_metrics"]["deny_analytics"]["rows"]
+    assert dict((r[0], r[1]) for r in rows_of)["roc_auc"] == pytest.approx(0.698764)
 
 
 def test_a_blind_set_with_a_row_id_column_of_its_own_is_checked(blind, tmp_path):

@@ -216,6 +216,38 @@ def _probabilities(outputs: list[Any]) -> str:
     return next(o.name for o in outputs if probabilities(o))
 
 
+def _row_width(tensor: Any) -> Any:
+    """The features a row of an ONNX input ``tensor`` holds: its last dimension, 1 for an
+    input of rank 1, the product of the others past the rows for an input of rank 3 or more
+    (each of them a number, :func:`_refuse_several_vectors`); a free one's name or None."""
+    shape = list(tensor.shape or ())
+    if len(shape) <= 2:
+        return shape[-1] if len(shape) == 2 else 1
+    return int(np.prod(shape[1:]))
+
+
+def _refuse_several_vectors(tensor: Any, path: Path) -> None:
+    """Raise InputError for an input of rank 3 or more whose rows are not one vector each:
+    a dimension past the rows free ([N, T, F], a sequence of any length) or two of them
+    above 1 ([N, 2, F]). One row of the blind set is one vector of features; which of its
+    values would go where in a grid of them cannot be told."""
+    dims = list(tensor.shape or ())[1:]
+    if len(dims) < 2:
+        return
+    fixed = [d for d in dims if isinstance(d, int) and d > 0]
+    if len(fixed) == len(dims) and sum(d > 1 for d in fixed) <= 1:
+        return
+    shape = ", ".join(str(d) if d is not None else "?" for d in ["N", *dims])
+    raise InputError(
+        f"its input {tensor.name} is a tensor of shape [{shape}]: privdiag gives a model one "
+        "vector of features a row, as [rows, features] or with the other dimensions 1 "
+        "([rows, 1, features])",
+        path=path,
+        hint="export the model with an input of one vector a row, e.g. a reshape to "
+        "[rows, 1, features] inside the graph",
+    )
+
+
 class OnnxScorer(Scorer):
     """An ONNX model run with onnxruntime on the CPU, in batches."""
 
@@ -240,6 +272,8 @@ class OnnxScorer(Scorer):
                 path=path,
                 hint="check that the file is the trained model, exported with its inputs",
             )
+        for i in self.inputs:
+            _refuse_several_vectors(i, path)
         outputs = self.session.get_outputs()
         self.kind = "classifier" if len(outputs) >= 2 else "regressor"
         # one output says not whether it is a probability or a number: decided by its scores
@@ -255,7 +289,7 @@ class OnnxScorer(Scorer):
             return [i.name for i in self.inputs]
         meta = self.session.get_modelmeta().custom_metadata_map.get("feature_names")
         names = [n.strip() for n in meta.split(",")] if meta else config_features
-        width = self.inputs[0].shape[-1] if len(self.inputs[0].shape) > 1 else 1
+        width = _row_width(self.inputs[0])
         if names is None and width == 1:
             return [self.inputs[0].name]
         if not names or (isinstance(width, int) and len(names) != width):
@@ -271,7 +305,10 @@ class OnnxScorer(Scorer):
         def feed(i: Any, names: list[str]) -> np.ndarray:
             matrix = _matrix(frame, names, ONNX_TYPES.get(i.type, np.float32))
             # an input of rank 1 ([N], as a hand-written or traced graph may take a column)
-            return matrix.reshape(-1) if len(i.shape or ()) == 1 and len(names) == 1 else matrix
+            if len(i.shape or ()) == 1 and len(names) == 1:
+                return matrix.reshape(-1)
+            # of rank 3 or more, each row one vector ([N, 1, F]): checked when loaded
+            return matrix.reshape(-1, *i.shape[1:]) if len(i.shape or ()) > 2 else matrix
 
         if len(self.inputs) == 1:
             return {self.inputs[0].name: feed(self.inputs[0], self.feature_names or [])}
