@@ -315,7 +315,54 @@ def explain_read_error(files: list[Path], message: str) -> InputError | None:
             number = first_long_line(path)
             if number:
                 return long_line(path, number)
-    return _type_clash(message)
+    return _parquet_type_clash(files, message) or _type_clash(message)
+
+
+def _parquet_type_clash(files: list[Path], message: str) -> InputError | None:
+    """The error for Parquet files of one input that hold a column in types the reader cannot
+    cast into one another (a time as a timestamp in one file and as epoch seconds, an
+    integer, in another): DuckDB reads every file with the type of the first, and its message
+    names only the file it could not cast. The file whose type it took is looked up in
+    ``files`` by their schemas."""
+    found = re.search(
+        r'reading file "([^"\n]+)": failed to cast column "([^"\n]+)" from type (.+?) to '
+        r"([A-Z][A-Z ]*[A-Z])",
+        message,
+    )
+    if not found:
+        return None
+    failed, column, its_type, taken = found.groups()
+    other = next((f for f in files if _parquet_type(f, column) not in (None, its_type)), None)
+    beside = f"{other} holds it as {taken}" if other else f"the files before it hold {taken}"
+    return InputError(
+        f"holds {column} as {its_type} where {beside}: the files of one input are read with "
+        f"one type per column, and {its_type} cannot be read as {taken}",
+        path=failed,
+        field=column,
+        hint=f"write {column} with one type in every file (times as timestamps), or give the "
+        "files of each type as an input of their own (each input is read with its own types)",
+    )
+
+
+def _parquet_type(path: Path, column: str) -> str | None:
+    """The DuckDB type of ``column`` in the Parquet file ``path``, None when it has none or
+    cannot be read."""
+    import duckdb
+
+    from privdiag.engine import literal
+
+    try:
+        with duckdb.connect() as con:
+            found = con.sql(
+                f"SELECT {_quoted(column)} FROM read_parquet({literal(str(path))}) LIMIT 0"
+            ).types
+    except duckdb.Error:
+        return None
+    return str(found[0]) if found else None
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _type_clash(message: str) -> InputError | None:

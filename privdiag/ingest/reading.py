@@ -247,7 +247,9 @@ def check_line_lengths(files: list[Path]) -> None:
             raise long_line(path, number)
 
 
-def materialise(con: Any, read_sql: str, table: str, where: str) -> str:
+def materialise(
+    con: Any, read_sql: str, table: str, where: str, files: list[Path] | None = None
+) -> str:
     """Read a consent file once into a temp table and return the table's name.
 
     Staging a consent file validates and reads it several times; a CSV read with a full
@@ -258,6 +260,9 @@ def materialise(con: Any, read_sql: str, table: str, where: str) -> str:
     try:
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {read_sql}")
     except duckdb.Error as exc:
+        explained = explain_read_error(files or [], str(exc))
+        if explained:
+            raise explained from exc
         raise InputError(
             f"cannot be read: {duck_message(exc)}",
             path=where,

@@ -222,7 +222,7 @@ def _read_again_sql(
     """Return how the stager reads the input: a consent file from a temp table it is read into
     once, one CSV file with the column types already found, anything else as it was read."""
     if role == "consent":
-        return materialise(con, read_sql, f"in{index}_raw", argument)
+        return materialise(con, read_sql, f"in{index}_raw", argument, files)
     if kind.container == "csv" and len(files) == 1:
         # Each later read would sniff the whole file again: pass the types found once
         # (not of hive partition keys, which come from the folder names, not the file).
