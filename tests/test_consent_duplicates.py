@@ -152,12 +152,12 @@ def test_realdata_snowplow_consent_log_given_twice(realdata, tmp_path):
 
 
 def test_realdata_tc_strings_conflict_given_twice(realdata, tmp_path):
-    """u1 stores consent_a and consent_b at the same instant: consent_a denies ads (TCF 3
-    missing), personalization (6 missing) and functional (1 missing), consent_b grants all:
-    one conflicting pair per purpose (2 records, 1 user); analytics agrees."""
+    """u1 stores consent_c and consent_b at the same instant: consent_c denies ads (TCF 3
+    and 4 missing), consent_b grants all: one conflicting pair (2 records, 1 user);
+    analytics, personalization and functional agree."""
     strings = [
         json.loads((realdata / "tcf" / "v2" / f"consent_{x}.json").read_text())["consent"]
-        for x in "ab"
+        for x in "cb"
     ]
     events = write(tmp_path / "web.csv", "ts,event_name,user_id\n2026-10-01T10:00:00Z,a,u1\n")
     log = tmp_path / "tc.csv"
@@ -171,15 +171,12 @@ def test_realdata_tc_strings_conflict_given_twice(realdata, tmp_path):
     doc = run_scan([events], consent=[str(log), str(copy)], config=config()).to_dict()
 
     pair = {"records": 2, "users": 1}
-    assert sorted(_conflicts(doc), key=str) == [
-        ("tc", "ads", pair),
-        ("tc", "functional", pair),
-        ("tc", "personalization", pair),
-    ]
+    assert sorted(_conflicts(doc), key=str) == [("tc", "ads", pair)]
     # each string gives 4 records (analytics, ads, personalization, functional): 8 a file, of
-    # which analytics granted twice, so 7 distinct; 16 read, 9 dropped (1 from tc, 8 from the copy)
+    # which all but ads granted twice, so 5 distinct; 16 read, 11 dropped (3 from tc, 8 from
+    # the copy)
     assert _notes(doc) == [
-        "9 consent records repeated another record (the same user, purpose, decision, time, "
+        "11 consent records repeated another record (the same user, purpose, decision, time, "
         "notice version, region and device, as when a log is given twice or copied) and were "
         "counted once; the repeats dropped were read from tc, tc_again"
     ]

@@ -301,9 +301,10 @@ def test_inverted_range_is_malformed():
 
 
 def test_tcf_purposes_real_strings(realdata):
-    # a: purposes 2,4,5,7,8,9,10 -> 1, 3 and 6 missing.
+    # a: purposes 2,4,5,7,8,9,10 -> 1, 3 and 6 missing: without purpose 1 (storing or
+    # reading the device's cookies and identifiers) no purpose is granted, analytics neither.
     assert tcf_purposes(_load(realdata, "a")["consent"]) == {
-        "functional": False, "ads": False, "personalization": False, "analytics": True,
+        "functional": False, "ads": False, "personalization": False, "analytics": False,
     }  # fmt: skip
     # b: purposes 1-10, policy 2, so purpose 11 is not required.
     assert tcf_purposes(_load(realdata, "b")["consent"]) == {
@@ -317,11 +318,23 @@ def test_tcf_purposes_real_strings(realdata):
 
 @pytest.mark.parametrize(
     ("policy", "consented", "personalization"),
-    [(2, {5, 6}, True), (4, {5, 6}, False), (4, {5, 6, 11}, True), (5, {5, 11}, False)],
+    [(2, {1, 5, 6}, True), (4, {1, 5, 6}, False), (4, {1, 5, 6, 11}, True), (5, {1, 5, 11}, False)],
 )
 def test_purpose_11_counts_from_policy_4(policy, consented, personalization):
     tc = encode(make(tcf_policy_version=policy, purposes_consent=frozenset(consented)))
     assert tcf_purposes(tc)["personalization"] is personalization
+
+
+@pytest.mark.parametrize(
+    ("consented", "treatment", "analytics"),
+    [({8, 9, 10}, False, False), ({1, 8, 9, 10}, False, True), ({8, 9, 10}, True, True)],
+)
+def test_analytics_needs_purpose_1_unless_it_was_never_asked(consented, treatment, analytics):
+    """Trial 22: a string consenting to 8, 9 and 10 without purpose 1 granted analytics,
+    though cookie-based analytics stores and reads the device's cookies, which TCF purpose 1
+    covers; with purpose-one treatment purpose 1 was never asked, and is not needed."""
+    tc = encode(make(purposes_consent=frozenset(consented), purpose_one_treatment=treatment))
+    assert tcf_purposes(tc)["analytics"] is analytics
 
 
 def test_purpose_one_treatment_makes_functional_unknown():
@@ -351,7 +364,7 @@ def test_decode_many_one_row_per_distinct_value(realdata):
     assert rows[0]["consent_ad_user_data"] is None and rows[0]["consent_necessary"] is None
     assert rows[0]["last_updated"] == datetime(2020, 4, 3, 11, 44, 42, 600000, tzinfo=UTC)
     assert "not base64url" in rows[1]["error"] and rows[1]["consent_ads"] is None
-    assert rows[2]["consent_analytics"] is True and rows[2]["consent_functional"] is False
+    assert rows[2]["consent_analytics"] is False and rows[2]["consent_functional"] is False
 
 
 def test_decode_many_empty_input():

@@ -40,8 +40,8 @@ def test_ga4_user_ids_with_spaces_meet_their_consent_records(realdata, tmp_path)
 
 
 def test_tc_string_consent_user_ids_with_spaces_meet_their_events(realdata, tmp_path):
-    # consent_a grants analytics (TCF purposes 8-10) and denies ads
-    a = json.loads((realdata / "tcf" / "v2" / "consent_a.json").read_text())["consent"]
+    # consent_c grants analytics (TCF purposes 1 and 8-10) and denies ads (3 and 4 missing)
+    a = json.loads((realdata / "tcf" / "v2" / "consent_c.json").read_text())["consent"]
     consent = write(tmp_path / "tc.csv", f'user_id,tc_string,ts\n" u1 ",{a},2026-10-01T09:00:00Z\n')
     events = write(
         tmp_path / "web.csv",

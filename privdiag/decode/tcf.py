@@ -7,10 +7,15 @@ publisher TC) are recognised by their 3-bit type and otherwise skipped.
 
 Canonical purposes (``tcf_purposes``): a canonical purpose is granted iff *every* TCF purpose
 that maps to it (``privdiag.purposes.TCF_PURPOSES``) and that the string's policy version
-covers is in ``purposes_consent``; otherwise it is denied. Legitimate interest is not
-consent and is not counted. Purpose 11 exists from policy version 4 (TCF 2.2) on, so it
-is only required then. When ``purpose_one_treatment`` is set, purpose 1 was never asked
-(the publisher's country does not require it), so ``functional`` is unknown (``None``).
+covers is in ``purposes_consent``, and purpose 1 too; otherwise it is denied. Each canonical
+purpose is one of storing and reading the device's cookies and identifiers for an end (as
+Consent Mode's ``analytics_storage`` and ``ad_storage`` are), and the GVL's purpose 1 is that
+storage and access, on which its other purposes rely: a string consenting to 8, 9 and 10
+without 1 allows measurement without the device's identifiers, not the analytics features
+privdiag checks. Legitimate interest is not consent and is not counted. Purpose 11 exists
+from policy version 4 (TCF 2.2) on, so it is only required then. When
+``purpose_one_treatment`` is set, purpose 1 was never asked (the publisher's country does not
+require it): it is needed by no purpose, and ``functional`` is unknown (``None``).
 Canonical purposes no TCF purpose maps to are not in the result.
 
 A string damaged after its fixed fields (a vendor section cut off by a column width, or
@@ -40,6 +45,8 @@ NOT_ALLOWED, REQUIRE_CONSENT, REQUIRE_LEGITIMATE_INTEREST = 0, 1, 2
 
 # Purpose 11 was added by TCF 2.2, whose policy version is 4.
 _PURPOSE_11_FROM_POLICY = 4
+# Purpose 1, storing or reading information on the device (cookies, device identifiers).
+_STORAGE = 1
 
 
 @dataclass(frozen=True)
@@ -259,6 +266,9 @@ def purposes_of(decoded: TCString) -> dict[str, bool | None]:
         if number == 11 and decoded.tcf_policy_version < _PURPOSE_11_FROM_POLICY:
             continue
         needed.setdefault(purpose, set()).add(number)
+    if not decoded.purpose_one_treatment:  # the device's storage, asked: each purpose needs it
+        for numbers in needed.values():
+            numbers.add(_STORAGE)
     out: dict[str, bool | None] = {
         purpose: numbers <= decoded.purposes_consent for purpose, numbers in needed.items()
     }
