@@ -351,11 +351,12 @@ def read_json(path: Path) -> dict[str, Any]:
             path=path,
             hint=RESULT_HINT,
         )
-    from privdiag.privacy import scrub_doc
+    from privdiag.privacy import redact_id_names, scrub_doc
     from privdiag.report.merge import check_document
 
     check_document(doc, where=str(path))  # before any output is written
-    return scrub_doc(doc)  # a document from elsewhere may hold e-mail or IP addresses
+    # a document from elsewhere may hold e-mail or IP addresses, or names that look like ids
+    return scrub_doc(redact_id_names(doc))
 
 
 # How deep a result's arrays and objects may nest: privdiag writes about 6 levels; 900 made

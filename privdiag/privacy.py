@@ -138,12 +138,13 @@ def use_hash_key(key: str | None) -> None:
     _name_key = key.encode("utf-8") if key else _ID_KEY
 
 
-def id_part(text: str) -> str:
+def id_part(text: str, *, named_by_data: bool = False) -> str:
     """Return a name as a finding's id is made of it: as it is, or, when it holds an e-mail or
-    IP address (which the outputs redact), a keyed hash of it. An unkeyed hash of the name
-    would give the address back to anyone who hashes guesses: the 2^32 IPv4 addresses take
-    minutes."""
-    if scrub(text) == text:
+    IP address (which the outputs redact), or is the name of a step or feature from the data
+    (``named_by_data``) that looks like an identifier (:func:`names_an_id`), a keyed hash of
+    it. An unkeyed hash of the name would give the address back to anyone who hashes guesses:
+    the 2^32 IPv4 addresses take minutes, a seven-digit order number seconds."""
+    if scrub(text) == text and not (named_by_data and names_an_id(text)):
         return text
     digest = hmac.new(_name_key, text.encode("utf-8", "surrogatepass"), hashlib.sha256)
     return "keyed-" + digest.hexdigest()
@@ -204,10 +205,74 @@ def looks_like_id(name: str) -> bool:
     characters with 3 or more digits among letters (a hex or random id). Category names
     such as ``C0004``, ``DataSharing`` or ``Google Analytics`` are none of these.
     """
-    if scrub(name) != name or len(name) > _MAX_NAME:
-        return True
+    return scrub(name) != name or len(name) > _MAX_NAME or names_an_id(name)
+
+
+def names_an_id(name: str) -> bool:
+    """True when a word of ``name`` looks like an identifier: a run of 6 or more digits (a
+    phone or order number, a pseudo-id), or 8 or more characters with 3 or more digits among
+    letters (a hex or random id), as ``cart_a27f9c3e7b1d2`` or ``order_9000015``."""
     for token in _TOKEN.findall(name):
         digits = sum(c.isdigit() for c in token)
         if re.search(r"\d{6}", token) or (len(token) >= 8 and digits >= 3 and digits < len(token)):
             return True
     return False
+
+
+#: Location keys whose names come from the data (an event name, a column): one that looks
+#: like an identifier is redacted in every output (:func:`redact_id_names`).
+NAMED_BY_DATA = frozenset({"step", "feature"})
+
+
+def redact_id_names(doc: dict[str, Any]) -> dict[str, Any]:
+    """Return a result document with every step or feature name that looks like an identifier
+    (:func:`names_an_id`: a user id, an order or phone number in an event or column name)
+    replaced by ``[redacted]`` in all its texts, with a note counting them. Such a name tells
+    whose events a finding describes, however few users it hides. The names are those of the
+    findings' locations and of the journey's steps; ids and fingerprints are kept."""
+    names = {
+        value
+        for f in doc.get("findings") or []
+        if isinstance(f, dict) and isinstance(f.get("location"), dict)
+        for key, value in f["location"].items()
+        if key in NAMED_BY_DATA and isinstance(value, str) and names_an_id(value)
+    }
+    evidence = doc.get("evidence") if isinstance(doc.get("evidence"), dict) else {}
+    journey = evidence.get("journey") if isinstance(evidence.get("journey"), dict) else {}
+    steps = journey.get("steps") if isinstance(journey.get("steps"), list) else []
+    names |= {s for s in steps if isinstance(s, str) and names_an_id(s)}
+    if not names:
+        return doc
+    pattern = re.compile(
+        r"(?<!\w)(?:"
+        + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        + r")(?!\w)"
+    )
+    doc = _replace_names(doc, pattern, "")
+    count = f"{len(names)} step or feature name{'s' if len(names) != 1 else ''}"
+    note = (
+        f"{count} that look like identifiers (a run of six digits or more, or a word mixing "
+        f"digits among letters) read {REDACTED}: rename such events or columns at the source."
+    )
+    if isinstance(doc.get("evidence"), dict):
+        notes = doc["evidence"].setdefault("notes", [])
+        if isinstance(notes, list):
+            notes.append(note)
+    return doc
+
+
+def _replace_names(value: Any, pattern: re.Pattern[str], key: str) -> Any:
+    """Return a copy of a JSON-like value with ``pattern`` redacted in every string and dict
+    key, the values of :data:`_KEEP` keys (ids, fingerprints) as they are."""
+    if key in _KEEP:
+        return value
+    if isinstance(value, str):
+        return pattern.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return {
+            pattern.sub(REDACTED, str(k)): _replace_names(v, pattern, str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_replace_names(v, pattern, key) for v in value]
+    return value

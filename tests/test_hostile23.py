@@ -1,0 +1,63 @@
+"""Breaks found by the twenty-third hostile session, each with the input that showed it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+
+# A user id put into an event name by the tag (``cart_<user id>``), an order number as an
+# event name, a phone number as a column: each is one user's, whatever counts are hidden.
+UID = "a00f9c3e7b1d2"
+
+
+def _events(path: Path) -> Path:
+    """Ten users denying ads, each sending gclid and a column named as a phone number on a
+    page view; user 0 also sends ``cart_<its id>`` and ``order_9000015``."""
+    rows = ["event_id,ts,event_name,user_id,consent_ads,gclid,4155550123"]
+    for u in range(10):
+        rows.append(f"p{u},2026-10-01T10:{u:02d}:00Z,page_view,u{u},denied,g{u},x")
+    rows.append(f"c0,2026-10-01T11:00:00Z,cart_{UID},{UID},denied,g,x")
+    rows.append(f"o0,2026-10-01T11:01:00Z,order_9000015,{UID},denied,g,x")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_a_step_or_feature_named_as_an_id_reaches_no_output(tmp_path):
+    # Was: "gclid is collected on cart_a00f9c3e7b1d2 events where ads consent was denied" in
+    # the terminal, JSON, HTML and Markdown, its counts hidden but its one user named, with
+    # the id an unkeyed hash of the name (an order number found by hashing 10^7 guesses).
+    data = _events(tmp_path / "web.csv")
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[features.gclid]\npurposes = ["ads"]\n')
+    outs = {ext: tmp_path / f"out.{ext}" for ext in ("json", "html", "md", "xml")}
+    args = ["scan", str(data), "--config", str(config), "--json", str(outs["json"])]
+    args += ["--html", str(outs["html"]), "--markdown", str(outs["md"])]
+    result = CliRunner().invoke(app, [*args, "--junit", str(outs["xml"])])
+    assert result.exit_code == 1, result.output
+
+    for path in outs.values():
+        text = path.read_text()
+        assert UID not in text and "9000015" not in text and "4155550123" not in text, path
+    assert UID not in result.output and "9000015" not in result.output
+    doc = json.loads(outs["json"].read_text())
+    steps = {f["location"].get("step") for f in doc["findings"]}
+    assert steps == {"page_view", "[redacted]", None}
+    note = [n for n in doc["evidence"]["notes"] if "look like identifiers" in n]
+    assert note and note[0].startswith("3 step or feature names")
+    plain = {
+        hashlib.sha256(
+            json.dumps(
+                {"kind": f["kind"], "location": f["location"] | {"step": s}}, sort_keys=True
+            ).encode()
+        ).hexdigest()[:16]
+        for f in doc["findings"]
+        for s in (f"cart_{UID}", "order_9000015")
+    }
+    assert not plain & {f["id"] for f in doc["findings"]}
+    # names of a known vocabulary stay as they are
+    assert "page_view" in outs["html"].read_text() and "gclid" in outs["md"].read_text()
