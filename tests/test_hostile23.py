@@ -6,9 +6,14 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+from browser.chromium import Session, find_chromium
+from test_hostile8 import finding, result
 from typer.testing import CliRunner
 
 from privdiag.cli import app
+from privdiag.report.html import render_html
+from privdiag.report.merge import merge
 
 # A user id put into an event name by the tag (``cart_<user id>``), an order number as an
 # event name, a phone number as a column: each is one user's, whatever counts are hidden.
@@ -61,3 +66,40 @@ def test_a_step_or_feature_named_as_an_id_reaches_no_output(tmp_path):
     assert not plain & {f["id"] for f in doc["findings"]}
     # names of a known vocabulary stay as they are
     assert "page_view" in outs["html"].read_text() and "gclid" in outs["md"].read_text()
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed")
+def test_a_long_unbroken_name_keeps_the_page_within_the_window(tmp_path):
+    # Was: an event name of 300 characters without a space (and a feature name of 500) widened
+    # the page to 5,220 pixels in a 1,280-pixel window: the summary's list of top findings,
+    # the owners' table and every card ran off the right edge.
+    name = "x" * 300
+    feature = "c" * 500
+    doc = result(
+        [
+            finding(
+                0,
+                title=f"{feature} is collected on {name} events where ads consent was denied",
+                location={"source": "web", "step": name, "feature": feature, "purpose": "ads"},
+                owner="o" * 200,
+            )
+        ]
+    )
+    page = tmp_path / "long.html"
+    page.write_text(render_html(merge([doc])), encoding="utf-8")
+    session = Session(find_chromium(), tmp_path / "profile")
+    try:
+        session.load(page.as_uri(), width=1280)
+        widths = session.call(
+            "Runtime.evaluate",
+            {
+                "expression": "[document.documentElement.scrollWidth,"
+                " document.documentElement.clientWidth]",
+                "returnByValue": True,
+            },
+            page=True,
+        )["result"]["value"]
+        assert session.console_errors() == []
+    finally:
+        session.close()
+    assert widths[0] <= widths[1], widths
