@@ -103,3 +103,22 @@ def test_a_long_unbroken_name_keeps_the_page_within_the_window(tmp_path):
     finally:
         session.close()
     assert widths[0] <= widths[1], widths
+
+
+def test_a_snowplow_consent_column_of_another_schema_version_is_noted(tmp_path):
+    # Was: a column of consent_preferences 2-0-0 was passed over without a word: the scan
+    # read no decision, said "no consent log given", and named no column.
+    column = "unstruct_event_com_snowplowanalytics_snowplow_consent_preferences_2_0_0"
+    prefs = '"{""eventType"": ""deny_all"", ""consentScopes"": [""analytics""]}"'
+    rows = [f"event_id,collector_tstamp,event,event_name,domain_userid,{column}"]
+    rows.append(f"a1,2026-10-01 10:00:00,unstruct,consent_preferences,d1,{prefs}")
+    rows.append("a2,2026-10-01 10:01:00,page_view,page_view,d1,")
+    data = tmp_path / "sp.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(app, ["scan", str(data), "--json", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    notes = json.loads(out.read_text())["evidence"]["notes"]
+    assert f"sp.csv: column {column} holds consent_preferences of schema version 2-0-0" in " ".join(
+        notes
+    )
