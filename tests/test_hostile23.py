@@ -122,3 +122,33 @@ def test_a_snowplow_consent_column_of_another_schema_version_is_noted(tmp_path):
     assert f"sp.csv: column {column} holds consent_preferences of schema version 2-0-0" in " ".join(
         notes
     )
+
+
+def test_a_ga4_privacy_info_value_read_as_neither_state_is_noted(tmp_path):
+    # Was: analytics_storage "Maybe" on every event (and an object on one) left analytics
+    # unknown without a word, where a flat file's flag column of such values has a note.
+    rows = []
+    for n in range(6):
+        storage = {"x": 1} if n == 0 else "Maybe"
+        rows.append(
+            {
+                "event_date": "20261001",
+                "event_timestamp": 1790000000000000 + n,
+                "event_name": "page_view",
+                "event_params": [{"key": "gclid", "value": {"string_value": f"g{n}"}}],
+                "user_pseudo_id": f"p{n}",
+                "privacy_info": {"analytics_storage": storage, "ads_storage": "Yes"},
+            }
+        )
+    data = tmp_path / "ga4.ndjson"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(app, ["scan", str(data), "--json", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    notes = json.loads(out.read_text())["evidence"]["notes"]
+    said = [n for n in notes if "privacy_info" in n]
+    assert len(said) == 1, notes
+    assert (
+        "ga4.ndjson: privacy_info.analytics_storage: 6 events with a value read as neither "
+        "granted nor denied (e.g. 'Maybe')" in said[0]
+    )
