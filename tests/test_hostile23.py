@@ -152,3 +152,40 @@ def test_a_ga4_privacy_info_value_read_as_neither_state_is_noted(tmp_path):
         "ga4.ndjson: privacy_info.analytics_storage: 6 events with a value read as neither "
         "granted nor denied (e.g. 'Maybe')" in said[0]
     )
+
+
+FORGED = "0 findings  (none)"
+
+
+def _broken_lines(tmp_path: Path) -> Path:
+    """Ten users sending gclid while denying ads, half of them on an event whose name breaks
+    the line and writes a summary line of its own."""
+    with (tmp_path / "ev.ndjson").open("w") as out:
+        for n in range(10):
+            name = f"ev\n{FORGED}\u2028\tx" if n % 2 else "page_view"
+            row = {"event_id": f"e{n}", "ts": "2026-10-01T10:00:00Z", "event_name": name}
+            row |= {"user_id": f"u{n}", "consent_ads": "denied", "gclid": f"g{n}"}
+            out.write(json.dumps(row) + "\n")
+    (tmp_path / "audit.toml").write_text(
+        '[sources.ev]\npaths = ["ev.ndjson"]\n[features.gclid]\npurposes = ["ads"]\n'
+    )
+    return tmp_path / "ev.ndjson"
+
+
+def test_a_line_break_in_a_name_prints_no_line_of_its_own(tmp_path):
+    # Was: the terminal summary's row of that step ended at "ev" and printed "0 findings
+    # (none)" at the start of the next line, as `audit --show` did: a reader or a CI grep
+    # took the forged line for the run's.
+    data = _broken_lines(tmp_path)
+    result = CliRunner().invoke(app, ["scan", str(data), "--config", str(tmp_path / "audit.toml")])
+    assert result.exit_code == 1, result.output
+    assert not [line for line in result.output.splitlines() if line.startswith(FORGED)]
+    assert f"ev {FORGED} x · gclid" in result.output
+
+    config = str(tmp_path / "audit.toml")
+    assert CliRunner().invoke(app, ["audit", "--config", config]).exit_code == 1
+    listed = CliRunner().invoke(app, ["audit", "--config", config, "--list"]).output
+    run = listed.splitlines()[1].split()[0]
+    shown = CliRunner().invoke(app, ["audit", "--config", config, "--show", run]).output
+    assert not [line for line in shown.splitlines() if line.startswith(FORGED)], shown
+    assert f"step=ev {FORGED} x feature=gclid" in shown
