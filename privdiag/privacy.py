@@ -250,8 +250,9 @@ def redact_id_names(doc: dict[str, Any]) -> dict[str, Any]:
     )
     doc = _replace_names(doc, pattern, "")
     count = f"{len(names)} step or feature name{'s' if len(names) != 1 else ''}"
+    look = "look" if len(names) != 1 else "looks"
     note = (
-        f"{count} that look like identifiers (a run of six digits or more, or a word mixing "
+        f"{count} that {look} like an identifier (a run of six digits or more, or a word mixing "
         f"digits among letters) read {REDACTED}: rename such events or columns at the source."
     )
     if isinstance(doc.get("evidence"), dict):

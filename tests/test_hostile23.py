@@ -52,7 +52,7 @@ def test_a_step_or_feature_named_as_an_id_reaches_no_output(tmp_path):
     doc = json.loads(outs["json"].read_text())
     steps = {f["location"].get("step") for f in doc["findings"]}
     assert steps == {"page_view", "[redacted]", None}
-    note = [n for n in doc["evidence"]["notes"] if "look like identifiers" in n]
+    note = [n for n in doc["evidence"]["notes"] if "like an identifier" in n]
     assert note and note[0].startswith("3 step or feature names")
     plain = {
         hashlib.sha256(
