@@ -18,8 +18,16 @@ from typing import Any
 REDACTED = "[redacted]"
 # A match starts only where a run of local-part characters starts: trying every position
 # inside a long run (a long text ending in "@") took time quadratic in its length.
-_LOCAL = r"[^\s@<>(),;:\[\]]"
-_EMAIL = re.compile(rf"(?<!{_LOCAL}){_LOCAL}+@[\w-]+(?:\.[\w-]+)+")
+_LOCAL = r"[^\s@<>(),;:\[\]\uff20\ufe6b]"
+# The "@" as a URL writes it (``%40``, ``%2540`` encoded twice) and as it looks in full width
+# (U+FF20, U+FE6B): "signup_bob%40example.com" reads as an address too.
+_AT = "(?:@|%40|%2540|\uff20|\ufe6b)"
+_ATS = ("@", "%40", "%2540", "\uff20", "\ufe6b")
+_EMAIL = re.compile(rf"(?<!{_LOCAL})(?P<local>{_LOCAL}+){_AT}[\w-]+(?:\.[\w-]+)+")
+# Characters that show as nothing (zero-width spaces and joiners, the soft hyphen, word
+# joiners, the byte order mark): "b\u200bob@example.com" shows an address the pattern above
+# would not match. They are removed, which changes no text as it shows.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 _QUOTES = "'\"`"
 # Not inside a longer dotted number (a version), but found after a name ("features.10.0.0.1").
 _QUAD = r"(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)"
@@ -58,15 +66,16 @@ _CONTROL = re.compile(
 def _redact_email(match: re.Match[str]) -> str:
     """Return the redaction of one address, keeping an opening quote that is not its own."""
     found = match[0]
-    keep = found[0] if found[0] in _QUOTES and found.index("@") > 1 else ""
+    keep = found[0] if found[0] in _QUOTES and len(match["local"]) > 1 else ""
     return keep + REDACTED
 
 
 def scrub(text: str) -> str:
-    """Return ``text`` with e-mail, IPv4 and IPv6 addresses replaced by ``[redacted]`` and
-    control characters by U+FFFD."""
-    text = _CONTROL.sub("\ufffd", text)
-    if "@" in text:
+    """Return ``text`` with e-mail, IPv4 and IPv6 addresses replaced by ``[redacted]``
+    (an address's "@" URL-encoded or in full width too), control characters by U+FFFD, and
+    characters that show as nothing removed."""
+    text = _INVISIBLE.sub("", _CONTROL.sub("\ufffd", text))
+    if any(at in text for at in _ATS):
         text = _EMAIL.sub(_redact_email, text)
     if "." in text:
         text = _IPV4.sub(REDACTED, text)

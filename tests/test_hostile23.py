@@ -189,3 +189,36 @@ def test_a_line_break_in_a_name_prints_no_line_of_its_own(tmp_path):
     shown = CliRunner().invoke(app, ["audit", "--config", config, "--show", run]).output
     assert not [line for line in shown.splitlines() if line.startswith(FORGED)], shown
     assert f"step=ev {FORGED} x feature=gclid" in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "signup_bob%40example.com",  # as a URL writes it
+        "bob%2540example.com",  # encoded twice
+        "bob\uff20example.com",  # a full-width at sign
+        "b\u200bob@ex\u200bample.com",  # shows as bob@example.com
+    ],
+)
+def test_an_address_written_otherwise_is_redacted(text):
+    # Was: each came out as it was, in every output and error message.
+    from privdiag.privacy import scrub
+
+    assert scrub(text) == "[redacted]"
+
+
+def test_an_address_written_otherwise_in_names_reaches_no_output(tmp_path):
+    rows = ["event_id,ts,event_name,user_id,consent_ads,gclid,alice\uff20example.com"]
+    for u in range(10):
+        name = "signup_bob%40example.com" if u % 2 else "page_view"
+        rows.append(f"e{u},2026-10-01T10:{u:02d}:00Z,{name},u{u},denied,g{u},x")
+    data = tmp_path / "web.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = tmp_path / "privdiag.toml"
+    config.write_text('[features.gclid]\npurposes = ["ads"]\n')
+    out, html = tmp_path / "out.json", tmp_path / "out.html"
+    args = ["scan", str(data), "--config", str(config), "--json", str(out), "--html", str(html)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    for text in (out.read_text(), html.read_text(), result.output):
+        assert "bob" not in text and "alice" not in text
