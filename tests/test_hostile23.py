@@ -222,3 +222,26 @@ def test_an_address_written_otherwise_in_names_reaches_no_output(tmp_path):
     assert result.exit_code == 1, result.output
     for text in (out.read_text(), html.read_text(), result.output):
         assert "bob" not in text and "alice" not in text
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize(
+    "args", [["--help"], ["scan", "{data}"], ["scan", "{data}", "--json", "-", "--quiet"]]
+)
+def test_a_full_stdout_is_an_output_error_not_a_bug(tmp_path, args):
+    # Was: "Internal error: OSError: [Errno 28] No space left on device. This is a bug" (exit
+    # 5) for a scan, and a raw traceback with exit 1 for --help.
+    import os
+    import subprocess
+    import sys
+
+    data = _events(tmp_path / "web.csv")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    cmd = [sys.executable, "-m", "privdiag", *(a.format(data=data) for a in args)]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            cmd, stdout=full, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("Error: cannot write to stdout or stderr: No space left")
+    assert "Traceback" not in done.stderr
