@@ -238,7 +238,8 @@ def redact_id_names(doc: dict[str, Any]) -> dict[str, Any]:
     (:func:`names_an_id`: a user id, an order or phone number in an event or column name)
     replaced by ``[redacted]`` in all its texts, with a note counting them. Such a name tells
     whose events a finding describes, however few users it hides. The names are those of the
-    findings' locations and of the journey's steps; ids and fingerprints are kept."""
+    findings' locations, of the journey's steps and of the consent gaps' heatmaps; ids and
+    fingerprints are kept."""
     names = {
         value
         for f in doc.get("findings") or []
@@ -249,6 +250,11 @@ def redact_id_names(doc: dict[str, Any]) -> dict[str, Any]:
     evidence = doc.get("evidence") if isinstance(doc.get("evidence"), dict) else {}
     journey = evidence.get("journey") if isinstance(evidence.get("journey"), dict) else {}
     steps = journey.get("steps") if isinstance(journey.get("steps"), list) else []
+    heatmaps = evidence.get("consent_gap_heatmaps")
+    for heatmap in heatmaps if isinstance(heatmaps, list) else []:  # steps x features
+        for axis in ("rows", "cols"):
+            names_of = heatmap.get(axis) if isinstance(heatmap, dict) else None
+            steps = steps + (names_of if isinstance(names_of, list) else [])
     names |= {s for s in steps if isinstance(s, str) and names_an_id(s)}
     if not names:
         return doc

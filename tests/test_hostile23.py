@@ -245,3 +245,14 @@ def test_a_full_stdout_is_an_output_error_not_a_bug(tmp_path, args):
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("Error: cannot write to stdout or stderr: No space left")
     assert "Traceback" not in done.stderr
+
+
+def test_a_feature_named_as_an_id_only_in_a_heatmap_is_redacted():
+    # A classified feature with no finding of its own still heads a consent gap heatmap's
+    # column: it was shown there as it was.
+    from privdiag.privacy import redact_id_names
+
+    heatmap = {"title": "gaps", "rows": ["page_view"], "cols": ["4155550123", "gclid"]}
+    doc = redact_id_names({"findings": [], "evidence": {"consent_gap_heatmaps": [heatmap]}})
+    assert doc["evidence"]["consent_gap_heatmaps"][0]["cols"] == ["[redacted]", "gclid"]
+    assert doc["evidence"]["notes"][0].startswith("1 step or feature name that looks like")
