@@ -65,6 +65,15 @@ def _scrubbed(exc: BaseException | None) -> str:
     return without_quoted_data(scrub(str(exc)))
 
 
+def _one_line_each(exc: PrivdiagError) -> str:
+    """An error's message and hint scrubbed (:func:`_scrubbed`), each on one line: a file's
+    name holding a line break ("b\\n0 findings.csv") printed a line of its own."""
+    from privdiag.output import one_line
+
+    message = one_line(_scrubbed(exc.message))
+    return f"{message}\n  hint: {one_line(_scrubbed(exc.hint))}" if exc.hint else message
+
+
 # The exit code when stdout or stderr is closed before privdiag has written to it (`| head`):
 # 128 + SIGPIPE, what a shell shows for a tool that SIGPIPE stopped.
 CLOSED_OUTPUT_EXIT = 128 + 13
@@ -152,7 +161,7 @@ class PrivdiagGroup(TyperGroup):
                 raise _no_room(exc.__cause__) from None
             from privdiag.cli_emit import guarded  # a file's name may hold "\n::error::"
 
-            typer.echo(guarded(f"Error: {_scrubbed(exc)}"), err=True)
+            typer.echo(guarded(f"Error: {_one_line_each(exc)}"), err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             raise _interrupted() from None

@@ -256,3 +256,15 @@ def test_a_feature_named_as_an_id_only_in_a_heatmap_is_redacted():
     doc = redact_id_names({"findings": [], "evidence": {"consent_gap_heatmaps": [heatmap]}})
     assert doc["evidence"]["consent_gap_heatmaps"][0]["cols"] == ["[redacted]", "gclid"]
     assert doc["evidence"]["notes"][0].startswith("1 step or feature name that looks like")
+
+
+def test_a_line_break_in_a_file_name_keeps_the_error_on_one_line(tmp_path):
+    # Was: "Error: b" and, on a line of its own, "0 findings  (none).csv: reads as a single
+    # column ...".
+    data = tmp_path / f"b\n{FORGED}.csv"
+    data.write_text("a;b,c\n1;2\n3,4,5,6\n")
+    result = CliRunner().invoke(app, ["scan", str(data)])
+    assert result.exit_code == 3, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Error: ") and f"b {FORGED}.csv: " in lines[0], lines
+    assert all(line.startswith(("Error: ", "  hint: ")) for line in lines), lines
