@@ -23,7 +23,11 @@ _LOCAL = r"[^\s@<>(),;:\[\]\uff20\ufe6b]"
 # (U+FF20, U+FE6B): "signup_bob%40example.com" reads as an address too.
 _AT = "(?:@|%40|%2540|\uff20|\ufe6b)"
 _ATS = ("@", "%40", "%2540", "\uff20", "\ufe6b")
-_EMAIL = re.compile(rf"(?<!{_LOCAL})(?P<local>{_LOCAL}+){_AT}[\w-]+(?:\.[\w-]+)+")
+# A domain's letters with combining marks ("exa\u0301mple", which shows as "exámple"), and its
+# dots as full-width and ideographic text writes them (U+FF0E, U+3002, U+FF61).
+_LABEL = "[\\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f-]+"
+_DOT = "[.\uff0e\u3002\uff61]"
+_EMAIL = re.compile(rf"(?<!{_LOCAL})(?P<local>{_LOCAL}+){_AT}{_LABEL}(?:{_DOT}{_LABEL})+")
 # Characters that show as nothing (zero-width spaces and joiners, the soft hyphen, word
 # joiners, the byte order mark): "b\u200bob@example.com" shows an address the pattern above
 # would not match. They are removed, which changes no text as it shows.

@@ -198,6 +198,9 @@ def test_a_line_break_in_a_name_prints_no_line_of_its_own(tmp_path):
         "bob%2540example.com",  # encoded twice
         "bob\uff20example.com",  # a full-width at sign
         "b\u200bob@ex\u200bample.com",  # shows as bob@example.com
+        "bob@exa\u0301mple.com",  # a combining accent: shows as bob@exámple.com
+        "bob@example\u3002com",  # an ideographic full stop as the dot
+        "bob@example\uff0ecom",  # a full-width dot
     ],
 )
 def test_an_address_written_otherwise_is_redacted(text):
