@@ -271,3 +271,22 @@ def test_a_line_break_in_a_file_name_keeps_the_error_on_one_line(tmp_path):
     lines = result.output.splitlines()
     assert lines[0].startswith("Error: ") and f"b {FORGED}.csv: " in lines[0], lines
     assert all(line.startswith(("Error: ", "  hint: ")) for line in lines), lines
+
+
+def test_init_writes_no_event_name_of_an_address_or_an_id_into_the_config(tmp_path):
+    # Was: "steps = ["page_view", "signup_carol@example.com"]" and, in the comment of the
+    # names seen most often, order_9000010 to order_9000019: a config kept in a repository.
+    rows = ["event_id,ts,event_name,user_id,session_id"]
+    for i in range(10):
+        rows.append(f"e{i},2026-10-01T10:0{i}:00Z,page_view,u{i},s{i}")
+        rows.append(f"f{i},2026-10-01T10:0{i}:30Z,signup_carol@example.com,u{i},s{i}")
+        rows.append(f"g{i},2026-10-01T10:0{i}:40Z,order_900001{i},u{i},s{i}")
+    data = tmp_path / "ev.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "privdiag.toml"
+    result = CliRunner().invoke(app, ["init", str(data), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "carol" not in text and "9000" not in text
+    assert 'steps = ["page_view"]' in text
+    assert "(and 11 name(s) holding an address or an identifier, left out)" in text
