@@ -94,6 +94,9 @@ def scrub(text: str) -> str:
 # "Type DOUBLE with value 1e+25 can't be cast ..."
 _QUOTED_VALUE = re.compile(r"string '[^'\n]*'|(?<=with )value \S+")
 _QUOTED_RECORD = re.compile(r"\s*(Object|Original Line:?)\s*[\[{].*$", re.MULTILINE)
+# DuckDB's JSON functions quote the value of the wrong type: "Expected ARRAY, but got OBJECT:
+# {...}", which holds whatever the cell held.
+_JSON_TYPE_VALUE = re.compile(r"(but got [A-Z_]+): [^\n]*")
 # polars quotes the value (a whole record, after an unclosed quote) in backticks
 _POLARS_VALUE = re.compile(r"could not parse `.*?` as dtype", re.DOTALL)
 
@@ -101,6 +104,7 @@ _POLARS_VALUE = re.compile(r"could not parse `.*?` as dtype", re.DOTALL)
 def without_quoted_data(text: str) -> str:
     """Return an error text without the values and records a reader quoted from the data."""
     text = _POLARS_VALUE.sub("could not parse a value as dtype", text)
+    text = _JSON_TYPE_VALUE.sub(r"\1 (value not shown)", text)
     text = _QUOTED_RECORD.sub(" (record not shown)", text)
     return _QUOTED_VALUE.sub("a value", text)
 

@@ -290,3 +290,25 @@ def test_init_writes_no_event_name_of_an_address_or_an_id_into_the_config(tmp_pa
     assert "carol" not in text and "9000" not in text
     assert 'steps = ["page_view"]' in text
     assert "(and 11 name(s) holding an address or an identifier, left out)" in text
+
+
+def test_a_snowplow_contexts_cell_whose_data_is_no_list_is_read_as_none(tmp_path):
+    # Was: "sp.csv: cannot be read as snowplow: Expected ARRAY, but got OBJECT:
+    # {"schema":"u1@example.com"}" (exit 3): one cell stopped the file, quoted, no row named.
+    rows = ["event_id,collector_tstamp,event,event_name,domain_userid,contexts"]
+    bad = '"{""data"": {""schema"": ""u1@example.com""}}"'
+    rows.append(f"e1,2026-10-01 10:00:00,page_view,page_view,d1,{bad}")
+    rows.append("e2,2026-10-01 10:01:00,page_view,page_view,d2,")
+    data = tmp_path / "sp.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(app, ["scan", str(data), "--json", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(out.read_text())["inputs"][0]["rows"] == 2
+
+
+def test_a_json_value_of_the_wrong_type_is_not_quoted_in_an_error():
+    from privdiag.privacy import without_quoted_data
+
+    said = without_quoted_data('Expected ARRAY, but got OBJECT: {"schema":"u1"}')
+    assert said == "Expected ARRAY, but got OBJECT (value not shown)"

@@ -202,7 +202,7 @@ def _contexts(columns: dict[str, str], stem: str) -> str:
         j = _as_json(quote(column))
         parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS JSON[]) END)")
     if "contexts" in columns:
-        j = f"CAST({_as_json('contexts')} -> '$.data' AS JSON[])"
+        j = f"TRY_CAST({_as_json('contexts')} -> '$.data' AS JSON[])"
         parts.append(
             f"list_transform(list_filter({j}, lambda c: (c ->> 'schema') LIKE '{IGLU}{stem}/%'), "
             "lambda c: c -> 'data')"
