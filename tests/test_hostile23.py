@@ -105,6 +105,15 @@ def test_a_long_unbroken_name_keeps_the_page_within_the_window(tmp_path):
     assert widths[0] <= widths[1], widths
 
 
+def _scan_rows(data: Path, rows: list[str]) -> dict:
+    """Scan the CSV ``rows`` written to ``data``; return the result, which must be written."""
+    data.write_text("\n".join(rows) + "\n")
+    out = data.with_name("out.json")
+    result = CliRunner().invoke(app, ["scan", str(data), "--json", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(out.read_text())
+
+
 def test_a_snowplow_consent_column_of_another_schema_version_is_noted(tmp_path):
     # Was: a column of consent_preferences 2-0-0 was passed over without a word: the scan
     # read no decision, said "no consent log given", and named no column.
@@ -113,12 +122,7 @@ def test_a_snowplow_consent_column_of_another_schema_version_is_noted(tmp_path):
     rows = [f"event_id,collector_tstamp,event,event_name,domain_userid,{column}"]
     rows.append(f"a1,2026-10-01 10:00:00,unstruct,consent_preferences,d1,{prefs}")
     rows.append("a2,2026-10-01 10:01:00,page_view,page_view,d1,")
-    data = tmp_path / "sp.csv"
-    data.write_text("\n".join(rows) + "\n")
-    out = tmp_path / "out.json"
-    result = CliRunner().invoke(app, ["scan", str(data), "--json", str(out)])
-    assert result.exit_code in (0, 1), result.output
-    notes = json.loads(out.read_text())["evidence"]["notes"]
+    notes = _scan_rows(tmp_path / "sp.csv", rows)["evidence"]["notes"]
     assert f"sp.csv: column {column} holds consent_preferences of schema version 2-0-0" in " ".join(
         notes
     )
@@ -299,12 +303,7 @@ def test_a_snowplow_contexts_cell_whose_data_is_no_list_is_read_as_none(tmp_path
     bad = '"{""data"": {""schema"": ""u1@example.com""}}"'
     rows.append(f"e1,2026-10-01 10:00:00,page_view,page_view,d1,{bad}")
     rows.append("e2,2026-10-01 10:01:00,page_view,page_view,d2,")
-    data = tmp_path / "sp.csv"
-    data.write_text("\n".join(rows) + "\n")
-    out = tmp_path / "out.json"
-    result = CliRunner().invoke(app, ["scan", str(data), "--json", str(out)])
-    assert result.exit_code in (0, 1), result.output
-    assert json.loads(out.read_text())["inputs"][0]["rows"] == 2
+    assert _scan_rows(tmp_path / "sp.csv", rows)["inputs"][0]["rows"] == 2
 
 
 def test_a_json_value_of_the_wrong_type_is_not_quoted_in_an_error():
