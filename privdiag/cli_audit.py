@@ -404,9 +404,21 @@ def _echo_resolved(history: Any, run: Any, k: int) -> None:
         events = f["metrics"].get("events")
         size = "" if events is None else f"  events={events}"
         typer.echo(
-            f"{f['severity']:<9}{'resolved':<10}{f['kind']:<28}{where}{size}  "
-            f"was in {compared}: {f.get('title') or ''}".rstrip()
+            _shown(
+                f"{f['severity']:<9}{'resolved':<10}{f['kind']:<28}{where}{size}  "
+                f"was in {compared}: {f.get('title') or ''}".rstrip()
+            )
         )
+
+
+def _shown(line: str) -> str:
+    """A line of ``--show`` or ``--list`` as the terminal gets it: names from the data (a step,
+    a title, a folder) hold no control character, e-mail or IP address, and no line break
+    that would print a line of their own."""
+    from privdiag.output import one_line
+    from privdiag.privacy import scrub
+
+    return one_line(scrub(line))
 
 
 def _report_shown(recorded: str | None, config_path: str) -> str:
@@ -430,9 +442,11 @@ def _echo_runs(runs: list[Any]) -> None:
         s = r.summary
         report = _report_shown(r.report_dir, r.config_path)
         typer.echo(
-            f"{r.run_id:<10}{r.started_at:<27}{s.get('findings', 0):>9}{s.get('new', 0):>5}"
-            f"{s.get('resolved', 0):>9}{s.get('worse', 0):>6}{s.get('better', 0):>7}"
-            f"{s.get('hidden', 0):>7}{r.exit_code:>5}  {report}"
+            _shown(
+                f"{r.run_id:<10}{r.started_at:<27}{s.get('findings', 0):>9}{s.get('new', 0):>5}"
+                f"{s.get('resolved', 0):>9}{s.get('worse', 0):>6}{s.get('better', 0):>7}"
+                f"{s.get('hidden', 0):>7}{r.exit_code:>5}  {report}"
+            )
         )
     if not runs:
         typer.echo("(no runs yet)")
@@ -463,7 +477,9 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> N
         size = "" if events is None else f"  events={events}"
         change = f["change"] if since is not None else "hidden"
         typer.echo(
-            f"{f['severity']:<9}{change:<10}{f['kind']:<28}{where}{size}  since={since or '–'}"
+            _shown(
+                f"{f['severity']:<9}{change:<10}{f['kind']:<28}{where}{size}  since={since or '–'}"
+            )
         )
 
 

@@ -3,6 +3,7 @@ closed output, and unexpected errors as a bug whose traceback goes to a private 
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -64,6 +65,15 @@ def _scrubbed(exc: BaseException | None) -> str:
     return without_quoted_data(scrub(str(exc)))
 
 
+def _one_line_each(exc: PrivdiagError) -> str:
+    """An error's message and hint scrubbed (:func:`_scrubbed`), each on one line: a file's
+    name holding a line break ("b\\n0 findings.csv") printed a line of its own."""
+    from privdiag.output import one_line
+
+    message = one_line(_scrubbed(exc.message))
+    return f"{message}\n  hint: {one_line(_scrubbed(exc.hint))}" if exc.hint else message
+
+
 # The exit code when stdout or stderr is closed before privdiag has written to it (`| head`):
 # 128 + SIGPIPE, what a shell shows for a tool that SIGPIPE stopped.
 CLOSED_OUTPUT_EXIT = 128 + 13
@@ -95,16 +105,22 @@ def _closed_output() -> typer.Exit:
     What is still buffered for the closed stream goes to /dev/null instead, so that Python's
     flush at exit does not complain about the broken pipe either.
     """
+    _drop_unflushed(BrokenPipeError)
+    return typer.Exit(CLOSED_OUTPUT_EXIT)
+
+
+def _drop_unflushed(failed: type[OSError]) -> None:
+    """Flush stdout and stderr; a stream whose flush raises ``failed`` (its reader gone, its
+    disk full) is sent to /dev/null, so that Python's flush at exit does not fail on it too."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except BrokenPipeError:
+        except failed:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, stream.fileno())
             os.close(devnull)
         except (OSError, ValueError):
             continue
-    return typer.Exit(CLOSED_OUTPUT_EXIT)
 
 
 # Added to click's "Missing argument 'data'.": what a user who ran init, then scan with only
@@ -128,6 +144,10 @@ class PrivdiagGroup(TyperGroup):
             return super().make_context(*args, **kwargs)
         except BrokenPipeError:
             raise _closed_output() from None
+        except OSError as exc:
+            if not _output_full(exc):
+                raise
+            raise _no_room_for_output(exc) from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -141,7 +161,7 @@ class PrivdiagGroup(TyperGroup):
                 raise _no_room(exc.__cause__) from None
             from privdiag.cli_emit import guarded  # a file's name may hold "\n::error::"
 
-            typer.echo(guarded(f"Error: {_scrubbed(exc)}"), err=True)
+            typer.echo(guarded(f"Error: {_one_line_each(exc)}"), err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             raise _interrupted() from None
@@ -155,7 +175,35 @@ class PrivdiagGroup(TyperGroup):
             if type(exc).__module__.startswith(("click", "typer")):
                 _explain_missing_data(exc)
                 raise
+            if _output_full(exc):
+                raise _no_room_for_output(exc) from None
             raise (_no_room(exc) if _out_of_room(exc) else _internal(exc)) from None
+
+
+# What a write to a full disk raises: stdout or stderr redirected to a file there, or to
+# /dev/full. A file privdiag writes itself says its name (see privdiag.output.write_atomic).
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def _output_full(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write to stdout or stderr that found no room (no file named)."""
+    return isinstance(exc, OSError) and exc.errno in _FULL and exc.filename is None
+
+
+def _no_room_for_output(exc: OSError) -> typer.Exit:
+    """Say, where stderr still takes it, that the output found no room; return exit 2, the
+    exit of an output path that cannot be written."""
+    error = UsageError(
+        f"cannot write to stdout or stderr: {exc.strerror or exc}",
+        hint="free space where they are redirected, or write the outputs to files "
+        "(--json FILE, --html FILE) on a disk with room",
+    )
+    try:
+        typer.echo(f"Error: {error}", err=True)
+    except OSError:
+        pass  # stderr is what is full: the exit code alone tells it
+    _drop_unflushed(OSError)
+    return typer.Exit(error.exit_code)
 
 
 def _explain_missing_data(exc: Exception) -> None:

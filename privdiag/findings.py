@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from privdiag.privacy import id_part
+from privdiag.privacy import NAMED_BY_DATA, id_part
 
 #: Metric names that count people, suppressed below the minimum group size: users,
 #: denied_users, ...; users_total (consent.missing_record's users in all) too.
@@ -88,9 +88,13 @@ def finding_id(kind: str, location: dict[str, str]) -> str:
     """Return the stable id of a finding: a hash of its kind and location only.
 
     Metrics are left out on purpose so that the same problem keeps its id across runs. A
-    location name holding an e-mail or IP address enters it keyed (:func:`id_part`).
+    location name holding an e-mail or IP address, or a step or feature name that looks like an
+    identifier, enters it keyed (:func:`id_part`).
     """
-    named = {k: id_part(v) if isinstance(v, str) else v for k, v in location.items()}
+    named = {
+        k: id_part(v, named_by_data=k in NAMED_BY_DATA) if isinstance(v, str) else v
+        for k, v in location.items()
+    }
     key = json.dumps({"kind": kind, "location": named}, sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 

@@ -38,6 +38,20 @@ def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
+def _names_someone(name: str) -> bool:
+    """Whether an event name holds an e-mail or IP address, or looks like an identifier."""
+    from privdiag.privacy import names_an_id, scrub
+
+    return scrub(name) != name or names_an_id(name)
+
+
+def _left_out(count: int) -> str:
+    """The comment's tail counting the event names left out of it, if any."""
+    if not count:
+        return ""
+    return f" (and {count:,} name(s) holding an address or an identifier, left out)"
+
+
 def _comment(text: str) -> str:
     """Text from the data, fit for a TOML comment: one line, no control character (TOML
     forbids them), no e-mail or IP address."""
@@ -153,12 +167,18 @@ def starter_config(
         "# privacy lead, not something privdiag can know.",
         "",
     ]
+    # a name holding an address or an identifier (an order number, a user id the tag wrote
+    # into it) is one person's: counted, not written into a config kept in a repository
+    shown = [str(n) for n in names if n is not None and not _names_someone(str(n))]
+    private = [s for s in steps if _names_someone(s)]
     lines += [
         "[journey]",
         "# The customer journey, in order. Event names seen most often: "
-        + _comment(", ".join(str(n) for n in names[:12] if n is not None)),
+        + _comment(", ".join(shown[:12]))
+        + _left_out(len(names) - len(shown) - (None in names)),
         f"# Inferred as a scan infers it ({_ORIGINS[journey.origin]}); list your own.",
-        "steps = [" + ", ".join(_toml_string(s) for s in steps) + "]",
+        *([f"# {len(private)} inferred step(s) left out: see above."] if private else []),
+        "steps = [" + ", ".join(_toml_string(s) for s in steps if s not in private) + "]",
         "",
     ]
     lines += [

@@ -6,6 +6,7 @@ import errno
 import io
 import json
 import os
+import re
 import signal
 import stat
 import sys
@@ -351,11 +352,12 @@ def read_json(path: Path) -> dict[str, Any]:
             path=path,
             hint=RESULT_HINT,
         )
-    from privdiag.privacy import scrub_doc
+    from privdiag.privacy import redact_id_names, scrub_doc
     from privdiag.report.merge import check_document
 
     check_document(doc, where=str(path))  # before any output is written
-    return scrub_doc(doc)  # a document from elsewhere may hold e-mail or IP addresses
+    # a document from elsewhere may hold e-mail or IP addresses, or names that look like ids
+    return scrub_doc(redact_id_names(doc))
 
 
 # How deep a result's arrays and objects may nest: privdiag writes about 6 levels; 900 made
@@ -413,6 +415,15 @@ SUMMARY_KINDS = 30
 #: Columns of the summary written to a file or a pipe (a CI job's log), where no terminal
 #: says how wide it is: rich's 80 cut the kinds and locations of the tables.
 PIPE_WIDTH = 160
+#: Line and column breaks in a text from the data (an event name, a column, an owner), which
+#: would start a new line of the summary inside a cell or a sentence: an event name
+#: "x\n0 findings" printed a line of its own.
+_BREAKS = re.compile("[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """Return ``text`` with each run of line or column breaks as one space."""
+    return _BREAKS.sub(" ", text)
 
 
 def summary_width(stream: IO[str]) -> int | None:
@@ -453,13 +464,15 @@ def print_summary(doc: dict[str, Any], *, stream: IO[str], top: int = 12) -> Non
 
     # a long line keeps whole words and its last clause, where the advice is
     for line in missing_owners(doc["findings"])[:5]:
-        console.print(f"[bold]who must act:[/bold] {escape(shorten(line, SUMMARY_LINE))}")
+        console.print(f"[bold]who must act:[/bold] {escape(shorten(one_line(line), SUMMARY_LINE))}")
     for note in (doc.get("evidence") or {}).get("notes") or []:
-        console.print(f"[yellow]note:[/yellow] {escape(shorten(str(note), SUMMARY_LINE))}")
+        console.print(
+            f"[yellow]note:[/yellow] {escape(shorten(one_line(str(note)), SUMMARY_LINE))}"
+        )
     skipped = [c for c in doc.get("checks") or [] if c.get("status") == "skipped"]
     for check in skipped:
-        name = escape(cut(str(check["name"]), SUMMARY_CELL))
-        reason = escape(shorten(str(check.get("reason") or ""), SUMMARY_LINE))
+        name = escape(cut(one_line(str(check["name"])), SUMMARY_CELL))
+        reason = escape(shorten(one_line(str(check.get("reason") or "")), SUMMARY_LINE))
         console.print(f"[dim]skipped {name}: {reason}[/dim]")
 
 
@@ -488,7 +501,7 @@ def _inputs_text(inputs: list[dict[str, Any]]) -> str:
     from privdiag.report.text import cut
 
     def named(i: dict[str, Any]) -> str:
-        name = cut(Path(i["path"]).name, SUMMARY_CELL)
+        name = cut(one_line(Path(i["path"]).name), SUMMARY_CELL)
         text = f"{name} ({cut(str(i.get('format') or '?'), SUMMARY_CELL)}"
         rows = f", {i['rows']:,} rows" if isinstance(i.get("rows"), int) else ""
         records = f", {i['records']:,} records" if isinstance(i.get("records"), int) else ""
@@ -513,7 +526,7 @@ def _kinds_table(by_kind: dict[str, int]) -> Any:
     table.add_column("findings", justify="right")
     rows = list(by_kind.items())
     for kind, n in rows[:SUMMARY_KINDS]:
-        table.add_row(escape(cut(str(kind), SUMMARY_CELL)), str(n))
+        table.add_row(escape(cut(one_line(str(kind)), SUMMARY_CELL)), str(n))
     if len(rows) > SUMMARY_KINDS:
         others = rows[SUMMARY_KINDS:]
         table.add_row(f"{len(others):,} other kinds", str(sum(n for _, n in others)))
@@ -541,14 +554,14 @@ def _top_table(findings: list[dict[str, Any]], top: int) -> Any:
             explains[str(cause)] = explains.get(str(cause), 0) + 1
     ranked = [f for f in findings if f.get("kind") != OWNERSHIP_GAP]
     for f in ranked[:top]:
-        where = " · ".join(str(v) for v in (f.get("location") or {}).values())
+        where = one_line(" · ".join(str(v) for v in (f.get("location") or {}).values()))
         events = (f.get("metrics") or {}).get("events")
         symptoms = explains.get(str(f.get("id")), 0)
         table.add_row(
             f"[{SEVERITY_STYLE[f['severity']]}]{f['severity']}[/]",
-            escape(cut(f["kind"], SUMMARY_CELL)),
+            escape(cut(one_line(str(f["kind"])), SUMMARY_CELL)),
             escape(cut(where, SUMMARY_CELL)),
-            escape(cut(f.get("owner") or "-", SUMMARY_CELL)),
+            escape(cut(one_line(str(f.get("owner") or "-")), SUMMARY_CELL)),
             fmt_number(events) if isinstance(events, int | float) else "",
             f"{fmt_number(symptoms)} finding{'s' if symptoms != 1 else ''}" if symptoms else "",
         )

@@ -18,8 +18,20 @@ from typing import Any
 REDACTED = "[redacted]"
 # A match starts only where a run of local-part characters starts: trying every position
 # inside a long run (a long text ending in "@") took time quadratic in its length.
-_LOCAL = r"[^\s@<>(),;:\[\]]"
-_EMAIL = re.compile(rf"(?<!{_LOCAL}){_LOCAL}+@[\w-]+(?:\.[\w-]+)+")
+_LOCAL = r"[^\s@<>(),;:\[\]\uff20\ufe6b]"
+# The "@" as a URL writes it (``%40``, ``%2540`` encoded twice) and as it looks in full width
+# (U+FF20, U+FE6B): "signup_bob%40example.com" reads as an address too.
+_AT = "(?:@|%40|%2540|\uff20|\ufe6b)"
+_ATS = ("@", "%40", "%2540", "\uff20", "\ufe6b")
+# A domain's letters with combining marks ("exa\u0301mple", which shows as "exámple"), and its
+# dots as full-width and ideographic text writes them (U+FF0E, U+3002, U+FF61).
+_LABEL = "[\\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f-]+"
+_DOT = "[.\uff0e\u3002\uff61]"
+_EMAIL = re.compile(rf"(?<!{_LOCAL})(?P<local>{_LOCAL}+){_AT}{_LABEL}(?:{_DOT}{_LABEL})+")
+# Characters that show as nothing (zero-width spaces and joiners, the soft hyphen, word
+# joiners, the byte order mark): "b\u200bob@example.com" shows an address the pattern above
+# would not match. They are removed, which changes no text as it shows.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 _QUOTES = "'\"`"
 # Not inside a longer dotted number (a version), but found after a name ("features.10.0.0.1").
 _QUAD = r"(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)"
@@ -58,15 +70,16 @@ _CONTROL = re.compile(
 def _redact_email(match: re.Match[str]) -> str:
     """Return the redaction of one address, keeping an opening quote that is not its own."""
     found = match[0]
-    keep = found[0] if found[0] in _QUOTES and found.index("@") > 1 else ""
+    keep = found[0] if found[0] in _QUOTES and len(match["local"]) > 1 else ""
     return keep + REDACTED
 
 
 def scrub(text: str) -> str:
-    """Return ``text`` with e-mail, IPv4 and IPv6 addresses replaced by ``[redacted]`` and
-    control characters by U+FFFD."""
-    text = _CONTROL.sub("\ufffd", text)
-    if "@" in text:
+    """Return ``text`` with e-mail, IPv4 and IPv6 addresses replaced by ``[redacted]``
+    (an address's "@" URL-encoded or in full width too), control characters by U+FFFD, and
+    characters that show as nothing removed."""
+    text = _INVISIBLE.sub("", _CONTROL.sub("\ufffd", text))
+    if any(at in text for at in _ATS):
         text = _EMAIL.sub(_redact_email, text)
     if "." in text:
         text = _IPV4.sub(REDACTED, text)
@@ -81,6 +94,9 @@ def scrub(text: str) -> str:
 # "Type DOUBLE with value 1e+25 can't be cast ..."
 _QUOTED_VALUE = re.compile(r"string '[^'\n]*'|(?<=with )value \S+")
 _QUOTED_RECORD = re.compile(r"\s*(Object|Original Line:?)\s*[\[{].*$", re.MULTILINE)
+# DuckDB's JSON functions quote the value of the wrong type: "Expected ARRAY, but got OBJECT:
+# {...}", which holds whatever the cell held.
+_JSON_TYPE_VALUE = re.compile(r"(but got [A-Z_]+): [^\n]*")
 # polars quotes the value (a whole record, after an unclosed quote) in backticks
 _POLARS_VALUE = re.compile(r"could not parse `.*?` as dtype", re.DOTALL)
 
@@ -88,6 +104,7 @@ _POLARS_VALUE = re.compile(r"could not parse `.*?` as dtype", re.DOTALL)
 def without_quoted_data(text: str) -> str:
     """Return an error text without the values and records a reader quoted from the data."""
     text = _POLARS_VALUE.sub("could not parse a value as dtype", text)
+    text = _JSON_TYPE_VALUE.sub(r"\1 (value not shown)", text)
     text = _QUOTED_RECORD.sub(" (record not shown)", text)
     return _QUOTED_VALUE.sub("a value", text)
 
@@ -138,12 +155,13 @@ def use_hash_key(key: str | None) -> None:
     _name_key = key.encode("utf-8") if key else _ID_KEY
 
 
-def id_part(text: str) -> str:
+def id_part(text: str, *, named_by_data: bool = False) -> str:
     """Return a name as a finding's id is made of it: as it is, or, when it holds an e-mail or
-    IP address (which the outputs redact), a keyed hash of it. An unkeyed hash of the name
-    would give the address back to anyone who hashes guesses: the 2^32 IPv4 addresses take
-    minutes."""
-    if scrub(text) == text:
+    IP address (which the outputs redact), or is the name of a step or feature from the data
+    (``named_by_data``) that looks like an identifier (:func:`names_an_id`), a keyed hash of
+    it. An unkeyed hash of the name would give the address back to anyone who hashes guesses:
+    the 2^32 IPv4 addresses take minutes, a seven-digit order number seconds."""
+    if scrub(text) == text and not (named_by_data and names_an_id(text)):
         return text
     digest = hmac.new(_name_key, text.encode("utf-8", "surrogatepass"), hashlib.sha256)
     return "keyed-" + digest.hexdigest()
@@ -204,10 +222,81 @@ def looks_like_id(name: str) -> bool:
     characters with 3 or more digits among letters (a hex or random id). Category names
     such as ``C0004``, ``DataSharing`` or ``Google Analytics`` are none of these.
     """
-    if scrub(name) != name or len(name) > _MAX_NAME:
-        return True
+    return scrub(name) != name or len(name) > _MAX_NAME or names_an_id(name)
+
+
+def names_an_id(name: str) -> bool:
+    """True when a word of ``name`` looks like an identifier: a run of 6 or more digits (a
+    phone or order number, a pseudo-id), or 8 or more characters with 3 or more digits among
+    letters (a hex or random id), as ``cart_a27f9c3e7b1d2`` or ``order_9000015``."""
     for token in _TOKEN.findall(name):
         digits = sum(c.isdigit() for c in token)
         if re.search(r"\d{6}", token) or (len(token) >= 8 and digits >= 3 and digits < len(token)):
             return True
     return False
+
+
+#: Location keys whose names come from the data (an event name, a column): one that looks
+#: like an identifier is redacted in every output (:func:`redact_id_names`).
+NAMED_BY_DATA = frozenset({"step", "feature"})
+
+
+def redact_id_names(doc: dict[str, Any]) -> dict[str, Any]:
+    """Return a result document with every step or feature name that looks like an identifier
+    (:func:`names_an_id`: a user id, an order or phone number in an event or column name)
+    replaced by ``[redacted]`` in all its texts, with a note counting them. Such a name tells
+    whose events a finding describes, however few users it hides. The names are those of the
+    findings' locations, of the journey's steps and of the consent gaps' heatmaps; ids and
+    fingerprints are kept."""
+    names = {
+        value
+        for f in doc.get("findings") or []
+        if isinstance(f, dict) and isinstance(f.get("location"), dict)
+        for key, value in f["location"].items()
+        if key in NAMED_BY_DATA and isinstance(value, str) and names_an_id(value)
+    }
+    evidence = doc.get("evidence") if isinstance(doc.get("evidence"), dict) else {}
+    journey = evidence.get("journey") if isinstance(evidence.get("journey"), dict) else {}
+    steps = journey.get("steps") if isinstance(journey.get("steps"), list) else []
+    heatmaps = evidence.get("consent_gap_heatmaps")
+    for heatmap in heatmaps if isinstance(heatmaps, list) else []:  # steps x features
+        for axis in ("rows", "cols"):
+            names_of = heatmap.get(axis) if isinstance(heatmap, dict) else None
+            steps = steps + (names_of if isinstance(names_of, list) else [])
+    names |= {s for s in steps if isinstance(s, str) and names_an_id(s)}
+    if not names:
+        return doc
+    pattern = re.compile(
+        r"(?<!\w)(?:"
+        + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        + r")(?!\w)"
+    )
+    doc = _replace_names(doc, pattern, "")
+    count = f"{len(names)} step or feature name{'s' if len(names) != 1 else ''}"
+    look = "look" if len(names) != 1 else "looks"
+    note = (
+        f"{count} that {look} like an identifier (a run of six digits or more, or a word mixing "
+        f"digits among letters) read {REDACTED}: rename such events or columns at the source."
+    )
+    if isinstance(doc.get("evidence"), dict):
+        notes = doc["evidence"].setdefault("notes", [])
+        if isinstance(notes, list):
+            notes.append(note)
+    return doc
+
+
+def _replace_names(value: Any, pattern: re.Pattern[str], key: str) -> Any:
+    """Return a copy of a JSON-like value with ``pattern`` redacted in every string and dict
+    key, the values of :data:`_KEEP` keys (ids, fingerprints) as they are."""
+    if key in _KEEP:
+        return value
+    if isinstance(value, str):
+        return pattern.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return {
+            pattern.sub(REDACTED, str(k)): _replace_names(v, pattern, str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_replace_names(v, pattern, key) for v in value]
+    return value

@@ -23,7 +23,7 @@ from typing import Any
 
 from privdiag import __version__
 from privdiag.findings import Finding, rank, summarize
-from privdiag.privacy import scrub_doc
+from privdiag.privacy import redact_id_names, scrub_doc
 
 SCHEMA_VERSION = 1
 
@@ -112,7 +112,7 @@ class Result:
         }
         if self.min_group_size is not None:
             doc["min_group_size"] = self.min_group_size
-        return scrub_doc(doc)
+        return scrub_doc(redact_id_names(doc))
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -502,7 +502,12 @@ def test_an_error_naming_a_file_is_no_workflow_command_under_github_actions(tmp_
         assert result.exit_code == 3, result.output
         out = result.output.splitlines()
         assert out[0].startswith("::stop-commands::") == guarded
-        forged = out.index("::error title=FORGED::x.csv: is empty")
+        # since hostile round 23 the name's line break is a space: no line starts with the
+        # forged command at all, guarded or not
+        (forged,) = [n for n, line in enumerate(out) if "::error title=FORGED::x.csv" in line]
+        assert out[forged].startswith("Error: ") and out[forged].endswith(
+            "b ::error title=FORGED::x.csv: is empty"
+        )
         if guarded:
             token = out[0].removeprefix("::stop-commands::")
             assert forged < out.index(f"::{token}::") == len(out) - 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.base import StageContext, Staged
+from privdiag.ingest.generic import unread_flag_note
 from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import (
     epoch_to_ts,
@@ -19,6 +20,7 @@ from privdiag.ingest.sqlparts import (
     id_text,
     out_of_range,
     stable_id,
+    unread_flag,
 )
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
 from privdiag.privacy import describe_value
@@ -228,9 +230,31 @@ def stage(ctx: StageContext) -> Staged:
         f"SELECT count(*) FROM {raw} "
         "WHERE list_contains(list_transform(params, lambda p: p.key), '')"
     ).fetchone()
+    staged.notes += _unread_privacy_notes(ctx, raw)
     if unnamed and unnamed[0]:
         staged.notes.append(
             f'{unnamed[0]:,} event(s) carry an event_params entry whose key is empty (""): '
             "left out, as no feature can be named so"
         )
     return staged
+
+
+def _unread_privacy_notes(ctx: StageContext, raw: str) -> list[str]:
+    """Notes on the events whose ``privacy_info`` storage value is neither granted, denied nor
+    "no decision" (``Maybe``, an object): their state was unknown without a word, where a flat
+    file's flag column of such values has its note."""
+    words = ctx.config.status_words
+    parts = [
+        f"count_if({column} IS NOT NULL AND {unread_flag(column, words)}), "
+        f"min({column}) FILTER (WHERE {column} IS NOT NULL AND {unread_flag(column, words)})"
+        for column in ("pi_analytics", "pi_ads")
+    ]
+    counts = one(ctx.con, f"SELECT {', '.join(parts)} FROM {raw}")
+    where = {"analytics": "privacy_info.analytics_storage", "ads": "privacy_info.ads_storage"}
+    return [
+        unread_flag_note(field, int(n), example, purpose)
+        for (purpose, field), n, example in zip(
+            where.items(), counts[::2], counts[1::2], strict=True
+        )
+        if n
+    ]

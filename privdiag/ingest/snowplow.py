@@ -143,6 +143,36 @@ def _shredded(columns: dict[str, str], kind: str, stem: str) -> str | None:
     return next((c for c in columns if pattern.match(c)), None)
 
 
+#: The self-describing events and contexts privdiag reads consent from, in schema version 1.
+CONSENT_SCHEMAS = (
+    "consent_preferences",
+    "cmp_visible",
+    "consent_granted",
+    "consent_withdrawn",
+    "consent_document",
+)
+
+
+def unread_versions(columns: dict[str, str]) -> list[str]:
+    """Return a note for each shredded column of a consent schema in a version other than 1
+    (``unstruct_event_com_snowplowanalytics_snowplow_consent_preferences_2_0_0``), which
+    :func:`_shredded` does not read: its decisions would be missing without a word."""
+    pattern = re.compile(
+        rf"(?:unstruct_event|contexts)_{VENDOR}_({'|'.join(CONSENT_SCHEMAS)})_(\d+)_(\d+)_(\d+)$",
+        re.IGNORECASE,
+    )
+    notes = []
+    for column in columns:
+        match = pattern.match(column)
+        if match and match[2] != "1":
+            notes.append(
+                f"column {column} holds {match[1]} of schema version "
+                f"{match[2]}-{match[3]}-{match[4]}, which privdiag does not read (it reads "
+                f"version 1-x-x): no consent decision or consent event is taken from it"
+            )
+    return notes
+
+
 def _as_json(expr: str) -> str:
     """SQL reading a column's text as JSON; empty text and invalid JSON give NULL."""
     return f"TRY_CAST(nullif(CAST({expr} AS VARCHAR), '') AS JSON)"
@@ -172,7 +202,7 @@ def _contexts(columns: dict[str, str], stem: str) -> str:
         j = _as_json(quote(column))
         parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS JSON[]) END)")
     if "contexts" in columns:
-        j = f"CAST({_as_json('contexts')} -> '$.data' AS JSON[])"
+        j = f"TRY_CAST({_as_json('contexts')} -> '$.data' AS JSON[])"
         parts.append(
             f"list_transform(list_filter({j}, lambda c: (c ->> 'schema') LIKE '{IGLU}{stem}/%'), "
             "lambda c: c -> 'data')"
@@ -488,7 +518,7 @@ def stage(ctx: StageContext) -> Staged:
         ctx, preference_decisions(parsed, aliases), _document_decisions(aliases, parsed)
     )
     staged.unmapped_sql = unmapped_sql(parsed, aliases)
-    staged.notes += _notes(ctx, raw, parsed)
+    staged.notes += _notes(ctx, raw, parsed) + unread_versions(ctx.columns)
     return staged
 
 
