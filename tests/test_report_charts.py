@@ -183,3 +183,14 @@ def test_any_evidence_shape_renders_without_error(evidence):
         for shape in chart.shapes:
             assert all(isinstance(v, str) for v in shape.attrs.values())
             assert not any(w in v for v in shape.attrs.values() for w in ("nan", "inf"))
+
+
+def test_a_heatmap_of_one_value_shades_no_cell_as_higher():
+    # Trial 23: a consent-gap map whose shown cells all read 0 (the rest hidden) drew every
+    # cell at the darkest shade under "Darker is higher (share: 0 to 0)": a privacy lead
+    # read the darkest cells as the largest gaps, where there was none.
+    chart = charts.heatmap({"rows": ["r"], "cols": ["a", "b", "c"], "values": [[0, 0.0, None]]})
+    shades = [s.attrs.get("fill-opacity") for s in chart.shapes if s.attrs["class"] == "heat"]
+    assert shades == ["0.12", "0.12"]
+    assert chart.note == "Every cell with a value reads 0: one shade, none higher."
+    assert "from 0 to 0" not in chart.desc and chart.desc.endswith("every value 0.")
