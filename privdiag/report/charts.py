@@ -268,6 +268,12 @@ def series(ev: dict[str, Any]) -> Chart:
         for pts in _polyline_runs(
             frame, [float(i) for i in idx], [values[i] for i in idx if i < len(values)]
         ):
+            if " " not in pts:  # a day between two missing ones: a line of one point is not seen
+                cx, cy = pts.split(",")
+                chart.shapes.append(
+                    Shape("circle", {"cx": cx, "cy": cy, "r": "3", "class": f"dot {cls}"})
+                )
+                continue
             chart.shapes.append(Shape("polyline", {"points": pts, "class": f"line {cls}"}))
         chart.legend.append((_short(name, 30), cls))
     for i in range(0, len(xs), max(1, len(xs) // 5)) if xs else []:
