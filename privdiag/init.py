@@ -158,7 +158,10 @@ def starter_config(
     journey = journey_steps(con, Config())
     con.close()
 
-    steps = journey.names
+    # A configured step is its name alone: a step of a GA4 and a Segment name (view_item and
+    # "Product Viewed") is written as two, else the Segment events would be in no step
+    steps = [name for step in journey.steps for name in step.event_names]
+    both = [" and ".join(s.event_names) for s in journey.steps if len(s.event_names) > 1]
     lines = [
         "# privdiag.toml: written by `privdiag init` from "
         + _comment(", ".join(Path(d).name for d in data))
@@ -177,6 +180,14 @@ def starter_config(
         + _comment(", ".join(shown[:12]))
         + _left_out(len(names) - len(shown) - (None in names)),
         f"# Inferred as a scan infers it ({_ORIGINS[journey.origin]}); list your own.",
+        *(
+            [
+                _comment(f"# {both[0]} are one step to a scan without [journey] steps;")[:200],
+                "# a step here is one event name, so each is listed, in the order of the journey.",
+            ]
+            if both
+            else []
+        ),
         *([f"# {len(private)} inferred step(s) left out: see above."] if private else []),
         "steps = [" + ", ".join(_toml_string(s) for s in steps if s not in private) + "]",
         "",

@@ -116,9 +116,6 @@ def _findings() -> list[Finding]:
     (20 denied) to 78% of 100 (22 denied), and a violation at purchase of 30 users whose
     denied events (31) the page_view violation's do not tell."""
     where = {"source": "web", "step": "page_view", "feature": "gclid", "purpose": "ads"}
-    drop = {"users": 100, "optin_before": 0.8, "optin_after": 0.78}
-    drop |= {"persons_before": 100, "persons_after": 100, "share": 0.78}
-    table = {"columns": [], "rows": [["region", "FR", 100, 0.8, 100, 0.78]]}
     return [
         Finding("consent.violation", "high", "v", where, {"users": 18, "events": 18}),
         Finding(
@@ -128,15 +125,17 @@ def _findings() -> list[Finding]:
             where | {"step": "purchase"},
             {"users": 30, "events": 30, "denied_events": 31, "share": 0.967742},
         ),
-        Finding(
-            "people.optin_drop",
-            "high",
-            "d",
-            {"purpose": "ads", "scenario": "notice v2"},
-            drop,
-            evidence={"table": table},
-        ),
+        _ads_drop(100, 0.8, 100, 0.78),
     ]
+
+
+def _ads_drop(before: int, optin_before: float, after: int, optin_after: float) -> Finding:
+    """An opt-in drop of ads with notice v2, its breakdown one region of every person."""
+    drop = {"users": after, "optin_before": optin_before, "optin_after": optin_after}
+    drop |= {"persons_before": before, "persons_after": after, "share": optin_after}
+    table = {"columns": [], "rows": [["region", "FR", before, optin_before, after, optin_after]]}
+    where = {"purpose": "ads", "scenario": "notice v2"}
+    return Finding("people.optin_drop", "high", "d", where, drop, evidence={"table": table})
 
 
 def test_an_opt_in_drop_hides_its_persons_and_the_rule_is_order_free():
@@ -158,6 +157,23 @@ def test_an_opt_in_drop_hides_its_persons_and_the_rule_is_order_free():
     assert d.metrics["difference_with"] == [v.id]
     assert d.evidence["table"]["rows"] == [["region", "FR", None, 0.8, None, 0.78]]
     assert (v.metrics, w.metrics["denied_events"]) == ({"users": 18, "events": 18}, 31)
+
+
+def test_an_opt_in_drop_is_not_hidden_by_a_violations_events():
+    """Persons are not events (trial 23): a violation of 25 users and 52 events beside an
+    opt-in drop of ads from 60.8% of 143 persons (56 denied) to 40.1% of 157 (94 denied).
+    56 less the 25 users tells 31, no small group; 56 less the 52 events counts nothing, so
+    the drop's persons stay, as its table's."""
+    where = {"source": "ga4", "step": "page_view", "feature": "gclid", "purpose": "ads"}
+    findings = [
+        Finding("consent.violation", "high", "v", where, {"users": 25, "events": 52}),
+        _ads_drop(143, 0.608392, 157, 0.401274),
+    ]
+    hide_across(findings, {}, 5)
+    d = findings[1]
+    assert (d.metrics["persons_before"], d.metrics["persons_after"]) == (143, 157)
+    assert d.metrics["users"] == 157 and "difference_with" not in d.metrics
+    assert d.evidence["table"]["rows"] == [["region", "FR", 143, 0.608392, 157, 0.401274]]
 
 
 def test_shown_groups_hide_a_group_or_a_total_that_tells():

@@ -176,3 +176,34 @@ def test_snowplows_click_id_needs_ads(tmp_path):
     cfg = load_config(out)
     assert cfg.features["mkt_clickid"].purposes == ["ads"]
     assert cfg.features["mkt_network"].purposes is None
+
+
+def test_init_keeps_both_vocabularies_of_a_step_in_the_journey(tmp_path):
+    """Trial 23: a scan of a GA4 export and a Segment stream infers one step of view_item
+    and "Product Viewed", but init wrote `steps = ["page_view", "view_item", "purchase"]`,
+    and a configured step is its name alone: with that config the Segment events were in
+    no step, and the stream's consent gap at Product Viewed was no longer found (22 findings
+    against 23 without the config). Each name of a step is now a step of its own."""
+    import tomllib
+
+    from privdiag.init import starter_config
+    from privdiag.scan import run_scan
+
+    lines = ["event_id,ts,event_name,user_id"]
+    for i in range(6):
+        lines += [
+            f"g{i}{k},2026-10-01T10:0{k}:0{i}Z,{n},g{i},"
+            for k, n in enumerate(("page_view", "view_item", "purchase"))
+        ]
+        lines += [
+            f"s{i}{k},2026-10-01T10:0{k}:0{i}Z,{n},s{i},"
+            for k, n in enumerate(("Product Viewed", "Order Completed"))
+        ]
+    data = write(tmp_path / "events.csv", "\n".join(lines) + "\n")
+    text = starter_config([data])
+    steps = tomllib.loads(text)["journey"]["steps"]
+    assert steps == ["page_view", "view_item", "Product Viewed", "purchase", "Order Completed"]
+    assert "# view_item and Product Viewed are one step" in text
+    out = write(tmp_path / "privdiag.toml", text)
+    doc = run_scan([data], config=load_config(Path(out))).to_dict()
+    assert doc["evidence"]["journey"]["steps"] == steps

@@ -47,7 +47,8 @@ def test_series_breaks_at_missing_values_and_marks_change_points():
         }
     )
     lines = [s for s in chart.shapes if s.tag == "polyline"]
-    assert [len(s.attrs["points"].split()) for s in lines] == [2, 1]
+    assert [len(s.attrs["points"].split()) for s in lines] == [2]  # and d, alone, a dot
+    assert [s.attrs["class"] for s in chart.shapes if s.tag == "circle"] == ["dot s0"]
     assert [s.text for s in chart.shapes if s.attrs.get("class") == "mark-lbl"] == ["banner v3"]
     assert "change points: banner v3 at c" in chart.desc
 
@@ -183,3 +184,28 @@ def test_any_evidence_shape_renders_without_error(evidence):
         for shape in chart.shapes:
             assert all(isinstance(v, str) for v in shape.attrs.values())
             assert not any(w in v for v in shape.attrs.values() for w in ("nan", "inf"))
+
+
+def test_a_heatmap_of_one_value_shades_no_cell_as_higher():
+    # Trial 23: a consent-gap map whose shown cells all read 0 (the rest hidden) drew every
+    # cell at the darkest shade under "Darker is higher (share: 0 to 0)": a privacy lead
+    # read the darkest cells as the largest gaps, where there was none.
+    chart = charts.heatmap({"rows": ["r"], "cols": ["a", "b", "c"], "values": [[0, 0.0, None]]})
+    shades = [s.attrs.get("fill-opacity") for s in chart.shapes if s.attrs["class"] == "heat"]
+    assert shades == ["0.12", "0.12"]
+    assert chart.note == "Every cell with a value reads 0: one shade, none higher."
+    assert "from 0 to 0" not in chart.desc and chart.desc.endswith("every value 0.")
+
+
+def test_a_series_point_between_missing_days_is_drawn_as_a_dot():
+    # Trial 23: a Segment stream of 80 app users drew its daily ads consent rate on 5 of 29
+    # days, each between days of fewer than 5 users (null): each was a line of one point,
+    # which draws nothing, and the chart showed only its change mark.
+    chart = charts.series(
+        {"x": ["d1", "d2", "d3", "d4"], "series": {"rate": [None, 0.8, None, 0.3]}}
+    )
+    dots = [s for s in chart.shapes if s.tag == "circle"]
+    assert [s.attrs["class"] for s in dots] == ["dot s0", "dot s0"]
+    assert not [s for s in chart.shapes if s.tag == "polyline"]
+    joined = charts.series({"x": ["d1", "d2"], "series": {"rate": [0.8, 0.3]}})
+    assert [s.tag for s in joined.shapes if s.tag in ("circle", "polyline")] == ["polyline"]

@@ -188,10 +188,6 @@ def _violation(f: Finding, counts: Counts, k: int) -> None:
         _mark(f.metrics, _shown(f.metrics, "denied_events", "share"), ids, k)
 
 
-def _identified_unit(c: Count) -> bool:
-    return c[3] == IDENTIFIED
-
-
 def _identity(f: Finding, inner: Inner, k: int) -> None:
     """An identity loss's table by consent state: a purpose's denied events less those of
     them without identity are its identified denied events, which hold a violation's events
@@ -366,13 +362,15 @@ def _bias(
 def _drop(f: Finding, counts: Counts, k: int) -> None:
     """An opt-in drop whose persons who denied before or after its change (its persons
     times one less its opt-in rate), or on both sides, tell a violation's few: its persons
-    are hidden, and its breakdown's (the rates before and after are what it reports)."""
+    are hidden, and its breakdown's (the rates before and after are what it reports).
+    Persons are compared with a violation's users only: persons less its events count
+    nothing."""
     m = f.metrics
     sides = [(m.get(f"persons_{s}"), m.get(f"optin_{s}")) for s in ("before", "after")]
     if not all(_count(n) is not None and isinstance(r, float | int) for n, r in sides):
         return
     denied = [round(n * (1 - r)) for n, r in sides]
-    ids = {i for d in [*denied, sum(denied)] for i in _tells(d, counts, k, but=_identified_unit)}
+    ids = {i for d in [*denied, sum(denied)] for i in _tells(d, counts, k, "users")}
     if ids:
         _mark(m, _shown(m, "users", "persons_before", "persons_after"), sorted(ids), k)
         for row in (f.evidence.get("table") or {}).get("rows") or []:

@@ -101,9 +101,12 @@ def transitions(
     return out
 
 
+SIDES = ("granted", "denied")
+
+
 def _arrays(todo: list[Transition]) -> dict[str, np.ndarray]:
     v: dict[str, np.ndarray] = {}
-    for s in ("granted", "denied"):
+    for s in SIDES:
         v[f"from_{s}"] = np.array([t.users(s) for t in todo])
         v[f"to_{s}"] = np.array([t.going_on(s) for t in todo])
         v[f"rfrom_{s}"] = np.array([t.restored_users(s) for t in todo])
@@ -395,10 +398,16 @@ def _closest_miss_note(
         return []
     i = min(near, key=lambda j: (v["q"][j], -gaps[j]))
     t = todo[i]
+    # The conversions are the restored ones: where events without identity change them,
+    # the note says so (the identified users' own, which a reader counts, differ)
+    restored = any(v[f"r{n}_{s}"][i] != v[f"{n}_{s}"][i] for n in ("from", "to") for s in SIDES)
     shown = (
         ""
         if _small_sides(t, k)
-        else (f" (denied {v['conv_denied'][i]:.0%}, granted {v['conv_granted'][i]:.0%})")
+        else (
+            f" ({'with identities restored: ' if restored else ''}"
+            f"denied {v['conv_denied'][i]:.0%}, granted {v['conv_granted'][i]:.0%})"
+        )
     )
     return [
         f"funnel.consent_drop found no drop: the largest-looking, users denying {t.purpose} "

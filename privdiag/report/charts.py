@@ -268,6 +268,12 @@ def series(ev: dict[str, Any]) -> Chart:
         for pts in _polyline_runs(
             frame, [float(i) for i in idx], [values[i] for i in idx if i < len(values)]
         ):
+            if " " not in pts:  # a day between two missing ones: a line of one point is not seen
+                cx, cy = pts.split(",")
+                chart.shapes.append(
+                    Shape("circle", {"cx": cx, "cy": cy, "r": "3", "class": f"dot {cls}"})
+                )
+                continue
             chart.shapes.append(Shape("polyline", {"points": pts, "class": f"line {cls}"}))
         chart.legend.append((_short(name, 30), cls))
     for i in range(0, len(xs), max(1, len(xs) // 5)) if xs else []:
@@ -398,7 +404,7 @@ def _heat_cell(
     tip = f"{labels[0]} × {labels[1]}: {fmt_value(v)}"
     if not (isinstance(v, int | float) and math.isfinite(v)):
         return [_rect(x, y, cw - 2, 20, "na", tip)]
-    level = 0.12 + 0.88 * ((v - lo) / (hi - lo) if hi > lo else 1.0)
+    level = 0.12 + 0.88 * ((v - lo) / (hi - lo) if hi > lo else 0.0)  # one value: lightest
     shapes = [_rect(x, y, cw - 2, 20, "heat", tip, **{"fill-opacity": f"{level:.2f}"})]
     if cw >= 34:
         cls = "heat-hi" if level > 0.55 else "heat-lo"
@@ -451,10 +457,14 @@ def heatmap(ev: dict[str, Any]) -> Chart:
     notes = [f"Darker is higher ({unit or 'value'}: {fmt_number(lo)} to {fmt_number(hi)})."]
     if not flat:  # that range was made up: no cell has a value to shade
         notes = [] if why else ["No cell has a value: every cell is grey."]
+    elif hi == lo:  # no range to shade: "0 to 0" at the darkest read as the largest gaps
+        notes = [f"Every cell with a value reads {fmt_number(lo)}: one shade, none higher."]
     if len(_seq(ev.get("rows"))) > MAX_HEAT or len(_seq(ev.get("cols"))) > MAX_HEAT:
         notes.append(f"First {MAX_HEAT} rows and columns shown.")
     chart.note = " ".join([*notes, why] if why else notes)  # why cells have no value
     shading = f"{unit or 'values'} from {fmt_number(lo)} to {fmt_number(hi)}"
+    if hi == lo:
+        shading = f"every value {fmt_number(lo)}"
     chart.desc = (
         f"Heat map of {len(rows)} rows ({', '.join(rows[:6])}) by {len(cols)} columns "
         f"({', '.join(cols[:6])}); {shading if flat else 'no cell has a value'}."
