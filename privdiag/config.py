@@ -101,7 +101,7 @@ class EngineConfig:
 @dataclass
 class Config:
     path: Path | None = None
-    steps: list[str] | None = None
+    steps: list[str | tuple[str, ...]] | None = None  # a step's one name, or its names
     aliases: dict[str, str] = field(default_factory=dict)
     features: dict[str, FeatureConfig] = field(default_factory=dict)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
@@ -339,6 +339,29 @@ def _aliases(table: dict[str, Any], path: Path) -> dict[str, str]:
     return out
 
 
+def _steps(steps: Any, path: Path) -> list[str | tuple[str, ...]]:
+    """The journey's steps: a step is written as one event name, or as a list of the names
+    two vocabularies give it (GA4's ``view_item`` and Segment's ``Product Viewed``), labelled
+    by its first (kept as a tuple of them)."""
+    if not isinstance(steps, list) or not all(
+        isinstance(s, str) or (isinstance(s, list) and s and all(isinstance(n, str) for n in s))
+        for s in steps
+    ):
+        raise ConfigError(
+            "steps must be a list of event names, a step of several names a list of them "
+            '(["page_view", ["view_item", "Product Viewed"]])',
+            path=path,
+            key="journey",
+        )
+    # as the events' names are
+    out = [
+        composed_name(s) if isinstance(s, str) else tuple(composed_name(n) for n in s)
+        for s in steps
+    ]
+    check_steps(out, path)
+    return out
+
+
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
     """Validate a parsed TOML document and return the typed config."""
     _check_known_keys(raw, path)
@@ -346,12 +369,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
 
     journey = _table(raw, "journey", path)
     if "steps" in journey:
-        steps = journey["steps"]
-        if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
-            raise ConfigError("steps must be a list of event names", path=path, key="journey")
-        steps = [composed_name(s) for s in steps]  # as the events' names are
-        check_steps(steps, path)
-        cfg.steps = steps
+        cfg.steps = _steps(journey["steps"], path)
 
     purposes = _table(raw, "purposes", path)
     cfg.aliases = _aliases(_table(purposes, "aliases", path, within="purposes"), path)

@@ -60,21 +60,25 @@ def not_blank(value: Any, path: Path, key: str, hint: str | None = None) -> Any:
     return value
 
 
-def check_steps(steps: list[str], path: Path) -> None:
-    """ConfigError for a journey step that is blank or given twice: an event takes the first
-    step of its name, so a repeated step was one that no event ever reached, unsaid."""
+def check_steps(steps: list[str | tuple[str, ...]], path: Path) -> None:
+    """ConfigError for a journey step with a blank name, or a name given twice: an event
+    takes the first step of its name, so a repeated one was a step no event ever reached,
+    unsaid. ``steps``: each step's one name, or its names."""
     seen: dict[str, int] = {}
     for n, step in enumerate(steps, 1):
-        if not step.strip():
-            raise ConfigError(f"step {n} is blank", path=path, key="journey.steps")
-        if step in seen:
-            raise ConfigError(
-                f"step {step!r} is given twice (steps {seen[step]} and {n})",
-                path=path,
-                key="journey.steps",
-                hint="name each step once, in the order users take them",
-            )
-        seen[step] = n
+        for name in (step,) if isinstance(step, str) else step:
+            if not name.strip():
+                raise ConfigError(f"step {n} is blank", path=path, key="journey.steps")
+            if name in seen:
+                raise ConfigError(
+                    f"step {name!r} is given twice (steps {seen[name]} and {n})"
+                    if seen[name] != n
+                    else f"step {n} names {name!r} twice",
+                    path=path,
+                    key="journey.steps",
+                    hint="name each step once, in the order users take them",
+                )
+            seen[name] = n
 
 
 def text(value: Any, path: Path, key: str, name: str = "") -> Any:

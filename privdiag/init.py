@@ -38,6 +38,13 @@ def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
+def _toml_step(names: list[str]) -> str:
+    """A journey step as the config writes it: its one name, or the list of its names."""
+    if len(names) == 1:
+        return _toml_string(names[0])
+    return "[" + ", ".join(_toml_string(n) for n in names) + "]"
+
+
 def _names_someone(name: str) -> bool:
     """Whether an event name holds an e-mail or IP address, or looks like an identifier."""
     from privdiag.privacy import names_an_id, scrub
@@ -158,10 +165,9 @@ def starter_config(
     journey = journey_steps(con, Config())
     con.close()
 
-    # A configured step is its name alone: a step of a GA4 and a Segment name (view_item and
-    # "Product Viewed") is written as two, else the Segment events would be in no step
-    steps = [name for step in journey.steps for name in step.event_names]
-    both = [" and ".join(s.event_names) for s in journey.steps if len(s.event_names) > 1]
+    # a step of a GA4 and a Segment name (view_item and "Product Viewed") is written as the
+    # list of both, else the Segment events would be in no step
+    steps = [step.event_names for step in journey.steps]
     lines = [
         "# privdiag.toml: written by `privdiag init` from "
         + _comment(", ".join(Path(d).name for d in data))
@@ -173,7 +179,8 @@ def starter_config(
     # a name holding an address or an identifier (an order number, a user id the tag wrote
     # into it) is one person's: counted, not written into a config kept in a repository
     shown = [str(n) for n in names if n is not None and not _names_someone(str(n))]
-    private = [s for s in steps if _names_someone(s)]
+    private = [n for names in steps for n in names if _names_someone(n)]
+    kept = [[n for n in names if n not in private] for names in steps]
     lines += [
         "[journey]",
         "# The customer journey, in order. Event names seen most often: "
@@ -181,15 +188,12 @@ def starter_config(
         + _left_out(len(names) - len(shown) - (None in names)),
         f"# Inferred as a scan infers it ({_ORIGINS[journey.origin]}); list your own.",
         *(
-            [
-                _comment(f"# {both[0]} are one step to a scan without [journey] steps;")[:200],
-                "# a step here is one event name, so each is listed, in the order of the journey.",
-            ]
-            if both
+            ['# A step of several names (["view_item", "Product Viewed"]) counts each of them.']
+            if any(len(names) > 1 for names in kept)
             else []
         ),
-        *([f"# {len(private)} inferred step(s) left out: see above."] if private else []),
-        "steps = [" + ", ".join(_toml_string(s) for s in steps if s not in private) + "]",
+        *([f"# {len(private)} inferred step name(s) left out: see above."] if private else []),
+        "steps = [" + ", ".join(_toml_step(names) for names in kept if names) + "]",
         "",
     ]
     lines += [

@@ -132,8 +132,9 @@ def journey_steps(con: Any, config: Config) -> Journey:
     step nobody reaches is worth seeing). An inferred journey has at least two steps, else it
     is empty: one event name orders nothing.
     """
-    if config.steps:
-        return Journey(tuple(Step(s, (s,)) for s in config.steps), "config")
+    if config.steps:  # a step of several names is labelled by its first
+        names = [(s,) if isinstance(s, str) else tuple(s) for s in config.steps]
+        return Journey(tuple(Step(n[0], n) for n in names), "config")
     present = _event_counts(con)
     ecommerce = _ecommerce(present)
     if len(ecommerce) >= 2:
@@ -151,7 +152,7 @@ def absent_steps_note(con: Any, journey: Journey) -> list[str]:
     if journey.origin != "config":
         return []
     present = _event_counts(con)
-    absent = [s.name for s in journey.steps if s.name not in present]
+    absent = [s.name for s in journey.steps if not set(s.event_names) & set(present)]
     if not absent:
         return []
     said = (

@@ -224,3 +224,23 @@ def test_a_first_step_gets_advice_for_either_way(tmp_path):
     assert page["recommendation"].endswith(
         "do not read a user-level conversion into or out of it as customers lost or won."
     )
+
+
+def test_a_restored_conversion_does_not_pass_100_percent_where_no_user_does(tmp_path):
+    """Trial 23: 5 users each send a page_view and two view_items (analytics granted); 3
+    page_views and 7 view_items come without a user id (denied). Each step's restored users
+    are an estimate of its own: page_view 5 + 3/1 = 8, view_item 5 + 7/2 = 8.5, a restored
+    conversion of 1.0625 where every identified user converts (5/5). It reads 1.0 now."""
+    lines = ["event_id,ts,event_name,user_id,consent_analytics"]
+    for u in range(5):
+        for k, name in enumerate(("page_view", "view_item", "view_item")):
+            lines.append(f"u{u}e{k},2026-10-01T10:0{k}:0{u}Z,{name},u{u},granted")
+    for j in range(10):
+        name = "page_view" if j < 3 else "view_item"
+        lines.append(f"a{j},2026-10-01T11:00:{j:02d}Z,{name},,denied")
+    cfg = config()
+    cfg.steps = ["page_view", "view_item"]
+    doc = run_scan([write(tmp_path / "e.csv", "\n".join(lines) + "\n")], config=cfg).to_dict()
+    metrics = at(doc, "identity.loss")["view_item"]["metrics"]
+    assert metrics["user_funnel_measured"] == 1.0
+    assert metrics["user_funnel_restored"] == 1.0

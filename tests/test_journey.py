@@ -163,3 +163,42 @@ def test_snowplow_fixture_journey_leaves_out_the_banner_and_the_choice(realdata)
     assert doc["evidence"]["journey"]["origin"] == "order"
     assert "cmp_visible" not in steps and "consent_preferences" not in steps
     assert steps[0] == "page_view"
+
+
+def test_a_configured_step_of_several_names_counts_each(tmp_path):
+    """`steps = ["page_view", ["view_item", "Product Viewed"]]`: one step of both names,
+    labelled by the first, as the inferred journey makes it; written as two names alone, the
+    Segment events were in no step (trial 23)."""
+    from privdiag.config import load_config
+
+    path = tmp_path / "privdiag.toml"
+    path.write_text('[journey]\nsteps = ["page_view", ["view_item", "Product Viewed"]]\n')
+    cfg = load_config(path)
+    assert cfg.steps == ["page_view", ("view_item", "Product Viewed")]
+    con = _events(_session("s1", ["page_view", "Product Viewed"]))
+    journey = journey_steps(con, cfg)
+    assert journey.names == ["page_view", "view_item"]
+    assert journey.steps[1].event_names == ("view_item", "Product Viewed")
+    counted = con.execute(f"SELECT {journey.step_sql()} FROM events ORDER BY ts").fetchall()
+    assert counted == [("page_view",), ("view_item",)]
+
+
+@pytest.mark.parametrize(
+    ("steps", "said"),
+    [
+        ('["page_view", ["view_item", "view_item"]]', "step 2 names 'view_item' twice"),
+        ('["view_item", ["Product Viewed", "view_item"]]', "'view_item' is given twice (steps 1"),
+        ('["page_view", []]', "steps must be a list of event names"),
+        ('["page_view", ["view_item", 3]]', "steps must be a list of event names"),
+        ('["page_view", ["view_item", " "]]', "step 2 is blank"),
+    ],
+)
+def test_a_bad_step_of_several_names_is_a_config_error(tmp_path, steps, said):
+    from privdiag.config import load_config
+    from privdiag.errors import ConfigError
+
+    path = tmp_path / "privdiag.toml"
+    path.write_text(f"[journey]\nsteps = {steps}\n")
+    with pytest.raises(ConfigError, match=None) as raised:
+        load_config(path)
+    assert said in str(raised.value), str(raised.value)
