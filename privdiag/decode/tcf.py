@@ -95,6 +95,7 @@ class _Bits:
         self.bits = bits
         self.pos = 0
         self.segment = segment
+        self.ranged = 0  # the vendor ids the range entries read so far name (MAX_RANGED_IDS)
 
     def take(self, n: int, name: str) -> str:
         end = self.pos + n
@@ -144,6 +145,11 @@ def _segment_bits(segment: str, index: int) -> str:
 
 # The shortest range entry: IsARange (1) and a single StartOrOnlyVendorId (16).
 _ENTRY_BITS = 17
+# The vendor ids a string's range entries may name in all, after merging each list's
+# overlapping ranges: every possible id in both vendor sections and in one restriction. A
+# real CMP names a few thousand (the GVL's ids are below 1,500); 4,095 entries each of ids
+# 1-65,535, repeated over restrictions, named hundreds of millions, 10 s to read one string.
+MAX_RANGED_IDS = 3 * 65_535
 
 
 def _ranges(bits: _Bits, name: str, max_id: int | None = None) -> frozenset[int]:
@@ -162,7 +168,7 @@ def _ranges(bits: _Bits, name: str, max_id: int | None = None) -> frozenset[int]
             f"{left} bits left",
             hint="the string was damaged or badly encoded; the CMP should write it again",
         )
-    ids: set[int] = set()
+    entries: list[tuple[int, int]] = []
     for entry in range(1, count + 1):
         is_range = bits.flag(f"{name} IsARange")
         start = bits.uint(16, f"{name} StartVendorId")
@@ -172,8 +178,22 @@ def _ranges(bits: _Bits, name: str, max_id: int | None = None) -> frozenset[int]
                 f"TC string has an invalid {name} range: {start}-{end} (entry {entry} of "
                 f"{count} ends below its start)"
             )
-        ids.update(range(start, end + 1))
-    return frozenset(ids)
+        entries.append((start, end))
+    merged: list[list[int]] = []  # overlapping or touching ranges as one: each id once
+    for start, end in sorted(entries):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    bits.ranged += sum(end - start + 1 for start, end in merged)
+    if bits.ranged > MAX_RANGED_IDS:
+        raise InputError(
+            f"TC string's vendor ranges name {bits.ranged:,} vendor ids by {name} (at most "
+            f"{MAX_RANGED_IDS:,} in all are read): no CMP writes such lists, which only make "
+            "a string slow to read",
+            hint="the string was damaged or made by hand; the CMP should write it again",
+        )
+    return frozenset(i for start, end in merged for i in range(start, end + 1))
 
 
 def _vendor_section(bits: _Bits, name: str) -> tuple[int, frozenset[int]]:
