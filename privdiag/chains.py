@@ -156,10 +156,32 @@ def _link_optin(findings: list[Finding], mapping: dict[str, list[str]]) -> None:
     drops = _of(findings, "people.optin_drop")
     for shift in _of(findings, "sparsity.shift"):
         purposes = _shift_purposes(shift, mapping)
-        _add(
-            shift,
-            [d for d in drops if d.location.get("purpose") in purposes and _follows(shift, d)],
-        )
+        followed = [
+            d for d in drops if d.location.get("purpose") in purposes and _follows(shift, d)
+        ]
+        _add(shift, followed)
+        if followed and "feature" in shift.location:
+            _advise_optin(shift, followed[0])
+
+
+def _advise_optin(shift: Finding, drop: Finding) -> None:
+    """A feature's shift that no consent change of its day explained told its reader to look
+    for a release or tag change that day; where it follows an opt-in drop, the drop is what
+    to look at (trial 23: a feature missing more after notice v2 was sent hunting for a
+    deploy)."""
+    from privdiag.checks.shift import NO_CAUSE_ADVICE
+
+    if not shift.recommendation.endswith(NO_CAUSE_ADVICE):
+        return
+    told = f"the drop in {drop.location.get('purpose', 'consent')} opt-in"
+    if drop.metrics.get("version"):
+        told += f" with notice {drop.metrics['version']}"
+    elif drop.metrics.get("change_day"):
+        told += f" from {drop.metrics['change_day']}"
+    shift.recommendation = (
+        shift.recommendation[: -len(NO_CAUSE_ADVICE)]
+        + f"{told} explains it (a finding of its own); plan for the lower coverage."
+    )
 
 
 def link(findings: list[Finding], mapping: dict[str, list[str]] | None = None) -> None:

@@ -465,3 +465,25 @@ def test_causes_do_not_depend_on_input_row_order(tmp_path):
 
     first = causes(info.paths["app"])
     assert first and first == causes(reversed_app)
+
+
+def test_a_feature_shift_that_follows_an_opt_in_drop_is_told_to_look_at_it():
+    """Trial 23: a feature missing more after notice v2, linked to the opt-in drop, still
+    told its reader to "look for a release, tag or pipeline change that day"."""
+    from privdiag.checks.shift import NO_CAUSE_ADVICE
+
+    drop = _drop()
+    shift = F(
+        "sparsity.shift", "medium", {"source": "web", "feature": "ga_session_id"}, change=0.12
+    )
+    shift.metrics["change_day"] = "2026-10-18"
+    shift.recommendation = "Compare how ga_session_id was collected before and after " + (
+        "2026-10-18: " + NO_CAUSE_ADVICE
+    )
+    link([drop, shift], {"ga_session_id": ["analytics"]})
+    assert shift.caused_by == [drop.id]
+    assert shift.recommendation == (
+        "Compare how ga_session_id was collected before and after 2026-10-18: the drop in "
+        "analytics opt-in with notice v2 explains it (a finding of its own); plan for the "
+        "lower coverage."
+    )

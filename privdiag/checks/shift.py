@@ -42,6 +42,10 @@ from privdiag.stats import ChangePoint, bh_adjust, change_point, further_changes
 # banner change, a tag fix and a release; more than that is a noisy series, not news.
 MAX_FURTHER_CHANGES = 4
 
+# The advice of a feature's shift that no consent change of its day explains; the root-cause
+# chains replace it where the shift follows an opt-in drop (privdiag.chains).
+NO_CAUSE_ADVICE = "look for a release, tag or pipeline change that day."
+
 
 def days_covered(con: Any) -> int:
     """Return how many calendar days (UTC) the events cover, counted up to 2 (a shift needs
@@ -321,9 +325,7 @@ def _feature_finding(
         else "its coverage rose with consent and falls back when consent does."
     )
     advice = f"Compare how {s.feature} was collected before and after {s.day}: " + (
-        f"the consent change that day explains it; {followed}"
-        if links
-        else "look for a release, tag or pipeline change that day."
+        f"the consent change that day explains it; {followed}" if links else NO_CAUSE_ADVICE
     )
     if unexplained and links:
         advice += (
