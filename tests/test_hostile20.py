@@ -256,5 +256,5 @@ def test_the_markdown_summary_keeps_to_the_config_group_size(tmp_path):
     md = tmp_path / "summary.md"
     args = ["scan", events, "--consent", consent, "--config", str(tmp_path / "privdiag.toml")]
     CliRunner().invoke(app, [*args, "--markdown", str(md)])
-    row = next(line for line in md.read_text().splitlines() if "grants and denies" in line)
+    row = next(line for line in md.read_text().splitlines() if "grant and deny" in line)
     assert row.endswith("| 1 user |")

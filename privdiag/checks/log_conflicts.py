@@ -40,8 +40,10 @@ def _finding(ctx: ScanContext, source: str, purpose: str, records: int, users: i
     return Finding(
         "consent.conflict",
         "medium",
-        f"The consent log {source} grants and denies {purpose} for the same user at the same "
-        "instant; those users were treated as denied",
+        # "records", not "log": they may come from the events' own preference events
+        # (Segment's, Snowplow's), where no log was given
+        f"The consent records of {source} grant and deny {purpose} for the same user at the "
+        "same instant; those users were treated as denied",
         # The scenario sets it apart from the consent.conflict of the events of a source of
         # the same name (their flags against the log): of one kind and location, the two
         # were one id, and a report or an audit kept one of them.
