@@ -585,3 +585,15 @@ def test_hive_partition_values_on_spark_as_on_duckdb(spark, tmp_path, container)
 
     rows = con.execute("SELECT event_id, user_key FROM events ORDER BY 1").fetchall()
     assert rows == [("e0", "-0"), ("e1", "0x10"), ("e2", "16")]
+
+
+def test_opt_in_from_event_flags_alone_on_spark_equal_duckdb(spark, tmp_path):
+    """people.optin_drop read from the events' own flags (no consent log): each user's first
+    flag of a day, one grouping per (user, purpose, day), as on DuckDB."""
+    from tests.helpers import config
+    from tests.test_people_optin import _flag_events
+
+    days = [(f"2026-10-{d:02d}", 10, 8 if d <= 5 else 3) for d in range(1, 11)]
+    duck, on_spark = _both(_flag_events(tmp_path, days), config())
+    assert [f["kind"] for f in duck["findings"]].count("people.optin_drop") == 1
+    assert _comparable(on_spark) == _comparable(duck)

@@ -55,20 +55,23 @@ def build_flag_decisions(con: Any, purposes: list[str]) -> str:
         f"WHERE consent_{p} IS NOT NULL AND user_key IS NOT NULL AND ts IS NOT NULL"
         for p in purposes
     )
+    # one grouping per (user, purpose, day) keeping its first event, a denial first at one
+    # instant (a window numbering each day's events sorted them: 4.9-5.2 CPU-s at 10M events
+    # against 3.3-4.0)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {DECISIONS} AS
-        WITH f AS (SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM ({flagged})),
-        d AS (
-            SELECT user_key AS person, user_key, purpose, granted, ts,
-                   CAST(NULL AS VARCHAR) AS version, source, country AS region, device,
-                   channel, user_key AS event_user, day,
-                   row_number() OVER (PARTITION BY source, user_key, purpose, day
-                                      ORDER BY ts, granted) AS nth_of_day
-            FROM f
+        WITH firsts AS (
+            SELECT source, user_key, purpose, ts::DATE AS on_day,
+                   arg_min({{'ts': ts, 'granted': granted, 'region': country, 'device': device,
+                             'channel': channel}}, epoch_us(ts) * 2 + granted::INTEGER) AS e
+            FROM ({flagged}) GROUP BY ALL
         )
-        SELECT * EXCLUDE (nth_of_day),
-               row_number() OVER (PARTITION BY person, purpose ORDER BY ts, granted) AS nth
-        FROM d WHERE nth_of_day = 1
+        SELECT user_key AS person, user_key, purpose, e.granted AS granted, e.ts AS ts,
+               CAST(NULL AS VARCHAR) AS version, source, e.region AS region,
+               e.device AS device, e.channel AS channel, user_key AS event_user,
+               strftime(on_day, '%Y-%m-%d') AS day,
+               row_number() OVER (PARTITION BY user_key, purpose ORDER BY e.ts, e.granted) AS nth
+        FROM firsts
     """)
     return DECISIONS
 
