@@ -3,6 +3,8 @@ event flags) given hostile but realistic inputs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from privdiag.cli import app
@@ -25,3 +27,10 @@ def test_init_writes_no_blank_step_its_scan_refuses(tmp_path):
     assert load_config(out).steps == ["home", "pay"]
     scan = CliRunner().invoke(app, ["scan", events, "--config", str(out), "--quiet"])
     assert scan.exit_code == 0, scan.output
+
+
+def test_a_step_holding_the_unit_separator_is_read_as_the_events_are(tmp_path):
+    """The events' names are read without the unit separator (chr(31)); a configured step
+    was kept with it, so it named no event, and the same name without it was another step."""
+    cfg = write(tmp_path / "p.toml", '[journey]\nsteps = ["home", "a\\u001fb"]\n')
+    assert load_config(Path(cfg)).steps == ["home", "ab"]
