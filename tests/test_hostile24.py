@@ -7,6 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from privdiag import consent_keys
 from privdiag.cli import app
 from privdiag.config import load_config
 from tests.helpers import write
@@ -34,3 +35,36 @@ def test_a_step_holding_the_unit_separator_is_read_as_the_events_are(tmp_path):
     was kept with it, so it named no event, and the same name without it was another step."""
     cfg = write(tmp_path / "p.toml", '[journey]\nsteps = ["home", "a\\u001fb"]\n')
     assert load_config(Path(cfg)).steps == ["home", "ab"]
+
+
+def test_users_of_a_device_id_too_shared_to_pair_meet_their_own_decisions(tmp_path, monkeypatch):
+    """A zeroed device id (an iOS advertising id under limited ad tracking) on the events of
+    more users than pairs are made for, with one record of its own: each user's own grant
+    was dropped, their events keyed by the device, and all read denied. By hand (cap of 2
+    user ids, 3 users): u0-u2 granted at 09:00, after the device's denial at 08:00, and
+    their events are theirs: granted; the event without a user id the device's: denied."""
+    from privdiag.config import Config
+    from privdiag.engine import connect
+    from privdiag.ingest import load
+    from privdiag.state import active_purposes, resolve
+
+    monkeypatch.setattr(consent_keys, "MAX_LINKED_BROWSERS", 2)
+    zero = "00000000-0000-0000-0000-000000000000"
+    events = ["event_id,ts,event_name,user_id,anonymous_id"]
+    log = ["user_id,purpose,status,ts", f"{zero},ads,denied,2026-10-01T08:00:00Z"]
+    for i in range(3):
+        events.append(f"e{i},2026-10-01T10:00:00Z,page_view,u{i},{zero}")
+        log.append(f"u{i},ads,granted,2026-10-01T09:00:00Z")
+    events.append(f"z,2026-10-01T10:00:00Z,page_view,,{zero}")
+    con = connect(Config().engine)
+    files = [
+        write(tmp_path / name, "\n".join(rows) + "\n")
+        for name, rows in (("web.csv", events), ("cmp.csv", log))
+    ]
+    notes = load(con, files[:1], files[1:], Config()).notes
+    resolve(con, active_purposes(con))
+    states = con.execute(
+        "SELECT event_id, CAST(state_ads AS VARCHAR) FROM scan_events ORDER BY event_id"
+    ).fetchall()
+    assert states == [("e0", "granted"), ("e1", "granted"), ("e2", "granted"), ("z", "denied")]
+    assert any("each user's events meet that user's own decisions only" in n for n in notes)
