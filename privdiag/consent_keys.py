@@ -177,17 +177,19 @@ def mark_device_consent(con: Any) -> list[str]:
             "of its own (a consent log keyed by the browser or device): each meets the "
             "decisions of both ids, the latest one in force"
         )
-    return notes + _key_events(con, f"({marked} OR ({decided}))" if devices else marked)
+    return notes + _key_events(con, f"({marked} OR ({decided}))" if devices else marked, marked)
 
 
-def _key_events(con: Any, mark: str) -> list[str]:
+def _key_events(con: Any, mark: str, snowplow: str) -> list[str]:
     """Rewrite ``events`` with :data:`BROWSER_CONSENT` (``mark``, SQL of an event ``e``) and
     :data:`CONSENT_KEY`, after finding the browsers seen with several user ids (table
     :data:`SHARED`); return a note counting them. A browser with more user ids than
     :data:`MAX_LINKED_BROWSERS`, or whose records under each would be more than
     :data:`MAX_LINKED_RECORDS`, is not paired: it is a shared or placeholder id (a zeroed
     advertising id), so there each user's events meet that user's own records only, as
-    where no event meets consent by its browser, and its events without a user id its own."""
+    where no event meets consent by its browser, and its events without a user id its own.
+    Snowplow's events (``snowplow``, SQL true for one) meet the browser's records still, as
+    dbt-snowplow-web keeps one state per browser, whoever's events."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SHARED} AS
         WITH seen AS (
@@ -202,7 +204,7 @@ def _key_events(con: Any, mark: str) -> list[str]:
     logged_in = "e.user_key IS NOT NULL AND e.user_key <> e.anon_key"
     key = f"""CASE WHEN NOT {mark} THEN e.user_key
         WHEN {SHARED}.paired AND {logged_in} THEN {pair_key("e.anon_key", "e.user_key")}
-        WHEN NOT {SHARED}.paired AND {logged_in} THEN e.user_key
+        WHEN NOT {SHARED}.paired AND {logged_in} AND NOT {snowplow} THEN e.user_key
         ELSE coalesce(e.anon_key, e.user_key) END"""
     columns = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
     items = f"{mark} AS {BROWSER_CONSENT}, {key} AS {CONSENT_KEY}"

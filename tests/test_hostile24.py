@@ -68,3 +68,34 @@ def test_users_of_a_device_id_too_shared_to_pair_meet_their_own_decisions(tmp_pa
     ).fetchall()
     assert states == [("e0", "granted"), ("e1", "granted"), ("e2", "granted"), ("z", "denied")]
     assert any("each user's events meet that user's own decisions only" in n for n in notes)
+
+
+def test_a_snowplow_browser_of_too_many_user_ids_keeps_its_decisions(tmp_path, monkeypatch):
+    """Snowplow records consent per browser (dbt-snowplow-web's one state per
+    domain_userid): a browser of more user ids than pairs are made for still meets its own
+    decisions, whoever's events. By hand (cap of 2 user ids, 3 users on b1): bob at :01
+    before any decision: unknown; alice decides at :02 (deny_all, necessary kept); alice
+    :03, carol :04 and bob :05 on b1 meet it: necessary granted."""
+    from privdiag.config import Config
+    from privdiag.engine import connect
+    from privdiag.ingest import load
+    from privdiag.state import active_purposes, resolve
+    from tests.test_ingest_snowplow import _prefs, _row, _write
+
+    monkeypatch.setattr(consent_keys, "MAX_LINKED_BROWSERS", 2)
+    deny = _prefs("deny_all", ["necessary"])
+    rows = [
+        _row(1, "b1", user_id="bob"),
+        _row(2, "b1", "consent_preferences", deny, user_id="alice"),
+        _row(3, "b1", user_id="alice"),
+        _row(4, "b1", user_id="carol"),
+        _row(5, "b1", user_id="bob"),
+    ]
+    con = connect(Config().engine)
+    load(con, [_write(tmp_path / "sp.csv", rows)], [], Config())
+    resolve(con, active_purposes(con))
+    states = con.execute(
+        "SELECT event_id, state_necessary FROM scan_events WHERE event_name = 'page_view' "
+        "ORDER BY event_id"
+    ).fetchall()
+    assert states == [("e1", "unknown"), ("e3", "granted"), ("e4", "granted"), ("e5", "granted")]
