@@ -37,35 +37,40 @@ def test_a_step_holding_the_unit_separator_is_read_as_the_events_are(tmp_path):
     assert load_config(Path(cfg)).steps == ["home", "ab"]
 
 
-def test_users_of_a_device_id_too_shared_to_pair_meet_their_own_decisions(tmp_path, monkeypatch):
-    """A zeroed device id (an iOS advertising id under limited ad tracking) on the events of
-    more users than pairs are made for, with one record of its own: each user's own grant
-    was dropped, their events keyed by the device, and all read denied. By hand (cap of 2
-    user ids, 3 users): u0-u2 granted at 09:00, after the device's denial at 08:00, and
-    their events are theirs: granted; the event without a user id the device's: denied."""
+def _three_users_on(tmp_path, device: str, denied_at: str, seen_at: str, anonymous: bool):
+    """Load u0-u2's events at ``seen_at`` on ``device`` (and one without a user id when
+    ``anonymous``), their own ads grants at 09:00 and the device's denial at ``denied_at``;
+    return each event's ads state and the load's notes."""
     from privdiag.config import Config
     from privdiag.engine import connect
     from privdiag.ingest import load
     from privdiag.state import active_purposes, resolve
 
-    monkeypatch.setattr(consent_keys, "MAX_LINKED_BROWSERS", 2)
-    zero = "00000000-0000-0000-0000-000000000000"
     events = ["event_id,ts,event_name,user_id,anonymous_id"]
-    log = ["user_id,purpose,status,ts", f"{zero},ads,denied,2026-10-01T08:00:00Z"]
+    log = ["user_id,purpose,status,ts", f"{device},ads,denied,2026-10-01T{denied_at}:00Z"]
     for i in range(3):
-        events.append(f"e{i},2026-10-01T10:00:00Z,page_view,u{i},{zero}")
+        events.append(f"e{i},2026-10-01T{seen_at}:00Z,page_view,u{i},{device}")
         log.append(f"u{i},ads,granted,2026-10-01T09:00:00Z")
-    events.append(f"z,2026-10-01T10:00:00Z,page_view,,{zero}")
+    if anonymous:
+        events.append(f"z,2026-10-01T{seen_at}:00Z,page_view,,{device}")
     con = connect(Config().engine)
-    files = [
-        write(tmp_path / name, "\n".join(rows) + "\n")
-        for name, rows in (("web.csv", events), ("cmp.csv", log))
-    ]
-    notes = load(con, files[:1], files[1:], Config()).notes
+    web = write(tmp_path / "web.csv", "\n".join(events) + "\n")
+    notes = load(con, [web], [write(tmp_path / "cmp.csv", "\n".join(log) + "\n")], Config()).notes
     resolve(con, active_purposes(con))
     states = con.execute(
         "SELECT event_id, CAST(state_ads AS VARCHAR) FROM scan_events ORDER BY event_id"
     ).fetchall()
+    return states, notes
+
+
+def test_users_of_a_device_id_too_shared_to_pair_meet_their_own_decisions(tmp_path, monkeypatch):
+    """A device id (a shop's kiosk, or an id a tracker sends to everyone) on the events of
+    more users than pairs are made for, with one record of its own: each user's own grant
+    was dropped, their events keyed by the device, and all read denied. By hand (cap of 2
+    user ids, 3 users): u0-u2 granted at 09:00, after the device's denial at 08:00, and
+    their events are theirs: granted; the event without a user id the device's: denied."""
+    monkeypatch.setattr(consent_keys, "MAX_LINKED_BROWSERS", 2)
+    states, notes = _three_users_on(tmp_path, "kiosk-7", "08:00", "10:00", anonymous=True)
     assert states == [("e0", "granted"), ("e1", "granted"), ("e2", "granted"), ("z", "denied")]
     assert any("each user's events meet that user's own decisions only" in n for n in notes)
 
@@ -99,3 +104,14 @@ def test_a_snowplow_browser_of_too_many_user_ids_keeps_its_decisions(tmp_path, m
         "ORDER BY event_id"
     ).fetchall()
     assert states == [("e1", "unknown"), ("e3", "granted"), ("e4", "granted"), ("e5", "granted")]
+
+
+def test_a_zeroed_advertising_id_is_no_device(tmp_path):
+    """iOS and Android send 00000000-0000-0000-0000-000000000000 as the advertising id when
+    the user limits ad tracking: read as a device, one record of it (a denial at 11:00)
+    reached every user's events beside their own grants (09:00), and all read as denied.
+    By hand: the id is a placeholder, its record dropped: u0-u2's events at 12:00 granted."""
+    zero = "00000000-0000-0000-0000-000000000000"
+    states, notes = _three_users_on(tmp_path, zero, "11:00", "12:00", anonymous=False)
+    assert states == [("e0", "granted"), ("e1", "granted"), ("e2", "granted")]
+    assert any(zero in n and "placeholder ids" in n for n in notes)
