@@ -41,7 +41,7 @@ MAX_THREADS = 1024
 
 
 # Characters that show as nothing, dropped from names as from the events' (sqlparts.INVISIBLE)
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\x1f"))
 
 
 def composed_name(name: str) -> str:
@@ -50,7 +50,9 @@ def composed_name(name: str) -> str:
     it) is the same name as with ``é``, and a step pasted with a zero-width space the step
     without. The events' ids and names are read so
     (:func:`privdiag.ingest.sqlparts.composed`)."""
-    return name if name.isascii() else unicodedata.normalize("NFC", name).translate(_INVISIBLE)
+    if name.isascii() and "\x1f" not in name:
+        return name
+    return unicodedata.normalize("NFC", name).translate(_INVISIBLE)
 
 
 @dataclass

@@ -16,9 +16,10 @@ browser the user id was seen with, beside the events keyed by the user id itself
 A browser seen with several user ids (a shared device) is no one user's: there the events of
 each user id meet the browser's own records and that user's, under a key of the pair
 (browser and user id, :func:`pair_key`), never another user's records; its events without a
-user id meet the browser's own records only. A browser of one user id keeps the browser as
-its key, that user's records copied under it, so that its events before login meet them
-too. Each event's key is computed once, at load, into :data:`CONSENT_KEY`.
+user id meet the browser's own records only; one of too many user ids to pair is a shared
+or placeholder id, its users' events meeting their own records only. A browser of one user
+id keeps the browser as its key, that user's records copied under it, so that its events
+before login meet them too. Each event's key is computed once, at load, into :data:`CONSENT_KEY`.
 
 A user id seen with more than :data:`MAX_LINKED_BROWSERS` browsers links none of them: it
 is a shared or placeholder id ("0", "guest"), not one person's, and each of its records
@@ -176,15 +177,19 @@ def mark_device_consent(con: Any) -> list[str]:
             "of its own (a consent log keyed by the browser or device): each meets the "
             "decisions of both ids, the latest one in force"
         )
-    return notes + _key_events(con, f"({marked} OR ({decided}))" if devices else marked)
+    return notes + _key_events(con, f"({marked} OR ({decided}))" if devices else marked, marked)
 
 
-def _key_events(con: Any, mark: str) -> list[str]:
+def _key_events(con: Any, mark: str, snowplow: str) -> list[str]:
     """Rewrite ``events`` with :data:`BROWSER_CONSENT` (``mark``, SQL of an event ``e``) and
     :data:`CONSENT_KEY`, after finding the browsers seen with several user ids (table
     :data:`SHARED`); return a note counting them. A browser with more user ids than
     :data:`MAX_LINKED_BROWSERS`, or whose records under each would be more than
-    :data:`MAX_LINKED_RECORDS`, is not paired: its events meet its own records only."""
+    :data:`MAX_LINKED_RECORDS`, is not paired: it is a shared or placeholder id (a zeroed
+    advertising id), so there each user's events meet that user's own records only, as
+    where no event meets consent by its browser, and its events without a user id its own.
+    Snowplow's events (``snowplow``, SQL true for one) meet the browser's records still, as
+    dbt-snowplow-web keeps one state per browser, whoever's events."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SHARED} AS
         WITH seen AS (
@@ -196,9 +201,10 @@ def _key_events(con: Any, mark: str) -> list[str]:
                AND count(*) * coalesce(any_value(records.n), 0) <= {MAX_LINKED_RECORDS} AS paired
         FROM seen LEFT JOIN records USING (browser)
         GROUP BY browser HAVING count(*) > 1""")
-    paired = f"{SHARED}.paired AND e.user_key IS NOT NULL AND e.user_key <> e.anon_key"
+    logged_in = "e.user_key IS NOT NULL AND e.user_key <> e.anon_key"
     key = f"""CASE WHEN NOT {mark} THEN e.user_key
-        WHEN {paired} THEN {pair_key("e.anon_key", "e.user_key")}
+        WHEN {SHARED}.paired AND {logged_in} THEN {pair_key("e.anon_key", "e.user_key")}
+        WHEN NOT {SHARED}.paired AND {logged_in} AND NOT {snowplow} THEN e.user_key
         ELSE coalesce(e.anon_key, e.user_key) END"""
     columns = {r[0] for r in con.execute("DESCRIBE events").fetchall()}
     items = f"{mark} AS {BROWSER_CONSENT}, {key} AS {CONSENT_KEY}"
@@ -219,8 +225,9 @@ def _key_events(con: Any, mark: str) -> list[str]:
     )
     if unpaired:
         note += (
-            f"; {unpaired:,} of them had so many user ids or records that their events meet "
-            "the device's decisions only"
+            f"; {unpaired:,} of them had so many user ids or records that there each user's "
+            "events meet that user's own decisions only (the device's, a shared or "
+            "placeholder id's, not)"
         )
     return [note]
 

@@ -95,7 +95,8 @@ def _by_order(con: Any, present: dict[str, int]) -> list[Step]:
 
     A session is the session key, else the user and day. Each name's first occurrence in a
     session is ranked among that session's first occurrences; names seen in one session
-    only say nothing about order and are left out, and so are the consent mechanism's own
+    only say nothing about order and are left out, and so are blank names (a configured
+    step may not be blank, so init could not write them), and the consent mechanism's own
     events (a banner shown, a choice recorded): they are no step of a customer's journey,
     and a funnel from the banner by consent state would only restate the choice.
     """
@@ -105,7 +106,7 @@ def _by_order(con: Any, present: dict[str, int]) -> list[Step]:
             SELECT coalesce(session_key, user_key || ':' || CAST(ts::DATE AS VARCHAR)) AS s,
                    event_name, min(ts) AS first_ts
             FROM events
-            WHERE event_name IS NOT NULL
+            WHERE trim(event_name) <> ''
               AND lower(trim(event_name)) NOT IN ({mechanism})
               AND coalesce(session_key, user_key) IS NOT NULL
             GROUP BY ALL

@@ -49,14 +49,17 @@ STATES = [
 ]
 
 
-def test_each_user_of_a_shared_device_meets_the_device_and_their_own_decisions(tmp_path):
+def _ads_states(tmp_path, events: str, log: str) -> list[tuple]:
     con = connect(Config().engine)
-    load(con, [write(tmp_path / "web.csv", EVENTS)], [write(tmp_path / "cmp.csv", LOG)], Config())
+    load(con, [write(tmp_path / "web.csv", events)], [write(tmp_path / "cmp.csv", log)], Config())
     resolve(con, active_purposes(con))
-    states = con.execute(
+    return con.execute(
         "SELECT event_id, CAST(state_ads AS VARCHAR) FROM scan_events ORDER BY event_id"
     ).fetchall()
-    assert states == STATES
+
+
+def test_each_user_of_a_shared_device_meets_the_device_and_their_own_decisions(tmp_path):
+    assert _ads_states(tmp_path, EVENTS, LOG) == STATES
 
 
 def test_the_gclid_of_the_second_user_of_a_shared_device_is_a_violation(tmp_path):
@@ -95,3 +98,25 @@ def test_a_decision_on_a_shared_browser_names_the_user_of_its_event(tmp_path):
     build_decisions(con)
     found = con.execute("SELECT DISTINCT user_key, event_user FROM optin_decisions").fetchall()
     assert found == [("b1", "alice")]
+
+
+def test_an_id_holding_the_pair_separator_meets_no_pair_of_a_shared_device(tmp_path):
+    """Hostile round 24: u1 and u2 share a1; a user id written as a1, the unit separator
+    (chr(31)) and u2 was the key of u2's events on a1, so its grant reached them. By hand:
+    e1, u1 on a1: u1's grant (09:30) after a1's denial (09:00); e2, u2 on a1: u2 decided
+    nothing, the device's denial holds; e3, the id's own grant (the separator read as
+    nothing, as other characters that show as nothing are)."""
+    sep = chr(31)
+    events = f"""
+    event_id,ts,event_name,user_id,anonymous_id
+    e1,2026-10-01T10:00:00Z,page_view,u1,a1
+    e2,2026-10-01T10:01:00Z,page_view,u2,a1
+    e3,2026-10-01T10:02:00Z,page_view,a1{sep}u2,
+    """
+    log = f"""user_id,purpose,status,ts
+    a1,ads,denied,2026-10-01T09:00:00Z
+    u1,ads,granted,2026-10-01T09:30:00Z
+    a1{sep}u2,ads,granted,2026-10-01T09:50:00Z
+    """
+    states = [("e1", "granted"), ("e2", "denied"), ("e3", "granted")]
+    assert _ads_states(tmp_path, events, log) == states

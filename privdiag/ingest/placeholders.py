@@ -29,6 +29,9 @@ PLACEHOLDER_IDS = (
     "n/a",
     "-",
 )
+# The nil UUID: the advertising id iOS and Android send when the user limits ad tracking,
+# one "device" of every such user. Compared as written (no letters), not lowered.
+NIL_UUID = "00000000-0000-0000-0000-000000000000"
 ID_COLUMNS = ("user_key", "anon_key", "session_key")
 _LONGEST = max(len(w) for w in PLACEHOLDER_IDS)
 
@@ -37,11 +40,12 @@ def placeholder_sql(column: str) -> str:
     """SQL true when ``column`` holds a placeholder id (false for NULL and real ids); the
     stagers have trimmed the ids it is given.
 
-    Only values short enough to be a placeholder are lowered: lower() copies a string.
+    Only values short enough to be a placeholder word are lowered: lower() copies a string;
+    a longer one is compared with :data:`NIL_UUID` alone.
     """
     words = ", ".join(literal(w) for w in PLACEHOLDER_IDS)
     return (
-        f"coalesce(CASE WHEN strlen({column}) > {_LONGEST} THEN FALSE "
+        f"coalesce(CASE WHEN strlen({column}) > {_LONGEST} THEN {column} = {literal(NIL_UUID)} "
         f"ELSE lower({column}) IN ({words}) END, FALSE)"
     )
 

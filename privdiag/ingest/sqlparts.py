@@ -355,8 +355,9 @@ def id_text(expr: str) -> str:
 
 # Characters that show as nothing: the zero-width space, non-joiner and joiner, the word
 # joiner and the byte order mark (a zero-width no-break space), as a copy and paste or a file's
-# first field may carry them.
-INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"
+# first field may carry them; and the unit separator (chr(31)), which joins the two ids of a
+# shared browser's pair key (``consent_keys.pair_key``), so that no id is one.
+INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff\x1f]"
 EDGE_SPACES = r"^\p{Zs}+|\p{Zs}+$"
 
 
@@ -372,7 +373,8 @@ def composed(expr: str) -> str:
     # DuckDB's trim() does (Unicode spaces), by a pattern, which Spark's SQL translates as it is
     bare = f"regexp_replace(nfc_normalize({expr}), '{INVISIBLE}', '', 'g')"
     cleaned = f"nullif(regexp_replace({bare}, '{EDGE_SPACES}', '', 'g'), '')"
-    return f"(CASE WHEN strlen({expr}) = length({expr}) THEN {expr} ELSE {cleaned} END)"
+    plain = f"strlen({expr}) = length({expr}) AND NOT contains({expr}, chr(31))"
+    return f"(CASE WHEN {plain} THEN {expr} ELSE {cleaned} END)"
 
 
 def stable_id(*exprs: str) -> str:
