@@ -173,8 +173,9 @@ def _consent_evidence(ctx: ScanContext, result: Result) -> None:
     if unrated := [p for p in ctx.purposes if p not in rates]:
         result.note(
             f"consent rate of {', '.join(unrated)} not given: fewer than {ctx.min_group} users "
-            "decided it, so its rate would tell their choices; the consent mix pools the "
-            "combinations that decide it, and model-check takes it as granted"
+            "decided it, or granted or denied it, so its rate would tell their choices; the "
+            "consent mix pools the combinations of fewer users, and model-check takes it as "
+            "granted"
         )
 
 

@@ -249,7 +249,7 @@ def consent_evidence(
 ) -> tuple[dict[str, float], list[dict[str, Any]], dict[str, int]]:
     """Return the consent rates and the consent mix of ``purposes``, each person weighed
     once (:data:`WEIGHTING`), from one grouping of the events with a decision, and per rated
-    purpose a coarse floor of the users who decided it (:func:`users_at_least`).
+    purpose a coarse floor of the users on its smaller side (:func:`users_at_least`).
 
     The rates: per purpose, the weighted share of its events with a decision that are
     granted. The mix: how much of that weight each combination of consent states across
@@ -272,8 +272,14 @@ def consent_evidence(
     deciders = _deciders(con, purposes, combos, k)
     few = {p for p, n in deciders.items() if 0 < n < k}
     rates = {p: r for p, r in _rates(purposes, combos, persons).items() if p not in few}
+    # the users on a rate's smaller side (of those anyone is on): 1 to k - 1 of them granted
+    # or denied, the rate beside the deciders would tell how many; its floor is theirs, so
+    # that a report at a larger min_group_size hides it as it would have been hidden
+    sides = _smaller_sides(con, [p for p in rates if deciders[p]])
+    for p in [p for p, n in sides.items() if k > 1 and n < k]:
+        del rates[p]
     # 0: no identified user decided it (its events have no user id and tell no one)
-    floors = {p: users_at_least(deciders[p], k) if deciders[p] else 0 for p in rates}
+    floors = {p: users_at_least(sides[p], k) if deciders[p] else 0 for p in rates}
     return rates, _mix(con, purposes, combos, persons, k, few), floors
 
 
@@ -305,6 +311,25 @@ def _deciders(
         elif sum(users) < k:
             out[p] = sum(users)  # above the count: few either way
     return out
+
+
+def _smaller_sides(con: Any, purposes: list[str]) -> dict[str, int]:
+    """Per purpose of ``purposes``, the identified users who granted it or those who denied
+    it, the fewer of the two sides anyone is on: beside the users who decided it, a rate
+    tells how many are on each side (one user of six denying reads 0.833333), which the
+    opt-in rates hide under ``min_group_size``. A user who changed their mind is on both."""
+    if not purposes:
+        return {}
+    counts = ", ".join(
+        f"count(DISTINCT user_key) FILTER (WHERE state_{p} = 'granted'), "
+        f"count(DISTINCT user_key) FILTER (WHERE state_{p} = 'denied')"
+        for p in purposes
+    )
+    row = one(con, f"SELECT {counts} FROM scan_events WHERE user_key IS NOT NULL")
+    sides = [int(v or 0) for v in row or ()]
+    return {
+        p: min([v for v in sides[2 * n : 2 * n + 2] if v] or [0]) for n, p in enumerate(purposes)
+    }
 
 
 # The floors :func:`users_at_least` gives: 1, 2, 5, 10, 20, 50, ... up to 5e12.
