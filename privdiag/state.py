@@ -286,31 +286,14 @@ def consent_evidence(
 def _deciders(
     con: Any, purposes: list[str], combos: list[tuple[Any, ...]], k: int
 ) -> dict[str, int]:
-    """Per purpose, a lower bound of the identified users who decided it, exact below ``k``:
-    a purpose that 1 to ``k`` - 1 users decided has no rate, which would tell those few
-    users' choices (one user denying personalization, alone in deciding it, read as a rate
-    of 0.0), and the mix does not name it. The users summed over the combinations bound the
-    count from above; from below, the largest combination's and the weight of them all in
-    persons (each user weighs one in all, so the users deciding it weigh no more than their
-    count). Only where the bounds lie on either side of ``k`` is the count taken exactly. 0
-    where no identified user decided it (its rate, of events without a user id, singles out
-    no one)."""
-    width = len(purposes)
-    keyed = [c for c in combos if not c[width]]
-    out = {}
-    for n, p in enumerate(purposes):
-        users = [int(c[width + 2]) for c in keyed if c[n] != "unknown"]
-        weight = sum(int(c[width + 3] or 0) for c in keyed if c[n] != "unknown")
-        out[p] = max(max(users, default=0), -(-weight // WEIGHT_SCALE))
-        if out[p] < k <= sum(users):
-            row = one(
-                con,
-                f"SELECT count(DISTINCT user_key) FROM scan_events WHERE state_{p} <> 'unknown'",
-            )
-            out[p] = int(row[0]) if row else 0
-        elif sum(users) < k:
-            out[p] = sum(users)  # above the count: few either way
-    return out
+    """Per purpose, a lower bound of the identified users who decided it, exact below ``k``
+    (:func:`_bounded_users`): a purpose that 1 to ``k`` - 1 users decided has no rate, which
+    would tell those few users' choices (one user denying personalization, alone in deciding
+    it, read as a rate of 0.0), and the mix does not name it. 0 where no identified user
+    decided it (its rate, of events without a user id, singles out no one)."""
+    return {
+        p: _bounded_users(con, purposes, combos, k, p, ("granted", "denied"))[0] for p in purposes
+    }
 
 
 def _smaller_sides(
@@ -318,36 +301,40 @@ def _smaller_sides(
 ) -> dict[str, int]:
     """Per purpose of ``wanted`` (of ``purposes``, in the combinations' order), a lower bound
     of the identified users on its smaller side, those who granted it or those who denied it
-    (of the sides anyone is on), exact below ``k``: beside the users who decided it, a rate
-    tells how many are on each side (one user of six denying reads 0.833333), which the
-    opt-in rates hide under ``min_group_size``. A user who changed their mind is on both. Bounded as
-    :func:`_deciders` bounds the deciders, from the combinations; a side's users are counted
-    only where the bounds lie on either side of ``k`` (a query of every event's user per
-    purpose and side took 2.6 CPU-s at 10M events)."""
-    width = len(purposes)
-    keyed = [c for c in combos if not c[width]]
+    (of the sides anyone is on), exact below ``k`` (:func:`_bounded_users`): beside the users
+    who decided it, a rate tells how many are on each side (one user of six denying reads
+    0.833333), which the opt-in rates hide under ``min_group_size``. A user who changed their
+    mind is on both. (A query of every event's user per purpose and side took 2.6 CPU-s at
+    10M events.)"""
     out = {}
-    for n, p in enumerate(purposes):
-        if p not in wanted:
-            continue
-        sides = []
-        for state in ("granted", "denied"):
-            users = [int(c[width + 2]) for c in keyed if c[n] == state]
-            weight = sum(int(c[width + 3] or 0) for c in keyed if c[n] == state)
-            low, high = max(max(users, default=0), -(-weight // WEIGHT_SCALE)), sum(users)
-            if low < k <= high:
-                row = one(
-                    con,
-                    f"SELECT count(DISTINCT user_key) FROM scan_events "
-                    f"WHERE user_key IS NOT NULL AND state_{p} = '{state}'",
-                )
-                low = int(row[0]) if row else 0
-            elif high < k:
-                low = high  # above the count: few either way
-            if high:
-                sides.append(low)
-        out[p] = min(sides, default=0)
+    for p in [p for p in purposes if p in wanted]:
+        sides = [_bounded_users(con, purposes, combos, k, p, (s,)) for s in ("granted", "denied")]
+        out[p] = min([low for low, high in sides if high], default=0)
     return out
+
+
+def _bounded_users(
+    con: Any, purposes: list[str], combos: list[tuple[Any, ...]], k: int, p: str, states: tuple
+) -> tuple[int, int]:
+    """A lower bound of the identified users with an event whose state of purpose ``p`` is
+    one of ``states``, exact below ``k``, and the upper bound: the users summed over the
+    combinations bound the count from above; from below, the largest combination's and the
+    weight of them all in persons (each user weighs one in all, so the users weigh no more
+    than their count). Only where the bounds lie on either side of ``k`` is the count taken
+    exactly; below ``k`` the upper bound stands for it (few either way)."""
+    width, n = len(purposes), purposes.index(p)
+    keyed = [c for c in combos if not c[width] and c[n] in states]
+    high = sum(int(c[width + 2]) for c in keyed)
+    weight = sum(int(c[width + 3] or 0) for c in keyed)
+    low = max(max((int(c[width + 2]) for c in keyed), default=0), -(-weight // WEIGHT_SCALE))
+    if low < k <= high:
+        listed = ", ".join(f"'{s}'" for s in states)
+        row = one(
+            con,
+            f"SELECT count(DISTINCT user_key) FROM scan_events WHERE state_{p} IN ({listed})",
+        )
+        return (int(row[0]) if row else 0), high
+    return (high if high < k else low), high
 
 
 # The floors :func:`users_at_least` gives: 1, 2, 5, 10, 20, 50, ... up to 5e12.
