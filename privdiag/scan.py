@@ -225,7 +225,20 @@ def _input_notes(loaded: Loaded) -> list[str]:
         f"used, what follows them (vendors, publisher restrictions) could not be read ({why})"
         for col, (n, why) in loaded.partly_read.items()
     ]
+    notes += [_disagreeing_note(col, *seen) for col, seen in loaded.disagreeing.items()]
     return notes
+
+
+def _disagreeing_note(column: str, events: int, purposes: list[str], earlier: list[str]) -> str:
+    """The note on events whose consent string says otherwise than a state they already had."""
+    before = " or ".join(earlier) if earlier else "consent columns"
+    carry = "event carries" if events == 1 else "events carry"
+    own = "its" if events == 1 else "their"
+    return (
+        f"{events} {carry} a {column} value that disagrees with {own} own {before} on "
+        f"{', '.join(purposes)}: the {before} state is used (a tag sending both should send "
+        "the same state; check which one the site's consent banner updates)"
+    )
 
 
 def _pooled_note(mix: list[dict[str, Any]], k: int) -> list[str]:

@@ -45,3 +45,44 @@ def test_tc_strings_and_gcd_resolve_to_states(realdata, tmp_path):
     assert rates["analytics"] == 0.5 and rates["ads"] == 0.5
     assert not by_kind(doc, "people.unclassified_feature")  # gcd is a consent string, not a feature
     assert any("could not be decoded" in n for n in doc["evidence"]["notes"])
+
+
+def test_a_gcs_disagreeing_with_the_gcd_beside_it_is_noted(tmp_path):
+    # gcd '11t1t1t1t5': every type granted by default (t = 29: default 3, update 1 not set);
+    # gcs 'G100': ads and analytics denied. gcd goes first, so both events read granted; the
+    # third event's gcs G111 agrees, the fourth has no gcd.
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,gcd,gcs
+        2026-10-01T10:00:00Z,page_view,u1,11t1t1t1t5,G100
+        2026-10-01T10:01:00Z,page_view,u2,11t1t1t1t5,G100
+        2026-10-01T10:02:00Z,page_view,u3,11t1t1t1t5,G111
+        2026-10-01T10:03:00Z,page_view,u4,,G100
+    """,
+    )
+    doc = run_scan([events], config=config()).to_dict()
+    notes = [n for n in doc["evidence"]["notes"] if "disagrees" in n]
+    assert notes == [
+        "2 events carry a gcs value that disagrees with their own gcd on analytics, ads: the "
+        "gcd state is used (a tag sending both should send the same state; check which one "
+        "the site's consent banner updates)"
+    ]
+
+
+def test_a_consent_string_disagreeing_with_the_events_own_flag_is_noted(tmp_path):
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,consent_ads,gcs
+        2026-10-01T10:00:00Z,page_view,u1,true,G100
+        2026-10-01T10:01:00Z,page_view,u2,false,G100
+    """,
+    )
+    doc = run_scan([events], config=config()).to_dict()
+    notes = [n for n in doc["evidence"]["notes"] if "disagrees" in n]
+    assert notes == [
+        "1 event carries a gcs value that disagrees with its own consent columns on ads: the "
+        "consent columns state is used (a tag sending both should send the same state; check "
+        "which one the site's consent banner updates)"
+    ]

@@ -197,6 +197,7 @@ def _build_tables(con: Any, loaded: Loaded, *, keep_staging: bool) -> dict[int, 
         consent_inputs = build_consent(con, loaded, drop=not keep_staging)
         decoded = apply_to_events(con)
         loaded.undecodable, loaded.partly_read = decoded.undecodable, decoded.partly_read
+        loaded.disagreeing = decoded.disagreeing
         loaded.notes += drop_duplicate_events(con)
         loaded.notes += clear_placeholder_ids(con)
         loaded.notes += drop_duplicate_consent(con)  # and the unmapped decisions'

@@ -73,19 +73,45 @@ def decoded_table(con: Any, sql: str, column: str, kind: str, name: str) -> str:
 @dataclass
 class Decoded:
     """What the events' consent-string columns gave, by column: the events whose string could
-    not be decoded, and those whose TC string was read only in part (with the first reason)."""
+    not be decoded, those whose TC string was read only in part (with the first reason), and
+    those whose string disagreed with a state the event already had (from its own consent
+    columns or a string of higher precedence), with the purposes it disagreed on."""
 
     undecodable: dict[str, int] = field(default_factory=dict)
     partly_read: dict[str, tuple[int, str]] = field(default_factory=dict)
+    disagreeing: dict[str, tuple[int, list[str], list[str]]] = field(default_factory=dict)
 
 
 def apply_to_events(con: Any) -> Decoded:
-    """Fill events' consent flags from consent-string columns; return what could not be read."""
+    """Fill events' consent flags from consent-string columns; return what could not be read
+    and where a string disagreed with the state the event already carried (which is kept).
+
+    The counts are taken by one join before each column's update, while the flags still hold
+    what the event had before that column.
+    """
     columns = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
     found = Decoded()
+    earlier: list[str] = []
     for i, (column, kind) in enumerate(string_columns(columns)):
         name = f"decoded_{i}"
         value = decoded_table(con, "events", column, kind, name)
+        joined = f"events JOIN {name} d ON CAST(events.{quote(column)} AS VARCHAR) = d.{value}"
+        differs = [
+            f"events.consent_{p} IS NOT NULL AND d.consent_{p} IS NOT NULL "
+            f"AND events.consent_{p} <> d.consent_{p}"
+            for p in PURPOSES
+        ]
+        counts = ", ".join(
+            [
+                f"count_if(({' OR '.join(f'({d})' for d in differs)}) AND d.error IS NULL)",
+                *(f"count_if({d} AND d.error IS NULL)" for d in differs),
+            ]
+        )
+        row = con.execute(
+            f"SELECT count_if(d.error IS NOT NULL), count({unread(kind)}), min({unread(kind)}), "
+            f"{counts} FROM {joined}"
+        ).fetchall()[0]
+        bad, partial, reason, disagree = row[:4]
         sets = ", ".join(
             f"consent_{p} = coalesce(events.consent_{p}, d.consent_{p})" for p in PURPOSES
         )
@@ -94,14 +120,14 @@ def apply_to_events(con: Any) -> Decoded:
             f"WHERE CAST(events.{quote(column)} AS VARCHAR) = d.{value} "
             "AND d.error IS NULL"
         )
-        bad, partial, reason = con.execute(
-            f"SELECT count_if(d.error IS NOT NULL), count({unread(kind)}), min({unread(kind)}) "
-            f"FROM events JOIN {name} d ON CAST(events.{quote(column)} AS VARCHAR) = d.{value}"
-        ).fetchall()[0]
         if bad:
             found.undecodable[column] = int(bad)
         if partial:
             found.partly_read[column] = (int(partial), str(reason))
+        if disagree:
+            on = [p for p, n in zip(PURPOSES, row[4:], strict=True) if n]
+            found.disagreeing[column] = (int(disagree), on, list(earlier))
+        earlier.append(column)
         con.unregister(name)
     return found
 

@@ -41,6 +41,9 @@ class Loaded:
     undecodable: dict[str, int] = field(default_factory=dict)  # column -> events
     # column -> (events, why) whose TC strings were read only in part (their purposes used)
     partly_read: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # column -> (events, purposes, earlier string columns) whose string disagreed with the
+    # state the event already had, which was kept
+    disagreeing: dict[str, tuple[int, list[str], list[str]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # about the combined inputs
 
 
