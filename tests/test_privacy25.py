@@ -115,3 +115,17 @@ def test_a_report_renders_hidden_shares_and_refuses_a_smaller_group_size(tmp_pat
     args = ["report", str(results[1]), "--config", str(tmp_path / "k5.toml"), "--markdown", str(md)]
     refused = runner.invoke(app, args)
     assert refused.exit_code == 3 and "min_group_size = 1" in refused.output
+
+
+def test_a_reliability_bin_of_one_positive_in_ten_is_left_out():
+    # Ten rows scored 0.15, one of them positive: the bin drew [0.15, 0.1] at
+    # min_group_size 5, telling that one outcome; ten at 0.55, five positive, stay; ten at
+    # 0.95, all positive, stay (no side of 1 to 4). At min_group_size 1 all three are drawn.
+    import numpy as np
+
+    from privdiag.model.metrics import reliability_curve
+
+    y = np.array([1.0] + [0.0] * 9 + [1.0] * 5 + [0.0] * 5 + [1.0] * 10)
+    p = np.array([0.15] * 10 + [0.55] * 10 + [0.95] * 10)
+    assert reliability_curve(y, p, 1) == [[0.15, 0.1], [0.55, 0.5], [0.95, 1.0]]
+    assert reliability_curve(y, p, 5) == [[0.55, 0.5], [0.95, 1.0]]
