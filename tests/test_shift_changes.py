@@ -222,13 +222,14 @@ def test_a_series_with_more_changes_than_listed_says_so():
     assert "not listed" not in _further(six, {})
 
 
-def _thin_day(tmp_path, feature: bool, thin: int = 15) -> dict:
-    """30 days of 20 users (one event each): 90% granted analytics on days 1-20, 40% on
-    21-30, but day ``thin`` (2026-10-16) holds one user, who denied; with ``feature``, a
-    column campaign sent only by those who grant. Scanned at min_group_size 5."""
+def _thin_day(tmp_path, feature: bool, thin: int = 15, users: int = 20) -> dict:
+    """30 days of ``users`` users (one event each; 20 or 50): 90% granted analytics on days
+    1-20, 40% on 21-30, but day ``thin`` (2026-10-16) holds one user, who denied; with
+    ``feature``, a column campaign sent only by those who grant. Scanned at min_group_size
+    5: with 20 a day, the 2 who deny on days 1-20 are a small side of each day."""
     rows = ["event_id,ts,event_name,user_id,consent_analytics" + (",campaign" if feature else "")]
     for d in range(30):
-        per, granted = (1, 0) if d == thin else (20, 8 if d >= 20 else 18)
+        per, granted = (1, 0) if d == thin else (users, users * (4 if d >= 20 else 9) // 10)
         for i in range(per):
             n = len(rows)
             state = "granted" if i < granted else "denied"
@@ -240,8 +241,8 @@ def _thin_day(tmp_path, feature: bool, thin: int = 15) -> dict:
 
 def test_a_day_of_too_few_users_is_hidden_on_the_rate_chart(tmp_path):
     # The chart showed 0.0 on 2026-10-16, the one user's own state. With min_group_size 5
-    # it reads None; the other days are unchanged.
-    (shift,) = by_kind(_thin_day(tmp_path, feature=False), "sparsity.shift")
+    # it reads None; the other days (50 users: 5 or 30 deny) are unchanged.
+    (shift,) = by_kind(_thin_day(tmp_path, feature=False, users=50), "sparsity.shift")
     (values,) = shift["evidence"]["series"]["series"].values()
     assert values == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10
     # and the chart says why a day is blank
@@ -271,7 +272,7 @@ def test_a_blank_day_is_neither_named_nor_in_the_shares(tmp_path, thin):
 def test_a_feature_chart_hides_the_same_days_of_the_rate_it_draws(tmp_path):
     # The feature's missing share shifts the same day as the rate, and its chart draws the
     # rate beside it. That line showed 0.0 on 2026-10-16, which the rate's own chart hides.
-    doc = _thin_day(tmp_path, feature=True)
+    doc = _thin_day(tmp_path, feature=True, users=50)
     found = {f["location"].get("feature") or "rate": f for f in by_kind(doc, "sparsity.shift")}
     lines = found["campaign"]["evidence"]["series"]["series"]
     assert lines["analytics consent rate"] == [0.9] * 15 + [None] + [0.9] * 4 + [0.4] * 10
@@ -281,9 +282,9 @@ def test_a_feature_chart_hides_the_same_days_of_the_rate_it_draws(tmp_path):
 
 def test_a_feature_missing_share_hides_its_days_of_too_few_users(tmp_path):
     # On 2026-10-16 one user's page view lacks campaign (the user denied): the feature's own
-    # line showed 1.0 that day, what that user sent. Other days: 2 of 20 missing (0.1),
-    # then 12 of 20 (0.6).
-    doc = _thin_day(tmp_path, feature=True)
+    # line showed 1.0 that day, what that user sent. Other days: 5 of 50 missing (0.1),
+    # then 30 of 50 (0.6).
+    doc = _thin_day(tmp_path, feature=True, users=50)
     (campaign,) = [f for f in by_kind(doc, "sparsity.shift") if "feature" in f["location"]]
     line = campaign["evidence"]["series"]["series"]["campaign missing share"]
     assert line == [0.1] * 15 + [None] + [0.1] * 4 + [0.6] * 10
@@ -304,9 +305,9 @@ def test_the_days_of_too_few_users_of_every_shifting_series_take_one_query(monke
     # One grouped distinct count per shifting series ran over the events; one pass now
     # serves them all, with the same days. By hand, at min_group_size 3 (1 or 2 users hide
     # a day): web's ads rate (users deciding ads): 10-01 u1,u2 -> hidden; 10-02 u1,u2,u3 ->
-    # shown. web's feature carried by purchase: 10-01 u3 -> hidden; 10-02 only an event
-    # without a user id -> shown. app's ads rate: 10-01 u9 -> hidden; web's events do not
-    # count for it.
+    # drawn before privacy review 25, now blank for its one denial (u3) only. web's feature
+    # carried by purchase: 10-01 u3 -> hidden; 10-02 only an event without a user id ->
+    # shown. app's ads rate: 10-01 u9 -> hidden; web's events do not count for it.
     import duckdb
 
     from privdiag.checks import shift_privacy as shift
@@ -314,18 +315,22 @@ def test_the_days_of_too_few_users_of_every_shifting_series_take_one_query(monke
 
     con = duckdb.connect()
     con.execute("""CREATE TABLE scan_events AS SELECT * FROM (VALUES
-        ('web', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'page_view', 'u1', 'granted'),
-        ('web', TIMESTAMPTZ '2026-10-01 11:00:00+00', 'page_view', 'u2', 'denied'),
-        ('web', TIMESTAMPTZ '2026-10-01 12:00:00+00', 'purchase', 'u3', 'unknown'),
-        ('web', TIMESTAMPTZ '2026-10-02 10:00:00+00', 'page_view', 'u1', 'granted'),
-        ('web', TIMESTAMPTZ '2026-10-02 11:00:00+00', 'page_view', 'u2', 'granted'),
-        ('web', TIMESTAMPTZ '2026-10-02 12:00:00+00', 'page_view', 'u3', 'denied'),
-        ('web', TIMESTAMPTZ '2026-10-02 13:00:00+00', 'purchase', NULL, 'unknown'),
-        ('app', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'page_view', 'u9', 'denied')
-    ) AS t(source, ts, event_name, user_key, state_ads)""")
+        ('web', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'page_view', 'u1', 'granted', NULL),
+        ('web', TIMESTAMPTZ '2026-10-01 11:00:00+00', 'page_view', 'u2', 'denied', NULL),
+        ('web', TIMESTAMPTZ '2026-10-01 12:00:00+00', 'purchase', 'u3', 'unknown', 'x'),
+        ('web', TIMESTAMPTZ '2026-10-02 10:00:00+00', 'page_view', 'u1', 'granted', NULL),
+        ('web', TIMESTAMPTZ '2026-10-02 11:00:00+00', 'page_view', 'u2', 'granted', NULL),
+        ('web', TIMESTAMPTZ '2026-10-02 12:00:00+00', 'page_view', 'u3', 'denied', NULL),
+        ('web', TIMESTAMPTZ '2026-10-02 13:00:00+00', 'purchase', NULL, 'unknown', 'x'),
+        ('app', TIMESTAMPTZ '2026-10-01 10:00:00+00', 'page_view', 'u9', 'denied', NULL)
+    ) AS t(source, ts, event_name, user_key, state_ads, f)""")
     counting = _Counting(con)
     ctx = ScanContext(
-        con=counting, config=config(min_group_size=3), features={}, mapping={}, purposes=["ads"]
+        con=counting,
+        config=config(min_group_size=3),
+        features={"f": "VARCHAR"},
+        mapping={},
+        purposes=["ads"],
     )
     base = _series([1, 2], [4, 4])
     fired = [
@@ -333,9 +338,10 @@ def test_the_days_of_too_few_users_of_every_shifting_series_take_one_query(monke
         replace(base, carriers=["purchase"]),
         replace(base, source="app", feature=None, purpose="ads"),
     ]
-    assert _few_days(ctx, fired) == [{"2026-10-01"}, {"2026-10-01"}, {"2026-10-01"}]
+    days = [({"2026-10-01"}, {"2026-10-02"}), ({"2026-10-01"}, set()), ({"2026-10-01"}, set())]
+    assert _few_days(ctx, fired) == days
     assert counting.statements == 1
     # more series than one query's mask holds: a query per that many, the same days
     monkeypatch.setattr(shift, "FEW_DAYS_SERIES", 2)
-    assert _few_days(ctx, fired) == [{"2026-10-01"}, {"2026-10-01"}, {"2026-10-01"}]
+    assert _few_days(ctx, fired) == days
     assert counting.statements == 3

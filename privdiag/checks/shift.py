@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, present_sql
+from privdiag.checks.context import EVENTS_WITH_CONSENT, ScanContext, hide, present_sql
 from privdiag.checks.shift_privacy import (
     drawn_shares,
     few_days,
     hidden_note,
+    hide_small_sides,
     keep_segments_of_enough_users,
     off_hidden_days,
     reportable,
@@ -188,11 +189,13 @@ def new_versions(con: Any, k: int = 1) -> dict[str, list[str]]:
     return out
 
 
-def _shift_metrics(s: Series) -> dict[str, Any]:
+def _shift_metrics(s: Series, k: int) -> dict[str, Any]:
     """The first change's figures (its shares those of the segments beside it), then every
-    change in time order under ``changes``."""
+    change in time order under ``changes``; a share of a small side (and the change that
+    would tell it from the other share) null, the first change's listed under
+    ``suppressed`` (:meth:`Series.published`)."""
     after = slice(s.cp.index, None)
-    return {
+    metrics = {
         "events": int(s.n[after].sum()),
         "share": rounded(s.cp.after),
         "before": rounded(s.cp.before),
@@ -203,17 +206,49 @@ def _shift_metrics(s: Series) -> dict[str, Any]:
         "days_after": int((s.n[after] > 0).sum()),
         "p_value": float(f"{s.cp.p_value:.3g}"),
         "q_value": float(f"{s.q:.3g}"),
-        "changes": [
-            {
-                "day": s.on(c),
-                "before": rounded(c.before),
-                "after": rounded(c.after),
-                "change": rounded(c.delta),
-                "p_value": float(f"{c.p_value:.3g}"),
-            }
-            for c in s.changes
-        ],
+        "changes": [_change_metrics(s, c) for c in s.changes],
     }
+    before, after_share = s.published(_first(s))
+    hidden = ([] if before is not None else ["before"]) + (
+        [] if after_share is not None else ["after", "share"]
+    )
+    return hide(metrics, [*hidden, "change"] if hidden else [], k)
+
+
+def _first(s: Series) -> Change:
+    """The change of ``s`` its headline tells (``s.cp``'s)."""
+    return next(c for c in s.changes if c.index == s.cp.index)
+
+
+def _change_metrics(s: Series, c: Change) -> dict[str, Any]:
+    """One change's day, shares (null where hidden) and p-value."""
+    before, after = s.published(c)
+    both = before is not None and after is not None
+    return {
+        "day": s.on(c),
+        "before": None if before is None else rounded(before),
+        "after": None if after is None else rounded(after),
+        "change": rounded(c.delta) if both else None,
+        "p_value": float(f"{c.p_value:.3g}"),
+    }
+
+
+def _from_to(shares: tuple[float | None, float | None]) -> str:
+    """A change's shares in words: "from 90% to 20%", or only the one shown ("from 90%",
+    "to 20%"), or "" when both are hidden."""
+    before, after = shares
+    return " ".join(
+        ([f"from {before:.0%}"] if before is not None else [])
+        + ([f"to {after:.0%}"] if after is not None else [])
+    )
+
+
+def _label(shares: tuple[float | None, float | None]) -> str:
+    """A change's mark on a chart: "90% to 30%", or the shares shown in words."""
+    before, after = shares
+    if before is not None and after is not None:
+        return f"{before:.0%} to {after:.0%}"
+    return _from_to(shares) or "change (shares hidden)"
 
 
 def _versions(s: Series, versions: dict[str, list[str]]) -> list[str]:
@@ -225,17 +260,21 @@ def _marks(s: Series, versions: dict[str, list[str]]) -> list[dict[str, str]]:
     marks = []
     for c in s.changes:
         day = s.on(c)
-        marks.append({"x": day, "label": f"{c.before:.0%} to {c.after:.0%}"})
+        marks.append({"x": day, "label": _label(s.published(c))})
         marks += [{"x": day, "label": f"notice version {v}"} for v in versions.get(day, [])]
     return marks
+
+
+def _moved(verb: str, shares: tuple[float | None, float | None], day: str) -> str:
+    """A change in words: ``verb``, the shares shown (:func:`_from_to`) and its ``day``."""
+    return " ".join(filter(None, [verb, _from_to(shares), "on", day]))
 
 
 def _further(s: Series, said: dict[str, str]) -> str:
     """The title's words on the changes beside the first, each followed by what ``said``
     holds for its day (what happened to consent then, in brackets)."""
     words = [
-        f"{'rose' if c.delta > 0 else 'fell'} from {c.before:.0%} to {c.after:.0%} on "
-        f"{s.on(c)}{said.get(s.on(c), '')}"
+        _moved("rose" if c.delta > 0 else "fell", s.published(c), s.on(c)) + said.get(s.on(c), "")
         for c in s.changes
         if c.index != s.cp.index
     ]
@@ -252,12 +291,12 @@ def _rate_finding(ctx: ScanContext, s: Series, versions: dict[str, list[str]]) -
     verb = "rose" if s.delta > 0 else "fell"
     first = versions.get(s.day, [])
     link = f", the day notice version {', '.join(first)} appeared" if first else ""
-    metrics = _shift_metrics(s) | {"notice_versions": _versions(s, versions)}
+    metrics = _shift_metrics(s, ctx.min_group) | {"notice_versions": _versions(s, versions)}
     return Finding(
         "sparsity.shift",
         "high" if abs(s.delta) >= 0.3 else "medium",
-        f"The {s.purpose} consent rate {verb} from {s.cp.before:.0%} to {s.cp.after:.0%} "
-        f"on {s.day}{link}"
+        _moved(f"The {s.purpose} consent rate {verb}", s.published(_first(s)), s.day)
+        + link
         + _further(s, {d: f" (notice version {', '.join(v)})" for d, v in versions.items()}),
         {"source": s.source, "purpose": s.purpose or ""},
         metrics,
@@ -286,8 +325,17 @@ class RateLink:
     change: Change
 
     def words(self) -> str:
-        c = self.change
-        return f"the {self.series.purpose} consent rate went from {c.before:.0%} to {c.after:.0%}"
+        shares = _from_to(self.series.published(self.change))
+        return f"the {self.series.purpose} consent rate " + (
+            f"went {shares}" if shares else "changed (its shares hidden)"
+        )
+
+    def shares(self) -> dict[str, Any]:
+        """The rate's change as a feature's finding lists it (shares hidden as its own)."""
+        metrics = _change_metrics(self.series, self.change)
+        return {"purpose": self.series.purpose} | {
+            key: metrics[key] for key in ("day", "before", "after")
+        }
 
 
 def _links(day: str, versions: dict[str, list[str]], rates: list[RateLink]) -> list[str]:
@@ -304,17 +352,9 @@ def _feature_finding(
     links = _links(s.day, versions, rates)
     others = [c for c in s.changes if c.index != s.cp.index]
     unexplained = [s.on(c) for c in others if not _links(s.on(c), versions, rates)]
-    metrics = _shift_metrics(s) | {
+    metrics = _shift_metrics(s, ctx.min_group) | {
         "notice_versions": _versions(s, versions),
-        "consent_rate_changes": [
-            {
-                "purpose": r.series.purpose,
-                "day": r.series.on(r.change),
-                "before": rounded(r.change.before),
-                "after": rounded(r.change.after),
-            }
-            for r in rates
-        ],
+        "consent_rate_changes": [r.shares() for r in rates],
     }
     lines = {f"{s.feature} missing share": shown(s)}
     lines |= {f"{r.series.purpose} consent rate": shown(r.series) for r in rates}
@@ -340,7 +380,7 @@ def _feature_finding(
     return Finding(
         "sparsity.shift",
         "high" if links and abs(s.delta) >= 0.3 else "medium",
-        f"{s.feature} missing share {verb} from {s.cp.before:.0%} to {s.cp.after:.0%} on {s.day}"
+        _moved(f"{s.feature} missing share {verb}", s.published(_first(s)), s.day)
         + (f" ({'; '.join(links)})" if links else "")
         + _further(s, explained),
         {"source": s.source, "feature": s.feature or ""},
@@ -400,12 +440,12 @@ def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Findin
     fired = _fired(series, th.alpha, th.min_gap)
     fired = reportable(fired, [keep_segments_of_enough_users(ctx, s) for s in fired], ctx, notes)
     versions = new_versions(ctx.con, ctx.min_group)
-    for s, hidden in zip(fired, few_days(ctx, fired), strict=True):
-        s.hidden_days = hidden
+    for s, (hidden, sides) in zip(fired, few_days(ctx, fired), strict=True):
+        s.hidden_days, s.side_days = hidden, sides
     kept = [not off_hidden_days(s) or keep_segments_of_enough_users(ctx, s) for s in fired]
     fired = reportable(fired, kept, ctx, notes)
     for s in fired:
-        drawn_shares(s)
+        hide_small_sides(ctx, s, drawn_shares(s))
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
     findings = [f for _, f in rates]
     for s in fired:

@@ -42,7 +42,9 @@ class Series:
     purpose: str | None = None
     q: float = 1.0
     changes: list[Change] = field(default_factory=list)
-    hidden_days: set[str] = field(default_factory=set)  # days shown as no value
+    hidden_days: set[str] = field(default_factory=set)  # days of too few users: not drawn
+    side_days: set[str] = field(default_factory=set)  # days of a small side: not drawn either
+    hidden_shares: set[int] = field(default_factory=set)  # segments of a small side, by number
     carriers: list[str] = field(default_factory=list)  # a feature's event names carrying it
     more: bool = False  # a change beyond the most listed was found: the last shares blend
 
@@ -57,6 +59,15 @@ class Series:
     @property
     def delta(self) -> float:
         return self.cp.after - self.cp.before
+
+    def published(self, change: Change) -> tuple[float | None, float | None]:
+        """The shares before and after ``change`` as they may be shown: None for a segment
+        whose share would tell 1 to ``min_group_size`` - 1 users' side (``hidden_shares``)."""
+        n = self.changes.index(change)
+        return (
+            None if n in self.hidden_shares else change.before,
+            None if n + 1 in self.hidden_shares else change.after,
+        )
 
     def values(self) -> list[float | None]:
         return [rounded(v) for v in share(self.x, self.n)]

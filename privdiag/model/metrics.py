@@ -93,9 +93,15 @@ def precision_at_k(y: np.ndarray, p: np.ndarray, share: float = 0.1) -> float:
 def reliability_curve(y: np.ndarray, p: np.ndarray, min_rows: int = 1) -> list[list[float]]:
     """Return ``[[mean score, observed rate], ...]`` for each equal-width bin of at least
     ``min_rows`` rows: a bin of one row shows its score and its label, that person's outcome,
-    so bins under the minimum group size are left out."""
+    so bins under the minimum group size are left out. So is a bin whose positives, or
+    negatives, are 1 to ``min_rows`` - 1 rows: ten rows observed at 0.1 tell the one
+    positive among them."""
     counts, psum, ysum = _calibration_sums(p, y, np.ones((1, p.size)))
-    keep = counts[0] >= max(min_rows, 1)
+    k = max(min_rows, 1)
+    negatives = counts[0] - ysum[0]
+    keep = (
+        (counts[0] >= k) & ~((ysum[0] > 0) & (ysum[0] < k)) & ~((negatives > 0) & (negatives < k))
+    )
     return [
         [round(float(a), 6), round(float(b), 6)]
         for a, b in zip(

@@ -139,10 +139,14 @@ def _metric_text(name: str, value: Any, k: int) -> str:
 
 
 def _from_to(change: dict[str, Any]) -> str:
-    """A change of a share, "90% to 30%", followed by its day when it has one."""
+    """A change of a share, "90% to 30%", followed by its day when it has one; a share hidden
+    for a small side (null) reads "hidden"."""
     day = change.get("day")
     on = f" on {cut(fmt_value(day), LISTED_NAME)}" if isinstance(day, str) else ""
-    return f"{change['before']:.0%} to {change['after']:.0%}{on}"
+    before, after = (
+        "hidden" if change[k] is None else f"{change[k]:.0%}" for k in ("before", "after")
+    )
+    return f"{before} to {after}{on}"
 
 
 def _is_day_change(value: Any) -> bool:
@@ -153,11 +157,15 @@ def _is_day_change(value: Any) -> bool:
 
 def _share_change(value: Any, named: str) -> bool:
     """Whether ``value`` is a record of a share's change: a text under ``named`` and its
-    ``before`` and ``after``, fractions from 0 to 1."""
+    ``before`` and ``after``, fractions from 0 to 1 or null (hidden for a small side)."""
     return (
         isinstance(value, dict)
         and isinstance(value.get(named), str)
-        and all(is_number(value.get(k)) and 0 <= value[k] <= 1 for k in ("before", "after"))
+        and all(k in value for k in ("before", "after"))
+        and all(
+            value[k] is None or is_number(value[k]) and 0 <= value[k] <= 1
+            for k in ("before", "after")
+        )
     )
 
 
