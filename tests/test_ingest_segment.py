@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -284,7 +285,7 @@ def test_a_category_missing_from_the_object_is_denied_as_segment_reads_it(tmp_pa
     assert records == [("u-p", "ads", False), ("u-p", "analytics", False)]
     text = " ".join(n for _, staged in info.staged for n in staged.notes)
     absent = "payload(s) carry context.consent.categoryPreferences without a category of"
-    assert f"4 {absent} ads, which other payloads of this input name" in text
+    assert f"4 {absent} ads, which other payloads name" in text
     assert f"3 {absent} analytics, which" in text
 
 
@@ -317,6 +318,111 @@ def test_an_anonymous_event_is_the_user_its_anonymous_id_is_identified_as(tmp_pa
     assert rows(con, "SELECT DISTINCT user_key FROM consent") == [("u1",)]
     text = " ".join(n for _, staged in info.staged for n in staged.notes)
     assert "2 payload(s) without a user id, of 1 anonymous id(s) that other payloads carry" in text
+
+
+def _days_apart() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Day 1: visitors a1 and a2 before login (a1's page view names ads in its consent
+    object, a2 records a decision); day 2: their logins as u1 and u2, and u1's order whose
+    consent object names analytics only."""
+
+    def msg(n: str, kind: str, anon: str, user: str | None, prefs: Any = None, **extra: Any):
+        ctx = {} if prefs is None else {"consent": {"categoryPreferences": prefs}}
+        out = {"type": kind, "messageId": n, "anonymousId": anon, "userId": user, "context": ctx}
+        return {**out, **extra}
+
+    day = "2026-03-01T10:00:00Z"
+    login = "2026-03-02T10:00:00Z"
+    first = [
+        msg("p1", "page", "a1", None, {"C0002": True, "C0004": False}, timestamp=day),
+        dict(
+            PREFERENCE,
+            messageId="c2",
+            anonymousId="a2",
+            userId=None,
+            timestamp=day,
+            context={"consent": {"categoryPreferences": {"C0002": False, "C0004": True}}},
+        ),
+        msg("p2", "page", "a2", None, timestamp=day),
+    ]
+    second = [
+        msg("i1", "identify", "a1", "u1", timestamp=login),
+        msg("t1", "track", "a1", "u1", {"C0002": True}, event="Order Completed", timestamp=login),
+        msg("i2", "identify", "a2", "u2", timestamp=login),
+    ]
+    return first, second
+
+
+#: What the two days give, read as one input or as several (hand-checked): every event of a1
+#: is u1's, every event of a2 u2's; t1 names no ads category, which p1 names: ads denied.
+DAYS_EVENTS = [
+    ("c2", "u2", False, True),
+    ("i1", "u1", None, None),
+    ("i2", "u2", None, None),
+    ("p1", "u1", True, False),
+    ("p2", "u2", None, None),
+    ("t1", "u1", True, False),
+]
+DAYS_CONSENT = [("u2", "ads", True), ("u2", "analytics", False)]
+
+
+@pytest.mark.parametrize("split", ["glob", "two", "two reversed"])
+def test_identities_and_left_out_categories_span_the_inputs(tmp_path, split):
+    """Trial 22's (1): a day's file of pre-login page views and the next day's logins, given
+    as two arguments, stayed apart: p1 and p2 stayed a1's and a2's (no decision met them,
+    c2's decision was a2's, not u2's), and t1's object, without an ads category, gave no ads
+    flag. Given as one glob they were stitched. Now both read the same."""
+    first, second = _days_apart()
+    day1 = write_ndjson(tmp_path / "day1.ndjson", first)
+    day2 = write_ndjson(tmp_path / "day2.ndjson", second)
+    data = {"glob": [str(tmp_path / "day*.ndjson")], "two": [day1, day2]}
+    data["two reversed"] = [day2, day1]
+    con = connect()
+    info = load(con, data[split], [], Config())
+    flags = "SELECT event_id, user_key, consent_analytics, consent_ads FROM events ORDER BY 1"
+    assert rows(con, flags) == DAYS_EVENTS
+    assert rows(con, "SELECT user_key, purpose, granted FROM consent ORDER BY 2") == DAYS_CONSENT
+    text = " ".join(n for _, staged in info.staged for n in staged.notes)
+    assert "3 payload(s) without a user id, of 2 anonymous id(s) that other payloads" in text
+    absent = "payload(s) carry context.consent.categoryPreferences without a category of ads"
+    assert f"1 {absent}, which other payloads name" in text
+    assert "a1" not in text and "u1" not in text
+
+
+def test_other_formats_keep_their_ids_beside_segment_inputs(tmp_path):
+    """Only Segment and RudderStack payloads are joined: a flat file's event of anonymous id
+    a1 without a user id stays a1's, though a Segment input knows a1 as u1."""
+    first, second = _days_apart()
+    flat = tmp_path / "flat.csv"
+    flat.write_text("event_id,event_name,anonymous_id,ts\nf1,page_view,a1,2026-03-01T11:00:00Z\n")
+    con = connect()
+    load(con, [write_ndjson(tmp_path / "day2.ndjson", second), str(flat)], [], Config())
+    assert rows(con, "SELECT user_key, anon_key FROM events WHERE event_id = 'f1'") == [
+        ("a1", "a1")
+    ]
+
+
+@pytest.mark.parametrize("split", ["glob", "two"])
+def test_a_scan_of_pre_login_views_and_logins_finds_the_same_violation(tmp_path, split):
+    """The trial's shape end to end: 20 visitors' pre-login page views with a gclid (day 1)
+    and their logins (day 2), a log denying the 20 users ads. As two arguments the scan found
+    `consent.missing_record` (no decision for 100% of day1's users, medium); as one glob, as
+    now both, a `consent.violation` on the 20 page views (high)."""
+    day1, day2, log = [], [], "user_id,purpose,status,ts\n"
+    for i in range(1, 21):
+        url = {"page": {"url": f"https://shop.example/?gclid=g{i}"}}
+        day1.append(dict(PAGE, anonymousId=f"a{i}", messageId=f"p{i}", context=url))
+        day2.append(dict(IDENTIFY, userId=f"u{i}", anonymousId=f"a{i}", messageId=f"i{i}"))
+        log += f"u{i},ads,denied,2026-02-28T09:00:00Z\n"
+    first = write_ndjson(tmp_path / "day1.ndjson", day1)
+    second = write_ndjson(tmp_path / "day2.ndjson", day2)
+    (tmp_path / "log.csv").write_text(log)
+    data = [str(tmp_path / "day*.ndjson")] if split == "glob" else [first, second]
+    doc = run_scan(data, consent=[str(tmp_path / "log.csv")]).to_dict()
+    found = {(f["kind"], f["severity"]) for f in doc["findings"] if f["kind"].startswith("consent")}
+    assert found == {("consent.violation", "high")}
+    violation = next(f for f in doc["findings"] if f["kind"] == "consent.violation")
+    assert "gclid is collected on page_view events where ads consent was denied" in str(violation)
+    assert not re.search(r"\b[au]\d+\b", json.dumps(doc["findings"]))  # no raw id
 
 
 # --- containers --------------------------------------------------------------------------

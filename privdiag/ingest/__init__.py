@@ -32,6 +32,7 @@ from privdiag.ingest.staging import (
     PEEK_SAMPLE,
     check_engine_formats,
     format_module,
+    join_inputs,
     stage_one,
 )
 from privdiag.ingest.tables import (
@@ -134,9 +135,10 @@ def _stage_inputs(
     config: Config,
     progress: Callable[[str], None] | None,
 ) -> list[Future[str]]:
-    """Stage each (argument, files, role) of ``jobs`` in turn into ``loaded``, keeping its
-    decisions in unmapped categories (listed per source in ``loaded.unmapped`` once all are
-    staged); return the fingerprints of their files, hashed on ``hashing``."""
+    """Stage each (argument, files, role) of ``jobs`` in turn into ``loaded``, then complete
+    the staging that spans inputs (:func:`join_inputs`) and keep each input's decisions in
+    unmapped categories (listed per source in ``loaded.unmapped``); return the fingerprints
+    of their files, hashed on ``hashing``."""
     digests = []
     for index, (argument, files, role) in enumerate(jobs):
         if progress:
@@ -147,6 +149,8 @@ def _stage_inputs(
         digests.append(hashing.submit(_fingerprint, read))
         loaded.inputs.append(info)
         loaded.staged.append((argument, staged))
+    join_inputs(con, [staged for _, staged in loaded.staged])
+    for index, (argument, staged) in enumerate(loaded.staged):  # keyed as joined
         keep_unmapped(con, staged.source or argument, staged.unmapped_sql, index)
     loaded.unmapped = unmapped_categories(con)
     return digests

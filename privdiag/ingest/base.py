@@ -3,7 +3,9 @@
 A format module has ``NAME``, ``detect(columns) -> bool`` and
 ``stage(ctx: StageContext) -> Staged``. ``stage`` creates DuckDB views (or temp tables) that
 select canonical columns, each through :meth:`StageContext.create`; the loader unions them into
-the ``events`` and ``consent`` tables, then drops them so that their memory is freed.
+the ``events`` and ``consent`` tables, then drops them so that their memory is freed. A
+format whose reading spans inputs also has ``join(con, staged)``, run once on all the inputs
+staged in it before the tables are built (Segment's identities across files).
 """
 
 from __future__ import annotations
@@ -156,6 +158,9 @@ class Staged:
     source: str | None = None  # the source name the input was read as (set by the loader)
     scratch: list[tuple[str, str]] = field(default_factory=list)  # dropped by the loader
     time_field: str = "time"  # the input's field the event time is read from, for errors
+    # the staging a format's ``join`` completes from all its inputs once every input is
+    # staged (Segment's identities: privdiag.ingest.segment.join)
+    joint: tuple[str, ...] = ()
 
 
 def json_as_text(ctx: StageContext) -> None:

@@ -18,12 +18,15 @@ Decisions, so the canonical tables stay predictable:
 - Consent flags on events: ``context.consent.categoryPreferences`` {category: bool} and
   RudderStack ``context.consentManagement`` (allowed ids → granted, denied ids → denied), both
   mapped by the purpose aliases. Several categories mapping to one purpose: granted only if all
-  of them are granted. A purpose that some payload's categoryPreferences of the input names
-  (``necessary`` aside) is denied in a categoryPreferences object that names no category of it,
-  an empty object too, as Segment reads a category missing from the object (not consented),
-  with a note; not in an object of unmapped categories alone (reported as such) or of the
-  legacy consent-manager (``destinationPreferences`` beside it). A purpose no payload names
-  stays NULL (no flag), and a payload without a consent object gets no flags at all.
+  of them are granted. A purpose that some payload's categoryPreferences names, in any Segment
+  input of the scan (``necessary`` aside), is denied in a categoryPreferences object that names
+  no category of it, an empty object too, as Segment reads a category missing from the object
+  (not consented), with a note; not in an object of unmapped categories alone (reported as
+  such) or of the legacy consent-manager (``destinationPreferences`` beside it). A purpose no
+  payload names stays NULL (no flag), and a payload without a consent object gets no flags.
+- Users: a payload without a user id is the user its anonymous id is seen with in other
+  payloads of any Segment input of the scan (identity resolution, :func:`join`), else its
+  anonymous id's. How the files are split into arguments changes neither reading.
 - Consent records: each "Segment Consent Preference Updated" (or legacy "Segment Consent
   Preference") event gives one record per mapped purpose, at the event's time.
 - Legacy consent-manager v5 payloads key categoryPreferences by destination name ("Google
@@ -32,6 +35,8 @@ Decisions, so the canonical tables stay predictable:
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
@@ -61,7 +66,7 @@ WRAPPED_MARKERS = ("anonymousId", "userId", "messageId", "type VARCHAR", "contex
 TIME_FIELDS = ("timestamp", "originalTimestamp", "receivedAt", "sentAt")
 PREFERENCE_EVENTS = ("Segment Consent Preference Updated", "Segment Consent Preference")
 #: ``raw`` of the denial a payload's categoryPreferences gets for a purpose it names no category
-#: of while other payloads of the input do (its ``category`` is NULL, which no read one is).
+#: of while other payloads of the scan do (its ``category`` is NULL, which no read one is).
 ABSENT = "(absent)"
 CAMPAIGN = {
     "utm_source": "source",
@@ -206,10 +211,12 @@ def _check_times(ctx: StageContext, msg: str) -> None:
     )
 
 
-def _stage_categories(ctx: StageContext, msg: str) -> str:
+def _stage_categories(ctx: StageContext, msg: str) -> tuple[str, str]:
     """Materialise (payload, category, granted, purpose) for every consent category a payload
-    carries: Segment categoryPreferences and RudderStack allowed / denied consent ids."""
-    table = f"{ctx.prefix}_seg_cat"
+    carries: Segment categoryPreferences and RudderStack allowed / denied consent ids; and the
+    payloads whose categoryPreferences is a Consent Management object (empty, or naming a
+    known category), which :func:`join` gives a denial of each purpose they leave out."""
+    table, objects = f"{ctx.prefix}_seg_cat", f"{ctx.prefix}_seg_obj"
     prefs = "m -> '$.context.consent.categoryPreferences'"
     managed = "m -> '$.context.consentManagement'"
     ctx.create(f"""
@@ -232,90 +239,138 @@ def _stage_categories(ctx: StageContext, msg: str) -> str:
                    FALSE, NULL
             FROM (SELECT _n, {managed} AS managed FROM {msg})
             WHERE json_type(managed, '$.deniedConsentIds') = 'ARRAY'
-        ), named AS (
-            SELECT c._n, c.category, c.granted, c.raw, aliases.alias_purpose AS purpose
-            FROM (SELECT * FROM segment UNION ALL SELECT * FROM rudder) c
-            LEFT JOIN {alias_values(ctx.config.alias_map())}
-                   ON aliases.alias_word = {fold_sql("c.category")}
-            WHERE c.category IS NOT NULL
-        ), objects AS (  -- Consent Management's objects: empty, or naming a known category
-            SELECT _n FROM {msg}
-            WHERE json_type({prefs}) = 'OBJECT'
-              AND (m -> '$.context.consent.destinationPreferences') IS NULL  -- consent-manager v5
-              AND (json_keys({prefs}) = []
-                   OR _n IN (SELECT _n FROM named WHERE purpose IS NOT NULL))
-        ), seen AS (  -- purposes some payload's categoryPreferences of this input names
-            SELECT DISTINCT purpose FROM named SEMI JOIN objects USING (_n)
-            WHERE purpose IS NOT NULL AND purpose <> 'necessary'
         )
-        SELECT * FROM named
-        UNION ALL  -- Segment reads a category missing from the object as denied
-        SELECT o._n, NULL, FALSE, {literal(ABSENT)}, s.purpose
-        FROM objects o CROSS JOIN seen s
-        WHERE NOT EXISTS (SELECT 1 FROM named c WHERE c._n = o._n AND c.purpose = s.purpose)
+        SELECT c._n, c.category, c.granted, c.raw, aliases.alias_purpose AS purpose
+        FROM (SELECT * FROM segment UNION ALL SELECT * FROM rudder) c
+        LEFT JOIN {alias_values(ctx.config.alias_map())}
+               ON aliases.alias_word = {fold_sql("c.category")}
+        WHERE c.category IS NOT NULL
+    """)
+    ctx.create(f"""
+        CREATE TEMP TABLE {objects} AS
+        SELECT _n FROM {msg}
+        WHERE json_type({prefs}) = 'OBJECT'
+          AND (m -> '$.context.consent.destinationPreferences') IS NULL  -- consent-manager v5
+          AND (json_keys({prefs}) = []
+               OR _n IN (SELECT _n FROM {table} WHERE purpose IS NOT NULL))
+    """)
+    return table, objects
+
+
+def _stage_flags(ctx: StageContext, cats: str) -> str:
+    """Create the view of one row per flagged payload with consent_<purpose>: all mapped
+    categories granted → TRUE, any denied → FALSE, none mapped to the purpose → NULL. A view,
+    read when the events are built: :func:`join` adds the denials of left-out categories."""
+    view = f"{ctx.prefix}_seg_flags"
+    columns = ", ".join(
+        f"bool_and(granted) FILTER (WHERE purpose = {literal(p)}) AS consent_{p}" for p in PURPOSES
+    )
+    ctx.create(f"""
+        CREATE TEMP VIEW {view} AS
+        SELECT _n, {columns} FROM {cats}
+        WHERE purpose IS NOT NULL AND granted IS NOT NULL
+        GROUP BY _n
+    """)
+    return view
+
+
+#: The user key of a payload: its user id, else the one user id its anonymous id carries in
+#: other payloads of the scan's Segment inputs (:func:`join`), else its anonymous id.
+USER_KEY = "coalesce(user_id, known.identified_as, anonymous_id)"
+
+
+def _stage_identities(ctx: StageContext) -> str:
+    """Create the input's (anonymous_id, identified_as), empty: :func:`join` fills it."""
+    table = f"{ctx.prefix}_seg_ids"
+    ctx.create(f"""
+        CREATE TEMP TABLE {table} AS
+        SELECT NULL::VARCHAR AS anonymous_id, NULL::VARCHAR AS identified_as WHERE FALSE
     """)
     return table
 
 
-def _absent_category_notes(ctx: StageContext, cats: str) -> list[str]:
-    """A note per purpose that payloads' categoryPreferences leave out while others of the
-    input name it: those payloads read it as denied, as Segment does."""
-    rows = ctx.con.execute(f"""
+#: The scan's Segment staging that :func:`join` completes, kept in ``Staged.joint``.
+JOINT = ("messages", "categories", "objects", "identities")
+#: The scan-wide tables :func:`join` works with, dropped when it ends: the purposes some
+#: categoryPreferences names, and the anonymous ids known as one user.
+SEEN, KNOWN = "segment_purposes_named", "segment_identities"
+
+
+def join(con: Any, inputs: list[Staged]) -> None:
+    """Complete the staging of the scan's Segment and RudderStack ``inputs`` from all of them
+    at once, so that how the files were split into arguments changes nothing (a day's file
+    of pre-login page views given beside the next day's logins):
+
+    - identities: each anonymous id that payloads of any input carry beside one user id and
+      no other is that user's, as Segment's identity resolution joins a visitor's events
+      before and after they log in: the pre-login page view of anonymousId a1, later
+      identified as u1, is u1's and meets u1's consent. An anonymous id seen with several
+      user ids (a shared device) keeps its own key. Each input keeps those of its payloads
+      without a user id.
+    - a purpose that some input's categoryPreferences names (``necessary`` aside) is denied
+      in each categoryPreferences object that names no category of it (an empty one too).
+
+    Each input gets a note per purpose so denied and one counting its payloads that took a
+    user id. Two queries over all the inputs' payloads, and two statements per input."""
+    tables = [dict(zip(JOINT, s.joint, strict=True)) for s in inputs]
+    named = " UNION ALL ".join(
+        f"SELECT purpose FROM {t['categories']} SEMI JOIN {t['objects']} USING (_n)" for t in tables
+    )
+    pairs = " UNION ALL ".join(
+        f"SELECT anonymous_id, user_id FROM {t['messages']} "
+        f"WHERE user_id IS NOT NULL AND {without_placeholder('anonymous_id')} IS NOT NULL"
+        for t in tables
+    )
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {SEEN} AS SELECT DISTINCT purpose FROM ({named})
+            WHERE purpose IS NOT NULL AND purpose <> 'necessary'
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {KNOWN} AS
+            SELECT anonymous_id, min(user_id) AS identified_as FROM ({pairs})
+            GROUP BY anonymous_id HAVING count(DISTINCT user_id) = 1
+        """)
+        for staged, t in zip(inputs, tables, strict=True):
+            con.execute(f"""
+                INSERT INTO {t["categories"]}  -- Segment reads a missing category as denied
+                SELECT o._n, NULL, FALSE, {literal(ABSENT)}, s.purpose
+                FROM {t["objects"]} o CROSS JOIN {SEEN} s
+                WHERE NOT EXISTS (SELECT 1 FROM {t["categories"]} c
+                                  WHERE c._n = o._n AND c.purpose = s.purpose)
+            """)
+            con.execute(f"""
+                INSERT INTO {t["identities"]} SELECT * FROM {KNOWN} k
+                WHERE k.anonymous_id IN (SELECT anonymous_id FROM {t["messages"]}
+                                         WHERE user_id IS NULL)
+            """)
+            staged.notes += _absent_category_notes(con, t["categories"])
+            staged.notes += _identity_note(con, t["messages"], t["identities"])
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {SEEN}")
+        con.execute(f"DROP TABLE IF EXISTS {KNOWN}")
+
+
+def _absent_category_notes(con: Any, cats: str) -> list[str]:
+    """A note per purpose that payloads' categoryPreferences leave out while others name it:
+    those payloads read it as denied, as Segment does."""
+    rows = con.execute(f"""
         SELECT purpose, count(DISTINCT _n) FROM {cats}
         WHERE raw = {literal(ABSENT)} AND category IS NULL
         GROUP BY purpose ORDER BY purpose
     """).fetchall()
     return [
         f"{n:,} payload(s) carry context.consent.categoryPreferences without a category of "
-        f"{purpose}, which other payloads of this input name: read as {purpose} denied, as "
-        "Segment reads a category missing from the object (an empty object denies them all)"
+        f"{purpose}, which other payloads name: read as {purpose} denied, as Segment reads "
+        "a category missing from the object (an empty object denies them all)"
         for purpose, n in rows
     ]
 
 
-def _stage_flags(ctx: StageContext, cats: str) -> str:
-    """Materialise one row per flagged payload with consent_<purpose>: all mapped categories
-    granted → TRUE, any denied → FALSE, none mapped to the purpose → NULL."""
-    table = f"{ctx.prefix}_seg_flags"
-    columns = ", ".join(
-        f"bool_and(granted) FILTER (WHERE purpose = {literal(p)}) AS consent_{p}" for p in PURPOSES
-    )
-    ctx.create(f"""
-        CREATE TEMP TABLE {table} AS
-        SELECT _n, {columns} FROM {cats}
-        WHERE purpose IS NOT NULL AND granted IS NOT NULL
-        GROUP BY _n
-    """)
-    return table
-
-
-#: The user key of a payload: its user id, else the one user id its anonymous id carries in
-#: other payloads of the input (``_stage_identities``), else its anonymous id.
-USER_KEY = "coalesce(user_id, known.identified_as, anonymous_id)"
-
-
-def _stage_identities(ctx: StageContext, msg: str) -> str:
-    """Materialise (anonymous_id, identified_as) for each anonymous id that payloads of the
-    input carry beside one user id and no other, as Segment's identity resolution joins a
-    visitor's events before and after they log in: the pre-login page view of anonymousId
-    a1, later identified as u1, is u1's and meets u1's consent. An anonymous id seen with
-    several user ids (a shared device) keeps its own key."""
-    table = f"{ctx.prefix}_seg_ids"
-    ctx.create(f"""
-        CREATE TEMP TABLE {table} AS
-        SELECT anonymous_id, min(user_id) AS identified_as
-        FROM {msg}
-        WHERE user_id IS NOT NULL AND {without_placeholder("anonymous_id")} IS NOT NULL
-        GROUP BY anonymous_id
-        HAVING count(DISTINCT user_id) = 1
-    """)
-    return table
-
-
-def _identity_note(ctx: StageContext, msg: str, ids: str) -> list[str]:
+def _identity_note(con: Any, msg: str, ids: str) -> list[str]:
     """A note counting the events without a user id that took their anonymous id's."""
     row = one(
-        ctx.con,
+        con,
         f"SELECT count(*), count(DISTINCT anonymous_id) FROM {msg} "
         f"JOIN {ids} USING (anonymous_id) WHERE user_id IS NULL",
     )
@@ -323,9 +378,9 @@ def _identity_note(ctx: StageContext, msg: str, ids: str) -> list[str]:
         return []
     return [
         f"{row[0]:,} payload(s) without a user id, of {row[1]:,} anonymous id(s) that other "
-        "payloads carry beside one user id, are that user's (as Segment's identity resolution "
-        "joins them): they meet that user's consent and count as that user; an anonymous id "
-        "seen with several user ids keeps its own"
+        "payloads carry beside one user id (in any Segment input), are that user's (as "
+        "Segment's identity resolution joins them): they meet that user's consent and count as "
+        "that user; an anonymous id seen with several user ids keeps its own"
     ]
 
 
@@ -430,13 +485,15 @@ def _features(ctx: StageContext, msg: str) -> list[str]:
 def stage(ctx: StageContext) -> Staged:
     """Stage Segment / RudderStack payloads as canonical events and consent records.
 
-    Raises InputError naming the file and row of a payload whose time is missing or unreadable.
+    Its identities and the denials of categories its consent objects leave out are filled
+    in by :func:`join` once every input is staged. Raises InputError naming the file and row
+    of a payload whose time is missing or unreadable.
     """
     msg = _stage_messages(ctx)
     _check_times(ctx, msg)
-    cats = _stage_categories(ctx, msg)
+    cats, objects = _stage_categories(ctx, msg)
     flags = _stage_flags(ctx, cats)
-    ids = _stage_identities(ctx, msg)
+    ids = _stage_identities(ctx)
     features = _features(ctx, msg)
     consent_cols = ", ".join(f"f.consent_{p}" for p in PURPOSES)
     feature_sql = ",\n".join(features) or "NULL AS _no_feature"
@@ -464,6 +521,7 @@ def stage(ctx: StageContext) -> Staged:
         events_view=view,
         consent_view=_stage_consent(ctx, msg, cats, ids),
         time_field="timestamp",
+        joint=(msg, cats, objects, ids),
     )
     staged.unmapped_sql = (
         f"SELECT c.category, {USER_KEY} AS user_key, "
@@ -473,8 +531,6 @@ def stage(ctx: StageContext) -> Staged:
     )
     _add_notes(ctx, msg, staged, bool(features))
     staged.notes += _unread_category_notes(ctx, cats)
-    staged.notes += _absent_category_notes(ctx, cats)
-    staged.notes += _identity_note(ctx, msg, ids)
     return staged
 
 

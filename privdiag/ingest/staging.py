@@ -104,6 +104,17 @@ def stage_one(
     return staged, info, files
 
 
+def join_inputs(con: Any, staged: list[Staged]) -> None:
+    """Run the ``join`` of each format that has one on the inputs staged in it, once all
+    inputs are staged (Segment reads identities and consent categories across its inputs);
+    a format without ``join``, or with no input, costs nothing."""
+    for name in FORMATS:
+        mine = [s for s in staged if s.format == name]
+        join = getattr(format_module(name), "join", None) if mine else None
+        if join is not None:
+            join(con, mine)
+
+
 def _text_columns(
     con: Any,
     kind: FileKind,
