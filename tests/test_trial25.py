@@ -1,0 +1,64 @@
+"""Found by trial 25: what a publisher, a data scientist and a privacy lead met."""
+
+from __future__ import annotations
+
+from privdiag.audit.diff import compare, growth_of
+from tests.audit_data import setup
+from tests.test_audit_run import audit, change_of
+
+
+def _leak(events: int) -> dict:
+    return {
+        "id": "f1",
+        "kind": "consent.violation",
+        "severity": "high",
+        "metrics": {"events": events},
+    }
+
+
+def _inputs(*rows: int | None) -> list[dict]:
+    return [{"path": f"f{n}.csv", "role": "events", "rows": r} for n, r in enumerate(rows)]
+
+
+def test_growth_is_the_ratio_of_the_event_rows_of_two_runs():
+    consent = {"path": "cmp.csv", "role": "consent", "rows": 50}
+    assert growth_of([*_inputs(600, 300), consent], _inputs(200, 100)) == 3.0
+    assert growth_of(_inputs(600), _inputs(None)) is None  # rows unknown: not weighed
+    assert growth_of([consent], _inputs(100)) is None
+
+
+def test_events_that_keep_pace_with_a_growing_export_are_unchanged():
+    # 100 leaking events of 1,000 scanned, then 125 of 1,250: the same pace, unchanged
+    assert compare(_leak(125), _leak(100), 5, growth=1.25) == "unchanged"
+    # 150 of 1,250: 12% of the events, against 10%: worse
+    assert compare(_leak(150), _leak(100), 5, growth=1.25) == "worse"
+    # 90 of 1,250: 7.2%: better
+    assert compare(_leak(90), _leak(100), 5, growth=1.25) == "better"
+    # a count that moved by fewer than k stays unchanged, whatever the growth
+    assert compare(_leak(100), _leak(100), 5, growth=1.25) == "unchanged"
+    assert compare(_leak(125), _leak(100), 5) == "worse"  # nothing known of the inputs
+
+
+NIGHT = [
+    ("page_view", "u1", "gclid", 6),  # u1 denied ads: every gclid is a leak
+    ("page_view", "u2", "gclid", 6),
+    ("purchase", "u2", "coupon", 2),
+]
+
+
+def test_a_nightly_export_that_grows_by_a_day_is_no_regression(tmp_path):
+    # Night 2's export holds night 1's events and as many again, of the same users and
+    # pace: each leak's events double as everything else's do. The audit read that as
+    # "worse" and, under the default --fail-when regressed, failed every night.
+    config = setup(tmp_path, NIGHT)
+    code, _, _ = audit(config)
+    assert code == 1  # first run: new
+    setup(tmp_path, NIGHT + NIGHT)
+    code, output, doc = audit(config)
+    assert change_of(doc, "consent.violation", step="page_view") == "unchanged"
+    assert code == 0, output
+    # a third night whose leak grows beyond the export's pace is worse
+    setup(tmp_path, NIGHT + NIGHT + [("page_view", "u1", "gclid", 12)] + NIGHT[1:])
+    code, _, doc = audit(config)
+    assert change_of(doc, "consent.violation", step="page_view") == "worse"
+    assert code == 1
