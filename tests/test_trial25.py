@@ -62,3 +62,31 @@ def test_a_nightly_export_that_grows_by_a_day_is_no_regression(tmp_path):
     code, _, doc = audit(config)
     assert change_of(doc, "consent.violation", step="page_view") == "worse"
     assert code == 1
+
+
+def test_a_step_that_names_no_event_gets_the_name_it_likely_means(tmp_path):
+    """A publisher wrote Segment's "Page Viewed" (its page calls read as page_view) and
+    "article read" for "Article Read": the note said only "check the steps against the
+    event names", naming none, so the step stayed empty run after run."""
+    from privdiag.scan import run_scan
+    from tests.helpers import config, write
+
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,campaign_id
+        2026-10-01T10:00:00Z,page_view,u1,c1
+        2026-10-01T10:01:00Z,Article Read,u1,c1
+        2026-10-01T10:02:00Z,order_9000015,u1,c1
+        """,
+    )
+    cfg = config()
+    cfg.steps = ["Page Viewed", "article read", "Article Read", "order_9000016", "Subscribe"]
+    doc = run_scan([events], config=cfg).to_dict()
+    notes = [n for n in doc["evidence"]["notes"] if "[journey] steps" in n]
+    assert notes == [
+        "the step(s) Page Viewed, article read, [redacted], Subscribe of [journey] steps "
+        "name no event of the inputs (names are compared as written, case too), so the checks "
+        "by step find nothing there; check the steps against the event names (Page Viewed: "
+        "did you mean page_view?; article read: did you mean Article Read?)"
+    ]  # an event name that looks like an identifier is never offered
