@@ -90,3 +90,16 @@ def test_a_step_that_names_no_event_gets_the_name_it_likely_means(tmp_path):
         "by step find nothing there; check the steps against the event names (Page Viewed: "
         "did you mean page_view?; article read: did you mean Article Read?)"
     ]  # an event name that looks like an identifier is never offered
+
+
+def test_a_models_findings_rank_by_their_loss_and_below_any_of_events():
+    """Findings without events or users (a model's) tied at a size of 0 and fell in the order
+    of their ids: masking sessions_30d (ROC AUC -0.070) ranked above ad_clicks_7d (-0.089),
+    the model's most fragile feature, in the terminal, HTML and Markdown alike."""
+    from privdiag.findings import Ranked, impact_of, rank_order
+
+    metrics = {"a": {"drop": 0.070}, "b": {"drop": 0.089}, "c": {"drop": 1.5}, "d": {"events": 1}}
+    ranked = [Ranked(i, "medium", impact_of(m), ()) for i, m in metrics.items()]
+    assert [ranked[n].id for n in rank_order(ranked)] == ["d", "c", "b", "a"]
+    assert impact_of({"drop": 1.0}) == 0.5
+    assert impact_of({"drop": -0.01}) == 0.0  # a better model is no size
