@@ -103,3 +103,24 @@ def test_a_models_findings_rank_by_their_loss_and_below_any_of_events():
     assert [ranked[n].id for n in rank_order(ranked)] == ["d", "c", "b", "a"]
     assert impact_of({"drop": 1.0}) == 0.5
     assert impact_of({"drop": -0.01}) == 0.0  # a better model is no size
+
+
+def test_the_reports_of_a_failing_audit_run_list_what_fails_it_new_first(tmp_path):
+    """After a banner change the run said "13 new, 31 worse" and exit 1, and the Markdown's
+    top ten held none of the new findings: the new opt-in drop of the banner was 31st. The
+    reports now list the findings that fail the run, new first, each with its change."""
+    config = setup(tmp_path, NIGHT)
+    audit(config)
+    setup(tmp_path, NIGHT + NIGHT + [("add_to_cart", "u1", "fbclid", 3)])
+    code, _, doc = audit(config)
+    assert code == 1
+    folder = tmp_path / "privdiag-reports"
+    run = next(p for p in folder.iterdir() if p.name.endswith(doc["audit"]["run_id"]))
+    summary = (run / "summary.md").read_text(encoding="utf-8")
+    lead = (
+        "Failing the run (exit 1): 1 finding(s) at or above high that --fail-when regressed counts:"
+    )
+    assert f"{lead}\n\n- high, new: fbclid is collected on add_to_cart events where ads" in summary
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert '<p class="changes" id="failing"><strong>Failing the run (exit 1)' in html
+    assert '<span class="tag">new</span> <a href="#' in html
