@@ -124,3 +124,26 @@ def test_the_reports_of_a_failing_audit_run_list_what_fails_it_new_first(tmp_pat
     html = (run / "report.html").read_text(encoding="utf-8")
     assert '<p class="changes" id="failing"><strong>Failing the run (exit 1)' in html
     assert '<span class="tag">new</span> <a href="#' in html
+
+
+def test_a_label_column_not_found_offers_the_closest_column():
+    """`--label lable` said "pass --label with the column holding the outcome" beside a blind
+    set whose column `label` was one letter away; a column name that looks like an
+    identifier is never offered."""
+    from pathlib import Path
+
+    import polars as pl
+    import pytest
+
+    from privdiag.errors import InputError
+    from privdiag.model.inputs import _labels
+
+    frame = pl.DataFrame({"label": [0, 1], "sessions_30d": [1.0, 2.0], "u4155550123": [1, 2]})
+    with pytest.raises(InputError) as caught:
+        _labels(frame, "lable", Path("holdout.parquet"))
+    assert caught.value.hint == (
+        "pass --label with the column holding the outcome: did you mean 'label'?"
+    )
+    with pytest.raises(InputError) as caught:
+        _labels(frame, "u415555012", Path("holdout.parquet"))
+    assert caught.value.hint == "pass --label with the column holding the outcome"
