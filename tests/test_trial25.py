@@ -147,3 +147,23 @@ def test_a_label_column_not_found_offers_the_closest_column():
     with pytest.raises(InputError) as caught:
         _labels(frame, "u415555012", Path("holdout.parquet"))
     assert caught.value.hint == "pass --label with the column holding the outcome"
+
+
+def test_a_degradation_that_predicts_0_on_every_row_names_the_threshold_no_score_reaches():
+    """The generated shop's model under all_denied: "ROC AUC falls ... from 0.8074 to 0.55
+    under all_denied; it predicts 0 on every row". A model predicting one class on every row
+    ranks nothing (ROC AUC 0.5), so the data scientist read a contradiction: the scores
+    still rank rows (0.55), none reaches the decision threshold (highest 0.39, checked with
+    onnxruntime)."""
+    from privdiag.model.metrics import Comparison
+    from privdiag.model.verdicts import degradation, measure_table
+
+    nan = float("nan")
+    auc = Comparison("roc_auc", 0.8074, 0.55, 0.2574, 0.2336, 0.2797)
+    precision = Comparison("precision", 0.704065, nan, nan, nan, nan)
+    table = measure_table("t", {"roc_auc": auc, "precision": precision})
+    found = degradation("propensity", "all_denied", None, auc, table, 0.02, None, [], decision=0.3)
+    assert found.title == (
+        "propensity: ROC AUC falls by 0.2574 (-31.9%), from 0.8074 to 0.55 under all_denied; "
+        "no score reaches 0.3, so it predicts 0 on every row"
+    )
