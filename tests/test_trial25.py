@@ -167,3 +167,18 @@ def test_a_degradation_that_predicts_0_on_every_row_names_the_threshold_no_score
         "propensity: ROC AUC falls by 0.2574 (-31.9%), from 0.8074 to 0.55 under all_denied; "
         "no score reaches 0.3, so it predicts 0 on every row"
     )
+
+
+def test_a_model_finding_whose_loss_grows_is_worse():
+    """A model finding has no events, users or share: it was `unchanged` whatever its loss
+    did, so a model that masking cost twice the ROC AUC of the night before never failed
+    `--fail-when regressed` (severity aside)."""
+
+    def loss(drop: float) -> dict:
+        return {"id": "m", "kind": "model.fragile_feature", "severity": "medium",
+                "metrics": {"drop": drop, "unit": "ROC AUC"}}  # fmt: skip
+
+    assert compare(loss(0.14), loss(0.07), 5) == "worse"
+    assert compare(loss(0.06), loss(0.07), 5) == "better"
+    assert compare(loss(0.074), loss(0.07), 5) == "unchanged"  # within 10%
+    assert compare(loss(0.14), loss(0.07), 5, growth=2.0) == "worse"  # the events' only

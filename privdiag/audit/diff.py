@@ -1,11 +1,12 @@
 """What changed since a compared run: each finding new, unchanged, worse or better; resolved.
 
 A finding is the same problem in both runs when its stable id is the same. It is
-``worse`` when its severity rose, or its key measure (events, else users, else share)
-grew by more than ``TOLERANCE``; ``better`` for the mirror image; else ``unchanged``. Its
-events are weighed against the events each run scanned (``growth``, the ratio of the two
-runs' event rows): a nightly export that grows by a day holds more of every standing
-finding's events, and a leak that keeps its pace is no regression.
+``worse`` when its severity rose, or its key measure (events, else users, else share,
+else a model finding's loss ``drop``) grew by more than ``TOLERANCE``; ``better`` for the
+mirror image; else ``unchanged``. Its events are weighed against the events each run
+scanned (``growth``, the ratio of the two runs' event rows): a nightly export that grows by
+a day holds more of every standing finding's events, and a leak that keeps its pace is no
+regression.
 
 What a diff shows follows the minimum group size ``k`` of the reports: a measure is not
 compared when either run hides the finding's users (fewer than ``k``), since "worse" beside
@@ -42,7 +43,8 @@ from privdiag.checks.context import USERS_EVENTS, suppress
 from privdiag.findings import SEVERITIES, at_or_above, is_users, severity_rank
 
 CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
-KEY_METRICS: tuple[str, ...] = ("events", "users", "share")
+# a model finding has none of the first three: its loss (``drop``, positive when worse)
+KEY_METRICS: tuple[str, ...] = ("events", "users", "share", "drop")
 COUNTS: tuple[str, ...] = ("events", "users")
 TOLERANCE = 0.10
 VIOLATION, GAP = "consent.violation", "sparsity.consent_gap"
@@ -67,7 +69,7 @@ class Diff:
 
 
 def key_metric(metrics: dict[str, Any]) -> tuple[str, float] | None:
-    """Return the first of events, users, share that ``metrics`` holds as a number."""
+    """Return the first of events, users, share, drop that ``metrics`` holds as a number."""
     for name in KEY_METRICS:
         value = metrics.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
@@ -131,6 +133,8 @@ def compare(
         return "unchanged"
     if b[1] == 0:
         return "worse" if a[1] > 0 else "unchanged"
+    if b[1] < 0:  # no measure a finding keys on is negative; an edited history's is not read
+        return "unchanged"
     ratio = a[1] / b[1] / (growth if a[0] == "events" and growth else 1.0)
     if ratio > 1 + TOLERANCE:
         return "worse"
