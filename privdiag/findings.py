@@ -176,9 +176,17 @@ class Ranked:
 
 
 def impact_of(metrics: dict[str, Any]) -> float:
-    """The size of a finding for ranking: its events, else its users, else 0."""
+    """The size of a finding for ranking: its events, else its users, else a model finding's
+    loss (``drop``, as ``d / (1 + d)``: below one event, so it orders the model's findings
+    among themselves, the feature whose masking costs most first, and never outranks a
+    finding of events or users), else 0."""
     value = metrics.get("events") or metrics.get("users") or 0
-    return float(value) if isinstance(value, int | float) else 0.0
+    if isinstance(value, int | float) and not isinstance(value, bool) and value:
+        return float(value)
+    drop = metrics.get("drop")
+    if isinstance(drop, int | float) and not isinstance(drop, bool) and drop > 0:
+        return float(drop) / (1.0 + float(drop))
+    return 0.0
 
 
 def _ranked(f: Finding) -> Ranked:

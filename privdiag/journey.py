@@ -8,12 +8,15 @@ event names occur within users' sessions.
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from privdiag.checks.compliance import CONSENT_MECHANISM_EVENTS
 from privdiag.config import Config
 from privdiag.engine import literal
+from privdiag.privacy import looks_like_id
 
 # E-commerce steps in funnel order: the GA4 name, then the Segment spec name.
 ECOMMERCE_STEPS: tuple[tuple[str, ...], ...] = (
@@ -161,7 +164,31 @@ def absent_steps_note(con: Any, journey: Journey) -> list[str]:
         if len(absent) == len(journey.steps)
         else f"the step(s) {', '.join(absent)} of [journey] steps name no event"
     )
+    hints = [
+        f"{name}: did you mean {near}?" for name in absent if (near := _nearest(name, present))
+    ]
+    where = f" ({'; '.join(hints)})" if hints else ""
     return [
         f"{said} of the inputs (names are compared as written, case too), so the checks by "
-        "step find nothing there; check the steps against the event names"
+        f"step find nothing there; check the steps against the event names{where}"
     ]
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
+def _nearest(step: str, present: dict[str, int]) -> str | None:
+    """Return the event name of the inputs that ``step`` most likely means: its twin of the
+    other vocabulary (Segment's ``Page Viewed`` for the ``page_view`` its page calls read
+    as), else the name it matches but for case, spaces and punctuation or a typo. A name
+    that looks like an identifier is never offered."""
+    names = [n for n in present if not looks_like_id(n)]
+    for twins in ECOMMERCE_STEPS:
+        if step in twins:
+            found = [n for n in twins if n in names]
+            if found:
+                return found[0]
+    folded = {_folded(n): n for n in sorted(names, key=lambda n: (-present[n], n))}
+    near = difflib.get_close_matches(_folded(step), list(folded), n=1, cutoff=0.8)
+    return folded[near[0]] if near else None

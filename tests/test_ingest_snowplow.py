@@ -190,6 +190,41 @@ def test_enriched_tsv_with_self_describing_json(tmp_path):
     ]
 
 
+def _sdk_rows() -> list[dict]:
+    """SMALL as the Snowplow analytics SDK writes it to JSON: a shredded event is an object
+    under ``unstruct_event_..._consent_preferences_1`` with camelCase keys."""
+    rows = []
+    for row in SMALL:
+        values = {c: v for c, v in zip(HEADER, row, strict=True) if v and c != PREFS}
+        prefs = dict(zip(HEADER, row, strict=True))[PREFS]
+        if prefs:
+            data = json.loads(prefs)[0]
+            values[PREFS.removesuffix("_0_0")] = {
+                "eventType": data["event_type"],
+                "consentScopes": data["consent_scopes"],
+                "consentVersion": data["consent_version"],
+            }
+        rows.append(values)
+    return rows
+
+
+def test_sdk_json_objects_give_the_records_of_their_text(tmp_path):
+    # A JSON or Parquet reader types such an object as a STRUCT, whose text is no JSON: its
+    # decisions were lost and every user read as having none.
+    ndjson = tmp_path / "sp.ndjson"
+    ndjson.write_text("\n".join(json.dumps(r) for r in _sdk_rows()) + "\n", encoding="utf-8")
+    con = connect()
+    load(con, [str(ndjson)], [], Config())
+    assert _consent(con) == SMALL_RECORDS
+    parquet = tmp_path / "sp.parquet"
+    connect().execute(
+        f"COPY (SELECT * FROM read_json_auto('{ndjson}')) TO '{parquet}' (FORMAT parquet)"
+    )
+    con = connect()
+    load(con, [str(parquet)], [], Config())
+    assert _consent(con) == SMALL_RECORDS
+
+
 # --- the dbt-snowplow-web oracle -----------------------------------------------------------
 
 

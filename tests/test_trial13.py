@@ -364,7 +364,9 @@ def test_a_degradation_whose_model_predicts_0_on_every_row_says_so_in_its_title(
         None,
         ["gclid"],
     )
-    assert both.title.endswith("under all_denied; it predicts 0 on every row")
+    assert both.title.endswith(
+        "under all_denied; no score reaches 0.5, so it predicts 0 on every row"
+    )
     assert both.metrics["predicts_0_on_every_row"] is True
     still = degradation(
         "propensity",

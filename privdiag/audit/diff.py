@@ -1,8 +1,12 @@
 """What changed since a compared run: each finding new, unchanged, worse or better; resolved.
 
 A finding is the same problem in both runs when its stable id is the same. It is
-``worse`` when its severity rose, or its key measure (events, else users, else share)
-grew by more than ``TOLERANCE``; ``better`` for the mirror image; else ``unchanged``.
+``worse`` when its severity rose, or its key measure (events, else users, else share,
+else a model finding's loss ``drop``) grew by more than ``TOLERANCE``; ``better`` for the
+mirror image; else ``unchanged``. Its events are weighed against the events each run
+scanned (``growth``, the ratio of the two runs' event rows): a nightly export that grows by
+a day holds more of every standing finding's events, and a leak that keeps its pace is no
+regression.
 
 What a diff shows follows the minimum group size ``k`` of the reports: a measure is not
 compared when either run hides the finding's users (fewer than ``k``), since "worse" beside
@@ -39,7 +43,8 @@ from privdiag.checks.context import USERS_EVENTS, suppress
 from privdiag.findings import SEVERITIES, at_or_above, is_users, severity_rank
 
 CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
-KEY_METRICS: tuple[str, ...] = ("events", "users", "share")
+# a model finding has none of the first three: its loss (``drop``, positive when worse)
+KEY_METRICS: tuple[str, ...] = ("events", "users", "share", "drop")
 COUNTS: tuple[str, ...] = ("events", "users")
 TOLERANCE = 0.10
 VIOLATION, GAP = "consent.violation", "sparsity.consent_gap"
@@ -64,7 +69,7 @@ class Diff:
 
 
 def key_metric(metrics: dict[str, Any]) -> tuple[str, float] | None:
-    """Return the first of events, users, share that ``metrics`` holds as a number."""
+    """Return the first of events, users, share, drop that ``metrics`` holds as a number."""
     for name in KEY_METRICS:
         value = metrics.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
@@ -93,9 +98,28 @@ def hides_users(metrics: dict[str, Any], k: int) -> bool:
     return any(is_users(str(name)) for name in hidden)
 
 
-def compare(current: dict[str, Any], before: dict[str, Any], k: int = 1) -> str:
+def events_scanned(inputs: list[dict[str, Any]]) -> int | None:
+    """Return the event rows a run's ``inputs`` (its JSON ``inputs``) hold, None when they
+    hold none or one input's rows are unknown."""
+    rows = [i.get("rows") for i in inputs if isinstance(i, dict) and i.get("role") == "events"]
+    if not rows or not all(type(n) is int for n in rows):
+        return None
+    return sum(rows) or None
+
+
+def growth_of(now: list[dict[str, Any]], then: list[dict[str, Any]]) -> float | None:
+    """Return how many times the events of the compared run's inputs ``then`` the current
+    run's ``now`` hold (2.0: twice as many), None when either is unknown."""
+    a, b = events_scanned(now), events_scanned(then)
+    return a / b if a and b else None
+
+
+def compare(
+    current: dict[str, Any], before: dict[str, Any], k: int = 1, growth: float | None = None
+) -> str:
     """Return worse, better or unchanged for the same finding in two runs, telling no
-    change of a group under ``k`` (see the module's docstring)."""
+    change of a group under ``k`` (see the module's docstring); ``growth`` (see
+    :func:`growth_of`) scales the compared run's events to this run's inputs."""
     now, then = severity_rank(current["severity"]), _rank(before.get("severity"))
     if now != then:
         return "worse" if now < then else "better"
@@ -109,7 +133,9 @@ def compare(current: dict[str, Any], before: dict[str, Any], k: int = 1) -> str:
         return "unchanged"
     if b[1] == 0:
         return "worse" if a[1] > 0 else "unchanged"
-    ratio = a[1] / b[1]
+    if b[1] < 0:  # no measure a finding keys on is negative; an edited history's is not read
+        return "unchanged"
+    ratio = a[1] / b[1] / (growth if a[0] == "events" and growth else 1.0)
     if ratio > 1 + TOLERANCE:
         return "worse"
     if ratio < 1 - TOLERANCE:
@@ -126,6 +152,7 @@ def diff(
     compared: list[dict[str, Any]] | None,
     k: int = 1,
     made_smaller: bool = False,
+    growth: float | None = None,
 ) -> Diff:
     """Return the changes of ``current`` against ``compared`` (None: nothing to compare with).
 
@@ -133,7 +160,7 @@ def diff(
     ``k`` is the minimum group size of this run's reports. ``made_smaller``: the compared run
     was made with a smaller one, so it held findings that this run's checks withhold for
     their small groups (an opt-in drop, a shift): such a finding is gone, not mended, and
-    none is listed as resolved (``withheld`` counts them).
+    none is listed as resolved (``withheld`` counts them). ``growth``: see :func:`compare`.
     """
     before = {f["id"]: f for f in compared or []}
     now_ids = {f["id"] for f in current}
@@ -143,7 +170,9 @@ def diff(
         if hides_users(finding.get("metrics") or {}, k):
             result.changes[finding["id"]] = "hidden"
         else:
-            result.changes[finding["id"]] = "new" if old is None else compare(finding, old, k)
+            result.changes[finding["id"]] = (
+                "new" if old is None else compare(finding, old, k, growth)
+            )
     gone = [
         _resolved(f, k)
         for fid, f in before.items()

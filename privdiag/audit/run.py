@@ -18,7 +18,7 @@ from typing import Any
 
 from privdiag.audit import folders, trends
 from privdiag.audit.collect import check_model_files, check_models, scan_sources, source_paths
-from privdiag.audit.diff import Diff, counted_changes, diff, failing
+from privdiag.audit.diff import Diff, counted_changes, diff, failing, growth_of
 from privdiag.audit.history import History, RunRecord, check_history_file, open_history
 from privdiag.audit.lock import hold, hold_reports
 from privdiag.audit.settings import AuditSettings
@@ -192,7 +192,8 @@ def _finish(
     doc = result.to_dict()
     k = config.thresholds.min_group_size
     smaller = compared.k is not None and compared.k < k
-    changes = diff(doc["findings"], compared.findings if compared.run else None, k, smaller)
+    growth = growth_of(doc["inputs"], compared.run.inputs) if compared.run else None
+    changes = diff(doc["findings"], compared.findings if compared.run else None, k, smaller, growth)
     name = folders.folder_name(result.started_at, run_id)
     final = settings.reports_dir / name
     measures = trends.measures(doc, models)

@@ -173,9 +173,16 @@ def unread_versions(columns: dict[str, str]) -> list[str]:
     return notes
 
 
-def _as_json(expr: str) -> str:
-    """SQL reading a column's text as JSON; empty text and invalid JSON give NULL."""
-    return f"TRY_CAST(nullif(CAST({expr} AS VARCHAR), '') AS JSON)"
+def _as_json(columns: dict[str, str], name: str) -> str:
+    """SQL reading column ``name`` as JSON; empty text and invalid JSON give NULL.
+
+    A JSON or Parquet reader types an object or array of the files (a Snowflake-style
+    ``unstruct_event_..._1`` of an analytics SDK's JSON, a Parquet ``contexts`` list) as a
+    STRUCT, MAP or list, whose text is no JSON: such a column is written out as JSON."""
+    sql_type = columns.get(name, "VARCHAR").upper()
+    if sql_type.startswith(("STRUCT", "MAP", "UNION")) or sql_type.endswith("]"):
+        return f"to_json({quote(name)})"
+    return f"TRY_CAST(nullif(CAST({quote(name)} AS VARCHAR), '') AS JSON)"
 
 
 def _unstruct(columns: dict[str, str], stem: str) -> str:
@@ -183,10 +190,10 @@ def _unstruct(columns: dict[str, str], stem: str) -> str:
     parts = []
     column = _shredded(columns, "unstruct_event", stem)
     if column:
-        j = _as_json(quote(column))
+        j = _as_json(columns, column)
         parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN {j} -> 0 ELSE {j} END)")
     if "unstruct_event" in columns:
-        j = _as_json("unstruct_event")
+        j = _as_json(columns, "unstruct_event")
         parts.append(
             f"(CASE WHEN ({j} ->> '$.data.schema') LIKE '{IGLU}{stem}/%' "
             f"THEN {j} -> '$.data.data' END)"
@@ -199,10 +206,10 @@ def _contexts(columns: dict[str, str], stem: str) -> str:
     parts = []
     column = _shredded(columns, "contexts", stem)
     if column:
-        j = _as_json(quote(column))
+        j = _as_json(columns, column)
         parts.append(f"(CASE WHEN json_type({j}) = 'ARRAY' THEN CAST({j} AS JSON[]) END)")
     if "contexts" in columns:
-        j = f"TRY_CAST({_as_json('contexts')} -> '$.data' AS JSON[])"
+        j = f"TRY_CAST({_as_json(columns, 'contexts')} -> '$.data' AS JSON[])"
         parts.append(
             f"list_transform(list_filter({j}, lambda c: (c ->> 'schema') LIKE '{IGLU}{stem}/%'), "
             "lambda c: c -> 'data')"
@@ -214,7 +221,7 @@ def _device(columns: dict[str, str]) -> str:
     yauaa = next((c for c in columns if c.lower().startswith("contexts_nl_basjes_yauaa")), None)
     parts = [_col(columns, "dvce_type")]
     if yauaa:
-        parts.append(f"TRY_CAST({quote(yauaa)} AS JSON) ->> '$[0].deviceClass'")
+        parts.append(f"{_as_json(columns, yauaa)} ->> '$[0].deviceClass'")
     mobile = _col(columns, "dvce_ismobile", "BOOLEAN")
     parts.append(f"CASE WHEN {mobile} THEN 'mobile' WHEN NOT {mobile} THEN 'desktop' END")
     return f"lower(coalesce({', '.join(parts)}))"

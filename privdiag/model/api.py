@@ -224,6 +224,7 @@ def _quality(ctx: Context) -> None:
                     th.degradation,
                     ctx.scenario_owner(sc.features),
                     sc.features,
+                    decision=ctx.threshold,
                 )
             )
         if ctx.kind == "classifier":

@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from privdiag.config import Config
+from privdiag.config_values import closest
 from privdiag.errors import InputError, UsageError
 from privdiag.model import blindset
 from privdiag.model.consent_mix import MixEntry, check_rates, drawable, read_mix
@@ -24,7 +25,7 @@ from privdiag.model.entries import model_entry
 from privdiag.model.loading import Scorer, is_text, load_scorer
 from privdiag.model.predictions import PredictionsScorer
 from privdiag.output import load_json
-from privdiag.privacy import describe_value
+from privdiag.privacy import describe_value, looks_like_id
 from privdiag.report.group_size import made_with, rates_at
 from privdiag.result import InputInfo, Result, sha256_file
 
@@ -193,11 +194,14 @@ def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | 
     if label is None:
         return None
     if label not in frame.columns:
+        # a column name that looks like an identifier is never offered
+        near = closest(label, [c for c in frame.columns if not looks_like_id(c)])
         raise InputError(
             f"has no label column {label!r}",
             path=path,
             field=label,
-            hint="pass --label with the column holding the outcome",
+            hint="pass --label with the column holding the outcome"
+            + (f": did you mean {near!r}?" if near else ""),
         )
     values = frame[label]
     _refuse_nested(frame, [label], path, "a label")

@@ -66,11 +66,15 @@ def degradation(
     threshold: float,
     owner: str | None,
     masked: list[str],
+    decision: float = 0.5,
 ) -> Finding:
     """Return the model.degradation finding of one scenario.
 
     ``primary``'s drop and interval are on the scale the threshold applies to (relative for
-    RMSE); its baseline and scenario values are the measure's own.
+    RMSE); its baseline and scenario values are the measure's own. ``decision``: the score
+    from which a row is predicted 1 (``--threshold``), which the title names when no row
+    reaches it: "ROC AUC ... to 0.55; it predicts 0 on every row" read as a contradiction,
+    the scores still ranking rows.
     """
     change = primary.scenario - primary.baseline
     # a precision that had a value unmasked and has none now: no row is scored 1 any more
@@ -82,7 +86,8 @@ def degradation(
         "model.degradation",
         severity_for(primary.low, threshold),
         f"{model}: {change_words(primary.measure, primary.baseline, primary.scenario)} "
-        f"under {scenario}" + ("; it predicts 0 on every row" if all_zero else ""),
+        f"under {scenario}"
+        + (f"; no score reaches {decision:g}, so it predicts 0 on every row" if all_zero else ""),
         {"model": model, "scenario": scenario, "purpose": purpose},
         metrics={
             "measure": primary.measure,

@@ -21,6 +21,7 @@ from privdiag.report.text import (
     TAGGED_CHANGES,
     changes_line,
     cut,
+    failing_the_run,
     fmt_metric,
     fmt_number,
     fmt_value,
@@ -37,6 +38,7 @@ from privdiag.report.text import (
 )
 
 MAX_LISTED = 50  # findings listed by name per owner, and missing owners in the summary
+MAX_FAILING = 10  # findings that fail an audit run, listed under "What changed"
 MAX_CAUSES = 12  # a finding lists its nearest causes; a longer chain ends with a note
 AREA_TITLES = {"data": "Data", "model": "Model", "people": "People"}
 AREA_BLURBS = {
@@ -141,6 +143,10 @@ class SummaryView:
     changes: str = ""
     resolved: list[LinkView] = field(default_factory=list)  # at most MAX_LISTED
     resolved_more: int = 0
+    # what makes an audit run exit 1: a lead-in and the findings (at most MAX_FAILING)
+    failing_lead: str = ""
+    failing: list[tuple[str, LinkView]] = field(default_factory=list)  # (its change, link)
+    failing_more: int = 0
 
 
 @dataclass
@@ -475,6 +481,20 @@ def build_context(
         if isinstance(r, dict) and r.get("severity") in SEVERITIES
     ]
     summary.resolved, summary.resolved_more = gone[:MAX_LISTED], max(0, len(gone) - MAX_LISTED)
+    summary.failing_lead, fails = failing_the_run(doc)
+    summary.failing = [
+        (
+            word,
+            LinkView(
+                views[f["id"]].anchor if views[f["id"]].shown else None,
+                views[f["id"]].label or views[f["id"]].title,
+                f["severity"],
+                note="" if views[f["id"]].shown else " (not on this page)",
+            ),
+        )
+        for word, f in fails[:MAX_FAILING]
+    ]
+    summary.failing_more = max(0, len(fails) - MAX_FAILING)
 
     areas = [
         AreaView(

@@ -15,6 +15,7 @@ from privdiag.report.text import (
     TAGGED_CHANGES,
     changes_line,
     cut,
+    failing_the_run,
     key_figure,
     location_text,
     missing_owners,
@@ -176,6 +177,15 @@ def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int =
         parts.append(md_escape(changes))
         if gone := resolved_lines(doc):
             parts += ["Resolved:", "\n".join(gone)]
+        lead, fails = failing_the_run(doc)
+        if fails:
+            lines = [
+                f"- {f['severity']}, {word}: {md_escape(str(f.get('title') or f['kind']))}"
+                for word, f in fails[:MAX_RESOLVED]
+            ]
+            if len(fails) > MAX_RESOLVED:
+                lines.append(f"- _{len(fails) - MAX_RESOLVED} more in the full report_")
+            parts += [md_escape(lead), "\n".join(lines)]
     if findings:
         shown = findings[:top]
         title = f"### Top {len(shown)} findings" if len(findings) > top else "### Findings"

@@ -7,7 +7,8 @@ import math
 import re
 from typing import Any
 
-from privdiag.findings import LOCATION_KEYS, OWNERSHIP_GAP, is_users, measure_name
+from privdiag.audit.diff import change_word, failing
+from privdiag.findings import LOCATION_KEYS, OWNERSHIP_GAP, SEVERITIES, is_users, measure_name
 from privdiag.privacy import scrub  # one redaction for reports and every other output
 
 #: Metric and column names whose values are fractions, shown as percentages: the word at the
@@ -538,6 +539,29 @@ def missing_owners(findings: list[dict[str, Any]]) -> list[str]:
 
 #: A finding's ``change`` that the reports tag it with (``unchanged`` is not tagged).
 TAGGED_CHANGES = ("new", "worse", "better")
+
+
+def failing_the_run(doc: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    """Return what makes an audit run exit 1, as a lead-in, and the findings it counts, each
+    with its change in the reports' words: those at or above its ``fail_on`` that its
+    ``fail_when`` counts, new first, then worse, then not compared, each in rank order;
+    ("", []) for other results and runs that pass. The counts of "What changed" do not say
+    which they are: a banner change's new opt-in drop could sit past the top ten."""
+    audit = doc.get("audit")
+    if not isinstance(audit, dict) or audit.get("fail_on") not in SEVERITIES:
+        return "", []
+    # new first (what the lead did not see last night), then worse, then not compared
+    order = {"new": 0, "worse": 1}
+    fails = sorted(failing(doc, audit["fail_on"]), key=lambda f: order.get(f.get("change"), 2))
+    if not fails:
+        return "", []
+    when = audit.get("fail_when")
+    lead = (
+        f"Failing the run (exit 1): {len(fails)} finding(s) at or above {audit['fail_on']}"
+        + (f" that --fail-when {when} counts" if when in ("new", "regressed") else "")
+        + ":"
+    )
+    return lead, [(change_word(f.get("change"), when), f) for f in fails]
 
 
 def changes_line(doc: dict[str, Any]) -> str:
