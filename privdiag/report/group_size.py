@@ -133,6 +133,38 @@ def hide_consent_rates(merged: dict[str, Any], docs: list[dict[str, Any]], k: in
     ]
 
 
+#: Evidence of a scan whose groups were hidden at the scan's ``min_group_size`` from counts
+#: the result does not keep: the opt-in rates (by a value, hidden beside a violation's users
+#: too) and the consent-gap maps (a cell beside a consent state of few users).
+SMALL_GROUP_EVIDENCE = {
+    "optin_rates": "opt-in rates",
+    "optin_missing_values": "opt-in breakdowns by missing values",
+    "consent_gap_heatmaps": "consent-gap maps",
+}
+
+
+def drop_small_group_evidence(docs: list[dict[str, Any]], k: int) -> list[str]:
+    """Drop, in place, the :data:`SMALL_GROUP_EVIDENCE` of each of ``docs`` made with a
+    ``min_group_size`` under ``k`` (or recording none): 3 persons deciding a purpose, all
+    denying, or a map's cell of 3 denying users, stayed shown at a report's 5. Return a note
+    naming what was dropped."""
+    dropped: set[str] = set()
+    for doc in docs:
+        evidence = doc.get("evidence")
+        if not isinstance(evidence, dict) or (made_with(doc) or 0) >= k:
+            continue
+        for key, said in SMALL_GROUP_EVIDENCE.items():
+            if evidence.pop(key, None):
+                dropped.add(said)
+    if not dropped:
+        return []
+    return [
+        f"{', '.join(sorted(dropped))} not given: the result was made with a smaller "
+        f"min_group_size, and their groups cannot be hidden again at {k}; scan again at {k} "
+        "to see them"
+    ]
+
+
 def _pooled_mix() -> list[dict[str, Any]]:
     """A consent mix of one pooled share: every combination's states withheld."""
     return [{"granted": None, "denied": None, "share": 1.0}]
