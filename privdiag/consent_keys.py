@@ -142,10 +142,15 @@ def unlinked_notes(con: Any) -> list[str]:
 
 def _device_decided(marked: str) -> str:
     """SQL true for an event ``e`` of a logged-in user on a device whose own consent records
-    are in the log (a CMP keyed by the cookie or device), not ``marked`` already."""
+    are in the log (a CMP keyed by the cookie or device), not ``marked`` already. An
+    anonymous id that is also another event's user id (ids of two kinds numbered alike, a
+    device 42 beside a customer 42) keys no device: a record keyed by it is that user's, as
+    a consent file keys a row by its user id first."""
     return f"""e.user_key IS NOT NULL AND e.anon_key IS NOT NULL
         AND e.user_key <> e.anon_key AND NOT {marked}
-        AND e.anon_key IN (SELECT user_key FROM consent WHERE user_key IS NOT NULL)"""
+        AND e.anon_key IN (SELECT user_key FROM consent WHERE user_key IS NOT NULL)
+        AND e.anon_key NOT IN (SELECT user_key FROM events WHERE user_key IS NOT NULL
+                               AND user_key IS DISTINCT FROM anon_key)"""
 
 
 def mark_device_consent(con: Any) -> list[str]:
