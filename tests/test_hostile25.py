@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import scan_csv
+from tests.helpers import few_deny_personalization, scan_csv
 
 
 def test_an_anonymous_id_that_is_another_users_id_keys_no_device(tmp_path):
@@ -27,3 +27,57 @@ def test_an_anonymous_id_that_is_another_users_id_keys_no_device(tmp_path):
     assert set(found) == {"consent.violation"}
     assert (found["consent.violation"]["users"], found["consent.violation"]["events"]) == (1, 1)
     assert not any("of its own" in n for n in doc["evidence"].get("notes", []))
+
+
+def _audit(folder, k: int) -> dict:
+    """An audit of ``folder``'s privdiag.toml at ``min_group_size`` ``k``; its audit.json."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    config = folder / "privdiag.toml"
+    config.write_text(
+        f'[thresholds]\nmin_group_size = {k}\n[sources.web]\npaths = ["web.csv"]\n'
+        '[consent]\npaths = ["cmp.csv"]\n'
+    )
+    before = set((folder / "privdiag-reports").glob("*"))
+    args = ["audit", "--config", str(config), "--fail-on", "critical", "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (made,) = set((folder / "privdiag-reports").glob("*")) - before
+    return json.loads((made / "audit.json").read_text())
+
+
+def test_an_audit_at_a_larger_group_size_charts_no_rate_of_an_earlier_smaller_one(tmp_path):
+    """40 users decide analytics, half granting; 3 of them deny personalization. A nightly
+    audit at min_group_size 1, then at 5: the second run's trends showed the first run's
+    personalization rate, 0.0 (3 users, each denying), which the run itself withholds; and
+    `privdiag report` of the first run's audit.json at 5 showed it too."""
+    events, log = few_deny_personalization()
+    (tmp_path / "web.csv").write_text(events)
+    (tmp_path / "cmp.csv").write_text(log)
+    first = _audit(tmp_path, 1)
+    assert first["evidence"]["trends"]["series"]["consent_rate.personalization"] == [0.0]
+    second = _audit(tmp_path, 5)
+    series = second["evidence"]["trends"]["series"]
+    assert series["consent_rate.analytics"] == [None, 0.5]
+    assert series.get("consent_rate.personalization", [None, None]) == [None, None]
+    assert series["violations"] == [None, 0.0] and series["findings"] == [1.0, 1.0]
+    # a run at the same size keeps the second run's measures
+    third = _audit(tmp_path, 5)["evidence"]["trends"]["series"]
+    assert third["consent_rate.analytics"] == [None, 0.5, 0.5]
+
+    import json
+
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    old = tmp_path / "first.json"
+    old.write_text(json.dumps(first))
+    out = tmp_path / "report.json"
+    args = ["report", str(old), "--config", str(tmp_path / "privdiag.toml"), "--json", str(out)]
+    assert CliRunner().invoke(app, [*args, "--fail-on", "critical"]).exit_code == 0
+    assert json.loads(out.read_text())["evidence"]["trends"]["series"] == {"findings": [1.0]}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import write
+from helpers import few_deny_personalization, write
 from typer.testing import CliRunner
 
 from privdiag.cli import app
@@ -26,13 +26,7 @@ def test_the_floor_of_the_users_is_coarse_and_at_least_k(users, k, floor):
 def _scan(tmp_path, runner):
     """40 users decide analytics, half granting; 3 of them decide personalization, all
     denying. Scanned with min_group_size 1: both rates shown (0.5 and 0.0)."""
-    events = "event_id,ts,event_name,user_id\n"
-    log = "user_id,purpose,status,ts\n"
-    for u in range(40):
-        events += f"e{u},2026-10-01T10:00:00Z,page_view,user{u}\n"
-        log += f"user{u},analytics,{'granted' if u % 2 else 'denied'},2026-10-01T09:00:00Z\n"
-    for u in range(3):
-        log += f"user{u},personalization,denied,2026-10-01T09:00:00Z\n"
+    events, log = few_deny_personalization()
     small = write(tmp_path / "small.toml", "[thresholds]\nmin_group_size = 1\n")
     scan = tmp_path / "scan.json"
     args = ["scan", write(tmp_path / "web.csv", events), "--consent"]

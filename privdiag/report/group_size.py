@@ -156,13 +156,29 @@ def drop_small_group_evidence(docs: list[dict[str, Any]], k: int) -> list[str]:
         for key, said in SMALL_GROUP_EVIDENCE.items():
             if evidence.pop(key, None):
                 dropped.add(said)
+        if _drop_small_trends(evidence.get("trends")):
+            dropped.add("audit trends of consent rates and violations")
     if not dropped:
         return []
     return [
         f"{', '.join(sorted(dropped))} not given: the result was made with a smaller "
-        f"min_group_size, and their groups cannot be hidden again at {k}; scan again at {k} "
-        "to see them"
+        f"min_group_size, and their groups cannot be hidden again at {k}; run it again at "
+        f"{k} to see them"
     ]
+
+
+def _drop_small_trends(trends: Any) -> bool:
+    """Drop, in place, an audit's trend series :func:`privdiag.audit.trends.of_small_groups`
+    (consent rates, violations' events); True when there were any."""
+    from privdiag.audit.trends import of_small_groups
+
+    series = trends.get("series") if isinstance(trends, dict) else None
+    if not isinstance(series, dict):
+        return False
+    small = [name for name in series if isinstance(name, str) and of_small_groups(name)]
+    for name in small:
+        del series[name]
+    return bool(small)
 
 
 def _pooled_mix() -> list[dict[str, Any]]:
