@@ -81,3 +81,30 @@ def test_an_audit_at_a_larger_group_size_charts_no_rate_of_an_earlier_smaller_on
     args = ["report", str(old), "--config", str(tmp_path / "privdiag.toml"), "--json", str(out)]
     assert CliRunner().invoke(app, [*args, "--fail-on", "critical"]).exit_code == 0
     assert json.loads(out.read_text())["evidence"]["trends"]["series"] == {"findings": [1.0]}
+
+
+def test_a_log_of_purposes_reads_the_rows_that_hold_a_tc_string_alone(tmp_path):
+    """A CMP log of purpose and status rows, some of its rows a TC string alone: u1 granted
+    ads as a purpose row, u2's string denies every purpose. The string was not read ("left
+    out, as they say no decision"): u2's gclid was no violation, u2 a missing record. By
+    hand: one violation of 1 user (u2), and 5 records (u1's 1, u2's 4 purposes)."""
+    from tests.test_decode_tcf import encode, make
+
+    denied = encode(make(purposes_consent=frozenset()))
+    events = [
+        "event_id,ts,event_name,user_id,gclid",
+        "e1,2026-10-01T10:30:00Z,page_view,u1,g",
+        "e2,2026-10-01T10:30:00Z,page_view,u2,g",
+    ]
+    log = [
+        "user_id,purpose,status,tc_string,ts",
+        "u1,ads,granted,,2026-10-01T10:00:00Z",
+        f"u2,,,{denied},2026-10-01T10:00:00Z",
+    ]
+    toml = '[thresholds]\nmin_group_size = 1\n[features.gclid]\npurposes = ["ads"]\n'
+    doc = scan_csv(tmp_path, events, log, toml)
+    kinds = sorted(f["kind"] for f in doc["findings"] if f["kind"].startswith("consent"))
+    assert kinds == ["consent.violation"]
+    (consent,) = [i for i in doc["inputs"] if i["role"] == "consent"]
+    assert (consent["rows"], consent["records"]) == (2, 5)
+    assert not any("no decision" in n for n in doc["evidence"].get("notes", []))
