@@ -50,6 +50,10 @@ def test_a_report_at_a_larger_group_size_drops_the_rates_of_few_deciders(tmp_pat
         assert result.exit_code in (0, 1), result.output
         doc = json.loads(out.read_text())
         assert doc["evidence"]["consent_rates"] == rates
+        # a dropped rate's floor goes too: 2 told two to four users (hostile round 25)
+        floors = doc["evidence"]["consent_rates_users_at_least"]
+        expected = {"analytics": 20} | ({"personalization": 2} if k == 1 else {})
+        assert floors == expected
         said = [
             n for n in doc["evidence"].get("notes", []) if "consent rate of personalization" in n
         ]

@@ -125,6 +125,12 @@ def hide_consent_rates(merged: dict[str, Any], docs: list[dict[str, Any]], k: in
             shown = rates_at(doc, rates, k)
             dropped |= set(rates) - set(shown)
             keep(shown)
+    # a dropped rate's floor (2: two to four users on its smaller side) goes with it
+    for doc, floors, keep in _per_document(merged, docs, "consent_rates_users_at_least"):
+        rates = (doc.get("evidence") or {}).get("consent_rates")
+        shown = rates_at(doc, rates, k) if isinstance(rates, dict) else {}
+        if isinstance(floors, dict):
+            keep({p: floor for p, floor in floors.items() if p in shown})
     if not dropped:
         return []
     return [
