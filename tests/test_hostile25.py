@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 from tests.helpers import few_deny_personalization, scan_csv
+
+
+def _toml(text: str) -> dict:
+    return tomllib.loads(text)
 
 
 def test_an_anonymous_id_that_is_another_users_id_keys_no_device(tmp_path):
@@ -108,3 +115,20 @@ def test_a_log_of_purposes_reads_the_rows_that_hold_a_tc_string_alone(tmp_path):
     (consent,) = [i for i in doc["inputs"] if i["role"] == "consent"]
     assert (consent["rows"], consent["records"]) == (2, 5)
     assert not any("no decision" in n for n in doc["evidence"].get("notes", []))
+
+
+def test_a_step_owner_owns_every_name_of_a_step_of_several():
+    """`"step:purchase" = "checkout"` beside `steps = [["purchase", "Order Completed"]]`:
+    a consent gap at the step (labelled purchase) went to checkout, a violation at its event
+    name Order Completed to nobody; and a pattern naming the second name missed the gap."""
+    from privdiag.config import parse_config
+    from privdiag.mapping import owner_for
+
+    steps = '[journey]\nsteps = ["page_view", ["purchase", "Order Completed"]]\n'
+    for pattern in ("purchase", "Order*"):
+        config = parse_config(
+            _toml(steps + f'[owners]\n"step:{pattern}" = "checkout"\n'), Path("p.toml")
+        )
+        for step in ("purchase", "Order Completed"):
+            assert owner_for(config, source="web", step=step) == "checkout", (pattern, step)
+        assert owner_for(config, source="web", step="page_view") is None
