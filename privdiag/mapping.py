@@ -29,6 +29,7 @@ from typing import Any
 from privdiag.config import Config, composed_name
 from privdiag.ingest.consent_strings import STRING_COLUMNS
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, INTERNAL_COLUMNS
+from privdiag.privacy import names_an_id
 
 # Well-known fields and the purposes they need when the config says nothing.
 BUILTIN_FEATURES: dict[str, list[str]] = {
@@ -140,6 +141,12 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
                 f"[features.{name}] names no feature: the events' field {name} is read as the "
                 f"feature {renamed[0]} ({name} is a name privdiag keeps for a column of its "
                 f"own), so nothing is checked for it; classify it as [features.{renamed[0]}]"
+            )
+        elif close and names_an_id(close[0]):  # a column named by an order or user number
+            notes.append(
+                f"[features.{name}] names no feature of the events, so nothing is checked "
+                "for it; a feature of a close name, which looks like an identifier and is not "
+                "shown, is among them"
             )
         elif close:
             notes.append(

@@ -132,3 +132,17 @@ def test_a_step_owner_owns_every_name_of_a_step_of_several():
         for step in ("purchase", "Order Completed"):
             assert owner_for(config, source="web", step=step) == "checkout", (pattern, step)
         assert owner_for(config, source="web", step="page_view") is None
+
+
+def test_a_near_miss_note_shows_no_column_named_like_an_identifier():
+    """`[features.order_9000016]` beside a column `order_9000015` of no finding: the note
+    asked "did you mean order_9000015?", the one place the column's name, redacted in
+    every finding, was shown."""
+    from privdiag.config import parse_config
+    from privdiag.mapping import unmatched_features
+
+    toml = '[features.order_9000016]\npurposes = ["ads"]\n[features.gcild]\npurposes = ["ads"]\n'
+    config = parse_config(_toml(toml), Path("p.toml"))
+    notes = unmatched_features(["order_9000015", "gclid"], config)
+    assert len(notes) == 2 and not any("9000015" in n for n in notes)
+    assert "looks like an identifier" in notes[0] and "did you mean gclid?" in notes[1]
