@@ -106,7 +106,7 @@ def test_a_log_of_purposes_reads_the_rows_that_hold_a_tc_string_alone(tmp_path):
     log = [
         "user_id,purpose,status,tc_string,ts",
         "u1,ads,granted,,2026-10-01T10:00:00Z",
-        f"u2,,,{denied},2026-10-01T10:00:00Z",
+        f"u2,,,{denied},2026-10-01 10:00:00",
     ]
     toml = '[thresholds]\nmin_group_size = 1\n[features.gclid]\npurposes = ["ads"]\n'
     doc = scan_csv(tmp_path, events, log, toml)
@@ -114,7 +114,9 @@ def test_a_log_of_purposes_reads_the_rows_that_hold_a_tc_string_alone(tmp_path):
     assert kinds == ["consent.violation"]
     (consent,) = [i for i in doc["inputs"] if i["role"] == "consent"]
     assert (consent["rows"], consent["records"]) == (2, 5)
-    assert not any("no decision" in n for n in doc["evidence"].get("notes", []))
+    notes = doc["evidence"].get("notes", [])
+    assert not any("no decision" in n for n in notes)
+    assert len([n for n in notes if "carry no Z or UTC offset" in n]) == 1
 
 
 def test_a_step_owner_owns_every_name_of_a_step_of_several():

@@ -236,7 +236,7 @@ def _with_string_rows(ctx: StageContext, roles: dict[str, str], staged: Staged) 
         f"UNION ALL SELECT * FROM {strings.consent_view}"
     )
     staged.consent_view = both
-    staged.notes += strings.notes
+    staged.notes += [n for n in strings.notes if n not in staged.notes]  # times said once
 
 
 def _without_decision(
