@@ -125,6 +125,7 @@ def report(
     from privdiag.output import read_json
     from privdiag.report.group_size import (
         check_group_sizes,
+        drop_small_group_evidence,
         hide_consent_rates,
         pool_consent_mix,
     )
@@ -134,13 +135,14 @@ def report(
     cfg = load_config(config)
     outputs.check_apart([*results, cfg.path])
     docs = [read_json(p) for p in results]
+    dropped = drop_small_group_evidence(docs, cfg.thresholds.min_group_size)
     # Even one document is merged: every output then shows the same ranked, deduplicated
     # findings and a summary privdiag computed, not the file's own.
     merged = merge_docs(docs)
     kept = check_group_sizes(docs, results, cfg.thresholds.min_group_size)
     _at_group_size(merged, cfg.thresholds.min_group_size)
     pool_consent_mix(merged, docs, cfg.thresholds.min_group_size)
-    if notes := hide_consent_rates(merged, docs, cfg.thresholds.min_group_size):
+    if notes := dropped + hide_consent_rates(merged, docs, cfg.thresholds.min_group_size):
         said = merged["evidence"].get("notes")
         merged["evidence"]["notes"] = [*(said if isinstance(said, list) else []), *notes]
     if kept is not None:

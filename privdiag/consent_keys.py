@@ -140,12 +140,39 @@ def unlinked_notes(con: Any) -> list[str]:
     return notes
 
 
-def _device_decided(marked: str) -> str:
+# The anonymous ids with consent records that are also user ids of events (a device 42
+# beside a customer 42): made only where an event's anonymous id has records.
+USER_IDS_TOO = "consent_anon_user_ids"
+
+
+def _device_decided(marked: str, apart: bool = False) -> str:
     """SQL true for an event ``e`` of a logged-in user on a device whose own consent records
-    are in the log (a CMP keyed by the cookie or device), not ``marked`` already."""
+    are in the log (a CMP keyed by the cookie or device), not ``marked`` already. With
+    ``apart``, an anonymous id of :data:`USER_IDS_TOO` keys no device: a record keyed by an
+    id that is also another event's user id (ids of two kinds numbered alike) is that
+    user's, as a consent file keys a row by its user id first."""
+    also = f" AND e.anon_key NOT IN (SELECT key FROM {USER_IDS_TOO})" if apart else ""
     return f"""e.user_key IS NOT NULL AND e.anon_key IS NOT NULL
         AND e.user_key <> e.anon_key AND NOT {marked}
-        AND e.anon_key IN (SELECT user_key FROM consent WHERE user_key IS NOT NULL)"""
+        AND e.anon_key IN (SELECT user_key FROM consent WHERE user_key IS NOT NULL){also}"""
+
+
+def _devices(con: Any, marked: str) -> tuple[int, str]:
+    """The events of a logged-in user on a device with consent records of its own, and the
+    SQL telling them (:func:`_device_decided`). The check of ids that are user ids too runs
+    only where there are any (it reads the events twice more)."""
+    decided = _device_decided(marked)
+    row = con.execute(f"SELECT count(*) FROM events e WHERE {decided}").fetchone()
+    if not row or not row[0]:
+        return 0, decided
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {USER_IDS_TOO} AS
+        SELECT DISTINCT user_key AS key FROM events
+        WHERE user_key IS DISTINCT FROM anon_key AND user_key IN (
+            SELECT DISTINCT e.anon_key FROM events e WHERE {decided})""")
+    decided = _device_decided(marked, apart=True)
+    row = con.execute(f"SELECT count(*) FROM events e WHERE {decided}").fetchone()
+    return (int(row[0]) if row else 0), decided
 
 
 def mark_device_consent(con: Any) -> list[str]:
@@ -165,9 +192,7 @@ def mark_device_consent(con: Any) -> list[str]:
         return []
     has_mark = by_browser(con)
     marked = f"coalesce(e.{BROWSER_CONSENT}, FALSE)" if has_mark else "FALSE"
-    decided = _device_decided(marked)
-    row = con.execute(f"SELECT count(*) FROM events e WHERE {decided}").fetchone()
-    devices = int(row[0]) if row else 0
+    devices, decided = _devices(con, marked)
     if not has_mark and not devices:
         return []
     notes = []

@@ -29,6 +29,7 @@ from typing import Any
 from privdiag.config import Config, composed_name
 from privdiag.ingest.consent_strings import STRING_COLUMNS
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, INTERNAL_COLUMNS
+from privdiag.privacy import names_an_id
 
 # Well-known fields and the purposes they need when the config says nothing.
 BUILTIN_FEATURES: dict[str, list[str]] = {
@@ -141,6 +142,12 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
                 f"feature {renamed[0]} ({name} is a name privdiag keeps for a column of its "
                 f"own), so nothing is checked for it; classify it as [features.{renamed[0]}]"
             )
+        elif close and names_an_id(close[0]):  # a column named by an order or user number
+            notes.append(
+                f"[features.{name}] names no feature of the events, so nothing is checked "
+                "for it; a feature of a close name, which looks like an identifier and is not "
+                "shown, is among them"
+            )
         elif close:
             notes.append(
                 f"[features.{name}] names no feature of the events, so nothing is checked "
@@ -176,14 +183,26 @@ def _last_match(config: Config, kind: str, name: str, *, bare: bool) -> str | No
 
     With ``bare`` only patterns without a kind prefix count, else only those for ``kind``.
     """
+    names = _step_names(config, name) if kind == "step" else (name,)
     owner = None
     for pattern, team in config.owners.items():
         pattern_kind = _kind_of(pattern)
-        if bare and pattern_kind is None and fnmatchcase(name, pattern):
+        if bare and pattern_kind is None and any(fnmatchcase(n, pattern) for n in names):
             owner = team
-        elif not bare and pattern_kind == kind and fnmatchcase(name, pattern[len(kind) + 1 :]):
-            owner = team
+        elif not bare and pattern_kind == kind:
+            if any(fnmatchcase(n, pattern[len(kind) + 1 :]) for n in names):
+                owner = team
     return owner
+
+
+def _step_names(config: Config, name: str) -> tuple[str, ...]:
+    """A step's names: those of the ``[journey] steps`` entry of several names that holds
+    ``name`` (a consent violation is at its event name, ``Order Completed``, a consent gap at
+    the step's label, ``purchase``), else ``name`` alone."""
+    for step in config.steps or []:
+        if not isinstance(step, str) and name in step:
+            return tuple(step)
+    return (name,)
 
 
 def _table_owner(config: Config, kind: str, name: str) -> str | None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from privdiag.chains import link
-from privdiag.checks.across import hide_across
+from privdiag.checks.across import hide_across, journey_labels
 from privdiag.checks.compliance import check_compliance, check_missing_records
 from privdiag.checks.context import ScanContext, mark_no_user_ids, suppress
 from privdiag.checks.flag_conflicts import check_conflicts
@@ -322,7 +322,8 @@ def run_scan(
     for f in findings:
         mark_no_user_ids(f.metrics)
     nesting = Nesting(ctx.con, ctx.features)
-    hide_across(findings, result.evidence, ctx.min_group, ctx.optin_counts, nesting)
+    labels = journey_labels(journey.steps)
+    hide_across(findings, result.evidence, ctx.min_group, ctx.optin_counts, nesting, labels)
     link(findings, ctx.mapping)
     fill_owners(findings, config)
     result.findings = findings

@@ -14,6 +14,19 @@ def write(path: Path, text: str) -> str:
     return str(path)
 
 
+def few_deny_personalization() -> tuple[str, str]:
+    """Events and a consent log (CSV text): 40 users decide analytics, half granting; 3 of
+    them decide personalization, all denying (a rate of 0.0 tells each one's choice)."""
+    events = "event_id,ts,event_name,user_id\n"
+    log = "user_id,purpose,status,ts\n"
+    for u in range(40):
+        events += f"e{u},2026-10-01T10:00:00Z,page_view,user{u}\n"
+        log += f"user{u},analytics,{'granted' if u % 2 else 'denied'},2026-10-01T09:00:00Z\n"
+    for u in range(3):
+        log += f"user{u},personalization,denied,2026-10-01T09:00:00Z\n"
+    return events, log
+
+
 def consent_states(events: list[str], consent: list[str], purpose: str) -> list[tuple]:
     """Load ``events`` and ``consent`` and return each event's (user key, state of
     ``purpose``) in time order."""

@@ -34,10 +34,18 @@ def _scan(tmp_path: Path, carriers: int) -> dict:
     return _shop(tmp_path, 22, range(carriers), range(0))
 
 
-def _shop(tmp_path: Path, deniers: int, gclid: range, fbclid: range) -> dict:
+def _shop(
+    tmp_path: Path,
+    deniers: int,
+    gclid: range,
+    fbclid: range,
+    names: tuple[str, str] = ("page_view", "purchase"),
+    steps: str = '["page_view", "purchase"]',
+) -> dict:
     """400 users of one page_view each, the first ``deniers`` denying ads; those granting it
     send gclid and fbclid, every second one buying too; of the deniers, those in ``gclid``
-    (``fbclid``) send gclid (fbclid). Over five days."""
+    (``fbclid``) send gclid (fbclid). Over five days. ``names``: the events' names of a
+    page view and a purchase; ``steps``: the journey's."""
     lines = ["event_id,ts,event_name,user_id,gclid,fbclid"]
     decisions = ["user_id,purpose,status,ts"]
     for u in range(400):
@@ -45,11 +53,11 @@ def _shop(tmp_path: Path, deniers: int, gclid: range, fbclid: range) -> dict:
         g = f"g{u}" if not denied or u in gclid else ""
         f = f"f{u}" if not denied or u in fbclid else ""
         day = f"2026-10-0{1 + u % 5}"
-        lines.append(f"e{u},{day}T10:00:00Z,page_view,u{u},{g},{f}")
+        lines.append(f"e{u},{day}T10:00:00Z,{names[0]},u{u},{g},{f}")
         if not denied and u % 2:
-            lines.append(f"p{u},{day}T11:00:00Z,purchase,u{u},{g},{f}")
+            lines.append(f"p{u},{day}T11:00:00Z,{names[1]},u{u},{g},{f}")
         decisions.append(f"u{u},ads,{'denied' if denied else 'granted'},2026-09-01T00:00:00Z")
-    toml = '[journey]\nsteps = ["page_view", "purchase"]\n\n[features.gclid]\npurposes = ["ads"]\n'
+    toml = f'[journey]\nsteps = {steps}\n\n[features.gclid]\npurposes = ["ads"]\n'
     return scan_csv(tmp_path, lines, decisions, toml + '\n[features.fbclid]\npurposes = ["ads"]\n')
 
 
@@ -98,6 +106,30 @@ def test_the_gap_of_another_feature_hides_its_denied_counts_beside_a_violation(t
     assert (m["missing_share_denied"], m["gap"], m["events_granted"]) == (1.0, 1.0, 378)
     denied = [r for r in gap["evidence"]["table"]["rows"] if r[0] == "denied"]
     assert denied == [["denied", None, None, 1.0]]
+
+
+def test_a_step_of_several_names_hides_beside_a_violation_of_its_second_name(tmp_path):
+    """Segment's names under steps labelled by GA4's (hostile round 25): the violation is
+    at the event name ``Product Viewed``, the gap and the funnel at the step ``view_item``
+    that name is one of; their 22 denying ads were shown beside the violation's 18."""
+    doc = _shop(
+        tmp_path,
+        22,
+        range(18),
+        range(0),
+        ("Product Viewed", "Order Completed"),
+        '[["view_item", "Product Viewed"], ["purchase", "Order Completed"]]',
+    )
+    violation = _find(doc, "consent.violation")
+    assert violation["location"]["step"] == "Product Viewed"
+    assert (violation["metrics"]["users"], violation["metrics"]["events"]) == (18, 18)
+    gap = _find(doc, "sparsity.consent_gap", "fbclid")["metrics"]
+    assert gap["events_denied"] is None
+    assert (gap["users"], gap["events"]) == (None, None)
+    assert gap["difference_with"] == [violation["id"]]
+    funnel = _find(doc, "funnel.consent_drop")["metrics"]
+    assert (funnel["from_step"], funnel["users"], funnel["events"]) == ("view_item", None, None)
+    assert funnel["difference_with"] == [violation["id"]]
 
 
 def test_nothing_is_hidden_across_where_the_difference_is_large(tmp_path):

@@ -41,6 +41,8 @@ class Compared:
     baseline: RunRecord | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
     history: list[tuple[str, str, str, float]] = field(default_factory=list)
+    # the min_group_size each run of the history was made with (None: not recorded)
+    sizes: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def run(self) -> RunRecord | None:
@@ -170,6 +172,7 @@ def _read_compared(history: History, settings: AuditSettings) -> Compared:
         baseline=baseline,
         findings=history.findings(target.run_id) if target else [],
         history=history.measures(TREND_RUNS - 1),
+        sizes={r.run_id: made_with(r) for r in history.runs()},
     )
 
 
@@ -198,7 +201,7 @@ def _finish(
     final = settings.reports_dir / name
     measures = trends.measures(doc, models)
     _annotate(doc, changes, run_id, compared, settings, final)
-    doc["evidence"]["trends"] = _trend_series(compared, run_id, result.started_at, measures)
+    doc["evidence"]["trends"] = _trend_series(compared, run_id, result.started_at, measures, k)
 
     exit_code = 1 if failing(doc, fail_on) else 0
     doc["audit"].update(fail_on=fail_on, exit_code=exit_code)
@@ -254,10 +257,16 @@ def _annotate(
 
 
 def _trend_series(
-    compared: Compared, run_id: str, started_at: str, measures: dict[str, float]
+    compared: Compared, run_id: str, started_at: str, measures: dict[str, float], k: int
 ) -> dict[str, Any]:
+    """The measures over the runs; a consent rate or violations' events of a run made with
+    a smaller ``min_group_size`` than ``k`` (or recording none) left out: it may be of fewer
+    users than this run shows."""
     marks = {compared.baseline.run_id: "baseline"} if compared.baseline else {}
-    return trends.series(compared.history, (run_id, started_at, measures), marks=marks)
+    smaller = frozenset(r for r, size in compared.sizes.items() if (size or 0) < k)
+    return trends.series(
+        compared.history, (run_id, started_at, measures), marks=marks, smaller=smaller
+    )
 
 
 def _record(

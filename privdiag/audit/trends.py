@@ -59,23 +59,33 @@ def _model_measures(name: str, evidence: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+def of_small_groups(name: str) -> bool:
+    """True for a measure a run made with a smaller ``min_group_size`` may give of fewer
+    users than a larger one: a consent rate (of 3 users deciding, at 1) and the violations'
+    events (of a finding a larger size hides)."""
+    return name.startswith("consent_rate.") or name == "violations"
+
+
 def series(
     history: list[tuple[str, str, str, float]],
     current: tuple[str, str, dict[str, float]],
     *,
     marks: dict[str, str] | None = None,
+    smaller: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Return a ``series`` evidence block of every measure over the runs, oldest first.
 
     ``history`` holds (run id, started at, measure, value) rows; ``current`` is (run id,
     started at, measures) of this run; ``marks`` maps a run id to a label (e.g. baseline).
-    A measure a run lacks is None there.
+    A measure a run lacks is None there, and so is one :func:`of_small_groups` of a run of
+    ``smaller`` (made with a smaller ``min_group_size`` than this one, or recording none).
     """
     runs: dict[str, str] = {}
     values: dict[tuple[str, str], float] = {}
     for run_id, started, name, value in history:
         runs.setdefault(run_id, started)
-        values[(run_id, name)] = value
+        if not (run_id in smaller and of_small_groups(name)):
+            values[(run_id, name)] = value
     run_id, started, now = current
     runs[run_id] = started
     values.update({(run_id, k): v for k, v in now.items()})

@@ -91,20 +91,35 @@ def _identified(metrics: dict[str, Any]) -> int | None:
     return events - (_count(metrics.get(NO_ID_EVENTS)) or 0)
 
 
-def _inner(findings: Iterable[Finding]) -> tuple[Inner, dict[str, Violation]]:
+#: A journey step's label and event names by each of its event names.
+Steps = dict[str, tuple[str, tuple[str, ...]]]
+
+
+def _inner(findings: Iterable[Finding], steps: Steps) -> tuple[Inner, dict[str, Violation]]:
     """The counts no rule here hides: each violation's shown users and events, by the
     (source, step, purpose) of its denied events, with its id, feature and unit; and where
-    each violation is, by id."""
+    each violation is, by id. A violation's step is an event name; it is counted under the
+    journey step that name is one of (``steps``), as the other checks label their steps: a
+    step of several names (``["view_item", "Product Viewed"]``) is labelled by its first."""
     found: dict[tuple[str, str, str], list[Count]] = {}
     where: dict[str, Violation] = {}
     for f in findings:
         if f.kind != "consent.violation":
             continue
         loc, fid, feature = f.location, f.id, f.location.get("feature", "")
-        key = (loc.get("source", ""), loc.get("step", ""), loc.get("purpose", ""))
+        name = loc.get("step", "")
+        label, names = steps.get(name, (name, (name,)))
+        key = (loc.get("source", ""), label, loc.get("purpose", ""))
         m = f.metrics
         where[fid] = Violation(
-            fid, *key, feature, _count(m.get("users")), _count(m.get("denied_events"))
+            fid,
+            key[0],
+            name,
+            key[2],
+            feature,
+            _count(m.get("users")),
+            _count(m.get("denied_events")),
+            names,
         )
         for name in ("users", "events"):
             if (n := _count(f.metrics.get(name))) is not None:
@@ -181,10 +196,14 @@ def _gap(f: Finding, counts: Counts, k: int, nesting: Nesting, where: dict[str, 
         _blank(f.evidence.get("table"), "denied", (1, 2))
 
 
-def _violation(f: Finding, counts: Counts, k: int) -> None:
+def _violation(f: Finding, counts: Counts, k: int, where: dict[str, Violation]) -> None:
     """A violation's denied events (of the step, whatever the feature) beside another's."""
-    fid = f.id
-    if ids := _tells(f.metrics.get("denied_events"), counts, k, "events", lambda c: c[1] == fid):
+    fid, name = f.id, f.location.get("step", "")
+
+    def apart(c: Count) -> bool:  # itself, or of another event name of a step of several
+        return c[1] == fid or where[c[1]].step != name
+
+    if ids := _tells(f.metrics.get("denied_events"), counts, k, "events", apart):
         _mark(f.metrics, _shown(f.metrics, "denied_events", "share"), ids, k)
 
 
@@ -388,25 +407,33 @@ def _located(findings: list[Finding], inner: Inner) -> Iterable[tuple[Finding, C
             yield f, counts
 
 
+def journey_labels(steps: Iterable[Any]) -> Steps:
+    """Each event name of the journey's ``steps`` (:class:`privdiag.journey.Step`) with its
+    step's label and names."""
+    return {n: (s.name, s.event_names) for s in steps for n in s.event_names}
+
+
 def hide_across(
     findings: list[Finding],
     evidence: dict[str, Any],
     k: int,
     optin_counts: dict[str, list[dict[str, Any]]] | None = None,
     nesting: Nesting | None = None,
+    steps: Steps | None = None,
 ) -> None:
     """Hide, in place, the figures of ``findings`` and of the scan's ``evidence`` that hold
     a violation's users or events and exceed them by 1 to ``k`` - 1 (see the module's
     docstring). ``optin_counts`` are the opt-in rates per dimension before any was hidden
     (:func:`privdiag.checks.optin.optin_rates`), which re-hiding them needs; ``nesting``
     asks the scan's events whether a population holds a violation's (without it, every
-    one that may is taken to).
+    one that may is taken to); ``steps`` the journey's steps by event name
+    (:func:`journey_labels`), without which a step is its event name.
 
     Only a violation's own counts are subtracted from: they are never hidden here, so one
     pass in any order gives the same result."""
     if k <= 1:
         return
-    inner, where = _inner(findings)
+    inner, where = _inner(findings, steps or {})
     if not inner:
         return
     nesting = nesting or Nesting()
@@ -423,7 +450,7 @@ def hide_across(
         if f.kind == "sparsity.consent_gap":
             _gap(f, counts, k, nesting, where)
         elif f.kind == "consent.violation":
-            _violation(f, counts, k)
+            _violation(f, counts, k, where)
         elif f.kind == "funnel.consent_drop":
             _funnel(f, counts, k, nesting, where)
             _funnel_identity(f, counts, k, where)

@@ -43,6 +43,9 @@ class Violation:
     feature: str
     users: int | None
     denied_events: int | None = None
+    # the event names of the journey step ``step`` is one of (a step of several names, as
+    # GA4's and Segment's): the populations of a gap or funnel there are of them all
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, order=True)
@@ -76,7 +79,7 @@ class Nesting:
             i, o = _sql(q, j, self._present)
             inner += i
             outer.append(f"{o} AS q{j}")
-        at = " OR ".join(sorted({_at(q.violation) for q in todo}))
+        at = " OR ".join(sorted({_at_step(q.violation) for q in todo}))
         found = self._rows(
             f"SELECT {', '.join(outer)} FROM (SELECT e.user_key, {', '.join(inner)} "
             f"FROM {EVENTS_WITH_CONSENT} WHERE {at} GROUP BY e.user_key)"
@@ -186,18 +189,24 @@ def _at(v: Violation) -> str:
     return f"(e.source = {literal(v.source)} AND e.event_name = {literal(v.step)})"
 
 
+def _at_step(v: Violation) -> str:
+    """The events of the journey step the violation's event name is one of."""
+    names = ", ".join(literal(n) for n in sorted(set(v.names) | {v.step}))
+    return f"(e.source = {literal(v.source)} AND e.event_name IN ({names}))"
+
+
 def _sql(q: Question, j: int, present: Any) -> tuple[list[str], str]:
     """The per-user columns of question ``j`` and the count of what lies outside."""
     v, p = q.violation, q.violation.purpose
-    at, denied = _at(v), f"e.state_{p} = 'denied'"
+    at, step, denied = _at(v), _at_step(v), f"e.state_{p} = 'denied'"
     violating = f"{at} AND {denied} AND NOT e.withdrawn_{p} AND {present(v.feature)}"
     outside = f"count_true(user_key IS NOT NULL AND a{j} AND NOT coalesce(b{j}, FALSE))"
     if q.kind == "events":  # a violation's event carrying the other feature lacks it not
         return [f"count_true({violating} AND {present(q.feature)}) AS a{j}"], f"sum(a{j})"
     if q.kind == "users":  # a violation's user with no denied event lacking the feature
-        lacking = f"{at} AND {denied} AND NOT {present(q.feature)}"
+        lacking = f"{step} AND {denied} AND NOT {present(q.feature)}"
         return [f"bool_or({violating}) AS a{j}", f"bool_or({lacking}) AS b{j}"], outside
     # cohort: a violation's user whose first event at the step (a tie: the denial) is no denial
-    first = f"min(e.ts) FILTER (WHERE {at})"
-    first_denied = f"min(e.ts) FILTER (WHERE {at} AND {denied})"
+    first = f"min(e.ts) FILTER (WHERE {step})"
+    first_denied = f"min(e.ts) FILTER (WHERE {step} AND {denied})"
     return [f"bool_or({violating}) AS a{j}", f"{first} = {first_denied} AS b{j}"], outside

@@ -6,6 +6,7 @@ nothing is reported, never silently dropped.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from privdiag.engine import literal, one, quote
@@ -188,15 +189,62 @@ def stage(ctx: StageContext) -> Staged:
         f"{decision_sql('granted', 'ts', 'version', 'region', 'device')} AS decision "
         f"FROM {base} WHERE purpose IS NULL AND category IS NOT NULL",
     )
+    strings = _string_rows(ctx, roles)
     staged.notes += _without_user(ctx, base, "category IS NOT NULL")
-    staged.notes += _without_decision(ctx, base, roles)
+    staged.notes += _without_decision(ctx, base, roles, strings)
     staged.notes += _offsetless_notes(ctx, roles["ts"])
+    if strings:
+        _with_string_rows(ctx, roles, staged)
     return staged
 
 
-def _without_decision(ctx: StageContext, table: str, roles: dict[str, str]) -> list[str]:
+def _string_only(roles: dict[str, str]) -> str:
+    """SQL true for a row of a file of purposes, statuses and TC strings that holds a
+    string and neither a purpose nor a status: a row of the CMP's string alone."""
+
+    def empty(role: str) -> str:
+        return f"nullif(trim(CAST({quote(roles[role])} AS VARCHAR)), '') IS NULL"
+
+    return f"{empty('purpose')} AND {empty('status')} AND NOT {empty('tc_string')}"
+
+
+def _string_rows(ctx: StageContext, roles: dict[str, str]) -> int:
+    """The rows of a file of purposes and statuses that hold a TC string alone (none
+    without a string column)."""
+    if "tc_string" not in roles:
+        return 0
+    row = one(ctx.con, f"SELECT count(*) FROM {ctx.read_sql} WHERE {_string_only(roles)}")
+    return int(row[0]) if row else 0
+
+
+def _with_string_rows(ctx: StageContext, roles: dict[str, str], staged: Staged) -> None:
+    """Add to ``staged`` the records of the rows holding a TC string alone, read as a file
+    of strings is: a log that writes some decisions as a purpose and a status and others as
+    the CMP's string lost the latter, "left out, as they say no decision"."""
+    column = quote(roles["tc_string"])
+    # the other rows' strings read as none, so that an error or note names the file's rows
+    alone = f"CASE WHEN {_string_only(roles)} THEN {column} END AS {column}"
+    rows = replace(
+        ctx,
+        read_sql=f"(SELECT * REPLACE ({alone}) FROM {ctx.read_sql})",
+        prefix=f"{ctx.prefix}_strings",
+    )
+    strings = _stage_strings(rows, roles)
+    both = f"{ctx.prefix}_consent_all"
+    ctx.create(
+        f"CREATE TEMP VIEW {both} AS SELECT * FROM {staged.consent_view} "
+        f"UNION ALL SELECT * FROM {strings.consent_view}"
+    )
+    staged.consent_view = both
+    staged.notes += [n for n in strings.notes if n not in staged.notes]  # times said once
+
+
+def _without_decision(
+    ctx: StageContext, table: str, roles: dict[str, str], strings: int = 0
+) -> list[str]:
     """The note on the rows of ``table`` left out for an empty purpose or status (none when
-    there are none): they say no decision. Counts only, never the rows' values."""
+    there are none): they say no decision. Counts only, never the rows' values. ``strings``
+    rows of them hold a TC string alone, read as such (:func:`_with_string_rows`)."""
     found = one(
         ctx.con,
         f"""
@@ -206,7 +254,7 @@ def _without_decision(ctx: StageContext, table: str, roles: dict[str, str]) -> l
         FROM {table}
         """,
     )
-    rows, purpose, status = found or (0, 0, 0)
+    rows, purpose, status = (n - strings for n in found or (0, 0, 0))
     if not rows:
         return []
     said = quote(roles["status"])

@@ -125,12 +125,66 @@ def hide_consent_rates(merged: dict[str, Any], docs: list[dict[str, Any]], k: in
             shown = rates_at(doc, rates, k)
             dropped |= set(rates) - set(shown)
             keep(shown)
+    # a dropped rate's floor (2: two to four users on its smaller side) goes with it
+    for doc, floors, keep in _per_document(merged, docs, "consent_rates_users_at_least"):
+        rates = (doc.get("evidence") or {}).get("consent_rates")
+        shown = rates_at(doc, rates, k) if isinstance(rates, dict) else {}
+        if isinstance(floors, dict):
+            keep({p: floor for p, floor in floors.items() if p in shown})
     if not dropped:
         return []
     return [
         f"consent rate of {', '.join(sorted(dropped))} not given: the result was made with a "
         f"smaller min_group_size and does not show that {k} users or more decided it"
     ]
+
+
+#: Evidence of a scan whose groups were hidden at the scan's ``min_group_size`` from counts
+#: the result does not keep: the opt-in rates (by a value, hidden beside a violation's users
+#: too) and the consent-gap maps (a cell beside a consent state of few users).
+SMALL_GROUP_EVIDENCE = {
+    "optin_rates": "opt-in rates",
+    "optin_missing_values": "opt-in breakdowns by missing values",
+    "consent_gap_heatmaps": "consent-gap maps",
+}
+
+
+def drop_small_group_evidence(docs: list[dict[str, Any]], k: int) -> list[str]:
+    """Drop, in place, the :data:`SMALL_GROUP_EVIDENCE` of each of ``docs`` made with a
+    ``min_group_size`` under ``k`` (or recording none): 3 persons deciding a purpose, all
+    denying, or a map's cell of 3 denying users, stayed shown at a report's 5. Return a note
+    naming what was dropped."""
+    dropped: set[str] = set()
+    for doc in docs:
+        evidence = doc.get("evidence")
+        if not isinstance(evidence, dict) or (made_with(doc) or 0) >= k:
+            continue
+        for key, said in SMALL_GROUP_EVIDENCE.items():
+            if evidence.pop(key, None):
+                dropped.add(said)
+        if _drop_small_trends(evidence.get("trends")):
+            dropped.add("audit trends of consent rates and violations")
+    if not dropped:
+        return []
+    return [
+        f"{', '.join(sorted(dropped))} not given: the result was made with a smaller "
+        f"min_group_size, and their groups cannot be hidden again at {k}; run it again at "
+        f"{k} to see them"
+    ]
+
+
+def _drop_small_trends(trends: Any) -> bool:
+    """Drop, in place, an audit's trend series :func:`privdiag.audit.trends.of_small_groups`
+    (consent rates, violations' events); True when there were any."""
+    from privdiag.audit.trends import of_small_groups
+
+    series = trends.get("series") if isinstance(trends, dict) else None
+    if not isinstance(series, dict):
+        return False
+    small = [name for name in series if isinstance(name, str) and of_small_groups(name)]
+    for name in small:
+        del series[name]
+    return bool(small)
 
 
 def _pooled_mix() -> list[dict[str, Any]]:
