@@ -30,7 +30,13 @@ from privdiag.mapping import (
 )
 from privdiag.privacy import looks_like_id
 from privdiag.result import Result
-from privdiag.state import WEIGHTING, active_purposes, consent_evidence, resolve
+from privdiag.state import (
+    WEIGHTING,
+    active_purposes,
+    consent_evidence,
+    resolve,
+    undetermined_notes,
+)
 from privdiag.stats import warmed_up
 
 Progress = Callable[[str], None]
@@ -290,6 +296,7 @@ def run_scan(
     say("resolving consent state")
     purposes = active_purposes(con)
     resolve(con, purposes)
+    result.note(*undetermined_notes(con, purposes))
     features = feature_columns(con)
     ctx = ScanContext(
         con=con,

@@ -49,6 +49,18 @@ LATEST_SPAN = "TIMESTAMPTZ '2999-12-31 00:00:00+00'"
 # (whose work grows with the user's events times their spans).
 MAX_JOINED_SPANS = 32
 
+# The event column marking a time that is a date without a time of day (TRUE), read as
+# midnight UTC: an input without such times has no such column. The date's day, in whatever
+# time zone the export kept it (UTC-12 to UTC+14), runs from 14 hours before that midnight
+# to 36 hours after it; an event dated on it is judged against its user's consent only where
+# the log's state (granted, denied, none yet) held that whole while.
+DAY_ONLY = "_day_only"
+DAY_STARTS = "INTERVAL 14 HOUR"  # before the date's midnight UTC
+DAY_ENDS = "INTERVAL 36 HOUR"  # after it
+# The column of scan_events giving, per purpose (a bit each, in the order resolve() got
+# them), that the event's date fell on such a change: the log gives it no state.
+UNDETERMINED = "_undetermined"
+
 
 def _records_sql(browser: bool = False) -> str:
     """Consent records with their kind: a denial after an earlier instant whose records all
@@ -124,6 +136,40 @@ def _spans_sql(purposes: list[str], browser: bool = False) -> str:
     """
 
 
+def _held_sql(purposes: list[str], spans: str) -> str:
+    """SQL of the consent ``spans`` (:func:`_spans_sql`) with, per purpose P, ``since_P``
+    and ``until_P``: from when to when the log's state of P (granted, denied, or no decision
+    yet) holds unchanged around each span, the bounds of the run of spans it holds in. A
+    denial after a denial, or a decision of another purpose, changes nothing there. The
+    spans are the consent log's, small beside the events."""
+    state = {
+        p: f"CASE WHEN last_{p} IS NULL THEN 0 WHEN (((last_{p} % 4) + 4) % 4) = {GRANTED} "
+        "THEN 1 ELSE 2 END"
+        for p in purposes
+    }
+    changed = ", ".join(
+        f"CASE WHEN {state[p]} IS DISTINCT FROM lag({state[p]}) OVER per_user THEN 1 ELSE 0 END "
+        f"AS changed_{p}"
+        for p in purposes
+    )
+    runs = ", ".join(
+        f"sum(changed_{p}) OVER (PARTITION BY user_key ORDER BY start "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_{p}"
+        for p in purposes
+    )
+    bounds = ", ".join(
+        f"min(start) OVER (PARTITION BY user_key, run_{p}) AS since_{p}, "
+        f"max(stop) OVER (PARTITION BY user_key, run_{p}) AS until_{p}"
+        for p in purposes
+    )
+    return f"""
+        SELECT *, {bounds} FROM (
+            SELECT *, {runs} FROM (
+                SELECT *, {changed} FROM ({spans})
+                WINDOW per_user AS (PARTITION BY user_key ORDER BY start)))
+    """
+
+
 def _heavy_sql(key: str = "e.user_key") -> str:
     """SQL numbering the span of each event of a user with more than
     :data:`MAX_JOINED_SPANS` spans: one window over the time-sorted union of those users'
@@ -160,16 +206,43 @@ def _state_sql(p: str, flag: str, log: str) -> str:
                     ELSE 'unknown' END AS {STATE_TYPE}) AS state_{p}"""
 
 
-def _states_sql(purposes: list[str], span: str) -> str:
-    """The state columns of an event ``e`` whose consent span is ``span``."""
+def _undetermined_sql(p: str, span: str) -> str:
+    """SQL true for an event ``e`` dated without a time of day (:data:`DAY_ONLY`) whose
+    user's log of purpose ``p`` changes state within the date's day in some time zone: the
+    event may be before the change or after it. Its span ``span`` carries the bounds of the
+    state around it (:func:`_held_sql`)."""
+    held = f"{span}.since_{p} <= e.ts - {DAY_STARTS} AND {span}.until_{p} >= e.ts + {DAY_ENDS}"
+    return f"coalesce(e.{DAY_ONLY} AND NOT ({held}), FALSE)"
+
+
+def _states_sql(purposes: list[str], span: str, dated: bool = False) -> str:
+    """The state columns of an event ``e`` whose consent span is ``span``. With ``dated``
+    (the events have :data:`DAY_ONLY`), an event whose date its user's log cannot be ordered
+    against (:func:`_undetermined_sql`) takes no state from the log, no first decision (so it
+    is no pre-consent event) and no withdrawal, and is marked in :data:`UNDETERMINED`; its
+    own flag still gives its state (denied: a violation, whether or not the log had been
+    withdrawn by then)."""
     parts = []
     for p in purposes:
         last = f"{span}.last_{p}"
         kind = f"((({last} % 4) + 4) % 4)"
-        parts.append(f"""{_state_sql(p, f"e.consent_{p}", f"({kind} = {GRANTED})")},
-            {kind} = {GRANTED} AS log_{p}, coalesce({kind} = {WITHDRAWN}, FALSE) AS withdrawn_{p},
-            {span}.first_{p} AS first_{p},
+        log, first = f"({kind} = {GRANTED})", f"{span}.first_{p}"
+        withdrawn = f"coalesce({kind} = {WITHDRAWN}, FALSE)"
+        if dated:
+            unsure = _undetermined_sql(p, span)
+            log = f"(CASE WHEN {unsure} THEN NULL ELSE {log} END)"
+            first = f"(CASE WHEN {unsure} THEN NULL ELSE {first} END)"
+            withdrawn = f"(NOT {unsure} AND {withdrawn})"
+        parts.append(f"""{_state_sql(p, f"e.consent_{p}", log)},
+            {log} AS log_{p}, {withdrawn} AS withdrawn_{p},
+            {first} AS first_{p},
             CAST(make_timestamp(({last} - {kind}) // 4) AS TIMESTAMPTZ) AS last_decision_{p}""")
+    if dated:
+        bits = " + ".join(
+            f"CASE WHEN {_undetermined_sql(p, span)} THEN {1 << n} ELSE 0 END"
+            for n, p in enumerate(purposes)
+        )
+        parts.append(f"{bits} AS {UNDETERMINED}")
     return ",\n".join(parts)
 
 
@@ -214,18 +287,27 @@ def resolve(con: Any, purposes: list[str]) -> None:
     spans instead. ``events`` becomes a view of the event columns, and the copy it was is
     dropped to free its memory; from then on its features hold their presence only
     (:func:`_event_columns`).
+
+    Where an input's times are dates without a time of day (:data:`DAY_ONLY`), the spans
+    also carry how long their state holds (:func:`_held_sql`), and an event dated on a day
+    its user's state changed takes none from the log (:func:`_states_sql`); the SQL of an
+    input with times is as it was.
     """
     if not purposes:  # no state to add: the checks read the events as they are
         con.execute("CREATE VIEW scan_events AS SELECT * FROM events")
         return
     browser = by_browser(con)
     key = meeting_key("e", browser)
-    con.execute(f"CREATE TEMP TABLE consent_spans AS {_spans_sql(purposes, browser)}")
-    heavy = one(con, f"SELECT count(*) FROM consent_spans WHERE spans > {MAX_JOINED_SPANS}")
     items = _event_columns(con)
+    dated = f"e.{quote(DAY_ONLY)}" in items
+    spans = _spans_sql(purposes, browser)
+    con.execute(
+        f"CREATE TEMP TABLE consent_spans AS {_held_sql(purposes, spans) if dated else spans}"
+    )
+    heavy = one(con, f"SELECT count(*) FROM consent_spans WHERE spans > {MAX_JOINED_SPANS}")
     columns = ", ".join(items)
     joined = f"""
-        SELECT {columns}, {_states_sql(purposes, "s")} FROM events e
+        SELECT {columns}, {_states_sql(purposes, "s", dated)} FROM events e
         LEFT JOIN consent_spans s ON s.user_key = {key} AND e.ts >= s.start
                                   AND e.ts < s.stop AND s.spans <= {MAX_JOINED_SPANS}"""
     if heavy and heavy[0]:
@@ -233,15 +315,41 @@ def resolve(con: Any, purposes: list[str]) -> None:
         WHERE NOT coalesce({key} IN (SELECT user_key FROM consent_spans
                                           WHERE spans > {MAX_JOINED_SPANS}), FALSE)
         UNION ALL
-        SELECT {columns}, {_states_sql(purposes, "s")} FROM events e
+        SELECT {columns}, {_states_sql(purposes, "s", dated)} FROM events e
         JOIN ({_heavy_sql(key)}) h ON h._row = e.rowid
         JOIN consent_spans s ON s.user_key = h.user_key AND s.span_no = h.span_no"""
     with planned_wide(con, len(items)):
         con.execute(f"CREATE TABLE scan_events AS {joined}")
     con.execute("DROP TABLE consent_spans")
-    state_columns = ", ".join(f"{k}_{p}" for p in purposes for k in STATE_KINDS)
+    state_columns = ", ".join(
+        [f"{k}_{p}" for p in purposes for k in STATE_KINDS] + ([UNDETERMINED] if dated else [])
+    )
     con.execute("DROP TABLE events")
     con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE ({state_columns}) FROM scan_events")
+
+
+def undetermined_notes(con: Any, purposes: list[str]) -> list[str]:
+    """The note on the events dated without a time of day that :func:`resolve` gave no
+    state from the log (:data:`UNDETERMINED`), per purpose; none when there are none."""
+    if not purposes or UNDETERMINED not in {
+        r[0] for r in con.execute("DESCRIBE scan_events").fetchall()
+    }:
+        return []
+    counts = ", ".join(
+        f"count_if({UNDETERMINED} // {1 << n} % 2 = 1)" for n in range(len(purposes))
+    )
+    row = one(con, f"SELECT count_if({UNDETERMINED} > 0), {counts} FROM scan_events")
+    if not row or not row[0]:
+        return []
+    each = ", ".join(f"{p}: {int(n):,}" for p, n in zip(purposes, row[1:], strict=True) if n)
+    return [
+        f"{int(row[0]):,} event(s) dated without a time of day fall on a day (in some time "
+        f"zone) on which their user's consent changed ({each}): they may be before the "
+        "change or after it, so the consent log gives them no state and they are left out of "
+        "consent.violation, consent.pre_consent, consent.after_withdrawal and consent.conflict "
+        "(an event's own consent flag still gives its state); give the times of day to judge "
+        "them"
+    ]
 
 
 def consent_evidence(

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from privdiag.cli import app
 from privdiag.scan import run_scan
 from tests.helpers import config, write
+from tests.test_day_only_times import hostile22_input
 
 
 def _notes(doc: dict) -> list[str]:
@@ -105,20 +106,14 @@ def test_the_note_shows_in_the_terminal_and_the_html_report(tmp_path):
 def test_a_parquet_date_column_is_said_to_hold_no_time_of_day(tmp_path):
     """Hostile 22's (1): 60 events of a Parquet DATE column, their 20 users deciding at 09:00
     that day, read as midnight UTC: every event is before its user's decision. The note said
-    only "60 time(s) ... read as UTC"; it now says they are dates without a time of day."""
-    path = tmp_path / "ev.parquet"
-    duckdb.sql(
-        "COPY (SELECT 'e' || i AS event_id, DATE '2026-10-01' AS ts, 'page_view' AS event_name, "
-        f"'u' || (i % 20) AS user_id FROM range(60) t(i)) TO '{path}'"
-    )
-    log = "user_id,purpose,status,ts\n" + "".join(
-        f"u{i},ads,denied,2026-10-01T09:00:00Z\n" for i in range(20)
-    )
-    consent = write(tmp_path / "cmp.csv", log)
-    doc = run_scan([str(path)], consent=[consent], config=config()).to_dict()
+    only "60 time(s) ... read as UTC"; it now says they are dates without a time of day, and
+    how the scan judges them (tests/test_day_only_times.py)."""
+    path, consent = hostile22_input(tmp_path)
+    doc = run_scan([path], consent=[consent], config=config()).to_dict()
     said = [n for n in doc["evidence"]["notes"] if "'ts'" in n]
     assert said == [
-        f"{path}: 60 time(s) in column 'ts' are dates without a time of day, read as midnight "
-        "UTC: what happened that day cannot be ordered against that day's consent decisions "
-        "(events read as before the banner, or before a withdrawal); give the times of day"
+        f"{path}: 60 time(s) in column 'ts' are dates without a time of day: an event dated "
+        "on a day (in any time zone) on which its user's consent changed cannot be ordered "
+        "against the change and is judged neither way (not a violation, pre-consent event or "
+        "conflict); give the times of day to judge them"
     ]

@@ -597,3 +597,21 @@ def test_opt_in_from_event_flags_alone_on_spark_equal_duckdb(spark, tmp_path):
     duck, on_spark = _both(_flag_events(tmp_path, days), config())
     assert [f["kind"] for f in duck["findings"]].count("people.optin_drop") == 1
     assert _comparable(on_spark) == _comparable(duck)
+
+
+def test_events_dated_without_a_time_of_day_on_spark_as_on_duckdb(spark, tmp_path):
+    """The state of an event dated on a day its user's consent changed is left undetermined
+    on Spark as on DuckDB (tests/test_day_only_times.py): the same findings and notes. (A
+    CSV column mixing dates and times Spark's reader types as times: its dates are midnight
+    there, a known limitation.)"""
+    from tests.helpers import config, write
+    from tests.test_day_only_times import EVENTS, LOG, _consent_findings, _events_csv
+
+    consent = write(tmp_path / "cmp.csv", LOG)
+    duck, on_spark = _both([_events_csv(tmp_path, EVENTS)], config(), consent=[consent])
+    assert _consent_findings(on_spark) == {
+        "consent.violation": (3, 2),
+        "consent.pre_consent": (2, 1),  # read as midnight: 6 of 3 users
+        "consent.after_withdrawal": (1, 1),
+    }
+    assert _comparable(on_spark) == _comparable(duck)

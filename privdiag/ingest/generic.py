@@ -21,6 +21,7 @@ from privdiag.ingest.roles import (
 )
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
+    day_only,
     feature_name,
     flag,
     offsetless,
@@ -33,6 +34,7 @@ from privdiag.ingest.sqlparts import (
 )
 from privdiag.ingest.validation import out_of_range_error
 from privdiag.privacy import describe_value
+from privdiag.state import DAY_ONLY
 
 NAME = "generic"
 # Consent words a note may quote as they are: a vocabulary, never a person's data.
@@ -75,22 +77,26 @@ _INTEGER_TYPES = frozenset(
 
 def _check_ts(
     ctx: StageContext, column: str, flags: dict[str, str]
-) -> tuple[list[str], dict[str, str]]:
+) -> tuple[list[str], dict[str, str], bool]:
     """Raise InputError naming the first row whose time is empty, unreadable, before 2000 or
     more than two days ahead; return a note per consent flag column (``flags``: column ->
-    purpose) holding values it cannot read, and per column the SQL reading it as a flag.
+    purpose) holding values it cannot read, per column the SQL reading it as a flag, and
+    whether a time is a date without a time of day (:func:`day_only`).
 
-    One cheap pass finds both; the row is only looked for when there is one to find.
+    One cheap pass finds them all; the row is only looked for when there is one to find.
     """
     sql_type = ctx.columns.get(column, "VARCHAR")
     converted = typed_ts("v", sql_type)
     bad_when = unread_or_out_of_range(converted)
     words = ctx.config.status_words
     # count_if over only NULL conditions (a group of empty times) gives NULL in DuckDB, not 0
-    no_offset = f"coalesce(count_if({offsetless('v', sql_type)}), 0)"
+    no_offset = (
+        f"coalesce(count_if({offsetless('v', sql_type)}), 0), "
+        f"coalesce(count_if({day_only('v', sql_type)}), 0)"
+    )
     by_value = _flags_by_value(ctx, column, bad_when, flags, no_offset) if flags else None
     if by_value:
-        bad_ts, offsetless_times, notes, reads = by_value
+        bad_ts, (offsetless_times, dates), notes, reads = by_value
     else:
         # any_value of a CASE, not with FILTER: Spark's SQL has no FILTER on any_value
         unread = [
@@ -103,11 +109,13 @@ def _check_ts(
             f"SELECT bool_or({bad_when}), {no_offset}{''.join(', ' + u for u in unread)} "
             f"FROM (SELECT {quote(column)} AS v, * FROM {ctx.read_sql})",
         )
-        bad_ts, offsetless_times = bool(found and found[0]), int(found[1] or 0) if found else 0
-        notes = _unread_notes(flags, found[2:] if found else (None, None) * len(flags))
+        bad_ts = bool(found and found[0])
+        offsetless_times, dates = (int(found[1]), int(found[2])) if found else (0, 0)
+        notes = _unread_notes(flags, found[3:] if found else (None, None) * len(flags))
         reads = {c: flag(quote(c), words) for c in flags}
     if not bad_ts:
-        return offsetless_note(column, offsetless_times, sql_type=sql_type) + notes, reads
+        said = offsetless_note(column, offsetless_times, sql_type=sql_type, dates=dates)
+        return said + notes, reads, dates > 0
     bad = ctx.first_bad(quote(column), bad_when, detail=f"year({converted})")
     if bad and not bad.file_has_values:
         raise InputError(
@@ -119,15 +127,16 @@ def _check_ts(
         )
     if bad:
         _raise_bad_ts(column, bad, ctx.time_hint(column))
-    return [], reads
+    return [], reads, False
 
 
 def _flags_by_value(
     ctx: StageContext, column: str, bad_when: str, flags: dict[str, str], no_offset: str
-) -> tuple[bool, int, list[str], dict[str, str]] | None:
+) -> tuple[bool, tuple[int, int], list[str], dict[str, str]] | None:
     """The time check and the flag columns' values in one grouping by those values: whether
-    a time is bad, how many times say no offset (``no_offset``, SQL counting them), the notes
-    on unread values, and per purpose the SQL reading its column by comparing raw values.
+    a time is bad, how many times say no offset and how many are dates alone (``no_offset``,
+    SQL counting both), the notes on unread values, and per purpose the SQL reading its
+    column by comparing raw values.
     None when the columns hold more than :data:`MAX_FLAG_VALUES` combinations of values."""
     keys = [f"c{j}" for j in range(len(flags))]
     inner = ", ".join(f"{quote(c)} AS {k}" for c, k in zip(flags, keys, strict=True))
@@ -152,8 +161,8 @@ def _flags_by_value(
             for verdict in (True, False)
         }
         reads[name] = _read_by_value(quote(name), ctx.columns.get(name, ""), said, words)
-    offsetless_times = sum(int(r[-1]) for r in rows)
-    return any(r[0] for r in rows), offsetless_times, _unread_notes(flags, tuple(counts)), reads
+    times = (sum(int(r[-2]) for r in rows), sum(int(r[-1]) for r in rows))
+    return any(r[0] for r in rows), times, _unread_notes(flags, tuple(counts)), reads
 
 
 def _sql_literal(value: object, sql_type: str) -> str | None:
@@ -291,7 +300,7 @@ def stage(ctx: StageContext) -> Staged:
     used = set(roles.values()) | (partition_columns(ctx.files) & set(ctx.columns))
     consent_cols = _consent_columns(ctx, used)
     used |= set(consent_cols)
-    flag_notes, flag_reads = _check_ts(ctx, roles["ts"], consent_cols)
+    flag_notes, flag_reads, dates = _check_ts(ctx, roles["ts"], consent_cols)
 
     def role(name: str) -> str:
         return f"CAST({quote(roles[name])} AS VARCHAR)" if name in roles else "NULL"
@@ -318,6 +327,8 @@ def stage(ctx: StageContext) -> Staged:
         f"{role('channel')} AS channel",
         f"{ctx.index} AS _input",
     ]
+    if dates:  # the state of these events is resolved over their day (privdiag.state)
+        selects.append(f"{day_only(quote(roles['ts']), ctx.columns[roles['ts']])} AS {DAY_ONLY}")
     selects += [f"{r} AS consent_{p}" for p, r in _purpose_flags(consent_cols, flag_reads).items()]
     taken: set[str] = set(CANONICAL_COLUMNS)
     for column in ctx.columns:
