@@ -76,14 +76,37 @@ class DriftRow:
     masked: float | None = None
     # a text feature's category shares (a table block), kept out of the row's measures
     shares: dict[str, Any] | None = field(default=None, repr=False)
+    # the shares published as no value (:func:`hide_small_shares`): each tells of 1 to
+    # min_n - 1 rows, though the tests and the verdict read them
+    hidden: frozenset[str] = field(default=frozenset(), repr=False)
 
     def to_dict(self) -> dict:
-        """The row's measures, floats rounded; the category shares are not among them."""
+        """The row's measures, floats rounded, a hidden share None; the category shares and
+        the hidden names are not among them."""
         return {
-            k: (round(v, 6) if isinstance(v, float) else v)
+            k: None if k in self.hidden else (round(v, 6) if isinstance(v, float) else v)
             for k, v in asdict(self).items()
-            if k != "shares"
+            if k not in ("shares", "hidden")
         }
+
+    def share(self, name: str) -> str:
+        """The share ``name`` as a percentage for a reason's text, or "hidden"."""
+        return "hidden" if name in self.hidden else f"{getattr(self, name):.0%}"
+
+
+def small_side(count: int, rows: int, min_n: int) -> bool:
+    """True when ``count`` of ``rows``, or the rest of them, are 1 to ``min_n`` - 1 rows: a
+    share of them tells of so few (none, or all, tells of no one)."""
+    return 0 < min(count, rows - count) < min_n
+
+
+def hide_small_shares(row: DriftRow, counts: dict[str, tuple[int, int]], min_n: int) -> None:
+    """Mark in ``row.hidden`` each share of ``counts`` (name -> (rows it counts, rows)) whose
+    rows, or the others, are 1 to ``min_n`` - 1: 2 of 200 blind-set rows without a value
+    read 0.01, telling of those 2 rows. The tests and the verdict still read them."""
+    row.hidden = frozenset(
+        name for name, (count, rows) in counts.items() if small_side(count, rows, min_n)
+    )
 
 
 def ks_wasserstein(a: np.ndarray, b: np.ndarray, presorted: bool = False) -> tuple:
@@ -201,10 +224,14 @@ def category_shares(
     missing = (n_ref - counts[0].sum()) / n_ref, (n_cur - counts[1].sum()) / n_cur
     if any(missing):
         table.append([MISSING, *missing])
+
+    def shown(share: float, n: int) -> float | None:  # the pooled rows of 1 to min_n - 1
+        return None if small_side(round(share * n), n, min_n) else round(float(share), 6)
+
     return {
         "title": f"Category shares of {feature}",
         "columns": ["category", "share_reference", "share_current"],
-        "rows": [[name, round(float(a), 6), round(float(b), 6)] for name, a, b in table],
+        "rows": [[name, shown(a, n_ref), shown(b, n_cur)] for name, a, b in table],
     }
 
 
@@ -226,7 +253,9 @@ def _verdict(row: DriftRow, alpha: float, min_gap: float) -> DriftRow:
     reasons = []
     gap = row.missing_current - row.missing_reference
     if row.missing_p < alpha and abs(gap) >= min_gap:
-        reasons.append(f"missing share {row.missing_reference:.0%} -> {row.missing_current:.0%}")
+        reasons.append(
+            f"missing share {row.share('missing_reference')} -> {row.share('missing_current')}"
+        )
     if row.ks is not None and row.ks_p is not None and row.ks_p < alpha and row.ks >= min_gap:
         reasons.append(f"values shifted (KS {row.ks:.2f})")
     if row.chi2_p is not None and row.chi2_p < alpha and (row.js or 0.0) >= min_gap:
@@ -262,6 +291,11 @@ def series_drift(
         missing_reference=miss_r / ref.len(),
         missing_current=miss_c / cur.len(),
         missing_p=missing_test(miss_r, ref.len(), miss_c, cur.len()),
+    )
+    hide_small_shares(
+        row,
+        {"missing_reference": (miss_r, ref.len()), "missing_current": (miss_c, cur.len())},
+        min_n,
     )
     if numeric:
         a = ref.cast(pl.Float64).to_numpy()
@@ -299,12 +333,14 @@ def frame_drift(
             ref = reference[feature]
             missing = ref.null_count() + (int(ref.is_nan().sum()) if ref.dtype.is_float() else 0)
             kind = "number" if ref.dtype.is_numeric() else "category"
-            return DriftRow(feature, kind, ref.len(), 0, missing / ref.len(), 1.0, 1.0, masked=1.0)
+            row = DriftRow(feature, kind, ref.len(), 0, missing / ref.len(), 1.0, 1.0, masked=1.0)
+            hide_small_shares(row, {"missing_reference": (missing, ref.len())}, min_n)
+            return row
         if rows is not None and rows.any():
             cur = cur.filter(pl.Series(~rows))
         row = series_drift(reference[feature], cur, alpha=corrected, min_gap=min_gap, min_n=min_n)
         if rows is not None:
-            row.masked = float(rows.mean())
+            row.masked = float(rows.mean())  # drawn by the scenario: tells of no one
         return row
 
     # numpy's sorts and searches release the GIL: features run on every core

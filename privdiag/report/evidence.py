@@ -33,6 +33,13 @@ QUALITY_SHOWN = [
 ]
 
 
+#: Columns of model-check's drift and category-share tables that are None only when their
+#: share would tell of 1 to min_group_size - 1 rows (:func:`privdiag.model.drift.small_side`).
+HIDDEN_WHEN_NONE = frozenset(
+    {"missing_reference", "missing_current", "share_reference", "share_current"}
+)
+
+
 @dataclass
 class TableView:
     title: str
@@ -55,6 +62,7 @@ def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
         return quality_view(ev, columns)
     users_cols = [i for i, c in enumerate(columns) if is_users(c)]
     share_cols = {i for i, c in enumerate(columns) if is_share(c)}
+    hideable = {i for i, c in enumerate(columns) if c in HIDDEN_WHEN_NONE}
     if "ks_p" in columns:  # a drift table's keys, in the words its finding's metrics read
         share_cols |= {columns.index("masked")} if "masked" in columns else set()
         columns = [metric_label(c) for c in columns]
@@ -65,7 +73,9 @@ def table_view(ev: dict[str, Any], min_group_size: int) -> TableView:
         n_suppressed += small
         shown.append(
             [
-                _cell(v, i in users_cols, small, min_group_size, i in share_cols)
+                "hidden"
+                if v is None and i in hideable
+                else _cell(v, i in users_cols, small, min_group_size, i in share_cols)
                 for i, v in enumerate(row)
             ]
         )
