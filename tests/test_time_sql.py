@@ -44,6 +44,10 @@ def _read(cell: str | None) -> tuple:
         ("2026-03-01T04:30:00-05:00", T),
         ("2026-03-01T23:30:00+14:00", T),
         ("2026-03-01T09:30:00", T),  # no zone: UTC
+        ("2026-03-01t09:30:00z", T),  # lower case, as RFC 3339 allows
+        ("2026-03-01t15:00:00+05:30", T),
+        ("2026-03-01 09:30:00z", T),
+        ("2026-03-01t23:59:60z", T + timedelta(hours=14, minutes=29, seconds=59.999999)),
     ],
 )
 def test_times_read_and_kept(cell: str, read: datetime) -> None:
@@ -59,6 +63,7 @@ def test_times_read_and_kept(cell: str, read: datetime) -> None:
         "not a time",
         "2026-03-01T09:30:00+99:00",  # an offset no zone has
         "2026-03-01T09:30:00-13:00",
+        "2026-03-01t09:30:00+99:00",  # lower case does not mend an offset no zone has
         "86400",  # 1970-01-02: before 2000
         "-86400",
         "2999-01-01T00:00:00Z",  # far ahead

@@ -223,7 +223,7 @@ _ZONE_OFFSET = (
 # A leap second (23:59:60, or 00:59:60+01:00 in a zone an hour ahead) is read as the last
 # microsecond of the second before it: the event stays in its minute and its day, and keeps
 # its order before the next second.
-_LEAP_SECOND = r"[T ][0-9]{1,2}:59:60([.,][0-9]*)?"
+_LEAP_SECOND = r"[Tt ][0-9]{1,2}:59:60([.,][0-9]*)?"
 LEAP_SECOND_READ_AS = ":59.999999"
 
 
@@ -241,7 +241,10 @@ def iso_ts(text: str) -> str:
     leap = f"regexp_replace({text}, ':60([.,][0-9]*)?', '{LEAP_SECOND_READ_AS}')"
     is_leap = f"regexp_matches({text}, '{_LEAP_SECOND}')"
     read = f"(CASE WHEN contains({text}, ':60') AND {is_leap} THEN {leap} ELSE {text} END)"
-    return f"(CASE WHEN {no_zone} THEN NULL ELSE TRY_CAST({read} AS TIMESTAMPTZ) END)"
+    # RFC 3339 allows a lower-case t and z (2026-10-01t10:00:00z), which DuckDB does not
+    # read: such a text is read again upper-cased, only where the first reading failed
+    cast = f"coalesce(TRY_CAST({read} AS TIMESTAMPTZ), TRY_CAST(upper({read}) AS TIMESTAMPTZ))"
+    return f"(CASE WHEN {no_zone} THEN NULL ELSE {cast} END)"
 
 
 def unread_or_out_of_range(ts: str) -> str:
@@ -314,7 +317,7 @@ def typed_ts(expr: str, sql_type: str) -> str:
 
 # A date, or a date and time of day, with nothing after it: no Z, no UTC offset, no zone.
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_NO_OFFSET = _DATE + r"([T ][0-9]{1,2}(:[0-9]{2}){0,2}([.,][0-9]*)?)?"
+_NO_OFFSET = _DATE + r"([Tt ][0-9]{1,2}(:[0-9]{2}){0,2}([.,][0-9]*)?)?"
 
 
 def offsetless(expr: str, sql_type: str) -> str:
@@ -329,7 +332,10 @@ def offsetless(expr: str, sql_type: str) -> str:
         return f"({expr} IS NOT NULL)"
     text = f"trim(CAST({expr} AS VARCHAR), ' \"')"
     # the pattern runs only on texts that do not end in Z, as most ISO times do
-    return f"({text} NOT LIKE '%Z' AND regexp_full_match({text}, '{_NO_OFFSET}'))"
+    return (
+        f"({text} NOT LIKE '%Z' AND {text} NOT LIKE '%z' "
+        f"AND regexp_full_match({text}, '{_NO_OFFSET}'))"
+    )
 
 
 def day_only(expr: str, sql_type: str) -> str:
