@@ -149,6 +149,22 @@ def journey_steps(con: Any, config: Config) -> Journey:
     return Journey((), "none")
 
 
+def empty_steps_note(config: Config, journey: Journey) -> list[str]:
+    """Return a note when ``[journey] steps`` is written as an empty list: the journey is then
+    inferred as if the key were absent, which the config's reader may not expect."""
+    if config.steps is None or config.steps:
+        return []
+    how = {
+        "ecommerce": "from the e-commerce event names",
+        "order": "from the order of event names in sessions",
+    }.get(journey.origin)
+    found = f"inferred {how}" if how else "inferred, and none was found (fewer than two steps)"
+    return [
+        f"[journey] steps is an empty list, read as no steps given: the journey was {found}; "
+        "list the journey's event names there, or remove the key"
+    ]
+
+
 def absent_steps_note(con: Any, journey: Journey) -> list[str]:
     """Return a note naming the configured steps that no event is named (a typo, or another
     vocabulary: ``add_to_cart`` against Segment's ``Product Added``): every check by step

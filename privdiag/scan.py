@@ -20,7 +20,7 @@ from privdiag.consent_keys import unmet_log_notes
 from privdiag.engine import close, connect, one
 from privdiag.findings import Finding
 from privdiag.ingest import UNMAPPED, Loaded, check_engine_formats, load
-from privdiag.journey import absent_steps_note, journey_steps
+from privdiag.journey import absent_steps_note, empty_steps_note, journey_steps
 from privdiag.mapping import (
     feature_columns,
     feature_map,
@@ -318,7 +318,7 @@ def run_scan(
     say("checking the journey: consent gaps, shifts, identity and funnel")
     journey = journey_steps(con, config)
     result.evidence["journey"] = {"steps": journey.names, "origin": journey.origin}
-    result.note(*absent_steps_note(con, journey))
+    result.note(*absent_steps_note(con, journey), *empty_steps_note(config, journey))
     findings += run_journey_checks(ctx, journey, result)
 
     say("checking owners and classification")
