@@ -86,10 +86,15 @@ def test_snowplow_log_rows_of_an_unknown_event_type_are_no_decision_and_are_note
     notes = loaded.staged[1][1].notes
     log_rows = "row(s) of the Snowplow consent log"
     assert notes[0] == f"1 implicit_consent {log_rows} not counted as consent"
-    assert notes[1].startswith(f"2 consent_preferences {log_rows} with an event type ")
+    assert notes[1].startswith(f"1 consent_preferences {log_rows} with an event type ")
     # what the value looks like, not the value itself
     assert "(e.g. a 16-character value of letters and '_')" in notes[1]
     assert "allow_everything" not in notes[1]
+    # an empty event type is said to be missing, not described as a value (trial 25's (5))
+    assert notes[2].startswith(
+        f"1 consent_preferences {log_rows} with no event type (the event's eventType, or the "
+        "log's event_type, missing or empty) not counted as consent"
+    )
 
 
 @pytest.mark.parametrize("container", ["csv", "ndjson"])

@@ -562,10 +562,11 @@ def event_type_notes(con: Any, parsed: str, rows: str) -> list[str]:
     by their event type: implicit_consent, and a type the schema does not have (or none),
     told by what its first value looks like, never the value itself."""
     known = ", ".join(literal(t) for t in EVENT_TYPES)
-    implicit, unknown, first = con.execute(f"""
+    implicit, unknown, first, missing = con.execute(f"""
         SELECT count(*) FILTER (WHERE event_type = 'implicit_consent'),
-               count(*) FILTER (WHERE event_type IS NULL OR event_type NOT IN ({known})),
-               min(event_type) FILTER (WHERE event_type NOT IN ({known}))
+               count(*) FILTER (WHERE event_type NOT IN ({known})),
+               min(event_type) FILTER (WHERE event_type NOT IN ({known})),
+               count(*) FILTER (WHERE event_type IS NULL)
         FROM {parsed} WHERE cp IS NOT NULL
     """).fetchone()
     notes = []
@@ -574,7 +575,13 @@ def event_type_notes(con: Any, parsed: str, rows: str) -> list[str]:
     if unknown:
         notes.append(
             f"{unknown} consent_preferences {rows} with an event type that is none of "
-            f"{', '.join(EVENT_TYPES)} (e.g. {describe_value(first or None)}) not counted as "
-            "consent"
+            f"{', '.join(EVENT_TYPES)} (e.g. {describe_value(first)}) not counted as consent"
+        )
+    if missing:  # left out, as by a warehouse's snake_case fields pasted into a TSV
+        notes.append(
+            f"{missing} consent_preferences {rows} with no event type (the event's eventType, "
+            "or the log's event_type, missing or empty) not counted as consent: the schema "
+            f"requires one of {', '.join(EVENT_TYPES)}; check that the data keeps the "
+            "tracker's field names"
         )
     return notes
