@@ -198,8 +198,11 @@ def _last_match(config: Config, kind: str, name: str, *, bare: bool) -> str | No
 def _step_names(config: Config, name: str) -> tuple[str, ...]:
     """A step's names: those of the ``[journey] steps`` entry of several names that holds
     ``name`` (a consent violation is at its event name, ``Order Completed``, a consent gap at
-    the step's label, ``purchase``), else ``name`` alone."""
-    for step in config.steps or []:
+    the step's label, ``purchase``); without configured steps, the GA4 and Segment names of
+    the inferred e-commerce step holding it; else ``name`` alone."""
+    from privdiag.journey import ECOMMERCE_STEPS  # it imports the checks, which import this
+
+    for step in config.steps or ([] if config.steps is not None else ECOMMERCE_STEPS):
         if not isinstance(step, str) and name in step:
             return tuple(step)
     return (name,)

@@ -148,3 +148,25 @@ def test_a_near_miss_note_shows_no_column_named_like_an_identifier():
     notes = unmatched_features(["order_9000015", "gclid"], config)
     assert len(notes) == 2 and not any("9000015" in n for n in notes)
     assert "looks like an identifier" in notes[0] and "did you mean gclid?" in notes[1]
+
+
+def test_a_step_owner_owns_both_names_of_an_inferred_ecommerce_step():
+    """Without `[journey] steps`, GA4's purchase and Segment's Order Completed are one
+    inferred step: `"step:purchase" = "checkout"` owned a gap at purchase and not a
+    violation at Order Completed (hostile round 25's (2)). Configured steps keep their own
+    names: there the two are apart unless listed together."""
+    from privdiag.config import parse_config
+    from privdiag.mapping import owner_for
+
+    config = parse_config(_toml('[owners]\n"step:purchase" = "checkout"\n'), Path("p.toml"))
+    for step in ("purchase", "Order Completed"):
+        assert owner_for(config, source="web", step=step) == "checkout", step
+    assert owner_for(config, source="web", step="Product Added") is None
+    apart = parse_config(
+        _toml(
+            '[journey]\nsteps = ["purchase", "Order Completed"]\n'
+            '[owners]\n"step:purchase" = "checkout"\n'
+        ),
+        Path("p.toml"),
+    )
+    assert owner_for(apart, source="web", step="Order Completed") is None
