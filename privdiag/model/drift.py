@@ -209,7 +209,8 @@ def category_shares(
     share tells of a smaller group), it does not look like an identifier and the feature is
     no identifier column; the :data:`MAX_CATEGORIES` most common such values are named, the
     rest summed in one :data:`OTHER` row, and the missing values in a :data:`MISSING` row.
-    Shares are of all rows, so each column sums to 1.
+    Shares are of all rows, so each column sums to 1; a share of 1 to ``min_n`` - 1 rows, or
+    leaving that few (:func:`small_side`), is None.
     """
     big = np.flatnonzero(((counts == 0) | (counts >= min_n)).all(axis=0))
     big = big[np.argsort(-counts[:, big].max(axis=0), kind="stable")]  # most common first
@@ -218,15 +219,15 @@ def category_shares(
     rest = np.ones(len(values), bool)
     rest[named] = False
     n_ref, n_cur = rows
-    table = [[values[i] or EMPTY, counts[0, i] / n_ref, counts[1, i] / n_cur] for i in named]
+    table = [[values[i] or EMPTY, counts[0, i], counts[1, i]] for i in named]
     if rest.any():
-        table.append([OTHER, counts[0, rest].sum() / n_ref, counts[1, rest].sum() / n_cur])
-    missing = (n_ref - counts[0].sum()) / n_ref, (n_cur - counts[1].sum()) / n_cur
+        table.append([OTHER, counts[0, rest].sum(), counts[1, rest].sum()])
+    missing = n_ref - counts[0].sum(), n_cur - counts[1].sum()
     if any(missing):
         table.append([MISSING, *missing])
 
-    def shown(share: float, n: int) -> float | None:  # the pooled rows of 1 to min_n - 1
-        return None if small_side(round(share * n), n, min_n) else round(float(share), 6)
+    def shown(count: float, n: int) -> float | None:  # none for 1 to min_n - 1 rows, or rest
+        return None if small_side(int(count), n, min_n) else round(float(count / n), 6)
 
     return {
         "title": f"Category shares of {feature}",
