@@ -198,12 +198,36 @@ def _heavy_sql(key: str = "e.user_key") -> str:
     """
 
 
+def _state(name: str) -> str:
+    """A consent state as a constant of its enum type, which DuckDB casts once per
+    statement; a CASE of text cast as a whole casts it again for each of 10M events."""
+    return f"CAST('{name}' AS {STATE_TYPE})"
+
+
+def _decided_sql(purposes: list[str], spans: str) -> str:
+    """SQL of the consent ``spans`` with, per purpose P, what the log says there: ``log_P``
+    (granted TRUE, denied FALSE, none yet NULL), ``withdrawn_P``, ``decided_P`` (the time of
+    the record in force) and ``from_log_P`` (the log's state, NULL where none). Worked out
+    once per span, not for each of the many events that meet it (10M bench events: 1.6 of
+    11 CPU-s of the join)."""
+    parts = []
+    for p in purposes:
+        last = f"last_{p}"
+        kind = f"((({last} % 4) + 4) % 4)"
+        parts.append(
+            f"({kind} = {GRANTED}) AS log_{p}, coalesce({kind} = {WITHDRAWN}, FALSE) AS "
+            f"withdrawn_{p}, CAST(make_timestamp(({last} - {kind}) // 4) AS TIMESTAMPTZ) "
+            f"AS decided_{p}, CASE WHEN {kind} = {GRANTED} THEN {_state('granted')} "
+            f"WHEN {kind} IS NOT NULL THEN {_state('denied')} END AS from_log_{p}"
+        )
+    return f"SELECT *, {', '.join(parts)} FROM ({spans})"
+
+
 def _state_sql(p: str, flag: str, log: str) -> str:
-    return f"""CAST(CASE WHEN {flag} IS NOT NULL
-                    THEN CASE WHEN {flag} THEN 'granted' ELSE 'denied' END
-                    WHEN {log} IS NOT NULL
-                    THEN CASE WHEN {log} THEN 'granted' ELSE 'denied' END
-                    ELSE 'unknown' END AS {STATE_TYPE}) AS state_{p}"""
+    """``state_P``: the event's own ``flag`` where it has one, else ``log``, the log's
+    state (:func:`_decided_sql`'s ``from_log_P``), else unknown."""
+    return f"""CASE WHEN {flag} THEN {_state("granted")} WHEN NOT {flag} THEN {_state("denied")}
+                    ELSE coalesce({log}, {_state("unknown")}) END AS state_{p}"""
 
 
 def _undetermined_sql(p: str, span: str) -> str:
@@ -224,19 +248,17 @@ def _states_sql(purposes: list[str], span: str, dated: bool = False) -> str:
     withdrawn by then)."""
     parts = []
     for p in purposes:
-        last = f"{span}.last_{p}"
-        kind = f"((({last} % 4) + 4) % 4)"
-        log, first = f"({kind} = {GRANTED})", f"{span}.first_{p}"
-        withdrawn = f"coalesce({kind} = {WITHDRAWN}, FALSE)"
+        log, state = f"{span}.log_{p}", f"{span}.from_log_{p}"
+        first, withdrawn = f"{span}.first_{p}", f"{span}.withdrawn_{p}"
         if dated:
             unsure = _undetermined_sql(p, span)
-            log = f"(CASE WHEN {unsure} THEN NULL ELSE {log} END)"
-            first = f"(CASE WHEN {unsure} THEN NULL ELSE {first} END)"
+            log, state, first = (
+                f"(CASE WHEN {unsure} THEN NULL ELSE {c} END)" for c in (log, state, first)
+            )
             withdrawn = f"(NOT {unsure} AND {withdrawn})"
-        parts.append(f"""{_state_sql(p, f"e.consent_{p}", log)},
-            {log} AS log_{p}, {withdrawn} AS withdrawn_{p},
-            {first} AS first_{p},
-            CAST(make_timestamp(({last} - {kind}) // 4) AS TIMESTAMPTZ) AS last_decision_{p}""")
+        parts.append(f"""{_state_sql(p, f"e.consent_{p}", state)},
+            {log} AS log_{p}, coalesce({withdrawn}, FALSE) AS withdrawn_{p},
+            {first} AS first_{p}, {span}.decided_{p} AS last_decision_{p}""")
     if dated:
         bits = " + ".join(
             f"CASE WHEN {_undetermined_sql(p, span)} THEN {1 << n} ELSE 0 END"
@@ -300,7 +322,7 @@ def resolve(con: Any, purposes: list[str]) -> None:
     key = meeting_key("e", browser)
     items = _event_columns(con)
     dated = f"e.{quote(DAY_ONLY)}" in items
-    spans = _spans_sql(purposes, browser)
+    spans = _decided_sql(purposes, _spans_sql(purposes, browser))
     con.execute(
         f"CREATE TEMP TABLE consent_spans AS {_held_sql(purposes, spans) if dated else spans}"
     )
