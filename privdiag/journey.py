@@ -76,6 +76,13 @@ class Journey:
         )
         return f"(CASE {cases} END)"
 
+    def label_sql(self, column: str) -> str:
+        """SQL giving the step label of a step position (:meth:`index_sql`)."""
+        if not self.steps:
+            return "NULL::VARCHAR"
+        cases = " ".join(f"WHEN {i} THEN {literal(s.name)}" for i, s in enumerate(self.steps))
+        return f"(CASE {column} {cases} END)"
+
 
 def _event_counts(con: Any) -> dict[str, int]:
     rows = con.execute(

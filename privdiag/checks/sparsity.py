@@ -121,7 +121,10 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
             flags[f"users{i}_{s}"] = f"identified AND {miss} AND state_{p} = '{s}'"
         # the users whose events carry the feature although denied: a consent.violation
         flags[f"present{i}"] = f"identified AND NOT {miss} AND state_{p} = 'denied'"
-    step = journey.step_sql("e.event_name")
+    # Grouped by the step's position, not its label: a number is a cheaper key to group
+    # 10M events by than text (the bench's 10M: 8.4 against 7.3 CPU-s); labelled at the end.
+    step = journey.index_sql("e.event_name")
+    label = journey.label_sql("e.step")
     events = ", ".join(f"count_true({cond}) AS {name}" for name, cond in counts.items())
     totals = ", ".join(f"sum({name})::BIGINT AS {name}" for name in ["n", *counts])
     masks = Masks(flags)
@@ -153,10 +156,10 @@ def _gap_sql(ctx: ScanContext, journey: Journey, pairs: list[Pair]) -> str:
             SELECT source, step, NULL AS day, {totals}
             FROM daily_events GROUP BY source, step
         )
-        SELECT e.*, u.* EXCLUDE (source, step, day)
+        SELECT {label} AS step, e.* EXCLUDE (step), u.* EXCLUDE (source, step, day)
         FROM event_counts e JOIN unit_counts u
           ON u.source = e.source AND u.step = e.step AND u.day IS NOT DISTINCT FROM e.day
-        ORDER BY e.source, e.step, e.day NULLS FIRST
+        ORDER BY e.source, {label}, e.day NULLS FIRST
     """
 
 
