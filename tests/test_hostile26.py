@@ -50,3 +50,50 @@ def test_segment_payloads_dated_without_a_time_of_day_are_judged_over_their_day(
     later = run_scan([_segment_pages(tmp_path, "2026-10-03")], consent=[consent], config=config())
     (violation,) = by_kind(later.to_dict(), "consent.violation")
     assert (violation["metrics"]["events"], violation["metrics"]["users"]) == (3, 3)
+
+
+SNOWPLOW_HEAD = (
+    "event_id,collector_tstamp,event,event_name,app_id,domain_userid,user_id,mkt_clickid"
+)
+
+
+def test_snowplow_times_are_read_as_every_formats_are(tmp_path):
+    """Snowplow's times were cast by DuckDB alone: a time with an offset no zone has
+    (+99:00) was read 99 hours off in silence, and one written with a lower-case t and z
+    (RFC 3339) or as epoch seconds was "no readable time" (exit 3, no row named)."""
+    from privdiag.engine import connect
+    from privdiag.errors import InputError
+    from privdiag.ingest import load
+
+    events = write(
+        tmp_path / "sp.csv",
+        f"""
+        {SNOWPLOW_HEAD}
+        e1,2026-10-01t10:00:00z,page_view,page_view,web,d1,u1,c1
+        e2,1790000000,page_view,page_view,web,d2,u2,c2
+        e3,2026-10-01 12:00:00.000,page_view,page_view,web,d3,u3,c3
+        """,
+    )
+    con = connect(config().engine)
+    load(con, [events], [], config())
+    times = con.execute("SELECT event_id, ts FROM events ORDER BY event_id").fetchall()
+    assert [(e, t.isoformat()) for e, t in times] == [
+        ("e1", "2026-10-01T10:00:00+00:00"),
+        ("e2", "2026-09-21T14:13:20+00:00"),
+        ("e3", "2026-10-01T12:00:00+00:00"),
+    ]
+    bad = write(
+        tmp_path / "bad.csv",
+        f"""
+        {SNOWPLOW_HEAD}
+        e1,2026-10-01 10:00:00,page_view,page_view,web,d1,u1,c1
+        e2,2026-10-01T10:00:00+99:00,page_view,page_view,web,d2,u2,c2
+        """,
+    )
+    try:
+        load(connect(config().engine), [bad], [], config())
+    except InputError as exc:
+        assert (exc.row, exc.field) == (2, "collector_tstamp")
+        assert "+99:00, which no time zone has" in exc.message
+    else:
+        raise AssertionError("a time 99 hours off was read")
