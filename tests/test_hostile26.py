@@ -97,3 +97,30 @@ def test_snowplow_times_are_read_as_every_formats_are(tmp_path):
         assert "+99:00, which no time zone has" in exc.message
     else:
         raise AssertionError("a time 99 hours off was read")
+
+
+def test_a_category_tables_shares_shown_do_not_tell_a_hidden_one_by_their_sum():
+    """A drift category table hid the share of 2 blind-set rows without a country (of 200),
+    but showed de 0.5 and fr 0.49 beside it: a column sums to 1, so 1 - 0.99 told the 2
+    rows. The smallest share shown is now hidden too while those hidden hold so few rows."""
+    import polars as pl
+
+    from privdiag.model.drift import series_drift
+
+    current = pl.Series("country", ["de"] * 100 + ["fr"] * 100)
+    missing_two = pl.Series("country", ["de"] * 100 + ["fr"] * 98 + [None] * 2)
+    row = series_drift(missing_two, current, alpha=0.05, min_gap=0.05, min_n=5)
+    assert row.shares["rows"] == [
+        ["de", 0.5, 0.5],
+        ["fr", None, 0.5],
+        ["(missing)", None, 0.0],
+    ]
+    # hidden beside a rare category: 8 rows of it and 2 missing make 10, told as a pair
+    four = pl.Series("country", ["de"] * 100 + ["fr"] * 90 + ["it"] * 8 + [None] * 2)
+    row = series_drift(four, current, alpha=0.05, min_gap=0.05, min_n=5)
+    assert row.shares["rows"] == [
+        ["de", 0.5, 0.5],
+        ["fr", 0.45, 0.5],
+        ["it", None, 0.0],
+        ["(missing)", None, 0.0],
+    ]

@@ -226,14 +226,29 @@ def category_shares(
     if any(missing):
         table.append([MISSING, *missing])
 
-    def shown(count: float, n: int) -> float | None:  # none for 1 to min_n - 1 rows, or rest
-        return None if small_side(int(count), n, min_n) else round(float(count / n), 6)
-
+    columns = [
+        _shown_shares([row[side] for row in table], n, min_n)
+        for side, n in ((1, n_ref), (2, n_cur))
+    ]
     return {
         "title": f"Category shares of {feature}",
         "columns": ["category", "share_reference", "share_current"],
-        "rows": [[name, shown(a, n_ref), shown(b, n_cur)] for name, a, b in table],
+        "rows": [[row[0], a, b] for row, a, b in zip(table, *columns, strict=True)],
     }
+
+
+def _shown_shares(counts: list[float], n: int, min_n: int) -> list[float | None]:
+    """The shares of one column of a category table: none for 1 to ``min_n`` - 1 rows, or
+    leaving that few (:func:`small_side`). A column sums to 1, so the shares shown tell the
+    sum of those hidden: while that sum is 1 to ``min_n`` - 1 rows (2 rows missing of 200
+    beside 0.5 and 0.49), the smallest share shown is hidden too."""
+    hidden = {i for i, c in enumerate(counts) if small_side(int(c), n, min_n)}
+    while 0 < sum(counts[i] for i in hidden) < min_n:
+        rest = [i for i, c in enumerate(counts) if i not in hidden and c > 0]
+        if not rest:
+            break
+        hidden.add(min(rest, key=lambda i: counts[i]))
+    return [None if i in hidden else round(float(c / n), 6) for i, c in enumerate(counts)]
 
 
 def _category_row(row: DriftRow, ref: pl.Series, cur: pl.Series, min_n: int) -> DriftRow:
