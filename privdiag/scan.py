@@ -231,7 +231,9 @@ def _input_notes(loaded: Loaded) -> list[str]:
         f"used, what follows them (vendors, publisher restrictions) could not be read ({why})"
         for col, (n, why) in loaded.partly_read.items()
     ]
-    notes += [_disagreeing_note(col, *seen) for col, seen in loaded.disagreeing.items()]
+    notes += [
+        _disagreeing_note(col, *seen) for col, each in loaded.disagreeing.items() for seen in each
+    ]
     return notes
 
 

@@ -124,3 +124,27 @@ def test_a_category_tables_shares_shown_do_not_tell_a_hidden_one_by_their_sum():
         ["it", None, 0.0],
         ["(missing)", None, 0.0],
     ]
+
+
+def test_a_string_disagreeing_with_the_events_own_column_is_not_told_as_one_with_the_gcd(tmp_path):
+    """Two events whose gcs disagreed with their gcd and two whose gcs disagreed with their
+    own consent_ads column (no gcd) read "4 events carry a gcs value that disagrees with
+    their own gcd ... the gcd state is used", though two of them took their column's."""
+    events = write(
+        tmp_path / "web.csv",
+        """
+        ts,event_name,user_id,gcd,gcs,consent_ads
+        2026-10-01T10:00:00Z,page_view,u1,11t1t1t1t5,G100,
+        2026-10-01T10:00:00Z,page_view,u2,11p1p1p1p5,G111,
+        2026-10-01T10:00:00Z,page_view,u3,,G111,denied
+        2026-10-01T10:00:00Z,page_view,u4,,G100,granted
+        2026-10-01T10:00:00Z,page_view,u5,11t1t1t1t5,G100,granted
+    """,
+    )
+    doc = run_scan([events], config=config()).to_dict()
+    notes = [n.split(":")[0] for n in doc["evidence"]["notes"] if "disagrees" in n]
+    # u5's gcs disagrees with its own column on ads and with its gcd on analytics
+    assert notes == [
+        "3 events carry a gcs value that disagrees with their own consent columns on ads",
+        "3 events carry a gcs value that disagrees with their own gcd on analytics, ads",
+    ]
