@@ -148,3 +148,34 @@ def test_a_string_disagreeing_with_the_events_own_column_is_not_told_as_one_with
         "3 events carry a gcs value that disagrees with their own consent columns on ads",
         "3 events carry a gcs value that disagrees with their own gcd on analytics, ads",
     ]
+
+
+def test_dates_of_slashes_or_one_digit_are_dates_alone_too(tmp_path):
+    """DuckDB reads 2026/10/01 and 2026-10-5 as dates, but only 2026-10-01 was marked a date
+    alone: two users' gclid dated 2026/10/01 and one dated 2026-10-5, each user denying ads
+    at 09:00 that day, were `consent.pre_consent` (3 events of 3 users, high) with no note,
+    and 2026/10/02 10:00:00 was read as UTC without the note on times of no offset."""
+    events = write(
+        tmp_path / "ev.csv",
+        """
+        event_id,ts,event_name,user_id,gclid
+        e1,2026/10/01,page_view,u1,g1
+        e2,2026/10/01,page_view,u2,g2
+        e3,2026-10-5,page_view,u3,g3
+        e4,2026/10/02 10:00:00,page_view,u1,
+        """,
+    )
+    consent = write(
+        tmp_path / "cmp.csv",
+        """
+        user_id,purpose,status,ts
+        u1,ads,denied,2026-10-01T09:00:00Z
+        u2,ads,denied,2026-10-01T09:00:00Z
+        u3,ads,denied,2026-10-05T09:00:00Z
+        """,
+    )
+    doc = run_scan([events], consent=[consent], config=config()).to_dict()
+    assert not by_kind(doc, "consent.pre_consent")
+    notes = "\n".join(doc["evidence"]["notes"])
+    assert "3 time(s) in column 'ts' are dates without a time of day" in notes
+    assert "1 time(s) in column 'ts' read as UTC, as they carry no Z or UTC offset" in notes
