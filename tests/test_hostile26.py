@@ -179,3 +179,25 @@ def test_dates_of_slashes_or_one_digit_are_dates_alone_too(tmp_path):
     notes = "\n".join(doc["evidence"]["notes"])
     assert "3 time(s) in column 'ts' are dates without a time of day" in notes
     assert "1 time(s) in column 'ts' read as UTC, as they carry no Z or UTC offset" in notes
+
+
+def test_a_hidden_missing_share_hides_the_p_value_that_gives_it_back():
+    """A drift row hid the missing share of 2 rows of 200 but kept `missing_p`, the z-test of
+    the two shares: beside 200 rows each and a current share of 0, 0.1563 is 2 rows and no
+    other count (1 row 0.3167, 3 rows 0.0821)."""
+    import polars as pl
+
+    from privdiag.model.drift import series_drift
+    from privdiag.model.verdicts import drift_feature
+
+    reference = pl.Series("tenure_days", [1.0] * 198 + [None] * 2)
+    current = pl.Series("tenure_days", [9.0] * 200)
+    row = series_drift(reference, current, alpha=0.05, min_gap=0.05, min_n=5)
+    assert row.drifted and row.to_dict()["missing_p"] is None
+    assert row.to_dict()["missing_reference"] is None
+    finding = drift_feature("m", "observed", row, [], None)
+    assert "missing_p" not in finding.metrics
+    # a share of many rows keeps its test
+    many = pl.Series("tenure_days", [1.0] * 150 + [None] * 50)
+    row = series_drift(many, current, alpha=0.05, min_gap=0.05, min_n=5)
+    assert row.to_dict()["missing_p"] is not None
