@@ -201,3 +201,25 @@ def test_a_hidden_missing_share_hides_the_p_value_that_gives_it_back():
     many = pl.Series("tenure_days", [1.0] * 150 + [None] * 50)
     row = series_drift(many, current, alpha=0.05, min_gap=0.05, min_n=5)
     assert row.to_dict()["missing_p"] is not None
+
+
+def test_a_rate_missing_for_want_of_decided_events_is_not_said_hidden(tmp_path):
+    """Where no event had a decision on ads (both users' page views came before their
+    denials), the note read "consent rate of ads not given: fewer than 1 users decided it,
+    or granted or denied it, so its rate would tell their choices": no rate was hidden."""
+    events = write(
+        tmp_path / "ev.csv",
+        """
+        event_id,ts,event_name,user_id,gclid
+        e1,2026-09-20T10:00:00Z,page_view,u1,g1
+        e2,2026-09-20T10:00:00Z,page_view,u2,g2
+        """,
+    )
+    consent = write(tmp_path / "cmp.csv", DENIED_AT_NINE)
+    doc = run_scan([events], consent=[consent], config=config()).to_dict()
+    notes = [n for n in doc["evidence"]["notes"] if n.startswith("consent rate of")]
+    assert notes == [
+        "consent rate of ads not given: no event has a decision on it (its users' events all "
+        "come before their first decision, or their decisions meet none of the events); "
+        "model-check takes it as granted"
+    ]
