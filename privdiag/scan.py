@@ -176,13 +176,31 @@ def _consent_evidence(ctx: ScanContext, result: Result) -> None:
         consent_weighting=WEIGHTING,
     )
     result.note(*_pooled_note(mix, ctx.min_group))
-    if unrated := [p for p in ctx.purposes if p not in rates]:
+    unrated = [p for p in ctx.purposes if p not in rates]
+    if undecided := _undecided(ctx, unrated):
+        result.note(
+            f"consent rate of {', '.join(undecided)} not given: no event has a decision on it "
+            "(its users' events all come before their first decision, or their decisions meet "
+            "none of the events); model-check takes it as granted"
+        )
+        unrated = [p for p in unrated if p not in undecided]
+    if unrated:
         result.note(
             f"consent rate of {', '.join(unrated)} not given: fewer than {ctx.min_group} users "
             "decided it, or granted or denied it, so its rate would tell their choices; the "
             "consent mix pools the combinations of fewer users, and model-check takes it as "
             "granted"
         )
+
+
+def _undecided(ctx: ScanContext, purposes: list[str]) -> list[str]:
+    """Of ``purposes`` (those without a consent rate), those no event has a decision on: the
+    rate is missing for want of one, not hidden. One pass, only when a rate is missing."""
+    if not purposes:
+        return []
+    counts = ", ".join(f"count_if(state_{p} <> 'unknown')" for p in purposes)
+    row = ctx.con.execute(f"SELECT {counts} FROM scan_events").fetchone() or ()
+    return [p for p, n in zip(purposes, row, strict=True) if not n]
 
 
 def _people(
@@ -231,7 +249,9 @@ def _input_notes(loaded: Loaded) -> list[str]:
         f"used, what follows them (vendors, publisher restrictions) could not be read ({why})"
         for col, (n, why) in loaded.partly_read.items()
     ]
-    notes += [_disagreeing_note(col, *seen) for col, seen in loaded.disagreeing.items()]
+    notes += [
+        _disagreeing_note(col, *seen) for col, each in loaded.disagreeing.items() for seen in each
+    ]
     return notes
 
 

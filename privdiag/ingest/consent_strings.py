@@ -79,39 +79,42 @@ class Decoded:
 
     undecodable: dict[str, int] = field(default_factory=dict)
     partly_read: dict[str, tuple[int, str]] = field(default_factory=dict)
-    disagreeing: dict[str, tuple[int, list[str], list[str]]] = field(default_factory=dict)
+    disagreeing: dict[str, list[tuple[int, list[str], list[str]]]] = field(default_factory=dict)
 
 
 def apply_to_events(con: Any) -> Decoded:
     """Fill events' consent flags from consent-string columns; return what could not be read
     and where a string disagreed with the state the event already carried (which is kept).
 
-    The counts are taken by one join before each column's update, while the flags still hold
-    what the event had before that column.
+    Every column is counted before any is applied, while the flags still hold the event's
+    own consent columns: a string disagreeing with them is told apart from one disagreeing
+    with a string of higher precedence (gcd before gcs), which only decides where the
+    event's own columns say nothing.
     """
     columns = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
     found = Decoded()
-    earlier: list[str] = []
+    decoded: list[tuple[str, str, str, str]] = []
     for i, (column, kind) in enumerate(string_columns(columns)):
         name = f"decoded_{i}"
-        value = decoded_table(con, "events", column, kind, name)
-        joined = f"events JOIN {name} d ON CAST(events.{quote(column)} AS VARCHAR) = d.{value}"
-        differs = [
-            f"events.consent_{p} IS NOT NULL AND d.consent_{p} IS NOT NULL "
-            f"AND events.consent_{p} <> d.consent_{p}"
-            for p in PURPOSES
-        ]
-        counts = ", ".join(
-            [
-                f"count_if(({' OR '.join(f'({d})' for d in differs)}) AND d.error IS NULL)",
-                *(f"count_if({d} AND d.error IS NULL)" for d in differs),
-            ]
-        )
-        row = con.execute(
-            f"SELECT count_if(d.error IS NOT NULL), count({unread(kind)}), min({unread(kind)}), "
-            f"{counts} FROM {joined}"
-        ).fetchall()[0]
-        bad, partial, reason, disagree = row[:4]
+        decoded.append((column, kind, name, decoded_table(con, "events", column, kind, name)))
+    for j, (column, *_) in enumerate(decoded):
+        row = con.execute(_counts_sql(decoded, j)).fetchall()[0]
+        bad, partial, reason = row[:3]
+        if bad:
+            found.undecodable[column] = int(bad)
+        if partial:
+            found.partly_read[column] = (int(partial), str(reason))
+        seen = []
+        for against, counts in (
+            (["consent columns"], row[3 : 4 + len(PURPOSES)]),
+            ([c for c, *_ in decoded[:j]], row[4 + len(PURPOSES) :]),
+        ):
+            if counts[0]:
+                on = [p for p, n in zip(PURPOSES, counts[1:], strict=True) if n]
+                seen.append((int(counts[0]), on, against))
+        if seen:
+            found.disagreeing[column] = seen
+    for column, _, name, value in decoded:
         sets = ", ".join(
             f"consent_{p} = coalesce(events.consent_{p}, d.consent_{p})" for p in PURPOSES
         )
@@ -120,16 +123,50 @@ def apply_to_events(con: Any) -> Decoded:
             f"WHERE CAST(events.{quote(column)} AS VARCHAR) = d.{value} "
             "AND d.error IS NULL"
         )
-        if bad:
-            found.undecodable[column] = int(bad)
-        if partial:
-            found.partly_read[column] = (int(partial), str(reason))
-        if disagree:
-            on = [p for p, n in zip(PURPOSES, row[4:], strict=True) if n]
-            found.disagreeing[column] = (int(disagree), on, list(earlier))
-        earlier.append(column)
         con.unregister(name)
     return found
+
+
+def _counts_sql(decoded: list[tuple[str, str, str, str]], j: int) -> str:
+    """SQL counting, of the events carrying the ``j``-th string column of ``decoded``, those
+    it could not decode or read only in part, then those whose string disagrees with their
+    own consent columns (in all, then per purpose) and those whose own columns say nothing
+    where a string of higher precedence (an earlier column) disagrees (likewise)."""
+    column, kind, name, value = decoded[j]
+    joins = "".join(
+        f" LEFT JOIN {n} d{k} ON CAST(events.{quote(c)} AS VARCHAR) = d{k}.{v} "
+        f"AND d{k}.error IS NULL"
+        for k, (c, _, n, v) in enumerate(decoded[:j])
+    )
+
+    def earlier(p: str) -> str:
+        return f"coalesce({', '.join(f'd{k}.consent_{p}' for k in range(j))}, NULL)"
+
+    own = [
+        f"events.consent_{p} IS NOT NULL AND d.consent_{p} IS NOT NULL "
+        f"AND events.consent_{p} <> d.consent_{p}"
+        for p in PURPOSES
+    ]
+    strings = [
+        f"events.consent_{p} IS NULL AND d.consent_{p} IS NOT NULL "
+        f"AND {earlier(p)} IS NOT NULL AND {earlier(p)} <> d.consent_{p}"
+        if j
+        else "FALSE"
+        for p in PURPOSES
+    ]
+
+    def counted(differs: list[str]) -> list[str]:
+        return [
+            f"count_if(({' OR '.join(f'({d})' for d in differs)}) AND d.error IS NULL)",
+            *(f"count_if({d} AND d.error IS NULL)" for d in differs),
+        ]
+
+    return (
+        f"SELECT count_if(d.error IS NOT NULL), count({unread(kind)}), min({unread(kind)}), "
+        f"{', '.join(counted(own) + counted(strings))} "
+        f"FROM events JOIN {name} d ON CAST(events.{quote(column)} AS VARCHAR) = d.{value}"
+        f"{joins}"
+    )
 
 
 def consent_rows_sql(

@@ -141,7 +141,8 @@ def id_column_names(config: Config) -> set[str]:
 def time_column_names(config: Config) -> set[str]:
     """The lower-case names of the columns that can hold an event's or a consent decision's
     time: the known names of the time roles and the columns the config maps to them."""
-    names = set(EVENT_ROLES["ts"]) | set(CONSENT_ROLES["ts"]) | {"derived_tstamp"}
+    snowplow = {"derived_tstamp", "collector_tstamp"}
+    names = set(EVENT_ROLES["ts"]) | set(CONSENT_ROLES["ts"]) | snowplow
     mappings = [config.consent_columns, *(s.columns for s in config.sources.values())]
     names |= {c.lower() for m in mappings for r, c in m.items() if r == "ts"}
     return names

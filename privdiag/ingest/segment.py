@@ -48,9 +48,11 @@ from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     any_ts,
+    day_only,
     decision_sql,
     feature_name,
     flag,
+    offsetless_note,
     out_of_range,
     stable_id,
     time_problem,
@@ -58,6 +60,7 @@ from privdiag.ingest.sqlparts import (
 )
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
 from privdiag.purposes import PURPOSES
+from privdiag.state import DAY_ONLY
 
 NAME = "segment"
 
@@ -491,6 +494,9 @@ def stage(ctx: StageContext) -> Staged:
     """
     msg = _stage_messages(ctx)
     _check_times(ctx, msg)
+    dates = _dates_alone(ctx, msg)
+    # the state of payloads dated without a time of day is resolved over their day
+    dated = f"\n               {day_only('ts_text', 'VARCHAR')} AS {DAY_ONLY}," if dates else ""
     cats, objects = _stage_categories(ctx, msg)
     flags = _stage_flags(ctx, cats)
     ids = _stage_identities(ctx)
@@ -511,7 +517,7 @@ def stage(ctx: StageContext) -> Staged:
                user_id IS NULL AND anonymous_id IS NULL AS cookieless,
                device, country, channel,
                {consent_cols},
-               {ctx.index} AS _input,
+               {ctx.index} AS _input,{dated}
                {feature_sql}
         FROM {msg} LEFT JOIN {flags} f USING (_n) LEFT JOIN {ids} known USING (anonymous_id)
     """)
@@ -531,7 +537,15 @@ def stage(ctx: StageContext) -> Staged:
     )
     _add_notes(ctx, msg, staged, bool(features))
     staged.notes += _unread_category_notes(ctx, cats)
+    staged.notes += offsetless_note("timestamp", dates, dates=dates)
     return staged
+
+
+def _dates_alone(ctx: StageContext, msg: str) -> int:
+    """How many payloads are dated without a time of day (``"timestamp": "2026-10-01"``),
+    read as midnight UTC: their first time field that has a value is a date alone."""
+    found = one(ctx.con, f"SELECT count_if({day_only('ts_text', 'VARCHAR')}) FROM {msg}")
+    return int(found[0] or 0) if found else 0
 
 
 def _unread_category_notes(ctx: StageContext, cats: str) -> list[str]:

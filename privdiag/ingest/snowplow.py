@@ -27,10 +27,13 @@ from privdiag.ingest.files import path_literal
 from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
+    any_ts,
     decision_sql,
     feature_name,
     id_text,
     out_of_range,
+    time_problem,
+    typed_ts,
 )
 from privdiag.ingest.validation import out_of_range_error
 from privdiag.privacy import describe_value
@@ -228,7 +231,15 @@ def _device(columns: dict[str, str]) -> str:
 
 
 def _ts(columns: dict[str, str], name: str) -> str:
-    return _col(columns, name, "TIMESTAMPTZ")
+    """SQL of the time in column ``name`` as every format's times are read (:func:`typed_ts`):
+    ISO text with its offset checked (``+99:00``, which no zone has, is no time), a
+    lower-case ``t`` or ``z``, epoch numbers, a typed timestamp."""
+    if name not in columns:
+        return "CAST(NULL AS TIMESTAMPTZ)"
+    sql_type = columns[name]
+    if sql_type.upper() == "VARCHAR":
+        return any_ts(f"nullif(trim({quote(name)}), '')")
+    return typed_ts(quote(name), sql_type)
 
 
 def _stage_raw(ctx: StageContext) -> tuple[str, list[str]]:
@@ -279,7 +290,9 @@ def _check_timeless_files(ctx: StageContext, raw: str) -> None:
     ):
         return
     either = ", ".join(f"CAST({quote(c)} AS VARCHAR)" for c in names)
-    located = ctx.first_bad(f"coalesce({either})", "v IS NULL")
+    located = ctx.first_bad(f"coalesce({either})", "nullif(trim(v), '') IS NULL")
+    if located is None:
+        _refuse_unread_time(ctx, names)
     if located is not None and not located.file_has_values:
         raise InputError(
             "no collector_tstamp or derived_tstamp in any row, though other files of the "
@@ -288,6 +301,26 @@ def _check_timeless_files(ctx: StageContext, raw: str) -> None:
             field="collector_tstamp",
             hint="move that file out of the folder and scan the Snowplow events alone",
         )
+
+
+def _refuse_unread_time(ctx: StageContext, names: list[str]) -> None:
+    """Name the first row whose event time has a text but none of it reads as a time (an
+    offset no zone has, ``+99:00``, or words), where the loader's check names no row."""
+    for name in names:
+        read = _ts(ctx.columns, name)
+        located = ctx.first_bad(
+            f"CAST({quote(name)} AS VARCHAR)",
+            f"nullif(trim(v), '') IS NOT NULL AND ({read.replace(quote(name), 'v')}) IS NULL",
+        )
+        if located is not None:
+            raise InputError(
+                time_problem(located.value, "time"),
+                path=located.path,
+                row=located.row,
+                field=name,
+                hint="Snowplow times are ISO-8601 (2026-10-01 12:00:00.000, in UTC); fix or "
+                "drop that row",
+            )
 
 
 def _check_time_range(ctx: StageContext, raw: str) -> None:

@@ -43,7 +43,7 @@ class Loaded:
     partly_read: dict[str, tuple[int, str]] = field(default_factory=dict)
     # column -> (events, purposes, earlier string columns) whose string disagreed with the
     # state the event already had, which was kept
-    disagreeing: dict[str, tuple[int, list[str], list[str]]] = field(default_factory=dict)
+    disagreeing: dict[str, list[tuple[int, list[str], list[str]]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # about the combined inputs
 
 

@@ -103,10 +103,12 @@ def small_side(count: int, rows: int, min_n: int) -> bool:
 def hide_small_shares(row: DriftRow, counts: dict[str, tuple[int, int]], min_n: int) -> None:
     """Mark in ``row.hidden`` each share of ``counts`` (name -> (rows it counts, rows)) whose
     rows, or the others, are 1 to ``min_n`` - 1: 2 of 200 blind-set rows without a value
-    read 0.01, telling of those 2 rows. The tests and the verdict still read them."""
-    row.hidden = frozenset(
-        name for name, (count, rows) in counts.items() if small_side(count, rows, min_n)
-    )
+    read 0.01, telling of those 2 rows. The tests and the verdict still read them. With a
+    missing share hidden, so is ``missing_p``: the test of the two shares, beside the rows
+    of each set and the other share, gives the hidden one back (2 of 200 beside none of 200
+    read 0.1563, 3 of 200 0.0821)."""
+    hidden = {name for name, (count, rows) in counts.items() if small_side(count, rows, min_n)}
+    row.hidden = frozenset(hidden | ({"missing_p"} if hidden else set()))
 
 
 def ks_wasserstein(a: np.ndarray, b: np.ndarray, presorted: bool = False) -> tuple:
@@ -226,14 +228,29 @@ def category_shares(
     if any(missing):
         table.append([MISSING, *missing])
 
-    def shown(count: float, n: int) -> float | None:  # none for 1 to min_n - 1 rows, or rest
-        return None if small_side(int(count), n, min_n) else round(float(count / n), 6)
-
+    columns = [
+        _shown_shares([row[side] for row in table], n, min_n)
+        for side, n in ((1, n_ref), (2, n_cur))
+    ]
     return {
         "title": f"Category shares of {feature}",
         "columns": ["category", "share_reference", "share_current"],
-        "rows": [[name, shown(a, n_ref), shown(b, n_cur)] for name, a, b in table],
+        "rows": [[row[0], a, b] for row, a, b in zip(table, *columns, strict=True)],
     }
+
+
+def _shown_shares(counts: list[float], n: int, min_n: int) -> list[float | None]:
+    """The shares of one column of a category table: none for 1 to ``min_n`` - 1 rows, or
+    leaving that few (:func:`small_side`). A column sums to 1, so the shares shown tell the
+    sum of those hidden: while that sum is 1 to ``min_n`` - 1 rows (2 rows missing of 200
+    beside 0.5 and 0.49), the smallest share shown is hidden too."""
+    hidden = {i for i, c in enumerate(counts) if small_side(int(c), n, min_n)}
+    while 0 < sum(counts[i] for i in hidden) < min_n:
+        rest = [i for i, c in enumerate(counts) if i not in hidden and c > 0]
+        if not rest:
+            break
+        hidden.add(min(rest, key=lambda i: counts[i]))
+    return [None if i in hidden else round(float(c / n), 6) for i, c in enumerate(counts)]
 
 
 def _category_row(row: DriftRow, ref: pl.Series, cur: pl.Series, min_n: int) -> DriftRow:
