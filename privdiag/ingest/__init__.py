@@ -24,6 +24,7 @@ from privdiag.ingest.file_checks import explain_read_error
 from privdiag.ingest.files import first_reached, named_files
 from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.reading import CSV_RFC4180, duck_message, reader_sql
+from privdiag.ingest.split_files import join_parts
 from privdiag.ingest.sqlparts import EARLIEST
 from privdiag.ingest.staging import (
     CHECKED_WHEN_FORCED,
@@ -31,6 +32,7 @@ from privdiag.ingest.staging import (
     FORMATS,
     PEEK_SAMPLE,
     check_engine_formats,
+    configured_source,
     format_module,
     join_inputs,
     stage_one,
@@ -107,7 +109,7 @@ def load(
         )
     loaded = Loaded()
     con.execute(f"CREATE OR REPLACE TEMP TABLE {UNMAPPED} AS {NO_UNMAPPED}")
-    jobs = _jobs(con, data, (consent, consent_origins), loaded)
+    jobs = _jobs(con, data, (consent, consent_origins), loaded, config)
     # Fingerprints are read on a thread while DuckDB stages and builds the tables: hashing
     # releases the GIL, and a 4 GB export takes seconds to hash.
     hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="privdiag-sha256")
@@ -128,23 +130,23 @@ def load(
 
 def _stage_inputs(
     con: Any,
-    jobs: list[tuple[str, list[Path] | None, str]],
+    jobs: list[Job],
     loaded: Loaded,
     hashing: ThreadPoolExecutor,
     fmt: str,
     config: Config,
     progress: Callable[[str], None] | None,
 ) -> list[Future[str]]:
-    """Stage each (argument, files, role) of ``jobs`` in turn into ``loaded``, then complete
+    """Stage each (argument, files, role, source) of ``jobs`` in turn into ``loaded``, then complete
     the staging that spans inputs (:func:`join_inputs`) and keep each input's decisions in
     unmapped categories (listed per source in ``loaded.unmapped``); return the fingerprints
     of their files, hashed on ``hashing``."""
     digests = []
-    for index, (argument, files, role) in enumerate(jobs):
+    for index, (argument, files, role, source) in enumerate(jobs):
         if progress:
             progress(f"reading {argument}")
         staged, info, read = stage_one(
-            con, argument, index, files=files, role=role, fmt=fmt, config=config
+            con, argument, index, files=files, role=role, fmt=fmt, config=config, source=source
         )
         digests.append(hashing.submit(_fingerprint, read))
         loaded.inputs.append(info)
@@ -156,28 +158,44 @@ def _stage_inputs(
     return digests
 
 
+# An input to stage: its argument, its files (None: a URL the engine lists), its role and
+# the source name it is read as (None: its own, :func:`stage_one`'s).
+Job = tuple[str, list[Path] | None, str, str | None]
+
+
 def _jobs(
-    con: Any, data: list[str], consent: tuple[list[str], list[str] | None], loaded: Loaded
-) -> list[tuple[str, list[Path] | None, str]]:
-    """(argument, files, role) of each input to stage: a file reached twice (a hard link, a
-    folder that also holds a file given by itself) is read once, where first reached, and
-    said in ``loaded.notes``; an argument whose files were all read before is left out. A
-    file that one role names by itself is left out of the other role's folders and globs (a
-    consent log inside the events folder is consent only). ``consent`` is the consent
-    arguments and where each was given (None: unsaid)."""
+    con: Any,
+    data: list[str],
+    consent: tuple[list[str], list[str] | None],
+    loaded: Loaded,
+    config: Config,
+) -> list[Job]:
+    """Each input to stage: a file reached twice (a hard link, a folder that also holds a
+    file given by itself) is read once, where first reached, and said in ``loaded.notes``;
+    an argument whose files were all read before is left out. A file that one role names by
+    itself is left out of the other role's folders and globs (a consent log inside the events
+    folder is consent only). Event files given one by one and named alike but for their
+    digits are one input (:func:`join_parts`). ``consent`` is the consent arguments and where
+    each was given (None: unsaid)."""
     urls = getattr(con, "list_files", None) is not None
-    jobs = []
+    jobs: list[Job] = []
     roles = ((data, None, consent[0], "events"), (consent[0], consent[1], data, "consent"))
     for arguments, origins, other, role in roles:
         reaching = first_reached(
             arguments, urls_listed=urls, other_role=named_files(other), origins=origins
         )
+        sources: dict[str, str] = {}
+        if role == "events":
+            configured = {a for a in arguments if configured_source(a, config)[0]}
+            reaching, sources, notes = join_parts(reaching, configured)
+            loaded.notes += notes
         for reached in reaching:
             note = reached.note()
             if note:
                 loaded.notes.append(note)
             if reached.files is None or reached.files:
-                jobs.append((reached.argument, reached.files, role))
+                source = sources.get(reached.argument)
+                jobs.append((reached.argument, reached.files, role, source))
     return jobs
 
 

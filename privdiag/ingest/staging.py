@@ -65,7 +65,7 @@ def stage_one(
     read_sql = reader_sql(files, kind)
     columns = describe(con, read_sql, argument, local)
     check_columns(local, kind, columns, argument)
-    configured, configured_fmt = _configured_source(argument, config)
+    configured, configured_fmt = configured_source(argument, config)
     name = source or configured or source_name(argument)
     if fmt == "auto" and configured_fmt:
         fmt = configured_fmt
@@ -315,7 +315,7 @@ def check_engine_formats(data: list[str], fmt: str, config: Config) -> None:
     if config.engine.name == "duckdb":
         return
     for argument in data:
-        configured = _configured_source(argument, config)[1]
+        configured = configured_source(argument, config)[1]
         chosen = fmt if fmt != "auto" else configured or _peek_format(argument)
         if chosen in DUCKDB_ONLY:
             raise _duckdb_only(argument, chosen)
@@ -358,7 +358,7 @@ def _check_forced(fmt: str, columns: dict[str, str], argument: str) -> None:
         )
 
 
-def _configured_source(argument: str, config: Config) -> tuple[str | None, str | None]:
+def configured_source(argument: str, config: Config) -> tuple[str | None, str | None]:
     """Return the config's name and format for an argument listed under [sources.X] paths."""
     wanted = Path(argument).resolve()
     for name, spec in config.sources.items():

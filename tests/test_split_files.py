@@ -1,0 +1,122 @@
+"""Event files given one by one that are one export cut by day: read as one input, as the
+folder or a quoted glob of them is (what a shell makes of ``privdiag scan days/app_*.csv``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+from privdiag.ingest.files import first_reached
+from privdiag.ingest.split_files import join_parts
+
+HEADER = "event_id,ts,event_name,user_id,gclid"
+LOG = "user_id,purpose,status,ts\nu1,ads,denied,2026-10-01T08:00:00Z\n"
+TOML = '[thresholds]\nmin_group_size = 1\n[features.gclid]\npurposes = ["ads"]\n'
+
+
+def _day(folder: Path, name: str, day: int, repeat: bool = False) -> Path:
+    """A day's export: u1 (who denied ads) sends a gclid on a page view; with ``repeat`` the
+    file also holds the first day's event again, as an overlapping export does."""
+    rows = [HEADER, f"e{day},2026-10-0{day}T10:00:00Z,page_view,u1,g{day}"]
+    if repeat:
+        rows.append("e1,2026-10-01T10:00:00Z,page_view,u1,g1")
+    path = folder / name
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _scan(tmp_path: Path, inputs: list[str]) -> dict:
+    (tmp_path / "cmp.csv").write_text(LOG)
+    (tmp_path / "privdiag.toml").write_text(TOML)
+    out = tmp_path / "scan.json"
+    args = ["scan", *inputs, "--consent", str(tmp_path / "cmp.csv")]
+    args += ["--config", str(tmp_path / "privdiag.toml"), "--json", str(out), "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    return json.loads(out.read_text())
+
+
+def _violations(doc: dict) -> list[tuple[str, int]]:
+    return sorted(
+        (f["location"]["source"], f["metrics"]["events"])
+        for f in doc["findings"]
+        if f["kind"] == "consent.violation"
+    )
+
+
+def test_daily_files_given_one_by_one_are_one_source_as_their_glob(tmp_path):
+    """Three days of one export, the third repeating the first day's event. Given as the
+    quoted glob: one violation of source `days`, 3 events (the repeat dropped). Given one
+    by one (what the shell passes for the unquoted glob) they were three sources, three
+    violations of 1, 1 and 2 events (the repeat counted twice)."""
+    days = tmp_path / "days"
+    days.mkdir()
+    files = [_day(days, f"app_2026100{d}.csv", d, repeat=d == 3) for d in (1, 2, 3)]
+    glob = _scan(tmp_path, [str(days / "app_*.csv")])
+    apart = _scan(tmp_path, [str(f) for f in files])
+    assert _violations(glob) == [("days", 3)]
+    assert _violations(apart) == [("days", 3)]
+    assert [i["path"] for i in apart["inputs"] if i["role"] == "events"] == [
+        str(days / "app_*.csv")
+    ]
+    (note,) = [n for n in apart["evidence"]["notes"] if "one by one" in n]
+    assert note.startswith(f"3 event files given one by one ({files[0]} to {files[2]})")
+
+
+def _reached(paths: list[Path]) -> list:
+    return first_reached([str(p) for p in paths])
+
+
+def test_only_files_named_alike_but_for_digits_are_joined(tmp_path):
+    """app_1 and app_2 are parts of one export; web.csv and shop.csv are other streams;
+    a lone file with digits (orders_7.csv) has no part to join."""
+    paths = [
+        tmp_path / n for n in ("app_1.csv", "web.csv", "app_2.csv", "shop.csv", "orders_7.csv")
+    ]
+    for path in paths:
+        path.write_text(HEADER + "\n")
+    out, sources, notes = join_parts(_reached(paths), set())
+    assert [r.argument for r in out] == [
+        str(tmp_path / "app_*.csv"),
+        str(tmp_path / "web.csv"),
+        str(tmp_path / "shop.csv"),
+        str(tmp_path / "orders_7.csv"),
+    ]
+    assert out[0].files == [tmp_path / "app_1.csv", tmp_path / "app_2.csv"]
+    assert sources == {} and len(notes) == 1
+
+
+def test_two_exports_cut_by_day_in_one_folder_keep_their_own_names(tmp_path):
+    """app and web daily files side by side: each glob alone would be named for the folder,
+    so each is named for its files instead (app, web), not one source of both."""
+    paths = [tmp_path / f"{s}_{d}.csv" for s in ("app", "web") for d in (1, 2)]
+    for path in paths:
+        path.write_text(HEADER + "\n")
+    out, sources, _ = join_parts(_reached(paths), set())
+    assert [r.argument for r in out] == [str(tmp_path / "app_*.csv"), str(tmp_path / "web_*.csv")]
+    assert sources == {str(tmp_path / "app_*.csv"): "app", str(tmp_path / "web_*.csv"): "web"}
+
+
+def test_files_the_config_names_a_source_for_are_read_as_given(tmp_path):
+    paths = [tmp_path / "app_1.csv", tmp_path / "app_2.csv"]
+    for path in paths:
+        path.write_text(HEADER + "\n")
+    out, _, notes = join_parts(_reached(paths), {str(paths[0])})
+    assert [r.argument for r in out] == [str(p) for p in paths] and notes == []
+
+
+def test_partition_folders_given_file_by_file_are_one_input(tmp_path):
+    """`exports/dt=2026-10-01/part-0.csv exports/dt=2026-10-02/part-0.csv`: one input."""
+    paths = []
+    for d in (1, 2):
+        folder = tmp_path / f"dt=2026-10-0{d}"
+        folder.mkdir()
+        paths.append(folder / "part-0.csv")
+        paths[-1].write_text(HEADER + "\n")
+    out, _, _ = join_parts(_reached(paths), set())
+    # only the digits the files differ in are a wildcard (the day), not those of the folders
+    # above them (pytest's numbered temp folder) nor the part's number they share
+    assert [r.argument for r in out] == [str(tmp_path / "dt=2026-10-*" / "part-0.csv")]
