@@ -1,0 +1,67 @@
+"""Fixes from trial 26: a new user's pass as a marketing analyst (a GA4 export with Consent
+Mode gcs/gcd), a head of data (owners in privdiag.toml) and a data engineer (5.4M events in
+hive-partitioned Parquet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from privdiag.config import parse_config
+from privdiag.errors import ConfigError
+from privdiag.mapping import owner_for
+from privdiag.scan import run_scan
+from tests.helpers import by_kind, config
+from tests.test_people_optin import _log
+
+
+def test_a_purpose_pattern_owns_the_opt_in_drop_of_its_purpose(tmp_path):
+    # The head of data wrote `"purpose:ads" = "privacy-office"` in [owners]: the pattern was
+    # read as a bare one matching names that hold "purpose:", owned nothing, and the opt-in
+    # drop after the banner change read "no owner" with no word why. The hand-built log: 40
+    # persons decide analytics under v1 (30 grant), 40 under v2 (16 grant), from source "shop",
+    # which has no owner.
+    data, consent = _log(tmp_path, [("v1", "2026-10-01", 40, 30), ("v2", "2026-10-06", 40, 16)])
+    cfg = config()
+    cfg.owners = {"purpose:analytics": "privacy-office", "purpose:ads": "ads-team"}
+    doc = run_scan(data, consent=consent, config=cfg).to_dict()
+    [drop] = by_kind(doc, "people.optin_drop")
+    assert drop["owner"] == "privacy-office"
+    assert doc["summary"]["by_owner"]["privacy-office"] >= 1
+
+
+def test_a_purpose_owns_only_what_no_other_part_of_the_location_does():
+    cfg = parse_config(
+        {
+            "owners": {"purpose:ads": "privacy-office", "*": "data-platform"},
+            "sources": {"web": {"owner": "web-team"}},
+            "features": {"gclid": {"purposes": ["ads"], "owner": "paid-media"}},
+        },
+        Path("privdiag.toml"),
+    )
+    assert owner_for(cfg, source="web", feature="gclid", purpose="ads") == "web-team"
+    assert owner_for(cfg, source="app", feature="gclid", purpose="ads") == "paid-media"
+    assert owner_for(cfg, source="app", feature="x", purpose="ads") == "privacy-office"
+    assert owner_for(cfg, source="app", feature="x", purpose="analytics") == "data-platform"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "meant"),
+    [
+        ("purposes:ads", "purpose:ads"),
+        ("Step:purchase", "step:purchase"),
+        ("features:x*", "feature:x*"),
+    ],
+)
+def test_an_owners_pattern_of_a_near_miss_kind_is_a_config_error(pattern, meant):
+    with pytest.raises(ConfigError) as err:
+        parse_config({"owners": {pattern: "team"}}, Path("privdiag.toml"))
+    assert f"owners.{pattern}" in str(err.value)
+    assert meant in str(err.value)
+
+
+def test_a_bare_pattern_holding_a_colon_is_still_a_pattern():
+    # A Segment event name may hold a colon: "Checkout: Viewed" names no kind.
+    cfg = parse_config({"owners": {"Checkout: Viewed": "checkout"}}, Path("privdiag.toml"))
+    assert owner_for(cfg, step="Checkout: Viewed") == "checkout"
