@@ -45,24 +45,47 @@ class PhaseProgress:
             self.phases.append((name, now - started))
             self.current = None
 
-    def lines(self, events: int | None) -> list[str]:
-        """Return one line per finished phase: name, seconds and events per second."""
+    def lines(
+        self, events: int | None, read: dict[str, tuple[int | None, str]] | None = None
+    ) -> list[str]:
+        """Return one line per finished phase: name, seconds and its rate.
+
+        A phase reading an input that ``read`` names (``"reading PATH"`` -> its rows and
+        their unit, ``events`` or ``rows``) is rated by that input's own rows; the other
+        phases by all the scan's ``events``. Trial 26's consent log of 869,724 rows read in
+        111 s was rated "0.05M events/s", the scan's 5.4M events over its time.
+        """
+        from rich.markup import escape
+
+        from privdiag.privacy import scrub
+
+        own = {escape(scrub(k)): v for k, v in (read or {}).items()}
         out = []
         for name, seconds in self.phases:
-            rate = f"  {events / seconds / 1e6:6.2f}M events/s" if events and seconds > 0 else ""
+            count, unit = own.get(name, (events, "events"))
+            rate = f"  {_per_second(count / seconds)} {unit}/s" if count and seconds > 0 else ""
             out.append(f"{name:<40} {seconds:7.2f} s{rate}")
         return out
 
-    def close(self, events: int | None = None) -> None:
-        """Stop the spinner and print each phase's time (and rate when ``events`` is known)."""
+    def close(
+        self, events: int | None = None, read: dict[str, tuple[int | None, str]] | None = None
+    ) -> None:
+        """Stop the spinner and print each phase's time (and rate when ``events`` is known;
+        an input's reading by its own rows, see :meth:`lines`)."""
         if self.closed:
             return
         self.closed = True
         self._end(time.perf_counter())
         if self.status is not None:
             self.status.stop()
-        for line in self.lines(events):
+        for line in self.lines(events, read):
             self.console.print(f"[dim]{line}[/dim]", highlight=False)
+
+
+def _per_second(rate: float) -> str:
+    """A rate in millions from 1M up (``  5.00M``), else in thousands (`` 7.80k``), so that a
+    slow phase does not read 0.01M."""
+    return f"{rate / 1e6:6.2f}M" if rate >= 1e6 else f"{rate / 1e3:6.2f}k"
 
 
 def phase_progress(enabled: bool) -> PhaseProgress | None:
