@@ -91,3 +91,42 @@ def test_an_identity_loss_title_says_the_share_of_each_consent_state(tmp_path):
         "and 0% with it granted: user-level journeys break there"
     )
     assert (loss["metrics"]["events"], loss["metrics"]["events_total"]) == (30, 60)
+
+
+def test_the_summary_s_top_root_causes_keep_a_leak_that_explains_nothing():
+    # The GA4 export with Consent Mode: its summary's "Top root causes" listed a low
+    # unclassified feature and two medium identity losses, each explaining findings, and not
+    # the high consent.violation (search_term sent on 555 page_view events with analytics
+    # denied), which explains nothing and which nothing explains: the reader was sent to
+    # classify a feature before stopping a leak. The findings are in rank order, as a scan
+    # writes them: the low root cause, its high symptom, the high leak, a medium root cause
+    # and its symptom.
+    from browser.small import small_doc
+    from test_report_html import Page
+    from test_report_who_must_act import _finding
+
+    from privdiag.report.html import render_html
+    from privdiag.report.merge import merge
+
+    doc = small_doc()
+    doc["findings"] = [
+        _finding("c1", "people.unclassified_feature", "low", "Nobody classified item_category",
+                 feature="item_category", events=4615),
+        _finding("g1", "sparsity.consent_gap", "high", "item_category missing when denied",
+                 feature="item_category", events=1444, caused_by=["c1"]),
+        _finding("v1", "consent.violation", "high", "search_term sent when denied",
+                 feature="search_term", events=555),
+        _finding("i1", "identity.loss", "medium", "44% of add_to_cart events lose identity",
+                 events=565),
+        _finding("f1", "funnel.consent_drop", "medium", "denied users convert less",
+                 events=670, caused_by=["i1"]),
+    ]  # fmt: skip
+    doc["summary"] = {"findings": 5, "by_severity": {"high": 2, "medium": 2, "low": 1}}
+    html = render_html(merge([doc]))
+    i = html.index('<section id="summary"')
+    summary = " ".join(" ".join(Page(html[i : html.index("</section>", i)]).text).split())
+    top = summary.split("Top root causes ", 1)[1].split(" Who owns it ", 1)[0]
+    assert top == (
+        "low Nobody classified item_category (explains 1) high search_term sent when denied "
+        "medium 44% of add_to_cart events lose identity (explains 1)"
+    )
