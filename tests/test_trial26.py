@@ -130,3 +130,26 @@ def test_the_summary_s_top_root_causes_keep_a_leak_that_explains_nothing():
         "low Nobody classified item_category (explains 1) high search_term sent when denied "
         "medium 44% of add_to_cart events lose identity (explains 1)"
     )
+
+
+def test_a_refused_result_names_every_kind_that_stands_in_the_way():
+    # Trial 26's 5.4M-event scan, made at min_group_size 5 and reported at 50, was refused
+    # naming "consent.conflict, funnel.consent_drop, identity.loss and 3 more".
+    from privdiag.errors import InputError
+    from privdiag.report.group_size import check_group_sizes
+
+    kinds = [
+        "consent.conflict",
+        "funnel.consent_drop",
+        "identity.loss",
+        "people.optin_drop",
+        "sparsity.consent_gap",
+        "sparsity.shift",
+    ]
+    doc = {"min_group_size": 5, "findings": [{"kind": k} for k in kinds]}
+    with pytest.raises(InputError) as caught:
+        check_group_sizes([doc], ["big.json"], 50)
+    assert (
+        "what it holds of consent.conflict, funnel.consent_drop, identity.loss, "
+        "people.optin_drop, sparsity.consent_gap and sparsity.shift hides groups"
+    ) in str(caught.value)
