@@ -320,3 +320,40 @@ def fill_owners(findings: list[Any], config: Config) -> None:
     for finding in findings:
         if finding.owner is None:
             finding.owner = location_owner(config, finding.location, finding.area)
+
+
+def idle_owner_notes(findings: list[Any], config: Config) -> list[str]:
+    """Notes on the ``[owners]`` patterns whose team owns none of ``findings`` though the
+    pattern matches a part of their locations: another part (a source's or feature's own
+    owner) came first. Trial 26's head of data wrote ``"step:purchase" = "checkout"`` beside
+    an owned source, and checkout owned nothing, with no word why."""
+    teams = {f.owner for f in findings}
+    notes = []
+    for pattern, team in config.owners.items():
+        if team in teams:
+            continue
+        kind = _kind_of(pattern)
+        glob = pattern[len(kind) + 1 :] if kind else pattern
+        matched = sum(1 for f in findings if _matches_any(config, f.location, kind, glob))
+        if matched:
+            owns = (
+                "does not own the one finding it matches: another part of its location"
+                if matched == 1
+                else f"owns none of the {matched} findings it matches: another part of theirs"
+            )
+            notes.append(
+                f'[owners] "{pattern}" = "{team}" {owns} has an owner, who comes first (a '
+                "source or feature before a step, a purpose last; README, Owners)"
+            )
+    return notes
+
+
+def _matches_any(config: Config, location: dict[str, str], kind: str | None, glob: str) -> bool:
+    """True when ``glob`` matches the location's part of ``kind`` (any part when None)."""
+    for part in (kind,) if kind else OWNER_KINDS:
+        name = location.get(part)
+        if name:
+            names = _step_names(config, name) if part == "step" else (name,)
+            if any(fnmatchcase(n, glob) for n in names):
+                return True
+    return False

@@ -153,3 +153,34 @@ def test_a_refused_result_names_every_kind_that_stands_in_the_way():
         "what it holds of consent.conflict, funnel.consent_drop, identity.loss, "
         "people.optin_drop, sparsity.consent_gap and sparsity.shift hides groups"
     ) in str(caught.value)
+
+
+def test_a_step_owner_pre_empted_by_the_source_s_owner_gets_a_note(tmp_path):
+    # The head of data's `"step:purchase" = "checkout"` beside `[sources.web] owner`: the
+    # source's owner comes first, so checkout owned none of the 15 findings at purchase, and
+    # nothing said so. The shop of the identity-loss test above: its add_to_cart finding.
+    from privdiag.scan import run_scan
+    from tests.helpers import write
+    from tests.test_sparsity import shop_csv
+
+    def row(i: int, step: str) -> dict[str, str]:
+        return {"user": "", "session": ""} if i >= 30 and step == "add_to_cart" else {}
+
+    text = shop_csv(60, lambda i: 3, lambda i: "granted" if i < 30 else "denied", row)
+    cfg = parse_config(
+        {
+            "sources": {"shop": {"owner": "web-team"}},
+            "owners": {"step:add_to_cart": "checkout", "step:nowhere": "nobody"},
+            "thresholds": {"min_group_size": 1},
+        },
+        Path("privdiag.toml"),
+    )
+    doc = run_scan([write(tmp_path / "shop.csv", text)], config=cfg).to_dict()
+    (loss,) = by_kind(doc, "identity.loss")
+    assert loss["owner"] == "web-team"
+    notes = [n for n in doc["evidence"]["notes"] if n.startswith("[owners]")]
+    assert notes == [
+        '[owners] "step:add_to_cart" = "checkout" does not own the one finding it matches: '
+        "another part of its location has an owner, who comes first (a source or feature "
+        "before a step, a purpose last; README, Owners)"
+    ]
