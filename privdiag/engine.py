@@ -66,8 +66,13 @@ def _own_folder(parent: str | None, prefix: str = "privdiag-") -> str:
 
     from privdiag.errors import UsageError
 
+    made = []  # the temp dir's folders this run makes, removed with its own when left empty
     try:
         if parent:
+            missing = Path(parent).absolute()
+            while not missing.exists() and missing != missing.parent:
+                made.append(missing)
+                missing = missing.parent
             Path(parent).mkdir(parents=True, exist_ok=True)
         folder = tempfile.mkdtemp(prefix=prefix, dir=parent)
     except OSError as exc:
@@ -75,8 +80,25 @@ def _own_folder(parent: str | None, prefix: str = "privdiag-") -> str:
             f"cannot write to the temp dir {parent or tempfile.gettempdir()}: {exc.strerror}",
             hint="pass --temp-dir (or [engine] temp_dir) a writable folder with free space",
         ) from exc
+    _made[folder] = made
     atexit.register(shutil.rmtree, folder, True)
+    atexit.register(_remove_made, folder)
     return folder
+
+
+#: Per scratch folder, the missing folders of its temp dir that the run made (innermost
+#: first): trial 26's `--temp-dir /nonexistent/x` left both behind after the scan.
+_made: dict[str, list[Path]] = {}
+
+
+def _remove_made(folder: str) -> None:
+    """Remove the folders made for ``folder``'s temp dir, innermost first, those left empty
+    (another run may be using one)."""
+    for made in _made.pop(folder, []):
+        try:
+            made.rmdir()
+        except OSError:
+            return
 
 
 def _open_scratch(database: str) -> Any:
@@ -107,6 +129,7 @@ def close(con: Any) -> None:
     con.close()
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
+        _remove_made(folder)
 
 
 def connect(engine: EngineConfig | None = None, database: str | None = None) -> Any:

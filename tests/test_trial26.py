@@ -184,3 +184,18 @@ def test_a_step_owner_pre_empted_by_the_source_s_owner_gets_a_note(tmp_path):
         "another part of its location has an owner, who comes first (a source or feature "
         "before a step, a purpose last; README, Owners)"
     ]
+
+
+@pytest.mark.parametrize("limit", ["1GB", None])
+def test_a_temp_dir_the_run_made_is_removed_with_its_scratch_folder(tmp_path, limit):
+    # Trial 26's `--temp-dir /nonexistent/x`: the scan made both folders and removed only its
+    # own scratch folder inside them. A temp dir that existed stays.
+    from privdiag.config import EngineConfig
+    from privdiag.engine import close, connect
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    con = connect(EngineConfig(memory_limit=limit, temp_dir=str(kept / "a" / "b")))
+    assert (kept / "a" / "b").is_dir()
+    close(con)
+    assert kept.is_dir() and not (kept / "a").exists()
