@@ -61,7 +61,6 @@ def _own_folder(parent: str | None, prefix: str = "privdiag-") -> str:
     """A new folder under ``parent`` (the system temp dir when None), removed at exit if
     :func:`close` does not remove it first; UsageError when it cannot be made."""
     import atexit
-    import shutil
     import tempfile
 
     from privdiag.errors import UsageError
@@ -81,9 +80,16 @@ def _own_folder(parent: str | None, prefix: str = "privdiag-") -> str:
             hint="pass --temp-dir (or [engine] temp_dir) a writable folder with free space",
         ) from exc
     _made[folder] = made
-    atexit.register(shutil.rmtree, folder, True)
-    atexit.register(_remove_made, folder)
+    atexit.register(_remove, folder)
     return folder
+
+
+def _remove(folder: str) -> None:
+    """Remove a scratch folder, then the folders of its temp dir the run made."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    _remove_made(folder)
 
 
 #: Per scratch folder, the missing folders of its temp dir that the run made (innermost
@@ -123,13 +129,11 @@ def close(con: Any) -> None:
     A process that scans several times (an audit scans each source) would otherwise keep
     every scan's scratch file on disk until it exits.
     """
-    import shutil
 
     folder = _scratch.pop(id(con), None)
     con.close()
     if folder:
-        shutil.rmtree(folder, ignore_errors=True)
-        _remove_made(folder)
+        _remove(folder)
 
 
 def connect(engine: EngineConfig | None = None, database: str | None = None) -> Any:
