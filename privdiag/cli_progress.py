@@ -2,7 +2,8 @@
 
 The core only names its phases through a ``progress(message)`` callback; this module turns
 those calls into a live line on a terminal and, when the command ends, one line per phase
-with its seconds and events per second. Nothing is shown when stderr is not a terminal.
+with its seconds and rate. Where stderr is not a terminal, a phase that lasts a minute or
+more is said once a minute (:class:`Heartbeat`), and nothing else.
 """
 
 from __future__ import annotations
@@ -88,10 +89,63 @@ def _per_second(rate: float) -> str:
     return f"{rate / 1e6:6.2f}M" if rate >= 1e6 else f"{rate / 1e3:6.2f}k"
 
 
-def phase_progress(enabled: bool) -> PhaseProgress | None:
-    """Return a progress sink on stderr, or None when ``enabled`` is false."""
+class Heartbeat:
+    """Progress where stderr is no terminal (a pipe, a CI log): nothing for a phase shorter
+    than ``every`` seconds, then a line every ``every`` seconds while it lasts
+    (``privdiag: still reading exports/web (120 s)``). Trial 26's 5.4M-event scan piped
+    into a log was silent for over four minutes, as a hung job is; short runs, and the
+    output that tests and scripts read, stay as they were."""
+
+    def __init__(self, stream: Any, every: float = 60.0) -> None:
+        import threading
+
+        self.stream, self.every = stream, every
+        self.current: tuple[str, float] | None = None
+        self.stopped = threading.Event()
+        self.thread: Any = None
+
+    def __call__(self, message: str) -> None:
+        import threading
+
+        from privdiag.privacy import scrub
+
+        # messages name the user's files: no control characters, no e-mail
+        text = "".join(c if c.isprintable() else "?" for c in scrub(message))
+        self.current = (text, time.monotonic())
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._beat, daemon=True)
+            self.thread.start()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.every):
+            self.tick(time.monotonic())
+
+    def tick(self, now: float) -> None:
+        """Say the phase under way when it has lasted ``every`` seconds or more."""
+        if self.current is None or self.stopped.is_set():
+            return
+        name, started = self.current
+        if now - started >= self.every:
+            try:
+                print(f"privdiag: still {name} ({now - started:.0f} s)", file=self.stream)
+                self.stream.flush()
+            except (OSError, ValueError):  # the stream was closed: nothing more to say
+                self.stopped.set()
+
+    def close(self, events: int | None = None, read: Any = None) -> None:
+        """Stop the beat (the phase times are a terminal's only)."""
+        self.stopped.set()
+
+
+def phase_progress(enabled: bool, terminal: bool = True) -> PhaseProgress | Heartbeat | None:
+    """Return a progress sink on stderr: phases on a ``terminal``, else a heartbeat during
+    a long phase; None when ``enabled`` is false."""
     if not enabled:
         return None
+    if not terminal:
+        import sys
+
+        return Heartbeat(sys.stderr)
     from rich.console import Console
 
     return PhaseProgress(Console(stderr=True))

@@ -105,7 +105,14 @@ def scan(
     engine_limits(cfg, threads, memory_limit, temp_dir)
 
     progress = progress_sink(outputs)
-    result = run_scan(data, consent=consent, config=cfg, fmt=fmt, progress=progress, survey=survey)
+    try:
+        result = run_scan(
+            data, consent=consent, config=cfg, fmt=fmt, progress=progress, survey=survey
+        )
+    except BaseException:
+        if progress:
+            progress.close()
+        raise
     if progress:
         progress.close(
             sum(i.rows or 0 for i in result.inputs if i.role == "events"),

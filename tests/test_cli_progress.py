@@ -69,3 +69,24 @@ def test_an_input_s_reading_is_rated_by_its_own_rows() -> None:
     assert web.endswith("37.36 s   91.54k events/s")  # 3,420,011 / 37.36 = 91,542
     assert log.endswith("111.51 s    7.80k rows/s")  # 869,724 / 111.51 = 7,800
     assert resolve.endswith("39.42 s  136.93k events/s")  # 5,397,677 / 39.42 = 136,927
+
+
+def test_a_long_phase_is_said_once_a_minute_where_stderr_is_no_terminal() -> None:
+    # Trial 26's 5.4M-event scan piped into a log printed nothing for over four minutes.
+    from privdiag.cli_progress import Heartbeat
+
+    stream = io.StringIO()
+    beat = Heartbeat(stream, every=60.0)
+    beat("reading exports/\x1b[2Jweb")  # a file name's control character is not written
+    name, _ = beat.current
+    beat.current = (name, 1000.0)  # started at 1000 s on the monotonic clock
+    beat.tick(1059.0)
+    assert stream.getvalue() == ""  # a phase under a minute says nothing
+    beat.tick(1121.0)
+    said = stream.getvalue()
+    assert said.startswith("privdiag: still reading exports/") and "\x1b" not in said
+    assert said.endswith("[2Jweb (121 s)\n")
+    beat.close()
+    beat.tick(1181.0)
+    assert stream.getvalue().count("\n") == 1
+    assert isinstance(phase_progress(True, terminal=False), Heartbeat)
