@@ -130,10 +130,11 @@ def fail_on_level(outputs: Outputs, config: Any) -> str:
 
 
 def progress_sink(outputs: Outputs) -> Any:
-    """Return a progress sink that shows each phase on stderr when it is a terminal."""
+    """Return a progress sink that shows each phase on stderr when it is a terminal, and a
+    long phase once a minute when it is not; None with ``--quiet``."""
     from privdiag.cli_progress import phase_progress
 
-    return phase_progress(not outputs.quiet and sys.stderr.isatty())
+    return phase_progress(not outputs.quiet, sys.stderr.isatty())
 
 
 def engine_limits(

@@ -105,9 +105,22 @@ def scan(
     engine_limits(cfg, threads, memory_limit, temp_dir)
 
     progress = progress_sink(outputs)
-    result = run_scan(data, consent=consent, config=cfg, fmt=fmt, progress=progress, survey=survey)
+    try:
+        result = run_scan(
+            data, consent=consent, config=cfg, fmt=fmt, progress=progress, survey=survey
+        )
+    except BaseException:
+        if progress:
+            progress.close()
+        raise
     if progress:
-        progress.close(sum(i.rows for i in result.inputs if i.role == "events"))
+        progress.close(
+            sum(i.rows or 0 for i in result.inputs if i.role == "events"),
+            {
+                f"reading {i.path}": (i.rows, "events" if i.role == "events" else "rows")
+                for i in result.inputs
+            },
+        )
     raise typer.Exit(emit([result.to_dict()], outputs, cfg))
 
 

@@ -424,6 +424,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             key="owners",
             hint='give the pattern of the names it owns ("feature:gclid*", "*"), or remove it',
         )
+    for pattern, _ in owners:
+        _check_owner_kind(str(pattern), path)
     cfg.owners = {str(k): text(v, path, f"owners.{k}", "an owner").strip() for k, v in owners}
     consent = _table(raw, "consent", path)
     cfg.consent_files = path_list(consent.get("paths", []), path, "consent.paths")
@@ -443,6 +445,33 @@ def _hash_key(raw: dict[str, Any], path: Path) -> str | None:
     key = text(_table(raw, "privacy", path).get("hash_key"), path, "privacy.hash_key")
     hint = "give hash_key a secret of your own (the same in every run), or remove it"
     return not_blank(key, path, "privacy.hash_key", hint)
+
+
+#: The kinds an ``[owners]`` pattern may name before its colon (``"feature:gclid*"``); a
+#: ``purpose:`` pattern owns what no source, feature, step or model of a finding's location does.
+OWNER_KINDS = ("source", "feature", "model", "step", "purpose")
+
+
+def _check_owner_kind(pattern: str, path: Path) -> None:
+    """Refuse an ``[owners]`` pattern whose prefix is a near miss of a kind (``"purposes:ads"``,
+    ``"Step:purchase"``): it was taken as a bare pattern matching names that hold the colon,
+    so the team it names owned nothing and no one was told. Another prefix (``"Checkout:
+    Viewed"``) stays a bare pattern: names may hold a colon."""
+    kind, sep, rest = pattern.partition(":")
+    if not sep or kind in OWNER_KINDS:
+        return
+    import difflib
+
+    close = difflib.get_close_matches(kind.strip().lower(), OWNER_KINDS, n=1, cutoff=0.75)
+    if not close:
+        return
+    raise ConfigError(
+        f"the pattern names the kind {kind!r}, which privdiag does not know, so it would own "
+        f"nothing (the kinds are {', '.join(OWNER_KINDS)})",
+        path=path,
+        key=f"owners.{pattern}",
+        hint=f'write "{close[0]}:{rest}"',
+    )
 
 
 def _owner(spec: dict[str, Any], path: Path, key: str) -> str | None:

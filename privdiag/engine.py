@@ -61,13 +61,17 @@ def _own_folder(parent: str | None, prefix: str = "privdiag-") -> str:
     """A new folder under ``parent`` (the system temp dir when None), removed at exit if
     :func:`close` does not remove it first; UsageError when it cannot be made."""
     import atexit
-    import shutil
     import tempfile
 
     from privdiag.errors import UsageError
 
+    made = []  # the temp dir's folders this run makes, removed with its own when left empty
     try:
         if parent:
+            missing = Path(parent).absolute()
+            while not missing.exists() and missing != missing.parent:
+                made.append(missing)
+                missing = missing.parent
             Path(parent).mkdir(parents=True, exist_ok=True)
         folder = tempfile.mkdtemp(prefix=prefix, dir=parent)
     except OSError as exc:
@@ -75,8 +79,32 @@ def _own_folder(parent: str | None, prefix: str = "privdiag-") -> str:
             f"cannot write to the temp dir {parent or tempfile.gettempdir()}: {exc.strerror}",
             hint="pass --temp-dir (or [engine] temp_dir) a writable folder with free space",
         ) from exc
-    atexit.register(shutil.rmtree, folder, True)
+    _made[folder] = made
+    atexit.register(_remove, folder)
     return folder
+
+
+def _remove(folder: str) -> None:
+    """Remove a scratch folder, then the folders of its temp dir the run made."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    _remove_made(folder)
+
+
+#: Per scratch folder, the missing folders of its temp dir that the run made (innermost
+#: first): trial 26's `--temp-dir /nonexistent/x` left both behind after the scan.
+_made: dict[str, list[Path]] = {}
+
+
+def _remove_made(folder: str) -> None:
+    """Remove the folders made for ``folder``'s temp dir, innermost first, those left empty
+    (another run may be using one)."""
+    for made in _made.pop(folder, []):
+        try:
+            made.rmdir()
+        except OSError:
+            return
 
 
 def _open_scratch(database: str) -> Any:
@@ -101,12 +129,11 @@ def close(con: Any) -> None:
     A process that scans several times (an audit scans each source) would otherwise keep
     every scan's scratch file on disk until it exits.
     """
-    import shutil
 
     folder = _scratch.pop(id(con), None)
     con.close()
     if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(folder)
 
 
 def connect(engine: EngineConfig | None = None, database: str | None = None) -> Any:

@@ -25,6 +25,7 @@ from privdiag.mapping import (
     feature_columns,
     feature_map,
     fill_owners,
+    idle_owner_notes,
     owner_for,
     unmatched_features,
 )
@@ -353,6 +354,7 @@ def run_scan(
     hide_across(findings, result.evidence, ctx.min_group, ctx.optin_counts, nesting, labels)
     link(findings, ctx.mapping)
     fill_owners(findings, config)
+    result.note(*idle_owner_notes(findings, config))
     result.findings = findings
     close(con)
     return result

@@ -264,10 +264,6 @@ def _loss_finding(
     stateless = bool(purpose) and row[f"noid_unknown_{purpose}"] > row[f"noid_denied_{purpose}"]
     if stateless:
         metrics["events_without_identity_or_consent_state"] = int(row[f"noid_unknown_{purpose}"])
-    why = f" when {purpose} is denied" if purpose else ""
-    if stateless:  # denial is the significant split, but most of the loss carries no state
-        why = f", most of them without any {purpose} consent state"
-    title = f"{share_noid:.0%} of {row['step']} events have no stable identity{why}"
     few = [
         name
         for name, suffix in (("share", ""), ("events_total", ""))
@@ -275,6 +271,10 @@ def _loss_finding(
         if _few(row, suffix, ctx.min_group)
     ]
     hide(metrics, few, ctx.min_group)
+    why = _split_words(metrics, purpose) if purpose else ""
+    if stateless:  # denial is the significant split, but most of the loss carries no state
+        why = f", most of them without any {purpose} consent state"
+    title = f"{share_noid:.0%} of {row['step']} events have no stable identity{why}"
     if "share" in few:
         title = f"Some {row['step']} events have no stable identity{why}"
     return Finding(
@@ -290,6 +290,17 @@ def _loss_finding(
         owner_for(ctx.config, source=row["source"], step=row["step"]),
         evidence={"table": _state_table(ctx, row), "bars": bars},
     )
+
+
+def _split_words(metrics: dict[str, Any], purpose: str) -> str:
+    """The title's words on the split by consent: the share of the step's events without
+    identity is of all its events, so "45% of page_view events have no stable identity when
+    analytics is denied" read as 45% of the denied events, which were all without one. The
+    shares of each state are said as such, or only which state loses more when one is hidden."""
+    denied, granted = metrics.get("share_denied"), metrics.get("share_granted")
+    if denied is None or granted is None:
+        return f", more often with {purpose} denied than granted"
+    return f", {denied:.0%} of those with {purpose} denied and {granted:.0%} with it granted"
 
 
 def _conversion_advice(metrics: dict[str, Any], step: str) -> str:

@@ -385,14 +385,16 @@ def _severity(drop: float) -> str:
 
 
 def _owner(ctx: ScanContext, t: Test) -> str | None:
-    """The owner of the source the decisions come from, when there is only one."""
+    """The owner of the source the decisions come from, when there is only one, else of the
+    purpose (a ``purpose:`` pattern)."""
     _, after, params = _sides(t)
     params = {k: v for k, v in params.items() if f"${k}" in after}
     rows = ctx.con.execute(
         f"SELECT DISTINCT source FROM {DECISIONS} WHERE purpose = $purpose AND {after}",
         {"purpose": t.purpose, **params},
     ).fetchall()
-    return owner_for(ctx.config, source=rows[0][0]) if len(rows) == 1 else None
+    source = rows[0][0] if len(rows) == 1 else None
+    return owner_for(ctx.config, source=source, purpose=t.purpose)
 
 
 def _drop_title(t: Test) -> str:

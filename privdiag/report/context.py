@@ -385,15 +385,25 @@ def summary_view(
     """Return the one-minute summary: counts, the top root causes, the ownership gaps and the
     owners; ``shown``: the findings on the page (None: all)."""
     counts = [(s, sum(1 for f in findings if f["severity"] == s)) for s in SEVERITIES]
-    causes = [views[f["id"]] for f in findings if views[f["id"]].is_root_cause]
-    # without a root cause, the top findings; an ownership gap is listed under its own heading
+    # where to start: in rank order, the findings that no other finding of the result
+    # explains, root causes and findings standing alone; an ownership gap is listed under its
+    # own heading. Root causes alone left out trial 26's high consent.violation (search_term
+    # sent with analytics denied), which explains nothing, below a low root cause and two
+    # medium ones: the reader was sent to classify a feature before stopping a leak.
+    ownership = ownership_gaps(findings)
+    starts = [
+        views[f["id"]]
+        for f in findings
+        if not views[f["id"]].who_must_act
+        and not any(c in by_id and c != f["id"] for c in true_causes(f, ownership))
+    ]
     firsts = [views[f["id"]] for f in findings if not views[f["id"]].who_must_act]
     gaps = [views[f["id"]] for f in findings if views[f["id"]].who_must_act]
     return SummaryView(
         len(findings),
         [c for c in counts if c[1]],
         _headline(findings, by_id, k),
-        (causes or firsts)[:5],
+        (starts or firsts)[:5],  # findings that only explain each other: the first ranked
         _owners(findings, shown),
         sum(1 for f in findings if not f.get("owner")),
         ownership=gaps[:MAX_LISTED],
