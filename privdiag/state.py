@@ -204,9 +204,9 @@ def _state(name: str) -> str:
     return f"CAST('{name}' AS {STATE_TYPE})"
 
 
-def _decided_sql(purposes: list[str], spans: str) -> str:
+def _said_sql(purposes: list[str], spans: str) -> str:
     """SQL of the consent ``spans`` with, per purpose P, what the log says there: ``log_P``
-    (granted TRUE, denied FALSE, none yet NULL), ``withdrawn_P``, ``decided_P`` (the time of
+    (granted TRUE, denied FALSE, none yet NULL), ``withdrawn_P``, ``said_at_P`` (the time of
     the record in force) and ``from_log_P`` (the log's state, NULL where none). Worked out
     once per span, not for each of the many events that meet it (10M bench events: 1.6 of
     11 CPU-s of the join)."""
@@ -217,7 +217,7 @@ def _decided_sql(purposes: list[str], spans: str) -> str:
         parts.append(
             f"({kind} = {GRANTED}) AS log_{p}, coalesce({kind} = {WITHDRAWN}, FALSE) AS "
             f"withdrawn_{p}, CAST(make_timestamp(({last} - {kind}) // 4) AS TIMESTAMPTZ) "
-            f"AS decided_{p}, CASE WHEN {kind} = {GRANTED} THEN {_state('granted')} "
+            f"AS said_at_{p}, CASE WHEN {kind} = {GRANTED} THEN {_state('granted')} "
             f"WHEN {kind} IS NOT NULL THEN {_state('denied')} END AS from_log_{p}"
         )
     return f"SELECT *, {', '.join(parts)} FROM ({spans})"
@@ -225,7 +225,7 @@ def _decided_sql(purposes: list[str], spans: str) -> str:
 
 def _state_sql(p: str, flag: str, log: str) -> str:
     """``state_P``: the event's own ``flag`` where it has one, else ``log``, the log's
-    state (:func:`_decided_sql`'s ``from_log_P``), else unknown."""
+    state (:func:`_said_sql`'s ``from_log_P``), else unknown."""
     return f"""CASE WHEN {flag} THEN {_state("granted")} WHEN NOT {flag} THEN {_state("denied")}
                     ELSE coalesce({log}, {_state("unknown")}) END AS state_{p}"""
 
@@ -258,7 +258,7 @@ def _states_sql(purposes: list[str], span: str, dated: bool = False) -> str:
             withdrawn = f"(NOT {unsure} AND {withdrawn})"
         parts.append(f"""{_state_sql(p, f"e.consent_{p}", state)},
             {log} AS log_{p}, coalesce({withdrawn}, FALSE) AS withdrawn_{p},
-            {first} AS first_{p}, {span}.decided_{p} AS last_decision_{p}""")
+            {first} AS first_{p}, {span}.said_at_{p} AS last_decision_{p}""")
     if dated:
         bits = " + ".join(
             f"CASE WHEN {_undetermined_sql(p, span)} THEN {1 << n} ELSE 0 END"
@@ -322,7 +322,7 @@ def resolve(con: Any, purposes: list[str]) -> None:
     key = meeting_key("e", browser)
     items = _event_columns(con)
     dated = f"e.{quote(DAY_ONLY)}" in items
-    spans = _decided_sql(purposes, _spans_sql(purposes, browser))
+    spans = _said_sql(purposes, _spans_sql(purposes, browser))
     con.execute(
         f"CREATE TEMP TABLE consent_spans AS {_held_sql(purposes, spans) if dated else spans}"
     )
