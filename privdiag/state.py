@@ -60,6 +60,12 @@ DAY_ENDS = "INTERVAL 36 HOUR"  # after it
 # The column of scan_events giving, per purpose (a bit each, in the order resolve() got
 # them), that the event's date fell on such a change: the log gives it no state.
 UNDETERMINED = "_undetermined"
+# The same column name in ``consent`` marks a decision time that is a date without a time of
+# day, read as midnight UTC (a log without such times has no such column): the decision was
+# made at some instant of that day in the log's time zone, from 14 hours before that midnight
+# to 36 hours after it, in microseconds.
+DAY_STARTS_US = 14 * 3600 * 1_000_000
+DAY_ENDS_US = 36 * 3600 * 1_000_000
 
 
 def _records_sql(browser: bool = False) -> str:
@@ -86,9 +92,89 @@ def _records_sql(browser: bool = False) -> str:
     """
 
 
-def _spans_sql(purposes: list[str], browser: bool = False) -> str:
+def _decided_sql(browser: bool = False) -> str:
+    """SQL of the consent records (:func:`_records_sql`) of a log with decisions dated without
+    a time of day (:data:`DAY_ONLY`), each with, in epoch microseconds, ``lo`` and ``hi``: the
+    first and last instant it may have been made at (its time; a dated one's date runs, in
+    some time zone, from :data:`DAY_STARTS_US` before its midnight UTC to :data:`DAY_ENDS_US`
+    after it), and ``beaten``: from when another record of its user and purpose was surely
+    made after it (the least ``hi`` of those whose ``lo`` is past its ``hi``), so that it is
+    no longer the last (:data:`LATEST_SPAN` when none is). From its ``lo`` until then it may be
+    the purpose's last decision. A grant at the instant of a denial, both with a time, is
+    never the last, the denial winning the instant: its three are NULL. The windows run over
+    the consent log only, small beside the events."""
+
+    def first(kind: str, past: int) -> str:  # the first record of a kind ``past`` after
+        return (
+            f"min(CASE WHEN kept AND {kind} THEN us END) OVER (PARTITION BY user_key, purpose "
+            f"ORDER BY us RANGE BETWEEN {past + 1} FOLLOWING AND UNBOUNDED FOLLOWING)"
+        )
+
+    return f"""
+        SELECT *,
+            CASE WHEN kept THEN us - CASE WHEN dated THEN {DAY_STARTS_US} ELSE 0 END END AS lo,
+            CASE WHEN kept THEN us + CASE WHEN dated THEN {DAY_ENDS_US} ELSE 0 END END AS hi,
+            CASE WHEN kept THEN coalesce(CASE
+                WHEN dated THEN least(timed_after_day, dated_after_day + {DAY_ENDS_US})
+                ELSE least(timed_after, dated_after + {DAY_ENDS_US}) END,
+                epoch_us({LATEST_SPAN})) END AS beaten
+        FROM (
+            SELECT *, {first("NOT dated", 0)} AS timed_after,
+                   {first("NOT dated", DAY_ENDS_US)} AS timed_after_day,
+                   {first("dated", DAY_STARTS_US)} AS dated_after,
+                   {first("dated", DAY_STARTS_US + DAY_ENDS_US)} AS dated_after_day
+            FROM (
+                SELECT *, dated OR NOT granted OR NOT coalesce(max(
+                    CASE WHEN NOT granted AND NOT dated THEN 1 END
+                ) OVER (PARTITION BY user_key, purpose, ts) = 1, FALSE) AS kept
+                FROM (SELECT *, epoch_us(ts) AS us, coalesce({DAY_ONLY}, FALSE) AS dated
+                      FROM ({_records_sql(browser)}))
+            )
+        )
+    """
+
+
+def _dated_spans(purposes: list[str]) -> tuple[str, str, str, str]:
+    """What :func:`_spans_sql` adds for a log with dated decisions (:func:`_decided_sql`):
+    the records' columns per purpose P, the spans' windows over them, the spans' names of
+    those, and the first span's. Per span: ``beaten_g_P`` and ``beaten_d_P``, until when a
+    grant or denial of P made at or before the span's start may be the last decision;
+    ``next_g_P`` and ``next_d_P``, the first instant a grant or denial made after it may have
+    been made at; ``decided_P``, from when P has surely been decided; ``split_P``, that a
+    grant of P at the span's start is beaten only by its denial at the same midnight."""
+    records = ", ".join(
+        f"CASE WHEN purpose = '{p}' AND granted THEN beaten END AS bg_{p}, "
+        f"CASE WHEN purpose = '{p}' AND NOT granted THEN beaten END AS bd_{p}, "
+        f"CASE WHEN purpose = '{p}' AND granted THEN lo END AS lg_{p}, "
+        f"CASE WHEN purpose = '{p}' AND NOT granted THEN lo END AS ld_{p}, "
+        f"CASE WHEN purpose = '{p}' THEN hi END AS hi_{p}"
+        for p in purposes
+    )
+    carried = ", ".join(
+        f"max(bg_{p}) OVER upto AS beaten_g_{p}, max(bd_{p}) OVER upto AS beaten_d_{p}, "
+        f"min(lg_{p}) OVER later AS next_g_{p}, min(ld_{p}) OVER later AS next_d_{p}, "
+        f"min(hi_{p}) OVER whole AS decided_{p}, "
+        f"count(lg_{p}) OVER (PARTITION BY user_key, ts) > 0 AS split_{p}"
+        for p in purposes
+    )
+    kept = ", ".join(
+        f"beaten_g_{p}, beaten_d_{p}, next_g_{p}, next_d_{p}, decided_{p}, split_{p}"
+        for p in purposes
+    )
+    before = ", ".join(
+        f"NULL::BIGINT AS beaten_g_{p}, NULL::BIGINT AS beaten_d_{p}, min(lg_{p}) AS next_g_{p}, "
+        f"min(ld_{p}) AS next_d_{p}, min(hi_{p}) AS decided_{p}, FALSE AS split_{p}"
+        for p in purposes
+    )
+    return records, carried, kept, before
+
+
+def _spans_sql(purposes: list[str], browser: bool = False, dated_log: bool = False) -> str:
     """SQL of each user's consent spans: from each instant the user's consent log changes to
     the next, the log's packed last record and first decision time per purpose.
+
+    With ``dated_log`` (the log has decisions dated without a time of day), the spans carry
+    besides how long each decision may be the last (:func:`_dated_spans`).
 
     A span starts at the instant of one or more records and holds once they all count (a
     grant sorts before a denial at one instant, so the denial wins). Each user also has a
@@ -113,10 +199,22 @@ def _spans_sql(purposes: list[str], browser: bool = False) -> str:
     )
     kept = ", ".join(f"last_{p}, first_{p}" for p in purposes)
     before = ", ".join(f"NULL::BIGINT AS last_{p}, min(at_{p}) AS first_{p}" for p in purposes)
+    source, later = _records_sql(browser), ""
+    if dated_log:
+        extra = _dated_spans(purposes)
+        records, carried, kept, before = (
+            f"{a}, {b}" for a, b in zip((records, carried, kept, before), extra, strict=True)
+        )
+        source = _decided_sql(browser)
+        records += ", us"
+        later = (
+            ",\n                       later AS (PARTITION BY user_key ORDER BY us "
+            "RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
+        )
     return f"""
         WITH records AS (
             SELECT user_key, ts, NOT granted AS tie, {records}
-            FROM ({_records_sql(browser)}) WHERE user_key IS NOT NULL AND ts IS NOT NULL
+            FROM ({source}) WHERE user_key IS NOT NULL AND ts IS NOT NULL
         ), changes AS (
             SELECT user_key, ts AS start, {kept} FROM (
                 SELECT user_key, ts, {carried},
@@ -124,7 +222,7 @@ def _spans_sql(purposes: list[str], browser: bool = False) -> str:
                 FROM records
                 WINDOW upto AS (PARTITION BY user_key ORDER BY ts, tie
                                 RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-                       whole AS (PARTITION BY user_key)
+                       whole AS (PARTITION BY user_key){later}
             ) WHERE nth = 1
             UNION ALL
             SELECT user_key, {EARLIEST_SPAN} AS start, {before} FROM records GROUP BY user_key
@@ -136,20 +234,25 @@ def _spans_sql(purposes: list[str], browser: bool = False) -> str:
     """
 
 
-def _held_sql(purposes: list[str], spans: str) -> str:
+def _held_sql(purposes: list[str], spans: str, dated_log: bool = False) -> str:
     """SQL of the consent ``spans`` (:func:`_spans_sql`) with, per purpose P, ``since_P``
     and ``until_P``: from when to when the log's state of P (granted, denied, or no decision
     yet) holds unchanged around each span, the bounds of the run of spans it holds in. A
     denial after a denial, or a decision of another purpose, changes nothing there. The
-    spans are the consent log's, small beside the events."""
+    spans are the consent log's, small beside the events.
+
+    With ``dated_log`` (spans of :func:`_spans_sql` with dated decisions), a grant beaten
+    only by a denial at its own midnight starts a run of its own, and the spans carry
+    ``sure_since_P`` and ``sure_until_P`` besides (:func:`_sure_sql`)."""
     state = {
         p: f"CASE WHEN last_{p} IS NULL THEN 0 WHEN (((last_{p} % 4) + 4) % 4) = {GRANTED} "
         "THEN 1 ELSE 2 END"
         for p in purposes
     }
+    split = {p: f" OR (split_{p} AND {state[p]} = 2)" if dated_log else "" for p in purposes}
     changed = ", ".join(
-        f"CASE WHEN {state[p]} IS DISTINCT FROM lag({state[p]}) OVER per_user THEN 1 ELSE 0 END "
-        f"AS changed_{p}"
+        f"CASE WHEN {state[p]} IS DISTINCT FROM lag({state[p]}) OVER per_user{split[p]} "
+        f"THEN 1 ELSE 0 END AS changed_{p}"
         for p in purposes
     )
     runs = ", ".join(
@@ -162,12 +265,43 @@ def _held_sql(purposes: list[str], spans: str) -> str:
         f"max(stop) OVER (PARTITION BY user_key, run_{p}) AS until_{p}"
         for p in purposes
     )
-    return f"""
+    held = f"""
         SELECT *, {bounds} FROM (
             SELECT *, {runs} FROM (
                 SELECT *, {changed} FROM ({spans})
                 WINDOW per_user AS (PARTITION BY user_key ORDER BY start)))
     """
+    return _sure_sql(purposes, held, state) if dated_log else held
+
+
+def _sure_sql(purposes: list[str], held: str, state: dict[str, str]) -> str:
+    """SQL of the spans ``held`` (:func:`_held_sql` of a log with dated decisions) with, per
+    purpose P, ``sure_since_P`` and ``sure_until_P``: within the run of the span's state
+    (``since_P`` to ``until_P``, the state SQL ``state[P]``: 0 none, 1 granted, 2 denied), the
+    while in which no decision of another state may be the last one. Before it, a decision
+    of another state made earlier (or no decision yet) may still be the last, as a dated
+    decision may have been made late on its day; from its end, one made later may already
+    have been made. (Every decision of another state is outside the run: a grant beside a
+    denial at its midnight starts a run of its own.)"""
+
+    def at(us: str) -> str:
+        return f"CAST(make_timestamp({us}) AS TIMESTAMPTZ)"
+
+    items = []
+    for p in purposes:
+        # granted (1): a denial, or no decision yet, may still be the last; denied (2): a grant
+        earlier = (
+            f"CASE {state[p]} WHEN 1 THEN greatest(beaten_d_{p}, decided_{p}) "
+            f"WHEN 2 THEN greatest(beaten_g_{p}, decided_{p}) END"
+        )
+        later = (
+            f"CASE {state[p]} WHEN 0 THEN least(next_g_{p}, next_d_{p}) "
+            f"WHEN 1 THEN next_d_{p} ELSE next_g_{p} END"
+        )
+        items.append(f"greatest(since_{p}, {at(earlier)}) AS sure_since_{p}")
+        items.append(f"least(until_{p}, {at(later)}) AS sure_until_{p}")
+    sure = ", ".join(items)
+    return f"SELECT *, {sure} FROM ({held})"
 
 
 def _heavy_sql(key: str = "e.user_key") -> str:
@@ -230,38 +364,52 @@ def _state_sql(p: str, flag: str, log: str) -> str:
                     ELSE coalesce({log}, {_state("unknown")}) END AS state_{p}"""
 
 
-def _undetermined_sql(p: str, span: str) -> str:
-    """SQL true for an event ``e`` dated without a time of day (:data:`DAY_ONLY`) whose
-    user's log of purpose ``p`` changes state within the date's day in some time zone: the
-    event may be before the change or after it. Its span ``span`` carries the bounds of the
-    state around it (:func:`_held_sql`)."""
-    held = f"{span}.since_{p} <= e.ts - {DAY_STARTS} AND {span}.until_{p} >= e.ts + {DAY_ENDS}"
-    return f"coalesce(e.{DAY_ONLY} AND NOT ({held}), FALSE)"
+def _undetermined_sql(p: str, span: str, dated: bool = True, dated_log: bool = False) -> str:
+    """SQL true for an event ``e`` dated without a time of day (:data:`DAY_ONLY`, with
+    ``dated``) whose user's log of purpose ``p`` changes state within the date's day in some
+    time zone: the event may be before the change or after it. Its span ``span`` carries the
+    bounds of the state around it (:func:`_held_sql`). With ``dated_log`` (the log has
+    decisions dated without a time of day) the bounds are those of the while the state is
+    sure (:func:`_sure_sql`), and an event with a time is one too when it falls outside
+    them: on the day of such a decision, which it may be before or after."""
+    since, until = (f"{span}.{k}_{p}" for k in ("since", "until"))
+    if dated_log:
+        since, until = (f"{span}.sure_{k}_{p}" for k in ("since", "until"))
+    day = f"{since} <= e.ts - {DAY_STARTS} AND {until} >= e.ts + {DAY_ENDS}"
+    if not dated_log:
+        return f"coalesce(e.{DAY_ONLY} AND NOT ({day}), FALSE)"
+    now = f"{since} <= e.ts AND e.ts < {until}"
+    held = f"CASE WHEN e.{DAY_ONLY} THEN {day} ELSE {now} END" if dated else now
+    return f"coalesce(NOT ({held}), FALSE)"
 
 
-def _states_sql(purposes: list[str], span: str, dated: bool = False) -> str:
+def _states_sql(
+    purposes: list[str], span: str, dated: bool = False, dated_log: bool = False
+) -> str:
     """The state columns of an event ``e`` whose consent span is ``span``. With ``dated``
     (the events have :data:`DAY_ONLY`), an event whose date its user's log cannot be ordered
     against (:func:`_undetermined_sql`) takes no state from the log, no first decision (so it
     is no pre-consent event) and no withdrawal, and is marked in :data:`UNDETERMINED`; its
     own flag still gives its state (denied: a violation, whether or not the log had been
-    withdrawn by then)."""
+    withdrawn by then). With ``dated_log`` (decisions dated without a time of day) so is an
+    event that falls on such a decision's day (:func:`_undetermined_sql`)."""
+    unsure = dated or dated_log
     parts = []
     for p in purposes:
         log, state = f"{span}.log_{p}", f"{span}.from_log_{p}"
         first, withdrawn = f"{span}.first_{p}", f"{span}.withdrawn_{p}"
-        if dated:
-            unsure = _undetermined_sql(p, span)
+        if unsure:
+            undetermined = _undetermined_sql(p, span, dated, dated_log)
             log, state, first = (
-                f"(CASE WHEN {unsure} THEN NULL ELSE {c} END)" for c in (log, state, first)
+                f"(CASE WHEN {undetermined} THEN NULL ELSE {c} END)" for c in (log, state, first)
             )
-            withdrawn = f"(NOT {unsure} AND {withdrawn})"
+            withdrawn = f"(NOT {undetermined} AND {withdrawn})"
         parts.append(f"""{_state_sql(p, f"e.consent_{p}", state)},
             {log} AS log_{p}, coalesce({withdrawn}, FALSE) AS withdrawn_{p},
             {first} AS first_{p}, {span}.said_at_{p} AS last_decision_{p}""")
-    if dated:
+    if unsure:
         bits = " + ".join(
-            f"CASE WHEN {_undetermined_sql(p, span)} THEN {1 << n} ELSE 0 END"
+            f"CASE WHEN {_undetermined_sql(p, span, dated, dated_log)} THEN {1 << n} ELSE 0 END"
             for n, p in enumerate(purposes)
         )
         parts.append(f"{bits} AS {UNDETERMINED}")
@@ -322,14 +470,15 @@ def resolve(con: Any, purposes: list[str]) -> None:
     key = meeting_key("e", browser)
     items = _event_columns(con)
     dated = f"e.{quote(DAY_ONLY)}" in items
-    spans = _said_sql(purposes, _spans_sql(purposes, browser))
-    con.execute(
-        f"CREATE TEMP TABLE consent_spans AS {_held_sql(purposes, spans) if dated else spans}"
-    )
+    dated_log = dated_decisions(con)
+    spans = _said_sql(purposes, _spans_sql(purposes, browser, dated_log))
+    if dated or dated_log:
+        spans = _held_sql(purposes, spans, dated_log)
+    con.execute(f"CREATE TEMP TABLE consent_spans AS {spans}")
     heavy = one(con, f"SELECT count(*) FROM consent_spans WHERE spans > {MAX_JOINED_SPANS}")
     columns = ", ".join(items)
     joined = f"""
-        SELECT {columns}, {_states_sql(purposes, "s", dated)} FROM events e
+        SELECT {columns}, {_states_sql(purposes, "s", dated, dated_log)} FROM events e
         LEFT JOIN consent_spans s ON s.user_key = {key} AND e.ts >= s.start
                                   AND e.ts < s.stop AND s.spans <= {MAX_JOINED_SPANS}"""
     if heavy and heavy[0]:
@@ -337,25 +486,32 @@ def resolve(con: Any, purposes: list[str]) -> None:
         WHERE NOT coalesce({key} IN (SELECT user_key FROM consent_spans
                                           WHERE spans > {MAX_JOINED_SPANS}), FALSE)
         UNION ALL
-        SELECT {columns}, {_states_sql(purposes, "s", dated)} FROM events e
+        SELECT {columns}, {_states_sql(purposes, "s", dated, dated_log)} FROM events e
         JOIN ({_heavy_sql(key)}) h ON h._row = e.rowid
         JOIN consent_spans s ON s.user_key = h.user_key AND s.span_no = h.span_no"""
     with planned_wide(con, len(items)):
         con.execute(f"CREATE TABLE scan_events AS {joined}")
     con.execute("DROP TABLE consent_spans")
     state_columns = ", ".join(
-        [f"{k}_{p}" for p in purposes for k in STATE_KINDS] + ([UNDETERMINED] if dated else [])
+        [f"{k}_{p}" for p in purposes for k in STATE_KINDS]
+        + ([UNDETERMINED] if dated or dated_log else [])
     )
     con.execute("DROP TABLE events")
     con.execute(f"CREATE VIEW events AS SELECT * EXCLUDE ({state_columns}) FROM scan_events")
 
 
+def dated_decisions(con: Any) -> bool:
+    """Whether the consent log has decisions dated without a time of day: its table then has
+    the column :data:`DAY_ONLY` (privdiag.ingest.tables.build_consent)."""
+    return DAY_ONLY in {r[0] for r in con.execute("DESCRIBE consent").fetchall()}
+
+
 def undetermined_notes(con: Any, purposes: list[str]) -> list[str]:
-    """The note on the events dated without a time of day that :func:`resolve` gave no
-    state from the log (:data:`UNDETERMINED`), per purpose; none when there are none."""
-    if not purposes or UNDETERMINED not in {
-        r[0] for r in con.execute("DESCRIBE scan_events").fetchall()
-    }:
+    """The note on the events dated without a time of day, or on the day of a decision dated
+    so, that :func:`resolve` gave no state from the log (:data:`UNDETERMINED`), per purpose;
+    none when there are none."""
+    columns = {r[0] for r in con.execute("DESCRIBE scan_events").fetchall()}
+    if not purposes or UNDETERMINED not in columns:
         return []
     counts = ", ".join(
         f"count_if({UNDETERMINED} // {1 << n} % 2 = 1)" for n in range(len(purposes))
@@ -364,13 +520,22 @@ def undetermined_notes(con: Any, purposes: list[str]) -> list[str]:
     if not row or not row[0]:
         return []
     each = ", ".join(f"{p}: {int(n):,}" for p, n in zip(purposes, row[1:], strict=True) if n)
+    # what the events are: dated themselves, on the day of a dated decision, or either
+    which = "dated without a time of day fall on a day (in some time zone) on which"
+    if dated_decisions(con):
+        which = (
+            "dated without a time of day, or on the day (in some time zone) of a consent "
+            "decision dated so, fall where"
+            if DAY_ONLY in columns
+            else "fall on the day (in some time zone) of a consent decision dated without a "
+            "time of day, on which"
+        )
     return [
-        f"{int(row[0]):,} event(s) dated without a time of day fall on a day (in some time "
-        f"zone) on which their user's consent changed ({each}): they may be before the "
-        "change or after it, so the consent log gives them no state and they are left out of "
-        "consent.violation, consent.pre_consent, consent.after_withdrawal and consent.conflict "
-        "(an event's own consent flag still gives its state); give the times of day to judge "
-        "them"
+        f"{int(row[0]):,} event(s) {which} their user's consent changed ({each}): they may "
+        "be before the change or after it, so the consent log gives them no state and they "
+        "are left out of consent.violation, consent.pre_consent, consent.after_withdrawal and "
+        "consent.conflict (an event's own consent flag still gives its state); give the times "
+        "of day to judge them"
     ]
 
 

@@ -119,6 +119,38 @@ def test_a_log_of_purposes_reads_the_rows_that_hold_a_tc_string_alone(tmp_path):
     assert len([n for n in notes if "carry no Z or UTC offset" in n]) == 1
 
 
+def test_a_row_of_a_purpose_without_a_status_is_decided_by_its_tc_string(tmp_path):
+    """Hostile round 25's (5): beside purpose and status rows, u2's row names ads with an
+    empty status and holds a string denying every purpose, u3's names ads as 'pending' and
+    holds a string granting them all. Both were left out as saying no decision: u2's gclid
+    was no violation. The row's purpose without a status says nothing; its string decides
+    the purposes it covers. By hand: one violation of 1 user (u2); 9 records (u1's 1, 4
+    purposes each of u2's and u3's strings); no row left out."""
+    from tests.test_decode_tcf import encode, make
+
+    denied = encode(make(purposes_consent=frozenset()))
+    granted = encode(make())
+    events = [
+        "event_id,ts,event_name,user_id,gclid",
+        "e1,2026-10-01T10:30:00Z,page_view,u1,g",
+        "e2,2026-10-01T10:30:00Z,page_view,u2,g",
+        "e3,2026-10-01T10:30:00Z,page_view,u3,g",
+    ]
+    log = [
+        "user_id,purpose,status,tc_string,ts",
+        "u1,ads,granted,,2026-10-01T10:00:00Z",
+        f"u2,ads,,{denied},2026-10-01T10:00:00Z",
+        f"u3,ads,pending,{granted},2026-10-01T10:00:00Z",
+    ]
+    toml = '[thresholds]\nmin_group_size = 1\n[features.gclid]\npurposes = ["ads"]\n'
+    doc = scan_csv(tmp_path, events, log, toml)
+    found = [f for f in doc["findings"] if f["kind"].startswith("consent")]
+    assert [(f["kind"], f["metrics"]["users"]) for f in found] == [("consent.violation", 1)]
+    (consent,) = [i for i in doc["inputs"] if i["role"] == "consent"]
+    assert (consent["rows"], consent["records"]) == (3, 9)
+    assert not any("no decision" in n for n in doc["evidence"].get("notes", []))
+
+
 def test_a_step_owner_owns_every_name_of_a_step_of_several():
     """`"step:purchase" = "checkout"` beside `steps = [["purchase", "Order Completed"]]`:
     a consent gap at the step (labelled purchase) went to checkout, a violation at its event

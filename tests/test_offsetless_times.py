@@ -44,7 +44,8 @@ def test_times_of_a_text_column_without_an_offset_are_counted(tmp_path):
 
 def test_a_column_typed_as_a_time_without_a_zone_is_noted_whole(tmp_path):
     # the CSV sniffer types the column TIMESTAMP: its 2 times carry no offset; beside consent
-    # flags (read by value in the same pass); and a consent file of dates (a date says none)
+    # flags (read by value in the same pass); and a consent file of dates and a time: its 2
+    # dates are said to be dates (tests/test_day_only_decisions.py), its time has a Z
     events = """
     event_id,ts,event_name,user_id,consent_ads
     e1,2026-10-01 10:00:00,page_view,u1,yes
@@ -56,12 +57,14 @@ def test_a_column_typed_as_a_time_without_a_zone_is_noted_whole(tmp_path):
     u2,ads,denied,2026-10-01T09:00:00Z
     u3,ads,denied,2026-09-30
     """
-    notes = _scan(tmp_path, events, consent)
-    assert [n.split(": ", 1)[1].split(" read as")[0] for n in notes] == [
-        "2 time(s) in column 'ts'",
-        "2 decision time(s) in column 'ts'",
-    ]
-    assert notes[1].startswith(f"{tmp_path / 'cmp.csv'}: ")
+    data = write(tmp_path / "web.csv", events)
+    logs = [write(tmp_path / "cmp.csv", consent)]
+    notes = run_scan([data], consent=logs, config=config()).to_dict()["evidence"]["notes"]
+    assert [
+        n.split(": ", 1)[1].split(" read as")[0] for n in _notes({"evidence": {"notes": notes}})
+    ] == ["2 time(s) in column 'ts'"]
+    dates = f"{tmp_path / 'cmp.csv'}: 2 decision time(s) in column 'ts' are dates without a time"
+    assert [n for n in notes if n.startswith(dates)]
 
 
 def test_times_with_z_an_offset_or_epoch_numbers_get_no_note(tmp_path):

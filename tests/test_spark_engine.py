@@ -615,3 +615,23 @@ def test_events_dated_without_a_time_of_day_on_spark_as_on_duckdb(spark, tmp_pat
         "consent.after_withdrawal": (1, 1),
     }
     assert _comparable(on_spark) == _comparable(duck)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_decisions_dated_without_a_time_of_day_on_spark_as_on_duckdb(spark, tmp_path, kind):
+    """An event on the day of a dated decision that changed its user's consent is left
+    undetermined on Spark as on DuckDB (tests/test_day_only_decisions.py). (A CSV column
+    mixing dates and times Spark's reader types as times: its dates are midnight there, a
+    known limitation.)"""
+    from tests.helpers import config
+    from tests.test_day_only_decisions import EVENTS, _log
+    from tests.test_day_only_times import _consent_findings, _events_csv
+
+    consent = _log(tmp_path, kind)
+    duck, on_spark = _both([_events_csv(tmp_path, EVENTS)], config(), consent=[consent])
+    assert _consent_findings(on_spark) == {
+        "consent.violation": (1, 1),  # read as midnight: 2
+        "consent.pre_consent": (1, 1),
+        "consent.after_withdrawal": (1, 1),  # 3
+    }
+    assert _comparable(on_spark) == _comparable(duck)

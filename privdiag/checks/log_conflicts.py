@@ -9,6 +9,7 @@ from __future__ import annotations
 from privdiag.checks.context import ScanContext, suppress
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
+from privdiag.state import DAY_ONLY, dated_decisions
 
 #: The location's scenario of a conflict within the consent log itself.
 LOG_SCENARIO = "consent log"
@@ -19,12 +20,15 @@ def check_log_conflicts(ctx: ScanContext) -> list[Finding]:
     a grant and a denial for the same user at the same instant.
 
     Assumes the ``consent`` table of the canonical data; the records' own source names the
-    location (several logs merged into one table keep their names).
+    location (several logs merged into one table keep their names). Decisions dated without
+    a time of day are no such records: a grant and a denial of one date were made at two
+    instants of that day, in either order (:func:`privdiag.state.dated_decisions`).
     """
-    rows = ctx.con.execute("""
+    timed = f"AND NOT coalesce({DAY_ONLY}, FALSE)" if dated_decisions(ctx.con) else ""
+    rows = ctx.con.execute(f"""
         WITH clash AS (
             SELECT user_key, purpose, ts, min(source) AS source, count(*) AS records
-            FROM consent WHERE user_key IS NOT NULL
+            FROM consent WHERE user_key IS NOT NULL {timed}
             GROUP BY user_key, purpose, ts
             HAVING bool_or(granted) AND NOT bool_and(granted)
         )

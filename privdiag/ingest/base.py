@@ -161,6 +161,8 @@ class Staged:
     # the staging a format's ``join`` completes from all its inputs once every input is
     # staged (Segment's identities: privdiag.ingest.segment.join)
     joint: tuple[str, ...] = ()
+    # the consent view has a column ``_day_only``: decision times that are dates alone
+    day_only: bool = False
 
 
 def json_as_text(ctx: StageContext) -> None:

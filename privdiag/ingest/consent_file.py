@@ -22,6 +22,7 @@ from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.roles import CONSENT_ROLES, find_roles, refuse_nested, taken_by_mapping
 from privdiag.ingest.sqlparts import (
     EARLIEST,
+    day_only,
     decision_sql,
     flag,
     fold_words,
@@ -38,6 +39,7 @@ from privdiag.ingest.sqlparts import (
 )
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT
 from privdiag.privacy import describe_value
+from privdiag.state import DAY_ONLY
 
 NAME = "consent"
 
@@ -111,13 +113,27 @@ def _validate_times(ctx: StageContext, roles: dict[str, str]) -> None:
         )
 
 
-def _offsetless_notes(ctx: StageContext, column: str) -> list[str]:
-    """The note on the decision times of ``column`` read as UTC though they say no offset."""
+def _time_notes(ctx: StageContext, column: str) -> tuple[list[str], bool]:
+    """The note on the decision times of ``column`` read as UTC though they say no offset,
+    and whether any is a date without a time of day (:func:`day_only`), which the records
+    then mark (:func:`_dated`)."""
     sql_type = ctx.columns.get(column, "VARCHAR")
     found = one(
-        ctx.con, f"SELECT count_if({offsetless(quote(column), sql_type)}) FROM {ctx.read_sql}"
+        ctx.con,
+        f"SELECT count_if({offsetless(quote(column), sql_type)}), "
+        f"count_if({day_only(quote(column), sql_type)}) FROM {ctx.read_sql}",
     )
-    return offsetless_note(column, int(found[0] or 0) if found else 0, "decision time", sql_type)
+    count, dates = (int(n or 0) for n in found) if found else (0, 0)
+    return offsetless_note(column, count, "decision time", sql_type, dates), dates > 0
+
+
+def _dated(ctx: StageContext, column: str, dated: bool, of: str = "") -> str:
+    """The select item marking a decision time of ``column`` (of the table ``of``) that is
+    a date without a time of day, as :data:`DAY_ONLY` (privdiag.state.dated_decisions): ""
+    when the file has none (``dated``)."""
+    if not dated:
+        return ""
+    return f", {day_only(of + quote(column), ctx.columns.get(column, 'VARCHAR'))} AS {DAY_ONLY}"
 
 
 def _validate(ctx: StageContext, roles: dict[str, str]) -> None:
@@ -154,6 +170,7 @@ def stage(ctx: StageContext) -> Staged:
     if missing:
         raise _lacks_columns(ctx, missing)
     _validate(ctx, roles)
+    time_notes, dated = _time_notes(ctx, roles["ts"])
 
     def opt(role: str) -> str:
         return f"CAST({quote(roles[role])} AS VARCHAR)" if role in roles else "NULL"
@@ -172,7 +189,8 @@ def stage(ctx: StageContext) -> Staged:
                coalesce({opt("source")}, {literal(ctx.source)}) AS source,
                {opt("version")} AS version,
                {opt("region")} AS region,
-               {opt("device")} AS device
+               {opt("device")} AS device{_dated(ctx, roles["ts"], dated)},
+               {_string_only(roles, ctx.config.status_words)} AS string_row
         FROM {ctx.read_sql}
         LEFT JOIN {aliases} ON aliases.alias_word = {fold_sql(quote(roles["purpose"]))}
     """)
@@ -180,50 +198,60 @@ def stage(ctx: StageContext) -> Staged:
     ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT user_key, purpose, granted, ts, source, version, region, device
+               {f", {DAY_ONLY}" if dated else ""}
         FROM {base} WHERE purpose IS NOT NULL AND user_key IS NOT NULL AND granted IS NOT NULL
     """)
     staged = Staged(
         format=NAME,
         consent_view=view,
+        day_only=dated,
         unmapped_sql=f"SELECT category, user_key, "
         f"{decision_sql('granted', 'ts', 'version', 'region', 'device')} AS decision "
         f"FROM {base} WHERE purpose IS NULL AND category IS NOT NULL",
     )
     strings = _string_rows(ctx, roles)
     staged.notes += _without_user(ctx, base, "category IS NOT NULL")
-    staged.notes += _without_decision(ctx, base, roles, strings)
-    staged.notes += _offsetless_notes(ctx, roles["ts"])
+    staged.notes += _without_decision(ctx, base, roles)
+    staged.notes += time_notes
     if strings:
         _with_string_rows(ctx, roles, staged)
     return staged
 
 
-def _string_only(roles: dict[str, str]) -> str:
-    """SQL true for a row of a file of purposes, statuses and TC strings that holds a
-    string and neither a purpose nor a status: a row of the CMP's string alone."""
+def _string_only(roles: dict[str, str], words: dict[str, str] | None) -> str:
+    """SQL true for a row of a file of purposes, statuses and TC strings whose decision is its
+    string's: it holds a string, and no purpose or a status saying no decision (empty, or
+    a word such as 'pending' in ``words``, :func:`flag`), so that its purpose says nothing.
+    FALSE for a file without a string column."""
+    if "tc_string" not in roles:
+        return "FALSE"
 
     def empty(role: str) -> str:
         return f"nullif(trim(CAST({quote(roles[role])} AS VARCHAR)), '') IS NULL"
 
-    return f"{empty('purpose')} AND {empty('status')} AND NOT {empty('tc_string')}"
+    undecided = f"{flag(quote(roles['status']), words)} IS NULL"
+    return f"({empty('purpose')} OR {undecided}) AND NOT {empty('tc_string')}"
 
 
 def _string_rows(ctx: StageContext, roles: dict[str, str]) -> int:
-    """The rows of a file of purposes and statuses that hold a TC string alone (none
-    without a string column)."""
+    """The rows of a file of purposes and statuses whose TC string decides
+    (:func:`_string_only`; none without a string column)."""
     if "tc_string" not in roles:
         return 0
-    row = one(ctx.con, f"SELECT count(*) FROM {ctx.read_sql} WHERE {_string_only(roles)}")
+    alone = _string_only(roles, ctx.config.status_words)
+    row = one(ctx.con, f"SELECT count(*) FROM {ctx.read_sql} WHERE {alone}")
     return int(row[0]) if row else 0
 
 
 def _with_string_rows(ctx: StageContext, roles: dict[str, str], staged: Staged) -> None:
-    """Add to ``staged`` the records of the rows holding a TC string alone, read as a file
-    of strings is: a log that writes some decisions as a purpose and a status and others as
-    the CMP's string lost the latter, "left out, as they say no decision"."""
+    """Add to ``staged`` the records of the rows whose TC string decides (:func:`_string_only`),
+    read as a file of strings is: a log that writes some decisions as a purpose and a status
+    and others as the CMP's string lost the latter, "left out, as they say no decision"."""
     column = quote(roles["tc_string"])
     # the other rows' strings read as none, so that an error or note names the file's rows
-    alone = f"CASE WHEN {_string_only(roles)} THEN {column} END AS {column}"
+    alone = (
+        f"CASE WHEN {_string_only(roles, ctx.config.status_words)} THEN {column} END AS {column}"
+    )
     rows = replace(
         ctx,
         read_sql=f"(SELECT * REPLACE ({alone}) FROM {ctx.read_sql})",
@@ -239,32 +267,28 @@ def _with_string_rows(ctx: StageContext, roles: dict[str, str], staged: Staged) 
     staged.notes += [n for n in strings.notes if n not in staged.notes]  # times said once
 
 
-def _without_decision(
-    ctx: StageContext, table: str, roles: dict[str, str], strings: int = 0
-) -> list[str]:
+def _without_decision(ctx: StageContext, table: str, roles: dict[str, str]) -> list[str]:
     """The note on the rows of ``table`` left out for an empty purpose or status (none when
-    there are none): they say no decision. Counts only, never the rows' values. ``strings``
-    rows of them hold a TC string alone, read as such (:func:`_with_string_rows`)."""
+    there are none): they say no decision. Counts only, never the rows' values. The rows
+    whose TC string decides (``string_row``, :func:`_with_string_rows`) are not counted."""
     found = one(
         ctx.con,
         f"""
         SELECT count(*) FILTER (WHERE nullif(trim(category), '') IS NULL OR granted IS NULL),
                count(*) FILTER (WHERE nullif(trim(category), '') IS NULL),
                count(*) FILTER (WHERE granted IS NULL)
-        FROM {table}
+        FROM {table} WHERE NOT string_row
         """,
     )
-    rows, purpose, status = (n - strings for n in found or (0, 0, 0))
+    rows, purpose, status = found or (0, 0, 0)
     if not rows:
         return []
     said = quote(roles["status"])
     undecided = tuple(w for w in status_words(ctx.config.status_words)["undecided"] if w)
+    words = f"{is_one_of(fold_words(said), undecided)}"
+    alone = _string_only(roles, ctx.config.status_words)
     worded = (
-        one(
-            ctx.con,
-            f"SELECT count(*) FROM {ctx.read_sql} WHERE {is_one_of(fold_words(said), undecided)}",
-        )
-        or (0,)
+        one(ctx.con, f"SELECT count(*) FROM {ctx.read_sql} WHERE {words} AND NOT ({alone})") or (0,)
     )[0]
     status_text = (
         f"no decision in their status ({status:,}: empty, or a word such as 'pending' or 'unset')"
@@ -358,16 +382,20 @@ def _stage_strings(ctx: StageContext, roles: dict[str, str]) -> Staged:
     kind = STRING_COLUMNS.get(column.lower(), "tcf")
     decoded = f"{ctx.prefix}_decoded"
     value = decoded_table(ctx.con, ctx.read_sql, column, kind, decoded)
-    notes = _undecoded_rows(ctx, column, kind, decoded, value) + _offsetless_notes(ctx, roles["ts"])
+    time_notes, dated = _time_notes(ctx, roles["ts"])
+    notes = _undecoded_rows(ctx, column, kind, decoded, value) + time_notes
     version = f"CAST(src.{quote(roles['version'])} AS VARCHAR)" if "version" in roles else "NULL"
-    extra = f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
+    extra = (
+        f"{literal(ctx.source)} AS source, {version} AS version, NULL AS region, NULL AS device"
+        f"{_dated(ctx, roles['ts'], dated, 'src.')}"
+    )
     user = _user_sql(roles, "src.")
     ts = _time(ctx, roles["ts"], f"src.{quote(roles['ts'])}")
     sql = consent_rows_sql(decoded, value, ctx.read_sql, column, user, ts, extra)
     view = f"{ctx.prefix}_consent"
     ctx.create(f"CREATE TEMP TABLE {view} AS {sql}")
     ctx.con.unregister(decoded)  # read by that statement only
-    return Staged(format=NAME, consent_view=view, notes=notes)
+    return Staged(format=NAME, consent_view=view, notes=notes, day_only=dated)
 
 
 # What a column of each kind of consent string should hold, for the hint of an error.

@@ -95,8 +95,7 @@ def _drop_repeated_records(con: Any) -> dict[str, int]:
     if not repeats:  # the hashes collided
         return repeats
     con.execute(f"""CREATE OR REPLACE TABLE consent AS
-        SELECT user_key, purpose, granted, ts, source, version, region, device, _input
-        FROM consent
+        SELECT * FROM consent
         QUALIFY row_number() OVER (PARTITION BY {same} ORDER BY {FIRST_READ}) = 1""")
     return repeats
 

@@ -362,24 +362,24 @@ def offsetless_note(
 ) -> list[str]:
     """The note on ``count`` times of ``column`` read as UTC though they say no offset (none
     when there are none): a CMP log or export kept in local time is then hours off. Of them,
-    ``dates`` event times are dates without a time of day (:func:`day_only`), whose events
-    the scan judges only where their user's consent held all that day
-    (:func:`privdiag.state.resolve`); a decision time of a DATE column (``sql_type``) is read
-    as midnight UTC, which puts a day's events after that day's decisions."""
+    ``dates`` are dates without a time of day (:func:`day_only`): the scan judges an event
+    dated so only where its user's consent held all that day, and an event on the day of a
+    decision dated so (``what`` "decision time") only where the decision changed nothing it
+    is judged by (:func:`privdiag.state.resolve`)."""
     notes = []
-    if dates:
+    if dates and what == "decision time":
+        notes.append(
+            f"{dates:,} decision time(s) in column '{column}' are dates without a time of day: "
+            "an event on such a date (in any time zone) on which the decision changed its "
+            "user's consent cannot be ordered against it and is judged neither way (not a "
+            "violation, pre-consent event or conflict); give the times of day to judge them"
+        )
+    elif dates:
         notes.append(
             f"{dates:,} {what}(s) in column '{column}' are dates without a time of day: an "
             "event dated on a day (in any time zone) on which its user's consent changed "
             "cannot be ordered against the change and is judged neither way (not a "
             "violation, pre-consent event or conflict); give the times of day to judge them"
-        )
-    elif count and sql_type.upper() == "DATE":
-        notes.append(
-            f"{count:,} {what}(s) in column '{column}' are dates without a time of day, read "
-            "as midnight UTC: what happened that day cannot be ordered against that day's "
-            "consent decisions (events read as before the banner, or before a withdrawal); "
-            "give the times of day"
         )
     if count > dates and sql_type.upper() != "DATE":
         notes.append(

@@ -10,6 +10,7 @@ from privdiag.engine import literal, one
 from privdiag.ingest.base import Staged
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, composed, out_of_range
 from privdiag.result import InputInfo
+from privdiag.state import DAY_ONLY
 
 CONSENT_COLUMNS = ("user_key", "purpose", "granted", "ts", "source", "version", "region", "device")
 # The fields of a consent record that may be missing: an empty one is NULL in the table (a
@@ -86,9 +87,12 @@ def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentI
     (:func:`privdiag.ingest.duplicates.drop_duplicate_consent`); an empty optional field
     (:data:`OPTIONAL_FIELDS`) is stored as NULL.
     """
-    con.execute("""CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN,
+    # decision times that are dates alone are marked (privdiag.state.dated_decisions) in a
+    # column only a log with them has
+    dated = any(s.day_only for _, s in loaded.staged if s.consent_view)
+    con.execute(f"""CREATE TABLE consent (user_key VARCHAR, purpose VARCHAR, granted BOOLEAN,
                    ts TIMESTAMPTZ, source VARCHAR, version VARCHAR, region VARCHAR,
-                   device VARCHAR, _input INTEGER)""")
+                   device VARCHAR, _input INTEGER{f", {DAY_ONLY} BOOLEAN" if dated else ""})""")
     optional = {c: f"nullif(CAST({c} AS VARCHAR), '')" for c in OPTIONAL_FIELDS}
     cols = ", ".join(
         {**optional, "user_key": composed("user_key")}.get(c, c) for c in CONSENT_COLUMNS
@@ -97,7 +101,8 @@ def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentI
     for index, (_, staged) in enumerate(loaded.staged):
         if not staged.consent_view:
             continue
-        insert = f"INSERT INTO consent SELECT {cols}, {index} FROM"
+        day = (f", {DAY_ONLY}" if staged.day_only else ", FALSE") if dated else ""
+        insert = f"INSERT INTO consent SELECT {cols}, {index}{day} FROM"
         records = inserted(con, insert, staged.consent_view)
         bad = one(
             con,
