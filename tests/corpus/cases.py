@@ -143,7 +143,7 @@ CASES: tuple[Case, ...] = (
     Case("segment/html_payloads.ndjson", 0, rows=6),
     # --- Snowplow ----------------------------------------------------------------------------
     Case("snowplow/good.csv", 0, rows=6),
-    Case("snowplow/bad_tstamp.csv", 3, "field 'time': 1 events have no readable time"),
+    Case("snowplow/bad_tstamp.csv", 3, "row 3, field 'collector_tstamp': time"),
     Case("snowplow/duplicate_event_ids.csv", 0, rows=6),
     Case("snowplow/formula_payloads.csv", 3, NO_FIT),
     Case("snowplow/html_payloads.csv", 0, rows=6),
