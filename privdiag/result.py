@@ -36,6 +36,8 @@ class InputInfo:
     an events input, whose rows are its events (repeated events counted once). ``records``
     are the consent records a consent input gave: one per purpose a row decides, so a row
     granting three purposes gives three (None for other inputs, and not written).
+    ``sources`` are an events input's events by their source (an input of a ``source``
+    column holds several): an audit weighs a finding's events by its own source's growth.
     """
 
     path: str
@@ -44,6 +46,7 @@ class InputInfo:
     sha256: str
     role: str = "events"
     records: int | None = None
+    sources: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -55,6 +58,8 @@ class InputInfo:
         }
         if self.records is not None:
             out["records"] = self.records
+        if self.sources is not None:
+            out["sources"] = self.sources
         return out
 
 

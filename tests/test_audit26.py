@@ -1,0 +1,161 @@
+"""An audit compares each finding by its own source's growth and by its drop or change, and
+says which figure made it worse (trial 25's Known limitations (2) and (4))."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from privdiag.audit.diff import Growth, compare, diff, growth_of, judge
+from tests.test_audit_run import audit
+
+CONFIG = """
+[sources.shop]
+paths = ["data/shop.csv"]
+
+[sources.app]
+paths = ["data/app.csv"]
+
+[consent]
+paths = ["data/cmp.csv"]
+
+[features.gclid]
+purposes = ["ads"]
+
+[thresholds]
+min_group_size = 1
+"""
+CONSENT = """user_id,purpose,status,ts,version
+u1,ads,denied,2026-10-01T09:00:00Z,v1
+u2,ads,granted,2026-10-01T09:00:00Z,v1
+u3,ads,granted,2026-10-01T09:00:00Z,v1
+"""
+
+
+def _night(folder: Path, leak: int, app: int) -> Path:
+    """The shop: u1 (denied ads) sends ``leak`` page views with a gclid, u2 20 without one;
+    the app: u3's ``app`` page views."""
+    (folder / "data").mkdir(exist_ok=True)
+    for name, rows in (("shop", [("u1", 1)] * leak + [("u2", 0)] * 20), ("app", [("u3", 0)] * app)):
+        lines = ["event_id,ts,event_name,user_id,session_id,gclid"]
+        for n, (user, gclid) in enumerate(rows):
+            ts = f"2026-10-01T10:{n // 60:02d}:{n % 60:02d}Z"
+            lines.append(f"{name}{n},{ts},page_view,{user},s-{user},{f'G{n}' if gclid else ''}")
+        (folder / "data" / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "data" / "cmp.csv").write_text(CONSENT, encoding="utf-8")
+    (folder / "privdiag.toml").write_text(CONFIG, encoding="utf-8")
+    return folder / "privdiag.toml"
+
+
+def _leak(doc: dict) -> dict:
+    [found] = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    return found
+
+
+def test_a_static_sources_leak_is_weighed_by_its_own_sources_growth(tmp_path):
+    # Night 1: the shop's 30 events hold 10 leaks, the app 30 events. Night 2: the shop's
+    # 33 hold 13 leaks (x1.3 against its own x1.1: worse), the app grew to 90, so all the
+    # events grew 60 -> 123 (x2.05), and weighed by that the leak read `better` (0.63).
+    config = _night(tmp_path, 10, 30)
+    code, _, first = audit(config)
+    assert code == 1
+    shop = [i for i in first["inputs"] if i["path"].endswith("shop.csv")]
+    assert shop[0]["sources"] == {"shop": 30} and shop[0]["rows"] == 30
+    _night(tmp_path, 13, 90)
+    code, _, doc = audit(config)
+    leak = _leak(doc)
+    assert leak["change"] == "worse"
+    assert leak["change_reason"] == "events 10 -> 13 (x1.3 against its source's growth x1.1)"
+    assert code == 1  # a high leak that got worse fails --fail-when regressed
+    # night 3: the app grows again, the shop's leak stays: unchanged (was `better` before)
+    _night(tmp_path, 13, 180)
+    code, _, doc = audit(config)
+    assert _leak(doc)["change"] == "unchanged" and "change_reason" not in _leak(doc)
+    assert code == 0
+
+
+def _inputs(**by_source: int) -> list[dict]:
+    return [
+        {"path": f"{s}.csv", "role": "events", "rows": n, "sources": {s: n}}
+        for s, n in by_source.items()
+    ]
+
+
+def _violation(events: int, source: str | None = "shop") -> dict:
+    return {
+        "id": "v",
+        "kind": "consent.violation",
+        "severity": "high",
+        "location": {"source": source} if source else {},
+        "metrics": {"events": events, "users": 10},
+    }
+
+
+def test_growth_of_each_source_and_the_fallbacks():
+    growth = growth_of(_inputs(shop=33, app=90), _inputs(shop=30, app=30))
+    assert growth.total == 123 / 60
+    assert growth.sources == {"shop": 1.1, "app": 3.0}
+    assert growth.of("shop") == (1.1, "its source's")
+    # a source the compared run lacked, or a finding with none: all the events' growth
+    assert growth.of("web") == (123 / 60, "all events' (its source unmatched)")
+    # a history written before: rows alone, no sources
+    old = [{"path": "shop.csv", "role": "events", "rows": 30}]
+    growth = growth_of(_inputs(shop=33), old)
+    assert growth == Growth(1.1, None)
+    assert growth.of("shop") == (1.1, "all events' (no events of its source recorded)")
+
+
+def test_a_finding_without_a_matched_source_falls_back_and_says_so():
+    growth = growth_of(_inputs(shop=33, app=90), _inputs(shop=30, app=30))
+    # 20 -> 60 events: x3 against all events' x2.05 is worse (1.46)
+    assert judge(_violation(60, None), _violation(20, None), 5, growth) == (
+        "worse",
+        "events 20 -> 60 (x3 against all events' (its source unmatched) growth x2.05)",
+    )
+    # the shop's own x1.1: 20 -> 22 keeps its pace
+    assert compare(_violation(22), _violation(20), 1, growth) == "unchanged"
+
+
+def _drop(users: int, drop: float) -> dict:
+    return {
+        "id": "d",
+        "kind": "people.optin_drop",
+        "severity": "medium",
+        "location": {"purpose": "analytics", "scenario": "notice v2"},
+        "metrics": {"users": users, "share": 0.6, "drop": drop},
+    }
+
+
+def test_an_optin_drop_is_compared_by_its_drop_not_its_persons():
+    # trial 25: 82 persons -> 100 while the drop shrank 0.178 -> 0.175: was `worse` (x1.22)
+    assert compare(_drop(100, 0.175), _drop(82, 0.178), 5) == "unchanged"
+    # the drop itself grows by more than 10%: worse, and the reason names it
+    assert judge(_drop(100, 0.215), _drop(82, 0.178), 5) == ("worse", "drop 0.178 -> 0.215")
+    assert judge(_drop(100, 0.15), _drop(82, 0.178), 5) == ("better", "drop 0.178 -> 0.15")
+
+
+def _shift(events: int, change: float | None) -> dict:
+    metrics = {"events": events, "share": 0.4, "change": change, "change_day": "2026-10-19"}
+    if change is None:
+        metrics["suppressed"] = ["change"]
+    return {
+        "id": "s",
+        "kind": "sparsity.shift",
+        "severity": "medium",
+        "location": {"source": "web", "feature": ""},
+        "metrics": metrics,
+    }
+
+
+def test_a_shift_is_compared_by_the_size_of_its_change():
+    # two more days after the change: 300 -> 500 events after it, the fall the same
+    assert compare(_shift(500, -0.2), _shift(300, -0.2), 5) == "unchanged"
+    # the fall deepens from 20 to 25 points: worse, by its size
+    assert judge(_shift(500, -0.25), _shift(300, -0.2), 5) == ("worse", "change 0.2 -> 0.25")
+    assert compare(_shift(500, None), _shift(300, -0.2), 5) == "unchanged"  # hidden
+
+
+def test_a_severity_that_rose_is_named_and_unchanged_gaps_lose_their_reason():
+    before, now = _violation(20), _violation(20) | {"severity": "critical"}
+    result = diff([now], [before], 1)
+    assert result.changes == {"v": "worse"}
+    assert result.why == {"v": "severity high -> critical"}
