@@ -64,8 +64,17 @@ def test_a_static_sources_leak_is_weighed_by_its_own_sources_growth(tmp_path):
     code, _, doc = audit(config)
     leak = _leak(doc)
     assert leak["change"] == "worse"
-    assert leak["change_reason"] == "events 10 -> 13 (x1.3 against its source's growth x1.1)"
+    assert leak["change_reason"] == "events 10 to 13, x1.3 against its source's growth x1.1"
     assert code == 1  # a high leak that got worse fails --fail-when regressed
+    # the reports name the figure, in the list of findings failing the run and on the card
+    folder = Path(doc["audit"]["report_dir"])
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    why = "events 10 to 13, x1.3 against its source's growth x1.1"
+    failing, table = summary.split("### Findings")
+    assert f"- high, worse: {leak['title']} ({why})" in failing
+    assert f"| high | {leak['title']} (worse: {why}) |" in table
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert html.count("events 10 to 13, x1.3 against its source&#39;s growth x1.1") == 2
     # night 3: the app grows again, the shop's leak stays: unchanged (was `better` before)
     _night(tmp_path, 13, 180)
     code, _, doc = audit(config)
@@ -94,14 +103,14 @@ def test_growth_of_each_source_and_the_fallbacks():
     growth = growth_of(_inputs(shop=33, app=90), _inputs(shop=30, app=30))
     assert growth.total == 123 / 60
     assert growth.sources == {"shop": 1.1, "app": 3.0}
-    assert growth.of("shop") == (1.1, "its source's")
+    assert growth.of("shop") == (1.1, "its source's growth x{}")
     # a source the compared run lacked, or a finding with none: all the events' growth
-    assert growth.of("web") == (123 / 60, "all events' (its source unmatched)")
+    assert growth.of("web") == (123 / 60, "the growth of all events x{} (its source unmatched)")
     # a history written before: rows alone, no sources
     old = [{"path": "shop.csv", "role": "events", "rows": 30}]
     growth = growth_of(_inputs(shop=33), old)
     assert growth == Growth(1.1, None)
-    assert growth.of("shop") == (1.1, "all events' (no events of its source recorded)")
+    assert growth.of("shop") == (1.1, "the growth of all events x{} (no events by source recorded)")
 
 
 def test_a_finding_without_a_matched_source_falls_back_and_says_so():
@@ -109,7 +118,7 @@ def test_a_finding_without_a_matched_source_falls_back_and_says_so():
     # 20 -> 60 events: x3 against all events' x2.05 is worse (1.46)
     assert judge(_violation(60, None), _violation(20, None), 5, growth) == (
         "worse",
-        "events 20 -> 60 (x3 against all events' (its source unmatched) growth x2.05)",
+        "events 20 to 60, x3 against the growth of all events x2.05 (its source unmatched)",
     )
     # the shop's own x1.1: 20 -> 22 keeps its pace
     assert compare(_violation(22), _violation(20), 1, growth) == "unchanged"
@@ -129,8 +138,8 @@ def test_an_optin_drop_is_compared_by_its_drop_not_its_persons():
     # trial 25: 82 persons -> 100 while the drop shrank 0.178 -> 0.175: was `worse` (x1.22)
     assert compare(_drop(100, 0.175), _drop(82, 0.178), 5) == "unchanged"
     # the drop itself grows by more than 10%: worse, and the reason names it
-    assert judge(_drop(100, 0.215), _drop(82, 0.178), 5) == ("worse", "drop 0.178 -> 0.215")
-    assert judge(_drop(100, 0.15), _drop(82, 0.178), 5) == ("better", "drop 0.178 -> 0.15")
+    assert judge(_drop(100, 0.215), _drop(82, 0.178), 5) == ("worse", "drop 0.178 to 0.215")
+    assert judge(_drop(100, 0.15), _drop(82, 0.178), 5) == ("better", "drop 0.178 to 0.15")
 
 
 def _shift(events: int, change: float | None) -> dict:
@@ -150,7 +159,7 @@ def test_a_shift_is_compared_by_the_size_of_its_change():
     # two more days after the change: 300 -> 500 events after it, the fall the same
     assert compare(_shift(500, -0.2), _shift(300, -0.2), 5) == "unchanged"
     # the fall deepens from 20 to 25 points: worse, by its size
-    assert judge(_shift(500, -0.25), _shift(300, -0.2), 5) == ("worse", "change 0.2 -> 0.25")
+    assert judge(_shift(500, -0.25), _shift(300, -0.2), 5) == ("worse", "change 0.2 to 0.25")
     assert compare(_shift(500, None), _shift(300, -0.2), 5) == "unchanged"  # hidden
 
 
@@ -158,4 +167,4 @@ def test_a_severity_that_rose_is_named_and_unchanged_gaps_lose_their_reason():
     before, now = _violation(20), _violation(20) | {"severity": "critical"}
     result = diff([now], [before], 1)
     assert result.changes == {"v": "worse"}
-    assert result.why == {"v": "severity high -> critical"}
+    assert result.why == {"v": "severity high to critical"}

@@ -139,14 +139,14 @@ class Growth:
     sources: dict[str, float] | None = None
 
     def of(self, source: Any) -> tuple[float | None, str]:
-        """Return the growth a finding of ``source`` is weighed by and whose it is: its
-        source's when both runs counted that source's events, else all the events'."""
+        """Return the growth a finding of ``source`` is weighed by, and in words whose it is:
+        its source's when both runs counted that source's events, else all the events'."""
         if self.sources is not None and isinstance(source, str) and source in self.sources:
-            return self.sources[source], "its source's"
+            return self.sources[source], "its source's growth x{}"
         if self.total is None:
             return None, ""
-        why = "no events of its source recorded" if self.sources is None else "its source unmatched"
-        return self.total, f"all events' ({why})"
+        why = "no events by source recorded" if self.sources is None else "its source unmatched"
+        return self.total, f"the growth of all events x{{}} ({why})"
 
 
 def growth_of(now: list[dict[str, Any]], then: list[dict[str, Any]]) -> Growth:
@@ -202,7 +202,7 @@ def judge(
     now, then = severity_rank(current["severity"]), _rank(before.get("severity"))
     if now != then:
         change = "worse" if now < then else "better"
-        return change, f"severity {before.get('severity')} -> {current['severity']}"
+        return change, f"severity {before.get('severity')} to {current['severity']}"
     m_now, m_then = current.get("metrics") or {}, before.get("metrics") or {}
     if hides_users(m_now, k) or hides_users(m_then, k):
         return "unchanged", ""
@@ -211,7 +211,7 @@ def judge(
         return "unchanged", ""
     if a[0] in COUNTS and abs(a[1] - b[1]) < k:
         return "unchanged", ""
-    moved = f"{a[0]} {_num(b[1])} -> {_num(a[1])}"
+    moved = f"{a[0]} {_num(b[1])} to {_num(a[1])}"
     if b[1] == 0:
         return ("worse", moved) if a[1] > 0 else ("unchanged", "")
     if b[1] < 0:  # no measure a finding keys on is negative; an edited history's is not read
@@ -221,7 +221,7 @@ def judge(
     scale, whose = growth.of((current.get("location") or {}).get("source"))
     ratio = a[1] / b[1]
     if a[0] == "events" and scale:
-        moved += f" (x{_num(ratio)} against {whose} growth x{_num(scale)})"
+        moved += f", x{_num(ratio)} against " + whose.format(_num(scale))
         ratio /= scale
     if ratio > 1 + TOLERANCE:
         return "worse", moved
