@@ -168,3 +168,45 @@ def test_a_severity_that_rose_is_named_and_unchanged_gaps_lose_their_reason():
     result = diff([now], [before], 1)
     assert result.changes == {"v": "worse"}
     assert result.why == {"v": "severity high to critical"}
+
+
+# Of 80 users a day, those granting ads: 60% for 14 days, then 38% and 40% for two days (the
+# 2026-10-15 fall), back to 68% on day 17, then 58% to 46% (trial 25's flap, made by hand).
+GRANTS = [48, 50, 46, 49, 47, 48, 51, 46, 48, 49, 47, 50, 48, 47, 30, 32, 54, 46, 40, 38, 37]
+
+
+def _rate_shifts(tmp_path: Path, days: int) -> list[dict]:
+    from privdiag.scan import run_scan
+    from tests.helpers import by_kind, config, write
+
+    rows = ["event_id,ts,event_name,user_id,consent_ads"]
+    for d, grants in enumerate(GRANTS[:days]):
+        for u in range(80):
+            state = "granted" if u < grants else "denied"
+            rows.append(
+                f"e{d}_{u},2026-10-{d + 1:02d}T09:{u % 60:02d}:00Z,page_view,d{d}u{u},{state}"
+            )
+    data = write(tmp_path / f"e{days}.csv", "\n".join(rows) + "\n")
+    doc = run_scan([data], config=config(min_group_size=5)).to_dict()
+    return [f for f in by_kind(doc, "sparsity.shift") if f["location"].get("purpose") == "ads"]
+
+
+def test_a_change_in_the_last_two_days_waits_for_a_third():
+    from privdiag.stats import days_apart
+
+    n = [10, 0, 10, 10, 10, 10, 10]
+    assert days_apart(n, 3, 3) is False  # days 0 and 2 before it: two with events
+    assert days_apart(n, 4, 3) is True  # days 0, 2, 3 before it; 4, 5, 6 after
+    assert days_apart(n, 5, 3) is False and days_apart(n, 5, 2) is True
+
+
+def test_a_fall_near_the_windows_end_is_not_found_one_night_and_resolved_the_next(tmp_path):
+    # Was: through 2026-10-16 "fell from 60% to 39% on 2026-10-15" (2 days after it, p
+    # 5.1e-6), gone through 2026-10-17 (p above 0.05: a nightly audit resolved it), found
+    # again through 2026-10-21 (7 days after it): new, resolved, new. A change is reported
+    # with 3 days on either side now: none through the 16th or the 17th, found on the 21st.
+    assert _rate_shifts(tmp_path, 16) == []
+    assert _rate_shifts(tmp_path, 17) == []
+    [found] = _rate_shifts(tmp_path, 21)
+    assert found["metrics"]["change_day"] == "2026-10-15"
+    assert found["metrics"]["days_after"] == 7
