@@ -210,3 +210,45 @@ def test_a_fall_near_the_windows_end_is_not_found_one_night_and_resolved_the_nex
     [found] = _rate_shifts(tmp_path, 21)
     assert found["metrics"]["change_day"] == "2026-10-15"
     assert found["metrics"]["days_after"] == 7
+
+
+def test_a_step_of_several_names_is_labelled_by_a_name_its_events_have(tmp_path):
+    # Segment events under [["view_item", "Product Viewed"], ...]: 9 Product Viewed events,
+    # 3 of them without a user id. Their identity loss, the journey and the consent gap's
+    # heatmap read step view_item, a name no event has (hostile round 25's (3)); they read
+    # Product Viewed, and the purchase step, of which no event has either name, keeps its
+    # first. Of events named Order Completed alone, the purchase step is labelled so.
+    from privdiag.config import Config
+    from privdiag.engine import connect
+    from privdiag.journey import journey_steps
+    from tests.helpers import by_kind, scan_csv
+
+    users = ["u1"] * 3 + [""] * 3 + ["u2"] * 3
+    events = ["event_id,ts,event_name,user_id,gclid"] + [
+        f"e{n},2026-10-01T10:0{n}:00Z,Product Viewed,{u},{'G' if n < 6 else ''}"
+        for n, u in enumerate(users)
+    ]
+    decisions = [
+        "user_id,purpose,status,ts",
+        "u1,ads,denied,2026-10-01T09:00:00Z",
+        "u2,ads,granted,2026-10-01T09:00:00Z",
+    ]
+    toml = """
+[journey]
+steps = [["view_item", "Product Viewed"], ["purchase", "Order Completed"]]
+
+[features.gclid]
+purposes = ["ads"]
+
+[thresholds]
+min_group_size = 1
+"""
+    doc = scan_csv(tmp_path, events, decisions, toml)
+    [loss] = by_kind(doc, "identity.loss")
+    assert loss["location"]["step"] == "Product Viewed"
+    assert doc["evidence"]["journey"]["steps"] == ["Product Viewed", "purchase"]
+    assert doc["evidence"]["consent_gap_heatmaps"][0]["rows"] == ["Product Viewed", "purchase"]
+    con = connect()
+    con.execute("CREATE TABLE events AS SELECT 'Order Completed' AS event_name")
+    steps = [("view_item", "Product Viewed"), ("purchase", "Order Completed")]
+    assert journey_steps(con, Config(steps=steps)).names == ["view_item", "Order Completed"]
