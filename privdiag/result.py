@@ -36,8 +36,9 @@ class InputInfo:
     an events input, whose rows are its events (repeated events counted once). ``records``
     are the consent records a consent input gave: one per purpose a row decides, so a row
     granting three purposes gives three (None for other inputs, and not written).
-    ``sources`` are an events input's events by their source (an input of a ``source``
-    column holds several): an audit weighs a finding's events by its own source's growth.
+    ``sources`` are an events input's events by the source they are read as (its
+    ``[sources.X]`` name, else its file's; one today): an audit weighs a finding's events by
+    the growth of its own source's, summed over that source's inputs.
     """
 
     path: str
