@@ -252,3 +252,29 @@ min_group_size = 1
     con.execute("CREATE TABLE events AS SELECT 'Order Completed' AS event_name")
     steps = [("view_item", "Product Viewed"), ("purchase", "Order Completed")]
     assert journey_steps(con, Config(steps=steps)).names == ["view_item", "Order Completed"]
+
+
+def test_a_history_without_events_by_source_is_weighed_as_before_with_a_note(tmp_path):
+    # Night 1 recorded as an earlier privdiag did (its inputs' rows alone): night 2's leak,
+    # 10 -> 13 events, is weighed by all the events (60 -> 123) as before, `better`, and the
+    # figure and a note say so.
+    import json
+
+    import duckdb
+
+    config = _night(tmp_path, 10, 30)
+    audit(config)
+    history = tmp_path / "privdiag-history.duckdb"
+    with duckdb.connect(str(history)) as con:
+        [(inputs,)] = con.execute("SELECT inputs FROM runs").fetchall()
+        old = [{k: v for k, v in i.items() if k != "sources"} for i in json.loads(inputs)]
+        con.execute("UPDATE runs SET inputs = ?", [json.dumps(old)])
+    _night(tmp_path, 13, 90)
+    _, _, doc = audit(config)
+    leak = _leak(doc)
+    assert (leak["change"], leak["change_reason"]) == (
+        "better",
+        "events 10 to 13, x1.3 against the growth of all events x2.05 (no events by source "
+        "recorded)",
+    )
+    assert any("recorded no events per source" in n for n in doc["evidence"]["notes"])
