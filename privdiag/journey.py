@@ -140,13 +140,19 @@ def journey_steps(con: Any, config: Config) -> Journey:
     """Return the journey of the ``events`` table: configured, e-commerce names, or order.
 
     Configured steps are kept in the config's order, those absent from the data included (a
-    step nobody reaches is worth seeing). An inferred journey has at least two steps, else it
-    is empty: one event name orders nothing.
+    step nobody reaches is worth seeing); a step of several names is labelled by the first
+    of them that an event has (Segment's ``Product Viewed`` of ``["view_item", "Product
+    Viewed"]`` in a Segment export), so a report names the step as its events do. An
+    inferred journey has at least two steps, else it is empty: one event name orders
+    nothing.
     """
-    if config.steps:  # a step of several names is labelled by its first
-        names = [(s,) if isinstance(s, str) else tuple(s) for s in config.steps]
-        return Journey(tuple(Step(n[0], n) for n in names), "config")
     present = _event_counts(con)
+    if config.steps:  # a step of several names: by its first that events have, else its first
+        names = [(s,) if isinstance(s, str) else tuple(s) for s in config.steps]
+        labels = [next((x for x in n if x in present), n[0]) for n in names]
+        return Journey(
+            tuple(Step(label, n) for label, n in zip(labels, names, strict=True)), "config"
+        )
     ecommerce = _ecommerce(present)
     if len(ecommerce) >= 2:
         return Journey(tuple(ecommerce), "ecommerce")

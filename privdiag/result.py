@@ -36,6 +36,9 @@ class InputInfo:
     an events input, whose rows are its events (repeated events counted once). ``records``
     are the consent records a consent input gave: one per purpose a row decides, so a row
     granting three purposes gives three (None for other inputs, and not written).
+    ``sources`` are an events input's events by the source they are read as (its
+    ``[sources.X]`` name, else its file's; one today): an audit weighs a finding's events by
+    the growth of its own source's, summed over that source's inputs.
     """
 
     path: str
@@ -44,6 +47,7 @@ class InputInfo:
     sha256: str
     role: str = "events"
     records: int | None = None
+    sources: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -55,6 +59,8 @@ class InputInfo:
         }
         if self.records is not None:
             out["records"] = self.records
+        if self.sources is not None:
+            out["sources"] = self.sources
         return out
 
 

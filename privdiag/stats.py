@@ -306,15 +306,24 @@ def change_point(x: ArrayLike, n: ArrayLike, min_size: int = 1) -> ChangePoint |
     return ChangePoint(int(keep[k]), float(before), float(after), float(lr[best]), p)
 
 
+def days_apart(n: ArrayLike, index: int, days: int) -> bool:
+    """True when a change at ``index`` of a daily series of counts ``n`` has at least
+    ``days`` days with a count (above 0) on either side of it."""
+    (na,) = _arrays(n)
+    return bool((na[:index] > 0).sum() >= days and (na[index:] > 0).sum() >= days)
+
+
 def further_changes(
-    x: ArrayLike, n: ArrayLike, first: int, level: float, limit: int
+    x: ArrayLike, n: ArrayLike, first: int, level: float, limit: int, days: int = 1
 ) -> list[tuple[int, float]]:
     """Return (index, p-value) of the changes beside ``first`` in a daily share series, by
     binary segmentation: the best split of each segment on either side of a change found
     (:func:`change_point` on the segment alone, its p-value Bonferroni-corrected over the
     segment's own splits) is kept when its p-value is at most ``level``, and its two sides
     are searched in turn; at most ``limit`` changes, the segments searched in the order they
-    were cut. ``first`` is the series' own best change, found before.
+    were cut. ``first`` is the series' own best change, found before. A segment's best split
+    with fewer than ``days`` days with a count on either side of it within the segment
+    (:func:`days_apart`) is no change, and the segment is not cut.
     """
     xa, na = _arrays(x, n)
     found: list[tuple[int, float]] = []
@@ -322,7 +331,7 @@ def further_changes(
     while todo and len(found) < limit:
         lo, hi = todo.pop(0)
         cp = change_point(xa[lo:hi], na[lo:hi])
-        if cp is None or cp.p_value > level:
+        if cp is None or cp.p_value > level or not days_apart(na[lo:hi], cp.index, days):
             continue
         k = lo + cp.index
         found.append((k, cp.p_value))

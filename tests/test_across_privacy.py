@@ -110,8 +110,9 @@ def test_the_gap_of_another_feature_hides_its_denied_counts_beside_a_violation(t
 
 def test_a_step_of_several_names_hides_beside_a_violation_of_its_second_name(tmp_path):
     """Segment's names under steps labelled by GA4's (hostile round 25): the violation is
-    at the event name ``Product Viewed``, the gap and the funnel at the step ``view_item``
-    that name is one of; their 22 denying ads were shown beside the violation's 18."""
+    at the event name ``Product Viewed``, the gap and the funnel at the step that name is
+    one of (labelled ``view_item`` then, ``Product Viewed`` now that a step is labelled by
+    a name its events have); their 22 denying ads were shown beside the violation's 18."""
     doc = _shop(
         tmp_path,
         22,
@@ -128,7 +129,11 @@ def test_a_step_of_several_names_hides_beside_a_violation_of_its_second_name(tmp
     assert (gap["users"], gap["events"]) == (None, None)
     assert gap["difference_with"] == [violation["id"]]
     funnel = _find(doc, "funnel.consent_drop")["metrics"]
-    assert (funnel["from_step"], funnel["users"], funnel["events"]) == ("view_item", None, None)
+    assert (funnel["from_step"], funnel["users"], funnel["events"]) == (
+        "Product Viewed",
+        None,
+        None,
+    )
     assert funnel["difference_with"] == [violation["id"]]
 
 

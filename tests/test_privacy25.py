@@ -56,9 +56,10 @@ def test_a_day_of_one_denial_in_ten_is_not_drawn(tmp_path):
 
 def test_a_share_of_one_day_of_one_denial_is_hidden(tmp_path):
     # Was: "fell from 90% to 20% on 2026-10-02": the 90% before was one day of ten users, one
-    # denying. Two such days (2 denials) hide it too; the after share (13 days, 26 grants)
-    # stays, and so does the change's day and p-value.
-    for before in (1, 2):
+    # denying. A change needs three days on either side now (audit26): three such days (3
+    # denials) or four hide it too; the after share (11 days, 22 grants; or 10, 20) stays, and
+    # so do the change's day and p-value.
+    for before in (3, 4):
         shifts = _shifts(_days(tmp_path, [9] * before + [2] * (14 - before)))
         ads, campaign = shifts["ads"], shifts["campaign"]
         day = f"2026-10-0{before + 1}"
@@ -99,7 +100,7 @@ def test_a_segment_between_two_changes_of_three_denials_is_hidden(tmp_path):
 
 def test_a_report_renders_hidden_shares_and_refuses_a_smaller_group_size(tmp_path):
     runner = CliRunner()
-    data = _days(tmp_path, [9] + [2] * 13)
+    data = _days(tmp_path, [9] * 3 + [2] * 11)
     results = {}
     for k in (1, 5):
         conf = write(tmp_path / f"k{k}.toml", f"[thresholds]\nmin_group_size = {k}\n")
@@ -109,7 +110,7 @@ def test_a_report_renders_hidden_shares_and_refuses_a_smaller_group_size(tmp_pat
     md = tmp_path / "r.md"
     args = ["report", str(results[5]), "--config", str(tmp_path / "k5.toml"), "--markdown", str(md)]
     assert runner.invoke(app, args).exit_code in (0, 1)
-    assert "The ads consent rate fell to 20% on 2026-10-02" in md.read_text()
+    assert "The ads consent rate fell to 20% on 2026-10-04" in md.read_text()
     assert "90%" not in md.read_text()
     # made at 1, the 90% is in the result; a report at 5 refuses it rather than show it
     args = ["report", str(results[1]), "--config", str(tmp_path / "k5.toml"), "--markdown", str(md)]

@@ -22,9 +22,9 @@ def _inputs(*rows: int | None) -> list[dict]:
 
 def test_growth_is_the_ratio_of_the_event_rows_of_two_runs():
     consent = {"path": "cmp.csv", "role": "consent", "rows": 50}
-    assert growth_of([*_inputs(600, 300), consent], _inputs(200, 100)) == 3.0
-    assert growth_of(_inputs(600), _inputs(None)) is None  # rows unknown: not weighed
-    assert growth_of([consent], _inputs(100)) is None
+    assert growth_of([*_inputs(600, 300), consent], _inputs(200, 100)).total == 3.0
+    assert growth_of(_inputs(600), _inputs(None)).total is None  # rows unknown: not weighed
+    assert growth_of([consent], _inputs(100)).total is None
 
 
 def test_events_that_keep_pace_with_a_growing_export_are_unchanged():

@@ -3,10 +3,16 @@
 A finding is the same problem in both runs when its stable id is the same. It is
 ``worse`` when its severity rose, or its key measure (events, else users, else share,
 else a model finding's loss ``drop``) grew by more than ``TOLERANCE``; ``better`` for the
-mirror image; else ``unchanged``. Its events are weighed against the events each run
-scanned (``growth``, the ratio of the two runs' event rows): a nightly export that grows by
-a day holds more of every standing finding's events, and a leak that keeps its pace is no
-regression.
+mirror image; else ``unchanged``. An opt-in drop is measured by its drop and a shift by the
+size of its change (:data:`FIGURES`): their persons and events grow with every night that
+adds deciders or days after the change. Its events are weighed against the events of its
+own source in each run (``growth``, the ratio of the two runs' events of that source, which
+each events input records under ``sources``): a nightly export that grows by a day holds
+more of every standing finding's events, and a leak that keeps its pace is no regression,
+while a source that does not grow is not weighed by one beside it that does. A finding
+with no source, of a source one run lacks, or compared with a run that recorded no events
+per source (an older history) is weighed against all the events scanned, and the figure
+it is judged by says so. What made a finding worse or better is kept (``Diff.why``).
 
 What a diff shows follows the minimum group size ``k`` of the reports: a measure is not
 compared when either run hides the finding's users (fewer than ``k``), since "worse" beside
@@ -55,6 +61,8 @@ class Diff:
     """The change of every current finding by id, and the compared run's resolved findings."""
 
     changes: dict[str, str] = field(default_factory=dict)
+    # the figure that made a finding worse or better, by id ("severity medium -> high")
+    why: dict[str, str] = field(default_factory=dict)
     resolved: list[dict[str, Any]] = field(default_factory=list)
     # findings of a compared run made with a smaller min_group_size that this run lacks
     withheld: int = 0
@@ -107,40 +115,124 @@ def events_scanned(inputs: list[dict[str, Any]]) -> int | None:
     return sum(rows) or None
 
 
-def growth_of(now: list[dict[str, Any]], then: list[dict[str, Any]]) -> float | None:
+def events_by_source(inputs: list[dict[str, Any]]) -> dict[str, int] | None:
+    """Return the events of each source over a run's events ``inputs`` (their ``sources``),
+    None when one of them records none (a run of a privdiag before 0.x wrote rows alone)."""
+    found = [i.get("sources") for i in inputs if isinstance(i, dict) and i.get("role") == "events"]
+    if not found or not all(isinstance(by, dict) for by in found):
+        return None
+    out: dict[str, int] = {}
+    for by in found:
+        for source, n in by.items():
+            if type(n) is int and n > 0:
+                out[str(source)] = out.get(str(source), 0) + n
+    return out
+
+
+@dataclass(frozen=True)
+class Growth:
+    """How many times the compared run's events the current run holds (2.0: twice as many):
+    over all the events scanned (``total``) and per source present in both (``sources``,
+    None when either run recorded no events per source)."""
+
+    total: float | None = None
+    sources: dict[str, float] | None = None
+
+    def of(self, source: Any) -> tuple[float | None, str]:
+        """Return the growth a finding of ``source`` is weighed by, and in words whose it is:
+        its source's when both runs counted that source's events, else all the events'."""
+        if self.sources is not None and isinstance(source, str) and source in self.sources:
+            return self.sources[source], "its source's growth x{}"
+        if self.total is None:
+            return None, ""
+        why = "no events by source recorded" if self.sources is None else "its source unmatched"
+        return self.total, f"the growth of all events x{{}} ({why})"
+
+
+def growth_of(now: list[dict[str, Any]], then: list[dict[str, Any]]) -> Growth:
     """Return how many times the events of the compared run's inputs ``then`` the current
-    run's ``now`` hold (2.0: twice as many), None when either is unknown."""
+    run's ``now`` hold, in all and per source (see :class:`Growth`)."""
     a, b = events_scanned(now), events_scanned(then)
-    return a / b if a and b else None
+    per_now, per_then = events_by_source(now), events_by_source(then)
+    sources = None
+    if per_now is not None and per_then is not None:
+        sources = {s: n / per_then[s] for s, n in per_now.items() if per_then.get(s)}
+    return Growth(a / b if a and b else None, sources)
+
+
+# The figure compared of a finding whose measure is a share or a drop: an opt-in drop's
+# persons, or a shift's events after its change, grow with every night that adds deciders or
+# days after it; its drop, or the size of its change, does not.
+FIGURES: dict[str, str] = {"people.optin_drop": "drop", "sparsity.shift": "change"}
+
+
+def figure_of(kind: Any, metrics: dict[str, Any]) -> tuple[str, float] | None:
+    """Return the figure a finding of ``kind`` is compared by: its :data:`FIGURES` one (a
+    shift's change by its size; None when hidden), else its :func:`key_metric`."""
+    name = FIGURES.get(str(kind))
+    if name is None:
+        return key_metric(metrics)
+    value = metrics.get(name)
+    if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
+        return None
+    return name, abs(float(value))
 
 
 def compare(
-    current: dict[str, Any], before: dict[str, Any], k: int = 1, growth: float | None = None
+    current: dict[str, Any],
+    before: dict[str, Any],
+    k: int = 1,
+    growth: Growth | float | None = None,
 ) -> str:
-    """Return worse, better or unchanged for the same finding in two runs, telling no
-    change of a group under ``k`` (see the module's docstring); ``growth`` (see
-    :func:`growth_of`) scales the compared run's events to this run's inputs."""
+    """Return worse, better or unchanged for the same finding in two runs (see
+    :func:`judge`)."""
+    return judge(current, before, k, growth)[0]
+
+
+def judge(
+    current: dict[str, Any],
+    before: dict[str, Any],
+    k: int = 1,
+    growth: Growth | float | None = None,
+) -> tuple[str, str]:
+    """Return worse, better or unchanged for the same finding in two runs, and the figure
+    that made it worse or better ("" when unchanged), telling no change of a group under
+    ``k`` (see the module's docstring); ``growth`` (see :func:`growth_of`; a number: the
+    growth of all events) scales the compared run's events to this run's inputs."""
     now, then = severity_rank(current["severity"]), _rank(before.get("severity"))
     if now != then:
-        return "worse" if now < then else "better"
+        change = "worse" if now < then else "better"
+        return change, f"severity {before.get('severity')} to {current['severity']}"
     m_now, m_then = current.get("metrics") or {}, before.get("metrics") or {}
     if hides_users(m_now, k) or hides_users(m_then, k):
-        return "unchanged"
-    a, b = key_metric(m_now), key_metric(m_then)
+        return "unchanged", ""
+    a, b = figure_of(current.get("kind"), m_now), figure_of(before.get("kind"), m_then)
     if a is None or b is None or a[0] != b[0]:
-        return "unchanged"
+        return "unchanged", ""
     if a[0] in COUNTS and abs(a[1] - b[1]) < k:
-        return "unchanged"
+        return "unchanged", ""
+    moved = f"{a[0]} {_num(b[1])} to {_num(a[1])}"
     if b[1] == 0:
-        return "worse" if a[1] > 0 else "unchanged"
+        return ("worse", moved) if a[1] > 0 else ("unchanged", "")
     if b[1] < 0:  # no measure a finding keys on is negative; an edited history's is not read
-        return "unchanged"
-    ratio = a[1] / b[1] / (growth if a[0] == "events" and growth else 1.0)
+        return "unchanged", ""
+    if not isinstance(growth, Growth):
+        growth = Growth(growth)
+    scale, whose = growth.of((current.get("location") or {}).get("source"))
+    ratio = a[1] / b[1]
+    if a[0] == "events" and scale:
+        moved += f", x{_num(ratio)} against " + whose.format(_num(scale))
+        ratio /= scale
     if ratio > 1 + TOLERANCE:
-        return "worse"
+        return "worse", moved
     if ratio < 1 - TOLERANCE:
-        return "better"
-    return "unchanged"
+        return "better", moved
+    return "unchanged", ""
+
+
+def _num(value: float) -> str:
+    """A figure in a change's words: a whole number as one, else three significant digits."""
+    return str(int(value)) if value == int(value) and abs(value) >= 1 else f"{value:.3g}"
 
 
 def _rank(severity: str | None) -> int:
@@ -152,7 +244,7 @@ def diff(
     compared: list[dict[str, Any]] | None,
     k: int = 1,
     made_smaller: bool = False,
-    growth: float | None = None,
+    growth: Growth | float | None = None,
 ) -> Diff:
     """Return the changes of ``current`` against ``compared`` (None: nothing to compare with).
 
@@ -160,7 +252,7 @@ def diff(
     ``k`` is the minimum group size of this run's reports. ``made_smaller``: the compared run
     was made with a smaller one, so it held findings that this run's checks withhold for
     their small groups (an opt-in drop, a shift): such a finding is gone, not mended, and
-    none is listed as resolved (``withheld`` counts them). ``growth``: see :func:`compare`.
+    none is listed as resolved (``withheld`` counts them). ``growth``: see :func:`judge`.
     """
     before = {f["id"]: f for f in compared or []}
     now_ids = {f["id"] for f in current}
@@ -169,10 +261,13 @@ def diff(
         old = before.get(finding["id"])
         if hides_users(finding.get("metrics") or {}, k):
             result.changes[finding["id"]] = "hidden"
+        elif old is None:
+            result.changes[finding["id"]] = "new"
         else:
-            result.changes[finding["id"]] = (
-                "new" if old is None else compare(finding, old, k, growth)
-            )
+            change, why = judge(finding, old, k, growth)
+            result.changes[finding["id"]] = change
+            if why:
+                result.why[finding["id"]] = why
     gone = [
         _resolved(f, k)
         for fid, f in before.items()
@@ -207,6 +302,7 @@ def _mended_gaps(current: list[dict[str, Any]], result: Diff) -> None:
             and (_gap_key(f) in mended)
         ):
             result.changes[f["id"]] = "unchanged"
+            result.why.pop(f["id"], None)
 
 
 def _resolved(finding: dict[str, Any], k: int) -> dict[str, Any]:

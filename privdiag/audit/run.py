@@ -201,6 +201,12 @@ def _finish(
     final = settings.reports_dir / name
     measures = trends.measures(doc, models)
     _annotate(doc, changes, run_id, compared, settings, final)
+    if growth is not None and growth.total is not None and growth.sources is None:
+        doc["evidence"].setdefault("notes", []).append(
+            f"the compared run {compared.run.run_id} recorded no events per source (an "
+            "earlier privdiag): each finding's events are weighed against the growth of all "
+            "the events scanned, not of its own source's"
+        )
     doc["evidence"]["trends"] = _trend_series(compared, run_id, result.started_at, measures, k)
 
     exit_code = 1 if failing(doc, fail_on) else 0
@@ -236,6 +242,8 @@ def _annotate(
     """Add ``change`` to every finding, and the ``resolved`` and ``audit`` blocks."""
     for finding in doc["findings"]:
         finding["change"] = changes.changes[finding["id"]]
+        if finding["id"] in changes.why:
+            finding["change_reason"] = changes.why[finding["id"]]
     doc["resolved"] = changes.resolved
     if changes.withheld:
         doc["evidence"].setdefault("notes", []).append(
@@ -279,7 +287,9 @@ def _record(
     changes: Diff,
 ) -> RunRecord:
     inputs = [
-        {k: i.get(k) for k in ("path", "role", "format", "rows", "sha256")} for i in doc["inputs"]
+        {k: i.get(k) for k in ("path", "role", "format", "rows", "sha256")}
+        | ({"sources": i["sources"]} if "sources" in i else {})
+        for i in doc["inputs"]
     ]
     summary = {
         "findings": doc["summary"]["findings"],

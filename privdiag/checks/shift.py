@@ -37,11 +37,25 @@ from privdiag.checks.shift_series import Change, Series, between
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 from privdiag.privacy import looks_like_id
-from privdiag.stats import ChangePoint, bh_adjust, change_point, further_changes, rounded
+from privdiag.stats import (
+    ChangePoint,
+    bh_adjust,
+    change_point,
+    days_apart,
+    further_changes,
+    rounded,
+)
 
 # The most changes one series reports beside its first: months of daily data may hold a
 # banner change, a tag fix and a release; more than that is a noisy series, not news.
 MAX_FURTHER_CHANGES = 4
+
+# The fewest days with events on either side of a change reported: a series whose best change
+# falls in the last two days of the window (a weekend, a partial last day of the export) or
+# its first two reports none until a third day follows it, so a nightly audit does not find
+# it one night and resolve it the next. The best change is found among all the days, so that
+# one near the end is not moved back onto a day before it.
+MIN_DAYS_EACH_SIDE = 3
 
 # The advice of a feature's shift that no consent change of its day explains; the root-cause
 # chains replace it where the shift follows an opt-in drop (privdiag.chains).
@@ -105,7 +119,7 @@ def _by_day(index: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
 def _detect(x: np.ndarray, n: np.ndarray, scale: np.ndarray) -> ChangePoint | None:
     """Change point tested on unit counts (``scale`` per day), shares reported on events."""
     cp = change_point(x * scale, n * scale)
-    if cp is None:
+    if cp is None or not days_apart(n, cp.index, MIN_DAYS_EACH_SIDE):
         return None
     k = cp.index
     before, after = x[:k].sum() / n[:k].sum(), x[k:].sum() / n[k:].sum()
@@ -153,7 +167,12 @@ def _changes(s: Series, level: float, min_gap: float) -> list[Change]:
     """
     # one more than is listed, to tell a series that holds more changes than it lists
     found = further_changes(
-        s.x * s.scale, s.n * s.scale, s.cp.index, level, MAX_FURTHER_CHANGES + 1
+        s.x * s.scale,
+        s.n * s.scale,
+        s.cp.index,
+        level,
+        MAX_FURTHER_CHANGES + 1,
+        days=MIN_DAYS_EACH_SIDE,
     )
     s.more = len(found) > MAX_FURTHER_CHANGES
     found = found[:MAX_FURTHER_CHANGES]

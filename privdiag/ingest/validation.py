@@ -91,13 +91,18 @@ def check_consent_time_range(loaded: Loaded, consent: dict[int, ConsentInput]) -
 
 
 def count_input_rows(con: Any, loaded: Loaded, consent: dict[int, ConsentInput]) -> None:
-    """Fill in each events input's row count (its events in ``events``) and each consent
-    input's record count (its rows were counted when it was read); InputError for an events
-    input that holds no events."""
-    counts = dict(con.execute("SELECT _input, count(*) FROM events GROUP BY 1").fetchall())
+    """Fill in each events input's row count (its events in ``events``) and its events by
+    source, and each consent input's record count (its rows were counted when it was read);
+    InputError for an events input that holds no events."""
+    by_source: dict[int, dict[str, int]] = {}
+    for index, source, n in con.execute(
+        "SELECT _input, source, count(*) FROM events GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall():
+        by_source.setdefault(int(index), {})[str(source)] = int(n)
     for index, info in enumerate(loaded.inputs):
         if info.role == "events":
-            info.rows = int(counts.get(index, 0))
+            info.sources = by_source.get(index, {})
+            info.rows = sum(info.sources.values())
             if info.rows == 0:
                 raise InputError(
                     "holds no events (only a header, or an empty list)",

@@ -19,6 +19,7 @@ from privdiag.report.overview import overview_blurb, overview_views
 from privdiag.report.text import (
     OWNERSHIP_GAP,
     TAGGED_CHANGES,
+    change_reason,
     changes_line,
     cut,
     failing_the_run,
@@ -96,6 +97,7 @@ class FindingView:
     shown: bool = True  # False: over the page's budget, counted in the summary only
     texts_cut: bool = False  # True: its section was too large, its long texts are cut
     change: str = ""  # an audit's "new", "worse" or "better" against the run it compared with
+    change_reason: str = ""  # the figure that made it worse or better
 
 
 # How many UTF-8 bytes a finding's charts and tables take once rendered.
@@ -145,7 +147,8 @@ class SummaryView:
     resolved_more: int = 0
     # what makes an audit run exit 1: a lead-in and the findings (at most MAX_FAILING)
     failing_lead: str = ""
-    failing: list[tuple[str, LinkView]] = field(default_factory=list)  # (its change, link)
+    # (its change, link, the figure that made it worse)
+    failing: list[tuple[str, LinkView, str]] = field(default_factory=list)
     failing_more: int = 0
 
 
@@ -285,6 +288,7 @@ def finding_view(
         causes=_causes(f, by_id),
         effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
         change=f["change"] if f.get("change") in TAGGED_CHANGES else "",
+        change_reason=change_reason(f),
     )
     if view.kind == OWNERSHIP_GAP and view.effects:
         left = [by_id[g] for g in effects.get(f["id"], []) if g in by_id]
@@ -501,6 +505,7 @@ def build_context(
                 f["severity"],
                 note="" if views[f["id"]].shown else " (not on this page)",
             ),
+            change_reason(f),
         )
         for word, f in fails[:MAX_FAILING]
     ]

@@ -13,6 +13,7 @@ from privdiag.report.output import write_text
 from privdiag.report.text import (
     OWNERSHIP_GAP,
     TAGGED_CHANGES,
+    change_reason,
     changes_line,
     cut,
     failing_the_run,
@@ -99,7 +100,8 @@ def findings_table(
             )
             title = str(f.get("title") or "")
             if f.get("change") in TAGGED_CHANGES:  # an audit's comparison, as the HTML tags it
-                title += f" ({f['change']})"
+                why = change_reason(f)
+                title += f" ({f['change']}{': ' + why if why else ''})"
             if (explains or {}).get(f["id"]):
                 title += f" (root cause: explains {explains[f['id']]})"
             elif f["kind"] == OWNERSHIP_GAP:
@@ -181,6 +183,7 @@ def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int =
         if fails:
             lines = [
                 f"- {f['severity']}, {word}: {md_escape(str(f.get('title') or f['kind']))}"
+                + (f" ({md_escape(why)})" if (why := change_reason(f)) else "")
                 for word, f in fails[:MAX_RESOLVED]
             ]
             if len(fails) > MAX_RESOLVED:

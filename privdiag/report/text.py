@@ -543,7 +543,8 @@ TAGGED_CHANGES = ("new", "worse", "better")
 
 def failing_the_run(doc: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
     """Return what makes an audit run exit 1, as a lead-in, and the findings it counts, each
-    with its change in the reports' words: those at or above its ``fail_on`` that its
+    with its change in the reports' words (what made one worse: :func:`change_reason`):
+    those at or above its ``fail_on`` that its
     ``fail_when`` counts, new first, then worse, then not compared, each in rank order;
     ("", []) for other results and runs that pass. The counts of "What changed" do not say
     which they are: a banner change's new opt-in drop could sit past the top ten."""
@@ -562,6 +563,16 @@ def failing_the_run(doc: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str,
         + ":"
     )
     return lead, [(change_word(f.get("change"), when), f) for f in fails]
+
+
+def change_reason(finding: dict[str, Any]) -> str:
+    """Return the figure that made an audit's finding worse or better, as its JSON's
+    ``change_reason`` says (``events 10 to 13, x1.3 against its source's growth x1.1``);
+    "" for any other finding."""
+    if finding.get("change") not in ("worse", "better"):
+        return ""
+    reason = finding.get("change_reason")
+    return reason if isinstance(reason, str) else ""
 
 
 def changes_line(doc: dict[str, Any]) -> str:
