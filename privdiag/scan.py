@@ -336,7 +336,7 @@ def run_scan(
     say("checking consent compliance")
     findings = _compliance(ctx, result, loaded=loaded)
 
-    say("checking the journey: consent gaps, shifts, identity and funnel")
+    say("checking gaps, shifts, identity, funnel")
     journey = journey_steps(con, config)
     result.evidence["journey"] = {"steps": journey.names, "origin": journey.origin}
     result.note(*absent_steps_note(con, journey), *empty_steps_note(config, journey))

@@ -151,6 +151,8 @@ def _stage_inputs(
         digests.append(hashing.submit(_fingerprint, read))
         loaded.inputs.append(info)
         loaded.staged.append((argument, staged))
+    if progress:  # what follows reads every input at once: no one input's phase
+        progress("building the events and consent tables")
     join_inputs(con, [staged for _, staged in loaded.staged])
     for index, (argument, staged) in enumerate(loaded.staged):  # keyed as joined
         keep_unmapped(con, staged.source or argument, staged.unmapped_sql, index)
