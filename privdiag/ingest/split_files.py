@@ -72,6 +72,22 @@ def _shape(one: Reached, configured: set[str]) -> str | None:
     return shape if shape != argument else None
 
 
+def _kind(argument: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """What a file must share with the others of its shape to be read with them: its
+    format and the columns it reads each event role from (``site1.csv`` with ``ts`` and
+    ``site2.csv`` with ``timestamp`` are two exports, not two parts of one: read together,
+    one had no time). None when the file cannot be read: it is read as given, and the loader
+    says why it cannot be."""
+    from privdiag.ingest.roles import EVENT_ROLES, find_roles
+    from privdiag.ingest.staging import detected_format, peek_columns
+
+    columns = peek_columns(argument)
+    if columns is None:
+        return None
+    roles = find_roles(list(columns), EVENT_ROLES)
+    return detected_format(columns), tuple(sorted((r, c.lower()) for r, c in roles.items()))
+
+
 def _stem(pattern: str) -> str | None:
     """A glob's file name without its digits, extensions and separators, None if empty."""
     name = Path(pattern).name.split(".")[0].replace("*", "")
@@ -85,17 +101,26 @@ def join_parts(
     its first), the source of each such input whose glob's name another input has too, and
     a note per such input. ``configured`` are the arguments the config names a source
     for, read as given."""
-    groups: dict[str, Parts] = {}
+    shapes = {id(one): _shape(one, configured) for one in reaching}
+    shared = [s for s in shapes.values() if s]
+    keys = {
+        key: (shape, _kind(one.argument))
+        for key, shape, one in ((id(o), shapes[id(o)], o) for o in reaching)
+        if shape and shared.count(shape) > 1
+    }
+    # a shape whose files are of several kinds is several exports: each file read as given
+    mixed = {shape for shape in shared if len({k for s, k in keys.values() if s == shape}) > 1}
+    groups: dict[tuple, Parts] = {}
     for one in reaching:
-        shape = _shape(one, configured)
-        if shape:
-            groups.setdefault(shape, Parts()).members.append(one)
-    parts = {shape: group for shape, group in groups.items() if len(group.members) > 1}
+        key = keys.get(id(one))
+        if key and key[1] is not None and key[0] not in mixed:
+            groups.setdefault(key, Parts()).members.append(one)
+    parts = {key: group for key, group in groups.items() if len(group.members) > 1}
     if not parts:
         return reaching, {}, []
     out: list[Reached] = []
     for one in reaching:
-        group = parts.get(_shape(one, configured) or "")
+        group = parts.get(keys.get(id(one)) or ("", None))
         if group is None:
             out.append(one)
         elif one is group.members[0]:
