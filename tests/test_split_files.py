@@ -151,3 +151,23 @@ def test_a_shape_of_two_kinds_of_file_joins_none(tmp_path):
     out, sources, notes = join_parts(_reached(paths), set())
     assert [one.argument for one in out] == [str(p) for p in paths]
     assert (sources, notes) == ({}, [])
+
+
+def test_consent_logs_after_the_first_of_an_unquoted_consent_glob_are_read_as_consent(tmp_path):
+    """`--consent logs/cmp_*.csv` unquoted gives the shell's first file to --consent and the
+    second to the events, which refused it (exit 3, "cmp_2.csv: no column for the event name
+    ... pass it with --consent"). cmp_2.csv, u1's denial of ads, is now read as consent,
+    with a note: u1's page view with a gclid is a violation of 1 event."""
+    (tmp_path / "cmp_1.csv").write_text("user_id,purpose,status,ts\n")
+    (tmp_path / "cmp_2.csv").write_text(LOG)
+    (tmp_path / "privdiag.toml").write_text(TOML)
+    _day(tmp_path, "app.csv", 1)
+    out = tmp_path / "scan.json"
+    args = ["scan", str(tmp_path / "app.csv"), "--consent", str(tmp_path / "cmp_1.csv")]
+    args += [str(tmp_path / "cmp_2.csv"), "--config", str(tmp_path / "privdiag.toml")]
+    result = CliRunner().invoke(app, [*args, "--json", str(out), "-q"])
+    assert result.exit_code == 1, result.output
+    doc = json.loads(out.read_text())
+    assert _violations(doc) == [("app", 1)]
+    assert [i["role"] for i in doc["inputs"]] == ["events", "consent", "consent"]
+    assert any("given among the event files" in n for n in doc["evidence"]["notes"])

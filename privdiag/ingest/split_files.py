@@ -131,3 +131,51 @@ def join_parts(
             group.source = _stem(group.pattern)
     sources = {g.pattern: g.source for g in parts.values() if g.source}
     return out, sources, [g.note() for g in parts.values()]
+
+
+def _looks_like_consent(argument: str) -> bool:
+    """Whether a file's columns read as a consent log's (user, purpose, status, time)."""
+    from privdiag.ingest.roles import CONSENT_ROLES, find_roles
+    from privdiag.ingest.staging import peek_columns
+
+    columns = peek_columns(argument)
+    roles = set(find_roles(list(columns), CONSENT_ROLES)) if columns else set()
+    return {"purpose", "status", "ts"} <= roles and bool({"user_id", "anonymous_id"} & roles)
+
+
+def consent_parts(
+    data: list[str], consent: list[str], origins: list[str] | None, configured: set[str]
+) -> tuple[list[str], list[str], list[str] | None, list[str]]:
+    """Move to the consent arguments each event argument that is a consent log named as a
+    ``--consent`` file but for its digits: ``--consent logs/cmp_*.csv`` unquoted gives the
+    shell's first file to --consent and the others to the events, where each was refused
+    ("pass it with --consent"). Return the events, the consent arguments, where each was
+    given, and a note per file moved."""
+
+    def shape(argument: str) -> str | None:
+        plain = not any(ch in argument for ch in _GLOB) and "://" not in argument
+        if not plain or argument in configured or not Path(argument).is_file():
+            return None
+        out = _DIGITS.sub("*", argument)
+        return out if out != argument else None
+
+    given = {shape(c): k for k, c in enumerate(consent) if shape(c)}
+    if not given:
+        return data, consent, origins, []
+    events, moved, where = [], list(consent), list(origins) if origins is not None else None
+    for argument in data:
+        k = given.get(shape(argument) or "")
+        if k is None or not _looks_like_consent(argument):
+            events.append(argument)
+            continue
+        moved.append(argument)
+        if where is not None:
+            where.append(where[k])
+    said = [
+        f"{a}, given among the event files, holds a consent log named as "
+        f"{consent[given[shape(a) or '']]} but for its digits, and was read as consent: a "
+        "shell gives only the first file of an unquoted --consent glob to --consent; quote "
+        "the glob or give --consent for each file"
+        for a in moved[len(consent) :]
+    ]
+    return events, moved, where, said
