@@ -72,3 +72,27 @@ def test_events_after_unordered_dated_and_timed_decisions_are_not_said_on_their_
     assert "or after it but before a later decision surely follows it" in said
     (rate,) = [n for n in notes if n.startswith("consent rate of ads")]
     assert "leaves their state open" in rate
+
+
+def test_a_scan_with_stderr_closed_writes_its_results(tmp_path):
+    """`privdiag scan ... 2>&-` (a cron line closing stderr; Python's sys.stderr is then None)
+    was an internal error (exit 5, AttributeError on sys.stderr.isatty() choosing the
+    progress), with no JSON written, even with -q. It now runs: exit 1 for u1's violation."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    events, log = tmp_path / "web.csv", tmp_path / "cmp.csv"
+    events.write_text(
+        "event_id,ts,event_name,user_id,gclid\ne1,2026-10-01T10:00:00Z,page_view,u1,g\n"
+    )
+    log.write_text("user_id,purpose,status,ts\nu1,ads,denied,2026-10-01T08:00:00Z\n")
+    out = tmp_path / "scan.json"
+    argv = [sys.executable, "-m", "privdiag", "scan", str(events), "--consent", str(log)]
+    argv += ["--json", str(out), "-q"]
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root}
+    done = subprocess.run(["sh", "-c", shlex.join(argv) + " 2>&-"], env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert out.exists()
