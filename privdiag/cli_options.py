@@ -131,9 +131,12 @@ def fail_on_level(outputs: Outputs, config: Any) -> str:
 
 def progress_sink(outputs: Outputs) -> Any:
     """Return a progress sink that shows each phase on stderr when it is a terminal, and a
-    long phase once a minute when it is not; None with ``--quiet``."""
+    long phase once a minute when it is not; None with ``--quiet`` or with no stderr at all
+    (``2>&-``, where Python's ``sys.stderr`` is None)."""
     from privdiag.cli_progress import phase_progress
 
+    if sys.stderr is None:
+        return None
     return phase_progress(not outputs.quiet, sys.stderr.isatty())
 
 

@@ -456,8 +456,18 @@ def _check_owner_kind(pattern: str, path: Path) -> None:
     """Refuse an ``[owners]`` pattern whose prefix is a near miss of a kind (``"purposes:ads"``,
     ``"Step:purchase"``): it was taken as a bare pattern matching names that hold the colon,
     so the team it names owned nothing and no one was told. Another prefix (``"Checkout:
-    Viewed"``) stays a bare pattern: names may hold a colon."""
+    Viewed"``) stays a bare pattern: names may hold a colon. A kind naming nothing
+    (``"purpose:"``) or a name with spaces around it (``"purpose: ads"``) is refused too."""
     kind, sep, rest = pattern.partition(":")
+    if kind in OWNER_KINDS and (not rest.strip() or kind != "feature" and rest != rest.strip()):
+        # a feature is a column, whose name may hold spaces; the other names do not
+        said = f"names no {kind}" if not rest.strip() else f"has spaces around its {kind}"
+        raise ConfigError(
+            f"the pattern {said}, so it would own nothing",
+            path=path,
+            key=f"owners.{pattern}",
+            hint=f'write "{kind}:{rest.strip() or "<name or pattern>"}"',
+        )
     if not sep or kind in OWNER_KINDS:
         return
     import difflib

@@ -181,7 +181,8 @@ def _consent_evidence(ctx: ScanContext, result: Result) -> None:
     if undecided := _undecided(ctx, unrated):
         result.note(
             f"consent rate of {', '.join(undecided)} not given: no event has a decision on it "
-            "(its users' events all come before their first decision, or their decisions meet "
+            "(its users' events all come before their first decision, fall where a decision "
+            "dated without a time of day leaves their state open, or their decisions meet "
             "none of the events); model-check takes it as granted"
         )
         unrated = [p for p in unrated if p not in undecided]

@@ -528,7 +528,7 @@ def undetermined_notes(con: Any, purposes: list[str]) -> list[str]:
             "decision dated so, fall where"
             if DAY_ONLY in columns
             else "fall on the day (in some time zone) of a consent decision dated without a "
-            "time of day, on which"
+            "time of day, or after it but before a later decision surely follows it, where"
         )
     return [
         f"{int(row[0]):,} event(s) {which} their user's consent changed ({each}): they may "

@@ -63,7 +63,8 @@ STATES = [
 ]
 NOTE = (
     "3 event(s) fall on the day (in some time zone) of a consent decision dated without a "
-    "time of day, on which their user's consent changed (ads: 3): they may be before the "
+    "time of day, or after it but before a later decision surely follows it, where their "
+    "user's consent changed (ads: 3): they may be before the "
     "change or after it"
 )
 

@@ -220,6 +220,7 @@ def test_a_rate_missing_for_want_of_decided_events_is_not_said_hidden(tmp_path):
     notes = [n for n in doc["evidence"]["notes"] if n.startswith("consent rate of")]
     assert notes == [
         "consent rate of ads not given: no event has a decision on it (its users' events all "
-        "come before their first decision, or their decisions meet none of the events); "
+        "come before their first decision, fall where a decision dated without a time of day "
+        "leaves their state open, or their decisions meet none of the events); "
         "model-check takes it as granted"
     ]

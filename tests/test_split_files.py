@@ -120,3 +120,54 @@ def test_partition_folders_given_file_by_file_are_one_input(tmp_path):
     # only the digits the files differ in are a wildcard (the day), not those of the folders
     # above them (pytest's numbered temp folder) nor the part's number they share
     assert [r.argument for r in out] == [str(tmp_path / "dt=2026-10-*" / "part-0.csv")]
+
+
+def test_files_named_alike_of_other_columns_are_not_joined(tmp_path):
+    """site1.csv (time in `ts`) and site2.csv (time in `timestamp`, another export) differ
+    only in their digits. Joined, the scan refused the pair (exit 3: site2.csv "no event
+    time in any row"), though each scans on its own; they are now two inputs, and site1's
+    violation of 1 event stands."""
+    (tmp_path / "site1.csv").write_text(HEADER + "\ne1,2026-10-01T10:00:00Z,page_view,u1,g1\n")
+    (tmp_path / "site2.csv").write_text(
+        "event_id,timestamp,event,anonymous_id,fbclid\nx1,2026-10-02T10:00:00Z,page_view,u2,f1\n"
+    )
+    doc = _scan(tmp_path, [str(tmp_path / "site1.csv"), str(tmp_path / "site2.csv")])
+    assert _violations(doc) == [("site1", 1)]
+    assert sorted(i["path"] for i in doc["inputs"] if i["role"] == "events") == [
+        str(tmp_path / "site1.csv"),
+        str(tmp_path / "site2.csv"),
+    ]
+    assert not [n for n in doc["evidence"].get("notes", []) if "one by one" in n]
+
+
+def test_a_shape_of_two_kinds_of_file_joins_none(tmp_path):
+    """site1/site2 (time in `ts`) and site3/site4 (time in `timestamp`): joined by kind they
+    were two inputs both named `site*.csv`, one source `site`; each is now read as given."""
+    ts = HEADER + "\ne1,2026-10-01T10:00:00Z,page_view,u1,g1\n"
+    other = "event_id,timestamp,event,anonymous_id\nx1,2026-10-02T10:00:00Z,page_view,u2\n"
+    paths = [tmp_path / f"site{k}.csv" for k in (1, 2, 3, 4)]
+    for path, text in zip(paths, (ts, ts, other, other), strict=True):
+        path.write_text(text)
+    out, sources, notes = join_parts(_reached(paths), set())
+    assert [one.argument for one in out] == [str(p) for p in paths]
+    assert (sources, notes) == ({}, [])
+
+
+def test_consent_logs_after_the_first_of_an_unquoted_consent_glob_are_read_as_consent(tmp_path):
+    """`--consent logs/cmp_*.csv` unquoted gives the shell's first file to --consent and the
+    second to the events, which refused it (exit 3, "cmp_2.csv: no column for the event name
+    ... pass it with --consent"). cmp_2.csv, u1's denial of ads, is now read as consent,
+    with a note: u1's page view with a gclid is a violation of 1 event."""
+    (tmp_path / "cmp_1.csv").write_text("user_id,purpose,status,ts\n")
+    (tmp_path / "cmp_2.csv").write_text(LOG)
+    (tmp_path / "privdiag.toml").write_text(TOML)
+    _day(tmp_path, "app.csv", 1)
+    out = tmp_path / "scan.json"
+    args = ["scan", str(tmp_path / "app.csv"), "--consent", str(tmp_path / "cmp_1.csv")]
+    args += [str(tmp_path / "cmp_2.csv"), "--config", str(tmp_path / "privdiag.toml")]
+    result = CliRunner().invoke(app, [*args, "--json", str(out), "-q"])
+    assert result.exit_code == 1, result.output
+    doc = json.loads(out.read_text())
+    assert _violations(doc) == [("app", 1)]
+    assert [i["role"] for i in doc["inputs"]] == ["events", "consent", "consent"]
+    assert any("given among the event files" in n for n in doc["evidence"]["notes"])

@@ -24,7 +24,7 @@ from privdiag.ingest.file_checks import explain_read_error
 from privdiag.ingest.files import first_reached, named_files
 from privdiag.ingest.placeholders import clear_placeholder_ids
 from privdiag.ingest.reading import CSV_RFC4180, duck_message, reader_sql
-from privdiag.ingest.split_files import join_parts
+from privdiag.ingest.split_files import consent_parts, join_parts
 from privdiag.ingest.sqlparts import EARLIEST
 from privdiag.ingest.staging import (
     CHECKED_WHEN_FORCED,
@@ -181,6 +181,9 @@ def _jobs(
     each was given (None: unsaid)."""
     urls = getattr(con, "list_files", None) is not None
     jobs: list[Job] = []
+    configured = {a for a in data if configured_source(a, config)[0]}
+    data, given, origins, notes = consent_parts(data, consent[0], consent[1], configured)
+    consent, loaded.notes = (given, origins), loaded.notes + notes
     roles = ((data, None, consent[0], "events"), (consent[0], consent[1], data, "consent"))
     for arguments, origins, other, role in roles:
         reaching = first_reached(
@@ -188,7 +191,6 @@ def _jobs(
         )
         sources: dict[str, str] = {}
         if role == "events":
-            configured = {a for a in arguments if configured_source(a, config)[0]}
             reaching, sources, notes = join_parts(reaching, configured)
             loaded.notes += notes
         for reached in reaching:

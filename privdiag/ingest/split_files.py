@@ -72,6 +72,22 @@ def _shape(one: Reached, configured: set[str]) -> str | None:
     return shape if shape != argument else None
 
 
+def _kind(argument: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """What a file must share with the others of its shape to be read with them: its
+    format and the columns it reads each event role from (``site1.csv`` with ``ts`` and
+    ``site2.csv`` with ``timestamp`` are two exports, not two parts of one: read together,
+    one had no time). None when the file cannot be read: it is read as given, and the loader
+    says why it cannot be."""
+    from privdiag.ingest.roles import EVENT_ROLES, find_roles
+    from privdiag.ingest.staging import detected_format, peek_columns
+
+    columns = peek_columns(argument)
+    if columns is None:
+        return None
+    roles = find_roles(list(columns), EVENT_ROLES)
+    return detected_format(columns), tuple(sorted((r, c.lower()) for r, c in roles.items()))
+
+
 def _stem(pattern: str) -> str | None:
     """A glob's file name without its digits, extensions and separators, None if empty."""
     name = Path(pattern).name.split(".")[0].replace("*", "")
@@ -85,17 +101,26 @@ def join_parts(
     its first), the source of each such input whose glob's name another input has too, and
     a note per such input. ``configured`` are the arguments the config names a source
     for, read as given."""
-    groups: dict[str, Parts] = {}
+    shapes = {id(one): _shape(one, configured) for one in reaching}
+    shared = [s for s in shapes.values() if s]
+    keys = {
+        key: (shape, _kind(one.argument))
+        for key, shape, one in ((id(o), shapes[id(o)], o) for o in reaching)
+        if shape and shared.count(shape) > 1
+    }
+    # a shape whose files are of several kinds is several exports: each file read as given
+    mixed = {shape for shape in shared if len({k for s, k in keys.values() if s == shape}) > 1}
+    groups: dict[tuple, Parts] = {}
     for one in reaching:
-        shape = _shape(one, configured)
-        if shape:
-            groups.setdefault(shape, Parts()).members.append(one)
-    parts = {shape: group for shape, group in groups.items() if len(group.members) > 1}
+        key = keys.get(id(one))
+        if key and key[1] is not None and key[0] not in mixed:
+            groups.setdefault(key, Parts()).members.append(one)
+    parts = {key: group for key, group in groups.items() if len(group.members) > 1}
     if not parts:
         return reaching, {}, []
     out: list[Reached] = []
     for one in reaching:
-        group = parts.get(_shape(one, configured) or "")
+        group = parts.get(keys.get(id(one)) or ("", None))
         if group is None:
             out.append(one)
         elif one is group.members[0]:
@@ -106,3 +131,51 @@ def join_parts(
             group.source = _stem(group.pattern)
     sources = {g.pattern: g.source for g in parts.values() if g.source}
     return out, sources, [g.note() for g in parts.values()]
+
+
+def _looks_like_consent(argument: str) -> bool:
+    """Whether a file's columns read as a consent log's (user, purpose, status, time)."""
+    from privdiag.ingest.roles import CONSENT_ROLES, find_roles
+    from privdiag.ingest.staging import peek_columns
+
+    columns = peek_columns(argument)
+    roles = set(find_roles(list(columns), CONSENT_ROLES)) if columns else set()
+    return {"purpose", "status", "ts"} <= roles and bool({"user_id", "anonymous_id"} & roles)
+
+
+def consent_parts(
+    data: list[str], consent: list[str], origins: list[str] | None, configured: set[str]
+) -> tuple[list[str], list[str], list[str] | None, list[str]]:
+    """Move to the consent arguments each event argument that is a consent log named as a
+    ``--consent`` file but for its digits: ``--consent logs/cmp_*.csv`` unquoted gives the
+    shell's first file to --consent and the others to the events, where each was refused
+    ("pass it with --consent"). Return the events, the consent arguments, where each was
+    given, and a note per file moved."""
+
+    def shape(argument: str) -> str | None:
+        plain = not any(ch in argument for ch in _GLOB) and "://" not in argument
+        if not plain or argument in configured or not Path(argument).is_file():
+            return None
+        out = _DIGITS.sub("*", argument)
+        return out if out != argument else None
+
+    given = {shape(c): k for k, c in enumerate(consent) if shape(c)}
+    if not given:
+        return data, consent, origins, []
+    events, moved, where = [], list(consent), list(origins) if origins is not None else None
+    for argument in data:
+        k = given.get(shape(argument) or "")
+        if k is None or not _looks_like_consent(argument):
+            events.append(argument)
+            continue
+        moved.append(argument)
+        if where is not None:
+            where.append(where[k])
+    said = [
+        f"{a}, given among the event files, holds a consent log named as "
+        f"{consent[given[shape(a) or '']]} but for its digits, and was read as consent: a "
+        "shell gives only the first file of an unquoted --consent glob to --consent; quote "
+        "the glob or give --consent for each file"
+        for a in moved[len(consent) :]
+    ]
+    return events, moved, where, said

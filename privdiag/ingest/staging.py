@@ -325,9 +325,9 @@ def check_engine_formats(data: list[str], fmt: str, config: Config) -> None:
 PEEK_SAMPLE = 20_000
 
 
-def _peek_format(argument: str) -> str | None:
-    """Return the format detected from a sample of a local input, None when it cannot be read
-    (the loader reports that, with the engine chosen)."""
+def peek_columns(argument: str) -> dict[str, str] | None:
+    """Return the columns (name -> type) of a sample of a local input's first file, None
+    when it cannot be read (the loader reports that, with the engine chosen)."""
     import duckdb
 
     if "://" in argument:
@@ -339,8 +339,19 @@ def _peek_format(argument: str) -> str | None:
             rows = con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
     except (duckdb.Error, InputError, OSError):
         return None
-    columns = {r[0]: r[1] for r in rows}
+    return {r[0]: r[1] for r in rows}
+
+
+def detected_format(columns: dict[str, str]) -> str:
+    """The format ``columns`` are detected as (generic when no export's)."""
     return next(f for f in FORMATS if _detect(f, columns))
+
+
+def _peek_format(argument: str) -> str | None:
+    """Return the format detected from a sample of a local input, None when it cannot be read
+    (the loader reports that, with the engine chosen)."""
+    columns = peek_columns(argument)
+    return None if columns is None else detected_format(columns)
 
 
 # Forced formats whose reader would otherwise accept anything (GA4 says what it misses itself).
