@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from privdiag.privacy import scrub
 from privdiag.scan import run_scan
 from tests.helpers import config, write
 
@@ -40,3 +43,28 @@ def test_the_undetermined_events_of_fewer_than_k_users_are_not_counted(tmp_path)
     note = _undetermined_note(tmp_path, 5)
     assert note.startswith("10 event(s) fall on the day")
     assert "(ads: 10)" in note
+
+
+def test_an_address_right_after_another_is_redacted_too(tmp_path):
+    """A file named for an address in a folder named for another: only the folder's was
+    redacted, as the second's local part ran on from the first's (its run began at "alice"),
+    so the note on files read as one input, `inputs[].path` and the terminal's summary read
+    "[redacted]/bob.jones@example.org_2026-10-*.csv"."""
+    assert scrub("a@example.com/b.c@example.org_1.csv") == "[redacted][redacted]"
+    assert (
+        scrub("x a@example.com+b@example.org, c@example.io") == "x [redacted][redacted], [redacted]"
+    )
+    folder = tmp_path / "alice.smith@example.com"
+    folder.mkdir()
+    files = []
+    for day in ("01", "02"):
+        name = f"bob.jones@example.org_2026-10-{day}.csv"
+        files.append(
+            write(
+                folder / name,
+                f"event_id,ts,event_name,user_id\ne{day},2026-10-{day}T10:00:00Z,page_view,u1\n",
+            )
+        )
+    doc = run_scan(files, config=config(min_group_size=5)).to_dict()
+    assert any("named alike but for their digits" in n for n in doc["evidence"]["notes"])
+    assert "@" not in json.dumps(doc)
