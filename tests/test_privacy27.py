@@ -68,3 +68,29 @@ def test_an_address_right_after_another_is_redacted_too(tmp_path):
     doc = run_scan(files, config=config(min_group_size=5)).to_dict()
     assert any("named alike but for their digits" in n for n in doc["evidence"]["notes"])
     assert "@" not in json.dumps(doc)
+
+
+def test_a_drift_rows_measures_do_not_give_back_its_hidden_missing_share():
+    """Of 200 blind-set rows, 1, 2 or 3 without a country beside none of 200: the missing
+    share and missing_p were hidden, but PSI and Jensen-Shannon weigh the missing share as
+    a bin and the chi-square tests the present counts, so each count read its own figures
+    (PSI 0.0192, 0.0458, 0.0751; chi2 0.0025, 0.0102, 0.0230). They are hidden with it; a
+    row hiding nothing keeps them, and the verdict reads them as before."""
+    import polars as pl
+
+    from privdiag.model.drift import series_drift
+
+    current = pl.Series("country", ["de"] * 100 + ["fr"] * 100)
+    for m in (1, 2, 3):
+        blind = pl.Series("country", ["de"] * 100 + ["fr"] * (100 - m) + [None] * m)
+        row = series_drift(blind, current, alpha=0.05, min_gap=0.05, min_n=5).to_dict()
+        assert [row[k] for k in ("psi", "js", "chi2", "chi2_p", "ks_p")] == [None] * 5
+    blind = pl.Series("country", ["de"] * 100 + ["fr"] * 90 + [None] * 10)
+    row = series_drift(blind, current, alpha=0.05, min_gap=0.05, min_n=5).to_dict()
+    assert row["missing_reference"] == 0.05 and row["psi"] is not None and row["chi2"] is not None
+    # a number column: its missing share is a bin of PSI, the KS p-value counts the present
+    values = pl.Series("tenure", [float(i) for i in range(200)])
+    blind = pl.Series("tenure", [float(i) for i in range(198)] + [None] * 2)
+    row = series_drift(blind, values, alpha=0.05, min_gap=0.05, min_n=5).to_dict()
+    assert [row[k] for k in ("psi", "js", "ks_p")] == [None] * 3
+    assert row["ks"] is not None and row["wasserstein"] is not None
