@@ -94,3 +94,24 @@ def test_a_drift_rows_measures_do_not_give_back_its_hidden_missing_share():
     row = series_drift(blind, values, alpha=0.05, min_gap=0.05, min_n=5).to_dict()
     assert [row[k] for k in ("psi", "js", "ks_p")] == [None] * 3
     assert row["ks"] is not None and row["wasserstein"] is not None
+
+
+def test_files_named_for_an_address_read_as_one_input_do_not_name_their_source_for_it(
+    tmp_path,
+):
+    """Two exports cut by day in one folder, each named for an address, given one by one:
+    each was named for its files, cut at the first dot before the address was redacted, so
+    the sources, findings and notes read "alice@example" and "bob@example" (a single file so
+    named was already redacted first)."""
+    files = [
+        write(
+            tmp_path / f"{who}@example.com_{day}.csv",
+            f"event_id,ts,event_name,user_id\ne{day},2026-10-{day}T10:00:00Z,page_view,u1\n",
+        )
+        for who in ("alice", "bob")
+        for day in ("01", "02")
+    ]
+    doc = run_scan(files, config=config(min_group_size=5)).to_dict()
+    assert sum("named alike but for their digits" in n for n in doc["evidence"]["notes"]) == 2
+    text = json.dumps(doc)
+    assert "alice" not in text and "bob" not in text and "@" not in text
