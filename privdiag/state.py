@@ -8,6 +8,7 @@ same instant as the event counts. See :func:`resolve` for how.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from privdiag.checks.context import present_sql
@@ -555,6 +556,23 @@ def undetermined_notes(con: Any, purposes: list[str], k: int = 1) -> list[str]:
         "consent.conflict (an event's own consent flag still gives its state); give the times "
         "of day to judge them"
     ]
+
+
+#: The note of :func:`undetermined_notes`: its count of events and those per purpose.
+_UNDETERMINED_NOTE = re.compile(
+    r"^(?:[\d,]+ event\(s\)|Some events)( .*? their user's consent changed )\(([^)]*)\)"
+)
+
+
+def uncounted_undetermined(note: str) -> str:
+    """The note of :func:`undetermined_notes` without its counts ("Some events ... (ads)"),
+    any other note as it is: a result made with a smaller ``min_group_size`` counted the
+    events of fewer users than a report's, which the note does not say."""
+    found = _UNDETERMINED_NOTE.match(note)
+    if not found:
+        return note
+    purposes = ", ".join(part.split(":")[0] for part in found[2].split(", "))
+    return f"Some events{found[1]}({purposes}){note[found.end() :]}"
 
 
 def consent_evidence(

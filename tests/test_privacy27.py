@@ -115,3 +115,18 @@ def test_files_named_for_an_address_read_as_one_input_do_not_name_their_source_f
     assert sum("named alike but for their digits" in n for n in doc["evidence"]["notes"]) == 2
     text = json.dumps(doc)
     assert "alice" not in text and "bob" not in text and "@" not in text
+
+
+def test_a_report_at_a_larger_k_does_not_count_the_undetermined_events(tmp_path):
+    """A result made at min_group_size 1 counts one user's undetermined events ("2 event(s)
+    ... (ads: 2)"); `privdiag report` at 5 carried the note as it was. It now drops the
+    counts: "Some events ... (ads)"."""
+    from privdiag.report.group_size import drop_small_group_evidence
+
+    events, log = _dated_log(tmp_path, 1)
+    doc = run_scan([events], consent=[log], config=config(min_group_size=1)).to_dict()
+    said = [n for n in doc["evidence"]["notes"] if "their user's consent changed" in n]
+    assert said[0].startswith("2 event(s) fall") and "(ads: 2)" in said[0]
+    drop_small_group_evidence([doc], 5)
+    (note,) = [n for n in doc["evidence"]["notes"] if "their user's consent changed" in n]
+    assert note == said[0].replace("2 event(s)", "Some events").replace("(ads: 2)", "(ads)")
