@@ -28,6 +28,10 @@ _ATS = ("@", "%40", "%2540", "\uff20", "\ufe6b")
 _LABEL = "[\\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f-]+"
 _DOT = "[.\uff0e\u3002\uff61]"
 _EMAIL = re.compile(rf"(?<!{_LOCAL})(?P<local>{_LOCAL}+){_AT}{_LABEL}(?:{_DOT}{_LABEL})+")
+# An address right where another ends ("a@example.com/b@example.org", a file in a folder
+# named for an address): its local part's run starts inside the first address, so
+# :data:`_EMAIL` does not start there; it is tried at the end of each address found.
+_NEXT_EMAIL = re.compile(rf"(?P<local>{_LOCAL}+){_AT}{_LABEL}(?:{_DOT}{_LABEL})+")
 # Characters that show as nothing (zero-width spaces and joiners, the soft hyphen, word
 # joiners, the byte order mark): "b\u200bob@example.com" shows an address the pattern above
 # would not match. They are removed, which changes no text as it shows.
@@ -74,13 +78,25 @@ def _redact_email(match: re.Match[str]) -> str:
     return keep + REDACTED
 
 
+def _redact_emails(text: str) -> str:
+    """Return ``text`` with every address redacted (:data:`_EMAIL`), those that follow one
+    another with no other character between them too (:data:`_NEXT_EMAIL`)."""
+    parts, done = [], 0
+    found = _EMAIL.search(text)
+    while found:
+        parts += [text[done : found.start()], _redact_email(found)]
+        done = found.end()
+        found = _NEXT_EMAIL.match(text, done) or _EMAIL.search(text, done)
+    return "".join([*parts, text[done:]])
+
+
 def scrub(text: str) -> str:
     """Return ``text`` with e-mail, IPv4 and IPv6 addresses replaced by ``[redacted]``
     (an address's "@" URL-encoded or in full width too), control characters by U+FFFD, and
     characters that show as nothing removed."""
     text = _INVISIBLE.sub("", _CONTROL.sub("\ufffd", text))
     if any(at in text for at in _ATS):
-        text = _EMAIL.sub(_redact_email, text)
+        text = _redact_emails(text)
     if "." in text:
         text = _IPV4.sub(REDACTED, text)
     if ":" in text:

@@ -318,7 +318,7 @@ def run_scan(
     say("resolving consent state")
     purposes = active_purposes(con)
     resolve(con, purposes)
-    result.note(*undetermined_notes(con, purposes))
+    result.note(*undetermined_notes(con, purposes, config.thresholds.min_group_size))
     features = feature_columns(con)
     ctx = ScanContext(
         con=con,

@@ -8,10 +8,11 @@ same instant as the event counts. See :func:`resolve` for how.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from privdiag.checks.context import present_sql
-from privdiag.consent_keys import by_browser, linked_consent, meeting_key
+from privdiag.consent_keys import CONSENT_KEY, by_browser, linked_consent, meeting_key
 from privdiag.engine import STATE_TYPE, one, planned_wide, quote
 from privdiag.purposes import PURPOSES
 
@@ -506,20 +507,38 @@ def dated_decisions(con: Any) -> bool:
     return DAY_ONLY in {r[0] for r in con.execute("DESCRIBE consent").fetchall()}
 
 
-def undetermined_notes(con: Any, purposes: list[str]) -> list[str]:
+def undetermined_notes(con: Any, purposes: list[str], k: int = 1) -> list[str]:
     """The note on the events dated without a time of day, or on the day of a decision dated
     so, that :func:`resolve` gave no state from the log (:data:`UNDETERMINED`), per purpose;
-    none when there are none."""
+    none when there are none. A count of events of 1 to ``k`` - 1 users is not given: it
+    tells that so few persons changed their consent on the days of their events (one user's
+    events of that day are counted); nor is the total while a purpose's count is hidden, as
+    the total less the purposes shown would bound it."""
     columns = {r[0] for r in con.execute("DESCRIBE scan_events").fetchall()}
     if not purposes or UNDETERMINED not in columns:
         return []
+    user = f"coalesce({CONSENT_KEY}, user_key)" if CONSENT_KEY in columns else "user_key"
+    bits = [f"{UNDETERMINED} // {1 << n} % 2 = 1" for n in range(len(purposes))]
     counts = ", ".join(
-        f"count_if({UNDETERMINED} // {1 << n} % 2 = 1)" for n in range(len(purposes))
+        f"count_if({b}), count(DISTINCT CASE WHEN {b} THEN {user} END)" for b in bits
     )
-    row = one(con, f"SELECT count_if({UNDETERMINED} > 0), {counts} FROM scan_events")
+    row = one(
+        con,
+        f"SELECT count_if({UNDETERMINED} > 0), "
+        f"count(DISTINCT CASE WHEN {UNDETERMINED} > 0 THEN {user} END), {counts} "
+        "FROM scan_events",
+    )
     if not row or not row[0]:
         return []
-    each = ", ".join(f"{p}: {int(n):,}" for p, n in zip(purposes, row[1:], strict=True) if n)
+    pairs = list(zip(row[2::2], row[3::2], strict=True))
+    few = f"events of fewer than {k} users"
+    each = ", ".join(
+        f"{p}: {int(n):,}" if users >= k else f"{p}: {few}"
+        for p, (n, users) in zip(purposes, pairs, strict=True)
+        if n
+    )
+    shown = row[1] >= k and all(users >= k for n, users in pairs if n)
+    total = f"{int(row[0]):,} event(s)" if shown else "Some events"
     # what the events are: dated themselves, on the day of a dated decision, or either
     which = "dated without a time of day fall on a day (in some time zone) on which"
     if dated_decisions(con):
@@ -531,12 +550,29 @@ def undetermined_notes(con: Any, purposes: list[str]) -> list[str]:
             "time of day, or after it but before a later decision surely follows it, where"
         )
     return [
-        f"{int(row[0]):,} event(s) {which} their user's consent changed ({each}): they may "
+        f"{total} {which} their user's consent changed ({each}): they may "
         "be before the change or after it, so the consent log gives them no state and they "
         "are left out of consent.violation, consent.pre_consent, consent.after_withdrawal and "
         "consent.conflict (an event's own consent flag still gives its state); give the times "
         "of day to judge them"
     ]
+
+
+#: The note of :func:`undetermined_notes`: its count of events and those per purpose.
+_UNDETERMINED_NOTE = re.compile(
+    r"^(?:[\d,]+ event\(s\)|Some events)( .*? their user's consent changed )\(([^)]*)\)"
+)
+
+
+def uncounted_undetermined(note: str) -> str:
+    """The note of :func:`undetermined_notes` without its counts ("Some events ... (ads)"),
+    any other note as it is: a result made with a smaller ``min_group_size`` counted the
+    events of fewer users than a report's, which the note does not say."""
+    found = _UNDETERMINED_NOTE.match(note)
+    if not found:
+        return note
+    purposes = ", ".join(part.split(":")[0] for part in found[2].split(", "))
+    return f"Some events{found[1]}({purposes}){note[found.end() :]}"
 
 
 def consent_evidence(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privdiag.ingest.files import Reached, source_name
+from privdiag.privacy import scrub
 
 _DIGITS = re.compile(r"[0-9]+")
 _GLOB = "*?["
@@ -89,8 +90,10 @@ def _kind(argument: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
 
 
 def _stem(pattern: str) -> str | None:
-    """A glob's file name without its digits, extensions and separators, None if empty."""
-    name = Path(pattern).name.split(".")[0].replace("*", "")
+    """A glob's file name without its digits, extensions and separators, None if empty. An
+    address in it is redacted before the cut at its first dot, as :func:`source_name` does
+    (``alice@example.com_*.csv`` would name the source ``alice@example``)."""
+    name = scrub(Path(pattern).name).split(".")[0].replace("*", "")
     return name.strip("-_ ") or None
 
 

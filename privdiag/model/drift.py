@@ -275,9 +275,11 @@ def _verdict(row: DriftRow, alpha: float, min_gap: float) -> DriftRow:
             f"missing share {row.share('missing_reference')} -> {row.share('missing_current')}"
         )
     if row.ks is not None and row.ks_p is not None and row.ks_p < alpha and row.ks >= min_gap:
-        reasons.append(f"values shifted (KS {row.ks:.2f})")
+        ks = "hidden" if "ks" in row.hidden else f"{row.ks:.2f}"
+        reasons.append(f"values shifted (KS {ks})")
     if row.chi2_p is not None and row.chi2_p < alpha and (row.js or 0.0) >= min_gap:
-        reasons.append(f"category mix shifted (JS {row.js:.2f})")
+        js = "hidden" if "js" in row.hidden else f"{row.js:.2f}"
+        reasons.append(f"category mix shifted (JS {js})")
     row.drifted, row.reason = bool(reasons), "; ".join(reasons)
     return row
 
@@ -322,7 +324,26 @@ def series_drift(
         row = _number_row(row, a, b, min_n)
     else:
         row = _category_row(row, ref, cur, min_n)
+    _hide_measures_of_hidden_shares(row)
     return _verdict(row, alpha, min_gap)
+
+
+#: The measures a row's hidden share can be read back from: PSI and Jensen-Shannon weigh
+#: the missing share as a bin of its own, the chi-square tests the present values' counts
+#: and the KS p-value their number, beside the rows of each set published; the KS statistic
+#: and the Wasserstein distance of a blind set that is the reference less m rows moved by m
+#: rows' weight (0.005 and 0.5 per row of 200 taken off the top of 0..199).
+COUNTING_MEASURES = frozenset({"psi", "js", "chi2", "chi2_p", "ks", "ks_p", "wasserstein"})
+
+
+def _hide_measures_of_hidden_shares(row: DriftRow) -> None:
+    """Hide :data:`COUNTING_MEASURES` while a share of the row, its missing share or one of
+    its category table's, is hidden: 2 of 200 blind-set rows without a country beside none
+    of 200 read PSI 0.0458, where 1 row reads 0.0192 and 3 rows 0.0751. The verdict and the
+    severity read them as before."""
+    table = row.shares["rows"] if row.shares else []
+    if row.hidden or any(share is None for line in table for share in line[1:]):
+        row.hidden = row.hidden | COUNTING_MEASURES
 
 
 def frame_drift(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from privdiag.errors import InputError
+from privdiag.state import uncounted_undetermined
 
 #: The kinds whose only groups under ``min_group_size`` are their users: the report hides
 #: those again. Any other kind hides by rules the report cannot apply again.
@@ -159,6 +160,10 @@ def drop_small_group_evidence(docs: list[dict[str, Any]], k: int) -> list[str]:
         evidence = doc.get("evidence")
         if not isinstance(evidence, dict) or (made_with(doc) or 0) >= k:
             continue
+        if isinstance(evidence.get("notes"), list):
+            evidence["notes"] = [
+                uncounted_undetermined(n) if isinstance(n, str) else n for n in evidence["notes"]
+            ]
         for key, said in SMALL_GROUP_EVIDENCE.items():
             if evidence.pop(key, None):
                 dropped.add(said)
