@@ -12,10 +12,10 @@ from privdiag.errors import InputError
 from privdiag.ingest.base import BadRow, StageContext, Staged, json_as_text
 from privdiag.ingest.files import partition_columns
 from privdiag.ingest.roles import (
-    CONSENT_ROLES,
     EVENT_ROLES,
     ID_ROLES,
     find_roles,
+    reads_as_consent,
     refuse_nested,
     taken_by_mapping,
 )
@@ -263,8 +263,7 @@ def _purpose_flags(columns: dict[str, str], reads: dict[str, str]) -> dict[str, 
 def _consent_file_hint(ctx: StageContext) -> str:
     """A hint for a consent file given as events (its columns read as user, purpose, status
     and time), else ""."""
-    consent = find_roles(list(ctx.columns), CONSENT_ROLES)
-    if {"purpose", "status", "ts"} <= set(consent) and {"user_id", "anonymous_id"} & set(consent):
+    if reads_as_consent(list(ctx.columns)):
         return "it looks like a consent file (user, purpose, status, time): pass it with --consent"
     return ""
 

@@ -188,6 +188,12 @@ def find_roles(
     return found
 
 
+def reads_as_consent(columns: list[str]) -> bool:
+    """Whether ``columns`` read as a consent log's: a user, a purpose, a status and a time."""
+    roles = set(find_roles(columns, CONSENT_ROLES))
+    return {"purpose", "status", "ts"} <= roles and bool({"user_id", "anonymous_id"} & roles)
+
+
 def taken_by_mapping(
     columns: list[str],
     roles: dict[str, tuple[str, ...]],

@@ -138,12 +138,11 @@ def join_parts(
 
 def _looks_like_consent(argument: str) -> bool:
     """Whether a file's columns read as a consent log's (user, purpose, status, time)."""
-    from privdiag.ingest.roles import CONSENT_ROLES, find_roles
+    from privdiag.ingest.roles import reads_as_consent
     from privdiag.ingest.staging import peek_columns
 
     columns = peek_columns(argument)
-    roles = set(find_roles(list(columns), CONSENT_ROLES)) if columns else set()
-    return {"purpose", "status", "ts"} <= roles and bool({"user_id", "anonymous_id"} & roles)
+    return bool(columns) and reads_as_consent(list(columns or ()))
 
 
 def consent_parts(
