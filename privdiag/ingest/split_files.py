@@ -12,6 +12,7 @@ as parts of one export and read together, as that glob would read them.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,14 +106,14 @@ def join_parts(
     a note per such input. ``configured`` are the arguments the config names a source
     for, read as given."""
     shapes = {id(one): _shape(one, configured) for one in reaching}
-    shared = [s for s in shapes.values() if s]
+    shared = Counter(s for s in shapes.values() if s)
     keys = {
         key: (shape, _kind(one.argument))
         for key, shape, one in ((id(o), shapes[id(o)], o) for o in reaching)
-        if shape and shared.count(shape) > 1
+        if shape and shared[shape] > 1
     }
     # a shape whose files are of several kinds is several exports: each file read as given
-    mixed = {shape for shape in shared if len({k for s, k in keys.values() if s == shape}) > 1}
+    mixed = {shape for shape, n in Counter(s for s, _ in set(keys.values())).items() if n > 1}
     groups: dict[tuple, Parts] = {}
     for one in reaching:
         key = keys.get(id(one))
