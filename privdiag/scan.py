@@ -17,6 +17,7 @@ from privdiag.checks.people import check_unclassified, check_unowned
 from privdiag.checks.trust import run_people_consent_checks
 from privdiag.config import Config
 from privdiag.consent_keys import unmet_log_notes
+from privdiag.consent_rates import WEIGHTING, consent_evidence
 from privdiag.engine import close, connect, one
 from privdiag.findings import Finding
 from privdiag.ingest import UNMAPPED, Loaded, check_engine_formats, load
@@ -31,13 +32,7 @@ from privdiag.mapping import (
 )
 from privdiag.privacy import looks_like_id
 from privdiag.result import Result
-from privdiag.state import (
-    WEIGHTING,
-    active_purposes,
-    consent_evidence,
-    resolve,
-    undetermined_notes,
-)
+from privdiag.state import active_purposes, resolve, undetermined_notes
 from privdiag.stats import warmed_up
 
 Progress = Callable[[str], None]

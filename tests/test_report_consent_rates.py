@@ -11,8 +11,8 @@ from helpers import few_deny_personalization, write
 from typer.testing import CliRunner
 
 from privdiag.cli import app
+from privdiag.consent_rates import users_at_least
 from privdiag.report.group_size import hide_consent_rates
-from privdiag.state import users_at_least
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 Measures (names are stable; the report charts them):
 
-- ``consent_rate.<purpose>``: the scan's rate (:func:`privdiag.state.consent_evidence`),
+- ``consent_rate.<purpose>``: the scan's rate (:func:`privdiag.consent_rates.consent_evidence`),
   each person weighed once; runs of a privdiag before that weighed decided events;
 - ``violations``: events collected although the purpose was denied (``consent.violation``
   and ``consent.after_withdrawal``) that the findings show: of a finding whose users are
