@@ -171,3 +171,26 @@ def test_consent_logs_after_the_first_of_an_unquoted_consent_glob_are_read_as_co
     assert _violations(doc) == [("app", 1)]
     assert [i["role"] for i in doc["inputs"]] == ["events", "consent", "consent"]
     assert any("given among the event files" in n for n in doc["evidence"]["notes"])
+
+
+def test_two_inputs_read_as_one_source_name_are_noted(tmp_path):
+    """`a/x.csv b/x.csv`: both are source x, their events summed in one violation of 2
+    events; the scan said nothing of it (hostile round 27's (1)). A note now names both."""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        _day(tmp_path / folder, "x.csv", 1 if folder == "a" else 2)
+    doc = _scan(tmp_path, [str(tmp_path / "a" / "x.csv"), str(tmp_path / "b" / "x.csv")])
+    assert _violations(doc) == [("x", 2)]
+    (note,) = [n for n in doc["evidence"]["notes"] if "read as source" in n]
+    assert note.startswith(
+        f"2 event inputs ({tmp_path / 'a' / 'x.csv'}, {tmp_path / 'b' / 'x.csv'}) are each "
+        "read as source x"
+    )
+
+
+def test_inputs_of_their_own_source_names_get_no_such_note(tmp_path):
+    _day(tmp_path, "web.csv", 1)
+    _day(tmp_path, "app.csv", 2)
+    doc = _scan(tmp_path, [str(tmp_path / "web.csv"), str(tmp_path / "app.csv")])
+    assert _violations(doc) == [("app", 1), ("web", 1)]
+    assert not [n for n in doc["evidence"].get("notes", []) if "read as source" in n]

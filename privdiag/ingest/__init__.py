@@ -151,6 +151,7 @@ def _stage_inputs(
         digests.append(hashing.submit(_fingerprint, read))
         loaded.inputs.append(info)
         loaded.staged.append((argument, staged))
+    loaded.notes += _shared_source_notes(jobs, loaded, config)
     if progress:  # what follows reads every input at once: no one input's phase
         progress("building the events and consent tables")
     join_inputs(con, [staged for _, staged in loaded.staged])
@@ -158,6 +159,23 @@ def _stage_inputs(
         keep_unmapped(con, staged.source or argument, staged.unmapped_sql, index)
     loaded.unmapped = unmapped_categories(con)
     return digests
+
+
+def _shared_source_notes(jobs: list[Job], loaded: Loaded, config: Config) -> list[str]:
+    """A note per source name that several event inputs were read as without the config
+    naming it (``a/x.csv b/x.csv``, both ``x``): their events are one source's, summed in
+    every finding, which the reader should know."""
+    named: dict[str, list[str]] = {}
+    for (argument, _, role, _), (_, staged) in zip(jobs, loaded.staged, strict=True):
+        if role == "events" and staged.source and not configured_source(argument, config)[0]:
+            named.setdefault(staged.source, []).append(argument)
+    return [
+        f"{len(given)} event inputs ({', '.join(given)}) are each read as source {source}, "
+        "so their events are counted as one source's in every finding; to keep them apart, "
+        "name each under [sources.X] paths in the config"
+        for source, given in named.items()
+        if len(given) > 1
+    ]
 
 
 # An input to stage: its argument, its files (None: a URL the engine lists), its role and
