@@ -130,3 +130,33 @@ def test_a_report_at_a_larger_k_does_not_count_the_undetermined_events(tmp_path)
     drop_small_group_evidence([doc], 5)
     (note,) = [n for n in doc["evidence"]["notes"] if "their user's consent changed" in n]
     assert note == said[0].replace("2 event(s)", "Some events").replace("(ads: 2)", "(ads)")
+
+
+def test_exports_named_for_two_addresses_are_two_sources(tmp_path):
+    """Review 27's (1): ``alice@example.com.csv`` and ``bob@example.com.csv`` were both the
+    source ``[redacted]``, one source: alice's 6 page views and bob's 4 were summed in every
+    finding. They are now ``[redacted]-1`` and ``[redacted]-2``, in the order given, with a
+    note naming neither; the same name in two folders stays one source, as any name does."""
+
+    def export(folder: str, who: str, n: int) -> str:
+        rows = "".join(
+            f"{who}{k},2026-10-0{k % 3 + 1}T10:00:00Z,page_view,{who}{k}\n" for k in range(n)
+        )
+        (tmp_path / folder).mkdir(exist_ok=True)
+        return write(
+            tmp_path / folder / f"{who}@example.com.csv", "event_id,ts,event_name,user_id\n" + rows
+        )
+
+    alice, bob = export("a", "alice", 6), export("a", "bob", 4)
+    doc = run_scan([alice, bob], config=config(min_group_size=1)).to_dict()
+    by_source = {k: v for i in doc["inputs"] for k, v in i["sources"].items()}
+    assert by_source == {"[redacted]-1": 6, "[redacted]-2": 4}
+    (note,) = [n for n in doc["evidence"]["notes"] if "named for different addresses" in n]
+    assert "sources [redacted]-1 to [redacted]-2" in note
+    text = json.dumps(doc)
+    assert "alice" not in text and "bob" not in text and "@" not in text
+
+    again = export("b", "alice", 2)
+    doc = run_scan([alice, again], config=config(min_group_size=1)).to_dict()
+    assert not [n for n in doc["evidence"]["notes"] if "named for different addresses" in n]
+    assert any("are each read as source [redacted]" in n for n in doc["evidence"]["notes"])

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privdiag.ingest.files import Reached, source_name
-from privdiag.privacy import scrub
+from privdiag.privacy import REDACTED, scrub
 
 _DIGITS = re.compile(r"[0-9]+")
+_EXTENSIONS = {".csv", ".tsv", ".txt", ".ndjson", ".jsonl", ".json", ".parquet", ".gz"}
 _GLOB = "*?["
 
 
@@ -105,6 +106,7 @@ def join_parts(
     its first), the source of each such input whose glob's name another input has too, and
     a note per such input. ``configured`` are the arguments the config names a source
     for, read as given."""
+    sources: dict[str, str] = {}
     shapes = {id(one): _shape(one, configured) for one in reaching}
     shared = Counter(s for s in shapes.values() if s)
     keys = {
@@ -121,7 +123,7 @@ def join_parts(
             groups.setdefault(key, Parts()).members.append(one)
     parts = {key: group for key, group in groups.items() if len(group.members) > 1}
     if not parts:
-        return reaching, {}, []
+        return reaching, sources, _redacted_apart(reaching, sources, configured)
     out: list[Reached] = []
     for one in reaching:
         group = parts.get(keys.get(id(one)) or ("", None))
@@ -133,8 +135,52 @@ def join_parts(
     for group in parts.values():
         if names.count(source_name(group.pattern)) > 1:
             group.source = _stem(group.pattern)
-    sources = {g.pattern: g.source for g in parts.values() if g.source}
-    return out, sources, [g.note() for g in parts.values()]
+    sources.update({g.pattern: g.source for g in parts.values() if g.source})
+    apart = _redacted_apart(out, sources, configured)
+    for group in parts.values():
+        group.source = sources.get(group.pattern)
+    return out, sources, [g.note() for g in parts.values()] + apart
+
+
+def _redacted_apart(
+    reaching: list[Reached], sources: dict[str, str], configured: set[str]
+) -> list[str]:
+    """Number the sources of inputs named for different addresses: ``alice@example.com.csv``
+    and ``bob@example.com.csv`` both read as source ``[redacted]``, and two people's exports
+    were one source's, their events summed in every finding (privacy review 27's (1)). Each
+    such name gets ``-1``, ``-2`` in the order given, into ``sources`` (keyed by argument);
+    files whose names are the same but for their folder stay one source, as any do. Return
+    a note that says so, naming no file (their names are the addresses)."""
+    named: dict[str, list[Reached]] = {}
+    for one in reaching:
+        if one.argument in configured:
+            continue
+        name = sources.get(one.argument) or source_name(one.argument)
+        if REDACTED in name:
+            named.setdefault(name, []).append(one)
+    notes = []
+    for name, given in named.items():
+        exports = list(dict.fromkeys(_unredacted(one.argument) for one in given))
+        if len(exports) < 2:
+            continue
+        for one in given:
+            sources[one.argument] = f"{name}-{exports.index(_unredacted(one.argument)) + 1}"
+        notes.append(
+            f"{len(exports)} event inputs are named for different addresses, redacted here: "
+            f"they are read as sources {name}-1 to {name}-{len(exports)}, numbered in the "
+            "order given, not as one source. To name them, list each under [sources.X] "
+            "paths in the config"
+        )
+    return notes
+
+
+def _unredacted(argument: str) -> str:
+    """The name an argument's source is made of, before its addresses are redacted, without
+    the extensions of a data file (``bob@example.com_*.csv.gz`` -> ``bob@example.com_*``)."""
+    name = Path(argument.rstrip("/")).name
+    while Path(name).suffix.lower() in _EXTENSIONS:
+        name = Path(name).stem
+    return name
 
 
 def _looks_like_consent(argument: str) -> bool:
