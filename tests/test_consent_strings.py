@@ -86,3 +86,32 @@ def test_a_consent_string_disagreeing_with_the_events_own_flag_is_noted(tmp_path
         "consent columns state is used (a tag sending both should send the same state; check "
         "which one the site's consent banner updates)"
     ]
+
+
+def test_ga4_privacy_info_wins_over_the_gcd_of_its_event(tmp_path):
+    """README: an event's own flags win over its strings. Three GA4 events whose
+    privacy_info denies ads while their gcd event parameter grants ad_storage (``13t1t1t1t5``
+    reads ``t``: granted): ads stays denied (the three gclids are a violation), a note counts
+    the three; a fourth event without privacy_info takes the gcd's grant."""
+    rows = []
+    for n in range(4):
+        row = {
+            "event_date": "20261001",
+            "event_timestamp": 1790000000000000 + n,
+            "event_name": "page_view",
+            "event_params": [
+                {"key": "gclid", "value": {"string_value": f"g{n}"}},
+                {"key": "gcd", "value": {"string_value": "13t1t1t1t5"}},
+            ],
+            "user_pseudo_id": f"p{n}",
+        }
+        if n < 3:
+            row["privacy_info"] = {"analytics_storage": "Yes", "ads_storage": "No"}
+        rows.append(row)
+    data = tmp_path / "ga4.ndjson"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = run_scan([str(data)], config=config(min_group_size=1)).to_dict()
+    (violation,) = [f for f in doc["findings"] if f["kind"] == "consent.violation"]
+    assert violation["metrics"]["events"] == 3
+    (note,) = [n for n in doc["evidence"]["notes"] if "disagrees" in n]
+    assert note.startswith("3 events carry a gcd value that disagrees with their own consent")
