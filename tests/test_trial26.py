@@ -93,7 +93,7 @@ def test_an_identity_loss_title_says_the_share_of_each_consent_state(tmp_path):
     assert (loss["metrics"]["events"], loss["metrics"]["events_total"]) == (30, 60)
 
 
-def test_the_summary_s_top_root_causes_keep_a_leak_that_explains_nothing():
+def test_the_summary_leads_with_the_most_severe_and_says_what_a_low_root_cause_explains():
     # The GA4 export with Consent Mode: its summary's "Top root causes" listed a low
     # unclassified feature and two medium identity losses, each explaining findings, and not
     # the high consent.violation (search_term sent on 555 page_view events with analytics
@@ -122,14 +122,24 @@ def test_the_summary_s_top_root_causes_keep_a_leak_that_explains_nothing():
                  events=670, caused_by=["i1"]),
     ]  # fmt: skip
     doc["summary"] = {"findings": 5, "by_severity": {"high": 2, "medium": 2, "low": 1}}
-    html = render_html(merge([doc]))
+    merged = merge([doc])
+    html = render_html(merged)
     i = html.index('<section id="summary"')
     summary = " ".join(" ".join(Page(html[i : html.index("</section>", i)]).text).split())
     top = summary.split("Top root causes ", 1)[1].split(" Who owns it ", 1)[0]
     assert top == (
-        "low Nobody classified item_category (explains 1) high search_term sent when denied "
-        "medium 44% of add_to_cart events lose identity (explains 1)"
+        "high search_term sent when denied low Nobody classified item_category (explains 1 "
+        "high finding) medium 44% of add_to_cart events lose identity (explains 1)"
     )
+    # trial 26's (3) and trial 25's (6): the headline and the list led with the low root
+    # cause ("Top finding: item_category missing when denied ... Root cause: Nobody
+    # classified item_category"; the list's first: "low Nobody classified item_category
+    # (explains 1)"). The most severe now lead; the low root cause follows the high ones,
+    # saying what it explains. The JSON's rank order is kept (README: one ranking).
+    assert summary.split("Summary ", 1)[1].startswith(
+        "Top finding: search_term sent when denied (high; "
+    )
+    assert [f["id"] for f in merged["findings"]] == ["c1", "g1", "v1", "i1", "f1"]
 
 
 def test_a_refused_result_names_every_kind_that_stands_in_the_way():
