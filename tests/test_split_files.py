@@ -244,3 +244,15 @@ def test_a_file_of_events_and_consent_columns_after_consent_stays_events(tmp_pat
     assert [i["role"] for i in doc["inputs"]] == ["events", "events", "consent"]
     notes = doc["evidence"].get("notes", [])
     assert not any("given among the event files" in n for n in notes)
+
+
+def test_consent_logs_alone_after_consent_say_no_events_were_given(tmp_path):
+    """`privdiag scan --consent mon.csv tue.csv`, no events: tue.csv is read as consent, and
+    the error names it rather than a bare "no event data given" of a file the user gave."""
+    (tmp_path / "mon.csv").write_text(LOG)
+    (tmp_path / "tue.csv").write_text(LOG)
+    argv = ["scan", "--consent", str(tmp_path / "mon.csv"), str(tmp_path / "tue.csv"), "-q"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2
+    assert f"no event data given: {tmp_path / 'tue.csv'} is a consent log" in result.output
+    assert "pass the events file or folder as well" in result.output

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from privdiag.errors import UsageError
 from privdiag.ingest.files import Reached, source_name
 from privdiag.privacy import scrub
 
@@ -202,4 +203,12 @@ def consent_parts(
         said.append(_moved_note(argument, None if k is None else consent[k]))
         if where is not None:
             where.append(where[k or 0])
+    if data and not events:  # else "no event data given", of files the user gave
+        logs = moved[len(consent) :]
+        what = "is a consent log" if len(logs) == 1 else "are consent logs"
+        raise UsageError(
+            f"no event data given: {', '.join(logs)} {what} (user, purpose, status, time; no "
+            "events), read as consent",
+            hint="pass the events file or folder as well",
+        )
     return events, moved, where, said
