@@ -142,6 +142,38 @@ def test_the_summary_leads_with_the_most_severe_and_says_what_a_low_root_cause_e
     assert [f["id"] for f in merged["findings"]] == ["c1", "g1", "v1", "i1", "f1"]
 
 
+def test_a_low_root_cause_of_a_chain_says_how_many_it_explains_and_how_many_are_high():
+    # A low unclassified feature explains a medium shift, which explains a high gap; a high
+    # leak stands alone. The list leads with the leak; the low root cause says it explains 2
+    # findings, 1 of them high (the shift and the gap are explained: not listed).
+    from browser.small import small_doc
+    from test_report_html import Page
+    from test_report_who_must_act import _finding
+
+    from privdiag.report.html import render_html
+    from privdiag.report.merge import merge
+
+    doc = small_doc()
+    doc["findings"] = [
+        _finding("c1", "people.unclassified_feature", "low", "Nobody classified x",
+                 feature="x", events=900),
+        _finding("s1", "sparsity.shift", "medium", "x missing share rose",
+                 feature="x", events=800, caused_by=["c1"]),
+        _finding("g1", "sparsity.consent_gap", "high", "x missing when denied",
+                 feature="x", events=700, caused_by=["s1"]),
+        _finding("v1", "consent.violation", "high", "y sent when denied",
+                 feature="y", events=5),
+    ]  # fmt: skip
+    doc["summary"] = {"findings": 4, "by_severity": {"high": 2, "medium": 1, "low": 1}}
+    html = render_html(merge([doc]))
+    i = html.index('<section id="summary"')
+    summary = " ".join(" ".join(Page(html[i : html.index("</section>", i)]).text).split())
+    top = summary.split("Top root causes ", 1)[1].split(" Who owns it ", 1)[0]
+    assert top == (
+        "high y sent when denied low Nobody classified x (explains 2 findings, 1 of them high)"
+    )
+
+
 def test_a_refused_result_names_every_kind_that_stands_in_the_way():
     # Trial 26's 5.4M-event scan, made at min_group_size 5 and reported at 50, was refused
     # naming "consent.conflict, funnel.consent_drop, identity.loss and 3 more".

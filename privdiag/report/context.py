@@ -348,49 +348,45 @@ def _other_owners(rest: list[OwnerView]) -> OwnerView:
 
 
 def _most_severe_first(findings: list[dict[str, Any]], starts: list[FindingView]) -> list[Any]:
-    """``starts`` (in rank order) led by the first of the most severe of them, each root cause
-    less severe than what it explains saying so (:attr:`FindingView.explains`). The rank puts
-    a low root cause of a high finding first (trial 26: "Nobody decided which consent
-    item_category needs" above a high leak that explains nothing), and the summary's reader
-    takes the first line for what to do first; its place after that is kept, as the root of
-    high findings."""
-    from privdiag.findings import chain_sizes
-    from privdiag.report.merge import ranked_dicts
-
+    """``starts`` (in rank order) led by the first of the most severe of them, each of the
+    first five that is a root cause less severe than what it explains saying so
+    (:attr:`FindingView.explains`). The rank puts a low root cause of a high finding first
+    (trial 26: "Nobody decided which consent item_category needs" above a high leak that
+    explains nothing), and the summary's reader takes the first line for what to do first;
+    its place after that is kept, as the root of high findings."""
     most = min(severity_rank(v.severity) for v in starts)
     lead = next(v for v in starts if severity_rank(v.severity) == most)
     ordered = [lead, *(v for v in starts if v is not lead)]
     at = {str(f["id"]): n for n, f in enumerate(findings)}
-    worst = chain_sizes(ranked_dicts(findings))[0]
     effects = effects_of(findings)
     for view in ordered[:5]:
-        n = at[view.id]
-        if worst[n] < severity_rank(view.severity):
-            view.explains = _explains(findings[n]["id"], effects, findings, at, worst[n])
+        view.explains = _explains(findings[at[view.id]], effects, findings, at)
     return ordered
 
 
 def _explains(
-    root: Any,
+    root: dict[str, Any],
     effects: dict[Any, list[Any]],
     findings: list[dict[str, Any]],
     at: dict[str, int],
-    worst: int,
 ) -> str:
-    """What a root cause explains, directly or not, said by the most severe of it: "explains
-    1 high finding", "explains 4 findings, 3 of them high"."""
-    seen, todo = {root}, deque(effects.get(root, []))
+    """What a root cause less severe than some finding it explains (directly or not)
+    explains, said by the most severe of them: "explains 1 high finding", "explains 4
+    findings, 3 of them high"; "" for any other finding."""
+    seen, todo = {root["id"]}, deque(effects.get(root["id"], []))
     while todo:
         one = todo.popleft()
         if one not in seen:
             seen.add(one)
             todo.extend(effects.get(one, []))
-    led = [findings[at[str(g)]] for g in seen - {root} if str(g) in at]
-    severe = sum(1 for f in led if severity_rank(f["severity"]) == worst)
-    sev = SEVERITIES[worst]
-    if severe == len(led):
+    led = [severity_rank(findings[at[str(g)]]["severity"]) for g in seen if str(g) in at]
+    worst = min(led)
+    if worst >= severity_rank(root["severity"]):
+        return ""
+    severe, sev, all_led = led.count(worst), SEVERITIES[worst], len(led) - 1
+    if severe == all_led:
         return f"explains {fmt_number(severe)} {sev} finding{'' if severe == 1 else 's'}"
-    return f"explains {fmt_number(len(led))} findings, {fmt_number(severe)} of them {sev}"
+    return f"explains {fmt_number(all_led)} findings, {fmt_number(severe)} of them {sev}"
 
 
 def _headline(

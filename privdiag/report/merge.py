@@ -280,12 +280,7 @@ def _merge_evidence(docs: list[dict[str, Any]]) -> dict[str, Any]:
 def rank_dicts(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Order findings (JSON form) as the scan's JSON does: causes before their symptoms, then
     the chain's worst severity and size (:func:`privdiag.findings.rank_order`)."""
-    return [findings[n] for n in rank_order(ranked_dicts(findings))]
-
-
-def ranked_dicts(findings: list[dict[str, Any]]) -> list[Ranked]:
-    """What ranking needs of each finding (JSON form), in their order."""
-    return [
+    ranked = [
         Ranked(
             str(f["id"]),
             str(f["severity"]),
@@ -295,6 +290,7 @@ def ranked_dicts(findings: list[dict[str, Any]]) -> list[Ranked]:
         )
         for f in findings
     ]
+    return [findings[n] for n in rank_order(ranked)]
 
 
 def summary_of(findings: list[dict[str, Any]]) -> dict[str, Any]:
