@@ -29,7 +29,7 @@ from typing import Any
 from privdiag.config import OWNER_KINDS, Config, composed_name
 from privdiag.ingest.consent_strings import STRING_COLUMNS
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, INTERNAL_COLUMNS
-from privdiag.privacy import names_an_id
+from privdiag.privacy import looks_like_id, names_an_id
 
 # Well-known fields and the purposes they need when the config says nothing.
 BUILTIN_FEATURES: dict[str, list[str]] = {
@@ -357,3 +357,48 @@ def _matches_any(config: Config, location: dict[str, str], kind: str | None, glo
             if any(fnmatchcase(n, glob) for n in names):
                 return True
     return False
+
+
+#: The kinds whose ``[owners]`` patterns a scan can tell a typo of: it sees their names in
+#: the data (a model's name is model-check's alone).
+SEEN_KINDS = ("source", "feature", "step", "purpose")
+
+
+def unseen_owner_notes(config: Config, seen: dict[str, set[str]]) -> list[str]:
+    """Notes on the ``[owners]`` patterns of a kind whose name (no glob) is none that the
+    scan saw in the data but close to one it did (``"source:ap_1"`` beside a source
+    ``app_1``, ``"step:page_veiw"``): a typo, whose team owns nothing and is not told.
+    ``seen`` holds, per kind of :data:`SEEN_KINDS`, the names in the data (a step's: the
+    event names and step labels). A name absent with nothing close to it may rightly be
+    absent from this run (a source not exported today), and so may one that differs from a
+    seen one only in its digits (``app_2`` beside ``app_1``): neither is noted. A close name
+    that looks like an identifier is not shown."""
+    import difflib
+    import re
+
+    digits = re.compile(r"[0-9]+")
+    notes = []
+    for pattern, team in config.owners.items():
+        kind = _kind_of(pattern)
+        name = pattern[len(kind) + 1 :] if kind else ""
+        if kind not in SEEN_KINDS or not name or any(ch in name for ch in "*?["):
+            continue
+        names = seen.get(kind or "", set())
+        if kind == "step":
+            names = {n for one in names for n in _step_names(config, one)}
+        if composed_name(name) in names:
+            continue
+        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.8)
+        if not close or digits.sub("0", close[0]) == digits.sub("0", name):
+            continue
+        meant = (
+            f"a {kind} of a close name, which looks like an identifier and is not shown, is "
+            "among them"
+            if looks_like_id(close[0])
+            else f"did you mean {close[0]}?{_unseen_difference(name, close[0])}"
+        )
+        notes.append(
+            f'[owners] "{pattern}" = "{team}" matches no {kind} of the inputs (names are '
+            f"compared as written, case too), so {team} owns nothing by it; {meant}"
+        )
+    return notes

@@ -29,6 +29,7 @@ from privdiag.mapping import (
     idle_owner_notes,
     owner_for,
     unmatched_features,
+    unseen_owner_notes,
 )
 from privdiag.privacy import looks_like_id
 from privdiag.result import Result
@@ -200,6 +201,19 @@ def _undecided(ctx: ScanContext, purposes: list[str]) -> list[str]:
     return [p for p, n in zip(purposes, row, strict=True) if not n]
 
 
+def _names_seen(ctx: ScanContext, steps: list[str], sources: Any) -> dict[str, set[str]]:
+    """The names of the data an ``[owners]`` pattern may be for: the sources, the features,
+    the event names and step labels (read only when a ``step:`` pattern asks), and the
+    purposes with a signal or needed by a classified feature."""
+    names = set(steps)
+    if any(pattern.startswith("step:") for pattern in ctx.config.owners):
+        sql = "SELECT DISTINCT event_name FROM events WHERE event_name IS NOT NULL"
+        names |= {row[0] for row in ctx.con.execute(sql).fetchall()}
+    purposes = set(ctx.purposes) | {p for needed in ctx.mapping.values() for p in needed}
+    features = set(ctx.features)
+    return {"source": set(sources), "feature": features, "step": names, "purpose": purposes}
+
+
 def _people(
     ctx: ScanContext, result: Result, *, sources: list[str], survey: list[str]
 ) -> list[Finding]:
@@ -351,6 +365,7 @@ def run_scan(
     link(findings, ctx.mapping)
     fill_owners(findings, config)
     result.note(*idle_owner_notes(findings, config))
+    result.note(*unseen_owner_notes(config, _names_seen(ctx, journey.names, loaded.formats)))
     result.findings = findings
     close(con)
     return result

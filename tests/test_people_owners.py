@@ -148,3 +148,50 @@ def test_a_model_finding_falls_back_to_the_owner_its_masked_features_share():
     assert model_owner(cfg(), "churn", ["gclid", "gclid_x"]) == "paid-media"  # one pattern
     assert model_owner(cfg(), "churn", ["fbclid", "utm_source"]) == "data-platform"  # bare *
     assert model_owner(cfg({"features": {"a": {"owner": "t"}}}), "m", ["a", "b"]) is None
+
+
+def _owner_notes(tmp_path, owners: dict[str, str], name: str = "app_1") -> list[str]:
+    raw = {"owners": owners, "features": {"gclid": {"purposes": ["ads"]}}}
+    events = write(tmp_path / name, EVENTS)
+    doc = run_scan([events], config=cfg({**raw, "thresholds": {"min_group_size": 1}})).to_dict()
+    return [n for n in doc["evidence"].get("notes", []) if n.startswith("[owners]")]
+
+
+def test_an_owners_pattern_naming_a_near_miss_of_a_name_seen_is_noted(tmp_path):
+    """Hostile round 27's (4): `"source:ap_1"` beside a source `app_1`, `"step:page_veiw"`
+    beside the event page_view, `"feature:glcid"` beside gclid and `"purpose:ad"` beside
+    ads matched nothing, their teams owned nothing, and the scan said nothing. Each now
+    gets a note naming the pattern and the close name the scan saw."""
+    owners = {
+        "source:ap_1": "mobile",
+        "step:page_veiw": "web",
+        "feature:glcid": "paid",
+        "purpose:ad": "ads-team",
+    }
+    notes = _owner_notes(tmp_path, owners)
+    assert notes == [
+        '[owners] "source:ap_1" = "mobile" matches no source of the inputs (names are '
+        "compared as written, case too), so mobile owns nothing by it; did you mean app_1?",
+        '[owners] "step:page_veiw" = "web" matches no step of the inputs (names are '
+        "compared as written, case too), so web owns nothing by it; did you mean page_view?",
+        '[owners] "feature:glcid" = "paid" matches no feature of the inputs (names are '
+        "compared as written, case too), so paid owns nothing by it; did you mean gclid?",
+        '[owners] "purpose:ad" = "ads-team" matches no purpose of the inputs (names are '
+        "compared as written, case too), so ads-team owns nothing by it; did you mean ads?",
+    ]
+
+
+def test_owners_patterns_that_rightly_match_nothing_get_no_note(tmp_path):
+    """A name seen, a glob, a name with nothing close to it (a source not in this run), a
+    sibling numbered otherwise (`app_2` beside `app_1`), a model (model-check's) and a bare
+    pattern are not noted, matching findings or not."""
+    owners = {
+        "source:app_1": "mobile",
+        "source:app_2": "mobile-2",
+        "source:kiosk": "stores",
+        "feature:gcl*": "paid",
+        "step:checkout_started": "checkout",
+        "model:churm": "ds",
+        "pag_view": "web",
+    }
+    assert _owner_notes(tmp_path, owners) == []

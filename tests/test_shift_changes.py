@@ -345,3 +345,59 @@ def test_the_days_of_too_few_users_of_every_shifting_series_take_one_query(monke
     monkeypatch.setattr(shift, "FEW_DAYS_SERIES", 2)
     assert _few_days(ctx, fired) == days
     assert counting.statements == 3
+
+
+def _banner_by_gcd(tmp_path, *, personalization_apart: bool = False) -> dict:
+    """Consent Mode read through gcd (trial 26's (4)): 30 users a day view a page for 20 days;
+    from 2026-10-11 four in five deny ad_storage, ad_user_data and ad_personalization in one
+    banner choice (gcd 11q1t1q1q5; all granted before, 11t1t1t1t5), and only they send no
+    adclick (unclassified). With ``personalization_apart`` ad_personalization stays granted
+    for the users whose number ends in 1 (1 in 10), another series."""
+    rows = ["event_id,ts,event_name,user_id,gcd,adclick"]
+    for day in range(1, 21):
+        for u in range(30):
+            denied = day > 10 and u % 5 != 0
+            last = "t" if personalization_apart and u % 10 == 1 else "q"
+            gcd = f"11q1t1q1{last}5" if denied else "11t1t1t1t5"
+            k = day * 100 + u
+            click = "" if denied else f"c{k}"
+            rows.append(f"e{k},2026-10-{day:02d}T10:00:00Z,page_view,u{k},{gcd},{click}")
+    events = write(tmp_path / "web.csv", "\n".join(rows) + "\n")
+    return run_scan([events], config=config(min_group_size=5)).to_dict()
+
+
+def test_consent_rates_that_one_gcd_change_moves_alike_are_linked_to_the_first(tmp_path):
+    """One ad_storage change read through gcd gave three high `sparsity.shift` findings,
+    ads, ad_user_data and ad_personalization (each 100% to 20% on 2026-10-11), side by
+    side, and the unclassified adclick's shift named all three rates. The two whose daily
+    series is the ads rate's, day by day, are now linked to its finding and say so; adclick's
+    names the ads rate alone."""
+    doc = _banner_by_gcd(tmp_path)
+    rates = {f["location"]["purpose"]: f for f in by_kind(doc, "sparsity.shift")
+             if "purpose" in f["location"]}  # fmt: skip
+    assert sorted(rates) == ["ad_personalization", "ad_user_data", "ads"]
+    assert rates["ads"]["caused_by"] == []
+    assert rates["ads"]["title"] == "The ads consent rate fell from 100% to 20% on 2026-10-11"
+    for purpose in ("ad_user_data", "ad_personalization"):
+        assert rates[purpose]["caused_by"] == [rates["ads"]["id"]]
+        assert rates[purpose]["title"] == (
+            f"The {purpose} consent rate fell from 100% to 20% on 2026-10-11 (as the ads "
+            "consent rate did, day by day: one consent change)"
+        )
+    (click,) = [f for f in by_kind(doc, "sparsity.shift") if "feature" in f["location"]]
+    assert click["title"] == (
+        "adclick missing share rose from 0% to 80% on 2026-10-11 (the ads consent rate went "
+        "from 100% to 20%)"
+    )
+    assert click["caused_by"] == [rates["ads"]["id"]]
+
+
+def test_consent_rates_that_differ_on_a_day_stay_apart(tmp_path):
+    """ad_personalization kept by 3 users a day more from 2026-10-11 (100% to 30%) is a
+    change of its own: its finding names no other, as before."""
+    doc = _banner_by_gcd(tmp_path, personalization_apart=True)
+    rates = {f["location"]["purpose"]: f for f in by_kind(doc, "sparsity.shift")
+             if "purpose" in f["location"]}  # fmt: skip
+    assert rates["ad_personalization"]["caused_by"] == []
+    assert "one consent change" not in rates["ad_personalization"]["title"]
+    assert rates["ad_user_data"]["caused_by"] == [rates["ads"]["id"]]

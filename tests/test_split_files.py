@@ -194,3 +194,65 @@ def test_inputs_of_their_own_source_names_get_no_such_note(tmp_path):
     doc = _scan(tmp_path, [str(tmp_path / "web.csv"), str(tmp_path / "app.csv")])
     assert _violations(doc) == [("app", 1), ("web", 1)]
     assert not [n for n in doc["evidence"].get("notes", []) if "read as source" in n]
+
+
+def _logs_after_consent(tmp_path: Path, *args: str) -> tuple[int, dict | None, str]:
+    """Scan app.csv (u1's page view with a gclid) with ``args``, in tmp_path."""
+    (tmp_path / "mon.csv").write_text("user_id,purpose,status,ts\n")
+    (tmp_path / "tue.csv").write_text(LOG)
+    (tmp_path / "privdiag.toml").write_text(TOML)
+    _day(tmp_path, "app.csv", 1)
+    out = tmp_path / "scan.json"
+    paths = [a if a.startswith("-") else str(tmp_path / a) for a in args]
+    argv = ["scan", str(tmp_path / "app.csv"), *paths]
+    argv += ["--config", str(tmp_path / "privdiag.toml"), "--json", str(out), "-q"]
+    result = CliRunner().invoke(app, argv)
+    doc = json.loads(out.read_text()) if out.exists() else None
+    return result.exit_code, doc, result.output
+
+
+def test_a_consent_log_after_a_consent_file_named_otherwise_is_read_as_consent(tmp_path):
+    """`--consent mon.csv tue.csv` gives tue.csv to the events, which refused it (exit 3,
+    "tue.csv: no column for the event name ... pass it with --consent"): hostile round
+    27's (2). tue.csv, u1's denial of ads and no events, is now read as consent with a
+    note naming it: u1's page view with a gclid is a violation of 1 event."""
+    code, doc, output = _logs_after_consent(tmp_path, "--consent", "mon.csv", "tue.csv")
+    assert code == 1, output
+    assert _violations(doc) == [("app", 1)]
+    assert [i["role"] for i in doc["inputs"]] == ["events", "consent", "consent"]
+    (note,) = [n for n in doc["evidence"]["notes"] if "given among the event files" in n]
+    assert note.startswith(f"{tmp_path / 'tue.csv'}, given among the event files, holds a")
+    assert f"give this one as --consent {tmp_path / 'tue.csv'}" in note
+
+
+def test_a_consent_log_among_the_events_without_consent_files_is_still_refused(tmp_path):
+    """With no consent file given at all, a consent log among the events is refused as
+    before (exit 3, the hint to pass it with --consent): nothing says consent was meant."""
+    code, doc, output = _logs_after_consent(tmp_path, "tue.csv")
+    assert code == 3 and doc is None
+    assert "pass it with --consent" in output
+
+
+def test_a_file_of_events_and_consent_columns_after_consent_stays_events(tmp_path):
+    """A file that reads as a consent log and as events (it has an event name and time) is
+    read as the events it was given as, whatever follows --consent."""
+    both = "event_id,ts,event_name,user_id,purpose,status,gclid\n"
+    both += "e9,2026-10-01T11:00:00Z,page_view,u1,ads,denied,g9\n"
+    (tmp_path / "both.csv").write_text(both)
+    code, doc, output = _logs_after_consent(tmp_path, "--consent", "tue.csv", "both.csv")
+    assert code == 1, output
+    assert [i["role"] for i in doc["inputs"]] == ["events", "events", "consent"]
+    notes = doc["evidence"].get("notes", [])
+    assert not any("given among the event files" in n for n in notes)
+
+
+def test_consent_logs_alone_after_consent_say_no_events_were_given(tmp_path):
+    """`privdiag scan --consent mon.csv tue.csv`, no events: tue.csv is read as consent, and
+    the error names it rather than a bare "no event data given" of a file the user gave."""
+    (tmp_path / "mon.csv").write_text(LOG)
+    (tmp_path / "tue.csv").write_text(LOG)
+    argv = ["scan", "--consent", str(tmp_path / "mon.csv"), str(tmp_path / "tue.csv"), "-q"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2
+    assert f"no event data given: {tmp_path / 'tue.csv'} is a consent log" in result.output
+    assert "pass the events file or folder as well" in result.output

@@ -93,7 +93,32 @@ def test_an_identity_loss_title_says_the_share_of_each_consent_state(tmp_path):
     assert (loss["metrics"]["events"], loss["metrics"]["events_total"]) == (30, 60)
 
 
-def test_the_summary_s_top_root_causes_keep_a_leak_that_explains_nothing():
+def _summary_of(findings: list[dict]) -> tuple[str, list[str]]:
+    """The HTML summary's text of a small result holding ``findings`` (in rank order), and
+    the findings' ids in the order the merged result keeps them."""
+    from browser.small import small_doc
+    from test_report_html import Page
+
+    from privdiag.report.html import render_html
+    from privdiag.report.merge import merge
+
+    doc = small_doc()
+    doc["findings"] = findings
+    severities = [f["severity"] for f in findings]
+    by_severity = {s: severities.count(s) for s in ("high", "medium", "low") if s in severities}
+    doc["summary"] = {"findings": len(findings), "by_severity": by_severity}
+    merged = merge([doc])
+    html = render_html(merged)
+    i = html.index('<section id="summary"')
+    summary = " ".join(" ".join(Page(html[i : html.index("</section>", i)]).text).split())
+    return summary, [f["id"] for f in merged["findings"]]
+
+
+def _top(summary: str) -> str:
+    return summary.split("Top root causes ", 1)[1].split(" Who owns it ", 1)[0]
+
+
+def test_the_summary_leads_with_the_most_severe_and_says_what_a_low_root_cause_explains():
     # The GA4 export with Consent Mode: its summary's "Top root causes" listed a low
     # unclassified feature and two medium identity losses, each explaining findings, and not
     # the high consent.violation (search_term sent on 555 page_view events with analytics
@@ -101,15 +126,9 @@ def test_the_summary_s_top_root_causes_keep_a_leak_that_explains_nothing():
     # classify a feature before stopping a leak. The findings are in rank order, as a scan
     # writes them: the low root cause, its high symptom, the high leak, a medium root cause
     # and its symptom.
-    from browser.small import small_doc
-    from test_report_html import Page
     from test_report_who_must_act import _finding
 
-    from privdiag.report.html import render_html
-    from privdiag.report.merge import merge
-
-    doc = small_doc()
-    doc["findings"] = [
+    summary, order = _summary_of([
         _finding("c1", "people.unclassified_feature", "low", "Nobody classified item_category",
                  feature="item_category", events=4615),
         _finding("g1", "sparsity.consent_gap", "high", "item_category missing when denied",
@@ -120,15 +139,40 @@ def test_the_summary_s_top_root_causes_keep_a_leak_that_explains_nothing():
                  events=565),
         _finding("f1", "funnel.consent_drop", "medium", "denied users convert less",
                  events=670, caused_by=["i1"]),
-    ]  # fmt: skip
-    doc["summary"] = {"findings": 5, "by_severity": {"high": 2, "medium": 2, "low": 1}}
-    html = render_html(merge([doc]))
-    i = html.index('<section id="summary"')
-    summary = " ".join(" ".join(Page(html[i : html.index("</section>", i)]).text).split())
-    top = summary.split("Top root causes ", 1)[1].split(" Who owns it ", 1)[0]
-    assert top == (
-        "low Nobody classified item_category (explains 1) high search_term sent when denied "
-        "medium 44% of add_to_cart events lose identity (explains 1)"
+    ])  # fmt: skip
+    assert _top(summary) == (
+        "high search_term sent when denied low Nobody classified item_category (explains 1 "
+        "high finding) medium 44% of add_to_cart events lose identity (explains 1)"
+    )
+    # trial 26's (3) and trial 25's (6): the headline and the list led with the low root
+    # cause ("Top finding: item_category missing when denied ... Root cause: Nobody
+    # classified item_category"; the list's first: "low Nobody classified item_category
+    # (explains 1)"). The most severe now lead; the low root cause follows the high ones,
+    # saying what it explains. The JSON's rank order is kept (README: one ranking).
+    assert summary.split("Summary ", 1)[1].startswith(
+        "Top finding: search_term sent when denied (high; "
+    )
+    assert order == ["c1", "g1", "v1", "i1", "f1"]
+
+
+def test_a_low_root_cause_of_a_chain_says_how_many_it_explains_and_how_many_are_high():
+    # A low unclassified feature explains a medium shift, which explains a high gap; a high
+    # leak stands alone. The list leads with the leak; the low root cause says it explains 2
+    # findings, 1 of them high (the shift and the gap are explained: not listed).
+    from test_report_who_must_act import _finding
+
+    summary, _ = _summary_of([
+        _finding("c1", "people.unclassified_feature", "low", "Nobody classified x",
+                 feature="x", events=900),
+        _finding("s1", "sparsity.shift", "medium", "x missing share rose",
+                 feature="x", events=800, caused_by=["c1"]),
+        _finding("g1", "sparsity.consent_gap", "high", "x missing when denied",
+                 feature="x", events=700, caused_by=["s1"]),
+        _finding("v1", "consent.violation", "high", "y sent when denied",
+                 feature="y", events=5),
+    ])  # fmt: skip
+    assert _top(summary) == (
+        "high y sent when denied low Nobody classified x (explains 2 findings, 1 of them high)"
     )
 
 

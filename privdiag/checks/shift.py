@@ -419,6 +419,34 @@ def _feature_finding(
     )
 
 
+def _link_twins(rates: list[tuple[Series, Finding]]) -> dict[str, str]:
+    """Link each purpose's consent-rate finding whose daily series is an earlier purpose's of
+    its source, day by day (granted and decided alike), to that one's finding, and say so in
+    its title: one Consent Mode change of ``ad_storage`` that sets ``ad_user_data`` and
+    ``ad_personalization`` with it (``gcd``) moves three rates alike, one change and not
+    three. Return finding id -> the purpose it is the twin of."""
+    twins: dict[str, str] = {}
+    for k, (s, f) in enumerate(rates):
+        first = next(((r, g) for r, g in rates[:k] if g.id not in twins and _alike(r, s)), None)
+        if first is None:
+            continue
+        twins[f.id] = str(first[0].purpose)
+        f.caused_by = [first[1].id]
+        f.title += f" (as the {first[0].purpose} consent rate did, day by day: one consent change)"
+    return twins
+
+
+def _alike(a: Series, b: Series) -> bool:
+    """Whether two series of one source hold the same days, counts and changes."""
+    return (
+        a.source == b.source
+        and a.days == b.days
+        and np.array_equal(a.x, b.x)
+        and np.array_equal(a.n, b.n)
+        and [a.on(c) for c in a.changes] == [b.on(c) for c in b.changes]
+    )
+
+
 def _fired(series: list[Series], alpha: float, min_gap: float) -> list[Series]:
     """The series that shift, each with its changes: its first change's q-value (Benjamini-
     Hochberg across every series) under ``alpha`` and a change of at least ``min_gap``.
@@ -466,6 +494,7 @@ def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Findin
     for s in fired:
         hide_small_sides(ctx, s, drawn_shares(s))
     rates = [(s, _rate_finding(ctx, s, versions)) for s in fired if s.purpose]
+    twins = _link_twins(rates)
     findings = [f for _, f in rates]
     for s in fired:
         if s.feature is None:
@@ -475,7 +504,7 @@ def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Findin
         linked = [
             RateLink(r, f, c)
             for r, f in rates
-            if r.source == s.source and r.purpose in needs
+            if r.source == s.source and r.purpose in needs and twins.get(f.id) not in needs
             for c in r.changes
             if r.on(c) in days
         ]

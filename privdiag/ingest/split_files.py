@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from privdiag.errors import UsageError
 from privdiag.ingest.files import Reached, source_name
 from privdiag.privacy import REDACTED, scrub
 
@@ -183,48 +184,77 @@ def _unredacted(argument: str) -> str:
     return name
 
 
-def _looks_like_consent(argument: str) -> bool:
-    """Whether a file's columns read as a consent log's (user, purpose, status, time)."""
-    from privdiag.ingest.roles import reads_as_consent
-    from privdiag.ingest.staging import peek_columns
+def _consent_only(argument: str) -> tuple[bool, bool]:
+    """Whether a file's columns read as a consent log's (user, purpose, status, time), and
+    whether they read as that alone: no export's, no event name or time to read events by."""
+    from privdiag.ingest.roles import EVENT_ROLES, find_roles, reads_as_consent
+    from privdiag.ingest.staging import detected_format, peek_columns
 
-    columns = peek_columns(argument)
-    return bool(columns) and reads_as_consent(list(columns or ()))
+    columns = peek_columns(argument) or {}
+    if not columns or not reads_as_consent(list(columns)):
+        return False, False
+    events = {"ts", "event_name"} <= set(find_roles(list(columns), EVENT_ROLES))
+    return True, detected_format(columns) == "generic" and not events
+
+
+def _moved_note(argument: str, named: str | None) -> str:
+    """The note on an event argument read as consent: ``named`` the --consent file it is
+    named as but for its digits, None for a consent log named otherwise."""
+    if named is not None:
+        return (
+            f"{argument}, given among the event files, holds a consent log named as {named} "
+            "but for its digits, and was read as consent: a shell gives only the first file "
+            "of an unquoted --consent glob to --consent; quote the glob or give --consent "
+            "for each file"
+        )
+    return (
+        f"{argument}, given among the event files, holds a consent log (user, purpose, "
+        "status, time) and no events, and was read as consent: --consent takes one file "
+        f"each time it is given; give this one as --consent {argument}, or quote a glob of "
+        "the logs"
+    )
 
 
 def consent_parts(
     data: list[str], consent: list[str], origins: list[str] | None, configured: set[str]
 ) -> tuple[list[str], list[str], list[str] | None, list[str]]:
-    """Move to the consent arguments each event argument that is a consent log named as a
-    ``--consent`` file but for its digits: ``--consent logs/cmp_*.csv`` unquoted gives the
-    shell's first file to --consent and the others to the events, where each was refused
-    ("pass it with --consent"). Return the events, the consent arguments, where each was
-    given, and a note per file moved."""
+    """Move to the consent arguments each event argument that is a consent log, when consent
+    files are given: one named as a ``--consent`` file but for its digits (``--consent
+    logs/cmp_*.csv`` unquoted gives the shell's first file to --consent and the others to
+    the events), or one that reads as a consent log and as no events (``--consent mon.csv
+    tue.csv`` gives tue.csv to the events), where each was refused ("pass it with
+    --consent"). Return the events, the consent arguments, where each was given, and a note
+    per file moved."""
+
+    def plain(argument: str) -> bool:
+        local = not any(ch in argument for ch in _GLOB) and "://" not in argument
+        return local and argument not in configured and Path(argument).is_file()
 
     def shape(argument: str) -> str | None:
-        plain = not any(ch in argument for ch in _GLOB) and "://" not in argument
-        if not plain or argument in configured or not Path(argument).is_file():
-            return None
-        out = _DIGITS.sub("*", argument)
+        out = _DIGITS.sub("*", argument) if plain(argument) else argument
         return out if out != argument else None
 
-    given = {shape(c): k for k, c in enumerate(consent) if shape(c)}
-    if not given:
+    if not consent:
         return data, consent, origins, []
+    given = {shape(c): k for k, c in enumerate(consent) if shape(c)}
     events, moved, where = [], list(consent), list(origins) if origins is not None else None
+    said = []
     for argument in data:
         k = given.get(shape(argument) or "")
-        if k is None or not _looks_like_consent(argument):
+        log, alone = _consent_only(argument) if plain(argument) else (False, False)
+        if not log or (k is None and not alone):
             events.append(argument)
             continue
         moved.append(argument)
+        said.append(_moved_note(argument, None if k is None else consent[k]))
         if where is not None:
-            where.append(where[k])
-    said = [
-        f"{a}, given among the event files, holds a consent log named as "
-        f"{consent[given[shape(a) or '']]} but for its digits, and was read as consent: a "
-        "shell gives only the first file of an unquoted --consent glob to --consent; quote "
-        "the glob or give --consent for each file"
-        for a in moved[len(consent) :]
-    ]
+            where.append(where[k or 0])
+    if data and not events:  # else "no event data given", of files the user gave
+        logs = moved[len(consent) :]
+        what = "is a consent log" if len(logs) == 1 else "are consent logs"
+        raise UsageError(
+            f"no event data given: {', '.join(logs)} {what} (user, purpose, status, time; no "
+            "events), read as consent",
+            hint="pass the events file or folder as well",
+        )
     return events, moved, where, said

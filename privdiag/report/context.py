@@ -98,6 +98,9 @@ class FindingView:
     texts_cut: bool = False  # True: its section was too large, its long texts are cut
     change: str = ""  # an audit's "new", "worse" or "better" against the run it compared with
     change_reason: str = ""  # the figure that made it worse or better
+    # in the summary's top list, for a root cause less severe than what it explains: what
+    # that is ("explains 3 high findings")
+    explains: str = ""
 
 
 # How many UTF-8 bytes a finding's charts and tables take once rendered.
@@ -344,14 +347,64 @@ def _other_owners(rest: list[OwnerView]) -> OwnerView:
     return OwnerView(f"{fmt_number(len(rest))} other owners", sum(v.count for v in rest), worst)
 
 
-def _headline(findings: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], k: int) -> str:
-    """Return one sentence: the top finding (the first of the most severe in rank: a root cause
-    before the symptoms it explains, so not always the largest breach), its size and the root
-    cause it traces to; its titles, owner and names :func:`isolated` (the template shows them
-    in ``<bdi>``)."""
+def _most_severe_first(findings: list[dict[str, Any]], starts: list[FindingView]) -> list[Any]:
+    """``starts`` (in rank order) led by the first of the most severe of them, each of the
+    first five that is a root cause less severe than what it explains saying so
+    (:attr:`FindingView.explains`). The rank puts a low root cause of a high finding first
+    (trial 26: "Nobody decided which consent item_category needs" above a high leak that
+    explains nothing), and the summary's reader takes the first line for what to do first;
+    its place after that is kept, as the root of high findings."""
+    most = min(severity_rank(v.severity) for v in starts)
+    lead = next(v for v in starts if severity_rank(v.severity) == most)
+    ordered = [lead, *(v for v in starts if v is not lead)]
+    at = {str(f["id"]): n for n, f in enumerate(findings)}
+    effects = effects_of(findings)
+    for view in ordered[:5]:
+        view.explains = _explains(findings[at[view.id]], effects, findings, at)
+    return ordered
+
+
+def _explains(
+    root: dict[str, Any],
+    effects: dict[Any, list[Any]],
+    findings: list[dict[str, Any]],
+    at: dict[str, int],
+) -> str:
+    """What a root cause less severe than some finding it explains (directly or not)
+    explains, said by the most severe of them: "explains 1 high finding", "explains 4
+    findings, 3 of them high"; "" for any other finding."""
+    seen, todo = {root["id"]}, deque(effects.get(root["id"], []))
+    while todo:
+        one = todo.popleft()
+        if one not in seen:
+            seen.add(one)
+            todo.extend(effects.get(one, []))
+    led = [severity_rank(findings[at[str(g)]]["severity"]) for g in seen if str(g) in at]
+    worst = min(led)
+    if worst >= severity_rank(root["severity"]):
+        return ""
+    severe, sev, all_led = led.count(worst), SEVERITIES[worst], len(led) - 1
+    if severe == all_led:
+        return f"explains {fmt_number(severe)} {sev} finding{'' if severe == 1 else 's'}"
+    return f"explains {fmt_number(all_led)} findings, {fmt_number(severe)} of them {sev}"
+
+
+def _headline(
+    findings: list[dict[str, Any]],
+    by_id: dict[str, dict[str, Any]],
+    k: int,
+    top: list[FindingView] | None = None,
+) -> str:
+    """Return one sentence: the top finding (the first of the summary's ``top`` list of the
+    most severe of all, else the first of the most severe in rank: a root cause before the
+    symptoms it explains, so not always the largest breach), its size and the root cause it
+    traces to; its titles, owner and names :func:`isolated` (the template shows them in
+    ``<bdi>``)."""
     if not findings:
         return "No problem found in the checks that ran."
     worst = min(findings, key=lambda f: severity_rank(f["severity"]))
+    first = next((v for v in top or [] if v.severity == worst["severity"]), None)
+    worst = by_id.get(first.id, worst) if first is not None else worst
     # its names cut as the summary's lists cut them: the headline is on the page whatever fits
     metrics, location = _shortened(worst.get("metrics")), _shortened(worst.get("location"))
     figure = key_figure(metrics, k, worst["kind"], location, isolate=True)
@@ -403,11 +456,12 @@ def summary_view(
     ]
     firsts = [views[f["id"]] for f in findings if not views[f["id"]].who_must_act]
     gaps = [views[f["id"]] for f in findings if views[f["id"]].who_must_act]
+    top = _most_severe_first(findings, starts)[:5] if starts else firsts[:5]
     return SummaryView(
         len(findings),
         [c for c in counts if c[1]],
-        _headline(findings, by_id, k),
-        (starts or firsts)[:5],  # findings that only explain each other: the first ranked
+        _headline(findings, by_id, k, top),
+        top,  # findings that only explain each other: the first ranked
         _owners(findings, shown),
         sum(1 for f in findings if not f.get("owner")),
         ownership=gaps[:MAX_LISTED],
