@@ -104,12 +104,6 @@ def test_string_bytes():
     assert spark("SELECT strlen(user_key) > 9 FROM t") == "SELECT OCTET_LENGTH(user_key) > 9 FROM t"
 
 
-def test_positional_join_pairs_rows_by_id():
-    assert spark("SELECT e.a, c.b FROM events e POSITIONAL JOIN event_consent c") == (
-        "SELECT e.a, c.b FROM events AS e JOIN event_consent AS c ON c._row = e._rowid"
-    )
-
-
 def test_the_consent_state_enum_is_text_on_spark():
     assert spark("SELECT CAST(CASE WHEN a THEN 'granted' END AS consent_state) AS s FROM t") == (
         "SELECT CAST(CASE WHEN a THEN 'granted' END AS STRING) AS s FROM t"

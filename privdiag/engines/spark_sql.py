@@ -189,26 +189,6 @@ def _row_number(node: Node) -> Node:
     return node
 
 
-def _positional(join: exp.Join) -> Node:
-    """``a POSITIONAL JOIN b`` -> ``a JOIN b ON b._row = a._rowid``.
-
-    The core joins ``event_consent`` positionally to ``events``: one row per event, stored in
-    rowid order, its ``_row`` being the event's rowid. Spark tables have no order, so the
-    same pairing is made by the ids.
-    """
-    select = join.parent
-    left = _from_table(select)
-    right = join.this.alias_or_name
-    join.set("method", None)
-    join.set("on", exp.condition(f"{right}._row = {left}.{ROWID}"))
-    return join
-
-
-def _from_table(select: Node) -> str:
-    source = select.args.get("from_") or select.args.get("from")
-    return source.this.alias_or_name
-
-
 # DuckDB's trim() strips exactly the Unicode space separators (category Zs: the space,
 # no-break spaces, the em space, ...; not tabs or newlines); Spark's strips the ASCII space only.
 _BLANKS = {"LEADING": "^\\p{Zs}+", "TRAILING": "\\p{Zs}+$"}
@@ -227,8 +207,6 @@ def _blank_trim(node: exp.Trim) -> Node:
 
 
 def _rewrite(node: Node) -> Node:
-    if isinstance(node, exp.Join) and str(node.args.get("method") or "").upper() == "POSITIONAL":
-        return _positional(node)
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.JSON:
         return exp.DataType.build("STRING")  # Spark keeps JSON as text
     if isinstance(node, exp.DataType) and str(node.args.get("kind")) == STATE_TYPE:
