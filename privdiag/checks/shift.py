@@ -470,14 +470,17 @@ def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Findin
     for s in fired:
         if s.feature is None:
             continue
-        needs = ctx.mapping.get(s.feature) or ctx.purposes  # unclassified: any purpose
+        needs = ctx.mapping.get(s.feature)
+        # unclassified: any purpose may explain it; classified as needing none (``[]`` or
+        # necessary): no consent change does, not even a banner first seen that day
+        consents = set(ctx.purposes if needs is None else needs) - {"necessary"}
         days = {s.on(c) for c in s.changes}
         linked = [
             RateLink(r, f, c)
             for r, f in rates
-            if r.source == s.source and r.purpose in needs
+            if r.source == s.source and r.purpose in consents
             for c in r.changes
             if r.on(c) in days
         ]
-        findings.append(_feature_finding(ctx, s, versions, linked))
+        findings.append(_feature_finding(ctx, s, versions if consents else {}, linked))
     return findings
