@@ -4,6 +4,7 @@ their own, a nightly audit of a banner change, and the real GA4, Snowplow and Se
 from __future__ import annotations
 
 import pytest
+from browser.chromium import Session, find_chromium
 
 from privdiag.config import Config, FeatureConfig, Thresholds
 from privdiag.scan import run_scan
@@ -77,3 +78,84 @@ def test_a_shift_of_a_consent_feature_still_names_the_banner(release_with_banner
     assert gclid["metrics"]["notice_versions"] == ["v2"]
     assert "notice version v2 first seen that day" in gclid["title"]
     assert gclid["caused_by"] == [release_with_banner["ads"]["id"]]
+
+
+# The all_denied table of trial 28's own model (a scikit-learn pipeline saved with skops):
+# its precision has no value and its verdict is a sentence, which crowded the other columns.
+ALL_DENIED = {
+    "title": "lr_pipe under all_denied",
+    "columns": ["measure", "unmasked", "scenario", "worse_by", "worse_by_low", "worse_by_high"]
+    + ["better"],
+    "rows": [
+        ["roc_auc", 0.800273, 0.573878, 0.226394, 0.200955, 0.251074, "higher"],
+        ["pr_auc", 0.660945, 0.377812, 0.283132, 0.252101, 0.316301, "higher"],
+        ["precision", 0.665278, None, None, None, None, "higher"],
+        ["log_loss", 0.490775, 0.618664, 0.127888, 0.110398, 0.146204, "lower"],
+        ["brier", 0.160941, 0.213718, 0.052778, 0.045619, 0.06042, "lower"],
+        ["accuracy", 0.766, 0.686667, 0.079333, 0.065292, 0.097342, "higher"],
+        ["ece", 0.012204, 0.039976, 0.027772, -0.008003, 0.039465, "lower"],
+    ],
+}
+
+
+def _degradation_page(tmp_path, long_name: str = "") -> str:
+    from test_hostile8 import finding, result
+
+    from privdiag.report.html import render_html
+    from privdiag.report.merge import merge
+
+    table = ALL_DENIED | {"title": f"lr_pipe under all_denied {long_name}".strip()}
+    f = finding(
+        0,
+        kind="model.degradation",
+        area="model",
+        severity="high",
+        title="lr_pipe: ROC AUC falls by 0.2264 (-28.3%), from 0.8003 to 0.5739 under all_denied",
+        location={"model": "lr_pipe", "scenario": "all_denied"},
+        metrics={"measure": "roc_auc", "drop": 0.226394},
+        evidence={"table": table},
+    )
+    page = tmp_path / "model.html"
+    page.write_text(render_html(merge([result([f], command="model-check")])), encoding="utf-8")
+    return page.as_uri()
+
+
+# every table cell and header whose text has no space, with the number of lines it takes
+LINES_OF_UNSPACED_CELLS = """
+[...document.querySelectorAll('figure.table th, figure.table td')]
+  .filter(c => c.textContent.trim() && !/\\s/.test(c.textContent.trim()))
+  .map(c => { const r = document.createRange(); r.selectNodeContents(c);
+              const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+              return [c.textContent.trim(), tops.size]; })
+"""
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed")
+def test_a_model_table_breaks_no_number_or_heading_in_the_middle(tmp_path):
+    # Was: in a 1,300-pixel window the all_denied table showed "+0.052 8" and "+0.027 8"
+    # (a change broken over two lines, read as two numbers) under a heading "unmaske d":
+    # the page lets any text break anywhere (so that a long name never widens it), and
+    # the table squeezed its columns of numbers to make room for "worse: it predicts 0 on
+    # every row". A cell or heading of words no longer than 30 characters now breaks
+    # between them only.
+    session = Session(find_chromium(), tmp_path / "profile")
+    try:
+        session.load(_degradation_page(tmp_path), width=1280)
+        cells = session.call(
+            "Runtime.evaluate",
+            {"expression": LINES_OF_UNSPACED_CELLS, "returnByValue": True},
+            page=True,
+        )["result"]["value"]
+        assert session.console_errors() == []
+    finally:
+        session.close()
+    assert {"+0.0528", "+0.0278", "unmasked"} <= {text for text, _ in cells}
+    assert [c for c in cells if c[1] != 1] == []
+
+
+def test_a_long_unbroken_word_in_a_table_may_still_break_anywhere(tmp_path):
+    from privdiag.report.html import unbroken
+
+    assert unbroken("+0.0528") and unbroken("-0.251 to -0.201") and unbroken("unmasked")
+    assert unbroken("worse: it predicts 0 on every row") and unbroken(0.8)
+    assert not unbroken("x" * 31) and not unbroken(f"page {'c' * 40} view")
