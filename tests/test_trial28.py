@@ -3,6 +3,8 @@ their own, a nightly audit of a banner change, and the real GA4, Snowplow and Se
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from browser.chromium import Session, find_chromium
 
@@ -159,3 +161,44 @@ def test_a_long_unbroken_word_in_a_table_may_still_break_anywhere(tmp_path):
     assert unbroken("+0.0528") and unbroken("-0.251 to -0.201") and unbroken("unmasked")
     assert unbroken("worse: it predicts 0 on every row") and unbroken(0.8)
     assert not unbroken("x" * 31) and not unbroken(f"page {'c' * 40} view")
+
+
+def _segment(message: str, event: str, minute: int, ads: bool) -> str:
+    return json.dumps(
+        {
+            "type": "track",
+            "event": event,
+            "userId": "u1",
+            "anonymousId": "a1",
+            "messageId": message,
+            "timestamp": f"2026-10-01T10:{minute:02d}:00.000Z",
+            "context": {
+                "consent": {"categoryPreferences": {"Advertising": ads, "Analytics": True}}
+            },
+        }
+    )
+
+
+def test_the_consent_mechanisms_own_event_is_no_tag_missing_a_denial(tmp_path):
+    # Was: the real Segment documentation examples (two consent preference events of u123 at
+    # one instant, one granting functional and ads, the other not naming them, so denying)
+    # gave the log's "grant and deny ads for the same user at the same instant" (medium) and
+    # also a high "Events ... carry ads flags that grant what the consent log denied", whose
+    # one event was the granting preference event itself, advising to "fix how the tag hears
+    # of ads decisions": the record was blamed for disagreeing with itself.
+    updated = "Segment Consent Preference Updated"
+    lines = [
+        _segment("m1", updated, 0, True),
+        _segment("m2", updated, 0, False),
+        _segment("m3", "Product Viewed", 5, False),
+        _segment("m4", "Product Viewed", 10, True),  # a tag with a cached grant: a conflict
+    ]
+    events = write(tmp_path / "seg.ndjson", "\n".join(lines) + "\n")
+    cfg = Config(thresholds=Thresholds(min_group_size=1))
+    doc = run_scan([events], config=cfg).to_dict()
+    conflicts = {f["severity"]: f["metrics"] for f in by_kind(doc, "consent.conflict")}
+    assert conflicts["medium"] == {"records": 2, "users": 1}  # the log's own, at 10:00
+    # the one tag event at 10:10, of the two tag events with a flag and a logged state
+    assert conflicts["high"]["events_flag_granted"] == 1
+    assert conflicts["high"]["share"] == 0.5
+    assert len(conflicts) == 2
