@@ -30,6 +30,9 @@ def _row(i: int, step: str) -> dict[str, str]:
         "gclid": f"G{i}" if step == "page_view" and _granted(i) else "",
         "item_id": "" if broken else "SKU",
         "coupon": "" if broken else "C",
+        # an ads feature whose tag heard of the new banner a day late: its change starts on
+        # 2026-10-07, the ads consent rate's on 2026-10-06
+        "ref": f"R{i}" if step == "page_view" and _granted(i - 40 if i >= 40 else i) else "",
     }
 
 
@@ -48,6 +51,7 @@ def release_with_banner(tmp_path_factory):
             "item_id": FeatureConfig(purposes=["necessary"]),
             "coupon": FeatureConfig(purposes=[]),
             "gclid": FeatureConfig(purposes=["ads"]),
+            "ref": FeatureConfig(purposes=["ads"]),
         },
     )
     doc = run_scan([events], consent=[consent], config=cfg).to_dict()
@@ -73,6 +77,26 @@ def test_a_shift_of_a_feature_needing_no_consent_is_not_put_down_to_a_banner(
     assert m["notice_versions"] == [] and m["consent_rate_changes"] == []
     assert shift["caused_by"] == [] and shift["severity"] == "medium"
     assert "release, tag or pipeline change" in shift["recommendation"]
+
+
+def test_a_feature_change_a_day_from_the_consent_rate_change_is_put_down_to_it(
+    release_with_banner,
+):
+    # Was: the generated shop's appsflyer_id (needs ads) "missing share rose from 58% to 77%
+    # on 2026-10-23" told its reader to "look for a release, tag or pipeline change that
+    # day", naming no consent change, while "The ads consent rate fell from 57% to 29% on
+    # 2026-10-24": the same banner, whose two series put their change points a day apart.
+    ref, ads = release_with_banner["ref"], release_with_banner["ads"]
+    assert (ref["metrics"]["change_day"], ads["metrics"]["change_day"]) == (
+        "2026-10-07",
+        "2026-10-06",
+    )
+    assert ref["metrics"]["consent_rate_changes"] == [
+        {"purpose": "ads", "day": "2026-10-06", "before": 0.9, "after": 0.3}
+    ]
+    assert ref["caused_by"] == [ads["id"]]
+    assert "(the ads consent rate went from 90% to 30% on 2026-10-06)" in ref["title"]
+    assert "the consent change a day apart explains it" in ref["recommendation"]
 
 
 def test_a_shift_of_a_consent_feature_still_names_the_banner(release_with_banner):
