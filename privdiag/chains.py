@@ -198,6 +198,14 @@ def link(findings: list[Finding], mapping: dict[str, list[str]] | None = None) -
     _reduce(findings)
 
 
+def link_models(findings: list[Finding]) -> None:
+    """Set the model rules' links alone: each degradation to the fragile features its
+    scenario masks, each fragile feature to the consent gaps and shifts of its feature among
+    ``findings`` (a model-check's own findings, or an audit's scan and models together)."""
+    _link_models(findings)
+    _reduce(findings)
+
+
 def _reduce(findings: list[Finding]) -> None:
     """Drop a direct cause that is also reached through another cause (keep the chain).
 

@@ -175,8 +175,8 @@ def test_a_model_check_report_draws_its_reliability_importance_and_drift(tmp_pat
     assert overview.count('<figure class="chart chart-curve"') == 1
     assert overview.count('<figure class="chart chart-bars"') == 2
     assert "Masking importance per purpose" in overview
-    assert '<th scope="col">KS p-value</th>' in overview and "ks_p" not in overview
-    assert "<td>no</td>" in overview and "<td>false</td>" not in overview
+    assert '<th scope="col" class="w">KS p-value</th>' in overview and "ks_p" not in overview
+    assert '<td class="w">no</td>' in overview and ">false</td>" not in overview
     # the chart holds six curves: the observed one is among them, and what is left is named
     curve = overview[overview.index("chart-curve") :]
     assert "observed" in curve[: curve.index("</figure>")]

@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from privdiag.chains import link_models
 from privdiag.config import Config
 from privdiag.errors import ConfigError, UsageError
 from privdiag.result import Result
@@ -120,4 +121,5 @@ def check_models(config: Config, result: Result, progress: Progress | None) -> d
         notes = [f"model {name}: {n}" for n in part.evidence.get("notes") or []]
         result.note(*notes)
     result.evidence["models"] = evidence
+    link_models(result.findings)  # a model's fragile features to the scan's gaps and shifts
     return evidence

@@ -23,7 +23,7 @@ from privdiag.checks.context import (
     suppress,
 )
 from privdiag.consent_keys import by_browser, linked_consent, meeting_key
-from privdiag.engine import fetch_rows
+from privdiag.engine import fetch_rows, literal
 from privdiag.findings import Finding
 from privdiag.mapping import owner_for
 
@@ -53,6 +53,13 @@ CONSENT_MECHANISM_EVENTS = frozenset(
 def is_mechanism_event(event_name: Any) -> bool:
     """True for an event of the consent mechanism itself (:data:`CONSENT_MECHANISM_EVENTS`)."""
     return isinstance(event_name, str) and event_name.strip().lower() in CONSENT_MECHANISM_EVENTS
+
+
+def not_mechanism_sql(column: str) -> str:
+    """SQL true for an event (its name in ``column``) not of the consent mechanism itself,
+    one without a name included (:func:`is_mechanism_event` in SQL)."""
+    names = ", ".join(literal(n) for n in sorted(CONSENT_MECHANISM_EVENTS))
+    return f"coalesce(lower(trim({column})), '') NOT IN ({names})"
 
 
 @dataclass(frozen=True)

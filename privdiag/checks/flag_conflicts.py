@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from privdiag.checks.bits import distinct_sql
-from privdiag.checks.compliance import JOINED, PAIRS_PER_QUERY
+from privdiag.checks.compliance import JOINED, PAIRS_PER_QUERY, not_mechanism_sql
 from privdiag.checks.context import (
     USERS_EVENTS,
     ScanContext,
@@ -33,18 +33,28 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
     compliance checks cannot see, as an event's own flag decides its state: the finding is
     high, and counts those events apart (``events_flag_granted``). A flag denying what the
     log granted only loses data: medium.
+
+    The consent mechanism's own events (a choice recorded: Segment's consent preference
+    events) are left out: their flags are the log's records, so where one differs from the
+    log, two records of one instant disagree, which the log's own conflict reports; no tag
+    missed a decision.
     """
     if not ctx.purposes:
         return []
-    differ = {
-        p: f"e.consent_{p} IS NOT NULL AND e.log_{p} IS NOT NULL AND e.consent_{p} <> e.log_{p}"
-        for p in ctx.purposes
+    tag = not_mechanism_sql("e.event_name")
+    both = {
+        p: f"{tag} AND e.consent_{p} IS NOT NULL AND e.log_{p} IS NOT NULL" for p in ctx.purposes
     }
-    grants = {p: f"coalesce(e.consent_{p} AND NOT e.log_{p}, FALSE)" for p in ctx.purposes}
-    denies = {p: f"coalesce(NOT e.consent_{p} AND e.log_{p}, FALSE)" for p in ctx.purposes}
+    differ = {p: f"{both[p]} AND e.consent_{p} <> e.log_{p}" for p in ctx.purposes}
+    grants = {
+        p: f"coalesce({tag} AND e.consent_{p} AND NOT e.log_{p}, FALSE)" for p in ctx.purposes
+    }
+    denies = {
+        p: f"coalesce({tag} AND NOT e.consent_{p} AND e.log_{p}, FALSE)" for p in ctx.purposes
+    }
     parts = ", ".join(
         f"count_true({differ[p]}) AS x_{p}, count_true({grants[p]}) AS xg_{p}, "
-        f"count_true(e.consent_{p} IS NOT NULL AND e.log_{p} IS NOT NULL) AS xb_{p}"
+        f"count_true({both[p]}) AS xb_{p}"
         for p in ctx.purposes
     )
     rows = fetch_rows(ctx.con, f"SELECT e.source, {parts} FROM {JOINED} GROUP BY 1 ORDER BY 1")

@@ -18,6 +18,7 @@ of too few users are kept from telling what those users chose by
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -343,10 +344,14 @@ class RateLink:
     finding: Finding
     change: Change
 
-    def words(self) -> str:
+    def words(self, day: str) -> str:
+        """The rate's change in words, its own day named when it is not ``day``."""
         shares = _from_to(self.series.published(self.change))
-        return f"the {self.series.purpose} consent rate " + (
-            f"went {shares}" if shares else "changed (its shares hidden)"
+        on = self.series.on(self.change)
+        return (
+            f"the {self.series.purpose} consent rate "
+            + (f"went {shares}" if shares else "changed (its shares hidden)")
+            + (f" on {on}" if on != day else "")
         )
 
     def shares(self) -> dict[str, Any]:
@@ -357,11 +362,25 @@ class RateLink:
         }
 
 
+#: How many days apart a consent-rate change and a feature's change may start and still be
+#: one change: two series of one cause, weighed differently (a rate by the events with a
+#: decision, a missing share by those of the names carrying the feature), put their change
+#: points a day apart as often as not.
+RATE_LINK_DAYS = 1
+
+
+def _near(day: str, other: str) -> bool:
+    """True when the days ``day`` and ``other`` ('YYYY-MM-DD') are RATE_LINK_DAYS or fewer
+    apart."""
+    return abs((date.fromisoformat(day) - date.fromisoformat(other)).days) <= RATE_LINK_DAYS
+
+
 def _links(day: str, versions: dict[str, list[str]], rates: list[RateLink]) -> list[str]:
-    """What happened to consent on ``day``: notice versions first seen, consent-rate changes."""
+    """What happened to consent on ``day``: notice versions first seen, consent-rate changes
+    (starting that day or the day beside it)."""
     seen = versions.get(day)
     links = [f"notice version {', '.join(seen)} first seen that day"] if seen else []
-    return links + [r.words() for r in rates if r.series.on(r.change) == day]
+    return links + [r.words(day) for r in rates if _near(r.series.on(r.change), day)]
 
 
 def _feature_finding(
@@ -383,8 +402,11 @@ def _feature_finding(
         if s.delta > 0
         else "its coverage rose with consent and falls back when consent does."
     )
+    same_day = bool(versions.get(s.day)) or any(r.series.on(r.change) == s.day for r in rates)
     advice = f"Compare how {s.feature} was collected before and after {s.day}: " + (
-        f"the consent change that day explains it; {followed}" if links else NO_CAUSE_ADVICE
+        f"the consent change {'that day' if same_day else 'a day apart'} explains it; {followed}"
+        if links
+        else NO_CAUSE_ADVICE
     )
     if unexplained and links:
         advice += (
@@ -499,14 +521,17 @@ def check_shift(ctx: ScanContext, notes: list[str] | None = None) -> list[Findin
     for s in fired:
         if s.feature is None:
             continue
-        needs = ctx.mapping.get(s.feature) or ctx.purposes  # unclassified: any purpose
+        needs = ctx.mapping.get(s.feature)
+        # unclassified: any purpose may explain it; classified as needing none (``[]`` or
+        # necessary): no consent change does, not even a banner first seen that day
+        consents = set(ctx.purposes if needs is None else needs) - {"necessary"}
         days = {s.on(c) for c in s.changes}
         linked = [
             RateLink(r, f, c)
             for r, f in rates
-            if r.source == s.source and r.purpose in needs and twins.get(f.id) not in needs
+            if r.source == s.source and r.purpose in consents and twins.get(f.id) not in consents
             for c in r.changes
-            if r.on(c) in days
+            if any(_near(r.on(c), day) for day in days)
         ]
-        findings.append(_feature_finding(ctx, s, versions, linked))
+        findings.append(_feature_finding(ctx, s, versions if consents else {}, linked))
     return findings

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import numpy as np
 import polars as pl
 
+from privdiag.chains import link_models
 from privdiag.config import Config
 from privdiag.errors import InputError, UsageError
 from privdiag.mapping import model_owner, owner_for, purposes_for
@@ -455,6 +456,7 @@ def run_model_check(
     _quality(ctx)
     _importance(ctx)
     _drift(ctx, ref_frame, variants, given=reference is not None)
+    link_models(result.findings)  # a loss to the features behind it, with a scan or without
     return result
 
 

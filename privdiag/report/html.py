@@ -35,7 +35,21 @@ def environment() -> jinja2.Environment:
     env.filters["num"] = fmt_number
     env.filters["bdi"] = bdi
     env.filters["isolated"] = isolated_html
+    env.tests["unbroken"] = unbroken
     return env
+
+
+#: The longest word a table cell keeps whole: numbers, measures and the report's own words
+#: are shorter; a longer run (a name from the data) may still break anywhere, so that it
+#: never widens the page.
+UNBROKEN_WORD = 30
+
+
+def unbroken(text: Any) -> bool:
+    """True when no word of ``text`` is longer than :data:`UNBROKEN_WORD` characters: a table
+    cell that then breaks between its words only, never inside a number ("+0.052" over "8")
+    or a heading ("unmaske" over "d") when a long sentence beside it crowds its column."""
+    return all(len(word) <= UNBROKEN_WORD for word in str(text).split())
 
 
 def bdi(name: Any) -> Markup:
