@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from privdiag.scan import run_scan
 from tests.helpers import config
 
@@ -63,3 +66,76 @@ def test_a_report_at_a_larger_k_does_not_count_the_payloads_without_a_category(t
     assert "seg.ndjson: 2 payload(s) carry" in said
     drop_small_group_evidence([doc], 5)
     assert _absent_note(doc) == said.replace("2 payload(s)", "Some payloads")
+
+
+def _regions_log(tmp_path) -> tuple[str, str]:
+    """162 users deciding ads on one device, by region: bravo 20 persons of whom 2 granted,
+    alpha 12 (6 granted), echo 30 (5 granted), delta 100 (50 granted); 63 granted in all."""
+    events = "event_id,ts,event_name,user_id\n"
+    log = "user_id,purpose,status,ts,region,device\n"
+    u = 0
+    for region, persons, granted in (
+        ("bravo", 20, 2),
+        ("alpha", 12, 6),
+        ("echo", 30, 5),
+        ("delta", 100, 50),
+    ):
+        for n in range(persons):
+            events += f"e{u},2026-10-02T10:00:00Z,page_view,u{u}\n"
+            status = "granted" if n < granted else "denied"
+            log += f"u{u},ads,{status},2026-10-01T10:00:00Z,{region},desktop\n"
+            u += 1
+    (tmp_path / "ev.csv").write_text(events, encoding="utf-8")
+    (tmp_path / "cmp.csv").write_text(log, encoding="utf-8")
+    return str(tmp_path / "ev.csv"), str(tmp_path / "cmp.csv")
+
+
+def test_opt_in_rates_at_two_sizes_do_not_tell_a_group_both_hide(tmp_path):
+    """At min_group_size 5 bravo's 2 granters are hidden, with alpha (the smallest other
+    region) beside them; at 6 echo's 5 granters are a small split too, and bravo and echo
+    hid each other, so alpha's 6 was shown. Both outputs of one data, each keeping to its own
+    size, gave together 63 - 50 (delta) - 5 (echo, at 5) - 6 (alpha, at 6) = 2: bravo's two
+    granters, which both hid. A larger size now hides what every smaller one hides."""
+    events, log = _regions_log(tmp_path)
+    shown = {}
+    for k in (5, 6, 7):
+        doc = run_scan([events], consent=[log], config=config(min_group_size=k)).to_dict()
+        rows = doc["evidence"]["optin_rates"]["region"]
+        shown[k] = {r["value"]: r["granted"] for r in rows if r["granted"] is not None}
+        assert doc["evidence"]["optin_rates"]["device"][0]["granted"] == 63
+    assert shown[5] == {"delta": 50, "echo": 5}
+    assert shown[6] == shown[7] == {"delta": 50}
+
+
+def test_the_groups_hidden_at_a_size_hold_those_hidden_at_every_smaller_one():
+    """The same groups as above, (persons, granted): at 6 alpha was shown, hidden at 5."""
+    from privdiag.checks.disclosure import shown_groups
+
+    groups = [(20, 2), (12, 6), (30, 5), (100, 50)]
+    listed = [True] * 4
+    assert shown_groups(groups, listed, 5) == [False, False, True, True]
+    assert shown_groups(groups, listed, 6) == [False, False, False, True]
+    # a size that needs no more than its own small splits hides as before
+    assert shown_groups([(20, 10), (30, 15), (40, 20)], listed[:3], 5) == [True, True, True]
+    assert shown_groups([(20, 2), (30, 15), (40, 20)], listed[:3], 3) == [False, False, True]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 40), st.integers(0, 40)).map(lambda t: (t[0], min(t[1], t[0]))),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(1, 12),
+    st.integers(1, 12),
+)
+def test_a_larger_size_shows_no_group_a_smaller_one_hides(groups, k, more):
+    """Values listed by their persons (as the opt-in rates and trust segments list them):
+    whatever the groups, what a size shows a smaller one shows too."""
+    from privdiag.checks.disclosure import shown_groups
+
+    def shown(size: int) -> list[bool]:
+        return shown_groups(groups, [n >= size for n, _ in groups], size)
+
+    assert not any(b and not a for a, b in zip(shown(k), shown(k + more), strict=True))
