@@ -139,3 +139,56 @@ def test_a_larger_size_shows_no_group_a_smaller_one_hides(groups, k, more):
         return shown_groups(groups, [n >= size for n, _ in groups], size)
 
     assert not any(b and not a for a, b in zip(shown(k), shown(k + more), strict=True))
+
+
+def _breakdown_shown(found: list[tuple], k: int) -> list[str]:
+    """The values an opt-in drop's breakdown shows the opt-ins of at ``k``, beside the opt-in
+    rates of the same values over both sides (its ``values``: those the rates show)."""
+    from privdiag.checks.disclosure import shown_rates
+    from privdiag.checks.optin import _breakdown_rows
+
+    rates = [
+        {"purpose": "ads", "value": v, "decisions": n1 + n2, "granted": x1 + x2}
+        for v, n1, x1, n2, x2 in found
+    ]
+    values = {r["value"] for r in shown_rates(rates, k) if r["granted"] is not None}
+    return [r[1] for r in _breakdown_rows("region", found, k, values) if r[3] is not None]
+
+
+def test_an_opt_in_drops_breakdown_at_a_larger_size_shows_no_value_a_smaller_one_hides():
+    """Six regions (value, persons before, granted before, persons after, granted after),
+    found by a random search: at 2 the breakdown showed v5 alone, at 4 v4, which 2 (and 3)
+    hid beside the small groups. Its values were listed by both sides and by the rates, so
+    the walk of the smaller sizes did not reach it; each side is now hidden by its own
+    persons and a value shown where both sides and the rates show it."""
+    found = [
+        ("v0", 25, 2, 3, 2),
+        ("v1", 7, 7, 9, 5),
+        ("v2", 22, 15, 16, 16),
+        ("v3", 3, 2, 3, 3),
+        ("v4", 13, 6, 25, 17),
+        ("v5", 16, 13, 18, 16),
+    ]
+    assert _breakdown_shown(found, 2) == ["v5"]
+    assert _breakdown_shown(found, 3) == _breakdown_shown(found, 4) == []
+
+
+_SIDE = st.tuples(st.integers(1, 30), st.integers(0, 30)).map(lambda t: (t[0], min(t[1], t[0])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_SIDE, _SIDE), min_size=2, max_size=6), st.integers(2, 8), st.integers(1, 4)
+)
+def test_an_opt_in_drops_breakdown_is_nested_in_the_size(sides, k, more):
+    """Whatever the groups, a larger size shows no value of the breakdown a smaller hides,
+    and the groups hidden on a side sum to no small split beside those shown."""
+    from privdiag.checks.disclosure import small_split
+
+    found = [(f"v{i}", n1, x1, n2, x2) for i, ((n1, x1), (n2, x2)) in enumerate(sides)]
+    shown = _breakdown_shown(found, k)
+    assert set(_breakdown_shown(found, k + more)) <= set(shown)
+    for side in (1, 3):
+        hidden = [f for f in found if f[0] not in shown]
+        n, x = sum(f[side] for f in hidden), sum(f[side + 1] for f in hidden)
+        assert not (shown and n and small_split(n, x, k))
