@@ -539,7 +539,10 @@ def test_doc_examples_load_with_records_flags_and_unmapped(realdata):
 
 
 def test_doc_examples_scan_reports_unmapped_and_leaks_no_identifier(realdata):
-    result = run_scan([doc_examples(realdata)])
+    # the examples are a few users each: at min_group_size 1 their categories are named
+    result = run_scan(
+        [doc_examples(realdata)], config=Config(thresholds=Thresholds(min_group_size=1))
+    )
     doc = result.to_dict()
     assert [i["format"] for i in doc["inputs"]] == ["segment"]
     unmapped = {

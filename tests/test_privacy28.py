@@ -192,3 +192,36 @@ def test_an_opt_in_drops_breakdown_is_nested_in_the_size(sides, k, more):
         hidden = [f for f in found if f[0] not in shown]
         n, x = sum(f[side] for f in hidden), sum(f[side + 1] for f in hidden)
         assert not (shown and n and small_split(n, x, k))
+
+
+def test_an_unmapped_category_of_fewer_than_k_users_is_counted_not_named(tmp_path):
+    """A consent file whose purpose column holds, on four rows, customers' names (a column
+    mapped wrongly): each name, decided by one user, was a consent.unmapped_category of its
+    own, "Consent category 'Alice Martin' maps to no purpose", in every output. A category
+    of 1 to min_group_size - 1 users is now counted, as an identifier-like one is; one of
+    five users is still named."""
+    events = "event_id,ts,event_name,user_id\n"
+    log = "user_id,purpose,status,ts\n"
+    for u in range(20):
+        events += f"e{u},2026-10-02T10:00:00Z,page_view,u{u}\n"
+        log += f"u{u},ads,{'granted' if u % 2 else 'denied'},2026-10-01T10:00:00Z\n"
+    for u, name in enumerate(("Alice Martin", "Bob Stone", "Carla Diaz")):
+        log += f"u{u},{name},granted,2026-10-01T10:00:00Z\n"
+    log += "".join(f"u{u},Newsletter,granted,2026-10-01T10:00:00Z\n" for u in range(5))
+    (tmp_path / "ev.csv").write_text(events, encoding="utf-8")
+    (tmp_path / "cmp.csv").write_text(log, encoding="utf-8")
+    doc = run_scan(
+        [str(tmp_path / "ev.csv")],
+        consent=[str(tmp_path / "cmp.csv")],
+        config=config(min_group_size=5),
+    ).to_dict()
+    text = json.dumps(doc)
+    assert not any(name in text for name in ("Alice", "Bob Stone", "Carla"))
+    (found,) = [f for f in doc["findings"] if f["kind"] == "consent.unmapped_category"]
+    assert found["title"] == (
+        "4 consent categories of cmp map to no purpose (Newsletter and 3 more); their "
+        "decisions were unused"
+    )
+    assert found["metrics"]["categories_listed"] == ["Newsletter"]
+    # u0 to u4 decided Newsletter, u0 to u2 a name each: 5 users, 8 decisions
+    assert found["metrics"]["users"] == 5 and found["metrics"]["decisions"] == 8
