@@ -57,13 +57,15 @@ def _unmapped_counts(con: Any, source: str) -> tuple[dict[str, tuple[int, int]],
 
 def _unmapped_findings(con: Any, loaded: Loaded, config: Config) -> list[Finding]:
     """Return consent.unmapped_category findings: one per category, or, when some category
-    name of a source looks like an identifier, one for the whole source that lists the safe
-    names and counts the others (a mis-mapped column gives hundreds of them)."""
+    name of a source looks like an identifier or was decided by 1 to ``min_group_size`` - 1
+    users, one for the whole source that lists the safe names and counts the others (a
+    mis-mapped column gives hundreds of them: user ids, or customers' names, each one
+    person's)."""
     k = config.thresholds.min_group_size
     findings = []
     for source, names in loaded.unmapped.items():
         counts, decisions, users = _unmapped_counts(con, source)
-        safe = [c for c in names if not looks_like_id(c)]
+        safe = [c for c in names if not looks_like_id(c) and not 0 < counts.get(c, (0, 0))[1] < k]
         owner = owner_for(config, source=source)
         if len(safe) == len(names):
             findings += [
@@ -123,9 +125,11 @@ def _collapsed_unmapped(
         "were unused",
         {"source": source},
         metrics,
-        f"{hidden} of the category names look like identifiers (not shown): check that the "
-        "consent file's purpose column holds category names, not user ids. Map the real "
-        f'categories in {file}: [purposes.aliases] "<category>" = "<purpose>".',
+        f"{hidden} of the category names look like identifiers or were decided by fewer than "
+        f"{k} users (not shown): check that the consent file's purpose column holds category "
+        "names, not user ids or names; a scan with min_group_size = 1, kept off shared "
+        f"reports, names the rare ones. Map the real categories in {file}: [purposes.aliases] "
+        '"<category>" = "<purpose>".',
         owner,
     )
 

@@ -264,25 +264,29 @@ u5,u_8f3a2b91c4,denied,2026-10-01T09:01:00Z,cmp
 """
 
 
-@pytest.mark.parametrize(("k", "decisions", "users"), [(5, 6, 5), (6, None, None)])
-def test_id_like_categories_collapse_into_one_finding(tmp_path, k, decisions, users):
+@pytest.mark.parametrize(
+    ("k", "decisions", "users", "listed"),
+    [(2, 6, 5, ["DataSharing"]), (5, 6, 5, []), (6, None, None, [])],
+)
+def test_id_like_categories_collapse_into_one_finding(tmp_path, k, decisions, users, listed):
     """Four unmapped categories of source cmp: DataSharing (u1, u2) and three that look like
-    ids (u3, u4, u5 twice): 6 decisions by 5 users, hidden when 5 is under k."""
+    ids (u3, u4, u5 twice): 6 decisions by 5 users, hidden when 5 is under k. DataSharing,
+    of 2 users, is named only where k is 2 or less (privacy review 28)."""
     events = write(tmp_path / "shop.csv", EVENTS)
     consent = write(tmp_path / "cmp.csv", ID_LIKE_CONSENT)
     doc = run_scan([events], consent=[consent], config=config(min_group_size=k)).to_dict()
     [f] = by_kind(doc, "consent.unmapped_category")
     assert f["location"] == {"source": "cmp"}
+    named = " (DataSharing and 3 more)" if listed else ""
     assert f["title"] == (
-        "4 consent categories of cmp map to no purpose (DataSharing and 3 more); their "
-        "decisions were unused"
+        f"4 consent categories of cmp map to no purpose{named}; their decisions were unused"
     )
     m = f["metrics"]
     assert (m["decisions"], m["users"]) == (decisions, users)
     assert (m["categories"], m["categories_listed"], m["categories_not_shown"]) == (
         4,
-        ["DataSharing"],
-        3,
+        listed,
+        4 - len(listed),
     )
     text = str(doc)
     assert "8f3a2b91c4" not in text and "9876543210" not in text

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from privdiag.config import Config
+from privdiag.config import Config, Thresholds
 from privdiag.engine import connect
 from privdiag.errors import InputError
 from privdiag.ingest import load
@@ -266,7 +266,9 @@ def test_a_category_missing_from_the_object_is_denied_as_segment_reads_it(tmp_pa
         legacy,
         pref,
     ]
-    con, info = loaded(write_ndjson(tmp_path / "seg.ndjson", payloads))
+    # each payload a user of its own: at min_group_size 1 the note counts their payloads
+    one = Config(thresholds=Thresholds(min_group_size=1))
+    con, info = loaded(write_ndjson(tmp_path / "seg.ndjson", payloads), one)
     flags = rows(
         con,
         "SELECT event_id, consent_analytics, consent_ads, consent_necessary FROM events "
@@ -377,7 +379,8 @@ def test_identities_and_left_out_categories_span_the_inputs(tmp_path, split):
     data = {"glob": [str(tmp_path / "day*.ndjson")], "two": [day1, day2]}
     data["two reversed"] = [day2, day1]
     con = connect()
-    info = load(con, data[split], [], Config())
+    # at min_group_size 1 the note counts the one user's payload
+    info = load(con, data[split], [], Config(thresholds=Thresholds(min_group_size=1)))
     flags = "SELECT event_id, user_key, consent_analytics, consent_ads FROM events ORDER BY 1"
     assert rows(con, flags) == DAYS_EVENTS
     assert rows(con, "SELECT user_key, purpose, granted FROM consent ORDER BY 2") == DAYS_CONSENT
@@ -536,7 +539,10 @@ def test_doc_examples_load_with_records_flags_and_unmapped(realdata):
 
 
 def test_doc_examples_scan_reports_unmapped_and_leaks_no_identifier(realdata):
-    result = run_scan([doc_examples(realdata)])
+    # the examples are a few users each: at min_group_size 1 their categories are named
+    result = run_scan(
+        [doc_examples(realdata)], config=Config(thresholds=Thresholds(min_group_size=1))
+    )
     doc = result.to_dict()
     assert [i["format"] for i in doc["inputs"]] == ["segment"]
     unmapped = {

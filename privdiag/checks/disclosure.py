@@ -44,6 +44,10 @@ def shown_groups(
     groups' sum, so one group hidden alone, or hidden groups that all chose alike, would be
     told. With ``tells``, a group it is true of is hidden as a small split is, and so is
     one group at least where it is true of the groups' total.
+
+    The groups hidden at ``k`` hold those hidden at every smaller size (:func:`_hidden_upto`):
+    else two outputs of one data at two sizes, each hiding a group by another beside it,
+    would show between them the two that hide it, and the total less them would tell it.
     """
     told = tells or (lambda _n, _x, _groups: False)
     shown = [
@@ -52,6 +56,10 @@ def shown_groups(
     ]
     everyone = frozenset(range(len(groups)))
     total = told(sum(g[0] for g in groups), sum(g[1] for g in groups), everyone)
+    order = sorted(range(len(groups)), key=lambda i: groups[i][0])  # smallest first
+    reach = _hidden_upto(groups, listed, k, order)
+    for i in order[:reach]:
+        shown[i] = False
 
     def hidden() -> frozenset[int]:
         return frozenset(i for i, s in enumerate(shown) if not s)
@@ -59,10 +67,40 @@ def shown_groups(
     n = sum(groups[i][0] for i in hidden())
     x = sum(groups[i][1] for i in hidden())
     while any(shown) and ((small_split(n, x, k) or told(n, x, hidden())) if n else total):
-        i = min((i for i, s in enumerate(shown) if s), key=lambda i: groups[i][0])
+        i = next(i for i in order if shown[i])
         shown[i] = False
         n, x = n + groups[i][0], x + groups[i][1]
     return shown
+
+
+def _hidden_upto(
+    groups: list[tuple[int, int]], listed: list[bool], k: int, order: list[int]
+) -> int:
+    """How many groups of ``order`` (smallest first) :func:`shown_groups` hides beside those
+    it must at some size from 2 to ``k`` - 1: at each size, the small splits of that size and
+    the groups not ``listed`` hidden, it hides the next in order until their sum is no small
+    split, and a larger size starts where the smaller stopped. A scan at size j hides those
+    of its own run, so each size hides all that every smaller one hides. (Groups ``listed``
+    by their persons come in that order, so those listed at j but not at ``k`` come first.)
+    Only the sizes at which a group or the sum turns a small split are visited: a size may
+    be up to 10^9, and at others nothing changes."""
+    hidden = [not ok for ok in listed]
+    reach, j = 0, 2
+    while j < k:
+        for i, (n, x) in enumerate(groups):
+            hidden[i] = hidden[i] or small_split(n, x, j)
+        n = sum(g[0] for g, h in zip(groups, hidden, strict=True) if h)
+        x = sum(g[1] for g, h in zip(groups, hidden, strict=True) if h)
+        while n and small_split(n, x, j) and reach < len(order):
+            i = order[reach]
+            reach += 1
+            if not hidden[i]:
+                hidden[i] = True
+                n, x = n + groups[i][0], x + groups[i][1]
+        # the next size at which a group shown, or the sum hidden, has too few on a side
+        sides = [min(gx, gn - gx) + 1 for (gn, gx), h in zip(groups, hidden, strict=True) if not h]
+        j = min([s for s in [*sides, min(x, n - x) + 1 if n else k] if s > j], default=k)
+    return reach
 
 
 def shown_rates(

@@ -327,18 +327,21 @@ def _breakdown_rows(dim: str, found: list[tuple[Any, ...]], k: int, values: set[
     A group's two opt-ins are shown together or not at all, and only for ``values`` (those
     whose rate the opt-in rates show): its rate there less one side would give the other,
     and with both sides shown a hidden rate there would be their sum. Each side's groups
-    are then hidden as :func:`shown_groups` says (a side's total less the rates shown), and
-    again both sides with either, until nothing changes.
+    are hidden as :func:`shown_groups` says (a side's total less the rates shown), listed
+    by that side's persons, and a group is shown where both sides and the rates show it.
+    What the two sides hide beyond :func:`shown_groups` is groups it shows, none of a small
+    split, so neither side's hidden sum becomes one; and each of the three holds at a larger
+    ``min_group_size`` all that it hides at a smaller one, so the table does too (listed
+    by the value's shown rate or by both sides, a larger size could show a group that a
+    smaller one hid beside a small one).
     """
+    before = shown_groups([(int(r[1]), int(r[2])) for r in found], [r[1] >= k for r in found], k)
+    after = shown_groups([(int(r[3]), int(r[4])) for r in found], [r[3] >= k for r in found], k)
     listed = [n1 >= k and n2 >= k for _, n1, _, n2, _ in found]
-    keep = [ok and r[0] in values for r, ok in zip(found, listed, strict=True)]
-    while True:
-        before = shown_groups([(int(r[1]), int(r[2])) for r in found], keep, k)
-        after = shown_groups([(int(r[3]), int(r[4])) for r in found], keep, k)
-        both = [b and a for b, a in zip(before, after, strict=True)]
-        if both == keep:
-            break
-        keep = both
+    keep = [
+        ok and b and a and r[0] in values
+        for r, ok, b, a in zip(found, listed, before, after, strict=True)
+    ]
     return [
         [dim, v, n1, round(x1 / n1, 3) if ok else None, n2, round(x2 / n2, 3) if ok else None]
         for (v, n1, x1, n2, x2), ok, is_listed in zip(found, keep, listed, strict=True)

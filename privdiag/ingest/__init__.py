@@ -154,7 +154,7 @@ def _stage_inputs(
     loaded.notes += _shared_source_notes(jobs, loaded, config)
     if progress:  # what follows reads every input at once: no one input's phase
         progress("building the events and consent tables")
-    join_inputs(con, [staged for _, staged in loaded.staged])
+    join_inputs(con, [staged for _, staged in loaded.staged], config.thresholds.min_group_size)
     for index, (argument, staged) in enumerate(loaded.staged):  # keyed as joined
         keep_unmapped(con, staged.source or argument, staged.unmapped_sql, index)
     loaded.unmapped = unmapped_categories(con)

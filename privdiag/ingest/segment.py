@@ -36,6 +36,7 @@ Decisions, so the canonical tables stay predictable:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from privdiag.engine import literal, one, quote
@@ -299,7 +300,7 @@ JOINT = ("messages", "categories", "objects", "identities")
 SEEN, KNOWN = "segment_purposes_named", "segment_identities"
 
 
-def join(con: Any, inputs: list[Staged]) -> None:
+def join(con: Any, inputs: list[Staged], min_group: int = 1) -> None:
     """Complete the staging of the scan's Segment and RudderStack ``inputs`` from all of them
     at once, so that how the files were split into arguments changes nothing (a day's file
     of pre-login page views given beside the next day's logins):
@@ -313,8 +314,9 @@ def join(con: Any, inputs: list[Staged]) -> None:
     - a purpose that some input's categoryPreferences names (``necessary`` aside) is denied
       in each categoryPreferences object that names no category of it (an empty one too).
 
-    Each input gets a note per purpose so denied and one counting its payloads that took a
-    user id. Two queries over all the inputs' payloads, and two statements per input."""
+    Each input gets a note per purpose so denied (its payloads not counted where they are
+    of 1 to ``min_group`` - 1 users) and one counting its payloads that took a user id. Two
+    queries over all the inputs' payloads, and two statements per input."""
     tables = [dict(zip(JOINT, s.joint, strict=True)) for s in inputs]
     named = " UNION ALL ".join(
         f"SELECT purpose FROM {t['categories']} SEMI JOIN {t['objects']} USING (_n)" for t in tables
@@ -347,27 +349,45 @@ def join(con: Any, inputs: list[Staged]) -> None:
                 WHERE k.anonymous_id IN (SELECT anonymous_id FROM {t["messages"]}
                                          WHERE user_id IS NULL)
             """)
-            staged.notes += _absent_category_notes(con, t["categories"])
+            staged.notes += _absent_category_notes(con, t, min_group)
             staged.notes += _identity_note(con, t["messages"], t["identities"])
     finally:
         con.execute(f"DROP TABLE IF EXISTS {SEEN}")
         con.execute(f"DROP TABLE IF EXISTS {KNOWN}")
 
 
-def _absent_category_notes(con: Any, cats: str) -> list[str]:
+def _absent_category_notes(con: Any, t: dict[str, str], k: int) -> list[str]:
     """A note per purpose that payloads' categoryPreferences leave out while others name it:
-    those payloads read it as denied, as Segment does."""
+    those payloads read it as denied, as Segment does. Their count is not given when they are
+    of 1 to ``k`` - 1 users (their user ids, else anonymous ids): beside that purpose's
+    consent rate, hidden for so few denying it, it would bound how many did (one payload, one
+    person)."""
     rows = con.execute(f"""
-        SELECT purpose, count(DISTINCT _n) FROM {cats}
-        WHERE raw = {literal(ABSENT)} AND category IS NULL
-        GROUP BY purpose ORDER BY purpose
+        SELECT c.purpose, count(DISTINCT c._n), count(DISTINCT {USER_KEY})
+        FROM {t["categories"]} c JOIN {t["messages"]} m USING (_n)
+        LEFT JOIN {t["identities"]} known USING (anonymous_id)
+        WHERE c.raw = {literal(ABSENT)} AND c.category IS NULL
+        GROUP BY c.purpose ORDER BY c.purpose
     """).fetchall()
+    few = f"Some payloads (of fewer than {k} users)"
     return [
-        f"{n:,} payload(s) carry context.consent.categoryPreferences without a category of "
-        f"{purpose}, which other payloads name: read as {purpose} denied, as Segment reads "
-        "a category missing from the object (an empty object denies them all)"
-        for purpose, n in rows
+        f"{few if 0 < users < k else f'{n:,} payload(s)'}{_ABSENT_NOTE}{purpose}, which other "
+        f"payloads name: read as {purpose} denied, as Segment reads a category missing from the "
+        "object (an empty object denies them all)"
+        for purpose, n, users in rows
     ]
+
+
+#: The words of :func:`_absent_category_notes` after its count of payloads.
+_ABSENT_NOTE = " carry context.consent.categoryPreferences without a category of "
+_ABSENT_COUNT = re.compile(rf"(^|: )[\d,]+ payload\(s\)(?={re.escape(_ABSENT_NOTE)})")
+
+
+def uncounted_absent_category(note: str) -> str:
+    """The note of :func:`_absent_category_notes` without its count of payloads ("Some
+    payloads carry ..."), any other note as it is: a result made with a smaller
+    ``min_group_size`` counted the payloads of fewer users than a report's."""
+    return _ABSENT_COUNT.sub(r"\1Some payloads", note, count=1)
 
 
 def _identity_note(con: Any, msg: str, ids: str) -> list[str]:

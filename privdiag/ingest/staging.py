@@ -104,15 +104,16 @@ def stage_one(
     return staged, info, files
 
 
-def join_inputs(con: Any, staged: list[Staged]) -> None:
+def join_inputs(con: Any, staged: list[Staged], min_group: int = 1) -> None:
     """Run the ``join`` of each format that has one on the inputs staged in it, once all
     inputs are staged (Segment reads identities and consent categories across its inputs);
-    a format without ``join``, or with no input, costs nothing."""
+    a format without ``join``, or with no input, costs nothing. ``min_group`` is the
+    config's ``min_group_size``, which the notes of a join keep to."""
     for name in FORMATS:
         mine = [s for s in staged if s.format == name]
         join = getattr(format_module(name), "join", None) if mine else None
         if join is not None:
-            join(con, mine)
+            join(con, mine, min_group)
 
 
 def _text_columns(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from privdiag.errors import InputError
+from privdiag.ingest.segment import uncounted_absent_category
 from privdiag.state import uncounted_undetermined
 
 #: The kinds whose only groups under ``min_group_size`` are their users: the report hides
@@ -162,7 +163,8 @@ def drop_small_group_evidence(docs: list[dict[str, Any]], k: int) -> list[str]:
             continue
         if isinstance(evidence.get("notes"), list):
             evidence["notes"] = [
-                uncounted_undetermined(n) if isinstance(n, str) else n for n in evidence["notes"]
+                uncounted_absent_category(uncounted_undetermined(n)) if isinstance(n, str) else n
+                for n in evidence["notes"]
             ]
         for key, said in SMALL_GROUP_EVIDENCE.items():
             if evidence.pop(key, None):
