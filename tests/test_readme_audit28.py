@@ -1,0 +1,60 @@
+"""Found by README audit 28: what the README says of the config held for every key it names."""
+
+from __future__ import annotations
+
+import pytest
+
+from privdiag.config import Thresholds, load_config
+from privdiag.errors import ConfigError
+from tests.conftest import REPO
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("degradation = nan", "degradation = nan is out of range"),
+        ("degradation = inf", "degradation = inf is out of range"),
+        ("degradation = -0.5", "degradation = -0.5 is out of range"),
+        ("calibration = nan", "calibration = nan is out of range"),
+        ("calibration = 1.5", "calibration = 1.5 is out of range"),
+        ("calibration = -1", "calibration = -1.0 is out of range"),
+    ],
+)
+def test_a_model_threshold_out_of_its_range_is_a_config_error(tmp_path, line, said):
+    """The README says NaN or infinity in any threshold is a config error, but
+    ``degradation = nan`` ran model-check to exit 0 with no model.degradation finding at all
+    (no drop is above NaN), and ``degradation = -0.5`` made every scenario a degradation."""
+    config = tmp_path / "privdiag.toml"
+    config.write_text(f"[thresholds]\n{line}\n")
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    assert said in str(raised.value)
+
+
+def test_the_model_thresholds_in_their_range_are_read(tmp_path):
+    config = tmp_path / "privdiag.toml"
+    config.write_text("[thresholds]\ndegradation = 0\ncalibration = 1\n")
+
+    th = load_config(config).thresholds
+
+    assert (th.degradation, th.calibration) == (0.0, 1.0)
+
+
+def test_readme_config_names_every_threshold_with_its_default():
+    """The README's config example named five of the seven [thresholds] keys: degradation and
+    calibration, which grade model-check's findings, were told nowhere."""
+    readme = (REPO / "README.md").read_text()
+    for key, default in vars(Thresholds()).items():
+        shown = f'"{default}"' if isinstance(default, str) else default
+        assert f"\n{key} = {shown} " in readme, key
+
+
+def test_readme_names_every_kind_of_finding():
+    """The README named scan's kinds but none of model-check's but model.missing_unsupported:
+    a reader of model.json met model.degradation, drift.prediction, ... told nowhere."""
+    from privdiag.findings import KINDS
+
+    readme = (REPO / "README.md").read_text()
+    assert [kind for kind in KINDS if f"`{kind}`" not in readme] == []
