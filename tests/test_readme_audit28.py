@@ -58,3 +58,18 @@ def test_readme_names_every_kind_of_finding():
 
     readme = (REPO / "README.md").read_text()
     assert [kind for kind in KINDS if f"`{kind}`" not in readme] == []
+
+
+def test_model_check_help_gives_the_label_default():
+    """`--label` read "Label column." while the README gives the default, the config's
+    [models.NAME] label, else a column named label."""
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    text = " ".join(
+        CliRunner().invoke(app, ["model-check", "--help"], terminal_width=200).output.split()
+    )
+    assert "Label column (default: the config's [models.NAME] label, else a column 'label')" in (
+        text
+    )
