@@ -73,3 +73,16 @@ def test_model_check_help_gives_the_label_default():
     assert "Label column (default: the config's [models.NAME] label, else a column 'label')" in (
         text
     )
+
+
+def test_readme_says_how_many_github_annotations_are_printed():
+    """The README said every command prints "an annotation per finding" under GitHub Actions;
+    the merged demo report of 66 findings printed 50, and an `info` finding below --fail-on
+    gets none (a scan of 40 findings, 3 of them info, printed 37)."""
+    from privdiag.report.github import MAX_ANNOTATIONS, annotation
+
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"an annotation per finding, the first {MAX_ANNOTATIONS} in rank order" in readme
+    assert "none for an `info` one below it" in readme
+    info = {"kind": "people.unowned", "id": "x", "severity": "info", "location": {}}
+    assert annotation(info, "high") is None
