@@ -86,3 +86,15 @@ def test_readme_says_how_many_github_annotations_are_printed():
     assert "none for an `info` one below it" in readme
     info = {"kind": "people.unowned", "id": "x", "severity": "info", "location": {}}
     assert annotation(info, "high") is None
+
+
+def test_readme_gives_both_limits_of_a_user_id_linking_browsers():
+    """The README gave one limit (1,000 browsers) of a user id whose records reach each browser
+    it was seen with; the code has a second, records times browsers over 100,000."""
+    from privdiag.consent_keys import MAX_LINKED_BROWSERS, MAX_LINKED_RECORDS
+
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert (
+        f"unless it was seen with more than {MAX_LINKED_BROWSERS:,}, or its records times its "
+        f"browsers pass {MAX_LINKED_RECORDS:,}"
+    ) in readme
