@@ -41,7 +41,13 @@ ReferenceOpt = Annotated[
         "blind set).",
     ),
 ]
-LabelOpt = Annotated[str | None, typer.Option("--label", help="Label column.")]
+LabelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--label",
+        help="Label column (default: the config's [models.NAME] label, else a column 'label').",
+    ),
+]
 ScanResultOpt = Annotated[
     Path | None,
     typer.Option(

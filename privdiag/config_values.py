@@ -29,6 +29,11 @@ RANGES: dict[str, tuple[float, float, bool, str]] = {
     "min_group_size": (1, 1_000_000_000, True, "a whole number from 1 to 1,000,000,000"),
     "alpha": (0.0, 1.0, False, "a number above 0 and below 1"),
     "min_gap": (0.0, 1.0, True, "a number from 0 to 1 (a share)"),
+    # model-check's: a NaN graded no scenario as degraded (no drop is above NaN), a negative
+    # one every scenario. degradation is a ROC AUC drop or a regressor's relative RMSE rise
+    # (which may pass 1); calibration a rise in calibration error, itself 0 to 1.
+    "degradation": (0.0, 1_000_000.0, True, "a number from 0 to 1,000,000"),
+    "calibration": (0.0, 1.0, True, "a number from 0 to 1"),
 }
 
 
