@@ -62,7 +62,7 @@ DAY_STARTS_US = 14 * 3600 * 1_000_000
 DAY_ENDS_US = 36 * 3600 * 1_000_000
 
 
-def _records_sql(browser: bool = False) -> str:
+def _records_sql(browser: bool = False, dated_log: bool = False) -> str:
     """Consent records with their kind: a denial after an earlier instant whose records all
     grant (the purpose was granted then) is a withdrawal. A grant and a denial at one instant
     (two categories of one purpose answered at once, such as OneTrust's C0004 and C0005 for
@@ -71,7 +71,13 @@ def _records_sql(browser: bool = False) -> str:
     consent log only, which is small beside the events. With ``browser`` the "user" is the
     key the records meet the events on, a record of a user id also under each browser the
     user id was seen with (:func:`privdiag.consent_keys.linked_consent`).
+
+    With ``dated_log`` (the log has decisions dated without a time of day), a grant dated so
+    was the purpose granted at some instant of its day, whatever else that date holds: a
+    denial of the same date may have come before it or after it, and a denial of a later
+    instant withdraws it either way.
     """
+    dated = f" OR (granted AND coalesce({DAY_ONLY}, FALSE))" if dated_log else ""
     return f"""
         SELECT *, epoch_us(ts) * 4 + CASE
             WHEN granted THEN {GRANTED}
@@ -80,7 +86,7 @@ def _records_sql(browser: bool = False) -> str:
             ELSE {DENIED} END AS packed
         FROM (
             SELECT *, min(CASE WHEN granted THEN 1 ELSE 0 END)
-                      OVER (PARTITION BY user_key, purpose, ts) = 1 AS held
+                      OVER (PARTITION BY user_key, purpose, ts) = 1{dated} AS held
             FROM {linked_consent(browser)}
         )
     """
@@ -122,7 +128,7 @@ def _decided_sql(browser: bool = False) -> str:
                     CASE WHEN NOT granted AND NOT dated THEN 1 END
                 ) OVER (PARTITION BY user_key, purpose, ts) = 1, FALSE) AS kept
                 FROM (SELECT *, epoch_us(ts) AS us, coalesce({DAY_ONLY}, FALSE) AS dated
-                      FROM ({_records_sql(browser)}))
+                      FROM ({_records_sql(browser, dated_log=True)}))
             )
         )
     """

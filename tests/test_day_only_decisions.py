@@ -203,10 +203,10 @@ def test_a_user_of_many_dated_spans_is_judged_alike(tmp_path):
     ]
 
 
-def _log_states(folder, events: str, consent: str) -> dict[str, tuple]:
+def _log_states(events: str, consent: str, cfg=None) -> dict[str, tuple]:
     """Per event id, per purpose (the log's state, withdrawn, whether it is before the
-    user's first decision)."""
-    cfg = load_config(folder / "privdiag.toml")
+    user's first decision), read with ``cfg`` (the tests' config by default)."""
+    cfg = cfg or config()
     con = connect(cfg.engine)
     load(con, [events], [consent], cfg)
     purposes = active_purposes(con)
@@ -228,9 +228,9 @@ def test_the_shop_s_log_cut_to_dates_judges_no_event_otherwise_than_its_times(tm
         f"COPY (SELECT * REPLACE (substr(ts, 1, 10) AS ts) FROM read_csv("
         f"'{shop.paths['consent']}', all_varchar = true)) TO '{dated}' (HEADER)"
     )
-    app = str(shop.paths["app"])
-    timed = _log_states(tmp_path, app, str(shop.paths["consent"]))
-    by_date = _log_states(tmp_path, app, str(dated))
+    app, cfg = str(shop.paths["app"]), load_config(tmp_path / "privdiag.toml")
+    timed = _log_states(app, str(shop.paths["consent"]), cfg)
+    by_date = _log_states(app, str(dated), cfg)
     assert by_date.keys() == timed.keys()
     pairs = [(d, t) for e in timed for d, t in zip(by_date[e], timed[e], strict=True)]
     none = (None, False, False)
@@ -255,3 +255,48 @@ def test_a_grant_and_a_denial_of_one_date_are_no_conflict_of_the_log(tmp_path):
     doc = run_scan([events], consent=[write(tmp_path / "cmp.csv", log)], config=config()).to_dict()
     clashes = [f for f in doc["findings"] if f["location"].get("scenario") == "consent log"]
     assert [(f["metrics"]["records"], f["metrics"]["users"]) for f in clashes] == [(2, 1)]
+
+
+def test_a_later_denial_after_a_grant_and_a_denial_of_one_date_withdraws(tmp_path):
+    """u1 granted and denied ads on 2026-10-01 (no times: in either order), then denied on
+    10-05 (a date) and u2 likewise but 10-05 at 10:00 (a time). Whatever that day's order, a
+    grant came before the later denial: it withdraws it. By hand: 10-03 12:00 undetermined
+    (10-01's grant may be the last); u1's 10-05 12:00 within 10-05's day, undetermined; 10-07
+    12:00 past 10-05's end (10-06 12:00 UTC at -12), denied and withdrawn; u2's 10-05 12:00
+    after the timed denial, denied and withdrawn. They were read denied, not withdrawn: no
+    consent.after_withdrawal. u3, a grant and a denial both at 09:00 (two categories answered
+    at once) and a denial on 10-05, withdraws nothing, as before: its event is the one
+    violation (denied, never granted)."""
+    log = """
+    user_id,purpose,status,ts
+    u1,ads,granted,2026-10-01
+    u1,ads,denied,2026-10-01
+    u1,ads,denied,2026-10-05
+    u2,ads,denied,2026-10-01
+    u2,ads,granted,2026-10-01
+    u2,ads,denied,2026-10-05T10:00:00Z
+    u3,ads,granted,2026-10-01T09:00:00Z
+    u3,ads,denied,2026-10-01T09:00:00Z
+    u3,ads,denied,2026-10-05T10:00:00Z
+    """
+    rows = [
+        ("u1", "2026-10-03T12:00:00Z"),
+        ("u1", "2026-10-05T12:00:00Z"),
+        ("u1", "2026-10-07T12:00:00Z"),
+        ("u2", "2026-10-05T12:00:00Z"),
+        ("u3", "2026-10-07T12:00:00Z"),
+    ]
+    events, consent = _events_csv(tmp_path, rows), write(tmp_path / "cmp.csv", log)
+    # per event, ads: (the log's state, withdrawn, before the first decision)
+    assert _log_states(events, consent) == {
+        "e0": ((None, False, False),),
+        "e1": ((None, False, False),),
+        "e2": ((False, True, False),),
+        "e3": ((False, True, False),),
+        "e4": ((False, False, False),),
+    }
+    doc = run_scan([events], consent=[consent], config=config()).to_dict()
+    assert _consent_findings(doc) == {
+        "consent.violation": (1, 1),
+        "consent.after_withdrawal": (2, 2),
+    }

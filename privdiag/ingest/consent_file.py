@@ -561,6 +561,7 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
 
     names = {c.lower(): c for c in ctx.columns}
     _validate_times(ctx, {"ts": names["derived_tstamp"]})
+    when = names["derived_tstamp"]
 
     def col(name: str) -> str:
         if name not in names:
@@ -575,7 +576,8 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
                coalesce({without_placeholder(col("domain_userid"))},  -- the browser's
                         {without_placeholder(col("network_userid"))},
                         {without_placeholder(col("user_id"))}) AS user_key,
-               {_time(ctx, names["derived_tstamp"])} AS ts,
+               {_time(ctx, when)} AS ts,
+               coalesce({day_only(quote(when), ctx.columns[when])}, FALSE) AS {DAY_ONLY},
                CASE WHEN lower({col("event_name")}) = 'consent_preferences' THEN TRUE END AS cp,
                lower({col("event_type")}) AS event_type,
                {col("consent_version")} AS consent_version,
@@ -586,11 +588,16 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
         FROM {ctx.read_sql}
     """)
     aliases = alias_values(ctx.config.alias_map())
+    # decision times that are dates alone: the records mark them, as a consent file's
+    found = one(ctx.con, f"SELECT count_if(cp AND {DAY_ONLY}) FROM {parsed}")
+    dates = int(found[0] or 0) if found else 0
     staged = Staged(
         format=NAME,
-        consent_view=consent_view(ctx, preference_decisions(parsed, aliases)),
+        consent_view=consent_view(ctx, preference_decisions(parsed, aliases), dated=dates > 0),
         unmapped_sql=unmapped_sql(parsed, aliases),
+        day_only=dates > 0,
     )
     staged.notes += _without_user(ctx, parsed, "cp")
     staged.notes += event_type_notes(ctx.con, parsed, "row(s) of the Snowplow consent log")
+    staged.notes += offsetless_note(when, dates, "decision time", dates=dates)
     return staged

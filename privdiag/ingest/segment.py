@@ -8,7 +8,8 @@ Decisions, so the canonical tables stay predictable:
 - Event names: track → ``event``; page → ``page_view`` and screen → ``screen_view`` (the
   journey step), the page or screen name kept in the feature ``page_name``; identify, group and
   alias → their type. A payload without ``type`` but with an ``event`` name counts as track.
-- Time: ``timestamp``, else ``originalTimestamp``, else ``receivedAt``, else ``sentAt``. A
+- Time: ``timestamp``, else ``originalTimestamp``, else ``receivedAt``, else ``sentAt``: the
+  first that can be read, with a note counting the payloads whose first cannot. A
   payload that names somebody (userId, anonymousId or messageId) or records a consent decision
   must have one, else InputError naming the file and row; a bare fragment (no id, no time, as in
   documentation examples) is kept with no time and no user, and counted in a note.
@@ -37,6 +38,7 @@ Decisions, so the canonical tables stay predictable:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from privdiag.engine import literal, one, quote
@@ -60,6 +62,7 @@ from privdiag.ingest.sqlparts import (
     unread_flag,
 )
 from privdiag.ingest.validation import OUT_OF_RANGE_HINT, out_of_range_message
+from privdiag.privacy import scrub
 from privdiag.purposes import PURPOSES
 from privdiag.state import DAY_ONLY
 
@@ -131,8 +134,18 @@ def _objects_sql(ctx: StageContext) -> str:
 def _stage_messages(ctx: StageContext) -> str:
     """Materialise one row per payload: its place in the file and the fields every part needs."""
     table = f"{ctx.prefix}_seg_msg"
-    times = ", ".join(any_ts(_text(f"$.{f}")) for f in TIME_FIELDS)
-    time_texts = ", ".join(_text(f"$.{f}") for f in TIME_FIELDS)
+    # each time field's text, t_0 (timestamp) to t_3: the payload's time is the first that
+    # reads, ``ts_text`` the text it read (else the first, for the error on it), and
+    # ``ts_later`` that the first text did not read yet a later one did. Only a payload whose
+    # timestamp does not read (r_0 NULL, few) has its other texts read more than once.
+    numbers = range(len(TIME_FIELDS))
+    texts = ", ".join(f"{_text(f'$.{f}')} AS t_{n}" for n, f in enumerate(TIME_FIELDS))
+    times = ", ".join(["r_0", *(any_ts(f"t_{n}") for n in numbers[1:])])
+    read_text = " ".join(f"WHEN {any_ts(f't_{n}')} IS NOT NULL THEN t_{n}" for n in numbers[1:])
+    time_texts = ", ".join(f"t_{n}" for n in numbers)
+    first_unread = " ".join(
+        f"WHEN t_{n} IS NOT NULL THEN {any_ts(f't_{n}')} IS NULL" for n in numbers[1:]
+    )
     sessions = ", ".join(_text(p) for p in SESSION_PATHS)
     names = ", ".join(literal(e) for e in PREFERENCE_EVENTS)
     ctx.create(f"""
@@ -152,11 +165,18 @@ def _stage_messages(ctx: StageContext) -> str:
                    {_text("$.anonymousId")} AS anonymous_id,
                    {_text("$.messageId")} AS message_id
             FROM src
+        ), texts AS (
+            SELECT *, {any_ts("t_0")} AS r_0 FROM (SELECT *, {texts} FROM typed)
+        ), timed AS (
+            SELECT *, coalesce({times}) AS ts FROM texts
         )
         SELECT _n, _file, _n - min(_n) OVER (PARTITION BY _file) + 1 AS _row, m, kind,
                user_id, anonymous_id, message_id,
-               coalesce({times}) AS ts,
-               coalesce({time_texts}) AS ts_text,
+               ts,
+               CASE WHEN r_0 IS NOT NULL THEN t_0
+                    ELSE coalesce(CASE {read_text} END, {time_texts}) END AS ts_text,
+               CASE WHEN r_0 IS NOT NULL OR ts IS NULL THEN FALSE WHEN t_0 IS NOT NULL THEN TRUE
+                    {first_unread} ELSE FALSE END AS ts_later,
                CASE kind WHEN 'track' THEN {_text("$.event")}
                          WHEN 'page' THEN 'page_view'
                          WHEN 'screen' THEN 'screen_view'
@@ -166,7 +186,7 @@ def _stage_messages(ctx: StageContext) -> str:
                {_text("$.context.device.type")} AS device,
                {_text("$.context.location.country")} AS country,
                coalesce({_text("$.channel")}, {_text("$.context.channel")}) AS channel
-        FROM typed
+        FROM timed
     """)
     return table
 
@@ -407,20 +427,22 @@ def _identity_note(con: Any, msg: str, ids: str) -> list[str]:
     ]
 
 
-def _stage_consent(ctx: StageContext, msg: str, cats: str, ids: str) -> str:
-    """Create the view of consent records from the consent preference events."""
+def _stage_consent(ctx: StageContext, msg: str, cats: str, ids: str, dated: bool) -> str:
+    """Create the view of consent records from the consent preference events; with ``dated``
+    (some are dated without a time of day) the records mark those (:data:`DAY_ONLY`)."""
     view = f"{ctx.prefix}_consent"
+    day = f", {day_only('ts_text', 'VARCHAR')} AS {DAY_ONLY}" if dated else ""
     ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT m.user_key, c.purpose, bool_and(c.granted) AS granted, m.ts,
                {literal(ctx.source)} AS source, NULL::VARCHAR AS version,
-               m.country AS region, m.device
+               m.country AS region, m.device{f", m.{DAY_ONLY}" if dated else ""}
         FROM {cats} c
-        JOIN (SELECT _n, {USER_KEY} AS user_key, ts, country, device
+        JOIN (SELECT _n, {USER_KEY} AS user_key, ts, country, device{day}
               FROM {msg} LEFT JOIN {ids} known USING (anonymous_id)
               WHERE is_preference) m USING (_n)
         WHERE c.purpose IS NOT NULL AND c.granted IS NOT NULL AND m.user_key IS NOT NULL
-        GROUP BY m._n, m.user_key, c.purpose, m.ts, m.country, m.device
+        GROUP BY m._n, m.user_key, c.purpose, m.ts, m.country, m.device{day and f", m.{DAY_ONLY}"}
     """)
     return view
 
@@ -514,7 +536,7 @@ def stage(ctx: StageContext) -> Staged:
     """
     msg = _stage_messages(ctx)
     _check_times(ctx, msg)
-    dates = _dates_alone(ctx, msg)
+    dates, decided = _dates_alone(ctx, msg)
     # the state of payloads dated without a time of day is resolved over their day
     dated = f"\n               {day_only('ts_text', 'VARCHAR')} AS {DAY_ONLY}," if dates else ""
     cats, objects = _stage_categories(ctx, msg)
@@ -545,9 +567,10 @@ def stage(ctx: StageContext) -> Staged:
     staged = Staged(
         format=NAME,
         events_view=view,
-        consent_view=_stage_consent(ctx, msg, cats, ids),
+        consent_view=_stage_consent(ctx, msg, cats, ids, decided > 0),
         time_field="timestamp",
         joint=(msg, cats, objects, ids),
+        day_only=decided > 0,
     )
     staged.unmapped_sql = (
         f"SELECT c.category, {USER_KEY} AS user_key, "
@@ -557,15 +580,44 @@ def stage(ctx: StageContext) -> Staged:
     )
     _add_notes(ctx, msg, staged, bool(features))
     staged.notes += _unread_category_notes(ctx, cats)
+    staged.notes += _later_time_notes(ctx, msg)
     staged.notes += offsetless_note("timestamp", dates, dates=dates)
+    staged.notes += offsetless_note("timestamp", decided, "decision time", dates=decided)
     return staged
 
 
-def _dates_alone(ctx: StageContext, msg: str) -> int:
+def _dates_alone(ctx: StageContext, msg: str) -> tuple[int, int]:
     """How many payloads are dated without a time of day (``"timestamp": "2026-10-01"``),
-    read as midnight UTC: their first time field that has a value is a date alone."""
-    found = one(ctx.con, f"SELECT count_if({day_only('ts_text', 'VARCHAR')}) FROM {msg}")
-    return int(found[0] or 0) if found else 0
+    read as midnight UTC: the time field they are read at is a date alone; and how many of
+    them are consent preference payloads, whose records then mark it (:data:`DAY_ONLY`)."""
+    dated = day_only("ts_text", "VARCHAR")
+    found = one(
+        ctx.con, f"SELECT count_if({dated}), count_if(is_preference AND {dated}) FROM {msg}"
+    )
+    return (int(found[0] or 0), int(found[1] or 0)) if found else (0, 0)
+
+
+def _later_time_notes(ctx: StageContext, msg: str) -> list[str]:
+    """The note on the payloads whose first time field with a value (``timestamp``, else
+    ``originalTimestamp``, ...) cannot be read, read at a later one that can: per file when
+    the input has several (at most five named, their names' addresses redacted)."""
+    rows = ctx.con.execute(
+        f"SELECT _file, count(*) FROM {msg} WHERE ts_later GROUP BY _file ORDER BY min(_n)"
+    ).fetchall()
+    if not rows:
+        return []
+    total = sum(int(n) for _, n in rows)
+    files = ""
+    if len(ctx.files) > 1:
+        named = [f"{scrub(Path(f).name) if f else '?'}: {int(n):,}" for f, n in rows[:5]]
+        more = f", {len(rows) - 5:,} more file(s)" if len(rows) > 5 else ""
+        files = f" ({', '.join(named)}{more})"
+    return [
+        f"{total:,} payload(s) have a timestamp that cannot be read{files}: each is read at "
+        "its originalTimestamp, else receivedAt or sentAt (when the device made it, or when "
+        "Segment got it or the device sent it), which may be hours from when it happened; "
+        "fix the timestamp at the source"
+    ]
 
 
 def _unread_category_notes(ctx: StageContext, cats: str) -> list[str]:

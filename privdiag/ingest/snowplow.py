@@ -28,15 +28,18 @@ from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     any_ts,
+    day_only,
     decision_sql,
     feature_name,
     id_text,
+    offsetless_note,
     out_of_range,
     time_problem,
     typed_ts,
 )
 from privdiag.ingest.validation import out_of_range_error
 from privdiag.privacy import describe_value
+from privdiag.state import DAY_ONLY
 
 NAME = "snowplow"
 
@@ -242,6 +245,16 @@ def _ts(columns: dict[str, str], name: str) -> str:
     return typed_ts(quote(name), sql_type)
 
 
+# The event times, the first that has a value being the event's (:func:`_stage_dedup`).
+EVENT_TIMES = ("derived_tstamp", "collector_tstamp")
+
+
+def _day(columns: dict[str, str], name: str) -> str:
+    """SQL true for a time in column ``name`` that is a date without a time of day
+    (:func:`day_only`), which :func:`_ts` reads as midnight UTC."""
+    return day_only(quote(name), columns[name]) if name in columns else "FALSE"
+
+
 def _stage_raw(ctx: StageContext) -> tuple[str, list[str]]:
     """Materialise the columns the reader needs, reading the files once; return its features."""
     read, cols = _source_sql(ctx)
@@ -271,10 +284,13 @@ def _stage_raw(ctx: StageContext) -> tuple[str, list[str]]:
     # ``_fp``, the fingerprint that keys a row without an event_id and breaks the ties of the
     # deduplication, is of the values as read here, not of the row as the files give it: a
     # folder of CSV files reads columns as text that one file types (a time, a number), and
-    # the same row must keep the same fingerprint whatever the layout.
+    # the same row must keep the same fingerprint whatever the layout. Whether a time is a
+    # date alone (``_derived_tstamp_day``, ``_collector_tstamp_day``) is no value of it.
+    values = ", ".join(f"{n} := s.{n}" for n in (item.rsplit(" AS ", 1)[1] for item in selects))
+    days = [f"{_day(cols, c)} AS _{c}_day" for c in EVENT_TIMES]
     ctx.create(
-        f"CREATE TEMP TABLE {raw} AS SELECT *, md5(CAST(s AS VARCHAR)) AS _fp "
-        f"FROM (SELECT {', '.join(selects)} FROM {read} AS t) AS s"
+        f"CREATE TEMP TABLE {raw} AS SELECT *, md5(CAST(struct_pack({values}) AS VARCHAR)) "
+        f"AS _fp FROM (SELECT {', '.join(selects + days)} FROM {read} AS t) AS s"
     )
     return raw, features
 
@@ -351,12 +367,15 @@ def _stage_dedup(ctx: StageContext, raw: str) -> str:
     key its consent records are kept under, is the browser, else the user id: a CMP decides
     per browser, as dbt-snowplow-web's consent models count (:mod:`privdiag.consent_keys`).
     A placeholder browser id is none (the loader clears it from ``anon_key`` too).
+    :data:`DAY_ONLY` tells that the event's time is a date without a time of day.
     """
     view = f"{ctx.prefix}_sp_events"
     ctx.create(f"""
         CREATE TEMP VIEW {view} AS
         SELECT *,
                coalesce(derived_tstamp, collector_tstamp) AS ts,
+               coalesce(CASE WHEN derived_tstamp IS NOT NULL THEN _derived_tstamp_day
+                             ELSE _collector_tstamp_day END, FALSE) AS {DAY_ONLY},
                coalesce(user_id, domain_userid) AS user_key,
                coalesce({without_placeholder("domain_userid")},
                         {without_placeholder("network_userid")}, user_id) AS consent_key
@@ -368,7 +387,9 @@ def _stage_dedup(ctx: StageContext, raw: str) -> str:
     return view
 
 
-def _stage_events(ctx: StageContext, events: str, features: list[str]) -> str:
+def _stage_events(ctx: StageContext, events: str, features: list[str], dated: bool) -> str:
+    """The canonical events' view; with ``dated`` (some times are dates alone) it marks them
+    (:data:`DAY_ONLY`), so that their state is resolved over their day (privdiag.state)."""
     taken = set(CANONICAL_COLUMNS)
     out = []
     for column in [*features, "has_ip"]:
@@ -391,7 +412,7 @@ def _stage_events(ctx: StageContext, events: str, features: list[str]) -> str:
                geo_country AS country,
                platform AS channel,
                {ctx.index} AS _input,
-               TRUE AS {BROWSER_CONSENT},
+               TRUE AS {BROWSER_CONSENT},{f" {DAY_ONLY}," if dated else ""}
                {", ".join(out)}
         FROM {events}
     """)
@@ -489,14 +510,19 @@ def _document_decisions(aliases: str, parsed_events: str) -> str:
     """
 
 
-def consent_view(ctx: StageContext, prefs_sql: str, docs_sql: str | None = None) -> str:
+def consent_view(
+    ctx: StageContext, prefs_sql: str, docs_sql: str | None = None, dated: bool = False
+) -> str:
     """Create the view ``<prefix>_consent`` of canonical records from the decisions of
-    :func:`preference_decisions` (and of :func:`_document_decisions`); return its name."""
+    :func:`preference_decisions` (and of :func:`_document_decisions`); return its name. With
+    ``dated`` (some decision times are dates alone) the records mark those (:data:`DAY_ONLY`):
+    a record of several decisions at one time is dated when they all are."""
     view = f"{ctx.prefix}_consent"
+    day = f", {DAY_ONLY}" if dated else ""
     documents = (
         f"""UNION ALL
             SELECT user_key, purpose, granted, ts, doc_version AS version,
-                   geo_country, device FROM ({docs_sql})"""
+                   geo_country, device{day} FROM ({docs_sql})"""
         if docs_sql
         else ""
     )
@@ -504,12 +530,13 @@ def consent_view(ctx: StageContext, prefs_sql: str, docs_sql: str | None = None)
         CREATE TEMP VIEW {view} AS
         WITH decisions AS (
             SELECT user_key, purpose, granted, ts, consent_version AS version,
-                   geo_country, device FROM ({prefs_sql})
+                   geo_country, device{day} FROM ({prefs_sql})
             {documents}
         )
         SELECT user_key, purpose, bool_or(granted) AS granted, ts,
                {literal(ctx.source)} AS source, any_value(version) AS version,
                any_value(geo_country) AS region, any_value(device) AS device
+               {f", bool_and({DAY_ONLY}) AS {DAY_ONLY}" if dated else ""}
         FROM decisions
         WHERE purpose IS NOT NULL AND granted IS NOT NULL
         GROUP BY user_key, purpose, ts
@@ -547,19 +574,43 @@ def stage(ctx: StageContext) -> Staged:
     _check_timeless_files(ctx, raw)
     _check_time_range(ctx, raw)
     events = _stage_dedup(ctx, raw)
+    dates = _dates_alone(ctx, raw, events)
     staged = Staged(
         format=NAME,
-        events_view=_stage_events(ctx, events, features),
+        events_view=_stage_events(ctx, events, features, any(dates)),
         time_field="derived_tstamp",  # or collector_tstamp where that is empty
     )
     aliases = alias_values(ctx.config.alias_map())
     parsed = _stage_all_consent(ctx, events)
+    decided = _dates_alone(ctx, raw, parsed) if any(dates) else (0, 0)
+    staged.day_only = any(decided)
     staged.consent_view = consent_view(
-        ctx, preference_decisions(parsed, aliases), _document_decisions(aliases, parsed)
+        ctx,
+        preference_decisions(parsed, aliases),
+        _document_decisions(aliases, parsed),
+        dated=staged.day_only,
     )
     staged.unmapped_sql = unmapped_sql(parsed, aliases)
     staged.notes += _notes(ctx, raw, parsed) + unread_versions(ctx.columns)
+    for column, n, m in zip(EVENT_TIMES, dates, decided, strict=True):
+        staged.notes += offsetless_note(column, n, dates=n)
+        staged.notes += offsetless_note(column, m, "decision time", dates=m)
     return staged
+
+
+def _dates_alone(ctx: StageContext, raw: str, rows: str) -> tuple[int, int]:
+    """How many of ``rows`` (the events, or the consent events) are dated without a time of
+    day by their derived_tstamp, and how many by their collector_tstamp (derived_tstamp
+    empty): read as midnight UTC. None when no time of ``raw`` is a date alone."""
+    dated = "_derived_tstamp_day OR _collector_tstamp_day"
+    if not one(ctx.con, f"SELECT 1 FROM {raw} WHERE {dated} LIMIT 1"):
+        return 0, 0
+    found = one(
+        ctx.con,
+        f"SELECT count_if({DAY_ONLY} AND derived_tstamp IS NOT NULL), "
+        f"count_if({DAY_ONLY} AND derived_tstamp IS NULL) FROM {rows}",
+    )
+    return (int(found[0] or 0), int(found[1] or 0)) if found else (0, 0)
 
 
 def _stage_all_consent(ctx: StageContext, events: str) -> str:
