@@ -1,0 +1,89 @@
+"""Hostile round 28: result JSON edited by hand for ``privdiag report``; ONNX models whose
+named features do not fit their input."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from privdiag.cli import app
+
+GOOD = Path(__file__).parent / "corpus" / "files" / "csv" / "good.csv"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("base") / "base.json"
+    CliRunner().invoke(app, ["scan", str(GOOD), "--json", str(out), "--quiet"])
+    doc = json.loads(out.read_text())
+    assert doc["findings"], "the scan of good.csv has findings to edit"
+    return doc
+
+
+def _report(tmp: Path, *docs: dict) -> tuple[int, str, Path]:
+    paths = []
+    for n, doc in enumerate(docs):
+        paths.append(tmp / f"r{n}.json")
+        paths[-1].write_text(json.dumps(doc))
+    out = tmp / "out.json"
+    result = CliRunner().invoke(app, ["report", *map(str, paths), "--json", str(out), "--quiet"])
+    assert "Traceback" not in result.output and result.exit_code != 5, result.output
+    return result.exit_code, result.output, out
+
+
+@pytest.mark.parametrize("findings", [None, "drop"])
+def test_a_result_whose_findings_are_null_or_gone_is_refused_not_read_as_none(
+    base, tmp_path, findings
+):
+    """`"findings": null` was a clean result: exit 0, "0 findings", every report written."""
+    doc = copy.deepcopy(base)
+    if findings == "drop":
+        del doc["findings"]
+    else:
+        doc["findings"] = None
+    code, text, out = _report(tmp_path, doc)
+    assert code == 3, text
+    assert "findings" in text and not out.exists()
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00+00:00", "12:00"])
+def test_a_start_time_that_is_no_time_is_refused(base, tmp_path, value):
+    """A run "started" `yesterday` sorted after every real time, so its findings replaced
+    those of the runs that really started later."""
+    doc = copy.deepcopy(base)
+    doc["started_at"] = value
+    code, text, out = _report(tmp_path, doc)
+    assert code == 3, text
+    assert "started_at" in text and not out.exists()
+
+
+def test_runs_are_ordered_by_their_time_not_by_its_text(base, tmp_path):
+    """12:00 at +05:00 is 07:00 UTC, before 08:00 UTC; read as text it came after, and the
+    earlier run's finding was kept."""
+    early, late = copy.deepcopy(base), copy.deepcopy(base)
+    early["started_at"] = "2026-12-01T12:00:00+05:00"
+    late["started_at"] = "2026-12-01T08:00:00Z"
+    early["findings"][0]["title"] = "from the earlier run"
+    late["findings"][0]["title"] = "from the later run"
+    code, text, out = _report(tmp_path, late, early)
+    assert code in (0, 1), text
+    merged = json.loads(out.read_text())
+    titles = [f["title"] for f in merged["findings"]]
+    assert "from the later run" in titles and "from the earlier run" not in titles
+    assert merged["started_at"] == "2026-12-01T12:00:00+05:00"
+
+
+@pytest.mark.parametrize("value", ["5", 0, -1, 5.5, True])
+def test_a_min_group_size_that_is_no_whole_number_of_one_or_more_is_refused(base, tmp_path, value):
+    """`"min_group_size": "1"` (or 0, -1, 5.5, true) read as a result that records none, as
+    an older privdiag's: the check that refuses a result made with a smaller size than the
+    report's was passed by."""
+    doc = copy.deepcopy(base)
+    doc["min_group_size"] = value
+    code, text, out = _report(tmp_path, doc)
+    assert code == 3, text
+    assert "min_group_size" in text and not out.exists()
