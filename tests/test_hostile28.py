@@ -87,3 +87,30 @@ def test_a_min_group_size_that_is_no_whole_number_of_one_or_more_is_refused(base
     code, text, out = _report(tmp_path, doc)
     assert code == 3, text
     assert "min_group_size" in text and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("names", "config", "said"),
+    [
+        ("a, b, c", "", "its metadata's feature_names names 3 (a, b, c)"),
+        ("a", "", "its metadata's feature_names names 1 (a)"),
+        (
+            "",
+            "[models.m]\npath = 'model.onnx'\nfeatures = ['a']\n",
+            "the config's [models.NAME] features names 1 (a)",
+        ),
+    ],
+)
+def test_feature_names_of_another_count_than_the_input_holds_are_told_as_such(
+    tmp_path, names, config, said
+):
+    """A model of a [N, 2] input whose metadata named 3 features was refused as one whose
+    "names are unknown", with the advice to set the names it had set."""
+    from tests.test_hostile22 import MODEL_CONFIG, _blind_set, _model_check, _one_tensor_model
+
+    model = _one_tensor_model(tmp_path / "model.onnx", names)
+    result, out = _model_check(tmp_path, model, _blind_set(), config=MODEL_CONFIG + config)
+    assert result.exit_code == 3, result.output
+    assert "takes one tensor of 2 features" in result.output
+    assert said in result.output and "unknown" not in result.output
+    assert not out.exists()

@@ -216,6 +216,10 @@ def _probabilities(outputs: list[Any]) -> str:
     return next(o.name for o in outputs if probabilities(o))
 
 
+# Where a model of one input without names in its metadata has its features named.
+CONFIG_FEATURES = "the config's [models.NAME] features"
+
+
 def _row_width(tensor: Any) -> Any:
     """The features a row of an ONNX input ``tensor`` holds: its last dimension, 1 for an
     input of rank 1, the product of the others past the rows for an input of rank 3 or more
@@ -292,7 +296,16 @@ class OnnxScorer(Scorer):
         width = _row_width(self.inputs[0])
         if names is None and width == 1:
             return [self.inputs[0].name]
-        if not names or (isinstance(width, int) and len(names) != width):
+        if names and isinstance(width, int) and len(names) != width:
+            named = "its metadata's feature_names" if meta else CONFIG_FEATURES
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            raise InputError(
+                f"the model takes one tensor of {width} features, but {named} names "
+                f"{len(names)} ({shown})",
+                path=self.path,
+                hint=f"name the {width} features of its input, in input order, in {named}",
+            )
+        if not names:
             raise InputError(
                 f"the model takes one tensor of {width} features but their names are unknown",
                 path=self.path,
