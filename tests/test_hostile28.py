@@ -114,3 +114,96 @@ def test_feature_names_of_another_count_than_the_input_holds_are_told_as_such(
     assert "takes one tensor of 2 features" in result.output
     assert said in result.output and "unknown" not in result.output
     assert not out.exists()
+
+
+MODELS = Path(__file__).resolve().parent.parent / "fixtures" / "models"
+
+
+@pytest.mark.parametrize("where", ["--blind-set", "--reference"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+def test_an_infinite_feature_value_is_refused_naming_its_row(tmp_path, where, value):
+    """A reference whose tenure_days was infinite on every 10th row read a missing share of 0
+    in both sets, yet PSI 0.70 and Jensen-Shannon 0.23 from those rows counted as missing in
+    its bins; in the blind set, the ONNX model scored the row (a probability of 0 or 1) where
+    a scikit-learn model refuses it."""
+    import polars as pl
+
+    from privdiag.model.synthetic import make_blind_set
+
+    clean = make_blind_set(200, seed=3)
+    bad = clean.with_columns(
+        pl.when(pl.int_range(pl.len()) % 10 == 3)
+        .then(value)
+        .otherwise(pl.col("tenure_days"))
+        .alias("tenure_days")
+    )
+    blind, reference = tmp_path / "blind.parquet", tmp_path / "reference.parquet"
+    (bad if where == "--blind-set" else clean).write_parquet(blind)
+    (bad if where == "--reference" else clean).write_parquet(reference)
+    out = tmp_path / "out.json"
+    args = ["model-check", str(MODELS / "propensity_imputed.onnx"), "--blind-set", str(blind)]
+    args += ["--reference", str(reference), "--label", "label", "--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert "Traceback" not in result.output and result.exit_code == 3, result.output
+    named = "blind.parquet" if where == "--blind-set" else "reference.parquet"
+    assert f"{named}, row 4, field 'tenure_days': holds an infinite value" in result.output
+    assert "(20 rows in all)" in result.output and not out.exists()
+
+
+def _zipmap_model(path: Path, classes: list[str]) -> Path:
+    """An ONNX classifier of one float input a [N, 1] as skl2onnx writes one: a label, then a
+    ZipMap of its classes' probabilities; the first class's is sigmoid(a - 2), the others
+    share the rest."""
+    from onnx_proto import FLOAT, INT64, STRING, _bytes, _int, float_tensor, node, value_info
+    from onnx_proto import model as onnx_model
+
+    share = 1.0 / (len(classes) - 1)
+    nodes = [
+        node("Sub", ["a", "two"], ["z"]),
+        node("Sigmoid", ["z"], ["p"]),
+        node("Sub", ["one", "p"], ["rest"]),
+        node("Mul", ["rest", "share"], ["q"]),
+        node("Concat", ["p", *["q"] * (len(classes) - 1)], ["probs"], axis=1),
+        node("ArgMax", ["probs"], ["label"], axis=1),
+        node("ZipMap", ["probs"], ["probability"], "ai.onnx.ml", classlabels_strings=classes),
+    ]
+    constants = [
+        float_tensor("two", [2.0], [1]),
+        float_tensor("one", [1.0], [1]),
+        float_tensor("share", [share], [1]),
+    ]
+    # seq(map(string, tensor(float))): TypeProto sequence_type (4) of map_type (5)
+    floats = _bytes(1, _int(1, FLOAT))
+    zipmap = _bytes(4, _bytes(1, _bytes(5, _int(1, STRING) + _bytes(2, floats))))
+    outputs = [value_info("label", INT64), _bytes(1, "probability") + _bytes(2, zipmap)]
+    path.write_bytes(onnx_model(nodes, [value_info("a", FLOAT)], outputs, constants))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("classes", "said"),
+    [
+        # class 1 was the last by name: P(stay) read as P(churn), ROC AUC 0.30, masking "better"
+        (["churn", "stay"], "its classes are 'churn' and 'stay': which is class 1"),
+        # read as class "1" against the rest: a multi-class model checked as a binary one
+        (["0", "1", "2"], "multi-class models are not supported"),
+    ],
+)
+def test_a_zipmap_of_classes_that_do_not_say_which_is_class_1_is_refused(tmp_path, classes, said):
+    from tests.test_hostile22 import MODEL_CONFIG, _blind_set, _model_check
+
+    model = _zipmap_model(tmp_path / "model.onnx", classes)
+    result, out = _model_check(tmp_path, model, _blind_set(), config=MODEL_CONFIG)
+    assert result.exit_code == 3, result.output
+    assert said in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("classes", [["no", "yes"], ["0", "1"], ["False", "True"]])
+def test_a_zipmap_of_classes_that_say_which_is_class_1_scores(tmp_path, classes):
+    from tests.test_hostile22 import MODEL_CONFIG, _blind_set, _model_check
+
+    model = _zipmap_model(tmp_path / "model.onnx", classes)
+    result, out = _model_check(tmp_path, model, _blind_set(), config=MODEL_CONFIG)
+    assert result.exit_code in (0, 1), result.output
+    unmasked = json.loads(out.read_text())["evidence"]["scenario_metrics"]["deny_ads"]["rows"]
+    assert unmasked[0][0] == "roc_auc" and unmasked[0][1] < 0.5  # P(first class) read as 0's

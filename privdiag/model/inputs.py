@@ -97,6 +97,7 @@ def read_inputs(
     scorer = _scorer(model, predictions, allow_pickle and not predictions, matched.table)
     features = _resolve_features(scorer, frame, label, blind_set)
     _check_label_not_an_input(label, features)
+    refuse_infinite(frame, features, blind_set)
     y = _labels(frame, label, blind_set)
 
     if model.exists() and not predictions:
@@ -249,6 +250,27 @@ def _refuse_missing(missing: pl.Series, path: Path, label: str) -> None:
         )
 
 
+def refuse_infinite(frame: pl.DataFrame, columns: list[str], path: Path) -> None:
+    """InputError naming the first row of ``columns`` holding an infinite value: drift left
+    such rows out of a feature's values and counted them in its missing bin, not in its
+    missing share (PSI 0.70 beside missing shares of 0), and an ONNX model scored them where
+    a scikit-learn one refuses them."""
+    for column in columns:
+        if not frame.schema[column].is_float():
+            continue
+        bad = frame[column].is_infinite().arg_true()
+        if bad.len():
+            count = f" ({bad.len():,} rows in all)" if bad.len() > 1 else ""
+            raise InputError(
+                f"holds an infinite value{count}, which no feature holds",
+                path=path,
+                row=int(bad[0]) + 1,
+                field=column,
+                hint="write the row's value empty (missing) or as the number meant (a ratio "
+                "divided by 0 is no number)",
+            )
+
+
 def _refuse_nested(frame: pl.DataFrame, columns: list[str], path: Path, what: str) -> None:
     """InputError naming the first of ``columns`` of nested values (a list, a struct): a
     label of lists was an internal error, a feature of structs numpy's "setting an array
@@ -370,6 +392,7 @@ def read_reference(
         )
     shared = [f for f in features if f in ref_frame.columns and f in frame.columns]
     _refuse_nested(ref_frame, shared, reference, "a feature's value")
+    refuse_infinite(ref_frame, shared, reference)
     if lacking := [f for f in features if f not in ref_frame.columns]:
         result.note(
             f"the reference (--reference) lacks the model's feature(s) {', '.join(lacking)}: "

@@ -69,6 +69,10 @@ class Scorer:
         for name, frame in variants.items():
             try:
                 out[name] = self._score(frame)
+            except InputError as exc:  # the model's outputs are no binary classifier's
+                if exc.path is not None:
+                    raise
+                raise InputError(exc.message, path=self.path, hint=exc.hint) from None
             except Exception as exc:  # noqa: BLE001 - any runtime error of a foreign model
                 out[name] = failure(exc)
         return out
@@ -188,11 +192,27 @@ def _refuse_no_probabilities(value: np.ndarray) -> None:
         )
 
 
+def _positive_key(keys: list[Any]) -> Any:
+    """Return the class of a ZipMap's ``keys`` whose probability is class 1's: 1, true or
+    yes. Raises InputError for more than two classes, and for two of which none says so
+    (`churn` and `stay`: the last by name was taken, P(stay) read as P(churn))."""
+    if len(keys) > 2:
+        raise InputError("multi-class models are not supported", hint="export a binary model")
+    key = next((k for k in POSITIVE_KEYS if k in keys), None)
+    if key is None and len(keys) == 2:
+        named = " and ".join(repr(str(k)) for k in sorted(keys, key=str))
+        raise InputError(
+            f"its classes are {named}: which is class 1 of the blind set's 0/1 label cannot "
+            "be told",
+            hint="export the classifier trained on a 0/1 (or false/true, no/yes) label",
+        )
+    return key if key is not None else keys[-1]
+
+
 def _positive_column(value: Any) -> np.ndarray:
     """Return class-1 probabilities from a [n, 2] tensor or a ZipMap list of dicts."""
     if isinstance(value, list):
-        keys = list(value[0]) if value else [1]
-        key = next((k for k in POSITIVE_KEYS if k in keys), sorted(keys, key=str)[-1])
+        key = _positive_key(list(value[0]) if value else [1])
         # ZipMap output is a Python list of dicts; onnxruntime gives no array form of it.
         return np.fromiter((row[key] for row in value), dtype=np.float64, count=len(value))
     arr = np.asarray(value, dtype=np.float64)
