@@ -207,3 +207,57 @@ def test_a_zipmap_of_classes_that_say_which_is_class_1_scores(tmp_path, classes)
     assert result.exit_code in (0, 1), result.output
     unmasked = json.loads(out.read_text())["evidence"]["scenario_metrics"]["deny_ads"]["rows"]
     assert unmasked[0][0] == "roc_auc" and unmasked[0][1] < 0.5  # P(first class) read as 0's
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ('"ten"', "its metrics' events is no number"),
+        ("true", "its metrics' events is no number"),
+        ("-3", "its metrics' events is below 0"),
+    ],
+)
+def test_a_history_whose_finding_counts_were_edited_is_refused_not_compared_by_another(
+    tmp_path, value, said
+):
+    """The first night's purchase leak of 10 events edited to "ten": the next night's 4 were
+    compared by its users (1 and 1) and read `unchanged`, where they are `better`."""
+    import duckdb
+
+    from tests.audit_data import NIGHT_1, NIGHT_2, setup
+
+    config = setup(tmp_path, NIGHT_1)
+    history = tmp_path / "history.duckdb"
+    audit = ["audit", "--config", str(config), "--history", str(history)]
+    assert CliRunner().invoke(app, audit).exit_code == 1
+    with duckdb.connect(str(history)) as con:
+        edit = f"UPDATE findings SET metrics = json_merge_patch(metrics, '{{\"events\": {value}}}')"
+        con.execute(edit + " WHERE title LIKE 'gclid is collected on purchase%'")
+    setup(tmp_path, NIGHT_2)
+    result = CliRunner().invoke(app, audit)
+    assert "Traceback" not in result.output and result.exit_code == 3, result.output
+    assert said in result.output and "edited by hand?" in result.output
+
+
+def test_a_word_in_a_numeric_feature_is_named_by_its_row(tmp_path):
+    """`n/a` on one row of a number column read "conversion from `str` to `f64` failed in
+    column 'sessions_30d' for 1 out of 400 values": no row to find it by."""
+    import polars as pl
+
+    from privdiag.model.synthetic import make_blind_set
+
+    frame = make_blind_set(200, seed=3)
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 7)
+        .then(pl.lit("n/a"))
+        .otherwise(pl.col("sessions_30d").cast(pl.String))
+        .alias("sessions_30d")
+    )
+    blind = tmp_path / "blind.csv"
+    frame.write_csv(blind)
+    out = tmp_path / "out.json"
+    args = ["model-check", str(MODELS / "propensity_imputed.onnx"), "--blind-set", str(blind)]
+    result = CliRunner().invoke(app, [*args, "--label", "label", "--json", str(out)])
+    assert "Traceback" not in result.output and result.exit_code == 3, result.output
+    assert "sessions_30d" in result.output and "row 8" in result.output
+    assert "n/a" not in result.output and not out.exists()  # a value is described, not shown

@@ -157,6 +157,27 @@ def _refuse_no_numbers(frame: pl.DataFrame, names: list[str]) -> None:
         )
 
 
+def _refuse_words(frame: pl.DataFrame, names: list[str]) -> None:
+    """Raise ValueError naming the first row of a text column of ``names`` (inputs the model
+    takes as numbers) that holds no number: the cast's own error named no row ("conversion
+    from `str` to `f64` failed in column 'x' for 1 out of 400 values"). The value is
+    described, not shown (it may be an identifier)."""
+    from privdiag.privacy import describe_value
+
+    for name in names:
+        column = frame[name]
+        if column.dtype not in TEXT_TYPES:
+            continue
+        bad = (column.is_not_null() & column.cast(pl.Float64, strict=False).is_null()).arg_true()
+        if bad.len():
+            more = f" ({bad.len():,} rows in all)" if bad.len() > 1 else ""
+            raise ValueError(
+                f"the model takes {name} as numbers, but row {int(bad[0]) + 1} holds "
+                f"{describe_value(column[int(bad[0])])}, which is no number{more}; write it "
+                "empty where it is missing"
+            )
+
+
 # Column types that are no numbers but cast to them as a model takes them (text is cast too:
 # "1.5" reads as a number, and a word fails as it did).
 CASTS = (pl.Boolean, pl.Null)
@@ -393,6 +414,11 @@ class OnnxScorer(Scorer):
             self.session, self.inputs = given, given.get_inputs()
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
+        if len(self.inputs) == 1:
+            taken = {n: self.inputs[0].type for n in self.feature_names or []}
+        else:
+            taken = {i.name: i.type for i in self.inputs}
+        _refuse_words(frame, [n for n, t in taken.items() if ONNX_TYPES.get(t) is not object])
         if self._free is not None:
             self._take_free_batch(frame)
         return self._run(self.session, frame)
