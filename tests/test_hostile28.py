@@ -1,10 +1,11 @@
 """Hostile round 28: result JSON edited by hand for ``privdiag report``; ONNX models whose
-named features do not fit their input."""
+named features do not fit their input; edited histories; hostile blind sets."""
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,19 @@ def test_a_word_in_a_numeric_feature_is_named_by_its_row(tmp_path):
     assert "Traceback" not in result.output and result.exit_code == 3, result.output
     assert "sessions_30d" in result.output and "row 8" in result.output
     assert "n/a" not in result.output and not out.exists()  # a value is described, not shown
+
+
+def test_rmse_of_errors_whose_squares_overflow_is_their_size_not_nan():
+    """A basket value of 1e300 on one row squared to inf: RMSE null in every scenario, its
+    interval NaN, numpy's RuntimeWarnings on stderr, and no degradation ever found."""
+    import numpy as np
+
+    from privdiag.model.metrics import regressor_scores
+
+    y, p = np.zeros(2), np.array([3e200, 4e200])
+    with np.errstate(all="raise"):
+        out = regressor_scores(y, p, np.ones((1, 2)))
+    assert out["rmse"][0] == pytest.approx(math.sqrt(12.5) * 1e200)
+    assert out["mae"][0] == pytest.approx(3.5e200)
+    zero = regressor_scores(np.ones(3), np.ones(3), np.ones((2, 3)))
+    assert zero["rmse"].tolist() == [0.0, 0.0]
