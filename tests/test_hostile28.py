@@ -319,3 +319,23 @@ def _no_set(bits, n: int, name: str) -> frozenset[int]:
     assert n <= 24, f"a vendor set of {n} bits was built on the data path ({name})"
     chunk = bits.take(n, name)
     return frozenset(i + 1 for i, bit in enumerate(chunk) if bit == "1")
+
+
+def test_a_model_feature_the_blind_set_lacks_is_matched_to_the_column_it_may_be(tmp_path):
+    """A model exported with its input named `Sessions_30D` on a blind set of `sessions_30d`
+    was told "lacks the model's feature(s) Sessions_30D", the column beside it unsaid."""
+    from onnx_proto import FLOAT, float_tensor, node, value_info
+    from onnx_proto import model as onnx_model
+
+    from privdiag.model.synthetic import make_blind_set
+
+    model = tmp_path / "model.onnx"
+    nodes = [node("Sub", ["Sessions_30D", "two"], ["z"]), node("Sigmoid", ["z"], ["p"])]
+    inputs, outputs = [value_info("Sessions_30D", FLOAT)], [value_info("p", FLOAT)]
+    model.write_bytes(onnx_model(nodes, inputs, outputs, [float_tensor("two", [2.0], [1])]))
+    blind = tmp_path / "blind.csv"
+    make_blind_set(200, seed=3).write_csv(blind)
+    result = CliRunner().invoke(app, ["model-check", str(model), "--blind-set", str(blind)])
+    assert "Traceback" not in result.output and result.exit_code == 3, result.output
+    assert "lacks the model's feature(s) Sessions_30D" in result.output
+    assert "Sessions_30D is column 'sessions_30d'?" in result.output

@@ -318,10 +318,13 @@ def _resolve_features(
     _check_names(names, scorer.path)
     absent = [f for f in names if f not in frame.columns]
     if absent:
+        near = {f: _near_column(f, frame.columns) for f in absent}
+        said = "; ".join(f"{f} is column {c!r}?" for f, c in near.items() if c)
         raise InputError(
             f"lacks the model's feature(s) {', '.join(absent)}",
             path=path,
-            hint="the blind set needs one column per model feature",
+            hint="the blind set needs one column per model feature, named as the model "
+            "names it" + (f" ({said})" if said else ""),
         )
     _refuse_nested(frame, names, path, "a feature's value")
     if scorer.width is not None and len(names) != scorer.width:
@@ -332,6 +335,14 @@ def _resolve_features(
         )
     scorer.feature_names = names
     return names
+
+
+def _near_column(feature: str, columns: list[str]) -> str | None:
+    """The blind set's column a model feature it lacks may be: the same name in another
+    case or spacing (`Sessions` for `sessions`), else the closest by spelling."""
+    folded = {c.strip().lower().replace(" ", "_"): c for c in columns}
+    same = folded.get(feature.strip().lower().replace(" ", "_"))
+    return same or closest(feature, columns)
 
 
 def _check_names(names: list[str], model: Path) -> None:
