@@ -339,3 +339,22 @@ def test_a_model_feature_the_blind_set_lacks_is_matched_to_the_column_it_may_be(
     assert "Traceback" not in result.output and result.exit_code == 3, result.output
     assert "lacks the model's feature(s) Sessions_30D" in result.output
     assert "Sessions_30D is column 'sessions_30d'?" in result.output
+
+
+@pytest.mark.parametrize(("name", "array"), [("blind.ndjson", False), ("blind.json", True)])
+def test_a_json_blind_set_whose_field_turns_into_a_list_names_the_row(tmp_path, name, array):
+    """A list in `ad_clicks_7d` on row 3, after numbers, read "cannot be read (failed to
+    determine supertype of struct[7] and struct[7])": no row, no field."""
+    rows = [{"a": 1.0, "ad_clicks_7d": 2, "label": 1}, {"a": 2.0, "ad_clicks_7d": 1, "label": 0}]
+    rows += [{"a": 1.5, "ad_clicks_7d": [1, 2], "label": 1}]
+    path = tmp_path / name
+    lines = [json.dumps(r) for r in rows]
+    path.write_text("[" + ",\n".join(lines) + "]" if array else "\n".join(lines) + "\n")
+    from privdiag.errors import InputError
+    from privdiag.model.blindset import read_table
+
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    said = str(err.value)
+    assert f"{name}, row 3, field 'ad_clicks_7d'" in said, said
+    assert "a list" in said and "numbers" in said and "supertype" not in said
