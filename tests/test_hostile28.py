@@ -358,3 +358,17 @@ def test_a_json_blind_set_whose_field_turns_into_a_list_names_the_row(tmp_path, 
     said = str(err.value)
     assert f"{name}, row 3, field 'ad_clicks_7d'" in said, said
     assert "a list" in said and "numbers" in said and "supertype" not in said
+
+
+@pytest.mark.parametrize("newer_first", [True, False])
+def test_a_merged_report_names_the_version_of_the_latest_run_whatever_the_order(
+    base, tmp_path, newer_first
+):
+    """`report new.json old.json` wrote the old run's privdiag version, `report old.json
+    new.json` the new one's: the last file given decided."""
+    old, new = copy.deepcopy(base), copy.deepcopy(base)
+    old["started_at"], old["version"] = "2026-11-01T00:00:00+00:00", "0.0.9"
+    new["started_at"], new["version"] = "2026-12-01T00:00:00+00:00", "0.1.0"
+    code, text, out = _report(tmp_path, *((new, old) if newer_first else (old, new)))
+    assert code in (0, 1), text
+    assert json.loads(out.read_text())["version"] == "0.1.0"

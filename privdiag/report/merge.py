@@ -371,7 +371,7 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     merged = {
         "schema_version": SCHEMA_VERSION,
         "tool": "privdiag",
-        "version": docs[-1].get("version", ""),
+        "version": _by_time(docs)[-1].get("version", ""),  # the latest run's
         "command": commands[0] if len(commands) == 1 else "report",
         "commands": commands,
         "started_at": str(_by_time(docs)[0].get("started_at") or ""),
