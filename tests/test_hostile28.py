@@ -372,3 +372,24 @@ def test_a_merged_report_names_the_version_of_the_latest_run_whatever_the_order(
     code, text, out = _report(tmp_path, *((new, old) if newer_first else (old, new)))
     assert code in (0, 1), text
     assert json.loads(out.read_text())["version"] == "0.1.0"
+
+
+@pytest.mark.parametrize("purpose", ["bogus", "Marketing"])
+def test_a_scan_result_rate_of_no_canonical_purpose_is_refused(tmp_path, purpose):
+    """`"consent_rates": {"ads": 0.5, "Marketing": 0.2}` edited into a scan result: the rate
+    of a purpose privdiag never writes there was dropped without a word."""
+    scan = {
+        "schema_version": 1,
+        "tool": "privdiag",
+        "command": "scan",
+        "findings": [],
+        "evidence": {"consent_rates": {"ads": 0.5, purpose: 0.2}},
+    }
+    path = tmp_path / "scan.json"
+    path.write_text(json.dumps(scan))
+    from privdiag.errors import InputError
+    from privdiag.model.inputs import consent_from_scan
+
+    with pytest.raises(InputError) as err:
+        consent_from_scan(path)
+    assert f"evidence.consent_rates gives a rate of {purpose!r}" in str(err.value)

@@ -26,6 +26,7 @@ from privdiag.model.loading import Scorer, is_text, load_scorer
 from privdiag.model.predictions import PredictionsScorer
 from privdiag.output import load_json
 from privdiag.privacy import describe_value, looks_like_id
+from privdiag.purposes import PURPOSES
 from privdiag.report.group_size import made_with, rates_at
 from privdiag.result import InputInfo, Result, sha256_file
 
@@ -160,6 +161,15 @@ def consent_from_scan(
             field="evidence.consent_rates",
             hint="pass the JSON written by privdiag scan --json, unchanged; or pass "
             "--consent-rates",
+        )
+    if unknown := sorted(p for p in rates if p not in PURPOSES):  # a scan writes canonical ones
+        raise InputError(
+            f"evidence.consent_rates gives a rate of {unknown[0]!r}, which is no purpose a "
+            f"scan writes ({', '.join(PURPOSES)})",
+            path=path,
+            field="evidence.consent_rates",
+            hint="pass the JSON written by privdiag scan --json, unchanged; or pass "
+            "--consent-rates (which takes aliases such as marketing)",
         )
     mix = read_mix(doc["evidence"].get("consent_mix"), path)
     if k is not None and (made_with(doc) or k) < k:  # a hand-made result records none
