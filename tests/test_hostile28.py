@@ -393,3 +393,25 @@ def test_a_scan_result_rate_of_no_canonical_purpose_is_refused(tmp_path, purpose
     with pytest.raises(InputError) as err:
         consent_from_scan(path)
     assert f"evidence.consent_rates gives a rate of {purpose!r}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("default", "said"), [("{a = 1}", "{'a': 1}"), ("nan", "nan"), ("inf", "inf"), ("-inf", "-inf")]
+)
+def test_a_default_no_masked_cell_can_take_is_a_config_error(tmp_path, default, said):
+    """`default = {a = 1}` (a table) masked sessions_30d as records, and the model's failure on
+    them read as two high `model.missing_unsupported` findings: "cannot score rows with
+    sessions_30d missing"; `default = inf` fed the model an infinite value the blind set may
+    not hold, and `nan` is the missing value itself."""
+    from privdiag.model.synthetic import make_blind_set
+
+    blind = tmp_path / "blind.csv"
+    make_blind_set(200, seed=3).write_csv(blind)
+    config = tmp_path / "privdiag.toml"
+    config.write_text(f'[features.sessions_30d]\npurposes = ["analytics"]\ndefault = {default}\n')
+    out = tmp_path / "out.json"
+    args = ["model-check", str(MODELS / "propensity_imputed.onnx"), "--blind-set", str(blind)]
+    args += ["--label", "label", "--config", str(config), "--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert "Traceback" not in result.output and result.exit_code == 2, result.output
+    assert f"[features.sessions_30d]: default {said} " in result.output and not out.exists()

@@ -18,6 +18,7 @@ would see them.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -349,6 +350,16 @@ def feature_defaults(config: Config, frame: pl.DataFrame, features: list[str]) -
         if isinstance(raw.get(f), dict) and "default" in raw[f]
     }
     for feature, value in defaults.items():
+        if isinstance(value, dict) or (isinstance(value, float) and not math.isfinite(value)):
+            # a table made the column records, and the model's failure on them read as its
+            # failure on a missing value; NaN is the missing value, infinity no feature's
+            raise ConfigError(
+                f"default {value!r} is no value a masked cell takes (a table, NaN or infinity)",
+                path=config.path,
+                key=f"features.{feature}",
+                hint="give the number or text production sets when consent is missing; "
+                "leave default out to mask the feature as missing",
+            )
         dtype = frame.schema[feature]
         try:  # as apply() masks: a default the column cannot hold fails here
             fill = pl.when(pl.lit(True)).then(pl.lit(value, dtype=dtype))
