@@ -395,14 +395,8 @@ def test_a_scan_result_rate_of_no_canonical_purpose_is_refused(tmp_path, purpose
     assert f"evidence.consent_rates gives a rate of {purpose!r}" in str(err.value)
 
 
-@pytest.mark.parametrize(
-    ("default", "said"), [("{a = 1}", "{'a': 1}"), ("nan", "nan"), ("inf", "inf"), ("-inf", "-inf")]
-)
-def test_a_default_no_masked_cell_can_take_is_a_config_error(tmp_path, default, said):
-    """`default = {a = 1}` (a table) masked sessions_30d as records, and the model's failure on
-    them read as two high `model.missing_unsupported` findings: "cannot score rows with
-    sessions_30d missing"; `default = inf` fed the model an infinite value the blind set may
-    not hold, and `nan` is the missing value itself."""
+def _check_with_default(tmp_path: Path, default: str):
+    """model-check of the fixture model whose sessions_30d has ``default`` in the config."""
     from privdiag.model.synthetic import make_blind_set
 
     blind = tmp_path / "blind.csv"
@@ -412,6 +406,27 @@ def test_a_default_no_masked_cell_can_take_is_a_config_error(tmp_path, default, 
     out = tmp_path / "out.json"
     args = ["model-check", str(MODELS / "propensity_imputed.onnx"), "--blind-set", str(blind)]
     args += ["--label", "label", "--config", str(config), "--json", str(out)]
-    result = CliRunner().invoke(app, args)
+    return CliRunner().invoke(app, args), out
+
+
+@pytest.mark.parametrize(
+    ("default", "said"), [("{a = 1}", "{'a': 1}"), ("nan", "nan"), ("inf", "inf"), ("-inf", "-inf")]
+)
+def test_a_default_no_masked_cell_can_take_is_a_config_error(tmp_path, default, said):
+    """`default = {a = 1}` (a table) masked sessions_30d as records, and the model's failure on
+    them read as two high `model.missing_unsupported` findings: "cannot score rows with
+    sessions_30d missing"; `default = inf` fed the model an infinite value the blind set may
+    not hold, and `nan` is the missing value itself."""
+    result, out = _check_with_default(tmp_path, default)
     assert "Traceback" not in result.output and result.exit_code == 2, result.output
     assert f"[features.sessions_30d]: default {said} " in result.output and not out.exists()
+
+
+@pytest.mark.parametrize(("default", "said"), [("1e39", "float32"), ("-1e39", "float32")])
+def test_a_default_the_model_tensor_cannot_take_is_a_config_error(tmp_path, default, said):
+    """`default = 1e39` fits the blind set's float64 column but no float32 tensor: the masked
+    scenarios failed, read as the model's `model.missing_unsupported`."""
+    result, out = _check_with_default(tmp_path, default)
+    assert "Traceback" not in result.output and result.exit_code == 2, result.output
+    assert "[features.sessions_30d]: default" in result.output and said in result.output
+    assert "missing_unsupported" not in result.output and not out.exists()

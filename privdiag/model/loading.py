@@ -80,6 +80,11 @@ class Scorer:
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
         raise NotImplementedError
 
+    def refuse_default(self, feature: str, value: Any) -> str | None:
+        """Why the model cannot take ``value`` in place of ``feature``'s masked cells; None
+        when it can, or when that is known only by scoring."""
+        return None
+
 
 def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
     """Return the named columns as a 2-D array for an ONNX tensor of ``dtype``; a missing
@@ -412,6 +417,19 @@ class OnnxScorer(Scorer):
             same = False
         if not same:
             self.session, self.inputs = given, given.get_inputs()
+
+    def refuse_default(self, feature: str, value: Any) -> str | None:
+        """Why the input tensor of ``feature`` cannot hold ``value`` (1e39 in a float32, 1.5
+        in an int64); None when it can. A masked scenario failed on it, which read as the
+        model's failure on a missing value."""
+        one = len(self.inputs) == 1
+        tensor = self.inputs[0] if one else next(i for i in self.inputs if i.name == feature)
+        dtype = ONNX_TYPES.get(tensor.type, np.float32)
+        try:
+            _matrix(pl.DataFrame({feature: [value]}), [feature], dtype)
+        except ValueError as exc:
+            return str(exc)
+        return None
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
         if len(self.inputs) == 1:
