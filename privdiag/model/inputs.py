@@ -350,6 +350,7 @@ def _resolve_features(
 def _near_column(feature: str, columns: list[str]) -> str | None:
     """The blind set's column a model feature it lacks may be: the same name in another
     case or spacing (`Sessions` for `sessions`), else the closest by spelling."""
+    columns = [c for c in columns if not looks_like_id(c)]  # an identifier is never offered
     folded = {c.strip().lower().replace(" ", "_"): c for c in columns}
     same = folded.get(feature.strip().lower().replace(" ", "_"))
     return same or closest(feature, columns)
