@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from privdiag.audit.diff import CHANGES
+from privdiag.audit.diff import CHANGES, FIGURES
 from privdiag.audit.schema import (
     FINDING_COLUMNS,
     RUN_COLUMNS,
@@ -314,9 +314,29 @@ def _finding(row: tuple[Any, ...], path: Path, run_id: str) -> dict[str, Any]:
         "title": title,
         "owner": owner,
         "location": _json_cell(location, dict, path, where, "location"),
-        "metrics": _json_cell(metrics, dict, path, where, "metrics"),
+        "metrics": _figures(_json_cell(metrics, dict, path, where, "metrics"), kind, path, where),
         "change": change,
     }
+
+
+# The metrics an audit compares a finding by (privdiag.audit.diff.key_metric and FIGURES),
+# the first two counts. One edited into a word was passed over for the next (a leak of 10
+# events edited to "ten", then of 4, compared by its 1 user both nights: `unchanged`). An
+# opt-in drop's "change" is a word (version or date); a shift's, its figure.
+_FIGURES = ("events", "users", "share", "drop")
+
+
+def _figures(metrics: dict[str, Any], kind: str, path: Path, where: str) -> dict[str, Any]:
+    """Return a finding's ``metrics``, its compared figures numbers (or null)."""
+    for name in dict.fromkeys([*_FIGURES, FIGURES.get(kind, "events")]):
+        value = metrics.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
+            raise edited_history(path, where, f"metrics' {name}", "is no number")
+        if name in ("events", "users") and value < 0:
+            raise edited_history(path, where, f"metrics' {name}", "is below 0")
+    return metrics
 
 
 def _insert_findings(con: Any, run_id: str, findings: list[dict[str, Any]]) -> None:

@@ -91,11 +91,12 @@ class TCString:
 class _Bits:
     """A cursor over a string of '0'/'1' characters; reading past the end is an InputError."""
 
-    def __init__(self, bits: str, segment: int) -> None:
+    def __init__(self, bits: str, segment: int, vendors: bool = True) -> None:
         self.bits = bits
         self.pos = 0
         self.segment = segment
         self.ranged = 0  # the vendor ids the range entries read so far name (MAX_RANGED_IDS)
+        self.vendors = vendors  # False: vendor lists are read and checked, not kept
 
     def take(self, n: int, name: str) -> str:
         end = self.pos + n
@@ -193,6 +194,12 @@ def _ranges(bits: _Bits, name: str, max_id: int | None = None) -> frozenset[int]
             "a string slow to read",
             hint="the string was damaged or made by hand; the CMP should write it again",
         )
+    return _ids(merged) if bits.vendors else frozenset()
+
+
+def _ids(merged: list[list[int]]) -> frozenset[int]:
+    """The vendor ids of merged ranges: up to MAX_RANGED_IDS of them, 50 ms for a string of
+    that many, which a consent log of distinct such strings paid for each."""
     return frozenset(i for start, end in merged for i in range(start, end + 1))
 
 
@@ -201,6 +208,9 @@ def _vendor_section(bits: _Bits, name: str) -> tuple[int, frozenset[int]]:
     max_id = bits.uint(16, f"{name} MaxVendorId")
     if bits.flag(f"{name} IsRangeEncoding"):
         return max_id, _ranges(bits, name, max_id)
+    if not bits.vendors:
+        bits.take(max_id, f"{name} BitField")
+        return max_id, frozenset()
     return max_id, bits.idset(max_id, f"{name} BitField")
 
 
@@ -241,7 +251,7 @@ def _header(bits: _Bits) -> dict:
     )
 
 
-def decode(tc: str, *, partial: bool = False) -> TCString:
+def decode(tc: str, *, partial: bool = False, vendors: bool = True) -> TCString:
     """Decode a TCF v2 TC string; return its core fields and the types of its other segments.
 
     Assumes the value is already URL-decoded. Raises InputError (without file or row; the
@@ -249,12 +259,13 @@ def decode(tc: str, *, partial: bool = False) -> TCString:
     or unknown version, or a core segment shorter than its fields say. With ``partial``, a
     string whose fixed fields (up to PublisherCC, purposes included) are read but whose vendor
     sections, publisher restrictions or other segments are not is returned with what was read
-    before the damage and why the rest was not in ``unread``.
+    before the damage and why the rest was not in ``unread``. Without ``vendors``, the
+    vendor lists are read and checked but left empty (what consent needs is the purposes).
     """
     if not isinstance(tc, str) or not tc.strip():
         raise InputError("TC string is empty")
     segments = tc.strip().split(".")
-    bits = _Bits(_segment_bits(segments[0], 0), 0)
+    bits = _Bits(_segment_bits(segments[0], 0), 0, vendors)
     fields = _header(bits)
     try:
         _read_rest(bits, segments, fields)
@@ -308,7 +319,7 @@ def tcf_purposes(tc: str) -> dict[str, bool | None]:
 
 def _row(value: str) -> dict:
     try:
-        decoded = decode(value, partial=True)
+        decoded = decode(value, partial=True, vendors=False)  # only its purposes are used
     except InputError as exc:
         return {"tc_string": value, "error": exc.message}
     granted = purposes_of(decoded)

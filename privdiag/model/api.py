@@ -18,7 +18,7 @@ import polars as pl
 
 from privdiag.chains import link_models
 from privdiag.config import Config
-from privdiag.errors import InputError, UsageError
+from privdiag.errors import ConfigError, InputError, UsageError
 from privdiag.mapping import model_owner, owner_for, purposes_for
 from privdiag.model import blindset, guards, importance, verdicts
 from privdiag.model.consent_mix import INDEPENDENT, JOINT, MixEntry
@@ -126,6 +126,15 @@ def _variants(ctx: Context, frame: pl.DataFrame, given: Inputs) -> dict[str, pl.
     scen += blindset.feature_scenarios(n, ctx.features)
     ctx.scenarios = {s.name: s for s in scen}
     defaults = blindset.feature_defaults(ctx.config, frame, ctx.features)
+    for feature, value in defaults.items():
+        if why := given.scorer.refuse_default(feature, value):
+            raise ConfigError(
+                f"default {value!r} cannot be given to the model: {why}",
+                path=ctx.config.path,
+                key=f"features.{feature}",
+                hint="give a value the model's input takes (the one production sets when "
+                "consent is missing)",
+            )
     out = {"unmasked": frame}
     out.update({s.name: blindset.apply(frame, s, defaults) for s in scen})
     return out

@@ -18,6 +18,7 @@ would see them.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,54 @@ def read_table(path: Path) -> pl.DataFrame:
     except pl.exceptions.PolarsError as exc:
         # polars quotes the cell it could not read, and advises on its Python API
         told = _unreadable_cell(path) if fmt == "csv" else _object_over_lines(path)
+        if told is None and fmt in ("json", "ndjson"):
+            array = fmt == "json" and _starts_with(path, b"[")
+            told = _mixed_json_field(path, "array" if array else "newline_delimited")
         raise told or _unreadable(path, exc) from exc
+
+
+# What a JSON value is, by DuckDB's json_type, in the words of a blind set's column.
+_JSON_KINDS = (
+    "CASE json_type(v) WHEN 'ARRAY' THEN 'a list' WHEN 'OBJECT' THEN 'a record' "
+    "WHEN 'VARCHAR' THEN 'text' WHEN 'BOOLEAN' THEN 'true or false' ELSE 'numbers' END"
+)
+
+
+def _mixed_json_field(path: Path, layout: str) -> InputError | None:
+    """The InputError naming the first row of a JSON blind set whose field holds a value of
+    another kind than its first rows (a list among numbers), which polars could not read
+    ("failed to determine supertype of struct[7] and struct[7]"); None when there is none
+    or DuckDB cannot read the file either. Read in SQL: each object once."""
+    import duckdb
+
+    query = f"""
+        WITH objects AS (
+            SELECT row_number() OVER () AS row, json AS doc
+            FROM read_json_objects(?, format = '{layout}')),
+        cells AS (
+            SELECT row, key, doc -> ('$."' || key || '"') AS v
+            FROM objects, unnest(json_keys(doc)) AS k(key)),
+        present AS (
+            SELECT row, key, {_JSON_KINDS} AS kind FROM cells WHERE json_type(v) <> 'NULL'),
+        first AS (SELECT key, arg_min(kind, row) AS kind FROM present GROUP BY key)
+        SELECT p.row, p.key, p.kind, f.kind
+        FROM present p JOIN first f ON p.key = f.key AND p.kind <> f.kind
+        ORDER BY p.row, p.key LIMIT 1"""
+    try:
+        found = duckdb.connect().execute(query, [str(path)]).fetchone()
+    except duckdb.Error:
+        return None
+    if found is None:
+        return None
+    row, key, kind, first = found
+    return InputError(
+        f"holds {kind} where the rows above it hold {first}",
+        path=path,
+        row=int(row),
+        field=key,
+        hint="give the field one kind of value a row (a number, say); leave a missing value "
+        "null, and flatten lists and records into columns of their own",
+    )
 
 
 def _starts_with(path: Path, char: bytes) -> bool:
@@ -302,6 +350,16 @@ def feature_defaults(config: Config, frame: pl.DataFrame, features: list[str]) -
         if isinstance(raw.get(f), dict) and "default" in raw[f]
     }
     for feature, value in defaults.items():
+        if isinstance(value, dict) or (isinstance(value, float) and not math.isfinite(value)):
+            # a table made the column records, and the model's failure on them read as its
+            # failure on a missing value; NaN is the missing value, infinity no feature's
+            raise ConfigError(
+                f"default {value!r} is no value a masked cell takes (a table, NaN or infinity)",
+                path=config.path,
+                key=f"features.{feature}",
+                hint="give the number or text production sets when consent is missing; "
+                "leave default out to mask the feature as missing",
+            )
         dtype = frame.schema[feature]
         try:  # as apply() masks: a default the column cannot hold fails here
             fill = pl.when(pl.lit(True)).then(pl.lit(value, dtype=dtype))

@@ -26,6 +26,7 @@ from privdiag.model.loading import Scorer, is_text, load_scorer
 from privdiag.model.predictions import PredictionsScorer
 from privdiag.output import load_json
 from privdiag.privacy import describe_value, looks_like_id
+from privdiag.purposes import PURPOSES
 from privdiag.report.group_size import made_with, rates_at
 from privdiag.result import InputInfo, Result, sha256_file
 
@@ -97,6 +98,7 @@ def read_inputs(
     scorer = _scorer(model, predictions, allow_pickle and not predictions, matched.table)
     features = _resolve_features(scorer, frame, label, blind_set)
     _check_label_not_an_input(label, features)
+    refuse_infinite(frame, features, blind_set)
     y = _labels(frame, label, blind_set)
 
     if model.exists() and not predictions:
@@ -159,6 +161,15 @@ def consent_from_scan(
             field="evidence.consent_rates",
             hint="pass the JSON written by privdiag scan --json, unchanged; or pass "
             "--consent-rates",
+        )
+    if unknown := sorted(p for p in rates if p not in PURPOSES):  # a scan writes canonical ones
+        raise InputError(
+            f"evidence.consent_rates gives a rate of {unknown[0]!r}, which is no purpose a "
+            f"scan writes ({', '.join(PURPOSES)})",
+            path=path,
+            field="evidence.consent_rates",
+            hint="pass the JSON written by privdiag scan --json, unchanged; or pass "
+            "--consent-rates (which takes aliases such as marketing)",
         )
     mix = read_mix(doc["evidence"].get("consent_mix"), path)
     if k is not None and (made_with(doc) or k) < k:  # a hand-made result records none
@@ -249,6 +260,27 @@ def _refuse_missing(missing: pl.Series, path: Path, label: str) -> None:
         )
 
 
+def refuse_infinite(frame: pl.DataFrame, columns: list[str], path: Path) -> None:
+    """InputError naming the first row of ``columns`` holding an infinite value: drift left
+    such rows out of a feature's values and counted them in its missing bin, not in its
+    missing share (PSI 0.70 beside missing shares of 0), and an ONNX model scored them where
+    a scikit-learn one refuses them."""
+    for column in columns:
+        if not frame.schema[column].is_float():
+            continue
+        bad = frame[column].is_infinite().arg_true()
+        if bad.len():
+            count = f" ({bad.len():,} rows in all)" if bad.len() > 1 else ""
+            raise InputError(
+                f"holds an infinite value{count}, which no feature holds",
+                path=path,
+                row=int(bad[0]) + 1,
+                field=column,
+                hint="write the row's value empty (missing) or as the number meant (a ratio "
+                "divided by 0 is no number)",
+            )
+
+
 def _refuse_nested(frame: pl.DataFrame, columns: list[str], path: Path, what: str) -> None:
     """InputError naming the first of ``columns`` of nested values (a list, a struct): a
     label of lists was an internal error, a feature of structs numpy's "setting an array
@@ -296,10 +328,13 @@ def _resolve_features(
     _check_names(names, scorer.path)
     absent = [f for f in names if f not in frame.columns]
     if absent:
+        near = {f: _near_column(f, frame.columns) for f in absent}
+        said = "; ".join(f"{f} is column {c!r}?" for f, c in near.items() if c)
         raise InputError(
             f"lacks the model's feature(s) {', '.join(absent)}",
             path=path,
-            hint="the blind set needs one column per model feature",
+            hint="the blind set needs one column per model feature, named as the model "
+            "names it" + (f" ({said})" if said else ""),
         )
     _refuse_nested(frame, names, path, "a feature's value")
     if scorer.width is not None and len(names) != scorer.width:
@@ -310,6 +345,15 @@ def _resolve_features(
         )
     scorer.feature_names = names
     return names
+
+
+def _near_column(feature: str, columns: list[str]) -> str | None:
+    """The blind set's column a model feature it lacks may be: the same name in another
+    case or spacing (`Sessions` for `sessions`), else the closest by spelling."""
+    columns = [c for c in columns if not looks_like_id(c)]  # an identifier is never offered
+    folded = {c.strip().lower().replace(" ", "_"): c for c in columns}
+    same = folded.get(feature.strip().lower().replace(" ", "_"))
+    return same or closest(feature, columns)
 
 
 def _check_names(names: list[str], model: Path) -> None:
@@ -370,6 +414,7 @@ def read_reference(
         )
     shared = [f for f in features if f in ref_frame.columns and f in frame.columns]
     _refuse_nested(ref_frame, shared, reference, "a feature's value")
+    refuse_infinite(ref_frame, shared, reference)
     if lacking := [f for f in features if f not in ref_frame.columns]:
         result.note(
             f"the reference (--reference) lacks the model's feature(s) {', '.join(lacking)}: "

@@ -69,12 +69,21 @@ class Scorer:
         for name, frame in variants.items():
             try:
                 out[name] = self._score(frame)
+            except InputError as exc:  # the model's outputs are no binary classifier's
+                if exc.path is not None:
+                    raise
+                raise InputError(exc.message, path=self.path, hint=exc.hint) from None
             except Exception as exc:  # noqa: BLE001 - any runtime error of a foreign model
                 out[name] = failure(exc)
         return out
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
         raise NotImplementedError
+
+    def refuse_default(self, feature: str, value: Any) -> str | None:
+        """Why the model cannot take ``value`` in place of ``feature``'s masked cells; None
+        when it can, or when that is known only by scoring."""
+        return None
 
 
 def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
@@ -153,6 +162,27 @@ def _refuse_no_numbers(frame: pl.DataFrame, names: list[str]) -> None:
         )
 
 
+def _refuse_words(frame: pl.DataFrame, names: list[str]) -> None:
+    """Raise ValueError naming the first row of a text column of ``names`` (inputs the model
+    takes as numbers) that holds no number: the cast's own error named no row ("conversion
+    from `str` to `f64` failed in column 'x' for 1 out of 400 values"). The value is
+    described, not shown (it may be an identifier)."""
+    from privdiag.privacy import describe_value
+
+    for name in names:
+        column = frame[name]
+        if column.dtype not in TEXT_TYPES:
+            continue
+        bad = (column.is_not_null() & column.cast(pl.Float64, strict=False).is_null()).arg_true()
+        if bad.len():
+            more = f" ({bad.len():,} rows in all)" if bad.len() > 1 else ""
+            raise ValueError(
+                f"the model takes {name} as numbers, but row {int(bad[0]) + 1} holds "
+                f"{describe_value(column[int(bad[0])])}, which is no number{more}; write it "
+                "empty where it is missing"
+            )
+
+
 # Column types that are no numbers but cast to them as a model takes them (text is cast too:
 # "1.5" reads as a number, and a word fails as it did).
 CASTS = (pl.Boolean, pl.Null)
@@ -188,11 +218,27 @@ def _refuse_no_probabilities(value: np.ndarray) -> None:
         )
 
 
+def _positive_key(keys: list[Any]) -> Any:
+    """Return the class of a ZipMap's ``keys`` whose probability is class 1's: 1, true or
+    yes. Raises InputError for more than two classes, and for two of which none says so
+    (`churn` and `stay`: the last by name was taken, P(stay) read as P(churn))."""
+    if len(keys) > 2:
+        raise InputError("multi-class models are not supported", hint="export a binary model")
+    key = next((k for k in POSITIVE_KEYS if k in keys), None)
+    if key is None and len(keys) == 2:
+        named = " and ".join(repr(str(k)) for k in sorted(keys, key=str))
+        raise InputError(
+            f"its classes are {named}: which is class 1 of the blind set's 0/1 label cannot "
+            "be told",
+            hint="export the classifier trained on a 0/1 (or false/true, no/yes) label",
+        )
+    return key if key is not None else keys[-1]
+
+
 def _positive_column(value: Any) -> np.ndarray:
     """Return class-1 probabilities from a [n, 2] tensor or a ZipMap list of dicts."""
     if isinstance(value, list):
-        keys = list(value[0]) if value else [1]
-        key = next((k for k in POSITIVE_KEYS if k in keys), sorted(keys, key=str)[-1])
+        key = _positive_key(list(value[0]) if value else [1])
         # ZipMap output is a Python list of dicts; onnxruntime gives no array form of it.
         return np.fromiter((row[key] for row in value), dtype=np.float64, count=len(value))
     arr = np.asarray(value, dtype=np.float64)
@@ -214,6 +260,10 @@ def _probabilities(outputs: list[Any]) -> str:
     if probabilities(outputs[1]) or not any(probabilities(o) for o in outputs):
         return outputs[1].name
     return next(o.name for o in outputs if probabilities(o))
+
+
+# Where a model of one input without names in its metadata has its features named.
+CONFIG_FEATURES = "the config's [models.NAME] features"
 
 
 def _row_width(tensor: Any) -> Any:
@@ -292,7 +342,16 @@ class OnnxScorer(Scorer):
         width = _row_width(self.inputs[0])
         if names is None and width == 1:
             return [self.inputs[0].name]
-        if not names or (isinstance(width, int) and len(names) != width):
+        if names and isinstance(width, int) and len(names) != width:
+            named = "its metadata's feature_names" if meta else CONFIG_FEATURES
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            raise InputError(
+                f"the model takes one tensor of {width} features, but {named} names "
+                f"{len(names)} ({shown})",
+                path=self.path,
+                hint=f"name the {width} features of its input, in input order, in {named}",
+            )
+        if not names:
             raise InputError(
                 f"the model takes one tensor of {width} features but their names are unknown",
                 path=self.path,
@@ -359,7 +418,25 @@ class OnnxScorer(Scorer):
         if not same:
             self.session, self.inputs = given, given.get_inputs()
 
+    def refuse_default(self, feature: str, value: Any) -> str | None:
+        """Why the input tensor of ``feature`` cannot hold ``value`` (1e39 in a float32, 1.5
+        in an int64); None when it can. A masked scenario failed on it, which read as the
+        model's failure on a missing value."""
+        one = len(self.inputs) == 1
+        tensor = self.inputs[0] if one else next(i for i in self.inputs if i.name == feature)
+        dtype = ONNX_TYPES.get(tensor.type, np.float32)
+        try:
+            _matrix(pl.DataFrame({feature: [value]}), [feature], dtype)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
+        if len(self.inputs) == 1:
+            taken = {n: self.inputs[0].type for n in self.feature_names or []}
+        else:
+            taken = {i.name: i.type for i in self.inputs}
+        _refuse_words(frame, [n for n, t in taken.items() if ONNX_TYPES.get(t) is not object])
         if self._free is not None:
             self._take_free_batch(frame)
         return self._run(self.session, frame)

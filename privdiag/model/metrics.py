@@ -77,10 +77,16 @@ def classifier_scores(y: np.ndarray, p: np.ndarray, w: np.ndarray, threshold: fl
 
 
 def regressor_scores(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict:
-    """Return RMSE and MAE per weight row; assumes no NaN in ``p``."""
+    """Return RMSE and MAE per weight row; assumes no NaN in ``p``. The errors are summed
+    relative to the largest, so that errors past 1e154 (a label of 1e300) square to no inf."""
     total = w.sum(axis=1)
-    err = p - y
-    return {"rmse": np.sqrt((w @ err**2) / total), "mae": (w @ np.abs(err)) / total}
+    err = np.abs(p - y)
+    scale = float(err.max()) if err.size and err.max() > 0 else 1.0
+    unit = err / scale
+    return {
+        "rmse": scale * np.sqrt((w @ unit**2) / total),
+        "mae": scale * ((w @ unit) / total),
+    }
 
 
 def precision_at_k(y: np.ndarray, p: np.ndarray, share: float = 0.1) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 from privdiag.errors import InputError
@@ -26,6 +27,7 @@ def check_document(doc: Any, index: int = 0, *, where: str | None = None) -> Non
             hint="re-run the command with this version of privdiag",
         )
     check_shapes(doc, where)
+    _check_run_fields(doc, where)
     for f in doc.get("findings") or []:
         if f.get("severity") not in SEVERITIES or not f.get("id") or not f.get("kind"):
             raise InputError(
@@ -117,6 +119,42 @@ def _check_audit(doc: dict[str, Any], where: str) -> None:
         _expect(item.get("id"), str, where, "resolved.id")
 
 
+def _check_run_fields(doc: dict[str, Any], where: str) -> None:
+    """Raise ``InputError`` for the fields a merge orders and hides by when an edit left a
+    value privdiag never writes: findings that are no list (``null`` read as none at all), a
+    start time that is no time (``yesterday`` sorted after every real one, and its findings
+    replaced later runs'), a ``min_group_size`` that is no whole number of 1 or more (read
+    as none recorded, which passes the check of a result made with a smaller one)."""
+    _expect(doc.get("findings"), list, where, "findings", optional=False)
+    if started_time(doc) is None and doc.get("started_at"):
+        raise InputError(
+            f"{where} has started_at {doc['started_at']!r}, which is no date and time",
+            field="started_at",
+            hint="pass files written by 'privdiag … --json FILE', unedited (an ISO 8601 "
+            "time such as 2026-12-01T08:00:00+00:00)",
+        )
+    size = doc.get("min_group_size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+        raise InputError(
+            f"{where} has min_group_size {size!r}, which is no whole number of 1 or more",
+            field="min_group_size",
+            hint="pass files written by 'privdiag … --json FILE', unedited",
+        )
+
+
+def started_time(doc: dict[str, Any]) -> datetime | None:
+    """The time a result's run started, in UTC (a time without an offset read as UTC, as
+    privdiag writes it); None when it records none or its text is no ISO 8601 time."""
+    text = doc.get("started_at")
+    try:
+        when = datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def _expect(value: Any, kind: Any, where: str, field: str, *, optional: bool = True) -> None:
     if (value is not None or not optional) and not isinstance(value, kind):
         raise InputError(
@@ -127,8 +165,10 @@ def _expect(value: Any, kind: Any, where: str, field: str, *, optional: bool = T
 
 
 def _by_time(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``docs`` in the order their runs started (the order given where that ties)."""
-    return sorted(docs, key=lambda d: str(d.get("started_at") or ""))
+    """``docs`` in the order their runs started, by the time, not its text (12:00 at +05:00
+    is before 08:00 UTC); a result recording none first, the order given where that ties."""
+    earliest = datetime.min.replace(tzinfo=UTC)
+    return sorted(docs, key=lambda d: started_time(d) or earliest)
 
 
 def _merge_findings(docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -331,10 +371,10 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     merged = {
         "schema_version": SCHEMA_VERSION,
         "tool": "privdiag",
-        "version": docs[-1].get("version", ""),
+        "version": _by_time(docs)[-1].get("version", ""),  # the latest run's
         "command": commands[0] if len(commands) == 1 else "report",
         "commands": commands,
-        "started_at": min(str(d.get("started_at") or "") for d in docs),
+        "started_at": str(_by_time(docs)[0].get("started_at") or ""),
         "inputs": _merge_inputs(docs),
         "summary": summary_of(findings),
         "checks": _merge_checks(docs),
