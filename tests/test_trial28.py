@@ -312,3 +312,63 @@ def test_an_audit_links_its_models_fragile_features_to_the_scans_gaps(blind):
     assert sessions and all(f.caused_by == [gap.id] for f in sessions)
     linked = _masks_fragile(result.findings)
     assert [(s, masked) for s, masked, _ in linked] == [(s, causes) for s, _, causes in linked]
+
+
+def _conflict_csvs(tmp_path, mechanism: str | None) -> tuple[str, str]:
+    """u1..u3 denied ads at 09:00; each sends at 10:00 a page view whose own ads flag grants
+    (a tag missing the denial); u1 also sends an event named ``mechanism`` granting ads at
+    10:05, the consent tool's own record."""
+    rows = [f"p{u},2026-10-01T10:00:00Z,page_view,u{u},granted" for u in (1, 2, 3)]
+    if mechanism:
+        rows.append(f"m1,2026-10-01T10:05:00Z,{mechanism},u1,granted")
+    events = write(
+        tmp_path / "ev.csv", "event_id,ts,event_name,user_id,consent_ads\n" + "\n".join(rows)
+    )
+    log = "user_id,purpose,status,ts\n" + "".join(
+        f"u{u},ads,denied,2026-10-01T09:00:00Z\n" for u in (1, 2, 3)
+    )
+    return events, write(tmp_path / "cmp.csv", log)
+
+
+def test_the_mechanisms_events_are_told_by_their_names_as_the_events_write_them(
+    tmp_path, monkeypatch
+):
+    """The flag conflicts left the mechanism's events out by ``lower(trim(event_name))`` of
+    every event in each of their conditions: 12 CPU-s more on the bench's 10M events, none
+    of which is such an event. The names the events hold are now looked up once: a name
+    written `` Consent_Granted `` is still the mechanism's, and where the events hold none of
+    its names no condition tests a name."""
+    import privdiag.scan as scan_module
+
+    events, log = _conflict_csvs(tmp_path, " Consent_Granted ")
+    cfg = Config(thresholds=Thresholds(min_group_size=1))
+    (high,) = [
+        f
+        for f in by_kind(
+            run_scan([events], consent=[log], config=cfg).to_dict(), "consent.conflict"
+        )
+        if f["severity"] == "high"
+    ]
+    assert high["metrics"]["events_flag_granted"] == 3  # the page views, not the record
+
+    said: list[str] = []
+    real = scan_module.connect
+
+    class Recording:
+        def __init__(self, con):
+            self.con = con
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+        def execute(self, sql, *args):
+            said.append(sql)
+            return self.con.execute(sql, *args)
+
+    monkeypatch.setattr(scan_module, "connect", lambda *a, **k: Recording(real(*a, **k)))
+    events, log = _conflict_csvs(tmp_path, None)
+    doc = run_scan([events], consent=[log], config=cfg).to_dict()
+    (high,) = [f for f in by_kind(doc, "consent.conflict") if f["severity"] == "high"]
+    assert high["metrics"]["events_flag_granted"] == 3
+    conflicts = [s for s in said if "e.consent_ads <> e.log_ads" in s]
+    assert conflicts and not any("lower(trim(e.event_name))" in s for s in conflicts)
