@@ -92,7 +92,7 @@ def test_a_url_given_to_init_or_written_in_the_config_stays_a_url(tmp_path):
 
 
 def test_report_of_a_result_whose_findings_are_null(tmp_path):
-    """"findings": null was an internal error (exit 5, TypeError) in ``privdiag report``,
+    """ "findings": null was an internal error (exit 5, TypeError) in ``privdiag report``,
     found by the hypothesis test of edited results (tests/test_report_hostile.py); it was
     then read as no findings, a clean report of a broken file (hostile round 28). It is an
     input error naming the field and the file; no output is written."""
