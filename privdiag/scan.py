@@ -211,8 +211,7 @@ def _names_seen(ctx: ScanContext, steps: list[str], sources: Any) -> dict[str, s
     purposes with a signal or needed by a classified feature."""
     names = set(steps)
     if any(pattern.startswith("step:") for pattern in ctx.config.owners):
-        sql = "SELECT DISTINCT event_name FROM events WHERE event_name IS NOT NULL"
-        names |= {row[0] for row in ctx.con.execute(sql).fetchall()}
+        names |= ctx.event_names
     purposes = set(ctx.purposes) | {p for needed in ctx.mapping.values() for p in needed}
     features = set(ctx.features)
     return {"source": set(sources), "feature": features, "step": names, "purpose": purposes}

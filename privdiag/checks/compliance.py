@@ -55,14 +55,14 @@ def is_mechanism_event(event_name: Any) -> bool:
     return isinstance(event_name, str) and event_name.strip().lower() in CONSENT_MECHANISM_EVENTS
 
 
-def not_mechanism_sql(con: Any, column: str) -> str:
+def not_mechanism_sql(held: frozenset[str], column: str) -> str:
     """SQL true for an event (its name in ``column``) not of the consent mechanism itself,
-    one without a name included (:func:`is_mechanism_event`): the mechanism's names that
-    the events hold, as written, tested by equality, and TRUE when they hold none. Testing
-    ``lower(trim(name))`` of every event in each of the flag conflicts' conditions took 12
-    CPU-s more on the bench's 10M events, where the events' few distinct names take 0.3."""
-    held = con.execute("SELECT DISTINCT event_name FROM events WHERE event_name IS NOT NULL")
-    names = sorted(name for (name,) in held.fetchall() if is_mechanism_event(name))
+    one without a name included (:func:`is_mechanism_event`): the mechanism's names among
+    those the events hold (``held``), as written, tested by equality, and TRUE when they
+    hold none. Testing ``lower(trim(name))`` of every event in each of the flag conflicts'
+    conditions took 12 CPU-s more on the bench's 10M events, where the events' few distinct
+    names take 0.3."""
+    names = sorted(name for name in held if is_mechanism_event(name))
     if not names:
         return "TRUE"
     return f"coalesce({column} NOT IN ({', '.join(literal(n) for n in names)}), TRUE)"

@@ -26,10 +26,20 @@ class ScanContext:
     # the opt-in rates per dimension before any was hidden (privdiag.checks.optin), for the
     # rule across findings that may hide more of them; never written out
     optin_counts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _event_names: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def min_group(self) -> int:
         return self.config.thresholds.min_group_size
+
+    @property
+    def event_names(self) -> frozenset[str]:
+        """The distinct event names of the events, read once for the checks that ask (the
+        flag conflicts, the owner patterns' names)."""
+        if self._event_names is None:
+            sql = "SELECT DISTINCT event_name FROM events WHERE event_name IS NOT NULL"
+            self._event_names = frozenset(r[0] for r in self.con.execute(sql).fetchall())
+        return self._event_names
 
     def no_signal(self, what: str = "no consent signal") -> str:
         """Return why a check that needs consent decisions is skipped: none was given, or

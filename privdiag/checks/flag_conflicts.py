@@ -41,7 +41,7 @@ def check_conflicts(ctx: ScanContext) -> list[Finding]:
     """
     if not ctx.purposes:
         return []
-    tag = not_mechanism_sql(ctx.con, "e.event_name")
+    tag = not_mechanism_sql(ctx.event_names, "e.event_name")
     both = {
         p: f"{tag} AND e.consent_{p} IS NOT NULL AND e.log_{p} IS NOT NULL" for p in ctx.purposes
     }
