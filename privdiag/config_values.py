@@ -198,8 +198,10 @@ def did_you_mean(word: str, known: list[str] | tuple[str, ...], *, table: bool) 
     return f"; did you mean [{close}]?" if table else f"; did you mean {close!r}?"
 
 
-def closest(word: str, known: list[str] | tuple[str, ...]) -> str | None:
-    found = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+def closest(word: str, known: list[str] | tuple[str, ...], cutoff: float = 0.6) -> str | None:
+    """The name of ``known`` closest to ``word`` by spelling (difflib's ratio ``cutoff`` or
+    more), None when none is that close."""
+    found = difflib.get_close_matches(word, known, n=1, cutoff=cutoff)
     return found[0] if found else None
 
 

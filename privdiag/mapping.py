@@ -27,6 +27,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from privdiag.config import OWNER_KINDS, Config, composed_name
+from privdiag.config_values import closest
 from privdiag.ingest.consent_strings import STRING_COLUMNS
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, INTERNAL_COLUMNS
 from privdiag.privacy import looks_like_id, names_an_id
@@ -114,7 +115,6 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
     (GA4's event parameter ``source``), or a near miss of a feature's name (``gcild`` for
     ``gclid``). Other names are left alone: a model's features are classified in the same
     tables."""
-    import difflib
 
     from privdiag.ingest.roles import id_column_names
 
@@ -128,7 +128,7 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
             or any(ch in name for ch in "*?[")
         ):
             continue
-        close = difflib.get_close_matches(name, sorted(present), n=1, cutoff=0.8)
+        close = closest(name, sorted(present), cutoff=0.8)
         renamed = [f for f in sorted(present) if f.lower() == f"param_{name}".lower()]
         if name.lower() in ids:
             notes.append(
@@ -142,7 +142,7 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
                 f"feature {renamed[0]} ({name} is a name privdiag keeps for a column of its "
                 f"own), so nothing is checked for it; classify it as [features.{renamed[0]}]"
             )
-        elif close and names_an_id(close[0]):  # a column named by an order or user number
+        elif close and names_an_id(close):  # a column named by an order or user number
             notes.append(
                 f"[features.{name}] names no feature of the events, so nothing is checked "
                 "for it; a feature of a close name, which looks like an identifier and is not "
@@ -151,7 +151,7 @@ def unmatched_features(features: list[str], config: Config) -> list[str]:
         elif close:
             notes.append(
                 f"[features.{name}] names no feature of the events, so nothing is checked "
-                f"for it; did you mean {close[0]}?{_unseen_difference(name, close[0])}"
+                f"for it; did you mean {close}?{_unseen_difference(name, close)}"
             )
     return notes
 
@@ -373,7 +373,6 @@ def unseen_owner_notes(config: Config, seen: dict[str, set[str]]) -> list[str]:
     absent from this run (a source not exported today), and so may one that differs from a
     seen one only in its digits (``app_2`` beside ``app_1``): neither is noted. A close name
     that looks like an identifier is not shown."""
-    import difflib
     import re
 
     digits = re.compile(r"[0-9]+")
@@ -388,14 +387,14 @@ def unseen_owner_notes(config: Config, seen: dict[str, set[str]]) -> list[str]:
             names = {n for one in names for n in _step_names(config, one)}
         if composed_name(name) in names:
             continue
-        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.8)
-        if not close or digits.sub("0", close[0]) == digits.sub("0", name):
+        close = closest(name, sorted(names), cutoff=0.8)
+        if not close or digits.sub("0", close) == digits.sub("0", name):
             continue
         meant = (
             f"a {kind} of a close name, which looks like an identifier and is not shown, is "
             "among them"
-            if looks_like_id(close[0])
-            else f"did you mean {close[0]}?{_unseen_difference(name, close[0])}"
+            if looks_like_id(close)
+            else f"did you mean {close}?{_unseen_difference(name, close)}"
         )
         notes.append(
             f'[owners] "{pattern}" = "{team}" matches no {kind} of the inputs (names are '
