@@ -469,7 +469,7 @@ def test_a_model_fitted_on_a_dataframe_gets_the_array_where_pandas_is_missing(mo
 
     import numpy as np
 
-    from privdiag.model.loading import sklearn_input, sklearn_scores
+    from privdiag.model.sklearn_scorer import sklearn_input, sklearn_scores
 
     class Summing:  # a fitted regressor's surface: input names, predict()
         feature_names_in_ = np.array(["a", "b"])

@@ -486,7 +486,7 @@ def test_numbers_where_the_model_learnt_text_are_noted(tmp_path):
     names the column, quoting no value; the same column as text gives none."""
     import skops.io as sio
 
-    from privdiag.model.loading import learnt_text
+    from privdiag.model.sklearn_scorer import learnt_text
 
     model, blind = _store_pipeline()
     assert learnt_text(model, ["store", "sessions_30d"]) == ["store"]

@@ -27,7 +27,7 @@ def _load(path: Path):
 
 def describe(model_path: str, outputs: str) -> None:
     """Write the input names and count the model records as JSON (``names``, ``width``)."""
-    from privdiag.model.loading import sklearn_inputs
+    from privdiag.model.sklearn_scorer import sklearn_inputs
 
     names, width = sklearn_inputs(_load(Path(model_path)))
     Path(outputs).write_text(json.dumps({"names": names, "width": width}), encoding="utf-8")
@@ -37,9 +37,9 @@ def main(model_path: str, manifest: str, outputs: str) -> None:
     """Score every variant of ``manifest`` and write scores plus a ``__meta__`` JSON record."""
     import polars as pl
 
-    from privdiag.model.loading import (
+    from privdiag.model.loading import failure
+    from privdiag.model.sklearn_scorer import (
         _sklearn_kind,
-        failure,
         learnt_text,
         sklearn_input,
         sklearn_scores,

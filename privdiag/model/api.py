@@ -7,18 +7,17 @@ importance and drift, and turn what crosses the thresholds into findings.
 
 from __future__ import annotations
 
-import difflib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from privdiag.chains import link_models
 from privdiag.config import Config
-from privdiag.errors import ConfigError, InputError, UsageError
+from privdiag.errors import ConfigError, InputError
 from privdiag.mapping import model_owner, owner_for, purposes_for
 from privdiag.model import blindset, guards, importance, verdicts
 from privdiag.model.consent_mix import INDEPENDENT, JOINT, MixEntry
@@ -33,61 +32,10 @@ from privdiag.model.metrics import (
     reliability_curve,
 )
 from privdiag.privacy import describe_value
-from privdiag.purposes import PURPOSES, canonical
 from privdiag.result import Result
 
 log = logging.getLogger(__name__)
 RESAMPLES = 200
-
-
-def parse_consent_rates(text: str) -> dict[str, float]:
-    """Return ``{purpose: share granted}`` from ``analytics=0.62,ads=41%``.
-
-    Purposes go through the built-in aliases; shares are in [0, 1] or percentages.
-    Raises UsageError naming the bad item.
-    """
-    rates: dict[str, float] = {}
-    items: dict[str, str] = {}  # purpose -> the item that gave it
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(
-                f"--consent-rates: cannot read {item!r}",
-                hint="write purpose=share pairs, e.g. analytics=0.62,ads=0.41",
-            )
-        purpose = canonical(name) or _unknown_purpose(name.strip())
-        try:
-            share = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
-        except ValueError:
-            share = -1.0
-        if not 0.0 <= share <= 1.0:
-            raise UsageError(
-                f"--consent-rates: {item!r} is not a share between 0 and 1",
-                hint="e.g. analytics=0.62 or analytics=62%",
-            )
-        if purpose in rates:
-            raise UsageError(
-                f"--consent-rates: purpose {purpose!r} is given twice ({items[purpose]!r} and "
-                f"{item!r})",
-                hint="give each purpose one share (aliases such as marketing name the same "
-                "purpose as ads)",
-            )
-        rates[purpose] = share
-        items[purpose] = item
-    if not rates:
-        raise UsageError("--consent-rates is empty", hint="e.g. analytics=0.62,ads=0.41")
-    return rates
-
-
-def _unknown_purpose(name: str) -> NoReturn:
-    """Raise the UsageError for a --consent-rates purpose that no alias maps, naming the
-    closest canonical purpose."""
-    close = difflib.get_close_matches(name, PURPOSES, n=1, cutoff=0.6)
-    raise UsageError(
-        f"--consent-rates: unknown purpose {name!r}"
-        + (f"; did you mean {close[0]!r}?" if close else ""),
-        hint=f"use one of {', '.join(PURPOSES)}",
-    )
 
 
 @dataclass

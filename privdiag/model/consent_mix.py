@@ -9,19 +9,23 @@ Two ways, both deterministic from the seed:
   keeps the purpose's share granted at its consent rate (:func:`pooled_rates`).
 - independent: each purpose is drawn at its rate on its own (``--consent-rates``, or a scan
   result written before the mix was recorded).
+
+The rates themselves come from the scan result or from ``--consent-rates``
+(:func:`parse_consent_rates`).
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
-from privdiag.errors import InputError
-from privdiag.purposes import PURPOSES
+from privdiag.errors import InputError, UsageError
+from privdiag.purposes import PURPOSES, canonical
 
 JOINT, INDEPENDENT = "joint", "independent"
 # How a combination holds a purpose besides granted (1) and denied (0): unknown, drawn at
@@ -227,3 +231,53 @@ def _code(entry: MixEntry, purpose: str) -> int:
     if entry.denied is not None and purpose in entry.denied:
         return 0
     return UNKNOWN
+
+
+def parse_consent_rates(text: str) -> dict[str, float]:
+    """Return ``{purpose: share granted}`` from ``analytics=0.62,ads=41%``.
+
+    Purposes go through the built-in aliases; shares are in [0, 1] or percentages.
+    Raises UsageError naming the bad item.
+    """
+    rates: dict[str, float] = {}
+    items: dict[str, str] = {}  # purpose -> the item that gave it
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(
+                f"--consent-rates: cannot read {item!r}",
+                hint="write purpose=share pairs, e.g. analytics=0.62,ads=0.41",
+            )
+        purpose = canonical(name) or _unknown_purpose(name.strip())
+        try:
+            share = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+        except ValueError:
+            share = -1.0
+        if not 0.0 <= share <= 1.0:
+            raise UsageError(
+                f"--consent-rates: {item!r} is not a share between 0 and 1",
+                hint="e.g. analytics=0.62 or analytics=62%",
+            )
+        if purpose in rates:
+            raise UsageError(
+                f"--consent-rates: purpose {purpose!r} is given twice ({items[purpose]!r} and "
+                f"{item!r})",
+                hint="give each purpose one share (aliases such as marketing name the same "
+                "purpose as ads)",
+            )
+        rates[purpose] = share
+        items[purpose] = item
+    if not rates:
+        raise UsageError("--consent-rates is empty", hint="e.g. analytics=0.62,ads=0.41")
+    return rates
+
+
+def _unknown_purpose(name: str) -> NoReturn:
+    """Raise the UsageError for a --consent-rates purpose that no alias maps, naming the
+    closest canonical purpose."""
+    close = difflib.get_close_matches(name, PURPOSES, n=1, cutoff=0.6)
+    raise UsageError(
+        f"--consent-rates: unknown purpose {name!r}"
+        + (f"; did you mean {close[0]!r}?" if close else ""),
+        hint=f"use one of {', '.join(PURPOSES)}",
+    )
