@@ -185,6 +185,9 @@ def _refuse_words(frame: pl.DataFrame, names: list[str]) -> None:
             )
 
 
+# The variants read from a file; every other one masks cells of the unmasked blind set.
+READ_SETS = ("unmasked", "reference")
+
 # Column types that are no numbers but cast to them as a model takes them (text is cast too:
 # "1.5" reads as a number, and a word fails as it did).
 CASTS = (pl.Boolean, pl.Null)
@@ -427,18 +430,47 @@ class OnnxScorer(Scorer):
         one = len(self.inputs) == 1
         tensor = self.inputs[0] if one else next(i for i in self.inputs if i.name == feature)
         dtype = ONNX_TYPES.get(tensor.type, np.float32)
+        given = pl.DataFrame({feature: [value]})
+        words = dtype is not object and isinstance(value, str)
+        if words and given[feature].cast(pl.Float64, strict=False).is_null()[0]:
+            # a word: the cast to the tensor raised polars' own error, an internal error
+            return f"the model takes {feature} as numbers, and {value!r} is no number"
         try:
-            _matrix(pl.DataFrame({feature: [value]}), [feature], dtype)
+            _matrix(given, [feature], dtype)
         except ValueError as exc:
             return str(exc)
         return None
 
-    def _score(self, frame: pl.DataFrame) -> np.ndarray:
+    def score_many(self, variants: dict[str, pl.DataFrame]) -> dict[str, Scores]:
+        """Return scores per variant, the words in text columns the model takes as numbers
+        refused (:func:`_refuse_words`) once a set read: a scenario only masks cells of the
+        unmasked blind set (missing, or a default :meth:`refuse_default` took), so once that
+        holds no word its scenarios are not cast again. Until then, and for another set
+        read (the reference), each variant is checked, a failure of its own."""
+        taken = self._number_inputs()
+        failed: dict[str, Scores] = {}
+        clean = False  # the unmasked set holds no word
+        for name, frame in variants.items():
+            if clean and name not in READ_SETS:
+                continue
+            try:
+                _refuse_words(frame, taken)
+            except ValueError as exc:
+                failed[name] = failure(exc)
+                continue
+            clean = clean or name == "unmasked"
+        scored = super().score_many({n: f for n, f in variants.items() if n not in failed})
+        return {n: failed[n] if n in failed else scored[n] for n in variants}
+
+    def _number_inputs(self) -> list[str]:
+        """The features the model takes as numbers (every input but a string tensor)."""
         if len(self.inputs) == 1:
             taken = {n: self.inputs[0].type for n in self.feature_names or []}
         else:
             taken = {i.name: i.type for i in self.inputs}
-        _refuse_words(frame, [n for n, t in taken.items() if ONNX_TYPES.get(t) is not object])
+        return [n for n, t in taken.items() if ONNX_TYPES.get(t) is not object]
+
+    def _score(self, frame: pl.DataFrame) -> np.ndarray:
         if self._free is not None:
             self._take_free_batch(frame)
         return self._run(self.session, frame)
