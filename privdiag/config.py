@@ -21,6 +21,7 @@ from privdiag.config_values import (
     check_no_nul,
     check_ranges,
     check_steps,
+    closest,
     did_you_mean,
     not_blank,
     path_list,
@@ -470,17 +471,15 @@ def _check_owner_kind(pattern: str, path: Path) -> None:
         )
     if not sep or kind in OWNER_KINDS:
         return
-    import difflib
-
-    close = difflib.get_close_matches(kind.strip().lower(), OWNER_KINDS, n=1, cutoff=0.75)
-    if not close:
+    close = closest(kind.strip().lower(), OWNER_KINDS, cutoff=0.75)
+    if close is None:
         return
     raise ConfigError(
         f"the pattern names the kind {kind!r}, which privdiag does not know, so it would own "
         f"nothing (the kinds are {', '.join(OWNER_KINDS)})",
         path=path,
         key=f"owners.{pattern}",
-        hint=f'write "{close[0]}:{rest}"',
+        hint=f'write "{close}:{rest}"',
     )
 
 

@@ -8,13 +8,13 @@ event names occur within users' sessions.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from privdiag.checks.compliance import CONSENT_MECHANISM_EVENTS
 from privdiag.config import Config
+from privdiag.config_values import closest
 from privdiag.engine import literal
 from privdiag.privacy import looks_like_id
 
@@ -219,5 +219,5 @@ def _nearest(step: str, present: dict[str, int]) -> str | None:
             if found:
                 return found[0]
     folded = {_folded(n): n for n in sorted(names, key=lambda n: (-present[n], n))}
-    near = difflib.get_close_matches(_folded(step), list(folded), n=1, cutoff=0.8)
-    return folded[near[0]] if near else None
+    near = closest(_folded(step), list(folded), cutoff=0.8)
+    return folded[near] if near is not None else None

@@ -16,7 +16,6 @@ The rates themselves come from the scan result or from ``--consent-rates``
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from privdiag.config_values import did_you_mean
 from privdiag.errors import InputError, UsageError
 from privdiag.purposes import PURPOSES, canonical
 
@@ -275,9 +275,7 @@ def parse_consent_rates(text: str) -> dict[str, float]:
 def _unknown_purpose(name: str) -> NoReturn:
     """Raise the UsageError for a --consent-rates purpose that no alias maps, naming the
     closest canonical purpose."""
-    close = difflib.get_close_matches(name, PURPOSES, n=1, cutoff=0.6)
     raise UsageError(
-        f"--consent-rates: unknown purpose {name!r}"
-        + (f"; did you mean {close[0]!r}?" if close else ""),
+        f"--consent-rates: unknown purpose {name!r}{did_you_mean(name, PURPOSES, table=False)}",
         hint=f"use one of {', '.join(PURPOSES)}",
     )
