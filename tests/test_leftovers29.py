@@ -94,3 +94,47 @@ def test_a_default_that_is_no_number_for_a_number_input_is_a_config_error(tmp_pa
     assert "Traceback" not in result.output and result.exit_code == 2, result.output
     assert "[features.sessions_30d]" in result.output
     assert "the model takes sessions_30d as numbers, and 'none' is no number" in result.output
+
+
+#: Every ending README says a blind set is read by, written down by hand.
+ENDINGS = (".csv", ".txt", ".csv.gz", ".parquet", ".pq", ".ndjson", ".jsonl", ".json")
+
+
+def test_a_blind_set_of_another_ending_is_refused_naming_every_ending_read(tmp_path):
+    """Found by README audit 28: the hint named .csv, .parquet, .ndjson, .jsonl and .json,
+    not .txt, .csv.gz and .pq, which are read too."""
+    from privdiag.model.blindset import table_format
+
+    assert all(table_format(Path(f"blind{end}")) is not None for end in ENDINGS)
+    assert table_format(Path("blind.xlsx")) is None and table_format(Path("b.txt.gz")) is None
+    blind = tmp_path / "blind.xlsx"
+    blind.write_text("a,label\n1,0\n", encoding="utf-8")
+    args = ["model-check", str(MODELS / "propensity_imputed.onnx"), "--blind-set", str(blind)]
+    result = CliRunner().invoke(app, args)
+    assert "Traceback" not in result.output and result.exit_code == 3, result.output
+    said = " ".join(result.output.split())
+    assert "unsupported format" in said
+    listed = said[said.index("hint:") :]
+    assert all(f"{end}," in listed or f"{end} " in listed for end in ENDINGS), said
+
+
+def test_a_predictions_file_of_json_lines_scores_the_scenario_it_is_named_after(tmp_path):
+    """Found by leftovers29: predictions files are read as blind sets are, NDJSON and JSON
+    too, but their scenario was their name less a CSV or Parquet ending only, so
+    `unmasked.ndjson` scored no scenario and was refused ("matches no scenario")."""
+    from privdiag.model.predictions import scenario_of
+
+    assert scenario_of(Path("unmasked.ndjson")) == "unmasked"
+    assert scenario_of(Path("mask_page.cat.jsonl")) == "mask_page.cat"
+    assert scenario_of(Path("all_denied.json")) == "all_denied"
+    assert scenario_of(Path("observed.csv.gz")) == "observed"
+    assert scenario_of(Path("mask_page.cat.parquet")) == "mask_page.cat"
+    assert scenario_of(Path("mask_x.pq")) == "mask_x"
+    blind = tmp_path / "blind.csv"
+    _with_word(None).write_csv(blind)
+    scores = pl.DataFrame({"row_id": range(200), "score": [0.5] * 200})
+    unmasked = tmp_path / "unmasked.ndjson"
+    scores.write_ndjson(unmasked)
+    command = ["model-check", "elsewhere.onnx", "--blind-set", str(blind), "--label", "label"]
+    result = CliRunner().invoke(app, [*command, "--predictions", str(unmasked)])
+    assert "Traceback" not in result.output and result.exit_code in (0, 1), result.output

@@ -66,23 +66,32 @@ class Scenario:
         return {f: float(m.mean()) for f, m in self.masks.items() if m.any()}
 
 
-#: The file name endings of each table format read_table takes (``.csv.gz`` too).
+#: The file name endings of each table format read_table takes, the one list of them.
 TABLE_SUFFIXES = {
+    "csv": (".csv", ".txt", ".csv.gz"),
     "parquet": (".parquet", ".pq"),
-    "csv": (".csv", ".txt"),
     "ndjson": (".ndjson", ".jsonl"),
     "json": (".json",),
 }
-#: Said of a file of another ending: the formats taken.
-TABLE_FORMATS = "give a .csv, .parquet, .ndjson (or .jsonl: one JSON object a line) or .json file"
+
+
+def _formats_taken() -> str:
+    """Say which endings are read, every one of :data:`TABLE_SUFFIXES`."""
+    ends = [end for ends in TABLE_SUFFIXES.values() for end in ends]
+    lines = " and ".join(TABLE_SUFFIXES["ndjson"])
+    listed = f"{', '.join(ends[:-1])} or {ends[-1]}"
+    return f"give a file ending in {listed} ({lines}: one JSON object a line)"
+
+
+#: Said of a file of another ending: the endings taken.
+TABLE_FORMATS = _formats_taken()
 
 
 def table_format(path: Path) -> str | None:
     """Return the format :func:`read_table` reads ``path`` in, by its ending; None for none."""
-    suffix = path.suffix.lower()
-    if suffix == ".gz" and path.stem.lower().endswith(".csv"):
-        return "csv"
-    return next((fmt for fmt, ends in TABLE_SUFFIXES.items() if suffix in ends), None)
+    name = path.name.lower()
+    ends = TABLE_SUFFIXES.items()
+    return next((fmt for fmt, taken in ends if name.endswith(taken) and name not in taken), None)
 
 
 def read_table(path: Path) -> pl.DataFrame:

@@ -15,20 +15,21 @@ import polars as pl
 
 from privdiag.errors import InputError, UsageError
 from privdiag.ingest.files import check_regular_file
-from privdiag.model.blindset import ROW_ID, file_stem, read_table
+from privdiag.model.blindset import ROW_ID, TABLE_SUFFIXES, file_stem, read_table
 from privdiag.model.loading import Scorer, Scores
 from privdiag.privacy import describe_value
 
 MAX_LISTED = 20  # scenario names listed in an error; one mask_ scenario per feature
 
 
-_TABLE_SUFFIXES = (".csv.gz", ".parquet", ".pq", ".csv", ".txt")
+# the endings read_table reads a file by, the longest first (.csv.gz before .csv)
+_ENDINGS = sorted((e for ends in TABLE_SUFFIXES.values() for e in ends), key=len, reverse=True)
 
 
 def scenario_of(path: Path) -> str:
     """Return the scenario a predictions file scores: its name without the table suffix, so
     that ``mask_page.cat.parquet`` (feature ``page.cat``) scores ``mask_page.cat``."""
-    for suffix in _TABLE_SUFFIXES:
+    for suffix in _ENDINGS:
         if path.name.lower().endswith(suffix):
             return path.name[: -len(suffix)]
     return path.name
