@@ -138,3 +138,63 @@ def test_a_predictions_file_of_json_lines_scores_the_scenario_it_is_named_after(
     command = ["model-check", "elsewhere.onnx", "--blind-set", str(blind), "--label", "label"]
     result = CliRunner().invoke(app, [*command, "--predictions", str(unmasked)])
     assert "Traceback" not in result.output and result.exit_code in (0, 1), result.output
+
+
+def _far(outlier: float, scored: float) -> str | None:
+    """Labels 1..19 and ``outlier``; scores one above each label, ``scored`` for the last.
+    Quartiles 5.75 and 15.25 (numpy's linear), so the far-out fences are -22.75 and 43.75."""
+    import numpy as np
+
+    from privdiag.model.guards import far_labels
+
+    y = np.array([*range(1, 20), outlier], dtype=np.float64)
+    return far_labels(y, np.array([*range(2, 21), scored], dtype=np.float64))
+
+
+def test_a_few_far_out_labels_holding_most_of_the_error_are_noted():
+    """Found by hostile round 28 (3): one label of 1e300 was all of RMSE and MAE, unsaid.
+    Errors 1 on 19 rows; the far-out row's 100 is 10000 / 10019 of the squared error (100%)
+    and 100 / 119 of the absolute (84%); its 5 is 25 / 44 (57%) and 5 / 24 (21%); its 4 is
+    16 / 35 (46%) and 4 / 23: no more than half, no note."""
+    said = _far(100.0, 0.0)
+    assert said is not None and said.startswith("1 row of the blind set's 20 holds a label far")
+    assert "100% of the unmasked scores' squared error (84% of their absolute error)" in said
+    assert "57% of the unmasked scores' squared error (21% of" in _far(100.0, 95.0)
+    assert _far(100.0, 96.0) is None
+    assert _far(43.0, -100.0) is None  # inside the fences, however badly scored
+    assert "100% of the unmasked scores' squared error (100% of" in _far(1e300, 0.0)
+    assert _far(1e300, 1e300) is None  # scored well: the figures are the others'
+
+
+def test_far_out_labels_of_more_than_a_few_rows_are_the_labels_shape_not_noted():
+    """Two far-out labels of 20 rows are more than 5% (one row): no note."""
+    import numpy as np
+
+    from privdiag.model.guards import far_labels
+
+    y = np.array([*range(1, 19), 1000.0, 1000.0])
+    assert far_labels(y, np.zeros(20)) is None
+    assert far_labels(np.ones(20), np.ones(20)) is None  # no error at all
+
+
+def test_model_check_of_a_regressor_notes_a_label_of_1e300_without_showing_it(tmp_path):
+    from privdiag.model import run_model_check
+    from privdiag.model.synthetic import make_blind_set
+
+    frame = make_blind_set(400, seed=3)
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 11)
+        .then(1e300)
+        .otherwise(pl.col("basket_value"))
+        .alias("basket_value")
+    )
+    blind = tmp_path / "blind.parquet"
+    frame.write_parquet(blind)
+    from privdiag.config import Config
+
+    result = run_model_check(
+        MODELS / "basket_value.onnx", blind, config=Config(), label="basket_value"
+    )
+    notes = [n for n in result.evidence.get("notes", []) if "far outside the others" in n]
+    assert len(notes) == 1 and notes[0].startswith("1 row of the blind set's 400 holds")
+    assert "1e+300" not in notes[0] and "row 12" not in notes[0]

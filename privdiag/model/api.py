@@ -156,6 +156,8 @@ def _quality(ctx: Context) -> None:
             "quality", NO_LABEL if ctx.y is None else "the unmasked blind set could not be scored"
         )
         return
+    if ctx.kind == "regressor" and (note := guards.far_labels(ctx.y, base)):
+        ctx.result.note(note)
     th = ctx.config.thresholds
     primary = CLASSIFIER_PRIMARY if ctx.kind == "classifier" else REGRESSOR_PRIMARY
     tables, curves = (

@@ -218,3 +218,45 @@ def one_output_kind(ctx: Any, scorer: Any, model: Path, binary: bool) -> str:
         "its probability of class 1 (the sigmoid of a logit), not the logit"
     )
     return "regressor"
+
+
+# Labels beyond the far-out fences (Tukey's: FAR_OUT interquartile ranges past the
+# quartiles) that are a few rows (at most FEW_ROWS of the blind set, one at the least) and
+# hold more than DOMINANT of the unmasked scores' squared or absolute error make RMSE and
+# MAE their figures: noted, not refused (a large label may be right).
+FAR_OUT = 3.0
+FEW_ROWS = 0.05
+DOMINANT = 0.5
+
+
+def far_labels(y: np.ndarray, scores: np.ndarray) -> str | None:
+    """The note on a regressor's blind set whose few far-out labels hold most of the error of
+    the unmasked ``scores`` (a basket value of 1e300 was all of RMSE and MAE, and no scenario
+    could show a loss, unsaid); None when there are none. Rows are counted, their labels and
+    row numbers never shown."""
+    err = np.abs(scores - y)
+    if not y.size or not np.isfinite(err).all() or err.max() <= 0:
+        return None
+    low, high = np.quantile(y, [0.25, 0.75])
+    spread = FAR_OUT * (high - low)
+    far = (y < low - spread) | (y > high + spread)
+    count = int(far.sum())
+    if not count or count > max(1, int(FEW_ROWS * y.size)):
+        return None
+    unit = err / err.max()  # relative to the largest, so that 1e300 squares to no inf
+    squared = float((unit[far] ** 2).sum() / (unit**2).sum())
+    absolute = float(unit[far].sum() / unit.sum())
+    if max(squared, absolute) <= DOMINANT:
+        return None
+    rows = f"{count:,} rows of the blind set's {y.size:,} hold labels"
+    theirs, labels, out = "those rows'", "those labels", "the rows"
+    if count == 1:
+        rows = f"1 row of the blind set's {y.size:,} holds a label"
+        theirs, labels, out = "that row's", "that label", "the row"
+    return (
+        f"{rows} far outside the others (more than {FAR_OUT:g} interquartile ranges past the "
+        f"quartiles) and {squared:.0%} of the unmasked scores' squared error ({absolute:.0%} "
+        f"of their absolute error): RMSE and MAE, and each scenario's change in them, are "
+        f"mostly {theirs}, so a loss on the others may not show; check {labels} (a typo, "
+        f"another unit) or leave {out} out"
+    )
