@@ -198,3 +198,48 @@ def test_model_check_of_a_regressor_notes_a_label_of_1e300_without_showing_it(tm
     notes = [n for n in result.evidence.get("notes", []) if "far outside the others" in n]
     assert len(notes) == 1 and notes[0].startswith("1 row of the blind set's 400 holds")
     assert "1e+300" not in notes[0] and "row 12" not in notes[0]
+
+
+def test_whole_floats_fed_to_a_string_input_are_named_by_column():
+    """Found by hostile round 28 (1): a float column of whole numbers (pandas' integer column
+    with a missing value) reaches a string input as "1.0" where the model may have learnt
+    "1", every row then an unseen category, without a note."""
+    from privdiag.model.guards import whole_floats_note
+
+    frame = pl.DataFrame(
+        {
+            "store": [1.0, 2.0, None, 3.0],
+            "half": [1.0, 1.5, 2.0, 3.0],
+            "count": [1, 2, 3, 4],
+            "empty": pl.Series([None] * 4, dtype=pl.Float64),
+            "number": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    said = whole_floats_note(frame, ["store", "half", "count", "empty"])
+    assert said is not None and said.startswith("the model takes store as text (a string input)")
+    assert '1.0 reaches the model as "1.0"' in said and "1 not 1.0 in CSV" in said
+    assert whole_floats_note(frame, ["half", "count", "empty"]) is None
+    assert whole_floats_note(frame, []) is None  # "number" is fed as a number: no note
+
+
+def test_model_check_notes_whole_floats_given_to_an_onnx_string_input(tmp_path):
+    from tests.test_model_text import _onnx_text_model
+
+    model = tmp_path / "text.onnx"
+    _onnx_text_model(model)
+    channel = pl.int_range(pl.len()) % 4
+    frame = _with_word(None).with_columns(
+        pl.when(channel == 0).then(None).otherwise(channel.cast(pl.Float64)).alias("channel"),
+        pl.col("sessions_30d").cast(pl.Float64),
+    )
+    blind = tmp_path / "blind.parquet"
+    frame.write_parquet(blind)
+    from privdiag.config import Config
+    from privdiag.model import run_model_check
+
+    result = run_model_check(model, blind, config=Config(), label="label")
+    notes = [n for n in result.evidence.get("notes", []) if "a string input" in n]
+    assert len(notes) == 1 and notes[0].startswith("the model takes channel as text")
+    frame.with_columns(pl.col("channel").cast(pl.Int64)).write_parquet(blind)
+    result = run_model_check(model, blind, config=Config(), label="label")
+    assert not [n for n in result.evidence.get("notes", []) if "a string input" in n]

@@ -449,6 +449,8 @@ def _score(
             "not seen, so it was scored as if the feature were unknown on every row; write "
             "the column as text (quoted in CSV, a string column in Parquet)"
         )
+    if note := guards.whole_floats_note(variants["unmasked"], scorer.string_inputs()):
+        ctx.result.note(note)
     ctx.kind = scorer.kind or "classifier"
     binary = ctx.y is not None and np.isin(ctx.y, (0.0, 1.0)).all()
     ctx.kind = guards.one_output_kind(ctx, scorer, model, binary)

@@ -260,3 +260,27 @@ def far_labels(y: np.ndarray, scores: np.ndarray) -> str | None:
         f"mostly {theirs}, so a loss on the others may not show; check {labels} (a typo, "
         f"another unit) or leave {out} out"
     )
+
+
+def whole_floats_note(frame: pl.DataFrame, strings: list[str]) -> str | None:
+    """The note on inputs the model takes as text (``strings``) whose blind-set column holds
+    floats that are all whole: they reach it as "1.0", where it may have learnt "1" (pandas
+    writes an integer column with a missing value as floats); None when there are none.
+    Which text an ONNX model learnt is not in the file, so this is a note, no cast."""
+    floats = [f for f in strings if f in frame.columns and frame.schema[f].is_float()]
+    if not floats:
+        return None
+    finite = [pl.col(f).filter(pl.col(f).is_finite()) for f in floats]
+    held = frame.select(
+        [((c % 1 == 0).all() & (c.len() > 0)).alias(f) for f, c in zip(floats, finite, strict=True)]
+    ).row(0)
+    whole = [f for f, all_whole in zip(floats, held, strict=True) if all_whole]
+    if not whole:
+        return None
+    return (
+        f"the model takes {', '.join(whole)} as text (a string input), and the blind set holds "
+        'numbers there with a decimal point, all whole: 1.0 reaches the model as "1.0", and '
+        'if it learnt "1" every value is a category it has not seen; write the column as '
+        "whole numbers (an integer column in Parquet, 1 not 1.0 in CSV) or as the text the "
+        "model learnt"
+    )

@@ -87,6 +87,11 @@ class Scorer:
         when it can, or when that is known only by scoring."""
         return None
 
+    def string_inputs(self) -> list[str]:
+        """The features fed to the model as text whatever the blind set's column holds (an
+        ONNX string tensor: a number is fed as polars writes it, 1.0 as "1.0")."""
+        return []
+
 
 def _matrix(frame: pl.DataFrame, names: list[str], dtype: Any) -> np.ndarray:
     """Return the named columns as a 2-D array for an ONNX tensor of ``dtype``; a missing
@@ -464,11 +469,16 @@ class OnnxScorer(Scorer):
 
     def _number_inputs(self) -> list[str]:
         """The features the model takes as numbers (every input but a string tensor)."""
+        return [n for n, t in self._input_types().items() if ONNX_TYPES.get(t) is not object]
+
+    def string_inputs(self) -> list[str]:
+        return [n for n, t in self._input_types().items() if ONNX_TYPES.get(t) is object]
+
+    def _input_types(self) -> dict[str, str]:
+        """The ONNX type of the tensor each feature is fed in."""
         if len(self.inputs) == 1:
-            taken = {n: self.inputs[0].type for n in self.feature_names or []}
-        else:
-            taken = {i.name: i.type for i in self.inputs}
-        return [n for n, t in taken.items() if ONNX_TYPES.get(t) is not object]
+            return {n: self.inputs[0].type for n in self.feature_names or []}
+        return {i.name: i.type for i in self.inputs}
 
     def _score(self, frame: pl.DataFrame) -> np.ndarray:
         if self._free is not None:
