@@ -135,13 +135,15 @@ def _stage_messages(ctx: StageContext) -> str:
     """Materialise one row per payload: its place in the file and the fields every part needs."""
     table = f"{ctx.prefix}_seg_msg"
     # each time field's text, t_0 (timestamp) to t_3: the payload's time is the first that
-    # reads, ``ts_text`` the text it read (else the first, for the error on it), and
-    # ``ts_later`` that the first text did not read yet a later one did. Only a payload whose
-    # timestamp does not read (r_0 NULL, few) has its other texts read more than once.
+    # reads, ``ts_text`` the text it read (else the first, for the error on it), ``ts_field``
+    # the number of its field in TIME_FIELDS (NULL when none reads), and ``ts_later`` that
+    # the first text did not read yet a later one did. Only a payload whose timestamp does
+    # not read (r_0 NULL, few) has its other texts read more than once.
     numbers = range(len(TIME_FIELDS))
     texts = ", ".join(f"{_text(f'$.{f}')} AS t_{n}" for n, f in enumerate(TIME_FIELDS))
     times = ", ".join(["r_0", *(any_ts(f"t_{n}") for n in numbers[1:])])
     read_text = " ".join(f"WHEN {any_ts(f't_{n}')} IS NOT NULL THEN t_{n}" for n in numbers[1:])
+    read_field = " ".join(f"WHEN {any_ts(f't_{n}')} IS NOT NULL THEN {n}" for n in numbers[1:])
     time_texts = ", ".join(f"t_{n}" for n in numbers)
     first_unread = " ".join(
         f"WHEN t_{n} IS NOT NULL THEN {any_ts(f't_{n}')} IS NULL" for n in numbers[1:]
@@ -175,6 +177,7 @@ def _stage_messages(ctx: StageContext) -> str:
                ts,
                CASE WHEN r_0 IS NOT NULL THEN t_0
                     ELSE coalesce(CASE {read_text} END, {time_texts}) END AS ts_text,
+               CAST(CASE WHEN r_0 IS NOT NULL THEN 0 {read_field} END AS TINYINT) AS ts_field,
                CASE WHEN r_0 IS NOT NULL OR ts IS NULL THEN FALSE WHEN t_0 IS NOT NULL THEN TRUE
                     {first_unread} ELSE FALSE END AS ts_later,
                CASE kind WHEN 'track' THEN {_text("$.event")}
@@ -536,7 +539,8 @@ def stage(ctx: StageContext) -> Staged:
     """
     msg = _stage_messages(ctx)
     _check_times(ctx, msg)
-    dates, decided = _dates_alone(ctx, msg)
+    dated_by_field = _dates_alone(ctx, msg)
+    dates, decided = (sum(n[i] for n in dated_by_field.values()) for i in (0, 1))
     # the state of payloads dated without a time of day is resolved over their day
     dated = f"\n               {day_only('ts_text', 'VARCHAR')} AS {DAY_ONLY}," if dates else ""
     cats, objects = _stage_categories(ctx, msg)
@@ -581,20 +585,25 @@ def stage(ctx: StageContext) -> Staged:
     _add_notes(ctx, msg, staged, bool(features))
     staged.notes += _unread_category_notes(ctx, cats)
     staged.notes += _later_time_notes(ctx, msg)
-    staged.notes += offsetless_note("timestamp", dates, dates=dates)
-    staged.notes += offsetless_note("timestamp", decided, "decision time", dates=decided)
+    for field, (count, _) in dated_by_field.items():  # named by the field read
+        staged.notes += offsetless_note(field, count, dates=count)
+    for field, (_, decisions) in dated_by_field.items():
+        staged.notes += offsetless_note(field, decisions, "decision time", dates=decisions)
     return staged
 
 
-def _dates_alone(ctx: StageContext, msg: str) -> tuple[int, int]:
-    """How many payloads are dated without a time of day (``"timestamp": "2026-10-01"``),
-    read as midnight UTC: the time field they are read at is a date alone; and how many of
-    them are consent preference payloads, whose records then mark it (:data:`DAY_ONLY`)."""
+def _dates_alone(ctx: StageContext, msg: str) -> dict[str, tuple[int, int]]:
+    """By the time field they are read at (``timestamp``, else ``originalTimestamp``, ...),
+    in that order: how many payloads are dated without a time of day (``"timestamp":
+    "2026-10-01"``), read as midnight UTC, as the text of that field is a date alone; and
+    how many of them are consent preference payloads, whose records then mark it
+    (:data:`DAY_ONLY`). Fields of no such payload are left out."""
     dated = day_only("ts_text", "VARCHAR")
-    found = one(
-        ctx.con, f"SELECT count_if({dated}), count_if(is_preference AND {dated}) FROM {msg}"
-    )
-    return (int(found[0] or 0), int(found[1] or 0)) if found else (0, 0)
+    rows = ctx.con.execute(
+        f"SELECT ts_field, count(*), count_if(is_preference) FROM {msg} "
+        f"WHERE {dated} GROUP BY ts_field ORDER BY ts_field"
+    ).fetchall()
+    return {TIME_FIELDS[int(n)]: (int(c), int(d)) for n, c, d in rows if n is not None}
 
 
 def _later_time_notes(ctx: StageContext, msg: str) -> list[str]:
