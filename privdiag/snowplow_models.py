@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from privdiag.ingest.snowplow import json_list, json_text
+from privdiag.ingest.snowplow_consent import json_list, json_text
 
 LOG_COLUMNS = (
     "event_id",

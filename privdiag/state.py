@@ -141,29 +141,34 @@ def _dated_spans(purposes: list[str]) -> tuple[str, str, str, str]:
     grant or denial of P made at or before the span's start may be the last decision;
     ``next_g_P`` and ``next_d_P``, the first instant a grant or denial made after it may have
     been made at; ``decided_P``, from when P has surely been decided; ``split_P``, that a
-    grant of P at the span's start is beaten only by its denial at the same midnight."""
+    grant of P at the span's start is beaten only by its denial at the same midnight;
+    ``dated_at_P``, the midnight of the last dated decision of P at or before its start (the
+    decision in force is dated when it is of that instant, :func:`_said_sql`)."""
     records = ", ".join(
         f"CASE WHEN purpose = '{p}' AND granted THEN beaten END AS bg_{p}, "
         f"CASE WHEN purpose = '{p}' AND NOT granted THEN beaten END AS bd_{p}, "
         f"CASE WHEN purpose = '{p}' AND granted THEN lo END AS lg_{p}, "
         f"CASE WHEN purpose = '{p}' AND NOT granted THEN lo END AS ld_{p}, "
-        f"CASE WHEN purpose = '{p}' THEN hi END AS hi_{p}"
+        f"CASE WHEN purpose = '{p}' THEN hi END AS hi_{p}, "
+        f"CASE WHEN purpose = '{p}' AND dated THEN us END AS du_{p}"
         for p in purposes
     )
     carried = ", ".join(
         f"max(bg_{p}) OVER upto AS beaten_g_{p}, max(bd_{p}) OVER upto AS beaten_d_{p}, "
         f"min(lg_{p}) OVER later AS next_g_{p}, min(ld_{p}) OVER later AS next_d_{p}, "
         f"min(hi_{p}) OVER whole AS decided_{p}, "
-        f"count(lg_{p}) OVER (PARTITION BY user_key, ts) > 0 AS split_{p}"
+        f"count(lg_{p}) OVER (PARTITION BY user_key, ts) > 0 AS split_{p}, "
+        f"max(du_{p}) OVER upto AS dated_at_{p}"
         for p in purposes
     )
     kept = ", ".join(
-        f"beaten_g_{p}, beaten_d_{p}, next_g_{p}, next_d_{p}, decided_{p}, split_{p}"
+        f"beaten_g_{p}, beaten_d_{p}, next_g_{p}, next_d_{p}, decided_{p}, split_{p}, dated_at_{p}"
         for p in purposes
     )
     before = ", ".join(
         f"NULL::BIGINT AS beaten_g_{p}, NULL::BIGINT AS beaten_d_{p}, min(lg_{p}) AS next_g_{p}, "
-        f"min(ld_{p}) AS next_d_{p}, min(hi_{p}) AS decided_{p}, FALSE AS split_{p}"
+        f"min(ld_{p}) AS next_d_{p}, min(hi_{p}) AS decided_{p}, FALSE AS split_{p}, "
+        f"NULL::BIGINT AS dated_at_{p}"
         for p in purposes
     )
     return records, carried, kept, before
@@ -174,7 +179,10 @@ def _spans_sql(purposes: list[str], browser: bool = False, dated_log: bool = Fal
     the next, the log's packed last record and first decision time per purpose.
 
     With ``dated_log`` (the log has decisions dated without a time of day), the spans carry
-    besides how long each decision may be the last (:func:`_dated_spans`).
+    besides how long each decision may be the last (:func:`_dated_spans`), and a first
+    decision dated so is the first instant of its day (its ``lo``): an event surely before it
+    leads it by at least that much, as :func:`_said_sql` measures the time since one from
+    its last instant.
 
     A span starts at the instant of one or more records and holds once they all count (a
     grant sorts before a denial at one instant, so the denial wins). Each user also has a
@@ -182,9 +190,10 @@ def _spans_sql(purposes: list[str], browser: bool = False, dated_log: bool = Fal
     decision times, so that every event of a user with records lies in exactly one span.
     ``span_no`` numbers the user's spans from 1 in time order; ``spans`` counts them.
     """
+    at = "CAST(make_timestamp(lo) AS TIMESTAMPTZ)" if dated_log else "ts"
     records = ", ".join(
         f"CASE WHEN purpose = '{p}' THEN packed END AS rec_{p}, "
-        f"CASE WHEN purpose = '{p}' THEN ts END AS at_{p}"
+        f"CASE WHEN purpose = '{p}' THEN {at} END AS at_{p}"
         for p in purposes
     )
     # RANGE, not ROWS: the frame of a row holds every record at its instant that sorts with
@@ -338,19 +347,27 @@ def _state(name: str) -> str:
     return f"CAST('{name}' AS {STATE_TYPE})"
 
 
-def _said_sql(purposes: list[str], spans: str) -> str:
+def _said_sql(purposes: list[str], spans: str, dated_log: bool = False) -> str:
     """SQL of the consent ``spans`` with, per purpose P, what the log says there: ``log_P``
     (granted TRUE, denied FALSE, none yet NULL), ``withdrawn_P``, ``said_at_P`` (the time of
     the record in force) and ``from_log_P`` (the log's state, NULL where none). Worked out
     once per span, not for each of the many events that meet it (10M bench events: 1.6 of
-    11 CPU-s of the join)."""
+    11 CPU-s of the join).
+
+    With ``dated_log``, a record in force dated without a time of day (``dated_at_P``,
+    :func:`_dated_spans`) was said at the last instant of its day (:data:`DAY_ENDS_US` after
+    its midnight UTC), so that an event after a withdrawal dated so is beyond the grace window
+    only when it surely is, as events on that day are judged neither way."""
     parts = []
     for p in purposes:
         last = f"last_{p}"
         kind = f"((({last} % 4) + 4) % 4)"
+        said = f"(({last} - {kind}) // 4)"
+        if dated_log:
+            said = f"(CASE WHEN {said} = dated_at_{p} THEN {said} + {DAY_ENDS_US} ELSE {said} END)"
         parts.append(
             f"({kind} = {GRANTED}) AS log_{p}, coalesce({kind} = {WITHDRAWN}, FALSE) AS "
-            f"withdrawn_{p}, CAST(make_timestamp(({last} - {kind}) // 4) AS TIMESTAMPTZ) "
+            f"withdrawn_{p}, CAST(make_timestamp({said}) AS TIMESTAMPTZ) "
             f"AS said_at_{p}, CASE WHEN {kind} = {GRANTED} THEN {_state('granted')} "
             f"WHEN {kind} IS NOT NULL THEN {_state('denied')} END AS from_log_{p}"
         )
@@ -471,7 +488,7 @@ def resolve(con: Any, purposes: list[str]) -> None:
     items = _event_columns(con)
     dated = f"e.{quote(DAY_ONLY)}" in items
     dated_log = dated_decisions(con)
-    spans = _said_sql(purposes, _spans_sql(purposes, browser, dated_log))
+    spans = _said_sql(purposes, _spans_sql(purposes, browser, dated_log), dated_log)
     if dated or dated_log:
         spans = _held_sql(purposes, spans, dated_log)
     con.execute(f"CREATE TEMP TABLE consent_spans AS {spans}")

@@ -110,3 +110,22 @@ def test_realdata_snowplow_consent_log_rows(realdata, tmp_path):
     events = sp / "source" / "snowplow_web_events.csv"
     doc = run_scan([str(events)], consent=[str(log)], config=config()).to_dict()
     assert _consent_inputs(doc) == [(log.name, 65, 128)]
+
+
+def test_a_row_keyed_by_a_placeholder_id_gives_no_record(tmp_path):
+    """README: a row without a user id gives no record; a placeholder id (``undefined``) is
+    no id, so its row gave a record counted in ``records`` and then dropped with a note
+    (README audit 28 (3)). Of these 3 rows only u1's gives a record."""
+    events = write(tmp_path / "web.csv", EVENTS)
+    cmp = write(
+        tmp_path / "cmp.csv",
+        "user_id,purpose,status,ts\n"
+        "u1,ads,denied,2026-10-01T09:00:00Z\n"
+        "undefined,ads,granted,2026-10-01T09:00:00Z\n"
+        "(not set),analytics,granted,2026-10-01T09:00:00Z\n",
+    )
+    doc = run_scan([events], consent=[cmp], config=config()).to_dict()
+
+    assert _consent_inputs(doc) == [("cmp.csv", 3, 1)]
+    [note] = [n for n in doc["evidence"]["notes"] if "consent records dropped" in n]
+    assert note.endswith(": 2")

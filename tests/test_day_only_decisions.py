@@ -300,3 +300,37 @@ def test_a_later_denial_after_a_grant_and_a_denial_of_one_date_withdraws(tmp_pat
         "consent.violation": (1, 1),
         "consent.after_withdrawal": (2, 2),
     }
+
+
+def test_a_dated_decision_s_lead_and_lag_are_measured_from_what_is_sure(tmp_path):
+    """A dated decision was made at some instant from 14 h before its midnight UTC to 36 h
+    after it: an event is judged beyond the grace window only when it surely is. Grace 6 h.
+    u1 granted 09-28 at 10:00 and withdrew on 10-01 (made by 10-02 12:00 UTC at the latest):
+    its event of 10-02 15:00 is 3 h after that, within grace (39 h after 10-01's midnight,
+    beyond it, before); 10-03 12:00 is 24 h after it, beyond. u2's first decision is dated
+    10-05 (made at 10-04 10:00 UTC at the earliest): its event of 10-04 08:00 leads it by
+    2 h, within grace (16 h to 10-05's midnight before), and 10-03 08:00 by 26 h, beyond;
+    the median lead 14 h (28 h before)."""
+    log = """user_id,purpose,status,ts
+u1,ads,granted,2026-09-28T10:00:00Z
+u1,ads,denied,2026-10-01
+u2,ads,granted,2026-10-05
+"""
+    rows = [
+        ("u1", "2026-10-02T15:00:00Z"),
+        ("u1", "2026-10-03T12:00:00Z"),
+        ("u2", "2026-10-04T08:00:00Z"),
+        ("u2", "2026-10-03T08:00:00Z"),
+    ]
+    events, consent = _events_csv(tmp_path, rows), write(tmp_path / "cmp.csv", log)
+    doc = run_scan([events], consent=[consent], config=config(grace_seconds=6 * 3600.0))
+    found = doc.to_dict()
+    [withdrawal] = [f for f in found["findings"] if f["kind"] == "consent.after_withdrawal"]
+    assert (withdrawal["metrics"]["events"], withdrawal["metrics"]["events_within_grace"]) == (
+        1,
+        1,
+    )
+    [early] = [f for f in found["findings"] if f["kind"] == "consent.pre_consent"]
+    got = {k: early["metrics"][k] for k in ("events_beyond_grace", "events_within_grace")}
+    assert got == {"events_beyond_grace": 1, "events_within_grace": 1}
+    assert early["metrics"]["median_lead_seconds"] == 14 * 3600.0

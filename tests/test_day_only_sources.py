@@ -195,4 +195,27 @@ def test_a_segment_payload_whose_timestamp_cannot_be_read_takes_the_next_with_a_
         "3 payload(s) have a timestamp that cannot be read (a.ndjson: 2, b.ndjson: 1): each "
         "is read at its originalTimestamp, else receivedAt or sentAt"
     ) in notes
-    assert "2 time(s) in column 'timestamp' are dates without a time of day" in notes
+    # the dates note names the field each date was read at (it said 'timestamp' of both)
+    assert "1 time(s) in column 'originalTimestamp' are dates without a time of day" in notes
+    assert "1 time(s) in column 'receivedAt' are dates without a time of day" in notes
+    assert "in column 'timestamp'" not in notes
+
+
+def test_a_segment_decision_dated_at_a_later_field_is_noted_by_that_field(tmp_path):
+    """u0's consent preference payload has no timestamp and an originalTimestamp of
+    2026-10-01, which its decision is read at: the note named 'timestamp'."""
+    deny = {
+        "type": "track",
+        "event": "Segment Consent Preference Updated",
+        "userId": "u0",
+        "messageId": "c0",
+        "originalTimestamp": "2026-10-01",
+        "context": {"consent": {"categoryPreferences": {"advertising": False}}},
+    }
+    page = _page(1, "u0", timestamp="2026-10-03T08:00:00Z")
+    doc = run_scan([_segment(tmp_path, [deny, page])], config=config()).to_dict()
+    assert [f["metrics"]["events"] for f in by_kind(doc, "consent.violation")] == [1]
+    notes = _notes(doc)
+    said = "1 decision time(s) in column 'originalTimestamp' are dates without a time of day"
+    assert said in notes
+    assert "in column 'timestamp'" not in notes

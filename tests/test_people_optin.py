@@ -346,8 +346,9 @@ def test_a_drop_with_a_hidden_side_is_withheld_with_a_count(tmp_path, k):
     found = by_kind(doc, "people.optin_drop")
     if k == 2:
         [f] = found
-        assert (
-            f["title"] == "analytics opt-in fell from 95% to 40% with notice version v2 (after v1)"
+        assert f["title"] == (
+            "analytics opt-in at persons' first decision fell from 95% to 40% with notice "
+            "version v2 (after v1)"
         )
         assert (f["severity"], f["metrics"]["drop"]) == ("high", 0.55)
         assert "optin_comparisons_withheld" not in doc["evidence"]
@@ -395,7 +396,9 @@ def test_a_group_where_everyone_chose_alike_is_hidden_however_large(tmp_path):
     shown = run_scan(data, consent=consent, config=config()).to_dict()
     [f] = by_kind(shown, "people.optin_drop")
     assert (f["metrics"]["optin_before"], f["metrics"]["drop"]) == (1.0, 0.6)
-    assert f["title"].startswith("analytics opt-in fell from 100% to 40%")
+    assert f["title"].startswith(
+        "analytics opt-in at persons' first decision fell from 100% to 40%"
+    )
 
 
 @pytest.mark.parametrize(

@@ -407,7 +407,25 @@ def _drop_title(t: Test) -> str:
         if t.change == "version"
         else f"{t.after} (the day with the clearest drop)"
     )
-    return f"{t.purpose} opt-in fell from {t.rate_before:.0%} to {t.rate_after:.0%} with {change}"
+    return (
+        f"{t.purpose} opt-in at persons' first decision fell from {t.rate_before:.0%} to "
+        f"{t.rate_after:.0%} with {change}"
+    )
+
+
+def _whom(t: Test) -> str:
+    """The sentence saying which persons a drop's rates count: each person's first decision
+    (``nth = 1``), so a person asked again after the change counts before it."""
+    again = (
+        f"before {t.after} and was asked again under it counts under their first version, so "
+        "a notice that asks returning persons again is measured on its new persons only"
+        if t.change == "version"
+        else f"before {t.after} and again from it counts before it"
+    )
+    return (
+        f"Each person counts once, at their first decision on {t.purpose}: a person who "
+        f"decided {again}."
+    )
 
 
 def hides_a_side(t: Test, k: int, shown: Shown) -> bool:
@@ -461,7 +479,7 @@ def _finding(
         metrics,
         "Compare the banner or notice before and after this change (wording, default choice, "
         "button layout, placement) and test the change on a share of visitors before rolling it "
-        "out; every feature that needs this purpose thins out with the opt-in.",
+        f"out; every feature that needs this purpose thins out with the opt-in. {_whom(t)}",
         _owner(ctx, t),
         evidence={
             "table": _breakdown(

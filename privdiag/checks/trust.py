@@ -34,7 +34,10 @@ MIN_UNITS = 8
 FLAGS_NOTE = (
     "Opt-in read from the events' consent flags (no consent log): a user's decision on a "
     "purpose is the flag of their first event that day that carries one, and opt-in counts "
-    "each user's first; there is no notice version, so a drop is tested by date. Events "
+    "each user's first, as for a consent log; a later flag of a user already counted is no "
+    "new decision: a fall in returning users' flags is their purpose's consent-rate shift "
+    "(sparsity.shift), not an opt-in drop. There is no notice version, so a drop is tested "
+    "by date. Events "
     "without a user id (cookieless pings) decide for nobody: where denying leaves no id "
     "(Consent Mode's advanced mode) opt-in reads high; a flag a tag sends before the "
     "banner's answer (a default state) counts as the user's decision."

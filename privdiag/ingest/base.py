@@ -159,7 +159,7 @@ class Staged:
     scratch: list[tuple[str, str]] = field(default_factory=list)  # dropped by the loader
     time_field: str = "time"  # the input's field the event time is read from, for errors
     # the staging a format's ``join`` completes from all its inputs once every input is
-    # staged (Segment's identities: privdiag.ingest.segment.join)
+    # staged (Segment's identities: privdiag.ingest.segment_join.join)
     joint: tuple[str, ...] = ()
     # the consent view has a column ``_day_only``: decision times that are dates alone
     day_only: bool = False

@@ -552,7 +552,7 @@ def _stage_snowplow_log(ctx: StageContext) -> Staged:
     the same events would in a Snowplow events export (:mod:`privdiag.ingest.snowplow`), so a
     log and the events it came from give the same records under the same keys: the browser
     (``domain_userid``), else the user id, as dbt-snowplow-web keeps consent per browser."""
-    from privdiag.ingest.snowplow import (
+    from privdiag.ingest.snowplow_consent import (
         consent_view,
         event_type_notes,
         preference_decisions,

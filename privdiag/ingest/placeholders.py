@@ -113,6 +113,6 @@ def clear_placeholder_ids(con: Any) -> list[str]:
         )
         notes.append(
             "consent records dropped because their user id is a placeholder (they belong to "
-            f"no one user): {records}"
+            f"no one user, and their inputs' records leave them out): {records}"
         )
     return notes

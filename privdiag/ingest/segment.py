@@ -37,9 +37,7 @@ Decisions, so the canonical tables stay predictable:
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
 from privdiag.engine import literal, one, quote
 from privdiag.errors import InputError
@@ -48,6 +46,8 @@ from privdiag.ingest.consent_file import alias_values, fold_sql
 from privdiag.ingest.files import MAX_LINE, path_literal
 from privdiag.ingest.generic import unread_flag_note
 from privdiag.ingest.placeholders import without_placeholder
+from privdiag.ingest.segment_join import USER_KEY
+from privdiag.ingest.segment_join import join as join  # staging runs each format's join
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
     any_ts,
@@ -72,9 +72,6 @@ ID_FIELDS = ("anonymousId", "userId", "messageId")
 WRAPPED_MARKERS = ("anonymousId", "userId", "messageId", "type VARCHAR", "context ")
 TIME_FIELDS = ("timestamp", "originalTimestamp", "receivedAt", "sentAt")
 PREFERENCE_EVENTS = ("Segment Consent Preference Updated", "Segment Consent Preference")
-#: ``raw`` of the denial a payload's categoryPreferences gets for a purpose it names no category
-#: of while other payloads of the scan do (its ``category`` is NULL, which no read one is).
-ABSENT = "(absent)"
 CAMPAIGN = {
     "utm_source": "source",
     "utm_medium": "medium",
@@ -135,13 +132,15 @@ def _stage_messages(ctx: StageContext) -> str:
     """Materialise one row per payload: its place in the file and the fields every part needs."""
     table = f"{ctx.prefix}_seg_msg"
     # each time field's text, t_0 (timestamp) to t_3: the payload's time is the first that
-    # reads, ``ts_text`` the text it read (else the first, for the error on it), and
-    # ``ts_later`` that the first text did not read yet a later one did. Only a payload whose
-    # timestamp does not read (r_0 NULL, few) has its other texts read more than once.
+    # reads, ``ts_text`` the text it read (else the first, for the error on it), ``ts_field``
+    # the number of its field in TIME_FIELDS (NULL when none reads), and ``ts_later`` that
+    # the first text did not read yet a later one did. Only a payload whose timestamp does
+    # not read (r_0 NULL, few) has its other texts read more than once.
     numbers = range(len(TIME_FIELDS))
     texts = ", ".join(f"{_text(f'$.{f}')} AS t_{n}" for n, f in enumerate(TIME_FIELDS))
     times = ", ".join(["r_0", *(any_ts(f"t_{n}") for n in numbers[1:])])
     read_text = " ".join(f"WHEN {any_ts(f't_{n}')} IS NOT NULL THEN t_{n}" for n in numbers[1:])
+    read_field = " ".join(f"WHEN {any_ts(f't_{n}')} IS NOT NULL THEN {n}" for n in numbers[1:])
     time_texts = ", ".join(f"t_{n}" for n in numbers)
     first_unread = " ".join(
         f"WHEN t_{n} IS NOT NULL THEN {any_ts(f't_{n}')} IS NULL" for n in numbers[1:]
@@ -175,6 +174,7 @@ def _stage_messages(ctx: StageContext) -> str:
                ts,
                CASE WHEN r_0 IS NOT NULL THEN t_0
                     ELSE coalesce(CASE {read_text} END, {time_texts}) END AS ts_text,
+               CAST(CASE WHEN r_0 IS NOT NULL THEN 0 {read_field} END AS TINYINT) AS ts_field,
                CASE WHEN r_0 IS NOT NULL OR ts IS NULL THEN FALSE WHEN t_0 IS NOT NULL THEN TRUE
                     {first_unread} ELSE FALSE END AS ts_later,
                CASE kind WHEN 'track' THEN {_text("$.event")}
@@ -298,11 +298,6 @@ def _stage_flags(ctx: StageContext, cats: str) -> str:
     return view
 
 
-#: The user key of a payload: its user id, else the one user id its anonymous id carries in
-#: other payloads of the scan's Segment inputs (:func:`join`), else its anonymous id.
-USER_KEY = "coalesce(user_id, known.identified_as, anonymous_id)"
-
-
 def _stage_identities(ctx: StageContext) -> str:
     """Create the input's (anonymous_id, identified_as), empty: :func:`join` fills it."""
     table = f"{ctx.prefix}_seg_ids"
@@ -311,120 +306,6 @@ def _stage_identities(ctx: StageContext) -> str:
         SELECT NULL::VARCHAR AS anonymous_id, NULL::VARCHAR AS identified_as WHERE FALSE
     """)
     return table
-
-
-#: The scan's Segment staging that :func:`join` completes, kept in ``Staged.joint``.
-JOINT = ("messages", "categories", "objects", "identities")
-#: The scan-wide tables :func:`join` works with, dropped when it ends: the purposes some
-#: categoryPreferences names, and the anonymous ids known as one user.
-SEEN, KNOWN = "segment_purposes_named", "segment_identities"
-
-
-def join(con: Any, inputs: list[Staged], min_group: int = 1) -> None:
-    """Complete the staging of the scan's Segment and RudderStack ``inputs`` from all of them
-    at once, so that how the files were split into arguments changes nothing (a day's file
-    of pre-login page views given beside the next day's logins):
-
-    - identities: each anonymous id that payloads of any input carry beside one user id and
-      no other is that user's, as Segment's identity resolution joins a visitor's events
-      before and after they log in: the pre-login page view of anonymousId a1, later
-      identified as u1, is u1's and meets u1's consent. An anonymous id seen with several
-      user ids (a shared device) keeps its own key. Each input keeps those of its payloads
-      without a user id.
-    - a purpose that some input's categoryPreferences names (``necessary`` aside) is denied
-      in each categoryPreferences object that names no category of it (an empty one too).
-
-    Each input gets a note per purpose so denied (its payloads not counted where they are
-    of 1 to ``min_group`` - 1 users) and one counting its payloads that took a user id. Two
-    queries over all the inputs' payloads, and two statements per input."""
-    tables = [dict(zip(JOINT, s.joint, strict=True)) for s in inputs]
-    named = " UNION ALL ".join(
-        f"SELECT purpose FROM {t['categories']} SEMI JOIN {t['objects']} USING (_n)" for t in tables
-    )
-    pairs = " UNION ALL ".join(
-        f"SELECT anonymous_id, user_id FROM {t['messages']} "
-        f"WHERE user_id IS NOT NULL AND {without_placeholder('anonymous_id')} IS NOT NULL"
-        for t in tables
-    )
-    try:
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {SEEN} AS SELECT DISTINCT purpose FROM ({named})
-            WHERE purpose IS NOT NULL AND purpose <> 'necessary'
-        """)
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {KNOWN} AS
-            SELECT anonymous_id, min(user_id) AS identified_as FROM ({pairs})
-            GROUP BY anonymous_id HAVING count(DISTINCT user_id) = 1
-        """)
-        for staged, t in zip(inputs, tables, strict=True):
-            con.execute(f"""
-                INSERT INTO {t["categories"]}  -- Segment reads a missing category as denied
-                SELECT o._n, NULL, FALSE, {literal(ABSENT)}, s.purpose
-                FROM {t["objects"]} o CROSS JOIN {SEEN} s
-                WHERE NOT EXISTS (SELECT 1 FROM {t["categories"]} c
-                                  WHERE c._n = o._n AND c.purpose = s.purpose)
-            """)
-            con.execute(f"""
-                INSERT INTO {t["identities"]} SELECT * FROM {KNOWN} k
-                WHERE k.anonymous_id IN (SELECT anonymous_id FROM {t["messages"]}
-                                         WHERE user_id IS NULL)
-            """)
-            staged.notes += _absent_category_notes(con, t, min_group)
-            staged.notes += _identity_note(con, t["messages"], t["identities"])
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {SEEN}")
-        con.execute(f"DROP TABLE IF EXISTS {KNOWN}")
-
-
-def _absent_category_notes(con: Any, t: dict[str, str], k: int) -> list[str]:
-    """A note per purpose that payloads' categoryPreferences leave out while others name it:
-    those payloads read it as denied, as Segment does. Their count is not given when they are
-    of 1 to ``k`` - 1 users (their user ids, else anonymous ids): beside that purpose's
-    consent rate, hidden for so few denying it, it would bound how many did (one payload, one
-    person)."""
-    rows = con.execute(f"""
-        SELECT c.purpose, count(DISTINCT c._n), count(DISTINCT {USER_KEY})
-        FROM {t["categories"]} c JOIN {t["messages"]} m USING (_n)
-        LEFT JOIN {t["identities"]} known USING (anonymous_id)
-        WHERE c.raw = {literal(ABSENT)} AND c.category IS NULL
-        GROUP BY c.purpose ORDER BY c.purpose
-    """).fetchall()
-    few = f"Some payloads (of fewer than {k} users)"
-    return [
-        f"{few if 0 < users < k else f'{n:,} payload(s)'}{_ABSENT_NOTE}{purpose}, which other "
-        f"payloads name: read as {purpose} denied, as Segment reads a category missing from the "
-        "object (an empty object denies them all)"
-        for purpose, n, users in rows
-    ]
-
-
-#: The words of :func:`_absent_category_notes` after its count of payloads.
-_ABSENT_NOTE = " carry context.consent.categoryPreferences without a category of "
-_ABSENT_COUNT = re.compile(rf"(^|: )[\d,]+ payload\(s\)(?={re.escape(_ABSENT_NOTE)})")
-
-
-def uncounted_absent_category(note: str) -> str:
-    """The note of :func:`_absent_category_notes` without its count of payloads ("Some
-    payloads carry ..."), any other note as it is: a result made with a smaller
-    ``min_group_size`` counted the payloads of fewer users than a report's."""
-    return _ABSENT_COUNT.sub(r"\1Some payloads", note, count=1)
-
-
-def _identity_note(con: Any, msg: str, ids: str) -> list[str]:
-    """A note counting the events without a user id that took their anonymous id's."""
-    row = one(
-        con,
-        f"SELECT count(*), count(DISTINCT anonymous_id) FROM {msg} "
-        f"JOIN {ids} USING (anonymous_id) WHERE user_id IS NULL",
-    )
-    if not row or not row[0]:
-        return []
-    return [
-        f"{row[0]:,} payload(s) without a user id, of {row[1]:,} anonymous id(s) that other "
-        "payloads carry beside one user id (in any Segment input), are that user's (as "
-        "Segment's identity resolution joins them): they meet that user's consent and count as "
-        "that user; an anonymous id seen with several user ids keeps its own"
-    ]
 
 
 def _stage_consent(ctx: StageContext, msg: str, cats: str, ids: str, dated: bool) -> str:
@@ -536,7 +417,8 @@ def stage(ctx: StageContext) -> Staged:
     """
     msg = _stage_messages(ctx)
     _check_times(ctx, msg)
-    dates, decided = _dates_alone(ctx, msg)
+    dated_by_field = _dates_alone(ctx, msg)
+    dates, decided = (sum(n[i] for n in dated_by_field.values()) for i in (0, 1))
     # the state of payloads dated without a time of day is resolved over their day
     dated = f"\n               {day_only('ts_text', 'VARCHAR')} AS {DAY_ONLY}," if dates else ""
     cats, objects = _stage_categories(ctx, msg)
@@ -581,20 +463,25 @@ def stage(ctx: StageContext) -> Staged:
     _add_notes(ctx, msg, staged, bool(features))
     staged.notes += _unread_category_notes(ctx, cats)
     staged.notes += _later_time_notes(ctx, msg)
-    staged.notes += offsetless_note("timestamp", dates, dates=dates)
-    staged.notes += offsetless_note("timestamp", decided, "decision time", dates=decided)
+    for field, (count, _) in dated_by_field.items():  # named by the field read
+        staged.notes += offsetless_note(field, count, dates=count)
+    for field, (_, decisions) in dated_by_field.items():
+        staged.notes += offsetless_note(field, decisions, "decision time", dates=decisions)
     return staged
 
 
-def _dates_alone(ctx: StageContext, msg: str) -> tuple[int, int]:
-    """How many payloads are dated without a time of day (``"timestamp": "2026-10-01"``),
-    read as midnight UTC: the time field they are read at is a date alone; and how many of
-    them are consent preference payloads, whose records then mark it (:data:`DAY_ONLY`)."""
+def _dates_alone(ctx: StageContext, msg: str) -> dict[str, tuple[int, int]]:
+    """By the time field they are read at (``timestamp``, else ``originalTimestamp``, ...),
+    in that order: how many payloads are dated without a time of day (``"timestamp":
+    "2026-10-01"``), read as midnight UTC, as the text of that field is a date alone; and
+    how many of them are consent preference payloads, whose records then mark it
+    (:data:`DAY_ONLY`). Fields of no such payload are left out."""
     dated = day_only("ts_text", "VARCHAR")
-    found = one(
-        ctx.con, f"SELECT count_if({dated}), count_if(is_preference AND {dated}) FROM {msg}"
-    )
-    return (int(found[0] or 0), int(found[1] or 0)) if found else (0, 0)
+    rows = ctx.con.execute(
+        f"SELECT ts_field, count(*), count_if(is_preference) FROM {msg} "
+        f"WHERE {dated} GROUP BY ts_field ORDER BY ts_field"
+    ).fetchall()
+    return {TIME_FIELDS[int(n)]: (int(c), int(d)) for n, c, d in rows if n is not None}
 
 
 def _later_time_notes(ctx: StageContext, msg: str) -> list[str]:

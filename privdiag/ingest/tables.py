@@ -8,6 +8,7 @@ from typing import Any
 
 from privdiag.engine import literal, one
 from privdiag.ingest.base import Staged
+from privdiag.ingest.placeholders import placeholder_sql
 from privdiag.ingest.sqlparts import CANONICAL_COLUMNS, composed, out_of_range
 from privdiag.result import InputInfo
 from privdiag.state import DAY_ONLY
@@ -82,6 +83,10 @@ def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentI
     count and first out-of-range time, read while the input's staging still exists. With
     ``drop``, each input's staging is dropped once its records are in.
 
+    The count leaves out the records keyed by a placeholder id (``undefined``), which are
+    no one's and which :func:`privdiag.ingest.placeholders.clear_placeholder_ids` drops with
+    its note: a row without a user id gives no record (README).
+
     Each record keeps the position of its input in ``_input`` (the order the user gave the
     inputs: events first, then consent), so that of a log given twice the first given is kept
     (:func:`privdiag.ingest.duplicates.drop_duplicate_consent`); an empty optional field
@@ -112,6 +117,11 @@ def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentI
         found[index] = ConsentInput(records=records, bad_time=str(bad[0]) if bad else None)
         if drop:  # not before: Segment's consent view reads the input's event staging
             drop_scratch(con, [staged])
+    no_one = con.execute(
+        f"SELECT _input, count(*) FROM consent WHERE {placeholder_sql('user_key')} GROUP BY 1"
+    ).fetchall()
+    for index, count in no_one:
+        found[index].records -= int(count)
     return found
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from privdiag.errors import InputError
-from privdiag.ingest.segment import uncounted_absent_category
+from privdiag.ingest.segment_join import uncounted_absent_category
 from privdiag.state import uncounted_undetermined
 
 #: The kinds whose only groups under ``min_group_size`` are their users: the report hides
