@@ -14,7 +14,12 @@ Rules, each a symptom <- its causes (a link is added only when both findings are
   A conflict names no feature: it bears on the features that need its purpose, not on a
   feature that needs another purpose (or none, or is unclassified) and is tested against P
   as well. Where users who deny P mostly deny Q too, such a feature, sparse for want of Q,
-  shows a gap under P that a conflict of P does not explain.
+  shows a gap under P that a conflict of P does not explain. The consent findings explain a
+  gap only where most of its events with P denied still carry F (its
+  ``missing_share_denied`` shown and below a half, the gap whose advice sends its reader to
+  them): a gap of F missing on most such events is consent honoured, which a leak, an early
+  tag or a flag granting what the log denied does not cause (each makes the gap smaller, if
+  anything).
 - Those consent findings of source S, and its ``consent.missing_record`` (users without any
   decision) <- ``people.unowned(S)``: a pipeline nobody owns. This
   link says who must act, not why the findings happened: the reports show it as a missing
@@ -89,16 +94,26 @@ def _link_models(findings: list[Finding]) -> None:
         _add(f, [x for x in fragile if _masks(f, x)])
 
 
+def _carried(gap: Finding) -> bool:
+    """True when most of the gap's events with its purpose denied still carry the feature:
+    the part that is missing is consent honoured, the rest is what the consent findings of
+    the feature report. A gap missing on most such events (or whose share is hidden, or
+    unknown) is consent working as intended, which no consent finding causes."""
+    share = gap.metrics.get("missing_share_denied")
+    return isinstance(share, int | float) and share < 0.5
+
+
 def _link_compliance(findings: list[Finding], mapping: dict[str, list[str]]) -> None:
     respect = _of(findings, *RESPECT)
     unclassified = _of(findings, "people.unclassified_feature")
     unowned = [f for f in _of(findings, "people.unowned") if "source" in f.location]
     for gap in _of(findings, "sparsity.consent_gap"):
-        same_flow = _same(respect, gap, "source", "purpose", "feature")
-        _add(gap, _same(same_flow, gap, "step") or same_flow)
-        if gap.location.get("purpose") in mapping.get(gap.location.get("feature", ""), []):
-            whole_source = _same(respect, gap, "source", "purpose")  # a conflict: no feature
-            _add(gap, [c for c in whole_source if "feature" not in c.location])
+        if _carried(gap):
+            same_flow = _same(respect, gap, "source", "purpose", "feature")
+            _add(gap, _same(same_flow, gap, "step") or same_flow)
+            if gap.location.get("purpose") in mapping.get(gap.location.get("feature", ""), []):
+                whole_source = _same(respect, gap, "source", "purpose")  # a conflict
+                _add(gap, [c for c in whole_source if "feature" not in c.location])
         _add(gap, _same(unclassified, gap, "source", "feature"))
     for c in respect + _of(findings, "consent.missing_record"):
         _add(c, _same(unowned, c, "source"))

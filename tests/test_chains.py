@@ -40,6 +40,7 @@ def scenario():
             "medium",
             {"source": "web", "step": "view_item", "feature": "item_category", "purpose": "ads"},
             events=500,
+            missing_share_denied=0.3,  # most denied events still carry it: the leak's gap
         ),
         "fragile": F(
             "model.fragile_feature", "low", {"model": "m", "feature": "item_category"}, drop=0.05
@@ -303,7 +304,7 @@ def test_model_check_cli_links_to_the_scan_result(tmp_path):
 
 def test_gap_links_to_the_same_feature_at_the_same_step_first():
     loc = {"source": "web", "feature": "f", "purpose": "ads"}
-    gap = F("sparsity.consent_gap", "medium", loc | {"step": "cart"})
+    gap = F("sparsity.consent_gap", "medium", loc | {"step": "cart"}, missing_share_denied=0.4)
     here = F("consent.violation", "high", loc | {"step": "cart"})
     there = F("consent.violation", "high", loc | {"step": "home"})
     other = F("consent.violation", "high", loc | {"step": "cart", "feature": "g"})
@@ -324,7 +325,7 @@ def test_a_conflict_explains_only_gaps_of_features_that_need_its_purpose():
 
     def gap(feature, purpose="ads"):
         loc = web | {"step": "page_view", "feature": feature, "purpose": purpose}
-        return F("sparsity.consent_gap", "medium", loc)
+        return F("sparsity.consent_gap", "medium", loc, missing_share_denied=0.3)
 
     gclid, eng, category, session = gap("gclid"), gap("eng"), gap("category"), gap("session")
     session_analytics = gap("session", "analytics")
@@ -338,9 +339,34 @@ def test_a_conflict_explains_only_gaps_of_features_that_need_its_purpose():
     assert session.caused_by == []  # needs analytics: neither conflict is of its gap's purpose
     assert session_analytics.caused_by == [analytics_conflict.id]
 
-    bare = F("sparsity.consent_gap", "medium", gclid.location)
+    bare = F("sparsity.consent_gap", "medium", gclid.location, missing_share_denied=0.3)
     link([bare, conflict])  # without a mapping nothing tells that gclid needs ads
     assert bare.caused_by == []
+
+
+@pytest.mark.parametrize("denied_share", [1.0, 0.94, 0.5, None, "absent"])
+def test_no_consent_finding_explains_a_gap_that_is_consent_honoured(denied_share):
+    """Found by trial29 (trial 28's (1), trial 22's (3)): the generated shop's "Events of web
+    carry ads flags that grant what the consent log denied" explained "gclid is missing on
+    100% of page_view events when ads is denied, against 89% when granted", and the app's
+    pre-consent firebase_instance_id explained its 100% gap when analytics is denied: gaps
+    whose own advice says "Expected under consent". A leak, an early tag or a flag granting
+    what the log denied puts the feature on denied events; it never makes it missing there.
+    Such a gap keeps only the links of other rules (nobody classified the feature)."""
+    web = {"source": "web", "step": "page_view", "purpose": "ads"}
+    metrics = {} if denied_share == "absent" else {"missing_share_denied": denied_share}
+    gap = F("sparsity.consent_gap", "medium", web | {"feature": "gclid"}, **metrics)
+    conflict = F("consent.conflict", "high", {"source": "web", "purpose": "ads"})
+    early = F("consent.pre_consent", "high", web | {"feature": "gclid"})
+    leak = F("consent.violation", "high", web | {"feature": "gclid"})
+    gone = F("consent.after_withdrawal", "high", web | {"feature": "gclid"})
+    unclassified = F("people.unclassified_feature", "low", {"source": "web", "feature": "gclid"})
+    link([gap, conflict, early, leak, gone, unclassified], {"gclid": ["ads"]})
+    assert gap.caused_by == [unclassified.id]
+
+    carried = F("sparsity.consent_gap", "medium", gap.location, missing_share_denied=0.2)
+    link([carried, conflict, early, leak, gone], {"gclid": ["ads"]})
+    assert carried.caused_by == [early.id, leak.id, gone.id, conflict.id]
 
 
 def _drop(day="2026-10-15"):

@@ -86,7 +86,11 @@ def test_every_right_to_left_name_in_a_sentence_is_isolated():
         f"</bdi>, step=<bdi>{STEP}</bdi>, feature=<bdi>{FEATURE}</bdi>, purpose=<bdi>ads</bdi>; "
         "25.0% of the" in html
     )
-    assert f"Nobody owns source <bdi>{SOURCE}</bdi>.</p>" in html  # the headline's last words
+    # the headline's last words: the top finding's owner, then the source nobody owns
+    assert (
+        f"Who must act: <bdi>{OWNER}</bdi>, though nobody owns source <bdi>{SOURCE}</bdi>.</p>"
+        in html
+    )
     assert f"<strong>Who must act:</strong> <bdi>{OWNER}</bdi>, though" in html
     assert f'<h3 id="owner-1"><bdi>{OWNER}</bdi> <span class="muted">(1)</span></h3>' in html
     assert f'<span class="kv">step <b><bdi>{STEP}</bdi></b></span>' in html

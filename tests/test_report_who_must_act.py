@@ -136,6 +136,22 @@ def test_html_lists_the_missing_owner_under_who_must_act_not_among_the_root_caus
     assert "Caused by: gclid sent without ads consent" in g1 and "no owner Who" not in g1
 
 
+def test_the_headline_names_the_top_findings_own_owner_beside_the_missing_one():
+    """Found by trial29: the generated shop's headline read "Top finding: advertising_id is
+    collected on page_view events where ads consent was denied (...). Nobody owns source
+    app.", as if no one were to act on it, while its card says "Who must act:
+    mobile-platform, though Source app has no owner" and "Who must act" that only 1 of the
+    source's 14 consent findings has no one. A top finding with an owner of its own names
+    that owner first, as its card does."""
+    doc = unowned_source_doc()
+    doc["findings"][1]["owner"] = "paid-media"
+    summary = _section(render_html(merge([doc])), '<section id="summary"', "</section>")
+    assert summary.startswith(
+        "Summary Top finding: gclid sent without ads consent (high; source=web, feature=gclid, "
+        "purpose=ads; 1,500 events). Who must act: paid-media, though nobody owns source web. "
+    )
+
+
 MARKDOWN = """\
 **privdiag**: 4 findings (1 high, 2 medium, 1 low); 1 root cause linked.
 

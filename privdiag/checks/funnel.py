@@ -401,9 +401,11 @@ def _closest_miss_note(
     # The conversions are the restored ones: where events without identity change them,
     # the note says so (the identified users' own, which a reader counts, differ)
     restored = any(v[f"r{n}_{s}"][i] != v[f"{n}_{s}"][i] for n in ("from", "to") for s in SIDES)
+    # hidden, the note says why, and speaks of no size it does not show (Found by trial29)
+    hidden = bool(_small_sides(t, k))
     shown = (
-        ""
-        if _small_sides(t, k)
+        f" (its conversions not shown: they would tell a group of fewer than {k} users)"
+        if hidden
         else (
             f" ({'with identities restored: ' if restored else ''}"
             f"denied {v['conv_denied'][i]:.0%}, granted {v['conv_granted'][i]:.0%})"
@@ -414,5 +416,6 @@ def _closest_miss_note(
         f"going on from {t.before['step']} to {t.after['step']} in {t.source}{shown}, has "
         f"q {v['q'][i]:.2g} after the correction for {len(todo)} test"
         f"{'' if len(todo) == 1 else 's'}, above alpha {alpha:g}; "
-        "so few users cannot tell a drop of that size from chance."
+        f"so few users cannot tell {'such a drop' if hidden else 'a drop of that size'} "
+        "from chance."
     ]

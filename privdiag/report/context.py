@@ -398,8 +398,10 @@ def _headline(
     """Return one sentence: the top finding (the first of the summary's ``top`` list of the
     most severe of all, else the first of the most severe in rank: a root cause before the
     symptoms it explains, so not always the largest breach), its size and the root cause it
-    traces to; its titles, owner and names :func:`isolated` (the template shows them in
-    ``<bdi>``)."""
+    traces to, and where it names a missing owner (``people.unowned``), that one, after its
+    own owner when it has one ("Who must act: mobile-platform, though nobody owns source
+    app", as its card says); its titles, owner and names :func:`isolated` (the template shows
+    them in ``<bdi>``)."""
     if not findings:
         return "No problem found in the checks that ran."
     worst = min(findings, key=lambda f: severity_rank(f["severity"]))
@@ -423,7 +425,12 @@ def _headline(
         text += f" Root cause: {isolated(title)} ({owner})."
     named_gaps = [by_id[c] for c in worst.get("caused_by") or [] if c in gaps and c in by_id]
     if named_gaps:
-        text += f" Nobody owns {gap_subject(named_gaps[0], isolate=True)}."
+        subject = gap_subject(named_gaps[0], isolate=True)
+        if worst.get("owner"):  # as its card says: someone is to act on it, the source aside
+            owner = isolated(bounds.short(fmt_value(worst["owner"])))
+            text += f" Who must act: {owner}, though nobody owns {subject}."
+        else:
+            text += f" Nobody owns {subject}."
     return text
 
 
