@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from privdiag.scan import run_scan
 from tests.helpers import by_kind, config
 
@@ -65,3 +68,60 @@ def test_the_note_on_files_read_as_one_names_their_glob_not_a_users_file(tmp_pat
     assert note.startswith("2 event files given one by one are named alike but for their")
     assert f"read as one input, {tmp_path / 'user_*.csv'}, source " in note
     assert not [n for n in doc["evidence"]["notes"] if "4821" in n or "9377" in n]
+
+
+def _one_violation(users: int):
+    """The opt-in rates' ``tells`` beside one violation of ``users`` users whose users every
+    group holds: a group's deniers less them tell 1 to k - 1 persons."""
+
+    def told(n: int, x: int, _groups: frozenset[int], k: int) -> bool:
+        return 1 <= (n - x) - users <= k - 1
+
+    return told
+
+
+#: (persons, granted) by region: B, A, C, E, F, D; 185 granted in all (shown by device).
+_BESIDE_A_VIOLATION = [(30, 15), (40, 20), (50, 40), (60, 8), (60, 52), (100, 50)]
+
+
+def test_opt_in_rates_hidden_by_difference_at_two_sizes_do_not_tell_a_group_both_hide():
+    """A violation of 18 users; region A's 20 deniers less them are 2. At size 3 A is hidden
+    by difference (2 < 3), and B (the smallest region) with it; at 10, E's 8 granters and
+    F's 8 deniers are small splits hiding each other, and A is hidden alone beside them, so
+    B's 15 was shown. The two outputs gave 185 - C 40 - E 8 - F 52 - D 50 = 35 = A + B (at
+    3), less B's 15 (at 10): A's 20 granters, which both hid. B is now hidden at 10 too."""
+    from privdiag.checks.disclosure import shown_groups
+
+    groups, told = _BESIDE_A_VIOLATION, _one_violation(18)
+    listed = [True] * len(groups)
+    assert shown_groups(groups, listed, 3, told) == [False, False, True, True, True, True]
+    assert shown_groups(groups, listed, 10, told) == [False, False, True, False, False, True]
+    # without the violation, 10 hides E and F only, 3 nothing: B is hidden for A's sake
+    assert shown_groups(groups, listed, 10) == [True, True, True, False, False, True]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 40), st.integers(0, 40)).map(lambda t: (t[0], min(t[1], t[0]))),
+        min_size=1,
+        max_size=7,
+    ),
+    st.integers(0, 40),
+    st.integers(1, 12),
+    st.integers(1, 12),
+)
+def test_a_larger_size_shows_no_group_a_smaller_one_hides_beside_a_violation(
+    groups, users, k, more
+):
+    """Whatever the groups and the violation's users, what a size shows a smaller one shows
+    too, the hiding by difference included."""
+    from privdiag.checks.disclosure import shown_groups
+
+    told = _one_violation(users)
+
+    def shown(size: int) -> list[bool]:
+        return shown_groups(groups, [n >= size for n, _ in groups], size, told)
+
+    small, large = shown(k), shown(k + more)
+    assert all(s or not b for s, b in zip(small, large, strict=True))

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from privdiag.checks.context import NO_ID_EVENTS, hide_by_difference
-from privdiag.checks.disclosure import shown_rates, suppress_bias
+from privdiag.checks.disclosure import Tells, shown_rates, suppress_bias
 from privdiag.checks.nesting import Nesting, Question, Violation
 from privdiag.findings import Finding
 
@@ -280,14 +280,21 @@ class Deciders:
     k: int
 
     def tell(
-        self, denied: int, purpose: str, dim: str, values: frozenset[str], every: bool
+        self,
+        denied: int,
+        purpose: str,
+        dim: str,
+        values: frozenset[str],
+        every: bool,
+        k: int | None = None,
     ) -> list[str]:
         """The ids of the violations whose users ``denied`` persons (with ``values`` of
-        ``dim``, all of them with ``every``) hold and exceed by 1 to k - 1."""
+        ``dim``, all of them with ``every``) hold and exceed by 1 to k - 1 (``k``: the run's
+        size, or a smaller one it must hide all that hides)."""
         return _tells(
             denied,
             self.users.get(purpose, NONE),
-            self.k,
+            k or self.k,
             "users",
             lambda c: not self.nesting.among_deciders(self.where[c[1]], dim, values, every),
         )
@@ -331,12 +338,13 @@ def _rates(
     """One dimension's opt-in rates as shown, hidden again with the persons who denied
     told by a violation's count (``rows``: the rates before hiding)."""
 
-    def tells(purpose: str) -> Callable[[int, int, frozenset[int]], bool]:
+    def tells(purpose: str) -> Tells:
         values = [r["value"] for r in rows if r["purpose"] == purpose]
 
-        def told(n: int, x: int, groups: frozenset[int]) -> bool:
+        def told(n: int, x: int, groups: frozenset[int], k: int) -> bool:
             mine = frozenset(values[i] for i in groups)
-            return bool(deciders.tell(n - x, purpose, dim, mine, len(groups) == len(values)))
+            every = len(groups) == len(values)
+            return bool(deciders.tell(n - x, purpose, dim, mine, every, k))
 
         return told
 
