@@ -125,3 +125,41 @@ def test_a_larger_size_shows_no_group_a_smaller_one_hides_beside_a_violation(
 
     small, large = shown(k), shown(k + more)
     assert all(s or not b for s, b in zip(small, large, strict=True))
+
+
+def _north_south(tmp_path) -> tuple[str, str]:
+    """Ads decided by region: north 18 persons, 10 granting, 6 of its 8 deniers then sending
+    gclid on their page_view; south 20, 10 granting, no denier sending it."""
+    events = "event_id,ts,event_name,user_id,gclid\n"
+    log = "user_id,purpose,status,ts,region,device\n"
+    people = [("north", "denied", u < 6) for u in range(8)] + [("north", "granted", True)] * 10
+    people += [("south", "denied", False)] * 10 + [("south", "granted", True)] * 10
+    for u, (region, status, gclid) in enumerate(people):
+        events += f"e{u},2026-10-01T10:00:00Z,page_view,user{u},{f'G{u}' if gclid else ''}\n"
+        log += f"user{u},ads,{status},2026-10-01T09:00:00Z,{region},web\n"
+    (tmp_path / "ev.csv").write_text(events, encoding="utf-8")
+    (tmp_path / "log.csv").write_text(log, encoding="utf-8")
+    return str(tmp_path / "ev.csv"), str(tmp_path / "log.csv")
+
+
+def test_a_rate_hidden_beside_a_violation_shown_at_a_smaller_size_stays_hidden(tmp_path):
+    """At size 5 the violation shows its 6 users, and north's granted is hidden by difference
+    (its 8 deniers less 6 tell the 2 who deny without gclid), south's with it. At 7 the
+    violation's 6 users are hidden, so nothing was subtracted from: north's 10 granters (8
+    deniers of 18) were shown, and 8 (at 7) less 6 (at 5) told the 2. Hidden at 7 too now."""
+    import json
+
+    events, log = _north_south(tmp_path)
+    shown = {}
+    for k in (5, 7):
+        doc = run_scan([events], consent=[log], config=config(min_group_size=k)).to_dict()
+        (v,) = by_kind(doc, "consent.violation")
+        shown[k] = {r["value"]: r["granted"] for r in doc["evidence"]["optin_rates"]["region"]}
+        if k == 5:
+            assert v["metrics"]["users"] == 6
+        else:
+            assert v["metrics"]["users"] is None
+            assert "withheld" not in json.dumps(doc)
+        rows = doc["evidence"]["optin_rates"]["region"]
+        assert all(r["difference_with"] == [v["id"]] for r in rows)
+    assert shown[5] == shown[7] == {"north": None, "south": None}

@@ -256,6 +256,7 @@ def _finding(
         step=row["event_name"],
         prefer="source",
     )
+    counted = dict(metrics)
     metrics = suppress(metrics, ctx.min_group, follow=USERS_EVENTS)
     small = "users" in metrics.get("suppressed", [])  # their lead times are theirs too
     return Finding(
@@ -267,6 +268,7 @@ def _finding(
         recommendation,
         owner,
         evidence={} if small else evidence or {},
+        withheld=counted if small else {},
     )
 
 
