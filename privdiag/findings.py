@@ -112,6 +112,9 @@ class Finding:
     owner: str | None = None
     caused_by: list[str] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)
+    #: The counts of ``metrics`` hidden for a small group, as counted: for the scan's own
+    #: rules only (:mod:`privdiag.checks.across`), never in any output.
+    withheld: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from privdiag.checks.context import NO_ID_EVENTS, hide_by_difference
-from privdiag.checks.disclosure import shown_rates, suppress_bias
+from privdiag.checks.disclosure import Tells, shown_rates, suppress_bias
 from privdiag.checks.nesting import Nesting, Question, Violation
 from privdiag.findings import Finding
 
@@ -47,8 +47,12 @@ _SIDES = ("without_value", "with_value")
 #: one (an identity loss's denied events less those without identity) hold them.
 IDENTIFIED = "identified_events"
 
-# A violation's shown count, its finding's id, its feature and the count's unit.
-Count = tuple[int, str, str, str]
+# A violation's count, its finding's id, its feature, the count's unit and the largest size
+# at which the count is shown (its users; :data:`SHOWN` where the run's size shows them).
+Count = tuple[int, str, str, str, int]
+
+#: The largest size at which a count shown at the run's size is shown: any.
+SHOWN = 2**62
 
 
 @dataclass
@@ -67,9 +71,12 @@ class Counts:
         return bool(self.entries)
 
     def below(self, n: int, k: int, unit: str = "") -> list[Count]:
-        """The counts (of ``unit``, if given) ``n`` exceeds by 1 to ``k`` - 1."""
+        """The counts (of ``unit``, if given) ``n`` exceeds by 1 to ``k`` - 1, at a size at
+        which they are shown: a count hidden at ``k`` (its users fewer) is shown at the
+        sizes up to its users, and ``n`` less it tells n - c persons where that is less than
+        such a size (a scan at it hides ``n``, so one at ``k`` must)."""
         found = self.entries[bisect_left(self.values, n - k + 1) : bisect_right(self.values, n - 1)]
-        return [c for c in found if not unit or c[3] == unit]
+        return [c for c in found if (not unit or c[3] == unit) and n - c[0] < c[4]]
 
 
 NONE = Counts()
@@ -96,11 +103,13 @@ Steps = dict[str, tuple[str, tuple[str, ...]]]
 
 
 def _inner(findings: Iterable[Finding], steps: Steps) -> tuple[Inner, dict[str, Violation]]:
-    """The counts no rule here hides: each violation's shown users and events, by the
-    (source, step, purpose) of its denied events, with its id, feature and unit; and where
-    each violation is, by id. A violation's step is an event name; it is counted under the
-    journey step that name is one of (``steps``), as the other checks label their steps: a
-    step of several names (``["view_item", "Product Viewed"]``) is labelled by its first."""
+    """The counts no rule here hides: each violation's users and events, by the (source,
+    step, purpose) of its denied events, with its id, feature, unit and the largest size at
+    which they are shown (those of fewer users than the run's size hides, as counted, are
+    shown at the smaller sizes); and where each violation is, by id. A violation's step is
+    an event name; it is counted under the journey step that name is one of (``steps``), as
+    the other checks label their steps: a step of several names (``["view_item", "Product
+    Viewed"]``) is labelled by its first."""
     found: dict[tuple[str, str, str], list[Count]] = {}
     where: dict[str, Violation] = {}
     for f in findings:
@@ -110,7 +119,9 @@ def _inner(findings: Iterable[Finding], steps: Steps) -> tuple[Inner, dict[str, 
         name = loc.get("step", "")
         label, names = steps.get(name, (name, (name,)))
         key = (loc.get("source", ""), label, loc.get("purpose", ""))
-        m = f.metrics
+        m, upto = f.metrics, SHOWN
+        if _count(f.withheld.get("users")):  # hidden here, shown at sizes up to its users
+            m, upto = {**f.metrics, **f.withheld}, f.withheld["users"]
         where[fid] = Violation(
             fid,
             key[0],
@@ -122,10 +133,10 @@ def _inner(findings: Iterable[Finding], steps: Steps) -> tuple[Inner, dict[str, 
             names,
         )
         for name in ("users", "events"):
-            if (n := _count(f.metrics.get(name))) is not None:
-                found.setdefault(key, []).append((n, fid, feature, name))
+            if (n := _count(m.get(name))) is not None:
+                found.setdefault(key, []).append((n, fid, feature, name, upto))
         if (n := _identified(m)) is not None:
-            found.setdefault(key, []).append((n, fid, feature, IDENTIFIED))
+            found.setdefault(key, []).append((n, fid, feature, IDENTIFIED, upto))
     return {key: Counts(entries) for key, entries in found.items()}, where
 
 
@@ -239,9 +250,10 @@ def _funnel_identity(f: Finding, counts: Counts, k: int, where: dict[str, Violat
     if not isinstance(share, float | int) or isinstance(share, bool):
         return
     ids = []
-    for n, fid, _, unit in counts.entries:
+    for n, fid, _, unit, upto in counts.entries:
         denied = _count(m.get("events")) or where[fid].denied_events
-        if unit == IDENTIFIED and denied and 0 < round(denied * (1 - share)) - n < k:
+        told = round(denied * (1 - share)) - n if denied else 0
+        if unit == IDENTIFIED and 0 < told < min(k, upto):
             ids.append(fid)
     if ids:
         _mark(m, ["identity_less_share"], sorted(set(ids)), k)
@@ -280,14 +292,21 @@ class Deciders:
     k: int
 
     def tell(
-        self, denied: int, purpose: str, dim: str, values: frozenset[str], every: bool
+        self,
+        denied: int,
+        purpose: str,
+        dim: str,
+        values: frozenset[str],
+        every: bool,
+        k: int | None = None,
     ) -> list[str]:
         """The ids of the violations whose users ``denied`` persons (with ``values`` of
-        ``dim``, all of them with ``every``) hold and exceed by 1 to k - 1."""
+        ``dim``, all of them with ``every``) hold and exceed by 1 to k - 1 (``k``: the run's
+        size, or a smaller one it must hide all that hides)."""
         return _tells(
             denied,
             self.users.get(purpose, NONE),
-            self.k,
+            k or self.k,
             "users",
             lambda c: not self.nesting.among_deciders(self.where[c[1]], dim, values, every),
         )
@@ -331,12 +350,13 @@ def _rates(
     """One dimension's opt-in rates as shown, hidden again with the persons who denied
     told by a violation's count (``rows``: the rates before hiding)."""
 
-    def tells(purpose: str) -> Callable[[int, int, frozenset[int]], bool]:
+    def tells(purpose: str) -> Tells:
         values = [r["value"] for r in rows if r["purpose"] == purpose]
 
-        def told(n: int, x: int, groups: frozenset[int]) -> bool:
+        def told(n: int, x: int, groups: frozenset[int], k: int) -> bool:
             mine = frozenset(values[i] for i in groups)
-            return bool(deciders.tell(n - x, purpose, dim, mine, len(groups) == len(values)))
+            every = len(groups) == len(values)
+            return bool(deciders.tell(n - x, purpose, dim, mine, every, k))
 
         return told
 

@@ -256,6 +256,7 @@ def _finding(
         step=row["event_name"],
         prefer="source",
     )
+    counted = dict(metrics)
     metrics = suppress(metrics, ctx.min_group, follow=USERS_EVENTS)
     small = "users" in metrics.get("suppressed", [])  # their lead times are theirs too
     return Finding(
@@ -267,6 +268,7 @@ def _finding(
         recommendation,
         owner,
         evidence={} if small else evidence or {},
+        withheld=counted if small else {},
     )
 
 
@@ -338,11 +340,14 @@ def _pre_consent(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding |
         return None
     grace = float(ctx.config.thresholds.grace_seconds)
     before = int(row[f"n_before_{pair.purpose}"])
+    users = int(row[f"pu{i}"])
     skew = beyond == 0
-    verdict = "clock skew between CMP and collector" if skew else "tags fire before the banner"
+    # users under k: their events beyond the grace window are hidden, and the verdict, the
+    # severity, the title and the advice, which read them, say neither
+    few = 0 < users < ctx.min_group
     metrics = {
         "events": beyond + within,
-        "users": int(row[f"pu{i}"]),
+        "users": users,
         "share": round((beyond + within) / before, 6) if before else None,
         "events_beyond_grace": beyond,
         "events_within_grace": within,
@@ -352,21 +357,32 @@ def _pre_consent(ctx: ScanContext, row: dict[str, Any], pair: Pair) -> Finding |
         else None,
         "verdict": "clock_skew" if skew else "before_banner",
     }
-    rec = (
-        f"All lead times are within the {grace:g} s grace window: align the clocks of the "
-        "CMP and the collector, or widen the window."
-        if skew
-        else f"Hold {pair.feature} until the user decides on {pair.purpose}: load the tag from the "
+    hold = (
+        f"Hold {pair.feature} until the user decides on {pair.purpose}: load the tag from the "
         "CMP's consent callback (or use Consent Mode defaults set to denied)."
     )
+    if few:
+        verdict, severity = "", "high"
+        rec = (
+            f"{hold} Where every lead time is within the {grace:g} s grace window, align the "
+            "clocks of the CMP and the collector instead."
+        )
+    elif skew:
+        verdict, severity = " (clock skew between CMP and collector)", "low"
+        rec = (
+            f"All lead times are within the {grace:g} s grace window: align the clocks of the "
+            "CMP and the collector, or widen the window."
+        )
+    else:
+        verdict, severity, rec = " (tags fire before the banner)", "high", hold
     return _finding(
         ctx,
         "consent.pre_consent",
-        "low" if skew else "high",
+        severity,
         row,
         pair,
         f"{pair.feature} is collected on {_on(row, '')} before the user decides on "
-        f"{pair.purpose} ({verdict})",
+        f"{pair.purpose}{verdict}",
         metrics,
         rec,
         {"bars": _lead_histogram(row, pair, grace)},

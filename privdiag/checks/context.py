@@ -153,7 +153,7 @@ NO_ID_EVENTS = "events_without_user_id"
 #: denied there may be as few, and then the count is their events; with the violation's
 #: users shown it stays, as at least as many users denied there. A pre-consent's median lead
 #: time is of those users' events too: of one user, the seconds between its event and
-#: decision.
+#: decision; and so is its verdict (any beyond the grace window or none).
 USERS_EVENTS = (
     "events",
     "share",
@@ -161,6 +161,7 @@ USERS_EVENTS = (
     "events_within_grace",
     "denied_events",
     "median_lead_seconds",
+    "verdict",
 )
 
 

@@ -14,8 +14,14 @@ from privdiag.checks.context import hide
 
 #: True when a group of (persons, granted), shown, would tell a small group by difference
 #: with a figure shown elsewhere (privdiag.checks.across); its third argument: the indexes of
-#: the groups summed (one, those hidden, or all), whose population decides whether it does.
-Tells = Callable[[int, int, frozenset[int]], bool]
+#: the groups summed (one, those hidden, or all), whose population decides whether it does;
+#: its fourth: the minimum group size, a group of fewer than which it tells. It must be
+#: monotone in the size: what it tells at one size it tells at every larger one.
+Tells = Callable[[int, int, frozenset[int], int], bool]
+
+
+def _never(_n: int, _x: int, _groups: frozenset[int], _k: int) -> bool:
+    return False
 
 
 def small_split(decisions: int, granted: int, k: int) -> bool:
@@ -43,21 +49,21 @@ def shown_groups(
     another dimension, or a drop's side): the total less the groups shown tells the hidden
     groups' sum, so one group hidden alone, or hidden groups that all chose alike, would be
     told. With ``tells``, a group it is true of is hidden as a small split is, and so is
-    one group at least where it is true of the groups' total.
+    one group at least where it is true of the groups' total; at every smaller size too.
 
     The groups hidden at ``k`` hold those hidden at every smaller size (:func:`_hidden_upto`):
     else two outputs of one data at two sizes, each hiding a group by another beside it,
     would show between them the two that hide it, and the total less them would tell it.
     """
-    told = tells or (lambda _n, _x, _groups: False)
+    told = tells or _never
     shown = [
-        ok and not small_split(n, x, k) and not told(n, x, frozenset([i]))
+        ok and not small_split(n, x, k) and not told(n, x, frozenset([i]), k)
         for i, ((n, x), ok) in enumerate(zip(groups, listed, strict=True))
     ]
     everyone = frozenset(range(len(groups)))
-    total = told(sum(g[0] for g in groups), sum(g[1] for g in groups), everyone)
+    total = told(sum(g[0] for g in groups), sum(g[1] for g in groups), everyone, k)
     order = sorted(range(len(groups)), key=lambda i: groups[i][0])  # smallest first
-    reach = _hidden_upto(groups, listed, k, order)
+    reach = _hidden_upto(groups, listed, k, order, tells)
     for i in order[:reach]:
         shown[i] = False
 
@@ -66,32 +72,59 @@ def shown_groups(
 
     n = sum(groups[i][0] for i in hidden())
     x = sum(groups[i][1] for i in hidden())
-    while any(shown) and ((small_split(n, x, k) or told(n, x, hidden())) if n else total):
+    while any(shown) and ((small_split(n, x, k) or told(n, x, hidden(), k)) if n else total):
         i = next(i for i in order if shown[i])
         shown[i] = False
         n, x = n + groups[i][0], x + groups[i][1]
     return shown
 
 
+def _turns(told: Callable[[int], bool], j: int, k: int) -> int:
+    """The smallest size above ``j`` and below ``k`` at which ``told`` (monotone in the
+    size) turns true, else ``k``: found by bisection, as a size may be up to 10^9."""
+    if k - j < 2 or not told(k - 1):
+        return k
+    lo, hi = j, k - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if told(mid) else (mid, hi)
+    return hi
+
+
 def _hidden_upto(
-    groups: list[tuple[int, int]], listed: list[bool], k: int, order: list[int]
+    groups: list[tuple[int, int]],
+    listed: list[bool],
+    k: int,
+    order: list[int],
+    tells: Tells | None = None,
 ) -> int:
     """How many groups of ``order`` (smallest first) :func:`shown_groups` hides beside those
-    it must at some size from 2 to ``k`` - 1: at each size, the small splits of that size and
-    the groups not ``listed`` hidden, it hides the next in order until their sum is no small
-    split, and a larger size starts where the smaller stopped. A scan at size j hides those
-    of its own run, so each size hides all that every smaller one hides. (Groups ``listed``
-    by their persons come in that order, so those listed at j but not at ``k`` come first.)
-    Only the sizes at which a group or the sum turns a small split are visited: a size may
-    be up to 10^9, and at others nothing changes."""
+    it must at some size from 2 to ``k`` - 1: at each size, the small splits of that size,
+    the groups ``tells`` is true of at it and the groups not ``listed`` hidden, it hides the
+    next in order until their sum is no small split and tells nothing (none hidden: until the
+    total tells nothing), and a larger size starts where the smaller stopped. A scan at size
+    j hides those of its own run, so each size hides all that every smaller one hides.
+    (Groups ``listed`` by their persons come in that order, so those listed at j but not at
+    ``k`` come first.) Only the sizes at which a group or the sum turns a small split, or
+    turns told, are visited: a size may be up to 10^9, and at others nothing changes."""
+    told = tells or _never
+    everyone = frozenset(range(len(groups)))
+    all_n, all_x = sum(g[0] for g in groups), sum(g[1] for g in groups)
     hidden = [not ok for ok in listed]
+
+    def telling(n: int, x: int, size: int) -> bool:  # the hidden groups' sum, n, x
+        if not n:
+            return told(all_n, all_x, everyone, size)
+        hid = frozenset(i for i, h in enumerate(hidden) if h)
+        return small_split(n, x, size) or told(n, x, hid, size)
+
     reach, j = 0, 2
     while j < k:
         for i, (n, x) in enumerate(groups):
-            hidden[i] = hidden[i] or small_split(n, x, j)
+            hidden[i] = hidden[i] or small_split(n, x, j) or told(n, x, frozenset([i]), j)
         n = sum(g[0] for g, h in zip(groups, hidden, strict=True) if h)
         x = sum(g[1] for g, h in zip(groups, hidden, strict=True) if h)
-        while n and small_split(n, x, j) and reach < len(order):
+        while telling(n, x, j) and reach < len(order):
             i = order[reach]
             reach += 1
             if not hidden[i]:
@@ -99,7 +132,15 @@ def _hidden_upto(
                 n, x = n + groups[i][0], x + groups[i][1]
         # the next size at which a group shown, or the sum hidden, has too few on a side
         sides = [min(gx, gn - gx) + 1 for (gn, gx), h in zip(groups, hidden, strict=True) if not h]
-        j = min([s for s in [*sides, min(x, n - x) + 1 if n else k] if s > j], default=k)
+        nxt = [*sides, min(x, n - x) + 1 if n else k]
+        if tells:  # or at which a group shown, or the sum hidden, turns told
+            nxt += [
+                _turns(lambda size, i=i: told(*groups[i], frozenset([i]), size), j, k)
+                for i, h in enumerate(hidden)
+                if not h
+            ]
+            nxt.append(_turns(lambda size, n=n, x=x: telling(n, x, size), j, k))
+        j = min([s for s in nxt if s > j], default=k)
     return reach
 
 

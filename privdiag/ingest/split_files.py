@@ -51,10 +51,11 @@ class Parts:
         return Reached(self.pattern, files, [], origin=self.members[0].origin)
 
     def note(self) -> str:
-        first, last = self.members[0].argument, self.members[-1].argument
+        """The note on the files read as one: it names their glob, not a file, whose digits
+        may be a user's id (``user_4821.csv``), where the glob's ``*`` hides them."""
         named = self.source or source_name(self.pattern)
         return (
-            f"{len(self.members)} event files given one by one ({first} to {last}) are named "
+            f"{len(self.members)} event files given one by one are named "
             f"alike but for their digits, and were read as one input, {self.pattern}, source "
             f"{named}, as that folder or quoted glob would be: a shell gives each file of "
             "such a glob as an argument of its own. To read them as sources of their own, "
