@@ -242,6 +242,8 @@ def _annotate(
     """Add ``change`` to every finding, and the ``resolved`` and ``audit`` blocks."""
     for finding in doc["findings"]:
         finding["change"] = changes.changes[finding["id"]]
+        if finding["id"] in changes.counted:  # hidden: what --fail-when counts it as
+            finding["counted_as"] = changes.counted[finding["id"]]
         if finding["id"] in changes.why:
             finding["change_reason"] = changes.why[finding["id"]]
     doc["resolved"] = changes.resolved

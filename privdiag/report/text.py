@@ -562,7 +562,7 @@ def failing_the_run(doc: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str,
         + (f" that --fail-when {when} counts" if when in ("new", "regressed") else "")
         + ":"
     )
-    return lead, [(change_word(f.get("change"), when), f) for f in fails]
+    return lead, [(change_word(f, when), f) for f in fails]
 
 
 def change_reason(finding: dict[str, Any]) -> str:

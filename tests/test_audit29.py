@@ -1,0 +1,168 @@
+"""Audit fixes of helper audit29.
+
+A finding of fewer than ``min_group_size`` users (``hidden``) is matched with the compared run
+by its id and severity, which each run's reports publish, never by its figures: one that stood
+last night no longer fails ``--fail-when regressed`` every night (trial 20's (1), trial 25's
+(4)), while one the compared run lacked still fails, and a hidden count that moved tells
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from privdiag.audit.diff import chosen, diff, failing
+from privdiag.cli import app
+from tests.audit_data import NIGHT_1, NIGHT_2, setup
+
+
+def _audit(config: Path, *args: str) -> tuple[int, str, dict]:
+    out = config.parent / "out.json"
+    run = CliRunner().invoke(
+        app, ["audit", "--config", str(config), "--json", str(out), "--quiet", *args]
+    )
+    assert run.exit_code in (0, 1), run.output
+    return run.exit_code, run.stderr + run.stdout, json.loads(out.read_text())
+
+
+def _night(folder: Path, night: list, k: int, consent: str | None = None) -> Path:
+    config = setup(folder, night)
+    config.write_text(re.sub(r"min_group_size = \d+", f"min_group_size = {k}", config.read_text()))
+    if consent is not None:
+        (folder / "data" / "cmp.csv").write_text(consent, encoding="utf-8")
+    return config
+
+
+def _at(doc: dict, step: str) -> dict:
+    [finding] = [
+        f
+        for f in doc["findings"]
+        if f["kind"] == "consent.violation" and f["location"].get("step") == step
+    ]
+    return finding
+
+
+def test_a_night_with_nothing_changed_passes_though_a_high_finding_is_hidden(tmp_path):
+    """u1's leaks (1 user each, high) are hidden at k = 2. The first night fails on them (no
+    compared run); the same data the next night passes: they stood last night."""
+    config = _night(tmp_path, NIGHT_1, k=2)
+    code, _, first = _audit(config)
+    assert code == 1 and _at(first, "purchase")["counted_as"] == "new"
+    code, _, second = _audit(config)
+    leak = _at(second, "purchase")
+    assert (leak["change"], leak["counted_as"], leak["severity"]) == ("hidden", "unchanged", "high")
+    assert "change_reason" not in leak
+    assert code == 0 and failing(second, "high") == []
+    assert second["audit"]["exit_code"] == 0
+
+
+def test_a_new_hidden_high_finding_still_fails_the_night(tmp_path):
+    """Night 2 brings u1's view_item leak (1 user, hidden at k = 2), which night 1 lacked: it
+    fails the run, counted as new; the page_view and purchase leaks, hidden both nights (the
+    purchase's events 10 then 4), stood and do not."""
+    config = _night(tmp_path, NIGHT_1, k=2)
+    _audit(config)
+    _night(tmp_path, NIGHT_2, k=2)
+    code, _, doc = _audit(config)
+    assert code == 1
+    assert [f["location"]["step"] for f in failing(doc, "high")] == ["view_item"]
+    assert _at(doc, "view_item")["counted_as"] == "new"
+    assert {_at(doc, s)["counted_as"] for s in ("page_view", "purchase")} == {"unchanged"}
+    assert all(f["change"] == "hidden" for f in failing(doc, "high"))
+    # the run's line says which, and how it is counted
+    run = CliRunner().invoke(app, ["audit", "--config", str(config)])
+    assert "exit 1" not in run.output  # night 2's data again: nothing new
+
+
+def test_a_hidden_count_that_moved_tells_nothing(tmp_path):
+    """k = 3: u1's purchase leak (1 user, 10 events), then u1 and u3's (2 users, 11 events):
+    hidden both nights, so the second night reads as a night with nothing changed (exit 0,
+    unchanged, no reason), as a night whose leak kept its one user and ten events does."""
+    consent = "user_id,purpose,status,ts,version\n" + "".join(
+        f"{u},ads,denied,2026-10-01T09:00:00Z,v1\n" for u in ("u1", "u3")
+    )
+    night = [("purchase", "u1", "gclid", 10), ("page_view", "u2", None, 1)]
+    outcomes = []
+    for second in (night, [*night, ("purchase", "u3", "gclid", 1)]):
+        folder = tmp_path / f"n{len(outcomes)}"
+        folder.mkdir()
+        config = _night(folder, night, k=3, consent=consent)
+        _audit(config)
+        _night(folder, second, k=3, consent=consent)
+        code, _, doc = _audit(config)
+        leak = _at(doc, "purchase")
+        outcomes.append((code, leak["change"], leak["counted_as"], leak.get("change_reason")))
+    assert outcomes == [(0, "hidden", "unchanged", None)] * 2
+
+
+def _finding(fid: str, severity: str, users: int) -> dict:
+    return {
+        "id": fid,
+        "kind": "consent.violation",
+        "severity": severity,
+        "location": {"source": "shop"},
+        "metrics": {"users": users, "events": 40},
+    }
+
+
+def test_a_hidden_finding_is_compared_by_its_id_and_severity_alone():
+    """k = 5. Hidden now: a (gone before: new), b (medium before: worse, as both runs' reports
+    show its severity), c (high and visible before, 9 users: unchanged, its users not told),
+    d (high before, low now: better). Only a and b fail --fail-when regressed, only a
+    --fail-when new; --fail-when all counts every one."""
+    before = [_finding("b", "medium", 2), _finding("c", "high", 9), _finding("d", "high", 1)]
+    now = [
+        _finding("a", "high", 1),
+        _finding("b", "high", 2),
+        _finding("c", "high", 3),
+        _finding("d", "low", 1),
+    ]
+    result = diff(now, before, k=5)
+    assert result.changes == dict.fromkeys("abcd", "hidden")
+    assert result.counted == {"a": "new", "b": "worse", "c": "unchanged", "d": "better"}
+    assert result.why == {"b": "severity medium to high", "d": "severity high to low"}
+    for f in now:
+        f["change"], f["counted_as"] = "hidden", result.counted[f["id"]]
+    assert [f["id"] for f in chosen(now, "regressed")] == ["a", "b"]
+    assert [f["id"] for f in chosen(now, "new")] == ["a"]
+    assert [f["id"] for f in chosen(now, "all")] == ["a", "b", "c", "d"]
+
+
+def test_a_hidden_finding_of_an_earlier_privdiags_json_counts_as_new():
+    """An audit.json written before ``counted_as`` (a report of it, its JUnit) counts a hidden
+    finding as new, as the run that wrote it did."""
+    old = {**_finding("a", "high", 1), "change": "hidden"}
+    doc = {"findings": [old], "audit": {"fail_when": "regressed"}}
+    assert failing(doc, "high") == [old]
+
+
+def test_the_generated_shops_second_night_of_the_same_data_passes(tmp_path):
+    """The generated shop (seed 11) holds high findings of fewer than min_group_size users;
+    its nightly audit exited 1 on them every night when nothing changed (trial 20, trial 25)."""
+    shop = tmp_path / "shop"
+    made = CliRunner().invoke(
+        app, ["generate", "--out", str(shop), "--seed", "11", "--users", "150", "--days", "10"]
+    )
+    assert made.exit_code == 0, made.output
+    config = shop / "privdiag.toml"
+    code, _, first = _audit(config)
+    hidden = [f for f in first["findings"] if f["change"] == "hidden"]
+    assert code == 1 and any(f["severity"] == "high" for f in hidden)
+    code, _, second = _audit(config)
+    assert (code, failing(second, "high")) == (0, [])
+    assert {f["counted_as"] for f in second["findings"] if f["change"] == "hidden"} == {"unchanged"}
+
+
+def test_a_hidden_gap_that_first_shows_as_its_violation_is_mended_counts_unchanged():
+    """k = 5: the violation (9 users) resolved, its gap (2 users, hidden) first shows: the
+    leak mended, it counts as unchanged, not new, as a shown gap does."""
+    where = {"source": "shop", "step": "purchase", "feature": "gclid", "purpose": "ads"}
+    violation = {**_finding("v", "high", 9), "location": where}
+    gap = {**_finding("g", "high", 2), "kind": "sparsity.consent_gap", "location": where}
+    result = diff([gap], [violation], k=5)
+    assert (result.changes, result.counted) == ({"g": "hidden"}, {"g": "unchanged"})
+    assert [f["id"] for f in result.resolved] == ["v"]
