@@ -166,3 +166,95 @@ def test_a_hidden_gap_that_first_shows_as_its_violation_is_mended_counts_unchang
     result = diff([gap], [violation], k=5)
     assert (result.changes, result.counted) == ({"g": "hidden"}, {"g": "unchanged"})
     assert [f["id"] for f in result.resolved] == ["v"]
+
+
+def _consent(*cohorts: tuple[str, str, int, int, int]) -> str:
+    """A consent log: per cohort (version, day, first person, persons, granted) each person's
+    one analytics decision, the first ``granted`` of them granted."""
+    rows = ["user_id,purpose,status,ts,version"]
+    for version, day, first, persons, granted in cohorts:
+        for n in range(persons):
+            status = "granted" if n < granted else "denied"
+            rows.append(f"p{first + n:03d},analytics,{status},2026-10-{day}T09:00:00Z,{version}")
+    return "\n".join(rows) + "\n"
+
+
+V1 = ("v1", "01", 0, 40, 32)  # 80% opt in
+V2 = ("v2", "05", 40, 40, 8)  # 20%: a drop with v2
+
+
+def _drops(doc: dict) -> list[str]:
+    return [f["location"]["scenario"] for f in doc["findings"] if f["kind"] == "people.optin_drop"]
+
+
+def test_an_optin_drop_a_later_banner_took_over_is_superseded_not_resolved(tmp_path):
+    """Night 1: v1 then v2, a high drop. Night 2: v3 follows v2 and takes 30 of v2's 40 first
+    decisions, so v2 (10 persons) is too small to test: the drop is gone, nothing mended.
+    It is listed ``superseded`` with why, not counted resolved, in the JSON, the one line,
+    the Markdown and --show."""
+    config = _night(tmp_path, NIGHT_1, k=5, consent=_consent(V1, V2))
+    _, _, first = _audit(config)
+    assert _drops(first) == ["notice v2"]
+    _night(
+        tmp_path,
+        NIGHT_1,
+        k=5,
+        consent=_consent(V1, ("v2", "05", 40, 10, 2), ("v3", "08", 50, 30, 6)),
+    )
+    run = CliRunner().invoke(
+        app, ["audit", "--config", str(config), "--json", str(tmp_path / "2.json")]
+    )
+    doc = json.loads((tmp_path / "2.json").read_text())
+    assert _drops(doc) == []
+    [gone] = [r for r in doc["resolved"] if r["kind"] == "people.optin_drop"]
+    assert gone["change"] == "superseded"
+    assert gone["change_reason"] == (
+        "notice version v3 followed v2 and took v2's first decisions from then on: the drop "
+        "from v1 to v2 is no longer measured, not mended"
+    )
+    counts = doc["audit"]["counts"]
+    assert counts["superseded"] == 1
+    assert counts["resolved"] == len(doc["resolved"]) - 1
+    assert f", {counts['hidden']} hidden, 1 superseded (not mended)" in run.output
+    summary = (Path(doc["audit"]["report_dir"]) / "summary.md").read_text()
+    assert "1 superseded (gone since, not mended" in summary
+    assert "superseded, not mended: analytics opt-in fell from 80% to 20%" in summary
+    shown = CliRunner().invoke(app, ["audit", "--config", str(config), "--show", "last"]).output
+    [line] = [li for li in shown.splitlines() if "people.optin_drop" in li]
+    assert line.split()[:2] == ["high", "superseded"] and "(notice version v3 followed" in line
+
+
+def test_an_optin_drop_that_recovered_is_resolved(tmp_path):
+    """Night 2 without a later banner, v2's persons opting in as v1's did: resolved."""
+    config = _night(tmp_path, NIGHT_1, k=5, consent=_consent(V1, V2))
+    _audit(config)
+    _night(tmp_path, NIGHT_1, k=5, consent=_consent(V1, ("v2", "05", 40, 40, 31)))
+    _, _, doc = _audit(config)
+    [gone] = [r for r in doc["resolved"] if r["kind"] == "people.optin_drop"]
+    assert gone["change"] == "resolved" and doc["audit"]["counts"]["superseded"] == 0
+
+
+def test_a_gone_drop_is_superseded_by_a_later_drop_of_its_purpose_read_back():
+    """Read back from the history (no opt-in rates): a drop of the same purpose from a later
+    day supersedes the gone one; of another purpose, or a date split, it does not."""
+
+    def drop(fid, purpose, before, after, day, change="version"):
+        metrics = {"users": 40, "drop": 0.3, "change": change, "change_day": day}
+        metrics |= {"version_before": before, "version": after} if change == "version" else {}
+        return {
+            "id": fid,
+            "kind": "people.optin_drop",
+            "severity": "high",
+            "location": {"purpose": purpose},
+            "metrics": metrics,
+        }
+
+    before = [
+        drop("a", "analytics", "v1", "v2", "2026-10-05"),
+        drop("b", "ads", "v1", "v2", "2026-10-05"),
+        drop("c", "ads", "", "", "2026-10-03", change="date"),
+    ]
+    now = [drop("d", "analytics", "v2", "v3", "2026-10-08")]
+    gone = {f["id"]: f["change"] for f in diff(now, before, k=5).resolved}
+    assert gone == {"a": "superseded", "b": "resolved", "c": "resolved"}
+    assert diff(now, before, k=5).counts()["resolved"] == 2

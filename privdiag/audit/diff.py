@@ -59,7 +59,8 @@ CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
 KEY_METRICS: tuple[str, ...] = ("events", "users", "share", "drop")
 COUNTS: tuple[str, ...] = ("events", "users")
 TOLERANCE = 0.10
-VIOLATION, GAP = "consent.violation", "sparsity.consent_gap"
+VIOLATION, GAP, OPTIN_DROP = "consent.violation", "sparsity.consent_gap", "people.optin_drop"
+SUPERSEDED = "superseded"
 
 
 @dataclass
@@ -76,11 +77,13 @@ class Diff:
     withheld: int = 0
 
     def counts(self) -> dict[str, int]:
-        """Return how many findings are new, unchanged, worse, better and resolved."""
+        """Return how many findings are new, unchanged, worse, better, hidden, resolved and
+        superseded (gone, not mended: see :func:`superseded`)."""
         out = {c: 0 for c in CHANGES}
         for change in self.changes.values():
             out[change] += 1
-        out["resolved"] = len(self.resolved)
+        out["superseded"] = sum(1 for f in self.resolved if f.get("change") == SUPERSEDED)
+        out["resolved"] = len(self.resolved) - out["superseded"]
         return out
 
 
@@ -253,6 +256,7 @@ def diff(
     k: int = 1,
     made_smaller: bool = False,
     growth: Growth | float | None = None,
+    versions: dict[str, list[str]] | None = None,
 ) -> Diff:
     """Return the changes of ``current`` against ``compared`` (None: nothing to compare with).
 
@@ -261,6 +265,8 @@ def diff(
     was made with a smaller one, so it held findings that this run's checks withhold for
     their small groups (an opt-in drop, a shift): such a finding is gone, not mended, and
     none is listed as resolved (``withheld`` counts them). ``growth``: see :func:`judge`.
+    ``versions``: this run's notice versions per purpose, first seen first (see
+    :func:`superseded`).
     """
     before = {f["id"]: f for f in compared or []}
     now_ids = {f["id"] for f in current}
@@ -283,8 +289,44 @@ def diff(
         result.withheld = len(gone)
     else:
         result.resolved = gone
+        for f in gone:
+            if why := superseded(f, current, versions or {}):
+                f["change"], f["change_reason"] = SUPERSEDED, why
     _mended_gaps(current, result)
     return result
+
+
+def superseded(
+    gone: dict[str, Any], current: list[dict[str, Any]], versions: dict[str, list[str]]
+) -> str:
+    """Return why a gone opt-in drop of a notice version is ``superseded``, not resolved: a
+    later version followed it in this run (``versions``, a purpose's versions first seen
+    first, as the run's opt-in rates list them; or a drop of this run of the same purpose
+    from a later day, for a run read back from the history). The later banner takes the
+    first decisions the drop's version had, so its drop can lose significance with nothing
+    mended (trial 28's v1 -> v2 drop, its v2 persons cut from 195 to 60 by v3). "" else."""
+    metrics = gone.get("metrics") or {}
+    after, day = metrics.get("version"), metrics.get("change_day")
+    if gone.get("kind") != OPTIN_DROP or metrics.get("change") != "version" or after is None:
+        return ""
+    purpose = (gone.get("location") or {}).get("purpose")
+    seen = versions.get(str(purpose)) or []
+    later = seen[seen.index(after) + 1 :] if after in seen else []
+    later += [
+        str(f["metrics"]["version"])
+        for f in current
+        if f.get("kind") == OPTIN_DROP
+        and (f.get("location") or {}).get("purpose") == purpose
+        and (f.get("metrics") or {}).get("change") == "version"
+        and str((f.get("metrics") or {}).get("change_day") or "") > str(day or "")
+    ]
+    if not later:
+        return ""
+    return (
+        f"notice version {later[0]} followed {after} and took {after}'s first decisions from "
+        f"then on: the drop from {metrics.get('version_before')} to {after} is no longer "
+        "measured, not mended"
+    )
 
 
 def _gap_key(finding: dict[str, Any]) -> tuple[Any, ...]:

@@ -76,8 +76,14 @@ class AuditOutcome:
         return (
             f"audit {self.run.run_id}: {self.doc['summary']['findings']} findings, "
             f"{c['new']} new, {c['resolved']} resolved, {c['worse']} worse, "
-            f"{c['better']} better, {c['hidden']} hidden{self._why()} -> {self.report_dir}"
+            f"{c['better']} better, {c['hidden']} hidden{self._superseded()}{self._why()} -> "
+            f"{self.report_dir}"
         )
+
+    def _superseded(self) -> str:
+        """``, N superseded`` (gone, not mended) where there are any; "" else."""
+        n = self.counts.get("superseded", 0)
+        return f", {n} superseded (not mended)" if n else ""
 
     def _why(self) -> str:
         """Why the run exits 1: how many findings fail it, by their change ("" at exit 0).
@@ -196,7 +202,8 @@ def _finish(
     k = config.thresholds.min_group_size
     smaller = compared.k is not None and compared.k < k
     growth = growth_of(doc["inputs"], compared.run.inputs) if compared.run else None
-    changes = diff(doc["findings"], compared.findings if compared.run else None, k, smaller, growth)
+    before = compared.findings if compared.run else None
+    changes = diff(doc["findings"], before, k, smaller, growth, notice_versions(doc))
     name = folders.folder_name(result.started_at, run_id)
     final = settings.reports_dir / name
     measures = trends.measures(doc, models)
@@ -229,6 +236,18 @@ def _finish(
     outcome = AuditOutcome(run, doc, final, changes.counts(), exit_code)
     log.info("%s (exit %d)", outcome.one_line(), exit_code)
     return outcome
+
+
+def notice_versions(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """Return the notice versions of each purpose in a scan's opt-in rates, first seen first
+    (the order ``evidence.optin_rates.version`` lists them in)."""
+    rates = (doc.get("evidence") or {}).get("optin_rates")
+    rows = rates.get("version") if isinstance(rates, dict) else None
+    out: dict[str, list[str]] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and row.get("value") != "(none)":
+            out.setdefault(str(row.get("purpose")), []).append(str(row.get("value")))
+    return out
 
 
 def _annotate(
@@ -298,6 +317,10 @@ def _record(
         "by_severity": doc["summary"]["by_severity"],
         **changes.counts(),
         "min_group_size": config.thresholds.min_group_size,
+        # why each gone finding is superseded, not resolved (--show reads it back)
+        "superseded_why": {
+            f["id"]: f["change_reason"] for f in changes.resolved if f["change"] == "superseded"
+        },
     }
     return RunRecord(
         run_id=run_id,

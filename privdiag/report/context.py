@@ -27,6 +27,7 @@ from privdiag.report.text import (
     fmt_number,
     fmt_value,
     gap_subject,
+    gone_text,
     isolated,
     key_figure,
     location_items,
@@ -544,7 +545,7 @@ def build_context(
     summary.texts_cut = sum(1 for v in ordered if v.shown and v.texts_cut)
     summary.changes = changes_line(doc)
     gone = [
-        LinkView(None, bounds.short(fmt_value(r.get("title") or r.get("kind"))), r["severity"])
+        LinkView(None, bounds.short(fmt_value(gone_text(r))), r["severity"])
         for r in doc.get("resolved") or []
         if isinstance(r, dict) and r.get("severity") in SEVERITIES
     ]

@@ -565,6 +565,16 @@ def failing_the_run(doc: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str,
     return lead, [(change_word(f, when), f) for f in fails]
 
 
+def gone_text(gone: dict[str, Any]) -> str:
+    """Return the title of a finding an audit found gone, and, for one ``superseded`` (not
+    mended), so before it and why after: "Resolved" alone read as mended (trial 28)."""
+    title = str(gone.get("title") or gone.get("kind") or "")
+    if gone.get("change") != "superseded":
+        return title
+    why = gone.get("change_reason")  # the mark first: a label cut short keeps it
+    return f"superseded, not mended: {title}" + (f" ({why})" if isinstance(why, str) else "")
+
+
 def change_reason(finding: dict[str, Any]) -> str:
     """Return the figure that made an audit's finding worse or better, as its JSON's
     ``change_reason`` says (``events 10 to 13, x1.3 against its source's growth x1.1``);
@@ -595,7 +605,15 @@ def changes_line(doc: dict[str, Any]) -> str:
     told = ", ".join(f"{int(counts.get(c) or 0)} {c}" for c in (*TAGGED_CHANGES, "unchanged"))
     if hidden:
         told += f", {hidden} not compared (fewer users than the minimum group size)"
+    superseded = int(counts.get("superseded") or 0)
     return (
         f"Against {than} {fmt_value(compared)}: {told}; "
-        f"{int(counts.get('resolved') or 0)} resolved (gone since)."
+        f"{int(counts.get('resolved') or 0)} resolved (gone since)"
+        + (
+            f", {superseded} superseded (gone since, not mended: a later notice version "
+            "took over its decisions)"
+            if superseded
+            else ""
+        )
+        + "."
     )
