@@ -258,3 +258,43 @@ def test_a_gone_drop_is_superseded_by_a_later_drop_of_its_purpose_read_back():
     gone = {f["id"]: f["change"] for f in diff(now, before, k=5).resolved}
     assert gone == {"a": "superseded", "b": "resolved", "c": "resolved"}
     assert diff(now, before, k=5).counts()["resolved"] == 2
+
+
+def _history(config: Path) -> Path:
+    return config.parent / "privdiag-history.duckdb"
+
+
+def test_a_run_dated_after_a_later_run_is_named_and_runs_keep_their_recorded_order(tmp_path):
+    """Hostile 28's (2): a history's first run dated 2030 (a clock set ahead). The next run
+    is still compared with the run recorded last, the trend chart keeps the recorded order,
+    its point marked, and a note names the run, its date, and what to do."""
+    import duckdb
+
+    config = _night(tmp_path, NIGHT_1, k=1)
+    _, _, first = _audit(config)
+    _, _, second = _audit(config)
+    ahead = "2030-01-01T02:15:00+00:00"
+    with duckdb.connect(str(_history(config))) as con:
+        con.execute(
+            "UPDATE runs SET started_at = ? WHERE run_id = ?", [ahead, first["audit"]["run_id"]]
+        )
+    _, _, third = _audit(config)
+    assert third["audit"]["compared_with"] == second["audit"]["run_id"]
+    trend = third["evidence"]["trends"]
+    assert trend["x"] == [ahead, second["started_at"], third["started_at"]]
+    assert {"x": ahead, "label": "dated out of order"} in trend["marks"]
+    [note] = [n for n in third["evidence"]["notes"] if "out of order" in n]
+    one = first["audit"]["run_id"]
+    assert note.startswith(
+        f"the history's run {one} is dated {ahead}, after the run {second['audit']['run_id']} "
+        f"recorded after it ({second['started_at']}): "
+    ), note
+    assert "compared in the order recorded" in note and "check the clock" in note
+
+
+def test_runs_in_date_order_get_no_note(tmp_path):
+    config = _night(tmp_path, NIGHT_1, k=1)
+    for _ in range(2):
+        _, _, doc = _audit(config)
+    assert not [n for n in doc["evidence"].get("notes") or [] if "out of order" in n]
+    assert all(m["label"] != "dated out of order" for m in doc["evidence"]["trends"]["marks"])
