@@ -27,6 +27,7 @@ from privdiag.report.text import (
     fmt_number,
     fmt_value,
     gap_subject,
+    gone_heading,
     gone_text,
     isolated,
     key_figure,
@@ -149,6 +150,7 @@ class SummaryView:
     changes: str = ""
     resolved: list[LinkView] = field(default_factory=list)  # at most MAX_LISTED
     resolved_more: int = 0
+    resolved_heading: str = "Resolved"  # or "Superseded", "Resolved or superseded"
     # what makes an audit run exit 1: a lead-in and the findings (at most MAX_FAILING)
     failing_lead: str = ""
     # (its change, link, the figure that made it worse)
@@ -550,6 +552,7 @@ def build_context(
         if isinstance(r, dict) and r.get("severity") in SEVERITIES
     ]
     summary.resolved, summary.resolved_more = gone[:MAX_LISTED], max(0, len(gone) - MAX_LISTED)
+    summary.resolved_heading = gone_heading(doc)
     summary.failing_lead, fails = failing_the_run(doc)
     summary.failing = [
         (

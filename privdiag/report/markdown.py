@@ -17,6 +17,7 @@ from privdiag.report.text import (
     changes_line,
     cut,
     failing_the_run,
+    gone_heading,
     gone_text,
     key_figure,
     location_text,
@@ -176,7 +177,7 @@ def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int =
     if changes := changes_line(doc):
         parts.append(md_escape(changes))
         if gone := resolved_lines(doc):
-            parts += ["Resolved:", "\n".join(gone)]
+            parts += [f"{gone_heading(doc)}:", "\n".join(gone)]
         lead, fails = failing_the_run(doc)
         if fails:
             lines = [

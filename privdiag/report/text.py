@@ -565,6 +565,15 @@ def failing_the_run(doc: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str,
     return lead, [(change_word(f, when), f) for f in fails]
 
 
+def gone_heading(doc: dict[str, Any]) -> str:
+    """The heading of an audit's list of gone findings: "Resolved", or "Superseded" or
+    "Resolved or superseded" where it holds findings gone but not mended."""
+    changes = {r.get("change") for r in doc.get("resolved") or [] if isinstance(r, dict)}
+    if "superseded" not in changes:
+        return "Resolved"
+    return "Resolved or superseded" if changes - {"superseded"} else "Superseded"
+
+
 def gone_text(gone: dict[str, Any]) -> str:
     """Return the title of a finding an audit found gone, and, for one ``superseded`` (not
     mended), so before it and why after: "Resolved" alone read as mended (trial 28)."""
