@@ -312,13 +312,19 @@ def superseded(
     purpose = (gone.get("location") or {}).get("purpose")
     seen = versions.get(str(purpose)) or []
     later = seen[seen.index(after) + 1 :] if after in seen else []
-    later += [
-        str(f["metrics"]["version"])
+    drops = [
+        f.get("metrics") or {}
         for f in current
-        if f.get("kind") == OPTIN_DROP
-        and (f.get("location") or {}).get("purpose") == purpose
-        and (f.get("metrics") or {}).get("change") == "version"
-        and str((f.get("metrics") or {}).get("change_day") or "") > str(day or "")
+        if f.get("kind") == OPTIN_DROP and (f.get("location") or {}).get("purpose") == purpose
+    ]
+    later += [
+        str(m["version"])
+        for m in drops
+        if m.get("change") == "version"
+        and m.get("version") is not None
+        and isinstance(day, str)
+        and isinstance(m.get("change_day"), str)
+        and m["change_day"] > day
     ]
     if not later:
         return ""
