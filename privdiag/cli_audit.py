@@ -398,6 +398,10 @@ def _echo_resolved(history: Any, run: Any, k: int) -> None:
     shown = made_with(run)
     smaller = before is not None and shown is not None and before < shown
     gone = diff(history.findings(run.run_id), history.findings(compared), k, smaller).resolved
+    why = run.summary.get("superseded_why")  # as the run found them, with its opt-in rates
+    for f in gone if isinstance(why, dict) else []:
+        if isinstance(why.get(f["id"]), str):
+            f["change"], f["change_reason"] = "superseded", why[f["id"]]
     ranked = rank_order([Ranked(f["id"], f["severity"], impact_of(f["metrics"]), ()) for f in gone])
     for f in (gone[n] for n in ranked):
         where = " ".join(f"{key}={v}" for key, v in f["location"].items())
@@ -405,8 +409,9 @@ def _echo_resolved(history: Any, run: Any, k: int) -> None:
         size = "" if events is None else f"  events={events}"
         typer.echo(
             _shown(
-                f"{f['severity']:<9}{'resolved':<10}{f['kind']:<28}{where}{size}  "
+                f"{f['severity']:<9}{f['change'] + ' ':<10}{f['kind']:<28}{where}{size}  "
                 f"was in {compared}: {f.get('title') or ''}".rstrip()
+                + (f" ({f['change_reason']})" if f["change"] == "superseded" else "")
             )
         )
 
@@ -467,6 +472,7 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> N
         f"{s.get('findings', 0)} findings, {s.get('new', 0)} new, "
         f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse, {s.get('better', 0)} better, "
         f"{s.get('hidden', 0)} hidden"
+        + (f", {s['superseded']} superseded (not mended)" if s.get("superseded") else "")
     )
     small = [hides_users(f["metrics"], k) for _, f in findings]
     in_order = [x for x, s in zip(findings, small, strict=True) if not s]

@@ -134,6 +134,7 @@ def test_a_finding_whose_users_are_hidden_is_marked_hidden_not_new():
         "better": 0,
         "hidden": 2,
         "resolved": 1,
+        "superseded": 0,
     }
     assert diff(current, compared, 1).changes["small_new"] == "new"  # k = 1 hides nothing
     marked = [dict(x, change=d.changes[x["id"]]) for x in current]

@@ -75,6 +75,7 @@ def test_second_run_says_new_unchanged_worse_better_and_resolved(two_nights):
         "better": 1,
         "hidden": 0,  # k = 1
         "resolved": 1,
+        "superseded": 0,
     }
     assert "1 new, 1 resolved, 1 worse" in output
     assert code == 1  # the new view_item leak is high

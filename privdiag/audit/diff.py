@@ -23,12 +23,18 @@ persons (those who came since the compared run) are in the finding. Both are
 The compared run's findings are shown (resolved, ``--show``) with their user counts under
 ``k`` hidden, as a run recorded with a smaller ``k`` may hold them.
 
-A finding whose users this run hides (fewer than ``k``) is marked ``hidden``, whatever its
-change: ``new`` beside "<k users" would tell that fewer than ``k`` persons came into it since
-the compared run, and were only the new ones marked so, ``hidden`` would say the same. For
-the same reason a compared finding whose users are hidden is not listed as resolved (its
-fewer than ``k`` persons left it). ``--fail-when new`` and ``regressed`` count a hidden
-finding as new: the exit code must not tell either, and a small violation must not pass.
+A finding whose users this run hides (fewer than ``k``) is marked ``hidden`` (the reports
+say "not compared"): its figures are never compared, so no change of a hidden count is told.
+What ``--fail-when`` counts it as (``counted_as``, :data:`Diff.counted`) is read from what
+each run's reports publish of it, its id and its severity: ``new`` when the compared run
+lacked its id (or there is none), ``worse`` or ``better`` when its severity moved, else
+``unchanged``. So a small violation that stands fails the first run that finds it, and not
+every night after (trial 20 and trial 25 found the generated shop's nightly audit exiting 1
+on its hidden high findings when nothing had changed: each was counted as new on every
+run), while one the compared run lacked still fails. That it is new tells nothing the two
+runs' findings (``--show``) do not. A compared finding whose users are hidden is not listed
+as resolved (its fewer than ``k`` persons left it). A hidden finding of an audit's JSON that
+records no ``counted_as`` (an earlier privdiag's) counts as new, as its run did.
 
 A ``sparsity.consent_gap`` that would be ``worse`` or ``new`` is ``unchanged`` when the
 ``consent.violation`` of its source, step, feature and purpose is ``better`` or resolved in
@@ -53,7 +59,8 @@ CHANGES: tuple[str, ...] = ("new", "unchanged", "worse", "better", "hidden")
 KEY_METRICS: tuple[str, ...] = ("events", "users", "share", "drop")
 COUNTS: tuple[str, ...] = ("events", "users")
 TOLERANCE = 0.10
-VIOLATION, GAP = "consent.violation", "sparsity.consent_gap"
+VIOLATION, GAP, OPTIN_DROP = "consent.violation", "sparsity.consent_gap", "people.optin_drop"
+SUPERSEDED = "superseded"
 
 
 @dataclass
@@ -64,15 +71,19 @@ class Diff:
     # the figure that made a finding worse or better, by id ("severity medium -> high")
     why: dict[str, str] = field(default_factory=dict)
     resolved: list[dict[str, Any]] = field(default_factory=list)
+    # what --fail-when counts each hidden finding as, by id (new, worse, better, unchanged)
+    counted: dict[str, str] = field(default_factory=dict)
     # findings of a compared run made with a smaller min_group_size that this run lacks
     withheld: int = 0
 
     def counts(self) -> dict[str, int]:
-        """Return how many findings are new, unchanged, worse, better and resolved."""
+        """Return how many findings are new, unchanged, worse, better, hidden, resolved and
+        superseded (gone, not mended: see :func:`superseded`)."""
         out = {c: 0 for c in CHANGES}
         for change in self.changes.values():
             out[change] += 1
-        out["resolved"] = len(self.resolved)
+        out["superseded"] = sum(1 for f in self.resolved if f.get("change") == SUPERSEDED)
+        out["resolved"] = len(self.resolved) - out["superseded"]
         return out
 
 
@@ -245,6 +256,7 @@ def diff(
     k: int = 1,
     made_smaller: bool = False,
     growth: Growth | float | None = None,
+    versions: dict[str, list[str]] | None = None,
 ) -> Diff:
     """Return the changes of ``current`` against ``compared`` (None: nothing to compare with).
 
@@ -253,21 +265,21 @@ def diff(
     was made with a smaller one, so it held findings that this run's checks withhold for
     their small groups (an opt-in drop, a shift): such a finding is gone, not mended, and
     none is listed as resolved (``withheld`` counts them). ``growth``: see :func:`judge`.
+    ``versions``: this run's notice versions per purpose, first seen first (see
+    :func:`superseded`).
     """
     before = {f["id"]: f for f in compared or []}
     now_ids = {f["id"] for f in current}
     result = Diff()
     for finding in current:
-        old = before.get(finding["id"])
+        fid, old = finding["id"], before.get(finding["id"])
+        # a hidden finding's judgement reads its severity alone (judge compares no hidden count)
+        change, why = ("new", "") if old is None else judge(finding, old, k, growth)
         if hides_users(finding.get("metrics") or {}, k):
-            result.changes[finding["id"]] = "hidden"
-        elif old is None:
-            result.changes[finding["id"]] = "new"
-        else:
-            change, why = judge(finding, old, k, growth)
-            result.changes[finding["id"]] = change
-            if why:
-                result.why[finding["id"]] = why
+            result.counted[fid], change = change, "hidden"
+        result.changes[fid] = change
+        if why:
+            result.why[fid] = why
     gone = [
         _resolved(f, k)
         for fid, f in before.items()
@@ -277,8 +289,50 @@ def diff(
         result.withheld = len(gone)
     else:
         result.resolved = gone
+        for f in gone:
+            if why := superseded(f, current, versions or {}):
+                f["change"], f["change_reason"] = SUPERSEDED, why
     _mended_gaps(current, result)
     return result
+
+
+def superseded(
+    gone: dict[str, Any], current: list[dict[str, Any]], versions: dict[str, list[str]]
+) -> str:
+    """Return why a gone opt-in drop of a notice version is ``superseded``, not resolved: a
+    later version followed it in this run (``versions``, a purpose's versions first seen
+    first, as the run's opt-in rates list them; or a drop of this run of the same purpose
+    from a later day, for a run read back from the history). The later banner takes the
+    first decisions the drop's version had, so its drop can lose significance with nothing
+    mended (trial 28's v1 -> v2 drop, its v2 persons cut from 195 to 60 by v3). "" else."""
+    metrics = gone.get("metrics") or {}
+    after, day = metrics.get("version"), metrics.get("change_day")
+    if gone.get("kind") != OPTIN_DROP or metrics.get("change") != "version" or after is None:
+        return ""
+    purpose = (gone.get("location") or {}).get("purpose")
+    seen = versions.get(str(purpose)) or []
+    later = seen[seen.index(after) + 1 :] if after in seen else []
+    drops = [
+        f.get("metrics") or {}
+        for f in current
+        if f.get("kind") == OPTIN_DROP and (f.get("location") or {}).get("purpose") == purpose
+    ]
+    later += [
+        str(m["version"])
+        for m in drops
+        if m.get("change") == "version"
+        and m.get("version") is not None
+        and isinstance(day, str)
+        and isinstance(m.get("change_day"), str)
+        and m["change_day"] > day
+    ]
+    if not later:
+        return ""
+    return (
+        f"notice version {later[0]} followed {after} and took {after}'s first decisions from "
+        f"then on: the drop from {metrics.get('version_before')} to {after} is no longer "
+        "measured, not mended"
+    )
 
 
 def _gap_key(finding: dict[str, Any]) -> tuple[Any, ...]:
@@ -296,12 +350,10 @@ def _mended_gaps(current: list[dict[str, Any]], result: Diff) -> None:
         if f.get("kind") == VIOLATION and result.changes[f["id"]] == "better"
     }
     for f in current:
-        if (
-            f.get("kind") == GAP
-            and result.changes[f["id"]] in ("new", "worse")
-            and (_gap_key(f) in mended)
-        ):
-            result.changes[f["id"]] = "unchanged"
+        # a hidden gap's change is what --fail-when counts it as (its id and severity)
+        changes = result.counted if f["id"] in result.counted else result.changes
+        if f.get("kind") == GAP and changes[f["id"]] in ("new", "worse") and _gap_key(f) in mended:
+            changes[f["id"]] = "unchanged"
             result.why.pop(f["id"], None)
 
 
@@ -312,13 +364,23 @@ def _resolved(finding: dict[str, Any], k: int) -> dict[str, Any]:
     return out
 
 
+def counted_as(finding: dict[str, Any]) -> str:
+    """Return the change ``--fail-when`` counts ``finding`` as: its ``change``, a hidden
+    one's ``counted_as`` (new when its JSON, an earlier privdiag's, records none)."""
+    change = finding.get("change") or "new"
+    if change != "hidden":
+        return str(change)
+    counted = finding.get("counted_as")
+    return counted if counted in CHANGES and counted != "hidden" else "new"
+
+
 def chosen(findings: list[dict[str, Any]], fail_when: str) -> list[dict[str, Any]]:
     """Return the findings that --fail-when lets count: all, only new, or new and worse; a
-    ``hidden`` one counts as new (see the module's docstring)."""
+    ``hidden`` one as its ``counted_as`` (see the module's docstring)."""
     if fail_when == "all":
         return list(findings)
-    allowed = {"new", "hidden"} if fail_when == "new" else {"new", "worse", "hidden"}
-    return [f for f in findings if f.get("change") in allowed]
+    allowed = {"new"} if fail_when == "new" else {"new", "worse"}
+    return [f for f in findings if counted_as(f) in allowed]
 
 
 def failing(doc: dict[str, Any], fail_on: str) -> list[dict[str, Any]]:
@@ -332,13 +394,20 @@ def failing(doc: dict[str, Any], fail_on: str) -> list[dict[str, Any]]:
     return [f for f in findings if at_or_above(f["severity"], fail_on)]
 
 
-def change_word(change: str | None, fail_when: str | None, hidden: str = "not compared") -> str:
+def change_word(
+    finding: dict[str, Any], fail_when: str | None, hidden: str = "not compared"
+) -> str:
     """Return a finding's change in a run's words: ``hidden`` reads ``hidden`` ("not compared"
     in the reports, "hidden" on the run's terminal line, as its JSON and ``--list`` say), and
-    "(counted as new)" where ``fail_when`` counts it so (``new``, ``regressed``)."""
-    if change == "hidden":
-        return f"{hidden} (counted as new)" if fail_when != "all" else hidden
-    return change or "new"
+    "(counted as new)" or "(counted as worse)" where ``fail_when`` (``new``, ``regressed``)
+    counts it so (:func:`counted_as`)."""
+    change = finding.get("change") or "new"
+    if change != "hidden":
+        return str(change)
+    counted = counted_as(finding)
+    if fail_when in ("new", "regressed") and counted in ("new", "worse"):
+        return f"{hidden} (counted as {counted})"
+    return hidden
 
 
 def counted_changes(
@@ -347,9 +416,8 @@ def counted_changes(
     """Return how many of ``fails`` each change holds (``1 not compared (counted as new),
     1 worse``; ``hidden``: the word of a hidden finding): why they fail an audit, which "N
     finding(s)" alone does not say."""
-    by_change: dict[str, int] = {}
+    by_word: dict[tuple[str, str], int] = {}
     for f in fails:
-        by_change[f.get("change") or "new"] = by_change.get(f.get("change") or "new", 0) + 1
-    return ", ".join(
-        f"{n} {change_word(ch, fail_when, hidden)}" for ch, n in sorted(by_change.items())
-    )
+        key = (str(f.get("change") or "new"), change_word(f, fail_when, hidden))
+        by_word[key] = by_word.get(key, 0) + 1
+    return ", ".join(f"{n} {word}" for (_, word), n in sorted(by_word.items()))

@@ -79,7 +79,16 @@ class RunRecord:
 
 
 # The counts of a run's summary (privdiag.audit.run), which --list and --show print as numbers.
-SUMMARY_COUNTS = ("findings", "new", "unchanged", "worse", "better", "hidden", "resolved")
+SUMMARY_COUNTS = (
+    "findings",
+    "new",
+    "unchanged",
+    "worse",
+    "better",
+    "hidden",
+    "resolved",
+    "superseded",
+)
 
 
 def _summary(text: Any, path: Path, where: str) -> dict[str, Any]:

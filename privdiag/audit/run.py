@@ -43,6 +43,8 @@ class Compared:
     history: list[tuple[str, str, str, float]] = field(default_factory=list)
     # the min_group_size each run of the history was made with (None: not recorded)
     sizes: dict[str, int | None] = field(default_factory=dict)
+    # (run id, started at) of the runs the trend chart shows before this one, in record order
+    dates: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def run(self) -> RunRecord | None:
@@ -76,8 +78,14 @@ class AuditOutcome:
         return (
             f"audit {self.run.run_id}: {self.doc['summary']['findings']} findings, "
             f"{c['new']} new, {c['resolved']} resolved, {c['worse']} worse, "
-            f"{c['better']} better, {c['hidden']} hidden{self._why()} -> {self.report_dir}"
+            f"{c['better']} better, {c['hidden']} hidden{self._superseded()}{self._why()} -> "
+            f"{self.report_dir}"
         )
+
+    def _superseded(self) -> str:
+        """``, N superseded`` (gone, not mended) where there are any; "" else."""
+        n = self.counts.get("superseded", 0)
+        return f", {n} superseded (not mended)" if n else ""
 
     def _why(self) -> str:
         """Why the run exits 1: how many findings fail it, by their change ("" at exit 0).
@@ -164,7 +172,8 @@ def _recorded(history: History, run_id: str) -> bool:
 
 
 def _read_compared(history: History, settings: AuditSettings) -> Compared:
-    previous = history.last_run()
+    runs = history.runs()
+    previous = runs[-1] if runs else None
     baseline = history.find_run(settings.baseline) if settings.baseline else None
     target = baseline or previous
     return Compared(
@@ -172,7 +181,8 @@ def _read_compared(history: History, settings: AuditSettings) -> Compared:
         baseline=baseline,
         findings=history.findings(target.run_id) if target else [],
         history=history.measures(TREND_RUNS - 1),
-        sizes={r.run_id: made_with(r) for r in history.runs()},
+        sizes={r.run_id: made_with(r) for r in runs},
+        dates=[(r.run_id, r.started_at) for r in runs[-(TREND_RUNS - 1) :]],
     )
 
 
@@ -196,7 +206,8 @@ def _finish(
     k = config.thresholds.min_group_size
     smaller = compared.k is not None and compared.k < k
     growth = growth_of(doc["inputs"], compared.run.inputs) if compared.run else None
-    changes = diff(doc["findings"], compared.findings if compared.run else None, k, smaller, growth)
+    before = compared.findings if compared.run else None
+    changes = diff(doc["findings"], before, k, smaller, growth, notice_versions(doc))
     name = folders.folder_name(result.started_at, run_id)
     final = settings.reports_dir / name
     measures = trends.measures(doc, models)
@@ -207,7 +218,14 @@ def _finish(
             "earlier privdiag): each finding's events are weighed against the growth of all "
             "the events scanned, not of its own source's"
         )
-    doc["evidence"]["trends"] = _trend_series(compared, run_id, result.started_at, measures, k)
+    wrong = trends.out_of_order([*compared.dates, (run_id, result.started_at)])
+    doc["evidence"]["trends"] = _trend_series(
+        compared, run_id, result.started_at, measures, k, [w[0] for w in wrong]
+    )
+    for run, when, later, later_when in wrong:
+        note = _out_of_order_note(run, when, later, later_when)
+        log.warning("%s", note)
+        doc["evidence"].setdefault("notes", []).append(note)
 
     exit_code = 1 if failing(doc, fail_on) else 0
     doc["audit"].update(fail_on=fail_on, exit_code=exit_code)
@@ -231,6 +249,18 @@ def _finish(
     return outcome
 
 
+def notice_versions(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """Return the notice versions of each purpose in a scan's opt-in rates, first seen first
+    (the order ``evidence.optin_rates.version`` lists them in)."""
+    rates = (doc.get("evidence") or {}).get("optin_rates")
+    rows = rates.get("version") if isinstance(rates, dict) else None
+    out: dict[str, list[str]] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and row.get("value") != "(none)":
+            out.setdefault(str(row.get("purpose")), []).append(str(row.get("value")))
+    return out
+
+
 def _annotate(
     doc: dict[str, Any],
     changes: Diff,
@@ -242,6 +272,8 @@ def _annotate(
     """Add ``change`` to every finding, and the ``resolved`` and ``audit`` blocks."""
     for finding in doc["findings"]:
         finding["change"] = changes.changes[finding["id"]]
+        if finding["id"] in changes.counted:  # hidden: what --fail-when counts it as
+            finding["counted_as"] = changes.counted[finding["id"]]
         if finding["id"] in changes.why:
             finding["change_reason"] = changes.why[finding["id"]]
     doc["resolved"] = changes.resolved
@@ -264,13 +296,34 @@ def _annotate(
     }
 
 
+def _out_of_order_note(run: str, when: str, later: str, later_when: str) -> str:
+    """The note on a run of the history dated after a run recorded after it (hostile 28)."""
+    return (
+        f"the history's run {run} is dated {when}, after the run {later} recorded after it "
+        f"({later_when}): a clock was wrong (set ahead where {run} ran, or behind where "
+        f"{later} ran), or the history was copied from another machine. Runs are compared "
+        "in the order recorded, not by date, and the trend chart keeps that order, so its "
+        f"times go backwards after {run} (marked '{trends.OUT_OF_ORDER}'); check the clock "
+        "(NTP) of the machines that run the audit. The chart reads right once the run is "
+        f"older than the {TREND_RUNS} runs it shows; `privdiag report` of several runs' "
+        "audit.json orders them by these dates"
+    )
+
+
 def _trend_series(
-    compared: Compared, run_id: str, started_at: str, measures: dict[str, float], k: int
+    compared: Compared,
+    run_id: str,
+    started_at: str,
+    measures: dict[str, float],
+    k: int,
+    wrong: list[str],
 ) -> dict[str, Any]:
     """The measures over the runs; a consent rate or violations' events of a run made with
     a smaller ``min_group_size`` than ``k`` (or recording none) left out: it may be of fewer
-    users than this run shows."""
+    users than this run shows. A run of ``wrong`` (dated out of order) is marked so."""
     marks = {compared.baseline.run_id: "baseline"} if compared.baseline else {}
+    for run in wrong:
+        marks[run] = f"{marks[run]}; {trends.OUT_OF_ORDER}" if run in marks else trends.OUT_OF_ORDER
     smaller = frozenset(r for r, size in compared.sizes.items() if (size or 0) < k)
     return trends.series(
         compared.history, (run_id, started_at, measures), marks=marks, smaller=smaller
@@ -296,6 +349,10 @@ def _record(
         "by_severity": doc["summary"]["by_severity"],
         **changes.counts(),
         "min_group_size": config.thresholds.min_group_size,
+        # why each gone finding is superseded, not resolved (--show reads it back)
+        "superseded_why": {
+            f["id"]: f["change_reason"] for f in changes.resolved if f["change"] == "superseded"
+        },
     }
     return RunRecord(
         run_id=run_id,

@@ -14,7 +14,10 @@ Measures (names are stable; the report charts them):
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+OUT_OF_ORDER = "dated out of order"
 
 VIOLATION_KINDS = ("consent.violation", "consent.after_withdrawal")
 
@@ -100,3 +103,31 @@ def series(
             {"x": runs[r], "label": label} for r, label in (marks or {}).items() if r in runs
         ],
     }
+
+
+def _when(text: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def out_of_order(runs: list[tuple[str, str]]) -> list[tuple[str, str, str, str]]:
+    """Return each of ``runs`` ((run id, started at), in the order recorded) dated after a run
+    recorded after it, with the first such run: (run id, its date, later run id, its date).
+
+    A clock set ahead (or a history copied from another machine) dates a run after the runs
+    that followed it. The runs stay in the order recorded (what a run is compared with, the
+    trend chart's order): the later run did come later, whichever clock was wrong.
+    """
+    out = []
+    for n, (run_id, started) in enumerate(runs):
+        when = _when(started)
+        later = next(
+            (r for r in runs[n + 1 :] if when and (w := _when(r[1])) is not None and w < when),
+            None,
+        )
+        if later is not None:
+            out.append((run_id, started, *later))
+    return out

@@ -27,6 +27,8 @@ from privdiag.report.text import (
     fmt_number,
     fmt_value,
     gap_subject,
+    gone_heading,
+    gone_text,
     isolated,
     key_figure,
     location_items,
@@ -148,6 +150,7 @@ class SummaryView:
     changes: str = ""
     resolved: list[LinkView] = field(default_factory=list)  # at most MAX_LISTED
     resolved_more: int = 0
+    resolved_heading: str = "Resolved"  # or "Superseded", "Resolved or superseded"
     # what makes an audit run exit 1: a lead-in and the findings (at most MAX_FAILING)
     failing_lead: str = ""
     # (its change, link, the figure that made it worse)
@@ -551,11 +554,12 @@ def build_context(
     summary.texts_cut = sum(1 for v in ordered if v.shown and v.texts_cut)
     summary.changes = changes_line(doc)
     gone = [
-        LinkView(None, bounds.short(fmt_value(r.get("title") or r.get("kind"))), r["severity"])
+        LinkView(None, bounds.short(fmt_value(gone_text(r))), r["severity"])
         for r in doc.get("resolved") or []
         if isinstance(r, dict) and r.get("severity") in SEVERITIES
     ]
     summary.resolved, summary.resolved_more = gone[:MAX_LISTED], max(0, len(gone) - MAX_LISTED)
+    summary.resolved_heading = gone_heading(doc)
     summary.failing_lead, fails = failing_the_run(doc)
     summary.failing = [
         (

@@ -101,7 +101,7 @@ def _failure_text(failing: list[dict[str, Any]], fail_when: str | None = None) -
 def _change_tag(finding: dict[str, Any], fail_when: str | None) -> str:
     """``, worse`` for an audit's finding (one with a ``change``), else ``''``."""
     change = finding.get("change")
-    return f", {change_word(str(change), fail_when)}" if isinstance(change, str) else ""
+    return f", {change_word(finding, fail_when)}" if isinstance(change, str) else ""
 
 
 def case_element(

@@ -17,6 +17,8 @@ from privdiag.report.text import (
     changes_line,
     cut,
     failing_the_run,
+    gone_heading,
+    gone_text,
     key_figure,
     location_text,
     missing_owners,
@@ -162,10 +164,7 @@ def resolved_lines(doc: dict[str, Any]) -> list[str]:
         for r in doc.get("resolved") or []
         if isinstance(r, dict) and r.get("severity") in SEVERITIES
     ]
-    lines = [
-        f"- {r['severity']}: {md_escape(str(r.get('title') or r.get('kind') or ''))}"
-        for r in gone[:MAX_RESOLVED]
-    ]
+    lines = [f"- {r['severity']}: {md_escape(gone_text(r))}" for r in gone[:MAX_RESOLVED]]
     if len(gone) > MAX_RESOLVED:
         lines.append(f"- _{len(gone) - MAX_RESOLVED} more in the full report_")
     return lines
@@ -178,7 +177,7 @@ def render_markdown(doc: dict[str, Any], *, top: int = 10, min_group_size: int =
     if changes := changes_line(doc):
         parts.append(md_escape(changes))
         if gone := resolved_lines(doc):
-            parts += ["Resolved:", "\n".join(gone)]
+            parts += [f"{gone_heading(doc)}:", "\n".join(gone)]
         lead, fails = failing_the_run(doc)
         if fails:
             lines = [

@@ -391,6 +391,7 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
         # each finding's tag (new, worse, ...) is its own run's comparison, and goes with it
         for f in findings:
             f.pop("change", None)
+            f.pop("counted_as", None)
         merged["evidence"]["notes"] = _listed_notes(merged["evidence"]) + [
             _several_audits_note(audits, gone)
         ]

@@ -562,7 +562,26 @@ def failing_the_run(doc: dict[str, Any]) -> tuple[str, list[tuple[str, dict[str,
         + (f" that --fail-when {when} counts" if when in ("new", "regressed") else "")
         + ":"
     )
-    return lead, [(change_word(f.get("change"), when), f) for f in fails]
+    return lead, [(change_word(f, when), f) for f in fails]
+
+
+def gone_heading(doc: dict[str, Any]) -> str:
+    """The heading of an audit's list of gone findings: "Resolved", or "Superseded" or
+    "Resolved or superseded" where it holds findings gone but not mended."""
+    changes = {r.get("change") for r in doc.get("resolved") or [] if isinstance(r, dict)}
+    if "superseded" not in changes:
+        return "Resolved"
+    return "Resolved or superseded" if changes - {"superseded"} else "Superseded"
+
+
+def gone_text(gone: dict[str, Any]) -> str:
+    """Return the title of a finding an audit found gone, and, for one ``superseded`` (not
+    mended), so before it and why after: "Resolved" alone read as mended (trial 28)."""
+    title = str(gone.get("title") or gone.get("kind") or "")
+    if gone.get("change") != "superseded":
+        return title
+    why = gone.get("change_reason")  # the mark first: a label cut short keeps it
+    return f"superseded, not mended: {title}" + (f" ({why})" if isinstance(why, str) else "")
 
 
 def change_reason(finding: dict[str, Any]) -> str:
@@ -595,7 +614,15 @@ def changes_line(doc: dict[str, Any]) -> str:
     told = ", ".join(f"{int(counts.get(c) or 0)} {c}" for c in (*TAGGED_CHANGES, "unchanged"))
     if hidden:
         told += f", {hidden} not compared (fewer users than the minimum group size)"
+    superseded = int(counts.get("superseded") or 0)
     return (
         f"Against {than} {fmt_value(compared)}: {told}; "
-        f"{int(counts.get('resolved') or 0)} resolved (gone since)."
+        f"{int(counts.get('resolved') or 0)} resolved (gone since)"
+        + (
+            f", {superseded} superseded (gone since, not mended: a later notice version "
+            "took over its decisions)"
+            if superseded
+            else ""
+        )
+        + "."
     )
