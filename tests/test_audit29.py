@@ -219,7 +219,10 @@ def test_an_optin_drop_a_later_banner_took_over_is_superseded_not_resolved(tmp_p
     summary = (Path(doc["audit"]["report_dir"]) / "summary.md").read_text()
     assert "1 superseded (gone since, not mended" in summary
     assert "\nSuperseded:\n" in summary and "Resolved:" not in summary
-    assert "superseded, not mended: analytics opt-in fell from 80% to 20%" in summary
+    assert (
+        "superseded, not mended: analytics opt-in at persons' first decision fell from 80% to 20%"
+        in summary
+    )
     shown = CliRunner().invoke(app, ["audit", "--config", str(config), "--show", "last"]).output
     [line] = [li for li in shown.splitlines() if "people.optin_drop" in li]
     assert line.split()[:2] == ["high", "superseded"] and "(notice version v3 followed" in line
