@@ -100,3 +100,46 @@ def test_overlapping_ranges_of_a_long_list_count_each_id_once():
     assert len(decoded.publisher_restrictions[0].vendors) == 65_535
     with pytest.raises(InputError, match="vendor ranges name 262,140 vendor ids"):
         tcf.decode(_to_text(fixed + sections + _int(2, 12) + restriction * 2))
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from privdiag.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+EVENTS = (
+    "event_id,ts,event_name,user_id,gclid\n"
+    "e1,2026-10-01T10:00:00Z,page_view,u1,abc\n"
+    "e2,2026-10-01T10:05:00Z,purchase,u1,abc\n"
+)
+
+
+def _no_rows(path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".csv":
+        path.write_text("user_id,purpose,status,ts\n")
+    else:
+        names = ["user_id", "purpose", "status", "ts"]
+        pq.write_table(pa.table({n: pa.array([], pa.string()) for n in names}), path)
+
+
+@pytest.mark.parametrize("name", ["consent.csv", "consent.parquet"])
+def test_a_consent_log_of_no_rows_is_refused_as_an_events_export_is(tmp_path, name):
+    """A consent export cut to its header was read as a log of no decisions: exit 0 or 1 with
+    every user a `consent.missing_record` and no note, where the same events file cut to its
+    header is refused (exit 3). It is now refused naming the file, and no report is written."""
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS)
+    consent = tmp_path / name
+    _no_rows(consent)
+    out = tmp_path / "out.json"
+    result = _cli("scan", str(events), "--consent", str(consent), "--json", str(out), "-q")
+    assert result.exit_code == 3, result.output
+    assert f"{consent}: holds no consent records" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
