@@ -143,3 +143,44 @@ def test_a_consent_log_of_no_rows_is_refused_as_an_events_export_is(tmp_path, na
     assert f"{consent}: holds no consent records" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("2026-10-01T10:00:00 BST", None),  # British +01:00, or Bangladesh +06:00 (read so)
+        ("2026-10-01 10:00:00 bst", None),
+        ("2026-10-01T10:00:00 CST", None),  # US -06:00 (read as Chicago's -05:00), China +08:00
+        ("2026-10-01T10:00:00 IST", None),  # India, Ireland or Israel
+        ("2026-10-01T10:00:00 EST", None),
+        ("2026-10-01T10:00:00 UTC", "2026-10-01 10:00:00+00"),
+        ("2026-10-01T10:00:00 gmt", "2026-10-01 10:00:00+00"),
+        ("2026-10-01T10:00:00Z", "2026-10-01 10:00:00+00"),
+        ("2026-10-01T10:00:00 Europe/London", "2026-10-01 09:00:00+00"),
+        ("2026-10-01T10:00:00+01:00", "2026-10-01 09:00:00+00"),
+    ],
+)
+def test_a_time_zone_abbreviation_is_not_read_as_one_of_its_zones(text, read):
+    """DuckDB reads a zone abbreviation as one zone it may name: ``10:00 BST`` (British
+    Summer Time, 09:00Z) as Bangladesh's, 04:00Z, five hours off, in silence; ``CST`` as
+    Chicago's time with its summer hour. Such a time is now unread (an input error naming
+    its row); UTC, GMT, Z, an offset and a zone's full name are read as before."""
+    import duckdb
+
+    from privdiag.ingest.sqlparts import any_ts
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    got = con.execute(f"SELECT CAST({any_ts('t')} AS VARCHAR) FROM (SELECT ? AS t)", [text])
+    assert got.fetchone()[0] == read
+
+
+def test_an_events_time_in_a_zone_abbreviation_is_refused_naming_its_row(tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS.replace("2026-10-01T10:05:00Z", "2026-10-01 10:05:00 BST"))
+    out = tmp_path / "out.json"
+    result = _cli("scan", str(events), "--json", str(out), "-q")
+    assert result.exit_code == 3, result.output
+    assert f"{events}, row 2, field 'ts'" in result.output
+    assert "zone abbreviation" in result.output
+    assert not out.exists()
