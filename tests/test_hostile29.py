@@ -184,3 +184,30 @@ def test_an_events_time_in_a_zone_abbreviation_is_refused_naming_its_row(tmp_pat
     assert f"{events}, row 2, field 'ts'" in result.output
     assert "zone abbreviation" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"severity": "HIGH"}, "finding 2 has severity 'HIGH', not one of critical, high"),
+        ({"severity": None}, "finding 2 has severity None, not one of critical, high"),
+        ({"id": ""}, "finding 2 has no id"),
+        ({"kind": None}, "finding 2 has no kind"),
+    ],
+)
+def test_a_result_finding_of_a_bad_severity_id_or_kind_is_named(tmp_path, change, said):
+    """A result edited by hand whose second finding's severity reads `HIGH` was refused as
+    "has a finding without a valid id, kind or severity", naming neither the finding, the
+    field nor the severities taken, with no hint."""
+    import json
+
+    from privdiag.report.merge import check_document
+    from privdiag.result import SCHEMA_VERSION
+
+    good = {"id": "a1", "kind": "consent.violation", "severity": "high"}
+    doc = {"tool": "privdiag", "schema_version": SCHEMA_VERSION, "findings": [good, good]}
+    doc["findings"] = [good, {**good, **change}]
+    with pytest.raises(InputError) as caught:
+        check_document(json.loads(json.dumps(doc)), where="r.json")
+    assert said in caught.value.message
+    assert caught.value.hint
