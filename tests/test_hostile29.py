@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from privdiag.decode import tcf
@@ -211,3 +213,21 @@ def test_a_result_finding_of_a_bad_severity_id_or_kind_is_named(tmp_path, change
         check_document(json.loads(json.dumps(doc)), where="r.json")
     assert said in caught.value.message
     assert caught.value.hint
+
+
+@pytest.mark.parametrize("column", ["Label", " label", "LABEL "])
+def test_a_blind_set_label_column_in_another_case_is_not_skipped_in_silence(tmp_path, column):
+    """A blind set whose outcome column reads `Label` (no --label, no config) was scored
+    without it: quality and importance "skipped: no label column", exit 0, so a CI job
+    passed with nothing measured. It is now refused naming the column to pass."""
+    from privdiag.model.synthetic import make_blind_set
+
+    blind = tmp_path / "blind.csv"
+    make_blind_set(n=200, seed=0).rename({"label": column}).write_csv(blind)
+    model = str(Path(__file__).resolve().parent.parent / "fixtures/models/propensity_imputed.onnx")
+    out = tmp_path / "out.json"
+    result = _cli("model-check", model, "--blind-set", str(blind), "--json", str(out), "-q")
+    assert result.exit_code == 3, result.output
+    assert f"{blind}, field 'label': has no column 'label'" in result.output
+    assert f"--label '{column}'" in result.output
+    assert not out.exists()
