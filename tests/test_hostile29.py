@@ -231,3 +231,29 @@ def test_a_blind_set_label_column_in_another_case_is_not_skipped_in_silence(tmp_
     assert f"{blind}, field 'label': has no column 'label'" in result.output
     assert f"--label '{column}'" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("bad", "said"), [(float("nan"), "NaN"), (float("inf"), "an infinite")])
+def test_a_predictions_file_of_a_nan_score_is_named_not_the_model(tmp_path, bad, said):
+    """Scores read from --predictions with NaN on row_id 7 were refused as "elsewhere.onnx:
+    the model gives NaN to 1 of the blind set's 200 rows ... (the first: row 8)", naming the
+    model file, which did not run, and a row, not the row_id. It now names the file of the
+    unmasked scores and the row_id."""
+    import polars as pl
+
+    from privdiag.model.synthetic import make_blind_set
+
+    blind = tmp_path / "blind.csv"
+    make_blind_set(n=200, seed=0).write_csv(blind)
+    scores = [0.5] * 200
+    scores[7] = bad
+    unmasked = tmp_path / "unmasked.csv"
+    pl.DataFrame({"row_id": range(200), "score": scores}).write_csv(unmasked)
+    result = _cli(
+        "model-check", "elsewhere.onnx", "--blind-set", str(blind), "--predictions",
+        str(unmasked), "-q",
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    said_of = f"{unmasked}: the model gives {said}"
+    assert said_of in result.output and "(the first: row_id 7)" in result.output
+    assert "elsewhere.onnx" not in result.output
