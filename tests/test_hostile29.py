@@ -257,3 +257,49 @@ def test_a_predictions_file_of_a_nan_score_is_named_not_the_model(tmp_path, bad,
     said_of = f"{unmasked}: the model gives {said}"
     assert said_of in result.output and "(the first: row_id 7)" in result.output
     assert "elsewhere.onnx" not in result.output
+
+
+CONSENT = "user_id,purpose,status,ts\nu1,ads,granted,2026-10-01T09:00:00Z\n"
+
+
+def _scan_with_survey(tmp_path, name: str, text: str):
+    events, consent, survey = tmp_path / "e.csv", tmp_path / "c.csv", tmp_path / name
+    events.write_text(EVENTS)
+    consent.write_text(CONSENT)
+    survey.write_text(text)
+    out = tmp_path / "out.json"
+    args = [str(events), "--consent", str(consent), "--survey", str(survey)]
+    return survey, out, _cli("scan", *args, "--json", str(out), "-q")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "column"),
+    [
+        ("s.csv", "segment,Trust,trust \nweb,4,3\n", "trust"),
+        ("s.csv", "segment,trust,trust\nweb,4,3\n", "trust"),
+        ("s.json", '[{"segment": "web", "Trust": 4, "trust": 3}]', "trust"),
+    ],
+)
+def test_a_survey_naming_a_column_twice_is_refused_not_an_internal_error(
+    tmp_path, name, text, column
+):
+    """A survey whose header holds `Trust` and `trust ` was an internal error (exit 5,
+    "DuplicateError: column 'trust' is duplicate": names are read in any case and spacing);
+    `trust,trust` read the first, the second unsaid. Both are refused naming the column."""
+    survey, out, result = _scan_with_survey(tmp_path, name, text)
+    assert result.exit_code == 3, result.output
+    assert f"{survey}, field '{column}': names column" in result.output
+    assert "twice in its header" in result.output and "Internal error" not in result.output
+    assert not out.exists()
+
+
+def test_a_survey_trust_that_is_no_number_is_refused_naming_its_row(tmp_path):
+    """Trust scores written `4/5` or `80%` were dropped as rows without a score: "the survey
+    has no row with a trust score", the rows' values unsaid. A score that is written but is
+    no number is refused naming its row; an empty one is still no answer."""
+    text = "segment,trust\nweb,4\nemail,\napp,4/5\nshop,80%\n"
+    survey, out, result = _scan_with_survey(tmp_path, "s.csv", text)
+    assert result.exit_code == 3, result.output
+    assert f"{survey}, row 3, field 'trust': a 3-character value" in result.output
+    assert "is no trust score (2 rows in all)" in result.output
+    assert not out.exists()
