@@ -247,49 +247,63 @@ def _check_respondents(frame: pl.DataFrame, column: str, path: Path) -> None:
     1 to MOST_RESPONDENTS. Such a count was used as written (0 or -5 respondents weighed a
     segment's trust by nothing or against the others) or, beyond the column's range or not a
     number, silently read as 1."""
-    value = pl.col(column).str.strip_chars()
-    number = value.cast(pl.Float64, strict=False)
+    number = pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
     wrong = (
         number.is_null()
         | number.is_nan()
         | ~number.is_between(1, MOST_RESPONDENTS)
         | (number != number.floor())
     )
-    bad = (
-        frame.with_row_index("row", offset=1)
-        .filter(value.is_not_null() & (value != "") & wrong)
-        .select("row", value)
-        .head(1)
+    _refuse_first(
+        frame,
+        column,
+        wrong,
+        path,
+        "is no count of respondents",
+        f"give each row the whole number of answers it stands for, 1 to {MOST_RESPONDENTS:,} "
+        "(a survey weight is no count: rename that column), or leave it empty for one",
     )
-    if bad.height:
-        row, found = bad.row(0)
-        raise InputError(
-            f"{describe_value(found)} is no count of respondents",
-            path=path,
-            row=int(row),
-            field=column,
-            hint=f"give each row the whole number of answers it stands for, 1 to "
-            f"{MOST_RESPONDENTS:,} (a survey weight is no count: rename that column), or "
-            "leave it empty for one",
-        )
 
 
 def _check_trust(frame: pl.DataFrame, column: str, path: Path) -> None:
     """Raise InputError naming the first row whose trust score is written but is no number
     (``4/5``, ``80%``): such rows were dropped as unanswered. An empty score is no answer,
     and ``NaN`` or an infinity is dropped with the unanswered rows."""
+    wrong = pl.col(column).str.strip_chars().cast(pl.Float64, strict=False).is_null()
+    _refuse_first(
+        frame,
+        column,
+        wrong,
+        path,
+        "is no trust score",
+        "write each score as a number on one scale (4, 0.8), or leave it empty for no answer",
+        count=True,
+    )
+
+
+def _refuse_first(
+    frame: pl.DataFrame,
+    column: str,
+    wrong: pl.Expr,
+    path: Path,
+    said: str,
+    hint: str,
+    *,
+    count: bool = False,
+) -> None:
+    """Raise InputError naming the first row whose ``column`` is written (not empty) and
+    ``wrong``, describing its value (never quoting it), with how many such rows if ``count``."""
     value = pl.col(column).str.strip_chars()
-    wrong = value.is_not_null() & (value != "") & value.cast(pl.Float64, strict=False).is_null()
-    bad = frame.with_row_index("row", offset=1).filter(wrong).select("row", value)
-    if bad.height:
-        row, found = bad.row(0)
+    rows = frame.with_row_index("row", offset=1).filter(value.is_not_null() & (value != "") & wrong)
+    if rows.height:
+        row, found = rows.select("row", value).row(0)
+        many = f" ({rows.height:,} rows in all)" if count else ""
         raise InputError(
-            f"{describe_value(found)} is no trust score ({bad.height:,} rows in all)",
+            f"{describe_value(found)} {said}{many}",
             path=path,
             row=int(row),
             field=column,
-            hint="write each score as a number on one scale (4, 0.8), or leave it empty for "
-            "no answer",
+            hint=hint,
         )
 
 
