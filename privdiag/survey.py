@@ -297,7 +297,7 @@ def _refuse_first(
     rows = frame.with_row_index("row", offset=1).filter(value.is_not_null() & (value != "") & wrong)
     if rows.height:
         row, found = rows.select("row", value).row(0)
-        many = f" ({rows.height:,} rows in all)" if count else ""
+        many = f" ({rows.height:,} rows in all)" if count and rows.height > 1 else ""
         raise InputError(
             f"{describe_value(found)} {said}{many}",
             path=path,
