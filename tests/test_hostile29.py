@@ -303,3 +303,22 @@ def test_a_survey_trust_that_is_no_number_is_refused_naming_its_row(tmp_path):
     assert f"{survey}, row 3, field 'trust': a 3-character value" in result.output
     assert "is no trust score (2 rows in all)" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("target", ["config", "history", "consent"])
+def test_an_audit_log_that_is_a_file_the_audit_reads_is_refused(tmp_path, target):
+    """`audit --log privdiag.toml` appended its log lines to its own config, which the next
+    night's run could not read ("invalid TOML"); `--log` the history appended them to the
+    DuckDB file, and `--log` a consent file to the consent log. Such a log is refused before
+    the run, the file left as it was."""
+    from tests.audit_data import NIGHT_1, setup
+
+    config = setup(tmp_path, NIGHT_1)
+    history = tmp_path / "history.duckdb"
+    assert _cli("audit", "--config", str(config), "--history", str(history), "-q").exit_code == 1
+    log = {"config": config, "history": history, "consent": tmp_path / "data" / "cmp.csv"}[target]
+    before = log.read_bytes()
+    result = _cli("audit", "--config", str(config), "--history", str(history), "--log", str(log))
+    assert result.exit_code == 2, result.output
+    assert f"cannot write --log {log}: it is also an input of this run" in result.output
+    assert log.read_bytes() == before
