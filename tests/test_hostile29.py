@@ -322,3 +322,16 @@ def test_an_audit_log_that_is_a_file_the_audit_reads_is_refused(tmp_path, target
     assert result.exit_code == 2, result.output
     assert f"cannot write --log {log}: it is also an input of this run" in result.output
     assert log.read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["--markdown", "--json", "--html"])
+def test_an_output_path_ending_in_a_slash_is_refused_not_written_as_a_file(tmp_path, option):
+    """`--markdown reports/` (a folder not made yet) wrote a file named `reports`: the path
+    lost its slash on the way. It is refused, naming the folder meant, and nothing is made."""
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS)
+    meant = f"{tmp_path / 'reports'}/"
+    result = _cli("scan", str(events), option, meant, "-q")
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {option} {meant}: it names a folder" in result.output
+    assert not (tmp_path / "reports").exists()
