@@ -109,7 +109,7 @@ def audit(
     if list_runs or show:
         _no_outputs_when_reading_back(outputs, "--show" if show else "--list")
     outputs.check()
-    with _logging(log_file):
+    with _logging(log_file) as log:
         cfg = _load_config(config)
         settings = audit_settings(
             cfg, history=history, baseline=baseline, fail_when=fail_when, keep=keep
@@ -120,7 +120,9 @@ def audit(
         level = _fail_on(outputs, cfg)
         _check_paths(settings, "--history" if history else "[audit] history")
         _reports_apart(cfg, settings.reports_dir)
-        outputs.check_apart(_inputs(cfg, settings))
+        read = _inputs(cfg, settings)
+        outputs.check_apart(read)
+        _log_apart(log, log_file, read)
         code = _run(cfg, settings, outputs, level, verbose)
     raise typer.Exit(code)
 
@@ -240,11 +242,28 @@ def _run(cfg: Any, settings: Any, outputs: Outputs, level: str, verbose: bool) -
     return outcome.exit_code
 
 
+def _log_apart(log: logging.Handler | None, path: Path | None, inputs: list[Any]) -> None:
+    """Raise UsageError when the log ``path`` is a file the audit reads (its config, history,
+    an events, consent or model file): its lines were appended to it (a config the next run
+    could not read). The log's handler is taken off first, so that the refusal is not
+    appended to that file too."""
+    from privdiag.errors import UsageError
+    from privdiag.output import check_apart
+
+    try:
+        check_apart({"--log": str(path) if path else None}, inputs)
+    except UsageError:
+        if log is not None:
+            logging.getLogger("privdiag").removeHandler(log)
+        raise
+
+
 @contextmanager
-def _logging(path: Path | None) -> Iterator[None]:
-    """Append the run's log to ``path`` (when given), errors included, for cron jobs."""
+def _logging(path: Path | None) -> Iterator[logging.Handler | None]:
+    """Append the run's log to ``path`` (when given), errors included, for cron jobs; yield
+    its handler (None without a log)."""
     if path is None:
-        yield
+        yield None
         return
     from privdiag.errors import UsageError
     from privdiag.output import why_unwritable
@@ -263,7 +282,7 @@ def _logging(path: Path | None) -> Iterator[None]:
     previous = logger.level
     logger.setLevel(logging.INFO)
     try:
-        yield
+        yield handler
     except typer.Exit:
         raise
     except Exception as exc:

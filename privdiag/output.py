@@ -32,6 +32,12 @@ def check_writable(path: Path | str, option: str = "", *, make: bool = False) ->
         return
     target = Path(path)
     where = f"{option} {target}".strip()
+    if str(path).endswith(("/", os.sep)) and not target.is_dir():  # Path() drops the slash
+        raise UsageError(
+            f"cannot write {f'{option} {path}'.strip()}: it names a folder (it "
+            "ends in '/') that does not exist, where a file is written",
+            hint="give a file name, in a folder that exists or one made first",
+        )
     if _is_device(target):  # written through, not replaced: its own permission counts
         if not os.access(target, os.W_OK):
             raise UsageError(f"cannot write {where}: it is not writable")

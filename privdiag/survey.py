@@ -132,7 +132,30 @@ def read_frame(path: Path) -> pl.DataFrame:
         ) from exc
     # a JSON column null in every row is of polars' Null type: text too, as the docstring says
     frame = frame.with_columns(pl.all().cast(pl.String))
+    _refuse_repeated_names(path, frame.columns)
     return frame.rename({c: c.strip().lower() for c in frame.columns})
+
+
+def _refuse_repeated_names(path: Path, columns: list[str]) -> None:
+    """Raise InputError naming the first column the header names twice, in any case and
+    spacing, as the roles are read (``Trust`` and ``trust ``: a DuplicateError, exit 5); of
+    a CSV, its header as written (polars renames a repeat ``trust_duplicated_0``)."""
+    names = columns
+    if path.suffix.lower() not in (".json", ".ndjson", ".jsonl"):
+        header = pl.read_csv(path, has_header=False, n_rows=1, infer_schema=False)
+        names = [n for n in header.row(0) if n is not None] if header.height else []
+    seen: dict[str, str] = {}
+    for name in names:
+        key = name.strip().lower()
+        if key in seen:
+            both = name if seen[key] == name else f"{seen[key]}/{name}"
+            raise InputError(
+                f"names column {both!r} twice in its header",
+                path=path,
+                field=key,
+                hint="rename or drop one of the two columns",
+            )
+        seen[key] = name
 
 
 def _ragged_line(path: Path) -> str | None:
@@ -210,6 +233,7 @@ def load_survey(con: Any, paths: list[str]) -> Survey:
         survey.preferences += [p for p in prefs if p not in survey.preferences]
         if "respondents" in roles:
             _check_respondents(frame, roles["respondents"], path)
+        _check_trust(frame, roles["trust"], path)
         _insert(con, frame, roles, prefs, survey)
     return survey
 
@@ -223,30 +247,63 @@ def _check_respondents(frame: pl.DataFrame, column: str, path: Path) -> None:
     1 to MOST_RESPONDENTS. Such a count was used as written (0 or -5 respondents weighed a
     segment's trust by nothing or against the others) or, beyond the column's range or not a
     number, silently read as 1."""
-    value = pl.col(column).str.strip_chars()
-    number = value.cast(pl.Float64, strict=False)
+    number = pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
     wrong = (
         number.is_null()
         | number.is_nan()
         | ~number.is_between(1, MOST_RESPONDENTS)
         | (number != number.floor())
     )
-    bad = (
-        frame.with_row_index("row", offset=1)
-        .filter(value.is_not_null() & (value != "") & wrong)
-        .select("row", value)
-        .head(1)
+    _refuse_first(
+        frame,
+        column,
+        wrong,
+        path,
+        "is no count of respondents",
+        f"give each row the whole number of answers it stands for, 1 to {MOST_RESPONDENTS:,} "
+        "(a survey weight is no count: rename that column), or leave it empty for one",
     )
-    if bad.height:
-        row, found = bad.row(0)
+
+
+def _check_trust(frame: pl.DataFrame, column: str, path: Path) -> None:
+    """Raise InputError naming the first row whose trust score is written but is no number
+    (``4/5``, ``80%``): such rows were dropped as unanswered. An empty score is no answer,
+    and ``NaN`` or an infinity is dropped with the unanswered rows."""
+    wrong = pl.col(column).str.strip_chars().cast(pl.Float64, strict=False).is_null()
+    _refuse_first(
+        frame,
+        column,
+        wrong,
+        path,
+        "is no trust score",
+        "write each score as a number on one scale (4, 0.8), or leave it empty for no answer",
+        count=True,
+    )
+
+
+def _refuse_first(
+    frame: pl.DataFrame,
+    column: str,
+    wrong: pl.Expr,
+    path: Path,
+    said: str,
+    hint: str,
+    *,
+    count: bool = False,
+) -> None:
+    """Raise InputError naming the first row whose ``column`` is written (not empty) and
+    ``wrong``, describing its value (never quoting it), with how many such rows if ``count``."""
+    value = pl.col(column).str.strip_chars()
+    rows = frame.with_row_index("row", offset=1).filter(value.is_not_null() & (value != "") & wrong)
+    if rows.height:
+        row, found = rows.select("row", value).row(0)
+        many = f" ({rows.height:,} rows in all)" if count and rows.height > 1 else ""
         raise InputError(
-            f"{describe_value(found)} is no count of respondents",
+            f"{describe_value(found)} {said}{many}",
             path=path,
             row=int(row),
             field=column,
-            hint=f"give each row the whole number of answers it stands for, 1 to "
-            f"{MOST_RESPONDENTS:,} (a survey weight is no count: rename that column), or "
-            "leave it empty for one",
+            hint=hint,
         )
 
 

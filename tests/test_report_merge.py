@@ -96,7 +96,7 @@ def test_nothing_to_merge():
 def test_finding_without_severity_is_refused():
     doc = small_doc()
     doc["findings"][0]["severity"] = "urgent"
-    with pytest.raises(InputError, match="valid id, kind or severity"):
+    with pytest.raises(InputError, match="finding 1 has severity .urgent., not one of critical"):
         merge([doc])
 
 

@@ -28,9 +28,14 @@ consent records of a scan come from there, with a note.
 
 from __future__ import annotations
 
+import base64
+import itertools
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pyarrow as pa
 
 from privdiag.errors import InputError
@@ -38,6 +43,7 @@ from privdiag.purposes import PURPOSES, TCF_PURPOSES
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _SIXBITS = {ch: format(i, "06b") for i, ch in enumerate(ALPHABET)}
+_NOT_BASE64URL = re.compile(r"[^A-Za-z0-9_-]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Restriction types of a publisher restriction entry.
@@ -97,6 +103,13 @@ class _Bits:
         self.segment = segment
         self.ranged = 0  # the vendor ids the range entries read so far name (MAX_RANGED_IDS)
         self.vendors = vendors  # False: vendor lists are read and checked, not kept
+        self._array: np.ndarray | None = None
+
+    def array(self) -> np.ndarray:
+        """The bits as a numpy array of 0 and 1 (made once, for long range lists)."""
+        if self._array is None:
+            self._array = np.frombuffer(self.bits.encode("ascii"), np.uint8) - ord("0")
+        return self._array
 
     def take(self, n: int, name: str) -> str:
         end = self.pos + n
@@ -135,13 +148,14 @@ def _segment_bits(segment: str, index: int) -> str:
     """Return the bits of one base64url segment (unpadded), raising InputError on bad chars."""
     if not segment:
         raise InputError(f"TC string segment {index} is empty")
-    try:
-        return "".join(_SIXBITS[ch] for ch in segment)
-    except KeyError as exc:
+    bad = _NOT_BASE64URL.search(segment)
+    if bad:
         raise InputError(
-            f"TC string segment {index} is not base64url: bad character {exc.args[0]!r}",
+            f"TC string segment {index} is not base64url: bad character {bad.group()!r}",
             hint="TC strings use A-Z a-z 0-9 - _ only; URL-decode the value first",
-        ) from None
+        )
+    raw = base64.urlsafe_b64decode(segment + "A" * (-len(segment) % 4))  # "A": zero bits
+    return format(int.from_bytes(raw, "big"), f"0{len(raw) * 8}b")[: len(segment) * 6]
 
 
 # The shortest range entry: IsARange (1) and a single StartOrOnlyVendorId (16).
@@ -169,24 +183,13 @@ def _ranges(bits: _Bits, name: str, max_id: int | None = None) -> frozenset[int]
             f"{left} bits left",
             hint="the string was damaged or badly encoded; the CMP should write it again",
         )
-    entries: list[tuple[int, int]] = []
-    for entry in range(1, count + 1):
-        is_range = bits.flag(f"{name} IsARange")
-        start = bits.uint(16, f"{name} StartVendorId")
-        end = bits.uint(16, f"{name} EndVendorId") if is_range else start
-        if end < start:
-            raise InputError(
-                f"TC string has an invalid {name} range: {start}-{end} (entry {entry} of "
-                f"{count} ends below its start)"
-            )
-        entries.append((start, end))
-    merged: list[list[int]] = []  # overlapping or touching ranges as one: each id once
-    for start, end in sorted(entries):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    bits.ranged += sum(end - start + 1 for start, end in merged)
+    if count < _FEW_ENTRIES:
+        merged = _merged([_entry(bits, name, entry, count) for entry in range(1, count + 1)])
+        bits.ranged += sum(end - start + 1 for start, end in merged)
+    else:
+        starts, ends = _entries(bits, name, count)
+        bits.ranged += _union_size(starts, ends)
+        merged = None
     if bits.ranged > MAX_RANGED_IDS:
         raise InputError(
             f"TC string's vendor ranges name {bits.ranged:,} vendor ids by {name} (at most "
@@ -194,7 +197,86 @@ def _ranges(bits: _Bits, name: str, max_id: int | None = None) -> frozenset[int]
             "a string slow to read",
             hint="the string was damaged or made by hand; the CMP should write it again",
         )
-    return _ids(merged) if bits.vendors else frozenset()
+    if not bits.vendors:
+        return frozenset()
+    return _ids(
+        merged if merged is not None else _merged(zip(starts.tolist(), ends.tolist(), strict=True))
+    )
+
+
+# An entry: IsARange 1 and two 16-bit ids, or IsARange 0 and one.
+_ENTRY = re.compile("1[01]{32}|0[01]{16}")
+# Lists of fewer entries are read in Python: numpy's fixed cost is more than theirs.
+_FEW_ENTRIES = 32
+_ID_WEIGHTS = 1 << np.arange(15, -1, -1)
+
+
+def _entries(bits: _Bits, name: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read ``count`` range entries (IsARange, Start[, End]): their starts and ends.
+
+    The list is cut into entries by a regular expression and its ids read by numpy, not
+    field by field through ``_Bits.take``: 4,095 entries in each vendor section made a string
+    cost 2.6-9 ms. The errors are those of reading field by field: the first entry ending
+    below its start, else the field the segment ends within (``_entry`` raises it).
+    """
+    scanner = _ENTRY.scanner(bits.bits, bits.pos)
+    found = np.fromiter(
+        map(re.Match.end, itertools.islice(iter(scanner.match, None), count)), np.int64
+    )
+    at = np.concatenate(([bits.pos], found[:-1])) if len(found) else found
+    array = bits.array()
+    starts = array[at[:, None] + np.arange(1, 17)] @ _ID_WEIGHTS
+    is_range = array[at] == 1
+    ends = np.where(
+        is_range,
+        array[np.minimum(at + 17, len(array) - 16)[:, None] + np.arange(16)] @ _ID_WEIGHTS,
+        starts,
+    )
+    below = np.flatnonzero(ends < starts)
+    if len(below):
+        entry = int(below[0])
+        raise _below_start(name, int(starts[entry]), int(ends[entry]), entry + 1, count)
+    bits.pos = int(found[-1]) if len(found) else bits.pos
+    if len(found) < count:
+        _entry(bits, name, len(found) + 1, count)  # raises: the segment ends within it
+    return starts, ends
+
+
+def _entry(bits: _Bits, name: str, entry: int, count: int) -> tuple[int, int]:
+    """Read range entry ``entry`` of ``count`` field by field."""
+    is_range = bits.flag(f"{name} IsARange")
+    start = bits.uint(16, f"{name} StartVendorId")
+    end = bits.uint(16, f"{name} EndVendorId") if is_range else start
+    if end < start:
+        raise _below_start(name, start, end, entry, count)
+    return start, end
+
+
+def _below_start(name: str, start: int, end: int, entry: int, count: int) -> InputError:
+    return InputError(
+        f"TC string has an invalid {name} range: {start}-{end} (entry {entry} of {count} ends "
+        "below its start)"
+    )
+
+
+def _union_size(starts: np.ndarray, ends: np.ndarray) -> int:
+    """How many ids the ranges name, each id once (overlapping ranges counted once)."""
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    # The highest id the ranges before each one reach; an id is new past it.
+    reached = np.maximum.accumulate(np.concatenate(([-1], ends[:-1])))
+    return int(np.clip(ends - np.maximum(starts - 1, reached), 0, None).sum())
+
+
+def _merged(entries: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Overlapping or touching ranges as one: each id once."""
+    merged: list[list[int]] = []
+    for start, end in sorted(entries):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
 
 
 def _ids(merged: list[list[int]]) -> frozenset[int]:

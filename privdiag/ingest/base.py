@@ -17,6 +17,11 @@ from typing import Any
 
 from privdiag.config import Config
 
+TIME_HINT = "use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs"
+# A time in a zone abbreviation is left unread (privdiag.ingest.sqlparts.iso_ts).
+ZONE_ABBREVIATION_HINT = (
+    "a zone abbreviation (BST, CST, IST) names several zones: write its UTC offset (+01:00)"
+)
 _CREATE = re.compile(r"\s*CREATE TEMP (TABLE|VIEW) (\w+) AS\b")
 
 
@@ -53,10 +58,10 @@ class StageContext:
         """The hint of an error on an unreadable time in ``column``: write ISO-8601 or epoch,
         and, when the files of the folder give it different types (so that it was read from
         its text), in which files."""
-        hint = "use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs"
+        hint = TIME_HINT
         apart = self.times_apart.get(column)
         if not apart:
-            return hint
+            return f"{hint}; {ZONE_ABBREVIATION_HINT}"
         kinds = ", ".join(f"{path.name} as {_kind(t)}" for t, path in apart.items())
         return (
             f"the files write {column} in different ways ({kinds}), so it is read from its "

@@ -220,6 +220,11 @@ _OFFSET = r"[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]*)?)? ?[+-][0-9]{2}(:?[0-9]{2})?$"
 _ZONE_OFFSET = (
     r"([+](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+]14(:?00)?|-(0[0-9]|1[01])(:?[0-5][0-9])?|-12(:?00)?)$"
 )
+# A zone abbreviation after the time (10:00:00 BST): DuckDB reads each as one of the zones it
+# may name (BST as Bangladesh's, not British Summer Time; CST as Chicago's with its summer
+# hour), so a time in one is left unread, as UTC, GMT and UT are not.
+_ZONE_ABBREVIATION = r"[0-9] ?[A-Za-z]{2,5}$"
+_UTC_NAMED = r"[0-9] ?(?i:utc|gmt|uct|ut)$"
 # A leap second (23:59:60, or 00:59:60+01:00 in a zone an hour ahead) is read as the last
 # microsecond of the second before it: the event stays in its minute and its day, and keeps
 # its order before the next second.
@@ -228,8 +233,9 @@ LEAP_SECOND_READ_AS = ":59.999999"
 
 
 def iso_ts(text: str) -> str:
-    """SQL turning ISO-8601 ``text`` into TIMESTAMPTZ: NULL when unreadable or when its UTC
-    offset is one no zone has, a leap second read as the microsecond before it."""
+    """SQL turning ISO-8601 ``text`` into TIMESTAMPTZ: NULL when unreadable, when its UTC
+    offset is one no zone has or its zone an abbreviation (BST), a leap second read as the
+    microsecond before it."""
     # The regular expressions run only on the texts that can need them: a time in UTC (Z,
     # +00, +00:00, +0000) has no offset to check, and a leap second holds ':60'.
     has_offset = f"regexp_matches({text}, '{_OFFSET}')"
@@ -244,7 +250,12 @@ def iso_ts(text: str) -> str:
     # RFC 3339 allows a lower-case t and z (2026-10-01t10:00:00z), which DuckDB does not
     # read: such a text is read again upper-cased, only where the first reading failed
     cast = f"coalesce(TRY_CAST({read} AS TIMESTAMPTZ), TRY_CAST(upper({read}) AS TIMESTAMPTZ))"
-    return f"(CASE WHEN {no_zone} THEN NULL ELSE {cast} END)"
+    # the regular expressions only where the text ends in a letter other than Z
+    abbreviated = (
+        f"(upper(right({text}, 1)) BETWEEN 'A' AND 'Y' AND regexp_matches({text}, "
+        f"'{_ZONE_ABBREVIATION}') AND NOT regexp_matches({text}, '{_UTC_NAMED}'))"
+    )
+    return f"(CASE WHEN {no_zone} OR {abbreviated} THEN NULL ELSE {cast} END)"
 
 
 def unread_or_out_of_range(ts: str) -> str:

@@ -101,6 +101,12 @@ def stage_one(
     info = InputInfo(path=argument, format=chosen, rows=0, sha256="", role=role)
     if role == "consent":  # its file rows; its records are counted once they are inserted
         info.rows = _count(con, read_sql)
+        if not info.rows:  # as an events input of no events: a log cut to its header
+            raise InputError(
+                "holds no consent records (only a header, or an empty list)",
+                path=argument,
+                hint="export the consent log again or leave it out",
+            )
     return staged, info, files
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from privdiag.engine import one
 from privdiag.errors import InputError
-from privdiag.ingest.base import BadRow
+from privdiag.ingest.base import TIME_HINT, ZONE_ABBREVIATION_HINT, BadRow
 from privdiag.ingest.sqlparts import EARLIEST, out_of_range
 from privdiag.ingest.tables import ConsentInput, Loaded
 
@@ -72,8 +72,7 @@ def check_missing_times(con: Any, loaded: Loaded) -> None:
             f"{bad[1]} events have no readable time",
             path=loaded.inputs[int(bad[0])].path,
             field="time",
-            hint="use ISO-8601 (2026-10-01T12:00:00Z) or epoch seconds / ms / µs; fix or drop "
-            "those rows",
+            hint=f"{TIME_HINT}; {ZONE_ABBREVIATION_HINT}; fix or drop those rows",
         )
 
 

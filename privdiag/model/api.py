@@ -441,7 +441,8 @@ def _score(
     guards.require_unmasked(
         ctx.scores, model, [f for f in ctx.features if is_text(unmasked[f])], numbers
     )
-    guards.check_unmasked(ctx, variants["unmasked"], model, scorer.kind)
+    read = getattr(scorer, "files", {}).get("unmasked")  # --predictions: no model ran
+    guards.check_unmasked(ctx, variants["unmasked"], read or model, scorer.kind, read=bool(read))
     if numbers:
         ctx.result.note(
             f"the model learnt {', '.join(numbers)} as text (its encoder's categories are "

@@ -67,11 +67,15 @@ def not_finite(scores: np.ndarray) -> str:
     return f"scores are {' or '.join(kinds)}"
 
 
-def check_unmasked(ctx: Any, frame: pl.DataFrame, model: Path, kind: str | None) -> None:
+def check_unmasked(
+    ctx: Any, frame: pl.DataFrame, model: Path, kind: str | None, *, read: bool = False
+) -> None:
     """Raise InputError when the model's scores of the complete blind set are no scores: an
     infinite value, NaN on a row holding every input, or a classifier's probability outside
     0 to 1 (a logit or a decision function read as one); rows are counted, never quoted.
-    NaN on a row that misses an input is the model not taking a missing value: noted."""
+    NaN on a row that misses an input is the model not taking a missing value: noted.
+    With ``read``, the scores were read from ``model``, a predictions file, whose rows the
+    error names by their ``row_id``."""
     scores = ctx.scores.get("unmasked")
     if not isinstance(scores, np.ndarray) or scores.size != frame.height:
         return
@@ -107,8 +111,11 @@ def check_unmasked(ctx: Any, frame: pl.DataFrame, model: Path, kind: str | None)
     for bad, message, hint in checks:
         rows = np.flatnonzero(bad)
         if rows.size:
+            first = (
+                f"row_id {frame[blindset.ROW_ID][int(rows[0])]}" if read else f"row {rows[0] + 1:,}"
+            )
             raise InputError(
-                f"{message.format(f'{rows.size:,}')} (the first: row {int(rows[0]) + 1:,})",
+                f"{message.format(f'{rows.size:,}')} (the first: {first})",
                 path=model,
                 hint=hint,
             )

@@ -98,6 +98,8 @@ def read_inputs(
     scorer = _scorer(model, predictions, allow_pickle and not predictions, matched.table)
     features = _resolve_features(scorer, frame, label, blind_set)
     _check_label_not_an_input(label, features)
+    if label is None:
+        _refuse_label_in_other_case(frame, features, blind_set)
     refuse_infinite(frame, features, blind_set)
     y = _labels(frame, label, blind_set)
 
@@ -199,6 +201,20 @@ def weighs_events(path: Path) -> bool:
     drawn from as they are."""
     doc = load_json(path, SCAN_HINT)
     return "consent_weighting" not in doc["evidence"]
+
+
+def _refuse_label_in_other_case(frame: pl.DataFrame, features: list[str], path: Path) -> None:
+    """Refuse a blind set, given no label, with a column that is not a model input and is
+    ``label`` in another case or with spaces (``Label``): quality would be skipped, exit 0,
+    with the outcome there."""
+    near = [c for c in frame.columns if c.strip().lower() == "label" and c not in features]
+    if near:
+        raise InputError(
+            f"has no column 'label' but a column {near[0]!r}, which is not read as the label",
+            path=path,
+            field="label",
+            hint=f"pass --label {near[0]!r} to measure quality, or rename the column label",
+        )
 
 
 def _labels(frame: pl.DataFrame, label: str | None, path: Path) -> np.ndarray | None:

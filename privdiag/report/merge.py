@@ -28,11 +28,28 @@ def check_document(doc: Any, index: int = 0, *, where: str | None = None) -> Non
         )
     check_shapes(doc, where)
     _check_run_fields(doc, where)
-    for f in doc.get("findings") or []:
-        if f.get("severity") not in SEVERITIES or not f.get("id") or not f.get("kind"):
+    for number, f in enumerate(doc.get("findings") or [], start=1):
+        _check_identity(f, number, where)
+
+
+def _check_identity(finding: dict, number: int, where: str) -> None:
+    """Raise ``InputError`` naming finding ``number`` and its field when its id or kind is
+    missing or its severity is none privdiag writes."""
+    for key in ("id", "kind"):
+        if not finding.get(key):
             raise InputError(
-                f"{where} has a finding without a valid id, kind or severity", field="findings"
+                f"{where}: finding {number} has no {key}",
+                field=f"findings.{key}",
+                hint="pass results as privdiag wrote them, or restore the finding's " + key,
             )
+    severity = finding.get("severity")
+    if severity not in SEVERITIES:
+        raise InputError(
+            f"{where}: finding {number} has severity {repr(severity)[:40]}, not one of "
+            f"{', '.join(SEVERITIES)}",
+            field="findings.severity",
+            hint="write the severity in lower case, as privdiag writes it",
+        )
 
 
 # (key, type) of a result document and of each of its findings; None is allowed for all.
