@@ -31,7 +31,7 @@ import polars as pl
 from privdiag.engine import one, quote
 from privdiag.errors import InputError
 from privdiag.ingest.files import SNIFF_BYTES, check_regular_file
-from privdiag.ingest.sqlparts import composed
+from privdiag.ingest.sqlparts import NO_FLAG_WORDS, composed
 from privdiag.privacy import describe_value
 
 ROLES: dict[str, tuple[str, ...]] = {
@@ -240,6 +240,9 @@ def load_survey(con: Any, paths: list[str]) -> Survey:
 
 # A segment row stands for a whole number of answers, at least one, that fits the column.
 MOST_RESPONDENTS = 2**31 - 1
+# Trust cells that say no answer was given, lowered: as no consent flag was (n/a, none), or
+# a dash.
+NO_ANSWER = (*NO_FLAG_WORDS, "-", "--")
 
 
 def _check_respondents(frame: pl.DataFrame, column: str, path: Path) -> None:
@@ -268,8 +271,12 @@ def _check_respondents(frame: pl.DataFrame, column: str, path: Path) -> None:
 def _check_trust(frame: pl.DataFrame, column: str, path: Path) -> None:
     """Raise InputError naming the first row whose trust score is written but is no number
     (``4/5``, ``80%``): such rows were dropped as unanswered. An empty score is no answer,
-    and ``NaN`` or an infinity is dropped with the unanswered rows."""
-    wrong = pl.col(column).str.strip_chars().cast(pl.Float64, strict=False).is_null()
+    as is a word a survey tool writes for one (``n/a``, ``none``, ``-``), and ``NaN`` or an
+    infinity is dropped with the unanswered rows."""
+    value = pl.col(column).str.strip_chars()
+    wrong = value.cast(pl.Float64, strict=False).is_null() & ~value.str.to_lowercase().is_in(
+        NO_ANSWER
+    )
     _refuse_first(
         frame,
         column,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -335,3 +336,14 @@ def test_an_output_path_ending_in_a_slash_is_refused_not_written_as_a_file(tmp_p
     assert result.exit_code == 2, result.output
     assert f"cannot write {option} {meant}: it names a folder" in result.output
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_survey_trust_of_a_no_answer_word_is_no_answer_not_refused(tmp_path):
+    """A survey tool writes a missing score as `n/a`, `N/A`, `none` or `-`: the refusal of
+    scores that are no number (above) refused those too, where they are no answer, as an
+    empty cell is (the Spark survey test's `n/a` rows). Found at the merge of hostile29."""
+    text = "segment,trust\nweb,4\nemail,n/a\napp,N/A\nshop, - \nstore,none\n"
+    survey, out, result = _scan_with_survey(tmp_path, "s.csv", text)
+    assert result.exit_code in (0, 1), result.output
+    survey = json.loads(out.read_text())["evidence"]["survey"]
+    assert (survey["rows"], survey["rows_without_trust"]) == (1, 4)

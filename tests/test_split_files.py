@@ -14,6 +14,8 @@ from privdiag.ingest.split_files import join_parts
 
 HEADER = "event_id,ts,event_name,user_id,gclid"
 LOG = "user_id,purpose,status,ts\nu1,ads,denied,2026-10-01T08:00:00Z\n"
+# another user's decision: a log of no rows is refused (hostile29)
+OTHER = "user_id,purpose,status,ts\nu9,ads,granted,2026-10-01T07:00:00Z\n"
 TOML = '[thresholds]\nmin_group_size = 1\n[features.gclid]\npurposes = ["ads"]\n'
 
 
@@ -158,7 +160,7 @@ def test_consent_logs_after_the_first_of_an_unquoted_consent_glob_are_read_as_co
     second to the events, which refused it (exit 3, "cmp_2.csv: no column for the event name
     ... pass it with --consent"). cmp_2.csv, u1's denial of ads, is now read as consent,
     with a note: u1's page view with a gclid is a violation of 1 event."""
-    (tmp_path / "cmp_1.csv").write_text("user_id,purpose,status,ts\n")
+    (tmp_path / "cmp_1.csv").write_text(OTHER)
     (tmp_path / "cmp_2.csv").write_text(LOG)
     (tmp_path / "privdiag.toml").write_text(TOML)
     _day(tmp_path, "app.csv", 1)
@@ -198,7 +200,7 @@ def test_inputs_of_their_own_source_names_get_no_such_note(tmp_path):
 
 def _logs_after_consent(tmp_path: Path, *args: str) -> tuple[int, dict | None, str]:
     """Scan app.csv (u1's page view with a gclid) with ``args``, in tmp_path."""
-    (tmp_path / "mon.csv").write_text("user_id,purpose,status,ts\n")
+    (tmp_path / "mon.csv").write_text(OTHER)
     (tmp_path / "tue.csv").write_text(LOG)
     (tmp_path / "privdiag.toml").write_text(TOML)
     _day(tmp_path, "app.csv", 1)
