@@ -161,7 +161,7 @@ def test_names_from_the_data_mention_nobody_and_link_nowhere():
 def test_a_first_audit_run_says_which_findings_it_did_not_compare():
     """The generated shop's first audit counted "68 new, 3 not compared" on the terminal and
     tagged 3 findings "not compared", while its summary said "every finding is new"."""
-    from privdiag.report.text import changes_line
+    from privdiag.report.changes import changes_line
 
     audit = {"run_id": "e4cd326e", "compared_with": None, "counts": {"new": 68, "hidden": 3}}
     assert changes_line({"audit": audit}) == (

@@ -12,23 +12,25 @@ from typing import Any
 
 from privdiag.findings import AREAS, SEVERITIES, severity_rank
 from privdiag.report import bounds, charts
+from privdiag.report.changes import (
+    TAGGED_CHANGES,
+    change_reason,
+    changes_line,
+    failing_the_run,
+    gone_heading,
+    gone_text,
+)
 from privdiag.report.evidence import TableView, evidence_views, listed
 from privdiag.report.facts import metric_items
 from privdiag.report.junit import owning_check
 from privdiag.report.overview import overview_blurb, overview_views
 from privdiag.report.text import (
     OWNERSHIP_GAP,
-    TAGGED_CHANGES,
-    change_reason,
-    changes_line,
     cut,
-    failing_the_run,
     fmt_metric,
     fmt_number,
     fmt_value,
     gap_subject,
-    gone_heading,
-    gone_text,
     isolated,
     key_figure,
     location_items,

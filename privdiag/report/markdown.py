@@ -7,18 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from privdiag.findings import SEVERITIES, severity_rank
+from privdiag.report.changes import (
+    TAGGED_CHANGES,
+    change_reason,
+    changes_line,
+    failing_the_run,
+    gone_heading,
+    gone_text,
+)
 from privdiag.report.context import effects_of
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import (
     OWNERSHIP_GAP,
-    TAGGED_CHANGES,
-    change_reason,
-    changes_line,
     cut,
-    failing_the_run,
-    gone_heading,
-    gone_text,
     key_figure,
     location_text,
     missing_owners,
