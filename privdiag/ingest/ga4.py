@@ -14,8 +14,8 @@ from privdiag.ingest.base import StageContext, Staged
 from privdiag.ingest.generic import unread_flag_note
 from privdiag.ingest.placeholders import without_placeholder
 from privdiag.ingest.sqlparts import (
+    FeatureNames,
     epoch_to_ts,
-    feature_name,
     flag,
     id_text,
     out_of_range,
@@ -196,10 +196,9 @@ def stage(ctx: StageContext) -> Staged:
     _check_timestamps(ctx, raw)
 
     features = []
-    taken: set[str] = set()
+    names = FeatureNames()
     for key, sql_type in _param_types(ctx, raw):
-        name = feature_name(key, taken)
-        taken.add(name)
+        name = names.give(key)
         features.append(f"{_param_expr(key, sql_type)} AS {quote(name)}")
     session = _param_expr("ga_session_id", "VARCHAR")
     feature_sql = ",\n".join(features) or "NULL AS _no_feature"

@@ -21,8 +21,8 @@ from privdiag.ingest.roles import (
 )
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
+    FeatureNames,
     day_only,
-    feature_name,
     flag,
     offsetless,
     offsetless_note,
@@ -329,12 +329,11 @@ def stage(ctx: StageContext) -> Staged:
     if dates:  # the state of these events is resolved over their day (privdiag.state)
         selects.append(f"{day_only(quote(roles['ts']), ctx.columns[roles['ts']])} AS {DAY_ONLY}")
     selects += [f"{r} AS consent_{p}" for p, r in _purpose_flags(consent_cols, flag_reads).items()]
-    taken: set[str] = set(CANONICAL_COLUMNS)
+    names = FeatureNames(CANONICAL_COLUMNS)
     for column in ctx.columns:
         if column in used:
             continue
-        name = feature_name(column, taken)
-        taken.add(name)
+        name = names.give(column)
         selects.append(f"{quote(column)} AS {quote(name)}")
 
     view = f"{ctx.prefix}_events"

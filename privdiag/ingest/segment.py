@@ -50,10 +50,10 @@ from privdiag.ingest.segment_join import USER_KEY
 from privdiag.ingest.segment_join import join as join  # staging runs each format's join
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
+    FeatureNames,
     any_ts,
     day_only,
     decision_sql,
-    feature_name,
     flag,
     offsetless_note,
     out_of_range,
@@ -393,17 +393,15 @@ def _features(ctx: StageContext, msg: str) -> list[str]:
     present = {name: expr for (name, expr), n in zip(known.items(), counts, strict=True) if n}
 
     items: list[str] = []
-    taken: set[str] = set(CANONICAL_COLUMNS)
+    names = FeatureNames(CANONICAL_COLUMNS)
     for key, sql_type in _member_types(ctx, msg):
         expr = _member_expr(key, sql_type)
         if key in present and key != "context_ip" and sql_type == "VARCHAR":
             expr = f"coalesce({expr}, {present.pop(key)})"
-        name = feature_name(key, taken | set(present))
-        taken.add(name)
+        name = names.give(key, avoid=present)
         items.append(f"{expr} AS {quote(name)}")
     for name, expr in present.items():
-        name = feature_name(name, taken)
-        taken.add(name)
+        name = names.give(name)
         items.append(f"{expr} AS {quote(name)}")
     return items
 

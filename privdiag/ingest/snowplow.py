@@ -35,9 +35,9 @@ from privdiag.ingest.snowplow_consent import (
 )
 from privdiag.ingest.sqlparts import (
     CANONICAL_COLUMNS,
+    FeatureNames,
     any_ts,
     day_only,
-    feature_name,
     id_text,
     offsetless_note,
     out_of_range,
@@ -393,11 +393,10 @@ def _stage_dedup(ctx: StageContext, raw: str) -> str:
 def _stage_events(ctx: StageContext, events: str, features: list[str], dated: bool) -> str:
     """The canonical events' view; with ``dated`` (some times are dates alone) it marks them
     (:data:`DAY_ONLY`), so that their state is resolved over their day (privdiag.state)."""
-    taken = set(CANONICAL_COLUMNS)
+    names = FeatureNames(CANONICAL_COLUMNS)
     out = []
     for column in [*features, "has_ip"]:
-        name = feature_name(column, taken)
-        taken.add(name)
+        name = names.give(column)
         source = "has_ip" if column == "has_ip" else f"f_{column}"
         out.append(f"{source} AS {quote(name)}")
     view = f"{ctx.prefix}_events"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from privdiag.engine import literal, quote
 from privdiag.purposes import PURPOSES
@@ -437,22 +437,32 @@ def stable_id(*exprs: str) -> str:
     return f"md5(concat_ws('|', {parts}))"
 
 
-def feature_name(key: str, taken: set[str]) -> str:
-    """Return a column name for a feature key that clashes with no canonical or taken name."""
-    name = key if key.lower() not in RESERVED else f"param_{key}"
-    folded = {t.lower() for t in taken}
-    while name.lower() in folded:  # SQL names are case-insensitive
-        name = f"{name}_"
-    return name
+class FeatureNames:
+    """The column names an input's features are given: each clashes with no name ``taken``
+    (the canonical columns) nor one given before, compared without case as SQL names are.
+    The names are kept folded: folding every name taken again for each feature made naming
+    the bench's wide export of 3,000 columns take 9 million lowerings (0.95 s)."""
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self._folded = {t.lower() for t in taken}
+
+    def give(self, key: str, avoid: Iterable[str] = ()) -> str:
+        """Return the name of feature ``key``, clashing with none given, taken or ``avoid``."""
+        also = {a.lower() for a in avoid}
+        name = key if key.lower() not in RESERVED else f"param_{key}"
+        while name.lower() in self._folded or name.lower() in also:
+            name = f"{name}_"
+        self._folded.add(name.lower())
+        return name
 
 
 __all__ = [
     "CANONICAL_COLUMNS",
+    "FeatureNames",
     "INTERNAL_COLUMNS",
     "any_ts",
     "composed",
     "epoch_to_ts",
-    "feature_name",
     "flag",
     "quote",
     "stable_id",
