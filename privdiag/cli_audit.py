@@ -483,15 +483,14 @@ def _echo_run(run: Any, findings: list[tuple[str, dict[str, Any]]], k: int) -> N
     Such a finding is listed last, its change ``hidden`` and its first run not told: that it
     came with this run would tell that its fewer than ``k`` persons came since the last.
     """
-    from privdiag.audit.diff import hides_users, shown_metrics
+    from privdiag.audit.diff import hides_users, shown_metrics, superseded_words
 
     s = run.summary
     typer.echo(
         f"run {run.run_id} started {run.started_at}, exit {run.exit_code}: "
         f"{s.get('findings', 0)} findings, {s.get('new', 0)} new, "
         f"{s.get('resolved', 0)} resolved, {s.get('worse', 0)} worse, {s.get('better', 0)} better, "
-        f"{s.get('hidden', 0)} hidden"
-        + (f", {s['superseded']} superseded (not mended)" if s.get("superseded") else "")
+        f"{s.get('hidden', 0)} hidden" + superseded_words(s.get("superseded"))
     )
     small = [hides_users(f["metrics"], k) for _, f in findings]
     in_order = [x for x, s in zip(findings, small, strict=True) if not s]

@@ -296,6 +296,12 @@ def diff(
     return result
 
 
+def superseded_words(n: Any) -> str:
+    """``, N superseded (not mended)`` for a run's line where ``n`` (its count) is one or
+    more; "" else."""
+    return f", {n} superseded (not mended)" if n else ""
+
+
 def superseded(
     gone: dict[str, Any], current: list[dict[str, Any]], versions: dict[str, list[str]]
 ) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from privdiag.audit import folders, trends
 from privdiag.audit.collect import check_model_files, check_models, scan_sources, source_paths
-from privdiag.audit.diff import Diff, counted_changes, diff, failing, growth_of
+from privdiag.audit.diff import Diff, counted_changes, diff, failing, growth_of, superseded_words
 from privdiag.audit.history import History, RunRecord, check_history_file, open_history
 from privdiag.audit.lock import hold, hold_reports
 from privdiag.audit.settings import AuditSettings
@@ -78,14 +78,9 @@ class AuditOutcome:
         return (
             f"audit {self.run.run_id}: {self.doc['summary']['findings']} findings, "
             f"{c['new']} new, {c['resolved']} resolved, {c['worse']} worse, "
-            f"{c['better']} better, {c['hidden']} hidden{self._superseded()}{self._why()} -> "
-            f"{self.report_dir}"
+            f"{c['better']} better, {c['hidden']} hidden"
+            f"{superseded_words(c.get('superseded'))}{self._why()} -> {self.report_dir}"
         )
-
-    def _superseded(self) -> str:
-        """``, N superseded`` (gone, not mended) where there are any; "" else."""
-        n = self.counts.get("superseded", 0)
-        return f", {n} superseded (not mended)" if n else ""
 
     def _why(self) -> str:
         """Why the run exits 1: how many findings fail it, by their change ("" at exit 0).
