@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from privdiag.cli import app
 from privdiag.config import Config, FeatureConfig, load_config
-from privdiag.report.context import MAX_CAUSES, build_context
+from privdiag.report.context import build_context
+from privdiag.report.links import MAX_CAUSES
 from privdiag.report.markdown import MAX_OWNERS, render_markdown
 from privdiag.report.merge import merge, rank_dicts
 from privdiag.report.text import isolated

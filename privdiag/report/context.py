@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,16 @@ from privdiag.report.changes import (
 from privdiag.report.evidence import TableView, evidence_views, listed
 from privdiag.report.facts import metric_items
 from privdiag.report.junit import owning_check
+from privdiag.report.links import (
+    LinkView,
+    anchor,
+    cause_chain,
+    causes,
+    effects_of,
+    gap_links,
+    link,
+    more_note,
+)
 from privdiag.report.overview import overview_blurb, overview_views
 from privdiag.report.text import (
     OWNERSHIP_GAP,
@@ -44,33 +52,12 @@ from privdiag.report.text import (
 
 MAX_LISTED = 50  # findings listed by name per owner, and missing owners in the summary
 MAX_FAILING = 10  # findings that fail an audit run, listed under "What changed"
-MAX_CAUSES = 12  # a finding lists its nearest causes; a longer chain ends with a note
 AREA_TITLES = {"data": "Data", "model": "Model", "people": "People"}
 AREA_BLURBS = {
     "data": "What the event exports and consent records show.",
     "model": "How the models behave when consent removes inputs.",
     "people": "Who decides and owns consent, and how users respond.",
 }
-_ANCHOR_SAFE = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def anchor(finding_id: str) -> str:
-    """Return the HTML id of a finding's section: ``f-`` plus the id's safe characters, and a
-    short hash of the id when it has others, so that two ids ("a.b", "a_b") never share one."""
-    text = str(finding_id)
-    safe = _ANCHOR_SAFE.sub("_", text)
-    if safe != text:
-        safe += "-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-    return "f-" + safe
-
-
-@dataclass
-class LinkView:
-    anchor: str | None
-    label: str  # a finding's title (a name from the data, shown isolated in <bdi>)
-    severity: str
-    note: str = ""  # what the page says after the label, as " (not in this report)"
-    sep: str = " ← "  # between this cause and the next (see _causes)
 
 
 @dataclass
@@ -201,73 +188,6 @@ class ReportContext:
     notes_more: int = 0
 
 
-def _link(fid: str, by_id: dict[str, dict[str, Any]]) -> LinkView:
-    f = by_id.get(fid)
-    if f is None:
-        return LinkView(None, bounds.short(str(fid)), "info", " (not in this report)")
-    return LinkView(anchor(fid), bounds.short(f"{f.get('title') or f['kind']}"), f["severity"])
-
-
-def cause_chain(
-    f: dict[str, Any], by_id: dict[str, dict[str, Any]], limit: int | None = None
-) -> list[str]:
-    """Return the ids of the causes of ``f``, nearest first, each once (cycles are cut);
-    at most ``limit`` of them when given. An ownership gap (``people.unowned``) is no cause:
-    it is left out, and :func:`gap_links` lists it."""
-    return [cid for cid, _ in cause_levels(f, by_id, limit)]
-
-
-def cause_levels(
-    f: dict[str, Any], by_id: dict[str, dict[str, Any]], limit: int | None = None
-) -> list[tuple[str, int]]:
-    """:func:`cause_chain` with each cause's level: 1 for the causes ``f`` names, 2 for
-    theirs, and so on."""
-    order: list[tuple[str, int]] = []
-    seen = {f["id"]}
-    queue = deque((cid, 1) for cid in f.get("caused_by") or [])
-    while queue and (limit is None or len(order) < limit):
-        cid, level = queue.popleft()
-        if cid in seen or _is_gap(cid, by_id):
-            continue
-        seen.add(cid)
-        order.append((cid, level))
-        queue.extend((c, level + 1) for c in (by_id.get(cid) or {}).get("caused_by") or [])
-    return order
-
-
-def _is_gap(fid: str, by_id: dict[str, dict[str, Any]]) -> bool:
-    return (by_id.get(fid) or {}).get("kind") == OWNERSHIP_GAP
-
-
-def gap_links(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[LinkView]:
-    """Links to the ownership gaps ``f`` names in ``caused_by``: nobody owns its source."""
-    return [_link(c, by_id) for c in dict.fromkeys(f.get("caused_by") or []) if _is_gap(c, by_id)]
-
-
-def effects_of(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Return id -> the ids of the findings that name it among their causes, in rank order;
-    a finding that names itself (an edited document) does not explain itself."""
-    effects: dict[str, list[str]] = {}
-    for g in findings:
-        for cid in dict.fromkeys(g.get("caused_by") or []):
-            if cid != g["id"]:
-                effects.setdefault(cid, []).append(g["id"])
-    return effects
-
-
-def _causes(f: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[LinkView]:
-    """Links to the nearest ``MAX_CAUSES`` causes, then a note when the chain goes on; each
-    link's ``sep`` is "; " before a cause of the same level and " ← " before a further one,
-    so that two causes side by side do not read as the second causing the first."""
-    chain = cause_levels(f, by_id, MAX_CAUSES + 1)
-    links = [_link(c, by_id) for c, _ in chain[:MAX_CAUSES]]
-    for link, (_, level), (_, after) in zip(links, chain, chain[1:], strict=False):
-        link.sep = "; " if after == level else " ← "
-    if len(chain) > MAX_CAUSES:
-        links.append(LinkView(None, "further causes: see the last one's chain", "info"))
-    return links
-
-
 def finding_view(
     f: dict[str, Any],
     effects: dict[str, list[str]],
@@ -293,8 +213,8 @@ def finding_view(
         owner=fmt_value(f["owner"]) if f.get("owner") else None,
         recommendation=fmt_value(f.get("recommendation") or ""),
         is_root_cause=f["id"] in roots,
-        causes=_causes(f, by_id),
-        effects=[_link(g, by_id) for g in effects.get(f["id"], [])],
+        causes=causes(f, by_id),
+        effects=[link(g, by_id) for g in effects.get(f["id"], [])],
         change=f["change"] if f.get("change") in TAGGED_CHANGES else "",
         change_reason=change_reason(f),
     )
@@ -302,18 +222,14 @@ def finding_view(
         left = [by_id[g] for g in effects.get(f["id"], []) if g in by_id]
         view.who_must_act = who_must_act(f, left, isolate=True)
         view.left_to_nobody, view.effects = view.effects, []
-    view.unowned_by = bounds.capped_links(gap_links(f, by_id), _more_note)
-    view.effects = bounds.capped_links(view.effects, _more_note)
-    view.left_to_nobody = bounds.capped_links(view.left_to_nobody, _more_note)
+    view.unowned_by = bounds.capped_links(gap_links(f, by_id), more_note)
+    view.effects = bounds.capped_links(view.effects, more_note)
+    view.left_to_nobody = bounds.capped_links(view.left_to_nobody, more_note)
     view.label = bounds.short(view.title)
     meaning = share_of(view.kind, f.get("location") or {}, metrics, isolate=True)
     if meaning and metrics.get("share") is not None:
         view.share_caption = f"{fmt_metric('share', metrics['share'], k)} {meaning}"
     return view
-
-
-def _more_note(n: int) -> LinkView:
-    return LinkView(None, f"and {fmt_number(n)} more", "info")
 
 
 def _owners(findings: list[dict[str, Any]], shown: set[str] | None = None) -> list[OwnerView]:
@@ -333,7 +249,7 @@ def _owners(findings: list[dict[str, Any]], shown: set[str] | None = None) -> li
                 name,
                 len(owned),
                 worst,
-                findings=[_link(fid, by_id) for fid in listed],
+                findings=[link(fid, by_id) for fid in listed],
                 more=len(owned) - len(listed),
             )
         )

@@ -15,7 +15,7 @@ from privdiag.report.changes import (
     gone_heading,
     gone_text,
 )
-from privdiag.report.context import effects_of
+from privdiag.report.links import effects_of
 from privdiag.report.merge import merge
 from privdiag.report.output import write_text
 from privdiag.report.text import (
