@@ -243,7 +243,8 @@ def _build_tables(con: Any, loaded: Loaded, *, keep_staging: bool) -> dict[int, 
         loaded.undecodable, loaded.partly_read = decoded.undecodable, decoded.partly_read
         loaded.disagreeing = decoded.disagreeing
         loaded.notes += drop_duplicate_events(con)
-        loaded.notes += clear_placeholder_ids(con)
+        placeholders = sum(c.placeholders for c in consent_inputs.values())
+        loaded.notes += clear_placeholder_ids(con, placeholders)
         loaded.notes += drop_duplicate_consent(con)  # and the unmapped decisions'
         loaded.notes += mark_device_consent(con)
         loaded.notes += unlinked_notes(con)

@@ -86,18 +86,17 @@ def _rebuild_events(con: Any) -> None:
     con.execute(f"CREATE OR REPLACE TABLE events AS SELECT {select} FROM events")
 
 
-def clear_placeholder_ids(con: Any) -> list[str]:
+def clear_placeholder_ids(con: Any, records: int) -> list[str]:
     """Turn placeholder user, anonymous and session ids of ``events`` into NULL and drop the
-    consent records of a placeholder user; return notes on what was found.
+    ``records`` consent records of a placeholder user (counted by input when the consent
+    table was built, :func:`privdiag.ingest.tables.build_consent`); return notes on what was
+    found.
 
     One counting pass over the three id columns; the events table is rewritten only when it
-    holds a placeholder.
+    holds a placeholder, the consent table only when ``records``.
     """
     any_id = " OR ".join(placeholder_sql(c) for c in ID_COLUMNS)
     events = (one(con, f"SELECT count(*) FROM events WHERE {any_id}") or (0,))[0]
-    records = (
-        one(con, f"SELECT count(*) FROM consent WHERE {placeholder_sql('user_key')}") or (0,)
-    )[0]
     notes = []
     if events:
         words = ", ".join(repr(w) for w in _found(con, "events", list(ID_COLUMNS)))

@@ -76,6 +76,8 @@ class ConsentInput:
 
     records: int  # the consent records inserted (a file row may give several)
     bad_time: str | None  # the year of the first decision time before EARLIEST or ahead
+    # of those inserted, the records keyed by a placeholder id, left out of ``records``
+    placeholders: int = 0
 
 
 def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentInput]:
@@ -122,6 +124,7 @@ def build_consent(con: Any, loaded: Loaded, *, drop: bool) -> dict[int, ConsentI
     ).fetchall()
     for index, count in no_one:
         found[index].records -= int(count)
+        found[index].placeholders = int(count)
     return found
 
 
